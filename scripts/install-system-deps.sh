@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian tools oreline's tests use as outside parties: mbpoll (Modbus client),
+# chromium (control-room browser tests), aravis-tools (fake GigE Vision camera).
+# Never fails the build: where a tool cannot be installed, the tests that need it skip with a message.
+set -u
+wanted=(mbpoll chromium aravis-tools)
+missing=()
+command -v mbpoll >/dev/null 2>&1 || missing+=(mbpoll)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v arv-fake-gv-camera-0.8 >/dev/null 2>&1 || missing+=(aravis-tools)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system deps: ${wanted[*]} present"
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "system deps: apt-get not available; missing ${missing[*]} (dependent tests will skip)"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else
+    echo "system deps: not root and no sudo; missing ${missing[*]} (dependent tests will skip)"; exit 0; fi
+fi
+echo "system deps: installing ${missing[*]}"
+$SUDO apt-get update -qq >/dev/null 2>&1 || echo "system deps: apt-get update failed"
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+  || echo "system deps: could not install ${missing[*]} (dependent tests will skip)"
+exit 0
