@@ -1,0 +1,234 @@
+"""Site configuration: a TOML file validated against declared fields, with errors naming key and value.
+
+Each section is described by a mapping of key → :class:`Field`. :func:`validate_section`
+returns a plain dict with defaults filled in, or raises :class:`ConfigError` naming
+the dotted path of the bad key. The conveyor owns the ``line``, ``lot``,
+``simulation`` sections and the generic keys of ``stations.*``; the packages that
+own other sections (``plc``, ``control_room``, ``verdict``...) pass their own field
+tables to :func:`load_site_config`.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from conveyor.errors import ConfigError
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One configuration key: its type, default (required when omitted), bounds and choices."""
+
+    type: type | tuple[type, ...]
+    default: Any = _REQUIRED
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    choices: tuple[Any, ...] | None = None
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ for x in t)
+    return t.__name__
+
+
+def check_value(path: str, value: Any, spec: Field) -> Any:
+    """Check one value against its field; return it (ints widened to float where float is wanted)."""
+    want = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+    if float in want and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if isinstance(value, bool) and bool not in want:
+        raise ConfigError(path, f"expected {_type_name(spec.type)}, got boolean {value!r}")
+    if not isinstance(value, want):
+        raise ConfigError(path, f"expected {_type_name(spec.type)}, got {type(value).__name__} {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(path, f"expected a finite number, got {value!r}")
+    if spec.choices is not None and value not in spec.choices:
+        raise ConfigError(path, f"expected one of {list(spec.choices)}, got {value!r}")
+    if spec.min is not None and isinstance(value, (int, float)):
+        if value < spec.min or (spec.min_exclusive and value == spec.min):
+            op = ">" if spec.min_exclusive else ">="
+            raise ConfigError(path, f"expected a value {op} {spec.min}, got {value!r}")
+    if spec.max is not None and isinstance(value, (int, float)) and value > spec.max:
+        raise ConfigError(path, f"expected a value <= {spec.max}, got {value!r}")
+    return value
+
+
+def validate_section(section: Any, fields: Mapping[str, Field], path: str, *, allow_extra: bool = False) -> dict:
+    """Validate a TOML table: unknown keys, missing required keys and bad values raise ConfigError."""
+    if not isinstance(section, Mapping):
+        raise ConfigError(path, f"expected a table, got {type(section).__name__} {section!r}")
+    out: dict[str, Any] = {}
+    if not allow_extra:
+        unknown = sorted(set(section) - set(fields))
+        if unknown:
+            raise ConfigError(f"{path}.{unknown[0]}", f"unknown key; expected one of {sorted(fields)}")
+    for key, spec in fields.items():
+        key_path = f"{path}.{key}"
+        if key not in section:
+            if spec.required:
+                raise ConfigError(key_path, "missing required key")
+            out[key] = spec.default
+            continue
+        out[key] = check_value(key_path, section[key], spec)
+    if allow_extra:
+        out.update({k: v for k, v in section.items() if k not in fields})
+    return out
+
+
+LINE_FIELDS: dict[str, Field] = {
+    "name": Field(str, "oreline", doc="Line name shown in the control room and reports."),
+    "belt_length_m": Field(float, min=1.0, doc="Belt length from the belt scale to the head pulley, m."),
+    "belt_width_m": Field(float, 1.8, min=0.3, max=4.0, doc="Belt width, m."),
+    "nominal_speed_m_s": Field(float, min=0.0, min_exclusive=True, max=12.0, doc="Nominal belt speed, m/s."),
+    "tick_s": Field(float, 1.0, min=0.01, max=10.0, doc="Line runtime tick, s."),
+    "allow_reverse": Field(bool, True, doc="Accept short belt reversals (negative speed)."),
+    "drain_timeout_s": Field(float, 3600.0, min=0.0, doc="Longest wait for the last material to pass every station."),
+}
+
+LOT_FIELDS: dict[str, Field] = {
+    "segment_mass_t": Field(float, 100.0, min=0.0, min_exclusive=True, doc="Segment size, t."),
+    "vessel": Field(str, "MV SIMULATED ORE", doc="Vessel name for the demo lot."),
+    "hold": Field(str, "H1", doc="Hold or parcel."),
+    "declared_product": Field(str, "iron ore fines", doc="Declared product."),
+    "supplier": Field(str, "", doc="Supplier (for fleet summaries)."),
+}
+
+SCALE_FIELDS: dict[str, Field] = {
+    "backend": Field(str, "simulated", choices=("simulated", "modbus"), doc="Belt-scale source."),
+    "totaliser_modulus_t": Field(float, 0.0, min=0.0, doc="Totaliser wrap value, t (0: never wraps)."),
+    "max_backstep_t": Field(float, 1.0, min=0.0, doc="Largest backwards step held as noise, t."),
+}
+
+EVENT_FIELDS: dict[str, Field] = {
+    "start_s": Field(float, min=0.0, doc="Event start, s after lot start."),
+    "duration_s": Field(float, min=0.0, min_exclusive=True, doc="Event duration, s."),
+    "kind": Field(str, "stop", choices=("stop", "reverse"), doc="stop or reverse."),
+    "reverse_speed_m_s": Field(float, 0.3, min=0.0, doc="Reverse speed magnitude, m/s."),
+}
+
+SIMULATION_FIELDS: dict[str, Field] = {
+    "lot_mass_t": Field(float, 2000.0, min=0.0, min_exclusive=True, doc="Simulated lot mass, t."),
+    "rate_t_h": Field(float, 6000.0, min=0.0, min_exclusive=True, doc="Unloading rate, t/h."),
+    "speedup": Field(float, 0.0, min=0.0, doc="Simulated clock speed-up (0: as fast as possible)."),
+    "seed": Field(int, 7, doc="Random seed of every simulated device."),
+    "waste_fraction": Field(float, 0.0, min=0.0, max=1.0, doc="Mass fraction of waste admixture."),
+    "waste_material": Field(str, "slag", doc="Waste material key (slag, sludge, mill_scale, pyrite_cinder, scrap)."),
+    "waste_start_t": Field(float, 0.0, min=0.0, doc="Lot-relative mark where the admixture starts, t."),
+    "waste_extent_t": Field(float, 0.0, min=0.0, doc="Tonnes of admixed material (0: to lot end)."),
+    "objects_per_1000_t": Field(float, 0.0, min=0.0, doc="Foreign objects per 1000 t (Poisson)."),
+    "events": Field(list, [], doc="Belt stops and reversals: list of tables (start_s, duration_s, kind)."),
+}
+
+STATION_FIELDS: dict[str, Field] = {
+    "kind": Field(str, doc="Station kind (spectrometer, camera, sampler)."),
+    "position_m": Field(float, min=0.0, min_exclusive=True, doc="Distance downstream of the belt scale, m."),
+    "backend": Field(str, "simulated", doc="Device backend."),
+    "enabled": Field(bool, True, doc="Set false to leave the station off the line."),
+}
+
+CORE_SECTIONS: dict[str, Mapping[str, Field]] = {
+    "line": LINE_FIELDS,
+    "lot": LOT_FIELDS,
+    "scale": SCALE_FIELDS,
+    "simulation": SIMULATION_FIELDS,
+}
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes a ConfigError naming file and line."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(p), "configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(p), f"not valid TOML: {exc}") from None
+
+
+def validate_site(
+    raw: Mapping[str, Any],
+    extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
+    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any]] | None = None,
+) -> dict[str, Any]:
+    """Validate a whole site configuration.
+
+    ``extra_sections`` adds sections owned by other packages. ``station_kinds``
+    maps each allowed station kind to a validator ``(name, section) -> Any`` that
+    checks the kind-specific keys (raising ConfigError). Station generic keys and
+    positions are checked here: positions must lie on the belt and be unique.
+    """
+    sections: dict[str, Mapping[str, Field]] = dict(CORE_SECTIONS)
+    sections.update(extra_sections or {})
+    if not isinstance(raw, Mapping):
+        raise ConfigError("", f"expected a table at top level, got {type(raw).__name__}")
+    allowed = set(sections) | {"stations"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown section; expected one of {sorted(allowed)}")
+    if "line" not in raw:
+        raise ConfigError("line", "missing required section")
+    out: dict[str, Any] = {}
+    scale_extra = True  # backend-specific scale keys are checked by the backend's owner
+    for name, fields in sections.items():
+        out[name] = validate_section(raw.get(name, {}), fields, name, allow_extra=(name == "scale" and scale_extra))
+    out["simulation"]["events"] = [
+        validate_section(ev, EVENT_FIELDS, f"simulation.events[{i}]") for i, ev in enumerate(out["simulation"]["events"])
+    ]
+    out["stations"] = _validate_stations(raw.get("stations", {}), out["line"]["belt_length_m"], station_kinds)
+    return out
+
+
+def _validate_stations(
+    raw: Any, belt_length_m: float, kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any]] | None
+) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError("stations", f"expected a table of stations, got {type(raw).__name__}")
+    stations: dict[str, dict[str, Any]] = {}
+    positions: dict[float, str] = {}
+    for name, section in raw.items():
+        path = f"stations.{name}"
+        generic = validate_section(section, STATION_FIELDS, path, allow_extra=True)
+        if kinds is not None and generic["kind"] not in kinds:
+            raise ConfigError(f"{path}.kind", f"expected one of {sorted(kinds)}, got {generic['kind']!r}")
+        pos = generic["position_m"]
+        if pos > belt_length_m:
+            raise ConfigError(f"{path}.position_m", f"expected a position on the belt (<= {belt_length_m} m), got {pos}")
+        if pos in positions:
+            raise ConfigError(f"{path}.position_m", f"same position {pos} m as station {positions[pos]!r}")
+        positions[pos] = name
+        if kinds is not None and generic["enabled"]:
+            kinds[generic["kind"]](name, section)
+        stations[name] = dict(section) | {k: generic[k] for k in STATION_FIELDS}
+    return stations
+
+
+def load_site_config(
+    path: str | Path,
+    extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
+    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any]] | None = None,
+) -> dict[str, Any]:
+    """Read and validate a site configuration file (see :func:`validate_site`)."""
+    return validate_site(read_toml(path), extra_sections, station_kinds)
+
+
+def describe_fields(fields: Mapping[str, Field]) -> list[tuple[str, str, str, str]]:
+    """Rows (key, type, default, doc) for documentation."""
+    rows = []
+    for key, spec in fields.items():
+        default = "required" if spec.required else repr(spec.default)
+        rows.append((key, _type_name(spec.type), default, spec.doc))
+    return rows

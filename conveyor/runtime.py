@@ -1,0 +1,314 @@
+"""The line runtime: reads the belt scale each tick, tracks material and drives the stations.
+
+One :class:`Line` runs one lot at a time on a :class:`~conveyor.clock.Clock`
+(wall or simulated). Each tick it
+
+1. reads the belt scale (:class:`~conveyor.feed.FeedSource`),
+2. unfolds the totaliser and integrates the belt odometer,
+3. records the reading in the :class:`~conveyor.tracking.MaterialTracker`,
+4. hands every station the :class:`~conveyor.station.MaterialWindow` that passed it,
+5. validates every record (:class:`~conveyor.records.LotRun`) and passes it to the sinks,
+6. publishes a :class:`LineState` to the tick listeners.
+
+Faults never stop the line: a station that raises gets its window marked
+uninspected and a :class:`~conveyor.records.LineEvent`; a dropped belt scale is an
+alarm and the time it was away is tracked by holding the last speed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol, Sequence
+
+from conveyor.clock import Clock
+from conveyor.errors import KinematicsError, RecordError, TotaliserError
+from conveyor.feed import FeedSource, ScaleReading
+from conveyor.kinematics import BeltKinematics
+from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, LotStart, Record
+from conveyor.segments import SegmentPlan
+from conveyor.station import Station
+from conveyor.totaliser import TonnageCounter
+from conveyor.tracking import MaterialTracker
+
+log = logging.getLogger(__name__)
+
+
+class RecordSink(Protocol):
+    """Receives every validated record of the lot, in order."""
+
+    def handle(self, record: Record) -> None: ...
+
+
+@dataclass(frozen=True)
+class LineState:
+    """What the line looks like after a tick (for the PLC, the control room and progress bars)."""
+
+    time_s: float
+    epoch_s: float
+    lot_id: str
+    lot_tonnage_t: float
+    lot_mass_t: float
+    belt_speed_m_s: float
+    rate_t_h: float
+    odometer_m: float
+    running: bool
+    scale_ok: bool
+    segment_index: int
+    phase: str  # "loading", "draining", "ended"
+    stations_faulted: tuple[str, ...] = ()
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the lot weighed, 0..1."""
+        return min(1.0, self.lot_tonnage_t / self.lot_mass_t) if self.lot_mass_t > 0 else 0.0
+
+
+@dataclass
+class LineCounters:
+    """Faults seen during a lot."""
+
+    station_faults: dict[str, int] = field(default_factory=dict)
+    scale_dropouts: int = 0
+    scale_ticks_lost: int = 0
+    totaliser_resyncs: int = 0
+    speed_rejections: int = 0
+    ticks: int = 0
+
+
+class Line:
+    """Drives stations along a belt from belt-scale readings.
+
+    ``stations`` are ordered by position; ``tick_s`` is the runtime period;
+    ``pre_tick`` callbacks run with the tick time before the scale is read (the
+    simulated PLC updates its registers there); ``listeners`` get a
+    :class:`LineState` after every tick.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        feed: FeedSource,
+        stations: Sequence[Station],
+        *,
+        tick_s: float = 1.0,
+        segment_mass_t: float = 100.0,
+        totaliser: TonnageCounter | None = None,
+        allow_reverse: bool = True,
+        drain_timeout_s: float = 3600.0,
+        sinks: Iterable[RecordSink] = (),
+        listeners: Iterable[Callable[[LineState], None]] = (),
+        pre_tick: Iterable[Callable[[float], None]] = (),
+    ) -> None:
+        names = [s.name for s in stations]
+        if len(set(names)) != len(names):
+            raise RecordError(f"station names must be unique, got {names}")
+        self.clock = clock
+        self.feed = feed
+        self.stations = sorted(stations, key=lambda s: s.position_m)
+        self.tick_s = tick_s
+        self.segment_mass_t = segment_mass_t
+        self.totaliser = totaliser or TonnageCounter()
+        self.kinematics = BeltKinematics(allow_reverse=allow_reverse)
+        self.drain_timeout_s = drain_timeout_s
+        self.sinks = list(sinks)
+        self.listeners = list(listeners)
+        self.pre_tick = list(pre_tick)
+        self.tracker = MaterialTracker()
+        self.counters = LineCounters()
+        self.run: LotRun | None = None
+        self.state: LineState | None = None
+        self._stop = threading.Event()
+        self._stop_reason = ""
+        self._last_reading: ScaleReading | None = None
+        self._scale_ok = True
+        for station in self.stations:
+            attach = getattr(station, "attach_tracker", None)
+            if callable(attach):
+                attach(self.tracker)
+
+    # ---- control -----------------------------------------------------------------------------
+    def request_stop(self, reason: str = "stopped by operator") -> None:
+        """Ask the running lot to end as aborted after the current tick (thread-safe)."""
+        self._stop_reason = reason
+        self._stop.set()
+
+    def add_sink(self, sink: RecordSink) -> None:
+        self.sinks.append(sink)
+
+    # ---- record plumbing ---------------------------------------------------------------------
+    def _emit(self, record: Record) -> None:
+        assert self.run is not None
+        self.run.add(record)
+        for sink in self.sinks:
+            try:
+                sink.handle(record)
+            except Exception:  # a sink failing must not take the line down
+                log.exception("record sink %r failed on %s", sink, type(record).__name__)
+
+    def _event(self, source: str, kind: str, severity: str, message: str, mark_t: float = math.nan) -> None:
+        log.log(logging.WARNING if severity != "info" else logging.INFO, "%s %s: %s", source, kind, message)
+        self._emit(LineEvent(self.run.lot_id if self.run else "", self.clock.now_s(), source, kind, severity, message, mark_t))
+
+    # ---- the scale ---------------------------------------------------------------------------
+    def _read_scale(self, time_s: float) -> tuple[float, float, float, bool]:
+        """Return (odometer m, cumulative mark t, speed m/s, scale ok) for ``time_s``."""
+        try:
+            reading = self.feed.read(time_s)
+        except Exception as exc:  # a feed should not raise, but a broken one must not stop the line
+            reading = ScaleReading(time_s, 0.0, 0.0, 0.0, ok=False, fault=f"{type(exc).__name__}: {exc}")
+        if not reading.ok:
+            self.counters.scale_ticks_lost += 1
+            if self._scale_ok:
+                self.counters.scale_dropouts += 1
+                self._event("scale", "scale_disconnected", "alarm", f"belt scale not answering: {reading.fault}")
+            self._scale_ok = False
+            # Dead reckoning: hold the last good speed; tonnage arriving meanwhile is spread on reconnect.
+            last = self._last_reading
+            speed = last.speed_m_s if last is not None else 0.0
+            odo = self.kinematics.update_speed(time_s, speed)
+            return odo, self.totaliser.total_t, speed, False
+        if not self._scale_ok:
+            self._event("scale", "scale_reconnected", "info", "belt scale answering again")
+            self._scale_ok = True
+        if reading.fault:
+            self._event("scale", "scale_flag", "warning", reading.fault)
+        speed = reading.speed_m_s
+        try:
+            self.kinematics._check_speed(speed)
+        except KinematicsError as exc:
+            self.counters.speed_rejections += 1
+            self._event("scale", "bad_speed", "alarm", f"{exc}; holding last speed")
+            speed = self.kinematics.speed_m_s
+        odo = self.kinematics.update_speed(time_s, speed)
+        try:
+            mark = self.totaliser.update(reading.totaliser_t)
+        except TotaliserError as exc:
+            self.counters.totaliser_resyncs += 1
+            self._event("scale", "totaliser_resync", "alarm", f"{exc}; resynchronised, tonnage held")
+            self.totaliser._last_raw = reading.totaliser_t
+            mark = self.totaliser.total_t
+        self._last_reading = reading
+        return odo, mark, speed, True
+
+    # ---- the lot -----------------------------------------------------------------------------
+    def run_lot(
+        self,
+        lot: LotIdentity,
+        *,
+        sampling_plan: dict | None = None,
+        config: dict | None = None,
+        max_time_s: float = math.inf,
+    ) -> LotEnd:
+        """Run one lot until its declared mass has been weighed and has passed every station.
+
+        Returns the :class:`LotEnd` (``complete``, or ``aborted`` on request, timeout or feed end).
+        """
+        self._stop.clear()
+        self.run = LotRun()
+        t0 = self.clock.now_s()
+        for cb in self.pre_tick:
+            cb(t0)
+        odo, mark0, speed, ok = self._read_scale(t0)
+        self.tracker.record(t0, odo, mark0)
+        start = LotStart(lot, self.clock.epoch_s(), mark0, self.segment_mass_t, sampling_plan or {}, config or {})
+        self._emit(start)
+        plan = SegmentPlan(self.segment_mass_t, mark0)
+        for station in self.stations:
+            for desc in station.describe():
+                self._emit(desc)
+            self._run_station(station, lambda s=station: s.start_lot(start), None)
+        furthest_m = self.stations[-1].position_m if self.stations else 0.0
+        prev_t, phase, drain_start = t0, "loading", math.nan
+        status, reason = "complete", ""
+        rate = 0.0
+        while True:
+            t = prev_t + self.tick_s
+            self.clock.sleep_until(t)
+            for cb in self.pre_tick:
+                try:
+                    cb(t)
+                except Exception:
+                    log.exception("pre-tick callback failed")
+            odo, mark, speed, ok = self._read_scale(t)
+            self.tracker.record(t, odo, mark)
+            rate = self._last_reading.rate_t_h if (ok and self._last_reading) else 0.0
+            lot_t = mark - mark0
+            for station in self.stations:
+                window = self.tracker.window(lot.lot_id, station.name, station.position_m, prev_t, t, mark0)
+                self._run_station(station, lambda s=station, w=window: s.process(w), window)
+            self.counters.ticks += 1
+            if phase == "loading" and lot_t >= lot.declared_mass_t - 1e-9:
+                phase, drain_start = "draining", t
+            if phase == "draining":
+                reached = self.tracker.odometer_at(t) - furthest_m
+                if reached >= self.tracker.coordinate_of_mark(mark) or (t - drain_start) > self.drain_timeout_s:
+                    if (t - drain_start) > self.drain_timeout_s:
+                        status, reason = "aborted", "drain timeout: material did not reach the last station"
+                    phase = "ended"
+            if self._stop.is_set():
+                status, reason, phase = "aborted", self._stop_reason, "ended"
+            if t - t0 > max_time_s and phase != "ended":
+                status, reason, phase = "aborted", f"time limit {max_time_s} s reached", "ended"
+            self.state = LineState(
+                time_s=t, epoch_s=self.clock.epoch_s(), lot_id=lot.lot_id, lot_tonnage_t=lot_t,
+                lot_mass_t=lot.declared_mass_t, belt_speed_m_s=speed, rate_t_h=rate, odometer_m=odo,
+                running=speed != 0.0, scale_ok=ok, segment_index=int(plan.index_of(mark)) if lot_t > 0 else 0,
+                phase=phase, stations_faulted=tuple(sorted(self.counters.station_faults)),
+            )
+            for listener in self.listeners:
+                try:
+                    listener(self.state)
+                except Exception:
+                    log.exception("tick listener failed")
+            prev_t = t
+            if phase == "ended":
+                break
+        end_mark = self.tracker.last_mark_t
+        for station in self.stations:
+            self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
+        end = LotEnd(lot.lot_id, self.clock.epoch_s(), end_mark, status, reason)
+        self._emit(end)
+        return end
+
+    def _run_station(self, station: Station, call: Callable[[], Sequence[Record]], window) -> None:
+        """Run a station call and emit its records.
+
+        A station that raises, or returns a record that does not match its stream
+        description, gets the window marked uninspected and a line event; records it
+        emitted before the bad one stand.
+        """
+        try:
+            records = list(call() or ())
+            for rec in records:
+                self._check_lot_id(rec)
+                self._emit(rec)
+        except Exception as exc:
+            self.counters.station_faults[station.name] = self.counters.station_faults.get(station.name, 0) + 1
+            message = f"{type(exc).__name__}: {exc}"
+            mark = window.start_mark_t if window is not None else math.nan
+            self._event(station.name, "station_fault", "alarm", message, mark)
+            if window is not None:
+                self._emit(window.coverage(False, f"station fault: {message}"))
+
+    def _check_lot_id(self, rec: Record) -> None:
+        lot_id = getattr(rec, "lot_id", None)
+        if lot_id is not None and self.run is not None and lot_id != self.run.lot_id:
+            raise RecordError(f"station returned a record for lot {lot_id!r} during lot {self.run.lot_id!r}")
+
+    def close(self) -> None:
+        """Close every station and the feed."""
+        for station in self.stations:
+            try:
+                station.close()
+            except Exception:
+                log.exception("closing station %s failed", station.name)
+        try:
+            self.feed.close()
+        except Exception:
+            log.exception("closing the feed failed")
+
+
+__all__ = ["Line", "LineState", "LineCounters", "RecordSink", "Coverage"]
