@@ -135,3 +135,31 @@ class SimulatedFeed:
 
     def close(self) -> None:
         pass
+
+
+@dataclass
+class FaultyFeed:
+    """Wraps a feed and injects belt-scale faults on the line clock (for simulation and fault tests).
+
+    ``dropouts`` are (start_s, end_s) spans in which the scale does not answer;
+    ``backsteps`` are (time_s, tonnes) where the raw totaliser jumps back by that much.
+    """
+
+    inner: FeedSource
+    dropouts: Sequence[tuple[float, float]] = ()
+    backsteps: Sequence[tuple[float, float]] = ()
+
+    def read(self, time_s: float) -> ScaleReading:
+        reading = self.inner.read(time_s)
+        for start, end in self.dropouts:
+            if start <= time_s < end:
+                return ScaleReading(time_s, 0.0, 0.0, 0.0, running=False, ok=False,
+                                    fault="no answer from belt-scale integrator (simulated dropout)")
+        offset = sum(t for when, t in self.backsteps if time_s >= when)
+        if offset:
+            return ScaleReading(reading.time_s, max(0.0, reading.totaliser_t - offset), reading.rate_t_h,
+                                reading.speed_m_s, reading.running, reading.encoder_count, reading.ok, reading.fault)
+        return reading
+
+    def close(self) -> None:
+        self.inner.close()

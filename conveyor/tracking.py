@@ -20,6 +20,10 @@ from conveyor.errors import TrackingError
 from conveyor.station import MaterialWindow
 
 
+#: Rounding tolerance on belt coordinates (1 µm): a coordinate this close to the weighed range is inside it.
+_COORD_EPS_M = 1e-6
+
+
 class _Growable:
     """An append-only float64 array with amortised growth."""
 
@@ -108,7 +112,8 @@ class MaterialTracker:
         u = np.asarray(belt_m, dtype=float)
         knots_u, knots_m = self._knot_u.view, self._knot_mark.view
         marks = np.interp(u, knots_u, knots_m)
-        return np.where((u < knots_u[0]) | (u > knots_u[-1]), np.nan, marks)
+        eps = _COORD_EPS_M
+        return np.where((u < knots_u[0] - eps) | (u > knots_u[-1] + eps), np.nan, marks)
 
     def mark_at(self, position_m: np.ndarray | float, time_s: np.ndarray | float) -> np.ndarray:
         """Tonnage mark of the material ``position_m`` downstream of the scale at ``time_s`` (NaN: not weighed)."""

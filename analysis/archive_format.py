@@ -1,0 +1,180 @@
+"""Layout of the lot archive (HDF5) and the column tables it is made of.
+
+One file per lot, format ``FORMAT_NAME`` version ``FORMAT_VERSION`` (root attributes)::
+
+    /                       attrs: format, format_version, lot_id, software, created_epoch_s, writer_host, writer_pid
+    /meta                   attrs: lot (LotIdentity JSON), lot_start (LotStart JSON), config, sampling_plan
+    /streams/<name>         attrs: description (StreamDescription JSON)
+        time_s (N,) f8, tonnage_mark_t (N,) f8 (absolute mark), inspected (N,) bool, note (N,) str
+        data/<key> (N, *shape) dtype        one dataset per field of the stream description
+    /tables/<table>/<column>               coverage, events, segments, alarms, verdicts, custody, lab_results,
+                                           models, status (see TABLES)
+
+Every dataset is chunked and resizable along its first axis so the writer can
+append under SWMR; a table's length is the shortest of its columns (a writer
+killed between two column writes leaves no half row visible). Rich objects
+(segment decisions, alarms, verdicts, sampler rows) are stored as JSON strings
+beside the columns a reader filters on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any, Iterable, Mapping
+
+import h5py
+import numpy as np
+
+from analysis.errors import ArchiveError
+
+FORMAT_NAME = "oreline.lot-archive"
+#: Version written by this code. Bump on any layout change; add a reader migration for the old one.
+FORMAT_VERSION = 1
+#: Oldest version this reader understands.
+MIN_READ_VERSION = 1
+
+STR = h5py.string_dtype(encoding="utf-8")
+
+ColumnSpec = Mapping[str, tuple[tuple[int, ...], Any]]
+
+#: Fixed tables: name -> {column: (shape, dtype)}. ``json`` columns hold the full record.
+TABLES: dict[str, dict[str, tuple[tuple[int, ...], Any]]] = {
+    "coverage": {"station": ((), STR), "start_mark_t": ((), "f8"), "end_mark_t": ((), "f8"),
+                 "inspected": ((), "bool"), "reason": ((), STR), "time_s": ((), "f8")},
+    "events": {"time_s": ((), "f8"), "source": ((), STR), "kind": ((), STR), "severity": ((), STR),
+               "message": ((), STR), "mark_t": ((), "f8")},
+    "segments": {"index": ((), "i8"), "start_t": ((), "f8"), "end_t": ((), "f8"), "class_code": ((), "i1"),
+                 "json": ((), STR)},
+    "alarms": {"time_s": ((), "f8"), "action": ((), STR), "alarm_id": ((), "i8"), "category": ((), STR),
+               "state": ((), STR), "json": ((), STR)},
+    "verdicts": {"time_s": ((), "f8"), "verdict_code": ((), "i1"), "final": ((), "bool"), "tonnage_t": ((), "f8"),
+                 "json": ((), STR)},
+    "custody": {"time_s": ((), "f8"), "kind": ((), STR), "sample_id": ((), STR), "json": ((), STR)},
+    "lab_results": {"time_s": ((), "f8"), "sample_id": ((), STR), "json": ((), STR)},
+    "models": {"time_s": ((), "f8"), "name": ((), STR), "version": ((), STR), "json": ((), STR)},
+    "status": {"epoch_s": ((), "f8"), "state": ((), STR), "reason": ((), STR), "json": ((), STR)},
+}
+#: Base columns of every stream (besides data/<key>).
+STREAM_BASE: dict[str, tuple[tuple[int, ...], Any]] = {
+    "time_s": ((), "f8"), "tonnage_mark_t": ((), "f8"), "inspected": ((), "bool"), "note": ((), STR),
+}
+#: Lot states in the status table. "open" while written; the others are final.
+STATES = ("open", "complete", "aborted", "resumed")
+
+_TARGET_CHUNK_BYTES = 1 << 20
+
+
+def h5_dtype(dtype: Any) -> Any:
+    """HDF5 storage dtype of a description dtype string ("str" → variable-length UTF-8)."""
+    if isinstance(dtype, str) and dtype in ("str", "string", "U", "O"):
+        return STR
+    if dtype is STR or (isinstance(dtype, np.dtype) and h5py.check_string_dtype(dtype) is not None):
+        return STR
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise ArchiveError(f"expected a numpy dtype or 'str', got {dtype!r}") from exc
+    if dt.kind in ("U", "S", "O"):
+        return STR
+    return dt
+
+
+def chunk_rows(shape: tuple[int, ...], dtype: Any) -> int:
+    """Rows per chunk so one chunk holds about 1 MiB (between 64 and 65,536 rows)."""
+    itemsize = 16 if dtype is STR else np.dtype(dtype).itemsize
+    row_bytes = max(1, int(np.prod(shape, dtype=np.int64)) * itemsize)
+    return int(np.clip(_TARGET_CHUNK_BYTES // row_bytes, 64, 65536))
+
+
+def create_columns(group: h5py.Group, spec: ColumnSpec) -> None:
+    """Create one empty, chunked, resizable dataset per column of ``spec`` in ``group``."""
+    for name, (shape, dtype) in spec.items():
+        shape = tuple(int(s) for s in shape)
+        dt = h5_dtype(dtype)
+        rows = chunk_rows(shape, dt)
+        group.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), chunks=(rows, *shape), dtype=dt)
+
+
+def append_columns(group: h5py.Group, columns: Mapping[str, Any]) -> int:
+    """Append equal-length column arrays to the datasets of ``group``; return the rows appended.
+
+    Raises ArchiveError when lengths differ or a column does not exist or has the wrong row shape.
+    """
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ArchiveError(f"{group.name}: expected equal column lengths, got {dict((k, len(v)) for k, v in columns.items())}")
+    n = lengths.pop() if lengths else 0
+    if n == 0:
+        return 0
+    for name, values in columns.items():
+        if name not in group:
+            raise ArchiveError(f"{group.name}: no column {name!r}; has {sorted(group)}")
+        ds = group[name]
+        if h5py.check_string_dtype(ds.dtype) is not None:
+            arr = np.array(["" if v is None else str(v) for v in values], dtype=object)
+        else:
+            arr = np.asarray(values, dtype=ds.dtype)
+        if arr.shape[1:] != ds.shape[1:]:
+            raise ArchiveError(f"{ds.name}: expected rows of shape {ds.shape[1:]}, got {arr.shape[1:]}")
+        start = ds.shape[0]
+        ds.resize(start + n, axis=0)
+        ds[start:start + n] = arr
+    return n
+
+
+def table_length(group: h5py.Group) -> int:
+    """Rows of a column table: the shortest column (0 for a group without columns)."""
+    lengths = [obj.shape[0] for obj in group.values() if isinstance(obj, h5py.Dataset)]
+    return min(lengths) if lengths else 0
+
+
+def read_column(ds: h5py.Dataset, rows: slice | None = None) -> np.ndarray:
+    """A column as numpy (strings as an object array of str)."""
+    sel = rows if rows is not None else slice(None)
+    if h5py.check_string_dtype(ds.dtype) is not None:
+        return np.asarray(ds.asstr()[sel], dtype=object)
+    return ds[sel]
+
+
+def read_table(group: h5py.Group, columns: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Every (or the named) column of a table, cut to the table length."""
+    n = table_length(group)
+    names = list(columns) if columns is not None else [k for k, v in group.items() if isinstance(v, h5py.Dataset)]
+    return {name: read_column(group[name], slice(0, n)) for name in names}
+
+
+def jsonable(obj: Any) -> Any:
+    """JSON-ready copy: dataclasses and mappings recursively, numpy to lists/scalars, NaN/inf to None."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        return jsonable(to_dict())
+    return str(obj)
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON of :func:`jsonable` ``obj``."""
+    return json.dumps(jsonable(obj), separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str | bytes, what: str) -> Any:
+    """Parse JSON stored in the archive; raises ArchiveError naming ``what`` when it is not JSON."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise ArchiveError(f"{what}: expected JSON text, got {str(text)[:80]!r} ({exc})") from exc

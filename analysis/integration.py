@@ -1,0 +1,97 @@
+"""Wire the plant's outputs: lot archive, Modbus register map, control room, report.
+
+:func:`attach` runs before the lot (opens the archive, starts the servers),
+:func:`finish` after it (closes the archive, writes the report). Each part is
+optional in the configuration; what is configured but fails to start is
+reported, and the line runs on without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from conveyor.records import LotEnd
+
+log = logging.getLogger(__name__)
+
+
+def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
+    """Open the archive and start the PLC and control-room servers; return what to tell the user."""
+    told: dict[str, str] = {}
+    site = plant.site
+    parts = (
+        ("archive", site["archive"]["enabled"], _attach_archive),
+        ("modbus", serve and site["plc"]["enabled"], _attach_plc),
+        ("control room", serve and site["control_room"]["enabled"], _attach_control_room),
+    )
+    for label, wanted, attach_part in parts:
+        if not wanted:
+            continue
+        try:
+            told.update(attach_part(plant))
+        except ImportError as exc:
+            told[label] = f"not available in this build ({exc})"
+        except Exception as exc:
+            log.exception("%s failed to start", label)
+            told[label] = f"FAILED to start: {type(exc).__name__}: {exc}"
+    return told
+
+
+def _attach_archive(plant: Any) -> dict[str, str]:
+    from analysis.archive import LotArchive
+
+    lot = plant.lot
+    path = plant.run_dir / f"{lot.lot_id}.h5"
+    archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"])
+    plant.archive = archive
+    plant.line.add_sink(archive)
+    plant.monitor.segment_listeners.append(archive.add_segment)
+    plant.monitor.verdict_listeners.append(archive.add_verdict)
+    plant.alarms.listeners.append(archive.alarm_changed)
+    plant.closers.append(archive.close)
+    return {"archive": str(path.resolve())}
+
+
+def _attach_plc(plant: Any) -> dict[str, str]:
+    from analysis.plc_bridge import PlcBridge
+
+    cfg = plant.site["plc"]
+    bridge = PlcBridge(plant, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"])
+    bridge.start()
+    plant.closers.append(bridge.stop)
+    return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
+
+
+def _attach_control_room(plant: Any) -> dict[str, str]:
+    from analysis.web.server import ControlRoomServer
+
+    cfg = plant.site["control_room"]
+    token = cfg["operator_token"] or secrets.token_urlsafe(12)
+    server = ControlRoomServer(plant.service, host=cfg["host"], port=cfg["port"], operator_token=token,
+                               viewer_token=cfg["viewer_token"] or None)
+    server.start()
+    plant.closers.append(server.stop)
+    plant.control_room = server
+    return {"control room": server.url, "operator token": token}
+
+
+def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
+    """Close the archive and write the batch report; return the output paths."""
+    out: dict[str, str] = {}
+    archive = getattr(plant, "archive", None)
+    if archive is not None:
+        archive.close()
+        if report:
+            try:
+                from analysis.report import write_report
+
+                paths = write_report(archive.path, plant.run_dir)
+                for kind, path in paths.items():
+                    out[f"report {kind}"] = str(path.resolve())
+                plant.service.reports[plant.lot.lot_id] = {k: str(v) for k, v in paths.items()}
+            except Exception as exc:  # the lot is archived; a report failure must be visible, not fatal
+                log.exception("report failed")
+                out["report"] = f"FAILED: {exc} (regenerate with `oreline report {archive.path}`)"
+    return out

@@ -1,0 +1,327 @@
+"""The lot monitor: turns the line's records into segment decisions, alarms and the forming verdict.
+
+:class:`LotMonitor` is a record sink. It collects, per segment, the NIR scores,
+the vision detections and each station's coverage; a segment is decided once
+every inspecting station has seen past its end (or at lot end). Decisions feed
+the sequential verdict; alarms are raised for waste, contamination, faults and
+uninspected material. Listeners (archive, PLC publisher, control room) receive
+each decision and verdict as it is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
+from conveyor.segments import SegmentPlan
+from analysis.alarms import AlarmBook
+from analysis.model import LotVerdict, SegmentDecision, StationCoverage
+from analysis.verdict import SequentialVerdict
+
+log = logging.getLogger(__name__)
+
+#: Stream kinds whose coverage decides whether a segment was inspected.
+INSPECTING_KINDS = ("nir", "vision")
+_FAULT_CATEGORY = {"nir": "nir_fault", "vision": "camera_fault", "sampler": "sampler_fault"}
+
+
+@dataclass(frozen=True)
+class NirSegmentEvidence:
+    """What the NIR scorer returns for one segment (see ``spectra.segment``)."""
+
+    waste_score: float
+    contaminant_score: float
+    novelty_fraction: float
+    n_valid: int
+    flagged_waste: bool
+    flagged_contaminant: bool
+    threshold: float
+
+
+NirScorer = Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], NirSegmentEvidence]
+
+
+@dataclass
+class _SegmentEvidence:
+    nir: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    detections: list[dict] = field(default_factory=list)
+    inspected_t: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    uninspected_t: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    reasons: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+
+
+class LotMonitor:
+    """Record sink deciding segments and forming the lot verdict.
+
+    ``verdict_config`` is the validated ``[verdict]`` section; ``nir_scorer`` turns
+    one segment's NIR arrays into :class:`NirSegmentEvidence`; ``on_targeted``
+    is called ``(mark_t, reason, alarm_id)`` when evidence deserves a targeted cut.
+    """
+
+    def __init__(
+        self,
+        alarms: AlarmBook,
+        verdict_config: Mapping[str, Any],
+        *,
+        nir_scorer: NirScorer | None = None,
+        on_targeted: Callable[[float, str, int], Any] | None = None,
+    ) -> None:
+        self.alarms = alarms
+        self.config = dict(verdict_config)
+        self.nir_scorer = nir_scorer
+        self.on_targeted = on_targeted
+        self.segment_listeners: list[Callable[[SegmentDecision], None]] = []
+        self.verdict_listeners: list[Callable[[LotVerdict], None]] = []
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.start: LotStart | None = None
+            self.end: LotEnd | None = None
+            self.streams: dict[str, StreamDescription] = {}
+            self.plan: SegmentPlan | None = None
+            self.sequential: SequentialVerdict | None = None
+            self.verdict: LotVerdict | None = None
+            self.segments: list[SegmentDecision] = []
+            self._evidence: dict[int, _SegmentEvidence] = defaultdict(_SegmentEvidence)
+            self._seen_to: dict[str, float] = {}
+            self._next_segment = 0
+            self.detections: list[dict] = []
+            self.increments: list[dict] = []
+            self.nir_trend: list[tuple[float, float, float]] = []  # (lot t, p_waste, t2)
+
+    # ---- record handling ---------------------------------------------------------------------
+    def handle(self, record: Record) -> None:
+        with self._lock:
+            if isinstance(record, LotStart):
+                self._on_start(record)
+            elif isinstance(record, StreamDescription):
+                self.streams[record.name] = record
+                if record.kind in INSPECTING_KINDS:
+                    self._seen_to[record.station] = -math.inf
+            elif isinstance(record, Measurement):
+                self._on_measurement(record)
+            elif isinstance(record, Coverage):
+                self._on_coverage(record)
+            elif isinstance(record, LineEvent):
+                self._on_event(record)
+            elif isinstance(record, LotEnd):
+                self._on_end(record)
+
+    @property
+    def lot_id(self) -> str:
+        return self.start.lot.lot_id if self.start else ""
+
+    def _rel(self, mark_t: float) -> float:
+        return mark_t - (self.plan.lot_start_mark_t if self.plan else 0.0)
+
+    def _on_start(self, start: LotStart) -> None:
+        self.reset()
+        self.start = start
+        self.plan = SegmentPlan(start.segment_mass_t, start.start_mark_t)
+        self.sequential = SequentialVerdict.from_config(start.lot.lot_id, self.config)
+        self.verdict = self.sequential._verdict("pending", 0.5, final=False, decided_at=math.nan,
+                                                reasons=("lot started",))
+
+    def _stream_kind(self, stream: str) -> str:
+        desc = self.streams.get(stream)
+        return desc.kind if desc else ""
+
+    def _on_measurement(self, m: Measurement) -> None:
+        kind = self._stream_kind(m.stream)
+        seg = int(self.plan.index_of(m.tonnage_mark_t))
+        if seg < 0:
+            return
+        ev = self._evidence[seg]
+        if kind == "nir":
+            for key in ("p_waste", "p_contaminant", "novel", "valid", "t2", "q"):
+                if key in m.data:
+                    ev.nir[key].append(m.data[key])
+            if bool(m.data.get("valid", True)):
+                self.nir_trend.append((self._rel(m.tonnage_mark_t), float(m.data.get("p_waste", math.nan)),
+                                       float(m.data.get("t2", math.nan))))
+        elif kind == "vision":
+            det = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg, "stream": m.stream}
+            det.update({k: v for k, v in m.data.items()})
+            ev.detections.append(det)
+            self.detections.append(det)
+            if self._counts_as_contaminant(det):
+                alarm = self.alarms.raise_alarm(
+                    f"detection:{len(self.detections)}", "contamination", "alarm",
+                    f"{det.get('kind')} {float(det.get('length_mm', 0)):.0f} mm at {det['mark_t']:.1f} t",
+                    lot_id=self.lot_id, mark_t=det["mark_t"], segment_index=seg,
+                    evidence={"detection": len(self.detections) - 1},
+                )
+                self._request_targeted(m.tonnage_mark_t, f"vision: {det.get('kind')}", alarm.alarm_id)
+        elif kind == "sampler":
+            inc = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg}
+            inc.update({k: (v.item() if hasattr(v, "item") else v) for k, v in m.data.items()})
+            self.increments.append(inc)
+            status = str(inc.get("status", "cut"))
+            if status not in ("cut", "requested", "scheduled"):
+                self.alarms.raise_alarm(
+                    f"sampler:{inc.get('increment_id', len(self.increments))}", "sampler_fault",
+                    "alarm" if inc.get("role") == "routine" else "warning",
+                    f"{inc.get('role', '')} increment {inc.get('number', '')} {status}: {inc.get('reason', '')}".strip(),
+                    lot_id=self.lot_id, mark_t=inc["mark_t"], segment_index=seg,
+                )
+
+    def _counts_as_contaminant(self, det: Mapping[str, Any]) -> bool:
+        kind = str(det.get("kind", ""))
+        if kind in ("", "lump", "ore"):
+            return False
+        return (float(det.get("length_mm", 0.0)) >= self.config["min_object_length_mm"]
+                and float(det.get("probability", 0.0)) >= self.config["min_object_probability"])
+
+    def _request_targeted(self, mark_t: float, reason: str, alarm_id: int) -> None:
+        if self.on_targeted is None:
+            return
+        try:
+            self.on_targeted(mark_t, reason, alarm_id)
+        except Exception as exc:  # the sampler refusing (rate limit, fault) must not lose the evidence
+            log.warning("targeted sample at %.1f t not taken: %s", mark_t, exc)
+
+    def _on_coverage(self, c: Coverage) -> None:
+        if c.station not in self._seen_to:
+            return  # not an inspecting station (e.g. the sampler)
+        for seg, lo, hi in self.plan.split(c.start_mark_t, c.end_mark_t):
+            if seg < 0:
+                continue
+            ev = self._evidence[seg]
+            if c.inspected:
+                ev.inspected_t[c.station] += hi - lo
+            else:
+                ev.uninspected_t[c.station] += hi - lo
+                if c.reason:
+                    ev.reasons[c.station].add(c.reason)
+        self._seen_to[c.station] = max(self._seen_to[c.station], c.end_mark_t)
+        self._decide_ready()
+
+    def _on_event(self, e: LineEvent) -> None:
+        if e.severity != "alarm":
+            if e.kind == "scale_reconnected":
+                self.alarms.clear("scale:scale_disconnected")
+            return
+        if e.source == "scale":
+            category = "scale_fault"
+        else:
+            desc = next((d for d in self.streams.values() if d.station == e.source), None)
+            category = _FAULT_CATEGORY.get(desc.kind if desc else "", "system")
+        self.alarms.raise_alarm(f"{e.source}:{e.kind}", category, "alarm", e.message, lot_id=self.lot_id,
+                                mark_t=self._rel(e.mark_t) if math.isfinite(e.mark_t) else math.nan)
+
+    def _on_end(self, end: LotEnd) -> None:
+        self.end = end
+        last = int(self.plan.index_of(max(end.end_mark_t - 1e-9, self.plan.lot_start_mark_t)))
+        while self._next_segment <= last:
+            self._decide(self._next_segment, lot_end_mark_t=end.end_mark_t)
+        self.verdict = self.sequential.finish(self._rel(end.end_mark_t))
+        if end.status != "complete":
+            self.verdict = _with_reason(self.verdict, f"lot {end.status}: {end.reason}")
+        self._publish_verdict()
+
+    # ---- decisions ---------------------------------------------------------------------------
+    def _decide_ready(self) -> None:
+        if not self._seen_to:
+            return
+        seen = min(self._seen_to.values())
+        while self.plan.bounds_t(self._next_segment)[1] <= seen + 1e-9:
+            self._decide(self._next_segment)
+
+    def _decide(self, index: int, lot_end_mark_t: float | None = None) -> None:
+        start_abs, end_abs = self.plan.bounds_t(index)
+        if lot_end_mark_t is not None:
+            end_abs = min(end_abs, max(lot_end_mark_t, start_abs))
+        ev = self._evidence.pop(index, _SegmentEvidence())
+        mass = max(end_abs - start_abs, 1e-12)
+        coverage = tuple(
+            StationCoverage(st, ev.inspected_t.get(st, 0.0), max(0.0, mass - ev.inspected_t.get(st, 0.0)),
+                            tuple(sorted(ev.reasons.get(st, ()))))
+            for st in sorted(self._seen_to)
+        )
+        min_cov = self.config["min_coverage"]
+        seen_by = {c.station for c in coverage if c.fraction >= min_cov}
+        nir_stations = {d.station for d in self.streams.values() if d.kind == "nir"}
+        vision_stations = {d.station for d in self.streams.values() if d.kind == "vision"}
+        reasons: list[str] = []
+        nir = self._score_nir(ev) if nir_stations & seen_by else None
+        contaminant_dets = [d for d in ev.detections if self._counts_as_contaminant(d)] if vision_stations & seen_by else []
+        if contaminant_dets or (nir is not None and nir.flagged_contaminant):
+            cls_ = "contaminated"
+            if contaminant_dets:
+                reasons.append(f"{len(contaminant_dets)} foreign object(s): "
+                               + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
+            if nir is not None and nir.flagged_contaminant:
+                reasons.append(f"NIR contaminant score {nir.contaminant_score:.3g}")
+        elif nir is not None and nir.flagged_waste:
+            cls_ = "waste-suspect"
+            reasons.append(f"NIR waste score {nir.waste_score:.3g} > {nir.threshold:.3g}")
+        elif seen_by >= (nir_stations | vision_stations) and (nir_stations | vision_stations):
+            cls_ = "ore"
+        else:
+            cls_ = "uninspected"
+            for c in coverage:
+                if c.fraction < min_cov:
+                    why = "; ".join(c.reasons) or "no coverage"
+                    reasons.append(f"{c.station} saw {c.fraction:.0%} ({why})")
+        decision = SegmentDecision(
+            lot_id=self.lot_id, index=index, start_t=self._rel(start_abs), end_t=self._rel(end_abs),
+            segment_class=cls_, decided_time_s=self.start.time_s if self.start else 0.0, coverage=coverage,
+            nir_waste_score=nir.waste_score if nir else math.nan,
+            nir_contaminant_score=nir.contaminant_score if nir else math.nan,
+            nir_novelty_fraction=nir.novelty_fraction if nir else math.nan,
+            nir_spectra=nir.n_valid if nir else 0, detections=len(ev.detections),
+            detection_kinds=tuple(sorted({str(d.get("kind")) for d in ev.detections})), reasons=tuple(reasons),
+            evidence={"nir_threshold": nir.threshold if nir else math.nan},
+        )
+        self.segments.append(decision)
+        self._next_segment = index + 1
+        self._segment_alarm(decision)
+        for listener in self.segment_listeners:
+            listener(decision)
+        self.verdict = self.sequential.update(decision)
+        self._publish_verdict()
+
+    def _score_nir(self, ev: _SegmentEvidence) -> NirSegmentEvidence | None:
+        if self.nir_scorer is None or not ev.nir.get("p_waste"):
+            return None
+        arrays = {k: np.asarray(v) for k, v in ev.nir.items()}
+        meta = next((d.metadata for d in self.streams.values() if d.kind == "nir"), {})
+        return self.nir_scorer(arrays, meta)
+
+    def _segment_alarm(self, d: SegmentDecision) -> None:
+        category = {"waste-suspect": "waste", "contaminated": "contamination", "uninspected": "uninspected"}.get(
+            d.segment_class)
+        if category is None:
+            return
+        severity = "warning" if category == "uninspected" else "alarm"
+        alarm = self.alarms.raise_alarm(
+            f"segment:{d.index}:{d.segment_class}", category, severity,
+            f"segment {d.index} ({d.start_t:.0f}-{d.end_t:.0f} t) {d.segment_class}: " + "; ".join(d.reasons),
+            lot_id=self.lot_id, mark_t=d.start_t, segment_index=d.index,
+        )
+        if d.segment_class == "waste-suspect" and self.plan is not None:
+            self._request_targeted(self.plan.lot_start_mark_t + d.end_t, "NIR waste-suspect segment", alarm.alarm_id)
+
+    def _publish_verdict(self) -> None:
+        v = self.verdict
+        if v is not None and v.verdict in ("waste", "contaminated"):
+            self.alarms.raise_alarm(f"verdict:{v.verdict}", "waste" if v.verdict == "waste" else "contamination",
+                                    "critical", f"lot verdict {v.verdict} (confidence {v.confidence:.3f}) "
+                                    f"at {v.decided_at_t:.0f} t", lot_id=self.lot_id, mark_t=v.decided_at_t)
+        for listener in self.verdict_listeners:
+            listener(v)
+
+
+def _with_reason(v: LotVerdict, reason: str) -> LotVerdict:
+    import dataclasses
+
+    return dataclasses.replace(v, reasons=tuple(v.reasons) + (reason,))

@@ -1,0 +1,230 @@
+"""Compose a line from a site configuration: stations, feed, monitor, archive, PLC and control room.
+
+:func:`load_site` validates a TOML site file (the shipped default when no path is
+given). :func:`compose` builds a :class:`Plant`, everything one unloading line
+needs, ready to :meth:`Plant.run_lot`. Station kinds map to their packages'
+``from_config`` factories and are imported lazily: a package that is not
+installed leaves its stations off the line (logged), it never fakes them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from conveyor.cargo import CargoModel
+from conveyor.clock import Clock, SimulatedClock, WallClock
+from conveyor.config import Field, load_site_config, validate_site
+from conveyor.errors import ConfigError
+from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
+from conveyor.records import LotEnd, LotIdentity
+from conveyor.runtime import Line, LineState
+from conveyor.station import Station, StationContext
+from conveyor.totaliser import TonnageCounter
+from analysis.alarms import AlarmBook
+from analysis.monitor import LotMonitor
+from analysis.service import LineService
+from analysis.verdict import VERDICT_FIELDS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SITE = Path(__file__).with_name("default_site.toml")
+
+#: station kind → (module, factory); imported only when a station of that kind is configured.
+STATION_KINDS: dict[str, tuple[str, str]] = {
+    "spectrometer": ("spectra.station", "from_config"),
+    "camera": ("vision.station", "from_config"),
+    "sampler": ("sampler.station", "from_config"),
+}
+
+ARCHIVE_FIELDS: dict[str, Field] = {
+    "flush_interval_s": Field(float, 5.0, min=0.1, max=600.0, doc="Longest time archived data waits for a flush, s."),
+    "enabled": Field(bool, True, doc="Write the HDF5 lot archive."),
+}
+PLC_FIELDS: dict[str, Field] = {
+    "enabled": Field(bool, True, doc="Serve oreline's register map over Modbus TCP."),
+    "host": Field(str, "127.0.0.1", doc="Bind address of the Modbus server."),
+    "port": Field(int, 5020, min=0, max=65535, doc="Port of the Modbus server (0: any free port)."),
+    "device_id": Field(int, 1, min=0, max=247, doc="Modbus device (unit) id."),
+}
+CONTROL_ROOM_FIELDS: dict[str, Field] = {
+    "enabled": Field(bool, True, doc="Serve the control-room page and HTTP API."),
+    "host": Field(str, "127.0.0.1", doc="Bind address."),
+    "port": Field(int, 8080, min=0, max=65535, doc="Port (0: any free port)."),
+    "operator_token": Field(str, "", doc="Token operators log in with (empty: a random token printed at start)."),
+    "viewer_token": Field(str, "", doc="Token viewers need (empty: viewing is open on the bound address)."),
+}
+
+EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
+    "verdict": VERDICT_FIELDS,
+    "archive": ARCHIVE_FIELDS,
+    "plc": PLC_FIELDS,
+    "control_room": CONTROL_ROOM_FIELDS,
+}
+
+
+def _kind_validator(kind: str) -> Callable[[str, Mapping[str, Any]], None]:
+    def check(_name: str, _section: Mapping[str, Any]) -> None:
+        return None  # kind-specific keys are checked by the factory when the station is built
+
+    return check
+
+
+def load_site(path: str | Path | None = None) -> dict[str, Any]:
+    """Read and validate a site file (the shipped default when ``path`` is None)."""
+    kinds = {k: _kind_validator(k) for k in STATION_KINDS}
+    return load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, kinds)
+
+
+def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate an already-parsed site configuration."""
+    return validate_site(raw, EXTRA_SECTIONS, {k: _kind_validator(k) for k in STATION_KINDS})
+
+
+def station_factory(kind: str) -> Callable[..., Station] | None:
+    """The ``from_config`` of a station kind, or None when its package is not available."""
+    module_name, attr = STATION_KINDS[kind]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name.split(".")[0]):
+            log.warning("station kind %r unavailable (%s not installed): station left off the line", kind, module_name)
+            return None
+        raise
+    return getattr(module, attr)
+
+
+def build_cargo(site: Mapping[str, Any]) -> CargoModel:
+    """The simulated lot's ground truth from the ``[simulation]`` section."""
+    sim, lot, line = site["simulation"], site["lot"], site["line"]
+    rng = np.random.default_rng(sim["seed"])
+    return CargoModel.random(
+        lot["declared_product"], sim["lot_mass_t"], rng,
+        waste_fraction=sim["waste_fraction"], waste_material=sim["waste_material"],
+        waste_start_t=sim["waste_start_t"], waste_extent_t=(sim["waste_extent_t"] or None),
+        objects_per_1000_t=sim["objects_per_1000_t"], belt_width_m=line["belt_width_m"],
+    )
+
+
+@dataclass
+class Plant:
+    """Everything one line needs, composed from a site configuration."""
+
+    site: dict[str, Any]
+    run_dir: Path
+    clock: Clock
+    line: Line
+    monitor: LotMonitor
+    alarms: AlarmBook
+    service: LineService
+    stations: dict[str, Station]
+    cargo: CargoModel | None
+    absent_stations: list[str] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    lot: LotIdentity | None = None
+
+    def new_lot(self) -> LotIdentity:
+        lot_cfg, sim = self.site["lot"], self.site["simulation"]
+        self.lot = LotIdentity(
+            lot_id=LotIdentity.new_lot_id(lot_cfg["vessel"], lot_cfg["hold"]), vessel=lot_cfg["vessel"],
+            hold=lot_cfg["hold"], declared_product=lot_cfg["declared_product"], declared_mass_t=sim["lot_mass_t"],
+            supplier=lot_cfg["supplier"],
+        )
+        return self.lot
+
+    def run_lot(self, lot: LotIdentity | None = None) -> LotEnd:
+        lot = lot or self.lot or self.new_lot()
+        return self.line.run_lot(lot, config=_jsonable(self.site))
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:
+                log.exception("closing %r failed", closer)
+        self.line.close()
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _nir_scorer():
+    """spectra's segment statistic, when spectra is installed."""
+    try:
+        from spectra.segment import score_segment_arrays  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return score_segment_arrays
+
+
+def build_feed(site: Mapping[str, Any], clock: Clock) -> tuple[FeedSource, list[Callable[[float], None]],
+                                                                  list[Callable[[], None]]]:
+    """The belt-scale feed: (feed, pre-tick callbacks, closers)."""
+    sim, line, scale = site["simulation"], site["line"], site["scale"]
+    events = [BeltEvent(e["start_s"], e["duration_s"], e["kind"], e["reverse_speed_m_s"]) for e in sim["events"]]
+    feed = SimulatedFeed(
+        rate_t_h=sim["rate_t_h"], speed_m_s=line["nominal_speed_m_s"], lot_mass_t=sim["lot_mass_t"],
+        events=events, totaliser_modulus_t=scale["totaliser_modulus_t"] or None, seed=sim["seed"],
+    )
+    if scale["backend"] == "simulated":
+        return feed, [], []
+    raise ConfigError("scale.backend", f"backend {scale['backend']!r} is not available in this build")
+
+
+def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
+    """Build the plant for ``site``; files go under ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sim, line_cfg = site["simulation"], site["line"]
+    if clock is None:
+        clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
+    cargo = build_cargo(site) if simulated else None
+    context = StationContext(
+        clock=clock, belt_width_m=line_cfg["belt_width_m"], nominal_speed_m_s=line_cfg["nominal_speed_m_s"],
+        run_dir=run_dir, seed=sim["seed"], cargo=cargo, segment_mass_t=site["lot"]["segment_mass_t"],
+    )
+    stations: dict[str, Station] = {}
+    absent: list[str] = []
+    for name, section in site["stations"].items():
+        if not section.get("enabled", True):
+            continue
+        factory = station_factory(section["kind"])
+        if factory is None:
+            absent.append(name)
+            continue
+        options = {k: v for k, v in section.items() if k != "enabled"}
+        stations[name] = factory(name, options, context)
+    feed, pre_tick, closers = build_feed(site, clock)
+    alarms = AlarmBook(clock.now_s)
+    sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
+    monitor = LotMonitor(alarms, site["verdict"], nir_scorer=_nir_scorer(),
+                         on_targeted=sampler.request_targeted if sampler is not None else None)
+    scale = site["scale"]
+    line = Line(
+        clock, feed, list(stations.values()), tick_s=line_cfg["tick_s"],
+        segment_mass_t=site["lot"]["segment_mass_t"],
+        totaliser=TonnageCounter(modulus_t=scale["totaliser_modulus_t"] or None, max_backstep_t=scale["max_backstep_t"]),
+        allow_reverse=line_cfg["allow_reverse"], drain_timeout_s=line_cfg["drain_timeout_s"],
+        sinks=[monitor], pre_tick=pre_tick,
+    )
+    service = LineService(line, monitor, alarms, site=site,
+                          request_targeted=sampler.request_targeted if sampler is not None else None)
+    service.run_dir = str(run_dir)
+    return Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, absent, closers)
+
+
+def on_state(plant: Plant, callback: Callable[[LineState], None]) -> None:
+    """Add a tick listener (progress bars, publishers)."""
+    plant.line.listeners.append(callback)

@@ -1,0 +1,81 @@
+import pytest
+
+from conveyor.config import Field, read_toml, validate_section, validate_site
+from conveyor.errors import ConfigError
+
+GOOD = {
+    "line": {"belt_length_m": 200.0, "nominal_speed_m_s": 4.5},
+    "stations": {"nir": {"kind": "spectrometer", "position_m": 40.0}},
+}
+
+
+def _with(**changes):
+    import copy
+
+    raw = copy.deepcopy(GOOD)
+    for dotted, value in changes.items():
+        *path, key = dotted.split("__")
+        node = raw
+        for p in path:
+            node = node.setdefault(p, {})
+        if value is ...:
+            node.pop(key, None)
+        else:
+            node[key] = value
+    return raw
+
+
+def test_a_minimal_site_validates_with_defaults():
+    site = validate_site(GOOD)
+    assert site["line"]["tick_s"] == 1.0
+    assert site["lot"]["segment_mass_t"] == 100.0
+    assert site["stations"]["nir"]["backend"] == "simulated"
+
+
+@pytest.mark.parametrize(
+    "changes, path, words",
+    [
+        ({"line__belt_length_m": ...}, "line.belt_length_m", "missing required key"),
+        ({"line__belt_lenght_m": 3.0}, "line.belt_lenght_m", "unknown key"),
+        ({"line__nominal_speed_m_s": 0.0}, "line.nominal_speed_m_s", "expected a value > 0.0, got 0.0"),
+        ({"line__nominal_speed_m_s": -2.0}, "line.nominal_speed_m_s", "got -2.0"),
+        ({"line__nominal_speed_m_s": "fast"}, "line.nominal_speed_m_s", "expected float, got str 'fast'"),
+        ({"line__allow_reverse": 1}, "line.allow_reverse", "expected bool"),
+        ({"lot__segment_mass_t": 0}, "lot.segment_mass_t", "> 0.0"),
+        ({"stations__nir__position_m": 500.0}, "stations.nir.position_m", "on the belt"),
+        ({"stations__nir__kind": ...}, "stations.nir.kind", "missing required key"),
+        ({"stations__cam": {"kind": "camera", "position_m": 40.0}}, "stations.cam.position_m", "same position"),
+        ({"simulation__events": [{"start_s": 1.0}]}, "simulation.events[0].duration_s", "missing"),
+        ({"simulation__events": [{"start_s": 1.0, "duration_s": 5.0, "kind": "jump"}]},
+         "simulation.events[0].kind", "expected one of"),
+        ({"scale__backend": "serial"}, "scale.backend", "expected one of"),
+        ({"plant": {}}, "plant", "unknown section"),
+        ({"simulation__speedup": float("nan")}, "simulation.speedup", "finite"),
+    ],
+)
+def test_bad_config_names_key_and_value(changes, path, words):
+    with pytest.raises(ConfigError) as err:
+        validate_site(_with(**changes), station_kinds={"spectrometer": lambda n, s: None, "camera": lambda n, s: None})
+    assert err.value.path == path
+    assert words in str(err.value)
+
+
+def test_unknown_station_kind_lists_the_known_ones():
+    with pytest.raises(ConfigError, match=r"stations.nir.kind: expected one of \['camera'\]"):
+        validate_site(GOOD, station_kinds={"camera": lambda n, s: None})
+
+
+def test_missing_line_section_and_non_table():
+    with pytest.raises(ConfigError, match="line: missing required section"):
+        validate_site({})
+    with pytest.raises(ConfigError, match="expected a table"):
+        validate_section([1, 2], {"a": Field(int)}, "x")
+
+
+def test_toml_syntax_error_names_the_file(tmp_path):
+    bad = tmp_path / "site.toml"
+    bad.write_text("[line\nbelt_length_m = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        read_toml(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        read_toml(tmp_path / "nope.toml")
