@@ -49,7 +49,7 @@ class LotIdentity:
 
 @dataclass(frozen=True)
 class LotStart:
-    """First record of a lot."""
+    """First record of a lot. ``time_s`` is on the line clock; ``epoch_s`` the Unix time it corresponds to."""
 
     lot: LotIdentity
     time_s: float
@@ -57,6 +57,7 @@ class LotStart:
     segment_mass_t: float
     sampling_plan: Mapping[str, Any] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
+    epoch_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,14 @@ class Coverage:
 
 @dataclass(frozen=True)
 class LotEnd:
-    """Last record of a lot."""
+    """Last record of a lot (``time_s`` on the line clock, ``epoch_s`` Unix time)."""
 
     lot_id: str
     time_s: float
     end_mark_t: float
     status: LotStatus
     reason: str = ""
+    epoch_s: float = 0.0
 
 
 @dataclass(frozen=True)

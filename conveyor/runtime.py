@@ -213,13 +213,25 @@ class Line:
             cb(t0)
         odo, mark0, speed, ok = self._read_scale(t0)
         self.tracker.record(t0, odo, mark0)
-        start = LotStart(lot, self.clock.epoch_s(), mark0, self.segment_mass_t, sampling_plan or {}, config or {})
+        start = LotStart(lot, t0, mark0, self.segment_mass_t, sampling_plan or {}, config or {},
+                         epoch_s=self.clock.epoch_s())
         self._emit(start)
         plan = SegmentPlan(self.segment_mass_t, mark0)
+        # start_lot first (a sampler computes its plan there), then the stream descriptions,
+        # then whatever start_lot produced (reference measurements need their stream described).
+        started: list[tuple[Station, list[Record]]] = []
         for station in self.stations:
+            try:
+                started.append((station, list(station.start_lot(start) or ())))
+            except Exception as exc:
+                started.append((station, []))
+                self.counters.station_faults[station.name] = self.counters.station_faults.get(station.name, 0) + 1
+                self._event(station.name, "station_fault", "alarm", f"start of lot failed: {type(exc).__name__}: {exc}")
+        for station, _ in started:
             for desc in station.describe():
                 self._emit(desc)
-            self._run_station(station, lambda s=station: s.start_lot(start), None)
+        for station, records in started:
+            self._run_station(station, lambda r=records: r, None)
         furthest_m = self.stations[-1].position_m if self.stations else 0.0
         prev_t, phase, drain_start = t0, "loading", math.nan
         status, reason = "complete", ""
@@ -269,7 +281,7 @@ class Line:
         end_mark = self.tracker.last_mark_t
         for station in self.stations:
             self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
-        end = LotEnd(lot.lot_id, self.clock.epoch_s(), end_mark, status, reason)
+        end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, status, reason, epoch_s=self.clock.epoch_s())
         self._emit(end)
         return end
 

@@ -1,0 +1,13 @@
+"""sampler: ISO 3082 sampling plans, the sampling robot, chain of custody and lab results.
+
+Public API (import from the submodules; nothing here imports a robot backend):
+
+* :mod:`sampler.plan` — :func:`make_plan`, :class:`SamplingPlan`; values from :mod:`sampler.iso3082`.
+* :mod:`sampler.robot` — :class:`Robot`, :class:`CutStatus`, :func:`create_robot`, backends
+  ``simulated`` (:mod:`sampler.robot_sim`) and ``modbus`` (:mod:`sampler.robot_modbus`);
+  the register block in :mod:`sampler.robot_registers`.
+* :mod:`sampler.station` — :func:`from_config`, :class:`SamplerStation`.
+* :mod:`sampler.custody` — increments, samples, chain of custody, CSV.
+* :mod:`sampler.lab` — :func:`load_lab_results`.
+* :mod:`sampler.cli` — ``cli_plan``, ``cli_custody``, ``cli_lab_import``.
+"""

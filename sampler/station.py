@@ -1,0 +1,745 @@
+"""The sampler station: runs the ISO 3082 plan on the line, commands the robot, records every increment.
+
+Each tick the runtime calls :meth:`SamplerStation.process`. The station
+
+1. polls the robot and records finished cuts (intended time = when the wanted
+   mark actually reached the cutter, from the tracker; actual = mid-stream time
+   reported by the robot; ``|error| > timing_tolerance_s`` → status ``late``);
+2. looks ahead: for the next increment whose mark is weighed, it predicts the
+   arrival at the cutter from the tracker and the current belt speed and, once
+   that is within ``lead time + lookahead_s``, commands the robot for that
+   time (the robot starts moving ``lead_time_s`` before);
+3. records increments it could not cut (robot busy/faulted, too late) as
+   ``missed`` with the reason — no routine increment is silently skipped — and
+   targeted requests it refuses as ``skipped``.
+
+Routine increments go into one partial sample per sub-lot (together the gross
+sample); each targeted increment (see :meth:`request_targeted`) is its own sample
+and never enters the gross sample; a targeted cut never delays a routine one.
+Every increment whose status is not ``cut`` (and a robot entering FAULT/ESTOP)
+is raised as an alarm: a :class:`~conveyor.records.LineEvent` (severity "alarm",
+kind ``increment_<status>`` or ``robot_fault``) next to the measurement, whose
+``note`` starts with ``ALARM:``; :attr:`SamplerStation.alarms` lists them too.
+
+The sampler does not judge material, so it emits no Coverage records.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from conveyor.clock import Clock
+from conveyor.errors import ConfigError
+from conveyor.records import LineEvent, LotStart, Measurement, Record, StreamDescription
+from conveyor.station import MaterialWindow, Station, StationContext
+from conveyor.tracking import MaterialTracker
+
+from sampler import iso3082
+from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
+from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError
+from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
+from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
+
+log = logging.getLogger(__name__)
+
+#: Stream fields: key → (shape, dtype).
+SAMPLER_FIELDS: dict[str, tuple[tuple[int, ...], str]] = {
+    "increment_id": ((), "str"),
+    "number": ((), "int32"),
+    "role": ((), "str"),
+    "status": ((), "str"),
+    "mass_kg": ((), "float32"),
+    "intended_time_s": ((), "float64"),
+    "actual_time_s": ((), "float64"),
+    "timing_error_s": ((), "float64"),
+    "sample_id": ((), "str"),
+    "reason": ((), "str"),
+}
+SAMPLER_UNITS = {"mass_kg": "kg", "intended_time_s": "s", "actual_time_s": "s", "timing_error_s": "s"}
+
+
+@dataclass
+class SamplerSettings:
+    """Station settings beyond the plan (see :func:`from_config` for meanings and defaults)."""
+
+    timing_tolerance_s: float = 0.5
+    max_late_s: float = 2.0
+    lookahead_s: float = 2.0
+    targeted_min_spacing_t: float = 50.0
+    targeted_enabled: bool = True
+    auto_reset_s: float = 0.0
+    cutter_aperture_mm: float | None = None
+    cutter_speed_m_s: float = 0.45
+    write_files: bool = True
+
+
+@dataclass
+class _Increment:
+    increment_id: str
+    number: int
+    role: str
+    sublot: int
+    mark_t: float  # absolute mark; NaN for time basis until cut
+    planned_time_s: float  # time basis: planned cut time; mass basis: NaN
+    reason: str = ""
+    alarm_id: str = ""
+    predicted_s: float = math.nan
+    status: CutStatus | None = None
+
+
+class SamplerStation(Station):
+    """A sampling robot at ``position_m`` running an ISO 3082 plan; see the module docstring.
+
+    ``plan_options`` are keyword arguments of :func:`sampler.plan.make_plan` except the lot
+    mass, which comes from the lot start (declared mass). ``robot`` is any :class:`Robot`.
+    """
+
+    def __init__(
+        self, name: str, position_m: float, robot: Robot, clock: Clock, plan_options: Mapping[str, Any],
+        settings: SamplerSettings | None = None, run_dir: Path | None = None,
+    ) -> None:
+        super().__init__(name, position_m)
+        self.robot = robot
+        self.clock = clock
+        self.plan_options = dict(plan_options)
+        self.settings = settings or SamplerSettings()
+        self.run_dir = run_dir
+        self.tracker: MaterialTracker | None = None
+        self.plan: SamplingPlan | None = None
+        self.custody: CustodyLog | None = None
+        self.alarms: list[dict[str, Any]] = []
+        self._reset_lot_state()
+
+    def _reset_lot_state(self) -> None:
+        self._lot_id = ""
+        self._lot_start_mark_t = 0.0
+        self._lot_start_time_s = 0.0
+        self._pending: list[_Increment] = []  # not yet commanded
+        self._in_robot: _Increment | None = None  # commanded, not finished
+        self._awaiting: list[tuple[_Increment, CutStatus]] = []  # finished cut, arrival time not yet known
+        self._out: list[Record] = []
+        self._next_routine = 1
+        self._next_targeted = 1
+        self._targeted_marks: list[tuple[float, str]] = []
+        self._routine_covered = 0.0  # mass basis: offset (t) up to which increments exist
+        self._fault_since_s: float | None = None
+        self._speed_m_s = 0.0
+        self._started = False
+
+    # ---- line integration -----------------------------------------------------------------------
+    def attach_tracker(self, tracker: MaterialTracker) -> None:
+        """Give the station the line's material tracker (called by the runtime before the lot starts)."""
+        self.tracker = tracker
+
+    def describe(self) -> Sequence[StreamDescription]:
+        plan = self.plan.to_dict() if self.plan is not None else {"pending_lot_start": True, **self.plan_options}
+        meta = {"plan": plan, "robot": self.robot.describe(), "position_m": self.position_m,
+                "timing_tolerance_s": self.settings.timing_tolerance_s}
+        return [StreamDescription(self.name, self.name, "sampler", dict(SAMPLER_FIELDS), dict(SAMPLER_UNITS), meta)]
+
+    def start_lot(self, start: LotStart) -> Sequence[Record]:
+        """Compute the plan from the declared lot mass and open the lot's samples.
+
+        Raises :class:`PlanError` for a plan that cannot be made, :class:`SamplerError` when
+        no tracker was attached (mass basis needs it).
+        """
+        self._reset_lot_state()
+        self.alarms = []
+        opts = dict(self.plan_options)
+        opts.setdefault("seed", 0)
+        self.plan = make_plan(start.lot.declared_mass_t, **opts)
+        if self.plan.basis == "mass" and self.tracker is None:
+            raise SamplerError(f"sampler {self.name}: mass-basis sampling needs attach_tracker(tracker) before start_lot")
+        self._lot_id = start.lot.lot_id
+        self._lot_start_mark_t = float(start.start_mark_t)
+        # LotStart.time_s is epoch time in the runtime; the plan runs on the line clock.
+        now = self.clock.now_s()
+        self._lot_start_time_s = self.tracker.last_time_s if self.tracker is not None and not self.tracker.empty else now
+        self._started = True
+        self.custody = CustodyLog(self._lot_id, epoch_offset_s=self.clock.epoch_s() - now)
+        for sub in range(1, self.plan.sublots + 1):
+            self.custody.new_sample(self._gross_id(sub), "routine", sub, now)
+        self._extend_routine()
+        return ()
+
+    def _gross_id(self, sublot: int) -> str:
+        return f"{self._lot_id}-G{sublot}"
+
+    # ---- targeted ----------------------------------------------------------------------------------
+    def request_targeted(self, mark_t: float, reason: str, alarm_id: str = "") -> str:
+        """Ask for a targeted increment of the material at absolute mark ``mark_t`` (t); return its id.
+
+        The increment is recorded in any case: ``skipped`` (with the reason) when it comes
+        within ``targeted_min_spacing_t`` of the previous targeted mark, when the mark has
+        already passed the cutter, or when targeted sampling is disabled. Raises
+        :class:`TargetedRequestError` before a lot starts or for a mark that is not finite
+        or lies before the lot start.
+        """
+        if not self._started or self.plan is None:
+            raise TargetedRequestError(f"sampler {self.name}: targeted increment requested before the lot started")
+        if not isinstance(mark_t, (int, float)) or not math.isfinite(mark_t):
+            raise TargetedRequestError(f"targeted mark must be a finite number of tonnes, got {mark_t!r}")
+        if mark_t < self._lot_start_mark_t:
+            raise TargetedRequestError(
+                f"targeted mark must be >= lot start mark {self._lot_start_mark_t:.3f} t, got {mark_t:.3f} t"
+            )
+        k = self._next_targeted
+        self._next_targeted += 1
+        inc = _Increment(f"{self._lot_id}-T{k:03d}", k, "targeted", self._sublot_of_mark(mark_t), float(mark_t),
+                         math.nan, reason=str(reason), alarm_id=str(alarm_id))
+        why = ""
+        if not self.settings.targeted_enabled:
+            why = "targeted sampling disabled"
+        else:
+            for prev_mark, prev_id in self._targeted_marks:
+                if abs(prev_mark - mark_t) < self.settings.targeted_min_spacing_t:
+                    why = (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
+                           f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
+                    break
+        if not why and self.tracker is not None and not self.tracker.empty:
+            arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
+            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
+                why = f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
+        if why:
+            self._record(inc, "skipped", math.nan, math.nan, why)
+        else:
+            self._targeted_marks.append((float(mark_t), inc.increment_id))
+            self._pending.append(inc)
+        return inc.increment_id
+
+    def _sublot_of_mark(self, mark_t: float) -> int:
+        assert self.plan is not None
+        sub = int((mark_t - self._lot_start_mark_t) // self.plan.sublot_mass_t) + 1
+        return min(max(sub, 1), self.plan.sublots)
+
+    # ---- the tick ------------------------------------------------------------------------------------
+    def process(self, window: MaterialWindow) -> Sequence[Record]:
+        if not self._started:
+            return ()
+        self._speed_m_s = window.belt_speed_m_s
+        now = self.clock.now_s()
+        self.robot.poll()
+        self._collect_finished()
+        self._finalize_awaiting(final=False)
+        self._auto_reset(now)
+        self._extend_routine()
+        self._schedule(now)
+        out, self._out = self._out, []
+        return out
+
+    def end_lot(self, end_mark_t: float) -> Sequence[Record]:
+        """Record every increment still open (never silently dropped), seal samples, write CSVs."""
+        if not self._started:
+            return ()
+        self.robot.poll()
+        if self._in_robot is not None and self._in_robot.status is not None:
+            try:  # the robot is finishing a cut: wait for it (bounded by the status deadline)
+                self._in_robot.status.wait()
+            except RobotError as exc:
+                log.warning("sampler %s: %s", self.name, exc)
+        self._collect_finished()
+        self._finalize_awaiting(final=True)
+        if self._in_robot is not None:
+            inc = self._in_robot
+            self._in_robot = None
+            self._record(inc, "missed", inc.predicted_s, math.nan,
+                         "lot ended with this cut still in progress; result unknown", alarm=True)
+        for inc in sorted(self._pending, key=lambda i: (i.mark_t if math.isfinite(i.mark_t) else i.planned_time_s)):
+            if inc.role == "routine" and math.isfinite(inc.mark_t) and inc.mark_t > end_mark_t:
+                self._record(inc, "skipped", math.nan, math.nan,
+                             f"lot ended at {end_mark_t:.3f} t before the planned mark {inc.mark_t:.3f} t", alarm=False)
+            elif inc.role == "routine" and self._after_lot_material(inc.planned_time_s, end_mark_t):
+                self._record(inc, "skipped", math.nan, math.nan,
+                             f"planned at {inc.planned_time_s:.2f} s, after the lot's last material passed", alarm=False)
+            else:
+                self._record(inc, "missed", inc.predicted_s, math.nan, "lot ended before the increment was cut")
+        self._pending = []
+        now = self.clock.now_s()
+        assert self.custody is not None
+        for i, sample in enumerate(self.custody.samples.values(), start=1):
+            if sample.status == "open":
+                self.custody.transition(sample.sample_id, "sealed", now, seal=f"S-{self._lot_id}-{i:03d}",
+                                        note=f"{len(sample.increment_ids)} increments, {sample.mass_kg:.1f} kg")
+        if self.settings.write_files and self.run_dir is not None:
+            self.write_files(Path(self.run_dir) / "sampler" / self._lot_id)
+        self._started = False
+        out, self._out = self._out, []
+        return out
+
+    def _after_lot_material(self, time_s: float, end_mark_t: float) -> bool:
+        """True for a time-basis increment planned after the lot's last tonne passed the cutter."""
+        if not math.isfinite(time_s) or self.tracker is None or self.tracker.empty:
+            return False
+        last = float(self.tracker.arrival_time_s(end_mark_t, self.position_m))
+        return math.isfinite(last) and time_s > last
+
+    def close(self) -> None:
+        self.robot.close()
+
+    # ---- increments -----------------------------------------------------------------------------------
+    def _extend_routine(self) -> None:
+        """Create routine increments: the plan's, and more at the same interval if the lot runs past it."""
+        plan = self.plan
+        assert plan is not None
+        if plan.basis == "mass":
+            if self._next_routine == 1:
+                for i, (off, sub) in enumerate(zip(plan.offsets.tolist(), plan.sublot_of.tolist())):
+                    self._add_routine(i + 1, int(sub), self._lot_start_mark_t + off, math.nan)
+                self._routine_covered = float(plan.offsets[-1]) if plan.n_total else 0.0
+            weighed = (self.tracker.last_mark_t - self._lot_start_mark_t) if self.tracker and not self.tracker.empty else 0.0
+            while weighed > self._routine_covered + plan.interval:
+                self._routine_covered += plan.interval
+                self._add_routine(self._next_routine, plan.sublots, self._lot_start_mark_t + self._routine_covered,
+                                  math.nan)
+        else:
+            horizon = self.clock.now_s() + self.robot.lead_time_s + self.settings.lookahead_s + plan.interval
+            while True:
+                k = self._next_routine - 1
+                off = float(plan.offsets[k]) if k < plan.n_total else float(plan.offsets[-1]) + (k - plan.n_total + 1) * plan.interval
+                t = self._lot_start_time_s + off
+                if t > horizon:
+                    break
+                sub = int(plan.sublot_of[k]) if k < plan.n_total else plan.sublots
+                self._add_routine(k + 1, sub, math.nan, t)
+
+    def _add_routine(self, number: int, sublot: int, mark_t: float, time_s: float) -> None:
+        inc = _Increment(f"{self._lot_id}-R{number:04d}", number, "routine", sublot, mark_t, time_s)
+        self._pending.append(inc)
+        self._next_routine = number + 1
+
+    def _predict(self, inc: _Increment) -> float:
+        """Predicted time the increment's material is at the cutter (inf: not weighed yet / belt stopped)."""
+        if math.isfinite(inc.planned_time_s):
+            return inc.planned_time_s
+        tr = self.tracker
+        if tr is None or tr.empty or inc.mark_t > tr.last_mark_t:
+            return math.inf
+        return float(tr.predict_arrival_s(inc.mark_t, self.position_m, self._speed_m_s))
+
+    def _schedule(self, now: float) -> None:
+        s = self.settings
+        lead = self.robot.lead_time_s
+        for inc in self._pending:
+            inc.predicted_s = self._predict(inc)
+        self._pending.sort(key=lambda i: (i.predicted_s, i.role != "routine"))
+        keep: list[_Increment] = []
+        robot_state = self.robot.state
+        robot_busy = self.robot.busy
+        for inc in self._pending:
+            t = inc.predicted_s
+            if not math.isfinite(t) or t - lead - now > s.lookahead_s:
+                keep.append(inc)
+                continue
+            lateness = now + lead - t
+            if lateness > s.max_late_s:
+                if robot_state in (RobotState.FAULT, RobotState.ESTOP):
+                    why = f"robot in {robot_state.name} when the mark reached the cutter"
+                elif robot_busy:
+                    why = f"robot busy with {self._in_robot.increment_id if self._in_robot else 'another cut'}"
+                else:
+                    why = f"too late to command: {lateness:.2f} s after the last moment the robot could start"
+                if inc.role == "targeted":
+                    self._record(inc, "skipped", t, math.nan, why, alarm=True)
+                else:
+                    self._record(inc, "missed", t, math.nan, why)
+                continue
+            if robot_busy or robot_state is not RobotState.IDLE:
+                keep.append(inc)
+                continue
+            if inc.role == "targeted" and self._blocks_routine(t, keep + self._pending):
+                self._record(inc, "skipped", t, math.nan, "would block a routine increment (routine first)", alarm=True)
+                continue
+            try:
+                inc.status = self.robot.cut(t, inc.increment_id, number=inc.number)
+            except RobotError as exc:
+                keep.append(inc)
+                log.warning("sampler %s: cut %s not commanded: %s", self.name, inc.increment_id, exc)
+                continue
+            self._in_robot = inc
+            robot_busy = True
+        self._pending = [i for i in keep if i.status is None]
+
+    def _blocks_routine(self, t_targeted: float, others: Sequence[_Increment]) -> bool:
+        timings: RobotTimings = self.robot.timings
+        busy_until = t_targeted + 0.5 * timings.cut_s + timings.return_s + self.settings.timing_tolerance_s
+        for other in others:
+            if other.role == "routine" and other.status is None:
+                t = other.predicted_s if math.isfinite(other.predicted_s) else self._predict(other)
+                if math.isfinite(t) and t_targeted <= t and t - self.robot.lead_time_s < busy_until:
+                    return True
+        return False
+
+    def _collect_finished(self) -> None:
+        inc = self._in_robot
+        if inc is None or inc.status is None or not inc.status.done:
+            return
+        self._in_robot = None
+        self._awaiting.append((inc, inc.status))
+
+    def _finalize_awaiting(self, final: bool) -> None:
+        still: list[tuple[_Increment, CutStatus]] = []
+        for inc, st in self._awaiting:
+            intended, mark = self._truth(inc, st)
+            if not math.isfinite(intended) and not final:
+                still.append((inc, st))  # material not at the cutter yet (belt stopped): decide later
+                continue
+            if not math.isfinite(intended):
+                intended = st.target_time_s
+            if math.isfinite(mark):
+                inc.mark_t = mark
+            actual = st.actual_time_s
+            if st.result is CutResult.CUT:
+                err = actual - intended
+                if abs(err) <= self.settings.timing_tolerance_s:
+                    self._record(inc, "cut", intended, actual, "")
+                else:
+                    side = "late" if err > 0 else "early"
+                    self._record(inc, "late", intended, actual,
+                                 f"cut {abs(err):.2f} s {side} (tolerance {self.settings.timing_tolerance_s:g} s)")
+            elif st.result is CutResult.MISSED:
+                self._record(inc, "missed", intended, actual, f"robot: {st.fault or 'missed cut'}")
+            else:
+                self._record(inc, "fault", intended, actual, f"robot {st.result.name}: {st.fault}")
+        self._awaiting = still
+
+    def _truth(self, inc: _Increment, st: CutStatus) -> tuple[float, float]:
+        """(intended time, mark): when the wanted mark was really at the cutter / what mark was cut (time basis)."""
+        tr = self.tracker
+        if math.isfinite(inc.planned_time_s):  # time basis: intended is the planned time
+            mark = math.nan
+            if tr is not None and not tr.empty and tr.last_time_s >= inc.planned_time_s:
+                mark = float(tr.mark_at(self.position_m, inc.planned_time_s))
+            return inc.planned_time_s, mark
+        if tr is None or tr.empty:
+            return math.nan, inc.mark_t
+        return float(tr.arrival_time_s(inc.mark_t, self.position_m)), inc.mark_t
+
+    def _auto_reset(self, now: float) -> None:
+        state = self.robot.state
+        if state in (RobotState.FAULT, RobotState.ESTOP):
+            if self._fault_since_s is None:
+                self._fault_since_s = now
+                self._alarm(f"robot {state.name}", now, "", kind="robot_fault")
+            elif self.settings.auto_reset_s > 0 and now - self._fault_since_s >= self.settings.auto_reset_s:
+                self.robot.reset()
+                self._fault_since_s = None
+        else:
+            self._fault_since_s = None
+
+    # ---- recording --------------------------------------------------------------------------------
+    def _mass_estimate_kg(self, actual_time_s: float) -> float:
+        """Increment mass from the flow at the cutter at cut time (ISO 3082 m = q·l/(3.6·v))."""
+        tr = self.tracker
+        if tr is None or tr.empty or not math.isfinite(actual_time_s):
+            return math.nan
+        half = 0.5
+        m0, m1 = tr.mark_at(self.position_m, np.array([actual_time_s - half, actual_time_s + half]))
+        if not (np.isfinite(m0) and np.isfinite(m1)):
+            return math.nan
+        flow_t_h = max(0.0, float(m1 - m0)) * 3600.0
+        aperture = self.settings.cutter_aperture_mm or (self.plan.min_cutter_aperture_mm if self.plan else 30.0)
+        return iso3082.increment_mass_kg(flow_t_h, aperture, self.settings.cutter_speed_m_s)
+
+    def _record(self, inc: _Increment, status: str, intended_s: float, actual_s: float, reason: str,
+                alarm: bool | None = None) -> None:
+        assert self.custody is not None
+        collected = status in ("cut", "late")
+        sample_id = ""
+        if collected:
+            if inc.role == "routine":
+                sample_id = self._gross_id(inc.sublot)
+            else:
+                sample_id = f"{self._lot_id}-TS{inc.number:03d}"
+                self.custody.new_sample(sample_id, "targeted", inc.sublot, actual_s)
+        mass = self._mass_estimate_kg(actual_s) if collected else math.nan
+        mark = inc.mark_t if math.isfinite(inc.mark_t) else self._lot_start_mark_t
+        full_reason = reason if inc.role == "routine" or not inc.reason else (
+            f"{inc.reason}; {reason}" if reason else inc.reason)
+        rec = IncrementRecord(
+            increment_id=inc.increment_id, lot_id=self._lot_id, number=inc.number, role=inc.role, sublot=inc.sublot,
+            mark_t=mark, intended_time_s=intended_s, actual_time_s=actual_s,
+            timing_error_s=actual_s - intended_s, status=status, mass_kg=mass, sample_id=sample_id,
+            reason=full_reason, alarm_id=inc.alarm_id,
+        )
+        self.custody.add_increment(rec)
+        if alarm is None:
+            alarm = status != "cut"
+        note = ""
+        time_s = actual_s if math.isfinite(actual_s) else (intended_s if math.isfinite(intended_s) else self.clock.now_s())
+        if alarm:
+            note = f"ALARM: {inc.role} increment {inc.increment_id} {status}: {reason}"
+            self._alarm(note[7:], time_s, inc.increment_id, kind=f"increment_{status}", mark_t=mark)
+        self._out.append(Measurement(
+            lot_id=self._lot_id, stream=self.name, time_s=float(time_s), tonnage_mark_t=float(mark),
+            data={
+                "increment_id": inc.increment_id, "number": np.int32(inc.number), "role": inc.role, "status": status,
+                "mass_kg": np.float32(mass), "intended_time_s": float(intended_s), "actual_time_s": float(actual_s),
+                "timing_error_s": float(actual_s - intended_s), "sample_id": sample_id, "reason": full_reason,
+            },
+            note=note,
+        ))
+
+    def _alarm(self, message: str, time_s: float, increment_id: str, kind: str, mark_t: float = math.nan) -> None:
+        """Log, keep and emit an alarm as a :class:`LineEvent` (severity "alarm")."""
+        log.warning("sampler %s: %s", self.name, message)
+        self.alarms.append({"time_s": time_s, "station": self.name, "increment_id": increment_id, "kind": kind,
+                            "message": message})
+        self._out.append(LineEvent(self._lot_id, float(time_s), self.name, kind, "alarm", message, float(mark_t)))
+
+    # ---- reports and files ---------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Routine and targeted increments counted by status, samples, timing errors (for the lot report)."""
+        if self.custody is None:
+            return {}
+        out: dict[str, Any] = {"lot_id": self._lot_id or self.custody.lot_id,
+                               "plan": self.plan.to_dict() if self.plan else {}}
+        for role in ("routine", "targeted"):
+            recs = [r for r in self.custody.increments.values() if r.role == role]
+            errs = np.array([r.timing_error_s for r in recs if r.collected], dtype=float)
+            out[role] = {
+                "n": len(recs),
+                "by_status": {s: sum(r.status == s for r in recs) for s in ("cut", "late", "missed", "fault", "skipped")},
+                "max_abs_timing_error_s": float(np.max(np.abs(errs))) if errs.size else math.nan,
+                "mass_kg": float(np.nansum([r.mass_kg for r in recs if r.collected])) if recs else 0.0,
+            }
+        out["samples"] = self.custody.sample_rows()
+        out["alarms"] = list(self.alarms)
+        return out
+
+    def write_files(self, folder: Path) -> dict[str, Path]:
+        """Write custody.csv, increments.csv and samples.csv for the lot into ``folder``."""
+        assert self.custody is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {
+            "custody": folder / "custody.csv", "increments": folder / "increments.csv",
+            "samples": folder / "samples.csv",
+        }
+        files["custody"].write_text(rows_to_csv(self.custody.to_rows()), encoding="utf-8")
+        files["increments"].write_text(rows_to_csv(self.custody.increment_rows(),
+                                                   list(IncrementRecord.__dataclass_fields__)), encoding="utf-8")
+        files["samples"].write_text(rows_to_csv(self.custody.sample_rows()), encoding="utf-8")
+        return files
+
+
+# ---- configuration -----------------------------------------------------------------------------------
+_PLAN_KEYS = {"basis", "method", "quality_variation", "nominal_top_size_mm", "sublots", "max_flow_t_h",
+              "nominal_flow_t_h", "seed"}
+_ROBOT_KEYS = {"stream_width_m", "cutter_speed_m_s", "cutter_aperture_mm", "travel_s", "return_s", "jitter_s"}
+_SIM_KEYS = {"fault_jam_probability", "fault_missed_probability", "fault_estop_probability", "fault_jam_at",
+             "fault_missed_at", "fault_estop_at", "travel_variation"}
+_MODBUS_KEYS = {"host", "port", "device_id", "base_address", "timeout_s"}
+_STATION_KEYS = {"kind", "position_m", "backend", "timing_tolerance_s", "max_late_s", "lookahead_s",
+                 "targeted_min_spacing_t", "targeted_enabled", "auto_reset_s", "write_files"}
+
+
+def _num(name: str, section: Mapping[str, Any], key: str, default: Any, *, low: float | None = None,
+         high: float | None = None, strict_low: bool = False, integer: bool = False) -> Any:
+    value = section.get(key, default)
+    path = f"stations.{name}.{key}"
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(path, f"expected a number, got {value!r}")
+    if integer and int(value) != value:
+        raise ConfigError(path, f"expected an integer, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(path, f"expected a finite number, got {value!r}")
+    if low is not None and (value <= low if strict_low else value < low):
+        raise ConfigError(path, f"expected {'>' if strict_low else '>='} {low:g}, got {value!r}")
+    if high is not None and value > high:
+        raise ConfigError(path, f"expected <= {high:g}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _choice(name: str, section: Mapping[str, Any], key: str, default: str, choices: Sequence[str]) -> str:
+    value = section.get(key, default)
+    if value not in choices:
+        raise ConfigError(f"stations.{name}.{key}", f"expected one of {list(choices)}, got {value!r}")
+    return value
+
+
+def _int_list(name: str, section: Mapping[str, Any], key: str) -> frozenset[int]:
+    value = section.get(key, [])
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                                                       for v in value):
+        raise ConfigError(f"stations.{name}.{key}", f"expected a list of cut ordinals >= 1, got {value!r}")
+    return frozenset(value)
+
+
+def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SamplerStation:
+    """Build a sampler station from ``[stations.<name>]``.
+
+    Keys (defaults in brackets):
+
+    * ``kind = "sampler"`` (required), ``position_m`` (required, > 0, metres after the belt scale),
+      ``backend`` ["simulated"] or "modbus".
+    * Plan: ``basis`` ["mass"] | "time"; ``method`` ["systematic"] | "stratified_random";
+      ``quality_variation`` ["medium"] | "large" | "small"; ``nominal_top_size_mm`` [31.5];
+      ``sublots`` [1]; ``max_flow_t_h`` (required for time basis); ``nominal_flow_t_h``
+      (optional, for the expected increment mass); ``seed`` [context.seed].
+    * Cutter / robot: ``stream_width_m`` [0.8 × belt width]; ``cutter_speed_m_s`` [0.45, ≤ 0.6];
+      ``cutter_aperture_mm`` [max(3 × top size, 30)]; ``travel_s`` [1.0]; ``return_s`` [1.6];
+      ``jitter_s`` [0.02].
+    * Simulated faults: ``fault_jam_probability``, ``fault_missed_probability``,
+      ``fault_estop_probability`` [0.0 each]; ``fault_jam_at``, ``fault_missed_at``,
+      ``fault_estop_at`` [[]]: cut ordinals; ``travel_variation`` [0.01].
+    * Modbus: ``host`` ["127.0.0.1"], ``port`` [502], ``device_id`` [1], ``base_address`` [0]
+      (first holding register of the robot block), ``timeout_s`` [1.0]. The connection is
+      opened on first use.
+    * Station: ``timing_tolerance_s`` [0.5]; ``max_late_s`` [2.0] (beyond this a cut is not
+      attempted: missed); ``lookahead_s`` [2.0]; ``targeted_min_spacing_t`` [50.0];
+      ``targeted_enabled`` [true]; ``auto_reset_s`` [60 simulated, 0 modbus = never]: reset
+      the robot after this long in FAULT/ESTOP; ``write_files`` [true]: CSVs into run_dir.
+
+    Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing, unknown or bad key.
+    """
+    known = _STATION_KEYS | _PLAN_KEYS | _ROBOT_KEYS | _SIM_KEYS | _MODBUS_KEYS
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigError(f"stations.{name}.{unknown[0]}", f"unknown key; expected some of {sorted(known)}")
+    if section.get("kind") != "sampler":
+        raise ConfigError(f"stations.{name}.kind", f"expected 'sampler', got {section.get('kind')!r}")
+    if "position_m" not in section:
+        raise ConfigError(f"stations.{name}.position_m", "missing; expected metres after the belt scale (> 0)")
+    position = _num(name, section, "position_m", None, low=0.0, strict_low=True)
+    backend = _choice(name, section, "backend", "simulated", ("simulated", "modbus"))
+    if backend == "simulated" and set(section) & _MODBUS_KEYS:
+        key = sorted(set(section) & _MODBUS_KEYS)[0]
+        raise ConfigError(f"stations.{name}.{key}", "only valid with backend = 'modbus'")
+    if backend == "modbus" and set(section) & _SIM_KEYS:
+        key = sorted(set(section) & _SIM_KEYS)[0]
+        raise ConfigError(f"stations.{name}.{key}", "only valid with backend = 'simulated'")
+
+    basis = _choice(name, section, "basis", "mass", BASES)
+    plan_options: dict[str, Any] = {
+        "basis": basis,
+        "method": _choice(name, section, "method", "systematic", METHODS),
+        "quality_variation": _choice(name, section, "quality_variation", "medium", iso3082.QUALITY_VARIATIONS),
+        "nominal_top_size_mm": _num(name, section, "nominal_top_size_mm", 31.5, low=0.0, strict_low=True),
+        "sublots": _num(name, section, "sublots", 1, low=1, integer=True),
+        "max_flow_t_h": _num(name, section, "max_flow_t_h", None, low=0.0, strict_low=True),
+        "nominal_flow_t_h": _num(name, section, "nominal_flow_t_h", None, low=0.0, strict_low=True),
+        "seed": _num(name, section, "seed", context.seed, low=0, integer=True),
+    }
+    if basis == "time" and plan_options["max_flow_t_h"] is None:
+        raise ConfigError(f"stations.{name}.max_flow_t_h", "missing; time-basis sampling needs the highest flow in t/h")
+    speed = _num(name, section, "cutter_speed_m_s", 0.45, low=0.0, strict_low=True)
+    aperture = _num(name, section, "cutter_aperture_mm", None, low=0.0, strict_low=True)
+    width = _num(name, section, "stream_width_m", 0.8 * context.belt_width_m, low=0.0, strict_low=True)
+    plan_options["cutter_speed_m_s"] = speed
+    plan_options["cutter_aperture_mm"] = aperture if aperture is not None else iso3082.min_cutter_aperture_mm(
+        plan_options["nominal_top_size_mm"])
+    try:  # validate plan options now (with a nominal lot) so config errors surface at start-up
+        make_plan(1000.0, **plan_options)
+    except PlanError as exc:
+        key = "cutter_speed_m_s" if "speed" in str(exc) else ("cutter_aperture_mm" if "aperture" in str(exc)
+                                                              else "nominal_top_size_mm")
+        raise ConfigError(f"stations.{name}.{key}", str(exc)) from None
+    timings = RobotTimings.for_cutter(
+        width, speed, travel_s=_num(name, section, "travel_s", 1.0, low=0.0),
+        return_s=_num(name, section, "return_s", 1.6, low=0.0), jitter_s=_num(name, section, "jitter_s", 0.02, low=0.0),
+    )
+    settings = SamplerSettings(
+        timing_tolerance_s=_num(name, section, "timing_tolerance_s", 0.5, low=0.0, strict_low=True),
+        max_late_s=_num(name, section, "max_late_s", 2.0, low=0.0),
+        lookahead_s=_num(name, section, "lookahead_s", 2.0, low=0.0, strict_low=True),
+        targeted_min_spacing_t=_num(name, section, "targeted_min_spacing_t", 50.0, low=0.0),
+        targeted_enabled=bool(section.get("targeted_enabled", True)),
+        auto_reset_s=_num(name, section, "auto_reset_s", 60.0 if backend == "simulated" else 0.0, low=0.0),
+        cutter_aperture_mm=plan_options["cutter_aperture_mm"], cutter_speed_m_s=speed,
+        write_files=bool(section.get("write_files", True)),
+    )
+    if not isinstance(section.get("targeted_enabled", True), bool):
+        raise ConfigError(f"stations.{name}.targeted_enabled", f"expected true/false, got {section['targeted_enabled']!r}")
+    robot: Robot
+    if backend == "simulated":
+        from sampler.robot_sim import FaultPlan, SimulatedRobot
+
+        try:
+            faults = FaultPlan(
+                jam_probability=_num(name, section, "fault_jam_probability", 0.0, low=0.0, high=1.0),
+                missed_probability=_num(name, section, "fault_missed_probability", 0.0, low=0.0, high=1.0),
+                estop_probability=_num(name, section, "fault_estop_probability", 0.0, low=0.0, high=1.0),
+                jam_at=_int_list(name, section, "fault_jam_at"),
+                missed_at=_int_list(name, section, "fault_missed_at"),
+                estop_at=_int_list(name, section, "fault_estop_at"),
+            )
+            robot = SimulatedRobot(context.clock, timings=timings, faults=faults, seed=context.seed,
+                                   travel_variation=_num(name, section, "travel_variation", 0.01, low=0.0, high=0.49))
+        except RobotError as exc:
+            raise ConfigError(f"stations.{name}", str(exc)) from None
+    else:
+        robot = _LazyModbusRobot(
+            context.clock, host=str(section.get("host", "127.0.0.1")),
+            port=_num(name, section, "port", 502, low=1, high=65535, integer=True),
+            device_id=_num(name, section, "device_id", 1, low=0, high=255, integer=True),
+            base_address=_num(name, section, "base_address", 0, low=0, high=65535, integer=True),
+            timeout_s=_num(name, section, "timeout_s", 1.0, low=0.0, strict_low=True),
+        )
+    return SamplerStation(name, position, robot, context.clock, plan_options, settings, run_dir=context.run_dir)
+
+
+class _LazyModbusRobot(Robot):
+    """Connects the Modbus robot on first use, so building a line does not need the PLC to be up yet."""
+
+    backend = "modbus"
+
+    def __init__(self, clock: Clock, **options: Any) -> None:
+        super().__init__(clock)
+        self._options = options
+        self._robot: Robot | None = None
+
+    def _get(self) -> Robot:
+        if self._robot is None:
+            from sampler.robot import create_robot
+
+            self._robot = create_robot("modbus", self.clock, **self._options)
+        return self._robot
+
+    @property
+    def timings(self) -> RobotTimings:
+        return self._get().timings
+
+    def cut(self, at_time_s: float, increment_id: str, *, number: int = 0, timeout_s: float | None = None) -> CutStatus:
+        return self._get().cut(at_time_s, increment_id, number=number, timeout_s=timeout_s)
+
+    @property
+    def busy(self) -> bool:
+        return self._get().busy
+
+    @property
+    def active(self) -> CutStatus | None:
+        return self._get().active
+
+    def describe(self) -> dict[str, Any]:
+        if self._robot is None:
+            return {"backend": "modbus", **self._options, "connected": False}
+        return self._robot.describe()
+
+    def _command_cut(self, status: CutStatus) -> None:  # pragma: no cover - cut() is delegated
+        raise NotImplementedError
+
+    def _poll_backend(self) -> None:
+        self._get().poll()
+
+    def _read_state(self) -> RobotState:
+        return self._get().state
+
+    def _read_counters(self):  # type: ignore[override]
+        return self._get().counters
+
+    def _reset_backend(self) -> None:
+        self._get().reset()
+
+    def _estop_backend(self) -> None:
+        self._get().estop()
+
+    def _close_backend(self) -> None:
+        if self._robot is not None:
+            self._robot.close()
