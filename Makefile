@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	@# GigE Vision (Aravis) bindings build against Debian headers; without them the aravis tests skip.
+	$(PY) -m pip install --quiet -e '.[test,aravis]' || echo "oreline: PyGObject not installed; Aravis camera tests will skip"
 	touch $(STAMP)
 
 # Debian tools the tests talk to (mbpoll, chromium, aravis-tools). Tests skip with a message where absent.
@@ -21,7 +23,7 @@ system-deps:
 demo: setup
 	$(VENV)/bin/oreline demo
 
-test: setup system-deps
+test: system-deps setup
 	$(PY) -m pytest
 
 bench: setup

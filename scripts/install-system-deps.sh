@@ -3,11 +3,15 @@
 # chromium (control-room browser tests), aravis-tools (fake GigE Vision camera).
 # Never fails the build: where a tool cannot be installed, the tests that need it skip with a message.
 set -u
-wanted=(mbpoll chromium aravis-tools)
+# gir1.2-aravis-0.8 + libgirepository1.0-dev + libcairo2-dev let pip build PyGObject for the Aravis backend.
+wanted=(mbpoll chromium aravis-tools gir1.2-aravis-0.8 libgirepository1.0-dev libcairo2-dev pkg-config)
 missing=()
 command -v mbpoll >/dev/null 2>&1 || missing+=(mbpoll)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v arv-fake-gv-camera-0.8 >/dev/null 2>&1 || missing+=(aravis-tools)
+for pkg in gir1.2-aravis-0.8 libgirepository1.0-dev libcairo2-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system deps: ${wanted[*]} present"
   exit 0

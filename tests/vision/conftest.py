@@ -1,0 +1,17 @@
+import pytest
+
+from vision.fit import fit_vision_model
+
+MM_PER_PX = 2.0
+WIDTH_PX = 1024
+
+
+@pytest.fixture(scope="session")
+def small_model():
+    """A model fitted at 2 mm/px on a little belt (fit split only): quick, but real."""
+    return fit_vision_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0)
+
+
+@pytest.fixture(scope="session")
+def model_file(small_model, tmp_path_factory):
+    return small_model.save(tmp_path_factory.mktemp("model") / "model.npz")

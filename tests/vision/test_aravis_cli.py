@@ -1,0 +1,86 @@
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from vision.errors import BackendUnavailable
+
+FAKE = "arv-fake-gv-camera-0.8"
+
+
+def _aravis_or_skip():
+    try:
+        from vision.aravis_camera import load_aravis
+
+        load_aravis()
+    except BackendUnavailable as exc:
+        pytest.skip(f"Aravis backend unavailable here: {exc}")
+    if shutil.which(FAKE) is None:
+        pytest.skip(f"{FAKE} not installed (Debian package aravis-tools)")
+
+
+@pytest.fixture
+def fake_camera(request):
+    _aravis_or_skip()
+    args = [FAKE, "-i", "127.0.0.1", "-s", "ORELINE-TEST"] + list(getattr(request, "param", []))
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.8)
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+@pytest.mark.e2e
+def test_aravis_opens_by_address_and_grabs_rgb_frames(fake_camera):
+    from vision.camera import open_camera
+
+    cam = open_camera("aravis", address="127.0.0.1", width_px=512, frame_lines=128)
+    try:
+        frames = [cam.grab(timeout_s=3.0) for _ in range(4)]
+    finally:
+        cam.close()
+    assert all(f.image.shape == (128, 512, 3) for f in frames)
+    assert [f.frame_id for f in frames] == sorted({f.frame_id for f in frames})
+    assert cam.stats.frames == 4
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("fake_camera", [["-r", "300"]], indirect=True)
+def test_aravis_incomplete_frames_are_counted_not_passed_on(fake_camera):
+    from vision.aravis_camera import AravisCamera
+
+    cam = AravisCamera("127.0.0.1", width_px=512, frame_lines=256, packet_resend=False).open()
+    try:
+        got = []
+        deadline = time.monotonic() + 20
+        while cam.stats.incomplete == 0 and time.monotonic() < deadline:
+            try:
+                got.append(cam.grab(timeout_s=2.0))
+            except TimeoutError:
+                pass
+    finally:
+        cam.close()
+    assert cam.stats.incomplete > 0
+    assert all(f.image.shape == (256, 512, 3) for f in got)
+
+
+def test_aravis_unreachable_address_is_a_clear_error():
+    _aravis_or_skip()
+    from vision.aravis_camera import AravisCamera
+    from vision.errors import CameraError
+
+    with pytest.raises(CameraError, match="127.0.0.1"):
+        AravisCamera("127.0.0.1", width_px=64, frame_lines=8).open()  # nothing listens: no fake camera started
+
+
+@pytest.mark.slow
+def test_cli_evaluate_writes_report(model_file, tmp_path):
+    from vision.cli import cli_evaluate
+
+    out = tmp_path / "rep"
+    assert cli_evaluate(["--out", str(out), "--model", str(model_file), "--length-m", "12", "--objects-per-m", "1.0"]) == 0
+    md = (out / "report.md").read_text()
+    assert "kind:" in md and "CC BY 4.0" in md and "per 1,000 m" in md
+    assert (out / "gallery.png").stat().st_size > 1000 and (out / "report.json").exists()
+    assert cli_evaluate(["--out", str(out), "--model", str(tmp_path / "missing.npz")]) == 2

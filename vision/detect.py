@@ -1,0 +1,237 @@
+"""Foreign-object detection on a stream of frames.
+
+Per frame: cell features (:mod:`vision.features`) → anomaly score per cell from the
+normal-ore model → box-smoothed score → threshold → connected components → size in mm,
+kind with probability, thumbnail. Objects that run over a frame boundary are held back
+and completed with the next frame, so each object is reported once. A frame whose belt
+carries (almost) no ore is reported as *no material*, never as clean ore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage as ndi
+
+from vision.classify import KindClassifier, component_features
+from vision.errors import FrameError
+from vision.features import FEATURES, cell_features
+from vision.frames import Frame, check_image
+from vision.model import NormalOreModel
+from vision.scene import ore_mask
+
+THUMB_PX = 64
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object. Positions: ``belt_m`` (odometer of its centre), ``lateral_m`` from the image centre line."""
+
+    kind: str
+    probability: float
+    length_mm: float
+    width_mm: float
+    area_mm2: float
+    belt_m: float
+    lateral_m: float
+    tonnage_mark_t: float
+    time_s: float
+    anomaly_score: float
+    thumbnail: np.ndarray
+    frame_id: int
+    features: np.ndarray | None = None
+
+
+@dataclass
+class FrameResult:
+    """What one frame yielded: detections completed in it, the ore cover of its belt, whether it was inspected."""
+
+    frame_id: int
+    detections: list[Detection]
+    material_fraction: float
+    belt_fraction: float
+    inspected: bool
+    reason: str = ""
+
+
+@dataclass
+class DetectorParams:
+    """Tuning of the detector. ``threshold`` is on the smoothed score; areas in mm²; lengths in cells/m."""
+
+    threshold: float = 5.0
+    smooth_cells: int = 5
+    min_area_mm2: float = 600.0
+    min_material_fraction: float = 0.04
+    min_belt_fraction: float = 0.3
+    max_carry_m: float = 2.0
+
+
+@dataclass
+class _Carry:
+    raw: np.ndarray
+    feats: np.ndarray
+    rgb: np.ndarray
+    image: np.ndarray
+    start_belt_m: float
+    start_mark_t: float
+    start_time_s: float
+    done: np.ndarray
+
+
+class Detector:
+    """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale."""
+
+    def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048) -> None:
+        self.model = model
+        self.classifier = classifier
+        self.params = params or DetectorParams()
+        self.width_px = int(width_px)
+        self.block = model.block_px
+        self.cell_mm = self.block * model.mm_per_px
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget carried rows (after a gap in the belt)."""
+        self._carry: _Carry | None = None
+        self._left: np.ndarray | None = None
+        self._belt_cols: np.ndarray | None = None
+
+    def _expected_belt_m(self) -> float | None:
+        if self._carry is None:
+            return None
+        rows = self._carry.raw.shape[0] * self.block + (0 if self._left is None else self._left.shape[0])
+        return self._carry.start_belt_m + rows * self.model.mm_per_px / 1000.0
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Detect objects in ``frame``; returns the objects completed so far. Raises FrameError on a bad frame."""
+        img = check_image(frame.image, self.width_px)
+        if abs(frame.mm_per_px - self.model.mm_per_px) > 1e-9:
+            raise FrameError(f"expected frames at {self.model.mm_per_px} mm/px, got {frame.mm_per_px}")
+        expected = self._expected_belt_m()
+        out: list[Detection] = []
+        if expected is not None and abs(frame.start_belt_m - expected) > self.cell_mm / 1000.0:
+            out += self.flush()  # gap or overlap in the belt: finish what we have, start afresh
+        if self._left is not None:
+            img = np.concatenate([self._left, img])
+            start_belt_m = frame.start_belt_m - self._left.shape[0] * self.model.mm_per_px / 1000.0
+        else:
+            start_belt_m = frame.start_belt_m
+        n = img.shape[0] // self.block
+        self._left = img[n * self.block :] if img.shape[0] % self.block else None
+        if n == 0:
+            return FrameResult(frame.frame_id, out, 0.0, 0.0, False, "frame too short")
+        img = img[: n * self.block]
+        prev_cols = self._belt_cols
+        feats = cell_features(img, self.block)
+        cols = feats.belt_cols
+        if cols.mean() < self.params.min_belt_fraction and prev_cols is not None and n < 16:
+            feats = cell_features(img, self.block, prev_cols)
+            cols = prev_cols
+        self._belt_cols = cols
+        belt_fraction = float(cols.mean())
+        raw = self.model.score(feats)
+        raw[:, ~cols] = 0.0
+        material = float(ore_mask(feats.rgb[:, cols]).mean()) if cols.any() else 0.0
+        mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
+        out += self._components(raw, feats.stack(), feats.rgb, img, start_belt_m, mark0, frame, final=False)
+        if belt_fraction < self.params.min_belt_fraction:
+            return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image")
+        if material < self.params.min_material_fraction:
+            return FrameResult(frame.frame_id, out, material, belt_fraction, False, "no material")
+        return FrameResult(frame.frame_id, out, material, belt_fraction, True)
+
+    def flush(self) -> list[Detection]:
+        """Report objects still held back (end of lot, gap in the belt) and reset."""
+        out: list[Detection] = []
+        if self._carry is not None and self._carry.raw.shape[0]:
+            c = self._carry
+            self._carry = None
+            out = self._components(np.empty((0, c.raw.shape[1]), np.float32), np.empty((0,) + c.feats.shape[1:], np.float32),
+                                   np.empty((0,) + c.rgb.shape[1:], np.float32), np.empty((0,) + c.image.shape[1:], np.uint8),
+                                   c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
+        self.reset()
+        return out
+
+    def _components(self, raw, feats, rgb, img, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
+        p = self.params
+        c = self._carry if carry is None else carry
+        t_per_m = frame.t_per_m if frame is not None else 0.0
+        time0 = frame.time_s if frame is not None else 0.0
+        speed = frame.belt_speed_m_s if frame is not None else 0.0
+        if c is not None:
+            raw = np.concatenate([c.raw, raw])
+            feats = np.concatenate([c.feats, feats])
+            rgb = np.concatenate([c.rgb, rgb])
+            img = np.concatenate([c.image, img])
+            done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
+            start_belt_m, mark0 = c.start_belt_m, c.start_mark_t
+            time0 = c.start_time_s
+        else:
+            done = np.zeros(raw.shape, bool)
+        h = raw.shape[0]
+        sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest") if h else raw
+        labels, n = ndi.label(sm > p.threshold) if h else (np.zeros_like(raw, np.int32), 0)
+        guard = p.smooth_cells // 2 + 1
+        max_carry = int(p.max_carry_m * 1000.0 / self.cell_mm)
+        keep_from = h if final else max(0, h - guard)
+        detections: list[Detection] = []
+        cell_m = self.cell_mm / 1000.0
+        if n:
+            idx = np.arange(1, n + 1)
+            slices = ndi.find_objects(labels)
+            area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+            peak = ndi.maximum(sm, labels, idx)
+            pending = np.array([(not final) and s[0].stop > h - guard for s in slices])
+            if pending.any():
+                first = min(s[0].start for s, pe in zip(slices, pending) if pe)
+                if h - first <= max_carry:
+                    keep_from = min(keep_from, first)
+                else:
+                    pending[:] = False  # too long to hold: report what we have
+            min_cells = p.min_area_mm2 / (self.cell_mm**2)
+            seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
+            chosen = [i for i in range(n) if not pending[i] and not seen[i] and area[i] >= min_cells]
+            if chosen:
+                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm)
+                kinds, probs = self.classifier.predict(stats.matrix) if self.classifier is not None else (["unknown"] * len(chosen), np.ones(len(chosen)))
+                for j, i in enumerate(chosen):
+                    sl = slices[i]
+                    done[sl] |= labels[sl] == i + 1
+                    row_c, col_c = stats.centre_cells[j]
+                    belt_m = start_belt_m + (row_c + 0.5) * cell_m
+                    lateral_m = ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
+                    detections.append(Detection(
+                        kind=str(kinds[j]), probability=float(probs[j]),
+                        length_mm=float(stats.length_mm[j]), width_mm=float(stats.width_mm[j]), area_mm2=float(area[i] * self.cell_mm**2),
+                        belt_m=float(belt_m), lateral_m=float(lateral_m),
+                        tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
+                        time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
+                        anomaly_score=float(peak[i]), thumbnail=self._thumbnail(img, sl),
+                        frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
+                    ))
+        # hold back the tail (guard rows and unfinished objects) for the next frame
+        if keep_from < h:
+            b = self.block
+            self._carry = _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img[keep_from * b :].copy(),
+                                 start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
+                                 time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
+        else:
+            self._carry = None
+        return detections
+
+    def _thumbnail(self, img: np.ndarray, sl: tuple[slice, slice]) -> np.ndarray:
+        b = self.block
+        r0, r1 = sl[0].start * b, sl[0].stop * b
+        c0, c1 = sl[1].start * b, sl[1].stop * b
+        side = max(r1 - r0, c1 - c0) + 4 * b
+        rc, cc = (r0 + r1) // 2, (c0 + c1) // 2
+        ra, ca = max(0, rc - side // 2), max(0, cc - side // 2)
+        crop = img[ra : ra + side, ca : ca + side]
+        if crop.size == 0:
+            return np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
+        return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.BILINEAR), dtype=np.uint8)
+
+
+__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES"]

@@ -1,0 +1,123 @@
+"""Per-cell colour and texture features of a belt image (vectorised, float32).
+
+An (H, W, 3) uint8 image is cut into square cells of ``block`` px. Per cell:
+
+- ``r``, ``g``: chromaticity R/(R+G+B), G/(R+G+B) (insensitive to lighting level);
+- ``lum``: log mean grey relative to the belt's median along the belt (slow lighting drift removed);
+- ``fine``: log contrast (std / mean grey) inside the cell, from a 2x subsample when ``block >= 4``;
+- ``coarse``: log std of ``lum`` over the 3x3 neighbouring cells.
+
+Rows that do not fill a whole cell are dropped (the caller carries them to the next frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+FEATURES = ("r", "g", "lum", "fine", "coarse")
+#: Cell rows per lighting band: the belt's median grey is taken per band of this many cell rows.
+BAND_CELLS = 32
+
+
+@dataclass
+class CellFeatures:
+    """Features of one image, each (h, w) float32, plus cell means (h, w, 3) float32 and the belt column mask (w,)."""
+
+    r: np.ndarray
+    g: np.ndarray
+    lum: np.ndarray
+    fine: np.ndarray
+    coarse: np.ndarray
+    rgb: np.ndarray
+    belt_cols: np.ndarray
+
+    def stack(self) -> np.ndarray:
+        """Features as (h, w, 5) float32 in FEATURES order."""
+        return np.stack([self.r, self.g, self.lum, self.fine, self.coarse], axis=-1)
+
+
+def block_means(image: np.ndarray, block: int) -> np.ndarray:
+    """Mean of each ``block`` x ``block`` cell of an (H, W, C) uint8 or float32 image → (H//block, W//block, C) float32."""
+    h, w = image.shape[0] // block, image.shape[1] // block
+    v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
+    if image.dtype == np.uint8:
+        acc = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
+    else:
+        acc = v[:, 0].astype(np.float32)
+    for i in range(1, block):
+        acc += v[:, i]
+    a = acc.reshape(h, w, block, image.shape[2])
+    out = a[:, :, 0].astype(np.float32)
+    for i in range(1, block):
+        out += a[:, :, i]
+    out *= 1.0 / (block * block)
+    return out
+
+
+def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
+    """Columns of cells that show belt (bright, coloured) rather than the dark frame: bool (w,).
+
+    The longest run of belt-like columns is kept and trimmed by one cell each side.
+    """
+    grey = rgb_cells.mean(axis=-1)
+    col_grey = np.median(grey, axis=0)
+    w = col_grey.shape[0]
+    ref = np.median(col_grey[w // 4 : 3 * w // 4]) if w >= 4 else np.median(col_grey)
+    chroma = np.median(np.abs(rgb_cells[..., 1] - rgb_cells[..., 2]) + np.abs(rgb_cells[..., 0] - rgb_cells[..., 2]), axis=0)
+    ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref)
+    mask = np.zeros(w, dtype=bool)
+    if not ok.any():
+        return mask
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    i = int(np.argmax(ends - starts))
+    a, b = starts[i] + 1, ends[i] - 1
+    if b - a >= min_run:
+        mask[a:b] = True
+    return mask
+
+
+def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = None) -> CellFeatures:
+    """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection."""
+    rgb = block_means(image, block)
+    h, w = rgb.shape[:2]
+    total = rgb.sum(axis=-1)
+    total += 1.0
+    inv = 1.0 / total
+    r = rgb[..., 0] * inv
+    g = rgb[..., 1] * inv
+    grey = total * (1.0 / 3.0)
+    logg = np.log(grey)
+    cols = belt_columns(rgb) if belt_cols is None else belt_cols
+    sel = cols if cols.any() else np.ones(w, bool)
+    # belt median grey per band of cell rows, interpolated along the belt
+    nb = max(1, int(np.ceil(h / BAND_CELLS)))
+    med = np.empty(nb, np.float32)
+    for i in range(nb):
+        med[i] = np.median(logg[i * BAND_CELLS : (i + 1) * BAND_CELLS][:, sel])
+    if nb > 1:
+        centres = (np.arange(nb) + 0.5) * BAND_CELLS
+        ref = np.interp(np.arange(h) + 0.5, centres, med).astype(np.float32)
+    else:
+        ref = np.full(h, med[0], np.float32)
+    lum = logg - ref[:, None]
+    # fine texture: grey contrast inside the cell
+    step = 2 if block >= 4 else 1
+    sub = image[: h * block : step, : w * block : step]
+    gsub = sub.sum(axis=-1, dtype=np.uint16).astype(np.float32)
+    bs = block // step
+    m1 = block_means(gsub[..., None], bs)[..., 0] if bs > 1 else gsub
+    m2 = block_means((gsub * gsub)[..., None], bs)[..., 0] if bs > 1 else gsub * gsub
+    if bs > 1:
+        var = np.maximum(m2 - m1 * m1, 0.0)
+        fine = 0.5 * np.log(var + 9.0) - np.log(m1 + 3.0)
+    else:
+        fine = np.zeros((h, w), np.float32)
+    # coarse texture: std of lum over 3x3 cells
+    mu = ndi.uniform_filter(lum, 3, mode="nearest")
+    mu2 = ndi.uniform_filter(lum * lum, 3, mode="nearest")
+    coarse = 0.5 * np.log(np.maximum(mu2 - mu * mu, 0.0) + 1e-4)
+    return CellFeatures(r, g, lum, fine.astype(np.float32), coarse.astype(np.float32), rgb, cols)

@@ -1,0 +1,144 @@
+"""Foreign-object sprites for the simulated belt scene.
+
+Each kind gets a shape and an appearance built from real pixels where possible:
+scikit-image's CC0 ``gravel`` and ``brick`` textures (CC0Textures Gravel04, Bricks25) modulate
+every surface, and large lumps are cut from the Roboflow "Conversion" crushed-stone crops
+(CC BY 4.0), tinted to ore colour and shaded. Colours, grain, folds and highlights are
+per-kind rules (see docs/vision.md). Sprites are rendered in object coordinates (mm) so
+they look the same at any ``mm_per_px``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage as ndi
+
+from vision.tiles import rock_crops
+
+#: Kinds the simulator can insert (the cargo's object kinds).
+KINDS = ("wood", "plastic", "rubber", "metal", "cloth", "concrete", "lump")
+
+_PALETTE = {
+    "wood": [(205, 172, 120), (185, 145, 95), (150, 140, 125), (160, 110, 65)],
+    "plastic": [(40, 80, 200), (225, 225, 230), (25, 25, 28), (230, 200, 40), (200, 40, 40)],
+    "rubber": [(32, 32, 34), (45, 44, 44)],
+    "metal": [(150, 152, 160), (120, 122, 130), (165, 110, 70)],
+    "cloth": [(200, 40, 40), (40, 60, 170), (230, 230, 225), (240, 120, 20), (110, 110, 115)],
+    "concrete": [(175, 172, 165), (150, 150, 145)],
+    "lump": [(125, 80, 55), (105, 70, 50)],
+}
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A rendered object: colour (h, w, 3) float32 0..255, coverage alpha and shadow alpha (h, w) float32 0..1.
+
+    ``centre_px`` is (row, col) of the object centre inside the sprite arrays.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+    shadow: np.ndarray
+    centre_px: tuple[float, float]
+
+
+@lru_cache(maxsize=1)
+def _textures() -> tuple[np.ndarray, np.ndarray]:
+    from skimage import data
+
+    gravel = data.gravel().astype(np.float32)
+    brick = data.brick().astype(np.float32)
+    gravel = (gravel - gravel.mean()) / (gravel.std() + 1e-6)
+    brick = (brick - brick.mean()) / (brick.std() + 1e-6)
+    return gravel, brick
+
+
+def _sample(tex: np.ndarray, u_mm: np.ndarray, v_mm: np.ndarray, mm_per_texel: float, offset: tuple[int, int]) -> np.ndarray:
+    n = tex.shape[0]
+    iu = (np.floor(u_mm / mm_per_texel).astype(np.int64) + offset[0]) % n
+    iv = (np.floor(v_mm / mm_per_texel).astype(np.int64) + offset[1]) % n
+    return tex[iv, iu]
+
+
+def _harmonic_radius(theta: np.ndarray, rng: np.random.Generator, amount: float, n: int = 5) -> np.ndarray:
+    r = np.ones_like(theta)
+    for k in range(2, 2 + n):
+        r += amount / k * rng.uniform(-1, 1) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    return r
+
+
+def render_sprite(
+    kind: str, length_mm: float, width_mm: float, angle_deg: float, mm_per_px: float, seed: int
+) -> Sprite:
+    """Render one object of ``kind`` (one of KINDS) with its long axis at ``angle_deg`` to the belt direction.
+
+    Sizes in mm; the sprite is sampled at ``mm_per_px``. Raises ValueError for an unknown kind or a size <= 0.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"object kind must be one of {KINDS}, got {kind!r}")
+    if not (length_mm > 0 and width_mm > 0 and mm_per_px > 0):
+        raise ValueError(f"length, width and mm_per_px must be > 0, got {length_mm}, {width_mm}, {mm_per_px}")
+    rng = np.random.default_rng(seed)
+    half_diag = 0.5 * float(np.hypot(length_mm, width_mm)) * 1.2 + 12.0
+    n = int(np.ceil(2 * half_diag / mm_per_px)) + 2
+    c = (n - 1) / 2.0
+    ys, xs = np.mgrid[0:n, 0:n].astype(np.float32)
+    y_mm, x_mm = (ys - c) * mm_per_px, (xs - c) * mm_per_px
+    a = np.deg2rad(angle_deg)
+    # u along the object's length (belt direction = rows at angle 0), v across it
+    u = np.cos(a) * y_mm + np.sin(a) * x_mm
+    v = -np.sin(a) * y_mm + np.cos(a) * x_mm
+    hl, hw = length_mm / 2.0, width_mm / 2.0
+    un, vn = u / hl, v / hw
+    theta = np.arctan2(vn, un)
+    if kind in ("metal", "wood"):
+        f = np.maximum(np.abs(un) ** 8 + np.abs(vn) ** 8, 0) ** (1 / 8)
+        if kind == "wood":
+            f = f * (1 + 0.03 * np.sin(u / 7.0 + rng.uniform(0, 6)))
+    elif kind == "rubber":
+        f = (np.abs(un) ** 4 + np.abs(vn) ** 4) ** 0.25
+    elif kind in ("plastic", "cloth"):
+        f = np.hypot(un, vn) / _harmonic_radius(theta, rng, 0.35 if kind == "cloth" else 0.25)
+    else:  # concrete, lump
+        f = (np.abs(un) ** 2.4 + np.abs(vn) ** 2.4) ** (1 / 2.4) / _harmonic_radius(theta, rng, 0.18)
+    edge_px = max(1.0, min(hl, hw) / mm_per_px)
+    alpha = np.clip((1.0 - f) * edge_px + 0.5, 0.0, 1.0).astype(np.float32)
+
+    gravel, brick = _textures()
+    off = (int(rng.integers(0, 512)), int(rng.integers(0, 512)))
+    base = np.array(_PALETTE[kind][rng.integers(len(_PALETTE[kind]))], dtype=np.float32)
+    base = base * rng.uniform(0.9, 1.1)
+    detail = _sample(gravel, u, v, 0.8, off)
+    coarse = ndi.gaussian_filter(_sample(gravel, u, v, 6.0, off), 1.0)
+    if kind == "wood":
+        grain = np.sin(2 * np.pi * v / 5.0 + 1.5 * _sample(gravel, u, v * 4, 3.0, off))
+        shade = 1.0 + 0.12 * grain + 0.05 * detail
+    elif kind == "metal":
+        shade = 1.0 + 0.7 * np.exp(-((v / (0.3 * hw)) ** 2)) + 0.05 * _sample(brick, u, v, 1.0, off)
+    elif kind == "plastic":
+        shade = 1.0 + 0.18 * coarse + 0.03 * detail
+    elif kind == "rubber":
+        shade = 1.0 + 0.1 * detail + 0.08 * np.sin(2 * np.pi * v / 8.0)
+    elif kind == "cloth":
+        weave = np.sin(2 * np.pi * u / 2.5) * np.sin(2 * np.pi * v / 2.5)
+        shade = 1.0 + 0.22 * coarse + 0.08 * weave + 0.04 * detail
+    elif kind == "concrete":
+        shade = 1.0 + 0.22 * detail + 0.08 * coarse
+    else:  # lump: real crushed-stone pixels, tinted to ore colour, lit from one side
+        crops = rock_crops()
+        crop = crops[int(rng.integers(len(crops)))].astype(np.float32).mean(axis=-1)
+        crop = np.asarray(Image.fromarray(crop).resize((n, n), Image.BILINEAR), dtype=np.float32)
+        crop = (crop - crop.mean()) / (crop.std() + 1e-6)
+        light = 1.0 - 0.35 * (un * 0.6 + vn * 0.4)
+        shade = light * (1.0 + 0.25 * crop + 0.1 * detail)
+    rgb = np.clip(base[None, None, :] * shade[..., None], 0, 255).astype(np.float32)
+    # Shadow: the object's footprint shifted down-right by its height, softened.
+    height_mm = {"plastic": 2.0, "cloth": 3.0, "wood": 0.4 * width_mm, "metal": 0.5 * width_mm}.get(kind, 0.45 * width_mm)
+    shift = min(height_mm, 40.0) / mm_per_px * 0.5
+    shadow = ndi.shift(alpha, (shift, shift), order=1, mode="constant")
+    shadow = ndi.gaussian_filter(shadow, max(0.5, shift * 0.5)) * (1 - alpha)
+    return Sprite(rgb, alpha, shadow.astype(np.float32), (c, c))

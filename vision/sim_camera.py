@@ -1,0 +1,150 @@
+"""The simulated camera (backend ``simulated``): renders the belt scene as the belt moves.
+
+The belt is *fed* to the camera as stretches (odometer metres with their tonnage marks,
+times, objects and whether the belt is empty); :meth:`grab` renders the next frame of up to
+``frame_lines`` lines from what has been fed and raises CameraTimeout when no belt is left
+(as a line-scan camera waiting for encoder pulses would). With ``free_run=True`` the belt
+simply runs on at ``belt_speed_m_s``. Faults: ``frame_loss_prob`` drops frames at random,
+``frame_loss_marks`` drops every frame whose first line lies in one of the (start, end) tonnage
+intervals, :meth:`simulate_disconnect` makes the next grab raise CameraDisconnected until
+:meth:`~vision.camera.Camera.reconnect`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from vision.camera import Camera
+from vision.errors import CameraDisconnected, CameraTimeout
+from vision.frames import Frame
+from vision.scene import BeltScene, SceneObject
+from vision.tiles import load_tiles
+
+
+@dataclass
+class _Stretch:
+    start_belt_m: float
+    end_belt_m: float
+    start_mark_t: float
+    end_mark_t: float
+    start_time_s: float
+    end_time_s: float
+    empty: bool
+
+
+class SimulatedCamera(Camera):
+    """Renders frames of a :class:`~vision.scene.BeltScene`. ``tiles``: "fit", "heldout", "all" or a folder."""
+
+    def __init__(
+        self,
+        *,
+        tiles: str | Path = "heldout",
+        seed: int = 0,
+        belt_speed_m_s: float = 4.5,
+        belt_width_m: float = 1.8,
+        lighting_variation: float = 0.15,
+        dust_probability: float = 0.1,
+        motion_blur_px: float = 0.0,
+        frame_loss_prob: float = 0.0,
+        frame_loss_marks: Sequence[tuple[float, float]] = (),
+        objects: Sequence[SceneObject] = (),
+        free_run: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= frame_loss_prob < 1.0:
+            raise ValueError(f"frame_loss_prob must be in [0, 1), got {frame_loss_prob}")
+        self.tiles = tiles
+        self.seed = int(seed)
+        self.belt_speed_m_s = float(belt_speed_m_s)
+        self.belt_width_m = float(belt_width_m)
+        self.scene_kw = dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px)
+        self.frame_loss_prob = float(frame_loss_prob)
+        self.frame_loss_marks = [tuple(map(float, m)) for m in frame_loss_marks]
+        self.objects: list[SceneObject] = sorted(objects, key=lambda o: o.belt_mm)
+        self.free_run = free_run
+        self.scene: BeltScene | None = None
+        self._queue: deque[_Stretch] = deque()
+        self._pos_m = 0.0
+        self._frame_id = 0
+        self._disconnected = False
+        self._rng = np.random.default_rng(self.seed + 17)
+        self.lost_spans_m: list[tuple[float, float]] = []
+
+    def _open(self) -> None:
+        if self.scene is None:
+            self.scene = BeltScene(load_tiles(self.tiles), width_px=self.width_px, mm_per_px=self.mm_per_px,
+                                   belt_width_m=self.belt_width_m, seed=self.seed, **self.scene_kw)
+        self._disconnected = False
+
+    def simulate_disconnect(self) -> None:
+        """Make the next grab fail with CameraDisconnected (fault injection)."""
+        self._disconnected = True
+
+    def feed(self, start_belt_m: float, end_belt_m: float, start_mark_t: float, end_mark_t: float,
+             start_time_s: float, end_time_s: float, objects: Sequence[SceneObject] = (), empty: bool = False) -> None:
+        """Queue a stretch of belt to image. Raises ValueError for a stretch that runs backwards."""
+        if end_belt_m < start_belt_m:
+            raise ValueError(f"belt stretch must run forward, got {start_belt_m} → {end_belt_m} m")
+        if not self._queue:
+            self._pos_m = start_belt_m
+        self._queue.append(_Stretch(start_belt_m, end_belt_m, start_mark_t, end_mark_t, start_time_s, end_time_s, empty))
+        if empty and self.scene is not None:
+            self.scene.empty_mm.append((start_belt_m * 1000.0, end_belt_m * 1000.0))
+            self.scene.empty_mm = self.scene.empty_mm[-64:]
+        if objects:
+            self.objects = sorted([o for o in self.objects if o.belt_mm > start_belt_m * 1000.0 - 2000.0] + list(objects), key=lambda o: o.belt_mm)
+
+    def skip_to(self, belt_m: float) -> None:
+        """Forget queued belt and continue at ``belt_m`` (the stretch between is not imaged)."""
+        self._queue.clear()
+        self._pos_m = belt_m
+
+    def _next_span(self) -> tuple[float, float, _Stretch | None]:
+        line_m = self.mm_per_px / 1000.0
+        if self._queue:
+            s = self._queue[0]
+            start = max(self._pos_m, s.start_belt_m)
+            n = min(self.frame_lines, int(round((s.end_belt_m - start) / line_m)))
+            if n <= 0:
+                self._queue.popleft()
+                return self._next_span() if self._queue else (0.0, 0.0, None)
+            return start, start + n * line_m, s
+        if self.free_run:
+            return self._pos_m, self._pos_m + self.frame_lines * line_m, None
+        return 0.0, 0.0, None
+
+    def _grab(self, timeout_s: float) -> Frame:
+        if self._disconnected:
+            raise CameraDisconnected("simulated camera link lost; reconnect() to go on")
+        while True:
+            start, end, s = self._next_span()
+            if end <= start:
+                raise CameraTimeout(f"no belt moved past the camera within {timeout_s} s")
+            self._pos_m = end
+            self._frame_id += 1
+            if s is not None:
+                span = max(s.end_belt_m - s.start_belt_m, 1e-12)
+                t_per_m = (s.end_mark_t - s.start_mark_t) / span
+                mark = s.start_mark_t + (start - s.start_belt_m) * t_per_m
+                time_s = s.start_time_s + (start - s.start_belt_m) / span * (s.end_time_s - s.start_time_s)
+                speed = span / max(s.end_time_s - s.start_time_s, 1e-9)
+                if end >= s.end_belt_m - 1e-9:
+                    self._queue.popleft()
+            else:
+                t_per_m, mark, time_s, speed = 0.0, 0.0, start / self.belt_speed_m_s, self.belt_speed_m_s
+            lost = (self.frame_loss_prob > 0 and self._rng.random() < self.frame_loss_prob) or any(a <= mark < b for a, b in self.frame_loss_marks)
+            if lost:
+                self.lost_spans_m.append((start, end))
+                continue
+            row0 = int(round(start * 1000.0 / self.mm_per_px))
+            n = int(round((end - start) * 1000.0 / self.mm_per_px))
+            lo, hi = start * 1000.0 - 1000.0, end * 1000.0 + 1000.0
+            objs = [o for o in self.objects if lo <= o.belt_mm <= hi]
+            image = self.scene.render(row0, n, objs)
+            return Frame(image, self._frame_id, time_s, self.exposure_us, start, mark, self.mm_per_px, t_per_m, speed)

@@ -1,0 +1,291 @@
+"""The camera station on the line: frames → detections → Measurements and Coverage records.
+
+Config keys of ``[stations.<name>]`` (defaults in brackets):
+
+- ``kind = "camera"`` (required), ``position_m`` (required, > 0, metres downstream of the belt scale)
+- ``backend``: "simulated" | "folder" | "aravis" ["simulated"]
+- ``mm_per_px`` [1.0], ``width_px`` [2048], ``frame_lines`` [1024], ``exposure_us`` [100.0]
+- ``sim_mm_per_px``: coarser rendering/detection scale for the simulated line [= mm_per_px];
+  the stream metadata states the scale actually used
+- ``imaged_fraction``: share of belt windows imaged, evenly spread (0, 1] [1.0]; the rest is
+  ``Coverage(inspected=False, reason="not imaged")``
+- ``tiles``: ore tiles for the simulated scene, "heldout" | "fit" | "all" | a folder ["heldout"]
+- ``model``: path of a saved vision model (.npz) [fitted for the scale and cached]
+- ``folder``: image folder (backend "folder"); ``address``: camera IP (backend "aravis")
+- ``fault``: table with ``frame_loss_at_t`` (list of [start, end] lot-relative tonnes) and
+  ``frame_loss_prob`` (0..1) for the simulator
+
+Records: one Measurement per detection on stream ``<name>`` and, per window, Coverage records
+that tile the window: inspected, or not with a reason ("not imaged", "no material",
+"frames lost", "belt stopped", "camera disconnected"...).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from conveyor.errors import ConfigError
+from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
+from conveyor.station import MaterialWindow, Station, StationContext
+from vision.camera import Camera, camera_class
+from vision.detect import THUMB_PX, Detection, Detector
+from vision.errors import CameraDisconnected, CameraError, CameraTimeout, FrameError, VisionError
+from vision.fit import VisionModel, cached_model
+from vision.frames import Frame
+from vision.scene import SceneObject
+from vision.sim_camera import SimulatedCamera
+from vision.tiles import ATTRIBUTION
+
+FIELDS = {
+    "kind": ((), "str"),
+    "probability": ((), "float32"),
+    "length_mm": ((), "float32"),
+    "width_mm": ((), "float32"),
+    "area_mm2": ((), "float32"),
+    "lateral_m": ((), "float32"),
+    "anomaly_score": ((), "float32"),
+    "thumbnail": ((THUMB_PX, THUMB_PX, 3), "uint8"),
+}
+UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "mm2", "lateral_m": "m", "anomaly_score": "nats"}
+KNOWN_KEYS = {"kind", "position_m", "backend", "mm_per_px", "width_px", "frame_lines", "exposure_us", "sim_mm_per_px",
+              "imaged_fraction", "tiles", "model", "folder", "address", "fault"}
+
+
+class CameraStation(Station):
+    """A camera over the belt with its detector. Build it with :func:`from_config`."""
+
+    def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
+                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = ()) -> None:
+        super().__init__(name, position_m)
+        self.camera = camera
+        self.model = model
+        self.detector: Detector = model.detector()
+        self.imaged_fraction = float(imaged_fraction)
+        self.context = context
+        self.frame_loss_at_t = [tuple(map(float, x)) for x in frame_loss_at_t]
+        self._credit = 1.0
+        self._lot_id = ""
+        self._last_end_belt_m: float | None = None
+
+    def describe(self) -> Sequence[StreamDescription]:
+        cam = self.camera
+        return [StreamDescription(
+            name=self.name, station=self.name, kind="vision", fields=FIELDS, units=UNITS,
+            metadata={"mm_per_px": cam.mm_per_px, "width_px": cam.width_px, "frame_lines": cam.frame_lines,
+                      "kinds": self.model.kinds, "model_version": self.model.version, "attribution": ATTRIBUTION,
+                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction},
+        )]
+
+    def start_lot(self, start: LotStart) -> Sequence[Record]:
+        self._lot_id = start.lot.lot_id
+        self.detector.reset()
+        self._credit = 1.0
+        self._last_end_belt_m = None
+        if isinstance(self.camera, SimulatedCamera):
+            self.camera.frame_loss_marks = [(a + start.start_mark_t, b + start.start_mark_t) for a, b in self.frame_loss_at_t]
+        if not self.camera.is_open:
+            self.camera.open()
+        return ()
+
+    def _imaged(self) -> bool:
+        self._credit += self.imaged_fraction
+        if self._credit >= 1.0:
+            self._credit -= 1.0
+            return True
+        return False
+
+    def process(self, window: MaterialWindow) -> Sequence[Record]:
+        if window.length_m <= 0:
+            return [window.coverage(False, "belt stopped")]
+        if not self._imaged():
+            self._gap()
+            return [window.coverage(False, "not imaged")]
+        if window.empty:
+            self._gap()
+            return [window.coverage(False, "no material")]
+        if isinstance(self.camera, SimulatedCamera):
+            frames = self._simulated_frames(window)
+        else:
+            frames = self._live_frames(window)
+        return self._detect(window, frames)
+
+    def _gap(self) -> None:
+        self.detector.reset()
+        self._last_end_belt_m = None
+
+    def _simulated_frames(self, window: MaterialWindow) -> list[Frame]:
+        cam: SimulatedCamera = self.camera  # type: ignore[assignment]
+        objects = []
+        cargo = self.context.cargo if self.context is not None else None
+        if cargo is not None and window.mass_t > 0:
+            rel0 = window.start_mark_t - window.lot_start_mark_t
+            rel1 = window.end_mark_t - window.lot_start_mark_t
+            for o in cargo.objects_between(rel0, rel1):
+                f = (o.mark_t - rel0) / (rel1 - rel0)
+                belt_m = window.start_belt_m + f * window.length_m
+                objects.append(SceneObject(o.kind, o.length_mm, o.width_mm, belt_m * 1000.0, o.lateral_m * 1000.0, o.angle_deg,
+                                           seed=hash((round(o.mark_t, 6), o.kind)) & 0x7FFFFFFF, mark_t=o.mark_t))
+        if self._last_end_belt_m is None or abs(self._last_end_belt_m - window.start_belt_m) > 1e-6:
+            cam.skip_to(window.start_belt_m)
+        cam.feed(window.start_belt_m, window.end_belt_m, window.start_mark_t, window.end_mark_t,
+                 window.start_time_s, window.end_time_s, objects)
+        frames = []
+        while True:
+            try:
+                frames.append(cam.grab(timeout_s=1.0))
+            except CameraTimeout:
+                break
+        return frames
+
+    def _live_frames(self, window: MaterialWindow) -> list[Frame]:
+        cam = self.camera
+        t_per_m = window.mass_t / window.length_m if window.length_m > 0 else 0.0
+        frames: list[Frame] = []
+        covered = 0.0
+        frame_m = cam.frame_lines * cam.mm_per_px / 1000.0
+        while covered < window.length_m - 1e-9:
+            f = cam.grab(timeout_s=max(1.0, 2 * window.duration_s))
+            belt = window.start_belt_m + covered
+            frames.append(Frame(f.image, f.frame_id, window.start_time_s + covered / max(window.belt_speed_m_s, 1e-9), f.exposure_us,
+                                belt, window.start_mark_t + covered * t_per_m, f.mm_per_px, t_per_m, window.belt_speed_m_s))
+            covered += f.length_m if f.length_m > 0 else frame_m
+        return frames
+
+    def _detect(self, window: MaterialWindow, frames: list[Frame]) -> list[Record]:
+        records: list[Record] = []
+        pieces: list[tuple[float, float, bool, str]] = []  # belt metres
+        pos = window.start_belt_m
+        for f in frames:
+            if f.start_belt_m > pos + 1e-6:
+                pieces.append((pos, f.start_belt_m, False, "frames lost"))
+            try:
+                res = self.detector.process(f)
+            except FrameError as exc:
+                pieces.append((f.start_belt_m, f.end_belt_m, False, f"bad frame: {exc}"))
+                pos = f.end_belt_m
+                continue
+            pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
+            records += [self._measurement(d) for d in res.detections]
+            pos = f.end_belt_m
+        if pos < window.end_belt_m - 1e-6:
+            pieces.append((pos, window.end_belt_m, False, "frames lost"))
+        self._last_end_belt_m = pos
+        if pos < window.end_belt_m - 1e-6 or (frames and frames[-1].end_belt_m < window.end_belt_m - 1e-6):
+            self._last_end_belt_m = None
+        records += self._coverage(window, pieces)
+        return records
+
+    def _coverage(self, window: MaterialWindow, pieces: list[tuple[float, float, bool, str]]) -> list[Coverage]:
+        merged: list[list[Any]] = []
+        for a, b, ok, why in pieces:
+            if merged and merged[-1][2] == ok and merged[-1][3] == why:
+                merged[-1][1] = b
+            else:
+                merged.append([a, b, ok, why])
+        span = max(window.length_m, 1e-12)
+        out = []
+        for a, b, ok, why in merged:
+            fa = min(max((a - window.start_belt_m) / span, 0.0), 1.0)
+            fb = min(max((b - window.start_belt_m) / span, 0.0), 1.0)
+            if fb <= fa and len(merged) > 1:
+                continue
+            out.append(Coverage(self._lot_id or window.lot_id, self.name, window.start_mark_t + fa * window.mass_t,
+                                window.start_mark_t + fb * window.mass_t, bool(ok), why, window.end_time_s))
+        return out or [window.coverage(False, "no frames")]
+
+    def _measurement(self, d: Detection) -> Measurement:
+        data = {"kind": d.kind, "probability": np.float32(d.probability), "length_mm": np.float32(d.length_mm),
+                "width_mm": np.float32(d.width_mm), "area_mm2": np.float32(d.area_mm2), "lateral_m": np.float32(d.lateral_m),
+                "anomaly_score": np.float32(d.anomaly_score), "thumbnail": d.thumbnail}
+        return Measurement(self._lot_id, self.name, d.time_s, d.tonnage_mark_t, data)
+
+    def end_lot(self, end_mark_t: float) -> Sequence[Record]:
+        return [self._measurement(d) for d in self.detector.flush()]
+
+    def close(self) -> None:
+        self.camera.close()
+
+
+def _num(section: Mapping[str, Any], name: str, key: str, default: float | None, *, lo: float = 0.0, hi: float = math.inf, integer: bool = False, lo_inclusive: bool = False) -> float:
+    if key not in section:
+        if default is None:
+            raise ConfigError(f"stations.{name}.{key}", "missing; expected a number")
+        return default
+    v = section[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not float(v).is_integer()):
+        raise ConfigError(f"stations.{name}.{key}", f"expected {'an integer' if integer else 'a number'}, got {v!r}")
+    ok = (v >= lo if lo_inclusive else v > lo) and v <= hi
+    if not ok or not math.isfinite(v):
+        raise ConfigError(f"stations.{name}.{key}", f"expected a value in {'[' if lo_inclusive else '('}{lo}, {hi}], got {v!r}")
+    return int(v) if integer else float(v)
+
+
+def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> CameraStation:
+    """Build a camera station from its ``[stations.<name>]`` table (keys in the module docstring).
+
+    Raises ConfigError(``stations.<name>.<key>``, ...) for a missing/unknown key or a bad value.
+    """
+    unknown = set(section) - KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"stations.{name}.{sorted(unknown)[0]}", f"unknown key; expected one of {sorted(KNOWN_KEYS)}")
+    if section.get("kind") != "camera":
+        raise ConfigError(f"stations.{name}.kind", f"expected 'camera', got {section.get('kind')!r}")
+    position_m = _num(section, name, "position_m", None)
+    backend = section.get("backend", "simulated")
+    if backend not in ("simulated", "folder", "aravis"):
+        raise ConfigError(f"stations.{name}.backend", f"expected 'simulated', 'folder' or 'aravis', got {backend!r}")
+    mm_per_px = _num(section, name, "mm_per_px", 1.0, hi=100.0)
+    width_px = _num(section, name, "width_px", 2048, lo=16, lo_inclusive=True, hi=65536, integer=True)
+    frame_lines = _num(section, name, "frame_lines", 1024, lo=1, lo_inclusive=True, hi=1 << 20, integer=True)
+    exposure_us = _num(section, name, "exposure_us", 100.0, hi=1e7)
+    sim_mm = _num(section, name, "sim_mm_per_px", mm_per_px, hi=100.0)
+    imaged_fraction = _num(section, name, "imaged_fraction", 1.0, hi=1.0)
+    fault = section.get("fault", {})
+    if not isinstance(fault, Mapping):
+        raise ConfigError(f"stations.{name}.fault", f"expected a table, got {fault!r}")
+    bad = set(fault) - {"frame_loss_at_t", "frame_loss_prob"}
+    if bad:
+        raise ConfigError(f"stations.{name}.fault.{sorted(bad)[0]}", "unknown key; expected frame_loss_at_t, frame_loss_prob")
+    loss_prob = _num(fault, f"{name}.fault", "frame_loss_prob", 0.0, lo=0.0, lo_inclusive=True, hi=0.999)
+    loss_at = fault.get("frame_loss_at_t", [])
+    try:
+        loss_at = [(float(a), float(b)) for a, b in loss_at]
+        if any(b <= a for a, b in loss_at):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"stations.{name}.fault.frame_loss_at_t", f"expected a list of [start, end] tonnes with end > start, got {fault.get('frame_loss_at_t')!r}") from None
+    scale = sim_mm if backend == "simulated" else mm_per_px
+    if backend == "simulated":
+        width = int(round(width_px * mm_per_px / scale))
+    else:
+        width = width_px
+    try:
+        if "model" in section:
+            model = VisionModel.load(Path(section["model"]))
+            if abs(model.mm_per_px - scale) > 1e-9 or model.width_px != width:
+                raise ConfigError(f"stations.{name}.model", f"model is for {model.mm_per_px} mm/px x {model.width_px} px, station uses {scale} x {width}")
+        else:
+            model = cached_model(mm_per_px=scale, width_px=width, seed=0)
+    except VisionError as exc:
+        raise ConfigError(f"stations.{name}.model", str(exc)) from exc
+    common = dict(width_px=width, frame_lines=max(1, int(round(frame_lines * mm_per_px / scale))), mm_per_px=scale, exposure_us=exposure_us)
+    if backend == "simulated":
+        tiles = section.get("tiles", "heldout")
+        camera: Camera = SimulatedCamera(tiles=tiles, seed=context.seed, belt_speed_m_s=context.nominal_speed_m_s,
+                                         belt_width_m=context.belt_width_m, frame_loss_prob=loss_prob, free_run=False, **common)
+    elif backend == "folder":
+        if "folder" not in section:
+            raise ConfigError(f"stations.{name}.folder", "missing; backend 'folder' needs an image folder")
+        camera = camera_class("folder")(section["folder"], loop=True, **common)
+    else:
+        if "address" not in section:
+            raise ConfigError(f"stations.{name}.address", "missing; backend 'aravis' needs the camera's IP address")
+        try:
+            camera = camera_class("aravis")(address=str(section["address"]), **common)
+        except CameraError as exc:
+            raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
+    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at)

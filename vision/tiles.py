@@ -1,0 +1,172 @@
+"""Real ore-on-belt image tiles and their fit / held-out split.
+
+The tiles are the 250x250 RGB JPEGs of the Roboflow Universe "CDM" project (CC BY 4.0),
+see ``shared/data/vision/SOURCES.md``. The 432 augmented train images are 144 source
+images x 3 augmentations: the split is made **by source** (never augmentations of one
+source on both sides). The 28 labelled validation images are always held out.
+
+Tiles are cropped to their central ``CROP_PX`` square (the +-5 degree rotation
+augmentation leaves black corners) and are taken to show 1 mm per pixel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from conveyor.resources import shared_data_dir
+from vision.errors import DataError, ImageFileError
+
+#: Attribution that must accompany any rendered scene, report or gallery.
+ATTRIBUTION = (
+    "Ore-on-belt images: Roboflow Universe project \"CDM\" (https://universe.roboflow.com/object-detection/cdm-b4yrh), "
+    "via GitHub guillermoecn/Mask_RCNN_TF2.4, CC BY 4.0; rock-pile crops: Roboflow Universe project \"Conversion\" "
+    "(https://universe.roboflow.com/object-detection/conversion-98vve), CC BY 4.0; textures: scikit-image "
+    "gravel/brick (CC0Textures, CC0). Scenes are composites rendered by oreline from these images."
+)
+
+CDM_DIR = "roboflow-cdm-ore-on-belt"
+ROCKS_DIR = "roboflow-conversion-rock-piles"
+#: Side of the central square kept from each 250x250 tile (px).
+CROP_PX = 200
+#: Fraction of the augmented train *sources* held out for evaluation.
+HELDOUT_FRACTION = 0.25
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
+Split = Literal["fit", "heldout", "all"]
+
+
+def source_of(path: Path) -> str:
+    """Source image name of a Roboflow export file (``image01_png.rf.<hash>.jpg`` → ``image01``)."""
+    return re.sub(r"_(png|jpg|jpeg)\.rf\..*$", "", path.name)
+
+
+def _heldout_source(source: str) -> bool:
+    digest = hashlib.sha256(source.encode()).digest()
+    return digest[0] / 256.0 < HELDOUT_FRACTION
+
+
+def cdm_tile_paths(split: Split) -> list[Path]:
+    """Paths of the CDM tiles of one split, sorted. Raises DataError when the data are missing."""
+    root = shared_data_dir() / "vision" / CDM_DIR
+    train = sorted((root / "unlabeled_train_augmented").glob("*.jpg"))
+    labelled = sorted((root / "labeled").glob("*.jpg"))
+    if not train:
+        raise DataError(f"expected ore-on-belt tiles in {root / 'unlabeled_train_augmented'}, found none")
+    if split == "all":
+        return train + labelled
+    held = [p for p in train if _heldout_source(source_of(p))] + labelled
+    if split == "heldout":
+        return held
+    if split == "fit":
+        return [p for p in train if not _heldout_source(source_of(p))]
+    raise ValueError(f"split must be 'fit', 'heldout' or 'all', got {split!r}")
+
+
+def image_paths(folder: Path) -> list[Path]:
+    """Image files directly in ``folder`` (sorted). Raises DataError when there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"expected a folder of images, got {folder}")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise DataError(f"expected image files {IMAGE_SUFFIXES} in {folder}, found none")
+    return paths
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB. Raises ImageFileError when it cannot be decoded."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
+
+
+def crop_tile(image: np.ndarray, crop_px: int = CROP_PX) -> np.ndarray:
+    """Central ``crop_px`` square of an (H, W, 3) image (the whole image when smaller), resized to crop_px."""
+    h, w = image.shape[:2]
+    side = min(h, w, crop_px if min(h, w) >= crop_px else min(h, w))
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    tile = image[y0 : y0 + side, x0 : x0 + side]
+    if side != crop_px:
+        tile = np.asarray(Image.fromarray(tile).resize((crop_px, crop_px), Image.BILINEAR))
+    return np.ascontiguousarray(tile)
+
+
+@dataclass(frozen=True, eq=False)
+class TileSet:
+    """A stack of ore-on-belt tiles, (N, CROP_PX, CROP_PX, 3) uint8, with where they came from."""
+
+    tiles: np.ndarray
+    names: tuple[str, ...]
+    origin: str
+
+    def __len__(self) -> int:
+        return int(self.tiles.shape[0])
+
+
+#: Tiles with more than this fraction of near-black pixels show the belt edge or frame: not used as belt.
+MAX_BLACK_FRACTION = 0.01
+#: Median grey level every tile is scaled to (the source photos differ in exposure).
+TARGET_MEDIAN_GREY = 80.0
+
+
+def normalise_tiles(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop edge/frame tiles and equalise exposure.
+
+    ``stack`` is (N, S, S, 3) uint8. Returns (kept tiles as uint8, boolean keep mask of length N).
+    Tiles with more than MAX_BLACK_FRACTION near-black pixels are dropped unless that drops all.
+    Each kept tile is scaled so its median grey level is TARGET_MEDIAN_GREY (gain clipped to 0.6..1.6).
+    """
+    grey = stack.astype(np.float32).mean(axis=-1)
+    black = (grey < 8.0).mean(axis=(1, 2))
+    keep = black <= MAX_BLACK_FRACTION
+    if not keep.any():
+        keep = np.ones(len(stack), dtype=bool)
+    kept = stack[keep].astype(np.float32)
+    median = np.median(grey[keep].reshape(int(keep.sum()), -1), axis=1)
+    gain = np.clip(TARGET_MEDIAN_GREY / np.maximum(median, 1.0), 0.6, 1.6).astype(np.float32)
+    kept *= gain[:, None, None, None]
+    return np.clip(kept, 0, 255).astype(np.uint8), keep
+
+
+@lru_cache(maxsize=8)
+def _load_tiles(paths: tuple[Path, ...], origin: str) -> TileSet:
+    raw = np.stack([crop_tile(read_rgb(p)) for p in paths])
+    stack, keep = normalise_tiles(raw)
+    stack.setflags(write=False)
+    return TileSet(stack, tuple(p.name for p, k in zip(paths, keep) if k), origin)
+
+
+def load_tiles(split: Split | str | Path = "fit") -> TileSet:
+    """Tiles of a CDM split (``"fit"``, ``"heldout"``, ``"all"``) or of any folder of ore-on-belt images.
+
+    Raises DataError when there are no images, ImageFileError when one cannot be decoded.
+    """
+    if isinstance(split, str) and split in ("fit", "heldout", "all"):
+        return _load_tiles(tuple(cdm_tile_paths(split)), f"CDM:{split}")
+    folder = Path(split)
+    return _load_tiles(tuple(image_paths(folder)), str(folder))
+
+
+@lru_cache(maxsize=2)
+def rock_crops() -> tuple[np.ndarray, ...]:
+    """The grey crushed-stone crops (Roboflow "Conversion", CC BY 4.0) as RGB arrays of at least 48 px."""
+    folder = shared_data_dir() / "vision" / ROCKS_DIR / "labeled"
+    crops = []
+    for p in sorted(folder.glob("*.jpg")):
+        img = read_rgb(p)
+        if min(img.shape[:2]) >= 48:
+            crops.append(img)
+    if not crops:
+        raise DataError(f"expected rock-pile crops in {folder}, found none")
+    return tuple(crops)
