@@ -1,0 +1,156 @@
+"""A pymodbus TCP server on its own thread and asyncio loop, so the synchronous line runtime can use it.
+
+:class:`ModbusServerThread` serves a :class:`~plc.store.RegisterStore`.
+``start()`` returns once the socket listens (port 0 picks a free port; read
+``.port``); ``stop()`` is idempotent and bounded in time. Connected clients
+and disconnects are counted for link supervision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+from pymodbus.pdu.device import ModbusDeviceIdentification
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from plc.errors import ServerError
+from plc.store import RegisterStore
+
+log = logging.getLogger(__name__)
+
+
+class _StoreServer(ModbusTcpServer):
+    """ModbusTcpServer whose datastore is our :class:`RegisterStore`.
+
+    pymodbus 3.16 builds its datastore from SimDevice objects; its request
+    handler only calls ``context.device_ids()``, ``context.async_getValues()``
+    and ``context.async_setValues()``, which the store implements with the
+    exception codes the oreline map documents. A placeholder SimDevice satisfies
+    the constructor and is then replaced.
+    """
+
+    def __init__(self, store: RegisterStore, **kwargs: Any) -> None:
+        placeholder = SimDevice(0, simdata=[SimData(0, datatype=DataType.REGISTERS)])
+        super().__init__(placeholder, **kwargs)
+        self.context = store  # type: ignore[assignment]
+
+
+class ModbusServerThread:
+    """Serve ``store`` over Modbus TCP on ``host:port`` from a background thread.
+
+    Raises :class:`ServerError` from :meth:`start` when the address cannot be bound.
+    """
+
+    def __init__(
+        self,
+        store: RegisterStore,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "modbus",
+        identity: ModbusDeviceIdentification | None = None,
+    ) -> None:
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ServerError(f"port must be an integer in 0..65535, got {port!r}")
+        self.store = store
+        self.host = host
+        self._requested_port = port
+        self.port: int | None = None
+        self.name = name
+        self.identity = identity
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: _StoreServer | None = None
+        self._lock = threading.Lock()
+        self.connects = 0
+        self.disconnects = 0
+        self.last_disconnect_monotonic: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def clients(self) -> int:
+        """Modbus TCP connections open right now."""
+        server = self._server
+        return len(server.active_connections) if server is not None and self.running else 0
+
+    def _on_connect(self, connected: bool) -> None:
+        if connected:
+            self.connects += 1
+        else:
+            self.disconnects += 1
+            self.last_disconnect_monotonic = time.monotonic()
+
+    def start(self, timeout_s: float = 5.0) -> None:
+        """Start listening; return once the port is bound. A second call while running does nothing.
+
+        After :meth:`stop`, a restart binds the same port again (so clients can reconnect).
+        """
+        with self._lock:
+            if self.running:
+                return
+            ready = threading.Event()
+            outcome: dict[str, Any] = {}
+            loop = asyncio.new_event_loop()
+            port = self.port if self.port is not None else self._requested_port
+
+            async def serve() -> None:
+                server = _StoreServer(
+                    self.store,
+                    address=(self.host, port),
+                    identity=self.identity,
+                    trace_connect=self._on_connect,
+                )
+                await server.serve_forever(background=True)
+                outcome["server"] = server
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                try:
+                    loop.run_until_complete(serve())
+                except Exception as exc:  # noqa: BLE001 - reported to start() and re-raised there
+                    outcome["error"] = exc
+                    ready.set()
+                    loop.close()
+                    return
+                ready.set()
+                try:
+                    loop.run_forever()
+                finally:
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                    loop.close()
+
+            thread = threading.Thread(target=run, name=f"oreline-{self.name}-{self.host}:{port}", daemon=True)
+            thread.start()
+            if not ready.wait(timeout_s):
+                raise ServerError(f"{self.name}: server on {self.host}:{port} did not start within {timeout_s} s")
+            if "error" in outcome:
+                thread.join(timeout_s)
+                raise ServerError(f"{self.name}: cannot listen on {self.host}:{port}: {outcome['error']}")
+            server: _StoreServer = outcome["server"]
+            self._server, self._loop, self._thread = server, loop, thread
+            self.port = server.transport.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            log.info("%s Modbus TCP server listening on %s:%d", self.name, self.host, self.port)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Close every connection and the listening socket; idempotent, returns within about ``timeout_s``."""
+        with self._lock:
+            loop, server, thread = self._loop, self._server, self._thread
+            self._loop = self._server = self._thread = None
+            if loop is None or thread is None or not thread.is_alive():
+                return
+            try:
+                fut = asyncio.run_coroutine_threadsafe(server.shutdown(), loop)  # type: ignore[union-attr]
+                fut.result(timeout_s)
+            except Exception as exc:  # noqa: BLE001 - shutting down regardless
+                log.warning("%s: server shutdown reported %s", self.name, exc)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout_s)
+            if thread.is_alive():
+                log.warning("%s: server thread did not end within %.1f s", self.name, timeout_s)
