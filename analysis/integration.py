@@ -58,9 +58,11 @@ def _attach_plc(plant: Any) -> dict[str, str]:
     from analysis.plc_bridge import PlcBridge
 
     cfg = plant.site["plc"]
-    bridge = PlcBridge(plant, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"])
+    bridge = PlcBridge(plant, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"],
+                       link_timeout_s=cfg["link_timeout_s"])
     bridge.start()
     plant.closers.append(bridge.stop)
+    plant.plc_bridge = bridge
     return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
 
 

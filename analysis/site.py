@@ -20,7 +20,7 @@ import numpy as np
 
 from conveyor.cargo import CargoModel
 from conveyor.clock import Clock, SimulatedClock, WallClock
-from conveyor.config import Field, load_site_config, validate_site
+from conveyor.config import SCALE_FIELDS, Field, load_site_config, validate_site
 from conveyor.errors import ConfigError
 from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
 from conveyor.records import LotEnd, LotIdentity
@@ -51,7 +51,9 @@ PLC_FIELDS: dict[str, Field] = {
     "enabled": Field(bool, True, doc="Serve oreline's register map over Modbus TCP."),
     "host": Field(str, "127.0.0.1", doc="Bind address of the Modbus server."),
     "port": Field(int, 5020, min=0, max=65535, doc="Port of the Modbus server (0: any free port)."),
-    "device_id": Field(int, 1, min=0, max=247, doc="Modbus device (unit) id."),
+    "device_id": Field(int, 1, min=1, max=247, doc="Modbus device (unit) id."),
+    "link_timeout_s": Field(float, 10.0, min=0.0, min_exclusive=True,
+                            doc="No request from the PLC for this long raises the PLC-link alarm, s."),
 }
 CONTROL_ROOM_FIELDS: dict[str, Field] = {
     "enabled": Field(bool, True, doc="Serve the control-room page and HTTP API."),
@@ -170,18 +172,26 @@ def _nir_scorer():
     return score_segment_arrays
 
 
-def build_feed(site: Mapping[str, Any], clock: Clock) -> tuple[FeedSource, list[Callable[[float], None]],
-                                                                  list[Callable[[], None]]]:
-    """The belt-scale feed: (feed, pre-tick callbacks, closers)."""
+def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSource, list[Callable[[], None]]]:
+    """The belt-scale feed and its closers.
+
+    ``direct`` feeds the simulated unloader straight into the runtime; ``simulated``
+    serves it from a simulated PLC/belt-scale integrator on 127.0.0.1 and reads it
+    back over Modbus TCP (the demo's path); ``modbus`` reads a real integrator.
+    """
     sim, line, scale = site["simulation"], site["line"], site["scale"]
     events = [BeltEvent(e["start_s"], e["duration_s"], e["kind"], e["reverse_speed_m_s"]) for e in sim["events"]]
     feed = SimulatedFeed(
         rate_t_h=sim["rate_t_h"], speed_m_s=line["nominal_speed_m_s"], lot_mass_t=sim["lot_mass_t"],
         events=events, totaliser_modulus_t=scale["totaliser_modulus_t"] or None, seed=sim["seed"],
     )
-    if scale["backend"] == "simulated":
-        return feed, [], []
-    raise ConfigError("scale.backend", f"backend {scale['backend']!r} is not available in this build")
+    if scale["backend"] == "direct":
+        return feed, []
+    from plc.config import scale_from_config
+
+    plc_keys = {k: v for k, v in scale.items() if k not in SCALE_FIELDS or k == "backend"}
+    link = scale_from_config(plc_keys, context, feed=feed if scale["backend"] == "simulated" else None)
+    return link, []  # the line closes its feed
 
 
 def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
@@ -206,7 +216,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
             continue
         options = {k: v for k, v in section.items() if k != "enabled"}
         stations[name] = factory(name, options, context)
-    feed, pre_tick, closers = build_feed(site, clock)
+    feed, closers = build_feed(site, context)
     alarms = AlarmBook(clock.now_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
     monitor = LotMonitor(alarms, site["verdict"], nir_scorer=_nir_scorer(),
@@ -217,12 +227,13 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
         segment_mass_t=site["lot"]["segment_mass_t"],
         totaliser=TonnageCounter(modulus_t=scale["totaliser_modulus_t"] or None, max_backstep_t=scale["max_backstep_t"]),
         allow_reverse=line_cfg["allow_reverse"], drain_timeout_s=line_cfg["drain_timeout_s"],
-        sinks=[monitor], pre_tick=pre_tick,
+        sinks=[monitor],
     )
     service = LineService(line, monitor, alarms, site=site,
                           request_targeted=sampler.request_targeted if sampler is not None else None)
     service.run_dir = str(run_dir)
-    return Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, absent, closers)
+    plant = Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, absent, closers)
+    return plant
 
 
 def on_state(plant: Plant, callback: Callable[[LineState], None]) -> None:

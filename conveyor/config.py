@@ -107,7 +107,9 @@ LOT_FIELDS: dict[str, Field] = {
 }
 
 SCALE_FIELDS: dict[str, Field] = {
-    "backend": Field(str, "simulated", choices=("simulated", "modbus"), doc="Belt-scale source."),
+    "backend": Field(str, "simulated", choices=("simulated", "direct", "modbus"),
+                     doc="Belt-scale source: simulated integrator over Modbus on 127.0.0.1, "
+                         "direct (in-process feed, no Modbus), or modbus (a real integrator; see plc/config.py)."),
     "totaliser_modulus_t": Field(float, 0.0, min=0.0, doc="Totaliser wrap value, t (0: never wraps)."),
     "max_backstep_t": Field(float, 1.0, min=0.0, doc="Largest backwards step held as noise, t."),
 }

@@ -1,0 +1,1 @@
+"""Spectrometer backends. Import them through :func:`spectra.driver.open_spectrometer` (lazy)."""

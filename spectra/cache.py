@@ -1,0 +1,37 @@
+"""The built-in default model: trained on first use and cached under ``$ORELINE_CACHE`` (or ``~/.cache/oreline``),
+keyed by the training-data hash (library bytes + training config + model version)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from spectra.library import default_library_dir
+from spectra.models.bundle import SpectraModel
+from spectra.models.training import TrainConfig, train_model, training_hash
+
+CACHE_ENV = "ORELINE_CACHE"
+
+
+def cache_dir() -> Path:
+    """``$ORELINE_CACHE/spectra`` or ``~/.cache/oreline/spectra`` (created)."""
+    base = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else Path.home() / ".cache" / "oreline"
+    path = base / "spectra"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_model_path(config: TrainConfig, library_root: Path | None = None) -> Path:
+    root = library_root or default_library_dir()
+    return cache_dir() / f"nir-{config.grid}-{training_hash(root, config)}.npz"
+
+
+def default_model(grid: str = "ingaas256", library_root: Path | None = None, progress=None) -> SpectraModel:
+    """Load the cached default model for ``grid``, training and caching it first if needed (< ~30 s)."""
+    config = TrainConfig(grid=grid)
+    path = default_model_path(config, library_root)
+    if path.is_file():
+        return SpectraModel.load(path)
+    model = train_model(config, library_root, progress=progress)
+    model.save(path)
+    return model

@@ -1,0 +1,287 @@
+"""Validation reports: held-out library samples (simulated mixtures) or any labelled folder of spectra.
+
+Held-out mode uses only the sample groups the model did not train on (recorded in the model), so the same
+physical sample is never on both sides. It reports the per-spectrum confusion matrix and one-vs-rest ROC,
+novelty flag rates, unmixing error on synthetic held-out mixtures, and the segment-level detection rate
+versus admixture mass fraction (1, 2, 5, 10, 20 %) with the false-alarm rate on ore-only segments.
+Folder mode scores files listed in a ``file,class`` CSV (USGS JSON, ECOSTRESS text, CSV, JCAMP-DX, HDF5).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from spectra.detector import DetectorConfig, DetectorModel
+from spectra.errors import GridError, SpectraError, SpectrumFormatError
+from spectra.formats import read_spectra
+from spectra.library import load_library
+from spectra.models.bundle import CLASSES, SpectraModel
+from spectra.models.training import simulate_labelled, simulate_segments
+from spectra.resample import to_grid
+from spectra.scene import MixtureSimulator
+from spectra.segment import score_segment
+
+FRACTIONS = (0.01, 0.02, 0.05, 0.10, 0.20)
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    m = np.zeros((k, k), int)
+    np.add.at(m, (y_true, y_pred), 1)
+    return m
+
+
+def roc_curve(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """False-positive rate, true-positive rate and AUC for ``scores`` against boolean ``positive``."""
+    order = np.argsort(-scores, kind="stable")
+    pos = positive[order]
+    tp = np.concatenate([[0], np.cumsum(pos)])
+    fp = np.concatenate([[0], np.cumsum(~pos)])
+    tpr = tp / max(pos.sum(), 1)
+    fpr = fp / max((~pos).sum(), 1)
+    return fpr, tpr, float(np.trapezoid(tpr, fpr))
+
+
+def _segment_rates(model: SpectraModel, segs: np.ndarray) -> dict:
+    n_seg, n_spec, _ = segs.shape
+    b = model.score(segs.reshape(n_seg * n_spec, -1), unmix=False)
+    rs = lambda a: a.reshape(n_seg, n_spec)  # noqa: E731
+    scores = [score_segment(rs(b.p_waste)[i], rs(b.p_contaminant)[i], rs(b.novel)[i], rs(b.valid)[i],
+                            model.calibration, rs(b.p_ore)[i]) for i in range(n_seg)]
+    fw = np.array([s.flagged_waste for s in scores])
+    fc = np.array([s.flagged_contaminant for s in scores])
+    return {"flagged_waste": float(fw.mean()), "flagged_contaminant": float(fc.mean()),
+            "flagged_any": float((fw | fc).mean()), "novelty_fraction": float(np.mean([s.novelty_fraction for s in scores]))}
+
+
+def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_segment: int = 60,
+                     n_per_class: int = 1500, seed: int = 7, progress: Callable[[str], None] | None = None) -> dict:
+    """Report dict for the model's held-out library groups (see module docstring)."""
+    say = progress or (lambda _m: None)
+    groups = model.info.get("test_groups")
+    if not groups:
+        raise SpectraError("model records no held-out sample groups; train with a test fraction > 0")
+    rlib = load_library().resample(model.grid, skip_uncovered=True)
+    sim = MixtureSimulator(rlib, allowed_groups=groups)
+    det = DetectorModel(model.grid, DetectorConfig(), seed=seed)
+    rng = np.random.default_rng(seed)
+    report: dict = {"model_version": model.model_version, "model_hash": model.training_hash,
+                    "grid": model.grid.name, "held_out_groups": groups,
+                    "held_out_files": [e.file for e in rlib.entries if e.group in set(groups)]}
+    X, y = simulate_labelled(sim, det, rng, n_per_class, (0.02, 0.5), 900.0)
+    b = model.score(X)
+    pred = np.argmax(b.p, axis=1)
+    report["spectrum_level"] = {
+        "classes": list(CLASSES), "confusion": confusion(y, pred, len(CLASSES)).tolist(),
+        "accuracy": float(np.mean(pred == y)),
+        "roc_auc": {c: roc_curve(b.p[:, i], y == i)[2] for i, c in enumerate(CLASSES)},
+        "novel_rate": {c: float(b.novel[y == i].mean()) for i, c in enumerate(CLASSES)},
+    }
+    say(f"held-out spectra: accuracy {report['spectrum_level']['accuracy']:.3f}")
+    report["_roc"] = {c: [a.tolist() for a in roc_curve(b.p[:, i], y == i)[:2]] for i, c in enumerate(CLASSES)}
+    # unmixing on clean held-out mixtures of the minerals the unmixer knows
+    comps = sim.ore_blends(rng, 300)
+    truth_entries = [model.unmixer.minerals.index(m) if m in model.unmixer.minerals else -1
+                     for m in (_mineral(e.material) for e in rlib.entries)]
+    truth = np.zeros((comps.shape[0], len(model.minerals)))
+    for j, mi in enumerate(truth_entries):
+        if mi >= 0:
+            truth[:, mi] += comps[:, j]
+    ab, res = model.unmixer.unmix(sim.render(comps, None, conditions=False))
+    report["unmixing"] = {"minerals": model.minerals, "mae_mass_fraction": float(np.nanmean(np.abs(ab - truth))),
+                          "mean_residual": float(np.mean(res))}
+    # segment level
+    n0 = max(n_segments, 400)
+    ore = _segment_rates(model, simulate_segments(sim, det, rng, n0, spectra_per_segment))
+    report["segment_level"] = {"spectra_per_segment": spectra_per_segment, "ore_only_segments": n0,
+                               "false_alarm": ore, "detection": {}}
+    say(f"ore-only segments: false alarms {100 * ore['flagged_any']:.1f} %")
+    for klass in ("waste", "contaminant"):
+        pool = sim.pool(klass)
+        rows = {}
+        for f in FRACTIONS:
+            rows[f"{f:.2f}"] = _segment_rates(model, simulate_segments(sim, det, rng, n_segments, spectra_per_segment,
+                                                                      admix_pool=pool, mass_frac=f))
+            say(f"{klass} {100 * f:.0f} %: detected {100 * rows[f'{f:.2f}']['flagged_any']:.1f} %")
+        per_material = {}
+        for i in pool:
+            r = _segment_rates(model, simulate_segments(sim, det, rng, max(40, n_segments // 5), spectra_per_segment,
+                                                        admix_pool=np.array([i]), mass_frac=0.05))
+            per_material[rlib.entries[i].usgs_name] = r["flagged_any"]
+        report["segment_level"]["detection"][klass] = {"by_fraction": rows, "by_material_at_5pct": per_material}
+    d5 = report["segment_level"]["detection"]["waste"]["by_fraction"]["0.05"]["flagged_any"]
+    report["target_5pct_waste"] = {"sensitivity": d5, "false_alarm": ore["flagged_any"],
+                                   "met": bool(d5 >= 0.95 and ore["flagged_any"] <= 0.01)}
+    return report
+
+
+def _mineral(material: str) -> str | None:
+    from spectra.materials import mineral_of
+
+    return mineral_of(material)
+
+
+def read_labels(path: str | Path) -> list[tuple[str, str]]:
+    """``file,class`` rows (header required); class in ore/gangue/waste/contaminant. SpectrumFormatError if bad."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SpectrumFormatError(f"{path}: cannot read labels ({exc})") from exc
+    if not rows or not {"file", "class"} <= set(rows[0]):
+        raise SpectrumFormatError(f"{path}: expected a CSV with columns 'file,class', got {list(rows[0]) if rows else 'no rows'}")
+    out = []
+    for i, r in enumerate(rows, 2):
+        klass = (r["class"] or "").strip().lower()
+        if klass not in ("ore", "gangue", "waste", "contaminant"):
+            raise SpectrumFormatError(f"{path}: line {i}: expected class ore/gangue/waste/contaminant, got {r['class']!r}")
+        out.append(((r["file"] or "").strip(), klass))
+    return out
+
+
+def evaluate_folder(model: SpectraModel, folder: str | Path, labels_csv: str | Path,
+                    progress: Callable[[str], None] | None = None) -> dict:
+    """Score every labelled file of ``folder``; unreadable files are listed as errors, not silently dropped."""
+    say = progress or (lambda _m: None)
+    folder = Path(folder)
+    rows, y, files, errors = [], [], [], []
+    for name, klass in read_labels(labels_csv):
+        try:
+            for s in read_spectra(folder / name):
+                rows.append(to_grid(s.wavelength_nm, s.reflectance, model.grid, what=str(folder / name)))
+                y.append(CLASSES.index("ore" if klass == "gangue" else klass))
+                files.append(name)
+        except (SpectrumFormatError, GridError, OSError) as exc:
+            errors.append({"file": name, "error": str(exc)})
+    say(f"{len(rows)} spectra read, {len(errors)} files failed")
+    report: dict = {"model_version": model.model_version, "model_hash": model.training_hash,
+                    "grid": model.grid.name, "test_library": str(folder), "errors": errors, "n_spectra": len(rows)}
+    if not rows:
+        report["spectrum_level"] = None
+        return report
+    b = model.score(np.vstack(rows))
+    yt = np.array(y)
+    pred = np.where(b.valid, np.argmax(np.nan_to_num(b.p, nan=-1), axis=1), -1)
+    ok = pred >= 0
+    report["spectrum_level"] = {
+        "classes": list(CLASSES), "confusion": confusion(yt[ok], pred[ok], len(CLASSES)).tolist(),
+        "accuracy": float(np.mean(pred[ok] == yt[ok])) if ok.any() else float("nan"),
+        "invalid": int((~ok).sum()),
+        "roc_auc": {c: (roc_curve(b.p[ok, i], yt[ok] == i)[2] if 0 < (yt[ok] == i).sum() < ok.sum() else None)
+                    for i, c in enumerate(CLASSES)},
+        "novel_rate": {c: (float(b.novel[ok & (yt == i)].mean()) if (ok & (yt == i)).any() else None)
+                       for i, c in enumerate(CLASSES)},
+    }
+    report["_roc"] = {c: [a.tolist() for a in roc_curve(b.p[ok, i], yt[ok] == i)[:2]]
+                      for i, c in enumerate(CLASSES) if 0 < (yt[ok] == i).sum() < ok.sum()}
+    report["per_file"] = [
+        {"file": f, "class": CLASSES[t], "p": [round(float(v), 4) for v in p], "novel": bool(n), "valid": bool(v)}
+        for f, t, p, n, v in zip(files, yt, b.p, b.novel, b.valid)]
+    return report
+
+
+def write_report(report: dict, out_dir: str | Path) -> list[Path]:
+    """Write report.json, report.md and PNG plots (confusion, ROC, detection vs fraction) to ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    roc = report.pop("_roc", {})
+    written = []
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=float))
+    written.append(out / "report.json")
+    sl = report.get("spectrum_level")
+    if sl:
+        cm = np.array(sl["confusion"])
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center")
+        ax.set_xticks(range(len(CLASSES)), CLASSES)
+        ax.set_yticks(range(len(CLASSES)), CLASSES)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title("confusion matrix")
+        fig.tight_layout()
+        fig.savefig(out / "confusion.png", dpi=100)
+        plt.close(fig)
+        written.append(out / "confusion.png")
+    if roc:
+        fig, ax = plt.subplots(figsize=(4, 4))
+        for c, (fpr, tpr) in roc.items():
+            ax.plot(fpr, tpr, label=c)
+        ax.plot([0, 1], [0, 1], "k:")
+        ax.set_xlabel("false-positive rate")
+        ax.set_ylabel("true-positive rate")
+        ax.legend()
+        ax.set_title("ROC (one vs rest)")
+        fig.tight_layout()
+        fig.savefig(out / "roc.png", dpi=100)
+        plt.close(fig)
+        written.append(out / "roc.png")
+    seg = report.get("segment_level")
+    if seg:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for klass, d in seg["detection"].items():
+            fr = [float(k) * 100 for k in d["by_fraction"]]
+            ax.plot(fr, [v["flagged_any"] * 100 for v in d["by_fraction"].values()], "o-", label=klass)
+        ax.axhline(95, color="g", ls=":", label="95 % target")
+        ax.axhline(seg["false_alarm"]["flagged_any"] * 100, color="r", ls="--", label="false alarms (ore only)")
+        ax.set_xscale("log")
+        ax.set_xlabel("admixture, % of mass")
+        ax.set_ylabel("segments flagged, %")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "detection.png", dpi=100)
+        plt.close(fig)
+        written.append(out / "detection.png")
+    (out / "report.md").write_text(markdown(report))
+    written.append(out / "report.md")
+    return written
+
+
+def markdown(report: dict) -> str:
+    """Human-readable summary of a report dict."""
+    lines = [f"# NIR model validation — {report.get('model_version')} ({report.get('model_hash', '')[:12]})", "",
+             f"Grid: {report.get('grid')}", ""]
+    sl = report.get("spectrum_level")
+    if sl:
+        lines += ["## Spectrum level", "", f"Accuracy: {sl['accuracy']:.3f}", "",
+                  "| true \\ predicted | " + " | ".join(sl["classes"]) + " |",
+                  "|---|" + "---|" * len(sl["classes"])]
+        for c, row in zip(sl["classes"], sl["confusion"]):
+            lines.append(f"| {c} | " + " | ".join(str(v) for v in row) + " |")
+        lines += ["", "ROC AUC: " + ", ".join(f"{c} {v:.3f}" for c, v in sl["roc_auc"].items() if v is not None),
+                  "", "Novel rate: " + ", ".join(f"{c} {v:.3f}" for c, v in sl["novel_rate"].items() if v is not None), ""]
+    if report.get("unmixing"):
+        u = report["unmixing"]
+        lines += ["## Unmixing (clean held-out mixtures)", "",
+                  f"Mean absolute error {u['mae_mass_fraction']:.3f} (mass fraction), residual {u['mean_residual']:.4f}", ""]
+    seg = report.get("segment_level")
+    if seg:
+        fa = seg["false_alarm"]
+        lines += ["## Segment level", "", f"{seg['spectra_per_segment']} spectra per segment; false alarms on "
+                  f"{seg['ore_only_segments']} held-out ore-only segments: {100 * fa['flagged_any']:.2f} %", "",
+                  "| admixture | " + " | ".join(f"{float(k) * 100:.0f} %" for k in next(iter(seg["detection"].values()))["by_fraction"]) + " |",
+                  "|---|" + "---|" * len(FRACTIONS)]
+        for klass, d in seg["detection"].items():
+            lines.append(f"| {klass} | " + " | ".join(f"{100 * v['flagged_any']:.1f} %" for v in d["by_fraction"].values()) + " |")
+        t = report["target_5pct_waste"]
+        lines += ["", f"Target (5 % waste: >= 95 % sensitivity at <= 1 % false alarms): sensitivity "
+                  f"{100 * t['sensitivity']:.1f} %, false alarms {100 * t['false_alarm']:.2f} % — "
+                  f"{'MET' if t['met'] else 'NOT MET'}", ""]
+        for klass, d in seg["detection"].items():
+            lines += [f"### {klass} at 5 % by held-out material", ""]
+            lines += [f"- {k}: {100 * v:.0f} %" for k, v in d["by_material_at_5pct"].items()]
+            lines.append("")
+    if report.get("errors"):
+        lines += ["## Files that could not be scored", ""] + [f"- {e['file']}: {e['error']}" for e in report["errors"]]
+    return "\n".join(lines) + "\n"

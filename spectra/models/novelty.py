@@ -1,0 +1,98 @@
+"""Novelty against the ore population: PCA Hotelling T² and Q (squared prediction error) with control limits.
+
+Limits at confidence ``1 - alpha``: T² from the F distribution, Q from Jackson & Mudholkar (1979) using the
+residual eigenvalues; each is raised to the empirical ``1 - alpha`` quantile on held-out ore spectra when
+that is larger (simulated ore is not Gaussian). A spectrum is *novel* when T² or Q exceeds its limit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from spectra.errors import ModelError
+
+
+def t2_limit(n_components: int, n_samples: int, alpha: float) -> float:
+    """Hotelling T² upper control limit for new observations."""
+    a, n = n_components, n_samples
+    return float(a * (n - 1) * (n + 1) / (n * (n - a)) * stats.f.ppf(1.0 - alpha, a, n - a))
+
+
+def q_limit(residual_eigvals: np.ndarray, alpha: float) -> float:
+    """Jackson–Mudholkar upper control limit of Q from the eigenvalues of the discarded components."""
+    lam = np.asarray(residual_eigvals, float)
+    th1, th2, th3 = lam.sum(), (lam ** 2).sum(), (lam ** 3).sum()
+    if th1 <= 0 or th2 <= 0:
+        return 0.0
+    h0 = 1.0 - 2.0 * th1 * th3 / (3.0 * th2 ** 2)
+    c = stats.norm.ppf(1.0 - alpha)
+    return float(th1 * (c * np.sqrt(2.0 * th2 * h0 ** 2) / th1 + 1.0 + th2 * h0 * (h0 - 1.0) / th1 ** 2) ** (1.0 / h0))
+
+
+class PcaNovelty:
+    """PCA model of the ore population with T² and Q limits. Inference: :meth:`score` (n, f) → (t2, q)."""
+
+    def __init__(self) -> None:
+        self.mean_: np.ndarray | None = None
+        self.components_: np.ndarray | None = None
+        self.eigvals_: np.ndarray | None = None
+        self.t2_limit_ = np.inf
+        self.q_limit_ = np.inf
+        self.t2_limit_theory_ = np.inf
+        self.q_limit_theory_ = np.inf
+        self.alpha = 0.01
+
+    def fit(self, X: np.ndarray, X_cal: np.ndarray | None = None, *, explained: float = 0.999,
+            max_components: int = 25, alpha: float = 0.01) -> "PcaNovelty":
+        """Fit on ore spectra ``X`` (n, f); calibrate limits on held-out ore ``X_cal`` when given."""
+        n = X.shape[0]
+        if n < 10:
+            raise ModelError(f"novelty model needs >= 10 ore spectra, got {n}")
+        self.alpha = float(alpha)
+        self.mean_ = X.mean(axis=0)
+        _, s, vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        ev = s ** 2 / (n - 1)
+        k = int(np.searchsorted(np.cumsum(ev) / ev.sum(), explained) + 1)
+        k = max(1, min(k, max_components, n - 2))
+        self.components_ = vt[:k]
+        self.eigvals_ = ev[:k]
+        self.t2_limit_theory_ = t2_limit(k, n, alpha)
+        self.q_limit_theory_ = q_limit(ev[k:], alpha)
+        self.t2_limit_, self.q_limit_ = self.t2_limit_theory_, self.q_limit_theory_
+        if X_cal is not None and len(X_cal):
+            t2, q = self.score(X_cal)
+            self.t2_limit_ = max(self.t2_limit_theory_, float(np.quantile(t2, 1.0 - alpha)))
+            self.q_limit_ = max(self.q_limit_theory_, float(np.quantile(q, 1.0 - alpha)))
+        return self
+
+    def score(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hotelling T² (n,) and Q residual (n,)."""
+        if self.components_ is None:
+            raise ModelError("novelty model is not fitted")
+        xc = X - self.mean_
+        t = xc @ self.components_.T
+        t2 = (t ** 2 / self.eigvals_).sum(axis=1)
+        resid = xc - t @ self.components_
+        q = np.einsum("ij,ij->i", resid, resid)
+        return t2, q
+
+    def novel(self, t2: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return (t2 > self.t2_limit_) | (q > self.q_limit_)
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}mean": self.mean_, f"{prefix}components": self.components_, f"{prefix}eigvals": self.eigvals_,
+                f"{prefix}limits": np.array([self.t2_limit_, self.q_limit_, self.t2_limit_theory_,
+                                             self.q_limit_theory_, self.alpha])}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> "PcaNovelty":
+        obj = cls()
+        obj.mean_ = np.asarray(arrays[f"{prefix}mean"], float)
+        obj.components_ = np.asarray(arrays[f"{prefix}components"], float)
+        obj.eigvals_ = np.asarray(arrays[f"{prefix}eigvals"], float)
+        lim = np.asarray(arrays[f"{prefix}limits"], float)
+        obj.t2_limit_, obj.q_limit_, obj.t2_limit_theory_, obj.q_limit_theory_, obj.alpha = (float(v) for v in lim)
+        if obj.components_.shape[1] != obj.mean_.size:
+            raise ModelError("novelty model arrays disagree in the number of features")
+        return obj

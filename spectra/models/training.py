@@ -1,0 +1,259 @@
+"""Training the NIR models from the library (+ simulated mixtures, + optional labelled field spectra).
+
+Steps: split the library by physical sample (grain-size fractions stay together) into train and held-out
+groups; simulate ore blends and ore + waste / ore + contaminant admixtures from the *train* groups through
+the detector model; fit the classifier (calibrated on a separate simulated set), the PCA novelty model on
+ore, the unmixing endmembers from train-group albedos, and calibrate the segment thresholds on independent
+simulated ore-only segments. The held-out groups are recorded in the model for :mod:`spectra.models.evaluation`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
+from spectra.errors import LibraryError
+from spectra.grid import InstrumentGrid, grid_by_name
+from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
+from spectra.materials import MINERALS, density_g_cm3, mineral_of
+from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
+from spectra.models.classifier import CalibratedLinearClassifier
+from spectra.models.novelty import PcaNovelty
+from spectra.models.unmixing import MineralUnmixer
+from spectra.scene import GRAIN_UM, LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
+from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
+
+MODEL_VERSION = "nir-1.0"
+
+
+@dataclass
+class TrainConfig:
+    """What to train. Sizes are numbers of simulated spectra; fractions are mass fractions."""
+
+    grid: str = "ingaas256"
+    seed: int = 0
+    test_fraction: float = 0.3
+    n_train_per_class: int = 4000
+    n_cal_per_class: int = 1500
+    admix_frac_range: tuple[float, float] = (0.02, 0.5)
+    n_cal_segments: int = 400
+    spectra_per_segment: int = 60
+    false_alarm: float = 0.01
+    reference_interval_s: float = 900.0
+    C: float = 0.5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class LabelledSpectra:
+    """Field spectra with labels in CLASSES ('gangue' counts as 'ore'), on any grid covering the model grid."""
+
+    reflectance: np.ndarray
+    labels: list[str]
+    wavelength_nm: np.ndarray
+    digest: str = ""
+
+
+def _progress(msg: str) -> None:
+    print(f"[spectra train] {msg}", file=sys.stderr, flush=True)
+
+
+def _stable_seed(*parts: object) -> int:
+    return zlib.crc32("|".join(map(str, parts)).encode())
+
+
+def split_groups(library: SpectralLibrary | ResampledLibrary, test_fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """Train and held-out sample groups.
+
+    Ore and gangue are split within each mineral (a mineral with one physical sample stays in training);
+    waste and contaminant within each class. Grain-size fractions share a group, so never straddle the split.
+    """
+    strata: dict[str, set[str]] = {}
+    for e in library.entries:
+        key = (mineral_of(e.material) or e.material) if e.klass in ("ore", "gangue") else e.klass
+        strata.setdefault(f"{e.klass}:{key}", set()).add(e.group)
+    test: set[str] = set()
+    for key in sorted(strata):
+        groups = sorted(strata[key])
+        if len(groups) < 2:
+            continue
+        rng = np.random.default_rng(_stable_seed(seed, key))
+        n_test = int(np.clip(round(test_fraction * len(groups)), 1, len(groups) - 1))
+        test.update(rng.permutation(groups)[:n_test].tolist())
+    all_groups = {e.group for e in library.entries}
+    return sorted(all_groups - test), sorted(test)
+
+
+def library_digest(root: Path) -> str:
+    """sha256 over SOURCES.md and every library JSON (name and bytes)."""
+    h = hashlib.sha256()
+    h.update((root / "SOURCES.md").read_bytes())
+    for f in sorted((root / "usgs_splib07").glob("*.json")):
+        h.update(f.name.encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None = None) -> str:
+    """Key of the training data: library bytes, config, model version and field data."""
+    h = hashlib.sha256()
+    h.update(library_digest(root).encode())
+    h.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    h.update(MODEL_VERSION.encode())
+    if field is not None:
+        h.update(field.digest.encode())
+    return h.hexdigest()[:32]
+
+
+# --- simulation helpers --------------------------------------------------------------------------
+def measured(sim: MixtureSimulator, det: DetectorModel, comps: np.ndarray, rng: np.random.Generator,
+             reference_interval_s: float, **render_kw) -> np.ndarray:
+    """Rendered scenes measured through the detector with references of random age."""
+    scene = sim.render(comps, rng, **render_kw)
+    k = comps.shape[0]
+    t_h = rng.uniform(0.0, 24.0, k)
+    age_h = rng.uniform(0.0, reference_interval_s / 3600.0, k)
+    return simulate_referenced(det, scene, rng, t_h, age_h)
+
+
+def simulate_labelled(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator, n_per_class: int,
+                      frac_range: tuple[float, float], reference_interval_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(3·n, ch) measured reflectance and labels 0=ore, 1=waste, 2=contaminant."""
+    blocks, labels = [], []
+    for label, klass in enumerate(CLASSES):
+        comps = sim.ore_blends(rng, n_per_class)
+        if klass != "ore":
+            pool = sim.pool(klass)
+            if pool.size == 0:
+                raise LibraryError(f"no allowed {klass} spectra to simulate admixtures from")
+            lo, hi = frac_range
+            frac = np.exp(rng.uniform(np.log(lo), np.log(hi), n_per_class))
+            comps = sim.admix(comps, pool[rng.integers(0, pool.size, n_per_class)], frac)
+        blocks.append(measured(sim, det, comps, rng, reference_interval_s))
+        labels.append(np.full(n_per_class, label))
+    return np.vstack(blocks), np.concatenate(labels)
+
+
+def simulate_segments(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator, n_segments: int,
+                      n_spectra: int, *, lot: LotProfile | None = None, admix_pool: np.ndarray | None = None,
+                      mass_frac: float | np.ndarray = 0.0, reference_interval_s: float = 900.0) -> np.ndarray:
+    """Measured reflectance (n_segments, n_spectra, ch) of segments.
+
+    Without ``lot`` every segment is a new random ore blend (segments of different lots); with ``lot`` the
+    segments drift around that lot's blend (:data:`LOT_SEGMENT_DRIFT`). Each spectrum adds local
+    heterogeneity. With ``admix_pool`` each segment carries one admixture entry (random from the pool) at
+    ``mass_frac`` (scalar or per segment) on average, gamma-distributed from spectrum to spectrum."""
+    cfg = sim.config
+    d_comp, d_grain, d_moist = LOT_SEGMENT_DRIFT
+    if lot is None:
+        base = sim.ore_blends(rng, n_segments)
+        g_seg = rng.lognormal(0.0, cfg.grain_log_sigma, n_segments)
+        m_seg = rng.uniform(*cfg.moisture_frac_range, n_segments)
+    else:
+        base = sim.jitter(lot.blend[None, :], rng, n_segments, sigma=d_comp)
+        g_seg = lot.grain_factor * rng.lognormal(0.0, d_grain, n_segments)
+        m_seg = np.clip(lot.moisture_frac + d_moist * rng.standard_normal(n_segments), 0.0, None)
+    comps = sim.jitter(base, rng, n_spectra)
+    frac = np.broadcast_to(np.asarray(mass_frac, float), (n_segments,))
+    if admix_pool is not None and np.any(frac > 0):
+        idx = np.repeat(admix_pool[rng.integers(0, admix_pool.size, n_segments)], n_spectra)
+        local = np.clip(np.repeat(frac, n_spectra) * rng.gamma(4.0, 0.25, comps.shape[0]), 0.0, 0.95)
+        comps = sim.admix(comps, idx, local)
+    grain = np.repeat(g_seg, n_spectra) * rng.lognormal(0, 0.05, comps.shape[0])
+    moist = np.clip(np.repeat(m_seg, n_spectra) + 0.003 * rng.standard_normal(comps.shape[0]), 0.0, None)
+    r = measured(sim, det, comps, rng, reference_interval_s, grain_factor=grain, moisture_frac=moist)
+    return r.reshape(n_segments, n_spectra, -1)
+
+
+def build_unmixer(sim: MixtureSimulator) -> MineralUnmixer:
+    """Mineral endmembers: mean albedo of the allowed ore/gangue library spectra of each mineral."""
+    names, rows, dens, grain = [], [], [], []
+    for mineral in MINERALS:
+        idx = [i for i, e in enumerate(sim.library.entries)
+               if sim.allowed[i] and e.klass in ("ore", "gangue") and mineral_of(e.material) == mineral]
+        if not idx:
+            continue
+        names.append(mineral)
+        rows.append(sim.ssa[idx].mean(axis=0))
+        dens.append(np.mean([density_g_cm3(sim.library.entries[i].material) for i in idx]))
+        grain.append(GRAIN_UM[sim.library.entries[idx[0]].klass])
+    return MineralUnmixer(names, np.vstack(rows), np.array(dens), np.array(grain))
+
+
+def calibrate_segments(model_parts: tuple[Preprocessing, CalibratedLinearClassifier], sim: MixtureSimulator,
+                       det: DetectorModel, rng: np.random.Generator, config: TrainConfig) -> SegmentCalibration:
+    """Thresholds from independent simulated ore-only segments (train groups, fresh random draws)."""
+    pre, clf = model_parts
+    segs = simulate_segments(sim, det, rng, config.n_cal_segments, config.spectra_per_segment,
+                             reference_interval_s=config.reference_interval_s)
+    flat = segs.reshape(-1, segs.shape[-1])
+    p = clf.predict_proba(pre.features(flat)).reshape(config.n_cal_segments, config.spectra_per_segment, -1)
+    alpha = config.false_alarm / 2.0
+    lw = log_odds(p[..., 1], p[..., 0])
+    lc = log_odds(p[..., 2], p[..., 0])
+    cw, cc = fit_class_calibration(lw, alpha), fit_class_calibration(lc, alpha)
+    n = config.spectra_per_segment
+    fa = float(np.mean((lw.mean(1) > cw.threshold(n)) | (lc.mean(1) > cc.threshold(n))))
+    return SegmentCalibration(cw, cc, config.false_alarm, config.n_cal_segments, n, fa)
+
+
+def train_model(config: TrainConfig | None = None, library_root: str | Path | None = None,
+                field: LabelledSpectra | None = None,
+                progress: Callable[[str], None] | None = _progress) -> SpectraModel:
+    """Train all models; returns the :class:`SpectraModel` (not saved). Progress lines go to ``progress``."""
+    config = config or TrainConfig()
+    say = progress or (lambda _m: None)
+    t0 = time.monotonic()
+    root = Path(library_root) if library_root is not None else default_library_dir()
+    grid: InstrumentGrid = grid_by_name(config.grid)
+    lib = load_library(root)
+    rlib = lib.resample(grid, skip_uncovered=True)
+    train_groups, test_groups = split_groups(rlib, config.test_fraction, config.seed)
+    say(f"library: {len(rlib.entries)} spectra on {grid.name} ({len(rlib.skipped)} not covering it); "
+        f"{len(train_groups)} train / {len(test_groups)} held-out sample groups")
+    rng = np.random.default_rng(config.seed)
+    sim = MixtureSimulator(rlib, allowed_groups=train_groups)
+    det = DetectorModel(grid, DetectorConfig(), seed=config.seed)
+    X, y = simulate_labelled(sim, det, rng, config.n_train_per_class, config.admix_frac_range,
+                             config.reference_interval_s)
+    Xc, yc = simulate_labelled(sim, det, rng, config.n_cal_per_class, config.admix_frac_range,
+                               config.reference_interval_s)
+    if field is not None:
+        from spectra.resample import resample
+
+        fr = resample(field.wavelength_nm, field.reflectance, grid, what="field spectra")
+        fy = np.array([CLASSES.index("ore" if lab == "gangue" else lab) for lab in field.labels])
+        X, y = np.vstack([X, fr]), np.concatenate([y, fy])
+    say(f"simulated {len(y)} training + {len(yc)} calibration spectra ({time.monotonic() - t0:.1f} s)")
+    pre = Preprocessing()
+    F, Fc = pre.features(X), pre.features(Xc)
+    clf = CalibratedLinearClassifier(CLASSES).fit(F, y, Fc, yc, C=config.C)
+    say(f"classifier fitted (T = {clf.temperature_:.2f}) ({time.monotonic() - t0:.1f} s)")
+    nov = PcaNovelty().fit(F[y == 0], Fc[yc == 0], alpha=0.01)
+    say(f"novelty: {nov.components_.shape[0]} components, T2 limit {nov.t2_limit_:.1f}, Q limit {nov.q_limit_:.3g}")
+    unmixer = build_unmixer(sim)
+    cal = calibrate_segments((pre, clf), sim, det, np.random.default_rng(config.seed + 1000), config)
+    say(f"segment thresholds calibrated on {cal.calibration_segments} ore-only segments: empirical false alarms "
+        f"{100 * cal.empirical_false_alarm:.2f} % ({time.monotonic() - t0:.1f} s)")
+    info = {
+        "train_groups": train_groups,
+        "test_groups": test_groups,
+        "skipped_files": [f for f, _ in rlib.skipped],
+        "config": config.to_dict(),
+        "library_digest": library_digest(root),
+        "n_training_spectra": int(len(y)),
+        "field_spectra": 0 if field is None else int(len(field.labels)),
+        "trained_s": round(time.monotonic() - t0, 2),
+    }
+    return SpectraModel(grid, pre, clf, nov, unmixer, cal, MODEL_VERSION, training_hash(root, config, field), info)

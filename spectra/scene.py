@@ -1,0 +1,222 @@
+"""What the spectrometer looks at: intimate mixtures of library endmembers on the belt.
+
+Ore blends are drawn from the ``ore`` and ``gangue`` classes (1–3 ore spectra, 1–3 gangue spectra with
+``gangue_frac_range`` of the mass); waste and contaminant admixtures are added at given mass fractions.
+Mixing is linear in single-scattering albedo weighted by cross-section (Hapke), then grain size, moisture,
+illumination/distance and lamp-colour changes are applied. Everything is vectorised over spectra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from spectra.errors import LibraryError
+from spectra.hapke import (cross_section_fractions, reff_from_ssa, scale_grain_size, ssa_from_reff,
+                           water_absorption_per_cm, wet)
+from spectra.library import ResampledLibrary
+from spectra.materials import density_g_cm3, proxy_indices
+
+#: Typical grain (particle) diameter on the belt by class, µm: fines of ore, coarser gangue, chunky foreign matter.
+GRAIN_UM = {"ore": 150.0, "gangue": 250.0, "waste": 300.0, "contaminant": 2000.0}
+
+
+@dataclass
+class SceneConfig:
+    """Variability of the material and of the viewing conditions (all relative unless a unit is named)."""
+
+    gangue_frac_range: tuple[float, float] = (0.03, 0.35)
+    grain_log_sigma: float = 0.35
+    moisture_frac_range: tuple[float, float] = (0.0, 0.10)
+    illumination_sigma: float = 0.06
+    distance_sigma: float = 0.04
+    tilt_sigma_per_um: float = 0.03
+    heterogeneity: float = 0.25
+    endmember_jitter: float = 0.02
+
+
+class MixtureSimulator:
+    """Draws compositions over the entries of a resampled library and renders their reflectance.
+
+    ``allowed_groups`` restricts which physical samples may be used (train/test splits).
+    Compositions are mass fractions over all library entries, shape (k, n_entries).
+    """
+
+    def __init__(self, library: ResampledLibrary, allowed_groups: Iterable[str] | None = None,
+                 config: SceneConfig | None = None) -> None:
+        self.library = library
+        self.grid = library.grid
+        self.config = config or SceneConfig()
+        entries = library.entries
+        allowed = set(allowed_groups) if allowed_groups is not None else None
+        self.allowed = np.array([allowed is None or e.group in allowed for e in entries])
+        self.classes = np.array([e.klass for e in entries])
+        self.materials = [e.material for e in entries]
+        self.density = np.array([density_g_cm3(e.material) for e in entries])
+        self.grain_um = np.array([GRAIN_UM[e.klass] for e in entries])
+        self.ssa = ssa_from_reff(np.clip(library.reflectance, 1e-4, None))
+        self.alpha_water = water_absorption_per_cm(self.grid.wavelength_nm)
+        self._x_um = (self.grid.wavelength_nm - self.grid.wavelength_nm.mean()) / 1000.0
+
+    def pool(self, klass: str) -> np.ndarray:
+        """Indices of allowed entries of ``klass``."""
+        return np.nonzero((self.classes == klass) & self.allowed)[0]
+
+    def proxies(self, category: str, key: str) -> np.ndarray:
+        """Allowed entries standing for cargo material ``key`` (see :mod:`spectra.materials`)."""
+        idx = [i for i in proxy_indices(category, key, self.materials, list(self.classes)) if self.allowed[i]]
+        if not idx:
+            raise LibraryError(f"{category} material {key!r}: its library proxies are all outside the allowed samples")
+        return np.array(idx)
+
+    # --- compositions ------------------------------------------------------------------------------
+    def ore_blends(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` random ore blends (mass fractions, (n, n_entries))."""
+        ore, gangue = self.pool("ore"), self.pool("gangue")
+        if ore.size == 0 or gangue.size == 0:
+            raise LibraryError("ore blends need at least one allowed ore and one allowed gangue spectrum")
+        comp = np.zeros((n, len(self.classes)))
+        rows = np.arange(n)
+        lo, hi = self.config.gangue_frac_range
+        g_frac = rng.uniform(lo, hi, n)
+        for pool, total, kmax in ((ore, 1.0 - g_frac, 3), (gangue, g_frac, 3)):
+            k = rng.integers(1, min(kmax, pool.size) + 1, n)
+            w = rng.dirichlet(np.ones(kmax), n) * (np.arange(kmax)[None, :] < k[:, None])
+            w /= w.sum(axis=1, keepdims=True)
+            picks = pool[rng.integers(0, pool.size, (n, kmax))]
+            for j in range(kmax):
+                np.add.at(comp, (rows, picks[:, j]), w[:, j] * total)
+        return comp
+
+    def jitter(self, comp: np.ndarray, rng: np.random.Generator, n_each: int, sigma: float | None = None) -> np.ndarray:
+        """``n_each`` local variations of each composition, (k·n_each, n_entries): every mass fraction is
+        multiplied by a lognormal factor (``sigma``, default the heterogeneity within a segment) and renormalised."""
+        rep = np.repeat(comp, n_each, axis=0)
+        f = rng.lognormal(0.0, self.config.heterogeneity if sigma is None else sigma, rep.shape)
+        out = rep * f
+        return out / out.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def admix(comp: np.ndarray, index: np.ndarray | int, mass_frac: np.ndarray | float) -> np.ndarray:
+        """Add entry ``index`` (per row or one for all) at ``mass_frac`` of the mass; other parts scale by 1 - f."""
+        comp = np.asarray(comp, float)
+        f = np.broadcast_to(np.asarray(mass_frac, float), (comp.shape[0],))
+        out = comp * (1.0 - f)[:, None]
+        idx = np.broadcast_to(np.asarray(index, int), (comp.shape[0],))
+        np.add.at(out, (np.arange(comp.shape[0]), idx), f)
+        return out
+
+    # --- rendering --------------------------------------------------------------------------------
+    def render(self, comp: np.ndarray, rng: np.random.Generator | None = None, *, conditions: bool = True,
+               grain_factor: np.ndarray | float | None = None, moisture_frac: np.ndarray | float | None = None,
+               scale: np.ndarray | float | None = None) -> np.ndarray:
+        """Scene reflectance (k, n_channels) for compositions (k, n_entries).
+
+        With ``conditions`` and an ``rng``, grain size, moisture, illumination/distance and lamp tilt are
+        drawn per spectrum unless given. Without, the clean Hapke mixture is returned.
+        """
+        comp = np.atleast_2d(np.asarray(comp, float))
+        k = comp.shape[0]
+        cfg = self.config
+        xs = cross_section_fractions(comp, self.density, self.grain_um)
+        w = xs @ self.ssa
+        if conditions and rng is not None:
+            g = rng.lognormal(0.0, cfg.grain_log_sigma, k) if grain_factor is None else grain_factor
+            m = rng.uniform(*cfg.moisture_frac_range, k) if moisture_frac is None else moisture_frac
+        else:
+            g = 1.0 if grain_factor is None else grain_factor
+            m = 0.0 if moisture_frac is None else moisture_frac
+        if np.any(np.asarray(g) != 1.0):
+            w = scale_grain_size(w, np.asarray(g, float)[..., None] if np.ndim(g) else g)
+        if np.any(np.asarray(m) != 0.0):
+            w = wet(w, m, self.alpha_water)
+        if conditions and rng is not None and cfg.endmember_jitter > 0:
+            # sample-to-sample variability of the endmembers: a smooth multiplicative ripple in albedo
+            ripple = 1.0 + cfg.endmember_jitter * (rng.standard_normal((k, 1)) * self._x_um
+                                                   + rng.standard_normal((k, 1)) * (self._x_um ** 2 - 0.05))
+            w = np.clip(w * ripple, 0.0, 1.0)
+        r = reff_from_ssa(w)
+        if conditions and rng is not None:
+            if scale is None:
+                scale = (1.0 + cfg.illumination_sigma * rng.standard_normal(k)) * (
+                    1.0 + cfg.distance_sigma * rng.standard_normal(k)) ** -2
+            tilt = 1.0 + cfg.tilt_sigma_per_um * rng.standard_normal((k, 1)) * self._x_um
+            r = r * np.asarray(scale, float).reshape(-1, 1) * tilt
+        elif scale is not None:
+            r = r * np.asarray(scale, float).reshape(-1, 1)
+        return r
+
+
+@dataclass
+class LotProfile:
+    """A lot's material: one ore blend (mass fractions over library entries), grain factor and moisture."""
+
+    blend: np.ndarray
+    grain_factor: float
+    moisture_frac: float
+
+
+#: Variation between the segments of one lot: composition (lognormal σ of each mass fraction), grain
+#: size (lognormal σ) and moisture (absolute σ).
+LOT_SEGMENT_DRIFT = (0.10, 0.05, 0.005)
+
+
+def draw_lots(sim: MixtureSimulator, rng: np.random.Generator, n_lots: int) -> list[LotProfile]:
+    """Random lot profiles (one declared product each)."""
+    blends = sim.ore_blends(rng, n_lots)
+    cfg = sim.config
+    return [LotProfile(b, float(rng.lognormal(0.0, cfg.grain_log_sigma)), float(rng.uniform(*cfg.moisture_frac_range)))
+            for b in blends]
+
+
+class CargoScene:
+    """The material under the probe on a simulated line, from a :class:`conveyor.cargo.CargoModel`.
+
+    Each lot gets a random (seeded by ``seed`` and lot id) ore blend, grain size and moisture; admixtures of
+    the cargo between two lot-relative marks are added at their overlap-weighted mass fraction (locally
+    gamma-distributed), drawn from the library spectra that stand for their material key
+    (:mod:`spectra.materials`). Unknown material keys raise :class:`LibraryError` at construction.
+    """
+
+    def __init__(self, grid, cargo, seed: int = 0, library: ResampledLibrary | None = None) -> None:
+        if library is None:
+            from spectra.library import load_library
+
+            library = load_library().resample(grid, skip_uncovered=True)
+        self.sim = MixtureSimulator(library)
+        self.cargo = cargo
+        self.seed = int(seed)
+        self._proxies = {}
+        for adm in cargo.admixtures:
+            key = (adm.category, adm.material)
+            if key not in self._proxies:
+                self._proxies[key] = self.sim.proxies(adm.category, adm.material)
+        self.rng = np.random.default_rng(self.seed)
+        self.lot = draw_lots(self.sim, self.rng, 1)[0]
+
+    def start_lot(self, lot_id: str) -> None:
+        """Draw this lot's material (reproducible for a seed and lot id)."""
+        import zlib
+
+        self.rng = np.random.default_rng([self.seed, zlib.crc32(lot_id.encode())])
+        self.lot = draw_lots(self.sim, self.rng, 1)[0]
+
+    def composition(self, from_rel_t: float, to_rel_t: float) -> np.ndarray:
+        """Mass fractions (n_entries,) of the material between two lot-relative marks."""
+        comp = self.sim.jitter(self.lot.blend[None, :], self.rng, 1)
+        span = max(to_rel_t - from_rel_t, 1e-9)
+        a, b = (from_rel_t, to_rel_t) if to_rel_t > from_rel_t else (to_rel_t - 1e-9, to_rel_t + 1e-9)
+        for adm, overlap in self.cargo.admixtures_between(a, b):
+            frac = adm.mass_fraction * min(1.0, overlap / span) * float(self.rng.gamma(4.0, 0.25))
+            pool = self._proxies[(adm.category, adm.material)]
+            comp = self.sim.admix(comp, pool[self.rng.integers(0, pool.size)], min(frac, 0.95))
+        return comp[0]
+
+    def reflectance(self, from_rel_t: float, to_rel_t: float) -> np.ndarray:
+        """Scene reflectance (n_channels,) of the material between two lot-relative marks."""
+        comp = self.composition(from_rel_t, to_rel_t)
+        g = self.lot.grain_factor * float(self.rng.lognormal(0.0, 0.05))
+        m = max(0.0, self.lot.moisture_frac + 0.003 * float(self.rng.standard_normal()))
+        return self.sim.render(comp[None, :], self.rng, grain_factor=g, moisture_frac=m)[0]

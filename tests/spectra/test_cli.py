@@ -1,0 +1,57 @@
+"""CLI entry points: train and evaluate (held-out and on a labelled folder)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from spectra.cli import cli_evaluate, cli_train
+from spectra.formats import write_csv
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_heldout(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert cli_train(["--out", str(out), "--n-per-class", "300"]) == 0
+    assert out.is_file()
+    assert cli_evaluate(["--model", str(out), "--out", str(tmp_path / "rep"), "--segments", "20",
+                         "--spectra-per-segment", "20"]) == 0
+    rep = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert set(rep["segment_level"]["detection"]["waste"]["by_fraction"]) == {"0.01", "0.02", "0.05", "0.10", "0.20"}
+    from spectra.models.bundle import SpectraModel
+
+    info = SpectraModel.load(out).info
+    assert set(rep["held_out_groups"]) == set(info["test_groups"])
+    assert not set(rep["held_out_groups"]) & set(info["train_groups"])
+    for name in ("report.md", "confusion.png", "roc.png", "detection.png"):
+        assert (tmp_path / "rep" / name).is_file()
+
+
+def test_evaluate_on_a_labelled_folder(tmp_path, model_path, library, rlib):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    rows = ["file,class"]
+    picks = [e for e in library.entries if e.klass in ("ore", "contaminant")][:6]
+    for e in picks:
+        shutil.copy(e.spectrum.source, folder / e.file)
+        rows.append(f"{e.file},{e.klass}")
+    write_csv(folder / "ore.csv", rlib.grid.wavelength_nm, rlib.reflectance[0])
+    rows.append(f"ore.csv,{rlib.entries[0].klass}")
+    (folder / "broken.csv").write_text("nm,r\n900,x\n")
+    rows.append("broken.csv,ore")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    assert cli_evaluate(["--model", str(model_path), "--test-library", str(folder), "--labels",
+                         str(tmp_path / "labels.csv"), "--out", str(tmp_path / "rep")]) == 0
+    rep = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert rep["n_spectra"] == 7 and [e["file"] for e in rep["errors"]] == ["broken.csv"]
+    assert sum(map(sum, rep["spectrum_level"]["confusion"])) == 7
+
+
+def test_evaluate_bad_labels(tmp_path, model_path, capsys):
+    (tmp_path / "labels.csv").write_text("name,kind\na,b\n")
+    assert cli_evaluate(["--model", str(model_path), "--test-library", str(tmp_path), "--labels",
+                         str(tmp_path / "labels.csv"), "--out", str(tmp_path / "rep")]) == 2
+    assert "file,class" in capsys.readouterr().err
+    assert cli_evaluate(["--model", str(tmp_path / "none.npz"), "--out", str(tmp_path / "r")]) == 2
