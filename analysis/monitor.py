@@ -10,12 +10,13 @@ each decision and verdict as it is made.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
@@ -32,20 +33,14 @@ INSPECTING_KINDS = ("nir", "vision")
 _FAULT_CATEGORY = {"nir": "nir_fault", "vision": "camera_fault", "sampler": "sampler_fault"}
 
 
-@dataclass(frozen=True)
-class NirSegmentEvidence:
-    """What the NIR scorer returns for one segment (see ``spectra.segment``)."""
+class NirScorer(Protocol):
+    """Scores one segment's NIR arrays; one scorer per lot, called in segment order (``spectra.segment``)."""
 
-    waste_score: float
-    contaminant_score: float
-    novelty_fraction: float
-    n_valid: int
-    flagged_waste: bool
-    flagged_contaminant: bool
-    threshold: float
+    def score(self, arrays: Mapping[str, np.ndarray]) -> Any: ...
 
 
-NirScorer = Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], NirSegmentEvidence]
+#: Builds the lot's NIR scorer from the NIR stream's metadata (model, calibration, grid).
+NirScorerFactory = Callable[[Mapping[str, Any]], NirScorer]
 
 
 @dataclass
@@ -60,8 +55,9 @@ class _SegmentEvidence:
 class LotMonitor:
     """Record sink deciding segments and forming the lot verdict.
 
-    ``verdict_config`` is the validated ``[verdict]`` section; ``nir_scorer`` turns
-    one segment's NIR arrays into :class:`NirSegmentEvidence`; ``on_targeted``
+    ``verdict_config`` is the validated ``[verdict]`` section; ``nir_scorer_factory``
+    builds, per lot, the scorer that turns one segment's NIR arrays into a
+    ``spectra.segment.NirSegmentScore``; ``on_targeted``
     is called ``(mark_t, reason, alarm_id)`` when evidence deserves a targeted cut.
     """
 
@@ -70,12 +66,12 @@ class LotMonitor:
         alarms: AlarmBook,
         verdict_config: Mapping[str, Any],
         *,
-        nir_scorer: NirScorer | None = None,
+        nir_scorer_factory: NirScorerFactory | None = None,
         on_targeted: Callable[[float, str, int], Any] | None = None,
     ) -> None:
         self.alarms = alarms
         self.config = dict(verdict_config)
-        self.nir_scorer = nir_scorer
+        self.nir_scorer_factory = nir_scorer_factory
         self.on_targeted = on_targeted
         self.segment_listeners: list[Callable[[SegmentDecision], None]] = []
         self.verdict_listeners: list[Callable[[LotVerdict], None]] = []
@@ -97,6 +93,7 @@ class LotMonitor:
             self.detections: list[dict] = []
             self.increments: list[dict] = []
             self.nir_trend: list[tuple[float, float, float]] = []  # (lot t, p_waste, t2)
+            self._nir_scorer: NirScorer | None = None
 
     # ---- record handling ---------------------------------------------------------------------
     def handle(self, record: Record) -> None:
@@ -105,6 +102,8 @@ class LotMonitor:
                 self._on_start(record)
             elif isinstance(record, StreamDescription):
                 self.streams[record.name] = record
+                if record.kind == "nir" and self.nir_scorer_factory is not None and self._nir_scorer is None:
+                    self._nir_scorer = self.nir_scorer_factory(record.metadata)
                 if record.kind in INSPECTING_KINDS:
                     self._seen_to[record.station] = -math.inf
             elif isinstance(record, Measurement):
@@ -142,7 +141,7 @@ class LotMonitor:
             return
         ev = self._evidence[seg]
         if kind == "nir":
-            for key in ("p_waste", "p_contaminant", "novel", "valid", "t2", "q"):
+            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q"):
                 if key in m.data:
                     ev.nir[key].append(m.data[key])
             if bool(m.data.get("valid", True)):
@@ -253,6 +252,9 @@ class LotMonitor:
         vision_stations = {d.station for d in self.streams.values() if d.kind == "vision"}
         reasons: list[str] = []
         nir = self._score_nir(ev) if nir_stations & seen_by else None
+        if nir_stations & seen_by and nir is None:
+            seen_by -= nir_stations
+            reasons.append("NIR saw the segment but too few valid spectra to score it")
         contaminant_dets = [d for d in ev.detections if self._counts_as_contaminant(d)] if vision_stations & seen_by else []
         if contaminant_dets or (nir is not None and nir.flagged_contaminant):
             cls_ = "contaminated"
@@ -290,12 +292,17 @@ class LotMonitor:
         self.verdict = self.sequential.update(decision)
         self._publish_verdict()
 
-    def _score_nir(self, ev: _SegmentEvidence) -> NirSegmentEvidence | None:
-        if self.nir_scorer is None or not ev.nir.get("p_waste"):
+    def _score_nir(self, ev: _SegmentEvidence) -> Any:
+        """The NIR evidence of a segment, or None when it could not be scored."""
+        if self._nir_scorer is None or not ev.nir.get("p_waste"):
             return None
         arrays = {k: np.asarray(v) for k, v in ev.nir.items()}
-        meta = next((d.metadata for d in self.streams.values() if d.kind == "nir"), {})
-        return self.nir_scorer(arrays, meta)
+        try:
+            result = self._nir_scorer.score(arrays)
+        except Exception as exc:  # a scorer failure makes the segment unscored by NIR, never clean
+            log.warning("NIR segment scoring failed: %s", exc)
+            return None
+        return result if getattr(result, "scored", True) else None
 
     def _segment_alarm(self, d: SegmentDecision) -> None:
         category = {"waste-suspect": "waste", "contaminated": "contamination", "uninspected": "uninspected"}.get(
@@ -322,6 +329,4 @@ class LotMonitor:
 
 
 def _with_reason(v: LotVerdict, reason: str) -> LotVerdict:
-    import dataclasses
-
     return dataclasses.replace(v, reasons=tuple(v.reasons) + (reason,))

@@ -60,10 +60,15 @@ class TruthCamera(Station):
         return out + [w.coverage(True)]
 
 
-def mean_scorer(arrays, metadata):
+class MeanScorer:
     """Segment statistic for the truth station: mean p_waste against 0.3."""
-    from analysis.monitor import NirSegmentEvidence
 
-    valid = arrays["valid"].astype(bool)
-    score = float(arrays["p_waste"][valid].mean()) if valid.any() else float("nan")
-    return NirSegmentEvidence(score, 0.0, 0.0, int(valid.sum()), score > 0.3, False, 0.3)
+    def __init__(self, metadata):
+        self.metadata = metadata
+
+    def score(self, arrays):
+        from spectra.segment import NirSegmentScore
+
+        valid = arrays["valid"].astype(bool)
+        score = float(arrays["p_waste"][valid].mean()) if valid.any() else float("nan")
+        return NirSegmentScore(score, 0.0, 0.0, int(valid.sum()), score > 0.3, False, 0.3, 1.0)

@@ -7,14 +7,14 @@ from analysis.alarms import AlarmBook
 from analysis.monitor import LotMonitor
 from analysis.site import load_site
 
-from tests.analysis.stations import TruthCamera, TruthNir, mean_scorer
+from tests.analysis.stations import TruthCamera, TruthNir, MeanScorer
 
 
 def run(cargo, mass_t=1000.0, nir_dropout=(), camera=True, targeted=None):
     clock = SimulatedClock()
     alarms = AlarmBook(clock.now_s)
     verdict_cfg = load_site()["verdict"]
-    monitor = LotMonitor(alarms, verdict_cfg, nir_scorer=mean_scorer,
+    monitor = LotMonitor(alarms, verdict_cfg, nir_scorer_factory=MeanScorer,
                          on_targeted=(lambda m, r, a: targeted.append((m, r, a))) if targeted is not None else None)
     stations = [TruthNir("nir", 40.0, cargo, nir_dropout)]
     if camera:
