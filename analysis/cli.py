@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         if args.command in ("demo", "run"):
-            return run_line(args, simulated=args.command == "demo")
+            return run_line(args, demo=args.command == "demo")
         if args.command == "config":
             return _config(args)
         verbs = DELEGATED[args.command]
@@ -169,19 +169,24 @@ def _apply_overrides(site: dict[str, Any], args: argparse.Namespace) -> None:
         sim["waste_extent_t"] = 0.0
 
 
-def run_line(args: argparse.Namespace, *, simulated: bool) -> int:
-    """Compose the line, serve it, run one lot with a progress bar, write archive, summary and report."""
+def run_line(args: argparse.Namespace, *, demo: bool) -> int:
+    """Compose the line, serve it, run one lot with a progress bar, write archive, summary and report.
+
+    ``demo`` uses the shipped simulated site (or ``--config``); ``run`` the given site file. A site whose
+    devices are all simulated runs on the simulated clock; one with any real device runs on the wall clock.
+    """
     from analysis import integration
-    from analysis.site import compose, load_site, validate
+    from analysis.site import compose, is_simulated, load_site, validate
 
     site = load_site(getattr(args, "site", None) or args.config)
     _apply_overrides(site, args)
     site = validate(site)  # overrides must obey the same rules as the file
     plant_dir = args.run_dir or Path("runs") / time.strftime("%Y%m%dT%H%M%S")
+    simulated = is_simulated(site)
     plant = compose(site, plant_dir, simulated=simulated)
     lot = plant.new_lot()
     out = sys.stdout
-    print(f"oreline {'demo' if simulated else 'run'}: lot {lot.lot_id} ({lot.declared_mass_t:,.0f} t "
+    print(f"oreline {'demo' if demo else 'run'}: lot {lot.lot_id} ({lot.declared_mass_t:,.0f} t "
           f"{lot.declared_product}, {lot.vessel} hold {lot.hold})", file=out)
     print(f"  run folder     {plant.run_dir.resolve()}", file=out)
     stations = ", ".join(f"{n} @ {s.position_m:g} m" for n, s in plant.stations.items()) or "none"

@@ -69,10 +69,10 @@ def _attach_plc(plant: Any) -> dict[str, str]:
 def _attach_control_room(plant: Any) -> dict[str, str]:
     from analysis.web.server import ControlRoomServer
 
-    cfg = plant.site["control_room"]
+    cfg = dict(plant.site["control_room"])
     token = cfg["operator_token"] or secrets.token_urlsafe(12)
-    server = ControlRoomServer(plant.service, host=cfg["host"], port=cfg["port"], operator_token=token,
-                               viewer_token=cfg["viewer_token"] or None)
+    cfg["operator_token"] = token
+    server = ControlRoomServer.from_config(plant.service, cfg)
     server.start()
     plant.closers.append(server.stop)
     plant.control_room = server

@@ -31,6 +31,7 @@ from analysis.alarms import AlarmBook
 from analysis.monitor import LotMonitor
 from analysis.service import LineService
 from analysis.verdict import VERDICT_FIELDS
+from analysis.web.settings import CONTROL_ROOM_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,6 @@ PLC_FIELDS: dict[str, Field] = {
     "device_id": Field(int, 1, min=1, max=247, doc="Modbus device (unit) id."),
     "link_timeout_s": Field(float, 10.0, min=0.0, min_exclusive=True,
                             doc="No request from the PLC for this long raises the PLC-link alarm, s."),
-}
-CONTROL_ROOM_FIELDS: dict[str, Field] = {
-    "enabled": Field(bool, True, doc="Serve the control-room page and HTTP API."),
-    "host": Field(str, "127.0.0.1", doc="Bind address."),
-    "port": Field(int, 8080, min=0, max=65535, doc="Port (0: any free port)."),
-    "operator_token": Field(str, "", doc="Token operators log in with (empty: a random token printed at start)."),
-    "viewer_token": Field(str, "", doc="Token viewers need (empty: viewing is open on the bound address)."),
 }
 
 EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
@@ -100,6 +94,12 @@ def station_factory(kind: str) -> Callable[..., Station] | None:
             return None
         raise
     return getattr(module, attr)
+
+
+def is_simulated(site: Mapping[str, Any]) -> bool:
+    """True when every device of the site is simulated (the line then runs on the simulated clock)."""
+    stations = [s for s in site["stations"].values() if s.get("enabled", True)]
+    return site["scale"]["backend"] in ("simulated", "direct") and all(s["backend"] == "simulated" for s in stations)
 
 
 def build_cargo(site: Mapping[str, Any]) -> CargoModel:
@@ -163,13 +163,14 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _nir_scorer():
-    """spectra's segment statistic, when spectra is installed."""
+def _nir_scorer_factory():
+    """spectra's per-lot segment scorer factory, when spectra is installed."""
     try:
-        from spectra.segment import score_segment_arrays  # type: ignore[attr-defined]
+        from spectra.segment import LotSegmentScorer
     except ImportError:
+        log.warning("spectra.segment.LotSegmentScorer unavailable: NIR cannot decide segments")
         return None
-    return score_segment_arrays
+    return LotSegmentScorer.from_metadata
 
 
 def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSource, list[Callable[[], None]]]:
@@ -200,7 +201,9 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     sim, line_cfg = site["simulation"], site["line"]
     if clock is None:
         clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
-    cargo = build_cargo(site) if simulated else None
+    # Simulated devices need the truth of the cargo even on a partly real line.
+    any_simulated = any(s["backend"] == "simulated" for s in site["stations"].values())
+    cargo = build_cargo(site) if (simulated or any_simulated) else None
     context = StationContext(
         clock=clock, belt_width_m=line_cfg["belt_width_m"], nominal_speed_m_s=line_cfg["nominal_speed_m_s"],
         run_dir=run_dir, seed=sim["seed"], cargo=cargo, segment_mass_t=site["lot"]["segment_mass_t"],
@@ -219,7 +222,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     feed, closers = build_feed(site, context)
     alarms = AlarmBook(clock.now_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
-    monitor = LotMonitor(alarms, site["verdict"], nir_scorer=_nir_scorer(),
+    monitor = LotMonitor(alarms, site["verdict"], nir_scorer_factory=_nir_scorer_factory(),
                          on_targeted=sampler.request_targeted if sampler is not None else None)
     scale = site["scale"]
     line = Line(
@@ -232,8 +235,32 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     service = LineService(line, monitor, alarms, site=site,
                           request_targeted=sampler.request_targeted if sampler is not None else None)
     service.run_dir = str(run_dir)
+    if sampler is not None and hasattr(sampler, "summary"):
+        service.sampler_status = lambda: sampler_status(sampler)
     plant = Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, absent, closers)
     return plant
+
+
+def sampler_status(sampler: Any) -> dict[str, Any]:
+    """A compact, JSON-ready status of the sampling station for the control room."""
+    summary = sampler.summary() or {}
+    robot = getattr(sampler, "robot", None)
+    state = getattr(robot, "state", None)
+    out: dict[str, Any] = {"robot": getattr(state, "name", str(state)).lower() if state is not None else "offline"}
+    plan = summary.get("plan") or {}
+    if plan:
+        out["routine planned"] = plan.get("n_total", "")
+    for role in ("routine", "targeted"):
+        info = summary.get(role) or {}
+        by_status = info.get("by_status", {})
+        out[f"{role} cut"] = by_status.get("cut", 0)
+        not_cut = {k: v for k, v in by_status.items() if k != "cut" and v}
+        if not_cut:
+            out[f"{role} not cut"] = ", ".join(f"{k} {v}" for k, v in not_cut.items())
+        err = info.get("max_abs_timing_error_s")
+        if isinstance(err, float) and math.isfinite(err):
+            out[f"{role} max timing error s"] = round(err, 3)
+    return out
 
 
 def on_state(plant: Plant, callback: Callable[[LineState], None]) -> None:

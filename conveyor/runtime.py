@@ -124,6 +124,7 @@ class Line:
         self._stop_reason = ""
         self._last_reading: ScaleReading | None = None
         self._scale_ok = True
+        self._carry_mark_t: float | None = None  # where the previous lot ended: the next one starts there
         for station in self.stations:
             attach = getattr(station, "attach_tracker", None)
             if callable(attach):
@@ -206,13 +207,17 @@ class Line:
 
         Returns the :class:`LotEnd` (``complete``, or ``aborted`` on request, timeout or feed end).
         """
-        self._stop.clear()
         self.run = LotRun()
         t0 = self.clock.now_s()
+        if self.kinematics.time_s is not None and t0 < self.kinematics.time_s + self.tick_s:
+            t0 = self.kinematics.time_s + self.tick_s  # the next lot starts on the next tick
+            self.clock.sleep_until(t0)
         for cb in self.pre_tick:
             cb(t0)
-        odo, mark0, speed, ok = self._read_scale(t0)
-        self.tracker.record(t0, odo, mark0)
+        odo, mark_now, speed, ok = self._read_scale(t0)
+        self.tracker.record(t0, odo, mark_now)
+        carry = self._carry_mark_t
+        mark0 = carry if carry is not None and carry <= mark_now else mark_now
         start = LotStart(lot, t0, mark0, self.segment_mass_t, sampling_plan or {}, config or {},
                          epoch_s=self.clock.epoch_s())
         self._emit(start)
@@ -233,8 +238,15 @@ class Line:
         for station, records in started:
             self._run_station(station, lambda r=records: r, None)
         furthest_m = self.stations[-1].position_m if self.stations else 0.0
+        # Material of this lot that already passed a station while the previous lot drained is
+        # given to that station in its first window (the tracker remembers when it passed).
+        window_start = {}
+        for station in self.stations:
+            passed = float(self.tracker.arrival_time_s(mark0, station.position_m))
+            window_start[station.name] = min(t0, passed) if math.isfinite(passed) else t0
         prev_t, phase, drain_start = t0, "loading", math.nan
         status, reason = "complete", ""
+        lot_end_mark: float | None = None
         rate = 0.0
         while True:
             t = prev_t + self.tick_s
@@ -247,27 +259,32 @@ class Line:
             odo, mark, speed, ok = self._read_scale(t)
             self.tracker.record(t, odo, mark)
             rate = self._last_reading.rate_t_h if (ok and self._last_reading) else 0.0
-            lot_t = mark - mark0
+            if phase == "loading" and mark - mark0 >= lot.declared_mass_t - 1e-9:
+                phase, drain_start = "draining", t
+                lot_end_mark = mark0 + lot.declared_mass_t
+            lot_t = (lot_end_mark if lot_end_mark is not None else mark) - mark0
             for station in self.stations:
-                window = self.tracker.window(lot.lot_id, station.name, station.position_m, prev_t, t, mark0)
+                window = self.tracker.window(lot.lot_id, station.name, station.position_m,
+                                             window_start[station.name], t, mark0, lot_end_mark)
+                window_start[station.name] = t
                 self._run_station(station, lambda s=station, w=window: s.process(w), window)
             self.counters.ticks += 1
-            if phase == "loading" and lot_t >= lot.declared_mass_t - 1e-9:
-                phase, drain_start = "draining", t
             if phase == "draining":
                 reached = self.tracker.odometer_at(t) - furthest_m
-                if reached >= self.tracker.coordinate_of_mark(mark) or (t - drain_start) > self.drain_timeout_s:
-                    if (t - drain_start) > self.drain_timeout_s:
-                        status, reason = "aborted", "drain timeout: material did not reach the last station"
+                if reached >= self.tracker.coordinate_of_mark(lot_end_mark):
+                    phase = "ended"
+                elif (t - drain_start) > self.drain_timeout_s:
+                    status, reason = "aborted", "drain timeout: material did not reach the last station"
                     phase = "ended"
             if self._stop.is_set():
                 status, reason, phase = "aborted", self._stop_reason, "ended"
+                self._stop.clear()
             if t - t0 > max_time_s and phase != "ended":
                 status, reason, phase = "aborted", f"time limit {max_time_s} s reached", "ended"
             self.state = LineState(
                 time_s=t, epoch_s=self.clock.epoch_s(), lot_id=lot.lot_id, lot_tonnage_t=lot_t,
                 lot_mass_t=lot.declared_mass_t, belt_speed_m_s=speed, rate_t_h=rate, odometer_m=odo,
-                running=speed != 0.0, scale_ok=ok, segment_index=int(plan.index_of(mark)) if lot_t > 0 else 0,
+                running=speed != 0.0, scale_ok=ok, segment_index=int(plan.index_of(mark0 + lot_t)) if lot_t > 0 else 0,
                 phase=phase, stations_faulted=tuple(sorted(self.counters.station_faults)),
             )
             for listener in self.listeners:
@@ -278,7 +295,8 @@ class Line:
             prev_t = t
             if phase == "ended":
                 break
-        end_mark = self.tracker.last_mark_t
+        end_mark = lot_end_mark if lot_end_mark is not None else self.tracker.last_mark_t
+        self._carry_mark_t = end_mark
         for station in self.stations:
             self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
         end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, status, reason, epoch_s=self.clock.epoch_s())

@@ -166,12 +166,20 @@ class MaterialTracker:
 
     def window(
         self, lot_id: str, station: str, position_m: float, start_time_s: float, end_time_s: float,
-        lot_start_mark_t: float = 0.0,
+        lot_start_mark_t: float = 0.0, lot_end_mark_t: float | None = None,
     ) -> MaterialWindow:
-        """The material that passed ``position_m`` between two times (clamped to weighed material)."""
+        """The material that passed ``position_m`` between two times.
+
+        Clamped to weighed material, and to the lot's marks: nothing before
+        ``lot_start_mark_t`` and, once the lot's end is known, nothing after ``lot_end_mark_t``.
+        """
         self._require()
         u0, u1 = self.odometer_at(np.array([start_time_s, end_time_s])) - position_m
-        lo, hi = self._knot_u.view[0], self._knot_u.view[-1]
+        lo = max(self._knot_u.view[0], float(self.coordinate_of_mark(lot_start_mark_t)))
+        hi = self._knot_u.view[-1]
+        if lot_end_mark_t is not None and lot_end_mark_t <= self.last_mark_t:
+            hi = min(hi, float(self.coordinate_of_mark(lot_end_mark_t)))
+        hi = max(hi, lo)
         u0c, u1c = float(np.clip(u0, lo, hi)), float(np.clip(u1, lo, hi))
         m0, m1 = self.mark_of_coordinate(np.array([u0c, u1c]))
         dt = end_time_s - start_time_s

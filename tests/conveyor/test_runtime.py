@@ -124,3 +124,20 @@ def test_stations_that_want_the_tracker_get_it():
     st = Tracked("cut", 100.0)
     line, _ = make_line([st], mass_t=50.0)
     assert st.tracker is line.tracker
+
+
+def test_two_lots_run_back_to_back_on_one_line():
+    feed = SimulatedFeed(6000.0, 4.5, 10_000.0, seed=1)
+    line, sink = make_line([MassProbe("nir", 40.0)], feed)
+    first = line.run_lot(LotIdentity("LOT-1", "MV T", "H1", "fines", 200.0))
+    second = line.run_lot(LotIdentity("LOT-2", "MV T", "H2", "fines", 200.0))
+    assert first.status == second.status == "complete"
+    assert second.end_mark_t - first.end_mark_t == pytest.approx(200.0, abs=2.0)
+
+
+def test_a_stop_requested_between_lots_stops_the_next_one():
+    line, _ = make_line([MassProbe("nir", 40.0)])
+    line.request_stop("shift change")
+    end = line.run_lot(lot())
+    assert end.status == "aborted" and end.reason == "shift change"
+    assert line.run_lot(LotIdentity("LOT-2", "MV T", "H2", "fines", 50.0)).status == "complete"

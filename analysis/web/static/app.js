@@ -1,0 +1,395 @@
+/* oreline control room page: live state over server-sent events, drawn with hand-written SVG. */
+(function () {
+  "use strict";
+  const { el, linePlot } = window.Plot;
+  const $ = (id) => document.getElementById(id);
+
+  // Client-side history is bounded: a page left open for hours holds at most these many items.
+  const MAX_TREND = 600, MAX_NIR = 3000, MAX_SEGMENTS = 5000, SHOWN_DETECTIONS = 12, SHOWN_INCREMENTS = 10;
+
+  const S = {
+    role: "none", commandsEnabled: false, lotId: null, snap: null,
+    segments: [], trend: [], nir: [], selected: null,
+    counts: { segments: 0, detections: 0, increments: 0, reports: -1 },
+    fetching: {}, dirty: false, source: null,
+  };
+  window.controlroom = S; // for tests and the curious
+
+  async function api(url, opts) {
+    const res = await fetch(url, Object.assign({ credentials: "same-origin" }, opts || {}));
+    let body = null;
+    try { body = await res.json(); } catch (e) { body = null; }
+    if (!res.ok) {
+      const msg = body && body.detail ? (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)) : res.statusText;
+      const err = new Error(res.status + ": " + msg);
+      err.status = res.status;
+      throw err;
+    }
+    return body;
+  }
+
+  function post(url, data, method) {
+    return api(url, {
+      method: method || "POST", headers: { "Content-Type": "application/json" },
+      body: data === undefined ? undefined : JSON.stringify(data),
+    });
+  }
+
+  function notice(text) {
+    const n = $("notice");
+    n.textContent = text || "";
+    n.hidden = !text;
+  }
+
+  const num = (v, d) => (v === null || v === undefined || !isFinite(v) ? "–" : Number(v).toFixed(d));
+
+  // ---- session --------------------------------------------------------------------------------
+  function applySession(info) {
+    S.role = info.role;
+    S.commandsEnabled = info.commands_enabled;
+    $("role").textContent = info.role;
+    $("role").className = "role " + info.role;
+    const op = info.role === "operator";
+    $("token").hidden = op;
+    $("login-btn").hidden = op;
+    $("logout-btn").hidden = !(op || (info.role === "viewer" && !info.open_viewing));
+    $("commands").hidden = !op;
+    if (info.role === "none") notice("Log in with a viewer or operator token to see the line.");
+    S.dirty = true;
+    schedule();
+  }
+
+  $("login").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      applySession(await post("/api/session", { token: $("token").value }));
+      $("token").value = "";
+      notice("");
+      connect();
+    } catch (e) { notice("Login failed: " + e.message); }
+  });
+  $("logout-btn").addEventListener("click", async () => {
+    applySession(await post("/api/session", undefined, "DELETE"));
+  });
+
+  // ---- live stream ----------------------------------------------------------------------------
+  function setConn(cls, text) { $("conn").className = "conn " + cls; $("conn").textContent = text; }
+
+  function connect() {
+    if (S.source) S.source.close();
+    const src = new EventSource("/api/stream");
+    S.source = src;
+    src.addEventListener("open", () => setConn("conn-live", "live"));
+    src.addEventListener("state", (ev) => {
+      setConn("conn-live", "live");
+      onSnapshot(JSON.parse(ev.data));
+    });
+    src.addEventListener("error", async () => {
+      setConn("conn-wait", "reconnecting…");
+      if (src.readyState === EventSource.CLOSED) {
+        // The server refused (401 / 429) or is gone: check the session, then retry later.
+        try { applySession(await api("/api/session")); } catch (e) { setConn("conn-down", "server unreachable"); }
+        setTimeout(() => { if (S.source === src) connect(); }, 3000);
+      }
+    });
+  }
+
+  function mergeBy(list, add, key, max) {
+    const last = list.length ? list[list.length - 1][key] : -Infinity;
+    for (const p of add) if (p[key] > last) list.push(p);
+    if (list.length > max) list.splice(0, list.length - max);
+  }
+
+  function onSnapshot(snap) {
+    const lotId = snap.state ? snap.state.lot_id : (snap.lot ? snap.lot.lot_id : null);
+    if (lotId !== S.lotId) {
+      S.lotId = lotId; S.segments = []; S.trend = []; S.nir = []; S.selected = null;
+      S.counts = { segments: 0, detections: 0, increments: 0, reports: S.counts.reports };
+      $("detections").replaceChildren(); $("increments").replaceChildren();
+      $("spectrum").replaceChildren(); $("segment-info").textContent = ""; $("evidence-title").textContent = "segment –";
+      refreshTrend();
+    }
+    S.snap = snap;
+    document.body.dataset.version = snap.version;
+    mergeBy(S.trend, snap.trend || [], "time_s", MAX_TREND);
+    mergeBy(S.nir, snap.nir_trend || [], "lot_t", MAX_NIR);
+    const c = snap.counts || {};
+    if (c.segments > S.counts.segments || c.segments < S.counts.segments) refreshSegments(c.segments);
+    if (c.detections !== S.counts.detections) refreshDetections(c.detections);
+    if (c.increments !== S.counts.increments) refreshSamples(c.increments);
+    if (c.reports !== S.counts.reports) refreshReports(c.reports);
+    S.dirty = true;
+    schedule();
+  }
+
+  async function once(name, fn) {
+    if (S.fetching[name]) return;
+    S.fetching[name] = true;
+    try { await fn(); } catch (e) { if (e.status !== 401) console.warn(name, e); } finally { S.fetching[name] = false; }
+  }
+
+  function refreshTrend() {
+    once("trend", async () => {
+      const [trend, nir] = await Promise.all([api("/api/trend?last_n=" + MAX_TREND), api("/api/nir-trend?last_n=" + MAX_NIR)]);
+      S.trend = trend.concat(S.trend.filter((p) => trend.length === 0 || p.time_s > trend[trend.length - 1].time_s)).slice(-MAX_TREND);
+      S.nir = nir.concat(S.nir.filter((p) => nir.length === 0 || p.lot_t > nir[nir.length - 1].lot_t)).slice(-MAX_NIR);
+      S.dirty = true; schedule();
+    });
+  }
+
+  function refreshSegments(total) {
+    once("segments", async () => {
+      if (total < S.segments.length) S.segments = [];
+      const since = S.segments.length;
+      const add = await api("/api/segments?since=" + since);
+      if (S.segments.length === since) S.segments.push(...add);
+      if (S.segments.length > MAX_SEGMENTS) S.segments.splice(0, S.segments.length - MAX_SEGMENTS);
+      S.counts.segments = S.segments.length;
+      S.dirty = true; schedule();
+    });
+  }
+
+  function refreshDetections(total) {
+    once("detections", async () => {
+      const since = Math.max(0, total - SHOWN_DETECTIONS);
+      const dets = await api("/api/detections?since=" + since + "&limit=" + SHOWN_DETECTIONS);
+      S.counts.detections = total;
+      $("det-count").textContent = total + " in lot";
+      const nodes = dets.reverse().map((d) => {
+        const box = document.createElement("div");
+        box.className = "det";
+        box.title = "segment " + d.segment;
+        box.dataset.segment = d.segment;
+        const img = document.createElement("img");
+        img.alt = d.kind || "detection";
+        img.loading = "lazy";
+        if (d.thumbnail_url) img.src = d.thumbnail_url;
+        const cap = document.createElement("div");
+        cap.textContent = (d.kind || "?") + " " + num(d.length_mm, 0) + " mm @ " + num(d.mark_t, 1) + " t";
+        box.replaceChildren(img, cap);
+        box.addEventListener("click", () => selectSegment(d.segment));
+        return box;
+      });
+      $("detections").replaceChildren(...nodes);
+    });
+  }
+
+  function refreshSamples(total) {
+    once("samples", async () => {
+      const body = await api("/api/samples?since=" + Math.max(0, total - SHOWN_INCREMENTS));
+      S.counts.increments = body.total;
+      const rows = body.increments.slice().reverse().map((inc) => {
+        const tr = document.createElement("tr");
+        for (const v of [inc.number, inc.role, num(inc.mark_t, 1), inc.status, inc.reason || ""]) {
+          const td = document.createElement("td"); td.textContent = v === undefined ? "" : v; tr.appendChild(td);
+        }
+        return tr;
+      });
+      $("increments").replaceChildren(...rows);
+    });
+  }
+
+  function refreshReports(total) {
+    once("reports", async () => {
+      const reports = await api("/api/reports");
+      S.counts.reports = total;
+      const items = reports.map((r) => {
+        const li = document.createElement("li");
+        li.append(r.lot_id + " ");
+        for (const fmt in r.links) {
+          const a = document.createElement("a");
+          a.href = r.links[fmt]; a.textContent = fmt.toUpperCase(); a.target = "_blank";
+          li.append(a, " ");
+        }
+        return li;
+      });
+      if (!items.length) { const li = document.createElement("li"); li.className = "muted"; li.textContent = "none yet"; items.push(li); }
+      $("reports").replaceChildren(...items);
+    });
+  }
+
+  // ---- rendering ------------------------------------------------------------------------------
+  let rafPending = false;
+  function schedule() {
+    if (rafPending) return;
+    rafPending = true;
+    requestAnimationFrame(() => { rafPending = false; if (S.dirty) { S.dirty = false; render(); } });
+  }
+
+  function render() {
+    const snap = S.snap;
+    if (!snap) return;
+    const st = snap.state || {};
+    const lot = snap.lot || {};
+    $("line-name").textContent = snap.line || "oreline";
+    $("sim-time").textContent = st.time_s !== undefined ? "t = " + num(st.time_s, 0) + " s" : "";
+    $("lot-id").textContent = lot.lot_id || "–";
+    $("lot-vessel").textContent = lot.vessel ? lot.vessel + " / " + lot.hold : "–";
+    $("lot-product").textContent = lot.declared_product || "–";
+    $("lot-tonnage").textContent = num(st.lot_tonnage_t, 1);
+    $("lot-mass").textContent = num(st.lot_mass_t !== undefined ? st.lot_mass_t : lot.declared_mass_t, 0);
+    $("rate").textContent = num(st.rate_t_h, 0);
+    $("speed").textContent = num(st.belt_speed_m_s, 2);
+    $("phase").textContent = st.phase || "idle";
+    $("scale").textContent = st.scale_ok === false ? "NOT ANSWERING" : (st.scale_ok ? "ok" : "–");
+    const progress = st.lot_mass_t ? Math.min(1, st.lot_tonnage_t / st.lot_mass_t) : 0;
+    $("progress-bar").style.width = (100 * progress).toFixed(1) + "%";
+    renderVerdict(snap.verdict);
+    renderBelt(snap);
+    renderAlarms(snap.alarms || [], snap);
+    renderSampler(snap.sampler);
+    linePlot($("trend-rate"), [{ x: S.trend.map((p) => p.time_s), y: S.trend.map((p) => p.rate_t_h) }],
+      { xLabel: "time, s", empty: "no data yet" });
+    linePlot($("trend-nir"), [{ x: S.nir.map((p) => p.lot_t), y: S.nir.map((p) => p.p_waste) }],
+      { xLabel: "lot tonnes", yDomain: [0, 1], hline: 0.5, empty: "no NIR data yet" });
+  }
+
+  function renderVerdict(v) {
+    const box = $("verdict");
+    if (!v) { box.className = "verdict v-pending"; $("verdict-class").textContent = "no lot"; return; }
+    box.className = "verdict v-" + v.verdict;
+    $("verdict-class").textContent = v.verdict + (v.final ? " (final)" : "");
+    $("verdict-confidence").textContent = "confidence " + num(v.confidence, 3);
+    $("verdict-detail").textContent = "LLR " + num(v.log_likelihood_ratio, 2) + " · " + (v.reasons || []).join("; ") +
+      (v.decided_at_t !== null && v.decided_at_t !== undefined ? " · decided at " + num(v.decided_at_t, 0) + " t" : "");
+    const c = v.segments_by_class || {};
+    $("verdict-counts").textContent = "segments: " + Object.keys(c).map((k) => k + " " + c[k]).join(", ") +
+      " · uninspected " + num(100 * (v.uninspected_fraction || 0), 1) + " %";
+  }
+
+  function renderBelt(snap) {
+    const svg = $("belt");
+    const st = snap.state || {};
+    const W = 1000, x0 = 10, x1 = 990;
+    const mass = st.lot_mass_t || (snap.lot && snap.lot.declared_mass_t) || 1;
+    const sx = (t) => x0 + (x1 - x0) * Math.max(0, Math.min(1, t / mass));
+    const nodes = [el("text", { x: x0, y: 12 }, "lot tonnage 0 … " + num(mass, 0) + " t")];
+    const decidedTo = S.segments.length ? S.segments[S.segments.length - 1].end_t : 0;
+    const weighed = st.lot_tonnage_t || 0;
+    if (weighed > decidedTo) {
+      nodes.push(el("rect", { class: "cls-pending", x: sx(decidedTo), y: 18, width: Math.max(1, sx(weighed) - sx(decidedTo)), height: 44 }));
+    }
+    for (const seg of S.segments) {
+      const r = el("rect", {
+        class: "seg cls-" + seg.segment_class + (S.selected === seg.index ? " selected" : ""),
+        x: sx(seg.start_t), y: 18, width: Math.max(1, sx(seg.end_t) - sx(seg.start_t)), height: 44,
+        "data-index": seg.index, "data-class": seg.segment_class,
+      });
+      r.appendChild(el("title", {}, "segment " + seg.index + " (" + num(seg.start_t, 0) + "–" + num(seg.end_t, 0) +
+        " t): " + seg.segment_class + (seg.reasons && seg.reasons.length ? " — " + seg.reasons.join("; ") : "")));
+      r.addEventListener("click", () => selectSegment(seg.index));
+      nodes.push(r);
+    }
+    nodes.push(el("line", { class: "axis", x1: sx(weighed), x2: sx(weighed), y1: 14, y2: 66, stroke: "#fff" }));
+    // The belt itself: stations at their positions, chevrons moving with the odometer.
+    const stations = snap.stations || [];
+    const beltLen = Math.max(10, ...stations.map((s) => s.position_m)) * 1.1;
+    const bx = (m) => x0 + (x1 - x0) * (m / beltLen);
+    nodes.push(el("rect", { x: x0, y: 92, width: x1 - x0, height: 22, fill: "#23272b", stroke: "#4a5057" }));
+    const odo = st.odometer_m || 0, spacing = beltLen / 40;
+    for (let i = 0; i < 41; i++) {
+      const m = ((i * spacing + odo) % beltLen + beltLen) % beltLen;
+      nodes.push(el("path", { d: "M" + bx(m) + ",96 l6,7 l-6,7", fill: "none", stroke: st.running ? "#6c8fb3" : "#4a5057" }));
+    }
+    nodes.push(el("text", { x: x0, y: 88 }, "belt scale"));
+    for (const s of stations) {
+      const faulted = (st.stations_faulted || []).includes(s.name);
+      nodes.push(el("line", { x1: bx(s.position_m), x2: bx(s.position_m), y1: 80, y2: 118, stroke: faulted ? "#d9463b" : "#e6e6e6", "stroke-width": 2 }));
+      nodes.push(el("text", { x: bx(s.position_m) + 3, y: 128 + (stations.indexOf(s) % 2) * 12 }, s.name + " " + num(s.position_m, 0) + " m" + (faulted ? " FAULT" : "")));
+    }
+    svg.replaceChildren(...nodes);
+  }
+
+  function renderAlarms(alarms, snap) {
+    const unack = snap.alarms_unacknowledged || 0;
+    $("alarm-counts").textContent = (snap.alarms_active || 0) + " active, " + unack + " unacknowledged";
+    const summary = $("alarm-summary");
+    summary.textContent = unack ? unack + " unacknowledged alarm" + (unack > 1 ? "s" : "") : "";
+    summary.className = "alarm-summary" + (unack ? " has-unack" : "");
+    const canAck = S.role === "operator";
+    const rows = alarms.map((a) => {
+      const tr = document.createElement("tr");
+      tr.dataset.alarmId = a.alarm_id;
+      tr.dataset.state = a.state;
+      tr.className = "sev-" + a.severity + " st-" + a.state;
+      const cells = [a.alarm_id, num(a.raised_time_s, 0) + " s", a.severity, a.category, a.message,
+        a.state + (a.acknowledged_by ? " (" + a.acknowledged_by + ")" : "")];
+      for (const v of cells) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+      const td = document.createElement("td");
+      if (a.state === "raised") {
+        const b = document.createElement("button");
+        b.className = "ack"; b.textContent = "Ack"; b.disabled = !canAck;
+        b.title = canAck ? "acknowledge" : "log in as operator to acknowledge";
+        b.addEventListener("click", () => acknowledge(a.alarm_id, b));
+        td.appendChild(b);
+      }
+      tr.appendChild(td);
+      if (a.segment_index >= 0) tr.addEventListener("dblclick", () => selectSegment(a.segment_index));
+      return tr;
+    });
+    $("alarms").replaceChildren(...rows);
+  }
+
+  async function acknowledge(id, button) {
+    button.disabled = true;
+    try {
+      await post("/api/alarms/" + id + "/acknowledge", { by: "control room" });
+      notice("");
+    } catch (e) { notice("Acknowledge failed: " + e.message); button.disabled = false; }
+  }
+
+  function renderSampler(status) {
+    const dl = $("sampler");
+    const nodes = [];
+    if (!status) status = { status: "no sampler on this line" };
+    for (const k in status) {
+      const dt = document.createElement("dt"); dt.textContent = k.replace(/_/g, " ");
+      const dd = document.createElement("dd");
+      const v = status[k];
+      dd.textContent = typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+      nodes.push(dt, dd);
+    }
+    dl.replaceChildren(...nodes);
+  }
+
+  async function selectSegment(index) {
+    S.selected = index;
+    S.dirty = true; schedule();
+    $("evidence-title").textContent = "segment " + index;
+    const seg = S.segments.find((s) => s.index === index);
+    $("segment-info").textContent = seg
+      ? seg.segment_class + " · " + num(seg.start_t, 0) + "–" + num(seg.end_t, 0) + " t · NIR waste score " +
+        num(seg.nir_waste_score, 3) + " from " + seg.nir_spectra + " spectra · " + seg.detections + " detections" +
+        (seg.reasons && seg.reasons.length ? " · " + seg.reasons.join("; ") : "")
+      : "not decided yet";
+    try {
+      const sp = await api("/api/segments/" + index + "/spectrum");
+      const x = sp.wavelength_nm, m = sp.mean_reflectance, sd = sp.std_reflectance;
+      linePlot($("spectrum"), [{ x, y: m, band: [m.map((v, i) => v - sd[i]), m.map((v, i) => v + sd[i])] }],
+        { xLabel: (sp.axis === "wavelength_nm" ? "wavelength, nm" : "channel") + " · mean ± sd of " + sp.n_spectra + " spectra" });
+    } catch (e) {
+      linePlot($("spectrum"), [], { empty: "no spectrum: " + e.message });
+    }
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+  $("targeted-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await post("/api/samples/targeted", { mark_t: Number($("targeted-mark").value), reason: $("targeted-reason").value });
+      $("command-result").textContent = r.message;
+    } catch (e) { $("command-result").textContent = "refused: " + e.message; }
+  });
+  $("stop-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!window.confirm("Stop the lot? It ends as aborted.")) return;
+    try {
+      const r = await post("/api/lot/stop", { reason: $("stop-reason").value, confirm: true });
+      $("command-result").textContent = r.message;
+    } catch (e) { $("command-result").textContent = "refused: " + e.message; }
+  });
+
+  // ---- start ----------------------------------------------------------------------------------
+  api("/api/session").then(applySession).catch(() => {});
+  connect();
+})();

@@ -1,0 +1,254 @@
+"""Control-room benchmark: API throughput on one core, page update latency, line speed with 20 viewers.
+
+Run: ``.venv/bin/python -m benchmarks.bench_controlroom``. Three figures:
+
+1. ``GET /api/state`` requests/s, the server process (line running at 10× real time
+   inside it) pinned to one CPU core, the load generator (keep-alive asyncio
+   clients) pinned to another.
+2. Page update latency: an alarm raised on the service until its row is in the
+   DOM of headless Chromium (a MutationObserver stamps the time), median and max.
+3. Line ticks/s running as fast as possible, alone and with 20 live-stream viewers
+   (a separate process reading 20 SSE streams); the ratio must stay ≥ 0.9.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+STATE_TARGET_RPS = 500.0
+LATENCY_TARGET_S = 1.0
+VIEWER_RATIO_TARGET = 0.9
+VIEWERS = 20
+
+
+def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit, "target": target, "ok": bool(ok)}
+
+
+def _pin(core: int) -> None:
+    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
+        os.sched_setaffinity(0, {core % os.cpu_count()})
+
+
+# ---- child processes -------------------------------------------------------------------------
+def child_server(speedup: float) -> None:
+    """Serve a running simulated line on one core; print the port; run until stdin closes."""
+    _pin(0)
+    from analysis.web.server import ControlRoomServer
+    from analysis.web.simline import build_sim_line
+
+    sim = build_sim_line(speedup=speedup, lot_mass_t=1e6)
+    server = ControlRoomServer(sim.service, operator_token=None).start()
+    sim.start()
+    print(server.port, flush=True)
+    sys.stdin.read()
+    sim.stop()
+    server.stop()
+
+
+async def _sse_reader(port: int, stop: asyncio.Event, counts: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await writer.drain()
+    while not stop.is_set():
+        try:
+            chunk = await asyncio.wait_for(reader.read(65536), 0.5)
+        except asyncio.TimeoutError:
+            continue
+        if not chunk:
+            break
+        counts[0] += chunk.count(b"event: state")
+        counts[1] += len(chunk)
+    writer.close()
+
+
+def child_viewers(port: int, n: int) -> None:
+    """Hold ``n`` live streams open until stdin closes; print events and bytes received."""
+    _pin(1)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        counts = [0, 0]
+        tasks = [asyncio.create_task(_sse_reader(port, stop, counts)) for _ in range(n)]
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        print(json.dumps({"events": counts[0], "bytes": counts[1]}), flush=True)
+
+    print("ready", flush=True)
+    asyncio.run(main())
+
+
+def _spawn(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.bench_controlroom", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+
+
+# ---- 1. API throughput -------------------------------------------------------------------------
+async def _hammer(port: int, duration_s: float, connections: int = 8) -> tuple[int, int]:
+    request = b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    ok = bad = 0
+    deadline = time.monotonic() + duration_s
+
+    async def one() -> None:
+        nonlocal ok, bad
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.monotonic() < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")))
+            await reader.readexactly(length)
+            if head.startswith(b"HTTP/1.1 200"):
+                ok += 1
+            else:
+                bad += 1
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(connections)))
+    return ok, bad
+
+
+def bench_state_rps(duration_s: float = 4.0) -> dict[str, Any]:
+    server = _spawn("--child-server", "10")
+    try:
+        port = int(server.stdout.readline())
+        _pin(1)
+        asyncio.run(_hammer(port, 0.5))  # warm-up
+        t0 = time.perf_counter()
+        ok, bad = asyncio.run(_hammer(port, duration_s))
+        rps = ok / (time.perf_counter() - t0)
+    finally:
+        server.stdin.close()
+        server.wait(15)
+    return _row("control room GET /api/state (server on 1 core, line running)", round(rps), "requests/s",
+                f">= {STATE_TARGET_RPS:.0f}", rps >= STATE_TARGET_RPS and bad == 0)
+
+
+# ---- 2. page latency ---------------------------------------------------------------------------
+def bench_page_latency(trials: int = 10) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    from analysis.web.server import ControlRoomServer
+    from analysis.web.simline import build_sim_line
+
+    sim = build_sim_line(speedup=10.0, lot_mass_t=1e6)
+    server = ControlRoomServer(sim.service, operator_token=None).start()
+    sim.start()
+    latencies: list[float] = []
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_page()
+            page.goto(server.url)
+            page.wait_for_selector("#conn.conn-live")
+            page.evaluate("""() => {
+                window.__seen = {};
+                new MutationObserver(() => {
+                    for (const tr of document.querySelectorAll('#alarms tr[data-alarm-id]')) {
+                        const id = tr.dataset.alarmId;
+                        if (!(id in window.__seen)) window.__seen[id] = Date.now();
+                    }
+                }).observe(document.getElementById('alarms'), {childList: true});
+            }""")
+            for k in range(trials):
+                time.sleep(0.3)
+                t_raise = time.time()
+                alarm = sim.service.alarms.raise_alarm(f"bench:{k}", "system", "info", f"latency probe {k}")
+                page.wait_for_function(f"window.__seen['{alarm.alarm_id}'] !== undefined", timeout=10_000)
+                seen_ms = page.evaluate(f"window.__seen['{alarm.alarm_id}']")
+                latencies.append(seen_ms / 1000.0 - t_raise)
+            browser.close()
+    finally:
+        sim.stop()
+        server.stop()
+    med, worst = statistics.median(latencies), max(latencies)
+    return _row(f"control room page update latency (median of {trials}; max {worst * 1000:.0f} ms)",
+                round(med * 1000), "ms", f"<= {LATENCY_TARGET_S * 1000:.0f}", worst <= LATENCY_TARGET_S)
+
+
+# ---- 3. line speed with viewers ----------------------------------------------------------------
+def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, dict[str, int]]:
+    from analysis.web.server import ControlRoomServer
+    from analysis.web.simline import build_sim_line
+
+    sim = build_sim_line(speedup=math.inf, lot_mass_t=lot_mass_t)
+    server = ControlRoomServer(sim.service, operator_token=None).start()
+    viewers = None
+    received: dict[str, int] = {}
+    try:
+        if with_viewers:
+            viewers = _spawn("--child-viewers", str(server.port), str(VIEWERS))
+            assert viewers.stdout.readline().strip() == "ready"
+            deadline = time.monotonic() + 10
+            while server.app.state.controlroom.viewers < VIEWERS and time.monotonic() < deadline:
+                time.sleep(0.05)
+        t0 = time.perf_counter()
+        sim.run_lot()
+        elapsed = time.perf_counter() - t0
+        ticks = sim.line.counters.ticks
+    finally:
+        if viewers is not None:
+            viewers.stdin.close()
+            received = json.loads(viewers.stdout.readline() or "{}")
+            viewers.wait(15)
+        server.stop()
+    return ticks / elapsed, received
+
+
+def bench_viewers() -> list[dict[str, Any]]:
+    _pin(0)
+    before, _ = _line_rate(False)
+    shared, received = _line_rate(True)
+    after, _ = _line_rate(False)
+    alone = 0.5 * (before + after)  # bracket the run with viewers: other load on the machine drifts
+    ratio = shared / alone
+    try:
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    except (AttributeError, OSError):
+        pass
+    return [
+        _row("line ticks/s, no viewers (line + server on one core)", round(alone), "ticks/s", "reference", True),
+        _row(f"line ticks/s with {VIEWERS} live viewers ({received.get('events', 0)} events received)",
+             round(shared), "ticks/s", "reference", received.get("events", 0) > 0),
+        _row(f"line speed with {VIEWERS} viewers / alone", round(ratio, 3), "ratio", f">= {VIEWER_RATIO_TARGET}",
+             ratio >= VIEWER_RATIO_TARGET),
+    ]
+
+
+def main() -> list[dict[str, Any]]:
+    rows = [bench_state_rps()]
+    try:
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    except (AttributeError, OSError):
+        pass
+    if os.path.exists("/usr/bin/chromium"):
+        rows.append(bench_page_latency())
+    else:
+        rows.append(_row("control room page update latency (chromium missing: skipped)", math.nan, "ms",
+                         f"<= {LATENCY_TARGET_S * 1000:.0f}", False))
+    rows.extend(bench_viewers())
+    for r in rows:
+        value = f"{r['value']:,}" if isinstance(r["value"], int) else f"{r['value']}"
+        print(f"{r['name']}: {value} {r['unit']} (target {r['target']}) {'OK' if r['ok'] else 'MISS'}")
+    return rows
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-server":
+        child_server(float(sys.argv[2]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--child-viewers":
+        child_viewers(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()

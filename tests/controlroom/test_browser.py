@@ -1,0 +1,114 @@
+"""The control-room page in headless Chromium (Debian's /usr/bin/chromium) against a running line.
+
+The page loads with no request leaving 127.0.0.1, live values change, an alarm
+appears and an operator acknowledges it. A screenshot is saved on failure (path in
+the failure message).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.controlroom.conftest import OPERATOR, VIEWER
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)),
+                       reason=f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request, tmp_path_factory):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.requests_seen = []
+    pg.errors_seen = []
+    pg.on("request", lambda r: pg.requests_seen.append(r.url))
+    pg.on("pageerror", lambda e: pg.errors_seen.append(str(e)))
+    yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shot = tmp_path_factory.getbasetemp() / "controlroom-screenshots" / f"{request.node.name}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(shot), full_page=True)
+        report.sections.append(("screenshot", str(shot)))
+        print(f"\nscreenshot of the failing page: {shot}")
+    context.close()
+
+
+def _only_local(pg, base: str) -> None:
+    outside = [u for u in pg.requests_seen if not (u.startswith(base) or u.startswith("data:"))]
+    assert not outside, f"requests left the server: {outside[:5]}"
+    assert not pg.errors_seen, f"page errors: {pg.errors_seen[:5]}"
+
+
+def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
+    base = live.url
+    page.goto(base + "/")
+    page.wait_for_selector("#conn.conn-live")
+    page.wait_for_function("document.getElementById('lot-tonnage').textContent !== '–'")
+    first = float(page.text_content("#lot-tonnage"))
+    page.wait_for_function(f"parseFloat(document.getElementById('lot-tonnage').textContent) > {first}")
+    page.wait_for_function("document.querySelectorAll('#trend-rate path.series').length === 1 && "
+                           "document.querySelector('#trend-rate path.series').getAttribute('d').length > 20")
+
+    # an alarm from the line appears; a viewer cannot acknowledge it
+    row = page.wait_for_selector("#alarms tr[data-state='raised']", timeout=60_000)
+    alarm_id = int(row.get_attribute("data-alarm-id"))
+    assert page.is_disabled(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
+
+    # operator login, then acknowledge from the page
+    page.fill("#token", OPERATOR)
+    page.click("#login-btn")
+    page.wait_for_function("document.getElementById('role').textContent === 'operator'")
+    assert page.is_visible("#commands")
+    page.click(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
+    page.wait_for_selector(f"#alarms tr[data-alarm-id='{alarm_id}'][data-state='acknowledged']")
+    alarm = live.service.alarms.get(alarm_id)
+    assert alarm.state == "acknowledged" and alarm.acknowledged_by == "control room"
+
+    # evidence: a decided segment's spectrum and a detection thumbnail
+    page.wait_for_selector("#belt rect.seg", timeout=60_000)
+    page.click("#belt rect.seg >> nth=0")
+    page.wait_for_function("(document.querySelector('#spectrum path.series') || {getAttribute: () => ''})"
+                           ".getAttribute('d').length > 100")
+    page.wait_for_function("[...document.querySelectorAll('#detections img')].some(i => i.naturalWidth > 0)",
+                           timeout=60_000)
+    _only_local(page, base)
+
+
+def test_viewer_token_page_needs_login_and_shows_the_finished_lot(finished, page):
+    base = finished.url
+    page.goto(base + "/")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "token" in page.text_content("#notice")
+    page.fill("#token", VIEWER)
+    page.click("#login-btn")
+    page.wait_for_function("document.getElementById('role').textContent === 'viewer'")
+    page.wait_for_function("document.querySelectorAll('#belt rect.seg').length === 10")
+    classes = page.eval_on_selector_all("#belt rect.seg", "els => els.map(e => e.dataset.class)")
+    assert classes == [s.segment_class for s in finished.service.monitor.segments]
+    assert page.text_content("#verdict-class").startswith(finished.service.monitor.verdict.verdict)
+    assert page.is_hidden("#commands")
+    buttons = page.query_selector_all("#alarms button.ack")
+    assert buttons and all(b.is_disabled() for b in buttons)
+    _only_local(page, base)
