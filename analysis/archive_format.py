@@ -63,7 +63,7 @@ STREAM_BASE: dict[str, tuple[tuple[int, ...], Any]] = {
 #: Lot states in the status table. "open" while written; the others are final.
 STATES = ("open", "complete", "aborted", "resumed")
 
-_TARGET_CHUNK_BYTES = 1 << 20
+_TARGET_CHUNK_BYTES = 1 << 18
 
 
 def h5_dtype(dtype: Any) -> Any:
@@ -81,20 +81,68 @@ def h5_dtype(dtype: Any) -> Any:
     return dt
 
 
-def chunk_rows(shape: tuple[int, ...], dtype: Any) -> int:
-    """Rows per chunk so one chunk holds about 1 MiB (between 64 and 65,536 rows)."""
+def chunk_rows(shape: tuple[int, ...], dtype: Any, max_rows: int = 8192) -> int:
+    """Rows per chunk so one chunk holds about 256 KiB (between 16 and ``max_rows`` rows)."""
     itemsize = 16 if dtype is STR else np.dtype(dtype).itemsize
     row_bytes = max(1, int(np.prod(shape, dtype=np.int64)) * itemsize)
-    return int(np.clip(_TARGET_CHUNK_BYTES // row_bytes, 64, 65536))
+    return int(np.clip(_TARGET_CHUNK_BYTES // row_bytes, 16, max(16, max_rows)))
 
 
-def create_columns(group: h5py.Group, spec: ColumnSpec) -> None:
-    """Create one empty, chunked, resizable dataset per column of ``spec`` in ``group``."""
+def create_columns(group: h5py.Group, spec: ColumnSpec, *, max_chunk_rows: int = 8192) -> None:
+    """Create one empty, chunked, resizable dataset per column of ``spec`` in ``group``.
+
+    Chunks hold about 256 KiB and at most ``max_chunk_rows`` rows (small tables use small chunks).
+    Numeric chunks carry a Fletcher-32 checksum, so corrupted data is an error on read, not silent garbage.
+    """
     for name, (shape, dtype) in spec.items():
         shape = tuple(int(s) for s in shape)
         dt = h5_dtype(dtype)
-        rows = chunk_rows(shape, dt)
-        group.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), chunks=(rows, *shape), dtype=dt)
+        rows = chunk_rows(shape, dt, max_chunk_rows)
+        group.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), chunks=(rows, *shape), dtype=dt,
+                             fletcher32=dt is not STR)
+
+
+class ColumnGroup:
+    """Appender for the columns of one group, with the datasets and their dtypes looked up once.
+
+    The writer appends through this (h5py's per-call lookups dominate small appends).
+    """
+
+    def __init__(self, group: h5py.Group) -> None:
+        self.name = group.name
+        self.columns: dict[str, tuple[h5py.Dataset, bool, np.dtype, tuple[int, ...]]] = {}
+        self.lengths: dict[str, int] = {}
+        for key, ds in group.items():
+            if isinstance(ds, h5py.Dataset):
+                is_str = h5py.check_string_dtype(ds.dtype) is not None
+                self.columns[key] = (ds, is_str, ds.dtype, tuple(ds.shape[1:]))
+                self.lengths[key] = int(ds.shape[0])
+
+    def append(self, columns: Mapping[str, Any]) -> int:
+        """Append equal-length columns; returns rows appended. Raises ArchiveError on a mismatch."""
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ArchiveError(f"{self.name}: expected equal column lengths, got "
+                               f"{dict((k, len(v)) for k, v in columns.items())}")
+        n = lengths.pop() if lengths else 0
+        if n == 0:
+            return 0
+        for key, values in columns.items():
+            try:
+                ds, is_str, dtype, row_shape = self.columns[key]
+            except KeyError:
+                raise ArchiveError(f"{self.name}: no column {key!r}; has {sorted(self.columns)}") from None
+            if is_str:
+                arr = np.array(["" if v is None else str(v) for v in values], dtype=object)
+            else:
+                arr = np.asarray(values, dtype=dtype)
+            if arr.shape[1:] != row_shape:
+                raise ArchiveError(f"{ds.name}: expected rows of shape {row_shape}, got {arr.shape[1:]}")
+            start = self.lengths[key]
+            ds.resize(start + n, axis=0)
+            ds[start:start + n] = arr
+            self.lengths[key] = start + n
+        return n
 
 
 def append_columns(group: h5py.Group, columns: Mapping[str, Any]) -> int:
@@ -102,26 +150,7 @@ def append_columns(group: h5py.Group, columns: Mapping[str, Any]) -> int:
 
     Raises ArchiveError when lengths differ or a column does not exist or has the wrong row shape.
     """
-    lengths = {len(v) for v in columns.values()}
-    if len(lengths) > 1:
-        raise ArchiveError(f"{group.name}: expected equal column lengths, got {dict((k, len(v)) for k, v in columns.items())}")
-    n = lengths.pop() if lengths else 0
-    if n == 0:
-        return 0
-    for name, values in columns.items():
-        if name not in group:
-            raise ArchiveError(f"{group.name}: no column {name!r}; has {sorted(group)}")
-        ds = group[name]
-        if h5py.check_string_dtype(ds.dtype) is not None:
-            arr = np.array(["" if v is None else str(v) for v in values], dtype=object)
-        else:
-            arr = np.asarray(values, dtype=ds.dtype)
-        if arr.shape[1:] != ds.shape[1:]:
-            raise ArchiveError(f"{ds.name}: expected rows of shape {ds.shape[1:]}, got {arr.shape[1:]}")
-        start = ds.shape[0]
-        ds.resize(start + n, axis=0)
-        ds[start:start + n] = arr
-    return n
+    return ColumnGroup(group).append(columns)
 
 
 def table_length(group: h5py.Group) -> int:

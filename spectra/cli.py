@@ -10,6 +10,8 @@ import numpy as np
 
 from spectra.errors import SpectraError
 
+from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
+
 
 def _say(msg: str) -> None:
     print(f"[spectra] {msg}", file=sys.stderr, flush=True)
@@ -41,7 +43,7 @@ def cli_train(argv: list[str]) -> int:
     from spectra.models.training import TrainConfig, train_model
 
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
-    ap.add_argument("--grid", default="ingaas256", choices=["ingaas256", "full"])
+    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--test-fraction", type=float, default=0.3, help="share of sample groups held out")
@@ -72,17 +74,19 @@ def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
     from spectra.grid import grid_by_name
     from spectra.models.bundle import SpectraModel
-    from spectra.models.evaluation import evaluate_folder, evaluate_heldout, markdown, write_report
+    from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, write_report
 
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
-    ap.add_argument("--grid", default="ingaas256", choices=["ingaas256", "full"], help="grid of the default model")
+    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
     ap.add_argument("--out", default="runs/spectra-evaluate", help="report folder")
     ap.add_argument("--test-library", help="folder of spectra to score instead of held-out library samples")
     ap.add_argument("--labels", help="CSV with columns file,class for --test-library")
     ap.add_argument("--segments", type=int, default=200, help="simulated segments per admixture level")
     ap.add_argument("--spectra-per-segment", type=int, default=60)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--lots", type=int, default=40, help="held-out lots per admixture level (lot detector)")
+    ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
@@ -98,6 +102,11 @@ def cli_evaluate(argv: list[str]) -> int:
         else:
             report = evaluate_heldout(model, n_segments=args.segments, spectra_per_segment=args.spectra_per_segment,
                                       seed=args.seed, progress=_say)
+            report["lots"] = evaluate_lots(model, n_lots=args.lots, n_segments=args.lot_segments,
+                                           start_segment=min(6, args.lot_segments - 1),
+                                           spectra_per_segment=args.spectra_per_segment, seed=args.seed + 4,
+                                           progress=_say)
+            report["target_5pct_waste"] = report["lots"]["target_5pct_waste"]
         paths = write_report(report, args.out)
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,6 +1,11 @@
 """The segment-level NIR decision: is there waste or a contaminant in this segment?
 
-Per spectrum the classifier gives p_ore, p_waste, p_contaminant. The segment statistic for class c is the
+**Line use: :class:`LotSegmentScorer`** — one per lot, fed each segment's per-spectrum arrays in order; it runs
+the lot-adaptive matched-subspace detector of :mod:`spectra.lotdetector` (segment vs the lot's own baseline
+along Hapke waste directions) plus the library-only novelty statistic. This is what the line uses.
+
+Legacy per-spectrum-classifier statistic (kept for reports; it does NOT meet the target on held-out samples):
+per spectrum the classifier gives p_ore, p_waste, p_contaminant. The segment statistic for class c is the
 mean over valid spectra of the clipped log-odds log(p_c / p_ore). On ore-only segments it has mean μ,
 between-segment spread σ_b (ore blends vary) and within-segment spread σ_w, so for n valid spectra
 
@@ -12,12 +17,15 @@ them (both flags together ≤ ``false_alarm``). The calibration is stored in the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 from scipy import stats
 
-from spectra.errors import InvalidSpectrumError
+from spectra.errors import GridError, InvalidSpectrumError, ModelError
 
 LOGIT_CLIP = 8.0
 #: Fewer valid spectra than this and a segment is not scored (flags False; the caller marks it uninspected).
@@ -62,9 +70,13 @@ class SegmentCalibration:
 class NirSegmentScore:
     """What the NIR says about one segment.
 
-    Scores are mean log-odds against ore; ``threshold`` / ``contaminant_threshold`` the calibrated limits for
-    ``n_valid`` spectra; ``novelty_fraction`` the share of valid spectra outside the ore population.
-    With fewer than :data:`MIN_VALID_SPECTRA` valid spectra ``scored`` is False and nothing is flagged.
+    From :class:`LotSegmentScorer`: ``waste_score``/``contaminant_score`` are the lot GLRT statistics (NaN while
+    the lot has no baseline), ``threshold``/``contaminant_threshold`` their calibrated limits;
+    ``novelty_fraction`` the share of valid spectra outside the ore population (library-only statistic; above
+    ``novelty_threshold`` it flags waste: ``library_flag``). ``scored`` False means the NIR gives no verdict on
+    this segment — too few valid spectra, or a warm-up segment without a library flag — and the caller treats
+    the segment as uninspected by NIR. ``est_waste_frac`` is the admixed mass fraction the fit implies.
+    From the legacy :func:`score_segment`: mean log-odds against ore and their limits for ``n_valid`` spectra.
     """
 
     waste_score: float
@@ -76,6 +88,12 @@ class NirSegmentScore:
     threshold: float
     contaminant_threshold: float
     scored: bool = True
+    warmup: bool = False
+    library_flag: bool = False
+    novelty_threshold: float = float("nan")
+    est_waste_frac: float = float("nan")
+    est_contaminant_frac: float = float("nan")
+    baseline_segments: int = 0
 
 
 def log_odds(p_class: np.ndarray, p_ore: np.ndarray) -> np.ndarray:
@@ -128,3 +146,110 @@ def score_segment(p_waste: np.ndarray, p_contaminant: np.ndarray, novel: np.ndar
     ws = float(log_odds(pw[val], po[val]).mean())
     cs = float(log_odds(pc[val], po[val]).mean())
     return NirSegmentScore(ws, cs, float(nov[val].mean()), n_valid, ws > thr_w, cs > thr_c, thr_w, thr_c, True)
+
+
+# --- the line's scorer ----------------------------------------------------------------------------------
+_MODEL_CACHE: dict[tuple[str, str], Any] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _load_model(metadata: Mapping[str, Any]):
+    """The SpectraModel named by NIR stream metadata (``model_path`` + ``model_hash``; cached per process)."""
+    from spectra.models.bundle import SpectraModel
+
+    want = str(metadata.get("model_hash", ""))
+    path = metadata.get("model_path")
+    if not path:
+        grid = metadata.get("grid")
+        if not grid:
+            raise ModelError("NIR stream metadata: expected 'model_path' (or 'grid' for the default model), got neither")
+        from spectra.cache import default_model_path
+        from spectra.models.training import TrainConfig
+
+        path = str(default_model_path(TrainConfig(grid=str(grid))))
+    key = (str(path), want)
+    with _CACHE_LOCK:
+        model = _MODEL_CACHE.get(key)
+        if model is None:
+            if not Path(path).is_file():
+                raise ModelError(f"NIR model file {path} not found (stream metadata 'model_path')")
+            model = SpectraModel.load(path)
+            if want and model.training_hash != want:
+                raise ModelError(f"NIR model {path}: expected training hash {want} (stream metadata), "
+                                 f"got {model.training_hash}")
+            if model.lot_detector is None or model.lot_detector.thresholds is None:
+                raise ModelError(f"NIR model {path} ({model.model_version}) has no calibrated lot detector; retrain it")
+            _MODEL_CACHE[key] = model
+    if "wavelength_nm" in metadata and len(metadata["wavelength_nm"]) != model.grid.n_channels:
+        raise GridError(f"NIR stream has {len(metadata['wavelength_nm'])} channels, model {path} expects "
+                        f"{model.grid.n_channels}")
+    return model
+
+
+class LotSegmentScorer:
+    """Segment scores for ONE lot, stateful: call :meth:`score` once per segment, in order through the lot.
+
+    Build it with :meth:`from_metadata` from the NIR station's ``StreamDescription.metadata`` (it names the
+    model file and hash). The first ``warmup_segments`` segments with valid spectra form the lot baseline: they
+    are scored only by the library-only novelty statistic and reported ``scored=False`` unless it flags them.
+    Segments with fewer than :data:`MIN_VALID_SPECTRA` valid spectra are ``scored=False`` and leave the
+    baseline untouched. Flagged (or merely suspicious) segments never join the baseline.
+    """
+
+    def __init__(self, model) -> None:
+        from spectra.lotdetector import LotDetector
+
+        if model.lot_detector is None or model.lot_detector.thresholds is None:
+            raise ModelError(f"model {model.model_version} has no calibrated lot detector; retrain it")
+        self.model = model
+        self.detector = LotDetector(model.lot_detector)
+        self.segments_seen = 0
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> "LotSegmentScorer":
+        """Scorer for a new lot from the NIR stream metadata (keys ``model_path``, ``model_hash``, ``grid``,
+        ``wavelength_nm``). Raises :class:`ModelError` (missing/mismatched model) or :class:`GridError`."""
+        return cls(_load_model(metadata))
+
+    @property
+    def thresholds(self):
+        return self.model.lot_detector.thresholds
+
+    def score(self, arrays: Mapping[str, np.ndarray]) -> NirSegmentScore:
+        """Score one segment from its per-spectrum arrays: ``reflectance`` (n, channels), ``valid`` (n,) and
+        optionally ``novel``, ``p_waste``, ... (n,). Raises :class:`GridError` for the wrong number of channels
+        and :class:`InvalidSpectrumError` for arrays of different lengths or a missing ``reflectance``."""
+        if "reflectance" not in arrays:
+            raise InvalidSpectrumError(f"segment arrays: expected key 'reflectance', got {sorted(arrays)}")
+        r = np.asarray(arrays["reflectance"], dtype=float)
+        if r.ndim == 1 and r.size == 0:
+            r = r.reshape(0, self.model.grid.n_channels)
+        if r.ndim != 2 or r.shape[1] != self.model.grid.n_channels:
+            raise GridError(f"segment reflectance: expected (n, {self.model.grid.n_channels}) on grid "
+                            f"{self.model.grid.name!r}, got shape {r.shape}")
+        n = r.shape[0]
+        valid = np.ones(n, bool) if "valid" not in arrays else np.asarray(arrays["valid"]).astype(bool).reshape(-1)
+        for key in ("valid", "novel", "p_ore", "p_waste", "p_contaminant", "t2", "q"):
+            if key in arrays and np.asarray(arrays[key]).reshape(-1).shape[0] != n:
+                raise InvalidSpectrumError(f"segment arrays: '{key}' has {np.asarray(arrays[key]).size} values, "
+                                           f"reflectance has {n} spectra")
+        from spectra.models.bundle import validity
+
+        if n:
+            valid &= validity(r)[0]
+        n_valid = int(valid.sum())
+        th = self.thresholds
+        self.segments_seen += 1
+        nan = float("nan")
+        if n_valid < MIN_VALID_SPECTRA:
+            return NirSegmentScore(nan, nan, nan, n_valid, False, False, th.waste, th.contaminant, False,
+                                   warmup=self.detector.baseline_segments < self.model.lot_detector.params.warmup_segments,
+                                   novelty_threshold=th.library_novelty,
+                                   baseline_segments=self.detector.baseline_segments)
+        d = self.detector.update(r[valid])
+        return NirSegmentScore(
+            d.t_waste, d.t_contaminant, d.novelty_fraction, n_valid, bool(d.flagged_waste),
+            bool(d.flagged_contaminant), th.waste, th.contaminant, scored=bool(not d.warmup or d.library_flag),
+            warmup=d.warmup, library_flag=bool(d.library_flag), novelty_threshold=th.library_novelty,
+            est_waste_frac=d.est_waste_frac, est_contaminant_frac=d.est_contaminant_frac,
+            baseline_segments=d.baseline_segments)

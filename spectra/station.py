@@ -6,7 +6,8 @@
 * ``kind`` — must be ``"spectrometer"``.
 * ``position_m`` — metres downstream of the belt scale, > 0 (required).
 * ``backend`` — ``"simulated"`` | ``"replay"`` | ``"ocean"`` [simulated].
-* ``grid`` — ``"ingaas256"`` | ``"full"`` [ingaas256].
+* ``grid`` — ``"full"`` (400–2400 nm) | ``"ingaas256"`` (900–1700 nm) [full: it detects small waste admixtures
+  better on held-out lots, see docs/spectra.md "Default grid"].
 * ``spectra_per_s`` — averaged spectra per second, each covering the material that passed meanwhile [2.0].
 * ``model`` — path of a trained model (.npz) on the same grid, or ``"default"`` (built-in model, trained on
   first use and cached by training-data hash) [default].
@@ -41,6 +42,9 @@ from spectra.errors import (AcquisitionTimeout, BackendError, GridError, Invalid
 from spectra.grid import GRIDS, InstrumentGrid, grid_by_name
 from spectra.models.bundle import SpectraModel
 from spectra.scene import CargoScene
+
+#: The line's default instrument grid (docs/spectra.md, "Default grid").
+DEFAULT_GRID = "full"
 
 KEYS = {"kind", "position_m", "backend", "grid", "spectra_per_s", "model", "white_reference_every_s",
         "integration_time_ms", "n_average", "timeout_s", "replay_path", "replay_loop", "serial",
@@ -90,8 +94,9 @@ class SpectrometerStation(Station):
     def __init__(self, name: str, position_m: float, spectrometer: Spectrometer, model: SpectraModel,
                  context: StationContext, *, spectra_per_s: float = 2.0, white_reference_every_s: float = 600.0,
                  scene: CargoScene | None = None, dropout_at_t: Sequence[tuple[float, float]] = (),
-                 saturate_at_t: Sequence[tuple[float, float]] = ()) -> None:
+                 saturate_at_t: Sequence[tuple[float, float]] = (), model_path: str | Path | None = None) -> None:
         super().__init__(name, position_m)
+        self.model_path = str(model_path) if model_path is not None else ""
         model.grid.check_same(spectrometer.grid, what=f"station {name}: model vs spectrometer")
         self.spectrometer = spectrometer
         self.model = model
@@ -131,6 +136,10 @@ class SpectrometerStation(Station):
             "spectra_per_s": 1.0 / self.period_s,
             "backend": type(self.spectrometer).__name__,
             "segment_calibration": self.model.calibration.to_dict(),
+            # for spectra.segment.LotSegmentScorer.from_metadata: the model file and its lot-detector limits
+            "model_path": self.model_path,
+            "lot_detector": (self.model.lot_detector.header()["thresholds"]
+                             if self.model.lot_detector is not None else None),
         }
         return [StreamDescription(self.name, self.name, "nir", fields, units, metadata)]
 
@@ -264,7 +273,7 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     backend = section.get("backend", "simulated")
     if backend not in ("simulated", "replay", "ocean"):
         raise ConfigError(f"stations.{name}.backend", f"expected 'simulated', 'replay' or 'ocean', got {backend!r}")
-    grid_name = section.get("grid", "ingaas256")
+    grid_name = section.get("grid", DEFAULT_GRID)
     if grid_name not in GRIDS:
         raise ConfigError(f"stations.{name}.grid", f"expected one of {sorted(GRIDS)}, got {grid_name!r}")
     grid: InstrumentGrid = grid_by_name(grid_name)
@@ -291,9 +300,11 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.model", f"expected a model path or 'default', got {model_key!r}")
     try:
         if model_key == "default":
-            from spectra.cache import default_model
+            from spectra.cache import default_model, default_model_path
+            from spectra.models.training import TrainConfig
 
             model = default_model(grid_name)
+            model_path = default_model_path(TrainConfig(grid=grid_name))
         else:
             path = Path(model_key)
             if not path.is_absolute() and not path.exists():
@@ -301,6 +312,7 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             if not path.is_file():
                 raise ConfigError(f"stations.{name}.model", f"expected an existing model file, got {model_key!r}")
             model = SpectraModel.load(path, grid)
+            model_path = path.resolve()
     except (GridError, ModelError) as exc:
         raise ConfigError(f"stations.{name}.model", str(exc)) from exc
 
@@ -328,4 +340,4 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
     return SpectrometerStation(name, position_m, spec, model, context, spectra_per_s=spectra_per_s,
                                white_reference_every_s=white_every, scene=scene, dropout_at_t=dropout,
-                               saturate_at_t=saturate)
+                               saturate_at_t=saturate, model_path=model_path)

@@ -1,7 +1,10 @@
-"""Object kind from per-object colour, texture and shape statistics.
+"""Object verification and kind from per-component colour, texture, contrast and shape statistics.
 
-A multinomial logistic regression (scikit-learn) on standardised component features;
-its fitted state is plain arrays so it saves with the model in one ``.npz``.
+Candidates (connected regions of high anomaly score) are described by :func:`component_features`
+and scored by :class:`KindClassifier`, a small multilayer perceptron (scikit-learn ``MLPClassifier``
+for fitting, plain numpy for prediction) whose classes are the object kinds plus ``"none"``
+(normal ore / belt that merely looks unusual). Its fitted state is plain arrays, so it saves with
+the model in one ``.npz``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ from scipy import ndimage as ndi
 
 from vision.errors import ModelError
 
+#: Class of candidates that are not foreign objects.
+NONE = "none"
 COMPONENT_FEATURES = (
-    "r", "g", "lum", "fine", "coarse", "lum_max", "lum_min", "score_mean", "log_area", "elongation", "fill",
+    "r", "g", "lum", "fine", "coarse", "lum_std", "lum_max", "lum_min", "score_mean", "score_max",
+    "log_area", "log_length", "log_width", "elongation", "fill",
+    "ring_dr", "ring_dg", "ring_dlum", "ring_lum_min", "ring_score", "grad_mean", "coherence",
 )
 
 
@@ -29,85 +36,181 @@ class ComponentStats:
     centre_cells: np.ndarray
 
 
-def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray, score: np.ndarray, cell_mm: float) -> ComponentStats:
-    """Statistics of the components ``ids`` of ``labels`` (h, w) over cell features ``feats`` (h, w, 5) and ``score``.
+def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray, score: np.ndarray, cell_mm: float,
+                       core: np.ndarray | None = None) -> ComponentStats:
+    """Statistics (:data:`COMPONENT_FEATURES`) of the components ``ids`` of ``labels`` (h, w) over cell features ``feats`` (h, w, 5) and ``score``.
 
-    Length and width come from the second moments of the component (a uniform rectangle of
-    side L has variance L²/12), in mm.
+    Length and width come from the second moments of the component's ``core`` cells (bool (h, w),
+    default all its cells; a uniform rectangle of side L has variance L²/12), in mm. The ring of
+    cells up to 2 cells around each component gives the contrast with its surroundings (shadow, edge).
+    Work is done on the listed components' cells only (compact index), so cost grows with their area.
     """
-    ids = np.asarray(ids)
-    ones = np.ones(labels.shape, np.float32)
+    ids = np.asarray(ids, np.int64)
     n = len(ids)
-    cnt = ndi.sum(ones, labels, ids)
-    rows, cols = np.indices(labels.shape, dtype=np.float32)
-    my = ndi.sum(rows, labels, ids) / cnt
-    mx = ndi.sum(cols, labels, ids) / cnt
-    syy = ndi.sum(rows * rows, labels, ids) / cnt - my * my
-    sxx = ndi.sum(cols * cols, labels, ids) / cnt - mx * mx
-    sxy = ndi.sum(rows * cols, labels, ids) / cnt - my * mx
+    h, w = labels.shape
+    lut = np.zeros(int(labels.max()) + 1, np.int32)
+    lut[ids] = np.arange(1, n + 1, dtype=np.int32)
+    lab = lut[labels]
+    flat = lab.ravel()
+    pix = np.flatnonzero(flat)
+    comp = flat[pix] - 1
+    rows = (pix // w).astype(np.float64)
+    cols = (pix % w).astype(np.float64)
+
+    def sums(v: np.ndarray, which: np.ndarray = comp) -> np.ndarray:
+        return np.bincount(which, weights=v, minlength=n)
+
+    def extreme(v: np.ndarray, which: np.ndarray, fn: np.ufunc, init: float) -> np.ndarray:
+        out = np.full(n, init)
+        fn.at(out, which, v)
+        return out
+
+    cnt_all = np.maximum(sums(np.ones(pix.size)), 1.0)
+    if core is not None:
+        c = core.ravel()[pix]
+        cnt_core = sums(c.astype(np.float64))
+        use = np.where(cnt_core[comp] >= 3, c, True)  # too few core cells: use the whole component
+    else:
+        use = np.ones(pix.size, bool)
+    cw = use.astype(np.float64)
+    cnt = np.maximum(sums(cw), 1.0)
+    my, mx = sums(rows * cw) / cnt, sums(cols * cw) / cnt
+    dy, dx = rows - my[comp], cols - mx[comp]
+    syy, sxx, sxy = sums(dy * dy * cw) / cnt, sums(dx * dx * cw) / cnt, sums(dy * dx * cw) / cnt
     tr, det = syy + sxx, syy * sxx - sxy * sxy
     disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0))
     l1, l2 = tr / 2 + disc, np.maximum(tr / 2 - disc, 0)
     length = np.sqrt(12 * l1 + 1) * cell_mm
     width = np.sqrt(12 * l2 + 1) * cell_mm
-    area_mm2 = cnt * cell_mm**2
-    cols_out = [ndi.mean(feats[..., k], labels, ids) for k in range(feats.shape[-1])]
-    lum = feats[..., 2]
-    cols_out += [ndi.maximum(lum, labels, ids), ndi.minimum(lum, labels, ids), ndi.mean(score, labels, ids)]
-    cols_out += [np.log(area_mm2), np.log(length / np.maximum(width, 1e-3)), area_mm2 / np.maximum(length * width, 1e-3)]
+    area_mm2 = cnt_all * cell_mm**2
+    fv = feats.reshape(-1, feats.shape[-1])[pix].astype(np.float64)
+    sv = score.ravel()[pix].astype(np.float64)
+    means = [sums(fv[:, k]) / cnt_all for k in range(fv.shape[1])]
+    lum = fv[:, 2]
+    lum_std = np.sqrt(np.maximum(sums(lum * lum) / cnt_all - means[2] ** 2, 0.0))
+    cols_out = means + [lum_std, extreme(lum, comp, np.maximum, -np.inf), extreme(lum, comp, np.minimum, np.inf),
+                        sums(sv) / cnt_all, extreme(sv, comp, np.maximum, -np.inf)]
+    cols_out += [np.log(area_mm2), np.log(length), np.log(width), np.log(length / np.maximum(width, 1e-3)),
+                 area_mm2 / np.maximum(length * width, 1e-3)]
+    # gradient of lum between cells: mean magnitude and orientation coherence (straight edges, grain)
+    lum_map = feats[..., 2]
+    gy = np.zeros(lum_map.shape, np.float32)
+    gx = np.zeros(lum_map.shape, np.float32)
+    gy[1:-1] = lum_map[2:] - lum_map[:-2]
+    gx[:, 1:-1] = lum_map[:, 2:] - lum_map[:, :-2]
+    gyv, gxv = gy.ravel()[pix].astype(np.float64), gx.ravel()[pix].astype(np.float64)
+    jxx, jyy, jxy = sums(gxv * gxv), sums(gyv * gyv), sums(gxv * gyv)
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(jxx + jyy, 1e-9)
+    grad_mean = sums(np.sqrt(gxv * gxv + gyv * gyv)) / cnt_all
+    # ring: cells within 2 cells of a component that belong to no candidate region
+    r0, r1 = int(rows.min()), int(rows.max()) + 1
+    ra, rb = max(0, r0 - 2), min(h, r1 + 2)
+    grown = ndi.grey_dilation(lab[ra:rb], size=(5, 5))
+    ring_flat = np.where(labels[ra:rb] == 0, grown, 0).ravel()
+    rpix = np.flatnonzero(ring_flat)
+    rcomp = ring_flat[rpix] - 1
+    rcnt = np.bincount(rcomp, minlength=n).astype(np.float64)
+    has = rcnt > 0
+    rf = feats[ra:rb].reshape(-1, feats.shape[-1])[rpix].astype(np.float64)
+    rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(3)]
+    rlmin = np.where(has, extreme(rf[:, 2], rcomp, np.minimum, np.inf), cols_out[7])
+    rscore = np.where(has, np.bincount(rcomp, score[ra:rb].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
+    cols_out += [means[0] - rmean[0], means[1] - rmean[1], means[2] - rmean[2], rlmin - means[2], rscore, grad_mean, coherence]
     matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
     return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
 
 
 class KindClassifier:
-    """Kind with probability from :data:`COMPONENT_FEATURES` rows. ``C``: inverse regularisation strength."""
+    """Kind (or ``"none"``) with probability from :data:`COMPONENT_FEATURES` rows.
 
-    def __init__(self, C: float = 3.0) -> None:
-        self.C = C
+    ``hidden``: hidden-layer sizes; ``alpha``: L2 penalty. ``none_max`` (set by calibration) is the
+    largest probability of ``"none"`` at which a candidate is still reported as an object.
+    """
+
+    def __init__(self, hidden: tuple[int, ...] = (64, 32), alpha: float = 1e-3, none_max: float = 0.5, seed: int = 0) -> None:
+        self.hidden = tuple(hidden)
+        self.alpha = alpha
+        self.none_max = none_max
+        self.seed = seed
 
     def fit(self, x: np.ndarray, kinds: Sequence[str]) -> "KindClassifier":
-        """Fit on (n, n_features) rows and their kinds. Returns self. Raises ModelError with < 2 kinds."""
-        from sklearn.linear_model import LogisticRegression
+        """Fit on (n, n_features) rows and their kinds (object kinds and ``"none"``). Returns self.
+
+        Raises ModelError with fewer than two classes.
+        """
+        from sklearn.neural_network import MLPClassifier
 
         x = np.asarray(x, np.float64)
         y = np.asarray(kinds)
         if len(set(y.tolist())) < 2:
-            raise ModelError(f"kind classifier needs at least two kinds, got {sorted(set(y.tolist()))}")
+            raise ModelError(f"kind classifier needs at least two classes, got {sorted(set(y.tolist()))}")
         self.mean_ = x.mean(axis=0)
         self.scale_ = x.std(axis=0) + 1e-9
-        clf = LogisticRegression(C=self.C, max_iter=2000).fit((x - self.mean_) / self.scale_, y)
-        self.classes_ = np.asarray(clf.classes_)
-        self.coef_ = clf.coef_
-        self.intercept_ = clf.intercept_
+        clf = MLPClassifier(self.hidden, alpha=self.alpha, max_iter=600, early_stopping=False, random_state=self.seed)
+        clf.fit((x - self.mean_) / self.scale_, y)
+        self.classes_ = np.asarray(clf.classes_).astype(str)
+        self.coefs_ = [np.asarray(c) for c in clf.coefs_]
+        self.intercepts_ = [np.asarray(c) for c in clf.intercepts_]
         return self
 
-    def predict(self, x: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """(kinds, probability of that kind) for (n, n_features) rows."""
-        if not hasattr(self, "coef_"):
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, n_classes) in ``classes_`` order."""
+        if not hasattr(self, "coefs_"):
             raise ModelError("KindClassifier is not fitted")
         x = np.atleast_2d(np.asarray(x, np.float64))
         if x.shape[1] != self.mean_.shape[0]:
             raise ModelError(f"expected {self.mean_.shape[0]} component features, got {x.shape[1]}")
-        z = (x - self.mean_) / self.scale_ @ self.coef_.T + self.intercept_
-        if z.shape[1] == 1:  # binary logistic regression
-            z = np.column_stack([-z[:, 0], z[:, 0]]) / 2
+        a = (x - self.mean_) / self.scale_
+        for w, b in zip(self.coefs_[:-1], self.intercepts_[:-1]):
+            a = np.maximum(a @ w + b, 0.0)
+        z = a @ self.coefs_[-1] + self.intercepts_[-1]
+        if z.shape[1] == 1:  # binary
+            p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1 - p1, p1])
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        best = p.argmax(axis=1)
-        return [str(self.classes_[i]) for i in best], p[np.arange(len(best)), best]
+        return p / p.sum(axis=1, keepdims=True)
+
+    def p_none(self, x: np.ndarray) -> np.ndarray:
+        """Probability that each row is not a foreign object, (n,)."""
+        p = self.proba(x)
+        hit = np.flatnonzero(self.classes_ == NONE)
+        return p[:, hit[0]] if hit.size else np.zeros(p.shape[0])
+
+    def predict(self, x: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(kinds, probability of that kind given it is an object, probability of ``"none"``) for (n, n_features) rows."""
+        p = self.proba(x)
+        obj = self.classes_ != NONE
+        pn = p[:, ~obj].sum(axis=1)
+        po = p[:, obj]
+        best = po.argmax(axis=1)
+        kinds = self.classes_[obj]
+        prob = po[np.arange(len(best)), best] / np.maximum(po.sum(axis=1), 1e-12)
+        return [str(kinds[i]) for i in best], prob, pn
+
+    @property
+    def kinds(self) -> list[str]:
+        return [str(k) for k in self.classes_ if k != NONE]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"cls_mean": self.mean_, "cls_scale": self.scale_, "cls_classes": self.classes_.astype(str),
-                "cls_coef": self.coef_, "cls_intercept": self.intercept_, "cls_C": np.float64(self.C)}
+        out = {"cls_mean": self.mean_, "cls_scale": self.scale_, "cls_classes": self.classes_.astype(str),
+               "cls_hidden": np.asarray(self.hidden, np.int64), "cls_alpha": np.float64(self.alpha),
+               "cls_none_max": np.float64(self.none_max), "cls_layers": np.int64(len(self.coefs_))}
+        for i, (w, b) in enumerate(zip(self.coefs_, self.intercepts_)):
+            out[f"cls_w{i}"], out[f"cls_b{i}"] = w, b
+        return out
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> "KindClassifier":
         try:
-            k = cls(float(a["cls_C"]))
+            k = cls(tuple(int(h) for h in a["cls_hidden"]), float(a["cls_alpha"]), float(a["cls_none_max"]))
             k.mean_, k.scale_ = np.asarray(a["cls_mean"]), np.asarray(a["cls_scale"])
             k.classes_ = np.asarray(a["cls_classes"]).astype(str)
-            k.coef_, k.intercept_ = np.asarray(a["cls_coef"]), np.asarray(a["cls_intercept"])
+            n = int(a["cls_layers"])
+            k.coefs_ = [np.asarray(a[f"cls_w{i}"]) for i in range(n)]
+            k.intercepts_ = [np.asarray(a[f"cls_b{i}"]) for i in range(n)]
         except KeyError as exc:
             raise ModelError(f"kind classifier arrays lack key {exc}") from exc
+        if k.mean_.shape != (len(COMPONENT_FEATURES),):
+            raise ModelError(f"kind classifier expects {k.mean_.shape} features, this version computes {len(COMPONENT_FEATURES)}")
         return k

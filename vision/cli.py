@@ -69,13 +69,14 @@ def _write_report(table: dict, items: list, out: Path) -> None:
     lines = [f"# Vision evaluation ({table['backgrounds']}, {table['belt_m']:.0f} m of belt)", "",
              f"Model {table['model_version']}, {table['mm_per_px']} mm/px.", "",
              "| group | objects | detected | recall | kind correct |", "|---|---|---|---|---|"]
-    for key in [f"kind:{k}" for k in KINDS] + [f"size:{s}" for s in SIZE_CLASSES] + ["size>=50:all", "all:all"]:
+    for key in [f"kind:{k}" for k in KINDS] + [f"kind>=50:{k}" for k in KINDS] + [f"size:{s}" for s in SIZE_CLASSES] + ["size>=50:all", "all:all"]:
         r = table["recall"].get(key)
         if r:
             lines.append(f"| {key} | {r['objects']} | {r['detected']} | {r['recall']:.3f} | {r['kind_correct']} |")
     lines += ["", "| detected kind | precision |", "|---|---|"] + [f"| {k} | {v:.3f} |" for k, v in table["precision_by_kind"].items()]
     lines += ["", f"False alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
-              f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f}; target <= 1).",
+              f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f}; target <= 1); "
+              f"{table.get('duplicates', 0)} duplicate detections (an object reported in two pieces).",
               f"Detector throughput {table['detector_mpx_s']:.1f} Mpx/s, latency p99 {table['latency_p99_ms']:.0f} ms.", "",
               "![gallery](gallery.png)", "", ATTRIBUTION, ""]
     (out / "report.md").write_text("\n".join(lines))

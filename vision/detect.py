@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
-from vision.classify import KindClassifier, component_features
+from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
 from vision.features import FEATURES, cell_features
 from vision.frames import Frame, check_image
@@ -23,6 +23,7 @@ from vision.model import NormalOreModel
 from vision.scene import ore_mask
 
 THUMB_PX = 64
+SCORE_MAX = COMPONENT_FEATURES.index("score_max")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Detection:
     thumbnail: np.ndarray
     frame_id: int
     features: np.ndarray | None = None
+    p_none: float = 0.0
 
 
 @dataclass
@@ -58,11 +60,15 @@ class FrameResult:
 
 @dataclass
 class DetectorParams:
-    """Tuning of the detector. ``threshold`` is on the smoothed score; areas in mm²; lengths in cells/m."""
+    """Tuning of the detector. A candidate is a region of smoothed score > ``threshold - grow_margin`` that
+    contains a cell > ``threshold`` (hysteresis); it is reported when the classifier's p(none) is at most its
+    ``none_max`` and it measures at least ``min_length_mm``. Areas in mm²; ``max_carry_m`` in m."""
 
     threshold: float = 5.0
+    grow_margin: float = 1.0
     smooth_cells: int = 5
-    min_area_mm2: float = 600.0
+    min_area_mm2: float = 300.0
+    min_length_mm: float = 40.0
     min_material_fraction: float = 0.04
     min_belt_fraction: float = 0.3
     max_carry_m: float = 2.0
@@ -90,6 +96,8 @@ class Detector:
         self.width_px = int(width_px)
         self.block = model.block_px
         self.cell_mm = self.block * model.mm_per_px
+        #: Report every candidate, also those the classifier calls "none" (for training and diagnostics).
+        self.report_all = False
         self.reset()
 
     def reset(self) -> None:
@@ -172,7 +180,8 @@ class Detector:
             done = np.zeros(raw.shape, bool)
         h = raw.shape[0]
         sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest") if h else raw
-        labels, n = ndi.label(sm > p.threshold) if h else (np.zeros_like(raw, np.int32), 0)
+        grow = p.threshold - p.grow_margin
+        labels, n = ndi.label(sm > grow) if h else (np.zeros_like(raw, np.int32), 0)
         guard = p.smooth_cells // 2 + 1
         max_carry = int(p.max_carry_m * 1000.0 / self.cell_mm)
         keep_from = h if final else max(0, h - guard)
@@ -182,8 +191,9 @@ class Detector:
             idx = np.arange(1, n + 1)
             slices = ndi.find_objects(labels)
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-            peak = ndi.maximum(sm, labels, idx)
-            pending = np.array([(not final) and s[0].stop > h - guard for s in slices])
+            seeded = np.zeros(n, bool)
+            seeded[np.unique(labels[sm > p.threshold]) - 1] = True
+            pending = np.array([(not final) and bool(seeded[i]) and s[0].stop > h - guard for i, s in enumerate(slices)])
             if pending.any():
                 first = min(s[0].start for s, pe in zip(slices, pending) if pe)
                 if h - first <= max_carry:
@@ -192,13 +202,20 @@ class Detector:
                     pending[:] = False  # too long to hold: report what we have
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
-            chosen = [i for i in range(n) if not pending[i] and not seen[i] and area[i] >= min_cells]
+            chosen = [i for i in range(n) if seeded[i] and not pending[i] and not seen[i] and area[i] >= min_cells]
             if chosen:
-                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm)
-                kinds, probs = self.classifier.predict(stats.matrix) if self.classifier is not None else (["unknown"] * len(chosen), np.ones(len(chosen)))
+                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow)
+                if self.classifier is not None:
+                    kinds, probs, p_none = self.classifier.predict(stats.matrix)
+                    report = (p_none <= self.classifier.none_max) & (stats.length_mm >= p.min_length_mm)
+                else:
+                    kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
+                    report = np.ones(len(chosen), bool)
                 for j, i in enumerate(chosen):
                     sl = slices[i]
                     done[sl] |= labels[sl] == i + 1
+                    if not (report[j] or self.report_all):
+                        continue
                     row_c, col_c = stats.centre_cells[j]
                     belt_m = start_belt_m + (row_c + 0.5) * cell_m
                     lateral_m = ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
@@ -208,8 +225,9 @@ class Detector:
                         belt_m=float(belt_m), lateral_m=float(lateral_m),
                         tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
                         time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
-                        anomaly_score=float(peak[i]), thumbnail=self._thumbnail(img, sl),
+                        anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
+                        p_none=float(p_none[j]),
                     ))
         # hold back the tail (guard rows and unfinished objects) for the next frame
         if keep_from < h:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -24,10 +24,12 @@ def size_class(length_mm: float) -> str:
 
 @dataclass
 class Match:
-    """Truth objects with the detection matched to each (or None), and detections matched to none."""
+    """Truth objects with the detection matched to each (or None), detections near no object (false alarms) and
+    further detections on an object that already has one (duplicates: a split object)."""
 
     pairs: list[tuple[SceneObject, Detection | None]]
     false_alarms: list[Detection]
+    duplicates: list[Detection] = field(default_factory=list)
 
 
 def match(truth: Sequence[SceneObject], detections: Sequence[Detection], *, origin_belt_m: float = 0.0) -> Match:
@@ -46,14 +48,23 @@ def match(truth: Sequence[SceneObject], detections: Sequence[Detection], *, orig
                 pairs.append((obj, detections[i]))
                 continue
         pairs.append((obj, None))
-    return Match(pairs, [d for d, u in zip(detections, used) if not u])
+    rest = [i for i in range(len(detections)) if not used[i]]
+    dup = np.zeros(len(detections), bool)
+    for obj in truth:
+        if rest:
+            d = np.hypot(det_pos[rest, 0] - obj.belt_mm, det_pos[rest, 1] - obj.lateral_mm)
+            dup[np.asarray(rest)[d <= obj.length_mm / 2 + MATCH_MARGIN_MM]] = True
+    return Match(pairs, [d for i, d in enumerate(detections) if not used[i] and not dup[i]],
+                 [d for i, d in enumerate(detections) if not used[i] and dup[i]])
 
 
 def score_table(m: Match, belt_m: float) -> dict:
     """Recall per kind and size class, precision per detected kind, false alarms per 1,000 m of belt."""
     rows = {}
     for obj, det in m.pairs:
-        for key in (("kind", obj.kind), ("size", size_class(obj.length_mm)), ("all", "all"), ("size>=50", "all") if obj.length_mm >= 50 else None):
+        big = obj.length_mm >= 50
+        for key in (("kind", obj.kind), ("size", size_class(obj.length_mm)), ("all", "all"),
+                    ("size>=50", "all") if big else None, ("kind>=50", obj.kind) if big else None):
             if key is None:
                 continue
             r = rows.setdefault(key, {"objects": 0, "detected": 0, "kind_correct": 0})
@@ -74,6 +85,7 @@ def score_table(m: Match, belt_m: float) -> dict:
         "precision_by_kind": precision,
         "detection_precision": len(matched) / n_det if n_det else float("nan"),
         "false_alarms": len(m.false_alarms),
+        "duplicates": len(m.duplicates),
         "belt_m": belt_m,
         "false_alarms_per_1000_m": 1000.0 * len(m.false_alarms) / belt_m if belt_m > 0 else float("nan"),
         "false_alarms_per_1000_m_upper95": 1000.0 * _poisson_upper95(len(m.false_alarms)) / belt_m if belt_m > 0 else float("nan"),

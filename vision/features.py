@@ -20,6 +20,9 @@ from scipy import ndimage as ndi
 FEATURES = ("r", "g", "lum", "fine", "coarse")
 #: Cell rows per lighting band: the belt's median grey is taken per band of this many cell rows.
 BAND_CELLS = 32
+#: Belt columns are coloured (green belt, red ore): median |G-B| + |R-B| above this share of their grey level.
+#: The steel frame, even under a dust haze, stays below it.
+MIN_BELT_CHROMA = 0.45
 
 
 @dataclass
@@ -62,12 +65,14 @@ def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
 
     The longest run of belt-like columns is kept and trimmed by one cell each side.
     """
-    grey = rgb_cells.mean(axis=-1)
+    step = max(1, rgb_cells.shape[0] // 64)  # a subsample of rows is plenty for a median per column
+    sub = rgb_cells[::step]
+    grey = (sub[..., 0] + sub[..., 1] + sub[..., 2]) * (1.0 / 3.0)
     col_grey = np.median(grey, axis=0)
     w = col_grey.shape[0]
     ref = np.median(col_grey[w // 4 : 3 * w // 4]) if w >= 4 else np.median(col_grey)
-    chroma = np.median(np.abs(rgb_cells[..., 1] - rgb_cells[..., 2]) + np.abs(rgb_cells[..., 0] - rgb_cells[..., 2]), axis=0)
-    ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref)
+    chroma = np.median(np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2]), axis=0)
+    ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref) & (chroma > MIN_BELT_CHROMA * col_grey)
     mask = np.zeros(w, dtype=bool)
     if not ok.any():
         return mask
@@ -84,7 +89,8 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection."""
     rgb = block_means(image, block)
     h, w = rgb.shape[:2]
-    total = rgb.sum(axis=-1)
+    total = rgb[..., 0] + rgb[..., 1]
+    total += rgb[..., 2]
     total += 1.0
     inv = 1.0 / total
     r = rgb[..., 0] * inv
@@ -95,9 +101,13 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     sel = cols if cols.any() else np.ones(w, bool)
     # belt median grey per band of cell rows, interpolated along the belt
     nb = max(1, int(np.ceil(h / BAND_CELLS)))
+    band = logg[:, sel]
+    full = h // BAND_CELLS
     med = np.empty(nb, np.float32)
-    for i in range(nb):
-        med[i] = np.median(logg[i * BAND_CELLS : (i + 1) * BAND_CELLS][:, sel])
+    if full:
+        med[:full] = np.median(band[: full * BAND_CELLS].reshape(full, -1), axis=1)
+    if nb > full:
+        med[full] = np.median(band[full * BAND_CELLS :])
     if nb > 1:
         centres = (np.arange(nb) + 0.5) * BAND_CELLS
         ref = np.interp(np.arange(h) + 0.5, centres, med).astype(np.float32)
@@ -107,7 +117,9 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     # fine texture: grey contrast inside the cell
     step = 2 if block >= 4 else 1
     sub = image[: h * block : step, : w * block : step]
-    gsub = sub.sum(axis=-1, dtype=np.uint16).astype(np.float32)
+    gsub = sub[..., 0].astype(np.float32)
+    gsub += sub[..., 1]
+    gsub += sub[..., 2]
     bs = block // step
     m1 = block_means(gsub[..., None], bs)[..., 0] if bs > 1 else gsub
     m2 = block_means((gsub * gsub)[..., None], bs)[..., 0] if bs > 1 else gsub * gsub

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from vision.classify import KindClassifier
+from vision.classify import NONE, KindClassifier
 from vision.detect import Detector, DetectorParams
 from vision.errors import ModelError
 from vision.evaluate import match
@@ -24,10 +24,20 @@ from vision.features import cell_features
 from vision.frames import Frame
 from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
-from vision.tiles import TileSet, load_tiles
+from vision.tiles import TileSet, augmented_tiles, load_tiles
 
-MODEL_FORMAT = "oreline-vision-model-1"
-THRESHOLD_MARGIN = 0.5
+MODEL_FORMAT = "oreline-vision-model-4"
+#: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
+SEED_QUANTILE = 0.995
+MIN_SEED_THRESHOLD = 2.5
+#: The object decision: p("none") <= NONE_MAX_MARGIN x the lowest p("none") seen on normal calibration belt.
+NONE_MAX_MARGIN = 0.5
+NONE_MAX_CAP = 0.5
+#: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
+#: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
+TRAIN_LENGTH_MM = (50.0, 600.0)
+#: Extent of the score smoothing (mm): about half the smallest object that must be found (50 mm).
+SMOOTH_MM = 20.0
 
 
 @dataclass
@@ -45,12 +55,13 @@ class VisionModel:
 
     @property
     def version(self) -> str:
-        h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode()).hexdigest()[:10]
+        extra = b"" if self.classifier is None else self.classifier.coefs_[0].tobytes() + repr(self.classifier.none_max).encode()
+        h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
         return f"{MODEL_FORMAT}:{h}"
 
     @property
     def kinds(self) -> list[str]:
-        return [] if self.classifier is None else [str(k) for k in self.classifier.classes_]
+        return [] if self.classifier is None else self.classifier.kinds
 
     def detector(self) -> Detector:
         return Detector(self.ore, self.classifier, DetectorParams(**asdict(self.params)), width_px=self.width_px)
@@ -83,7 +94,7 @@ class VisionModel:
         ore = NormalOreModel.from_arrays(a)
         fields = DetectorParams.__dataclass_fields__
         params = DetectorParams(**{k: (int(a[f"param_{k}"]) if fields[k].type in ("int", int) else float(a[f"param_{k}"])) for k in fields if f"param_{k}" in a})
-        clf = KindClassifier.from_arrays(a) if "cls_coef" in a else None
+        clf = KindClassifier.from_arrays(a) if "cls_w0" in a else None
         return cls(ore, params, clf, int(a["width_px"]))
 
 
@@ -95,22 +106,44 @@ def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> 
     return BeltScene(tiles, width_px=width_px, mm_per_px=mm_per_px, seed=seed, dust_probability=0.15, **kw)
 
 
+def smooth_cells_for(cell_mm: float) -> int:
+    """Box-smoothing width (cells, odd, >= 3) spanning about SMOOTH_MM at cells of ``cell_mm``."""
+    n = int(round(SMOOTH_MM / cell_mm))
+    return max(3, n + (n % 2 == 0))
+
+
+def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorParams) -> np.ndarray:
+    f = cell_features(img, ore.block_px)
+    raw = ore.score(f)
+    return ndi.uniform_filter(raw, params.smooth_cells, mode="nearest")[:, f.belt_cols].ravel()
+
+
 def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: DetectorParams) -> float:
-    """Lowest smoothed score above which no component of ``params.min_area_mm2`` appears in ``images``, + margin."""
-    cell_mm = ore.block_px * ore.mm_per_px
-    min_cells = params.min_area_mm2 / cell_mm**2
-    worst = 0.0
-    for img in images:
-        f = cell_features(img, ore.block_px)
-        raw = ore.score(f)
-        raw[:, ~f.belt_cols] = 0
-        sm = ndi.uniform_filter(raw, params.smooth_cells, mode="nearest")
-        for t in np.arange(max(worst, 2.0), 15.0, 0.25):
-            lab, n = ndi.label(sm > t)
-            if n == 0 or np.bincount(lab.ravel())[1:].max() < min_cells:
-                worst = max(worst, float(t))
-                break
-    return worst + THRESHOLD_MARGIN
+    """Candidate (seed) threshold: the SEED_QUANTILE of the smoothed score over the belt of normal ``images``
+    (at least MIN_SEED_THRESHOLD). Candidates are verified by the classifier, so this only bounds their number."""
+    q = np.quantile(np.concatenate([_candidate_scores(ore, img, params) for img in images]), SEED_QUANTILE)
+    return float(max(MIN_SEED_THRESHOLD, q))
+
+
+def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px: float) -> tuple[list[np.ndarray], list[str]]:
+    """Features and truth label (object kind or "none") of every candidate the detector finds in ``image``."""
+    det = model.detector()
+    det.report_all = True
+    found = det.process(_frame(image, mm_per_px)).detections + det.flush()
+    m = match(objects, found)
+    x = [d.features for _, d in m.pairs if d is not None] + [d.features for d in m.false_alarms]
+    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms)
+    return x, y
+
+
+def calibrate_none_max(model: VisionModel, images: list[np.ndarray], mm_per_px: float) -> float:
+    """Largest "none" probability still reported as an object: NONE_MAX_MARGIN times the smallest "none"
+    probability of any candidate in the normal ``images`` (capped at NONE_MAX_CAP)."""
+    x = [f for img in images for f in _candidates(model, img, [], mm_per_px)[0]]
+    if not x:
+        return NONE_MAX_CAP
+    lowest = float(model.classifier.p_none(np.array(x)).min())
+    return float(min(NONE_MAX_CAP, lowest * NONE_MAX_MARGIN))
 
 
 def fit_vision_model(
@@ -120,34 +153,46 @@ def fit_vision_model(
     seed: int = 0,
     tiles: TileSet | None = None,
     normal_m: float = 40.0,
-    calibration_m: float = 40.0,
-    objects_m: float = 60.0,
+    calibration_m: float | None = None,
+    objects_m: float | None = None,
     params: DetectorParams | None = None,
+    calibration_tiles: TileSet | None = None,
 ) -> VisionModel:
-    """Fit the normal-ore model, calibrate the threshold and train the kind classifier on simulated scenes
-    built from ``tiles`` (default: the fit split). Lengths are metres of belt rendered for each step."""
-    tiles = load_tiles("fit") if tiles is None else tiles
-    params = params or DetectorParams()
+    """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
+    decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
+    :func:`~vision.tiles.augmented_tiles`). Lengths are metres of belt
+    rendered for each step; ``calibration_m`` defaults to 100 m x ``mm_per_px`` and ``objects_m`` to 120 m x
+    ``mm_per_px`` (coarser scales are cheap to render, so they get more belt). The object decision is calibrated on
+    ``calibration_tiles`` (default: the fit split without jitter). Held-out tiles are never used."""
+    calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
+    objects_m = 120.0 * mm_per_px if objects_m is None else objects_m
+    tiles = augmented_tiles("fit", 2, seed) if tiles is None else tiles
+    ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px)
+    params = params or DetectorParams(smooth_cells=smooth_cells_for(ore.block_px * mm_per_px))
     scene_rows = int(5000 / mm_per_px)
     n_normal = max(1, int(round(normal_m / 5.0)))
-    ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px)
     ore.fit(_scene(tiles, seed * 1000 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_normal))
-    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(max(1, int(round(calibration_m / 5.0))))]
-    params.threshold = calibrate_threshold(ore, calib, params)
+    n_cal = max(1, int(round(calibration_m / 5.0)))
+    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_cal)]
+    params.threshold = calibrate_threshold(ore, calib[: (n_cal + 1) // 2], params)
     model = VisionModel(ore, params, None, width_px)
     x, y = [], []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         sc = _scene(tiles, seed * 1000 + 800 + i, width_px, mm_per_px)
-        objs = random_objects(5000.0, rng, per_m=2.5, length_range_mm=(40.0, 500.0))
-        det = model.detector()
-        res = det.process(_frame(sc.render(0, scene_rows, objs), mm_per_px)).detections + det.flush()
-        for obj, d in match(objs, res).pairs:
-            if d is not None and d.features is not None:
-                x.append(d.features)
-                y.append(obj.kind)
+        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM)
+        xi, yi = _candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px)
+        x += xi
+        y += yi
+    for img in calib[(n_cal + 1) // 2 :]:  # normal belt: everything found is "none"
+        xi, yi = _candidates(model, img, [], mm_per_px)
+        x += xi
+        y += yi
     if len(set(y)) >= 2:
-        model.classifier = KindClassifier().fit(np.array(x), y)
+        model.classifier = KindClassifier(seed=seed).fit(np.array(x), y)
+        plain = load_tiles("fit") if calibration_tiles is None else calibration_tiles
+        extra = [_scene(plain, seed * 1000 + 300 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_cal)]
+        model.classifier.none_max = calibrate_none_max(model, extra, mm_per_px)
     return model
 
 

@@ -98,6 +98,10 @@ class _TileBank:
         ramp = np.clip((np.arange(side, dtype=np.float32) + 0.5) / self.overlap, 0, 1)
         ramp = np.minimum(ramp, ramp[::-1])
         self.weight = (ramp[:, None] * ramp[None, :])[..., None]
+        # tiles pre-multiplied by the (flip-symmetric) feather weight: pasting is a plain add
+        self.dense *= self.weight
+        self.sparse = self.sparse * self.weight
+        self.empty *= self.weight
 
 
 @lru_cache(maxsize=6)
@@ -145,6 +149,7 @@ class BeltScene:
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._sprites: dict[SceneObject, Sprite] = {}
+        self._frame: np.ndarray | None = None
 
     # -- geometry -----------------------------------------------------------------
     def col_of_lateral(self, lateral_mm: float) -> float:
@@ -166,21 +171,24 @@ class BeltScene:
         pad = int(np.ceil(self.motion_blur_px)) if self.motion_blur_px >= 1.5 else 0
         r0, r1 = start_row - pad, start_row + n_rows + pad
         img = np.empty((r1 - r0, self.width_px, 3), dtype=np.float32)
-        img[:] = FRAME_RGB
-        self._render_belt(img, r0, r1)
         self._frame_texture(img, r0)
+        self._render_belt(img, r0, r1)
         for obj in objects:
             self._paste(img, r0, obj)
         self._lighting(img, r0)
         if pad:
             img = ndi.uniform_filter1d(img, size=int(round(self.motion_blur_px)), axis=0, mode="nearest")[pad:-pad]
-        return np.clip(img, 0, 255, out=img).astype(np.uint8)
+        np.clip(img, 0, 255, out=img)
+        out = np.empty(img.shape, np.uint8)
+        np.copyto(out, img, casting="unsafe")
+        return out
 
     def _render_belt(self, img: np.ndarray, r0: int, r1: int) -> None:
         bank = self._bank
         p, s = bank.pitch, bank.side
         x0, x1 = self.belt_x0, self.belt_x0 + self.belt_px
-        belt = np.zeros((r1 - r0, x1 - x0, 3), dtype=np.float32)
+        belt = img[:, x0:x1]
+        belt[:] = 0.0
         k_first = int(np.floor((r0 - s) / p)) + 1
         k_last = int(np.floor((r1 - 1) / p))
         n_cols = int(np.ceil((x1 - x0 + s) / p)) + 1
@@ -214,22 +222,25 @@ class BeltScene:
                     tile = tile[:, ::-1]
                 if f & 4:
                     tile = tile.transpose(1, 0, 2)
-                part = tile[ya - top : yb - top, xa - left : xb - left]
-                wpart = bank.weight[ya - top : yb - top, xa - left : xb - left]
-                belt[ya - r0 : yb - r0, xa:xb] += part * wpart
-        img[:, x0:x1] = belt
+                belt[ya - r0 : yb - r0, xa:xb] += tile[ya - top : yb - top, xa - left : xb - left]
 
     def _frame_texture(self, img: np.ndarray, r0: int) -> None:
+        """Fill the steel frame beyond the belt (a gravel-textured dark grey, periodic along the belt)."""
         if self.belt_x0 <= 0:
             return
-        from vision.objects import _textures
+        if self._frame is None:
+            from vision.objects import _textures
 
-        gravel = _textures()[0]
-        n = gravel.shape[0]
-        rows = (np.arange(r0, r0 + img.shape[0]) % n)[:, None]
-        for a, b in ((0, self.belt_x0), (self.belt_x0 + self.belt_px, self.width_px)):
-            cols = (np.arange(a, b) % n)[None, :]
-            img[:, a:b] *= (1.0 + 0.15 * gravel[rows, cols])[..., None]
+            gravel = _textures()[0]
+            n = gravel.shape[0]
+            cols = np.r_[0 : self.belt_x0, self.belt_x0 + self.belt_px : self.width_px] % n
+            self._frame = (FRAME_RGB[None, None, :] * (1.0 + 0.15 * gravel[:, cols])[..., None]).astype(np.float32)
+        n = self._frame.shape[0]
+        rows = np.arange(r0, r0 + img.shape[0]) % n
+        tex = self._frame[rows]
+        nl = self.belt_x0
+        img[:, :nl] = tex[:, :nl]
+        img[:, self.belt_x0 + self.belt_px :] = tex[:, nl:]
 
     def _loading(self, belt_mm: float) -> float:
         """Share of loaded-belt tiles at the belt centre (0.35..1), varying smoothly every KNOT_MM."""
@@ -300,9 +311,10 @@ def random_objects(
     belt_width_m: float = 1.8,
     kinds: Sequence[str] = KINDS,
     length_range_mm: tuple[float, float] = (30.0, 600.0),
+    min_gap_mm: float = 300.0,
 ) -> list[SceneObject]:
     """Objects scattered over ``[start_mm, start_mm + length_mm)`` of belt, ``per_m`` per metre on average,
-    kept at least 300 mm apart along the belt and inside the belt. Lengths are log-uniform in ``length_range_mm``."""
+    kept at least ``min_gap_mm`` + half their length apart along the belt and inside the belt. Lengths are log-uniform in ``length_range_mm``."""
     n = rng.poisson(per_m * length_mm / 1000.0)
     out: list[SceneObject] = []
     centres = np.sort(rng.uniform(start_mm, start_mm + length_mm, n))
@@ -310,7 +322,7 @@ def random_objects(
     for c in centres:
         lo, hi = np.log(length_range_mm[0]), np.log(length_range_mm[1])
         length = float(np.exp(rng.uniform(lo, hi)))
-        if c - last < 300.0 + length / 2:
+        if c - last < min_gap_mm + length / 2:
             continue
         kind = str(rng.choice(list(kinds)))
         ratio = {"metal": (0.05, 0.3), "wood": (0.1, 0.5), "lump": (0.6, 1.0), "concrete": (0.5, 1.0)}.get(kind, (0.3, 1.0))

@@ -170,3 +170,26 @@ def rock_crops() -> tuple[np.ndarray, ...]:
     if not crops:
         raise DataError(f"expected rock-pile crops in {folder}, found none")
     return tuple(crops)
+
+
+@lru_cache(maxsize=4)
+def augmented_tiles(split: Split = "fit", copies: int = 2, seed: int = 0) -> TileSet:
+    """Tiles of a CDM split plus ``copies`` photometrically jittered versions of each (for fitting only).
+
+    Each copy gets a random overall gain (log-sd 0.10), per-channel gain (log-sd 0.06) and gamma
+    (log-sd 0.15), the kind of exposure and colour differences seen between source photos, so the
+    normal-ore model and the "none" class do not hinge on the exact look of the fit photos.
+    """
+    base = load_tiles(split)
+    rng = np.random.default_rng([seed, copies, 12345])
+    out = [base.tiles]
+    x = base.tiles.astype(np.float32) / 255.0
+    for _ in range(copies):
+        n = len(base)
+        gamma = np.exp(rng.normal(0, 0.15, n)).astype(np.float32)[:, None, None, None]
+        gain = np.exp(rng.normal(0, 0.10, (n, 1)) + rng.normal(0, 0.06, (n, 3))).astype(np.float32)[:, None, None, :]
+        out.append(np.clip(255.0 * np.power(x, gamma) * gain, 0, 255).astype(np.uint8))
+    stack = np.concatenate(out)
+    stack.setflags(write=False)
+    names = tuple(f"{name}#{k}" for k in range(copies + 1) for name in base.names)
+    return TileSet(stack, names, f"{base.origin}+jitter{copies}")

@@ -21,9 +21,10 @@ from spectra.grid import InstrumentGrid
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
+from spectra.lotdetector import LotDetectorModel
 from spectra.segment import SegmentCalibration
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CLASSES = ("ore", "waste", "contaminant")
 #: Reflectance outside this range is not a plausible diffuse reflectance of bulk material.
 REFLECTANCE_RANGE = (-0.05, 1.6)
@@ -101,7 +102,8 @@ class SpectraModel:
 
     def __init__(self, grid: InstrumentGrid, preprocessing: Preprocessing, classifier: CalibratedLinearClassifier,
                  novelty: PcaNovelty, unmixer: MineralUnmixer, calibration: SegmentCalibration,
-                 model_version: str, training_hash: str, info: dict[str, Any] | None = None) -> None:
+                 model_version: str, training_hash: str, info: dict[str, Any] | None = None,
+                 lot_detector: LotDetectorModel | None = None) -> None:
         self.grid = grid
         self.preprocessing = preprocessing
         self.classifier = classifier
@@ -111,6 +113,7 @@ class SpectraModel:
         self.model_version = model_version
         self.training_hash = training_hash
         self.info = dict(info or {})
+        self.lot_detector = lot_detector
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -171,6 +174,7 @@ class SpectraModel:
             "preprocessing": vars(self.preprocessing),
             "calibration": self.calibration.to_dict(),
             "info": self.info,
+            "lot_detector": self.lot_detector.header() if self.lot_detector is not None else None,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -179,6 +183,8 @@ class SpectraModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {**self.classifier.to_arrays("clf_"), **self.novelty.to_arrays("nov_"),
                   **self.unmixer.to_arrays("unmix_")}
+        if self.lot_detector is not None:
+            arrays.update(self.lot_detector.to_arrays("lot_"))
         arrays["header_json"] = np.array(json.dumps(self.header()))
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(tmp, **arrays)
@@ -209,6 +215,11 @@ class SpectraModel:
                         MineralUnmixer.from_arrays(list(head["minerals"]), arrays, "unmix_"),
                         SegmentCalibration.from_dict(head["calibration"]), str(head["model_version"]),
                         str(head["training_hash"]), head.get("info", {}))
+            if head.get("lot_detector"):
+                nov = model.novelty
+                model.lot_detector = LotDetectorModel.from_arrays(
+                    model_grid.wavelength_nm, model.preprocessing.features, lambda f: nov.novel(*nov.score(f)),
+                    arrays, "lot_", head["lot_detector"])
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, (GridError, ModelError)):
                 raise

@@ -30,9 +30,11 @@ from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
 from spectra.scene import GRAIN_UM, LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
+from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
+from spectra.lots import LotVariation, simulate_lot
 from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
 
-MODEL_VERSION = "nir-1.0"
+MODEL_VERSION = "nir-2.0"
 
 
 @dataclass
@@ -50,6 +52,13 @@ class TrainConfig:
     false_alarm: float = 0.01
     reference_interval_s: float = 900.0
     C: float = 0.5
+    #: lot detector calibration: clean simulated lots of training samples (segments of n spectra each),
+    #: plus independent lots to check the false-alarm rate
+    n_lot_cal: int = 80
+    lot_segments: int = 16
+    lot_spectra_per_segment: int = 40
+    n_lot_check: int = 20
+    lot_basis_components: int = 40
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -208,6 +217,84 @@ def calibrate_segments(model_parts: tuple[Preprocessing, CalibratedLinearClassif
     return SegmentCalibration(cw, cc, config.false_alarm, config.n_cal_segments, n, fa)
 
 
+def endmembers(sim: MixtureSimulator, *classes: str) -> Endmembers:
+    """Albedo, density, grain size and names of the allowed library entries of ``classes``."""
+    idx = np.concatenate([sim.pool(k) for k in classes])
+    if idx.size == 0:
+        raise LibraryError(f"no allowed library spectra of class {'/'.join(classes)} for the lot detector")
+    return Endmembers(sim.ssa[idx], sim.density[idx], sim.grain_um[idx],
+                      [sim.library.entries[i].usgs_name for i in idx])
+
+
+def unseen_ore_novelty(pre: Preprocessing, sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator,
+                       config: TrainConfig, n_folds: int = 3, n_segments: int = 60,
+                       n_spectra: int = 20) -> np.ndarray:
+    """Novelty fractions of segments of ore the novelty model has NOT seen (group cross-validation).
+
+    The training ore/gangue sample groups are split into folds; for each fold a novelty model is fitted on
+    blends of the other training groups and applied to lots made of the fold's groups only. This is how novel
+    an unseen (held-out, or a new supplier's) ore looks, and it sets the library-only limit honestly.
+    """
+    groups = sorted({sim.library.entries[i].group for i in np.concatenate([sim.pool("ore"), sim.pool("gangue")])})
+    order = rng.permutation(len(groups))
+    out = []
+    for k in range(n_folds):
+        fold = {groups[i] for i in order[k::n_folds]}
+        allowed = [g for g in groups if g not in fold]
+        inner = MixtureSimulator(sim.library, allowed_groups=allowed, config=sim.config)
+        outer = MixtureSimulator(sim.library, allowed_groups=sorted(fold), config=sim.config)
+        if min(inner.pool("ore").size, inner.pool("gangue").size, outer.pool("ore").size, outer.pool("gangue").size) == 0:
+            continue
+        n = max(config.n_train_per_class // 2, 200)
+        fit = pre.features(measured(inner, det, inner.ore_blends(rng, n), rng, config.reference_interval_s))
+        cal = pre.features(measured(inner, det, inner.ore_blends(rng, n // 2), rng, config.reference_interval_s))
+        nov = PcaNovelty().fit(fit, cal, alpha=0.01)
+        for _ in range(max(1, n_segments // 4)):
+            r = simulate_lot(outer, det, rng, 4, n_spectra)
+            f = pre.features(r.reshape(-1, r.shape[-1]))
+            out.extend(nov.novel(*nov.score(f)).reshape(4, n_spectra).mean(axis=1).tolist())
+    return np.asarray(out)
+
+
+def feature_basis(features: np.ndarray, n_components: int = 40) -> np.ndarray:
+    """(k, c) leading principal directions of (training) feature vectors, for the lot detector."""
+    x = features[np.random.default_rng(0).permutation(features.shape[0])[:6000]]
+    _, _, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    return vt[: min(n_components, vt.shape[0])]
+
+
+def build_lot_detector(pre: Preprocessing, novelty: PcaNovelty, sim: MixtureSimulator, det: DetectorModel,
+                       rng: np.random.Generator, config: TrainConfig, params: LotDetectorParams | None = None,
+                       progress: Callable[[str], None] | None = None,
+                       basis: np.ndarray | None = None) -> LotDetectorModel:
+    """Lot detector from the training endmembers, thresholds calibrated on clean simulated training lots."""
+    say = progress or (lambda _m: None)
+    model = LotDetectorModel(sim.grid.wavelength_nm, pre.features, lambda f: novelty.novel(*novelty.score(f)),
+                             endmembers(sim, "waste"), endmembers(sim, "contaminant"), endmembers(sim, "ore", "gangue"),
+                             params, basis=basis)
+    variation = LotVariation(reference_interval_s=min(config.reference_interval_s, 600.0))
+
+    def lots(n: int) -> list[np.ndarray]:
+        return [simulate_lot(sim, det, rng, config.lot_segments, config.lot_spectra_per_segment, variation=variation)
+                for _ in range(n)]
+
+    from dataclasses import replace
+
+    th = calibrate(model, lots(config.n_lot_cal), spectra_per_segment=config.lot_spectra_per_segment)
+    unseen = unseen_ore_novelty(pre, sim, det, rng, config)
+    if unseen.size:
+        lim = float(np.quantile(unseen, 1.0 - model.params.library_false_alarm))
+        th = replace(th, library_novelty=max(th.library_novelty, lim))
+        say(f"unseen-ore novelty (group CV, {unseen.size} segments): median {np.median(unseen):.2f}, "
+            f"library-only limit {th.library_novelty:.2f}")
+    model.thresholds = th
+    fa, n = false_alarm_rate(model, lots(config.n_lot_check)) if config.n_lot_check else (float("nan"), 0)
+    model.thresholds = replace(model.thresholds, check_false_alarm=fa, check_segments=n)
+    say(f"lot detector calibrated on {config.n_lot_cal} training lots; false alarms on {n} segments of "
+        f"{config.n_lot_check} independent training lots: {100 * fa:.2f} %")
+    return model
+
+
 def train_model(config: TrainConfig | None = None, library_root: str | Path | None = None,
                 field: LabelledSpectra | None = None,
                 progress: Callable[[str], None] | None = _progress) -> SpectraModel:
@@ -246,6 +333,9 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     cal = calibrate_segments((pre, clf), sim, det, np.random.default_rng(config.seed + 1000), config)
     say(f"segment thresholds calibrated on {cal.calibration_segments} ore-only segments: empirical false alarms "
         f"{100 * cal.empirical_false_alarm:.2f} % ({time.monotonic() - t0:.1f} s)")
+    lot = build_lot_detector(pre, nov, sim, det, np.random.default_rng(config.seed + 2000), config, progress=say,
+                             basis=feature_basis(F, config.lot_basis_components))
+    say(f"lot detector ready ({time.monotonic() - t0:.1f} s)")
     info = {
         "train_groups": train_groups,
         "test_groups": test_groups,
@@ -256,4 +346,5 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
         "field_spectra": 0 if field is None else int(len(field.labels)),
         "trained_s": round(time.monotonic() - t0, 2),
     }
-    return SpectraModel(grid, pre, clf, nov, unmixer, cal, MODEL_VERSION, training_hash(root, config, field), info)
+    return SpectraModel(grid, pre, clf, nov, unmixer, cal, MODEL_VERSION, training_hash(root, config, field), info,
+                        lot_detector=lot)

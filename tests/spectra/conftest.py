@@ -21,7 +21,8 @@ def rlib(library):
 
 @pytest.fixture(scope="session")
 def small_config():
-    return TrainConfig(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20)
+    return TrainConfig(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
+                       n_lot_cal=60, lot_segments=12, lot_spectra_per_segment=30, n_lot_check=0)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def _uninspected(records):
 
 def test_station_produces_valid_records(tmp_path, model_path):
     cargo = CargoModel("hematite fines", [Admixture(10, 20, "waste", "slag", 0.2)])
-    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path)}, _ctx(tmp_path, cargo))
+    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model_path)}, _ctx(tmp_path, cargo))
     run, records = _run(st, 30)
     ms = [r for r in records if isinstance(r, Measurement)]
     assert len(ms) == 60 and run.counts["nir"] == 60
@@ -62,7 +62,7 @@ def test_station_produces_valid_records(tmp_path, model_path):
 
 
 def test_dropout_saturation_and_empty_belt_are_uninspected(tmp_path, model_path):
-    section = {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path),
+    section = {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model_path),
                "dropout_at_t": [[5.0, 8.0]], "saturate_at_t": [[15.0, 16.0]]}
     st = from_config("nir", section, _ctx(tmp_path, CargoModel("fines")))
     run, records = _run(st, 30, empty_at=(25,))
@@ -81,7 +81,7 @@ def test_replay_backend_station(tmp_path, model_path, rlib):
     folder.mkdir()
     for i in range(3):
         write_csv(folder / f"s{i}.csv", rlib.grid.wavelength_nm, rlib.reflectance[i])
-    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path), "backend": "replay",
+    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model_path), "backend": "replay",
                              "replay_path": str(folder)}, _ctx(tmp_path))
     run, records = _run(st, 3)
     ms = [r for r in records if isinstance(r, Measurement)]
@@ -107,6 +107,7 @@ def test_config_errors(tmp_path, model_path, section, key):
     section = dict(section)
     if "model" not in section and key not in ("model",):
         section["model"] = str(model_path)
+        section.setdefault("grid", "ingaas256")
     with pytest.raises(ConfigError) as info:
         from_config("nir", section, _ctx(tmp_path))
     assert info.value.path == f"stations.nir.{key}"
@@ -122,4 +123,5 @@ def test_model_on_other_grid_is_a_config_error(tmp_path, model_path):
 def test_unknown_cargo_material_is_a_config_error(tmp_path, model_path):
     cargo = CargoModel("fines", [Admixture(1, 2, "contaminant", "unobtainium", 0.1)])
     with pytest.raises(ConfigError, match="unobtainium"):
-        from_config("nir", {"kind": "spectrometer", "position_m": 1.0, "model": str(model_path)}, _ctx(tmp_path, cargo))
+        from_config("nir", {"kind": "spectrometer", "position_m": 1.0, "grid": "ingaas256", "model": str(model_path)},
+                    _ctx(tmp_path, cargo))

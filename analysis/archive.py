@@ -1,0 +1,757 @@
+"""The lot archive: one HDF5 file per lot, written while the lot runs, readable while it is written.
+
+:class:`LotArchive` is a record sink (``handle(record)``) and a listener of the
+lot monitor (``add_segment``, ``add_verdict``) and the alarm book
+(``alarm_changed``). It buffers rows in memory and writes them every
+``flush_interval_s`` seconds (and at once on segment decisions, alarms and lot
+end), so a process killed mid-lot loses at most the last flush interval.
+
+Order (h5py ``docs/swmr.rst``): the file, every group and every chunked,
+resizable dataset are created when the first record after the stream
+descriptions arrives (all streams are known then); the file then switches to
+SWMR mode and only appends and flushes. Readers (:func:`open_archive`) can watch
+it meanwhile. Layout: :mod:`analysis.archive_format`.
+
+A lot left open by a killed process is closed with :func:`close_archive`
+(``oreline archive close LOT.h5 --reason ...``): everything flushed is copied into
+a clean file marked *aborted*. :meth:`LotArchive.resume` reopens such a lot
+(same lot id, same streams) to append the rest of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import h5py
+import numpy as np
+
+from conveyor.clock import Clock
+from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
+from analysis.archive_format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    STREAM_BASE,
+    TABLES,
+    ColumnGroup,
+    append_columns,
+    create_columns,
+    dumps,
+    h5_dtype,
+    jsonable,
+    read_table,
+    table_length,
+)
+from analysis.archive_reader import ArchiveReader, StreamInfo, open_archive
+from analysis.errors import ArchiveError
+from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LotArchive", "ArchiveReader", "StreamInfo", "open_archive", "close_archive", "recover_archive",
+    "import_lab_results", "import_custody_rows", "cli_archive", "FORMAT_VERSION",
+]
+
+
+def _software_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"oreline {version('oreline')}"
+    except Exception:
+        return "oreline (version unknown)"
+
+
+def _clock_fn(clock: Clock | Callable[[], float] | None) -> Callable[[], float]:
+    if clock is None:
+        return time.monotonic
+    if isinstance(clock, Clock):
+        return clock.now_s
+    if callable(clock):
+        return clock
+    raise ArchiveError(f"clock must be a conveyor Clock or a callable returning seconds, got {clock!r}")
+
+
+def _description_json(d: StreamDescription) -> str:
+    return dumps({"name": d.name, "station": d.station, "kind": d.kind,
+                  "fields": {k: [list(shape), str(dtype)] for k, (shape, dtype) in d.fields.items()},
+                  "units": dict(d.units), "metadata": d.metadata})
+
+
+class _Buffer:
+    """Rows waiting to be written to one column group."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = defaultdict(list)
+        self.rows = 0
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        for k, v in row.items():
+            self.columns[k].append(v)
+        self.rows += 1
+
+    def take(self) -> dict[str, list[Any]]:
+        cols, self.columns, self.rows = dict(self.columns), defaultdict(list), 0
+        return cols
+
+
+class LotArchive:
+    """Record sink writing one lot to ``path`` (HDF5, SWMR).
+
+    ``flush_interval_s`` bounds what a crash loses (seconds of ``clock``, a
+    :class:`~conveyor.clock.Clock` or a callable; default: monotonic wall time).
+    ``max_buffer_rows`` forces a flush when that many rows wait. The file is
+    created when the first record after the stream descriptions arrives; raises
+    :class:`ArchiveError` when ``path`` exists (unless ``overwrite``), when records
+    come out of order or for another lot, and when the file cannot be written.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        flush_interval_s: float = 5.0,
+        clock: Clock | Callable[[], float] | None = None,
+        overwrite: bool = False,
+        max_buffer_rows: int = 50_000,
+    ) -> None:
+        if not (flush_interval_s >= 0 and math.isfinite(flush_interval_s)):
+            raise ArchiveError(f"flush_interval_s must be a finite value >= 0 s, got {flush_interval_s!r}")
+        self.path = Path(path)
+        if self.path.exists() and not overwrite:
+            raise ArchiveError(f"{self.path}: archive exists; refusing to overwrite (use resume, or overwrite=True)")
+        if not self.path.parent.is_dir():
+            raise ArchiveError(f"{self.path}: directory {self.path.parent} does not exist")
+        self.flush_interval_s = float(flush_interval_s)
+        self.max_buffer_rows = int(max_buffer_rows)
+        self._now = _clock_fn(clock)
+        self._lock = threading.RLock()
+        self._file: h5py.File | None = None
+        self._writers: dict[str, ColumnGroup] = {}
+        self._start: LotStart | None = None
+        self._streams: dict[str, StreamDescription] = {}
+        self._stream_buf: dict[str, _Buffer] = {}
+        self._table_buf: dict[str, _Buffer] = {name: _Buffer() for name in TABLES}
+        self._seen_rows: dict[str, set[str]] = defaultdict(set)
+        self._last_flush = self._now()
+        self._pending_rows = 0
+        self._resuming = False
+        # a resumed lot continues its tonnage: shifts applied to the resumed run's records
+        self._base_rel_t = 0.0
+        self._mark_shift_t = 0.0
+        self._rel_shift_t = 0.0
+        self._index_shift = 0
+        self._alarm_id_shift = 0
+        self.ended: LotEnd | None = None
+        self.closed = False
+        self.flushes = 0
+        self.rows_written = 0
+
+    # ---- properties --------------------------------------------------------------------------------
+    @property
+    def lot_id(self) -> str:
+        return self._start.lot.lot_id if self._start else ""
+
+    @property
+    def live(self) -> bool:
+        """True once the file exists and is in SWMR mode (readers may watch it)."""
+        return self._file is not None
+
+    # ---- record sink -------------------------------------------------------------------------------
+    def handle(self, record: Record) -> None:
+        """Take one record of the lot (in the order the line emits them)."""
+        with self._lock:
+            self._check_open()
+            if isinstance(record, LotStart):
+                self._on_start(record)
+                return
+            if self._start is None:
+                raise ArchiveError(f"{self.path}: {type(record).__name__} before LotStart")
+            if isinstance(record, StreamDescription):
+                self._on_description(record)
+                return
+            lot_id = getattr(record, "lot_id", self.lot_id)
+            if lot_id and lot_id != self.lot_id:
+                raise ArchiveError(f"{self.path}: record for lot {lot_id!r} in archive of lot {self.lot_id!r}")
+            self._ensure_live()
+            if self._mark_shift_t:
+                record = self._shifted(record)
+            if isinstance(record, Measurement):
+                self._on_measurement(record)
+            elif isinstance(record, Coverage):
+                self._table_buf["coverage"].add({
+                    "station": record.station, "start_mark_t": record.start_mark_t, "end_mark_t": record.end_mark_t,
+                    "inspected": record.inspected, "reason": record.reason, "time_s": record.time_s})
+            elif isinstance(record, LineEvent):
+                self._table_buf["events"].add({
+                    "time_s": record.time_s, "source": record.source, "kind": record.kind,
+                    "severity": record.severity, "message": record.message, "mark_t": record.mark_t})
+            elif isinstance(record, LotEnd):
+                self.ended = record
+                self._status(record.status, record.reason, {"lot_end": record})
+                self.flush()
+                return
+            else:
+                raise ArchiveError(f"{self.path}: unknown record type {type(record).__name__}")
+            self._pending_rows += 1
+            self._maybe_flush()
+
+    def _on_start(self, start: LotStart) -> None:
+        if self._resuming:
+            if start.lot.lot_id != self.lot_id:
+                raise ArchiveError(f"{self.path}: resuming lot {self.lot_id!r}, got LotStart of {start.lot.lot_id!r}")
+            assert self._start is not None
+            self._rel_shift_t = self._base_rel_t
+            self._mark_shift_t = self._start.start_mark_t + self._base_rel_t - start.start_mark_t
+            self._status("resumed", "lot resumed", {"lot_start": start, "resumed_at_t": self._base_rel_t,
+                                                    "mark_shift_t": self._mark_shift_t,
+                                                    "segment_index_shift": self._index_shift})
+            return
+        if self._start is not None:
+            raise ArchiveError(f"{self.path}: second LotStart (lot {start.lot.lot_id!r} after {self.lot_id!r})")
+        self._start = start
+
+    def _on_description(self, d: StreamDescription) -> None:
+        old = self._streams.get(d.name)
+        if old is not None:
+            if self._resuming and _description_json(old) == _description_json(d):
+                return
+            if self._resuming:
+                raise ArchiveError(f"{self.path}: stream {d.name!r} on resume does not match the archived description")
+            raise ArchiveError(f"{self.path}: stream {d.name!r} described twice")
+        if self._file is not None and (not self._resuming or self._file.swmr_mode):
+            raise ArchiveError(f"{self.path}: stream {d.name!r} described after measurements began")
+        for key, (shape, dtype) in d.fields.items():
+            h5_dtype(dtype)  # raises for an unknown dtype now, not at flush time
+            if key in STREAM_BASE or "/" in key:
+                raise ArchiveError(f"{self.path}: stream {d.name!r} key {key!r} clashes with the archive layout")
+        self._streams[d.name] = d
+        self._stream_buf[d.name] = _Buffer()
+        if self._file is not None:  # resuming a lot with a new stream: the file is not in SWMR mode yet
+            self._create_stream(self._file, d)
+
+    def _shifted(self, record: Record) -> Record:
+        """A resumed run's record with its absolute marks moved onto the archived lot's tonnage."""
+        d = self._mark_shift_t
+        if isinstance(record, Measurement):
+            return dataclasses.replace(record, tonnage_mark_t=record.tonnage_mark_t + d)
+        if isinstance(record, Coverage):
+            return dataclasses.replace(record, start_mark_t=record.start_mark_t + d, end_mark_t=record.end_mark_t + d)
+        if isinstance(record, LineEvent):
+            return dataclasses.replace(record, mark_t=record.mark_t + d)
+        if isinstance(record, LotEnd):
+            return dataclasses.replace(record, end_mark_t=record.end_mark_t + d)
+        return record
+
+    def _on_measurement(self, m: Measurement) -> None:
+        desc = self._streams.get(m.stream)
+        if desc is None:
+            raise ArchiveError(f"{self.path}: measurement for undescribed stream {m.stream!r}; "
+                               f"described: {sorted(self._streams)}")
+        row = {"time_s": m.time_s, "tonnage_mark_t": m.tonnage_mark_t, "inspected": m.inspected, "note": m.note}
+        data = m.data
+        missing = set(desc.fields) - set(data)
+        if missing:
+            raise ArchiveError(f"{self.path}: stream {m.stream!r}: expected keys {sorted(desc.fields)}, "
+                               f"missing {sorted(missing)}")
+        for key in desc.fields:
+            row["data/" + key] = data[key]
+        self._stream_buf[m.stream].add(row)
+
+    # ---- analysis listeners ------------------------------------------------------------------------
+    def add_segment(self, decision: SegmentDecision) -> None:
+        """Store a segment decision (flushes at once)."""
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            if self._rel_shift_t or self._index_shift:
+                decision = dataclasses.replace(decision, index=decision.index + self._index_shift,
+                                               start_t=decision.start_t + self._rel_shift_t,
+                                               end_t=decision.end_t + self._rel_shift_t)
+            self._table_buf["segments"].add({
+                "index": decision.index, "start_t": decision.start_t, "end_t": decision.end_t,
+                "class_code": SEGMENT_CLASSES.index(decision.segment_class), "json": dumps(decision)})
+            self.flush()
+
+    def add_verdict(self, verdict: LotVerdict) -> None:
+        """Store a verdict as it forms (the last stored one is the lot's)."""
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            if self._rel_shift_t:
+                verdict = dataclasses.replace(verdict, tonnage_t=verdict.tonnage_t + self._rel_shift_t,
+                                              decided_at_t=verdict.decided_at_t + self._rel_shift_t)
+            self._table_buf["verdicts"].add({
+                "time_s": self._now(), "verdict_code": VERDICT_CLASSES.index(verdict.verdict),
+                "final": verdict.final, "tonnage_t": verdict.tonnage_t, "json": dumps(verdict)})
+            self._pending_rows += 1
+            if verdict.final:
+                self.flush()
+            else:
+                self._maybe_flush()
+
+    def alarm_changed(self, action: str, alarm: Alarm) -> None:
+        """AlarmBook listener: store the change (flushes at once)."""
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            if self._resuming:
+                alarm = dataclasses.replace(
+                    alarm, alarm_id=alarm.alarm_id + self._alarm_id_shift, mark_t=alarm.mark_t + self._rel_shift_t,
+                    segment_index=alarm.segment_index + self._index_shift if alarm.segment_index >= 0 else -1)
+            self._table_buf["alarms"].add({
+                "time_s": self._now(), "action": action, "alarm_id": alarm.alarm_id, "category": alarm.category,
+                "state": alarm.state, "json": dumps(alarm)})
+            self.flush()
+
+    def add_custody_rows(self, rows: Iterable[Any], *, kind: str = "custody") -> int:
+        """Store sampler rows (dicts or dataclasses with ``to_row``); identical rows already stored are skipped.
+
+        ``kind`` names the row type ("custody" status changes, "increment", "sample"). Returns rows added.
+        """
+        return self._add_json_rows("custody", rows, lambda r: {"kind": kind, "sample_id": r.get("sample_id", "")})
+
+    def add_lab_results(self, results: Iterable[Any]) -> int:
+        """Store lab results (dicts or dataclasses, each with a ``sample_id``); returns rows added."""
+        return self._add_json_rows("lab_results", results, lambda r: {"sample_id": r.get("sample_id", "")})
+
+    def add_model_version(self, name: str, version: str, **info: Any) -> None:
+        """Record a model (or calibration) in use, e.g. ``add_model_version("nir", "2.1", digest=...)``."""
+        self._add_json_rows("models", [{"name": name, "version": version, **info}],
+                            lambda r: {"name": name, "version": version})
+
+    def _add_json_rows(self, table: str, rows: Iterable[Any], key_cols: Callable[[dict], dict]) -> int:
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            added = 0
+            for r in rows:
+                to_row = getattr(r, "to_row", None)
+                d = jsonable(to_row() if callable(to_row) else r)
+                if not isinstance(d, dict):
+                    raise ArchiveError(f"{self.path}: {table} rows must be mappings, got {type(r).__name__}")
+                text = dumps(d)
+                digest = hashlib.sha1(text.encode()).hexdigest()
+                if digest in self._seen_rows[table]:
+                    continue
+                self._seen_rows[table].add(digest)
+                self._table_buf[table].add({"time_s": self._now(), **key_cols(d), "json": text})
+                added += 1
+            if added:
+                self.flush()
+            return added
+
+    # ---- file --------------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ArchiveError(f"{self.path}: archive already closed")
+
+    def _ensure_live(self) -> None:
+        if self._file is not None:
+            if self._resuming and not self._file.swmr_mode:
+                self._file.swmr_mode = True
+            return
+        if self._start is None:
+            raise ArchiveError(f"{self.path}: nothing can be archived before LotStart")
+        self._create()
+
+    def _create(self) -> None:
+        start = self._start
+        assert start is not None
+        tmp = self.path.with_name(self.path.name + ".creating")
+        try:
+            f = h5py.File(tmp, "w", libver="latest")
+        except OSError as exc:
+            raise ArchiveError(f"{self.path}: cannot create archive ({exc})") from exc
+        try:
+            f.attrs.update({
+                "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "lot_id": start.lot.lot_id,
+                "software": _software_version(), "created_epoch_s": time.time(),
+                "writer_host": os.uname().nodename, "writer_pid": os.getpid(),
+            })
+            meta = f.create_group("meta")
+            meta.attrs["lot"] = dumps(start.lot)
+            meta.attrs["lot_start"] = dumps(start)
+            streams = f.create_group("streams")
+            for d in self._streams.values():
+                self._create_stream(f, d)
+            tables = f.create_group("tables")
+            for name, spec in TABLES.items():
+                create_columns(tables.create_group(name), spec, max_chunk_rows=512)
+            append_columns(tables["status"], {"epoch_s": [time.time()], "state": ["open"], "reason": [""],
+                                              "json": [dumps({"lot_start": start})]})
+            for d in self._streams.values():  # model versions named in stream metadata
+                for key, value in d.metadata.items():
+                    if "model" in key.lower() or "version" in key.lower():
+                        append_columns(tables["models"], {"time_s": [self._now()], "name": [f"{d.name}.{key}"],
+                                                          "version": [str(value if not isinstance(value, Mapping) else value.get("version", ""))],
+                                                          "json": [dumps({"stream": d.name, key: value})]})
+            del streams
+            f.flush()
+            f.close()
+            os.replace(tmp, self.path)
+            self._file = h5py.File(self.path, "r+", libver="latest")
+            self._file.swmr_mode = True
+        except Exception as exc:
+            try:
+                f.close()
+            except Exception:
+                pass
+            raise ArchiveError(f"{self.path}: cannot create archive ({type(exc).__name__}: {exc})") from exc
+        self._last_flush = self._now()
+
+    @staticmethod
+    def _create_stream(f: h5py.File, d: StreamDescription) -> None:
+        grp = f["streams"].create_group(d.name)
+        grp.attrs["description"] = _description_json(d)
+        create_columns(grp, STREAM_BASE)
+        create_columns(grp.create_group("data"), {k: (tuple(s), dt) for k, (s, dt) in d.fields.items()})
+
+    def _status(self, state: str, reason: str, details: Mapping[str, Any]) -> None:
+        self._table_buf["status"].add({"epoch_s": time.time(), "state": state, "reason": reason,
+                                       "json": dumps(details)})
+
+    def _maybe_flush(self) -> None:
+        if self._pending_rows >= self.max_buffer_rows or self._now() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered row and flush the file (readers see it after this)."""
+        with self._lock:
+            if self._file is None:
+                return
+            f = self._file
+            try:
+                for name, buf in self._stream_buf.items():
+                    if buf.rows:
+                        cols = buf.take()
+                        base = {k: cols[k] for k in STREAM_BASE}
+                        data = {k[5:]: _stack(v, self._streams[name].fields[k[5:]]) for k, v in cols.items()
+                                if k.startswith("data/")}
+                        self.rows_written += self._writer(f"streams/{name}/data").append(data)
+                        self._writer(f"streams/{name}").append(base)
+                for name, buf in self._table_buf.items():
+                    if buf.rows:
+                        self.rows_written += self._writer(f"tables/{name}").append(buf.take())
+                f.flush()
+            except ArchiveError:
+                raise
+            except Exception as exc:
+                raise ArchiveError(f"{self.path}: writing the archive failed ({type(exc).__name__}: {exc})") from exc
+            self.flushes += 1
+            self._pending_rows = 0
+            self._last_flush = self._now()
+
+    def _writer(self, group: str) -> ColumnGroup:
+        w = self._writers.get(group)
+        if w is None:
+            assert self._file is not None
+            w = self._writers[group] = ColumnGroup(self._file[group])
+        return w
+
+    def close(self) -> None:
+        """Flush and close. A lot that never saw its LotEnd is marked aborted. Safe to call twice."""
+        with self._lock:
+            if self.closed:
+                return
+            try:
+                if self._start is not None and self._file is None:
+                    self._create()  # a lot with no measurements still gets its archive
+                if self._file is not None and self.ended is None:
+                    self._status("aborted", "archive closed before lot end", {})
+                self.flush()
+            finally:
+                if self._file is not None:
+                    self._file.close()
+                self.closed = True
+
+    def __enter__(self) -> "LotArchive":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- resume ------------------------------------------------------------------------------------
+    @classmethod
+    def resume(cls, path: str | os.PathLike[str], *, flush_interval_s: float = 5.0,
+               clock: Clock | Callable[[], float] | None = None) -> "LotArchive":
+        """Reopen a lot left open (killed writer) or aborted, to append the rest of it.
+
+        A killed writer's file is first recovered (:func:`recover_archive`). Feed
+        it the resumed line's records: a LotStart with the same lot id, the same
+        stream descriptions (new streams are added), then measurements. The
+        resumed run's tonnage continues the archived lot's: its marks are shifted
+        so lot tonnes go on from the furthest archived mark, and its segment
+        indices, alarm ids and verdict tonnages are shifted likewise (the shift is
+        kept in the "resumed" status row). Raises ArchiveError for a complete lot,
+        another lot id or a changed stream.
+        """
+        p = Path(path)
+        with open_archive(p) as reader:
+            live, state = reader.live, reader.state
+            alive = reader.writer_alive()
+        if live and alive:
+            raise ArchiveError(f"{p}: its writer (pid on this host) is still running; cannot resume")
+        if state == "complete":
+            raise ArchiveError(f"{p}: lot is complete; nothing to resume")
+        if live:
+            recover_archive(p)
+        self = cls(p, flush_interval_s=flush_interval_s, clock=clock, overwrite=True)
+        try:
+            f = h5py.File(p, "r+", libver="latest")
+        except OSError as exc:
+            raise ArchiveError(f"{p}: cannot reopen for appending ({exc})") from exc
+        try:
+            from analysis.archive_format import loads
+            from conveyor.records import LotIdentity
+
+            start = loads(f["meta"].attrs["lot_start"], "lot_start")
+            lot = LotIdentity(**start["lot"])
+            self._start = LotStart(lot, start["time_s"], start["start_mark_t"], start["segment_mass_t"],
+                                   start.get("sampling_plan") or {}, start.get("config") or {})
+            for name, grp in f["streams"].items():
+                d = loads(grp.attrs["description"], f"stream {name}")
+                self._streams[name] = StreamDescription(
+                    d["name"], d["station"], d["kind"], {k: (tuple(v[0]), v[1]) for k, v in d["fields"].items()},
+                    d.get("units") or {}, d.get("metadata") or {})
+                self._stream_buf[name] = _Buffer()
+            starts = f["tables/coverage/end_mark_t"][: table_length(f["tables/coverage"])]
+            marks = [float(starts.max())] if starts.size else []
+            for grp in f["streams"].values():
+                n = table_length(grp)
+                if n:
+                    marks.append(float(grp["tonnage_mark_t"][n - 1]))
+            self._base_rel_t = max(marks) - self._start.start_mark_t if marks else 0.0
+            seg_idx = f["tables/segments/index"][: table_length(f["tables/segments"])]
+            self._index_shift = int(seg_idx.max()) + 1 if seg_idx.size else 0
+            alarm_ids = f["tables/alarms/alarm_id"][: table_length(f["tables/alarms"])]
+            self._alarm_id_shift = int(alarm_ids.max()) if alarm_ids.size else 0
+            for table in ("custody", "lab_results", "models"):
+                for text in read_table(f["tables"][table], ["json"])["json"]:
+                    self._seen_rows[table].add(hashlib.sha1(str(text).encode()).hexdigest())
+        except Exception as exc:
+            f.close()
+            raise ArchiveError(f"{p}: cannot resume ({type(exc).__name__}: {exc})") from exc
+        f.attrs["writer_pid"] = os.getpid()
+        f.attrs["writer_host"] = os.uname().nodename
+        self._file = f
+        self._resuming = True
+        return self
+
+
+def _stack(values: list[Any], spec: tuple[tuple[int, ...], str]) -> Any:
+    shape, dtype = spec
+    if h5_dtype(dtype) is h5_dtype("str"):
+        return values
+    return np.stack([np.asarray(v) for v in values]) if shape else np.asarray(values)
+
+
+# ---- tools on archive files ---------------------------------------------------------------------------
+def recover_archive(path: str | os.PathLike[str], *, keep_original: bool = False) -> Path:
+    """Make a file left open by a killed writer readable and writable again.
+
+    Everything the writer flushed is copied (columns cut to whole rows) into a
+    clean file that replaces ``path`` (the original is kept as ``path.crashed``
+    when ``keep_original``). Raises ArchiveError when the file cannot be read;
+    the original is then untouched.
+    """
+    p = Path(path)
+    tmp = p.with_name(p.name + ".recovering")
+    try:
+        src = h5py.File(p, "r", swmr=True, libver="latest")
+    except OSError as exc:
+        raise ArchiveError(f"{p}: cannot open to recover ({exc})") from exc
+    try:
+        with h5py.File(tmp, "w", libver="latest") as dst:
+            for k, v in src.attrs.items():
+                dst.attrs[k] = v
+            for name in src:
+                src.copy(src[name], dst, name=name)
+            for grp in list(dst["tables"].values()) + list(dst["streams"].values()):
+                _cut_to_rows(grp)
+    except Exception as exc:
+        src.close()
+        tmp.unlink(missing_ok=True)
+        raise ArchiveError(f"{p}: cannot recover ({type(exc).__name__}: {exc}); original left as it was") from exc
+    src.close()
+    if keep_original:
+        os.replace(p, p.with_name(p.name + ".crashed"))
+    os.replace(tmp, p)
+    return p
+
+
+def _cut_to_rows(grp: h5py.Group) -> None:
+    """Cut every column of a table or stream (and its data/ group) to the shortest one."""
+    datasets = [d for d in grp.values() if isinstance(d, h5py.Dataset)]
+    if "data" in grp:
+        datasets += [d for d in grp["data"].values() if isinstance(d, h5py.Dataset)]
+    if not datasets:
+        return
+    n = min(d.shape[0] for d in datasets)
+    for d in datasets:
+        if d.shape[0] > n:
+            d.resize(n, axis=0)
+
+
+def close_archive(path: str | os.PathLike[str], reason: str, *, keep_original: bool = False,
+                  force: bool = False) -> str:
+    """Mark a lot left open (killed writer) as aborted, keeping everything flushed. Returns the final state.
+
+    An archive that is already complete or aborted is left alone. Raises
+    ArchiveError when its writer is still running on this host (unless ``force``)
+    or the file cannot be read.
+    """
+    p = Path(path)
+    with open_archive(p) as reader:
+        live, state, alive = reader.live, reader.state, reader.writer_alive()
+    if state in ("complete", "aborted"):
+        return state
+    if live and alive and not force:
+        raise ArchiveError(f"{p}: writer process is still running; stop it first (or use --force)")
+    if live:
+        recover_archive(p, keep_original=keep_original)
+    try:
+        with h5py.File(p, "r+", libver="latest") as f:
+            append_columns(f["tables"]["status"], {"epoch_s": [time.time()], "state": ["aborted"],
+                                                   "reason": [reason], "json": [dumps({"closed_by": "oreline archive close"})]})
+    except OSError as exc:
+        raise ArchiveError(f"{p}: cannot mark aborted ({exc})") from exc
+    return "aborted"
+
+
+def import_lab_results(path: str | os.PathLike[str], results: Iterable[Any]) -> int:
+    """Append lab results to a closed archive (they arrive days after the lot); returns rows added.
+
+    Rows identical to stored ones are skipped. Raises ArchiveError for an archive still open for writing.
+    """
+    return _import_json_rows(path, "lab_results", results, lambda r: {"sample_id": str(r.get("sample_id", ""))})
+
+
+def import_custody_rows(path: str | os.PathLike[str], rows: Iterable[Any], *, kind: str = "custody") -> int:
+    """Append sampler rows to a closed archive (custody goes on in the lab: dispatched, received...).
+
+    Same rows and kinds as :meth:`LotArchive.add_custody_rows`; returns rows added.
+    """
+    return _import_json_rows(path, "custody", rows,
+                             lambda r: {"kind": kind, "sample_id": str(r.get("sample_id", ""))})
+
+
+def _import_json_rows(path: str | os.PathLike[str], table: str, rows_in: Iterable[Any],
+                      key_cols: Callable[[dict], dict]) -> int:
+    p = Path(path)
+    with open_archive(p, allow_live=False) as reader:
+        if reader.state == "open":
+            raise ArchiveError(f"{p}: lot still open; add rows through its LotArchive or close the lot first")
+        stored = reader.table(table)["json"]
+    seen = {hashlib.sha1(str(t).encode()).hexdigest() for t in stored}
+    cols: dict[str, list[Any]] = defaultdict(list)
+    for r in rows_in:
+        to_row = getattr(r, "to_row", None)
+        d = jsonable(to_row() if callable(to_row) else r)
+        if not isinstance(d, dict):
+            raise ArchiveError(f"{p}: {table} rows must be mappings, got {type(r).__name__}")
+        text = dumps(d)
+        digest = hashlib.sha1(text.encode()).hexdigest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        for k, v in {"time_s": time.time(), **key_cols(d), "json": text}.items():
+            cols[k].append(v)
+    if not cols:
+        return 0
+    try:
+        with h5py.File(p, "r+", libver="latest") as f:
+            return append_columns(f["tables"][table], cols)
+    except OSError as exc:
+        raise ArchiveError(f"{p}: cannot append to {table} ({exc})") from exc
+
+
+# ---- CLI ------------------------------------------------------------------------------------------------
+def describe_archive(reader: ArchiveReader) -> str:
+    """Human-readable summary of an archive (``oreline archive info``)."""
+    lines = [f"{reader.path} ({reader.size_bytes / 1e6:.1f} MB)",
+             f"  lot {reader.lot_id}: {reader.lot.get('vessel', '')} hold {reader.lot.get('hold', '')}, "
+             f"{reader.lot.get('declared_product', '')} {reader.lot.get('declared_mass_t', 0):,.0f} t declared",
+             f"  format v{reader.format_version}, written by {reader.software}",
+             f"  state: {reader.state}" + (" (file still open for writing" + (
+                 ", writer gone" if reader.writer_alive() is False else "") + ")" if reader.live else "")]
+    end = reader.end
+    if end and end.get("reason"):
+        lines.append(f"  end reason: {end['reason']}")
+    for s in reader.streams.values():
+        lines.append(f"  stream {s.name} ({s.kind} @ {s.station}): {s.rows:,} rows, keys {sorted(s.fields)}")
+    seg = reader.segment_table()
+    lines.append(f"  segments: {len(seg['index'])}, alarms: {len(reader.alarms())}, "
+                 f"lab results: {len(reader.lab_results())}")
+    v = reader.final_verdict()
+    if v is not None:
+        lines.append(f"  verdict: {v.verdict} (confidence {v.confidence:.3f}, final={v.final})")
+    return "\n".join(lines)
+
+
+def cli_archive(argv: Sequence[str]) -> int:
+    """``oreline archive info|close|resume|import-lab LOT.h5``: inspect, close a lot left open, prepare it for
+    appending, or attach lab results. Returns 0, or 2 with the error on stderr."""
+    parser = argparse.ArgumentParser(prog="oreline archive", description="Inspect and repair lot archives.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_info = sub.add_parser("info", help="summarise an archive")
+    p_info.add_argument("archive", type=Path)
+    p_info.add_argument("--verify", action="store_true", help="read every dataset and check its checksums")
+    p_close = sub.add_parser("close", help="mark a lot left open by a killed process as aborted")
+    p_close.add_argument("archive", type=Path)
+    p_close.add_argument("--reason", default="writer process died; closed by operator")
+    p_close.add_argument("--keep-original", action="store_true", help="keep the unrecovered file as LOT.h5.crashed")
+    p_close.add_argument("--force", action="store_true", help="close even if the writer seems to be running")
+    p_lab = sub.add_parser("import-lab", help="attach a lab results CSV (sampler.lab format) to a closed lot")
+    p_lab.add_argument("archive", type=Path)
+    p_lab.add_argument("csv", type=Path)
+    p_resume = sub.add_parser("resume", help="recover a lot left open so a line can append to it")
+    p_resume.add_argument("archive", type=Path)
+    args = parser.parse_args(list(argv))
+    try:
+        if args.cmd == "info":
+            with open_archive(args.archive) as reader:
+                print(describe_archive(reader))
+                if args.verify:
+                    print(f"  verified: {reader.verify() / 1e6:,.1f} MB read, checksums good")
+        elif args.cmd == "close":
+            state = close_archive(args.archive, args.reason, keep_original=args.keep_original, force=args.force)
+            print(f"{args.archive}: {state}")
+        elif args.cmd == "import-lab":
+            from sampler.errors import LabResultError
+            from sampler.lab import load_lab_results
+
+            with open_archive(args.archive) as reader:
+                known = {str(r.get("sample_id")) for r in reader.custody("sample")}
+                known |= {str(r.get("sample_id")) for r in reader.custody("custody")}
+            try:
+                results = load_lab_results(args.csv, known - {""})
+            except LabResultError as exc:
+                raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
+            added = import_lab_results(args.archive, results)
+            print(f"{args.archive}: {added} lab result(s) added ({len(results) - added} already there)")
+        else:
+            with open_archive(args.archive) as reader:
+                live, state, alive = reader.live, reader.state, reader.writer_alive()
+            if state == "complete":
+                raise ArchiveError(f"{args.archive}: lot is complete; nothing to resume")
+            if live and alive:
+                raise ArchiveError(f"{args.archive}: its writer is still running; cannot resume")
+            if live:
+                recover_archive(args.archive)
+            print(f"{args.archive}: {state}, ready to append; the line reopens it with LotArchive.resume()")
+    except ArchiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,473 @@
+"""Fleet re-analysis: many lot archives at once with dask — re-scoring with a new NIR model, summary tables.
+
+Work is a dask bag of archive paths, cut into partitions; each partition is one
+task that loads the model once and analyses its archives with the pure function
+:func:`analyse_archive`. The scheduler is a parameter: the local process pool by
+default (h5py holds a global lock, so threads do not scale), or a
+``dask.distributed`` scheduler address / Client for a cluster. A bad archive
+(corrupt, truncated, other format version, wrong wavelength grid) becomes a row
+with its error; it never stops the run.
+
+Per archive (one row): lot identity (supplier, product...), the archived verdict
+and segment classes, the archived NIR statistics, and with a model the re-scored
+segment statistics, the segment classes the new model gives (vision
+contamination and uninspected segments kept as archived) and the verdict the lot's
+sequential test then reaches. Spectral drift: the angle between the mean
+spectra of the first and last tenth of the lot, and between the lot's mean
+spectrum and the fleet's median spectrum on the same grid.
+:func:`write_tables` writes the rows as CSV and a markdown report with tables by
+supplier, product and verdict. ``oreline fleet rescore|summary`` is :func:`cli_fleet`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from analysis.archive import open_archive
+from analysis.archive_reader import ArchiveReader, segment_positions
+from analysis.errors import AnalysisError, ArchiveError
+from analysis.model import SEGMENT_CLASSES, SegmentDecision
+
+BATCH_ROWS = 65536
+#: Columns of the per-lot CSV, in order (rows may lack the rescore ones).
+COLUMNS = (
+    "file", "status", "error", "lot_id", "vessel", "hold", "supplier", "product", "declared_mass_t", "weighed_t",
+    "state", "verdict", "confidence", "segments", "waste_segments", "contaminated_segments", "uninspected_segments",
+    "spectra", "valid_spectra", "mean_p_waste", "model_version", "new_mean_p_waste", "new_waste_segments",
+    "new_contaminated_segments", "changed_segments", "new_verdict", "new_decided_at_t", "drift_within_deg",
+    "drift_vs_fleet_deg", "bytes", "seconds", "path",
+)
+
+
+class FleetError(AnalysisError, RuntimeError):
+    """A fleet run that cannot start (model unreadable, no archives, scheduler unreachable)."""
+
+
+# ---- one archive ------------------------------------------------------------------------------------
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Spectral angle between two spectra in degrees (NaN when either is missing)."""
+    if a is None or b is None or a.shape != b.shape:
+        return math.nan
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if not (na > 0 and nb > 0 and math.isfinite(na) and math.isfinite(nb)):
+        return math.nan
+    return math.degrees(math.acos(float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))))
+
+
+def _verdict_section(reader: ArchiveReader) -> dict[str, Any]:
+    from analysis.verdict import VERDICT_FIELDS
+
+    section = {k: f.default for k, f in VERDICT_FIELDS.items()}
+    archived = reader.config.get("verdict") if isinstance(reader.config, Mapping) else None
+    if isinstance(archived, Mapping):
+        section.update({k: v for k, v in archived.items() if k in section})
+    return section
+
+
+def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision], classes: Sequence[str]) -> Any:
+    """Replay the lot's sequential test on the re-scored segment classes."""
+    import dataclasses
+
+    from analysis.verdict import SequentialVerdict
+
+    seq = SequentialVerdict.from_config(reader.lot_id, _verdict_section(reader))
+    for d, cls_ in zip(decisions, classes):
+        seq.update(dataclasses.replace(d, segment_class=cls_))
+    weighed = max((d.end_t for d in decisions), default=0.0)
+    return seq.finish(weighed)
+
+
+def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray], model: Any,
+              batch_rows: int, unmix: bool) -> dict[str, Any]:
+    """One pass over a NIR stream: archived and (with ``model``) re-scored statistics per segment."""
+    from spectra.segment import log_odds
+
+    info = reader.streams[stream]
+    n_seg = len(seg["index"])
+    n = info.rows
+    keys = ["tonnage_mark_t", "reflectance"] + [k for k in ("valid", "p_waste") if k in info.fields]
+    n_ch = info.fields["reflectance"][0][0]
+    total = np.zeros(n_ch)
+    head, tail = np.zeros(n_ch), np.zeros(n_ch)
+    n_head = n_tail = 0
+    edge = max(1, n // 10)
+    out: dict[str, Any] = {"spectra": n, "valid_spectra": 0}
+    sum_pw_old = 0.0
+    n_pw_old = 0
+    sum_pw_new = 0.0
+    n_pw_new = 0
+    seg_w = np.zeros(n_seg)
+    seg_c = np.zeros(n_seg)
+    seg_n = np.zeros(n_seg)
+    nov_n = np.zeros(n_seg)
+    lo = 0
+    for batch in reader.iter_stream(stream, keys, batch_rows):
+        refl = batch["reflectance"]
+        valid = batch["valid"].astype(bool) if "valid" in batch else np.ones(len(refl), bool)
+        valid &= np.all(np.isfinite(refl), axis=1)
+        rows = np.arange(lo, lo + len(refl))
+        lo += len(refl)
+        rv = refl[valid].astype(np.float64)
+        total += rv.sum(0)
+        out["valid_spectra"] += int(valid.sum())
+        h = valid & (rows < edge)
+        t = valid & (rows >= n - edge)
+        head += refl[h].sum(0)
+        tail += refl[t].sum(0)
+        n_head += int(h.sum())
+        n_tail += int(t.sum())
+        if "p_waste" in batch:
+            pw = batch["p_waste"][valid]
+            ok = np.isfinite(pw)
+            sum_pw_old += float(pw[ok].sum())
+            n_pw_old += int(ok.sum())
+        if model is not None and valid.any():
+            scores = model.score(rv, unmix=unmix)
+            good = scores.valid
+            pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(batch["tonnage_mark_t"][valid]))
+            sel = good & (pos >= 0)
+            sum_pw_new += float(np.nansum(scores.p_waste[good]))
+            n_pw_new += int(good.sum())
+            p = pos[sel]
+            w = log_odds(scores.p_waste[sel], scores.p_ore[sel])
+            c = log_odds(scores.p_contaminant[sel], scores.p_ore[sel])
+            seg_w += np.bincount(p, weights=w, minlength=n_seg)
+            seg_c += np.bincount(p, weights=c, minlength=n_seg)
+            seg_n += np.bincount(p, minlength=n_seg)
+            nov_n += np.bincount(p, weights=scores.novel[sel].astype(float), minlength=n_seg)
+    nv = out["valid_spectra"]
+    out["mean_spectrum"] = total / nv if nv else None
+    out["drift_within_deg"] = _angle_deg(head / n_head, tail / n_tail) if n_head and n_tail else math.nan
+    out["mean_p_waste"] = sum_pw_old / n_pw_old if n_pw_old else math.nan
+    if model is not None:
+        out["new_mean_p_waste"] = sum_pw_new / n_pw_new if n_pw_new else math.nan
+        out["seg_waste_score"] = np.where(seg_n > 0, seg_w / np.maximum(seg_n, 1), np.nan)
+        out["seg_contaminant_score"] = np.where(seg_n > 0, seg_c / np.maximum(seg_n, 1), np.nan)
+        out["seg_n_valid"] = seg_n
+    return out
+
+
+def segment_flags(waste_score: np.ndarray, contaminant_score: np.ndarray, n_valid: np.ndarray,
+                  calibration: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised ``spectra.segment.score_segment`` thresholds: (scored, flagged waste, flagged contaminant)."""
+    from spectra.segment import MIN_VALID_SPECTRA
+
+    n = np.maximum(np.asarray(n_valid, float), 1.0)
+    w, c = calibration.waste, calibration.contaminant
+    thr_w = w.mu + w.z * np.sqrt(w.sigma_between ** 2 + w.sigma_within ** 2 / n)
+    thr_c = c.mu + c.z * np.sqrt(c.sigma_between ** 2 + c.sigma_within ** 2 / n)
+    scored = np.asarray(n_valid) >= MIN_VALID_SPECTRA
+    return scored, scored & (waste_score > thr_w), scored & (contaminant_score > thr_c)
+
+
+def _check_grid(reader: ArchiveReader, stream: str, model: Any) -> None:
+    wl = reader.wavelength_nm(stream)
+    mwl = np.asarray(model.grid.wavelength_nm, float)
+    if wl is None:
+        raise ArchiveError(f"{reader.path}: stream {stream!r} stores no wavelength grid; cannot re-score")
+    if wl.shape != mwl.shape or not np.allclose(wl, mwl, atol=0.01):
+        raise ArchiveError(
+            f"{reader.path}: wavelength grid mismatch: archive {wl.size} ch {wl[0]:.1f}-{wl[-1]:.1f} nm, "
+            f"model {model.grid.name!r} {mwl.size} ch {mwl[0]:.1f}-{mwl[-1]:.1f} nm")
+
+
+def analyse_archive(path: str | os.PathLike[str], model: Any | None = None, *, batch_rows: int = BATCH_ROWS,
+                    unmix: bool = False) -> dict[str, Any]:
+    """One row about one archive (see ``COLUMNS``); with ``model`` (a ``spectra`` SpectraModel) re-scored.
+
+    Never raises: a failure gives ``status="error"`` and the reason in ``error``. The lot's mean
+    spectrum is returned under ``_mean_spectrum`` / ``_grid`` for fleet drift.
+    """
+    t0 = time.perf_counter()
+    p = Path(path)
+    row: dict[str, Any] = {"path": str(p), "file": p.name, "status": "ok", "error": ""}
+    try:
+        with open_archive(p) as reader:
+            row["bytes"] = reader.size_bytes
+            _fill_row(row, reader, model, batch_rows, unmix)
+    except Exception as exc:  # one bad archive is a row, never the end of the fleet run
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.perf_counter() - t0, 4)
+    return row
+
+
+def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, batch_rows: int, unmix: bool) -> None:
+    lot = reader.lot
+    end = reader.end or {}
+    end_mark = end.get("lot_end", {}).get("end_mark_t") if end else None
+    row.update(lot_id=reader.lot_id, vessel=lot.get("vessel", ""), hold=lot.get("hold", ""),
+               supplier=lot.get("supplier", "") or "(none)", product=lot.get("declared_product", ""),
+               declared_mass_t=float(lot.get("declared_mass_t") or math.nan),
+               weighed_t=float(end_mark) - reader.lot_start_mark_t if end_mark is not None else math.nan,
+               state=reader.state + (" (writer gone)" if reader.live and reader.writer_alive() is False else ""))
+    v = reader.final_verdict()
+    row.update(verdict=v.verdict if v else "none", confidence=v.confidence if v else math.nan)
+    seg = reader.segment_table()
+    codes = seg["class_code"].astype(int)
+    row.update(segments=len(codes), waste_segments=int((codes == SEGMENT_CLASSES.index("waste-suspect")).sum()),
+               contaminated_segments=int((codes == SEGMENT_CLASSES.index("contaminated")).sum()),
+               uninspected_segments=int((codes == SEGMENT_CLASSES.index("uninspected")).sum()))
+    nirs = [s for s in reader.streams_of_kind("nir") if "reflectance" in s.fields]
+    if not nirs:
+        if model is not None:
+            raise ArchiveError(f"{reader.path}: no NIR stream with reflectance; nothing to re-score")
+        row.update(spectra=0, valid_spectra=0)
+        return
+    stream = nirs[0].name
+    if model is not None:
+        _check_grid(reader, stream, model)
+    stats = _nir_pass(reader, stream, seg, model, batch_rows, unmix)
+    row.update(spectra=stats["spectra"], valid_spectra=stats["valid_spectra"], mean_p_waste=stats["mean_p_waste"],
+               drift_within_deg=stats["drift_within_deg"])
+    wl = reader.wavelength_nm(stream)
+    if stats["mean_spectrum"] is not None and wl is not None:
+        row["_mean_spectrum"] = stats["mean_spectrum"].tolist()
+        row["_grid"] = f"{wl.size}:{wl[0]:.2f}:{wl[-1]:.2f}"
+    if model is None:
+        return
+    decisions = reader.segments()
+    scored, fw, fc = segment_flags(stats["seg_waste_score"], stats["seg_contaminant_score"], stats["seg_n_valid"],
+                                   model.calibration)
+    new = []
+    for i, d in enumerate(decisions):
+        cls_ = d.segment_class
+        if cls_ in ("ore", "waste-suspect") and scored[i]:
+            cls_ = "contaminated" if fc[i] else "waste-suspect" if fw[i] else "ore"
+        # too few spectra for the new model, vision contamination, uninspected: kept as archived
+        new.append(cls_)
+    nv = _rescored_verdict(reader, decisions, new)
+    row.update(model_version=getattr(model, "model_version", ""), new_mean_p_waste=stats["new_mean_p_waste"],
+               new_waste_segments=new.count("waste-suspect"), new_contaminated_segments=new.count("contaminated"),
+               changed_segments=sum(1 for d, c in zip(decisions, new) if d.segment_class != c),
+               new_verdict=nv.verdict, new_decided_at_t=nv.decided_at_t)
+
+
+def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows: int, unmix: bool,
+                       run_id: str = "") -> list[dict[str, Any]]:
+    """One dask task: load the model once, analyse each archive of the partition.
+
+    ``run_id`` is unused here; it makes every run's task keys unique, so a cluster that still holds
+    results of an earlier run (archives since changed) never serves them again.
+    """
+    paths = list(paths)
+    model = None
+    if model_path is not None:
+        try:
+            model = _load_model(model_path)
+        except Exception as exc:
+            return [{"path": p, "file": Path(p).name, "status": "error",
+                     "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
+    return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix) for p in paths]
+
+
+def _load_model(model_path: str | os.PathLike[str]) -> Any:
+    from spectra.models.bundle import SpectraModel
+
+    return SpectraModel.load(model_path)
+
+
+# ---- the fleet --------------------------------------------------------------------------------------
+def find_archives(items: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Archive paths from files and folders (``*.h5`` beneath a folder, sorted). Missing paths are kept
+    (they become error rows)."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        out += sorted(p.rglob("*.h5")) if p.is_dir() else [p]
+    return out
+
+
+def run_fleet(paths: Sequence[str | os.PathLike[str]], model_path: str | os.PathLike[str] | None = None, *,
+              scheduler: Any = None, workers: int | None = None, batch_rows: int = BATCH_ROWS, unmix: bool = False,
+              partitions_per_worker: int = 2, progress: bool = False) -> list[dict[str, Any]]:
+    """Analyse (and with ``model_path`` re-score) every archive; rows in input order, drift vs fleet filled in.
+
+    ``scheduler``: None or "processes" (local process pool of ``workers``), "threads", "sync", a
+    ``dask.distributed`` address ("tcp://host:8786") or Client. Raises FleetError when the model
+    cannot be loaded or the scheduler cannot be reached; bad archives are rows, not errors.
+    """
+    import dask.bag as db
+
+    paths = [str(p) for p in paths]
+    if not paths:
+        raise FleetError("no archives given")
+    if model_path is not None:
+        try:
+            _load_model(model_path)  # fail fast, before any worker starts
+        except Exception as exc:
+            raise FleetError(f"model {model_path}: {exc}") from exc
+        model_path = str(model_path)
+    n_workers = max(1, int(workers or os.cpu_count() or 1))
+    nparts = max(1, min(len(paths), n_workers * partitions_per_worker))
+    bag = db.from_sequence(paths, npartitions=nparts).map_partitions(
+        _analyse_partition, model_path, batch_rows, unmix, uuid.uuid4().hex, token="oreline-fleet")
+    if scheduler is None or scheduler in ("processes", "threads", "sync", "synchronous", "single-threaded"):
+        kind = scheduler or "processes"
+        if progress:
+            from dask.diagnostics import ProgressBar
+
+            with ProgressBar(out=sys.stderr, minimum=1.0):
+                rows = bag.compute(scheduler=kind, num_workers=n_workers)
+        else:
+            rows = bag.compute(scheduler=kind, num_workers=n_workers)
+    else:
+        rows = _compute_distributed(bag, scheduler, progress)
+    order = {p: i for i, p in enumerate(paths)}
+    rows = sorted(rows, key=lambda r: order.get(r["path"], len(order)))
+    add_fleet_drift(rows)
+    return rows
+
+
+def _compute_distributed(bag: Any, scheduler: Any, progress: bool) -> list[dict[str, Any]]:
+    from distributed import Client, as_completed
+
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler, timeout="10s") if own else scheduler
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise FleetError(f"dask scheduler {scheduler!r} not reachable: {exc}") from exc
+    try:
+        futures = client.compute(bag.to_delayed())
+        rows: list[dict[str, Any]] = []
+        for k, fut in enumerate(as_completed(futures), start=1):
+            rows += fut.result()
+            if progress:
+                print(f"fleet: {k}/{len(futures)} partitions done", file=sys.stderr, flush=True)
+        return rows
+    finally:
+        if own:
+            client.close()
+
+
+def add_fleet_drift(rows: list[dict[str, Any]]) -> None:
+    """Fill ``drift_vs_fleet_deg``: angle of each lot's mean spectrum to the median of lots on the same grid."""
+    by_grid: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get("_mean_spectrum") is not None:
+            by_grid[r["_grid"]].append(r)
+    for group in by_grid.values():
+        ref = np.median(np.array([r["_mean_spectrum"] for r in group]), axis=0)
+        for r in group:
+            r["drift_vs_fleet_deg"] = _angle_deg(np.asarray(r["_mean_spectrum"]), ref)
+
+
+# ---- tables -----------------------------------------------------------------------------------------
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else f"{v:.4g}"
+    return "" if v is None else str(v).replace("|", "/").replace("\n", " ")
+
+
+def _md_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def group_table(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Lots grouped by ``key`` (supplier, product, verdict, new_verdict): counts, tonnes, waste share, drift."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get("status") == "ok":
+            groups[str(r.get(key, "") or "(none)")].append(r)
+    out = []
+    for name in sorted(groups):
+        g = groups[name]
+        segs = sum(int(r.get("segments") or 0) for r in g)
+        entry: dict[str, Any] = {
+            key: name, "lots": len(g), "tonnes": float(np.nansum([r.get("weighed_t", math.nan) for r in g])),
+            "waste_segment_share": sum(int(r.get("waste_segments") or 0) for r in g) / segs if segs else math.nan,
+            "mean_drift_vs_fleet_deg": float(np.nanmean([r.get("drift_vs_fleet_deg", math.nan) for r in g]))
+            if any(math.isfinite(r.get("drift_vs_fleet_deg", math.nan)) for r in g) else math.nan,
+        }
+        if any("new_waste_segments" in r for r in g):
+            entry["new_waste_segment_share"] = (sum(int(r.get("new_waste_segments") or 0) for r in g) / segs
+                                                if segs else math.nan)
+            entry["verdicts_changed"] = sum(1 for r in g if r.get("new_verdict") not in (None, r.get("verdict")))
+        out.append(entry)
+    return out
+
+
+def write_tables(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[str], name: str = "fleet") -> dict[str, Path]:
+    """Write ``<name>.csv`` (one row per archive) and ``<name>.md`` (per-lot and grouped tables)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / f"{name}.csv", out / f"{name}.md"
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: _fmt(r.get(c)) for c in COLUMNS})
+    rescored = any("new_verdict" in r for r in rows)
+    lot_cols = ["file", "lot_id", "supplier", "product", "weighed_t", "verdict", "waste_segments"]
+    lot_cols += ["new_verdict", "new_waste_segments", "changed_segments"] if rescored else []
+    lot_cols += ["drift_within_deg", "drift_vs_fleet_deg"]
+    ok = [r for r in rows if r.get("status") == "ok"]
+    bad = [r for r in rows if r.get("status") != "ok"]
+    total_mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6
+    parts = [f"# Fleet {'re-scoring' if rescored else 'summary'}", "",
+             f"{len(rows)} archive(s), {total_mb:,.1f} MB: {len(ok)} analysed, {len(bad)} failed."
+             + (f" Model: {ok[0].get('model_version', '')}." if rescored and ok else ""), "",
+             "## Lots", "", _md_table(ok, lot_cols), ""]
+    for key, title in (("supplier", "By supplier"), ("product", "By product"), ("verdict", "By archived verdict")):
+        g = group_table(rows, key)
+        parts += [f"## {title}", "", _md_table(g, list(g[0]) if g else [key, "lots"]), ""]
+    if rescored:
+        g = group_table(rows, "new_verdict")
+        parts += ["## By verdict with the new model", "", _md_table(g, list(g[0]) if g else ["new_verdict"]), ""]
+    parts += ["## Archives that could not be analysed", "",
+              _md_table(bad, ["file", "error"]) if bad else "none", ""]
+    md_path.write_text("\n".join(parts), encoding="utf-8")
+    return {"csv": csv_path, "md": md_path}
+
+
+# ---- CLI --------------------------------------------------------------------------------------------
+def cli_fleet(argv: Sequence[str]) -> int:
+    """``oreline fleet rescore --model M ARCHIVES...`` / ``oreline fleet summary ARCHIVES...``.
+
+    Returns 0 when every archive was analysed, 1 when some failed (they are listed in the
+    tables), 2 when the run could not start.
+    """
+    parser = argparse.ArgumentParser(prog="oreline fleet", description="Re-analyse many lot archives with dask.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for name, help_ in (("rescore", "re-score stored spectra with a new NIR model"),
+                        ("summary", "summary tables across lots (supplier, product, verdict, drift)")):
+        p = sub.add_parser(name, help=help_)
+        if name == "rescore":
+            p.add_argument("--model", required=True, type=Path, help="spectra model file (.npz)")
+            p.add_argument("--unmix", action="store_true", help="also unmix abundances (slower)")
+        p.add_argument("archives", nargs="+", help="archive files or folders holding *.h5")
+        p.add_argument("--scheduler", default=None,
+                       help="dask.distributed scheduler address (default: local process pool)")
+        p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+        p.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV and markdown tables")
+    args = parser.parse_args(list(argv))
+    paths = find_archives(args.archives)
+    t0 = time.perf_counter()
+    try:
+        rows = run_fleet(paths, getattr(args, "model", None), scheduler=args.scheduler, workers=args.workers,
+                         unmix=getattr(args, "unmix", False), progress=True)
+    except FleetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    files = write_tables(rows, args.out, name=f"fleet-{args.cmd}")
+    dt = time.perf_counter() - t0
+    bad = [r for r in rows if r["status"] != "ok"]
+    mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6
+    print(f"{len(rows)} archive(s), {mb:,.1f} MB in {dt:.1f} s; {len(bad)} failed")
+    for r in bad:
+        print(f"  {r['file']}: {r['error']}", file=sys.stderr)
+    for kind, p in files.items():
+        print(f"{kind}: {p}")
+    return 1 if bad else 0

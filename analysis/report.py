@@ -1,0 +1,623 @@
+"""The batch report of one lot for lab analysts: self-contained HTML and a PDF, from the archive alone.
+
+:func:`build_report_data` reads an archive (:func:`analysis.archive.open_archive`)
+into a :class:`ReportData`: verdict, segment classes along tonnage, mean spectra
+per segment class against USGS library references resampled onto the archive's
+wavelength grid (``spectra.library``), abundances, a detection gallery, the
+ISO 3082 sample record with lab results, alarms, provenance, and every gap
+("NIR offline 120-240 t", "no lab results imported") spelled out.
+:func:`write_report` writes ``<lot>-report.html`` (images inlined as base64 PNG,
+no external links) and ``<lot>-report.pdf`` (matplotlib PdfPages).
+``oreline report LOT.h5 [--out DIR] [--pdf/--no-pdf]`` is :func:`cli_report`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import html
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from analysis import report_plots as plots
+from analysis.archive import open_archive
+from analysis.archive_format import jsonable
+from analysis.archive_reader import ArchiveReader, segment_positions
+from analysis.errors import ArchiveError, ReportError
+from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
+
+GALLERY_MAX = 48
+#: Uninspected pieces closer than this (t) are reported as one gap.
+GAP_JOIN_T = 0.5
+#: Shortest gap worth reporting (t); shorter ones (a tick of empty belt) are only counted.
+GAP_MIN_T = 0.5
+NIR_BATCH_ROWS = 65536
+
+
+@dataclass
+class NirSummary:
+    """Spectra of one NIR stream condensed per segment class and per segment."""
+
+    stream: str
+    wavelength_nm: np.ndarray | None
+    rows: int
+    valid_rows: int
+    class_means: dict[str, tuple[np.ndarray, int]]
+    abundance_names: list[str]
+    segment_abundance: np.ndarray | None  # (n_segments, k)
+    class_abundance: dict[str, np.ndarray]
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, read from one archive."""
+
+    path: Path
+    size_bytes: int
+    lot_id: str
+    lot: dict[str, Any]
+    start: dict[str, Any]
+    state: str
+    live: bool
+    end: dict[str, Any] | None
+    verdict: LotVerdict | None
+    segments: dict[str, np.ndarray]
+    segment_score: np.ndarray
+    segment_threshold: float
+    segment_reasons: list[str]
+    lot_mass_t: float
+    nir: NirSummary | None
+    references: dict[str, np.ndarray] | None
+    reference_note: str
+    detections: list[dict[str, Any]]
+    detections_total: int
+    detection_marks_t: np.ndarray
+    thumbnails: list[np.ndarray]
+    increments: list[dict[str, Any]]
+    sampling_plan: dict[str, Any]
+    samples: list[dict[str, Any]]
+    custody: list[dict[str, Any]]
+    lab_results: list[dict[str, Any]]
+    alarms: list[Alarm]
+    gaps: list[tuple[str, float, float, str]]
+    notes: list[str]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+def _merge_gaps(station: str, start: np.ndarray, end: np.ndarray, reason: np.ndarray) -> list[tuple[str, float, float, str]]:
+    """Merge uninspected pieces of one station into stretches: (station, start t, end t, reasons)."""
+    keep = end - start > 0
+    start, end, reason = start[keep], end[keep], reason[keep]
+    if start.size == 0:
+        return []
+    order = np.argsort(start, kind="stable")
+    start, end, reason = start[order], end[order], reason[order]
+    reach = np.maximum.accumulate(end)
+    new = np.ones(start.size, bool)
+    new[1:] = start[1:] > reach[:-1] + GAP_JOIN_T
+    out = []
+    firsts = np.flatnonzero(new)
+    lasts = np.append(firsts[1:], start.size)
+    for g, (a, b) in enumerate(zip(firsts, lasts)):
+        lo, hi = float(start[a]), float(reach[b - 1])
+        if hi - lo < GAP_MIN_T:
+            continue
+        reasons = sorted(set(reason[a:b].tolist()) - {""})
+        out.append((station, lo, hi, "; ".join(reasons[:3]) + (" ..." if len(reasons) > 3 else "")))
+    return out
+
+
+def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray]) -> NirSummary:
+    info = reader.streams[stream]
+    n_seg = len(seg["index"])
+    has_refl = "reflectance" in info.fields
+    has_ab = "abundances" in info.fields
+    keys = ["tonnage_mark_t"] + (["reflectance"] if has_refl else []) + (["abundances"] if has_ab else [])
+    keys += ["valid"] if "valid" in info.fields else []
+    n_ch = info.fields["reflectance"][0][0] if has_refl else 0
+    k = info.fields["abundances"][0][0] if has_ab else 0
+    sums = np.zeros((len(SEGMENT_CLASSES), n_ch))
+    counts = np.zeros(len(SEGMENT_CLASSES), np.int64)
+    ab_sum = np.zeros((n_seg, k))
+    ab_n = np.zeros(n_seg)
+    valid_rows = 0
+    codes = seg["class_code"].astype(np.int64)
+    for batch in reader.iter_stream(stream, keys, NIR_BATCH_ROWS):
+        rel = reader.lot_tonnes(batch["tonnage_mark_t"])
+        valid = batch["valid"].astype(bool) if "valid" in batch else np.ones(rel.shape, bool)
+        if has_refl:
+            valid &= np.all(np.isfinite(batch["reflectance"]), axis=1)
+        valid_rows += int(valid.sum())
+        pos = segment_positions(seg["start_t"], seg["end_t"], rel)
+        cls = np.where(pos >= 0, codes[np.clip(pos, 0, None)] if n_seg else -1, -1)
+        if has_refl:
+            refl = batch["reflectance"]
+            for c in range(len(SEGMENT_CLASSES)):
+                sel = valid & (cls == c)
+                if sel.any():
+                    sums[c] += refl[sel].sum(axis=0, dtype=np.float64)
+                    counts[c] += int(sel.sum())
+        if has_ab and n_seg:
+            sel = valid & (pos >= 0)
+            p = pos[sel]
+            ab = batch["abundances"][sel]
+            for j in range(k):
+                ab_sum[:, j] += np.bincount(p, weights=ab[:, j], minlength=n_seg)
+            ab_n += np.bincount(p, minlength=n_seg)
+    class_means = {SEGMENT_CLASSES[c]: (sums[c] / counts[c], int(counts[c])) for c in range(len(SEGMENT_CLASSES))
+                   if counts[c] > 0}
+    seg_ab = None
+    class_ab: dict[str, np.ndarray] = {}
+    names = [str(x) for x in info.metadata.get("endmembers", info.metadata.get("minerals", []))]
+    if has_ab:
+        names = names if len(names) == k else [f"endmember {j}" for j in range(k)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            seg_ab = ab_sum / ab_n[:, None]
+        for c in range(len(SEGMENT_CLASSES)):
+            sel = (codes == c) & (ab_n > 0)
+            if sel.any():
+                class_ab[SEGMENT_CLASSES[c]] = ab_sum[sel].sum(0) / ab_n[sel].sum()
+    return NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
+                      class_ab)
+
+
+@functools.lru_cache(maxsize=4)
+def _library_references(wavelength_key: tuple[float, ...], fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
+    from spectra.grid import InstrumentGrid
+    from spectra.library import load_library
+
+    wl = np.asarray(wavelength_key)
+    grid = InstrumentGrid.from_wavelengths(wl, None if fwhm_key is None else np.asarray(fwhm_key), name="archive")
+    lib = load_library().resample(grid, skip_uncovered=True)
+    refs = {}
+    for klass in ("ore", "gangue", "waste", "contaminant"):
+        idx = lib.indices(classes=[klass])
+        if idx.size:
+            refs[f"USGS {klass} (mean of {idx.size})"] = np.nanmean(lib.reflectance[idx], axis=0)
+    note = f"USGS splib07 class means resampled onto the archive grid ({len(lib.entries)} spectra"
+    note += f", {len(lib.skipped)} not covering the grid left out)" if lib.skipped else ")"
+    return refs, note
+
+
+def library_references(reader: ArchiveReader, stream: str) -> tuple[dict[str, np.ndarray] | None, str]:
+    """Library class means on the stream's wavelength grid, or (None, why not)."""
+    wl = reader.wavelength_nm(stream)
+    if wl is None:
+        return None, f"no reference spectra: stream {stream!r} stores no wavelength grid"
+    meta = reader.streams[stream].metadata
+    grid = meta.get("grid")
+    fwhm = grid.get("fwhm_nm") if isinstance(grid, Mapping) else meta.get("fwhm_nm")
+    try:
+        refs, note = _library_references(tuple(float(x) for x in wl),
+                                         None if fwhm is None else tuple(float(x) for x in np.broadcast_to(fwhm, wl.shape)))
+    except Exception as exc:  # the library is reference material; its absence is a marked gap, not a failure
+        return None, f"library reference spectra unavailable ({type(exc).__name__}: {exc})"
+    return dict(refs), note
+
+
+def _detections(reader: ArchiveReader) -> tuple[list[dict[str, Any]], np.ndarray, list[np.ndarray]]:
+    """The gallery's detections (largest ``GALLERY_MAX``), every detection's lot tonnage, the gallery thumbnails."""
+    rows: list[dict[str, Any]] = []
+    for info in reader.streams_of_kind("vision"):
+        keys = [k for k in ("time_s", "tonnage_mark_t") + tuple(info.fields) if k != "thumbnail"]
+        t = reader.stream_table(info.name, keys)
+        for i in range(info.rows):
+            d = {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in t.items()}
+            d["stream"], d["row"], d["mark_t"] = info.name, i, float(t["tonnage_mark_t"][i]) - reader.lot_start_mark_t
+            rows.append(d)
+    marks = np.array([d["mark_t"] for d in rows], float)
+
+    def weight(d: dict[str, Any]) -> float:
+        return float(d.get("probability", 1.0) or 0.0) * float(d.get("length_mm", 1.0) or 0.0)
+
+    shown = sorted(rows, key=weight, reverse=True)[:GALLERY_MAX]
+    shown.sort(key=lambda d: d["mark_t"])
+    thumbs = []
+    by_stream: dict[str, list[int]] = {}
+    for d in shown:
+        by_stream.setdefault(d["stream"], []).append(d["row"])
+    images: dict[tuple[str, int], np.ndarray] = {}
+    for stream, idx in by_stream.items():
+        if "thumbnail" not in reader.streams[stream].fields:
+            continue
+        idx_sorted = sorted(set(idx))
+        ds = reader._stream_ds(stream, "thumbnail")
+        try:
+            block = ds[idx_sorted]
+        except (OSError, ValueError) as exc:
+            raise ArchiveError(f"{reader.path}: thumbnails of {stream} cannot be read ({exc})") from exc
+        for r, img in zip(idx_sorted, block):
+            images[(stream, r)] = img
+    for d in shown:
+        thumbs.append(images.get((d["stream"], d["row"]), np.full((64, 64, 3), 200, np.uint8)))
+    return shown, marks, thumbs
+
+
+def _increments(reader: ArchiveReader) -> list[dict[str, Any]]:
+    rows = []
+    for info in reader.streams_of_kind("sampler"):
+        t = reader.stream_table(info.name)
+        for i in range(info.rows):
+            d = {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in t.items()}
+            d["mark_t"] = float(t["tonnage_mark_t"][i]) - reader.lot_start_mark_t
+            rows.append(d)
+    return rows or reader.custody("increment")
+
+
+def _short(value: Any, limit: int = 8) -> Any:
+    """Metadata for people: long lists become '[n values a … b]'."""
+    if isinstance(value, Mapping):
+        return {k: _short(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and len(value) > limit:
+        head, tail = value[0], value[-1]
+        return f"[{len(value)} values {head} … {tail}]"
+    return value
+
+
+def build_report_data(reader: ArchiveReader) -> ReportData:
+    """Read everything the report needs from an open archive. Raises ArchiveError for unreadable parts."""
+    notes: list[str] = []
+    state, end = reader.state, reader.end
+    if reader.live:
+        alive = reader.writer_alive()
+        notes.append("archive still open for writing" + (" (its writer is gone: data up to its last flush; "
+                     "close it with `oreline archive close`)" if alive is False else " (lot in progress?)"))
+    if state == "aborted":
+        notes.append(f"lot aborted: {(end or {}).get('reason') or 'no reason given'}")
+    seg = reader.segment_table()
+    decisions = reader.segments()
+    score = np.array([d.nir_waste_score for d in decisions], float)
+    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
+    reasons = ["; ".join(d.reasons) for d in decisions]
+    lot_mass_t = float(reader.lot.get("declared_mass_t") or 0.0)
+    end_mark = (end or {}).get("lot_end", {}).get("end_mark_t") if end else None
+    if end_mark is not None:
+        lot_mass_t = max(0.0, float(end_mark) - reader.lot_start_mark_t)
+    decided_t = float(seg["end_t"].max()) if len(seg["end_t"]) else 0.0
+    if len(seg["index"]) == 0:
+        notes.append("no segment decisions archived")
+    elif decided_t < lot_mass_t - 1e-6:
+        notes.append(f"segments decided up to {decided_t:,.0f} t of {lot_mass_t:,.0f} t")
+
+    cov = reader.coverage()
+    gaps: list[tuple[str, float, float, str]] = []
+    if len(cov["station"]):
+        rel0 = reader.lot_tonnes(cov["start_mark_t"])
+        rel1 = reader.lot_tonnes(cov["end_mark_t"])
+        un = ~cov["inspected"].astype(bool)
+        for st in sorted(set(cov["station"][un].tolist())):
+            sel = un & (cov["station"] == st)
+            gaps += _merge_gaps(st, rel0[sel], rel1[sel], cov["reason"][sel])
+
+    nir_streams = reader.streams_of_kind("nir")
+    nir = None
+    references, ref_note = None, ""
+    if not nir_streams:
+        notes.append("no NIR stream in this archive: no spectra, abundances or NIR scores")
+    else:
+        nir = _nir_summary(reader, nir_streams[0].name, seg)
+        if len(nir_streams) > 1:
+            notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
+        if nir.valid_rows == 0:
+            notes.append(f"NIR stream {nir.stream}: no valid spectra")
+        if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
+            references, ref_note = library_references(reader, nir.stream)
+            if references is None:
+                notes.append(ref_note)
+    if not reader.streams_of_kind("vision"):
+        notes.append("no camera stream in this archive: no detection gallery")
+    detections, det_marks, thumbs = _detections(reader)
+
+    increments = _increments(reader)
+    plan = dict(reader.sampling_plan or {})
+    for info in reader.streams_of_kind("sampler"):  # the sampler station describes its plan
+        if not plan and isinstance(info.metadata.get("plan"), Mapping):
+            plan = dict(info.metadata["plan"])
+    samples = reader.custody("sample")
+    custody = reader.custody("custody")
+    lab = reader.lab_results()
+    if not lab:
+        notes.append("no lab results imported")
+    else:
+        ids = {str(s.get("sample_id")) for s in samples} | {str(r.get("sample_id")) for r in increments
+                                                            if r.get("sample_id")}
+        missing = sorted(ids - {str(r.get("sample_id")) for r in lab} - {""})
+        if missing:
+            notes.append(f"no lab result yet for {len(missing)} sample(s): {', '.join(missing[:10])}"
+                         + (" ..." if len(missing) > 10 else ""))
+    if not increments and not samples:
+        notes.append("no sampling record in this archive")
+
+    streams = {n: {"station": s.station, "kind": s.kind, "rows": s.rows, "units": dict(s.units),
+                   "metadata": _short(jsonable(s.metadata))} for n, s in reader.streams.items()}
+    provenance = {
+        "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
+        "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
+        "report_by": _software(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
+        "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
+                           for h in reader.status_history()],
+        "streams": streams, "models": reader.model_versions(), "config": _short(jsonable(reader.config), 16),
+    }
+    return ReportData(
+        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
+        state=state, live=reader.live, end=end, verdict=reader.final_verdict(), segments=seg, segment_score=score,
+        segment_threshold=float(thresholds[-1]) if thresholds else math.nan, segment_reasons=reasons,
+        lot_mass_t=lot_mass_t, nir=nir, references=references, reference_note=ref_note, detections=detections,
+        detections_total=len(det_marks), detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples, custody=custody,
+        lab_results=lab, alarms=reader.alarms(), gaps=gaps, notes=notes, provenance=provenance,
+    )
+
+
+def _software() -> str:
+    from analysis.archive import _software_version
+
+    return _software_version()
+
+
+def _utc(epoch_s: Any) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(epoch_s)))
+    except (TypeError, ValueError, OverflowError):
+        return "unknown"
+
+
+# ---- figures -----------------------------------------------------------------------------------------
+def _figures(data: ReportData) -> dict[str, Any]:
+    seg = data.segments
+    figs: dict[str, Any] = {}
+    figs["timeline"] = plots.timeline(
+        seg["start_t"], seg["end_t"], seg["class_code"], lot_mass_t=data.lot_mass_t,
+        nir_score=data.segment_score if data.nir is not None else None, nir_threshold=data.segment_threshold,
+        detection_t=data.detection_marks_t, gaps=[(s, a, b) for s, a, b, _ in data.gaps])
+    if data.nir is not None and data.nir.class_means and data.nir.wavelength_nm is not None:
+        figs["spectra"] = plots.mean_spectra(data.nir.wavelength_nm, data.nir.class_means, data.references)
+    if data.nir is not None and data.nir.segment_abundance is not None and len(seg["index"]):
+        figs["abundances"] = plots.abundances(0.5 * (seg["start_t"] + seg["end_t"]), data.nir.segment_abundance,
+                                              data.nir.abundance_names)
+    return figs
+
+
+# ---- HTML --------------------------------------------------------------------------------------------
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#222}
+h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;border-bottom:1px solid #ccc;padding-bottom:3px;margin-top:28px}
+table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}.verdict{font-size:20px;font-weight:bold;padding:8px 12px;display:inline-block;border-radius:4px;color:#fff}
+.v-ore{background:#2e7d32}.v-waste{background:#ef6c00}.v-contaminated{background:#c62828}.v-inconclusive,.v-pending{background:#757575}
+.gap{color:#b71c1c}.gallery{display:flex;flex-wrap:wrap;gap:8px}.gallery figure{margin:0;width:112px;font-size:10px}
+.gallery img{width:112px;height:112px;image-rendering:pixelated}pre{font-size:11px;background:#f7f7f7;padding:8px;overflow-x:auto}
+img.fig{max-width:100%}.muted{color:#666}
+"""
+
+
+CELL_MAX_CHARS = 120
+
+
+def _e(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else html.escape(f"{value:,.3f}".rstrip("0").rstrip("."))
+    return html.escape(str(value))
+
+
+def _cell(value: Any) -> str:
+    """A table cell; long text is cut (full text in the tooltip)."""
+    text = _e(value)
+    if len(str(value)) <= CELL_MAX_CHARS:
+        return f"<td>{text}</td>"
+    return f"<td title='{text}'>{_e(str(value)[:CELL_MAX_CHARS])}…</td>"
+
+
+def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, limit: int = 2000) -> str:
+    if not rows:
+        return '<p class="muted">none</p>'
+    cols = list(columns) if columns else list(dict.fromkeys(k for r in rows for k in r))
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(_cell(r.get(c, "")) for c in cols) + "</tr>" for r in rows[:limit])
+    more = f'<p class="muted">{len(rows) - limit:,} more rows not shown</p>' if len(rows) > limit else ""
+    return f"<table><tr>{head}</tr>{body}</table>{more}"
+
+
+def _img(fig: Any, alt: str) -> str:
+    return f'<img class="fig" alt="{html.escape(alt)}" src="data:image/png;base64,{plots.png_base64(fig)}">'
+
+
+def _sample_record(data: ReportData) -> list[dict[str, Any]]:
+    """Samples joined with their lab results (one row per sample)."""
+    lab = {str(r.get("sample_id")): r for r in data.lab_results}
+    rows = []
+    for s in data.samples:
+        row = dict(s)
+        r = lab.get(str(s.get("sample_id")))
+        if r is None:
+            row["lab"] = "no result"
+        else:
+            row.update({k: v for k, v in r.items() if k not in ("sample_id",)})
+        rows.append(row)
+    known = {str(s.get("sample_id")) for s in data.samples}
+    rows += [dict(r, note="result for a sample not in the custody record") for sid, r in lab.items() if sid not in known]
+    return rows
+
+
+def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
+    """The report as one self-contained HTML document."""
+    lot, v = data.lot, data.verdict
+    out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Lot report {_e(data.lot_id)}</title>"
+           f"<style>{_CSS}</style></head><body>"]
+    out.append(f"<h1>Lot {_e(data.lot_id)}</h1><p>{_e(lot.get('vessel', ''))}, hold {_e(lot.get('hold', ''))} — "
+               f"{_e(lot.get('declared_product', ''))}, supplier {_e(lot.get('supplier', '') or 'not stated')}, "
+               f"{_e(float(lot.get('declared_mass_t', 0)))} t declared, {_e(data.lot_mass_t)} t weighed. "
+               f"Archive state: <b>{_e(data.state)}</b>.</p>")
+    out.append("<h2>Verdict</h2>")
+    if v is None:
+        out.append('<p class="gap">no verdict archived</p>')
+    else:
+        out.append(f"<span class='verdict v-{_e(v.verdict)}'>{_e(v.verdict.upper())}</span> "
+                   f"<span>confidence {v.confidence:.3f}{'' if v.final else ' (not final)'}"
+                   + (f", decided at {v.decided_at_t:,.0f} t" if math.isfinite(v.decided_at_t) else "") + "</span>")
+        out.append(_table([{"segments": v.segments_total, **{k: n for k, n in v.segments_by_class.items()},
+                            "uninspected share": f"{v.uninspected_fraction:.1%}", "alpha": v.alpha, "beta": v.beta,
+                            "reasons": "; ".join(v.reasons)}]))
+    out.append("<h2>Gaps and missing data</h2>")
+    gap_lines = [f"{st}: {why or 'uninspected'} {a:,.0f}-{b:,.0f} t" for st, a, b, why in data.gaps] + data.notes
+    out.append("<ul>" + "".join(f"<li class='gap'>{_e(g)}</li>" for g in gap_lines) + "</ul>" if gap_lines
+               else "<p>none: every station saw the whole lot and all lab results are in</p>")
+    out.append("<h2>Segment classes along the lot</h2>" + _img(figs["timeline"], "segment timeline"))
+    seg = data.segments
+    tons = {c: float((seg["end_t"] - seg["start_t"])[seg["class_code"] == i].sum()) for i, c in enumerate(SEGMENT_CLASSES)}
+    out.append(_table([{"class": c, "segments": int((seg["class_code"] == i).sum()), "tonnes": tons[c]}
+                       for i, c in enumerate(SEGMENT_CLASSES)]))
+    flagged = [{"segment": int(seg["index"][i]), "from t": float(seg["start_t"][i]), "to t": float(seg["end_t"][i]),
+                "class": SEGMENT_CLASSES[int(seg["class_code"][i])], "reasons": data.segment_reasons[i]}
+               for i in range(len(seg["index"])) if int(seg["class_code"][i]) != SEGMENT_CLASSES.index("ore")]
+    out.append("<p>Segments not classed ore:</p>" + _table(flagged, limit=500))
+    out.append("<h2>Mean spectra against library references</h2>")
+    if "spectra" in figs:
+        out.append(_img(figs["spectra"], "mean spectra") + f"<p class='muted'>{_e(data.reference_note)}; "
+                   f"{data.nir.valid_rows:,} valid of {data.nir.rows:,} spectra.</p>")
+    else:
+        out.append("<p class='gap'>no spectra to show</p>")
+    out.append("<h2>Mineral abundances</h2>")
+    if "abundances" in figs:
+        out.append(_img(figs["abundances"], "abundances"))
+        out.append(_table([{"class": c, **{n: float(x) for n, x in zip(data.nir.abundance_names, ab)}}
+                           for c, ab in data.nir.class_abundance.items()]))
+    else:
+        out.append("<p class='gap'>no abundances archived</p>")
+    out.append(f"<h2>Detections</h2><p>{data.detections_total:,} detection(s)"
+               + (f"; the {len(data.detections)} largest shown" if data.detections_total > len(data.detections) else "")
+               + "</p><div class='gallery'>")
+    for d, img in zip(data.detections, data.thumbnails):
+        cap = f"{d.get('kind', '?')} {float(d.get('length_mm', math.nan)):.0f} mm, p={float(d.get('probability', math.nan)):.2f}, {d['mark_t']:,.1f} t"
+        out.append(f"<figure><img alt='{_e(cap)}' src='data:image/png;base64,{plots.image_png_base64(img)}'>"
+                   f"<figcaption>{_e(cap)}</figcaption></figure>")
+    out.append("</div>")
+    out.append("<h2>Sample record (ISO 3082)</h2><p>Sampling plan:</p>")
+    out.append(f"<pre>{_e(json.dumps(jsonable(data.sampling_plan), indent=1)[:4000])}</pre>"
+               if data.sampling_plan else "<p class='gap'>no sampling plan recorded</p>")
+    out.append("<p>Samples and lab results:</p>" + _table(_sample_record(data)))
+    out.append("<p>Increments:</p>" + _table(data.increments, limit=3000))
+    out.append("<p>Chain of custody:</p>" + _table(data.custody, limit=3000))
+    out.append("<h2>Alarms</h2>" + _table(
+        [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state,
+          "at t": a.mark_t, "message": a.message, "acknowledged by": a.acknowledged_by} for a in data.alarms]))
+    out.append("<h2>Provenance</h2><pre>" + _e(json.dumps(jsonable(data.provenance), indent=1)) + "</pre>")
+    out.append("</body></html>")
+    return "".join(out)
+
+
+# ---- PDF ---------------------------------------------------------------------------------------------
+def _text_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int = 16) -> list[str]:
+    def cell(x: Any) -> str:
+        s = f"{x:,.2f}" if isinstance(x, float) and math.isfinite(x) else str(x)
+        return (s[: width - 1] + "…") if len(s) > width else s.ljust(width)
+    return [" ".join(c[:width].ljust(width) for c in columns)] + [
+        " ".join(cell(r.get(c, "")) for c in columns) for r in rows]
+
+
+def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
+    """The report as a PDF (summary, figures, gallery, sample record, alarms, provenance)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    v = data.verdict
+    summary = [f"{data.lot.get('vessel', '')}, hold {data.lot.get('hold', '')}: {data.lot.get('declared_product', '')}, "
+               f"supplier {data.lot.get('supplier', '') or 'not stated'}",
+               f"declared {float(data.lot.get('declared_mass_t', 0)):,.0f} t, weighed {data.lot_mass_t:,.0f} t, "
+               f"archive state {data.state}", ""]
+    if v is not None:
+        summary += [f"VERDICT: {v.verdict.upper()}  confidence {v.confidence:.3f}{'' if v.final else ' (not final)'}",
+                    f"segments {v.segments_total}: " + ", ".join(f"{k} {n}" for k, n in v.segments_by_class.items()),
+                    f"uninspected share {v.uninspected_fraction:.1%}", *[f"  - {r}" for r in v.reasons]]
+    else:
+        summary.append("no verdict archived")
+    summary += ["", "Gaps and missing data:"]
+    summary += [f"  - {st}: {why or 'uninspected'} {a:,.0f}-{b:,.0f} t" for st, a, b, why in data.gaps[:40]]
+    summary += [f"  - {n}" for n in data.notes] or ["  none"]
+    pages = [plots.text_page(f"Lot {data.lot_id}", summary, font_size=9)]
+    pages += [figs[k] for k in ("timeline", "spectra", "abundances") if k in figs]
+    if data.thumbnails:
+        caps = [f"{d.get('kind', '?')} {float(d.get('length_mm', math.nan)):.0f}mm\n{d['mark_t']:,.0f} t"
+                for d in data.detections]
+        pages.append(plots.gallery(data.thumbnails, caps))
+    rec = _sample_record(data)
+    cols = list(dict.fromkeys(k for r in rec for k in r))[:7]
+    lines = ["Samples and lab results:"] + (_text_rows(rec, cols, 14) if rec else ["  none"])
+    lines += ["", f"Increments ({len(data.increments)}):"]
+    inc_cols = [c for c in ("number", "role", "status", "mark_t", "mass_kg", "sample_id", "reason")
+                if any(c in r for r in data.increments)]
+    lines += _text_rows(data.increments[:60], inc_cols, 13) if data.increments else ["  none"]
+    pages.append(plots.text_page("Sample record (ISO 3082)", lines))
+    alarm_rows = [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state,
+                   "message": a.message} for a in data.alarms]
+    for i in range(0, max(1, len(alarm_rows)), 90):
+        chunk = alarm_rows[i:i + 90]
+        pages.append(plots.text_page("Alarms" + (f" ({i + 1}-{i + len(chunk)} of {len(alarm_rows)})" if chunk else ""),
+                                     _text_rows(chunk, ["id", "category", "severity", "state", "message"], 14)
+                                     if chunk else ["none"]))
+        if i >= 900:
+            pages.append(plots.text_page("Alarms", [f"{len(alarm_rows) - i - 90:,} more in the HTML report"]))
+            break
+    prov = json.dumps(jsonable(data.provenance), indent=1).splitlines()
+    pages.append(plots.text_page("Provenance", [ln[:110] for ln in prov[:120]] + (["…"] if len(prov) > 120 else [])))
+    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": _software()}) as pdf:
+        for fig in pages:
+            pdf.savefig(fig)
+    return path
+
+
+# ---- entry points ------------------------------------------------------------------------------------
+def write_report(archive_path: str | Path, out_dir: str | Path | None = None, *, pdf: bool = True,
+                 progress: bool = False) -> dict[str, Path]:
+    """Write ``<lot>-report.html`` (and ``.pdf``) for an archive into ``out_dir`` (default: beside it).
+
+    Returns {"html": path, "pdf": path}. Raises ArchiveError for an unreadable archive and
+    ReportError when the output cannot be written.
+    """
+    def step(msg: str) -> None:
+        if progress:
+            print(f"report: {msg}", file=sys.stderr, flush=True)
+
+    archive_path = Path(archive_path)
+    out = Path(out_dir) if out_dir is not None else archive_path.parent
+    step(f"reading {archive_path}")
+    with open_archive(archive_path) as reader:
+        data = build_report_data(reader)
+    step("drawing figures")
+    figs = _figures(data)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"html": out / f"{data.lot_id}-report.html"}
+        step(f"writing {paths['html']}")
+        paths["html"].write_text(render_html(data, figs), encoding="utf-8")
+        if pdf:
+            paths["pdf"] = out / f"{data.lot_id}-report.pdf"
+            step(f"writing {paths['pdf']}")
+            render_pdf(data, figs, paths["pdf"])
+    except OSError as exc:
+        raise ReportError(f"cannot write the report of {archive_path} into {out}: {exc}") from exc
+    return paths
+
+
+def cli_report(argv: Sequence[str]) -> int:
+    """``oreline report LOT.h5 [--out DIR] [--pdf/--no-pdf]``: regenerate the batch report from an archive."""
+    parser = argparse.ArgumentParser(prog="oreline report", description="Write the batch report of a lot archive.")
+    parser.add_argument("archive", type=Path)
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: beside the archive)")
+    parser.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True, help="also write the PDF")
+    args = parser.parse_args(list(argv))
+    try:
+        paths = write_report(args.archive, args.out, pdf=args.pdf, progress=True)
+    except (ArchiveError, ReportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for kind, p in paths.items():
+        print(f"{kind}: {p}")
+    return 0

@@ -1,0 +1,350 @@
+"""Lot-adaptive segment detector: each segment against the lot's own running baseline, along Hapke waste directions.
+
+Within one lot (one ship hold) the ore blend varies little, so a small admixture shows as a *change* of the
+segment-mean spectrum against the lot's own recent clean segments, in a direction the physics predicts.
+
+Per segment (features f = log10(1/R) → SNV → Savitzky–Golay first derivative, as the per-spectrum model):
+
+* Features are projected on a fixed basis (the leading principal components of the training spectra's
+  features, ``basis``): it keeps the spectral shapes ore, waste and contaminants have and drops noise-only
+  channel combinations (detector edges, saturated water bands), and makes the per-segment algebra small.
+* ``m`` = mean projected feature vector of the segment's valid spectra, ``r̄`` = their mean reflectance.
+* Baseline = mean ``μ`` of the last ``window_segments`` accepted (clean) segments' ``m`` and their mean reflectance.
+* Deviation ``δ = m − μ``. Its null covariance, built from the lot itself:
+  ``Σ = (ν·P + Σᵢ δᵢδᵢᵀ/cᵢ) / (ν + k) · c + S/n`` with the prior ``P = κ·C_w + ridge + g gᵀ + h hᵀ`` where
+  ``C_w`` is the lot's own pooled within-segment covariance of spectra (local heterogeneity of THIS blend:
+  its components, grain and moisture, plus viewing and detector noise), ``κ`` the ratio of between-segment to
+  within-segment blend variation, ``S/n`` the sampling covariance of this segment's own mean (its spectra's
+  covariance S over n), ``g``/``h`` the Hapke directions of a grain-size (σ ``grain_sigma``) and a
+  moisture (σ ``moisture_sigma``) change of the baseline, ``δᵢ`` the deviations of earlier accepted segments
+  (``k`` of them; a Bayesian inverse-Wishart update with weight ``ν``) and ``c = 1 + 1/n_baseline``.
+* Matched subspace (Hapke): for each waste (resp. contaminant) endmember of the training library, the
+  direction ``dₑ`` in which ``m`` moves when ``probe_mass_frac`` of it is admixed into the baseline
+  (cross-section-weighted albedo mixing), per unit mass fraction. Statistic = energy of the whitened deviation
+  explained by a NON-NEGATIVE combination of those directions (one-sided GLRT on a cone, NNLS):
+  ``T = ‖L⁻¹δ‖² − min_{a≥0} ‖L⁻¹δ − L⁻¹D a‖²``; ``Σa`` estimates the admixed mass fraction.
+* A segment is flagged when ``T`` exceeds the threshold calibrated on simulated training-sample lots; it
+  joins the baseline only when both statistics are below the ``accept_quantile`` of the null (so a slowly
+  growing admixture is not learnt as normal).
+
+Library-only statistic (no baseline needed): the share of the segment's spectra outside the ore population of
+the training library (PCA T²/Q novelty of the per-spectrum model). It flags bulk non-ore material such as a
+whole cargo of slag from the first tonne (the lot baseline would otherwise learn it as normal), with a high,
+conservative threshold (``library_min_fraction`` or the ``1 − library_false_alarm`` quantile on training lots,
+whichever is larger), and reports it as waste. (Non-negative unmixing of the segment on library waste
+endmembers was tried and rejected: synthetic hematite pigments and maghemite in the waste class make ore look
+like 90 % "waste".) During warm-up (fewer than ``warmup_segments`` baseline segments) it is the only
+statistic: an unflagged warm-up segment is reported *not scored* (the caller treats it as uninspected by NIR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, solve_triangular
+from scipy.optimize import nnls
+
+from spectra.errors import ModelError
+from spectra.hapke import (mass_fractions, reff_from_ssa, scale_grain_size, ssa_from_reff,
+                           water_absorption_per_cm, wet)
+
+
+@dataclass(frozen=True)
+class LotDetectorParams:
+    """Tuning of the lot detector (see module docstring). Fractions are mass fractions."""
+
+    warmup_segments: int = 2
+    window_segments: int = 10
+    between_to_within: float = 0.16
+    prior_weight: float = 10.0
+    ridge: float = 0.05
+    grain_sigma: float = 0.05
+    moisture_sigma: float = 0.005
+    probe_mass_frac: float = 0.05
+    bulk_density_g_cm3: float = 4.6
+    bulk_grain_um: float = 150.0
+    accept_quantile: float = 0.90
+    false_alarm: float = 0.01
+    library_false_alarm: float = 0.002
+    library_min_fraction: float = 0.60
+    #: sampling covariance of the segment mean from the segment's own spectra (robust to odd spectra, but a
+    #: lumpy admixture inflates it) or from the baseline's (True / False)
+    own_sampling_covariance: bool = True
+
+
+@dataclass(frozen=True)
+class LotThresholds:
+    """Calibrated limits: lot statistics (flag and baseline acceptance) and library-only waste/contaminant shares."""
+
+    waste: float
+    contaminant: float
+    accept_waste: float
+    accept_contaminant: float
+    library_novelty: float
+    calibration_lots: int = 0
+    calibration_segments: int = 0
+    spectra_per_segment: int = 0
+    check_false_alarm: float = float("nan")
+    check_segments: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LotThresholds":
+        return cls(**{k: (int(v) if k in ("calibration_lots", "calibration_segments", "spectra_per_segment",
+                                           "check_segments") else float(v)) for k, v in d.items()})
+
+
+@dataclass
+class Endmembers:
+    """Library endmembers: albedo (k, c), density g/cm³ (k,), grain µm (k,), names (k)."""
+
+    ssa: np.ndarray
+    density_g_cm3: np.ndarray
+    grain_um: np.ndarray
+    names: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.ssa.shape[0])
+
+
+class LotDetectorModel:
+    """The lot detector's fixed part: endmembers, parameters, thresholds, feature function.
+
+    ``features`` maps reflectance (n, c) to features (n, c) (the model's :class:`Preprocessing`); ``novel`` maps
+    features (n, c) to the per-spectrum novelty flags (n,) bool (the model's PCA T²/Q novelty).
+    """
+
+    def __init__(self, wavelength_nm: np.ndarray, features, novel, waste: Endmembers, contaminant: Endmembers,
+                 ore: Endmembers, params: LotDetectorParams | None = None,
+                 thresholds: LotThresholds | None = None, basis: np.ndarray | None = None) -> None:
+        self.wavelength_nm = np.asarray(wavelength_nm, float)
+        self.raw_features = features
+        self.basis = None if basis is None else np.asarray(basis, float)
+        if self.basis is not None and (self.basis.ndim != 2 or self.basis.shape[1] != self.wavelength_nm.size):
+            raise ModelError(f"lot detector: expected a (k, {self.wavelength_nm.size}) feature basis, got {self.basis.shape}")
+        self.novel = novel
+        self.waste, self.contaminant, self.ore = waste, contaminant, ore
+        self.params = params or LotDetectorParams()
+        self.thresholds = thresholds
+        self.alpha_water = water_absorption_per_cm(self.wavelength_nm)
+        c = self.wavelength_nm.size
+        for name, e in (("waste", waste), ("contaminant", contaminant), ("ore", ore)):
+            if e.ssa.ndim != 2 or e.ssa.shape[1] != c or len(e) == 0:
+                raise ModelError(f"lot detector: expected {name} endmembers (k >= 1, {c}), got {e.ssa.shape}")
+
+    def features(self, reflectance: np.ndarray) -> np.ndarray:
+        """Projected features (n, k) of reflectance (n, c)."""
+        f = self.raw_features(reflectance)
+        return f if self.basis is None else f @ self.basis.T
+
+    def project(self, raw: np.ndarray) -> np.ndarray:
+        return raw if self.basis is None else raw @ self.basis.T
+
+    # --- physics ------------------------------------------------------------------------------------
+    def admix_directions(self, rbar: np.ndarray, which: Endmembers) -> np.ndarray:
+        """(c, k) change of the feature vector per unit mass fraction of each endmember admixed into ``rbar``."""
+        p = self.params
+        f0 = p.probe_mass_frac
+        wb = ssa_from_reff(np.clip(rbar, 1e-4, None))
+        a = f0 / (which.density_g_cm3 * which.grain_um)
+        b = (1.0 - f0) / (p.bulk_density_g_cm3 * p.bulk_grain_um)
+        x = (a / (a + b))[:, None]
+        w = (1.0 - x) * wb[None, :] + x * which.ssa
+        fb = self.features(np.clip(rbar, 1e-4, None)[None, :])[0]
+        return ((self.features(reff_from_ssa(w)) - fb) / f0).T
+
+    def condition_directions(self, rbar: np.ndarray) -> np.ndarray:
+        """(c, 2) feature change for one σ of grain size and of moisture around ``rbar`` (Hapke)."""
+        p = self.params
+        wb = ssa_from_reff(np.clip(rbar, 1e-4, None))[None, :]
+        rows = np.vstack([reff_from_ssa(scale_grain_size(wb, 1.0 + p.grain_sigma))[0],
+                          reff_from_ssa(wet(wb, p.moisture_sigma, self.alpha_water))[0]])
+        fb = self.features(np.clip(rbar, 1e-4, None)[None, :])[0]
+        return (self.features(rows) - fb).T
+
+    # --- persistence --------------------------------------------------------------------------------
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        out = {}
+        for name in ("waste", "contaminant", "ore"):
+            e: Endmembers = getattr(self, name)
+            out[f"{prefix}{name}_ssa"] = e.ssa
+            out[f"{prefix}{name}_density"] = e.density_g_cm3
+            out[f"{prefix}{name}_grain"] = e.grain_um
+        if self.basis is not None:
+            out[f"{prefix}basis"] = self.basis
+        return out
+
+    def header(self) -> dict[str, Any]:
+        return {"params": asdict(self.params),
+                "thresholds": self.thresholds.to_dict() if self.thresholds else None,
+                "names": {n: getattr(self, n).names for n in ("waste", "contaminant", "ore")}}
+
+    @classmethod
+    def from_arrays(cls, wavelength_nm: np.ndarray, features, novel, arrays, prefix: str,
+                    header: dict) -> "LotDetectorModel":
+        ends = {}
+        for name in ("waste", "contaminant", "ore"):
+            ends[name] = Endmembers(np.asarray(arrays[f"{prefix}{name}_ssa"], float),
+                                    np.asarray(arrays[f"{prefix}{name}_density"], float),
+                                    np.asarray(arrays[f"{prefix}{name}_grain"], float),
+                                    list(header.get("names", {}).get(name, [])))
+        th = header.get("thresholds")
+        return cls(wavelength_nm, features, novel, ends["waste"], ends["contaminant"], ends["ore"],
+                   LotDetectorParams(**header["params"]), LotThresholds.from_dict(th) if th else None,
+                   np.asarray(arrays[f"{prefix}basis"], float) if f"{prefix}basis" in arrays else None)
+
+
+@dataclass(frozen=True)
+class LotDecision:
+    """The detector's view of one segment.
+
+    ``t_waste``/``t_contaminant``: lot GLRT statistics (NaN in warm-up); ``est_waste_frac``/``est_contaminant_frac``:
+    mass fractions of the NNLS fit (NaN in warm-up); ``novelty_fraction``: share of novel spectra (library-only
+    statistic; ``library_flag`` when above its limit, counted as waste); ``baseline_segments``: segments in the baseline window; ``warmup``: no lot baseline yet;
+    ``accepted``: the segment joined the baseline.
+    """
+
+    t_waste: float
+    t_contaminant: float
+    est_waste_frac: float
+    est_contaminant_frac: float
+    novelty_fraction: float
+    flagged_waste: bool
+    flagged_contaminant: bool
+    library_flag: bool
+    baseline_segments: int
+    warmup: bool
+    accepted: bool
+
+
+class LotDetector:
+    """Stateful detector for ONE lot. Call :meth:`update` once per segment, in order through the lot.
+
+    Without thresholds (calibration runs) nothing is flagged and every segment is accepted.
+    """
+
+    def __init__(self, model: LotDetectorModel) -> None:
+        self.model = model
+        self._m: list[np.ndarray] = []
+        self._r: list[np.ndarray] = []
+        self._cw: list[np.ndarray] = []
+        self._dof: list[int] = []
+        self._scatter: np.ndarray | float = 0.0
+        self._k = 0
+
+    @property
+    def baseline_segments(self) -> int:
+        return min(len(self._m), self.model.params.window_segments)
+
+    def update(self, reflectance: np.ndarray) -> LotDecision:
+        """Score one segment from its valid spectra (n, c) reflectance (n >= 2) and update the baseline."""
+        model, p, th = self.model, self.model.params, self.model.thresholds
+        r = np.asarray(reflectance, float)
+        raw = model.raw_features(np.clip(r, 1e-4, None))
+        feats = model.project(raw)
+        n = feats.shape[0]
+        m = feats.mean(axis=0)
+        rbar = r.mean(axis=0)
+        dev = feats - m
+        cw = dev.T @ dev
+        nov = float(np.mean(model.novel(raw)))
+        lflag = th is not None and nov > th.library_novelty
+        nb = self.baseline_segments
+        nan = float("nan")
+        if len(self._m) < p.warmup_segments:
+            accepted = not lflag
+            if accepted:
+                self._accept(m, rbar, cw, n - 1, None, 1.0)
+            return LotDecision(nan, nan, nan, nan, nov, lflag, False, lflag, nb, True, accepted)
+        w = p.window_segments
+        mu = np.mean(self._m[-w:], axis=0)
+        rb = np.mean(self._r[-w:], axis=0)
+        cw_lot = np.sum(self._cw[-w:], axis=0) / max(sum(self._dof[-w:]), 1)
+        c = 1.0 + 1.0 / nb
+        d = m - mu
+        prior = cw_lot * p.between_to_within
+        prior[np.diag_indices_from(prior)] += p.ridge * np.trace(prior) / prior.shape[0] + 1e-12
+        g = model.condition_directions(rb)
+        prior += g @ g.T
+        sampling = cw / max(n - 1, 1) if p.own_sampling_covariance else cw_lot
+        sigma = (p.prior_weight * prior + self._scatter) / (p.prior_weight + self._k) * c + sampling / n
+        try:
+            chol, _ = cho_factor(sigma, lower=True, check_finite=False)
+        except LinAlgError as exc:  # pragma: no cover - ridge keeps Σ positive definite
+            raise ModelError(f"lot detector: baseline covariance not positive definite ({exc})") from exc
+        chol = np.tril(chol)
+        dw = solve_triangular(chol, d, lower=True, check_finite=False)
+        energy = float(dw @ dw)
+        stats = []
+        for ends in (model.waste, model.contaminant):
+            hw = solve_triangular(chol, model.admix_directions(rb, ends), lower=True, check_finite=False)
+            a, rn = nnls(hw, dw, maxiter=50 * hw.shape[1])
+            stats.append((max(energy - rn * rn, 0.0), float(a.sum())))
+        (tw, fw), (tc, fc) = stats
+        flag_w = th is not None and tw > th.waste
+        flag_c = th is not None and tc > th.contaminant
+        accepted = th is None or (tw <= th.accept_waste and tc <= th.accept_contaminant and not lflag)
+        if accepted:
+            self._accept(m, rbar, cw, n - 1, d, c)
+        return LotDecision(tw, tc, fw, fc, nov, flag_w or lflag, flag_c, lflag, nb, False, accepted)
+
+    def _accept(self, m, rbar, cw, dof, d, c) -> None:
+        w = self.model.params.window_segments
+        self._m = (self._m + [m])[-w:]
+        self._r = (self._r + [rbar])[-w:]
+        self._cw = (self._cw + [cw])[-w:]
+        self._dof = (self._dof + [int(dof)])[-w:]
+        if d is not None:
+            self._scatter = self._scatter + np.outer(d, d) / c
+            self._k += 1
+
+
+def run_lot(model: LotDetectorModel, segments: np.ndarray) -> list[LotDecision]:
+    """Decisions for consecutive segments (n_segments, n_spectra, c) of one lot (all spectra valid)."""
+    det = LotDetector(model)
+    return [det.update(s) for s in segments]
+
+
+def calibrate(model: LotDetectorModel, lots: list[np.ndarray], *, spectra_per_segment: int) -> LotThresholds:
+    """Thresholds from clean simulated lots (each (n_segments, n_spectra, c)), at ``params.false_alarm``
+    per segment (split evenly between the waste and contaminant flags; the library-only novelty flag at
+    ``library_false_alarm``, not below ``library_min_fraction``)."""
+    p = model.params
+    saved = model.thresholds
+
+    def quantiles(decs: list[LotDecision], accept: LotThresholds | None) -> LotThresholds:
+        post = [d for d in decs if not d.warmup]
+        if len(post) < 50:
+            raise ModelError(f"lot detector calibration needs >= 50 post-warm-up segments, got {len(post)}")
+        tw = np.array([d.t_waste for d in post])
+        tc = np.array([d.t_contaminant for d in post])
+        nov = np.array([d.novelty_fraction for d in decs])
+        q, ql = 1.0 - p.false_alarm / 2.0, 1.0 - p.library_false_alarm
+        return LotThresholds(
+            waste=float(np.quantile(tw, q)), contaminant=float(np.quantile(tc, q)),
+            accept_waste=accept.accept_waste if accept else float(np.quantile(tw, p.accept_quantile)),
+            accept_contaminant=accept.accept_contaminant if accept else float(np.quantile(tc, p.accept_quantile)),
+            library_novelty=max(float(np.quantile(nov, ql)), p.library_min_fraction),
+            calibration_lots=len(lots), calibration_segments=len(post), spectra_per_segment=int(spectra_per_segment))
+
+    try:
+        # pass 1: everything joins the baseline; pass 2: baseline acceptance as in operation
+        model.thresholds = None
+        first = quantiles([d for lot in lots for d in run_lot(model, lot)], None)
+        model.thresholds = first
+        return quantiles([d for lot in lots for d in run_lot(model, lot)], first)
+    finally:
+        model.thresholds = saved
+
+
+def false_alarm_rate(model: LotDetectorModel, lots: list[np.ndarray]) -> tuple[float, int]:
+    """Share of scored (post-warm-up or library-flagged) clean segments flagged, and their number."""
+    decs = [d for lot in lots for d in run_lot(model, lot)]
+    scored = [d for d in decs if not d.warmup or d.flagged_waste or d.flagged_contaminant]
+    if not scored:
+        return float("nan"), 0
+    return float(np.mean([d.flagged_waste or d.flagged_contaminant for d in scored])), len(scored)

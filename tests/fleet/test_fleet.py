@@ -1,0 +1,145 @@
+"""Fleet re-scoring and summaries over archives written by a real line, on every kind of scheduler."""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from conveyor.cargo import Admixture, CargoModel
+from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
+from analysis.archive import LotArchive, open_archive
+from analysis.archive_reader import segment_positions
+from analysis.fleet import FleetError, analyse_archive, cli_fleet, run_fleet, write_tables
+from spectra.models.training import TrainConfig, train_model
+from spectra.segment import score_segment
+
+from tests.archive.lines import run_lot
+
+CONFIG = TrainConfig(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    return train_model(CONFIG, progress=None).save(tmp_path_factory.mktemp("model") / "nir.npz")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """Three good lots (two suppliers), a junk file, a truncated one, an old-format one, a missing one."""
+    d = tmp_path_factory.mktemp("fleet")
+    good = []
+    for i, (supplier, waste) in enumerate([("Alpha", 0.0), ("Beta", 0.3), ("Alpha", 0.0)]):
+        p = d / f"L{i}.h5"
+        cargo = CargoModel("fines", [Admixture(200.0, 400.0, "waste", "slag", waste)] if waste else [])
+        run_lot(p, cargo, lot_id=f"L{i}", supplier=supplier, mass_t=500.0, per_window=4, seed=i, flush_interval_s=5)
+        good.append(p)
+    junk = d / "junk.h5"
+    junk.write_bytes(b"not an archive")
+    cut = d / "cut.h5"
+    cut.write_bytes(good[0].read_bytes()[:20000])
+    old = d / "old.h5"
+    shutil.copy(good[0], old)
+    with h5py.File(old, "r+") as f:
+        f.attrs["format_version"] = 0
+    return {"good": good, "all": [good[0], junk, good[1], cut, old, d / "missing.h5", good[2]]}
+
+
+def _by_file(rows):
+    return {r["file"]: r for r in rows}
+
+
+def test_rescore_agrees_with_scoring_each_segment_on_its_own(fleet, model_path):
+    from spectra.models.bundle import SpectraModel
+
+    model = SpectraModel.load(model_path)
+    row = analyse_archive(fleet["good"][1], model)
+    assert row["status"] == "ok", row["error"]
+    with open_archive(fleet["good"][1]) as a:
+        seg = a.segment_table()
+        decisions = a.segments()
+        refl = a.stream_column("nir", "reflectance")
+        pos = segment_positions(seg["start_t"], seg["end_t"], a.lot_tonnes(a.stream_column("nir", "tonnage_mark_t")))
+    expected = []
+    for i, d in enumerate(decisions):
+        b = model.score(refl[pos == i], unmix=False)
+        s = score_segment(b.p_waste, b.p_contaminant, b.novel, b.valid, model.calibration, p_ore=b.p_ore)
+        cls_ = d.segment_class
+        if cls_ in ("ore", "waste-suspect") and s.scored:
+            cls_ = "contaminated" if s.flagged_contaminant else "waste-suspect" if s.flagged_waste else "ore"
+        expected.append(cls_)
+    assert row["new_waste_segments"] == expected.count("waste-suspect")
+    assert row["changed_segments"] == sum(d.segment_class != c for d, c in zip(decisions, expected))
+    assert row["new_verdict"] in ("ore", "waste", "contaminated", "inconclusive")
+    assert row["spectra"] == row["valid_spectra"] == len(refl)
+    assert 0.0 <= row["new_mean_p_waste"] <= 1.0 and row["model_version"] == model.model_version
+
+
+def test_bad_archives_become_rows_and_the_rest_is_analysed(fleet, model_path):
+    rows = run_fleet(fleet["all"], model_path, scheduler="sync")
+    by = _by_file(rows)
+    assert [r["file"] for r in rows] == [p.name for p in fleet["all"]]  # input order kept
+    assert "not an HDF5 file" in by["junk.h5"]["error"]
+    assert "truncated or corrupt" in by["cut.h5"]["error"]
+    assert "version 0 is older" in by["old.h5"]["error"]
+    assert "no such archive" in by["missing.h5"]["error"]
+    assert all(by[f"L{i}.h5"]["status"] == "ok" for i in range(3))
+    assert by["L1.h5"]["supplier"] == "Beta" and by["L1.h5"]["waste_segments"] >= 1
+    assert by["L1.h5"]["drift_vs_fleet_deg"] > by["L0.h5"]["drift_vs_fleet_deg"]  # the waste lot stands out
+
+
+def test_process_pool_and_distributed_cluster_give_the_same_rows(fleet, model_path):
+    from distributed import LocalCluster
+
+    keys = ("file", "status", "new_waste_segments", "new_verdict", "changed_segments", "valid_spectra")
+    sync = [{k: r.get(k) for k in keys} for r in run_fleet(fleet["good"], model_path, scheduler="sync")]
+    procs = run_fleet(fleet["good"], model_path, workers=2)
+    assert [{k: r.get(k) for k in keys} for r in procs] == sync
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        dist = run_fleet(fleet["good"] + [fleet["all"][1]], model_path, scheduler=cluster.scheduler_address)
+    assert [{k: r.get(k) for k in keys} for r in dist[:3]] == sync
+    assert dist[3]["status"] == "error"
+
+
+def test_wavelength_grid_mismatch_is_an_error_row(tmp_path, model_path):
+    path = tmp_path / "g.h5"
+    wl = np.linspace(1000.0, 2400.0, 100)
+    with LotArchive(path) as a:
+        a.handle(LotStart(LotIdentity("G", "MV", "H", "fines", 10.0), 0.0, 0.0, 5.0))
+        a.handle(StreamDescription("nir", "nir", "nir", {"reflectance": ((100,), "float32")},
+                                   metadata={"wavelength_nm": wl.tolist()}))
+        for i in range(10):
+            a.handle(Measurement("G", "nir", float(i), float(i), {"reflectance": np.full(100, 0.2, np.float32)}))
+        a.handle(LotEnd("G", 10.0, 10.0, "complete"))
+    from spectra.models.bundle import SpectraModel
+
+    row = analyse_archive(path, SpectraModel.load(model_path))
+    assert row["status"] == "error" and "wavelength grid mismatch" in row["error"] and "100 ch" in row["error"]
+    summary = analyse_archive(path)  # without a model the lot is still summarised
+    assert summary["status"] == "ok" and summary["spectra"] == 10
+
+
+def test_summary_tables_and_cli(fleet, model_path, tmp_path, capsys):
+    rows = run_fleet(fleet["all"], scheduler="sync")
+    files = write_tables(rows, tmp_path, "sum")
+    with open(files["csv"]) as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == len(fleet["all"]) and table[0]["lot_id"] == "L0"
+    assert sum(r["status"] == "error" for r in table) == 4
+    md = files["md"].read_text()
+    assert "## By supplier" in md and "| Alpha | 2 |" in md and "| Beta | 1 |" in md
+    assert "junk.h5" in md.split("could not be analysed")[1]
+    assert not math.isnan(float(table[0]["drift_within_deg"]))
+
+    assert cli_fleet(["rescore", "--model", str(model_path), *map(str, fleet["good"]), "--workers", "1",
+                      "--scheduler", "sync", "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "fleet-rescore.md").exists()
+    assert cli_fleet(["summary", *map(str, fleet["all"]), "--scheduler", "sync", "--out", str(tmp_path)]) == 1
+    assert cli_fleet(["rescore", "--model", str(tmp_path / "nope.npz"), str(fleet["good"][0])]) == 2
+    assert "model" in capsys.readouterr().err
+    with pytest.raises(FleetError, match="not reachable"):
+        run_fleet(fleet["good"][:1], scheduler="tcp://127.0.0.1:9")
