@@ -31,8 +31,9 @@ VERDICT_FIELDS: dict[str, Field] = {
     "beta": Field(float, 0.01, min=0.0, min_exclusive=True, max=0.5, doc="Risk of missing a waste lot."),
     "segment_false_alarm_rate": Field(float, 0.01, min=0.0, min_exclusive=True, max=0.5,
                                       doc="p0: probability a genuine-ore segment is flagged (NIR model calibration)."),
-    "segment_sensitivity": Field(float, 0.95, min=0.5, max=1.0,
-                                 doc="p1: probability a segment with the declared admixture is flagged."),
+    "segment_sensitivity": Field(float, 0.6, min=0.05, max=1.0,
+                                 doc="p1: probability a segment with the declared admixture is flagged "
+                                     "(NIR benchmark on held-out lots: 0.64 at 5 % waste)."),
     "declared_waste_fraction": Field(float, 0.05, min=0.0, min_exclusive=True, max=1.0,
                                      doc="Smallest waste admixture (mass fraction) the test is designed to catch."),
     "max_uninspected_fraction": Field(float, 0.05, min=0.0, max=1.0,
@@ -55,7 +56,7 @@ class SequentialVerdict:
     alpha: float = 0.001
     beta: float = 0.01
     p0: float = 0.01
-    p1: float = 0.95
+    p1: float = 0.6
     max_uninspected_fraction: float = 0.05
     contaminated_segments_min: int = 1
 

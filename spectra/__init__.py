@@ -2,6 +2,7 @@
 
 Entry points: :func:`spectra.library.load_library`, :func:`spectra.driver.open_spectrometer`,
 :class:`spectra.models.bundle.SpectraModel`, :func:`spectra.models.training.train_model`,
-:func:`spectra.segment.score_segment`, :func:`spectra.station.from_config`, :mod:`spectra.cli`.
+:class:`spectra.segment.LotSegmentScorer` (the line's per-lot segment scorer),
+:func:`spectra.station.from_config`, :mod:`spectra.cli`.
 See docs/spectra.md.
 """

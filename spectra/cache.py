@@ -26,7 +26,7 @@ def default_model_path(config: TrainConfig, library_root: Path | None = None) ->
     return cache_dir() / f"nir-{config.grid}-{training_hash(root, config)}.npz"
 
 
-def default_model(grid: str = "full", library_root: Path | None = None, progress=None) -> SpectraModel:
+def default_model(grid: str = "ingaas256", library_root: Path | None = None, progress=None) -> SpectraModel:
     """Load the cached default model for ``grid``, training and caching it first if needed (< ~30 s)."""
     config = TrainConfig(grid=grid)
     path = default_model_path(config, library_root)

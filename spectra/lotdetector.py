@@ -1,4 +1,4 @@
-"""Lot-adaptive segment detector: each segment against the lot's own running baseline, along Hapke waste directions.
+"""Lot-adaptive segment detector: each segment against the lot's own running baseline, along Hapke directions.
 
 Within one lot (one ship hold) the ore blend varies little, so a small admixture shows as a *change* of the
 segment-mean spectrum against the lot's own recent clean segments, in a direction the physics predicts.
@@ -9,9 +9,11 @@ Per segment (features f = log10(1/R) → SNV → Savitzky–Golay first derivati
   features, ``basis``): it keeps the spectral shapes ore, waste and contaminants have and drops noise-only
   channel combinations (detector edges, saturated water bands), and makes the per-segment algebra small.
 * ``m`` = mean projected feature vector of the segment's valid spectra, ``r̄`` = their mean reflectance.
-* Baseline = mean ``μ`` of the last ``window_segments`` accepted (clean) segments' ``m`` and their mean reflectance.
+* Baseline = mean ``μ`` of the last ``window_segments`` accepted (clean) segments' ``m`` (and of their mean
+  reflectance).
 * Deviation ``δ = m − μ``. Its null covariance, built from the lot itself:
-  ``Σ = (ν·P + Σᵢ δᵢδᵢᵀ/cᵢ) / (ν + k) · c + S/n`` with the prior ``P = κ·C_w + ridge + g gᵀ + h hᵀ`` where
+  ``Σ = (ν·P + Σᵢ δᵢδᵢᵀ/cᵢ) / (ν + k) · c + S/n`` with the prior
+  ``P = κ·C_w + ridge + g gᵀ + h hᵀ`` where
   ``C_w`` is the lot's own pooled within-segment covariance of spectra (local heterogeneity of THIS blend:
   its components, grain and moisture, plus viewing and detector noise), ``κ`` the ratio of between-segment to
   within-segment blend variation, ``S/n`` the sampling covariance of this segment's own mean (its spectra's
@@ -30,8 +32,11 @@ Per segment (features f = log10(1/R) → SNV → Savitzky–Golay first derivati
 Library-only statistic (no baseline needed): the share of the segment's spectra outside the ore population of
 the training library (PCA T²/Q novelty of the per-spectrum model). It flags bulk non-ore material such as a
 whole cargo of slag from the first tonne (the lot baseline would otherwise learn it as normal), with a high,
-conservative threshold (``library_min_fraction`` or the ``1 − library_false_alarm`` quantile on training lots,
-whichever is larger), and reports it as waste. (Non-negative unmixing of the segment on library waste
+conservative threshold — the largest of ``library_min_fraction``, the ``1 − library_false_alarm`` quantile on
+training lots and the same quantile for ore the novelty model has not seen (group cross-validation in
+:func:`spectra.models.training.unseen_ore_novelty`) — and reports it as waste. With the USGS library unseen ore
+can be 100 % novel, so that limit is 1.0 and the flag does not fire: the NIR cannot recognise whole-lot waste.
+(Non-negative unmixing of the segment on library waste
 endmembers was tried and rejected: synthetic hematite pigments and maghemite in the waste class make ore look
 like 90 % "waste".) During warm-up (fewer than ``warmup_segments`` baseline segments) it is the only
 statistic: an unflagged warm-up segment is reported *not scored* (the caller treats it as uninspected by NIR).
@@ -125,7 +130,8 @@ class LotDetectorModel:
         self.raw_features = features
         self.basis = None if basis is None else np.asarray(basis, float)
         if self.basis is not None and (self.basis.ndim != 2 or self.basis.shape[1] != self.wavelength_nm.size):
-            raise ModelError(f"lot detector: expected a (k, {self.wavelength_nm.size}) feature basis, got {self.basis.shape}")
+            raise ModelError(f"lot detector: expected a (k, {self.wavelength_nm.size}) feature basis, "
+                             f"got {self.basis.shape}")
         self.novel = novel
         self.waste, self.contaminant, self.ore = waste, contaminant, ore
         self.params = params or LotDetectorParams()
@@ -204,7 +210,8 @@ class LotDecision:
 
     ``t_waste``/``t_contaminant``: lot GLRT statistics (NaN in warm-up); ``est_waste_frac``/``est_contaminant_frac``:
     mass fractions of the NNLS fit (NaN in warm-up); ``novelty_fraction``: share of novel spectra (library-only
-    statistic; ``library_flag`` when above its limit, counted as waste); ``baseline_segments``: segments in the baseline window; ``warmup``: no lot baseline yet;
+    statistic; ``library_flag`` when above its limit, counted as waste); ``baseline_segments``: segments in the
+    baseline window; ``warmup``: no lot baseline yet;
     ``accepted``: the segment joined the baseline.
     """
 
@@ -327,7 +334,8 @@ def calibrate(model: LotDetectorModel, lots: list[np.ndarray], *, spectra_per_se
         return LotThresholds(
             waste=float(np.quantile(tw, q)), contaminant=float(np.quantile(tc, q)),
             accept_waste=accept.accept_waste if accept else float(np.quantile(tw, p.accept_quantile)),
-            accept_contaminant=accept.accept_contaminant if accept else float(np.quantile(tc, p.accept_quantile)),
+            accept_contaminant=(accept.accept_contaminant if accept
+                                else float(np.quantile(tc, p.accept_quantile))),
             library_novelty=max(float(np.quantile(nov, ql)), p.library_min_fraction),
             calibration_lots=len(lots), calibration_segments=len(post), spectra_per_segment=int(spectra_per_segment))
 

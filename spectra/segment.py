@@ -162,7 +162,8 @@ def _load_model(metadata: Mapping[str, Any]):
     if not path:
         grid = metadata.get("grid")
         if not grid:
-            raise ModelError("NIR stream metadata: expected 'model_path' (or 'grid' for the default model), got neither")
+            raise ModelError("NIR stream metadata: expected 'model_path' (or 'grid' for the default model), "
+                             "got neither")
         from spectra.cache import default_model_path
         from spectra.models.training import TrainConfig
 
@@ -239,11 +240,12 @@ class LotSegmentScorer:
             valid &= validity(r)[0]
         n_valid = int(valid.sum())
         th = self.thresholds
+        lot_params = self.model.lot_detector.params
         self.segments_seen += 1
         nan = float("nan")
         if n_valid < MIN_VALID_SPECTRA:
             return NirSegmentScore(nan, nan, nan, n_valid, False, False, th.waste, th.contaminant, False,
-                                   warmup=self.detector.baseline_segments < self.model.lot_detector.params.warmup_segments,
+                                   warmup=self.detector.baseline_segments < lot_params.warmup_segments,
                                    novelty_threshold=th.library_novelty,
                                    baseline_segments=self.detector.baseline_segments)
         d = self.detector.update(r[valid])

@@ -6,8 +6,8 @@
 * ``kind`` — must be ``"spectrometer"``.
 * ``position_m`` — metres downstream of the belt scale, > 0 (required).
 * ``backend`` — ``"simulated"`` | ``"replay"`` | ``"ocean"`` [simulated].
-* ``grid`` — ``"full"`` (400–2400 nm) | ``"ingaas256"`` (900–1700 nm) [full: it detects small waste admixtures
-  better on held-out lots, see docs/spectra.md "Default grid"].
+* ``grid`` — ``"ingaas256"`` (900–1700 nm) | ``"full"`` (400–2400 nm) [ingaas256; the full range is not
+  demonstrably better on held-out lots, see docs/spectra.md "Default grid"].
 * ``spectra_per_s`` — averaged spectra per second, each covering the material that passed meanwhile [2.0].
 * ``model`` — path of a trained model (.npz) on the same grid, or ``"default"`` (built-in model, trained on
   first use and cached by training-data hash) [default].
@@ -44,7 +44,7 @@ from spectra.models.bundle import SpectraModel
 from spectra.scene import CargoScene
 
 #: The line's default instrument grid (docs/spectra.md, "Default grid").
-DEFAULT_GRID = "full"
+DEFAULT_GRID = "ingaas256"
 
 KEYS = {"kind", "position_m", "backend", "grid", "spectra_per_s", "model", "white_reference_every_s",
         "integration_time_ms", "n_average", "timeout_s", "replay_path", "replay_loop", "serial",

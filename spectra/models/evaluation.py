@@ -273,7 +273,8 @@ def markdown(report: dict) -> str:
     seg = report.get("segment_level")
     if seg:
         fa = seg["false_alarm"]
-        lines += ["## Segment level — legacy classifier statistic (independent random blends, not used by the line)", "",
+        lines += ["## Segment level — legacy classifier statistic (independent random blends; not used by the line)",
+                  "",
                   f"{seg['spectra_per_segment']} spectra per segment; false alarms on "
                   f"{seg['ore_only_segments']} held-out ore-only segments: {100 * fa['flagged_any']:.2f} %", "",
                   "| admixture | " + " | ".join(f"{float(k) * 100:.0f} %" for k in next(iter(seg["detection"].values()))["by_fraction"]) + " |",
@@ -349,7 +350,8 @@ def evaluate_lots(model: SpectraModel, *, n_lots: int = 40, n_segments: int = 14
                     "held_out_waste": [rlib.entries[i].usgs_name for i in pool],
                     "false_alarm": fa, "false_alarm_by_position": fa_by_pos,
                     "false_alarm_lot_statistic": fa_lot, "library_flag_rate_clean": fa_lib,
-                    "lots_library_flagged": float(np.mean([any(d.library_flag for d in lot) for lot in clean])), "scored_clean_segments": len(scored),
+                    "lots_library_flagged": float(np.mean([any(d.library_flag for d in lot) for lot in clean])),
+                    "scored_clean_segments": len(scored),
                     "thresholds": lot_model.thresholds.to_dict(), "sensitivity": {}, "by_material": {},
                     "first_flag_segment": {}, "whole_lot": {}}
     for f in fractions:
@@ -394,7 +396,8 @@ def lot_markdown(lots: dict) -> list[str]:
              "| waste, % of mass | " + " | ".join(f"{float(k) * 100:.0f} %" for k in fr) + " |",
              "|---|" + "---|" * len(fr),
              "| segments flagged | " + " | ".join(f"{100 * lots['sensitivity'][k]:.1f} %" for k in fr) + " |",
-             "| first waste segment flagged | " + " | ".join(f"{100 * lots['first_flag_segment'][k]:.0f} %" for k in fr) + " |",
+             "| first waste segment flagged | "
+             + " | ".join(f"{100 * lots['first_flag_segment'][k]:.0f} %" for k in fr) + " |",
              "", f"Target (5 % waste: >= 95 % sensitivity at <= 1 % false alarms): sensitivity "
              f"{100 * t['sensitivity']:.1f} %, false alarms {100 * t['false_alarm']:.2f} % — "
              f"{'MET' if t['met'] else 'NOT MET'}", ""]

@@ -243,7 +243,8 @@ def unseen_ore_novelty(pre: Preprocessing, sim: MixtureSimulator, det: DetectorM
         allowed = [g for g in groups if g not in fold]
         inner = MixtureSimulator(sim.library, allowed_groups=allowed, config=sim.config)
         outer = MixtureSimulator(sim.library, allowed_groups=sorted(fold), config=sim.config)
-        if min(inner.pool("ore").size, inner.pool("gangue").size, outer.pool("ore").size, outer.pool("gangue").size) == 0:
+        pools = (inner.pool("ore"), inner.pool("gangue"), outer.pool("ore"), outer.pool("gangue"))
+        if min(x.size for x in pools) == 0:
             continue
         n = max(config.n_train_per_class // 2, 200)
         fit = pre.features(measured(inner, det, inner.ore_blends(rng, n), rng, config.reference_interval_s))
