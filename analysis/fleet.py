@@ -9,10 +9,11 @@ default (h5py holds a global lock, so threads do not scale), or a
 with its error; it never stops the run.
 
 Per archive (one row): lot identity (supplier, product...), the archived verdict
-and segment classes, the archived NIR statistics, and with a model the re-scored
-segment statistics, the segment classes the new model gives (vision
-contamination and uninspected segments kept as archived) and the verdict the lot's
-sequential test then reaches. Spectral drift: the angle between the mean
+and segment classes, the archived NIR statistics, and with a model: every
+segment re-scored in lot order by the line's own per-lot scorer
+(``spectra.segment.LotSegmentScorer``), re-decided by the monitor's rule with the
+archived coverage and camera detections (:func:`redecide`), and the verdict the
+lot's sequential test then reaches with the lot's own verdict settings. Spectral drift: the angle between the mean
 spectra of the first and last tenth of the lot, and between the lot's mean
 spectrum and the fleet's median spectrum on the same grid.
 :func:`write_tables` writes the rows as CSV and a markdown report with tables by
@@ -30,7 +31,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -45,8 +46,8 @@ COLUMNS = (
     "file", "status", "error", "lot_id", "vessel", "hold", "supplier", "product", "declared_mass_t", "weighed_t",
     "state", "verdict", "confidence", "segments", "waste_segments", "contaminated_segments", "uninspected_segments",
     "spectra", "valid_spectra", "mean_p_waste", "model_version", "new_mean_p_waste", "new_waste_segments",
-    "new_contaminated_segments", "changed_segments", "new_verdict", "new_decided_at_t", "drift_within_deg",
-    "drift_vs_fleet_deg", "bytes", "seconds", "path",
+    "new_contaminated_segments", "new_uninspected_segments", "changed_segments", "new_verdict", "new_decided_at_t", "drift_within_deg",
+    "drift_vs_fleet_deg", "segment_scoring", "late_rows", "bytes", "seconds", "path",
 )
 
 
@@ -88,13 +89,62 @@ def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision
     return seq.finish(weighed)
 
 
+def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
+    """The line's per-lot NIR segment scorer for ``model`` (``spectra.segment.LotSegmentScorer``, stateful:
+    call it once per segment, in lot order). A model without a lot detector falls back to the calibrated
+    per-segment score (``spectra.segment.score_segment``)."""
+    from spectra.errors import ModelError
+    from spectra.segment import LotSegmentScorer, score_segment
+
+    try:
+        return LotSegmentScorer(model).score
+    except ModelError:
+        def legacy(arrays: Mapping[str, np.ndarray]) -> Any:
+            b = model.score(arrays["reflectance"], unmix=False)
+            valid = b.valid & np.asarray(arrays["valid"], bool)
+            return score_segment(b.p_waste, b.p_contaminant, b.novel, valid, model.calibration, p_ore=b.p_ore)
+        return legacy
+
+
+SEGMENT_SCORING = ("line", "calibrated")
+
+
+def _calibrated_scores(model: Any, sums: Mapping[str, np.ndarray]) -> dict[int, Any]:
+    """Per-segment ``NirSegmentScore`` from summed per-spectrum log-odds and the model's static segment
+    calibration (the maths of ``spectra.segment.score_segment``, vectorised over segments)."""
+    from spectra.segment import MIN_VALID_SPECTRA, NirSegmentScore
+
+    out = {}
+    w, c = model.calibration.waste, model.calibration.contaminant
+    for i in np.flatnonzero(sums["n"] > 0):
+        n = int(sums["n"][i])
+        thr_w, thr_c = w.threshold(n), c.threshold(n)
+        if n < MIN_VALID_SPECTRA:
+            out[int(i)] = NirSegmentScore(math.nan, math.nan, math.nan, n, False, False, thr_w, thr_c, False)
+            continue
+        ws, cs = sums["w"][i] / n, sums["c"][i] / n
+        out[int(i)] = NirSegmentScore(float(ws), float(cs), float(sums["novel"][i] / n), n, bool(ws > thr_w),
+                                      bool(cs > thr_c), thr_w, thr_c, True)
+    return out
+
+
 def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray], model: Any,
-              batch_rows: int, unmix: bool) -> dict[str, Any]:
-    """One pass over a NIR stream: archived and (with ``model``) re-scored statistics per segment."""
+              batch_rows: int, unmix: bool, segment_scoring: str = "line") -> dict[str, Any]:
+    """One pass over a NIR stream: archived statistics and, with ``model``, every segment re-scored.
+
+    ``segment_scoring="line"``: the line's stateful per-lot scorer, fed each segment in lot order. Rows are
+    grouped by segment as they stream past; a segment is scored once rows of a later segment have been seen
+    (rows arriving after their segment was scored are counted in ``late_rows``).
+    ``"calibrated"``: the model's static per-segment calibration on summed log-odds (fast, no lot baseline).
+    """
     from spectra.segment import log_odds
 
-    info = reader.streams[stream]
+    if segment_scoring not in SEGMENT_SCORING:
+        raise ValueError(f"segment_scoring must be one of {SEGMENT_SCORING}, got {segment_scoring!r}")
+    calibrated = segment_scoring == "calibrated"
     n_seg = len(seg["index"])
+    sums = {k: np.zeros(n_seg) for k in ("w", "c", "n", "novel")}
+    info = reader.streams[stream]
     n = info.rows
     keys = ["tonnage_mark_t", "reflectance"] + [k for k in ("valid", "p_waste") if k in info.fields]
     n_ch = info.fields["reflectance"][0][0]
@@ -102,15 +152,25 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
     head, tail = np.zeros(n_ch), np.zeros(n_ch)
     n_head = n_tail = 0
     edge = max(1, n // 10)
-    out: dict[str, Any] = {"spectra": n, "valid_spectra": 0}
-    sum_pw_old = 0.0
-    n_pw_old = 0
-    sum_pw_new = 0.0
-    n_pw_new = 0
-    seg_w = np.zeros(n_seg)
-    seg_c = np.zeros(n_seg)
-    seg_n = np.zeros(n_seg)
-    nov_n = np.zeros(n_seg)
+    out: dict[str, Any] = {"spectra": n, "valid_spectra": 0, "late_rows": 0, "segment_scores": {}}
+    sum_pw_old = sum_pw_new = 0.0
+    n_pw_old = n_pw_new = 0
+    order = np.argsort(seg["start_t"], kind="stable")
+    rank_of = np.empty(len(order), np.int64)
+    rank_of[order] = np.arange(len(order))
+    score = segment_scorer(model) if model is not None and not calibrated else None
+    pending: dict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+    done_below = 0  # ranks below this are scored
+
+    def flush(upto: int) -> None:
+        nonlocal done_below
+        for r in sorted(k for k in pending if k < upto):
+            parts = pending.pop(r)
+            arrays = {"reflectance": np.concatenate([p[0] for p in parts]),
+                      "valid": np.concatenate([p[1] for p in parts])}
+            out["segment_scores"][int(order[r])] = score(arrays)
+        done_below = max(done_below, upto)
+
     lo = 0
     for batch in reader.iter_stream(stream, keys, batch_rows):
         refl = batch["reflectance"]
@@ -118,13 +178,12 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
         valid &= np.all(np.isfinite(refl), axis=1)
         rows = np.arange(lo, lo + len(refl))
         lo += len(refl)
-        rv = refl[valid].astype(np.float64)
-        total += rv.sum(0)
+        total += refl[valid].sum(0, dtype=np.float64)
         out["valid_spectra"] += int(valid.sum())
         h = valid & (rows < edge)
         t = valid & (rows >= n - edge)
-        head += refl[h].sum(0)
-        tail += refl[t].sum(0)
+        head += refl[h].sum(0, dtype=np.float64)
+        tail += refl[t].sum(0, dtype=np.float64)
         n_head += int(h.sum())
         n_tail += int(t.sum())
         if "p_waste" in batch:
@@ -132,43 +191,82 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
             ok = np.isfinite(pw)
             sum_pw_old += float(pw[ok].sum())
             n_pw_old += int(ok.sum())
-        if model is not None and valid.any():
-            scores = model.score(rv, unmix=unmix)
-            good = scores.valid
-            pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(batch["tonnage_mark_t"][valid]))
-            sel = good & (pos >= 0)
-            sum_pw_new += float(np.nansum(scores.p_waste[good]))
-            n_pw_new += int(good.sum())
-            p = pos[sel]
-            w = log_odds(scores.p_waste[sel], scores.p_ore[sel])
-            c = log_odds(scores.p_contaminant[sel], scores.p_ore[sel])
-            seg_w += np.bincount(p, weights=w, minlength=n_seg)
-            seg_c += np.bincount(p, weights=c, minlength=n_seg)
-            seg_n += np.bincount(p, minlength=n_seg)
-            nov_n += np.bincount(p, weights=scores.novel[sel].astype(float), minlength=n_seg)
+        if model is None:
+            continue
+        pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(batch["tonnage_mark_t"]))
+        if valid.any():
+            scores = model.score(refl[valid], unmix=unmix)
+            sum_pw_new += float(np.nansum(scores.p_waste[scores.valid]))
+            n_pw_new += int(scores.valid.sum())
+            if calibrated:
+                p_v = pos[valid]
+                sel = scores.valid & (p_v >= 0)
+                ps = p_v[sel]
+                sums["w"] += np.bincount(ps, log_odds(scores.p_waste[sel], scores.p_ore[sel]), n_seg)
+                sums["c"] += np.bincount(ps, log_odds(scores.p_contaminant[sel], scores.p_ore[sel]), n_seg)
+                sums["n"] += np.bincount(ps, minlength=n_seg)
+                sums["novel"] += np.bincount(ps, scores.novel[sel].astype(float), n_seg)
+        if calibrated:
+            continue
+        inside = pos >= 0
+        ranks = rank_of[pos[inside]]
+        late = ranks < done_below
+        out["late_rows"] += int(late.sum())
+        r_in, refl_in, valid_in = ranks[~late], refl[inside][~late], valid[inside][~late]
+        if r_in.size:
+            cuts = np.flatnonzero(np.diff(r_in)) + 1
+            for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
+                pending[int(r_in[a])].append((refl_in[a:b], valid_in[a:b]))
+            flush(int(r_in.max()))
+    if model is not None and not calibrated:
+        flush(len(order))
+    if model is not None and calibrated:
+        out["segment_scores"] = _calibrated_scores(model, sums)
     nv = out["valid_spectra"]
     out["mean_spectrum"] = total / nv if nv else None
     out["drift_within_deg"] = _angle_deg(head / n_head, tail / n_tail) if n_head and n_tail else math.nan
     out["mean_p_waste"] = sum_pw_old / n_pw_old if n_pw_old else math.nan
-    if model is not None:
-        out["new_mean_p_waste"] = sum_pw_new / n_pw_new if n_pw_new else math.nan
-        out["seg_waste_score"] = np.where(seg_n > 0, seg_w / np.maximum(seg_n, 1), np.nan)
-        out["seg_contaminant_score"] = np.where(seg_n > 0, seg_c / np.maximum(seg_n, 1), np.nan)
-        out["seg_n_valid"] = seg_n
+    out["new_mean_p_waste"] = sum_pw_new / n_pw_new if n_pw_new else math.nan
     return out
 
 
-def segment_flags(waste_score: np.ndarray, contaminant_score: np.ndarray, n_valid: np.ndarray,
-                  calibration: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorised ``spectra.segment.score_segment`` thresholds: (scored, flagged waste, flagged contaminant)."""
-    from spectra.segment import MIN_VALID_SPECTRA
+def _vision_contaminated(reader: ArchiveReader, seg: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> np.ndarray:
+    """Per segment: does a detection count as a foreign object (the monitor's rule and thresholds)?"""
+    flags = np.zeros(len(seg["index"]), bool)
+    for info in reader.streams_of_kind("vision"):
+        keys = [k for k in ("kind", "length_mm", "probability") if k in info.fields]
+        t = reader.stream_table(info.name, ["tonnage_mark_t", *keys])
+        kind = t.get("kind", np.full(info.rows, "", object)).astype(str)
+        length = t.get("length_mm", np.zeros(info.rows)).astype(float)
+        prob = t.get("probability", np.zeros(info.rows)).astype(float)
+        counts = (~np.isin(kind, ["", "lump", "ore"]) & (length >= config["min_object_length_mm"])
+                  & (prob >= config["min_object_probability"]))
+        pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(t["tonnage_mark_t"]))
+        flags[pos[counts & (pos >= 0)]] = True
+    return flags
 
-    n = np.maximum(np.asarray(n_valid, float), 1.0)
-    w, c = calibration.waste, calibration.contaminant
-    thr_w = w.mu + w.z * np.sqrt(w.sigma_between ** 2 + w.sigma_within ** 2 / n)
-    thr_c = c.mu + c.z * np.sqrt(c.sigma_between ** 2 + c.sigma_within ** 2 / n)
-    scored = np.asarray(n_valid) >= MIN_VALID_SPECTRA
-    return scored, scored & (waste_score > thr_w), scored & (contaminant_score > thr_c)
+
+def redecide(d: SegmentDecision, nir: Any | None, vision_contaminated: bool, nir_stations: set[str],
+             vision_stations: set[str], min_coverage: float) -> str:
+    """A segment's class with a new NIR score, by the monitor's rule (``LotMonitor._decide``).
+
+    ``nir`` is the new ``NirSegmentScore`` (None: NIR had no spectra there); coverage comes from the
+    archived decision.
+    """
+    seen_by = {c.station for c in d.coverage if c.fraction >= min_coverage}
+    if nir_stations & seen_by and (nir is None or not getattr(nir, "scored", True)):
+        seen_by -= nir_stations
+        nir = None
+    elif not nir_stations & seen_by:
+        nir = None
+    contaminated = vision_contaminated and bool(vision_stations & seen_by)
+    if contaminated or (nir is not None and nir.flagged_contaminant):
+        return "contaminated"
+    if nir is not None and nir.flagged_waste:
+        return "waste-suspect"
+    if seen_by >= (nir_stations | vision_stations) and (nir_stations | vision_stations):
+        return "ore"
+    return "uninspected"
 
 
 def _check_grid(reader: ArchiveReader, stream: str, model: Any) -> None:
@@ -183,7 +281,7 @@ def _check_grid(reader: ArchiveReader, stream: str, model: Any) -> None:
 
 
 def analyse_archive(path: str | os.PathLike[str], model: Any | None = None, *, batch_rows: int = BATCH_ROWS,
-                    unmix: bool = False) -> dict[str, Any]:
+                    unmix: bool = False, segment_scoring: str = "line") -> dict[str, Any]:
     """One row about one archive (see ``COLUMNS``); with ``model`` (a ``spectra`` SpectraModel) re-scored.
 
     Never raises: a failure gives ``status="error"`` and the reason in ``error``. The lot's mean
@@ -195,14 +293,15 @@ def analyse_archive(path: str | os.PathLike[str], model: Any | None = None, *, b
     try:
         with open_archive(p) as reader:
             row["bytes"] = reader.size_bytes
-            _fill_row(row, reader, model, batch_rows, unmix)
+            _fill_row(row, reader, model, batch_rows, unmix, segment_scoring)
     except Exception as exc:  # one bad archive is a row, never the end of the fleet run
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
     row["seconds"] = round(time.perf_counter() - t0, 4)
     return row
 
 
-def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, batch_rows: int, unmix: bool) -> None:
+def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, batch_rows: int, unmix: bool,
+              segment_scoring: str) -> None:
     lot = reader.lot
     end = reader.end or {}
     end_mark = end.get("lot_end", {}).get("end_mark_t") if end else None
@@ -227,7 +326,7 @@ def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, bat
     stream = nirs[0].name
     if model is not None:
         _check_grid(reader, stream, model)
-    stats = _nir_pass(reader, stream, seg, model, batch_rows, unmix)
+    stats = _nir_pass(reader, stream, seg, model, batch_rows, unmix, segment_scoring)
     row.update(spectra=stats["spectra"], valid_spectra=stats["valid_spectra"], mean_p_waste=stats["mean_p_waste"],
                drift_within_deg=stats["drift_within_deg"])
     wl = reader.wavelength_nm(stream)
@@ -237,24 +336,23 @@ def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, bat
     if model is None:
         return
     decisions = reader.segments()
-    scored, fw, fc = segment_flags(stats["seg_waste_score"], stats["seg_contaminant_score"], stats["seg_n_valid"],
-                                   model.calibration)
-    new = []
-    for i, d in enumerate(decisions):
-        cls_ = d.segment_class
-        if cls_ in ("ore", "waste-suspect") and scored[i]:
-            cls_ = "contaminated" if fc[i] else "waste-suspect" if fw[i] else "ore"
-        # too few spectra for the new model, vision contamination, uninspected: kept as archived
-        new.append(cls_)
+    section = _verdict_section(reader)
+    vision = _vision_contaminated(reader, seg, section)
+    nir_st = {s.station for s in reader.streams_of_kind("nir")}
+    vis_st = {s.station for s in reader.streams_of_kind("vision")}
+    new = [redecide(d, stats["segment_scores"].get(i), bool(vision[i]), nir_st, vis_st, section["min_coverage"])
+           for i, d in enumerate(decisions)]
     nv = _rescored_verdict(reader, decisions, new)
-    row.update(model_version=getattr(model, "model_version", ""), new_mean_p_waste=stats["new_mean_p_waste"],
+    row.update(model_version=getattr(model, "model_version", ""), segment_scoring=segment_scoring,
+               new_mean_p_waste=stats["new_mean_p_waste"],
                new_waste_segments=new.count("waste-suspect"), new_contaminated_segments=new.count("contaminated"),
+               new_uninspected_segments=new.count("uninspected"),
                changed_segments=sum(1 for d, c in zip(decisions, new) if d.segment_class != c),
-               new_verdict=nv.verdict, new_decided_at_t=nv.decided_at_t)
+               new_verdict=nv.verdict, new_decided_at_t=nv.decided_at_t, late_rows=stats["late_rows"])
 
 
 def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows: int, unmix: bool,
-                       run_id: str = "") -> list[dict[str, Any]]:
+                       segment_scoring: str = "line", run_id: str = "") -> list[dict[str, Any]]:
     """One dask task: load the model once, analyse each archive of the partition.
 
     ``run_id`` is unused here; it makes every run's task keys unique, so a cluster that still holds
@@ -268,7 +366,8 @@ def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows:
         except Exception as exc:
             return [{"path": p, "file": Path(p).name, "status": "error",
                      "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
-    return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix) for p in paths]
+    return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
+            for p in paths]
 
 
 def _load_model(model_path: str | os.PathLike[str]) -> Any:
@@ -290,13 +389,17 @@ def find_archives(items: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 def run_fleet(paths: Sequence[str | os.PathLike[str]], model_path: str | os.PathLike[str] | None = None, *,
               scheduler: Any = None, workers: int | None = None, batch_rows: int = BATCH_ROWS, unmix: bool = False,
-              partitions_per_worker: int = 2, progress: bool = False) -> list[dict[str, Any]]:
+              segment_scoring: str = "line", partitions_per_worker: int = 2,
+              progress: bool = False) -> list[dict[str, Any]]:
     """Analyse (and with ``model_path`` re-score) every archive; rows in input order, drift vs fleet filled in.
 
     ``scheduler``: None or "processes" (local process pool of ``workers``), "threads", "sync", a
-    ``dask.distributed`` address ("tcp://host:8786") or Client. Raises FleetError when the model
-    cannot be loaded or the scheduler cannot be reached; bad archives are rows, not errors.
+    ``dask.distributed`` address ("tcp://host:8786") or Client. ``segment_scoring``: "line" (the line's
+    per-lot scorer, faithful) or "calibrated" (static calibration, much faster). Raises FleetError when the
+    model cannot be loaded, the options are bad or the scheduler cannot be reached; bad archives are rows.
     """
+    if segment_scoring not in SEGMENT_SCORING:
+        raise FleetError(f"segment_scoring must be one of {SEGMENT_SCORING}, got {segment_scoring!r}")
     import dask.bag as db
 
     paths = [str(p) for p in paths]
@@ -311,7 +414,7 @@ def run_fleet(paths: Sequence[str | os.PathLike[str]], model_path: str | os.Path
     n_workers = max(1, int(workers or os.cpu_count() or 1))
     nparts = max(1, min(len(paths), n_workers * partitions_per_worker))
     bag = db.from_sequence(paths, npartitions=nparts).map_partitions(
-        _analyse_partition, model_path, batch_rows, unmix, uuid.uuid4().hex, token="oreline-fleet")
+        _analyse_partition, model_path, batch_rows, unmix, segment_scoring, uuid.uuid4().hex, token="oreline-fleet")
     if scheduler is None or scheduler in ("processes", "threads", "sync", "synchronous", "single-threaded"):
         kind = scheduler or "processes"
         if progress:
@@ -447,6 +550,9 @@ def cli_fleet(argv: Sequence[str]) -> int:
         if name == "rescore":
             p.add_argument("--model", required=True, type=Path, help="spectra model file (.npz)")
             p.add_argument("--unmix", action="store_true", help="also unmix abundances (slower)")
+            p.add_argument("--segment-scoring", choices=SEGMENT_SCORING, default="line",
+                           help="line: the line's per-lot segment scorer (default); calibrated: static "
+                                "per-segment calibration, much faster")
         p.add_argument("archives", nargs="+", help="archive files or folders holding *.h5")
         p.add_argument("--scheduler", default=None,
                        help="dask.distributed scheduler address (default: local process pool)")
@@ -457,7 +563,8 @@ def cli_fleet(argv: Sequence[str]) -> int:
     t0 = time.perf_counter()
     try:
         rows = run_fleet(paths, getattr(args, "model", None), scheduler=args.scheduler, workers=args.workers,
-                         unmix=getattr(args, "unmix", False), progress=True)
+                         unmix=getattr(args, "unmix", False),
+                         segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
     except FleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -205,6 +205,8 @@ class LotMonitor:
         self._decide_ready()
 
     def _on_event(self, e: LineEvent) -> None:
+        if e.kind.startswith("increment_"):
+            return  # the sampler's increment measurement raises the per-increment alarm (with its mark)
         if e.severity != "alarm":
             if e.kind == "scale_reconnected":
                 self.alarms.clear("scale:scale_disconnected")
@@ -251,21 +253,23 @@ class LotMonitor:
         nir_stations = {d.station for d in self.streams.values() if d.kind == "nir"}
         vision_stations = {d.station for d in self.streams.values() if d.kind == "vision"}
         reasons: list[str] = []
-        nir = self._score_nir(ev) if nir_stations & seen_by else None
+        nir, nir_why = self._score_nir(ev) if nir_stations & seen_by else (None, "")
         if nir_stations & seen_by and nir is None:
             seen_by -= nir_stations
-            reasons.append("NIR saw the segment but too few valid spectra to score it")
+            reasons.append(nir_why)
         contaminant_dets = [d for d in ev.detections if self._counts_as_contaminant(d)] if vision_stations & seen_by else []
-        if contaminant_dets or (nir is not None and nir.flagged_contaminant):
+        if contaminant_dets:
+            # Foreign objects are discrete items: the camera's evidence.
             cls_ = "contaminated"
-            if contaminant_dets:
-                reasons.append(f"{len(contaminant_dets)} foreign object(s): "
-                               + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
-            if nir is not None and nir.flagged_contaminant:
-                reasons.append(f"NIR contaminant score {nir.contaminant_score:.3g}")
-        elif nir is not None and nir.flagged_waste:
+            reasons.append(f"{len(contaminant_dets)} foreign object(s): "
+                           + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
+            if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
+                reasons.append(_nir_reason(nir))
+        elif nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
+            # A spectral admixture at mass-fraction level is what disguised solid waste looks like,
+            # whichever library class (waste or contaminant) the admixture resembles most.
             cls_ = "waste-suspect"
-            reasons.append(f"NIR waste score {nir.waste_score:.3g} > {nir.threshold:.3g}")
+            reasons.append(_nir_reason(nir))
         elif seen_by >= (nir_stations | vision_stations) and (nir_stations | vision_stations):
             cls_ = "ore"
         else:
@@ -292,17 +296,23 @@ class LotMonitor:
         self.verdict = self.sequential.update(decision)
         self._publish_verdict()
 
-    def _score_nir(self, ev: _SegmentEvidence) -> Any:
-        """The NIR evidence of a segment, or None when it could not be scored."""
-        if self._nir_scorer is None or not ev.nir.get("p_waste"):
-            return None
+    def _score_nir(self, ev: _SegmentEvidence) -> tuple[Any, str]:
+        """(NIR evidence of a segment, "") or (None, why it could not be scored)."""
+        if self._nir_scorer is None:
+            return None, "no NIR scorer for this model"
+        if not ev.nir.get("p_waste"):
+            return None, "NIR covered the segment but recorded no spectra"
         arrays = {k: np.asarray(v) for k, v in ev.nir.items()}
         try:
             result = self._nir_scorer.score(arrays)
         except Exception as exc:  # a scorer failure makes the segment unscored by NIR, never clean
             log.warning("NIR segment scoring failed: %s", exc)
-            return None
-        return result if getattr(result, "scored", True) else None
+            return None, f"NIR scoring failed: {exc}"
+        if getattr(result, "scored", True):
+            return result, ""
+        if getattr(result, "warmup", False):
+            return None, "NIR lot baseline still forming (warm-up segment)"
+        return None, f"NIR: too few valid spectra ({getattr(result, 'n_valid', 0)})"
 
     def _segment_alarm(self, d: SegmentDecision) -> None:
         category = {"waste-suspect": "waste", "contaminated": "contamination", "uninspected": "uninspected"}.get(
@@ -326,6 +336,20 @@ class LotMonitor:
                                     f"at {v.decided_at_t:.0f} t", lot_id=self.lot_id, mark_t=v.decided_at_t)
         for listener in self.verdict_listeners:
             listener(v)
+
+
+def _nir_reason(nir: Any) -> str:
+    """Why NIR flagged a segment, with the scores against their limits."""
+    parts = []
+    if nir.flagged_waste:
+        parts.append(f"NIR waste score {nir.waste_score:.3g} > {nir.threshold:.3g}")
+    if nir.flagged_contaminant:
+        limit = getattr(nir, "contaminant_threshold", float("nan"))
+        parts.append(f"NIR contaminant-like admixture score {nir.contaminant_score:.3g} > {limit:.3g}")
+    est_w, est_c = getattr(nir, "est_waste_frac", float("nan")), getattr(nir, "est_contaminant_frac", float("nan"))
+    if isinstance(est_w, float) and math.isfinite(est_w) and isinstance(est_c, float) and math.isfinite(est_c):
+        parts.append(f"est. admixture {100 * max(est_w, est_c):.1f} %")
+    return "; ".join(parts)
 
 
 def _with_reason(v: LotVerdict, reason: str) -> LotVerdict:

@@ -247,6 +247,7 @@ class Line:
         prev_t, phase, drain_start = t0, "loading", math.nan
         status, reason = "complete", ""
         lot_end_mark: float | None = None
+        last_progress_mark, last_progress_t = mark0, t0
         rate = 0.0
         while True:
             t = prev_t + self.tick_s
@@ -269,6 +270,16 @@ class Line:
                 window_start[station.name] = t
                 self._run_station(station, lambda s=station, w=window: s.process(w), window)
             self.counters.ticks += 1
+            if phase == "loading":
+                if speed > 0 and mark > last_progress_mark:
+                    last_progress_mark, last_progress_t = mark, t
+                elif t - last_progress_t > self.drain_timeout_s:
+                    # The unloader stopped short of the declared mass (or the scale under-counted):
+                    # end the lot rather than tick forever on an empty belt.
+                    status, reason = "aborted", (
+                        f"no material for {self.drain_timeout_s:g} s at {mark - mark0:,.1f} t "
+                        f"of {lot.declared_mass_t:,.1f} t declared")
+                    phase = "ended"
             if phase == "draining":
                 reached = self.tracker.odometer_at(t) - furthest_m
                 if reached >= self.tracker.coordinate_of_mark(lot_end_mark):

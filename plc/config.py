@@ -174,7 +174,10 @@ def scale_from_config(
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(f"{p}.host", f"the simulated PLC binds loopback only; expected 127.0.0.1, got {host!r}")
     plc = SimulatedPlc(feed, host, port, device_id, word_order=word_order, robot=robot).start()
-    client = BeltScaleClient(host, plc.port or port, device_id, word_order, timeout_s, **options)
+    # The simulated integrator lives on the line clock, so the client's reconnect backoff must too:
+    # on a wall-clock backoff a simulated line running faster than real time loses thousands of ticks.
+    client = BeltScaleClient(host, plc.port or port, device_id, word_order, timeout_s,
+                             monotonic=context.clock.now_s, **options)
     return SimulatedScaleLink(plc, client, position_m)
 
 

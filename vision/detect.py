@@ -62,13 +62,15 @@ class FrameResult:
 class DetectorParams:
     """Tuning of the detector. A candidate is a region of smoothed score > ``threshold - grow_margin`` that
     contains a cell > ``threshold`` (hysteresis); it is reported when the classifier's p(none) is at most its
-    ``none_max`` and it measures at least ``min_length_mm``. Areas in mm²; ``max_carry_m`` in m."""
+    ``none_max`` and it measures at least ``min_length_mm``. Measured lengths are multiplied by ``length_scale``
+    (the bias of the moment estimate, calibrated on fit scenes). Areas in mm²; ``max_carry_m`` in m."""
 
     threshold: float = 5.0
     grow_margin: float = 1.0
     smooth_cells: int = 5
     min_area_mm2: float = 300.0
     min_length_mm: float = 40.0
+    length_scale: float = 1.0
     min_material_fraction: float = 0.04
     min_belt_fraction: float = 0.3
     max_carry_m: float = 2.0
@@ -205,9 +207,10 @@ class Detector:
             chosen = [i for i in range(n) if seeded[i] and not pending[i] and not seen[i] and area[i] >= min_cells]
             if chosen:
                 stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow)
+                length_mm = stats.length_mm * p.length_scale
                 if self.classifier is not None:
                     kinds, probs, p_none = self.classifier.predict(stats.matrix)
-                    report = (p_none <= self.classifier.none_max) & (stats.length_mm >= p.min_length_mm)
+                    report = (p_none <= self.classifier.none_max) & (length_mm >= p.min_length_mm)
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)
@@ -221,7 +224,7 @@ class Detector:
                     lateral_m = ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
                     detections.append(Detection(
                         kind=str(kinds[j]), probability=float(probs[j]),
-                        length_mm=float(stats.length_mm[j]), width_mm=float(stats.width_mm[j]), area_mm2=float(area[i] * self.cell_mm**2),
+                        length_mm=float(length_mm[j]), width_mm=float(stats.width_mm[j]), area_mm2=float(area[i] * self.cell_mm**2),
                         belt_m=float(belt_m), lateral_m=float(lateral_m),
                         tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
                         time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),

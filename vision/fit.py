@@ -26,7 +26,7 @@ from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
 from vision.tiles import TileSet, augmented_tiles, load_tiles
 
-MODEL_FORMAT = "oreline-vision-model-4"
+MODEL_FORMAT = "oreline-vision-model-5"
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
@@ -36,6 +36,10 @@ NONE_MAX_CAP = 0.5
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
 TRAIN_LENGTH_MM = (50.0, 600.0)
+#: Smallest object length (mm) the detector must find, and the share of such objects whose corrected measured
+#: length may fall below the size gate ``min_length_mm`` (calibrated on fit scenes).
+TARGET_MM = 50.0
+MIN_LENGTH_QUANTILE = 0.1
 #: Extent of the score smoothing (mm): about half the smallest object that must be found (50 mm).
 SMOOTH_MM = 20.0
 
@@ -125,15 +129,33 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     return float(max(MIN_SEED_THRESHOLD, q))
 
 
-def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px: float) -> tuple[list[np.ndarray], list[str]]:
-    """Features and truth label (object kind or "none") of every candidate the detector finds in ``image``."""
+def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px: float,
+                sizes: list | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """Features and truth label (object kind or "none") of every candidate the detector finds in ``image``;
+    (true, measured) lengths of matched objects are appended to ``sizes``."""
     det = model.detector()
     det.report_all = True
     found = det.process(_frame(image, mm_per_px)).detections + det.flush()
     m = match(objects, found)
-    x = [d.features for _, d in m.pairs if d is not None] + [d.features for d in m.false_alarms]
-    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms)
+    x = [d.features for _, d in m.pairs if d is not None] + [d.features for d in m.false_alarms + m.duplicates]
+    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * (len(m.false_alarms) + len(m.duplicates))
+    if sizes is not None:
+        sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
     return x, y
+
+
+def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -> None:
+    """Set ``params.length_scale`` (median true/measured length of matched fit objects >= 50 mm) and
+    ``params.min_length_mm`` (TARGET_MM x the MIN_LENGTH_QUANTILE of corrected/true length of 50..150 mm objects,
+    so that most target-size objects pass the size gate)."""
+    a = np.array([(t, m) for t, m in sizes if t >= TARGET_MM and m > 0], float).reshape(-1, 2)
+    if len(a) < 10:
+        return
+    params.length_scale = float(np.median(a[:, 0] / a[:, 1]))
+    small = a[a[:, 0] < 3 * TARGET_MM]
+    if len(small) >= 5:
+        ratio = small[:, 1] * params.length_scale / small[:, 0]
+        params.min_length_mm = float(TARGET_MM * min(1.0, np.quantile(ratio, MIN_LENGTH_QUANTILE)))
 
 
 def calibrate_none_max(model: VisionModel, images: list[np.ndarray], mm_per_px: float) -> float:
@@ -176,14 +198,15 @@ def fit_vision_model(
     calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_cal)]
     params.threshold = calibrate_threshold(ore, calib[: (n_cal + 1) // 2], params)
     model = VisionModel(ore, params, None, width_px)
-    x, y = [], []
+    x, y, sizes = [], [], []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         sc = _scene(tiles, seed * 1000 + 800 + i, width_px, mm_per_px)
         objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM)
-        xi, yi = _candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px)
+        xi, yi = _candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px, sizes)
         x += xi
         y += yi
+    calibrate_length(sizes, params)
     for img in calib[(n_cal + 1) // 2 :]:  # normal belt: everything found is "none"
         xi, yi = _candidates(model, img, [], mm_per_px)
         x += xi

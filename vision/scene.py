@@ -150,6 +150,8 @@ class BeltScene:
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._sprites: dict[SceneObject, Sprite] = {}
         self._frame: np.ndarray | None = None
+        self._knot_cache: dict[int, float] = {}
+        self._light_cache: dict[int, tuple[float, float]] = {}
 
     # -- geometry -----------------------------------------------------------------
     def col_of_lateral(self, lateral_mm: float) -> float:
@@ -246,17 +248,31 @@ class BeltScene:
         """Share of loaded-belt tiles at the belt centre (0.35..1), varying smoothly every KNOT_MM."""
         pos = belt_mm / KNOT_MM
         k = int(np.floor(pos))
-        vals = [np.random.default_rng([self.seed, kk + (1 << 42)]).uniform(0.35, 1.0) for kk in (k, k + 1)]
+        vals = [self._knot_value(kk) for kk in (k, k + 1)]
         f = 0.5 - 0.5 * np.cos(np.pi * (pos - k))
         return float(vals[0] * (1 - f) + vals[1] * f)
+
+    def _knot_value(self, k: int) -> float:
+        """Loading knot ``k`` (memoised: seeding a generator costs more than the rest of a tile row)."""
+        v = self._knot_cache.get(k)
+        if v is None:
+            if len(self._knot_cache) > 4096:
+                self._knot_cache.clear()
+            v = self._knot_cache[k] = float(np.random.default_rng([self.seed, k + (1 << 42)]).uniform(0.35, 1.0))
+        return v
 
     def _knots(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gain = np.empty(k.shape, np.float32)
         dust = np.empty(k.shape, np.float32)
         for i, kk in enumerate(k):
-            rng = np.random.default_rng([self.seed, int(kk) + (1 << 41)])
-            gain[i] = 1.0 + self.lighting_variation * rng.uniform(-1, 1)
-            dust[i] = rng.uniform(0.1, 0.35) if rng.random() < self.dust_probability else 0.0
+            kk = int(kk)
+            if kk not in self._light_cache:
+                if len(self._light_cache) > 4096:
+                    self._light_cache.clear()
+                rng = np.random.default_rng([self.seed, kk + (1 << 41)])
+                g = 1.0 + self.lighting_variation * rng.uniform(-1, 1)
+                self._light_cache[kk] = (g, rng.uniform(0.1, 0.35) if rng.random() < self.dust_probability else 0.0)
+            gain[i], dust[i] = self._light_cache[kk]
         return gain, dust
 
     def _lighting(self, img: np.ndarray, r0: int) -> None:

@@ -141,3 +141,11 @@ def test_a_stop_requested_between_lots_stops_the_next_one():
     end = line.run_lot(lot())
     assert end.status == "aborted" and end.reason == "shift change"
     assert line.run_lot(LotIdentity("LOT-2", "MV T", "H2", "fines", 50.0)).status == "complete"
+
+
+def test_a_lot_whose_feed_stops_short_ends_aborted_instead_of_ticking_forever():
+    feed = SimulatedFeed(6000.0, 4.5, 300.0, seed=1)  # the unloader only has 300 t
+    line, _ = make_line([MassProbe("nir", 40.0)], feed, drain_timeout_s=120.0)
+    end = line.run_lot(lot(600.0))
+    assert end.status == "aborted" and "no material for 120 s" in end.reason
+    assert end.end_mark_t == pytest.approx(300.0)

@@ -67,13 +67,11 @@ def killed(tmp_path_factory):
             path = found[0] if found else None
             time.sleep(0.1)
         assert path is not None, "the demo never created its archive"
-        reader = None
         while time.monotonic() < deadline:
-            try:
-                reader = reader or open_archive(path)
-                reader.refresh()
-                rows, mark = _max_mark(reader)
-                segs = len(reader.segment_table()["index"])
+            try:  # a fresh SWMR reader each poll (one opened before the writer switched to SWMR sees nothing)
+                with open_archive(path) as reader:
+                    rows, mark = _max_mark(reader)
+                    segs = len(reader.segment_table()["index"])
             except Exception:  # noqa: BLE001 - the file may not be in SWMR mode yet
                 time.sleep(0.1)
                 continue
@@ -87,8 +85,6 @@ def killed(tmp_path_factory):
         kill_wall = time.monotonic()
         proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=30)
-        if reader is not None:
-            reader.close()
     finally:
         if proc.poll() is None:
             proc.kill()

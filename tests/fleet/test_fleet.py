@@ -14,13 +14,14 @@ from conveyor.cargo import Admixture, CargoModel
 from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
 from analysis.archive import LotArchive, open_archive
 from analysis.archive_reader import segment_positions
-from analysis.fleet import FleetError, analyse_archive, cli_fleet, run_fleet, write_tables
+from analysis.fleet import FleetError, analyse_archive, cli_fleet, redecide, run_fleet, segment_scorer, write_tables
 from spectra.models.training import TrainConfig, train_model
-from spectra.segment import score_segment
 
 from tests.archive.lines import run_lot
 
-CONFIG = TrainConfig(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20)
+SMALL = dict(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
+             n_lot_cal=20, lot_segments=8, lot_spectra_per_segment=20, n_lot_check=0)
+CONFIG = TrainConfig(**{k: v for k, v in SMALL.items() if k in TrainConfig.__dataclass_fields__})
 
 
 @pytest.fixture(scope="module")
@@ -54,29 +55,71 @@ def _by_file(rows):
 
 
 def test_rescore_agrees_with_scoring_each_segment_on_its_own(fleet, model_path):
+    """The streamed, batched rescoring equals feeding the line's scorer one segment at a time, in order."""
     from spectra.models.bundle import SpectraModel
 
     model = SpectraModel.load(model_path)
-    row = analyse_archive(fleet["good"][1], model)
+    row = analyse_archive(fleet["good"][1], model, batch_rows=1000)  # segments straddle batches
     assert row["status"] == "ok", row["error"]
     with open_archive(fleet["good"][1]) as a:
         seg = a.segment_table()
         decisions = a.segments()
         refl = a.stream_column("nir", "reflectance")
+        valid = a.stream_column("nir", "valid")
         pos = segment_positions(seg["start_t"], seg["end_t"], a.lot_tonnes(a.stream_column("nir", "tonnage_mark_t")))
+    score = segment_scorer(model)
     expected = []
-    for i, d in enumerate(decisions):
-        b = model.score(refl[pos == i], unmix=False)
-        s = score_segment(b.p_waste, b.p_contaminant, b.novel, b.valid, model.calibration, p_ore=b.p_ore)
-        cls_ = d.segment_class
-        if cls_ in ("ore", "waste-suspect") and s.scored:
-            cls_ = "contaminated" if s.flagged_contaminant else "waste-suspect" if s.flagged_waste else "ore"
-        expected.append(cls_)
+    for i in np.argsort(seg["start_t"]):
+        d = decisions[i]
+        assert d.segment_class in ("ore", "waste-suspect") and all(c.fraction >= 0.8 for c in d.coverage)
+        s = score({"reflectance": refl[pos == i], "valid": valid[pos == i]})
+        expected.append("contaminated" if s.flagged_contaminant else "waste-suspect" if s.flagged_waste
+                        else "ore" if s.scored else "uninspected")
     assert row["new_waste_segments"] == expected.count("waste-suspect")
+    assert row["new_uninspected_segments"] == expected.count("uninspected")
     assert row["changed_segments"] == sum(d.segment_class != c for d, c in zip(decisions, expected))
-    assert row["new_verdict"] in ("ore", "waste", "contaminated", "inconclusive")
+    assert row["late_rows"] == 0 and row["new_verdict"] in ("ore", "waste", "contaminated", "inconclusive")
     assert row["spectra"] == row["valid_spectra"] == len(refl)
     assert 0.0 <= row["new_mean_p_waste"] <= 1.0 and row["model_version"] == model.model_version
+
+
+def test_calibrated_scoring_agrees_with_score_segment(fleet, model_path):
+    from spectra.models.bundle import SpectraModel
+    from spectra.segment import score_segment
+
+    model = SpectraModel.load(model_path)
+    row = analyse_archive(fleet["good"][1], model, batch_rows=1000, segment_scoring="calibrated")
+    assert row["status"] == "ok", row["error"]
+    with open_archive(fleet["good"][1]) as a:
+        seg = a.segment_table()
+        refl = a.stream_column("nir", "reflectance")
+        pos = segment_positions(seg["start_t"], seg["end_t"], a.lot_tonnes(a.stream_column("nir", "tonnage_mark_t")))
+    expected = []
+    for i in range(len(seg["index"])):
+        b = model.score(refl[pos == i], unmix=False)
+        s = score_segment(b.p_waste, b.p_contaminant, b.novel, b.valid, model.calibration, p_ore=b.p_ore)
+        expected.append("contaminated" if s.flagged_contaminant else "waste-suspect" if s.flagged_waste
+                        else "ore" if s.scored else "uninspected")
+    assert row["new_waste_segments"] == expected.count("waste-suspect")
+    assert row["new_contaminated_segments"] == expected.count("contaminated")
+    assert row["segment_scoring"] == "calibrated"
+    with pytest.raises(FleetError, match="segment_scoring"):
+        run_fleet(fleet["good"][:1], model_path, segment_scoring="fast", scheduler="sync")
+
+
+def test_redecide_follows_the_monitor_rule(fleet):
+    from spectra.segment import NirSegmentScore
+
+    with open_archive(fleet["good"][0]) as a:
+        d = a.segments()[0]
+    flag = NirSegmentScore(2.0, 0.0, 0.0, 40, True, False, 1.0, 1.0)
+    clean = NirSegmentScore(0.1, 0.0, 0.0, 40, False, False, 1.0, 1.0)
+    warm = NirSegmentScore(float("nan"), float("nan"), 0.0, 40, False, False, 1.0, 1.0, scored=False)
+    args = ({"nir"}, {"cam"}, 0.8)
+    assert redecide(d, flag, False, *args) == "waste-suspect"
+    assert redecide(d, clean, False, *args) == "ore"
+    assert redecide(d, clean, True, *args) == "contaminated"  # the camera's foreign object wins
+    assert redecide(d, warm, False, *args) == "uninspected"  # NIR gave no verdict: never clean
 
 
 def test_bad_archives_become_rows_and_the_rest_is_analysed(fleet, model_path):
