@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from analysis.archive import open_archive
+from analysis.decision import segment_class
 from analysis.archive_reader import ArchiveReader, segment_positions
 from analysis.errors import AnalysisError, ArchiveError
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
@@ -248,25 +249,14 @@ def _vision_contaminated(reader: ArchiveReader, seg: Mapping[str, np.ndarray], c
 
 def redecide(d: SegmentDecision, nir: Any | None, vision_contaminated: bool, nir_stations: set[str],
              vision_stations: set[str], min_coverage: float) -> str:
-    """A segment's class with a new NIR score, by the monitor's rule (``LotMonitor._decide``).
+    """A segment's class with a new NIR score, by the monitor's rule (:func:`analysis.decision.segment_class`).
 
     ``nir`` is the new ``NirSegmentScore`` (None: NIR had no spectra there); coverage comes from the
     archived decision.
     """
     seen_by = {c.station for c in d.coverage if c.fraction >= min_coverage}
-    if nir_stations & seen_by and (nir is None or not getattr(nir, "scored", True)):
-        seen_by -= nir_stations
-        nir = None
-    elif not nir_stations & seen_by:
-        nir = None
-    contaminated = vision_contaminated and bool(vision_stations & seen_by)
-    if contaminated or (nir is not None and nir.flagged_contaminant):
-        return "contaminated"
-    if nir is not None and nir.flagged_waste:
-        return "waste-suspect"
-    if seen_by >= (nir_stations | vision_stations) and (nir_stations | vision_stations):
-        return "ore"
-    return "uninspected"
+    return segment_class(seen_by=seen_by, nir_stations=nir_stations, vision_stations=vision_stations, nir=nir,
+                         foreign_objects=int(vision_contaminated))
 
 
 def _check_grid(reader: ArchiveReader, stream: str, model: Any) -> None:
@@ -366,8 +356,11 @@ def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows:
         except Exception as exc:
             return [{"path": p, "file": Path(p).name, "status": "error",
                      "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
-    return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
-            for p in paths]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # one worker = one core: BLAS threads would fight the other workers
+        return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
+                for p in paths]
 
 
 def _load_model(model_path: str | os.PathLike[str]) -> Any:

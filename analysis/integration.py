@@ -84,6 +84,14 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
     out: dict[str, str] = {}
     archive = getattr(plant, "archive", None)
     if archive is not None:
+        for station in plant.stations.values():
+            custody = getattr(station, "custody", None)
+            if custody is not None:  # the ISO 3082 sample record and its chain of custody
+                try:
+                    archive.add_custody_rows(custody.to_rows())
+                    archive.add_custody_rows(custody.sample_rows(), kind="sample")
+                except Exception:
+                    log.exception("archiving the sample record of %s failed", station.name)
         archive.close()
         if report:
             try:

@@ -23,6 +23,7 @@ import numpy as np
 from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
 from conveyor.segments import SegmentPlan
 from analysis.alarms import AlarmBook
+from analysis.decision import segment_class
 from analysis.model import LotVerdict, SegmentDecision, StationCoverage
 from analysis.verdict import SequentialVerdict
 
@@ -94,6 +95,7 @@ class LotMonitor:
             self.increments: list[dict] = []
             self.nir_trend: list[tuple[float, float, float]] = []  # (lot t, p_waste, t2)
             self._nir_scorer: NirScorer | None = None
+            self._now_s = 0.0  # line-clock time of the latest coverage record (when decisions are made)
 
     # ---- record handling ---------------------------------------------------------------------
     def handle(self, record: Record) -> None:
@@ -189,6 +191,7 @@ class LotMonitor:
             log.warning("targeted sample at %.1f t not taken: %s", mark_t, exc)
 
     def _on_coverage(self, c: Coverage) -> None:
+        self._now_s = max(self._now_s, c.time_s)
         if c.station not in self._seen_to:
             return  # not an inspecting station (e.g. the sampler)
         for seg, lo, hi in self.plan.split(c.start_mark_t, c.end_mark_t):
@@ -221,6 +224,7 @@ class LotMonitor:
 
     def _on_end(self, end: LotEnd) -> None:
         self.end = end
+        self._now_s = max(self._now_s, end.time_s)
         last = int(self.plan.index_of(max(end.end_mark_t - 1e-9, self.plan.lot_start_mark_t)))
         while self._next_segment <= last:
             self._decide(self._next_segment, lot_end_mark_t=end.end_mark_t)
@@ -254,33 +258,24 @@ class LotMonitor:
         vision_stations = {d.station for d in self.streams.values() if d.kind == "vision"}
         reasons: list[str] = []
         nir, nir_why = self._score_nir(ev) if nir_stations & seen_by else (None, "")
+        contaminant_dets = [d for d in ev.detections if self._counts_as_contaminant(d)]
+        cls_ = segment_class(seen_by=seen_by, nir_stations=nir_stations, vision_stations=vision_stations, nir=nir,
+                             foreign_objects=len(contaminant_dets))
         if nir_stations & seen_by and nir is None:
-            seen_by -= nir_stations
             reasons.append(nir_why)
-        contaminant_dets = [d for d in ev.detections if self._counts_as_contaminant(d)] if vision_stations & seen_by else []
-        if contaminant_dets:
-            # Foreign objects are discrete items: the camera's evidence.
-            cls_ = "contaminated"
+        if cls_ == "contaminated":
             reasons.append(f"{len(contaminant_dets)} foreign object(s): "
                            + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
-            if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
-                reasons.append(_nir_reason(nir))
-        elif nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
-            # A spectral admixture at mass-fraction level is what disguised solid waste looks like,
-            # whichever library class (waste or contaminant) the admixture resembles most.
-            cls_ = "waste-suspect"
+        if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
             reasons.append(_nir_reason(nir))
-        elif seen_by >= (nir_stations | vision_stations) and (nir_stations | vision_stations):
-            cls_ = "ore"
-        else:
-            cls_ = "uninspected"
+        if cls_ == "uninspected":
             for c in coverage:
                 if c.fraction < min_cov:
                     why = "; ".join(c.reasons) or "no coverage"
                     reasons.append(f"{c.station} saw {c.fraction:.0%} ({why})")
         decision = SegmentDecision(
             lot_id=self.lot_id, index=index, start_t=self._rel(start_abs), end_t=self._rel(end_abs),
-            segment_class=cls_, decided_time_s=self.start.time_s if self.start else 0.0, coverage=coverage,
+            segment_class=cls_, decided_time_s=self._now_s, coverage=coverage,
             nir_waste_score=nir.waste_score if nir else math.nan,
             nir_contaminant_score=nir.contaminant_score if nir else math.nan,
             nir_novelty_fraction=nir.novelty_fraction if nir else math.nan,

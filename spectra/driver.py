@@ -115,17 +115,24 @@ class Spectrometer:
 
     ``grid`` is the instrument's wavelength grid; ``integration_time_ms`` and ``n_average`` the acquisition
     settings; ``timeout_s`` the default timeout of every public call; ``white_reflectance`` the certified
-    reflectance of the white tile; ``max_bad_pixel_frac`` how many bad pixels reflectance tolerates.
+    reflectance of the white tile; ``max_bad_pixel_frac`` how many bad pixels reflectance tolerates;
+    ``reference_repeats`` how many acquisitions a dark/white reference averages (its noise is common to every
+    sample until the next reference, so it should be well below one sample's noise). Raises
+    :class:`BackendError` for bad settings.
     """
 
     full_scale_counts: float = 65535.0
 
     def __init__(self, grid: InstrumentGrid, *, integration_time_ms: float = 10.0, n_average: int = 16,
-                 timeout_s: float = 5.0, white_reflectance: float = 0.99, max_bad_pixel_frac: float = 0.05) -> None:
+                 timeout_s: float = 5.0, white_reflectance: float = 0.99, max_bad_pixel_frac: float = 0.05,
+                 reference_repeats: int = 1) -> None:
         if not integration_time_ms > 0:
             raise BackendError(f"integration_time_ms must be > 0, got {integration_time_ms}")
         if int(n_average) < 1:
             raise BackendError(f"n_average must be >= 1, got {n_average}")
+        if isinstance(reference_repeats, bool) or int(reference_repeats) != reference_repeats or reference_repeats < 1:
+            raise BackendError(f"reference_repeats must be an integer >= 1, got {reference_repeats!r}")
+        self.reference_repeats = int(reference_repeats)
         self.grid = grid
         self.integration_time_ms = float(integration_time_ms)
         self.n_average = int(n_average)
@@ -177,11 +184,18 @@ class Spectrometer:
         limit = self.timeout_s if timeout_s is None else float(timeout_s)
         status = ReferenceStatus(kind, limit, time.monotonic())
         try:
-            acq = self._call(kind, None, limit)
+            # A reference is shared by every sample until the next one: its noise does not average out over a
+            # segment, so it is the mean of ``reference_repeats`` acquisitions (timeout per acquisition).
+            reads = [self._call(kind, None, limit) for _ in range(self.reference_repeats)]
         except (AcquisitionTimeout, BackendError) as exc:
             status.error = str(exc)
             status.finished_s = time.monotonic()
             return status
+        acq = reads[-1]
+        if len(reads) > 1:
+            acq = Acquisition(kind, np.mean([a.counts for a in reads], axis=0), acq.integration_time_ms,
+                              acq.n_average * len(reads), acq.timestamp_s, None,
+                              np.any([a.saturated for a in reads], axis=0))
         status.acquisition = acq
         status.finished_s = time.monotonic()
         if kind == "white":

@@ -174,38 +174,74 @@ def draw_lots(sim: MixtureSimulator, rng: np.random.Generator, n_lots: int) -> l
 class CargoScene:
     """The material under the probe on a simulated line, from a :class:`conveyor.cargo.CargoModel`.
 
-    Each lot gets a random (seeded by ``seed`` and lot id) ore blend, grain size and moisture; admixtures of
-    the cargo between two lot-relative marks are added at their overlap-weighted mass fraction (locally
-    gamma-distributed), drawn from the library spectra that stand for their material key
-    (:mod:`spectra.materials`). Unknown material keys raise :class:`LibraryError` at construction.
+    Each lot gets a random ore blend, grain size and moisture, drawn from ``seed`` and the number of lots this
+    scene has started (reproducible for a seed; lot ids carry a random suffix). Within the lot the material
+    varies as :mod:`spectra.lots` assumes: per ``segment_mass_t`` of lot-relative tonnage every mass fraction
+    is multiplied by ``exp(z)``, grain size by ``exp(g)`` and moisture shifted, all AR(1) over segments with
+    σ :data:`LOT_SEGMENT_DRIFT` and lag-one correlation ``drift_rho``; each spectrum adds the spot-to-spot
+    heterogeneity. Admixtures of the cargo between two lot-relative marks are added at their overlap-weighted
+    mass fraction (locally gamma-distributed), drawn from the library spectra that stand for their material
+    key (:mod:`spectra.materials`). Unknown material keys raise :class:`LibraryError` at construction.
     """
 
-    def __init__(self, grid, cargo, seed: int = 0, library: ResampledLibrary | None = None) -> None:
+    def __init__(self, grid, cargo, seed: int = 0, library: ResampledLibrary | None = None,
+                 segment_mass_t: float = 100.0, drift_rho: float = 0.8) -> None:
         if library is None:
             from spectra.library import load_library
 
             library = load_library().resample(grid, skip_uncovered=True)
+        if not segment_mass_t > 0:
+            raise ValueError(f"segment_mass_t: expected > 0 t, got {segment_mass_t}")
         self.sim = MixtureSimulator(library)
         self.cargo = cargo
         self.seed = int(seed)
+        self.segment_mass_t = float(segment_mass_t)
+        self.drift_rho = float(drift_rho)
         self._proxies = {}
         for adm in cargo.admixtures:
             key = (adm.category, adm.material)
             if key not in self._proxies:
                 self._proxies[key] = self.sim.proxies(adm.category, adm.material)
-        self.rng = np.random.default_rng(self.seed)
-        self.lot = draw_lots(self.sim, self.rng, 1)[0]
+        self.lots_started = 0
+        self._new_lot(np.random.default_rng(self.seed))
+
+    def _new_lot(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.lot = draw_lots(self.sim, rng, 1)[0]
+        self._drift_rng = np.random.default_rng(rng.integers(2 ** 63))
+        self._drift: list[tuple[np.ndarray, float, float]] = []  # (blend, grain factor, moisture) per segment
 
     def start_lot(self, lot_id: str) -> None:
-        """Draw this lot's material (reproducible for a seed and lot id)."""
-        import zlib
+        """Draw the next lot's material (reproducible for a seed and the lot's order; ``lot_id`` is not used
+        because line lot ids carry a random suffix)."""
+        self.lots_started += 1
+        self._new_lot(np.random.default_rng([self.seed, self.lots_started]))
 
-        self.rng = np.random.default_rng([self.seed, zlib.crc32(lot_id.encode())])
-        self.lot = draw_lots(self.sim, self.rng, 1)[0]
+    def segment_material(self, rel_t: float) -> tuple[np.ndarray, float, float]:
+        """Blend (n_entries,), grain factor and moisture of the lot segment holding lot-relative mark ``rel_t``."""
+        k = max(0, int(rel_t // self.segment_mass_t))
+        comp_s, grain_s, moist_s = LOT_SEGMENT_DRIFT
+        rho, rng = self.drift_rho, self._drift_rng
+        innov = np.sqrt(max(1.0 - rho * rho, 0.0))
+        n = self.lot.blend.size
+        while len(self._drift) <= k:
+            if self._drift:
+                prev = self._z
+                self._z = (rho * prev[0] + innov * comp_s * rng.standard_normal(n),
+                           rho * prev[1] + innov * grain_s * rng.standard_normal(),
+                           rho * prev[2] + innov * moist_s * rng.standard_normal())
+            else:
+                self._z = (comp_s * rng.standard_normal(n), grain_s * rng.standard_normal(),
+                           moist_s * rng.standard_normal())
+            blend = self.lot.blend * np.exp(self._z[0])
+            self._drift.append((blend / blend.sum(), self.lot.grain_factor * float(np.exp(self._z[1])),
+                                max(0.0, self.lot.moisture_frac + float(self._z[2]))))
+        return self._drift[k]
 
     def composition(self, from_rel_t: float, to_rel_t: float) -> np.ndarray:
         """Mass fractions (n_entries,) of the material between two lot-relative marks."""
-        comp = self.sim.jitter(self.lot.blend[None, :], self.rng, 1)
+        blend, _, _ = self.segment_material(to_rel_t)
+        comp = self.sim.jitter(blend[None, :], self.rng, 1)
         span = max(to_rel_t - from_rel_t, 1e-9)
         a, b = (from_rel_t, to_rel_t) if to_rel_t > from_rel_t else (to_rel_t - 1e-9, to_rel_t + 1e-9)
         for adm, overlap in self.cargo.admixtures_between(a, b):
@@ -217,6 +253,7 @@ class CargoScene:
     def reflectance(self, from_rel_t: float, to_rel_t: float) -> np.ndarray:
         """Scene reflectance (n_channels,) of the material between two lot-relative marks."""
         comp = self.composition(from_rel_t, to_rel_t)
-        g = self.lot.grain_factor * float(self.rng.lognormal(0.0, 0.05))
-        m = max(0.0, self.lot.moisture_frac + 0.003 * float(self.rng.standard_normal()))
+        _, grain, moist = self.segment_material(to_rel_t)
+        g = grain * float(self.rng.lognormal(0.0, 0.05))
+        m = max(0.0, moist + 0.003 * float(self.rng.standard_normal()))
         return self.sim.render(comp[None, :], self.rng, grain_factor=g, moisture_frac=m)[0]

@@ -13,6 +13,10 @@
   first use and cached by training-data hash) [default].
 * ``white_reference_every_s`` — dark + white reference interval in line seconds [600].
 * ``integration_time_ms`` [10], ``n_average`` [16], ``timeout_s`` per acquisition [2.0].
+* ``reference_repeats`` — acquisitions averaged into each dark and white reference [64]. A reference is
+  shared by every spectrum until the next one, so its noise does not average out over a segment; with a
+  single 16-scan acquisition it steps every segment mean at each re-reference and the lot detector flags
+  genuine ore (its limits assume reference noise well below one spectrum's noise).
 * ``replay_path`` — file or folder of spectra (required for ``replay``); ``replay_loop`` [true].
 * ``serial`` — device serial number (``ocean``, optional).
 * simulator only: ``dropout_at_t`` / ``saturate_at_t`` — lists of [start, end] lot-relative tonnes where the
@@ -45,10 +49,12 @@ from spectra.scene import CargoScene
 
 #: The line's default instrument grid (docs/spectra.md, "Default grid").
 DEFAULT_GRID = "ingaas256"
+#: Acquisitions averaged into each dark/white reference (``reference_repeats``): 64 × 16 scans × 10 ms ≈ 10 s.
+DEFAULT_REFERENCE_REPEATS = 64
 
 KEYS = {"kind", "position_m", "backend", "grid", "spectra_per_s", "model", "white_reference_every_s",
         "integration_time_ms", "n_average", "timeout_s", "replay_path", "replay_loop", "serial",
-        "dropout_at_t", "saturate_at_t", "window_dirt_rate", "seed"}
+        "dropout_at_t", "saturate_at_t", "window_dirt_rate", "seed", "reference_repeats"}
 SIM_ONLY = {"dropout_at_t", "saturate_at_t", "window_dirt_rate"}
 
 
@@ -284,6 +290,9 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     if isinstance(n_average, bool) or not isinstance(n_average, int) or n_average < 1:
         raise ConfigError(f"stations.{name}.n_average", f"expected an integer >= 1, got {n_average!r}")
     timeout_s = _number(name, section, "timeout_s", 2.0)
+    repeats = section.get("reference_repeats", DEFAULT_REFERENCE_REPEATS)
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f"stations.{name}.reference_repeats", f"expected an integer >= 1, got {repeats!r}")
     dirt = _number(name, section, "window_dirt_rate", 0.0, positive=False, minimum=0.0)
     dropout = _intervals(name, section, "dropout_at_t")
     saturate = _intervals(name, section, "saturate_at_t")
@@ -316,15 +325,17 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     except (GridError, ModelError) as exc:
         raise ConfigError(f"stations.{name}.model", str(exc)) from exc
 
-    common = dict(integration_time_ms=integration_ms, n_average=n_average, timeout_s=timeout_s)
+    common = dict(integration_time_ms=integration_ms, n_average=n_average, timeout_s=timeout_s,
+                  reference_repeats=repeats)
     scene = None
     try:
         if backend == "simulated":
             det = DetectorConfig(integration_time_ms=integration_ms, n_average=n_average, window_dirt_per_h=dirt)
             clock = context.clock
-            spec = open_spectrometer("simulated", grid, seed=seed, detector=det, clock=clock.now_s, timeout_s=timeout_s)
+            spec = open_spectrometer("simulated", grid, seed=seed, detector=det, clock=clock.now_s, timeout_s=timeout_s,
+                                     reference_repeats=repeats)
             if context.cargo is not None:
-                scene = CargoScene(grid, context.cargo, seed=seed)
+                scene = CargoScene(grid, context.cargo, seed=seed, segment_mass_t=context.segment_mass_t)
         elif backend == "replay":
             if "replay_path" not in section:
                 raise ConfigError(f"stations.{name}.replay_path", "expected a spectrum file or folder for backend 'replay'")

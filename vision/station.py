@@ -7,7 +7,7 @@ Config keys of ``[stations.<name>]`` (defaults in brackets):
 - ``mm_per_px`` [1.0], ``width_px`` [2048], ``frame_lines`` [1024], ``exposure_us`` [100.0]
 - ``sim_mm_per_px``: coarser rendering/detection scale for the simulated line [= mm_per_px];
   the stream metadata states the scale actually used. The simulated camera keeps ``frame_lines``
-  lines per frame at that scale (frames cover more belt). 8 mm/px images a whole 3,000 t lot
+  lines per frame at that scale (twice that from 2x coarser on: frames cover more belt). 8 mm/px images a whole 3,000 t lot
   (~8 km) in well under a minute and still finds most objects >= 100 mm; 4 mm/px finds >= 50 mm
   objects better at about a third of the speed (see docs/vision.md)
 - ``imaged_fraction``: share of belt windows imaged, evenly spread (0, 1] [1.0]; the rest is
@@ -275,8 +275,12 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             model = cached_model(mm_per_px=scale, width_px=width, seed=0)
     except VisionError as exc:
         raise ConfigError(f"stations.{name}.model", str(exc)) from exc
-    # the simulator keeps the line count at a coarser scale (longer frames, less per-frame overhead)
-    lines = frame_lines if backend == "simulated" else max(1, int(round(frame_lines * mm_per_px / scale)))
+    # the simulator keeps the line count at a coarser scale, doubled from 2x coarser on (longer frames: a 1 s window
+    # at 4.5 m/s is one frame, not a long and a short one; per-frame overhead dominates at coarse scales)
+    if backend == "simulated":
+        lines = frame_lines * (2 if scale >= 2 * mm_per_px else 1)
+    else:
+        lines = max(1, int(round(frame_lines * mm_per_px / scale)))
     common = dict(width_px=width, frame_lines=lines, mm_per_px=scale, exposure_us=exposure_us)
     if backend == "simulated":
         tiles = section.get("tiles", "heldout")

@@ -115,7 +115,7 @@ def test_station_in_a_simulated_line(model_file):
     cargo = CargoModel("fines", objects=[ForeignObject(2.5, "plastic", 400, 300, -0.3, 0.0)])
     ctx = _context(cargo)
     st = from_config("cam", {"kind": "camera", "position_m": 50.0, "mm_per_px": 1.0, "width_px": 2048, "sim_mm_per_px": MM_PER_PX,
-                             "imaged_fraction": 0.5, "model": str(model_file), "fault": {"frame_loss_at_t": [[12.0, 13.0]]}}, ctx)
+                             "imaged_fraction": 0.5, "model": str(model_file), "fault": {"frame_loss_at_t": [[11.0, 13.0]]}}, ctx)
     lot = LotIdentity("L1", "V", "H1", "fines", 100.0)
     run = LotRun()
     start = LotStart(lot, 0.0, 1000.0, 10.0)

