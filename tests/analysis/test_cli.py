@@ -44,9 +44,20 @@ def test_config_check_accepts_the_shipped_default(tmp_path):
     assert "station nir" in proc.stdout
 
 
+def light_site(tmp_path) -> Path:
+    """The shipped site with a coarse simulated camera, so a test lot renders quickly."""
+    from analysis.site import DEFAULT_SITE
+
+    text = DEFAULT_SITE.read_text().replace('[stations.camera]\n', '[stations.camera]\nsim_mm_per_px = 8.0\n')
+    path = tmp_path / "site.toml"
+    path.write_text(text)
+    return path
+
+
 def test_demo_runs_a_short_lot_end_to_end(tmp_path):
     run_dir = tmp_path / "run"
-    proc = oreline("demo", "--lot-mass-t", "300", "--speedup", "0", "--no-serve", "--run-dir", str(run_dir))
+    proc = oreline("demo", "--config", str(light_site(tmp_path)), "--lot-mass-t", "300", "--speedup", "0",
+                   "--no-serve", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "verdict" in proc.stdout and str(run_dir) in proc.stdout
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -54,6 +65,9 @@ def test_demo_runs_a_short_lot_end_to_end(tmp_path):
     assert summary["end"]["end_mark_t"] == pytest.approx(300.0)
     assert len(summary["segments"]) == 3
     assert summary["verdict"]["final"] is True
+    assert set(summary["stations"]) == {"nir", "camera", "sampler"}
+    assert any(p.suffix == ".h5" for p in run_dir.iterdir())
+    assert "report html" in proc.stdout
 
 
 def test_configuration_reference_is_generated_from_the_code():
