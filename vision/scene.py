@@ -73,6 +73,25 @@ def paint_out_ore(tiles: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Largest tile bank (bytes, all 8 orientations) kept pre-oriented.
+ORIENTED_MAX_BYTES = 96 << 20
+
+
+def _orientations(stack: np.ndarray) -> np.ndarray:
+    """(N, S, S, 3) → (8, N, S, S, 3): flip rows (bit 0), flip columns (bit 1), transpose (bit 2)."""
+    out = np.empty((8,) + stack.shape, stack.dtype)
+    for f in range(8):
+        t = stack
+        if f & 1:
+            t = t[:, ::-1]
+        if f & 2:
+            t = t[:, :, ::-1]
+        if f & 4:
+            t = t.transpose(0, 2, 1, 3)
+        out[f] = t
+    return out
+
+
 class _TileBank:
     """Tiles (full and ore-free) resampled to the scene's pixel size, with feather weights."""
 
@@ -102,6 +121,11 @@ class _TileBank:
         self.dense *= self.weight
         self.sparse = self.sparse * self.weight
         self.empty *= self.weight
+        # small tiles: keep all 8 orientations contiguous (a paste is then one contiguous add, no strided view)
+        n_bytes = 8 * (self.dense.nbytes + self.sparse.nbytes + self.empty.nbytes)
+        self.oriented = n_bytes <= ORIENTED_MAX_BYTES
+        if self.oriented:
+            self.dense, self.sparse, self.empty = (_orientations(t) for t in (self.dense, self.sparse, self.empty))
 
 
 @lru_cache(maxsize=6)
@@ -187,6 +211,7 @@ class BeltScene:
 
     def _render_belt(self, img: np.ndarray, r0: int, r1: int) -> None:
         bank = self._bank
+        oriented = bank.oriented
         p, s = bank.pitch, bank.side
         x0, x1 = self.belt_x0, self.belt_x0 + self.belt_px
         belt = img[:, x0:x1]
@@ -204,8 +229,9 @@ class BeltScene:
             if self.is_empty(centre_mm):
                 use_dense[:] = False
             sparse = bank.empty if self.is_empty(centre_mm) else bank.sparse
-            choice_d = rng.integers(0, len(bank.dense), n_cols)
-            choice_s = rng.integers(0, len(sparse), n_cols)
+            ax = 1 if oriented else 0
+            choice_d = rng.integers(0, bank.dense.shape[ax], n_cols)
+            choice_s = rng.integers(0, sparse.shape[ax], n_cols)
             flips = rng.integers(0, 8, n_cols)
             shift = int(rng.integers(0, p))
             ya, yb = max(top, r0), min(top + s, r1)
@@ -216,14 +242,17 @@ class BeltScene:
                 xa, xb = max(left, 0), min(left + s, x1 - x0)
                 if xa >= xb:
                     continue
-                tile = bank.dense[choice_d[j]] if use_dense[j] else sparse[choice_s[j]]
                 f = flips[j]
-                if f & 1:
-                    tile = tile[::-1]
-                if f & 2:
-                    tile = tile[:, ::-1]
-                if f & 4:
-                    tile = tile.transpose(1, 0, 2)
+                if oriented:
+                    tile = bank.dense[f, choice_d[j]] if use_dense[j] else sparse[f, choice_s[j]]
+                else:
+                    tile = bank.dense[choice_d[j]] if use_dense[j] else sparse[choice_s[j]]
+                    if f & 1:
+                        tile = tile[::-1]
+                    if f & 2:
+                        tile = tile[:, ::-1]
+                    if f & 4:
+                        tile = tile.transpose(1, 0, 2)
                 belt[ya - r0 : yb - r0, xa:xb] += tile[ya - top : yb - top, xa - left : xb - left]
 
     def _frame_texture(self, img: np.ndarray, r0: int) -> None:
