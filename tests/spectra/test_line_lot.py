@@ -48,6 +48,32 @@ def _genuine_lot_flags(model_path, tmp_path, seed: int, n_segments: int = 12, **
     return flags
 
 
+def _reference_step_ratio(model_path, tmp_path, **keys) -> float:
+    """RMS step of a 120-spectrum segment mean (log10 R) between consecutive references of the station's
+    spectrometer, in units of the sampling s.d. of that step (1 when the reference adds no noise)."""
+    ctx = StationContext(SimulatedClock(), 1.8, 4.0, Path(tmp_path), 0, None)
+    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path), **keys}, ctx)
+    spec = st.spectrometer
+    spec.present(0.08 + 0.05 * np.linspace(0.0, 1.0, spec.grid.n_channels))  # dark ore
+    means, sems = [], []
+    for _ in range(6):
+        assert spec.take_dark().success and spec.take_white().success
+        r = np.log10(np.array([spec.reflectance(spec.acquire()) for _ in range(120)]))
+        means.append(r.mean(axis=0))
+        sems.append(r.std(axis=0, ddof=1) / np.sqrt(r.shape[0]))
+    st.close()
+    step = np.diff(np.array(means), axis=0) / (np.sqrt(2.0) * np.mean(sems, axis=0))
+    return float(np.sqrt(np.mean(step ** 2)))
+
+
+def test_reference_noise_does_not_step_segment_means(model_path, tmp_path):
+    # The lot detector's limits (spectra.lots) assume reference noise that averages out; a reference is shared
+    # by every spectrum until the next one, so it must be far quieter than one spectrum. With a single 16-scan
+    # reference the segment mean stepped ~4.7 sampling s.d. at each re-reference (genuine lots flagged).
+    assert _reference_step_ratio(model_path, tmp_path) < 1.6
+    assert _reference_step_ratio(model_path, tmp_path, reference_repeats=1) > 3.0
+
+
 @pytest.mark.slow
 def test_genuine_lot_on_the_line_is_not_flagged(model_path, tmp_path):
     # Re-referenced every 2 segments: a noisy shared reference used to step every segment mean at each new
