@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import DELEGATED, build_parser, main
+from tests.sitefiles import light_site_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,19 +45,9 @@ def test_config_check_accepts_the_shipped_default(tmp_path):
     assert "station nir" in proc.stdout
 
 
-def light_site(tmp_path) -> Path:
-    """The shipped site with a coarse simulated camera, so a test lot renders quickly."""
-    from analysis.site import DEFAULT_SITE
-
-    text = DEFAULT_SITE.read_text().replace('[stations.camera]\n', '[stations.camera]\nsim_mm_per_px = 8.0\n')
-    path = tmp_path / "site.toml"
-    path.write_text(text)
-    return path
-
-
 def test_demo_runs_a_short_lot_end_to_end(tmp_path):
     run_dir = tmp_path / "run"
-    proc = oreline("demo", "--config", str(light_site(tmp_path)), "--lot-mass-t", "300", "--speedup", "0",
+    proc = oreline("demo", "--config", str(light_site_file(tmp_path / "site.toml")), "--lot-mass-t", "300", "--speedup", "0",
                    "--no-serve", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "verdict" in proc.stdout and str(run_dir) in proc.stdout

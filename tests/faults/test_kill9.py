@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.sitefiles import light_site_file
+
 from analysis.archive import LotArchive, open_archive
 from tests.faults.figures import record
 from tests.faults.lines import RecordLog, fault_site
@@ -31,15 +33,7 @@ RATE_T_H = 6000.0
 
 
 def _site_file(path: Path) -> Path:
-    from analysis.site import DEFAULT_SITE
-
-    text = DEFAULT_SITE.read_text()
-    text = text.replace("flush_interval_s = 5.0", f"flush_interval_s = {FLUSH_S}")
-    text = text.replace('[stations.camera]\n', '[stations.camera]\nsim_mm_per_px = 8.0\n')
-    text = text.replace("[simulation]\n", "[simulation]\n", 1)
-    assert f"flush_interval_s = {FLUSH_S}" in text and "sim_mm_per_px = 8.0" in text
-    path.write_text(text)
-    return path
+    return light_site_file(path, camera_mm_per_px=8.0, flush_interval_s=FLUSH_S)
 
 
 def _max_mark(reader) -> tuple[int, float]:

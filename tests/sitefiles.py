@@ -1,0 +1,20 @@
+"""Site files for tests that run `oreline demo` as a real process: the shipped site, lighter."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def light_site_file(path: Path, *, camera_mm_per_px: float = 8.0, flush_interval_s: float | None = None) -> Path:
+    """Write the shipped default site with a coarser simulated camera (and optionally another flush interval)."""
+    from analysis.site import DEFAULT_SITE
+
+    text = DEFAULT_SITE.read_text()
+    text, n = re.subn(r"(?m)^sim_mm_per_px = [0-9.]+", f"sim_mm_per_px = {camera_mm_per_px}", text)
+    assert n == 1, "the default site must set the simulated camera's sim_mm_per_px once"
+    if flush_interval_s is not None:
+        text, n = re.subn(r"(?m)^flush_interval_s = [0-9.]+", f"flush_interval_s = {flush_interval_s}", text)
+        assert n == 1, "the default site must set [archive].flush_interval_s once"
+    path.write_text(text)
+    return path
