@@ -154,3 +154,40 @@ class ModbusServerThread:
             thread.join(timeout_s)
             if thread.is_alive():
                 log.warning("%s: server thread did not end within %.1f s", self.name, timeout_s)
+
+
+class ThreadServed:
+    """Lifecycle of a Modbus server that runs on a :class:`ModbusServerThread` held in ``self._runner``."""
+
+    _runner: ModbusServerThread
+
+    @property
+    def host(self) -> str:
+        return self._runner.host
+
+    @property
+    def port(self) -> int | None:
+        """The bound TCP port (None before the first :meth:`start`)."""
+        return self._runner.port
+
+    @property
+    def running(self) -> bool:
+        return self._runner.running
+
+    def start(self, timeout_s: float = 5.0):
+        """Listen; returns ``self`` once bound (a restart after :meth:`stop` reuses the same port).
+
+        Raises :class:`ServerError` if the address cannot be bound.
+        """
+        self._runner.start(timeout_s)
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Drop every client and stop listening (idempotent, bounded by ``timeout_s``)."""
+        self._runner.stop(timeout_s)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

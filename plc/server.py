@@ -35,7 +35,7 @@ from pymodbus.pdu.device import ModbusDeviceIdentification
 from plc import codes
 from plc.errors import CommandError, ServerError
 from plc.registers import MAP_VERSION, ORELINE_MAP, STATUS_END
-from plc.runner import ModbusServerThread
+from plc.runner import ModbusServerThread, ThreadServed
 from plc.snapshot import LineSnapshot
 from plc.store import RegisterStore
 
@@ -107,7 +107,7 @@ def validate_command(code: int, arg: int) -> str:
     return ""
 
 
-class OrelineModbusServer:
+class OrelineModbusServer(ThreadServed):
     """The oreline register map served over Modbus TCP (127.0.0.1 by default; port 0 = any free port).
 
     ``device_id`` is the unit id this server answers (others get exception 0x0B).
@@ -164,34 +164,7 @@ class OrelineModbusServer:
         )
         self._runner = ModbusServerThread(self.store, host, port, "oreline", identity)
 
-    # ---- lifecycle ----
-    @property
-    def host(self) -> str:
-        return self._runner.host
-
-    @property
-    def port(self) -> int | None:
-        """The bound TCP port (None before the first :meth:`start`)."""
-        return self._runner.port
-
-    @property
-    def running(self) -> bool:
-        return self._runner.running
-
-    def start(self, timeout_s: float = 5.0) -> OrelineModbusServer:
-        """Listen; returns once bound. Raises :class:`ServerError` if the address cannot be bound."""
-        self._runner.start(timeout_s)
-        return self
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop serving (idempotent, bounded by ``timeout_s``)."""
-        self._runner.stop(timeout_s)
-
-    def __enter__(self) -> OrelineModbusServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    # ---- lifecycle: host, port, running, start, stop (ThreadServed) ----
 
     # ---- state out ----
     @property

@@ -34,7 +34,7 @@ from plc.codes import DriveState
 from plc.errors import ServerError
 from plc.registers import RegisterTable
 from plc.robot_block import ROBOT_BASE, RobotBlockHost
-from plc.runner import ModbusServerThread
+from plc.runner import ModbusServerThread, ThreadServed
 from plc.store import RegisterStore
 from plc.words import check_word_order
 
@@ -55,7 +55,7 @@ def _blocks(table: RegisterTable, max_gap: int = 4) -> list[tuple[int, int]]:
     return runs
 
 
-class SimulatedPlc:
+class SimulatedPlc(ThreadServed):
     """A PLC + BW500-like integrator fed by ``feed``; serve with :meth:`start`, drive with :meth:`update`.
 
     ``word_order`` is the integrator's initial FORMAT_WORD; ``pulses_per_m`` the
@@ -115,37 +115,10 @@ class SimulatedPlc:
         )
         self._runner = ModbusServerThread(self.store, host, port, "simulated-plc", identity)
 
-    # ---- lifecycle ----
-    @property
-    def host(self) -> str:
-        return self._runner.host
-
-    @property
-    def port(self) -> int | None:
-        return self._runner.port
-
-    @property
-    def running(self) -> bool:
-        return self._runner.running
-
+    # ---- lifecycle: host, port, running, start, stop (ThreadServed) ----
     @property
     def clients(self) -> int:
         return self._runner.clients
-
-    def start(self, timeout_s: float = 5.0) -> SimulatedPlc:
-        """Listen (returns once bound; a restart after :meth:`stop` reuses the same port)."""
-        self._runner.start(timeout_s)
-        return self
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Drop every client and stop listening (idempotent) — what a PLC power-off looks like to clients."""
-        self._runner.stop(timeout_s)
-
-    def __enter__(self) -> SimulatedPlc:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ---- integrator ----
     @property

@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spectra.segment import NirSegmentScore
 from conveyor.cargo import CargoModel
 from conveyor.clock import SimulatedClock
 from conveyor.config import validate_section
@@ -220,32 +221,18 @@ class SimSamplerStation(Station):
         return out
 
 
-@dataclass(frozen=True)
-class SimNirScore:
-    """One segment's NIR evidence as the monitor reads it (the fields of ``spectra.segment.NirSegmentScore``)."""
-
-    waste_score: float
-    contaminant_score: float
-    novelty_fraction: float
-    n_valid: int
-    flagged_waste: bool
-    flagged_contaminant: bool
-    threshold: float
-    scored: bool
-
-
 class SimNirScorer:
     """Segment statistic of the simulated NIR: mean p(waste) of the valid spectra, flagged above 0.5."""
 
     threshold = 0.5
 
-    def score(self, arrays: Mapping[str, np.ndarray]) -> SimNirScore:
+    def score(self, arrays: Mapping[str, np.ndarray]) -> NirSegmentScore:
         p = np.asarray(arrays["p_waste"], float)
         valid = np.asarray(arrays.get("valid", np.ones(p.size)), bool).reshape(p.shape)
         p = p[valid]
         score = float(p.mean()) if p.size else math.nan
-        return SimNirScore(score, 0.0, 0.0, int(p.size), bool(p.size and score > self.threshold), False,
-                           self.threshold, scored=bool(p.size))
+        return NirSegmentScore(score, 0.0, 0.0, int(p.size), bool(p.size and score > self.threshold), False,
+                               self.threshold, math.inf, scored=bool(p.size))
 
 
 @dataclass
