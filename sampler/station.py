@@ -487,7 +487,9 @@ class SamplerStation(Station):
 
     def _alarm(self, message: str, time_s: float, increment_id: str, kind: str, mark_t: float = math.nan) -> None:
         """Log, keep and emit an alarm as a :class:`LineEvent` (severity "alarm")."""
-        log.warning("sampler %s: %s", self.name, message)
+        # A skipped targeted cut is the rate-limit policy at work: it is recorded and raised, not shouted.
+        level = logging.INFO if kind == "increment_skipped" else logging.WARNING
+        log.log(level, "sampler %s: %s", self.name, message)
         self.alarms.append({"time_s": time_s, "station": self.name, "increment_id": increment_id, "kind": kind,
                             "message": message})
         self._out.append(LineEvent(self._lot_id, float(time_s), self.name, kind, "alarm", message, float(mark_t)))
