@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Stream kinds whose coverage decides whether a segment was inspected.
 INSPECTING_KINDS = ("nir", "vision")
+#: Most recent valid NIR spectra kept for the live trend (the archive keeps them all).
+NIR_TREND_POINTS = 20_000
 _FAULT_CATEGORY = {"nir": "nir_fault", "vision": "camera_fault", "sampler": "sampler_fault"}
 
 
@@ -93,7 +95,8 @@ class LotMonitor:
             self._next_segment = 0
             self.detections: list[dict] = []
             self.increments: list[dict] = []
-            self.nir_trend: list[tuple[float, float, float]] = []  # (lot t, p_waste, t2)
+            # (lot t, p_waste, t2) of the latest valid spectra, bounded: a long lot must not grow memory.
+            self.nir_trend: list[tuple[float, float, float]] = []
             self._nir_scorer: NirScorer | None = None
             self._now_s = 0.0  # line-clock time of the latest coverage record (when decisions are made)
 
@@ -149,6 +152,8 @@ class LotMonitor:
             if bool(m.data.get("valid", True)):
                 self.nir_trend.append((self._rel(m.tonnage_mark_t), float(m.data.get("p_waste", math.nan)),
                                        float(m.data.get("t2", math.nan))))
+                if len(self.nir_trend) > 2 * NIR_TREND_POINTS:
+                    del self.nir_trend[:-NIR_TREND_POINTS]
         elif kind == "vision":
             det = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg, "stream": m.stream}
             det.update({k: v for k, v in m.data.items()})
