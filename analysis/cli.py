@@ -51,6 +51,9 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "fleet": {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
+    "control-room": {
+        "_": ("analysis.web.cli", "cli_controlroom", "serve the control room on a small simulated line (to try the page)"),
+    },
 }
 
 
@@ -119,7 +122,10 @@ def _configure_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oreline`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Delegated commands own their options (``oreline report --help`` is the report's help).
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in DELEGATED:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
@@ -134,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             module, func, _ = verbs["_"]
         else:
             module, func, _ = verbs[args.verb]
-        return _delegate(module, func, args.args)
+        return _delegate(module, func, [*args.args, *extra])
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
         return 2

@@ -26,6 +26,14 @@ def test_help_documents_every_command(capsys):
     assert parser.prog == "oreline"
 
 
+@pytest.mark.parametrize("command", [["report"], ["fleet"], ["archive"], ["control-room"], ["spectra", "train"],
+                                     ["sampler", "plan"], ["plc", "docs"], ["vision", "evaluate"]])
+def test_delegated_commands_show_their_own_help(command):
+    proc = oreline(*command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "usage:" in proc.stdout and "Traceback" not in proc.stderr
+
+
 def test_config_check_reports_the_bad_key_without_a_traceback(tmp_path):
     bad = tmp_path / "site.toml"
     bad.write_text('[line]\nbelt_length_m = 200.0\nnominal_speed_m_s = -1.0\n')
