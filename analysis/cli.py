@@ -181,8 +181,14 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     ``demo`` uses the shipped simulated site (or ``--config``); ``run`` the given site file. A site whose
     devices are all simulated runs on the simulated clock; one with any real device runs on the wall clock.
     """
+    from threadpoolctl import threadpool_limits
+
     from analysis import integration
     from analysis.site import compose, is_simulated, load_site, validate
+
+    # The line does many small matrix operations; numpy's and scipy's BLAS thread pools fighting over
+    # two cores cost far more than they give (measured 69 ms → 2 ms per NIR segment). One thread each.
+    threadpool_limits(1)
 
     site = load_site(getattr(args, "site", None) or args.config)
     _apply_overrides(site, args)

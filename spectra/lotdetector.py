@@ -44,12 +44,14 @@ statistic: an unflagged warm-up segment is reported *not scored* (the caller tre
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, solve_triangular
 from scipy.optimize import nnls
+from threadpoolctl import ThreadpoolController
 
 from spectra.errors import ModelError
 from spectra.hapke import (mass_fractions, reff_from_ssa, scale_grain_size, ssa_from_reff,
@@ -172,6 +174,29 @@ class LotDetectorModel:
         fb = self.features(np.clip(rbar, 1e-4, None)[None, :])[0]
         return (self.features(rows) - fb).T
 
+    def directions(self, rbar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Waste (c, k_w), contaminant (c, k_c) and condition (c, 2) directions around ``rbar`` (c,).
+
+        The same values as :meth:`admix_directions` (per group) and :meth:`condition_directions`, from ONE
+        feature evaluation of all probe spectra (features are per row, so stacking them changes nothing).
+        """
+        p = self.params
+        f0 = p.probe_mass_frac
+        rb = np.clip(np.asarray(rbar, float), 1e-4, None)
+        wb = ssa_from_reff(rb)
+        b = (1.0 - f0) / (p.bulk_density_g_cm3 * p.bulk_grain_um)
+        mixes = []
+        for which in (self.waste, self.contaminant):
+            a = f0 / (which.density_g_cm3 * which.grain_um)
+            x = (a / (a + b))[:, None]
+            mixes.append(reff_from_ssa((1.0 - x) * wb[None, :] + x * which.ssa))
+        conditions = [reff_from_ssa(scale_grain_size(wb[None, :], 1.0 + p.grain_sigma))[0],
+                      reff_from_ssa(wet(wb[None, :], p.moisture_sigma, self.alpha_water))[0]]
+        f = self.features(np.vstack([rb[None, :], *mixes, *conditions]))
+        fb, kw, kc = f[0], len(self.waste), len(self.contaminant)
+        return (((f[1:1 + kw] - fb) / f0).T, ((f[1 + kw:1 + kw + kc] - fb) / f0).T,
+                (f[1 + kw + kc:] - fb).T)
+
     # --- persistence --------------------------------------------------------------------------------
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         out = {}
@@ -228,10 +253,49 @@ class LotDecision:
     accepted: bool
 
 
+_BLAS: ThreadpoolController | None = None
+_BLAS_LOCK = threading.Lock()
+
+
+def _single_thread_blas():
+    """Context manager: BLAS (numpy's and scipy's OpenBLAS) on one thread while it is open.
+
+    One segment's algebra is a few (120 x 256) @ (256 x 40) products and (40 x 40) solves. With threaded BLAS
+    each call wakes a thread pool, and numpy and scipy each ship their own OpenBLAS: their spinning pools fight
+    for the cores and turn a 1 ms segment into ~70 ms on a 2-core host. The limit is process-wide while open
+    (as ``threadpoolctl.threadpool_limits``); the controller is built once, on first use, so every BLAS
+    library loaded by then is covered.
+    """
+    global _BLAS
+    with _BLAS_LOCK:
+        if _BLAS is None:
+            _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    """What one scoring step needs from the baseline window; it changes only when a segment is accepted.
+
+    ``mu`` (k,) baseline mean features, ``cw_lot`` (k, k) pooled within-segment covariance, ``sigma0`` (k, k)
+    the null covariance without the segment's own sampling term, ``directions`` (k, k_w + k_c) waste then
+    contaminant admixture directions, ``n_waste`` = k_w, ``c`` = 1 + 1/n_baseline.
+    """
+
+    mu: np.ndarray
+    cw_lot: np.ndarray
+    sigma0: np.ndarray
+    directions: np.ndarray
+    n_waste: int
+    c: float
+
+
 class LotDetector:
     """Stateful detector for ONE lot. Call :meth:`update` once per segment, in order through the lot.
 
-    Without thresholds (calibration runs) nothing is flagged and every segment is accepted.
+    Without thresholds (calibration runs) nothing is flagged and every segment is accepted. Everything that
+    depends only on the baseline window (its mean, prior covariance and the Hapke directions around its mean
+    reflectance) is computed once per accepted segment, not once per scored segment.
     """
 
     def __init__(self, model: LotDetectorModel) -> None:
@@ -242,13 +306,40 @@ class LotDetector:
         self._dof: list[int] = []
         self._scatter: np.ndarray | float = 0.0
         self._k = 0
+        self._baseline: _Baseline | None = None
+        self._baseline_params: LotDetectorParams | None = None
 
     @property
     def baseline_segments(self) -> int:
         return min(len(self._m), self.model.params.window_segments)
 
+    def _baseline_state(self) -> _Baseline:
+        """The cached :class:`_Baseline` (rebuilt after an accepted segment or a change of parameters)."""
+        model, p = self.model, self.model.params
+        if self._baseline is not None and self._baseline_params is p:
+            return self._baseline
+        w, nb = p.window_segments, self.baseline_segments
+        mu = np.mean(self._m[-w:], axis=0)
+        rb = np.mean(self._r[-w:], axis=0)
+        cw_lot = np.sum(self._cw[-w:], axis=0) / max(sum(self._dof[-w:]), 1)
+        c = 1.0 + 1.0 / nb
+        prior = cw_lot * p.between_to_within
+        prior[np.diag_indices_from(prior)] += p.ridge * np.trace(prior) / prior.shape[0] + 1e-12
+        dw, dc, g = model.directions(rb)
+        prior += g @ g.T
+        sigma0 = (p.prior_weight * prior + self._scatter) / (p.prior_weight + self._k) * c
+        self._baseline = _Baseline(mu, cw_lot, sigma0, np.hstack([dw, dc]), dw.shape[1], c)
+        self._baseline_params = p
+        return self._baseline
+
     def update(self, reflectance: np.ndarray) -> LotDecision:
-        """Score one segment from its valid spectra (n, c) reflectance (n >= 2) and update the baseline."""
+        """Score one segment from its valid spectra (n, c) reflectance (n >= 2) and update the baseline.
+
+        BLAS runs single-threaded during the call (see :func:`_single_thread_blas`)."""
+        with _single_thread_blas():
+            return self._update(reflectance)
+
+    def _update(self, reflectance: np.ndarray) -> LotDecision:
         model, p, th = self.model, self.model.params, self.model.thresholds
         r = np.asarray(reflectance, float)
         raw = model.raw_features(np.clip(r, 1e-4, None))
@@ -267,32 +358,24 @@ class LotDetector:
             if accepted:
                 self._accept(m, rbar, cw, n - 1, None, 1.0)
             return LotDecision(nan, nan, nan, nan, nov, lflag, False, lflag, nb, True, accepted)
-        w = p.window_segments
-        mu = np.mean(self._m[-w:], axis=0)
-        rb = np.mean(self._r[-w:], axis=0)
-        cw_lot = np.sum(self._cw[-w:], axis=0) / max(sum(self._dof[-w:]), 1)
-        c = 1.0 + 1.0 / nb
-        d = m - mu
-        prior = cw_lot * p.between_to_within
-        prior[np.diag_indices_from(prior)] += p.ridge * np.trace(prior) / prior.shape[0] + 1e-12
-        g = model.condition_directions(rb)
-        prior += g @ g.T
-        sampling = cw / max(n - 1, 1) if p.own_sampling_covariance else cw_lot
+        base = self._baseline_state()
+        d = m - base.mu
+        sampling = cw / max(n - 1, 1) if p.own_sampling_covariance else base.cw_lot
         # The limits were calibrated at ``spectra_per_segment`` spectra; with more, S/n would shrink below what
         # the calibration saw while the lot's own segment-to-segment variation does not, and the false-alarm
         # rate would grow with n (4 % at 240 spectra vs 0.3-0.6 % at 40-120). Cap n at the calibrated count.
         n_eff = min(n, th.spectra_per_segment) if th is not None and th.spectra_per_segment > 0 else n
-        sigma = (p.prior_weight * prior + self._scatter) / (p.prior_weight + self._k) * c + sampling / n_eff
+        sigma = base.sigma0 + sampling / n_eff
         try:
             chol, _ = cho_factor(sigma, lower=True, check_finite=False)
         except LinAlgError as exc:  # pragma: no cover - ridge keeps Σ positive definite
             raise ModelError(f"lot detector: baseline covariance not positive definite ({exc})") from exc
-        chol = np.tril(chol)
-        dw = solve_triangular(chol, d, lower=True, check_finite=False)
+        # one triangular solve for the deviation and every direction (columns: δ, waste..., contaminant...)
+        white = solve_triangular(chol, np.column_stack([d, base.directions]), lower=True, check_finite=False)
+        dw = white[:, 0]
         energy = float(dw @ dw)
         stats = []
-        for ends in (model.waste, model.contaminant):
-            hw = solve_triangular(chol, model.admix_directions(rb, ends), lower=True, check_finite=False)
+        for hw in (white[:, 1:1 + base.n_waste], white[:, 1 + base.n_waste:]):
             a, rn = nnls(hw, dw, maxiter=50 * hw.shape[1])
             stats.append((max(energy - rn * rn, 0.0), float(a.sum())))
         (tw, fw), (tc, fc) = stats
@@ -300,7 +383,7 @@ class LotDetector:
         flag_c = th is not None and tc > th.contaminant
         accepted = th is None or (tw <= th.accept_waste and tc <= th.accept_contaminant and not lflag)
         if accepted:
-            self._accept(m, rbar, cw, n - 1, d, c)
+            self._accept(m, rbar, cw, n - 1, d, base.c)
         return LotDecision(tw, tc, fw, fc, nov, flag_w or lflag, flag_c, lflag, nb, False, accepted)
 
     def _accept(self, m, rbar, cw, dof, d, c) -> None:
@@ -312,6 +395,7 @@ class LotDetector:
         if d is not None:
             self._scatter = self._scatter + np.outer(d, d) / c
             self._k += 1
+        self._baseline = None
 
 
 def run_lot(model: LotDetectorModel, segments: np.ndarray) -> list[LotDecision]:

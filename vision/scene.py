@@ -60,19 +60,21 @@ def ore_mask(rgb: np.ndarray) -> np.ndarray:
 
 def paint_out_ore(tiles: np.ndarray) -> np.ndarray:
     """Empty-belt versions of (N, S, S, 3) uint8 tiles: ore pixels replaced by the surrounding belt colour."""
-    out = np.empty_like(tiles)
-    for i, tile in enumerate(tiles):
-        t = tile.astype(np.float32)
-        mask = ndi.binary_dilation(ore_mask(t), iterations=2)
-        w = (~mask).astype(np.float32)
-        den = ndi.gaussian_filter(w, 8)
-        fill = np.stack([ndi.gaussian_filter(t[..., c] * w, 8) for c in range(3)], -1) / np.maximum(den, 1e-3)[..., None]
-        belt = np.median(t[~mask], axis=0) if (~mask).any() else np.array([60.0, 85.0, 45.0])
-        fill = np.where((den < 0.05)[..., None], belt, fill)
-        out[i] = np.clip(np.where(mask[..., None], fill, t), 0, 255).astype(np.uint8)
-    return out
+    t = tiles.astype(np.float32)
+    in_plane = np.zeros((3, 3, 3), bool)
+    in_plane[1] = ndi.generate_binary_structure(2, 1)  # dilate within each tile, never across tiles
+    mask = ndi.binary_dilation(ore_mask(t), structure=in_plane, iterations=2)
+    w = (~mask).astype(np.float32)
+    den = ndi.gaussian_filter(w, (0, 8, 8))
+    fill = ndi.gaussian_filter(t * w[..., None], (0, 8, 8, 0)) / np.maximum(den, 1e-3)[..., None]
+    belt = np.array([np.median(ti[~mi], axis=0) if (~mi).any() else np.array([60.0, 85.0, 45.0]) for ti, mi in zip(t, mask)],
+                    dtype=np.float32).reshape(len(t), 1, 1, 3)
+    fill = np.where((den < 0.05)[..., None], belt, fill)
+    return np.clip(np.where(mask[..., None], fill, t), 0, 255).astype(np.uint8)
 
 
+#: Working memory (bytes) for composing rows of tiles at once.
+STRIP_CHUNK_BYTES = 8 << 20
 #: Largest tile bank (bytes, all 8 orientations) kept pre-oriented.
 ORIENTED_MAX_BYTES = 96 << 20
 
@@ -92,6 +94,19 @@ def _orientations(stack: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=4)
+def _split_tiles(tiles: TileSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dense, sparse, ore-free sparse) uint8 tile stacks of a tile set, shared by every scale."""
+    ore_fraction = ore_mask(tiles.tiles).mean(axis=(1, 2))
+    dense = ore_fraction >= DENSE_ORE_FRACTION
+    if dense.all() or not dense.any():  # a folder without both kinds: use every tile for both
+        dense = np.ones(len(tiles), bool)
+        sparse = dense
+    else:
+        sparse = ~dense
+    return tiles.tiles[dense], tiles.tiles[sparse], paint_out_ore(tiles.tiles[sparse])
+
+
 class _TileBank:
     """Tiles (full and ore-free) resampled to the scene's pixel size, with feather weights."""
 
@@ -101,16 +116,10 @@ class _TileBank:
             if side == stack.shape[1]:
                 return stack.astype(np.float32)
             return np.stack([np.asarray(Image.fromarray(t).resize((side, side), Image.BOX)) for t in stack]).astype(np.float32)
-        ore_fraction = ore_mask(tiles.tiles).mean(axis=(1, 2))
-        dense = ore_fraction >= DENSE_ORE_FRACTION
-        if dense.all() or not dense.any():  # a folder without both kinds: use every tile for both
-            dense = np.ones(len(tiles), bool)
-            sparse = dense
-        else:
-            sparse = ~dense
-        self.dense = resize(tiles.tiles[dense])
-        self.sparse = resize(tiles.tiles[sparse])
-        self.empty = resize(paint_out_ore(tiles.tiles[sparse]))
+        dense, sparse, empty = _split_tiles(tiles)
+        self.dense = resize(dense)
+        self.sparse = resize(sparse)
+        self.empty = resize(empty)
         self.side = side
         self.overlap = max(2, side // 8)
         self.pitch = side - self.overlap
@@ -121,11 +130,51 @@ class _TileBank:
         self.dense *= self.weight
         self.sparse = self.sparse * self.weight
         self.empty *= self.weight
-        # small tiles: keep all 8 orientations contiguous (a paste is then one contiguous add, no strided view)
-        n_bytes = 8 * (self.dense.nbytes + self.sparse.nbytes + self.empty.nbytes)
-        self.oriented = n_bytes <= ORIENTED_MAX_BYTES
+        self.n_dense, self.n_sparse = len(self.dense), len(self.sparse)
+        # one bank indexed by tile id: dense 0..nd-1, sparse nd..nd+ns-1, ore-free nd+ns..
+        stack = np.concatenate([self.dense, self.sparse, self.empty])
+        del self.dense, self.sparse, self.empty
+        # small tiles: keep all 8 orientations contiguous (a row of tiles is then one fancy-index gather)
+        self.oriented = 8 * stack.nbytes <= ORIENTED_MAX_BYTES
+        self.stack = _orientations(stack) if self.oriented else stack
+
+    def gather(self, flips: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Tiles ``ids`` (C,) in orientations ``flips`` (C,) (bits as in :func:`_orientations`): (C, S, S, 3) float32."""
         if self.oriented:
-            self.dense, self.sparse, self.empty = (_orientations(t) for t in (self.dense, self.sparse, self.empty))
+            return self.stack[flips, ids]
+        out = np.empty((len(ids), self.side, self.side, 3), np.float32)
+        for c, (f, i) in enumerate(zip(flips.tolist(), ids.tolist())):
+            t = self.stack[i]
+            if f & 1:
+                t = t[::-1]
+            if f & 2:
+                t = t[:, ::-1]
+            if f & 4:
+                t = t.transpose(1, 0, 2)
+            out[c] = t
+        return out
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _hash_uniform(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int) -> np.ndarray:
+    """Counter-based uniforms in [0, 1): (n_streams, R, C) float64, a pure function of (seed, row, col, stream)."""
+    with np.errstate(over="ignore"):
+        z = _mix64(np.full(1, seed, np.int64).astype(np.uint64))
+        z = _mix64(z ^ rows.astype(np.uint64))[:, None]
+        z = _mix64(z ^ (cols.astype(np.uint64) * _GOLDEN)[None, :])
+        streams = np.arange(1, n_streams + 1, dtype=np.uint64)[:, None, None] << np.uint64(40)
+        z = _mix64(z[None] ^ streams)
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 @lru_cache(maxsize=6)
@@ -172,8 +221,11 @@ class BeltScene:
         self._bank = _bank(tiles, self.mm_per_px)
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
+        self._vignette3 = np.repeat(self._vignette, 3)
+        self._dust3 = np.tile(DUST_RGB, self.width_px)
         self._sprites: dict[SceneObject, Sprite] = {}
         self._frame: np.ndarray | None = None
+        self._buf: np.ndarray | None = None
         self._knot_cache: dict[int, float] = {}
         self._light_cache: dict[int, tuple[float, float]] = {}
 
@@ -196,7 +248,9 @@ class BeltScene:
             raise ValueError(f"n_rows must be > 0, got {n_rows}")
         pad = int(np.ceil(self.motion_blur_px)) if self.motion_blur_px >= 1.5 else 0
         r0, r1 = start_row - pad, start_row + n_rows + pad
-        img = np.empty((r1 - r0, self.width_px, 3), dtype=np.float32)
+        if self._buf is None or self._buf.shape[0] < r1 - r0:
+            self._buf = np.empty((r1 - r0, self.width_px, 3), dtype=np.float32)
+        img = self._buf[: r1 - r0]  # float32 working buffer, reused between frames
         self._frame_texture(img, r0)
         self._render_belt(img, r0, r1)
         for obj in objects:
@@ -210,50 +264,68 @@ class BeltScene:
         return out
 
     def _render_belt(self, img: np.ndarray, r0: int, r1: int) -> None:
+        """Add the feathered tile mosaic of rows ``r0 .. r1`` into the belt columns of ``img`` (zeroed first).
+
+        Tile row ``k`` (top at ``k * pitch``) draws its tiles, orientations and lateral shift from a
+        counter-based hash of (seed, k, column), so any row renders identically however frames are cut;
+        each row's tiles are composed into one strip with two vectorised adds (no loop per tile).
+        """
         bank = self._bank
-        oriented = bank.oriented
-        p, s = bank.pitch, bank.side
+        p, s, ov = bank.pitch, bank.side, bank.overlap
         x0, x1 = self.belt_x0, self.belt_x0 + self.belt_px
         belt = img[:, x0:x1]
         belt[:] = 0.0
         k_first = int(np.floor((r0 - s) / p)) + 1
         k_last = int(np.floor((r1 - 1) / p))
+        if k_last < k_first:
+            return
         n_cols = int(np.ceil((x1 - x0 + s) / p)) + 1
-        for k in range(k_first, k_last + 1):
-            rng = np.random.default_rng([self.seed, k + (1 << 40)])
-            top = k * p
-            centre_mm = (top + s / 2) * self.mm_per_px
-            lateral = ((np.arange(n_cols) * p - s // 2 + s / 2) / max(x1 - x0, 1)) * 2 - 1
-            loading = self._loading(centre_mm) * np.clip(1.25 - lateral**2, 0, 1)
-            use_dense = rng.random(n_cols) < loading
-            if self.is_empty(centre_mm):
-                use_dense[:] = False
-            sparse = bank.empty if self.is_empty(centre_mm) else bank.sparse
-            ax = 1 if oriented else 0
-            choice_d = rng.integers(0, bank.dense.shape[ax], n_cols)
-            choice_s = rng.integers(0, sparse.shape[ax], n_cols)
-            flips = rng.integers(0, 8, n_cols)
-            shift = int(rng.integers(0, p))
-            ya, yb = max(top, r0), min(top + s, r1)
-            if ya >= yb:
-                continue
-            for j in range(n_cols):
-                left = j * p - shift - s // 2
-                xa, xb = max(left, 0), min(left + s, x1 - x0)
-                if xa >= xb:
-                    continue
-                f = flips[j]
-                if oriented:
-                    tile = bank.dense[f, choice_d[j]] if use_dense[j] else sparse[f, choice_s[j]]
-                else:
-                    tile = bank.dense[choice_d[j]] if use_dense[j] else sparse[choice_s[j]]
-                    if f & 1:
-                        tile = tile[::-1]
-                    if f & 2:
-                        tile = tile[:, ::-1]
-                    if f & 4:
-                        tile = tile.transpose(1, 0, 2)
-                belt[ya - r0 : yb - r0, xa:xb] += tile[ya - top : yb - top, xa - left : xb - left]
+        ks = np.arange(k_first, k_last + 1, dtype=np.int64)
+        js = np.arange(n_cols, dtype=np.int64)
+        centre_mm = (ks * p + s / 2) * self.mm_per_px
+        lateral = ((js * p - s // 2 + s / 2) / max(x1 - x0, 1)) * 2 - 1
+        loading = self._loadings(centre_mm)[:, None] * np.clip(1.25 - lateral**2, 0, 1)[None, :]
+        empty = self._empty_rows(centre_mm)
+        u = _hash_uniform(self.seed, ks, js, 5)  # (5, R, C)
+        use_dense = (u[0] < loading) & ~empty[:, None]
+        nd, ns = bank.n_dense, bank.n_sparse
+        ids = np.where(use_dense, (u[1] * nd).astype(np.int64),
+                       (u[2] * ns).astype(np.int64) + np.where(empty, nd + ns, nd)[:, None])
+        flips = (u[3] * 8).astype(np.int64)
+        shifts = (u[4][:, 0] * p).astype(np.int64)
+        bw = x1 - x0
+        per_row = n_cols * s * (s + (n_cols + 1) * p) * 3 * 4  # bytes of a row's tiles and strip
+        chunk = max(1, STRIP_CHUNK_BYTES // per_row)
+        for a in range(0, len(ks), chunk):
+            b = min(len(ks), a + chunk)
+            m = b - a
+            tiles = bank.gather(flips[a:b].ravel(), ids[a:b].ravel()).reshape(m, n_cols, s, s, 3)
+            # compose each tile row into a strip: tile j at strip columns j*p .. j*p+s (feathered overlaps add up)
+            strips = np.empty((m, s, (n_cols + 1) * p, 3), np.float32)
+            strips[:, :, : n_cols * p].reshape(m, s, n_cols, p, 3)[...] = tiles[:, :, :, :p].transpose(0, 2, 1, 3, 4)
+            strips[:, :, n_cols * p :] = 0.0
+            strips[:, :, p:].reshape(m, s, n_cols, p, 3)[:, :, :, :ov] += tiles[:, :, :, p:].transpose(0, 2, 1, 3, 4)
+            for i in range(a, b):
+                top = int(ks[i]) * p
+                ya, yb = max(top, r0), min(top + s, r1)
+                off = int(shifts[i]) + s // 2
+                belt[ya - r0 : yb - r0] += strips[i - a, ya - top : yb - top, off : off + bw]
+
+    def _empty_rows(self, belt_mm: np.ndarray) -> np.ndarray:
+        """Whether each belt position (mm) lies in an empty-belt stretch: (R,) → bool (R,)."""
+        if not self.empty_mm:
+            return np.zeros(belt_mm.shape, bool)
+        e = np.asarray(self.empty_mm, dtype=np.float64)
+        return ((e[None, :, 0] <= belt_mm[:, None]) & (belt_mm[:, None] < e[None, :, 1])).any(axis=1)
+
+    def _loadings(self, belt_mm: np.ndarray) -> np.ndarray:
+        """:meth:`_loading` for an array of belt positions (mm)."""
+        pos = belt_mm / KNOT_MM
+        k = np.floor(pos).astype(np.int64)
+        kk = np.arange(int(k.min()), int(k.max()) + 2)
+        vals = np.array([self._knot_value(int(x)) for x in kk])
+        f = 0.5 - 0.5 * np.cos(np.pi * (pos - k))
+        return vals[k - kk[0]] * (1 - f) + vals[k - kk[0] + 1] * f
 
     def _frame_texture(self, img: np.ndarray, r0: int) -> None:
         """Fill the steel frame beyond the belt (a gravel-textured dark grey, periodic along the belt)."""
@@ -315,10 +387,11 @@ class BeltScene:
         smooth = 0.5 - 0.5 * np.cos(np.pi * frac)
         gain = gain_k[idx] * (1 - smooth) + gain_k[idx + 1] * smooth
         dust = dust_k[idx] * (1 - smooth) + dust_k[idx + 1] * smooth
-        scale = (gain * (1 - dust))[:, None] * self._vignette[None, :]
-        img *= scale[..., None]
+        flat = img.reshape(img.shape[0], -1)  # (rows, width * 3): broadcasts run along whole rows
+        flat *= self._vignette3[None, :]
+        flat *= (gain * (1 - dust)).astype(np.float32)[:, None]
         if dust.any():
-            img += dust[:, None, None] * DUST_RGB[None, None, :]
+            flat += dust.astype(np.float32)[:, None] * self._dust3[None, :]
 
     def sprite(self, obj: SceneObject) -> Sprite:
         """The rendered sprite of ``obj`` (cached)."""

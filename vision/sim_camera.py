@@ -105,27 +105,34 @@ class SimulatedCamera(Camera):
         self._queue.clear()
         self._pos_m = belt_m
 
-    def _next_span(self) -> tuple[float, float, _Stretch | None]:
-        line_m = self.mm_per_px / 1000.0
-        if self._queue:
+    def _row(self, belt_m: float) -> int:
+        """Scene row (line) nearest to belt position ``belt_m``: frames are cut on this fixed grid."""
+        return int(np.floor(belt_m * 1000.0 / self.mm_per_px + 0.5))
+
+    def _next_span(self) -> tuple[int, int, _Stretch | None]:
+        """Rows [start, end) of the next frame and its stretch. A stretch ends at the line nearest its end, so
+        consecutive stretches share no line and skip none, and no frame is a sub-line sliver of a stretch."""
+        while self._queue:
             s = self._queue[0]
-            start = max(self._pos_m, s.start_belt_m)
-            n = min(self.frame_lines, int(round((s.end_belt_m - start) / line_m)))
-            if n <= 0:
-                self._queue.popleft()
-                return self._next_span() if self._queue else (0.0, 0.0, None)
-            return start, start + n * line_m, s
+            start = max(self._row(self._pos_m), self._row(s.start_belt_m))
+            n = min(self.frame_lines, self._row(s.end_belt_m) - start)
+            if n > 0:
+                return start, start + n, s
+            self._queue.popleft()
         if self.free_run:
-            return self._pos_m, self._pos_m + self.frame_lines * line_m, None
-        return 0.0, 0.0, None
+            start = self._row(self._pos_m)
+            return start, start + self.frame_lines, None
+        return 0, 0, None
 
     def _grab(self, timeout_s: float) -> Frame:
         if self._disconnected:
             raise CameraDisconnected("simulated camera link lost; reconnect() to go on")
+        line_m = self.mm_per_px / 1000.0
         while True:
-            start, end, s = self._next_span()
-            if end <= start:
+            row0, row1, s = self._next_span()
+            if row1 <= row0:
                 raise CameraTimeout(f"no belt moved past the camera within {timeout_s} s")
+            start, end = row0 * line_m, row1 * line_m
             self._pos_m = end
             self._frame_id += 1
             if s is not None:
@@ -134,7 +141,7 @@ class SimulatedCamera(Camera):
                 mark = s.start_mark_t + (start - s.start_belt_m) * t_per_m
                 time_s = s.start_time_s + (start - s.start_belt_m) / span * (s.end_time_s - s.start_time_s)
                 speed = span / max(s.end_time_s - s.start_time_s, 1e-9)
-                if end >= s.end_belt_m - 1e-9:
+                if row1 >= self._row(s.end_belt_m):
                     self._queue.popleft()
             else:
                 t_per_m, mark, time_s, speed = 0.0, 0.0, start / self.belt_speed_m_s, self.belt_speed_m_s
@@ -142,8 +149,7 @@ class SimulatedCamera(Camera):
             if lost:
                 self.lost_spans_m.append((start, end))
                 continue
-            row0 = int(round(start * 1000.0 / self.mm_per_px))
-            n = int(round((end - start) * 1000.0 / self.mm_per_px))
+            n = row1 - row0
             lo, hi = start * 1000.0 - 1000.0, end * 1000.0 + 1000.0
             objs = [o for o in self.objects if lo <= o.belt_mm <= hi]
             image = self.scene.render(row0, n, objs)
