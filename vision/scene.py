@@ -3,7 +3,8 @@
 Rows run along the belt (row ``r`` shows belt position ``r * mm_per_px`` mm from the scene
 origin), columns across it. The same row always renders the same pixels, so frames can be
 cut anywhere. The belt (``belt_width_m`` wide, centred) is a feathered mosaic of tiles with
-random flips and quarter turns; beyond it lies the dark steel frame. Effects: slow lighting
+random flips and quarter turns (drawn from a counter-based hash of seed, tile row and column,
+vectorised over a whole frame); beyond it lies the dark steel frame. Effects: slow lighting
 drift along the belt, lateral vignetting, dust haze, motion blur, empty-belt stretches (tiles
 with the ore painted out), and foreign objects pasted with their shadows.
 
@@ -267,8 +268,9 @@ class BeltScene:
         """Add the feathered tile mosaic of rows ``r0 .. r1`` into the belt columns of ``img`` (zeroed first).
 
         Tile row ``k`` (top at ``k * pitch``) draws its tiles, orientations and lateral shift from a
-        counter-based hash of (seed, k, column), so any row renders identically however frames are cut;
-        each row's tiles are composed into one strip with two vectorised adds (no loop per tile).
+        counter-based hash of (seed, k, column), so any row renders identically however frames are cut.
+        Rows of tiles are gathered and composed into strips a chunk (STRIP_CHUNK_BYTES) at a time with
+        vectorised copies and adds (no loop per tile); each strip is then added at its lateral shift.
         """
         bank = self._bank
         p, s, ov = bank.pitch, bank.side, bank.overlap
@@ -319,7 +321,7 @@ class BeltScene:
         return ((e[None, :, 0] <= belt_mm[:, None]) & (belt_mm[:, None] < e[None, :, 1])).any(axis=1)
 
     def _loadings(self, belt_mm: np.ndarray) -> np.ndarray:
-        """:meth:`_loading` for an array of belt positions (mm)."""
+        """Share of loaded-belt tiles at the belt centre (0.35..1) at belt positions (mm), varying smoothly every KNOT_MM."""
         pos = belt_mm / KNOT_MM
         k = np.floor(pos).astype(np.int64)
         kk = np.arange(int(k.min()), int(k.max()) + 2)
@@ -344,14 +346,6 @@ class BeltScene:
         nl = self.belt_x0
         img[:, :nl] = tex[:, :nl]
         img[:, self.belt_x0 + self.belt_px :] = tex[:, nl:]
-
-    def _loading(self, belt_mm: float) -> float:
-        """Share of loaded-belt tiles at the belt centre (0.35..1), varying smoothly every KNOT_MM."""
-        pos = belt_mm / KNOT_MM
-        k = int(np.floor(pos))
-        vals = [self._knot_value(kk) for kk in (k, k + 1)]
-        f = 0.5 - 0.5 * np.cos(np.pi * (pos - k))
-        return float(vals[0] * (1 - f) + vals[1] * f)
 
     def _knot_value(self, k: int) -> float:
         """Loading knot ``k`` (memoised: seeding a generator costs more than the rest of a tile row)."""

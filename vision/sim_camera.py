@@ -3,7 +3,10 @@
 The belt is *fed* to the camera as stretches (odometer metres with their tonnage marks,
 times, objects and whether the belt is empty); :meth:`grab` renders the next frame of up to
 ``frame_lines`` lines from what has been fed and raises CameraTimeout when no belt is left
-(as a line-scan camera waiting for encoder pulses would). With ``free_run=True`` the belt
+(as a line-scan camera waiting for encoder pulses would). Frames are cut on a fixed line grid
+(line ``r`` at belt metre ``r * mm_per_px / 1000``): a fed stretch ends at the line nearest its
+end, so consecutive stretches neither repeat nor skip a line and no frame is a sub-line sliver
+(a frame's ends may lie up to half a line from the stretch's). With ``free_run=True`` the belt
 simply runs on at ``belt_speed_m_s``. Faults: ``frame_loss_prob`` drops frames at random,
 ``frame_loss_marks`` drops every frame whose first line lies in one of the (start, end) tonnage
 intervals, :meth:`simulate_disconnect` makes the next grab raise CameraDisconnected until

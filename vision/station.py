@@ -26,6 +26,7 @@ that tile the window: inspected, or not with a reason ("not imaged", "no materia
 from __future__ import annotations
 
 import math
+import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -131,7 +132,7 @@ class CameraStation(Station):
                 f = (o.mark_t - rel0) / (rel1 - rel0)
                 belt_m = window.start_belt_m + f * window.length_m
                 objects.append(SceneObject(o.kind, o.length_mm, o.width_mm, belt_m * 1000.0, o.lateral_m * 1000.0, o.angle_deg,
-                                           seed=hash((round(o.mark_t, 6), o.kind)) & 0x7FFFFFFF, mark_t=o.mark_t))
+                                           seed=zlib.crc32(f"{o.mark_t:.6f}:{o.kind}".encode()) & 0x7FFFFFFF, mark_t=o.mark_t))
         if self._last_end_belt_m is None or abs(self._last_end_belt_m - window.start_belt_m) > 1e-6:
             cam.skip_to(window.start_belt_m)
         cam.feed(window.start_belt_m, window.end_belt_m, window.start_mark_t, window.end_mark_t,
@@ -162,8 +163,10 @@ class CameraStation(Station):
         records: list[Record] = []
         pieces: list[tuple[float, float, bool, str]] = []  # belt metres
         pos = window.start_belt_m
+        # Frames are cut on the camera's line grid: a gap under half a line is quantisation, not a lost frame.
+        tol_m = (frames[0].mm_per_px / 2000.0) if frames else 1e-6
         for f in frames:
-            if f.start_belt_m > pos + 1e-6:
+            if f.start_belt_m > pos + tol_m:
                 pieces.append((pos, f.start_belt_m, False, "frames lost"))
             try:
                 res = self.detector.process(f)
@@ -174,10 +177,10 @@ class CameraStation(Station):
             pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
             records += [self._measurement(d) for d in res.detections]
             pos = f.end_belt_m
-        if pos < window.end_belt_m - 1e-6:
+        if pos < window.end_belt_m - tol_m:
             pieces.append((pos, window.end_belt_m, False, "frames lost"))
         self._last_end_belt_m = pos
-        if pos < window.end_belt_m - 1e-6 or (frames and frames[-1].end_belt_m < window.end_belt_m - 1e-6):
+        if pos < window.end_belt_m - tol_m or (frames and frames[-1].end_belt_m < window.end_belt_m - tol_m):
             self._last_end_belt_m = None
         records += self._coverage(window, pieces)
         return records
