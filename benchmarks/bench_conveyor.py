@@ -41,9 +41,12 @@ def bench_lot(lot_mass_t: float = 20_000.0, *, camera_mm_per_px: float | None = 
     ``camera_mm_per_px`` sets the simulated camera's rendering scale (the whole belt is imaged);
     ``None`` leaves the camera off, to show what the other stations cost.
     """
+    from threadpoolctl import threadpool_limits
+
     from analysis import integration
     from analysis.site import compose, load_site, validate
 
+    threadpool_limits(1)  # as `oreline demo/run` do: small BLAS calls, one thread
     site = load_site()
     site["simulation"].update(lot_mass_t=lot_mass_t, rate_t_h=6000.0, speedup=0.0, waste_start_t=lot_mass_t / 2,
                               waste_extent_t=1000.0, events=[])
