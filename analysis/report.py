@@ -416,6 +416,20 @@ def _cell(value: Any) -> str:
     return f"<td title='{text}'>{_e(str(value)[:CELL_MAX_CHARS])}…</td>"
 
 
+def _plan_rows(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The sampling plan as (item, value) rows; long lists (increment offsets) are summarised."""
+    rows = []
+    for key, value in jsonable(plan).items():
+        if isinstance(value, list) and len(value) > 6:
+            nums = [v for v in value if isinstance(v, (int, float))]
+            value = (f"{len(value)} values, {min(nums):,.1f} … {max(nums):,.1f}" if len(nums) == len(value)
+                     else f"{len(value)} values")
+        elif isinstance(value, (list, dict)):
+            value = json.dumps(value)
+        rows.append({"item": key.replace("_", " "), "value": value})
+    return rows
+
+
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, limit: int = 2000) -> str:
     if not rows:
         return '<p class="muted">none</p>'
@@ -501,7 +515,7 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
                    f"<figcaption>{_e(cap)}</figcaption></figure>")
     out.append("</div>")
     out.append("<h2>Sample record (ISO 3082)</h2><p>Sampling plan:</p>")
-    out.append(f"<pre>{_e(json.dumps(jsonable(data.sampling_plan), indent=1)[:4000])}</pre>"
+    out.append(_table(_plan_rows(data.sampling_plan))
                if data.sampling_plan else "<p class='gap'>no sampling plan recorded</p>")
     out.append("<p>Samples and lab results:</p>" + _table(_sample_record(data)))
     out.append("<p>Increments:</p>" + _table(data.increments, limit=3000))
