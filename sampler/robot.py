@@ -19,13 +19,13 @@ Backends (imported lazily): ``simulated`` (:mod:`sampler.robot_sim`) and
 
 from __future__ import annotations
 
-import importlib
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Callable
 
+from conveyor.backends import import_backend
 from conveyor.clock import Clock
 
 from sampler.errors import (
@@ -374,15 +374,8 @@ ROBOT_BACKENDS: dict[str, tuple[str, str]] = {
 
 def robot_class(backend: str) -> type[Robot]:
     """The class registered as ``backend``; raises :class:`RobotBackendError` if unknown or not importable."""
-    try:
-        module_name, class_name = ROBOT_BACKENDS[backend]
-    except KeyError:
-        raise RobotBackendError(f"expected robot backend one of {sorted(ROBOT_BACKENDS)}, got {backend!r}") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise RobotBackendError(f"robot backend {backend!r} cannot be imported: {exc}") from exc
-    return getattr(module, class_name)
+    return import_backend(ROBOT_BACKENDS, backend, "robot", unknown_error=RobotBackendError,
+                          unavailable_error=RobotBackendError)
 
 
 def create_robot(backend: str, clock: Clock, **options: Any) -> Robot:

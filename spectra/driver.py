@@ -9,15 +9,16 @@ name → (module, class) and are imported lazily, so a missing vendor SDK breaks
 from __future__ import annotations
 
 import concurrent.futures
-import importlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from conveyor.backends import import_backend
 from spectra.detector import reflectance_from_counts
-from spectra.errors import AcquisitionTimeout, BackendError, InvalidSpectrumError, ReferencingError, SpectraError
+from spectra.errors import (AcquisitionTimeout, BackendError, BackendUnavailableError, InvalidSpectrumError,
+                             ReferencingError, SpectraError)
 from spectra.grid import InstrumentGrid
 
 ReadKind = Literal["sample", "dark", "white"]
@@ -265,10 +266,6 @@ def open_spectrometer(backend: str, grid: InstrumentGrid, **kwargs: Any) -> Spec
     Raises :class:`BackendError` for an unknown name and
     :class:`~spectra.errors.BackendUnavailableError` when its SDK is missing.
     """
-    try:
-        module_name, class_name = BACKENDS[backend]
-    except KeyError:
-        raise BackendError(f"expected spectrometer backend in {sorted(BACKENDS)}, got {backend!r}") from None
-    module = importlib.import_module(module_name)
-    cls = getattr(module, class_name)
+    cls = import_backend(BACKENDS, backend, "spectrometer", unknown_error=BackendError,
+                         unavailable_error=BackendUnavailableError)
     return cls(grid, **kwargs)

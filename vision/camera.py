@@ -8,11 +8,11 @@ PyGObject) breaks only its own backend.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from conveyor.backends import import_backend
 from vision.errors import BackendUnavailable, CameraError, FrameError
 from vision.frames import Frame, check_image
 
@@ -131,15 +131,7 @@ class Camera(ABC):
 def camera_class(backend: str) -> type[Camera]:
     """The Camera class registered as ``backend``. Raises ValueError for an unknown name,
     BackendUnavailable when its module cannot be imported here."""
-    try:
-        module_name, cls_name = BACKENDS[backend]
-    except KeyError:
-        raise ValueError(f"camera backend must be one of {sorted(BACKENDS)}, got {backend!r}") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BackendUnavailable(f"camera backend {backend!r} is not available here: {exc}") from exc
-    return getattr(module, cls_name)
+    return import_backend(BACKENDS, backend, "camera", unknown_error=ValueError, unavailable_error=BackendUnavailable)
 
 
 def open_camera(backend: str = "simulated", **kwargs: Any) -> Camera:
