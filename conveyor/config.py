@@ -234,3 +234,21 @@ def describe_fields(fields: Mapping[str, Field]) -> list[tuple[str, str, str, st
         default = "required" if spec.required else repr(spec.default)
         rows.append((key, _type_name(spec.type), default, spec.doc))
     return rows
+
+
+def check_station_section(name: str, section: Mapping[str, Any], *, kind: str, keys: set[str] | frozenset[str],
+                          backends: tuple[str, ...]) -> str:
+    """The checks every station factory starts with; returns the backend name.
+
+    Refuses a key outside ``keys``, a ``kind`` other than ``kind`` and a ``backend`` outside
+    ``backends`` (default: the first) with a :class:`ConfigError` naming ``stations.<name>.<key>``.
+    """
+    unknown = sorted(set(section) - set(keys))
+    if unknown:
+        raise ConfigError(f"stations.{name}.{unknown[0]}", f"unknown key; expected some of {sorted(keys)}")
+    if section.get("kind") != kind:
+        raise ConfigError(f"stations.{name}.kind", f"expected {kind!r}, got {section.get('kind')!r}")
+    backend = section.get("backend", backends[0])
+    if backend not in backends:
+        raise ConfigError(f"stations.{name}.backend", f"expected one of {list(backends)}, got {backend!r}")
+    return backend

@@ -35,6 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from conveyor.clock import Clock
+from conveyor.config import check_station_section
 from conveyor.errors import ConfigError
 from conveyor.records import LineEvent, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -602,15 +603,10 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing, unknown or bad key.
     """
     known = _STATION_KEYS | _PLAN_KEYS | _ROBOT_KEYS | _SIM_KEYS | _MODBUS_KEYS
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise ConfigError(f"stations.{name}.{unknown[0]}", f"unknown key; expected some of {sorted(known)}")
-    if section.get("kind") != "sampler":
-        raise ConfigError(f"stations.{name}.kind", f"expected 'sampler', got {section.get('kind')!r}")
+    backend = check_station_section(name, section, kind="sampler", keys=known, backends=("simulated", "modbus"))
     if "position_m" not in section:
         raise ConfigError(f"stations.{name}.position_m", "missing; expected metres after the belt scale (> 0)")
     position = _num(name, section, "position_m", None, low=0.0, strict_low=True)
-    backend = _choice(name, section, "backend", "simulated", ("simulated", "modbus"))
     if backend == "simulated" and set(section) & _MODBUS_KEYS:
         key = sorted(set(section) & _MODBUS_KEYS)[0]
         raise ConfigError(f"stations.{name}.{key}", "only valid with backend = 'modbus'")

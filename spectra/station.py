@@ -36,6 +36,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from conveyor.config import check_station_section
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -270,15 +271,9 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing/unknown key or a bad value,
     including a model on another grid, an unreadable model, or a replay folder without spectra.
     """
-    unknown = set(section) - KEYS
-    if unknown:
-        raise ConfigError(f"stations.{name}.{sorted(unknown)[0]}", f"unknown key; expected some of {sorted(KEYS)}")
-    if section.get("kind") != "spectrometer":
-        raise ConfigError(f"stations.{name}.kind", f"expected 'spectrometer', got {section.get('kind')!r}")
+    backend = check_station_section(name, section, kind="spectrometer", keys=KEYS,
+                                    backends=("simulated", "replay", "ocean"))
     position_m = _number(name, section, "position_m", None)
-    backend = section.get("backend", "simulated")
-    if backend not in ("simulated", "replay", "ocean"):
-        raise ConfigError(f"stations.{name}.backend", f"expected 'simulated', 'replay' or 'ocean', got {backend!r}")
     grid_name = section.get("grid", DEFAULT_GRID)
     if grid_name not in GRIDS:
         raise ConfigError(f"stations.{name}.grid", f"expected one of {sorted(GRIDS)}, got {grid_name!r}")

@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from conveyor.config import check_station_section
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -235,15 +236,9 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
 
     Raises ConfigError(``stations.<name>.<key>``, ...) for a missing/unknown key or a bad value.
     """
-    unknown = set(section) - KNOWN_KEYS
-    if unknown:
-        raise ConfigError(f"stations.{name}.{sorted(unknown)[0]}", f"unknown key; expected one of {sorted(KNOWN_KEYS)}")
-    if section.get("kind") != "camera":
-        raise ConfigError(f"stations.{name}.kind", f"expected 'camera', got {section.get('kind')!r}")
+    backend = check_station_section(name, section, kind="camera", keys=KNOWN_KEYS,
+                                    backends=("simulated", "folder", "aravis"))
     position_m = _num(section, name, "position_m", None)
-    backend = section.get("backend", "simulated")
-    if backend not in ("simulated", "folder", "aravis"):
-        raise ConfigError(f"stations.{name}.backend", f"expected 'simulated', 'folder' or 'aravis', got {backend!r}")
     mm_per_px = _num(section, name, "mm_per_px", 1.0, hi=100.0)
     width_px = _num(section, name, "width_px", 2048, lo=16, lo_inclusive=True, hi=65536, integer=True)
     frame_lines = _num(section, name, "frame_lines", 1024, lo=1, lo_inclusive=True, hi=1 << 20, integer=True)

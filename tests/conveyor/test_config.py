@@ -79,3 +79,22 @@ def test_toml_syntax_error_names_the_file(tmp_path):
         read_toml(bad)
     with pytest.raises(ConfigError, match="not found"):
         read_toml(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    "section, path, words",
+    [
+        ({"kind": "camera", "position_m": 1.0, "zoom": 2}, "stations.cam.zoom", "unknown key"),
+        ({"kind": "spectrometer", "position_m": 1.0}, "stations.cam.kind", "expected 'camera', got 'spectrometer'"),
+        ({"kind": "camera", "backend": "usb"}, "stations.cam.backend", "expected one of ['simulated', 'folder']"),
+    ],
+)
+def test_station_factories_share_one_preamble(section, path, words):
+    from conveyor.config import check_station_section
+
+    keys = {"kind", "position_m", "backend"}
+    with pytest.raises(ConfigError) as err:
+        check_station_section("cam", section, kind="camera", keys=keys, backends=("simulated", "folder"))
+    assert err.value.path == path and words in str(err.value)
+    assert check_station_section("cam", {"kind": "camera"}, kind="camera", keys=keys,
+                                 backends=("simulated", "folder")) == "simulated"
