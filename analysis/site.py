@@ -44,6 +44,9 @@ STATION_KINDS: dict[str, tuple[str, str]] = {
     "sampler": ("sampler.station", "from_config"),
 }
 
+#: Station kinds the site file may name; their own keys are checked by the factory when the station is built.
+STATION_KIND_CHECKS: dict[str, None] = {kind: None for kind in STATION_KINDS}
+
 ARCHIVE_FIELDS: dict[str, Field] = {
     "flush_interval_s": Field(float, 5.0, min=0.1, max=600.0, doc="Longest time archived data waits for a flush, s."),
     "enabled": Field(bool, True, doc="Write the HDF5 lot archive."),
@@ -65,22 +68,14 @@ EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
 }
 
 
-def _kind_validator(kind: str) -> Callable[[str, Mapping[str, Any]], None]:
-    def check(_name: str, _section: Mapping[str, Any]) -> None:
-        return None  # kind-specific keys are checked by the factory when the station is built
-
-    return check
-
-
 def load_site(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate a site file (the shipped default when ``path`` is None)."""
-    kinds = {k: _kind_validator(k) for k in STATION_KINDS}
-    return load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, kinds)
+    return load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_KIND_CHECKS)
 
 
 def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate an already-parsed site configuration."""
-    return validate_site(raw, EXTRA_SECTIONS, {k: _kind_validator(k) for k in STATION_KINDS})
+    return validate_site(raw, EXTRA_SECTIONS, STATION_KIND_CHECKS)
 
 
 def station_factory(kind: str) -> Callable[..., Station] | None:

@@ -164,13 +164,14 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def validate_site(
     raw: Mapping[str, Any],
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
-    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any]] | None = None,
+    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Validate a whole site configuration.
 
     ``extra_sections`` adds sections owned by other packages. ``station_kinds``
     maps each allowed station kind to a validator ``(name, section) -> Any`` that
-    checks the kind-specific keys (raising ConfigError). Station generic keys and
+    checks the kind-specific keys (raising ConfigError), or to None when the
+    station's factory checks them at build time. Station generic keys and
     positions are checked here: positions must lie on the belt and be unique.
     """
     sections: dict[str, Mapping[str, Field]] = dict(CORE_SECTIONS)
@@ -195,7 +196,7 @@ def validate_site(
 
 
 def _validate_stations(
-    raw: Any, belt_length_m: float, kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any]] | None
+    raw: Any, belt_length_m: float, kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any] | None] | None
 ) -> dict[str, dict[str, Any]]:
     if not isinstance(raw, Mapping):
         raise ConfigError("stations", f"expected a table of stations, got {type(raw).__name__}")
@@ -212,8 +213,9 @@ def _validate_stations(
         if pos in positions:
             raise ConfigError(f"{path}.position_m", f"same position {pos} m as station {positions[pos]!r}")
         positions[pos] = name
-        if kinds is not None and generic["enabled"]:
-            kinds[generic["kind"]](name, section)
+        check_kind = kinds.get(generic["kind"]) if kinds is not None else None
+        if check_kind is not None and generic["enabled"]:
+            check_kind(name, section)
         stations[name] = dict(section) | {k: generic[k] for k in STATION_FIELDS}
     return stations
 
@@ -221,7 +223,7 @@ def _validate_stations(
 def load_site_config(
     path: str | Path,
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
-    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any]] | None = None,
+    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Read and validate a site configuration file (see :func:`validate_site`)."""
     return validate_site(read_toml(path), extra_sections, station_kinds)

@@ -60,7 +60,8 @@ class BeltKinematics:
             raise KinematicsError(f"time must increase: got {time_s} s after {self.time_s} s")
         return 0.0 if self.time_s is None else time_s - self.time_s
 
-    def _check_speed(self, speed_m_s: float) -> None:
+    def check_speed(self, speed_m_s: float) -> None:
+        """Raise :class:`KinematicsError` for a speed no belt of this line can have (NaN, too fast, reversing when not allowed)."""
         if not math.isfinite(speed_m_s):
             raise KinematicsError(f"belt speed must be finite, got {speed_m_s}")
         if abs(speed_m_s) > self.max_speed_m_s:
@@ -70,7 +71,7 @@ class BeltKinematics:
 
     def update_speed(self, time_s: float, speed_m_s: float) -> float:
         """Integrate a measured speed reading; return the odometer in metres."""
-        self._check_speed(speed_m_s)
+        self.check_speed(speed_m_s)
         dt = self._check_time(time_s)
         if self.time_s is not None:
             self.odometer_m += 0.5 * (self.speed_m_s + speed_m_s) * dt
@@ -90,7 +91,7 @@ class BeltKinematics:
         step_m = delta / spec.pulses_per_m
         speed = step_m / dt
         try:
-            self._check_speed(speed)
+            self.check_speed(speed)
         except KinematicsError as exc:
             raise KinematicsError(f"encoder step {delta} pulses in {dt:.3f} s: {exc}") from exc
         self.odometer_m += step_m

@@ -178,7 +178,7 @@ class Line:
             self._event("scale", "scale_flag", "warning", reading.fault)
         speed = reading.speed_m_s
         try:
-            self.kinematics._check_speed(speed)
+            self.kinematics.check_speed(speed)
         except KinematicsError as exc:
             self.counters.speed_rejections += 1
             self._event("scale", "bad_speed", "alarm", f"{exc}; holding last speed")
@@ -189,8 +189,7 @@ class Line:
         except TotaliserError as exc:
             self.counters.totaliser_resyncs += 1
             self._event("scale", "totaliser_resync", "alarm", f"{exc}; resynchronised, tonnage held")
-            self.totaliser._last_raw = reading.totaliser_t
-            mark = self.totaliser.total_t
+            mark = self.totaliser.resync(reading.totaliser_t)
         self._last_reading = reading
         return odo, mark, speed, True
 

@@ -58,3 +58,8 @@ class TonnageCounter:
         self.total_t += step
         self._last_raw = raw_t
         return self.total_t
+
+    def resync(self, raw_t: float) -> float:
+        """Take ``raw_t`` as the new baseline without counting the step (after a TotaliserError); return tonnes."""
+        self._last_raw = raw_t
+        return self.total_t
