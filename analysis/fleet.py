@@ -23,15 +23,19 @@ supplier, product and verdict. ``oreline fleet rescore|summary`` is :func:`cli_f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import ctypes
 import math
 import os
+import platform
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -48,7 +52,7 @@ COLUMNS = (
     "state", "verdict", "confidence", "segments", "waste_segments", "contaminated_segments", "uninspected_segments",
     "spectra", "valid_spectra", "mean_p_waste", "model_version", "new_mean_p_waste", "new_waste_segments",
     "new_contaminated_segments", "new_uninspected_segments", "changed_segments", "new_verdict", "new_decided_at_t", "drift_within_deg",
-    "drift_vs_fleet_deg", "segment_scoring", "late_rows", "bytes", "seconds", "path",
+    "drift_vs_fleet_deg", "segment_scoring", "late_rows", "bytes", "seconds", "cpu_seconds", "path",
 )
 
 
@@ -108,8 +112,24 @@ def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
 
 
 SEGMENT_SCORING = ("line", "calibrated")
+#: the lot detector clips reflectance at this floor before its features (``spectra.lotdetector``)
+_DETECTOR_FLOOR = 1e-4
 
 
+def _line_scorer(model: Any) -> Callable[..., Any] | None:
+    """``LotSegmentScorer(model).score`` when the fleet may hand it precomputed features (the detector's
+    features are the model's preprocessing, whose floor is at least the detector's clip); else None."""
+    from spectra.errors import ModelError
+    from spectra.segment import LotSegmentScorer
+
+    ld, pre = getattr(model, "lot_detector", None), getattr(model, "preprocessing", None)
+    if ld is None or pre is None or ld.raw_features != pre.features \
+            or not getattr(pre, "floor", -math.inf) >= _DETECTOR_FLOOR:
+        return None
+    try:
+        return LotSegmentScorer(model).score
+    except ModelError:
+        return None
 def _calibrated_scores(model: Any, sums: Mapping[str, np.ndarray]) -> dict[int, Any]:
     """Per-segment ``NirSegmentScore`` from summed per-spectrum log-odds and the model's static segment
     calibration (the maths of ``spectra.segment.score_segment``, vectorised over segments)."""
@@ -135,7 +155,9 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
 
     ``segment_scoring="line"``: the line's stateful per-lot scorer, fed each segment in lot order. Rows are
     grouped by segment as they stream past; a segment is scored once rows of a later segment have been seen
-    (rows arriving after their segment was scored are counted in ``late_rows``).
+    (rows arriving after their segment was scored are counted in ``late_rows``). Validity and features are
+    computed once per batch (:func:`_line_batch`) and handed to the scorer (``LotSegmentScorer.score(...,
+    features=, validity_checked=True)``: the same numbers as scoring each segment on its own).
     ``"calibrated"``: the model's static per-segment calibration on summed log-odds (fast, no lot baseline).
     """
     from spectra.segment import log_odds
@@ -159,17 +181,21 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
     order = np.argsort(seg["start_t"], kind="stable")
     rank_of = np.empty(len(order), np.int64)
     rank_of[order] = np.arange(len(order))
-    score = segment_scorer(model) if model is not None and not calibrated else None
-    pending: dict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+    fast = _line_scorer(model) if model is not None and not calibrated else None
+    score = (fast or segment_scorer(model)) if model is not None and not calibrated else None
+    # per segment rank: parts of (reflectance, valid[, features of the valid rows]) in row order
+    pending: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
     done_below = 0  # ranks below this are scored
 
     def flush(upto: int) -> None:
         nonlocal done_below
         for r in sorted(k for k in pending if k < upto):
             parts = pending.pop(r)
-            arrays = {"reflectance": np.concatenate([p[0] for p in parts]),
-                      "valid": np.concatenate([p[1] for p in parts])}
-            out["segment_scores"][int(order[r])] = score(arrays)
+            cols = [np.concatenate([p[j] for p in parts]) if len(parts) > 1 else parts[0][j]
+                    for j in range(len(parts[0]))]
+            arrays = {"reflectance": cols[0], "valid": cols[1]}
+            out["segment_scores"][int(order[r])] = (fast(arrays, features=cols[2], validity_checked=True)
+                                                    if fast is not None else score(arrays))
         done_below = max(done_below, upto)
 
     lo = 0
@@ -195,7 +221,12 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
         if model is None:
             continue
         pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(batch["tonnage_mark_t"]))
-        if valid.any():
+        if fast is not None:
+            # once per batch: validity, features and the classifier, as model.score does; rows keep their order
+            refl, valid, feats, p_waste = _line_batch(model, refl, valid)
+            sum_pw_new += float(np.nansum(p_waste))
+            n_pw_new += int(p_waste.size)
+        elif valid.any():
             scores = model.score(refl[valid], unmix=unmix)
             sum_pw_new += float(np.nansum(scores.p_waste[scores.valid]))
             n_pw_new += int(scores.valid.sum())
@@ -213,11 +244,18 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
         ranks = rank_of[pos[inside]]
         late = ranks < done_below
         out["late_rows"] += int(late.sum())
-        r_in, refl_in, valid_in = ranks[~late], refl[inside][~late], valid[inside][~late]
+        keep = np.flatnonzero(inside)[~late]
+        r_in = ranks[~late]
         if r_in.size:
+            cols = [refl[keep], valid[keep]]
             cuts = np.flatnonzero(np.diff(r_in)) + 1
+            if fast is not None:  # features exist for valid rows only: their index among those
+                k_ok = (np.cumsum(valid) - 1)[keep]
             for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
-                pending[int(r_in[a])].append((refl_in[a:b], valid_in[a:b]))
+                part = tuple(c[a:b] for c in cols)
+                if fast is not None:
+                    part += (feats[k_ok[a:b][part[1]]],)
+                pending[int(r_in[a])].append(part)
             flush(int(r_in.max()))
     if model is not None and not calibrated:
         flush(len(order))
@@ -229,6 +267,39 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
     out["mean_p_waste"] = sum_pw_old / n_pw_old if n_pw_old else math.nan
     out["new_mean_p_waste"] = sum_pw_new / n_pw_new if n_pw_new else math.nan
     return out
+
+
+#: rows per feature chunk in line mode: one chunk's temporaries stay in the CPU cache
+_FEATURE_CHUNK_ROWS = 1024
+
+
+def _line_batch(model: Any, refl: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One batch for line-mode scoring: reflectance (n, c) as float64; ``valid`` (n,) narrowed to spectra the
+    model can score (``spectra.models.bundle.validity``); for those m valid rows, in order, the lot detector's
+    features (m, c) and the classifier's p_waste (m,) — the numbers ``model.score(refl[valid])`` and the
+    detector give. Validity and features are per-row functions, computed in cache-sized chunks; the
+    classifier runs on the whole batch, as in ``model.score``."""
+    from spectra.models.bundle import validity
+
+    r = np.asarray(refl, dtype=float)
+    ok = valid.copy()
+    feats = np.empty(r.shape)
+    m = 0
+    ld = model.lot_detector
+    for a in range(0, len(r), _FEATURE_CHUNK_ROWS):
+        b = min(len(r), a + _FEATURE_CHUNK_ROWS)
+        sel = ok[a:b]
+        if sel.any():
+            sel[sel] = validity(r[a:b][sel])[0]
+        k = int(sel.sum())
+        if k:
+            # = model.preprocessing.features(r[ok]) (its floor is at least the detector's clip)
+            feats[m:m + k] = ld.raw_features(np.clip(r[a:b][sel], _DETECTOR_FLOOR, None))
+            m += k
+    feats = feats[:m]
+    p_waste = (model.classifier.predict_proba(feats)[:, list(model.classes).index("waste")] if m
+               else np.zeros(0))
+    return r, ok, feats, p_waste
 
 
 def _vision_contaminated(reader: ArchiveReader, seg: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> np.ndarray:
@@ -274,10 +345,11 @@ def analyse_archive(path: str | os.PathLike[str], model: Any | None = None, *, b
                     unmix: bool = False, segment_scoring: str = "line") -> dict[str, Any]:
     """One row about one archive (see ``COLUMNS``); with ``model`` (a ``spectra`` SpectraModel) re-scored.
 
-    Never raises: a failure gives ``status="error"`` and the reason in ``error``. The lot's mean
+    Never raises: a failure gives ``status="error"`` and the reason in ``error``. ``seconds`` is wall-clock
+    time, ``cpu_seconds`` the CPU time of the process meanwhile (unaffected by other load). The lot's mean
     spectrum is returned under ``_mean_spectrum`` / ``_grid`` for fleet drift.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     p = Path(path)
     row: dict[str, Any] = {"path": str(p), "file": p.name, "status": "ok", "error": ""}
     try:
@@ -287,6 +359,7 @@ def analyse_archive(path: str | os.PathLike[str], model: Any | None = None, *, b
     except Exception as exc:  # one bad archive is a row, never the end of the fleet run
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
     row["seconds"] = round(time.perf_counter() - t0, 4)
+    row["cpu_seconds"] = round(time.process_time() - c0, 4)  # of the whole worker process: other load excluded
     return row
 
 
@@ -358,9 +431,72 @@ def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows:
                      "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):  # one worker = one core: BLAS threads would fight the other workers
+    # one worker = one core: BLAS threads would fight the other workers; malloc: see _worker_malloc
+    with threadpool_limits(limits=1), _worker_malloc():
         return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
                 for p in paths]
+
+
+#: glibc ``mallopt`` parameters (malloc.h) and the values used while a partition runs
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_TASK_TRIM_BYTES, _TASK_MMAP_BYTES = 256 << 20, 32 << 20  # 32 MiB: glibc's largest mmap threshold
+_MALLOC_LOCK = threading.Lock()
+_malloc_users = 0
+
+
+def _glibc() -> Any | None:
+    """The C library when it is glibc (``mallopt``/``malloc_trim``), else None."""
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:  # pragma: no cover - no C library handle
+        return None
+
+
+@contextlib.contextmanager
+def _worker_malloc() -> Iterator[None]:
+    """While open, glibc malloc keeps freed memory for reuse instead of handing it back to the OS at once.
+
+    dask's nanny starts every ``dask.distributed`` worker with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (``distributed.nanny.pre-spawn-environ``). Setting it also pins glibc's mmap threshold at 128 KiB, so
+    every array above that (one segment's 120 x 256 float64 spectra is 240 KiB, and the lot detector makes
+    several per segment) is mmap'd, page-faulted in and unmapped again: line-mode re-scoring ran ~3.5x
+    slower in such a worker than in a plain process. Only when one of those variables is set (glibc's
+    adaptive thresholds are then already off): thresholds raised while partitions run, then put back to the
+    environment's values and the heap trimmed, so the worker still returns its memory between tasks.
+    No-op elsewhere (other C libraries, plain processes). Nested/concurrent use is counted.
+    """
+    global _malloc_users
+    env = {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}
+    libc = _glibc() if any(v is not None for v in env.values()) else None
+    if libc is None:
+        yield
+        return
+
+    def restore() -> None:
+        for param, key, default in ((_M_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_", 128 << 10),
+                                    (_M_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_", 128 << 10)):
+            try:
+                value = int(env[key]) if env[key] is not None else default
+            except ValueError:
+                value = default
+            libc.mallopt(param, value)
+        libc.malloc_trim(0)
+
+    with _MALLOC_LOCK:
+        _malloc_users += 1
+        if _malloc_users == 1:
+            libc.mallopt(_M_MMAP_THRESHOLD, _TASK_MMAP_BYTES)
+            libc.mallopt(_M_TRIM_THRESHOLD, _TASK_TRIM_BYTES)
+    try:
+        yield
+    finally:
+        with _MALLOC_LOCK:
+            _malloc_users -= 1
+            if _malloc_users == 0:
+                restore()
 
 
 def _load_model(model_path: str | os.PathLike[str]) -> Any:

@@ -216,10 +216,16 @@ class LotSegmentScorer:
     def thresholds(self):
         return self.model.lot_detector.thresholds
 
-    def score(self, arrays: Mapping[str, np.ndarray]) -> NirSegmentScore:
+    def score(self, arrays: Mapping[str, np.ndarray], *, features: np.ndarray | None = None,
+              validity_checked: bool = False) -> NirSegmentScore:
         """Score one segment from its per-spectrum arrays: ``reflectance`` (n, channels), ``valid`` (n,) and
         optionally ``novel``, ``p_waste``, ... (n,). Raises :class:`GridError` for the wrong number of channels
-        and :class:`InvalidSpectrumError` for arrays of different lengths or a missing ``reflectance``."""
+        and :class:`InvalidSpectrumError` for arrays of different lengths or a missing ``reflectance``.
+
+        Batch re-scoring (the fleet) may pass what it computed already: ``features`` (n_valid, channels), the
+        model's features of the valid rows in order (``model.preprocessing.features``), and
+        ``validity_checked=True`` when ``valid`` already excludes what :func:`spectra.models.bundle.validity`
+        rejects. The result is the same as without them."""
         if "reflectance" not in arrays:
             raise InvalidSpectrumError(f"segment arrays: expected key 'reflectance', got {sorted(arrays)}")
         r = np.asarray(arrays["reflectance"], dtype=float)
@@ -236,7 +242,7 @@ class LotSegmentScorer:
                                            f"reflectance has {n} spectra")
         from spectra.models.bundle import validity
 
-        if n:
+        if n and not validity_checked:
             valid &= validity(r)[0]
         n_valid = int(valid.sum())
         th = self.thresholds
@@ -248,7 +254,10 @@ class LotSegmentScorer:
                                    warmup=self.detector.baseline_segments < lot_params.warmup_segments,
                                    novelty_threshold=th.library_novelty,
                                    baseline_segments=self.detector.baseline_segments)
-        d = self.detector.update(r[valid])
+        if features is not None and np.shape(features)[0] != n_valid:
+            raise InvalidSpectrumError(f"segment features: expected {n_valid} rows (one per valid spectrum), "
+                                       f"got {np.shape(features)[0]}")
+        d = self.detector.update(r[valid], features)
         return NirSegmentScore(
             d.t_waste, d.t_contaminant, d.novelty_fraction, n_valid, bool(d.flagged_waste),
             bool(d.flagged_contaminant), th.waste, th.contaminant, scored=bool(not d.warmup or d.library_flag),

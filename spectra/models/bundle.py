@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.signal import savgol_filter
+from scipy.ndimage import convolve1d
+from scipy.signal import savgol_coeffs
 
 from spectra.errors import GridError, InvalidSpectrumError, ModelError
 from spectra.grid import InstrumentGrid
@@ -42,7 +44,9 @@ class Preprocessing:
     def features(self, reflectance: np.ndarray) -> np.ndarray:
         a = -np.log10(np.maximum(reflectance, self.floor))
         a = (a - a.mean(axis=1, keepdims=True)) / np.maximum(a.std(axis=1, keepdims=True), 1e-12)
-        return savgol_filter(a, self.window_length, self.polyorder, deriv=self.deriv, axis=1, mode="nearest")
+        # = savgol_filter(a, ..., axis=1, mode="nearest"), which convolves with these coefficients, computed
+        # once instead of per call (a least-squares fit each time: ~12 % of batch re-scoring)
+        return convolve1d(a, _savgol(self.window_length, self.polyorder, self.deriv), axis=1, mode="nearest")
 
     def sklearn_pipeline(self):
         """The equivalent scikit-learn pipeline of :mod:`spectra.preprocessing` transformers."""
@@ -52,6 +56,11 @@ class Preprocessing:
 
         return make_pipeline(Absorbance(self.floor), StandardNormalVariate(),
                              SavitzkyGolay(self.window_length, self.polyorder, self.deriv))
+
+
+@lru_cache(maxsize=16)
+def _savgol(window_length: int, polyorder: int, deriv: int) -> np.ndarray:
+    return savgol_coeffs(window_length, polyorder, deriv=deriv)
 
 
 def validity(reflectance: np.ndarray) -> tuple[np.ndarray, list[str]]:

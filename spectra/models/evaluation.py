@@ -25,6 +25,7 @@ from spectra.models.training import simulate_labelled, simulate_segments
 from spectra.resample import to_grid
 from spectra.scene import MixtureSimulator
 from spectra.segment import score_segment
+from spectra.separability import Separability, markdown as separability_markdown, separability
 
 FRACTIONS = (0.01, 0.02, 0.05, 0.10, 0.20)
 
@@ -353,7 +354,8 @@ def evaluate_lots(model: SpectraModel, *, n_lots: int = 40, n_segments: int = 14
                     "lots_library_flagged": float(np.mean([any(d.library_flag for d in lot) for lot in clean])),
                     "scored_clean_segments": len(scored),
                     "thresholds": lot_model.thresholds.to_dict(), "sensitivity": {}, "by_material": {},
-                    "first_flag_segment": {}, "whole_lot": {}}
+                    "first_flag_segment": {}, "whole_lot": {},
+                    "separability": [r.to_dict() for r in separability(rlib, "waste", groups=set(groups))]}
     for f in fractions:
         frac = np.where(np.arange(n_segments) >= start_segment, f, 0.0)
         hits, per, first = [], {}, []
@@ -403,6 +405,11 @@ def lot_markdown(lots: dict) -> list[str]:
              f"{'MET' if t['met'] else 'NOT MET'}", ""]
     for k, per in lots["by_material"].items():
         lines.append(f"- {float(k) * 100:.0f} %: " + ", ".join(f"{m} {100 * v:.0f} %" for m, v in per.items()))
+    if lots.get("separability"):
+        lines += ["", "How distinct each held-out waste spectrum is from any ore blend (spectra/separability.py; "
+                  "a 5 % admixture is evidence of waste only through its distinct signal):", ""]
+        lines += separability_markdown([Separability(**{**r, "nearest": tuple(r["nearest"])})
+                                        for r in lots["separability"]])
     if lots.get("whole_lot"):
         lines += ["", "Whole-lot waste (admixture from the first tonne; the baseline cannot see it):", ""]
         lines += [f"- {float(k) * 100:.0f} %: {100 * v['segments_flagged']:.0f} % of segments flagged"

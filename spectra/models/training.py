@@ -34,7 +34,7 @@ from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams,
 from spectra.lots import LotVariation, simulate_lot
 from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
 
-MODEL_VERSION = "nir-2.0"
+MODEL_VERSION = "nir-2.1"
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import ctypes
+import dataclasses
 import math
 import shutil
 
@@ -14,6 +16,7 @@ from conveyor.cargo import Admixture, CargoModel
 from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
 from analysis.archive import LotArchive, open_archive
 from analysis.archive_reader import segment_positions
+from analysis import fleet as fleet_mod
 from analysis.fleet import FleetError, analyse_archive, cli_fleet, redecide, run_fleet, segment_scorer, write_tables
 from spectra.models.training import TrainConfig, train_model
 
@@ -186,3 +189,71 @@ def test_summary_tables_and_cli(fleet, model_path, tmp_path, capsys):
     assert "model" in capsys.readouterr().err
     with pytest.raises(FleetError, match="not reachable"):
         run_fleet(fleet["good"][:1], scheduler="tcp://127.0.0.1:9")
+
+
+def _score_values(s):
+    return np.array(dataclasses.astuple(s), dtype=float)
+
+
+def test_line_mode_fast_path_gives_the_reference_numbers(fleet, model_path):
+    """Batched validity and features (one pass per batch, handed to the scorer) change no number: every segment's
+    full NirSegmentScore and the mean p_waste equal feeding the line's own scorer one segment at a time and
+    ``model.score`` per batch (the path before the fast one)."""
+    from spectra.models.bundle import SpectraModel
+
+    model = SpectraModel.load(model_path)
+    assert fleet_mod._line_scorer(model) is not None  # the fast path applies to a trained model
+    with open_archive(fleet["good"][1]) as a:
+        seg = a.segment_table()
+        got = fleet_mod._nir_pass(a, "nir", seg, model, 97, False, "line")  # each segment straddles batches
+        refl = a.stream_column("nir", "reflectance")
+        valid = a.stream_column("nir", "valid").astype(bool)
+        pos = segment_positions(seg["start_t"], seg["end_t"], a.lot_tonnes(a.stream_column("nir", "tonnage_mark_t")))
+    score = segment_scorer(model)
+    expected = {int(i): score({"reflectance": refl[pos == i], "valid": valid[pos == i]})
+                for i in np.argsort(seg["start_t"], kind="stable") if (pos == i).any()}
+    assert sorted(got["segment_scores"]) == sorted(expected) and len(expected) == len(seg["index"]) >= 5
+    for i, s in expected.items():
+        assert np.array_equal(_score_values(got["segment_scores"][i]), _score_values(s), equal_nan=True), i
+    assert sum(not s.warmup for s in expected.values()) >= len(expected) - 2  # past the warm-up: lot statistics
+    pw, n_pw = 0.0, 0
+    for lo in range(0, len(refl), 97):
+        ok = valid[lo:lo + 97] & np.all(np.isfinite(refl[lo:lo + 97]), axis=1)
+        b = model.score(refl[lo:lo + 97][ok], unmix=False)
+        pw, n_pw = pw + float(np.nansum(b.p_waste[b.valid])), n_pw + int(b.valid.sum())
+    assert got["new_mean_p_waste"] == pw / n_pw and got["late_rows"] == 0
+
+
+def _mmapped_blocks(libc) -> int:
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    libc.mallinfo2.restype = MallInfo2
+    return int(libc.mallinfo2().hblks)
+
+
+def test_worker_malloc_keeps_large_arrays_off_mmap_in_a_dask_worker_environment(monkeypatch):
+    """dask's nanny sets MALLOC_TRIM_THRESHOLD_; inside the guard large arrays come from the heap, afterwards
+    the environment's thresholds apply again."""
+    libc = fleet_mod._glibc()
+    if libc is None or not hasattr(libc, "mallinfo2"):
+        pytest.skip("needs glibc >= 2.33 (mallopt, mallinfo2)")
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    with fleet_mod._worker_malloc():  # plain process: nothing to do
+        assert fleet_mod._malloc_users == 0
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", str(128 << 20))
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", str(16 << 20))
+    with fleet_mod._worker_malloc():
+        with fleet_mod._worker_malloc():
+            assert fleet_mod._malloc_users == 2
+        before = _mmapped_blocks(libc)
+        a = np.ones(20 << 17)  # 20 MiB: below the 32 MiB threshold of the guard
+        assert _mmapped_blocks(libc) == before
+        del a
+    assert fleet_mod._malloc_users == 0
+    before = _mmapped_blocks(libc)
+    a = np.ones(20 << 17)  # above the environment's 16 MiB again: mmap'd
+    assert _mmapped_blocks(libc) == before + 1
+    del a

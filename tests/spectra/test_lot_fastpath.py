@@ -3,6 +3,8 @@ straightforward per-segment computation of the same statistics."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.optimize import nnls
@@ -19,7 +21,7 @@ def _reference_lot(model: LotDetectorModel, segments: np.ndarray) -> list[tuple]
     """(t_waste, t_contaminant, est_waste, est_contaminant, novelty, accepted) per segment, recomputing every
     quantity from scratch per segment with dense inverses (no caching, no factorisation reuse)."""
     p, th = model.params, model.thresholds
-    ms, rs, cws, dofs, scatter, k = [], [], [], [], 0.0, 0
+    ms, rs, cws, dofs, devs = [], [], [], [], []
     out = []
     for r in segments:
         r = np.asarray(r, float)
@@ -44,7 +46,9 @@ def _reference_lot(model: LotDetectorModel, segments: np.ndarray) -> list[tuple]
         g = model.condition_directions(rb)
         prior += g @ g.T
         n_eff = min(n, th.spectra_per_segment) if th.spectra_per_segment > 0 else n
-        sigma = (p.prior_weight * prior + scatter) / (p.prior_weight + k) * c + cw / (n - 1) / n_eff
+        recent = devs[-p.scatter_window:] if p.scatter_window > 0 else devs
+        scatter = sum((np.outer(x, x) / cx for x, cx in recent), np.zeros_like(prior))
+        sigma = (p.prior_weight * prior + scatter) / (p.prior_weight + len(recent)) * c + cw / (n - 1) / n_eff
         inv_l = np.linalg.inv(np.linalg.cholesky(sigma))
         d = m - mu
         dw = inv_l @ d
@@ -55,7 +59,7 @@ def _reference_lot(model: LotDetectorModel, segments: np.ndarray) -> list[tuple]
         accepted = row[0] <= th.accept_waste and row[2] <= th.accept_contaminant and not lflag
         if accepted:
             ms, rs, cws, dofs = ms + [m], rs + [r.mean(0)], cws + [cw], dofs + [n - 1]
-            scatter, k = scatter + np.outer(d, d) / c, k + 1
+            devs.append((d, c))
         out.append((row[0], row[2], row[1], row[3], nov, accepted))
     return out
 
@@ -93,3 +97,56 @@ def test_optimised_update_equals_reference(model, lot_segments):
                        for x in got])
     expected = np.array([x[:5] for x in ref], float)
     np.testing.assert_allclose(actual, expected, rtol=1e-7, atol=1e-9)
+
+
+def test_scatter_window_forgets_old_deviations(model, lot_segments):
+    """With a window of 2 the covariance update uses only the last 2 accepted deviations (the reference too)."""
+    from dataclasses import replace
+
+    lm = model.lot_detector
+    saved = lm.params
+    try:
+        lm.params = replace(saved, scatter_window=2)
+        det = LotDetector(lm)
+        got = [det.update(s) for s in lot_segments]
+        ref = _reference_lot(lm, lot_segments)
+        assert det._k <= 2
+        np.testing.assert_allclose([x.t_waste for x in got], [x[0] for x in ref], rtol=1e-7, atol=1e-9)
+    finally:
+        lm.params = saved
+
+
+def test_precomputed_features_give_the_same_decisions(model, lot_segments):
+    """Batch re-scoring hands the detector features it computed already: nothing changes; a wrong shape is an
+    error, not a silent recomputation."""
+    from spectra.errors import ModelError
+
+    lm = model.lot_detector
+    plain, fed = LotDetector(lm), LotDetector(lm)
+    for s in lot_segments:
+        a = plain.update(s)
+        b = fed.update(s, lm.raw_features(np.clip(s, 1e-4, None)))
+        assert np.array_equal([a.t_waste, a.t_contaminant, a.novelty_fraction],
+                              [b.t_waste, b.t_contaminant, b.novelty_fraction], equal_nan=True)
+        assert a.accepted == b.accepted
+    with pytest.raises(ModelError, match="features of shape"):
+        LotDetector(lm).update(lot_segments[0], lm.raw_features(lot_segments[0])[:-1])
+
+
+def test_scorer_accepts_batch_features_and_checks_their_rows(model, lot_segments):
+    from spectra.errors import InvalidSpectrumError
+    from spectra.segment import LotSegmentScorer
+
+    lm = model.lot_detector
+    plain, fed = LotSegmentScorer(model), LotSegmentScorer(model)
+    for s in lot_segments:
+        valid = np.ones(len(s), bool)
+        valid[0] = False  # an invalid row: features are for the valid rows only
+        arrays = {"reflectance": s, "valid": valid}
+        a = plain.score(arrays)
+        b = fed.score(arrays, features=lm.raw_features(np.clip(s[valid], 1e-4, None)), validity_checked=True)
+        assert np.array_equal(np.array(dataclasses.astuple(a), float), np.array(dataclasses.astuple(b), float),
+                              equal_nan=True)
+    with pytest.raises(InvalidSpectrumError, match="expected 29 rows"):
+        LotSegmentScorer(model).score({"reflectance": lot_segments[0], "valid": valid},
+                                      features=lm.raw_features(lot_segments[0]))
