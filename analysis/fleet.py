@@ -52,7 +52,8 @@ COLUMNS = (
     "state", "verdict", "confidence", "segments", "waste_segments", "contaminated_segments", "uninspected_segments",
     "spectra", "valid_spectra", "mean_p_waste", "model_version", "new_mean_p_waste", "new_waste_segments",
     "new_contaminated_segments", "new_uninspected_segments", "changed_segments", "new_verdict", "new_decided_at_t", "drift_within_deg",
-    "drift_vs_fleet_deg", "segment_scoring", "late_rows", "bytes", "seconds", "cpu_seconds", "path",
+    "drift_vs_fleet_deg", "fingerprint_check", "fingerprint_statistic", "fingerprint_threshold", "segment_scoring",
+    "late_rows", "bytes", "seconds", "cpu_seconds", "path",
 )
 
 
@@ -114,6 +115,14 @@ def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
 SEGMENT_SCORING = ("line", "calibrated")
 #: the lot detector clips reflectance at this floor before its features (``spectra.lotdetector``)
 _DETECTOR_FLOOR = 1e-4
+
+
+def _signature_builder(model: Any) -> Any | None:
+    """The lot's product-fingerprint signature builder (``spectra.fingerprint``), or None without a lot detector."""
+    from spectra.fingerprint import SignatureBuilder
+
+    ld = getattr(model, "lot_detector", None)
+    return SignatureBuilder(ld) if ld is not None else None
 
 
 def _line_scorer(model: Any) -> Callable[..., Any] | None:
@@ -182,6 +191,7 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
     rank_of = np.empty(len(order), np.int64)
     rank_of[order] = np.arange(len(order))
     fast = _line_scorer(model) if model is not None and not calibrated else None
+    sig = _signature_builder(model) if model is not None and not calibrated else None
     score = (fast or segment_scorer(model)) if model is not None and not calibrated else None
     # per segment rank: parts of (reflectance, valid[, features of the valid rows]) in row order
     pending: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
@@ -194,6 +204,8 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
             cols = [np.concatenate([p[j] for p in parts]) if len(parts) > 1 else parts[0][j]
                     for j in range(len(parts[0]))]
             arrays = {"reflectance": cols[0], "valid": cols[1]}
+            if sig is not None and not sig.complete:
+                sig.add(cols[0][cols[1]], cols[2] if fast is not None else None)
             out["segment_scores"][int(order[r])] = (fast(arrays, features=cols[2], validity_checked=True)
                                                     if fast is not None else score(arrays))
         done_below = max(done_below, upto)
@@ -261,6 +273,8 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
         flush(len(order))
     if model is not None and calibrated:
         out["segment_scores"] = _calibrated_scores(model, sums)
+    if sig is not None and sig.complete:
+        out["signature"] = sig.signature()
     nv = out["valid_spectra"]
     out["mean_spectrum"] = total / nv if nv else None
     out["drift_within_deg"] = _angle_deg(head / n_head, tail / n_tail) if n_head and n_tail else math.nan
@@ -398,6 +412,10 @@ def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, bat
         row["_grid"] = f"{wl.size}:{wl[0]:.2f}:{wl[-1]:.2f}"
     if model is None:
         return
+    if "signature" in stats:
+        s = stats["signature"]
+        row["_signature"] = {"features": s.features.tolist(), "reflectance": s.reflectance.tolist(),
+                             "segments": s.segments, "spectra": s.spectra}
     decisions = reader.segments()
     section = _verdict_section(reader)
     vision = _vision_contaminated(reader, seg, section)
@@ -645,6 +663,7 @@ def write_tables(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[s
     lot_cols = ["file", "lot_id", "supplier", "product", "weighed_t", "verdict", "waste_segments"]
     lot_cols += ["new_verdict", "new_waste_segments", "changed_segments"] if rescored else []
     lot_cols += ["drift_within_deg", "drift_vs_fleet_deg"]
+    lot_cols += ["fingerprint_check"] if any("fingerprint_check" in r for r in rows) else []
     ok = [r for r in rows if r.get("status") == "ok"]
     bad = [r for r in rows if r.get("status") != "ok"]
     total_mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6
@@ -666,7 +685,8 @@ def write_tables(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[s
 
 # ---- CLI --------------------------------------------------------------------------------------------
 def cli_fleet(argv: Sequence[str]) -> int:
-    """``oreline fleet rescore --model M ARCHIVES...`` / ``oreline fleet summary ARCHIVES...``.
+    """``oreline fleet rescore --model M [--fingerprints DIR] ARCHIVES...`` / ``oreline fleet summary ARCHIVES...``
+    / ``oreline fleet fingerprint --model M ARCHIVES...`` (see :mod:`analysis.fingerprints`).
 
     Returns 0 when every archive was analysed, 1 when some failed (they are listed in the
     tables), 2 when the run could not start.
@@ -674,14 +694,21 @@ def cli_fleet(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="oreline fleet", description="Re-analyse many lot archives with dask.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     for name, help_ in (("rescore", "re-score stored spectra with a new NIR model"),
-                        ("summary", "summary tables across lots (supplier, product, verdict, drift)")):
+                        ("summary", "summary tables across lots (supplier, product, verdict, drift)"),
+                        ("fingerprint", "build product fingerprints from archived genuine lots")):
         p = sub.add_parser(name, help=help_)
-        if name == "rescore":
+        if name in ("rescore", "fingerprint"):
             p.add_argument("--model", required=True, type=Path, help="spectra model file (.npz)")
+        if name == "rescore":
             p.add_argument("--unmix", action="store_true", help="also unmix abundances (slower)")
             p.add_argument("--segment-scoring", choices=SEGMENT_SCORING, default="line",
                            help="line: the line's per-lot segment scorer (default); calibrated: static "
                                 "per-segment calibration, much faster")
+            p.add_argument("--fingerprints", type=Path, default=None,
+                           help="folder of product fingerprints (oreline fleet fingerprint) to check lots against")
+        if name == "fingerprint":
+            p.add_argument("--false-alarm", type=float, default=0.05,
+                           help="share of genuine lots a fingerprint may flag (leave-one-lot-out limit)")
         p.add_argument("archives", nargs="+", help="archive files or folders holding *.h5")
         p.add_argument("--scheduler", default=None,
                        help="dask.distributed scheduler address (default: local process pool)")
@@ -690,14 +717,26 @@ def cli_fleet(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     paths = find_archives(args.archives)
     t0 = time.perf_counter()
+    files: dict[str, Path] = {}
     try:
         rows = run_fleet(paths, getattr(args, "model", None), scheduler=args.scheduler, workers=args.workers,
                          unmix=getattr(args, "unmix", False),
                          segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
+        if getattr(args, "fingerprints", None) is not None or args.cmd == "fingerprint":
+            from analysis import fingerprints
+
+            model = _load_model(args.model)
+            if args.cmd == "fingerprint":
+                summary = fingerprints.build_from_rows(rows, model, args.out / "fingerprints",
+                                                       false_alarm=args.false_alarm)
+                files["fingerprints"] = args.out / "fingerprints" / "fingerprints.md"
+                files["fingerprints"].write_text(fingerprints.summary_markdown(summary), encoding="utf-8")
+            else:
+                fingerprints.check_rows(rows, model, args.fingerprints)
     except FleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    files = write_tables(rows, args.out, name=f"fleet-{args.cmd}")
+    files.update(write_tables(rows, args.out, name=f"fleet-{args.cmd}"))
     dt = time.perf_counter() - t0
     bad = [r for r in rows if r["status"] != "ok"]
     mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6

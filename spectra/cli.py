@@ -87,6 +87,8 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--lots", type=int, default=40, help="held-out lots per admixture level (lot detector)")
     ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
+    ap.add_argument("--fingerprint-products", type=int, default=12,
+                    help="simulated products for the product-fingerprint check (0: skip)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
@@ -107,6 +109,12 @@ def cli_evaluate(argv: list[str]) -> int:
                                            spectra_per_segment=args.spectra_per_segment, seed=args.seed + 4,
                                            progress=_say)
             report["target_5pct_waste"] = report["lots"]["target_5pct_waste"]
+            if args.fingerprint_products > 0:
+                from spectra.models.fingerprint_eval import evaluate_fingerprints
+
+                report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
+                                                               spectra_per_segment=args.spectra_per_segment,
+                                                               seed=args.seed + 16, progress=_say)
         paths = write_report(report, args.out)
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -46,3 +46,7 @@ class AcquisitionTimeout(SpectraError, TimeoutError):
 
 class ModelError(SpectraError, ValueError):
     """A model file that is corrupt, of another format version, or not trained."""
+
+
+class FingerprintError(SpectraError, ValueError):
+    """A product fingerprint that cannot be built, read or applied (too few lots, another model, a bad file)."""

@@ -293,6 +293,10 @@ def markdown(report: dict) -> str:
     lots = report.get("lots")
     if lots:
         lines += lot_markdown(lots)
+    if report.get("fingerprints"):
+        from spectra.models.fingerprint_eval import fingerprint_markdown
+
+        lines += fingerprint_markdown(report["fingerprints"])
     if report.get("errors"):
         lines += ["## Files that could not be scored", ""] + [f"- {e['file']}: {e['error']}" for e in report["errors"]]
     return "\n".join(lines) + "\n"
