@@ -62,6 +62,9 @@ class LotMonitor:
     builds, per lot, the scorer that turns one segment's NIR arrays into a
     ``spectra.segment.NirSegmentScore``; ``on_targeted``
     is called ``(mark_t, reason, alarm_id)`` when evidence deserves a targeted cut.
+    ``product_check_factory(supplier, product, nir_metadata)`` gives, per lot, the check of its first
+    segments against its declared product's fingerprint (``spectra.fingerprint.live_checks``), or None when
+    the product has none; a lot that fails it raises a waste alarm and cannot end ore (it needs an assay).
     """
 
     def __init__(
@@ -71,11 +74,13 @@ class LotMonitor:
         *,
         nir_scorer_factory: NirScorerFactory | None = None,
         on_targeted: Callable[[float, str, int], Any] | None = None,
+        product_check_factory: Callable[[str, str, Mapping[str, Any]], Any] | None = None,
     ) -> None:
         self.alarms = alarms
         self.config = dict(verdict_config)
         self.nir_scorer_factory = nir_scorer_factory
         self.on_targeted = on_targeted
+        self.product_check_factory = product_check_factory
         self.segment_listeners: list[Callable[[SegmentDecision], None]] = []
         self.verdict_listeners: list[Callable[[LotVerdict], None]] = []
         self._lock = threading.RLock()
@@ -98,6 +103,9 @@ class LotMonitor:
             # (lot t, p_waste, t2) of the latest valid spectra, bounded: a long lot must not grow memory.
             self.nir_trend: list[tuple[float, float, float]] = []
             self._nir_scorer: NirScorer | None = None
+            self._product_check: Any = None
+            #: the lot against its product's fingerprint: a spectra.fingerprint.FingerprintCheck, or why not
+            self.product_check: Any = "not checked"
             self._now_s = 0.0  # line-clock time of the latest coverage record (when decisions are made)
 
     # ---- record handling ---------------------------------------------------------------------
@@ -109,6 +117,8 @@ class LotMonitor:
                 self.streams[record.name] = record
                 if record.kind == "nir" and self.nir_scorer_factory is not None and self._nir_scorer is None:
                     self._nir_scorer = self.nir_scorer_factory(record.metadata)
+                if record.kind == "nir" and self._product_check is None:
+                    self._start_product_check(record.metadata)
                 if record.kind in INSPECTING_KINDS:
                     self._seen_to[record.station] = -math.inf
             elif isinstance(record, Measurement):
@@ -263,6 +273,8 @@ class LotMonitor:
         vision_stations = {d.station for d in self.streams.values() if d.kind == "vision"}
         reasons: list[str] = []
         nir, nir_why = self._score_nir(ev) if nir_stations & seen_by else (None, "")
+        if nir_stations & seen_by:
+            self._check_product(ev, end_abs)
         contaminant_dets = [d for d in ev.detections if self._counts_as_contaminant(d)]
         cls_ = segment_class(seen_by=seen_by, nir_stations=nir_stations, vision_stations=vision_stations, nir=nir,
                              foreign_objects=len(contaminant_dets))
@@ -295,6 +307,46 @@ class LotMonitor:
             listener(decision)
         self.verdict = self.sequential.update(decision)
         self._publish_verdict()
+
+    def _start_product_check(self, metadata: Mapping[str, Any]) -> None:
+        if self.product_check_factory is None or self.start is None:
+            return
+        lot = self.start.lot
+        try:
+            self._product_check = self.product_check_factory(lot.supplier, lot.declared_product, metadata)
+        except Exception as exc:  # a bad fingerprint folder or model must not stop the lot; say so
+            self.product_check = f"fingerprint check unavailable: {exc}"
+            self.alarms.raise_alarm("lot:fingerprint", "system", "warning", self.product_check, lot_id=self.lot_id)
+            return
+        if self._product_check is None:
+            self.product_check = f"no fingerprint for {lot.declared_product!r} ({lot.supplier or 'no supplier'})"
+
+    def _check_product(self, ev: _SegmentEvidence, end_abs: float) -> None:
+        """Feed the lot's product check one segment; on a mismatch: alarm, targeted cut, no ore verdict."""
+        check = self._product_check
+        if check is None or not isinstance(self.product_check, str) or not ev.nir.get("reflectance"):
+            return
+        arrays = {k: np.asarray(ev.nir[k]) for k in ("reflectance", "valid") if ev.nir.get(k)}
+        try:
+            result = check.add(arrays)
+        except Exception as exc:
+            self._product_check = None
+            self.product_check = f"fingerprint check failed: {exc}"
+            self.alarms.raise_alarm("lot:fingerprint", "system", "warning", self.product_check, lot_id=self.lot_id)
+            return
+        if result is None:
+            return
+        self.product_check = result
+        if not result.flagged:
+            return
+        lot = self.start.lot
+        reason = (f"first {self._rel(end_abs):.0f} t not like {result.lots} earlier genuine lots of "
+                  f"{lot.declared_product!r} ({lot.supplier or 'no supplier'}): fingerprint statistic "
+                  f"{result.statistic:.3g} > {result.threshold:.3g}; assay the lot")
+        alarm = self.alarms.raise_alarm("lot:fingerprint", "waste", "alarm", reason, lot_id=self.lot_id,
+                                        mark_t=self._rel(end_abs))
+        self.sequential.hold_ore(reason)
+        self._request_targeted(end_abs, "NIR: lot not like its product", alarm.alarm_id)
 
     def _score_nir(self, ev: _SegmentEvidence) -> tuple[Any, str]:
         """(NIR evidence of a segment, "") or (None, why it could not be scored)."""

@@ -168,6 +168,20 @@ def _nir_scorer_factory():
     return LotSegmentScorer.from_metadata
 
 
+def _product_check_factory(folder: str):
+    """The line's product-fingerprint checks from ``[verdict] product_fingerprints`` (None when empty).
+    ConfigError when the folder cannot be read: a configured check that silently does nothing would be worse."""
+    if not folder:
+        return None
+    from spectra.errors import FingerprintError
+    from spectra.fingerprint import live_checks
+
+    try:
+        return live_checks(folder)
+    except FingerprintError as exc:
+        raise ConfigError("verdict.product_fingerprints", str(exc)) from exc
+
+
 def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSource, list[Callable[[], None]]]:
     """The belt-scale feed and its closers.
 
@@ -218,7 +232,8 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     alarms = AlarmBook(clock.now_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
     monitor = LotMonitor(alarms, site["verdict"], nir_scorer_factory=_nir_scorer_factory(),
-                         on_targeted=sampler.request_targeted if sampler is not None else None)
+                         on_targeted=sampler.request_targeted if sampler is not None else None,
+                         product_check_factory=_product_check_factory(site["verdict"]["product_fingerprints"]))
     scale = site["scale"]
     line = Line(
         clock, feed, list(stations.values()), tick_s=line_cfg["tick_s"],

@@ -257,3 +257,50 @@ def load_fingerprints(folder: str | Path) -> dict[tuple[str, str], ProductFinger
         fp = load_fingerprint(p)
         out[(fp.supplier, fp.product)] = fp
     return out
+
+
+class LiveFingerprintCheck:
+    """The line's check of ONE lot against its product's fingerprint: feed each segment's NIR arrays in order.
+
+    :meth:`add` returns the :class:`FingerprintCheck` once, when the signature is complete (after the
+    fingerprint's ``segments`` usable segments), and None before and after.
+    """
+
+    def __init__(self, model, fingerprint: ProductFingerprint) -> None:
+        fingerprint.check_model(model)
+        self.model, self.fingerprint = model, fingerprint
+        self.builder = SignatureBuilder(model.lot_detector, fingerprint.segments)
+        self.result: FingerprintCheck | None = None
+
+    def add(self, arrays) -> FingerprintCheck | None:
+        """One segment's arrays: ``reflectance`` (n, c) and optionally ``valid`` (n,)."""
+        from spectra.models.bundle import validity
+
+        if self.result is not None:
+            return None
+        r = np.asarray(arrays["reflectance"], float)
+        if r.ndim != 2 or r.shape[1] != self.model.grid.n_channels:
+            raise FingerprintError(f"segment reflectance: expected (n, {self.model.grid.n_channels}), got {r.shape}")
+        valid = np.ones(len(r), bool) if "valid" not in arrays else np.asarray(arrays["valid"], bool).reshape(-1)
+        if len(r):
+            valid &= validity(r)[0]
+        self.builder.add(r[valid])
+        if not self.builder.complete:
+            return None
+        self.result = self.fingerprint.check(self.model, self.builder.signature())
+        return self.result
+
+
+def live_checks(folder: str | Path, model_for=None):
+    """Factory for the line: ``(supplier, product, nir_metadata) -> LiveFingerprintCheck | None`` (None: this
+    product has no fingerprint). Fingerprints are read once, here; ``model_for(metadata)`` gives the NIR model
+    of the stream (default: :func:`spectra.segment.model_from_metadata`). FingerprintError for a bad folder."""
+    prints = load_fingerprints(folder)
+    if model_for is None:
+        from spectra.segment import model_from_metadata as model_for
+
+    def make(supplier: str, product: str, metadata) -> LiveFingerprintCheck | None:
+        fp = prints.get((supplier, product))
+        return None if fp is None else LiveFingerprintCheck(model_for(metadata), fp)
+
+    return make

@@ -187,6 +187,12 @@ def _load_model(metadata: Mapping[str, Any]):
     return model
 
 
+def model_from_metadata(metadata: Mapping[str, Any]):
+    """The SpectraModel a NIR stream was scored with (its metadata names the file and hash; cached per process).
+    Raises :class:`ModelError` or :class:`GridError` like :meth:`LotSegmentScorer.from_metadata`."""
+    return _load_model(metadata)
+
+
 class LotSegmentScorer:
     """Segment scores for ONE lot, stateful: call :meth:`score` once per segment, in order through the lot.
 
