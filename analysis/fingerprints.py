@@ -28,7 +28,7 @@ def _signature(row: Mapping[str, Any]):
     if not s:
         return None
     return LotSignature(np.asarray(s["features"], float), np.asarray(s["reflectance"], float),
-                        int(s["segments"]), int(s["spectra"]))
+                        int(s["segments"]), int(s["spectra"]), np.asarray(s["within"], float))
 
 
 def build_from_rows(rows: Sequence[Mapping[str, Any]], model: Any, out_dir: str | Path, *,

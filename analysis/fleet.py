@@ -415,7 +415,7 @@ def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, bat
     if "signature" in stats:
         s = stats["signature"]
         row["_signature"] = {"features": s.features.tolist(), "reflectance": s.reflectance.tolist(),
-                             "segments": s.segments, "spectra": s.spectra}
+                             "segments": s.segments, "spectra": s.spectra, "within": s.within.tolist()}
     decisions = reader.segments()
     section = _verdict_section(reader)
     vision = _vision_contaminated(reader, seg, section)

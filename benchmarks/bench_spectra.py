@@ -49,6 +49,21 @@ def _detection_rows(model, n_lots: int, label: str) -> list[dict]:
     return rows
 
 
+def _fingerprint_rows(model, n_products: int) -> list[dict]:
+    """Product fingerprints on simulated products of held-out samples: whole-lot waste from the first tonne."""
+    from spectra.models.fingerprint_eval import evaluate_fingerprints
+
+    rep = evaluate_fingerprints(model, n_products=n_products)
+    g = model.grid.name
+    rows = [dict(name=f"spectra {g} product fingerprint: genuine lots flagged ({rep['genuine_lots']} lots)",
+                 value=100 * rep["false_alarm"], unit="%", target=f"~{100 * rep['false_alarm_target']:.0f} (limit)",
+                 ok=rep["false_alarm"] <= 2 * rep["false_alarm_target"])]
+    for f, v in rep["detection"].items():
+        rows.append(dict(name=f"spectra {g} product fingerprint: lots {100 * float(f):.0f} % waste from the first "
+                              "tonne flagged", value=100 * v, unit="%", target="-", ok=True))
+    return rows
+
+
 def main(quick: bool = False) -> list[dict]:
     from spectra.cache import default_model
     from spectra.cli import DEFAULT_GRID
@@ -69,6 +84,7 @@ def main(quick: bool = False) -> list[dict]:
     rows += _detection_rows(default_model(DEFAULT_GRID), n_lots, "line default")
     other = "full" if DEFAULT_GRID == "ingaas256" else "ingaas256"
     rows += _detection_rows(default_model(other), n_lots, "alternative")
+    rows += _fingerprint_rows(default_model(DEFAULT_GRID), 4 if quick else 12)
 
     grid = ingaas256()
     rlib = load_library().resample(grid, skip_uncovered=True)

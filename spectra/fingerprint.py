@@ -6,10 +6,11 @@ one supplier) again and again; their earlier genuine lots are in the archive. A 
 (supplier, product), the *signature* of each earlier genuine lot — the mean lot-detector feature vector of its
 first ``segments`` segments and their mean reflectance — and checks a new lot's signature against them:
 
-* deviation ``δ = s − μ`` from the mean signature ``μ`` of the earlier lots;
-* covariance: the earlier lots' sample covariance ``C`` (lot-to-lot variation of this product: blend, grain,
-  moisture, instrument) with a ridge of ``ridge`` × its mean variance (fewer lots than feature dimensions),
-  times ``1 + 1/n``;
+* deviation ``δ = s − μ`` from the mean signature ``μ`` of the earlier lots, with the feature directions a change
+  of moisture or grain size moves projected out (:func:`_condition_complement`);
+* covariance (lot-to-lot variation of this product): ``(ν·P + Σ δᵢδᵢᵀ)/(ν + n − 1) · (1 + 1/n)`` over the earlier
+  lots, with the prior ``P = κ·C_w + ridge`` from their pooled within-segment covariance ``C_w`` (few lots,
+  many feature dimensions: as in the lot detector);
 * statistic: energy of the whitened deviation explained by a non-negative combination of the Hapke waste and
   contaminant directions around the product's mean reflectance (the lot detector's matched cone);
 * limit: the ``1 − false_alarm`` quantile of the same statistic for each earlier lot left out in turn
@@ -33,8 +34,9 @@ from scipy.linalg import LinAlgError, cho_factor, solve_triangular
 from scipy.optimize import nnls
 
 from spectra.errors import FingerprintError
+from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, wet
 
-FINGERPRINT_FORMAT = 1
+FINGERPRINT_FORMAT = 2
 #: fewest earlier genuine lots a fingerprint is built from
 MIN_LOTS = 5
 #: fewest valid spectra for a segment to count in a signature
@@ -43,12 +45,14 @@ MIN_SEGMENT_SPECTRA = 5
 
 @dataclass(frozen=True)
 class LotSignature:
-    """What a lot looks like over its first segments: mean projected features (k,), mean reflectance (c,)."""
+    """What a lot looks like over its first segments: mean projected features (k,), mean reflectance (c,) and
+    the pooled within-segment covariance of its spectra's projected features (k, k)."""
 
     features: np.ndarray
     reflectance: np.ndarray
     segments: int
     spectra: int
+    within: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class SignatureBuilder:
         self.segments = int(segments)
         self._f: list[np.ndarray] = []
         self._r: list[np.ndarray] = []
+        self._scatter: np.ndarray | float = 0.0
         self._n = 0
 
     @property
@@ -90,8 +95,11 @@ class SignatureBuilder:
         if r.ndim != 2 or r.shape[0] < MIN_SEGMENT_SPECTRA:
             return
         raw = self._ld.raw_features(np.clip(r, 1e-4, None)) if raw_features is None else raw_features
-        self._f.append(self._ld.project(np.asarray(raw, float)).mean(axis=0))
+        f = self._ld.project(np.asarray(raw, float))
+        m = f.mean(axis=0)
+        self._f.append(m)
         self._r.append(r.mean(axis=0))
+        self._scatter = self._scatter + (f - m).T @ (f - m)
         self._n += r.shape[0]
 
     def signature(self) -> LotSignature:
@@ -99,7 +107,8 @@ class SignatureBuilder:
         if not self.complete:
             raise FingerprintError(f"lot signature needs {self.segments} segments with >= {MIN_SEGMENT_SPECTRA} "
                                    f"valid spectra, got {len(self._f)}")
-        return LotSignature(np.mean(self._f, axis=0), np.mean(self._r, axis=0), len(self._f), self._n)
+        within = self._scatter / max(self._n - len(self._f), 1)
+        return LotSignature(np.mean(self._f, axis=0), np.mean(self._r, axis=0), len(self._f), self._n, within)
 
 
 def lot_signature(lot_detector, segments: Iterable[np.ndarray], n_segments: int = 3) -> LotSignature:
@@ -123,8 +132,11 @@ class ProductFingerprint:
     features: np.ndarray          # (n_lots, k) signatures
     reflectance: np.ndarray       # (n_lots, c) their mean reflectance
     segments: int
+    within: np.ndarray            # (n_lots, k, k) their within-segment covariances
     false_alarm: float = 0.05
     ridge: float = 0.05
+    between_to_within: float = 0.16
+    prior_weight: float = 10.0
     lot_ids: list[str] = field(default_factory=list)
     loo_statistics: np.ndarray = field(default_factory=lambda: np.zeros(0))
     threshold: float = float("nan")
@@ -139,19 +151,22 @@ class ProductFingerprint:
         return 1.0 / (self.lots + 1)
 
     # --- statistic ------------------------------------------------------------------------------------
-    def _statistic(self, lot_detector, rows: np.ndarray, refl: np.ndarray, x: np.ndarray) -> float:
+    def _statistic(self, lot_detector, rows: np.ndarray, refl: np.ndarray, within: np.ndarray,
+                   x: np.ndarray) -> float:
         n = rows.shape[0]
         mu = rows.mean(axis=0)
-        dev = rows - mu
-        cov = dev.T @ dev / max(n - 1, 1)
-        cov[np.diag_indices_from(cov)] += self.ridge * np.trace(cov) / cov.shape[0] + 1e-12
+        keep = _condition_complement(lot_detector, refl.mean(axis=0))
+        dev = (rows - mu) @ keep
+        prior = keep @ within.mean(axis=0) @ keep * self.between_to_within
+        prior[np.diag_indices_from(prior)] += self.ridge * np.trace(prior) / prior.shape[0] + 1e-12
+        cov = (self.prior_weight * prior + dev.T @ dev) / (self.prior_weight + n - 1)
         try:
             chol, _ = cho_factor(cov * (1.0 + 1.0 / n), lower=True, check_finite=False)
         except LinAlgError as exc:
             raise FingerprintError(f"fingerprint {self.product!r}: lot covariance not positive definite ({exc})") \
                 from exc
         dw, dc, _ = lot_detector.directions(refl.mean(axis=0))
-        white = solve_triangular(chol, np.column_stack([x - mu, dw, dc]), lower=True, check_finite=False)
+        white = solve_triangular(chol, keep @ np.column_stack([x - mu, dw, dc]), lower=True, check_finite=False)
         d = white[:, 0]
         _, rn = nnls(white[:, 1:], d, maxiter=50 * (white.shape[1] - 1))
         return max(float(d @ d) - rn * rn, 0.0)
@@ -165,7 +180,8 @@ class ProductFingerprint:
         loo = []
         for i in range(self.lots):
             keep[i] = False
-            loo.append(self._statistic(lot_detector, self.features[keep], self.reflectance[keep], self.features[i]))
+            loo.append(self._statistic(lot_detector, self.features[keep], self.reflectance[keep], self.within[keep],
+                                       self.features[i]))
             keep[i] = True
         self.loo_statistics = np.asarray(loo)
         self.threshold = float(np.quantile(self.loo_statistics, 1.0 - self.false_alarm, method="higher"))
@@ -179,7 +195,7 @@ class ProductFingerprint:
         if signature.features.shape != (self.features.shape[1],):
             raise FingerprintError(f"fingerprint {self.product!r}: expected a signature of {self.features.shape[1]} "
                                    f"features, got {signature.features.shape}")
-        t = self._statistic(model.lot_detector, self.features, self.reflectance, signature.features)
+        t = self._statistic(model.lot_detector, self.features, self.reflectance, self.within, signature.features)
         return FingerprintCheck(t, self.threshold, bool(t > self.threshold), self.false_alarm_bound, self.lots)
 
     def check_model(self, model) -> None:
@@ -193,15 +209,43 @@ class ProductFingerprint:
     def header(self) -> dict[str, Any]:
         return {"format": FINGERPRINT_FORMAT, "supplier": self.supplier, "product": self.product,
                 "model_hash": self.model_hash, "grid": self.grid, "segments": self.segments,
-                "false_alarm": self.false_alarm, "ridge": self.ridge, "lot_ids": list(self.lot_ids),
+                "false_alarm": self.false_alarm, "ridge": self.ridge,
+                "between_to_within": self.between_to_within, "prior_weight": self.prior_weight, "lot_ids": list(self.lot_ids),
                 "threshold": self.threshold}
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, header=np.array(json.dumps(self.header())), features=self.features,
-                 reflectance=self.reflectance, loo_statistics=self.loo_statistics)
+                 reflectance=self.reflectance, within=self.within, loo_statistics=self.loo_statistics)
         return path
+
+
+#: moisture changes (absolute) and grain-size factors lots of one product show (weather, crushing)
+MOISTURE_STEPS = np.linspace(-0.06, 0.08, 15)
+GRAIN_FACTORS = (0.8, 1.0, 1.25)
+#: share of the condition curve's feature variance removed from the signature
+CONDITION_VARIANCE = 0.995
+
+
+def _condition_complement(lot_detector, reflectance: np.ndarray) -> np.ndarray:
+    """(k, k) projector onto the features a change of moisture or grain size of ``reflectance`` does NOT move.
+
+    Moisture darkens bulk material strongly and non-linearly at low moisture (between 1 % and 2 % a lot's
+    signature moved ~20x as far as between two lots at 5 %), and grain size changes with crushing; neither is
+    evidence of waste. The Hapke curve of ``reflectance`` wetted/dried by :data:`MOISTURE_STEPS` at each of
+    :data:`GRAIN_FACTORS` lies in a few feature directions; the leading ones (:data:`CONDITION_VARIANCE` of its
+    variance, at most 4) are projected out of every deviation and direction.
+    """
+    w = ssa_from_reff(np.clip(reflectance, 1e-4, None))[None, :]
+    probes = [reff_from_ssa(wet(np.repeat(scale_grain_size(w, g), MOISTURE_STEPS.size, axis=0), MOISTURE_STEPS,
+                                lot_detector.alpha_water)) for g in GRAIN_FACTORS]
+    f = lot_detector.features(np.clip(np.vstack(probes), 1e-4, None))
+    _, sv, vt = np.linalg.svd(f - f.mean(axis=0), full_matrices=False)
+    share = np.cumsum(sv ** 2) / max(float(np.sum(sv ** 2)), 1e-30)
+    r = min(int(np.searchsorted(share, CONDITION_VARIANCE)) + 1, 4)
+    u = vt[:r]
+    return np.eye(f.shape[1]) - u.T @ u
 
 
 def build_fingerprint(model, supplier: str, product: str, signatures: list[LotSignature], *,
@@ -213,14 +257,17 @@ def build_fingerprint(model, supplier: str, product: str, signatures: list[LotSi
         raise FingerprintError(f"model {model.model_version} has no lot detector")
     if not 0.0 < false_alarm < 1.0:
         raise FingerprintError(f"false_alarm: expected a rate in (0, 1), got {false_alarm}")
+    if len(signatures) < MIN_LOTS:
+        raise FingerprintError(f"fingerprint {product!r} ({supplier}): expected >= {MIN_LOTS} earlier genuine lots, "
+                               f"got {len(signatures)}")
     shapes = {s.features.shape for s in signatures}
     if len(shapes) > 1:
         raise FingerprintError(f"fingerprint {product!r}: signatures of different lengths {sorted(shapes)}")
     segments = {s.segments for s in signatures}
     fp = ProductFingerprint(supplier, product, model.training_hash, model.grid.name,
-                            np.array([s.features for s in signatures]).reshape(len(signatures), -1),
-                            np.array([s.reflectance for s in signatures]).reshape(len(signatures), -1),
-                            max(segments) if segments else 0, false_alarm=false_alarm, lot_ids=list(lot_ids or []))
+                            np.array([s.features for s in signatures]), np.array([s.reflectance for s in signatures]),
+                            max(segments), np.array([s.within for s in signatures]),
+                            false_alarm=false_alarm, lot_ids=list(lot_ids or []))
     return fp.calibrate(model.lot_detector)
 
 
@@ -230,14 +277,21 @@ def load_fingerprint(path: str | Path) -> ProductFingerprint:
     try:
         with np.load(path, allow_pickle=False) as z:
             h = json.loads(str(z["header"]))
-            arrays = {k: np.asarray(z[k], float) for k in ("features", "reflectance", "loo_statistics")}
+            arrays = {k: np.asarray(z[k], float) for k in ("features", "reflectance", "within", "loo_statistics")}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise FingerprintError(f"{path}: not a readable fingerprint ({type(exc).__name__}: {exc})") from exc
     if h.get("format") != FINGERPRINT_FORMAT:
         raise FingerprintError(f"{path}: expected fingerprint format {FINGERPRINT_FORMAT}, got {h.get('format')!r}")
-    return ProductFingerprint(h["supplier"], h["product"], h["model_hash"], h["grid"], arrays["features"],
-                              arrays["reflectance"], int(h["segments"]), float(h["false_alarm"]),
-                              float(h["ridge"]), list(h.get("lot_ids", [])), arrays["loo_statistics"], float(h["threshold"]))
+    try:
+        return ProductFingerprint(
+            supplier=h["supplier"], product=h["product"], model_hash=h["model_hash"], grid=h["grid"],
+            features=arrays["features"], reflectance=arrays["reflectance"], segments=int(h["segments"]),
+            within=arrays["within"], false_alarm=float(h["false_alarm"]), ridge=float(h["ridge"]),
+            between_to_within=float(h["between_to_within"]), prior_weight=float(h["prior_weight"]),
+            lot_ids=list(h.get("lot_ids", [])), loo_statistics=arrays["loo_statistics"],
+            threshold=float(h["threshold"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FingerprintError(f"{path}: fingerprint header incomplete ({type(exc).__name__}: {exc})") from exc
 
 
 def fingerprint_key(supplier: str, product: str) -> str:

@@ -83,17 +83,3 @@ def simulate_lot(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Gener
     r = simulate_referenced(det, scene, rng, t_s / 3600.0, age_s / 3600.0)
     return r.reshape(n_seg, n_sp, -1)
 
-
-#: lot-to-lot variation of one declared product (lognormal σ of each mass fraction; grain-size σ). An
-#: assumption: equal to the segment-to-segment σ within a lot. Field data (archived lots of a brand) should set it.
-PRODUCT_LOT_SIGMA = (0.10, 0.10)
-
-
-def product_lot(sim: MixtureSimulator, rng: np.random.Generator, product: LotProfile,
-                sigma: tuple[float, float] = PRODUCT_LOT_SIGMA) -> LotProfile:
-    """One lot of a declared product: its blend with every mass fraction × exp(z), z ~ N(0, ``sigma[0]``), grain
-    size × lognormal(``sigma[1]``), and the lot's own moisture (uniform over the scene's range: weather)."""
-    z = rng.normal(0.0, sigma[0], product.blend.size)
-    blend = product.blend * np.exp(z)
-    return LotProfile(blend / blend.sum(), product.grain_factor * float(rng.lognormal(0.0, sigma[1])),
-                      float(rng.uniform(*sim.config.moisture_frac_range)))

@@ -8,6 +8,7 @@ illumination/distance and lamp-colour changes are applied. Everything is vectori
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -171,11 +172,28 @@ def draw_lots(sim: MixtureSimulator, rng: np.random.Generator, n_lots: int) -> l
             for b in blends]
 
 
+#: lot-to-lot variation of one declared product (lognormal σ of each mass fraction; grain-size σ). An
+#: assumption: equal to the segment-to-segment σ within a lot. Field data (archived lots of a brand) should set it.
+PRODUCT_LOT_SIGMA = (0.10, 0.10)
+
+
+def product_lot(sim: MixtureSimulator, rng: np.random.Generator, product: LotProfile,
+                sigma: tuple[float, float] = PRODUCT_LOT_SIGMA) -> LotProfile:
+    """One lot of a declared product: its blend with every mass fraction × exp(z), z ~ N(0, ``sigma[0]``), grain
+    size × lognormal(``sigma[1]``), and the lot's own moisture (uniform over the scene's range: weather)."""
+    z = rng.normal(0.0, sigma[0], product.blend.size)
+    blend = product.blend * np.exp(z)
+    return LotProfile(blend / blend.sum(), product.grain_factor * float(rng.lognormal(0.0, sigma[1])),
+                      float(rng.uniform(*sim.config.moisture_frac_range)))
+
+
 class CargoScene:
     """The material under the probe on a simulated line, from a :class:`conveyor.cargo.CargoModel`.
 
-    Each lot gets a random ore blend, grain size and moisture, drawn from ``seed`` and the number of lots this
-    scene has started (reproducible for a seed; lot ids carry a random suffix). Within the lot the material
+    The declared product (``cargo.declared_product``) is one random ore blend per product name, the same in
+    every run; each lot is a lot of it (:func:`product_lot`: blend, grain size and moisture vary from lot to lot), drawn
+    from ``seed`` and the number of lots this scene has started (reproducible for a seed; lot ids carry a
+    random suffix), so archives of a simulated line can build product fingerprints. Within the lot the material
     varies as :mod:`spectra.lots` assumes: per ``segment_mass_t`` of lot-relative tonnage every mass fraction
     is multiplied by ``exp(z)``, grain size by ``exp(g)`` and moisture shifted, all AR(1) over segments with
     σ :data:`LOT_SEGMENT_DRIFT` and lag-one correlation ``drift_rho``; each spectrum adds the spot-to-spot
@@ -203,11 +221,14 @@ class CargoScene:
             if key not in self._proxies:
                 self._proxies[key] = self.sim.proxies(adm.category, adm.material)
         self.lots_started = 0
+        # the declared product: one blend per product name (any seed, any run); each lot is a lot of it
+        key = zlib.crc32(cargo.declared_product.strip().lower().encode("utf-8"))
+        self.product = draw_lots(self.sim, np.random.default_rng(key), 1)[0]
         self._new_lot(np.random.default_rng(self.seed))
 
     def _new_lot(self, rng: np.random.Generator) -> None:
         self.rng = rng
-        self.lot = draw_lots(self.sim, rng, 1)[0]
+        self.lot = product_lot(self.sim, rng, self.product)
         self._drift_rng = np.random.default_rng(rng.integers(2 ** 63))
         self._drift: list[tuple[np.ndarray, float, float]] = []  # (blend, grain factor, moisture) per segment
 

@@ -16,8 +16,8 @@ from spectra.detector import DetectorConfig, DetectorModel
 from spectra.errors import SpectraError
 from spectra.fingerprint import SignatureBuilder, build_fingerprint
 from spectra.library import load_library
-from spectra.lots import PRODUCT_LOT_SIGMA, product_lot, simulate_lot
-from spectra.scene import MixtureSimulator, draw_lots
+from spectra.lots import simulate_lot
+from spectra.scene import PRODUCT_LOT_SIGMA, MixtureSimulator, draw_lots, product_lot
 
 WHOLE_LOT_FRACTIONS = (0.05, 0.20, 0.50, 0.95)
 

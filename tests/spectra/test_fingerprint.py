@@ -12,8 +12,8 @@ from spectra.detector import DetectorConfig, DetectorModel
 from spectra.errors import FingerprintError
 from spectra.fingerprint import (MIN_LOTS, MIN_SEGMENT_SPECTRA, SignatureBuilder, build_fingerprint,
                                  fingerprint_key, load_fingerprint, lot_signature)
-from spectra.lots import product_lot, simulate_lot
-from spectra.scene import MixtureSimulator, draw_lots
+from spectra.lots import simulate_lot
+from spectra.scene import MixtureSimulator, draw_lots, product_lot
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,8 @@ def test_save_load_round_trip_and_refusals(model, product_case, tmp_path):
         fp.check(model, replace(genuine[0], features=genuine[0].features[:-1]))
     other = tmp_path / "old.npz"
     np.savez(other, header=np.array(json.dumps({**fp.header(), "format": 0})), features=fp.features,
-             reflectance=fp.reflectance, loo_statistics=fp.loo_statistics)
-    with pytest.raises(FingerprintError, match="expected fingerprint format 1, got 0"):
+             reflectance=fp.reflectance, within=fp.within, loo_statistics=fp.loo_statistics)
+    with pytest.raises(FingerprintError, match="expected fingerprint format 2, got 0"):
         load_fingerprint(other)
 
 
