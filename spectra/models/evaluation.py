@@ -59,17 +59,22 @@ def _segment_rates(model: SpectraModel, segs: np.ndarray) -> dict:
             "flagged_any": float((fw | fc).mean()), "novelty_fraction": float(np.mean([s.novelty_fraction for s in scores]))}
 
 
-def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_segment: int = 60,
-                     n_per_class: int = 1500, seed: int = 7, progress: Callable[[str], None] | None = None) -> dict:
-    """Report dict for the model's held-out library groups (see module docstring)."""
-    say = progress or (lambda _m: None)
+def held_out_world(model, seed: int):
+    """(held-out groups, library on the model grid, simulator of held-out samples only, detector, rng) for
+    ``model``; SpectraError when the model records no held-out groups."""
     groups = model.info.get("test_groups")
     if not groups:
         raise SpectraError("model records no held-out sample groups; train with a test fraction > 0")
     rlib = load_library().resample(model.grid, skip_uncovered=True)
     sim = MixtureSimulator(rlib, allowed_groups=groups)
-    det = DetectorModel(model.grid, DetectorConfig(), seed=seed)
-    rng = np.random.default_rng(seed)
+    return groups, rlib, sim, DetectorModel(model.grid, DetectorConfig(), seed=seed), np.random.default_rng(seed)
+
+
+def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_segment: int = 60,
+                     n_per_class: int = 1500, seed: int = 7, progress: Callable[[str], None] | None = None) -> dict:
+    """Report dict for the model's held-out library groups (see module docstring)."""
+    say = progress or (lambda _m: None)
+    groups, rlib, sim, det, rng = held_out_world(model, seed)
     report: dict = {"model_version": model.model_version, "model_hash": model.training_hash,
                     "grid": model.grid.name, "held_out_groups": groups,
                     "held_out_files": [e.file for e in rlib.entries if e.group in set(groups)]}
@@ -321,13 +326,7 @@ def evaluate_lots(model: SpectraModel, *, n_lots: int = 40, n_segments: int = 14
     say = progress or (lambda _m: None)
     if model.lot_detector is None or model.lot_detector.thresholds is None:
         raise SpectraError("model has no calibrated lot detector; retrain with this version")
-    groups = model.info.get("test_groups")
-    if not groups:
-        raise SpectraError("model records no held-out sample groups; train with a test fraction > 0")
-    rlib = load_library().resample(model.grid, skip_uncovered=True)
-    sim = MixtureSimulator(rlib, allowed_groups=groups)
-    det = DetectorModel(model.grid, DetectorConfig(), seed=seed)
-    rng = np.random.default_rng(seed)
+    groups, rlib, sim, det, rng = held_out_world(model, seed)
     lot_model = model.lot_detector
     pool = sim.pool("waste")
 

@@ -12,12 +12,10 @@ from typing import Callable
 
 import numpy as np
 
-from spectra.detector import DetectorConfig, DetectorModel
-from spectra.errors import SpectraError
 from spectra.fingerprint import SignatureBuilder, build_fingerprint
-from spectra.library import load_library
 from spectra.lots import simulate_lot
-from spectra.scene import PRODUCT_LOT_SIGMA, MixtureSimulator, draw_lots, product_lot
+from spectra.models.evaluation import held_out_world
+from spectra.scene import PRODUCT_LOT_SIGMA, draw_lots, product_lot
 
 WHOLE_LOT_FRACTIONS = (0.05, 0.20, 0.50, 0.95)
 
@@ -28,13 +26,7 @@ def evaluate_fingerprints(model, *, n_products: int = 12, history_lots: int = 20
                           seed: int = 23, progress: Callable[[str], None] | None = None) -> dict:
     """Report dict: false alarms on genuine lots, flag rate per whole-lot waste fraction and per material."""
     say = progress or (lambda _m: None)
-    groups = model.info.get("test_groups")
-    if not groups:
-        raise SpectraError("model records no held-out sample groups; train with a test fraction > 0")
-    rlib = load_library().resample(model.grid, skip_uncovered=True)
-    sim = MixtureSimulator(rlib, allowed_groups=groups)
-    det = DetectorModel(model.grid, DetectorConfig(), seed=seed)
-    rng = np.random.default_rng(seed)
+    _, rlib, sim, det, rng = held_out_world(model, seed)
     pool = sim.pool("waste")
     ld = model.lot_detector
 

@@ -17,12 +17,17 @@ def test_train_then_evaluate_heldout(tmp_path, capsys):
     assert cli_train(["--out", str(out), "--n-per-class", "300", "--grid", "ingaas256"]) == 0
     assert out.is_file()
     assert cli_evaluate(["--model", str(out), "--out", str(tmp_path / "rep"), "--segments", "20",
-                         "--spectra-per-segment", "20", "--lots", "4", "--lot-segments", "8"]) == 0
+                         "--spectra-per-segment", "20", "--lots", "4", "--lot-segments", "8",
+                         "--fingerprint-products", "2"]) == 0
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
     lots = rep["lots"]
     assert set(lots["sensitivity"]) == {"0.01", "0.02", "0.05", "0.10", "0.20"}
     assert 0.0 <= lots["false_alarm"] <= 1.0 and rep["target_5pct_waste"] == lots["target_5pct_waste"]
-    assert "lot detector on held-out lots" in (tmp_path / "rep" / "report.md").read_text()
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "lot detector on held-out lots" in md and "Product fingerprints" in md
+    assert rep["fingerprints"]["products"] == 2 and set(rep["fingerprints"]["detection"]) == {"0.05", "0.20", "0.50",
+                                                                                            "0.95"}
+    assert [r["name"] for r in lots["separability"]]  # the held-out waste's distinctness is reported
     assert set(rep["segment_level"]["detection"]["waste"]["by_fraction"]) == {"0.01", "0.02", "0.05", "0.10", "0.20"}
     from spectra.models.bundle import SpectraModel
 
