@@ -19,9 +19,9 @@ from spectra.detector import DetectorConfig, DetectorModel
 from spectra.fingerprint import build_fingerprint, live_checks, lot_signature
 from spectra.grid import ingaas256
 from spectra.library import load_library
-from spectra.lots import product_lot, simulate_lot
+from spectra.lots import simulate_lot
 from spectra.models.training import TrainConfig, train_model
-from spectra.scene import MixtureSimulator, draw_lots
+from spectra.scene import MixtureSimulator, draw_lots, product_lot
 
 from tests.analysis.stations import MeanScorer
 
