@@ -102,19 +102,20 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     jxx, jyy, jxy = sums(gxv * gxv), sums(gyv * gyv), sums(gxv * gyv)
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(jxx + jyy, 1e-9)
     grad_mean = sums(np.sqrt(gxv * gxv + gyv * gyv)) / cnt_all
-    # ring: cells within 2 cells of a component that belong to no candidate region
-    r0, r1 = int(rows.min()), int(rows.max()) + 1
-    ra, rb = max(0, r0 - 2), min(h, r1 + 2)
-    grown = ndi.grey_dilation(lab[ra:rb], size=(5, 5))
-    ring_flat = np.where(labels[ra:rb] == 0, grown, 0).ravel()
+    # ring: cells within 2 cells of a component that belong to no candidate region (in the components' bounding box)
+    ra, rb = max(0, int(rows.min()) - 2), min(h, int(rows.max()) + 3)
+    ca, cb = max(0, int(cols.min()) - 2), min(w, int(cols.max()) + 3)
+    win = (slice(ra, rb), slice(ca, cb))
+    grown = ndi.grey_dilation(lab[win], size=(5, 5))
+    ring_flat = np.where(labels[win] == 0, grown, 0).ravel()
     rpix = np.flatnonzero(ring_flat)
     rcomp = ring_flat[rpix] - 1
     rcnt = np.bincount(rcomp, minlength=n).astype(np.float64)
     has = rcnt > 0
-    rf = feats[ra:rb].reshape(-1, feats.shape[-1])[rpix].astype(np.float64)
+    rf = feats[win].reshape(-1, feats.shape[-1])[rpix].astype(np.float64)
     rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(3)]
     rlmin = np.where(has, extreme(rf[:, 2], rcomp, np.minimum, np.inf), cols_out[7])
-    rscore = np.where(has, np.bincount(rcomp, score[ra:rb].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
+    rscore = np.where(has, np.bincount(rcomp, score[win].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
     cols_out += [means[0] - rmean[0], means[1] - rmean[1], means[2] - rmean[2], rlmin - means[2], rscore, grad_mean, coherence]
     matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
     return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
@@ -123,20 +124,25 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
 class KindClassifier:
     """Kind (or ``"none"``) with probability from :data:`COMPONENT_FEATURES` rows.
 
-    ``hidden``: hidden-layer sizes; ``alpha``: L2 penalty. ``none_max`` (set by calibration) is the
-    largest probability of ``"none"`` at which a candidate is still reported as an object.
+    An ensemble of ``members`` small MLPs (seeds ``seed .. seed + members - 1``) whose class probabilities are
+    averaged: one network's output on a candidate unlike its training data (a rock of a kind of ore it never saw)
+    swings with its random start; the average does much less. ``hidden``: hidden-layer sizes; ``alpha``: L2 penalty.
+    ``none_max`` (set by calibration) is the largest probability of ``"none"`` at which a candidate is still
+    reported as an object.
     """
 
-    def __init__(self, hidden: tuple[int, ...] = (64, 32), alpha: float = 1e-3, none_max: float = 0.5, seed: int = 0) -> None:
+    def __init__(self, hidden: tuple[int, ...] = (64, 32), alpha: float = 1e-3, none_max: float = 0.5, seed: int = 0,
+                 members: int = 5) -> None:
         self.hidden = tuple(hidden)
         self.alpha = alpha
         self.none_max = none_max
         self.seed = seed
+        self.members = members
 
     def fit(self, x: np.ndarray, kinds: Sequence[str]) -> "KindClassifier":
         """Fit on (n, n_features) rows and their kinds (object kinds and ``"none"``). Returns self.
 
-        Raises ModelError with fewer than two classes.
+        Raises ModelError with fewer than two classes or ``members`` < 1.
         """
         from sklearn.neural_network import MLPClassifier
 
@@ -144,32 +150,41 @@ class KindClassifier:
         y = np.asarray(kinds)
         if len(set(y.tolist())) < 2:
             raise ModelError(f"kind classifier needs at least two classes, got {sorted(set(y.tolist()))}")
+        if self.members < 1:
+            raise ModelError(f"kind classifier needs members >= 1, got {self.members}")
         self.mean_ = x.mean(axis=0)
         self.scale_ = x.std(axis=0) + 1e-9
-        clf = MLPClassifier(self.hidden, alpha=self.alpha, max_iter=600, early_stopping=False, random_state=self.seed)
-        clf.fit((x - self.mean_) / self.scale_, y)
-        self.classes_ = np.asarray(clf.classes_).astype(str)
-        self.coefs_ = [np.asarray(c) for c in clf.coefs_]
-        self.intercepts_ = [np.asarray(c) for c in clf.intercepts_]
+        self.coefs_, self.intercepts_ = [], []
+        for m in range(self.members):
+            clf = MLPClassifier(self.hidden, alpha=self.alpha, max_iter=600, early_stopping=False, random_state=self.seed + m)
+            clf.fit((x - self.mean_) / self.scale_, y)
+            self.classes_ = np.asarray(clf.classes_).astype(str)
+            self.coefs_.append([np.asarray(c) for c in clf.coefs_])
+            self.intercepts_.append([np.asarray(c) for c in clf.intercepts_])
         return self
 
     def proba(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, n_classes) in ``classes_`` order."""
+        """Class probabilities (n, n_classes) in ``classes_`` order (mean over the members)."""
         if not hasattr(self, "coefs_"):
             raise ModelError("KindClassifier is not fitted")
         x = np.atleast_2d(np.asarray(x, np.float64))
         if x.shape[1] != self.mean_.shape[0]:
             raise ModelError(f"expected {self.mean_.shape[0]} component features, got {x.shape[1]}")
-        a = (x - self.mean_) / self.scale_
-        for w, b in zip(self.coefs_[:-1], self.intercepts_[:-1]):
-            a = np.maximum(a @ w + b, 0.0)
-        z = a @ self.coefs_[-1] + self.intercepts_[-1]
-        if z.shape[1] == 1:  # binary
-            p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
-            return np.column_stack([1 - p1, p1])
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        a0 = (x - self.mean_) / self.scale_
+        out = np.zeros((x.shape[0], len(self.classes_)))
+        for coefs, intercepts in zip(self.coefs_, self.intercepts_):
+            a = a0
+            for w, b in zip(coefs[:-1], intercepts[:-1]):
+                a = np.maximum(a @ w + b, 0.0)
+            z = a @ coefs[-1] + intercepts[-1]
+            if z.shape[1] == 1:  # binary
+                p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+                out += np.column_stack([1 - p1, p1])
+                continue
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            out += p / p.sum(axis=1, keepdims=True)
+        return out / len(self.coefs_)
 
     def p_none(self, x: np.ndarray) -> np.ndarray:
         """Probability that each row is not a foreign object, (n,)."""
@@ -195,20 +210,23 @@ class KindClassifier:
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {"cls_mean": self.mean_, "cls_scale": self.scale_, "cls_classes": self.classes_.astype(str),
                "cls_hidden": np.asarray(self.hidden, np.int64), "cls_alpha": np.float64(self.alpha),
-               "cls_none_max": np.float64(self.none_max), "cls_layers": np.int64(len(self.coefs_))}
-        for i, (w, b) in enumerate(zip(self.coefs_, self.intercepts_)):
-            out[f"cls_w{i}"], out[f"cls_b{i}"] = w, b
+               "cls_none_max": np.float64(self.none_max), "cls_members": np.int64(len(self.coefs_)),
+               "cls_layers": np.int64(len(self.coefs_[0]))}
+        for m, (coefs, intercepts) in enumerate(zip(self.coefs_, self.intercepts_)):
+            for i, (w, b) in enumerate(zip(coefs, intercepts)):
+                out[f"cls_m{m}_w{i}"], out[f"cls_m{m}_b{i}"] = w, b
         return out
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> "KindClassifier":
+        """Inverse of :meth:`to_arrays`. Raises ModelError when keys are missing or the feature count differs."""
         try:
-            k = cls(tuple(int(h) for h in a["cls_hidden"]), float(a["cls_alpha"]), float(a["cls_none_max"]))
+            n_members, n_layers = int(a["cls_members"]), int(a["cls_layers"])
+            k = cls(tuple(int(h) for h in a["cls_hidden"]), float(a["cls_alpha"]), float(a["cls_none_max"]), members=n_members)
             k.mean_, k.scale_ = np.asarray(a["cls_mean"]), np.asarray(a["cls_scale"])
             k.classes_ = np.asarray(a["cls_classes"]).astype(str)
-            n = int(a["cls_layers"])
-            k.coefs_ = [np.asarray(a[f"cls_w{i}"]) for i in range(n)]
-            k.intercepts_ = [np.asarray(a[f"cls_b{i}"]) for i in range(n)]
+            k.coefs_ = [[np.asarray(a[f"cls_m{m}_w{i}"]) for i in range(n_layers)] for m in range(n_members)]
+            k.intercepts_ = [[np.asarray(a[f"cls_m{m}_b{i}"]) for i in range(n_layers)] for m in range(n_members)]
         except KeyError as exc:
             raise ModelError(f"kind classifier arrays lack key {exc}") from exc
         if k.mean_.shape != (len(COMPONENT_FEATURES),):

@@ -23,6 +23,8 @@ from vision.model import NormalOreModel
 from vision.scene import ore_mask
 
 THUMB_PX = 64
+#: The larger ridge scale as a multiple of ``DetectorParams.ridge_sigma_cells``.
+RIDGE_SCALE_RATIO = 2.5
 SCORE_MAX = COMPONENT_FEATURES.index("score_max")
 
 
@@ -63,11 +65,25 @@ class DetectorParams:
     """Tuning of the detector. A candidate is a region of smoothed score > ``threshold - grow_margin`` that
     contains a cell > ``threshold`` (hysteresis); it is reported when the classifier's p(none) is at most its
     ``none_max`` and it measures at least ``min_length_mm``. Measured lengths are multiplied by ``length_scale``
-    (the bias of the moment estimate, calibrated on fit scenes). Areas in mm²; ``max_carry_m`` in m."""
+    (the bias of the moment estimate, calibrated on fit scenes). Areas in mm²; ``max_carry_m`` in m.
+
+    The smoothed score is the box mean of the cell score over ``smooth_cells``. With ``fine_cells`` > 0 a cell whose
+    box mean over the finer ``fine_cells`` exceeds ``fine_threshold`` is a seed too (and part of its region): thin
+    objects that the wider box dilutes below ``threshold`` still become candidates. Likewise ``broad_cells`` /
+    ``broad_threshold`` for large objects that are only mildly unusual everywhere, and, with ``ridge_sigma_cells`` > 0,
+    cells on a bright bar (:func:`ridge_score` > ``ridge_threshold``): planks and rods whose colour passes for pale
+    ore. All thresholds are the same quantile of the normal-belt value at their scale (calibrated on fit scenes).
+    """
 
     threshold: float = 5.0
     grow_margin: float = 1.0
     smooth_cells: int = 5
+    fine_cells: int = 0
+    fine_threshold: float = np.inf
+    broad_cells: int = 0
+    broad_threshold: float = np.inf
+    ridge_sigma_cells: float = 0.0
+    ridge_threshold: float = np.inf
     min_area_mm2: float = 300.0
     min_length_mm: float = 40.0
     length_scale: float = 1.0
@@ -82,10 +98,61 @@ class _Carry:
     feats: np.ndarray
     rgb: np.ndarray
     image: np.ndarray
+    belt: np.ndarray
     start_belt_m: float
     start_mark_t: float
     start_time_s: float
     done: np.ndarray
+
+
+def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
+    """Bright-ridge strength (h, w) float32 of the relative log grey ``lum`` (h, w) (cells): per Gaussian scale
+    sigma (cells) the scale-normalised Hessian eigenvalues l1 <= l2 give sigma² x max(0, -l1 - |l2|) — large along
+    a bright bar (a plank, a rod: strongly curved across, flat along), small on round rocks and flat ground;
+    the maximum over the scales. The Hessian is taken by central differences of the Gaussian-smoothed grey
+    (two filter passes per scale instead of six)."""
+    out = np.zeros(lum.shape, np.float32)
+    for s in sigmas_cells:
+        g = np.pad(ndi.gaussian_filter(lum, s, mode="nearest", truncate=3.0), 1, mode="edge")
+        c = g[1:-1, 1:-1]
+        hyy = g[2:, 1:-1] + g[:-2, 1:-1] - 2 * c
+        hxx = g[1:-1, 2:] + g[1:-1, :-2] - 2 * c
+        hxy = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
+        # -l1 - |l2| with l1,2 = tr/2 -+ d is min(-tr, 2d)
+        r = np.minimum(-(hxx + hyy), np.sqrt((hxx - hyy) ** 2 + 4 * hxy * hxy))
+        r *= np.float32(s * s)
+        np.maximum(out, r, out=out)
+    return out
+
+
+def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = None,
+                   belt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(smoothed score, region mask, seed mask), each (h, w), of the cell score ``raw`` (h, w) float32: the box mean
+    over ``p.smooth_cells``; regions are cells above ``threshold - grow_margin``, seeds cells above ``threshold``,
+    and cells whose box mean at the fine or broad scale (``fine_cells``, ``broad_cells`` > 0) exceeds that scale's
+    threshold are both. With ``p.ridge_sigma_cells`` > 0 and ``lum`` (h, w) given, belt cells (``belt`` (h, w) bool,
+    default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too."""
+    sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest")
+    region = sm > p.threshold - p.grow_margin
+    seed = sm > p.threshold
+    for cells, thr in ((p.fine_cells, p.fine_threshold), (p.broad_cells, p.broad_threshold)):
+        if cells > 0:
+            extra = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw) > thr
+            region |= extra
+            seed |= extra
+    if p.ridge_sigma_cells > 0 and lum is not None:
+        flat = lum if belt is None else np.where(belt, lum, np.float32(0.0))
+        extra = ridge_score(flat, ridge_sigmas(p)) > p.ridge_threshold
+        if belt is not None:
+            extra &= belt
+        region |= extra
+        seed |= extra
+    return sm, region, seed
+
+
+def ridge_sigmas(p: DetectorParams) -> tuple[float, ...]:
+    """The ridge scales (cells): ``ridge_sigma_cells`` and RIDGE_SCALE_RATIO times it."""
+    return (p.ridge_sigma_cells, RIDGE_SCALE_RATIO * p.ridge_sigma_cells)
 
 
 class Detector:
@@ -145,7 +212,8 @@ class Detector:
         raw[:, ~cols] = 0.0
         material = float(ore_mask(feats.rgb[:, cols]).mean()) if cols.any() else 0.0
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
-        out += self._components(raw, feats.stack(), feats.rgb, img, start_belt_m, mark0, frame, final=False)
+        belt = np.broadcast_to(cols, raw.shape)
+        out += self._components(raw, feats.stack(), feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image")
         if material < self.params.min_material_fraction:
@@ -160,11 +228,11 @@ class Detector:
             self._carry = None
             out = self._components(np.empty((0, c.raw.shape[1]), np.float32), np.empty((0,) + c.feats.shape[1:], np.float32),
                                    np.empty((0,) + c.rgb.shape[1:], np.float32), np.empty((0,) + c.image.shape[1:], np.uint8),
-                                   c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
+                                   np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
         self.reset()
         return out
 
-    def _components(self, raw, feats, rgb, img, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
+    def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
         p = self.params
         c = self._carry if carry is None else carry
         t_per_m = frame.t_per_m if frame is not None else 0.0
@@ -175,16 +243,20 @@ class Detector:
             feats = np.concatenate([c.feats, feats])
             rgb = np.concatenate([c.rgb, rgb])
             img = np.concatenate([c.image, img])
+            belt = np.concatenate([c.belt, belt])
             done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
             start_belt_m, mark0 = c.start_belt_m, c.start_mark_t
             time0 = c.start_time_s
         else:
             done = np.zeros(raw.shape, bool)
         h = raw.shape[0]
-        sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest") if h else raw
         grow = p.threshold - p.grow_margin
-        labels, n = ndi.label(sm > grow) if h else (np.zeros_like(raw, np.int32), 0)
-        guard = p.smooth_cells // 2 + 1
+        if h:
+            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt)
+            labels, n = ndi.label(region)
+        else:
+            sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0
+        guard = max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1) + 1
         max_carry = int(p.max_carry_m * 1000.0 / self.cell_mm)
         keep_from = h if final else max(0, h - guard)
         detections: list[Detection] = []
@@ -194,7 +266,7 @@ class Detector:
             slices = ndi.find_objects(labels)
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.zeros(n, bool)
-            seeded[np.unique(labels[sm > p.threshold]) - 1] = True
+            seeded[np.unique(labels[seed]) - 1] = True
             pending = np.array([(not final) and bool(seeded[i]) and s[0].stop > h - guard for i, s in enumerate(slices)])
             if pending.any():
                 first = min(s[0].start for s, pe in zip(slices, pending) if pe)
@@ -236,7 +308,7 @@ class Detector:
         if keep_from < h:
             b = self.block
             self._carry = _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img[keep_from * b :].copy(),
-                                 start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
+                                 belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
                                  time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
         else:
             self._carry = None
@@ -255,4 +327,4 @@ class Detector:
         return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.BILINEAR), dtype=np.uint8)
 
 
-__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES"]
+__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES", "candidate_maps", "ridge_score"]

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from vision.classify import NONE, KindClassifier
-from vision.detect import Detector, DetectorParams
+from vision.detect import Detection, Detector, DetectorParams, ridge_score, ridge_sigmas
 from vision.errors import ModelError
 from vision.evaluate import match
 from vision.features import cell_features
 from vision.frames import Frame
 from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
-from vision.tiles import TileSet, augmented_tiles, load_tiles
+from vision.errors import DataError
+from vision.tiles import TileSet, augmented_tiles, load_tiles, tile_fold
 
-MODEL_FORMAT = "oreline-vision-model-5"
+MODEL_FORMAT = "oreline-vision-model-6"  # 6: fine-scale seeds, classifier ensemble
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
@@ -42,6 +43,20 @@ TARGET_MM = 50.0
 MIN_LENGTH_QUANTILE = 0.1
 #: Extent of the score smoothing (mm): about half the smallest object that must be found (50 mm).
 SMOOTH_MM = 20.0
+#: Smaller scale (Gaussian sigma, mm) of the bright-ridge seeds (planks, rods); the larger is RIDGE_SCALE_RATIO x it.
+RIDGE_SIGMA_MM = 4.0
+#: Extent of the broad-scale smoothing (mm), for large objects that are only mildly unusual all over.
+BROAD_MM = 48.0
+#: Metres of belt with objects rendered to train the classifier, per mm/px up to OBJECTS_SCALE_CAP mm/px (4 objects
+#: per metre: ~1,000 objects at 1 mm/px, ~2,000 from 2 mm/px on).
+OBJECTS_M_PER_MM = 480.0
+OBJECTS_SCALE_CAP = 2.0
+#: At most this many "none" candidates from object scenes per object candidate are used for training (a random
+#: subset): the classifier's cost grows with them. At 1 mm/px there are ~5.5 per object (none dropped); coarse scales
+#: find 8 and more. Normal calibration belt is always kept.
+MAX_NONE_PER_OBJECT = 6.0
+#: Folds of the fit tiles (by source image) for the out-of-fold calibration of the object decision.
+N_FOLDS = 2
 
 
 @dataclass
@@ -59,7 +74,7 @@ class VisionModel:
 
     @property
     def version(self) -> str:
-        extra = b"" if self.classifier is None else self.classifier.coefs_[0].tobytes() + repr(self.classifier.none_max).encode()
+        extra = b"" if self.classifier is None else b"".join(c[0].tobytes() for c in self.classifier.coefs_) + repr(self.classifier.none_max).encode()
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
         return f"{MODEL_FORMAT}:{h}"
 
@@ -98,7 +113,7 @@ class VisionModel:
         ore = NormalOreModel.from_arrays(a)
         fields = DetectorParams.__dataclass_fields__
         params = DetectorParams(**{k: (int(a[f"param_{k}"]) if fields[k].type in ("int", int) else float(a[f"param_{k}"])) for k in fields if f"param_{k}" in a})
-        clf = KindClassifier.from_arrays(a) if "cls_w0" in a else None
+        clf = KindClassifier.from_arrays(a) if "cls_mean" in a else None
         return cls(ore, params, clf, int(a["width_px"]))
 
 
@@ -116,32 +131,76 @@ def smooth_cells_for(cell_mm: float) -> int:
     return max(3, n + (n % 2 == 0))
 
 
-def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorParams) -> np.ndarray:
+def fine_cells_for(cell_mm: float) -> int:
+    """Fine-scale box width (cells): the next odd width below :func:`smooth_cells_for` (1 = the cell score itself)."""
+    return smooth_cells_for(cell_mm) - 2
+
+
+def ridge_sigma_cells_for(cell_mm: float) -> float:
+    """Smaller ridge scale (cells): RIDGE_SIGMA_MM, at least 0.7 cells."""
+    return max(0.7, RIDGE_SIGMA_MM / cell_mm)
+
+
+def broad_cells_for(cell_mm: float) -> int:
+    """Broad-scale box width (cells, odd): about BROAD_MM, at least two cells wider than :func:`smooth_cells_for`."""
+    n = int(round(BROAD_MM / cell_mm))
+    return max(smooth_cells_for(cell_mm) + 2, n + (n % 2 == 0))
+
+
+def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorParams) -> dict:
+    """Belt cells' box-smoothed score (unmapped) at the base scale and at the fine and broad scales that are on,
+    keyed by box width in cells, and (key "ridge") their ridge score when ``params.ridge_sigma_cells`` > 0."""
     f = cell_features(img, ore.block_px)
     raw = ore.score(f)
-    return ndi.uniform_filter(raw, params.smooth_cells, mode="nearest")[:, f.belt_cols].ravel()
+    out = {}
+    for cells in {params.smooth_cells, params.fine_cells, params.broad_cells} - {0}:
+        out[cells] = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw)[:, f.belt_cols].ravel()
+    if params.ridge_sigma_cells > 0:
+        lum = np.where(f.belt_cols[None, :], f.lum, np.float32(0.0))
+        out["ridge"] = ridge_score(lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
+    return out
 
 
 def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: DetectorParams) -> float:
     """Candidate (seed) threshold: the SEED_QUANTILE of the smoothed score over the belt of normal ``images``
-    (at least MIN_SEED_THRESHOLD). Candidates are verified by the classifier, so this only bounds their number."""
-    q = np.quantile(np.concatenate([_candidate_scores(ore, img, params) for img in images]), SEED_QUANTILE)
-    return float(max(MIN_SEED_THRESHOLD, q))
+    (at least MIN_SEED_THRESHOLD). Candidates are verified by the classifier, so this only bounds their number.
+
+    With ``params.fine_cells`` / ``broad_cells`` / ``ridge_sigma_cells`` > 0 also sets ``fine_threshold`` /
+    ``broad_threshold`` / ``ridge_threshold``: the same quantile of the value at that scale."""
+    scores = [_candidate_scores(ore, img, params) for img in images]
+
+    def level(key, floor: float = MIN_SEED_THRESHOLD) -> float:
+        return float(max(floor, np.quantile(np.concatenate([s[key] for s in scores]), SEED_QUANTILE)))
+
+    if params.fine_cells > 0:
+        params.fine_threshold = level(params.fine_cells)
+    if params.broad_cells > 0:
+        params.broad_threshold = level(params.broad_cells)
+    if params.ridge_sigma_cells > 0:
+        params.ridge_threshold = level("ridge", 0.0)
+    return level(params.smooth_cells)
+
+
+def _kind_under(d: Detection, objects: list) -> str:
+    """Kind of the object nearest to detection ``d`` (a second piece of an object: reporting it is no false alarm,
+    so it is trained as that kind, not as "none")."""
+    dist = [np.hypot(d.belt_m * 1000.0 - o.belt_mm, d.lateral_m * 1000.0 - o.lateral_mm) for o in objects]
+    return objects[int(np.argmin(dist))].kind
 
 
 def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px: float,
-                sizes: list | None = None) -> tuple[list[np.ndarray], list[str]]:
-    """Features and truth label (object kind or "none") of every candidate the detector finds in ``image``;
-    (true, measured) lengths of matched objects are appended to ``sizes``."""
+                sizes: list | None = None) -> tuple[list[np.ndarray], list[str], list[float]]:
+    """Features, truth label (object kind or "none") and measured length (mm) of every candidate the detector finds
+    in ``image``; (true, measured) lengths of matched objects are appended to ``sizes``."""
     det = model.detector()
     det.report_all = True
     found = det.process(_frame(image, mm_per_px)).detections + det.flush()
     m = match(objects, found)
-    x = [d.features for _, d in m.pairs if d is not None] + [d.features for d in m.false_alarms + m.duplicates]
-    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * (len(m.false_alarms) + len(m.duplicates))
+    dets = [d for _, d in m.pairs if d is not None] + m.false_alarms + m.duplicates
+    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms) + [_kind_under(d, objects) for d in m.duplicates]
     if sizes is not None:
         sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
-    return x, y
+    return [d.features for d in dets], y, [d.length_mm for d in dets]
 
 
 def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -> None:
@@ -158,14 +217,39 @@ def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -
         params.min_length_mm = float(TARGET_MM * min(1.0, np.quantile(ratio, MIN_LENGTH_QUANTILE)))
 
 
-def calibrate_none_max(model: VisionModel, images: list[np.ndarray], mm_per_px: float) -> float:
-    """Largest "none" probability still reported as an object: NONE_MAX_MARGIN times the smallest "none"
-    probability of any candidate in the normal ``images`` (capped at NONE_MAX_CAP)."""
-    x = [f for img in images for f in _candidates(model, img, [], mm_per_px)[0]]
-    if not x:
+def none_max_from(p_none: np.ndarray) -> float:
+    """The object decision from "none" probabilities (n,) of candidates on normal belt that pass the size gate:
+    NONE_MAX_MARGIN x the smallest (capped at NONE_MAX_CAP; the cap when there are none)."""
+    if p_none.size == 0:
         return NONE_MAX_CAP
-    lowest = float(model.classifier.p_none(np.array(x)).min())
-    return float(min(NONE_MAX_CAP, lowest * NONE_MAX_MARGIN))
+    return float(min(NONE_MAX_CAP, float(p_none.min()) * NONE_MAX_MARGIN))
+
+
+@dataclass
+class CandidatePool:
+    """Candidates for the classifier: features, labels, measured lengths (mm), source fold, normal-belt flag."""
+
+    x: list = field(default_factory=list)
+    y: list = field(default_factory=list)
+    length_mm: list = field(default_factory=list)
+    fold: list = field(default_factory=list)
+    normal: list = field(default_factory=list)
+
+    def add(self, found: tuple[list, list, list], fold: int, normal: bool) -> None:
+        x, y, length = found
+        self.x += x
+        self.y += y
+        self.length_mm += length
+        self.fold += [fold] * len(x)
+        self.normal += [normal] * len(x)
+
+
+def _folds(tiles: TileSet) -> list[TileSet]:
+    """The tiles split by source into N_FOLDS folds, or [tiles] when a fold would be empty (tiny custom sets)."""
+    try:
+        return [tile_fold(tiles, k, N_FOLDS) for k in range(N_FOLDS)]
+    except DataError:
+        return [tiles]
 
 
 def fit_vision_model(
@@ -183,40 +267,93 @@ def fit_vision_model(
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
     :func:`~vision.tiles.augmented_tiles`). Lengths are metres of belt
-    rendered for each step; ``calibration_m`` defaults to 100 m x ``mm_per_px`` and ``objects_m`` to 120 m x
-    ``mm_per_px`` (coarser scales are cheap to render, so they get more belt). The object decision is calibrated on
-    ``calibration_tiles`` (default: the fit split without jitter). Held-out tiles are never used."""
+    rendered for each step; ``calibration_m`` defaults to 100 m x ``mm_per_px`` and ``objects_m`` to OBJECTS_M_PER_MM x
+    min(``mm_per_px``, OBJECTS_SCALE_CAP) (coarser scales are cheap to render, so they get more belt). The object decision is calibrated on
+    ``calibration_tiles`` (default: the fit split without jitter). Held-out tiles are never used.
+
+    The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
+    The object decision ``none_max`` is set *out of fold*: classifiers trained without fold k score the candidates
+    on normal belt made of fold k's calibration tiles, so the decision is calibrated on ore the classifier has not
+    seen (as the held-out and real belts are), not on the ore it learned as "none"."""
+    model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
+                                 calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles)
+    if len(set(pool.y)) >= 2:
+        model.classifier = train_classifier(pool, model.params, seed)
+    return model
+
+
+def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0) -> KindClassifier:
+    """The kind classifier fitted on the candidates of ``pool`` ("none" ones from object scenes thinned to at most
+    MAX_NONE_PER_OBJECT per object candidate), with ``none_max`` calibrated out of fold (in sample when the pool has
+    one fold). Raises ModelError with fewer than two classes."""
+    x, y = np.array(pool.x), np.asarray(pool.y)
+    fold, normal, length = np.asarray(pool.fold), np.asarray(pool.normal), np.asarray(pool.length_mm)
+    other_none = np.flatnonzero((y == NONE) & ~normal)
+    cap = int(MAX_NONE_PER_OBJECT * np.sum(y != NONE))
+    if other_none.size > cap:
+        drop = np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)
+        keep = np.ones(len(y), bool)
+        keep[drop] = False
+        x, y, fold, normal, length = x[keep], y[keep], fold[keep], normal[keep], length[keep]
+    gated = normal & (length >= params.min_length_mm)
+    folds = sorted(set(pool.fold))
+    if len(folds) > 1:
+        p_none = [KindClassifier(seed=seed).fit(x[fold != k], y[fold != k]).p_none(x[gated & (fold == k)]) for k in folds]
+    clf = KindClassifier(seed=seed).fit(x, y)
+    if len(folds) <= 1:  # tiles too few to split by source: in-sample (optimistic) calibration
+        p_none = [clf.p_none(x[gated])]
+    clf.none_max = none_max_from(np.concatenate(p_none))
+    return clf
+
+
+def candidate_pool(
+    *,
+    mm_per_px: float = 1.0,
+    width_px: int = 2048,
+    seed: int = 0,
+    tiles: TileSet | None = None,
+    normal_m: float = 40.0,
+    calibration_m: float | None = None,
+    objects_m: float | None = None,
+    params: DetectorParams | None = None,
+    calibration_tiles: TileSet | None = None,
+) -> tuple[VisionModel, "CandidatePool"]:
+    """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
+    parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
     calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
-    objects_m = 120.0 * mm_per_px if objects_m is None else objects_m
+    objects_m = OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP) if objects_m is None else objects_m
     tiles = augmented_tiles("fit", 2, seed) if tiles is None else tiles
     ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px)
-    params = params or DetectorParams(smooth_cells=smooth_cells_for(ore.block_px * mm_per_px))
+    cell_mm = ore.block_px * mm_per_px
+    params = params or DetectorParams(smooth_cells=smooth_cells_for(cell_mm), fine_cells=fine_cells_for(cell_mm),
+                                      broad_cells=broad_cells_for(cell_mm), ridge_sigma_cells=ridge_sigma_cells_for(cell_mm))
     scene_rows = int(5000 / mm_per_px)
     n_normal = max(1, int(round(normal_m / 5.0)))
     ore.fit(_scene(tiles, seed * 1000 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_normal))
     n_cal = max(1, int(round(calibration_m / 5.0)))
-    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_cal)]
-    params.threshold = calibrate_threshold(ore, calib[: (n_cal + 1) // 2], params)
+    n_thr = (n_cal + 1) // 2
+    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_thr)]
+    params.threshold = calibrate_threshold(ore, calib, params)
     model = VisionModel(ore, params, None, width_px)
-    x, y, sizes = [], [], []
+    folds = _folds(tiles)
+    plain = _folds(load_tiles("fit") if calibration_tiles is None else calibration_tiles)
+    if len(plain) != len(folds):
+        folds, plain = [tiles], [load_tiles("fit") if calibration_tiles is None else calibration_tiles]
+    pool, sizes = CandidatePool(), []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
-        sc = _scene(tiles, seed * 1000 + 800 + i, width_px, mm_per_px)
+        k = i % len(folds)
+        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px)
         objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM)
-        xi, yi = _candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px, sizes)
-        x += xi
-        y += yi
+        pool.add(_candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
     calibrate_length(sizes, params)
-    for img in calib[(n_cal + 1) // 2 :]:  # normal belt: everything found is "none"
-        xi, yi = _candidates(model, img, [], mm_per_px)
-        x += xi
-        y += yi
-    if len(set(y)) >= 2:
-        model.classifier = KindClassifier(seed=seed).fit(np.array(x), y)
-        plain = load_tiles("fit") if calibration_tiles is None else calibration_tiles
-        extra = [_scene(plain, seed * 1000 + 300 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_cal)]
-        model.classifier.none_max = calibrate_none_max(model, extra, mm_per_px)
-    return model
+    for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
+        k = i % len(folds)
+        pool.add(_candidates(model, _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows), [], mm_per_px), k, False)
+    for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
+        k = i % len(plain)
+        pool.add(_candidates(model, _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px).render(0, scene_rows), [], mm_per_px), k, True)
+    return model, pool
 
 
 def default_cache_dir() -> Path:
@@ -225,10 +362,31 @@ def default_cache_dir() -> Path:
     return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision"
 
 
+#: Modules whose code decides what a fitted model is: their source is part of the cache key.
+FIT_MODULES = ("vision.fit", "vision.detect", "vision.classify", "vision.features", "vision.model", "vision.scene",
+               "vision.objects", "vision.tiles", "vision.evaluate")
+
+
+def fit_code_digest() -> str:
+    """SHA-256 (hex, 12 digits) of the source of FIT_MODULES: changes whenever fitting or detection code changes."""
+    import importlib
+
+    h = hashlib.sha256()
+    for name in FIT_MODULES:
+        h.update(Path(importlib.import_module(name).__file__).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> Path:
+    """Where :func:`cached_model` keeps the model for these settings. The key holds the settings, MODEL_FORMAT and
+    :func:`fit_code_digest`, so a change to the fitting code never reuses a stale model."""
+    key = hashlib.sha256(repr((MODEL_FORMAT, fit_code_digest(), mm_per_px, width_px, seed, sorted(kw.items()))).encode()).hexdigest()[:12]
+    return (cache_dir or default_cache_dir()) / f"model-{mm_per_px:g}mm-{width_px}px-{key}.npz"
+
+
 def cached_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel:
-    """A fitted model for these settings, from the cache when present, else fitted and cached."""
-    key = hashlib.sha256(repr((MODEL_FORMAT, mm_per_px, width_px, seed, sorted(kw.items()))).encode()).hexdigest()[:12]
-    path = (cache_dir or default_cache_dir()) / f"model-{mm_per_px:g}mm-{width_px}px-{key}.npz"
+    """A fitted model for these settings, from the cache (:func:`cache_path`) when present, else fitted and cached."""
+    path = cache_path(mm_per_px, width_px, seed, cache_dir, **kw)
     if path.exists():
         try:
             return VisionModel.load(path)

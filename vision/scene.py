@@ -341,11 +341,13 @@ class BeltScene:
             cols = np.r_[0 : self.belt_x0, self.belt_x0 + self.belt_px : self.width_px] % n
             self._frame = (FRAME_RGB[None, None, :] * (1.0 + 0.15 * gravel[:, cols])[..., None]).astype(np.float32)
         n = self._frame.shape[0]
-        rows = np.arange(r0, r0 + img.shape[0]) % n
-        tex = self._frame[rows]
-        nl = self.belt_x0
-        img[:, :nl] = tex[:, :nl]
-        img[:, self.belt_x0 + self.belt_px :] = tex[:, nl:]
+        nl, x1 = self.belt_x0, self.belt_x0 + self.belt_px
+        pos, start = 0, r0 % n
+        while pos < img.shape[0]:  # the texture repeats every n rows: copy it in slices, no gathered copy
+            k = min(img.shape[0] - pos, n - start)
+            img[pos : pos + k, :nl] = self._frame[start : start + k, :nl]
+            img[pos : pos + k, x1:] = self._frame[start : start + k, nl:]
+            pos, start = pos + k, 0
 
     def _knot_value(self, k: int) -> float:
         """Loading knot ``k`` (memoised: seeding a generator costs more than the rest of a tile row)."""

@@ -158,6 +158,28 @@ def load_tiles(split: Split | str | Path = "fit") -> TileSet:
     return _load_tiles(tuple(image_paths(folder)), str(folder))
 
 
+def source_fold(name: str, n_folds: int) -> int:
+    """Fold (0 .. n_folds - 1) of a tile by its *source* image (a hash of it), so augmentations and jittered
+    copies (``name#k``) of one source always fall in the same fold. Raises ValueError when n_folds < 1."""
+    if n_folds < 1:
+        raise ValueError(f"n_folds must be >= 1, got {n_folds}")
+    source = source_of(Path(name.split("#")[0]))
+    return int.from_bytes(hashlib.sha256(b"fold:" + source.encode()).digest()[:4], "big") % n_folds
+
+
+@lru_cache(maxsize=16)
+def tile_fold(tiles: TileSet, k: int, n_folds: int = 2) -> TileSet:
+    """The tiles of ``tiles`` whose source falls in fold ``k`` of ``n_folds`` (:func:`source_fold`).
+
+    Raises DataError when the fold is empty."""
+    keep = np.array([source_fold(n, n_folds) == k for n in tiles.names], bool)
+    if not keep.any():
+        raise DataError(f"expected tiles in fold {k} of {n_folds} of {tiles.origin}, found none")
+    stack = tiles.tiles[keep]
+    stack.setflags(write=False)
+    return TileSet(stack, tuple(n for n, m in zip(tiles.names, keep) if m), f"{tiles.origin}/fold{k}of{n_folds}")
+
+
 @lru_cache(maxsize=2)
 def rock_crops() -> tuple[np.ndarray, ...]:
     """The grey crushed-stone crops (Roboflow "Conversion", CC BY 4.0) as RGB arrays of at least 48 px."""
