@@ -24,7 +24,9 @@ from analysis.progress import ProgressBar
 
 log = logging.getLogger("oreline")
 
-#: ``oreline <group> <verb>`` → (module, function taking argv, help). Imported lazily.
+#: ``oreline <group> <verb>`` → (module, function taking argv, help). Imported when the command runs.
+#: A group with the single key ``"_"`` is one command whose function parses its own verbs, if any; those verbs
+#: are listed in :data:`OWN_VERBS` (help and the CLI test table use them).
 DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "spectra": {
         "train": ("spectra.cli", "cli_train", "train the NIR models from the USGS library and simulated mixtures"),
@@ -52,8 +54,16 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
     "control-room": {
-        "_": ("analysis.web.cli", "cli_controlroom", "serve the control room on a small simulated line (to try the page)"),
+        "_": ("analysis.web.cli", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },
+}
+
+#: Verbs that a one-function group parses itself (``oreline archive info``); empty: the group is the command.
+OWN_VERBS: dict[str, tuple[str, ...]] = {
+    "archive": ("info", "close", "resume", "import-lab"),
+    "report": (),
+    "fleet": ("rescore", "summary", "fingerprint"),
+    "control-room": (),
 }
 
 
@@ -64,6 +74,26 @@ def _delegate(module: str, func: str, argv: Sequence[str]) -> int:
         print(f"oreline: this command is not available in this build ({module}.{func}: {exc})", file=sys.stderr)
         return 2
     return int(fn(list(argv)) or 0)
+
+
+def split_delegated(argv: Sequence[str]) -> tuple[list[str], tuple[str, str, str] | None, list[str]]:
+    """Split ``argv`` into (head the main parser checks, delegate target or None, the delegate's argv untouched).
+
+    The head is the global options, the group and (for a group of verbs) the verb; everything after it goes to
+    the delegate exactly as typed, so ``--out DIR`` and ``--out=DIR`` both reach its parser intact.
+    """
+    argv = list(argv)
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help"):
+        i += 1  # global options take no values (-v, -vv, --verbose)
+    if i >= len(argv) or argv[i] not in DELEGATED:
+        return argv, None, []
+    verbs = DELEGATED[argv[i]]
+    if "_" in verbs:
+        return argv[: i + 1], verbs["_"], argv[i + 1:]
+    if i + 1 < len(argv) and argv[i + 1] in verbs:
+        return argv[: i + 2], verbs[argv[i + 1]], argv[i + 2:]
+    return argv, None, []  # no or unknown verb: the main parser prints the group's help or error
 
 
 def _add_demo_args(p: argparse.ArgumentParser) -> None:
@@ -103,14 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     for group, verbs in DELEGATED.items():
         if "_" in verbs:
             module, func, help_ = verbs["_"]
-            g = sub.add_parser(group, help=help_, add_help=False)
-            g.add_argument("args", nargs=argparse.REMAINDER)
+            sub.add_parser(group, help=help_, add_help=False)
             continue
         g = sub.add_parser(group, help=f"{group} tools: " + ", ".join(verbs))
         gsub = g.add_subparsers(dest="verb", metavar="VERB", required=True)
         for verb, (_m, _f, help_) in verbs.items():
-            v = gsub.add_parser(verb, help=help_, add_help=False)
-            v.add_argument("args", nargs=argparse.REMAINDER)
+            gsub.add_parser(verb, help=help_, add_help=False)
     return parser
 
 
@@ -122,10 +150,10 @@ def _configure_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oreline`` console script."""
     parser = build_parser()
-    # Delegated commands own their options (``oreline report --help`` is the report's help).
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in DELEGATED:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    # Delegated commands own their options (``oreline report --help`` is the report's help): the main parser
+    # sees only the global options, the group and the verb; the rest goes to the delegate untouched.
+    head, target, rest = split_delegated(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(head)
     _configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
@@ -135,12 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_line(args, demo=args.command == "demo")
         if args.command == "config":
             return _config(args)
-        verbs = DELEGATED[args.command]
-        if "_" in verbs:
-            module, func, _ = verbs["_"]
-        else:
-            module, func, _ = verbs[args.verb]
-        return _delegate(module, func, [*args.args, *extra])
+        assert target is not None, args.command  # a delegated group without its verb ends in parse_args
+        module, func, _ = target
+        return _delegate(module, func, rest)
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
         return 2

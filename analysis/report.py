@@ -26,6 +26,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from conveyor.files import staged_folder
+
 from analysis import report_plots as plots
 from analysis.archive import open_archive
 from analysis.archive_format import jsonable
@@ -607,14 +609,15 @@ def write_report(archive_path: str | Path, out_dir: str | Path | None = None, *,
     step("drawing figures")
     figs = _figures(data)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"html": out / f"{data.lot_id}-report.html"}
-        step(f"writing {paths['html']}")
-        paths["html"].write_text(render_html(data, figs), encoding="utf-8")
-        if pdf:
-            paths["pdf"] = out / f"{data.lot_id}-report.pdf"
-            step(f"writing {paths['pdf']}")
-            render_pdf(data, figs, paths["pdf"])
+        with staged_folder(out) as stage:  # a failure leaves no half-written report behind
+            paths = {"html": stage.dir / f"{data.lot_id}-report.html"}
+            step(f"writing {stage.final(paths['html'])}")
+            paths["html"].write_text(render_html(data, figs), encoding="utf-8")
+            if pdf:
+                paths["pdf"] = stage.dir / f"{data.lot_id}-report.pdf"
+                step(f"writing {stage.final(paths['pdf'])}")
+                render_pdf(data, figs, paths["pdf"])
+            paths = {kind: stage.final(p) for kind, p in paths.items()}
     except OSError as exc:
         raise ReportError(f"cannot write the report of {archive_path} into {out}: {exc}") from exc
     return paths

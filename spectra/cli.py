@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conveyor.files import staged_folder
 from spectra.errors import SpectraError
 
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
@@ -35,6 +36,31 @@ def _field_spectra(folder: str, labels: str):
             rows.append(resample(s.wavelength_nm, s.reflectance, grid, what=str(p)))
             labs.append(klass)
     return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
+
+
+def _check_test_library(folder: str, labels: str) -> str | None:
+    """Why ``folder`` + ``labels`` cannot be scored (checked before any model is loaded or trained), or None."""
+    from spectra.formats import read_spectra
+    from spectra.models.evaluation import read_labels
+
+    if not Path(labels).is_file():
+        return f"--labels {labels}: no such file"
+    if not Path(folder).is_dir():
+        return f"--test-library {folder}: no such folder"
+    try:
+        rows = read_labels(labels)
+    except SpectraError as exc:
+        return f"--labels {labels}: {exc}"
+    problems = []
+    for name, _klass in rows:
+        try:
+            if len(read_spectra(Path(folder) / name)):
+                return None
+        except (SpectraError, OSError) as exc:
+            problems.append(str(exc))
+    detail = f"; first problem: {problems[0]}" if problems else ""
+    return (f"--test-library {folder}: none of the {len(rows)} files named in {labels} holds a readable "
+            f"spectrum{detail}")
 
 
 def cli_train(argv: list[str]) -> int:
@@ -92,6 +118,12 @@ def cli_evaluate(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
+    if args.test_library:
+        problem = _check_test_library(args.test_library, args.labels)
+        if problem:
+            ap.error(problem)
+    if args.model and not Path(args.model).is_file():
+        ap.error(f"--model {args.model}: no such file")
     try:
         if args.model:
             model = SpectraModel.load(args.model)
@@ -115,7 +147,8 @@ def cli_evaluate(argv: list[str]) -> int:
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
-        paths = write_report(report, args.out)
+        with staged_folder(args.out) as stage:  # a failure leaves no half-written report in --out
+            paths = [stage.final(p) for p in write_report(report, stage.dir)]
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
