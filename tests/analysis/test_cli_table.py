@@ -69,8 +69,8 @@ ROWS: list[Row] = [
     Row(("fleet", "fingerprint"), ("--model={tmp}/missing.npz", "{archive}", "--out", "{tmp}/fleet"), 2,
         "no such file"),
     Row(("control-room",), ("--port", "70000", "--speedup=10"), 2, "--port"),
-    Row(("control-room",), ("--port", "0", "--lots=1", "--lot-mass-t", "200", "--speedup", "0"), 0,
-        "control room:", slow=True),
+    Row(("control-room",), ("--config", "{site}", "--port", "0", "--lots=1", "--lot-mass-t", "300", "--speedup", "0",
+                            "--run-dir", "{tmp}/cr", "--no-report"), 0, "lot 1: ", slow=True),
 ]
 
 
