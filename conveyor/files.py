@@ -28,8 +28,12 @@ class StagedFolder:
 
     def commit(self) -> list[Path]:
         """Move every staged file into ``out_dir`` (sub-folders kept); return the final paths."""
+        files = sorted(p for p in self.dir.rglob("*") if p.is_file())
+        for src in files:  # refuse before moving anything, so a refusal leaves no mix of old and new
+            if self.final(src).is_dir():
+                raise IsADirectoryError(f"cannot write {self.final(src)}: a folder of that name is in the way")
         moved = []
-        for src in sorted(p for p in self.dir.rglob("*") if p.is_file()):
+        for src in files:
             dst = self.final(src)
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)

@@ -146,3 +146,13 @@ def test_row(row: Row, paths, tmp_path):
     assert proc.returncode == row.returncode, output[-3000:]
     assert row.expect in output, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
+
+
+def test_a_failing_report_leaves_no_half_written_file(paths, tmp_path):
+    """`oreline report` whose PDF cannot be written (its name is taken by a folder) writes neither file."""
+    out = tmp_path / "rep"
+    (out / "LOT-A-report.pdf").mkdir(parents=True)
+    proc = oreline("report", str(paths["archive"]), "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 2 and "error:" in proc.stderr, proc.stdout + proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["LOT-A-report.pdf"]
+    assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
