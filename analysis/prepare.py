@@ -23,7 +23,7 @@ from typing import Any, Mapping, TextIO
 
 from conveyor.clock import SimulatedClock
 from analysis.progress import Ticker
-from analysis.site import build_station, station_context
+from analysis.site import build_station, station_context, station_factory
 
 #: Station kinds whose factory trains or fits a model on first use.
 FITTED_KINDS = ("spectrometer", "camera")
@@ -58,6 +58,9 @@ def prepare_station_models(site: Mapping[str, Any], *, stream: TextIO | None = N
         return {}
     ticker = Ticker("preparing station models (first run: trained once, then cached)", stream=stream or sys.stdout,
                     log_interval_s=log_interval_s)
+    ticker.update("importing " + ", ".join(sorted({section["kind"] for _n, section in jobs})))
+    for _name, section in jobs:
+        station_factory(section["kind"])  # imported once, here: the forked workers and compose share them
     t0 = time.monotonic()
     ready: dict[str, float] = {}
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
