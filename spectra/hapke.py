@@ -8,7 +8,10 @@ Chandrasekhar H-function approximation ``H(x) = (1 + 2x) / (1 + 2x·sqrt(1 - w))
 for illumination at 30° and nadir view by default (μ0 = cos 30°, μ = 1). Intimate mixtures are linear
 in single-scattering albedo ``w`` weighted by geometric cross-section, i.e. by mass fraction /
 (density × grain diameter). Grain size enters through Hapke's equivalent-slab model: the internal
-transmission Θ = exp(-α D) of a grain scales as Θ^(D'/D) when the diameter changes from D to D'.
+transmission Θ of a grain scales as Θ^((D'/D)^β) when the sieve diameter changes from D to D'. For a slab
+Θ = exp(-α D), β = 1; measured on the real hematite GDS69 series (seven sieve fractions, 150–250 µm to < 10 µm,
+``oreline spectra evaluate`` section "Grain size"), the optical path grows only as the square root of the sieve
+size: β = 1 mispredicts one fraction from another by 0.099 RMS reflectance, β = 0.5 by 0.035.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ MU_DEFAULT = 1.0
 #: External (S_e) and internal (S_i) surface reflection coefficients of a grain (typical silicates/oxides).
 S_E = 0.06
 S_I = 0.60
+#: Exponent of the sieve-size ratio acting on the grain's optical path (see module docstring).
+GRAIN_PATH_EXPONENT = 0.5
+#: Identifies the mixing/grain/moisture physics in model keys (changes when the physics does).
+MIXING_MODEL = "hapke-xs-v2/grain-beta0.5/water-v2"
 
 
 def reff_from_ssa(w: np.ndarray, mu0: float = MU0_DEFAULT, mu: float = MU_DEFAULT) -> np.ndarray:
@@ -56,11 +63,18 @@ def ssa_from_theta(theta: np.ndarray) -> np.ndarray:
     return S_E + (1.0 - S_E) * (1.0 - S_I) * t / (1.0 - S_I * t)
 
 
-def scale_grain_size(w: np.ndarray, factor: np.ndarray | float) -> np.ndarray:
-    """Albedo after changing grain diameter by ``factor`` (> 1 coarser: deeper bands, darker)."""
+def scale_grain_size(w: np.ndarray, factor: np.ndarray | float, exponent: float = GRAIN_PATH_EXPONENT) -> np.ndarray:
+    """Albedo after changing sieve grain diameter by ``factor`` (> 1 coarser: deeper bands, darker)."""
     theta = theta_from_ssa(w)
-    f = np.asarray(factor, float)
+    f = np.asarray(factor, float) ** exponent
     return np.maximum(np.minimum(ssa_from_theta(theta ** f), 1.0), np.minimum(w, S_E))
+
+
+def intimate_mixture(mass_frac: np.ndarray, ssa: np.ndarray, density_g_cm3: np.ndarray,
+                     grain_um: np.ndarray) -> np.ndarray:
+    """Albedo (..., n_channels) of intimate mixtures: mass fractions (..., k) of components with albedo (k, n),
+    density and grain size (k,) → cross-section-weighted mean albedo (Hapke 2012, eq. 10.1 and 10.3)."""
+    return cross_section_fractions(mass_frac, density_g_cm3, grain_um) @ np.asarray(ssa, float)
 
 
 def cross_section_fractions(mass_fraction: np.ndarray, density_g_cm3: np.ndarray, grain_um: np.ndarray) -> np.ndarray:

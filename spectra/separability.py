@@ -28,7 +28,7 @@ from spectra.errors import LibraryError
 from spectra.hapke import ssa_from_reff
 from spectra.library import ResampledLibrary
 from spectra.materials import density_g_cm3
-from spectra.scene import GRAIN_UM
+from spectra.scene import grain_um_of
 
 BULK_DENSITY_G_CM3 = 4.6
 BULK_GRAIN_UM = 150.0
@@ -76,7 +76,7 @@ def separability(library: ResampledLibrary, klass: str = "waste", *,
         w = ssa[i]
         coef, res = nnls(basis, w, maxiter=50 * basis.shape[1])
         rel = float(res / max(np.linalg.norm(w), 1e-12))
-        xs = cross_section_share(0.05, density_g_cm3(e.material), GRAIN_UM[e.klass])
+        xs = cross_section_share(0.05, density_g_cm3(e.material), grain_um_of(e))
         top = np.argsort(-coef)[:3]
         out.append(Separability(e.usgs_name, e.klass, rel, xs, rel * xs,
                                 tuple(library.entries[ore[j]].usgs_name for j in top if coef[j] > 0)))

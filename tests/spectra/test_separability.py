@@ -44,7 +44,7 @@ def test_real_library_rows_are_sorted_and_physical(rlib):
     assert len(rows) == len(rlib.indices(classes=("waste",)))
     signals = [r.distinct_signal_at_5pct for r in rows]
     assert signals == sorted(signals)
-    assert all(0.0 <= r.residual_rel <= 1.0 and 0.0 < r.cross_section_at_5pct < 0.2 for r in rows)
+    assert all(0.0 <= r.residual_rel <= 1.0 and 0.0 < r.cross_section_at_5pct < 0.6 for r in rows)
     # the wet tunnel sludge (water bands) is the most distinct waste stand-in of the library
     assert "Sldg" in rows[-1].name or "Sludge" in rows[-1].name
 
