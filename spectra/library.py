@@ -34,7 +34,7 @@ CLASSES = ("ore", "gangue", "waste", "contaminant")
 EXTRA_CLASSES = ("waste-phase", "mixture")
 FOLDERS = ("usgs_splib07", "usgs_splib07a_more")
 #: Common wavelength axis (nm) of the synthetic end-members (their phases come from two instruments).
-SYNTHETIC_AXIS_NM = np.arange(400.0, 2452.0, 2.0)
+SYNTHETIC_AXIS_NM = np.arange(350.0, 2502.0, 2.0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -38,7 +38,7 @@ class SceneConfig:
 
     gangue_frac_range: tuple[float, float] = (0.03, 0.35)
     grain_log_sigma: float = 0.35
-    moisture_frac_range: tuple[float, float] = (0.0, 0.10)
+    moisture_frac_range: tuple[float, float] = (0.06, 0.10)  # shipped fines: ~6–10 % water (docs/spectra.md)
     illumination_sigma: float = 0.06
     distance_sigma: float = 0.04
     tilt_sigma_per_um: float = 0.03
