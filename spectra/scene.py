@@ -129,7 +129,8 @@ class MixtureSimulator:
         comp = np.atleast_2d(np.asarray(comp, float))
         k = comp.shape[0]
         cfg = self.config
-        w = intimate_mixture(comp, self.ssa, self.density, self.grain_um)
+        used = np.flatnonzero(comp.any(axis=0))  # a blend uses a few of the library's entries
+        w = intimate_mixture(comp[:, used], self.ssa[used], self.density[used], self.grain_um[used])
         if conditions and rng is not None:
             g = rng.lognormal(0.0, cfg.grain_log_sigma, k) if grain_factor is None else grain_factor
             m = rng.uniform(*cfg.moisture_frac_range, k) if moisture_frac is None else moisture_frac

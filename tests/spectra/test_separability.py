@@ -10,7 +10,8 @@ import pytest
 from spectra.errors import LibraryError
 from spectra.hapke import reff_from_ssa, ssa_from_reff
 from spectra.library import ResampledLibrary
-from spectra.separability import cross_section_share, markdown, separability
+from spectra.scene import MixtureSimulator
+from spectra.separability import cross_section_share, lot_separability, markdown, separability
 
 
 def _with_waste(rlib: ResampledLibrary, waste_reflectance: np.ndarray, name: str) -> ResampledLibrary:
@@ -58,3 +59,13 @@ def test_cross_section_of_a_dense_coarse_admixture_is_small():
 def test_no_waste_entries_is_an_error(rlib):
     with pytest.raises(LibraryError, match="waste entries"):
         separability(rlib, groups={"no such group"})
+
+
+def test_lot_separability_fine_dark_dust_stands_out_mill_scale_does_not(rlib):
+    sim = MixtureSimulator(rlib)
+    blends = sim.ore_blends(np.random.default_rng(1), 40)
+    dust = lot_separability(sim, int(sim.proxies("waste", "eaf_dust")[0]), blends)
+    scale = lot_separability(sim, int(sim.proxies("waste", "mill_scale")[0]), blends)
+    assert dust.n_lots == 40 and 0.0 <= dust.p10 <= dust.median <= dust.p90
+    # EAF dust (10 µm, ~half the cross-section at 5 % mass) vs mill scale (magnetite/wüstite, the ore's own phases)
+    assert dust.median > 10 * scale.median
