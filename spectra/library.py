@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from conveyor.resources import shared_data_dir
 from spectra.errors import GridError, LibraryError, SpectrumFormatError
 from spectra.grid import InstrumentGrid
 from spectra.resample import resample
@@ -219,8 +220,6 @@ class ResampledLibrary:
 
 def default_library_dir() -> Path:
     """``<shared data>/spectra`` (see :func:`conveyor.resources.shared_data_dir`)."""
-    from conveyor.resources import shared_data_dir
-
     return shared_data_dir() / "spectra"
 
 
