@@ -24,7 +24,7 @@ from conveyor.config import SCALE_FIELDS, Field, load_site_config, validate_site
 from conveyor.errors import ConfigError
 from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
 from conveyor.records import LotEnd, LotIdentity
-from conveyor.runtime import Line, LineState
+from conveyor.runtime import Line
 from conveyor.station import Station, StationContext
 from conveyor.totaliser import TonnageCounter
 from spectra.errors import FingerprintError
@@ -265,6 +265,3 @@ def sampler_status(sampler: Any) -> dict[str, Any]:
     return out
 
 
-def on_state(plant: Plant, callback: Callable[[LineState], None]) -> None:
-    """Add a tick listener (progress bars, publishers)."""
-    plant.line.listeners.append(callback)

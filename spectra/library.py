@@ -165,17 +165,6 @@ class SpectralLibrary:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def select(self, *, classes: Iterable[str] | None = None, groups: Iterable[str] | None = None,
-               exclude_groups: Iterable[str] | None = None) -> "SpectralLibrary":
-        """Entries whose class is in ``classes`` and group in ``groups`` (and not in ``exclude_groups``)."""
-        cl = set(classes) if classes is not None else None
-        gr = set(groups) if groups is not None else None
-        ex = set(exclude_groups or ())
-        return SpectralLibrary([
-            e for e in self.entries
-            if (cl is None or e.klass in cl) and (gr is None or e.group in gr) and e.group not in ex
-        ])
-
     @property
     def groups(self) -> list[str]:
         return sorted({e.group for e in self.entries})

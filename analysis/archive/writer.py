@@ -317,10 +317,6 @@ class LotArchive:
         """
         return self._add_json_rows("custody", rows, lambda r: {"kind": kind, "sample_id": r.get("sample_id", "")})
 
-    def add_lab_results(self, results: Iterable[Any]) -> int:
-        """Store lab results (dicts or dataclasses, each with a ``sample_id``); returns rows added."""
-        return self._add_json_rows("lab_results", results, lambda r: {"sample_id": r.get("sample_id", "")})
-
     def add_model_version(self, name: str, version: str, **info: Any) -> None:
         """Record a model (or calibration) in use, e.g. ``add_model_version("nir", "2.1", digest=...)``."""
         self._add_json_rows("models", [{"name": name, "version": version, **info}],
