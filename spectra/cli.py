@@ -10,6 +10,17 @@ import numpy as np
 
 from spectra.errors import SpectraError
 
+from spectra.cache import default_model, default_model_path
+from spectra.formats import read_spectra
+from spectra.grid import grid_by_name
+from spectra.library import load_library
+from spectra.mixcheck import physics_report
+from spectra.models.bundle import SpectraModel
+from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labels, write_report
+from spectra.models.family_eval import evaluate_families, family_markdown
+from spectra.models.fingerprint_eval import evaluate_fingerprints
+from spectra.models.training import LabelledSpectra, TrainConfig, train_model
+from spectra.resample import resample
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
 
 
@@ -18,12 +29,6 @@ def _say(msg: str) -> None:
 
 
 def _field_spectra(folder: str, labels: str):
-    from spectra.formats import read_spectra
-    from spectra.grid import grid_by_name
-    from spectra.models.evaluation import read_labels
-    from spectra.models.training import LabelledSpectra
-    from spectra.resample import resample
-
     import hashlib
 
     grid = grid_by_name("full")  # common intermediate grid; the trainer convolves again onto the model grid
@@ -39,9 +44,6 @@ def _field_spectra(folder: str, labels: str):
 
 def cli_train(argv: list[str]) -> int:
     """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
-    from spectra.cache import default_model_path
-    from spectra.models.training import TrainConfig, train_model
-
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
     ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
@@ -72,13 +74,6 @@ def cli_train(argv: list[str]) -> int:
 
 def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
-    from spectra.grid import grid_by_name
-    from spectra.models.bundle import SpectraModel
-    from spectra.library import load_library
-    from spectra.mixcheck import physics_report
-    from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, write_report
-    from spectra.models.family_eval import evaluate_families, family_markdown
-
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
     ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
@@ -101,8 +96,6 @@ def cli_evaluate(argv: list[str]) -> int:
         if args.model:
             model = SpectraModel.load(args.model)
         else:
-            from spectra.cache import default_model
-
             model = default_model(args.grid, progress=_say)
         if args.test_library:
             report = evaluate_folder(model, args.test_library, args.labels, progress=_say)
@@ -115,8 +108,6 @@ def cli_evaluate(argv: list[str]) -> int:
                                            progress=_say)
             report["target_5pct_waste"] = report["lots"]["target_5pct_waste"]
             if args.fingerprint_products > 0:
-                from spectra.models.fingerprint_eval import evaluate_fingerprints
-
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)

@@ -26,12 +26,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis.report import plots
-from analysis.archive import open_archive
-from analysis.archive.format import jsonable
-from analysis.archive.reader import ArchiveReader, segment_positions
+from spectra.grid import InstrumentGrid
+from spectra.library import load_library
+from analysis.archive import ArchiveReader, jsonable, open_archive, segment_positions, software_version
 from analysis.errors import ArchiveError, ReportError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
+from analysis.report import plots
 
 GALLERY_MAX = 48
 #: Uninspected pieces closer than this (t) are reported as one gap.
@@ -171,9 +171,6 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
 
 @functools.lru_cache(maxsize=4)
 def _library_references(wavelength_key: tuple[float, ...], fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
-    from spectra.grid import InstrumentGrid
-    from spectra.library import load_library
-
     wl = np.asarray(wavelength_key)
     grid = InstrumentGrid.from_wavelengths(wl, None if fwhm_key is None else np.asarray(fwhm_key), name="archive")
     lib = load_library().resample(grid, skip_uncovered=True)
@@ -341,7 +338,7 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
     provenance = {
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
-        "report_by": _software(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "report_by": software_version(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
                            for h in reader.status_history()],
@@ -355,12 +352,6 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         detections_total=len(det_marks), detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples, custody=custody,
         lab_results=lab, alarms=reader.alarms(), gaps=gaps, notes=notes, provenance=provenance,
     )
-
-
-def _software() -> str:
-    from analysis.archive import _software_version
-
-    return _software_version()
 
 
 def _utc(epoch_s: Any) -> str:
@@ -581,7 +572,7 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
             break
     prov = json.dumps(jsonable(data.provenance), indent=1).splitlines()
     pages.append(plots.text_page("Provenance", [ln[:110] for ln in prov[:120]] + (["…"] if len(prov) > 120 else [])))
-    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": _software()}) as pdf:
+    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": software_version()}) as pdf:
         for fig in pages:
             pdf.savefig(fig)
     return path
