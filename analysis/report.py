@@ -352,6 +352,7 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
         "report_by": _software(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "opened_utc": _utc(next((h["epoch_s"] for h in reader.status_history() if h["state"] == "open"), None)),
         "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
                            for h in reader.status_history()],
@@ -378,13 +379,18 @@ LAB_TABLE_ANALYTES = ("tfe", "feo", "mfe", "sio2", "al2o3", "cao", "mgo", "mno",
                       "cr2o3", "na2o")
 
 
+def short_id(sample_id: str, lot_id: str) -> str:
+    """A sample id without its lot prefix (``<lot>-G1`` → ``G1``) for tables of one lot."""
+    return sample_id[len(lot_id) + 1:] if sample_id.startswith(lot_id + "-") else sample_id
+
+
 def _lab_rows(results: Mapping[str, Any], lab: LabVerdict) -> list[dict[str, Any]]:
     """One row per analysed sample: role, assays (%), CaO/SiO2, phases, the lab decision and the rules that fired."""
     role = {str(r["sample_id"]): r for r in lab.samples}
     rows = []
     for sid, res in results.items():
         d = classify(res)
-        row: dict[str, Any] = {"sample_id": sid, "role": role.get(sid, {}).get("role", "?"),
+        row: dict[str, Any] = {"sample_id": short_id(sid, lab.lot_id), "role": role.get(sid, {}).get("role", "?"),
                                "segment": role.get(sid, {}).get("segment", -1)}
         row.update({k: res.get(k) for k in LAB_TABLE_ANALYTES})
         sio2, cao = res.get("sio2"), res.get("cao")
@@ -409,7 +415,8 @@ def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[li
     items = [("archive", f"{reader.path.name} ({reader.size_bytes / 1e6:,.1f} MB, format v{reader.format_version})"),
              ("written by", f"{reader.software} on {reader.writer_host or 'unknown host'}"),
              ("report by", f"{prov['report_by']}, {prov['generated_utc']}"),
-             ("lot start / end", f"{prov['lot_start_utc']} / {prov['lot_end_utc']}"),
+             ("archive opened / closed", f"{prov['opened_utc']} / " + _utc(next((h["epoch_s"] for h in reversed(
+                 reader.status_history()) if h["state"] in ("complete", "aborted")), None))),
              ("site configuration digest", f"sha256 {_digest(reader.config)}"),
              ("sampling plan digest", f"sha256 {_digest(reader.sampling_plan)}"),
              ("lab rule set digest", f"sha256 {_digest([r.__dict__ for r in RULES])}")]
@@ -635,7 +642,7 @@ def _identity(data: ReportData) -> list[tuple[str, str]]:
             ("supplier", str(lot.get("supplier", "") or "not stated")),
             ("declared mass", f"{float(lot.get('declared_mass_t', 0)):,.0f} t"),
             ("weighed mass", f"{data.lot_mass_t:,.0f} t"),
-            ("lot start", data.provenance.get("lot_start_utc", "")),
+            ("lot opened", data.provenance.get("opened_utc", "")),
             ("archive", f"{data.path.name}, {data.state}" + (" (open)" if data.live else ""))]
 
 
@@ -649,9 +656,24 @@ def _line_lines(v: LotVerdict | None) -> list[str]:
 
 
 def _lab_lines(lab: LabVerdict | None) -> list[str]:
+    """The lab box: basis, then a short account (every sample is in the lab results table)."""
     if lab is None:
         return ["no lab verdict"]
-    out = [lab.basis] + list(lab.reasons) + [f"missing: {m}" for m in lab.missing]
+    n = len(lab.samples)
+    done = n - len(lab.awaiting)
+    out = [f"{lab.basis}; {done} of {n} samples assayed"]
+    if lab.evidence:
+        fams = sorted({r["family"] for r in lab.samples if r["sample_id"] in lab.evidence})
+        ids = [short_id(s, lab.lot_id) for s in lab.evidence]
+        out.append(f"by-product material in {len(ids)} sample(s): " + ", ".join(ids[:6]) + (" …" if len(ids) > 6 else ""))
+        out.append("family: " + ", ".join(FAMILIES.get(f, f) for f in fams))
+        first = next(r for r in lab.samples if r["sample_id"] == lab.evidence[0])
+        out.append(f"{short_id(first['sample_id'], lab.lot_id)}: {first['outcome']}, rules {first['rules']}")
+        if lab.line_verdict == "ore":
+            out.insert(1, "the line called the lot ore: found by the lab")
+    else:
+        out += list(lab.reasons)[:2]
+    out += [f"missing: {m}" for m in lab.missing][:4]
     return out
 
 
@@ -671,28 +693,26 @@ def _key_figures(data: ReportData) -> list[tuple[str, str]]:
             ("lab results", f"{len(data.lab_rows)}")]
 
 
-LAB_COLUMNS = [Column("sample_id", "sample", 1.6), Column("role", "role", 0.9), Column("tfe", "TFe", 0.6, "right"),
-               Column("feo", "FeO", 0.6, "right"), Column("sio2", "SiO2", 0.6, "right"),
-               Column("al2o3", "Al2O3", 0.6, "right"), Column("cao", "CaO", 0.6, "right"),
-               Column("mgo", "MgO", 0.6, "right"), Column("basicity", "CaO/SiO2", 0.75, "right"),
-               Column("zn", "Zn", 0.55, "right"), Column("outcome", "decision", 1.1),
-               Column("family", "family", 1.7), Column("rules", "rules fired", 2.2)]
+LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
+               Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
+               Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
+               Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
+               Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
 SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
-                  Column("n_increments", "increments", 0.8, "right"), Column("mass_kg", "mass kg", 0.8, "right"),
+                  Column("n_increments", "increments", 0.8, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
                   Column("container", "container", 2.0), Column("seal", "seal", 1.0), Column("status", "status", 0.9),
                   Column("outcome", "lab decision", 1.2)]
-INCREMENT_COLUMNS = [Column("number", "no", 0.5, "right"), Column("role", "role", 0.8), Column("status", "status", 0.7),
-                     Column("mark_t", "lot t", 0.8, "right"), Column("mass_kg", "kg", 0.6, "right"),
-                     Column("timing_error_s", "timing s", 0.8, "right"), Column("sample_id", "sample", 1.5),
-                     Column("reason", "reason", 3.2)]
 ALARM_COLUMNS = [Column("id", "id", 0.4, "right"), Column("category", "category", 1.0),
-                 Column("severity", "severity", 0.8), Column("state", "state", 1.0), Column("at t", "at t", 0.7, "right"),
+                 Column("severity", "severity", 0.8), Column("state", "state", 1.0), Column("at t", "at t", 0.7, "right", ",.0f"),
                  Column("message", "message", 5.0), Column("acknowledged by", "ack. by", 1.0)]
 
 
 def _samples_with_decision(data: ReportData) -> list[dict[str, Any]]:
     outcome = {r["sample_id"]: r["outcome"] for r in (data.lab.samples if data.lab else ())}
-    return [dict(s, outcome=outcome.get(str(s.get("sample_id")), "")) for s in data.samples]
+    return [dict(s, sample_id=short_id(str(s.get("sample_id")), data.lot_id), container=short_id(
+        str(s.get("container", "")).replace(f"OL-{data.lot_id}-", "OL-…-"), data.lot_id),
+        outcome=outcome.get(str(s.get("sample_id")), "")) for s in data.samples]
 
 
 def _alarm_rows(data: ReportData) -> list[dict[str, Any]]:
@@ -726,8 +746,8 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
     pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
                          intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "
                                f"{data.sampling_plan.get('sublots', '?')} sub-lot(s), "
-                               f"{data.sampling_plan.get('basis', '?')} basis, {data.sampling_plan.get('method', '?')}.")
-    pages += table_pages("Increments", INCREMENT_COLUMNS, data.increments, size=6.5, max_rows=300)
+                               f"{data.sampling_plan.get('basis', '?')} basis, {data.sampling_plan.get('method', '?')}; "
+                               f"{len(data.increments)} increments and the chain of custody are in the HTML report.")
     pages += table_pages("Alarms", ALARM_COLUMNS, _alarm_rows(data), size=6.5, max_rows=300)
     pages += table_pages("Appendix: provenance", [Column("item", "item", 1.5), Column("value", "value", 5.0)],
                          data.provenance_rows)

@@ -6,11 +6,14 @@ Each function returns :class:`matplotlib.figure.Figure` objects the PDF writer s
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 A4_IN = (8.27, 11.69)
@@ -19,7 +22,7 @@ FONT = "DejaVu Sans"
 #: Colour of each verdict in the verdict boxes.
 VERDICT_COLOURS = {"ore": "#2e7d32", "waste": "#ef6c00", "contaminated": "#c62828", "inconclusive": "#616161",
                    "pending": "#616161", "none": "#9e9e9e"}
-_CHAR_IN = 0.0072  # average character width per point of font size, inches (DejaVu Sans)
+_CHAR_IN = 0.0085  # average character width per point of font size, inches (DejaVu Sans, mixed text)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Column:
     header: str
     width: float
     align: str = "left"
+    fmt: str = ""  # format spec for numbers, e.g. ".2f"; empty: 3 significant digits
 
 
 def _fit(text: str, width_frac: float, size: float) -> str:
@@ -37,10 +41,12 @@ def _fit(text: str, width_frac: float, size: float) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
-def cell_text(value: Any, digits: int = 3) -> str:
-    """A value as a table cell: numbers to ``digits`` significant figures, NaN/None empty."""
+def cell_text(value: Any, digits: int = 3, fmt: str = "") -> str:
+    """A value as a table cell: numbers by ``fmt`` or to ``digits`` significant figures, NaN/None empty."""
     if value is None:
         return ""
+    if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, fmt) if math.isfinite(value) else ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -54,39 +60,69 @@ def _page(title: str, subtitle: str = "") -> Figure:
     fig = Figure(figsize=A4_IN)
     fig.text(LEFT, 0.965, title, fontsize=13, weight="bold", va="top", family=FONT)
     if subtitle:
-        fig.text(RIGHT, 0.963, subtitle, fontsize=8, va="top", ha="right", color="0.35", family=FONT)
+        fig.text(RIGHT, 0.035, subtitle, fontsize=7, va="top", ha="right", color="0.35", family=FONT)
     fig.add_artist(Rectangle((LEFT, 0.945), RIGHT - LEFT, 0.0012, transform=fig.transFigure, color="0.3"))
     return fig
 
 
+@functools.lru_cache(maxsize=8)
+def _line_metrics_pt(size: float) -> tuple[float, float]:
+    """(height, descent) in points of the text "lp" at ``size`` (what matplotlib spaces lines by)."""
+    renderer = RendererAgg(100, 100, 72)
+    _w, h, d = renderer.get_text_width_height_descent("lp", FontProperties(family=FONT, size=size), ismath=False)
+    return float(h), float(d)
+
+
+def _linespacing(size: float, row_h: float) -> float:
+    """matplotlib ``linespacing`` that puts successive lines ``row_h`` (figure fraction) apart on A4."""
+    h, d = _line_metrics_pt(size)
+    row_pt = row_h * A4_IN[1] * 72.0
+    return (row_pt - d) / (h - d)
+
+
 def _draw_table(fig: Figure, top: float, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], *,
                 size: float = 7.5, row_h: float = 0.0155) -> float:
-    """Draw a header and ``rows`` from ``top`` down; return the y below the table."""
+    """Draw a header and ``rows`` from ``top`` down; return the y below the table.
+
+    Each column is one multi-line text (a page of cells as a few hundred text objects is slow to write).
+    """
     total = sum(c.width for c in columns)
     xs, x = [], LEFT
     for c in columns:
         xs.append(x)
         x += (RIGHT - LEFT) * c.width / total
     widths = [c.width / total for c in columns]
-    y = top
-    fig.add_artist(Rectangle((LEFT, y - row_h * 0.75), RIGHT - LEFT, row_h, transform=fig.transFigure,
+    h_pt, d_pt = _line_metrics_pt(size)
+    top_of_text = (h_pt - d_pt) / (A4_IN[1] * 72.0)  # from a line's top to its baseline, figure fraction
+    ls = _linespacing(size, row_h)
+    fig.add_artist(Rectangle((LEFT, top - row_h), RIGHT - LEFT, row_h, transform=fig.transFigure,
                              color="#e8eaf0", zorder=0))
     for c, x0, w in zip(columns, xs, widths):
         xt = x0 + (RIGHT - LEFT) * w - 0.004 if c.align == "right" else x0 + 0.004
-        fig.text(xt, y, _fit(c.header, w, size), fontsize=size, weight="bold", ha=c.align, va="center", family=FONT)
-    y -= row_h
-    for i, r in enumerate(rows):
-        if i % 2 == 1:
-            fig.add_artist(Rectangle((LEFT, y - row_h * 0.5), RIGHT - LEFT, row_h, transform=fig.transFigure,
-                                     color="#f6f6f8", zorder=0))
-        colour = r.get("_colour", "black")
-        for c, x0, w in zip(columns, xs, widths):
-            xt = x0 + (RIGHT - LEFT) * w - 0.004 if c.align == "right" else x0 + 0.004
-            fig.text(xt, y, _fit(cell_text(r.get(c.key, "")), w, size), fontsize=size, ha=c.align, va="center",
-                     family=FONT, color=colour if c is columns[0] or c.key in ("outcome", "state", "class") else "black")
-        y -= row_h
-    fig.add_artist(Rectangle((LEFT, y + row_h * 0.45), RIGHT - LEFT, 0.0008, transform=fig.transFigure, color="0.5"))
-    return y
+        fig.text(xt, top - 0.5 * row_h + 0.5 * top_of_text, _fit(c.header, w, size), fontsize=size, weight="bold",
+                 ha=c.align, va="top", family=FONT)
+    body_top = top - row_h
+    for i in range(1, len(rows), 2):
+        fig.add_artist(Rectangle((LEFT, body_top - (i + 1) * row_h), RIGHT - LEFT, row_h, transform=fig.transFigure,
+                                 color="#f6f6f8", zorder=0))
+    first_line_top = body_top - 0.5 * row_h + 0.5 * top_of_text
+    coloured = [k for k, c in enumerate(columns) if k == 0 or c.key in ("outcome", "state", "class")]
+    colours = [r.get("_colour", "black") for r in rows]
+    plain = all(col == "black" for col in colours)
+    for k, (c, x0, w) in enumerate(zip(columns, xs, widths)):
+        xt = x0 + (RIGHT - LEFT) * w - 0.004 if c.align == "right" else x0 + 0.004
+        cells = [_fit(cell_text(r.get(c.key, ""), fmt=c.fmt), w, size) or " " for r in rows]
+        if k in coloured and not plain:
+            for colour in sorted(set(colours)):  # one text per colour, blank lines elsewhere
+                lines = [t if col == colour else " " for t, col in zip(cells, colours)]
+                fig.text(xt, first_line_top, "\n".join(lines), fontsize=size, ha=c.align, va="top", family=FONT,
+                         color=colour, linespacing=ls, multialignment=c.align)
+        else:
+            fig.text(xt, first_line_top, "\n".join(cells), fontsize=size, ha=c.align, va="top", family=FONT,
+                     linespacing=ls, multialignment=c.align)
+    y = body_top - len(rows) * row_h
+    fig.add_artist(Rectangle((LEFT, y), RIGHT - LEFT, 0.0008, transform=fig.transFigure, color="0.5"))
+    return y - 0.5 * row_h
 
 
 def table_pages(title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], *, intro: str = "",
