@@ -54,6 +54,7 @@ from analysis.archive_format import (
 )
 from analysis.archive_lab import REVIEW_DECISIONS, describe_lab, import_lab_file, record_review
 from analysis.archive_reader import ArchiveReader, StreamInfo, open_archive
+from analysis.field_spectra import cli_export_field_spectra
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
 from sampler.errors import LabResultError
@@ -705,6 +706,8 @@ def describe_archive(reader: ArchiveReader) -> str:
 def cli_archive(argv: Sequence[str]) -> int:
     """``oreline archive info|close|resume|import-lab|review|lab-status LOT.h5``: inspect, close a lot left open,
     prepare it for appending, import lab results, record a review. Returns 0, or 2 with the error on stderr."""
+    if list(argv[:1]) == ["export-field-spectra"]:
+        return cli_export_field_spectra(argv[1:])
     parser = argparse.ArgumentParser(prog="oreline archive", description="Inspect and repair lot archives.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_info = sub.add_parser("info", help="summarise an archive")
@@ -726,6 +729,8 @@ def cli_archive(argv: Sequence[str]) -> int:
     p_review.add_argument("--name", required=True, help="the analyst's name")
     p_review.add_argument("--decision", required=True, choices=REVIEW_DECISIONS)
     p_review.add_argument("--comment", default="")
+    sub.add_parser("export-field-spectra", add_help=False,
+                   help="labelled field spectra of segments with lab-confirmed outcomes (for oreline spectra train)")
     p_status = sub.add_parser("lab-status", help="line and lab verdicts, samples awaiting assays, reviews")
     p_status.add_argument("archive", type=Path)
     p_resume = sub.add_parser("resume", help="recover a lot left open so a line can append to it")

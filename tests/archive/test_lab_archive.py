@@ -121,3 +121,29 @@ def test_reviews_are_appended(lot):
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     with open_archive(lot) as a:
         assert len(reviews(a)) == 2
+
+
+def test_lab_confirmed_segments_become_field_spectra_for_training(lot, tmp_path, targeted, closed_lot):
+    from spectra.cli import _field_spectra
+
+    csv = tmp_path / "lab.csv"
+    csv.write_text(HEAD + f"G1,{ORE}\n" + "".join(f"{t},{SLAGGY}\n" for t in targeted))
+    assert oreline("archive", "import-lab", str(lot), str(csv)).returncode == 0
+    out = tmp_path / "field"
+    for opts in (["--out", str(out), "--group-by", "sample", "--test-fraction", "0.5"],
+                 [f"--out={out}", "--group-by=sample", "--test-fraction=0.5"]):
+        proc = oreline("archive", "export-field-spectra", str(lot), *opts)
+        assert proc.returncode == 0, proc.stderr
+    labels = {side: (out / side / "labels.csv").read_text().splitlines()[1:] for side in ("train", "test")}
+    rows = [r.split(",") for side in labels.values() for r in side]
+    assert len(rows) == len(targeted) and {r[1] for r in rows} == {"waste"}
+    segments = {r[3] for r in rows}
+    assert segments == {str(s.index) for s in closed_lot["suspect"]}
+    train_files = {r.split(",")[0] for r in labels["train"]}
+    assert train_files.isdisjoint(r.split(",")[0] for r in labels["test"])  # a segment on one side only
+    all_train = tmp_path / "all-train"
+    assert oreline("archive", "export-field-spectra", str(lot), "--out", str(all_train), "--test-fraction", "0",
+                   "--outcome", "waste").returncode == 0
+    field = _field_spectra(str(all_train / "train"), str(all_train / "train" / "labels.csv"), "ingaas256")
+    assert len(field.labels) > 0 and set(field.labels) == {"waste"}
+    assert field.reflectance.shape[1] == 256
