@@ -61,8 +61,8 @@ def run_lot(run_dir: Path, lot_mass_t: float, waste_fraction: float, seed: int, 
 
 def simulate_lab_csv(archive: Path, plant: object, out_csv: Path, seed: int) -> dict[str, float]:
     """Write the simulated lab CSV of every sample of the lot; return the true waste fraction per sample."""
-    from analysis.archive_lab import lot_increments, lot_samples
-    from analysis.archive_reader import open_archive
+    from analysis.archive import open_archive
+    from analysis.archive.lab import lot_increments, lot_samples
     from sampler.lab import write_lab_csv
     from sampler.labsim import sample_truth, simulate_assays
     from sampler.labtable import load_composition_table
@@ -83,8 +83,7 @@ def oreline(*args: str) -> subprocess.CompletedProcess:
 
 def lab_case(name: str, lot_mass_t: float, fraction: float, seed: int, start_t: float, material: str,
              tmp: Path) -> dict:
-    from analysis.archive_lab import lab_verdicts
-    from analysis.archive_reader import open_archive
+    from analysis.archive import lab_verdicts, open_archive
 
     run_dir = tmp / name
     run_dir.mkdir()
@@ -113,7 +112,7 @@ def timing_case(tmp: Path, lot_mass_t: float, seed: int) -> float:
     run_dir.mkdir()
     archive, plant = run_lot(run_dir, lot_mass_t, 0.05, seed, 300.0, "slag", sublots=40)
     truth = simulate_lab_csv(archive, plant, run_dir / "lab.csv", seed)
-    from analysis.archive_lab import import_lab_file
+    from analysis.archive import import_lab_file
     from analysis.report import write_report
 
     t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.lab_verdict import lab_verdict
+from analysis.decide import lab_verdict
 from analysis.model import Alarm, LotVerdict, SegmentDecision
 from sampler.lab import LabResult, parse_phases
 from sampler.labrules import classify

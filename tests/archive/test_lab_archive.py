@@ -10,7 +10,7 @@ import pytest
 
 from conveyor.cargo import Admixture, CargoModel
 from analysis.archive import import_custody_rows, open_archive
-from analysis.archive_lab import lab_history, lab_verdicts, latest_results, reviews
+from analysis.archive import lab_history, lab_verdicts, latest_results, reviews
 from sampler.custody import CustodyLog, IncrementRecord
 
 from tests.archive.lines import run_lot

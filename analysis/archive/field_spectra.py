@@ -27,8 +27,8 @@ from typing import Sequence
 
 import numpy as np
 
-from analysis.archive_lab import current_lab_verdict
-from analysis.archive_reader import ArchiveReader, open_archive, segment_positions
+from analysis.archive.lab import current_lab_verdict
+from analysis.archive.reader import ArchiveReader, open_archive, segment_positions
 from analysis.errors import ArchiveError
 from spectra.formats import write_hdf5
 

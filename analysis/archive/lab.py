@@ -24,10 +24,10 @@ from typing import Any, Mapping
 
 import h5py
 
-from analysis.archive_format import STR, append_columns, create_columns, dumps, jsonable, loads, read_table
-from analysis.archive_reader import ArchiveReader, open_archive
+from analysis.archive.format import STR, append_columns, create_columns, dumps, jsonable, loads, read_table
+from analysis.archive.reader import ArchiveReader, open_archive
 from analysis.errors import ArchiveError
-from analysis.lab_verdict import LabVerdict, lab_verdict
+from analysis.decide import LabVerdict, lab_verdict
 from sampler.lab import LabResult, load_lab_results
 from sampler.labrules import SampleDecision, classify
 

@@ -27,13 +27,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis import report_plots as plots
-from analysis.archive import open_archive
-from analysis.archive_lab import current_lab_verdict, latest_results, reviews as lab_reviews
-from analysis.lab_verdict import LabVerdict
-from analysis.report_pages import Column, first_page, table_pages
-from analysis.archive_format import jsonable
-from analysis.archive_reader import ArchiveReader, segment_positions
+from analysis.report import plots
+from analysis.archive import current_lab_verdict, latest_results, open_archive, reviews as lab_reviews
+from analysis.archive.format import jsonable
+from analysis.archive.reader import ArchiveReader, segment_positions
+from analysis.decide import LabVerdict
+from analysis.report.pages import Column, first_page, table_pages
 from analysis.errors import ArchiveError, ReportError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
 from sampler.labrules import FAMILIES, RULES, classify

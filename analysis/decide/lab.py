@@ -22,7 +22,7 @@ overwritten.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from sampler.labrules import FAMILIES, SampleDecision
