@@ -18,6 +18,7 @@ from analysis.archive.lab import (
     sample_decisions,
 )
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive, segment_positions
+from analysis.archive.writer import _software_version as software_version
 from analysis.archive.writer import (
     LotArchive,
     cli_archive,
@@ -34,5 +35,5 @@ __all__ = [
     "LotArchive", "cli_archive", "close_archive", "describe_archive", "import_custody_rows", "import_lab_results",
     "recover_archive",
     "current_lab_verdict", "import_lab_file", "lab_history", "lab_verdicts", "latest_results", "record_review",
-    "reviews", "sample_decisions", "export_field_spectra",
+    "reviews", "sample_decisions", "export_field_spectra", "software_version",
 ]

@@ -28,7 +28,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from analysis.report import plots
-from analysis.archive import current_lab_verdict, latest_results, open_archive, reviews as lab_reviews
+from analysis.archive import current_lab_verdict, latest_results, open_archive, reviews as lab_reviews, software_version
 from analysis.archive.format import jsonable
 from analysis.archive.reader import ArchiveReader, segment_positions
 from analysis.decide import LabVerdict
@@ -436,9 +436,7 @@ def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[li
 
 
 def _software() -> str:
-    from analysis.archive import _software_version
-
-    return _software_version()
+    return software_version()
 
 
 def _utc(epoch_s: Any) -> str:
