@@ -14,7 +14,7 @@ Cases (targets of issue 15):
 - a genuine lot: ends ``ore``;
 - import of results for a 40-sample lot and regenerating its report: < 5 s.
 
-Run: ``python -m benchmarks.bench_lab [--lot-mass-t 3000] [--material slag]``
+Run: ``python -m benchmarks.bench_lab [--lot-mass-t 4000] [--material slag]``
 """
 
 from __future__ import annotations
@@ -97,35 +97,46 @@ def lab_case(name: str, lot_mass_t: float, fraction: float, seed: int, start_t: 
     with open_archive(archive) as reader:
         line = reader.final_verdict()
         stored = lab_verdicts(reader)[-1]
+    n_t = sum(1 for s in stored["samples"] if s["role"] == "targeted")
     print(f"  {name}: line {line.verdict if line else 'none'} ({dict(line.segments_by_class) if line else ''}), "
-          f"lab {stored['verdict']} ({stored['basis']}); {len(truth)} samples, true waste "
-          + ", ".join(f"{k} {100 * v:.1f} %" for k, v in truth.items()) + f"; line {line_s:.1f} s")
+          f"lab {stored['verdict']} ({stored['basis']}); {len(truth)} samples ({n_t} targeted), true waste "
+          + ", ".join(f"{k.rsplit('-', 1)[-1]} {100 * v:.1f} %" for k, v in truth.items()) + f"; line {line_s:.1f} s")
     for r in stored["reasons"][:3]:
         print(f"      {r[:150]}")
     return {"line": line.verdict if line else "none", "lab": stored["verdict"], "basis": stored["basis"],
             "archive": archive}
 
 
-def timing_case(tmp: Path, lot_mass_t: float, seed: int) -> float:
-    """Seconds to import a 40-sample lot's results and regenerate its report (HTML + PDF)."""
+def timing_case(tmp: Path, lot_mass_t: float, seed: int, repeats: int = 3) -> tuple[float, float]:
+    """Seconds (best wall, its CPU) to import a 40-sample lot's results and regenerate its report (HTML + PDF)."""
+    import os
+    import shutil
+
+    from analysis.archive import import_lab_file
+    from analysis.report import write_report
+
     run_dir = tmp / "forty"
     run_dir.mkdir()
     archive, plant = run_lot(run_dir, lot_mass_t, 0.05, seed, 300.0, "slag", sublots=40)
     truth = simulate_lab_csv(archive, plant, run_dir / "lab.csv", seed)
-    from analysis.archive import import_lab_file
-    from analysis.report import write_report
-
-    t0 = time.perf_counter()
-    import_lab_file(archive, run_dir / "lab.csv")
-    write_report(archive, run_dir / "report")
-    dt = time.perf_counter() - t0
-    print(f"  {len(truth)} samples: import + report {dt:.2f} s")
-    return dt
+    pristine = run_dir / "pristine.h5"
+    shutil.copy(archive, pristine)
+    best = (float("inf"), float("nan"))
+    for _ in range(repeats):
+        shutil.copy(pristine, archive)
+        c0, t0 = time.process_time(), time.perf_counter()
+        import_lab_file(archive, run_dir / "lab.csv")
+        write_report(archive, run_dir / "report")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        best = min(best, (wall, cpu))
+    print(f"  {len(truth)} samples: import + report best of {repeats}: {best[0]:.2f} s wall, {best[1]:.2f} s CPU "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    return best
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lot-mass-t", type=float, default=3000.0)
+    parser.add_argument("--lot-mass-t", type=float, default=4000.0)
     parser.add_argument("--waste-start-t", type=float, default=300.0)
     parser.add_argument("--material", default="slag", help="waste material of the simulated line (spectra)")
     args = parser.parse_args(argv)
@@ -141,8 +152,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         genuine = lab_case("genuine", args.lot_mass_t, 0.0, 3, 0.0, args.material, tmp)
         rows.append(row("genuine lot ends ore", int(genuine["lab"] == "ore"), f"of 1 ({genuine['basis']})", 1,
                         higher_is_better=True))
-        dt = timing_case(tmp, args.lot_mass_t, 4)
-        rows.append(row("import 40-sample results + regenerate report", dt, "s", 5.0, higher_is_better=False))
+        wall, cpu = timing_case(tmp, args.lot_mass_t, 4)
+        rows.append(row("import 40-sample results + regenerate report (wall)", wall, "s", 5.0, higher_is_better=False))
+        rows.append(row("import 40-sample results + regenerate report (CPU)", cpu, "s", 5.0, higher_is_better=False))
     return rows
 
 
