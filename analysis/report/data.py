@@ -697,8 +697,8 @@ LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
                Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
                Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
 SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
-                  Column("n_increments", "increments", 0.8, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
-                  Column("container", "container", 2.0), Column("seal", "seal", 1.0), Column("status", "status", 0.9),
+                  Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
+                  Column("container", "container", 2.0), Column("seal", "seal", 1.4), Column("status", "status", 0.9),
                   Column("outcome", "lab decision", 1.2)]
 ALARM_COLUMNS = [Column("id", "id", 0.4, "right"), Column("category", "category", 1.0),
                  Column("severity", "severity", 0.8), Column("state", "state", 1.0), Column("at t", "at t", 0.7, "right", ",.0f"),

@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 A4_IN = (8.27, 11.69)
@@ -66,18 +65,21 @@ def _page(title: str, subtitle: str = "") -> Figure:
 
 
 @functools.lru_cache(maxsize=8)
-def _line_metrics_pt(size: float) -> tuple[float, float]:
-    """(height, descent) in points of the text "lp" at ``size`` (what matplotlib spaces lines by)."""
-    renderer = RendererAgg(100, 100, 72)
-    _w, h, d = renderer.get_text_width_height_descent("lp", FontProperties(family=FONT, size=size), ismath=False)
-    return float(h), float(d)
+def _font_height_pt(size: float) -> float:
+    """Ascent + descent (points) of the table font at ``size`` from its OS/2 (or hhea) table: with a numeric
+    ``linespacing`` matplotlib advances each line of a multi-line text by ``linespacing`` times this."""
+    font = get_font(fontManager.findfont(FontProperties(family=FONT, size=size)))
+    for table_name, ascent_key, descent_key in (("OS/2", "sTypoAscender", "sTypoDescender"),
+                                                ("hhea", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is not None:
+            return (table[ascent_key] - table[descent_key]) * size / font.get_sfnt_table("head")["unitsPerEm"]
+    return 1.2 * size
 
 
 def _linespacing(size: float, row_h: float) -> float:
-    """matplotlib ``linespacing`` that puts successive lines ``row_h`` (figure fraction) apart on A4."""
-    h, d = _line_metrics_pt(size)
-    row_pt = row_h * A4_IN[1] * 72.0
-    return (row_pt - d) / (h - d)
+    """matplotlib ``linespacing`` that makes each line of a text exactly ``row_h`` (figure fraction) tall on A4."""
+    return row_h * A4_IN[1] * 72.0 / _font_height_pt(size)
 
 
 def _draw_table(fig: Figure, top: float, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], *,
@@ -92,20 +94,18 @@ def _draw_table(fig: Figure, top: float, columns: Sequence[Column], rows: Sequen
         xs.append(x)
         x += (RIGHT - LEFT) * c.width / total
     widths = [c.width / total for c in columns]
-    h_pt, d_pt = _line_metrics_pt(size)
-    top_of_text = (h_pt - d_pt) / (A4_IN[1] * 72.0)  # from a line's top to its baseline, figure fraction
-    ls = _linespacing(size, row_h)
+    ls = _linespacing(size, row_h)  # every line of a column text is one row tall, glyphs centred in it
     fig.add_artist(Rectangle((LEFT, top - row_h), RIGHT - LEFT, row_h, transform=fig.transFigure,
                              color="#e8eaf0", zorder=0))
     for c, x0, w in zip(columns, xs, widths):
         xt = x0 + (RIGHT - LEFT) * w - 0.004 if c.align == "right" else x0 + 0.004
-        fig.text(xt, top - 0.5 * row_h + 0.5 * top_of_text, _fit(c.header, w, size), fontsize=size, weight="bold",
-                 ha=c.align, va="top", family=FONT)
+        fig.text(xt, top, _fit(c.header, w, size), fontsize=size, weight="bold", ha=c.align, va="top",
+                 family=FONT, linespacing=ls)
     body_top = top - row_h
     for i in range(1, len(rows), 2):
         fig.add_artist(Rectangle((LEFT, body_top - (i + 1) * row_h), RIGHT - LEFT, row_h, transform=fig.transFigure,
                                  color="#f6f6f8", zorder=0))
-    first_line_top = body_top - 0.5 * row_h + 0.5 * top_of_text
+    first_line_top = body_top
     coloured = [k for k, c in enumerate(columns) if k == 0 or c.key in ("outcome", "state", "class")]
     colours = [r.get("_colour", "black") for r in rows]
     plain = all(col == "black" for col in colours)
