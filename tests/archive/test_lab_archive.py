@@ -147,3 +147,26 @@ def test_lab_confirmed_segments_become_field_spectra_for_training(lot, tmp_path,
     field = _field_spectra(str(all_train / "train"), str(all_train / "train" / "labels.csv"), "ingaas256")
     assert len(field.labels) > 0 and set(field.labels) == {"waste"}
     assert field.reflectance.shape[1] == 256
+
+
+def test_report_shows_both_verdicts_the_rule_that_fired_and_the_review(lot, tmp_path, targeted):
+    from analysis.report import write_report
+
+    csv = tmp_path / "lab.csv"
+    csv.write_text(HEAD + f"G1,{SLAGGY}\n" + "".join(f"{t},{ORE}\n" for t in targeted))
+    assert oreline("archive", "import-lab", str(lot), str(csv)).returncode == 0
+    assert oreline("archive", "review", str(lot), "--name", "A. Analyst", "--decision", "waste",
+                   "--comment", "larnite in G1").returncode == 0
+    paths = write_report(lot, tmp_path / "rep")
+    html = paths["html"].read_text()
+    for text in ("Verdict: the line", "lab-confirmed", "Lab results and the rule that fired", "MK-BASICITY",
+                 "A. Analyst", "larnite in G1", "Provenance (appendix)", "site configuration digest"):
+        assert text in html, text
+    assert '"config"' not in html  # provenance is a table, not a JSON dump
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed: PDF pages not rendered")
+    subprocess.run([pdftoppm, "-png", "-r", "40", "-f", "1", "-l", "1", str(paths["pdf"]), str(tmp_path / "p")],
+                   check=True, timeout=60)
+    png = next(tmp_path.glob("p*.png"))
+    assert png.stat().st_size > 5000  # a page with the verdict boxes, not a blank one
