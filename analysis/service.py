@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque
 
 from conveyor.runtime import Line, LineState
-from analysis.decide.alarms import AlarmBook
+from analysis.decide import AlarmBook, LotMonitor
 from analysis.model import Alarm, LotVerdict, SegmentDecision, to_dict
-from analysis.decide.monitor import LotMonitor
 
 TREND_POINTS = 3600  # one hour of 1 s ticks
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,7 +63,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--materials", default="slag,sludge",
                         help="waste stand-ins to admix (spectra/materials.py); slag is the target case, sludge "
                              "the most distinct stand-in of the library (spectra/separability.py)")
+    parser.add_argument("--quick", action="store_true", help="one seed of a 1,000 t lot (checks the benchmark runs)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.lot_mass_t, args.seeds, args.materials = min(args.lot_mass_t, 1_000.0), 1, args.materials.split(",")[0]
+        args.waste_start_t = min(args.waste_start_t, args.lot_mass_t / 4)
     rows = []
     for material in args.materials.split(","):
         decided = []
@@ -87,4 +92,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -10,6 +10,14 @@ import numpy as np
 
 from spectra.errors import SpectraError
 
+from spectra.cache import default_model, default_model_path
+from spectra.formats import read_spectra
+from spectra.grid import grid_by_name
+from spectra.models.bundle import SpectraModel
+from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labels, write_report
+from spectra.models.fingerprint_eval import evaluate_fingerprints
+from spectra.models.training import LabelledSpectra, TrainConfig, train_model
+from spectra.resample import resample, to_grid
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
 
 
@@ -18,12 +26,6 @@ def _say(msg: str) -> None:
 
 
 def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
-    from spectra.formats import read_spectra
-    from spectra.grid import grid_by_name
-    from spectra.models.evaluation import read_labels
-    from spectra.models.training import LabelledSpectra
-    from spectra.resample import to_grid
-
     import hashlib
 
     # the training grid: archived field spectra are on it already (kept as they are); others are convolved
@@ -40,9 +42,6 @@ def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
 
 def cli_train(argv: list[str]) -> int:
     """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
-    from spectra.cache import default_model_path
-    from spectra.models.training import TrainConfig, train_model
-
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
     ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
@@ -73,10 +72,6 @@ def cli_train(argv: list[str]) -> int:
 
 def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
-    from spectra.grid import grid_by_name
-    from spectra.models.bundle import SpectraModel
-    from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, write_report
-
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
     ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
@@ -97,8 +92,6 @@ def cli_evaluate(argv: list[str]) -> int:
         if args.model:
             model = SpectraModel.load(args.model)
         else:
-            from spectra.cache import default_model
-
             model = default_model(args.grid, progress=_say)
         if args.test_library:
             report = evaluate_folder(model, args.test_library, args.labels, progress=_say)
@@ -111,8 +104,6 @@ def cli_evaluate(argv: list[str]) -> int:
                                            progress=_say)
             report["target_5pct_waste"] = report["lots"]["target_5pct_waste"]
             if args.fingerprint_products > 0:
-                from spectra.models.fingerprint_eval import evaluate_fingerprints
-
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)

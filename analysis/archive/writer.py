@@ -37,7 +37,9 @@ import h5py
 import numpy as np
 
 from conveyor.clock import Clock
-from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
+from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotStart, Measurement, Record, StreamDescription
+from sampler.errors import LabResultError
+from sampler.lab import load_lab_results
 from analysis.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -49,7 +51,9 @@ from analysis.archive.format import (
     dumps,
     h5_dtype,
     jsonable,
+    loads,
     read_table,
+    software_version,
     table_length,
 )
 from analysis.archive.field_spectra import cli_export_field_spectra
@@ -65,15 +69,6 @@ __all__ = [
     "LotArchive", "ArchiveReader", "StreamInfo", "open_archive", "close_archive", "recover_archive",
     "import_lab_results", "import_custody_rows", "cli_archive", "FORMAT_VERSION",
 ]
-
-
-def _software_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return f"oreline {version('oreline')}"
-    except Exception:
-        return "oreline (version unknown)"
 
 
 def _clock_fn(clock: Clock | Callable[[], float] | None) -> Callable[[], float]:
@@ -325,10 +320,6 @@ class LotArchive:
         """
         return self._add_json_rows("custody", rows, lambda r: {"kind": kind, "sample_id": r.get("sample_id", "")})
 
-    def add_lab_results(self, results: Iterable[Any]) -> int:
-        """Store lab results (dicts or dataclasses, each with a ``sample_id``); returns rows added."""
-        return self._add_json_rows("lab_results", results, lambda r: {"sample_id": r.get("sample_id", "")})
-
     def add_model_version(self, name: str, version: str, **info: Any) -> None:
         """Record a model (or calibration) in use, e.g. ``add_model_version("nir", "2.1", digest=...)``."""
         self._add_json_rows("models", [{"name": name, "version": version, **info}],
@@ -380,7 +371,7 @@ class LotArchive:
         try:
             f.attrs.update({
                 "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "lot_id": start.lot.lot_id,
-                "software": _software_version(), "created_epoch_s": time.time(),
+                "software": software_version(), "created_epoch_s": time.time(),
                 "writer_host": os.uname().nodename, "writer_pid": os.getpid(),
             })
             meta = f.create_group("meta")
@@ -516,9 +507,6 @@ class LotArchive:
         except OSError as exc:
             raise ArchiveError(f"{p}: cannot reopen for appending ({exc})") from exc
         try:
-            from analysis.archive.format import loads
-            from conveyor.records import LotIdentity
-
             start = loads(f["meta"].attrs["lot_start"], "lot_start")
             lot = LotIdentity(**start["lot"])
             self._start = LotStart(lot, start["time_s"], start["start_mark_t"], start["segment_mass_t"],

@@ -27,14 +27,23 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis.report import plots
-from analysis.archive import current_lab_verdict, latest_results, open_archive, reviews as lab_reviews, software_version
-from analysis.archive.format import jsonable
-from analysis.archive.reader import ArchiveReader, segment_positions
+from spectra.grid import InstrumentGrid
+from spectra.library import load_library
+from analysis.archive import (
+    ArchiveReader,
+    current_lab_verdict,
+    jsonable,
+    latest_results,
+    open_archive,
+    reviews as lab_reviews,
+    segment_positions,
+    software_version,
+)
 from analysis.decide import LabVerdict
-from analysis.report.pages import Column, first_page, table_pages
 from analysis.errors import ArchiveError, ReportError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
+from analysis.report import plots
+from analysis.report.pages import Column, first_page, table_pages
 from sampler.labrules import FAMILIES, RULES, classify
 
 GALLERY_MAX = 48
@@ -180,9 +189,6 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
 
 @functools.lru_cache(maxsize=4)
 def _library_references(wavelength_key: tuple[float, ...], fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
-    from spectra.grid import InstrumentGrid
-    from spectra.library import load_library
-
     wl = np.asarray(wavelength_key)
     grid = InstrumentGrid.from_wavelengths(wl, None if fwhm_key is None else np.asarray(fwhm_key), name="archive")
     lib = load_library().resample(grid, skip_uncovered=True)
@@ -350,7 +356,7 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
     provenance = {
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
-        "report_by": _software(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "report_by": software_version(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         "opened_utc": _utc(next((h["epoch_s"] for h in reader.status_history() if h["state"] == "open"), None)),
         "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
@@ -433,10 +439,6 @@ def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[li
                        "digest": "; ".join(str(v)[:16] for k, v in found.items() if "digest" in k or "hash" in k),
                        "detail": f"{s.rows:,} rows"})
     return [{"item": a, "value": b} for a, b in items], models
-
-
-def _software() -> str:
-    return software_version()
 
 
 def _utc(epoch_s: Any) -> str:
@@ -752,7 +754,7 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
                                                               Column("version", "versions", 3.6),
                                                               Column("digest", "digest", 1.4),
                                                               Column("detail", "", 0.8)], data.model_rows, size=6.5)
-    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": _software()}) as pdf:
+    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": software_version()}) as pdf:
         for fig in pages:
             pdf.savefig(fig)
     return path

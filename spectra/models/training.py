@@ -24,15 +24,16 @@ from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
 from spectra.grid import InstrumentGrid, grid_by_name
 from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
+from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
+from spectra.lots import LotVariation, simulate_lot
 from spectra.materials import MINERALS, density_g_cm3, mineral_of
 from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
+from spectra.resample import resample, to_grid
 from spectra.scene import GRAIN_UM, LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
-from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
-from spectra.lots import LotVariation, simulate_lot
-from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
+from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
 
 MODEL_VERSION = "nir-2.1"
 
@@ -318,8 +319,6 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     Xc, yc = simulate_labelled(sim, det, rng, config.n_cal_per_class, config.admix_frac_range,
                                config.reference_interval_s)
     if field is not None:
-        from spectra.resample import to_grid
-
         fr = to_grid(field.wavelength_nm, field.reflectance, grid, what="field spectra")
         fy = np.array([CLASSES.index("ore" if lab == "gangue" else lab) for lab in field.labels])
         X, y = np.vstack([X, fr]), np.concatenate([y, fy])
