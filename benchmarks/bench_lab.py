@@ -14,7 +14,7 @@ Cases (targets of issue 15):
 - a genuine lot: ends ``ore``;
 - import of results for a 40-sample lot and regenerating its report: < 5 s.
 
-Run: ``python -m benchmarks.bench_lab [--lot-mass-t 4000] [--material slag]``
+Run: ``python -m benchmarks.bench_lab [--lot-mass-t 4000] [--material slag] [--quick]``
 """
 
 from __future__ import annotations
@@ -142,7 +142,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--late-seeds", type=int, nargs="+", default=[4, 1],
                         help="seeds of the late-admixture lots (4: the NIR flags the slag, targeted samples are "
                              "taken; 1: the NIR misses it, the gross sample finds it)")
+    parser.add_argument("--quick", action="store_true", help="1,200 t lots, one late seed, one timing run "
+                                                                 "(checks the benchmark runs)")
     args = parser.parse_args(argv)
+    repeats = 3
+    if args.quick:
+        args.lot_mass_t, args.late_seeds, repeats = 1200.0, args.late_seeds[:1], 1
     rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -157,7 +162,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         genuine = lab_case("genuine", args.lot_mass_t, 0.0, 3, 0.0, args.material, tmp)
         rows.append(row("genuine lot ends ore", int(genuine["lab"] == "ore"), f"of 1 ({genuine['basis']})", 1,
                         higher_is_better=True))
-        wall, cpu = timing_case(tmp, args.lot_mass_t, 4)
+        wall, cpu = timing_case(tmp, args.lot_mass_t, 4, repeats)
         rows.append(row("import 40-sample results + regenerate report (wall)", wall, "s", 5.0, higher_is_better=False))
         rows.append(row("import 40-sample results + regenerate report (CPU)", cpu, "s", 5.0, higher_is_better=False))
     return rows
