@@ -23,8 +23,7 @@ from analysis.errors import AnalysisError
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
 from analysis.site import Plant, compose, load_site, validate
-from analysis.web.errors import ServerStartError
-from analysis.web.server import ControlRoomServer
+from analysis.web import ControlRoomServer, ServerStartError
 
 
 class CurrentLotService:

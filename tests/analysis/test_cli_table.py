@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.cli import DELEGATED, OWN_VERBS, build_parser
+from analysis.cli import DELEGATED, build_parser
 from tests.archive.lines import run_lot
 from tests.sitefiles import light_site_file
 
@@ -53,6 +53,8 @@ ROWS: list[Row] = [
     Row(("sampler", "plan"), ("--quality-variation", "small", "20000", "--basis=mass"), 0, "lot 20,000 t"),
     Row(("sampler", "lab-import"), ("{lab}", "--sample-ids", "L1-G1", "L1-G2"), 0, "imported 1 lab results"),
     Row(("sampler", "lab-import"), ("{lab}", "--samples-csv={samples}", "--json"), 0, '"sample_id": "L1-G1"'),
+    Row(("sampler", "lab-rules"), ("--table", "{compositions}", "--sources"), 0, "Published compositions"),
+    Row(("sampler", "lab-rules"), ("--table={compositions}",), 0, "Published compositions"),
     Row(("plc", "docs"), ("--out={tmp}/docs",), 0, "register-map.md"),
     Row(("plc", "docs"), ("--out", "{empty}", "--check"), 1, "register-map.md is missing"),
     Row(("plc", "serve-sim"), ("--port", "0", "--duration-s=1", "--speedup", "20", "--no-robot"), 0,
@@ -62,6 +64,10 @@ ROWS: list[Row] = [
     Row(("archive", "close"), ("{tmp}/missing.h5", "--reason=operator test"), 2, "error:"),
     Row(("archive", "resume"), ("{archive}",), 2, "nothing to resume"),
     Row(("archive", "import-lab"), ("{archive}", "{lab}"), 2, "nothing imported"),
+    Row(("archive", "review"), ("{archive}", "--name", "A. Analyst", "--decision=ore", "--comment", "table row"), 0,
+        "review by A. Analyst: ore"),
+    Row(("archive", "lab-status"), ("{archive}",), 0, "lot LOT-A"),
+    Row(("archive", "export-field-spectra"), ("{archive}", "--out", "{tmp}/field", "--group-by=sample"), 2, "lab"),
     Row(("report",), ("{archive}", "--out", "{tmp}/rep", "--no-pdf"), 0, "LOT-A-report.html"),
     Row(("report",), ("{tmp}/missing.h5", "--out={tmp}/rep2"), 2, "error:"),
     Row(("fleet", "summary"), ("{archive}", "--out", "{tmp}/fleet", "--workers=1"), 0, "1 archive(s)", slow=True),
@@ -75,17 +81,26 @@ ROWS: list[Row] = [
 
 
 def command_table() -> list[tuple[str, ...]]:
-    """Every command/verb the CLI offers, read from its parser and delegate table."""
+    """Every command/verb the CLI offers: from its parser, and for a one-function group (``oreline archive``)
+    the verbs its own ``--help`` lists."""
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     out: list[tuple[str, ...]] = []
     for name, p in sub.choices.items():
         if name in DELEGATED and "_" in DELEGATED[name]:
-            out += [(name, v) for v in OWN_VERBS[name]] or [(name,)]
+            out += [(name, v) for v in _own_verbs(name)] or [(name,)]
             continue
         verbs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
         out += [(name, v) for v in verbs[0].choices] if verbs else [(name,)]
     return out
+
+
+def _own_verbs(group: str) -> list[str]:
+    """``{info,close,...}`` from the usage line of ``oreline GROUP --help`` (none: the group is the command)."""
+    proc = subprocess.run([str(ORELINE_SCRIPT), group, "--help"], capture_output=True, text=True, timeout=120)
+    usage = re.sub(r"\s+", " ", proc.stdout.split("\n\n")[0])
+    m = re.match(rf"usage: oreline {group} \[-h\] \{{([a-z0-9,-]+)\}}", usage)
+    return m.group(1).split(",") if m else []
 
 
 def oreline(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -107,7 +122,8 @@ def paths(tmp_path_factory) -> dict[str, Path]:
     archive = root / "LOT-A.h5"
     run_lot(archive, mass_t=300.0)
     return {"empty": root / "empty", "junk": junk, "junk_labels": root / "junk-labels.csv", "lab": root / "lab.csv",
-            "samples": root / "samples.csv", "archive": archive, "site": light_site_file(root / "site.toml")}
+            "samples": root / "samples.csv", "archive": archive,
+            "compositions": Path(__file__).resolve().parents[1] / "resources" / "published_compositions.csv", "site": light_site_file(root / "site.toml")}
 
 
 def _row_id(row: Row) -> str:
