@@ -8,10 +8,12 @@ STAMP := $(VENV)/.oreline-installed
 
 setup: $(STAMP) aravis
 
+# pip's output (build warnings included) goes to .venv/setup.log; on a failure its tail is shown.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@echo "oreline: installing into $(VENV) (log: $(VENV)/setup.log)"
+	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
+	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
 
 # GigE Vision (Aravis) bindings build against Debian headers; one line of output, the log in .venv/aravis-build.log.
