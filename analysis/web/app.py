@@ -138,7 +138,9 @@ def _detection_view(index: int, det: dict[str, Any]) -> dict[str, Any]:
 
 
 class Guards(NamedTuple):
-    """The role dependencies every router shares: the caller's role, and the viewer and operator guards."""
+    """The role dependencies every router shares: the caller's role, and the viewer and operator guards.
+
+    Routers bind them to the local names ``Viewer`` and ``Operator``: FastAPI resolves those annotations."""
 
     role_of: Any
     viewer: Any
@@ -178,9 +180,7 @@ def role_guards(auth: Authenticator) -> Guards:
 
 def session_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Log in and out; the caller's role."""
-    router = APIRouter()
-    auth = cr.auth
-    role_of = guards.role_of
+    router, auth, role_of = APIRouter(), cr.auth, guards.role_of
 
     @router.get("/api/session", response_model=SessionInfo, tags=["session"])
     def get_session(role: Role = Depends(role_of)) -> SessionInfo:
@@ -209,10 +209,7 @@ def session_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The line state, the lot and its stop command."""
-    router = APIRouter()
-    service = cr.service
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
-    Operator = guards.operator  # noqa: N806
+    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
 
     @router.get("/api/state", responses={200: _JSON_OBJ, **_ERRORS}, tags=["line"])
     async def get_state(_: Viewer) -> Response:
@@ -249,9 +246,7 @@ def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Decided segments and their evidence: spectra, detections, thumbnails."""
-    router = APIRouter()
-    service = cr.service
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
+    router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
 
     @router.get("/api/segments", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["segments"])
     async def get_segments(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -292,9 +287,7 @@ def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Trends of the line and of the NIR scores."""
-    router = APIRouter()
-    service = cr.service
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
+    router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
 
     @router.get("/api/trend", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["line"])
     async def get_trend(_: Viewer, last_n: Annotated[int, Query(ge=1, le=3600)] = 600) -> list[dict[str, Any]]:
@@ -311,10 +304,7 @@ def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Alarms and their acknowledgement."""
-    router = APIRouter()
-    service = cr.service
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
-    Operator = guards.operator  # noqa: N806
+    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
 
     @router.get("/api/alarms", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["alarms"])
     async def get_alarms(_: Viewer, active_only: bool = False,
@@ -347,10 +337,7 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The sampler's increments and targeted samples."""
-    router = APIRouter()
-    service = cr.service
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
-    Operator = guards.operator  # noqa: N806
+    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
 
     @router.get("/api/samples", response_model=dict[str, Any], responses=_ERRORS, tags=["samples"])
     async def get_samples(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -383,9 +370,7 @@ def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Lot reports."""
-    router = APIRouter()
-    service = cr.service
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
+    router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
 
     @router.get("/api/reports", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["reports"])
     async def get_reports(_: Viewer) -> list[dict[str, Any]]:
@@ -414,8 +399,7 @@ def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def stream_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The live stream (server-sent events) and the health check."""
-    router = APIRouter()
-    Viewer = guards.viewer  # noqa: N806 - the annotation alias FastAPI resolves
+    router, Viewer = APIRouter(), guards.viewer  # noqa: N806
 
     @router.get("/api/stream", response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}}}, 429: {"model": ErrorBody}, **_ERRORS},
@@ -494,7 +478,8 @@ def create_app(
     app.add_middleware(_BodyLimit)
 
     guards = role_guards(auth)
-    for router in (session_router, line_router, segments_router, trends_router, alarms_router, samples_router, reports_router, stream_router):
+    for router in (session_router, line_router, segments_router, trends_router, alarms_router, samples_router,
+                   reports_router, stream_router):
         app.include_router(router(cr, guards))
 
     # ---- the page ----------------------------------------------------------------------------
