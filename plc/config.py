@@ -16,6 +16,7 @@ from conveyor.feed import FeedSource, ScaleReading, SimulatedFeed
 from conveyor.station import StationContext
 from plc.beltscale import BeltScaleClient
 from plc.bw500 import DRIVE_TABLE
+from plc.server import OrelineModbusServer
 from plc.simulated import SimulatedPlc
 
 #: ``[plc]``: oreline's register map served over Modbus TCP.
@@ -26,6 +27,9 @@ PLC_FIELDS: dict[str, Field] = {
     "device_id": Field(int, 1, min=1, max=247, doc="Modbus device (unit) id."),
     "link_timeout_s": Field(float, 10.0, min=0.0, min_exclusive=True,
                             doc="No request from the PLC for this long raises the PLC-link alarm, s."),
+    "watchdog_timeout_s": Field(float, 0.0, min=0.0,
+                                doc="> 0: the PLC must change PLC_WATCHDOG this often or the link counts as down, s "
+                                    "(0: off)."),
 }
 
 
@@ -135,3 +139,15 @@ def scale_from_config(
     client = BeltScaleClient(host, plc.port or port, device_id, word_order, timeout_s,
                              monotonic=context.clock.now_s, **options)
     return SimulatedScaleLink(plc, client, position_m)
+
+
+def server_from_config(section: Mapping[str, Any]) -> OrelineModbusServer | None:
+    """The oreline Modbus server for a ``[plc]`` table (not started), or None when ``enabled = false``.
+
+    Keys: :data:`PLC_FIELDS`. Raises :class:`ConfigError` naming ``plc.<key>`` for an unknown key or a bad value.
+    """
+    cfg = validate_section(section, PLC_FIELDS, "plc")
+    if not cfg["enabled"]:
+        return None
+    return OrelineModbusServer(cfg["host"], cfg["port"], cfg["device_id"], link_timeout_s=cfg["link_timeout_s"],
+                               watchdog_timeout_s=cfg["watchdog_timeout_s"] or None)
