@@ -34,6 +34,7 @@ from analysis.model import to_dict
 from analysis.web.auth import ROLE_RANK, SESSION_COOKIE, Authenticator, Role
 from analysis.web.errors import EvidenceError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
+from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, LoginRequest, SessionInfo, SpectrumOut, StopLotRequest,
@@ -145,6 +146,7 @@ class Guards(NamedTuple):
     role_of: Any
     viewer: Any
     operator: Any
+    require_viewer: Any  # the viewer dependency itself, for routers that take ``Depends(...)``
 
 
 def role_guards(auth: Authenticator) -> Guards:
@@ -176,7 +178,7 @@ def role_guards(auth: Authenticator) -> Guards:
             raise HTTPException(403, f"expected a same-origin request, got Origin {origin[:100]!r}")
         return role
 
-    return Guards(role_of, Annotated[Role, Depends(viewer)], Annotated[Role, Depends(operator)])
+    return Guards(role_of, Annotated[Role, Depends(viewer)], Annotated[Role, Depends(operator)], viewer)
 
 def session_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Log in and out; the caller's role."""
@@ -368,6 +370,12 @@ def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     return router
 
 
+def lab_queue_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
+    """The lab queue: closed lots of the line's archive folders and the samples awaiting assays."""
+    service = cr.service
+    return lab_router(LabQueue(lambda: [service.run_dir, *service.lab_folders]), guards.require_viewer, _ERRORS)
+
+
 def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Lot reports."""
     router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
@@ -479,7 +487,7 @@ def create_app(
 
     guards = role_guards(auth)
     for router in (session_router, line_router, segments_router, trends_router, alarms_router, samples_router,
-                   reports_router, stream_router):
+                   lab_queue_router, reports_router, stream_router):
         app.include_router(router(cr, guards))
 
     # ---- the page ----------------------------------------------------------------------------
