@@ -32,6 +32,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "sampler": {
         "plan": ("sampler.cli", "cli_plan", "print the ISO 3082 sampling plan for a lot"),
         "lab-import": ("sampler.cli", "cli_lab_import", "validate a lab-results CSV against a lot's samples"),
+        "lab-rules": ("sampler.cli", "cli_lab_rules", "the lab rule set; classify a table of published compositions"),
     },
     "plc": {
         "docs": ("plc.cli", "cli_registers", "print the register map / regenerate docs/register-map.{md,csv}"),
@@ -128,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _delegated_argv(argv: list[str], args: argparse.Namespace) -> list[str]:
+    """The arguments after ``<group> [<verb>]`` exactly as given (argparse would move an option's value
+    that looks like a positional, e.g. ``--table FILE``, ahead of the option)."""
+    i = argv.index(args.command)
+    verb = getattr(args, "verb", None)
+    return argv[i + (2 if verb and i + 1 < len(argv) and argv[i + 1] == verb else 1):]
+
+
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * min(verbosity, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -154,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             module, func, _ = verbs["_"]
         else:
             module, func, _ = verbs[args.verb]
-        return _delegate(module, func, [*args.args, *extra])
+        return _delegate(module, func, _delegated_argv(list(sys.argv[1:] if argv is None else argv), args))
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
         return 2

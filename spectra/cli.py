@@ -20,7 +20,7 @@ from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluat
 from spectra.models.family_eval import evaluate_families, family_markdown
 from spectra.models.fingerprint_eval import evaluate_fingerprints
 from spectra.models.training import LabelledSpectra, TrainConfig, train_model
-from spectra.resample import resample
+from spectra.resample import resample, to_grid
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
 
 
@@ -28,16 +28,17 @@ def _say(msg: str) -> None:
     print(f"[spectra] {msg}", file=sys.stderr, flush=True)
 
 
-def _field_spectra(folder: str, labels: str):
+def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
     import hashlib
 
-    grid = grid_by_name("full")  # common intermediate grid; the trainer convolves again onto the model grid
+    # the training grid: archived field spectra are on it already (kept as they are); others are convolved
+    grid = grid_by_name(grid_name)
     rows, labs, h = [], [], hashlib.sha256()
     for name, klass in read_labels(labels):
         p = Path(folder) / name
         h.update(p.read_bytes())
         for s in read_spectra(p):
-            rows.append(resample(s.wavelength_nm, s.reflectance, grid, what=str(p)))
+            rows.append(to_grid(s.wavelength_nm, s.reflectance, grid, what=str(p)))
             labs.append(klass)
     return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
 
@@ -61,7 +62,7 @@ def cli_train(argv: list[str]) -> int:
     try:
         config = TrainConfig(grid=args.grid, seed=args.seed, test_fraction=args.test_fraction,
                              n_train_per_class=args.n_per_class)
-        field = _field_spectra(args.field_spectra, args.field_labels) if args.field_spectra else None
+        field = _field_spectra(args.field_spectra, args.field_labels, args.grid) if args.field_spectra else None
         model = train_model(config, args.library, field=field, progress=_say)
         out = Path(args.out) if args.out else default_model_path(config, Path(args.library) if args.library else None)
         model.save(out)

@@ -56,9 +56,12 @@ from analysis.archive.format import (
     software_version,
     table_length,
 )
+from analysis.archive.field_spectra import cli_export_field_spectra
+from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab_file, record_review
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
+from sampler.errors import LabResultError
 
 log = logging.getLogger(__name__)
 
@@ -689,8 +692,10 @@ def describe_archive(reader: ArchiveReader) -> str:
 
 
 def cli_archive(argv: Sequence[str]) -> int:
-    """``oreline archive info|close|resume|import-lab LOT.h5``: inspect, close a lot left open, prepare it for
-    appending, or attach lab results. Returns 0, or 2 with the error on stderr."""
+    """``oreline archive info|close|resume|import-lab|review|lab-status LOT.h5``: inspect, close a lot left open,
+    prepare it for appending, import lab results, record a review. Returns 0, or 2 with the error on stderr."""
+    if list(argv[:1]) == ["export-field-spectra"]:
+        return cli_export_field_spectra(argv[1:])
     parser = argparse.ArgumentParser(prog="oreline archive", description="Inspect and repair lot archives.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_info = sub.add_parser("info", help="summarise an archive")
@@ -701,9 +706,21 @@ def cli_archive(argv: Sequence[str]) -> int:
     p_close.add_argument("--reason", default="writer process died; closed by operator")
     p_close.add_argument("--keep-original", action="store_true", help="keep the unrecovered file as LOT.h5.crashed")
     p_close.add_argument("--force", action="store_true", help="close even if the writer seems to be running")
-    p_lab = sub.add_parser("import-lab", help="attach a lab results CSV (sampler.lab format) to a closed lot")
+    p_lab = sub.add_parser("import-lab", help="import a lab CSV (sampler.lab format) into a closed lot; "
+                                              "stores the lab verdict after the line's")
     p_lab.add_argument("archive", type=Path)
     p_lab.add_argument("csv", type=Path)
+    p_lab.add_argument("--supersede", action="store_true",
+                       help="replace results of samples that already have one (the earlier ones stay in the history)")
+    p_review = sub.add_parser("review", help="record an analyst's review (name, decision, comment; append-only)")
+    p_review.add_argument("archive", type=Path)
+    p_review.add_argument("--name", required=True, help="the analyst's name")
+    p_review.add_argument("--decision", required=True, choices=REVIEW_DECISIONS)
+    p_review.add_argument("--comment", default="")
+    sub.add_parser("export-field-spectra", add_help=False,
+                   help="labelled field spectra of segments with lab-confirmed outcomes (for oreline spectra train)")
+    p_status = sub.add_parser("lab-status", help="line and lab verdicts, samples awaiting assays, reviews")
+    p_status.add_argument("archive", type=Path)
     p_resume = sub.add_parser("resume", help="recover a lot left open so a line can append to it")
     p_resume.add_argument("archive", type=Path)
     args = parser.parse_args(list(argv))
@@ -717,15 +734,22 @@ def cli_archive(argv: Sequence[str]) -> int:
             state = close_archive(args.archive, args.reason, keep_original=args.keep_original, force=args.force)
             print(f"{args.archive}: {state}")
         elif args.cmd == "import-lab":
-            with open_archive(args.archive) as reader:
-                known = {str(r.get("sample_id")) for r in reader.custody("sample")}
-                known |= {str(r.get("sample_id")) for r in reader.custody("custody")}
             try:
-                results = load_lab_results(args.csv, known - {""})
+                added, v = import_lab_file(args.archive, args.csv, supersede=args.supersede)
             except LabResultError as exc:
                 raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
-            added = import_lab_results(args.archive, results)
-            print(f"{args.archive}: {added} lab result(s) added ({len(results) - added} already there)")
+            print(f"{args.archive}: {added} lab result(s) added")
+            print(f"  lab verdict: {v.verdict} ({v.basis}); line verdict: {v.line_verdict}")
+            for line in [*v.reasons, *(f"missing: {m}" for m in v.missing)]:
+                print(f"    {line}")
+        elif args.cmd == "review":
+            rv = record_review(args.archive, args.name, args.decision, args.comment)
+            print(f"{args.archive}: review by {rv.reviewer}: {rv.decision} (lab verdict {rv.lab_verdict or 'none'}) "
+                  f"recorded at {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(rv.epoch_s))} UTC")
+        elif args.cmd == "lab-status":
+            with open_archive(args.archive) as reader:
+                print(f"{args.archive}: lot {reader.lot_id}")
+                print("\n".join(describe_lab(reader)))
         else:
             with open_archive(args.archive) as reader:
                 live, state, alive = reader.live, reader.state, reader.writer_alive()

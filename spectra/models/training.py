@@ -31,7 +31,7 @@ from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
-from spectra.resample import resample
+from spectra.resample import resample, to_grid
 from spectra.scene import GRAIN_UM, LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
 from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
 
@@ -309,7 +309,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     Xc, yc = simulate_labelled(sim, det, rng, config.n_cal_per_class, config.admix_frac_range,
                                config.reference_interval_s)
     if field is not None:
-        fr = resample(field.wavelength_nm, field.reflectance, grid, what="field spectra")
+        fr = to_grid(field.wavelength_nm, field.reflectance, grid, what="field spectra")
         fy = np.array([CLASSES.index("ore" if lab == "gangue" else lab) for lab in field.labels])
         X, y = np.vstack([X, fr]), np.concatenate([y, fy])
     say(f"simulated {len(y)} training + {len(yc)} calibration spectra ({time.monotonic() - t0:.1f} s)")
