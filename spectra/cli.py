@@ -13,8 +13,11 @@ from spectra.errors import SpectraError
 from spectra.cache import default_model, default_model_path
 from spectra.formats import read_spectra
 from spectra.grid import grid_by_name
+from spectra.library import load_library
+from spectra.mixcheck import physics_report
 from spectra.models.bundle import SpectraModel
 from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labels, write_report
+from spectra.models.family_eval import evaluate_families, family_markdown
 from spectra.models.fingerprint_eval import evaluate_fingerprints
 from spectra.models.training import LabelledSpectra, TrainConfig, train_model
 from spectra.resample import resample, to_grid
@@ -85,6 +88,8 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
     ap.add_argument("--fingerprint-products", type=int, default=12,
                     help="simulated products for the product-fingerprint check (0: skip)")
+    ap.add_argument("--family-lots", type=int, default=10,
+                    help="held-out lots per waste family and admixture level (0: skip the per-family check)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
@@ -107,11 +112,24 @@ def cli_evaluate(argv: list[str]) -> int:
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
+            if args.family_lots > 0:
+                report["families"] = evaluate_families(model, n_lots=args.family_lots,
+                                                       spectra_per_segment=args.spectra_per_segment,
+                                                       seed=args.seed + 32, progress=_say)
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            report["physics"] = physics_report(load_library(), model.grid, args.out)
+        extra = report["physics"].pop("_markdown") if "physics" in report else []
+        if report.get("families"):
+            extra += family_markdown(report["families"])
         paths = write_report(report, args.out)
+        text = markdown(report) + "\n".join(extra) + "\n"
+        (Path(args.out) / "report.md").write_text(text)
+        if "physics" in report:
+            paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(markdown(report))
+    print(text)
     print("written: " + ", ".join(str(p) for p in paths))
     return 0
 

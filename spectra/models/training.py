@@ -23,7 +23,7 @@ import numpy as np
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
 from spectra.grid import InstrumentGrid, grid_by_name
-from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
+from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, library_digest, load_library
 from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
 from spectra.lots import LotVariation, simulate_lot
 from spectra.materials import MINERALS, density_g_cm3, mineral_of
@@ -103,16 +103,6 @@ def split_groups(library: SpectralLibrary | ResampledLibrary, test_fraction: flo
         test.update(rng.permutation(groups)[:n_test].tolist())
     all_groups = {e.group for e in library.entries}
     return sorted(all_groups - test), sorted(test)
-
-
-def library_digest(root: Path) -> str:
-    """sha256 over SOURCES.md and every library JSON (name and bytes)."""
-    h = hashlib.sha256()
-    h.update((root / "SOURCES.md").read_bytes())
-    for f in sorted((root / "usgs_splib07").glob("*.json")):
-        h.update(f.name.encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None = None) -> str:
