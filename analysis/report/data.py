@@ -280,19 +280,51 @@ def _short(value: Any, limit: int = 8) -> Any:
 
 def build_report_data(reader: ArchiveReader) -> ReportData:
     """Read everything the report needs from an open archive. Raises ArchiveError for unreadable parts."""
+    notes = _status_notes(reader)
+    seg = reader.segment_table()
+    decisions = reader.segments()
+    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
+    lot_mass_t = _lot_mass_t(reader, seg, notes)
+    nir, references, ref_note = _nir_part(reader, seg, notes)
+    if not reader.streams_of_kind("vision"):
+        notes.append("no camera stream in this archive: no detection gallery")
+    detections, det_marks, thumbs = _detections(reader)
+    increments, plan, samples, custody, lab = _sampling_part(reader, notes)
+    provenance = _provenance(reader)
+    lab_v = current_lab_verdict(reader)
+    prov_rows, model_rows = _provenance_rows(reader, provenance)
+    return ReportData(
+        lab=lab_v, lab_rows=_lab_rows(latest_results(reader), lab_v),
+        reviews=[{"time": _utc(r.epoch_s), "reviewer": r.reviewer, "decision": r.decision,
+                  "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
+        provenance_rows=prov_rows, model_rows=model_rows,
+        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
+        state=reader.state, live=reader.live, end=reader.end, verdict=reader.final_verdict(), segments=seg,
+        segment_score=np.array([d.nir_waste_score for d in decisions], float),
+        segment_threshold=float(thresholds[-1]) if thresholds else math.nan,
+        segment_reasons=["; ".join(d.reasons) for d in decisions], lot_mass_t=lot_mass_t, nir=nir,
+        references=references, reference_note=ref_note, detections=detections, detections_total=len(det_marks),
+        detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples,
+        custody=custody, lab_results=lab, alarms=reader.alarms(), gaps=_coverage_gaps(reader), notes=notes,
+        provenance=provenance,
+    )
+
+
+def _status_notes(reader: ArchiveReader) -> list[str]:
+    """Notes on a lot still open for writing, or aborted."""
     notes: list[str] = []
-    state, end = reader.state, reader.end
     if reader.live:
         alive = reader.writer_alive()
         notes.append("archive still open for writing" + (" (its writer is gone: data up to its last flush; "
                      "close it with `oreline archive close`)" if alive is False else " (lot in progress?)"))
-    if state == "aborted":
-        notes.append(f"lot aborted: {(end or {}).get('reason') or 'no reason given'}")
-    seg = reader.segment_table()
-    decisions = reader.segments()
-    score = np.array([d.nir_waste_score for d in decisions], float)
-    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
-    reasons = ["; ".join(d.reasons) for d in decisions]
+    if reader.state == "aborted":
+        notes.append(f"lot aborted: {(reader.end or {}).get('reason') or 'no reason given'}")
+    return notes
+
+
+def _lot_mass_t(reader: ArchiveReader, seg: Mapping[str, np.ndarray], notes: list[str]) -> float:
+    """Tonnes of the lot (weighed when it ended, else declared); notes segments not decided."""
+    end = reader.end
     lot_mass_t = float(reader.lot.get("declared_mass_t") or 0.0)
     end_mark = (end or {}).get("lot_end", {}).get("end_mark_t") if end else None
     if end_mark is not None:
@@ -302,7 +334,11 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         notes.append("no segment decisions archived")
     elif decided_t < lot_mass_t - 1e-6:
         notes.append(f"segments decided up to {decided_t:,.0f} t of {lot_mass_t:,.0f} t")
+    return lot_mass_t
 
+
+def _coverage_gaps(reader: ArchiveReader) -> list[tuple[str, float, float, str]]:
+    """Uninspected stretches per station, merged (station, start_t, end_t, reason)."""
     cov = reader.coverage()
     gaps: list[tuple[str, float, float, str]] = []
     if len(cov["station"]):
@@ -312,26 +348,32 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         for st in sorted(set(cov["station"][un].tolist())):
             sel = un & (cov["station"] == st)
             gaps += _merge_gaps(st, rel0[sel], rel1[sel], cov["reason"][sel])
+    return gaps
 
+
+def _nir_part(reader: ArchiveReader, seg: Mapping[str, np.ndarray],
+              notes: list[str]) -> tuple[NirSummary | None, dict[str, np.ndarray] | None, str]:
+    """The NIR summary of the first NIR stream and the library references for its grid."""
     nir_streams = reader.streams_of_kind("nir")
-    nir = None
-    references, ref_note = None, ""
     if not nir_streams:
         notes.append("no NIR stream in this archive: no spectra, abundances or NIR scores")
-    else:
-        nir = _nir_summary(reader, nir_streams[0].name, seg)
-        if len(nir_streams) > 1:
-            notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
-        if nir.valid_rows == 0:
-            notes.append(f"NIR stream {nir.stream}: no valid spectra")
-        if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
-            references, ref_note = library_references(reader, nir.stream)
-            if references is None:
-                notes.append(ref_note)
-    if not reader.streams_of_kind("vision"):
-        notes.append("no camera stream in this archive: no detection gallery")
-    detections, det_marks, thumbs = _detections(reader)
+        return None, None, ""
+    references, ref_note = None, ""
+    nir = _nir_summary(reader, nir_streams[0].name, seg)
+    if len(nir_streams) > 1:
+        notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
+    if nir.valid_rows == 0:
+        notes.append(f"NIR stream {nir.stream}: no valid spectra")
+    if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
+        references, ref_note = library_references(reader, nir.stream)
+        if references is None:
+            notes.append(ref_note)
+    return nir, references, ref_note
 
+
+def _sampling_part(reader: ArchiveReader, notes: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any],
+                                                                    list[Any], list[Any], list[Any]]:
+    """Increments, sampling plan, samples, chain of custody and lab results; notes what is missing."""
     increments = _increments(reader)
     plan = dict(reader.sampling_plan or {})
     for info in reader.streams_of_kind("sampler"):  # the sampler station describes its plan
@@ -351,33 +393,25 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
                          + (" ..." if len(missing) > 10 else ""))
     if not increments and not samples:
         notes.append("no sampling record in this archive")
+    return increments, plan, samples, custody, lab
 
+
+def _provenance(reader: ArchiveReader) -> dict[str, Any]:
+    """Where the report comes from: archive, writer, software, times, streams, models, configuration."""
+    end = reader.end
     streams = {n: {"station": s.station, "kind": s.kind, "rows": s.rows, "units": dict(s.units),
                    "metadata": _short(jsonable(s.metadata))} for n, s in reader.streams.items()}
-    provenance = {
+    return {
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
         "report_by": software_version(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         "opened_utc": _utc(next((h["epoch_s"] for h in reader.status_history() if h["state"] == "open"), None)),
-        "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
+        "lot_start_utc": _utc(reader.start.get("time_s")),
+        "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
                            for h in reader.status_history()],
         "streams": streams, "models": reader.model_versions(), "config": _short(jsonable(reader.config), 16),
     }
-    lab_v = current_lab_verdict(reader)
-    prov_rows, model_rows = _provenance_rows(reader, provenance)
-    return ReportData(
-        lab=lab_v, lab_rows=_lab_rows(latest_results(reader), lab_v),
-        reviews=[{"time": _utc(r.epoch_s), "reviewer": r.reviewer, "decision": r.decision,
-                  "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
-        provenance_rows=prov_rows, model_rows=model_rows,
-        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
-        state=state, live=reader.live, end=end, verdict=reader.final_verdict(), segments=seg, segment_score=score,
-        segment_threshold=float(thresholds[-1]) if thresholds else math.nan, segment_reasons=reasons,
-        lot_mass_t=lot_mass_t, nir=nir, references=references, reference_note=ref_note, detections=detections,
-        detections_total=len(det_marks), detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples, custody=custody,
-        lab_results=lab, alarms=reader.alarms(), gaps=gaps, notes=notes, provenance=provenance,
-    )
 
 
 #: Analytes shown in the lab results table, in this order.
