@@ -10,6 +10,9 @@ the cheap commands run for real.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
 import re
 import subprocess
 import sys
@@ -96,9 +99,14 @@ def command_table() -> list[tuple[str, ...]]:
 
 
 def _own_verbs(group: str) -> list[str]:
-    """``{info,close,...}`` from the usage line of ``oreline GROUP --help`` (none: the group is the command)."""
-    proc = subprocess.run([str(ORELINE_SCRIPT), group, "--help"], capture_output=True, text=True, timeout=120)
-    usage = re.sub(r"\s+", " ", proc.stdout.split("\n\n")[0])
+    """``{info,close,...}`` from the usage line of the group's own ``--help`` (none: the group is the command).
+
+    Read in this process (the delegate's function with ``--help``): cheap at collection time."""
+    module, func, _ = DELEGATED[group]["_"]
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.suppress(SystemExit):
+        getattr(importlib.import_module(module), func)(["--help"])
+    usage = re.sub(r"\s+", " ", buf.getvalue().split("\n\n")[0])
     m = re.match(rf"usage: oreline {group} \[-h\] \{{([a-z0-9,-]+)\}}", usage)
     return m.group(1).split(",") if m else []
 
