@@ -17,6 +17,21 @@ def _say(msg: str) -> None:
     print(f"[spectra] {msg}", file=sys.stderr, flush=True)
 
 
+def _grid_arg(value: str) -> str:
+    """argparse type of ``--grid``: a named grid or a grid file (checked now, so a bad file fails before training)."""
+    from spectra.grid import resolve_grid
+
+    try:
+        resolve_grid(value)
+    except SpectraError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return str(Path(value).resolve()) if Path(value).is_file() else value
+
+
+_GRID_HELP = ("instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
+              "(nir256_1014-1749nm) or a grid FILE (CSV: centre nm, FWHM nm; one row per pixel)")
+
+
 def _field_spectra(folder: str, labels: str):
     from spectra.formats import read_spectra
     from spectra.grid import grid_by_name
@@ -43,7 +58,7 @@ def cli_train(argv: list[str]) -> int:
     from spectra.models.training import TrainConfig, train_model
 
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
-    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE", help=_GRID_HELP)
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--test-fraction", type=float, default=0.3, help="share of sample groups held out")
@@ -78,7 +93,8 @@ def cli_evaluate(argv: list[str]) -> int:
 
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
-    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE",
+                    help=_GRID_HELP + "; the default model is trained for it on first use")
     ap.add_argument("--out", default="runs/spectra-evaluate", help="report folder")
     ap.add_argument("--test-library", help="folder of spectra to score instead of held-out library samples")
     ap.add_argument("--labels", help="CSV with columns file,class for --test-library")

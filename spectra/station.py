@@ -6,8 +6,11 @@
 * ``kind`` — must be ``"spectrometer"``.
 * ``position_m`` — metres downstream of the belt scale, > 0 (required).
 * ``backend`` — ``"simulated"`` | ``"replay"`` | ``"ocean"`` [simulated].
-* ``grid`` — ``"ingaas256"`` (900–1700 nm) | ``"full"`` (400–2400 nm) [ingaas256; the full range is not
-  demonstrably better on held-out lots, see docs/spectra.md "Default grid"].
+* ``grid`` — ``"ingaas256"`` (900–1700 nm) | ``"full"`` (400–2400 nm) | a shipped grid file's name
+  (``"nir256_1014-1749nm"``) | the path of the site spectrometer's grid file (CSV: centre nm, FWHM nm per pixel;
+  relative paths from the working folder, then the run folder) [ingaas256; the full range is not demonstrably
+  better on held-out lots, see docs/spectra.md "Default grid"]. The default model is trained for that grid
+  on first use.
 * ``spectra_per_s`` — averaged spectra per second, each covering the material that passed meanwhile [2.0].
 * ``model`` — path of a trained model (.npz) on the same grid, or ``"default"`` (built-in model, trained on
   first use and cached by training-data hash) [default].
@@ -44,7 +47,7 @@ from spectra.detector import DetectorConfig
 from spectra.driver import Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
-from spectra.grid import GRIDS, InstrumentGrid, grid_by_name
+from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
 from spectra.scene import CargoScene
 
@@ -275,9 +278,14 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
                                     backends=("simulated", "replay", "ocean"))
     position_m = _number(name, section, "position_m", None)
     grid_name = section.get("grid", DEFAULT_GRID)
-    if grid_name not in GRIDS:
-        raise ConfigError(f"stations.{name}.grid", f"expected one of {sorted(GRIDS)}, got {grid_name!r}")
-    grid: InstrumentGrid = grid_by_name(grid_name)
+    if not isinstance(grid_name, str) or not grid_name:
+        raise ConfigError(f"stations.{name}.grid", f"expected a grid name or a grid file path, got {grid_name!r}")
+    try:
+        grid: InstrumentGrid = resolve_grid(grid_name, base_dir=context.run_dir)
+    except GridError as exc:
+        raise ConfigError(f"stations.{name}.grid", str(exc)) from exc
+    if grid_name not in GRIDS and grid_name not in shipped_grid_names():
+        grid_name = str((Path(grid_name) if Path(grid_name).is_file() else Path(context.run_dir) / grid_name).resolve())
     spectra_per_s = _number(name, section, "spectra_per_s", 2.0)
     white_every = _number(name, section, "white_reference_every_s", 600.0)
     integration_ms = _number(name, section, "integration_time_ms", 10.0)

@@ -22,7 +22,7 @@ import numpy as np
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
-from spectra.grid import InstrumentGrid, grid_by_name
+from spectra.grid import InstrumentGrid, resolve_grid
 from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
 from spectra.materials import MINERALS, density_g_cm3, mineral_of
 from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
@@ -41,6 +41,7 @@ MODEL_VERSION = "nir-2.1"
 class TrainConfig:
     """What to train. Sizes are numbers of simulated spectra; fractions are mass fractions."""
 
+    #: a named grid (``ingaas256``, ``full``, a shipped grid file's stem) or the path of a grid file
     grid: str = "ingaas256"
     seed: int = 0
     test_fraction: float = 0.3
@@ -118,7 +119,8 @@ def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None
     """Key of the training data: library bytes, config, model version and field data."""
     h = hashlib.sha256()
     h.update(library_digest(root).encode())
-    h.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    grid = resolve_grid(config.grid)
+    h.update(json.dumps(config.to_dict() | {"grid": f"{grid.name}:{grid.digest()}"}, sort_keys=True).encode())
     h.update(MODEL_VERSION.encode())
     if field is not None:
         h.update(field.digest.encode())
@@ -304,7 +306,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     say = progress or (lambda _m: None)
     t0 = time.monotonic()
     root = Path(library_root) if library_root is not None else default_library_dir()
-    grid: InstrumentGrid = grid_by_name(config.grid)
+    grid: InstrumentGrid = resolve_grid(config.grid)
     lib = load_library(root)
     rlib = lib.resample(grid, skip_uncovered=True)
     train_groups, test_groups = split_groups(rlib, config.test_fraction, config.seed)
