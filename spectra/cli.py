@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from spectra.errors import SpectraError
+from spectra.grid import resolve_grid
+from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
+from spectra.models.training import TrainConfig
 
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
 
@@ -19,8 +22,6 @@ def _say(msg: str) -> None:
 
 def _grid_arg(value: str) -> str:
     """argparse type of ``--grid``: a named grid or a grid file (checked now, so a bad file fails before training)."""
-    from spectra.grid import resolve_grid
-
     try:
         resolve_grid(value)
     except SpectraError as exc:
@@ -105,6 +106,9 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
     ap.add_argument("--fingerprint-products", type=int, default=12,
                     help="simulated products for the product-fingerprint check (0: skip)")
+    ap.add_argument("--group-check", type=int, default=500, metavar="N",
+                    help="leave one sample group out over all real spectra of both library folders: simulated "
+                         "spectra per class for the fold models (0: skip)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
@@ -131,6 +135,13 @@ def cli_evaluate(argv: list[str]) -> int:
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
+            if args.group_check > 0:
+                config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                        for k, v in model.info.get("config", {}).items()
+                                        if k in TrainConfig.__dataclass_fields__})
+                logo = leave_group_out(model.grid, config, n_per_class=args.group_check, progress=_say)
+                report["leave_group_out"] = logo
+                report.setdefault("sections_md", []).append(group_markdown(logo))
         paths = write_report(report, args.out)
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

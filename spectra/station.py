@@ -122,6 +122,11 @@ class SpectrometerStation(Station):
         self._last_status = ""
         self._reference_error = ""
 
+    @property
+    def truth_components(self) -> list[str]:
+        """Components of the simulated truth: the model's minerals (with water) and ``other`` (all other mass)."""
+        return list(self.model.minerals) + ["other"]
+
     # --- protocol ----------------------------------------------------------------------------------
     def describe(self) -> Sequence[StreamDescription]:
         n, k = self.model.grid.n_channels, len(self.model.minerals)
@@ -133,6 +138,9 @@ class SpectrometerStation(Station):
         }
         units = {"reflectance": "1", "p_ore": "1", "p_waste": "1", "p_contaminant": "1", "t2": "1", "q": "1",
                  "abundances": "mass fraction", "unmix_residual": "albedo rms"}
+        if self.scene is not None:  # simulation: the true mass fractions of each spectrum's material, for checks
+            fields["true_abundances"] = ((len(self.truth_components),), "float32")
+            units["true_abundances"] = "mass fraction"
         metadata = {
             "wavelength_nm": self.model.grid.wavelength_nm.tolist(),
             "fwhm_nm": self.model.grid.fwhm_nm.tolist(),
@@ -140,6 +148,7 @@ class SpectrometerStation(Station):
             "model_version": self.model.model_version,
             "model_hash": self.model.training_hash,
             "minerals": list(self.model.minerals),
+            **({"truth_components": self.truth_components} if self.scene is not None else {}),
             "t2_limit": float(self.model.novelty.t2_limit_),
             "q_limit": float(self.model.novelty.q_limit_),
             "classes": list(self.model.classes),
@@ -262,6 +271,8 @@ class SpectrometerStation(Station):
                     "p_contaminant": f32(b.p[0, 2]), "t2": f32(b.t2[0]), "q": f32(b.q[0]),
                     "novel": np.bool_(b.novel[0]), "abundances": np.asarray(b.abundances[0], f32),
                     "unmix_residual": f32(b.unmix_residual[0]), "valid": np.bool_(True)}
+        if self.scene is not None:
+            data["true_abundances"] = np.asarray(self.scene.truth_fractions(self.truth_components), f32)
         return Measurement(self.lot_id, self.name, t_s, mark_t, data, inspected=bool(data["valid"]), note=note)
 
     def close(self) -> None:

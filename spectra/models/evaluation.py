@@ -302,6 +302,8 @@ def markdown(report: dict) -> str:
         from spectra.models.fingerprint_eval import fingerprint_markdown
 
         lines += fingerprint_markdown(report["fingerprints"])
+    for section in report.get("sections_md", []):  # sections rendered by their own modules (groupcheck)
+        lines += [section]
     if report.get("errors"):
         lines += ["## Files that could not be scored", ""] + [f"- {e['file']}: {e['error']}" for e in report["errors"]]
     return "\n".join(lines) + "\n"
