@@ -90,7 +90,10 @@ def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
     from spectra.grid import grid_by_name
     from spectra.models.bundle import SpectraModel
+    from spectra.library import load_library
+    from spectra.mixcheck import physics_report
     from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, write_report
+    from spectra.models.family_eval import evaluate_families, family_markdown
 
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
@@ -109,6 +112,8 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--group-check", type=int, default=500, metavar="N",
                     help="leave one sample group out over all real spectra of both library folders: simulated "
                          "spectra per class for the fold models (0: skip)")
+    ap.add_argument("--family-lots", type=int, default=10,
+                    help="held-out lots per waste family and admixture level (0: skip the per-family check)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
@@ -142,11 +147,24 @@ def cli_evaluate(argv: list[str]) -> int:
                 logo = leave_group_out(model.grid, config, n_per_class=args.group_check, progress=_say)
                 report["leave_group_out"] = logo
                 report.setdefault("sections_md", []).append(group_markdown(logo))
+            if args.family_lots > 0:
+                report["families"] = evaluate_families(model, n_lots=args.family_lots,
+                                                       spectra_per_segment=args.spectra_per_segment,
+                                                       seed=args.seed + 32, progress=_say)
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            report["physics"] = physics_report(load_library(), model.grid, args.out)
+        extra = report["physics"].pop("_markdown") if "physics" in report else []
+        if report.get("families"):
+            extra += family_markdown(report["families"])
         paths = write_report(report, args.out)
+        text = markdown(report) + "\n".join(extra) + "\n"
+        (Path(args.out) / "report.md").write_text(text)
+        if "physics" in report:
+            paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(markdown(report))
+    print(text)
     print("written: " + ", ".join(str(p) for p in paths))
     return 0
 

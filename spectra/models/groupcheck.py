@@ -25,7 +25,6 @@ from spectra.grid import InstrumentGrid
 from spectra.library import default_library_dir, load_library
 from spectra.models.bundle import CLASSES, Preprocessing
 from spectra.models.evaluation import roc_curve
-from spectra.models.realdata import with_more
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.training import TrainConfig, classifier_compositions, classifier_render, fit_classifier
 from spectra.scene import MixtureSimulator
@@ -37,6 +36,8 @@ VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.05))
 def _folds(entries, n_contaminant_folds: int, seed: int) -> list[list[str]]:
     by_class: dict[str, list[str]] = {}
     for e in entries:
+        if e.spectrum.meta.get("synthetic"):
+            continue  # synthetic end-members train, but only real samples are scored
         by_class.setdefault(e.klass, [])
         if e.group not in by_class[e.klass]:
             by_class[e.klass].append(e.group)
@@ -55,7 +56,7 @@ def leave_group_out(grid: InstrumentGrid, config: TrainConfig | None = None, lib
     base = config or TrainConfig()
     cfg = replace(base, n_train_per_class=4 * n_per_class)
     root = Path(library_root) if library_root is not None else default_library_dir()
-    rlib = with_more(load_library(root), root).resample(grid, skip_uncovered=True)
+    rlib = load_library(root).resample(grid, skip_uncovered=True)
     det = DetectorModel(grid, DetectorConfig(), seed=seed)
     pre = Preprocessing()
     rng = np.random.default_rng(seed)

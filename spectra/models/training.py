@@ -23,12 +23,11 @@ import numpy as np
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
 from spectra.grid import InstrumentGrid, resolve_grid
-from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
+from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, library_digest, load_library
 from spectra.materials import MINERALS, mineral_of
 from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
-from spectra.models.realdata import with_more
 from spectra.models.unmixing import MineralUnmixer
 from spectra.hapke import ssa_from_reff
 from spectra.scene import LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
@@ -115,16 +114,6 @@ def split_groups(library: SpectralLibrary | ResampledLibrary, test_fraction: flo
         test.update(rng.permutation(groups)[:n_test].tolist())
     all_groups = {e.group for e in library.entries}
     return sorted(all_groups - test), sorted(test)
-
-
-def library_digest(root: Path) -> str:
-    """sha256 over SOURCES.md and every library JSON (name and bytes)."""
-    h = hashlib.sha256()
-    h.update((root / "SOURCES.md").read_bytes())
-    for f in sorted((root / "usgs_splib07").glob("*.json")):
-        h.update(f.name.encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None = None) -> str:
@@ -475,9 +464,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     say(f"simulated {len(y)} training + {len(yc)} calibration spectra ({time.monotonic() - t0:.1f} s)")
     pre = Preprocessing()
     F, Fc = pre.features(X), pre.features(Xc)
-    clf_lib = with_more(lib, root).resample(grid, skip_uncovered=True)
-    clf_groups = sorted(set(train_groups) | ({e.group for e in clf_lib.entries} - {e.group for e in rlib.entries}))
-    clf = fit_classifier(clf_lib, clf_groups, det, pre, np.random.default_rng(config.seed + 3000), config, say,
+    clf = fit_classifier(rlib, train_groups, det, pre, np.random.default_rng(config.seed + 3000), config, say,
                          extra=(X[len(X) - n_field:], y[len(y) - n_field:]) if n_field else None)
     say(f"classifier ready ({time.monotonic() - t0:.1f} s)")
     nov = PcaNovelty().fit(F[y == 0], Fc[yc == 0], alpha=0.01)
