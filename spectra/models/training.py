@@ -451,8 +451,9 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     det = DetectorModel(grid, DetectorConfig(), seed=config.seed)
     X, y = simulate_labelled(sim, det, rng, config.n_train_per_class, config.admix_frac_range,
                              config.reference_interval_s)
-    Xc, yc = simulate_labelled(sim, det, rng, config.n_cal_per_class, config.admix_frac_range,
-                               config.reference_interval_s)
+    # novelty calibration: ore blends only (the classifier calibrates on its own out-of-group spectra)
+    Xc = measured(sim, det, sim.ore_blends(rng, config.n_cal_per_class), rng, config.reference_interval_s)
+    yc = np.zeros(len(Xc), int)
     n_field = 0
     if field is not None:
         from spectra.resample import resample
