@@ -449,7 +449,9 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     rng = np.random.default_rng(config.seed)
     sim = MixtureSimulator(rlib, allowed_groups=train_groups)
     det = DetectorModel(grid, DetectorConfig(), seed=config.seed)
-    X, y = simulate_labelled(sim, det, rng, config.n_train_per_class, config.admix_frac_range,
+    # ore blends and 2-50 % admixtures for the novelty model (ore part) and the lot detector's feature basis (which
+    # uses 6,000 of them); the per-spectrum classifier simulates its own set (fit_classifier)
+    X, y = simulate_labelled(sim, det, rng, max(config.n_train_per_class // 2, 100), config.admix_frac_range,
                              config.reference_interval_s)
     # novelty calibration: ore blends only (the classifier calibrates on its own out-of-group spectra)
     Xc = measured(sim, det, sim.ore_blends(rng, config.n_cal_per_class), rng, config.reference_interval_s)
