@@ -40,27 +40,23 @@ def nnls_batch(E: np.ndarray, Y: np.ndarray, n_sweeps: int = 200, tol: float = 1
         A = np.clip(np.linalg.solve(G + 1e-9 * np.eye(G.shape[0]) * diag.max(), B.T).T, 0.0, None)
     except np.linalg.LinAlgError:
         A = np.zeros_like(B)
-    GA = A @ G
+    # coordinate descent on the transposed (k, n) layout: each column update reads and writes contiguous rows
+    At = np.ascontiguousarray(A.T)
+    Bt = np.ascontiguousarray(B.T)
+    GAt = G @ At
     for _ in range(n_sweeps):
         max_step = 0.0
         for j in range(G.shape[0]):
-            new = np.maximum(A[:, j] - (GA[:, j] - B[:, j]) / diag[j], 0.0)
-            d = new - A[:, j]
-            if np.any(d):
-                A[:, j] = new
-                GA += d[:, None] * G[j][None, :]
-                max_step = max(max_step, float(np.abs(d).max()))
+            new = np.maximum(At[j] - (GAt[j] - Bt[j]) / diag[j], 0.0)
+            d = new - At[j]
+            step = float(np.abs(d).max())
+            if step > 0.0:
+                At[j] = new
+                GAt += G[:, j, None] * d[None, :]
+                max_step = max(max_step, step)
         if max_step < tol:
             break
-    return A
-
-
-#: Name of the water component (last entry of :attr:`MineralUnmixer.minerals` when a water model is set).
-WATER = "water"
-
-
-#: Weight of the soft sum-to-one row of the NNLS (cross-sections of a spectrum add up to ~1).
-SUM_WEIGHT = 0.3
+    return At.T.copy()
 
 
 class MineralUnmixer:
