@@ -59,6 +59,12 @@ def nnls_batch(E: np.ndarray, Y: np.ndarray, n_sweeps: int = 200, tol: float = 1
     return At.T.copy()
 
 
+#: Name of the water component (last entry of :attr:`MineralUnmixer.minerals` when a water model is set).
+WATER = "water"
+#: Weight of the soft sum-to-one row of the NNLS (cross-sections of a spectrum add up to ~1).
+SUM_WEIGHT = 0.3
+
+
 class MineralUnmixer:
     """Endmember albedos ``endmembers`` (e, c), each a sample of mineral ``column_mineral[j]`` (index into the solid
     ``minerals``; default one column per mineral), with ``density_g_cm3`` and ``grain_um`` (e,). Several samples
