@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -64,7 +65,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--materials", default="steel_slag,bf_slag,mill_scale,pyrite_cinder,eaf_dust,sludge",
                         help="cargo waste keys to admix (spectra/materials.py WASTE_PROXIES; the slag, mill scale, "
                              "cinder and dust end-members are SYNTHETIC phase mixtures, sludge is real)")
+    parser.add_argument("--quick", action="store_true", help="one seed of a 1,000 t lot (checks the benchmark runs)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.lot_mass_t, args.seeds, args.materials = min(args.lot_mass_t, 1_000.0), 1, args.materials.split(",")[0]
+        args.waste_start_t = min(args.waste_start_t, args.lot_mass_t / 4)
     rows = []
     for material in args.materials.split(","):
         decided = []
@@ -90,4 +95,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

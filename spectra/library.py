@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from conveyor.resources import shared_data_dir
 from spectra.errors import GridError, LibraryError, SpectrumFormatError
 from spectra.grid import InstrumentGrid
 from spectra.hapke import MIXING_MODEL, intimate_mixture, reff_from_ssa, ssa_from_reff
@@ -184,17 +185,6 @@ class SpectralLibrary:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def select(self, *, classes: Iterable[str] | None = None, groups: Iterable[str] | None = None,
-               exclude_groups: Iterable[str] | None = None) -> "SpectralLibrary":
-        """Entries whose class is in ``classes`` and group in ``groups`` (and not in ``exclude_groups``)."""
-        cl = set(classes) if classes is not None else None
-        gr = set(groups) if groups is not None else None
-        ex = set(exclude_groups or ())
-        return SpectralLibrary([
-            e for e in self.entries
-            if (cl is None or e.klass in cl) and (gr is None or e.group in gr) and e.group not in ex
-        ])
-
     @property
     def groups(self) -> list[str]:
         return sorted({e.group for e in self.entries})
@@ -239,8 +229,6 @@ class ResampledLibrary:
 
 def default_library_dir() -> Path:
     """``<shared data>/spectra`` (see :func:`conveyor.resources.shared_data_dir`)."""
-    from conveyor.resources import shared_data_dir
-
     return shared_data_dir() / "spectra"
 
 

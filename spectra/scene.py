@@ -17,7 +17,7 @@ import numpy as np
 from spectra.errors import LibraryError
 from spectra.hapke import (intimate_mixture, reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
-from spectra.library import LibraryEntry, ResampledLibrary
+from spectra.library import LibraryEntry, ResampledLibrary, load_library
 from spectra.materials import density_g_cm3, mineral_of, proxy_indices
 
 #: Typical grain (particle) diameter on the belt by class, µm: fines of ore, coarser gangue, chunky foreign matter
@@ -213,8 +213,6 @@ class CargoScene:
     def __init__(self, grid, cargo, seed: int = 0, library: ResampledLibrary | None = None,
                  segment_mass_t: float = 100.0, drift_rho: float = 0.8) -> None:
         if library is None:
-            from spectra.library import load_library
-
             library = load_library().resample(grid, skip_uncovered=True)
         if not segment_mass_t > 0:
             raise ValueError(f"segment_mass_t: expected > 0 t, got {segment_mass_t}")

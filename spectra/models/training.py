@@ -24,16 +24,17 @@ from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
 from spectra.grid import InstrumentGrid, resolve_grid
 from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, library_digest, load_library
+from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
+from spectra.lots import LotVariation, simulate_lot
 from spectra.materials import MINERALS, mineral_of
 from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
 from spectra.hapke import ssa_from_reff
+from spectra.resample import to_grid
 from spectra.scene import LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
-from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
-from spectra.lots import LotVariation, simulate_lot
-from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
+from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
 
 MODEL_VERSION = "nir-2.2"
 
@@ -458,9 +459,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     yc = np.zeros(len(Xc), int)
     n_field = 0
     if field is not None:
-        from spectra.resample import resample
-
-        fr = resample(field.wavelength_nm, field.reflectance, grid, what="field spectra")
+        fr = to_grid(field.wavelength_nm, field.reflectance, grid, what="field spectra")
         fy = np.array([CLASSES.index("ore" if lab == "gangue" else lab) for lab in field.labels])
         X, y = np.vstack([X, fr]), np.concatenate([y, fy])
         n_field = len(fy)
