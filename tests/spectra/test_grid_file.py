@@ -78,7 +78,7 @@ def _run(*args, cache: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(OREL), *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-@pytest.mark.parametrize("style", ["--grid={}"])  # "--grid {}" too once the CLI dispatcher keeps argv order (cli13)
+@pytest.mark.parametrize("style", ["--grid={}", "--grid {}"])
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_cli_refuses_a_bad_grid_file_before_any_work(tmp_path, style, command):
     bad = tmp_path / "site grid.csv"
@@ -122,7 +122,7 @@ def test_train_on_a_site_grid_file_then_run_the_station(tmp_path):
                              "model": str(out)}, ctx)
     desc = st.describe()[0]
     assert len(desc.metadata["wavelength_nm"]) == 256 and desc.metadata["grid"] == "avantes"
-    res = _run("spectra", "evaluate", f"--model={out}", f"--grid={grid_file}", f"--out={tmp_path / 'rep'}",
+    res = _run("spectra", "evaluate", "--model", str(out), "--grid", str(grid_file), f"--out={tmp_path / 'rep'}",
                "--segments=10", "--spectra-per-segment=10", "--lots=2", "--lot-segments=6",
                "--fingerprint-products=0", "--family-lots=0", "--group-check=0", cache=tmp_path / "cache")
     assert res.returncode == 0, res.stderr
