@@ -170,17 +170,18 @@ def cli_evaluate(argv: list[str]) -> int:
                 report["families"] = evaluate_families(model, n_lots=args.family_lots,
                                                        spectra_per_segment=args.spectra_per_segment,
                                                        seed=args.seed + 32, progress=_say)
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-            report["physics"] = physics_report(load_library(), model.grid, args.out)
-        extra = report["physics"].pop("_markdown") if "physics" in report else []
-        if report.get("families"):
-            extra += family_markdown(report["families"])
-        text = markdown(report) + "\n".join(extra) + "\n"
         with staged_folder(args.out) as stage:  # a failure leaves no half-written report in --out
+            if not args.test_library:
+                report["physics"] = physics_report(load_library(), model.grid, stage.dir)
+                report["physics"]["plot"] = str(stage.final(report["physics"]["plot"]))
+            extra = report["physics"].pop("_markdown") if "physics" in report else []
+            if report.get("families"):
+                extra += family_markdown(report["families"])
+            text = markdown(report) + "\n".join(extra) + "\n"
             paths = [stage.final(p) for p in write_report(report, stage.dir)]
             (stage.dir / "report.md").write_text(text)
-        if "physics" in report:
-            paths.append(Path(report["physics"]["plot"]))
+            if "physics" in report:
+                paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
