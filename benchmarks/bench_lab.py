@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="mass of the late-admixture lots (at 4,000 t the sampler skips most targeted cuts: "
                              "their marks fall on routine increments, routine first)")
     parser.add_argument("--material", default="slag", help="waste material of the simulated line (spectra)")
-    parser.add_argument("--late-seeds", type=int, nargs="+", default=[4, 1],
-                        help="seeds of the late-admixture lots (4: the NIR flags the slag, targeted samples are "
+    parser.add_argument("--late-seeds", type=int, nargs="+", default=[5, 1],
+                        help="seeds of the late-admixture lots (5: the NIR flags the slag, targeted samples are "
                              "taken; 1: the NIR misses it, the gross sample finds it)")
     parser.add_argument("--quick", action="store_true", help="1,200 t lots, one late seed, one timing run "
                                                                  "(checks the benchmark runs)")
