@@ -273,11 +273,12 @@ def intervals_t(path: str, value: Any) -> list[tuple[float, float]]:
     return out
 
 
-def positive_ints(path: str, value: Any) -> frozenset[int]:
-    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`)."""
+def positive_ints(path: str, value: Any) -> list[int]:
+    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`), sorted without repeats. Still a list, so a
+    validated section validates again (``validate(load_site())`` before composing a line)."""
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
         raise ConfigError(path, f"expected a list of integers >= 1, got {value!r}")
-    return frozenset(value)
+    return sorted(set(value))
 
 
 @dataclass(frozen=True)

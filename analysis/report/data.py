@@ -789,7 +789,7 @@ LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
                Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
                Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
                Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
-               Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("basicity", "C/S", 0.55, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
                Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
 SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
                   Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
@@ -845,7 +845,7 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
                 for d in data.detections]
         pages.append(plots.gallery(data.thumbnails, caps))
     pages += table_pages("Lab results and the rule that fired", LAB_COLUMNS, data.lab_rows, size=6.5,
-                         intro="Assays in mass % (dry basis). Decision per sample by the lab rule set "
+                         intro="Assays in mass % (dry basis); C/S = CaO/SiO2. Decision per sample by the lab rule set "
                                "(sampler/labrules.py; rules and sources: oreline sampler lab-rules).")
     pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
                          intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "
