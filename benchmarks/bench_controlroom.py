@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any
 
-from analysis.simline import build_sim_line
+from tests.controlroom.simline import build_sim_line
 from analysis.web import ControlRoomServer
 
 STATE_TARGET_RPS = 500.0
