@@ -274,8 +274,10 @@ def intervals_t(path: str, value: Any) -> list[tuple[float, float]]:
 
 
 def positive_ints(path: str, value: Any) -> list[int]:
-    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`), sorted without repeats. Still a list, so a
-    validated section validates again (``validate(load_site())`` before composing a line)."""
+    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`), sorted and without repeats.
+
+    Like every check it returns a value its own field accepts again: a site validated twice (the loader,
+    then the station factory) gives the same settings."""
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
         raise ConfigError(path, f"expected a list of integers >= 1, got {value!r}")
     return sorted(set(value))
