@@ -202,30 +202,45 @@ def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSo
     return link, []  # the line closes its feed
 
 
-def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
-    """Build the plant for ``site``; files go under ``run_dir``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+def station_context(site: Mapping[str, Any], run_dir: Path, clock: Clock, *, simulated: bool) -> StationContext:
+    """What every station factory is given: clock, belt, run folder, seed and (for simulated devices) the cargo."""
     sim, line_cfg = site["simulation"], site["line"]
-    if clock is None:
-        clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
     # Simulated devices need the truth of the cargo even on a partly real line.
     any_simulated = any(s["backend"] == "simulated" for s in site["stations"].values())
     cargo = build_cargo(site) if (simulated or any_simulated) else None
-    context = StationContext(
+    return StationContext(
         clock=clock, belt_width_m=line_cfg["belt_width_m"], nominal_speed_m_s=line_cfg["nominal_speed_m_s"],
         run_dir=run_dir, seed=sim["seed"], cargo=cargo, segment_mass_t=site["lot"]["segment_mass_t"],
     )
+
+
+def build_station(name: str, section: Mapping[str, Any], context: StationContext) -> Station | None:
+    """The station ``name`` from its site section, or None when its package is not installed."""
+    factory = station_factory(section["kind"])
+    if factory is None:
+        return None
+    return factory(name, {k: v for k, v in section.items() if k != "enabled"}, context)
+
+
+def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
+    """Build the plant for ``site``; files go under ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sim = site["simulation"]
+    if clock is None:
+        clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
+    context = station_context(site, run_dir, clock, simulated=simulated)
+    cargo = context.cargo
     stations: dict[str, Station] = {}
     absent: list[str] = []
     for name, section in site["stations"].items():
         if not section.get("enabled", True):
             continue
-        factory = station_factory(section["kind"])
-        if factory is None:
+        station = build_station(name, section, context)
+        if station is None:
             absent.append(name)
-            continue
-        options = {k: v for k, v in section.items() if k != "enabled"}
-        stations[name] = factory(name, options, context)
+        else:
+            stations[name] = station
+    line_cfg = site["line"]
     feed, closers = build_feed(site, context)
     alarms = AlarmBook(clock.now_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)

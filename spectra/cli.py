@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conveyor.files import staged_folder
 from spectra.errors import SpectraError
 from spectra.grid import resolve_grid
 from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
@@ -55,6 +56,28 @@ def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
             rows.append(to_grid(s.wavelength_nm, s.reflectance, grid, what=str(p)))
             labs.append(klass)
     return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
+
+
+def _check_test_library(folder: str, labels: str) -> str | None:
+    """Why ``folder`` + ``labels`` cannot be scored (checked before any model is loaded or trained), or None."""
+    if not Path(labels).is_file():
+        return f"--labels {labels}: no such file"
+    if not Path(folder).is_dir():
+        return f"--test-library {folder}: no such folder"
+    try:
+        rows = read_labels(labels)
+    except SpectraError as exc:
+        return f"--labels {labels}: {exc}"
+    problems = []
+    for name, _klass in rows:
+        try:
+            if len(read_spectra(Path(folder) / name)):
+                return None
+        except (SpectraError, OSError) as exc:
+            problems.append(str(exc))
+    detail = f"; first problem: {problems[0]}" if problems else ""
+    return (f"--test-library {folder}: none of the {len(rows)} files named in {labels} holds a readable "
+            f"spectrum{detail}")
 
 
 def cli_train(argv: list[str]) -> int:
@@ -111,6 +134,12 @@ def cli_evaluate(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
+    if args.test_library:
+        problem = _check_test_library(args.test_library, args.labels)
+        if problem:
+            ap.error(problem)
+    if args.model and not Path(args.model).is_file():
+        ap.error(f"--model {args.model}: no such file")
     try:
         if args.model:
             model = SpectraModel.load(args.model)
@@ -141,16 +170,18 @@ def cli_evaluate(argv: list[str]) -> int:
                 report["families"] = evaluate_families(model, n_lots=args.family_lots,
                                                        spectra_per_segment=args.spectra_per_segment,
                                                        seed=args.seed + 32, progress=_say)
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-            report["physics"] = physics_report(load_library(), model.grid, args.out)
-        extra = report["physics"].pop("_markdown") if "physics" in report else []
-        if report.get("families"):
-            extra += family_markdown(report["families"])
-        paths = write_report(report, args.out)
-        text = markdown(report) + "\n".join(extra) + "\n"
-        (Path(args.out) / "report.md").write_text(text)
-        if "physics" in report:
-            paths.append(Path(report["physics"]["plot"]))
+        with staged_folder(args.out) as stage:  # a failure leaves no half-written report in --out
+            if not args.test_library:
+                report["physics"] = physics_report(load_library(), model.grid, stage.dir)
+                report["physics"]["plot"] = str(stage.final(report["physics"]["plot"]))
+            extra = report["physics"].pop("_markdown") if "physics" in report else []
+            if report.get("families"):
+                extra += family_markdown(report["families"])
+            text = markdown(report) + "\n".join(extra) + "\n"
+            paths = [stage.final(p) for p in write_report(report, stage.dir)]
+            (stage.dir / "report.md").write_text(text)
+            if "physics" in report:
+                paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

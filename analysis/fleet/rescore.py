@@ -726,6 +726,8 @@ def cli_fleet(argv: Sequence[str]) -> int:
         p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
         p.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV and markdown tables")
     args = parser.parse_args(list(argv))
+    if getattr(args, "model", None) is not None and not args.model.is_file():
+        parser.error(f"--model {args.model}: no such file")  # before any archive is read or a worker started
     paths = find_archives(args.archives)
     t0 = time.perf_counter()
     files: dict[str, Path] = {}

@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from conveyor.files import staged_folder
 from spectra.grid import InstrumentGrid
 from spectra.library import load_library
 from analysis.archive import (
@@ -788,7 +789,7 @@ LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
                Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
                Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
                Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
-               Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("basicity", "C/S", 0.55, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
                Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
 SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
                   Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
@@ -844,7 +845,7 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
                 for d in data.detections]
         pages.append(plots.gallery(data.thumbnails, caps))
     pages += table_pages("Lab results and the rule that fired", LAB_COLUMNS, data.lab_rows, size=6.5,
-                         intro="Assays in mass % (dry basis). Decision per sample by the lab rule set "
+                         intro="Assays in mass % (dry basis); C/S = CaO/SiO2. Decision per sample by the lab rule set "
                                "(sampler/labrules.py; rules and sources: oreline sampler lab-rules).")
     pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
                          intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "
@@ -884,14 +885,15 @@ def write_report(archive_path: str | Path, out_dir: str | Path | None = None, *,
     step("drawing figures")
     figs = _figures(data)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"html": out / f"{data.lot_id}-report.html"}
-        step(f"writing {paths['html']}")
-        paths["html"].write_text(render_html(data, figs), encoding="utf-8")
-        if pdf:
-            paths["pdf"] = out / f"{data.lot_id}-report.pdf"
-            step(f"writing {paths['pdf']}")
-            render_pdf(data, figs, paths["pdf"])
+        with staged_folder(out) as stage:  # a failure leaves no half-written report behind
+            paths = {"html": stage.dir / f"{data.lot_id}-report.html"}
+            step(f"writing {stage.final(paths['html'])}")
+            paths["html"].write_text(render_html(data, figs), encoding="utf-8")
+            if pdf:
+                paths["pdf"] = stage.dir / f"{data.lot_id}-report.pdf"
+                step(f"writing {stage.final(paths['pdf'])}")
+                render_pdf(data, figs, paths["pdf"])
+            paths = {kind: stage.final(p) for kind, p in paths.items()}
     except OSError as exc:
         raise ReportError(f"cannot write the report of {archive_path} into {out}: {exc}") from exc
     return paths
