@@ -273,11 +273,14 @@ def intervals_t(path: str, value: Any) -> list[tuple[float, float]]:
     return out
 
 
-def positive_ints(path: str, value: Any) -> frozenset[int]:
-    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`)."""
+def positive_ints(path: str, value: Any) -> list[int]:
+    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`), sorted and without repeats.
+
+    Like every check it returns a value its own field accepts again: a site validated twice (the loader,
+    then the station factory) gives the same settings."""
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
         raise ConfigError(path, f"expected a list of integers >= 1, got {value!r}")
-    return frozenset(value)
+    return sorted(set(value))
 
 
 @dataclass(frozen=True)

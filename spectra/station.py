@@ -25,7 +25,7 @@ from spectra.driver import Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
 from spectra.cache import default_model, default_model_path
-from spectra.grid import GRIDS, InstrumentGrid, grid_by_name
+from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
 from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
@@ -40,8 +40,10 @@ SETTINGS = StationSettings(
     kind="spectrometer",
     doc="NIR spectrometer (spectra/station.py).",
     fields={
-        "grid": Field(str, DEFAULT_GRID, choices=tuple(GRIDS),
-                      doc="Instrument grid: ingaas256 (900-1700 nm) or full (400-2400 nm); docs/spectra.md \"Default grid\"."),
+        "grid": Field(str, DEFAULT_GRID,
+                      doc="Instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
+                          "(nir256_1014-1749nm) or the site spectrometer's grid file (CSV: centre nm, FWHM nm per "
+                          "pixel; relative to the working folder, then the run folder); docs/spectra.md \"Default grid\"."),
         "spectra_per_s": Field(float, 2.0, min=0.0, min_exclusive=True,
                                doc="Averaged spectra per second, each covering the material that passed meanwhile."),
         "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in, trained on "
@@ -103,6 +105,11 @@ class SpectrometerStation(Station):
         self._last_status = ""
         self._reference_error = ""
 
+    @property
+    def truth_components(self) -> list[str]:
+        """Components of the simulated truth: the model's minerals (with water) and ``other`` (all other mass)."""
+        return list(self.model.minerals) + ["other"]
+
     # --- protocol ----------------------------------------------------------------------------------
     def describe(self) -> Sequence[StreamDescription]:
         n, k = self.model.grid.n_channels, len(self.model.minerals)
@@ -114,6 +121,9 @@ class SpectrometerStation(Station):
         }
         units = {"reflectance": "1", "p_ore": "1", "p_waste": "1", "p_contaminant": "1", "t2": "1", "q": "1",
                  "abundances": "mass fraction", "unmix_residual": "albedo rms"}
+        if self.scene is not None:  # simulation: the true mass fractions of each spectrum's material, for checks
+            fields["true_abundances"] = ((len(self.truth_components),), "float32")
+            units["true_abundances"] = "mass fraction"
         metadata = {
             "wavelength_nm": self.model.grid.wavelength_nm.tolist(),
             "fwhm_nm": self.model.grid.fwhm_nm.tolist(),
@@ -121,6 +131,7 @@ class SpectrometerStation(Station):
             "model_version": self.model.model_version,
             "model_hash": self.model.training_hash,
             "minerals": list(self.model.minerals),
+            **({"truth_components": self.truth_components} if self.scene is not None else {}),
             "t2_limit": float(self.model.novelty.t2_limit_),
             "q_limit": float(self.model.novelty.q_limit_),
             "classes": list(self.model.classes),
@@ -243,6 +254,8 @@ class SpectrometerStation(Station):
                     "p_contaminant": f32(b.p[0, 2]), "t2": f32(b.t2[0]), "q": f32(b.q[0]),
                     "novel": np.bool_(b.novel[0]), "abundances": np.asarray(b.abundances[0], f32),
                     "unmix_residual": f32(b.unmix_residual[0]), "valid": np.bool_(True)}
+        if self.scene is not None:
+            data["true_abundances"] = np.asarray(self.scene.truth_fractions(self.truth_components), f32)
         return Measurement(self.lot_id, self.name, t_s, mark_t, data, inspected=bool(data["valid"]), note=note)
 
     def close(self) -> None:
@@ -257,7 +270,12 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     """
     cfg = SETTINGS.validate(name, section)
     backend, position_m, grid_name = cfg["backend"], cfg["position_m"], cfg["grid"]
-    grid: InstrumentGrid = grid_by_name(grid_name)
+    try:
+        grid: InstrumentGrid = resolve_grid(grid_name, base_dir=context.run_dir)
+    except GridError as exc:
+        raise ConfigError(f"stations.{name}.grid", str(exc)) from exc
+    if grid_name not in GRIDS and grid_name not in shipped_grid_names():  # a file: the model cache keys its path
+        grid_name = str((Path(grid_name) if Path(grid_name).is_file() else Path(context.run_dir) / grid_name).resolve())
     spectra_per_s, white_every = cfg["spectra_per_s"], cfg["white_reference_every_s"]
     integration_ms, n_average, timeout_s = cfg["integration_time_ms"], cfg["n_average"], cfg["timeout_s"]
     repeats = cfg["reference_repeats"]

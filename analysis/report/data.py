@@ -67,6 +67,12 @@ class NirSummary:
     abundance_names: list[str]
     segment_abundance: np.ndarray | None  # (n_segments, k)
     class_abundance: dict[str, np.ndarray]
+    #: simulation only: the archived true mass fractions (``true_abundances``) over ``truth_names``
+    truth_names: list[str] | None = None
+    segment_truth: np.ndarray | None = None  # (n_segments, k_truth)
+    lot_abundance: np.ndarray | None = None  # (k,) mean over valid spectra
+    lot_truth: np.ndarray | None = None  # (k_truth,)
+    mean_residual: float = math.nan  # mean unmixing residual (albedo RMS) of valid spectra
 
 
 @dataclass
@@ -141,8 +147,14 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
     has_ab = "abundances" in info.fields
     keys = ["tonnage_mark_t"] + (["reflectance"] if has_refl else []) + (["abundances"] if has_ab else [])
     keys += ["valid"] if "valid" in info.fields else []
+    has_truth = has_ab and "true_abundances" in info.fields
+    has_res = has_ab and "unmix_residual" in info.fields
+    keys += (["true_abundances"] if has_truth else []) + (["unmix_residual"] if has_res else [])
     n_ch = info.fields["reflectance"][0][0] if has_refl else 0
     k = info.fields["abundances"][0][0] if has_ab else 0
+    kt = info.fields["true_abundances"][0][0] if has_truth else 0
+    tr_sum = np.zeros((n_seg, kt))
+    res_sum = 0.0
     sums = np.zeros((len(SEGMENT_CLASSES), n_ch))
     counts = np.zeros(len(SEGMENT_CLASSES), np.int64)
     ab_sum = np.zeros((n_seg, k))
@@ -171,6 +183,12 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
             for j in range(k):
                 ab_sum[:, j] += np.bincount(p, weights=ab[:, j], minlength=n_seg)
             ab_n += np.bincount(p, minlength=n_seg)
+            if has_truth:
+                tr = batch["true_abundances"][sel]
+                for j in range(kt):
+                    tr_sum[:, j] += np.bincount(p, weights=np.nan_to_num(tr[:, j]), minlength=n_seg)
+            if has_res:
+                res_sum += float(np.nansum(batch["unmix_residual"][sel]))
     class_means = {SEGMENT_CLASSES[c]: (sums[c] / counts[c], int(counts[c])) for c in range(len(SEGMENT_CLASSES))
                    if counts[c] > 0}
     seg_ab = None
@@ -184,8 +202,36 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
             sel = (codes == c) & (ab_n > 0)
             if sel.any():
                 class_ab[SEGMENT_CLASSES[c]] = ab_sum[sel].sum(0) / ab_n[sel].sum()
-    return NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
-                      class_ab)
+    summary = NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
+                         class_ab)
+    if has_ab and ab_n.sum() > 0:
+        summary.lot_abundance = ab_sum.sum(0) / ab_n.sum()
+        summary.mean_residual = res_sum / ab_n.sum() if has_res else math.nan
+        if has_truth:
+            truth_names = [str(x) for x in info.metadata.get("truth_components", [])]
+            summary.truth_names = truth_names if len(truth_names) == kt else [f"component {j}" for j in range(kt)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                summary.segment_truth = tr_sum / ab_n[:, None]
+            summary.lot_truth = tr_sum.sum(0) / ab_n.sum()
+    return summary
+
+
+def abundance_check(nir: NirSummary) -> tuple[list[dict], float, float] | None:
+    """Simulation only: per component the lot's estimated vs simulated mass fraction; the mean absolute error
+    over components of the lot means and of the segment means. None without archived truth."""
+    if nir.lot_truth is None or nir.lot_abundance is None or nir.truth_names is None:
+        return None
+    est_of = dict(zip(nir.abundance_names, nir.lot_abundance))
+    rows = [{"component": n, "estimated": float(est_of.get(n, 0.0)), "simulated": float(t),
+             "abs_error": abs(float(est_of.get(n, 0.0)) - float(t))} for n, t in zip(nir.truth_names, nir.lot_truth)]
+    lot_mae = float(np.mean([r["abs_error"] for r in rows]))
+    seg_mae = math.nan
+    if nir.segment_abundance is not None and nir.segment_truth is not None:
+        idx = [nir.abundance_names.index(n) if n in nir.abundance_names else -1 for n in nir.truth_names]
+        est = np.where(np.array(idx) >= 0, nir.segment_abundance[:, np.clip(idx, 0, None)], 0.0)
+        with np.errstate(invalid="ignore"):
+            seg_mae = float(np.nanmean(np.abs(est - nir.segment_truth)))
+    return rows, lot_mae, seg_mae
 
 
 @functools.lru_cache(maxsize=4)
@@ -640,6 +686,18 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
         out.append(_img(figs["abundances"], "abundances"))
         out.append(_table([{"class": c, **{n: float(x) for n, x in zip(data.nir.abundance_names, ab)}}
                            for c, ab in data.nir.class_abundance.items()]))
+        out.append(f"<p class='muted'>Mass fractions of the wet material by unmixing each spectrum (Hapke albedo, "
+                   f"NNLS on the model's mineral end-members; water from the moisture calibration); mean unmixing "
+                   f"residual {data.nir.mean_residual:.4f} (albedo RMS).</p>")
+        check = abundance_check(data.nir)
+        if check is not None:
+            rows, lot_mae, seg_mae = check
+            out.append("<h3>Estimated vs simulated mass fractions (simulation truth)</h3>")
+            out.append(_table([r for r in rows if r["estimated"] >= 0.005 or r["simulated"] >= 0.005]))
+            out.append(f"<p>Mean absolute error over {len(rows)} components: lot means {lot_mae:.3f}, segment "
+                       f"means {seg_mae:.3f}; largest component error {max(r['abs_error'] for r in rows):.3f}. "
+                       f"<span class='muted'>'other' is mass the unmixer has no end-member for (waste, "
+                       f"contaminant, samples of no listed mineral).</span></p>")
     else:
         out.append("<p class='gap'>no abundances archived</p>")
     out.append(f"<h2>Detections</h2><p>{data.detections_total:,} detection(s)"
@@ -731,7 +789,7 @@ LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
                Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
                Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
                Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
-               Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("basicity", "C/S", 0.55, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
                Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
 SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
                   Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
@@ -770,12 +828,24 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
                          gap_rows, intro="Every stretch a station could not inspect and every missing part. "
                                          "Uninspected material is never counted as clean.", max_rows=200)
     pages += [figs[k] for k in ("timeline", "spectra", "abundances") if k in figs]
+    check = abundance_check(data.nir) if data.nir is not None else None
+    if check is not None:
+        rows, lot_mae, seg_mae = check
+        lines = [f"{'component':<14}{'estimated':>11}{'simulated':>11}{'abs error':>11}"]
+        lines += [f"{r['component']:<14}{r['estimated']:>11.3f}{r['simulated']:>11.3f}{r['abs_error']:>11.3f}"
+                  for r in rows]
+        lines += ["", f"mean absolute error over {len(rows)} components: lot means {lot_mae:.3f}, "
+                      f"segment means {seg_mae:.3f}",
+                  f"mean unmixing residual {data.nir.mean_residual:.4f} (albedo RMS)",
+                  "'other': mass without an end-member (waste, contaminant, unlisted samples)"]
+        pages.append(plots.text_page("Mineral abundances: estimated vs simulated (mass fraction, wet basis)", lines,
+                                     font_size=9))
     if data.thumbnails:
         caps = [f"{d.get('kind', '?')} {float(d.get('length_mm', math.nan)):.0f}mm\n{d['mark_t']:,.0f} t"
                 for d in data.detections]
         pages.append(plots.gallery(data.thumbnails, caps))
     pages += table_pages("Lab results and the rule that fired", LAB_COLUMNS, data.lab_rows, size=6.5,
-                         intro="Assays in mass % (dry basis). Decision per sample by the lab rule set "
+                         intro="Assays in mass % (dry basis); C/S = CaO/SiO2. Decision per sample by the lab rule set "
                                "(sampler/labrules.py; rules and sources: oreline sampler lab-rules).")
     pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
                          intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "

@@ -1,6 +1,6 @@
 import pytest
 
-from conveyor.config import Field, StationSettings, intervals_t, read_toml, validate_section, validate_site
+from conveyor.config import Field, StationSettings, intervals_t, positive_ints, read_toml, validate_section, validate_site
 from conveyor.errors import ConfigError
 
 GOOD = {
@@ -86,7 +86,8 @@ CAMERA = StationSettings(
     fields={"exposure_us": Field(float, 100.0, min=0.0, min_exclusive=True, doc="Exposure, us."),
             "fault": Field(dict, {}, table={"loss_prob": Field(float, 0.0, min=0.0, max=0.999)}),
             "seed": Field(int, None, doc="default: the line seed")},
-    backends={"simulated": {"lost_at_t": Field(list, [], check=intervals_t)},
+    backends={"simulated": {"lost_at_t": Field(list, [], check=intervals_t),
+                            "jam_at": Field(list, [], check=positive_ints)},
               "folder": {"folder": Field(str, doc="Image folder.")}},
 )
 
@@ -115,10 +116,11 @@ def test_station_settings_name_the_dotted_key(section, path, words):
 
 
 def test_station_settings_fill_defaults_and_validate_their_own_output():
-    cfg = CAMERA.validate("cam", {"kind": "camera", "position_m": 1.0, "lost_at_t": [[1, 2]]})
+    cfg = CAMERA.validate("cam", {"kind": "camera", "position_m": 1.0, "lost_at_t": [[1, 2]], "jam_at": [3, 1, 3]})
     assert cfg == {"kind": "camera", "position_m": 1.0, "backend": "simulated", "enabled": True, "exposure_us": 100.0,
-                   "fault": {"loss_prob": 0.0}, "seed": None, "lost_at_t": [(1.0, 2.0)]}
-    assert CAMERA.validate("cam", cfg) == cfg  # the factory may validate what the site loader returned
+                   "fault": {"loss_prob": 0.0}, "seed": None, "lost_at_t": [(1.0, 2.0)], "jam_at": [1, 3]}
+    # the site is validated by the loader, again after command-line overrides, then by the station factory
+    assert CAMERA.validate("cam", CAMERA.validate("cam", cfg)) == cfg
     folder = CAMERA.validate("cam", {"kind": "camera", "position_m": 1.0, "backend": "folder", "folder": "imgs"})
     assert folder["folder"] == "imgs" and "lost_at_t" not in folder
 

@@ -18,7 +18,7 @@ def test_train_then_evaluate_heldout(tmp_path, capsys):
     assert out.is_file()
     assert cli_evaluate(["--model", str(out), "--out", str(tmp_path / "rep"), "--segments", "20",
                          "--spectra-per-segment", "20", "--lots", "4", "--lot-segments", "8",
-                         "--fingerprint-products", "2", "--family-lots=1"]) == 0
+                         "--fingerprint-products", "2", "--family-lots=1", "--group-check=0"]) == 0
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
     lots = rep["lots"]
     assert set(lots["sensitivity"]) == {"0.01", "0.02", "0.05", "0.10", "0.20"}
@@ -68,7 +68,14 @@ def test_evaluate_on_a_labelled_folder(tmp_path, model_path, library, rlib):
 
 def test_evaluate_bad_labels(tmp_path, model_path, capsys):
     (tmp_path / "labels.csv").write_text("name,kind\na,b\n")
-    assert cli_evaluate(["--model", str(model_path), "--test-library", str(tmp_path), "--labels",
-                         str(tmp_path / "labels.csv"), "--out", str(tmp_path / "rep")]) == 2
+    with pytest.raises(SystemExit) as stop:  # refused before the model is loaded, as a usage error
+        cli_evaluate(["--model", str(model_path), "--test-library", str(tmp_path), "--labels",
+                      str(tmp_path / "labels.csv"), "--out", str(tmp_path / "rep")])
+    assert stop.value.code == 2
     assert "file,class" in capsys.readouterr().err
-    assert cli_evaluate(["--model", str(tmp_path / "none.npz"), "--out", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "rep").exists()
+    with pytest.raises(SystemExit) as stop:  # refused by the parser before any work, as a usage error
+        cli_evaluate(["--model", str(tmp_path / "none.npz"), "--out", str(tmp_path / "r")])
+    assert stop.value.code == 2
+    assert "none.npz: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
