@@ -15,6 +15,9 @@ Config keys of ``[stations.<name>]`` (defaults in brackets):
 - ``tiles``: ore tiles for the simulated scene, "heldout" | "fit" | "all" | a folder ["heldout"]
 - ``model``: path of a saved vision model (.npz) [fitted for the scale and cached]
 - ``folder``: image folder (backend "folder"); ``address``: camera IP (backend "aravis")
+- ``appearance_limit``: share of the belt's cells unlike the fitted ore (0, 1] above which the camera raises a
+  ``vision appearance`` alarm and marks its windows uninspected ("appearance: belt unlike the fitted ore") while it
+  lasts [calibrated on the model's fit frames, :mod:`vision.appearance`]
 - ``fault``: table with ``frame_loss_at_t`` (list of [start, end] lot-relative tonnes) and
   ``frame_loss_prob`` (0..1) for the simulator
 
@@ -34,8 +37,9 @@ import numpy as np
 
 from conveyor.config import check_station_section
 from conveyor.errors import ConfigError
-from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
+from conveyor.records import Coverage, LineEvent, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
+from vision.appearance import AppearanceMonitor, AppearanceState, default_limit
 from vision.camera import Camera, camera_class
 from vision.detect import THUMB_PX, Detection, Detector
 from vision.errors import CameraDisconnected, CameraError, CameraTimeout, FrameError, VisionError
@@ -57,14 +61,17 @@ FIELDS = {
 }
 UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "mm2", "lateral_m": "m", "anomaly_score": "nats"}
 KNOWN_KEYS = {"kind", "position_m", "backend", "mm_per_px", "width_px", "frame_lines", "exposure_us", "sim_mm_per_px",
-              "imaged_fraction", "tiles", "model", "folder", "address", "fault"}
+              "imaged_fraction", "tiles", "model", "folder", "address", "fault", "appearance_limit"}
+#: Coverage reason while the belt does not look like the ore the model was fitted on.
+APPEARANCE_REASON = "appearance: belt unlike the fitted ore"
 
 
 class CameraStation(Station):
     """A camera over the belt with its detector. Build it with :func:`from_config`."""
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
-                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = ()) -> None:
+                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = (),
+                 appearance_limit: float | None = None) -> None:
         super().__init__(name, position_m)
         self.camera = camera
         self.model = model
@@ -75,6 +82,12 @@ class CameraStation(Station):
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
+        if appearance_limit is None:
+            appearance_limit = default_limit(model.ore, model.version, model.width_px)
+        self.appearance = AppearanceMonitor(appearance_limit)
+        #: the latest appearance state (None before the first frame); detections dropped while the belt was unusual
+        self.appearance_state: AppearanceState | None = None
+        self.suppressed_detections = 0
 
     def describe(self) -> Sequence[StreamDescription]:
         cam = self.camera
@@ -82,7 +95,8 @@ class CameraStation(Station):
             name=self.name, station=self.name, kind="vision", fields=FIELDS, units=UNITS,
             metadata={"mm_per_px": cam.mm_per_px, "width_px": cam.width_px, "frame_lines": cam.frame_lines,
                       "kinds": self.model.kinds, "model_version": self.model.version, "attribution": ATTRIBUTION,
-                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction},
+                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction,
+                      "appearance_limit": self.appearance.limit},
         )]
 
     def start_lot(self, start: LotStart) -> Sequence[Record]:
@@ -90,6 +104,8 @@ class CameraStation(Station):
         self.detector.reset()
         self._credit = 1.0
         self._last_end_belt_m = None
+        self.appearance.reset()
+        self.appearance_state = None
         if isinstance(self.camera, SimulatedCamera):
             self.camera.frame_loss_marks = [(a + start.start_mark_t, b + start.start_mark_t) for a, b in self.frame_loss_at_t]
         if not self.camera.is_open:
@@ -175,8 +191,13 @@ class CameraStation(Station):
                 pieces.append((f.start_belt_m, f.end_belt_m, False, f"bad frame: {exc}"))
                 pos = f.end_belt_m
                 continue
-            pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
-            records += [self._measurement(d) for d in res.detections]
+            state = self._appearance(f, res.unusual_share if res.reason != "no material" else math.nan, records)
+            if state.unusual:
+                pieces.append((f.start_belt_m, f.end_belt_m, False, APPEARANCE_REASON))
+                self.suppressed_detections += len(res.detections)
+            else:
+                pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
+                records += [self._measurement(d) for d in res.detections]
             pos = f.end_belt_m
         if pos < window.end_belt_m - tol_m:
             pieces.append((pos, window.end_belt_m, False, "frames lost"))
@@ -185,6 +206,20 @@ class CameraStation(Station):
             self._last_end_belt_m = None
         records += self._coverage(window, pieces)
         return records
+
+    def _appearance(self, f: Frame, share: float, records: list[Record]) -> AppearanceState:
+        """Update the running appearance measure; raise the alarm when it passes the limit, clear it when it is back.
+        Objects held back from unusual frames are dropped when it clears (they are pieces of the unusual stretch)."""
+        state = self.appearance.update(share, f.length_m)
+        self.appearance_state = state
+        if state.started:
+            records.append(LineEvent(self._lot_id, f.time_s, self.name, "appearance", "alarm",
+                                     f"vision appearance: {state.describe()}; windows uninspected while it lasts", f.start_mark_t))
+        elif state.ended:
+            self.suppressed_detections += len(self.detector.flush())
+            records.append(LineEvent(self._lot_id, f.time_s, self.name, "appearance_cleared", "info",
+                                     f"vision appearance back to normal: {state.describe()}", f.start_mark_t))
+        return state
 
     def _coverage(self, window: MaterialWindow, pieces: list[tuple[float, float, bool, str]]) -> list[Coverage]:
         merged: list[list[Any]] = []
@@ -211,7 +246,11 @@ class CameraStation(Station):
         return Measurement(self._lot_id, self.name, d.time_s, d.tonnage_mark_t, data)
 
     def end_lot(self, end_mark_t: float) -> Sequence[Record]:
-        return [self._measurement(d) for d in self.detector.flush()]
+        held = self.detector.flush()
+        if self.appearance.unusual:
+            self.suppressed_detections += len(held)
+            return []
+        return [self._measurement(d) for d in held]
 
     def close(self) -> None:
         self.camera.close()
@@ -259,6 +298,7 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             raise ValueError
     except (TypeError, ValueError):
         raise ConfigError(f"stations.{name}.fault.frame_loss_at_t", f"expected a list of [start, end] tonnes with end > start, got {fault.get('frame_loss_at_t')!r}") from None
+    appearance_limit = _num(section, name, "appearance_limit", math.nan, hi=1.0) if "appearance_limit" in section else None
     scale = sim_mm if backend == "simulated" else mm_per_px
     if backend == "simulated":
         width = int(round(width_px * mm_per_px / scale))
@@ -295,4 +335,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             camera = camera_class("aravis")(address=str(section["address"]), **common)
         except CameraError as exc:
             raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
-    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at)
+    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at,
+                         appearance_limit=appearance_limit)
