@@ -140,7 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             module, func, _ = verbs["_"]
         else:
             module, func, _ = verbs[args.verb]
-        return _delegate(module, func, [*args.args, *extra])
+        # the delegate's argv exactly as typed after the group (and verb): REMAINDER + parse_known_args would
+        # reorder "--opt value" pairs (interim fix; issue 13 replaces this dispatch)
+        raw = list(sys.argv[1:] if argv is None else argv)
+        at = raw.index(args.command) + (1 if "_" in verbs else 2)
+        return _delegate(module, func, raw[at:])
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
         return 2

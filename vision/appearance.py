@@ -72,11 +72,15 @@ def frame_unusual_share(score: np.ndarray, belt_cols: np.ndarray, level: float, 
     h, w = score.shape
     if h == 0 or w == 0:
         return math.nan
-    cols = np.flatnonzero(belt_cols) if belt_cols.mean() >= min_belt_fraction else np.arange(w // 4, max(w // 4 + 1, 3 * w // 4))
-    n = min(N_BANDS, cols.size)
-    counts = np.add.reduceat((score[:, cols] > level).sum(axis=0), np.linspace(0, cols.size, n + 1).astype(int)[:-1])
-    sizes = np.diff(np.linspace(0, cols.size, n + 1).astype(int)) * h
-    return float(np.min(counts / np.maximum(sizes, 1)))
+    idx = np.flatnonzero(belt_cols) if belt_cols.mean() >= min_belt_fraction else np.arange(w // 4, max(w // 4 + 1, 3 * w // 4))
+    if idx[-1] - idx[0] + 1 == idx.size:  # one run of columns (as belt detection gives): slices, no copy
+        a, b = int(idx[0]), int(idx[-1]) + 1
+        edges = np.linspace(a, b, min(N_BANDS, b - a) + 1).astype(int)
+        shares = [np.count_nonzero(score[:, lo:hi] > level) / ((hi - lo) * h) for lo, hi in zip(edges[:-1], edges[1:])]
+    else:
+        edges = np.linspace(0, idx.size, min(N_BANDS, idx.size) + 1).astype(int)
+        shares = [np.count_nonzero(score[:, idx[lo:hi]] > level) / ((hi - lo) * h) for lo, hi in zip(edges[:-1], edges[1:])]
+    return float(min(shares))
 
 
 def frame_figures(ore: NormalOreModel, images: Iterable[np.ndarray]) -> np.ndarray:

@@ -7,7 +7,7 @@ objects). The client (the station's ``aravis`` backend, ``arv-camera-test-0.8``,
 like a real camera and gets the frame size and pixel format (RGB8 or Mono8) it configured.
 
 With ``--truth FILE`` one JSON line per served frame says what is in it: the SHA-1 of the frame's bytes, its first
-belt row and the objects whose centre lies in it (kind, length, row and column in the frame), so a client can check
+belt row and the objects any part of which lies in it (kind, length, row and column in the frame), so a client can check
 what it detected against what was sent, frame by frame, even when frames are lost on the way.
 
 Aravis' Python binding cannot pass a Python fill callback to the fake camera (the closure is gone by the time the
@@ -67,7 +67,8 @@ FrameMaker = Callable[[int, int], tuple[np.ndarray, dict]]
 
 class BeltFrameMaker:
     """Consecutive stretches of a simulated belt with foreign objects, ``mm_per_px``, scene made at the first
-    requested width. Truth per frame: first belt row and the objects whose centre lies in the frame."""
+    requested width. Truth per frame: first belt row and the objects any part of which lies in the frame (their
+    centre row may lie outside it)."""
 
     def __init__(self, *, tiles: str = "heldout", mm_per_px: float = 2.0, objects_per_m: float = 1.0, length_m: float = 2000.0,
                  seed: int = 0, min_length_mm: float = 100.0) -> None:
@@ -93,7 +94,7 @@ class BeltFrameMaker:
         mm0, mm1 = r0 * self.mm_per_px, r1 * self.mm_per_px
         near = [o for o in self.objects if mm0 - 1000.0 < o.belt_mm < mm1 + 1000.0]
         image = self.scene.render(r0, lines, near)
-        inside = [o for o in near if mm0 <= o.belt_mm < mm1]
+        inside = [o for o in near if mm0 - o.length_mm / 2 <= o.belt_mm < mm1 + o.length_mm / 2]  # any part in the frame
         self.row = r1
         truth = {"first_row": r0, "mm_per_px": self.mm_per_px,
                  "objects": [{"kind": o.kind, "length_mm": o.length_mm, "width_mm": o.width_mm,

@@ -82,8 +82,8 @@ class CameraStation(Station):
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
-        if appearance_limit is None:
-            appearance_limit = default_limit(model.ore, model.version, model.width_px)
+        if appearance_limit is None:  # a model fitted on a site's own frames may carry its own (calibrate_limit on them)
+            appearance_limit = getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px)
         self.appearance = AppearanceMonitor(appearance_limit)
         #: the latest appearance state (None before the first frame); detections dropped while the belt was unusual
         self.appearance_state: AppearanceState | None = None
