@@ -1,10 +1,10 @@
-# oreline: two commands matter — `make demo` and `make test` (see README).
+# oreline: `make demo`, `make check` (fast tier, the edit-test loop) and `make test` (everything; CI) (see README).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oreline-installed
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo check test bench bench-quick reliability clean
 
 setup: $(STAMP)
 
@@ -23,11 +23,24 @@ system-deps:
 demo: setup
 	$(VENV)/bin/oreline demo
 
+# Fast tier: everything not marked slow or e2e (<= 3 min on a 2-core machine), with the 10 slowest tests.
+check: setup
+	$(PY) -m pytest -m "not slow and not e2e" -q --durations=10
+
+# The whole suite (what .ci/run calls), with the 25 slowest tests.
 test: system-deps setup
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 bench: setup
 	$(PY) -m benchmarks.run_all
+
+bench-quick: setup
+	$(PY) -m benchmarks.run_all --quick
+
+# Fault suite, then docs/reliability.md and tests/faults/figures.json from its figures (tests write only runs/).
+reliability: setup
+	$(PY) -m pytest tests/faults tests/controlroom/test_raw_http.py -q
+	$(PY) -m tests.faults.render
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

@@ -15,6 +15,7 @@ from typing import Any
 
 from conveyor.runtime import LineState
 from plc import codes
+from plc.robot_block import sampler_state_code
 from plc.server import Command, OrelineModbusServer
 from plc.snapshot import LineSnapshot
 from analysis.model import Alarm
@@ -140,8 +141,6 @@ class PlcBridge:
         robot = getattr(sampler, "robot", None)
         if robot is not None:
             try:
-                from plc.robot_block import sampler_state_code
-
                 state = sampler_state_code(robot.state)
             except Exception:  # an unknown robot state must not stop publishing
                 state = codes.SamplerState.OFFLINE

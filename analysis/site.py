@@ -24,14 +24,16 @@ from conveyor.config import SCALE_FIELDS, Field, load_site_config, validate_site
 from conveyor.errors import ConfigError
 from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
 from conveyor.records import LotEnd, LotIdentity
-from conveyor.runtime import Line, LineState
+from conveyor.runtime import Line
 from conveyor.station import Station, StationContext
 from conveyor.totaliser import TonnageCounter
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from spectra.errors import FingerprintError
+from spectra.fingerprint import live_checks
+from spectra.segment import LotSegmentScorer
+from plc.config import scale_from_config
+from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
-from analysis.verdict import VERDICT_FIELDS
-from analysis.web.settings import CONTROL_ROOM_FIELDS
+from analysis.web import CONTROL_ROOM_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +161,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _nir_scorer_factory():
-    """spectra's per-lot segment scorer factory, when spectra is installed."""
-    try:
-        from spectra.segment import LotSegmentScorer
-    except ImportError:
-        log.warning("spectra.segment.LotSegmentScorer unavailable: NIR cannot decide segments")
-        return None
+    """spectra's per-lot segment scorer factory."""
     return LotSegmentScorer.from_metadata
 
 
@@ -173,9 +170,6 @@ def _product_check_factory(folder: str):
     ConfigError when the folder cannot be read: a configured check that silently does nothing would be worse."""
     if not folder:
         return None
-    from spectra.errors import FingerprintError
-    from spectra.fingerprint import live_checks
-
     try:
         return live_checks(folder)
     except FingerprintError as exc:
@@ -197,8 +191,6 @@ def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSo
     )
     if scale["backend"] == "direct":
         return feed, []
-    from plc.config import scale_from_config
-
     plc_keys = {k: v for k, v in scale.items() if k not in SCALE_FIELDS or k == "backend"}
     link = scale_from_config(plc_keys, context, feed=feed if scale["backend"] == "simulated" else None)
     return link, []  # the line closes its feed
@@ -273,6 +265,3 @@ def sampler_status(sampler: Any) -> dict[str, Any]:
     return out
 
 
-def on_state(plant: Plant, callback: Callable[[LineState], None]) -> None:
-    """Add a tick listener (progress bars, publishers)."""
-    plant.line.listeners.append(callback)

@@ -127,7 +127,7 @@ SIMULATION_FIELDS: dict[str, Field] = {
     "speedup": Field(float, 0.0, min=0.0, doc="Simulated clock speed-up (0: as fast as possible)."),
     "seed": Field(int, 7, doc="Random seed of every simulated device."),
     "waste_fraction": Field(float, 0.0, min=0.0, max=1.0, doc="Mass fraction of waste admixture."),
-    "waste_material": Field(str, "slag", doc="Waste material key (slag, sludge, mill_scale, pyrite_cinder, scrap)."),
+    "waste_material": Field(str, "slag", doc="Waste material key: slag, steel_slag, bf_slag, mill_scale, pyrite_cinder, eaf_dust (SYNTHETIC phase-based end-members), sludge, pyrite, scrap."),
     "waste_start_t": Field(float, 0.0, min=0.0, doc="Lot-relative mark where the admixture starts, t."),
     "waste_extent_t": Field(float, 0.0, min=0.0, doc="Tonnes of admixed material (0: to lot end)."),
     "objects_per_1000_t": Field(float, 0.0, min=0.0, doc="Foreign objects per 1000 t (Poisson)."),

@@ -46,6 +46,8 @@ from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
 from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError
 from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
 from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
+from sampler.robot import create_robot
+from sampler.robot_sim import FaultPlan, SimulatedRobot
 
 log = logging.getLogger(__name__)
 
@@ -657,8 +659,6 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.targeted_enabled", f"expected true/false, got {section['targeted_enabled']!r}")
     robot: Robot
     if backend == "simulated":
-        from sampler.robot_sim import FaultPlan, SimulatedRobot
-
         try:
             faults = FaultPlan(
                 jam_probability=_num(name, section, "fault_jam_probability", 0.0, low=0.0, high=1.0),
@@ -695,8 +695,6 @@ class _LazyModbusRobot(Robot):
 
     def _get(self) -> Robot:
         if self._robot is None:
-            from sampler.robot import create_robot
-
             self._robot = create_robot("modbus", self.clock, **self._options)
         return self._robot
 

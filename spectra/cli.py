@@ -10,6 +10,17 @@ import numpy as np
 
 from spectra.errors import SpectraError
 
+from spectra.cache import default_model, default_model_path
+from spectra.formats import read_spectra
+from spectra.grid import grid_by_name
+from spectra.library import load_library
+from spectra.mixcheck import physics_report
+from spectra.models.bundle import SpectraModel
+from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labels, write_report
+from spectra.models.family_eval import evaluate_families, family_markdown
+from spectra.models.fingerprint_eval import evaluate_fingerprints
+from spectra.models.training import LabelledSpectra, TrainConfig, train_model
+from spectra.resample import resample, to_grid
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
 
 
@@ -17,31 +28,23 @@ def _say(msg: str) -> None:
     print(f"[spectra] {msg}", file=sys.stderr, flush=True)
 
 
-def _field_spectra(folder: str, labels: str):
-    from spectra.formats import read_spectra
-    from spectra.grid import grid_by_name
-    from spectra.models.evaluation import read_labels
-    from spectra.models.training import LabelledSpectra
-    from spectra.resample import resample
-
+def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
     import hashlib
 
-    grid = grid_by_name("full")  # common intermediate grid; the trainer convolves again onto the model grid
+    # the training grid: archived field spectra are on it already (kept as they are); others are convolved
+    grid = grid_by_name(grid_name)
     rows, labs, h = [], [], hashlib.sha256()
     for name, klass in read_labels(labels):
         p = Path(folder) / name
         h.update(p.read_bytes())
         for s in read_spectra(p):
-            rows.append(resample(s.wavelength_nm, s.reflectance, grid, what=str(p)))
+            rows.append(to_grid(s.wavelength_nm, s.reflectance, grid, what=str(p)))
             labs.append(klass)
     return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
 
 
 def cli_train(argv: list[str]) -> int:
     """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
-    from spectra.cache import default_model_path
-    from spectra.models.training import TrainConfig, train_model
-
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
     ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
@@ -59,7 +62,7 @@ def cli_train(argv: list[str]) -> int:
     try:
         config = TrainConfig(grid=args.grid, seed=args.seed, test_fraction=args.test_fraction,
                              n_train_per_class=args.n_per_class)
-        field = _field_spectra(args.field_spectra, args.field_labels) if args.field_spectra else None
+        field = _field_spectra(args.field_spectra, args.field_labels, args.grid) if args.field_spectra else None
         model = train_model(config, args.library, field=field, progress=_say)
         out = Path(args.out) if args.out else default_model_path(config, Path(args.library) if args.library else None)
         model.save(out)
@@ -72,10 +75,6 @@ def cli_train(argv: list[str]) -> int:
 
 def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
-    from spectra.grid import grid_by_name
-    from spectra.models.bundle import SpectraModel
-    from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, write_report
-
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
     ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
@@ -89,6 +88,8 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
     ap.add_argument("--fingerprint-products", type=int, default=12,
                     help="simulated products for the product-fingerprint check (0: skip)")
+    ap.add_argument("--family-lots", type=int, default=10,
+                    help="held-out lots per waste family and admixture level (0: skip the per-family check)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
@@ -96,8 +97,6 @@ def cli_evaluate(argv: list[str]) -> int:
         if args.model:
             model = SpectraModel.load(args.model)
         else:
-            from spectra.cache import default_model
-
             model = default_model(args.grid, progress=_say)
         if args.test_library:
             report = evaluate_folder(model, args.test_library, args.labels, progress=_say)
@@ -110,16 +109,27 @@ def cli_evaluate(argv: list[str]) -> int:
                                            progress=_say)
             report["target_5pct_waste"] = report["lots"]["target_5pct_waste"]
             if args.fingerprint_products > 0:
-                from spectra.models.fingerprint_eval import evaluate_fingerprints
-
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
+            if args.family_lots > 0:
+                report["families"] = evaluate_families(model, n_lots=args.family_lots,
+                                                       spectra_per_segment=args.spectra_per_segment,
+                                                       seed=args.seed + 32, progress=_say)
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            report["physics"] = physics_report(load_library(), model.grid, args.out)
+        extra = report["physics"].pop("_markdown") if "physics" in report else []
+        if report.get("families"):
+            extra += family_markdown(report["families"])
         paths = write_report(report, args.out)
+        text = markdown(report) + "\n".join(extra) + "\n"
+        (Path(args.out) / "report.md").write_text(text)
+        if "physics" in report:
+            paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(markdown(report))
+    print(text)
     print("written: " + ", ".join(str(p) for p in paths))
     return 0
 

@@ -44,8 +44,10 @@ from spectra.detector import DetectorConfig
 from spectra.driver import Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
+from spectra.cache import default_model, default_model_path
 from spectra.grid import GRIDS, InstrumentGrid, grid_by_name
 from spectra.models.bundle import SpectraModel
+from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
 #: The line's default instrument grid (docs/spectra.md, "Default grid").
@@ -304,9 +306,6 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.model", f"expected a model path or 'default', got {model_key!r}")
     try:
         if model_key == "default":
-            from spectra.cache import default_model, default_model_path
-            from spectra.models.training import TrainConfig
-
             model = default_model(grid_name)
             model_path = default_model_path(TrainConfig(grid=grid_name))
         else:

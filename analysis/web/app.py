@@ -34,6 +34,7 @@ from analysis.model import to_dict
 from analysis.web.auth import ROLE_RANK, SESSION_COOKIE, Authenticator, Role
 from analysis.web.errors import EvidenceError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
+from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, LoginRequest, SessionInfo, SpectrumOut, StopLotRequest,
@@ -365,6 +366,10 @@ def create_app(
         detail = plain(to_dict(result)) if result is not None else {}
         return CommandResult(ok=True, message=f"targeted sample requested at {body.mark_t:g} t",
                              detail=detail if isinstance(detail, dict) else {"result": detail})
+
+    # ---- lab queue ---------------------------------------------------------------------------
+    app.include_router(lab_router(LabQueue(lambda: [service.run_dir, *service.lab_folders]),
+                                  viewer, _ERRORS))
 
     # ---- reports -----------------------------------------------------------------------------
     @app.get("/api/reports", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["reports"])

@@ -23,16 +23,17 @@ import numpy as np
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
 from spectra.grid import InstrumentGrid, grid_by_name
-from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
+from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, library_digest, load_library
+from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
+from spectra.lots import LotVariation, simulate_lot
 from spectra.materials import MINERALS, density_g_cm3, mineral_of
 from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
+from spectra.resample import resample, to_grid
 from spectra.scene import GRAIN_UM, LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
-from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
-from spectra.lots import LotVariation, simulate_lot
-from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
+from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
 
 MODEL_VERSION = "nir-2.1"
 
@@ -102,16 +103,6 @@ def split_groups(library: SpectralLibrary | ResampledLibrary, test_fraction: flo
         test.update(rng.permutation(groups)[:n_test].tolist())
     all_groups = {e.group for e in library.entries}
     return sorted(all_groups - test), sorted(test)
-
-
-def library_digest(root: Path) -> str:
-    """sha256 over SOURCES.md and every library JSON (name and bytes)."""
-    h = hashlib.sha256()
-    h.update((root / "SOURCES.md").read_bytes())
-    for f in sorted((root / "usgs_splib07").glob("*.json")):
-        h.update(f.name.encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None = None) -> str:
@@ -318,9 +309,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     Xc, yc = simulate_labelled(sim, det, rng, config.n_cal_per_class, config.admix_frac_range,
                                config.reference_interval_s)
     if field is not None:
-        from spectra.resample import resample
-
-        fr = resample(field.wavelength_nm, field.reflectance, grid, what="field spectra")
+        fr = to_grid(field.wavelength_nm, field.reflectance, grid, what="field spectra")
         fy = np.array([CLASSES.index("ore" if lab == "gangue" else lab) for lab in field.labels])
         X, y = np.vstack([X, fr]), np.concatenate([y, fy])
     say(f"simulated {len(y)} training + {len(yc)} calibration spectra ({time.monotonic() - t0:.1f} s)")

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis import cli
 from analysis.cli import DELEGATED, build_parser, main
+from analysis.config_docs import render
 from tests.sitefiles import light_site_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +72,30 @@ def test_demo_runs_a_short_lot_end_to_end(tmp_path):
 
 
 def test_configuration_reference_is_generated_from_the_code():
-    from analysis.config_docs import render
-
     doc = (REPO / "docs" / "configuration.md").read_text()
     assert doc == render(), "docs/configuration.md is stale: run `python -m analysis.config_docs > docs/configuration.md`"
+
+
+def test_a_missing_optional_dependency_gives_the_friendly_message(tmp_path, monkeypatch, capsys):
+    (tmp_path / "needs_vendor_sdk.py").write_text("import oreline_absent_vendor_sdk\n\ndef cli(argv):\n    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(DELEGATED, "vendor", {"_": ("needs_vendor_sdk", "cli", "a command with a vendor SDK")})
+    assert main(["vendor"]) == 2
+    err = capsys.readouterr().err
+    assert "not available in this build" in err and "oreline_absent_vendor_sdk" in err
+
+
+def test_a_broken_project_module_fails_loudly(tmp_path, monkeypatch):
+    """An ImportError inside oreline itself is a bug: it must surface, not read as a missing extra."""
+    (tmp_path / "broken_tool.py").write_text("from analysis.model import no_such_name\n\ndef cli(argv):\n    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(DELEGATED, "broken", {"_": ("broken_tool", "cli", "a command whose module is broken")})
+    with pytest.raises(ImportError, match="no_such_name"):
+        main(["broken"])
+    monkeypatch.setitem(DELEGATED, "gone", {"_": ("analysis.no_such_module", "cli", "a module that is missing")})
+    with pytest.raises(ModuleNotFoundError):
+        main(["gone"])
+    monkeypatch.setitem(DELEGATED, "typo", {"_": ("analysis.model", "no_such_function", "a missing function")})
+    with pytest.raises(AttributeError):
+        main(["typo"])
+    assert cli.PROJECT_PACKAGES[-1] == "analysis"

@@ -15,8 +15,8 @@ import pytest
 from conveyor.cargo import Admixture, CargoModel
 from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
 from analysis.archive import LotArchive, open_archive
-from analysis.archive_reader import segment_positions
-from analysis import fleet as fleet_mod
+from analysis.archive.reader import segment_positions
+from analysis.fleet import rescore as fleet_mod
 from analysis.fleet import FleetError, analyse_archive, cli_fleet, redecide, run_fleet, segment_scorer, write_tables
 from spectra.models.training import TrainConfig, train_model
 
@@ -88,7 +88,7 @@ def test_rescore_agrees_with_scoring_each_segment_on_its_own(fleet, model_path):
 
 def test_calibrated_scoring_agrees_with_score_segment(fleet, model_path):
     from spectra.models.bundle import SpectraModel
-    from spectra.segment import score_segment
+    from spectra.segment_stats import score_segment
 
     model = SpectraModel.load(model_path)
     row = analyse_archive(fleet["good"][1], model, batch_rows=1000, segment_scoring="calibrated")

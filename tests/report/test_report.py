@@ -11,7 +11,8 @@ import pytest
 
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from analysis.archive import cli_archive, import_custody_rows, open_archive
-from analysis.report import _library_references, build_report_data, cli_report, write_report
+from analysis.report import build_report_data, cli_report, write_report
+from analysis.report.data import _library_references
 from sampler.custody import CustodyLog, IncrementRecord
 
 from tests.archive.lines import run_lot
@@ -89,7 +90,7 @@ def test_sample_record_joins_lab_results_and_marks_the_missing(lot, tmp_path):
     assert [r["sample_id"] for r in data.lab_results] == ["G1"]
     assert any("no lab result yet for 1 sample(s): T1" in n for n in data.notes)
     text = write_report(path, tmp_path, pdf=False)["html"].read_text()
-    assert "62.4" in text and "no result" in text and "robot busy" in text and "S-2" in text
+    assert "62.4" in text and "awaiting assay" in text and "robot busy" in text and "S-2" in text
 
 
 def test_lab_csv_with_unknown_sample_imports_nothing(lot, tmp_path, capsys):

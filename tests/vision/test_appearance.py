@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from analysis.decide import AlarmBook, LotMonitor
 from analysis.site import load_site
 from conveyor.clock import SimulatedClock
 from conveyor.resources import shared_data_dir

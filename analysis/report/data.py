@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import html
 import json
 import math
@@ -26,12 +27,24 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis import report_plots as plots
-from analysis.archive import open_archive
-from analysis.archive_format import jsonable
-from analysis.archive_reader import ArchiveReader, segment_positions
+from spectra.grid import InstrumentGrid
+from spectra.library import load_library
+from analysis.archive import (
+    ArchiveReader,
+    current_lab_verdict,
+    jsonable,
+    latest_results,
+    open_archive,
+    reviews as lab_reviews,
+    segment_positions,
+    software_version,
+)
+from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError, ReportError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
+from analysis.report import plots
+from analysis.report.pages import Column, first_page, table_pages
+from sampler.labrules import FAMILIES, RULES, classify
 
 GALLERY_MAX = 48
 #: Uninspected pieces closer than this (t) are reported as one gap.
@@ -89,6 +102,11 @@ class ReportData:
     gaps: list[tuple[str, float, float, str]]
     notes: list[str]
     provenance: dict[str, Any] = field(default_factory=dict)
+    lab: LabVerdict | None = None
+    lab_rows: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    provenance_rows: list[dict[str, Any]] = field(default_factory=list)
+    model_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ---- reading -----------------------------------------------------------------------------------------
@@ -171,9 +189,6 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
 
 @functools.lru_cache(maxsize=4)
 def _library_references(wavelength_key: tuple[float, ...], fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
-    from spectra.grid import InstrumentGrid
-    from spectra.library import load_library
-
     wl = np.asarray(wavelength_key)
     grid = InstrumentGrid.from_wavelengths(wl, None if fwhm_key is None else np.asarray(fwhm_key), name="archive")
     lib = load_library().resample(grid, skip_uncovered=True)
@@ -341,13 +356,20 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
     provenance = {
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
-        "report_by": _software(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "report_by": software_version(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "opened_utc": _utc(next((h["epoch_s"] for h in reader.status_history() if h["state"] == "open"), None)),
         "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
                            for h in reader.status_history()],
         "streams": streams, "models": reader.model_versions(), "config": _short(jsonable(reader.config), 16),
     }
+    lab_v = current_lab_verdict(reader)
+    prov_rows, model_rows = _provenance_rows(reader, provenance)
     return ReportData(
+        lab=lab_v, lab_rows=_lab_rows(latest_results(reader), lab_v),
+        reviews=[{"time": _utc(r.epoch_s), "reviewer": r.reviewer, "decision": r.decision,
+                  "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
+        provenance_rows=prov_rows, model_rows=model_rows,
         path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
         state=state, live=reader.live, end=end, verdict=reader.final_verdict(), segments=seg, segment_score=score,
         segment_threshold=float(thresholds[-1]) if thresholds else math.nan, segment_reasons=reasons,
@@ -357,10 +379,66 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
     )
 
 
-def _software() -> str:
-    from analysis.archive import _software_version
+#: Analytes shown in the lab results table, in this order.
+LAB_TABLE_ANALYTES = ("tfe", "feo", "mfe", "sio2", "al2o3", "cao", "mgo", "mno", "tio2", "p", "s", "zn", "pb",
+                      "cr2o3", "na2o")
 
-    return _software_version()
+
+def short_id(sample_id: str, lot_id: str) -> str:
+    """A sample id without its lot prefix (``<lot>-G1`` → ``G1``) for tables of one lot."""
+    return sample_id[len(lot_id) + 1:] if sample_id.startswith(lot_id + "-") else sample_id
+
+
+def _lab_rows(results: Mapping[str, Any], lab: LabVerdict) -> list[dict[str, Any]]:
+    """One row per analysed sample: role, assays (%), CaO/SiO2, phases, the lab decision and the rules that fired."""
+    role = {str(r["sample_id"]): r for r in lab.samples}
+    rows = []
+    for sid, res in results.items():
+        d = classify(res)
+        row: dict[str, Any] = {"sample_id": short_id(sid, lab.lot_id), "role": role.get(sid, {}).get("role", "?"),
+                               "segment": role.get(sid, {}).get("segment", -1)}
+        row.update({k: res.get(k) for k in LAB_TABLE_ANALYTES})
+        sio2, cao = res.get("sio2"), res.get("cao")
+        row["basicity"] = cao / sio2 if sio2 and sio2 > 0 else math.nan
+        row["phases"] = "; ".join(str(p) for p in res.phases)
+        row["outcome"] = d.outcome
+        row["family"] = FAMILIES.get(d.family, d.family) + (f" ({d.subtype})" if d.subtype else "")
+        row["rules"] = " ".join(d.rule_ids)
+        row["reason"] = d.reason
+        row["_colour"] = {"by-product": "#c62828", "contaminated": "#ef6c00", "ore": "#2e7d32"}.get(d.outcome, "#424242")
+        rows.append(row)
+    return rows
+
+
+def _digest(obj: Any) -> str:
+    """Short SHA-256 of the canonical JSON of ``obj``."""
+    return hashlib.sha256(json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The provenance appendix: (facts as item/value rows, models and instruments with versions and digests)."""
+    items = [("archive", f"{reader.path.name} ({reader.size_bytes / 1e6:,.1f} MB, format v{reader.format_version})"),
+             ("written by", f"{reader.software} on {reader.writer_host or 'unknown host'}"),
+             ("report by", f"{prov['report_by']}, {prov['generated_utc']}"),
+             ("archive opened / closed", f"{prov['opened_utc']} / " + _utc(next((h["epoch_s"] for h in reversed(
+                 reader.status_history()) if h["state"] in ("complete", "aborted")), None))),
+             ("site configuration digest", f"sha256 {_digest(reader.config)}"),
+             ("sampling plan digest", f"sha256 {_digest(reader.sampling_plan)}"),
+             ("lab rule set digest", f"sha256 {_digest([r.__dict__ for r in RULES])}")]
+    items += [(f"status: {h['state']}", f"{h['utc']} {h['reason']}") for h in prov["status_history"]]
+    models = []
+    for m in reader.model_versions():
+        models.append({"what": m.get("name", ""), "version": m.get("version", ""),
+                       "digest": str(m.get("digest") or m.get("sha256") or "")[:16], "detail": ""})
+    for name, s in reader.streams.items():
+        meta = s.metadata
+        found = {k: v for k, v in meta.items() if isinstance(v, (str, int, float)) and any(
+            w in k.lower() for w in ("model", "version", "digest", "hash", "serial", "instrument", "backend"))}
+        models.append({"what": f"stream {name} ({s.kind} @ {s.station})",
+                       "version": "; ".join(f"{k} {v}" for k, v in found.items() if "digest" not in k and "hash" not in k),
+                       "digest": "; ".join(str(v)[:16] for k, v in found.items() if "digest" in k or "hash" in k),
+                       "detail": f"{s.rows:,} rows"})
+    return [{"item": a, "value": b} for a, b in items], models
 
 
 def _utc(epoch_s: Any) -> str:
@@ -396,6 +474,14 @@ th{background:#f3f3f3}.verdict{font-size:20px;font-weight:bold;padding:8px 12px;
 .gap{color:#b71c1c}.gallery{display:flex;flex-wrap:wrap;gap:8px}.gallery figure{margin:0;width:112px;font-size:10px}
 .gallery img{width:112px;height:112px;image-rendering:pixelated}pre{font-size:11px;background:#f7f7f7;padding:8px;overflow-x:auto}
 img.fig{max-width:100%}.muted{color:#666}
+.boxes{display:flex;gap:16px;margin:12px 0}.vbox{flex:1;border:2px solid;border-radius:6px;overflow:hidden}
+.vbox .vhead{display:flex;justify-content:space-between;align-items:center;color:#fff;padding:6px 10px}
+.vbox .vhead b{font-size:20px}.vbox ul{font-size:12px;margin:6px 0;padding-left:22px}
+.b-ore{border-color:#2e7d32}.b-waste{border-color:#ef6c00}.b-contaminated{border-color:#c62828}
+.b-inconclusive,.b-none,.b-pending{border-color:#616161}.v-none{background:#9e9e9e}
+.figures{display:grid;grid-template-columns:repeat(3,1fr);gap:6px 16px;margin:8px 0}
+.figures b{display:block;font-size:18px}.figures span{font-size:11px;color:#555}
+tr.o-by-product td{color:#c62828}tr.o-contaminated td{color:#ef6c00}tr.o-ore td:first-child{color:#2e7d32}
 """
 
 
@@ -461,6 +547,16 @@ def _sample_record(data: ReportData) -> list[dict[str, Any]]:
     return rows
 
 
+def _lab_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    if not rows:
+        return '<p class="gap">no lab results imported</p>'
+    cols = ["sample_id", "role", *LAB_TABLE_ANALYTES, "basicity", "phases", "outcome", "family", "rules", "reason"]
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = "".join(f"<tr class='o-{_e(str(r['outcome']))}'>" + "".join(_cell(r.get(c, "")) for c in cols) + "</tr>"
+                   for r in rows)
+    return f"<table class='lab'><tr>{head}</tr>{body}</table>"
+
+
 def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
     """The report as one self-contained HTML document."""
     lot, v = data.lot, data.verdict
@@ -470,16 +566,21 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
                f"{_e(lot.get('declared_product', ''))}, supplier {_e(lot.get('supplier', '') or 'not stated')}, "
                f"{_e(float(lot.get('declared_mass_t', 0)))} t declared, {_e(data.lot_mass_t)} t weighed. "
                f"Archive state: <b>{_e(data.state)}</b>.</p>")
-    out.append("<h2>Verdict</h2>")
-    if v is None:
-        out.append('<p class="gap">no verdict archived</p>')
-    else:
-        out.append(f"<span class='verdict v-{_e(v.verdict)}'>{_e(v.verdict.upper())}</span> "
-                   f"<span>confidence {v.confidence:.3f}{'' if v.final else ' (not final)'}"
-                   + (f", decided at {v.decided_at_t:,.0f} t" if math.isfinite(v.decided_at_t) else "") + "</span>")
+    v, lab = data.verdict, data.lab
+    out.append("<h2>Verdict: the line's, then the lab's</h2><div class='boxes'>")
+    for label, verdict, lines in (("1 line (NIR, camera, SPRT)", v.verdict if v else "none", _line_lines(v)),
+                                  ("2 lab (assays, phases)", lab.verdict if lab else "none", _lab_lines(lab))):
+        out.append(f"<div class='vbox b-{_e(verdict)}'><div class='vhead v-{_e(verdict)}'><span>{_e(label)}</span>"
+                   f"<b>{_e(verdict.upper())}</b></div><ul>" + "".join(f"<li>{_e(x)}</li>" for x in lines)
+                   + "</ul></div>")
+    out.append("</div><div class='figures'>" + "".join(
+        f"<div><b>{_e(val)}</b><span>{_e(label)}</span></div>" for label, val in _key_figures(data)) + "</div>")
+    out.append("<h2>Review</h2>" + (_table(data.reviews, ["time", "reviewer", "decision", "lab_verdict", "comment"])
+                                    if data.reviews else "<p class='muted'>no review recorded "
+                                    "(<code>oreline archive review LOT.h5 --name ... --decision ...</code>)</p>"))
+    if v is not None:
         out.append(_table([{"segments": v.segments_total, **{k: n for k, n in v.segments_by_class.items()},
-                            "uninspected share": f"{v.uninspected_fraction:.1%}", "alpha": v.alpha, "beta": v.beta,
-                            "reasons": "; ".join(v.reasons)}]))
+                            "uninspected share": f"{v.uninspected_fraction:.1%}", "alpha": v.alpha, "beta": v.beta}]))
     out.append("<h2>Gaps and missing data</h2>")
     gap_lines = [f"{st}: {why or 'uninspected'} {a:,.0f}-{b:,.0f} t" for st, a, b, why in data.gaps] + data.notes
     out.append("<ul>" + "".join(f"<li class='gap'>{_e(g)}</li>" for g in gap_lines) + "</ul>" if gap_lines
@@ -517,71 +618,143 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
     out.append("<h2>Sample record (ISO 3082)</h2><p>Sampling plan:</p>")
     out.append(_table(_plan_rows(data.sampling_plan))
                if data.sampling_plan else "<p class='gap'>no sampling plan recorded</p>")
-    out.append("<p>Samples and lab results:</p>" + _table(_sample_record(data)))
+    out.append("<p>Samples:</p>" + _table(_samples_with_decision(data), [c.key for c in SAMPLE_COLUMNS]))
     out.append("<p>Increments:</p>" + _table(data.increments, limit=3000))
     out.append("<p>Chain of custody:</p>" + _table(data.custody, limit=3000))
+    out.append("<h2>Lab results and the rule that fired</h2><p class='muted'>Assays in mass % (dry basis); "
+               "decision per sample by the lab rule set (<code>oreline sampler lab-rules</code>).</p>"
+               + _lab_table(data.lab_rows))
     out.append("<h2>Alarms</h2>" + _table(
         [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state,
           "at t": a.mark_t, "message": a.message, "acknowledged by": a.acknowledged_by} for a in data.alarms]))
-    out.append("<h2>Provenance</h2><pre>" + _e(json.dumps(jsonable(data.provenance), indent=1)) + "</pre>")
+    out.append("<h2>Provenance (appendix)</h2>" + _table(data.provenance_rows, ["item", "value"])
+               + _table(data.model_rows, ["what", "version", "digest", "detail"]))
     out.append("</body></html>")
     return "".join(out)
 
 
 # ---- PDF ---------------------------------------------------------------------------------------------
-def _text_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int = 16) -> list[str]:
-    def cell(x: Any) -> str:
-        s = f"{x:,.2f}" if isinstance(x, float) and math.isfinite(x) else str(x)
-        return (s[: width - 1] + "…") if len(s) > width else s.ljust(width)
-    return [" ".join(c[:width].ljust(width) for c in columns)] + [
-        " ".join(cell(r.get(c, "")) for c in columns) for r in rows]
+def _identity(data: ReportData) -> list[tuple[str, str]]:
+    lot = data.lot
+    return [("vessel", str(lot.get("vessel", ""))), ("hold", str(lot.get("hold", ""))),
+            ("declared product", str(lot.get("declared_product", ""))),
+            ("supplier", str(lot.get("supplier", "") or "not stated")),
+            ("declared mass", f"{float(lot.get('declared_mass_t', 0)):,.0f} t"),
+            ("weighed mass", f"{data.lot_mass_t:,.0f} t"),
+            ("lot opened", data.provenance.get("opened_utc", "")),
+            ("archive", f"{data.path.name}, {data.state}" + (" (open)" if data.live else ""))]
+
+
+def _line_lines(v: LotVerdict | None) -> list[str]:
+    if v is None:
+        return ["no verdict archived"]
+    out = [f"confidence {v.confidence:.3f}" + ("" if v.final else " (not final)")
+           + (f", decided at {v.decided_at_t:,.0f} t" if math.isfinite(v.decided_at_t) else "")]
+    out += list(v.reasons)
+    return out
+
+
+def _lab_lines(lab: LabVerdict | None) -> list[str]:
+    """The lab box: basis, then a short account (every sample is in the lab results table)."""
+    if lab is None:
+        return ["no lab verdict"]
+    n = len(lab.samples)
+    done = n - len(lab.awaiting)
+    out = [f"{lab.basis}; {done} of {n} samples assayed"]
+    if lab.evidence:
+        fams = sorted({r["family"] for r in lab.samples if r["sample_id"] in lab.evidence})
+        ids = [short_id(s, lab.lot_id) for s in lab.evidence]
+        out.append(f"by-product material in {len(ids)} sample(s): " + ", ".join(ids[:6]) + (" …" if len(ids) > 6 else ""))
+        out.append("family: " + ", ".join(FAMILIES.get(f, f) for f in fams))
+        first = next(r for r in lab.samples if r["sample_id"] == lab.evidence[0])
+        out.append(f"{short_id(first['sample_id'], lab.lot_id)}: {first['outcome']}, rules {first['rules']}")
+        if lab.line_verdict == "ore":
+            out.insert(1, "the line called the lot ore: found by the lab")
+    else:
+        out += list(lab.reasons)[:2]
+    out += [f"missing: {m}" for m in lab.missing][:4]
+    return out
+
+
+def _key_figures(data: ReportData) -> list[tuple[str, str]]:
+    v, lab = data.verdict, data.lab
+    by = dict(v.segments_by_class) if v else {}
+    analysed = sum(1 for r in (lab.samples if lab else ()) if r["outcome"] != "awaiting assay")
+    n_samples = len(lab.samples) if lab else 0
+    return [("segments decided", f"{v.segments_total if v else 0}"),
+            ("waste-suspect segments", f"{by.get('waste-suspect', 0)}"),
+            ("uninspected share", f"{v.uninspected_fraction:.1%}" if v else "n/a"),
+            ("samples assayed", f"{analysed} of {n_samples}"),
+            ("samples with by-product material", f"{len(lab.evidence) if lab else 0}"),
+            ("alarms", f"{len(data.alarms)}"),
+            ("foreign objects detected", f"{data.detections_total}"),
+            ("gaps in coverage", f"{len(data.gaps)}"),
+            ("lab results", f"{len(data.lab_rows)}")]
+
+
+LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
+               Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
+               Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
+               Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
+               Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
+SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
+                  Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
+                  Column("container", "container", 2.0), Column("seal", "seal", 1.4), Column("status", "status", 0.9),
+                  Column("outcome", "lab decision", 1.2)]
+ALARM_COLUMNS = [Column("id", "id", 0.4, "right"), Column("category", "category", 1.0),
+                 Column("severity", "severity", 0.8), Column("state", "state", 1.0), Column("at t", "at t", 0.7, "right", ",.0f"),
+                 Column("message", "message", 5.0), Column("acknowledged by", "ack. by", 1.0)]
+
+
+def _samples_with_decision(data: ReportData) -> list[dict[str, Any]]:
+    outcome = {r["sample_id"]: r["outcome"] for r in (data.lab.samples if data.lab else ())}
+    return [dict(s, sample_id=short_id(str(s.get("sample_id")), data.lot_id), container=short_id(
+        str(s.get("container", "")).replace(f"OL-{data.lot_id}-", "OL-…-"), data.lot_id),
+        outcome=outcome.get(str(s.get("sample_id")), "")) for s in data.samples]
+
+
+def _alarm_rows(data: ReportData) -> list[dict[str, Any]]:
+    return [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state, "at t": a.mark_t,
+             "message": a.message, "acknowledged by": a.acknowledged_by} for a in data.alarms]
 
 
 def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
-    """The report as a PDF (summary, figures, gallery, sample record, alarms, provenance)."""
+    """The report as a PDF: the page an analyst signs, the plots, typeset tables, a provenance appendix."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    v = data.verdict
-    summary = [f"{data.lot.get('vessel', '')}, hold {data.lot.get('hold', '')}: {data.lot.get('declared_product', '')}, "
-               f"supplier {data.lot.get('supplier', '') or 'not stated'}",
-               f"declared {float(data.lot.get('declared_mass_t', 0)):,.0f} t, weighed {data.lot_mass_t:,.0f} t, "
-               f"archive state {data.state}", ""]
-    if v is not None:
-        summary += [f"VERDICT: {v.verdict.upper()}  confidence {v.confidence:.3f}{'' if v.final else ' (not final)'}",
-                    f"segments {v.segments_total}: " + ", ".join(f"{k} {n}" for k, n in v.segments_by_class.items()),
-                    f"uninspected share {v.uninspected_fraction:.1%}", *[f"  - {r}" for r in v.reasons]]
-    else:
-        summary.append("no verdict archived")
-    summary += ["", "Gaps and missing data:"]
-    summary += [f"  - {st}: {why or 'uninspected'} {a:,.0f}-{b:,.0f} t" for st, a, b, why in data.gaps[:40]]
-    summary += [f"  - {n}" for n in data.notes] or ["  none"]
-    pages = [plots.text_page(f"Lot {data.lot_id}", summary, font_size=9)]
+    v, lab = data.verdict, data.lab
+    pages = [first_page(lot_id=data.lot_id, identity=_identity(data), line_verdict=v.verdict if v else "none",
+                        line_lines=_line_lines(v), lab_verdict=lab.verdict if lab else "none",
+                        lab_lines=_lab_lines(lab), key_figures=_key_figures(data), reviews=data.reviews,
+                        generated=data.provenance.get("generated_utc", "") + " UTC")]
+    gap_rows = [{"station": st, "from t": a, "to t": b, "why": why} for st, a, b, why in data.gaps]
+    gap_rows += [{"station": "", "why": n} for n in data.notes]
+    pages += table_pages("Gaps and missing data", [Column("station", "station", 1.0), Column("from t", "from t", 0.8, "right"),
+                                                   Column("to t", "to t", 0.8, "right"), Column("why", "what", 6.0)],
+                         gap_rows, intro="Every stretch a station could not inspect and every missing part. "
+                                         "Uninspected material is never counted as clean.", max_rows=200)
     pages += [figs[k] for k in ("timeline", "spectra", "abundances") if k in figs]
     if data.thumbnails:
         caps = [f"{d.get('kind', '?')} {float(d.get('length_mm', math.nan)):.0f}mm\n{d['mark_t']:,.0f} t"
                 for d in data.detections]
         pages.append(plots.gallery(data.thumbnails, caps))
-    rec = _sample_record(data)
-    cols = list(dict.fromkeys(k for r in rec for k in r))[:7]
-    lines = ["Samples and lab results:"] + (_text_rows(rec, cols, 14) if rec else ["  none"])
-    lines += ["", f"Increments ({len(data.increments)}):"]
-    inc_cols = [c for c in ("number", "role", "status", "mark_t", "mass_kg", "sample_id", "reason")
-                if any(c in r for r in data.increments)]
-    lines += _text_rows(data.increments[:60], inc_cols, 13) if data.increments else ["  none"]
-    pages.append(plots.text_page("Sample record (ISO 3082)", lines))
-    alarm_rows = [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state,
-                   "message": a.message} for a in data.alarms]
-    for i in range(0, max(1, len(alarm_rows)), 90):
-        chunk = alarm_rows[i:i + 90]
-        pages.append(plots.text_page("Alarms" + (f" ({i + 1}-{i + len(chunk)} of {len(alarm_rows)})" if chunk else ""),
-                                     _text_rows(chunk, ["id", "category", "severity", "state", "message"], 14)
-                                     if chunk else ["none"]))
-        if i >= 900:
-            pages.append(plots.text_page("Alarms", [f"{len(alarm_rows) - i - 90:,} more in the HTML report"]))
-            break
-    prov = json.dumps(jsonable(data.provenance), indent=1).splitlines()
-    pages.append(plots.text_page("Provenance", [ln[:110] for ln in prov[:120]] + (["…"] if len(prov) > 120 else [])))
-    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": _software()}) as pdf:
+    pages += table_pages("Lab results and the rule that fired", LAB_COLUMNS, data.lab_rows, size=6.5,
+                         intro="Assays in mass % (dry basis). Decision per sample by the lab rule set "
+                               "(sampler/labrules.py; rules and sources: oreline sampler lab-rules).")
+    pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
+                         intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "
+                               f"{data.sampling_plan.get('sublots', '?')} sub-lot(s), "
+                               f"{data.sampling_plan.get('basis', '?')} basis, {data.sampling_plan.get('method', '?')}; "
+                               f"{len(data.increments)} increments and the chain of custody are in the HTML report.")
+    pages += table_pages("Alarms", ALARM_COLUMNS, _alarm_rows(data), size=6.5, max_rows=300)
+    pages += table_pages("Appendix: provenance", [Column("item", "item", 1.5), Column("value", "value", 5.0)],
+                         data.provenance_rows)
+    pages += table_pages("Appendix: models and instruments", [Column("what", "stream / model", 2.2),
+                                                              Column("version", "versions", 3.6),
+                                                              Column("digest", "digest", 1.4),
+                                                              Column("detail", "", 0.8)], data.model_rows, size=6.5)
+    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": software_version()}) as pdf:
         for fig in pages:
             pdf.savefig(fig)
     return path

@@ -2,8 +2,8 @@
 
 Real parts throughout: :class:`conveyor.runtime.Line` on a
 :class:`~conveyor.clock.SimulatedClock`, a :class:`~conveyor.feed.SimulatedFeed`,
-a :class:`~conveyor.cargo.CargoModel`, the real :class:`~analysis.monitor.LotMonitor`,
-:class:`~analysis.alarms.AlarmBook` and :class:`~analysis.service.LineService`.
+a :class:`~conveyor.cargo.CargoModel`, the real :class:`~analysis.decide.monitor.LotMonitor`,
+:class:`~analysis.decide.alarms.AlarmBook` and :class:`~analysis.service.LineService`.
 The three stations are deliberately simple stand-ins for the spectra/vision/sampler
 stations (which live in their own packages):
 
@@ -32,7 +32,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spectra.segment import NirSegmentScore
 from conveyor.cargo import CargoModel
 from conveyor.clock import SimulatedClock
 from conveyor.config import validate_section
@@ -41,10 +40,9 @@ from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, Record,
 from conveyor.resources import shared_data_dir
 from conveyor.runtime import Line
 from conveyor.station import MaterialWindow, Station
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from spectra.segment import NirSegmentScore
+from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
-from analysis.verdict import VERDICT_FIELDS
 
 #: NIR grid of the simulated spectrometer, nm.
 WAVELENGTH_NM = np.linspace(900.0, 1700.0, 128)

@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import csv
 import ctypes
+import dataclasses
 import math
 import os
 import platform
@@ -38,11 +39,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from analysis.archive import open_archive
-from analysis.decision import segment_class
-from analysis.archive_reader import ArchiveReader, segment_positions
-from analysis.errors import AnalysisError, ArchiveError
+from spectra.errors import ModelError
+from spectra.fingerprint import SignatureBuilder
+from spectra.models.bundle import SpectraModel, validity
+from spectra.segment import LotSegmentScorer
+from spectra.segment_stats import MIN_VALID_SPECTRA, NirSegmentScore, log_odds, score_segment
+from analysis.archive import ArchiveReader, open_archive, segment_positions
+from analysis.decide import VERDICT_FIELDS, SequentialVerdict, segment_class
+from analysis.errors import ArchiveError, FleetError
+from analysis.fleet import fingerprints
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
 
 BATCH_ROWS = 65536
@@ -57,10 +64,6 @@ COLUMNS = (
 )
 
 
-class FleetError(AnalysisError, RuntimeError):
-    """A fleet run that cannot start (model unreadable, no archives, scheduler unreachable)."""
-
-
 # ---- one archive ------------------------------------------------------------------------------------
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     """Spectral angle between two spectra in degrees (NaN when either is missing)."""
@@ -73,8 +76,6 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _verdict_section(reader: ArchiveReader) -> dict[str, Any]:
-    from analysis.verdict import VERDICT_FIELDS
-
     section = {k: f.default for k, f in VERDICT_FIELDS.items()}
     archived = reader.config.get("verdict") if isinstance(reader.config, Mapping) else None
     if isinstance(archived, Mapping):
@@ -84,10 +85,6 @@ def _verdict_section(reader: ArchiveReader) -> dict[str, Any]:
 
 def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision], classes: Sequence[str]) -> Any:
     """Replay the lot's sequential test on the re-scored segment classes."""
-    import dataclasses
-
-    from analysis.verdict import SequentialVerdict
-
     seq = SequentialVerdict.from_config(reader.lot_id, _verdict_section(reader))
     for d, cls_ in zip(decisions, classes):
         seq.update(dataclasses.replace(d, segment_class=cls_))
@@ -98,10 +95,7 @@ def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision
 def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
     """The line's per-lot NIR segment scorer for ``model`` (``spectra.segment.LotSegmentScorer``, stateful:
     call it once per segment, in lot order). A model without a lot detector falls back to the calibrated
-    per-segment score (``spectra.segment.score_segment``)."""
-    from spectra.errors import ModelError
-    from spectra.segment import LotSegmentScorer, score_segment
-
+    per-segment score (``spectra.segment_stats.score_segment``)."""
     try:
         return LotSegmentScorer(model).score
     except ModelError:
@@ -119,8 +113,6 @@ _DETECTOR_FLOOR = 1e-4
 
 def _signature_builder(model: Any) -> Any | None:
     """The lot's product-fingerprint signature builder (``spectra.fingerprint``), or None without a lot detector."""
-    from spectra.fingerprint import SignatureBuilder
-
     ld = getattr(model, "lot_detector", None)
     return SignatureBuilder(ld) if ld is not None else None
 
@@ -128,9 +120,6 @@ def _signature_builder(model: Any) -> Any | None:
 def _line_scorer(model: Any) -> Callable[..., Any] | None:
     """``LotSegmentScorer(model).score`` when the fleet may hand it precomputed features (the detector's
     features are the model's preprocessing, whose floor is at least the detector's clip); else None."""
-    from spectra.errors import ModelError
-    from spectra.segment import LotSegmentScorer
-
     ld, pre = getattr(model, "lot_detector", None), getattr(model, "preprocessing", None)
     if ld is None or pre is None or ld.raw_features != pre.features \
             or not getattr(pre, "floor", -math.inf) >= _DETECTOR_FLOOR:
@@ -141,9 +130,7 @@ def _line_scorer(model: Any) -> Callable[..., Any] | None:
         return None
 def _calibrated_scores(model: Any, sums: Mapping[str, np.ndarray]) -> dict[int, Any]:
     """Per-segment ``NirSegmentScore`` from summed per-spectrum log-odds and the model's static segment
-    calibration (the maths of ``spectra.segment.score_segment``, vectorised over segments)."""
-    from spectra.segment import MIN_VALID_SPECTRA, NirSegmentScore
-
+    calibration (the maths of ``spectra.segment_stats.score_segment``, vectorised over segments)."""
     out = {}
     w, c = model.calibration.waste, model.calibration.contaminant
     for i in np.flatnonzero(sums["n"] > 0):
@@ -169,8 +156,6 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
     features=, validity_checked=True)``: the same numbers as scoring each segment on its own).
     ``"calibrated"``: the model's static per-segment calibration on summed log-odds (fast, no lot baseline).
     """
-    from spectra.segment import log_odds
-
     if segment_scoring not in SEGMENT_SCORING:
         raise ValueError(f"segment_scoring must be one of {SEGMENT_SCORING}, got {segment_scoring!r}")
     calibrated = segment_scoring == "calibrated"
@@ -293,8 +278,6 @@ def _line_batch(model: Any, refl: np.ndarray, valid: np.ndarray) -> tuple[np.nda
     features (m, c) and the classifier's p_waste (m,) — the numbers ``model.score(refl[valid])`` and the
     detector give. Validity and features are per-row functions, computed in cache-sized chunks; the
     classifier runs on the whole batch, as in ``model.score``."""
-    from spectra.models.bundle import validity
-
     r = np.asarray(refl, dtype=float)
     ok = valid.copy()
     feats = np.empty(r.shape)
@@ -334,7 +317,7 @@ def _vision_contaminated(reader: ArchiveReader, seg: Mapping[str, np.ndarray], c
 
 def redecide(d: SegmentDecision, nir: Any | None, vision_contaminated: bool, nir_stations: set[str],
              vision_stations: set[str], min_coverage: float) -> str:
-    """A segment's class with a new NIR score, by the monitor's rule (:func:`analysis.decision.segment_class`).
+    """A segment's class with a new NIR score, by the monitor's rule (:func:`analysis.decide.segment.segment_class`).
 
     ``nir`` is the new ``NirSegmentScore`` (None: NIR had no spectra there); coverage comes from the
     archived decision.
@@ -447,8 +430,6 @@ def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows:
         except Exception as exc:
             return [{"path": p, "file": Path(p).name, "status": "error",
                      "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
-    from threadpoolctl import threadpool_limits
-
     # one worker = one core: BLAS threads would fight the other workers; malloc: see _worker_malloc
     with threadpool_limits(limits=1), _worker_malloc():
         return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
@@ -518,8 +499,6 @@ def _worker_malloc() -> Iterator[None]:
 
 
 def _load_model(model_path: str | os.PathLike[str]) -> Any:
-    from spectra.models.bundle import SpectraModel
-
     return SpectraModel.load(model_path)
 
 
@@ -686,7 +665,7 @@ def write_tables(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[s
 # ---- CLI --------------------------------------------------------------------------------------------
 def cli_fleet(argv: Sequence[str]) -> int:
     """``oreline fleet rescore --model M [--fingerprints DIR] ARCHIVES...`` / ``oreline fleet summary ARCHIVES...``
-    / ``oreline fleet fingerprint --model M ARCHIVES...`` (see :mod:`analysis.fingerprints`).
+    / ``oreline fleet fingerprint --model M ARCHIVES...`` (see :mod:`analysis.fleet.fingerprints`).
 
     Returns 0 when every archive was analysed, 1 when some failed (they are listed in the
     tables), 2 when the run could not start.
@@ -723,8 +702,6 @@ def cli_fleet(argv: Sequence[str]) -> int:
                          unmix=getattr(args, "unmix", False),
                          segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
         if getattr(args, "fingerprints", None) is not None or args.cmd == "fingerprint":
-            from analysis import fingerprints
-
             model = _load_model(args.model)
             if args.cmd == "fingerprint":
                 summary = fingerprints.build_from_rows(rows, model, args.out / "fingerprints",

@@ -1,7 +1,7 @@
 """``oreline control-room``: serve the control room of a simulated line (for trying the page and the API).
 
-The lead wires :func:`cli_controlroom` into the ``oreline`` CLI; ``oreline demo``
-uses :class:`~analysis.web.server.ControlRoomServer` directly on the composed line.
+Part of the composition root (it builds a line); ``oreline demo`` serves the control room of the
+composed plant through :mod:`analysis.integration` instead.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import sys
 import time
 
 from conveyor.errors import ConfigError
-from analysis.web.errors import ServerStartError
+from analysis.simline import build_sim_line
+from analysis.web import ControlRoomServer, ServerStartError
 
 
 def cli_controlroom(argv: list[str]) -> int:
@@ -31,9 +32,6 @@ def cli_controlroom(argv: list[str]) -> int:
         parser.error(f"--port: expected 0..65535, got {args.port}")
     if not args.speedup > 0 or not args.lot_mass_t > 0:
         parser.error("--speedup and --lot-mass-t must be > 0")
-
-    from analysis.web.server import ControlRoomServer
-    from analysis.web.simline import build_sim_line
 
     sim = build_sim_line(speedup=args.speedup, lot_mass_t=args.lot_mass_t)
     try:
