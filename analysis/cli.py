@@ -48,9 +48,10 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
     "control-room": {
-        "_": ("analysis.controlroom_cli", "cli_controlroom", "serve the control room on a small simulated line (to try the page)"),
+        "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },
 }
+
 
 
 #: Top-level packages of oreline; a missing one of these is a broken install, never an optional extra.
@@ -118,23 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
     for group, verbs in DELEGATED.items():
         if "_" in verbs:
             module, func, help_ = verbs["_"]
-            g = sub.add_parser(group, help=help_, add_help=False)
-            g.add_argument("args", nargs=argparse.REMAINDER)
+            sub.add_parser(group, help=help_, add_help=False)
             continue
         g = sub.add_parser(group, help=f"{group} tools: " + ", ".join(verbs))
         gsub = g.add_subparsers(dest="verb", metavar="VERB", required=True)
         for verb, (_m, _f, help_) in verbs.items():
-            v = gsub.add_parser(verb, help=help_, add_help=False)
-            v.add_argument("args", nargs=argparse.REMAINDER)
+            gsub.add_parser(verb, help=help_, add_help=False)
     return parser
 
 
-def _delegated_argv(argv: list[str], args: argparse.Namespace) -> list[str]:
-    """The arguments after ``<group> [<verb>]`` exactly as given (argparse would move an option's value
-    that looks like a positional, e.g. ``--table FILE``, ahead of the option)."""
-    i = argv.index(args.command)
-    verb = getattr(args, "verb", None)
-    return argv[i + (2 if verb and i + 1 < len(argv) and argv[i + 1] == verb else 1):]
+def split_delegated(argv: Sequence[str]) -> tuple[list[str], tuple[str, str, str] | None, list[str]]:
+    """Split ``argv`` into (head the main parser checks, delegate target or None, the delegate's argv untouched).
+
+    The head is the global options, the group and (for a group of verbs) the verb; everything after it goes to
+    the delegate exactly as typed, so ``--out DIR`` and ``--out=DIR`` both reach its parser intact.
+    """
+    argv = list(argv)
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help"):
+        i += 1  # global options take no values (-v, -vv, --verbose)
+    if i >= len(argv) or argv[i] not in DELEGATED:
+        return argv, None, []
+    verbs = DELEGATED[argv[i]]
+    if "_" in verbs:
+        return argv[: i + 1], verbs["_"], argv[i + 1:]
+    if i + 1 < len(argv) and argv[i + 1] in verbs:
+        return argv[: i + 2], verbs[argv[i + 1]], argv[i + 2:]
+    return argv, None, []  # no or unknown verb: the main parser prints the group's help or error
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -145,10 +156,10 @@ def _configure_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oreline`` console script."""
     parser = build_parser()
-    # Delegated commands own their options (``oreline report --help`` is the report's help).
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in DELEGATED:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    # Delegated commands own their options (``oreline report --help`` is the report's help): the main parser
+    # sees only the global options, the group and the verb; the rest goes to the delegate untouched.
+    head, target, rest = split_delegated(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(head)
     _configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
@@ -158,12 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(_load("analysis.run", "run_line")(args, demo=args.command == "demo"))
         if args.command == "config":
             return int(_load("analysis.run", "check_config")(args))
-        verbs = DELEGATED[args.command]
-        if "_" in verbs:
-            module, func, _ = verbs["_"]
-        else:
-            module, func, _ = verbs[args.verb]
-        return _delegate(module, func, _delegated_argv(list(sys.argv[1:] if argv is None else argv), args))
+        if target is None:  # parse_args ends a delegated group without its verb; this cannot happen
+            parser.error(f"{args.command}: expected a verb")
+        module, func, _ = target
+        return _delegate(module, func, rest)
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
         return 2

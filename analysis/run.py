@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from analysis import integration
 from analysis.model import to_dict
+from analysis.prepare import prepare_station_models
 from analysis.progress import ProgressBar
 from analysis.site import DEFAULT_SITE, compose, is_simulated, load_site, validate
 
@@ -56,11 +57,15 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     # two cores cost far more than they give (measured 69 ms → 2 ms per NIR segment). One thread each.
     threadpool_limits(1)
 
-    site = load_site(getattr(args, "site", None) or args.config)
+    site_path = getattr(args, "site", None) or args.config
+    print(f"oreline {'demo' if demo else 'run'}: composing the line of {site_path or 'the shipped simulated site'}",
+          flush=True)
+    site = load_site(site_path)
     _apply_overrides(site, args)
     site = validate(site)  # overrides must obey the same rules as the file
     plant_dir = args.run_dir or Path("runs") / time.strftime("%Y%m%dT%H%M%S")
     simulated = is_simulated(site)
+    prepare_station_models(site)  # first run: NIR and camera models fitted side by side, with progress
     plant = compose(site, plant_dir, simulated=simulated)
     lot = plant.new_lot()
     out = sys.stdout

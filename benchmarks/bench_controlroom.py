@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any
 
-from analysis.simline import build_sim_line
+from tests.controlroom.simline import build_sim_line
 from analysis.web import ControlRoomServer
 
 STATE_TARGET_RPS = 500.0
@@ -43,6 +43,15 @@ def _pin(core: int) -> None:
 
 
 # ---- child processes -------------------------------------------------------------------------
+def _reap(proc: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    """Wait for a child that was told to stop (stdin closed); kill it if it does not stop (a loaded machine)."""
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def child_server(speedup: float) -> None:
     """Serve a running simulated line on one core; print the port; run until stdin closes."""
     _pin(0)
@@ -129,7 +138,7 @@ def bench_state_rps(duration_s: float = 4.0) -> dict[str, Any]:
         rps = ok / (time.perf_counter() - t0)
     finally:
         server.stdin.close()
-        server.wait(15)
+        _reap(server)
     return _row("control room GET /api/state (server on 1 core, line running)", round(rps), "requests/s",
                 f">= {STATE_TARGET_RPS:.0f}", rps >= STATE_TARGET_RPS and bad == 0)
 
@@ -196,7 +205,7 @@ def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, 
         if viewers is not None:
             viewers.stdin.close()
             received = json.loads(viewers.stdout.readline() or "{}")
-            viewers.wait(15)
+            _reap(viewers)
         server.stop()
     return ticks / elapsed, received
 

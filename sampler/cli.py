@@ -24,7 +24,7 @@ from sampler.plan import BASES, METHODS, make_plan
 
 def cli_plan(argv: list[str]) -> int:
     """Print the ISO 3082 plan for a lot (text, or JSON with ``--json``)."""
-    p = argparse.ArgumentParser(prog="oreline plan", description="ISO 3082 sampling plan for a lot")
+    p = argparse.ArgumentParser(prog="oreline sampler plan", description="ISO 3082 sampling plan for a lot")
     p.add_argument("lot_mass_t", type=float, help="lot mass in tonnes")
     p.add_argument("--basis", choices=BASES, default="mass")
     p.add_argument("--method", choices=METHODS, default="systematic")
@@ -96,7 +96,7 @@ def cli_custody(argv: list[str]) -> int:
 
 def cli_lab_import(argv: list[str]) -> int:
     """Validate a lab-results CSV against the lot's sample ids; print a summary or every problem."""
-    p = argparse.ArgumentParser(prog="oreline lab-import", description="validate and import lab results (CSV)")
+    p = argparse.ArgumentParser(prog="oreline sampler lab-import", description="validate and import lab results (CSV)")
     p.add_argument("results_csv", type=Path)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--samples-csv", type=Path, help="samples.csv or custody.csv of the lot (column sample_id)")

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from conveyor.files import staged_folder
 from spectra.errors import SpectraError
+from spectra.grid import resolve_grid
+from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 
 from spectra.cache import default_model, default_model_path
 from spectra.formats import read_spectra
-from spectra.grid import grid_by_name
 from spectra.library import load_library
 from spectra.mixcheck import physics_report
 from spectra.models.bundle import SpectraModel
@@ -28,11 +30,24 @@ def _say(msg: str) -> None:
     print(f"[spectra] {msg}", file=sys.stderr, flush=True)
 
 
+def _grid_arg(value: str) -> str:
+    """argparse type of ``--grid``: a named grid or a grid file (checked now, so a bad file fails before training)."""
+    try:
+        resolve_grid(value)
+    except SpectraError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return str(Path(value).resolve()) if Path(value).is_file() else value
+
+
+_GRID_HELP = ("instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
+              "(nir256_1014-1749nm) or a grid FILE (CSV: centre nm, FWHM nm; one row per pixel)")
+
+
 def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
     import hashlib
 
     # the training grid: archived field spectra are on it already (kept as they are); others are convolved
-    grid = grid_by_name(grid_name)
+    grid = resolve_grid(grid_name)
     rows, labs, h = [], [], hashlib.sha256()
     for name, klass in read_labels(labels):
         p = Path(folder) / name
@@ -43,10 +58,32 @@ def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
     return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
 
 
+def _check_test_library(folder: str, labels: str) -> str | None:
+    """Why ``folder`` + ``labels`` cannot be scored (checked before any model is loaded or trained), or None."""
+    if not Path(labels).is_file():
+        return f"--labels {labels}: no such file"
+    if not Path(folder).is_dir():
+        return f"--test-library {folder}: no such folder"
+    try:
+        rows = read_labels(labels)
+    except SpectraError as exc:
+        return f"--labels {labels}: {exc}"
+    problems = []
+    for name, _klass in rows:
+        try:
+            if len(read_spectra(Path(folder) / name)):
+                return None
+        except (SpectraError, OSError) as exc:
+            problems.append(str(exc))
+    detail = f"; first problem: {problems[0]}" if problems else ""
+    return (f"--test-library {folder}: none of the {len(rows)} files named in {labels} holds a readable "
+            f"spectrum{detail}")
+
+
 def cli_train(argv: list[str]) -> int:
     """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
-    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE", help=_GRID_HELP)
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--test-fraction", type=float, default=0.3, help="share of sample groups held out")
@@ -77,7 +114,8 @@ def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
-    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE",
+                    help=_GRID_HELP + "; the default model is trained for it on first use")
     ap.add_argument("--out", default="runs/spectra-evaluate", help="report folder")
     ap.add_argument("--test-library", help="folder of spectra to score instead of held-out library samples")
     ap.add_argument("--labels", help="CSV with columns file,class for --test-library")
@@ -88,11 +126,20 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
     ap.add_argument("--fingerprint-products", type=int, default=12,
                     help="simulated products for the product-fingerprint check (0: skip)")
+    ap.add_argument("--group-check", type=int, default=500, metavar="N",
+                    help="leave one sample group out over all real spectra of both library folders: simulated "
+                         "spectra per class for the fold models (0: skip)")
     ap.add_argument("--family-lots", type=int, default=10,
                     help="held-out lots per waste family and admixture level (0: skip the per-family check)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
+    if args.test_library:
+        problem = _check_test_library(args.test_library, args.labels)
+        if problem:
+            ap.error(problem)
+    if args.model and not Path(args.model).is_file():
+        ap.error(f"--model {args.model}: no such file")
     try:
         if args.model:
             model = SpectraModel.load(args.model)
@@ -112,20 +159,29 @@ def cli_evaluate(argv: list[str]) -> int:
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
+            if args.group_check > 0:
+                config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                        for k, v in model.info.get("config", {}).items()
+                                        if k in TrainConfig.__dataclass_fields__})
+                logo = leave_group_out(model.grid, config, n_per_class=args.group_check, progress=_say)
+                report["leave_group_out"] = logo
+                report.setdefault("sections_md", []).append(group_markdown(logo))
             if args.family_lots > 0:
                 report["families"] = evaluate_families(model, n_lots=args.family_lots,
                                                        spectra_per_segment=args.spectra_per_segment,
                                                        seed=args.seed + 32, progress=_say)
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-            report["physics"] = physics_report(load_library(), model.grid, args.out)
-        extra = report["physics"].pop("_markdown") if "physics" in report else []
-        if report.get("families"):
-            extra += family_markdown(report["families"])
-        paths = write_report(report, args.out)
-        text = markdown(report) + "\n".join(extra) + "\n"
-        (Path(args.out) / "report.md").write_text(text)
-        if "physics" in report:
-            paths.append(Path(report["physics"]["plot"]))
+        with staged_folder(args.out) as stage:  # a failure leaves no half-written report in --out
+            if not args.test_library:
+                report["physics"] = physics_report(load_library(), model.grid, stage.dir)
+                report["physics"]["plot"] = str(stage.final(report["physics"]["plot"]))
+            extra = report["physics"].pop("_markdown") if "physics" in report else []
+            if report.get("families"):
+                extra += family_markdown(report["families"])
+            text = markdown(report) + "\n".join(extra) + "\n"
+            paths = [stage.final(p) for p in write_report(report, stage.dir)]
+            (stage.dir / "report.md").write_text(text)
+            if "physics" in report:
+                paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from spectra.errors import LibraryError
 from spectra.hapke import (intimate_mixture, reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
 from spectra.library import LibraryEntry, ResampledLibrary, load_library
-from spectra.materials import density_g_cm3, proxy_indices
+from spectra.materials import density_g_cm3, mineral_of, proxy_indices
 
 #: Typical grain (particle) diameter on the belt by class, µm: fines of ore, coarser gangue, chunky foreign matter
 #: (``waste-phase``: the < 60 µm powders of usgs_splib07a_more; ``mixture``: not simulated). Synthetic waste
@@ -283,4 +283,24 @@ class CargoScene:
         _, grain, moist = self.segment_material(to_rel_t)
         g = grain * float(self.rng.lognormal(0.0, 0.05))
         m = max(0.0, moist + 0.003 * float(self.rng.standard_normal()))
+        self.last_truth = (comp, m)
         return self.sim.render(comp[None, :], self.rng, grain_factor=g, moisture_frac=m)[0]
+
+    def truth_fractions(self, components: list[str]) -> np.ndarray:
+        """Simulated mass fractions of the wet material last rendered by :meth:`reflectance`, over ``components``
+        (unmixing minerals, optionally ``"water"``; the last entry takes every other mass: waste, contaminant,
+        unmapped samples). NaN before the first spectrum."""
+        out = np.full(len(components), np.nan)
+        if getattr(self, "last_truth", None) is None:
+            return out
+        comp, m = self.last_truth
+        index = {c: i for i, c in enumerate(components)}
+        other = len(components) - 1
+        col = np.array([index.get(mineral_of(e.material) or "", other) if e.klass in ("ore", "gangue") else other
+                        for e in self.sim.library.entries])
+        out[:] = 0.0
+        np.add.at(out, col, comp)
+        if "water" in index:
+            out *= 1.0 - m
+            out[index["water"]] = m
+        return out

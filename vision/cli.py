@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from vision.labels import evaluate_labelled, fit_with_labelled, read_labelled
 from vision.objects import KINDS
 from vision.scene import random_objects
 from vision.sim_camera import SimulatedCamera
-from vision.tiles import ATTRIBUTION
+from vision.tiles import ATTRIBUTION, load_tiles
+from conveyor.files import staged_folder
 
 
 def cli_fit(argv: list[str]) -> int:
@@ -34,6 +36,8 @@ def cli_fit(argv: list[str]) -> int:
     ap.add_argument("--calibration-m", type=float, help="metres of belt to calibrate thresholds on (default 100 x mm/px)")
     ap.add_argument("--objects-m", type=float, help="metres of belt with objects to train the classifier on (default by scale)")
     a = ap.parse_args(argv)
+    if not a.mm_per_px > 0 or a.width_px <= 0:
+        ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
     lengths = {k: v for k, v in (("normal_m", a.normal_m), ("calibration_m", a.calibration_m), ("objects_m", a.objects_m)) if v is not None}
     if any(v <= 0 for v in lengths.values()):
         ap.error(f"belt lengths must be > 0 m, got {lengths}")
@@ -188,14 +192,21 @@ def cli_evaluate(argv: list[str]) -> int:
         return _cli_labelled(a)
     if a.length_m <= 0:
         ap.error(f"--length-m must be > 0, got {a.length_m}")
+    if not a.mm_per_px > 0 or a.width_px <= 0:
+        ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
+    try:
+        load_tiles(a.backgrounds)  # refuse an empty or unreadable folder before fitting or scoring anything
+    except VisionError as exc:
+        ap.error(f"--backgrounds {a.backgrounds}: {exc}")
     try:
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
         table, items = evaluate(model, backgrounds=a.backgrounds, length_m=a.length_m, seed=a.seed,
                                 objects_per_m=a.objects_per_m, motion_blur_px=a.motion_blur_px)
     except VisionError as exc:
-        print(f"vision evaluate: {exc}")
+        print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)
         return 2
-    _write_report(table, items, a.out)
+    with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
+        _write_report(table, items, stage.dir)
     r = table["recall"].get("size>=50:all", {"recall": float("nan")})
     print("recall per kind and size:")
     print("\n".join(_recall_lines(table)))

@@ -39,7 +39,6 @@ import numpy as np
 from conveyor.clock import Clock
 from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotStart, Measurement, Record, StreamDescription
 from sampler.errors import LabResultError
-from sampler.lab import load_lab_results
 from analysis.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -61,7 +60,6 @@ from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab_file
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
-from sampler.errors import LabResultError
 
 log = logging.getLogger(__name__)
 

@@ -145,80 +145,136 @@ def _calibrated_scores(model: Any, sums: Mapping[str, np.ndarray]) -> dict[int, 
     return out
 
 
+class _ArchivedNirStats:
+    """What the line archived, summed over a stream: mean valid spectrum, drift head vs tail, mean p(waste)."""
+
+    def __init__(self, n_rows: int, n_channels: int) -> None:
+        self.n_rows, self.edge = n_rows, max(1, n_rows // 10)
+        self.total, self.head, self.tail = np.zeros(n_channels), np.zeros(n_channels), np.zeros(n_channels)
+        self.n_valid = self.n_head = self.n_tail = 0
+        self.sum_pw, self.n_pw = 0.0, 0
+
+    def add(self, first_row: int, refl: np.ndarray, valid: np.ndarray, p_waste: np.ndarray | None) -> None:
+        rows = np.arange(first_row, first_row + len(refl))
+        self.total += refl[valid].sum(0, dtype=np.float64)
+        self.n_valid += int(valid.sum())
+        h = valid & (rows < self.edge)
+        t = valid & (rows >= self.n_rows - self.edge)
+        self.head += refl[h].sum(0, dtype=np.float64)
+        self.tail += refl[t].sum(0, dtype=np.float64)
+        self.n_head += int(h.sum())
+        self.n_tail += int(t.sum())
+        if p_waste is not None:
+            pw = p_waste[valid]
+            ok = np.isfinite(pw)
+            self.sum_pw += float(pw[ok].sum())
+            self.n_pw += int(ok.sum())
+
+    def fill(self, out: dict[str, Any]) -> None:
+        out["valid_spectra"] = self.n_valid
+        out["mean_spectrum"] = self.total / self.n_valid if self.n_valid else None
+        out["drift_within_deg"] = (_angle_deg(self.head / self.n_head, self.tail / self.n_tail)
+                                   if self.n_head and self.n_tail else math.nan)
+        out["mean_p_waste"] = self.sum_pw / self.n_pw if self.n_pw else math.nan
+
+
+class _LineSegments:
+    """Line-mode re-scoring: rows grouped by segment as they stream past, each segment scored in lot order.
+
+    A segment is scored once rows of a later segment have been seen; rows arriving after their segment was
+    scored are counted in ``late_rows``. With the line's fast scorer, features computed once per batch are
+    handed over (``LotSegmentScorer.score(..., features=, validity_checked=True)``).
+    """
+
+    def __init__(self, seg: Mapping[str, np.ndarray], model: Any) -> None:
+        self.order = np.argsort(seg["start_t"], kind="stable")
+        self.rank_of = np.empty(len(self.order), np.int64)
+        self.rank_of[self.order] = np.arange(len(self.order))
+        self.fast = _line_scorer(model)
+        self.signature = _signature_builder(model)
+        self.score = self.fast or segment_scorer(model)
+        # per segment rank: parts of (reflectance, valid[, features of the valid rows]) in row order
+        self.pending: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
+        self.done_below = 0  # ranks below this are scored
+        self.late_rows = 0
+        self.scores: dict[int, Any] = {}
+
+    def add(self, pos: np.ndarray, refl: np.ndarray, valid: np.ndarray, feats: np.ndarray | None) -> None:
+        """One batch: ``pos`` each row's segment (-1: outside), ``feats`` the valid rows' features (fast mode)."""
+        inside = pos >= 0
+        ranks = self.rank_of[pos[inside]]
+        late = ranks < self.done_below
+        self.late_rows += int(late.sum())
+        keep = np.flatnonzero(inside)[~late]
+        r_in = ranks[~late]
+        if not r_in.size:
+            return
+        cols = [refl[keep], valid[keep]]
+        cuts = np.flatnonzero(np.diff(r_in)) + 1
+        if self.fast is not None:  # features exist for valid rows only: their index among those
+            k_ok = (np.cumsum(valid) - 1)[keep]
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
+            part = tuple(c[a:b] for c in cols)
+            if self.fast is not None:
+                part += (feats[k_ok[a:b][part[1]]],)
+            self.pending[int(r_in[a])].append(part)
+        self.flush(int(r_in.max()))
+
+    def flush(self, upto: int | None = None) -> None:
+        """Score every pending segment of rank below ``upto`` (None: all)."""
+        upto = len(self.order) if upto is None else upto
+        for r in sorted(k for k in self.pending if k < upto):
+            parts = self.pending.pop(r)
+            cols = [np.concatenate([p[j] for p in parts]) if len(parts) > 1 else parts[0][j]
+                    for j in range(len(parts[0]))]
+            arrays = {"reflectance": cols[0], "valid": cols[1]}
+            if self.signature is not None and not self.signature.complete:
+                self.signature.add(cols[0][cols[1]], cols[2] if self.fast is not None else None)
+            self.scores[int(self.order[r])] = (self.fast(arrays, features=cols[2], validity_checked=True)
+                                               if self.fast is not None else self.score(arrays))
+        self.done_below = max(self.done_below, upto)
+
+
+def _calibrated_sums(sums: dict[str, np.ndarray], pos: np.ndarray, scores: Any) -> None:
+    """Add one batch's per-segment sums of log-odds, counts and novel flags (calibrated mode)."""
+    n_seg = len(sums["n"])
+    sel = scores.valid & (pos >= 0)
+    ps = pos[sel]
+    sums["w"] += np.bincount(ps, log_odds(scores.p_waste[sel], scores.p_ore[sel]), n_seg)
+    sums["c"] += np.bincount(ps, log_odds(scores.p_contaminant[sel], scores.p_ore[sel]), n_seg)
+    sums["n"] += np.bincount(ps, minlength=n_seg)
+    sums["novel"] += np.bincount(ps, scores.novel[sel].astype(float), n_seg)
+
+
 def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray], model: Any,
               batch_rows: int, unmix: bool, segment_scoring: str = "line") -> dict[str, Any]:
     """One pass over a NIR stream: archived statistics and, with ``model``, every segment re-scored.
 
-    ``segment_scoring="line"``: the line's stateful per-lot scorer, fed each segment in lot order. Rows are
-    grouped by segment as they stream past; a segment is scored once rows of a later segment have been seen
-    (rows arriving after their segment was scored are counted in ``late_rows``). Validity and features are
-    computed once per batch (:func:`_line_batch`) and handed to the scorer (``LotSegmentScorer.score(...,
-    features=, validity_checked=True)``: the same numbers as scoring each segment on its own).
-    ``"calibrated"``: the model's static per-segment calibration on summed log-odds (fast, no lot baseline).
+    ``segment_scoring="line"``: the line's stateful per-lot scorer, fed each segment in lot order
+    (:class:`_LineSegments`). ``"calibrated"``: the model's static per-segment calibration on summed
+    log-odds (fast, no lot baseline).
     """
     if segment_scoring not in SEGMENT_SCORING:
         raise ValueError(f"segment_scoring must be one of {SEGMENT_SCORING}, got {segment_scoring!r}")
     calibrated = segment_scoring == "calibrated"
-    n_seg = len(seg["index"])
-    sums = {k: np.zeros(n_seg) for k in ("w", "c", "n", "novel")}
     info = reader.streams[stream]
-    n = info.rows
     keys = ["tonnage_mark_t", "reflectance"] + [k for k in ("valid", "p_waste") if k in info.fields]
-    n_ch = info.fields["reflectance"][0][0]
-    total = np.zeros(n_ch)
-    head, tail = np.zeros(n_ch), np.zeros(n_ch)
-    n_head = n_tail = 0
-    edge = max(1, n // 10)
-    out: dict[str, Any] = {"spectra": n, "valid_spectra": 0, "late_rows": 0, "segment_scores": {}}
-    sum_pw_old = sum_pw_new = 0.0
-    n_pw_old = n_pw_new = 0
-    order = np.argsort(seg["start_t"], kind="stable")
-    rank_of = np.empty(len(order), np.int64)
-    rank_of[order] = np.arange(len(order))
-    fast = _line_scorer(model) if model is not None and not calibrated else None
-    sig = _signature_builder(model) if model is not None and not calibrated else None
-    score = (fast or segment_scorer(model)) if model is not None and not calibrated else None
-    # per segment rank: parts of (reflectance, valid[, features of the valid rows]) in row order
-    pending: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
-    done_below = 0  # ranks below this are scored
-
-    def flush(upto: int) -> None:
-        nonlocal done_below
-        for r in sorted(k for k in pending if k < upto):
-            parts = pending.pop(r)
-            cols = [np.concatenate([p[j] for p in parts]) if len(parts) > 1 else parts[0][j]
-                    for j in range(len(parts[0]))]
-            arrays = {"reflectance": cols[0], "valid": cols[1]}
-            if sig is not None and not sig.complete:
-                sig.add(cols[0][cols[1]], cols[2] if fast is not None else None)
-            out["segment_scores"][int(order[r])] = (fast(arrays, features=cols[2], validity_checked=True)
-                                                    if fast is not None else score(arrays))
-        done_below = max(done_below, upto)
-
-    lo = 0
+    archived = _ArchivedNirStats(info.rows, info.fields["reflectance"][0][0])
+    line = _LineSegments(seg, model) if model is not None and not calibrated else None
+    sums = {k: np.zeros(len(seg["index"])) for k in ("w", "c", "n", "novel")}
+    sum_pw_new, n_pw_new = 0.0, 0
+    first_row = 0
     for batch in reader.iter_stream(stream, keys, batch_rows):
         refl = batch["reflectance"]
         valid = batch["valid"].astype(bool) if "valid" in batch else np.ones(len(refl), bool)
         valid &= np.all(np.isfinite(refl), axis=1)
-        rows = np.arange(lo, lo + len(refl))
-        lo += len(refl)
-        total += refl[valid].sum(0, dtype=np.float64)
-        out["valid_spectra"] += int(valid.sum())
-        h = valid & (rows < edge)
-        t = valid & (rows >= n - edge)
-        head += refl[h].sum(0, dtype=np.float64)
-        tail += refl[t].sum(0, dtype=np.float64)
-        n_head += int(h.sum())
-        n_tail += int(t.sum())
-        if "p_waste" in batch:
-            pw = batch["p_waste"][valid]
-            ok = np.isfinite(pw)
-            sum_pw_old += float(pw[ok].sum())
-            n_pw_old += int(ok.sum())
+        archived.add(first_row, refl, valid, batch.get("p_waste"))
+        first_row += len(refl)
         if model is None:
             continue
         pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(batch["tonnage_mark_t"]))
-        if fast is not None:
+        feats = None
+        if line is not None and line.fast is not None:
             # once per batch: validity, features and the classifier, as model.score does; rows keep their order
             refl, valid, feats, p_waste = _line_batch(model, refl, valid)
             sum_pw_new += float(np.nansum(p_waste))
@@ -228,42 +284,18 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
             sum_pw_new += float(np.nansum(scores.p_waste[scores.valid]))
             n_pw_new += int(scores.valid.sum())
             if calibrated:
-                p_v = pos[valid]
-                sel = scores.valid & (p_v >= 0)
-                ps = p_v[sel]
-                sums["w"] += np.bincount(ps, log_odds(scores.p_waste[sel], scores.p_ore[sel]), n_seg)
-                sums["c"] += np.bincount(ps, log_odds(scores.p_contaminant[sel], scores.p_ore[sel]), n_seg)
-                sums["n"] += np.bincount(ps, minlength=n_seg)
-                sums["novel"] += np.bincount(ps, scores.novel[sel].astype(float), n_seg)
-        if calibrated:
-            continue
-        inside = pos >= 0
-        ranks = rank_of[pos[inside]]
-        late = ranks < done_below
-        out["late_rows"] += int(late.sum())
-        keep = np.flatnonzero(inside)[~late]
-        r_in = ranks[~late]
-        if r_in.size:
-            cols = [refl[keep], valid[keep]]
-            cuts = np.flatnonzero(np.diff(r_in)) + 1
-            if fast is not None:  # features exist for valid rows only: their index among those
-                k_ok = (np.cumsum(valid) - 1)[keep]
-            for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
-                part = tuple(c[a:b] for c in cols)
-                if fast is not None:
-                    part += (feats[k_ok[a:b][part[1]]],)
-                pending[int(r_in[a])].append(part)
-            flush(int(r_in.max()))
-    if model is not None and not calibrated:
-        flush(len(order))
-    if model is not None and calibrated:
+                _calibrated_sums(sums, pos[valid], scores)
+        if line is not None:
+            line.add(pos, refl, valid, feats)
+    out: dict[str, Any] = {"spectra": info.rows, "late_rows": 0, "segment_scores": {}}
+    if line is not None:
+        line.flush()
+        out["segment_scores"], out["late_rows"] = line.scores, line.late_rows
+        if line.signature is not None and line.signature.complete:
+            out["signature"] = line.signature.signature()
+    elif model is not None:
         out["segment_scores"] = _calibrated_scores(model, sums)
-    if sig is not None and sig.complete:
-        out["signature"] = sig.signature()
-    nv = out["valid_spectra"]
-    out["mean_spectrum"] = total / nv if nv else None
-    out["drift_within_deg"] = _angle_deg(head / n_head, tail / n_tail) if n_head and n_tail else math.nan
-    out["mean_p_waste"] = sum_pw_old / n_pw_old if n_pw_old else math.nan
+    archived.fill(out)
     out["new_mean_p_waste"] = sum_pw_new / n_pw_new if n_pw_new else math.nan
     return out
 
@@ -694,6 +726,8 @@ def cli_fleet(argv: Sequence[str]) -> int:
         p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
         p.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV and markdown tables")
     args = parser.parse_args(list(argv))
+    if getattr(args, "model", None) is not None and not args.model.is_file():
+        parser.error(f"--model {args.model}: no such file")  # before any archive is read or a worker started
     paths = find_archives(args.archives)
     t0 = time.perf_counter()
     files: dict[str, Path] = {}

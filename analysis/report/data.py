@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from conveyor.files import staged_folder
 from spectra.grid import InstrumentGrid
 from spectra.library import load_library
 from analysis.archive import (
@@ -66,6 +67,12 @@ class NirSummary:
     abundance_names: list[str]
     segment_abundance: np.ndarray | None  # (n_segments, k)
     class_abundance: dict[str, np.ndarray]
+    #: simulation only: the archived true mass fractions (``true_abundances``) over ``truth_names``
+    truth_names: list[str] | None = None
+    segment_truth: np.ndarray | None = None  # (n_segments, k_truth)
+    lot_abundance: np.ndarray | None = None  # (k,) mean over valid spectra
+    lot_truth: np.ndarray | None = None  # (k_truth,)
+    mean_residual: float = math.nan  # mean unmixing residual (albedo RMS) of valid spectra
 
 
 @dataclass
@@ -140,8 +147,14 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
     has_ab = "abundances" in info.fields
     keys = ["tonnage_mark_t"] + (["reflectance"] if has_refl else []) + (["abundances"] if has_ab else [])
     keys += ["valid"] if "valid" in info.fields else []
+    has_truth = has_ab and "true_abundances" in info.fields
+    has_res = has_ab and "unmix_residual" in info.fields
+    keys += (["true_abundances"] if has_truth else []) + (["unmix_residual"] if has_res else [])
     n_ch = info.fields["reflectance"][0][0] if has_refl else 0
     k = info.fields["abundances"][0][0] if has_ab else 0
+    kt = info.fields["true_abundances"][0][0] if has_truth else 0
+    tr_sum = np.zeros((n_seg, kt))
+    res_sum = 0.0
     sums = np.zeros((len(SEGMENT_CLASSES), n_ch))
     counts = np.zeros(len(SEGMENT_CLASSES), np.int64)
     ab_sum = np.zeros((n_seg, k))
@@ -170,6 +183,12 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
             for j in range(k):
                 ab_sum[:, j] += np.bincount(p, weights=ab[:, j], minlength=n_seg)
             ab_n += np.bincount(p, minlength=n_seg)
+            if has_truth:
+                tr = batch["true_abundances"][sel]
+                for j in range(kt):
+                    tr_sum[:, j] += np.bincount(p, weights=np.nan_to_num(tr[:, j]), minlength=n_seg)
+            if has_res:
+                res_sum += float(np.nansum(batch["unmix_residual"][sel]))
     class_means = {SEGMENT_CLASSES[c]: (sums[c] / counts[c], int(counts[c])) for c in range(len(SEGMENT_CLASSES))
                    if counts[c] > 0}
     seg_ab = None
@@ -183,8 +202,36 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
             sel = (codes == c) & (ab_n > 0)
             if sel.any():
                 class_ab[SEGMENT_CLASSES[c]] = ab_sum[sel].sum(0) / ab_n[sel].sum()
-    return NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
-                      class_ab)
+    summary = NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
+                         class_ab)
+    if has_ab and ab_n.sum() > 0:
+        summary.lot_abundance = ab_sum.sum(0) / ab_n.sum()
+        summary.mean_residual = res_sum / ab_n.sum() if has_res else math.nan
+        if has_truth:
+            truth_names = [str(x) for x in info.metadata.get("truth_components", [])]
+            summary.truth_names = truth_names if len(truth_names) == kt else [f"component {j}" for j in range(kt)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                summary.segment_truth = tr_sum / ab_n[:, None]
+            summary.lot_truth = tr_sum.sum(0) / ab_n.sum()
+    return summary
+
+
+def abundance_check(nir: NirSummary) -> tuple[list[dict], float, float] | None:
+    """Simulation only: per component the lot's estimated vs simulated mass fraction; the mean absolute error
+    over components of the lot means and of the segment means. None without archived truth."""
+    if nir.lot_truth is None or nir.lot_abundance is None or nir.truth_names is None:
+        return None
+    est_of = dict(zip(nir.abundance_names, nir.lot_abundance))
+    rows = [{"component": n, "estimated": float(est_of.get(n, 0.0)), "simulated": float(t),
+             "abs_error": abs(float(est_of.get(n, 0.0)) - float(t))} for n, t in zip(nir.truth_names, nir.lot_truth)]
+    lot_mae = float(np.mean([r["abs_error"] for r in rows]))
+    seg_mae = math.nan
+    if nir.segment_abundance is not None and nir.segment_truth is not None:
+        idx = [nir.abundance_names.index(n) if n in nir.abundance_names else -1 for n in nir.truth_names]
+        est = np.where(np.array(idx) >= 0, nir.segment_abundance[:, np.clip(idx, 0, None)], 0.0)
+        with np.errstate(invalid="ignore"):
+            seg_mae = float(np.nanmean(np.abs(est - nir.segment_truth)))
+    return rows, lot_mae, seg_mae
 
 
 @functools.lru_cache(maxsize=4)
@@ -279,19 +326,51 @@ def _short(value: Any, limit: int = 8) -> Any:
 
 def build_report_data(reader: ArchiveReader) -> ReportData:
     """Read everything the report needs from an open archive. Raises ArchiveError for unreadable parts."""
+    notes = _status_notes(reader)
+    seg = reader.segment_table()
+    decisions = reader.segments()
+    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
+    lot_mass_t = _lot_mass_t(reader, seg, notes)
+    nir, references, ref_note = _nir_part(reader, seg, notes)
+    if not reader.streams_of_kind("vision"):
+        notes.append("no camera stream in this archive: no detection gallery")
+    detections, det_marks, thumbs = _detections(reader)
+    increments, plan, samples, custody, lab = _sampling_part(reader, notes)
+    provenance = _provenance(reader)
+    lab_v = current_lab_verdict(reader)
+    prov_rows, model_rows = _provenance_rows(reader, provenance)
+    return ReportData(
+        lab=lab_v, lab_rows=_lab_rows(latest_results(reader), lab_v),
+        reviews=[{"time": _utc(r.epoch_s), "reviewer": r.reviewer, "decision": r.decision,
+                  "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
+        provenance_rows=prov_rows, model_rows=model_rows,
+        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
+        state=reader.state, live=reader.live, end=reader.end, verdict=reader.final_verdict(), segments=seg,
+        segment_score=np.array([d.nir_waste_score for d in decisions], float),
+        segment_threshold=float(thresholds[-1]) if thresholds else math.nan,
+        segment_reasons=["; ".join(d.reasons) for d in decisions], lot_mass_t=lot_mass_t, nir=nir,
+        references=references, reference_note=ref_note, detections=detections, detections_total=len(det_marks),
+        detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples,
+        custody=custody, lab_results=lab, alarms=reader.alarms(), gaps=_coverage_gaps(reader), notes=notes,
+        provenance=provenance,
+    )
+
+
+def _status_notes(reader: ArchiveReader) -> list[str]:
+    """Notes on a lot still open for writing, or aborted."""
     notes: list[str] = []
-    state, end = reader.state, reader.end
     if reader.live:
         alive = reader.writer_alive()
         notes.append("archive still open for writing" + (" (its writer is gone: data up to its last flush; "
                      "close it with `oreline archive close`)" if alive is False else " (lot in progress?)"))
-    if state == "aborted":
-        notes.append(f"lot aborted: {(end or {}).get('reason') or 'no reason given'}")
-    seg = reader.segment_table()
-    decisions = reader.segments()
-    score = np.array([d.nir_waste_score for d in decisions], float)
-    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
-    reasons = ["; ".join(d.reasons) for d in decisions]
+    if reader.state == "aborted":
+        notes.append(f"lot aborted: {(reader.end or {}).get('reason') or 'no reason given'}")
+    return notes
+
+
+def _lot_mass_t(reader: ArchiveReader, seg: Mapping[str, np.ndarray], notes: list[str]) -> float:
+    """Tonnes of the lot (weighed when it ended, else declared); notes segments not decided."""
+    end = reader.end
     lot_mass_t = float(reader.lot.get("declared_mass_t") or 0.0)
     end_mark = (end or {}).get("lot_end", {}).get("end_mark_t") if end else None
     if end_mark is not None:
@@ -301,7 +380,11 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         notes.append("no segment decisions archived")
     elif decided_t < lot_mass_t - 1e-6:
         notes.append(f"segments decided up to {decided_t:,.0f} t of {lot_mass_t:,.0f} t")
+    return lot_mass_t
 
+
+def _coverage_gaps(reader: ArchiveReader) -> list[tuple[str, float, float, str]]:
+    """Uninspected stretches per station, merged (station, start_t, end_t, reason)."""
     cov = reader.coverage()
     gaps: list[tuple[str, float, float, str]] = []
     if len(cov["station"]):
@@ -311,26 +394,32 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         for st in sorted(set(cov["station"][un].tolist())):
             sel = un & (cov["station"] == st)
             gaps += _merge_gaps(st, rel0[sel], rel1[sel], cov["reason"][sel])
+    return gaps
 
+
+def _nir_part(reader: ArchiveReader, seg: Mapping[str, np.ndarray],
+              notes: list[str]) -> tuple[NirSummary | None, dict[str, np.ndarray] | None, str]:
+    """The NIR summary of the first NIR stream and the library references for its grid."""
     nir_streams = reader.streams_of_kind("nir")
-    nir = None
-    references, ref_note = None, ""
     if not nir_streams:
         notes.append("no NIR stream in this archive: no spectra, abundances or NIR scores")
-    else:
-        nir = _nir_summary(reader, nir_streams[0].name, seg)
-        if len(nir_streams) > 1:
-            notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
-        if nir.valid_rows == 0:
-            notes.append(f"NIR stream {nir.stream}: no valid spectra")
-        if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
-            references, ref_note = library_references(reader, nir.stream)
-            if references is None:
-                notes.append(ref_note)
-    if not reader.streams_of_kind("vision"):
-        notes.append("no camera stream in this archive: no detection gallery")
-    detections, det_marks, thumbs = _detections(reader)
+        return None, None, ""
+    references, ref_note = None, ""
+    nir = _nir_summary(reader, nir_streams[0].name, seg)
+    if len(nir_streams) > 1:
+        notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
+    if nir.valid_rows == 0:
+        notes.append(f"NIR stream {nir.stream}: no valid spectra")
+    if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
+        references, ref_note = library_references(reader, nir.stream)
+        if references is None:
+            notes.append(ref_note)
+    return nir, references, ref_note
 
+
+def _sampling_part(reader: ArchiveReader, notes: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any],
+                                                                    list[Any], list[Any], list[Any]]:
+    """Increments, sampling plan, samples, chain of custody and lab results; notes what is missing."""
     increments = _increments(reader)
     plan = dict(reader.sampling_plan or {})
     for info in reader.streams_of_kind("sampler"):  # the sampler station describes its plan
@@ -350,33 +439,25 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
                          + (" ..." if len(missing) > 10 else ""))
     if not increments and not samples:
         notes.append("no sampling record in this archive")
+    return increments, plan, samples, custody, lab
 
+
+def _provenance(reader: ArchiveReader) -> dict[str, Any]:
+    """Where the report comes from: archive, writer, software, times, streams, models, configuration."""
+    end = reader.end
     streams = {n: {"station": s.station, "kind": s.kind, "rows": s.rows, "units": dict(s.units),
                    "metadata": _short(jsonable(s.metadata))} for n, s in reader.streams.items()}
-    provenance = {
+    return {
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
         "report_by": software_version(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         "opened_utc": _utc(next((h["epoch_s"] for h in reader.status_history() if h["state"] == "open"), None)),
-        "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
+        "lot_start_utc": _utc(reader.start.get("time_s")),
+        "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
                            for h in reader.status_history()],
         "streams": streams, "models": reader.model_versions(), "config": _short(jsonable(reader.config), 16),
     }
-    lab_v = current_lab_verdict(reader)
-    prov_rows, model_rows = _provenance_rows(reader, provenance)
-    return ReportData(
-        lab=lab_v, lab_rows=_lab_rows(latest_results(reader), lab_v),
-        reviews=[{"time": _utc(r.epoch_s), "reviewer": r.reviewer, "decision": r.decision,
-                  "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
-        provenance_rows=prov_rows, model_rows=model_rows,
-        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
-        state=state, live=reader.live, end=end, verdict=reader.final_verdict(), segments=seg, segment_score=score,
-        segment_threshold=float(thresholds[-1]) if thresholds else math.nan, segment_reasons=reasons,
-        lot_mass_t=lot_mass_t, nir=nir, references=references, reference_note=ref_note, detections=detections,
-        detections_total=len(det_marks), detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples, custody=custody,
-        lab_results=lab, alarms=reader.alarms(), gaps=gaps, notes=notes, provenance=provenance,
-    )
 
 
 #: Analytes shown in the lab results table, in this order.
@@ -605,6 +686,18 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
         out.append(_img(figs["abundances"], "abundances"))
         out.append(_table([{"class": c, **{n: float(x) for n, x in zip(data.nir.abundance_names, ab)}}
                            for c, ab in data.nir.class_abundance.items()]))
+        out.append(f"<p class='muted'>Mass fractions of the wet material by unmixing each spectrum (Hapke albedo, "
+                   f"NNLS on the model's mineral end-members; water from the moisture calibration); mean unmixing "
+                   f"residual {data.nir.mean_residual:.4f} (albedo RMS).</p>")
+        check = abundance_check(data.nir)
+        if check is not None:
+            rows, lot_mae, seg_mae = check
+            out.append("<h3>Estimated vs simulated mass fractions (simulation truth)</h3>")
+            out.append(_table([r for r in rows if r["estimated"] >= 0.005 or r["simulated"] >= 0.005]))
+            out.append(f"<p>Mean absolute error over {len(rows)} components: lot means {lot_mae:.3f}, segment "
+                       f"means {seg_mae:.3f}; largest component error {max(r['abs_error'] for r in rows):.3f}. "
+                       f"<span class='muted'>'other' is mass the unmixer has no end-member for (waste, "
+                       f"contaminant, samples of no listed mineral).</span></p>")
     else:
         out.append("<p class='gap'>no abundances archived</p>")
     out.append(f"<h2>Detections</h2><p>{data.detections_total:,} detection(s)"
@@ -696,7 +789,7 @@ LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
                Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
                Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
                Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
-               Column("basicity", "CaO/SiO2", 0.75, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("basicity", "C/S", 0.55, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
                Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
 SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
                   Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
@@ -735,12 +828,24 @@ def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
                          gap_rows, intro="Every stretch a station could not inspect and every missing part. "
                                          "Uninspected material is never counted as clean.", max_rows=200)
     pages += [figs[k] for k in ("timeline", "spectra", "abundances") if k in figs]
+    check = abundance_check(data.nir) if data.nir is not None else None
+    if check is not None:
+        rows, lot_mae, seg_mae = check
+        lines = [f"{'component':<14}{'estimated':>11}{'simulated':>11}{'abs error':>11}"]
+        lines += [f"{r['component']:<14}{r['estimated']:>11.3f}{r['simulated']:>11.3f}{r['abs_error']:>11.3f}"
+                  for r in rows]
+        lines += ["", f"mean absolute error over {len(rows)} components: lot means {lot_mae:.3f}, "
+                      f"segment means {seg_mae:.3f}",
+                  f"mean unmixing residual {data.nir.mean_residual:.4f} (albedo RMS)",
+                  "'other': mass without an end-member (waste, contaminant, unlisted samples)"]
+        pages.append(plots.text_page("Mineral abundances: estimated vs simulated (mass fraction, wet basis)", lines,
+                                     font_size=9))
     if data.thumbnails:
         caps = [f"{d.get('kind', '?')} {float(d.get('length_mm', math.nan)):.0f}mm\n{d['mark_t']:,.0f} t"
                 for d in data.detections]
         pages.append(plots.gallery(data.thumbnails, caps))
     pages += table_pages("Lab results and the rule that fired", LAB_COLUMNS, data.lab_rows, size=6.5,
-                         intro="Assays in mass % (dry basis). Decision per sample by the lab rule set "
+                         intro="Assays in mass % (dry basis); C/S = CaO/SiO2. Decision per sample by the lab rule set "
                                "(sampler/labrules.py; rules and sources: oreline sampler lab-rules).")
     pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
                          intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "
@@ -780,14 +885,15 @@ def write_report(archive_path: str | Path, out_dir: str | Path | None = None, *,
     step("drawing figures")
     figs = _figures(data)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"html": out / f"{data.lot_id}-report.html"}
-        step(f"writing {paths['html']}")
-        paths["html"].write_text(render_html(data, figs), encoding="utf-8")
-        if pdf:
-            paths["pdf"] = out / f"{data.lot_id}-report.pdf"
-            step(f"writing {paths['pdf']}")
-            render_pdf(data, figs, paths["pdf"])
+        with staged_folder(out) as stage:  # a failure leaves no half-written report behind
+            paths = {"html": stage.dir / f"{data.lot_id}-report.html"}
+            step(f"writing {stage.final(paths['html'])}")
+            paths["html"].write_text(render_html(data, figs), encoding="utf-8")
+            if pdf:
+                paths["pdf"] = stage.dir / f"{data.lot_id}-report.pdf"
+                step(f"writing {stage.final(paths['pdf'])}")
+                render_pdf(data, figs, paths["pdf"])
+            paths = {kind: stage.final(p) for kind, p in paths.items()}
     except OSError as exc:
         raise ReportError(f"cannot write the report of {archive_path} into {out}: {exc}") from exc
     return paths

@@ -29,7 +29,8 @@ from spectra.lotdetector import LotDetector
 from spectra.lots import simulate_lot
 from spectra.materials import WASTE_FAMILIES
 from spectra.models.bundle import SpectraModel
-from spectra.models.evaluation import FRACTIONS, held_out_world
+from spectra.models.evaluation import FRACTIONS
+from spectra.models.heldout import held_out_world
 from spectra.scene import MixtureSimulator
 from spectra.separability import lot_separability, separability
 

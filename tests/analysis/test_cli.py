@@ -99,3 +99,13 @@ def test_a_broken_project_module_fails_loudly(tmp_path, monkeypatch):
     with pytest.raises(AttributeError):
         main(["typo"])
     assert cli.PROJECT_PACKAGES[-1] == "analysis"
+
+
+def test_config_check_names_a_bad_station_key_from_its_settings_table(tmp_path):
+    """Station keys are checked when the site file is checked, not first when the station is built."""
+    default = oreline("config", "default").stdout
+    site = tmp_path / "site.toml"
+    site.write_text(default.replace("[stations.sampler]\n", "[stations.sampler]\ncutter_speed_m_s = 0.9\n", 1))
+    proc = oreline("config", "check", f"{site}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "stations.sampler.cutter_speed_m_s: expected a value <= 0.6, got 0.9" in proc.stderr

@@ -15,7 +15,7 @@ stations (which live in their own packages):
 - :class:`SimSamplerStation` cuts routine increments every ``routine_every_t``
   tonnes and targeted increments on request.
 
-Used by the control-room tests, the benchmark and ``cli_controlroom --sim``.
+Used by the control-room tests and the benchmark (``oreline control-room`` runs the real site: analysis/control_room.py).
 Use ``analysis.site.compose`` for a configured line.
 """
 
