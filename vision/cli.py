@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vision.appearance import AppearanceMonitor, default_limit
 from vision.errors import VisionError
 from vision.evaluate import SIZE_CLASSES, match, score_table
 from vision.fit import VisionModel, cached_model, fit_vision_model
+from vision.labels import evaluate_labelled, fit_with_labelled, read_labelled
 from vision.objects import KINDS
 from vision.scene import random_objects
 from vision.sim_camera import SimulatedCamera
@@ -21,17 +23,35 @@ from conveyor.files import staged_folder
 
 
 def cli_fit(argv: list[str]) -> int:
-    """``oreline vision fit --out model.npz [--mm-per-px 1] [--width-px 2048] [--seed 0]``: fit on the fit split and save."""
+    """``oreline vision fit --out model.npz [--mm-per-px 1] [--width-px 2048] [--seed 0] [--labelled DIR]``: fit on the
+    fit split (plus a site's labelled photos for the kind classifier) and save."""
     ap = argparse.ArgumentParser(prog="oreline vision fit", description=cli_fit.__doc__)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--mm-per-px", type=float, default=1.0)
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--labelled", type=Path, help="a site's labelled photos (COCO json or YOLO txt + classes.txt, at --mm-per-px): "
+                                                    "their objects and their ore are added to the kind classifier's training")
+    ap.add_argument("--normal-m", type=float, help="metres of normal belt to fit the ore density on (default 40)")
+    ap.add_argument("--calibration-m", type=float, help="metres of belt to calibrate thresholds on (default 100 x mm/px)")
+    ap.add_argument("--objects-m", type=float, help="metres of belt with objects to train the classifier on (default by scale)")
     a = ap.parse_args(argv)
     if not a.mm_per_px > 0 or a.width_px <= 0:
         ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
+    lengths = {k: v for k, v in (("normal_m", a.normal_m), ("calibration_m", a.calibration_m), ("objects_m", a.objects_m)) if v is not None}
+    if any(v <= 0 for v in lengths.values()):
+        ap.error(f"belt lengths must be > 0 m, got {lengths}")
     t0 = time.perf_counter()
-    model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed)
+    if a.labelled is not None:
+        try:
+            model, added = fit_with_labelled(read_labelled(a.labelled), mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
+        except VisionError as exc:
+            print(f"vision fit: {exc}")
+            return 2
+        print(f"site photos {a.labelled}: candidates added to the classifier's training: "
+              + (", ".join(f"{k} {n}" for k, n in added.items()) or "none found"))
+    else:
+        model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
     model.save(a.out)
     print(f"vision model {model.version} (threshold {model.params.threshold:.2f}, kinds {model.kinds}) → {a.out} in {time.perf_counter() - t0:.1f} s")
     return 0
@@ -45,6 +65,8 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
                           mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px).open()
     det = model.detector()
+    monitor = AppearanceMonitor(getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px))
+    shares, unusual_frames = [], 0
     dets, latencies, n_px, inspected, frames = [], [], 0, 0, 0
     t0 = time.perf_counter()
     while cam._pos_m < length_m - 1e-9:
@@ -52,6 +74,8 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
         t = time.perf_counter()
         r = det.process(f)
         latencies.append(time.perf_counter() - t)
+        shares.append(r.unusual_share)
+        unusual_frames += monitor.update(r.unusual_share if r.reason != "no material" else float("nan"), f.length_m).unusual
         dets += r.detections
         n_px += f.image.shape[0] * f.image.shape[1]
         inspected += r.inspected
@@ -62,7 +86,9 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
     table.update({"backgrounds": str(backgrounds), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
                   "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
                   "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),
-                  "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION})
+                  "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION,
+                  "appearance": {"median_frame_share": float(np.nanmedian(shares)) if shares else float("nan"),
+                                 "max_running": monitor.peak, "limit": monitor.limit, "frames_unusual": int(unusual_frames)}})
     items = [(o, d) for o, d in m.pairs][:gallery] + [(None, d) for d in m.false_alarms][: max(0, gallery // 3)]
     return table, items
 
@@ -81,6 +107,7 @@ def _write_report(table: dict, items: list, out: Path) -> None:
     lines += ["", f"False alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
               f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f}; target <= 1); "
               f"{table.get('duplicates', 0)} duplicate detections (an object reported in two pieces).",
+              _appearance_line(table),
               f"Detector throughput {table['detector_mpx_s']:.1f} Mpx/s, latency p99 {table['latency_p99_ms']:.0f} ms.", "",
               "![gallery](gallery.png)", "", ATTRIBUTION, ""]
     (out / "report.md").write_text("\n".join(lines))
@@ -105,6 +132,46 @@ def _write_report(table: dict, items: list, out: Path) -> None:
     plt.close(fig)
 
 
+def _appearance_line(table: dict) -> str:
+    a = table.get("appearance")
+    if not a:
+        return ""
+    return (f"Appearance: median frame {100 * a['median_frame_share']:.2f} % of the belt unlike the fitted ore, running peak "
+            f"{100 * a['max_running']:.1f} % (limit {100 * a['limit']:.1f} %); {a['frames_unusual']} of {table['frames']} frames "
+            "judged unusual (uninspected on the line).")
+
+
+def _recall_lines(table: dict) -> list[str]:
+    """Recall per kind and per size class as printed by ``vision evaluate``."""
+    out = []
+    for key, r in table["recall"].items():
+        if key.startswith(("kind:", "size:", "size>=50:", "all:")):
+            out.append(f"  {key:<22} {r['detected']:>4}/{r['objects']:<4} recall {r['recall']:.3f}")
+    return out
+
+
+def _cli_labelled(a: argparse.Namespace) -> int:
+    try:
+        items = read_labelled(a.labelled)  # bad labels are refused before any model is loaded or fitted
+        model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
+        if abs(model.mm_per_px - a.mm_per_px) > 1e-9:
+            print(f"vision evaluate: model {a.model or 'default'} is fitted for {model.mm_per_px} mm/px, the photos are declared at {a.mm_per_px} mm/px (--mm-per-px)")
+            return 2
+        table = evaluate_labelled(model, items)
+    except VisionError as exc:
+        print(f"vision evaluate: {exc}")
+        return 2
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "labelled.json").write_text(json.dumps(table, indent=2, default=float))
+    print(f"labelled photos {a.labelled}: {table['images']} images, model {model.version}")
+    print("recall per kind:")
+    print("\n".join(_recall_lines(table)))
+    print("precision per reported kind: " + (", ".join(f"{k} {v:.2f}" for k, v in table["precision_by_kind"].items()) or "no detections"))
+    print(f"false alarms: {table['false_alarms']} in {table['images']} images = {table['false_alarms_per_image']:.2f} per image "
+          f"(95 % upper bound {table['false_alarms_per_image_upper95']:.2f}) → {a.out / 'labelled.json'}")
+    return 0
+
+
 def cli_evaluate(argv: list[str]) -> int:
     """``oreline vision evaluate --out DIR [--backgrounds DIR] [--model M.npz] [--length-m 100] ...``:
     recall/precision per kind and size class on scenes from images not used to fit the model."""
@@ -118,7 +185,11 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--motion-blur-px", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--labelled", type=Path, help="score real labelled photos instead (COCO json or YOLO txt + classes.txt; "
+                                                    "photos at --mm-per-px)")
     a = ap.parse_args(argv)
+    if a.labelled is not None:
+        return _cli_labelled(a)
     if a.length_m <= 0:
         ap.error(f"--length-m must be > 0, got {a.length_m}")
     if not a.mm_per_px > 0 or a.width_px <= 0:
@@ -137,5 +208,10 @@ def cli_evaluate(argv: list[str]) -> int:
     with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
         _write_report(table, items, stage.dir)
     r = table["recall"].get("size>=50:all", {"recall": float("nan")})
+    print("recall per kind and size:")
+    print("\n".join(_recall_lines(table)))
+    print(f"false alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
+          f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f})")
+    print(_appearance_line(table))
     print(f"recall (>= 50 mm) {r['recall']:.3f}, false alarms {table['false_alarms_per_1000_m']:.1f} per 1,000 m → {a.out / 'report.md'}")
     return 0

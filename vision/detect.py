@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
+from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
 from vision.features import FEATURES, cell_features
@@ -58,6 +59,8 @@ class FrameResult:
     belt_fraction: float
     inspected: bool
     reason: str = ""
+    #: how unusual the belt looks as a whole (:func:`vision.appearance.frame_unusual_share`; NaN: not measured)
+    unusual_share: float = float("nan")
 
 
 @dataclass
@@ -165,6 +168,8 @@ class Detector:
         self.width_px = int(width_px)
         self.block = model.block_px
         self.cell_mm = self.block * model.mm_per_px
+        #: cell score above which 1 % of the fitted density lies (the appearance measure's level)
+        self.unusual_level = unusual_level(model)
         #: Report every candidate, also those the classifier calls "none" (for training and diagnostics).
         self.report_all = False
         self.reset()
@@ -209,16 +214,17 @@ class Detector:
         self._belt_cols = cols
         belt_fraction = float(cols.mean())
         raw = self.model.score(feats)
+        unusual = frame_unusual_share(raw, cols, self.unusual_level, self.params.min_belt_fraction)
         raw[:, ~cols] = 0.0
         material = float(ore_mask(feats.rgb[:, cols]).mean()) if cols.any() else 0.0
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
         out += self._components(raw, feats.stack(), feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
         if belt_fraction < self.params.min_belt_fraction:
-            return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image")
+            return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
-            return FrameResult(frame.frame_id, out, material, belt_fraction, False, "no material")
-        return FrameResult(frame.frame_id, out, material, belt_fraction, True)
+            return FrameResult(frame.frame_id, out, material, belt_fraction, False, "no material", unusual)
+        return FrameResult(frame.frame_id, out, material, belt_fraction, True, "", unusual)
 
     def flush(self) -> list[Detection]:
         """Report objects still held back (end of lot, gap in the belt) and reset."""

@@ -14,6 +14,7 @@ that tile the window: inspected, or not with a reason ("not imaged", "no materia
 
 from __future__ import annotations
 
+import math
 import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -22,8 +23,9 @@ import numpy as np
 
 from conveyor.config import Field, StationSettings, intervals_t
 from conveyor.errors import ConfigError
-from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
+from conveyor.records import Coverage, LineEvent, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
+from vision.appearance import AppearanceMonitor, AppearanceState, default_limit
 from vision.camera import Camera, camera_class
 from vision.detect import THUMB_PX, Detection, Detector
 from vision.errors import CameraDisconnected, CameraError, CameraTimeout, FrameError, VisionError
@@ -44,6 +46,8 @@ FIELDS = {
     "thumbnail": ((THUMB_PX, THUMB_PX, 3), "uint8"),
 }
 UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "mm2", "lateral_m": "m", "anomaly_score": "nats"}
+#: Coverage reason while the belt does not look like the ore the model was fitted on.
+APPEARANCE_REASON = "appearance: belt unlike the fitted ore"
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
     kind="camera",
@@ -56,6 +60,9 @@ SETTINGS = StationSettings(
         "imaged_fraction": Field(float, 1.0, min=0.0, min_exclusive=True, max=1.0,
                                  doc="Share of belt windows imaged, evenly spread; the rest is uninspected (not imaged)."),
         "model": Field(str, "", doc="Saved vision model (.npz); empty: fitted for the scale and cached."),
+        "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
+                                  doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
+                                      "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
     },
     backends={
         "simulated": {
@@ -78,7 +85,8 @@ class CameraStation(Station):
     """A camera over the belt with its detector. Build it with :func:`from_config`."""
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
-                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = ()) -> None:
+                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = (),
+                 appearance_limit: float | None = None) -> None:
         super().__init__(name, position_m)
         self.camera = camera
         self.model = model
@@ -89,6 +97,12 @@ class CameraStation(Station):
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
+        if appearance_limit is None:  # a model fitted on a site's own frames may carry its own (calibrate_limit on them)
+            appearance_limit = getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px)
+        self.appearance = AppearanceMonitor(appearance_limit)
+        #: the latest appearance state (None before the first frame); detections dropped while the belt was unusual
+        self.appearance_state: AppearanceState | None = None
+        self.suppressed_detections = 0
 
     def describe(self) -> Sequence[StreamDescription]:
         cam = self.camera
@@ -96,7 +110,8 @@ class CameraStation(Station):
             name=self.name, station=self.name, kind="vision", fields=FIELDS, units=UNITS,
             metadata={"mm_per_px": cam.mm_per_px, "width_px": cam.width_px, "frame_lines": cam.frame_lines,
                       "kinds": self.model.kinds, "model_version": self.model.version, "attribution": ATTRIBUTION,
-                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction},
+                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction,
+                      "appearance_limit": self.appearance.limit},
         )]
 
     def start_lot(self, start: LotStart) -> Sequence[Record]:
@@ -104,6 +119,8 @@ class CameraStation(Station):
         self.detector.reset()
         self._credit = 1.0
         self._last_end_belt_m = None
+        self.appearance.reset()
+        self.appearance_state = None
         if isinstance(self.camera, SimulatedCamera):
             self.camera.frame_loss_marks = [(a + start.start_mark_t, b + start.start_mark_t) for a, b in self.frame_loss_at_t]
         if not self.camera.is_open:
@@ -189,8 +206,13 @@ class CameraStation(Station):
                 pieces.append((f.start_belt_m, f.end_belt_m, False, f"bad frame: {exc}"))
                 pos = f.end_belt_m
                 continue
-            pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
-            records += [self._measurement(d) for d in res.detections]
+            state = self._appearance(f, res.unusual_share if res.reason != "no material" else math.nan, records)
+            if state.unusual:
+                pieces.append((f.start_belt_m, f.end_belt_m, False, APPEARANCE_REASON))
+                self.suppressed_detections += len(res.detections)
+            else:
+                pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
+                records += [self._measurement(d) for d in res.detections]
             pos = f.end_belt_m
         if pos < window.end_belt_m - tol_m:
             pieces.append((pos, window.end_belt_m, False, "frames lost"))
@@ -199,6 +221,20 @@ class CameraStation(Station):
             self._last_end_belt_m = None
         records += self._coverage(window, pieces)
         return records
+
+    def _appearance(self, f: Frame, share: float, records: list[Record]) -> AppearanceState:
+        """Update the running appearance measure; raise the alarm when it passes the limit, clear it when it is back.
+        Objects held back from unusual frames are dropped when it clears (they are pieces of the unusual stretch)."""
+        state = self.appearance.update(share, f.length_m)
+        self.appearance_state = state
+        if state.started:
+            records.append(LineEvent(self._lot_id, f.time_s, self.name, "appearance", "alarm",
+                                     f"vision appearance: {state.describe()}; windows uninspected while it lasts", f.start_mark_t))
+        elif state.ended:
+            self.suppressed_detections += len(self.detector.flush())
+            records.append(LineEvent(self._lot_id, f.time_s, self.name, "appearance_cleared", "info",
+                                     f"vision appearance back to normal: {state.describe()}", f.start_mark_t))
+        return state
 
     def _coverage(self, window: MaterialWindow, pieces: list[tuple[float, float, bool, str]]) -> list[Coverage]:
         merged: list[list[Any]] = []
@@ -225,7 +261,11 @@ class CameraStation(Station):
         return Measurement(self._lot_id, self.name, d.time_s, d.tonnage_mark_t, data)
 
     def end_lot(self, end_mark_t: float) -> Sequence[Record]:
-        return [self._measurement(d) for d in self.detector.flush()]
+        held = self.detector.flush()
+        if self.appearance.unusual:
+            self.suppressed_detections += len(held)
+            return []
+        return [self._measurement(d) for d in held]
 
     def close(self) -> None:
         self.camera.close()
@@ -275,4 +315,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             camera = camera_class("aravis")(address=cfg["address"], **common)
         except CameraError as exc:
             raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
-    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at)
+    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at,
+                         appearance_limit=cfg.get("appearance_limit"))

@@ -228,6 +228,8 @@ class LotMonitor:
         if e.severity != "alarm":
             if e.kind == "scale_reconnected":
                 self.alarms.clear("scale:scale_disconnected")
+            elif e.kind.endswith("_cleared"):  # e.g. a camera's "appearance_cleared" clears "<camera>:appearance"
+                self.alarms.clear(f"{e.source}:{e.kind.removesuffix('_cleared')}")
             return
         if e.source == "scale":
             category = "scale_fault"

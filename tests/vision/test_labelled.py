@@ -1,0 +1,206 @@
+"""Real labelled photos in: `oreline vision evaluate --labelled DIR` on a small labelled set made here from the shared
+ore-on-belt images with pasted objects (textures from real photographs) at known boxes, in COCO and YOLO form; bad
+labels give clear errors naming the file. Runs the installed `.venv/bin/oreline` in a subprocess."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vision.labels import LabelError, read_labelled
+from vision.scene import BeltScene, SceneObject
+from vision.tiles import load_tiles
+from tests.vision.conftest import MM_PER_PX
+
+ORELINE = Path(sys.executable).parent / "oreline"
+W_PX, H_PX = 600, 700
+KINDS = ("wood", "plastic", "rubber", "metal", "cloth", "concrete")
+
+
+def _boxes(scene, objs, r0):
+    out = []
+    for o in objs:
+        a = math.radians(o.angle_deg)
+        half_rows = (abs(o.length_mm * math.cos(a)) + abs(o.width_mm * math.sin(a))) / 2 / MM_PER_PX
+        half_cols = (abs(o.length_mm * math.sin(a)) + abs(o.width_mm * math.cos(a))) / 2 / MM_PER_PX
+        cy, cx = o.belt_mm / MM_PER_PX - r0, scene.col_of_lateral(o.lateral_mm)
+        out.append((o.kind, max(0.0, cx - half_cols), max(0.0, cy - half_rows), min(W_PX, cx + half_cols), min(H_PX, cy + half_rows)))
+    return out
+
+
+def make_labelled_set(folder: Path, n_images: int = 6, seed: int = 3) -> list[tuple[str, list]]:
+    """PNG photos of held-out ore with 0-3 pasted objects each, and their boxes (kind, x0, y0, x1, y1)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scene = BeltScene(load_tiles("heldout"), width_px=W_PX, mm_per_px=MM_PER_PX, seed=seed)
+    rng = np.random.default_rng(seed)
+    items = []
+    for i in range(n_images):
+        r0 = i * (H_PX + 200)
+        objs = []
+        for j in range(i % 4):  # 0..3 objects, well apart
+            length = float(rng.uniform(150, 350))
+            objs.append(SceneObject(KINDS[(i + j) % len(KINDS)], length, float(rng.uniform(60, 0.6 * length)),
+                                    (r0 + 120 + j * 220) * MM_PER_PX, float(rng.uniform(-300, 300)), float(rng.uniform(0, 180)), seed=i * 10 + j))
+        image = scene.render(r0, H_PX, objs)
+        name = f"photo_{i:02d}.png"
+        Image.fromarray(image).save(folder / name)
+        items.append((name, _boxes(scene, objs, r0)))
+    return items
+
+
+def write_coco(folder: Path, items) -> Path:
+    cats = [{"id": k + 1, "name": kind} for k, kind in enumerate(KINDS)]
+    images, anns = [], []
+    for i, (name, boxes) in enumerate(items):
+        images.append({"id": i, "file_name": name, "width": W_PX, "height": H_PX})
+        for kind, x0, y0, x1, y1 in boxes:
+            anns.append({"id": len(anns), "image_id": i, "category_id": KINDS.index(kind) + 1, "bbox": [x0, y0, x1 - x0, y1 - y0]})
+    path = folder / "_annotations.coco.json"
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    return path
+
+
+def write_yolo(folder: Path, items) -> None:
+    (folder / "classes.txt").write_text("\n".join(KINDS) + "\n")
+    for name, boxes in items:
+        lines = [f"{KINDS.index(k)} {(x0 + x1) / 2 / W_PX:.6f} {(y0 + y1) / 2 / H_PX:.6f} {(x1 - x0) / W_PX:.6f} {(y1 - y0) / H_PX:.6f}"
+                 for k, x0, y0, x1, y1 in boxes]
+        (folder / name).with_suffix(".txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("labelled")
+    coco, yolo = root / "coco", root / "yolo"
+    items = make_labelled_set(coco)
+    write_coco(coco, items)
+    make_labelled_set(yolo)
+    write_yolo(yolo, items)
+    return coco, yolo, items
+
+
+def test_coco_and_yolo_read_the_same_boxes(labelled):
+    coco, yolo, items = labelled
+    a, b = read_labelled(coco), read_labelled(yolo)
+    assert [x.path.name for x in a] == [x.path.name for x in b] == [n for n, _ in items]
+    for x, y in zip(a, b):
+        assert [bx.kind for bx in x.boxes] == [by.kind for by in y.boxes]
+        assert np.allclose([[bx.x0, bx.y0, bx.x1, bx.y1] for bx in x.boxes], [[by.x0, by.y0, by.x1, by.y1] for by in y.boxes], atol=0.01)
+
+
+def _oreline(*args):
+    return subprocess.run([str(ORELINE), "vision", "evaluate", *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["coco", "yolo"])
+def test_cli_evaluate_labelled_scores_real_photos(labelled, model_file, tmp_path, form):
+    folder = labelled[0] if form == "coco" else labelled[1]
+    args = (["--labelled", folder, "--model", model_file, "--mm-per-px", MM_PER_PX] if form == "coco"
+            else [f"--labelled={folder}", f"--model={model_file}", f"--mm-per-px={MM_PER_PX}"])
+    p = _oreline(*args, "--out", tmp_path / "out")
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "recall per kind" in p.stdout and "per image" in p.stdout and "95 % upper bound" in p.stdout
+    table = json.loads((tmp_path / "out" / "labelled.json").read_text())
+    n_obj = sum(len(b) for _, b in labelled[2])
+    assert table["images"] == 6 and table["recall"]["all:all"]["objects"] == n_obj
+    assert table["recall"]["all:all"]["recall"] >= 0.6
+    assert table["false_alarms_per_image"] <= 1.0
+
+
+def test_cli_evaluate_labelled_model_of_another_scale_is_refused(labelled, model_file, tmp_path):
+    p = _oreline("--labelled", labelled[0], "--model", model_file, "--mm-per-px=1", "--out", tmp_path)
+    assert p.returncode == 2 and "mm/px" in p.stdout and str(model_file) in p.stdout
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def test_bad_labels_are_clear_errors_naming_the_file(labelled, tmp_path):
+    coco, yolo, _ = labelled
+    bad = _copy(coco, tmp_path / "malformed")
+    (bad / "_annotations.coco.json").write_text('{"images": [')
+    with pytest.raises(LabelError, match="_annotations.coco.json"):
+        read_labelled(bad)
+    doc = json.loads((coco / "_annotations.coco.json").read_text())
+    outside = _copy(coco, tmp_path / "outside")
+    doc["annotations"][0]["bbox"] = [W_PX - 10, 5, 80, 40]
+    (outside / "_annotations.coco.json").write_text(json.dumps(doc))
+    with pytest.raises(LabelError, match=r"_annotations.coco.json annotation 0: box .* outside the 600x700 image"):
+        read_labelled(outside)
+    unknown = _copy(coco, tmp_path / "unknown")
+    doc = json.loads((coco / "_annotations.coco.json").read_text())
+    used = doc["annotations"][0]["category_id"]  # an unknown category that labels a box (unused ones are ignored)
+    next(c for c in doc["categories"] if c["id"] == used)["name"] = "banana"
+    (unknown / "_annotations.coco.json").write_text(json.dumps(doc))
+    with pytest.raises(LabelError, match="unknown category 'banana'"):
+        read_labelled(unknown)
+    ybad = _copy(yolo, tmp_path / "ybad")
+    (ybad / "photo_01.txt").write_text("9 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(LabelError, match=r"photo_01.txt line 1: unknown class 9"):
+        read_labelled(ybad)
+    (ybad / "photo_01.txt").write_text("0 1.2 0.5 0.3 0.1\n")
+    with pytest.raises(LabelError, match=r"photo_01.txt line 1: box .* outside"):
+        read_labelled(ybad)
+    (ybad / "photo_01.txt").write_text("0 0.5 0.5\n")
+    with pytest.raises(LabelError, match=r"photo_01.txt line 1: expected 'class cx cy w h'"):
+        read_labelled(ybad)
+
+
+def test_cli_bad_labels_exit_2_naming_the_file(labelled, model_file, tmp_path):
+    bad = _copy(labelled[0], tmp_path / "bad")
+    (bad / "_annotations.coco.json").write_text("not json")
+    p = _oreline(f"--labelled={bad}", "--model", model_file, "--mm-per-px", MM_PER_PX, "--out", tmp_path / "o")
+    assert p.returncode == 2 and "_annotations.coco.json" in p.stdout, p.stdout + p.stderr
+
+
+@pytest.mark.slow
+def test_cli_evaluate_prints_recall_per_kind_and_size_false_alarm_bound_and_appearance(model_file, tmp_path):
+    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px", "1024",
+                        "--length-m=20", "--objects-per-m", "1.0", f"--out={tmp_path / 'ev'}"], capture_output=True, text=True, timeout=900)
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    assert "recall per kind and size" in out and "kind:" in out and "size:50-100 mm" in out or "size:100-300 mm" in out
+    assert "95 % upper bound" in out and "per 1,000 m" in out
+    assert "Appearance:" in out and "limit" in out
+    table = json.loads((tmp_path / "ev" / "report.json").read_text())
+    assert table["appearance"]["frames_unusual"] == 0 and table["appearance"]["limit"] > 0
+
+
+def test_cli_fit_labelled_bad_labels_exit_2_before_fitting(labelled, tmp_path):
+    bad = _copy(labelled[1], tmp_path / "ybad")
+    (bad / "classes.txt").write_text("wood\nbanana\n")
+    p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(tmp_path / "m.npz"), f"--labelled={bad}", "--mm-per-px", "2"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "classes.txt" in p.stdout and "banana" in p.stdout, p.stdout + p.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.slow
+def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path):
+    coco, yolo, items = labelled
+    out = tmp_path / "site.npz"
+    p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(out), "--labelled", str(coco), f"--mm-per-px={MM_PER_PX}",
+                        "--width-px=1024", "--normal-m", "20", "--calibration-m=20", "--objects-m", "30"],
+                       capture_output=True, text=True, timeout=900, env=None)
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    added = p.stdout.split("training:")[1].splitlines()[0]
+    kinds = {k for _, boxes in items for k, *_ in boxes}
+    assert "none" in added and sum(k in added for k in kinds) >= len(kinds) - 1, added
+    p = _oreline("--labelled", yolo, "--model", out, "--mm-per-px", MM_PER_PX, "--out", tmp_path / "ev")
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    table = json.loads((tmp_path / "ev" / "labelled.json").read_text())
+    assert table["recall"]["all:all"]["recall"] >= 0.6
