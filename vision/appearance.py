@@ -127,7 +127,7 @@ def default_limit(model_ore: NormalOreModel, version: str, width_px: int, *, n_s
         images.append(scene.render(0, rows, objs))
     limit = calibrate_limit(model_ore, images)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: concurrent fits
     tmp.write_text(json.dumps({"limit": limit, "version": version, "scenes": n_scenes, "scene_m": scene_m}))
     os.replace(tmp, path)
     return limit

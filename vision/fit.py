@@ -95,7 +95,7 @@ class VisionModel:
         arrays["width_px"] = np.int64(self.width_px)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")  # one per process: concurrent fits
         np.savez_compressed(tmp, **arrays)
         os.replace(tmp, path)
         return path
