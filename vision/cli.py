@@ -11,25 +11,53 @@ import numpy as np
 
 from vision.errors import VisionError
 from vision.evaluate import SIZE_CLASSES, match, score_table
-from vision.fit import VisionModel, cached_model, fit_vision_model
+from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_model
 from vision.objects import KINDS
 from vision.scene import random_objects
 from vision.sim_camera import SimulatedCamera
 from vision.tiles import ATTRIBUTION
 
 
+def _frame_px(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w > 0 and h > 0:
+            return w, h
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in px (e.g. 2048x1024), got {text!r}")
+
+
 def cli_fit(argv: list[str]) -> int:
-    """``oreline vision fit --out model.npz [--mm-per-px 1] [--width-px 2048] [--seed 0]``: fit on the fit split and save."""
+    """``oreline vision fit --out model.npz [--images DIR [--frame-px WxH] [--split all]] [--mm-per-px 1] [--width-px 2048]
+    [--seed 0]``: fit on the built-in fit split, or with ``--images`` on a site's own ore-on-belt frames, and save."""
     ap = argparse.ArgumentParser(prog="oreline vision fit", description=cli_fit.__doc__)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--mm-per-px", type=float, default=1.0)
+    ap.add_argument("--images", type=Path, help="folder of the site's ore-on-belt frames (no labels; normal ore)")
+    ap.add_argument("--frame-px", type=_frame_px, help="WIDTHxHEIGHT every frame in --images must have")
+    ap.add_argument("--split", choices=("all", "fit", "heldout"), default="all",
+                    help="use all --images, or the fit / held-out part by source image (to evaluate on the rest)")
+    ap.add_argument("--mm-per-px", type=float, default=1.0, help="pixel scale of the frames and the model")
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
+    if not a.mm_per_px > 0:
+        ap.error(f"--mm-per-px must be > 0, got {a.mm_per_px}")
     t0 = time.perf_counter()
-    model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed)
+    try:
+        if a.images is not None:
+            model = fit_site_model(a.images, mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, frame_px=a.frame_px, split=a.split)
+        else:
+            model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed)
+    except VisionError as exc:
+        print(f"vision fit: {exc}")
+        return 2
     model.save(a.out)
+    on = model.fitted_on
     print(f"vision model {model.version} (threshold {model.params.threshold:.2f}, kinds {model.kinds}) → {a.out} in {time.perf_counter() - t0:.1f} s")
+    print(f"fitted on {on.get('images')}: {on.get('n_files')} files (sha256 list {on.get('files_sha256') or '-'}), {on.get('n_tiles')} tiles"
+          f"{', ' + str(on['tiles_dropped']) + ' dropped as unusual' if on.get('tiles_dropped') else ''}, {model.mm_per_px:g} mm/px, "
+          f"belt found by {model.ore.belt_test}, code {on.get('code_digest')}")
     return 0
 
 

@@ -26,7 +26,7 @@ from vision.camera import Camera
 from vision.errors import CameraDisconnected, CameraTimeout
 from vision.frames import Frame
 from vision.scene import BeltScene, SceneObject
-from vision.tiles import load_tiles
+from vision.tiles import TileSet, load_tiles
 
 
 @dataclass
@@ -81,7 +81,8 @@ class SimulatedCamera(Camera):
 
     def _open(self) -> None:
         if self.scene is None:
-            self.scene = BeltScene(load_tiles(self.tiles), width_px=self.width_px, mm_per_px=self.mm_per_px,
+            tiles = self.tiles if isinstance(self.tiles, TileSet) else load_tiles(self.tiles)
+            self.scene = BeltScene(tiles, width_px=self.width_px, mm_per_px=self.mm_per_px,
                                    belt_width_m=self.belt_width_m, seed=self.seed, **self.scene_kw)
         self._disconnected = False
 

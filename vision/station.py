@@ -14,6 +14,8 @@ Config keys of ``[stations.<name>]`` (defaults in brackets):
   ``Coverage(inspected=False, reason="not imaged")``
 - ``tiles``: ore tiles for the simulated scene, "heldout" | "fit" | "all" | a folder ["heldout"]
 - ``model``: path of a saved vision model (.npz) [fitted for the scale and cached]
+- ``models``: table of declared product → model path (``oreline vision fit --images``): a lot uses the model of
+  its declared product, else ``model`` (the stream metadata lists each product's model version)
 - ``folder``: image folder (backend "folder"); ``address``: camera IP (backend "aravis")
 - ``fault``: table with ``frame_loss_at_t`` (list of [start, end] lot-relative tonnes) and
   ``frame_loss_prob`` (0..1) for the simulator
@@ -57,16 +59,19 @@ FIELDS = {
 }
 UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "mm2", "lateral_m": "m", "anomaly_score": "nats"}
 KNOWN_KEYS = {"kind", "position_m", "backend", "mm_per_px", "width_px", "frame_lines", "exposure_us", "sim_mm_per_px",
-              "imaged_fraction", "tiles", "model", "folder", "address", "fault"}
+              "imaged_fraction", "tiles", "model", "models", "folder", "address", "fault"}
 
 
 class CameraStation(Station):
     """A camera over the belt with its detector. Build it with :func:`from_config`."""
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
-                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = ()) -> None:
+                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = (),
+                 product_models: Mapping[str, VisionModel] | None = None) -> None:
         super().__init__(name, position_m)
         self.camera = camera
+        self.default_model = model
+        self.product_models = dict(product_models or {})
         self.model = model
         self.detector: Detector = model.detector()
         self.imaged_fraction = float(imaged_fraction)
@@ -82,11 +87,19 @@ class CameraStation(Station):
             name=self.name, station=self.name, kind="vision", fields=FIELDS, units=UNITS,
             metadata={"mm_per_px": cam.mm_per_px, "width_px": cam.width_px, "frame_lines": cam.frame_lines,
                       "kinds": self.model.kinds, "model_version": self.model.version, "attribution": ATTRIBUTION,
-                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction},
+                      "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction,
+                      "product_models": {p: m.version for p, m in self.product_models.items()}},
         )]
+
+    def model_for(self, declared_product: str) -> VisionModel:
+        """The model of a declared product (``models``), else the station's ``model``."""
+        return self.product_models.get(declared_product, self.default_model)
 
     def start_lot(self, start: LotStart) -> Sequence[Record]:
         self._lot_id = start.lot.lot_id
+        model = self.model_for(start.lot.declared_product)
+        if model is not self.model:
+            self.model, self.detector = model, model.detector()
         self.detector.reset()
         self._credit = 1.0
         self._last_end_belt_m = None
@@ -264,15 +277,26 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         width = int(round(width_px * mm_per_px / scale))
     else:
         width = width_px
-    try:
-        if "model" in section:
-            model = VisionModel.load(Path(section["model"]))
-            if abs(model.mm_per_px - scale) > 1e-9 or model.width_px != width:
-                raise ConfigError(f"stations.{name}.model", f"model is for {model.mm_per_px} mm/px x {model.width_px} px, station uses {scale} x {width}")
-        else:
+    def load(key: str, path: Any) -> VisionModel:
+        try:
+            m = VisionModel.load(Path(path), mm_per_px=scale)
+        except VisionError as exc:
+            raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
+        if m.width_px != width:
+            raise ConfigError(f"stations.{name}.{key}", f"vision model {path} is for frames {m.width_px} px wide, the station's are {width} px")
+        return m
+
+    models = section.get("models", {})
+    if not isinstance(models, Mapping) or not all(isinstance(v, str) for v in models.values()):
+        raise ConfigError(f"stations.{name}.models", f"expected a table of declared product = \"model.npz\", got {models!r}")
+    product_models = {str(p): load(f"models.{p}", v) for p, v in models.items()}
+    if "model" in section:
+        model = load("model", section["model"])
+    else:
+        try:
             model = cached_model(mm_per_px=scale, width_px=width, seed=0)
-    except VisionError as exc:
-        raise ConfigError(f"stations.{name}.model", str(exc)) from exc
+        except VisionError as exc:
+            raise ConfigError(f"stations.{name}.model", str(exc)) from exc
     # the simulator keeps the line count at a coarser scale, doubled from 2x coarser on (longer frames: a 1 s window
     # at 4.5 m/s is one frame, not a long and a short one; per-frame overhead dominates at coarse scales)
     if backend == "simulated":
@@ -295,4 +319,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             camera = camera_class("aravis")(address=str(section["address"]), **common)
         except CameraError as exc:
             raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
-    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at)
+    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at,
+                         product_models=product_models)
