@@ -62,12 +62,15 @@ def cli_fit(argv: list[str]) -> int:
 
 
 def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_m: float = 100.0, seed: int = 1,
-             objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24) -> tuple[dict, list]:
-    """Run the detector over simulated belt built from ``backgrounds`` and score it. Returns (table, gallery items)."""
+             objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
+             scene: dict | None = None, objects: dict | None = None) -> tuple[dict, list]:
+    """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.
+    ``scene``: extra :class:`~vision.scene.BeltScene` options (realistic scenes); ``objects``: extra
+    :func:`~vision.scene.random_objects` options. Returns (table, gallery items)."""
     rng = np.random.default_rng(seed)
-    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m)
+    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {}))
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
-                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px).open()
+                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px, scene_options=scene).open()
     det = model.detector()
     dets, latencies, n_px, inspected, frames = [], [], 0, 0, 0
     t0 = time.perf_counter()
@@ -83,7 +86,7 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
     dets += det.flush()
     m = match([o for o in objs if o.belt_mm < cam._pos_m * 1000.0], dets)
     table = score_table(m, cam._pos_m)
-    table.update({"backgrounds": str(backgrounds), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
+    table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
                   "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
                   "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),
                   "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION})

@@ -401,7 +401,8 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
                              calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m)
     model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
-                                 tiles_dropped=int(drop.sum()), frames_skipped=list(site.skipped),
+                                 tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
+                                 frames_skipped_examples=list(site.skipped[:5]),
                                  belt_test=model.ore.belt_test)
     return model
 

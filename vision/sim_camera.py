@@ -57,6 +57,7 @@ class SimulatedCamera(Camera):
         frame_loss_marks: Sequence[tuple[float, float]] = (),
         objects: Sequence[SceneObject] = (),
         free_run: bool = True,
+        scene_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -66,7 +67,8 @@ class SimulatedCamera(Camera):
         self.seed = int(seed)
         self.belt_speed_m_s = float(belt_speed_m_s)
         self.belt_width_m = float(belt_width_m)
-        self.scene_kw = dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px)
+        self.scene_kw = dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px,
+                             **(scene_options or {}))
         self.frame_loss_prob = float(frame_loss_prob)
         self.frame_loss_marks = [tuple(map(float, m)) for m in frame_loss_marks]
         self.objects: list[SceneObject] = sorted(objects, key=lambda o: o.belt_mm)
