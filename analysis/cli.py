@@ -52,7 +52,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
     "control-room": {
-        "_": ("analysis.web.cli", "cli_controlroom", "serve the control room on a small simulated line (to try the page)"),
+        "_": ("analysis.controlroom_cli", "cli_controlroom", "serve the control room on a small simulated line (to try the page)"),
     },
 }
 

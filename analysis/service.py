@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque
 
 from conveyor.runtime import Line, LineState
-from analysis.alarms import AlarmBook
+from analysis.decide.alarms import AlarmBook
 from analysis.model import Alarm, LotVerdict, SegmentDecision, to_dict
-from analysis.monitor import LotMonitor
+from analysis.decide.monitor import LotMonitor
 
 TREND_POINTS = 3600  # one hour of 1 s ticks
 

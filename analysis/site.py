@@ -27,10 +27,10 @@ from conveyor.records import LotEnd, LotIdentity
 from conveyor.runtime import Line, LineState
 from conveyor.station import Station, StationContext
 from conveyor.totaliser import TonnageCounter
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from analysis.decide.alarms import AlarmBook
+from analysis.decide.monitor import LotMonitor
 from analysis.service import LineService
-from analysis.verdict import VERDICT_FIELDS
+from analysis.decide.verdict import VERDICT_FIELDS
 from analysis.web.settings import CONTROL_ROOM_FIELDS
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ import numpy as np
 
 from benchmarks.common import row
 from conveyor.records import Coverage, LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
-from analysis.alarms import AlarmBook
+from analysis.decide.alarms import AlarmBook
 from analysis.archive import LotArchive, open_archive
-from analysis.monitor import LotMonitor
+from analysis.decide.monitor import LotMonitor
 from spectra.segment import NirSegmentScore
-from analysis.verdict import VERDICT_FIELDS
+from analysis.decide.verdict import VERDICT_FIELDS
 
 ENDMEMBERS = ("hematite", "goethite", "quartz")
 

@@ -44,7 +44,7 @@ def child_server(speedup: float) -> None:
     """Serve a running simulated line on one core; print the port; run until stdin closes."""
     _pin(0)
     from analysis.web.server import ControlRoomServer
-    from analysis.web.simline import build_sim_line
+    from analysis.simline import build_sim_line
 
     sim = build_sim_line(speedup=speedup, lot_mass_t=1e6)
     server = ControlRoomServer(sim.service, operator_token=None).start()
@@ -139,7 +139,7 @@ def bench_page_latency(trials: int = 10) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from analysis.web.server import ControlRoomServer
-    from analysis.web.simline import build_sim_line
+    from analysis.simline import build_sim_line
 
     sim = build_sim_line(speedup=10.0, lot_mass_t=1e6)
     server = ControlRoomServer(sim.service, operator_token=None).start()
@@ -181,7 +181,7 @@ def bench_page_latency(trials: int = 10) -> dict[str, Any]:
 # ---- 3. line speed with viewers ----------------------------------------------------------------
 def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, dict[str, int]]:
     from analysis.web.server import ControlRoomServer
-    from analysis.web.simline import build_sim_line
+    from analysis.simline import build_sim_line
 
     sim = build_sim_line(speedup=math.inf, lot_mass_t=lot_mass_t)
     server = ControlRoomServer(sim.service, operator_token=None).start()

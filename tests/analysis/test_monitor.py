@@ -3,8 +3,8 @@ from conveyor.clock import SimulatedClock
 from conveyor.feed import SimulatedFeed
 from conveyor.records import LotIdentity
 from conveyor.runtime import Line
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from analysis.decide.alarms import AlarmBook
+from analysis.decide.monitor import LotMonitor
 from analysis.site import load_site
 
 from tests.analysis.stations import TruthCamera, TruthNir, MeanScorer

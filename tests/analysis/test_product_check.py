@@ -12,8 +12,8 @@ from conveyor.feed import SimulatedFeed
 from conveyor.records import LotIdentity, Measurement, StreamDescription
 from conveyor.runtime import Line
 from conveyor.station import MaterialWindow, Station
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from analysis.decide.alarms import AlarmBook
+from analysis.decide.monitor import LotMonitor
 from analysis.site import _product_check_factory, load_site
 from spectra.detector import DetectorConfig, DetectorModel
 from spectra.fingerprint import build_fingerprint, live_checks, lot_signature

@@ -2,10 +2,10 @@ import math
 
 import pytest
 
-from analysis.alarms import ALARM_CATEGORIES, AlarmBook
+from analysis.decide.alarms import ALARM_CATEGORIES, AlarmBook
 from analysis.errors import AlarmError, VerdictConfigError
 from analysis.model import SegmentDecision, to_dict
-from analysis.verdict import SequentialVerdict
+from analysis.decide.verdict import SequentialVerdict
 
 
 def seg(i, cls_, size=100.0):

@@ -24,9 +24,9 @@ from conveyor.feed import SimulatedFeed
 from conveyor.records import LotIdentity, Measurement, StreamDescription
 from conveyor.runtime import Line
 from conveyor.station import MaterialWindow, Station
-from analysis.alarms import AlarmBook
+from analysis.decide.alarms import AlarmBook
 from analysis.archive import LotArchive
-from analysis.monitor import LotMonitor
+from analysis.decide.monitor import LotMonitor
 from spectra.segment import NirSegmentScore
 from analysis.site import load_site
 

@@ -9,7 +9,7 @@ import pytest
 
 from conveyor.cargo import Admixture, CargoModel
 from analysis.fleet import cli_fleet, run_fleet
-from analysis import fingerprints
+from analysis.fleet import fingerprints
 from spectra.errors import FingerprintError
 from spectra.fingerprint import MIN_LOTS, load_fingerprint, load_fingerprints
 from spectra.models.bundle import SpectraModel

@@ -15,8 +15,8 @@ import pytest
 from conveyor.cargo import Admixture, CargoModel
 from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
 from analysis.archive import LotArchive, open_archive
-from analysis.archive_reader import segment_positions
-from analysis import fleet as fleet_mod
+from analysis.archive.reader import segment_positions
+from analysis.fleet import rescore as fleet_mod
 from analysis.fleet import FleetError, analyse_archive, cli_fleet, redecide, run_fleet, segment_scorer, write_tables
 from spectra.models.training import TrainConfig, train_model
 

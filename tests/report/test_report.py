@@ -11,7 +11,8 @@ import pytest
 
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from analysis.archive import cli_archive, import_custody_rows, open_archive
-from analysis.report import _library_references, build_report_data, cli_report, write_report
+from analysis.report import build_report_data, cli_report, write_report
+from analysis.report.data import _library_references
 from sampler.custody import CustodyLog, IncrementRecord
 
 from tests.archive.lines import run_lot

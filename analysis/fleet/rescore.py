@@ -40,8 +40,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from analysis.archive import open_archive
-from analysis.decision import segment_class
-from analysis.archive_reader import ArchiveReader, segment_positions
+from analysis.decide.segment import segment_class
+from analysis.archive.reader import ArchiveReader, segment_positions
 from analysis.errors import AnalysisError, ArchiveError
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
 
@@ -73,7 +73,7 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _verdict_section(reader: ArchiveReader) -> dict[str, Any]:
-    from analysis.verdict import VERDICT_FIELDS
+    from analysis.decide.verdict import VERDICT_FIELDS
 
     section = {k: f.default for k, f in VERDICT_FIELDS.items()}
     archived = reader.config.get("verdict") if isinstance(reader.config, Mapping) else None
@@ -86,7 +86,7 @@ def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision
     """Replay the lot's sequential test on the re-scored segment classes."""
     import dataclasses
 
-    from analysis.verdict import SequentialVerdict
+    from analysis.decide.verdict import SequentialVerdict
 
     seq = SequentialVerdict.from_config(reader.lot_id, _verdict_section(reader))
     for d, cls_ in zip(decisions, classes):
@@ -334,7 +334,7 @@ def _vision_contaminated(reader: ArchiveReader, seg: Mapping[str, np.ndarray], c
 
 def redecide(d: SegmentDecision, nir: Any | None, vision_contaminated: bool, nir_stations: set[str],
              vision_stations: set[str], min_coverage: float) -> str:
-    """A segment's class with a new NIR score, by the monitor's rule (:func:`analysis.decision.segment_class`).
+    """A segment's class with a new NIR score, by the monitor's rule (:func:`analysis.decide.segment.segment_class`).
 
     ``nir`` is the new ``NirSegmentScore`` (None: NIR had no spectra there); coverage comes from the
     archived decision.
@@ -686,7 +686,7 @@ def write_tables(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[s
 # ---- CLI --------------------------------------------------------------------------------------------
 def cli_fleet(argv: Sequence[str]) -> int:
     """``oreline fleet rescore --model M [--fingerprints DIR] ARCHIVES...`` / ``oreline fleet summary ARCHIVES...``
-    / ``oreline fleet fingerprint --model M ARCHIVES...`` (see :mod:`analysis.fingerprints`).
+    / ``oreline fleet fingerprint --model M ARCHIVES...`` (see :mod:`analysis.fleet.fingerprints`).
 
     Returns 0 when every archive was analysed, 1 when some failed (they are listed in the
     tables), 2 when the run could not start.
@@ -723,7 +723,7 @@ def cli_fleet(argv: Sequence[str]) -> int:
                          unmix=getattr(args, "unmix", False),
                          segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
         if getattr(args, "fingerprints", None) is not None or args.cmd == "fingerprint":
-            from analysis import fingerprints
+            from analysis.fleet import fingerprints
 
             model = _load_model(args.model)
             if args.cmd == "fingerprint":

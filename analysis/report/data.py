@@ -26,10 +26,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis import report_plots as plots
+from analysis.report import plots
 from analysis.archive import open_archive
-from analysis.archive_format import jsonable
-from analysis.archive_reader import ArchiveReader, segment_positions
+from analysis.archive.format import jsonable
+from analysis.archive.reader import ArchiveReader, segment_positions
 from analysis.errors import ArchiveError, ReportError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
 

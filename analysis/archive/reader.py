@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 import h5py
 import numpy as np
 
-from analysis.archive_format import (
+from analysis.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MIN_READ_VERSION,
@@ -308,7 +308,7 @@ class ArchiveReader:
     # ---- tables ------------------------------------------------------------------------------------
     @_wrap("table")
     def table(self, name: str) -> dict[str, np.ndarray]:
-        """A raw table (see ``archive_format.TABLES``) as column arrays."""
+        """A raw table (see ``analysis.archive.format.TABLES``) as column arrays."""
         if name not in TABLES:
             raise ArchiveError(f"{self.path}: unknown table {name!r}; expected one of {sorted(TABLES)}")
         return read_table(self.file["tables"][name])

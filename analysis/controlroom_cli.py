@@ -33,7 +33,7 @@ def cli_controlroom(argv: list[str]) -> int:
         parser.error("--speedup and --lot-mass-t must be > 0")
 
     from analysis.web.server import ControlRoomServer
-    from analysis.web.simline import build_sim_line
+    from analysis.simline import build_sim_line
 
     sim = build_sim_line(speedup=args.speedup, lot_mass_t=args.lot_mass_t)
     try:

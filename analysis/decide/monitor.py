@@ -22,10 +22,10 @@ import numpy as np
 
 from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
 from conveyor.segments import SegmentPlan
-from analysis.alarms import AlarmBook
-from analysis.decision import segment_class
+from analysis.decide.alarms import AlarmBook
+from analysis.decide.segment import segment_class
 from analysis.model import LotVerdict, SegmentDecision, StationCoverage
-from analysis.verdict import SequentialVerdict
+from analysis.decide.verdict import SequentialVerdict
 
 log = logging.getLogger(__name__)
 

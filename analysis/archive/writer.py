@@ -10,7 +10,7 @@ Order (h5py ``docs/swmr.rst``): the file, every group and every chunked,
 resizable dataset are created when the first record after the stream
 descriptions arrives (all streams are known then); the file then switches to
 SWMR mode and only appends and flushes. Readers (:func:`open_archive`) can watch
-it meanwhile. Layout: :mod:`analysis.archive_format`.
+it meanwhile. Layout: :mod:`analysis.archive.format`.
 
 A lot left open by a killed process is closed with :func:`close_archive`
 (``oreline archive close LOT.h5 --reason ...``): everything flushed is copied into
@@ -38,7 +38,7 @@ import numpy as np
 
 from conveyor.clock import Clock
 from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
-from analysis.archive_format import (
+from analysis.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     STREAM_BASE,
@@ -52,7 +52,7 @@ from analysis.archive_format import (
     read_table,
     table_length,
 )
-from analysis.archive_reader import ArchiveReader, StreamInfo, open_archive
+from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
 
@@ -513,7 +513,7 @@ class LotArchive:
         except OSError as exc:
             raise ArchiveError(f"{p}: cannot reopen for appending ({exc})") from exc
         try:
-            from analysis.archive_format import loads
+            from analysis.archive.format import loads
             from conveyor.records import LotIdentity
 
             start = loads(f["meta"].attrs["lot_start"], "lot_start")

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis.fleet import FleetError
+from analysis.fleet.rescore import FleetError
 
 
 def _signature(row: Mapping[str, Any]):

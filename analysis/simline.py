@@ -2,8 +2,8 @@
 
 Real parts throughout: :class:`conveyor.runtime.Line` on a
 :class:`~conveyor.clock.SimulatedClock`, a :class:`~conveyor.feed.SimulatedFeed`,
-a :class:`~conveyor.cargo.CargoModel`, the real :class:`~analysis.monitor.LotMonitor`,
-:class:`~analysis.alarms.AlarmBook` and :class:`~analysis.service.LineService`.
+a :class:`~conveyor.cargo.CargoModel`, the real :class:`~analysis.decide.monitor.LotMonitor`,
+:class:`~analysis.decide.alarms.AlarmBook` and :class:`~analysis.service.LineService`.
 The three stations are deliberately simple stand-ins for the spectra/vision/sampler
 stations (which live in their own packages):
 
@@ -41,10 +41,10 @@ from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, Record,
 from conveyor.resources import shared_data_dir
 from conveyor.runtime import Line
 from conveyor.station import MaterialWindow, Station
-from analysis.alarms import AlarmBook
-from analysis.monitor import LotMonitor
+from analysis.decide.alarms import AlarmBook
+from analysis.decide.monitor import LotMonitor
 from analysis.service import LineService
-from analysis.verdict import VERDICT_FIELDS
+from analysis.decide.verdict import VERDICT_FIELDS
 
 #: NIR grid of the simulated spectrometer, nm.
 WAVELENGTH_NM = np.linspace(900.0, 1700.0, 128)

@@ -1,0 +1,17 @@
+"""Decide: segment classes, the sequential lot verdict, alarms and the lot monitor that drives them.
+
+Pure logic over the line's records (no files, no network). Every other room may
+import this one; it imports none of them.
+"""
+
+from analysis.decide.alarms import ALARM_CATEGORIES, SEVERITIES, AlarmBook
+from analysis.decide.monitor import INSPECTING_KINDS, LotMonitor, NirScorer
+from analysis.decide.segment import segment_class
+from analysis.decide.verdict import VERDICT_FIELDS, SequentialVerdict
+
+__all__ = [
+    "ALARM_CATEGORIES", "SEVERITIES", "AlarmBook",
+    "INSPECTING_KINDS", "LotMonitor", "NirScorer",
+    "segment_class",
+    "VERDICT_FIELDS", "SequentialVerdict",
+]
