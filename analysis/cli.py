@@ -119,6 +119,15 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _delegated_argv(argv: list[str], args: argparse.Namespace) -> list[str]:
+    """The words after ``<group> [<verb>]`` as typed: argparse's REMAINDER moves an option that comes first
+    (``vision fit --images DIR --out M``) behind the values, so the delegated command gets them from argv itself."""
+    i = argv.index(args.command)
+    if getattr(args, "verb", None) is not None and args.verb in argv[i + 1 :]:
+        i = argv.index(args.verb, i + 1)
+    return argv[i + 1 :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oreline`` console script."""
     parser = build_parser()
@@ -140,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             module, func, _ = verbs["_"]
         else:
             module, func, _ = verbs[args.verb]
-        return _delegate(module, func, [*args.args, *extra])
+        return _delegate(module, func, _delegated_argv(list(sys.argv[1:] if argv is None else argv), args))
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
         return 2

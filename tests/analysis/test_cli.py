@@ -74,3 +74,15 @@ def test_configuration_reference_is_generated_from_the_code():
 
     doc = (REPO / "docs" / "configuration.md").read_text()
     assert doc == render(), "docs/configuration.md is stale: run `python -m analysis.config_docs > docs/configuration.md`"
+
+
+@pytest.mark.parametrize("argv, passed", [
+    (["vision", "fit", "--images", "/frames", "--out", "m.npz"], ["--images", "/frames", "--out", "m.npz"]),
+    (["-v", "vision", "fit", "--out=m.npz", "--images=/frames"], ["--out=m.npz", "--images=/frames"]),
+    (["report", "--lot", "L1.h5"], ["--lot", "L1.h5"]),
+])
+def test_delegated_commands_get_their_words_in_the_order_typed(argv, passed):
+    from analysis.cli import _delegated_argv
+
+    args, _ = build_parser().parse_known_args(argv)
+    assert _delegated_argv(argv, args) == passed
