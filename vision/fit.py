@@ -290,6 +290,8 @@ def fit_vision_model(
     objects_m: float | None = None,
     params: DetectorParams | None = None,
     calibration_tiles: TileSet | None = None,
+    scene: dict | None = None,
+    objects: dict | None = None,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -301,12 +303,18 @@ def fit_vision_model(
     The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
     The object decision ``none_max`` is set *out of fold*: classifiers trained without fold k score the candidates
     on normal belt made of fold k's calibration tiles, so the decision is calibrated on ore the classifier has not
-    seen (as the held-out and real belts are), not on the ore it learned as "none"."""
+    seen (as the held-out and real belts are), not on the ore it learned as "none".
+
+    ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
+    every fitting scene (e.g. ``scene=dict(burden="full", surface="photo")``, ``objects=dict(buried_max=0.5,
+    wet_share=0.5)``: train on scenes like a real belt; default today's scenes)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
-                                 calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles)
+                                 calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
+                                 scene=scene, objects=objects)
     if len(set(pool.y)) >= 2:
         model.classifier = train_classifier(pool, model.params, seed)
-    model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, mm_per_px)
+    model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, mm_per_px,
+                                 scene=dict(scene or {}), objects=dict(objects or {}))
     return model
 
 
@@ -442,6 +450,8 @@ def candidate_pool(
     objects_m: float | None = None,
     params: DetectorParams | None = None,
     calibration_tiles: TileSet | None = None,
+    scene: dict | None = None,
+    objects: dict | None = None,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
     parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
@@ -455,12 +465,12 @@ def candidate_pool(
                                       broad_cells=broad_cells_for(cell_mm), ridge_sigma_cells=ridge_sigma_cells_for(cell_mm))
     scene_rows = int(5000 / mm_per_px)
     n_normal = max(1, int(round(normal_m / 5.0)))
-    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px)
+    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px, **(scene or {}))
     belt_px = (geometry.belt_x0, geometry.belt_x0 + geometry.belt_px)
-    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_normal)), belt_px)
+    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_normal)), belt_px)
     n_cal = max(1, int(round(calibration_m / 5.0)))
     n_thr = (n_cal + 1) // 2
-    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_thr)]
+    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_thr)]
     params.threshold = calibrate_threshold(ore, calib, params)
     model = VisionModel(ore, params, None, width_px)
     folds = _folds(tiles)
@@ -471,16 +481,16 @@ def candidate_pool(
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         k = i % len(folds)
-        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px)
-        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM)
+        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px, **(scene or {}))
+        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **(objects or {}))
         pool.add(_candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
     calibrate_length(sizes, params)
     for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
         k = i % len(folds)
-        pool.add(_candidates(model, _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows), [], mm_per_px), k, False)
+        pool.add(_candidates(model, _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
         k = i % len(plain)
-        pool.add(_candidates(model, _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px).render(0, scene_rows), [], mm_per_px), k, True)
+        pool.add(_candidates(model, _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, True)
     return model, pool
 
 

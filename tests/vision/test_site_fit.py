@@ -47,7 +47,7 @@ def rock_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site_model(rock_folder):
-    return fit_site_model(rock_folder, mm_per_px=MM_PER_PX, width_px=WIDTH_PX, normal_m=10.0, calibration_m=10.0, objects_m=30.0)
+    return fit_site_model(rock_folder, mm_per_px=MM_PER_PX, width_px=WIDTH_PX, normal_m=10.0, calibration_m=10.0, objects_m=20.0)
 
 
 def test_tiles_of_site_frames_keep_their_source(rock_folder):
@@ -108,6 +108,7 @@ def test_frames_holding_objects_are_dropped_from_the_fit():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # fits the site model (module fixture): minutes on a loaded machine
 def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, rock_folder, tmp_path):
     on = site_model.fitted_on
     assert site_model.ore.belt_test == "score"  # grey rock: the colour test cannot find the belt
@@ -133,6 +134,7 @@ def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, r
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_station_uses_the_model_of_the_declared_product(site_model, model_file, tmp_path):
     path = site_model.save(tmp_path / "rock.npz")
     section = {"kind": "camera", "position_m": 5.0, "mm_per_px": MM_PER_PX, "width_px": WIDTH_PX,
@@ -153,6 +155,7 @@ def test_station_uses_the_model_of_the_declared_product(site_model, model_file, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_cli_fit_on_site_images(rock_folder, tmp_path):
     out = tmp_path / "m.npz"
     env = {"ORELINE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
