@@ -1,33 +1,52 @@
-# oreline: two commands matter — `make demo` and `make test` (see README).
+# oreline: `make demo`, `make check` (fast tier, the edit-test loop) and `make test` (everything; CI) (see README).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oreline-installed
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup aravis system-deps demo check test bench bench-quick reliability clean
 
-setup: $(STAMP)
+setup: $(STAMP) aravis
 
+# pip's output (build warnings included) goes to .venv/setup.log; on a failure its tail is shown.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	@# GigE Vision (Aravis) bindings build against Debian headers; without them the aravis tests skip.
-	$(PY) -m pip install --quiet -e '.[test,aravis]' || echo "oreline: PyGObject not installed; Aravis camera tests will skip"
+	@echo "oreline: installing into $(VENV) (log: $(VENV)/setup.log)"
+	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
+	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
+
+# GigE Vision (Aravis) bindings build against Debian headers; one line of output, the log in .venv/aravis-build.log.
+# Checked on every setup: built once the headers are there (e.g. `make test` after an earlier `make demo`).
+aravis: $(STAMP)
+	@bash scripts/install-aravis-extra.sh $(VENV)
 
 # Debian tools the tests talk to (mbpoll, chromium, aravis-tools). Tests skip with a message where absent.
 system-deps:
 	bash scripts/install-system-deps.sh
 
-demo: setup
+# The demo needs no Aravis bindings: it does not wait for their build.
+demo: $(STAMP)
 	$(VENV)/bin/oreline demo
 
+# Fast tier: everything not marked slow or e2e (<= 3 min on a 2-core machine), with the 10 slowest tests.
+check: setup
+	$(PY) -m pytest -m "not slow and not e2e" -q --durations=10
+
+# The whole suite (what .ci/run calls), with the 25 slowest tests.
 test: system-deps setup
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 bench: setup
 	$(PY) -m benchmarks.run_all
+
+bench-quick: setup
+	$(PY) -m benchmarks.run_all --quick
+
+# Fault suite, then docs/reliability.md and tests/faults/figures.json from its figures (tests write only runs/).
+reliability: setup
+	$(PY) -m pytest tests/faults tests/controlroom/test_raw_http.py -q
+	$(PY) -m tests.faults.render
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from conveyor.errors import ConveyorError
 from analysis.errors import AnalysisError
-from analysis.model import to_dict
-from analysis.progress import ProgressBar
 
 log = logging.getLogger("oreline")
 
@@ -37,6 +32,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "sampler": {
         "plan": ("sampler.cli", "cli_plan", "print the ISO 3082 sampling plan for a lot"),
         "lab-import": ("sampler.cli", "cli_lab_import", "validate a lab-results CSV against a lot's samples"),
+        "lab-rules": ("sampler.cli", "cli_lab_rules", "the lab rule set; classify a table of published compositions"),
     },
     "plc": {
         "docs": ("plc.cli", "cli_registers", "print the register map / regenerate docs/register-map.{md,csv}"),
@@ -52,17 +48,37 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
     "control-room": {
-        "_": ("analysis.controlroom_cli", "cli_controlroom", "serve the control room on a small simulated line (to try the page)"),
+        "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },
 }
 
 
-def _delegate(module: str, func: str, argv: Sequence[str]) -> int:
+
+#: Top-level packages of oreline; a missing one of these is a broken install, never an optional extra.
+PROJECT_PACKAGES = ("conveyor", "spectra", "vision", "sampler", "plc", "analysis")
+
+
+class MissingOptionalDependency(Exception):
+    """A command needs a third-party package that is not installed."""
+
+
+def _load(module: str, func: str) -> Callable[..., Any]:
+    """The command function ``module.func``, imported on first use (commands own their imports).
+
+    Raises :class:`MissingOptionalDependency` only when a third-party package is missing; a broken
+    oreline module (an ImportError inside it, a missing function) raises as it is.
+    """
     try:
-        fn: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError) as exc:
-        print(f"oreline: this command is not available in this build ({module}.{func}: {exc})", file=sys.stderr)
-        return 2
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] in PROJECT_PACKAGES:
+            raise
+        raise MissingOptionalDependency(f"{module}.{func} needs {exc.name!r}, which is not installed") from exc
+    return getattr(mod, func)
+
+
+def _delegate(module: str, func: str, argv: Sequence[str]) -> int:
+    fn: Callable[[list[str]], int] = _load(module, func)
     return int(fn(list(argv)) or 0)
 
 
@@ -103,15 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
     for group, verbs in DELEGATED.items():
         if "_" in verbs:
             module, func, help_ = verbs["_"]
-            g = sub.add_parser(group, help=help_, add_help=False)
-            g.add_argument("args", nargs=argparse.REMAINDER)
+            sub.add_parser(group, help=help_, add_help=False)
             continue
         g = sub.add_parser(group, help=f"{group} tools: " + ", ".join(verbs))
         gsub = g.add_subparsers(dest="verb", metavar="VERB", required=True)
         for verb, (_m, _f, help_) in verbs.items():
-            v = gsub.add_parser(verb, help=help_, add_help=False)
-            v.add_argument("args", nargs=argparse.REMAINDER)
+            gsub.add_parser(verb, help=help_, add_help=False)
     return parser
+
+
+def split_delegated(argv: Sequence[str]) -> tuple[list[str], tuple[str, str, str] | None, list[str]]:
+    """Split ``argv`` into (head the main parser checks, delegate target or None, the delegate's argv untouched).
+
+    The head is the global options, the group and (for a group of verbs) the verb; everything after it goes to
+    the delegate exactly as typed, so ``--out DIR`` and ``--out=DIR`` both reach its parser intact.
+    """
+    argv = list(argv)
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-h", "--help"):
+        i += 1  # global options take no values (-v, -vv, --verbose)
+    if i >= len(argv) or argv[i] not in DELEGATED:
+        return argv, None, []
+    verbs = DELEGATED[argv[i]]
+    if "_" in verbs:
+        return argv[: i + 1], verbs["_"], argv[i + 1:]
+    if i + 1 < len(argv) and argv[i + 1] in verbs:
+        return argv[: i + 2], verbs[argv[i + 1]], argv[i + 2:]
+    return argv, None, []  # no or unknown verb: the main parser prints the group's help or error
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -119,152 +153,35 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _delegated_argv(argv: list[str], args: argparse.Namespace) -> list[str]:
-    """The words after ``<group> [<verb>]`` as typed: argparse's REMAINDER moves an option that comes first
-    (``vision fit --images DIR --out M``) behind the values, so the delegated command gets them from argv itself."""
-    i = argv.index(args.command)
-    if getattr(args, "verb", None) is not None and args.verb in argv[i + 1 :]:
-        i = argv.index(args.verb, i + 1)
-    return argv[i + 1 :]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oreline`` console script."""
     parser = build_parser()
-    # Delegated commands own their options (``oreline report --help`` is the report's help).
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in DELEGATED:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    # Delegated commands own their options (``oreline report --help`` is the report's help): the main parser
+    # sees only the global options, the group and the verb; the rest goes to the delegate untouched.
+    head, target, rest = split_delegated(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(head)
     _configure_logging(args.verbose)
     if args.command is None:
         parser.print_help()
         return 0
     try:
         if args.command in ("demo", "run"):
-            return run_line(args, demo=args.command == "demo")
+            return int(_load("analysis.run", "run_line")(args, demo=args.command == "demo"))
         if args.command == "config":
-            return _config(args)
-        verbs = DELEGATED[args.command]
-        if "_" in verbs:
-            module, func, _ = verbs["_"]
-        else:
-            module, func, _ = verbs[args.verb]
-        return _delegate(module, func, _delegated_argv(list(sys.argv[1:] if argv is None else argv), args))
+            return int(_load("analysis.run", "check_config")(args))
+        if target is None:  # parse_args ends a delegated group without its verb; this cannot happen
+            parser.error(f"{args.command}: expected a verb")
+        module, func, _ = target
+        return _delegate(module, func, rest)
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
+        return 2
+    except MissingOptionalDependency as exc:
+        print(f"oreline: this command is not available in this build ({exc})", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("oreline: interrupted", file=sys.stderr)
         return 130
-
-
-def _config(args: argparse.Namespace) -> int:
-    from analysis.site import DEFAULT_SITE, load_site
-
-    if args.config_command == "default":
-        print(DEFAULT_SITE.read_text(), end="")
-        return 0
-    site = load_site(args.site)
-    print(f"{args.site}: valid")
-    for name, st in sorted(site["stations"].items(), key=lambda kv: kv[1]["position_m"]):
-        print(f"  station {name:<12} {st['kind']:<12} at {st['position_m']:7.1f} m  backend {st['backend']}")
-    return 0
-
-
-def _apply_overrides(site: dict[str, Any], args: argparse.Namespace) -> None:
-    sim = site["simulation"]
-    for attr, key in (("lot_mass_t", "lot_mass_t"), ("speedup", "speedup"), ("seed", "seed"),
-                      ("waste_fraction", "waste_fraction")):
-        value = getattr(args, attr, None)
-        if value is not None:
-            sim[key] = value
-    if sim["waste_start_t"] >= sim["lot_mass_t"]:
-        sim["waste_start_t"] = sim["lot_mass_t"] / 2  # keep the demo's admixture inside a shortened lot
-    if sim["waste_start_t"] + sim["waste_extent_t"] > sim["lot_mass_t"]:
-        sim["waste_extent_t"] = 0.0
-
-
-def run_line(args: argparse.Namespace, *, demo: bool) -> int:
-    """Compose the line, serve it, run one lot with a progress bar, write archive, summary and report.
-
-    ``demo`` uses the shipped simulated site (or ``--config``); ``run`` the given site file. A site whose
-    devices are all simulated runs on the simulated clock; one with any real device runs on the wall clock.
-    """
-    from threadpoolctl import threadpool_limits
-
-    from analysis import integration
-    from analysis.site import compose, is_simulated, load_site, validate
-
-    # The line does many small matrix operations; numpy's and scipy's BLAS thread pools fighting over
-    # two cores cost far more than they give (measured 69 ms → 2 ms per NIR segment). One thread each.
-    threadpool_limits(1)
-
-    site = load_site(getattr(args, "site", None) or args.config)
-    _apply_overrides(site, args)
-    site = validate(site)  # overrides must obey the same rules as the file
-    plant_dir = args.run_dir or Path("runs") / time.strftime("%Y%m%dT%H%M%S")
-    simulated = is_simulated(site)
-    plant = compose(site, plant_dir, simulated=simulated)
-    lot = plant.new_lot()
-    out = sys.stdout
-    print(f"oreline {'demo' if demo else 'run'}: lot {lot.lot_id} ({lot.declared_mass_t:,.0f} t "
-          f"{lot.declared_product}, {lot.vessel} hold {lot.hold})", file=out)
-    print(f"  run folder     {plant.run_dir.resolve()}", file=out)
-    stations = ", ".join(f"{n} @ {s.position_m:g} m" for n, s in plant.stations.items()) or "none"
-    print(f"  stations       {stations}", file=out)
-    if plant.absent_stations:
-        print(f"  not available  {', '.join(plant.absent_stations)} (package not installed)", file=out)
-    extras = integration.attach(plant, serve=not args.no_serve)
-    for label, value in extras.items():
-        print(f"  {label:<14} {value}", file=out)
-    out.flush()
-
-    bar = ProgressBar(lot.declared_mass_t, "t")
-    plant.line.listeners.append(lambda st: bar.update(
-        st.lot_tonnage_t, f"seg {st.segment_index}  {plant.monitor.verdict.verdict if plant.monitor.verdict else ''}"))
-    started = time.perf_counter()
-    try:
-        end = plant.run_lot(lot)
-    finally:
-        bar.close()
-    wall_s = time.perf_counter() - started
-    results = integration.finish(plant, end, report=not args.no_report)
-    summary = _summary(plant, end, wall_s, results)
-    summary_path = plant.run_dir / "summary.json"
-    summary_path.write_text(json.dumps(summary, indent=2))
-    v = plant.monitor.verdict
-    print(f"lot {end.status}: verdict {v.verdict.upper() if v else 'none'}"
-          + (f" (confidence {v.confidence:.3f}, decided at {v.decided_at_t:,.0f} t)" if v and v.final else ""), file=out)
-    if v:
-        print("  segments       " + ", ".join(f"{k} {n}" for k, n in v.segments_by_class.items() if n), file=out)
-        for reason in v.reasons:
-            print(f"  reason         {reason}", file=out)
-    print(f"  alarms         {len(plant.alarms.all())} raised, {len(plant.alarms.active())} still active", file=out)
-    print(f"  wall time      {wall_s:.1f} s for {end.end_mark_t - plant.monitor.start.start_mark_t:,.0f} t", file=out)
-    for label, value in results.items():
-        print(f"  {label:<14} {value}", file=out)
-    print(f"  summary        {summary_path.resolve()}", file=out)
-    if args.linger_s > 0 and "control room" in extras:
-        print(f"control room stays up for {args.linger_s:g} s", file=out)
-        out.flush()
-        threading.Event().wait(args.linger_s)
-    plant.close()
-    return 0 if end.status == "complete" else 1
-
-
-def _summary(plant, end, wall_s: float, results: dict[str, str]) -> dict[str, Any]:
-    return {
-        "lot": to_dict(plant.lot),
-        "end": to_dict(end),
-        "verdict": to_dict(plant.monitor.verdict),
-        "segments": [to_dict(s) for s in plant.monitor.segments],
-        "alarms": [to_dict(a) for a in plant.alarms.all()],
-        "counters": to_dict(plant.line.counters),
-        "stations": {n: {"position_m": s.position_m, "type": type(s).__name__} for n, s in plant.stations.items()},
-        "absent_stations": plant.absent_stations,
-        "wall_time_s": wall_s,
-        "outputs": results,
-    }
 
 
 if __name__ == "__main__":  # pragma: no cover

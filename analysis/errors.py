@@ -26,5 +26,5 @@ class ReportError(AnalysisError, RuntimeError):
     """A report that cannot be produced from the archive."""
 
 
-class SiteError(AnalysisError, ValueError):
-    """A site configuration that cannot be composed into a line."""
+class FleetError(AnalysisError, RuntimeError):
+    """A fleet run that cannot start (model unreadable, no archives, scheduler unreachable)."""

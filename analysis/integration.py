@@ -13,6 +13,10 @@ import secrets
 from typing import Any
 
 from conveyor.records import LotEnd
+from analysis.archive import LotArchive
+from analysis.plc_bridge import PlcBridge
+from analysis.report import write_report
+from analysis.web import ControlRoomServer
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +35,6 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
             continue
         try:
             told.update(attach_part(plant))
-        except ImportError as exc:
-            told[label] = f"not available in this build ({exc})"
         except Exception as exc:
             log.exception("%s failed to start", label)
             told[label] = f"FAILED to start: {type(exc).__name__}: {exc}"
@@ -40,8 +42,6 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
 
 
 def _attach_archive(plant: Any) -> dict[str, str]:
-    from analysis.archive import LotArchive
-
     lot = plant.lot
     path = plant.run_dir / f"{lot.lot_id}.h5"
     archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"])
@@ -55,11 +55,9 @@ def _attach_archive(plant: Any) -> dict[str, str]:
 
 
 def _attach_plc(plant: Any) -> dict[str, str]:
-    from analysis.plc_bridge import PlcBridge
-
     cfg = plant.site["plc"]
     bridge = PlcBridge(plant, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"],
-                       link_timeout_s=cfg["link_timeout_s"])
+                       link_timeout_s=cfg["link_timeout_s"], watchdog_timeout_s=cfg["watchdog_timeout_s"] or None)
     bridge.start()
     plant.closers.append(bridge.stop)
     plant.plc_bridge = bridge
@@ -67,8 +65,6 @@ def _attach_plc(plant: Any) -> dict[str, str]:
 
 
 def _attach_control_room(plant: Any) -> dict[str, str]:
-    from analysis.web.server import ControlRoomServer
-
     cfg = dict(plant.site["control_room"])
     token = cfg["operator_token"] or secrets.token_urlsafe(12)
     cfg["operator_token"] = token
@@ -95,8 +91,6 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
         archive.close()
         if report:
             try:
-                from analysis.report import write_report
-
                 paths = write_report(archive.path, plant.run_dir)
                 for kind, path in paths.items():
                     out[f"report {kind}"] = str(path.resolve())

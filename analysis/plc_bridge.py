@@ -15,6 +15,7 @@ from typing import Any
 
 from conveyor.runtime import LineState
 from plc import codes
+from plc.robot_block import sampler_state_code
 from plc.server import Command, OrelineModbusServer
 from plc.snapshot import LineSnapshot
 from analysis.model import Alarm
@@ -64,9 +65,10 @@ class PlcBridge:
     """Publishes the plant's state on an :class:`OrelineModbusServer` and executes PLC commands."""
 
     def __init__(self, plant: Any, *, host: str = "127.0.0.1", port: int = 0, device_id: int = 1,
-                 link_timeout_s: float = 10.0) -> None:
+                 link_timeout_s: float = 10.0, watchdog_timeout_s: float | None = None) -> None:
         self.plant = plant
-        self.server = OrelineModbusServer(host=host, port=port, device_id=device_id, link_timeout_s=link_timeout_s)
+        self.server = OrelineModbusServer(host=host, port=port, device_id=device_id, link_timeout_s=link_timeout_s,
+                                          watchdog_timeout_s=watchdog_timeout_s)
         self.lot_number = 1
         self.commands_done: list[tuple[Command, int]] = []
 
@@ -140,8 +142,6 @@ class PlcBridge:
         robot = getattr(sampler, "robot", None)
         if robot is not None:
             try:
-                from plc.robot_block import sampler_state_code
-
                 state = sampler_state_code(robot.state)
             except Exception:  # an unknown robot state must not stop publishing
                 state = codes.SamplerState.OFFLINE

@@ -47,3 +47,41 @@ class ProgressBar:
         if self._tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class Ticker:
+    """A status line for work without a measurable fraction (fitting models): ``what  35 s  detail``.
+
+    On a terminal the line is redrawn in place every second; otherwise a plain line is printed every
+    ``log_interval_s`` (and at once on :meth:`update` with a new detail), so logs show the work is alive.
+    """
+
+    def __init__(self, what: str, *, stream: TextIO | None = None, log_interval_s: float = 5.0) -> None:
+        self.what = what
+        self.stream = stream or sys.stdout
+        self.log_interval_s = log_interval_s
+        self._t0 = time.monotonic()
+        self._last = -float("inf")
+        self._detail = ""
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def update(self, detail: str) -> None:
+        """Show ``detail`` (redraws on a terminal; a log line when it changed or the interval passed)."""
+        now = time.monotonic()
+        changed, self._detail = detail != self._detail, detail
+        if self._tty:
+            if changed or now - self._last >= 1.0:
+                self._last = now
+                self.stream.write(f"\r{self.what}  {now - self._t0:4.0f} s  {detail}\x1b[K")
+                self.stream.flush()
+        elif changed or now - self._last >= self.log_interval_s:
+            self._last = now
+            self.stream.write(f"{self.what}  {now - self._t0:4.0f} s  {detail}\n")
+            self.stream.flush()
+
+    def close(self, detail: str) -> None:
+        """Print the final state on its own line."""
+        self._detail = ""
+        line = f"{self.what}  {time.monotonic() - self._t0:4.0f} s  {detail}"
+        self.stream.write(f"\r{line}\x1b[K\n" if self._tty else f"{line}\n")
+        self.stream.flush()

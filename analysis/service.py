@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque
 
 from conveyor.runtime import Line, LineState
-from analysis.decide.alarms import AlarmBook
+from analysis.decide import AlarmBook, LotMonitor
 from analysis.model import Alarm, LotVerdict, SegmentDecision, to_dict
-from analysis.decide.monitor import LotMonitor
 
 TREND_POINTS = 3600  # one hour of 1 s ticks
 
@@ -50,6 +49,8 @@ class LineService:
         self.trend: Deque[TrendPoint] = collections.deque(maxlen=TREND_POINTS)
         self.reports: dict[str, dict[str, str]] = {}
         self.run_dir = ""
+        #: Folders of closed lot archives the control room's lab queue lists (besides ``run_dir``).
+        self.lab_folders: list[str] = []
         self.sampler_status: Callable[[], dict[str, Any]] | None = None
         line.listeners.append(self._on_tick)
         monitor.segment_listeners.append(self._on_segment)

@@ -20,18 +20,23 @@ import numpy as np
 
 from conveyor.cargo import CargoModel
 from conveyor.clock import Clock, SimulatedClock, WallClock
-from conveyor.config import SCALE_FIELDS, Field, load_site_config, validate_site
+from conveyor.config import SCALE_FIELDS, Field, StationSettings, load_site_config, validate_section, validate_site
 from conveyor.errors import ConfigError
 from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
 from conveyor.records import LotEnd, LotIdentity
-from conveyor.runtime import Line, LineState
+from conveyor.runtime import Line
 from conveyor.station import Station, StationContext
 from conveyor.totaliser import TonnageCounter
-from analysis.decide.alarms import AlarmBook
-from analysis.decide.monitor import LotMonitor
+from spectra.errors import FingerprintError
+from spectra.fingerprint import live_checks
+from spectra.segment import LotSegmentScorer
+from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
+from vision.station import SETTINGS as CAMERA_SETTINGS
+from sampler.station import SETTINGS as SAMPLER_SETTINGS
+from plc.config import PLC_FIELDS, SCALE_BACKENDS, scale_from_config
+from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
-from analysis.decide.verdict import VERDICT_FIELDS
-from analysis.web.settings import CONTROL_ROOM_FIELDS
+from analysis.web import CONTROL_ROOM_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +49,18 @@ STATION_KINDS: dict[str, tuple[str, str]] = {
     "sampler": ("sampler.station", "from_config"),
 }
 
-#: Station kinds the site file may name; their own keys are checked by the factory when the station is built.
-STATION_KIND_CHECKS: dict[str, None] = {kind: None for kind in STATION_KINDS}
+#: Station kind → its settings table (every key, per backend): validates the site file, fills the defaults
+#: and is rendered into docs/configuration.md.
+STATION_SETTINGS: dict[str, StationSettings] = {
+    "spectrometer": SPECTROMETER_SETTINGS,
+    "camera": CAMERA_SETTINGS,
+    "sampler": SAMPLER_SETTINGS,
+}
 
 ARCHIVE_FIELDS: dict[str, Field] = {
     "flush_interval_s": Field(float, 5.0, min=0.1, max=600.0, doc="Longest time archived data waits for a flush, s."),
     "enabled": Field(bool, True, doc="Write the HDF5 lot archive."),
 }
-PLC_FIELDS: dict[str, Field] = {
-    "enabled": Field(bool, True, doc="Serve oreline's register map over Modbus TCP."),
-    "host": Field(str, "127.0.0.1", doc="Bind address of the Modbus server."),
-    "port": Field(int, 5020, min=0, max=65535, doc="Port of the Modbus server (0: any free port)."),
-    "device_id": Field(int, 1, min=1, max=247, doc="Modbus device (unit) id."),
-    "link_timeout_s": Field(float, 10.0, min=0.0, min_exclusive=True,
-                            doc="No request from the PLC for this long raises the PLC-link alarm, s."),
-}
-
 EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
     "verdict": VERDICT_FIELDS,
     "archive": ARCHIVE_FIELDS,
@@ -70,12 +71,19 @@ EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
 
 def load_site(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate a site file (the shipped default when ``path`` is None)."""
-    return load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_KIND_CHECKS)
+    return _check_scale_backend(load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_SETTINGS))
 
 
 def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate an already-parsed site configuration."""
-    return validate_site(raw, EXTRA_SECTIONS, STATION_KIND_CHECKS)
+    return _check_scale_backend(validate_site(raw, EXTRA_SECTIONS, STATION_SETTINGS))
+
+
+def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:
+    """The ``[scale]`` keys of its backend (plc's table) are checked with the rest, not only when the line starts."""
+    scale = site["scale"]
+    validate_section({k: v for k, v in scale.items() if k not in SCALE_FIELDS}, SCALE_BACKENDS[scale["backend"]], "scale")
+    return site
 
 
 def station_factory(kind: str) -> Callable[..., Station] | None:
@@ -159,12 +167,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _nir_scorer_factory():
-    """spectra's per-lot segment scorer factory, when spectra is installed."""
-    try:
-        from spectra.segment import LotSegmentScorer
-    except ImportError:
-        log.warning("spectra.segment.LotSegmentScorer unavailable: NIR cannot decide segments")
-        return None
+    """spectra's per-lot segment scorer factory."""
     return LotSegmentScorer.from_metadata
 
 
@@ -173,9 +176,6 @@ def _product_check_factory(folder: str):
     ConfigError when the folder cannot be read: a configured check that silently does nothing would be worse."""
     if not folder:
         return None
-    from spectra.errors import FingerprintError
-    from spectra.fingerprint import live_checks
-
     try:
         return live_checks(folder)
     except FingerprintError as exc:
@@ -197,37 +197,50 @@ def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSo
     )
     if scale["backend"] == "direct":
         return feed, []
-    from plc.config import scale_from_config
-
     plc_keys = {k: v for k, v in scale.items() if k not in SCALE_FIELDS or k == "backend"}
     link = scale_from_config(plc_keys, context, feed=feed if scale["backend"] == "simulated" else None)
     return link, []  # the line closes its feed
 
 
-def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
-    """Build the plant for ``site``; files go under ``run_dir``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+def station_context(site: Mapping[str, Any], run_dir: Path, clock: Clock, *, simulated: bool) -> StationContext:
+    """What every station factory is given: clock, belt, run folder, seed and (for simulated devices) the cargo."""
     sim, line_cfg = site["simulation"], site["line"]
-    if clock is None:
-        clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
     # Simulated devices need the truth of the cargo even on a partly real line.
     any_simulated = any(s["backend"] == "simulated" for s in site["stations"].values())
     cargo = build_cargo(site) if (simulated or any_simulated) else None
-    context = StationContext(
+    return StationContext(
         clock=clock, belt_width_m=line_cfg["belt_width_m"], nominal_speed_m_s=line_cfg["nominal_speed_m_s"],
         run_dir=run_dir, seed=sim["seed"], cargo=cargo, segment_mass_t=site["lot"]["segment_mass_t"],
     )
+
+
+def build_station(name: str, section: Mapping[str, Any], context: StationContext) -> Station | None:
+    """The station ``name`` from its site section, or None when its package is not installed."""
+    factory = station_factory(section["kind"])
+    if factory is None:
+        return None
+    return factory(name, {k: v for k, v in section.items() if k != "enabled"}, context)
+
+
+def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
+    """Build the plant for ``site``; files go under ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sim = site["simulation"]
+    if clock is None:
+        clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
+    context = station_context(site, run_dir, clock, simulated=simulated)
+    cargo = context.cargo
     stations: dict[str, Station] = {}
     absent: list[str] = []
     for name, section in site["stations"].items():
         if not section.get("enabled", True):
             continue
-        factory = station_factory(section["kind"])
-        if factory is None:
+        station = build_station(name, section, context)
+        if station is None:
             absent.append(name)
-            continue
-        options = {k: v for k, v in section.items() if k != "enabled"}
-        stations[name] = factory(name, options, context)
+        else:
+            stations[name] = station
+    line_cfg = site["line"]
     feed, closers = build_feed(site, context)
     alarms = AlarmBook(clock.now_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
@@ -273,6 +286,3 @@ def sampler_status(sampler: Any) -> dict[str, Any]:
     return out
 
 
-def on_state(plant: Plant, callback: Callable[[LineState], None]) -> None:
-    """Add a tick listener (progress bars, publishers)."""
-    plant.line.listeners.append(callback)

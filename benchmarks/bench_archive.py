@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -136,7 +137,10 @@ def write_synthetic_lot(path: Path, mass_t: float, *, lot_id: str = "BENCH", sup
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="bench_archive")
     parser.add_argument("--mass-t", type=float, default=50_000.0, help="lot size (default 50,000 t)")
+    parser.add_argument("--quick", action="store_true", help="a 2,000 t lot (checks the benchmark runs)")
     args = parser.parse_args(None if argv is None else list(argv))
+    if args.quick:
+        args.mass_t = min(args.mass_t, 2_000.0)
     tmp = Path(tempfile.mkdtemp(prefix="oreline-bench-archive-"))
     try:
         path = tmp / "lot.h5"
@@ -165,4 +169,4 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -24,6 +24,9 @@ import threading
 import time
 from typing import Any
 
+from tests.controlroom.simline import build_sim_line
+from analysis.web import ControlRoomServer
+
 STATE_TARGET_RPS = 500.0
 LATENCY_TARGET_S = 1.0
 VIEWER_RATIO_TARGET = 0.9
@@ -40,12 +43,18 @@ def _pin(core: int) -> None:
 
 
 # ---- child processes -------------------------------------------------------------------------
+def _reap(proc: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    """Wait for a child that was told to stop (stdin closed); kill it if it does not stop (a loaded machine)."""
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def child_server(speedup: float) -> None:
     """Serve a running simulated line on one core; print the port; run until stdin closes."""
     _pin(0)
-    from analysis.web.server import ControlRoomServer
-    from analysis.simline import build_sim_line
-
     sim = build_sim_line(speedup=speedup, lot_mass_t=1e6)
     server = ControlRoomServer(sim.service, operator_token=None).start()
     sim.start()
@@ -129,7 +138,7 @@ def bench_state_rps(duration_s: float = 4.0) -> dict[str, Any]:
         rps = ok / (time.perf_counter() - t0)
     finally:
         server.stdin.close()
-        server.wait(15)
+        _reap(server)
     return _row("control room GET /api/state (server on 1 core, line running)", round(rps), "requests/s",
                 f">= {STATE_TARGET_RPS:.0f}", rps >= STATE_TARGET_RPS and bad == 0)
 
@@ -137,9 +146,6 @@ def bench_state_rps(duration_s: float = 4.0) -> dict[str, Any]:
 # ---- 2. page latency ---------------------------------------------------------------------------
 def bench_page_latency(trials: int = 10) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
-
-    from analysis.web.server import ControlRoomServer
-    from analysis.simline import build_sim_line
 
     sim = build_sim_line(speedup=10.0, lot_mass_t=1e6)
     server = ControlRoomServer(sim.service, operator_token=None).start()
@@ -180,9 +186,6 @@ def bench_page_latency(trials: int = 10) -> dict[str, Any]:
 
 # ---- 3. line speed with viewers ----------------------------------------------------------------
 def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, dict[str, int]]:
-    from analysis.web.server import ControlRoomServer
-    from analysis.simline import build_sim_line
-
     sim = build_sim_line(speedup=math.inf, lot_mass_t=lot_mass_t)
     server = ControlRoomServer(sim.service, operator_token=None).start()
     viewers = None
@@ -202,16 +205,16 @@ def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, 
         if viewers is not None:
             viewers.stdin.close()
             received = json.loads(viewers.stdout.readline() or "{}")
-            viewers.wait(15)
+            _reap(viewers)
         server.stop()
     return ticks / elapsed, received
 
 
-def bench_viewers() -> list[dict[str, Any]]:
+def bench_viewers(lot_mass_t: float = 24000.0) -> list[dict[str, Any]]:
     _pin(0)
-    before, _ = _line_rate(False)
-    shared, received = _line_rate(True)
-    after, _ = _line_rate(False)
+    before, _ = _line_rate(False, lot_mass_t)
+    shared, received = _line_rate(True, lot_mass_t)
+    after, _ = _line_rate(False, lot_mass_t)
     alone = 0.5 * (before + after)  # bracket the run with viewers: other load on the machine drifts
     ratio = shared / alone
     try:
@@ -227,18 +230,20 @@ def bench_viewers() -> list[dict[str, Any]]:
     ]
 
 
-def main() -> list[dict[str, Any]]:
-    rows = [bench_state_rps()]
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """The three figures against their targets; ``--quick``: short runs (checks the benchmark runs)."""
+    quick = "--quick" in (argv or [])
+    rows = [bench_state_rps(0.5 if quick else 4.0)]
     try:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     except (AttributeError, OSError):
         pass
     if os.path.exists("/usr/bin/chromium"):
-        rows.append(bench_page_latency())
+        rows.append(bench_page_latency(2 if quick else 10))
     else:
         rows.append(_row("control room page update latency (chromium missing: skipped)", math.nan, "ms",
                          f"<= {LATENCY_TARGET_S * 1000:.0f}", False))
-    rows.extend(bench_viewers())
+    rows.extend(bench_viewers(1000.0 if quick else 24000.0))
     for r in rows:
         value = f"{r['value']:,}" if isinstance(r["value"], int) else f"{r['value']}"
         print(f"{r['name']}: {value} {r['unit']} (target {r['target']}) {'OK' if r['ok'] else 'MISS'}")
@@ -251,4 +256,4 @@ if __name__ == "__main__":
     elif len(sys.argv) > 1 and sys.argv[1] == "--child-viewers":
         child_viewers(int(sys.argv[2]), int(sys.argv[3]))
     else:
-        main()
+        main(sys.argv[1:])

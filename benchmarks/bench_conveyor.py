@@ -6,6 +6,7 @@ Run: ``python -m benchmarks.bench_conveyor [--lot-mass-t 20000]``
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -77,11 +78,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--lot-mass-t", type=float, default=20_000.0)
     parser.add_argument("--camera-mm-per-px", type=float, default=8.0,
                         help="simulated camera rendering scale for the all-stations run")
+    parser.add_argument("--quick", action="store_true", help="a 1,000 t lot and fewer lookups (checks the benchmark runs)")
     args = parser.parse_args(argv)
+    if args.quick:
+        return [bench_tracking(20_000), bench_lot(1_000.0, camera_mm_per_px=None)]
     parser_rows = [bench_tracking(), bench_lot(args.lot_mass_t, camera_mm_per_px=None)]
     parser_rows.append(bench_lot(args.lot_mass_t, camera_mm_per_px=args.camera_mm_per_px))
     return parser_rows
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

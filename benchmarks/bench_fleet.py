@@ -21,6 +21,7 @@ import argparse
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -60,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--lots", type=int, default=8)
     parser.add_argument("--mass-t", type=float, default=25_000.0)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per mode and worker count (median)")
+    parser.add_argument("--quick", action="store_true", help="2 small lots, one run (checks the benchmark runs)")
     args = parser.parse_args(None if argv is None else list(argv))
+    if args.quick:
+        args.lots, args.mass_t, args.repeat = 2, min(args.mass_t, 1_000.0), 1
     tmp = Path(tempfile.mkdtemp(prefix="oreline-bench-fleet-"))
     rows = []
     try:
@@ -120,4 +124,4 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

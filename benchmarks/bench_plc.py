@@ -8,6 +8,7 @@ would with the line runtime), over 127.0.0.1 on free ports.
 from __future__ import annotations
 
 import statistics
+import sys
 import threading
 import time
 
@@ -106,9 +107,12 @@ def bench_beltscale_reads(seconds: float = 2.0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    """Run every plc benchmark; print each figure next to its target and return the rows."""
+    """Run every plc benchmark; print each figure next to its target and return the rows (``--quick``: short runs)."""
+    quick = "--quick" in (argv or [])
+    if quick:
+        return [bench_server_reads(0.3), *bench_snapshot_latency(20), bench_beltscale_reads(0.3)]
     return [bench_server_reads(), *bench_snapshot_latency(), bench_beltscale_reads()]
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,14 +24,17 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="bench_report")
     parser.add_argument("--mass-t", type=float, default=200_000.0)
     parser.add_argument("--keep", type=Path, default=None, help="keep the archive and report in this folder")
+    parser.add_argument("--quick", action="store_true", help="a 2,000 t lot (checks the benchmark runs)")
     args = parser.parse_args(None if argv is None else list(argv))
+    if args.quick:
+        args.mass_t = min(args.mass_t, 2_000.0)
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="oreline-bench-report-"))
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         path = tmp / "LOT-200k.h5"
         print(f"writing a {args.mass_t:,.0f} t lot archive ...", flush=True)
-        fig = write_synthetic_lot(path, args.mass_t, lot_id="BENCH-200K", waste_t=(50_000.0, 52_000.0),
-                                  nir_offline_t=(120_000.0, 120_500.0))
+        fig = write_synthetic_lot(path, args.mass_t, lot_id="BENCH-200K", waste_t=(0.25 * args.mass_t, 0.26 * args.mass_t),
+                                  nir_offline_t=(0.6 * args.mass_t, 0.6025 * args.mass_t))
         print(f"  {fig['spectra']:,} spectra, {fig['bytes'] / 1e6:,.0f} MB in {fig['wall_s']:.0f} s", flush=True)
         t0 = time.perf_counter()
         paths = write_report(path, tmp)
@@ -48,4 +52,4 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -6,6 +6,7 @@ Run: ``python -m benchmarks.bench_sampler [--lot-mass-t 20000]``
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -72,9 +73,12 @@ def bench_timing(lot_mass_t: float) -> list[dict]:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lot-mass-t", type=float, default=20_000.0)
+    parser.add_argument("--quick", action="store_true", help="a 2,000 t lot (checks the benchmark runs)")
     args = parser.parse_args(argv)
+    if args.quick:
+        return [bench_plan(30), *bench_timing(min(args.lot_mass_t, 2_000.0))]
     return [bench_plan(), *bench_timing(args.lot_mass_t)]
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

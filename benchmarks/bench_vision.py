@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -128,7 +129,20 @@ def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | N
     ]
 
 
-def main(fa_m: float = 6000.0, quality_m: float = 200.0, line_m: float | None = None, workers: int = 2) -> list[dict]:
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Every vision figure against its target (options below; ``--quick``: short runs that check it runs)."""
+    ap = argparse.ArgumentParser(prog="bench_vision", description=__doc__)
+    ap.add_argument("--fa-m", type=float, default=6000.0,
+                    help="metres of object-free held-out belt for the false-alarm bound (0 false alarms in >= 3,000 m or 1 in >= 4,750 m "
+                         "meet <= 1 per 1,000 m)")
+    ap.add_argument("--quality-m", type=float, default=200.0, help="metres of held-out belt with objects (1 mm/px)")
+    ap.add_argument("--line-m", type=float, default=None, help="cap the simulated line run (m of belt; default the whole 3,000 t lot)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="short runs (60 m false-alarm belt, 20 m quality, 100 m line, 1 worker)")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.fa_m, a.quality_m, a.line_m, a.workers = 60.0, 20.0, 100.0, 1
+    fa_m, quality_m, line_m, workers = a.fa_m, a.quality_m, a.line_m, a.workers
     model = cached_model(mm_per_px=1.0, width_px=2048)
     rows = throughput_rows(model)
     q, table = quality_rows(model, quality_m, "1 mm/px")
@@ -150,16 +164,4 @@ def main(fa_m: float = 6000.0, quality_m: float = 200.0, line_m: float | None = 
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--fa-m", type=float, default=6000.0,
-                    help="metres of object-free held-out belt for the false-alarm bound (0 false alarms in >= 3,000 m or 1 in >= 4,750 m "
-                         "meet <= 1 per 1,000 m)")
-    ap.add_argument("--quality-m", type=float, default=200.0, help="metres of held-out belt with objects (1 mm/px)")
-    ap.add_argument("--line-m", type=float, default=None, help="cap the simulated line run (m of belt; default the whole 3,000 t lot)")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--quick", action="store_true", help="short runs (300 m false-alarm belt, 60 m quality, 1 km line)")
-    a = ap.parse_args()
-    if a.quick:
-        main(300.0, 60.0, 1000.0, a.workers)
-    else:
-        main(a.fa_m, a.quality_m, a.line_m, a.workers)
+    main(sys.argv[1:])

@@ -20,7 +20,7 @@ from conveyor.errors import ConfigError
 
 AdmixtureCategory = Literal["waste", "contaminant"]
 OBJECT_KINDS = ("wood", "plastic", "rubber", "metal", "cloth", "concrete", "lump")
-WASTE_MATERIALS = ("slag", "sludge", "mill_scale", "pyrite_cinder", "scrap")
+WASTE_MATERIALS = ("slag", "steel_slag", "bf_slag", "mill_scale", "pyrite_cinder", "eaf_dust", "sludge", "pyrite", "scrap")
 
 
 @dataclass(frozen=True)

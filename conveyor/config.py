@@ -5,7 +5,10 @@ returns a plain dict with defaults filled in, or raises :class:`ConfigError` nam
 the dotted path of the bad key. The conveyor owns the ``line``, ``lot``,
 ``simulation`` sections and the generic keys of ``stations.*``; the packages that
 own other sections (``plc``, ``control_room``, ``verdict``...) pass their own field
-tables to :func:`load_site_config`.
+tables to :func:`load_site_config`. Each station kind declares its keys once, as a
+:class:`StationSettings` (keys of every backend, then one table per backend); the
+same table validates the site file, fills the defaults the factory uses and is
+rendered into docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class Field:
     min_exclusive: bool = False
     choices: tuple[Any, ...] | None = None
     doc: str = ""
+    #: for a value no bound describes (a list of intervals): ``check(path, value)`` returns it or raises ConfigError
+    check: Callable[[str, Any], Any] | None = None
+    #: for a sub-table: its own fields (errors name ``path.key.subkey``)
+    table: Mapping[str, "Field"] | None = None
 
     @property
     def required(self) -> bool:
@@ -63,6 +70,10 @@ def check_value(path: str, value: Any, spec: Field) -> Any:
             raise ConfigError(path, f"expected a value {op} {spec.min}, got {value!r}")
     if spec.max is not None and isinstance(value, (int, float)) and value > spec.max:
         raise ConfigError(path, f"expected a value <= {spec.max}, got {value!r}")
+    if spec.table is not None:
+        value = validate_section(value, spec.table, path)
+    if spec.check is not None:
+        value = spec.check(path, value)
     return value
 
 
@@ -77,10 +88,10 @@ def validate_section(section: Any, fields: Mapping[str, Field], path: str, *, al
             raise ConfigError(f"{path}.{unknown[0]}", f"unknown key; expected one of {sorted(fields)}")
     for key, spec in fields.items():
         key_path = f"{path}.{key}"
-        if key not in section:
+        if key not in section or (section[key] is None and spec.default is None):  # None: a derived default
             if spec.required:
                 raise ConfigError(key_path, "missing required key")
-            out[key] = spec.default
+            out[key] = validate_section({}, spec.table, key_path) if spec.table is not None else spec.default
             continue
         out[key] = check_value(key_path, section[key], spec)
     if allow_extra:
@@ -127,7 +138,7 @@ SIMULATION_FIELDS: dict[str, Field] = {
     "speedup": Field(float, 0.0, min=0.0, doc="Simulated clock speed-up (0: as fast as possible)."),
     "seed": Field(int, 7, doc="Random seed of every simulated device."),
     "waste_fraction": Field(float, 0.0, min=0.0, max=1.0, doc="Mass fraction of waste admixture."),
-    "waste_material": Field(str, "slag", doc="Waste material key (slag, sludge, mill_scale, pyrite_cinder, scrap)."),
+    "waste_material": Field(str, "slag", doc="Waste material key: slag, steel_slag, bf_slag, mill_scale, pyrite_cinder, eaf_dust (SYNTHETIC phase-based end-members), sludge, pyrite, scrap."),
     "waste_start_t": Field(float, 0.0, min=0.0, doc="Lot-relative mark where the admixture starts, t."),
     "waste_extent_t": Field(float, 0.0, min=0.0, doc="Tonnes of admixed material (0: to lot end)."),
     "objects_per_1000_t": Field(float, 0.0, min=0.0, doc="Foreign objects per 1000 t (Poisson)."),
@@ -164,14 +175,14 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def validate_site(
     raw: Mapping[str, Any],
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
-    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any] | None] | None = None,
+    station_kinds: Mapping[str, StationSettings | None] | None = None,
 ) -> dict[str, Any]:
     """Validate a whole site configuration.
 
     ``extra_sections`` adds sections owned by other packages. ``station_kinds``
-    maps each allowed station kind to a validator ``(name, section) -> Any`` that
-    checks the kind-specific keys (raising ConfigError), or to None when the
-    station's factory checks them at build time. Station generic keys and
+    maps each allowed station kind to its :class:`StationSettings` (an enabled
+    station's table is validated against it and returned with defaults filled), or
+    to None to accept its kind-specific keys unchecked. Station generic keys and
     positions are checked here: positions must lie on the belt and be unique.
     """
     sections: dict[str, Mapping[str, Field]] = dict(CORE_SECTIONS)
@@ -196,7 +207,7 @@ def validate_site(
 
 
 def _validate_stations(
-    raw: Any, belt_length_m: float, kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any] | None] | None
+    raw: Any, belt_length_m: float, kinds: Mapping[str, StationSettings | None] | None
 ) -> dict[str, dict[str, Any]]:
     if not isinstance(raw, Mapping):
         raise ConfigError("stations", f"expected a table of stations, got {type(raw).__name__}")
@@ -213,44 +224,103 @@ def _validate_stations(
         if pos in positions:
             raise ConfigError(f"{path}.position_m", f"same position {pos} m as station {positions[pos]!r}")
         positions[pos] = name
-        check_kind = kinds.get(generic["kind"]) if kinds is not None else None
-        if check_kind is not None and generic["enabled"]:
-            check_kind(name, section)
-        stations[name] = dict(section) | {k: generic[k] for k in STATION_FIELDS}
+        settings = kinds.get(generic["kind"]) if kinds is not None else None
+        if settings is not None and generic["enabled"]:
+            stations[name] = settings.validate(name, section)
+        else:
+            stations[name] = dict(section) | {k: generic[k] for k in STATION_FIELDS}
     return stations
 
 
 def load_site_config(
     path: str | Path,
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
-    station_kinds: Mapping[str, Callable[[str, Mapping[str, Any]], Any] | None] | None = None,
+    station_kinds: Mapping[str, StationSettings | None] | None = None,
 ) -> dict[str, Any]:
     """Read and validate a site configuration file (see :func:`validate_site`)."""
     return validate_site(read_toml(path), extra_sections, station_kinds)
 
 
-def describe_fields(fields: Mapping[str, Field]) -> list[tuple[str, str, str, str]]:
-    """Rows (key, type, default, doc) for documentation."""
+def describe_fields(fields: Mapping[str, Field], prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """Rows (key, type, default, doc) for documentation; sub-tables as ``key.subkey`` rows."""
     rows = []
     for key, spec in fields.items():
-        default = "required" if spec.required else repr(spec.default)
-        rows.append((key, _type_name(spec.type), default, spec.doc))
+        if spec.table is not None:
+            rows += describe_fields(spec.table, f"{prefix}{key}.")
+            continue
+        default = "required" if spec.required else ("unset" if spec.default is None else repr(spec.default))
+        bounds = []
+        if spec.min is not None:
+            bounds.append(f"{'>' if spec.min_exclusive else '>='} {spec.min:g}")
+        if spec.max is not None:
+            bounds.append(f"<= {spec.max:g}")
+        if spec.choices is not None:
+            bounds.append("one of " + ", ".join(repr(c) for c in spec.choices))
+        type_ = _type_name(spec.type) + (f" ({'; '.join(bounds)})" if bounds else "")
+        rows.append((f"{prefix}{key}", type_, default, spec.doc))
     return rows
 
 
-def check_station_section(name: str, section: Mapping[str, Any], *, kind: str, keys: set[str] | frozenset[str],
-                          backends: tuple[str, ...]) -> str:
-    """The checks every station factory starts with; returns the backend name.
+def intervals_t(path: str, value: Any) -> list[tuple[float, float]]:
+    """A list of ``[start_t, end_t]`` pairs with end > start (a :attr:`Field.check`)."""
+    out = []
+    for item in value:
+        if (not isinstance(item, (list, tuple)) or len(item) != 2
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in item)
+                or not item[1] > item[0]):
+            raise ConfigError(path, f"expected [start_t, end_t] pairs with end > start, got {item!r}")
+        out.append((float(item[0]), float(item[1])))
+    return out
 
-    Refuses a key outside ``keys``, a ``kind`` other than ``kind`` and a ``backend`` outside
-    ``backends`` (default: the first) with a :class:`ConfigError` naming ``stations.<name>.<key>``.
+
+def positive_ints(path: str, value: Any) -> list[int]:
+    """A list of integers >= 1 (cut ordinals; a :attr:`Field.check`), sorted and without repeats.
+
+    Like every check it returns a value its own field accepts again: a site validated twice (the loader,
+    then the station factory) gives the same settings."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+        raise ConfigError(path, f"expected a list of integers >= 1, got {value!r}")
+    return sorted(set(value))
+
+
+@dataclass(frozen=True)
+class StationSettings:
+    """Every key of one station kind, declared once: keys of every backend, then one table per backend.
+
+    :meth:`validate` checks a ``[stations.<name>]`` table against it (the generic station keys
+    included), fills the defaults and returns a plain dict; the site loader and the kind's
+    ``from_config`` both call it, and docs/configuration.md is rendered from it.
     """
-    unknown = sorted(set(section) - set(keys))
-    if unknown:
-        raise ConfigError(f"stations.{name}.{unknown[0]}", f"unknown key; expected some of {sorted(keys)}")
-    if section.get("kind") != kind:
-        raise ConfigError(f"stations.{name}.kind", f"expected {kind!r}, got {section.get('kind')!r}")
-    backend = section.get("backend", backends[0])
-    if backend not in backends:
-        raise ConfigError(f"stations.{name}.backend", f"expected one of {list(backends)}, got {backend!r}")
-    return backend
+
+    kind: str
+    fields: Mapping[str, Field]
+    #: backend name → its own keys; the first backend is the default
+    backends: Mapping[str, Mapping[str, Field]]
+    doc: str = ""
+
+    def fields_for(self, backend: str) -> dict[str, Field]:
+        """The generic, kind and backend fields of a station on ``backend``."""
+        generic = dict(STATION_FIELDS)
+        generic["kind"] = Field(str, choices=(self.kind,), doc=STATION_FIELDS["kind"].doc)
+        generic["backend"] = Field(str, next(iter(self.backends)), choices=tuple(self.backends),
+                                   doc=STATION_FIELDS["backend"].doc)
+        return generic | dict(self.fields) | dict(self.backends[backend])
+
+    def validate(self, name: str, section: Any) -> dict[str, Any]:
+        """The station's settings with defaults filled; ConfigError naming ``stations.<name>.<key>``."""
+        path = f"stations.{name}"
+        if not isinstance(section, Mapping):
+            raise ConfigError(path, f"expected a table, got {type(section).__name__} {section!r}")
+        if section.get("kind") != self.kind:
+            raise ConfigError(f"{path}.kind", f"expected {self.kind!r}, got {section.get('kind')!r}")
+        backend = section.get("backend", next(iter(self.backends)))
+        if backend not in self.backends:
+            raise ConfigError(f"{path}.backend", f"expected one of {list(self.backends)}, got {backend!r}")
+        fields = self.fields_for(backend)
+        for key in sorted(set(section) - set(fields)):
+            owners = [b for b, table in self.backends.items() if key in table]
+            if owners:
+                raise ConfigError(f"{path}.{key}", f"only valid with backend {' or '.join(map(repr, owners))}, "
+                                                   f"this station's backend is {backend!r}")
+            raise ConfigError(f"{path}.{key}", f"unknown key; expected some of {sorted(fields)}")
+        return validate_section(section, fields, path)

@@ -38,5 +38,3 @@ class RecordError(ConveyorError, ValueError):
     """A lot record out of order or not matching its stream description."""
 
 
-class StationError(ConveyorError, RuntimeError):
-    """A station failed while processing material; the runtime marks the window uninspected."""

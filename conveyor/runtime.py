@@ -78,6 +78,58 @@ class LineCounters:
     ticks: int = 0
 
 
+class LotPhase:
+    """Where one lot is: ``loading`` → ``draining`` (declared mass weighed) → ``ended`` (complete or aborted).
+
+    Transitions are named: :meth:`weighed`, :meth:`check_progress`, :meth:`check_drained`, :meth:`abort`.
+    """
+
+    def __init__(self, declared_mass_t: float, mark0_t: float, start_t: float) -> None:
+        self.declared_mass_t = declared_mass_t
+        self.mark0_t = mark0_t
+        self.start_t = start_t
+        self.name = "loading"
+        self.status, self.reason = "complete", ""
+        self.end_mark_t: float | None = None  # the lot's last tonnage mark, once weighed
+        self.drain_start_t = math.nan
+        self._progress_mark_t, self._progress_t = mark0_t, start_t
+
+    @property
+    def ended(self) -> bool:
+        return self.name == "ended"
+
+    def lot_t(self, mark_t: float) -> float:
+        """Tonnes of this lot weighed so far (the declared mass once it is all weighed)."""
+        return (self.end_mark_t if self.end_mark_t is not None else mark_t) - self.mark0_t
+
+    def weighed(self, t: float, mark_t: float) -> None:
+        """loading → draining once the declared mass has crossed the belt scale."""
+        if self.name == "loading" and mark_t - self.mark0_t >= self.declared_mass_t - 1e-9:
+            self.name, self.drain_start_t = "draining", t
+            self.end_mark_t = self.mark0_t + self.declared_mass_t
+
+    def check_progress(self, t: float, mark_t: float, speed_m_s: float, timeout_s: float) -> None:
+        """While loading: the unloader stopped short of the declared mass (or the scale under-counted) for
+        longer than ``timeout_s`` ends the lot as aborted, rather than ticking forever on an empty belt."""
+        if self.name != "loading":
+            return
+        if speed_m_s > 0 and mark_t > self._progress_mark_t:
+            self._progress_mark_t, self._progress_t = mark_t, t
+        elif t - self._progress_t > timeout_s:
+            self.abort(f"no material for {timeout_s:g} s at {mark_t - self.mark0_t:,.1f} t "
+                       f"of {self.declared_mass_t:,.1f} t declared")
+
+    def check_drained(self, t: float, passed_last_station: bool, timeout_s: float) -> None:
+        """draining → ended when the lot's last tonne passed the last station (aborted after ``timeout_s``)."""
+        if passed_last_station:
+            self.name = "ended"
+        elif t - self.drain_start_t > timeout_s:
+            self.abort("drain timeout: material did not reach the last station")
+
+    def abort(self, reason: str) -> None:
+        self.status, self.reason, self.name = "aborted", reason, "ended"
+
+
 class Line:
     """Drives stations along a belt from belt-scale readings.
 
@@ -206,6 +258,23 @@ class Line:
 
         Returns the :class:`LotEnd` (``complete``, or ``aborted`` on request, timeout or feed end).
         """
+        start = self._start_lot(lot, sampling_plan, config)
+        phase = LotPhase(lot.declared_mass_t, start.start_mark_t, start.time_s)
+        plan = SegmentPlan(self.segment_mass_t, phase.mark0_t)
+        # Material of this lot that already passed a station while the previous lot drained is
+        # given to that station in its first window (the tracker remembers when it passed).
+        window_start = {}
+        for station in self.stations:
+            passed = float(self.tracker.arrival_time_s(phase.mark0_t, station.position_m))
+            window_start[station.name] = min(start.time_s, passed) if math.isfinite(passed) else start.time_s
+        t = start.time_s
+        while not phase.ended:
+            t += self.tick_s
+            self._tick(lot, phase, plan, window_start, t, max_time_s)
+        return self._end_lot(lot, phase)
+
+    def _start_lot(self, lot: LotIdentity, sampling_plan: dict | None, config: dict | None) -> LotStart:
+        """Wait for the next tick, mark where the lot starts, emit its start and the stations' descriptions."""
         self.run = LotRun()
         t0 = self.clock.now_s()
         if self.kinematics.time_s is not None and t0 < self.kinematics.time_s + self.tick_s:
@@ -213,14 +282,13 @@ class Line:
             self.clock.sleep_until(t0)
         for cb in self.pre_tick:
             cb(t0)
-        odo, mark_now, speed, ok = self._read_scale(t0)
+        odo, mark_now, _speed, _ok = self._read_scale(t0)
         self.tracker.record(t0, odo, mark_now)
         carry = self._carry_mark_t
         mark0 = carry if carry is not None and carry <= mark_now else mark_now
         start = LotStart(lot, t0, mark0, self.segment_mass_t, sampling_plan or {}, config or {},
                          epoch_s=self.clock.epoch_s())
         self._emit(start)
-        plan = SegmentPlan(self.segment_mass_t, mark0)
         # start_lot first (a sampler computes its plan there), then the stream descriptions,
         # then whatever start_lot produced (reference measurements need their stream described).
         started: list[tuple[Station, list[Record]]] = []
@@ -236,80 +304,59 @@ class Line:
                 self._emit(desc)
         for station, records in started:
             self._run_station(station, lambda r=records: r, None)
-        furthest_m = self.stations[-1].position_m if self.stations else 0.0
-        # Material of this lot that already passed a station while the previous lot drained is
-        # given to that station in its first window (the tracker remembers when it passed).
-        window_start = {}
+        return start
+
+    def _tick(self, lot: LotIdentity, phase: "LotPhase", plan: SegmentPlan, window_start: dict[str, float],
+              t: float, max_time_s: float) -> None:
+        """One tick at line time ``t``: read the scale, give every station its window, move the phase on."""
+        self.clock.sleep_until(t)
+        for cb in self.pre_tick:
+            try:
+                cb(t)
+            except Exception:
+                log.exception("pre-tick callback failed")
+        odo, mark, speed, ok = self._read_scale(t)
+        self.tracker.record(t, odo, mark)
+        rate = self._last_reading.rate_t_h if (ok and self._last_reading) else 0.0
+        phase.weighed(t, mark)
+        lot_t = phase.lot_t(mark)
         for station in self.stations:
-            passed = float(self.tracker.arrival_time_s(mark0, station.position_m))
-            window_start[station.name] = min(t0, passed) if math.isfinite(passed) else t0
-        prev_t, phase, drain_start = t0, "loading", math.nan
-        status, reason = "complete", ""
-        lot_end_mark: float | None = None
-        last_progress_mark, last_progress_t = mark0, t0
-        rate = 0.0
-        while True:
-            t = prev_t + self.tick_s
-            self.clock.sleep_until(t)
-            for cb in self.pre_tick:
-                try:
-                    cb(t)
-                except Exception:
-                    log.exception("pre-tick callback failed")
-            odo, mark, speed, ok = self._read_scale(t)
-            self.tracker.record(t, odo, mark)
-            rate = self._last_reading.rate_t_h if (ok and self._last_reading) else 0.0
-            if phase == "loading" and mark - mark0 >= lot.declared_mass_t - 1e-9:
-                phase, drain_start = "draining", t
-                lot_end_mark = mark0 + lot.declared_mass_t
-            lot_t = (lot_end_mark if lot_end_mark is not None else mark) - mark0
-            for station in self.stations:
-                window = self.tracker.window(lot.lot_id, station.name, station.position_m,
-                                             window_start[station.name], t, mark0, lot_end_mark)
-                window_start[station.name] = t
-                self._run_station(station, lambda s=station, w=window: s.process(w), window)
-            self.counters.ticks += 1
-            if phase == "loading":
-                if speed > 0 and mark > last_progress_mark:
-                    last_progress_mark, last_progress_t = mark, t
-                elif t - last_progress_t > self.drain_timeout_s:
-                    # The unloader stopped short of the declared mass (or the scale under-counted):
-                    # end the lot rather than tick forever on an empty belt.
-                    status, reason = "aborted", (
-                        f"no material for {self.drain_timeout_s:g} s at {mark - mark0:,.1f} t "
-                        f"of {lot.declared_mass_t:,.1f} t declared")
-                    phase = "ended"
-            if phase == "draining":
-                reached = self.tracker.odometer_at(t) - furthest_m
-                if reached >= self.tracker.coordinate_of_mark(lot_end_mark):
-                    phase = "ended"
-                elif (t - drain_start) > self.drain_timeout_s:
-                    status, reason = "aborted", "drain timeout: material did not reach the last station"
-                    phase = "ended"
-            if self._stop.is_set():
-                status, reason, phase = "aborted", self._stop_reason, "ended"
-                self._stop.clear()
-            if t - t0 > max_time_s and phase != "ended":
-                status, reason, phase = "aborted", f"time limit {max_time_s} s reached", "ended"
-            self.state = LineState(
-                time_s=t, epoch_s=self.clock.epoch_s(), lot_id=lot.lot_id, lot_tonnage_t=lot_t,
-                lot_mass_t=lot.declared_mass_t, belt_speed_m_s=speed, rate_t_h=rate, odometer_m=odo,
-                running=speed != 0.0, scale_ok=ok, segment_index=int(plan.index_of(mark0 + lot_t)) if lot_t > 0 else 0,
-                phase=phase, stations_faulted=tuple(sorted(self.counters.station_faults)),
-            )
-            for listener in self.listeners:
-                try:
-                    listener(self.state)
-                except Exception:
-                    log.exception("tick listener failed")
-            prev_t = t
-            if phase == "ended":
-                break
-        end_mark = lot_end_mark if lot_end_mark is not None else self.tracker.last_mark_t
+            window = self.tracker.window(lot.lot_id, station.name, station.position_m,
+                                         window_start[station.name], t, phase.mark0_t, phase.end_mark_t)
+            window_start[station.name] = t
+            self._run_station(station, lambda s=station, w=window: s.process(w), window)
+        self.counters.ticks += 1
+        phase.check_progress(t, mark, speed, self.drain_timeout_s)
+        if phase.name == "draining":
+            furthest_m = self.stations[-1].position_m if self.stations else 0.0
+            reached_m = self.tracker.odometer_at(t) - furthest_m
+            phase.check_drained(t, reached_m >= self.tracker.coordinate_of_mark(phase.end_mark_t), self.drain_timeout_s)
+        if self._stop.is_set():
+            phase.abort(self._stop_reason)
+            self._stop.clear()
+        if t - phase.start_t > max_time_s and not phase.ended:
+            phase.abort(f"time limit {max_time_s} s reached")
+        self.state = LineState(
+            time_s=t, epoch_s=self.clock.epoch_s(), lot_id=lot.lot_id, lot_tonnage_t=lot_t,
+            lot_mass_t=lot.declared_mass_t, belt_speed_m_s=speed, rate_t_h=rate, odometer_m=odo,
+            running=speed != 0.0, scale_ok=ok,
+            segment_index=int(plan.index_of(phase.mark0_t + lot_t)) if lot_t > 0 else 0,
+            phase=phase.name, stations_faulted=tuple(sorted(self.counters.station_faults)),
+        )
+        for listener in self.listeners:
+            try:
+                listener(self.state)
+            except Exception:
+                log.exception("tick listener failed")
+
+    def _end_lot(self, lot: LotIdentity, phase: "LotPhase") -> LotEnd:
+        """Close every station at the lot's end mark and emit the lot end."""
+        end_mark = phase.end_mark_t if phase.end_mark_t is not None else self.tracker.last_mark_t
         self._carry_mark_t = end_mark
         for station in self.stations:
             self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
-        end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, status, reason, epoch_s=self.clock.epoch_s())
+        end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, phase.status, phase.reason,
+                     epoch_s=self.clock.epoch_s())
         self._emit(end)
         return end
 

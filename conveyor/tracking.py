@@ -91,11 +91,6 @@ class MaterialTracker:
         self._require()
         return float(self._knot_mark.view[-1])
 
-    @property
-    def first_belt_m(self) -> float:
-        self._require()
-        return float(self._knot_u.view[0])
-
     def _require(self) -> None:
         if self._times.size == 0:
             raise TrackingError("no belt-scale reading recorded yet")

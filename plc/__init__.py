@@ -4,7 +4,7 @@
 * :class:`OrelineModbusServer` — serves :class:`LineSnapshot` and takes PLC commands (:class:`Command`);
 * :class:`BeltScaleClient` — polls a BW500-like belt-scale integrator (a conveyor ``FeedSource``);
 * :class:`SimulatedPlc` — simulated PLC + integrator (+ sampling robot block) for the demo and tests;
-* :func:`scale_from_config`, :func:`server_from_config` — construction from the site TOML;
+* :func:`scale_from_config`, :func:`server_from_config` — construction from the site TOML (:mod:`plc.config` declares the keys);
 * :mod:`plc.docs` — generates docs/register-map.md and .csv; :mod:`plc.cli` — CLI entry points.
 
 Submodules that need pymodbus are imported lazily, so ``import plc`` stays cheap.

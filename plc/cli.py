@@ -7,7 +7,11 @@ import logging
 import sys
 import time
 
+from conveyor.clock import SimulatedClock
+from conveyor.feed import BeltEvent, SimulatedFeed
+from sampler.robot_sim import SimulatedRobot
 from plc.docs import check_docs, render_csv, render_markdown, write_docs
+from plc.simulated import SimulatedPlc
 
 
 def cli_registers(argv: list[str]) -> int:
@@ -43,10 +47,6 @@ def cli_serve_sim(argv: list[str]) -> int:
     Time runs at ``--speedup`` × real time; the feed and robot follow it. Poll it
     with any Modbus client, e.g. ``mbpoll -m tcp -a 1 -0 -r 1009 -c 11 -t 4 -p PORT 127.0.0.1``.
     """
-    from conveyor.clock import SimulatedClock
-    from conveyor.feed import BeltEvent, SimulatedFeed
-    from plc.simulated import SimulatedPlc
-
     parser = argparse.ArgumentParser(prog="oreline plc serve-sim", description=cli_serve_sim.__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5021, help="TCP port (default 5021; 0 = any free port)")
@@ -71,8 +71,6 @@ def cli_serve_sim(argv: list[str]) -> int:
     )
     robot = None
     if not args.no_robot:
-        from sampler.robot_sim import SimulatedRobot
-
         robot = SimulatedRobot(clock)
     plc = SimulatedPlc(feed, args.host, args.port, args.device_id, word_order=args.word_order, robot=robot)
     plc.start()

@@ -17,19 +17,11 @@ from pathlib import Path
 from plc import codes
 from plc.bw500 import BW500_TABLE, DRIVE_TABLE, UINT32_TOTAL_MODULUS_T
 from plc.registers import COMMAND_BASE, MAP_MAGIC, MAP_VERSION, ORELINE_MAP, STATUS_END, RegisterTable
+from plc.robot_block import ROBOT_BASE, robot_register_table
 
 MD_NAME = "register-map.md"
 CSV_NAME = "register-map.csv"
 CSV_COLUMNS = ("address", "reference", "name", "type", "registers", "units", "scaling", "access", "description")
-
-
-def _robot_table() -> RegisterTable | None:
-    try:
-        from plc.robot_block import ROBOT_BASE, robot_register_table
-
-        return robot_register_table(ROBOT_BASE)
-    except ImportError:  # sampler not installed: document the map without the robot block
-        return None
 
 
 def _md_cell(text: str) -> str:
@@ -202,25 +194,22 @@ def render_markdown() -> str:
         "",
         *_enum_md(codes.DriveState, "DRIVE_STATE"),
     ]
-    robot = _robot_table()
-    if robot is not None:
-        rmajor = robot.version[0] if robot.version else 0
-        out += [
-            f"### {robot.title}, at base address {robot.start}",
-            "",
-            f"Block layout version {rmajor} (register `BLOCK_VERSION`), defined by `sampler/robot_registers.py`; "
-            "the simulated PLC hosts it backed by sampler's simulated robot. Function codes 3 and 16; the client "
-            f"(oreline's modbus robot backend) writes offsets {robot['CMD_CODE'].address - robot.start}.."
-            f"{robot['CMD_SEQ'].address - robot.start} (`CMD_CODE` .. `CMD_SEQ`, `CMD_SEQ` last, one FC 16 write) "
-            "and follows `ACK_SEQ`/`ACK_CODE` and `DONE_SEQ`/`RESULT_CODE`. 32-bit values most significant word "
-            "first. Writes to the read-only part get exception 0x02. `STATE` codes are sampler's `RobotState` "
-            "(0 idle, 1 moving, 2 cutting, 3 returning, 4 fault, 5 e-stop), not the `SAMPLER_STATE` codes above.",
-            "",
-            *_table_md(robot),
-            "",
-        ]
-    else:
-        out += ["### Sampling robot block", "", "(sampler/robot_registers.py not available when this was generated.)", ""]
+    robot = robot_register_table(ROBOT_BASE)
+    rmajor = robot.version[0] if robot.version else 0
+    out += [
+        f"### {robot.title}, at base address {robot.start}",
+        "",
+        f"Block layout version {rmajor} (register `BLOCK_VERSION`), defined by `sampler/robot_registers.py`; "
+        "the simulated PLC hosts it backed by sampler's simulated robot. Function codes 3 and 16; the client "
+        f"(oreline's modbus robot backend) writes offsets {robot['CMD_CODE'].address - robot.start}.."
+        f"{robot['CMD_SEQ'].address - robot.start} (`CMD_CODE` .. `CMD_SEQ`, `CMD_SEQ` last, one FC 16 write) "
+        "and follows `ACK_SEQ`/`ACK_CODE` and `DONE_SEQ`/`RESULT_CODE`. 32-bit values most significant word "
+        "first. Writes to the read-only part get exception 0x02. `STATE` codes are sampler's `RobotState` "
+        "(0 idle, 1 moving, 2 cutting, 3 returning, 4 fault, 5 e-stop), not the `SAMPLER_STATE` codes above.",
+        "",
+        *_table_md(robot),
+        "",
+    ]
     return "\n".join(out).rstrip() + "\n"
 
 

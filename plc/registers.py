@@ -12,7 +12,7 @@ are 0-based Modbus PDU addresses (what goes on the wire); the docs also give the
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from plc import codes
@@ -141,16 +141,6 @@ class RegisterTable:
         """Every register address a client may write."""
         return frozenset(a for e in self.entries if e.access == READ_WRITE for a in range(e.address, e.end))
 
-    def relocated(self, base: int, name: str | None = None) -> RegisterTable:
-        """The same table with every address shifted by ``base`` (for a block hosted at a base address)."""
-        return RegisterTable(
-            name or self.name,
-            tuple(replace(e, address=e.address + base) for e in self.entries),
-            self.word_order,
-            self.version,
-            self.title,
-        )
-
     def encode_value(self, spec: RegisterSpec, value: Any) -> list[int]:
         """Registers for ``value`` of entry ``spec`` (scaled integers are divided by ``scale`` and rounded)."""
         try:
@@ -278,6 +268,3 @@ ORELINE_MAP = RegisterTable(
 """oreline's register map (holding registers; input registers mirror them read-only)."""
 
 
-def snapshot_fields() -> tuple[str, ...]:
-    """Snapshot attribute names the map shows, in address order."""
-    return tuple(e.field for e in ORELINE_MAP if e.field)

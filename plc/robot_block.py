@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from sampler.robot_registers import COMMAND_OFFSET, ROBOT_BLOCK_SIZE, ROBOT_BLOCK_VERSION, ROBOT_REGISTERS, RobotBlockAdapter
 from plc import codes
 from plc.registers import READ, READ_WRITE, RegisterSpec, RegisterTable
 from plc.store import RegisterStore
@@ -43,8 +44,6 @@ def sampler_state_code(robot_state: int | None) -> codes.SamplerState:
 
 def robot_register_table(base: int = ROBOT_BASE) -> RegisterTable:
     """sampler's robot block as a :class:`RegisterTable` at ``base`` (for docs and address checks)."""
-    from sampler.robot_registers import ROBOT_BLOCK_VERSION, ROBOT_REGISTERS
-
     rows = tuple(
         RegisterSpec(
             base + r.offset,
@@ -74,8 +73,6 @@ class RobotBlockHost:
     """
 
     def __init__(self, robot: Any, base: int = ROBOT_BASE) -> None:
-        from sampler.robot_registers import COMMAND_OFFSET, ROBOT_BLOCK_SIZE, RobotBlockAdapter
-
         self.adapter = RobotBlockAdapter(robot)
         self.robot = robot
         self.base = base

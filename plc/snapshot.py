@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from plc import codes
 from plc.errors import EncodingError, SnapshotError
@@ -142,5 +142,3 @@ class LineSnapshot:
         data.update(changes)
         return LineSnapshot(**data)
 
-    def as_dict(self) -> Mapping[str, Any]:
-        return asdict(self)

@@ -1,4 +1,5 @@
-"""Command-line functions the ``oreline`` CLI wires in: ``cli_plan``, ``cli_custody``, ``cli_lab_import``.
+"""Command-line functions the ``oreline`` CLI wires in: ``cli_plan``, ``cli_custody``, ``cli_lab_import``,
+``cli_lab_rules``.
 
 Each takes ``argv`` (without the program/verb) and returns an exit code: 0 ok,
 1 bad input (message on stderr), 2 usage error (argparse).
@@ -16,12 +17,14 @@ from sampler.custody import CUSTODY_COLUMNS, write_custody_csv
 from sampler.errors import SamplerError
 from sampler.iso3082 import QUALITY_VARIATIONS
 from sampler.lab import load_lab_results
+from sampler.labrules import FAMILIES, OVERLAPS, SOURCES, classify, rules_table
+from sampler.labtable import chemistry_only, load_composition_table, score_rows
 from sampler.plan import BASES, METHODS, make_plan
 
 
 def cli_plan(argv: list[str]) -> int:
     """Print the ISO 3082 plan for a lot (text, or JSON with ``--json``)."""
-    p = argparse.ArgumentParser(prog="oreline plan", description="ISO 3082 sampling plan for a lot")
+    p = argparse.ArgumentParser(prog="oreline sampler plan", description="ISO 3082 sampling plan for a lot")
     p.add_argument("lot_mass_t", type=float, help="lot mass in tonnes")
     p.add_argument("--basis", choices=BASES, default="mass")
     p.add_argument("--method", choices=METHODS, default="systematic")
@@ -93,7 +96,7 @@ def cli_custody(argv: list[str]) -> int:
 
 def cli_lab_import(argv: list[str]) -> int:
     """Validate a lab-results CSV against the lot's sample ids; print a summary or every problem."""
-    p = argparse.ArgumentParser(prog="oreline lab-import", description="validate and import lab results (CSV)")
+    p = argparse.ArgumentParser(prog="oreline sampler lab-import", description="validate and import lab results (CSV)")
     p.add_argument("results_csv", type=Path)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--samples-csv", type=Path, help="samples.csv or custody.csv of the lot (column sample_id)")
@@ -119,6 +122,55 @@ def cli_lab_import(argv: list[str]) -> int:
     else:
         print(f"imported {len(results)} lab results for {len(known)} known samples")
         for r in results:
-            print(f"  {r.sample_id}: Fe {r.fe_pct:.2f} %, SiO2 {r.sio2_pct:.2f} %, moisture {r.moisture_pct:.2f} %"
-                  + (f" — {r.findings}" if r.findings else ""))
+            d = classify(r)
+            assays = ", ".join(f"{k} {v:.3g}" for k, v in r.assays_pct.items())
+            print(f"  {r.sample_id}: {assays}" + (f"; phases {', '.join(map(str, r.phases))}" if r.phases else ""))
+            print(f"    lab decision: {d.outcome} ({d.reason})")
     return 0
+
+
+def cli_lab_rules(argv: list[str]) -> int:
+    """Print the lab rule set; with ``--table`` classify every published composition of a table and score it.
+
+    Exit code 0 when every row is classified as its family, 1 otherwise (or for a bad table).
+    """
+    p = argparse.ArgumentParser(prog="oreline sampler lab-rules",
+                                description="the lab's rule set; its classification of published compositions")
+    p.add_argument("--table", type=Path, help="composition table (e.g. tests/resources/published_compositions.csv)")
+    p.add_argument("--sources", action="store_true", help="also print the full citation of every source")
+    args = p.parse_args(argv)
+    print("Lab rule set (sampler/labrules.py):")
+    for r in rules_table():
+        print(f"  {r['rule']:<13} {r['kind']:<9} {r['family']:<34} {r['indicator']}")
+        print(f"  {'':<13} why: {r['why']}  [{r['source']}]")
+    if args.sources:
+        print("Sources:")
+        for key, text in SOURCES.items():
+            print(f"  {key}: {text}")
+    if args.table is None:
+        return 0
+    try:
+        rows = load_composition_table(args.table)
+    except SamplerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nPublished compositions ({args.table}):")
+    print(f"  {'row':<12} {'family':<16} {'classified as':<30} {'chem only':<12} {'ok':<3} rules fired [source]")
+    for r in rows:
+        d, c = r.decision, chemistry_only(r)
+        got = f"{d.outcome} {d.family}" + (f" {d.subtype}" if d.subtype else "")
+        print(f"  {r.meta['row_id']:<12} {r.family:<16} {got:<30} {'ok' if c.correct else 'WRONG':<12} "
+              f"{'ok' if r.correct else 'NO':<3} {' '.join(d.rule_ids)} [{r.meta['source']}; {r.meta['verified']}]")
+    score = score_rows(rows)
+    chem = score_rows([chemistry_only(r) for r in rows])
+    sub_ok = sum(1 for r in rows if r.family == "steel_slag" and r.meta["subtype"][:3] == r.decision.subtype[:3])
+    sub_n = sum(1 for r in rows if r.family == "steel_slag")
+    print(f"\nclassified as their family: {score['correct']} of {score['total']} rows "
+          f"(target: all); chemistry alone (no phases): {chem['correct']} of {chem['total']}")
+    for fam, (ok, n) in score["per_family"].items():
+        print(f"  {FAMILIES[fam]:<36} {ok}/{n}")
+    print(f"  steel-slag sub-type (BOF/EAF) right: {sub_ok}/{sub_n} (an overlap, not a family)")
+    print("Where families overlap:")
+    for a, b, text in OVERLAPS:
+        print(f"  {FAMILIES[a]} / {FAMILIES[b]}: {text}")
+    return 0 if score["correct"] == score["total"] else 1

@@ -33,6 +33,8 @@ from enum import IntEnum
 from typing import Any, Literal, MutableSequence, Sequence
 
 from sampler.errors import RobotCommunicationError, RobotError
+from sampler.errors import RobotBusyError, RobotFaultError
+from sampler.robot import Robot
 
 RegisterType = Literal["uint16", "uint32", "float32"]
 Access = Literal["R", "RW"]
@@ -199,8 +201,6 @@ class RobotBlockAdapter:
     """
 
     def __init__(self, robot: Any) -> None:
-        from sampler.robot import Robot
-
         if not isinstance(robot, Robot):
             raise RobotError(f"expected a sampler.robot.Robot, got {type(robot).__name__}")
         self.robot = robot
@@ -236,8 +236,6 @@ class RobotBlockAdapter:
         self.refresh(block)
 
     def _run(self, block: Sequence[int], seq: int) -> AckCode:
-        from sampler.errors import RobotBusyError, RobotFaultError
-
         try:
             code = CommandCode(int(read_field(block, "CMD_CODE")))
         except ValueError:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
@@ -183,19 +182,3 @@ class SimulatedRobot(Robot):
         if self._state is not RobotState.ESTOP:
             self._counts["estops"] += 1
         self._state = RobotState.ESTOP
-
-    # ---- extras ----------------------------------------------------------------------------------
-    def schedule_faults(self, kind: str, ordinals: Iterable[int]) -> None:
-        """Add certain faults (``kind`` "jam" | "missed" | "estop") at cut ordinals."""
-        if kind not in ("jam", "missed", "estop"):
-            raise RobotError(f"fault kind must be 'jam', 'missed' or 'estop', got {kind!r}")
-        key = f"{kind}_at"
-        current = getattr(self.faults, key)
-        from dataclasses import replace
-
-        self.faults = replace(self.faults, **{key: frozenset(current) | frozenset(int(o) for o in ordinals)})
-
-    @property
-    def cuts_ordinal(self) -> int:
-        """Number of cuts commanded so far (the ordinal of the last one)."""
-        return self._ordinal

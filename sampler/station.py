@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from conveyor.clock import Clock
-from conveyor.config import check_station_section
+from conveyor.config import Field, StationSettings, positive_ints
 from conveyor.errors import ConfigError
 from conveyor.records import LineEvent, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -46,6 +46,8 @@ from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
 from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError
 from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
 from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
+from sampler.robot import create_robot
+from sampler.robot_sim import FaultPlan, SimulatedRobot
 
 log = logging.getLogger(__name__)
 
@@ -531,155 +533,121 @@ class SamplerStation(Station):
 
 
 # ---- configuration -----------------------------------------------------------------------------------
-_PLAN_KEYS = {"basis", "method", "quality_variation", "nominal_top_size_mm", "sublots", "max_flow_t_h",
-              "nominal_flow_t_h", "seed"}
-_ROBOT_KEYS = {"stream_width_m", "cutter_speed_m_s", "cutter_aperture_mm", "travel_s", "return_s", "jitter_s"}
-_SIM_KEYS = {"fault_jam_probability", "fault_missed_probability", "fault_estop_probability", "fault_jam_at",
-             "fault_missed_at", "fault_estop_at", "travel_variation"}
-_MODBUS_KEYS = {"host", "port", "device_id", "base_address", "timeout_s"}
-_STATION_KEYS = {"kind", "position_m", "backend", "timing_tolerance_s", "max_late_s", "lookahead_s",
-                 "targeted_min_spacing_t", "targeted_enabled", "auto_reset_s", "write_files"}
-
-
-def _num(name: str, section: Mapping[str, Any], key: str, default: Any, *, low: float | None = None,
-         high: float | None = None, strict_low: bool = False, integer: bool = False) -> Any:
-    value = section.get(key, default)
-    path = f"stations.{name}.{key}"
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(path, f"expected a number, got {value!r}")
-    if integer and int(value) != value:
-        raise ConfigError(path, f"expected an integer, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(path, f"expected a finite number, got {value!r}")
-    if low is not None and (value <= low if strict_low else value < low):
-        raise ConfigError(path, f"expected {'>' if strict_low else '>='} {low:g}, got {value!r}")
-    if high is not None and value > high:
-        raise ConfigError(path, f"expected <= {high:g}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
-def _choice(name: str, section: Mapping[str, Any], key: str, default: str, choices: Sequence[str]) -> str:
-    value = section.get(key, default)
-    if value not in choices:
-        raise ConfigError(f"stations.{name}.{key}", f"expected one of {list(choices)}, got {value!r}")
-    return value
-
-
-def _int_list(name: str, section: Mapping[str, Any], key: str) -> frozenset[int]:
-    value = section.get(key, [])
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                                                       for v in value):
-        raise ConfigError(f"stations.{name}.{key}", f"expected a list of cut ordinals >= 1, got {value!r}")
-    return frozenset(value)
+_TIMINGS_DOC = "(the robot's cut cycle: travel, cut, return; with jitter)"
+#: Every key of ``[stations.<name>]`` with ``kind = "sampler"``: shared, then per backend.
+SETTINGS = StationSettings(
+    kind="sampler",
+    doc="Sampling robot and its ISO 3082 plan (sampler/station.py).",
+    fields={
+        # the plan (ISO 3082)
+        "basis": Field(str, "mass", choices=BASES, doc="Mass-basis or time-basis sampling."),
+        "method": Field(str, "systematic", choices=METHODS, doc="Systematic or stratified random increments."),
+        "quality_variation": Field(str, "medium", choices=iso3082.QUALITY_VARIATIONS,
+                                   doc="Quality variation class of the ore (ISO 3082 table 2)."),
+        "nominal_top_size_mm": Field(float, 31.5, min=0.0, min_exclusive=True, doc="Nominal top size, mm."),
+        "sublots": Field(int, 1, min=1, doc="Sub-lots, one partial sample each."),
+        "max_flow_t_h": Field(float, None, min=0.0, min_exclusive=True,
+                              doc="Highest flow of the lot, t/h (required for time basis)."),
+        "nominal_flow_t_h": Field(float, None, min=0.0, min_exclusive=True,
+                                  doc="Nominal flow, t/h (optional: gives the expected increment mass)."),
+        "seed": Field(int, None, min=0, doc="Random seed of the plan (default: the line seed)."),
+        # the cutter
+        "stream_width_m": Field(float, None, min=0.0, min_exclusive=True,
+                                doc="Width of the falling stream, m (default: 0.8 x belt width)."),
+        "cutter_speed_m_s": Field(float, 0.45, min=0.0, min_exclusive=True, max=iso3082.CUTTER_SPEED_MAX_M_S,
+                                  doc="Cutter speed through the stream, m/s (ISO 3082 7.5)."),
+        "cutter_aperture_mm": Field(float, None, min=0.0, min_exclusive=True,
+                                    doc="Cutter aperture, mm (default and minimum: 3 x top size, at least 30 mm)."),
+        "travel_s": Field(float, 1.0, min=0.0, doc="Travel to the stream, s " + _TIMINGS_DOC + "."),
+        "return_s": Field(float, 1.6, min=0.0, doc="Return to park, s."),
+        "jitter_s": Field(float, 0.02, min=0.0, doc="Timing jitter (sd), s."),
+        # the station
+        "timing_tolerance_s": Field(float, 0.5, min=0.0, min_exclusive=True,
+                                    doc="A cut further than this from its intended time is late, s."),
+        "max_late_s": Field(float, 2.0, min=0.0, doc="Beyond this a cut is not attempted (missed), s."),
+        "lookahead_s": Field(float, 2.0, min=0.0, min_exclusive=True, doc="Command the robot this early, s."),
+        "targeted_min_spacing_t": Field(float, 50.0, min=0.0, doc="Least tonnage between targeted increments, t."),
+        "targeted_enabled": Field(bool, True, doc="Accept targeted (alarm) increments."),
+        "write_files": Field(bool, True, doc="Write the sample record CSVs into the run folder."),
+    },
+    backends={
+        "simulated": {
+            "auto_reset_s": Field(float, 60.0, min=0.0, doc="Reset the robot after this long in FAULT/ESTOP, s (0: never)."),
+            "fault_jam_probability": Field(float, 0.0, min=0.0, max=1.0, doc="Probability that a cut jams."),
+            "fault_missed_probability": Field(float, 0.0, min=0.0, max=1.0, doc="Probability that a cut misses."),
+            "fault_estop_probability": Field(float, 0.0, min=0.0, max=1.0, doc="Probability of an emergency stop."),
+            "fault_jam_at": Field(list, [], check=positive_ints, doc="Cut ordinals that jam."),
+            "fault_missed_at": Field(list, [], check=positive_ints, doc="Cut ordinals that miss."),
+            "fault_estop_at": Field(list, [], check=positive_ints, doc="Cut ordinals with an emergency stop."),
+            "travel_variation": Field(float, 0.01, min=0.0, max=0.49, doc="Relative variation of the travel time."),
+        },
+        "modbus": {
+            "auto_reset_s": Field(float, 0.0, min=0.0, doc="Reset the robot after this long in FAULT/ESTOP, s (0: never)."),
+            "host": Field(str, "127.0.0.1", doc="Robot controller (Modbus TCP server) address."),
+            "port": Field(int, 502, min=1, max=65535, doc="Its port."),
+            "device_id": Field(int, 1, min=0, max=255, doc="Modbus device (unit) id."),
+            "base_address": Field(int, 0, min=0, max=65535, doc="First holding register of the robot block."),
+            "timeout_s": Field(float, 1.0, min=0.0, min_exclusive=True, doc="Modbus request timeout, s."),
+        },
+    },
+)
 
 
 def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SamplerStation:
-    """Build a sampler station from ``[stations.<name>]``.
+    """Build a sampler station from ``[stations.<name>]`` (keys, bounds and defaults: :data:`SETTINGS`).
 
-    Keys (defaults in brackets):
-
-    * ``kind = "sampler"`` (required), ``position_m`` (required, > 0, metres after the belt scale),
-      ``backend`` ["simulated"] or "modbus".
-    * Plan: ``basis`` ["mass"] | "time"; ``method`` ["systematic"] | "stratified_random";
-      ``quality_variation`` ["medium"] | "large" | "small"; ``nominal_top_size_mm`` [31.5];
-      ``sublots`` [1]; ``max_flow_t_h`` (required for time basis); ``nominal_flow_t_h``
-      (optional, for the expected increment mass); ``seed`` [context.seed].
-    * Cutter / robot: ``stream_width_m`` [0.8 × belt width]; ``cutter_speed_m_s`` [0.45, ≤ 0.6];
-      ``cutter_aperture_mm`` [max(3 × top size, 30)]; ``travel_s`` [1.0]; ``return_s`` [1.6];
-      ``jitter_s`` [0.02].
-    * Simulated faults: ``fault_jam_probability``, ``fault_missed_probability``,
-      ``fault_estop_probability`` [0.0 each]; ``fault_jam_at``, ``fault_missed_at``,
-      ``fault_estop_at`` [[]]: cut ordinals; ``travel_variation`` [0.01].
-    * Modbus: ``host`` ["127.0.0.1"], ``port`` [502], ``device_id`` [1], ``base_address`` [0]
-      (first holding register of the robot block), ``timeout_s`` [1.0]. The connection is
-      opened on first use.
-    * Station: ``timing_tolerance_s`` [0.5]; ``max_late_s`` [2.0] (beyond this a cut is not
-      attempted: missed); ``lookahead_s`` [2.0]; ``targeted_min_spacing_t`` [50.0];
-      ``targeted_enabled`` [true]; ``auto_reset_s`` [60 simulated, 0 modbus = never]: reset
-      the robot after this long in FAULT/ESTOP; ``write_files`` [true]: CSVs into run_dir.
-
-    Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing, unknown or bad key.
+    Besides the table, the cutter aperture must be at least 3 x the nominal top size (ISO 3082 7.5) and a
+    time-basis plan needs ``max_flow_t_h``. The Modbus robot connects on first use. Raises
+    :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing, unknown or bad key.
     """
-    known = _STATION_KEYS | _PLAN_KEYS | _ROBOT_KEYS | _SIM_KEYS | _MODBUS_KEYS
-    backend = check_station_section(name, section, kind="sampler", keys=known, backends=("simulated", "modbus"))
-    if "position_m" not in section:
-        raise ConfigError(f"stations.{name}.position_m", "missing; expected metres after the belt scale (> 0)")
-    position = _num(name, section, "position_m", None, low=0.0, strict_low=True)
-    if backend == "simulated" and set(section) & _MODBUS_KEYS:
-        key = sorted(set(section) & _MODBUS_KEYS)[0]
-        raise ConfigError(f"stations.{name}.{key}", "only valid with backend = 'modbus'")
-    if backend == "modbus" and set(section) & _SIM_KEYS:
-        key = sorted(set(section) & _SIM_KEYS)[0]
-        raise ConfigError(f"stations.{name}.{key}", "only valid with backend = 'simulated'")
-
-    basis = _choice(name, section, "basis", "mass", BASES)
-    plan_options: dict[str, Any] = {
-        "basis": basis,
-        "method": _choice(name, section, "method", "systematic", METHODS),
-        "quality_variation": _choice(name, section, "quality_variation", "medium", iso3082.QUALITY_VARIATIONS),
-        "nominal_top_size_mm": _num(name, section, "nominal_top_size_mm", 31.5, low=0.0, strict_low=True),
-        "sublots": _num(name, section, "sublots", 1, low=1, integer=True),
-        "max_flow_t_h": _num(name, section, "max_flow_t_h", None, low=0.0, strict_low=True),
-        "nominal_flow_t_h": _num(name, section, "nominal_flow_t_h", None, low=0.0, strict_low=True),
-        "seed": _num(name, section, "seed", context.seed, low=0, integer=True),
-    }
-    if basis == "time" and plan_options["max_flow_t_h"] is None:
-        raise ConfigError(f"stations.{name}.max_flow_t_h", "missing; time-basis sampling needs the highest flow in t/h")
-    speed = _num(name, section, "cutter_speed_m_s", 0.45, low=0.0, strict_low=True)
-    aperture = _num(name, section, "cutter_aperture_mm", None, low=0.0, strict_low=True)
-    width = _num(name, section, "stream_width_m", 0.8 * context.belt_width_m, low=0.0, strict_low=True)
-    plan_options["cutter_speed_m_s"] = speed
-    plan_options["cutter_aperture_mm"] = aperture if aperture is not None else iso3082.min_cutter_aperture_mm(
-        plan_options["nominal_top_size_mm"])
-    try:  # validate plan options now (with a nominal lot) so config errors surface at start-up
+    cfg = SETTINGS.validate(name, section)
+    backend, position, path = cfg["backend"], cfg["position_m"], f"stations.{name}"
+    if cfg["basis"] == "time" and cfg["max_flow_t_h"] is None:
+        raise ConfigError(f"{path}.max_flow_t_h", "missing; time-basis sampling needs the highest flow in t/h")
+    top_mm = cfg["nominal_top_size_mm"]
+    try:
+        iso3082.min_increment_mass_kg(top_mm)
+    except ValueError as exc:
+        raise ConfigError(f"{path}.nominal_top_size_mm", str(exc)) from None
+    min_aperture_mm = iso3082.min_cutter_aperture_mm(top_mm)
+    aperture = min_aperture_mm if cfg["cutter_aperture_mm"] is None else cfg["cutter_aperture_mm"]
+    if aperture < min_aperture_mm:
+        raise ConfigError(f"{path}.cutter_aperture_mm", f"expected >= {min_aperture_mm:g} mm (3 x nominal top size "
+                                                         f"{top_mm:g} mm, ISO 3082 7.5), got {aperture:g} mm")
+    speed = cfg["cutter_speed_m_s"]
+    plan_options: dict[str, Any] = {key: cfg[key] for key in ("basis", "method", "quality_variation",
+                                                                "nominal_top_size_mm", "sublots", "max_flow_t_h",
+                                                                "nominal_flow_t_h")}
+    plan_options.update(seed=context.seed if cfg["seed"] is None else cfg["seed"], cutter_speed_m_s=speed,
+                        cutter_aperture_mm=aperture)
+    try:  # the plan of a nominal lot, so that what the table cannot check surfaces at start-up
         make_plan(1000.0, **plan_options)
     except PlanError as exc:
-        key = "cutter_speed_m_s" if "speed" in str(exc) else ("cutter_aperture_mm" if "aperture" in str(exc)
-                                                              else "nominal_top_size_mm")
-        raise ConfigError(f"stations.{name}.{key}", str(exc)) from None
-    timings = RobotTimings.for_cutter(
-        width, speed, travel_s=_num(name, section, "travel_s", 1.0, low=0.0),
-        return_s=_num(name, section, "return_s", 1.6, low=0.0), jitter_s=_num(name, section, "jitter_s", 0.02, low=0.0),
-    )
+        raise ConfigError(path, str(exc)) from None
+    width = 0.8 * context.belt_width_m if cfg["stream_width_m"] is None else cfg["stream_width_m"]
+    timings = RobotTimings.for_cutter(width, speed, travel_s=cfg["travel_s"], return_s=cfg["return_s"],
+                                      jitter_s=cfg["jitter_s"])
     settings = SamplerSettings(
-        timing_tolerance_s=_num(name, section, "timing_tolerance_s", 0.5, low=0.0, strict_low=True),
-        max_late_s=_num(name, section, "max_late_s", 2.0, low=0.0),
-        lookahead_s=_num(name, section, "lookahead_s", 2.0, low=0.0, strict_low=True),
-        targeted_min_spacing_t=_num(name, section, "targeted_min_spacing_t", 50.0, low=0.0),
-        targeted_enabled=bool(section.get("targeted_enabled", True)),
-        auto_reset_s=_num(name, section, "auto_reset_s", 60.0 if backend == "simulated" else 0.0, low=0.0),
-        cutter_aperture_mm=plan_options["cutter_aperture_mm"], cutter_speed_m_s=speed,
-        write_files=bool(section.get("write_files", True)),
+        timing_tolerance_s=cfg["timing_tolerance_s"], max_late_s=cfg["max_late_s"], lookahead_s=cfg["lookahead_s"],
+        targeted_min_spacing_t=cfg["targeted_min_spacing_t"], targeted_enabled=cfg["targeted_enabled"],
+        auto_reset_s=cfg["auto_reset_s"], cutter_aperture_mm=aperture, cutter_speed_m_s=speed,
+        write_files=cfg["write_files"],
     )
-    if not isinstance(section.get("targeted_enabled", True), bool):
-        raise ConfigError(f"stations.{name}.targeted_enabled", f"expected true/false, got {section['targeted_enabled']!r}")
     robot: Robot
     if backend == "simulated":
-        from sampler.robot_sim import FaultPlan, SimulatedRobot
-
         try:
             faults = FaultPlan(
-                jam_probability=_num(name, section, "fault_jam_probability", 0.0, low=0.0, high=1.0),
-                missed_probability=_num(name, section, "fault_missed_probability", 0.0, low=0.0, high=1.0),
-                estop_probability=_num(name, section, "fault_estop_probability", 0.0, low=0.0, high=1.0),
-                jam_at=_int_list(name, section, "fault_jam_at"),
-                missed_at=_int_list(name, section, "fault_missed_at"),
-                estop_at=_int_list(name, section, "fault_estop_at"),
+                jam_probability=cfg["fault_jam_probability"], missed_probability=cfg["fault_missed_probability"],
+                estop_probability=cfg["fault_estop_probability"], jam_at=frozenset(cfg["fault_jam_at"]),
+                missed_at=frozenset(cfg["fault_missed_at"]), estop_at=frozenset(cfg["fault_estop_at"]),
             )
             robot = SimulatedRobot(context.clock, timings=timings, faults=faults, seed=context.seed,
-                                   travel_variation=_num(name, section, "travel_variation", 0.01, low=0.0, high=0.49))
+                                   travel_variation=cfg["travel_variation"])
         except RobotError as exc:
-            raise ConfigError(f"stations.{name}", str(exc)) from None
+            raise ConfigError(path, str(exc)) from None
     else:
-        robot = _LazyModbusRobot(
-            context.clock, host=str(section.get("host", "127.0.0.1")),
-            port=_num(name, section, "port", 502, low=1, high=65535, integer=True),
-            device_id=_num(name, section, "device_id", 1, low=0, high=255, integer=True),
-            base_address=_num(name, section, "base_address", 0, low=0, high=65535, integer=True),
-            timeout_s=_num(name, section, "timeout_s", 1.0, low=0.0, strict_low=True),
-        )
+        robot = _LazyModbusRobot(context.clock, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"],
+                                 base_address=cfg["base_address"], timeout_s=cfg["timeout_s"])
     return SamplerStation(name, position, robot, context.clock, plan_options, settings, run_dir=context.run_dir)
 
 
@@ -695,8 +663,6 @@ class _LazyModbusRobot(Robot):
 
     def _get(self) -> Robot:
         if self._robot is None:
-            from sampler.robot import create_robot
-
             self._robot = create_robot("modbus", self.clock, **self._options)
         return self._robot
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from spectra.grid import resolve_grid
 from spectra.library import default_library_dir
 from spectra.models.bundle import SpectraModel
 from spectra.models.training import TrainConfig, train_model, training_hash
@@ -23,11 +24,11 @@ def cache_dir() -> Path:
 
 def default_model_path(config: TrainConfig, library_root: Path | None = None) -> Path:
     root = library_root or default_library_dir()
-    return cache_dir() / f"nir-{config.grid}-{training_hash(root, config)}.npz"
+    return cache_dir() / f"nir-{resolve_grid(config.grid).name}-{training_hash(root, config)}.npz"
 
 
 def default_model(grid: str = "ingaas256", library_root: Path | None = None, progress=None) -> SpectraModel:
-    """Load the cached default model for ``grid``, training and caching it first if needed (< ~30 s)."""
+    """Load the cached default model for ``grid`` (a name or a grid-file path), training and caching it first if needed (< ~30 s)."""
     config = TrainConfig(grid=grid)
     path = default_model_path(config, library_root)
     if path.is_file():

@@ -8,8 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
+from conveyor.files import staged_folder
 from spectra.errors import SpectraError
+from spectra.grid import resolve_grid
+from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 
+from spectra.cache import default_model, default_model_path
+from spectra.formats import read_spectra
+from spectra.library import load_library
+from spectra.mixcheck import physics_report
+from spectra.models.bundle import SpectraModel
+from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labels, write_report
+from spectra.models.family_eval import evaluate_families, family_markdown
+from spectra.models.fingerprint_eval import evaluate_fingerprints
+from spectra.models.training import LabelledSpectra, TrainConfig, train_model
+from spectra.resample import resample, to_grid
 from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
 
 
@@ -17,33 +30,60 @@ def _say(msg: str) -> None:
     print(f"[spectra] {msg}", file=sys.stderr, flush=True)
 
 
-def _field_spectra(folder: str, labels: str):
-    from spectra.formats import read_spectra
-    from spectra.grid import grid_by_name
-    from spectra.models.evaluation import read_labels
-    from spectra.models.training import LabelledSpectra
-    from spectra.resample import resample
+def _grid_arg(value: str) -> str:
+    """argparse type of ``--grid``: a named grid or a grid file (checked now, so a bad file fails before training)."""
+    try:
+        resolve_grid(value)
+    except SpectraError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return str(Path(value).resolve()) if Path(value).is_file() else value
 
+
+_GRID_HELP = ("instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
+              "(nir256_1014-1749nm) or a grid FILE (CSV: centre nm, FWHM nm; one row per pixel)")
+
+
+def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
     import hashlib
 
-    grid = grid_by_name("full")  # common intermediate grid; the trainer convolves again onto the model grid
+    # the training grid: archived field spectra are on it already (kept as they are); others are convolved
+    grid = resolve_grid(grid_name)
     rows, labs, h = [], [], hashlib.sha256()
     for name, klass in read_labels(labels):
         p = Path(folder) / name
         h.update(p.read_bytes())
         for s in read_spectra(p):
-            rows.append(resample(s.wavelength_nm, s.reflectance, grid, what=str(p)))
+            rows.append(to_grid(s.wavelength_nm, s.reflectance, grid, what=str(p)))
             labs.append(klass)
     return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
 
 
+def _check_test_library(folder: str, labels: str) -> str | None:
+    """Why ``folder`` + ``labels`` cannot be scored (checked before any model is loaded or trained), or None."""
+    if not Path(labels).is_file():
+        return f"--labels {labels}: no such file"
+    if not Path(folder).is_dir():
+        return f"--test-library {folder}: no such folder"
+    try:
+        rows = read_labels(labels)
+    except SpectraError as exc:
+        return f"--labels {labels}: {exc}"
+    problems = []
+    for name, _klass in rows:
+        try:
+            if len(read_spectra(Path(folder) / name)):
+                return None
+        except (SpectraError, OSError) as exc:
+            problems.append(str(exc))
+    detail = f"; first problem: {problems[0]}" if problems else ""
+    return (f"--test-library {folder}: none of the {len(rows)} files named in {labels} holds a readable "
+            f"spectrum{detail}")
+
+
 def cli_train(argv: list[str]) -> int:
     """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
-    from spectra.cache import default_model_path
-    from spectra.models.training import TrainConfig, train_model
-
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
-    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"])
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE", help=_GRID_HELP)
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--test-fraction", type=float, default=0.3, help="share of sample groups held out")
@@ -59,7 +99,7 @@ def cli_train(argv: list[str]) -> int:
     try:
         config = TrainConfig(grid=args.grid, seed=args.seed, test_fraction=args.test_fraction,
                              n_train_per_class=args.n_per_class)
-        field = _field_spectra(args.field_spectra, args.field_labels) if args.field_spectra else None
+        field = _field_spectra(args.field_spectra, args.field_labels, args.grid) if args.field_spectra else None
         model = train_model(config, args.library, field=field, progress=_say)
         out = Path(args.out) if args.out else default_model_path(config, Path(args.library) if args.library else None)
         model.save(out)
@@ -72,13 +112,10 @@ def cli_train(argv: list[str]) -> int:
 
 def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
-    from spectra.grid import grid_by_name
-    from spectra.models.bundle import SpectraModel
-    from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, write_report
-
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
-    ap.add_argument("--grid", default=DEFAULT_GRID, choices=["ingaas256", "full"], help="grid of the default model")
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE",
+                    help=_GRID_HELP + "; the default model is trained for it on first use")
     ap.add_argument("--out", default="runs/spectra-evaluate", help="report folder")
     ap.add_argument("--test-library", help="folder of spectra to score instead of held-out library samples")
     ap.add_argument("--labels", help="CSV with columns file,class for --test-library")
@@ -89,15 +126,24 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--lot-segments", type=int, default=14, help="segments per held-out lot")
     ap.add_argument("--fingerprint-products", type=int, default=12,
                     help="simulated products for the product-fingerprint check (0: skip)")
+    ap.add_argument("--group-check", type=int, default=500, metavar="N",
+                    help="leave one sample group out over all real spectra of both library folders: simulated "
+                         "spectra per class for the fold models (0: skip)")
+    ap.add_argument("--family-lots", type=int, default=10,
+                    help="held-out lots per waste family and admixture level (0: skip the per-family check)")
     args = ap.parse_args(argv)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
+    if args.test_library:
+        problem = _check_test_library(args.test_library, args.labels)
+        if problem:
+            ap.error(problem)
+    if args.model and not Path(args.model).is_file():
+        ap.error(f"--model {args.model}: no such file")
     try:
         if args.model:
             model = SpectraModel.load(args.model)
         else:
-            from spectra.cache import default_model
-
             model = default_model(args.grid, progress=_say)
         if args.test_library:
             report = evaluate_folder(model, args.test_library, args.labels, progress=_say)
@@ -110,16 +156,36 @@ def cli_evaluate(argv: list[str]) -> int:
                                            progress=_say)
             report["target_5pct_waste"] = report["lots"]["target_5pct_waste"]
             if args.fingerprint_products > 0:
-                from spectra.models.fingerprint_eval import evaluate_fingerprints
-
                 report["fingerprints"] = evaluate_fingerprints(model, n_products=args.fingerprint_products,
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
-        paths = write_report(report, args.out)
+            if args.group_check > 0:
+                config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                        for k, v in model.info.get("config", {}).items()
+                                        if k in TrainConfig.__dataclass_fields__})
+                logo = leave_group_out(model.grid, config, n_per_class=args.group_check, progress=_say)
+                report["leave_group_out"] = logo
+                report.setdefault("sections_md", []).append(group_markdown(logo))
+            if args.family_lots > 0:
+                report["families"] = evaluate_families(model, n_lots=args.family_lots,
+                                                       spectra_per_segment=args.spectra_per_segment,
+                                                       seed=args.seed + 32, progress=_say)
+        with staged_folder(args.out) as stage:  # a failure leaves no half-written report in --out
+            if not args.test_library:
+                report["physics"] = physics_report(load_library(), model.grid, stage.dir)
+                report["physics"]["plot"] = str(stage.final(report["physics"]["plot"]))
+            extra = report["physics"].pop("_markdown") if "physics" in report else []
+            if report.get("families"):
+                extra += family_markdown(report["families"])
+            text = markdown(report) + "\n".join(extra) + "\n"
+            paths = [stage.final(p) for p in write_report(report, stage.dir)]
+            (stage.dir / "report.md").write_text(text)
+            if "physics" in report:
+                paths.append(Path(report["physics"]["plot"]))
     except (SpectraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(markdown(report))
+    print(text)
     print("written: " + ", ".join(str(p) for p in paths))
     return 0
 

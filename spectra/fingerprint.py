@@ -35,6 +35,8 @@ from scipy.optimize import nnls
 
 from spectra.errors import FingerprintError
 from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, wet
+from spectra.models.bundle import validity
+from spectra.segment import model_from_metadata
 
 FINGERPRINT_FORMAT = 2
 #: fewest earlier genuine lots a fingerprint is built from
@@ -328,8 +330,6 @@ class LiveFingerprintCheck:
 
     def add(self, arrays) -> FingerprintCheck | None:
         """One segment's arrays: ``reflectance`` (n, c) and optionally ``valid`` (n,)."""
-        from spectra.models.bundle import validity
-
         if self.result is not None:
             return None
         r = np.asarray(arrays["reflectance"], float)
@@ -350,8 +350,7 @@ def live_checks(folder: str | Path, model_for=None):
     product has no fingerprint). Fingerprints are read once, here; ``model_for(metadata)`` gives the NIR model
     of the stream (default: :func:`spectra.segment.model_from_metadata`). FingerprintError for a bad folder."""
     prints = load_fingerprints(folder)
-    if model_for is None:
-        from spectra.segment import model_from_metadata as model_for
+    model_for = model_for or model_from_metadata
 
     def make(supplier: str, product: str, metadata) -> LiveFingerprintCheck | None:
         fp = prints.get((supplier, product))

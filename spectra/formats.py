@@ -3,9 +3,11 @@
 Formats, chosen by file suffix and checked by content:
 
 * ``.json`` — USGS splib07 JSON (µm, fraction, ``null`` = deleted channel).
-* ``.txt`` / ``.asc`` / ``.spectrum.txt`` — ECOSTRESS/ASTER text: ``key: value`` header, blank line, two
-  columns (wavelength, descending µm; reflectance in percent). ``X Units``/``Y Units`` headers are honoured.
-* ``.csv`` — two columns: wavelength in nm, reflectance as a fraction; an optional non-numeric header row.
+* ``.txt`` / ``.asc`` / ``.spectrum.txt`` — sniffed by content: ECOSTRESS/ASTER library text (``key: value``
+  header whose values, e.g. ``Description:``, may run over several lines and blank lines; data from the first
+  numeric row; ``X Units``/``Y Units`` honoured) or a delimited two-column export as for ``.csv``.
+* ``.csv`` — two columns (wavelength, reflectance) separated by comma, semicolon, tab or spaces, decimal point
+  or decimal comma, optional header row; nm or µm, percent or fraction (from the header words or the values).
 * ``.jdx`` / ``.dx`` / ``.jcamp`` — JCAMP-DX 4.24 ``##XYDATA=(X++(Y..Y))`` (AFFN or ASDF SQZ/DIF/DUP
   compression) or ``##XYPOINTS=(XY..XY)``; ``##XUNITS`` NANOMETERS/MICROMETERS/1/CM, ``##YUNITS``
   REFLECTANCE, %/PERCENT, or ABSORBANCE (log10 1/R).
@@ -18,8 +20,6 @@ Every reader raises :class:`SpectrumFormatError` with the file name for unknown 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from typing import Sequence
@@ -31,8 +31,8 @@ from spectra.library import Spectrum, read_usgs_json
 
 SUFFIXES = {
     ".json": "usgs_json",
-    ".txt": "ecostress",
-    ".asc": "ecostress",
+    ".txt": "text",
+    ".asc": "text",
     ".csv": "csv",
     ".jdx": "jcamp",
     ".dx": "jcamp",
@@ -66,8 +66,8 @@ def read_spectrum(path: str | Path) -> Spectrum:
     fmt = detect_format(path)
     if fmt == "usgs_json":
         return read_usgs_json(path)
-    if fmt == "ecostress":
-        return read_ecostress(path)
+    if fmt == "text":
+        return read_text_spectrum(path)
     if fmt == "csv":
         return read_csv(path)
     if fmt == "jcamp":
@@ -97,75 +97,212 @@ def _floats(tokens: Sequence[str], path: Path, lineno: int) -> list[float]:
         raise SpectrumFormatError(f"{path}: line {lineno}: expected numbers, got {' '.join(tokens)[:60]!r}") from None
 
 
+# --- text formats: ECOSTRESS/ASTER library files and two-column delimited exports ------------------
+_KEY_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ._()/#-]{0,40}?)\s*:\s?(.*)$")
+_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
+#: Reflectance above this (as read) can only be percent; a fraction of bulk material stays below it.
+_PERCENT_IF_ABOVE = 1.6
+#: Wavelengths below this (as read) are micrometres.
+_MICRONS_IF_BELOW = 50.0
+
+
+#: Header keys of ECOSTRESS/ASTER library files (besides ``Name``); one of them must be present.
+_ECOSTRESS_KEYS = {"type", "class", "subclass", "particle size", "sample no.", "owner", "wavelength range",
+                   "origin", "description", "measurement", "first column", "second column", "x units", "y units",
+                   "first x value", "last x value", "number of x values", "additional information"}
+
+
+def sniff_text_format(path: str | Path, text: str | None = None) -> str:
+    """``"ecostress"`` when the lines before the first numeric row hold ``Name:`` and another ECOSTRESS/ASTER
+    header key, else ``"csv"`` (a delimited export, whatever its suffix)."""
+    text = _read_text(Path(path)) if text is None else text
+    keys: set[str] = set()
+    for line in text.splitlines():
+        s = line.strip()
+        if _numeric_row(s) is not None:
+            break
+        m = _KEY_LINE.match(s)
+        if m:
+            keys.add(m.group(1).strip().lower())
+    return "ecostress" if "name" in keys and keys & _ECOSTRESS_KEYS else "csv"
+
+
+def _separator(s: str) -> tuple[str | None, str]:
+    """The column separator of a data row: semicolon, tab, comma (only if it splits the row into numbers) or spaces."""
+    if ";" in s:
+        return ";", "semicolon"
+    if "\t" in s:
+        return "\t", "tab"
+    if "," in s:
+        cells = [c.strip() for c in s.split(",")]
+        if cells and not cells[-1]:
+            cells.pop()
+        if len(cells) >= 2 and all(_NUMBER.match(c) for c in cells):
+            return ",", "comma"
+    return None, "whitespace"
+
+
+def _cells(s: str, sep: str | None) -> list[str]:
+    cells = [c.strip() for c in (s.split(sep) if sep else s.split())]
+    while cells and not cells[-1]:
+        cells.pop()  # a trailing separator (common in spectrometer exports)
+    return cells
+
+
+def _numeric_row(s: str) -> list[str] | None:
+    """The cells of a row of >= 2 numbers (decimal point, or decimal comma unless comma-separated), else None."""
+    if not s:
+        return None
+    cells = _cells(s, _separator(s)[0])
+    if len(cells) < 2 or not all(_NUMBER.match(c) for c in cells):
+        return None
+    return cells
+
+
+def _delimited_columns(path: Path, text: str, first_data: int) -> tuple[list[tuple[float, float]], str]:
+    """Parse numeric rows from line index ``first_data`` on; returns (x, y) pairs and the separator name."""
+    lines = text.splitlines()
+    sep, name = _separator(lines[first_data].strip())
+    rows: list[tuple[float, float]] = []
+    for lineno in range(first_data + 1, len(lines) + 1):
+        s = lines[lineno - 1].strip()
+        if not s or s.startswith("#"):
+            continue
+        cells = [c.strip() for c in (s.split(sep) if sep else s.split())]
+        while len(cells) > 2 and not cells[-1]:
+            cells.pop()  # trailing separators
+        if len(cells) != 2:
+            raise SpectrumFormatError(
+                f"{path}: line {lineno}: expected 2 {name}-separated columns (wavelength, reflectance), "
+                f"got {len(cells)}: {s[:60]!r}")
+        vals = []
+        for c in cells:
+            t = c.replace(",", ".") if sep != "," else c
+            if not t and vals:
+                vals.append(float("nan"))  # an empty reflectance cell is a deleted channel
+                continue
+            try:
+                vals.append(float(t))
+            except ValueError:
+                raise SpectrumFormatError(f"{path}: line {lineno}: expected a number, got {c!r}") from None
+        rows.append((vals[0], vals[1]))
+    return rows, name
+
+
+def _units(header_text: str, x: np.ndarray, y: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Wavelength to nm and reflectance to fraction, from header words where given, else from the values."""
+    h = header_text.lower()
+    if re.search(r"micro|\bum\b|µm|\(um\)|\[um\]", h):
+        x_nm = x * 1000.0
+    elif re.search(r"nano|\bnm\b|\(nm\)|\[nm\]", h):
+        x_nm = x
+    else:
+        x_nm = x * 1000.0 if np.nanmax(x) < _MICRONS_IF_BELOW else x
+    if np.nanmax(x_nm) < _MICRONS_IF_BELOW * 10 or np.nanmin(x_nm) <= 0:
+        raise SpectrumFormatError(
+            f"{path}: first column must be wavelength in nm or µm (> 0; NIR 350–2500 nm), got "
+            f"{np.nanmin(x):g}–{np.nanmax(x):g}")
+    percent = bool(re.search(r"%|percent|\bpct\b", h)) or np.nanmax(y) > _PERCENT_IF_ABOVE
+    return x_nm, (y / 100.0 if percent else y), {"x_unit": "um" if x_nm is not x else "nm",
+                                                 "y_unit": "percent" if percent else "fraction"}
+
+
+def read_delimited(path: str | Path) -> Spectrum:
+    """Two-column text export (wavelength, reflectance) → Spectrum (nm, fraction). Content is sniffed.
+
+    Separators: comma, semicolon, tab or spaces; a decimal comma is accepted with semicolon/tab/space
+    separators. Non-numeric lines before the first numeric row are a header (its last line names the
+    columns); ``#`` lines are comments. Wavelength in nm or µm and reflectance in percent or fraction are
+    read from the header words (``nm``, ``µm``/``um``/``micro``, ``%``/``percent``) or, without them, from
+    the values (wavelengths < 50 are µm; any reflectance > 1.6 means percent). Empty reflectance cells are
+    NaN. Raises :class:`SpectrumFormatError` naming the file and line.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if _numeric_row(line.strip()) is not None), None)
+    if first is None:
+        bad = next((i + 1 for i, line in enumerate(lines) if line.strip()), 0)
+        raise SpectrumFormatError(
+            f"{path}: line {bad}: expected rows of two numbers (wavelength, reflectance), found no numeric row")
+    header = [line for line in lines[:first] if line.strip() and not line.lstrip().startswith("#")]
+    rows, sep = _delimited_columns(path, text, first)
+    if len(rows) < 2:
+        raise SpectrumFormatError(f"{path}: expected >= 2 numeric rows, got {len(rows)}")
+    data = np.array(rows)
+    x_nm, y, units = _units(" ".join(header[-1:]), data[:, 0], data[:, 1], path)
+    if np.any(np.diff(x_nm) == 0):
+        dup = int(np.nonzero(np.diff(x_nm) == 0)[0][0])
+        raise SpectrumFormatError(f"{path}: repeated wavelength {x_nm[dup]:g} nm (data row {dup + 2})")
+    return Spectrum(path.stem, x_nm, y, source=str(path),
+                    meta={"header": header, "separator": sep, **units})
+
+
 def read_ecostress(path: str | Path) -> Spectrum:
-    """ECOSTRESS/ASTER library text file → Spectrum (nm, fraction)."""
+    """ECOSTRESS/ASTER library text file → Spectrum (nm, fraction).
+
+    The header is ``key: value`` lines; a value may go on over further lines, blank ones included (the
+    ``Description:``), until the next key. The data start at the first row of two numbers, whatever came
+    before; after that every non-blank line must be a row of numbers. ``X Units``/``Y Units`` are honoured
+    (default µm and percent, as the library ships); values <= -9999 are deleted channels (NaN).
+    """
     path = Path(path)
     text = _read_text(path)
     header: dict[str, str] = {}
-    rows: list[list[float]] = []
-    in_data = False
-    for lineno, line in enumerate(text.splitlines(), 1):
+    key: str | None = None
+    lines = text.splitlines()
+    first = None
+    for i, line in enumerate(lines):
         s = line.strip()
-        if not in_data:
-            if not s:
-                if header:
-                    in_data = True
-                continue
-            if ":" in s and not re.match(r"^[-+0-9.]", s):
-                k, _, v = s.partition(":")
-                header[k.strip().lower()] = v.strip()
-                continue
-            if not header:
-                raise SpectrumFormatError(f"{path}: expected an ECOSTRESS 'key: value' header, got {s[:60]!r}")
-            in_data = True
+        if _numeric_row(s) is not None:
+            first = i
+            break
+        m = _KEY_LINE.match(s)
+        name = m.group(1).strip().lower() if m else ""
+        # inside the free-text Description only a library key ends it ("XRD: ..." lines belong to it)
+        if m and (key != "description" or name in _ECOSTRESS_KEYS or name == "name"):
+            key = name
+            header[key] = m.group(2).strip()
+        elif key is not None:
+            header[key] = (header[key] + "\n" + s).strip() if s else header[key] + "\n"
+        elif s:
+            raise SpectrumFormatError(f"{path}: line {i + 1}: expected an ECOSTRESS 'key: value' header, got {s[:60]!r}")
+    header = {k: v.strip() for k, v in header.items()}
+    if not header:
+        raise SpectrumFormatError(f"{path}: expected an ECOSTRESS 'key: value' header, found none")
+    if first is None:
+        raise SpectrumFormatError(f"{path}: line {len(lines)}: header ends without data rows")
+    rows: list[list[float]] = []
+    for lineno in range(first + 1, len(lines) + 1):
+        s = lines[lineno - 1].strip()
         if not s:
             continue
         parts = s.replace(",", " ").split()
         if len(parts) < 2:
-            raise SpectrumFormatError(f"{path}: line {lineno}: expected two columns, got {s[:60]!r}")
+            raise SpectrumFormatError(f"{path}: line {lineno}: expected two columns (wavelength, value), got {s[:60]!r}")
         rows.append(_floats(parts[:2], path, lineno))
-    if not header:
-        raise SpectrumFormatError(f"{path}: expected an ECOSTRESS 'key: value' header, found none")
     if len(rows) < 2:
         raise SpectrumFormatError(f"{path}: expected >= 2 data rows after the header, got {len(rows)}")
     data = np.array(rows)
     xunits = header.get("x units", "micrometers").lower()
     yunits = header.get("y units", "reflectance (percent)").lower()
+    if "reflect" not in yunits and "y units" in header:
+        raise SpectrumFormatError(f"{path}: expected Y Units reflectance, got {header['y units']!r}")
     x = data[:, 0] * (1.0 if "nanomet" in xunits else 1000.0)
     y = data[:, 1] / (100.0 if "percent" in yunits or "%" in yunits else 1.0)
     y[(y < -1e30) | (data[:, 1] <= -9999)] = np.nan
     return Spectrum(header.get("name", path.stem), x, y, source=str(path), meta={"header": header})
 
 
-def read_csv(path: str | Path) -> Spectrum:
-    """Two-column CSV (wavelength nm, reflectance fraction) → Spectrum. Empty cells become NaN."""
+def read_text_spectrum(path: str | Path) -> Spectrum:
+    """A ``.txt``/``.asc`` file: ECOSTRESS/ASTER library text or a delimited two-column export (sniffed)."""
     path = Path(path)
-    text = _read_text(path)
-    rows: list[tuple[float, float]] = []
-    reader = csv.reader(io.StringIO(text))
-    for lineno, rec in enumerate(reader, 1):
-        if not rec or all(not c.strip() for c in rec) or rec[0].lstrip().startswith("#"):
-            continue
-        if len(rec) < 2:
-            raise SpectrumFormatError(f"{path}: line {lineno}: expected 2 columns (nm, reflectance), got {rec!r}")
-        a, b = rec[0].strip(), rec[1].strip()
-        try:
-            x = float(a)
-        except ValueError:
-            if not rows and lineno == 1:
-                continue  # header row
-            raise SpectrumFormatError(f"{path}: line {lineno}: expected a wavelength in nm, got {a!r}") from None
-        try:
-            y = float(b) if b else float("nan")
-        except ValueError:
-            raise SpectrumFormatError(f"{path}: line {lineno}: expected a reflectance, got {b!r}") from None
-        rows.append((x, y))
-    if len(rows) < 2:
-        raise SpectrumFormatError(f"{path}: expected >= 2 numeric rows, got {len(rows)}")
-    data = np.array(rows)
-    if np.nanmax(data[:, 0]) < 50:
-        raise SpectrumFormatError(f"{path}: first column must be wavelength in nm, got max {np.nanmax(data[:, 0])}")
-    return Spectrum(path.stem, data[:, 0], data[:, 1], source=str(path))
+    return read_ecostress(path) if sniff_text_format(path, _read_text(path)) == "ecostress" else read_delimited(path)
+
+
+def read_csv(path: str | Path) -> Spectrum:
+    """Two-column CSV export → Spectrum (nm, fraction); see :func:`read_delimited`."""
+    return read_delimited(path)
 
 
 # --- JCAMP-DX -------------------------------------------------------------------------------

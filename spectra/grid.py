@@ -6,12 +6,18 @@ Named grids:
 * ``full`` — 400–2400 nm every 4 nm (501 channels), 10 nm FWHM. The nominal range of a full-range
   instrument is 350–2500 nm, but several library spectra have deleted channels above 2.448 µm and the
   Beckman spectra start at 0.35 µm, so the grid stops where the whole library can be convolved honestly.
+
+A site's own spectrometer comes as a grid file (:func:`read_grid_file`): CSV, one row per pixel, ``centre nm,
+FWHM nm``, ascending, with an optional header row and ``#`` comments. Shipped examples live in ``spectra/grids/``
+and can be named without their ``.csv`` (``nir256_1014-1749nm``). :func:`resolve_grid` takes a name or a path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -99,11 +105,95 @@ def full_range() -> InstrumentGrid:
 
 
 GRIDS = {"ingaas256": ingaas256, "full": full_range}
+#: Folder of shipped grid files, usable by their stem as a grid name.
+GRID_DIR = Path(__file__).with_name("grids")
+
+
+def shipped_grid_names() -> list[str]:
+    """Names of the grid files shipped in :data:`GRID_DIR`."""
+    return sorted(p.stem for p in GRID_DIR.glob("*.csv"))
 
 
 def grid_by_name(name: str) -> InstrumentGrid:
-    """One of the named grids; raises :class:`GridError` for an unknown name."""
-    try:
+    """A named grid (built in, or a shipped grid file by stem); raises :class:`GridError` for an unknown name."""
+    if name in GRIDS:
         return GRIDS[name]()
-    except KeyError:
-        raise GridError(f"expected grid name in {sorted(GRIDS)}, got {name!r}") from None
+    if name in shipped_grid_names():
+        return read_grid_file(GRID_DIR / f"{name}.csv")
+    raise GridError(f"expected grid name in {sorted(GRIDS) + shipped_grid_names()} or a grid file, got {name!r}")
+
+
+def resolve_grid(spec: str | Path, base_dir: str | Path | None = None) -> InstrumentGrid:
+    """A grid from a name or a grid-file path (relative paths are tried as given, then under ``base_dir``)."""
+    text = str(spec)
+    if text in GRIDS or text in shipped_grid_names():
+        return grid_by_name(text)
+    candidates = [Path(text)] + ([Path(base_dir) / text] if base_dir is not None and not Path(text).is_absolute() else [])
+    for path in candidates:
+        if path.is_file():
+            return read_grid_file(path)
+    raise GridError(f"expected a grid name in {sorted(GRIDS) + shipped_grid_names()} or an existing grid file "
+                    f"(CSV: centre nm, FWHM nm), got {text!r}")
+
+
+_SEP = re.compile(r"\s*[,;\t]\s*|\s+")
+
+
+def read_grid_file(path: str | Path) -> InstrumentGrid:
+    """Instrument grid from a CSV file: one row per pixel, ``centre_nm, fwhm_nm`` (comma, semicolon, tab or
+    spaces; decimal point, or decimal comma with a non-comma separator), an optional header row, ``#`` comments.
+
+    The grid is named after the file stem. Raises :class:`GridError` naming the file and line for a row that is
+    not two numbers, a centre or FWHM that is not > 0, a centre not above the previous one (unsorted) or equal
+    to an earlier one (duplicate), or fewer than 2 rows.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GridError(f"{path}: cannot read grid file ({exc})") from exc
+    centres: list[float] = []
+    fwhms: list[float] = []
+    line_of: dict[float, int] = {}
+    header_seen = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        s = raw.split("#", 1)[0].strip()
+        if not s:
+            continue
+        sep = ";" if ";" in s else "\t" if "\t" in s else "," if "," in s else None
+        cells = [c.strip() for c in (s.split(sep) if sep else s.split())]
+        while len(cells) > 2 and not cells[-1]:
+            cells.pop()
+        if sep != ",":
+            cells = [c.replace(",", ".") for c in cells]
+        try:
+            values = [float(c) for c in cells]
+        except ValueError:
+            if not centres and not header_seen:
+                header_seen = True  # the optional header row
+                continue
+            raise GridError(f"{path}: line {lineno}: expected two numbers (centre nm, FWHM nm), got {raw.strip()[:60]!r}") from None
+        if len(values) != 2:
+            raise GridError(f"{path}: line {lineno}: expected 2 columns (centre nm, FWHM nm), got {len(values)}")
+        centre, fwhm = values
+        if not (np.isfinite(centre) and centre > 0):
+            raise GridError(f"{path}: line {lineno}: centre wavelength must be a finite number > 0 nm, got {cells[0]}")
+        if not (np.isfinite(fwhm) and fwhm > 0):
+            raise GridError(f"{path}: line {lineno}: FWHM must be a finite number > 0 nm, got {cells[1]}")
+        if centre in line_of:
+            raise GridError(f"{path}: line {lineno}: duplicate centre {centre:g} nm (already on line {line_of[centre]})")
+        if centres and centre < centres[-1]:
+            raise GridError(f"{path}: line {lineno}: centres must ascend; {centre:g} nm after {centres[-1]:g} nm "
+                            f"(unsorted)")
+        line_of[centre] = lineno
+        centres.append(centre)
+        fwhms.append(fwhm)
+    if len(centres) < 2:
+        raise GridError(f"{path}: expected >= 2 rows of centre nm, FWHM nm, got {len(centres)}")
+    return InstrumentGrid(path.stem, np.array(centres), np.array(fwhms))
+
+
+def write_grid_file(path: str | Path, grid: InstrumentGrid) -> None:
+    """Write ``grid`` as a grid file (``centre_nm,fwhm_nm`` header, one row per channel)."""
+    rows = ["centre_nm,fwhm_nm"] + [f"{w:.4f},{f:.4f}" for w, f in zip(grid.wavelength_nm, grid.fwhm_nm)]
+    Path(path).write_text("\n".join(rows) + "\n", encoding="ascii")

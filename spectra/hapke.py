@@ -8,7 +8,10 @@ Chandrasekhar H-function approximation ``H(x) = (1 + 2x) / (1 + 2x·sqrt(1 - w))
 for illumination at 30° and nadir view by default (μ0 = cos 30°, μ = 1). Intimate mixtures are linear
 in single-scattering albedo ``w`` weighted by geometric cross-section, i.e. by mass fraction /
 (density × grain diameter). Grain size enters through Hapke's equivalent-slab model: the internal
-transmission Θ = exp(-α D) of a grain scales as Θ^(D'/D) when the diameter changes from D to D'.
+transmission Θ of a grain scales as Θ^((D'/D)^β) when the sieve diameter changes from D to D'. For a slab
+Θ = exp(-α D), β = 1; measured on the real hematite GDS69 series (seven sieve fractions, 150–250 µm to < 10 µm,
+``oreline spectra evaluate`` section "Grain size"), the optical path grows only as the square root of the sieve
+size: β = 1 mispredicts one fraction from another by 0.099 RMS reflectance, β = 0.5 by 0.035.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ MU_DEFAULT = 1.0
 #: External (S_e) and internal (S_i) surface reflection coefficients of a grain (typical silicates/oxides).
 S_E = 0.06
 S_I = 0.60
+#: Exponent of the sieve-size ratio acting on the grain's optical path (see module docstring).
+GRAIN_PATH_EXPONENT = 0.5
+#: Identifies the mixing/grain/moisture physics in model keys (changes when the physics does).
+MIXING_MODEL = "hapke-xs-v2/grain-beta0.5/water-v2"
 
 
 def reff_from_ssa(w: np.ndarray, mu0: float = MU0_DEFAULT, mu: float = MU_DEFAULT) -> np.ndarray:
@@ -56,11 +63,18 @@ def ssa_from_theta(theta: np.ndarray) -> np.ndarray:
     return S_E + (1.0 - S_E) * (1.0 - S_I) * t / (1.0 - S_I * t)
 
 
-def scale_grain_size(w: np.ndarray, factor: np.ndarray | float) -> np.ndarray:
-    """Albedo after changing grain diameter by ``factor`` (> 1 coarser: deeper bands, darker)."""
+def scale_grain_size(w: np.ndarray, factor: np.ndarray | float, exponent: float = GRAIN_PATH_EXPONENT) -> np.ndarray:
+    """Albedo after changing sieve grain diameter by ``factor`` (> 1 coarser: deeper bands, darker)."""
     theta = theta_from_ssa(w)
-    f = np.asarray(factor, float)
+    f = np.asarray(factor, float) ** exponent
     return np.maximum(np.minimum(ssa_from_theta(theta ** f), 1.0), np.minimum(w, S_E))
+
+
+def intimate_mixture(mass_frac: np.ndarray, ssa: np.ndarray, density_g_cm3: np.ndarray,
+                     grain_um: np.ndarray) -> np.ndarray:
+    """Albedo (..., n_channels) of intimate mixtures: mass fractions (..., k) of components with albedo (k, n),
+    density and grain size (k,) → cross-section-weighted mean albedo (Hapke 2012, eq. 10.1 and 10.3)."""
+    return cross_section_fractions(mass_frac, density_g_cm3, grain_um) @ np.asarray(ssa, float)
 
 
 def cross_section_fractions(mass_fraction: np.ndarray, density_g_cm3: np.ndarray, grain_um: np.ndarray) -> np.ndarray:
@@ -81,7 +95,9 @@ def mass_fractions(cross_section: np.ndarray, density_g_cm3: np.ndarray, grain_u
 
 
 def water_absorption_per_cm(wavelength_nm: np.ndarray) -> np.ndarray:
-    """Approximate absorption coefficient of liquid water (1/cm): Gaussian bands at 970, 1200, 1450, 1790, 1940 nm."""
+    """Absorption coefficient of liquid water (1/cm): Gaussian bands at 970, 1200, 1450, 1790 and 1940 nm with the
+    peak values of Hale & Querry 1973 (Appl. Opt. 12:555) / Kou, Labrie & Chylek 1993 (Appl. Opt. 32:3531):
+    about 0.45, 1.1, 28 and 110 cm⁻¹ at 970, 1200, 1450 and 1940 nm."""
     wl = np.asarray(wavelength_nm, float)
     bands = ((970.0, 0.45, 35.0), (1200.0, 1.1, 45.0), (1450.0, 28.0, 55.0), (1790.0, 8.0, 50.0),
              (1940.0, 110.0, 65.0), (2500.0, 40.0, 120.0))
@@ -91,10 +107,37 @@ def water_absorption_per_cm(wavelength_nm: np.ndarray) -> np.ndarray:
     return alpha
 
 
+#: Particles and density the moisture path refers to: the line's ore fines (µm, g/cm³; cf. spectra.scene.GRAIN_UM).
+WET_GRAIN_UM = 150.0
+WET_SOLID_DENSITY_G_CM3 = 4.6
+
+
+def water_path_cm(moisture_frac: np.ndarray | float, grain_um: float = WET_GRAIN_UM,
+                  solid_density_g_cm3: float = WET_SOLID_DENSITY_G_CM3) -> np.ndarray:
+    """Path through liquid water per grain traversal (cm): the pore water's volume per volume of solid,
+    ``m / (1 - m) · ρ_solid / ρ_water``, times the grain diameter (the water held between and around the grains
+    is crossed once per grain the light crosses). 8 % moisture on 150 µm ore fines: 0.40 × 150 µm = 60 µm."""
+    m = np.clip(np.asarray(moisture_frac, float), 0.0, 0.95)
+    return m / (1.0 - m) * solid_density_g_cm3 * grain_um * 1e-4
+
+
 def wet(w: np.ndarray, moisture_frac: np.ndarray | float, alpha_water_cm: np.ndarray,
-        path_cm_per_unit: float = 0.4) -> np.ndarray:
-    """Albedo of grains coated by water: Θ → Θ·exp(-α_water · path), path = moisture × ``path_cm_per_unit``."""
+        grain_um: float = WET_GRAIN_UM) -> np.ndarray:
+    """Albedo of grains wetted by ``moisture_frac`` (mass of water / wet mass): the internal transmission Θ is
+    multiplied by the transmission of the pore water, exp(-α_water · :func:`water_path_cm`), and wet surfaces lose
+    some scattering (refractive-index matching): albedo × (1 - 0.3 m)."""
     m = np.asarray(moisture_frac, float)[..., None] if np.ndim(moisture_frac) else float(moisture_frac)
-    theta = theta_from_ssa(w) * np.exp(-alpha_water_cm * m * path_cm_per_unit)
-    # wet grains also lose some surface scattering (refractive-index matching): darken slightly
-    return ssa_from_theta(theta) * (1.0 - 0.3 * m)
+    theta = theta_from_ssa(w) * np.exp(-alpha_water_cm * water_path_cm(m, grain_um))
+    return ssa_from_theta(theta) * (1.0 - 0.3 * np.asarray(m))
+
+
+def band_depth(reflectance: np.ndarray, wavelength_nm: np.ndarray, centre_nm: float = 1450.0,
+               shoulders_nm: tuple[float, float] = (1300.0, 1650.0)) -> np.ndarray:
+    """Continuum-removed band depth 1 - R(centre) / R_continuum(centre), the continuum a straight line between the
+    reflectance at the two shoulders (..., channels) → (...)."""
+    wl = np.asarray(wavelength_nm, float)
+    r = np.asarray(reflectance, float)
+    i0, i1, ic = (int(np.argmin(np.abs(wl - x))) for x in (*shoulders_nm, centre_nm))
+    t = (wl[ic] - wl[i0]) / (wl[i1] - wl[i0])
+    cont = (1.0 - t) * r[..., i0] + t * r[..., i1]
+    return 1.0 - r[..., ic] / cont

@@ -35,6 +35,28 @@ def _band_matrix(fine_nm: np.ndarray, grid: InstrumentGrid) -> np.ndarray:
     return w
 
 
+_BANDS: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+_BANDS_MAX = 16
+
+
+def _fine_grid_and_bands(grid: InstrumentGrid) -> tuple[np.ndarray, np.ndarray]:
+    """The fine integration grid (nm) and band matrix of ``grid``; they depend on the grid only, so they are
+    computed once per grid (a library resample used to rebuild them for each of its spectra). Read-only."""
+    key = (np.asarray(grid.wavelength_nm, float).tobytes(), np.asarray(grid.fwhm_nm, float).tobytes())
+    hit = _BANDS.get(key)
+    if hit is None:
+        lo_need, hi_need = band_support_nm(grid)
+        step = min(1.0, float(grid.fwhm_nm.min()) / 10.0)
+        fine = np.arange(lo_need, hi_need + step / 2, step)
+        bands = _band_matrix(fine, grid)
+        fine.flags.writeable = False
+        bands.flags.writeable = False
+        if len(_BANDS) >= _BANDS_MAX:
+            _BANDS.clear()
+        hit = _BANDS[key] = (fine, bands)
+    return hit
+
+
 def resample(source_nm: np.ndarray, values: np.ndarray, grid: InstrumentGrid, *,
              max_gap_nm: float = 50.0, what: str = "spectrum") -> np.ndarray:
     """Convolve ``values`` sampled at ``source_nm`` onto ``grid``.
@@ -54,9 +76,7 @@ def resample(source_nm: np.ndarray, values: np.ndarray, grid: InstrumentGrid, *,
     if src.size < 2 or not np.all(np.diff(src) > 0):
         raise GridError(f"{what}: source wavelengths must be strictly monotonic, got {src.size} values")
     lo_need, hi_need = band_support_nm(grid)
-    step = min(1.0, float(grid.fwhm_nm.min()) / 10.0)
-    fine = np.arange(lo_need, hi_need + step / 2, step)
-    bands = _band_matrix(fine, grid)
+    fine, bands = _fine_grid_and_bands(grid)
     out = np.empty((vals2.shape[0], grid.n_channels))
     for i, row in enumerate(vals2):
         ok = np.isfinite(row)

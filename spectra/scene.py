@@ -15,13 +15,21 @@ from typing import Iterable
 import numpy as np
 
 from spectra.errors import LibraryError
-from spectra.hapke import (cross_section_fractions, reff_from_ssa, scale_grain_size, ssa_from_reff,
+from spectra.hapke import (intimate_mixture, reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
-from spectra.library import ResampledLibrary
-from spectra.materials import density_g_cm3, proxy_indices
+from spectra.library import LibraryEntry, ResampledLibrary, load_library
+from spectra.materials import density_g_cm3, mineral_of, proxy_indices
 
-#: Typical grain (particle) diameter on the belt by class, µm: fines of ore, coarser gangue, chunky foreign matter.
-GRAIN_UM = {"ore": 150.0, "gangue": 250.0, "waste": 300.0, "contaminant": 2000.0}
+#: Typical grain (particle) diameter on the belt by class, µm: fines of ore, coarser gangue, chunky foreign matter
+#: (``waste-phase``: the < 60 µm powders of usgs_splib07a_more; ``mixture``: not simulated). Synthetic waste
+#: end-members carry their own particle size (:data:`spectra.materials.SYNTHETIC_WASTE`).
+GRAIN_UM = {"ore": 150.0, "gangue": 250.0, "waste": 300.0, "contaminant": 2000.0, "waste-phase": 60.0,
+            "mixture": 150.0}
+
+
+def grain_um_of(entry: LibraryEntry) -> float:
+    """Particle diameter (µm) of a library entry on the belt: the synthetic recipe's, else its class's."""
+    return float(entry.spectrum.meta.get("grain_um", GRAIN_UM[entry.klass]))
 
 
 @dataclass
@@ -30,7 +38,7 @@ class SceneConfig:
 
     gangue_frac_range: tuple[float, float] = (0.03, 0.35)
     grain_log_sigma: float = 0.35
-    moisture_frac_range: tuple[float, float] = (0.0, 0.10)
+    moisture_frac_range: tuple[float, float] = (0.06, 0.10)  # shipped fines: ~6–10 % water (docs/spectra.md)
     illumination_sigma: float = 0.06
     distance_sigma: float = 0.04
     tilt_sigma_per_um: float = 0.03
@@ -56,7 +64,7 @@ class MixtureSimulator:
         self.classes = np.array([e.klass for e in entries])
         self.materials = [e.material for e in entries]
         self.density = np.array([density_g_cm3(e.material) for e in entries])
-        self.grain_um = np.array([GRAIN_UM[e.klass] for e in entries])
+        self.grain_um = np.array([grain_um_of(e) for e in entries])
         self.ssa = ssa_from_reff(np.clip(library.reflectance, 1e-4, None))
         self.alpha_water = water_absorption_per_cm(self.grid.wavelength_nm)
         self._x_um = (self.grid.wavelength_nm - self.grid.wavelength_nm.mean()) / 1000.0
@@ -121,8 +129,8 @@ class MixtureSimulator:
         comp = np.atleast_2d(np.asarray(comp, float))
         k = comp.shape[0]
         cfg = self.config
-        xs = cross_section_fractions(comp, self.density, self.grain_um)
-        w = xs @ self.ssa
+        used = np.flatnonzero(comp.any(axis=0))  # a blend uses a few of the library's entries
+        w = intimate_mixture(comp[:, used], self.ssa[used], self.density[used], self.grain_um[used])
         if conditions and rng is not None:
             g = rng.lognormal(0.0, cfg.grain_log_sigma, k) if grain_factor is None else grain_factor
             m = rng.uniform(*cfg.moisture_frac_range, k) if moisture_frac is None else moisture_frac
@@ -205,8 +213,6 @@ class CargoScene:
     def __init__(self, grid, cargo, seed: int = 0, library: ResampledLibrary | None = None,
                  segment_mass_t: float = 100.0, drift_rho: float = 0.8) -> None:
         if library is None:
-            from spectra.library import load_library
-
             library = load_library().resample(grid, skip_uncovered=True)
         if not segment_mass_t > 0:
             raise ValueError(f"segment_mass_t: expected > 0 t, got {segment_mass_t}")
@@ -277,4 +283,24 @@ class CargoScene:
         _, grain, moist = self.segment_material(to_rel_t)
         g = grain * float(self.rng.lognormal(0.0, 0.05))
         m = max(0.0, moist + 0.003 * float(self.rng.standard_normal()))
+        self.last_truth = (comp, m)
         return self.sim.render(comp[None, :], self.rng, grain_factor=g, moisture_frac=m)[0]
+
+    def truth_fractions(self, components: list[str]) -> np.ndarray:
+        """Simulated mass fractions of the wet material last rendered by :meth:`reflectance`, over ``components``
+        (unmixing minerals, optionally ``"water"``; the last entry takes every other mass: waste, contaminant,
+        unmapped samples). NaN before the first spectrum."""
+        out = np.full(len(components), np.nan)
+        if getattr(self, "last_truth", None) is None:
+            return out
+        comp, m = self.last_truth
+        index = {c: i for i, c in enumerate(components)}
+        other = len(components) - 1
+        col = np.array([index.get(mineral_of(e.material) or "", other) if e.klass in ("ore", "gangue") else other
+                        for e in self.sim.library.entries])
+        out[:] = 0.0
+        np.add.at(out, col, comp)
+        if "water" in index:
+            out *= 1.0 - m
+            out[index["water"]] = m
+        return out

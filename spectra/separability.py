@@ -25,10 +25,10 @@ import numpy as np
 from scipy.optimize import nnls
 
 from spectra.errors import LibraryError
-from spectra.hapke import ssa_from_reff
+from spectra.hapke import intimate_mixture, scale_grain_size, ssa_from_reff
 from spectra.library import ResampledLibrary
 from spectra.materials import density_g_cm3
-from spectra.scene import GRAIN_UM
+from spectra.scene import grain_um_of
 
 BULK_DENSITY_G_CM3 = 4.6
 BULK_GRAIN_UM = 150.0
@@ -76,7 +76,7 @@ def separability(library: ResampledLibrary, klass: str = "waste", *,
         w = ssa[i]
         coef, res = nnls(basis, w, maxiter=50 * basis.shape[1])
         rel = float(res / max(np.linalg.norm(w), 1e-12))
-        xs = cross_section_share(0.05, density_g_cm3(e.material), GRAIN_UM[e.klass])
+        xs = cross_section_share(0.05, density_g_cm3(e.material), grain_um_of(e))
         top = np.argsort(-coef)[:3]
         out.append(Separability(e.usgs_name, e.klass, rel, xs, rel * xs,
                                 tuple(library.entries[ore[j]].usgs_name for j in top if coef[j] > 0)))
@@ -91,3 +91,36 @@ def markdown(rows: list[Separability]) -> list[str]:
         lines.append(f"| {s.name} | {100 * s.residual_rel:.1f} % | {100 * s.cross_section_at_5pct:.1f} % | "
                      f"{100 * s.distinct_signal_at_5pct:.2f} % | {', '.join(s.nearest)} |")
     return lines
+
+
+@dataclass(frozen=True)
+class LotSeparability:
+    """A waste entry admixed to lots' own blends: the share of the admixed albedo that no non-negative re-blend of
+    the lot's own ore/gangue components (at grain-size factors 0.8, 1, 1.25) reproduces, over many lots."""
+
+    name: str
+    mass_frac: float
+    median: float
+    p10: float
+    p90: float
+    n_lots: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lot_separability(sim, index: int, blends: np.ndarray, mass_frac: float = 0.05,
+                     grain_factors: tuple[float, ...] = (0.8, 1.0, 1.25)) -> LotSeparability:
+    """:class:`LotSeparability` of library entry ``index`` of ``sim`` (a :class:`spectra.scene.MixtureSimulator`)
+    admixed at ``mass_frac`` to each of ``blends`` (mass fractions (k, n_entries), e.g. ``sim.ore_blends``)."""
+    mixed = sim.admix(blends, index, mass_frac)
+    w = intimate_mixture(mixed, sim.ssa, sim.density, sim.grain_um)
+    shares = []
+    for b, wm in zip(blends, w):
+        comp = np.nonzero(b > 0)[0]
+        basis = np.hstack([scale_grain_size(sim.ssa[comp], g).T for g in grain_factors])
+        _, res = nnls(basis, wm, maxiter=50 * basis.shape[1])
+        shares.append(res / max(np.linalg.norm(wm), 1e-12))
+    s = np.array(shares)
+    return LotSeparability(sim.library.entries[index].usgs_name, mass_frac, float(np.median(s)),
+                           float(np.quantile(s, 0.1)), float(np.quantile(s, 0.9)), s.size)

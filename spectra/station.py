@@ -1,27 +1,7 @@
 """The NIR spectrometer as a line station.
 
 ``from_config(name, section, context)`` builds a :class:`SpectrometerStation` from a site-configuration table
-``[stations.<name>]``. Keys (defaults in brackets):
-
-* ``kind`` — must be ``"spectrometer"``.
-* ``position_m`` — metres downstream of the belt scale, > 0 (required).
-* ``backend`` — ``"simulated"`` | ``"replay"`` | ``"ocean"`` [simulated].
-* ``grid`` — ``"ingaas256"`` (900–1700 nm) | ``"full"`` (400–2400 nm) [ingaas256; the full range is not
-  demonstrably better on held-out lots, see docs/spectra.md "Default grid"].
-* ``spectra_per_s`` — averaged spectra per second, each covering the material that passed meanwhile [2.0].
-* ``model`` — path of a trained model (.npz) on the same grid, or ``"default"`` (built-in model, trained on
-  first use and cached by training-data hash) [default].
-* ``white_reference_every_s`` — dark + white reference interval in line seconds [600].
-* ``integration_time_ms`` [10], ``n_average`` [16], ``timeout_s`` per acquisition [2.0].
-* ``reference_repeats`` — acquisitions averaged into each dark and white reference [64]. A reference is
-  shared by every spectrum until the next one, so its noise does not average out over a segment; with a
-  single 16-scan acquisition it steps every segment mean at each re-reference and the lot detector flags
-  genuine ore (its limits assume reference noise well below one spectrum's noise).
-* ``replay_path`` — file or folder of spectra (required for ``replay``); ``replay_loop`` [true].
-* ``serial`` — device serial number (``ocean``, optional).
-* simulator only: ``dropout_at_t`` / ``saturate_at_t`` — lists of [start, end] lot-relative tonnes where the
-  spectrometer returns nothing / saturates; ``window_dirt_rate`` — loss of window transmission per hour [0];
-  ``seed`` — overrides the line seed.
+``[stations.<name>]``; its keys, bounds and defaults are :data:`SETTINGS` (rendered into docs/configuration.md).
 
 Per spectrum one :class:`Measurement` on stream ``<name>`` (kind ``"nir"``; fields in :meth:`describe`), and
 per window :class:`Coverage` records: inspected, or not with reason ``dropout`` / ``saturated`` /
@@ -36,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from conveyor.config import check_station_section
+from conveyor.config import Field, StationSettings, intervals_t
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -44,8 +24,10 @@ from spectra.detector import DetectorConfig
 from spectra.driver import Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
-from spectra.grid import GRIDS, InstrumentGrid, grid_by_name
+from spectra.cache import default_model, default_model_path
+from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
+from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
 #: The line's default instrument grid (docs/spectra.md, "Default grid").
@@ -53,42 +35,46 @@ DEFAULT_GRID = "ingaas256"
 #: Acquisitions averaged into each dark/white reference (``reference_repeats``): 64 × 16 scans × 10 ms ≈ 10 s.
 DEFAULT_REFERENCE_REPEATS = 64
 
-KEYS = {"kind", "position_m", "backend", "grid", "spectra_per_s", "model", "white_reference_every_s",
-        "integration_time_ms", "n_average", "timeout_s", "replay_path", "replay_loop", "serial",
-        "dropout_at_t", "saturate_at_t", "window_dirt_rate", "seed", "reference_repeats"}
-SIM_ONLY = {"dropout_at_t", "saturate_at_t", "window_dirt_rate"}
-
-
-def _number(name: str, section: Mapping[str, Any], key: str, default: float | None, *, positive: bool = True,
-            minimum: float | None = None) -> float:
-    path = f"stations.{name}.{key}"
-    if key not in section:
-        if default is None:
-            raise ConfigError(path, "expected a number, key missing")
-        return float(default)
-    v = section[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ConfigError(path, f"expected a finite number, got {v!r}")
-    if positive and not v > 0:
-        raise ConfigError(path, f"expected a number > 0, got {v!r}")
-    if minimum is not None and v < minimum:
-        raise ConfigError(path, f"expected a number >= {minimum}, got {v!r}")
-    return float(v)
-
-
-def _intervals(name: str, section: Mapping[str, Any], key: str) -> list[tuple[float, float]]:
-    path = f"stations.{name}.{key}"
-    raw = section.get(key, [])
-    if not isinstance(raw, (list, tuple)):
-        raise ConfigError(path, f"expected a list of [start_t, end_t] pairs, got {raw!r}")
-    out = []
-    for item in raw:
-        if (not isinstance(item, (list, tuple)) or len(item) != 2
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in item)
-                or not item[1] > item[0]):
-            raise ConfigError(path, f"expected [start_t, end_t] with end > start, got {item!r}")
-        out.append((float(item[0]), float(item[1])))
-    return out
+#: Every key of ``[stations.<name>]`` with ``kind = "spectrometer"``: shared, then per backend.
+SETTINGS = StationSettings(
+    kind="spectrometer",
+    doc="NIR spectrometer (spectra/station.py).",
+    fields={
+        "grid": Field(str, DEFAULT_GRID,
+                      doc="Instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
+                          "(nir256_1014-1749nm) or the site spectrometer's grid file (CSV: centre nm, FWHM nm per "
+                          "pixel; relative to the working folder, then the run folder); docs/spectra.md \"Default grid\"."),
+        "spectra_per_s": Field(float, 2.0, min=0.0, min_exclusive=True,
+                               doc="Averaged spectra per second, each covering the material that passed meanwhile."),
+        "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in, trained on "
+                                           "first use and cached by training-data hash)."),
+        "white_reference_every_s": Field(float, 600.0, min=0.0, min_exclusive=True,
+                                         doc="Dark + white reference interval, line seconds."),
+        "integration_time_ms": Field(float, 10.0, min=0.0, min_exclusive=True, doc="Integration time, ms."),
+        "n_average": Field(int, 16, min=1, doc="Scans averaged per acquisition."),
+        "timeout_s": Field(float, 2.0, min=0.0, min_exclusive=True, doc="Timeout of one acquisition, s."),
+        "reference_repeats": Field(int, DEFAULT_REFERENCE_REPEATS, min=1,
+                                   doc="Acquisitions averaged into each dark and white reference (its noise is shared "
+                                       "by every spectrum until the next one, so it must stay well below one spectrum's)."),
+        "seed": Field(int, None, doc="Random seed of the simulated instrument (default: the line seed)."),
+    },
+    backends={
+        "simulated": {
+            "dropout_at_t": Field(list, [], check=intervals_t,
+                                  doc="[start, end] lot-relative tonnes where the spectrometer returns nothing."),
+            "saturate_at_t": Field(list, [], check=intervals_t,
+                                   doc="[start, end] lot-relative tonnes where the detector saturates."),
+            "window_dirt_rate": Field(float, 0.0, min=0.0, doc="Loss of window transmission per hour."),
+        },
+        "replay": {
+            "replay_path": Field(str, doc="File or folder of spectra to replay."),
+            "replay_loop": Field(bool, True, doc="Start again at the end."),
+        },
+        "ocean": {
+            "serial": Field(str, "", doc="Device serial number (empty: the first found)."),
+        },
+    },
+)
 
 
 def _in(intervals: list[tuple[float, float]], mark_t: float) -> bool:
@@ -119,6 +105,11 @@ class SpectrometerStation(Station):
         self._last_status = ""
         self._reference_error = ""
 
+    @property
+    def truth_components(self) -> list[str]:
+        """Components of the simulated truth: the model's minerals (with water) and ``other`` (all other mass)."""
+        return list(self.model.minerals) + ["other"]
+
     # --- protocol ----------------------------------------------------------------------------------
     def describe(self) -> Sequence[StreamDescription]:
         n, k = self.model.grid.n_channels, len(self.model.minerals)
@@ -130,6 +121,9 @@ class SpectrometerStation(Station):
         }
         units = {"reflectance": "1", "p_ore": "1", "p_waste": "1", "p_contaminant": "1", "t2": "1", "q": "1",
                  "abundances": "mass fraction", "unmix_residual": "albedo rms"}
+        if self.scene is not None:  # simulation: the true mass fractions of each spectrum's material, for checks
+            fields["true_abundances"] = ((len(self.truth_components),), "float32")
+            units["true_abundances"] = "mass fraction"
         metadata = {
             "wavelength_nm": self.model.grid.wavelength_nm.tolist(),
             "fwhm_nm": self.model.grid.fwhm_nm.tolist(),
@@ -137,6 +131,7 @@ class SpectrometerStation(Station):
             "model_version": self.model.model_version,
             "model_hash": self.model.training_hash,
             "minerals": list(self.model.minerals),
+            **({"truth_components": self.truth_components} if self.scene is not None else {}),
             "t2_limit": float(self.model.novelty.t2_limit_),
             "q_limit": float(self.model.novelty.q_limit_),
             "classes": list(self.model.classes),
@@ -259,6 +254,8 @@ class SpectrometerStation(Station):
                     "p_contaminant": f32(b.p[0, 2]), "t2": f32(b.t2[0]), "q": f32(b.q[0]),
                     "novel": np.bool_(b.novel[0]), "abundances": np.asarray(b.abundances[0], f32),
                     "unmix_residual": f32(b.unmix_residual[0]), "valid": np.bool_(True)}
+        if self.scene is not None:
+            data["true_abundances"] = np.asarray(self.scene.truth_fractions(self.truth_components), f32)
         return Measurement(self.lot_id, self.name, t_s, mark_t, data, inspected=bool(data["valid"]), note=note)
 
     def close(self) -> None:
@@ -266,47 +263,31 @@ class SpectrometerStation(Station):
 
 
 def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SpectrometerStation:
-    """Build the NIR station ``name`` from its config table (keys in the module docstring).
+    """Build the NIR station ``name`` from its config table (keys: :data:`SETTINGS`).
 
     Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing/unknown key or a bad value,
     including a model on another grid, an unreadable model, or a replay folder without spectra.
     """
-    backend = check_station_section(name, section, kind="spectrometer", keys=KEYS,
-                                    backends=("simulated", "replay", "ocean"))
-    position_m = _number(name, section, "position_m", None)
-    grid_name = section.get("grid", DEFAULT_GRID)
-    if grid_name not in GRIDS:
-        raise ConfigError(f"stations.{name}.grid", f"expected one of {sorted(GRIDS)}, got {grid_name!r}")
-    grid: InstrumentGrid = grid_by_name(grid_name)
-    spectra_per_s = _number(name, section, "spectra_per_s", 2.0)
-    white_every = _number(name, section, "white_reference_every_s", 600.0)
-    integration_ms = _number(name, section, "integration_time_ms", 10.0)
-    n_average = section.get("n_average", 16)
-    if isinstance(n_average, bool) or not isinstance(n_average, int) or n_average < 1:
-        raise ConfigError(f"stations.{name}.n_average", f"expected an integer >= 1, got {n_average!r}")
-    timeout_s = _number(name, section, "timeout_s", 2.0)
-    repeats = section.get("reference_repeats", DEFAULT_REFERENCE_REPEATS)
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ConfigError(f"stations.{name}.reference_repeats", f"expected an integer >= 1, got {repeats!r}")
-    dirt = _number(name, section, "window_dirt_rate", 0.0, positive=False, minimum=0.0)
-    dropout = _intervals(name, section, "dropout_at_t")
-    saturate = _intervals(name, section, "saturate_at_t")
-    if backend != "simulated":
-        used = SIM_ONLY & set(section)
-        if used:
-            raise ConfigError(f"stations.{name}.{sorted(used)[0]}", f"fault injection needs backend 'simulated', got {backend!r}")
-    seed = section.get("seed", context.seed)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"stations.{name}.seed", f"expected an integer, got {seed!r}")
+    cfg = SETTINGS.validate(name, section)
+    backend, position_m, grid_name = cfg["backend"], cfg["position_m"], cfg["grid"]
+    try:
+        grid: InstrumentGrid = resolve_grid(grid_name, base_dir=context.run_dir)
+    except GridError as exc:
+        raise ConfigError(f"stations.{name}.grid", str(exc)) from exc
+    if grid_name not in GRIDS and grid_name not in shipped_grid_names():  # a file: the model cache keys its path
+        grid_name = str((Path(grid_name) if Path(grid_name).is_file() else Path(context.run_dir) / grid_name).resolve())
+    spectra_per_s, white_every = cfg["spectra_per_s"], cfg["white_reference_every_s"]
+    integration_ms, n_average, timeout_s = cfg["integration_time_ms"], cfg["n_average"], cfg["timeout_s"]
+    repeats = cfg["reference_repeats"]
+    dirt = cfg.get("window_dirt_rate", 0.0)
+    dropout, saturate = cfg.get("dropout_at_t", []), cfg.get("saturate_at_t", [])
+    seed = context.seed if cfg["seed"] is None else cfg["seed"]
 
-    model_key = section.get("model", "default")
-    if not isinstance(model_key, str) or not model_key:
+    model_key = cfg["model"]
+    if not model_key:
         raise ConfigError(f"stations.{name}.model", f"expected a model path or 'default', got {model_key!r}")
     try:
         if model_key == "default":
-            from spectra.cache import default_model, default_model_path
-            from spectra.models.training import TrainConfig
-
             model = default_model(grid_name)
             model_path = default_model_path(TrainConfig(grid=grid_name))
         else:
@@ -332,15 +313,9 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             if context.cargo is not None:
                 scene = CargoScene(grid, context.cargo, seed=seed, segment_mass_t=context.segment_mass_t)
         elif backend == "replay":
-            if "replay_path" not in section:
-                raise ConfigError(f"stations.{name}.replay_path", "expected a spectrum file or folder for backend 'replay'")
-            loop = section.get("replay_loop", True)
-            if not isinstance(loop, bool):
-                raise ConfigError(f"stations.{name}.replay_loop", f"expected true/false, got {loop!r}")
-            spec = open_spectrometer("replay", grid, path=section["replay_path"], loop=loop, **common)
+            spec = open_spectrometer("replay", grid, path=cfg["replay_path"], loop=cfg["replay_loop"], **common)
         else:
-            serial = section.get("serial")
-            spec = open_spectrometer("ocean", grid, serial=serial, **common)
+            spec = open_spectrometer("ocean", grid, serial=cfg["serial"] or None, **common)
     except SpectraError as exc:
         key = "replay_path" if backend == "replay" else "backend"
         raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc

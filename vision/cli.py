@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_mod
 from vision.objects import KINDS
 from vision.scene import random_objects
 from vision.sim_camera import SimulatedCamera
-from vision.tiles import ATTRIBUTION
+from vision.tiles import ATTRIBUTION, load_tiles
+from conveyor.files import staged_folder
 
 
 def _frame_px(text: str) -> tuple[int, int]:
@@ -41,8 +43,8 @@ def cli_fit(argv: list[str]) -> int:
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    if not a.mm_per_px > 0:
-        ap.error(f"--mm-per-px must be > 0, got {a.mm_per_px}")
+    if not a.mm_per_px > 0 or a.width_px <= 0:
+        ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
     t0 = time.perf_counter()
     try:
         if a.images is not None:
@@ -148,14 +150,21 @@ def cli_evaluate(argv: list[str]) -> int:
     a = ap.parse_args(argv)
     if a.length_m <= 0:
         ap.error(f"--length-m must be > 0, got {a.length_m}")
+    if not a.mm_per_px > 0 or a.width_px <= 0:
+        ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
+    try:
+        load_tiles(a.backgrounds)  # refuse an empty or unreadable folder before fitting or scoring anything
+    except VisionError as exc:
+        ap.error(f"--backgrounds {a.backgrounds}: {exc}")
     try:
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
         table, items = evaluate(model, backgrounds=a.backgrounds, length_m=a.length_m, seed=a.seed,
                                 objects_per_m=a.objects_per_m, motion_blur_px=a.motion_blur_px)
     except VisionError as exc:
-        print(f"vision evaluate: {exc}")
+        print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)
         return 2
-    _write_report(table, items, a.out)
+    with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
+        _write_report(table, items, stage.dir)
     r = table["recall"].get("size>=50:all", {"recall": float("nan")})
     print(f"recall (>= 50 mm) {r['recall']:.3f}, false alarms {table['false_alarms_per_1000_m']:.1f} per 1,000 m → {a.out / 'report.md'}")
     return 0

@@ -22,6 +22,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from vision.objects import KINDS, Sprite, render_sprite
+from vision.objects import _textures
 from vision.tiles import TileSet
 
 #: Scene-level "lighting knots" spacing along the belt (mm): lighting and dust vary smoothly between knots.
@@ -381,8 +382,6 @@ class BeltScene:
         if self.belt_x0 <= 0:
             return
         if self._frame is None:
-            from vision.objects import _textures
-
             gravel = _textures()[0]
             n = gravel.shape[0]
             cols = np.r_[0 : self.belt_x0, self.belt_x0 + self.belt_px : self.width_px] % n

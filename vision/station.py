@@ -1,24 +1,11 @@
 """The camera station on the line: frames → detections → Measurements and Coverage records.
 
-Config keys of ``[stations.<name>]`` (defaults in brackets):
-
-- ``kind = "camera"`` (required), ``position_m`` (required, > 0, metres downstream of the belt scale)
-- ``backend``: "simulated" | "folder" | "aravis" ["simulated"]
-- ``mm_per_px`` [1.0], ``width_px`` [2048], ``frame_lines`` [1024], ``exposure_us`` [100.0]
-- ``sim_mm_per_px``: coarser rendering/detection scale for the simulated line [= mm_per_px];
-  the stream metadata states the scale actually used. The simulated camera keeps ``frame_lines``
-  lines per frame at that scale (twice that from 2x coarser on: frames cover more belt). 8 mm/px images a whole 3,000 t lot
-  (~8 km) in well under a minute and still finds most objects >= 100 mm; 4 mm/px finds >= 50 mm
-  objects better at about a third of the speed (see docs/vision.md)
-- ``imaged_fraction``: share of belt windows imaged, evenly spread (0, 1] [1.0]; the rest is
-  ``Coverage(inspected=False, reason="not imaged")``
-- ``tiles``: ore tiles for the simulated scene, "heldout" | "fit" | "all" | a folder ["heldout"]
-- ``model``: path of a saved vision model (.npz) [fitted for the scale and cached]
-- ``models``: table of declared product → model path (``oreline vision fit --images``): a lot uses the model of
-  its declared product, else ``model`` (the stream metadata lists each product's model version)
-- ``folder``: image folder (backend "folder"); ``address``: camera IP (backend "aravis")
-- ``fault``: table with ``frame_loss_at_t`` (list of [start, end] lot-relative tonnes) and
-  ``frame_loss_prob`` (0..1) for the simulator
+Keys of ``[stations.<name>]`` with ``kind = "camera"``: :data:`SETTINGS` (rendered into
+docs/configuration.md). ``sim_mm_per_px`` is the coarser rendering/detection scale of the simulated
+line; the stream metadata states the scale actually used. The simulated camera keeps ``frame_lines``
+lines per frame at that scale (twice that from 2x coarser on: frames cover more belt). 8 mm/px images
+a whole 3,000 t lot (~8 km) in well under a minute and still finds most objects >= 100 mm; 4 mm/px
+finds >= 50 mm objects better at about a third of the speed (see docs/vision.md).
 
 Records: one Measurement per detection on stream ``<name>`` and, per window, Coverage records
 that tile the window: inspected, or not with a reason ("not imaged", "no material",
@@ -27,14 +14,13 @@ that tile the window: inspected, or not with a reason ("not imaged", "no materia
 
 from __future__ import annotations
 
-import math
 import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from conveyor.config import check_station_section
+from conveyor.config import Field, StationSettings, intervals_t
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -58,8 +44,36 @@ FIELDS = {
     "thumbnail": ((THUMB_PX, THUMB_PX, 3), "uint8"),
 }
 UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "mm2", "lateral_m": "m", "anomaly_score": "nats"}
-KNOWN_KEYS = {"kind", "position_m", "backend", "mm_per_px", "width_px", "frame_lines", "exposure_us", "sim_mm_per_px",
-              "imaged_fraction", "tiles", "model", "models", "folder", "address", "fault"}
+#: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
+SETTINGS = StationSettings(
+    kind="camera",
+    doc="Line-scan camera and foreign-object detector (vision/station.py).",
+    fields={
+        "mm_per_px": Field(float, 1.0, min=0.0, min_exclusive=True, max=100.0, doc="Belt millimetres per pixel."),
+        "width_px": Field(int, 2048, min=16, max=65536, doc="Pixels across the belt."),
+        "frame_lines": Field(int, 1024, min=1, max=1 << 20, doc="Lines per frame."),
+        "exposure_us": Field(float, 100.0, min=0.0, min_exclusive=True, max=1e7, doc="Exposure, us."),
+        "imaged_fraction": Field(float, 1.0, min=0.0, min_exclusive=True, max=1.0,
+                                 doc="Share of belt windows imaged, evenly spread; the rest is uninspected (not imaged)."),
+        "model": Field(str, "", doc="Saved vision model (.npz); empty: fitted for the scale and cached."),
+        "models": Field(dict, {}, doc="Declared product = saved model path (.npz, e.g. from vision fit --images): a lot "
+                                      "uses its declared product's model, else model."),
+    },
+    backends={
+        "simulated": {
+            "sim_mm_per_px": Field(float, None, min=0.0, min_exclusive=True, max=100.0,
+                                   doc="Rendering/detection scale of the simulated line (default: mm_per_px)."),
+            "tiles": Field(str, "heldout", doc="Ore tiles of the simulated scene: heldout, fit, all or a folder."),
+            "fault": Field(dict, {}, doc="Simulated faults.", table={
+                "frame_loss_at_t": Field(list, [], check=intervals_t,
+                                         doc="[start, end] lot-relative tonnes where every frame is lost."),
+                "frame_loss_prob": Field(float, 0.0, min=0.0, max=0.999, doc="Probability that a frame is lost."),
+            }),
+        },
+        "folder": {"folder": Field(str, doc="Image folder to replay.")},
+        "aravis": {"address": Field(str, doc="GigE Vision camera IP address.")},
+    },
+)
 
 
 class CameraStation(Station):
@@ -230,48 +244,18 @@ class CameraStation(Station):
         self.camera.close()
 
 
-def _num(section: Mapping[str, Any], name: str, key: str, default: float | None, *, lo: float = 0.0, hi: float = math.inf, integer: bool = False, lo_inclusive: bool = False) -> float:
-    if key not in section:
-        if default is None:
-            raise ConfigError(f"stations.{name}.{key}", "missing; expected a number")
-        return default
-    v = section[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not float(v).is_integer()):
-        raise ConfigError(f"stations.{name}.{key}", f"expected {'an integer' if integer else 'a number'}, got {v!r}")
-    ok = (v >= lo if lo_inclusive else v > lo) and v <= hi
-    if not ok or not math.isfinite(v):
-        raise ConfigError(f"stations.{name}.{key}", f"expected a value in {'[' if lo_inclusive else '('}{lo}, {hi}], got {v!r}")
-    return int(v) if integer else float(v)
-
-
 def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> CameraStation:
-    """Build a camera station from its ``[stations.<name>]`` table (keys in the module docstring).
+    """Build a camera station from its ``[stations.<name>]`` table (keys: :data:`SETTINGS`).
 
     Raises ConfigError(``stations.<name>.<key>``, ...) for a missing/unknown key or a bad value.
     """
-    backend = check_station_section(name, section, kind="camera", keys=KNOWN_KEYS,
-                                    backends=("simulated", "folder", "aravis"))
-    position_m = _num(section, name, "position_m", None)
-    mm_per_px = _num(section, name, "mm_per_px", 1.0, hi=100.0)
-    width_px = _num(section, name, "width_px", 2048, lo=16, lo_inclusive=True, hi=65536, integer=True)
-    frame_lines = _num(section, name, "frame_lines", 1024, lo=1, lo_inclusive=True, hi=1 << 20, integer=True)
-    exposure_us = _num(section, name, "exposure_us", 100.0, hi=1e7)
-    sim_mm = _num(section, name, "sim_mm_per_px", mm_per_px, hi=100.0)
-    imaged_fraction = _num(section, name, "imaged_fraction", 1.0, hi=1.0)
-    fault = section.get("fault", {})
-    if not isinstance(fault, Mapping):
-        raise ConfigError(f"stations.{name}.fault", f"expected a table, got {fault!r}")
-    bad = set(fault) - {"frame_loss_at_t", "frame_loss_prob"}
-    if bad:
-        raise ConfigError(f"stations.{name}.fault.{sorted(bad)[0]}", "unknown key; expected frame_loss_at_t, frame_loss_prob")
-    loss_prob = _num(fault, f"{name}.fault", "frame_loss_prob", 0.0, lo=0.0, lo_inclusive=True, hi=0.999)
-    loss_at = fault.get("frame_loss_at_t", [])
-    try:
-        loss_at = [(float(a), float(b)) for a, b in loss_at]
-        if any(b <= a for a, b in loss_at):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ConfigError(f"stations.{name}.fault.frame_loss_at_t", f"expected a list of [start, end] tonnes with end > start, got {fault.get('frame_loss_at_t')!r}") from None
+    cfg = SETTINGS.validate(name, section)
+    backend, position_m = cfg["backend"], cfg["position_m"]
+    mm_per_px, width_px, frame_lines = cfg["mm_per_px"], cfg["width_px"], cfg["frame_lines"]
+    exposure_us, imaged_fraction = cfg["exposure_us"], cfg["imaged_fraction"]
+    sim_mm = mm_per_px if cfg.get("sim_mm_per_px") is None else cfg["sim_mm_per_px"]
+    fault = cfg.get("fault") or {"frame_loss_at_t": [], "frame_loss_prob": 0.0}
+    loss_prob, loss_at = fault["frame_loss_prob"], fault["frame_loss_at_t"]
     scale = sim_mm if backend == "simulated" else mm_per_px
     if backend == "simulated":
         width = int(round(width_px * mm_per_px / scale))
@@ -286,12 +270,12 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             raise ConfigError(f"stations.{name}.{key}", f"vision model {path} is for frames {m.width_px} px wide, the station's are {width} px")
         return m
 
-    models = section.get("models", {})
-    if not isinstance(models, Mapping) or not all(isinstance(v, str) for v in models.values()):
+    models = cfg.get("models") or {}
+    if not all(isinstance(v, str) for v in models.values()):
         raise ConfigError(f"stations.{name}.models", f"expected a table of declared product = \"model.npz\", got {models!r}")
     product_models = {str(p): load(f"models.{p}", v) for p, v in models.items()}
-    if "model" in section:
-        model = load("model", section["model"])
+    if cfg["model"]:
+        model = load("model", cfg["model"])
     else:
         try:
             model = cached_model(mm_per_px=scale, width_px=width, seed=0)
@@ -305,18 +289,14 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         lines = max(1, int(round(frame_lines * mm_per_px / scale)))
     common = dict(width_px=width, frame_lines=lines, mm_per_px=scale, exposure_us=exposure_us)
     if backend == "simulated":
-        tiles = section.get("tiles", "heldout")
+        tiles = cfg["tiles"]
         camera: Camera = SimulatedCamera(tiles=tiles, seed=context.seed, belt_speed_m_s=context.nominal_speed_m_s,
                                          belt_width_m=context.belt_width_m, frame_loss_prob=loss_prob, free_run=False, **common)
     elif backend == "folder":
-        if "folder" not in section:
-            raise ConfigError(f"stations.{name}.folder", "missing; backend 'folder' needs an image folder")
-        camera = camera_class("folder")(section["folder"], loop=True, **common)
+        camera = camera_class("folder")(cfg["folder"], loop=True, **common)
     else:
-        if "address" not in section:
-            raise ConfigError(f"stations.{name}.address", "missing; backend 'aravis' needs the camera's IP address")
         try:
-            camera = camera_class("aravis")(address=str(section["address"]), **common)
+            camera = camera_class("aravis")(address=cfg["address"], **common)
         except CameraError as exc:
             raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
     return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Iterable, Mapping
 
 import h5py
@@ -207,3 +208,11 @@ def loads(text: str | bytes, what: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
         raise ArchiveError(f"{what}: expected JSON text, got {str(text)[:80]!r} ({exc})") from exc
+
+
+def software_version() -> str:
+    """``oreline <version>`` of the installed package, recorded in each archive and report."""
+    try:
+        return f"oreline {version('oreline')}"
+    except PackageNotFoundError:
+        return "oreline (version unknown)"

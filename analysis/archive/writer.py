@@ -37,7 +37,8 @@ import h5py
 import numpy as np
 
 from conveyor.clock import Clock
-from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
+from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotStart, Measurement, Record, StreamDescription
+from sampler.errors import LabResultError
 from analysis.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -49,9 +50,13 @@ from analysis.archive.format import (
     dumps,
     h5_dtype,
     jsonable,
+    loads,
     read_table,
+    software_version,
     table_length,
 )
+from analysis.archive.field_spectra import cli_export_field_spectra
+from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab_file, record_review
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
@@ -62,15 +67,6 @@ __all__ = [
     "LotArchive", "ArchiveReader", "StreamInfo", "open_archive", "close_archive", "recover_archive",
     "import_lab_results", "import_custody_rows", "cli_archive", "FORMAT_VERSION",
 ]
-
-
-def _software_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return f"oreline {version('oreline')}"
-    except Exception:
-        return "oreline (version unknown)"
 
 
 def _clock_fn(clock: Clock | Callable[[], float] | None) -> Callable[[], float]:
@@ -322,10 +318,6 @@ class LotArchive:
         """
         return self._add_json_rows("custody", rows, lambda r: {"kind": kind, "sample_id": r.get("sample_id", "")})
 
-    def add_lab_results(self, results: Iterable[Any]) -> int:
-        """Store lab results (dicts or dataclasses, each with a ``sample_id``); returns rows added."""
-        return self._add_json_rows("lab_results", results, lambda r: {"sample_id": r.get("sample_id", "")})
-
     def add_model_version(self, name: str, version: str, **info: Any) -> None:
         """Record a model (or calibration) in use, e.g. ``add_model_version("nir", "2.1", digest=...)``."""
         self._add_json_rows("models", [{"name": name, "version": version, **info}],
@@ -377,7 +369,7 @@ class LotArchive:
         try:
             f.attrs.update({
                 "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "lot_id": start.lot.lot_id,
-                "software": _software_version(), "created_epoch_s": time.time(),
+                "software": software_version(), "created_epoch_s": time.time(),
                 "writer_host": os.uname().nodename, "writer_pid": os.getpid(),
             })
             meta = f.create_group("meta")
@@ -513,9 +505,6 @@ class LotArchive:
         except OSError as exc:
             raise ArchiveError(f"{p}: cannot reopen for appending ({exc})") from exc
         try:
-            from analysis.archive.format import loads
-            from conveyor.records import LotIdentity
-
             start = loads(f["meta"].attrs["lot_start"], "lot_start")
             lot = LotIdentity(**start["lot"])
             self._start = LotStart(lot, start["time_s"], start["start_mark_t"], start["segment_mass_t"],
@@ -701,8 +690,10 @@ def describe_archive(reader: ArchiveReader) -> str:
 
 
 def cli_archive(argv: Sequence[str]) -> int:
-    """``oreline archive info|close|resume|import-lab LOT.h5``: inspect, close a lot left open, prepare it for
-    appending, or attach lab results. Returns 0, or 2 with the error on stderr."""
+    """``oreline archive info|close|resume|import-lab|review|lab-status LOT.h5``: inspect, close a lot left open,
+    prepare it for appending, import lab results, record a review. Returns 0, or 2 with the error on stderr."""
+    if list(argv[:1]) == ["export-field-spectra"]:
+        return cli_export_field_spectra(argv[1:])
     parser = argparse.ArgumentParser(prog="oreline archive", description="Inspect and repair lot archives.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_info = sub.add_parser("info", help="summarise an archive")
@@ -713,9 +704,21 @@ def cli_archive(argv: Sequence[str]) -> int:
     p_close.add_argument("--reason", default="writer process died; closed by operator")
     p_close.add_argument("--keep-original", action="store_true", help="keep the unrecovered file as LOT.h5.crashed")
     p_close.add_argument("--force", action="store_true", help="close even if the writer seems to be running")
-    p_lab = sub.add_parser("import-lab", help="attach a lab results CSV (sampler.lab format) to a closed lot")
+    p_lab = sub.add_parser("import-lab", help="import a lab CSV (sampler.lab format) into a closed lot; "
+                                              "stores the lab verdict after the line's")
     p_lab.add_argument("archive", type=Path)
     p_lab.add_argument("csv", type=Path)
+    p_lab.add_argument("--supersede", action="store_true",
+                       help="replace results of samples that already have one (the earlier ones stay in the history)")
+    p_review = sub.add_parser("review", help="record an analyst's review (name, decision, comment; append-only)")
+    p_review.add_argument("archive", type=Path)
+    p_review.add_argument("--name", required=True, help="the analyst's name")
+    p_review.add_argument("--decision", required=True, choices=REVIEW_DECISIONS)
+    p_review.add_argument("--comment", default="")
+    sub.add_parser("export-field-spectra", add_help=False,
+                   help="labelled field spectra of segments with lab-confirmed outcomes (for oreline spectra train)")
+    p_status = sub.add_parser("lab-status", help="line and lab verdicts, samples awaiting assays, reviews")
+    p_status.add_argument("archive", type=Path)
     p_resume = sub.add_parser("resume", help="recover a lot left open so a line can append to it")
     p_resume.add_argument("archive", type=Path)
     args = parser.parse_args(list(argv))
@@ -729,18 +732,22 @@ def cli_archive(argv: Sequence[str]) -> int:
             state = close_archive(args.archive, args.reason, keep_original=args.keep_original, force=args.force)
             print(f"{args.archive}: {state}")
         elif args.cmd == "import-lab":
-            from sampler.errors import LabResultError
-            from sampler.lab import load_lab_results
-
-            with open_archive(args.archive) as reader:
-                known = {str(r.get("sample_id")) for r in reader.custody("sample")}
-                known |= {str(r.get("sample_id")) for r in reader.custody("custody")}
             try:
-                results = load_lab_results(args.csv, known - {""})
+                added, v = import_lab_file(args.archive, args.csv, supersede=args.supersede)
             except LabResultError as exc:
                 raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
-            added = import_lab_results(args.archive, results)
-            print(f"{args.archive}: {added} lab result(s) added ({len(results) - added} already there)")
+            print(f"{args.archive}: {added} lab result(s) added")
+            print(f"  lab verdict: {v.verdict} ({v.basis}); line verdict: {v.line_verdict}")
+            for line in [*v.reasons, *(f"missing: {m}" for m in v.missing)]:
+                print(f"    {line}")
+        elif args.cmd == "review":
+            rv = record_review(args.archive, args.name, args.decision, args.comment)
+            print(f"{args.archive}: review by {rv.reviewer}: {rv.decision} (lab verdict {rv.lab_verdict or 'none'}) "
+                  f"recorded at {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(rv.epoch_s))} UTC")
+        elif args.cmd == "lab-status":
+            with open_archive(args.archive) as reader:
+                print(f"{args.archive}: lot {reader.lot_id}")
+                print("\n".join(describe_lab(reader)))
         else:
             with open_archive(args.archive) as reader:
                 live, state, alive = reader.live, reader.state, reader.writer_alive()

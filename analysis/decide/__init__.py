@@ -5,12 +5,14 @@ import this one; it imports none of them.
 """
 
 from analysis.decide.alarms import ALARM_CATEGORIES, SEVERITIES, AlarmBook
+from analysis.decide.lab import LAB_VERDICTS, LabVerdict, lab_verdict
 from analysis.decide.monitor import INSPECTING_KINDS, LotMonitor, NirScorer
 from analysis.decide.segment import segment_class
 from analysis.decide.verdict import VERDICT_FIELDS, SequentialVerdict
 
 __all__ = [
     "ALARM_CATEGORIES", "SEVERITIES", "AlarmBook",
+    "LAB_VERDICTS", "LabVerdict", "lab_verdict",
     "INSPECTING_KINDS", "LotMonitor", "NirScorer",
     "segment_class",
     "VERDICT_FIELDS", "SequentialVerdict",

@@ -10,7 +10,11 @@ tonnage at which a *waste* verdict is safe. The statistic is kept as a CUSUM
 (floored at 0), so a clean start cannot bank credit that hides waste in a later
 part of the hold. An *ore* verdict is only given at lot end, and only when the
 uninspected share of the lot is at most ``max_uninspected_fraction``: a lot that
-was not seen is inconclusive, never clean. Contamination is decided by
+was not seen is inconclusive, never clean. Nor is a lot whose NIR flags are more
+than genuine ore gives (above the 1 − α quantile of Binomial(scored segments, p0))
+but too sparse for the SPRT — waste the NIR sees only in part of its segments
+(e.g. slag or mill scale that an ore blend nearly mimics, docs/spectra.md): it
+ends inconclusive, its flagged segments having requested targeted increments. Contamination is decided by
 foreign-object evidence: ``contaminated_segments_min`` contaminated segments make
 the lot contaminated.
 
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from scipy.stats import binom
 
 from conveyor.config import Field
 from analysis.errors import VerdictConfigError
@@ -142,13 +148,24 @@ class SequentialVerdict:
                 "inconclusive", 0.0, final=True, decided_at=math.nan, uninspected=uninspected,
                 reasons=(f"{uninspected:.1%} of the lot uninspected (> {self.max_uninspected_fraction:.0%})",),
             )
-        if self.ore_holds:
+        holds = list(self.ore_holds)
+        flags, limit, scored = self.excess_flags()
+        if flags > limit:
+            holds.append(f"{flags} NIR waste-suspect segments of {scored} scored, more than genuine ore gives "
+                         f"(limit {limit} at p0 = {self.p0:g}): partly seen waste, assay the targeted increments")
+        if holds:
             return self._verdict("inconclusive", 0.0, final=True, decided_at=math.nan, uninspected=uninspected,
-                                 reasons=("no waste boundary crossed, but: " + "; ".join(self.ore_holds),))
+                                 reasons=("no waste boundary crossed, but: " + "; ".join(holds),))
         return self._verdict(
             "ore", 1 - self.beta, final=True, decided_at=self.tonnage_t, uninspected=uninspected,
             reasons=("SPRT never crossed the waste boundary", f"{uninspected:.1%} uninspected"),
         )
+
+    def excess_flags(self) -> tuple[int, int, int]:
+        """(waste-suspect segments, the most genuine ore gives with probability 1 − α, scored segments)."""
+        scored = self.counts["waste-suspect"] + self.counts["ore"] + self.counts["contaminated"]
+        limit = int(binom.ppf(1.0 - self.alpha, scored, self.p0)) if scored else 0
+        return self.counts["waste-suspect"], limit, scored
 
     def _posterior_h0(self) -> float:
         """P(genuine ore | evidence) with even prior odds, from the current statistic."""

@@ -18,12 +18,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis.fleet.rescore import FleetError
+from spectra.errors import FingerprintError
+from spectra.fingerprint import MIN_LOTS, LotSignature, build_fingerprint, fingerprint_key, load_fingerprints
+from analysis.errors import FleetError
 
 
 def _signature(row: Mapping[str, Any]):
-    from spectra.fingerprint import LotSignature
-
     s = row.get("_signature")
     if not s:
         return None
@@ -37,9 +37,6 @@ def build_from_rows(rows: Sequence[Mapping[str, Any]], model: Any, out_dir: str 
 
     Writes ``<out_dir>/<supplier>__<product>.npz``; returns one summary dict per group (built or skipped, why).
     """
-    from spectra.errors import FingerprintError
-    from spectra.fingerprint import MIN_LOTS, build_fingerprint, fingerprint_key
-
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for r in rows:
         if r.get("status") == "ok":
@@ -72,9 +69,6 @@ def build_from_rows(rows: Sequence[Mapping[str, Any]], model: Any, out_dir: str 
 
 def check_rows(rows: list[dict[str, Any]], model: Any, folder: str | Path) -> None:
     """Fill the fingerprint columns of every ok row (see module docstring). FleetError for an unreadable folder."""
-    from spectra.errors import FingerprintError
-    from spectra.fingerprint import load_fingerprints
-
     try:
         prints = load_fingerprints(folder)
     except FingerprintError as exc:

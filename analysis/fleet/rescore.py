@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import csv
 import ctypes
+import dataclasses
 import math
 import os
 import platform
@@ -38,11 +39,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from analysis.archive import open_archive
-from analysis.decide.segment import segment_class
-from analysis.archive.reader import ArchiveReader, segment_positions
-from analysis.errors import AnalysisError, ArchiveError
+from spectra.errors import ModelError
+from spectra.fingerprint import SignatureBuilder
+from spectra.models.bundle import SpectraModel, validity
+from spectra.segment import LotSegmentScorer
+from spectra.segment_stats import MIN_VALID_SPECTRA, NirSegmentScore, log_odds, score_segment
+from analysis.archive import ArchiveReader, open_archive, segment_positions
+from analysis.decide import VERDICT_FIELDS, SequentialVerdict, segment_class
+from analysis.errors import ArchiveError, FleetError
+from analysis.fleet import fingerprints
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
 
 BATCH_ROWS = 65536
@@ -57,10 +64,6 @@ COLUMNS = (
 )
 
 
-class FleetError(AnalysisError, RuntimeError):
-    """A fleet run that cannot start (model unreadable, no archives, scheduler unreachable)."""
-
-
 # ---- one archive ------------------------------------------------------------------------------------
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     """Spectral angle between two spectra in degrees (NaN when either is missing)."""
@@ -73,8 +76,6 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _verdict_section(reader: ArchiveReader) -> dict[str, Any]:
-    from analysis.decide.verdict import VERDICT_FIELDS
-
     section = {k: f.default for k, f in VERDICT_FIELDS.items()}
     archived = reader.config.get("verdict") if isinstance(reader.config, Mapping) else None
     if isinstance(archived, Mapping):
@@ -84,10 +85,6 @@ def _verdict_section(reader: ArchiveReader) -> dict[str, Any]:
 
 def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision], classes: Sequence[str]) -> Any:
     """Replay the lot's sequential test on the re-scored segment classes."""
-    import dataclasses
-
-    from analysis.decide.verdict import SequentialVerdict
-
     seq = SequentialVerdict.from_config(reader.lot_id, _verdict_section(reader))
     for d, cls_ in zip(decisions, classes):
         seq.update(dataclasses.replace(d, segment_class=cls_))
@@ -98,10 +95,7 @@ def _rescored_verdict(reader: ArchiveReader, decisions: Sequence[SegmentDecision
 def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
     """The line's per-lot NIR segment scorer for ``model`` (``spectra.segment.LotSegmentScorer``, stateful:
     call it once per segment, in lot order). A model without a lot detector falls back to the calibrated
-    per-segment score (``spectra.segment.score_segment``)."""
-    from spectra.errors import ModelError
-    from spectra.segment import LotSegmentScorer, score_segment
-
+    per-segment score (``spectra.segment_stats.score_segment``)."""
     try:
         return LotSegmentScorer(model).score
     except ModelError:
@@ -119,8 +113,6 @@ _DETECTOR_FLOOR = 1e-4
 
 def _signature_builder(model: Any) -> Any | None:
     """The lot's product-fingerprint signature builder (``spectra.fingerprint``), or None without a lot detector."""
-    from spectra.fingerprint import SignatureBuilder
-
     ld = getattr(model, "lot_detector", None)
     return SignatureBuilder(ld) if ld is not None else None
 
@@ -128,9 +120,6 @@ def _signature_builder(model: Any) -> Any | None:
 def _line_scorer(model: Any) -> Callable[..., Any] | None:
     """``LotSegmentScorer(model).score`` when the fleet may hand it precomputed features (the detector's
     features are the model's preprocessing, whose floor is at least the detector's clip); else None."""
-    from spectra.errors import ModelError
-    from spectra.segment import LotSegmentScorer
-
     ld, pre = getattr(model, "lot_detector", None), getattr(model, "preprocessing", None)
     if ld is None or pre is None or ld.raw_features != pre.features \
             or not getattr(pre, "floor", -math.inf) >= _DETECTOR_FLOOR:
@@ -141,9 +130,7 @@ def _line_scorer(model: Any) -> Callable[..., Any] | None:
         return None
 def _calibrated_scores(model: Any, sums: Mapping[str, np.ndarray]) -> dict[int, Any]:
     """Per-segment ``NirSegmentScore`` from summed per-spectrum log-odds and the model's static segment
-    calibration (the maths of ``spectra.segment.score_segment``, vectorised over segments)."""
-    from spectra.segment import MIN_VALID_SPECTRA, NirSegmentScore
-
+    calibration (the maths of ``spectra.segment_stats.score_segment``, vectorised over segments)."""
     out = {}
     w, c = model.calibration.waste, model.calibration.contaminant
     for i in np.flatnonzero(sums["n"] > 0):
@@ -158,82 +145,136 @@ def _calibrated_scores(model: Any, sums: Mapping[str, np.ndarray]) -> dict[int, 
     return out
 
 
+class _ArchivedNirStats:
+    """What the line archived, summed over a stream: mean valid spectrum, drift head vs tail, mean p(waste)."""
+
+    def __init__(self, n_rows: int, n_channels: int) -> None:
+        self.n_rows, self.edge = n_rows, max(1, n_rows // 10)
+        self.total, self.head, self.tail = np.zeros(n_channels), np.zeros(n_channels), np.zeros(n_channels)
+        self.n_valid = self.n_head = self.n_tail = 0
+        self.sum_pw, self.n_pw = 0.0, 0
+
+    def add(self, first_row: int, refl: np.ndarray, valid: np.ndarray, p_waste: np.ndarray | None) -> None:
+        rows = np.arange(first_row, first_row + len(refl))
+        self.total += refl[valid].sum(0, dtype=np.float64)
+        self.n_valid += int(valid.sum())
+        h = valid & (rows < self.edge)
+        t = valid & (rows >= self.n_rows - self.edge)
+        self.head += refl[h].sum(0, dtype=np.float64)
+        self.tail += refl[t].sum(0, dtype=np.float64)
+        self.n_head += int(h.sum())
+        self.n_tail += int(t.sum())
+        if p_waste is not None:
+            pw = p_waste[valid]
+            ok = np.isfinite(pw)
+            self.sum_pw += float(pw[ok].sum())
+            self.n_pw += int(ok.sum())
+
+    def fill(self, out: dict[str, Any]) -> None:
+        out["valid_spectra"] = self.n_valid
+        out["mean_spectrum"] = self.total / self.n_valid if self.n_valid else None
+        out["drift_within_deg"] = (_angle_deg(self.head / self.n_head, self.tail / self.n_tail)
+                                   if self.n_head and self.n_tail else math.nan)
+        out["mean_p_waste"] = self.sum_pw / self.n_pw if self.n_pw else math.nan
+
+
+class _LineSegments:
+    """Line-mode re-scoring: rows grouped by segment as they stream past, each segment scored in lot order.
+
+    A segment is scored once rows of a later segment have been seen; rows arriving after their segment was
+    scored are counted in ``late_rows``. With the line's fast scorer, features computed once per batch are
+    handed over (``LotSegmentScorer.score(..., features=, validity_checked=True)``).
+    """
+
+    def __init__(self, seg: Mapping[str, np.ndarray], model: Any) -> None:
+        self.order = np.argsort(seg["start_t"], kind="stable")
+        self.rank_of = np.empty(len(self.order), np.int64)
+        self.rank_of[self.order] = np.arange(len(self.order))
+        self.fast = _line_scorer(model)
+        self.signature = _signature_builder(model)
+        self.score = self.fast or segment_scorer(model)
+        # per segment rank: parts of (reflectance, valid[, features of the valid rows]) in row order
+        self.pending: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
+        self.done_below = 0  # ranks below this are scored
+        self.late_rows = 0
+        self.scores: dict[int, Any] = {}
+
+    def add(self, pos: np.ndarray, refl: np.ndarray, valid: np.ndarray, feats: np.ndarray | None) -> None:
+        """One batch: ``pos`` each row's segment (-1: outside), ``feats`` the valid rows' features (fast mode)."""
+        inside = pos >= 0
+        ranks = self.rank_of[pos[inside]]
+        late = ranks < self.done_below
+        self.late_rows += int(late.sum())
+        keep = np.flatnonzero(inside)[~late]
+        r_in = ranks[~late]
+        if not r_in.size:
+            return
+        cols = [refl[keep], valid[keep]]
+        cuts = np.flatnonzero(np.diff(r_in)) + 1
+        if self.fast is not None:  # features exist for valid rows only: their index among those
+            k_ok = (np.cumsum(valid) - 1)[keep]
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
+            part = tuple(c[a:b] for c in cols)
+            if self.fast is not None:
+                part += (feats[k_ok[a:b][part[1]]],)
+            self.pending[int(r_in[a])].append(part)
+        self.flush(int(r_in.max()))
+
+    def flush(self, upto: int | None = None) -> None:
+        """Score every pending segment of rank below ``upto`` (None: all)."""
+        upto = len(self.order) if upto is None else upto
+        for r in sorted(k for k in self.pending if k < upto):
+            parts = self.pending.pop(r)
+            cols = [np.concatenate([p[j] for p in parts]) if len(parts) > 1 else parts[0][j]
+                    for j in range(len(parts[0]))]
+            arrays = {"reflectance": cols[0], "valid": cols[1]}
+            if self.signature is not None and not self.signature.complete:
+                self.signature.add(cols[0][cols[1]], cols[2] if self.fast is not None else None)
+            self.scores[int(self.order[r])] = (self.fast(arrays, features=cols[2], validity_checked=True)
+                                               if self.fast is not None else self.score(arrays))
+        self.done_below = max(self.done_below, upto)
+
+
+def _calibrated_sums(sums: dict[str, np.ndarray], pos: np.ndarray, scores: Any) -> None:
+    """Add one batch's per-segment sums of log-odds, counts and novel flags (calibrated mode)."""
+    n_seg = len(sums["n"])
+    sel = scores.valid & (pos >= 0)
+    ps = pos[sel]
+    sums["w"] += np.bincount(ps, log_odds(scores.p_waste[sel], scores.p_ore[sel]), n_seg)
+    sums["c"] += np.bincount(ps, log_odds(scores.p_contaminant[sel], scores.p_ore[sel]), n_seg)
+    sums["n"] += np.bincount(ps, minlength=n_seg)
+    sums["novel"] += np.bincount(ps, scores.novel[sel].astype(float), n_seg)
+
+
 def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray], model: Any,
               batch_rows: int, unmix: bool, segment_scoring: str = "line") -> dict[str, Any]:
     """One pass over a NIR stream: archived statistics and, with ``model``, every segment re-scored.
 
-    ``segment_scoring="line"``: the line's stateful per-lot scorer, fed each segment in lot order. Rows are
-    grouped by segment as they stream past; a segment is scored once rows of a later segment have been seen
-    (rows arriving after their segment was scored are counted in ``late_rows``). Validity and features are
-    computed once per batch (:func:`_line_batch`) and handed to the scorer (``LotSegmentScorer.score(...,
-    features=, validity_checked=True)``: the same numbers as scoring each segment on its own).
-    ``"calibrated"``: the model's static per-segment calibration on summed log-odds (fast, no lot baseline).
+    ``segment_scoring="line"``: the line's stateful per-lot scorer, fed each segment in lot order
+    (:class:`_LineSegments`). ``"calibrated"``: the model's static per-segment calibration on summed
+    log-odds (fast, no lot baseline).
     """
-    from spectra.segment import log_odds
-
     if segment_scoring not in SEGMENT_SCORING:
         raise ValueError(f"segment_scoring must be one of {SEGMENT_SCORING}, got {segment_scoring!r}")
     calibrated = segment_scoring == "calibrated"
-    n_seg = len(seg["index"])
-    sums = {k: np.zeros(n_seg) for k in ("w", "c", "n", "novel")}
     info = reader.streams[stream]
-    n = info.rows
     keys = ["tonnage_mark_t", "reflectance"] + [k for k in ("valid", "p_waste") if k in info.fields]
-    n_ch = info.fields["reflectance"][0][0]
-    total = np.zeros(n_ch)
-    head, tail = np.zeros(n_ch), np.zeros(n_ch)
-    n_head = n_tail = 0
-    edge = max(1, n // 10)
-    out: dict[str, Any] = {"spectra": n, "valid_spectra": 0, "late_rows": 0, "segment_scores": {}}
-    sum_pw_old = sum_pw_new = 0.0
-    n_pw_old = n_pw_new = 0
-    order = np.argsort(seg["start_t"], kind="stable")
-    rank_of = np.empty(len(order), np.int64)
-    rank_of[order] = np.arange(len(order))
-    fast = _line_scorer(model) if model is not None and not calibrated else None
-    sig = _signature_builder(model) if model is not None and not calibrated else None
-    score = (fast or segment_scorer(model)) if model is not None and not calibrated else None
-    # per segment rank: parts of (reflectance, valid[, features of the valid rows]) in row order
-    pending: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
-    done_below = 0  # ranks below this are scored
-
-    def flush(upto: int) -> None:
-        nonlocal done_below
-        for r in sorted(k for k in pending if k < upto):
-            parts = pending.pop(r)
-            cols = [np.concatenate([p[j] for p in parts]) if len(parts) > 1 else parts[0][j]
-                    for j in range(len(parts[0]))]
-            arrays = {"reflectance": cols[0], "valid": cols[1]}
-            if sig is not None and not sig.complete:
-                sig.add(cols[0][cols[1]], cols[2] if fast is not None else None)
-            out["segment_scores"][int(order[r])] = (fast(arrays, features=cols[2], validity_checked=True)
-                                                    if fast is not None else score(arrays))
-        done_below = max(done_below, upto)
-
-    lo = 0
+    archived = _ArchivedNirStats(info.rows, info.fields["reflectance"][0][0])
+    line = _LineSegments(seg, model) if model is not None and not calibrated else None
+    sums = {k: np.zeros(len(seg["index"])) for k in ("w", "c", "n", "novel")}
+    sum_pw_new, n_pw_new = 0.0, 0
+    first_row = 0
     for batch in reader.iter_stream(stream, keys, batch_rows):
         refl = batch["reflectance"]
         valid = batch["valid"].astype(bool) if "valid" in batch else np.ones(len(refl), bool)
         valid &= np.all(np.isfinite(refl), axis=1)
-        rows = np.arange(lo, lo + len(refl))
-        lo += len(refl)
-        total += refl[valid].sum(0, dtype=np.float64)
-        out["valid_spectra"] += int(valid.sum())
-        h = valid & (rows < edge)
-        t = valid & (rows >= n - edge)
-        head += refl[h].sum(0, dtype=np.float64)
-        tail += refl[t].sum(0, dtype=np.float64)
-        n_head += int(h.sum())
-        n_tail += int(t.sum())
-        if "p_waste" in batch:
-            pw = batch["p_waste"][valid]
-            ok = np.isfinite(pw)
-            sum_pw_old += float(pw[ok].sum())
-            n_pw_old += int(ok.sum())
+        archived.add(first_row, refl, valid, batch.get("p_waste"))
+        first_row += len(refl)
         if model is None:
             continue
         pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(batch["tonnage_mark_t"]))
-        if fast is not None:
+        feats = None
+        if line is not None and line.fast is not None:
             # once per batch: validity, features and the classifier, as model.score does; rows keep their order
             refl, valid, feats, p_waste = _line_batch(model, refl, valid)
             sum_pw_new += float(np.nansum(p_waste))
@@ -243,42 +284,18 @@ def _nir_pass(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarray],
             sum_pw_new += float(np.nansum(scores.p_waste[scores.valid]))
             n_pw_new += int(scores.valid.sum())
             if calibrated:
-                p_v = pos[valid]
-                sel = scores.valid & (p_v >= 0)
-                ps = p_v[sel]
-                sums["w"] += np.bincount(ps, log_odds(scores.p_waste[sel], scores.p_ore[sel]), n_seg)
-                sums["c"] += np.bincount(ps, log_odds(scores.p_contaminant[sel], scores.p_ore[sel]), n_seg)
-                sums["n"] += np.bincount(ps, minlength=n_seg)
-                sums["novel"] += np.bincount(ps, scores.novel[sel].astype(float), n_seg)
-        if calibrated:
-            continue
-        inside = pos >= 0
-        ranks = rank_of[pos[inside]]
-        late = ranks < done_below
-        out["late_rows"] += int(late.sum())
-        keep = np.flatnonzero(inside)[~late]
-        r_in = ranks[~late]
-        if r_in.size:
-            cols = [refl[keep], valid[keep]]
-            cuts = np.flatnonzero(np.diff(r_in)) + 1
-            if fast is not None:  # features exist for valid rows only: their index among those
-                k_ok = (np.cumsum(valid) - 1)[keep]
-            for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
-                part = tuple(c[a:b] for c in cols)
-                if fast is not None:
-                    part += (feats[k_ok[a:b][part[1]]],)
-                pending[int(r_in[a])].append(part)
-            flush(int(r_in.max()))
-    if model is not None and not calibrated:
-        flush(len(order))
-    if model is not None and calibrated:
+                _calibrated_sums(sums, pos[valid], scores)
+        if line is not None:
+            line.add(pos, refl, valid, feats)
+    out: dict[str, Any] = {"spectra": info.rows, "late_rows": 0, "segment_scores": {}}
+    if line is not None:
+        line.flush()
+        out["segment_scores"], out["late_rows"] = line.scores, line.late_rows
+        if line.signature is not None and line.signature.complete:
+            out["signature"] = line.signature.signature()
+    elif model is not None:
         out["segment_scores"] = _calibrated_scores(model, sums)
-    if sig is not None and sig.complete:
-        out["signature"] = sig.signature()
-    nv = out["valid_spectra"]
-    out["mean_spectrum"] = total / nv if nv else None
-    out["drift_within_deg"] = _angle_deg(head / n_head, tail / n_tail) if n_head and n_tail else math.nan
-    out["mean_p_waste"] = sum_pw_old / n_pw_old if n_pw_old else math.nan
+    archived.fill(out)
     out["new_mean_p_waste"] = sum_pw_new / n_pw_new if n_pw_new else math.nan
     return out
 
@@ -293,8 +310,6 @@ def _line_batch(model: Any, refl: np.ndarray, valid: np.ndarray) -> tuple[np.nda
     features (m, c) and the classifier's p_waste (m,) — the numbers ``model.score(refl[valid])`` and the
     detector give. Validity and features are per-row functions, computed in cache-sized chunks; the
     classifier runs on the whole batch, as in ``model.score``."""
-    from spectra.models.bundle import validity
-
     r = np.asarray(refl, dtype=float)
     ok = valid.copy()
     feats = np.empty(r.shape)
@@ -447,8 +462,6 @@ def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows:
         except Exception as exc:
             return [{"path": p, "file": Path(p).name, "status": "error",
                      "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
-    from threadpoolctl import threadpool_limits
-
     # one worker = one core: BLAS threads would fight the other workers; malloc: see _worker_malloc
     with threadpool_limits(limits=1), _worker_malloc():
         return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
@@ -518,8 +531,6 @@ def _worker_malloc() -> Iterator[None]:
 
 
 def _load_model(model_path: str | os.PathLike[str]) -> Any:
-    from spectra.models.bundle import SpectraModel
-
     return SpectraModel.load(model_path)
 
 
@@ -715,6 +726,8 @@ def cli_fleet(argv: Sequence[str]) -> int:
         p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
         p.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV and markdown tables")
     args = parser.parse_args(list(argv))
+    if getattr(args, "model", None) is not None and not args.model.is_file():
+        parser.error(f"--model {args.model}: no such file")  # before any archive is read or a worker started
     paths = find_archives(args.archives)
     t0 = time.perf_counter()
     files: dict[str, Path] = {}
@@ -723,8 +736,6 @@ def cli_fleet(argv: Sequence[str]) -> int:
                          unmix=getattr(args, "unmix", False),
                          segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
         if getattr(args, "fingerprints", None) is not None or args.cmd == "fingerprint":
-            from analysis.fleet import fingerprints
-
             model = _load_model(args.model)
             if args.cmd == "fingerprint":
                 summary = fingerprints.build_from_rows(rows, model, args.out / "fingerprints",

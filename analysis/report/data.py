@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import html
 import json
 import math
@@ -26,12 +27,25 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from analysis.report import plots
-from analysis.archive import open_archive
-from analysis.archive.format import jsonable
-from analysis.archive.reader import ArchiveReader, segment_positions
+from conveyor.files import staged_folder
+from spectra.grid import InstrumentGrid
+from spectra.library import load_library
+from analysis.archive import (
+    ArchiveReader,
+    current_lab_verdict,
+    jsonable,
+    latest_results,
+    open_archive,
+    reviews as lab_reviews,
+    segment_positions,
+    software_version,
+)
+from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError, ReportError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict
+from analysis.report import plots
+from analysis.report.pages import Column, first_page, table_pages
+from sampler.labrules import FAMILIES, RULES, classify
 
 GALLERY_MAX = 48
 #: Uninspected pieces closer than this (t) are reported as one gap.
@@ -53,6 +67,12 @@ class NirSummary:
     abundance_names: list[str]
     segment_abundance: np.ndarray | None  # (n_segments, k)
     class_abundance: dict[str, np.ndarray]
+    #: simulation only: the archived true mass fractions (``true_abundances``) over ``truth_names``
+    truth_names: list[str] | None = None
+    segment_truth: np.ndarray | None = None  # (n_segments, k_truth)
+    lot_abundance: np.ndarray | None = None  # (k,) mean over valid spectra
+    lot_truth: np.ndarray | None = None  # (k_truth,)
+    mean_residual: float = math.nan  # mean unmixing residual (albedo RMS) of valid spectra
 
 
 @dataclass
@@ -89,6 +109,11 @@ class ReportData:
     gaps: list[tuple[str, float, float, str]]
     notes: list[str]
     provenance: dict[str, Any] = field(default_factory=dict)
+    lab: LabVerdict | None = None
+    lab_rows: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    provenance_rows: list[dict[str, Any]] = field(default_factory=list)
+    model_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ---- reading -----------------------------------------------------------------------------------------
@@ -122,8 +147,14 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
     has_ab = "abundances" in info.fields
     keys = ["tonnage_mark_t"] + (["reflectance"] if has_refl else []) + (["abundances"] if has_ab else [])
     keys += ["valid"] if "valid" in info.fields else []
+    has_truth = has_ab and "true_abundances" in info.fields
+    has_res = has_ab and "unmix_residual" in info.fields
+    keys += (["true_abundances"] if has_truth else []) + (["unmix_residual"] if has_res else [])
     n_ch = info.fields["reflectance"][0][0] if has_refl else 0
     k = info.fields["abundances"][0][0] if has_ab else 0
+    kt = info.fields["true_abundances"][0][0] if has_truth else 0
+    tr_sum = np.zeros((n_seg, kt))
+    res_sum = 0.0
     sums = np.zeros((len(SEGMENT_CLASSES), n_ch))
     counts = np.zeros(len(SEGMENT_CLASSES), np.int64)
     ab_sum = np.zeros((n_seg, k))
@@ -152,6 +183,12 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
             for j in range(k):
                 ab_sum[:, j] += np.bincount(p, weights=ab[:, j], minlength=n_seg)
             ab_n += np.bincount(p, minlength=n_seg)
+            if has_truth:
+                tr = batch["true_abundances"][sel]
+                for j in range(kt):
+                    tr_sum[:, j] += np.bincount(p, weights=np.nan_to_num(tr[:, j]), minlength=n_seg)
+            if has_res:
+                res_sum += float(np.nansum(batch["unmix_residual"][sel]))
     class_means = {SEGMENT_CLASSES[c]: (sums[c] / counts[c], int(counts[c])) for c in range(len(SEGMENT_CLASSES))
                    if counts[c] > 0}
     seg_ab = None
@@ -165,15 +202,40 @@ def _nir_summary(reader: ArchiveReader, stream: str, seg: Mapping[str, np.ndarra
             sel = (codes == c) & (ab_n > 0)
             if sel.any():
                 class_ab[SEGMENT_CLASSES[c]] = ab_sum[sel].sum(0) / ab_n[sel].sum()
-    return NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
-                      class_ab)
+    summary = NirSummary(stream, reader.wavelength_nm(stream), info.rows, valid_rows, class_means, names, seg_ab,
+                         class_ab)
+    if has_ab and ab_n.sum() > 0:
+        summary.lot_abundance = ab_sum.sum(0) / ab_n.sum()
+        summary.mean_residual = res_sum / ab_n.sum() if has_res else math.nan
+        if has_truth:
+            truth_names = [str(x) for x in info.metadata.get("truth_components", [])]
+            summary.truth_names = truth_names if len(truth_names) == kt else [f"component {j}" for j in range(kt)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                summary.segment_truth = tr_sum / ab_n[:, None]
+            summary.lot_truth = tr_sum.sum(0) / ab_n.sum()
+    return summary
+
+
+def abundance_check(nir: NirSummary) -> tuple[list[dict], float, float] | None:
+    """Simulation only: per component the lot's estimated vs simulated mass fraction; the mean absolute error
+    over components of the lot means and of the segment means. None without archived truth."""
+    if nir.lot_truth is None or nir.lot_abundance is None or nir.truth_names is None:
+        return None
+    est_of = dict(zip(nir.abundance_names, nir.lot_abundance))
+    rows = [{"component": n, "estimated": float(est_of.get(n, 0.0)), "simulated": float(t),
+             "abs_error": abs(float(est_of.get(n, 0.0)) - float(t))} for n, t in zip(nir.truth_names, nir.lot_truth)]
+    lot_mae = float(np.mean([r["abs_error"] for r in rows]))
+    seg_mae = math.nan
+    if nir.segment_abundance is not None and nir.segment_truth is not None:
+        idx = [nir.abundance_names.index(n) if n in nir.abundance_names else -1 for n in nir.truth_names]
+        est = np.where(np.array(idx) >= 0, nir.segment_abundance[:, np.clip(idx, 0, None)], 0.0)
+        with np.errstate(invalid="ignore"):
+            seg_mae = float(np.nanmean(np.abs(est - nir.segment_truth)))
+    return rows, lot_mae, seg_mae
 
 
 @functools.lru_cache(maxsize=4)
 def _library_references(wavelength_key: tuple[float, ...], fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
-    from spectra.grid import InstrumentGrid
-    from spectra.library import load_library
-
     wl = np.asarray(wavelength_key)
     grid = InstrumentGrid.from_wavelengths(wl, None if fwhm_key is None else np.asarray(fwhm_key), name="archive")
     lib = load_library().resample(grid, skip_uncovered=True)
@@ -264,19 +326,51 @@ def _short(value: Any, limit: int = 8) -> Any:
 
 def build_report_data(reader: ArchiveReader) -> ReportData:
     """Read everything the report needs from an open archive. Raises ArchiveError for unreadable parts."""
+    notes = _status_notes(reader)
+    seg = reader.segment_table()
+    decisions = reader.segments()
+    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
+    lot_mass_t = _lot_mass_t(reader, seg, notes)
+    nir, references, ref_note = _nir_part(reader, seg, notes)
+    if not reader.streams_of_kind("vision"):
+        notes.append("no camera stream in this archive: no detection gallery")
+    detections, det_marks, thumbs = _detections(reader)
+    increments, plan, samples, custody, lab = _sampling_part(reader, notes)
+    provenance = _provenance(reader)
+    lab_v = current_lab_verdict(reader)
+    prov_rows, model_rows = _provenance_rows(reader, provenance)
+    return ReportData(
+        lab=lab_v, lab_rows=_lab_rows(latest_results(reader), lab_v),
+        reviews=[{"time": _utc(r.epoch_s), "reviewer": r.reviewer, "decision": r.decision,
+                  "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
+        provenance_rows=prov_rows, model_rows=model_rows,
+        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
+        state=reader.state, live=reader.live, end=reader.end, verdict=reader.final_verdict(), segments=seg,
+        segment_score=np.array([d.nir_waste_score for d in decisions], float),
+        segment_threshold=float(thresholds[-1]) if thresholds else math.nan,
+        segment_reasons=["; ".join(d.reasons) for d in decisions], lot_mass_t=lot_mass_t, nir=nir,
+        references=references, reference_note=ref_note, detections=detections, detections_total=len(det_marks),
+        detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples,
+        custody=custody, lab_results=lab, alarms=reader.alarms(), gaps=_coverage_gaps(reader), notes=notes,
+        provenance=provenance,
+    )
+
+
+def _status_notes(reader: ArchiveReader) -> list[str]:
+    """Notes on a lot still open for writing, or aborted."""
     notes: list[str] = []
-    state, end = reader.state, reader.end
     if reader.live:
         alive = reader.writer_alive()
         notes.append("archive still open for writing" + (" (its writer is gone: data up to its last flush; "
                      "close it with `oreline archive close`)" if alive is False else " (lot in progress?)"))
-    if state == "aborted":
-        notes.append(f"lot aborted: {(end or {}).get('reason') or 'no reason given'}")
-    seg = reader.segment_table()
-    decisions = reader.segments()
-    score = np.array([d.nir_waste_score for d in decisions], float)
-    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
-    reasons = ["; ".join(d.reasons) for d in decisions]
+    if reader.state == "aborted":
+        notes.append(f"lot aborted: {(reader.end or {}).get('reason') or 'no reason given'}")
+    return notes
+
+
+def _lot_mass_t(reader: ArchiveReader, seg: Mapping[str, np.ndarray], notes: list[str]) -> float:
+    """Tonnes of the lot (weighed when it ended, else declared); notes segments not decided."""
+    end = reader.end
     lot_mass_t = float(reader.lot.get("declared_mass_t") or 0.0)
     end_mark = (end or {}).get("lot_end", {}).get("end_mark_t") if end else None
     if end_mark is not None:
@@ -286,7 +380,11 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         notes.append("no segment decisions archived")
     elif decided_t < lot_mass_t - 1e-6:
         notes.append(f"segments decided up to {decided_t:,.0f} t of {lot_mass_t:,.0f} t")
+    return lot_mass_t
 
+
+def _coverage_gaps(reader: ArchiveReader) -> list[tuple[str, float, float, str]]:
+    """Uninspected stretches per station, merged (station, start_t, end_t, reason)."""
     cov = reader.coverage()
     gaps: list[tuple[str, float, float, str]] = []
     if len(cov["station"]):
@@ -296,26 +394,32 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         for st in sorted(set(cov["station"][un].tolist())):
             sel = un & (cov["station"] == st)
             gaps += _merge_gaps(st, rel0[sel], rel1[sel], cov["reason"][sel])
+    return gaps
 
+
+def _nir_part(reader: ArchiveReader, seg: Mapping[str, np.ndarray],
+              notes: list[str]) -> tuple[NirSummary | None, dict[str, np.ndarray] | None, str]:
+    """The NIR summary of the first NIR stream and the library references for its grid."""
     nir_streams = reader.streams_of_kind("nir")
-    nir = None
-    references, ref_note = None, ""
     if not nir_streams:
         notes.append("no NIR stream in this archive: no spectra, abundances or NIR scores")
-    else:
-        nir = _nir_summary(reader, nir_streams[0].name, seg)
-        if len(nir_streams) > 1:
-            notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
-        if nir.valid_rows == 0:
-            notes.append(f"NIR stream {nir.stream}: no valid spectra")
-        if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
-            references, ref_note = library_references(reader, nir.stream)
-            if references is None:
-                notes.append(ref_note)
-    if not reader.streams_of_kind("vision"):
-        notes.append("no camera stream in this archive: no detection gallery")
-    detections, det_marks, thumbs = _detections(reader)
+        return None, None, ""
+    references, ref_note = None, ""
+    nir = _nir_summary(reader, nir_streams[0].name, seg)
+    if len(nir_streams) > 1:
+        notes.append(f"{len(nir_streams)} NIR streams; spectra shown for {nir.stream}")
+    if nir.valid_rows == 0:
+        notes.append(f"NIR stream {nir.stream}: no valid spectra")
+    if nir.wavelength_nm is not None and "reflectance" in reader.streams[nir.stream].fields:
+        references, ref_note = library_references(reader, nir.stream)
+        if references is None:
+            notes.append(ref_note)
+    return nir, references, ref_note
 
+
+def _sampling_part(reader: ArchiveReader, notes: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any],
+                                                                    list[Any], list[Any], list[Any]]:
+    """Increments, sampling plan, samples, chain of custody and lab results; notes what is missing."""
     increments = _increments(reader)
     plan = dict(reader.sampling_plan or {})
     for info in reader.streams_of_kind("sampler"):  # the sampler station describes its plan
@@ -335,32 +439,87 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
                          + (" ..." if len(missing) > 10 else ""))
     if not increments and not samples:
         notes.append("no sampling record in this archive")
+    return increments, plan, samples, custody, lab
 
+
+def _provenance(reader: ArchiveReader) -> dict[str, Any]:
+    """Where the report comes from: archive, writer, software, times, streams, models, configuration."""
+    end = reader.end
     streams = {n: {"station": s.station, "kind": s.kind, "rows": s.rows, "units": dict(s.units),
                    "metadata": _short(jsonable(s.metadata))} for n, s in reader.streams.items()}
-    provenance = {
+    return {
         "archive": str(reader.path.resolve()), "archive_bytes": reader.size_bytes,
         "format_version": reader.format_version, "written_by": reader.software, "writer_host": reader.writer_host,
-        "report_by": _software(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
-        "lot_start_utc": _utc(reader.start.get("time_s")), "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
+        "report_by": software_version(), "generated_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "opened_utc": _utc(next((h["epoch_s"] for h in reader.status_history() if h["state"] == "open"), None)),
+        "lot_start_utc": _utc(reader.start.get("time_s")),
+        "lot_end_utc": _utc((end or {}).get("lot_end", {}).get("time_s") if end else None),
         "status_history": [{"state": h["state"], "utc": _utc(h["epoch_s"]), "reason": h["reason"]}
                            for h in reader.status_history()],
         "streams": streams, "models": reader.model_versions(), "config": _short(jsonable(reader.config), 16),
     }
-    return ReportData(
-        path=reader.path, size_bytes=reader.size_bytes, lot_id=reader.lot_id, lot=reader.lot, start=reader.start,
-        state=state, live=reader.live, end=end, verdict=reader.final_verdict(), segments=seg, segment_score=score,
-        segment_threshold=float(thresholds[-1]) if thresholds else math.nan, segment_reasons=reasons,
-        lot_mass_t=lot_mass_t, nir=nir, references=references, reference_note=ref_note, detections=detections,
-        detections_total=len(det_marks), detection_marks_t=det_marks, thumbnails=thumbs, increments=increments, sampling_plan=plan, samples=samples, custody=custody,
-        lab_results=lab, alarms=reader.alarms(), gaps=gaps, notes=notes, provenance=provenance,
-    )
 
 
-def _software() -> str:
-    from analysis.archive import _software_version
+#: Analytes shown in the lab results table, in this order.
+LAB_TABLE_ANALYTES = ("tfe", "feo", "mfe", "sio2", "al2o3", "cao", "mgo", "mno", "tio2", "p", "s", "zn", "pb",
+                      "cr2o3", "na2o")
 
-    return _software_version()
+
+def short_id(sample_id: str, lot_id: str) -> str:
+    """A sample id without its lot prefix (``<lot>-G1`` → ``G1``) for tables of one lot."""
+    return sample_id[len(lot_id) + 1:] if sample_id.startswith(lot_id + "-") else sample_id
+
+
+def _lab_rows(results: Mapping[str, Any], lab: LabVerdict) -> list[dict[str, Any]]:
+    """One row per analysed sample: role, assays (%), CaO/SiO2, phases, the lab decision and the rules that fired."""
+    role = {str(r["sample_id"]): r for r in lab.samples}
+    rows = []
+    for sid, res in results.items():
+        d = classify(res)
+        row: dict[str, Any] = {"sample_id": short_id(sid, lab.lot_id), "role": role.get(sid, {}).get("role", "?"),
+                               "segment": role.get(sid, {}).get("segment", -1)}
+        row.update({k: res.get(k) for k in LAB_TABLE_ANALYTES})
+        sio2, cao = res.get("sio2"), res.get("cao")
+        row["basicity"] = cao / sio2 if sio2 and sio2 > 0 else math.nan
+        row["phases"] = "; ".join(str(p) for p in res.phases)
+        row["outcome"] = d.outcome
+        row["family"] = FAMILIES.get(d.family, d.family) + (f" ({d.subtype})" if d.subtype else "")
+        row["rules"] = " ".join(d.rule_ids)
+        row["reason"] = d.reason
+        row["_colour"] = {"by-product": "#c62828", "contaminated": "#ef6c00", "ore": "#2e7d32"}.get(d.outcome, "#424242")
+        rows.append(row)
+    return rows
+
+
+def _digest(obj: Any) -> str:
+    """Short SHA-256 of the canonical JSON of ``obj``."""
+    return hashlib.sha256(json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The provenance appendix: (facts as item/value rows, models and instruments with versions and digests)."""
+    items = [("archive", f"{reader.path.name} ({reader.size_bytes / 1e6:,.1f} MB, format v{reader.format_version})"),
+             ("written by", f"{reader.software} on {reader.writer_host or 'unknown host'}"),
+             ("report by", f"{prov['report_by']}, {prov['generated_utc']}"),
+             ("archive opened / closed", f"{prov['opened_utc']} / " + _utc(next((h["epoch_s"] for h in reversed(
+                 reader.status_history()) if h["state"] in ("complete", "aborted")), None))),
+             ("site configuration digest", f"sha256 {_digest(reader.config)}"),
+             ("sampling plan digest", f"sha256 {_digest(reader.sampling_plan)}"),
+             ("lab rule set digest", f"sha256 {_digest([r.__dict__ for r in RULES])}")]
+    items += [(f"status: {h['state']}", f"{h['utc']} {h['reason']}") for h in prov["status_history"]]
+    models = []
+    for m in reader.model_versions():
+        models.append({"what": m.get("name", ""), "version": m.get("version", ""),
+                       "digest": str(m.get("digest") or m.get("sha256") or "")[:16], "detail": ""})
+    for name, s in reader.streams.items():
+        meta = s.metadata
+        found = {k: v for k, v in meta.items() if isinstance(v, (str, int, float)) and any(
+            w in k.lower() for w in ("model", "version", "digest", "hash", "serial", "instrument", "backend"))}
+        models.append({"what": f"stream {name} ({s.kind} @ {s.station})",
+                       "version": "; ".join(f"{k} {v}" for k, v in found.items() if "digest" not in k and "hash" not in k),
+                       "digest": "; ".join(str(v)[:16] for k, v in found.items() if "digest" in k or "hash" in k),
+                       "detail": f"{s.rows:,} rows"})
+    return [{"item": a, "value": b} for a, b in items], models
 
 
 def _utc(epoch_s: Any) -> str:
@@ -396,6 +555,14 @@ th{background:#f3f3f3}.verdict{font-size:20px;font-weight:bold;padding:8px 12px;
 .gap{color:#b71c1c}.gallery{display:flex;flex-wrap:wrap;gap:8px}.gallery figure{margin:0;width:112px;font-size:10px}
 .gallery img{width:112px;height:112px;image-rendering:pixelated}pre{font-size:11px;background:#f7f7f7;padding:8px;overflow-x:auto}
 img.fig{max-width:100%}.muted{color:#666}
+.boxes{display:flex;gap:16px;margin:12px 0}.vbox{flex:1;border:2px solid;border-radius:6px;overflow:hidden}
+.vbox .vhead{display:flex;justify-content:space-between;align-items:center;color:#fff;padding:6px 10px}
+.vbox .vhead b{font-size:20px}.vbox ul{font-size:12px;margin:6px 0;padding-left:22px}
+.b-ore{border-color:#2e7d32}.b-waste{border-color:#ef6c00}.b-contaminated{border-color:#c62828}
+.b-inconclusive,.b-none,.b-pending{border-color:#616161}.v-none{background:#9e9e9e}
+.figures{display:grid;grid-template-columns:repeat(3,1fr);gap:6px 16px;margin:8px 0}
+.figures b{display:block;font-size:18px}.figures span{font-size:11px;color:#555}
+tr.o-by-product td{color:#c62828}tr.o-contaminated td{color:#ef6c00}tr.o-ore td:first-child{color:#2e7d32}
 """
 
 
@@ -461,6 +628,16 @@ def _sample_record(data: ReportData) -> list[dict[str, Any]]:
     return rows
 
 
+def _lab_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    if not rows:
+        return '<p class="gap">no lab results imported</p>'
+    cols = ["sample_id", "role", *LAB_TABLE_ANALYTES, "basicity", "phases", "outcome", "family", "rules", "reason"]
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = "".join(f"<tr class='o-{_e(str(r['outcome']))}'>" + "".join(_cell(r.get(c, "")) for c in cols) + "</tr>"
+                   for r in rows)
+    return f"<table class='lab'><tr>{head}</tr>{body}</table>"
+
+
 def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
     """The report as one self-contained HTML document."""
     lot, v = data.lot, data.verdict
@@ -470,16 +647,21 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
                f"{_e(lot.get('declared_product', ''))}, supplier {_e(lot.get('supplier', '') or 'not stated')}, "
                f"{_e(float(lot.get('declared_mass_t', 0)))} t declared, {_e(data.lot_mass_t)} t weighed. "
                f"Archive state: <b>{_e(data.state)}</b>.</p>")
-    out.append("<h2>Verdict</h2>")
-    if v is None:
-        out.append('<p class="gap">no verdict archived</p>')
-    else:
-        out.append(f"<span class='verdict v-{_e(v.verdict)}'>{_e(v.verdict.upper())}</span> "
-                   f"<span>confidence {v.confidence:.3f}{'' if v.final else ' (not final)'}"
-                   + (f", decided at {v.decided_at_t:,.0f} t" if math.isfinite(v.decided_at_t) else "") + "</span>")
+    v, lab = data.verdict, data.lab
+    out.append("<h2>Verdict: the line's, then the lab's</h2><div class='boxes'>")
+    for label, verdict, lines in (("1 line (NIR, camera, SPRT)", v.verdict if v else "none", _line_lines(v)),
+                                  ("2 lab (assays, phases)", lab.verdict if lab else "none", _lab_lines(lab))):
+        out.append(f"<div class='vbox b-{_e(verdict)}'><div class='vhead v-{_e(verdict)}'><span>{_e(label)}</span>"
+                   f"<b>{_e(verdict.upper())}</b></div><ul>" + "".join(f"<li>{_e(x)}</li>" for x in lines)
+                   + "</ul></div>")
+    out.append("</div><div class='figures'>" + "".join(
+        f"<div><b>{_e(val)}</b><span>{_e(label)}</span></div>" for label, val in _key_figures(data)) + "</div>")
+    out.append("<h2>Review</h2>" + (_table(data.reviews, ["time", "reviewer", "decision", "lab_verdict", "comment"])
+                                    if data.reviews else "<p class='muted'>no review recorded "
+                                    "(<code>oreline archive review LOT.h5 --name ... --decision ...</code>)</p>"))
+    if v is not None:
         out.append(_table([{"segments": v.segments_total, **{k: n for k, n in v.segments_by_class.items()},
-                            "uninspected share": f"{v.uninspected_fraction:.1%}", "alpha": v.alpha, "beta": v.beta,
-                            "reasons": "; ".join(v.reasons)}]))
+                            "uninspected share": f"{v.uninspected_fraction:.1%}", "alpha": v.alpha, "beta": v.beta}]))
     out.append("<h2>Gaps and missing data</h2>")
     gap_lines = [f"{st}: {why or 'uninspected'} {a:,.0f}-{b:,.0f} t" for st, a, b, why in data.gaps] + data.notes
     out.append("<ul>" + "".join(f"<li class='gap'>{_e(g)}</li>" for g in gap_lines) + "</ul>" if gap_lines
@@ -504,6 +686,18 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
         out.append(_img(figs["abundances"], "abundances"))
         out.append(_table([{"class": c, **{n: float(x) for n, x in zip(data.nir.abundance_names, ab)}}
                            for c, ab in data.nir.class_abundance.items()]))
+        out.append(f"<p class='muted'>Mass fractions of the wet material by unmixing each spectrum (Hapke albedo, "
+                   f"NNLS on the model's mineral end-members; water from the moisture calibration); mean unmixing "
+                   f"residual {data.nir.mean_residual:.4f} (albedo RMS).</p>")
+        check = abundance_check(data.nir)
+        if check is not None:
+            rows, lot_mae, seg_mae = check
+            out.append("<h3>Estimated vs simulated mass fractions (simulation truth)</h3>")
+            out.append(_table([r for r in rows if r["estimated"] >= 0.005 or r["simulated"] >= 0.005]))
+            out.append(f"<p>Mean absolute error over {len(rows)} components: lot means {lot_mae:.3f}, segment "
+                       f"means {seg_mae:.3f}; largest component error {max(r['abs_error'] for r in rows):.3f}. "
+                       f"<span class='muted'>'other' is mass the unmixer has no end-member for (waste, "
+                       f"contaminant, samples of no listed mineral).</span></p>")
     else:
         out.append("<p class='gap'>no abundances archived</p>")
     out.append(f"<h2>Detections</h2><p>{data.detections_total:,} detection(s)"
@@ -517,71 +711,155 @@ def render_html(data: ReportData, figs: Mapping[str, Any]) -> str:
     out.append("<h2>Sample record (ISO 3082)</h2><p>Sampling plan:</p>")
     out.append(_table(_plan_rows(data.sampling_plan))
                if data.sampling_plan else "<p class='gap'>no sampling plan recorded</p>")
-    out.append("<p>Samples and lab results:</p>" + _table(_sample_record(data)))
+    out.append("<p>Samples:</p>" + _table(_samples_with_decision(data), [c.key for c in SAMPLE_COLUMNS]))
     out.append("<p>Increments:</p>" + _table(data.increments, limit=3000))
     out.append("<p>Chain of custody:</p>" + _table(data.custody, limit=3000))
+    out.append("<h2>Lab results and the rule that fired</h2><p class='muted'>Assays in mass % (dry basis); "
+               "decision per sample by the lab rule set (<code>oreline sampler lab-rules</code>).</p>"
+               + _lab_table(data.lab_rows))
     out.append("<h2>Alarms</h2>" + _table(
         [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state,
           "at t": a.mark_t, "message": a.message, "acknowledged by": a.acknowledged_by} for a in data.alarms]))
-    out.append("<h2>Provenance</h2><pre>" + _e(json.dumps(jsonable(data.provenance), indent=1)) + "</pre>")
+    out.append("<h2>Provenance (appendix)</h2>" + _table(data.provenance_rows, ["item", "value"])
+               + _table(data.model_rows, ["what", "version", "digest", "detail"]))
     out.append("</body></html>")
     return "".join(out)
 
 
 # ---- PDF ---------------------------------------------------------------------------------------------
-def _text_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int = 16) -> list[str]:
-    def cell(x: Any) -> str:
-        s = f"{x:,.2f}" if isinstance(x, float) and math.isfinite(x) else str(x)
-        return (s[: width - 1] + "…") if len(s) > width else s.ljust(width)
-    return [" ".join(c[:width].ljust(width) for c in columns)] + [
-        " ".join(cell(r.get(c, "")) for c in columns) for r in rows]
+def _identity(data: ReportData) -> list[tuple[str, str]]:
+    lot = data.lot
+    return [("vessel", str(lot.get("vessel", ""))), ("hold", str(lot.get("hold", ""))),
+            ("declared product", str(lot.get("declared_product", ""))),
+            ("supplier", str(lot.get("supplier", "") or "not stated")),
+            ("declared mass", f"{float(lot.get('declared_mass_t', 0)):,.0f} t"),
+            ("weighed mass", f"{data.lot_mass_t:,.0f} t"),
+            ("lot opened", data.provenance.get("opened_utc", "")),
+            ("archive", f"{data.path.name}, {data.state}" + (" (open)" if data.live else ""))]
+
+
+def _line_lines(v: LotVerdict | None) -> list[str]:
+    if v is None:
+        return ["no verdict archived"]
+    out = [f"confidence {v.confidence:.3f}" + ("" if v.final else " (not final)")
+           + (f", decided at {v.decided_at_t:,.0f} t" if math.isfinite(v.decided_at_t) else "")]
+    out += list(v.reasons)
+    return out
+
+
+def _lab_lines(lab: LabVerdict | None) -> list[str]:
+    """The lab box: basis, then a short account (every sample is in the lab results table)."""
+    if lab is None:
+        return ["no lab verdict"]
+    n = len(lab.samples)
+    done = n - len(lab.awaiting)
+    out = [f"{lab.basis}; {done} of {n} samples assayed"]
+    if lab.evidence:
+        fams = sorted({r["family"] for r in lab.samples if r["sample_id"] in lab.evidence})
+        ids = [short_id(s, lab.lot_id) for s in lab.evidence]
+        out.append(f"by-product material in {len(ids)} sample(s): " + ", ".join(ids[:6]) + (" …" if len(ids) > 6 else ""))
+        out.append("family: " + ", ".join(FAMILIES.get(f, f) for f in fams))
+        first = next(r for r in lab.samples if r["sample_id"] == lab.evidence[0])
+        out.append(f"{short_id(first['sample_id'], lab.lot_id)}: {first['outcome']}, rules {first['rules']}")
+        if lab.line_verdict == "ore":
+            out.insert(1, "the line called the lot ore: found by the lab")
+    else:
+        out += list(lab.reasons)[:2]
+    out += [f"missing: {m}" for m in lab.missing][:4]
+    return out
+
+
+def _key_figures(data: ReportData) -> list[tuple[str, str]]:
+    v, lab = data.verdict, data.lab
+    by = dict(v.segments_by_class) if v else {}
+    analysed = sum(1 for r in (lab.samples if lab else ()) if r["outcome"] != "awaiting assay")
+    n_samples = len(lab.samples) if lab else 0
+    return [("segments decided", f"{v.segments_total if v else 0}"),
+            ("waste-suspect segments", f"{by.get('waste-suspect', 0)}"),
+            ("uninspected share", f"{v.uninspected_fraction:.1%}" if v else "n/a"),
+            ("samples assayed", f"{analysed} of {n_samples}"),
+            ("samples with by-product material", f"{len(lab.evidence) if lab else 0}"),
+            ("alarms", f"{len(data.alarms)}"),
+            ("foreign objects detected", f"{data.detections_total}"),
+            ("gaps in coverage", f"{len(data.gaps)}"),
+            ("lab results", f"{len(data.lab_rows)}")]
+
+
+LAB_COLUMNS = [Column("sample_id", "sample", 1.0), Column("role", "role", 0.8),
+               Column("tfe", "TFe", 0.55, "right", ".1f"), Column("feo", "FeO", 0.55, "right", ".1f"),
+               Column("sio2", "SiO2", 0.55, "right", ".2f"), Column("al2o3", "Al2O3", 0.6, "right", ".2f"),
+               Column("cao", "CaO", 0.55, "right", ".2f"), Column("mgo", "MgO", 0.55, "right", ".2f"),
+               Column("basicity", "C/S", 0.55, "right", ".2f"), Column("zn", "Zn", 0.55, "right", ".3f"),
+               Column("outcome", "decision", 1.1), Column("family", "family", 1.9), Column("rules", "rules fired", 2.4)]
+SAMPLE_COLUMNS = [Column("sample_id", "sample", 1.5), Column("role", "role", 0.8), Column("sublot", "sub-lot", 0.6, "right"),
+                  Column("n_increments", "incr.", 0.5, "right"), Column("mass_kg", "mass kg", 0.8, "right", ".1f"),
+                  Column("container", "container", 2.0), Column("seal", "seal", 1.4), Column("status", "status", 0.9),
+                  Column("outcome", "lab decision", 1.2)]
+ALARM_COLUMNS = [Column("id", "id", 0.4, "right"), Column("category", "category", 1.0),
+                 Column("severity", "severity", 0.8), Column("state", "state", 1.0), Column("at t", "at t", 0.7, "right", ",.0f"),
+                 Column("message", "message", 5.0), Column("acknowledged by", "ack. by", 1.0)]
+
+
+def _samples_with_decision(data: ReportData) -> list[dict[str, Any]]:
+    outcome = {r["sample_id"]: r["outcome"] for r in (data.lab.samples if data.lab else ())}
+    return [dict(s, sample_id=short_id(str(s.get("sample_id")), data.lot_id), container=short_id(
+        str(s.get("container", "")).replace(f"OL-{data.lot_id}-", "OL-…-"), data.lot_id),
+        outcome=outcome.get(str(s.get("sample_id")), "")) for s in data.samples]
+
+
+def _alarm_rows(data: ReportData) -> list[dict[str, Any]]:
+    return [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state, "at t": a.mark_t,
+             "message": a.message, "acknowledged by": a.acknowledged_by} for a in data.alarms]
 
 
 def render_pdf(data: ReportData, figs: Mapping[str, Any], path: Path) -> Path:
-    """The report as a PDF (summary, figures, gallery, sample record, alarms, provenance)."""
+    """The report as a PDF: the page an analyst signs, the plots, typeset tables, a provenance appendix."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    v = data.verdict
-    summary = [f"{data.lot.get('vessel', '')}, hold {data.lot.get('hold', '')}: {data.lot.get('declared_product', '')}, "
-               f"supplier {data.lot.get('supplier', '') or 'not stated'}",
-               f"declared {float(data.lot.get('declared_mass_t', 0)):,.0f} t, weighed {data.lot_mass_t:,.0f} t, "
-               f"archive state {data.state}", ""]
-    if v is not None:
-        summary += [f"VERDICT: {v.verdict.upper()}  confidence {v.confidence:.3f}{'' if v.final else ' (not final)'}",
-                    f"segments {v.segments_total}: " + ", ".join(f"{k} {n}" for k, n in v.segments_by_class.items()),
-                    f"uninspected share {v.uninspected_fraction:.1%}", *[f"  - {r}" for r in v.reasons]]
-    else:
-        summary.append("no verdict archived")
-    summary += ["", "Gaps and missing data:"]
-    summary += [f"  - {st}: {why or 'uninspected'} {a:,.0f}-{b:,.0f} t" for st, a, b, why in data.gaps[:40]]
-    summary += [f"  - {n}" for n in data.notes] or ["  none"]
-    pages = [plots.text_page(f"Lot {data.lot_id}", summary, font_size=9)]
+    v, lab = data.verdict, data.lab
+    pages = [first_page(lot_id=data.lot_id, identity=_identity(data), line_verdict=v.verdict if v else "none",
+                        line_lines=_line_lines(v), lab_verdict=lab.verdict if lab else "none",
+                        lab_lines=_lab_lines(lab), key_figures=_key_figures(data), reviews=data.reviews,
+                        generated=data.provenance.get("generated_utc", "") + " UTC")]
+    gap_rows = [{"station": st, "from t": a, "to t": b, "why": why} for st, a, b, why in data.gaps]
+    gap_rows += [{"station": "", "why": n} for n in data.notes]
+    pages += table_pages("Gaps and missing data", [Column("station", "station", 1.0), Column("from t", "from t", 0.8, "right"),
+                                                   Column("to t", "to t", 0.8, "right"), Column("why", "what", 6.0)],
+                         gap_rows, intro="Every stretch a station could not inspect and every missing part. "
+                                         "Uninspected material is never counted as clean.", max_rows=200)
     pages += [figs[k] for k in ("timeline", "spectra", "abundances") if k in figs]
+    check = abundance_check(data.nir) if data.nir is not None else None
+    if check is not None:
+        rows, lot_mae, seg_mae = check
+        lines = [f"{'component':<14}{'estimated':>11}{'simulated':>11}{'abs error':>11}"]
+        lines += [f"{r['component']:<14}{r['estimated']:>11.3f}{r['simulated']:>11.3f}{r['abs_error']:>11.3f}"
+                  for r in rows]
+        lines += ["", f"mean absolute error over {len(rows)} components: lot means {lot_mae:.3f}, "
+                      f"segment means {seg_mae:.3f}",
+                  f"mean unmixing residual {data.nir.mean_residual:.4f} (albedo RMS)",
+                  "'other': mass without an end-member (waste, contaminant, unlisted samples)"]
+        pages.append(plots.text_page("Mineral abundances: estimated vs simulated (mass fraction, wet basis)", lines,
+                                     font_size=9))
     if data.thumbnails:
         caps = [f"{d.get('kind', '?')} {float(d.get('length_mm', math.nan)):.0f}mm\n{d['mark_t']:,.0f} t"
                 for d in data.detections]
         pages.append(plots.gallery(data.thumbnails, caps))
-    rec = _sample_record(data)
-    cols = list(dict.fromkeys(k for r in rec for k in r))[:7]
-    lines = ["Samples and lab results:"] + (_text_rows(rec, cols, 14) if rec else ["  none"])
-    lines += ["", f"Increments ({len(data.increments)}):"]
-    inc_cols = [c for c in ("number", "role", "status", "mark_t", "mass_kg", "sample_id", "reason")
-                if any(c in r for r in data.increments)]
-    lines += _text_rows(data.increments[:60], inc_cols, 13) if data.increments else ["  none"]
-    pages.append(plots.text_page("Sample record (ISO 3082)", lines))
-    alarm_rows = [{"id": a.alarm_id, "category": a.category, "severity": a.severity, "state": a.state,
-                   "message": a.message} for a in data.alarms]
-    for i in range(0, max(1, len(alarm_rows)), 90):
-        chunk = alarm_rows[i:i + 90]
-        pages.append(plots.text_page("Alarms" + (f" ({i + 1}-{i + len(chunk)} of {len(alarm_rows)})" if chunk else ""),
-                                     _text_rows(chunk, ["id", "category", "severity", "state", "message"], 14)
-                                     if chunk else ["none"]))
-        if i >= 900:
-            pages.append(plots.text_page("Alarms", [f"{len(alarm_rows) - i - 90:,} more in the HTML report"]))
-            break
-    prov = json.dumps(jsonable(data.provenance), indent=1).splitlines()
-    pages.append(plots.text_page("Provenance", [ln[:110] for ln in prov[:120]] + (["…"] if len(prov) > 120 else [])))
-    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": _software()}) as pdf:
+    pages += table_pages("Lab results and the rule that fired", LAB_COLUMNS, data.lab_rows, size=6.5,
+                         intro="Assays in mass % (dry basis); C/S = CaO/SiO2. Decision per sample by the lab rule set "
+                               "(sampler/labrules.py; rules and sources: oreline sampler lab-rules).")
+    pages += table_pages("Sample record (ISO 3082)", SAMPLE_COLUMNS, _samples_with_decision(data),
+                         intro=f"Plan: {data.sampling_plan.get('n_total', '?')} increments, "
+                               f"{data.sampling_plan.get('sublots', '?')} sub-lot(s), "
+                               f"{data.sampling_plan.get('basis', '?')} basis, {data.sampling_plan.get('method', '?')}; "
+                               f"{len(data.increments)} increments and the chain of custody are in the HTML report.")
+    pages += table_pages("Alarms", ALARM_COLUMNS, _alarm_rows(data), size=6.5, max_rows=300)
+    pages += table_pages("Appendix: provenance", [Column("item", "item", 1.5), Column("value", "value", 5.0)],
+                         data.provenance_rows)
+    pages += table_pages("Appendix: models and instruments", [Column("what", "stream / model", 2.2),
+                                                              Column("version", "versions", 3.6),
+                                                              Column("digest", "digest", 1.4),
+                                                              Column("detail", "", 0.8)], data.model_rows, size=6.5)
+    with PdfPages(path, metadata={"Title": f"Lot report {data.lot_id}", "Creator": software_version()}) as pdf:
         for fig in pages:
             pdf.savefig(fig)
     return path
@@ -607,14 +885,15 @@ def write_report(archive_path: str | Path, out_dir: str | Path | None = None, *,
     step("drawing figures")
     figs = _figures(data)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"html": out / f"{data.lot_id}-report.html"}
-        step(f"writing {paths['html']}")
-        paths["html"].write_text(render_html(data, figs), encoding="utf-8")
-        if pdf:
-            paths["pdf"] = out / f"{data.lot_id}-report.pdf"
-            step(f"writing {paths['pdf']}")
-            render_pdf(data, figs, paths["pdf"])
+        with staged_folder(out) as stage:  # a failure leaves no half-written report behind
+            paths = {"html": stage.dir / f"{data.lot_id}-report.html"}
+            step(f"writing {stage.final(paths['html'])}")
+            paths["html"].write_text(render_html(data, figs), encoding="utf-8")
+            if pdf:
+                paths["pdf"] = stage.dir / f"{data.lot_id}-report.pdf"
+                step(f"writing {stage.final(paths['pdf'])}")
+                render_pdf(data, figs, paths["pdf"])
+            paths = {kind: stage.final(p) for kind, p in paths.items()}
     except OSError as exc:
         raise ReportError(f"cannot write the report of {archive_path} into {out}: {exc}") from exc
     return paths

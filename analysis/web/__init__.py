@@ -6,8 +6,10 @@ background thread, 127.0.0.1 by default); ``create_app`` builds the FastAPI app;
 """
 
 from analysis.web.app import create_app
+from analysis.web.errors import EvidenceError, ServerStartError
 from analysis.web.evidence import SpectrumCache
 from analysis.web.server import ControlRoomServer
 from analysis.web.settings import CONTROL_ROOM_FIELDS, validate_control_room
 
-__all__ = ["ControlRoomServer", "create_app", "SpectrumCache", "CONTROL_ROOM_FIELDS", "validate_control_room"]
+__all__ = ["ControlRoomServer", "create_app", "SpectrumCache", "CONTROL_ROOM_FIELDS", "validate_control_room",
+           "EvidenceError", "ServerStartError"]

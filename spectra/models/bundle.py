@@ -20,11 +20,12 @@ from scipy.signal import savgol_coeffs
 
 from spectra.errors import GridError, InvalidSpectrumError, ModelError
 from spectra.grid import InstrumentGrid
+from spectra.lotdetector import LotDetectorModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
-from spectra.lotdetector import LotDetectorModel
-from spectra.segment import SegmentCalibration
+from spectra.preprocessing import Absorbance, SavitzkyGolay, StandardNormalVariate
+from spectra.segment_stats import SegmentCalibration
 
 FORMAT_VERSION = 2
 CLASSES = ("ore", "waste", "contaminant")
@@ -52,7 +53,6 @@ class Preprocessing:
         """The equivalent scikit-learn pipeline of :mod:`spectra.preprocessing` transformers."""
         from sklearn.pipeline import make_pipeline
 
-        from spectra.preprocessing import Absorbance, SavitzkyGolay, StandardNormalVariate
 
         return make_pipeline(Absorbance(self.floor), StandardNormalVariate(),
                              SavitzkyGolay(self.window_length, self.polyorder, self.deriv))

@@ -16,15 +16,17 @@ from typing import Callable
 
 import numpy as np
 
-from spectra.detector import DetectorConfig, DetectorModel
 from spectra.errors import GridError, SpectraError, SpectrumFormatError
 from spectra.formats import read_spectra
-from spectra.library import load_library
+from spectra.lotdetector import LotDetector
+from spectra.lots import simulate_lot
+from spectra.materials import mineral_of
 from spectra.models.bundle import CLASSES, SpectraModel
-from spectra.models.training import simulate_labelled, simulate_segments
+from spectra.models.fingerprint_eval import fingerprint_markdown
+from spectra.models.heldout import held_out_world
+from spectra.models.training import TrainConfig, simulate_classifier_set, simulate_segments
 from spectra.resample import to_grid
-from spectra.scene import MixtureSimulator
-from spectra.segment import score_segment
+from spectra.segment_stats import score_segment
 from spectra.separability import Separability, markdown as separability_markdown, separability
 
 FRACTIONS = (0.01, 0.02, 0.05, 0.10, 0.20)
@@ -59,17 +61,6 @@ def _segment_rates(model: SpectraModel, segs: np.ndarray) -> dict:
             "flagged_any": float((fw | fc).mean()), "novelty_fraction": float(np.mean([s.novelty_fraction for s in scores]))}
 
 
-def held_out_world(model, seed: int):
-    """(held-out groups, library on the model grid, simulator of held-out samples only, detector, rng) for
-    ``model``; SpectraError when the model records no held-out groups."""
-    groups = model.info.get("test_groups")
-    if not groups:
-        raise SpectraError("model records no held-out sample groups; train with a test fraction > 0")
-    rlib = load_library().resample(model.grid, skip_uncovered=True)
-    sim = MixtureSimulator(rlib, allowed_groups=groups)
-    return groups, rlib, sim, DetectorModel(model.grid, DetectorConfig(), seed=seed), np.random.default_rng(seed)
-
-
 def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_segment: int = 60,
                      n_per_class: int = 1500, seed: int = 7, progress: Callable[[str], None] | None = None) -> dict:
     """Report dict for the model's held-out library groups (see module docstring)."""
@@ -78,7 +69,8 @@ def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_
     report: dict = {"model_version": model.model_version, "model_hash": model.training_hash,
                     "grid": model.grid.name, "held_out_groups": groups,
                     "held_out_files": [e.file for e in rlib.entries if e.group in set(groups)]}
-    X, y = simulate_labelled(sim, det, rng, n_per_class, (0.02, 0.5), 900.0)
+    # per-spectrum classes as the classifier defines them: genuine cargo vs spots mostly of waste / contaminant
+    X, y = simulate_classifier_set(sim, det, rng, n_per_class, TrainConfig())
     b = model.score(X)
     pred = np.argmax(b.p, axis=1)
     report["spectrum_level"] = {
@@ -126,8 +118,6 @@ def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_
 
 
 def _mineral(material: str) -> str | None:
-    from spectra.materials import mineral_of
-
     return mineral_of(material)
 
 
@@ -299,9 +289,9 @@ def markdown(report: dict) -> str:
     if lots:
         lines += lot_markdown(lots)
     if report.get("fingerprints"):
-        from spectra.models.fingerprint_eval import fingerprint_markdown
-
         lines += fingerprint_markdown(report["fingerprints"])
+    for section in report.get("sections_md", []):  # sections rendered by their own modules (groupcheck)
+        lines += [section]
     if report.get("errors"):
         lines += ["## Files that could not be scored", ""] + [f"- {e['file']}: {e['error']}" for e in report["errors"]]
     return "\n".join(lines) + "\n"
@@ -320,9 +310,6 @@ def evaluate_lots(model: SpectraModel, *, n_lots: int = 40, n_segments: int = 14
     ``start_segment`` on carry that mass fraction of one held-out waste sample (cycled over the samples);
     the flag rate over those segments. Whole-lot waste: admixture from the first tonne.
     """
-    from spectra.lotdetector import LotDetector
-    from spectra.lots import simulate_lot
-
     say = progress or (lambda _m: None)
     if model.lot_detector is None or model.lot_detector.thresholds is None:
         raise SpectraError("model has no calibrated lot detector; retrain with this version")

@@ -14,7 +14,7 @@ import numpy as np
 
 from spectra.fingerprint import SignatureBuilder, build_fingerprint
 from spectra.lots import simulate_lot
-from spectra.models.evaluation import held_out_world
+from spectra.models.heldout import held_out_world
 from spectra.scene import PRODUCT_LOT_SIGMA, draw_lots, product_lot
 
 WHOLE_LOT_FRACTIONS = (0.05, 0.20, 0.50, 0.95)

@@ -22,31 +22,44 @@ import numpy as np
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
-from spectra.grid import InstrumentGrid, grid_by_name
-from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, load_library
-from spectra.materials import MINERALS, density_g_cm3, mineral_of
+from spectra.grid import InstrumentGrid, resolve_grid
+from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, library_digest, load_library
+from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
+from spectra.lots import LotVariation, simulate_lot
+from spectra.materials import MINERALS, mineral_of
 from spectra.models.bundle import CLASSES, Preprocessing, SpectraModel
 from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
-from spectra.scene import GRAIN_UM, LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
-from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
-from spectra.lots import LotVariation, simulate_lot
-from spectra.segment import SegmentCalibration, fit_class_calibration, log_odds
+from spectra.hapke import ssa_from_reff
+from spectra.resample import to_grid
+from spectra.scene import LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
+from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
 
-MODEL_VERSION = "nir-2.1"
+MODEL_VERSION = "nir-2.2"
 
 
 @dataclass
 class TrainConfig:
     """What to train. Sizes are numbers of simulated spectra; fractions are mass fractions."""
 
+    #: a named grid (``ingaas256``, ``full``, a shipped grid file's stem) or the path of a grid file
     grid: str = "ingaas256"
     seed: int = 0
     test_fraction: float = 0.3
     n_train_per_class: int = 4000
     n_cal_per_class: int = 1500
     admix_frac_range: tuple[float, float] = (0.02, 0.5)
+    #: per-spectrum classifier: a spectrum is waste/contaminant when that material is this share of its mass
+    dominant_frac_range: tuple[float, float] = (0.5, 1.0)
+    #: share of ore-class training spectra that are one pure ore or gangue sample (not a blend)
+    pure_ore_share: float = 0.3
+    #: grain-size factor (lognormal sigma) and moisture mass-fraction range of classifier training spectra
+    clf_grain_log_sigma: float = 0.5
+    clf_moisture_range: tuple[float, float] = (0.0, 0.10)
+    #: group folds for the out-of-group calibration and the line's class prior it is weighted to
+    n_cal_folds: int = 3
+    class_prior: tuple[float, float, float] = (0.90, 0.05, 0.05)
     n_cal_segments: int = 400
     spectra_per_segment: int = 60
     false_alarm: float = 0.01
@@ -104,21 +117,12 @@ def split_groups(library: SpectralLibrary | ResampledLibrary, test_fraction: flo
     return sorted(all_groups - test), sorted(test)
 
 
-def library_digest(root: Path) -> str:
-    """sha256 over SOURCES.md and every library JSON (name and bytes)."""
-    h = hashlib.sha256()
-    h.update((root / "SOURCES.md").read_bytes())
-    for f in sorted((root / "usgs_splib07").glob("*.json")):
-        h.update(f.name.encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
-
-
 def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None = None) -> str:
     """Key of the training data: library bytes, config, model version and field data."""
     h = hashlib.sha256()
     h.update(library_digest(root).encode())
-    h.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    grid = resolve_grid(config.grid)
+    h.update(json.dumps(config.to_dict() | {"grid": f"{grid.name}:{grid.digest()}"}, sort_keys=True).encode())
     h.update(MODEL_VERSION.encode())
     if field is not None:
         h.update(field.digest.encode())
@@ -154,6 +158,96 @@ def simulate_labelled(sim: MixtureSimulator, det: DetectorModel, rng: np.random.
     return np.vstack(blocks), np.concatenate(labels)
 
 
+def classifier_compositions(sim: MixtureSimulator, rng: np.random.Generator, n_per_class: int,
+                            config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Compositions (3·n, n_entries) for the per-spectrum classifier and labels 0=ore, 1=waste, 2=contaminant.
+
+    Ore: blends of ore and gangue, plus ``pure_ore_share`` single samples (a spot of pure hematite or quartz is
+    genuine cargo). Waste/contaminant: spectra whose mass is mostly (``dominant_frac_range``) one such sample
+    mixed into an ore blend.
+    """
+    blocks, labels = [], []
+    ore_pool = np.concatenate([sim.pool("ore"), sim.pool("gangue")])
+    for label, klass in enumerate(CLASSES):
+        comps = sim.ore_blends(rng, n_per_class)
+        if klass == "ore":
+            pure = rng.random(n_per_class) < config.pure_ore_share
+            comps[pure] = 0.0
+            comps[pure, ore_pool[rng.integers(0, ore_pool.size, int(pure.sum()))]] = 1.0
+        else:
+            pool = sim.pool(klass)
+            if pool.size == 0:
+                raise LibraryError(f"no allowed {klass} spectra to simulate from")
+            frac = rng.uniform(*config.dominant_frac_range, n_per_class)
+            comps = sim.admix(comps, pool[rng.integers(0, pool.size, n_per_class)], frac)
+        blocks.append(comps)
+        labels.append(np.full(n_per_class, label))
+    return np.vstack(blocks), np.concatenate(labels)
+
+
+def simulate_classifier_set(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator, n_per_class: int,
+                            config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Measured spectra (3·n, ch) of :func:`classifier_compositions` and their labels. Grain size and moisture
+    vary widely (``clf_grain_log_sigma``, ``clf_moisture_range``), so neither is learnt as a class difference."""
+    comps, labels = classifier_compositions(sim, rng, n_per_class, config)
+    return classifier_render(sim, det, rng, comps, config), labels
+
+
+def classifier_render(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator, comps: np.ndarray,
+                      config: TrainConfig) -> np.ndarray:
+    """Measured spectra of ``comps`` with the classifier's wide grain-size and moisture variation."""
+    n = comps.shape[0]
+    grain = rng.lognormal(0.0, config.clf_grain_log_sigma, n)
+    moist = rng.uniform(*config.clf_moisture_range, n)
+    return measured(sim, det, comps, rng, config.reference_interval_s, grain_factor=grain, moisture_frac=moist)
+
+
+def group_folds(library: ResampledLibrary, groups: list[str], n_folds: int, seed: int) -> list[list[str]]:
+    """``groups`` split into ``n_folds`` folds, stratified by class (ore, gangue, waste, contaminant) so that
+    every fold holds samples of each class that has >= ``n_folds`` groups."""
+    klass = {e.group: e.klass for e in library.entries}
+    folds: list[list[str]] = [[] for _ in range(n_folds)]
+    rng = np.random.default_rng(_stable_seed(seed, "folds"))
+    offset = 0
+    for k in ("ore", "gangue", "waste", "contaminant"):
+        members = sorted(g for g in groups if klass.get(g) == k)
+        for i, g in enumerate(rng.permutation(members).tolist()):
+            folds[(i + offset) % n_folds].append(g)
+        offset += len(members)
+    return folds
+
+
+def fit_classifier(library: ResampledLibrary, groups: list[str], det: DetectorModel, pre: Preprocessing,
+                   rng: np.random.Generator, config: TrainConfig, say: Callable[[str], None] = lambda _m: None,
+                   extra: tuple[np.ndarray, np.ndarray] | None = None) -> CalibratedLinearClassifier:
+    """The per-spectrum classifier on ``groups``, calibrated on out-of-group scores (group k-fold: each fold's
+    samples scored by a model fitted without them), weighted to ``config.class_prior``. ``extra`` (reflectance,
+    labels) join the final fit (labelled field spectra)."""
+    z_out, y_out = [], []
+    n_fold = max(config.n_train_per_class // 4, 200)
+    for k, fold in enumerate(group_folds(library, groups, config.n_cal_folds, config.seed)):
+        inner = MixtureSimulator(library, allowed_groups=[g for g in groups if g not in set(fold)])
+        outer = MixtureSimulator(library, allowed_groups=fold)
+        if min(outer.pool(c).size for c in ("ore", "gangue", "waste", "contaminant")) == 0:
+            continue
+        X, y = simulate_classifier_set(inner, det, rng, n_fold, config)
+        Xo, yo = simulate_classifier_set(outer, det, rng, max(n_fold // 3, 100), config)
+        clf_k = CalibratedLinearClassifier(CLASSES).fit(pre.features(X), y, C=config.C)
+        z_out.append(clf_k.shrunk_scores(pre.features(Xo)))
+        y_out.append(yo)
+    sim = MixtureSimulator(library, allowed_groups=groups)
+    X, y = simulate_classifier_set(sim, det, rng, max(config.n_train_per_class // 2, 200), config)
+    if extra is not None:
+        X, y = np.vstack([X, extra[0]]), np.concatenate([y, extra[1]])
+    clf = CalibratedLinearClassifier(CLASSES).fit(pre.features(X), y, C=config.C)
+    if not z_out:
+        raise LibraryError(f"no group fold holds samples of every class; {len(groups)} groups")
+    clf.calibrate(np.vstack(z_out), np.concatenate(y_out), np.asarray(config.class_prior))
+    say(f"classifier on {len(y)} spectra, calibrated on {sum(map(len, y_out))} out-of-group spectra "
+        f"({len(z_out)} group folds): T = {clf.temperature_:.2f}, offsets {np.round(clf.bias_, 2).tolist()}")
+    return clf
+
+
 def simulate_segments(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator, n_segments: int,
                       n_spectra: int, *, lot: LotProfile | None = None, admix_pool: np.ndarray | None = None,
                       mass_frac: float | np.ndarray = 0.0, reference_interval_s: float = 900.0) -> np.ndarray:
@@ -185,19 +279,62 @@ def simulate_segments(sim: MixtureSimulator, det: DetectorModel, rng: np.random.
     return r.reshape(n_segments, n_spectra, -1)
 
 
-def build_unmixer(sim: MixtureSimulator) -> MineralUnmixer:
-    """Mineral endmembers: mean albedo of the allowed ore/gangue library spectra of each mineral."""
-    names, rows, dens, grain = [], [], [], []
+def build_unmixer(sim: MixtureSimulator, det: DetectorModel | None = None, rng: np.random.Generator | None = None,
+                  config: TrainConfig | None = None, per_sample: bool = False) -> MineralUnmixer:
+    """Mineral endmembers: the mean albedo of the allowed ore/gangue library samples of each mineral (or, with
+    ``per_sample``, every sample as its own column). With a detector
+    and an rng also the water model (:mod:`spectra.models.unmixing`): the mean albedo loss per unit moisture of
+    training blends and the moisture calibration on measured spectra (wet 0-15 %, any grain size and light)."""
+    names, cols, col_mineral = [], [], []
     for mineral in MINERALS:
         idx = [i for i, e in enumerate(sim.library.entries)
                if sim.allowed[i] and e.klass in ("ore", "gangue") and mineral_of(e.material) == mineral]
         if not idx:
             continue
+        cols += idx
+        col_mineral += [len(names)] * len(idx)
         names.append(mineral)
-        rows.append(sim.ssa[idx].mean(axis=0))
-        dens.append(np.mean([density_g_cm3(sim.library.entries[i].material) for i in idx]))
-        grain.append(GRAIN_UM[sim.library.entries[idx[0]].klass])
-    return MineralUnmixer(names, np.vstack(rows), np.array(dens), np.array(grain))
+    idx, col_mineral = np.array(cols), np.array(col_mineral)
+    if per_sample:
+        rows, dens, grain = sim.ssa[idx], sim.density[idx], sim.grain_um[idx]
+    else:  # one column per mineral: the mean of its samples (4x fewer columns, ~16x faster NNLS sweeps)
+        rows = np.vstack([sim.ssa[idx[col_mineral == k]].mean(axis=0) for k in range(len(names))])
+        dens = np.array([sim.density[idx[col_mineral == k]].mean() for k in range(len(names))])
+        grain = np.array([sim.grain_um[idx[col_mineral == k]][0] for k in range(len(names))])
+        col_mineral = np.arange(len(names))
+    if det is None or rng is None:
+        return MineralUnmixer(names, rows, dens, grain, column_mineral=col_mineral)
+    config = config or TrainConfig()
+    comps = sim.ore_blends(rng, 400)
+    m0 = 0.05
+    loss = (ssa_from_reff(sim.render(comps, None, conditions=False))
+            - ssa_from_reff(sim.render(comps, None, conditions=False, moisture_frac=m0))).mean(axis=0) / m0
+    coef, intercept = fit_moisture(sim, det, rng, config)
+    return MineralUnmixer(names, rows, dens, grain, np.maximum(loss, 0.0), coef, intercept,
+                          column_mineral=col_mineral)
+
+
+def fit_moisture(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Generator, config: TrainConfig,
+                 n: int = 3000, moisture_range: tuple[float, float] = (0.0, 0.15)) -> tuple[np.ndarray, float]:
+    """Ridge regression of moisture mass fraction on log10(1/R) of measured training blends (random grain size,
+    light, referencing); ridge strength by a 1/4 hold-out. Returns (coef (c,), intercept)."""
+    comps = sim.ore_blends(rng, n)
+    m = rng.uniform(*moisture_range, n)
+    g = rng.lognormal(0.0, sim.config.grain_log_sigma, n)
+    a = -np.log10(np.clip(measured(sim, det, comps, rng, config.reference_interval_s, grain_factor=g,
+                                   moisture_frac=m), 1e-4, None))
+    mu_a, mu_m = a.mean(axis=0), m.mean()
+    ac, mc = a - mu_a, m - mu_m
+    cut = 3 * n // 4
+    scale = np.trace(ac.T @ ac) / ac.shape[1]
+    best = None
+    for lam in (1e-4, 1e-3, 1e-2, 1e-1):
+        b = np.linalg.solve(ac[:cut].T @ ac[:cut] + lam * scale * np.eye(ac.shape[1]), ac[:cut].T @ mc[:cut])
+        err = float(np.sqrt(np.mean((ac[cut:] @ b - mc[cut:]) ** 2)))
+        if best is None or err < best[0]:
+            best = (err, lam)
+    b = np.linalg.solve(ac.T @ ac + best[1] * scale * np.eye(ac.shape[1]), ac.T @ mc)
+    return b, float(mu_m - mu_a @ b)
 
 
 def calibrate_segments(model_parts: tuple[Preprocessing, CalibratedLinearClassifier], sim: MixtureSimulator,
@@ -304,7 +441,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     say = progress or (lambda _m: None)
     t0 = time.monotonic()
     root = Path(library_root) if library_root is not None else default_library_dir()
-    grid: InstrumentGrid = grid_by_name(config.grid)
+    grid: InstrumentGrid = resolve_grid(config.grid)
     lib = load_library(root)
     rlib = lib.resample(grid, skip_uncovered=True)
     train_groups, test_groups = split_groups(rlib, config.test_fraction, config.seed)
@@ -313,24 +450,28 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     rng = np.random.default_rng(config.seed)
     sim = MixtureSimulator(rlib, allowed_groups=train_groups)
     det = DetectorModel(grid, DetectorConfig(), seed=config.seed)
-    X, y = simulate_labelled(sim, det, rng, config.n_train_per_class, config.admix_frac_range,
+    # ore blends and 2-50 % admixtures for the novelty model (ore part) and the lot detector's feature basis (which
+    # uses 6,000 of them); the per-spectrum classifier simulates its own set (fit_classifier)
+    X, y = simulate_labelled(sim, det, rng, max(config.n_train_per_class // 2, 100), config.admix_frac_range,
                              config.reference_interval_s)
-    Xc, yc = simulate_labelled(sim, det, rng, config.n_cal_per_class, config.admix_frac_range,
-                               config.reference_interval_s)
+    # novelty calibration: ore blends only (the classifier calibrates on its own out-of-group spectra)
+    Xc = measured(sim, det, sim.ore_blends(rng, config.n_cal_per_class), rng, config.reference_interval_s)
+    yc = np.zeros(len(Xc), int)
+    n_field = 0
     if field is not None:
-        from spectra.resample import resample
-
-        fr = resample(field.wavelength_nm, field.reflectance, grid, what="field spectra")
+        fr = to_grid(field.wavelength_nm, field.reflectance, grid, what="field spectra")
         fy = np.array([CLASSES.index("ore" if lab == "gangue" else lab) for lab in field.labels])
         X, y = np.vstack([X, fr]), np.concatenate([y, fy])
+        n_field = len(fy)
     say(f"simulated {len(y)} training + {len(yc)} calibration spectra ({time.monotonic() - t0:.1f} s)")
     pre = Preprocessing()
     F, Fc = pre.features(X), pre.features(Xc)
-    clf = CalibratedLinearClassifier(CLASSES).fit(F, y, Fc, yc, C=config.C)
-    say(f"classifier fitted (T = {clf.temperature_:.2f}) ({time.monotonic() - t0:.1f} s)")
+    clf = fit_classifier(rlib, train_groups, det, pre, np.random.default_rng(config.seed + 3000), config, say,
+                         extra=(X[len(X) - n_field:], y[len(y) - n_field:]) if n_field else None)
+    say(f"classifier ready ({time.monotonic() - t0:.1f} s)")
     nov = PcaNovelty().fit(F[y == 0], Fc[yc == 0], alpha=0.01)
     say(f"novelty: {nov.components_.shape[0]} components, T2 limit {nov.t2_limit_:.1f}, Q limit {nov.q_limit_:.3g}")
-    unmixer = build_unmixer(sim)
+    unmixer = build_unmixer(sim, det, np.random.default_rng(config.seed + 4000), config)
     cal = calibrate_segments((pre, clf), sim, det, np.random.default_rng(config.seed + 1000), config)
     say(f"segment thresholds calibrated on {cal.calibration_segments} ore-only segments: empirical false alarms "
         f"{100 * cal.empirical_false_alarm:.2f} % ({time.monotonic() - t0:.1f} s)")

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis import cli
 from analysis.cli import DELEGATED, build_parser, main
+from analysis.config_docs import render
 from tests.sitefiles import light_site_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,19 +72,40 @@ def test_demo_runs_a_short_lot_end_to_end(tmp_path):
 
 
 def test_configuration_reference_is_generated_from_the_code():
-    from analysis.config_docs import render
-
     doc = (REPO / "docs" / "configuration.md").read_text()
     assert doc == render(), "docs/configuration.md is stale: run `python -m analysis.config_docs > docs/configuration.md`"
 
 
-@pytest.mark.parametrize("argv, passed", [
-    (["vision", "fit", "--images", "/frames", "--out", "m.npz"], ["--images", "/frames", "--out", "m.npz"]),
-    (["-v", "vision", "fit", "--out=m.npz", "--images=/frames"], ["--out=m.npz", "--images=/frames"]),
-    (["report", "--lot", "L1.h5"], ["--lot", "L1.h5"]),
-])
-def test_delegated_commands_get_their_words_in_the_order_typed(argv, passed):
-    from analysis.cli import _delegated_argv
+def test_a_missing_optional_dependency_gives_the_friendly_message(tmp_path, monkeypatch, capsys):
+    (tmp_path / "needs_vendor_sdk.py").write_text("import oreline_absent_vendor_sdk\n\ndef cli(argv):\n    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(DELEGATED, "vendor", {"_": ("needs_vendor_sdk", "cli", "a command with a vendor SDK")})
+    assert main(["vendor"]) == 2
+    err = capsys.readouterr().err
+    assert "not available in this build" in err and "oreline_absent_vendor_sdk" in err
 
-    args, _ = build_parser().parse_known_args(argv)
-    assert _delegated_argv(argv, args) == passed
+
+def test_a_broken_project_module_fails_loudly(tmp_path, monkeypatch):
+    """An ImportError inside oreline itself is a bug: it must surface, not read as a missing extra."""
+    (tmp_path / "broken_tool.py").write_text("from analysis.model import no_such_name\n\ndef cli(argv):\n    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(DELEGATED, "broken", {"_": ("broken_tool", "cli", "a command whose module is broken")})
+    with pytest.raises(ImportError, match="no_such_name"):
+        main(["broken"])
+    monkeypatch.setitem(DELEGATED, "gone", {"_": ("analysis.no_such_module", "cli", "a module that is missing")})
+    with pytest.raises(ModuleNotFoundError):
+        main(["gone"])
+    monkeypatch.setitem(DELEGATED, "typo", {"_": ("analysis.model", "no_such_function", "a missing function")})
+    with pytest.raises(AttributeError):
+        main(["typo"])
+    assert cli.PROJECT_PACKAGES[-1] == "analysis"
+
+
+def test_config_check_names_a_bad_station_key_from_its_settings_table(tmp_path):
+    """Station keys are checked when the site file is checked, not first when the station is built."""
+    default = oreline("config", "default").stdout
+    site = tmp_path / "site.toml"
+    site.write_text(default.replace("[stations.sampler]\n", "[stations.sampler]\ncutter_speed_m_s = 0.9\n", 1))
+    proc = oreline("config", "check", f"{site}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "stations.sampler.cutter_speed_m_s: expected a value <= 0.6, got 0.9" in proc.stderr

@@ -44,6 +44,24 @@ def test_an_isolated_false_alarm_does_not_condemn_a_genuine_lot():
     assert final.verdict == "ore" and final.final and final.confidence == pytest.approx(0.99)
 
 
+def test_sparse_flags_beyond_false_alarms_end_inconclusive_not_ore():
+    # waste the NIR sees in ~1 segment of 12 (e.g. mill scale in magnetite ore): the SPRT never crosses, but 17
+    # flags in 200 segments are far more than genuine ore gives at p0 = 1 % (limit 7 at alpha = 0.001)
+    sv = SequentialVerdict("L")
+    for i in range(200):
+        v = sv.update(seg(i, "waste-suspect" if i % 12 == 5 else "ore"))
+    assert v.verdict == "pending"
+    flags, limit, scored = sv.excess_flags()
+    assert (flags, scored) == (17, 200) and limit < flags
+    final = sv.finish(20_000)
+    assert final.verdict == "inconclusive" and "17 NIR waste-suspect segments of 200" in final.reasons[0]
+    # as many flags as genuine ore gives: ore
+    sv = SequentialVerdict("L")
+    for i in range(200):
+        sv.update(seg(i, "waste-suspect" if i in (40, 120, 190) else "ore"))
+    assert sv.finish(20_000).verdict == "ore"
+
+
 def test_cusum_does_not_let_a_clean_start_hide_later_waste():
     sv = SequentialVerdict("L")
     for i in range(150):

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.web.app import MAX_BODY_BYTES
 from tests.controlroom.conftest import OPERATOR, VIEWER, serve
-from analysis.simline import build_sim_line
+from tests.controlroom.simline import build_sim_line
 
 
 def test_state_matches_the_line(finished):

@@ -12,7 +12,7 @@ import httpx
 import psutil
 import pytest
 
-from analysis.simline import build_sim_line
+from tests.controlroom.simline import build_sim_line
 from tests.controlroom.conftest import serve
 
 

@@ -17,7 +17,7 @@ from analysis.web.auth import Authenticator
 from analysis.web.errors import EvidenceError, ServerStartError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
 from analysis.web.server import ControlRoomServer
-from analysis.simline import build_sim_line
+from tests.controlroom.simline import build_sim_line
 
 
 # ---- settings ----------------------------------------------------------------------------------

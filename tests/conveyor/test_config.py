@@ -1,6 +1,6 @@
 import pytest
 
-from conveyor.config import Field, read_toml, validate_section, validate_site
+from conveyor.config import Field, StationSettings, intervals_t, positive_ints, read_toml, validate_section, validate_site
 from conveyor.errors import ConfigError
 
 GOOD = {
@@ -55,14 +55,14 @@ def test_a_minimal_site_validates_with_defaults():
 )
 def test_bad_config_names_key_and_value(changes, path, words):
     with pytest.raises(ConfigError) as err:
-        validate_site(_with(**changes), station_kinds={"spectrometer": lambda n, s: None, "camera": lambda n, s: None})
+        validate_site(_with(**changes), station_kinds={"spectrometer": None, "camera": None})
     assert err.value.path == path
     assert words in str(err.value)
 
 
 def test_unknown_station_kind_lists_the_known_ones():
     with pytest.raises(ConfigError, match=r"stations.nir.kind: expected one of \['camera'\]"):
-        validate_site(GOOD, station_kinds={"camera": lambda n, s: None})
+        validate_site(GOOD, station_kinds={"camera": None})
 
 
 def test_missing_line_section_and_non_table():
@@ -81,20 +81,55 @@ def test_toml_syntax_error_names_the_file(tmp_path):
         read_toml(tmp_path / "nope.toml")
 
 
+CAMERA = StationSettings(
+    kind="camera",
+    fields={"exposure_us": Field(float, 100.0, min=0.0, min_exclusive=True, doc="Exposure, us."),
+            "fault": Field(dict, {}, table={"loss_prob": Field(float, 0.0, min=0.0, max=0.999)}),
+            "seed": Field(int, None, doc="default: the line seed")},
+    backends={"simulated": {"lost_at_t": Field(list, [], check=intervals_t),
+                            "jam_at": Field(list, [], check=positive_ints)},
+              "folder": {"folder": Field(str, doc="Image folder.")}},
+)
+
+
 @pytest.mark.parametrize(
     "section, path, words",
     [
         ({"kind": "camera", "position_m": 1.0, "zoom": 2}, "stations.cam.zoom", "unknown key"),
         ({"kind": "spectrometer", "position_m": 1.0}, "stations.cam.kind", "expected 'camera', got 'spectrometer'"),
-        ({"kind": "camera", "backend": "usb"}, "stations.cam.backend", "expected one of ['simulated', 'folder']"),
+        ({"kind": "camera", "position_m": 1.0, "backend": "usb"}, "stations.cam.backend",
+         "expected one of ['simulated', 'folder']"),
+        ({"kind": "camera", "position_m": 1.0, "backend": "folder"}, "stations.cam.folder", "missing required key"),
+        ({"kind": "camera", "position_m": 1.0, "folder": "x"}, "stations.cam.folder",
+         "only valid with backend 'folder', this station's backend is 'simulated'"),
+        ({"kind": "camera", "position_m": 1.0, "exposure_us": 0}, "stations.cam.exposure_us", "> 0.0"),
+        ({"kind": "camera", "position_m": 1.0, "fault": {"loss_prob": 2.0}}, "stations.cam.fault.loss_prob", "<= 0.999"),
+        ({"kind": "camera", "position_m": 1.0, "fault": {"jam": 1}}, "stations.cam.fault.jam", "unknown key"),
+        ({"kind": "camera", "position_m": 1.0, "lost_at_t": [[5, 2]]}, "stations.cam.lost_at_t", "end > start"),
+        ({"kind": "camera"}, "stations.cam.position_m", "missing required key"),
     ],
 )
-def test_station_factories_share_one_preamble(section, path, words):
-    from conveyor.config import check_station_section
-
-    keys = {"kind", "position_m", "backend"}
+def test_station_settings_name_the_dotted_key(section, path, words):
     with pytest.raises(ConfigError) as err:
-        check_station_section("cam", section, kind="camera", keys=keys, backends=("simulated", "folder"))
+        CAMERA.validate("cam", section)
     assert err.value.path == path and words in str(err.value)
-    assert check_station_section("cam", {"kind": "camera"}, kind="camera", keys=keys,
-                                 backends=("simulated", "folder")) == "simulated"
+
+
+def test_station_settings_fill_defaults_and_validate_their_own_output():
+    cfg = CAMERA.validate("cam", {"kind": "camera", "position_m": 1.0, "lost_at_t": [[1, 2]], "jam_at": [3, 1, 3]})
+    assert cfg == {"kind": "camera", "position_m": 1.0, "backend": "simulated", "enabled": True, "exposure_us": 100.0,
+                   "fault": {"loss_prob": 0.0}, "seed": None, "lost_at_t": [(1.0, 2.0)], "jam_at": [1, 3]}
+    # the site is validated by the loader, again after command-line overrides, then by the station factory
+    assert CAMERA.validate("cam", CAMERA.validate("cam", cfg)) == cfg
+    folder = CAMERA.validate("cam", {"kind": "camera", "position_m": 1.0, "backend": "folder", "folder": "imgs"})
+    assert folder["folder"] == "imgs" and "lost_at_t" not in folder
+
+
+def test_the_site_validates_stations_against_their_settings():
+    site = validate_site(_with(stations__cam={"kind": "camera", "position_m": 60.0, "exposure_us": 50}),
+                         station_kinds={"camera": CAMERA, "spectrometer": None})
+    assert site["stations"]["cam"]["exposure_us"] == 50.0 and site["stations"]["cam"]["fault"] == {"loss_prob": 0.0}
+    with pytest.raises(ConfigError) as err:
+        validate_site(_with(stations__cam={"kind": "camera", "position_m": 60.0, "exposure_us": -1}),
+                      station_kinds={"camera": CAMERA, "spectrometer": None})
+    assert err.value.path == "stations.cam.exposure_us"

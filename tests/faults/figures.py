@@ -1,18 +1,24 @@
-"""Figures the fault suite proves, kept in ``tests/faults/figures.json`` (one entry per test, rounded).
+"""Figures the fault suite proves (one entry per test, rounded).
 
-Each test calls :func:`record` with what it injected and what it saw; entries of tests not run keep
-their last values, so a partial run does not erase the rest. :mod:`tests.faults.render` turns the
-file (plus ``benchmarks/soak_figures.json``) into docs/reliability.md.
+Each test calls :func:`record` with what it injected and what it saw. Tests write only to
+``runs/fault-figures.json`` (ignored by git; ``$ORELINE_FAULT_FIGURES`` moves it), never to a
+tracked file. ``python -m tests.faults.render`` (or ``make reliability``) merges that run's entries
+into the tracked ``tests/faults/figures.json`` (entries of tests not run keep their last values)
+and regenerates docs/reliability.md from it and ``benchmarks/soak_figures.json``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
+#: The committed figures docs/reliability.md is rendered from (written only by ``tests.faults.render``).
 FIGURES = Path(__file__).with_name("figures.json")
+#: What this run's tests recorded (ignored by git).
+RUN_FIGURES = Path(os.environ.get("ORELINE_FAULT_FIGURES") or Path(__file__).resolve().parents[2] / "runs" / "fault-figures.json")
 _lock = threading.Lock()
 touched: set[str] = set()
 
@@ -28,9 +34,10 @@ def _round(v: Any) -> Any:
     return v
 
 
-def load() -> dict[str, dict[str, Any]]:
+def load(path: Path = FIGURES) -> dict[str, dict[str, Any]]:
+    """The figures stored in ``path`` ({} when it is missing or unreadable)."""
     try:
-        return json.loads(FIGURES.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
 
@@ -39,8 +46,9 @@ def record(key: str, *, group: str, fault: str, injected: int, survived: bool, *
     """Store one proven figure: ``group`` (sensor, process, load, fuzz), what was ``injected`` (count),
     whether the line ``survived`` it, and any other facts (alarms, lost rows, RSS...)."""
     with _lock:
-        data = load()
+        data = load(RUN_FIGURES)
         data[key] = _round({"group": group, "fault": fault, "injected": int(injected), "survived": bool(survived),
                             **facts})
-        FIGURES.write_text(json.dumps(dict(sorted(data.items())), indent=1, sort_keys=True) + "\n")
+        RUN_FIGURES.parent.mkdir(parents=True, exist_ok=True)
+        RUN_FIGURES.write_text(json.dumps(dict(sorted(data.items())), indent=1, sort_keys=True) + "\n")
         touched.add(key)

@@ -1,18 +1,21 @@
 """Render docs/reliability.md from the fault suite's figures and the soak's figures.
 
-Run: ``.venv/bin/python -m tests.faults.render`` (the fault suite calls it at the end of a session).
-Inputs: ``tests/faults/figures.json`` (written by the tests) and ``benchmarks/soak_figures.json``
-(written by ``python -m benchmarks.soak``). Figures are rounded so reruns do not churn the file.
+Run: ``make reliability`` (the fault suite, then this), or ``.venv/bin/python -m tests.faults.render`` after
+any run of fault tests. It merges the run's figures (``runs/fault-figures.json``, written by the tests) into
+the committed ``tests/faults/figures.json`` and renders that with ``benchmarks/soak_figures.json`` (written
+by ``python -m benchmarks.soak``). Figures are rounded so reruns do not churn the file. No test writes
+either tracked file.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
-from tests.faults.figures import FIGURES, load
+from tests.faults.figures import FIGURES, RUN_FIGURES, load
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "reliability.md"
@@ -118,16 +121,23 @@ def render(figures: dict[str, dict[str, Any]], soak: dict[str, Any] | None, comm
     return "\n".join(lines)
 
 
+def merge_run_figures(figures_path: Path = FIGURES, run_path: Path = RUN_FIGURES) -> dict[str, dict[str, Any]]:
+    """The committed figures updated with the last run's; writes them back to ``figures_path`` when they changed."""
+    figures = load(figures_path)
+    merged = dict(sorted((figures | load(run_path)).items()))
+    if merged != figures:
+        figures_path.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+    return merged
+
+
 def write(doc: Path = DOC) -> Path:
-    """Regenerate ``doc`` from the stored figures; returns its path."""
-    figures = load()
+    """Merge the run's figures and regenerate ``doc``; returns its path."""
+    figures = merge_run_figures()
     soak = None
     try:
         soak = json.loads(SOAK.read_text())
     except (OSError, ValueError):
         pass
-    import time
-
     text = render(figures, soak, _commit(), time.strftime("%Y-%m-%d"))
     if not doc.exists() or doc.read_text() != text:
         doc.write_text(text)

@@ -1,7 +1,9 @@
 """Bad input (hypothesis, bounded example counts): Modbus frames, site files, spectrum files, image files.
 
 Each input is refused with the package's own error class (or, on the wire, a Modbus exception reply
-or a dropped connection) and the server keeps answering well-formed requests afterwards.
+or a dropped connection) and the server keeps answering well-formed requests afterwards; input that is
+accepted must give a usable result. The figures for docs/reliability.md (inputs tried, accepted, refused)
+are recorded when the module's tests are done, with ``survived`` true only when none of them failed.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 import tomllib
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -17,14 +20,43 @@ from hypothesis import strategies as st
 from pymodbus.client import ModbusTcpClient
 
 from conveyor.errors import ConfigError
+from conveyor.feed import SimulatedFeed
+from spectra.errors import SpectraError
+from spectra.formats import read_spectra
+from vision.errors import VisionError
+from vision.folder_camera import FolderCamera
+from plc.bw500 import BW500_TABLE
+from plc.server import OrelineModbusServer
+from plc.simulated import SimulatedPlc
+from analysis.site import load_site, validate
 from tests.faults.figures import record
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-_counts: dict[str, int] = {}
+#: figure key → what was fuzzed
+FIGURES = {
+    "modbus_server": "random Modbus/TCP frames to the oreline server",
+    "modbus_scale": "random Modbus/TCP frames to the simulated belt scale",
+    "config": "random site values and site files",
+    "spectra": "random spectrum files (USGS JSON, ECOSTRESS, CSV, JCAMP)",
+    "images": "random image files to the folder camera",
+}
+_counts: dict[str, Counter[str]] = defaultdict(Counter)
 
 
-def _count(key: str) -> None:
-    _counts[key] = _counts.get(key, 0) + 1
+def _count(key: str, outcome: str = "sent") -> None:
+    _counts[key][outcome] += 1
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_figures(request):
+    """After the module: one figure per fuzzed input kind that ran (tried, accepted, refused)."""
+    failed_before = request.session.testsfailed
+    _counts.clear()
+    yield
+    survived = request.session.testsfailed == failed_before
+    for key, counts in _counts.items():
+        record(f"fuzz.{key}", group="fuzz", fault=FIGURES[key], injected=sum(counts.values()), survived=survived,
+               **{k: v for k, v in counts.items() if k != "sent"})
 
 
 # ---- Modbus frames ------------------------------------------------------------------------------------------
@@ -68,8 +100,6 @@ def _still_answers(port: int, address: int) -> None:
 
 @pytest.fixture(scope="module")
 def oreline_server():
-    from plc.server import OrelineModbusServer
-
     server = OrelineModbusServer("127.0.0.1", 0).start()
     yield server
     server.stop()
@@ -77,9 +107,6 @@ def oreline_server():
 
 @pytest.fixture(scope="module")
 def simulated_scale():
-    from conveyor.feed import SimulatedFeed
-    from plc.simulated import SimulatedPlc
-
     plc = SimulatedPlc(SimulatedFeed(6000.0, 4.5, 1000.0), "127.0.0.1", 0).start()
     plc.update(10.0)
     yield plc
@@ -92,13 +119,7 @@ def test_modbus_frames_to_the_oreline_server(oreline_server, frame):
     _count("modbus_server")
     _send(oreline_server.port, frame)
     assert oreline_server.running
-
-
-def test_oreline_server_answers_after_fuzzing(oreline_server):
-    test_modbus_frames_to_the_oreline_server(oreline_server)  # run the fuzz first if run alone
-    _still_answers(oreline_server.port, 0)
-    record("fuzz.modbus_server", group="fuzz", fault="random Modbus/TCP frames to the oreline server",
-           injected=_counts.get("modbus_server", 0), survived=True)
+    _still_answers(oreline_server.port, 0)  # every bad frame, then a good request
 
 
 @FUZZ
@@ -107,15 +128,7 @@ def test_modbus_frames_to_the_simulated_belt_scale(simulated_scale, frame):
     _count("modbus_scale")
     _send(simulated_scale.port, frame)
     assert simulated_scale.running
-
-
-def test_simulated_belt_scale_answers_after_fuzzing(simulated_scale):
-    from plc.bw500 import BW500_TABLE
-
-    test_modbus_frames_to_the_simulated_belt_scale(simulated_scale)
     _still_answers(simulated_scale.port, BW500_TABLE["FORMAT_WORD"].address)
-    record("fuzz.modbus_scale", group="fuzz", fault="random Modbus/TCP frames to the simulated belt scale",
-           injected=_counts.get("modbus_scale", 0), survived=True)
 
 
 # ---- site files ---------------------------------------------------------------------------------------------
@@ -132,37 +145,41 @@ SECTIONS = ["line", "lot", "scale", "simulation", "stations", "verdict", "archiv
      "alpha", "flush_interval_s", "port", "nir", "camera", "kind", "position_m"]), st.text(max_size=10)),
     value=toml_values)
 def test_random_site_values_raise_config_error_only(section, key, value):
-    from analysis.site import load_site, validate
-
-    _count("config")
     site = load_site()
     target = site.setdefault(section, {})
     if isinstance(target, dict):
         target[key] = value
     try:
-        validate(site)
-    except ConfigError:
-        pass
+        checked = validate(site)
+    except ConfigError as exc:
+        _count("config", "refused")
+        assert exc.path, "a refused value names its key"
+        return
+    _count("config", "accepted")
+    _assert_complete_site(checked)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(text=st.one_of(st.text(max_size=200), st.builds(lambda k, v: f"[{k}]\n{v}", st.sampled_from(SECTIONS),
                                                         st.text(max_size=80))))
 def test_random_site_files_raise_config_error_only(tmp_path_factory, text):
-    from analysis.site import load_site
-
-    _count("config")
     path = tmp_path_factory.mktemp("toml") / "site.toml"
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     try:
-        load_site(path)
+        checked = load_site(path)
     except ConfigError:
-        pass
+        _count("config", "refused")
+        return
+    _count("config", "accepted")
+    _assert_complete_site(checked)
 
 
-def test_config_fuzz_figure():
-    record("fuzz.config", group="fuzz", fault="random site values and site files",
-           injected=_counts.get("config", 0), survived=True)
+def _assert_complete_site(site: dict) -> None:
+    """An accepted site is complete and typed: every section, a positive belt speed, stations on the belt."""
+    assert {"line", "lot", "scale", "simulation", "stations", "verdict", "archive", "plc", "control_room"} <= set(site)
+    assert site["line"]["nominal_speed_m_s"] > 0 and site["lot"]["segment_mass_t"] > 0
+    for st in site["stations"].values():
+        assert 0 < st["position_m"] <= site["line"]["belt_length_m"]
 
 
 # ---- spectrum files -----------------------------------------------------------------------------------------
@@ -186,23 +203,16 @@ SPECTRUM_BODIES = st.one_of(
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(suffix=st.sampled_from([".json", ".txt", ".csv", ".jdx", ".dx"]), body=SPECTRUM_BODIES)
 def test_bad_spectrum_files_raise_spectra_errors_only(tmp_path_factory, suffix, body):
-    from spectra.errors import SpectraError
-    from spectra.formats import read_spectra
-
-    _count("spectra")
     path = tmp_path_factory.mktemp("spec") / f"s{suffix}"
     path.write_bytes(_spectrum_text(suffix, body).encode("utf-8", "surrogatepass"))
     try:
         spectra = read_spectra(path)
     except SpectraError:
+        _count("spectra", "refused")
         return
+    _count("spectra", "accepted")
     for s in spectra:  # accepted input must make a usable spectrum
         assert len(s.wavelength_nm) == len(s.reflectance) > 0
-
-
-def test_spectra_fuzz_figure():
-    record("fuzz.spectra", group="fuzz", fault="random spectrum files (USGS JSON, ECOSTRESS, CSV, JCAMP)",
-           injected=_counts.get("spectra", 0), survived=True)
 
 
 # ---- image files --------------------------------------------------------------------------------------------
@@ -212,23 +222,17 @@ def test_spectra_fuzz_figure():
     st.binary(max_size=200).map(lambda b: b"\x89PNG\r\n\x1a\n" + b),
     st.binary(max_size=200).map(lambda b: b"\xff\xd8\xff\xe0" + b)))
 def test_bad_image_files_raise_vision_errors_only(tmp_path_factory, suffix, data):
-    from vision.errors import VisionError
-    from vision.folder_camera import FolderCamera
-
-    _count("images")
     folder = tmp_path_factory.mktemp("img")
     (folder / f"bad{suffix}").write_bytes(data)
     try:
         cam = FolderCamera(folder, loop=False, width_px=64, frame_lines=64, mm_per_px=8.0, exposure_us=100.0)
         cam.open()
         try:
-            cam.grab(timeout_s=1.0)
+            frame = cam.grab(timeout_s=1.0)
         finally:
             cam.close()
     except VisionError:
-        pass
-
-
-def test_image_fuzz_figure():
-    record("fuzz.images", group="fuzz", fault="random image files to the folder camera",
-           injected=_counts.get("images", 0), survived=True)
+        _count("images", "refused")
+        return
+    _count("images", "accepted")
+    assert frame.image.shape[:2] == (64, 64)  # an accepted file gives a frame of the configured size

@@ -76,7 +76,8 @@ def test_rescore_agrees_with_scoring_each_segment_on_its_own(fleet, model_path):
         d = decisions[i]
         assert d.segment_class in ("ore", "waste-suspect") and all(c.fraction >= 0.8 for c in d.coverage)
         s = score({"reflectance": refl[pos == i], "valid": valid[pos == i]})
-        expected.append("contaminated" if s.flagged_contaminant else "waste-suspect" if s.flagged_waste
+        # a NIR flag, waste- or contaminant-like, makes a segment waste-suspect (contaminated needs the camera)
+        expected.append("waste-suspect" if s.scored and (s.flagged_waste or s.flagged_contaminant)
                         else "ore" if s.scored else "uninspected")
     assert row["new_waste_segments"] == expected.count("waste-suspect")
     assert row["new_uninspected_segments"] == expected.count("uninspected")
@@ -88,7 +89,7 @@ def test_rescore_agrees_with_scoring_each_segment_on_its_own(fleet, model_path):
 
 def test_calibrated_scoring_agrees_with_score_segment(fleet, model_path):
     from spectra.models.bundle import SpectraModel
-    from spectra.segment import score_segment
+    from spectra.segment_stats import score_segment
 
     model = SpectraModel.load(model_path)
     row = analyse_archive(fleet["good"][1], model, batch_rows=1000, segment_scoring="calibrated")
@@ -101,7 +102,8 @@ def test_calibrated_scoring_agrees_with_score_segment(fleet, model_path):
     for i in range(len(seg["index"])):
         b = model.score(refl[pos == i], unmix=False)
         s = score_segment(b.p_waste, b.p_contaminant, b.novel, b.valid, model.calibration, p_ore=b.p_ore)
-        expected.append("contaminated" if s.flagged_contaminant else "waste-suspect" if s.flagged_waste
+        # a NIR flag, waste- or contaminant-like, makes a segment waste-suspect (contaminated needs the camera)
+        expected.append("waste-suspect" if s.scored and (s.flagged_waste or s.flagged_contaminant)
                         else "ore" if s.scored else "uninspected")
     assert row["new_waste_segments"] == expected.count("waste-suspect")
     assert row["new_contaminated_segments"] == expected.count("contaminated")

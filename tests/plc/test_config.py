@@ -68,14 +68,15 @@ def test_server_from_config():
     srv = server_from_config({"port": 0, "device_id": 3, "watchdog_timeout_s": 2.0})
     assert isinstance(srv, OrelineModbusServer) and srv.device_id == 3 and srv.watchdog_timeout_s == 2.0
     assert srv.host == "127.0.0.1" and not srv.running
-    assert server_from_config({"enabled": False}) is None
     assert server_from_config({}).watchdog_timeout_s is None
+    assert server_from_config({"enabled": False}) is None
 
 
 @pytest.mark.parametrize(
     "section, path",
     [({"port": 70000}, "plc.port"), ({"enabled": "yes"}, "plc.enabled"), ({"unit": 1}, "plc.unit"),
-     ({"device_id": 0}, "plc.device_id"), ({"link_timeout_s": 0}, "plc.link_timeout_s"), ({"host": ""}, "plc.host")],
+     ({"device_id": 0}, "plc.device_id"), ({"link_timeout_s": 0}, "plc.link_timeout_s"),
+     ({"watchdog_timeout_s": -1.0}, "plc.watchdog_timeout_s")],
 )
 def test_bad_plc_config_names_the_key(section, path):
     with pytest.raises(ConfigError) as info:

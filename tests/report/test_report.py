@@ -7,12 +7,13 @@ import shutil
 from html.parser import HTMLParser
 
 import h5py
+import numpy as np
 import pytest
 
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from analysis.archive import cli_archive, import_custody_rows, open_archive
 from analysis.report import build_report_data, cli_report, write_report
-from analysis.report.data import _library_references
+from analysis.report.data import NirSummary, _library_references, abundance_check
 from sampler.custody import CustodyLog, IncrementRecord
 
 from tests.archive.lines import run_lot
@@ -90,7 +91,7 @@ def test_sample_record_joins_lab_results_and_marks_the_missing(lot, tmp_path):
     assert [r["sample_id"] for r in data.lab_results] == ["G1"]
     assert any("no lab result yet for 1 sample(s): T1" in n for n in data.notes)
     text = write_report(path, tmp_path, pdf=False)["html"].read_text()
-    assert "62.4" in text and "no result" in text and "robot busy" in text and "S-2" in text
+    assert "62.4" in text and "awaiting assay" in text and "robot busy" in text and "S-2" in text
 
 
 def test_lab_csv_with_unknown_sample_imports_nothing(lot, tmp_path, capsys):
@@ -138,3 +139,16 @@ def test_cli_regenerates_and_refuses_bad_archives(lot, tmp_path, capsys):
         f.attrs["format_version"] = 0
     assert cli_report([str(old)]) == 2
     assert "older" in capsys.readouterr().err
+
+
+def test_abundance_check_against_simulated_truth():
+    """Estimated vs simulated mass fractions: components matched by name, 'other' estimated as 0."""
+    nir = NirSummary("nir", None, 10, 10, {}, ["hematite", "quartz", "water"], np.array([[0.7, 0.24, 0.06]]), {},
+                     truth_names=["hematite", "quartz", "water", "other"],
+                     segment_truth=np.array([[0.6, 0.28, 0.07, 0.05]]), lot_abundance=np.array([0.7, 0.24, 0.06]),
+                     lot_truth=np.array([0.6, 0.28, 0.07, 0.05]), mean_residual=0.01)
+    rows, lot_mae, seg_mae = abundance_check(nir)
+    assert [r["component"] for r in rows] == ["hematite", "quartz", "water", "other"]
+    assert rows[3]["estimated"] == 0.0 and rows[0]["abs_error"] == pytest.approx(0.1)
+    assert lot_mae == pytest.approx((0.1 + 0.04 + 0.01 + 0.05) / 4) and seg_mae == pytest.approx(lot_mae)
+    assert abundance_check(NirSummary("nir", None, 1, 1, {}, ["quartz"], None, {})) is None

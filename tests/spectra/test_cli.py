@@ -18,13 +18,21 @@ def test_train_then_evaluate_heldout(tmp_path, capsys):
     assert out.is_file()
     assert cli_evaluate(["--model", str(out), "--out", str(tmp_path / "rep"), "--segments", "20",
                          "--spectra-per-segment", "20", "--lots", "4", "--lot-segments", "8",
-                         "--fingerprint-products", "2"]) == 0
+                         "--fingerprint-products", "2", "--family-lots=1", "--group-check=0"]) == 0
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
     lots = rep["lots"]
     assert set(lots["sensitivity"]) == {"0.01", "0.02", "0.05", "0.10", "0.20"}
     assert 0.0 <= lots["false_alarm"] <= 1.0 and rep["target_5pct_waste"] == lots["target_5pct_waste"]
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "lot detector on held-out lots" in md and "Product fingerprints" in md
+    assert "Physics of the simulator" in md and "Per waste family" in md and "SYNTHETIC" in md
+    phys = rep["physics"]
+    assert len(phys["mixtures"]) == 5 and len(phys["series"]) == 10 and [g["exponent"] for g in phys["grain"]] == [1, 0.5]
+    assert phys["moisture"]["demo_band_depth"] < phys["moisture"]["wet_sludge_band_depth"]
+    fam = rep["families"]["families"]
+    assert set(fam) >= {"steel_slag", "bf_slag", "mill_scale", "pyrite_cinder", "eaf_dust"}
+    assert all(set(f["detection"]) == {"0.01", "0.02", "0.05", "0.10", "0.20"} for f in fam.values())
+    assert fam["mill_scale"]["synthetic"] and not fam["scrap"]["synthetic"]
     assert rep["fingerprints"]["products"] == 2 and set(rep["fingerprints"]["detection"]) == {"0.05", "0.20", "0.50",
                                                                                             "0.95"}
     assert [r["name"] for r in lots["separability"]]  # the held-out waste's distinctness is reported
@@ -34,7 +42,7 @@ def test_train_then_evaluate_heldout(tmp_path, capsys):
     info = SpectraModel.load(out).info
     assert set(rep["held_out_groups"]) == set(info["test_groups"])
     assert not set(rep["held_out_groups"]) & set(info["train_groups"])
-    for name in ("report.md", "confusion.png", "roc.png", "detection.png"):
+    for name in ("report.md", "confusion.png", "roc.png", "detection.png", "moisture.png"):
         assert (tmp_path / "rep" / name).is_file()
 
 

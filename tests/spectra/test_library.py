@@ -9,13 +9,41 @@ import numpy as np
 import pytest
 
 from spectra.errors import LibraryError, SpectrumFormatError
-from spectra.library import CLASSES, load_library, parse_sources_table, read_usgs_json, sample_group
+from spectra.library import (CLASSES, EXTRA_CLASSES, compose_synthetic, load_library, parse_sources_table,
+                             read_usgs_json, sample_group)
+from spectra.materials import SYNTHETIC_WASTE, Phase, SyntheticWaste
 
 
 def test_library_has_all_labelled_files(library):
-    assert len(library) == 117
-    counts = {c: sum(e.klass == c for e in library.entries) for c in CLASSES}
-    assert counts == {"ore": 14, "gangue": 37, "waste": 14, "contaminant": 52}
+    assert len(library) == 117 + 42 + len(SYNTHETIC_WASTE)
+    counts = {c: sum(e.klass == c for e in library.entries) for c in CLASSES + EXTRA_CLASSES}
+    assert counts == {"ore": 14 + 10, "gangue": 37, "waste": 14 + len(SYNTHETIC_WASTE), "contaminant": 52 + 2,
+                      "waste-phase": 17, "mixture": 13}
+    # the more folder's table has a Note column: material from it, instrument from the next column
+    e = next(e for e in library.entries if e.usgs_name == "Olivine KI3005 Fo11 <60um")
+    assert e.klass == "waste-phase" and "fayalite" in e.material and e.instrument == "Beckman 5270"
+    assert {e.group for e in library.entries if e.usgs_name.startswith("Hematite GDS69")} == {"gds69"}
+
+
+def test_synthetic_end_members_are_labelled_and_composed_from_their_phases(library):
+    syn = [e for e in library.entries if e.file.startswith("synthetic:")]
+    assert len(syn) == len(SYNTHETIC_WASTE)
+    for e in syn:
+        assert e.klass == "waste" and e.usgs_name.startswith("SYNTHETIC") and e.material.startswith("SYNTHETIC")
+        assert "SYNTHETIC" in e.instrument and e.spectrum.meta["synthetic"] and e.spectrum.meta["sources"]
+        assert abs(sum(p["mass_frac"] for p in e.spectrum.meta["phases"]) - 1.0) < 1e-9
+        r = e.spectrum.reflectance[(e.spectrum.wavelength_nm >= 900) & (e.spectrum.wavelength_nm <= 1700)]
+        assert np.all(np.isfinite(r)) and 0.02 < r.min() and r.max() < 0.9
+    # mill scale (black Fe oxides) is darker than the Ca-silicate blast-furnace slag
+    dark = next(e for e in syn if "mill scale" in e.usgs_name).spectrum.reflectance
+    bright = next(e for e in syn if "blast-furnace" in e.usgs_name).spectrum.reflectance
+    assert np.nanmean(dark) < 0.5 * np.nanmean(bright)
+
+
+def test_synthetic_phase_missing_is_an_error(library):
+    recipe = SyntheticWaste("x", "SYNTHETIC x", (Phase("no such mineral", 1.0, 10.0),), 100.0, 3.0, ("none",))
+    with pytest.raises(LibraryError, match="no such mineral"):
+        compose_synthetic(recipe, library.entries)
 
 
 def test_reader_converts_micrometres_and_nulls(library):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, wet, water_absorption_per_cm
+from spectra.errors import LibraryError
 from spectra.scene import MixtureSimulator
 
 
@@ -44,3 +45,18 @@ def test_blends_and_admixtures(rlib):
     assert np.allclose(mixed[:, waste[0]], 0.05) and np.allclose(mixed.sum(1), 1.0)
     r = sim.render(mixed, rng)
     assert r.shape == (200, rlib.grid.n_channels) and np.all(np.isfinite(r)) and r.min() > 0
+
+
+def test_cargo_waste_keys_map_to_synthetic_end_members_not_the_old_stand_ins(rlib):
+    sim = MixtureSimulator(rlib)
+    names = lambda key: {rlib.entries[i].usgs_name for i in sim.proxies("waste", key)}  # noqa: E731
+    assert names("slag") == {"SYNTHETIC BOF/EAF steel slag", "SYNTHETIC blast-furnace slag (air-cooled)"}
+    assert names("mill_scale") == {"SYNTHETIC mill scale"} and names("pyrite_cinder") == {"SYNTHETIC pyrite cinder"}
+    assert all(not n.startswith("SYNTHETIC") for n in names("pyrite") | names("scrap"))  # real spectra only
+    assert "SYNTHETIC EAF dust/sludge" in names("sludge")
+    with pytest.raises(LibraryError, match="known keys"):
+        sim.proxies("waste", "unobtainium")
+    # synthetic end-members carry their own particle size: EAF dust is fine, so 5 % of its mass is a far larger
+    # share of the cross-section than 5 % of crushed slag
+    dust, slag = sim.proxies("waste", "eaf_dust")[0], sim.proxies("waste", "steel_slag")[0]
+    assert sim.grain_um[dust] < 0.1 * sim.grain_um[slag]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from spectra.errors import InvalidSpectrumError
-from spectra.segment import (MIN_VALID_SPECTRA, ClassCalibration, SegmentCalibration, fit_class_calibration,
-                             score_segment)
+from spectra.segment_stats import (MIN_VALID_SPECTRA, ClassCalibration, SegmentCalibration, fit_class_calibration,
+                                   score_segment)
 
 CAL = SegmentCalibration(ClassCalibration(-2.0, 0.2, 1.0, 3.0), ClassCalibration(-2.0, 0.2, 1.0, 3.0), 0.01, 100, 60, 0.01)
 

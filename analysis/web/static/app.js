@@ -117,7 +117,7 @@
     if (c.segments > S.counts.segments || c.segments < S.counts.segments) refreshSegments(c.segments);
     if (c.detections !== S.counts.detections) refreshDetections(c.detections);
     if (c.increments !== S.counts.increments) refreshSamples(c.increments);
-    if (c.reports !== S.counts.reports) refreshReports(c.reports);
+    if (c.reports !== S.counts.reports) { refreshReports(c.reports); refreshLab(); }
     S.dirty = true;
     schedule();
   }
@@ -205,6 +205,34 @@
       });
       if (!items.length) { const li = document.createElement("li"); li.className = "muted"; li.textContent = "none yet"; items.push(li); }
       $("reports").replaceChildren(...items);
+    });
+  }
+
+  function refreshLab() {
+    once("lab", async () => {
+      const lots = await api("/api/lab");
+      const rows = lots.map((r) => {
+        const tr = document.createElement("tr");
+        tr.dataset.lot = r.lot_id;
+        const waiting = r.error ? "unreadable: " + r.error
+          : (r.awaiting && r.awaiting.length ? r.awaiting.join(", ")
+            : (r.missing && r.missing.length ? r.missing.join("; ") : "nothing"));
+        const cells = [r.lot_id, r.line_verdict || "", r.lab_verdict ? r.lab_verdict + " (" + r.basis + ")" : "", waiting];
+        cells.forEach((v, i) => {
+          const td = document.createElement("td"); td.textContent = v;
+          if (i === 1 || i === 2) td.className = "lv-" + String(v).split(" ")[0];
+          if (i === 0) td.className = "lot";
+          if (i === 3 && r.awaiting && r.awaiting.length) td.className = "waiting";
+          tr.appendChild(td);
+        });
+        return tr;
+      });
+      if (!rows.length) {
+        const tr = document.createElement("tr"), td = document.createElement("td");
+        td.colSpan = 4; td.className = "muted"; td.textContent = "no closed lots in the archive folder";
+        tr.appendChild(td); rows.push(tr);
+      }
+      $("lab").replaceChildren(...rows);
     });
   }
 
@@ -390,6 +418,7 @@
   });
 
   // ---- start ----------------------------------------------------------------------------------
-  api("/api/session").then(applySession).catch(() => {});
+  api("/api/session").then((info) => { applySession(info); refreshLab(); }).catch(() => {});
   connect();
+  setInterval(refreshLab, 15000); // lab results arrive days later, through `oreline archive import-lab`
 })();

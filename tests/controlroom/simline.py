@@ -15,7 +15,7 @@ stations (which live in their own packages):
 - :class:`SimSamplerStation` cuts routine increments every ``routine_every_t``
   tonnes and targeted increments on request.
 
-Used by the control-room tests, the benchmark and ``cli_controlroom --sim``.
+Used by the control-room tests and the benchmark (``oreline control-room`` runs the real site: analysis/control_room.py).
 Use ``analysis.site.compose`` for a configured line.
 """
 
@@ -32,7 +32,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spectra.segment import NirSegmentScore
 from conveyor.cargo import CargoModel
 from conveyor.clock import SimulatedClock
 from conveyor.config import validate_section
@@ -41,10 +40,9 @@ from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, Record,
 from conveyor.resources import shared_data_dir
 from conveyor.runtime import Line
 from conveyor.station import MaterialWindow, Station
-from analysis.decide.alarms import AlarmBook
-from analysis.decide.monitor import LotMonitor
+from spectra.segment import NirSegmentScore
+from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
-from analysis.decide.verdict import VERDICT_FIELDS
 
 #: NIR grid of the simulated spectrometer, nm.
 WAVELENGTH_NM = np.linspace(900.0, 1700.0, 128)

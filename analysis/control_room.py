@@ -1,0 +1,184 @@
+"""``oreline control-room``: the shipped simulated site, lot after lot, behind one control room.
+
+Each lot is composed and run exactly as ``oreline demo`` runs its lot (:func:`analysis.site.compose`, the
+archive and the report of :mod:`analysis.integration`), so the page and the API show what the real line
+computes: the NIR model, the camera detector and the sampling robot of the site file, not stand-ins. The
+control-room server stays up across lots; :class:`CurrentLotService` hands it the service of the lot now
+running. Each lot gets the next seed (other waste, other objects) and its own folder under ``--run-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from conveyor.errors import ConveyorError
+from analysis import integration
+from analysis.errors import AnalysisError
+from analysis.prepare import prepare_station_models
+from analysis.service import LineService
+from analysis.site import Plant, compose, load_site, validate
+from analysis.web import ControlRoomServer, ServerStartError
+
+
+class CurrentLotService:
+    """The :class:`~analysis.service.LineService` of the lot now running, as one object that outlives lots.
+
+    Attribute access goes to the current lot's service. ``version`` keeps increasing across lots (a new lot's
+    service starts again at 0), so live feeds waiting for a change see the switch as one.
+    """
+
+    def __init__(self, first: LineService) -> None:
+        self._current = first
+        self._base = 0
+        self.reports: dict[str, dict[str, str]] = first.reports  # every lot's reports, listed by the page
+
+    def switch(self, service: LineService) -> None:
+        """Serve ``service`` from now on (the next lot's)."""
+        service.reports = self.reports
+        base = self.version + 1
+        self._current, self._base = service, base
+
+    @property
+    def version(self) -> int:
+        return self._base + self._current.version
+
+    def wait_for_change(self, since_version: int, timeout_s: float) -> int:
+        """Block until the version moves past ``since_version`` (also by a lot switch) or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            current, base = self._current, self._base
+            if base + current.version > since_version:
+                return base + current.version
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return base + current.version
+            current.wait_for_change(since_version - base, min(remaining, 0.25))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current, name)
+
+
+class LotAfterLot:
+    """Composes and runs the site's lots one after the other in a background thread."""
+
+    def __init__(self, site: dict[str, Any], run_dir: Path, *, report: bool = True,
+                 say: Callable[[str], None] = print) -> None:
+        self.site, self.run_dir, self.report, self.say = site, run_dir, report, say
+        self.lots_run = 0
+        self.plant: Plant = self._compose(0)
+        self.service = CurrentLotService(self.plant.service)
+        self.server: ControlRoomServer | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _compose(self, index: int) -> Plant:
+        site = {**self.site, "simulation": {**self.site["simulation"], "seed": self.site["simulation"]["seed"] + index}}
+        plant = compose(site, self.run_dir / f"lot-{index + 1:03d}", simulated=True)
+        plant.new_lot()
+        integration.attach(plant, serve=False)  # the archive; the one control room is served by this class
+        return plant
+
+    def _run_one(self, plant: Plant) -> None:
+        if self.server is not None and self.server.spectra is not None and plant is not self.plant:
+            plant.line.add_sink(self.server.spectra)
+        if plant is not self.plant:
+            self.plant = plant
+            self.service.switch(plant.service)
+        lot = plant.lot
+        self.say(f"lot {self.lots_run + 1}: {lot.lot_id} ({lot.declared_mass_t:,.0f} t) running")
+        try:
+            end = plant.run_lot(lot)
+            outputs = integration.finish(plant, end, report=self.report)
+        finally:
+            plant.close()
+        v = plant.monitor.verdict
+        self.lots_run += 1
+        self.say(f"lot {self.lots_run}: {lot.lot_id} {end.status}, verdict {v.verdict.upper() if v else 'none'}"
+                 + "".join(f"; {k} {p}" for k, p in outputs.items()))
+
+    def start(self, lots: int | None = None) -> "LotAfterLot":
+        """Run ``lots`` lots (None: until :meth:`stop`) in a daemon thread."""
+        def loop() -> None:
+            plant = self.plant
+            while True:
+                self._run_one(plant)
+                if self._stop.is_set() or (lots is not None and self.lots_run >= lots):
+                    return
+                plant = self._compose(self.lots_run)
+
+        self._thread = threading.Thread(target=loop, name="lot-after-lot", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Abort the running lot (it is archived as aborted) and join the thread (bounded)."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout_s
+        while self._thread is not None and self._thread.is_alive() and time.monotonic() < deadline:
+            self.plant.line.request_stop("control room stopped")
+            self._thread.join(0.2)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="oreline control-room", description=__doc__.splitlines()[0])
+    p.add_argument("--config", type=Path, help="site file (default: the shipped simulated site)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
+    p.add_argument("--operator-token", default=os.environ.get("ORELINE_OPERATOR_TOKEN", ""),
+                   help="operator token (default $ORELINE_OPERATOR_TOKEN; empty: commands disabled)")
+    p.add_argument("--viewer-token", default="", help="viewer token (empty: viewing open)")
+    p.add_argument("--speedup", type=float, help="override [simulation].speedup (0: as fast as possible)")
+    p.add_argument("--lot-mass-t", type=float, help="override [simulation].lot_mass_t")
+    p.add_argument("--lots", type=int, default=0, help="lots to run (0: until Ctrl-C)")
+    p.add_argument("--run-dir", type=Path, help="where each lot's folder goes (default: runs/control-room-<time>)")
+    p.add_argument("--no-report", action="store_true", help="skip each lot's batch report")
+    return p
+
+
+def cli_controlroom(argv: list[str]) -> int:
+    """Run the simulated site lot after lot and serve its control room until Ctrl-C (or ``--lots`` lots ran)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port: expected 0..65535, got {args.port}")
+    if args.lots < 0:
+        parser.error(f"--lots: expected >= 0, got {args.lots}")
+    print(f"oreline control-room: composing the line of {args.config or 'the shipped simulated site'}", flush=True)
+    try:
+        site = load_site(args.config)
+        if args.speedup is not None:
+            site["simulation"]["speedup"] = args.speedup
+        if args.lot_mass_t is not None:
+            site["simulation"]["lot_mass_t"] = args.lot_mass_t
+        site = validate(site)
+        prepare_station_models(site)
+        lots = LotAfterLot(site, args.run_dir or Path("runs") / time.strftime("control-room-%Y%m%dT%H%M%S"),
+                           report=not args.no_report)
+        lots.server = ControlRoomServer(lots.service, host=args.host, port=args.port,
+                                        operator_token=args.operator_token or None,
+                                        viewer_token=args.viewer_token or None)
+        lots.server.start()
+    except (ConveyorError, AnalysisError, ServerStartError) as exc:
+        print(f"oreline control-room: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"control room: {lots.server.url}  (API spec {lots.server.url}openapi.json)", flush=True)
+    lots.start(lots=args.lots or None)
+    try:
+        while lots.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lots.stop()
+        lots.server.stop()
+    return 0
