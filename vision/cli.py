@@ -13,7 +13,7 @@ import numpy as np
 from vision.appearance import AppearanceMonitor, default_limit
 from vision.errors import VisionError
 from vision.evaluate import SIZE_CLASSES, match, score_table
-from vision.fit import VisionModel, cached_model, fit_vision_model
+from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_model
 from vision.labels import evaluate_labelled, fit_with_labelled, read_labelled
 from vision.objects import KINDS
 from vision.scene import random_objects
@@ -22,12 +22,27 @@ from vision.tiles import ATTRIBUTION, load_tiles
 from conveyor.files import staged_folder
 
 
+def _frame_px(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w > 0 and h > 0:
+            return w, h
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in px (e.g. 2048x1024), got {text!r}")
+
+
 def cli_fit(argv: list[str]) -> int:
-    """``oreline vision fit --out model.npz [--mm-per-px 1] [--width-px 2048] [--seed 0] [--labelled DIR]``: fit on the
-    fit split (plus a site's labelled photos for the kind classifier) and save."""
+    """``oreline vision fit --out model.npz [--images DIR [--frame-px WxH] [--split all]] [--labelled DIR] [--mm-per-px 1]
+    [--width-px 2048] [--seed 0]``: fit on the built-in fit split, or with ``--images`` on a site's own ore-on-belt
+    frames (``--labelled``: plus a site's labelled photos for the kind classifier), and save."""
     ap = argparse.ArgumentParser(prog="oreline vision fit", description=cli_fit.__doc__)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--mm-per-px", type=float, default=1.0)
+    ap.add_argument("--images", type=Path, help="folder of the site's ore-on-belt frames (no labels; normal ore)")
+    ap.add_argument("--frame-px", type=_frame_px, help="WIDTHxHEIGHT every frame in --images must have")
+    ap.add_argument("--split", choices=("all", "fit", "heldout"), default="all",
+                    help="use all --images, or the fit / held-out part by source image (to evaluate on the rest)")
+    ap.add_argument("--mm-per-px", type=float, default=1.0, help="pixel scale of the frames and the model")
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--labelled", type=Path, help="a site's labelled photos (COCO json or YOLO txt + classes.txt, at --mm-per-px): "
@@ -42,28 +57,40 @@ def cli_fit(argv: list[str]) -> int:
     if any(v <= 0 for v in lengths.values()):
         ap.error(f"belt lengths must be > 0 m, got {lengths}")
     t0 = time.perf_counter()
-    if a.labelled is not None:
-        try:
+    if a.images is not None and a.labelled is not None:
+        ap.error("--images and --labelled are separate fits: fit the site's frames with --images, or add labelled photos "
+                 "to the built-in fit with --labelled")
+    try:
+        if a.images is not None:
+            model = fit_site_model(a.images, mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, frame_px=a.frame_px, split=a.split)
+        elif a.labelled is not None:
             model, added = fit_with_labelled(read_labelled(a.labelled), mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
-        except VisionError as exc:
-            print(f"vision fit: {exc}")
-            return 2
-        print(f"site photos {a.labelled}: candidates added to the classifier's training: "
-              + (", ".join(f"{k} {n}" for k, n in added.items()) or "none found"))
-    else:
-        model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
+            print(f"site photos {a.labelled}: candidates added to the classifier's training: "
+                  + (", ".join(f"{k} {n}" for k, n in added.items()) or "none found"))
+        else:
+            model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
+    except VisionError as exc:
+        print(f"vision fit: {exc}")
+        return 2
     model.save(a.out)
+    on = model.fitted_on
     print(f"vision model {model.version} (threshold {model.params.threshold:.2f}, kinds {model.kinds}) → {a.out} in {time.perf_counter() - t0:.1f} s")
+    print(f"fitted on {on.get('images')}: {on.get('n_files')} files (sha256 list {on.get('files_sha256') or '-'}), {on.get('n_tiles')} tiles"
+          f"{', ' + str(on['tiles_dropped']) + ' dropped as unusual' if on.get('tiles_dropped') else ''}, {model.mm_per_px:g} mm/px, "
+          f"belt found by {model.ore.belt_test}, code {on.get('code_digest')}")
     return 0
 
 
 def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_m: float = 100.0, seed: int = 1,
-             objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24) -> tuple[dict, list]:
-    """Run the detector over simulated belt built from ``backgrounds`` and score it. Returns (table, gallery items)."""
+             objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
+             scene: dict | None = None, objects: dict | None = None) -> tuple[dict, list]:
+    """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.
+    ``scene``: extra :class:`~vision.scene.BeltScene` options (realistic scenes); ``objects``: extra
+    :func:`~vision.scene.random_objects` options. Returns (table, gallery items)."""
     rng = np.random.default_rng(seed)
-    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m)
+    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {}))
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
-                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px).open()
+                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px, scene_options=scene).open()
     det = model.detector()
     monitor = AppearanceMonitor(getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px))
     shares, unusual_frames = [], 0
@@ -83,7 +110,7 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
     dets += det.flush()
     m = match([o for o in objs if o.belt_mm < cam._pos_m * 1000.0], dets)
     table = score_table(m, cam._pos_m)
-    table.update({"backgrounds": str(backgrounds), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
+    table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
                   "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
                   "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),
                   "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION,

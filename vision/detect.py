@@ -18,7 +18,7 @@ from scipy import ndimage as ndi
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
-from vision.features import FEATURES, cell_features
+from vision.features import FEATURES
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.scene import ore_mask
@@ -206,17 +206,19 @@ class Detector:
             return FrameResult(frame.frame_id, out, 0.0, 0.0, False, "frame too short")
         img = img[: n * self.block]
         prev_cols = self._belt_cols
-        feats = cell_features(img, self.block)
-        cols = feats.belt_cols
+        feats = self.model.features(img)
+        raw = self.model.score(feats)
+        cols = self.model.belt_columns(feats, raw)
         if cols.mean() < self.params.min_belt_fraction and prev_cols is not None and n < 16:
-            feats = cell_features(img, self.block, prev_cols)
+            if self.model.belt_test == "chroma":  # the score test's features do not depend on the columns
+                feats = self.model.features(img, prev_cols)
+                raw = self.model.score(feats)
             cols = prev_cols
         self._belt_cols = cols
         belt_fraction = float(cols.mean())
-        raw = self.model.score(feats)
         unusual = frame_unusual_share(raw, cols, self.unusual_level, self.params.min_belt_fraction)
         raw[:, ~cols] = 0.0
-        material = float(ore_mask(feats.rgb[:, cols]).mean()) if cols.any() else 0.0
+        material = self._material(feats, raw, cols)
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
         out += self._components(raw, feats.stack(), feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
@@ -225,6 +227,15 @@ class Detector:
         if material < self.params.min_material_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "no material", unusual)
         return FrameResult(frame.frame_id, out, material, belt_fraction, True, "", unusual)
+
+    def _material(self, feats, raw: np.ndarray, cols: np.ndarray) -> float:
+        """Share of the belt's cells that show cargo: ore-coloured cells (chroma test) or, for a cargo found by its
+        score, cells that score as the fitted ore (below the candidate threshold)."""
+        if not cols.any():
+            return 0.0
+        if self.model.belt_test == "score":
+            return float((raw[:, cols] < self.params.threshold).mean())
+        return float(ore_mask(feats.rgb[:, cols]).mean())
 
     def flush(self) -> list[Detection]:
         """Report objects still held back (end of lot, gap in the belt) and reset."""

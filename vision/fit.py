@@ -9,7 +9,9 @@ scenes with inserted objects train the kind classifier. Held-out tiles are never
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,14 +20,14 @@ from scipy import ndimage as ndi
 
 from vision.classify import NONE, KindClassifier
 from vision.detect import Detection, Detector, DetectorParams, ridge_score, ridge_sigmas
-from vision.errors import ModelError
+from vision.errors import DataError, ModelError
 from vision.evaluate import match
-from vision.features import cell_features
 from vision.frames import Frame
 from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
-from vision.errors import DataError
-from vision.tiles import TileSet, augmented_tiles, load_tiles, tile_fold
+from vision.site_images import files_digest, load_site_tiles
+from vision.features import cell_features
+from vision.tiles import TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
 MODEL_FORMAT = "oreline-vision-model-6"  # 6: fine-scale seeds, classifier ensemble
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
@@ -67,6 +69,8 @@ class VisionModel:
     params: DetectorParams
     classifier: KindClassifier | None
     width_px: int
+    #: What the model was fitted on (images, their count and digest, mm/px, code digest; see :func:`provenance`).
+    fitted_on: dict = field(default_factory=dict)
 
     @property
     def mm_per_px(self) -> float:
@@ -93,6 +97,7 @@ class VisionModel:
             arrays[f"param_{k}"] = np.float64(v)
         arrays["format"] = np.array(MODEL_FORMAT)
         arrays["width_px"] = np.int64(self.width_px)
+        arrays["fitted_on"] = np.array(json.dumps(self.fitted_on, sort_keys=True))
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")  # one per process: concurrent fits
@@ -101,8 +106,9 @@ class VisionModel:
         return path
 
     @classmethod
-    def load(cls, path: Path) -> "VisionModel":
-        """Load a saved model. Raises ModelError when the file is missing, corrupt or of another format."""
+    def load(cls, path: Path, mm_per_px: float | None = None) -> "VisionModel":
+        """Load a saved model. Raises ModelError (naming the file) when it is missing, corrupt, of another format or,
+        with ``mm_per_px`` given, fitted for another pixel scale."""
         try:
             with np.load(Path(path), allow_pickle=False) as z:
                 a = {k: z[k] for k in z.files}
@@ -114,7 +120,10 @@ class VisionModel:
         fields = DetectorParams.__dataclass_fields__
         params = DetectorParams(**{k: (int(a[f"param_{k}"]) if fields[k].type in ("int", int) else float(a[f"param_{k}"])) for k in fields if f"param_{k}" in a})
         clf = KindClassifier.from_arrays(a) if "cls_mean" in a else None
-        return cls(ore, params, clf, int(a["width_px"]))
+        fitted_on = json.loads(str(a["fitted_on"])) if "fitted_on" in a else {}
+        if mm_per_px is not None and abs(ore.mm_per_px - mm_per_px) > 1e-9:
+            raise ModelError(f"vision model {path} was fitted for {ore.mm_per_px:g} mm/px, expected {mm_per_px:g} mm/px")
+        return cls(ore, params, clf, int(a["width_px"]), fitted_on)
 
 
 def _frame(image: np.ndarray, mm_per_px: float, frame_id: int = 0) -> Frame:
@@ -123,6 +132,23 @@ def _frame(image: np.ndarray, mm_per_px: float, frame_id: int = 0) -> Frame:
 
 def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> BeltScene:
     return BeltScene(tiles, width_px=width_px, mm_per_px=mm_per_px, seed=seed, dust_probability=0.15, **kw)
+
+
+#: The colour test finds the belt when it marks at least this share of the belt's columns on a fit scene.
+CHROMA_BELT_SHARE = 0.9
+
+
+def belt_test_for(tiles: TileSet, width_px: int, mm_per_px: float, seed: int = 0) -> str:
+    """"chroma" when the colour test (:func:`~vision.features.belt_columns`) finds the belt of a scene made of
+    ``tiles`` (coloured ore or belt, as the CDM cargo), else "score" (grey rock and other colourless cargo)."""
+    sc = _scene(tiles, seed * 1000 + 999, width_px, mm_per_px)
+    probe = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px)
+    b = probe.block_px
+    found = probe.features(sc.render(0, int(2000 / mm_per_px))).belt_cols
+    inside = np.zeros(found.shape, bool)
+    inside[-(-sc.belt_x0 // b) : (sc.belt_x0 + sc.belt_px) // b] = True
+    share = float((found & inside).sum()) / max(1, int(inside.sum()))
+    return "chroma" if share >= CHROMA_BELT_SHARE else "score"
 
 
 def smooth_cells_for(cell_mm: float) -> int:
@@ -150,8 +176,9 @@ def broad_cells_for(cell_mm: float) -> int:
 def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorParams) -> dict:
     """Belt cells' box-smoothed score (unmapped) at the base scale and at the fine and broad scales that are on,
     keyed by box width in cells, and (key "ridge") their ridge score when ``params.ridge_sigma_cells`` > 0."""
-    f = cell_features(img, ore.block_px)
+    f = ore.features(img)
     raw = ore.score(f)
+    f.belt_cols = ore.belt_columns(f, raw)
     out = {}
     for cells in {params.smooth_cells, params.fine_cells, params.broad_cells} - {0}:
         out[cells] = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw)[:, f.belt_cols].ravel()
@@ -263,6 +290,8 @@ def fit_vision_model(
     objects_m: float | None = None,
     params: DetectorParams | None = None,
     calibration_tiles: TileSet | None = None,
+    scene: dict | None = None,
+    objects: dict | None = None,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -274,11 +303,115 @@ def fit_vision_model(
     The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
     The object decision ``none_max`` is set *out of fold*: classifiers trained without fold k score the candidates
     on normal belt made of fold k's calibration tiles, so the decision is calibrated on ore the classifier has not
-    seen (as the held-out and real belts are), not on the ore it learned as "none"."""
+    seen (as the held-out and real belts are), not on the ore it learned as "none".
+
+    ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
+    every fitting scene (e.g. ``scene=dict(burden="full", surface="photo")``, ``objects=dict(buried_max=0.5,
+    wet_share=0.5)``: train on scenes like a real belt; default today's scenes)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
-                                 calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles)
+                                 calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
+                                 scene=scene, objects=objects)
     if len(set(pool.y)) >= 2:
         model.classifier = train_classifier(pool, model.params, seed)
+    model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, mm_per_px,
+                                 scene=dict(scene or {}), objects=dict(objects or {}))
+    return model
+
+
+def provenance(tiles: TileSet, mm_per_px: float, **extra) -> dict:
+    """What a model is fitted on: the images (origin, file count and digest of their sha256 list, tiles), the frames'
+    and the model's mm/px, MODEL_FORMAT, :func:`fit_code_digest` and the UTC time, plus ``extra``."""
+    out = {"images": tiles.origin, "n_files": len(tiles.files) or len({n.split("@")[0] for n in tiles.names}),
+           "files_sha256": files_digest(tiles.files) if tiles.files else "", "n_tiles": len(tiles),
+           "frames_mm_per_px": tiles.mm_per_px, "mm_per_px": mm_per_px, "format": MODEL_FORMAT,
+           "code_digest": fit_code_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    out.update(extra)
+    return out
+
+
+#: Belt (m) rendered for each step of a site fit: less than the built-in fit (objects_m 480 m at 1 mm/px), so that
+#: 100 frames fit in under 2 minutes on one core; the classifier's objects come from the same renderer.
+SITE_NORMAL_M = 30.0
+SITE_CALIBRATION_M = 60.0
+SITE_OBJECTS_M = 200.0
+#: Frames carry no labels, so a few may hold foreign objects. A tile's *unsupported share* is the share of its cells
+#: whose colour and brightness (a coarse (r, g, lum) bin) at most max(2, SUPPORT_SOURCES x frames) frames show: an
+#: object's colour rarely appears in other frames. But a whole frame of a rare ore looks like that too, so a tile is
+#: dropped from a site fit only when its share exceeds UNSUPPORTED_SHARE *and* ODD_TILE_RATIO x the median share of the
+#: other tiles of its frame (at least MIN_FRAME_TILES tiles): an ordinary frame with one odd patch. At most
+#: MAX_DROP_SHARE of the tiles are dropped, and none with fewer than MIN_TRIM_FRAMES frames.
+UNSUPPORTED_SHARE = 0.1
+ODD_TILE_RATIO = 3.0
+MIN_FRAME_TILES = 3
+SUPPORT_SOURCES = 0.05
+MAX_DROP_SHARE = 0.05
+MIN_TRIM_FRAMES = 20
+_SUPPORT_BINS = np.array([12, 12, 8])
+
+
+def unusual_tiles(tiles: TileSet, block_px: int = 4) -> np.ndarray:
+    """Boolean (N,) of the tiles of ``tiles`` to leave out of a site fit (see UNSUPPORTED_SHARE)."""
+    drop = np.zeros(len(tiles), bool)
+    share = unsupported_share(tiles, block_px)
+    if share is None:
+        return drop
+    frames = np.array([n.split("#")[0].split("@")[0] for n in tiles.names])
+    odd = np.zeros(len(tiles), bool)
+    for f in np.unique(frames):
+        idx = np.flatnonzero(frames == f)
+        if idx.size < MIN_FRAME_TILES:
+            continue
+        for i in idx:
+            rest = np.median(share[idx[idx != i]])
+            odd[i] = share[i] > UNSUPPORTED_SHARE and share[i] > ODD_TILE_RATIO * rest
+    order = np.argsort(-np.where(odd, share, -1.0))[: int(MAX_DROP_SHARE * len(tiles))]
+    drop[order[odd[order]]] = True
+    return drop
+
+
+def unsupported_share(tiles: TileSet, block_px: int = 4) -> np.ndarray | None:
+    """Per tile (N,), the share of its cells whose coarse (r, g, lum) bin at most max(2, SUPPORT_SOURCES x frames)
+    frames show; None with fewer than MIN_TRIM_FRAMES frames."""
+    sources = np.array([source_of(Path(n.split("#")[0])) for n in tiles.names])
+    uniq, src = np.unique(sources, return_inverse=True)
+    if len(uniq) < MIN_TRIM_FRAMES:
+        return None
+    w = tiles.tiles.shape[2] // block_px
+    x = [np.stack([f.r.ravel(), f.g.ravel(), f.lum.ravel()], 1)
+         for f in (cell_features(t, block_px, np.ones(w, bool)) for t in tiles.tiles)]
+    allx = np.concatenate(x)
+    lo, hi = np.percentile(allx, 0.5, axis=0), np.percentile(allx, 99.5, axis=0)
+    nb = _SUPPORT_BINS
+    ids = []
+    for xi in x:
+        b = np.clip(((xi - lo) / np.maximum(hi - lo, 1e-9) * (nb - 2)).astype(np.int64) + 1, 0, nb - 1)
+        ids.append((b[:, 0] * nb[1] + b[:, 1]) * nb[2] + b[:, 2])
+    pairs = np.unique(np.concatenate([np.column_stack([i, np.full(i.size, s)]) for i, s in zip(ids, src)]), axis=0)
+    support = np.bincount(pairs[:, 0], minlength=int(nb.prod()))
+    k = max(2, int(SUPPORT_SOURCES * len(uniq)))
+    return np.array([float((support[i] <= k).mean()) for i in ids])
+
+
+def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0,
+                   frame_px: tuple[int, int] | None = None, split: str = "all", normal_m: float = SITE_NORMAL_M,
+                   calibration_m: float = SITE_CALIBRATION_M, objects_m: float = SITE_OBJECTS_M) -> VisionModel:
+    """Fit the whole vision model on a site's own ore-on-belt frames in ``folder`` (no labels; see
+    :func:`~vision.site_images.load_site_tiles` for the checks and errors). Tiles that look unlike the rest under a
+    few other frames (:func:`unusual_tiles`: frames holding objects) are dropped; the rest, with two
+    photometrically jittered copies, fit the density and train the classifier on rendered belt with objects, and
+    the plain tiles calibrate the object decision out of fold. The model records what it was fitted on."""
+    site = load_site_tiles(folder, mm_per_px=mm_per_px, frame_px=frame_px, split=split)  # type: ignore[arg-type]
+    drop = unusual_tiles(site)
+    if drop.any() and not drop.all():
+        kept = site.tiles[~drop]
+        kept.setflags(write=False)
+        site = TileSet(kept, tuple(n for n, d in zip(site.names, drop) if not d), site.origin, site.files, site.mm_per_px, site.skipped)
+    model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
+                             calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m)
+    model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
+                                 tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
+                                 frames_skipped_examples=list(site.skipped[:5]),
+                                 belt_test=model.ore.belt_test)
     return model
 
 
@@ -317,22 +450,27 @@ def candidate_pool(
     objects_m: float | None = None,
     params: DetectorParams | None = None,
     calibration_tiles: TileSet | None = None,
+    scene: dict | None = None,
+    objects: dict | None = None,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
     parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
     calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
     objects_m = OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP) if objects_m is None else objects_m
     tiles = augmented_tiles("fit", 2, seed) if tiles is None else tiles
-    ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px)
+    ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px,
+                         belt_test=belt_test_for(tiles, width_px, mm_per_px, seed))
     cell_mm = ore.block_px * mm_per_px
     params = params or DetectorParams(smooth_cells=smooth_cells_for(cell_mm), fine_cells=fine_cells_for(cell_mm),
                                       broad_cells=broad_cells_for(cell_mm), ridge_sigma_cells=ridge_sigma_cells_for(cell_mm))
     scene_rows = int(5000 / mm_per_px)
     n_normal = max(1, int(round(normal_m / 5.0)))
-    ore.fit(_scene(tiles, seed * 1000 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_normal))
+    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px, **(scene or {}))
+    belt_px = (geometry.belt_x0, geometry.belt_x0 + geometry.belt_px)
+    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_normal)), belt_px)
     n_cal = max(1, int(round(calibration_m / 5.0)))
     n_thr = (n_cal + 1) // 2
-    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows) for i in range(n_thr)]
+    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_thr)]
     params.threshold = calibrate_threshold(ore, calib, params)
     model = VisionModel(ore, params, None, width_px)
     folds = _folds(tiles)
@@ -343,16 +481,16 @@ def candidate_pool(
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         k = i % len(folds)
-        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px)
-        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM)
+        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px, **(scene or {}))
+        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **(objects or {}))
         pool.add(_candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
     calibrate_length(sizes, params)
     for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
         k = i % len(folds)
-        pool.add(_candidates(model, _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px).render(0, scene_rows), [], mm_per_px), k, False)
+        pool.add(_candidates(model, _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
         k = i % len(plain)
-        pool.add(_candidates(model, _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px).render(0, scene_rows), [], mm_per_px), k, True)
+        pool.add(_candidates(model, _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, True)
     return model, pool
 
 

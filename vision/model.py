@@ -19,6 +19,29 @@ from vision.features import FEATURES, CellFeatures, cell_features
 
 #: Floor of the normalised density (per bin) so unseen feature combinations score high but finite.
 DENSITY_FLOOR = 1e-9
+#: How the belt is found in a frame: "chroma" (coloured belt and ore, the CDM cargo: :func:`~vision.features.belt_columns`)
+#: or "score" (any cargo, e.g. grey rock: the columns whose median score says they look like the fitted ore).
+BELT_TESTS = ("chroma", "score")
+#: Minimum run of belt columns (cells) for the score test.
+MIN_BELT_RUN = 8
+
+
+def belt_columns_by_score(raw: np.ndarray, max_score: float, min_run: int = MIN_BELT_RUN) -> np.ndarray:
+    """Columns (w,) bool whose median cell score over a subsample of rows of ``raw`` (h, w) is at most ``max_score``:
+    the longest such run, trimmed by one cell each side (as :func:`~vision.features.belt_columns`)."""
+    step = max(1, raw.shape[0] // 64)
+    med = np.median(raw[::step], axis=0)
+    ok = med <= max_score
+    mask = np.zeros(raw.shape[1], bool)
+    if not ok.any():
+        return mask
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    i = int(np.argmax(ends - starts))
+    a, b = starts[i] + 1, ends[i] - 1
+    if b - a >= min_run:
+        mask[a:b] = True
+    return mask
 
 
 def block_px(cell_mm: float, mm_per_px: float) -> int:
@@ -30,26 +53,57 @@ class NormalOreModel:
     """Density of normal ore-on-belt cell features.
 
     ``cell_mm``: cell side (mm); ``mm_per_px``: image scale the model is fitted for;
-    ``bins``: histogram bins per feature (FEATURES order); ``smooth_bins``: Gaussian smoothing (bins).
+    ``bins``: histogram bins per feature (FEATURES order); ``smooth_bins``: Gaussian smoothing (bins);
+    ``belt_test``: how frames' belt columns are found (:data:`BELT_TESTS`). With "score" the grey reference of
+    ``lum`` is taken over the whole frame width and the belt is where the median score is at most the fitted
+    ``belt_max_score_`` (the largest column median on the fit belt, plus half the gap to the frame beyond it).
     """
 
-    def __init__(self, cell_mm: float = 4.0, mm_per_px: float = 1.0, bins: tuple[int, ...] = (20, 20, 16, 12, 8), smooth_bins: float = 0.8) -> None:
+    def __init__(self, cell_mm: float = 4.0, mm_per_px: float = 1.0, bins: tuple[int, ...] = (20, 20, 16, 12, 8), smooth_bins: float = 0.8,
+                 belt_test: str = "chroma") -> None:
         self.cell_mm = cell_mm
         self.mm_per_px = mm_per_px
         self.bins = bins
         self.smooth_bins = smooth_bins
+        self.belt_test = belt_test
+
+    def features(self, image: np.ndarray, belt_cols: np.ndarray | None = None) -> CellFeatures:
+        """Cell features of an (H, W, 3) uint8 frame as this model sees them (chroma test: belt columns found by
+        colour, or ``belt_cols``; score test: all columns, the belt is found by :meth:`belt_columns`)."""
+        if self.belt_test == "score":
+            w = image.shape[1] // self.block_px
+            return cell_features(image, self.block_px, np.ones(w, bool) if belt_cols is None else belt_cols)
+        return cell_features(image, self.block_px, belt_cols)
+
+    def belt_columns(self, feats: CellFeatures, raw: np.ndarray) -> np.ndarray:
+        """Belt columns (w,) bool of a frame from its features and cell scores ``raw`` (h, w)."""
+        if self.belt_test == "score":
+            return belt_columns_by_score(raw, self.belt_max_score_)
+        return feats.belt_cols
 
     @property
     def block_px(self) -> int:
         return block_px(self.cell_mm, self.mm_per_px)
 
-    def fit(self, images: Iterable[np.ndarray]) -> "NormalOreModel":
-        """Fit on (H, W, 3) uint8 images of normal ore on belt (no foreign objects). Returns self."""
-        feats = []
+    def fit(self, images: Iterable[np.ndarray], belt_px: tuple[int, int] | None = None) -> "NormalOreModel":
+        """Fit on (H, W, 3) uint8 images of normal ore on belt (no foreign objects). Returns self.
+
+        ``belt_px``: (first, end) pixel column of the belt in every image; required by the "score" belt test
+        (the belt cannot be found by colour), ignored by "chroma". Raises ModelError when no image shows belt."""
+        if self.belt_test not in BELT_TESTS:
+            raise ModelError(f"belt_test must be one of {BELT_TESTS}, got {self.belt_test!r}")
+        if self.belt_test == "score" and belt_px is None:
+            raise ModelError("the 'score' belt test needs belt_px, the belt's pixel columns in the fit images")
+        feats, stacks = [], []
         for img in images:
-            f = cell_features(img, self.block_px)
+            f = self.features(img)
+            if self.belt_test == "score":
+                b = self.block_px
+                f.belt_cols = np.zeros(f.r.shape[1], bool)
+                f.belt_cols[-(-belt_px[0] // b) : belt_px[1] // b] = True
             if f.belt_cols.any():
                 feats.append(f.stack()[:, f.belt_cols].reshape(-1, len(FEATURES)))
+                stacks.append(f)
         if not feats:
             raise ModelError("fit needs at least one image showing belt; got none")
         x = np.concatenate(feats)
@@ -66,7 +120,22 @@ class NormalOreModel:
         train_nll = self.nll_table_[idx]
         self.nll_median_ = float(np.median(train_nll))
         self.n_cells_ = int(x.shape[0])
+        self.belt_max_score_ = np.inf
+        if self.belt_test == "score":
+            self.belt_max_score_ = self._belt_level(stacks)
         return self
+
+    def _belt_level(self, fitted: list[CellFeatures]) -> float:
+        """The score test's level: the largest median column score on the fit belt plus half the gap to the
+        smallest beyond it (2 nats above the belt when the images show no frame)."""
+        belt_max, frame_min = -np.inf, np.inf
+        for f in fitted:
+            raw = self.score(f)
+            med = np.median(raw[:: max(1, raw.shape[0] // 64)], axis=0)
+            belt_max = max(belt_max, float(med[f.belt_cols].max()))
+            if (~f.belt_cols).any():
+                frame_min = min(frame_min, float(med[~f.belt_cols].min()))
+        return belt_max + (0.5 * (frame_min - belt_max) if np.isfinite(frame_min) and frame_min > belt_max else 2.0)
 
     def _check(self) -> None:
         if not hasattr(self, "nll_table_"):
@@ -105,13 +174,17 @@ class NormalOreModel:
             "ore_nll_table": self.nll_table_,
             "ore_nll_median": np.float64(self.nll_median_),
             "ore_n_cells": np.int64(self.n_cells_),
+            "ore_belt_test": np.array(self.belt_test),
+            "ore_belt_max_score": np.float64(self.belt_max_score_),
         }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "NormalOreModel":
         """Inverse of :meth:`to_arrays`. Raises ModelError when keys are missing or do not match."""
         try:
-            m = cls(float(arrays["ore_cell_mm"]), float(arrays["ore_mm_per_px"]), tuple(int(b) for b in arrays["ore_bins"]), float(arrays["ore_smooth_bins"]))
+            m = cls(float(arrays["ore_cell_mm"]), float(arrays["ore_mm_per_px"]), tuple(int(b) for b in arrays["ore_bins"]), float(arrays["ore_smooth_bins"]),
+                    str(arrays.get("ore_belt_test", "chroma")))
+            m.belt_max_score_ = float(arrays.get("ore_belt_max_score", np.inf))
             m.lo_ = np.asarray(arrays["ore_lo"], np.float32)
             m.hi_ = np.asarray(arrays["ore_hi"], np.float32)
             m.nll_table_ = np.asarray(arrays["ore_nll_table"], np.float32)

@@ -17,7 +17,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
-from vision.tiles import rock_crops
+from conveyor.resources import shared_data_dir
+from vision.errors import DataError
+from vision.tiles import read_rgb, rock_crops
 
 #: Kinds the simulator can insert (the cargo's object kinds).
 KINDS = ("wood", "plastic", "rubber", "metal", "cloth", "concrete", "lump")
@@ -31,6 +33,39 @@ _PALETTE = {
     "concrete": [(175, 172, 165), (150, 150, 145)],
     "lump": [(125, 80, 55), (105, 70, 50)],
 }
+
+
+#: Photographed surfaces (``shared/data/vision/textures-cc0``, CC0; see its SOURCES.md) per object kind, and the
+#: size of one texel on the object (mm): planks and slabs are photographed at about 1 mm per texel of the 1k maps,
+#: fabrics and rubber closer. Plastic and rubber photos are weak (near-flat colour, a computer-generated rubber):
+#: for them only the photo's brightness texture is used, on the kind's palette colour.
+TEXTURE_DIR = "textures-cc0"
+PHOTO_MATERIAL = {"wood": "wood", "plastic": "plastic", "rubber": "rubber", "metal": "rusty_steel", "cloth": "cloth",
+                  "concrete": "concrete"}
+TEXEL_MM = {"wood": 1.0, "plastic": 0.5, "rubber": 0.4, "rusty_steel": 0.8, "cloth": 0.5, "concrete": 1.0}
+PALETTE_ONLY = ("plastic", "rubber")
+#: Side (texels) the photos are kept at (every second texel of the 1k maps, TEXEL_MM x 2 per texel).
+PHOTO_PX = 512
+#: Wet wood (water darkens and saturates a porous surface): brightness factor and saturation gain.
+WET_GAIN = 0.55
+WET_SATURATION = 1.35
+ATTRIBUTION_TEXTURES = "object surfaces: Poly Haven and ambientCG texture photographs (CC0)"
+
+
+@lru_cache(maxsize=1)
+def photo_textures() -> dict[str, tuple[np.ndarray, ...]]:
+    """The colour photos per material (PHOTO_MATERIAL values) as (PHOTO_PX, PHOTO_PX, 3) float32 0..255.
+
+    Raises DataError when a material has no photo."""
+    root = shared_data_dir() / "vision" / TEXTURE_DIR
+    out = {}
+    for material in sorted(set(PHOTO_MATERIAL.values())):
+        paths = sorted(p for p in (root / material).glob("*") if p.suffix.lower() in (".jpg", ".png", ".webp"))
+        if not paths:
+            raise DataError(f"expected texture photos in {root / material}, found none")
+        out[material] = tuple(np.asarray(Image.fromarray(read_rgb(p)).resize((PHOTO_PX, PHOTO_PX), Image.BOX), np.float32)
+                              for p in paths)
+    return out
 
 
 @dataclass(frozen=True)
@@ -72,12 +107,21 @@ def _harmonic_radius(theta: np.ndarray, rng: np.random.Generator, amount: float,
 
 
 def render_sprite(
-    kind: str, length_mm: float, width_mm: float, angle_deg: float, mm_per_px: float, seed: int
+    kind: str, length_mm: float, width_mm: float, angle_deg: float, mm_per_px: float, seed: int, *,
+    surface: str = "rules", buried: float = 0.0, wet: bool = False, ore_rgb: np.ndarray | None = None,
+    cast: float = 0.0, dust: float = 0.0,
 ) -> Sprite:
     """Render one object of ``kind`` (one of KINDS) with its long axis at ``angle_deg`` to the belt direction.
 
-    Sizes in mm; the sprite is sampled at ``mm_per_px``. Raises ValueError for an unknown kind or a size <= 0.
+    Sizes in mm; the sprite is sampled at ``mm_per_px``. ``surface``: "rules" (palette colour, grain and folds by
+    rule, modulated by the gravel texture) or "photo" (the kind's photographed surface, :func:`photo_textures`, with
+    relief shading by shape). ``buried``: share (0..0.8) of the object covered by ore (blobs ~30 mm, the ore shows
+    there, alpha 0); ``wet``: darkened, saturated surface; ``ore_rgb`` (3,): the ore's mean colour, towards which
+    ``cast`` (0..1) pulls the object's chromaticity (ore fines coat everything) and ``dust`` (0..1) mixes a lighter
+    ore-dust layer. Raises ValueError for an unknown kind or surface, or a size <= 0.
     """
+    if surface not in ("rules", "photo"):
+        raise ValueError(f"surface must be 'rules' or 'photo', got {surface!r}")
     if kind not in KINDS:
         raise ValueError(f"object kind must be one of {KINDS}, got {kind!r}")
     if not (length_mm > 0 and width_mm > 0 and mm_per_px > 0):
@@ -136,9 +180,64 @@ def render_sprite(
         light = 1.0 - 0.35 * (un * 0.6 + vn * 0.4)
         shade = light * (1.0 + 0.25 * crop + 0.1 * detail)
     rgb = np.clip(base[None, None, :] * shade[..., None], 0, 255).astype(np.float32)
+    if surface == "photo" and kind in PHOTO_MATERIAL:
+        rgb = _photo_surface(kind, u, v, un, vn, base, rng)
+    if wet:
+        grey = rgb.mean(axis=-1, keepdims=True)
+        rgb = np.clip((grey + WET_SATURATION * (rgb - grey)) * WET_GAIN, 0, 255)
+    if ore_rgb is not None and (cast > 0 or dust > 0):
+        ore = np.asarray(ore_rgb, np.float32)
+        grey = rgb.mean(axis=-1, keepdims=True)
+        rgb = (1 - cast) * rgb + cast * grey * (ore / max(float(ore.mean()), 1.0))
+        rgb = (1 - dust) * rgb + dust * np.clip(1.6 * ore, 0, 255)
+    if buried > 0:
+        alpha = alpha * _uncovered(alpha, buried, mm_per_px, rng)
     # Shadow: the object's footprint shifted down-right by its height, softened.
     height_mm = {"plastic": 2.0, "cloth": 3.0, "wood": 0.4 * width_mm, "metal": 0.5 * width_mm}.get(kind, 0.45 * width_mm)
     shift = min(height_mm, 40.0) / mm_per_px * 0.5
     shadow = ndi.shift(alpha, (shift, shift), order=1, mode="constant")
     shadow = ndi.gaussian_filter(shadow, max(0.5, shift * 0.5)) * (1 - alpha)
     return Sprite(rgb, alpha, shadow.astype(np.float32), (c, c))
+
+
+def _photo_surface(kind: str, u: np.ndarray, v: np.ndarray, un: np.ndarray, vn: np.ndarray, base: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """A kind's photographed surface in object coordinates (u along, v across, mm), with relief shading: light from
+    one side across rounded bars (wood, metal, rubber), soft folds on sheets (plastic, cloth), a sloped face on slabs."""
+    material = PHOTO_MATERIAL[kind]
+    photos = photo_textures()[material]
+    tex = photos[int(rng.integers(len(photos)))]
+    mm = 2.0 * TEXEL_MM[material] * rng.uniform(0.8, 1.25)
+    n = tex.shape[0]
+    iu = (np.floor(u / mm).astype(np.int64) + int(rng.integers(n))) % n
+    iv = (np.floor(v / mm).astype(np.int64) + int(rng.integers(n))) % n
+    # the grain of planks runs along them: photo rows along the object's length
+    rgb = tex[iu, iv] if kind == "wood" else tex[iv, iu]
+    if material in PALETTE_ONLY:
+        lum = rgb.mean(axis=-1)
+        rgb = base[None, None, :] * (lum / max(float(lum.mean()), 1.0))[..., None]
+    if kind in ("wood", "metal", "rubber"):
+        across = np.clip(np.abs(vn), 0, 1)
+        shade = 0.7 + 0.3 * np.sqrt(1 - across**2) - 0.15 * vn
+    elif kind in ("plastic", "cloth"):
+        shade = 1.0 + 0.12 * np.sin(u / 23.0 + rng.uniform(0, 6)) * np.sin(v / 17.0 + rng.uniform(0, 6))
+    else:
+        shade = 1.0 - 0.2 * (0.6 * un + 0.4 * vn)
+    return np.clip(rgb * shade[..., None], 0, 255).astype(np.float32)
+
+
+#: Size (mm, Gaussian sigma) of the ore blobs that cover a partly buried object.
+BURIAL_BLOB_MM = 12.0
+
+
+def _uncovered(alpha: np.ndarray, buried: float, mm_per_px: float, rng: np.random.Generator) -> np.ndarray:
+    """Visibility (h, w) float32 0..1 of a partly buried object: smooth random blobs cover the share ``buried``
+    (0..0.8) of its footprint, with soft edges."""
+    buried = float(np.clip(buried, 0.0, 0.8))
+    noise = ndi.gaussian_filter(rng.standard_normal(alpha.shape).astype(np.float32), max(1.0, BURIAL_BLOB_MM / mm_per_px))
+    inside = alpha > 0.5
+    if not inside.any():
+        return np.ones_like(alpha)
+    cut = np.quantile(noise[inside], buried)
+    edge = max(float(noise[inside].std()) * 0.3, 1e-6)
+    return np.clip((noise - cut) / edge + 0.5, 0.0, 1.0).astype(np.float32)

@@ -13,7 +13,7 @@ Attribution of the images: :data:`vision.tiles.ATTRIBUTION` (CC BY 4.0, keep it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
 
@@ -29,8 +29,13 @@ from vision.tiles import TileSet
 KNOT_MM = 3000.0
 DUST_RGB = np.array([175.0, 160.0, 135.0], dtype=np.float32)
 FRAME_RGB = np.array([38.0, 38.0, 42.0], dtype=np.float32)
+#: Share of the light an object's cast shadow takes from the ground (checked against real rock shadows, vision.realism).
+SHADOW_DEPTH = 0.55
 #: Tiles with at least this fraction of ore pixels show a loaded belt ("dense"), the others bare belt with ore dust.
 DENSE_ORE_FRACTION = 0.45
+#: A full burden (``burden="full"``) uses only tiles with at least this fraction of ore pixels (no belt showing);
+#: with none, the densest quarter of the loaded tiles.
+FULL_ORE_FRACTION = 0.8
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class SceneObject:
     angle_deg: float = 0.0
     seed: int = 0
     mark_t: float = float("nan")
+    #: Share of the object covered by ore (0..0.8) and whether it is wet (realistic scenes).
+    buried: float = 0.0
+    wet: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -107,6 +115,22 @@ def _split_tiles(tiles: TileSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     else:
         sparse = ~dense
     return tiles.tiles[dense], tiles.tiles[sparse], paint_out_ore(tiles.tiles[sparse])
+
+
+@lru_cache(maxsize=4)
+def _full_ids(tiles: TileSet) -> np.ndarray:
+    """Indices into the dense stack of :func:`_split_tiles` of the tiles a full burden is made of."""
+    dense = _split_tiles(tiles)[0]
+    f = ore_mask(dense).mean(axis=(1, 2))
+    ids = np.flatnonzero(f >= FULL_ORE_FRACTION)
+    return ids if ids.size else np.argsort(-f)[: max(1, len(f) // 4)]
+
+
+@lru_cache(maxsize=8)
+def _ore_rgb(tiles: TileSet) -> np.ndarray:
+    px = tiles.tiles[:: max(1, len(tiles) // 64)].reshape(-1, 3)
+    ore = ore_mask(px)
+    return (px[ore] if ore.mean() > 0.05 else px).astype(np.float32).mean(axis=0)
 
 
 class _TileBank:
@@ -192,6 +216,11 @@ class BeltScene:
     ``lighting_variation`` is the relative amplitude of the slow lighting drift, ``dust_probability``
     the chance that a 3 m stretch carries a dust haze, ``motion_blur_px`` a box blur along the belt.
     ``empty_mm`` lists (start, end) belt-mm stretches with no material on the belt.
+
+    Realism (defaults: today's scenes, on which the built-in model is fitted): ``burden="full"`` renders a full
+    burden of ore (loaded tiles only; no bare-belt patches); ``surface="photo"`` gives objects photographed
+    surfaces with relief shading, coated by the ore (a colour cast towards the ore's mean colour, 10..35 %, and a
+    dust layer, 0..20 %, drawn per object); ``ore_gain`` (3,) scales the ore's colour (e.g. 0.45 for a dark ore).
     """
 
     def __init__(
@@ -206,7 +235,12 @@ class BeltScene:
         dust_probability: float = 0.1,
         motion_blur_px: float = 0.0,
         empty_mm: Sequence[tuple[float, float]] = (),
+        burden: str = "patchwork",
+        surface: str = "rules",
+        ore_gain: Sequence[float] = (1.0, 1.0, 1.0),
     ) -> None:
+        if burden not in ("patchwork", "full") or surface not in ("rules", "photo"):
+            raise ValueError(f"expected burden 'patchwork'|'full' and surface 'rules'|'photo', got {burden!r}, {surface!r}")
         if width_px < 16 or mm_per_px <= 0 or belt_width_m <= 0:
             raise ValueError(f"expected width_px >= 16, mm_per_px > 0, belt_width_m > 0; got {width_px}, {mm_per_px}, {belt_width_m}")
         self.tiles = tiles
@@ -217,6 +251,9 @@ class BeltScene:
         self.dust_probability = float(dust_probability)
         self.motion_blur_px = float(motion_blur_px)
         self.empty_mm = [tuple(map(float, e)) for e in empty_mm]
+        self.burden = burden
+        self.surface = surface
+        self.ore_gain = np.asarray(ore_gain, np.float32).reshape(3)
         belt_px = int(round(belt_width_m * 1000.0 / mm_per_px))
         self.belt_px = min(belt_px, self.width_px)
         self.belt_x0 = (self.width_px - self.belt_px) // 2
@@ -255,6 +292,8 @@ class BeltScene:
         img = self._buf[: r1 - r0]  # float32 working buffer, reused between frames
         self._frame_texture(img, r0)
         self._render_belt(img, r0, r1)
+        if not np.all(self.ore_gain == 1.0):
+            img[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
         for obj in objects:
             self._paste(img, r0, obj)
         self._lighting(img, r0)
@@ -287,12 +326,20 @@ class BeltScene:
         js = np.arange(n_cols, dtype=np.int64)
         centre_mm = (ks * p + s / 2) * self.mm_per_px
         lateral = ((js * p - s // 2 + s / 2) / max(x1 - x0, 1)) * 2 - 1
-        loading = self._loadings(centre_mm)[:, None] * np.clip(1.25 - lateral**2, 0, 1)[None, :]
+        if self.burden == "full":
+            loading = np.ones((len(ks), n_cols))
+        else:
+            loading = self._loadings(centre_mm)[:, None] * np.clip(1.25 - lateral**2, 0, 1)[None, :]
         empty = self._empty_rows(centre_mm)
         u = _hash_uniform(self.seed, ks, js, 5)  # (5, R, C)
         use_dense = (u[0] < loading) & ~empty[:, None]
         nd, ns = bank.n_dense, bank.n_sparse
-        ids = np.where(use_dense, (u[1] * nd).astype(np.int64),
+        if self.burden == "full":
+            full = _full_ids(self.tiles)
+            pick = full[(u[1] * len(full)).astype(np.int64)]
+        else:
+            pick = (u[1] * nd).astype(np.int64)
+        ids = np.where(use_dense, pick,
                        (u[2] * ns).astype(np.int64) + np.where(empty, nd + ns, nd)[:, None])
         flips = (u[3] * 8).astype(np.int64)
         shifts = (u[4][:, 0] * p).astype(np.int64)
@@ -394,9 +441,19 @@ class BeltScene:
         if sp is None:
             if len(self._sprites) > 64:
                 self._sprites.clear()
-            sp = render_sprite(obj.kind, obj.length_mm, obj.width_mm, obj.angle_deg, self.mm_per_px, obj.seed)
+            extra = {}
+            if self.surface == "photo":
+                u = np.random.default_rng([obj.seed, 31]).uniform(size=2)
+                extra = dict(surface="photo", ore_rgb=self.ore_rgb(), cast=0.1 + 0.25 * u[0], dust=0.2 * u[1])
+            sp = render_sprite(obj.kind, obj.length_mm, obj.width_mm, obj.angle_deg, self.mm_per_px, obj.seed,
+                               buried=obj.buried, wet=obj.wet, **extra)
             self._sprites[obj] = sp
         return sp
+
+    def ore_rgb(self) -> np.ndarray:
+        """Mean colour (3,) float32 of the ore on this belt: the tiles' ore pixels (all pixels when none look like
+        the reddish ore), times ``ore_gain``."""
+        return _ore_rgb(self.tiles) * self.ore_gain
 
     def _paste(self, img: np.ndarray, r0: int, obj: SceneObject) -> None:
         sp = self.sprite(obj)
@@ -410,7 +467,7 @@ class BeltScene:
         sl = (slice(ya - top, yb - top), slice(xa - left, xb - left))
         region = img[ya - r0 : yb - r0, xa:xb]
         a = sp.alpha[sl][..., None]
-        region *= 1.0 - 0.55 * sp.shadow[sl][..., None]
+        region *= 1.0 - SHADOW_DEPTH * sp.shadow[sl][..., None]
         region *= 1.0 - a
         region += a * sp.rgb[sl]
 
@@ -425,9 +482,13 @@ def random_objects(
     kinds: Sequence[str] = KINDS,
     length_range_mm: tuple[float, float] = (30.0, 600.0),
     min_gap_mm: float = 300.0,
+    buried_max: float = 0.0,
+    wet_share: float = 0.0,
 ) -> list[SceneObject]:
     """Objects scattered over ``[start_mm, start_mm + length_mm)`` of belt, ``per_m`` per metre on average,
-    kept at least ``min_gap_mm`` + half their length apart along the belt and inside the belt. Lengths are log-uniform in ``length_range_mm``."""
+    kept at least ``min_gap_mm`` + half their length apart along the belt and inside the belt. Lengths are log-uniform in ``length_range_mm``.
+    Each object is buried by a share uniform in [0, ``buried_max``]; ``wet_share`` of the wood is wet (drawn from
+    the object's own seed, so the objects' kinds, sizes and places do not change with these)."""
     n = rng.poisson(per_m * length_mm / 1000.0)
     out: list[SceneObject] = []
     centres = np.sort(rng.uniform(start_mm, start_mm + length_mm, n))
@@ -443,6 +504,10 @@ def random_objects(
         half = 0.5 * np.hypot(length, width)
         max_lat = belt_width_m * 500.0 - half - 50.0
         lateral = float(rng.uniform(-max_lat, max_lat)) if max_lat > 0 else 0.0
-        out.append(SceneObject(kind, length, width, float(c), lateral, float(rng.uniform(0, 180)), int(rng.integers(1 << 31))))
+        obj = SceneObject(kind, length, width, float(c), lateral, float(rng.uniform(0, 180)), int(rng.integers(1 << 31)))
+        if buried_max > 0 or wet_share > 0:
+            u = np.random.default_rng([obj.seed, 53]).uniform(size=2)
+            obj = replace(obj, buried=float(buried_max * u[0]), wet=bool(kind == "wood" and u[1] < wet_share))
+        out.append(obj)
         last = c + length / 2
     return out

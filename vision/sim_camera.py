@@ -26,7 +26,7 @@ from vision.camera import Camera
 from vision.errors import CameraDisconnected, CameraTimeout
 from vision.frames import Frame
 from vision.scene import BeltScene, SceneObject
-from vision.tiles import load_tiles
+from vision.tiles import TileSet, load_tiles
 
 
 @dataclass
@@ -57,6 +57,7 @@ class SimulatedCamera(Camera):
         frame_loss_marks: Sequence[tuple[float, float]] = (),
         objects: Sequence[SceneObject] = (),
         free_run: bool = True,
+        scene_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -66,7 +67,8 @@ class SimulatedCamera(Camera):
         self.seed = int(seed)
         self.belt_speed_m_s = float(belt_speed_m_s)
         self.belt_width_m = float(belt_width_m)
-        self.scene_kw = dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px)
+        self.scene_kw = dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px,
+                             **(scene_options or {}))
         self.frame_loss_prob = float(frame_loss_prob)
         self.frame_loss_marks = [tuple(map(float, m)) for m in frame_loss_marks]
         self.objects: list[SceneObject] = sorted(objects, key=lambda o: o.belt_mm)
@@ -81,7 +83,8 @@ class SimulatedCamera(Camera):
 
     def _open(self) -> None:
         if self.scene is None:
-            self.scene = BeltScene(load_tiles(self.tiles), width_px=self.width_px, mm_per_px=self.mm_per_px,
+            tiles = self.tiles if isinstance(self.tiles, TileSet) else load_tiles(self.tiles)
+            self.scene = BeltScene(tiles, width_px=self.width_px, mm_per_px=self.mm_per_px,
                                    belt_width_m=self.belt_width_m, seed=self.seed, **self.scene_kw)
         self._disconnected = False
 

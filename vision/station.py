@@ -63,6 +63,8 @@ SETTINGS = StationSettings(
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
+        "models": Field(dict, {}, doc="Declared product = saved model path (.npz, e.g. from vision fit --images): a lot "
+                                      "uses its declared product's model, else model."),
     },
     backends={
         "simulated": {
@@ -86,9 +88,11 @@ class CameraStation(Station):
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
                  context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = (),
-                 appearance_limit: float | None = None) -> None:
+                 appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None) -> None:
         super().__init__(name, position_m)
         self.camera = camera
+        self.default_model = model
+        self.product_models = dict(product_models or {})
         self.model = model
         self.detector: Detector = model.detector()
         self.imaged_fraction = float(imaged_fraction)
@@ -97,9 +101,8 @@ class CameraStation(Station):
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
-        if appearance_limit is None:  # a model fitted on a site's own frames may carry its own (calibrate_limit on them)
-            appearance_limit = getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px)
-        self.appearance = AppearanceMonitor(appearance_limit)
+        self._appearance_limit_setting = appearance_limit
+        self.appearance = AppearanceMonitor(self._appearance_limit(model))
         #: the latest appearance state (None before the first frame); detections dropped while the belt was unusual
         self.appearance_state: AppearanceState | None = None
         self.suppressed_detections = 0
@@ -111,11 +114,27 @@ class CameraStation(Station):
             metadata={"mm_per_px": cam.mm_per_px, "width_px": cam.width_px, "frame_lines": cam.frame_lines,
                       "kinds": self.model.kinds, "model_version": self.model.version, "attribution": ATTRIBUTION,
                       "backend": type(cam).__name__, "imaged_fraction": self.imaged_fraction,
-                      "appearance_limit": self.appearance.limit},
+                      "appearance_limit": self.appearance.limit,
+                      "product_models": {p: m.version for p, m in self.product_models.items()}},
         )]
+
+    def _appearance_limit(self, model: VisionModel) -> float:
+        """The configured ``appearance_limit``, else the model's own (a site-fitted model may carry one), else the
+        limit calibrated on the model's fit frames."""
+        if self._appearance_limit_setting is not None:
+            return float(self._appearance_limit_setting)
+        return getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px)
+
+    def model_for(self, declared_product: str) -> VisionModel:
+        """The model of a declared product (``models``), else the station's ``model``."""
+        return self.product_models.get(declared_product, self.default_model)
 
     def start_lot(self, start: LotStart) -> Sequence[Record]:
         self._lot_id = start.lot.lot_id
+        model = self.model_for(start.lot.declared_product)
+        if model is not self.model:  # another declared product: its model, and the appearance limit that goes with it
+            self.model, self.detector = model, model.detector()
+            self.appearance = AppearanceMonitor(self._appearance_limit(model))
         self.detector.reset()
         self._credit = 1.0
         self._last_end_belt_m = None
@@ -288,15 +307,26 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         width = int(round(width_px * mm_per_px / scale))
     else:
         width = width_px
-    try:
-        if cfg["model"]:
-            model = VisionModel.load(Path(cfg["model"]))
-            if abs(model.mm_per_px - scale) > 1e-9 or model.width_px != width:
-                raise ConfigError(f"stations.{name}.model", f"model is for {model.mm_per_px} mm/px x {model.width_px} px, station uses {scale} x {width}")
-        else:
+    def load(key: str, path: Any) -> VisionModel:
+        try:
+            m = VisionModel.load(Path(path), mm_per_px=scale)
+        except VisionError as exc:
+            raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
+        if m.width_px != width:
+            raise ConfigError(f"stations.{name}.{key}", f"vision model {path} is for frames {m.width_px} px wide, the station's are {width} px")
+        return m
+
+    models = cfg.get("models") or {}
+    if not all(isinstance(v, str) for v in models.values()):
+        raise ConfigError(f"stations.{name}.models", f"expected a table of declared product = \"model.npz\", got {models!r}")
+    product_models = {str(p): load(f"models.{p}", v) for p, v in models.items()}
+    if cfg["model"]:
+        model = load("model", cfg["model"])
+    else:
+        try:
             model = cached_model(mm_per_px=scale, width_px=width, seed=0)
-    except VisionError as exc:
-        raise ConfigError(f"stations.{name}.model", str(exc)) from exc
+        except VisionError as exc:
+            raise ConfigError(f"stations.{name}.model", str(exc)) from exc
     # the simulator keeps the line count at a coarser scale, doubled from 2x coarser on (longer frames: a 1 s window
     # at 4.5 m/s is one frame, not a long and a short one; per-frame overhead dominates at coarse scales)
     if backend == "simulated":
@@ -316,4 +346,4 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         except CameraError as exc:
             raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
     return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at,
-                         appearance_limit=cfg.get("appearance_limit"))
+                         appearance_limit=cfg.get("appearance_limit"), product_models=product_models)

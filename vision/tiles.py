@@ -44,8 +44,11 @@ Split = Literal["fit", "heldout", "all"]
 
 
 def source_of(path: Path) -> str:
-    """Source image name of a Roboflow export file (``image01_png.rf.<hash>.jpg`` → ``image01``)."""
-    return re.sub(r"_(png|jpg|jpeg)\.rf\..*$", "", path.name)
+    """Source image name of a Roboflow export file (``image01_png.rf.<hash>.jpg`` → ``image01``); a tile cut from a
+    frame (``<file>@<k>``, :mod:`vision.site_images`) has the source of its frame."""
+    name = re.sub(r"@\d+$", "", path.name)
+    name = re.sub(r"\.rf\.[0-9a-f]+\.\w+$", "", name)
+    return re.sub(r"_(png|jpg|jpeg)$", "", name)
 
 
 def _heldout_source(source: str) -> bool:
@@ -104,11 +107,16 @@ def crop_tile(image: np.ndarray, crop_px: int = CROP_PX) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class TileSet:
-    """A stack of ore-on-belt tiles, (N, CROP_PX, CROP_PX, 3) uint8, with where they came from."""
+    """A stack of ore-on-belt tiles, (N, S, S, 3) uint8 at 1 mm/px, with where they came from: ``files`` lists
+    (file name, sha256) of the frames they were cut from, at the frames' ``mm_per_px``, and ``skipped`` the frames
+    too small to use (site folders, :mod:`vision.site_images`; empty for the CDM splits)."""
 
     tiles: np.ndarray
     names: tuple[str, ...]
     origin: str
+    files: tuple[tuple[str, str], ...] = ()
+    mm_per_px: float = 1.0
+    skipped: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.tiles.shape[0])
@@ -177,7 +185,8 @@ def tile_fold(tiles: TileSet, k: int, n_folds: int = 2) -> TileSet:
         raise DataError(f"expected tiles in fold {k} of {n_folds} of {tiles.origin}, found none")
     stack = tiles.tiles[keep]
     stack.setflags(write=False)
-    return TileSet(stack, tuple(n for n, m in zip(tiles.names, keep) if m), f"{tiles.origin}/fold{k}of{n_folds}")
+    return TileSet(stack, tuple(n for n, m in zip(tiles.names, keep) if m), f"{tiles.origin}/fold{k}of{n_folds}",
+                   tiles.files, tiles.mm_per_px, tiles.skipped)
 
 
 @lru_cache(maxsize=2)
@@ -202,7 +211,12 @@ def augmented_tiles(split: Split = "fit", copies: int = 2, seed: int = 0) -> Til
     (log-sd 0.15), the kind of exposure and colour differences seen between source photos, so the
     normal-ore model and the "none" class do not hinge on the exact look of the fit photos.
     """
-    base = load_tiles(split)
+    return jittered(load_tiles(split), copies, seed)
+
+
+@lru_cache(maxsize=4)
+def jittered(base: TileSet, copies: int = 2, seed: int = 0) -> TileSet:
+    """``base`` plus ``copies`` photometrically jittered versions of each tile (see :func:`augmented_tiles`)."""
     rng = np.random.default_rng([seed, copies, 12345])
     out = [base.tiles]
     x = base.tiles.astype(np.float32) / 255.0
@@ -214,4 +228,4 @@ def augmented_tiles(split: Split = "fit", copies: int = 2, seed: int = 0) -> Til
     stack = np.concatenate(out)
     stack.setflags(write=False)
     names = tuple(f"{name}#{k}" for k in range(copies + 1) for name in base.names)
-    return TileSet(stack, names, f"{base.origin}+jitter{copies}")
+    return TileSet(stack, names, f"{base.origin}+jitter{copies}", base.files, base.mm_per_px, base.skipped)

@@ -1,0 +1,61 @@
+"""Vision on scenes like a real belt (issue 17, item 5): recall of the built-in model on today's scenes beside harder
+ones, and how far each physical effect of the renderer is from the real images it stands for (:mod:`vision.realism`).
+
+Scenes (held-out CDM tiles, 1 mm/px unless ``--mm-per-px``, the same objects by seed in each):
+- ``today``: the patchwork of loaded and bare-belt tiles, objects with rule-drawn surfaces;
+- ``real belt``: a full burden of ore, objects with photographed surfaces (textures-cc0) and relief shading, partly
+  buried (0..50 % covered), coated by the ore (colour cast 10..35 %, dust 0..20 %), half the wood wet;
+- ``dark rubber on dark ore``: the same belt at 0.45 x the ore's brightness, rubber objects only;
+- ``wet wood on brown ore``: the full burden of the brown CDM ore, wet wood only.
+
+Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz] [--length-m 200]``.
+Images: see :data:`vision.tiles.ATTRIBUTION` and :data:`vision.objects.ATTRIBUTION_TEXTURES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from vision.cli import evaluate  # noqa: E402
+from vision.fit import VisionModel, cached_model  # noqa: E402
+from vision.realism import all_checks  # noqa: E402
+
+REAL = dict(burden="full", surface="photo")
+SCENES = {
+    "today": ({}, {}),
+    "real belt": (REAL, dict(buried_max=0.5, wet_share=0.5)),
+    "dark rubber on dark ore": (dict(REAL, ore_gain=(0.45, 0.45, 0.45)), dict(buried_max=0.3, kinds=("rubber",))),
+    "wet wood on brown ore": (REAL, dict(buried_max=0.3, wet_share=1.0, kinds=("wood",))),
+}
+
+
+def main(model: VisionModel, length_m: float, seed: int) -> list[dict]:
+    rows = []
+    print("Renderer against real images (rendered, real, error):")
+    for c in all_checks():
+        print(f"  {c.name}: {c.rendered:.3f} vs {c.real:.3f} ({c.error:+.3f} {c.unit})")
+    for name, (scene, objects) in SCENES.items():
+        n = length_m if "kinds" not in objects else length_m / 2
+        table, _ = evaluate(model, backgrounds="heldout", length_m=n, seed=seed, objects_per_m=1.0, scene=scene, objects=objects)
+        r = table["recall"]["size>=50:all"]
+        kinds = ", ".join(f"{k[9:]} {v['detected']}/{v['objects']}" for k, v in sorted(table["recall"].items()) if k.startswith("kind>=50:"))
+        print(f"{name}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}; {kinds}); "
+              f"false alarms {table['false_alarms']} in {table['belt_m']:.0f} m", flush=True)
+        rows.append(dict(scene=name, recall=r["recall"], objects=r["objects"], detected=r["detected"], false_alarms=table["false_alarms"],
+                         belt_m=table["belt_m"]))
+    return rows
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", help="saved model (.npz); default the built-in model, fitted and cached")
+    ap.add_argument("--mm-per-px", type=float, default=1.0)
+    ap.add_argument("--length-m", type=float, default=200.0)
+    ap.add_argument("--seed", type=int, default=11)
+    a = ap.parse_args()
+    m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=int(round(2048 / a.mm_per_px)))
+    main(m, a.length_m, a.seed)

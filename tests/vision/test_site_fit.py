@@ -1,0 +1,171 @@
+"""Fitting on a site's own frames (``vision fit --images``): checks that name the file, provenance, the belt found
+by score on grey rock, tiles holding objects dropped, one model per declared product, the CLI as users type it."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conveyor.errors import ConfigError
+from conveyor.records import LotIdentity, LotStart
+from conveyor.resources import shared_data_dir
+from vision.errors import DataError, ImageFileError, ModelError
+from vision.fit import VisionModel, fit_site_model, unusual_tiles
+from vision.scene import BeltScene
+from vision.site_images import SITE_TILE_PX, load_site_tiles, stated_mm_per_px
+from vision.station import from_config
+from vision.tiles import TileSet, source_fold, source_of
+
+from .conftest import MM_PER_PX, WIDTH_PX
+from .test_detect_station import _context
+
+ROCKS = shared_data_dir() / "vision" / "roboflow-conversion-rock-piles" / "labeled"
+OREL = Path(sys.executable).with_name("oreline")
+
+
+def _rock_frames(folder: Path, n: int = 10, side: int = 192) -> Path:
+    """A folder of ``n`` frames cut from the largest rock-pile photos (grey crushed stone), all side x side px."""
+    folder.mkdir(parents=True, exist_ok=True)
+    big = sorted((p for p in ROCKS.glob("*.jpg")), key=lambda p: -Image.open(p).size[0] * Image.open(p).size[1])
+    for i, p in enumerate(big[:n]):
+        im = Image.open(p).convert("RGB")
+        w, h = im.size
+        s = min(w, h, side * 2)
+        im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)).resize((side, side)).save(folder / f"frame{i:03d}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def rock_folder(tmp_path_factory):
+    return _rock_frames(tmp_path_factory.mktemp("site") / "frames")
+
+
+@pytest.fixture(scope="module")
+def site_model(rock_folder):
+    return fit_site_model(rock_folder, mm_per_px=MM_PER_PX, width_px=WIDTH_PX, normal_m=10.0, calibration_m=10.0, objects_m=20.0)
+
+
+def test_tiles_of_site_frames_keep_their_source(rock_folder):
+    tiles = load_site_tiles(rock_folder, mm_per_px=1.0)
+    assert tiles.tiles.shape[1:] == (SITE_TILE_PX, SITE_TILE_PX, 3) and len(tiles.files) == 10
+    assert all(len(d) == 64 for _, d in tiles.files)
+    # every tile of one frame has that frame's source, so folds never split a frame
+    assert source_of(Path("frame003.png@2")) == "frame003.png"
+    assert source_of(Path("new_117_jpg.rf.ade5e45afdd1eef712270d97c3da9ab6.jpg@4")) == "new_117"
+    by_frame = {}
+    for n in tiles.names:
+        by_frame.setdefault(n.split("@")[0], set()).add(source_fold(n, 2))
+    assert all(len(f) == 1 for f in by_frame.values())
+    # at 2 mm/px a 96 px tile covers 192 mm: resampled to 192 px at the 1 mm/px convention
+    assert load_site_tiles(rock_folder, mm_per_px=2.0).tiles.shape[1] == 2 * SITE_TILE_PX
+
+
+def test_bad_site_folders_get_errors_naming_the_file(tmp_path, rock_folder):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"found none"):
+        load_site_tiles(tmp_path / "empty")
+    small = tmp_path / "small"
+    small.mkdir()
+    Image.new("RGB", (40, 30), (90, 90, 90)).save(small / "tiny.png")
+    with pytest.raises(DataError, match=r"tiny\.png \(40x30 px\)"):
+        load_site_tiles(small)
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(rock_folder, corrupt)
+    (corrupt / "frame004.png").write_bytes(b"\x89PNG not really")
+    with pytest.raises(ImageFileError, match="frame004.png"):
+        load_site_tiles(corrupt)
+    odd = tmp_path / "odd"
+    shutil.copytree(rock_folder, odd)
+    Image.new("RGB", (256, 192), (90, 90, 90)).save(odd / "frame099.png")
+    with pytest.raises(DataError, match=r"expected frames of 192x192 px, got 256x192 px in .*frame099\.png"):
+        load_site_tiles(odd, frame_px=(192, 192))
+    scaled = tmp_path / "scaled"
+    shutil.copytree(rock_folder, scaled)
+    Image.open(rock_folder / "frame001.png").save(scaled / "frame001.png", dpi=(12.7, 12.7))  # 2 mm/px
+    assert stated_mm_per_px(Image.open(scaled / "frame001.png")) == pytest.approx(2.0, rel=1e-2)
+    with pytest.raises(DataError, match=r"expected frames at 1 mm/px, .*frame001\.png states 2 mm/px"):
+        load_site_tiles(scaled, mm_per_px=1.0)
+    assert len(load_site_tiles(scaled, mm_per_px=2.0).files) == 10
+
+
+def test_frames_holding_objects_are_dropped_from_the_fit():
+    tiles = load_site_tiles(ROCKS, split="fit")
+    frames = [n.split("@")[0] for n in tiles.names]
+    big = [f for f in dict.fromkeys(frames) if frames.count(f) >= 6]
+    a, b = frames.index(big[0]) + 2, frames.index(big[1]) + 3
+    stack = tiles.tiles.copy()
+    stack[a, 16:80, 24:72] = (30, 60, 200)  # a blue plastic sheet (64 x 48 mm) on a tile of an ordinary frame
+    stack[b, 8:88, 30:70] = (200, 40, 40)  # a red rag (80 x 40 mm) on a tile of another
+    drop = unusual_tiles(TileSet(stack, tiles.names, "dirty", tiles.files))
+    assert drop[a] and drop[b] and drop.sum() <= 0.05 * len(drop)
+    assert not unusual_tiles(tiles)[[a, b]].any()
+    assert unusual_tiles(TileSet(stack[:30], tiles.names[:30], "few")).sum() == 0  # too few frames to judge
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # fits the site model (module fixture): minutes on a loaded machine
+def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, rock_folder, tmp_path):
+    on = site_model.fitted_on
+    assert site_model.ore.belt_test == "score"  # grey rock: the colour test cannot find the belt
+    assert on["n_files"] == 10 and len(on["files_sha256"]) == 16 and on["mm_per_px"] == MM_PER_PX
+    assert on["folder"] == str(rock_folder.resolve()) and len(on["code_digest"]) == 12
+    path = site_model.save(tmp_path / "site.npz")
+    back = VisionModel.load(path)
+    assert back.fitted_on == on and back.ore.belt_test == "score" and back.ore.belt_max_score_ == site_model.ore.belt_max_score_
+    with pytest.raises(ModelError, match=r"site\.npz was fitted for 2 mm/px, expected 1 mm/px"):
+        VisionModel.load(path, mm_per_px=1.0)
+    # a blue plastic sheet on the rock belt is found, the belt is found and inspected
+    from vision.fit import _frame
+    from vision.scene import SceneObject
+
+    tiles = load_site_tiles(rock_folder, mm_per_px=MM_PER_PX)
+    sc = BeltScene(tiles, width_px=WIDTH_PX, mm_per_px=MM_PER_PX, seed=77, dust_probability=0.0)
+    obj = SceneObject("plastic", 300, 200, belt_mm=1500.0, lateral_mm=100.0, seed=3)
+    det = site_model.detector()
+    res = det.process(_frame(sc.render(0, 1500, [obj]), MM_PER_PX))
+    found = res.detections + det.flush()
+    assert res.inspected and res.belt_fraction > 0.7
+    assert any(abs(d.belt_m - 1.5) < 0.2 for d in found), [(d.belt_m, d.kind) for d in found]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_station_uses_the_model_of_the_declared_product(site_model, model_file, tmp_path):
+    path = site_model.save(tmp_path / "rock.npz")
+    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": MM_PER_PX, "width_px": WIDTH_PX,
+               "model": str(model_file), "models": {"crushed_rock": str(path)}}
+    st = from_config("cam", section, _context(None))
+    assert st.describe()[0].metadata["product_models"] == {"crushed_rock": site_model.version}
+    st.start_lot(LotStart(LotIdentity("L1", "V", "H1", "crushed_rock", 100.0), 0.0, 0.0, 0.0))
+    assert st.model.version == site_model.version and st.detector.model.belt_test == "score"
+    st.start_lot(LotStart(LotIdentity("L2", "V", "H1", "hematite_fines", 100.0), 0.0, 0.0, 0.0))
+    assert st.model.version == VisionModel.load(model_file).version
+    st.close()
+    with pytest.raises(ConfigError, match=r"rock\.npz was fitted for 2 mm/px, expected 1 mm/px") as err:
+        from_config("cam", dict(section, mm_per_px=1.0, width_px=2 * WIDTH_PX, model=str(path)), _context(None))
+    assert err.value.path == "stations.cam.models.crushed_rock"
+    with pytest.raises(ConfigError) as err:
+        from_config("cam", dict(section, models=["rock.npz"]), _context(None))
+    assert err.value.path == "stations.cam.models"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_cli_fit_on_site_images(rock_folder, tmp_path):
+    out = tmp_path / "m.npz"
+    env = {"ORELINE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([str(OREL), "vision", "fit", "--images", str(rock_folder), f"--out={out}", "--mm-per-px", "2",
+                        "--width-px=1024", "--frame-px", "192x192"], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "fitted on" in r.stdout and "10 files" in r.stdout and "belt found by score" in r.stdout
+    assert VisionModel.load(out, mm_per_px=2.0).fitted_on["n_files"] == 10
+    r = subprocess.run([str(OREL), "vision", "fit", f"--images={tmp_path}", "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and str(tmp_path) in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([str(OREL), "vision", "fit", "--images", str(rock_folder), "--frame-px", "640x480", "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and "frame000.png" in r.stdout and "640x480" in r.stdout, r.stdout + r.stderr
