@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oreline-installed
 
-.PHONY: setup aravis system-deps demo check test bench bench-quick reliability clean
+.PHONY: setup aravis system-deps demo check test bench bench-quick reliability models clean
 
 setup: $(STAMP) aravis
 
@@ -44,6 +44,11 @@ bench-quick: setup
 	$(PY) -m benchmarks.run_all --quick
 
 # Fault suite, then docs/reliability.md and tests/faults/figures.json from its figures (tests write only runs/).
+# Refit the demo's NIR and camera models into spectra/shipped and vision/shipped (a first run then fits nothing);
+# needed after a change to the library, the training settings or the camera's fitting code (tests/test_shipped_models.py).
+models: setup
+	$(PY) -m analysis.prepare
+
 reliability: setup
 	$(PY) -m pytest tests/faults tests/controlroom/test_raw_http.py -q
 	$(PY) -m tests.faults.render

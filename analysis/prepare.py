@@ -14,6 +14,8 @@ process and raises the station's own error.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -22,8 +24,10 @@ from pathlib import Path
 from typing import Any, Mapping, TextIO
 
 from conveyor.clock import SimulatedClock
+from spectra.cache import SHIPPED_DIR as SPECTRA_SHIPPED
+from vision.fit import SHIPPED_DIR as VISION_SHIPPED
 from analysis.progress import Ticker
-from analysis.site import build_station, station_context, station_factory
+from analysis.site import build_station, load_site, station_context, station_factory
 
 #: Station kinds whose factory trains or fits a model on first use.
 FITTED_KINDS = ("spectrometer", "camera")
@@ -76,3 +80,30 @@ def prepare_station_models(site: Mapping[str, Any], *, stream: TextIO | None = N
                 ready[futures[f]] = time.monotonic() - t0
     ticker.close(", ".join(f"{name} {s:.0f} s" for name, s in ready.items()))
     return ready
+
+
+def ship_models(site: Mapping[str, Any], cache_root: Path) -> list[Path]:
+    """Fit the site's station models into an empty ``cache_root`` and copy them into the packages' shipped folders
+    (``spectra/shipped``, ``vision/shipped``), replacing what was there. Returns the files written.
+
+    ``python -m analysis.prepare`` (``make models``) does this for the shipped default site; run it after a change to
+    the library, the NIR training settings or the camera's fitting code (``tests/test_shipped_models.py`` says when).
+    """
+    os.environ["ORELINE_CACHE"] = str(cache_root)
+    prepare_station_models(site)
+    written = []
+    for kind, shipped_dir in (("spectra", SPECTRA_SHIPPED), ("vision", VISION_SHIPPED)):
+        shipped_dir.mkdir(exist_ok=True)
+        for old in shipped_dir.glob("*.npz"):
+            old.unlink()
+        for fitted in sorted((cache_root / kind).glob("*.npz")):
+            target = shipped_dir / fitted.name
+            shutil.copyfile(fitted, target)
+            written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory(prefix="oreline-ship-") as tmp:
+        for path in ship_models(load_site(), Path(tmp)):
+            print(f"shipped {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
+from conveyor.resources import seed_cache_from_shipped
 from vision.classify import NONE, KindClassifier
 from vision.detect import Detection, Detector, DetectorParams, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
@@ -494,6 +495,10 @@ def candidate_pool(
     return model, pool
 
 
+#: Fitted models shipped with oreline (the demo's camera model, ``make models``), under their cache file names.
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+
+
 def default_cache_dir() -> Path:
     """``$ORELINE_CACHE/vision`` or ``~/.cache/oreline/vision``."""
     root = os.environ.get("ORELINE_CACHE")
@@ -525,7 +530,7 @@ def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cach
 def cached_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel:
     """A fitted model for these settings, from the cache (:func:`cache_path`) when present, else fitted and cached."""
     path = cache_path(mm_per_px, width_px, seed, cache_dir, **kw)
-    if path.exists():
+    if seed_cache_from_shipped(path, SHIPPED_DIR):
         try:
             return VisionModel.load(path)
         except ModelError:
