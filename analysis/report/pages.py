@@ -159,11 +159,12 @@ def _verdict_box(fig: Figure, x: float, y: float, w: float, h: float, label: str
     colour = VERDICT_COLOURS.get(verdict, "#616161")
     fig.add_artist(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.004", transform=fig.transFigure,
                                   facecolor="white", edgecolor=colour, linewidth=2.0))
-    fig.add_artist(Rectangle((x, y + h - 0.045), w, 0.045, transform=fig.transFigure, color=colour))
-    fig.text(x + 0.012, y + h - 0.0225, label, fontsize=9, color="white", va="center", family=FONT)
-    fig.text(x + w - 0.012, y + h - 0.0225, verdict.upper(), fontsize=15, weight="bold", color="white",
-             va="center", ha="right", family=FONT)
-    yy = y + h - 0.06
+    band_h = 0.06  # the label on its own line above the verdict word: a long verdict never runs over it
+    fig.add_artist(Rectangle((x, y + h - band_h), w, band_h, transform=fig.transFigure, color=colour))
+    fig.text(x + 0.012, y + h - 0.008, label, fontsize=8, color="white", va="top", family=FONT)
+    fig.text(x + 0.012, y + h - band_h + 0.008, verdict.upper(), fontsize=15, weight="bold", color="white",
+             va="bottom", ha="left", family=FONT)
+    yy = y + h - band_h - 0.015
     for ln in lines[:7]:
         fig.text(x + 0.012, yy, _fit(ln, w / (RIGHT - LEFT) * 1.0, 7.5), fontsize=7.5, va="top", family=FONT)
         yy -= 0.016
