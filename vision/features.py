@@ -73,7 +73,13 @@ def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
     ref = np.median(col_grey[w // 4 : 3 * w // 4]) if w >= 4 else np.median(col_grey)
     chroma = np.median(np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2]), axis=0)
     ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref) & (chroma > MIN_BELT_CHROMA * col_grey)
-    mask = np.zeros(w, dtype=bool)
+    return longest_run(ok, min_run)
+
+
+def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
+    """The longest run of True in the columns ``ok`` (w,), trimmed by one cell each side; all False when that run is
+    shorter than ``min_run`` cells after trimming (or ``ok`` has none)."""
+    mask = np.zeros(ok.shape[0], dtype=bool)
     if not ok.any():
         return mask
     edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))

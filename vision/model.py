@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from vision.errors import ModelError
-from vision.features import FEATURES, CellFeatures, cell_features
+from vision.features import FEATURES, CellFeatures, cell_features, longest_run
 
 #: Floor of the normalised density (per bin) so unseen feature combinations score high but finite.
 DENSITY_FLOOR = 1e-9
@@ -31,17 +31,7 @@ def belt_columns_by_score(raw: np.ndarray, max_score: float, min_run: int = MIN_
     the longest such run, trimmed by one cell each side (as :func:`~vision.features.belt_columns`)."""
     step = max(1, raw.shape[0] // 64)
     med = np.median(raw[::step], axis=0)
-    ok = med <= max_score
-    mask = np.zeros(raw.shape[1], bool)
-    if not ok.any():
-        return mask
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
-    starts, ends = edges[::2], edges[1::2]
-    i = int(np.argmax(ends - starts))
-    a, b = starts[i] + 1, ends[i] - 1
-    if b - a >= min_run:
-        mask[a:b] = True
-    return mask
+    return longest_run(med <= max_score, min_run)
 
 
 def block_px(cell_mm: float, mm_per_px: float) -> int:

@@ -329,12 +329,7 @@ class LotArchive:
             self._ensure_live()
             added = 0
             for r in rows:
-                to_row = getattr(r, "to_row", None)
-                d = jsonable(to_row() if callable(to_row) else r)
-                if not isinstance(d, dict):
-                    raise ArchiveError(f"{self.path}: {table} rows must be mappings, got {type(r).__name__}")
-                text = dumps(d)
-                digest = hashlib.sha1(text.encode()).hexdigest()
+                d, text, digest = _json_row(r, self.path, table)
                 if digest in self._seen_rows[table]:
                     continue
                 self._seen_rows[table].add(digest)
@@ -636,6 +631,17 @@ def import_custody_rows(path: str | os.PathLike[str], rows: Iterable[Any], *, ki
                              lambda r: {"kind": kind, "sample_id": str(r.get("sample_id", ""))})
 
 
+def _json_row(row: Any, path: Path, table: str) -> tuple[dict, str, str]:
+    """A table row (a mapping, or anything with ``to_row()``) as (dict, its JSON text, the text's SHA-1): the digest
+    is how a row already stored is recognised. Raises ArchiveError for a row that is not a mapping."""
+    to_row = getattr(row, "to_row", None)
+    d = jsonable(to_row() if callable(to_row) else row)
+    if not isinstance(d, dict):
+        raise ArchiveError(f"{path}: {table} rows must be mappings, got {type(row).__name__}")
+    text = dumps(d)
+    return d, text, hashlib.sha1(text.encode()).hexdigest()
+
+
 def _import_json_rows(path: str | os.PathLike[str], table: str, rows_in: Iterable[Any],
                       key_cols: Callable[[dict], dict]) -> int:
     p = Path(path)
@@ -646,12 +652,7 @@ def _import_json_rows(path: str | os.PathLike[str], table: str, rows_in: Iterabl
     seen = {hashlib.sha1(str(t).encode()).hexdigest() for t in stored}
     cols: dict[str, list[Any]] = defaultdict(list)
     for r in rows_in:
-        to_row = getattr(r, "to_row", None)
-        d = jsonable(to_row() if callable(to_row) else r)
-        if not isinstance(d, dict):
-            raise ArchiveError(f"{p}: {table} rows must be mappings, got {type(r).__name__}")
-        text = dumps(d)
-        digest = hashlib.sha1(text.encode()).hexdigest()
+        d, text, digest = _json_row(r, p, table)
         if digest in seen:
             continue
         seen.add(digest)
