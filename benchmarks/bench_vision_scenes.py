@@ -33,7 +33,8 @@ SCENES = {
 }
 
 
-def main(model: VisionModel, length_m: float, seed: int) -> list[dict]:
+def scene_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
+    """Renderer checks printed; one recall row per scene type (figures beside today's scenes, no target)."""
     rows = []
     print("Renderer against real images (rendered, real, error):")
     for c in all_checks():
@@ -45,17 +46,26 @@ def main(model: VisionModel, length_m: float, seed: int) -> list[dict]:
         kinds = ", ".join(f"{k[9:]} {v['detected']}/{v['objects']}" for k, v in sorted(table["recall"].items()) if k.startswith("kind>=50:"))
         print(f"{name}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}; {kinds}); "
               f"false alarms {table['false_alarms']} in {table['belt_m']:.0f} m", flush=True)
-        rows.append(dict(scene=name, recall=r["recall"], objects=r["objects"], detected=r["detected"], false_alarms=table["false_alarms"],
-                         belt_m=table["belt_m"]))
+        rows.append(dict(name=f"vision recall objects >= 50 mm, {name} scenes ({r['detected']}/{r['objects']}; "
+                              f"{table['false_alarms']} false alarms in {table['belt_m']:.0f} m; {model.mm_per_px:g} mm/px)",
+                         value=100 * r["recall"], unit="%", target="-", ok=True))
     return rows
 
 
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> list[dict]:
+    """``--quick``: the shipped 4 mm/px model on a few metres of each scene (checks the benchmark runs)."""
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_scenes", description=__doc__)
     ap.add_argument("--model", help="saved model (.npz); default the built-in model, fitted and cached")
     ap.add_argument("--mm-per-px", type=float, default=1.0)
     ap.add_argument("--length-m", type=float, default=200.0)
     ap.add_argument("--seed", type=int, default=11)
-    a = ap.parse_args()
+    ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.mm_per_px, a.length_m = 4.0, 10.0
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=int(round(2048 / a.mm_per_px)))
-    main(m, a.length_m, a.seed)
+    return scene_rows(m, a.length_m, a.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -33,7 +35,8 @@ def _row(name, value, unit, target, ok):
 
 def _fa_worker(args):
     path, length_m, seed = args
-    table, _ = evaluate(VisionModel.load(path), backgrounds=load_site_tiles(ROCKS, split="heldout"), length_m=length_m, seed=seed,
+    model = VisionModel.load(path)
+    table, _ = evaluate(model, backgrounds=load_site_tiles(ROCKS, split="heldout", mm_per_px=model.mm_per_px), length_m=length_m, seed=seed,
                         objects_per_m=0.0, frame_lines=2048)
     return table["false_alarms"], table["belt_m"]
 
@@ -65,18 +68,21 @@ def object_scores(model: VisionModel, tiles, kinds=("concrete", "rubber", "metal
     return out
 
 
-def main(model_path: str | None, fa_m: float, quality_m: float, workers: int, out: str) -> list[dict]:
+def site_rows(model_path: str | None, fa_m: float, quality_m: float, workers: int, out: str,
+              fit: dict | None = None) -> list[dict]:
+    """Fit (and time) a site model on the rock-pile fit split unless ``model_path``; recall and false alarms on the
+    held-out rock piles. ``fit``: settings for :func:`fit_site_model` (default 1 mm/px, 2048 px, full lengths)."""
     rows = []
     if model_path is None:
         c0, t0 = time.process_time(), time.perf_counter()
-        model = fit_site_model(ROCKS, split="fit", mm_per_px=1.0, width_px=2048)
+        model = fit_site_model(ROCKS, split="fit", **(fit or dict(mm_per_px=1.0, width_px=2048)))
         cpu = time.process_time() - c0
         model_path = str(model.save(out))
         on = model.fitted_on
         rows.append(_row(f"site fit CPU time ({on['n_files']} frames, {on['n_tiles']} tiles, {on['tiles_dropped']} dropped; "
                          f"wall {time.perf_counter() - t0:.0f} s on a shared machine)", cpu, "s", f"< {FIT_TARGET_S:.0f}", cpu < FIT_TARGET_S))
     model = VisionModel.load(model_path)
-    held = load_site_tiles(ROCKS, split="heldout")
+    held = load_site_tiles(ROCKS, split="heldout", mm_per_px=model.mm_per_px)
     table, _ = evaluate(model, backgrounds=held, length_m=quality_m, seed=2, objects_per_m=1.0)
     r = table["recall"]["size>=50:all"]
     per_kind = ", ".join(f"{k[9:]} {v['detected']}/{v['objects']}" for k, v in sorted(table["recall"].items()) if k.startswith("kind>=50:"))
@@ -101,12 +107,23 @@ def main(model_path: str | None, fa_m: float, quality_m: float, workers: int, ou
     return rows
 
 
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> list[dict]:
+    """``--quick``: a small fit at 2 mm/px and a few metres of belt (checks the benchmark runs; not the targets)."""
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_site", description=__doc__)
     ap.add_argument("--model", help="a site model fitted before (default: fit now and time it)")
     ap.add_argument("--out", default="/tmp/oreline-rock-site-model.npz", help="where the fitted model is saved")
     ap.add_argument("--fa-m", type=float, default=3000.0, help="object-free belt (m): 0 false alarms in >= 3,000 m meet <= 1 per 1,000 m")
     ap.add_argument("--quality-m", type=float, default=200.0)
     ap.add_argument("--workers", type=int, default=2)
-    a = ap.parse_args()
-    main(a.model, a.fa_m, a.quality_m, a.workers, a.out)
+    ap.add_argument("--quick", action="store_true", help="small fit at 2 mm/px, 20 m of belt, one worker")
+    a = ap.parse_args(argv)
+    fit = None
+    if a.quick:
+        a.fa_m, a.quality_m, a.workers = 20.0, 10.0, 1
+        a.out = str(Path(tempfile.mkdtemp(prefix="oreline-bench-site-")) / "model.npz")
+        fit = dict(mm_per_px=2.0, width_px=1024, normal_m=10.0, calibration_m=10.0, objects_m=20.0)
+    return site_rows(a.model, a.fa_m, a.quality_m, a.workers, a.out, fit)
+
+
+if __name__ == "__main__":
+    main()

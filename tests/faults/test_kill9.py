@@ -20,6 +20,8 @@ import pytest
 from tests.sitefiles import light_site_file
 
 from analysis.archive import LotArchive, open_archive
+from analysis.prepare import prepare_station_models
+from analysis.site import load_site
 from tests.faults.figures import record
 from tests.faults.lines import RecordLog, fault_site
 
@@ -48,6 +50,7 @@ def killed(tmp_path_factory):
     base = tmp_path_factory.mktemp("kill9")
     run_dir = base / "run"
     site = _site_file(base / "site.toml")
+    prepare_station_models(load_site(site))  # models fitted (or taken from the cache) first: the timed part is the lot
     proc = subprocess.Popen(
         [sys.executable, "-m", "analysis.cli", "demo", "--config", str(site), "--no-serve", "--no-report",
          "--run-dir", str(run_dir), "--lot-mass-t", str(LOT_T), "--speedup", str(SPEEDUP)],

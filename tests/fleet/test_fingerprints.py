@@ -84,4 +84,6 @@ def test_bad_fingerprint_files_are_clear_errors(tmp_path):
         load_fingerprints(tmp_path)
     with pytest.raises(FingerprintError, match="expected a folder"):
         load_fingerprints(tmp_path / "missing")
-    assert cli_fleet(["rescore", "--model", str(tmp_path / "m.npz"), str(tmp_path / "x.h5")]) == 2
+    with pytest.raises(SystemExit) as stop:  # a missing model is a usage error, before any archive is read
+        cli_fleet(["rescore", "--model", str(tmp_path / "m.npz"), str(tmp_path / "x.h5")])
+    assert stop.value.code == 2

@@ -187,7 +187,9 @@ def test_summary_tables_and_cli(fleet, model_path, tmp_path, capsys):
                       "--scheduler", "sync", "--out", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o" / "fleet-rescore.md").exists()
     assert cli_fleet(["summary", *map(str, fleet["all"]), "--scheduler", "sync", "--out", str(tmp_path)]) == 1
-    assert cli_fleet(["rescore", "--model", str(tmp_path / "nope.npz"), str(fleet["good"][0])]) == 2
+    with pytest.raises(SystemExit) as stop:  # a missing model is a usage error, before any archive is read
+        cli_fleet(["rescore", "--model", str(tmp_path / "nope.npz"), str(fleet["good"][0])])
+    assert stop.value.code == 2
     assert "model" in capsys.readouterr().err
     with pytest.raises(FleetError, match="not reachable"):
         run_fleet(fleet["good"][:1], scheduler="tcp://127.0.0.1:9")

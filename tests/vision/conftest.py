@@ -1,6 +1,6 @@
 import pytest
 
-from vision.fit import fit_vision_model
+from vision.fit import cached_model
 
 MM_PER_PX = 2.0
 WIDTH_PX = 1024
@@ -8,8 +8,9 @@ WIDTH_PX = 1024
 
 @pytest.fixture(scope="session")
 def small_model():
-    """A model fitted at 2 mm/px on a little belt (fit split only): quick, but real."""
-    return fit_vision_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0)
+    """A model fitted at 2 mm/px on a little belt (fit split only): quick, but real; cached like the line's models
+    (keyed by the fitting code), so a second test session does not fit it again."""
+    return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0)
 
 
 @pytest.fixture(scope="session")
