@@ -55,6 +55,7 @@ def test_config_check_accepts_the_shipped_default(tmp_path):
     assert "station nir" in proc.stdout
 
 
+@pytest.mark.e2e  # a real `oreline demo` process
 def test_demo_runs_a_short_lot_end_to_end(tmp_path):
     run_dir = tmp_path / "run"
     proc = oreline("demo", "--config", str(light_site_file(tmp_path / "site.toml")), "--lot-mass-t", "300", "--speedup", "0",

@@ -113,6 +113,7 @@ def simulated_scale():
     plc.stop()
 
 
+@pytest.mark.slow  # hundreds of real Modbus frames over loopback (~15 s): whole suite, not the fast tier
 @FUZZ
 @given(frame=frames)
 def test_modbus_frames_to_the_oreline_server(oreline_server, frame):
@@ -122,6 +123,7 @@ def test_modbus_frames_to_the_oreline_server(oreline_server, frame):
     _still_answers(oreline_server.port, 0)  # every bad frame, then a good request
 
 
+@pytest.mark.slow  # hundreds of real Modbus frames over loopback (~15 s): whole suite, not the fast tier
 @FUZZ
 @given(frame=frames)
 def test_modbus_frames_to_the_simulated_belt_scale(simulated_scale, frame):

@@ -37,6 +37,7 @@ def lots(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # simulates eight lots of the composed line first (~25 s)
 def test_build_then_check_flags_the_whole_lot_waste(lots, model_path, tmp_path):  # noqa: F811
     out = tmp_path / "fp"
     history = [str(p) for p in lots["genuine"][:MIN_LOTS]]
@@ -66,6 +67,7 @@ def test_build_then_check_flags_the_whole_lot_waste(lots, model_path, tmp_path):
     assert "fingerprint_check" in (check / "fleet-rescore.md").read_text()
 
 
+@pytest.mark.slow  # uses the eight simulated lots (module fixture)
 def test_fingerprint_of_another_model_is_refused(lots, model_path, tmp_path):  # noqa: F811
     model = SpectraModel.load(model_path)
     rows = run_fleet(lots["genuine"][:MIN_LOTS], model_path, scheduler="sync")
