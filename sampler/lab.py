@@ -229,6 +229,15 @@ def check_assays(assays_pct: Mapping[str, float]) -> list[str]:
     return problems
 
 
+def read_csv_text(path: Path, what: str) -> str:
+    """The text of a lab CSV (UTF-8, a BOM from spreadsheet exports dropped). Raises LabResultError naming ``what`` and
+    the file when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabResultError(f"{what} {path}: cannot read: {exc}") from exc
+
+
 def load_lab_results(path: str | Path, known_sample_ids: Iterable[str], *,
                      imported_sample_ids: Iterable[str] = (), supersede: bool = False) -> list[LabResult]:
     """Read and validate a lab CSV; return one :class:`LabResult` per row in file order.
@@ -241,11 +250,7 @@ def load_lab_results(path: str | Path, known_sample_ids: Iterable[str], *,
     path = Path(path)
     known = set(known_sample_ids)
     imported = set(imported_sample_ids)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LabResultError(f"lab results file {path}: cannot read: {exc}") from exc
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(read_csv_text(path, "lab results file").splitlines())
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise LabResultError(f"lab results file {path}: expected a header row, got an empty file")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sampler.errors import LabResultError
-from sampler.lab import ANALYTE_BY_KEY, LabResult, check_assays, parse_column, parse_phases
+from sampler.lab import ANALYTE_BY_KEY, LabResult, check_assays, parse_column, parse_phases, read_csv_text
 from sampler.labrules import FAMILIES, SampleDecision, classify
 
 META_COLUMNS = ("row_id", "family", "subtype", "material", "source", "verified", "notes")
@@ -44,11 +44,7 @@ class CompositionRow:
 def load_composition_table(path: str | Path) -> list[CompositionRow]:
     """Read a composition table and classify each row. Raises LabResultError for a bad table (every problem)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LabResultError(f"composition table {path}: cannot read: {exc}") from exc
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(read_csv_text(path, "composition table").splitlines())
     errors: list[str] = []
     rows: list[CompositionRow] = []
     header = reader.fieldnames or []
