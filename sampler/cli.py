@@ -132,13 +132,20 @@ def cli_lab_import(argv: list[str]) -> int:
 def cli_lab_rules(argv: list[str]) -> int:
     """Print the lab rule set; with ``--table`` classify every published composition of a table and score it.
 
-    Exit code 0 when every row is classified as its family, 1 otherwise (or for a bad table).
+    Exit code 0 when every row is classified as its family, 1 otherwise; 2 for a table that cannot be read (refused
+    before anything is printed).
     """
     p = argparse.ArgumentParser(prog="oreline sampler lab-rules",
                                 description="the lab's rule set; its classification of published compositions")
     p.add_argument("--table", type=Path, help="composition table (e.g. tests/resources/published_compositions.csv)")
     p.add_argument("--sources", action="store_true", help="also print the full citation of every source")
     args = p.parse_args(argv)
+    rows = []
+    if args.table is not None:
+        try:
+            rows = load_composition_table(args.table)
+        except SamplerError as exc:
+            p.error(str(exc))
     print("Lab rule set (sampler/labrules.py):")
     for r in rules_table():
         print(f"  {r['rule']:<13} {r['kind']:<9} {r['family']:<34} {r['indicator']}")
@@ -149,11 +156,6 @@ def cli_lab_rules(argv: list[str]) -> int:
             print(f"  {key}: {text}")
     if args.table is None:
         return 0
-    try:
-        rows = load_composition_table(args.table)
-    except SamplerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"\nPublished compositions ({args.table}):")
     print(f"  {'row':<12} {'family':<16} {'classified as':<30} {'chem only':<12} {'ok':<3} rules fired [source]")
     for r in rows:

@@ -121,3 +121,10 @@ def test_lab_rules_command_through_the_installed_cli():
         assert out.returncode == 0, out.stderr
         assert "classified as their family: 19 of 19 rows" in out.stdout
         assert "Where families overlap" in out.stdout
+
+
+def test_lab_rules_refuses_an_unreadable_table_before_printing(tmp_path):
+    for args in (["--table", str(tmp_path / "missing.csv")], [f"--table={tmp_path / 'missing.csv'}"]):
+        out = subprocess.run([str(OREL), "sampler", "lab-rules", *args], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2 and "missing.csv: cannot read" in out.stderr
+        assert out.stdout == ""  # no rule set printed ahead of the refusal
