@@ -32,7 +32,6 @@ from typing import Iterable
 
 import numpy as np
 
-from vision.features import cell_features
 from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
 from vision.tiles import load_tiles
@@ -84,12 +83,14 @@ def frame_unusual_share(score: np.ndarray, belt_cols: np.ndarray, level: float, 
 
 
 def frame_figures(ore: NormalOreModel, images: Iterable[np.ndarray]) -> np.ndarray:
-    """Frame figure of each (H, W, 3) uint8 image under ``ore`` (the same computation the detector makes)."""
+    """Frame figure of each (H, W, 3) uint8 image under ``ore`` (the same computation the detector makes: belt
+    columns by the model's own belt test)."""
     level = unusual_level(ore)
     out = []
     for img in images:
-        f = cell_features(img, ore.block_px)
-        out.append(frame_unusual_share(ore.score(f), f.belt_cols, level))
+        f = ore.features(img)
+        raw = ore.score(f)
+        out.append(frame_unusual_share(raw, ore.belt_columns(f, raw), level))
     return np.asarray(out, float)
 
 

@@ -22,7 +22,7 @@ NONE = "none"
 COMPONENT_FEATURES = (
     "r", "g", "lum", "fine", "coarse", "lum_std", "lum_max", "lum_min", "score_mean", "score_max",
     "log_area", "log_length", "log_width", "elongation", "fill",
-    "ring_dr", "ring_dg", "ring_dlum", "ring_lum_min", "ring_score", "grad_mean", "coherence",
+    "ring_dr", "ring_dg", "ring_dlum", "ring_lum_min", "ring_score", "grad_mean", "coherence", "obj_mean", "obj_max",
 )
 
 
@@ -37,13 +37,15 @@ class ComponentStats:
 
 
 def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray, score: np.ndarray, cell_mm: float,
-                       core: np.ndarray | None = None) -> ComponentStats:
+                       core: np.ndarray | None = None, objectness: np.ndarray | None = None) -> ComponentStats:
     """Statistics (:data:`COMPONENT_FEATURES`) of the components ``ids`` of ``labels`` (h, w) over cell features ``feats`` (h, w, 5) and ``score``.
 
     Length and width come from the second moments of the component's ``core`` cells (bool (h, w),
     default all its cells; a uniform rectangle of side L has variance L²/12), in mm. The ring of
     cells up to 2 cells around each component gives the contrast with its surroundings (shadow, edge).
     Work is done on the listed components' cells only (compact index), so cost grows with their area.
+    ``objectness`` (h, w): the learned object log-odds (:mod:`vision.objectness`); its mean and maximum over the
+    component (zeros without it).
     """
     ids = np.asarray(ids, np.int64)
     n = len(ids)
@@ -117,6 +119,11 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     rlmin = np.where(has, extreme(rf[:, 2], rcomp, np.minimum, np.inf), cols_out[7])
     rscore = np.where(has, np.bincount(rcomp, score[win].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
     cols_out += [means[0] - rmean[0], means[1] - rmean[1], means[2] - rmean[2], rlmin - means[2], rscore, grad_mean, coherence]
+    if objectness is not None:
+        ov = objectness.ravel()[pix].astype(np.float64)
+        cols_out += [sums(ov) / cnt_all, extreme(ov, comp, np.maximum, -np.inf)]
+    else:
+        cols_out += [np.zeros(n), np.zeros(n)]
     matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
     return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
 
@@ -156,7 +163,9 @@ class KindClassifier:
         self.scale_ = x.std(axis=0) + 1e-9
         self.coefs_, self.intercepts_ = [], []
         for m in range(self.members):
-            clf = MLPClassifier(self.hidden, alpha=self.alpha, max_iter=600, early_stopping=False, random_state=self.seed + m)
+            # batches of 512 (sklearn's per-batch overhead dominates at its default 200) with twice its step size
+            clf = MLPClassifier(self.hidden, alpha=self.alpha, batch_size=min(512, len(y)), learning_rate_init=2e-3, max_iter=300,
+                                early_stopping=False, random_state=self.seed + m)
             clf.fit((x - self.mean_) / self.scale_, y)
             self.classes_ = np.asarray(clf.classes_).astype(str)
             self.coefs_.append([np.asarray(c) for c in clf.coefs_])

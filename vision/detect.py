@@ -21,12 +21,15 @@ from vision.errors import FrameError
 from vision.features import FEATURES
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
+from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
 from vision.scene import ore_mask
 
 THUMB_PX = 64
 #: The larger ridge scale as a multiple of ``DetectorParams.ridge_sigma_cells``.
 RIDGE_SCALE_RATIO = 2.5
 SCORE_MAX = COMPONENT_FEATURES.index("score_max")
+#: Object log-odds given to cells off the belt (never seeds).
+OFF_BELT_LOGODDS = -30.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class DetectorParams:
     ``broad_threshold`` for large objects that are only mildly unusual everywhere, and, with ``ridge_sigma_cells`` > 0,
     cells on a bright bar (:func:`ridge_score` > ``ridge_threshold``): planks and rods whose colour passes for pale
     ore. All thresholds are the same quantile of the normal-belt value at their scale (calibrated on fit scenes).
+    With a learned objectness map, cells whose box mean over ``objectness_cells`` exceeds ``objectness_threshold``
+    are seeds and those above min(``objectness_threshold``, ``objectness_grow``) part of regions: objects whose
+    cells are each ordinary but whose extent is not (grey concrete on grey rock, a thin plank).
     """
 
     threshold: float = 5.0
@@ -87,6 +93,13 @@ class DetectorParams:
     broad_threshold: float = np.inf
     ridge_sigma_cells: float = 0.0
     ridge_threshold: float = np.inf
+    #: Learned objectness (:mod:`vision.objectness`): box width (cells) of its smoothing, seed threshold on the
+    #: smoothed log-odds (calibrated out of fold on normal belt), the level down to which its regions grow, and the
+    #: larger of its context boxes (cells; 0 = no objectness).
+    objectness_cells: int = 3
+    objectness_threshold: float = np.inf
+    objectness_grow: float = 0.0
+    objectness_context_cells: int = 0
     min_area_mm2: float = 300.0
     min_length_mm: float = 40.0
     length_scale: float = 1.0
@@ -128,13 +141,28 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     return out
 
 
+def belt_ridge(lum: np.ndarray, p: DetectorParams, belt: np.ndarray | None = None) -> np.ndarray:
+    """:func:`ridge_score` (h, w) float32 of the relative grey ``lum`` (h, w) over the belt cells (``belt`` (h, w)
+    bool, default all; zero elsewhere), or zeros when ``p.ridge_sigma_cells`` is 0."""
+    if p.ridge_sigma_cells <= 0:
+        return np.zeros(lum.shape, np.float32)
+    if belt is None:
+        return ridge_score(lum, ridge_sigmas(p))
+    out = ridge_score(np.where(belt, lum, np.float32(0.0)), ridge_sigmas(p))
+    out[~belt] = 0.0
+    return out
+
+
 def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = None,
-                   belt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   belt: np.ndarray | None = None, *, ridge: np.ndarray | None = None,
+                   objectness: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(smoothed score, region mask, seed mask), each (h, w), of the cell score ``raw`` (h, w) float32: the box mean
     over ``p.smooth_cells``; regions are cells above ``threshold - grow_margin``, seeds cells above ``threshold``,
     and cells whose box mean at the fine or broad scale (``fine_cells``, ``broad_cells`` > 0) exceeds that scale's
     threshold are both. With ``p.ridge_sigma_cells`` > 0 and ``lum`` (h, w) given, belt cells (``belt`` (h, w) bool,
-    default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too."""
+    default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too (``ridge``: that map computed
+    before, :func:`belt_ridge`). ``objectness`` (h, w): the learned object log-odds (off-belt cells very low), seeds
+    and regions as :class:`DetectorParams` says."""
     sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest")
     region = sm > p.threshold - p.grow_margin
     seed = sm > p.threshold
@@ -143,13 +171,16 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
             extra = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw) > thr
             region |= extra
             seed |= extra
-    if p.ridge_sigma_cells > 0 and lum is not None:
-        flat = lum if belt is None else np.where(belt, lum, np.float32(0.0))
-        extra = ridge_score(flat, ridge_sigmas(p)) > p.ridge_threshold
+    if p.ridge_sigma_cells > 0 and (lum is not None or ridge is not None):
+        extra = (belt_ridge(lum, p, belt) if ridge is None else ridge) > p.ridge_threshold
         if belt is not None:
             extra &= belt
         region |= extra
         seed |= extra
+    if objectness is not None and np.isfinite(p.objectness_threshold):
+        osm = ndi.uniform_filter(objectness, p.objectness_cells, mode="nearest") if p.objectness_cells > 1 else objectness
+        seed |= osm > p.objectness_threshold
+        region |= osm > min(p.objectness_threshold, p.objectness_grow)
     return sm, region, seed
 
 
@@ -158,12 +189,36 @@ def ridge_sigmas(p: DetectorParams) -> tuple[float, ...]:
     return (p.ridge_sigma_cells, RIDGE_SCALE_RATIO * p.ridge_sigma_cells)
 
 
-class Detector:
-    """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale."""
+def cell_context(cells: np.ndarray, raw: np.ndarray, belt: np.ndarray, p: DetectorParams, cell_mm: float,
+                 with_objectness: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(ridge (h, w) or None, objectness features (h, w, F) or None) of cell features ``cells`` (h, w, 5) and
+    scores ``raw`` (h, w, zero off the belt) over ``belt`` (h, w) bool. The detector and the objectness fit
+    compute their inputs here, so they are the same."""
+    ridge = belt_ridge(cells[..., 2], p, belt) if p.ridge_sigma_cells > 0 else None
+    if not with_objectness or raw.shape[0] == 0:
+        return ridge, None
+    x = objectness_features(cells, raw, np.zeros(raw.shape, np.float32) if ridge is None else ridge,
+                            belt.any(axis=0), context_cells(2.0 * cell_mm))
+    return ridge, x
 
-    def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048) -> None:
+
+def object_logodds(objectness: ObjectnessModel, x: np.ndarray, belt: np.ndarray) -> np.ndarray:
+    """The learned object log-odds (h, w) float32 per cell of objectness features ``x`` (F, h/2, w/2) (blocks of
+    2 x 2 cells); OFF_BELT_LOGODDS off ``belt`` (h, w) bool."""
+    z = to_cells(objectness.score(x), *belt.shape)
+    z[~belt] = OFF_BELT_LOGODDS
+    return z
+
+
+class Detector:
+    """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale.
+    ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one."""
+
+    def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
+                 objectness: ObjectnessModel | None = None) -> None:
         self.model = model
         self.classifier = classifier
+        self.objectness = objectness
         self.params = params or DetectorParams()
         self.width_px = int(width_px)
         self.block = model.block_px
@@ -268,12 +323,17 @@ class Detector:
             done = np.zeros(raw.shape, bool)
         h = raw.shape[0]
         grow = p.threshold - p.grow_margin
+        obj = None
         if h:
-            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt)
+            use = self.objectness is not None and bool(np.isfinite(p.objectness_threshold))
+            ridge, x = cell_context(feats, raw, belt, p, self.cell_mm, use)
+            obj = object_logodds(self.objectness, x, belt) if use else None
+            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj)
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0
-        guard = max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1) + 1
+        guard = max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
+                    p.objectness_context_cells // 2 + p.objectness_cells // 2) + 1
         max_carry = int(p.max_carry_m * 1000.0 / self.cell_mm)
         keep_from = h if final else max(0, h - guard)
         detections: list[Detection] = []
@@ -295,7 +355,7 @@ class Detector:
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = [i for i in range(n) if seeded[i] and not pending[i] and not seen[i] and area[i] >= min_cells]
             if chosen:
-                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow)
+                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj)
                 length_mm = stats.length_mm * p.length_scale
                 if self.classifier is not None:
                     kinds, probs, p_none = self.classifier.predict(stats.matrix)
@@ -344,4 +404,4 @@ class Detector:
         return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.BILINEAR), dtype=np.uint8)
 
 
-__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES", "candidate_maps", "ridge_score"]
+__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES", "belt_ridge", "candidate_maps", "cell_context", "object_logodds", "ridge_score"]

@@ -1,9 +1,10 @@
 """Fitting, calibrating, saving and loading the whole vision model.
 
 :func:`fit_vision_model` renders belt scenes from the *fit* split of the ore tiles only:
-normal scenes fit the normal-ore density, other normal scenes set the detection threshold
-(the lowest score at which no component of the minimum area appears, plus a margin), and
-scenes with inserted objects train the kind classifier. Held-out tiles are never used here.
+normal scenes fit the normal-ore density, other normal scenes set the detection thresholds,
+scenes with inserted objects (and their truth masks) train the learned objectness score
+(:mod:`vision.objectness`, threshold set out of fold), and further scenes with objects train
+the kind classifier. Held-out tiles are never used here.
 """
 
 from __future__ import annotations
@@ -12,34 +13,48 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from conveyor.resources import seed_cache_from_shipped
+from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
-from vision.detect import Detection, Detector, DetectorParams, ridge_score, ridge_sigmas
+from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
 from vision.evaluate import match
 from vision.frames import Frame
 from vision.model import NormalOreModel
+from vision.objectness import ObjectnessModel, block_belt, context_cells, half_grid, to_cells, training_cells
+from vision.objects import KINDS
 from vision.scene import BeltScene, random_objects
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import cell_features
 from vision.tiles import TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
-MODEL_FORMAT = "oreline-vision-model-6"  # 6: fine-scale seeds, classifier ensemble
+MODEL_FORMAT = "oreline-vision-model-7"  # 7: learned objectness seeds; 6: fine-scale seeds, classifier ensemble
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
 #: The object decision: p("none") <= NONE_MAX_MARGIN x the lowest p("none") seen on normal calibration belt.
 NONE_MAX_MARGIN = 0.5
 NONE_MAX_CAP = 0.5
+#: The object decision is also held to the level at which the false-candidate rate on normal calibration belt,
+#: extrapolated from its TAIL_POINTS lowest p(none) values as a power law (slope clamped to TAIL_SLOPE), falls to
+#: TARGET_FALSE_PER_M: 0.1 per 1,000 m, so that 3,000 m of belt expects well under one false alarm (the extrapolation
+#: from 100 m is uncertain by about 2x either way).
+TARGET_FALSE_PER_M = 0.1e-3
+TAIL_POINTS = 20
+TAIL_MIN_POINTS = 5
+TAIL_SLOPE = (0.5, 4.0)
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
 TRAIN_LENGTH_MM = (50.0, 600.0)
+#: Kinds drawn for the classifier's training objects: wood twice as often as the others (thin planks are the kind
+#: most like ore; they need the most examples).
+TRAIN_KINDS = KINDS + ("wood",)
 #: Smallest object length (mm) the detector must find, and the share of such objects whose corrected measured
 #: length may fall below the size gate ``min_length_mm`` (calibrated on fit scenes).
 TARGET_MM = 50.0
@@ -58,8 +73,17 @@ OBJECTS_SCALE_CAP = 2.0
 #: subset): the classifier's cost grows with them. At 1 mm/px there are ~5.5 per object (none dropped); coarse scales
 #: find 8 and more. Normal calibration belt is always kept.
 MAX_NONE_PER_OBJECT = 6.0
-#: Folds of the fit tiles (by source image) for the out-of-fold calibration of the object decision.
+#: Folds of the fit tiles (by source image) for the out-of-fold calibration of the object decision, and the members
+#: of each out-of-fold ensemble (fewer than the final five: cheaper, and a smaller average swings more, so the
+#: decision it sets errs on the strict side).
 N_FOLDS = 2
+OOF_MEMBERS = 3
+#: Belt with objects (m) rendered (shared out over the folds, at least 5 m each) to train the objectness model (4
+#: objects per metre), and normal belt (m) to set its threshold (the OBJECTNESS_QUANTILE of its smoothed log-odds,
+#: out of fold: a seed on about one cell in 500 of normal belt, each verified by the classifier).
+OBJECTNESS_OBJECTS_M = 50.0
+OBJECTNESS_NORMAL_M = 20.0
+OBJECTNESS_QUANTILE = 0.998
 
 
 @dataclass
@@ -72,6 +96,11 @@ class VisionModel:
     width_px: int
     #: What the model was fitted on (images, their count and digest, mm/px, code digest; see :func:`provenance`).
     fitted_on: dict = field(default_factory=dict)
+    #: The learned per-cell object score (:mod:`vision.objectness`); None: density seeds only.
+    objectness: ObjectnessModel | None = None
+    #: The appearance alarm's limit calibrated on the model's own fit frames (:func:`vision.appearance.calibrate_limit`;
+    #: a site fit sets it); None: calibrated on the built-in fit split at first use.
+    appearance_limit: float | None = None
 
     @property
     def mm_per_px(self) -> float:
@@ -80,6 +109,8 @@ class VisionModel:
     @property
     def version(self) -> str:
         extra = b"" if self.classifier is None else b"".join(c[0].tobytes() for c in self.classifier.coefs_) + repr(self.classifier.none_max).encode()
+        if self.objectness is not None:
+            extra += self.objectness.w1_.tobytes()
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
         return f"{MODEL_FORMAT}:{h}"
 
@@ -88,17 +119,22 @@ class VisionModel:
         return [] if self.classifier is None else self.classifier.kinds
 
     def detector(self) -> Detector:
-        return Detector(self.ore, self.classifier, DetectorParams(**asdict(self.params)), width_px=self.width_px)
+        return Detector(self.ore, self.classifier, DetectorParams(**asdict(self.params)), width_px=self.width_px,
+                        objectness=self.objectness)
 
     def save(self, path: Path) -> Path:
         arrays = dict(self.ore.to_arrays())
         if self.classifier is not None:
             arrays.update(self.classifier.to_arrays())
+        if self.objectness is not None:
+            arrays.update(self.objectness.to_arrays())
         for k, v in asdict(self.params).items():
             arrays[f"param_{k}"] = np.float64(v)
         arrays["format"] = np.array(MODEL_FORMAT)
         arrays["width_px"] = np.int64(self.width_px)
         arrays["fitted_on"] = np.array(json.dumps(self.fitted_on, sort_keys=True))
+        if self.appearance_limit is not None:
+            arrays["appearance_limit"] = np.float64(self.appearance_limit)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")  # one per process: concurrent fits
@@ -121,10 +157,12 @@ class VisionModel:
         fields = DetectorParams.__dataclass_fields__
         params = DetectorParams(**{k: (int(a[f"param_{k}"]) if fields[k].type in ("int", int) else float(a[f"param_{k}"])) for k in fields if f"param_{k}" in a})
         clf = KindClassifier.from_arrays(a) if "cls_mean" in a else None
+        obj = ObjectnessModel.from_arrays(a) if "obj_w1" in a else None
         fitted_on = json.loads(str(a["fitted_on"])) if "fitted_on" in a else {}
         if mm_per_px is not None and abs(ore.mm_per_px - mm_per_px) > 1e-9:
             raise ModelError(f"vision model {path} was fitted for {ore.mm_per_px:g} mm/px, expected {mm_per_px:g} mm/px")
-        return cls(ore, params, clf, int(a["width_px"]), fitted_on)
+        limit = float(a["appearance_limit"]) if "appearance_limit" in a else None
+        return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit)
 
 
 def _frame(image: np.ndarray, mm_per_px: float, frame_id: int = 0) -> Frame:
@@ -209,6 +247,67 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     return level(params.smooth_cells)
 
 
+def _objectness_inputs(model: "VisionModel", image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(objectness features (F, h/2, w/2), belt (h, w) bool) of a rendered frame, computed as the detector does."""
+    ore, p = model.ore, model.params
+    f = ore.features(image)
+    raw = ore.score(f)
+    cols = ore.belt_columns(f, raw)
+    raw[:, ~cols] = 0.0
+    belt = np.broadcast_to(cols, raw.shape)
+    _, x = cell_context(f.stack(), raw, belt, p, ore.block_px * ore.mm_per_px, True)
+    if x is None:
+        raise DataError(f"a rendered frame of {image.shape[0]} rows is shorter than one cell")
+    return x, belt
+
+
+def _cell_cover(cover: np.ndarray, block: int) -> np.ndarray:
+    """Mean of the pixel cover (H, W) per cell of ``block`` px → (H // block, W // block)."""
+    h, w = cover.shape[0] // block, cover.shape[1] // block
+    return cover[: h * block, : w * block].reshape(h, block, w, block).mean(axis=(1, 3))
+
+
+def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileSet], width_px: int, mm_per_px: float,
+                   seed: int = 0, scene: dict | None = None, objects: dict | None = None,
+                   objects_m: float = OBJECTNESS_OBJECTS_M, normal_m: float = OBJECTNESS_NORMAL_M) -> list[ObjectnessModel]:
+    """Train the objectness model (:mod:`vision.objectness`) on belt with objects rendered from each fold of
+    ``folds`` (truth: the objects' cover) and set ``model.params.objectness_threshold`` to the OBJECTNESS_QUANTILE of its
+    box-smoothed log-odds on normal belt of each fold of ``plain``, scored by the model trained *without* that fold
+    (unseen ore crosses it about as often as the fit ore does). Sets ``model.objectness`` (trained on all folds)
+    and returns the out-of-fold models (one per fold; the final model when there is one fold)."""
+    p = model.params
+    cell_mm = model.ore.block_px * mm_per_px
+    p.objectness_context_cells = 2 * context_cells(2.0 * cell_mm)[1] + 1  # the context is taken on 2 x 2 cells
+    rows = int(5000 / mm_per_px)
+    rng = np.random.default_rng([seed, 41])
+    cells: list[tuple[np.ndarray, np.ndarray]] = []
+    for k, tiles in enumerate(folds):
+        xs, ys = [], []
+        for i in range(max(1, int(round(objects_m / 5.0 / len(folds))))):
+            sc = _scene(tiles, seed * 1000 + 600 + 20 * k + i, width_px, mm_per_px, **(scene or {}))
+            objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **(objects or {}))
+            x, belt = _objectness_inputs(model, sc.render(0, rows, objs))
+            cover = half_grid(_cell_cover(sc.object_cover(0, rows, objs), model.ore.block_px)[: belt.shape[0], : belt.shape[1]])
+            xi, yi = training_cells(x, cover, block_belt(belt[0]), rng)
+            xs.append(xi)
+            ys.append(yi)
+        cells.append((np.concatenate(xs), np.concatenate(ys)))
+    final = ObjectnessModel(seed=seed).fit(np.concatenate([c[0] for c in cells]), np.concatenate([c[1] for c in cells]))
+    oof = [final] * len(folds)
+    if len(folds) > 1:
+        oof = [ObjectnessModel(seed=seed).fit(np.concatenate([c[0] for j, c in enumerate(cells) if j != k]),
+                                              np.concatenate([c[1] for j, c in enumerate(cells) if j != k])) for k in range(len(folds))]
+    normal = []
+    for k, tiles in enumerate(plain):
+        for i in range(max(1, int(round(normal_m / 5.0 / len(plain))))):
+            x, belt = _objectness_inputs(model, _scene(tiles, seed * 1000 + 700 + 20 * k + i, width_px, mm_per_px, **(scene or {})).render(0, rows))
+            z = ndi.uniform_filter(to_cells(oof[k].score(x), *belt.shape), p.objectness_cells, mode="nearest")
+            normal.append(z[belt])
+    p.objectness_threshold = float(np.quantile(np.concatenate(normal), OBJECTNESS_QUANTILE))
+    model.objectness = final
+    return oof
+
+
 def _kind_under(d: Detection, objects: list) -> str:
     """Kind of the object nearest to detection ``d`` (a second piece of an object: reporting it is no false alarm,
     so it is trained as that kind, not as "none")."""
@@ -245,12 +344,30 @@ def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -
         params.min_length_mm = float(TARGET_MM * min(1.0, np.quantile(ratio, MIN_LENGTH_QUANTILE)))
 
 
-def none_max_from(p_none: np.ndarray) -> float:
-    """The object decision from "none" probabilities (n,) of candidates on normal belt that pass the size gate:
-    NONE_MAX_MARGIN x the smallest (capped at NONE_MAX_CAP; the cap when there are none)."""
+def none_max_from(p_none: np.ndarray, belt_m: float | None = None) -> float:
+    """The object decision from "none" probabilities (n,) of candidates on ``belt_m`` metres of normal belt that pass
+    the size gate: NONE_MAX_MARGIN x the smallest (capped at NONE_MAX_CAP; the cap when there are none) and, with
+    ``belt_m`` and at least TAIL_MIN_POINTS candidates, no more than the level at which the *extrapolated* rate of
+    such candidates falls to TARGET_FALSE_PER_M (:func:`tail_level`): a calibration belt of 100 m cannot show the
+    rate of one false alarm in 3,000 m directly, its lowest p(none) values can."""
     if p_none.size == 0:
         return NONE_MAX_CAP
-    return float(min(NONE_MAX_CAP, float(p_none.min()) * NONE_MAX_MARGIN))
+    out = min(NONE_MAX_CAP, float(p_none.min()) * NONE_MAX_MARGIN)
+    if belt_m is not None and belt_m > 0 and p_none.size >= TAIL_MIN_POINTS:
+        out = min(out, tail_level(p_none, belt_m, TARGET_FALSE_PER_M))
+    return float(out)
+
+
+def tail_level(p_none: np.ndarray, belt_m: float, rate_per_m: float) -> float:
+    """The p(none) level at which candidates on normal belt occur ``rate_per_m``: the empirical rate of candidates at
+    or below each of the TAIL_POINTS lowest p(none) (k / ``belt_m`` for the k-th lowest) fitted as a power law
+    (log rate linear in log p(none), slope clamped to TAIL_SLOPE) and extrapolated down to ``rate_per_m``."""
+    p = np.sort(np.clip(np.asarray(p_none, float), 1e-12, 1.0))[:TAIL_POINTS]
+    x = np.log(p)
+    y = np.log(np.arange(1, p.size + 1) / belt_m)
+    slope = float(np.polyfit(x, y, 1)[0]) if np.ptp(x) > 1e-9 else TAIL_SLOPE[1]
+    slope = float(np.clip(slope, *TAIL_SLOPE))
+    return float(np.exp(x.mean() + (np.log(rate_per_m) - y.mean()) / slope))
 
 
 @dataclass
@@ -262,6 +379,8 @@ class CandidatePool:
     length_mm: list = field(default_factory=list)
     fold: list = field(default_factory=list)
     normal: list = field(default_factory=list)
+    #: metres of normal calibration belt the ``normal`` candidates were found on
+    normal_belt_m: float = 0.0
 
     def add(self, found: tuple[list, list, list], fold: int, normal: bool) -> None:
         x, y, length = found
@@ -334,7 +453,7 @@ def provenance(tiles: TileSet, mm_per_px: float, **extra) -> dict:
 #: 100 frames fit in under 2 minutes on one core; the classifier's objects come from the same renderer.
 SITE_NORMAL_M = 30.0
 SITE_CALIBRATION_M = 60.0
-SITE_OBJECTS_M = 200.0
+SITE_OBJECTS_M = 120.0
 #: Frames carry no labels, so a few may hold foreign objects. A tile's *unsupported share* is the share of its cells
 #: whose colour and brightness (a coarse (r, g, lum) bin) at most max(2, SUPPORT_SOURCES x frames) frames show: an
 #: object's colour rarely appears in other frames. But a whole frame of a rare ore looks like that too, so a tile is
@@ -409,11 +528,29 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
         site = TileSet(kept, tuple(n for n, d in zip(site.names, drop) if not d), site.origin, site.files, site.mm_per_px, site.skipped)
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
                              calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m)
+    model.appearance_limit = site_appearance_limit(model, site, seed)
     model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
                                  tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
                                  frames_skipped_examples=list(site.skipped[:5]),
                                  belt_test=model.ore.belt_test)
     return model
+
+
+#: Scenes (5 m each; every other one with 4 objects per metre) of the site's own tiles on which a site model's
+#: appearance limit is calibrated.
+SITE_APPEARANCE_SCENES = 6
+
+
+def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> float:
+    """The appearance alarm's limit for a model fitted on ``site``'s frames: :func:`~vision.appearance.calibrate_limit`
+    on SITE_APPEARANCE_SCENES scenes of them (normal belt and belt with objects, as the fit renders)."""
+    rows = int(5000 / model.mm_per_px)
+    rng = np.random.default_rng([seed, 4242])
+    images = []
+    for i in range(SITE_APPEARANCE_SCENES):
+        sc = _scene(site, seed * 1000 + 900 + i, model.width_px, model.mm_per_px)
+        images.append(sc.render(0, rows, random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0) if i % 2 else []))
+    return calibrate_limit(model.ore, images)
 
 
 def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0) -> KindClassifier:
@@ -432,11 +569,12 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     gated = normal & (length >= params.min_length_mm)
     folds = sorted(set(pool.fold))
     if len(folds) > 1:
-        p_none = [KindClassifier(seed=seed).fit(x[fold != k], y[fold != k]).p_none(x[gated & (fold == k)]) for k in folds]
+        p_none = [KindClassifier(seed=seed, members=OOF_MEMBERS).fit(x[fold != k], y[fold != k]).p_none(x[gated & (fold == k)])
+                  for k in folds]
     clf = KindClassifier(seed=seed).fit(x, y)
     if len(folds) <= 1:  # tiles too few to split by source: in-sample (optimistic) calibration
         p_none = [clf.p_none(x[gated])]
-    clf.none_max = none_max_from(np.concatenate(p_none))
+    clf.none_max = none_max_from(np.concatenate(p_none), pool.normal_belt_m or None)
     return clf
 
 
@@ -474,24 +612,30 @@ def candidate_pool(
     calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_thr)]
     params.threshold = calibrate_threshold(ore, calib, params)
     model = VisionModel(ore, params, None, width_px)
-    folds = _folds(tiles)
-    plain = _folds(load_tiles("fit") if calibration_tiles is None else calibration_tiles)
+    cal_tiles = load_tiles("fit") if calibration_tiles is None else calibration_tiles
+    folds, plain = _folds(tiles), _folds(cal_tiles)
     if len(plain) != len(folds):
-        folds, plain = [tiles], [load_tiles("fit") if calibration_tiles is None else calibration_tiles]
+        folds, plain = [tiles], [cal_tiles]
+    oof = fit_objectness(model, folds, plain, width_px, mm_per_px, seed, scene, objects)
+    # candidates of fold k are found with the objectness model trained without fold k: the classifier learns (and
+    # its decision is calibrated on) objectness values as unseen ore gives them
+    by_fold = [replace(model, objectness=o) for o in oof]
     pool, sizes = CandidatePool(), []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         k = i % len(folds)
         sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px, **(scene or {}))
-        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **(objects or {}))
-        pool.add(_candidates(model, sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
+        objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM,
+                              **{"kinds": TRAIN_KINDS, **(objects or {})})
+        pool.add(_candidates(by_fold[k], sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
     calibrate_length(sizes, params)
     for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
         k = i % len(folds)
-        pool.add(_candidates(model, _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, False)
+        pool.add(_candidates(by_fold[k], _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
         k = i % len(plain)
-        pool.add(_candidates(model, _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, True)
+        pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, True)
+        pool.normal_belt_m += scene_rows * mm_per_px / 1000.0
     return model, pool
 
 
@@ -507,7 +651,7 @@ def default_cache_dir() -> Path:
 
 #: Modules whose code decides what a fitted model is: their source is part of the cache key.
 FIT_MODULES = ("vision.fit", "vision.detect", "vision.classify", "vision.features", "vision.model", "vision.scene",
-               "vision.objects", "vision.tiles", "vision.evaluate")
+               "vision.objects", "vision.tiles", "vision.evaluate", "vision.objectness")
 
 
 def fit_code_digest() -> str:

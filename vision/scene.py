@@ -455,16 +455,35 @@ class BeltScene:
         the reddish ore), times ``ore_gain``."""
         return _ore_rgb(self.tiles) * self.ore_gain
 
-    def _paste(self, img: np.ndarray, r0: int, obj: SceneObject) -> None:
+    def object_cover(self, start_row: int, n_rows: int, objects: Sequence[SceneObject]) -> np.ndarray:
+        """Share (n_rows, width_px) float32 of each pixel of rows ``start_row .. start_row + n_rows`` that the
+        ``objects`` cover (their sprites' alpha, as :meth:`render` pastes them): the truth mask of a rendered frame."""
+        out = np.zeros((n_rows, self.width_px), np.float32)
+        for obj in objects:
+            place = self._placement(start_row, n_rows, obj)
+            if place is not None:
+                (ya, yb, xa, xb), sl, sp = place
+                np.maximum(out[ya - start_row : yb - start_row, xa:xb], sp.alpha[sl], out=out[ya - start_row : yb - start_row, xa:xb])
+        return out
+
+    def _placement(self, r0: int, n_rows: int, obj: SceneObject) -> tuple[tuple[int, int, int, int], tuple[slice, slice], Sprite] | None:
+        """Where ``obj``'s sprite lands in rows ``r0 .. r0 + n_rows``: image bounds (ya, yb, xa, xb), the sprite's
+        slices and the sprite; None when it is outside."""
         sp = self.sprite(obj)
         h, w = sp.alpha.shape
         top = int(round(obj.belt_mm / self.mm_per_px - sp.centre_px[0]))
         left = int(round(self.col_of_lateral(obj.lateral_mm) - sp.centre_px[1]))
-        ya, yb = max(top, r0), min(top + h, r0 + img.shape[0])
+        ya, yb = max(top, r0), min(top + h, r0 + n_rows)
         xa, xb = max(left, 0), min(left + w, self.width_px)
         if ya >= yb or xa >= xb:
+            return None
+        return (ya, yb, xa, xb), (slice(ya - top, yb - top), slice(xa - left, xb - left)), sp
+
+    def _paste(self, img: np.ndarray, r0: int, obj: SceneObject) -> None:
+        place = self._placement(r0, img.shape[0], obj)
+        if place is None:
             return
-        sl = (slice(ya - top, yb - top), slice(xa - left, xb - left))
+        (ya, yb, xa, xb), sl, sp = place
         region = img[ya - r0 : yb - r0, xa:xb]
         a = sp.alpha[sl][..., None]
         region *= 1.0 - SHADOW_DEPTH * sp.shadow[sl][..., None]

@@ -91,6 +91,21 @@ def test_ensemble_averages_its_members_and_round_trips():
 def test_none_max_rule():
     assert none_max_from(np.array([])) == vision.fit.NONE_MAX_CAP
     assert none_max_from(np.array([0.9, 0.3, 0.7])) == pytest.approx(0.3 * vision.fit.NONE_MAX_MARGIN)
+    # too few candidates to extrapolate a tail: the margin rule alone
+    assert none_max_from(np.array([0.9, 0.3, 0.7]), belt_m=100.0) == pytest.approx(0.3 * vision.fit.NONE_MAX_MARGIN)
+
+
+def test_tail_level_extrapolates_a_power_law_to_the_target_rate():
+    # candidates on 100 m of normal belt whose count below p grows as p**2 (10 per metre in all): the level at which
+    # the rate is 0.1 per 1,000 m is sqrt(1e-4 / 10) ~ 0.0032, far below the lowest value seen
+    rng = np.random.default_rng(3)
+    p = np.sqrt(rng.uniform(size=1000))
+    level = vision.fit.tail_level(p, 100.0, 1e-4)
+    assert level == pytest.approx(np.sqrt(1e-4 / 10), rel=0.6)
+    assert level < 0.2 * p.min() * 10
+    assert none_max_from(p, belt_m=100.0) == pytest.approx(min(level, 0.5 * p.min()))
+    # a steeper tail (count ~ p**4) needs less extrapolation downwards
+    assert vision.fit.tail_level(p ** 0.5, 100.0, 1e-4) > level
 
 
 def test_decision_is_calibrated_out_of_fold():
@@ -106,7 +121,7 @@ def test_decision_is_calibrated_out_of_fold():
     pool.add((list(odd), [NONE] * 30, [100.0] * 30), 1, True)
     pool.add((list(rng.normal(size=(30, N_FEATURES))), [NONE] * 30, [100.0] * 30), 0, True)
     clf = train_classifier(pool, DetectorParams(min_length_mm=40.0))
-    in_sample = none_max_from(clf.p_none(np.array(pool.x)[np.asarray(pool.normal)]))
+    in_sample = none_max_from(clf.p_none(np.array(pool.x)[np.asarray(pool.normal)]))  # no belt given: margin rule
     assert clf.none_max < 0.5 * in_sample
     one_fold = CandidatePool(pool.x, pool.y, pool.length_mm, [0] * len(pool.x), pool.normal)
     clf1 = train_classifier(one_fold, DetectorParams(min_length_mm=40.0))
