@@ -84,6 +84,9 @@ OOF_MEMBERS = 3
 OBJECTNESS_OBJECTS_M = 50.0
 OBJECTNESS_NORMAL_M = 20.0
 OBJECTNESS_QUANTILE = 0.998
+#: Cells (mm) up to which a model gets the objectness score: on coarser cells (4 mm/px and up, blocks of 16 mm) it
+#: added no recall (held-out 91.4 % with, 91.9 % without, at 4 mm/px) and halved the simulated line's rate.
+OBJECTNESS_MAX_CELL_MM = 4.0
 
 
 @dataclass
@@ -616,10 +619,12 @@ def candidate_pool(
     folds, plain = _folds(tiles), _folds(cal_tiles)
     if len(plain) != len(folds):
         folds, plain = [tiles], [cal_tiles]
-    oof = fit_objectness(model, folds, plain, width_px, mm_per_px, seed, scene, objects)
-    # candidates of fold k are found with the objectness model trained without fold k: the classifier learns (and
-    # its decision is calibrated on) objectness values as unseen ore gives them
-    by_fold = [replace(model, objectness=o) for o in oof]
+    by_fold = [model] * len(folds)
+    if cell_mm <= OBJECTNESS_MAX_CELL_MM:
+        oof = fit_objectness(model, folds, plain, width_px, mm_per_px, seed, scene, objects)
+        # candidates of fold k are found with the objectness model trained without fold k: the classifier learns
+        # (and its decision is calibrated on) objectness values as unseen ore gives them
+        by_fold = [replace(model, objectness=o) for o in oof]
     pool, sizes = CandidatePool(), []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
