@@ -31,7 +31,7 @@ from vision.objectness import ObjectnessModel, block_belt, context_cells, half_g
 from vision.objects import KINDS
 from vision.scene import BeltScene, random_objects
 from vision.site_images import files_digest, load_site_tiles
-from vision.features import cell_features
+from vision.features import block_means, cell_features
 from vision.tiles import TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
 MODEL_FORMAT = "oreline-vision-model-7"  # 7: learned objectness seeds; 6: fine-scale seeds, classifier ensemble
@@ -264,12 +264,6 @@ def _objectness_inputs(model: "VisionModel", image: np.ndarray) -> tuple[np.ndar
     return x, belt
 
 
-def _cell_cover(cover: np.ndarray, block: int) -> np.ndarray:
-    """Mean of the pixel cover (H, W) per cell of ``block`` px → (H // block, W // block)."""
-    h, w = cover.shape[0] // block, cover.shape[1] // block
-    return cover[: h * block, : w * block].reshape(h, block, w, block).mean(axis=(1, 3))
-
-
 def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileSet], width_px: int, mm_per_px: float,
                    seed: int = 0, scene: dict | None = None, objects: dict | None = None,
                    objects_m: float = OBJECTNESS_OBJECTS_M, normal_m: float = OBJECTNESS_NORMAL_M) -> list[ObjectnessModel]:
@@ -290,7 +284,8 @@ def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileS
             sc = _scene(tiles, seed * 1000 + 600 + 20 * k + i, width_px, mm_per_px, **(scene or {}))
             objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **(objects or {}))
             x, belt = _objectness_inputs(model, sc.render(0, rows, objs))
-            cover = half_grid(_cell_cover(sc.object_cover(0, rows, objs), model.ore.block_px)[: belt.shape[0], : belt.shape[1]])
+            cell_cover = block_means(sc.object_cover(0, rows, objs)[..., None], model.ore.block_px)[..., 0]
+            cover = half_grid(cell_cover[: belt.shape[0], : belt.shape[1]])
             xi, yi = training_cells(x, cover, block_belt(belt[0]), rng)
             xs.append(xi)
             ys.append(yi)

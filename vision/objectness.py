@@ -79,16 +79,19 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     gy, gx = np.zeros_like(lum), np.zeros_like(lum)
     gy[1:-1] = lum[2:] - lum[:-2]
     gx[:, 1:-1] = lum[:, 2:] - lum[:, :-2]
-    q = half_grid(np.stack([dr, dg, lum, cells[..., 3], cells[..., 4], raw, ridge, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy]))
+    # the ridge comes first so that the maps box-filtered for the context, q[3:], leave it out (it has no context feature)
+    q = half_grid(np.stack([dr, dg, ridge, lum, cells[..., 3], cells[..., 4], raw, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy]))
     out = np.empty((len(OBJECTNESS_FEATURES),) + q.shape[1:], np.float32)
-    out[:7] = q[:7]
+    out[:2] = q[:2]
+    out[2:6] = q[3:7]
+    out[6] = q[2]
     k = 7
     for box in boxes:
-        m = ndi.uniform_filter(q[2:], size=(1, box, box), mode="nearest")  # lum fine coarse raw ridge lum² |dr| jxx jyy jxy
+        m = ndi.uniform_filter(q[3:], size=(1, box, box), mode="nearest")  # lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
-        out[k + 4] = 0.5 * np.log(np.maximum(m[5] - m[0] * m[0], 0.0) + 1e-4)
-        out[k + 5] = m[6]
-        sxx, syy, sxy = m[7], m[8], m[9]
+        out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
+        out[k + 5] = m[5]
+        sxx, syy, sxy = m[6], m[7], m[8]
         energy = sxx + syy + np.float32(1e-6)
         out[k + 6] = np.sqrt((sxx - syy) ** 2 + 4 * sxy * sxy) / energy
         out[k + 7] = np.log(energy)
