@@ -11,12 +11,26 @@ from analysis.catalogue.errors import CatalogueError, CatalogueUrlError
 from analysis.catalogue.index import ReindexResult, index_archive, reindex
 from analysis.catalogue.live import LineCatalogue
 from analysis.catalogue.location import data_dir, default_url, resolve_url
+from analysis.catalogue.queries import CatalogueQueries
 from analysis.catalogue.settings import CATALOGUE_FIELDS
 from analysis.catalogue.store import AlarmFilter, LotFilter
 from analysis.catalogue.writer import CatalogueWriter
 
 __all__ = [
-    "Catalogue", "open_catalogue", "CatalogueError", "CatalogueUrlError", "ReindexResult", "index_archive",
-    "reindex", "LineCatalogue", "data_dir", "default_url", "resolve_url", "CATALOGUE_FIELDS", "AlarmFilter",
-    "LotFilter", "CatalogueWriter",
+    "CATALOGUE_FIELDS",
+    "AlarmFilter",
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueQueries",
+    "CatalogueUrlError",
+    "CatalogueWriter",
+    "LineCatalogue",
+    "LotFilter",
+    "ReindexResult",
+    "data_dir",
+    "default_url",
+    "index_archive",
+    "open_catalogue",
+    "reindex",
+    "resolve_url",
 ]

@@ -12,8 +12,9 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from analysis.catalogue import store
 from analysis.catalogue.db import open_catalogue
@@ -33,14 +34,14 @@ def _date(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD or YYYY-MM-DDTHH:MM, got {text!r}") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return when.timestamp()
 
 
 def _stamp(epoch_s: float | None) -> str:
     if epoch_s is None:
         return "-"
-    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def build_parser() -> argparse.ArgumentParser:

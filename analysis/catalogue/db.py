@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -27,7 +27,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 _migrate_lock = threading.Lock()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 (DBAPI connection)
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -98,7 +98,7 @@ class Catalogue:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Catalogue":
+    def __enter__(self) -> Catalogue:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,19 +9,19 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from analysis.archive import ArchiveReader, current_lab_verdict, open_archive, reviews
 from analysis.catalogue import store
 from analysis.catalogue.db import Catalogue
+from analysis.catalogue.models import LotRow
 from analysis.errors import AnalysisError
 from analysis.model import Alarm
-
-from sqlalchemy.orm import Session
-
-from analysis.catalogue.models import LotRow
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def lot_fields(reader: ArchiveReader, line: str = "") -> dict[str, Any]:
         "ended_epoch_s": end.get("epoch_s") if end else None,
     }
     segments = reader.segment_table()
-    out["segments_total"] = int(len(segments["index"]))
+    out["segments_total"] = len(segments["index"])
     out["tonnage_t"] = float(segments["end_t"].max()) if len(segments["end_t"]) else 0.0
     if verdict is not None:
         out.update(line_verdict=verdict.verdict, line_confidence=verdict.confidence,
@@ -86,12 +86,11 @@ def alarm_fields(alarm: Alarm, epoch_of: Any) -> dict[str, Any]:
     """The ``alarms`` columns of an alarm in its latest state; ``epoch_of`` maps line-clock seconds to epoch."""
     def at(t: float) -> float | None:
         return None if not math.isfinite(t) else epoch_of(t)
-    evidence = alarm.evidence or {}
     return {"alarm_id": alarm.alarm_id, "key": alarm.key, "category": alarm.category, "severity": alarm.severity,
             "message": alarm.message, "state": alarm.state, "segment_index": alarm.segment_index,
-            "parent_id": evidence.get("parent_id"), "raised_epoch_s": at(alarm.raised_time_s),
+            "parent_id": alarm.parent_id if alarm.parent_id >= 0 else None, "raised_epoch_s": at(alarm.raised_time_s),
             "acknowledged_epoch_s": at(alarm.acknowledged_time_s), "acknowledged_by": alarm.acknowledged_by,
-            "ack_comment": str(evidence.get("ack_comment", "")), "cleared_epoch_s": at(alarm.cleared_time_s)}
+            "ack_comment": alarm.ack_comment, "cleared_epoch_s": at(alarm.cleared_time_s)}
 
 
 def event_rows(reader: ArchiveReader, epoch_of: Any) -> Iterable[dict[str, Any]]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,19 +27,19 @@ BELT_STOPPED_M_S = 0.05
 
 
 def alarm_columns(alarm: Alarm, epoch_s: float) -> dict[str, Any]:
-    """``alarms`` columns of a changed alarm; ``epoch_s`` is when the change happened."""
-    ev = alarm.evidence or {}
-    out: dict[str, Any] = {
+    """``alarms`` columns of a changed alarm; ``epoch_s`` stands in for a clock time the alarm does not carry."""
+    def at(value: float, fallback: bool) -> float | None:
+        return value if math.isfinite(value) else (epoch_s if fallback else None)
+    return {
         "alarm_id": alarm.alarm_id, "key": alarm.key, "category": alarm.category, "severity": alarm.severity,
         "message": alarm.message, "state": alarm.state, "segment_index": alarm.segment_index,
-        "parent_id": ev.get("parent_id"), "acknowledged_by": alarm.acknowledged_by,
-        "ack_comment": str(ev.get("ack_comment", "")), "shelve_reason": str(ev.get("shelve_reason", "")),
-        "shelved_until_epoch_s": ev.get("shelved_until_epoch_s"),
+        "parent_id": alarm.parent_id if alarm.parent_id >= 0 else None, "acknowledged_by": alarm.acknowledged_by,
+        "ack_comment": alarm.ack_comment, "shelve_reason": alarm.shelve_reason,
+        "shelved_until_epoch_s": at(alarm.shelved_until_epoch_s, False),
+        "raised_epoch_s": at(alarm.raised_epoch_s, True),
+        "acknowledged_epoch_s": at(alarm.acknowledged_epoch_s, alarm.state == "acknowledged"),
+        "cleared_epoch_s": at(alarm.cleared_epoch_s, alarm.state == "cleared"),
     }
-    stamp = {"raised": "raised_epoch_s", "acknowledged": "acknowledged_epoch_s", "cleared": "cleared_epoch_s"}
-    if alarm.state in stamp:
-        out[stamp[alarm.state]] = ev.get(stamp[alarm.state], epoch_s)
-    return out
 
 
 class LineCatalogue:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from conveyor.config import Field
-from conveyor.errors import ConfigError
-
 from analysis.catalogue.errors import CatalogueUrlError
 from analysis.catalogue.location import resolve_url
+from conveyor.config import Field
+from conveyor.errors import ConfigError
 
 
 def _check_url(path: str, value: str) -> str:

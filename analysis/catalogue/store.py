@@ -9,8 +9,9 @@ from __future__ import annotations
 import collections
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -198,6 +199,11 @@ def lab_queue(session: Session, limit: int = 200) -> list[dict[str, Any]]:
     q = (select(LotRow).where(LotRow.status != "open", LotRow.lab_status != "complete")
          .order_by(LotRow.ended_epoch_s.asc().nulls_last(), LotRow.lot_id).limit(limit))
     return [row_dict(r) for r in session.scalars(q)]
+
+
+def max_alarm_id(session: Session) -> int:
+    """The largest alarm id in the catalogue (0 when none)."""
+    return int(session.scalar(select(func.max(AlarmRow.alarm_id))) or 0)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -19,7 +19,8 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from analysis.errors import AlarmError
 from analysis.model import Alarm
@@ -154,7 +155,7 @@ class AlarmBook:
 
     def _check_lot(self, alarm: Alarm, lot_id: str | None) -> None:
         if lot_id is not None and lot_id != alarm.lot_id:
-            raise AlarmError(f"alarm {alarm.alarm_id} belongs to lot {alarm.lot_id!r}, not {lot_id!r}")
+            raise AlarmLotError(f"alarm {alarm.alarm_id} belongs to lot {alarm.lot_id!r}, not {lot_id!r}")
 
     def acknowledge(self, alarm_id: int, by: str, *, comment: str = "", lot_id: str | None = None) -> Alarm:
         """Acknowledge an alarm and its follow-on alarms.
@@ -246,3 +247,81 @@ class AlarmBook:
                 continue
             bits |= 1 << ALARM_CATEGORIES.index(alarm.category)
         return bits
+
+
+class AlarmLotError(AlarmError):
+    """An alarm id that names an alarm of another lot than the one the caller meant."""
+
+
+class AlarmJournal:
+    """The alarm books of successive lots as one journal (what a control room that outlives lots shows).
+
+    The current lot's book takes new alarms; books of earlier lots stay while they hold alarms not yet
+    acknowledged, so those carry across lots until an operator acknowledges them. Ids are unique across the
+    journal (one :class:`AlarmIds`), so an acknowledgement by id can only reach the alarm meant.
+    """
+
+    def __init__(self, current: AlarmBook, ids: AlarmIds | None = None) -> None:
+        self.ids = ids or AlarmIds()
+        current.use_ids(self.ids)
+        self.current = current
+        self._earlier: list[AlarmBook] = []
+        self._lock = threading.Lock()
+
+    def switch(self, book: AlarmBook) -> None:
+        """The next lot's book becomes current; the previous one is kept while it has unacknowledged alarms."""
+        book.use_ids(self.ids)
+        with self._lock:
+            self._earlier = [b for b in [*self._earlier, self.current] if b.unacknowledged()]
+            self.current = book
+
+    def _books(self) -> list[AlarmBook]:
+        with self._lock:
+            return [self.current, *self._earlier]
+
+    def book_of(self, alarm_id: int) -> AlarmBook:
+        for book in self._books():
+            if book.has(alarm_id):
+                return book
+        raise AlarmError(f"no alarm with id {alarm_id} in this lot or in the unacknowledged alarms of earlier lots")
+
+    def get(self, alarm_id: int) -> Alarm:
+        return self.book_of(alarm_id).get(alarm_id)
+
+    def acknowledge(self, alarm_id: int, by: str, *, comment: str = "", lot_id: str | None = None) -> Alarm:
+        """Acknowledge by journal id; AlarmLotError when ``lot_id`` is given and the alarm is of another lot."""
+        book = self.book_of(alarm_id)
+        alarm = book.get(alarm_id)
+        if lot_id is not None and lot_id != alarm.lot_id:
+            raise AlarmLotError(f"alarm {alarm_id} belongs to lot {alarm.lot_id!r}, not {lot_id!r}")
+        return book.acknowledge(alarm_id, by, comment=comment)
+
+    def acknowledge_all(self, by: str, *, comment: str = "") -> list[Alarm]:
+        return [a for book in self._books() for a in book.acknowledge_all(by, comment=comment)]
+
+    def shelve(self, alarm_id: int, by: str, *, reason: str, duration_s: float) -> Alarm:
+        return self.book_of(alarm_id).shelve(alarm_id, by, reason=reason, duration_s=duration_s)
+
+    def all(self) -> list[Alarm]:
+        """The current lot's alarms and the carried unacknowledged ones, newest first."""
+        carried = [a for b in self._books()[1:] for a in b.all() if a.state == "raised"]
+        return sorted([*self.current.all(), *carried], key=lambda a: -a.alarm_id)
+
+    def active(self) -> list[Alarm]:
+        carried = [a for b in self._books()[1:] for a in b.active() if a.state == "raised"]
+        return sorted([*self.current.active(), *carried], key=lambda a: -a.alarm_id)
+
+    def unacknowledged(self) -> list[Alarm]:
+        return sorted([a for b in self._books() for a in b.unacknowledged()], key=lambda a: -a.alarm_id)
+
+    def is_active(self, key: str) -> bool:
+        return self.current.is_active(key)
+
+    def category_bits(self, *, unacknowledged_only: bool = False) -> int:
+        bits = 0
+        for book in self._books():
+            bits |= book.category_bits(unacknowledged_only=unacknowledged_only)
+        return bits
+
+    def __getattr__(self, name: str) -> Any:  # listeners, history, raise_alarm...: the current lot's book
+        return getattr(self.current, name)

@@ -57,7 +57,7 @@ class PgServer:
             raise RuntimeError(f"{' '.join(cmd[:2])} failed ({r.returncode}): {r.stderr[-800:]}")
         return r
 
-    def start(self) -> "PgServer":
+    def start(self) -> PgServer:
         self.base.mkdir(parents=True, exist_ok=True)
         if self._as_root:
             shutil.chown(self.base, "postgres", "postgres")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-import pytest
 
 from analysis.archive import open_archive
-from analysis.catalogue import CatalogueError, LotFilter, index_archive, open_catalogue, reindex
-from analysis.catalogue import store
+from analysis.catalogue import (
+    CatalogueError,
+    LotFilter,
+    index_archive,
+    open_catalogue,
+    reindex,
+    store,
+)
 from analysis.catalogue.models import Base
 from analysis.catalogue.writer import CatalogueWriter
 

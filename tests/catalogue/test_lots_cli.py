@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.catalogue import open_catalogue
-from analysis.catalogue import store
+from analysis.catalogue import open_catalogue, store
 
 REPO = Path(__file__).resolve().parents[2]
 OREL = REPO / ".venv" / "bin" / "oreline"
@@ -101,7 +100,7 @@ def test_two_line_processes_write_one_postgresql_catalogue_without_lost_rows(pg_
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, pg_url, line, "5", "100"], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for line in ("A", "B")]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     with open_catalogue(pg_url) as cat, cat.session() as s:
         for line in ("A", "B"):
