@@ -68,8 +68,10 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     page.wait_for_function("document.getElementById('lot-tonnage').textContent !== '–'")
     first = float(page.text_content("#lot-tonnage"))
     page.wait_for_function(f"parseFloat(document.getElementById('lot-tonnage').textContent) > {first}")
-    page.wait_for_function("document.querySelectorAll('#trend-rate path.series').length === 1 && "
-                           "document.querySelector('#trend-rate path.series').getAttribute('d').length > 20")
+    # the trends are uPlot charts (vendored) holding the lot's points
+    page.wait_for_function("window.Trends && window.Trends.charts['trend-rate'] && "
+                           "window.Trends.charts['trend-rate'].u.data[0].length > 5 && "
+                           "document.querySelector('#trend-rate canvas') !== null")
 
     # an alarm from the line appears; a viewer cannot acknowledge it
     row = page.wait_for_selector("#alarms tr[data-state='raised']", timeout=60_000)

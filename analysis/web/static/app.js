@@ -1,11 +1,11 @@
-/* oreline control room page: live state over server-sent events, drawn with hand-written SVG. */
+/* oreline control room page: live state over server-sent events; trends on uPlot (trends.js), the belt and the spectrum in SVG. */
 (function () {
   "use strict";
   const { el, linePlot } = window.Plot;
   const $ = (id) => document.getElementById(id);
 
   // Client-side history is bounded: a page left open for hours holds at most these many items.
-  const MAX_TREND = 600, MAX_NIR = 3000, MAX_SEGMENTS = 5000, SHOWN_DETECTIONS = 12, SHOWN_INCREMENTS = 10;
+  const MAX_TREND = 3600, MAX_NIR = 20000, MAX_SEGMENTS = 5000, SHOWN_DETECTIONS = 12, SHOWN_INCREMENTS = 10;
 
   const S = {
     role: "none", commandsEnabled: false, lotId: null, snap: null,
@@ -271,10 +271,7 @@
     renderBelt(snap);
     renderAlarms(snap.alarms || [], snap);
     renderSampler(snap.sampler);
-    linePlot($("trend-rate"), [{ x: S.trend.map((p) => p.time_s), y: S.trend.map((p) => p.rate_t_h) }],
-      { xLabel: "time, s", empty: "no data yet" });
-    linePlot($("trend-nir"), [{ x: S.nir.map((p) => p.lot_t), y: S.nir.map((p) => p.p_waste) }],
-      { xLabel: "lot tonnes", yDomain: [0, 1], hline: 0.5, empty: "no NIR data yet" });
+    window.Trends.update(S.trend, S.nir);  // uPlot (static/trends.js): the whole lot, zoomable
   }
 
   function renderVerdict(v) {
