@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from spectra.constants import REFLECTANCE_RANGE
 from spectra.errors import SpectrumFormatError
 
 NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
-#: Reflectance above this (as read) can only be percent; a fraction of bulk material stays below it.
-PERCENT_IF_ABOVE = 1.6
+#: Reflectance above this (as read) can only be percent: a fraction of bulk material stays below it.
+PERCENT_IF_ABOVE = REFLECTANCE_RANGE[1]
 #: Wavelengths below this (as read) are micrometres.
 MICRONS_IF_BELOW = 50.0
 _UNIT_CELL = re.compile(r"^[\[(].*[\])]$")

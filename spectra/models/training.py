@@ -32,6 +32,7 @@ from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
 from spectra.hapke import ssa_from_reff
+from spectra.preprocessing.kernel import absorbance
 from spectra.resample import to_grid
 from spectra.scene import LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
 from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
@@ -321,8 +322,7 @@ def fit_moisture(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Gener
     comps = sim.ore_blends(rng, n)
     m = rng.uniform(*moisture_range, n)
     g = rng.lognormal(0.0, sim.config.grain_log_sigma, n)
-    a = -np.log10(np.clip(measured(sim, det, comps, rng, config.reference_interval_s, grain_factor=g,
-                                   moisture_frac=m), 1e-4, None))
+    a = absorbance(measured(sim, det, comps, rng, config.reference_interval_s, grain_factor=g, moisture_frac=m))
     mu_a, mu_m = a.mean(axis=0), m.mean()
     ac, mc = a - mu_a, m - mu_m
     cut = 3 * n // 4
