@@ -1,14 +1,11 @@
 """First use of a line: the stations' models are trained and fitted in parallel, with progress, before composing.
 
-Fitting is an explicit step, done here. A station kind whose module has a ``prepare_model(name, section,
-context)`` (the NIR spectrometer) fits its model through it and never while the station is built: building
-one whose default model is missing raises a ConfigError naming the commands that fit it. Other kinds (the
-camera) still fit the first time their station is built, so here they are built once. Either way the fits are
-cached under ``$ORELINE_CACHE``; one after the other inside :func:`analysis.site.compose` they would be
-minutes of silence on a fresh machine. :func:`prepare_station_models` runs each station's fit in its own worker
-process (``fork``: the workers start with everything already imported), so the fits run side by side on
-separate cores, and prints a progress line while they run. The composition that follows finds the models in
-the cache. With a warm cache it costs about a second.
+A spectrometer station trains the NIR model and a camera station fits the normal-ore model the first time
+they are built (then both are cached under ``$ORELINE_CACHE``). Built one after the other inside
+:func:`analysis.site.compose`, that is minutes of silence on a fresh machine. :func:`prepare_station_models`
+builds each such station once in its own worker process (``fork``: the workers start with everything already
+imported), so the fits run side by side on separate cores, and prints a progress line while they run. The
+composition that follows finds the models in the cache. With a warm cache it costs about a second.
 
 A worker that fails is not an error here: :func:`~analysis.site.compose` builds the station again in this
 process and raises the station's own error.
@@ -30,28 +27,18 @@ from conveyor.clock import SimulatedClock
 from spectra.cache import SHIPPED_DIR as SPECTRA_SHIPPED
 from vision.fit import SHIPPED_DIR as VISION_SHIPPED
 from analysis.progress import Ticker
-from analysis.site import build_station, load_site, station_context, station_factory
+from analysis.site import build_station, load_site, prepare_station, station_context, station_factory
 
 #: Station kinds whose factory trains or fits a model on first use.
 FITTED_KINDS = ("spectrometer", "camera")
 
 
-def _preparer(kind: str) -> Any:
-    """The ``prepare_model`` of a station kind's module (its explicit fit step), or None."""
-    factory = station_factory(kind)
-    return None if factory is None else getattr(sys.modules[factory.__module__], "prepare_model", None)
-
-
 def _build_once(name: str, section: Mapping[str, Any], site: Mapping[str, Any]) -> str:
-    """Worker: fit and cache the station's model (its kind's ``prepare_model``, else by building the station once
-    and discarding it). Returns "" or the error."""
+    """Worker: build the station (its factory fits and caches the model), discard it. Returns "" or the error."""
     try:
         with tempfile.TemporaryDirectory(prefix="oreline-prepare-") as tmp:
-            prepare = _preparer(section["kind"])
-            context = station_context(site, Path(tmp), SimulatedClock(), simulated=prepare is None)
-            if prepare is not None:
-                prepare(name, {k: v for k, v in section.items() if k != "enabled"}, context)
-                return ""
+            context = station_context(site, Path(tmp), SimulatedClock(), simulated=True)
+            prepare_station(name, section, context)  # fits and caches the model (a camera's factory only loads it)
             station = build_station(name, section, context)
             close = getattr(station, "close", None)
             if callable(close):
@@ -65,15 +52,13 @@ def prepare_station_models(site: Mapping[str, Any], *, stream: TextIO | None = N
                            log_interval_s: float = 5.0) -> dict[str, float]:
     """Build every enabled simulated station of a :data:`FITTED_KINDS` kind once, in up to ``workers`` processes.
 
-    Stations on real devices are left to :func:`~analysis.site.compose` (a worker must not open a real device),
-    except kinds with a ``prepare_model``, which opens none.
+    Stations on real devices are left to :func:`~analysis.site.compose` (a worker must not open a real device).
 
     Prints ``preparing station models ...`` lines to ``stream`` (default stdout) at least every
     ``log_interval_s`` while they run. Returns {station name: seconds until ready}.
     """
     jobs = [(name, section) for name, section in site["stations"].items()
-            if section.get("enabled", True) and section["kind"] in FITTED_KINDS
-            and (section["backend"] == "simulated" or _preparer(section["kind"]) is not None)]
+            if section.get("enabled", True) and section["kind"] in FITTED_KINDS and section["backend"] == "simulated"]
     if not jobs:
         return {}
     ticker = Ticker("preparing station models (first run: trained once, then cached)", stream=stream or sys.stdout,

@@ -274,9 +274,10 @@ def _station_grid(name: str, grid_name: str, context: StationContext) -> tuple[I
     return grid, grid_name
 
 
-def prepare_model(name: str, section: Mapping[str, Any], context: StationContext) -> None:
-    """The explicit fit step of a NIR station (``analysis.prepare``): fit and cache the default model of its grid
-    when it has none yet (nothing to do for a model file). Opens no device."""
+def prepare(name: str, section: Mapping[str, Any], context: StationContext) -> None:
+    """The explicit fit step of a NIR station (``analysis.site.prepare_station``, run by ``analysis.prepare`` and
+    before building the station in ``compose``): fit and cache the default model of its grid when it has none yet
+    (nothing to do for a model file). Opens no device."""
     cfg = SETTINGS.validate(name, section)
     _grid, grid_name = _station_grid(name, cfg["grid"], context)
     if cfg["model"] == "default":
@@ -285,7 +286,7 @@ def prepare_model(name: str, section: Mapping[str, Any], context: StationContext
 
 def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SpectrometerStation:
     """Build the NIR station ``name`` from its config table (keys: :data:`SETTINGS`). Fits nothing: the default
-    model must have been fitted (:func:`prepare_model`, ``oreline spectra train``) or shipped.
+    model must have been fitted (:func:`prepare`, ``oreline spectra train``) or shipped.
 
     Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing/unknown key or a bad value,
     including a model on another grid, an unreadable or not yet fitted model, or a replay folder without spectra.

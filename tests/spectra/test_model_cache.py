@@ -19,7 +19,7 @@ from spectra import cache
 from spectra.library import default_library_dir
 from spectra.models import training
 from spectra.models.training import TrainConfig, training_hash
-from spectra.station import from_config
+from spectra.station import DEFAULT_GRID, from_config
 
 OREL = Path(sys.executable).with_name("oreline")
 
@@ -69,15 +69,16 @@ def test_building_a_station_never_fits_a_missing_default_model(tmp_path, monkeyp
 def test_preparation_puts_the_default_model_in_the_cache_and_the_station_uses_it(tmp_path, monkeypatch):
     monkeypatch.setenv("ORELINE_CACHE", str(tmp_path / "cache"))
     site = load_site()
-    nir = {k: v for k, v in site["stations"]["nir"].items() if k in ("kind", "position_m", "grid", "model")}
-    nir |= {"backend": "replay", "replay_path": str(tmp_path / "none")}  # a real device's backend: none is opened
-    site["stations"] = {"nir": nir}
-    out = io.StringIO()
-    assert set(prepare_station_models(site, stream=out, log_interval_s=0.5)) == {"nir"}
-    path = cache.default_model_path(TrainConfig(grid=nir.get("grid", "ingaas256")))
-    assert path.is_file() and path.parent.is_relative_to(tmp_path)  # the shipped model, under its key
-    model = cache.prepared_model(nir.get("grid", "ingaas256"))
+    site["stations"] = {"nir": site["stations"]["nir"]}
+    grid = site["stations"]["nir"].get("grid", DEFAULT_GRID)
+    path = cache.default_model_path(TrainConfig(grid=grid))
+    assert not path.is_file()
+    assert set(prepare_station_models(site, stream=io.StringIO(), log_interval_s=0.5)) == {"nir"}
+    assert path.is_file() and path.parent.is_relative_to(tmp_path)  # the shipped model, copied under its key
+    model = cache.prepared_model(grid)
     assert model.training_hash in path.name and model.model_version == training.FIT_VERSION
+    station = from_config("nir", {"kind": "spectrometer", "position_m": 1.0, "grid": grid}, _ctx(tmp_path))
+    assert station.describe()[0].metadata["grid"] == grid
 
 
 def test_station_error_through_the_installed_cli(tmp_path):
