@@ -159,9 +159,14 @@ def test_report_shows_both_verdicts_the_rule_that_fired_and_the_review(lot, tmp_
                    "--comment", "larnite in G1").returncode == 0
     paths = write_report(lot, tmp_path / "rep")
     html = paths["html"].read_text()
-    for text in ("Verdict: the line", "lab-confirmed", "Lab results and the rule that fired", "MK-BASICITY",
-                 "A. Analyst", "larnite in G1", "Provenance (appendix)", "site configuration digest"):
+    for text in ("Certificate of inspection", "lab-confirmed", "Rules that fired and the indicator values behind them",
+                 "MK-BASICITY", "A. Analyst", "larnite in G1", "Appendix: provenance", "site configuration digest"):
         assert text in html, text
+    if shutil.which("pdftotext"):  # the PDF carries the same
+        pdf_text = subprocess.run(["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True,
+                                  check=True, timeout=60).stdout
+        for text in ("MK-BASICITY", "A. Analyst", "larnite in G1", "Tested", "Checked", "Approved"):
+            assert text in pdf_text, text
     assert '"config"' not in html  # provenance is a table, not a JSON dump
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
