@@ -157,17 +157,22 @@ def import_lab_file(path: str | os.PathLike[str], csv_path: str | os.PathLike[st
     problem in the file, including a sample that already has a result without ``supersede``, and
     :class:`ArchiveError` for an archive that is open or unreadable.
     """
-    added, verdict, _how = import_lab(path, csv_path, supersede=supersede, epoch_s=epoch_s)
+    added, verdict, _how = import_lab(path, csv_path, supersede=supersede, epoch_s=epoch_s,
+                                      reason="superseded" if supersede else "")
     return added, verdict
 
 
 def import_lab(path: str | os.PathLike[str], csv_path: str | os.PathLike[str], *, supersede: bool = False,
-               epoch_s: float | None = None) -> tuple[int, LabVerdict, str]:
+               reason: str = "", epoch_s: float | None = None) -> tuple[int, LabVerdict, str]:
     """:func:`import_lab_file` and a line on how the file was read (encoding guess, separator, SHA-256).
 
     The seals the lab reports are checked against the samples' seals; the file's SHA-256, certificate metadata
-    and custody steps are stored with every result row.
+    and custody steps are stored with every result row. ``supersede`` needs a ``reason`` (kept with the amended
+    rows; the report's amendment section shows it); ArchiveError without one.
     """
+    if supersede and not reason.strip():
+        raise ArchiveError("--supersede needs a reason (why the earlier results are replaced), e.g. --reason "
+                           "'lab re-assay after a weighing error'")
     p = Path(path)
     now = time.time() if epoch_s is None else float(epoch_s)
     with open_archive(p, allow_live=False) as reader:
@@ -179,7 +184,7 @@ def import_lab(path: str | os.PathLike[str], csv_path: str | os.PathLike[str], *
     seals = {str(s.get("sample_id")): str(s.get("seal") or "") for s in samples if s.get("seal")}
     results, lab = load_lab_file(csv_path, known - {""}, imported_sample_ids=imported, supersede=supersede,
                                  seals=seals)
-    rows = [jsonable(r.to_row()) for r in results]
+    rows = [dict(jsonable(r.to_row()), supersede_reason=reason.strip() if r.supersedes else "") for r in results]
     try:
         with h5py.File(p, "r+", libver="latest") as f:
             append_columns(f["tables"]["lab_results"], {"time_s": [now] * len(rows),

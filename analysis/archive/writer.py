@@ -744,7 +744,9 @@ def cli_archive(argv: Sequence[str]) -> int:
     p_lab.add_argument("archive", type=Path)
     p_lab.add_argument("csv", type=Path)
     p_lab.add_argument("--supersede", action="store_true",
-                       help="replace results of samples that already have one (the earlier ones stay in the history)")
+                       help="replace results of samples that already have one (the earlier ones stay in the history); "
+                            "needs --reason")
+    p_lab.add_argument("--reason", default="", help="why earlier results are superseded (shown in the report)")
     p_review = sub.add_parser("review", help="record an analyst's review (name, decision, comment; append-only)")
     p_review.add_argument("archive", type=Path)
     p_review.add_argument("--name", required=True, help="the analyst's name")
@@ -768,7 +770,7 @@ def cli_archive(argv: Sequence[str]) -> int:
             print(f"{args.archive}: {state}")
         elif args.cmd == "import-lab":
             try:
-                added, v, how = import_lab(args.archive, args.csv, supersede=args.supersede)
+                added, v, how = import_lab(args.archive, args.csv, supersede=args.supersede, reason=args.reason)
             except LabResultError as exc:
                 raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
             print(f"{args.archive}: {added} lab result(s) added from {how}")

@@ -70,9 +70,17 @@ def test_import_lab_then_supersede_keeps_the_history(lot, tmp_path, targeted):
     assert again.returncode == 2 and "already has a lab result" in again.stderr and "nothing imported" in again.stderr
     second = tmp_path / "second.csv"
     second.write_text(HEAD + f"G1,{SLAGGY}\n" + "".join(f"{t},{ORE}\n" for t in targeted))
-    out = oreline("archive", "import-lab", str(lot), str(second), "--supersede")
+    assert oreline("archive", "review", str(lot), "--name", "First Reviewer", "--decision", "inconclusive").returncode == 0
+    no_reason = oreline("archive", "import-lab", str(lot), str(second), "--supersede")
+    assert no_reason.returncode == 2 and "needs a reason" in no_reason.stderr
+    out = oreline("archive", "import-lab", str(lot), str(second), "--supersede", "--reason=re-assay after a weighing error")
     assert out.returncode == 0, out.stderr
-    assert "lab verdict: waste (lab-confirmed)" in out.stdout
+    assert "lab verdict: waste (lab-confirmed)" in out.stdout and "read as utf-8" in out.stdout
+    from analysis.report import write_report
+    page = write_report(lot, tmp_path / "rep", pdf=False)["html"].read_text()
+    amended = page[page.index("<h2>Amendments and reviews"):page.index("<h2>Gaps")]
+    assert "re-assay after a weighing error" in amended and "CaO 0.05 → 2.3" in amended
+    assert "First Reviewer" in amended and "STALE: results amended at" in amended
     with open_archive(lot) as a:
         assert [r["sample_id"] for r in lab_history(a)] == ["G1", "G1", *targeted]
         assert latest_results(a)["G1"].get("cao") == pytest.approx(2.3)
