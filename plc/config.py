@@ -24,12 +24,17 @@ PLC_FIELDS: dict[str, Field] = {
     "enabled": Field(bool, True, doc="Serve oreline's register map over Modbus TCP."),
     "host": Field(str, "127.0.0.1", doc="Bind address of the Modbus server."),
     "port": Field(int, 5020, min=0, max=65535, doc="Port of the Modbus server (0: any free port)."),
-    "device_id": Field(int, 1, min=1, max=247, doc="Modbus device (unit) id."),
+    "device_id": Field(int, 1, min=0, max=255, doc="Modbus device (unit) id this server answers, 0..255."),
     "link_timeout_s": Field(float, 10.0, min=0.0, min_exclusive=True,
                             doc="No request from the PLC for this long raises the PLC-link alarm, s."),
     "watchdog_timeout_s": Field(float, 0.0, min=0.0,
                                 doc="> 0: the PLC must change PLC_WATCHDOG this often or the link counts as down, s "
                                     "(0: off)."),
+    "link_debounce_s": Field(float, 2.0, min=0.0, doc="A PLC-link state change counts once it has lasted this long, s."),
+    "verdict_hold_s": Field(float, 10.0, min=0.0,
+                            doc="`oreline run`/`demo`: after lot end, keep serving until the PLC acknowledges the "
+                                "final verdict (VERDICT_ACK_SEQ), at most this long, s (only while a PLC is connected)."),
+    "wait_for_start_lot": Field(bool, False, doc="Start each lot only when the PLC sends START_LOT."),
 }
 
 
@@ -150,4 +155,5 @@ def server_from_config(section: Mapping[str, Any]) -> OrelineModbusServer | None
     if not cfg["enabled"]:
         return None
     return OrelineModbusServer(cfg["host"], cfg["port"], cfg["device_id"], link_timeout_s=cfg["link_timeout_s"],
-                               watchdog_timeout_s=cfg["watchdog_timeout_s"] or None)
+                               watchdog_timeout_s=cfg["watchdog_timeout_s"] or None,
+                               link_debounce_s=cfg["link_debounce_s"])

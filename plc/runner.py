@@ -53,6 +53,7 @@ class ModbusServerThread:
         port: int = 0,
         name: str = "modbus",
         identity: ModbusDeviceIdentification | None = None,
+        options: Any = None,
     ) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ServerError(f"port must be an integer in 0..65535, got {port!r}")
@@ -62,6 +63,7 @@ class ModbusServerThread:
         self.port: int | None = None
         self.name = name
         self.identity = identity
+        self.options = options
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: _StoreServer | None = None
