@@ -18,6 +18,7 @@ from plc.beltscale import BeltScaleClient
 from plc.bw500 import DRIVE_TABLE
 from plc.server import OrelineModbusServer
 from plc.simulated import SimulatedPlc
+from plc.tcp import ServerOptions
 
 #: ``[plc]``: oreline's register map served over Modbus TCP.
 PLC_FIELDS: dict[str, Field] = {
@@ -35,7 +36,26 @@ PLC_FIELDS: dict[str, Field] = {
                             doc="`oreline run`/`demo`: after lot end, keep serving until the PLC acknowledges the "
                                 "final verdict (VERDICT_ACK_SEQ), at most this long, s (only while a PLC is connected)."),
     "wait_for_start_lot": Field(bool, False, doc="Start each lot only when the PLC sends START_LOT."),
+    "idle_timeout_s": Field(float, 300.0, min=0.0, doc="Close a Modbus connection silent for this long, s (0: never)."),
+    "max_connections": Field(int, 64, min=1, max=10000, doc="Modbus connections beyond this are closed at once."),
+    "allowed_clients": Field(list, [], check=lambda path, v: _ip_list(path, v),
+                             doc="Client IP addresses allowed to connect (empty: any)."),
+    "keepalive_s": Field(float, 30.0, min=0.0, doc="TCP keepalive idle time of Modbus connections, s (0: off)."),
 }
+
+
+def _ip_list(path: str, value: Any) -> list[str]:
+    """``allowed_clients``: a list of IPv4/IPv6 address strings."""
+    import ipaddress
+
+    if not isinstance(value, list):
+        raise ConfigError(path, f"expected a list of IP addresses, got {value!r}")
+    for item in value:
+        try:
+            ipaddress.ip_address(item)
+        except (TypeError, ValueError):
+            raise ConfigError(path, f"expected IP addresses such as \"10.0.0.5\", got {item!r}") from None
+    return list(value)
 
 
 def _link_fields(simulated: bool) -> dict[str, Field]:
@@ -156,4 +176,6 @@ def server_from_config(section: Mapping[str, Any]) -> OrelineModbusServer | None
         return None
     return OrelineModbusServer(cfg["host"], cfg["port"], cfg["device_id"], link_timeout_s=cfg["link_timeout_s"],
                                watchdog_timeout_s=cfg["watchdog_timeout_s"] or None,
-                               link_debounce_s=cfg["link_debounce_s"])
+                               link_debounce_s=cfg["link_debounce_s"],
+                               options=ServerOptions(cfg["idle_timeout_s"], cfg["max_connections"],
+                                                     tuple(cfg["allowed_clients"]), cfg["keepalive_s"]))

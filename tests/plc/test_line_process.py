@@ -26,7 +26,7 @@ VERDICT_LINE = re.compile(r"lot (?:complete|aborted): verdict (\w+)")
 #: site edits per wanted verdict: (key, value) pairs replaced in the shipped site
 SHAPES: dict[str, dict[str, str]] = {
     "ORE": {"waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "WASTE": {"waste_fraction": "0.5", "waste_start_t": "250.0", "waste_extent_t": "350.0", "objects_per_1000_t": "0.0",
+    "WASTE": {"waste_fraction": "1.0", "waste_start_t": "300.0", "waste_extent_t": "300.0", "objects_per_1000_t": "0.0",
               "max_uninspected_fraction": "0.9"},
     "CONTAMINATED": {"waste_fraction": "0.0", "objects_per_1000_t": "40.0", "max_uninspected_fraction": "0.9"},
     "INCONCLUSIVE": {"waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
