@@ -40,6 +40,7 @@ SUPPORTED_FUNCTIONS = frozenset({3, 4, 6, 16, 22, 23, 43})
 """Function codes served: read holding/input registers, write single/multiple, mask write, read/write, device id."""
 
 _MBAP = struct.Struct(">HHHB")
+_READ = struct.Struct(">HH")
 _MAX_QUEUED_FRAMES = 64
 
 
@@ -105,6 +106,12 @@ class ModbusTcpService:
             return _exception(fc, ExcCodes.ILLEGAL_FUNCTION)
         if unit not in self.store.device_ids():
             return _exception(fc, ExcCodes.GATEWAY_NO_RESPONSE)
+        if fc in (3, 4) and len(pdu) == 5:  # the PLC's cyclic read: no PDU objects on the hot path
+            address, count = _READ.unpack_from(pdu, 1)
+            values = await self.store.async_getValues(unit, fc, address, count)
+            if isinstance(values, ExcCodes):
+                return _exception(fc, values)
+            return struct.pack(f">BB{len(values)}H", fc, 2 * len(values), *values)
         request = self.decoder.decode(pdu)
         if request is None:
             return _exception(fc, ExcCodes.ILLEGAL_VALUE)
