@@ -317,3 +317,16 @@ def test_stop_is_idempotent_restart_reuses_the_port_and_busy_port_is_an_error():
 def test_bad_server_settings(kwargs, words):
     with pytest.raises(ServerError, match=words):
         OrelineModbusServer(**kwargs)
+
+
+def test_sequence_numbers_reused_within_a_tick_leak_nothing(server, client):
+    """PLCs toggle CMD_SEQ between two values: three submissions 1, 2, 1 before the line polls, 40 times over."""
+    for _ in range(40):
+        for seq in (1, 2, 1):
+            assert not submit(client, codes.CommandCode.REQUEST_SAMPLE, 5, seq).isError()
+        commands = server.poll_commands()
+        assert [c.seq for c in commands] == [1, 2, 1]
+        for command in commands:
+            server.complete(command, codes.CommandResult.DONE)
+        assert read(client, ORELINE_MAP["CMD_QUEUED"].address, 1) == [0]
+    assert not submit(client, codes.CommandCode.REQUEST_SAMPLE, 5, 2).isError()  # never 0x06 device busy
