@@ -15,13 +15,15 @@ import re
 from pathlib import Path
 
 from plc import codes
+from plc.export import L5X_NAME, SCL_NAME, render_l5x, render_scl
 from plc.bw500 import BW500_TABLE, DRIVE_TABLE, UINT32_TOTAL_MODULUS_T
 from plc.registers import COMMAND_BASE, MAP_MAGIC, MAP_VERSION, ORELINE_MAP, STATUS_END, RegisterTable
 from plc.robot_block import ROBOT_BASE, robot_register_table
 
 MD_NAME = "register-map.md"
 CSV_NAME = "register-map.csv"
-CSV_COLUMNS = ("address", "reference", "name", "type", "registers", "units", "scaling", "access", "description")
+CSV_COLUMNS = ("block", "address", "reference", "name", "type", "registers", "units", "scaling", "access",
+               "description")
 
 
 def _md_cell(text: str) -> str:
@@ -195,8 +197,26 @@ def render_markdown() -> str:
         "5. Wait (with your own timeout, e.g. 5 s) until `CMD_ACK_SEQ` = `CMD_SEQ`, then read `CMD_RESULT`.",
         "",
         "Arguments: ACK_ALARM — alarm bit 0..31, or 0xFFFFFFFF for all; REQUEST_SAMPLE — any PLC reference number "
-        "(kept with the targeted increment); START_LOT — lot number ≥ 1; STOP_LOT — lot number, or 0 for the open "
-        "lot.",
+        "(kept with the targeted increment); START_LOT — lot number ≥ 1, accepted only between lots (the next lot "
+        "gets it as `LOT_NUMBER`); STOP_LOT — the open lot's `LOT_NUMBER`, or 0 for the open lot (another number is "
+        "REJECTED); ACK_REQUEST — 1 (stop belt), 2 (divert) or 0xFFFFFFFF (both). A PLC may toggle `CMD_SEQ` "
+        "between two values: each change submits a command, however fast.",
+        "",
+        "## PLC data types",
+        "",
+        f"`{SCL_NAME}` (TIA Portal SCL source: UDTs `oreline_Status`, `oreline_Command`, `oreline_Events`, for "
+        f"standard block access; S7 byte order equals Modbus's, so MB_CLIENT reads straight into them) and "
+        f"`{L5X_NAME}` (Studio 5000 v32+ import: the same UDTs; Logix is little-endian, so swap the two words of "
+        "each 32-bit member after the Modbus read) are generated from the same table as this document. Each UDT "
+        "covers one block (registers 0..99, 100..108, 200..297) with reserved members for gaps, so member *n* is at "
+        "byte 2 × (register − block start); every 32-bit value is at an even register (4-byte aligned). The CSV "
+        "lists every block (oreline, BW500, drive, robot) and every code table.",
+        "",
+        "## Factory acceptance test",
+        "",
+        "`oreline plc serve-sim --map` serves this map with a scripted lot (ore segments, one waste-suspect and one "
+        "contaminated segment, a verdict, then the next lot) and carries out the PLC's commands, so a PLC program "
+        "can be tested before oreline is on site, e.g. `mbpoll -m tcp -a 1 -0 -r 0 -c 100 -p 5020 127.0.0.1`.",
         "",
         *_LIFECYCLE_MD,
         "## Link supervision",
@@ -265,14 +285,24 @@ def render_markdown() -> str:
 
 
 def render_csv() -> str:
-    """The oreline register map as CSV (one row per register) for PLC tag-database import."""
+    """Every register block (oreline, BW500, drive, robot) and every code table as CSV, for PLC tag databases.
+
+    Register rows: ``block`` is the table's name. Code rows: ``block`` = ``code``, ``address`` = the value,
+    ``name`` = ``Enum.MEMBER``, ``type`` = the register that carries it.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for e in ORELINE_MAP:
-        writer.writerow(
-            (e.address, e.reference, e.name, e.type.label, e.length, e.units, e.scaling, e.access, e.description)
-        )
+    for table in (ORELINE_MAP, BW500_TABLE, DRIVE_TABLE, robot_register_table(ROBOT_BASE)):
+        for e in table:
+            writer.writerow((table.name, e.address, e.reference, e.name, e.type.label, e.length, e.units, e.scaling,
+                             e.access, e.description))
+    for enum_cls in (*codes.ALL_ENUMS, codes.DriveState):
+        carriers = ", ".join(e.name for e in ORELINE_MAP if e.enum is enum_cls) or "DRIVE_STATE"
+        notes = _member_notes(enum_cls)
+        for m in enum_cls:
+            writer.writerow(("code", m.value, "", f"{enum_cls.__name__}.{m.name}", carriers, "", "", "", "",
+                             notes.get(m.name, "")))
     return buf.getvalue()
 
 
@@ -280,16 +310,21 @@ def write_docs(out_dir: str | Path) -> list[Path]:
     """Write both documents into ``out_dir`` (created if needed); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / MD_NAME, out / CSV_NAME]
-    paths[0].write_text(render_markdown(), encoding="utf-8")
-    paths[1].write_text(render_csv(), encoding="utf-8")
+    paths = []
+    for name, text in _documents():
+        paths.append(out / name)
+        paths[-1].write_text(text, encoding="utf-8")
     return paths
+
+
+def _documents() -> list[tuple[str, str]]:
+    return [(MD_NAME, render_markdown()), (CSV_NAME, render_csv()), (SCL_NAME, render_scl()), (L5X_NAME, render_l5x())]
 
 
 def check_docs(out_dir: str | Path) -> list[str]:
     """Problems with the documents in ``out_dir``: missing, or differing from what the tables generate."""
     problems = []
-    for name, text in ((MD_NAME, render_markdown()), (CSV_NAME, render_csv())):
+    for name, text in _documents():
         path = Path(out_dir) / name
         if not path.is_file():
             problems.append(f"{path} is missing; run `oreline plc docs --out {out_dir}`")
