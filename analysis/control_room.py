@@ -20,6 +20,7 @@ from typing import Any, Callable
 from conveyor.errors import ConveyorError
 from analysis import integration
 from analysis.errors import AnalysisError
+from analysis.plc_bridge import PlcBridge
 from plc.errors import ServerError as PlcServerError
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
@@ -178,8 +179,6 @@ def cli_controlroom(argv: list[str]) -> int:
                                         viewer_token=args.viewer_token or None)
         lots.server.start()
         if site["plc"]["enabled"]:
-            from analysis.plc_bridge import PlcBridge
-
             lots.plc = PlcBridge.from_config(site["plc"]).start()
     except (ConveyorError, AnalysisError, ServerStartError, PlcServerError) as exc:
         print(f"oreline control-room: error: {exc}", file=sys.stderr)

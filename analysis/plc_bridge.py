@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from conveyor.runtime import LineState
 from plc import codes
+from plc.config import server_from_config
 from plc.events import SegmentEvent
 from plc.server import Command, OrelineModbusServer
 from plc.snapshot import LineSnapshot, ascii_lot_id
@@ -59,8 +60,6 @@ class PlcBridge:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PlcBridge:
         """A bridge for a validated ``[plc]`` table (see :data:`plc.config.PLC_FIELDS`)."""
-        from plc.config import server_from_config
-
         server = server_from_config({**cfg, "enabled": True})
         assert server is not None
         return cls(server)

@@ -10,6 +10,8 @@ import time
 from conveyor.clock import SimulatedClock
 from conveyor.feed import BeltEvent, SimulatedFeed
 from sampler.robot import create_robot
+from plc.fat import LOT_SCRIPTS, ScriptedLine
+from plc.server import OrelineModbusServer
 from plc.docs import check_docs, render_csv, render_markdown, write_docs
 from plc.simulated import SimulatedPlc
 
@@ -104,9 +106,6 @@ def cli_serve_sim(argv: list[str]) -> int:
 
 def _serve_map(args: argparse.Namespace) -> int:
     """The oreline map with :class:`plc.fat.ScriptedLine` lots, ticking in real time x ``--speedup``."""
-    from plc.fat import LOT_SCRIPTS, ScriptedLine
-    from plc.server import OrelineModbusServer
-
     server = OrelineModbusServer(args.host, 5020 if args.port is None else args.port, args.device_id,
                                  link_timeout_s=30.0)
     segment_mass_t = (args.lot_mass_t or 1000.0) / len(LOT_SCRIPTS[0])
