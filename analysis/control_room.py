@@ -20,6 +20,8 @@ from typing import Any, Callable
 from conveyor.errors import ConveyorError
 from analysis import integration
 from analysis.errors import AnalysisError
+from analysis.plc_bridge import PlcBridge
+from plc.errors import ServerError as PlcServerError
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
 from analysis.site import Plant, compose, load_site, validate
@@ -74,6 +76,7 @@ class LotAfterLot:
         self.plant: Plant = self._compose(0)
         self.service = CurrentLotService(self.plant.service)
         self.server: ControlRoomServer | None = None
+        self.plc: Any = None  # a started analysis.plc_bridge.PlcBridge: one Modbus server across every lot
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -91,6 +94,13 @@ class LotAfterLot:
             self.plant = plant
             self.service.switch(plant.service)
         lot = plant.lot
+        if self.plc is not None:
+            self.plc.attach(plant)
+            if self.site["plc"]["wait_for_start_lot"]:
+                self.say(f"lot {self.lots_run + 1}: waiting for START_LOT from the PLC")
+                while not self.plc.wait_for_start_lot(0.5):
+                    if self._stop.is_set():
+                        return
         self.say(f"lot {self.lots_run + 1}: {lot.lot_id} ({lot.declared_mass_t:,.0f} t) running")
         try:
             end = plant.run_lot(lot)
@@ -168,10 +178,15 @@ def cli_controlroom(argv: list[str]) -> int:
                                         operator_token=args.operator_token or None,
                                         viewer_token=args.viewer_token or None)
         lots.server.start()
-    except (ConveyorError, AnalysisError, ServerStartError) as exc:
+        if site["plc"]["enabled"]:
+            lots.plc = PlcBridge.from_config(site["plc"]).start()
+    except (ConveyorError, AnalysisError, ServerStartError, PlcServerError) as exc:
         print(f"oreline control-room: error: {exc}", file=sys.stderr)
         return 2
     print(f"control room: {lots.server.url}  (API spec {lots.server.url}openapi.json)", flush=True)
+    if lots.plc is not None:
+        print(f"modbus: {lots.plc.server.host}:{lots.plc.port} (device id {site['plc']['device_id']}; one server "
+              "for every lot; map in docs/register-map.md)", flush=True)
     lots.start(lots=args.lots or None)
     try:
         while lots.running:
@@ -181,4 +196,6 @@ def cli_controlroom(argv: list[str]) -> int:
     finally:
         lots.stop()
         lots.server.stop()
+        if lots.plc is not None:
+            lots.plc.stop()
     return 0

@@ -83,6 +83,7 @@ class Alarm:
     acknowledged_by: str = ""
     cleared_time_s: float = math.nan
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    code: str = ""  #: what exactly (e.g. "sample_missed", "lot_waste"): refines the category for the PLC bits
 
     @property
     def active(self) -> bool:

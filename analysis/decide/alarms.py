@@ -63,8 +63,9 @@ class AlarmBook:
         mark_t: float = math.nan,
         segment_index: int = -1,
         evidence: Mapping[str, Any] | None = None,
+        code: str = "",
     ) -> Alarm:
-        """Raise an alarm (or return the active one with the same key)."""
+        """Raise an alarm (or return the active one with the same key); ``code`` refines the category."""
         if category not in ALARM_CATEGORIES:
             raise AlarmError(f"alarm category must be one of {ALARM_CATEGORIES}, got {category!r}")
         if severity not in SEVERITIES:
@@ -76,7 +77,7 @@ class AlarmBook:
             alarm = Alarm(
                 alarm_id=self._next_id, key=key, category=category, severity=severity, message=message,
                 raised_time_s=self._clock(), lot_id=lot_id, mark_t=mark_t, segment_index=segment_index,
-                evidence=dict(evidence or {}),
+                evidence=dict(evidence or {}), code=code,
             )
             self._next_id += 1
             self._active_by_key[key] = alarm.alarm_id
