@@ -28,6 +28,8 @@ from analysis.catalogue import (
 )
 from analysis.decide import AlarmIds, AlarmJournal
 from analysis.errors import AnalysisError
+from analysis.plc_bridge import PlcBridge
+from plc.errors import ServerError as PlcServerError
 from analysis.model import Alarm
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
@@ -109,6 +111,7 @@ class LotAfterLot:
         self.plant: Plant = self._compose(0)
         self.service = CurrentLotService(self.plant.service, self.ids)
         self.server: ControlRoomServer | None = None
+        self.plc: Any = None  # a started analysis.plc_bridge.PlcBridge: one Modbus server across every lot
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -129,6 +132,13 @@ class LotAfterLot:
             self.plant = plant
             self.service.switch(plant.service)
         lot = plant.lot
+        if self.plc is not None:
+            self.plc.attach(plant)
+            if self.site["plc"]["wait_for_start_lot"]:
+                self.say(f"lot {self.lots_run + 1}: waiting for START_LOT from the PLC")
+                while not self.plc.wait_for_start_lot(0.5):
+                    if self._stop.is_set():
+                        return
         self.say(f"lot {self.lots_run + 1}: {lot.lot_id} ({lot.declared_mass_t:,.0f} t) running")
         try:
             end = plant.run_lot(lot)
@@ -215,10 +225,15 @@ def cli_controlroom(argv: list[str]) -> int:
                                         viewer_token=args.viewer_token or None,
                                         history=CatalogueQueries(catalogue) if catalogue is not None else None)
         lots.server.start()
-    except (ConveyorError, AnalysisError, ServerStartError) as exc:
+        if site["plc"]["enabled"]:
+            lots.plc = PlcBridge.from_config(site["plc"]).start()
+    except (ConveyorError, AnalysisError, ServerStartError, PlcServerError) as exc:
         print(f"oreline control-room: error: {exc}", file=sys.stderr)
         return 2
     print(f"control room: {lots.server.url}  (API spec {lots.server.url}openapi.json)", flush=True)
+    if lots.plc is not None:
+        print(f"modbus: {lots.plc.server.host}:{lots.plc.port} (device id {site['plc']['device_id']}; one server "
+              "for every lot; map in docs/register-map.md)", flush=True)
     lots.start(lots=args.lots or None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -235,6 +250,8 @@ def cli_controlroom(argv: list[str]) -> int:
     finally:
         lots.stop()
         lots.server.stop()
+        if lots.plc is not None:
+            lots.plc.stop()
         if lots.catalogue_writer is not None:
             lots.catalogue_writer.close()
             lots.catalogue_writer.catalogue.close()

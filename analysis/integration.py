@@ -87,11 +87,10 @@ def _guarded(line: Any, name: str, listener: Callable[..., None]) -> Callable[..
 
 def _attach_plc(plant: Any) -> dict[str, str]:
     cfg = plant.site["plc"]
-    bridge = PlcBridge(plant, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"],
-                       link_timeout_s=cfg["link_timeout_s"], watchdog_timeout_s=cfg["watchdog_timeout_s"] or None)
-    bridge.start()
+    bridge = PlcBridge.from_config(cfg).start()
     plant.closers.append(bridge.stop)
     plant.plc_bridge = bridge
+    bridge.attach(plant)
     return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
 
 

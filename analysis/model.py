@@ -83,6 +83,7 @@ class Alarm:
     acknowledged_by: str = ""
     cleared_time_s: float = math.nan
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    code: str = ""  #: what exactly (e.g. "sample_missed", "lot_waste"): refines the category for the PLC bits
     # The alarm journal's (ISA-18.2) fields: clock times (UNIX epoch s), the acknowledgement's comment, the
     # cause this alarm follows on from (``parent_id``, -1: none) and shelving (until an epoch time, why).
     raised_epoch_s: float = math.nan

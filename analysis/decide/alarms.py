@@ -124,8 +124,10 @@ class AlarmBook:
         mark_t: float = math.nan,
         segment_index: int = -1,
         evidence: Mapping[str, Any] | None = None,
+        code: str = "",
     ) -> Alarm:
-        """Raise an alarm (or return the active one with the same key); a follow-on alarm gets its cause."""
+        """Raise an alarm (or return the active one with the same key); ``code`` refines the category and a
+        follow-on alarm gets its cause."""
         if category not in ALARM_CATEGORIES:
             raise AlarmError(f"alarm category must be one of {ALARM_CATEGORIES}, got {category!r}")
         if severity not in SEVERITIES:
@@ -137,7 +139,7 @@ class AlarmBook:
             alarm = Alarm(
                 alarm_id=self._ids(), key=key, category=category, severity=severity, message=message,
                 raised_time_s=self._clock(), lot_id=lot_id, mark_t=mark_t, segment_index=segment_index,
-                evidence=dict(evidence or {}), raised_epoch_s=self._epoch(),
+                evidence=dict(evidence or {}), code=code, raised_epoch_s=self._epoch(),
                 parent_id=_cause_of(self._alarms, category, segment_index, key),
             )
             self._active_by_key[key] = alarm.alarm_id
