@@ -9,7 +9,10 @@ import time
 import httpx
 import pytest
 
-from analysis.catalogue import CatalogueQueries, open_catalogue
+from types import SimpleNamespace
+
+from conveyor.records import LotIdentity
+from analysis.catalogue import CatalogueQueries, CatalogueWriter, LineCatalogue, open_catalogue
 from analysis.catalogue import store
 from analysis.control_room import CurrentLotService
 from analysis.decide import AlarmIds
@@ -34,10 +37,16 @@ def two_lots(tmp_path_factory):
     server.start()
     first.run_lot()
     second = build_sim_line(speedup=math.inf, lot_mass_t=600.0, objects_per_1000_t=8.0, seed=4)
+    writer = CatalogueWriter(catalogue)
+    link = LineCatalogue(writer, line="test")
+    link.attach(SimpleNamespace(lot=LotIdentity("LOT-LIVE-2", "MV Live", "H2", "fines", 600.0),
+                                monitor=second.monitor, alarms=second.alarms, line=second.line), None)
+    second.service.catalogue_link = link
     service.switch(second.service)
     second.run_lot()
     yield server, first, second
     server.stop()
+    writer.close()
     catalogue.close()
 
 
@@ -83,6 +92,10 @@ def test_shelve_and_acknowledge_all(two_lots):
         assert target not in [a["alarm_id"] for a in done], "a shelved alarm is left for later"
         state = c.get("/api/state").json()
         assert state["alarms_unacknowledged"] == 0
+        server.service.catalogue_link.writer.flush(30.0)
+        commands = c.get("/api/lots/LOT-LIVE-2").json()["commands"]
+        assert [(x["operator"], x["command"]) for x in commands][-1] == ("Ben", "acknowledge_all"), \
+            "operator commands are logged in the catalogue"
     with _client(server, token=None) as anon:
         assert anon.post("/api/alarms/acknowledge-all", json={"by": "x"}).status_code == 401
 
@@ -91,11 +104,12 @@ def test_lot_list_search_records_and_lab_queue(two_lots):
     server, *_ = two_lots
     with _client(server) as c:
         assert [r["lot_id"] for r in c.get("/api/lots", params={"q": "beta"}).json()] == ["LOT-H1"]
-        assert [r["lot_id"] for r in c.get("/api/lots").json()] == ["LOT-H2", "LOT-H1", "LOT-H0"]
+        assert [r["lot_id"] for r in c.get("/api/lots", params={"q": "lot-h"}).json()] == ["LOT-H2", "LOT-H1", "LOT-H0"]
         rec = c.get("/api/lots/LOT-H0").json()
         assert rec["lot"]["vessel"] == "MV Alpha" and rec["alarms"][0]["message"] == "old"
         assert c.get("/api/lots/NOPE").status_code == 404
         assert c.get("/api/lots/LOT-H0/report/html").status_code == 404
         assert {r["lot_id"] for r in c.get("/api/journal/lab").json()} == {"LOT-H0", "LOT-H2"}
         crit = c.get("/api/journal/alarms", params={"severity": "critical"}).json()
-        assert [a["lot_id"] for a in crit] == ["LOT-H0"]
+        assert "LOT-H0" in [a["lot_id"] for a in crit] and {a["severity"] for a in crit} == {"critical"}
+        assert [a["message"] for a in c.get("/api/journal/alarms", params={"lot_id": "LOT-H0"}).json()] == ["old"]
