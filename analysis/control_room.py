@@ -28,14 +28,14 @@ from analysis.catalogue import (
 )
 from analysis.decide import AlarmIds, AlarmJournal
 from analysis.errors import AnalysisError
-from analysis.plc_bridge import PlcBridge
-from plc.errors import ServerError as PlcServerError
 from analysis.model import Alarm
+from analysis.plc_bridge import PlcBridge
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
 from analysis.site import Plant, compose, load_site, validate
 from analysis.web import ControlRoomServer, ServerStartError
 from conveyor.errors import ConveyorError
+from plc.errors import ServerError as PlcServerError
 
 
 def _next_alarm_id(catalogue: Catalogue | None) -> int:

@@ -21,8 +21,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from analysis.catalogue import CatalogueQueries, open_catalogue
-from analysis.catalogue import store
+from analysis.catalogue import CatalogueQueries, open_catalogue, store
 from analysis.web.app import role_guards
 from analysis.web.auth import Authenticator
 from analysis.web.lots import history_router

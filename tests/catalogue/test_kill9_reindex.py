@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from analysis.archive import open_archive
-from analysis.catalogue import open_catalogue
-from analysis.catalogue import store
+from analysis.catalogue import open_catalogue, store
 from analysis.prepare import prepare_station_models
 from analysis.site import load_site
 from tests.sitefiles import light_site_file

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import math
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from types import SimpleNamespace
-
-from conveyor.records import LotIdentity
-from analysis.catalogue import CatalogueQueries, CatalogueWriter, LineCatalogue, open_catalogue
-from analysis.catalogue import store
+from analysis.catalogue import (
+    CatalogueQueries,
+    CatalogueWriter,
+    LineCatalogue,
+    open_catalogue,
+    store,
+)
 from analysis.control_room import CurrentLotService
 from analysis.decide import AlarmIds
 from analysis.web.server import ControlRoomServer
+from conveyor.records import LotIdentity
 from tests.controlroom.conftest import OPERATOR
 from tests.controlroom.simline import build_sim_line
 
@@ -80,7 +84,7 @@ def test_acknowledge_checks_the_lot_and_records_name_and_comment(two_lots):
 
 
 def test_shelve_and_acknowledge_all(two_lots):
-    server, _first, second = two_lots
+    server, _first, _second = two_lots
     with _client(server) as c:
         raised = [a for a in c.get("/api/alarms").json() if a["state"] == "raised" and a["parent_id"] < 0]
         assert len(raised) >= 2
