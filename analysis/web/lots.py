@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from analysis.errors import AlarmError
 from analysis.model import to_dict
+from analysis.web.schemas import ErrorBody
 
 _TEXT = r"^[^\x00-\x1f\x7f]*$"
 
@@ -44,6 +45,7 @@ def _need(history: Any) -> Any:
 def history_router(history: Any, guards: Any, errors: dict) -> APIRouter:
     """Lots, lot records and reports, the alarm history and the lab queue from the catalogue (viewer)."""
     router, Viewer = APIRouter(tags=["history"]), guards.viewer
+    errors = {404: {"model": ErrorBody}, **errors}  # 404: no catalogue attached, unknown lot or report
 
     @router.get("/api/lots", response_model=list[dict[str, Any]], responses=errors)
     def get_lots(_: Viewer, q: Annotated[str, Query(max_length=100)] = "",
@@ -106,7 +108,7 @@ def alarm_commands_router(service: Any, guards: Any, errors: dict) -> APIRouter:
         return [to_dict(a) for a in run(body.by, comment=body.comment)]
 
     @router.post("/api/alarms/{alarm_id}/shelve", response_model=dict[str, Any],
-                 responses={404: {"model": dict}, **errors})
+                 responses={404: {"model": ErrorBody}, **errors})
     def shelve(role: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                body: Annotated[ShelveRequest, Body()]) -> dict[str, Any]:
         """Shelve an alarm with a reason until an expiry (it stops counting as unacknowledged meanwhile)."""

@@ -74,7 +74,7 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
                            "document.querySelector('#trend-rate canvas') !== null")
 
     # an alarm from the line appears; a viewer cannot acknowledge it
-    row = page.wait_for_selector("#alarms tr[data-state='raised']", timeout=60_000)
+    row = page.wait_for_selector("#alarms tr[data-state='raised']:not(.follow-on)", timeout=60_000)
     alarm_id = int(row.get_attribute("data-alarm-id"))
     assert page.is_disabled(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
 
@@ -83,10 +83,16 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     page.click("#login-btn")
     page.wait_for_function("document.getElementById('role').textContent === 'operator'")
     assert page.is_visible("#commands")
+    # the page acknowledges as the operator named, with the comment typed (not as "control room")
+    page.click(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
+    page.wait_for_function("document.getElementById('notice').textContent.includes('Enter your name')")
+    assert live.service.alarms.get(alarm_id).state == "raised"
+    page.fill("#operator-name", "Ana Ops")
+    page.fill("#ack-comment", "checked at the belt")
     page.click(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
     page.wait_for_selector(f"#alarms tr[data-alarm-id='{alarm_id}'][data-state='acknowledged']")
     alarm = live.service.alarms.get(alarm_id)
-    assert alarm.state == "acknowledged" and alarm.acknowledged_by == "control room"
+    assert (alarm.state, alarm.acknowledged_by, alarm.ack_comment) == ("acknowledged", "Ana Ops", "checked at the belt")
 
     # evidence: a decided segment's spectrum and a detection thumbnail
     page.wait_for_selector("#belt rect.seg", timeout=60_000)
