@@ -86,17 +86,10 @@ def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:
     return site
 
 
-def station_factory(kind: str) -> Callable[..., Station] | None:
-    """The ``from_config`` of a station kind, or None when its package is not available."""
+def station_factory(kind: str) -> Callable[..., Station]:
+    """The ``from_config`` of a station kind (its module is part of oreline: imported here, on first use)."""
     module_name, attr = STATION_KINDS[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name.split(".")[0]):
-            log.warning("station kind %r unavailable (%s not installed): station left off the line", kind, module_name)
-            return None
-        raise
-    return getattr(module, attr)
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def is_simulated(site: Mapping[str, Any]) -> bool:
@@ -130,7 +123,6 @@ class Plant:
     service: LineService
     stations: dict[str, Station]
     cargo: CargoModel | None
-    absent_stations: list[str] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
     lot: LotIdentity | None = None
 
@@ -214,12 +206,9 @@ def station_context(site: Mapping[str, Any], run_dir: Path, clock: Clock, *, sim
     )
 
 
-def build_station(name: str, section: Mapping[str, Any], context: StationContext) -> Station | None:
-    """The station ``name`` from its site section, or None when its package is not installed."""
-    factory = station_factory(section["kind"])
-    if factory is None:
-        return None
-    return factory(name, {k: v for k, v in section.items() if k != "enabled"}, context)
+def build_station(name: str, section: Mapping[str, Any], context: StationContext) -> Station:
+    """The station ``name`` from its site section."""
+    return station_factory(section["kind"])(name, {k: v for k, v in section.items() if k != "enabled"}, context)
 
 
 def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
@@ -230,16 +219,8 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
         clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
     context = station_context(site, run_dir, clock, simulated=simulated)
     cargo = context.cargo
-    stations: dict[str, Station] = {}
-    absent: list[str] = []
-    for name, section in site["stations"].items():
-        if not section.get("enabled", True):
-            continue
-        station = build_station(name, section, context)
-        if station is None:
-            absent.append(name)
-        else:
-            stations[name] = station
+    stations: dict[str, Station] = {name: build_station(name, section, context)
+                                    for name, section in site["stations"].items() if section.get("enabled", True)}
     line_cfg = site["line"]
     feed, closers = build_feed(site, context)
     alarms = AlarmBook(clock.now_s)
@@ -260,7 +241,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     service.run_dir = str(run_dir)
     if sampler is not None and hasattr(sampler, "summary"):
         service.sampler_status = lambda: sampler_status(sampler)
-    plant = Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, absent, closers)
+    plant = Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, closers)
     return plant
 
 

@@ -20,6 +20,7 @@ event per lot (source: the sink's ``sink_name``), and the lot then ends
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -30,7 +31,7 @@ from conveyor.clock import Clock
 from conveyor.errors import KinematicsError, RecordError, TotaliserError
 from conveyor.feed import FeedSource, ScaleReading
 from conveyor.kinematics import BeltKinematics
-from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, LotStart, Record
+from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, LotStart, LotStatus, Record
 from conveyor.segments import SegmentPlan
 from conveyor.station import Station
 from conveyor.totaliser import TonnageCounter
@@ -102,7 +103,8 @@ class LotPhase:
         self.mark0_t = mark0_t
         self.start_t = start_t
         self.name = "loading"
-        self.status, self.reason = "complete", ""
+        self.status: LotStatus = "complete"
+        self.reason = ""
         self.end_mark_t: float | None = None  # the lot's last tonnage mark, once weighed
         self.drain_start_t = math.nan
         self._progress_mark_t, self._progress_t = mark0_t, start_t
@@ -346,7 +348,7 @@ class Line:
             for desc in station.describe():
                 self._emit(desc)
         for station, records in started:
-            self._run_station(station, lambda r=records: r, None)
+            self._run_station(station, functools.partial(list, records), None)
         return start
 
     def _tick(self, lot: LotIdentity, phase: "LotPhase", plan: SegmentPlan, window_start: dict[str, float],
@@ -367,13 +369,15 @@ class Line:
             window = self.tracker.window(lot.lot_id, station.name, station.position_m,
                                          window_start[station.name], t, phase.mark0_t, phase.end_mark_t)
             window_start[station.name] = t
-            self._run_station(station, lambda s=station, w=window: s.process(w), window)
+            self._run_station(station, functools.partial(station.process, window), window)
         self.counters.ticks += 1
         phase.check_progress(t, mark, speed, self.drain_timeout_s)
         if phase.name == "draining":
             furthest_m = self.stations[-1].position_m if self.stations else 0.0
             reached_m = self.tracker.odometer_at(t) - furthest_m
-            phase.check_drained(t, reached_m >= self.tracker.coordinate_of_mark(phase.end_mark_t), self.drain_timeout_s)
+            assert phase.end_mark_t is not None  # set when the lot turned to draining
+            end_m = float(self.tracker.coordinate_of_mark(phase.end_mark_t))
+            phase.check_drained(t, bool(reached_m >= end_m), self.drain_timeout_s)
         if self._stop.is_set():
             phase.abort(self._stop_reason)
             self._stop.clear()
@@ -397,7 +401,7 @@ class Line:
         end_mark = phase.end_mark_t if phase.end_mark_t is not None else self.tracker.last_mark_t
         self._carry_mark_t = end_mark
         for station in self.stations:
-            self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
+            self._run_station(station, functools.partial(station.end_lot, end_mark), None)
         if self._lot_sink_faults:  # the lot's record is incomplete: never "complete"
             lost = "; ".join(f"record sink {name!r} failed on {n} call(s), first: {first}"
                              for name, (n, first) in sorted(self._lot_sink_faults.items()))

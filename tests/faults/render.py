@@ -85,7 +85,7 @@ def render(figures: dict[str, dict[str, Any]], soak: dict[str, Any] | None, comm
         if not entries:
             continue
         lines += [f"## {title}", "", "| fault | injected | survived | alarms | figures |", "|---|---:|---|---|---|"]
-        for key, e in entries.items():
+        for e in entries.values():
             lines.append(f"| {e['fault']} | {e['injected']:,} | {_fmt(e['survived'])} | {_fmt(e.get('alarms', []))} "
                          f"| {_details(e)} |")
         lines.append("")
