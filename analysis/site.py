@@ -34,6 +34,7 @@ from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
 from vision.station import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
 from plc.config import PLC_FIELDS, SCALE_BACKENDS, scale_from_config
+from analysis.catalogue import CATALOGUE_FIELDS
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
 from analysis.web import CONTROL_ROOM_FIELDS
@@ -66,6 +67,7 @@ EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
     "archive": ARCHIVE_FIELDS,
     "plc": PLC_FIELDS,
     "control_room": CONTROL_ROOM_FIELDS,
+    "catalogue": CATALOGUE_FIELDS,
 }
 
 
@@ -211,6 +213,15 @@ def build_station(name: str, section: Mapping[str, Any], context: StationContext
     return station_factory(section["kind"])(name, {k: v for k, v in section.items() if k != "enabled"}, context)
 
 
+def prepare_station(name: str, section: Mapping[str, Any], context: StationContext) -> None:
+    """Fit and cache what the station's model needs, when its kind's module has a ``prepare`` (the camera); its
+    factory then only loads. Nothing to do when the model is cached."""
+    factory = station_factory(section["kind"])
+    prepare = getattr(importlib.import_module(factory.__module__), "prepare", None)
+    if callable(prepare):
+        prepare(name, {k: v for k, v in section.items() if k != "enabled"}, context)
+
+
 def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
     """Build the plant for ``site``; files go under ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -219,11 +230,15 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
         clock = SimulatedClock(sim["speedup"] if sim["speedup"] > 0 else math.inf) if simulated else WallClock()
     context = station_context(site, run_dir, clock, simulated=simulated)
     cargo = context.cargo
-    stations: dict[str, Station] = {name: build_station(name, section, context)
-                                    for name, section in site["stations"].items() if section.get("enabled", True)}
+    stations: dict[str, Station] = {}
+    for name, section in site["stations"].items():
+        if not section.get("enabled", True):
+            continue
+        prepare_station(name, section, context)  # fits only on a first run without analysis.prepare; cached after
+        stations[name] = build_station(name, section, context)
     line_cfg = site["line"]
     feed, closers = build_feed(site, context)
-    alarms = AlarmBook(clock.now_s)
+    alarms = AlarmBook(clock.now_s, epoch=clock.epoch_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
     monitor = LotMonitor(alarms, site["verdict"], nir_scorer_factory=_nir_scorer_factory(),
                          on_targeted=sampler.request_targeted if sampler is not None else None,
