@@ -33,6 +33,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "plan": ("sampler.cli", "cli_plan", "print the ISO 3082 sampling plan for a lot"),
         "lab-import": ("sampler.cli", "cli_lab_import", "validate a lab-results CSV against a lot's samples"),
         "lab-rules": ("sampler.cli", "cli_lab_rules", "the lab rule set; classify a table of published compositions"),
+        "custody": ("sampler.cli", "cli_custody", "chain-of-custody rows (JSON) to CSV"),
     },
     "plc": {
         "docs": ("plc.cli", "cli_registers", "print the register map / regenerate docs/register-map.{md,csv}"),
