@@ -194,6 +194,8 @@ class Line:
         self._carry_mark_t: float | None = None  # where the previous lot ended: the next one starts there
         self._lot_sink_faults: dict[str, tuple[int, str]] = {}  # this lot: sink → (failures, first error)
         self._pending_events: list[LineEvent] = []
+        self._fault_lock = threading.Lock()  # sink faults may be reported from other threads (alarm listeners)
+        self._line_thread: int | None = None  # the thread running lots: the only one that emits records
         self._emit_depth = 0
         for station in self.stations:
             attach = getattr(station, "attach_tracker", None)
@@ -224,26 +226,37 @@ class Line:
         finally:
             self._emit_depth -= 1
         if self._emit_depth == 0:
-            while self._pending_events:
-                self._emit(self._pending_events.pop(0))
+            self._emit_pending()
+
+    def _emit_pending(self) -> None:
+        while True:
+            with self._fault_lock:
+                if not self._pending_events:
+                    return
+                event = self._pending_events.pop(0)
+            self._emit(event)
 
     def sink_failed(self, name: str, exc: BaseException) -> None:
         """Count a failure of the sink (or sink listener) ``name``; its first one in a lot becomes a
-        ``sink_fault`` alarm event, and the lot can no longer end complete. Called on the line's thread."""
-        self.counters.sink_faults[name] = self.counters.sink_faults.get(name, 0) + 1
-        count, first = self._lot_sink_faults.get(name, (0, f"{type(exc).__name__}: {exc}"))
-        self._lot_sink_faults[name] = (count + 1, first)
-        if count == 0:
-            log.error("record sink %s failed: %s", name, first)
-            self._pending_events.append(LineEvent(self.run.lot_id if self.run else "", self.clock.now_s(), name,
-                                                  "sink_fault", "alarm", f"record sink {name!r} failed: {first}"))
-            if self._emit_depth == 0 and self.run is not None:
-                self._emit(self._pending_events.pop(0))
+        ``sink_fault`` alarm event, and the lot can no longer end complete. Thread-safe: from another thread
+        the event waits for the line's next record (only the line's thread emits)."""
+        with self._fault_lock:
+            self.counters.sink_faults[name] = self.counters.sink_faults.get(name, 0) + 1
+            count, first = self._lot_sink_faults.get(name, (0, f"{type(exc).__name__}: {exc}"))
+            self._lot_sink_faults[name] = (count + 1, first)
+            if count == 0:
+                log.error("record sink %s failed: %s", name, first)
+                self._pending_events.append(LineEvent(self.run.lot_id if self.run else "", self.clock.now_s(), name,
+                                                      "sink_fault", "alarm", f"record sink {name!r} failed: {first}"))
+        on_line = self._line_thread in (None, threading.get_ident())
+        if count == 0 and on_line and self._emit_depth == 0 and self.run is not None:
+            self._emit_pending()
 
     @property
     def lot_sink_faults(self) -> dict[str, int]:
         """Failures per sink during the current (or last) lot."""
-        return {name: count for name, (count, _first) in self._lot_sink_faults.items()}
+        with self._fault_lock:
+            return {name: count for name, (count, _first) in self._lot_sink_faults.items()}
 
     def _event(self, source: str, kind: str, severity: str, message: str, mark_t: float = math.nan) -> None:
         log.log(logging.WARNING if severity != "info" else logging.INFO, "%s %s: %s", source, kind, message)
@@ -320,7 +333,9 @@ class Line:
     def _start_lot(self, lot: LotIdentity, sampling_plan: dict | None, config: dict | None) -> LotStart:
         """Wait for the next tick, mark where the lot starts, emit its start and the stations' descriptions."""
         self.run = LotRun()
-        self._lot_sink_faults = {}
+        self._line_thread = threading.get_ident()
+        with self._fault_lock:
+            self._lot_sink_faults = {}
         t0 = self.clock.now_s()
         if self.kinematics.time_s is not None and t0 < self.kinematics.time_s + self.tick_s:
             t0 = self.kinematics.time_s + self.tick_s  # the next lot starts on the next tick
@@ -402,9 +417,10 @@ class Line:
         self._carry_mark_t = end_mark
         for station in self.stations:
             self._run_station(station, functools.partial(station.end_lot, end_mark), None)
-        if self._lot_sink_faults:  # the lot's record is incomplete: never "complete"
-            lost = "; ".join(f"record sink {name!r} failed on {n} call(s), first: {first}"
-                             for name, (n, first) in sorted(self._lot_sink_faults.items()))
+        with self._fault_lock:
+            faults = sorted(self._lot_sink_faults.items())
+        if faults:  # the lot's record is incomplete: never "complete"
+            lost = "; ".join(f"record sink {name!r} failed on {n} call(s), first: {first}" for name, (n, first) in faults)
             phase.abort(f"{phase.reason}; {lost}" if phase.status == "aborted" else lost)
         end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, phase.status, phase.reason,
                      epoch_s=self.clock.epoch_s())
