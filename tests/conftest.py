@@ -40,8 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("ORELINE_CACHE"):
         os.environ["ORELINE_CACHE"] = str(session_dir / "cache")
     seed_cache(Path(os.environ["ORELINE_CACHE"]))
-    os.environ.setdefault("XDG_CACHE_HOME", str(session_dir / "xdg-cache"))
-    os.environ.setdefault("MPLCONFIGDIR", str(session_dir / "matplotlib"))
+    os.environ["XDG_CACHE_HOME"] = str(session_dir / "xdg-cache")
+    os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
