@@ -19,7 +19,14 @@ from spectra.errors import SpectrumFormatError
 from spectra.folder import read_files, spectrum_files
 from spectra.formats import read_spectrum
 from spectra.grid import resolve_grid
-from tests.spectra.instrument_files import NIR256_NM, asd_bytes, avasoft_text, counts, two_detector_text, write_asd
+from tests.spectra.instrument_files import (
+    NIR256_NM,
+    asd_bytes,
+    avasoft_text,
+    counts,
+    two_detector_text,
+    write_asd,
+)
 
 OREL = Path(sys.executable).with_name("oreline")
 SHIPPED = Path(__file__).resolve().parents[2] / "spectra" / "shipped"
@@ -229,3 +236,27 @@ def test_cli_evaluate_scores_a_mixed_folder_and_names_every_bad_file(tmp_path, e
         assert message in out.stderr  # each refused file is named, with its line, to the user
     assert "c_two_detectors.txt: detector splice: wavelength 1300 nm repeated" in out.stderr
     assert {n["file"] for n in report["notes"]} >= {"b_avasoft_raw.csv", "c_two_detectors.txt"}
+
+
+def test_a_replay_station_on_a_mixed_folder_measures_the_readable_spectra(tmp_path, caplog):
+    from conveyor.clock import SimulatedClock
+    from conveyor.station import StationContext
+    from spectra.station import from_config
+
+    expected = _mixed_folder(tmp_path / "mixed")
+    (model,) = SHIPPED.glob("nir-ingaas256-*.npz")
+    ctx = StationContext(SimulatedClock(), 1.8, 4.0, tmp_path, 3, None)
+    with caplog.at_level(logging.WARNING, logger="spectra.backends.replay"):
+        st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model),
+                                 "backend": "replay", "replay_path": str(tmp_path / "mixed")}, ctx)
+    try:
+        spec = st.spectrometer
+        assert spec.spectra.shape[0] == 4  # a, b, c and the FieldSpec file; the bad ones skipped
+        assert spec.take_dark().success and spec.take_white().success
+        r = [spec.reflectance(spec.acquire()) for _ in range(4)]  # referenced like an instrument's counts
+        np.testing.assert_allclose(r[0], np.interp(spec.grid.wavelength_nm, WIDE_NM, WIDE_R), atol=2e-3)
+        assert all(np.all(np.isfinite(x)) for x in r)
+    finally:
+        st.close()
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert all(message in warned for message in expected.values())
