@@ -156,7 +156,7 @@ def read_delimited(path: str | Path) -> Spectrum:
     else:
         x, y, extra = reflectance_columns(path, table)
         unit_text, y_unit, notes = extra.pop("x_unit_text"), extra.pop("y_unit"), extra.pop("notes")
-    x_nm, x_unit = wavelength_nm(path, x, unit_text)
+    x_nm, x_unit = wavelength_nm(path, x, unit_text, table.lines[0])
     if np.any(~np.isfinite(x_nm)):
         bad = int(np.nonzero(~np.isfinite(x_nm))[0][0])
         raise SpectrumFormatError(f"{path}: line {table.lines[bad]}: expected a wavelength, got an empty cell")

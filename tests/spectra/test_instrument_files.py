@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spectra.asd import pyasdreader
 from spectra.backends.replay import load_on_grid
@@ -260,3 +262,27 @@ def test_a_replay_station_on_a_mixed_folder_measures_the_readable_spectra(tmp_pa
         st.close()
     warned = " ".join(r.getMessage() for r in caplog.records)
     assert all(message in warned for message in expected.values())
+
+
+_AVA = avasoft_text(NIR256_NM[:24], R[:24], columns="SDRX").encode("utf-8")
+_ASD = asd_bytes(350.0, 1.0, ASD_R[:64] * 2e4, np.full(64, 2e4))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from([("ava.txt", _AVA), ("ava.csv", _AVA), ("x.asd", _ASD)]),
+       edits=st.lists(st.tuples(st.floats(0.0, 1.0, exclude_max=True), st.binary(max_size=4)), max_size=6),
+       cut=st.floats(0.05, 1.0))
+def test_corrupted_instrument_files_raise_format_errors_only(tmp_path_factory, which, edits, cut):
+    name, data = which
+    buf = bytearray(data[:max(1, int(len(data) * cut))])
+    for at, new in edits:
+        i = int(at * len(buf))
+        buf[i:i + len(new)] = new
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_bytes(bytes(buf))
+    try:
+        s = read_spectrum(path)
+    except SpectrumFormatError as exc:
+        assert name in str(exc)
+    else:
+        assert s.wavelength_nm.size >= 2 and np.all(np.diff(s.wavelength_nm) > 0)
