@@ -160,6 +160,9 @@ def test_asd_refusals(tmp_path):
     cases = {"foreign.asd": (b"PK\x03" + good[3:], r"byte 0: expected an ASD file signature"),
              "short.asd": (good[:300], r"expected a 484-byte ASD header, file has 300 bytes"),
              "cut.asd": (good[:484 + 8 * 100], r"byte 484: expected 2151 spectrum values"),
+             "v1.asd": (asd_bytes(350.0, 1.0, ASD_R * white, white, version=b"ASD"),
+                        r"byte 0: an ASD version 1 file holds no white reference"),
+             "noref.asd": (good[:484 + 8 * 2151 + 10], r"byte 17692: expected the reference header and white"),
              "raw.asd": (asd_bytes(350.0, 1.0, ASD_R * white, white, data_type=0),
                          r"byte 186: expected a reflectance file \(data type REF\), got dt_RAW_TYPE")}
     for name, (data, message) in cases.items():
