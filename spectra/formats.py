@@ -26,13 +26,19 @@ content. :mod:`spectra.folder` reads a folder file by file, each with its own er
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from spectra.asd import read_asd
-from spectra.delimited import fraction, numeric_row, read_table, reflectance_columns, wavelength_nm
+from spectra.delimited import (
+    fraction,
+    numeric_row,
+    read_table,
+    reflectance_columns,
+    wavelength_nm,
+)
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum, read_usgs_json
 from spectra.splice import join_detectors
@@ -245,6 +251,7 @@ def _decode_asdf_line(line: str, path: Path) -> list[float]:
     """Decode one XYDATA line into [x, y1, y2, ...] (AFFN or ASDF compressed)."""
     vals: list[float] = []
     last_kind = 0
+    last_dif = 0.0
     pos = 0
     line = line.strip()
     while pos < len(line):
