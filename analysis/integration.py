@@ -9,6 +9,7 @@ reported, and the line runs on without it.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from typing import Any
 
@@ -16,7 +17,7 @@ from conveyor.records import LotEnd
 from analysis.archive import LotArchive
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
-from analysis.web import ControlRoomServer
+from analysis.web import TOKEN_ENV, ControlRoomServer
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
 def _attach_archive(plant: Any) -> dict[str, str]:
     lot = plant.lot
     path = plant.run_dir / f"{lot.lot_id}.h5"
-    archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"])
+    archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"],
+                         file_mode=int(plant.site["archive"].get("file_mode", "0640"), 8))
     plant.archive = archive
     plant.line.add_sink(archive)
     plant.monitor.segment_listeners.append(archive.add_segment)
@@ -66,13 +68,18 @@ def _attach_plc(plant: Any) -> dict[str, str]:
 
 def _attach_control_room(plant: Any) -> dict[str, str]:
     cfg = dict(plant.site["control_room"])
-    token = cfg["operator_token"] or secrets.token_urlsafe(12)
-    cfg["operator_token"] = token
+    told: dict[str, str] = {}
+    if not (cfg["operator_token"] or cfg["accounts_file"] or cfg["secrets_file"]
+            or os.environ.get(TOKEN_ENV["operator_token"])):
+        cfg["operator_token"] = told["operator token"] = secrets.token_urlsafe(12)  # the demo's one-off token
     server = ControlRoomServer.from_config(plant.service, cfg)
     server.start()
+    archive = getattr(plant, "archive", None)
+    if archive is not None:
+        server.audit.set_sink(archive.add_audit)  # logins, refusals and commands into the lot archive
     plant.closers.append(server.stop)
     plant.control_room = server
-    return {"control room": server.url, "operator token": token}
+    return {"control room": server.url, **told}
 
 
 def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
@@ -92,6 +99,8 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
         if report:
             try:
                 paths = write_report(archive.path, plant.run_dir)
+                for path in paths.values():
+                    os.chmod(path, archive.file_mode)  # as private as the archive it was made from
                 for kind, path in paths.items():
                     out[f"report {kind}"] = str(path.resolve())
                 plant.service.reports[plant.lot.lot_id] = {k: str(v) for k, v in paths.items()}

@@ -59,7 +59,7 @@ from analysis.archive.field_spectra import cli_export_field_spectra
 from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab_file, record_review
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
-from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
+from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, AuditEvent, LotVerdict, SegmentDecision
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class LotArchive:
         clock: Clock | Callable[[], float] | None = None,
         overwrite: bool = False,
         max_buffer_rows: int = 50_000,
+        file_mode: int = 0o640,
     ) -> None:
         if not (flush_interval_s >= 0 and math.isfinite(flush_interval_s)):
             raise ArchiveError(f"flush_interval_s must be a finite value >= 0 s, got {flush_interval_s!r}")
@@ -131,6 +132,7 @@ class LotArchive:
             raise ArchiveError(f"{self.path}: directory {self.path.parent} does not exist")
         self.flush_interval_s = float(flush_interval_s)
         self.max_buffer_rows = int(max_buffer_rows)
+        self.file_mode = int(file_mode)  # the lot's file: no access for others by default
         self._now = _clock_fn(clock)
         self._lock = threading.RLock()
         self._file: h5py.File | None = None
@@ -311,6 +313,15 @@ class LotArchive:
                 "state": alarm.state, "json": dumps(alarm)})
             self.flush()
 
+    def add_audit(self, event: AuditEvent) -> None:
+        """Store one control-room audit event (login, refusal, command); flushes at once."""
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            self._table_buf["audit"].add({"epoch_s": event.epoch_s, "action": event.action, "person": event.person,
+                                          "json": dumps(event)})
+            self.flush()
+
     def add_custody_rows(self, rows: Iterable[Any], *, kind: str = "custody") -> int:
         """Store sampler rows (dicts or dataclasses with ``to_row``); identical rows already stored are skipped.
 
@@ -387,6 +398,7 @@ class LotArchive:
             del streams
             f.flush()
             f.close()
+            os.chmod(tmp, self.file_mode)
             os.replace(tmp, self.path)
             self._file = h5py.File(self.path, "r+", libver="latest")
             self._file.swmr_mode = True
