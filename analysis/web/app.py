@@ -526,6 +526,10 @@ def create_app(
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html",
                             headers={"Cache-Control": "no-cache"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon (a data: icon would break the CSP)
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

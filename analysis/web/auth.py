@@ -123,11 +123,13 @@ class Authenticator:
 
         Returns the session and the sessions of its role it pushed out of the pool.
         """
-        self._check(source)
-        if token is not None:
+        if token is not None:  # cheap to check: only the per-client lockout applies
+            if self.throttle.client_blocked(source):
+                raise Throttled("client", self.throttle.retry_after_s("client", source))
             role = self._token_role(token)
             person = f"token:{role}"
         else:
+            self._check(source)  # an argon2 check: the overall limit too
             account = self.accounts.verify(name or "", password or "")
             role, person = (account.role, account.name) if account else ("none", name or "")  # type: ignore
         if role == "none":

@@ -33,6 +33,7 @@ class LoginRequest(_Strict):
 class SessionInfo(BaseModel):
     role: Literal["none", "viewer", "operator"]
     person: str | None = Field(None, description="Account name (or token:ROLE) of a logged-in caller.")
+    session: str | None = Field(None, description="Tag of the caller's session (not the secret id).")
     commands_enabled: bool
     open_viewing: bool
 

@@ -29,14 +29,14 @@ def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secur
     router, identity = APIRouter(tags=["session"]), guards.role_of
     Operator = guards.operator  # noqa: N806
 
-    def info(role: str, person: str | None = None) -> SessionInfo:
-        return SessionInfo(role=role, person=person or None, commands_enabled=auth.commands_enabled,
+    def info(role: str, person: str | None = None, session: str | None = None) -> SessionInfo:
+        return SessionInfo(role=role, person=person or None, session=session or None, commands_enabled=auth.commands_enabled,
                            open_viewing=auth.open_viewing)
 
     @router.get("/api/session", response_model=SessionInfo, response_model_exclude_none=True)
     def get_session(who: Identity = Depends(identity)) -> SessionInfo:
         """The caller's role and name, and whether commands and open viewing are configured."""
-        return info(who.role, "" if who.via == "open" else who.person)
+        return info(who.role, "" if who.via == "open" else who.person, who.session)
 
     @router.post("/api/session", response_model=SessionInfo, response_model_exclude_none=True,
                  responses={401: {"model": ErrorBody}, 429: {"model": ErrorBody}})
@@ -61,7 +61,7 @@ def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secur
         audit.record("login", "ok", person=session.person, role=session.role, session=session.tag, source=source)
         response.set_cookie(SESSION_COOKIE, session.session_id, httponly=True, samesite="strict", path="/",
                             secure=secure_cookies)
-        return info(session.role, session.person)
+        return info(session.role, session.person, session.tag)
 
     @router.delete("/api/session", response_model=SessionInfo)
     def logout(request: Request, response: Response, cookie: str | None = Depends(_cookie)) -> SessionInfo:

@@ -3,8 +3,8 @@
 - **Per client**: ``client_failures`` wrong credentials (password, token or bearer header) in
   ``client_window_s`` lock that *address* out (HTTP 429, ``Retry-After``) for the rest of the window, right
   credentials included. Another address is not affected: the right user logs in from elsewhere.
-- **Overall**: at most ``overall_per_s`` credential checks a second from all clients together, so guessing
-  from many addresses cannot pin the CPU with argon2 checks; the excess is answered 429 for that second only.
+- **Overall**: at most ``overall_per_s`` password (argon2) checks a second from all clients together, so
+  guessing from many addresses cannot pin the CPU; the excess is answered 429 for that second only.
 
 Clients are keyed by address (IPv6 by its /64, so one host cannot rotate through its own prefix).
 """
