@@ -32,4 +32,4 @@ def operator_commands(reader: ArchiveReader) -> list[AuditEvent]:
     return [e for e in audit_events(reader) if e.action in COMMAND_ACTIONS and e.outcome == "ok"]
 
 
-__all__ = ["audit_events", "operator_commands", "COMMAND_ACTIONS"]
+__all__ = ["COMMAND_ACTIONS", "audit_events", "operator_commands"]

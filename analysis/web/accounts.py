@@ -121,7 +121,7 @@ class AccountBook:
         self._decoy = _HASHER.hash("decoy password, never valid")
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str] | None) -> "AccountBook":
+    def from_file(cls, path: str | os.PathLike[str] | None) -> AccountBook:
         return cls(read_accounts(path) if path else {})
 
     def __len__(self) -> int:
@@ -140,5 +140,13 @@ class AccountBook:
         return account
 
 
-__all__ = ["Account", "AccountBook", "ROLES", "hash_password", "read_accounts", "write_account", "parse_line",
-           "MIN_PASSWORD_CHARS"]
+__all__ = [
+    "MIN_PASSWORD_CHARS",
+    "ROLES",
+    "Account",
+    "AccountBook",
+    "hash_password",
+    "parse_line",
+    "read_accounts",
+    "write_account",
+]

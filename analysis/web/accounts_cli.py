@@ -11,7 +11,13 @@ import getpass
 import sys
 from pathlib import Path
 
-from analysis.web.accounts import MIN_PASSWORD_CHARS, ROLES, hash_password, read_accounts, write_account
+from analysis.web.accounts import (
+    MIN_PASSWORD_CHARS,
+    ROLES,
+    hash_password,
+    read_accounts,
+    write_account,
+)
 from analysis.web.errors import AccountsError
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from analysis.model import AuditEvent
 
@@ -53,9 +53,9 @@ class AuditTrail:
         now = time.time()
         try:
             lot_id = self._lot_id()
-        except Exception:  # the line between lots: an audit entry must never fail the request
+        except Exception:  # noqa: BLE001 - between lots the line may be half built; an audit entry never fails a request
             lot_id = ""
-        event = AuditEvent(now, dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat(timespec="milliseconds"),
+        event = AuditEvent(now, dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="milliseconds"),
                            action, outcome, person, role, session, source, lot_id, detail[:500])
         level = logging.INFO if outcome == "ok" else logging.WARNING
         log.log(level, "%s %s person=%s role=%s session=%s source=%s lot=%s%s", action, outcome, person, role,
@@ -77,7 +77,7 @@ class AuditTrail:
             while sink is not None and self._pending:
                 try:
                     sink(self._pending[0])
-                except Exception as exc:  # no archive open (between lots, before LotStart): keep it for the next
+                except Exception as exc:  # noqa: BLE001 - no archive open (between lots, before LotStart): keep it
                     log.debug("audit event kept for the next archive: %s", exc)
                     break
                 self._pending.popleft()
@@ -96,4 +96,4 @@ class AuditTrail:
             return len(self._pending)
 
 
-__all__ = ["AuditTrail", "AuditSink", "MAX_KEPT"]
+__all__ = ["MAX_KEPT", "AuditSink", "AuditTrail"]

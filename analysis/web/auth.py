@@ -142,4 +142,4 @@ class Authenticator:
         return self.sessions.end(session_id)
 
 
-__all__ = ["Authenticator", "Identity", "Role", "ROLE_RANK", "SESSION_COOKIE", "Throttled", "MAX_SESSIONS"]
+__all__ = ["MAX_SESSIONS", "ROLE_RANK", "SESSION_COOKIE", "Authenticator", "Identity", "Role", "Throttled"]

@@ -17,7 +17,8 @@ import asyncio
 import ipaddress
 import logging
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -138,4 +139,4 @@ def guarded_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
     return GuardedH11Protocol
 
 
-__all__ = ["ConnectionLimits", "guarded_protocol", "CONNECTION_KEY"]
+__all__ = ["CONNECTION_KEY", "ConnectionLimits", "guarded_protocol"]

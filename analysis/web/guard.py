@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import psutil
-
-from analysis.web.settings import is_loopback
 
 CSP = "default-src 'self'; frame-ancestors 'none'"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -108,4 +107,4 @@ class HttpGuard:
         await self.app(scope, receive, send_with_headers)
 
 
-__all__ = ["HttpGuard", "CSP", "default_hosts", "host_name"]
+__all__ = ["CSP", "HttpGuard", "default_hosts", "host_name"]

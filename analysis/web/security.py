@@ -8,8 +8,9 @@ takes a validated section; tests build one with keyword arguments.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from analysis.web.accounts import AccountBook
 from analysis.web.auth import Authenticator
@@ -50,7 +51,7 @@ class SecurityOptions:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "SecurityOptions":
+    def from_config(cls, cfg: Mapping[str, Any]) -> SecurityOptions:
         """From a validated ``[control_room]`` table."""
         names = {f.name for f in dataclasses.fields(cls)} - {"bind_host", "tls", "extra"}
         kw = {k: (tuple(cfg[k]) if isinstance(cfg[k], list) else cfg[k]) for k in names if k in cfg}

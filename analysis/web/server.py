@@ -20,7 +20,8 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any, Self
 
 import uvicorn
 
@@ -92,7 +93,7 @@ class ControlRoomServer:
 
     @classmethod
     def from_config(cls, service: ControlRoomLine, section: Mapping[str, Any] | None,
-                    environ: Mapping[str, str] | None = None) -> "ControlRoomServer":
+                    environ: Mapping[str, str] | None = None) -> ControlRoomServer:
         """Build from a ``[control_room]`` table (validated here; ConfigError names a bad key).
 
         Tokens come from ``$ORELINE_OPERATOR_TOKEN`` / ``$ORELINE_VIEWER_TOKEN``, else ``secrets_file``, else
@@ -118,7 +119,7 @@ class ControlRoomServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout_s: float = 10.0) -> "ControlRoomServer":
+    def start(self, timeout_s: float = 10.0) -> ControlRoomServer:
         """Bind, start uvicorn in a daemon thread and return once it is listening.
 
         Raises ServerStartError when the address cannot be bound or the server is not up within ``timeout_s``.
@@ -185,7 +186,7 @@ class ControlRoomServer:
             self._socket = None
         self._server, self._thread = None, None
 
-    def __enter__(self) -> "ControlRoomServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -13,7 +13,8 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.security import APIKeyCookie
 
 from analysis.model import to_dict
@@ -27,14 +28,14 @@ _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Sessi
 def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secure_cookies: bool) -> APIRouter:
     """The session and audit endpoints (``guards``: :class:`analysis.web.app.Guards`)."""
     router, identity = APIRouter(tags=["session"]), guards.role_of
-    Operator = guards.operator  # noqa: N806
+    Operator = guards.operator
 
     def info(role: str, person: str | None = None, session: str | None = None) -> SessionInfo:
         return SessionInfo(role=role, person=person or None, session=session or None, commands_enabled=auth.commands_enabled,
                            open_viewing=auth.open_viewing)
 
     @router.get("/api/session", response_model=SessionInfo, response_model_exclude_none=True)
-    def get_session(who: Identity = Depends(identity)) -> SessionInfo:
+    def get_session(who: Annotated[Identity, Depends(identity)]) -> SessionInfo:
         """The caller's role and name, and whether commands and open viewing are configured."""
         return info(who.role, "" if who.via == "open" else who.person, who.session)
 
@@ -64,7 +65,7 @@ def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secur
         return info(session.role, session.person, session.tag)
 
     @router.delete("/api/session", response_model=SessionInfo)
-    def logout(request: Request, response: Response, cookie: str | None = Depends(_cookie)) -> SessionInfo:
+    def logout(request: Request, response: Response, cookie: Annotated[str | None, Depends(_cookie)]) -> SessionInfo:
         """Log out: ends the caller's own session."""
         ended = auth.logout(cookie)
         if ended is not None:

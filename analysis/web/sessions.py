@@ -14,8 +14,8 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 #: The roles that hold sessions, weakest first.
 SESSION_ROLES = ("viewer", "operator")
@@ -135,4 +135,4 @@ class SessionTable:
             return sum(len(p) for r, p in self._pools.items() if role is None or r == role)
 
 
-__all__ = ["Session", "SessionTable", "SESSION_ROLES", "session_tag"]
+__all__ = ["SESSION_ROLES", "Session", "SessionTable", "session_tag"]

@@ -13,8 +13,9 @@ import ipaddress
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from conveyor.config import Field, validate_section
 from conveyor.errors import ConfigError
@@ -156,5 +157,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-__all__ = ["CONTROL_ROOM_FIELDS", "validate_control_room", "check_token", "resolve_secrets", "read_secrets_file",
-           "is_loopback", "MIN_TOKEN_CHARS", "TOKEN_ENV"]
+__all__ = [
+    "CONTROL_ROOM_FIELDS",
+    "MIN_TOKEN_CHARS",
+    "TOKEN_ENV",
+    "check_token",
+    "is_loopback",
+    "read_secrets_file",
+    "resolve_secrets",
+    "validate_control_room",
+]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Response
@@ -120,7 +121,7 @@ def stream_router(feed: LiveFeed, slots: StreamSlots, viewer: Callable[..., Iden
     @router.get("/api/stream", response_class=LiveStreamResponse, status_code=200,
                 responses={200: {"content": {"text/event-stream": {}}}, 429: {"model": ErrorBody}, **responses},
                 tags=["line"])
-    async def stream(who: Identity = Depends(viewer)) -> LiveStreamResponse:
+    async def stream(who: Annotated[Identity, Depends(viewer)]) -> LiveStreamResponse:
         """Server-sent events: ``state`` events carry the shared snapshot after each change (coalesced)."""
         slots.take(who.role)
         return LiveStreamResponse(feed, slots, who.role, write_timeout_s)
@@ -128,4 +129,4 @@ def stream_router(feed: LiveFeed, slots: StreamSlots, viewer: Callable[..., Iden
     return router
 
 
-__all__ = ["StreamSlots", "LiveStreamResponse", "stream_router", "HEARTBEAT_S"]
+__all__ = ["HEARTBEAT_S", "LiveStreamResponse", "StreamSlots", "stream_router"]

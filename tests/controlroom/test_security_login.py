@@ -7,7 +7,15 @@ import time
 import pytest
 
 from tests.controlroom.conftest import OPERATOR, VIEWER
-from tests.controlroom.secure import ANNA, ANNA_PW, VIC, VIC_PW, client_from, login, serve_secure
+from tests.controlroom.secure import (
+    ANNA,
+    ANNA_PW,
+    VIC,
+    VIC_PW,
+    client_from,
+    login,
+    serve_secure,
+)
 
 
 @pytest.fixture

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.web.accounts import AccountBook, hash_password, read_accounts, write_account
+from analysis.web.accounts import (
+    AccountBook,
+    hash_password,
+    read_accounts,
+    write_account,
+)
 from analysis.web.errors import AccountsError
 from analysis.web.throttle import client_key
 

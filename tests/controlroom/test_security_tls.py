@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conveyor.errors import ConfigError
 from analysis.web import ControlRoomServer, ServerStartError
 from analysis.web.settings import resolve_secrets, validate_control_room
+from conveyor.errors import ConfigError
 from tests.controlroom.secure import ANNA, ANNA_PW, accounts_file, login
 from tests.controlroom.simline import build_sim_line
 
@@ -56,9 +56,9 @@ def test_https_with_secure_cookie_and_hsts(cert, tmp_path):
             # the Origin check knows the scheme: the page's own https origin passes, http does not
             assert c.delete("/api/session", headers={"Origin": f"https://{host}"}).status_code == 200
             assert c.delete("/api/session", headers={"Origin": f"http://{host}"}).status_code == 403
-        with httpx.Client(base_url=server.url.replace("https", "http"), timeout=5) as plain:
-            with pytest.raises(httpx.HTTPError):  # plain HTTP on the TLS port gets no answer
-                plain.get("/api/health")
+        with httpx.Client(base_url=server.url.replace("https", "http"), timeout=5) as plain, \
+                pytest.raises(httpx.HTTPError):  # plain HTTP on the TLS port gets no answer
+            plain.get("/api/health")
     finally:
         server.stop()
 
@@ -93,7 +93,7 @@ def test_secrets_come_from_the_environment_or_a_private_file(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--operator-token", "abcdefghijk"], ["--viewer-token=abcdefghijk"]])
 def test_tokens_on_the_command_line_are_refused(argv):
-    r = subprocess.run([ORELINE, "control-room", *argv], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([ORELINE, "control-room", *argv], check=False, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert "/proc/PID/cmdline" in r.stderr and "ORELINE_OPERATOR_TOKEN" in r.stderr and "--secrets-file" in r.stderr
 
@@ -106,8 +106,9 @@ def test_accounts_cli_adds_lists_and_refuses(tmp_path, style):
     def opt(name: str, value: str) -> list[str]:
         return [f"--{name}={value}"] if style == "equals" else [f"--{name}", value]
 
-    run = lambda *a, stdin="": subprocess.run([ORELINE, "accounts", *a], input=stdin, capture_output=True,  # noqa: E731
-                                              text=True, timeout=120)
+    def run(*a: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([ORELINE, "accounts", *a], check=False, input=stdin, capture_output=True, text=True,
+                              timeout=120)
     r = run("add", "anna", *opt("role", "operator"), *opt("file", str(path)), stdin="long enough password\n")
     assert r.returncode == 0 and "added operator anna" in r.stdout, r.stderr
     assert (path.stat().st_mode & 0o777) == 0o600
