@@ -6,7 +6,7 @@ client has stopped reading (its socket buffers full) for ``stream_write_timeout_
 freed. Stream sockets get a small send buffer, so a stalled reader is noticed after a few events, not megabytes.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI resolves the local ``viewer`` dependency at definition time.
 
 import socket
 import threading
