@@ -48,3 +48,24 @@ def test_client_keys_group_ipv6_by_prefix():
     assert client_key("10.1.2.3") == "10.1.2.3"
     assert client_key("2001:db8::1") == client_key("2001:db8::ffff") == "2001:db8::/64"
     assert client_key("::ffff:10.1.2.3") == "10.1.2.3"
+
+
+def test_the_web_room_reads_an_immutable_snapshot_of_the_lot():
+    """Issue 25 item 6: LotMonitor.snapshot() copies under the monitor's lock; a copy never changes afterwards."""
+    import math
+
+    from tests.controlroom.simline import build_sim_line
+
+    sim = build_sim_line(speedup=math.inf, lot_mass_t=300.0, objects_per_1000_t=20.0)
+    monitor = sim.monitor
+    sim.line.listeners.append(lambda _state: snaps.append(monitor.snapshot()))
+    snaps: list = []
+    sim.run_lot()
+    first, last = snaps[len(snaps) // 2], monitor.snapshot()
+    assert isinstance(first.segments, tuple) and isinstance(first.detections, tuple)
+    assert isinstance(first.increments, tuple) and isinstance(first.nir_trend, tuple)
+    assert len(first.nir_trend) < len(last.nir_trend) and len(first.segments) <= len(last.segments)
+    assert last.segments == tuple(monitor.segments) and last.lot_id == monitor.lot_id
+    assert monitor.snapshot() is last  # cached until the next record
+    with pytest.raises(AttributeError):
+        last.segments.append(None)
