@@ -47,6 +47,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "fleet": {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
+    "lots": {"_": ("analysis.catalogue.cli", "cli_lots", "the lot catalogue: list, show and reindex lots")},
     "accounts": {
         "add": ("analysis.web.accounts_cli", "cli_add", "add or replace a control-room operator or viewer"),
         "hash": ("analysis.web.accounts_cli", "cli_hash", "print the argon2 hash of a password (read from stdin)"),

@@ -32,6 +32,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
+from analysis.decide import AlarmLotError
 from analysis.errors import AlarmError
 from analysis.model import ControlRoomLine, to_dict
 from analysis.web.audit import AuditTrail
@@ -41,6 +42,7 @@ from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbna
 from analysis.web.guard import HttpGuard
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
+from analysis.web.lots import alarm_commands_router, history_router
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, SpectrumOut, StopLotRequest, TargetedSampleRequest,
 )
@@ -349,16 +351,20 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
             raise HTTPException(404, str(exc)) from None
 
     @router.post("/api/alarms/{alarm_id}/acknowledge", response_model=dict[str, Any],
-              responses={404: {"model": ErrorBody}, **_ERRORS}, tags=["alarms", "commands"])
+              responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, **_ERRORS}, tags=["alarms", "commands"])
     def acknowledge(who: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                     body: Annotated[AcknowledgeRequest | None, Body()] = None) -> dict[str, Any]:
         """Acknowledge an alarm (operator). Acknowledging twice is harmless.
 
         A logged-in operator is recorded by account name (``by`` is ignored); a token client by its ``by``
         text (the audit trail records the token)."""
-        by = who.person if who.via == "session" else (body or AcknowledgeRequest()).by
+        req = body or AcknowledgeRequest()
+        by = who.person if who.via == "session" else req.by
         try:
-            alarm = service.acknowledge(alarm_id, by)
+            alarm = service.acknowledge(alarm_id, by, comment=req.comment, lot_id=req.lot_id)
+        except AlarmLotError as exc:
+            cr.command(who, "acknowledge", f"refused 409: {exc}", f"alarm {alarm_id}")
+            raise HTTPException(409, str(exc)) from None
         except AlarmError as exc:
             cr.command(who, "acknowledge", "refused 404: no such alarm", f"alarm {alarm_id}")
             raise HTTPException(404, str(exc)) from None
@@ -477,6 +483,7 @@ def create_app(
     spectra: SpectrumCache | None = None,
     update_interval_s: float = 0.1,
     max_viewers: int = 50,
+    history: Any = None,
     security: SecurityOptions | None = None,
 ) -> FastAPI:
     """Build the control-room app for ``service`` (a LineService).
@@ -516,9 +523,11 @@ def create_app(
 
     guards = role_guards(auth, cr.audit)
     app.include_router(session_router(auth, cr.audit, guards, secure_cookies=security.tls))
+    app.include_router(alarm_commands_router(service, guards, _ERRORS, audit=cr.command))  # before /api/alarms/{id}
     for router in (line_router, segments_router, trends_router, alarms_router, samples_router,
                    lab_queue_router, reports_router, stream_router):
         app.include_router(router(cr, guards))
+    app.include_router(history_router(history, guards, _ERRORS))
 
     # ---- the page ----------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)

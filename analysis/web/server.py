@@ -62,6 +62,7 @@ class ControlRoomServer:
         spectra: SpectrumCache | None = None,
         attach_spectra: bool = True,
         log_level: str = "warning",
+        history: Any = None,
         security: SecurityOptions | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
@@ -84,7 +85,8 @@ class ControlRoomServer:
             line.add_sink(spectra)
         self.spectra = spectra
         self.app = create_app(service, operator_token=operator_token, viewer_token=viewer_token, spectra=spectra,
-                              update_interval_s=update_interval_s, max_viewers=max_viewers, security=security)
+                              update_interval_s=update_interval_s, max_viewers=max_viewers, history=history,
+                              security=security)
         self._log_level = log_level
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -93,7 +95,7 @@ class ControlRoomServer:
 
     @classmethod
     def from_config(cls, service: ControlRoomLine, section: Mapping[str, Any] | None,
-                    environ: Mapping[str, str] | None = None) -> ControlRoomServer:
+                    environ: Mapping[str, str] | None = None, *, history: Any = None) -> ControlRoomServer:
         """Build from a ``[control_room]`` table (validated here; ConfigError names a bad key).
 
         Tokens come from ``$ORELINE_OPERATOR_TOKEN`` / ``$ORELINE_VIEWER_TOKEN``, else ``secrets_file``, else
@@ -103,7 +105,7 @@ class ControlRoomServer:
         return cls(service, host=cfg["host"], port=cfg["port"], operator_token=secrets["operator_token"],
                    viewer_token=secrets["viewer_token"], max_viewers=cfg["max_viewers"],
                    update_interval_s=cfg["update_interval_s"], security=SecurityOptions.from_config(cfg),
-                   tls_cert=cfg["tls_cert"] or None, tls_key=cfg["tls_key"] or None)
+                   tls_cert=cfg["tls_cert"] or None, tls_key=cfg["tls_key"] or None, history=history)
 
     @property
     def audit(self) -> AuditTrail:
