@@ -131,7 +131,7 @@ class LotAfterLot:
             self.plant = plant
             self.service.switch(plant.service)
         if self.server is not None and getattr(plant, "archive", None) is not None:
-            self.server.audit.set_sink(plant.archive.add_audit)  # this lot's logins and commands into its archive
+            self.server.audit.set_sink(integration.audit_sink(plant))  # this lot's audit: its archive, the catalogue
         lot = plant.lot
         if self.plc is not None:
             self.plc.attach(plant)
@@ -244,7 +244,8 @@ def cli_controlroom(argv: list[str]) -> int:
             lots.service, _control_room_section(site, args),
             history=CatalogueQueries(catalogue) if catalogue is not None else None)
         lots.server.start()
-        lots.server.audit.set_sink(lots.plant.archive.add_audit if getattr(lots.plant, "archive", None) else None)
+        if getattr(lots.plant, "archive", None) is not None:
+            lots.server.audit.set_sink(integration.audit_sink(lots.plant))
         if site["plc"]["enabled"]:
             lots.plc = PlcBridge.from_config(site["plc"]).start()
     except (ConveyorError, AnalysisError, ServerStartError, PlcServerError) as exc:

@@ -14,7 +14,8 @@ import secrets
 from typing import Any, Callable
 
 from conveyor.records import LotEnd
-from analysis.archive import LotArchive
+from analysis.archive import COMMAND_ACTIONS, LotArchive
+from analysis.model import AuditEvent
 from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
@@ -96,6 +97,21 @@ def _attach_plc(plant: Any) -> dict[str, str]:
     return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
 
 
+def audit_sink(plant: Any) -> Callable[[AuditEvent], None]:
+    """Where the control room's audit events of this lot go: the lot archive (every event; raises while it cannot
+    take one, so the event waits), then the catalogue's command table (commands only, when a catalogue is on)."""
+    archive, link = plant.archive, getattr(plant, "catalogue_link", None)
+
+    def sink(event: AuditEvent) -> None:
+        archive.add_audit(event)
+        if link is not None and event.action in COMMAND_ACTIONS:
+            link.on_command({"epoch_s": event.epoch_s, "lot_id": event.lot_id, "operator": event.person,
+                             "command": event.action, "result": event.outcome,
+                             "detail": {"role": event.role, "session": event.session, "source": event.source,
+                                        "detail": event.detail}})
+    return sink
+
+
 def _attach_control_room(plant: Any) -> dict[str, str]:
     cfg = dict(plant.site["control_room"])
     told: dict[str, str] = {}
@@ -106,7 +122,7 @@ def _attach_control_room(plant: Any) -> dict[str, str]:
     server.start()
     archive = getattr(plant, "archive", None)
     if archive is not None:
-        server.audit.set_sink(archive.add_audit)  # logins, refusals and commands into the lot archive
+        server.audit.set_sink(audit_sink(plant))  # logins, refusals and commands into the lot archive
     plant.closers.append(server.stop)
     plant.control_room = server
     return {"control room": server.url, **told}

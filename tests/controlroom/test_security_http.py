@@ -235,3 +235,38 @@ def test_logins_refusals_and_commands_are_audited_into_the_lot_archive(tmp_path)
     finally:
         served.sim.stop()
         served.server.stop()
+
+
+def test_commands_reach_the_catalogue_with_the_operators_name(tmp_path):
+    """The audit sink of a lot (analysis.integration.audit_sink): archive first, then the catalogue's commands."""
+    from types import SimpleNamespace
+
+    from analysis import integration
+    from analysis.catalogue import CatalogueQueries, CatalogueWriter, LineCatalogue, open_catalogue
+
+    catalogue = open_catalogue(f"sqlite:///{tmp_path / 'catalogue.sqlite'}")
+    writer = CatalogueWriter(catalogue)
+    served = serve_secure(tmp_path, speedup=5.0, lot_mass_t=3000.0)
+    archive = LotArchive(tmp_path / "lot.h5", flush_interval_s=0.5)
+    served.sim.line.add_sink(archive)
+    try:
+        served.sim.start(lots=1)
+        _wait(lambda: served.service.monitor.snapshot().start is not None, "the lot to start")
+        lot = served.service.monitor.snapshot().start.lot
+        link = LineCatalogue(writer, line="simline")
+        link.attach(SimpleNamespace(lot=lot, monitor=served.sim.monitor, alarms=served.sim.alarms,
+                                    line=served.sim.line), archive.path)
+        served.server.audit.set_sink(integration.audit_sink(SimpleNamespace(archive=archive, catalogue_link=link)))
+        with client_from(served, "127.0.0.2") as c:
+            login(c, ANNA, ANNA_PW)
+            assert c.post("/api/samples/targeted", json={"mark_t": 40.0, "reason": "catalogue"}).status_code == 200
+        assert writer.flush()
+        commands = CatalogueQueries(catalogue).lot(lot.lot_id)["commands"]
+        assert [(k["operator"], k["command"], k["result"]) for k in commands] == [(ANNA, "targeted_sample", "ok")]
+        assert commands[0]["detail"]["source"] == "127.0.0.2"
+    finally:
+        served.sim.stop()
+        served.server.stop()
+        archive.close()
+        writer.close()
+        catalogue.close()
