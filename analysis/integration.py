@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from conveyor.records import LotEnd
 from analysis.archive import COMMAND_ACTIONS, LotArchive
-from analysis.model import AuditEvent
 from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
+from analysis.model import AuditEvent
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
 from analysis.web import TOKEN_ENV, ControlRoomServer
+from conveyor.records import LotEnd
 
 log = logging.getLogger(__name__)
 

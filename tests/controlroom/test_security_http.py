@@ -242,7 +242,12 @@ def test_commands_reach_the_catalogue_with_the_operators_name(tmp_path):
     from types import SimpleNamespace
 
     from analysis import integration
-    from analysis.catalogue import CatalogueQueries, CatalogueWriter, LineCatalogue, open_catalogue
+    from analysis.catalogue import (
+        CatalogueQueries,
+        CatalogueWriter,
+        LineCatalogue,
+        open_catalogue,
+    )
 
     catalogue = open_catalogue(f"sqlite:///{tmp_path / 'catalogue.sqlite'}")
     writer = CatalogueWriter(catalogue)
