@@ -25,6 +25,9 @@ log = logging.getLogger("oreline.audit")
 MAX_KEPT = 1000
 #: Events waiting for an archive (the oldest are dropped beyond this, with a warning).
 MAX_PENDING = 5000
+#: Refusals of one kind from one address are recorded at most once per this many seconds; the ones in between
+#: are counted into the next ("+N similar"), so a guessing client cannot flood the log and the archive.
+REFUSAL_INTERVAL_S = 1.0
 
 AuditSink = Callable[[AuditEvent], None]
 
@@ -38,8 +41,10 @@ class AuditTrail:
         self._pending: collections.deque[AuditEvent] = collections.deque()
         self._sink: AuditSink | None = None
         self._lock = threading.Lock()
+        self._last_refusal: dict[tuple[str, str, str], tuple[float, int]] = {}
         self.delivered = 0
         self.dropped = 0
+        self.coalesced = 0
 
     def set_sink(self, sink: AuditSink | None) -> None:
         """Write events to ``sink`` from now on (the current lot archive's ``add_audit``); pending ones first."""
@@ -47,10 +52,30 @@ class AuditTrail:
             self._sink = sink
         self.flush()
 
+    def _coalesce(self, action: str, outcome: str, source: str, now: float) -> int | None:
+        """None when this refusal is folded into a later one; else how many similar ones were folded before it."""
+        key = (source, action, outcome[:12])
+        with self._lock:
+            last, folded = self._last_refusal.get(key, (-1e18, 0))
+            if now - last < REFUSAL_INTERVAL_S:
+                self._last_refusal[key] = (last, folded + 1)
+                self.coalesced += 1
+                return None
+            if len(self._last_refusal) > 10_000:
+                self._last_refusal.clear()
+            self._last_refusal[key] = (now, 0)
+            return folded
+
     def record(self, action: str, outcome: str, *, person: str, role: str, session: str, source: str,
-               detail: str = "") -> AuditEvent:
-        """Log, keep and archive one event; returns it."""
+               detail: str = "") -> AuditEvent | None:
+        """Log, keep and archive one event; returns it (None for a refusal folded into a later one)."""
         now = time.time()
+        if outcome != "ok":
+            folded = self._coalesce(action, outcome, source, now)
+            if folded is None:
+                return None
+            if folded:
+                detail = f"{detail} (+{folded} similar refused in the {REFUSAL_INTERVAL_S:g} s before)".strip()
         try:
             lot_id = self._lot_id()
         except Exception:  # noqa: BLE001 - between lots the line may be half built; an audit entry never fails a request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -54,6 +55,12 @@ def test_twenty_wrong_passwords_get_429_and_the_right_user_still_logs_in_from_el
     with client_from(served, "127.0.0.2") as anna:
         r = login(anna, ANNA, ANNA_PW)
         assert r.status_code == 200 and r.json()["role"] == "operator"
+    # every refusal is in the audit trail, similar ones within a second folded into one entry with their count
+    refusals = [e for e in served.server.audit.recent(1000) if e.source == "127.0.0.1" and e.action == "login"]
+    folded = sum(int(m.group(1)) for e in refusals if (m := re.search(r"\+(\d+) similar", e.detail)))
+    assert len(refusals) + served.server.audit.coalesced == 26, refusals  # 25 wrong + the right one refused 429
+    assert folded <= served.server.audit.coalesced  # the last few wait for the next refusal to report them
+    assert all(e.person == ANNA and e.outcome.startswith("refused") for e in refusals)
 
 
 def test_wrong_bearer_tokens_are_throttled_too(served):
