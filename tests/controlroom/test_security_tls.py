@@ -114,7 +114,7 @@ def test_accounts_cli_adds_lists_and_refuses(tmp_path, style):
     assert (path.stat().st_mode & 0o777) == 0o600
     assert "long enough password" not in path.read_text()
     r = run("add", "bob", *opt("role", "viewer"), *opt("file", str(path)), stdin="short\n")
-    assert r.returncode == 2 and "at least" not in r.stdout and "12..256 characters" in r.stderr
+    assert r.returncode == 2 and "at least" not in r.stdout and "12..128 characters" in r.stderr
     assert run("list", *opt("file", str(path))).stdout.split() == ["anna", "operator"]
     assert run("hash", stdin="long enough password\n").stdout.startswith("$argon2id$")
     assert "oreline accounts add" in run("add", "--help").stdout
