@@ -49,6 +49,11 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
     "lots": {"_": ("analysis.catalogue.cli", "cli_lots", "the lot catalogue: list, show and reindex lots")},
+    "accounts": {
+        "add": ("analysis.web.accounts_cli", "cli_add", "add or replace a control-room operator or viewer"),
+        "hash": ("analysis.web.accounts_cli", "cli_hash", "print the argon2 hash of a password (read from stdin)"),
+        "list": ("analysis.web.accounts_cli", "cli_list", "list the names and roles of an accounts file"),
+    },
     "control-room": {
         "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },

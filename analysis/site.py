@@ -58,9 +58,23 @@ STATION_SETTINGS: dict[str, StationSettings] = {
     "sampler": SAMPLER_SETTINGS,
 }
 
+def check_file_mode(path: str, value: str) -> str:
+    """An octal file mode that gives others nothing to write, e.g. "0640" or "0600"."""
+    try:
+        mode = int(value, 8)
+    except (TypeError, ValueError):
+        raise ConfigError(path, f"expected an octal file mode such as \"0640\", got {value!r}") from None
+    if not 0 <= mode <= 0o777 or mode & 0o022 or not mode & 0o600 == 0o600:
+        raise ConfigError(path, f"expected a mode 0600..0755 that the owner can read and write and no one else "
+                                f"can write, got {value!r}")
+    return value
+
+
 ARCHIVE_FIELDS: dict[str, Field] = {
     "flush_interval_s": Field(float, 5.0, min=0.1, max=600.0, doc="Longest time archived data waits for a flush, s."),
     "enabled": Field(bool, True, doc="Write the HDF5 lot archive."),
+    "file_mode": Field(str, "0640", check=check_file_mode,
+                       doc="Permissions of archive and report files (octal; no access for others by default)."),
 }
 EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
     "verdict": VERDICT_FIELDS,

@@ -8,6 +8,7 @@ whose writer died), ``imports`` (rows added to a closed lot), ``lab`` (lab resul
 """
 
 from analysis.archive.format import FORMAT_NAME, FORMAT_VERSION, MIN_READ_VERSION, jsonable, software_version
+from analysis.archive.audit import COMMAND_ACTIONS, audit_events, operator_commands
 from analysis.archive.field_spectra import export_field_spectra
 from analysis.archive.lab import (
     current_lab_verdict,
@@ -31,5 +32,5 @@ __all__ = [
     "LotArchive", "cli_archive", "close_archive", "describe_archive", "import_custody_rows", "import_lab_results",
     "recover_archive",
     "current_lab_verdict", "import_lab_file", "lab_history", "lab_verdicts", "latest_results", "record_review",
-    "reviews", "sample_decisions", "export_field_spectra",
+    "reviews", "sample_decisions", "export_field_spectra", "audit_events", "operator_commands", "COMMAND_ACTIONS",
 ]

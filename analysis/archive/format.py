@@ -58,7 +58,10 @@ TABLES: dict[str, dict[str, tuple[tuple[int, ...], Any]]] = {
     "lab_results": {"time_s": ((), "f8"), "sample_id": ((), STR), "json": ((), STR)},
     "models": {"time_s": ((), "f8"), "name": ((), STR), "version": ((), STR), "json": ((), STR)},
     "status": {"epoch_s": ((), "f8"), "state": ((), STR), "reason": ((), STR), "json": ((), STR)},
+    "audit": {"epoch_s": ((), "f8"), "action": ((), STR), "person": ((), STR), "json": ((), STR)},
 }
+#: Tables archives written before they existed lack (readers see them empty).
+OPTIONAL_TABLES = frozenset({"audit"})
 #: Base columns of every stream (besides data/<key>).
 STREAM_BASE: dict[str, tuple[tuple[int, ...], Any]] = {
     "time_s": ((), "f8"), "tonnage_mark_t": ((), "f8"), "inspected": ((), "bool"), "note": ((), STR),

@@ -25,6 +25,7 @@ from analysis.archive.format import (
     FORMAT_VERSION,
     MIN_READ_VERSION,
     STREAM_BASE,
+    OPTIONAL_TABLES,
     TABLES,
     loads,
     read_column,
@@ -319,6 +320,8 @@ class ArchiveReader:
         """A raw table (see ``analysis.archive.format.TABLES``) as column arrays."""
         if name not in TABLES:
             raise ArchiveError(f"{self.path}: unknown table {name!r}; expected one of {sorted(TABLES)}")
+        if name in OPTIONAL_TABLES and name not in self.file["tables"]:
+            return {col: np.asarray([]) for col in TABLES[name]}
         return read_table(self.file["tables"][name])
 
     def coverage(self) -> dict[str, np.ndarray]:
@@ -438,10 +441,11 @@ def _check_layout(p: Path, f: h5py.File) -> None:
         raise ArchiveError(f"{p}: archive format version {version} is newer than this reader supports "
                            f"({MIN_READ_VERSION}..{FORMAT_VERSION}); upgrade oreline to read it")
     missing = [g for g in ("meta", "streams", "tables") if g not in f]
-    missing += [f"tables/{t}" for t in TABLES if "tables" in f and t not in f["tables"]]
+    missing += [f"tables/{t}" for t in TABLES if "tables" in f and t not in f["tables"] and t not in OPTIONAL_TABLES]
     if missing:
         raise ArchiveError(f"{p}: archive incomplete, missing {missing}")
     for name in TABLES:  # touch every table so truncation shows up now, not mid-report
-        table_length(f["tables"][name])
+        if name in f["tables"]:
+            table_length(f["tables"][name])
     for grp in f["streams"].values():
         table_length(grp)

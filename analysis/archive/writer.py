@@ -60,7 +60,7 @@ from analysis.archive.format import (
 from analysis.archive.reader import open_archive
 from analysis.archive.recovery import recover_archive
 from analysis.errors import ArchiveError
-from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
+from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, AuditEvent, LotVerdict, SegmentDecision
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ class LotArchive:
         overwrite: bool = False,
         max_buffer_rows: int = 50_000,
         reserve_bytes: int = 8 << 20,
+        file_mode: int = 0o640,
     ) -> None:
         if not (flush_interval_s >= 0 and math.isfinite(flush_interval_s)):
             raise ArchiveError(f"flush_interval_s must be a finite value >= 0 s, got {flush_interval_s!r}")
@@ -151,6 +152,7 @@ class LotArchive:
         self.flush_interval_s = float(flush_interval_s)
         self.max_buffer_rows = int(max_buffer_rows)
         self.reserve_bytes = int(reserve_bytes)
+        self.file_mode = int(file_mode)  # the lot's file: no access for others by default
         self._now = _clock_fn(clock)
         self._lock = threading.RLock()
         self._file: h5py.File | None = None
@@ -331,6 +333,15 @@ class LotArchive:
                 "state": alarm.state, "json": dumps(alarm)})
             self.flush()
 
+    def add_audit(self, event: AuditEvent) -> None:
+        """Store one control-room audit event (login, refusal, command); flushes at once."""
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            self._table_buf["audit"].add({"epoch_s": event.epoch_s, "action": event.action, "person": event.person,
+                                          "json": dumps(event)})
+            self.flush()
+
     def add_custody_rows(self, rows: Iterable[Any], *, kind: str = "custody") -> int:
         """Store sampler rows (dicts or dataclasses with ``to_row``); identical rows already stored are skipped.
 
@@ -408,6 +419,7 @@ class LotArchive:
             del streams
             f.flush()
             f.close()
+            os.chmod(tmp, self.file_mode)
             os.replace(tmp, self.path)
             self._file = h5py.File(self.path, "r+", libver="latest")
             self._file.swmr_mode = True

@@ -46,6 +46,20 @@ class NirScorer(Protocol):
 NirScorerFactory = Callable[[Mapping[str, Any]], NirScorer]
 
 
+@dataclass(frozen=True)
+class MonitorSnapshot:
+    """An immutable copy of the monitor's lot state (implements ``analysis.model.LotSnapshot``)."""
+
+    lot_id: str
+    start: LotStart | None
+    end: LotEnd | None
+    verdict: LotVerdict | None
+    segments: tuple[SegmentDecision, ...]
+    detections: tuple[Mapping[str, Any], ...]
+    increments: tuple[Mapping[str, Any], ...]
+    nir_trend: tuple[tuple[float, float, float], ...]
+
+
 @dataclass
 class _SegmentEvidence:
     nir: dict[str, list] = field(default_factory=lambda: defaultdict(list))
@@ -106,11 +120,13 @@ class LotMonitor:
             self._product_check: Any = None
             #: the lot against its product's fingerprint: a spectra.fingerprint.FingerprintCheck, or why not
             self.product_check: Any = "not checked"
+            self._snapshot: MonitorSnapshot | None = None
             self._now_s = 0.0  # line-clock time of the latest coverage record (when decisions are made)
 
     # ---- record handling ---------------------------------------------------------------------
     def handle(self, record: Record) -> None:
         with self._lock:
+            self._snapshot = None
             if isinstance(record, LotStart):
                 self._on_start(record)
             elif isinstance(record, StreamDescription):
@@ -133,6 +149,16 @@ class LotMonitor:
     @property
     def lot_id(self) -> str:
         return self.start.lot.lot_id if self.start else ""
+
+    def snapshot(self) -> MonitorSnapshot:
+        """The lot state copied under the monitor's lock (cached until the next record), for other threads."""
+        with self._lock:
+            snap = self._snapshot
+            if snap is None:
+                snap = self._snapshot = MonitorSnapshot(
+                    self.lot_id, self.start, self.end, self.verdict, tuple(self.segments), tuple(self.detections),
+                    tuple(self.increments), tuple(self.nir_trend[-NIR_TREND_POINTS:]))
+            return snap
 
     def _rel(self, mark_t: float) -> float:
         return mark_t - (self.plan.lot_start_mark_t if self.plan else 0.0)
