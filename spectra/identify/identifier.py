@@ -123,6 +123,12 @@ class Identifier:
         self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
         self._ch = [j for j, k in enumerate(self.bank.keys) if k in ("C-H 1.21", "C-H 1.73")]
 
+    @property
+    def d2_unknown(self) -> float:
+        """``params.d2_unknown`` for the four shape/albedo/slope/scale terms and four band depths, scaled to the
+        number of terms on this grid (a 400–2400 nm grid has nine band depths)."""
+        return self.params.d2_unknown * (4 + len(self.bank.features)) / 8.0
+
     @classmethod
     def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None) -> "Identifier":
         """All shared reference spectra that cover ``grid`` (:func:`spectra.identify.references.load_references`)."""
@@ -199,7 +205,7 @@ class Identifier:
                              for c in range(len(LINE_CLASSES))], axis=1)
         organic = self.organic(d)
         class_d2[:, 2] = np.where(organic, 0.0, class_d2[:, 2])
-        p = _posterior(class_d2, np.asarray(p_.class_prior, float), p_.d2_unknown)
+        p = _posterior(class_d2, np.asarray(p_.class_prior, float), self.d2_unknown)
         k = np.argmax(p, axis=1)
         klass = np.array(ID_CLASSES)[k]
         groups = np.array([x.group for x in self.references])
