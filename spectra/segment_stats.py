@@ -89,6 +89,10 @@ class NirSegmentScore:
     est_waste_frac: float = float("nan")
     est_contaminant_frac: float = float("nan")
     baseline_segments: int = 0
+    flagged_unknown: bool = False
+    unknown_fraction: float = float("nan")
+    unknown_baseline: float = float("nan")
+    unknown_features: str = ""
 
 
 def log_odds(p_class: np.ndarray, p_ore: np.ndarray) -> np.ndarray:

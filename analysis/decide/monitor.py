@@ -287,6 +287,9 @@ class LotMonitor:
                            + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
         if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
             reasons.append(_nir_reason(nir))
+        if nir is not None and getattr(nir, "flagged_unknown", False):
+            reasons.append(f"NIR: {nir.unknown_fraction:.0%} of spectra unlike every reference (lot baseline "
+                           f"{nir.unknown_baseline:.0%}); features seen: {nir.unknown_features}")
         if cls_ == "uninspected":
             for c in coverage:
                 if c.fraction < min_cov:
