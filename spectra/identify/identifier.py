@@ -144,29 +144,33 @@ class Identifier:
         depth, pos = self.bank.band_depths(_smooth(r, 5))
         return Descriptors(absorption, log_alb, slope, depth, pos)
 
-    def distances(self, d: Descriptors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(d², scale, fit), each (n, n_reference_rows) over every reference variant."""
+    def _quadratic(self, d: Descriptors) -> np.ndarray:
+        """The terms of d² that are plain squared differences, as one vector per spectrum (albedo, slope,
+        √band depths, each over its σ), so that they cost one matrix product."""
         p = self.params
-        ref = self._ref
-        cross = d.absorption @ ref.absorption.T
-        obs2 = np.sum(d.absorption ** 2, axis=1)[:, None]
-        scale = np.clip(cross / np.maximum(self._ref_norm2, 1e-9), 0.25, 4.0)
-        resid = np.maximum(obs2 - 2 * scale * cross + scale ** 2 * self._ref_norm2, 0.0)
-        nb = d.absorption.shape[1]
-        d2 = (resid / nb / p.sigma_shape ** 2 + ((d.log_albedo[:, None] - ref.log_albedo) / p.sigma_albedo) ** 2
-              + ((d.slope[:, None] - ref.slope) / p.sigma_slope) ** 2 + (np.log(scale) / p.sigma_scale) ** 2
-              + self._depth_term(d.depth))
-        floor = nb * (p.sigma_shape / 2) ** 2  # below this the absorption is noise: any reference fits it
-        fit = 1.0 - resid / np.maximum(np.maximum(obs2, scale ** 2 * self._ref_norm2), floor)
-        return d2, scale, np.clip(fit, 0.0, 1.0)
+        return np.concatenate([d.log_albedo[:, None] / p.sigma_albedo, d.slope[:, None] / p.sigma_slope,
+                               np.sqrt(np.maximum(d.depth, 0.0)) / p.sigma_depth], axis=1).astype(np.float32)
 
-    def _depth_term(self, depth: np.ndarray) -> np.ndarray:
-        """Σ over diagnostic features of ((√depth_o − √depth_r) / σ_depth)², (n, reference rows): a narrow band
-        (C–H 1.21 µm is 2–3 hull bins wide) weighs as much as a broad one; the square root makes a 3 % band
-        against none count as much as 0.3 against 0.5 (variance of depth grows with depth between samples)."""
-        o, r = np.sqrt(np.maximum(depth, 0.0)), np.sqrt(np.maximum(self._ref.depth, 0.0))
-        cross = o @ r.T
-        return (np.sum(o ** 2, axis=1)[:, None] - 2 * cross + np.sum(r ** 2, axis=1)) / self.params.sigma_depth ** 2
+    def distances(self, d: Descriptors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(d², scale, fit), each (n, n_reference_rows) over every reference variant (float32)."""
+        p = self.params
+        if not hasattr(self, "_ref_q"):
+            self._ref_q = self._quadratic(self._ref)
+            self._ref_a = self._ref.absorption.astype(np.float32)
+            self._ref_n2 = np.maximum(self._ref_norm2, 1e-9).astype(np.float32)
+        q = self._quadratic(d)
+        a = d.absorption.astype(np.float32)
+        cross = a @ self._ref_a.T
+        obs2 = np.sum(a * a, axis=1)[:, None]
+        scale = np.clip(cross / self._ref_n2, 0.25, 4.0)
+        resid = np.maximum(obs2 - scale * (2 * cross - scale * self._ref_n2), 0.0)
+        nb = a.shape[1]
+        d2 = np.sum(q * q, axis=1)[:, None] - 2 * (q @ self._ref_q.T) + np.sum(self._ref_q ** 2, axis=1)
+        d2 += resid * np.float32(1.0 / (nb * p.sigma_shape ** 2))
+        d2 += (np.log(scale) * np.float32(1.0 / p.sigma_scale)) ** 2
+        floor = nb * (p.sigma_shape / 2) ** 2  # below this the absorption is noise: any reference fits it
+        fit = 1.0 - resid / np.maximum(np.maximum(obs2, scale * scale * self._ref_n2), floor)
+        return d2, scale, np.clip(fit, 0.0, 1.0)
 
     def identify(self, reflectance: np.ndarray, *, exclude_samples: np.ndarray | None = None) -> Identification:
         """Identify (n, n_channels) reflectance. ``exclude_samples`` (n,) sample ids whose references may not be
