@@ -238,8 +238,10 @@ class Identifier:
         if not ident.valid[i]:
             return "not identified: invalid spectrum"
         by_bond: dict[str, list[str]] = {}
+        keys = self.bank.keys
+        ch = "C-H 1.21" in keys and ident.band_depth[i, keys.index("C-H 1.21")] > min_depth
         for j, f in enumerate(self.bank.features):
-            if ident.band_depth[i, j] > min_depth:
+            if ident.band_depth[i, j] > min_depth and (f.key != "C-H 1.40" or ch):
                 by_bond.setdefault(f.bond, []).append(f"{ident.band_position_nm[i, j] / 1000:.2f}")
         feats = "; ".join(f"{b} {'/'.join(v)} µm" for b, v in by_bond.items()) or "no absorption band > 2 %"
         ref = self.references[int(ident.best[i, 0])]

@@ -63,7 +63,11 @@ class UnknownBaseline:
 
 
 def describe_features(band_depth: np.ndarray, keys: list[str], min_depth: float = 0.02) -> str:
-    """"C-H 1.21 4 %, OH/H2O 1.45 12 %": the features whose median depth over the rows exceeds ``min_depth``."""
+    """"C-H 1.21 µm 4 %, OH/H2O 1.45 µm 12 %": the features whose median depth over the rows exceeds
+    ``min_depth`` (C–H 1.40 only beside C–H 1.21: alone it is the O–H / water band at the same place)."""
     d = np.nanmedian(np.asarray(band_depth, float).reshape(-1, len(keys)), axis=0) if len(keys) else np.zeros(0)
-    parts = [f"{key} µm {100 * v:.0f} %" for key, v in zip(keys, d) if np.isfinite(v) and v > min_depth]
+    deep = {key: v for key, v in zip(keys, d) if np.isfinite(v) and v > min_depth}
+    if "C-H 1.21" not in deep:  # without the 1.21 µm overtone the 1.40 µm band is O–H / water, listed as such
+        deep.pop("C-H 1.40", None)
+    parts = [f"{key} µm {100 * v:.0f} %" for key, v in deep.items()]
     return ", ".join(parts) or "no absorption band > 2 % (dark or featureless)"
