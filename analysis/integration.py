@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from conveyor.records import LotEnd
 from analysis.archive import LotArchive
@@ -47,11 +47,23 @@ def _attach_archive(plant: Any) -> dict[str, str]:
     archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"])
     plant.archive = archive
     plant.line.add_sink(archive)
-    plant.monitor.segment_listeners.append(archive.add_segment)
-    plant.monitor.verdict_listeners.append(archive.add_verdict)
-    plant.alarms.listeners.append(archive.alarm_changed)
+    # The archive's listeners fail like its sink does: counted on the line (an "archive" alarm), never raised
+    # into the monitor or the alarm book.
+    plant.monitor.segment_listeners.append(_guarded(plant.line, archive.sink_name, archive.add_segment))
+    plant.monitor.verdict_listeners.append(_guarded(plant.line, archive.sink_name, archive.add_verdict))
+    plant.alarms.listeners.append(_guarded(plant.line, archive.sink_name, archive.alarm_changed))
     plant.closers.append(archive.close)
     return {"archive": str(path.resolve())}
+
+
+def _guarded(line: Any, name: str, listener: Callable[..., None]) -> Callable[..., None]:
+    """``listener`` whose exceptions are counted as faults of the line's sink ``name``."""
+    def call(*args: Any) -> None:
+        try:
+            listener(*args)
+        except Exception as exc:
+            line.sink_failed(name, exc)
+    return call
 
 
 def _attach_plc(plant: Any) -> dict[str, str]:
@@ -88,7 +100,16 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
                     archive.add_custody_rows(custody.sample_rows(), kind="sample")
                 except Exception:
                     log.exception("archiving the sample record of %s failed", station.name)
-        archive.close()
+        try:
+            archive.close()
+        except Exception as exc:  # the disk went away: say so; the lot's record is incomplete
+            log.exception("closing the archive failed")
+            plant.line.sink_failed(archive.sink_name, exc)
+            out["archive"] = f"FAILED: {type(exc).__name__}: {exc} (the lot's record is incomplete)"
+            return out
+        if plant.line.lot_sink_faults.get(archive.sink_name):
+            out["archive"] = (f"INCOMPLETE: {plant.line.lot_sink_faults[archive.sink_name]} write(s) failed "
+                              f"({archive.path})")
         if report:
             try:
                 paths = write_report(archive.path, plant.run_dir)

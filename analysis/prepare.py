@@ -27,7 +27,7 @@ from conveyor.clock import SimulatedClock
 from spectra.cache import SHIPPED_DIR as SPECTRA_SHIPPED
 from vision.fit import SHIPPED_DIR as VISION_SHIPPED
 from analysis.progress import Ticker
-from analysis.site import build_station, load_site, station_context, station_factory
+from analysis.site import build_station, load_site, prepare_station, station_context, station_factory
 
 #: Station kinds whose factory trains or fits a model on first use.
 FITTED_KINDS = ("spectrometer", "camera")
@@ -38,6 +38,7 @@ def _build_once(name: str, section: Mapping[str, Any], site: Mapping[str, Any]) 
     try:
         with tempfile.TemporaryDirectory(prefix="oreline-prepare-") as tmp:
             context = station_context(site, Path(tmp), SimulatedClock(), simulated=True)
+            prepare_station(name, section, context)  # fits and caches the model (a camera's factory only loads it)
             station = build_station(name, section, context)
             close = getattr(station, "close", None)
             if callable(close):

@@ -222,6 +222,15 @@ def build_station(name: str, section: Mapping[str, Any], context: StationContext
     return factory(name, {k: v for k, v in section.items() if k != "enabled"}, context)
 
 
+def prepare_station(name: str, section: Mapping[str, Any], context: StationContext) -> None:
+    """Fit and cache what the station's model needs, when its kind's module has a ``prepare`` (the camera); its
+    factory then only loads. Nothing to do when the package is absent or the model is cached."""
+    factory = station_factory(section["kind"])
+    prepare = getattr(importlib.import_module(factory.__module__), "prepare", None) if factory is not None else None
+    if callable(prepare):
+        prepare(name, {k: v for k, v in section.items() if k != "enabled"}, context)
+
+
 def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, simulated: bool = True) -> Plant:
     """Build the plant for ``site``; files go under ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -235,6 +244,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     for name, section in site["stations"].items():
         if not section.get("enabled", True):
             continue
+        prepare_station(name, section, context)  # fits only on a first run without analysis.prepare; cached after
         station = build_station(name, section, context)
         if station is None:
             absent.append(name)

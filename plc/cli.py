@@ -9,7 +9,7 @@ import time
 
 from conveyor.clock import SimulatedClock
 from conveyor.feed import BeltEvent, SimulatedFeed
-from sampler.robot_sim import SimulatedRobot
+from sampler.robot import create_robot
 from plc.docs import check_docs, render_csv, render_markdown, write_docs
 from plc.simulated import SimulatedPlc
 
@@ -71,7 +71,7 @@ def cli_serve_sim(argv: list[str]) -> int:
     )
     robot = None
     if not args.no_robot:
-        robot = SimulatedRobot(clock)
+        robot = create_robot("simulated", clock)
     plc = SimulatedPlc(feed, args.host, args.port, args.device_id, word_order=args.word_order, robot=robot)
     plc.start()
     print(f"simulated PLC on {args.host}:{plc.port} (unit {args.device_id}); Ctrl-C to stop", flush=True)

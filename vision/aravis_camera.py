@@ -10,10 +10,11 @@ Incomplete buffers (lost packets, timeouts inside the stream) are counted in
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
+from conveyor.station import StationContext
 from vision.camera import Camera
 from vision.errors import BackendUnavailable, CameraDisconnected, CameraError, CameraTimeout
 from vision.frames import Frame
@@ -47,10 +48,17 @@ class AravisCamera(Camera):
         self._stream = None
         self._raw_last: int | None = None
         self._id_offset = 0
-        self._aravis = load_aravis()
+        self._aravis: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], context: StationContext, **common: Any) -> "AravisCamera":
+        """The camera at ``address``. Raises BackendUnavailable here, when the station is built, if Aravis cannot be
+        imported (the library is loaded; the device is not touched until :meth:`open`)."""
+        load_aravis()
+        return cls(address=settings["address"], **common)
 
     def _open(self) -> None:
-        Ar = self._aravis
+        Ar = self._aravis = self._aravis or load_aravis()
         try:
             cam = Ar.Camera.new(self.address)
         except Exception as exc:  # GLib.Error

@@ -3,16 +3,21 @@
 The public :meth:`Camera.grab` holds the checks (open, timeout, frame size and dtype,
 frame sequence); each backend implements one small private ``_grab``. Backends register by
 name → (module, class) and are imported lazily, so a missing vendor library (Aravis,
-PyGObject) breaks only its own backend.
+PyGObject) breaks only its own backend. The station builds its camera through the registry
+(:func:`camera_from_settings` → the backend's :meth:`Camera.from_settings`) and drives it only
+through this base class (:meth:`Camera.start_lot`, :meth:`Camera.frames_for`): no backend is
+named outside its own module. Drivers do no I/O in ``__init__``: devices, files and vendor
+libraries are touched in :meth:`Camera.open`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from conveyor.backends import import_backend
+from conveyor.station import MaterialWindow, StationContext
 from vision.errors import BackendUnavailable, CameraError, FrameError
 from vision.frames import Frame, check_image
 
@@ -121,6 +126,32 @@ class Camera(ABC):
     def _grab(self, timeout_s: float) -> Frame:
         """Return the next frame or raise CameraTimeout / CameraDisconnected."""
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], context: StationContext, **common: Any) -> "Camera":
+        """Build from a station's validated settings (its backend's keys of ``vision.station.SETTINGS``) and the
+        line's context; ``common``: width_px, frame_lines, mm_per_px, exposure_us. No I/O."""
+        raise NotImplementedError(f"{cls.__name__} does not declare how to build it from station settings")
+
+    def start_lot(self, start_mark_t: float) -> None:
+        """A lot starts at tonnage mark ``start_mark_t`` (a simulated camera places its lot-relative faults)."""
+
+    def frames_for(self, window: MaterialWindow, contiguous: bool) -> list[Frame]:
+        """The frames that image ``window``, stamped with its belt metres and tonnage marks.
+
+        ``contiguous``: the window follows the last one imaged without a gap. A live camera grabs frames until
+        their lines cover the window (the frames' own lengths; CameraTimeout/CameraDisconnected propagate)."""
+        t_per_m = window.mass_t / window.length_m if window.length_m > 0 else 0.0
+        frames: list[Frame] = []
+        covered = 0.0
+        frame_m = self.frame_lines * self.mm_per_px / 1000.0
+        while covered < window.length_m - 1e-9:
+            f = self.grab(timeout_s=max(1.0, 2 * window.duration_s))
+            belt = window.start_belt_m + covered
+            frames.append(Frame(f.image, f.frame_id, window.start_time_s + covered / max(window.belt_speed_m_s, 1e-9), f.exposure_us,
+                                belt, window.start_mark_t + covered * t_per_m, f.mm_per_px, t_per_m, window.belt_speed_m_s))
+            covered += f.length_m if f.length_m > 0 else frame_m
+        return frames
+
     def __enter__(self) -> "Camera":
         return self.open()
 
@@ -132,6 +163,12 @@ def camera_class(backend: str) -> type[Camera]:
     """The Camera class registered as ``backend``. Raises ValueError for an unknown name,
     BackendUnavailable when its module cannot be imported here."""
     return import_backend(BACKENDS, backend, "camera", unknown_error=ValueError, unavailable_error=BackendUnavailable)
+
+
+def camera_from_settings(backend: str, settings: Mapping[str, Any], context: StationContext, **common: Any) -> Camera:
+    """The (unopened) camera of ``backend`` built from a station's validated settings: the registry's class and its
+    :meth:`Camera.from_settings`. Raises ValueError / BackendUnavailable as :func:`camera_class`."""
+    return camera_class(backend).from_settings(settings, context, **common)
 
 
 def open_camera(backend: str = "simulated", **kwargs: Any) -> Camera:

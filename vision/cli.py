@@ -77,7 +77,7 @@ def cli_fit(argv: list[str]) -> int:
     print(f"vision model {model.version} (threshold {model.params.threshold:.2f}, kinds {model.kinds}) → {a.out} in {time.perf_counter() - t0:.1f} s")
     print(f"fitted on {on.get('images')}: {on.get('n_files')} files (sha256 list {on.get('files_sha256') or '-'}), {on.get('n_tiles')} tiles"
           f"{', ' + str(on['tiles_dropped']) + ' dropped as unusual' if on.get('tiles_dropped') else ''}, {model.mm_per_px:g} mm/px, "
-          f"belt found by {model.ore.belt_test}, code {on.get('code_digest')}")
+          f"belt found by {model.ore.belt_test}, fit version {on.get('fit_version')}, data {on.get('data_digest')}")
     return 0
 
 

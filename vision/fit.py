@@ -14,12 +14,13 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from conveyor.resources import seed_cache_from_shipped
+from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
@@ -28,11 +29,11 @@ from vision.evaluate import match
 from vision.frames import Frame
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, block_belt, context_cells, half_grid, to_cells, training_cells
-from vision.objects import KINDS
+from vision.objects import KINDS, TEXTURE_DIR
 from vision.scene import BeltScene, random_objects
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
-from vision.tiles import TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
+from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
 MODEL_FORMAT = "oreline-vision-model-7"  # 7: learned objectness seeds; 6: fine-scale seeds, classifier ensemble
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
@@ -438,11 +439,11 @@ def fit_vision_model(
 
 def provenance(tiles: TileSet, mm_per_px: float, **extra) -> dict:
     """What a model is fitted on: the images (origin, file count and digest of their sha256 list, tiles), the frames'
-    and the model's mm/px, MODEL_FORMAT, :func:`fit_code_digest` and the UTC time, plus ``extra``."""
+    and the model's mm/px, MODEL_FORMAT, FIT_VERSION, :func:`fit_data_digest` and the UTC time, plus ``extra``."""
     out = {"images": tiles.origin, "n_files": len(tiles.files) or len({n.split("@")[0] for n in tiles.names}),
            "files_sha256": files_digest(tiles.files) if tiles.files else "", "n_tiles": len(tiles),
            "frames_mm_per_px": tiles.mm_per_px, "mm_per_px": mm_per_px, "format": MODEL_FORMAT,
-           "code_digest": fit_code_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+           "fit_version": FIT_VERSION, "data_digest": fit_data_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out.update(extra)
     return out
 
@@ -649,36 +650,57 @@ def default_cache_dir() -> Path:
     return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision"
 
 
-#: Modules whose code decides what a fitted model is: their source is part of the cache key.
-FIT_MODULES = ("vision.fit", "vision.detect", "vision.classify", "vision.features", "vision.model", "vision.scene",
-               "vision.objects", "vision.tiles", "vision.evaluate", "vision.objectness")
+#: The fitting recipe's version, part of every cache key. Bump it when a change to the fitting, scene or detection
+#: code changes what a fit produces; a comment, a rename or a refactor that keeps the fitted arrays keeps the key
+#: (and so the shipped model). 7: the recipe of model format 7 (learned objectness seeds).
+FIT_VERSION = 7
+#: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
+#: gravel/brick textures come from scikit-image, whose version is part of the digest.
+FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
 
 
-def fit_code_digest() -> str:
-    """SHA-256 (hex, 12 digits) of the source of FIT_MODULES: changes whenever fitting or detection code changes."""
-    import importlib
+@lru_cache(maxsize=1)
+def fit_data_digest() -> str:
+    """SHA-256 (hex, 12 digits) of the data a built-in fit reads: every file of :data:`FIT_DATA_DIRS` (name and
+    bytes) and the scikit-image version (its gravel and brick textures). Computed once per process (~25 MB)."""
+    import skimage
 
-    h = hashlib.sha256()
-    for name in FIT_MODULES:
-        h.update(Path(importlib.import_module(name).__file__).read_bytes())
+    root = shared_data_dir() / "vision"
+    h = hashlib.sha256(f"skimage {skimage.__version__}".encode())
+    for folder in FIT_DATA_DIRS:
+        for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(root)).encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:12]
 
 
+def cache_key(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, **kw) -> str:
+    """The cache key of a built-in fit: MODEL_FORMAT, FIT_VERSION, the settings and :func:`fit_data_digest`."""
+    settings = (MODEL_FORMAT, FIT_VERSION, float(mm_per_px), int(width_px), int(seed), sorted(kw.items()))
+    return hashlib.sha256(repr((settings, fit_data_digest())).encode()).hexdigest()[:12]
+
+
 def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> Path:
-    """Where :func:`cached_model` keeps the model for these settings. The key holds the settings, MODEL_FORMAT and
-    :func:`fit_code_digest`, so a change to the fitting code never reuses a stale model."""
-    key = hashlib.sha256(repr((MODEL_FORMAT, fit_code_digest(), mm_per_px, width_px, seed, sorted(kw.items()))).encode()).hexdigest()[:12]
+    """Where :func:`cached_model` keeps the model for these settings (:func:`cache_key`)."""
+    key = cache_key(mm_per_px, width_px, seed, **kw)
     return (cache_dir or default_cache_dir()) / f"model-{mm_per_px:g}mm-{width_px}px-{key}.npz"
 
 
-def cached_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel:
-    """A fitted model for these settings, from the cache (:func:`cache_path`) when present, else fitted and cached."""
+def stored_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel | None:
+    """The model for these settings from the cache or the shipped models, or None when it was never fitted (no fit)."""
     path = cache_path(mm_per_px, width_px, seed, cache_dir, **kw)
     if seed_cache_from_shipped(path, SHIPPED_DIR):
         try:
             return VisionModel.load(path)
         except ModelError:
-            pass  # stale or corrupt cache: refit
-    model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **kw)
-    model.save(path)
+            return None  # stale or corrupt cache: refit
+    return None
+
+
+def cached_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel:
+    """A fitted model for these settings, from the cache (:func:`cache_path`) when present, else fitted and cached."""
+    model = stored_model(mm_per_px, width_px, seed, cache_dir, **kw)
+    if model is None:
+        model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **kw)
+        model.save(cache_path(mm_per_px, width_px, seed, cache_dir, **kw))
     return model

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
+from conveyor.station import StationContext
 from vision.camera import Camera
 from vision.errors import CameraTimeout
 from vision.frames import Frame
@@ -30,6 +31,11 @@ class FolderCamera(Camera):
         self._next = 0
         self._frame_id = 0
         self._belt_m = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], context: StationContext, **common: Any) -> "FolderCamera":
+        """Replays ``folder`` in a loop (a line runs until its lot ends)."""
+        return cls(settings["folder"], loop=True, **common)
 
     def _open(self) -> None:
         self._paths = image_paths(self.folder)

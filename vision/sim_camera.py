@@ -9,19 +9,22 @@ end, so consecutive stretches neither repeat nor skip a line and no frame is a s
 (a frame's ends may lie up to half a line from the stretch's). With ``free_run=True`` the belt
 simply runs on at ``belt_speed_m_s``. Faults: ``frame_loss_prob`` drops frames at random,
 ``frame_loss_marks`` drops every frame whose first line lies in one of the (start, end) tonnage
-intervals, :meth:`simulate_disconnect` makes the next grab raise CameraDisconnected until
+intervals (``frame_loss_at_t``: the same, lot-relative, placed by :meth:`start_lot`), :meth:`simulate_disconnect` makes the next grab raise CameraDisconnected until
 :meth:`~vision.camera.Camera.reconnect`.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from conveyor.cargo import CargoModel
+from conveyor.station import MaterialWindow, StationContext
 from vision.camera import Camera
 from vision.errors import CameraDisconnected, CameraTimeout
 from vision.frames import Frame
@@ -55,6 +58,8 @@ class SimulatedCamera(Camera):
         motion_blur_px: float = 0.0,
         frame_loss_prob: float = 0.0,
         frame_loss_marks: Sequence[tuple[float, float]] = (),
+        frame_loss_at_t: Sequence[tuple[float, float]] = (),
+        cargo: CargoModel | None = None,
         objects: Sequence[SceneObject] = (),
         free_run: bool = True,
         scene_options: dict[str, Any] | None = None,
@@ -71,6 +76,8 @@ class SimulatedCamera(Camera):
                              **(scene_options or {}))
         self.frame_loss_prob = float(frame_loss_prob)
         self.frame_loss_marks = [tuple(map(float, m)) for m in frame_loss_marks]
+        self.frame_loss_at_t = [tuple(map(float, m)) for m in frame_loss_at_t]
+        self.cargo = cargo
         self.objects: list[SceneObject] = sorted(objects, key=lambda o: o.belt_mm)
         self.free_run = free_run
         self.scene: BeltScene | None = None
@@ -80,6 +87,42 @@ class SimulatedCamera(Camera):
         self._disconnected = False
         self._rng = np.random.default_rng(self.seed + 17)
         self.lost_spans_m: list[tuple[float, float]] = []
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], context: StationContext, **common: Any) -> "SimulatedCamera":
+        """The line's simulated camera: belt from ``tiles``, objects from the context's cargo, faults from ``fault``."""
+        fault = settings.get("fault") or {}
+        return cls(tiles=settings.get("tiles", "heldout"), seed=context.seed, belt_speed_m_s=context.nominal_speed_m_s,
+                   belt_width_m=context.belt_width_m, frame_loss_prob=fault.get("frame_loss_prob", 0.0),
+                   frame_loss_at_t=fault.get("frame_loss_at_t", ()), cargo=context.cargo, free_run=False, **common)
+
+    def start_lot(self, start_mark_t: float) -> None:
+        self.frame_loss_marks = [(a + start_mark_t, b + start_mark_t) for a, b in self.frame_loss_at_t]
+
+    def frames_for(self, window: MaterialWindow, contiguous: bool) -> list[Frame]:
+        """Render the window: the cargo's objects in it are pasted where the belt carries them."""
+        if not contiguous:
+            self.skip_to(window.start_belt_m)
+        self.feed(window.start_belt_m, window.end_belt_m, window.start_mark_t, window.end_mark_t,
+                  window.start_time_s, window.end_time_s, self._cargo_objects(window))
+        frames = []
+        while True:
+            try:
+                frames.append(self.grab(timeout_s=1.0))
+            except CameraTimeout:
+                return frames
+
+    def _cargo_objects(self, window: MaterialWindow) -> list[SceneObject]:
+        if self.cargo is None or window.mass_t <= 0:
+            return []
+        rel0 = window.start_mark_t - window.lot_start_mark_t
+        rel1 = window.end_mark_t - window.lot_start_mark_t
+        objects = []
+        for o in self.cargo.objects_between(rel0, rel1):
+            belt_m = window.start_belt_m + (o.mark_t - rel0) / (rel1 - rel0) * window.length_m
+            objects.append(SceneObject(o.kind, o.length_mm, o.width_mm, belt_m * 1000.0, o.lateral_m * 1000.0, o.angle_deg,
+                                       seed=zlib.crc32(f"{o.mark_t:.6f}:{o.kind}".encode()) & 0x7FFFFFFF, mark_t=o.mark_t))
+        return objects
 
     def _open(self) -> None:
         if self.scene is None:

@@ -15,7 +15,6 @@ that tile the window: inspected, or not with a reason ("not imaged", "no materia
 from __future__ import annotations
 
 import math
-import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -26,13 +25,11 @@ from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LineEvent, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
 from vision.appearance import AppearanceMonitor, AppearanceState, default_limit
-from vision.camera import Camera, camera_class
+from vision.camera import Camera, camera_from_settings
 from vision.detect import THUMB_PX, Detection, Detector
-from vision.errors import CameraDisconnected, CameraError, CameraTimeout, FrameError, VisionError
-from vision.fit import VisionModel, cached_model
+from vision.errors import CameraError, FrameError, VisionError
+from vision.fit import VisionModel, cache_path, cached_model, stored_model
 from vision.frames import Frame
-from vision.scene import SceneObject
-from vision.sim_camera import SimulatedCamera
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -87,8 +84,7 @@ class CameraStation(Station):
     """A camera over the belt with its detector. Build it with :func:`from_config`."""
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
-                 context: StationContext | None = None, frame_loss_at_t: Sequence[tuple[float, float]] = (),
-                 appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None) -> None:
+                 context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None) -> None:
         super().__init__(name, position_m)
         self.camera = camera
         self.default_model = model
@@ -97,7 +93,6 @@ class CameraStation(Station):
         self.detector: Detector = model.detector()
         self.imaged_fraction = float(imaged_fraction)
         self.context = context
-        self.frame_loss_at_t = [tuple(map(float, x)) for x in frame_loss_at_t]
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
@@ -140,8 +135,7 @@ class CameraStation(Station):
         self._last_end_belt_m = None
         self.appearance.reset()
         self.appearance_state = None
-        if isinstance(self.camera, SimulatedCamera):
-            self.camera.frame_loss_marks = [(a + start.start_mark_t, b + start.start_mark_t) for a, b in self.frame_loss_at_t]
+        self.camera.start_lot(start.start_mark_t)
         if not self.camera.is_open:
             self.camera.open()
         return ()
@@ -162,53 +156,12 @@ class CameraStation(Station):
         if window.empty:
             self._gap()
             return [window.coverage(False, "no material")]
-        if isinstance(self.camera, SimulatedCamera):
-            frames = self._simulated_frames(window)
-        else:
-            frames = self._live_frames(window)
-        return self._detect(window, frames)
+        contiguous = self._last_end_belt_m is not None and abs(self._last_end_belt_m - window.start_belt_m) <= 1e-6
+        return self._detect(window, self.camera.frames_for(window, contiguous))
 
     def _gap(self) -> None:
         self.detector.reset()
         self._last_end_belt_m = None
-
-    def _simulated_frames(self, window: MaterialWindow) -> list[Frame]:
-        cam: SimulatedCamera = self.camera  # type: ignore[assignment]
-        objects = []
-        cargo = self.context.cargo if self.context is not None else None
-        if cargo is not None and window.mass_t > 0:
-            rel0 = window.start_mark_t - window.lot_start_mark_t
-            rel1 = window.end_mark_t - window.lot_start_mark_t
-            for o in cargo.objects_between(rel0, rel1):
-                f = (o.mark_t - rel0) / (rel1 - rel0)
-                belt_m = window.start_belt_m + f * window.length_m
-                objects.append(SceneObject(o.kind, o.length_mm, o.width_mm, belt_m * 1000.0, o.lateral_m * 1000.0, o.angle_deg,
-                                           seed=zlib.crc32(f"{o.mark_t:.6f}:{o.kind}".encode()) & 0x7FFFFFFF, mark_t=o.mark_t))
-        if self._last_end_belt_m is None or abs(self._last_end_belt_m - window.start_belt_m) > 1e-6:
-            cam.skip_to(window.start_belt_m)
-        cam.feed(window.start_belt_m, window.end_belt_m, window.start_mark_t, window.end_mark_t,
-                 window.start_time_s, window.end_time_s, objects)
-        frames = []
-        while True:
-            try:
-                frames.append(cam.grab(timeout_s=1.0))
-            except CameraTimeout:
-                break
-        return frames
-
-    def _live_frames(self, window: MaterialWindow) -> list[Frame]:
-        cam = self.camera
-        t_per_m = window.mass_t / window.length_m if window.length_m > 0 else 0.0
-        frames: list[Frame] = []
-        covered = 0.0
-        frame_m = cam.frame_lines * cam.mm_per_px / 1000.0
-        while covered < window.length_m - 1e-9:
-            f = cam.grab(timeout_s=max(1.0, 2 * window.duration_s))
-            belt = window.start_belt_m + covered
-            frames.append(Frame(f.image, f.frame_id, window.start_time_s + covered / max(window.belt_speed_m_s, 1e-9), f.exposure_us,
-                                belt, window.start_mark_t + covered * t_per_m, f.mm_per_px, t_per_m, window.belt_speed_m_s))
-            covered += f.length_m if f.length_m > 0 else frame_m
-        return frames
 
     def _detect(self, window: MaterialWindow, frames: list[Frame]) -> list[Record]:
         records: list[Record] = []
@@ -290,60 +243,68 @@ class CameraStation(Station):
         self.camera.close()
 
 
-def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> CameraStation:
-    """Build a camera station from its ``[stations.<name>]`` table (keys: :data:`SETTINGS`).
+def _scales(cfg: Mapping[str, Any]) -> tuple[float, int, int]:
+    """(mm/px, frame width px, lines per frame) the station's camera and model work at. The simulated line renders
+    at ``sim_mm_per_px`` and keeps the line count there, doubled from 2x coarser on (longer frames: a 1 s window at
+    4.5 m/s is one frame, not a long and a short one; per-frame overhead dominates at coarse scales)."""
+    mm_per_px, width_px, frame_lines = cfg["mm_per_px"], cfg["width_px"], cfg["frame_lines"]
+    if cfg["backend"] != "simulated":
+        return mm_per_px, width_px, frame_lines
+    scale = mm_per_px if cfg.get("sim_mm_per_px") is None else cfg["sim_mm_per_px"]
+    return scale, int(round(width_px * mm_per_px / scale)), frame_lines * (2 if scale >= 2 * mm_per_px else 1)
 
-    Raises ConfigError(``stations.<name>.<key>``, ...) for a missing/unknown key or a bad value.
+
+def prepare(name: str, section: Mapping[str, Any], context: StationContext) -> None:
+    """Fit and cache the station's built-in model (minutes on first use; nothing when it is cached or shipped, or
+    when the station names its ``model`` file). Called by ``analysis.prepare`` before stations are built:
+    :func:`from_config` never fits."""
+    cfg = SETTINGS.validate(name, section)
+    if cfg["model"]:
+        return
+    scale, width, _lines = _scales(cfg)
+    try:
+        cached_model(mm_per_px=scale, width_px=width, seed=0)
+    except VisionError as exc:
+        raise ConfigError(f"stations.{name}.model", str(exc)) from exc
+
+
+def _builtin_model(name: str, scale: float, width: int) -> VisionModel:
+    model = stored_model(mm_per_px=scale, width_px=width, seed=0)
+    if model is None:
+        raise ConfigError(f"stations.{name}.model", f"no fitted camera model for {scale:g} mm/px, {width} px frames "
+                          f"({cache_path(mm_per_px=scale, width_px=width, seed=0)} is missing): fit it first with "
+                          "`python -m analysis.prepare` or `oreline run`, which prepare the stations' models")
+    return model
+
+
+def _load_model(name: str, key: str, path: Any, scale: float, width: int) -> VisionModel:
+    try:
+        m = VisionModel.load(Path(path), mm_per_px=scale)
+    except VisionError as exc:
+        raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
+    if m.width_px != width:
+        raise ConfigError(f"stations.{name}.{key}", f"vision model {path} is for frames {m.width_px} px wide, the station's are {width} px")
+    return m
+
+
+def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> CameraStation:
+    """Build a camera station from its ``[stations.<name>]`` table (keys: :data:`SETTINGS`); the camera comes from
+    the backend registry (:func:`~vision.camera.camera_from_settings`) and is opened when the first lot starts.
+
+    Raises ConfigError(``stations.<name>.<key>``, ...) for a missing/unknown key or a bad value, and for a built-in
+    model that was never fitted (:func:`prepare` fits it; building a station never does).
     """
     cfg = SETTINGS.validate(name, section)
-    backend, position_m = cfg["backend"], cfg["position_m"]
-    mm_per_px, width_px, frame_lines = cfg["mm_per_px"], cfg["width_px"], cfg["frame_lines"]
-    exposure_us, imaged_fraction = cfg["exposure_us"], cfg["imaged_fraction"]
-    sim_mm = mm_per_px if cfg.get("sim_mm_per_px") is None else cfg["sim_mm_per_px"]
-    fault = cfg.get("fault") or {"frame_loss_at_t": [], "frame_loss_prob": 0.0}
-    loss_prob, loss_at = fault["frame_loss_prob"], fault["frame_loss_at_t"]
-    scale = sim_mm if backend == "simulated" else mm_per_px
-    if backend == "simulated":
-        width = int(round(width_px * mm_per_px / scale))
-    else:
-        width = width_px
-    def load(key: str, path: Any) -> VisionModel:
-        try:
-            m = VisionModel.load(Path(path), mm_per_px=scale)
-        except VisionError as exc:
-            raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
-        if m.width_px != width:
-            raise ConfigError(f"stations.{name}.{key}", f"vision model {path} is for frames {m.width_px} px wide, the station's are {width} px")
-        return m
-
+    scale, width, lines = _scales(cfg)
     models = cfg.get("models") or {}
     if not all(isinstance(v, str) for v in models.values()):
         raise ConfigError(f"stations.{name}.models", f"expected a table of declared product = \"model.npz\", got {models!r}")
-    product_models = {str(p): load(f"models.{p}", v) for p, v in models.items()}
-    if cfg["model"]:
-        model = load("model", cfg["model"])
-    else:
-        try:
-            model = cached_model(mm_per_px=scale, width_px=width, seed=0)
-        except VisionError as exc:
-            raise ConfigError(f"stations.{name}.model", str(exc)) from exc
-    # the simulator keeps the line count at a coarser scale, doubled from 2x coarser on (longer frames: a 1 s window
-    # at 4.5 m/s is one frame, not a long and a short one; per-frame overhead dominates at coarse scales)
-    if backend == "simulated":
-        lines = frame_lines * (2 if scale >= 2 * mm_per_px else 1)
-    else:
-        lines = max(1, int(round(frame_lines * mm_per_px / scale)))
-    common = dict(width_px=width, frame_lines=lines, mm_per_px=scale, exposure_us=exposure_us)
-    if backend == "simulated":
-        tiles = cfg["tiles"]
-        camera: Camera = SimulatedCamera(tiles=tiles, seed=context.seed, belt_speed_m_s=context.nominal_speed_m_s,
-                                         belt_width_m=context.belt_width_m, frame_loss_prob=loss_prob, free_run=False, **common)
-    elif backend == "folder":
-        camera = camera_class("folder")(cfg["folder"], loop=True, **common)
-    else:
-        try:
-            camera = camera_class("aravis")(address=cfg["address"], **common)
-        except CameraError as exc:
-            raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
-    return CameraStation(name, position_m, camera, model, imaged_fraction=imaged_fraction, context=context, frame_loss_at_t=loss_at,
+    product_models = {str(p): _load_model(name, f"models.{p}", v, scale, width) for p, v in models.items()}
+    model = _load_model(name, "model", cfg["model"], scale, width) if cfg["model"] else _builtin_model(name, scale, width)
+    common = dict(width_px=width, frame_lines=lines, mm_per_px=scale, exposure_us=cfg["exposure_us"])
+    try:
+        camera = camera_from_settings(cfg["backend"], cfg, context, **common)
+    except (CameraError, ValueError) as exc:
+        raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
+    return CameraStation(name, cfg["position_m"], camera, model, imaged_fraction=cfg["imaged_fraction"], context=context,
                          appearance_limit=cfg.get("appearance_limit"), product_models=product_models)

@@ -27,7 +27,8 @@ ALARM_CATEGORIES: tuple[str, ...] = (
     "scale_fault",      # belt-scale disconnect, totaliser anomaly
     "plc_fault",        # PLC link
     "uninspected",      # a segment that no station could inspect
-    "system",           # anything else (sink failure, archive)
+    "system",           # anything else (a failing record sink other than the archive)
+    "archive",          # the lot archive failed (disk full, I/O error): the lot's record is incomplete
 )
 SEVERITIES: tuple[str, ...] = ("info", "warning", "alarm", "critical")
 

@@ -233,6 +233,8 @@ class LotMonitor:
             return
         if e.source == "scale":
             category = "scale_fault"
+        elif e.kind == "sink_fault":
+            category = "archive" if e.source == "archive" else "system"
         else:
             desc = next((d for d in self.streams.values() if d.station == e.source), None)
             category = _FAULT_CATEGORY.get(desc.kind if desc else "", "system")

@@ -143,3 +143,14 @@ def test_station_in_a_simulated_line(model_file):
     meas = [r for r in records if isinstance(r, Measurement)]
     assert any(abs(m.tonnage_mark_t - 1002.5) < 0.2 for m in meas), [(m.tonnage_mark_t, m.data["kind"]) for m in meas]
     st.close()
+
+
+def test_building_a_station_never_fits(monkeypatch, tmp_path):
+    """No cached or shipped model for the station's scale: a ConfigError saying how to prepare it, at once, not a fit."""
+    import vision.fit
+
+    monkeypatch.setenv("ORELINE_CACHE", str(tmp_path))
+    monkeypatch.setattr(vision.fit, "fit_vision_model", lambda **kw: pytest.fail("from_config must not fit"))
+    with pytest.raises(ConfigError, match="analysis.prepare") as err:
+        from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 3.0, "width_px": 600}, _context(None))
+    assert err.value.path == "stations.cam.model"

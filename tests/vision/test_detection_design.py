@@ -9,7 +9,7 @@ import vision.fit
 from vision.classify import COMPONENT_FEATURES, NONE, KindClassifier
 from vision.detect import Detection, DetectorParams, candidate_maps, ridge_score
 from vision.errors import DataError, ModelError
-from vision.fit import CandidatePool, _kind_under, broad_cells_for, cache_path, fine_cells_for, fit_code_digest, none_max_from, train_classifier
+from vision.fit import CandidatePool, _kind_under, broad_cells_for, cache_path, fine_cells_for, fit_data_digest, none_max_from, train_classifier
 from vision.scene import BeltScene, SceneObject
 from vision.tiles import TileSet, augmented_tiles, load_tiles, source_fold, source_of, tile_fold
 
@@ -134,11 +134,15 @@ def test_second_piece_of_an_object_is_trained_as_its_kind():
     assert _kind_under(piece, objs) == "wood"
 
 
-def test_cache_key_follows_the_fitting_code(monkeypatch, tmp_path):
-    assert len(fit_code_digest()) == 12
+def test_cache_key_is_fit_version_settings_and_data_not_source(monkeypatch, tmp_path):
+    assert len(fit_data_digest()) == 12
     a = cache_path(2.0, 1024, 0, tmp_path)
     assert a == cache_path(2.0, 1024, 0, tmp_path) and a.parent == tmp_path
-    monkeypatch.setattr(vision.fit, "fit_code_digest", lambda: "0" * 12)
+    assert cache_path(2.0, 1024, 0, tmp_path, normal_m=20.0) != a  # a fit setting
+    monkeypatch.setattr(vision.fit, "FIT_VERSION", vision.fit.FIT_VERSION + 1)
+    assert cache_path(2.0, 1024, 0, tmp_path) != a
+    monkeypatch.setattr(vision.fit, "FIT_VERSION", vision.fit.FIT_VERSION - 1)
+    monkeypatch.setattr(vision.fit, "fit_data_digest", lambda: "0" * 12)
     assert cache_path(2.0, 1024, 0, tmp_path) != a
 
 
