@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 from conveyor.files import staged_folder
 from spectra.errors import SpectraError
 from spectra.grid import resolve_grid
+from spectra.identify.validation import leave_one_sample_out, markdown as loso_markdown
 from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 
 from spectra.cache import default_model, default_model_path
@@ -112,10 +114,6 @@ def cli_train(argv: list[str]) -> int:
 
 def _cli_loso(grid_name: str, out: str, seed: int) -> int:
     """``evaluate --loso``: :func:`spectra.identify.validation.leave_one_sample_out`, report.md + loso.json."""
-    import json
-
-    from spectra.identify.validation import leave_one_sample_out, markdown as loso_markdown
-
     try:
         report = leave_one_sample_out(resolve_grid(grid_name), seed=seed)
         text = loso_markdown(report)

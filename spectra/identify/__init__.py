@@ -2,8 +2,23 @@
 (USGS Tetracorder / MICA style), with an explicit ``unknown`` outcome."""
 
 from spectra.identify.features import FEATURES, DiagnosticFeature, FeatureBank
-from spectra.identify.identifier import ID_CLASSES, Identification, Identifier, IdentifierParams
+from spectra.identify.identifier import (
+           ID_CLASSES,
+           Identification,
+           Identifier,
+           IdentifierParams,
+)
 from spectra.identify.references import Reference, load_references, material_group
 
-__all__ = ["FEATURES", "DiagnosticFeature", "FeatureBank", "ID_CLASSES", "Identification", "Identifier",
-           "IdentifierParams", "Reference", "load_references", "material_group"]
+__all__ = [
+           "FEATURES",
+           "ID_CLASSES",
+           "DiagnosticFeature",
+           "FeatureBank",
+           "Identification",
+           "Identifier",
+           "IdentifierParams",
+           "Reference",
+           "load_references",
+           "material_group",
+]

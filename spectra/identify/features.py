@@ -70,7 +70,7 @@ class FeatureBank:
     bin_nm: np.ndarray
 
     @classmethod
-    def for_grid(cls, grid: InstrumentGrid) -> "FeatureBank":
+    def for_grid(cls, grid: InstrumentGrid) -> FeatureBank:
         wl = np.asarray(grid.wavelength_nm, float)
         feats, wins, lefts, rights = [], [], [], []
         for f in FEATURES:
@@ -80,7 +80,7 @@ class FeatureBank:
                 wins.append(w)
                 lefts.append(lft)
                 rights.append(rgt)
-        n_bins = max(8, int(round((wl[-1] - wl[0]) / HULL_BIN_NM)))
+        n_bins = max(8, round((wl[-1] - wl[0]) / HULL_BIN_NM))
         edges = np.linspace(wl[0], wl[-1] + 1e-9, n_bins + 1)
         which = np.clip(np.searchsorted(edges, wl, side="right") - 1, 0, n_bins - 1)
         m = np.zeros((wl.size, n_bins))

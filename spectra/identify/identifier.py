@@ -27,9 +27,20 @@ import numpy as np
 
 from spectra.errors import GridError, ModelError
 from spectra.grid import InstrumentGrid
-from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, water_absorption_per_cm, wet
+from spectra.hapke import (
+    reff_from_ssa,
+    scale_grain_size,
+    ssa_from_reff,
+    water_absorption_per_cm,
+    wet,
+)
 from spectra.identify.features import FeatureBank
-from spectra.identify.references import LINE_CLASSES, Reference, load_references, on_grid
+from spectra.identify.references import (
+    LINE_CLASSES,
+    Reference,
+    load_references,
+    on_grid,
+)
 
 #: Output classes of the identifier: the line's three and ``unknown``.
 ID_CLASSES = LINE_CLASSES + ("unknown",)
@@ -74,7 +85,7 @@ class Descriptors:
     depth: np.ndarray
     position_nm: np.ndarray
 
-    def take(self, idx: np.ndarray) -> "Descriptors":
+    def take(self, idx: np.ndarray) -> Descriptors:
         return Descriptors(self.absorption[idx], self.log_albedo[idx], self.slope[idx], self.depth[idx],
                            self.position_nm[idx])
 
@@ -130,7 +141,7 @@ class Identifier:
         return self.params.d2_unknown * (4 + len(self.bank.features)) / 8.0
 
     @classmethod
-    def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None) -> "Identifier":
+    def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None) -> Identifier:
         """All shared reference spectra that cover ``grid`` (:func:`spectra.identify.references.load_references`)."""
         refs, refl, _ = on_grid(load_references(root), grid)
         return cls(grid, refs, refl, params)

@@ -14,11 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from spectra.errors import LibraryError
+from spectra.errors import GridError, LibraryError
 from spectra.grid import InstrumentGrid
-from spectra.library import LibraryEntry, default_library_dir, load_library, read_usgs_json, sample_group
+from spectra.library import (
+    LibraryEntry,
+    default_library_dir,
+    load_library,
+    read_usgs_json,
+    sample_group,
+)
 from spectra.resample import resample
-from spectra.errors import GridError
 
 CONTAMINANT_FOLDER = "usgs_splib07a_contaminants"
 LINE_CLASSES = ("ore", "waste", "contaminant")

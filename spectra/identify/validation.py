@@ -16,7 +16,13 @@ import numpy as np
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.grid import InstrumentGrid
-from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, water_absorption_per_cm, wet
+from spectra.hapke import (
+    reff_from_ssa,
+    scale_grain_size,
+    ssa_from_reff,
+    water_absorption_per_cm,
+    wet,
+)
 from spectra.identify.identifier import ID_CLASSES, Identifier
 from spectra.models.evaluation import roc_curve
 
@@ -112,18 +118,18 @@ def markdown(report: dict) -> str:
           "ore_wrong_p_over_half": t["ore_wrong_p_over_half"][0] == 0,
           "contaminant_auc": t["contaminant_auc"][0] >= 0.95}
     out = [f"## Identification, leave one physical sample out ({report['grid']})", "",
-           f"{report['real_spectra']} real spectra × {len(report['renderings'])} renderings "
+           (f"{report['real_spectra']} real spectra × {len(report['renderings'])} renderings "
            f"({', '.join(report['renderings'])}) with detector noise; {report['references']} references. "
            f"Black items (mean reflectance < {BLACK_ALBEDO}, no C–H band) apart: {s['black']['n']} "
-           f"(classes {s['black']['classes']}) called {s['black']['called']}.", "",
+           f"(classes {s['black']['classes']}) called {s['black']['called']}."), "",
            "| target | measured | target | met |", "|---|---|---|---|",
-           f"| non-black contaminants called contaminant | {t['contaminant_recall'][0]:.3f} | ≥ 0.95 | "
-           f"{'yes' if ok['contaminant_recall'] else 'NO'} |",
+           (f"| non-black contaminants called contaminant | {t['contaminant_recall'][0]:.3f} | ≥ 0.95 | "
+           f"{'yes' if ok['contaminant_recall'] else 'NO'} |"),
            f"| ore + gangue called ore | {t['ore_recall'][0]:.3f} | ≥ 0.95 | {'yes' if ok['ore_recall'] else 'NO'} |",
-           f"| ore + gangue called waste/contaminant with p > 0.5 | {t['ore_wrong_p_over_half'][0]} | 0 | "
-           f"{'yes' if ok['ore_wrong_p_over_half'] else 'NO'} |",
-           f"| contaminant ROC AUC | {t['contaminant_auc'][0]:.3f} | ≥ 0.95 | "
-           f"{'yes' if ok['contaminant_auc'] else 'NO'} |", "",
+           (f"| ore + gangue called waste/contaminant with p > 0.5 | {t['ore_wrong_p_over_half'][0]} | 0 | "
+           f"{'yes' if ok['ore_wrong_p_over_half'] else 'NO'} |"),
+           (f"| contaminant ROC AUC | {t['contaminant_auc'][0]:.3f} | ≥ 0.95 | "
+           f"{'yes' if ok['contaminant_auc'] else 'NO'} |"), "",
            "| class | spectra | recall | unknown | not ore | wrong with p > 0.5 | ROC AUC |", "|---|---|---|---|---|---|---|"]
     for c, b in s["per_class"].items():
         out.append(f"| {c} | {b['n']} | {b['recall']:.3f} | {b['unknown']:.3f} | {b['not_ore']:.3f} | "

@@ -10,7 +10,10 @@ import pytest
 
 from analysis.archive import LotArchive
 from analysis.archive.reader import open_archive
-from analysis.report.nir_identification import identification_figure, identification_rows
+from analysis.report.nir_identification import (
+    identification_figure,
+    identification_rows,
+)
 from conveyor.cargo import Admixture, CargoModel
 from conveyor.clock import SimulatedClock
 from conveyor.feed import SimulatedFeed
