@@ -49,7 +49,7 @@ FEATURES: tuple[DiagnosticFeature, ...] = (
 
 #: Hull bins are about this wide (nm); slopes of the hull's Legendre fan (in units of the normalised axes).
 HULL_BIN_NM = 20.0
-_HULL_SLOPES = np.tan(np.linspace(-1.52, 1.52, 49))
+_HULL_SLOPES = np.tan(np.linspace(-1.5, 1.5, 33)).astype(np.float32)
 
 
 def _span(wl: np.ndarray, lo_hi: tuple[float, float]) -> np.ndarray:
@@ -116,8 +116,8 @@ class FeatureBank:
 
     def hull_removed(self, binned: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """Binned reflectance divided by its upper convex hull (n, n_bins); 1 on the hull, < 1 in bands."""
-        b = np.asarray(binned, float)
-        x = (self.bin_nm - self.bin_nm[0]) / (self.bin_nm[-1] - self.bin_nm[0])
+        b = np.asarray(binned, np.float32)
+        x = ((self.bin_nm - self.bin_nm[0]) / (self.bin_nm[-1] - self.bin_nm[0])).astype(np.float32)
         out = np.empty_like(b)
         s = _HULL_SLOPES
         sx = s[:, None] * x[None, :]  # (m, bins)

@@ -132,6 +132,12 @@ class Identifier:
         self._ref = self.describe(variants)
         self._ref_norm2 = np.sum(self._ref.absorption ** 2, axis=1)
         self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
+        self._refs_of_class = [np.flatnonzero(self._class_of_ref == c) for c in range(len(LINE_CLASSES))]
+        self._ref_q = self._quadratic(self._ref)
+        self._ref_q2 = np.sum(self._ref_q ** 2, axis=1)
+        self._ref_a = self._ref.absorption.astype(np.float32)
+        self._ref_n2 = np.maximum(self._ref_norm2, 1e-9).astype(np.float32)
+        self._ref_depth = self._ref.absorption.max(axis=1)
         self._ch = [j for j, k in enumerate(self.bank.keys) if k in ("C-H 1.21", "C-H 1.73")]
 
     @property
@@ -162,26 +168,32 @@ class Identifier:
         return np.concatenate([d.log_albedo[:, None] / p.sigma_albedo, d.slope[:, None] / p.sigma_slope,
                                np.sqrt(np.maximum(d.depth, 0.0)) / p.sigma_depth], axis=1).astype(np.float32)
 
-    def distances(self, d: Descriptors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(d², scale, fit), each (n, n_reference_rows) over every reference variant (float32)."""
+    def distances(self, d: Descriptors) -> np.ndarray:
+        """d² (n, n_reference_rows) over every reference variant (float32)."""
         p = self.params
-        if not hasattr(self, "_ref_q"):
-            self._ref_q = self._quadratic(self._ref)
-            self._ref_a = self._ref.absorption.astype(np.float32)
-            self._ref_n2 = np.maximum(self._ref_norm2, 1e-9).astype(np.float32)
-        q = self._quadratic(d)
-        a = d.absorption.astype(np.float32)
+        q, a = self._quadratic(d), d.absorption.astype(np.float32)
         cross = a @ self._ref_a.T
         obs2 = np.sum(a * a, axis=1)[:, None]
         scale = np.clip(cross / self._ref_n2, 0.25, 4.0)
-        resid = np.maximum(obs2 - scale * (2 * cross - scale * self._ref_n2), 0.0)
-        nb = a.shape[1]
-        d2 = np.sum(q * q, axis=1)[:, None] - 2 * (q @ self._ref_q.T) + np.sum(self._ref_q ** 2, axis=1)
-        d2 += resid * np.float32(1.0 / (nb * p.sigma_shape ** 2))
-        d2 += (np.log(scale) * np.float32(1.0 / p.sigma_scale)) ** 2
-        floor = nb * (p.sigma_shape / 2) ** 2  # below this the absorption is noise: any reference fits it
-        fit = 1.0 - resid / np.maximum(np.maximum(obs2, scale * scale * self._ref_n2), floor)
-        return d2, scale, np.clip(fit, 0.0, 1.0)
+        d2 = (obs2 - scale * (2 * cross - scale * self._ref_n2)) * np.float32(1.0 / (a.shape[1] * p.sigma_shape ** 2))
+        np.maximum(d2, 0.0, out=d2)
+        d2 += np.sum(q * q, axis=1)[:, None] - 2 * (q @ self._ref_q.T) + self._ref_q2
+        np.log(scale, out=scale)
+        scale *= np.float32(1.0 / p.sigma_scale)
+        d2 += scale * scale
+        return d2
+
+    def fit_and_scale(self, d: Descriptors, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tetracorder fit and depth scale of each spectrum against reference rows ``rows`` (n, m): both (n, m)."""
+        a = d.absorption.astype(np.float32)
+        cross = np.einsum("nb,nmb->nm", a, self._ref_a[rows])
+        n2 = self._ref_n2[rows]
+        scale = np.clip(cross / n2, 0.25, 4.0)
+        obs2 = np.sum(a * a, axis=1)[:, None]
+        resid = np.maximum(obs2 - scale * (2 * cross - scale * n2), 0.0)
+        floor = a.shape[1] * (self.params.sigma_shape / 2) ** 2  # below this the absorption is noise
+        fit = 1.0 - resid / np.maximum(np.maximum(obs2, scale * scale * n2), floor)
+        return np.clip(fit, 0.0, 1.0), scale
 
     def identify(self, reflectance: np.ndarray, *, exclude_samples: np.ndarray | None = None) -> Identification:
         """Identify (n, n_channels) reflectance. ``exclude_samples`` (n,) sample ids whose references may not be
@@ -194,12 +206,11 @@ class Identifier:
                             f"reflectance, got shape {np.shape(reflectance)}")
         valid = np.all(np.isfinite(r), axis=1) & (np.nanmax(np.where(np.isfinite(r), r, 0), axis=1) > 0)
         d = self.describe(np.where(np.isfinite(r), r, 1e-4))
-        d2_rows, scale_rows, fit_rows = self.distances(d)
-        d2_ref, row = self._per_reference(d2_rows)
+        d2_ref, row = self._per_reference(self.distances(d))
         if exclude_samples is not None:
             samples = np.array([x.sample for x in self.references])
             d2_ref = np.where(samples[None, :] == np.asarray(exclude_samples)[:, None], np.inf, d2_ref)
-        return self._decide(d, d2_ref, row, scale_rows, fit_rows, valid)
+        return self._decide(d, d2_ref, row, valid)
 
     def _per_reference(self, d2_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best variant per reference: d² (n, k) and the variant row it came from (n, k)."""
@@ -208,16 +219,17 @@ class Identifier:
         v = np.argmin(stacked, axis=1)
         return np.take_along_axis(stacked, v[:, None, :], axis=1)[:, 0], v * k + np.arange(k)
 
-    def _decide(self, d: Descriptors, d2_ref: np.ndarray, row: np.ndarray, scale_rows: np.ndarray,
-                fit_rows: np.ndarray, valid: np.ndarray) -> Identification:
+    def _decide(self, d: Descriptors, d2_ref: np.ndarray, row: np.ndarray, valid: np.ndarray) -> Identification:
         p_ = self.params
         n = d2_ref.shape[0]
         top = min(p_.top, d2_ref.shape[1])
-        best = np.argsort(d2_ref, axis=1)[:, :top]
         ii = np.arange(n)[:, None]
+        best = np.argpartition(d2_ref, top - 1, axis=1)[:, :top] if top < d2_ref.shape[1] else \
+            np.tile(np.arange(top), (n, 1))
+        best = np.take_along_axis(best, np.argsort(d2_ref[ii, best], axis=1), axis=1)
         best_row = row[ii, best]
-        class_d2 = np.stack([np.where(self._class_of_ref[None, :] == c, d2_ref, np.inf).min(axis=1)
-                             for c in range(len(LINE_CLASSES))], axis=1)
+        class_d2 = np.stack([d2_ref[:, idx].min(axis=1) if idx.size else np.full(n, np.inf)
+                             for idx in self._refs_of_class], axis=1).astype(float)
         organic = self.organic(d)
         class_d2[:, 2] = np.where(organic, 0.0, class_d2[:, 2])
         p = _posterior(class_d2, np.asarray(p_.class_prior, float), self.d2_unknown)
@@ -226,11 +238,10 @@ class Identifier:
         groups = np.array([x.group for x in self.references])
         group = np.where(k == 3, "unknown", groups[best[:, 0]])
         group = np.where((k == 2) & organic & (self._class_of_ref[best[:, 0]] != 2), "organic (C–H), unlisted", group)
-        ref_depth = self._ref.absorption.max(axis=1)
-        depth = scale_rows[ii, best_row] * ref_depth[best_row]
+        fit, scale = self.fit_and_scale(d, best_row)
+        depth = scale * self._ref_depth[best_row]
         p[~valid] = np.nan
-        return Identification(p, best, fit_rows[ii, best_row], depth, d2_ref[ii, best], klass, group,
-                              d.depth, d.position_nm, valid)
+        return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid)
 
     def organic(self, d: Descriptors) -> np.ndarray:
         """(n,) spectra with C–H overtone bands: every C–H feature on the grid (1.21, 1.73 µm) deeper than
@@ -273,10 +284,11 @@ def _posterior(class_d2: np.ndarray, prior: np.ndarray, d2_unknown: float) -> np
 
 
 def _smooth(r: np.ndarray, width: int) -> np.ndarray:
-    """Moving mean over ``width`` channels (edges: shorter windows), vectorised by cumulative sums."""
-    c = np.cumsum(np.pad(r, ((0, 0), (1, 0))), axis=1)
-    n = r.shape[1]
+    """Moving mean over ``width`` (odd) channels, edges repeated: a sum of shifted slices, no loop per channel."""
     h = width // 2
-    lo = np.clip(np.arange(n) - h, 0, n)
-    hi = np.clip(np.arange(n) + h + 1, 0, n)
-    return (c[:, hi] - c[:, lo]) / (hi - lo)
+    p = np.pad(np.asarray(r, np.float32), ((0, 0), (h, h)), mode="edge")
+    n = r.shape[1]
+    out = p[:, :n].copy()
+    for k in range(1, width):  # `width` shifted slices (5), not channels
+        out += p[:, k:k + n]
+    return out / np.float32(width)
