@@ -9,7 +9,7 @@ Two continua, as in USGS Tetracorder / MICA (Clark et al. 2003, J. Geophys. Res.
   against the references. The hull is evaluated through its Legendre dual, ``hull(x) = min_s (s·x + max_i(y_i −
   s·x_i))`` over a fixed fan of slopes: one broadcast max and one min over all spectra, no loop per spectrum.
 
-Features whose window or shoulders do not lie on the grid are left out of that grid's :class:`FeatureBank`
+Shape, albedo and slope use the grid from :data:`SHAPE_FROM_NM` (780 nm) on. Features whose window or shoulders do not lie on the grid are left out of that grid's :class:`FeatureBank`
 (a 900–1700 nm InGaAs sensor sees C–H at 1.21 and 1.40 µm but not the 1.73 µm band).
 """
 
@@ -49,6 +49,9 @@ FEATURES: tuple[DiagnosticFeature, ...] = (
 
 #: Hull bins are about this wide (nm); slopes of the hull's Legendre fan (in units of the normalised axes).
 HULL_BIN_NM = 20.0
+#: The hull shape, albedo and slope use the grid from here on (nm): below, the colour of dyes and pigments varies
+#: between samples of one material and tells nothing of it (the Fe³⁺ band is a feature of its own).
+SHAPE_FROM_NM = 780.0
 _HULL_SLOPES = np.tan(np.linspace(-1.5, 1.5, 33)).astype(np.float32)
 
 
@@ -80,11 +83,13 @@ class FeatureBank:
                 wins.append(w)
                 lefts.append(lft)
                 rights.append(rgt)
-        n_bins = max(8, round((wl[-1] - wl[0]) / HULL_BIN_NM))
-        edges = np.linspace(wl[0], wl[-1] + 1e-9, n_bins + 1)
+        lo = max(wl[0], SHAPE_FROM_NM) if wl[-1] - SHAPE_FROM_NM > 400.0 else wl[0]
+        n_bins = max(8, round((wl[-1] - lo) / HULL_BIN_NM))
+        edges = np.linspace(lo, wl[-1] + 1e-9, n_bins + 1)
         which = np.clip(np.searchsorted(edges, wl, side="right") - 1, 0, n_bins - 1)
         m = np.zeros((wl.size, n_bins))
-        m[np.arange(wl.size), which] = 1.0
+        inside = np.flatnonzero(wl >= lo)
+        m[inside, which[inside]] = 1.0
         keep = m.sum(axis=0) > 0
         m = m[:, keep] / m[:, keep].sum(axis=0)
         return cls(grid.name, wl, tuple(feats), tuple(wins), tuple(lefts), tuple(rights), m, wl @ m)
