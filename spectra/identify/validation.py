@@ -101,9 +101,12 @@ def summarise(rows: list[dict]) -> dict:
     spread = {c: _spread(p[:, k]) for k, c in enumerate(ID_CLASSES)}
     cont, ore = per_class["contaminant"], per_class["ore"]
     blk = [r for r in rows if r["black"]]
+    blk_c = [r for r in blk if r["class"] == "contaminant"]
     return {"per_class": per_class, "per_group": groups, "roc_auc": auc, "spread": spread,
             "black": {"n": len(blk), "called": {c: sum(r["called"] == c for r in blk) for c in ID_CLASSES},
-                      "classes": {c: sum(r["class"] == c for r in blk) for c in ID_CLASSES[:3]}},
+                      "classes": {c: sum(r["class"] == c for r in blk) for c in ID_CLASSES[:3]},
+                      "contaminants_called": {c: sum(r["called"] == c for r in blk_c) for c in ID_CLASSES},
+                      "contaminant_names": sorted({r["name"] for r in blk_c})},
             "targets": {"contaminant_recall": (cont["recall"], 0.95), "ore_recall": (ore["recall"], 0.95),
                         "ore_wrong_p_over_half": (ore["wrong_p_over_half"], 0),
                         "contaminant_auc": (auc["contaminant"], 0.95)},
@@ -121,7 +124,8 @@ def markdown(report: dict) -> str:
            (f"{report['real_spectra']} real spectra × {len(report['renderings'])} renderings "
            f"({', '.join(report['renderings'])}) with detector noise; {report['references']} references. "
            f"Black items (mean reflectance < {BLACK_ALBEDO}, no C–H band) apart: {s['black']['n']} "
-           f"(classes {s['black']['classes']}) called {s['black']['called']}."), "",
+           f"(classes {s['black']['classes']}) called {s['black']['called']}; the black contaminants "
+           f"({', '.join(s['black']['contaminant_names'])}) called {s['black']['contaminants_called']}."), "",
            "| target | measured | target | met |", "|---|---|---|---|",
            (f"| non-black contaminants called contaminant | {t['contaminant_recall'][0]:.3f} | ≥ 0.95 | "
            f"{'yes' if ok['contaminant_recall'] else 'NO'} |"),
