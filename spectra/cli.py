@@ -11,7 +11,8 @@ import numpy as np
 
 from conveyor.files import staged_folder
 from spectra.errors import SpectraError
-from spectra.grid import resolve_grid
+from spectra.grid import InstrumentGrid, resolve_grid
+from spectra.identify.site_novelty import fit_site_novelty
 from spectra.identify.validation import leave_one_sample_out, markdown as loso_markdown
 from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 
@@ -45,11 +46,11 @@ _GRID_HELP = ("instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a s
               "(nir256_1014-1749nm) or a grid FILE (CSV: centre nm, FWHM nm; one row per pixel)")
 
 
-def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
+def _field_spectra(folder: str, labels: str, grid_name: str | InstrumentGrid = "full"):
     import hashlib
 
     # the training grid: archived field spectra are on it already (kept as they are); others are convolved
-    grid = resolve_grid(grid_name)
+    grid = grid_name if isinstance(grid_name, InstrumentGrid) else resolve_grid(grid_name)
     rows, labs, h = [], [], hashlib.sha256()
     for name, klass in read_labels(labels):
         p = Path(folder) / name
@@ -109,6 +110,41 @@ def cli_train(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"model {model.model_version} ({model.training_hash}) on grid {model.grid.name} saved to {out}")
+    return 0
+
+
+def cli_fit_novelty(argv: list[str]) -> int:
+    """``oreline spectra fit-novelty``: refit the model's T²/Q novelty to the site's own genuine ore spectra (the
+    rows labelled ore or gangue of a labelled folder, e.g. from ``oreline archive export-field-spectra``) and save
+    the model with it; prints the share of those spectra novel before and after."""
+    ap = argparse.ArgumentParser(prog="oreline spectra fit-novelty", description=cli_fit_novelty.__doc__)
+    ap.add_argument("--model", help="model file (.npz); default: the built-in default model of --grid")
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE", help=_GRID_HELP)
+    ap.add_argument("--site-spectra", required=True, help="folder of the site's labelled spectra")
+    ap.add_argument("--labels", required=True, help="CSV file,class for --site-spectra (ore/gangue rows are used)")
+    ap.add_argument("--out", required=True, help="model file (.npz) to write")
+    ap.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate of the T²/Q limits")
+    args = ap.parse_args(argv)
+    if args.model and not Path(args.model).is_file():
+        ap.error(f"--model {args.model}: no such file")
+    if not 0.0 < args.alpha < 0.5:
+        ap.error(f"--alpha must be in (0, 0.5), got {args.alpha}")
+    problem = _check_test_library(args.site_spectra, args.labels)
+    if problem:
+        ap.error(problem)
+    try:
+        model = SpectraModel.load(args.model) if args.model else default_model(args.grid, progress=_say)
+        field = _field_spectra(args.site_spectra, args.labels, model.grid)
+        ore = np.array([k in ("ore", "gangue") for k in field.labels])
+        site = fit_site_novelty(model, field.reflectance[ore], alpha=args.alpha)
+        before = float(np.mean(model.score(field.reflectance[ore], unmix=False).novel))
+        after = float(np.mean(site.score(field.reflectance[ore], unmix=False).novel))
+        site.save(args.out)
+    except (SpectraError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"site novelty on {int(ore.sum())} ore spectra: novel {before:.1%} before, {after:.1%} after "
+          f"(limit alpha {args.alpha}); model {site.training_hash} saved to {args.out}")
     return 0
 
 

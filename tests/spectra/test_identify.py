@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,47 @@ def test_evaluate_loso_refuses_a_model(tmp_path):
     res = subprocess.run([str(ORELINE), "spectra", "evaluate", "--loso", "--model", "m.npz"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 2 and "--loso scores the shared reference spectra" in res.stderr
+
+
+def _site_folder(tmp_path: Path, n: int = 150) -> tuple[Path, Path]:
+    """A site's genuine ore unlike the library: simulated blends with a site-specific tilt and a weak 1.30 µm band."""
+    from spectra.formats import write_csv
+    from spectra.library import load_library
+    from spectra.scene import MixtureSimulator
+
+    grid = grid_by_name("ingaas256")
+    rng = np.random.default_rng(8)
+    sim = MixtureSimulator(load_library().resample(grid, skip_uncovered=True))
+    r = sim.render(sim.ore_blends(rng, n), rng)
+    wl = grid.wavelength_nm
+    r = r * (0.8 + 0.4 * (wl - wl[0]) / (wl[-1] - wl[0])) * (1 - 0.15 * np.exp(-0.5 * ((wl - 1300) / 30) ** 2))
+    folder = tmp_path / "site"
+    folder.mkdir()
+    rows = ["file,class"]
+    for i, row in enumerate(r):
+        write_csv(folder / f"s{i:03d}.csv", wl, row)
+        rows.append(f"s{i:03d}.csv,{'ore' if i % 4 else 'gangue'}")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("\n".join(rows) + "\n")
+    return folder, labels
+
+
+def test_site_novelty_makes_the_sites_own_ore_not_novel(tmp_path):
+    folder, labels = _site_folder(tmp_path)
+    out = tmp_path / "site-model.npz"
+    env = {**os.environ, "ORELINE_CACHE": str(tmp_path / "cache")}
+    res = subprocess.run([str(ORELINE), "spectra", "fit-novelty", "--grid=ingaas256", "--site-spectra", str(folder),
+                          f"--labels={labels}", "--out", str(out)], capture_output=True, text=True, env=env,
+                         timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    before, after = (float(x) / 100 for x in
+                     re.search(r"novel ([\d.]+)% before, ([\d.]+)% after", res.stdout).groups())
+    assert before > 0.5 and after < 0.1
+    from spectra.models.bundle import SpectraModel
+
+    site = SpectraModel.load(out)
+    assert site.info["site_novelty"]["spectra"] == 150 and "-site" in site.training_hash
+    bad = subprocess.run([str(ORELINE), "spectra", "fit-novelty", "--site-spectra", str(folder), "--labels",
+                          str(tmp_path / "none.csv"), "--out", str(out)], capture_output=True, text=True, env=env,
+                         timeout=120, check=False)
+    assert bad.returncode == 2 and "none.csv: no such file" in bad.stderr
