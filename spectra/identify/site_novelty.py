@@ -36,7 +36,7 @@ def fit_site_novelty(model: SpectraModel, reflectance: np.ndarray, *, alpha: flo
         raise ModelError(f"site novelty needs >= {MIN_SITE_SPECTRA} valid ore spectra, got {r.shape[0]}")
     x = model.preprocessing.features(r)
     order = np.random.default_rng(seed).permutation(x.shape[0])
-    n_cal = max(10, int(round(holdout * x.shape[0])))
+    n_cal = max(10, round(holdout * x.shape[0]))
     nov = PcaNovelty(alpha=alpha).fit(x[order[n_cal:]], x[order[:n_cal]])
     digest = hashlib.sha256(np.ascontiguousarray(r, np.float32).tobytes()).hexdigest()[:10]
     site = copy.copy(model)
