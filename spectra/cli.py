@@ -165,8 +165,8 @@ def _cli_loso(grid_name: str, out: str, seed: int) -> int:
     return 0
 
 
-def cli_evaluate(argv: list[str]) -> int:
-    """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
+def _evaluate_parser() -> argparse.ArgumentParser:
+    """The options of ``oreline spectra evaluate``."""
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
     ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE",
@@ -190,6 +190,12 @@ def cli_evaluate(argv: list[str]) -> int:
                     help="identification only: leave one physical sample out over every real spectrum of the "
                          "three shared folders, with grain-size and moisture variants and detector noise; "
                          "prints the figures against the targets of issue 21 (no model is trained)")
+    return ap
+
+
+def cli_evaluate(argv: list[str]) -> int:
+    """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
+    ap = _evaluate_parser()
     args = ap.parse_args(argv)
     if args.loso:
         if args.test_library or args.model:
