@@ -156,7 +156,8 @@ class LotMonitor:
             return
         ev = self._evidence[seg]
         if kind == "nir":
-            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q"):
+            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q", "id_class",
+                        "band_depth"):
                 if key in m.data:
                     ev.nir[key].append(m.data[key])
             if bool(m.data.get("valid", True)):

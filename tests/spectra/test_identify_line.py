@@ -59,3 +59,50 @@ def test_report_rows_and_figure(archived_lot, tmp_path):
     assert {"group", "class", "spectra", "median_fit", "features"} <= set(rows[0])
     assert any(x["class"] == "contaminant" for x in rows)  # the plastic admixture of 200-300 t is seen
     assert png is not None and png.stat().st_size > 2000
+
+
+class _SwitchingScene:
+    """What lies under the probe: real hematite-ore spectra, and from ``odd_from_t`` to ``odd_to_t`` every second
+    spectrum a material no reference fits (a deep band at 1.30 µm)."""
+
+    def __init__(self, station, ore: np.ndarray, odd_from_t: float, odd_to_t: float) -> None:
+        self.station, self.ore, self.span = station, ore, (odd_from_t, odd_to_t)
+        wl = station.model.grid.wavelength_nm
+        self.odd = 0.5 - 0.4 * np.exp(-0.5 * ((wl - 1300.0) / 25.0) ** 2)
+        self.k = 0
+
+    def handle(self, record) -> None:  # a line sink: sets the next spectrum from the tonnage the line reached
+        mark = getattr(record, "tonnage_mark_t", None)
+        if mark is None:
+            return
+        self.k += 1
+        odd = self.span[0] <= mark < self.span[1] and self.k % 2 == 0
+        self.station.spectrometer.present(self.odd if odd else self.ore[self.k % len(self.ore)])
+
+
+def test_a_segment_unlike_every_reference_is_waste_suspect_with_the_features_named(tmp_path):
+    from analysis.decide.alarms import AlarmBook
+    from analysis.decide.monitor import LotMonitor
+    from analysis.site import load_site
+    from spectra.identify.combine import identifier_for
+    from spectra.segment import LotSegmentScorer
+
+    clock = SimulatedClock()
+    station = from_config("nir", {"kind": "spectrometer", "position_m": 30.0},
+                          StationContext(clock, 1.8, 4.0, tmp_path, 4, None))
+    idf = identifier_for(station.model.grid)
+    ore = idf.reference_reflectance[[i for i, r in enumerate(idf.references) if r.group == "Fe-oxide ore"]]
+    scene = _SwitchingScene(station, ore, 500.0, 600.0)
+    alarms = AlarmBook(clock.now_s)
+    targeted = []
+    monitor = LotMonitor(alarms, load_site()["verdict"], nir_scorer_factory=LotSegmentScorer.from_metadata,
+                         on_targeted=lambda mark, reason, alarm: targeted.append(reason))
+    line = Line(clock, SimulatedFeed(6000.0, 4.5, 700.0, seed=4), [station], sinks=[scene, monitor])
+    line.run_lot(LotIdentity("LOT-U", "MV Test", "H1", "hematite fines", 700.0))
+    by_index = {d.index: d for d in monitor.segments}
+    odd = by_index[5]
+    assert odd.segment_class == "waste-suspect"
+    assert any("unlike every reference" in r and "features seen" in r for r in odd.reasons), odd.reasons
+    assert targeted and any("segment 5" in a.message and "unlike every reference" in a.message
+                            for a in alarms.all())
+    assert all(by_index[i].segment_class != "waste-suspect" or i == 5 for i in by_index if i >= 3)
