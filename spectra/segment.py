@@ -136,14 +136,16 @@ class LotSegmentScorer:
                                        f"got {np.shape(features)[0]}")
         d = self.detector.update(r[valid], features)
         unk = self._unknown(arrays, valid)
-        return NirSegmentScore(
+        score = NirSegmentScore(
             d.t_waste, d.t_contaminant, d.novelty_fraction, n_valid, bool(d.flagged_waste),
             bool(d.flagged_contaminant), th.waste, th.contaminant, scored=bool(not d.warmup or d.library_flag),
             warmup=d.warmup, library_flag=bool(d.library_flag), novelty_threshold=th.library_novelty,
             est_waste_frac=d.est_waste_frac, est_contaminant_frac=d.est_contaminant_frac,
             baseline_segments=d.baseline_segments, flagged_unknown=unk.flagged if unk else False,
-            unknown_fraction=unk.fraction if unk else nan, unknown_baseline=unk.baseline if unk else nan,
-            unknown_features=unk.features if unk else "")
+            unknown_fraction=unk.fraction if unk else nan, unknown_baseline=unk.baseline if unk else nan)
+        if unk is not None and unk.features:
+            object.__setattr__(score, "unknown_features", unk.features)  # not a field: the fields stay numbers
+        return score
 
     def _unknown(self, arrays: Mapping[str, np.ndarray], valid: np.ndarray) -> UnknownCheck | None:
         """The unknown-share check of this segment when the station archived identifications (``id_class``)."""
