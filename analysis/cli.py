@@ -24,6 +24,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "spectra": {
         "train": ("spectra.cli", "cli_train", "train the NIR models from the USGS library and simulated mixtures"),
         "evaluate": ("spectra.cli", "cli_evaluate", "validation report; or score a model on another spectra folder"),
+        "fit-novelty": ("spectra.cli", "cli_fit_novelty", "refit the NIR T²/Q novelty to the site's own ore spectra"),
     },
     "vision": {
         "evaluate": ("vision.cli", "cli_evaluate", "recall/precision per kind and size on held-out belt scenes"),
