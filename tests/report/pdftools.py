@@ -22,8 +22,10 @@ def pages(pdf: Path) -> int:
 
 
 def text(pdf: Path, *, layout: bool = False) -> str:
+    """The PDF's text: in content order (``-raw``: no de-hyphenation, so a word wrapped after its hyphen reads
+    whole), or with ``layout`` the rows of tables as lines."""
     need_poppler()
-    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else []) + [str(pdf), "-"]
+    args = ["pdftotext", "-enc", "UTF-8", "-layout" if layout else "-raw", str(pdf), "-"]
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout
 
 
