@@ -32,25 +32,53 @@ def _soft_breaks(word: str) -> str:
     return _UNBROKEN.sub(lambda m: m.group(0) + "\u200b", word)
 
 
+_LONG_WORD_SPLIT = re.compile(r"[\s\u200b]+")
+
+
+def _soft_breaks_text(text: str) -> str:
+    return _LONG_WORD.sub(lambda m: _soft_breaks(m.group(0)), text)
+
+
 def _e(text: object) -> str:
     """Escaped text whose long words may wrap (a cell never runs past its column, nothing is cut)."""
-    return html.escape(_LONG_WORD.sub(lambda m: _soft_breaks(m.group(0)), str(text)))
+    return html.escape(_soft_breaks_text(str(text)))
+
+
+_R = " class='r'"
+#: Column widths: a column gets at least its longest unbreakable word and at most this many characters of weight.
+MAX_COLUMN_WEIGHT = 60
+
+
+def _column_widths(t: Table) -> list[float]:
+    """Shares of the table width (%) from the columns' text: the longest word (which must fit whole) and the
+    longest cell (capped), so that a fixed table layout needs no measuring of every cell."""
+    weights = []
+    for c in t.columns:
+        texts = [c.label] + [str(r.get(c.key, "")) for r in t.rows]
+        longest_word = max((len(w) for s in texts for w in _LONG_WORD_SPLIT.split(_soft_breaks_text(s)) if w),
+                           default=1)
+        lengths = [len(s) for s in texts[1:]] or [len(c.label)]
+        typical = 0.5 * (sum(lengths) / len(lengths) + max(lengths))
+        weights.append(max(min(longest_word, SOFT_BREAK_CHARS), len(c.label) * 0.6, min(typical, MAX_COLUMN_WEIGHT))
+                       + 2)
+    total = sum(weights)
+    return [100.0 * w / total for w in weights]
 
 
 def _table(t: Table) -> str:
     if not t.rows:
         cap = f"<p class='caption'>{_e(t.caption)}</p>" if t.caption else ""
         return f"{cap}<p class='muted'>{_e(t.empty)}</p>"
-    head = "".join(f"<th class='{'r' if c.align == 'right' else ''}'>{_e(c.label)}</th>" for c in t.columns)
+    head = "".join(f"<th{_R if c.align == 'right' else ''}>{_e(c.label)}</th>" for c in t.columns)
     body = []
     for i, row in enumerate(t.rows):
         cls = t.row_cls[i] if i < len(t.row_cls) else ""
-        cells = "".join(f"<td class='{'r' if c.align == 'right' else ''}'>{_e(row.get(c.key, ''))}</td>"
-                        for c in t.columns)
-        body.append(f"<tr class='{_e(cls)}'>{cells}</tr>")
+        cells = "".join(f"<td{_R if c.align == 'right' else ''}>{_e(row.get(c.key, ''))}</td>" for c in t.columns)
+        body.append(f"<tr class='{_e(cls)}'>{cells}</tr>" if cls else f"<tr>{cells}</tr>")
     cap = f"<caption>{_e(t.caption)}</caption>" if t.caption else ""
-    return (f"<table class='{_e(t.cls)}'>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-            f"</table>")
+    cols = "".join(f"<col style='width:{w:.1f}%'>" for w in _column_widths(t))
+    return (f"<table class='{_e(t.cls)}'>{cap}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def _boxes(b: Boxes) -> str:

@@ -462,6 +462,9 @@ def _lot_end_utc(reader: ArchiveReader) -> str:
     lot_end = (reader.end or {}).get("lot_end") or {}
     if "epoch_s" in lot_end:
         return utc(lot_end["epoch_s"])
+    closed = [h["epoch_s"] for h in reader.status_history() if h["state"] in ("complete", "aborted")]
+    if closed:
+        return utc(closed[0])
     start = reader.start
     if "time_s" in lot_end and "epoch_s" in start:
         return utc(float(start["epoch_s"]) + float(lot_end["time_s"]) - float(start.get("time_s", 0.0)))

@@ -95,7 +95,7 @@ def _model_rows(data: ReportData) -> list[dict[str, str]]:
 
 
 def appendix_section(data: ReportData) -> Section:
-    sec = Section("Appendix: provenance, models and instruments", anchor="provenance", new_page=True)
+    sec = Section("Appendix: provenance, models and instruments", anchor="provenance")
     sec.add(Table([Col("item", "item"), Col("value", "value")],
                   [{"item": text(r["item"]), "value": text(r["value"])} for r in data.provenance_rows],
                   caption="Provenance"))
