@@ -15,13 +15,19 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from analysis.archive import (
+    import_custody_rows,
+    import_lab_file,
+    open_archive,
+    record_review,
+)
+from analysis.report import write_report
 from benchmarks.bench_archive import write_synthetic_lot
 from benchmarks.common import row
-from analysis.archive import import_custody_rows, import_lab_file, open_archive, record_review
-from analysis.report import write_report
 from sampler.custody import CustodyLog, IncrementRecord
 
 SAMPLES = 40

@@ -19,9 +19,9 @@ import hashlib
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from sampler.errors import LabResultError
 

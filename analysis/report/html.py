@@ -10,8 +10,19 @@ import html
 import re
 from importlib import resources
 
-from analysis.report.docmodel import (Block, Boxes, Bullets, Document, Figure, Gallery, KeyFigures, Para, Section,
-                                      Signatures, Table)
+from analysis.report.docmodel import (
+    Block,
+    Boxes,
+    Bullets,
+    Document,
+    Figure,
+    Gallery,
+    KeyFigures,
+    Para,
+    Section,
+    Signatures,
+    Table,
+)
 
 
 def stylesheet() -> str:
@@ -21,9 +32,9 @@ def stylesheet() -> str:
 
 #: Long words (ids, seals, hashes) get break opportunities: after separators, else every this many characters.
 SOFT_BREAK_CHARS = 14
-_LONG_WORD = re.compile(r"\S{%d,}" % (SOFT_BREAK_CHARS + 1))
+_LONG_WORD = re.compile(rf"\S{{{SOFT_BREAK_CHARS + 1},}}")
 _AFTER_SEPARATOR = re.compile(r"([-_/.:;,|=+)\]])(?=\S)")
-_UNBROKEN = re.compile(r"[^-_/.:;,|=+)\]\u200b]{%d}(?=[^\s\u200b])" % SOFT_BREAK_CHARS)
+_UNBROKEN = re.compile(rf"[^-_/.:;,|=+)\]\u200b]{{{SOFT_BREAK_CHARS}}}(?=[^\s\u200b])")
 
 
 def _soft_breaks(word: str) -> str:

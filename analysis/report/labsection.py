@@ -147,7 +147,7 @@ def lab_custody_table(data: ReportData) -> Table:
     for sid, r in data.latest.items():
         c = {k: v for k, v in r.custody.items() if r.certificate.get(k) != v}  # the certificate's dates are above
 
-        def step(name: str) -> str:
+        def step(name: str, c: dict[str, str] = c) -> str:
             return " ".join(x for x in (c.get(name, ""), f"({c[name + '_by']})" if c.get(name + "_by") else "") if x)
 
         seal = " ".join(x for x in (c.get("seal", ""), c.get("seal_intact", ""), c.get("seal_checked", "")) if x)

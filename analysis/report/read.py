@@ -14,23 +14,24 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from spectra.grid import InstrumentGrid
-from spectra.library import load_library
 from analysis.archive import (
     ArchiveReader,
     current_lab_verdict,
     jsonable,
     lab_history,
     latest_results,
-    reviews as lab_reviews,
     segment_positions,
     software_version,
+)
+from analysis.archive import (
+    reviews as lab_reviews,
 )
 from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError
@@ -38,6 +39,8 @@ from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict, SegmentDecision
 from analysis.report.fmt import utc
 from sampler.lab import LabResult
 from sampler.labrules import FAMILIES, RULES, SampleDecision, classify
+from spectra.grid import InstrumentGrid
+from spectra.library import load_library
 
 GALLERY_MAX = 48
 #: Uninspected pieces closer than this (t) are reported as one gap.
@@ -261,7 +264,7 @@ def library_references(reader: ArchiveReader, stream: str) -> tuple[dict[str, np
     try:
         refs, note = _library_references(tuple(float(x) for x in wl),
                                          None if fwhm is None else tuple(float(x) for x in np.broadcast_to(fwhm, wl.shape)))
-    except Exception as exc:  # the library is reference material; its absence is a marked gap, not a failure
+    except Exception as exc:  # noqa: BLE001 - reference material: any failure to load it is a marked gap
         return None, f"library reference spectra unavailable ({type(exc).__name__}: {exc})"
     return dict(refs), note
 
@@ -473,7 +476,6 @@ def _lot_end_utc(reader: ArchiveReader) -> str:
 
 def _provenance(reader: ArchiveReader) -> dict[str, Any]:
     """Where the report comes from: archive, writer, software, times, streams, models, configuration."""
-    end = reader.end
     streams = {n: {"station": s.station, "kind": s.kind, "rows": s.rows, "units": dict(s.units),
                    "metadata": _short(jsonable(s.metadata))} for n, s in reader.streams.items()}
     return {

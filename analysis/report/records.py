@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from analysis.archive import jsonable
 from analysis.report.docmodel import Col, Para, Section, Table

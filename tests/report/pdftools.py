@@ -18,7 +18,7 @@ def need_poppler() -> None:
 def pages(pdf: Path) -> int:
     need_poppler()
     out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.MULTILINE).group(1))
 
 
 def text(pdf: Path, *, layout: bool = False) -> str:

@@ -11,12 +11,11 @@ import h5py
 import numpy as np
 import pytest
 
-from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from analysis.archive import cli_archive, import_custody_rows, open_archive
 from analysis.report import build_report_data, cli_report, write_report
 from analysis.report.read import NirSummary, _library_references, abundance_check
+from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from sampler.custody import CustodyLog, IncrementRecord
-
 from tests.archive.lines import run_lot
 from tests.report import pdftools
 
