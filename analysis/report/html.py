@@ -58,22 +58,28 @@ def _e(text: object) -> str:
 _R = " class='r'"
 #: Column widths: a column gets at least its longest unbreakable word and at most this many characters of weight.
 MAX_COLUMN_WEIGHT = 60
+#: Characters a printed table row holds (A4 portrait at the print font size), for sharing its width.
+LINE_CHARS = 120
 
 
 def _column_widths(t: Table) -> list[float]:
-    """Shares of the table width (%) from the columns' text: the longest word (which must fit whole) and the
-    longest cell (capped), so that a fixed table layout needs no measuring of every cell."""
-    weights = []
+    """Shares of the table width (%) from the columns' text, so that a fixed table layout needs no measuring of
+    every cell: each column first gets its longest unbreakable word (capped) and header word, then the rest of
+    :data:`LINE_CHARS` goes to the columns with longer text, in proportion to how much longer."""
+    need, extra = [], []
     for c in t.columns:
-        texts = [c.label] + [str(r.get(c.key, "")) for r in t.rows]
-        longest_word = max((len(w) for s in texts for w in _LONG_WORD_SPLIT.split(_soft_breaks_text(s)) if w),
-                           default=1)
-        lengths = [len(s) for s in texts[1:]] or [len(c.label)]
-        typical = 0.5 * (sum(lengths) / len(lengths) + max(lengths))
-        weights.append(max(min(longest_word, SOFT_BREAK_CHARS), len(c.label) * 0.6, min(typical, MAX_COLUMN_WEIGHT))
-                       + 2)
-    total = sum(weights)
-    return [100.0 * w / total for w in weights]
+        cells = [str(r.get(c.key, "")) for r in t.rows]
+        words = [len(w) for s in cells for w in _LONG_WORD_SPLIT.split(_soft_breaks_text(s)) if w]
+        label_word = max((len(w) for w in c.label.split()), default=1)
+        n = max(min(max(words, default=1), SOFT_BREAK_CHARS), 1.25 * label_word) + 2.5  # headers are bold
+        lengths = [len(s) for s in cells] or [0]
+        typical = min(0.5 * (sum(lengths) / len(lengths) + max(lengths)), MAX_COLUMN_WEIGHT)
+        need.append(n)
+        extra.append(max(0.0, typical + 2 - n))
+    room = LINE_CHARS - sum(need)
+    widths = [n + (e * room / sum(extra) if room > 0 and sum(extra) > 0 else 0.0) for n, e in zip(need, extra)]
+    total = sum(widths)
+    return [100.0 * w / total for w in widths]
 
 
 def _table(t: Table) -> str:

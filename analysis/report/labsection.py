@@ -158,6 +158,9 @@ def lab_custody_table(data: ReportData) -> Table:
 
 
 def lab_section(data: ReportData) -> Section:
+    if not data.latest:
+        return Section("Lab results: the lab's own numbers", anchor="lab").add(
+            Para("no lab results imported (oreline archive import-lab LOT.h5 FILE)", "gap"))
     sec = Section("Lab results: the lab's own numbers", anchor="lab", wide=True, new_page=True)
     certs = certificate_rows(data)
     sec.add(Table([Col(k, k) for k in ("lab", "report", "received", "analysed", "file", "sha256", "read as",

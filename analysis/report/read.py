@@ -527,6 +527,25 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
+def _model_version_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per model: entries of the models table (one key each, or name/version/digest) merged by stream."""
+    by_what: dict[str, dict[str, Any]] = {}
+    for m in entries:
+        what = str(m.get("name") or (f"model of stream {m['stream']}" if m.get("stream") else "model"))
+        row = by_what.setdefault(what, {"what": what, "version": [], "digest": [], "detail": []})
+        for key, value in m.items():
+            if key in ("name", "stream") or value in (None, "", "{}", "[]"):
+                continue
+            text = str(value)
+            if "digest" in key or "hash" in key or key == "sha256":
+                row["digest"].append(text[:16])
+            elif "version" in key:
+                row["version"].append(text)
+            else:
+                row["detail"].append(f"{key} {text if len(text) <= 60 else '…' + text[-57:]}")
+    return [{k: ("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()} for row in by_what.values()]
+
+
 def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The provenance appendix: (facts as item/value rows, models and instruments with versions and digests)."""
     items = [("archive", f"{reader.path.name} ({reader.size_bytes / 1e6:,.1f} MB, format v{reader.format_version})"),
@@ -538,10 +557,7 @@ def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[li
              ("sampling plan digest", f"sha256 {_digest(reader.sampling_plan)}"),
              ("lab rule set digest", f"sha256 {_digest([r.__dict__ for r in RULES])}")]
     items += [(f"status: {h['state']}", f"{h['utc']} {h['reason']}") for h in prov["status_history"]]
-    models = []
-    for m in reader.model_versions():
-        models.append({"what": m.get("name", ""), "version": m.get("version", ""),
-                       "digest": str(m.get("digest") or m.get("sha256") or "")[:16], "detail": ""})
+    models = _model_version_rows(reader.model_versions())
     for name, s in reader.streams.items():
         meta = s.metadata
         found = {k: v for k, v in meta.items() if isinstance(v, (str, int, float)) and any(
