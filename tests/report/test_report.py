@@ -69,8 +69,8 @@ def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
                     "Sample record (ISO 3082)", "Alarms", "Appendix: provenance"):
         assert f"<h2>{section}" in text
     assert "CONTAMINATED" in text
-    assert re.search(r"<td class=''>nir</td><td class='r'>600\.\d t</td><td class='r'>65\d\.\d t</td>"
-                     r"<td class=''>NIR offline</td>", text)
+    assert re.search(r"<td>nir</td><td class='r'>600\.\d t</td><td class='r'>65\d\.\d t</td><td>NIR offline</td>",
+                     text)
     assert "no lab results imported" in text
     assert "USGS splib07 class means resampled onto the archive grid" in text
     assert parser.imgs == 3 + 2  # timeline, spectra, abundances + two thumbnails
