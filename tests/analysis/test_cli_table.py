@@ -78,6 +78,8 @@ ROWS: list[Row] = [
     Row(("fleet", "rescore"), ("--model", "{tmp}/missing.npz", "{archive}", "--out={tmp}/fleet"), 2, "no such file"),
     Row(("fleet", "fingerprint"), ("--model={tmp}/missing.npz", "{archive}", "--out", "{tmp}/fleet"), 2,
         "no such file"),
+    Row(("lots",), ("--catalogue", "sqlite:///{tmp}/lots.db", "list", "--json"), 0, "[]"),
+    Row(("lots",), ("--catalogue=bogus://x", "list", "--vessel", "MV X"), 2, "expected a sqlite or postgresql URL"),
     Row(("control-room",), ("--port", "70000", "--speedup=10"), 2, "--port"),
     Row(("control-room",), ("--config", "{site}", "--port", "0", "--lots=1", "--lot-mass-t", "300", "--speedup", "0",
                             "--run-dir", "{tmp}/cr", "--no-report", "--exit-after-lots", "--no-catalogue"), 0, "lot 1: ",
