@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
@@ -29,12 +30,12 @@ from conveyor.feed import FeedSource, ScaleReading
 from conveyor.station import StationContext
 from plc.bw500 import (
     DEVICE_IDENTIFIER_BW500,
+    DRIVE_TABLE,
     FORMAT_BY_WORD_ORDER,
     PROCESS_BLOCK_COUNT,
     PROCESS_BLOCK_START,
     UINT32_TOTAL_MODULUS_T,
     WORD_ORDER_BY_FORMAT,
-    DRIVE_TABLE,
     bw500_table,
 )
 from plc.codes import DriveState
@@ -190,7 +191,7 @@ class BeltScaleClient(BeltScale):
         if self._client is not None:
             try:
                 self._client.close()
-            except Exception:  # noqa: BLE001 - closing a broken socket must not raise into the line
+            except Exception:
                 pass
         self._client = None
         if self._connected:
@@ -349,7 +350,7 @@ class BeltScaleClient(BeltScale):
         if self._client is not None:
             try:
                 self._client.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self._client = None
         self._connected = False

@@ -8,7 +8,8 @@ every bad key or value raises :class:`conveyor.errors.ConfigError` naming it (``
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from conveyor.config import Field, validate_section
 from conveyor.errors import ConfigError

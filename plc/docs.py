@@ -15,11 +15,18 @@ import re
 from pathlib import Path
 
 from plc import codes
-from plc.export import L5X_NAME, SCL_NAME, render_l5x, render_scl
 from plc.bw500 import BW500_TABLE, DRIVE_TABLE, UINT32_TOTAL_MODULUS_T
-from plc.registers import COMMAND_BASE, MAP_MAGIC, MAP_VERSION, ORELINE_MAP, STATUS_END, RegisterTable
-from sampler.robot import RobotState
+from plc.export import L5X_NAME, SCL_NAME, render_l5x, render_scl
+from plc.registers import (
+    COMMAND_BASE,
+    MAP_MAGIC,
+    MAP_VERSION,
+    ORELINE_MAP,
+    STATUS_END,
+    RegisterTable,
+)
 from plc.robot_block import ROBOT_BASE, STATE_CODES, robot_register_table
+from sampler.robot import RobotState
 
 MD_NAME = "register-map.md"
 CSV_NAME = "register-map.csv"

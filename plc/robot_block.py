@@ -13,12 +13,18 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sampler.robot import RobotState
-from sampler.robot_registers import COMMAND_OFFSET, ROBOT_BLOCK_SIZE, ROBOT_BLOCK_VERSION, ROBOT_REGISTERS, RobotBlockAdapter
 from plc import codes
 from plc.registers import READ, READ_WRITE, RegisterSpec, RegisterTable
 from plc.store import RegisterStore
 from plc.words import RegType
+from sampler.robot import RobotState
+from sampler.robot_registers import (
+    COMMAND_OFFSET,
+    ROBOT_BLOCK_SIZE,
+    ROBOT_BLOCK_VERSION,
+    ROBOT_REGISTERS,
+    RobotBlockAdapter,
+)
 
 ROBOT_BASE = 3000
 """0-based address of the robot block's offset 0 in the simulated PLC (reference 43,001)."""

@@ -9,7 +9,8 @@ simulated clock (``simulated``). :data:`SCALE_BACKENDS` is the one list of backe
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from conveyor.backends import import_backend
 from conveyor.config import Field, validate_section

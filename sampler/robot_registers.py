@@ -27,14 +27,19 @@ The block layout is versioned by BLOCK_VERSION; any change of offsets or codes b
 from __future__ import annotations
 
 import math
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Literal, MutableSequence, Sequence
+from typing import Any, Literal
 
 from pymodbus.client.mixin import ModbusClientMixin
 
-from sampler.errors import RobotCommunicationError, RobotError
-from sampler.errors import RobotBusyError, RobotFaultError
+from sampler.errors import (
+    RobotBusyError,
+    RobotCommunicationError,
+    RobotError,
+    RobotFaultError,
+)
 from sampler.robot import Robot, RobotState
 
 RegisterType = Literal["uint16", "uint32", "float32"]
