@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from conveyor.records import LotEnd
 from analysis.archive import LotArchive
+from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
 from analysis.web import ControlRoomServer
@@ -27,6 +28,7 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
     site = plant.site
     parts = (
         ("archive", site["archive"]["enabled"], _attach_archive),
+        ("catalogue", site.get("catalogue", {}).get("enabled", False), _attach_catalogue),
         ("modbus", serve and site["plc"]["enabled"], _attach_plc),
         ("control room", serve and site["control_room"]["enabled"], _attach_control_room),
     )
@@ -54,6 +56,23 @@ def _attach_archive(plant: Any) -> dict[str, str]:
     plant.alarms.listeners.append(_guarded(plant.line, archive.sink_name, archive.alarm_changed))
     plant.closers.append(archive.close)
     return {"archive": str(path.resolve())}
+
+
+def _attach_catalogue(plant: Any) -> dict[str, str]:
+    """The lot's row, alarms and events in the catalogue, through a background writer (shared across lots when
+    the caller set ``plant.catalogue_writer``)."""
+    writer = getattr(plant, "catalogue_writer", None)
+    if writer is None:
+        writer = CatalogueWriter(open_catalogue(plant.site["catalogue"]["url"] or None))
+        plant.catalogue_writer = writer
+        plant.closers.append(writer.catalogue.close)
+        plant.closers.append(writer.close)
+    link = LineCatalogue(writer, line=str(plant.site["line"].get("name", "")), epoch=plant.clock.epoch_s)
+    archive = getattr(plant, "archive", None)
+    link.attach(plant, archive.path if archive is not None else None)
+    plant.catalogue_link = link
+    plant.service.catalogue_link = link
+    return {"catalogue": writer.catalogue.url}
 
 
 def _guarded(line: Any, name: str, listener: Callable[..., None]) -> Callable[..., None]:
@@ -118,4 +137,7 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
             except Exception as exc:  # the lot is archived; a report failure must be visible, not fatal
                 log.exception("report failed")
                 out["report"] = f"FAILED: {exc} (regenerate with `oreline report {archive.path}`)"
+    link = getattr(plant, "catalogue_link", None)
+    if link is not None:  # the closed archive indexed whole: the lot's final row
+        link.finish(archive.path if archive is not None else None, plant.service.reports.get(plant.lot.lot_id))
     return out

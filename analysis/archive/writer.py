@@ -58,7 +58,7 @@ from analysis.archive.format import (
     table_length,
 )
 from analysis.archive.field_spectra import cli_export_field_spectra
-from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab_file, record_review
+from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab, record_review
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
@@ -744,7 +744,9 @@ def cli_archive(argv: Sequence[str]) -> int:
     p_lab.add_argument("archive", type=Path)
     p_lab.add_argument("csv", type=Path)
     p_lab.add_argument("--supersede", action="store_true",
-                       help="replace results of samples that already have one (the earlier ones stay in the history)")
+                       help="replace results of samples that already have one (the earlier ones stay in the history); "
+                            "needs --reason")
+    p_lab.add_argument("--reason", default="", help="why earlier results are superseded (shown in the report)")
     p_review = sub.add_parser("review", help="record an analyst's review (name, decision, comment; append-only)")
     p_review.add_argument("archive", type=Path)
     p_review.add_argument("--name", required=True, help="the analyst's name")
@@ -768,10 +770,10 @@ def cli_archive(argv: Sequence[str]) -> int:
             print(f"{args.archive}: {state}")
         elif args.cmd == "import-lab":
             try:
-                added, v = import_lab_file(args.archive, args.csv, supersede=args.supersede)
+                added, v, how = import_lab(args.archive, args.csv, supersede=args.supersede, reason=args.reason)
             except LabResultError as exc:
                 raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
-            print(f"{args.archive}: {added} lab result(s) added")
+            print(f"{args.archive}: {added} lab result(s) added from {how}")
             print(f"  lab verdict: {v.verdict} ({v.basis}); line verdict: {v.line_verdict}")
             for line in [*v.reasons, *(f"missing: {m}" for m in v.missing)]:
                 print(f"    {line}")

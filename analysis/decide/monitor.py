@@ -375,6 +375,11 @@ class LotMonitor:
             d.segment_class)
         if category is None:
             return
+        if category == "uninspected" and d.reasons and all("warm-up" in r for r in d.reasons):
+            self.alarms.note_event("nir_warmup", f"segment {d.index} ({d.start_t:.0f}-{d.end_t:.0f} t) uninspected: "
+                                   + "; ".join(d.reasons), source="nir", lot_id=self.lot_id, lot_t=d.start_t,
+                                   detail={"segment_index": d.index})
+            return
         severity = "warning" if category == "uninspected" else "alarm"
         alarm = self.alarms.raise_alarm(
             f"segment:{d.index}:{d.segment_class}", category, severity,
