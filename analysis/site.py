@@ -33,7 +33,8 @@ from spectra.segment import LotSegmentScorer
 from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
 from vision.station import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
-from plc.config import PLC_FIELDS, SCALE_BACKENDS, scale_from_config
+from plc.config import PLC_FIELDS
+from plc.scale import scale_class, scale_fields, scale_from_config
 from analysis.catalogue import CATALOGUE_FIELDS
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
@@ -98,7 +99,7 @@ def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
 def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:
     """The ``[scale]`` keys of its backend (plc's table) are checked with the rest, not only when the line starts."""
     scale = site["scale"]
-    validate_section({k: v for k, v in scale.items() if k not in SCALE_FIELDS}, SCALE_BACKENDS[scale["backend"]], "scale")
+    validate_section({k: v for k, v in scale.items() if k not in SCALE_FIELDS}, scale_fields(scale["backend"]), "scale")
     return site
 
 
@@ -111,7 +112,7 @@ def station_factory(kind: str) -> Callable[..., Station]:
 def is_simulated(site: Mapping[str, Any]) -> bool:
     """True when every device of the site is simulated (the line then runs on the simulated clock)."""
     stations = [s for s in site["stations"].values() if s.get("enabled", True)]
-    return site["scale"]["backend"] in ("simulated", "direct") and all(s["backend"] == "simulated" for s in stations)
+    return scale_class(site["scale"]["backend"]).simulated and all(s["backend"] == "simulated" for s in stations)
 
 
 def build_cargo(site: Mapping[str, Any]) -> CargoModel:
@@ -203,11 +204,8 @@ def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSo
         rate_t_h=sim["rate_t_h"], speed_m_s=line["nominal_speed_m_s"], lot_mass_t=sim["lot_mass_t"],
         events=events, totaliser_modulus_t=scale["totaliser_modulus_t"] or None, seed=sim["seed"],
     )
-    if scale["backend"] == "direct":
-        return feed, []
     plc_keys = {k: v for k, v in scale.items() if k not in SCALE_FIELDS or k == "backend"}
-    link = scale_from_config(plc_keys, context, feed=feed if scale["backend"] == "simulated" else None)
-    return link, []  # the line closes its feed
+    return scale_from_config(plc_keys, context, feed=feed), []  # the line closes its feed
 
 
 def station_context(site: Mapping[str, Any], run_dir: Path, clock: Clock, *, simulated: bool) -> StationContext:
