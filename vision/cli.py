@@ -17,8 +17,10 @@ from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_mod
 from vision.labels import evaluate_labelled, fit_with_labelled, read_labelled
 from vision.objects import KINDS
 from vision.scene import random_objects
+from vision.realism import image_stats, rendered_stats, stats_distance
+from vision.scenes import scene_names, scene_options
 from vision.sim_camera import SimulatedCamera
-from vision.tiles import ATTRIBUTION, load_tiles
+from vision.tiles import ATTRIBUTION, load_tiles, read_rgb
 from conveyor.files import staged_folder
 
 
@@ -120,7 +122,7 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
     return table, items
 
 
-def _write_report(table: dict, items: list, out: Path) -> None:
+def write_report(table: dict, items: list, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(table, indent=2, default=float))
     lines = [f"# Vision evaluation ({table['backgrounds']}, {table['belt_m']:.0f} m of belt)", "",
@@ -185,7 +187,9 @@ def _cli_labelled(a: argparse.Namespace) -> int:
             print(f"vision evaluate: model {a.model or 'default'} is fitted for {model.mm_per_px} mm/px, the photos are declared at {a.mm_per_px} mm/px (--mm-per-px)")
             return 2
         table = evaluate_labelled(model, items)
-    except VisionError as exc:
+        scene = scene_options(scene_names(a.scenes)[0])[0]
+        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene))
+    except (VisionError, ValueError) as exc:  # and a bad --scenes
         print(f"vision evaluate: {exc}")
         return 2
     a.out.mkdir(parents=True, exist_ok=True)
@@ -196,12 +200,16 @@ def _cli_labelled(a: argparse.Namespace) -> int:
     print("precision per reported kind: " + (", ".join(f"{k} {v:.2f}" for k, v in table["precision_by_kind"].items()) or "no detections"))
     print(f"false alarms: {table['false_alarms']} in {table['images']} images = {table['false_alarms_per_image']:.2f} per image "
           f"(95 % upper bound {table['false_alarms_per_image_upper95']:.2f}) → {a.out / 'labelled.json'}")
+    print(f"the photos against rendered {a.scenes.split(',')[0]} belt (real, rendered, rendered - real):")
+    for name, real, rend, err in table["realism"]:
+        print(f"  {name}: {real:.3f} vs {rend:.3f} ({err:+.3f})")
     return 0
 
 
 def cli_evaluate(argv: list[str]) -> int:
-    """``oreline vision evaluate --out DIR [--backgrounds DIR] [--model M.npz] [--length-m 100] ...``:
-    recall/precision per kind and size class on scenes from images not used to fit the model."""
+    """``oreline vision evaluate --out DIR [--scenes realistic] [--backgrounds DIR] [--model M.npz] [--length-m 100] ...``:
+    recall/precision per kind and size class, false alarms, gallery and the renderer's realism checks per scene type
+    on scenes from images not used to fit the model; ``--labelled DIR``: on real labelled photos."""
     ap = argparse.ArgumentParser(prog="oreline vision evaluate", description="Score the foreign-object detector on simulated belt.")
     ap.add_argument("--out", type=Path, required=True, help="report folder (report.md, report.json, gallery.png)")
     ap.add_argument("--backgrounds", default="heldout", help="folder of ore-on-belt images (default: the held-out CDM split)")
@@ -210,35 +218,45 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--objects-per-m", type=float, default=0.5)
     ap.add_argument("--mm-per-px", type=float, default=1.0)
     ap.add_argument("--width-px", type=int, default=2048)
-    ap.add_argument("--motion-blur-px", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenes", default="realistic",
+                    help="scene types to render: today|realistic|dark-rubber|wet-wood|all or a comma list (default realistic); "
+                         "several: one report folder each under --out, summed up in scenes.md")
+    ap.add_argument("--fa-m", type=float, default=0.0, help="also score this many metres of object-free belt of each scene type")
     ap.add_argument("--labelled", type=Path, help="score real labelled photos instead (COCO json or YOLO txt + classes.txt; "
                                                     "photos at --mm-per-px)")
     a = ap.parse_args(argv)
     if a.labelled is not None:
         return _cli_labelled(a)
-    if a.length_m <= 0:
-        ap.error(f"--length-m must be > 0, got {a.length_m}")
+    if a.length_m <= 0 or a.fa_m < 0:
+        ap.error(f"--length-m must be > 0 and --fa-m >= 0, got {a.length_m} and {a.fa_m}")
     if not a.mm_per_px > 0 or a.width_px <= 0:
         ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
     try:
         load_tiles(a.backgrounds)  # refuse an empty or unreadable folder before fitting or scoring anything
     except VisionError as exc:
         ap.error(f"--backgrounds {a.backgrounds}: {exc}")
+    from vision.scene_report import evaluate_scenes  # it builds on evaluate() and write_report() of this module
+
+    try:
+        names = scene_names(a.scenes)
+    except ValueError as exc:
+        ap.error(str(exc))
     try:
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
-        table, items = evaluate(model, backgrounds=a.backgrounds, length_m=a.length_m, seed=a.seed,
-                                objects_per_m=a.objects_per_m, motion_blur_px=a.motion_blur_px)
+        with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
+            results = evaluate_scenes(model, names, stage.dir, length_m=a.length_m, seed=a.seed, objects_per_m=a.objects_per_m,
+                                      fa_m=a.fa_m, backgrounds=a.backgrounds)
     except VisionError as exc:
         print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)
         return 2
-    with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
-        _write_report(table, items, stage.dir)
-    r = table["recall"].get("size>=50:all", {"recall": float("nan")})
-    print("recall per kind and size:")
-    print("\n".join(_recall_lines(table)))
-    print(f"false alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
-          f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f})")
-    print(_appearance_line(table))
-    print(f"recall (>= 50 mm) {r['recall']:.3f}, false alarms {table['false_alarms_per_1000_m']:.1f} per 1,000 m → {a.out / 'report.md'}")
+    for res in results:
+        table = res["table"]
+        r = table["recall"].get("size>=50:all", {"recall": float("nan")})
+        print(f"{res['scene']}: recall per kind and size:")
+        print("\n".join(_recall_lines(table)))
+        print(f"{res['scene']}: " + _appearance_line(table))
+        print(f"{res['scene']}: recall (>= 50 mm) {r['recall']:.3f}, false alarms {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
+              f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f})")
+    print(f"→ {a.out / 'scenes.md'}")
     return 0
