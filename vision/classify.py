@@ -23,6 +23,7 @@ COMPONENT_FEATURES = (
     "r", "g", "lum", "fine", "coarse", "lum_std", "lum_max", "lum_min", "score_mean", "score_max",
     "log_area", "log_length", "log_width", "elongation", "fill",
     "ring_dr", "ring_dg", "ring_dlum", "ring_lum_min", "ring_score", "grad_mean", "coherence", "obj_mean", "obj_max",
+    "ring_dfine", "ring_dcoarse", "fine_max", "edge_lum", "edge_chroma",
 )
 
 
@@ -115,7 +116,7 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     rcnt = np.bincount(rcomp, minlength=n).astype(np.float64)
     has = rcnt > 0
     rf = feats[win].reshape(-1, feats.shape[-1])[rpix].astype(np.float64)
-    rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(3)]
+    rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(5)]
     rlmin = np.where(has, extreme(rf[:, 2], rcomp, np.minimum, np.inf), cols_out[7])
     rscore = np.where(has, np.bincount(rcomp, score[win].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
     cols_out += [means[0] - rmean[0], means[1] - rmean[1], means[2] - rmean[2], rlmin - means[2], rscore, grad_mean, coherence]
@@ -124,8 +125,31 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
         cols_out += [sums(ov) / cnt_all, extreme(ov, comp, np.maximum, -np.inf)]
     else:
         cols_out += [np.zeros(n), np.zeros(n)]
+    cols_out += [means[3] - rmean[3], means[4] - rmean[4], extreme(fv[:, 3], comp, np.maximum, -np.inf)]
+    cols_out += _edge_steps(feats, lab, win, pix, comp, n, np.sqrt(gyv * gyv + gxv * gxv))
     matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
     return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
+
+
+def _edge_steps(feats: np.ndarray, lab: np.ndarray, win: tuple[slice, slice], pix: np.ndarray, comp: np.ndarray, n: int,
+                grad: np.ndarray) -> list[np.ndarray]:
+    """Depth of the change at each component's border (its cells with a neighbour outside it): the mean grey step
+    (``grad``: the lum gradient magnitude at ``pix``) and the mean chromaticity step there. A plank's or sheet's
+    sides are a sharp, continuous step even when dust and burial dull its inside; a rock's edge fades into ore."""
+    h, w = lab.shape
+    inner = ndi.grey_erosion(lab[win], size=(3, 3))
+    border_win = (lab[win] > 0) & (inner != lab[win])
+    border = np.zeros((h, w), bool)
+    border[win] = border_win
+    b = border.ravel()[pix].astype(np.float64)
+    r, g = feats[..., 0], feats[..., 1]
+    cy = np.zeros((h, w), np.float32)
+    cx = np.zeros((h, w), np.float32)
+    cy[1:-1] = np.abs(r[2:] - r[:-2]) + np.abs(g[2:] - g[:-2])
+    cx[:, 1:-1] = np.abs(r[:, 2:] - r[:, :-2]) + np.abs(g[:, 2:] - g[:, :-2])
+    chroma = np.hypot(cy, cx).ravel()[pix].astype(np.float64)
+    nb = np.maximum(np.bincount(comp, weights=b, minlength=n), 1.0)
+    return [np.bincount(comp, weights=grad * b, minlength=n) / nb, np.bincount(comp, weights=chroma * b, minlength=n) / nb]
 
 
 class KindClassifier:

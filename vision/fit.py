@@ -36,7 +36,7 @@ from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
 from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
-MODEL_FORMAT = "oreline-vision-model-7"  # 7: learned objectness seeds; 6: fine-scale seeds, classifier ensemble
+MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture contrast, edge steps); 7: objectness seeds
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
@@ -666,7 +666,8 @@ def default_cache_dir() -> Path:
 #: The fitting recipe's version, part of every cache key. Bump it when a change to the fitting, scene or detection
 #: code changes what a fit produces; a comment, a rename or a refactor that keeps the fitted arrays keeps the key
 #: (and so the shipped model). 7: the recipe of model format 7 (learned objectness seeds); 8: every fit step renders
-#: the scene types of vision.scenes.FIT_MIX in turn (realistic, today's, dark ore), not today's scenes only.
+#: the scene types of vision.scenes.FIT_MIX in turn (realistic, today's, dark ore), not today's scenes only, and the
+#: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8).
 FIT_VERSION = 8
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
