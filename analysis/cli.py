@@ -47,6 +47,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "fleet": {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
+    "lots": {"_": ("analysis.catalogue.cli", "cli_lots", "the lot catalogue: list, show and reindex lots")},
     "control-room": {
         "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },

@@ -11,19 +11,38 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from conveyor.errors import ConveyorError
 from analysis import integration
+from analysis.catalogue import (
+    Catalogue,
+    CatalogueQueries,
+    CatalogueWriter,
+    open_catalogue,
+)
+from analysis.decide import AlarmIds, AlarmJournal
 from analysis.errors import AnalysisError
+from analysis.plc_bridge import PlcBridge
+from plc.errors import ServerError as PlcServerError
+from analysis.model import Alarm
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
 from analysis.site import Plant, compose, load_site, validate
 from analysis.web import ControlRoomServer, ServerStartError
+from conveyor.errors import ConveyorError
+
+
+def _next_alarm_id(catalogue: Catalogue | None) -> int:
+    """The first alarm id of this control room: past every id the catalogue holds (ids never repeat)."""
+    if catalogue is None:
+        return 1
+    return CatalogueQueries(catalogue).max_alarm_id() + 1
 
 
 class CurrentLotService:
@@ -33,16 +52,31 @@ class CurrentLotService:
     service starts again at 0), so live feeds waiting for a change see the switch as one.
     """
 
-    def __init__(self, first: LineService) -> None:
+    def __init__(self, first: LineService, ids: AlarmIds | None = None) -> None:
         self._current = first
         self._base = 0
         self.reports: dict[str, dict[str, str]] = first.reports  # every lot's reports, listed by the page
+        #: the alarm journal across lots: ids unique across lots, unacknowledged alarms carried to the next lot
+        self.alarms = AlarmJournal(first.alarms, ids)
 
     def switch(self, service: LineService) -> None:
         """Serve ``service`` from now on (the next lot's)."""
         service.reports = self.reports
+        self.alarms.switch(service.alarms)
         base = self.version + 1
         self._current, self._base = service, base
+
+    def acknowledge(self, alarm_id: int, by: str, *, comment: str = "", lot_id: str | None = None) -> Alarm:
+        """Acknowledge any journal alarm (this lot's or a carried one) by its id."""
+        return self.alarms.acknowledge(alarm_id, by, comment=comment, lot_id=lot_id)
+
+    def line_state(self) -> dict[str, Any]:
+        """The current lot's state with the journal's alarm counts (carried alarms included)."""
+        state = self._current.line_state()
+        state["alarms_active"] = len(self.alarms.active())
+        state["alarms_unacknowledged"] = len(self.alarms.unacknowledged())
+        state["version"] = self.version
+        return state
 
     @property
     def version(self) -> int:
@@ -68,12 +102,16 @@ class LotAfterLot:
     """Composes and runs the site's lots one after the other in a background thread."""
 
     def __init__(self, site: dict[str, Any], run_dir: Path, *, report: bool = True,
-                 say: Callable[[str], None] = print) -> None:
+                 say: Callable[[str], None] = print, catalogue: Catalogue | None = None) -> None:
         self.site, self.run_dir, self.report, self.say = site, run_dir, report, say
         self.lots_run = 0
+        #: one catalogue writer for every lot (None: no catalogue)
+        self.catalogue_writer = CatalogueWriter(catalogue) if catalogue is not None else None
+        self.ids = AlarmIds(_next_alarm_id(catalogue))
         self.plant: Plant = self._compose(0)
-        self.service = CurrentLotService(self.plant.service)
+        self.service = CurrentLotService(self.plant.service, self.ids)
         self.server: ControlRoomServer | None = None
+        self.plc: Any = None  # a started analysis.plc_bridge.PlcBridge: one Modbus server across every lot
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,6 +119,9 @@ class LotAfterLot:
         site = {**self.site, "simulation": {**self.site["simulation"], "seed": self.site["simulation"]["seed"] + index}}
         plant = compose(site, self.run_dir / f"lot-{index + 1:03d}", simulated=True)
         plant.new_lot()
+        plant.alarms.use_ids(self.ids)
+        if self.catalogue_writer is not None:
+            plant.catalogue_writer = self.catalogue_writer
         integration.attach(plant, serve=False)  # the archive; the one control room is served by this class
         return plant
 
@@ -91,6 +132,13 @@ class LotAfterLot:
             self.plant = plant
             self.service.switch(plant.service)
         lot = plant.lot
+        if self.plc is not None:
+            self.plc.attach(plant)
+            if self.site["plc"]["wait_for_start_lot"]:
+                self.say(f"lot {self.lots_run + 1}: waiting for START_LOT from the PLC")
+                while not self.plc.wait_for_start_lot(0.5):
+                    if self._stop.is_set():
+                        return
         self.say(f"lot {self.lots_run + 1}: {lot.lot_id} ({lot.declared_mass_t:,.0f} t) running")
         try:
             end = plant.run_lot(lot)
@@ -102,7 +150,7 @@ class LotAfterLot:
         self.say(f"lot {self.lots_run}: {lot.lot_id} {end.status}, verdict {v.verdict.upper() if v else 'none'}"
                  + "".join(f"; {k} {p}" for k, p in outputs.items()))
 
-    def start(self, lots: int | None = None) -> "LotAfterLot":
+    def start(self, lots: int | None = None) -> LotAfterLot:
         """Run ``lots`` lots (None: until :meth:`stop`) in a daemon thread."""
         def loop() -> None:
             plant = self.plant
@@ -142,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lots", type=int, default=0, help="lots to run (0: until Ctrl-C)")
     p.add_argument("--run-dir", type=Path, help="where each lot's folder goes (default: runs/control-room-<time>)")
     p.add_argument("--no-report", action="store_true", help="skip each lot's batch report")
+    p.add_argument("--exit-after-lots", action="store_true",
+                   help="exit when --lots lots ran (default: the control room stays up until Ctrl-C or SIGTERM)")
+    p.add_argument("--catalogue", metavar="URL", help="catalogue URL (default: the site's [catalogue] url, else "
+                   "$ORELINE_CATALOGUE_URL, else the SQLite file in the data folder)")
+    p.add_argument("--no-catalogue", action="store_true", help="write no catalogue")
     return p
 
 
@@ -162,23 +215,44 @@ def cli_controlroom(argv: list[str]) -> int:
             site["simulation"]["lot_mass_t"] = args.lot_mass_t
         site = validate(site)
         prepare_station_models(site)
+        use_catalogue = site["catalogue"]["enabled"] and not args.no_catalogue
+        site["catalogue"]["enabled"] = use_catalogue
+        catalogue = open_catalogue(args.catalogue or site["catalogue"]["url"] or None) if use_catalogue else None
         lots = LotAfterLot(site, args.run_dir or Path("runs") / time.strftime("control-room-%Y%m%dT%H%M%S"),
-                           report=not args.no_report)
+                           report=not args.no_report, catalogue=catalogue)
         lots.server = ControlRoomServer(lots.service, host=args.host, port=args.port,
                                         operator_token=args.operator_token or None,
-                                        viewer_token=args.viewer_token or None)
+                                        viewer_token=args.viewer_token or None,
+                                        history=CatalogueQueries(catalogue) if catalogue is not None else None)
         lots.server.start()
-    except (ConveyorError, AnalysisError, ServerStartError) as exc:
+        if site["plc"]["enabled"]:
+            lots.plc = PlcBridge.from_config(site["plc"]).start()
+    except (ConveyorError, AnalysisError, ServerStartError, PlcServerError) as exc:
         print(f"oreline control-room: error: {exc}", file=sys.stderr)
         return 2
     print(f"control room: {lots.server.url}  (API spec {lots.server.url}openapi.json)", flush=True)
+    if lots.plc is not None:
+        print(f"modbus: {lots.plc.server.host}:{lots.plc.port} (device id {site['plc']['device_id']}; one server "
+              "for every lot; map in docs/register-map.md)", flush=True)
     lots.start(lots=args.lots or None)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    told_idle = False
     try:
-        while lots.running:
-            time.sleep(0.5)
+        while not stop.is_set() and (lots.running or not args.exit_after_lots):
+            if not lots.running and not told_idle:
+                told_idle = True
+                print(f"{lots.lots_run} lot(s) ran; the control room stays up at {lots.server.url} "
+                      "(Ctrl-C or SIGTERM stops it)", flush=True)
+            stop.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         lots.stop()
         lots.server.stop()
+        if lots.plc is not None:
+            lots.plc.stop()
+        if lots.catalogue_writer is not None:
+            lots.catalogue_writer.close()
+            lots.catalogue_writer.catalogue.close()
     return 0

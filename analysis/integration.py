@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from conveyor.records import LotEnd
 from analysis.archive import LotArchive
+from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
 from analysis.web import ControlRoomServer
@@ -27,6 +28,7 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
     site = plant.site
     parts = (
         ("archive", site["archive"]["enabled"], _attach_archive),
+        ("catalogue", site.get("catalogue", {}).get("enabled", False), _attach_catalogue),
         ("modbus", serve and site["plc"]["enabled"], _attach_plc),
         ("control room", serve and site["control_room"]["enabled"], _attach_control_room),
     )
@@ -47,20 +49,48 @@ def _attach_archive(plant: Any) -> dict[str, str]:
     archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"])
     plant.archive = archive
     plant.line.add_sink(archive)
-    plant.monitor.segment_listeners.append(archive.add_segment)
-    plant.monitor.verdict_listeners.append(archive.add_verdict)
-    plant.alarms.listeners.append(archive.alarm_changed)
+    # The archive's listeners fail like its sink does: counted on the line (an "archive" alarm), never raised
+    # into the monitor or the alarm book.
+    plant.monitor.segment_listeners.append(_guarded(plant.line, archive.sink_name, archive.add_segment))
+    plant.monitor.verdict_listeners.append(_guarded(plant.line, archive.sink_name, archive.add_verdict))
+    plant.alarms.listeners.append(_guarded(plant.line, archive.sink_name, archive.alarm_changed))
     plant.closers.append(archive.close)
     return {"archive": str(path.resolve())}
 
 
+def _attach_catalogue(plant: Any) -> dict[str, str]:
+    """The lot's row, alarms and events in the catalogue, through a background writer (shared across lots when
+    the caller set ``plant.catalogue_writer``)."""
+    writer = getattr(plant, "catalogue_writer", None)
+    if writer is None:
+        writer = CatalogueWriter(open_catalogue(plant.site["catalogue"]["url"] or None))
+        plant.catalogue_writer = writer
+        plant.closers.append(writer.catalogue.close)
+        plant.closers.append(writer.close)
+    link = LineCatalogue(writer, line=str(plant.site["line"].get("name", "")), epoch=plant.clock.epoch_s)
+    archive = getattr(plant, "archive", None)
+    link.attach(plant, archive.path if archive is not None else None)
+    plant.catalogue_link = link
+    plant.service.catalogue_link = link
+    return {"catalogue": writer.catalogue.url}
+
+
+def _guarded(line: Any, name: str, listener: Callable[..., None]) -> Callable[..., None]:
+    """``listener`` whose exceptions are counted as faults of the line's sink ``name``."""
+    def call(*args: Any) -> None:
+        try:
+            listener(*args)
+        except Exception as exc:
+            line.sink_failed(name, exc)
+    return call
+
+
 def _attach_plc(plant: Any) -> dict[str, str]:
     cfg = plant.site["plc"]
-    bridge = PlcBridge(plant, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"],
-                       link_timeout_s=cfg["link_timeout_s"], watchdog_timeout_s=cfg["watchdog_timeout_s"] or None)
-    bridge.start()
+    bridge = PlcBridge.from_config(cfg).start()
     plant.closers.append(bridge.stop)
     plant.plc_bridge = bridge
+    bridge.attach(plant)
     return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
 
 
@@ -88,7 +118,16 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
                     archive.add_custody_rows(custody.sample_rows(), kind="sample")
                 except Exception:
                     log.exception("archiving the sample record of %s failed", station.name)
-        archive.close()
+        try:
+            archive.close()
+        except Exception as exc:  # the disk went away: say so; the lot's record is incomplete
+            log.exception("closing the archive failed")
+            plant.line.sink_failed(archive.sink_name, exc)
+            out["archive"] = f"FAILED: {type(exc).__name__}: {exc} (the lot's record is incomplete)"
+            return out
+        if plant.line.lot_sink_faults.get(archive.sink_name):
+            out["archive"] = (f"INCOMPLETE: {plant.line.lot_sink_faults[archive.sink_name]} write(s) failed "
+                              f"({archive.path})")
         if report:
             try:
                 paths = write_report(archive.path, plant.run_dir)
@@ -98,4 +137,7 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
             except Exception as exc:  # the lot is archived; a report failure must be visible, not fatal
                 log.exception("report failed")
                 out["report"] = f"FAILED: {exc} (regenerate with `oreline report {archive.path}`)"
+    link = getattr(plant, "catalogue_link", None)
+    if link is not None:  # the closed archive indexed whole: the lot's final row
+        link.finish(archive.path if archive is not None else None, plant.service.reports.get(plant.lot.lot_id))
     return out

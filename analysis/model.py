@@ -83,10 +83,24 @@ class Alarm:
     acknowledged_by: str = ""
     cleared_time_s: float = math.nan
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    code: str = ""  #: what exactly (e.g. "sample_missed", "lot_waste"): refines the category for the PLC bits
+    # The alarm journal's (ISA-18.2) fields: clock times (UNIX epoch s), the acknowledgement's comment, the
+    # cause this alarm follows on from (``parent_id``, -1: none) and shelving (until an epoch time, why).
+    raised_epoch_s: float = math.nan
+    acknowledged_epoch_s: float = math.nan
+    cleared_epoch_s: float = math.nan
+    ack_comment: str = ""
+    parent_id: int = -1
+    shelved_until_epoch_s: float = math.nan
+    shelve_reason: str = ""
 
     @property
     def active(self) -> bool:
         return self.state != "cleared"
+
+    def shelved(self, now_epoch_s: float) -> bool:
+        """True while the alarm is shelved (its expiry lies after ``now_epoch_s``)."""
+        return math.isfinite(self.shelved_until_epoch_s) and self.shelved_until_epoch_s > now_epoch_s
 
 
 @dataclass(frozen=True)

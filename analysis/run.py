@@ -81,12 +81,20 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
         print(f"  {label:<14} {value}", file=out)
     out.flush()
 
+    bridge = getattr(plant, "plc_bridge", None)
+    if bridge is not None and site["plc"]["wait_for_start_lot"]:
+        print("  waiting for START_LOT from the PLC", file=out, flush=True)
+        bridge.wait_for_start_lot()
     bar = ProgressBar(lot.declared_mass_t, "t")
     plant.line.listeners.append(lambda st: bar.update(
         st.lot_tonnage_t, f"seg {st.segment_index}  {plant.monitor.verdict.verdict if plant.monitor.verdict else ''}"))
     started = time.perf_counter()
     try:
         end = plant.run_lot(lot)
+    except BaseException as exc:
+        if bridge is not None:
+            bridge.lot_failed(f"{type(exc).__name__}: {exc}")
+        raise
     finally:
         bar.close()
     wall_s = time.perf_counter() - started
@@ -106,12 +114,23 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     for label, value in results.items():
         print(f"  {label:<14} {value}", file=out)
     print(f"  summary        {summary_path.resolve()}", file=out)
-    if args.linger_s > 0 and "control room" in extras:
-        print(f"control room stays up for {args.linger_s:g} s", file=out)
+    if bridge is not None:
+        _hold_verdict(bridge, site["plc"]["verdict_hold_s"], out)
+    if args.linger_s > 0 and ("control room" in extras or bridge is not None):
+        print(f"control room and Modbus server stay up for {args.linger_s:g} s", file=out)
         out.flush()
         threading.Event().wait(args.linger_s)
     plant.close()
     return 0 if end.status == "complete" else 1
+
+
+def _hold_verdict(bridge: Any, hold_s: float, out: Any) -> None:
+    """Keep serving the final verdict until the PLC acknowledges it (bounded); say which."""
+    out.flush()
+    acked = bridge.wait_verdict_ack(hold_s)
+    seq = bridge.server.verdict_seq
+    print(f"  PLC verdict    VERDICT_SEQ {seq} " + ("acknowledged by the PLC" if acked else
+          f"not acknowledged (no PLC connected, or none within {hold_s:g} s)"), file=out, flush=True)
 
 
 def _summary(plant, end, wall_s: float, results: dict[str, str]) -> dict[str, Any]:

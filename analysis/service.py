@@ -122,8 +122,8 @@ class LineService:
         return [to_dict(p) for p in points]
 
     # ---- commands ------------------------------------------------------------------------------
-    def acknowledge(self, alarm_id: int, by: str) -> Alarm:
-        return self.alarms.acknowledge(alarm_id, by)
+    def acknowledge(self, alarm_id: int, by: str, *, comment: str = "", lot_id: str | None = None) -> Alarm:
+        return self.alarms.acknowledge(alarm_id, by, comment=comment, lot_id=lot_id)
 
     def request_targeted(self, mark_t: float, reason: str) -> Any:
         """Operator- or PLC-requested targeted sample at a lot-relative mark."""

@@ -34,6 +34,7 @@ from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
 from vision.station import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
 from plc.config import PLC_FIELDS, SCALE_BACKENDS, scale_from_config
+from analysis.catalogue import CATALOGUE_FIELDS
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
 from analysis.web import CONTROL_ROOM_FIELDS
@@ -66,6 +67,7 @@ EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
     "archive": ARCHIVE_FIELDS,
     "plc": PLC_FIELDS,
     "control_room": CONTROL_ROOM_FIELDS,
+    "catalogue": CATALOGUE_FIELDS,
 }
 
 
@@ -252,7 +254,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
             stations[name] = station
     line_cfg = site["line"]
     feed, closers = build_feed(site, context)
-    alarms = AlarmBook(clock.now_s)
+    alarms = AlarmBook(clock.now_s, epoch=clock.epoch_s)
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
     monitor = LotMonitor(alarms, site["verdict"], nir_scorer_factory=_nir_scorer_factory(),
                          on_targeted=sampler.request_targeted if sampler is not None else None,

@@ -7,7 +7,10 @@ would with the line runtime), over 127.0.0.1 on free ports.
 
 from __future__ import annotations
 
+import selectors
+import socket
 import statistics
+import struct
 import sys
 import threading
 import time
@@ -22,6 +25,7 @@ from plc.registers import ORELINE_MAP
 from plc.server import OrelineModbusServer
 from plc.simulated import SimulatedPlc
 from plc.snapshot import LineSnapshot
+from plc.tcp import ServerOptions
 
 _LOT = ORELINE_MAP["LOT_NUMBER"].address
 
@@ -46,6 +50,43 @@ def bench_server_reads(seconds: float = 3.0) -> dict:
         rate = n / (time.perf_counter() - t0)
         client.close()
     return _row("plc server reads of 100 registers, 1 client", rate, "req/s", 2000.0)
+
+
+def bench_server_reads_many_clients(clients: int = 50, seconds: float = 3.0) -> dict:
+    """Reads of 100 registers per second over ``clients`` connections, each a PLC with one request in flight.
+
+    The clients are raw sockets driven by one selector loop in this process (cheap, so the figure is the
+    server's); the server runs on its thread as in the line process, publishing a snapshot every 10 ms.
+    """
+    request = struct.pack(">HHHBBHH", 0, 0, 6, 1, 3, 0, 100)
+    with OrelineModbusServer(options=ServerOptions(max_connections=clients + 4)) as srv:
+        srv.publish(LineSnapshot(lot_number=1, lot_id="BENCH"))
+        socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(clients)]
+        sel = selectors.DefaultSelector()
+        for s in socks:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sel.register(s, selectors.EVENT_READ, bytearray())
+            s.sendall(request)
+        answered, failed, t0, last_publish = 0, 0, time.perf_counter(), 0.0
+        while (now := time.perf_counter()) - t0 < seconds:
+            if now - last_publish > 0.01:
+                srv.publish(LineSnapshot(lot_number=answered % 1000 + 1, lot_id="BENCH"))
+                last_publish = now
+            for key, _ in sel.select(0.01):
+                buf = key.data
+                buf += key.fileobj.recv(4096)
+                while len(buf) >= 6 and len(buf) >= 6 + int.from_bytes(buf[4:6], "big"):
+                    size = 6 + int.from_bytes(buf[4:6], "big")
+                    answered += 1
+                    failed += buf[7] != 3 or size != 9 + 200
+                    del buf[:size]
+                    key.fileobj.sendall(request)
+        rate = answered / (time.perf_counter() - t0)
+        for s in socks:
+            s.close()
+    if failed:
+        raise AssertionError(f"{failed} of {answered} reads failed")
+    return _row(f"plc server reads of 100 registers, {clients} clients connected", rate, "req/s", 2000.0)
 
 
 def bench_snapshot_latency(changes: int = 200) -> list[dict]:
@@ -110,8 +151,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     """Run every plc benchmark; print each figure next to its target and return the rows (``--quick``: short runs)."""
     quick = "--quick" in (argv or [])
     if quick:
-        return [bench_server_reads(0.3), *bench_snapshot_latency(20), bench_beltscale_reads(0.3)]
-    return [bench_server_reads(), *bench_snapshot_latency(), bench_beltscale_reads()]
+        return [bench_server_reads(0.3), bench_server_reads_many_clients(50, 1.0), *bench_snapshot_latency(20),
+                bench_beltscale_reads(0.3)]
+    return [bench_server_reads(), bench_server_reads_many_clients(), *bench_snapshot_latency(), bench_beltscale_reads()]
 
 
 if __name__ == "__main__":

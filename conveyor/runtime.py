@@ -12,7 +12,10 @@ One :class:`Line` runs one lot at a time on a :class:`~conveyor.clock.Clock`
 
 Faults never stop the line: a station that raises gets its window marked
 uninspected and a :class:`~conveyor.records.LineEvent`; a dropped belt scale is an
-alarm and the time it was away is tracked by holding the last speed.
+alarm and the time it was away is tracked by holding the last speed. A sink that
+raises (the archive on a full disk) is counted per sink, gets one ``sink_fault``
+event per lot (source: the sink's ``sink_name``), and the lot then ends
+``aborted``: its record is incomplete, so it is never reported complete.
 """
 
 from __future__ import annotations
@@ -37,9 +40,18 @@ log = logging.getLogger(__name__)
 
 
 class RecordSink(Protocol):
-    """Receives every validated record of the lot, in order."""
+    """Receives every validated record of the lot, in order.
+
+    A sink may name itself with a ``sink_name`` attribute (the source of its fault events);
+    otherwise its class name is used.
+    """
 
     def handle(self, record: Record) -> None: ...
+
+
+def sink_name(sink: object) -> str:
+    """The name a sink's faults are counted and reported under."""
+    return str(getattr(sink, "sink_name", "") or type(sink).__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class LineCounters:
     """Faults seen during a lot."""
 
     station_faults: dict[str, int] = field(default_factory=dict)
+    sink_faults: dict[str, int] = field(default_factory=dict)
     scale_dropouts: int = 0
     scale_ticks_lost: int = 0
     totaliser_resyncs: int = 0
@@ -177,6 +190,9 @@ class Line:
         self._last_reading: ScaleReading | None = None
         self._scale_ok = True
         self._carry_mark_t: float | None = None  # where the previous lot ended: the next one starts there
+        self._lot_sink_faults: dict[str, tuple[int, str]] = {}  # this lot: sink → (failures, first error)
+        self._pending_events: list[LineEvent] = []
+        self._emit_depth = 0
         for station in self.stations:
             attach = getattr(station, "attach_tracker", None)
             if callable(attach):
@@ -195,11 +211,37 @@ class Line:
     def _emit(self, record: Record) -> None:
         assert self.run is not None
         self.run.add(record)
-        for sink in self.sinks:
-            try:
-                sink.handle(record)
-            except Exception:  # a sink failing must not take the line down
-                log.exception("record sink %r failed on %s", sink, type(record).__name__)
+        self._emit_depth += 1
+        try:
+            for sink in self.sinks:
+                try:
+                    sink.handle(record)
+                except Exception as exc:  # a sink failing must not take the line down: counted, reported
+                    log.debug("record sink %s failed on %s", sink_name(sink), type(record).__name__, exc_info=True)
+                    self.sink_failed(sink_name(sink), exc)
+        finally:
+            self._emit_depth -= 1
+        if self._emit_depth == 0:
+            while self._pending_events:
+                self._emit(self._pending_events.pop(0))
+
+    def sink_failed(self, name: str, exc: BaseException) -> None:
+        """Count a failure of the sink (or sink listener) ``name``; its first one in a lot becomes a
+        ``sink_fault`` alarm event, and the lot can no longer end complete. Called on the line's thread."""
+        self.counters.sink_faults[name] = self.counters.sink_faults.get(name, 0) + 1
+        count, first = self._lot_sink_faults.get(name, (0, f"{type(exc).__name__}: {exc}"))
+        self._lot_sink_faults[name] = (count + 1, first)
+        if count == 0:
+            log.error("record sink %s failed: %s", name, first)
+            self._pending_events.append(LineEvent(self.run.lot_id if self.run else "", self.clock.now_s(), name,
+                                                  "sink_fault", "alarm", f"record sink {name!r} failed: {first}"))
+            if self._emit_depth == 0 and self.run is not None:
+                self._emit(self._pending_events.pop(0))
+
+    @property
+    def lot_sink_faults(self) -> dict[str, int]:
+        """Failures per sink during the current (or last) lot."""
+        return {name: count for name, (count, _first) in self._lot_sink_faults.items()}
 
     def _event(self, source: str, kind: str, severity: str, message: str, mark_t: float = math.nan) -> None:
         log.log(logging.WARNING if severity != "info" else logging.INFO, "%s %s: %s", source, kind, message)
@@ -276,6 +318,7 @@ class Line:
     def _start_lot(self, lot: LotIdentity, sampling_plan: dict | None, config: dict | None) -> LotStart:
         """Wait for the next tick, mark where the lot starts, emit its start and the stations' descriptions."""
         self.run = LotRun()
+        self._lot_sink_faults = {}
         t0 = self.clock.now_s()
         if self.kinematics.time_s is not None and t0 < self.kinematics.time_s + self.tick_s:
             t0 = self.kinematics.time_s + self.tick_s  # the next lot starts on the next tick
@@ -355,6 +398,10 @@ class Line:
         self._carry_mark_t = end_mark
         for station in self.stations:
             self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
+        if self._lot_sink_faults:  # the lot's record is incomplete: never "complete"
+            lost = "; ".join(f"record sink {name!r} failed on {n} call(s), first: {first}"
+                             for name, (n, first) in sorted(self._lot_sink_faults.items()))
+            phase.abort(f"{phase.reason}; {lost}" if phase.status == "aborted" else lost)
         end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, phase.status, phase.reason,
                      epoch_s=self.clock.epoch_s())
         self._emit(end)
@@ -398,4 +445,4 @@ class Line:
             log.exception("closing the feed failed")
 
 
-__all__ = ["Line", "LineState", "LineCounters", "RecordSink", "Coverage"]
+__all__ = ["Line", "LineState", "LineCounters", "RecordSink", "Coverage", "sink_name"]

@@ -80,7 +80,16 @@ class CommandCode(enum.IntEnum):
     ACK_ALARM = 1  #: CMD_ARG = alarm bit 0..31, or 0xFFFFFFFF for all alarms
     REQUEST_SAMPLE = 2  #: CMD_ARG = PLC reference number recorded with the targeted increment (any value)
     START_LOT = 3  #: CMD_ARG = lot number (>= 1)
-    STOP_LOT = 4  #: CMD_ARG = lot number to stop, or 0 for the open lot
+    STOP_LOT = 4  #: CMD_ARG = lot number to stop (must be the open lot's LOT_NUMBER), or 0 for the open lot
+    ACK_REQUEST = 5  #: CMD_ARG = InterlockBit of a latched request (1 stop belt, 2 divert), or 0xFFFFFFFF for both
+
+
+class InterlockBit(enum.IntEnum):
+    """Bit positions in ``INTERLOCKS``: a permissive and two latched requests (see "Interlocks")."""
+
+    INSPECTION_HEALTHY = 0  #: permissive: lot open, belt scale and every station inspecting, PLC link up
+    STOP_BELT_REQUEST = 1  #: latched: a contaminated segment (foreign object) is on the belt; stop the belt
+    DIVERT_REQUEST = 2  #: latched: a waste-suspect segment is on the belt; divert its window
 
 
 class CommandResult(enum.IntEnum):
@@ -111,6 +120,7 @@ ALL_ENUMS: tuple[type[enum.IntEnum], ...] = (
     LotVerdict,
     SamplerState,
     AlarmBit,
+    InterlockBit,
     CommandCode,
     CommandResult,
 )

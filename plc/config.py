@@ -18,19 +18,44 @@ from plc.beltscale import BeltScaleClient
 from plc.bw500 import DRIVE_TABLE
 from plc.server import OrelineModbusServer
 from plc.simulated import SimulatedPlc
+from plc.tcp import ServerOptions
 
 #: ``[plc]``: oreline's register map served over Modbus TCP.
 PLC_FIELDS: dict[str, Field] = {
     "enabled": Field(bool, True, doc="Serve oreline's register map over Modbus TCP."),
     "host": Field(str, "127.0.0.1", doc="Bind address of the Modbus server."),
     "port": Field(int, 5020, min=0, max=65535, doc="Port of the Modbus server (0: any free port)."),
-    "device_id": Field(int, 1, min=1, max=247, doc="Modbus device (unit) id."),
+    "device_id": Field(int, 1, min=0, max=255, doc="Modbus device (unit) id this server answers, 0..255."),
     "link_timeout_s": Field(float, 10.0, min=0.0, min_exclusive=True,
                             doc="No request from the PLC for this long raises the PLC-link alarm, s."),
     "watchdog_timeout_s": Field(float, 0.0, min=0.0,
                                 doc="> 0: the PLC must change PLC_WATCHDOG this often or the link counts as down, s "
                                     "(0: off)."),
+    "link_debounce_s": Field(float, 2.0, min=0.0, doc="A PLC-link state change counts once it has lasted this long, s."),
+    "verdict_hold_s": Field(float, 10.0, min=0.0,
+                            doc="`oreline run`/`demo`: after lot end, keep serving until the PLC acknowledges the "
+                                "final verdict (VERDICT_ACK_SEQ), at most this long, s (only while a PLC is connected)."),
+    "wait_for_start_lot": Field(bool, False, doc="Start each lot only when the PLC sends START_LOT."),
+    "idle_timeout_s": Field(float, 300.0, min=0.0, doc="Close a Modbus connection silent for this long, s (0: never)."),
+    "max_connections": Field(int, 64, min=1, max=10000, doc="Modbus connections beyond this are closed at once."),
+    "allowed_clients": Field(list, [], check=lambda path, v: _ip_list(path, v),
+                             doc="Client IP addresses allowed to connect (empty: any)."),
+    "keepalive_s": Field(float, 30.0, min=0.0, doc="TCP keepalive idle time of Modbus connections, s (0: off)."),
 }
+
+
+def _ip_list(path: str, value: Any) -> list[str]:
+    """``allowed_clients``: a list of IPv4/IPv6 address strings."""
+    import ipaddress
+
+    if not isinstance(value, list):
+        raise ConfigError(path, f"expected a list of IP addresses, got {value!r}")
+    for item in value:
+        try:
+            ipaddress.ip_address(item)
+        except (TypeError, ValueError):
+            raise ConfigError(path, f"expected IP addresses such as \"10.0.0.5\", got {item!r}") from None
+    return list(value)
 
 
 def _link_fields(simulated: bool) -> dict[str, Field]:
@@ -150,4 +175,7 @@ def server_from_config(section: Mapping[str, Any]) -> OrelineModbusServer | None
     if not cfg["enabled"]:
         return None
     return OrelineModbusServer(cfg["host"], cfg["port"], cfg["device_id"], link_timeout_s=cfg["link_timeout_s"],
-                               watchdog_timeout_s=cfg["watchdog_timeout_s"] or None)
+                               watchdog_timeout_s=cfg["watchdog_timeout_s"] or None,
+                               link_debounce_s=cfg["link_debounce_s"],
+                               options=ServerOptions(cfg["idle_timeout_s"], cfg["max_connections"],
+                                                     tuple(cfg["allowed_clients"]), cfg["keepalive_s"]))

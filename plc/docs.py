@@ -15,13 +15,15 @@ import re
 from pathlib import Path
 
 from plc import codes
+from plc.export import L5X_NAME, SCL_NAME, render_l5x, render_scl
 from plc.bw500 import BW500_TABLE, DRIVE_TABLE, UINT32_TOTAL_MODULUS_T
 from plc.registers import COMMAND_BASE, MAP_MAGIC, MAP_VERSION, ORELINE_MAP, STATUS_END, RegisterTable
 from plc.robot_block import ROBOT_BASE, robot_register_table
 
 MD_NAME = "register-map.md"
 CSV_NAME = "register-map.csv"
-CSV_COLUMNS = ("address", "reference", "name", "type", "registers", "units", "scaling", "access", "description")
+CSV_COLUMNS = ("block", "address", "reference", "name", "type", "registers", "units", "scaling", "access",
+               "description")
 
 
 def _md_cell(text: str) -> str:
@@ -77,6 +79,49 @@ def _enum_md(enum_cls: type[enum.IntEnum], heading: str) -> list[str]:
     return lines + [""]
 
 
+_LIFECYCLE_MD = [
+    "## Lot lifecycle and the verdict handshake",
+    "",
+    "* A lot starts for the PLC at its first line tick: `LOT_NUMBER` takes the number given with START_LOT, else "
+    "the previous number + 1; `LOT_VERDICT` goes back to PENDING. Until then the previous lot's registers stay.",
+    "* At lot end oreline publishes the final verdict (`VERDICT_FINAL` = 1), increments `VERDICT_SEQ` and holds "
+    "the verdict, the last segment block and the lot's counters until the next lot starts. `LINE_STATUS` is IDLE "
+    "(FAULT if the line could not run the lot); `HEARTBEAT` keeps changing between lots.",
+    "* The PLC acknowledges by writing `VERDICT_SEQ` into `VERDICT_ACK_SEQ`; `VERDICT_ACKED` then reads 1. "
+    "`oreline run`/`demo` keep serving after lot end until the acknowledgement arrives, at most "
+    "`[plc] verdict_hold_s` (10 s), when a PLC is connected.",
+    "* With `[plc] wait_for_start_lot = true` a lot starts only after START_LOT (accepted only between lots).",
+    "",
+    "## Segment-event FIFO",
+    "",
+    "Every decided segment is also an event in a FIFO of 8 slots (`EVENT_HEAD`, `EVENT0_*` .. `EVENT7_*`): event "
+    "*n* is in slot *n* % 8. Read `EVENT_HEAD` and the slots (registers 200..297, three reads of ≤ 125), take "
+    "the events whose `SEQ` is above the last one you took, oldest first. Polling at least once per 8 segments "
+    "(800 t at the default segment mass) loses none, across lot changes too (each event carries its lot number).",
+    "",
+    "## Interlocks",
+    "",
+    "`INTERLOCKS` bit 0 `INSPECTION_HEALTHY` is a **permissive**: 1 only while a lot is open and running, the "
+    "belt scale answers, no station is faulted and the PLC link is up. Fail-safe rule: the PLC treats it as 0 "
+    "— material on the belt is **uninspected** — whenever the bit is 0, a read fails, or `HEARTBEAT` has not "
+    "changed for 3 s (oreline down). Uninspected material goes where the site's procedure sends unverified "
+    "cargo (hold the stockpile gate / quarantine stockpile); oreline never reports such material clean.",
+    "",
+    "Bits 1 `STOP_BELT_REQUEST` (a contaminated segment: foreign object or contaminant spectra) and 2 "
+    "`DIVERT_REQUEST` (a waste-suspect segment) are **latched requests**: they stay set, with the latest flagged "
+    "segment's index, tonnage and belt window (`STOP_*`, `DIVERT_*`: lot tonnage at its start and end, as the "
+    "belt scale totals the lot), across lot changes, until the PLC clears them with ACK_REQUEST (argument 1, 2 "
+    "or 0xFFFFFFFF). The PLC acts on the window: the flagged material is on the belt between those lot "
+    "tonnages.",
+    "",
+    "**On heartbeat loss** (no change for 3 s, or no answer) the PLC must: drop `INSPECTION_HEALTHY`, keep any "
+    "request it had latched, treat material from the last good `LOT_TONNAGE_T` on as uninspected, raise its own "
+    "alarm, and stop the belt if the site runs only with inspection. It must not clear requests it has not acted "
+    "on. When oreline answers again, read `LOT_NUMBER`, the verdict block and the event FIFO before resuming.",
+    "",
+]
+
+
 def render_markdown() -> str:
     """The register-map document for PLC engineers (Markdown)."""
     major, minor = MAP_VERSION
@@ -93,7 +138,9 @@ def render_markdown() -> str:
         "## Conventions",
         "",
         "* **Transport**: Modbus TCP, server binds 127.0.0.1 by default (configure `[plc] host`/`port` to expose it); "
-        "unit id (`device_id`) 1 by default. Requests for another unit id get exception 0x0B.",
+        "unit id (`device_id`) 0..255, 1 by default. Requests for another unit id get exception 0x0B. One server "
+        "lives as long as the line process (`oreline run`, `demo`, `control-room`), across lots: a lot change "
+        "never closes a connection.",
         "* **Function codes**: 3 (read holding registers), 4 (read input registers — a read-only mirror of the same "
         "addresses), 6, 16 (write), 22 (mask write), 23 (read/write). Coil and discrete-input functions (1, 2, 5, 15) "
         "get exception 0x01. Read device identification (43/14) answers vendor `oreline` and revision "
@@ -109,7 +156,8 @@ def render_markdown() -> str:
         "so nothing can overflow: counters are UINT32, measurements FLOAT32.",
         "* **Text** (ASCII) is two characters per register, first character in the high byte, padded with NUL.",
         "* **Writes**: only the command area "
-        f"({COMMAND_BASE}..{ORELINE_MAP['CMD_SEQ'].address}) is writable; any write touching another register is "
+        f"({COMMAND_BASE}..{ORELINE_MAP['CMD_SEQ'].address}) and `VERDICT_ACK_SEQ` "
+        f"({ORELINE_MAP['VERDICT_ACK_SEQ'].address}) are writable; any write touching another register is "
         "refused with exception 0x02 (illegal data address). Invalid command values are refused with 0x03 "
         "(illegal data value); a full command queue with 0x06 (device busy).",
         f"* **Freshness**: registers 0..{STATUS_END - 1} change together (atomically) whenever oreline publishes a "
@@ -131,6 +179,7 @@ def render_markdown() -> str:
         "Bit *n* is `1 << n` of the 32-bit value (bits 0..15 are in the low word, i.e. the second register). "
         "Bits 16..31 are reserved (0).",
         "",
+        *_enum_md(codes.InterlockBit, "INTERLOCKS bits"),
         *_enum_md(codes.CommandCode, "CMD_CODE"),
         *_enum_md(codes.CommandResult, "CMD_RESULT"),
         "## Command handshake",
@@ -148,16 +197,38 @@ def render_markdown() -> str:
         "5. Wait (with your own timeout, e.g. 5 s) until `CMD_ACK_SEQ` = `CMD_SEQ`, then read `CMD_RESULT`.",
         "",
         "Arguments: ACK_ALARM — alarm bit 0..31, or 0xFFFFFFFF for all; REQUEST_SAMPLE — any PLC reference number "
-        "(kept with the targeted increment); START_LOT — lot number ≥ 1; STOP_LOT — lot number, or 0 for the open "
-        "lot.",
+        "(kept with the targeted increment); START_LOT — lot number ≥ 1, accepted only between lots (the next lot "
+        "gets it as `LOT_NUMBER`); STOP_LOT — the open lot's `LOT_NUMBER`, or 0 for the open lot (another number is "
+        "REJECTED); ACK_REQUEST — 1 (stop belt), 2 (divert) or 0xFFFFFFFF (both). A PLC may toggle `CMD_SEQ` "
+        "between two values: each change submits a command, however fast.",
         "",
+        "## PLC data types",
+        "",
+        f"`{SCL_NAME}` (TIA Portal SCL source: UDTs `oreline_Status`, `oreline_Command`, `oreline_Events`, for "
+        f"standard block access; S7 byte order equals Modbus's, so MB_CLIENT reads straight into them) and "
+        f"`{L5X_NAME}` (Studio 5000 v32+ import: the same UDTs; Logix is little-endian, so swap the two words of "
+        "each 32-bit member after the Modbus read) are generated from the same table as this document. Each UDT "
+        "covers one block (registers 0..99, 100..108, 200..297) with reserved members for gaps, so member *n* is at "
+        "byte 2 × (register − block start); every 32-bit value is at an even register (4-byte aligned). The CSV "
+        "lists every block (oreline, BW500, drive, robot) and every code table.",
+        "",
+        "## Factory acceptance test",
+        "",
+        "`oreline plc serve-sim --map` serves this map with a scripted lot (ore segments, one waste-suspect and one "
+        "contaminated segment, a verdict, then the next lot) and carries out the PLC's commands, so a PLC program "
+        "can be tested before oreline is on site, e.g. `mbpoll -m tcp -a 1 -0 -r 0 -c 100 -p 5020 127.0.0.1`.",
+        "",
+        *_LIFECYCLE_MD,
         "## Link supervision",
         "",
         "* oreline → PLC: `HEARTBEAT` changes at every publish (normally every line tick, ≤ 1 s). If it stops "
         "changing, oreline is down: treat every other register as stale.",
         "* PLC → oreline: oreline raises `PLC_LINK` (bit 1) once a client has connected and then none is connected "
         "or none has made a request for the configured link timeout (default 10 s), or — if a watchdog timeout is "
-        "configured — when `PLC_WATCHDOG` stops changing. The line keeps running; the disconnect is an alarm.",
+        "configured — when `PLC_WATCHDOG` stops changing. The watchdog is armed when the server starts (not at its "
+        "first write), and only writes to `PLC_WATCHDOG` feed it: another client polling does not keep the link "
+        "up. A link change counts once it has lasted `[plc] link_debounce_s` (2 s). The line keeps running; the "
+        "loss is an alarm and clears `INSPECTION_HEALTHY`.",
         "",
         "## Simulated PLC and belt scale (demo and tests)",
         "",
@@ -214,14 +285,24 @@ def render_markdown() -> str:
 
 
 def render_csv() -> str:
-    """The oreline register map as CSV (one row per register) for PLC tag-database import."""
+    """Every register block (oreline, BW500, drive, robot) and every code table as CSV, for PLC tag databases.
+
+    Register rows: ``block`` is the table's name. Code rows: ``block`` = ``code``, ``address`` = the value,
+    ``name`` = ``Enum.MEMBER``, ``type`` = the register that carries it.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for e in ORELINE_MAP:
-        writer.writerow(
-            (e.address, e.reference, e.name, e.type.label, e.length, e.units, e.scaling, e.access, e.description)
-        )
+    for table in (ORELINE_MAP, BW500_TABLE, DRIVE_TABLE, robot_register_table(ROBOT_BASE)):
+        for e in table:
+            writer.writerow((table.name, e.address, e.reference, e.name, e.type.label, e.length, e.units, e.scaling,
+                             e.access, e.description))
+    for enum_cls in (*codes.ALL_ENUMS, codes.DriveState):
+        carriers = ", ".join(e.name for e in ORELINE_MAP if e.enum is enum_cls) or "DRIVE_STATE"
+        notes = _member_notes(enum_cls)
+        for m in enum_cls:
+            writer.writerow(("code", m.value, "", f"{enum_cls.__name__}.{m.name}", carriers, "", "", "", "",
+                             notes.get(m.name, "")))
     return buf.getvalue()
 
 
@@ -229,16 +310,21 @@ def write_docs(out_dir: str | Path) -> list[Path]:
     """Write both documents into ``out_dir`` (created if needed); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / MD_NAME, out / CSV_NAME]
-    paths[0].write_text(render_markdown(), encoding="utf-8")
-    paths[1].write_text(render_csv(), encoding="utf-8")
+    paths = []
+    for name, text in _documents():
+        paths.append(out / name)
+        paths[-1].write_text(text, encoding="utf-8")
     return paths
+
+
+def _documents() -> list[tuple[str, str]]:
+    return [(MD_NAME, render_markdown()), (CSV_NAME, render_csv()), (SCL_NAME, render_scl()), (L5X_NAME, render_l5x())]
 
 
 def check_docs(out_dir: str | Path) -> list[str]:
     """Problems with the documents in ``out_dir``: missing, or differing from what the tables generate."""
     problems = []
-    for name, text in ((MD_NAME, render_markdown()), (CSV_NAME, render_csv())):
+    for name, text in _documents():
         path = Path(out_dir) / name
         if not path.is_file():
             problems.append(f"{path} is missing; run `oreline plc docs --out {out_dir}`")

@@ -194,19 +194,49 @@ def _r(address: int, name: str, reg_type: RegType, units: str = "", desc: str = 
     return RegisterSpec(address, name, reg_type, units, kw.pop("access", READ), desc, **kw)
 
 
-MAP_VERSION = (1, 0)
+MAP_VERSION = (2, 0)
 """Major changes break PLC programs (moved/removed/retyped registers); minor ones only add."""
 
 MAP_MAGIC = 0x4F4C
 """``MAP_MAGIC`` register value: ASCII "OL"."""
 
-STATUS_END = 60
+STATUS_END = 100
 """Registers ``0..STATUS_END-1`` are rewritten by every publish."""
+
+EVENT_BASE = 200
+"""First register of the segment-event FIFO (``EVENT_HEAD``, then :data:`EVENT_SLOTS` slots)."""
+
+EVENT_SLOTS = 8
+"""Segment events the FIFO holds: a PLC that polls at least once per 8 segments loses none."""
+
+EVENT_SLOT_SIZE = 12
+"""Registers per FIFO slot."""
 
 COMMAND_BASE = 100
 """First register of the command area; writes are only allowed from here on."""
 
-_U16, _U32, _F32, _B32, _TXT = RegType.UINT16, RegType.UINT32, RegType.FLOAT32, RegType.BITS32, RegType.ASCII
+def _event_fifo() -> list[RegisterSpec]:
+    """``EVENT_HEAD`` and the slots of the segment-event FIFO (slot k holds events whose sequence % 8 == k)."""
+    rows = [_r(EVENT_BASE, "EVENT_HEAD", RegType.UINT32, "", "Sequence number (1, 2, ...) of the newest segment "
+               "event; 0 = none yet. Event n is in slot n % 8; read EVENT_HEAD and the slots, take every event with "
+               "a sequence above the last one you took (a jump of more than 8 means events were lost).")]
+    for k in range(EVENT_SLOTS):
+        a = EVENT_BASE + 2 + k * EVENT_SLOT_SIZE
+        rows += [
+            _r(a, f"EVENT{k}_SEQ", RegType.UINT32, "", f"Slot {k}: event sequence number (0 = empty)."),
+            _r(a + 2, f"EVENT{k}_LOT_NUMBER", RegType.UINT32, "", f"Slot {k}: LOT_NUMBER of the segment's lot."),
+            _r(a + 4, f"EVENT{k}_SEGMENT_INDEX", RegType.UINT32, "", f"Slot {k}: segment index in its lot."),
+            _r(a + 6, f"EVENT{k}_SEGMENT_CLASS", RegType.UINT16, "", f"Slot {k}: segment class.",
+               enum=codes.SegmentClass),
+            _r(a + 7, f"EVENT{k}_DETECTIONS", RegType.UINT16, "count", f"Slot {k}: camera detections in the segment."),
+            _r(a + 8, f"EVENT{k}_START_T", RegType.FLOAT32, "t", f"Slot {k}: lot tonnage at the segment start."),
+            _r(a + 10, f"EVENT{k}_END_T", RegType.FLOAT32, "t", f"Slot {k}: lot tonnage at the segment end."),
+        ]
+    return rows
+
+
+_U16, _U32, _F32, _B16, _B32, _TXT = (RegType.UINT16, RegType.UINT32, RegType.FLOAT32, RegType.BITS16, RegType.BITS32,
+                                      RegType.ASCII)
 
 ORELINE_MAP = RegisterTable(
     "oreline",
@@ -220,25 +250,35 @@ ORELINE_MAP = RegisterTable(
            "if it stops changing for longer than the publish period plus margin, treat oreline as down."),
         _r(6, "MODBUS_CLIENTS", _U16, "count", "Modbus TCP clients connected to this server right now."),
         # --- lot ---
-        _r(10, "LOT_NUMBER", _U32, "", "Lot number (0 = no lot open).", field="lot_number"),
-        _r(12, "LOT_ID", _TXT, "", "Lot identifier text (vessel/hold/lot), ASCII.", length=16, field="lot_id"),
+        _r(10, "LOT_NUMBER", _U32, "", "Number of the open lot, or of the lot that just ended (held until the next "
+           "lot starts): the number the PLC gave with START_LOT, else one more than the previous lot's (1 for the "
+           "first lot of the line process); 0 = no lot yet.", field="lot_number"),
+        _r(12, "LOT_ID", _TXT, "", "Lot identifier text (vessel-hold-time-unique suffix), ASCII: other letters are "
+           "transliterated (São → Sao); an id over 32 characters keeps its head and its unique tail, joined by '~'.",
+           length=16, field="lot_id"),
         _r(28, "LOT_TONNAGE_T", _F32, "t", "Tonnes weighed since the lot started.", field="lot_tonnage_t"),
         _r(30, "BELT_SPEED_M_S", _F32, "m/s", "Belt speed from the belt scale (negative while reversing).",
            field="belt_speed_m_s"),
         _r(32, "FEED_RATE_T_H", _F32, "t/h", "Flow rate from the belt scale.", field="rate_t_h"),
-        # --- current segment ---
-        _r(34, "SEGMENT_INDEX", _U32, "", "Index of the segment now at the decision point (0-based in the lot).",
-           field="segment_index"),
+        # --- last decided segment: every register of this block describes the same segment ---
+        _r(34, "SEGMENT_INDEX", _U32, "", "Index (0-based in the lot) of the last segment oreline decided; "
+           "SEGMENT_CLASS, NIR_WASTE_SCORE and VISION_DETECTIONS describe this same segment. Held after lot end "
+           "until the next lot starts.", field="segment_index"),
         _r(36, "SEGMENT_CLASS", _U16, "", "Class of that segment.", enum=codes.SegmentClass, field="segment_class"),
         _r(38, "NIR_WASTE_SCORE", _F32, "1", "NIR waste score of that segment, 0..1 (0 when uninspected).",
            field="nir_waste_score"),
-        _r(40, "VISION_DETECTIONS", _U32, "count", "Foreign objects the camera found in that segment.",
+        _r(40, "VISION_DETECTIONS", _U32, "count", "Objects the camera found in that segment (not the lot total).",
            field="vision_detections"),
         # --- lot verdict ---
-        _r(42, "LOT_VERDICT", _U16, "", "Sequential verdict for the lot.", enum=codes.LotVerdict, field="lot_verdict"),
+        _r(42, "LOT_VERDICT", _U16, "", "Sequential verdict for the lot; after lot end the final verdict, held until "
+           "the next lot starts.", enum=codes.LotVerdict, field="lot_verdict"),
+        _r(43, "VERDICT_FINAL", _U16, "", "1 once LOT_VERDICT is the final verdict of the lot (after lot end).",
+           field="verdict_final"),
         _r(44, "VERDICT_CONFIDENCE", _F32, "1", "Confidence of the verdict, 0..1.", field="verdict_confidence"),
         _r(46, "EARLIEST_SAFE_TONNAGE_T", _F32, "t", "Lot tonnage from which the verdict can be final at the stated "
-           "error rates (0 = not yet known).", field="earliest_safe_tonnage_t"),
+           "error rates: once decided, the tonnage it was decided at; while pending, the earliest lot tonnage at "
+           "which a waste decision could be reached (flagged segments still needed x segment mass, from the last "
+           "decided segment); 0 = not yet known (no segment decided).", field="earliest_safe_tonnage_t"),
         # --- alarms ---
         _r(48, "ALARMS_ACTIVE", _B32, "", "Alarm conditions present now (bit n = AlarmBit n).", enum=codes.AlarmBit,
            field="alarms_active"),
@@ -250,6 +290,25 @@ ORELINE_MAP = RegisterTable(
         _r(56, "SAMPLES_TARGETED", _U32, "count", "Targeted (alarm) increments taken in this lot.",
            field="samples_targeted"),
         _r(58, "SAMPLES_MISSED", _U32, "count", "Increments the robot missed in this lot.", field="samples_missed"),
+        # --- interlocks ---
+        _r(60, "INTERLOCKS", _B16, "", "Permissive and latched requests (bit n = InterlockBit n); see "
+           "\"Interlocks\" for the fail-safe rule.", enum=codes.InterlockBit, field="interlocks"),
+        _r(62, "STOP_SEGMENT_INDEX", _U32, "", "Segment that set STOP_BELT_REQUEST (latest, while latched).",
+           field="stop_segment_index"),
+        _r(64, "STOP_MASS_T", _F32, "t", "Tonnage of that segment.", field="stop_mass_t"),
+        _r(66, "STOP_WINDOW_START_T", _F32, "t", "Belt window of that segment: lot tonnage at its start (as the "
+           "belt scale totals the lot).", field="stop_window_start_t"),
+        _r(68, "STOP_WINDOW_END_T", _F32, "t", "Lot tonnage at its end.", field="stop_window_end_t"),
+        _r(70, "DIVERT_SEGMENT_INDEX", _U32, "", "Segment that set DIVERT_REQUEST (latest, while latched).",
+           field="divert_segment_index"),
+        _r(72, "DIVERT_MASS_T", _F32, "t", "Tonnage of that segment.", field="divert_mass_t"),
+        _r(74, "DIVERT_WINDOW_START_T", _F32, "t", "Belt window of that segment: lot tonnage at its start.",
+           field="divert_window_start_t"),
+        _r(76, "DIVERT_WINDOW_END_T", _F32, "t", "Lot tonnage at its end.", field="divert_window_end_t"),
+        # --- verdict handshake ---
+        _r(78, "VERDICT_SEQ", _U16, "", "Incremented (1..65535, wrapping past 0) each time a final verdict is "
+           "published; the PLC acknowledges it by writing this value to VERDICT_ACK_SEQ."),
+        _r(79, "VERDICT_ACKED", _U16, "", "1 when VERDICT_ACK_SEQ equals VERDICT_SEQ (the PLC has the verdict)."),
         # --- command area: the PLC writes 100..104 (CMD_SEQ last, or all in one write); 105..107 are oreline's ---
         _r(100, "CMD_CODE", _U16, "", "Command to carry out.", access=READ_WRITE, enum=codes.CommandCode),
         _r(101, "PLC_WATCHDOG", _U16, "", "The PLC writes a changing value here (e.g. every second); oreline raises "
@@ -260,6 +319,10 @@ ORELINE_MAP = RegisterTable(
         _r(105, "CMD_ACK_SEQ", _U16, "", "Sequence number of the last command oreline finished."),
         _r(106, "CMD_RESULT", _U16, "", "Result of that command (PENDING while queued).", enum=codes.CommandResult),
         _r(107, "CMD_QUEUED", _U16, "count", "Commands received and not yet finished."),
+        _r(108, "VERDICT_ACK_SEQ", _U16, "", "The PLC writes VERDICT_SEQ here once it has read the final verdict.",
+           access=READ_WRITE),
+        # --- segment-event FIFO ---
+        *_event_fifo(),
     ),
     word_order="msw_first",
     version=MAP_VERSION,

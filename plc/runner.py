@@ -1,4 +1,4 @@
-"""A pymodbus TCP server on its own thread and asyncio loop, so the synchronous line runtime can use it.
+"""A Modbus TCP server (:mod:`plc.tcp`) on its own thread and asyncio loop, so the synchronous line runtime can use it.
 
 :class:`ModbusServerThread` serves a :class:`~plc.store.RegisterStore`.
 ``start()`` returns once the socket listens (port 0 picks a free port; read
@@ -15,29 +15,12 @@ import time
 from typing import Any
 
 from pymodbus.pdu.device import ModbusDeviceIdentification
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
 
 from plc.errors import ServerError
 from plc.store import RegisterStore
+from plc.tcp import ModbusTcpService, ServerOptions
 
 log = logging.getLogger(__name__)
-
-
-class _StoreServer(ModbusTcpServer):
-    """ModbusTcpServer whose datastore is our :class:`RegisterStore`.
-
-    pymodbus 3.16 builds its datastore from SimDevice objects; its request
-    handler only calls ``context.device_ids()``, ``context.async_getValues()``
-    and ``context.async_setValues()``, which the store implements with the
-    exception codes the oreline map documents. A placeholder SimDevice satisfies
-    the constructor and is then replaced.
-    """
-
-    def __init__(self, store: RegisterStore, **kwargs: Any) -> None:
-        placeholder = SimDevice(0, simdata=[SimData(0, datatype=DataType.REGISTERS)])
-        super().__init__(placeholder, **kwargs)
-        self.context = store  # type: ignore[assignment]
 
 
 class ModbusServerThread:
@@ -53,6 +36,7 @@ class ModbusServerThread:
         port: int = 0,
         name: str = "modbus",
         identity: ModbusDeviceIdentification | None = None,
+        options: ServerOptions | None = None,
     ) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ServerError(f"port must be an integer in 0..65535, got {port!r}")
@@ -62,9 +46,10 @@ class ModbusServerThread:
         self.port: int | None = None
         self.name = name
         self.identity = identity
+        self.options = options or ServerOptions()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: _StoreServer | None = None
+        self._server: ModbusTcpService | None = None
         self._lock = threading.Lock()
         self.connects = 0
         self.disconnects = 0
@@ -78,7 +63,7 @@ class ModbusServerThread:
     def clients(self) -> int:
         """Modbus TCP connections open right now."""
         server = self._server
-        return len(server.active_connections) if server is not None and self.running else 0
+        return len(server.connections) if server is not None and self.running else 0
 
     def _on_connect(self, connected: bool) -> None:
         if connected:
@@ -101,13 +86,8 @@ class ModbusServerThread:
             port = self.port if self.port is not None else self._requested_port
 
             async def serve() -> None:
-                server = _StoreServer(
-                    self.store,
-                    address=(self.host, port),
-                    identity=self.identity,
-                    trace_connect=self._on_connect,
-                )
-                await server.serve_forever(background=True)
+                server = ModbusTcpService(self.store, self.options, self.identity, self._on_connect)
+                outcome["port"] = await server.listen(self.host, port)
                 outcome["server"] = server
 
             def run() -> None:
@@ -133,9 +113,8 @@ class ModbusServerThread:
             if "error" in outcome:
                 thread.join(timeout_s)
                 raise ServerError(f"{self.name}: cannot listen on {self.host}:{port}: {outcome['error']}")
-            server: _StoreServer = outcome["server"]
-            self._server, self._loop, self._thread = server, loop, thread
-            self.port = server.transport.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self._server, self._loop, self._thread = outcome["server"], loop, thread
+            self.port = outcome["port"]
             log.info("%s Modbus TCP server listening on %s:%d", self.name, self.host, self.port)
 
     def stop(self, timeout_s: float = 5.0) -> None:

@@ -23,17 +23,19 @@ changes; while the link is down, :meth:`publish` also sets
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from pymodbus.constants import ExcCodes
 from pymodbus.pdu.device import ModbusDeviceIdentification
 
 from plc import codes
 from plc.errors import CommandError, ServerError
+from plc.events import SegmentEvent, SegmentEventRing
 from plc.registers import MAP_VERSION, ORELINE_MAP, STATUS_END
 from plc.runner import ModbusServerThread, ThreadServed
 from plc.snapshot import LineSnapshot
@@ -48,16 +50,23 @@ _ACK = ORELINE_MAP["CMD_ACK_SEQ"].address
 _RESULT = ORELINE_MAP["CMD_RESULT"].address
 _QUEUED = ORELINE_MAP["CMD_QUEUED"].address
 _WATCHDOG = ORELINE_MAP["PLC_WATCHDOG"].address
+_VERDICT_ACK = ORELINE_MAP["VERDICT_ACK_SEQ"].address
+_SERIALS = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class Command:
-    """One command from the PLC: ``code``, its ``arg``, the PLC's ``seq`` and when it arrived (monotonic s)."""
+    """One command from the PLC: ``code``, its ``arg``, the PLC's ``seq`` and when it arrived (monotonic s).
+
+    ``serial`` is the server's own unique number: PLCs reuse sequence numbers (toggling between two values),
+    so pending commands are never keyed by ``seq``.
+    """
 
     seq: int
     code: codes.CommandCode
     arg: int
     received_monotonic_s: float
+    serial: int = 0
 
     @property
     def alarm_bit(self) -> int | None:
@@ -90,6 +99,7 @@ class LinkStatus:
     watchdog_age_s: float | None
     disconnects: int
     reason: str = ""
+    supervised: bool = False  #: True once a client was seen, or from start-up when a watchdog is configured
 
 
 def validate_command(code: int, arg: int) -> str:
@@ -104,16 +114,19 @@ def validate_command(code: int, arg: int) -> str:
         return f"ACK_ALARM argument must be an alarm bit 0..31 or 0xFFFFFFFF (all), got {arg}"
     if cmd is codes.CommandCode.START_LOT and arg < 1:
         return "START_LOT argument must be a lot number >= 1, got 0"
+    if cmd is codes.CommandCode.ACK_REQUEST and arg not in (1, 2, codes.ACK_ALL_ALARMS):
+        return f"ACK_REQUEST argument must be 1 (stop belt), 2 (divert) or 0xFFFFFFFF (both), got {arg}"
     return ""
 
 
 class OrelineModbusServer(ThreadServed):
     """The oreline register map served over Modbus TCP (127.0.0.1 by default; port 0 = any free port).
 
-    ``device_id`` is the unit id this server answers (others get exception 0x0B).
+    ``device_id`` is the unit id this server answers, 0..255 (others get exception 0x0B).
     ``link_timeout_s``: no request for this long (after a client was seen) means
     the PLC link is down. ``watchdog_timeout_s``: if set, ``PLC_WATCHDOG`` must
-    change at least this often once written. ``max_queued`` bounds the command queue.
+    change at least this often, counted from start-up. A link state change counts
+    only once it has lasted ``link_debounce_s``. ``max_queued`` bounds the command queue.
     """
 
     def __init__(
@@ -124,28 +137,38 @@ class OrelineModbusServer(ThreadServed):
         *,
         link_timeout_s: float = 10.0,
         watchdog_timeout_s: float | None = None,
+        link_debounce_s: float = 2.0,
         max_queued: int = 16,
+        options: Any = None,
     ) -> None:
-        if not isinstance(device_id, int) or not 1 <= device_id <= 247:
-            raise ServerError(f"device_id must be 1..247, got {device_id!r}")
+        if isinstance(device_id, bool) or not isinstance(device_id, int) or not 0 <= device_id <= 255:
+            raise ServerError(f"device_id must be 0..255, got {device_id!r}")
         if not link_timeout_s > 0:
             raise ServerError(f"link_timeout_s must be > 0 s, got {link_timeout_s}")
         if watchdog_timeout_s is not None and not watchdog_timeout_s > 0:
             raise ServerError(f"watchdog_timeout_s must be > 0 s or None, got {watchdog_timeout_s}")
+        if not link_debounce_s >= 0:
+            raise ServerError(f"link_debounce_s must be >= 0 s, got {link_debounce_s}")
         if not 1 <= max_queued <= 1024:
             raise ServerError(f"max_queued must be 1..1024, got {max_queued}")
         self.device_id = device_id
         self.link_timeout_s = link_timeout_s
         self.watchdog_timeout_s = watchdog_timeout_s
+        self.link_debounce_s = link_debounce_s
         self.max_queued = max_queued
         self._seq_register = 0
         self._just_queued = False
         self._queue: collections.deque[Command] = collections.deque()
         self._pending: dict[int, Command] = {}
         self._qlock = threading.Lock()
+        self._publish_lock = threading.Lock()
         self._heartbeat = 0
+        self._verdict_seq = 0
+        self._events = SegmentEventRing()
         self._watchdog_value: int | None = None
         self._watchdog_changed_s: float | None = None
+        self._link_ok = True
+        self._link_flip_s: float | None = None
         self.store = RegisterStore(
             [(ORELINE_MAP.start, ORELINE_MAP.end)],
             [device_id],
@@ -162,30 +185,58 @@ class OrelineModbusServer(ThreadServed):
                 "MajorMinorRevision": f"{MAP_VERSION[0]}.{MAP_VERSION[1]}",
             }
         )
-        self._runner = ModbusServerThread(self.store, host, port, "oreline", identity)
+        self._runner = ModbusServerThread(self.store, host, port, "oreline", identity, options=options)
 
-    # ---- lifecycle: host, port, running, start, stop (ThreadServed) ----
+    def start(self, timeout_s: float = 5.0) -> OrelineModbusServer:
+        """Listen (see :class:`ThreadServed`); a configured watchdog is armed now, not at its first write."""
+        super().start(timeout_s)
+        if self._watchdog_changed_s is None:
+            self._watchdog_changed_s = time.monotonic()
+        return self
 
     # ---- state out ----
     @property
     def heartbeat(self) -> int:
         return self._heartbeat
 
-    def publish(self, snapshot: LineSnapshot) -> int:
+    @property
+    def verdict_seq(self) -> int:
+        """Sequence number of the last final verdict published (0: none yet)."""
+        return self._verdict_seq
+
+    @property
+    def verdict_acked(self) -> bool:
+        """True when the PLC wrote the current ``VERDICT_SEQ`` into ``VERDICT_ACK_SEQ``."""
+        return self._verdict_seq != 0 and self.store.get(_VERDICT_ACK)[0] == self._verdict_seq
+
+    def publish(self, snapshot: LineSnapshot, *, new_verdict: bool = False) -> int:
         """Show ``snapshot`` in the registers (at once, atomically) and increment the heartbeat; returns the heartbeat.
 
-        Raises :class:`TypeError` for anything but a :class:`LineSnapshot`.
+        ``new_verdict`` (with a snapshot holding a final verdict) increments ``VERDICT_SEQ`` for the PLC to
+        acknowledge. Raises :class:`TypeError` for anything but a :class:`LineSnapshot`.
         """
         if not isinstance(snapshot, LineSnapshot):
             raise TypeError(f"publish() expects a LineSnapshot, got {type(snapshot).__name__}")
-        self._heartbeat = (self._heartbeat + 1) & 0xFFFFFFFF
-        link = self.link_status()
-        if not link.ok:
-            bit = 1 << codes.AlarmBit.PLC_LINK
-            snapshot = snapshot.replace(alarms_active=snapshot.alarms_active | bit)
-        regs = snapshot.to_registers(self._heartbeat, link.clients)
-        self.store.set(0, regs[:STATUS_END])
-        return self._heartbeat
+        with self._publish_lock:
+            self._heartbeat = (self._heartbeat + 1) & 0xFFFFFFFF
+            if new_verdict:
+                self._verdict_seq = self._verdict_seq % 0xFFFF + 1
+            link = self.link_status()
+            if not link.ok:
+                bit = 1 << codes.AlarmBit.PLC_LINK
+                snapshot = snapshot.replace(alarms_active=snapshot.alarms_active | bit,
+                                            alarms_unacked=snapshot.alarms_unacked | bit)
+            regs = snapshot.to_registers(self._heartbeat, link.clients, self._verdict_seq, self.verdict_acked)
+            self.store.set(0, regs[:STATUS_END])
+            return self._heartbeat
+
+    def push_event(self, event: SegmentEvent) -> int:
+        """Add a decided segment to the segment-event FIFO; returns its sequence number (``EVENT_HEAD``)."""
+        if not isinstance(event, SegmentEvent):
+            raise TypeError(f"push_event() expects a SegmentEvent, got {type(event).__name__}")
+        with self._publish_lock:
+            self.store.update(self._events.push(event))
+            return self._events.head
 
     def registers(self, address: int = 0, count: int = STATUS_END) -> list[int]:
         """Current register values (local read, for diagnostics and tests)."""
@@ -213,7 +264,7 @@ class OrelineModbusServer(ThreadServed):
             if len(self._queue) + len(self._pending) >= self.max_queued:
                 log.warning("PLC command refused (seq %d): %d commands already queued", seq, self.max_queued)
                 return ExcCodes.DEVICE_BUSY
-            self._queue.append(Command(seq, codes.CommandCode(peek(_CODE)), arg, time.monotonic()))
+            self._queue.append(Command(seq, codes.CommandCode(peek(_CODE)), arg, time.monotonic(), next(_SERIALS)))
         self._just_queued = True
         return None
 
@@ -237,7 +288,7 @@ class OrelineModbusServer(ThreadServed):
             out = list(self._queue)
             self._queue.clear()
             for cmd in out:
-                self._pending[cmd.seq] = cmd
+                self._pending[cmd.serial] = cmd
         return out
 
     def complete(self, command: Command, result: codes.CommandResult | int) -> None:
@@ -253,26 +304,43 @@ class OrelineModbusServer(ThreadServed):
         if result not in (codes.CommandResult.DONE, codes.CommandResult.REJECTED, codes.CommandResult.FAILED):
             raise CommandError(f"result must be DONE, REJECTED or FAILED, got {result.name}")
         with self._qlock:
-            if self._pending.get(command.seq) != command:
+            if self._pending.get(command.serial) != command:
                 raise CommandError(f"command seq {command.seq} ({command.code.name}) is not awaiting completion")
-            del self._pending[command.seq]
+            del self._pending[command.serial]
             queued = len(self._queue) + len(self._pending)
         self.store.update([(_ACK, [command.seq]), (_RESULT, [int(result)]), (_QUEUED, [queued])])
 
     # ---- link supervision ----
     def link_status(self) -> LinkStatus:
-        """Whether a PLC is connected and polling (see :class:`LinkStatus`)."""
+        """Whether the PLC is connected and polling (see :class:`LinkStatus`); changes are debounced."""
         now = time.monotonic()
         clients = self._runner.clients
         seen = self._runner.connects > 0
         last = self.store.last_request_monotonic
-        req_age = None if last is None else max(0.0, time.monotonic() - last)
+        req_age = None if last is None else max(0.0, now - last)
         wd_age = None if self._watchdog_changed_s is None else max(0.0, now - self._watchdog_changed_s)
         reason = ""
-        if seen and clients == 0:
+        if self.watchdog_timeout_s is not None and wd_age is not None and wd_age > self.watchdog_timeout_s:
+            reason = f"PLC_WATCHDOG unchanged for {wd_age:.1f} s (limit {self.watchdog_timeout_s} s)"
+        elif seen and clients == 0:
             reason = f"no Modbus client connected ({self._runner.disconnects} disconnects so far)"
         elif seen and req_age is not None and req_age > self.link_timeout_s:
             reason = f"no request for {req_age:.1f} s (limit {self.link_timeout_s} s)"
-        elif self.watchdog_timeout_s is not None and wd_age is not None and wd_age > self.watchdog_timeout_s:
-            reason = f"PLC_WATCHDOG unchanged for {wd_age:.1f} s (limit {self.watchdog_timeout_s} s)"
-        return LinkStatus(not reason, clients, seen, req_age, wd_age, self._runner.disconnects, reason)
+        ok = self._debounced(not reason, now)
+        if ok and reason:
+            reason = ""
+        elif not ok and not reason:
+            reason = "link recovering (debounce)"
+        supervised = seen or (self.watchdog_timeout_s is not None and wd_age is not None)
+        return LinkStatus(ok, clients, seen, req_age, wd_age, self._runner.disconnects, reason, supervised)
+
+    def _debounced(self, raw_ok: bool, now: float) -> bool:
+        """The link state, changed only when ``raw_ok`` has differed from it for ``link_debounce_s``."""
+        with self._qlock:
+            if raw_ok == self._link_ok:
+                self._link_flip_s = None
+            elif self._link_flip_s is None:
+                self._link_flip_s = now
+            if self._link_flip_s is not None and now - self._link_flip_s >= self.link_debounce_s:
+                self._link_ok, self._link_flip_s = raw_ok, None
+            return self._link_ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Sequence
 
@@ -21,6 +22,10 @@ _ENUM_FIELDS = {
 }
 _COUNT_FIELDS = (
     "lot_number",
+    "verdict_final",
+    "interlocks",
+    "stop_segment_index",
+    "divert_segment_index",
     "segment_index",
     "vision_detections",
     "alarms_active",
@@ -36,6 +41,12 @@ _FLOAT_FIELDS = (
     "nir_waste_score",
     "verdict_confidence",
     "earliest_safe_tonnage_t",
+    "stop_mass_t",
+    "stop_window_start_t",
+    "stop_window_end_t",
+    "divert_mass_t",
+    "divert_window_start_t",
+    "divert_window_end_t",
 )
 _UNIT_INTERVAL = ("nir_waste_score", "verdict_confidence")
 
@@ -71,6 +82,16 @@ class LineSnapshot:
     samples_routine: int = 0
     samples_targeted: int = 0
     samples_missed: int = 0
+    verdict_final: int = 0
+    interlocks: int = 0
+    stop_segment_index: int = 0
+    stop_mass_t: float = 0.0
+    stop_window_start_t: float = 0.0
+    stop_window_end_t: float = 0.0
+    divert_segment_index: int = 0
+    divert_mass_t: float = 0.0
+    divert_window_start_t: float = 0.0
+    divert_window_end_t: float = 0.0
 
     def __post_init__(self) -> None:
         for name, enum_cls in _ENUM_FIELDS.items():
@@ -101,6 +122,9 @@ class LineSnapshot:
             )
         if not isinstance(self.lot_id, str) or len(self.lot_id) > _LOT_ID_CHARS or not self.lot_id.isascii():
             raise SnapshotError(f"lot_id: expected ASCII text of at most {_LOT_ID_CHARS} characters, got {self.lot_id!r}")
+        if self.verdict_final not in (0, 1) or self.interlocks > 0xFFFF:
+            raise SnapshotError(f"verdict_final must be 0 or 1 and interlocks a 16-bit word, got "
+                                f"{self.verdict_final}, {self.interlocks}")
         if any(not (" " <= ch <= "~") for ch in self.lot_id):
             raise SnapshotError(f"lot_id: expected printable ASCII, got {self.lot_id!r}")
 
@@ -108,11 +132,14 @@ class LineSnapshot:
         """Values by register name for every register the snapshot fills."""
         return {e.name: getattr(self, e.field) for e in ORELINE_MAP if e.field}
 
-    def to_registers(self, heartbeat: int = 0, clients: int = 0) -> list[int]:
-        """The status block (registers ``0..STATUS_END-1``) for this snapshot."""
+    def to_registers(self, heartbeat: int = 0, clients: int = 0, verdict_seq: int = 0,
+                     verdict_acked: bool = False) -> list[int]:
+        """The status block (registers ``0..STATUS_END-1``) for this snapshot and the server-owned values."""
         values = self.register_values()
         values["HEARTBEAT"] = heartbeat & _U32_MAX
         values["MODBUS_CLIENTS"] = min(clients, 0xFFFF)
+        values["VERDICT_SEQ"] = verdict_seq & 0xFFFF
+        values["VERDICT_ACKED"] = int(verdict_acked)
         try:
             return ORELINE_MAP.image(values, 0, STATUS_END)
         except EncodingError as exc:  # validated above; a failure here is a map/snapshot mismatch
@@ -142,3 +169,18 @@ class LineSnapshot:
         data.update(changes)
         return LineSnapshot(**data)
 
+
+
+def ascii_lot_id(lot_id: str, width: int = _LOT_ID_CHARS, tail: int = 22) -> str:
+    """``lot_id`` as printable ASCII of at most ``width`` characters, keeping its unique tail.
+
+    Letters with accents are transliterated (``São`` → ``Sao``), anything else unprintable becomes ``-``.
+    An id longer than ``width`` keeps its head and its last ``tail`` characters (oreline's lot ids end in
+    ``<UTC time>-<random hex>``), joined by ``~``.
+    """
+    folded = unicodedata.normalize("NFKD", str(lot_id)).encode("ascii", "ignore").decode("ascii")
+    text = "".join(ch if " " <= ch <= "~" else "-" for ch in folded)
+    if len(text) <= width:
+        return text
+    tail = min(tail, width - 2)
+    return text[: width - tail - 1] + "~" + text[-tail:]

@@ -1,8 +1,8 @@
 """Command-line functions the ``oreline`` CLI wires in: ``cli_plan``, ``cli_custody``, ``cli_lab_import``,
 ``cli_lab_rules``.
 
-Each takes ``argv`` (without the program/verb) and returns an exit code: 0 ok,
-1 bad input (message on stderr), 2 usage error (argparse).
+Each takes ``argv`` (without the program/verb) and returns an exit code: 0 ok, 2 a refused input (every problem on
+stderr, nothing imported) or a usage error (argparse); ``lab-rules`` 1 when a row is misclassified.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from sampler.custody import CUSTODY_COLUMNS, write_custody_csv
 from sampler.errors import SamplerError
 from sampler.iso3082 import QUALITY_VARIATIONS
-from sampler.lab import load_lab_results
+from sampler.lab import load_lab_file
 from sampler.labrules import FAMILIES, OVERLAPS, SOURCES, classify, rules_table
 from sampler.labtable import chemistry_only, load_composition_table, score_rows
 from sampler.plan import BASES, METHODS, make_plan
@@ -103,30 +103,41 @@ def cli_lab_import(argv: list[str]) -> int:
     src.add_argument("--sample-ids", nargs="+", help="known sample ids")
     p.add_argument("--json", action="store_true", help="print the imported results as JSON")
     args = p.parse_args(argv)
-    if args.samples_csv is not None:
-        try:
-            with args.samples_csv.open(newline="", encoding="utf-8") as fh:
-                known = {row["sample_id"] for row in csv.DictReader(fh)}
-        except (OSError, KeyError) as exc:
-            print(f"error: cannot read sample ids from {args.samples_csv}: {exc}", file=sys.stderr)
-            return 1
-    else:
-        known = set(args.sample_ids)
+    known = _known_ids(args)
+    if known is None:
+        return 2
     try:
-        results = load_lab_results(args.results_csv, known)
+        results, lab = load_lab_file(args.results_csv, known)
     except SamplerError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.json:
-        print(json.dumps([r.to_row() for r in results], indent=2))
-    else:
-        print(f"imported {len(results)} lab results for {len(known)} known samples")
-        for r in results:
-            d = classify(r)
-            assays = ", ".join(f"{k} {v:.3g}" for k, v in r.assays_pct.items())
-            print(f"  {r.sample_id}: {assays}" + (f"; phases {', '.join(map(str, r.phases))}" if r.phases else ""))
-            print(f"    lab decision: {d.outcome} ({d.reason})")
+        print(json.dumps([r.to_row() for r in results], indent=2, default=str))
+        return 0
+    print(f"imported {len(results)} lab results for {len(known)} known samples")
+    print(f"  {lab.describe()}")
+    for k, v in lab.metadata.items():
+        print(f"  {k.replace('_', ' ')}: {v}")
+    for r in results:
+        d = classify(r)
+        assays = ", ".join(f"{r.as_reported(k)[0]} {r.as_reported(k)[1]}"
+                           + ("" if r.as_reported(k)[2] == "%" else f" {r.as_reported(k)[2]}") for k in r.reported)
+        print(f"  {r.sample_id}: {assays}" + (f"; phases {', '.join(map(str, r.phases))}" if r.phases else ""))
+        print(f"    lab decision: {d.outcome} ({d.reason})")
     return 0
+
+
+def _known_ids(args: argparse.Namespace) -> set[str] | None:
+    """The lot's sample ids from ``--samples-csv`` or ``--sample-ids``; None (message printed) when unreadable."""
+    if args.sample_ids is not None:
+        return set(args.sample_ids)
+    try:
+        with args.samples_csv.open(newline="", encoding="utf-8-sig") as fh:
+            return {row["sample_id"] for row in csv.DictReader(fh)}
+    except (OSError, KeyError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read sample ids from {args.samples_csv}: {exc} (expected a CSV with a sample_id "
+              f"column)", file=sys.stderr)
+        return None
 
 
 def cli_lab_rules(argv: list[str]) -> int:

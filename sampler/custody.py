@@ -160,7 +160,9 @@ class CustodyLog:
                    seal: str = "") -> Sample:
         """Move a sample to ``status``; raises CustodyError for a change out of order.
 
-        Sealing needs a ``seal`` number.
+        Sealing needs a ``seal`` number. Receiving checks the seal: ``seal`` is the number read on the container
+        when it arrived; a different one raises CustodyError (another container, or opened and re-sealed). Every
+        step keeps its time and the person (``by``).
         """
         sample = self.sample(sample_id)
         if status not in SAMPLE_STATUSES:
@@ -174,6 +176,13 @@ class CustodyLog:
             if not seal:
                 raise CustodyError(f"sample {sample_id}: sealing needs a seal number")
             sample.seal = seal
+        if status == "received" and seal:
+            if seal != sample.seal:
+                raise CustodyError(f"sample {sample_id}: received with seal {seal!r}, expected {sample.seal!r}: "
+                                   f"not the container that left, or opened and re-sealed")
+            note = (note + "; " if note else "") + f"seal {seal} checked intact"
+        if status in ("dispatched", "received", "analysed") and not by.strip():
+            raise CustodyError(f"sample {sample_id}: {status} needs the person who did it")
         sample.status = status
         sample.events.append(CustodyEvent(sample_id, status, time_s, time_s + self.epoch_offset_s, by, note))
         return sample

@@ -1,24 +1,33 @@
-"""Lab results import: a CSV of assays and phase findings, one row per sample, validated before anything is attached.
+"""Lab results import: a file of assays and phase findings, one row per sample, validated before anything is attached.
 
-Columns (header names case-insensitive; spaces, ``%`` and ``_`` allowed):
+What a lab or LIMS exports is read as it is (:mod:`sampler.labfile`, :mod:`sampler.labcolumns`):
 
-* ``sample_id`` (required);
-* any subset of the analytes in :data:`ANALYTES`: ``TFe`` (also ``Fe``), ``FeO``, ``MFe`` (metallic Fe, also
-  ``Fe_met``), ``SiO2``, ``Al2O3``, ``CaO``, ``MgO``, ``MnO``, ``TiO2``, ``P``, ``S``, ``Zn``, ``Pb``, ``Cu``,
-  ``Cr2O3``, ``Na2O``, ``K2O``, ``C``, ``LOI`` and ``moisture``; mass %, dry basis except moisture (% of the wet
-  sample). The unit goes in the column name (``Zn ppm``, ``Zn_mg/kg``, ``Pb (g/t)``, ``CaO %``) or in an
-  optional units row right under the header whose ``sample_id`` cell is ``unit`` or ``units``; without a unit a
-  value is in %. ppm = mg/kg = g/t = 1e-4 %;
-* ``phases``: XRD phases as a list separated by ``;`` or ``|`` (``hematite; quartz; larnite (minor)``: a
-  qualifier ``major``/``minor``/``trace`` in brackets or after a colon is kept);
-* ``texture`` (microscopy notes) and ``findings`` (free text).
+* comma, semicolon or tab separated; UTF-8 (with or without BOM), UTF-16 or GBK/cp1252 (sniffed, the guess
+  reported); decimal commas (``61,24``); at most 4 MiB and 4,000 characters a cell;
+* a preamble of certificate metadata above the header (``Laboratory: ...``, ``Report No.: ...``,
+  ``Date received: ...``, ``Date analysed: ...``), a ``units`` row and a ``method`` row under the header (the
+  first cell ``unit``/``units``/``单位`` or ``method``/``检测方法``);
+* ``sample_id`` (also ``Sample No.``, ``样品编号``; matched without regard to case);
+* any subset of the analytes in :data:`ANALYTES` in element or oxide form (``Mn``/``MnO``, ``P``/``P2O5``,
+  ``S``/``SO3``, ``TFe``/``T.Fe``/``全铁``, ``Fe2O3`` read as total iron when no TFe is given), mass %, dry basis
+  except moisture. The unit goes in the header (``Zn ppm``, ``Pb (g/t)``, ``TFe wt%``) or the units row;
+  ppm = mg/kg = g/t = 1e-4 %. Major constituents (iron, SiO2, Al2O3, CaO, MgO, LOI, moisture) only in %;
+* a value, ``<0.005`` (below the limit) or ``ND`` (not detected): qualifiers are stored as written. The rules
+  take a qualified analyte as 0 when its limit lies below every threshold the rules set on it (ND: always),
+  and as not reported otherwise (``sampler.labrules.qualified_value``); sums count it as 0;
+* ``phases`` (XRD, ``;`` or ``|`` separated, ``(major)``/``(minor)``/``(trace)`` kept), ``texture``,
+  ``findings``; custody columns ``dispatched``, ``dispatched_by``, ``received``, ``received_by``, ``seal``,
+  ``seal_intact``, ``analysed``, ``analysed_by``.
 
-Checks: an unknown column, a value that is not a number, a negative value (LOI may be negative: a gain on
-ignition, down to -10 %), a value above its range, metallic Fe or Fe in FeO above TFe (FeO > TFe × 1.286),
-a sum of oxides (the iron reported as Fe2O3/FeO/Fe) above 102 %, an empty, duplicate or unknown sample id
-(not a sample of this lot), and a sample that already has a result (a second import needs ``supersede``,
-the earlier result stays in the history). Every problem is collected into one
-:class:`~sampler.errors.LabResultError` (1-based file lines), so nothing is half-imported.
+Checks: an unknown column, a value that is neither a number nor a qualifier, out of range (LOI down to -10 %), a
+major constituent given in ppm, metallic Fe or Fe in FeO above TFe, the sum of oxides above 102 % at its lowest
+(iron not reported as FeO may be FeO or Fe2O3: the lower bound counts it as FeO), a low total when the major
+constituents are reported (below :data:`MIN_TOTAL_WITH_LOI_PCT` with LOI, :data:`MIN_TOTAL_PCT` without, at the
+highest bound; a ppm column that would close the total if read as % is named), a seal that is not the sample's,
+custody times out of order, an empty, duplicate or unknown sample id, and a sample that already has a result
+(a second import needs ``supersede``; the earlier result stays in the history). Every problem is collected into
+one :class:`~sampler.errors.LabResultError` (file, 1-based line, column, what was expected), so nothing is
+half-imported. The SHA-256 of the file is kept with every result.
 """
 
 from __future__ import annotations
@@ -27,10 +36,14 @@ import csv
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from sampler.errors import LabResultError
+from sampler.labcolumns import UNITS_TO_PCT, Cell, ColumnSpec, parse_cell
+from sampler.labcolumns import parse_column as _parse_spec
+from sampler.labfile import LabFile, decode, read_bounded, read_lab_file
 
 
 @dataclass(frozen=True)
@@ -44,17 +57,21 @@ class Analyte:
     oxide_factor: float = 0.0
     aliases: tuple[str, ...] = ()
     min_pct: float = 0.0
+    #: False for major constituents, which a lab reports in % only (ppm there is a unit mistake).
+    ppm_ok: bool = True
 
 
 #: Every analyte the import accepts (mass %, dry basis; moisture of the wet sample).
 ANALYTES: tuple[Analyte, ...] = (
-    Analyte("tfe", "TFe", 75.0, aliases=("fe", "fe_total", "total_fe", "fe_t")),
-    Analyte("feo", "FeO", 100.0),
-    Analyte("mfe", "MFe", 100.0, aliases=("fe_met", "fe_metallic", "metallic_fe", "fe_m", "fe0")),
-    Analyte("sio2", "SiO2", 100.0, 1.0),
-    Analyte("al2o3", "Al2O3", 100.0, 1.0),
-    Analyte("cao", "CaO", 100.0, 1.0),
-    Analyte("mgo", "MgO", 100.0, 1.0),
+    Analyte("tfe", "TFe", 75.0, aliases=("fe", "fe_total", "total_fe", "fe_t", "tfe_wt%", "t_fe"), ppm_ok=False),
+    Analyte("feo", "FeO", 100.0, ppm_ok=False),
+    Analyte("mfe", "MFe", 100.0, aliases=("fe_met", "fe_metallic", "metallic_fe", "fe_m", "fe0", "m_fe"),
+            ppm_ok=False),
+    Analyte("fe2o3", "Fe2O3", 100.0, aliases=("fe2o3t", "fe2o3_t"), ppm_ok=False),
+    Analyte("sio2", "SiO2", 100.0, 1.0, ppm_ok=False),
+    Analyte("al2o3", "Al2O3", 100.0, 1.0, ppm_ok=False),
+    Analyte("cao", "CaO", 100.0, 1.0, ppm_ok=False),
+    Analyte("mgo", "MgO", 100.0, 1.0, ppm_ok=False),
     Analyte("mno", "MnO", 100.0, 1.0),
     Analyte("tio2", "TiO2", 100.0, 1.0),
     Analyte("p", "P", 10.0, 2.2914),     # as P2O5
@@ -65,25 +82,36 @@ ANALYTES: tuple[Analyte, ...] = (
     Analyte("cr2o3", "Cr2O3", 100.0, 1.0),
     Analyte("na2o", "Na2O", 100.0, 1.0),
     Analyte("k2o", "K2O", 100.0, 1.0),
+    Analyte("as", "As", 10.0, 1.3203),   # as As2O3
+    Analyte("f", "F", 20.0),
+    Analyte("cl", "Cl", 20.0),
+    Analyte("cd", "Cd", 5.0),
+    Analyte("hg", "Hg", 1.0),
     Analyte("c", "C", 100.0, 0.0),
-    Analyte("loi", "LOI", 50.0, 0.0, min_pct=-10.0),
-    Analyte("moisture", "moisture", 40.0, 0.0, aliases=("h2o", "water")),
+    Analyte("loi", "LOI", 50.0, 0.0, aliases=("loss_on_ignition", "ignition_loss"), min_pct=-10.0, ppm_ok=False),
+    Analyte("moisture", "moisture", 40.0, 0.0, aliases=("h2o", "water", "h2o-", "mt", "tm"), ppm_ok=False),
 )
 ANALYTE_BY_KEY: dict[str, Analyte] = {a.key: a for a in ANALYTES}
 _ALIASES: dict[str, str] = {alias: a.key for a in ANALYTES for alias in (a.key, *a.aliases)}
-#: Unit → factor to mass %.
-UNITS_TO_PCT: dict[str, float] = {"%": 1.0, "pct": 1.0, "wt%": 1.0, "ppm": 1e-4, "mg/kg": 1e-4, "g/t": 1e-4}
 TEXT_COLUMNS = ("phases", "texture", "findings")
-_TEXT_ALIASES = {"xrd": "phases", "xrd_phases": "phases", "phase": "phases", "microscopy": "texture",
-                 "notes": "findings", "comment": "findings"}
-#: Fe mass fractions: Fe in FeO, Fe2O3 per Fe.
+#: Fe mass fractions: Fe in FeO, Fe2O3 per Fe, Fe in Fe2O3.
 FE_IN_FEO = 55.845 / 71.844
 FE2O3_PER_FE = 159.687 / (2 * 55.845)
+FE_IN_FE2O3 = 1.0 / FE2O3_PER_FE
 #: FeO can hold at most TFe / 0.7773 = TFe × 1.2865 (all iron as FeO).
 FEO_MAX_PER_TFE = 1.0 / FE_IN_FEO
 MAX_OXIDE_SUM_PCT = 102.0
+#: Lowest plausible total of a complete analysis (oxides + S, C, halogens + LOI), with and without LOI reported:
+#: goethitic ores lose up to ~12 % on ignition, so without LOI the bound is lower.
+MIN_TOTAL_WITH_LOI_PCT = 92.0
+MIN_TOTAL_PCT = 85.0
+#: The analytes that make an analysis "complete" enough for the low-total check.
+MAJORS = ("tfe", "sio2", "al2o3", "cao")
 PHASE_QUALIFIERS = ("major", "minor", "trace")
-MAX_ERRORS_SHOWN = 25
+MAX_ERRORS_SHOWN = 200
+#: Rows under the header that carry units or methods, by their first cell.
+UNIT_ROW_WORDS = ("unit", "units", "单位")
+METHOD_ROW_WORDS = ("method", "methods", "test method", "检测方法", "方法")
 
 
 @dataclass(frozen=True)
@@ -101,7 +129,11 @@ class Phase:
 class LabResult:
     """Assays of one sample (mass %, dry basis; moisture of the wet sample) and the lab's phase findings.
 
-    ``assays_pct`` holds only what the lab reported (any subset of :data:`ANALYTES`).
+    ``assays_pct`` holds the reported numbers in canonical form (any subset of :data:`ANALYTES`; a qualified
+    value is not there, see ``qualified``). ``reported`` keeps each analyte's text as the lab wrote it
+    (``"61.24"``, ``"<0.005"``, ``"ND"``), ``forms`` the reported name (``P2O5``), ``units`` the reported unit,
+    ``qualified`` the limit (%) of each ``<x`` value (NaN for ND), ``methods`` the method per analyte,
+    ``certificate`` lab name, report number, dates, file name and SHA-256, ``custody`` the lab's custody steps.
     ``supersedes`` is True for a result that replaces an earlier one of the same sample.
     """
 
@@ -113,66 +145,82 @@ class LabResult:
     source: str = ""
     supersedes: bool = False
     units: Mapping[str, str] = field(default_factory=dict)
+    reported: Mapping[str, str] = field(default_factory=dict)
+    forms: Mapping[str, str] = field(default_factory=dict)
+    qualified: Mapping[str, float] = field(default_factory=dict)
+    methods: Mapping[str, str] = field(default_factory=dict)
+    certificate: Mapping[str, str] = field(default_factory=dict)
+    custody: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, key: str) -> float:
-        """An assay in %, NaN when not reported."""
+        """An assay in %, NaN when not reported (or reported only as ``<x``/ND: see ``qualified``)."""
         return float(self.assays_pct.get(key, math.nan))
 
     @property
     def phase_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.phases)
 
+    def as_reported(self, key: str) -> tuple[str, str, str]:
+        """(name, text, unit) of an analyte as the lab reported it; ("", "", "") when it was not."""
+        if key not in self.reported:
+            return "", "", ""
+        return self.forms.get(key, ANALYTE_BY_KEY[key].label), self.reported[key], self.units.get(key, "%")
+
     def to_row(self) -> dict[str, Any]:
-        """Flat row: ``sample_id``, ``<analyte>_pct`` for each reported analyte, phases, texture, findings, source."""
+        """Flat row: ``sample_id``, ``<analyte>_pct`` for each numeric analyte, text fields, and the reported forms."""
         row: dict[str, Any] = {"sample_id": self.sample_id}
         for a in ANALYTES:
             if a.key in self.assays_pct:
                 row[f"{a.key}_pct"] = self.assays_pct[a.key]
         row.update({"phases": "; ".join(str(p) for p in self.phases), "texture": self.texture,
-                    "findings": self.findings, "source": self.source, "supersedes": self.supersedes})
+                    "findings": self.findings, "source": self.source, "supersedes": self.supersedes,
+                    "reported": dict(self.reported), "forms": dict(self.forms), "units": dict(self.units),
+                    "qualified": {k: (None if math.isnan(v) else v) for k, v in self.qualified.items()},
+                    "methods": dict(self.methods), "certificate": dict(self.certificate),
+                    "custody": dict(self.custody)})
         return row
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "LabResult":
-        """Rebuild from :meth:`to_row` (as stored in an archive)."""
+        """Rebuild from :meth:`to_row` (as stored in an archive; older rows without the reported forms too)."""
         assays = {}
         for a in ANALYTES:
             v = row.get(f"{a.key}_pct")
             if v is not None and v != "":
                 assays[a.key] = float(v)
+        reported = dict(row.get("reported") or {})
+        if not reported:  # archives from before reported forms: the stored number is what was reported
+            reported = {k: f"{v:g}" for k, v in assays.items()}
+        units = {k: v for k, v in dict(row.get("units") or {}).items() if k in ANALYTE_BY_KEY}
+        qualified = {k: (math.nan if v is None else float(v)) for k, v in dict(row.get("qualified") or {}).items()}
         return cls(str(row.get("sample_id", "")), assays, parse_phases(str(row.get("phases") or "")),
                    str(row.get("texture") or ""), str(row.get("findings") or ""), str(row.get("source") or ""),
-                   bool(row.get("supersedes", False)))
-
-
-def _norm(header: str) -> str:
-    return "_".join(header.strip().lower().replace("%", " % ").replace("(", " ").replace(")", " ")
-                    .replace("[", " ").replace("]", " ").split())
+                   bool(row.get("supersedes", False)), units, reported, dict(row.get("forms") or {}), qualified,
+                   dict(row.get("methods") or {}), dict(row.get("certificate") or {}), dict(row.get("custody") or {}))
 
 
 def parse_column(header: str) -> tuple[str, str, str]:
-    """(kind, key, unit) of a header: kind "id", "analyte", "text" or "unknown"; unit "" when not given.
+    """(kind, key, unit) of a header: kind "id", "analyte", "text", "custody" or "unknown"; unit "" when not given.
 
     >>> parse_column("Zn (ppm)")
     ('analyte', 'zn', 'ppm')
     """
-    h = _norm(header)
-    if h in ("sample_id", "sample", "sampleid", "id"):
-        return "id", "sample_id", ""
-    if h in TEXT_COLUMNS or h in _TEXT_ALIASES:
-        return "text", _TEXT_ALIASES.get(h, h), ""
-    unit = ""
-    for u in sorted(UNITS_TO_PCT, key=len, reverse=True):
-        for sep in ("_", ""):
-            suffix = sep + u
-            if h.endswith(suffix) and len(h) > len(suffix):
-                unit, h = u, h[: -len(suffix)].rstrip("_")
-                break
-        if unit:
-            break
-    if h in _ALIASES:
-        return "analyte", _ALIASES[h], "%" if unit in ("pct", "wt%") else unit
-    return "unknown", h, unit
+    spec = column_spec(header)
+    return spec.kind, spec.key, spec.unit
+
+
+def column_spec(header: str) -> ColumnSpec:
+    """The full :class:`~sampler.labcolumns.ColumnSpec` of a header (form and factor of element/oxide forms)."""
+    spec = _parse_spec(header, _ALIASES)
+    if spec.kind == "analyte":
+        label = ANALYTE_BY_KEY[spec.key].label
+        form = label if spec.form in _ALIASES else _FORM_LABELS.get(spec.form, spec.form)
+        return ColumnSpec("analyte", spec.key, spec.unit, form, spec.factor)
+    return spec
+
+
+_FORM_LABELS = {"mn": "Mn", "p2o5": "P2O5", "so3": "SO3", "zno": "ZnO", "pbo": "PbO", "cuo": "CuO", "cr": "Cr",
+                "ti": "Ti"}
 
 
 def parse_phases(text: str) -> tuple[Phase, ...]:
@@ -196,21 +244,43 @@ def normalise_phase(name: str) -> str:
     return n.replace("ü", "u").replace("å", "a").replace("ö", "o").replace("é", "e")
 
 
+
+def _iron_oxides_pct(assays_pct: Mapping[str, float]) -> tuple[float, float]:
+    """(lowest, highest) mass of iron and its oxides (%). Iron not reported as FeO or metal may be FeO (magnetite,
+    wüstite, mill scale) or Fe2O3: the bounds count it as all FeO and as all Fe2O3."""
+    feo, mfe = assays_pct.get("feo"), assays_pct.get("mfe", 0.0)
+    tfe = assays_pct.get("tfe")
+    if tfe is None:
+        return (feo or 0.0) + mfe, (feo or 0.0) + mfe
+    if feo is not None:
+        fixed = mfe + feo + max(0.0, tfe - mfe - feo * FE_IN_FEO) * FE2O3_PER_FE
+        return fixed, fixed
+    rest = max(0.0, tfe - mfe)
+    return mfe + rest * FEO_MAX_PER_TFE, mfe + rest * FE2O3_PER_FE
+
+
+def oxide_sum_bounds_pct(assays_pct: Mapping[str, float]) -> tuple[float, float]:
+    """(lowest, highest) sum of the reported constituents as oxides (%): iron as metal/FeO/Fe2O3 (bounded when FeO
+    is not reported), P as P2O5, Zn/Pb/Cu/As as oxides, the oxides as they are. LOI, C, S, moisture not counted."""
+    others = sum(v * ANALYTE_BY_KEY[k].oxide_factor for k, v in assays_pct.items())
+    lo, hi = _iron_oxides_pct(assays_pct)
+    return others + lo, others + hi
+
+
 def oxide_sum_pct(assays_pct: Mapping[str, float]) -> float:
-    """Sum of the reported constituents as oxides (%): iron as metal + FeO + Fe2O3 (the rest of TFe), P as P2O5,
-    Zn/Pb/Cu as ZnO/PbO/CuO, the oxides as they are. LOI, C, S and moisture are not counted."""
-    total = sum(v * ANALYTE_BY_KEY[k].oxide_factor for k, v in assays_pct.items())
-    feo, mfe, tfe = assays_pct.get("feo", 0.0), assays_pct.get("mfe", 0.0), assays_pct.get("tfe")
-    if tfe is not None:
-        fe3 = max(0.0, tfe - mfe - feo * FE_IN_FEO)
-        total += mfe + feo + fe3 * FE2O3_PER_FE
-    else:
-        total += feo + mfe
-    return total
+    """The sum of oxides with the iron not in FeO or metal counted as Fe2O3 (its highest bound)."""
+    return oxide_sum_bounds_pct(assays_pct)[1]
 
 
-def check_assays(assays_pct: Mapping[str, float]) -> list[str]:
-    """Problems of a complete set of assays (%): iron balance and the oxide sum. Empty when plausible."""
+def analysis_total_pct(assays_pct: Mapping[str, float]) -> float:
+    """The highest total of an analysis: oxides (highest bound) + S, C, F, Cl + LOI (moisture is not counted)."""
+    extra = sum(assays_pct.get(k, 0.0) for k in ("s", "c", "f", "cl", "loi"))
+    return oxide_sum_bounds_pct(assays_pct)[1] + extra
+
+
+def check_assays(assays_pct: Mapping[str, float], *, complete: Iterable[str] = ()) -> list[str]:
+    """Problems of a set of assays (%): iron balance, the oxide sum's upper bound and, when the analytes in
+    ``complete`` include :data:`MAJORS`, a total too low. Empty when plausible."""
     problems = []
     tfe = assays_pct.get("tfe")
     if tfe is not None:
@@ -223,136 +293,312 @@ def check_assays(assays_pct: Mapping[str, float]) -> list[str]:
             problems.append(f"metallic Fe {mfe:g} % exceeds TFe {tfe:g} %")
         elif mfe is not None and feo is not None and mfe + feo * FE_IN_FEO > tfe + 0.5:
             problems.append(f"metallic Fe {mfe:g} % + Fe in FeO {feo * FE_IN_FEO:.2f} % exceed TFe {tfe:g} %")
-    total = oxide_sum_pct(assays_pct)
-    if total > MAX_OXIDE_SUM_PCT:
-        problems.append(f"sum of oxides {total:.1f} % (iron as Fe/FeO/Fe2O3) exceeds {MAX_OXIDE_SUM_PCT:g} %")
+    low, _high = oxide_sum_bounds_pct(assays_pct)
+    if low > MAX_OXIDE_SUM_PCT:
+        how = "iron as Fe/FeO/Fe2O3" if "feo" in assays_pct or tfe is None else "iron not in metal counted as FeO"
+        problems.append(f"sum of oxides {low:.1f} % ({how}) exceeds {MAX_OXIDE_SUM_PCT:g} %")
+    if set(MAJORS) <= set(complete):
+        total = analysis_total_pct(assays_pct)
+        floor = MIN_TOTAL_WITH_LOI_PCT if "loi" in complete else MIN_TOTAL_PCT
+        if total < floor:
+            problems.append(f"the analysis totals {total:.1f} % (oxides with iron as Fe2O3, + S, C, F, Cl, LOI); "
+                            f"expected at least {floor:g} % for a complete analysis"
+                            + ("" if "loi" in complete else " without LOI")
+                            + ": a missing constituent, a wrong unit or values scaled by mistake")
     return problems
 
 
 def read_csv_text(path: Path, what: str) -> str:
-    """The text of a lab CSV (UTF-8, a BOM from spreadsheet exports dropped). Raises LabResultError naming ``what`` and
-    the file when it cannot be read."""
+    """The text of a CSV (size-bounded; UTF-8/UTF-16/GBK sniffed). Raises LabResultError naming ``what``."""
+    data = read_bounded(Path(path), what)
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LabResultError(f"{what} {path}: cannot read: {exc}") from exc
+        return decode(data)[0]
+    except LabResultError as exc:
+        raise LabResultError(f"{what} {path}: {exc}") from exc
+
+
+@dataclass
+class _Columns:
+    """The header of a lab file, parsed: one spec per column, the id column, units and methods per column."""
+
+    header: list[str]
+    specs: list[ColumnSpec]
+    id_col: int
+    units: list[str]
+    methods: list[str]
+
+
+def _is_header(cells: list[str]) -> bool:
+    specs = [column_spec(c) for c in cells if c.strip()]
+    return any(s.kind == "id" for s in specs) and any(s.kind in ("analyte", "text") for s in specs) or (
+        sum(s.kind == "analyte" for s in specs) >= 2 and len(specs) >= 3)
+
+
+def _parse_header(lab: LabFile, errors: list[str]) -> _Columns:
+    header = lab.header
+    specs = [column_spec(h) for h in header]
+    for col, (h, s) in enumerate(zip(header, specs), start=1):
+        if s.kind == "unknown" and h.strip():
+            errors.append(f"line {lab.header_line}, column {col}: unknown column {h!r}; expected sample_id, phases, "
+                          f"texture, findings, custody columns or an analyte of {[a.label for a in ANALYTES]} "
+                          f"(element or oxide form; unit in the name: %, ppm, mg/kg, g/t)")
+    keys = [s.key for s in specs if s.kind in ("id", "analyte", "text", "custody")]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        errors.append(f"line {lab.header_line}: column(s) {dup} given more than once (also as element and oxide)")
+    ids = [i for i, s in enumerate(specs) if s.kind == "id"]
+    if not ids:
+        raise LabResultError(f"lab results file {lab.path}: expected a sample_id column (sample_id, Sample No., "
+                             f"样品编号), got {header or 'no header row'}"
+                             + ("\n  " + "\n  ".join(errors) if errors else ""))
+    return _Columns(header, specs, ids[0], [s.unit for s in specs], [""] * len(specs))
+
+
+def _read_unit_and_method_rows(lab: LabFile, cols: _Columns, errors: list[str]) -> None:
+    """Consume the ``units`` and ``method`` rows right under the header."""
+    while lab.rows and len(lab.rows[0][1]) > cols.id_col:
+        first = lab.rows[0][1][cols.id_col].strip().lower()
+        if first not in UNIT_ROW_WORDS and first not in METHOD_ROW_WORDS:
+            return
+        line, cells = lab.rows.pop(0)
+        for i, cell in enumerate(cells[: len(cols.specs)]):
+            value = cell.strip()
+            if i == cols.id_col or not value or cols.specs[i].kind != "analyte":
+                continue
+            if first in METHOD_ROW_WORDS:
+                cols.methods[i] = value
+                continue
+            u = value.lower().replace("wt.%", "wt%")
+            u = "%" if u in ("pct", "wt%") else u
+            if u not in UNITS_TO_PCT:
+                errors.append(f"line {line}, column {i + 1} {cols.header[i]!r}: unit {value!r}; expected one of "
+                              f"{list(UNITS_TO_PCT)}")
+            elif cols.units[i] and cols.units[i] != u:
+                errors.append(f"line {line}, column {i + 1} {cols.header[i]!r}: unit {u!r} contradicts the "
+                              f"header's ({cols.units[i]!r})")
+            else:
+                cols.units[i] = u
+
+
+@dataclass
+class _Context:
+    """What a row is checked against: the lot's samples, those already imported, seals, the file's certificate."""
+
+    known: dict[str, str]
+    imported: set[str]
+    supersede: bool
+    seals: Mapping[str, str]
+    certificate: dict[str, str]
+    source: str = ""
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+TIME_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+                "%Y/%m/%d", "%Y/%m/%d %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M")
+SEAL_WORDS = {"yes": "intact", "y": "intact", "true": "intact", "intact": "intact", "ok": "intact", "1": "intact",
+              "no": "broken", "n": "broken", "false": "broken", "broken": "broken", "0": "broken", "完好": "intact"}
+
+
+def parse_time(text: str) -> datetime | None:
+    """A date or date-time as labs write them (ISO, ``2026/12/01``, ``01.12.2026 14:30``); None if none fits."""
+    s = text.strip().rstrip("Z").replace(" UTC", "")
+    for fmt in TIME_FORMATS:
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _analyte_cell(raw: str, i: int, cols: _Columns, where: str, errors: list[str]) -> tuple[float, Cell] | None:
+    """(value in canonical %, the parsed cell) of one analyte cell; None (with the problem noted) when unusable."""
+    spec, head = cols.specs[i], f"column {i + 1} {cols.header[i]!r}"
+    a = ANALYTE_BY_KEY[spec.key]
+    cell = parse_cell(raw)
+    if cell is None:
+        errors.append(f"{where}, {head}: expected a number, '<limit' or ND, got {raw!r}")
+        return None
+    unit = cols.units[i] or "%"
+    if unit != "%" and not a.ppm_ok:
+        errors.append(f"{where}, {head}: {a.label} is a major constituent reported in %; expected %, got {unit}")
+        return None
+    number = cell.limit if cell.qualifier == "<" else cell.value
+    value_pct = number * spec.factor * UNITS_TO_PCT[unit]
+    if cell.qualifier == "ND":
+        return math.nan, cell
+    if not math.isfinite(value_pct):
+        errors.append(f"{where}, {head}: {a.label} expected a finite number, got {raw!r}")
+    elif value_pct < a.min_pct:
+        what = "negative" if a.min_pct == 0 else f"below {a.min_pct:g} %"
+        errors.append(f"{where}, {head}: {a.label} {what}: expected {a.min_pct:g}..{a.max_pct:g} %, got {raw} {unit}")
+    elif value_pct > a.max_pct:
+        errors.append(f"{where}, {head}: {a.label} expected {a.min_pct:g}..{a.max_pct:g} %, got {raw} {unit}")
+    else:
+        return value_pct, cell
+    return None
+
+
+def _custody_cells(cells: list[str], cols: _Columns, sid: str, where: str, ctx: _Context,
+                   errors: list[str]) -> dict[str, str]:
+    """The lab's custody steps of one sample: times checked and in order, the seal checked against the sample's."""
+    out = {k: ctx.certificate[k] for k in ("received", "analysed") if ctx.certificate.get(k)}
+    for i, spec in enumerate(cols.specs):
+        if spec.kind == "custody" and cells[i].strip():
+            out[spec.key] = cells[i].strip()
+    times = {}
+    for step in ("dispatched", "received", "analysed"):
+        if out.get(step):
+            t = parse_time(out[step])
+            if t is None:
+                errors.append(f"{where}, {step} {out[step]!r}: expected a date or time like 2026-12-01 14:30")
+            else:
+                times[step] = t
+    steps = [s for s in ("dispatched", "received", "analysed") if s in times]
+    for a, b in zip(steps, steps[1:]):
+        if times[b] < times[a]:
+            errors.append(f"{where}: {b} {out[b]} before {a} {out[a]}; expected dispatched <= received <= analysed")
+    if "seal_intact" in out:
+        state = SEAL_WORDS.get(out["seal_intact"].lower())
+        if state is None:
+            errors.append(f"{where}, seal_intact {out['seal_intact']!r}: expected yes/no (intact/broken)")
+        else:
+            out["seal_intact"] = state
+    expected = ctx.seals.get(sid, "")
+    if out.get("seal") and expected and out["seal"] != expected:
+        errors.append(f"{where}, seal {out['seal']!r}: not the seal of {sid} (expected {expected!r}): the lab "
+                      f"received another container or a re-sealed one")
+    elif expected and out.get("seal") == expected:
+        out["seal_checked"] = "matches the sample's seal"
+    return out
+
+
+def _sample_id(raw: str, line: int, ctx: _Context, errors: list[str]) -> str | None:
+    """The lot's sample id for a cell (matched without regard to case), or None with the problem noted."""
+    text = raw.strip()
+    if not text:
+        errors.append(f"line {line}: empty sample_id")
+        return None
+    sid = ctx.known.get(text.casefold(), text)
+    if sid in ctx.seen:
+        errors.append(f"line {line}: duplicate sample_id {text!r} (first on line {ctx.seen[sid]})")
+        return None
+    ctx.seen[sid] = line
+    if text.casefold() not in ctx.known:
+        errors.append(f"line {line}: unknown sample_id {text!r} (not a sample of this lot)")
+    elif sid in ctx.imported and not ctx.supersede:
+        errors.append(f"line {line}: sample {sid!r} already has a lab result; import again with supersede to "
+                      f"replace it (the earlier result is kept in the history)")
+    return sid
+
+
+def _unit_hint(assays: Mapping[str, float], units: Mapping[str, str], complete: set[str]) -> str:
+    """Which ppm columns, read as %, would bring a low total into range (a % figure under a ppm header)."""
+    ppm = [k for k, u in units.items() if u != "%" and k in assays]
+    if not ppm:
+        return ""
+    as_pct = {k: (v * 1e4 if k in ppm else v) for k, v in assays.items()}
+    if check_assays(as_pct, complete=complete):
+        return ""
+    names = ", ".join(f"{ANALYTE_BY_KEY[k].label} {units[k]}" for k in ppm)
+    return (f"; read as %, {names} would total {analysis_total_pct(as_pct):.1f} %: "
+            f"check the unit (ppm given, % meant?)")
+
+
+def _read_row(line: int, cells: list[str], cols: _Columns, ctx: _Context, errors: list[str]) -> LabResult | None:
+    if len(cells) > len(cols.header) and any(c.strip() for c in cells[len(cols.header):]):
+        errors.append(f"line {line}: expected {len(cols.header)} fields, got {len(cells)} (extra values "
+                      f"{cells[len(cols.header):]!r})")
+        return None
+    cells = (cells + [""] * len(cols.header))[: len(cols.header)]
+    sid = _sample_id(cells[cols.id_col], line, ctx, errors)
+    if sid is None:
+        return None
+    where = f"line {line} ({sid})"
+    n_errors = len(errors)
+    assays: dict[str, float] = {}
+    reported, forms, units, qualified, methods, texts = {}, {}, {}, {}, {}, {}
+    for i, spec in enumerate(cols.specs):
+        raw = cells[i].strip()
+        if spec.kind == "text":
+            texts[spec.key] = raw
+        if spec.kind != "analyte" or raw == "":
+            continue
+        parsed = _analyte_cell(raw, i, cols, where, errors)
+        if parsed is None:
+            continue
+        value_pct, cell = parsed
+        reported[spec.key], forms[spec.key], units[spec.key] = cell.text, spec.form, cols.units[i] or "%"
+        if cols.methods[i]:
+            methods[spec.key] = cols.methods[i]
+        if cell.qualifier:
+            qualified[spec.key] = value_pct
+        else:
+            assays[spec.key] = value_pct
+    if "fe2o3" in assays and "tfe" not in reported:
+        assays["tfe"] = assays["fe2o3"] * FE_IN_FE2O3  # Fe2O3 without TFe: total iron expressed as Fe2O3
+    complete = set(assays) | set(qualified)
+    if len(errors) == n_errors:
+        problems = check_assays(assays, complete=complete)
+        if problems and problems[-1].startswith("the analysis totals"):
+            problems[-1] += _unit_hint(assays, units, complete)
+        errors += [f"{where}: {p}" for p in problems]
+    phases = parse_phases(texts.get("phases", ""))
+    if not reported and not phases and len(errors) == n_errors:
+        errors.append(f"{where}: no assay and no phase reported")
+    custody = _custody_cells(cells, cols, sid, where, ctx, errors)
+    return LabResult(sid, assays, phases, texts.get("texture", ""), texts.get("findings", ""),
+                     ctx.source, ctx.supersede and sid in ctx.imported, units, reported, forms,
+                     qualified, methods, dict(ctx.certificate), custody)
 
 
 def load_lab_results(path: str | Path, known_sample_ids: Iterable[str], *,
-                     imported_sample_ids: Iterable[str] = (), supersede: bool = False) -> list[LabResult]:
-    """Read and validate a lab CSV; return one :class:`LabResult` per row in file order.
+                     imported_sample_ids: Iterable[str] = (), supersede: bool = False,
+                     seals: Mapping[str, str] | None = None) -> list[LabResult]:
+    """Read and validate a lab file; return one :class:`LabResult` per row in file order.
 
-    ``known_sample_ids`` are the lot's samples; ``imported_sample_ids`` those that already have a result: one
-    of them in the file is an error unless ``supersede`` (the new result then carries ``supersedes=True``; the
-    archive keeps the earlier one in its history). Raises :class:`LabResultError` listing every problem
-    (see the module docstring); nothing is returned half-validated.
+    ``known_sample_ids`` are the lot's samples (a file's ids match them without regard to case);
+    ``imported_sample_ids`` those that already have a result: one of them in the file is an error unless
+    ``supersede`` (the new result then carries ``supersedes=True``). ``seals`` maps sample ids to the seal their
+    container left with: a different seal in the file is an error. Raises :class:`LabResultError` listing every
+    problem (see the module docstring); nothing is returned half-validated.
     """
+    results, _lab = load_lab_file(path, known_sample_ids, imported_sample_ids=imported_sample_ids,
+                                  supersede=supersede, seals=seals)
+    return results
+
+
+def load_lab_file(path: str | Path, known_sample_ids: Iterable[str], *, imported_sample_ids: Iterable[str] = (),
+                  supersede: bool = False, seals: Mapping[str, str] | None = None
+                  ) -> tuple[list[LabResult], LabFile]:
+    """:func:`load_lab_results` and how the file was read (encoding, separator, SHA-256, certificate metadata)."""
     path = Path(path)
-    known = set(known_sample_ids)
-    imported = set(imported_sample_ids)
-    reader = csv.reader(read_csv_text(path, "lab results file").splitlines())
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise LabResultError(f"lab results file {path}: expected a header row, got an empty file")
-    errors: list[str] = []
-    columns: list[tuple[str, str, str]] = [parse_column(h) for h in header]
-    for h, (kind, key, _u) in zip(header, columns):
-        if kind == "unknown" and h.strip():
-            errors.append(f"header: unknown column {h!r}: expected sample_id, phases, texture, findings or an "
-                          f"analyte of {[a.label for a in ANALYTES]} (unit in the name: %, ppm, mg/kg, g/t)")
-    keys = [key for kind, key, _u in columns if kind in ("id", "analyte", "text")]
-    dup_cols = sorted({k for k in keys if keys.count(k) > 1})
-    if dup_cols:
-        errors.append(f"header: column(s) {dup_cols} given more than once")
-    if ("id", "sample_id", "") not in columns:
-        raise LabResultError(f"lab results file {path}: expected a sample_id column, got {header}"
+    lab = read_lab_file(path, _is_header)
+    errors: list[str] = list(lab.problems)
+    if not lab.header:
+        raise LabResultError(f"lab results file {path}: expected a header row with a sample_id column (sample_id, "
+                             f"Sample No., 样品编号) and analytes, got "
+                             + (f"{lab.first_row}" if lab.first_row else "an empty file")
                              + ("\n  " + "\n  ".join(errors) if errors else ""))
-    id_col = columns.index(("id", "sample_id", ""))
-    rows = list(enumerate(reader, start=2))
-    units = [u for _k, _key, u in columns]
-    if rows and rows[0][1] and len(rows[0][1]) > id_col and rows[0][1][id_col].strip().lower() in ("unit", "units"):
-        line, urow = rows.pop(0)
-        for i, cell in enumerate(urow):
-            u = cell.strip().lower()
-            if i == id_col or not u or columns[i][0] != "analyte":
-                continue
-            if u not in UNITS_TO_PCT:
-                errors.append(f"line {line}: unit {cell.strip()!r} of {header[i]!r}: expected one of {list(UNITS_TO_PCT)}")
-            elif units[i] and units[i] != u:
-                errors.append(f"line {line}: unit {u!r} of {header[i]!r} contradicts its name ({units[i]!r})")
-            else:
-                units[i] = "%" if u in ("pct", "wt%") else u
-    results: list[LabResult] = []
-    seen: dict[str, int] = {}
-    for line, cells in rows:
+    cols = _parse_header(lab, errors)
+    _read_unit_and_method_rows(lab, cols, errors)
+    certificate = {**lab.metadata, "file": path.name, "sha256": lab.sha256, "encoding": lab.encoding}
+    known = {str(s).casefold(): str(s) for s in known_sample_ids}
+    ctx = _Context(known, set(imported_sample_ids), supersede, dict(seals or {}), certificate, str(path))
+    results = []
+    for line, cells in lab.rows:
         if all(not c.strip() for c in cells):
             continue
-        if len(cells) > len(header):
-            errors.append(f"line {line}: expected {len(header)} fields, got {len(cells)} (extra values "
-                          f"{cells[len(header):]!r})")
-            continue
-        cells = cells + [""] * (len(header) - len(cells))
-        sid = cells[id_col].strip()
-        if not sid:
-            errors.append(f"line {line}: empty sample_id")
-            continue
-        if sid in seen:
-            errors.append(f"line {line}: duplicate sample_id {sid!r} (first on line {seen[sid]})")
-            continue
-        seen[sid] = line
-        if sid not in known:
-            errors.append(f"line {line}: unknown sample_id {sid!r} (not a sample of this lot)")
-        elif sid in imported and not supersede:
-            errors.append(f"line {line}: sample {sid!r} already has a lab result; import again with supersede "
-                          f"to replace it (the earlier result is kept in the history)")
-        assays: dict[str, float] = {}
-        texts: dict[str, str] = {}
-        row_ok = True
-        for i, (kind, key, _u) in enumerate(columns):
-            raw = cells[i].strip()
-            if kind == "text":
-                texts[key] = raw
-                continue
-            if kind != "analyte" or raw == "":
-                continue
-            a = ANALYTE_BY_KEY[key]
-            try:
-                value = float(raw)
-            except ValueError:
-                errors.append(f"line {line} ({sid}): {a.label} expected a number, got {raw!r}")
-                row_ok = False
-                continue
-            unit = units[i] or "%"
-            value_pct = value * UNITS_TO_PCT[unit]
-            if not math.isfinite(value_pct):
-                errors.append(f"line {line} ({sid}): {a.label} expected a finite number, got {raw!r}")
-                row_ok = False
-            elif value_pct < a.min_pct:
-                what = "negative" if a.min_pct == 0 else f"below {a.min_pct:g} %"
-                errors.append(f"line {line} ({sid}): {a.label} {what}: expected {a.min_pct:g}..{a.max_pct:g} %, "
-                              f"got {raw} {unit}")
-                row_ok = False
-            elif value_pct > a.max_pct:
-                errors.append(f"line {line} ({sid}): {a.label} expected {a.min_pct:g}..{a.max_pct:g} %, got {raw} {unit}")
-                row_ok = False
-            else:
-                assays[key] = value_pct
-        if row_ok:
-            errors += [f"line {line} ({sid}): {p}" for p in check_assays(assays)]
-        phases = parse_phases(texts.get("phases", ""))
-        if not assays and not phases and row_ok:
-            errors.append(f"line {line} ({sid}): no assay and no phase reported")
-        results.append(LabResult(sid, assays, phases, texts.get("texture", ""), texts.get("findings", ""),
-                                 str(path), supersede and sid in imported,
-                                 {ANALYTE_BY_KEY[key].label: (units[i] or "%") for i, (kind, key, _u)
-                                  in enumerate(columns) if kind == "analyte"}))
+        res = _read_row(line, cells, cols, ctx, errors)
+        if res is not None:
+            results.append(res)
     if not results and not errors:
         errors.append("no result rows")
     if errors:
         shown = "\n  ".join(errors[:MAX_ERRORS_SHOWN])
         more = f"\n  ... and {len(errors) - MAX_ERRORS_SHOWN} more" if len(errors) > MAX_ERRORS_SHOWN else ""
-        raise LabResultError(f"lab results file {path}: {len(errors)} problem(s), nothing imported:\n  {shown}{more}")
-    return results
+        raise LabResultError(f"lab results file {path} ({lab.encoding}, sha256 {lab.sha256[:12]}): {len(errors)} "
+                             f"problem(s), nothing imported:\n  {shown}{more}")
+    return results, lab
 
 
 def attach_results(

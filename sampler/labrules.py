@@ -281,11 +281,45 @@ class SampleDecision:
                 "fired": [f.__dict__ for f in self.fired]}
 
 
+#: Indicators computed from several analytes: a qualified analyte answers for each of them.
+_DERIVED_FROM: dict[str, tuple[str, ...]] = {"cao": ("basicity",), "sio2": ("basicity", "gangue"),
+                                             "feo": ("feo_tfe",), "tfe": ("feo_tfe",), "zn": ("zn_pb", "base_metals"),
+                                             "pb": ("zn_pb", "base_metals"), "cu": ("base_metals",),
+                                             "s": ("s_no_sulfide",), "al2o3": ("gangue",), "mgo": ("gangue",)}
+
+
+def lowest_threshold_pct(key: str, rules: Sequence[Rule] | None = None) -> float:
+    """The lowest threshold any rule sets on an analyte (directly or through an indicator built from it; for ratios
+    the ratio's threshold is no bound in %, so those rules count as 0). +inf when no rule uses it."""
+    lows = []
+    for rule in RULES if rules is None else rules:
+        for c in rule.conditions:
+            if c.indicator == key:
+                lows.append(float(c.threshold[0] if isinstance(c.threshold, tuple) else c.threshold))
+            elif c.indicator in _DERIVED_FROM.get(key, ()):
+                lows.append(0.0 if c.indicator in ("basicity", "feo_tfe") else
+                            float(c.threshold[0] if isinstance(c.threshold, tuple) else c.threshold))
+    return min(lows) if lows else math.inf
+
+
+def qualified_value(key: str, limit_pct: float) -> float:
+    """How the rules take a ``<limit`` (``limit_pct``) or ND (NaN) result: 0 when the limit lies below every
+    threshold the rules set on the analyte (so no rule's outcome depends on the unknown value), else NaN (not
+    reported: a rule that needs it cannot clear or fire on it)."""
+    if math.isnan(limit_pct):
+        return 0.0
+    return 0.0 if limit_pct < lowest_threshold_pct(key) else math.nan
+
+
 def indicators(result: LabResult) -> dict[str, float]:
-    """Every indicator a rule can use (NaN when its analytes were not reported)."""
-    g = result.get
+    """Every indicator a rule can use (NaN when its analytes were not reported; ``<x``/ND by
+    :func:`qualified_value`)."""
+    treated = {k: qualified_value(k, lim) for k, lim in result.qualified.items()}
+
+    def g(key: str) -> float:
+        return treated[key] if key in treated and key not in result.assays_pct else result.get(key)
     ind = {a: g(a) for a in ("tfe", "feo", "mfe", "sio2", "al2o3", "cao", "mgo", "mno", "tio2", "p", "s", "zn",
-                             "pb", "cu", "cr2o3", "na2o", "k2o", "c", "loi")}
+                             "pb", "cu", "cr2o3", "na2o", "k2o", "c", "loi", "as", "f", "cl", "cd", "hg")}
     with_zero = {k: (v if math.isfinite(v) else math.nan) for k, v in ind.items()}
     ind["basicity"] = with_zero["cao"] / with_zero["sio2"] if with_zero["sio2"] > 0 else (
         math.inf if with_zero["cao"] > 0 else math.nan)

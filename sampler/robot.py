@@ -14,16 +14,20 @@ State machine (codes are the register values of :mod:`sampler.robot_registers`):
     any -> FAULT(4) (jam)   any -> ESTOP(5)   FAULT/ESTOP -> IDLE by reset()
 
 Backends (imported lazily): ``simulated`` (:mod:`sampler.robot_sim`) and
-``modbus`` (:mod:`sampler.robot_modbus`).
+``modbus`` (:mod:`sampler.robot_modbus`). Building a robot does no I/O: a backend
+connects in :meth:`Robot.open`, which every public call makes first (so a line can
+be composed before its PLC is up). :func:`robot_from_config` builds one from a site
+section by backend name.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from conveyor.backends import import_backend
 from conveyor.clock import Clock
@@ -238,8 +242,28 @@ class Robot(ABC):
         self.status_margin_s = float(status_margin_s)
         self._active: CutStatus | None = None
         self._closed = False
+        self._opened = False
+
+    @classmethod
+    def from_config(cls, clock: Clock, cfg: Mapping[str, Any], *, timings: RobotTimings, seed: int) -> "Robot":
+        """A robot from a site's sampler section: the keys named like ``__init__``'s keywords are passed.
+
+        ``timings`` and ``seed`` are what the site derives (cutter geometry, the site's seed); backends that
+        take them override this. Raises :class:`RobotError` for bad values (no I/O happens here).
+        """
+        names = inspect.signature(cls.__init__).parameters
+        return cls(clock, **{k: v for k, v in cfg.items() if k in names and k != "clock"})
 
     # ---- public API -----------------------------------------------------------------------------
+    def open(self) -> None:
+        """Connect to the robot (a no-op once open). Every public call opens first; raises the backend's
+        :class:`RobotError` (e.g. ``RobotCommunicationError``) when it cannot be reached."""
+        if self._closed:
+            raise RobotError(f"{self.backend} robot is closed")
+        if not self._opened:
+            self._open_backend()
+            self._opened = True
+
     @property
     @abstractmethod
     def timings(self) -> RobotTimings:
@@ -259,8 +283,7 @@ class Robot(ABC):
         now. Raises :class:`RobotBusyError` when a cut is pending, :class:`RobotFaultError`
         in FAULT/ESTOP, :class:`RobotError` for a closed robot or bad arguments.
         """
-        if self._closed:
-            raise RobotError(f"{self.backend} robot is closed")
+        self.open()
         if not math.isfinite(at_time_s):
             raise RobotError(f"cut target time must be finite, got {at_time_s!r}")
         if not increment_id:
@@ -307,15 +330,18 @@ class Robot(ABC):
     def poll(self) -> None:
         """Bring state and pending statuses up to the clock's time."""
         if not self._closed:
+            self.open()
             self._poll_backend()
 
     def reset(self) -> None:
         """Clear a FAULT or ESTOP (operator acknowledged); a pending cut is aborted."""
+        self.open()
         self._reset_backend()
         self.poll()
 
     def estop(self) -> None:
         """Emergency stop: the robot stops at once; a pending cut finishes with ESTOP."""
+        self.open()
         self._estop_backend()
         self.poll()
 
@@ -325,7 +351,8 @@ class Robot(ABC):
             return
         if self._active is not None and self._active.result is CutResult.PENDING:
             self._active._finish(CutResult.ABORTED, fault="robot closed")
-        self._close_backend()
+        if self._opened:
+            self._close_backend()
         self._closed = True
 
     def describe(self) -> dict[str, Any]:
@@ -337,6 +364,9 @@ class Robot(ABC):
         }
 
     # ---- backend hooks --------------------------------------------------------------------------
+    def _open_backend(self) -> None:
+        """Connect (the only place a backend does I/O before its first command)."""
+
     @abstractmethod
     def _command_cut(self, status: CutStatus) -> None:
         """Send the cut to the robot; raise RobotBusyError/RobotFaultError/RobotError if refused."""
@@ -362,7 +392,7 @@ class Robot(ABC):
         """Trigger an emergency stop."""
 
     def _close_backend(self) -> None:
-        """Release connections."""
+        """Release connections (called only for a robot that was opened)."""
 
 
 #: Backends by name → (module, class), imported on first use.
@@ -379,5 +409,11 @@ def robot_class(backend: str) -> type[Robot]:
 
 
 def create_robot(backend: str, clock: Clock, **options: Any) -> Robot:
-    """Create a robot of the named backend on the line ``clock`` with backend-specific ``options``."""
+    """Create a robot of the named backend on the line ``clock`` with backend-specific ``options`` (no I/O)."""
     return robot_class(backend)(clock, **options)
+
+
+def robot_from_config(backend: str, clock: Clock, cfg: Mapping[str, Any], *, timings: RobotTimings,
+                      seed: int) -> Robot:
+    """The robot of a site's sampler section, by backend name (:meth:`Robot.from_config`; no I/O)."""
+    return robot_class(backend).from_config(clock, cfg, timings=timings, seed=seed)

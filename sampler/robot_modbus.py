@@ -33,8 +33,9 @@ class ModbusRobot(Robot):
     ``host``/``port``/``device_id`` address the server; ``base_address`` is the first
     holding register of the robot block. ``timeout_s`` bounds each request (wall
     seconds, pymodbus) and ``ack_timeout_s`` the wait for ACK_SEQ (line-clock seconds,
-    polled every ``poll_interval_s``). Raises :class:`RobotCommunicationError` when the
-    server cannot be reached or the block version does not match.
+    polled every ``poll_interval_s``). Connects on :meth:`open` (every public call opens
+    first), which raises :class:`RobotCommunicationError` when the server cannot be reached
+    or the block version does not match.
     """
 
     backend = "modbus"
@@ -45,26 +46,33 @@ class ModbusRobot(Robot):
         status_margin_s: float = 10.0,
     ) -> None:
         super().__init__(clock, status_margin_s=status_margin_s)
-        from pymodbus.client import ModbusTcpClient
-
         if not 0 <= base_address <= 65535 - ROBOT_BLOCK_SIZE:
             raise RobotCommunicationError(f"base_address must be 0..{65535 - ROBOT_BLOCK_SIZE}, got {base_address!r}")
         self.host, self.port, self.device_id, self.base_address = host, int(port), int(device_id), int(base_address)
+        self.timeout_s, self.retries = float(timeout_s), int(retries)
         self.ack_timeout_s = float(ack_timeout_s)
         self.poll_interval_s = float(poll_interval_s)
-        self._client = ModbusTcpClient(host, port=self.port, timeout=timeout_s, retries=retries)
+        self._client: Any = None
+        self._block: list[int] = []
+        self._seq = 0
+        self._pending_seq: int | None = None
+
+    def _open_backend(self) -> None:
+        """Connect, read the block and check its version (no I/O happens in ``__init__``)."""
+        from pymodbus.client import ModbusTcpClient
+
+        self._client = ModbusTcpClient(self.host, port=self.port, timeout=self.timeout_s, retries=self.retries)
         if not self._client.connect():
-            raise RobotCommunicationError(f"cannot connect to robot at {host}:{port}")
+            raise RobotCommunicationError(f"cannot connect to robot at {self.host}:{self.port}")
         self._block = self._read_block()
         version = int(read_field(self._block, "BLOCK_VERSION"))
         if version != ROBOT_BLOCK_VERSION:
             self._client.close()
             raise RobotCommunicationError(
-                f"robot block at {host}:{port} address {base_address}: expected version {ROBOT_BLOCK_VERSION}, "
-                f"got {version}"
+                f"robot block at {self.host}:{self.port} address {self.base_address}: expected version "
+                f"{ROBOT_BLOCK_VERSION}, got {version}"
             )
         self._seq = int(read_field(self._block, "ACK_SEQ"))
-        self._pending_seq: int | None = None
 
     # ---- transport ------------------------------------------------------------------------------
     def _read_block(self) -> list[int]:
@@ -101,6 +109,7 @@ class ModbusRobot(Robot):
     # ---- hooks ----------------------------------------------------------------------------------
     @property
     def timings(self) -> RobotTimings:
+        self.open()
         b = self._block  # float32 on the wire: round away the representation noise (µs)
         return RobotTimings(
             travel_s=round(float(read_field(b, "TRAVEL_S")), 6), cut_s=round(float(read_field(b, "CUT_S")), 6),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -99,6 +100,21 @@ class SimulatedRobot(Robot):
         self._state = RobotState.IDLE
         self._ordinal = 0
         self._counts = {"cuts_commanded": 0, "cuts_ok": 0, "missed": 0, "jams": 0, "estops": 0}
+
+    @classmethod
+    def from_config(cls, clock: Clock, cfg: Mapping[str, Any], *, timings: RobotTimings,
+                    seed: int) -> "SimulatedRobot":
+        """The simulated robot of a sampler section: its ``fault_*`` keys, ``travel_variation``, and the site's
+        cutter ``timings`` and ``seed``."""
+        faults = FaultPlan(
+            jam_probability=cfg.get("fault_jam_probability", 0.0),
+            missed_probability=cfg.get("fault_missed_probability", 0.0),
+            estop_probability=cfg.get("fault_estop_probability", 0.0),
+            jam_at=frozenset(cfg.get("fault_jam_at", ())), missed_at=frozenset(cfg.get("fault_missed_at", ())),
+            estop_at=frozenset(cfg.get("fault_estop_at", ())),
+        )
+        return cls(clock, timings=timings, faults=faults, seed=seed,
+                   travel_variation=cfg.get("travel_variation", 0.01))
 
     @property
     def timings(self) -> RobotTimings:

@@ -46,8 +46,7 @@ from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
 from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError
 from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
 from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
-from sampler.robot import create_robot
-from sampler.robot_sim import FaultPlan, SimulatedRobot
+from sampler.robot import robot_from_config
 
 log = logging.getLogger(__name__)
 
@@ -633,77 +632,8 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         auto_reset_s=cfg["auto_reset_s"], cutter_aperture_mm=aperture, cutter_speed_m_s=speed,
         write_files=cfg["write_files"],
     )
-    robot: Robot
-    if backend == "simulated":
-        try:
-            faults = FaultPlan(
-                jam_probability=cfg["fault_jam_probability"], missed_probability=cfg["fault_missed_probability"],
-                estop_probability=cfg["fault_estop_probability"], jam_at=frozenset(cfg["fault_jam_at"]),
-                missed_at=frozenset(cfg["fault_missed_at"]), estop_at=frozenset(cfg["fault_estop_at"]),
-            )
-            robot = SimulatedRobot(context.clock, timings=timings, faults=faults, seed=context.seed,
-                                   travel_variation=cfg["travel_variation"])
-        except RobotError as exc:
-            raise ConfigError(path, str(exc)) from None
-    else:
-        robot = _LazyModbusRobot(context.clock, host=cfg["host"], port=cfg["port"], device_id=cfg["device_id"],
-                                 base_address=cfg["base_address"], timeout_s=cfg["timeout_s"])
+    try:
+        robot = robot_from_config(backend, context.clock, cfg, timings=timings, seed=context.seed)
+    except RobotError as exc:
+        raise ConfigError(path, str(exc)) from None
     return SamplerStation(name, position, robot, context.clock, plan_options, settings, run_dir=context.run_dir)
-
-
-class _LazyModbusRobot(Robot):
-    """Connects the Modbus robot on first use, so building a line does not need the PLC to be up yet."""
-
-    backend = "modbus"
-
-    def __init__(self, clock: Clock, **options: Any) -> None:
-        super().__init__(clock)
-        self._options = options
-        self._robot: Robot | None = None
-
-    def _get(self) -> Robot:
-        if self._robot is None:
-            self._robot = create_robot("modbus", self.clock, **self._options)
-        return self._robot
-
-    @property
-    def timings(self) -> RobotTimings:
-        return self._get().timings
-
-    def cut(self, at_time_s: float, increment_id: str, *, number: int = 0, timeout_s: float | None = None) -> CutStatus:
-        return self._get().cut(at_time_s, increment_id, number=number, timeout_s=timeout_s)
-
-    @property
-    def busy(self) -> bool:
-        return self._get().busy
-
-    @property
-    def active(self) -> CutStatus | None:
-        return self._get().active
-
-    def describe(self) -> dict[str, Any]:
-        if self._robot is None:
-            return {"backend": "modbus", **self._options, "connected": False}
-        return self._robot.describe()
-
-    def _command_cut(self, status: CutStatus) -> None:  # pragma: no cover - cut() is delegated
-        raise NotImplementedError
-
-    def _poll_backend(self) -> None:
-        self._get().poll()
-
-    def _read_state(self) -> RobotState:
-        return self._get().state
-
-    def _read_counters(self):  # type: ignore[override]
-        return self._get().counters
-
-    def _reset_backend(self) -> None:
-        self._get().reset()
-
-    def _estop_backend(self) -> None:
-        self._get().estop()
-
-    def _close_backend(self) -> None:
-        if self._robot is not None:
-            self._robot.close()

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, solve_triangular
 from scipy.optimize import nnls
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import FingerprintError
 from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, wet
 from spectra.models.bundle import validity
@@ -96,7 +97,7 @@ class SignatureBuilder:
         r = np.asarray(reflectance, float)
         if r.ndim != 2 or r.shape[0] < MIN_SEGMENT_SPECTRA:
             return
-        raw = self._ld.raw_features(np.clip(r, 1e-4, None)) if raw_features is None else raw_features
+        raw = self._ld.raw_features(np.clip(r, REFLECTANCE_FLOOR, None)) if raw_features is None else raw_features
         f = self._ld.project(np.asarray(raw, float))
         m = f.mean(axis=0)
         self._f.append(m)
@@ -239,10 +240,10 @@ def _condition_complement(lot_detector, reflectance: np.ndarray) -> np.ndarray:
     :data:`GRAIN_FACTORS` lies in a few feature directions; the leading ones (:data:`CONDITION_VARIANCE` of its
     variance, at most 4) are projected out of every deviation and direction.
     """
-    w = ssa_from_reff(np.clip(reflectance, 1e-4, None))[None, :]
+    w = ssa_from_reff(np.clip(reflectance, REFLECTANCE_FLOOR, None))[None, :]
     probes = [reff_from_ssa(wet(np.repeat(scale_grain_size(w, g), MOISTURE_STEPS.size, axis=0), MOISTURE_STEPS,
                                 lot_detector.alpha_water)) for g in GRAIN_FACTORS]
-    f = lot_detector.features(np.clip(np.vstack(probes), 1e-4, None))
+    f = lot_detector.features(np.clip(np.vstack(probes), REFLECTANCE_FLOOR, None))
     _, sv, vt = np.linalg.svd(f - f.mean(axis=0), full_matrices=False)
     share = np.cumsum(sv ** 2) / max(float(np.sum(sv ** 2)), 1e-30)
     r = min(int(np.searchsorted(share, CONDITION_VARIANCE)) + 1, 4)

@@ -7,7 +7,11 @@ Formats, chosen by file suffix and checked by content:
   header whose values, e.g. ``Description:``, may run over several lines and blank lines; data from the first
   numeric row; ``X Units``/``Y Units`` honoured) or a delimited two-column export as for ``.csv``.
 * ``.csv`` — two columns (wavelength, reflectance) separated by comma, semicolon, tab or spaces, decimal point
-  or decimal comma, optional header row; nm or µm, percent or fraction (from the header words or the values).
+  or decimal comma, optional header row; nm or µm, percent or fraction (from the header words or the values);
+  or an instrument's multi-column export (AvaSoft ``Wave;Sample;Dark;Reference;Reflectance``), the reflectance
+  picked by column name or computed from sample, dark and reference (:mod:`spectra.delimited`). A detector
+  splice (a repeated wavelength, or two detectors overlapping) is averaged and noted (:mod:`spectra.splice`).
+* ``.asd`` — ASD binary reflectance files, versions 1–8, through ``pyASDReader`` (:mod:`spectra.asd`).
 * ``.jdx`` / ``.dx`` / ``.jcamp`` — JCAMP-DX 4.24 ``##XYDATA=(X++(Y..Y))`` (AFFN or ASDF SQZ/DIF/DUP
   compression) or ``##XYPOINTS=(XY..XY)``; ``##XUNITS`` NANOMETERS/MICROMETERS/1/CM, ``##YUNITS``
   REFLECTANCE, %/PERCENT, or ABSORBANCE (log10 1/R).
@@ -15,7 +19,8 @@ Formats, chosen by file suffix and checked by content:
   wavelengths are in a ``wavelength_nm`` attribute of the dataset or its group, or a sibling dataset
   ``wavelength_nm``.
 
-Every reader raises :class:`SpectrumFormatError` with the file name for unknown or corrupt content.
+Every reader raises :class:`SpectrumFormatError` with the file name (and the line, for text) for unknown or corrupt
+content. :mod:`spectra.folder` reads a folder file by file, each with its own error.
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from typing import Sequence
 
 import numpy as np
 
+from spectra.asd import read_asd
+from spectra.delimited import fraction, numeric_row, read_table, reflectance_columns, wavelength_nm
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum, read_usgs_json
+from spectra.splice import join_detectors
 
 SUFFIXES = {
     ".json": "usgs_json",
@@ -39,6 +47,7 @@ SUFFIXES = {
     ".jcamp": "jcamp",
     ".h5": "hdf5",
     ".hdf5": "hdf5",
+    ".asd": "asd",
 }
 
 
@@ -72,6 +81,8 @@ def read_spectrum(path: str | Path) -> Spectrum:
         return read_csv(path)
     if fmt == "jcamp":
         return read_jcamp(path)
+    if fmt == "asd":
+        return read_asd(path)
     spectra = read_hdf5(path)
     if len(spectra) != 1:
         raise SpectrumFormatError(f"{path}: expected one spectrum, file holds {len(spectra)}")
@@ -80,7 +91,7 @@ def read_spectrum(path: str | Path) -> Spectrum:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="strict")
+        return path.read_text(encoding="utf-8-sig", errors="strict")
     except UnicodeDecodeError:
         try:
             return path.read_text(encoding="latin-1")
@@ -97,13 +108,8 @@ def _floats(tokens: Sequence[str], path: Path, lineno: int) -> list[float]:
         raise SpectrumFormatError(f"{path}: line {lineno}: expected numbers, got {' '.join(tokens)[:60]!r}") from None
 
 
-# --- text formats: ECOSTRESS/ASTER library files and two-column delimited exports ------------------
+# --- text formats: ECOSTRESS/ASTER library files and delimited exports ----------------------------
 _KEY_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ._()/#-]{0,40}?)\s*:\s?(.*)$")
-_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
-#: Reflectance above this (as read) can only be percent; a fraction of bulk material stays below it.
-_PERCENT_IF_ABOVE = 1.6
-#: Wavelengths below this (as read) are micrometres.
-_MICRONS_IF_BELOW = 50.0
 
 
 #: Header keys of ECOSTRESS/ASTER library files (besides ``Name``); one of them must be present.
@@ -119,7 +125,7 @@ def sniff_text_format(path: str | Path, text: str | None = None) -> str:
     keys: set[str] = set()
     for line in text.splitlines():
         s = line.strip()
-        if _numeric_row(s) is not None:
+        if numeric_row(s) is not None:
             break
         m = _KEY_LINE.match(s)
         if m:
@@ -127,115 +133,37 @@ def sniff_text_format(path: str | Path, text: str | None = None) -> str:
     return "ecostress" if "name" in keys and keys & _ECOSTRESS_KEYS else "csv"
 
 
-def _separator(s: str) -> tuple[str | None, str]:
-    """The column separator of a data row: semicolon, tab, comma (only if it splits the row into numbers) or spaces."""
-    if ";" in s:
-        return ";", "semicolon"
-    if "\t" in s:
-        return "\t", "tab"
-    if "," in s:
-        cells = [c.strip() for c in s.split(",")]
-        if cells and not cells[-1]:
-            cells.pop()
-        if len(cells) >= 2 and all(_NUMBER.match(c) for c in cells):
-            return ",", "comma"
-    return None, "whitespace"
-
-
-def _cells(s: str, sep: str | None) -> list[str]:
-    cells = [c.strip() for c in (s.split(sep) if sep else s.split())]
-    while cells and not cells[-1]:
-        cells.pop()  # a trailing separator (common in spectrometer exports)
-    return cells
-
-
-def _numeric_row(s: str) -> list[str] | None:
-    """The cells of a row of >= 2 numbers (decimal point, or decimal comma unless comma-separated), else None."""
-    if not s:
-        return None
-    cells = _cells(s, _separator(s)[0])
-    if len(cells) < 2 or not all(_NUMBER.match(c) for c in cells):
-        return None
-    return cells
-
-
-def _delimited_columns(path: Path, text: str, first_data: int) -> tuple[list[tuple[float, float]], str]:
-    """Parse numeric rows from line index ``first_data`` on; returns (x, y) pairs and the separator name."""
-    lines = text.splitlines()
-    sep, name = _separator(lines[first_data].strip())
-    rows: list[tuple[float, float]] = []
-    for lineno in range(first_data + 1, len(lines) + 1):
-        s = lines[lineno - 1].strip()
-        if not s or s.startswith("#"):
-            continue
-        cells = [c.strip() for c in (s.split(sep) if sep else s.split())]
-        while len(cells) > 2 and not cells[-1]:
-            cells.pop()  # trailing separators
-        if len(cells) != 2:
-            raise SpectrumFormatError(
-                f"{path}: line {lineno}: expected 2 {name}-separated columns (wavelength, reflectance), "
-                f"got {len(cells)}: {s[:60]!r}")
-        vals = []
-        for c in cells:
-            t = c.replace(",", ".") if sep != "," else c
-            if not t and vals:
-                vals.append(float("nan"))  # an empty reflectance cell is a deleted channel
-                continue
-            try:
-                vals.append(float(t))
-            except ValueError:
-                raise SpectrumFormatError(f"{path}: line {lineno}: expected a number, got {c!r}") from None
-        rows.append((vals[0], vals[1]))
-    return rows, name
-
-
-def _units(header_text: str, x: np.ndarray, y: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Wavelength to nm and reflectance to fraction, from header words where given, else from the values."""
-    h = header_text.lower()
-    if re.search(r"micro|\bum\b|µm|\(um\)|\[um\]", h):
-        x_nm = x * 1000.0
-    elif re.search(r"nano|\bnm\b|\(nm\)|\[nm\]", h):
-        x_nm = x
-    else:
-        x_nm = x * 1000.0 if np.nanmax(x) < _MICRONS_IF_BELOW else x
-    if np.nanmax(x_nm) < _MICRONS_IF_BELOW * 10 or np.nanmin(x_nm) <= 0:
-        raise SpectrumFormatError(
-            f"{path}: first column must be wavelength in nm or µm (> 0; NIR 350–2500 nm), got "
-            f"{np.nanmin(x):g}–{np.nanmax(x):g}")
-    percent = bool(re.search(r"%|percent|\bpct\b", h)) or np.nanmax(y) > _PERCENT_IF_ABOVE
-    return x_nm, (y / 100.0 if percent else y), {"x_unit": "um" if x_nm is not x else "nm",
-                                                 "y_unit": "percent" if percent else "fraction"}
-
-
 def read_delimited(path: str | Path) -> Spectrum:
-    """Two-column text export (wavelength, reflectance) → Spectrum (nm, fraction). Content is sniffed.
+    """Delimited text export → Spectrum (nm, fraction); see :mod:`spectra.delimited`. Content is sniffed.
 
-    Separators: comma, semicolon, tab or spaces; a decimal comma is accepted with semicolon/tab/space
-    separators. Non-numeric lines before the first numeric row are a header (its last line names the
-    columns); ``#`` lines are comments. Wavelength in nm or µm and reflectance in percent or fraction are
-    read from the header words (``nm``, ``µm``/``um``/``micro``, ``%``/``percent``) or, without them, from
-    the values (wavelengths < 50 are µm; any reflectance > 1.6 means percent). Empty reflectance cells are
-    NaN. Raises :class:`SpectrumFormatError` naming the file and line.
+    Two columns are (wavelength, reflectance); more columns need a column line naming them (an instrument's
+    export such as AvaSoft's), and the reflectance column is picked by name or computed from the sample, dark
+    and reference columns. Non-numeric lines before the first numeric row are a header; ``#`` lines are
+    comments. Wavelength in nm or µm and reflectance in percent or fraction are read from the header words
+    (``nm``, ``µm``/``um``/``micro``, ``%``/``percent``) or, without them, from the values (wavelengths < 50
+    are µm; any reflectance > 1.6 means percent). Empty value cells are NaN. A wavelength repeated at a
+    detector splice, or an overlap of two detectors, is averaged (:mod:`spectra.splice`) and noted in
+    ``meta["notes"]``. Raises :class:`SpectrumFormatError` naming the file and line.
     """
     path = Path(path)
-    text = _read_text(path)
-    lines = text.splitlines()
-    first = next((i for i, line in enumerate(lines) if _numeric_row(line.strip()) is not None), None)
-    if first is None:
-        bad = next((i + 1 for i, line in enumerate(lines) if line.strip()), 0)
-        raise SpectrumFormatError(
-            f"{path}: line {bad}: expected rows of two numbers (wavelength, reflectance), found no numeric row")
-    header = [line for line in lines[:first] if line.strip() and not line.lstrip().startswith("#")]
-    rows, sep = _delimited_columns(path, text, first)
-    if len(rows) < 2:
-        raise SpectrumFormatError(f"{path}: expected >= 2 numeric rows, got {len(rows)}")
-    data = np.array(rows)
-    x_nm, y, units = _units(" ".join(header[-1:]), data[:, 0], data[:, 1], path)
-    if np.any(np.diff(x_nm) == 0):
-        dup = int(np.nonzero(np.diff(x_nm) == 0)[0][0])
-        raise SpectrumFormatError(f"{path}: repeated wavelength {x_nm[dup]:g} nm (data row {dup + 2})")
+    table = read_table(path, _read_text(path))
+    if table.data.shape[1] == 2:
+        x, y = table.data[:, 0], table.data[:, 1]
+        unit_text = " ".join(table.header[-1:])
+        y, y_unit = fraction(y, unit_text)
+        notes: list[str] = []
+        extra: dict = {}
+    else:
+        x, y, extra = reflectance_columns(path, table)
+        unit_text, y_unit, notes = extra.pop("x_unit_text"), extra.pop("y_unit"), extra.pop("notes")
+    x_nm, x_unit = wavelength_nm(path, x, unit_text)
+    if np.any(~np.isfinite(x_nm)):
+        bad = int(np.nonzero(~np.isfinite(x_nm))[0][0])
+        raise SpectrumFormatError(f"{path}: line {table.lines[bad]}: expected a wavelength, got an empty cell")
+    x_nm, y, splice_notes = join_detectors(x_nm, y, str(path), table.lines)
     return Spectrum(path.stem, x_nm, y, source=str(path),
-                    meta={"header": header, "separator": sep, **units})
+                    meta={"header": table.header, "separator": table.separator, "x_unit": x_unit, "y_unit": y_unit,
+                          "columns": table.names, **extra, "notes": notes + splice_notes})
 
 
 def read_ecostress(path: str | Path) -> Spectrum:
@@ -254,7 +182,7 @@ def read_ecostress(path: str | Path) -> Spectrum:
     first = None
     for i, line in enumerate(lines):
         s = line.strip()
-        if _numeric_row(s) is not None:
+        if numeric_row(s) is not None:
             first = i
             break
         m = _KEY_LINE.match(s)

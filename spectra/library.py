@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from conveyor.resources import shared_data_dir
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import GridError, LibraryError, SpectrumFormatError
 from spectra.grid import InstrumentGrid
 from spectra.hapke import MIXING_MODEL, intimate_mixture, reff_from_ssa, ssa_from_reff
@@ -273,7 +274,7 @@ def compose_synthetic(recipe: SyntheticWaste, entries: Sequence[LibraryEntry]) -
         rho.append(density_g_cm3(e.material))
         grain.append(ph.grain_um)
         used.append(e.usgs_name)
-    w = ssa_from_reff(np.clip(np.vstack(refl), 1e-4, None))
+    w = ssa_from_reff(np.clip(np.vstack(refl), REFLECTANCE_FLOOR, None))
     r = reff_from_ssa(intimate_mixture(np.array(mass), w, np.array(rho), np.array(grain)))
     r[np.any(np.isnan(np.vstack(refl)), axis=0)] = np.nan
     meta = {"synthetic": True, "phases": [{"spectrum": u, "stands_for": p.stands_for or u, "mass_frac": p.mass_frac,

@@ -58,6 +58,7 @@ from scipy.linalg import LinAlgError, cho_factor, solve_triangular
 from scipy.optimize import nnls
 from threadpoolctl import ThreadpoolController
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import ModelError
 from spectra.hapke import (mass_fractions, reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
@@ -164,21 +165,21 @@ class LotDetectorModel:
         """(c, k) change of the feature vector per unit mass fraction of each endmember admixed into ``rbar``."""
         p = self.params
         f0 = p.probe_mass_frac
-        wb = ssa_from_reff(np.clip(rbar, 1e-4, None))
+        wb = ssa_from_reff(np.clip(rbar, REFLECTANCE_FLOOR, None))
         a = f0 / (which.density_g_cm3 * which.grain_um)
         b = (1.0 - f0) / (p.bulk_density_g_cm3 * p.bulk_grain_um)
         x = (a / (a + b))[:, None]
         w = (1.0 - x) * wb[None, :] + x * which.ssa
-        fb = self.features(np.clip(rbar, 1e-4, None)[None, :])[0]
+        fb = self.features(np.clip(rbar, REFLECTANCE_FLOOR, None)[None, :])[0]
         return ((self.features(reff_from_ssa(w)) - fb) / f0).T
 
     def condition_directions(self, rbar: np.ndarray) -> np.ndarray:
         """(c, 2) feature change for one σ of grain size and of moisture around ``rbar`` (Hapke)."""
         p = self.params
-        wb = ssa_from_reff(np.clip(rbar, 1e-4, None))[None, :]
+        wb = ssa_from_reff(np.clip(rbar, REFLECTANCE_FLOOR, None))[None, :]
         rows = np.vstack([reff_from_ssa(scale_grain_size(wb, 1.0 + p.grain_sigma))[0],
                           reff_from_ssa(wet(wb, p.moisture_sigma, self.alpha_water))[0]])
-        fb = self.features(np.clip(rbar, 1e-4, None)[None, :])[0]
+        fb = self.features(np.clip(rbar, REFLECTANCE_FLOOR, None)[None, :])[0]
         return (self.features(rows) - fb).T
 
     def directions(self, rbar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -189,7 +190,7 @@ class LotDetectorModel:
         """
         p = self.params
         f0 = p.probe_mass_frac
-        rb = np.clip(np.asarray(rbar, float), 1e-4, None)
+        rb = np.clip(np.asarray(rbar, float), REFLECTANCE_FLOOR, None)
         wb = ssa_from_reff(rb)
         b = (1.0 - f0) / (p.bulk_density_g_cm3 * p.bulk_grain_um)
         mixes = []
@@ -343,7 +344,7 @@ class LotDetector:
     def update(self, reflectance: np.ndarray, features: np.ndarray | None = None) -> LotDecision:
         """Score one segment from its valid spectra (n, c) reflectance (n >= 2) and update the baseline.
 
-        ``features``: the model's features of exactly these spectra, ``raw_features(clip(reflectance, 1e-4))``
+        ``features``: the model's features of exactly these spectra, ``raw_features(clip(reflectance, REFLECTANCE_FLOOR))``
         (n, c), when the caller has computed them already (batch re-scoring); ModelError if the shape differs.
         BLAS runs single-threaded during the call (see :func:`_single_thread_blas`)."""
         with _single_thread_blas():
@@ -353,7 +354,7 @@ class LotDetector:
         model, p, th = self.model, self.model.params, self.model.thresholds
         r = np.asarray(reflectance, float)
         if features is None:
-            raw = model.raw_features(np.clip(r, 1e-4, None))
+            raw = model.raw_features(np.clip(r, REFLECTANCE_FLOOR, None))
         else:
             raw = np.asarray(features, float)
             if raw.shape != r.shape:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import GridError, LibraryError
 from spectra.grid import InstrumentGrid
 from conveyor.cargo import CargoModel
@@ -123,7 +124,7 @@ def check_mixtures(library: SpectralLibrary, grid: InstrumentGrid, grain_um: flo
             r = np.vstack([c[1] for c in combo])
             rho = np.array([density_g_cm3(c[0].material) for c in combo])
             d = np.array([grain_um_of(c[0]) if grain_um is None else grain_um for c in combo])
-            w = ssa_from_reff(np.clip(r, 1e-4, None))
+            w = ssa_from_reff(np.clip(r, REFLECTANCE_FLOOR, None))
             pred = reff_from_ssa(intimate_mixture(mass, w, rho, d))
             err = _rms(pred, measured)
             if best is None or err < best[0]:
@@ -131,7 +132,7 @@ def check_mixtures(library: SpectralLibrary, grid: InstrumentGrid, grain_um: flo
         err, combo, w, rho, d, err_areal = best
         # unmixing: NNLS in albedo with a sum-to-one row, cross-sections → mass at equal grain size
         a = np.vstack([w.T, 10.0 * np.ones(len(combo))])
-        b = np.concatenate([ssa_from_reff(np.clip(measured, 1e-4, None)), [10.0]])
+        b = np.concatenate([ssa_from_reff(np.clip(measured, REFLECTANCE_FLOOR, None)), [10.0]])
         xs, _ = nnls(a, b)
         rec = mass_fractions(xs, rho, d)
         out.append(MixtureCheck(mix.usgs_name, dict(zip(stated, mass.round(3).tolist())),
@@ -152,7 +153,7 @@ def check_series(library: SpectralLibrary, grid: InstrumentGrid,
     mass /= mass.sum(axis=1, keepdims=True)
     rho = np.array([density_g_cm3(m) for m in minerals])
     xs = cross_section_fractions(mass, rho, np.ones(len(minerals)))
-    w = ssa_from_reff(np.clip(refl, 1e-4, None))
+    w = ssa_from_reff(np.clip(refl, REFLECTANCE_FLOOR, None))
     out = []
     for k in range(len(mixes)):
         tr = np.arange(len(mixes)) != k
@@ -187,7 +188,7 @@ def check_grain(library: SpectralLibrary, grid: InstrumentGrid,
     _, sizes, refl = grain_series(library, grid)
     if sizes.size < 2:
         return []
-    w = ssa_from_reff(np.clip(refl, 1e-4, None))
+    w = ssa_from_reff(np.clip(refl, REFLECTANCE_FLOOR, None))
     pairs = [(i, j) for i in range(sizes.size) for j in range(sizes.size) if i != j]
     unchanged = float(np.mean([_rms(refl[i], refl[j]) for i, j in pairs]))
     out = []
@@ -259,7 +260,7 @@ def check_moisture(library: SpectralLibrary, grid: InstrumentGrid, product: str 
     except ValueError as exc:
         raise LibraryError("the moisture check needs the wet/dry tunnel sludge SM93-15(w)") from exc
     target = float(band_depth(wet_r, wl))
-    w_dry = ssa_from_reff(np.clip(dry, 1e-4, None))
+    w_dry = ssa_from_reff(np.clip(dry, REFLECTANCE_FLOOR, None))
     grid_m = np.linspace(0.0, 0.6, 121)
     bds = band_depth(reff_from_ssa(wet(np.repeat(w_dry[None, :], grid_m.size, 0), grid_m, alpha)), wl)
     m_sludge = float(grid_m[np.argmin(np.abs(bds - target))])

@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import LibraryError
 from spectra.hapke import (intimate_mixture, reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
@@ -65,7 +66,7 @@ class MixtureSimulator:
         self.materials = [e.material for e in entries]
         self.density = np.array([density_g_cm3(e.material) for e in entries])
         self.grain_um = np.array([grain_um_of(e) for e in entries])
-        self.ssa = ssa_from_reff(np.clip(library.reflectance, 1e-4, None))
+        self.ssa = ssa_from_reff(np.clip(library.reflectance, REFLECTANCE_FLOOR, None))
         self.alpha_water = water_absorption_per_cm(self.grid.wavelength_nm)
         self._x_um = (self.grid.wavelength_nm - self.grid.wavelength_nm.mean()) / 1000.0
 

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import nnls
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import LibraryError
 from spectra.hapke import intimate_mixture, scale_grain_size, ssa_from_reff
 from spectra.library import ResampledLibrary
@@ -68,7 +69,7 @@ def separability(library: ResampledLibrary, klass: str = "waste", *,
     if ore.size == 0 or not targets:
         raise LibraryError(f"separability needs ore/gangue entries and {klass} entries; got {ore.size} and "
                            f"{len(targets)}")
-    ssa = ssa_from_reff(np.clip(library.reflectance, 1e-4, None))
+    ssa = ssa_from_reff(np.clip(library.reflectance, REFLECTANCE_FLOOR, None))
     basis = ssa[ore].T
     out = []
     for i in targets:

@@ -24,7 +24,7 @@ from spectra.detector import DetectorConfig
 from spectra.driver import Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
-from spectra.cache import default_model, default_model_path
+from spectra.cache import default_model, default_model_path, prepared_model
 from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
 from spectra.models.training import TrainConfig
@@ -46,8 +46,9 @@ SETTINGS = StationSettings(
                           "pixel; relative to the working folder, then the run folder); docs/spectra.md \"Default grid\"."),
         "spectra_per_s": Field(float, 2.0, min=0.0, min_exclusive=True,
                                doc="Averaged spectra per second, each covering the material that passed meanwhile."),
-        "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in, trained on "
-                                           "first use and cached by training-data hash)."),
+        "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in; fitted before "
+                                           "the line starts by oreline run/demo, or by oreline spectra train, and "
+                                           "cached by fit version, settings and data digests)."),
         "white_reference_every_s": Field(float, 600.0, min=0.0, min_exclusive=True,
                                          doc="Dark + white reference interval, line seconds."),
         "integration_time_ms": Field(float, 10.0, min=0.0, min_exclusive=True, doc="Integration time, ms."),
@@ -262,20 +263,37 @@ class SpectrometerStation(Station):
         self.spectrometer.close()
 
 
-def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SpectrometerStation:
-    """Build the NIR station ``name`` from its config table (keys: :data:`SETTINGS`).
-
-    Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing/unknown key or a bad value,
-    including a model on another grid, an unreadable model, or a replay folder without spectra.
-    """
-    cfg = SETTINGS.validate(name, section)
-    backend, position_m, grid_name = cfg["backend"], cfg["position_m"], cfg["grid"]
+def _station_grid(name: str, grid_name: str, context: StationContext) -> tuple[InstrumentGrid, str]:
+    """The station's grid and the name the model cache keys it by (a grid file: its absolute path)."""
     try:
         grid: InstrumentGrid = resolve_grid(grid_name, base_dir=context.run_dir)
     except GridError as exc:
         raise ConfigError(f"stations.{name}.grid", str(exc)) from exc
     if grid_name not in GRIDS and grid_name not in shipped_grid_names():  # a file: the model cache keys its path
         grid_name = str((Path(grid_name) if Path(grid_name).is_file() else Path(context.run_dir) / grid_name).resolve())
+    return grid, grid_name
+
+
+def prepare(name: str, section: Mapping[str, Any], context: StationContext) -> None:
+    """The explicit fit step of a NIR station (``analysis.site.prepare_station``, run by ``analysis.prepare`` and
+    before building the station in ``compose``): fit and cache the default model of its grid when it has none yet
+    (nothing to do for a model file). Opens no device."""
+    cfg = SETTINGS.validate(name, section)
+    _grid, grid_name = _station_grid(name, cfg["grid"], context)
+    if cfg["model"] == "default":
+        default_model(grid_name)
+
+
+def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SpectrometerStation:
+    """Build the NIR station ``name`` from its config table (keys: :data:`SETTINGS`). Fits nothing: the default
+    model must have been fitted (:func:`prepare`, ``oreline spectra train``) or shipped.
+
+    Raises :class:`ConfigError` naming ``stations.<name>.<key>`` for a missing/unknown key or a bad value,
+    including a model on another grid, an unreadable or not yet fitted model, or a replay folder without spectra.
+    """
+    cfg = SETTINGS.validate(name, section)
+    backend, position_m = cfg["backend"], cfg["position_m"]
+    grid, grid_name = _station_grid(name, cfg["grid"], context)
     spectra_per_s, white_every = cfg["spectra_per_s"], cfg["white_reference_every_s"]
     integration_ms, n_average, timeout_s = cfg["integration_time_ms"], cfg["n_average"], cfg["timeout_s"]
     repeats = cfg["reference_repeats"]
@@ -288,7 +306,7 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.model", f"expected a model path or 'default', got {model_key!r}")
     try:
         if model_key == "default":
-            model = default_model(grid_name)
+            model = prepared_model(grid_name)
             model_path = default_model_path(TrainConfig(grid=grid_name))
         else:
             path = Path(model_key)

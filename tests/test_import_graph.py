@@ -25,10 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("conveyor", "spectra", "vision", "sampler", "plc", "analysis")
 ANALYSIS_BASE = {"analysis", "analysis.errors", "analysis.model", "analysis.progress"}
-ANALYSIS_ROOMS = ("decide", "archive", "report", "fleet", "web")
+ANALYSIS_ROOMS = ("decide", "archive", "report", "fleet", "web", "catalogue")
 #: room → the other rooms it may import (through their front doors)
 ROOM_MAY_IMPORT = {"decide": set(), "archive": {"decide"}, "report": {"decide", "archive"},
-                   "fleet": {"decide", "archive"}, "web": {"decide", "archive"}}
+                   "fleet": {"decide", "archive"}, "web": {"decide", "archive"},
+                   "catalogue": {"decide", "archive"}}
 
 
 @dataclass(frozen=True)

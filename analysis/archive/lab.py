@@ -28,7 +28,7 @@ from analysis.archive.format import STR, append_columns, create_columns, dumps, 
 from analysis.archive.reader import ArchiveReader, open_archive
 from analysis.errors import ArchiveError
 from analysis.decide import LabVerdict, lab_verdict
-from sampler.lab import LabResult, load_lab_results
+from sampler.lab import LabResult, load_lab_file
 from sampler.labrules import SampleDecision, classify
 
 #: Tables created on first use: name -> {column: (shape, dtype)}.
@@ -157,15 +157,34 @@ def import_lab_file(path: str | os.PathLike[str], csv_path: str | os.PathLike[st
     problem in the file, including a sample that already has a result without ``supersede``, and
     :class:`ArchiveError` for an archive that is open or unreadable.
     """
+    added, verdict, _how = import_lab(path, csv_path, supersede=supersede, epoch_s=epoch_s,
+                                      reason="superseded" if supersede else "")
+    return added, verdict
+
+
+def import_lab(path: str | os.PathLike[str], csv_path: str | os.PathLike[str], *, supersede: bool = False,
+               reason: str = "", epoch_s: float | None = None) -> tuple[int, LabVerdict, str]:
+    """:func:`import_lab_file` and a line on how the file was read (encoding guess, separator, SHA-256).
+
+    The seals the lab reports are checked against the samples' seals; the file's SHA-256, certificate metadata
+    and custody steps are stored with every result row. ``supersede`` needs a ``reason`` (kept with the amended
+    rows; the report's amendment section shows it); ArchiveError without one.
+    """
+    if supersede and not reason.strip():
+        raise ArchiveError("--supersede needs a reason (why the earlier results are replaced), e.g. --reason "
+                           "'lab re-assay after a weighing error'")
     p = Path(path)
     now = time.time() if epoch_s is None else float(epoch_s)
     with open_archive(p, allow_live=False) as reader:
         _check_closed(reader)
-        known = {str(s.get("sample_id")) for s in lot_samples(reader)}
+        samples = lot_samples(reader)
+        known = {str(s.get("sample_id")) for s in samples}
         known |= {str(r.get("sample_id")) for r in reader.custody("custody")}
         imported = set(latest_results(reader))
-    results = load_lab_results(csv_path, known - {""}, imported_sample_ids=imported, supersede=supersede)
-    rows = [jsonable(r.to_row()) for r in results]
+    seals = {str(s.get("sample_id")): str(s.get("seal") or "") for s in samples if s.get("seal")}
+    results, lab = load_lab_file(csv_path, known - {""}, imported_sample_ids=imported, supersede=supersede,
+                                 seals=seals)
+    rows = [dict(jsonable(r.to_row()), supersede_reason=reason.strip() if r.supersedes else "") for r in results]
     try:
         with h5py.File(p, "r+", libver="latest") as f:
             append_columns(f["tables"]["lab_results"], {"time_s": [now] * len(rows),
@@ -173,7 +192,7 @@ def import_lab_file(path: str | os.PathLike[str], csv_path: str | os.PathLike[st
                                                        "json": [dumps(r) for r in rows]})
     except OSError as exc:
         raise ArchiveError(f"{p}: cannot append lab results ({exc})") from exc
-    return len(rows), store_lab_verdict(p, epoch_s=now)
+    return len(rows), store_lab_verdict(p, epoch_s=now), lab.describe()
 
 
 def record_review(path: str | os.PathLike[str], reviewer: str, decision: str, comment: str = "", *,
@@ -212,4 +231,4 @@ def describe_lab(reader: ArchiveReader) -> list[str]:
 
 __all__ = ["LAB_TABLES", "REVIEW_DECISIONS", "Review", "lab_history", "latest_results", "sample_decisions",
            "lot_samples", "lot_increments", "current_lab_verdict", "lab_verdicts", "reviews", "store_lab_verdict",
-           "import_lab_file", "record_review", "describe_lab"]
+           "import_lab_file", "import_lab", "record_review", "describe_lab"]

@@ -26,6 +26,8 @@ import hashlib
 import logging
 import math
 import os
+import resource
+import shutil
 import sys
 import threading
 import time
@@ -56,7 +58,7 @@ from analysis.archive.format import (
     table_length,
 )
 from analysis.archive.field_spectra import cli_export_field_spectra
-from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab_file, record_review
+from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab, record_review
 from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
@@ -86,20 +88,31 @@ def _description_json(d: StreamDescription) -> str:
 
 
 class _Buffer:
-    """Rows waiting to be written to one column group."""
+    """Rows waiting to be written to one column group (``nbytes``: about what they take on disk)."""
 
     def __init__(self) -> None:
         self.columns: dict[str, list[Any]] = defaultdict(list)
         self.rows = 0
+        self.nbytes = 0
 
     def add(self, row: Mapping[str, Any]) -> None:
         for k, v in row.items():
             self.columns[k].append(v)
+            self.nbytes += v.nbytes if isinstance(v, np.ndarray) else len(v) if isinstance(v, str) else 8
         self.rows += 1
 
     def take(self) -> dict[str, list[Any]]:
-        cols, self.columns, self.rows = dict(self.columns), defaultdict(list), 0
+        cols, self.columns, self.rows, self.nbytes = dict(self.columns), defaultdict(list), 0, 0
         return cols
+
+
+def room_bytes(path: Path) -> float:
+    """Bytes the file ``path`` may still grow by: free space on its disk, within this process's file-size limit."""
+    room = float(shutil.disk_usage(path.parent).free)
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        room = min(room, soft - (path.stat().st_size if path.exists() else 0))
+    return room
 
 
 class LotArchive:
@@ -111,7 +124,16 @@ class LotArchive:
     created when the first record after the stream descriptions arrives; raises
     :class:`ArchiveError` when ``path`` exists (unless ``overwrite``), when records
     come out of order or for another lot, and when the file cannot be written.
+
+    A write that fails inside HDF5 (disk full) leaves the library in a state where
+    closing the file crashes the process (HDF5 2.0), so the writer does not try:
+    before every write it checks the room left (:func:`room_bytes`: free disk space
+    and the file-size limit) against ``reserve_bytes`` plus twice what waits, and
+    raises ArchiveError instead, keeping the rows buffered for when room returns.
     """
+
+    #: the source of this sink's fault events on the line (an "archive" alarm)
+    sink_name = "archive"
 
     def __init__(
         self,
@@ -121,6 +143,7 @@ class LotArchive:
         clock: Clock | Callable[[], float] | None = None,
         overwrite: bool = False,
         max_buffer_rows: int = 50_000,
+        reserve_bytes: int = 8 << 20,
     ) -> None:
         if not (flush_interval_s >= 0 and math.isfinite(flush_interval_s)):
             raise ArchiveError(f"flush_interval_s must be a finite value >= 0 s, got {flush_interval_s!r}")
@@ -131,6 +154,7 @@ class LotArchive:
             raise ArchiveError(f"{self.path}: directory {self.path.parent} does not exist")
         self.flush_interval_s = float(flush_interval_s)
         self.max_buffer_rows = int(max_buffer_rows)
+        self.reserve_bytes = int(reserve_bytes)
         self._now = _clock_fn(clock)
         self._lock = threading.RLock()
         self._file: h5py.File | None = None
@@ -357,6 +381,7 @@ class LotArchive:
         start = self._start
         assert start is not None
         tmp = self.path.with_name(self.path.name + ".creating")
+        self._check_room(0)
         try:
             f = h5py.File(tmp, "w", libver="latest")
         except OSError as exc:
@@ -419,6 +444,7 @@ class LotArchive:
             if self._file is None:
                 return
             f = self._file
+            self._check_room(sum(b.nbytes for b in (*self._stream_buf.values(), *self._table_buf.values())))
             try:
                 for name, buf in self._stream_buf.items():
                     if buf.rows:
@@ -439,6 +465,14 @@ class LotArchive:
             self.flushes += 1
             self._pending_rows = 0
             self._last_flush = self._now()
+
+    def _check_room(self, pending_bytes: int) -> None:
+        """Raise ArchiveError (touching nothing) when the disk may not take ``pending_bytes`` and the reserve."""
+        need = self.reserve_bytes + 2 * pending_bytes
+        room = room_bytes(self.path)
+        if room < need:
+            raise ArchiveError(f"{self.path}: no room to write the archive ({room / 1e6:.1f} MB left on the disk "
+                               f"or under the file-size limit, {need / 1e6:.1f} MB needed); rows kept in memory")
 
     def _writer(self, group: str) -> ColumnGroup:
         w = self._writers.get(group)
@@ -710,7 +744,9 @@ def cli_archive(argv: Sequence[str]) -> int:
     p_lab.add_argument("archive", type=Path)
     p_lab.add_argument("csv", type=Path)
     p_lab.add_argument("--supersede", action="store_true",
-                       help="replace results of samples that already have one (the earlier ones stay in the history)")
+                       help="replace results of samples that already have one (the earlier ones stay in the history); "
+                            "needs --reason")
+    p_lab.add_argument("--reason", default="", help="why earlier results are superseded (shown in the report)")
     p_review = sub.add_parser("review", help="record an analyst's review (name, decision, comment; append-only)")
     p_review.add_argument("archive", type=Path)
     p_review.add_argument("--name", required=True, help="the analyst's name")
@@ -734,10 +770,10 @@ def cli_archive(argv: Sequence[str]) -> int:
             print(f"{args.archive}: {state}")
         elif args.cmd == "import-lab":
             try:
-                added, v = import_lab_file(args.archive, args.csv, supersede=args.supersede)
+                added, v, how = import_lab(args.archive, args.csv, supersede=args.supersede, reason=args.reason)
             except LabResultError as exc:
                 raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
-            print(f"{args.archive}: {added} lab result(s) added")
+            print(f"{args.archive}: {added} lab result(s) added from {how}")
             print(f"  lab verdict: {v.verdict} ({v.basis}); line verdict: {v.line_verdict}")
             for line in [*v.reasons, *(f"missing: {m}" for m in v.missing)]:
                 print(f"    {line}")

@@ -174,7 +174,7 @@ class LotMonitor:
                     f"detection:{len(self.detections)}", "contamination", "alarm",
                     f"{det.get('kind')} {float(det.get('length_mm', 0)):.0f} mm at {det['mark_t']:.1f} t",
                     lot_id=self.lot_id, mark_t=det["mark_t"], segment_index=seg,
-                    evidence={"detection": len(self.detections) - 1},
+                    evidence={"detection": len(self.detections) - 1}, code="foreign_object",
                 )
                 self._request_targeted(m.tonnage_mark_t, f"vision: {det.get('kind')}", alarm.alarm_id)
         elif kind == "sampler":
@@ -187,7 +187,7 @@ class LotMonitor:
                     f"sampler:{inc.get('increment_id', len(self.increments))}", "sampler_fault",
                     "alarm" if inc.get("role") == "routine" else "warning",
                     f"{inc.get('role', '')} increment {inc.get('number', '')} {status}: {inc.get('reason', '')}".strip(),
-                    lot_id=self.lot_id, mark_t=inc["mark_t"], segment_index=seg,
+                    lot_id=self.lot_id, mark_t=inc["mark_t"], segment_index=seg, code="sample_missed",
                 )
 
     def _counts_as_contaminant(self, det: Mapping[str, Any]) -> bool:
@@ -233,11 +233,13 @@ class LotMonitor:
             return
         if e.source == "scale":
             category = "scale_fault"
+        elif e.kind == "sink_fault":
+            category = "archive" if e.source == "archive" else "system"
         else:
             desc = next((d for d in self.streams.values() if d.station == e.source), None)
             category = _FAULT_CATEGORY.get(desc.kind if desc else "", "system")
         self.alarms.raise_alarm(f"{e.source}:{e.kind}", category, "alarm", e.message, lot_id=self.lot_id,
-                                mark_t=self._rel(e.mark_t) if math.isfinite(e.mark_t) else math.nan)
+                                mark_t=self._rel(e.mark_t) if math.isfinite(e.mark_t) else math.nan, code=e.kind)
 
     def _on_end(self, end: LotEnd) -> None:
         self.end = end
@@ -373,6 +375,11 @@ class LotMonitor:
             d.segment_class)
         if category is None:
             return
+        if category == "uninspected" and d.reasons and all("warm-up" in r for r in d.reasons):
+            self.alarms.note_event("nir_warmup", f"segment {d.index} ({d.start_t:.0f}-{d.end_t:.0f} t) uninspected: "
+                                   + "; ".join(d.reasons), source="nir", lot_id=self.lot_id, lot_t=d.start_t,
+                                   detail={"segment_index": d.index})
+            return
         severity = "warning" if category == "uninspected" else "alarm"
         alarm = self.alarms.raise_alarm(
             f"segment:{d.index}:{d.segment_class}", category, severity,
@@ -387,7 +394,8 @@ class LotMonitor:
         if v is not None and v.verdict in ("waste", "contaminated"):
             self.alarms.raise_alarm(f"verdict:{v.verdict}", "waste" if v.verdict == "waste" else "contamination",
                                     "critical", f"lot verdict {v.verdict} (confidence {v.confidence:.3f}) "
-                                    f"at {v.decided_at_t:.0f} t", lot_id=self.lot_id, mark_t=v.decided_at_t)
+                                    f"at {v.decided_at_t:.0f} t", lot_id=self.lot_id, mark_t=v.decided_at_t,
+                                    code=f"lot_{v.verdict}")
         for listener in self.verdict_listeners:
             listener(v)
 

@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import ModelError
 from spectra.fingerprint import SignatureBuilder
 from spectra.models.bundle import SpectraModel, validity
@@ -108,7 +109,7 @@ def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
 
 SEGMENT_SCORING = ("line", "calibrated")
 #: the lot detector clips reflectance at this floor before its features (``spectra.lotdetector``)
-_DETECTOR_FLOOR = 1e-4
+_DETECTOR_FLOOR = REFLECTANCE_FLOOR
 
 
 def _signature_builder(model: Any) -> Any | None:

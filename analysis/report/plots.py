@@ -1,7 +1,7 @@
 """Figures of the batch report, drawn with matplotlib's object API (no pyplot state, no display).
 
 Each function returns a :class:`matplotlib.figure.Figure`; :func:`png_base64` turns
-one into an inline PNG for the HTML report and the PDF writer takes them as they are.
+one into an inline PNG, shown in the HTML report and, from the same HTML, in the PDF.
 """
 
 from __future__ import annotations
@@ -119,27 +119,4 @@ def abundances(mid_t: np.ndarray, fractions: np.ndarray, names: Sequence[str]) -
     ax.set_ylim(0, max(1.0, float(np.nansum(fractions, axis=1).max()) if fractions.size else 1.0))
     ax.legend(fontsize=8, loc="upper right", ncol=min(4, len(names)))
     fig.tight_layout()
-    return fig
-
-
-def gallery(images: Sequence[np.ndarray], captions: Sequence[str], *, columns: int = 8) -> Figure:
-    """Thumbnails (h, w, 3) in a grid with one caption each (for the PDF)."""
-    n = max(1, len(images))
-    rows = int(np.ceil(n / columns))
-    fig = Figure(figsize=(10, 1.45 * rows + 0.3))
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
-    for ax in axes:
-        ax.axis("off")
-    for ax, img, cap in zip(axes, images, captions):
-        ax.imshow(img)
-        ax.set_title(cap, fontsize=6)
-    fig.tight_layout()
-    return fig
-
-
-def text_page(title: str, lines: Sequence[str], *, font_size: float = 7.5) -> Figure:
-    """An A4 portrait page of monospaced text (for the PDF's tables and summary)."""
-    fig = Figure(figsize=(8.27, 11.69))
-    fig.text(0.06, 0.965, title, fontsize=13, weight="bold", va="top")
-    fig.text(0.06, 0.93, "\n".join(lines), fontsize=font_size, family="monospace", va="top")
     return fig

@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
+from analysis.decide import AlarmLotError
 from analysis.errors import AlarmError
 from analysis.model import to_dict
 from analysis.web.auth import ROLE_RANK, SESSION_COOKIE, Authenticator, Role
@@ -36,6 +37,7 @@ from analysis.web.errors import EvidenceError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
+from analysis.web.lots import alarm_commands_router, history_router
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, LoginRequest, SessionInfo, SpectrumOut, StopLotRequest,
     TargetedSampleRequest,
@@ -325,13 +327,15 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
             raise HTTPException(404, str(exc)) from None
 
     @router.post("/api/alarms/{alarm_id}/acknowledge", response_model=dict[str, Any],
-              responses={404: {"model": ErrorBody}, **_ERRORS}, tags=["alarms", "commands"])
+              responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, **_ERRORS}, tags=["alarms", "commands"])
     def acknowledge(role: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                     body: Annotated[AcknowledgeRequest | None, Body()] = None) -> dict[str, Any]:
         """Acknowledge an alarm (operator). Acknowledging twice is harmless."""
-        by = (body or AcknowledgeRequest()).by
+        req = body or AcknowledgeRequest()
         try:
-            return plain(to_dict(service.acknowledge(alarm_id, by)))
+            return plain(to_dict(service.acknowledge(alarm_id, req.by, comment=req.comment, lot_id=req.lot_id)))
+        except AlarmLotError as exc:
+            raise HTTPException(409, str(exc)) from None
         except AlarmError as exc:
             raise HTTPException(404, str(exc)) from None
     return router
@@ -455,6 +459,7 @@ def create_app(
     spectra: SpectrumCache | None = None,
     update_interval_s: float = 0.1,
     max_viewers: int = 50,
+    history: Any = None,
 ) -> FastAPI:
     """Build the control-room app for ``service`` (a LineService).
 
@@ -486,9 +491,11 @@ def create_app(
     app.add_middleware(_BodyLimit)
 
     guards = role_guards(auth)
+    app.include_router(alarm_commands_router(service, guards, _ERRORS))  # before /api/alarms/{id} routes
     for router in (session_router, line_router, segments_router, trends_router, alarms_router, samples_router,
                    lab_queue_router, reports_router, stream_router):
         app.include_router(router(cr, guards))
+    app.include_router(history_router(history, guards, _ERRORS))
 
     # ---- the page ----------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)

@@ -26,6 +26,9 @@ class SessionInfo(BaseModel):
 
 class AcknowledgeRequest(_Strict):
     by: str = Field("operator", min_length=1, max_length=64, pattern=_TEXT, description="Who acknowledges.")
+    comment: str = Field("", max_length=300, pattern=_TEXT, description="Why, or what was done.")
+    lot_id: str | None = Field(None, max_length=200, pattern=_TEXT,
+                               description="The lot of the alarm meant; another lot's alarm answers 409.")
 
 
 class TargetedSampleRequest(_Strict):

@@ -51,6 +51,7 @@ class ControlRoomServer:
         spectra: SpectrumCache | None = None,
         attach_spectra: bool = True,
         log_level: str = "warning",
+        history: Any = None,
     ) -> None:
         self.service = service
         self.host = host
@@ -62,7 +63,7 @@ class ControlRoomServer:
             service.line.add_sink(spectra)
         self.spectra = spectra
         self.app = create_app(service, operator_token=operator_token, viewer_token=viewer_token, spectra=spectra,
-                              update_interval_s=update_interval_s, max_viewers=max_viewers)
+                              update_interval_s=update_interval_s, max_viewers=max_viewers, history=history)
         self._log_level = log_level
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

@@ -9,15 +9,19 @@ the end raises :class:`BackendError`.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from spectra.driver import ReadKind, Spectrometer
-from spectra.errors import BackendError, SpectrumFormatError
-from spectra.formats import SUFFIXES, read_spectra
+from spectra.errors import BackendError, GridError, SpectrumFormatError
+from spectra.folder import read_files, spectrum_files
+from spectra.formats import SUFFIXES
 from spectra.grid import InstrumentGrid
 from spectra.resample import to_grid
+
+log = logging.getLogger(__name__)
 
 
 def replay_files(path: str | Path) -> list[Path]:
@@ -27,18 +31,33 @@ def replay_files(path: str | Path) -> list[Path]:
         return [p]
     if not p.is_dir():
         raise BackendError(f"replay: expected a spectrum file or folder, {p} does not exist")
-    files = sorted(f for f in p.iterdir() if f.suffix.lower() in SUFFIXES and f.is_file())
+    files = spectrum_files(p)
     if not files:
         raise BackendError(f"replay: no spectrum files ({', '.join(sorted(SUFFIXES))}) in {p}")
     return files
 
 
 def load_on_grid(path: str | Path, grid: InstrumentGrid) -> np.ndarray:
-    """All spectra of ``path`` as reflectance (k, n) on ``grid`` (convolved when the grid differs)."""
-    rows = []
-    for f in replay_files(path):
-        for s in read_spectra(f):
+    """All spectra of ``path`` as reflectance (k, n) on ``grid`` (convolved when the grid differs).
+
+    Files are read one by one: a file that cannot be read, or does not cover ``grid``, is logged as a warning with its
+    error (file, line, what was expected) and the others are replayed; SpectrumFormatError when none can be."""
+    files = replay_files(path)
+    read = read_files(files)
+    for e in read.errors:
+        log.warning("replay: skipped %s", e["error"])
+    for n in read.notes:
+        log.info("replay: %s: %s", n["file"], n["note"])
+    rows, problems = [], [e["error"] for e in read.errors]
+    for s in read.spectra:
+        try:
             rows.append(to_grid(s.wavelength_nm, s.reflectance, grid, what=s.source))
+        except GridError as exc:  # e.g. a file that does not cover the instrument's range
+            log.warning("replay: skipped %s", exc)
+            problems.append(str(exc))
+    if not rows:
+        raise SpectrumFormatError(f"none of the {len(files)} spectrum files in {path} can be replayed on grid "
+                                  f"{grid.name!r}; first error: {problems[0]}")
     return np.vstack(rows)
 
 

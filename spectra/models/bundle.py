@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import convolve1d
-from scipy.signal import savgol_coeffs
+from sklearn.pipeline import Pipeline, make_pipeline
 
+from spectra.constants import REFLECTANCE_FLOOR, REFLECTANCE_RANGE
 from spectra.errors import GridError, InvalidSpectrumError, ModelError
 from spectra.grid import InstrumentGrid
 from spectra.lotdetector import LotDetectorModel
@@ -25,42 +24,33 @@ from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
 from spectra.preprocessing import Absorbance, SavitzkyGolay, StandardNormalVariate
+from spectra.preprocessing.kernel import features as preprocess
 from spectra.segment_stats import SegmentCalibration
 
 FORMAT_VERSION = 2
 CLASSES = ("ore", "waste", "contaminant")
-#: Reflectance outside this range is not a plausible diffuse reflectance of bulk material.
-REFLECTANCE_RANGE = (-0.05, 1.6)
 
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """Fast feature path: log10(1/R) → SNV → Savitzky–Golay derivative (the same maths as the transformers)."""
+    """Feature settings of the model: log10(1/R) → SNV → Savitzky–Golay derivative.
 
-    floor: float = 1e-4
+    :meth:`features` (the line, training, the lot detector, the fleet) and :meth:`sklearn_pipeline` (the
+    transformers) run the same kernel, :mod:`spectra.preprocessing.kernel`."""
+
+    floor: float = REFLECTANCE_FLOOR
     window_length: int = 11
     polyorder: int = 2
     deriv: int = 1
 
     def features(self, reflectance: np.ndarray) -> np.ndarray:
-        a = -np.log10(np.maximum(reflectance, self.floor))
-        a = (a - a.mean(axis=1, keepdims=True)) / np.maximum(a.std(axis=1, keepdims=True), 1e-12)
-        # = savgol_filter(a, ..., axis=1, mode="nearest"), which convolves with these coefficients, computed
-        # once instead of per call (a least-squares fit each time: ~12 % of batch re-scoring)
-        return convolve1d(a, _savgol(self.window_length, self.polyorder, self.deriv), axis=1, mode="nearest")
+        """Features (n, c) of reflectance (n, c); rows with NaN give NaN rows (the model marks them invalid first)."""
+        return preprocess(reflectance, self.floor, self.window_length, self.polyorder, self.deriv)
 
-    def sklearn_pipeline(self):
-        """The equivalent scikit-learn pipeline of :mod:`spectra.preprocessing` transformers."""
-        from sklearn.pipeline import make_pipeline
-
-
+    def sklearn_pipeline(self) -> Pipeline:
+        """The same features as a scikit-learn pipeline of :mod:`spectra.preprocessing` transformers."""
         return make_pipeline(Absorbance(self.floor), StandardNormalVariate(),
-                             SavitzkyGolay(self.window_length, self.polyorder, self.deriv))
-
-
-@lru_cache(maxsize=16)
-def _savgol(window_length: int, polyorder: int, deriv: int) -> np.ndarray:
-    return savgol_coeffs(window_length, polyorder, deriv=deriv)
+                             SavitzkyGolay(self.window_length, self.polyorder, self.deriv, mode="nearest"))
 
 
 def validity(reflectance: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -145,18 +145,24 @@ def evaluate_folder(model: SpectraModel, folder: str | Path, labels_csv: str | P
     """Score every labelled file of ``folder``; unreadable files are listed as errors, not silently dropped."""
     say = progress or (lambda _m: None)
     folder = Path(folder)
-    rows, y, files, errors = [], [], [], []
+    rows, y, files, errors, notes = [], [], [], [], []
     for name, klass in read_labels(labels_csv):
         try:
-            for s in read_spectra(folder / name):
+            spectra = read_spectra(folder / name)
+            for s in spectra:
                 rows.append(to_grid(s.wavelength_nm, s.reflectance, model.grid, what=str(folder / name)))
                 y.append(CLASSES.index("ore" if klass == "gangue" else klass))
                 files.append(name)
         except (SpectrumFormatError, GridError, OSError) as exc:
             errors.append({"file": name, "error": str(exc)})
+        else:
+            notes += [{"file": name, "note": note} for sp in spectra for note in sp.meta.get("notes", [])]
     say(f"{len(rows)} spectra read, {len(errors)} files failed")
+    for e in errors + notes:
+        say(f"{e['file']}: {e.get('error') or e['note']}")
     report: dict = {"model_version": model.model_version, "model_hash": model.training_hash,
-                    "grid": model.grid.name, "test_library": str(folder), "errors": errors, "n_spectra": len(rows)}
+                    "grid": model.grid.name, "test_library": str(folder), "errors": errors, "notes": notes,
+                    "n_spectra": len(rows)}
     if not rows:
         report["spectrum_level"] = None
         return report

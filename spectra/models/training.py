@@ -32,11 +32,17 @@ from spectra.models.classifier import CalibratedLinearClassifier
 from spectra.models.novelty import PcaNovelty
 from spectra.models.unmixing import MineralUnmixer
 from spectra.hapke import ssa_from_reff
+from spectra.preprocessing.kernel import absorbance
 from spectra.resample import to_grid
 from spectra.scene import LOT_SEGMENT_DRIFT, LotProfile, MixtureSimulator
 from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log_odds
 
-MODEL_VERSION = "nir-2.2"
+#: Version of the fitting procedure. Bump it with any change to the fitting code that changes the fitted model
+#: (classifier, features, simulation of the training spectra). With the settings and the data digests it is the
+#: model's cache key (:func:`training_hash`); no source bytes are hashed, so editing a comment refits nothing.
+FIT_VERSION = "nir-2.3"
+#: The version stamped into saved models (= :data:`FIT_VERSION`).
+MODEL_VERSION = FIT_VERSION
 
 
 @dataclass
@@ -118,15 +124,13 @@ def split_groups(library: SpectralLibrary | ResampledLibrary, test_fraction: flo
 
 
 def training_hash(root: Path, config: TrainConfig, field: LabelledSpectra | None = None) -> str:
-    """Key of the training data: library bytes, config, model version and field data."""
-    h = hashlib.sha256()
-    h.update(library_digest(root).encode())
+    """The model's cache key: :data:`FIT_VERSION`, the settings (training config and the grid's digest) and the
+    data digests (library files and recipes, field spectra), hashed together."""
     grid = resolve_grid(config.grid)
-    h.update(json.dumps(config.to_dict() | {"grid": f"{grid.name}:{grid.digest()}"}, sort_keys=True).encode())
-    h.update(MODEL_VERSION.encode())
-    if field is not None:
-        h.update(field.digest.encode())
-    return h.hexdigest()[:32]
+    key = {"fit_version": FIT_VERSION,
+           "settings": config.to_dict() | {"grid": f"{grid.name}:{grid.digest()}"},
+           "data": {"library": library_digest(root), "field": field.digest if field is not None else None}}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
 
 # --- simulation helpers --------------------------------------------------------------------------
@@ -321,8 +325,7 @@ def fit_moisture(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Gener
     comps = sim.ore_blends(rng, n)
     m = rng.uniform(*moisture_range, n)
     g = rng.lognormal(0.0, sim.config.grain_log_sigma, n)
-    a = -np.log10(np.clip(measured(sim, det, comps, rng, config.reference_interval_s, grain_factor=g,
-                                   moisture_frac=m), 1e-4, None))
+    a = absorbance(measured(sim, det, comps, rng, config.reference_interval_s, grain_factor=g, moisture_frac=m))
     mu_a, mu_m = a.mean(axis=0), m.mean()
     ac, mc = a - mu_a, m - mu_m
     cut = 3 * n // 4

@@ -23,6 +23,7 @@ import numpy as np
 
 from spectra.errors import ModelError
 from spectra.hapke import mass_fractions, ssa_from_reff
+from spectra.preprocessing.kernel import absorbance
 
 
 def nnls_batch(E: np.ndarray, Y: np.ndarray, n_sweeps: int = 200, tol: float = 1e-10) -> np.ndarray:
@@ -110,7 +111,7 @@ class MineralUnmixer:
         r = np.atleast_2d(reflectance)
         if not self.has_water:
             return np.full(r.shape[0], np.nan)
-        a = -np.log10(np.clip(r, 1e-4, None))
+        a = absorbance(r)
         return np.clip(a @ self.moisture_coef + self.moisture_intercept, 0.0, 0.5)
 
     def unmix(self, reflectance: np.ndarray, n_sweeps: int = 60) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Spectral preprocessing as scikit-learn transformers (one class per module)."""
+"""Spectral preprocessing: one vectorised kernel (:mod:`spectra.preprocessing.kernel`) that the line calls, and
+scikit-learn transformers wrapping it (one class per module)."""
 
 from spectra.preprocessing.absorbance import Absorbance
 from spectra.preprocessing.continuum import ContinuumRemoval

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.preprocessing._base import RowwiseTransformer
+from spectra.preprocessing.kernel import absorbance
 
 
 class Absorbance(RowwiseTransformer):
-    """``-log10(max(R, floor))`` per channel; ``floor`` (default 1e-4) guards zero and negative reflectance."""
+    """``-log10(max(R, floor))`` per channel (:func:`~spectra.preprocessing.kernel.absorbance`); ``floor``
+    (default :data:`~spectra.constants.REFLECTANCE_FLOOR`) guards zero and negative reflectance."""
 
-    def __init__(self, floor: float = 1e-4):
+    def __init__(self, floor: float = REFLECTANCE_FLOOR):
         self.floor = floor
 
     def _check_params(self) -> None:
@@ -18,4 +21,4 @@ class Absorbance(RowwiseTransformer):
             raise ValueError(f"floor: expected a number > 0, got {self.floor!r}")
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        return -np.log10(np.maximum(X, self.floor))
+        return absorbance(X, self.floor)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from spectra.preprocessing._base import RowwiseTransformer
+from spectra.preprocessing.kernel import SAVGOL_MODES, savitzky_golay
 
 
 class SavitzkyGolay(RowwiseTransformer):
-    """Savitzky–Golay filter (scipy) per spectrum.
+    """Savitzky–Golay filter per spectrum (:func:`~spectra.preprocessing.kernel.savitzky_golay`, = scipy's).
 
     ``window_length`` odd number of channels > ``polyorder``; ``deriv`` derivative order (0 = smoothing),
     per channel (not per nm); ``mode`` edge handling passed to :func:`scipy.signal.savgol_filter`
@@ -30,11 +30,11 @@ class SavitzkyGolay(RowwiseTransformer):
             raise ValueError(f"polyorder: expected an integer in [0, window_length), got {p!r}")
         if not (isinstance(d, (int, np.integer)) and 0 <= d <= p):
             raise ValueError(f"deriv: expected an integer in [0, polyorder], got {d!r}")
-        if self.mode not in ("mirror", "constant", "nearest", "wrap", "interp"):
+        if self.mode not in SAVGOL_MODES:
             raise ValueError(f"mode: expected one of mirror/constant/nearest/wrap/interp, got {self.mode!r}")
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         self._check_params()
         if self.mode == "interp" and X.shape[1] < self.window_length:
             raise ValueError(f"mode='interp' needs >= window_length={self.window_length} channels, got {X.shape[1]}")
-        return savgol_filter(X, self.window_length, self.polyorder, deriv=self.deriv, axis=1, mode=self.mode)
+        return savitzky_golay(X, self.window_length, self.polyorder, self.deriv, self.mode)

@@ -80,7 +80,8 @@ ROWS: list[Row] = [
         "no such file"),
     Row(("control-room",), ("--port", "70000", "--speedup=10"), 2, "--port"),
     Row(("control-room",), ("--config", "{site}", "--port", "0", "--lots=1", "--lot-mass-t", "300", "--speedup", "0",
-                            "--run-dir", "{tmp}/cr", "--no-report"), 0, "lot 1: ", slow=True),
+                            "--run-dir", "{tmp}/cr", "--no-report", "--exit-after-lots", "--no-catalogue"), 0, "lot 1: ",
+        slow=True),
 ]
 
 

@@ -70,9 +70,17 @@ def test_import_lab_then_supersede_keeps_the_history(lot, tmp_path, targeted):
     assert again.returncode == 2 and "already has a lab result" in again.stderr and "nothing imported" in again.stderr
     second = tmp_path / "second.csv"
     second.write_text(HEAD + f"G1,{SLAGGY}\n" + "".join(f"{t},{ORE}\n" for t in targeted))
-    out = oreline("archive", "import-lab", str(lot), str(second), "--supersede")
+    assert oreline("archive", "review", str(lot), "--name", "First Reviewer", "--decision", "inconclusive").returncode == 0
+    no_reason = oreline("archive", "import-lab", str(lot), str(second), "--supersede")
+    assert no_reason.returncode == 2 and "needs a reason" in no_reason.stderr
+    out = oreline("archive", "import-lab", str(lot), str(second), "--supersede", "--reason=re-assay after a weighing error")
     assert out.returncode == 0, out.stderr
-    assert "lab verdict: waste (lab-confirmed)" in out.stdout
+    assert "lab verdict: waste (lab-confirmed)" in out.stdout and "read as utf-8" in out.stdout
+    from analysis.report import write_report
+    page = write_report(lot, tmp_path / "rep", pdf=False)["html"].read_text()
+    amended = page[page.index("<h2>Amendments and reviews"):page.index("<h2>Gaps")]
+    assert "re-assay after a weighing error" in amended and "CaO 0.05 → 2.3" in amended
+    assert "First Reviewer" in amended and "STALE: results amended at" in amended
     with open_archive(lot) as a:
         assert [r["sample_id"] for r in lab_history(a)] == ["G1", "G1", *targeted]
         assert latest_results(a)["G1"].get("cao") == pytest.approx(2.3)
@@ -159,9 +167,14 @@ def test_report_shows_both_verdicts_the_rule_that_fired_and_the_review(lot, tmp_
                    "--comment", "larnite in G1").returncode == 0
     paths = write_report(lot, tmp_path / "rep")
     html = paths["html"].read_text()
-    for text in ("Verdict: the line", "lab-confirmed", "Lab results and the rule that fired", "MK-BASICITY",
-                 "A. Analyst", "larnite in G1", "Provenance (appendix)", "site configuration digest"):
+    for text in ("Certificate of inspection", "lab-confirmed", "Rules that fired and the indicator values behind them",
+                 "MK-BASICITY", "A. Analyst", "larnite in G1", "Appendix: provenance", "site configuration digest"):
         assert text in html, text
+    if shutil.which("pdftotext"):  # the PDF carries the same
+        pdf_text = subprocess.run(["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True,
+                                  check=True, timeout=60).stdout
+        for text in ("MK-BASICITY", "A. Analyst", "larnite in G1", "Tested", "Checked", "Approved"):
+            assert text in pdf_text, text
     assert '"config"' not in html  # provenance is a table, not a JSON dump
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:

@@ -149,3 +149,46 @@ def test_a_lot_whose_feed_stops_short_ends_aborted_instead_of_ticking_forever():
     end = line.run_lot(lot(600.0))
     assert end.status == "aborted" and "no material for 120 s" in end.reason
     assert end.end_mark_t == pytest.approx(300.0)
+
+
+class FailingSink:
+    """A real sink whose disk is gone from its ``fail_from``-th record on."""
+
+    sink_name = "archive"
+
+    def __init__(self, fail_from: int) -> None:
+        self.fail_from, self.calls = fail_from, 0
+
+    def handle(self, record) -> None:
+        self.calls += 1
+        if self.calls >= self.fail_from:
+            raise OSError(28, "No space left on device")
+
+
+def test_a_failing_sink_is_counted_reported_once_and_the_lot_is_not_complete():
+    broken = FailingSink(fail_from=20)
+    line, sink = make_line([MassProbe("nir", 40.0)])
+    line.sinks = [broken, sink]
+    end = line.run_lot(lot())
+    failures = broken.calls - broken.fail_from + 1
+    assert failures > 100
+    assert line.counters.sink_faults == {"archive": failures}
+    assert line.lot_sink_faults == {"archive": failures}
+    events = [e for e in sink.of(LineEvent) if e.kind == "sink_fault"]
+    assert [(e.source, e.severity) for e in events] == [("archive", "alarm")]
+    assert "No space left on device" in events[0].message
+    assert end.status == "aborted"
+    assert f"record sink 'archive' failed on {failures - 1} call(s)" in end.reason  # the LotEnd itself fails too
+    assert sink.of(LotEnd) == [end]
+
+
+def test_sink_faults_are_per_lot():
+    broken = FailingSink(fail_from=10**9)
+    line, sink = make_line([MassProbe("nir", 40.0)], feed=SimulatedFeed(6000.0, 4.5, 1200.0, seed=1))
+    line.sinks.append(broken)
+    broken.fail_from = 5
+    assert line.run_lot(lot()).status == "aborted"
+    broken.fail_from = 10**9
+    assert line.run_lot(LotIdentity("LOT-2", "MV TEST", "H2", "fines", 600.0)).status == "complete"
+    assert line.lot_sink_faults == {}
+    assert line.counters.sink_faults["archive"] > 0

@@ -14,7 +14,7 @@ from plc.simulated import SimulatedPlc
 
 @pytest.fixture
 def server():
-    srv = OrelineModbusServer(port=0, link_timeout_s=5.0).start()
+    srv = OrelineModbusServer(port=0, link_timeout_s=5.0, link_debounce_s=0).start()
     yield srv
     srv.stop()
 

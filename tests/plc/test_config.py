@@ -75,7 +75,7 @@ def test_server_from_config():
 @pytest.mark.parametrize(
     "section, path",
     [({"port": 70000}, "plc.port"), ({"enabled": "yes"}, "plc.enabled"), ({"unit": 1}, "plc.unit"),
-     ({"device_id": 0}, "plc.device_id"), ({"link_timeout_s": 0}, "plc.link_timeout_s"),
+     ({"device_id": 256}, "plc.device_id"), ({"link_timeout_s": 0}, "plc.link_timeout_s"),
      ({"watchdog_timeout_s": -1.0}, "plc.watchdog_timeout_s")],
 )
 def test_bad_plc_config_names_the_key(section, path):

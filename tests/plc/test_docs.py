@@ -19,7 +19,7 @@ def test_committed_docs_match_the_register_tables():
 
 
 def test_csv_rows_are_the_table(tmp_path):
-    rows = list(csv.DictReader(io.StringIO(render_csv())))
+    rows = [r for r in csv.DictReader(io.StringIO(render_csv())) if r["block"] == "oreline"]
     assert [r["name"] for r in rows] == [e.name for e in ORELINE_MAP]
     for row, e in zip(rows, ORELINE_MAP):
         assert int(row["address"]) == e.address and int(row["reference"]) == e.address + 40001

@@ -22,7 +22,7 @@ def test_line_loop_with_commands_and_a_plc_disconnect(tmp_path):
     clock = SimulatedClock()
     ctx = StationContext(clock=clock, belt_width_m=1.6, nominal_speed_m_s=4.0, run_dir=tmp_path, seed=1)
     scale = scale_from_config({"backend": "simulated", "rate_t_h": 7200.0, "lot_mass_t": 200.0}, ctx)
-    server = server_from_config({"port": 0, "link_timeout_s": 30.0}).start()
+    server = server_from_config({"port": 0, "link_timeout_s": 30.0, "link_debounce_s": 0.0}).start()
     plc = connect(server.port)
     counter = TonnageCounter()
     lot_number, lot_start_t, status = 0, 0.0, codes.LineStatus.IDLE

@@ -9,7 +9,7 @@ import pytest
 
 from plc import codes
 from plc.bw500 import BW500_TABLE
-from plc.registers import MAP_MAGIC, ORELINE_MAP
+from plc.registers import MAP_MAGIC, MAP_VERSION, ORELINE_MAP
 from plc.snapshot import LineSnapshot
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def test_mbpoll_reads_identity_and_a_published_float(server, mbpoll):
     server.publish(LineSnapshot(lot_tonnage_t=1234.5, lot_number=77))
     r = mbpoll_run(mbpoll, server.port, "-r", "0", "-c", "3", "127.0.0.1")
     assert r.returncode == 0, r.stderr
-    assert values(r.stdout) == {0: str(MAP_MAGIC), 1: "1", 2: "0"}
+    assert values(r.stdout) == {0: str(MAP_MAGIC), 1: str(MAP_VERSION[0]), 2: str(MAP_VERSION[1])}
     addr = ORELINE_MAP["LOT_TONNAGE_T"].address
     r = mbpoll_run(mbpoll, server.port, "-B", "-t", "4:float", "-r", str(addr), "-c", "1", "127.0.0.1")
     assert r.returncode == 0, r.stderr

@@ -38,7 +38,7 @@ def test_32_bit_values_start_on_even_addresses():
 def test_only_the_command_area_is_writable_and_it_is_contiguous():
     writable = ORELINE_MAP.writable_addresses()
     assert min(writable) == COMMAND_BASE
-    assert sorted(writable) == list(range(COMMAND_BASE, ORELINE_MAP["CMD_SEQ"].end))
+    assert sorted(writable) == [*range(COMMAND_BASE, ORELINE_MAP["CMD_SEQ"].end), ORELINE_MAP["VERDICT_ACK_SEQ"].address]
     assert all(e.end <= STATUS_END for e in ORELINE_MAP if e.address < COMMAND_BASE)
 
 

@@ -73,10 +73,10 @@ def test_publish_rejects_anything_but_a_snapshot(server):
 
 @pytest.mark.parametrize("address, values", [(0, [1]), (3, [2]), (28, [0, 0]), (ACK, [5]), (99, [0, 0])])
 def test_writes_outside_the_command_area_get_illegal_address(server, client, address, values):
-    before = read(client, 0, ORELINE_MAP.end)
+    before = read(client, 0, 110)
     assert exception_code(client.write_registers(address, values, device_id=1)) == ILLEGAL_ADDRESS
     assert exception_code(client.write_register(address, values[0], device_id=1)) == ILLEGAL_ADDRESS
-    assert read(client, 0, ORELINE_MAP.end) == before
+    assert read(client, 0, 110) == before
 
 
 def test_out_of_range_reads_wrong_unit_and_bit_functions(server, client):
@@ -234,19 +234,63 @@ def test_disconnect_raises_plc_link_alarm_and_the_server_keeps_serving(server):
         other.close()
 
 
-def test_silent_client_and_stalled_watchdog_are_link_faults():
-    with OrelineModbusServer(link_timeout_s=0.2, watchdog_timeout_s=0.2) as srv:
+def test_silent_client_is_a_link_fault():
+    with OrelineModbusServer(link_timeout_s=0.2, link_debounce_s=0) as srv:
         c = connect(srv.port)
         try:
-            c.write_register(ORELINE_MAP["PLC_WATCHDOG"].address, 1, device_id=1)
+            read(c, 0, 1)
             assert srv.link_status().ok
             time.sleep(0.3)
             link = srv.link_status()
             assert not link.ok and "no request" in link.reason
             read(c, 0, 1)
-            link = srv.link_status()
-            assert not link.ok and "PLC_WATCHDOG" in link.reason
+            assert srv.link_status().ok
+        finally:
+            c.close()
+
+
+def test_watchdog_is_armed_at_start_up_and_only_its_writes_keep_the_link_up():
+    with OrelineModbusServer(link_timeout_s=30, watchdog_timeout_s=0.2, link_debounce_s=0) as srv:
+        time.sleep(0.3)  # never written, no client: the watchdog still runs from start-up
+        link = srv.link_status()
+        assert not link.ok and link.supervised and "PLC_WATCHDOG" in link.reason and not link.seen_client
+        c = connect(srv.port)
+        try:
+            read(c, 0, 1)  # any client polling does not keep the link up
+            assert "PLC_WATCHDOG" in srv.link_status().reason
+            c.write_register(ORELINE_MAP["PLC_WATCHDOG"].address, 1, device_id=1)
+            assert srv.link_status().ok
+            time.sleep(0.3)
+            read(c, 0, 1)
+            assert not srv.link_status().ok
             c.write_register(ORELINE_MAP["PLC_WATCHDOG"].address, 2, device_id=1)
+            assert srv.link_status().ok
+        finally:
+            c.close()
+
+
+def test_link_changes_are_debounced():
+    with OrelineModbusServer(link_timeout_s=30, link_debounce_s=0.3) as srv:
+        c = connect(srv.port)
+        read(c, 0, 1)
+        c.close()
+        deadline = time.monotonic() + 3
+        while srv._runner.clients and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = srv.link_status()
+        assert first.ok  # a reconnecting PLC is not a link loss yet
+        deadline = time.monotonic() + 3
+        while srv.link_status().ok and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "no Modbus client" in srv.link_status().reason
+        c = connect(srv.port)
+        try:
+            read(c, 0, 1)
+            assert not srv.link_status().ok  # and a single request is not a recovery yet
+            deadline = time.monotonic() + 3
+            while not srv.link_status().ok and time.monotonic() < deadline:
+                read(c, 0, 1)
+                time.sleep(0.02)
             assert srv.link_status().ok
         finally:
             c.close()
@@ -268,8 +312,22 @@ def test_stop_is_idempotent_restart_reuses_the_port_and_busy_port_is_an_error():
         srv.stop()
 
 
-@pytest.mark.parametrize("kwargs, words", [({"device_id": 0}, "device_id"), ({"port": 70000}, "port"),
+@pytest.mark.parametrize("kwargs, words", [({"device_id": 256}, "device_id"), ({"device_id": -1}, "device_id"), ({"port": 70000}, "port"),
                                            ({"link_timeout_s": 0}, "link_timeout_s"), ({"max_queued": 0}, "max_queued")])
 def test_bad_server_settings(kwargs, words):
     with pytest.raises(ServerError, match=words):
         OrelineModbusServer(**kwargs)
+
+
+def test_sequence_numbers_reused_within_a_tick_leak_nothing(server, client):
+    """PLCs toggle CMD_SEQ between two values: three submissions 1, 2, 1 before the line polls, 40 times over."""
+    for round_ in range(40):
+        seqs = (1, 2, 1) if round_ % 2 == 0 else (2, 1, 2)
+        for seq in seqs:
+            assert not submit(client, codes.CommandCode.REQUEST_SAMPLE, 5, seq).isError()
+        commands = server.poll_commands()
+        assert tuple(c.seq for c in commands) == seqs
+        for command in commands:
+            server.complete(command, codes.CommandResult.DONE)
+        assert read(client, ORELINE_MAP["CMD_QUEUED"].address, 1) == [0]
+    assert not submit(client, codes.CommandCode.REQUEST_SAMPLE, 5, 1).isError()  # never 0x06 device busy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from html.parser import HTMLParser
@@ -13,10 +14,11 @@ import pytest
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from analysis.archive import cli_archive, import_custody_rows, open_archive
 from analysis.report import build_report_data, cli_report, write_report
-from analysis.report.data import NirSummary, _library_references, abundance_check
+from analysis.report.read import NirSummary, _library_references, abundance_check
 from sampler.custody import CustodyLog, IncrementRecord
 
 from tests.archive.lines import run_lot
+from tests.report import pdftools
 
 
 class _Refs(HTMLParser):
@@ -63,17 +65,23 @@ def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
     parser.feed(text)
     assert parser.refs and all(r.startswith("data:image/png;base64,") for r in parser.refs)
     assert "link" not in parser.tags and "script" not in parser.tags
-    for section in ("Verdict", "Segment classes", "Mean spectra", "Mineral abundances", "Detections",
-                    "Sample record (ISO 3082)", "Alarms", "Provenance"):
+    for section in ("Certificate of inspection", "Lab results", "Amendments and reviews", "Gaps and missing data",
+                    "Segment classes", "NIR: mean spectra and mineral abundances", "Detections",
+                    "Sample record (ISO 3082)", "Alarms", "Appendix: provenance"):
         assert f"<h2>{section}" in text
     assert "CONTAMINATED" in text
-    assert "nir: NIR offline 600-651 t" in text or re.search(r"nir: NIR offline 600-65\d t", text)
+    assert re.search(r"<td class=''>nir</td><td class='r'>600\.\d t</td><td class='r'>65\d\.\d t</td>"
+                     r"<td class=''>NIR offline</td>", text)
     assert "no lab results imported" in text
     assert "USGS splib07 class means resampled onto the archive grid" in text
     assert parser.imgs == 3 + 2  # timeline, spectra, abundances + two thumbnails
-    assert text.count("<tr>") >= len(lot["alarms"].all())
-    pdf = paths["pdf"].read_bytes()
-    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 7
+    assert text.count("<tr") >= len(lot["alarms"].all())
+    assert paths["pdf"].read_bytes().startswith(b"%PDF")
+    pdf_text = pdftools.squeezed(pdftools.text(paths["pdf"]))
+    n_pages = pdftools.pages(paths["pdf"])
+    for section in re.findall(r"<h2>([^<]+)</h2>", text):  # the PDF carries every section of the HTML
+        assert pdftools.squeezed(html.unescape(section)) in pdf_text, section
+    assert f"page1of{n_pages}" in pdf_text and f"page{n_pages}of{n_pages}" in pdf_text
 
 
 def test_sample_record_joins_lab_results_and_marks_the_missing(lot, tmp_path):
@@ -113,7 +121,7 @@ def test_missing_reference_library_is_a_marked_gap_not_a_failure(lot, tmp_path, 
     finally:
         _library_references.cache_clear()
     assert "library reference spectra unavailable" in text
-    assert "<h2>Mean spectra" in text and "segments (n=" not in text or "USGS" not in text
+    assert "<h2>NIR: mean spectra" in text and "segments (n=" not in text or "USGS" not in text
 
 
 def test_lot_without_camera_or_nir_still_reports_with_gaps_named(tmp_path):

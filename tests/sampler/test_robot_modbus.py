@@ -135,13 +135,15 @@ def test_client_cannot_write_status_registers(sim):
 def test_wrong_block_version_is_refused(sim):
     clock, robot = sim
     with robot_server(robot, block=[0] * ROBOT_BLOCK_SIZE) as port:
+        r = create_robot("modbus", clock, port=port, base_address=100)  # no I/O yet
         with pytest.raises(RobotCommunicationError, match="expected version 1, got 0"):
-            create_robot("modbus", clock, port=port, base_address=100)
+            r.open()
 
 
 def test_no_server_is_a_communication_error():
+    r = create_robot("modbus", SimulatedClock(), port=free_port(), timeout_s=0.2, retries=0)  # no I/O yet
     with pytest.raises(RobotCommunicationError, match="cannot connect"):
-        create_robot("modbus", SimulatedClock(), port=free_port(), timeout_s=0.2, retries=0)
+        r.state
 
 
 def test_unacknowledged_command_times_out(sim):

@@ -151,7 +151,7 @@ def test_empty_reflectance_cell_is_nan(tmp_path):
     ("word.csv", "nm,R\n900,0.1\n910,n/a\n", r"word.csv: line 3: expected a number, got 'n/a'"),
     ("word.txt", "900\t0.1\n910\tabc\n", r"word.txt: line 2: expected a number, got 'abc'"),
     ("nodata.txt", "Wavelength;Reflectance\nnothing here\n", r"nodata.txt: line 1: .*no numeric row"),
-    ("dup.csv", "900,0.1\n900,0.2\n910,0.3\n", r"dup.csv: repeated wavelength 900 nm"),
+    ("dup.csv", "900,0.1\n910,0.2\n905,0.3\n920,0.3\n908,0.1\n", r"dup.csv: line 5: wavelength 908 nm goes back"),
     ("neg.csv", "-900,0.1\n910,0.2\n", r"neg.csv: first column must be wavelength"),
     ("eco_trailing.txt", "Name: x\nType: Mineral\n\n2.5 10\n2.4 11\nthe end\n",
      r"eco_trailing.txt: line 6: expected numbers, got .the end."),

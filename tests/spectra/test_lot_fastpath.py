@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.detector import DetectorConfig, DetectorModel
 from spectra.lotdetector import LotDetector, LotDetectorModel
 from spectra.lots import simulate_lot
@@ -25,7 +26,7 @@ def _reference_lot(model: LotDetectorModel, segments: np.ndarray) -> list[tuple]
     out = []
     for r in segments:
         r = np.asarray(r, float)
-        raw = model.raw_features(np.clip(r, 1e-4, None))
+        raw = model.raw_features(np.clip(r, REFLECTANCE_FLOOR, None))
         f = model.project(raw)
         n, m = f.shape[0], f.mean(axis=0)
         cw = (f - m).T @ (f - m)
@@ -125,7 +126,7 @@ def test_precomputed_features_give_the_same_decisions(model, lot_segments):
     plain, fed = LotDetector(lm), LotDetector(lm)
     for s in lot_segments:
         a = plain.update(s)
-        b = fed.update(s, lm.raw_features(np.clip(s, 1e-4, None)))
+        b = fed.update(s, lm.raw_features(np.clip(s, REFLECTANCE_FLOOR, None)))
         assert np.array_equal([a.t_waste, a.t_contaminant, a.novelty_fraction],
                               [b.t_waste, b.t_contaminant, b.novelty_fraction], equal_nan=True)
         assert a.accepted == b.accepted
@@ -144,7 +145,7 @@ def test_scorer_accepts_batch_features_and_checks_their_rows(model, lot_segments
         valid[0] = False  # an invalid row: features are for the valid rows only
         arrays = {"reflectance": s, "valid": valid}
         a = plain.score(arrays)
-        b = fed.score(arrays, features=lm.raw_features(np.clip(s[valid], 1e-4, None)), validity_checked=True)
+        b = fed.score(arrays, features=lm.raw_features(np.clip(s[valid], REFLECTANCE_FLOOR, None)), validity_checked=True)
         assert np.array_equal(np.array(dataclasses.astuple(a), float), np.array(dataclasses.astuple(b), float),
                               equal_nan=True)
     with pytest.raises(InvalidSpectrumError, match="expected 29 rows"):

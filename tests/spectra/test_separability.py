@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import LibraryError
 from spectra.hapke import reff_from_ssa, ssa_from_reff
 from spectra.library import ResampledLibrary
@@ -24,7 +25,7 @@ def _with_waste(rlib: ResampledLibrary, waste_reflectance: np.ndarray, name: str
 
 def test_a_waste_that_is_an_ore_blend_has_no_distinct_signal(rlib):
     ore = rlib.indices(classes=("ore",))
-    w = ssa_from_reff(np.clip(rlib.reflectance[ore[:2]], 1e-4, None))
+    w = ssa_from_reff(np.clip(rlib.reflectance[ore[:2]], REFLECTANCE_FLOOR, None))
     blend = reff_from_ssa(0.7 * w[0] + 0.3 * w[1])
     rows = separability(_with_waste(rlib, blend, "fake blend"))
     assert len(rows) == 1 and rows[0].residual_rel < 1e-3 and rows[0].distinct_signal_at_5pct < 1e-4
