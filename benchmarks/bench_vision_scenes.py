@@ -24,24 +24,24 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from vision.cli import evaluate  # noqa: E402
-from vision.fit import VisionModel, cached_model  # noqa: E402
-from vision.realism import all_checks  # noqa: E402
-from vision.scenes import scene_options  # noqa: E402
+from vision.cli import evaluate
+from vision.fit import VisionModel, cached_model
+from vision.realism import all_checks
+from vision.scenes import scene_options
 
 #: (row label, scene type, extra object options, length share, recall target %, key of the recall row)
 CASES = (
     ("realistic", "realistic", {}, 1.0, 90.0, "size>=50:all"),
     ("today", "today", {}, 1.0, 95.0, "size>=50:all"),
-    ("wood on realistic belt", "realistic", dict(kinds=("wood",)), 0.5, 90.0, "kind>=50:wood"),
-    ("wood on today's belt", "today", dict(kinds=("wood",)), 0.5, 90.0, "kind>=50:wood"),
+    ("wood on realistic belt", "realistic", {"kinds": ("wood",)}, 0.5, 90.0, "kind>=50:wood"),
+    ("wood on today's belt", "today", {"kinds": ("wood",)}, 0.5, 90.0, "kind>=50:wood"),
     ("dark rubber on dark ore", "dark-rubber", {}, 0.5, 80.0, "kind>=50:rubber"),
     ("wet wood", "wet-wood", {}, 0.5, 80.0, "kind>=50:wood"),
 )
 
 
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
-    return dict(name=name, value=value, unit=unit, target=target, ok=ok)
+    return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
 
 
 def realism_rows(seed: int = 0) -> list[dict]:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m = 4.0, 10.0, 30.0
-    m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=int(round(2048 / a.mm_per_px)))
+    m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=round(2048 / a.mm_per_px))
     rows = realism_rows() + scene_rows(m, a.length_m, a.seed)
     if a.fa_m > 0:
         rows.append(false_alarm_row(m, a.fa_m, a.seed))

@@ -10,8 +10,9 @@ alarms. ``OUT/scenes.md`` and ``OUT/scenes.json`` sum it up.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from vision.cli import evaluate, write_report
 from vision.fit import VisionModel
@@ -45,9 +46,9 @@ def scene_lines(res: dict[str, Any]) -> list[str]:
     """What ``vision evaluate --scenes`` prints for one scene type."""
     t = res["table"]
     r = t["recall"].get("size>=50:all", {"recall": float("nan"), "detected": 0, "objects": 0})
-    out = [f"== scene {res['scene']}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}), "
+    out = [(f"== scene {res['scene']}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}), "
            f"false alarms {t['false_alarms']} in {t['belt_m']:.0f} m, detector {t['detector_mpx_s']:.1f} Mpx/s, "
-           f"p99 {t['latency_p99_ms']:.0f} ms"]
+           f"p99 {t['latency_p99_ms']:.0f} ms")]
     out += [f"  {key:<22} {v['detected']:>4}/{v['objects']:<4} recall {v['recall']:.3f}"
             for key, v in t["recall"].items() if key.startswith(("kind>=50:", "size:"))]
     fa = res["object_free"]

@@ -22,15 +22,15 @@ from typing import Any
 #: Lighting of the realistic belt: knots every 600 mm with +-48 % gain reproduce the spread of the median grey of
 #: 200 mm of real belt (CV 0.23 over the CDM photographs, vision.realism); shadows take 41 % of the light (the real
 #: rock shadows keep 0.59 of the grey around them).
-REAL_LIGHT = dict(lighting_variation=0.48, light_knot_mm=600.0, shadow_depth=0.41, dust="ore")
+REAL_LIGHT = {"lighting_variation": 0.48, "light_knot_mm": 600.0, "shadow_depth": 0.41, "dust": "ore"}
 REALISTIC_SCENE: dict[str, Any] = dict(burden="full", surface="photo", motion_blur_px=1.5, spillage_mm=60.0, **REAL_LIGHT)
-REALISTIC_OBJECTS: dict[str, Any] = dict(buried_max=0.6, wet_share=0.5)
+REALISTIC_OBJECTS: dict[str, Any] = {"buried_max": 0.6, "wet_share": 0.5}
 
 SCENE_TYPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "today": ({}, {}),
     "realistic": (REALISTIC_SCENE, REALISTIC_OBJECTS),
-    "dark-rubber": (dict(REALISTIC_SCENE, ore_gain=(0.45, 0.45, 0.45)), dict(buried_max=0.3, kinds=("rubber",))),
-    "wet-wood": (REALISTIC_SCENE, dict(buried_max=0.3, wet_share=1.0, kinds=("wood",))),
+    "dark-rubber": (dict(REALISTIC_SCENE, ore_gain=(0.45, 0.45, 0.45)), {"buried_max": 0.3, "kinds": ("rubber",)}),
+    "wet-wood": (REALISTIC_SCENE, {"buried_max": 0.3, "wet_share": 1.0, "kinds": ("wood",)}),
 }
 DEFAULT_SCENES = ("realistic",)
 #: Scene types of a built-in fit, used in turn (scene k of a fit step renders FIT_MIX[k % len]): realistic first.
