@@ -188,24 +188,35 @@ def render_sprite(
     rgb = np.clip(base[None, None, :] * shade[..., None], 0, 255).astype(np.float32)
     if surface == "photo" and kind in PHOTO_MATERIAL:
         rgb = _photo_surface(kind, u, v, un, vn, base, rng)
+    rgb = _wet_and_coated(rgb, wet, wet or (surface == "photo" and kind == "plastic"), ore_rgb, cast, dust, mm_per_px, rng)
+    if buried > 0:
+        alpha = alpha * _uncovered(alpha, buried, mm_per_px, rng)
+    return Sprite(rgb, alpha, _cast_shadow(alpha, kind, width_mm, mm_per_px), (c, c))
+
+
+def _cast_shadow(alpha: np.ndarray, kind: str, width_mm: float, mm_per_px: float) -> np.ndarray:
+    """The object's footprint shifted down-right by its height, softened, outside the object (float32)."""
+    height_mm = {"plastic": 2.0, "cloth": 3.0, "wood": 0.4 * width_mm, "metal": 0.5 * width_mm}.get(kind, 0.45 * width_mm)
+    shift = min(height_mm, 40.0) / mm_per_px * 0.5
+    shadow = ndi.shift(alpha, (shift, shift), order=1, mode="constant")
+    return (ndi.gaussian_filter(shadow, max(0.5, shift * 0.5)) * (1 - alpha)).astype(np.float32)
+
+
+def _wet_and_coated(rgb: np.ndarray, wet: bool, glossy: bool, ore_rgb: np.ndarray | None, cast: float, dust: float,
+                    mm_per_px: float, rng: np.random.Generator) -> np.ndarray:
+    """A surface wet (darker, saturated), glossy (glints: wet, or plastic) and coated by the ore (colour ``cast``
+    towards the ore's chromaticity, a ``dust`` layer of lighter ore fines)."""
     if wet:
         grey = rgb.mean(axis=-1, keepdims=True)
         rgb = np.clip((grey + WET_SATURATION * (rgb - grey)) * WET_GAIN, 0, 255)
-    if wet or (surface == "photo" and kind == "plastic"):
+    if glossy:
         rgb = _specular(rgb, mm_per_px, rng, SPECULAR_WET if wet else SPECULAR_PLASTIC)
     if ore_rgb is not None and (cast > 0 or dust > 0):
         ore = np.asarray(ore_rgb, np.float32)
         grey = rgb.mean(axis=-1, keepdims=True)
         rgb = (1 - cast) * rgb + cast * grey * (ore / max(float(ore.mean()), 1.0))
         rgb = (1 - dust) * rgb + dust * np.clip(1.6 * ore, 0, 255)
-    if buried > 0:
-        alpha = alpha * _uncovered(alpha, buried, mm_per_px, rng)
-    # Shadow: the object's footprint shifted down-right by its height, softened.
-    height_mm = {"plastic": 2.0, "cloth": 3.0, "wood": 0.4 * width_mm, "metal": 0.5 * width_mm}.get(kind, 0.45 * width_mm)
-    shift = min(height_mm, 40.0) / mm_per_px * 0.5
-    shadow = ndi.shift(alpha, (shift, shift), order=1, mode="constant")
-    shadow = ndi.gaussian_filter(shadow, max(0.5, shift * 0.5)) * (1 - alpha)
-    return Sprite(rgb, alpha, shadow.astype(np.float32), (c, c))
+    return rgb
 
 
 def _specular(rgb: np.ndarray, mm_per_px: float, rng: np.random.Generator, strength: float) -> np.ndarray:
