@@ -24,7 +24,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from vision.cli import evaluate
+from vision.sim_eval import evaluate
 from vision.fit import VisionModel, cached_model
 from vision.realism import all_checks
 from vision.scenes import scene_options

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from vision.cli import evaluate, write_report
 from vision.fit import VisionModel
 from vision.realism import RealismCheck, all_checks
 from vision.scenes import scene_options
+from vision.sim_eval import evaluate, write_report
 from vision.tiles import ATTRIBUTION
 
 
