@@ -36,11 +36,6 @@ class ShelveRequest(BaseModel):
     duration_s: float = Field(gt=0, le=24 * 3600, allow_inf_nan=False, description="Shelved until now + this, s.")
 
 
-def _person(who: Any, by: str) -> str:
-    """The account of a logged-in operator; a token client's own ``by`` text."""
-    return who.person if getattr(who, "via", "") == "session" else by
-
-
 def _need(history: Any) -> Any:
     if history is None:
         raise HTTPException(404, "no lot catalogue is attached to this control room")
@@ -115,33 +110,20 @@ def alarm_commands_router(service: Any, guards: Any, errors: dict,
     @router.post("/api/alarms/acknowledge-all", response_model=list[dict[str, Any]], responses=errors)
     def acknowledge_all(who: Operator, body: AcknowledgeAllRequest) -> list[dict[str, Any]]:
         """Acknowledge every raised, unshelved alarm of the journal; returns those acknowledged."""
-<<<<<<< HEAD
-        run = getattr(service, "acknowledge_all", None) or service.alarms.acknowledge_all  # logged where it can be
-        return [to_dict(a) for a in run(body.by, comment=body.comment)]
-
-    @router.post("/api/alarms/{alarm_id}/shelve", response_model=dict[str, Any],
-                 responses={404: {"model": ErrorBody}, **errors})
-    def shelve(who: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
-=======
-        done = [to_dict(a) for a in service.alarms.acknowledge_all(_by(who, body.by), comment=body.comment)]
+        run = getattr(service, "acknowledge_all", None) or service.alarms.acknowledge_all  # logged in the catalogue
+        done = [to_dict(a) for a in run(_by(who, body.by), comment=body.comment)]
         audit(who, "acknowledge", "ok", f"all raised alarms ({len(done)}): {body.comment}")
         return done
 
     @router.post("/api/alarms/{alarm_id}/shelve", response_model=dict[str, Any],
-                 responses={404: {"model": dict}, **errors})
+                 responses={404: {"model": ErrorBody}, **errors})
     def shelve(who: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
->>>>>>> main
                body: Annotated[ShelveRequest, Body()]) -> dict[str, Any]:
         """Shelve an alarm with a reason until an expiry (it stops counting as unacknowledged meanwhile)."""
         what = f"alarm {alarm_id} for {body.duration_s:g} s: {body.reason}"
         try:
-<<<<<<< HEAD
-            run = getattr(service, "shelve", None) or service.alarms.shelve
-            return to_dict(run(alarm_id, _person(who, body.by), reason=body.reason, duration_s=body.duration_s))
-=======
-            alarm = service.alarms.shelve(alarm_id, _by(who, body.by), reason=body.reason,
-                                          duration_s=body.duration_s)
->>>>>>> main
+            run = getattr(service, "shelve", None) or service.alarms.shelve  # logged in the catalogue
+            alarm = run(alarm_id, _by(who, body.by), reason=body.reason, duration_s=body.duration_s)
         except AlarmError as exc:
             audit(who, "shelve", "refused 404: no such alarm", what)
             raise HTTPException(404, str(exc)) from None

@@ -390,12 +390,9 @@
     const by = operatorName();
     button.disabled = true;
     try {
-<<<<<<< HEAD
-      await post("/api/alarms/" + a.alarm_id + "/acknowledge", { by: by, comment: $("ack-comment").value.trim(), lot_id: a.lot_id });
-=======
       // The server records a logged-in operator by account name; "by" only names token clients.
-      await post("/api/alarms/" + id + "/acknowledge", { by: S.person || "control room" });
->>>>>>> main
+      await post("/api/alarms/" + a.alarm_id + "/acknowledge",
+        { by: S.person || operatorName(), comment: $("ack-comment").value.trim(), lot_id: a.lot_id });
       notice("");
     } catch (e) { notice("Acknowledge failed: " + e.message); button.disabled = false; }
   }
