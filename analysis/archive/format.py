@@ -20,10 +20,12 @@ beside the columns a reader filters on.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import h5py
 import numpy as np
@@ -211,6 +213,17 @@ def loads(text: str | bytes, what: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
         raise ArchiveError(f"{what}: expected JSON text, got {str(text)[:80]!r} ({exc})") from exc
+
+
+def json_row(row: Any, path: Any, table: str) -> tuple[dict, str, str]:
+    """A table row (a mapping, or anything with ``to_row()``) as (dict, its JSON text, the text's SHA-1): the digest
+    is how a row already stored is recognised. Raises ArchiveError for a row that is not a mapping."""
+    to_row = getattr(row, "to_row", None)
+    d = jsonable(to_row() if callable(to_row) else row)
+    if not isinstance(d, dict):
+        raise ArchiveError(f"{path}: {table} rows must be mappings, got {type(row).__name__}")
+    text = dumps(d)
+    return d, text, hashlib.sha1(text.encode()).hexdigest()
 
 
 def software_version() -> str:

@@ -9,6 +9,7 @@ what was expected.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -103,14 +104,21 @@ def segment_from_dict(d: Mapping[str, Any]) -> SegmentDecision:
 
 
 def alarm_from_dict(d: Mapping[str, Any]) -> Alarm:
-    """Rebuild an :class:`Alarm` from its stored JSON."""
-    return Alarm(
-        alarm_id=int(d["alarm_id"]), key=d["key"], category=d["category"], severity=d["severity"],
-        message=d["message"], raised_time_s=_nan(d.get("raised_time_s")), lot_id=d.get("lot_id", ""),
-        mark_t=_nan(d.get("mark_t")), segment_index=int(d.get("segment_index", -1)), state=d.get("state", "raised"),
-        acknowledged_time_s=_nan(d.get("acknowledged_time_s")), acknowledged_by=d.get("acknowledged_by", ""),
-        cleared_time_s=_nan(d.get("cleared_time_s")), evidence=dict(d.get("evidence") or {}),
-    )
+    """Rebuild an :class:`Alarm` from its stored JSON: every field it stores (older archives lack the newer
+    ones, which keep their defaults); null numbers are NaN."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(Alarm):
+        if f.name not in d:
+            continue
+        value = d[f.name]
+        if isinstance(f.default, float):
+            value = _nan(value)
+        elif isinstance(f.default, int) or f.name == "alarm_id":
+            value = int(value)
+        elif f.name == "evidence":
+            value = dict(value or {})
+        kwargs[f.name] = value
+    return Alarm(**kwargs)
 
 
 def verdict_from_dict(d: Mapping[str, Any]) -> LotVerdict:

@@ -182,7 +182,8 @@ class LotMonitor:
             return
         ev = self._evidence[seg]
         if kind == "nir":
-            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q"):
+            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q", "id_class",
+                        "band_depth"):
                 if key in m.data:
                     ev.nir[key].append(m.data[key])
             if bool(m.data.get("valid", True)):
@@ -315,6 +316,9 @@ class LotMonitor:
                            + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
         if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
             reasons.append(_nir_reason(nir))
+        if nir is not None and getattr(nir, "flagged_unknown", False):
+            reasons.append(f"NIR: {nir.unknown_fraction:.0%} of spectra unlike every reference (lot baseline "
+                           f"{nir.unknown_baseline:.0%}); features seen: {nir.unknown_features}")
         if cls_ == "uninspected":
             for c in coverage:
                 if c.fraction < min_cov:
