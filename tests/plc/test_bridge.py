@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from analysis.model import SegmentDecision
-from analysis.plc_bridge import PlcBridge
+from analysis.model import Alarm, SegmentDecision
+from analysis.plc_bridge import PlcBridge, alarm_bit
 from analysis.site import DEFAULT_SITE, compose, validate
 from plc import codes
 from plc.events import read_events
@@ -162,3 +162,18 @@ def test_latched_alarms_interlock_requests_and_fault(tmp_path, bridge):
         wait_for(lambda: named(client)["LINE_STATUS"] == codes.LineStatus.FAULT, what="FAULT")
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("category, code, bit", [
+    ("archive", "", codes.AlarmBit.ARCHIVE_FAULT),
+    ("sampler_fault", "sample_missed", codes.AlarmBit.SAMPLE_MISSED),
+    ("sampler_fault", "", codes.AlarmBit.SAMPLER_FAULT),
+    ("system", "lot_inconclusive", codes.AlarmBit.LOT_INCONCLUSIVE),
+    ("waste", "lot_waste", codes.AlarmBit.LOT_WASTE),
+    ("contamination", "foreign_object", codes.AlarmBit.FOREIGN_OBJECT),
+    ("scale_fault", "totaliser_resync", codes.AlarmBit.TOTALISER_FAULT),
+])
+def test_alarm_bits_come_from_category_codes_not_message_text(category, code, bit):
+    for message in ("", "increment missed", "skipped: totaliser"):  # the text never decides
+        alarm = Alarm(1, "k", category, "alarm", message, 0.0, code=code)
+        assert alarm_bit(alarm) is bit
