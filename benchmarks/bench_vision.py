@@ -90,12 +90,14 @@ def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | N
     from conveyor.clock import SimulatedClock
     from conveyor.records import Coverage, LotIdentity, LotStart, Measurement
     from conveyor.station import MaterialWindow, StationContext
-    from vision.station import from_config
+    from vision.station import from_config, prepare
 
     rate_t_s, speed = 6000.0 / 3600.0, 4.5
     cargo = CargoModel.random("fines", lot_mass_t, np.random.default_rng(4), objects_per_1000_t=40.0)
     ctx = StationContext(SimulatedClock(), 1.8, speed, Path("/tmp"), seed=3, cargo=cargo)
-    st = from_config("cam", {"kind": "camera", "position_m": 50.0, "sim_mm_per_px": sim_mm_per_px, "imaged_fraction": 1.0}, ctx)
+    section = {"kind": "camera", "position_m": 50.0, "sim_mm_per_px": sim_mm_per_px, "imaged_fraction": 1.0}
+    prepare("cam", section, ctx)  # fits the model on first use (building the station never does)
+    st = from_config("cam", section, ctx)
     st.start_lot(LotStart(LotIdentity("B1", "V", "H1", "fines", lot_mass_t), 0.0, 0.0, 0.0))
     n_ticks = int(lot_mass_t / rate_t_s)
     if max_m is not None:

@@ -23,6 +23,7 @@ COMPONENT_FEATURES = (
     "r", "g", "lum", "fine", "coarse", "lum_std", "lum_max", "lum_min", "score_mean", "score_max",
     "log_area", "log_length", "log_width", "elongation", "fill",
     "ring_dr", "ring_dg", "ring_dlum", "ring_lum_min", "ring_score", "grad_mean", "coherence", "obj_mean", "obj_max",
+    "ring_dfine", "ring_dcoarse", "fine_max", "edge_lum", "edge_chroma",
 )
 
 
@@ -95,16 +96,29 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     cols_out += [np.log(area_mm2), np.log(length), np.log(width), np.log(length / np.maximum(width, 1e-3)),
                  area_mm2 / np.maximum(length * width, 1e-3)]
     # gradient of lum between cells: mean magnitude and orientation coherence (straight edges, grain)
-    lum_map = feats[..., 2]
-    gy = np.zeros(lum_map.shape, np.float32)
-    gx = np.zeros(lum_map.shape, np.float32)
-    gy[1:-1] = lum_map[2:] - lum_map[:-2]
-    gx[:, 1:-1] = lum_map[:, 2:] - lum_map[:, :-2]
-    gyv, gxv = gy.ravel()[pix].astype(np.float64), gx.ravel()[pix].astype(np.float64)
+    gyv, gxv = _lum_gradient(feats[..., 2], pix)
     jxx, jyy, jxy = sums(gxv * gxv), sums(gyv * gyv), sums(gxv * gyv)
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(jxx + jyy, 1e-9)
     grad_mean = sums(np.sqrt(gxv * gxv + gyv * gyv)) / cnt_all
-    # ring: cells within 2 cells of a component that belong to no candidate region (in the components' bounding box)
+    rmean, rlmin, rscore = _ring_stats(labels, lab, rows, cols, feats, score, means, cols_out[7], n)
+    cols_out += [means[0] - rmean[0], means[1] - rmean[1], means[2] - rmean[2], rlmin - means[2], rscore, grad_mean, coherence]
+    if objectness is not None:
+        ov = objectness.ravel()[pix].astype(np.float64)
+        cols_out += [sums(ov) / cnt_all, extreme(ov, comp, np.maximum, -np.inf)]
+    else:
+        cols_out += [np.zeros(n), np.zeros(n)]
+    cols_out += [means[3] - rmean[3], means[4] - rmean[4], extreme(fv[:, 3], comp, np.maximum, -np.inf)]
+    cols_out += _edge_steps(feats, lab, pix, comp, n, np.sqrt(gyv * gyv + gxv * gxv))
+    matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
+    return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
+
+
+def _ring_stats(labels: np.ndarray, lab: np.ndarray, rows: np.ndarray, cols: np.ndarray, feats: np.ndarray, score: np.ndarray,
+                means: list[np.ndarray], lum_min: np.ndarray, n: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The ring of cells within 2 cells of each component that belong to no candidate region (in the components'
+    bounding box): its mean of each cell feature, its lowest lum and mean score (the component's own values, or 0
+    for the score, where a component has no ring)."""
+    h, w = labels.shape
     ra, rb = max(0, int(rows.min()) - 2), min(h, int(rows.max()) + 3)
     ca, cb = max(0, int(cols.min()) - 2), min(w, int(cols.max()) + 3)
     win = (slice(ra, rb), slice(ca, cb))
@@ -115,17 +129,43 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     rcnt = np.bincount(rcomp, minlength=n).astype(np.float64)
     has = rcnt > 0
     rf = feats[win].reshape(-1, feats.shape[-1])[rpix].astype(np.float64)
-    rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(3)]
-    rlmin = np.where(has, extreme(rf[:, 2], rcomp, np.minimum, np.inf), cols_out[7])
+    rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(len(means))]
+    rmin = np.full(n, np.inf)
+    np.minimum.at(rmin, rcomp, rf[:, 2])
+    rlmin = np.where(has, rmin, lum_min)
     rscore = np.where(has, np.bincount(rcomp, score[win].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
-    cols_out += [means[0] - rmean[0], means[1] - rmean[1], means[2] - rmean[2], rlmin - means[2], rscore, grad_mean, coherence]
-    if objectness is not None:
-        ov = objectness.ravel()[pix].astype(np.float64)
-        cols_out += [sums(ov) / cnt_all, extreme(ov, comp, np.maximum, -np.inf)]
-    else:
-        cols_out += [np.zeros(n), np.zeros(n)]
-    matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
-    return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
+    return rmean, rlmin, rscore
+
+
+def _lum_gradient(lum_map: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences (rows, columns) of the cells' relative grey at the flat cell indices ``pix``."""
+    gy = np.zeros(lum_map.shape, np.float32)
+    gx = np.zeros(lum_map.shape, np.float32)
+    gy[1:-1] = lum_map[2:] - lum_map[:-2]
+    gx[:, 1:-1] = lum_map[:, 2:] - lum_map[:, :-2]
+    return gy.ravel()[pix].astype(np.float64), gx.ravel()[pix].astype(np.float64)
+
+
+def _edge_steps(feats: np.ndarray, lab: np.ndarray, pix: np.ndarray, comp: np.ndarray, n: int, grad: np.ndarray) -> list[np.ndarray]:
+    """Depth of the change at each component's border (its cells with a neighbour outside it): the mean grey step
+    (``grad``: the lum gradient magnitude at ``pix``) and the mean chromaticity step there. A plank's or sheet's
+    sides are a sharp, continuous step even when dust and burial dull its inside; a rock's edge fades into ore."""
+    h, w = lab.shape
+    rows, cols = pix // w, pix % w
+    win = (slice(max(0, int(rows.min()) - 1), min(h, int(rows.max()) + 2)), slice(max(0, int(cols.min()) - 1), min(w, int(cols.max()) + 2)))
+    inner = ndi.grey_erosion(lab[win], size=(3, 3))
+    border_win = (lab[win] > 0) & (inner != lab[win])
+    border = np.zeros((h, w), bool)
+    border[win] = border_win
+    b = border.ravel()[pix].astype(np.float64)
+    r, g = feats[..., 0], feats[..., 1]
+    cy = np.zeros((h, w), np.float32)
+    cx = np.zeros((h, w), np.float32)
+    cy[1:-1] = np.abs(r[2:] - r[:-2]) + np.abs(g[2:] - g[:-2])
+    cx[:, 1:-1] = np.abs(r[:, 2:] - r[:, :-2]) + np.abs(g[:, 2:] - g[:, :-2])
+    chroma = np.hypot(cy, cx).ravel()[pix].astype(np.float64)
+    nb = np.maximum(np.bincount(comp, weights=b, minlength=n), 1.0)
+    return [np.bincount(comp, weights=grad * b, minlength=n) / nb, np.bincount(comp, weights=chroma * b, minlength=n) / nb]
 
 
 class KindClassifier:

@@ -8,18 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from vision.appearance import AppearanceMonitor, default_limit
+from conveyor.files import staged_folder
 from vision.errors import VisionError
-from vision.evaluate import SIZE_CLASSES, match, score_table
 from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_model
 from vision.labels import evaluate_labelled, fit_with_labelled, read_labelled
-from vision.objects import KINDS
-from vision.scene import random_objects
-from vision.sim_camera import SimulatedCamera
-from vision.tiles import ATTRIBUTION, load_tiles
-from conveyor.files import staged_folder
+from vision.realism import image_stats, rendered_stats, stats_distance
+from vision.scene_report import evaluate_scenes
+from vision.scenes import scene_names, scene_options
+from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
+from vision.tiles import load_tiles, read_rgb
 
 
 def _frame_px(text: str) -> tuple[int, int]:
@@ -81,93 +78,6 @@ def cli_fit(argv: list[str]) -> int:
     return 0
 
 
-def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_m: float = 100.0, seed: int = 1,
-             objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
-             scene: dict | None = None, objects: dict | None = None) -> tuple[dict, list]:
-    """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.
-    ``scene``: extra :class:`~vision.scene.BeltScene` options (realistic scenes); ``objects``: extra
-    :func:`~vision.scene.random_objects` options. Returns (table, gallery items)."""
-    rng = np.random.default_rng(seed)
-    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {}))
-    cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
-                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px, scene_options=scene).open()
-    det = model.detector()
-    monitor = AppearanceMonitor(getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px))
-    shares, unusual_frames = [], 0
-    dets, latencies, n_px, inspected, frames = [], [], 0, 0, 0
-    t0 = time.perf_counter()
-    while cam._pos_m < length_m - 1e-9:
-        f = cam.grab()
-        t = time.perf_counter()
-        r = det.process(f)
-        latencies.append(time.perf_counter() - t)
-        shares.append(r.unusual_share)
-        unusual_frames += monitor.update(r.unusual_share if r.reason != "no material" else float("nan"), f.length_m).unusual
-        dets += r.detections
-        n_px += f.image.shape[0] * f.image.shape[1]
-        inspected += r.inspected
-        frames += 1
-    dets += det.flush()
-    m = match([o for o in objs if o.belt_mm < cam._pos_m * 1000.0], dets)
-    table = score_table(m, cam._pos_m)
-    table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
-                  "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
-                  "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),
-                  "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION,
-                  "appearance": {"median_frame_share": float(np.nanmedian(shares)) if shares else float("nan"),
-                                 "max_running": monitor.peak, "limit": monitor.limit, "frames_unusual": int(unusual_frames)}})
-    items = [(o, d) for o, d in m.pairs][:gallery] + [(None, d) for d in m.false_alarms][: max(0, gallery // 3)]
-    return table, items
-
-
-def _write_report(table: dict, items: list, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(table, indent=2, default=float))
-    lines = [f"# Vision evaluation ({table['backgrounds']}, {table['belt_m']:.0f} m of belt)", "",
-             f"Model {table['model_version']}, {table['mm_per_px']} mm/px.", "",
-             "| group | objects | detected | recall | kind correct |", "|---|---|---|---|---|"]
-    for key in [f"kind:{k}" for k in KINDS] + [f"kind>=50:{k}" for k in KINDS] + [f"size:{s}" for s in SIZE_CLASSES] + ["size>=50:all", "all:all"]:
-        r = table["recall"].get(key)
-        if r:
-            lines.append(f"| {key} | {r['objects']} | {r['detected']} | {r['recall']:.3f} | {r['kind_correct']} |")
-    lines += ["", "| detected kind | precision |", "|---|---|"] + [f"| {k} | {v:.3f} |" for k, v in table["precision_by_kind"].items()]
-    lines += ["", f"False alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
-              f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f}; target <= 1); "
-              f"{table.get('duplicates', 0)} duplicate detections (an object reported in two pieces).",
-              _appearance_line(table),
-              f"Detector throughput {table['detector_mpx_s']:.1f} Mpx/s, latency p99 {table['latency_p99_ms']:.0f} ms.", "",
-              "![gallery](gallery.png)", "", ATTRIBUTION, ""]
-    (out / "report.md").write_text("\n".join(lines))
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = max(1, len(items))
-    cols = 8
-    rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.9 + 0.6), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, (obj, d) in zip(axes.ravel(), items):
-        if d is not None:
-            ax.imshow(d.thumbnail)
-        title = (f"{obj.kind} {obj.length_mm:.0f}mm\n" if obj is not None else "FALSE ALARM\n") + (f"→{d.kind} {d.probability:.2f}" if d is not None else "MISSED")
-        ax.set_title(title, fontsize=7)
-    fig.text(0.01, 0.005, ATTRIBUTION, fontsize=4.5, wrap=True)
-    fig.savefig(out / "gallery.png", dpi=110)
-    plt.close(fig)
-
-
-def _appearance_line(table: dict) -> str:
-    a = table.get("appearance")
-    if not a:
-        return ""
-    return (f"Appearance: median frame {100 * a['median_frame_share']:.2f} % of the belt unlike the fitted ore, running peak "
-            f"{100 * a['max_running']:.1f} % (limit {100 * a['limit']:.1f} %); {a['frames_unusual']} of {table['frames']} frames "
-            "judged unusual (uninspected on the line).")
-
-
 def _recall_lines(table: dict) -> list[str]:
     """Recall per kind and per size class as printed by ``vision evaluate``."""
     out = []
@@ -185,7 +95,9 @@ def _cli_labelled(a: argparse.Namespace) -> int:
             print(f"vision evaluate: model {a.model or 'default'} is fitted for {model.mm_per_px} mm/px, the photos are declared at {a.mm_per_px} mm/px (--mm-per-px)")
             return 2
         table = evaluate_labelled(model, items)
-    except VisionError as exc:
+        scene = scene_options(scene_names(a.scenes)[0])[0]
+        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene))
+    except (VisionError, ValueError) as exc:  # and a bad --scenes
         print(f"vision evaluate: {exc}")
         return 2
     a.out.mkdir(parents=True, exist_ok=True)
@@ -196,12 +108,16 @@ def _cli_labelled(a: argparse.Namespace) -> int:
     print("precision per reported kind: " + (", ".join(f"{k} {v:.2f}" for k, v in table["precision_by_kind"].items()) or "no detections"))
     print(f"false alarms: {table['false_alarms']} in {table['images']} images = {table['false_alarms_per_image']:.2f} per image "
           f"(95 % upper bound {table['false_alarms_per_image_upper95']:.2f}) → {a.out / 'labelled.json'}")
+    print(f"the photos against rendered {a.scenes.split(',')[0]} belt (real, rendered, rendered - real):")
+    for name, real, rend, err in table["realism"]:
+        print(f"  {name}: {real:.3f} vs {rend:.3f} ({err:+.3f})")
     return 0
 
 
 def cli_evaluate(argv: list[str]) -> int:
-    """``oreline vision evaluate --out DIR [--backgrounds DIR] [--model M.npz] [--length-m 100] ...``:
-    recall/precision per kind and size class on scenes from images not used to fit the model."""
+    """``oreline vision evaluate --out DIR [--scenes realistic] [--backgrounds DIR] [--model M.npz] [--length-m 100] ...``:
+    recall/precision per kind and size class, false alarms, gallery and the renderer's realism checks per scene type
+    on scenes from images not used to fit the model; ``--labelled DIR``: on real labelled photos."""
     ap = argparse.ArgumentParser(prog="oreline vision evaluate", description="Score the foreign-object detector on simulated belt.")
     ap.add_argument("--out", type=Path, required=True, help="report folder (report.md, report.json, gallery.png)")
     ap.add_argument("--backgrounds", default="heldout", help="folder of ore-on-belt images (default: the held-out CDM split)")
@@ -210,15 +126,18 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--objects-per-m", type=float, default=0.5)
     ap.add_argument("--mm-per-px", type=float, default=1.0)
     ap.add_argument("--width-px", type=int, default=2048)
-    ap.add_argument("--motion-blur-px", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenes", default="realistic",
+                    help="scene types to render: today|realistic|dark-rubber|wet-wood|all or a comma list (default realistic); "
+                         "several: one report folder each under --out, summed up in scenes.md")
+    ap.add_argument("--fa-m", type=float, default=0.0, help="also score this many metres of object-free belt of each scene type")
     ap.add_argument("--labelled", type=Path, help="score real labelled photos instead (COCO json or YOLO txt + classes.txt; "
                                                     "photos at --mm-per-px)")
     a = ap.parse_args(argv)
     if a.labelled is not None:
         return _cli_labelled(a)
-    if a.length_m <= 0:
-        ap.error(f"--length-m must be > 0, got {a.length_m}")
+    if a.length_m <= 0 or a.fa_m < 0:
+        ap.error(f"--length-m must be > 0 and --fa-m >= 0, got {a.length_m} and {a.fa_m}")
     if not a.mm_per_px > 0 or a.width_px <= 0:
         ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
     try:
@@ -226,19 +145,24 @@ def cli_evaluate(argv: list[str]) -> int:
     except VisionError as exc:
         ap.error(f"--backgrounds {a.backgrounds}: {exc}")
     try:
+        names = scene_names(a.scenes)
+    except ValueError as exc:
+        ap.error(str(exc))
+    try:
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
-        table, items = evaluate(model, backgrounds=a.backgrounds, length_m=a.length_m, seed=a.seed,
-                                objects_per_m=a.objects_per_m, motion_blur_px=a.motion_blur_px)
+        with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
+            results = evaluate_scenes(model, names, stage.dir, length_m=a.length_m, seed=a.seed, objects_per_m=a.objects_per_m,
+                                      fa_m=a.fa_m, backgrounds=a.backgrounds)
     except VisionError as exc:
         print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)
         return 2
-    with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
-        _write_report(table, items, stage.dir)
-    r = table["recall"].get("size>=50:all", {"recall": float("nan")})
-    print("recall per kind and size:")
-    print("\n".join(_recall_lines(table)))
-    print(f"false alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
-          f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f})")
-    print(_appearance_line(table))
-    print(f"recall (>= 50 mm) {r['recall']:.3f}, false alarms {table['false_alarms_per_1000_m']:.1f} per 1,000 m → {a.out / 'report.md'}")
+    for res in results:
+        table = res["table"]
+        r = table["recall"].get("size>=50:all", {"recall": float("nan")})
+        print(f"{res['scene']}: recall per kind and size:")
+        print("\n".join(_recall_lines(table)))
+        print(f"{res['scene']}: " + appearance_line(table))
+        print(f"{res['scene']}: recall (>= 50 mm) {r['recall']:.3f}, false alarms {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
+              f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f})")
+    print(f"→ {a.out / 'scenes.md'}")
     return 0

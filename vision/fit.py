@@ -31,11 +31,12 @@ from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, block_belt, context_cells, half_grid, to_cells, training_cells
 from vision.objects import KINDS, TEXTURE_DIR
 from vision.scene import BeltScene, random_objects
+from vision.scenes import FIT_MIX, scene_options
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
 from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
-MODEL_FORMAT = "oreline-vision-model-7"  # 7: learned objectness seeds; 6: fine-scale seeds, classifier ensemble
+MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture contrast, edge steps); 7: objectness seeds
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
@@ -177,6 +178,14 @@ def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> 
     return BeltScene(tiles, width_px=width_px, mm_per_px=mm_per_px, seed=seed, dust_probability=0.15, **kw)
 
 
+def _scene_kw(scene: dict | None, objects: dict | None, i: int) -> tuple[dict, dict]:
+    """(BeltScene, random_objects) options of fit scene ``i``: ``scene`` / ``objects`` when either is given (one scene
+    type for the whole fit), else the scene types of :data:`vision.scenes.FIT_MIX` in turn."""
+    if scene is not None or objects is not None:
+        return dict(scene or {}), dict(objects or {})
+    return scene_options(FIT_MIX[i % len(FIT_MIX)])
+
+
 #: The colour test finds the belt when it marks at least this share of the belt's columns on a fit scene.
 CHROMA_BELT_SHARE = 0.9
 
@@ -282,8 +291,9 @@ def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileS
     for k, tiles in enumerate(folds):
         xs, ys = [], []
         for i in range(max(1, int(round(objects_m / 5.0 / len(folds))))):
-            sc = _scene(tiles, seed * 1000 + 600 + 20 * k + i, width_px, mm_per_px, **(scene or {}))
-            objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **(objects or {}))
+            scene_kw, objects_kw = _scene_kw(scene, objects, 20 * k + i)
+            sc = _scene(tiles, seed * 1000 + 600 + 20 * k + i, width_px, mm_per_px, **scene_kw)
+            objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **objects_kw)
             x, belt = _objectness_inputs(model, sc.render(0, rows, objs))
             cell_cover = block_means(sc.object_cover(0, rows, objs)[..., None], model.ore.block_px)[..., 0]
             cover = half_grid(cell_cover[: belt.shape[0], : belt.shape[1]])
@@ -299,7 +309,7 @@ def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileS
     normal = []
     for k, tiles in enumerate(plain):
         for i in range(max(1, int(round(normal_m / 5.0 / len(plain))))):
-            x, belt = _objectness_inputs(model, _scene(tiles, seed * 1000 + 700 + 20 * k + i, width_px, mm_per_px, **(scene or {})).render(0, rows))
+            x, belt = _objectness_inputs(model, _scene(tiles, seed * 1000 + 700 + 20 * k + i, width_px, mm_per_px, **_scene_kw(scene, objects, 20 * k + i)[0]).render(0, rows))
             z = ndi.uniform_filter(to_cells(oof[k].score(x), *belt.shape), p.objectness_cells, mode="nearest")
             normal.append(z[belt])
     p.objectness_threshold = float(np.quantile(np.concatenate(normal), OBJECTNESS_QUANTILE))
@@ -425,15 +435,16 @@ def fit_vision_model(
     seen (as the held-out and real belts are), not on the ore it learned as "none".
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
-    every fitting scene (e.g. ``scene=dict(burden="full", surface="photo")``, ``objects=dict(buried_max=0.5,
-    wet_share=0.5)``: train on scenes like a real belt; default today's scenes)."""
+    every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
+    renders the scene types of :data:`vision.scenes.FIT_MIX` in turn (realistic, today's, dark ore)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
                                  scene=scene, objects=objects)
     if len(set(pool.y)) >= 2:
         model.classifier = train_classifier(pool, model.params, seed)
     model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, mm_per_px,
-                                 scene=dict(scene or {}), objects=dict(objects or {}))
+                                 scene=dict(scene or {}), objects=dict(objects or {}),
+                                 scene_mix=list(FIT_MIX) if scene is None and objects is None else [])
     return model
 
 
@@ -526,7 +537,8 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
         kept.setflags(write=False)
         site = TileSet(kept, tuple(n for n, d in zip(site.names, drop) if not d), site.origin, site.files, site.mm_per_px, site.skipped)
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
-                             calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m)
+                             calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m,
+                             scene={}, objects={})  # the site's own belt as it is photographed: no built-in scene mix
     model.appearance_limit = site_appearance_limit(model, site, seed)
     model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
                                  tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
@@ -603,12 +615,12 @@ def candidate_pool(
                                       broad_cells=broad_cells_for(cell_mm), ridge_sigma_cells=ridge_sigma_cells_for(cell_mm))
     scene_rows = int(5000 / mm_per_px)
     n_normal = max(1, int(round(normal_m / 5.0)))
-    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px, **(scene or {}))
+    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px, **_scene_kw(scene, objects, 0)[0])
     belt_px = (geometry.belt_x0, geometry.belt_x0 + geometry.belt_px)
-    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_normal)), belt_px)
+    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows) for i in range(n_normal)), belt_px)
     n_cal = max(1, int(round(calibration_m / 5.0)))
     n_thr = (n_cal + 1) // 2
-    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows) for i in range(n_thr)]
+    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows) for i in range(n_thr)]
     params.threshold = calibrate_threshold(ore, calib, params)
     model = VisionModel(ore, params, None, width_px)
     cal_tiles = load_tiles("fit") if calibration_tiles is None else calibration_tiles
@@ -625,17 +637,18 @@ def candidate_pool(
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         k = i % len(folds)
-        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px, **(scene or {}))
+        scene_kw, objects_kw = _scene_kw(scene, objects, i)
+        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px, **scene_kw)
         objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM,
-                              **{"kinds": TRAIN_KINDS, **(objects or {})})
+                              **{"kinds": TRAIN_KINDS, **objects_kw})
         pool.add(_candidates(by_fold[k], sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
     calibrate_length(sizes, params)
     for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
         k = i % len(folds)
-        pool.add(_candidates(by_fold[k], _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, False)
+        pool.add(_candidates(by_fold[k], _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
         k = i % len(plain)
-        pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **(scene or {})).render(0, scene_rows), [], mm_per_px), k, True)
+        pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, True)
         pool.normal_belt_m += scene_rows * mm_per_px / 1000.0
     return model, pool
 
@@ -652,8 +665,10 @@ def default_cache_dir() -> Path:
 
 #: The fitting recipe's version, part of every cache key. Bump it when a change to the fitting, scene or detection
 #: code changes what a fit produces; a comment, a rename or a refactor that keeps the fitted arrays keeps the key
-#: (and so the shipped model). 7: the recipe of model format 7 (learned objectness seeds).
-FIT_VERSION = 7
+#: (and so the shipped model). 7: the recipe of model format 7 (learned objectness seeds); 8: every fit step renders
+#: the scene types of vision.scenes.FIT_MIX in turn (realistic, today's, dark ore), not today's scenes only, and the
+#: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8).
+FIT_VERSION = 8
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)

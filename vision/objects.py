@@ -106,6 +106,12 @@ def _harmonic_radius(theta: np.ndarray, rng: np.random.Generator, amount: float,
     return r
 
 
+#: Peak pull towards white of the glints of wet wood and of plastic (no measured figure: no photograph of either on a
+#: belt exists in shared/data; a wet surface under a line light shows small saturated glints).
+SPECULAR_WET = 0.6
+SPECULAR_PLASTIC = 0.4
+
+
 def render_sprite(
     kind: str, length_mm: float, width_mm: float, angle_deg: float, mm_per_px: float, seed: int, *,
     surface: str = "rules", buried: float = 0.0, wet: bool = False, ore_rgb: np.ndarray | None = None,
@@ -182,22 +188,44 @@ def render_sprite(
     rgb = np.clip(base[None, None, :] * shade[..., None], 0, 255).astype(np.float32)
     if surface == "photo" and kind in PHOTO_MATERIAL:
         rgb = _photo_surface(kind, u, v, un, vn, base, rng)
+    rgb = _wet_and_coated(rgb, wet, wet or (surface == "photo" and kind == "plastic"), ore_rgb, cast, dust, mm_per_px, rng)
+    if buried > 0:
+        alpha = alpha * _uncovered(alpha, buried, mm_per_px, rng)
+    return Sprite(rgb, alpha, _cast_shadow(alpha, kind, width_mm, mm_per_px), (c, c))
+
+
+def _cast_shadow(alpha: np.ndarray, kind: str, width_mm: float, mm_per_px: float) -> np.ndarray:
+    """The object's footprint shifted down-right by its height, softened, outside the object (float32)."""
+    height_mm = {"plastic": 2.0, "cloth": 3.0, "wood": 0.4 * width_mm, "metal": 0.5 * width_mm}.get(kind, 0.45 * width_mm)
+    shift = min(height_mm, 40.0) / mm_per_px * 0.5
+    shadow = ndi.shift(alpha, (shift, shift), order=1, mode="constant")
+    return (ndi.gaussian_filter(shadow, max(0.5, shift * 0.5)) * (1 - alpha)).astype(np.float32)
+
+
+def _wet_and_coated(rgb: np.ndarray, wet: bool, glossy: bool, ore_rgb: np.ndarray | None, cast: float, dust: float,
+                    mm_per_px: float, rng: np.random.Generator) -> np.ndarray:
+    """A surface wet (darker, saturated), glossy (glints: wet, or plastic) and coated by the ore (colour ``cast``
+    towards the ore's chromaticity, a ``dust`` layer of lighter ore fines)."""
     if wet:
         grey = rgb.mean(axis=-1, keepdims=True)
         rgb = np.clip((grey + WET_SATURATION * (rgb - grey)) * WET_GAIN, 0, 255)
+    if glossy:
+        rgb = _specular(rgb, mm_per_px, rng, SPECULAR_WET if wet else SPECULAR_PLASTIC)
     if ore_rgb is not None and (cast > 0 or dust > 0):
         ore = np.asarray(ore_rgb, np.float32)
         grey = rgb.mean(axis=-1, keepdims=True)
         rgb = (1 - cast) * rgb + cast * grey * (ore / max(float(ore.mean()), 1.0))
         rgb = (1 - dust) * rgb + dust * np.clip(1.6 * ore, 0, 255)
-    if buried > 0:
-        alpha = alpha * _uncovered(alpha, buried, mm_per_px, rng)
-    # Shadow: the object's footprint shifted down-right by its height, softened.
-    height_mm = {"plastic": 2.0, "cloth": 3.0, "wood": 0.4 * width_mm, "metal": 0.5 * width_mm}.get(kind, 0.45 * width_mm)
-    shift = min(height_mm, 40.0) / mm_per_px * 0.5
-    shadow = ndi.shift(alpha, (shift, shift), order=1, mode="constant")
-    shadow = ndi.gaussian_filter(shadow, max(0.5, shift * 0.5)) * (1 - alpha)
-    return Sprite(rgb, alpha, shadow.astype(np.float32), (c, c))
+    return rgb
+
+
+def _specular(rgb: np.ndarray, mm_per_px: float, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Glints of a glossy surface (wet wood, plastic): where a smooth random field (~4 mm) is in its top 6 %, the
+    colour is pulled towards white by up to ``strength``."""
+    field = ndi.gaussian_filter(rng.normal(size=rgb.shape[:2]).astype(np.float32), max(0.7, 4.0 / mm_per_px))
+    q = float(np.quantile(field, 0.94))
+    glint = np.clip((field - q) / max(float(field.max()) - q, 1e-6), 0, 1) ** 0.7
+    return rgb + (strength * glint)[..., None] * (255.0 - rgb)
 
 
 def _photo_surface(kind: str, u: np.ndarray, v: np.ndarray, un: np.ndarray, vn: np.ndarray, base: np.ndarray,

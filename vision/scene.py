@@ -221,6 +221,11 @@ class BeltScene:
     burden of ore (loaded tiles only; no bare-belt patches); ``surface="photo"`` gives objects photographed
     surfaces with relief shading, coated by the ore (a colour cast towards the ore's mean colour, 10..35 %, and a
     dust layer, 0..20 %, drawn per object); ``ore_gain`` (3,) scales the ore's colour (e.g. 0.45 for a dark ore).
+    ``light_knot_mm``: spacing of the lighting knots (shorter: the light changes over less belt); ``shadow_depth``:
+    share of the light a cast shadow takes; ``dust="ore"``: the haze has the ore's own chromaticity (fines of the
+    cargo) instead of a neutral grey-beige; ``spillage_mm``: ore spilt over the belt edges onto the frame, a ragged
+    band up to this wide (0: none). :data:`vision.scenes.SCENE_TYPES` names the combinations used for fitting and
+    evaluating.
     """
 
     def __init__(
@@ -238,9 +243,15 @@ class BeltScene:
         burden: str = "patchwork",
         surface: str = "rules",
         ore_gain: Sequence[float] = (1.0, 1.0, 1.0),
+        light_knot_mm: float = KNOT_MM,
+        shadow_depth: float = SHADOW_DEPTH,
+        dust: str = "grey",
+        spillage_mm: float = 0.0,
     ) -> None:
-        if burden not in ("patchwork", "full") or surface not in ("rules", "photo"):
-            raise ValueError(f"expected burden 'patchwork'|'full' and surface 'rules'|'photo', got {burden!r}, {surface!r}")
+        if burden not in ("patchwork", "full") or surface not in ("rules", "photo") or dust not in ("grey", "ore"):
+            raise ValueError(f"expected burden 'patchwork'|'full', surface 'rules'|'photo' and dust 'grey'|'ore', got {burden!r}, {surface!r}, {dust!r}")
+        if not (light_knot_mm > 0 and 0.0 <= shadow_depth < 1.0 and spillage_mm >= 0):
+            raise ValueError(f"expected light_knot_mm > 0, 0 <= shadow_depth < 1, spillage_mm >= 0; got {light_knot_mm}, {shadow_depth}, {spillage_mm}")
         if width_px < 16 or mm_per_px <= 0 or belt_width_m <= 0:
             raise ValueError(f"expected width_px >= 16, mm_per_px > 0, belt_width_m > 0; got {width_px}, {mm_per_px}, {belt_width_m}")
         self.tiles = tiles
@@ -254,6 +265,9 @@ class BeltScene:
         self.burden = burden
         self.surface = surface
         self.ore_gain = np.asarray(ore_gain, np.float32).reshape(3)
+        self.light_knot_mm = float(light_knot_mm)
+        self.shadow_depth = float(shadow_depth)
+        self.spillage_px = int(round(spillage_mm / mm_per_px))
         belt_px = int(round(belt_width_m * 1000.0 / mm_per_px))
         self.belt_px = min(belt_px, self.width_px)
         self.belt_x0 = (self.width_px - self.belt_px) // 2
@@ -261,7 +275,8 @@ class BeltScene:
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._vignette3 = np.repeat(self._vignette, 3)
-        self._dust3 = np.tile(DUST_RGB, self.width_px)
+        self.dust_rgb = self._ore_dust_rgb() if dust == "ore" else DUST_RGB
+        self._dust3 = np.tile(self.dust_rgb, self.width_px)
         self._sprites: dict[SceneObject, Sprite] = {}
         self._frame: np.ndarray | None = None
         self._buf: np.ndarray | None = None
@@ -294,6 +309,8 @@ class BeltScene:
         self._render_belt(img, r0, r1)
         if not np.all(self.ore_gain == 1.0):
             img[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
+        if self.spillage_px > 0:
+            self._spill(img, r0)
         for obj in objects:
             self._paste(img, r0, obj)
         self._lighting(img, r0)
@@ -361,6 +378,36 @@ class BeltScene:
                 off = int(shifts[i]) + s // 2
                 belt[ya - r0 : yb - r0] += strips[i - a, ya - top : yb - top, off : off + bw]
 
+    def _spill(self, img: np.ndarray, r0: int) -> None:
+        """Ore spilt over both belt edges: a ragged band (smooth random width 0..spillage_px per row, deterministic
+        per row) of the belt's edge ore mirrored onto the frame."""
+        n, w = img.shape[0], self.spillage_px
+        rows = np.arange(r0, r0 + n, dtype=np.int64)
+        for side in (0, 1):
+            knots = _hash_uniform(self.seed + 97 * (side + 1), rows // 64, np.zeros(1, np.int64), 1)[0, :, 0]
+            nxt = _hash_uniform(self.seed + 97 * (side + 1), rows // 64 + 1, np.zeros(1, np.int64), 1)[0, :, 0]
+            f = (rows % 64) / 64.0
+            width = (w * (knots * (1 - f) + nxt * f) ** 2).astype(np.int64)
+            k = np.arange(w)
+            mask = (k[None, :] < width[:, None])[..., None]
+            if side == 0:
+                x = self.belt_x0
+                if x <= 0:
+                    continue
+                k = k[: min(w, x)]
+                src, dst = img[:, x : x + len(k)], img[:, x - len(k) : x][:, ::-1]
+            else:
+                x = self.belt_x0 + self.belt_px
+                k = k[: min(w, self.width_px - x)]
+                src, dst = img[:, x - len(k) : x][:, ::-1], img[:, x : x + len(k)]
+            m = mask[:, : len(k)]
+            dst[...] = np.where(m, src, dst)
+
+    def _ore_dust_rgb(self) -> np.ndarray:
+        """Haze of the cargo's own fines: the ore's mean chromaticity at DUST_RGB's brightness."""
+        ore = self.ore_rgb()
+        return (ore / max(float(ore.sum()), 1.0) * float(DUST_RGB.sum())).astype(np.float32)
+
     def _empty_rows(self, belt_mm: np.ndarray) -> np.ndarray:
         """Whether each belt position (mm) lies in an empty-belt stretch: (R,) → bool (R,)."""
         if not self.empty_mm:
@@ -420,7 +467,7 @@ class BeltScene:
 
     def _lighting(self, img: np.ndarray, r0: int) -> None:
         mm = (np.arange(r0, r0 + img.shape[0], dtype=np.float64)) * self.mm_per_px
-        pos = mm / KNOT_MM
+        pos = mm / self.light_knot_mm
         k0 = np.floor(pos).astype(np.int64)
         kk = np.arange(k0.min(), k0.max() + 2)
         gain_k, dust_k = self._knots(kk)
@@ -486,7 +533,7 @@ class BeltScene:
         (ya, yb, xa, xb), sl, sp = place
         region = img[ya - r0 : yb - r0, xa:xb]
         a = sp.alpha[sl][..., None]
-        region *= 1.0 - SHADOW_DEPTH * sp.shadow[sl][..., None]
+        region *= 1.0 - self.shadow_depth * sp.shadow[sl][..., None]
         region *= 1.0 - a
         region += a * sp.rgb[sl]
 

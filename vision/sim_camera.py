@@ -72,8 +72,8 @@ class SimulatedCamera(Camera):
         self.seed = int(seed)
         self.belt_speed_m_s = float(belt_speed_m_s)
         self.belt_width_m = float(belt_width_m)
-        self.scene_kw = dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px,
-                             **(scene_options or {}))
+        self.scene_kw = {**dict(lighting_variation=lighting_variation, dust_probability=dust_probability, motion_blur_px=motion_blur_px),
+                         **(scene_options or {})}  # a scene type's own lighting and blur win
         self.frame_loss_prob = float(frame_loss_prob)
         self.frame_loss_marks = [tuple(map(float, m)) for m in frame_loss_marks]
         self.frame_loss_at_t = [tuple(map(float, m)) for m in frame_loss_at_t]

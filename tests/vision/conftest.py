@@ -8,9 +8,12 @@ WIDTH_PX = 1024
 
 @pytest.fixture(scope="session")
 def small_model():
-    """A model fitted at 2 mm/px on a little belt (fit split only): quick, but real; cached like the line's models
-    (keyed by the fitting code), so a second test session does not fit it again."""
-    return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0)
+    """A model fitted at 2 mm/px on a little belt of today's scenes (fit split only): quick, but real; cached like
+    the line's models, so a second test session does not fit it again. Today's scenes only (``scene={}``): these tests
+    check the detector's and station's mechanics on the scenes they render; on so little belt a fit on the built-in
+    scene mix has a decision too strict for them (docs/vision.md, issue 27)."""
+    return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0,
+                        scene={}, objects={})
 
 
 @pytest.fixture(scope="session")

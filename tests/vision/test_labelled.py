@@ -107,6 +107,7 @@ def test_cli_evaluate_labelled_scores_real_photos(labelled, model_file, tmp_path
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "recall per kind" in p.stdout and "per image" in p.stdout and "95 % upper bound" in p.stdout
+    assert "the photos against rendered realistic belt" in p.stdout and "lighting spread (CV of median grey)" in p.stdout
     table = json.loads((tmp_path / "out" / "labelled.json").read_text())
     n_obj = sum(len(b) for _, b in labelled[2])
     assert table["images"] == 6 and table["recall"]["all:all"]["objects"] == n_obj
@@ -204,3 +205,30 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
     table = json.loads((tmp_path / "ev" / "labelled.json").read_text())
     assert table["recall"]["all:all"]["recall"] >= 0.6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["space", "equals"])
+def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tmp_path, form):
+    names = "today,wet-wood" if form == "space" else "dark-rubber"
+    opts = ["--scenes", names, "--fa-m", "5"] if form == "space" else [f"--scenes={names}", "--fa-m=5"]
+    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px=1024",
+                        "--length-m=6", "--objects-per-m=1.0", *opts, f"--out={tmp_path / 'ev'}"], capture_output=True, text=True, timeout=900)
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    for name in names.split(","):
+        assert f"== scene {name}: recall >= 50 mm" in p.stdout
+        folder = tmp_path / "ev" / name if "," in names else tmp_path / "ev"
+        assert (folder / "gallery.png").stat().st_size > 1000 and "kind:" in (folder / "report.md").read_text()
+    assert "shadow: grey in shadow / grey around" in p.stdout and "real spread" in p.stdout and "object-free belt" in p.stdout
+    summary = json.loads((tmp_path / "ev" / "scenes.json").read_text())
+    assert [s["scene"] for s in summary] == names.split(",") and all(s["object_free"]["belt_m"] >= 5 for s in summary)
+    if form == "equals":  # the dark-rubber scene only has rubber
+        assert {k for k in summary[0]["table"]["recall"] if k.startswith("kind:")} == {"kind:rubber"}
+
+
+def test_cli_evaluate_unknown_scene_type_is_a_usage_error(model_file, tmp_path):
+    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), "--scenes=fog", f"--out={tmp_path / 'ev'}"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "today|realistic|dark-rubber|wet-wood|all" in p.stderr and "'fog'" in p.stderr
+    assert not (tmp_path / "ev").exists()
