@@ -98,6 +98,7 @@ def test_two_lots_on_one_server(tmp_path, bridge):
         first = plant_of(site, tmp_path / "a")
         bridge.attach(first)
         assert plc.command(codes.CommandCode.START_LOT, 7) is codes.CommandResult.DONE  # between lots
+        assert bridge.wait_for_start_lot(0)  # what `[plc] wait_for_start_lot` waits for
         thread = run_in_thread(first)
         wait_for(lambda: named(client)["LOT_NUMBER"] == 7, what="lot 7")
         assert plc.command(codes.CommandCode.START_LOT, 9) is codes.CommandResult.REJECTED  # a lot is open
