@@ -13,7 +13,9 @@ import time
 import pytest
 
 from analysis.model import Alarm, SegmentDecision
+from analysis.decide.verdict import SequentialVerdict
 from analysis.plc_bridge import PlcBridge, alarm_bit
+from analysis.plc_state import earliest_safe_tonnage_t
 from analysis.site import DEFAULT_SITE, compose, validate
 from plc import codes
 from plc.events import read_events
@@ -178,3 +180,15 @@ def test_alarm_bits_come_from_category_codes_not_message_text(category, code, bi
     for message in ("", "increment missed", "skipped: totaliser"):  # the text never decides
         alarm = Alarm(1, "k", category, "alarm", message, 0.0, code=code)
         assert alarm_bit(alarm) is bit
+
+
+def test_earliest_safe_tonnage_is_a_forecast_until_decided():
+    sequential = SequentialVerdict("L")  # default limits: two flagged segments in a row decide waste
+    plan = [("ore", 0.0, 100.0), ("waste-suspect", 100.0, 200.0), ("waste-suspect", 200.0, 300.0)]
+    seen = []
+    for index, (cls, start, end) in enumerate(plan):
+        segment = SegmentDecision("L", index, start, end, cls, 0.0)
+        verdict = sequential.update(segment)
+        seen.append((verdict.verdict, earliest_safe_tonnage_t(verdict, sequential, segment)))
+    assert seen == [("pending", 300.0), ("pending", 300.0), ("waste", 300.0)]
+    assert earliest_safe_tonnage_t(None, sequential, None) == 0.0
