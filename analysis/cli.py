@@ -24,6 +24,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
     "spectra": {
         "train": ("spectra.cli", "cli_train", "train the NIR models from the USGS library and simulated mixtures"),
         "evaluate": ("spectra.cli", "cli_evaluate", "validation report; or score a model on another spectra folder"),
+        "fit-novelty": ("spectra.cli", "cli_fit_novelty", "refit the NIR T²/Q novelty to the site's own ore spectra"),
     },
     "vision": {
         "evaluate": ("vision.cli", "cli_evaluate", "recall/precision per kind and size on held-out belt scenes"),
@@ -33,6 +34,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "plan": ("sampler.cli", "cli_plan", "print the ISO 3082 sampling plan for a lot"),
         "lab-import": ("sampler.cli", "cli_lab_import", "validate a lab-results CSV against a lot's samples"),
         "lab-rules": ("sampler.cli", "cli_lab_rules", "the lab rule set; classify a table of published compositions"),
+        "custody": ("sampler.cli", "cli_custody", "chain-of-custody rows (JSON) to CSV"),
     },
     "plc": {
         "docs": ("plc.cli", "cli_registers", "print the register map / regenerate docs/register-map.{md,csv}"),
@@ -48,6 +50,11 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "_": ("analysis.fleet", "cli_fleet", "re-score many archives with a new model (dask); summary tables"),
     },
     "lots": {"_": ("analysis.catalogue.cli", "cli_lots", "the lot catalogue: list, show and reindex lots")},
+    "accounts": {
+        "add": ("analysis.web.accounts_cli", "cli_add", "add or replace a control-room operator or viewer"),
+        "hash": ("analysis.web.accounts_cli", "cli_hash", "print the argon2 hash of a password (read from stdin)"),
+        "list": ("analysis.web.accounts_cli", "cli_list", "list the names and roles of an accounts file"),
+    },
     "control-room": {
         "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },

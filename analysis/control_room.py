@@ -10,7 +10,6 @@ running. Each lot gets the next seed (other waste, other objects) and its own fo
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -131,6 +130,8 @@ class LotAfterLot:
         if plant is not self.plant:
             self.plant = plant
             self.service.switch(plant.service)
+        if self.server is not None and getattr(plant, "archive", None) is not None:
+            self.server.audit.set_sink(integration.audit_sink(plant))  # this lot's audit: its archive, the catalogue
         lot = plant.lot
         if self.plc is not None:
             self.plc.attach(plant)
@@ -180,11 +181,15 @@ class LotAfterLot:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="oreline control-room", description=__doc__.splitlines()[0])
     p.add_argument("--config", type=Path, help="site file (default: the shipped simulated site)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--host", help="address to bind (default: [control_room].host, 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
-    p.add_argument("--operator-token", default=os.environ.get("ORELINE_OPERATOR_TOKEN", ""),
-                   help="operator token (default $ORELINE_OPERATOR_TOKEN; empty: commands disabled)")
-    p.add_argument("--viewer-token", default="", help="viewer token (empty: viewing open)")
+    p.add_argument("--accounts", type=Path, help="accounts file of named operators and viewers "
+                                                   "(oreline accounts add; default: [control_room].accounts_file)")
+    p.add_argument("--secrets-file", type=Path, help="TOML file (mode 0600) with operator_token / viewer_token for "
+                                                       "machine clients; or set $ORELINE_OPERATOR_TOKEN")
+    p.add_argument("--tls-cert", type=Path, help="PEM certificate: serve HTTPS (with --tls-key)")
+    p.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    p.add_argument("--operator-token", "--viewer-token", dest="argv_token", help=argparse.SUPPRESS)
     p.add_argument("--speedup", type=float, help="override [simulation].speedup (0: as fast as possible)")
     p.add_argument("--lot-mass-t", type=float, help="override [simulation].lot_mass_t")
     p.add_argument("--lots", type=int, default=0, help="lots to run (0: until Ctrl-C)")
@@ -198,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _control_room_section(site: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The site's ``[control_room]`` with the command line's address, accounts, secrets and TLS files."""
+    cfg = dict(site.get("control_room") or {})
+    cfg["port"] = args.port
+    for key, value in (("host", args.host), ("accounts_file", args.accounts), ("secrets_file", args.secrets_file),
+                       ("tls_cert", args.tls_cert), ("tls_key", args.tls_key)):
+        if value is not None:
+            cfg[key] = str(value)
+    return cfg
+
+
 def cli_controlroom(argv: list[str]) -> int:
     """Run the simulated site lot after lot and serve its control room until Ctrl-C (or ``--lots`` lots ran)."""
     parser = build_parser()
@@ -206,6 +222,10 @@ def cli_controlroom(argv: list[str]) -> int:
         parser.error(f"--port: expected 0..65535, got {args.port}")
     if args.lots < 0:
         parser.error(f"--lots: expected >= 0, got {args.lots}")
+    if args.argv_token is not None:
+        parser.error("--operator-token/--viewer-token: tokens on the command line are readable by every local user "
+                     "(ps, /proc/PID/cmdline) and are no longer taken; set $ORELINE_OPERATOR_TOKEN / "
+                     "$ORELINE_VIEWER_TOKEN or give --secrets-file FILE (TOML, mode 0600)")
     print(f"oreline control-room: composing the line of {args.config or 'the shipped simulated site'}", flush=True)
     try:
         site = load_site(args.config)
@@ -220,11 +240,12 @@ def cli_controlroom(argv: list[str]) -> int:
         catalogue = open_catalogue(args.catalogue or site["catalogue"]["url"] or None) if use_catalogue else None
         lots = LotAfterLot(site, args.run_dir or Path("runs") / time.strftime("control-room-%Y%m%dT%H%M%S"),
                            report=not args.no_report, catalogue=catalogue)
-        lots.server = ControlRoomServer(lots.service, host=args.host, port=args.port,
-                                        operator_token=args.operator_token or None,
-                                        viewer_token=args.viewer_token or None,
-                                        history=CatalogueQueries(catalogue) if catalogue is not None else None)
+        lots.server = ControlRoomServer.from_config(
+            lots.service, _control_room_section(site, args),
+            history=CatalogueQueries(catalogue) if catalogue is not None else None)
         lots.server.start()
+        if getattr(lots.plant, "archive", None) is not None:
+            lots.server.audit.set_sink(integration.audit_sink(lots.plant))
         if site["plc"]["enabled"]:
             lots.plc = PlcBridge.from_config(site["plc"]).start()
     except (ConveyorError, AnalysisError, ServerStartError, PlcServerError) as exc:

@@ -9,15 +9,18 @@ reported, and the line runs on without it.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from conveyor.records import LotEnd
-from analysis.archive import LotArchive
+from analysis.archive import COMMAND_ACTIONS, LotArchive
 from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
+from analysis.model import AuditEvent
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
-from analysis.web import ControlRoomServer
+from analysis.web import TOKEN_ENV, ControlRoomServer
+from conveyor.records import LotEnd
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,8 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
 def _attach_archive(plant: Any) -> dict[str, str]:
     lot = plant.lot
     path = plant.run_dir / f"{lot.lot_id}.h5"
-    archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"])
+    archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"],
+                         file_mode=int(plant.site["archive"].get("file_mode", "0640"), 8))
     plant.archive = archive
     plant.line.add_sink(archive)
     # The archive's listeners fail like its sink does: counted on the line (an "archive" alarm), never raised
@@ -94,15 +98,35 @@ def _attach_plc(plant: Any) -> dict[str, str]:
     return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
 
 
+def audit_sink(plant: Any) -> Callable[[AuditEvent], None]:
+    """Where the control room's audit events of this lot go: the lot archive (every event; raises while it cannot
+    take one, so the event waits), then the catalogue's command table (commands only, when a catalogue is on)."""
+    archive, link = plant.archive, getattr(plant, "catalogue_link", None)
+
+    def sink(event: AuditEvent) -> None:
+        archive.add_audit(event)
+        if link is not None and event.action in COMMAND_ACTIONS:
+            link.on_command({"epoch_s": event.epoch_s, "lot_id": event.lot_id, "operator": event.person,
+                             "command": event.action, "result": event.outcome,
+                             "detail": {"role": event.role, "session": event.session, "source": event.source,
+                                        "detail": event.detail}})
+    return sink
+
+
 def _attach_control_room(plant: Any) -> dict[str, str]:
     cfg = dict(plant.site["control_room"])
-    token = cfg["operator_token"] or secrets.token_urlsafe(12)
-    cfg["operator_token"] = token
+    told: dict[str, str] = {}
+    if not (cfg["operator_token"] or cfg["accounts_file"] or cfg["secrets_file"]
+            or os.environ.get(TOKEN_ENV["operator_token"])):
+        cfg["operator_token"] = told["operator token"] = secrets.token_urlsafe(12)  # the demo's one-off token
     server = ControlRoomServer.from_config(plant.service, cfg)
     server.start()
+    archive = getattr(plant, "archive", None)
+    if archive is not None:
+        server.audit.set_sink(audit_sink(plant))  # logins, refusals and commands into the lot archive
     plant.closers.append(server.stop)
     plant.control_room = server
-    return {"control room": server.url, "operator token": token}
+    return {"control room": server.url, **told}
 
 
 def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
@@ -131,6 +155,8 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
         if report:
             try:
                 paths = write_report(archive.path, plant.run_dir)
+                for path in paths.values():
+                    os.chmod(path, archive.file_mode)  # as private as the archive it was made from
                 for kind, path in paths.items():
                     out[f"report {kind}"] = str(path.resolve())
                 plant.service.reports[plant.lot.lot_id] = {k: str(v) for k, v in paths.items()}

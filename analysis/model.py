@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
 SegmentClass = Literal["ore", "waste-suspect", "contaminated", "uninspected"]
 SEGMENT_CLASSES: tuple[str, ...] = ("uninspected", "ore", "waste-suspect", "contaminated")
@@ -145,3 +145,87 @@ def to_dict(obj: Any) -> Any:
     if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
         return to_dict(obj.item())
     return obj
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One entry of the control room's audit trail: a login, a refusal or an operator command.
+
+    ``action`` names what was tried (``login``, ``logout``, ``acknowledge``, ``shelve``, ``stop``,
+    ``targeted_sample``, ``request`` for a refused read, ...); ``outcome`` is ``ok`` or why it was refused
+    (``refused: wrong credentials``, ``throttled``, ...). ``person`` is the account name (or ``token:operator``
+    for a machine token, ``anonymous``); ``session`` is a short tag of the session (never the session id
+    itself); ``source`` the client address; ``epoch_s`` and ``clock`` the wall-clock time (UTC, ISO 8601).
+    """
+
+    epoch_s: float
+    clock: str
+    action: str
+    outcome: str
+    person: str
+    role: str
+    session: str
+    source: str
+    lot_id: str = ""
+    detail: str = ""
+
+
+class LotSnapshot(Protocol):
+    """A read-only copy of the lot monitor's state, taken under its lock (``LotMonitor.snapshot()``).
+
+    Sequences are immutable copies: a reader (the control room's HTTP handlers) never sees a list the
+    line thread is appending to.
+    """
+
+    @property
+    def lot_id(self) -> str: ...
+    @property
+    def start(self) -> Any: ...  # conveyor.records.LotStart | None
+    @property
+    def end(self) -> Any: ...  # conveyor.records.LotEnd | None
+    @property
+    def verdict(self) -> LotVerdict | None: ...
+    @property
+    def segments(self) -> Sequence[SegmentDecision]: ...
+    @property
+    def detections(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def increments(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def nir_trend(self) -> Sequence[tuple[float, float, float]]: ...
+
+
+class LotSource(Protocol):
+    """What hands out :class:`LotSnapshot` copies (the lot monitor)."""
+
+    def snapshot(self) -> LotSnapshot: ...
+
+
+class AlarmView(Protocol):
+    """The alarm book as the control room reads and commands it."""
+
+    def all(self) -> list[Alarm]: ...
+    def active(self) -> list[Alarm]: ...
+    def get(self, alarm_id: int) -> Alarm: ...
+
+
+class ControlRoomLine(Protocol):
+    """The running line as the control room sees it (``analysis.service.LineService`` implements it).
+
+    Lot data is read only through ``monitor.snapshot()``; commands go through the three methods.
+    """
+
+    version: int
+    monitor: LotSource
+    alarms: AlarmView
+    reports: Mapping[str, Mapping[str, str]]
+    run_dir: str
+    lab_folders: Sequence[str]
+    sampler_status: Callable[[], Mapping[str, Any]] | None
+
+    def line_state(self) -> dict[str, Any]: ...
+    def trend_points(self, last_n: int = 600) -> list[dict[str, Any]]: ...
+    def wait_for_change(self, since_version: int, timeout_s: float) -> int: ...
+    def acknowledge(self, alarm_id: int, by: str) -> Alarm: ...
+    def request_targeted(self, mark_t: float, reason: str) -> Any: ...
+    def stop_lot(self, reason: str) -> None: ...

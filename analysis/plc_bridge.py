@@ -14,18 +14,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
+from analysis.model import Alarm, LotVerdict, SegmentDecision
+from analysis.plc_state import (
+    SEGMENT_CODES,
+    Request,
+    alarm_bit,
+    alarm_words,
+    line_status,
+    sampler_fields,
+    segment_fields,
+    verdict_fields,
+)
 from conveyor.runtime import LineState
 from plc import codes
 from plc.config import server_from_config
 from plc.events import SegmentEvent
 from plc.server import Command, OrelineModbusServer
 from plc.snapshot import LineSnapshot, ascii_lot_id
-from analysis.model import Alarm, LotVerdict, SegmentDecision
-from analysis.plc_state import (
-    SEGMENT_CODES, Request, alarm_bit, alarm_words, line_status, sampler_fields, segment_fields, verdict_fields,
-)
 
 log = logging.getLogger(__name__)
 

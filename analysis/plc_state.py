@@ -8,13 +8,14 @@ never from message text.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
+from analysis.model import Alarm, LotVerdict, SegmentDecision
 from conveyor.runtime import LineState
 from plc import codes
 from plc.robot_block import sampler_state_code
-from analysis.model import Alarm, LotVerdict, SegmentDecision
 
 #: alarm category (analysis) → PLC alarm bit
 CATEGORY_BITS: dict[str, codes.AlarmBit] = {
@@ -136,7 +137,7 @@ def sampler_fields(plant: Any) -> dict[str, Any]:
     else:
         try:
             state = sampler_state_code(getattr(sampler.robot, "state", None))
-        except Exception:  # an unknown robot state must not stop publishing
+        except Exception:  # noqa: BLE001 - an unknown robot state must not stop publishing
             state = codes.SamplerState.OFFLINE
     return {"sampler_state": state, "samples_routine": routine, "samples_targeted": targeted,
             "samples_missed": missed}

@@ -74,8 +74,6 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     print(f"  run folder     {plant.run_dir.resolve()}", file=out)
     stations = ", ".join(f"{n} @ {s.position_m:g} m" for n, s in plant.stations.items()) or "none"
     print(f"  stations       {stations}", file=out)
-    if plant.absent_stations:
-        print(f"  not available  {', '.join(plant.absent_stations)} (package not installed)", file=out)
     extras = integration.attach(plant, serve=not args.no_serve)
     for label, value in extras.items():
         print(f"  {label:<14} {value}", file=out)
@@ -142,7 +140,6 @@ def _summary(plant, end, wall_s: float, results: dict[str, str]) -> dict[str, An
         "alarms": [to_dict(a) for a in plant.alarms.all()],
         "counters": to_dict(plant.line.counters),
         "stations": {n: {"position_m": s.position_m, "type": type(s).__name__} for n, s in plant.stations.items()},
-        "absent_stations": plant.absent_stations,
         "wall_time_s": wall_s,
         "outputs": results,
     }

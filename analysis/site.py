@@ -33,7 +33,8 @@ from spectra.segment import LotSegmentScorer
 from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
 from vision.station import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
-from plc.config import PLC_FIELDS, SCALE_BACKENDS, scale_from_config
+from plc.config import PLC_FIELDS
+from plc.scale import scale_class, scale_fields, scale_from_config
 from analysis.catalogue import CATALOGUE_FIELDS
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
@@ -58,9 +59,23 @@ STATION_SETTINGS: dict[str, StationSettings] = {
     "sampler": SAMPLER_SETTINGS,
 }
 
+def check_file_mode(path: str, value: str) -> str:
+    """An octal file mode that gives others nothing to write, e.g. "0640" or "0600"."""
+    try:
+        mode = int(value, 8)
+    except (TypeError, ValueError):
+        raise ConfigError(path, f"expected an octal file mode such as \"0640\", got {value!r}") from None
+    if not 0 <= mode <= 0o777 or mode & 0o022 or not mode & 0o600 == 0o600:
+        raise ConfigError(path, f"expected a mode 0600..0755 that the owner can read and write and no one else "
+                                f"can write, got {value!r}")
+    return value
+
+
 ARCHIVE_FIELDS: dict[str, Field] = {
     "flush_interval_s": Field(float, 5.0, min=0.1, max=600.0, doc="Longest time archived data waits for a flush, s."),
     "enabled": Field(bool, True, doc="Write the HDF5 lot archive."),
+    "file_mode": Field(str, "0640", check=check_file_mode,
+                       doc="Permissions of archive and report files (octal; no access for others by default)."),
 }
 EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
     "verdict": VERDICT_FIELDS,
@@ -84,27 +99,20 @@ def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
 def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:
     """The ``[scale]`` keys of its backend (plc's table) are checked with the rest, not only when the line starts."""
     scale = site["scale"]
-    validate_section({k: v for k, v in scale.items() if k not in SCALE_FIELDS}, SCALE_BACKENDS[scale["backend"]], "scale")
+    validate_section({k: v for k, v in scale.items() if k not in SCALE_FIELDS}, scale_fields(scale["backend"]), "scale")
     return site
 
 
-def station_factory(kind: str) -> Callable[..., Station] | None:
-    """The ``from_config`` of a station kind, or None when its package is not available."""
+def station_factory(kind: str) -> Callable[..., Station]:
+    """The ``from_config`` of a station kind (its module is part of oreline: imported here, on first use)."""
     module_name, attr = STATION_KINDS[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name.split(".")[0]):
-            log.warning("station kind %r unavailable (%s not installed): station left off the line", kind, module_name)
-            return None
-        raise
-    return getattr(module, attr)
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def is_simulated(site: Mapping[str, Any]) -> bool:
     """True when every device of the site is simulated (the line then runs on the simulated clock)."""
     stations = [s for s in site["stations"].values() if s.get("enabled", True)]
-    return site["scale"]["backend"] in ("simulated", "direct") and all(s["backend"] == "simulated" for s in stations)
+    return scale_class(site["scale"]["backend"]).simulated and all(s["backend"] == "simulated" for s in stations)
 
 
 def build_cargo(site: Mapping[str, Any]) -> CargoModel:
@@ -132,7 +140,6 @@ class Plant:
     service: LineService
     stations: dict[str, Station]
     cargo: CargoModel | None
-    absent_stations: list[str] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
     lot: LotIdentity | None = None
 
@@ -197,11 +204,8 @@ def build_feed(site: Mapping[str, Any], context: StationContext) -> tuple[FeedSo
         rate_t_h=sim["rate_t_h"], speed_m_s=line["nominal_speed_m_s"], lot_mass_t=sim["lot_mass_t"],
         events=events, totaliser_modulus_t=scale["totaliser_modulus_t"] or None, seed=sim["seed"],
     )
-    if scale["backend"] == "direct":
-        return feed, []
     plc_keys = {k: v for k, v in scale.items() if k not in SCALE_FIELDS or k == "backend"}
-    link = scale_from_config(plc_keys, context, feed=feed if scale["backend"] == "simulated" else None)
-    return link, []  # the line closes its feed
+    return scale_from_config(plc_keys, context, feed=feed), []  # the line closes its feed
 
 
 def station_context(site: Mapping[str, Any], run_dir: Path, clock: Clock, *, simulated: bool) -> StationContext:
@@ -216,19 +220,16 @@ def station_context(site: Mapping[str, Any], run_dir: Path, clock: Clock, *, sim
     )
 
 
-def build_station(name: str, section: Mapping[str, Any], context: StationContext) -> Station | None:
-    """The station ``name`` from its site section, or None when its package is not installed."""
-    factory = station_factory(section["kind"])
-    if factory is None:
-        return None
-    return factory(name, {k: v for k, v in section.items() if k != "enabled"}, context)
+def build_station(name: str, section: Mapping[str, Any], context: StationContext) -> Station:
+    """The station ``name`` from its site section."""
+    return station_factory(section["kind"])(name, {k: v for k, v in section.items() if k != "enabled"}, context)
 
 
 def prepare_station(name: str, section: Mapping[str, Any], context: StationContext) -> None:
     """Fit and cache what the station's model needs, when its kind's module has a ``prepare`` (the camera); its
-    factory then only loads. Nothing to do when the package is absent or the model is cached."""
+    factory then only loads. Nothing to do when the model is cached."""
     factory = station_factory(section["kind"])
-    prepare = getattr(importlib.import_module(factory.__module__), "prepare", None) if factory is not None else None
+    prepare = getattr(importlib.import_module(factory.__module__), "prepare", None)
     if callable(prepare):
         prepare(name, {k: v for k, v in section.items() if k != "enabled"}, context)
 
@@ -242,16 +243,11 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     context = station_context(site, run_dir, clock, simulated=simulated)
     cargo = context.cargo
     stations: dict[str, Station] = {}
-    absent: list[str] = []
     for name, section in site["stations"].items():
         if not section.get("enabled", True):
             continue
         prepare_station(name, section, context)  # fits only on a first run without analysis.prepare; cached after
-        station = build_station(name, section, context)
-        if station is None:
-            absent.append(name)
-        else:
-            stations[name] = station
+        stations[name] = build_station(name, section, context)
     line_cfg = site["line"]
     feed, closers = build_feed(site, context)
     alarms = AlarmBook(clock.now_s, epoch=clock.epoch_s)
@@ -272,7 +268,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     service.run_dir = str(run_dir)
     if sampler is not None and hasattr(sampler, "summary"):
         service.sampler_status = lambda: sampler_status(sampler)
-    plant = Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, absent, closers)
+    plant = Plant(site, run_dir, clock, line, monitor, alarms, service, stations, cargo, closers)
     return plant
 
 

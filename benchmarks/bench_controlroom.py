@@ -172,8 +172,8 @@ def bench_page_latency(trials: int = 10) -> dict[str, Any]:
                 time.sleep(0.3)
                 t_raise = time.time()
                 alarm = sim.service.alarms.raise_alarm(f"bench:{k}", "system", "info", f"latency probe {k}")
-                page.wait_for_function(f"window.__seen['{alarm.alarm_id}'] !== undefined", timeout=10_000)
-                seen_ms = page.evaluate(f"window.__seen['{alarm.alarm_id}']")
+                page.wait_for_function(f"() => window.__seen['{alarm.alarm_id}'] !== undefined", timeout=10_000)
+                seen_ms = page.evaluate(f"() => window.__seen['{alarm.alarm_id}']")
                 latencies.append(seen_ms / 1000.0 - t_raise)
             browser.close()
     finally:

@@ -1,7 +1,8 @@
 """Run every benchmark and print one table of figures against targets.
 
-``python -m benchmarks.run_all`` runs each ``benchmarks/bench_*.py`` at its full size; ``--quick`` runs
-each at a small size, to check that every benchmark still runs (the test suite does this). Every
+``python -m benchmarks.run_all`` runs each ``benchmarks/bench_*.py`` at its full size (``make bench``);
+``--quick`` runs each at a small size, to check that every benchmark still runs (``make bench-quick``,
+minutes). The test suite only checks that each one starts (tests/test_benchmarks.py). Every
 benchmark module has ``main(argv) -> list of rows`` (name, value, unit, target, ok). A benchmark that
 crashes is listed as BROKEN and makes the exit status 1; a missed target is a figure, not a crash.
 """

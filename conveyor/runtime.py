@@ -20,6 +20,7 @@ event per lot (source: the sink's ``sink_name``), and the lot then ends
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -30,7 +31,7 @@ from conveyor.clock import Clock
 from conveyor.errors import KinematicsError, RecordError, TotaliserError
 from conveyor.feed import FeedSource, ScaleReading
 from conveyor.kinematics import BeltKinematics
-from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, LotStart, Record
+from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, LotStart, LotStatus, Record
 from conveyor.segments import SegmentPlan
 from conveyor.station import Station
 from conveyor.totaliser import TonnageCounter
@@ -102,7 +103,8 @@ class LotPhase:
         self.mark0_t = mark0_t
         self.start_t = start_t
         self.name = "loading"
-        self.status, self.reason = "complete", ""
+        self.status: LotStatus = "complete"
+        self.reason = ""
         self.end_mark_t: float | None = None  # the lot's last tonnage mark, once weighed
         self.drain_start_t = math.nan
         self._progress_mark_t, self._progress_t = mark0_t, start_t
@@ -192,6 +194,8 @@ class Line:
         self._carry_mark_t: float | None = None  # where the previous lot ended: the next one starts there
         self._lot_sink_faults: dict[str, tuple[int, str]] = {}  # this lot: sink → (failures, first error)
         self._pending_events: list[LineEvent] = []
+        self._fault_lock = threading.Lock()  # sink faults may be reported from other threads (alarm listeners)
+        self._line_thread: int | None = None  # the thread running lots: the only one that emits records
         self._emit_depth = 0
         for station in self.stations:
             attach = getattr(station, "attach_tracker", None)
@@ -222,26 +226,37 @@ class Line:
         finally:
             self._emit_depth -= 1
         if self._emit_depth == 0:
-            while self._pending_events:
-                self._emit(self._pending_events.pop(0))
+            self._emit_pending()
+
+    def _emit_pending(self) -> None:
+        while True:
+            with self._fault_lock:
+                if not self._pending_events:
+                    return
+                event = self._pending_events.pop(0)
+            self._emit(event)
 
     def sink_failed(self, name: str, exc: BaseException) -> None:
         """Count a failure of the sink (or sink listener) ``name``; its first one in a lot becomes a
-        ``sink_fault`` alarm event, and the lot can no longer end complete. Called on the line's thread."""
-        self.counters.sink_faults[name] = self.counters.sink_faults.get(name, 0) + 1
-        count, first = self._lot_sink_faults.get(name, (0, f"{type(exc).__name__}: {exc}"))
-        self._lot_sink_faults[name] = (count + 1, first)
-        if count == 0:
-            log.error("record sink %s failed: %s", name, first)
-            self._pending_events.append(LineEvent(self.run.lot_id if self.run else "", self.clock.now_s(), name,
-                                                  "sink_fault", "alarm", f"record sink {name!r} failed: {first}"))
-            if self._emit_depth == 0 and self.run is not None:
-                self._emit(self._pending_events.pop(0))
+        ``sink_fault`` alarm event, and the lot can no longer end complete. Thread-safe: from another thread
+        the event waits for the line's next record (only the line's thread emits)."""
+        with self._fault_lock:
+            self.counters.sink_faults[name] = self.counters.sink_faults.get(name, 0) + 1
+            count, first = self._lot_sink_faults.get(name, (0, f"{type(exc).__name__}: {exc}"))
+            self._lot_sink_faults[name] = (count + 1, first)
+            if count == 0:
+                log.error("record sink %s failed: %s", name, first)
+                self._pending_events.append(LineEvent(self.run.lot_id if self.run else "", self.clock.now_s(), name,
+                                                      "sink_fault", "alarm", f"record sink {name!r} failed: {first}"))
+        on_line = self._line_thread in (None, threading.get_ident())
+        if count == 0 and on_line and self._emit_depth == 0 and self.run is not None:
+            self._emit_pending()
 
     @property
     def lot_sink_faults(self) -> dict[str, int]:
         """Failures per sink during the current (or last) lot."""
-        return {name: count for name, (count, _first) in self._lot_sink_faults.items()}
+        with self._fault_lock:
+            return {name: count for name, (count, _first) in self._lot_sink_faults.items()}
 
     def _event(self, source: str, kind: str, severity: str, message: str, mark_t: float = math.nan) -> None:
         log.log(logging.WARNING if severity != "info" else logging.INFO, "%s %s: %s", source, kind, message)
@@ -318,7 +333,9 @@ class Line:
     def _start_lot(self, lot: LotIdentity, sampling_plan: dict | None, config: dict | None) -> LotStart:
         """Wait for the next tick, mark where the lot starts, emit its start and the stations' descriptions."""
         self.run = LotRun()
-        self._lot_sink_faults = {}
+        self._line_thread = threading.get_ident()
+        with self._fault_lock:
+            self._lot_sink_faults = {}
         t0 = self.clock.now_s()
         if self.kinematics.time_s is not None and t0 < self.kinematics.time_s + self.tick_s:
             t0 = self.kinematics.time_s + self.tick_s  # the next lot starts on the next tick
@@ -346,7 +363,7 @@ class Line:
             for desc in station.describe():
                 self._emit(desc)
         for station, records in started:
-            self._run_station(station, lambda r=records: r, None)
+            self._run_station(station, functools.partial(list, records), None)
         return start
 
     def _tick(self, lot: LotIdentity, phase: "LotPhase", plan: SegmentPlan, window_start: dict[str, float],
@@ -367,13 +384,15 @@ class Line:
             window = self.tracker.window(lot.lot_id, station.name, station.position_m,
                                          window_start[station.name], t, phase.mark0_t, phase.end_mark_t)
             window_start[station.name] = t
-            self._run_station(station, lambda s=station, w=window: s.process(w), window)
+            self._run_station(station, functools.partial(station.process, window), window)
         self.counters.ticks += 1
         phase.check_progress(t, mark, speed, self.drain_timeout_s)
         if phase.name == "draining":
             furthest_m = self.stations[-1].position_m if self.stations else 0.0
             reached_m = self.tracker.odometer_at(t) - furthest_m
-            phase.check_drained(t, reached_m >= self.tracker.coordinate_of_mark(phase.end_mark_t), self.drain_timeout_s)
+            assert phase.end_mark_t is not None  # set when the lot turned to draining
+            end_m = float(self.tracker.coordinate_of_mark(phase.end_mark_t))
+            phase.check_drained(t, bool(reached_m >= end_m), self.drain_timeout_s)
         if self._stop.is_set():
             phase.abort(self._stop_reason)
             self._stop.clear()
@@ -397,10 +416,11 @@ class Line:
         end_mark = phase.end_mark_t if phase.end_mark_t is not None else self.tracker.last_mark_t
         self._carry_mark_t = end_mark
         for station in self.stations:
-            self._run_station(station, lambda s=station: s.end_lot(end_mark), None)
-        if self._lot_sink_faults:  # the lot's record is incomplete: never "complete"
-            lost = "; ".join(f"record sink {name!r} failed on {n} call(s), first: {first}"
-                             for name, (n, first) in sorted(self._lot_sink_faults.items()))
+            self._run_station(station, functools.partial(station.end_lot, end_mark), None)
+        with self._fault_lock:
+            faults = sorted(self._lot_sink_faults.items())
+        if faults:  # the lot's record is incomplete: never "complete"
+            lost = "; ".join(f"record sink {name!r} failed on {n} call(s), first: {first}" for name, (n, first) in faults)
             phase.abort(f"{phase.reason}; {lost}" if phase.status == "aborted" else lost)
         end = LotEnd(lot.lot_id, self.clock.now_s(), end_mark, phase.status, phase.reason,
                      epoch_s=self.clock.epoch_s())

@@ -18,14 +18,19 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from conveyor.feed import ScaleReading
+from conveyor.config import Field
+from conveyor.errors import ConfigError
+from conveyor.feed import FeedSource, ScaleReading
+from conveyor.station import StationContext
 from plc.bw500 import (
     DEVICE_IDENTIFIER_BW500,
+    DRIVE_TABLE,
     FORMAT_BY_WORD_ORDER,
     PROCESS_BLOCK_COUNT,
     PROCESS_BLOCK_START,
@@ -35,6 +40,7 @@ from plc.bw500 import (
 )
 from plc.codes import DriveState
 from plc.errors import BeltScaleError, EncodingError
+from plc.scale import BeltScale
 from plc.words import check_word_order
 
 log = logging.getLogger(__name__)
@@ -51,8 +57,39 @@ class _ReadFailed(Exception):
         self.reconnect = reconnect
 
 
-class BeltScaleClient:
-    """Modbus TCP client of a BW500-like belt-scale integrator.
+def link_fields(simulated: bool) -> dict[str, Field]:
+    """Keys of the belt-scale client, shared by the simulated and the real integrator."""
+    return {
+        "position_m": Field(float, 0.0, min=0.0, doc="Belt-scale position along the belt, m."),
+        "device_id": Field(int, 1, min=1, max=247, doc="Modbus unit id of the integrator."),
+        "word_order": Field(str, "msw_first", choices=("msw_first", "lsw_first"),
+                            doc="32-bit word order; must match the integrator's R40,062."),
+        "timeout_s": Field(float, 1.0, min=0.0, min_exclusive=True, doc="Per connect/request, s."),
+        "drive_state_address": Field(int, DRIVE_TABLE["DRIVE_STATE"].address if simulated else None, min=0, max=65534,
+                                     doc="0-based address of the PLC's drive-state word (unset: not read)."),
+        "encoder_address": Field(int, DRIVE_TABLE["ENCODER_COUNT"].address if simulated else None, min=0, max=65534,
+                                 doc="0-based address of a UINT32 encoder count (unset: not read)."),
+        "backoff_initial_s": Field(float, 0.5, min=0.0, min_exclusive=True, doc="First reconnect delay, s."),
+        "backoff_max_s": Field(float, 30.0, min=0.0, min_exclusive=True, doc="Reconnect delay cap, s."),
+        "max_rate_t_h": Field(float, 20000.0, min=0.0, min_exclusive=True,
+                              doc="Plausibility limit for rate and totaliser jumps, t/h."),
+        "max_speed_m_s": Field(float, 10.0, min=0.0, min_exclusive=True, doc="Plausibility limit for speed, m/s."),
+        "verify_device": Field(bool, True, doc="Check R40,064 = 2 and R40,062 on connect."),
+    }
+
+
+def client_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`BeltScaleClient` keyword options of validated ``[scale]`` keys (raises ConfigError)."""
+    options = {k: cfg[k] for k in ("drive_state_address", "encoder_address", "verify_device", "backoff_initial_s",
+                                   "backoff_max_s", "max_rate_t_h", "max_speed_m_s")}
+    if options["backoff_max_s"] < options["backoff_initial_s"]:
+        raise ConfigError("scale.backoff_max_s", f"expected >= backoff_initial_s ({options['backoff_initial_s']}), "
+                                                 f"got {options['backoff_max_s']}")
+    return options
+
+
+class BeltScaleClient(BeltScale):
+    """Modbus TCP client of a BW500-like belt-scale integrator (belt-scale backend ``modbus``).
 
     ``word_order`` ("msw_first" | "lsw_first") must match the integrator's
     FORMAT_WORD; ``timeout_s`` bounds each connect and request;
@@ -62,6 +99,22 @@ class BeltScaleClient:
     encoder count reported as ``encoder_count``. ``totaliser_modulus_t`` is where the totaliser wraps.
     Raises :class:`BeltScaleError` for settings that cannot work.
     """
+
+    backend = "modbus"
+    fields: ClassVar[dict[str, Field]] = {
+        "host": Field(str, doc="Address of the real integrator."),
+        "port": Field(int, 502, min=1, max=65535, doc="Its Modbus TCP port."),
+        **link_fields(simulated=False),
+    }
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], context: StationContext, feed: FeedSource | None = None,
+                    **options: Any) -> BeltScaleClient:
+        """A client of the integrator at ``cfg["host"]`` (connects on the first read; ``feed`` is not used)."""
+        client = cls(cfg["host"], cfg["port"], cfg["device_id"], cfg["word_order"], cfg["timeout_s"],
+                     **client_options(cfg))
+        client.position_m = cfg["position_m"]
+        return client
 
     def __init__(
         self,
@@ -138,7 +191,7 @@ class BeltScaleClient:
         if self._client is not None:
             try:
                 self._client.close()
-            except Exception:  # noqa: BLE001 - closing a broken socket must not raise into the line
+            except Exception:
                 pass
         self._client = None
         if self._connected:
@@ -297,7 +350,7 @@ class BeltScaleClient:
         if self._client is not None:
             try:
                 self._client.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self._client = None
         self._connected = False

@@ -9,11 +9,11 @@ import time
 
 from conveyor.clock import SimulatedClock
 from conveyor.feed import BeltEvent, SimulatedFeed
-from sampler.robot import create_robot
+from plc.docs import check_docs, render_csv, render_markdown, write_docs
 from plc.fat import LOT_SCRIPTS, ScriptedLine
 from plc.server import OrelineModbusServer
-from plc.docs import check_docs, render_csv, render_markdown, write_docs
 from plc.simulated import SimulatedPlc
+from sampler.robot import create_robot
 
 
 def cli_registers(argv: list[str]) -> int:

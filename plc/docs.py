@@ -15,10 +15,18 @@ import re
 from pathlib import Path
 
 from plc import codes
-from plc.export import L5X_NAME, SCL_NAME, render_l5x, render_scl
 from plc.bw500 import BW500_TABLE, DRIVE_TABLE, UINT32_TOTAL_MODULUS_T
-from plc.registers import COMMAND_BASE, MAP_MAGIC, MAP_VERSION, ORELINE_MAP, STATUS_END, RegisterTable
-from plc.robot_block import ROBOT_BASE, robot_register_table
+from plc.export import L5X_NAME, SCL_NAME, render_l5x, render_scl
+from plc.registers import (
+    COMMAND_BASE,
+    MAP_MAGIC,
+    MAP_VERSION,
+    ORELINE_MAP,
+    STATUS_END,
+    RegisterTable,
+)
+from plc.robot_block import ROBOT_BASE, STATE_CODES, robot_register_table
+from sampler.robot import RobotState
 
 MD_NAME = "register-map.md"
 CSV_NAME = "register-map.csv"
@@ -275,8 +283,9 @@ def render_markdown() -> str:
         f"(oreline's modbus robot backend) writes offsets {robot['CMD_CODE'].address - robot.start}.."
         f"{robot['CMD_SEQ'].address - robot.start} (`CMD_CODE` .. `CMD_SEQ`, `CMD_SEQ` last, one FC 16 write) "
         "and follows `ACK_SEQ`/`ACK_CODE` and `DONE_SEQ`/`RESULT_CODE`. 32-bit values most significant word "
-        "first. Writes to the read-only part get exception 0x02. `STATE` codes are sampler's `RobotState` "
-        "(0 idle, 1 moving, 2 cutting, 3 returning, 4 fault, 5 e-stop), not the `SAMPLER_STATE` codes above.",
+        "first. Writes to the read-only part get exception 0x02. `STATE` codes are sampler's `RobotState` ("
+        + ", ".join(f"{m.value} {m.name.lower()}" for m in RobotState) + "), not the `SAMPLER_STATE` codes above "
+        "(the map translates them: " + ", ".join(f"{k.name} → {v.name}" for k, v in STATE_CODES.items()) + ").",
         "",
         *_table_md(robot),
         "",

@@ -18,7 +18,14 @@ import enum
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from plc.registers import COMMAND_BASE, EVENT_BASE, MAP_VERSION, ORELINE_MAP, STATUS_END, RegisterSpec
+from plc.registers import (
+    COMMAND_BASE,
+    EVENT_BASE,
+    MAP_VERSION,
+    ORELINE_MAP,
+    STATUS_END,
+    RegisterSpec,
+)
 from plc.words import RegType
 
 SCL_NAME = "oreline-udt.scl"

@@ -13,33 +13,43 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sampler.robot_registers import COMMAND_OFFSET, ROBOT_BLOCK_SIZE, ROBOT_BLOCK_VERSION, ROBOT_REGISTERS, RobotBlockAdapter
 from plc import codes
 from plc.registers import READ, READ_WRITE, RegisterSpec, RegisterTable
 from plc.store import RegisterStore
 from plc.words import RegType
+from sampler.robot import RobotState
+from sampler.robot_registers import (
+    COMMAND_OFFSET,
+    ROBOT_BLOCK_SIZE,
+    ROBOT_BLOCK_VERSION,
+    ROBOT_REGISTERS,
+    RobotBlockAdapter,
+)
 
 ROBOT_BASE = 3000
 """0-based address of the robot block's offset 0 in the simulated PLC (reference 43,001)."""
 
 _TYPES = {"uint16": RegType.UINT16, "uint32": RegType.UINT32, "float32": RegType.FLOAT32}
 
-# sampler.robot.RobotState value -> oreline map SAMPLER_STATE code
-_STATE_MAP = {
-    0: codes.SamplerState.IDLE,
-    1: codes.SamplerState.MOVING,
-    2: codes.SamplerState.CUTTING,
-    3: codes.SamplerState.RETURNING,
-    4: codes.SamplerState.FAULT,
-    5: codes.SamplerState.ESTOP,
+#: sampler's robot state → the oreline map's SAMPLER_STATE (keyed by the enum, never by its numbers)
+STATE_CODES: dict[RobotState, codes.SamplerState] = {
+    RobotState.IDLE: codes.SamplerState.IDLE,
+    RobotState.MOVING: codes.SamplerState.MOVING,
+    RobotState.CUTTING: codes.SamplerState.CUTTING,
+    RobotState.RETURNING: codes.SamplerState.RETURNING,
+    RobotState.FAULT: codes.SamplerState.FAULT,
+    RobotState.ESTOP: codes.SamplerState.ESTOP,
 }
 
 
-def sampler_state_code(robot_state: int | None) -> codes.SamplerState:
+def sampler_state_code(robot_state: RobotState | int | None) -> codes.SamplerState:
     """The oreline map's SAMPLER_STATE for a :class:`sampler.robot.RobotState` (None or unknown → OFFLINE)."""
     if robot_state is None:
         return codes.SamplerState.OFFLINE
-    return _STATE_MAP.get(int(robot_state), codes.SamplerState.OFFLINE)
+    try:
+        return STATE_CODES[RobotState(robot_state)]
+    except ValueError:
+        return codes.SamplerState.OFFLINE
 
 
 def robot_register_table(base: int = ROBOT_BASE) -> RegisterTable:

@@ -94,7 +94,7 @@ class ModbusServerThread:
                 asyncio.set_event_loop(loop)
                 try:
                     loop.run_until_complete(serve())
-                except Exception as exc:  # noqa: BLE001 - reported to start() and re-raised there
+                except Exception as exc:
                     outcome["error"] = exc
                     ready.set()
                     loop.close()
@@ -127,7 +127,7 @@ class ModbusServerThread:
             try:
                 fut = asyncio.run_coroutine_threadsafe(server.shutdown(), loop)  # type: ignore[union-attr]
                 fut.result(timeout_s)
-            except Exception as exc:  # noqa: BLE001 - shutting down regardless
+            except Exception as exc:
                 log.warning("%s: server shutdown reported %s", self.name, exc)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout_s)

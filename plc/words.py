@@ -6,14 +6,18 @@ significant word at the lower address, "ABCD", the oreline map's fixed order and
 the BW500 default) or ``"lsw_first"`` ("CDAB"). Bytes inside a register are
 always big-endian, as Modbus defines. Text is ASCII, two characters per
 register (first character in the high byte), padded with NUL.
+
+The bytes are pymodbus's own codec (``convert_to_registers`` / ``convert_from_registers``, also used by
+sampler's robot block); this module adds the map's types, range checks and error messages.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import struct
 from typing import Literal
+
+from pymodbus.client.mixin import ModbusClientMixin
 
 from plc.errors import EncodingError
 
@@ -64,8 +68,20 @@ def check_word_order(word_order: str) -> WordOrder:
     return word_order  # type: ignore[return-value]
 
 
+_PYMODBUS_TYPES = {
+    RegType.UINT16: ModbusClientMixin.DATATYPE.UINT16, RegType.BITS16: ModbusClientMixin.DATATYPE.UINT16,
+    RegType.INT16: ModbusClientMixin.DATATYPE.INT16, RegType.UINT32: ModbusClientMixin.DATATYPE.UINT32,
+    RegType.BITS32: ModbusClientMixin.DATATYPE.UINT32, RegType.INT32: ModbusClientMixin.DATATYPE.INT32,
+    RegType.FLOAT32: ModbusClientMixin.DATATYPE.FLOAT32, RegType.ASCII: ModbusClientMixin.DATATYPE.STRING,
+}
+
+
+def _pymodbus_order(word_order: str) -> Literal["big", "little"]:
+    return "big" if check_word_order(word_order) == "msw_first" else "little"
+
+
 def encode(value: int | float | str, reg_type: RegType, length: int = 0, word_order: str = "msw_first") -> list[int]:
-    """Registers (each 0..65535) holding ``value`` as ``reg_type``.
+    """Registers (each 0..65535) holding ``value`` as ``reg_type`` (pymodbus's ``convert_to_registers``).
 
     ``length`` is the register count for ASCII (ignored otherwise). Raises
     :class:`EncodingError` for a value out of the type's range, a non-finite float,
@@ -74,20 +90,18 @@ def encode(value: int | float | str, reg_type: RegType, length: int = 0, word_or
     if reg_type is RegType.ASCII:
         if not isinstance(value, str):
             raise EncodingError(f"ASCII register expects str, got {type(value).__name__}")
-        try:
-            raw = value.encode("ascii")
-        except UnicodeEncodeError as exc:
-            raise EncodingError(f"text must be ASCII, got {value!r}") from exc
-        if len(raw) > 2 * length:
-            raise EncodingError(f"text must be at most {2 * length} characters, got {len(raw)}: {value!r}")
-        raw = raw.ljust(2 * length, b"\0")
-        return list(struct.unpack(f">{length}H", raw))
+        if not value.isascii():
+            raise EncodingError(f"text must be ASCII, got {value!r}")
+        if len(value) > 2 * length:
+            raise EncodingError(f"text must be at most {2 * length} characters, got {len(value)}: {value!r}")
+        return ModbusClientMixin.convert_to_registers(value.ljust(2 * length, "\0"), _PYMODBUS_TYPES[reg_type],
+                                                      string_encoding="ascii")
     if reg_type is RegType.FLOAT32:
         if isinstance(value, str) or not math.isfinite(value):
             raise EncodingError(f"FLOAT32 expects a finite number, got {value!r}")
         if abs(value) > 3.4028234663852886e38:
             raise EncodingError(f"FLOAT32 overflow: {value!r} exceeds ±3.4e38")
-        raw = struct.pack(">f", float(value))
+        value = float(value)
     else:
         if isinstance(value, (str, float)) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
@@ -97,28 +111,24 @@ def encode(value: int | float | str, reg_type: RegType, length: int = 0, word_or
         lo, hi = _INT_RANGES[reg_type]
         if not lo <= value <= hi:
             raise EncodingError(f"{reg_type.label} value must be in [{lo}, {hi}], got {value}")
-        raw = struct.pack(f">{reg_type.code}", int(value))
-    regs = list(struct.unpack(f">{len(raw) // 2}H", raw))
-    if len(regs) == 2 and check_word_order(word_order) == "lsw_first":
-        regs.reverse()
-    return regs
+        value = int(value)
+    return ModbusClientMixin.convert_to_registers(value, _PYMODBUS_TYPES[reg_type], _pymodbus_order(word_order))
 
 
 def decode(registers: list[int], reg_type: RegType, word_order: str = "msw_first") -> int | float | str:
-    """The value held by ``registers`` (exactly the type's size, or the ASCII length).
+    """The value held by ``registers`` (exactly the type's size, or the ASCII length), by pymodbus's
+    ``convert_from_registers``.
 
-    ASCII drops trailing NULs. Raises :class:`EncodingError` for a wrong register count
-    or a register outside 0..65535.
+    ASCII drops trailing NULs (bytes above 127 read as Latin-1). Raises :class:`EncodingError` for a wrong
+    register count or a register outside 0..65535.
     """
     size = reg_type.size or len(registers)
     if len(registers) != size:
         raise EncodingError(f"{reg_type.label} needs {size} registers, got {len(registers)}")
     if any(not 0 <= r <= 0xFFFF for r in registers):
         raise EncodingError(f"registers must be 0..65535, got {registers}")
-    regs = list(registers)
-    if size == 2 and reg_type is not RegType.ASCII and check_word_order(word_order) == "lsw_first":
-        regs.reverse()
-    raw = struct.pack(f">{len(regs)}H", *regs)
     if reg_type is RegType.ASCII:
-        return raw.rstrip(b"\0").decode("ascii", errors="replace")
-    return struct.unpack(f">{reg_type.code}", raw)[0]
+        return ModbusClientMixin.convert_from_registers(list(registers), _PYMODBUS_TYPES[reg_type],
+                                                        string_encoding="latin-1")  # type: ignore[return-value]
+    return ModbusClientMixin.convert_from_registers(list(registers), _PYMODBUS_TYPES[reg_type],
+                                                    _pymodbus_order(word_order))  # type: ignore[return-value]

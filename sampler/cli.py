@@ -73,7 +73,7 @@ def cli_plan(argv: list[str]) -> int:
 
 def cli_custody(argv: list[str]) -> int:
     """Write custody rows (a JSON list of row objects, e.g. ``CustodyLog.to_rows()``) as CSV."""
-    p = argparse.ArgumentParser(prog="oreline custody", description="chain-of-custody rows (JSON) -> CSV")
+    p = argparse.ArgumentParser(prog="oreline sampler custody", description="chain-of-custody rows (JSON) -> CSV")
     p.add_argument("rows_json", type=Path, help="JSON file holding a list of custody rows")
     p.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
     args = p.parse_args(argv)

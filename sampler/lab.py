@@ -33,12 +33,14 @@ half-imported. The SHA-256 of the file is kept with every result.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sampler.errors import LabResultError
 from sampler.labcolumns import UNITS_TO_PCT, Cell, ColumnSpec, parse_cell
@@ -181,7 +183,7 @@ class LabResult:
         return row
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "LabResult":
+    def from_row(cls, row: Mapping[str, Any]) -> LabResult:
         """Rebuild from :meth:`to_row` (as stored in an archive; older rows without the reported forms too)."""
         assays = {}
         for a in ANALYTES:
@@ -454,7 +456,7 @@ def _custody_cells(cells: list[str], cols: _Columns, sid: str, where: str, ctx: 
             else:
                 times[step] = t
     steps = [s for s in ("dispatched", "received", "analysed") if s in times]
-    for a, b in zip(steps, steps[1:]):
+    for a, b in itertools.pairwise(steps):
         if times[b] < times[a]:
             errors.append(f"{where}: {b} {out[b]} before {a} {out[a]}; expected dispatched <= received <= analysed")
     if "seal_intact" in out:

@@ -19,9 +19,9 @@ import hashlib
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from sampler.errors import LabResultError
 
@@ -114,7 +114,13 @@ def _delimiter(lines: list[str]) -> str:
     """The separator that gives the most fields with the same count on the first data-like lines."""
     best, score = ",", -1
     for d in (",", ";", "\t"):
-        counts = [len(next(csv.reader([ln], delimiter=d))) for ln in lines if ln.strip()]
+        counts = []
+        for ln in lines:
+            if ln.strip():
+                try:
+                    counts.append(len(next(csv.reader([ln[:MAX_CELL_CHARS]], delimiter=d))))
+                except csv.Error:
+                    continue
         counts = [c for c in counts if c > 1]
         if not counts:
             continue
@@ -132,6 +138,7 @@ def _meta_key(text: str) -> str:
 
 def split_rows(path: Path, text: str, is_header: Callable[[list[str]], bool]) -> LabFile:
     """Rows of the decoded text; the header is the first row ``is_header`` accepts, lines above it preamble."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))  # cells are checked against MAX_CELL_CHARS
     lines = text.splitlines()
     delim = _delimiter(lines[:MAX_PREAMBLE_LINES + 20])
     meta: dict[str, str] = {}
@@ -141,7 +148,6 @@ def split_rows(path: Path, text: str, is_header: Callable[[list[str]], bool]) ->
     rows: list[tuple[int, list[str]]] = []
     line_no = 0
     first_row: list[str] = []
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS * 1000))
     while True:
         try:
             cells = next(reader)

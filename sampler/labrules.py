@@ -25,10 +25,11 @@ where the physics does (docs/sampling.md "Where families overlap").
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sampler.lab import FE_IN_FEO, LabResult, normalise_phase
+from sampler.lab import LabResult, normalise_phase
 
 OUTCOMES = ("ore", "by-product", "contaminated", "undetermined")
 

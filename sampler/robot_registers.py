@@ -27,14 +27,20 @@ The block layout is versioned by BLOCK_VERSION; any change of offsets or codes b
 from __future__ import annotations
 
 import math
-import struct
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Literal, MutableSequence, Sequence
+from typing import Any, Literal
 
-from sampler.errors import RobotCommunicationError, RobotError
-from sampler.errors import RobotBusyError, RobotFaultError
-from sampler.robot import Robot
+from pymodbus.client.mixin import ModbusClientMixin
+
+from sampler.errors import (
+    RobotBusyError,
+    RobotCommunicationError,
+    RobotError,
+    RobotFaultError,
+)
+from sampler.robot import Robot, RobotState
 
 RegisterType = Literal["uint16", "uint32", "float32"]
 Access = Literal["R", "RW"]
@@ -126,32 +132,32 @@ COMMAND_OFFSET: int = REGISTERS_BY_NAME["CMD_CODE"].offset
 COMMAND_SIZE: int = ROBOT_BLOCK_SIZE - COMMAND_OFFSET
 
 
+#: robot state → FAULT_CODE (keyed by the enum, never by its numbers)
+_FAULT_OF_STATE: dict[RobotState, FaultCode] = {RobotState.FAULT: FaultCode.JAM, RobotState.ESTOP: FaultCode.ESTOP}
+
+
 # ---- codecs ------------------------------------------------------------------------------------
+_DATATYPES = {"uint16": ModbusClientMixin.DATATYPE.UINT16, "uint32": ModbusClientMixin.DATATYPE.UINT32,
+              "float32": ModbusClientMixin.DATATYPE.FLOAT32}
+_LIMITS = {"uint16": 2**16, "uint32": 2**32}
+
+
 def encode_value(reg: RobotRegister, value: float | int) -> list[int]:
-    """Registers (16-bit ints) holding ``value`` as ``reg.type``; raises RobotError when it does not fit."""
-    if reg.type == "uint16":
+    """Registers (16-bit ints) holding ``value`` as ``reg.type`` (pymodbus's codec, high word first);
+    raises RobotError when it does not fit."""
+    if reg.type in _LIMITS:
         v = int(value)
-        if not 0 <= v < 2**16:
-            raise RobotError(f"{reg.name}: expected uint16 0..65535, got {value!r}")
-        return [v]
-    if reg.type == "uint32":
-        v = int(value)
-        if not 0 <= v < 2**32:
-            raise RobotError(f"{reg.name}: expected uint32 0..4294967295, got {value!r}")
-        return [v >> 16, v & 0xFFFF]
-    hi, lo = struct.unpack(">HH", struct.pack(">f", float(value)))
-    return [hi, lo]
+        if not 0 <= v < _LIMITS[reg.type]:
+            raise RobotError(f"{reg.name}: expected {reg.type} 0..{_LIMITS[reg.type] - 1}, got {value!r}")
+        return ModbusClientMixin.convert_to_registers(v, _DATATYPES[reg.type])
+    return ModbusClientMixin.convert_to_registers(float(value), _DATATYPES[reg.type])
 
 
 def decode_value(reg: RobotRegister, words: Sequence[int]) -> float | int:
-    """The value of ``reg`` from its registers (``reg.count`` words)."""
+    """The value of ``reg`` from its registers (``reg.count`` words, pymodbus's codec)."""
     if len(words) != reg.count:
         raise RobotError(f"{reg.name}: expected {reg.count} registers, got {len(words)}")
-    if reg.type == "uint16":
-        return int(words[0])
-    if reg.type == "uint32":
-        return (int(words[0]) << 16) | int(words[1])
-    return struct.unpack(">f", struct.pack(">HH", int(words[0]), int(words[1])))[0]
+    return ModbusClientMixin.convert_from_registers([int(w) for w in words], _DATATYPES[reg.type])  # type: ignore[return-value]
 
 
 def read_field(block: Sequence[int], name: str) -> float | int:
@@ -271,7 +277,7 @@ class RobotBlockAdapter:
         write_field(block, "BLOCK_VERSION", ROBOT_BLOCK_VERSION)
         write_field(block, "HEARTBEAT", self._heartbeat)
         write_field(block, "STATE", int(state))
-        fault = {4: FaultCode.JAM, 5: FaultCode.ESTOP}.get(int(state), FaultCode.NONE)
+        fault = _FAULT_OF_STATE.get(RobotState(int(state)), FaultCode.NONE)
         write_field(block, "FAULT_CODE", int(fault))
         for name, value in (
             ("CUTS_COMMANDED", counters.cuts_commanded), ("CUTS_OK", counters.cuts_ok),

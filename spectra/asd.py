@@ -73,12 +73,19 @@ def read_asd(path: str | Path) -> Spectrum:
     kind = getattr(meta.dataType, "name", str(meta.dataType))
     if kind != "dt_REF_TYPE":
         raise SpectrumFormatError(f"{path}: byte 186: expected a reflectance file (data type REF), got {kind}")
+    if head[:3] == b"ASD":
+        raise SpectrumFormatError(f"{path}: byte 0: an ASD version 1 file holds no white reference; expected a "
+                                  "version 2–8 reflectance file")
     if asd.referenceData is None or asd.referenceData.spectra is None:
-        raise SpectrumFormatError(f"{path}: expected the white reference after the spectrum, file is truncated")
+        raise SpectrumFormatError(f"{path}: byte {HEADER_BYTES + 8 * n}: expected the reference header and white "
+                                  "reference after the spectrum, file is truncated")
     reference = np.asarray(asd.referenceData.spectra, float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its np.divide(where=...) warns; channels without reference are set below
-        reflectance = np.asarray(asd.reflectance, float)
+        computed = asd.reflectance
+    if computed is None:
+        raise SpectrumFormatError(f"{path}: reflectance not computable from the spectrum and its white reference")
+    reflectance = np.asarray(computed, float)
     reflectance[~(reference != 0)] = np.nan  # no white signal: no reflectance there
     wl = float(meta.channel1Wavelength) + float(meta.wavelengthStep) * np.arange(n)
     info = {"instrument": getattr(meta.instrument, "name", str(meta.instrument)), "file_version": head[:3].decode(),

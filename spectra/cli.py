@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import numpy as np
 
 from conveyor.files import staged_folder
 from spectra.errors import SpectraError
-from spectra.grid import resolve_grid
+from spectra.grid import InstrumentGrid, resolve_grid
+from spectra.identify.site_novelty import fit_site_novelty
+from spectra.identify.validation import leave_one_sample_out, markdown as loso_markdown
 from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 
 from spectra.cache import default_model, default_model_path
@@ -43,11 +46,11 @@ _GRID_HELP = ("instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a s
               "(nir256_1014-1749nm) or a grid FILE (CSV: centre nm, FWHM nm; one row per pixel)")
 
 
-def _field_spectra(folder: str, labels: str, grid_name: str = "full"):
+def _field_spectra(folder: str, labels: str, grid_name: str | InstrumentGrid = "full"):
     import hashlib
 
     # the training grid: archived field spectra are on it already (kept as they are); others are convolved
-    grid = resolve_grid(grid_name)
+    grid = grid_name if isinstance(grid_name, InstrumentGrid) else resolve_grid(grid_name)
     rows, labs, h = [], [], hashlib.sha256()
     for name, klass in read_labels(labels):
         p = Path(folder) / name
@@ -110,8 +113,60 @@ def cli_train(argv: list[str]) -> int:
     return 0
 
 
-def cli_evaluate(argv: list[str]) -> int:
-    """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
+def cli_fit_novelty(argv: list[str]) -> int:
+    """``oreline spectra fit-novelty``: refit the model's T²/Q novelty to the site's own genuine ore spectra (the
+    rows labelled ore or gangue of a labelled folder, e.g. from ``oreline archive export-field-spectra``) and save
+    the model with it; prints the share of those spectra novel before and after."""
+    ap = argparse.ArgumentParser(prog="oreline spectra fit-novelty", description=cli_fit_novelty.__doc__)
+    ap.add_argument("--model", help="model file (.npz); default: the built-in default model of --grid")
+    ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE", help=_GRID_HELP)
+    ap.add_argument("--site-spectra", required=True, help="folder of the site's labelled spectra")
+    ap.add_argument("--labels", required=True, help="CSV file,class for --site-spectra (ore/gangue rows are used)")
+    ap.add_argument("--out", required=True, help="model file (.npz) to write")
+    ap.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate of the T²/Q limits")
+    args = ap.parse_args(argv)
+    if args.model and not Path(args.model).is_file():
+        ap.error(f"--model {args.model}: no such file")
+    if not 0.0 < args.alpha < 0.5:
+        ap.error(f"--alpha must be in (0, 0.5), got {args.alpha}")
+    problem = _check_test_library(args.site_spectra, args.labels)
+    if problem:
+        ap.error(problem)
+    try:
+        model = SpectraModel.load(args.model) if args.model else default_model(args.grid, progress=_say)
+        field = _field_spectra(args.site_spectra, args.labels, model.grid)
+        ore = np.array([k in ("ore", "gangue") for k in field.labels])
+        site = fit_site_novelty(model, field.reflectance[ore], alpha=args.alpha)
+        before = float(np.mean(model.score(field.reflectance[ore], unmix=False).novel))
+        after = float(np.mean(site.score(field.reflectance[ore], unmix=False).novel))
+        site.save(args.out)
+    except (SpectraError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"site novelty on {int(ore.sum())} ore spectra: novel {before:.1%} before, {after:.1%} after "
+          f"(limit alpha {args.alpha}); model {site.training_hash} saved to {args.out}")
+    return 0
+
+
+def _cli_loso(grid_name: str, out: str, seed: int) -> int:
+    """``evaluate --loso``: :func:`spectra.identify.validation.leave_one_sample_out`, report.md + loso.json."""
+    try:
+        report = leave_one_sample_out(resolve_grid(grid_name), seed=seed)
+        text = loso_markdown(report)
+        with staged_folder(out) as stage:
+            (stage.dir / "report.md").write_text(text)
+            (stage.dir / "loso.json").write_text(json.dumps(report, indent=1))
+            paths = [stage.final(stage.dir / "report.md"), stage.final(stage.dir / "loso.json")]
+    except (SpectraError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(text)
+    print("written: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _evaluate_parser() -> argparse.ArgumentParser:
+    """The options of ``oreline spectra evaluate``."""
     ap = argparse.ArgumentParser(prog="oreline spectra evaluate", description=cli_evaluate.__doc__)
     ap.add_argument("--model", help="model file (.npz); default: the built-in default model")
     ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE",
@@ -131,7 +186,21 @@ def cli_evaluate(argv: list[str]) -> int:
                          "spectra per class for the fold models (0: skip)")
     ap.add_argument("--family-lots", type=int, default=10,
                     help="held-out lots per waste family and admixture level (0: skip the per-family check)")
+    ap.add_argument("--loso", action="store_true",
+                    help="identification only: leave one physical sample out over every real spectrum of the "
+                         "three shared folders, with grain-size and moisture variants and detector noise; "
+                         "prints the figures against the targets of issue 21 (no model is trained)")
+    return ap
+
+
+def cli_evaluate(argv: list[str]) -> int:
+    """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
+    ap = _evaluate_parser()
     args = ap.parse_args(argv)
+    if args.loso:
+        if args.test_library or args.model:
+            ap.error("--loso scores the shared reference spectra; it takes no --model or --test-library")
+        return _cli_loso(args.grid, args.out, args.seed)
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
     if args.test_library:

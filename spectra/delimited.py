@@ -158,12 +158,13 @@ def read_table(path: Path, text: str) -> Table:
     what = ", ".join(c for c in names if c) if any(names) else "wavelength, reflectance" if n == 2 else "values"
     data, linenos = _parse_rows(path, lines, first, sep, sep_name, n, what)
     if data.shape[0] < 2:
-        raise SpectrumFormatError(f"{path}: expected >= 2 numeric rows, got {data.shape[0]}")
+        raise SpectrumFormatError(f"{path}: line {first + 1}: expected >= 2 numeric rows, got {data.shape[0]}")
     return Table(data, linenos, names, units, [s for _no, s in header], sep_name, names_no)
 
 
-def wavelength_nm(path: Path, x: np.ndarray, unit_text: str) -> tuple[np.ndarray, str]:
-    """Wavelength in nm from the unit words (nm, µm/um/micro) or, without them, the values (< 50: µm)."""
+def wavelength_nm(path: Path, x: np.ndarray, unit_text: str, line: int = 0) -> tuple[np.ndarray, str]:
+    """Wavelength in nm from the unit words (nm, µm/um/micro) or, without them, the values (< 50: µm). ``line``:
+    the first data row, named in the error."""
     u = unit_text.lower()
     if _MICRO.search(u):
         x_nm, unit = x * 1000.0, "um"
@@ -175,7 +176,7 @@ def wavelength_nm(path: Path, x: np.ndarray, unit_text: str) -> tuple[np.ndarray
         x_nm, unit = x, "nm"
     if np.nanmax(x_nm) < MICRONS_IF_BELOW * 10 or np.nanmin(x_nm) <= 0:
         raise SpectrumFormatError(
-            f"{path}: first column must be wavelength in nm or µm (> 0; NIR 350–2500 nm), got "
+            f"{path}: line {line}: first column must be wavelength in nm or µm (> 0; NIR 350–2500 nm), got "
             f"{np.nanmin(x):g}–{np.nanmax(x):g}")
     return x_nm, unit
 

@@ -26,13 +26,19 @@ content. :mod:`spectra.folder` reads a folder file by file, each with its own er
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from spectra.asd import read_asd
-from spectra.delimited import fraction, numeric_row, read_table, reflectance_columns, wavelength_nm
+from spectra.delimited import (
+    fraction,
+    numeric_row,
+    read_table,
+    reflectance_columns,
+    wavelength_nm,
+)
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum, read_usgs_json
 from spectra.splice import join_detectors
@@ -156,7 +162,7 @@ def read_delimited(path: str | Path) -> Spectrum:
     else:
         x, y, extra = reflectance_columns(path, table)
         unit_text, y_unit, notes = extra.pop("x_unit_text"), extra.pop("y_unit"), extra.pop("notes")
-    x_nm, x_unit = wavelength_nm(path, x, unit_text)
+    x_nm, x_unit = wavelength_nm(path, x, unit_text, table.lines[0])
     if np.any(~np.isfinite(x_nm)):
         bad = int(np.nonzero(~np.isfinite(x_nm))[0][0])
         raise SpectrumFormatError(f"{path}: line {table.lines[bad]}: expected a wavelength, got an empty cell")
@@ -245,6 +251,7 @@ def _decode_asdf_line(line: str, path: Path) -> list[float]:
     """Decode one XYDATA line into [x, y1, y2, ...] (AFFN or ASDF compressed)."""
     vals: list[float] = []
     last_kind = 0
+    last_dif = 0.0
     pos = 0
     line = line.strip()
     while pos < len(line):

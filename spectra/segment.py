@@ -20,6 +20,8 @@ from spectra.errors import GridError, InvalidSpectrumError, ModelError
 from spectra.lotdetector import LotDetector
 from spectra.models.bundle import SpectraModel, validity
 from spectra.models.training import TrainConfig
+from spectra.identify.identifier import ID_CLASSES
+from spectra.identify.unknown_rate import UnknownBaseline, UnknownCheck
 from spectra.segment_stats import MIN_VALID_SPECTRA, NirSegmentScore
 
 # --- the line's scorer ----------------------------------------------------------------------------------
@@ -78,12 +80,15 @@ class LotSegmentScorer:
         self.model = model
         self.detector = LotDetector(model.lot_detector)
         self.segments_seen = 0
+        self.unknown = UnknownBaseline([])
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any]) -> "LotSegmentScorer":
         """Scorer for a new lot from the NIR stream metadata (keys ``model_path``, ``model_hash``, ``grid``,
         ``wavelength_nm``). Raises :class:`ModelError` (missing/mismatched model) or :class:`GridError`."""
-        return cls(_load_model(metadata))
+        obj = cls(_load_model(metadata))
+        obj.unknown = UnknownBaseline(list(metadata.get("id_features", [])))
+        return obj
 
     @property
     def thresholds(self):
@@ -130,9 +135,25 @@ class LotSegmentScorer:
             raise InvalidSpectrumError(f"segment features: expected {n_valid} rows (one per valid spectrum), "
                                        f"got {np.shape(features)[0]}")
         d = self.detector.update(r[valid], features)
-        return NirSegmentScore(
+        unk = self._unknown(arrays, valid)
+        score = NirSegmentScore(
             d.t_waste, d.t_contaminant, d.novelty_fraction, n_valid, bool(d.flagged_waste),
             bool(d.flagged_contaminant), th.waste, th.contaminant, scored=bool(not d.warmup or d.library_flag),
             warmup=d.warmup, library_flag=bool(d.library_flag), novelty_threshold=th.library_novelty,
             est_waste_frac=d.est_waste_frac, est_contaminant_frac=d.est_contaminant_frac,
-            baseline_segments=d.baseline_segments)
+            baseline_segments=d.baseline_segments, flagged_unknown=unk.flagged if unk else False,
+            unknown_fraction=unk.fraction if unk else nan, unknown_baseline=unk.baseline if unk else nan)
+        if unk is not None and unk.features:
+            object.__setattr__(score, "unknown_features", unk.features)  # not a field: the fields stay numbers
+        return score
+
+    def _unknown(self, arrays: Mapping[str, np.ndarray], valid: np.ndarray) -> UnknownCheck | None:
+        """The unknown-share check of this segment when the station archived identifications (``id_class``)."""
+        if "id_class" not in arrays:
+            return None
+        cls_ = np.asarray(arrays["id_class"]).reshape(-1)
+        if cls_.shape[0] != valid.shape[0]:
+            raise InvalidSpectrumError(f"segment arrays: 'id_class' has {cls_.shape[0]} values, "
+                                       f"reflectance has {valid.shape[0]} spectra")
+        depth = np.asarray(arrays["band_depth"], float)[valid] if "band_depth" in arrays else None
+        return self.unknown.update(cls_[valid] == ID_CLASSES.index("unknown"), depth)

@@ -16,6 +16,7 @@ them (both flags together ≤ ``false_alarm``). The calibration is stored in the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy import stats
@@ -89,6 +90,12 @@ class NirSegmentScore:
     est_waste_frac: float = float("nan")
     est_contaminant_frac: float = float("nan")
     baseline_segments: int = 0
+    flagged_unknown: bool = False
+    unknown_fraction: float = float("nan")
+    unknown_baseline: float = float("nan")
+    #: the features seen in the segment's unknown spectra ("C-H 1.21 µm 6 %"); set by the scorer, not a field
+    #: (the fields stay numbers: tables and comparisons convert a score with ``dataclasses.astuple``)
+    unknown_features: ClassVar[str] = ""
 
 
 def log_odds(p_class: np.ndarray, p_ore: np.ndarray) -> np.ndarray:

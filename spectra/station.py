@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from scipy.special import softmax
 
 from conveyor.config import Field, StationSettings, intervals_t
 from conveyor.errors import ConfigError
@@ -27,6 +28,8 @@ from spectra.errors import (AcquisitionTimeout, BackendError, GridError, Invalid
 from spectra.cache import default_model, default_model_path, prepared_model
 from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
+from spectra.identify.combine import identifier_for, line_probabilities
+from spectra.identify.identifier import ID_CLASSES, Identifier
 from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
@@ -115,12 +118,16 @@ class SpectrometerStation(Station):
     def describe(self) -> Sequence[StreamDescription]:
         n, k = self.model.grid.n_channels, len(self.model.minerals)
         scalar = ((), "float32")
+        idf = self.identifier
         fields = {
             "reflectance": ((n,), "float32"), "p_ore": scalar, "p_waste": scalar, "p_contaminant": scalar,
+            "p_unknown": scalar, "id_class": ((), "int16"), "id_group": ((), "int16"), "id_ref": ((), "int16"),
+            "id_fit": scalar, "band_depth": ((len(idf.bank.features),), "float32"), "in_domain": ((), "bool"),
             "t2": scalar, "q": scalar, "novel": ((), "bool"), "abundances": ((k,), "float32"),
             "unmix_residual": scalar, "valid": ((), "bool"),
         }
-        units = {"reflectance": "1", "p_ore": "1", "p_waste": "1", "p_contaminant": "1", "t2": "1", "q": "1",
+        units = {"reflectance": "1", "p_ore": "1", "p_waste": "1", "p_contaminant": "1", "p_unknown": "1",
+                 "id_fit": "1", "band_depth": "1", "t2": "1", "q": "1",
                  "abundances": "mass fraction", "unmix_residual": "albedo rms"}
         if self.scene is not None:  # simulation: the true mass fractions of each spectrum's material, for checks
             fields["true_abundances"] = ((len(self.truth_components),), "float32")
@@ -136,6 +143,9 @@ class SpectrometerStation(Station):
             "t2_limit": float(self.model.novelty.t2_limit_),
             "q_limit": float(self.model.novelty.q_limit_),
             "classes": list(self.model.classes),
+            # per-spectrum identification (spectra.identify): codes of id_class / id_group / id_ref, band_depth columns
+            "id_classes": list(ID_CLASSES), "id_groups": self._groups,
+            "id_references": [r.name for r in idf.references], "id_features": idf.bank.keys,
             "spectra_per_s": 1.0 / self.period_s,
             "backend": type(self.spectrometer).__name__,
             "segment_calibration": self.model.calibration.to_dict(),
@@ -240,9 +250,34 @@ class SpectrometerStation(Station):
         batch = self.model.score(r[None, :])
         if not batch.valid[0]:
             return self._record(t_s, mark_t, r, None, batch.reasons[0]), "invalid spectrum"
-        return self._record(t_s, mark_t, r, batch, note), ""
+        return self._record(t_s, mark_t, r, batch, note, self._identify(r[None, :], batch)), ""
 
-    def _record(self, t_s: float, mark_t: float, r: np.ndarray, b, note: str) -> Measurement:
+    @property
+    def identifier(self) -> Identifier:
+        """The reference identifier on the model's grid (built once per process)."""
+        return identifier_for(self.model.grid)
+
+    @property
+    def _groups(self) -> list[str]:
+        return sorted({r.group for r in self.identifier.references}) + ["unknown", "organic (C–H), unlisted"]
+
+    def _identify(self, r: np.ndarray, batch) -> dict:
+        """Identification fields of one valid spectrum; p_* become the line's combined probabilities."""
+        idf = self.identifier
+        ident = idf.identify(r)
+        x = self.model.preprocessing.features(r)
+        dom = self.model.classifier.in_domain(x)
+        prior = softmax(self.model.classifier.bias_)
+        p = line_probabilities(batch.p, dom, ident, prior)[0]
+        f32 = np.float32
+        return {"p_ore": f32(p[0]), "p_waste": f32(p[1]), "p_contaminant": f32(p[2]), "p_unknown": f32(p[3]),
+                "id_class": np.int16(ID_CLASSES.index(str(ident.klass[0]))),
+                "id_group": np.int16(self._groups.index(str(ident.group[0]))),
+                "id_ref": np.int16(ident.best[0, 0]), "id_fit": f32(ident.fit[0, 0]),
+                "band_depth": np.asarray(ident.band_depth[0], f32), "in_domain": np.bool_(dom[0])}
+
+    def _record(self, t_s: float, mark_t: float, r: np.ndarray, b, note: str,
+                ident: dict | None = None) -> Measurement:
         k = len(self.model.minerals)
         f32 = np.float32
         nan = f32(np.nan)
@@ -255,6 +290,9 @@ class SpectrometerStation(Station):
                     "p_contaminant": f32(b.p[0, 2]), "t2": f32(b.t2[0]), "q": f32(b.q[0]),
                     "novel": np.bool_(b.novel[0]), "abundances": np.asarray(b.abundances[0], f32),
                     "unmix_residual": f32(b.unmix_residual[0]), "valid": np.bool_(True)}
+        data.update(ident or {"p_unknown": nan, "id_class": np.int16(-1), "id_group": np.int16(-1),
+                              "id_ref": np.int16(-1), "id_fit": nan, "in_domain": np.bool_(False),
+                              "band_depth": np.full(len(self.identifier.bank.features), np.nan, f32)})
         if self.scene is not None:
             data["true_abundances"] = np.asarray(self.scene.truth_fractions(self.truth_components), f32)
         return Measurement(self.lot_id, self.name, t_s, mark_t, data, inspected=bool(data["valid"]), note=note)

@@ -1,7 +1,12 @@
-"""Every benchmark runs: ``python -m benchmarks.run_all --quick`` in a subprocess, and the summary table's format."""
+"""Every benchmark starts: each module imports and has ``main(argv)``, those with an argument parser answer
+``--help``, and ``run_all`` runs one small benchmark end to end in a subprocess. The figures themselves are
+``make bench`` (full) and ``make bench-quick`` (every benchmark at a small size, minutes): not the test suite.
+"""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
 import os
 import subprocess
@@ -13,6 +18,8 @@ import pytest
 from benchmarks.run_all import benchmark_names, summary_lines
 
 REPO = Path(__file__).resolve().parents[1]
+#: the quickest benchmark (a few seconds with --quick): run_all is run on it, end to end
+SMOKE_BENCHMARK = "bench_sampler"
 
 
 def test_the_summary_prints_text_targets_missing_values_and_broken_benchmarks():
@@ -24,15 +31,41 @@ def test_the_summary_prints_text_targets_missing_values_and_broken_benchmarks():
                      "  MISS c: n/a ms (target <= 1000)", "  BROKEN bench_x: TypeError: boom"]
 
 
+def test_there_are_benchmarks():
+    assert SMOKE_BENCHMARK in benchmark_names() and len(benchmark_names()) >= 10
+
+
+@pytest.mark.parametrize("name", benchmark_names())
+def test_benchmark_imports_and_has_main(name):
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert callable(getattr(module, "main", None)), f"{name} has no main(argv)"
+    params = list(inspect.signature(module.main).parameters)
+    assert params[:1] == ["argv"], f"{name}.main takes {params}, expected (argv)"
+
+
+@pytest.mark.parametrize("name", [n for n in benchmark_names()
+                                  if "ArgumentParser" in (REPO / "benchmarks" / f"{n}.py").read_text()])
+def test_benchmark_with_a_parser_answers_help(name, capsys):
+    module = importlib.import_module(f"benchmarks.{name}")
+    with pytest.raises(SystemExit) as stop:
+        module.main(["--help"])
+    assert stop.value.code == 0
+    assert "--quick" in capsys.readouterr().out
+
+
 @pytest.mark.slow
-def test_every_benchmark_runs_in_quick_mode(tmp_path):
+def test_run_all_runs_a_benchmark_end_to_end():
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.run_all", "--quick"], cwd=REPO, capture_output=True,
-                          text=True, timeout=900, env=env)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run_all", "--quick", "--only", SMOKE_BENCHMARK],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     out = proc.stdout
     assert proc.returncode == 0, (out + proc.stderr)[-4000:]
-    assert "BROKEN" not in out
+    assert f"== {SMOKE_BENCHMARK}" in out and "BROKEN" not in out
     summary = out[out.index("\nsummary"):]
-    for name in benchmark_names():
-        assert f"== {name}" in out
-    assert summary.count("\n  OK") + summary.count("\n  MISS") >= len(benchmark_names())
+    assert summary.count("\n  OK") + summary.count("\n  MISS") >= 1
+
+
+def test_run_all_refuses_an_unknown_benchmark():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run_all", "--only", "teleport"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 2 and "unknown benchmark" in proc.stderr

@@ -181,7 +181,7 @@ def function_level_imports(imports: list[Import]) -> list[str]:
 def test_the_walker_sees_every_package() -> None:
     imports = all_imports()
     sources = {imp.source.split(".")[0] for imp in imports}
-    assert sources == set(LAYERS) - {"conveyor"} | ({"conveyor"} & sources)
+    assert sources == set(LAYERS)  # every package, conveyor too (its modules import each other)
     assert len(imports) > 300, "the walker found too few imports; is it reading the packages?"
 
 

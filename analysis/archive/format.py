@@ -20,10 +20,12 @@ beside the columns a reader filters on.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import h5py
 import numpy as np
@@ -56,7 +58,10 @@ TABLES: dict[str, dict[str, tuple[tuple[int, ...], Any]]] = {
     "lab_results": {"time_s": ((), "f8"), "sample_id": ((), STR), "json": ((), STR)},
     "models": {"time_s": ((), "f8"), "name": ((), STR), "version": ((), STR), "json": ((), STR)},
     "status": {"epoch_s": ((), "f8"), "state": ((), STR), "reason": ((), STR), "json": ((), STR)},
+    "audit": {"epoch_s": ((), "f8"), "action": ((), STR), "person": ((), STR), "json": ((), STR)},
 }
+#: Tables archives written before they existed lack (readers see them empty).
+OPTIONAL_TABLES = frozenset({"audit"})
 #: Base columns of every stream (besides data/<key>).
 STREAM_BASE: dict[str, tuple[tuple[int, ...], Any]] = {
     "time_s": ((), "f8"), "tonnage_mark_t": ((), "f8"), "inspected": ((), "bool"), "note": ((), STR),
@@ -208,6 +213,17 @@ def loads(text: str | bytes, what: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
         raise ArchiveError(f"{what}: expected JSON text, got {str(text)[:80]!r} ({exc})") from exc
+
+
+def json_row(row: Any, path: Any, table: str) -> tuple[dict, str, str]:
+    """A table row (a mapping, or anything with ``to_row()``) as (dict, its JSON text, the text's SHA-1): the digest
+    is how a row already stored is recognised. Raises ArchiveError for a row that is not a mapping."""
+    to_row = getattr(row, "to_row", None)
+    d = jsonable(to_row() if callable(to_row) else row)
+    if not isinstance(d, dict):
+        raise ArchiveError(f"{path}: {table} rows must be mappings, got {type(row).__name__}")
+    text = dumps(d)
+    return d, text, hashlib.sha1(text.encode()).hexdigest()
 
 
 def software_version() -> str:

@@ -18,16 +18,25 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import h5py
 
-from analysis.archive.format import STR, append_columns, create_columns, dumps, jsonable, loads, read_table
+from analysis.archive.format import (
+    STR,
+    append_columns,
+    create_columns,
+    dumps,
+    jsonable,
+    loads,
+    read_table,
+)
 from analysis.archive.reader import ArchiveReader, open_archive
-from analysis.errors import ArchiveError
 from analysis.decide import LabVerdict, lab_verdict
+from analysis.errors import ArchiveError
 from sampler.lab import LabResult, load_lab_file
 from sampler.labrules import SampleDecision, classify
 
@@ -229,6 +238,21 @@ def describe_lab(reader: ArchiveReader) -> list[str]:
     return out
 
 
-__all__ = ["LAB_TABLES", "REVIEW_DECISIONS", "Review", "lab_history", "latest_results", "sample_decisions",
-           "lot_samples", "lot_increments", "current_lab_verdict", "lab_verdicts", "reviews", "store_lab_verdict",
-           "import_lab_file", "import_lab", "record_review", "describe_lab"]
+__all__ = [
+    "LAB_TABLES",
+    "REVIEW_DECISIONS",
+    "Review",
+    "current_lab_verdict",
+    "describe_lab",
+    "import_lab",
+    "import_lab_file",
+    "lab_history",
+    "lab_verdicts",
+    "latest_results",
+    "lot_increments",
+    "lot_samples",
+    "record_review",
+    "reviews",
+    "sample_decisions",
+    "store_lab_verdict",
+]

@@ -9,6 +9,7 @@ what was expected.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -24,6 +25,7 @@ from analysis.archive.format import (
     FORMAT_VERSION,
     MIN_READ_VERSION,
     STREAM_BASE,
+    OPTIONAL_TABLES,
     TABLES,
     loads,
     read_column,
@@ -102,14 +104,21 @@ def segment_from_dict(d: Mapping[str, Any]) -> SegmentDecision:
 
 
 def alarm_from_dict(d: Mapping[str, Any]) -> Alarm:
-    """Rebuild an :class:`Alarm` from its stored JSON."""
-    return Alarm(
-        alarm_id=int(d["alarm_id"]), key=d["key"], category=d["category"], severity=d["severity"],
-        message=d["message"], raised_time_s=_nan(d.get("raised_time_s")), lot_id=d.get("lot_id", ""),
-        mark_t=_nan(d.get("mark_t")), segment_index=int(d.get("segment_index", -1)), state=d.get("state", "raised"),
-        acknowledged_time_s=_nan(d.get("acknowledged_time_s")), acknowledged_by=d.get("acknowledged_by", ""),
-        cleared_time_s=_nan(d.get("cleared_time_s")), evidence=dict(d.get("evidence") or {}),
-    )
+    """Rebuild an :class:`Alarm` from its stored JSON: every field it stores (older archives lack the newer
+    ones, which keep their defaults); null numbers are NaN."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(Alarm):
+        if f.name not in d:
+            continue
+        value = d[f.name]
+        if isinstance(f.default, float):
+            value = _nan(value)
+        elif isinstance(f.default, int) or f.name == "alarm_id":
+            value = int(value)
+        elif f.name == "evidence":
+            value = dict(value or {})
+        kwargs[f.name] = value
+    return Alarm(**kwargs)
 
 
 def verdict_from_dict(d: Mapping[str, Any]) -> LotVerdict:
@@ -311,6 +320,8 @@ class ArchiveReader:
         """A raw table (see ``analysis.archive.format.TABLES``) as column arrays."""
         if name not in TABLES:
             raise ArchiveError(f"{self.path}: unknown table {name!r}; expected one of {sorted(TABLES)}")
+        if name in OPTIONAL_TABLES and name not in self.file["tables"]:
+            return {col: np.asarray([]) for col in TABLES[name]}
         return read_table(self.file["tables"][name])
 
     def coverage(self) -> dict[str, np.ndarray]:
@@ -430,10 +441,11 @@ def _check_layout(p: Path, f: h5py.File) -> None:
         raise ArchiveError(f"{p}: archive format version {version} is newer than this reader supports "
                            f"({MIN_READ_VERSION}..{FORMAT_VERSION}); upgrade oreline to read it")
     missing = [g for g in ("meta", "streams", "tables") if g not in f]
-    missing += [f"tables/{t}" for t in TABLES if "tables" in f and t not in f["tables"]]
+    missing += [f"tables/{t}" for t in TABLES if "tables" in f and t not in f["tables"] and t not in OPTIONAL_TABLES]
     if missing:
         raise ArchiveError(f"{p}: archive incomplete, missing {missing}")
     for name in TABLES:  # touch every table so truncation shows up now, not mid-report
-        table_length(f["tables"][name])
+        if name in f["tables"]:
+            table_length(f["tables"][name])
     for grp in f["streams"].values():
         table_length(grp)

@@ -12,15 +12,16 @@ descriptions arrives (all streams are known then); the file then switches to
 SWMR mode and only appends and flushes. Readers (:func:`open_archive`) can watch
 it meanwhile. Layout: :mod:`analysis.archive.format`.
 
-A lot left open by a killed process is closed with :func:`close_archive`
-(``oreline archive close LOT.h5 --reason ...``): everything flushed is copied into
-a clean file marked *aborted*. :meth:`LotArchive.resume` reopens such a lot
-(same lot id, same streams) to append the rest of it.
+A lot left open by a killed process is closed with
+:func:`analysis.archive.recovery.close_archive` (``oreline archive close LOT.h5
+--reason ...``): everything flushed is copied into a clean file marked *aborted*.
+:meth:`LotArchive.resume` reopens such a lot (same lot id, same streams) to append
+the rest of it. Rows that arrive after the lot (lab results, custody) go in through
+:mod:`analysis.archive.imports`; the command line is :mod:`analysis.archive.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import logging
@@ -28,19 +29,18 @@ import math
 import os
 import resource
 import shutil
-import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import h5py
 import numpy as np
 
 from conveyor.clock import Clock
 from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotStart, Measurement, Record, StreamDescription
-from sampler.errors import LabResultError
 from analysis.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -51,24 +51,20 @@ from analysis.archive.format import (
     create_columns,
     dumps,
     h5_dtype,
-    jsonable,
+    json_row,
     loads,
     read_table,
     software_version,
     table_length,
 )
-from analysis.archive.field_spectra import cli_export_field_spectra
-from analysis.archive.lab import REVIEW_DECISIONS, describe_lab, import_lab, record_review
-from analysis.archive.reader import ArchiveReader, StreamInfo, open_archive
+from analysis.archive.reader import open_archive
+from analysis.archive.recovery import recover_archive
 from analysis.errors import ArchiveError
-from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, LotVerdict, SegmentDecision
+from analysis.model import SEGMENT_CLASSES, VERDICT_CLASSES, Alarm, AuditEvent, LotVerdict, SegmentDecision
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "LotArchive", "ArchiveReader", "StreamInfo", "open_archive", "close_archive", "recover_archive",
-    "import_lab_results", "import_custody_rows", "cli_archive", "FORMAT_VERSION",
-]
+__all__ = ["LotArchive", "room_bytes"]
 
 
 def _clock_fn(clock: Clock | Callable[[], float] | None) -> Callable[[], float]:
@@ -144,6 +140,7 @@ class LotArchive:
         overwrite: bool = False,
         max_buffer_rows: int = 50_000,
         reserve_bytes: int = 8 << 20,
+        file_mode: int = 0o640,
     ) -> None:
         if not (flush_interval_s >= 0 and math.isfinite(flush_interval_s)):
             raise ArchiveError(f"flush_interval_s must be a finite value >= 0 s, got {flush_interval_s!r}")
@@ -155,6 +152,7 @@ class LotArchive:
         self.flush_interval_s = float(flush_interval_s)
         self.max_buffer_rows = int(max_buffer_rows)
         self.reserve_bytes = int(reserve_bytes)
+        self.file_mode = int(file_mode)  # the lot's file: no access for others by default
         self._now = _clock_fn(clock)
         self._lock = threading.RLock()
         self._file: h5py.File | None = None
@@ -252,7 +250,7 @@ class LotArchive:
             raise ArchiveError(f"{self.path}: stream {d.name!r} described twice")
         if self._file is not None and (not self._resuming or self._file.swmr_mode):
             raise ArchiveError(f"{self.path}: stream {d.name!r} described after measurements began")
-        for key, (shape, dtype) in d.fields.items():
+        for key, (_shape, dtype) in d.fields.items():
             h5_dtype(dtype)  # raises for an unknown dtype now, not at flush time
             if key in STREAM_BASE or "/" in key:
                 raise ArchiveError(f"{self.path}: stream {d.name!r} key {key!r} clashes with the archive layout")
@@ -335,6 +333,15 @@ class LotArchive:
                 "state": alarm.state, "json": dumps(alarm)})
             self.flush()
 
+    def add_audit(self, event: AuditEvent) -> None:
+        """Store one control-room audit event (login, refusal, command); flushes at once."""
+        with self._lock:
+            self._check_open()
+            self._ensure_live()
+            self._table_buf["audit"].add({"epoch_s": event.epoch_s, "action": event.action, "person": event.person,
+                                          "json": dumps(event)})
+            self.flush()
+
     def add_custody_rows(self, rows: Iterable[Any], *, kind: str = "custody") -> int:
         """Store sampler rows (dicts or dataclasses with ``to_row``); identical rows already stored are skipped.
 
@@ -353,7 +360,7 @@ class LotArchive:
             self._ensure_live()
             added = 0
             for r in rows:
-                d, text, digest = _json_row(r, self.path, table)
+                d, text, digest = json_row(r, self.path, table)
                 if digest in self._seen_rows[table]:
                     continue
                 self._seen_rows[table].add(digest)
@@ -412,6 +419,7 @@ class LotArchive:
             del streams
             f.flush()
             f.close()
+            os.chmod(tmp, self.file_mode)
             os.replace(tmp, self.path)
             self._file = h5py.File(self.path, "r+", libver="latest")
             self._file.swmr_mode = True
@@ -497,16 +505,16 @@ class LotArchive:
                     self._file.close()
                 self.closed = True
 
-    def __enter__(self) -> "LotArchive":
+    def __enter__(self) -> LotArchive:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # ---- resume ------------------------------------------------------------------------------------
     @classmethod
     def resume(cls, path: str | os.PathLike[str], *, flush_interval_s: float = 5.0,
-               clock: Clock | Callable[[], float] | None = None) -> "LotArchive":
+               clock: Clock | Callable[[], float] | None = None) -> LotArchive:
         """Reopen a lot left open (killed writer) or aborted, to append the rest of it.
 
         A killed writer's file is first recovered (:func:`recover_archive`). Feed
@@ -573,229 +581,3 @@ def _stack(values: list[Any], spec: tuple[tuple[int, ...], str]) -> Any:
     if h5_dtype(dtype) is h5_dtype("str"):
         return values
     return np.stack([np.asarray(v) for v in values]) if shape else np.asarray(values)
-
-
-# ---- tools on archive files ---------------------------------------------------------------------------
-def recover_archive(path: str | os.PathLike[str], *, keep_original: bool = False) -> Path:
-    """Make a file left open by a killed writer readable and writable again.
-
-    Everything the writer flushed is copied (columns cut to whole rows) into a
-    clean file that replaces ``path`` (the original is kept as ``path.crashed``
-    when ``keep_original``). Raises ArchiveError when the file cannot be read;
-    the original is then untouched.
-    """
-    p = Path(path)
-    tmp = p.with_name(p.name + ".recovering")
-    try:
-        src = h5py.File(p, "r", swmr=True, libver="latest")
-    except OSError as exc:
-        raise ArchiveError(f"{p}: cannot open to recover ({exc})") from exc
-    try:
-        with h5py.File(tmp, "w", libver="latest") as dst:
-            for k, v in src.attrs.items():
-                dst.attrs[k] = v
-            for name in src:
-                src.copy(src[name], dst, name=name)
-            for grp in list(dst["tables"].values()) + list(dst["streams"].values()):
-                _cut_to_rows(grp)
-    except Exception as exc:
-        src.close()
-        tmp.unlink(missing_ok=True)
-        raise ArchiveError(f"{p}: cannot recover ({type(exc).__name__}: {exc}); original left as it was") from exc
-    src.close()
-    if keep_original:
-        os.replace(p, p.with_name(p.name + ".crashed"))
-    os.replace(tmp, p)
-    return p
-
-
-def _cut_to_rows(grp: h5py.Group) -> None:
-    """Cut every column of a table or stream (and its data/ group) to the shortest one."""
-    datasets = [d for d in grp.values() if isinstance(d, h5py.Dataset)]
-    if "data" in grp:
-        datasets += [d for d in grp["data"].values() if isinstance(d, h5py.Dataset)]
-    if not datasets:
-        return
-    n = min(d.shape[0] for d in datasets)
-    for d in datasets:
-        if d.shape[0] > n:
-            d.resize(n, axis=0)
-
-
-def close_archive(path: str | os.PathLike[str], reason: str, *, keep_original: bool = False,
-                  force: bool = False) -> str:
-    """Mark a lot left open (killed writer) as aborted, keeping everything flushed. Returns the final state.
-
-    An archive that is already complete or aborted is left alone. Raises
-    ArchiveError when its writer is still running on this host (unless ``force``)
-    or the file cannot be read.
-    """
-    p = Path(path)
-    with open_archive(p) as reader:
-        live, state, alive = reader.live, reader.state, reader.writer_alive()
-    if state in ("complete", "aborted"):
-        return state
-    if live and alive and not force:
-        raise ArchiveError(f"{p}: writer process is still running; stop it first (or use --force)")
-    if live:
-        recover_archive(p, keep_original=keep_original)
-    try:
-        with h5py.File(p, "r+", libver="latest") as f:
-            append_columns(f["tables"]["status"], {"epoch_s": [time.time()], "state": ["aborted"],
-                                                   "reason": [reason], "json": [dumps({"closed_by": "oreline archive close"})]})
-    except OSError as exc:
-        raise ArchiveError(f"{p}: cannot mark aborted ({exc})") from exc
-    return "aborted"
-
-
-def import_lab_results(path: str | os.PathLike[str], results: Iterable[Any]) -> int:
-    """Append lab results to a closed archive (they arrive days after the lot); returns rows added.
-
-    Rows identical to stored ones are skipped. Raises ArchiveError for an archive still open for writing.
-    """
-    return _import_json_rows(path, "lab_results", results, lambda r: {"sample_id": str(r.get("sample_id", ""))})
-
-
-def import_custody_rows(path: str | os.PathLike[str], rows: Iterable[Any], *, kind: str = "custody") -> int:
-    """Append sampler rows to a closed archive (custody goes on in the lab: dispatched, received...).
-
-    Same rows and kinds as :meth:`LotArchive.add_custody_rows`; returns rows added.
-    """
-    return _import_json_rows(path, "custody", rows,
-                             lambda r: {"kind": kind, "sample_id": str(r.get("sample_id", ""))})
-
-
-def _json_row(row: Any, path: Path, table: str) -> tuple[dict, str, str]:
-    """A table row (a mapping, or anything with ``to_row()``) as (dict, its JSON text, the text's SHA-1): the digest
-    is how a row already stored is recognised. Raises ArchiveError for a row that is not a mapping."""
-    to_row = getattr(row, "to_row", None)
-    d = jsonable(to_row() if callable(to_row) else row)
-    if not isinstance(d, dict):
-        raise ArchiveError(f"{path}: {table} rows must be mappings, got {type(row).__name__}")
-    text = dumps(d)
-    return d, text, hashlib.sha1(text.encode()).hexdigest()
-
-
-def _import_json_rows(path: str | os.PathLike[str], table: str, rows_in: Iterable[Any],
-                      key_cols: Callable[[dict], dict]) -> int:
-    p = Path(path)
-    with open_archive(p, allow_live=False) as reader:
-        if reader.state == "open":
-            raise ArchiveError(f"{p}: lot still open; add rows through its LotArchive or close the lot first")
-        stored = reader.table(table)["json"]
-    seen = {hashlib.sha1(str(t).encode()).hexdigest() for t in stored}
-    cols: dict[str, list[Any]] = defaultdict(list)
-    for r in rows_in:
-        d, text, digest = _json_row(r, p, table)
-        if digest in seen:
-            continue
-        seen.add(digest)
-        for k, v in {"time_s": time.time(), **key_cols(d), "json": text}.items():
-            cols[k].append(v)
-    if not cols:
-        return 0
-    try:
-        with h5py.File(p, "r+", libver="latest") as f:
-            return append_columns(f["tables"][table], cols)
-    except OSError as exc:
-        raise ArchiveError(f"{p}: cannot append to {table} ({exc})") from exc
-
-
-# ---- CLI ------------------------------------------------------------------------------------------------
-def describe_archive(reader: ArchiveReader) -> str:
-    """Human-readable summary of an archive (``oreline archive info``)."""
-    lines = [f"{reader.path} ({reader.size_bytes / 1e6:.1f} MB)",
-             f"  lot {reader.lot_id}: {reader.lot.get('vessel', '')} hold {reader.lot.get('hold', '')}, "
-             f"{reader.lot.get('declared_product', '')} {reader.lot.get('declared_mass_t', 0):,.0f} t declared",
-             f"  format v{reader.format_version}, written by {reader.software}",
-             f"  state: {reader.state}" + (" (file still open for writing" + (
-                 ", writer gone" if reader.writer_alive() is False else "") + ")" if reader.live else "")]
-    end = reader.end
-    if end and end.get("reason"):
-        lines.append(f"  end reason: {end['reason']}")
-    for s in reader.streams.values():
-        lines.append(f"  stream {s.name} ({s.kind} @ {s.station}): {s.rows:,} rows, keys {sorted(s.fields)}")
-    seg = reader.segment_table()
-    lines.append(f"  segments: {len(seg['index'])}, alarms: {len(reader.alarms())}, "
-                 f"lab results: {len(reader.lab_results())}")
-    v = reader.final_verdict()
-    if v is not None:
-        lines.append(f"  verdict: {v.verdict} (confidence {v.confidence:.3f}, final={v.final})")
-    return "\n".join(lines)
-
-
-def cli_archive(argv: Sequence[str]) -> int:
-    """``oreline archive info|close|resume|import-lab|review|lab-status LOT.h5``: inspect, close a lot left open,
-    prepare it for appending, import lab results, record a review. Returns 0, or 2 with the error on stderr."""
-    if list(argv[:1]) == ["export-field-spectra"]:
-        return cli_export_field_spectra(argv[1:])
-    parser = argparse.ArgumentParser(prog="oreline archive", description="Inspect and repair lot archives.")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p_info = sub.add_parser("info", help="summarise an archive")
-    p_info.add_argument("archive", type=Path)
-    p_info.add_argument("--verify", action="store_true", help="read every dataset and check its checksums")
-    p_close = sub.add_parser("close", help="mark a lot left open by a killed process as aborted")
-    p_close.add_argument("archive", type=Path)
-    p_close.add_argument("--reason", default="writer process died; closed by operator")
-    p_close.add_argument("--keep-original", action="store_true", help="keep the unrecovered file as LOT.h5.crashed")
-    p_close.add_argument("--force", action="store_true", help="close even if the writer seems to be running")
-    p_lab = sub.add_parser("import-lab", help="import a lab CSV (sampler.lab format) into a closed lot; "
-                                              "stores the lab verdict after the line's")
-    p_lab.add_argument("archive", type=Path)
-    p_lab.add_argument("csv", type=Path)
-    p_lab.add_argument("--supersede", action="store_true",
-                       help="replace results of samples that already have one (the earlier ones stay in the history); "
-                            "needs --reason")
-    p_lab.add_argument("--reason", default="", help="why earlier results are superseded (shown in the report)")
-    p_review = sub.add_parser("review", help="record an analyst's review (name, decision, comment; append-only)")
-    p_review.add_argument("archive", type=Path)
-    p_review.add_argument("--name", required=True, help="the analyst's name")
-    p_review.add_argument("--decision", required=True, choices=REVIEW_DECISIONS)
-    p_review.add_argument("--comment", default="")
-    sub.add_parser("export-field-spectra", add_help=False,
-                   help="labelled field spectra of segments with lab-confirmed outcomes (for oreline spectra train)")
-    p_status = sub.add_parser("lab-status", help="line and lab verdicts, samples awaiting assays, reviews")
-    p_status.add_argument("archive", type=Path)
-    p_resume = sub.add_parser("resume", help="recover a lot left open so a line can append to it")
-    p_resume.add_argument("archive", type=Path)
-    args = parser.parse_args(list(argv))
-    try:
-        if args.cmd == "info":
-            with open_archive(args.archive) as reader:
-                print(describe_archive(reader))
-                if args.verify:
-                    print(f"  verified: {reader.verify() / 1e6:,.1f} MB read, checksums good")
-        elif args.cmd == "close":
-            state = close_archive(args.archive, args.reason, keep_original=args.keep_original, force=args.force)
-            print(f"{args.archive}: {state}")
-        elif args.cmd == "import-lab":
-            try:
-                added, v, how = import_lab(args.archive, args.csv, supersede=args.supersede, reason=args.reason)
-            except LabResultError as exc:
-                raise ArchiveError(f"{args.csv}: nothing imported: {exc}") from exc
-            print(f"{args.archive}: {added} lab result(s) added from {how}")
-            print(f"  lab verdict: {v.verdict} ({v.basis}); line verdict: {v.line_verdict}")
-            for line in [*v.reasons, *(f"missing: {m}" for m in v.missing)]:
-                print(f"    {line}")
-        elif args.cmd == "review":
-            rv = record_review(args.archive, args.name, args.decision, args.comment)
-            print(f"{args.archive}: review by {rv.reviewer}: {rv.decision} (lab verdict {rv.lab_verdict or 'none'}) "
-                  f"recorded at {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(rv.epoch_s))} UTC")
-        elif args.cmd == "lab-status":
-            with open_archive(args.archive) as reader:
-                print(f"{args.archive}: lot {reader.lot_id}")
-                print("\n".join(describe_lab(reader)))
-        else:
-            with open_archive(args.archive) as reader:
-                live, state, alive = reader.live, reader.state, reader.writer_alive()
-            if state == "complete":
-                raise ArchiveError(f"{args.archive}: lot is complete; nothing to resume")
-            if live and alive:
-                raise ArchiveError(f"{args.archive}: its writer is still running; cannot resume")
-            if live:
-                recover_archive(args.archive)
-            print(f"{args.archive}: {state}, ready to append; the line reopens it with LotArchive.resume()")
-    except ArchiveError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0

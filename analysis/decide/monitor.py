@@ -46,6 +46,20 @@ class NirScorer(Protocol):
 NirScorerFactory = Callable[[Mapping[str, Any]], NirScorer]
 
 
+@dataclass(frozen=True)
+class MonitorSnapshot:
+    """An immutable copy of the monitor's lot state (implements ``analysis.model.LotSnapshot``)."""
+
+    lot_id: str
+    start: LotStart | None
+    end: LotEnd | None
+    verdict: LotVerdict | None
+    segments: tuple[SegmentDecision, ...]
+    detections: tuple[Mapping[str, Any], ...]
+    increments: tuple[Mapping[str, Any], ...]
+    nir_trend: tuple[tuple[float, float, float], ...]
+
+
 @dataclass
 class _SegmentEvidence:
     nir: dict[str, list] = field(default_factory=lambda: defaultdict(list))
@@ -106,11 +120,13 @@ class LotMonitor:
             self._product_check: Any = None
             #: the lot against its product's fingerprint: a spectra.fingerprint.FingerprintCheck, or why not
             self.product_check: Any = "not checked"
+            self._snapshot: MonitorSnapshot | None = None
             self._now_s = 0.0  # line-clock time of the latest coverage record (when decisions are made)
 
     # ---- record handling ---------------------------------------------------------------------
     def handle(self, record: Record) -> None:
         with self._lock:
+            self._snapshot = None
             if isinstance(record, LotStart):
                 self._on_start(record)
             elif isinstance(record, StreamDescription):
@@ -134,6 +150,16 @@ class LotMonitor:
     def lot_id(self) -> str:
         return self.start.lot.lot_id if self.start else ""
 
+    def snapshot(self) -> MonitorSnapshot:
+        """The lot state copied under the monitor's lock (cached until the next record), for other threads."""
+        with self._lock:
+            snap = self._snapshot
+            if snap is None:
+                snap = self._snapshot = MonitorSnapshot(
+                    self.lot_id, self.start, self.end, self.verdict, tuple(self.segments), tuple(self.detections),
+                    tuple(self.increments), tuple(self.nir_trend[-NIR_TREND_POINTS:]))
+            return snap
+
     def _rel(self, mark_t: float) -> float:
         return mark_t - (self.plan.lot_start_mark_t if self.plan else 0.0)
 
@@ -156,7 +182,8 @@ class LotMonitor:
             return
         ev = self._evidence[seg]
         if kind == "nir":
-            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q"):
+            for key in ("reflectance", "p_ore", "p_waste", "p_contaminant", "novel", "valid", "t2", "q", "id_class",
+                        "band_depth"):
                 if key in m.data:
                     ev.nir[key].append(m.data[key])
             if bool(m.data.get("valid", True)):
@@ -289,6 +316,9 @@ class LotMonitor:
                            + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
         if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
             reasons.append(_nir_reason(nir))
+        if nir is not None and getattr(nir, "flagged_unknown", False):
+            reasons.append(f"NIR: {nir.unknown_fraction:.0%} of spectra unlike every reference (lot baseline "
+                           f"{nir.unknown_baseline:.0%}); features seen: {nir.unknown_features}")
         if cls_ == "uninspected":
             for c in coverage:
                 if c.fraction < min_cov:

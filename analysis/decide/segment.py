@@ -13,14 +13,16 @@ def segment_class(*, seen_by: set[str], nir_stations: set[str], vision_stations:
     ``nir`` the NIR segment score (None, or ``scored=False``: NIR could not score it, so NIR did
     not see it); ``foreign_objects`` the camera detections that count as contamination.
     Contaminated needs the camera's evidence; waste-suspect a NIR flag (waste- or contaminant-like
-    admixture); ore needs every inspecting station; anything else is uninspected, never clean.
+    admixture, or more spectra identified ``unknown`` than the lot's own baseline rate: ``flagged_unknown``;
+    unknown never counts toward ore); ore needs every inspecting station; anything else is uninspected, never
+    clean.
     """
     nir_scored = bool(nir_stations & seen_by) and nir is not None and getattr(nir, "scored", True)
     if not nir_scored:
         seen_by = seen_by - nir_stations
     if foreign_objects and vision_stations & seen_by:
         return "contaminated"
-    if nir_scored and (nir.flagged_waste or nir.flagged_contaminant):
+    if nir_scored and (nir.flagged_waste or nir.flagged_contaminant or getattr(nir, "flagged_unknown", False)):
         return "waste-suspect"
     inspecting = nir_stations | vision_stations
     if inspecting and seen_by >= inspecting:

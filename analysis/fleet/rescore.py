@@ -1,12 +1,8 @@
-"""Fleet re-analysis: many lot archives at once with dask — re-scoring with a new NIR model, summary tables.
+"""One lot archive analysed (and re-scored with a new NIR model): the pure function the fleet maps.
 
-Work is a dask bag of archive paths, cut into partitions; each partition is one
-task that loads the model once and analyses its archives with the pure function
-:func:`analyse_archive`. The scheduler is a parameter: the local process pool by
-default (h5py holds a global lock, so threads do not scale), or a
-``dask.distributed`` scheduler address / Client for a cluster. A bad archive
-(corrupt, truncated, other format version, wrong wavelength grid) becomes a row
-with its error; it never stops the run.
+:func:`analyse_archive` turns one archive path into one row. A bad archive (corrupt, truncated, other format
+version, wrong wavelength grid) becomes a row with its error; it never raises. The fleet around it (dask
+partitions, the scheduler) is :mod:`analysis.fleet.runner`; the tables :mod:`analysis.fleet.tables`.
 
 Per archive (one row): lot identity (supplier, product...), the archived verdict
 and segment classes, the archived NIR statistics, and with a model: every
@@ -16,30 +12,19 @@ archived coverage and camera detections (:func:`redecide`), and the verdict the
 lot's sequential test then reaches with the lot's own verdict settings. Spectral drift: the angle between the mean
 spectra of the first and last tenth of the lot, and between the lot's mean
 spectrum and the fleet's median spectrum on the same grid.
-:func:`write_tables` writes the rows as CSV and a markdown report with tables by
-supplier, product and verdict. ``oreline fleet rescore|summary`` is :func:`cli_fleet`.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import csv
-import ctypes
 import dataclasses
 import math
 import os
-import platform
-import sys
-import threading
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import ModelError
@@ -49,8 +34,7 @@ from spectra.segment import LotSegmentScorer
 from spectra.segment_stats import MIN_VALID_SPECTRA, NirSegmentScore, log_odds, score_segment
 from analysis.archive import ArchiveReader, open_archive, segment_positions
 from analysis.decide import VERDICT_FIELDS, SequentialVerdict, segment_class
-from analysis.errors import ArchiveError, FleetError
-from analysis.fleet import fingerprints
+from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
 
 BATCH_ROWS = 65536
@@ -66,7 +50,7 @@ COLUMNS = (
 
 
 # ---- one archive ------------------------------------------------------------------------------------
-def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     """Spectral angle between two spectra in degrees (NaN when either is missing)."""
     if a is None or b is None or a.shape != b.shape:
         return math.nan
@@ -174,7 +158,7 @@ class _ArchivedNirStats:
     def fill(self, out: dict[str, Any]) -> None:
         out["valid_spectra"] = self.n_valid
         out["mean_spectrum"] = self.total / self.n_valid if self.n_valid else None
-        out["drift_within_deg"] = (_angle_deg(self.head / self.n_head, self.tail / self.n_tail)
+        out["drift_within_deg"] = (angle_deg(self.head / self.n_head, self.tail / self.n_tail)
                                    if self.n_head and self.n_tail else math.nan)
         out["mean_p_waste"] = self.sum_pw / self.n_pw if self.n_pw else math.nan
 
@@ -217,6 +201,7 @@ class _LineSegments:
         for a, b in zip(np.r_[0, cuts], np.r_[cuts, r_in.size]):
             part = tuple(c[a:b] for c in cols)
             if self.fast is not None:
+                assert feats is not None, "fast mode scores features: add() needs them"
                 part += (feats[k_ok[a:b][part[1]]],)
             self.pending[int(r_in[a])].append(part)
         self.flush(int(r_in.max()))
@@ -448,313 +433,6 @@ def _fill_row(row: dict[str, Any], reader: ArchiveReader, model: Any | None, bat
                new_verdict=nv.verdict, new_decided_at_t=nv.decided_at_t, late_rows=stats["late_rows"])
 
 
-def _analyse_partition(paths: Iterable[str], model_path: str | None, batch_rows: int, unmix: bool,
-                       segment_scoring: str = "line", run_id: str = "") -> list[dict[str, Any]]:
-    """One dask task: load the model once, analyse each archive of the partition.
-
-    ``run_id`` is unused here; it makes every run's task keys unique, so a cluster that still holds
-    results of an earlier run (archives since changed) never serves them again.
-    """
-    paths = list(paths)
-    model = None
-    if model_path is not None:
-        try:
-            model = _load_model(model_path)
-        except Exception as exc:
-            return [{"path": p, "file": Path(p).name, "status": "error",
-                     "error": f"model {model_path} not loadable on this worker: {exc}"} for p in paths]
-    # one worker = one core: BLAS threads would fight the other workers; malloc: see _worker_malloc
-    with threadpool_limits(limits=1), _worker_malloc():
-        return [analyse_archive(p, model, batch_rows=batch_rows, unmix=unmix, segment_scoring=segment_scoring)
-                for p in paths]
-
-
-#: glibc ``mallopt`` parameters (malloc.h) and the values used while a partition runs
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_TASK_TRIM_BYTES, _TASK_MMAP_BYTES = 256 << 20, 32 << 20  # 32 MiB: glibc's largest mmap threshold
-_MALLOC_LOCK = threading.Lock()
-_malloc_users = 0
-
-
-def _glibc() -> Any | None:
-    """The C library when it is glibc (``mallopt``/``malloc_trim``), else None."""
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        libc = ctypes.CDLL(None)
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:  # pragma: no cover - no C library handle
-        return None
-
-
-@contextlib.contextmanager
-def _worker_malloc() -> Iterator[None]:
-    """While open, glibc malloc keeps freed memory for reuse instead of handing it back to the OS at once.
-
-    dask's nanny starts every ``dask.distributed`` worker with ``MALLOC_TRIM_THRESHOLD_=65536``
-    (``distributed.nanny.pre-spawn-environ``). Setting it also pins glibc's mmap threshold at 128 KiB, so
-    every array above that (one segment's 120 x 256 float64 spectra is 240 KiB, and the lot detector makes
-    several per segment) is mmap'd, page-faulted in and unmapped again: line-mode re-scoring ran ~3.5x
-    slower in such a worker than in a plain process. Only when one of those variables is set (glibc's
-    adaptive thresholds are then already off): thresholds raised while partitions run, then put back to the
-    environment's values and the heap trimmed, so the worker still returns its memory between tasks.
-    No-op elsewhere (other C libraries, plain processes). Nested/concurrent use is counted.
-    """
-    global _malloc_users
-    env = {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}
-    libc = _glibc() if any(v is not None for v in env.values()) else None
-    if libc is None:
-        yield
-        return
-
-    def restore() -> None:
-        for param, key, default in ((_M_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_", 128 << 10),
-                                    (_M_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_", 128 << 10)):
-            try:
-                value = int(env[key]) if env[key] is not None else default
-            except ValueError:
-                value = default
-            libc.mallopt(param, value)
-        libc.malloc_trim(0)
-
-    with _MALLOC_LOCK:
-        _malloc_users += 1
-        if _malloc_users == 1:
-            libc.mallopt(_M_MMAP_THRESHOLD, _TASK_MMAP_BYTES)
-            libc.mallopt(_M_TRIM_THRESHOLD, _TASK_TRIM_BYTES)
-    try:
-        yield
-    finally:
-        with _MALLOC_LOCK:
-            _malloc_users -= 1
-            if _malloc_users == 0:
-                restore()
-
-
-def _load_model(model_path: str | os.PathLike[str]) -> Any:
-    return SpectraModel.load(model_path)
-
-
-# ---- the fleet --------------------------------------------------------------------------------------
-def find_archives(items: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Archive paths from files and folders (``*.h5`` beneath a folder, sorted). Missing paths are kept
-    (they become error rows)."""
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        out += sorted(p.rglob("*.h5")) if p.is_dir() else [p]
-    return out
-
-
-def run_fleet(paths: Sequence[str | os.PathLike[str]], model_path: str | os.PathLike[str] | None = None, *,
-              scheduler: Any = None, workers: int | None = None, batch_rows: int = BATCH_ROWS, unmix: bool = False,
-              segment_scoring: str = "line", partitions_per_worker: int = 2,
-              progress: bool = False) -> list[dict[str, Any]]:
-    """Analyse (and with ``model_path`` re-score) every archive; rows in input order, drift vs fleet filled in.
-
-    ``scheduler``: None or "processes" (local process pool of ``workers``), "threads", "sync", a
-    ``dask.distributed`` address ("tcp://host:8786") or Client. ``segment_scoring``: "line" (the line's
-    per-lot scorer, faithful) or "calibrated" (static calibration, much faster). Raises FleetError when the
-    model cannot be loaded, the options are bad or the scheduler cannot be reached; bad archives are rows.
-    """
-    if segment_scoring not in SEGMENT_SCORING:
-        raise FleetError(f"segment_scoring must be one of {SEGMENT_SCORING}, got {segment_scoring!r}")
-    import dask.bag as db
-
-    paths = [str(p) for p in paths]
-    if not paths:
-        raise FleetError("no archives given")
-    if model_path is not None:
-        try:
-            _load_model(model_path)  # fail fast, before any worker starts
-        except Exception as exc:
-            raise FleetError(f"model {model_path}: {exc}") from exc
-        model_path = str(model_path)
-    n_workers = max(1, int(workers or os.cpu_count() or 1))
-    nparts = max(1, min(len(paths), n_workers * partitions_per_worker))
-    bag = db.from_sequence(paths, npartitions=nparts).map_partitions(
-        _analyse_partition, model_path, batch_rows, unmix, segment_scoring, uuid.uuid4().hex, token="oreline-fleet")
-    if scheduler is None or scheduler in ("processes", "threads", "sync", "synchronous", "single-threaded"):
-        kind = scheduler or "processes"
-        if progress:
-            from dask.diagnostics import ProgressBar
-
-            with ProgressBar(out=sys.stderr, minimum=1.0):
-                rows = bag.compute(scheduler=kind, num_workers=n_workers)
-        else:
-            rows = bag.compute(scheduler=kind, num_workers=n_workers)
-    else:
-        rows = _compute_distributed(bag, scheduler, progress)
-    order = {p: i for i, p in enumerate(paths)}
-    rows = sorted(rows, key=lambda r: order.get(r["path"], len(order)))
-    add_fleet_drift(rows)
-    return rows
-
-
-def _compute_distributed(bag: Any, scheduler: Any, progress: bool) -> list[dict[str, Any]]:
-    from distributed import Client, as_completed
-
-    own = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise FleetError(f"dask scheduler {scheduler!r} not reachable: {exc}") from exc
-    try:
-        futures = client.compute(bag.to_delayed())
-        rows: list[dict[str, Any]] = []
-        for k, fut in enumerate(as_completed(futures), start=1):
-            rows += fut.result()
-            if progress:
-                print(f"fleet: {k}/{len(futures)} partitions done", file=sys.stderr, flush=True)
-        return rows
-    finally:
-        if own:
-            client.close()
-
-
-def add_fleet_drift(rows: list[dict[str, Any]]) -> None:
-    """Fill ``drift_vs_fleet_deg``: angle of each lot's mean spectrum to the median of lots on the same grid."""
-    by_grid: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        if r.get("_mean_spectrum") is not None:
-            by_grid[r["_grid"]].append(r)
-    for group in by_grid.values():
-        ref = np.median(np.array([r["_mean_spectrum"] for r in group]), axis=0)
-        for r in group:
-            r["drift_vs_fleet_deg"] = _angle_deg(np.asarray(r["_mean_spectrum"]), ref)
-
-
-# ---- tables -----------------------------------------------------------------------------------------
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return "" if not math.isfinite(v) else f"{v:.4g}"
-    return "" if v is None else str(v).replace("|", "/").replace("\n", " ")
-
-
-def _md_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def group_table(rows: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Lots grouped by ``key`` (supplier, product, verdict, new_verdict): counts, tonnes, waste share, drift."""
-    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for r in rows:
-        if r.get("status") == "ok":
-            groups[str(r.get(key, "") or "(none)")].append(r)
-    out = []
-    for name in sorted(groups):
-        g = groups[name]
-        segs = sum(int(r.get("segments") or 0) for r in g)
-        entry: dict[str, Any] = {
-            key: name, "lots": len(g), "tonnes": float(np.nansum([r.get("weighed_t", math.nan) for r in g])),
-            "waste_segment_share": sum(int(r.get("waste_segments") or 0) for r in g) / segs if segs else math.nan,
-            "mean_drift_vs_fleet_deg": float(np.nanmean([r.get("drift_vs_fleet_deg", math.nan) for r in g]))
-            if any(math.isfinite(r.get("drift_vs_fleet_deg", math.nan)) for r in g) else math.nan,
-        }
-        if any("new_waste_segments" in r for r in g):
-            entry["new_waste_segment_share"] = (sum(int(r.get("new_waste_segments") or 0) for r in g) / segs
-                                                if segs else math.nan)
-            entry["verdicts_changed"] = sum(1 for r in g if r.get("new_verdict") not in (None, r.get("verdict")))
-        out.append(entry)
-    return out
-
-
-def write_tables(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[str], name: str = "fleet") -> dict[str, Path]:
-    """Write ``<name>.csv`` (one row per archive) and ``<name>.md`` (per-lot and grouped tables)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / f"{name}.csv", out / f"{name}.md"
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({c: _fmt(r.get(c)) for c in COLUMNS})
-    rescored = any("new_verdict" in r for r in rows)
-    lot_cols = ["file", "lot_id", "supplier", "product", "weighed_t", "verdict", "waste_segments"]
-    lot_cols += ["new_verdict", "new_waste_segments", "changed_segments"] if rescored else []
-    lot_cols += ["drift_within_deg", "drift_vs_fleet_deg"]
-    lot_cols += ["fingerprint_check"] if any("fingerprint_check" in r for r in rows) else []
-    ok = [r for r in rows if r.get("status") == "ok"]
-    bad = [r for r in rows if r.get("status") != "ok"]
-    total_mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6
-    parts = [f"# Fleet {'re-scoring' if rescored else 'summary'}", "",
-             f"{len(rows)} archive(s), {total_mb:,.1f} MB: {len(ok)} analysed, {len(bad)} failed."
-             + (f" Model: {ok[0].get('model_version', '')}." if rescored and ok else ""), "",
-             "## Lots", "", _md_table(ok, lot_cols), ""]
-    for key, title in (("supplier", "By supplier"), ("product", "By product"), ("verdict", "By archived verdict")):
-        g = group_table(rows, key)
-        parts += [f"## {title}", "", _md_table(g, list(g[0]) if g else [key, "lots"]), ""]
-    if rescored:
-        g = group_table(rows, "new_verdict")
-        parts += ["## By verdict with the new model", "", _md_table(g, list(g[0]) if g else ["new_verdict"]), ""]
-    parts += ["## Archives that could not be analysed", "",
-              _md_table(bad, ["file", "error"]) if bad else "none", ""]
-    md_path.write_text("\n".join(parts), encoding="utf-8")
-    return {"csv": csv_path, "md": md_path}
-
-
-# ---- CLI --------------------------------------------------------------------------------------------
-def cli_fleet(argv: Sequence[str]) -> int:
-    """``oreline fleet rescore --model M [--fingerprints DIR] ARCHIVES...`` / ``oreline fleet summary ARCHIVES...``
-    / ``oreline fleet fingerprint --model M ARCHIVES...`` (see :mod:`analysis.fleet.fingerprints`).
-
-    Returns 0 when every archive was analysed, 1 when some failed (they are listed in the
-    tables), 2 when the run could not start.
-    """
-    parser = argparse.ArgumentParser(prog="oreline fleet", description="Re-analyse many lot archives with dask.")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    for name, help_ in (("rescore", "re-score stored spectra with a new NIR model"),
-                        ("summary", "summary tables across lots (supplier, product, verdict, drift)"),
-                        ("fingerprint", "build product fingerprints from archived genuine lots")):
-        p = sub.add_parser(name, help=help_)
-        if name in ("rescore", "fingerprint"):
-            p.add_argument("--model", required=True, type=Path, help="spectra model file (.npz)")
-        if name == "rescore":
-            p.add_argument("--unmix", action="store_true", help="also unmix abundances (slower)")
-            p.add_argument("--segment-scoring", choices=SEGMENT_SCORING, default="line",
-                           help="line: the line's per-lot segment scorer (default); calibrated: static "
-                                "per-segment calibration, much faster")
-            p.add_argument("--fingerprints", type=Path, default=None,
-                           help="folder of product fingerprints (oreline fleet fingerprint) to check lots against")
-        if name == "fingerprint":
-            p.add_argument("--false-alarm", type=float, default=0.05,
-                           help="share of genuine lots a fingerprint may flag (leave-one-lot-out limit)")
-        p.add_argument("archives", nargs="+", help="archive files or folders holding *.h5")
-        p.add_argument("--scheduler", default=None,
-                       help="dask.distributed scheduler address (default: local process pool)")
-        p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
-        p.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV and markdown tables")
-    args = parser.parse_args(list(argv))
-    if getattr(args, "model", None) is not None and not args.model.is_file():
-        parser.error(f"--model {args.model}: no such file")  # before any archive is read or a worker started
-    paths = find_archives(args.archives)
-    t0 = time.perf_counter()
-    files: dict[str, Path] = {}
-    try:
-        rows = run_fleet(paths, getattr(args, "model", None), scheduler=args.scheduler, workers=args.workers,
-                         unmix=getattr(args, "unmix", False),
-                         segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
-        if getattr(args, "fingerprints", None) is not None or args.cmd == "fingerprint":
-            model = _load_model(args.model)
-            if args.cmd == "fingerprint":
-                summary = fingerprints.build_from_rows(rows, model, args.out / "fingerprints",
-                                                       false_alarm=args.false_alarm)
-                files["fingerprints"] = args.out / "fingerprints" / "fingerprints.md"
-                files["fingerprints"].write_text(fingerprints.summary_markdown(summary), encoding="utf-8")
-            else:
-                fingerprints.check_rows(rows, model, args.fingerprints)
-    except FleetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    files.update(write_tables(rows, args.out, name=f"fleet-{args.cmd}"))
-    dt = time.perf_counter() - t0
-    bad = [r for r in rows if r["status"] != "ok"]
-    mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6
-    print(f"{len(rows)} archive(s), {mb:,.1f} MB in {dt:.1f} s; {len(bad)} failed")
-    for r in bad:
-        print(f"  {r['file']}: {r['error']}", file=sys.stderr)
-    for kind, p in files.items():
-        print(f"{kind}: {p}")
-    return 1 if bad else 0
+def load_model(model_path: str | os.PathLike[str]) -> Any:
+    """The spectra model in ``model_path`` (raises the model's errors)."""
+    return SpectraModel.load(Path(model_path))

@@ -5,8 +5,9 @@ blocks). One model, rendered to HTML (:mod:`analysis.report.html`) and printed t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Signatures:
     roles: Sequence[str]
 
 
-Block = Union[Para, Bullets, Table, Figure, Gallery, Boxes, KeyFigures, Signatures]
+Block = Para | Bullets | Table | Figure | Gallery | Boxes | KeyFigures | Signatures
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Section:
     wide: bool = False
     new_page: bool = False
 
-    def add(self, *blocks: Block) -> "Section":
+    def add(self, *blocks: Block) -> Section:
         self.blocks.extend(blocks)
         return self
 

@@ -9,19 +9,44 @@ provenance appendix.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from analysis.decide import LabVerdict
-from analysis.report.docmodel import Bullets, Boxes, Col, Document, KeyFigures, Para, Section, Signatures, Table
-from analysis.report.docmodel import VerdictBox
+from analysis.report.docmodel import (
+    Boxes,
+    Bullets,
+    Col,
+    Document,
+    KeyFigures,
+    Para,
+    Section,
+    Signatures,
+    Table,
+    VerdictBox,
+)
 from analysis.report.fmt import tonnes
 from analysis.report.labsection import amendments_section, certificate_rows, lab_section
-from analysis.report.linesection import (alarms_section, detections_section, gaps_section, nir_section,
-                                         segments_section)
+from analysis.report.linesection import (
+    alarms_section,
+    detections_section,
+    gaps_section,
+    nir_section,
+    segments_section,
+)
 from analysis.report.read import ReportData, short_id
-from analysis.report.records import (appendix_section, commands_section, nir_identification_section,
-                                     sample_record_section)
-from analysis.report.summaries import coverage_gaps, line_lines, objects_counted, segment_counts
+from analysis.report.records import (
+    appendix_section,
+    commands_section,
+    nir_identification_section,
+    sample_record_section,
+)
+from analysis.report.summaries import (
+    coverage_gaps,
+    line_lines,
+    objects_counted,
+    segment_counts,
+)
 from sampler.labrules import FAMILIES
 
 SIGNATURE_ROLES = ("Tested", "Checked", "Approved")

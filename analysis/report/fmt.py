@@ -34,7 +34,7 @@ def clock(seconds: Any, epoch_offset_s: float = math.nan) -> str:
         return utc(value)
     if math.isfinite(epoch_offset_s):
         return utc(epoch_offset_s + value)
-    h, rem = divmod(int(round(value)), 3600)
+    h, rem = divmod(round(value), 3600)
     return f"+{h}:{rem // 60:02d}:{rem % 60:02d}"
 
 

@@ -10,8 +10,19 @@ import html
 import re
 from importlib import resources
 
-from analysis.report.docmodel import (Block, Boxes, Bullets, Document, Figure, Gallery, KeyFigures, Para, Section,
-                                      Signatures, Table)
+from analysis.report.docmodel import (
+    Block,
+    Boxes,
+    Bullets,
+    Document,
+    Figure,
+    Gallery,
+    KeyFigures,
+    Para,
+    Section,
+    Signatures,
+    Table,
+)
 
 
 def stylesheet() -> str:
@@ -21,9 +32,9 @@ def stylesheet() -> str:
 
 #: Long words (ids, seals, hashes) get break opportunities: after separators, else every this many characters.
 SOFT_BREAK_CHARS = 14
-_LONG_WORD = re.compile(r"\S{%d,}" % (SOFT_BREAK_CHARS + 1))
+_LONG_WORD = re.compile(rf"\S{{{SOFT_BREAK_CHARS + 1},}}")
 _AFTER_SEPARATOR = re.compile(r"([-_/.:;,|=+)\]])(?=\S)")
-_UNBROKEN = re.compile(r"[^-_/.:;,|=+)\]\u200b]{%d}(?=[^\s\u200b])" % SOFT_BREAK_CHARS)
+_UNBROKEN = re.compile(rf"[^-_/.:;,|=+)\]\u200b]{{{SOFT_BREAK_CHARS}}}(?=[^\s\u200b])")
 
 
 def _soft_breaks(word: str) -> str:
@@ -32,25 +43,59 @@ def _soft_breaks(word: str) -> str:
     return _UNBROKEN.sub(lambda m: m.group(0) + "\u200b", word)
 
 
+_LONG_WORD_SPLIT = re.compile(r"[\s\u200b]+")
+
+
+def _soft_breaks_text(text: str) -> str:
+    return _LONG_WORD.sub(lambda m: _soft_breaks(m.group(0)), text)
+
+
 def _e(text: object) -> str:
     """Escaped text whose long words may wrap (a cell never runs past its column, nothing is cut)."""
-    return html.escape(_LONG_WORD.sub(lambda m: _soft_breaks(m.group(0)), str(text)))
+    return html.escape(_soft_breaks_text(str(text)))
+
+
+_R = " class='r'"
+#: Column widths: a column gets at least its longest unbreakable word and at most this many characters of weight.
+MAX_COLUMN_WEIGHT = 60
+#: Characters a printed table row holds (A4 portrait at the print font size), for sharing its width.
+LINE_CHARS = 120
+
+
+def _column_widths(t: Table) -> list[float]:
+    """Shares of the table width (%) from the columns' text, so that a fixed table layout needs no measuring of
+    every cell: each column first gets its longest unbreakable word (capped) and header word, then the rest of
+    :data:`LINE_CHARS` goes to the columns with longer text, in proportion to how much longer."""
+    need, extra = [], []
+    for c in t.columns:
+        cells = [str(r.get(c.key, "")) for r in t.rows]
+        words = [len(w) for s in cells for w in _LONG_WORD_SPLIT.split(_soft_breaks_text(s)) if w]
+        label_word = max((len(w) for w in c.label.split()), default=1)
+        n = max(min(max(words, default=1), SOFT_BREAK_CHARS), 1.25 * label_word) + 2.5  # headers are bold
+        lengths = [len(s) for s in cells] or [0]
+        typical = min(0.5 * (sum(lengths) / len(lengths) + max(lengths)), MAX_COLUMN_WEIGHT)
+        need.append(n)
+        extra.append(max(0.0, typical + 2 - n))
+    room = LINE_CHARS - sum(need)
+    widths = [n + (e * room / sum(extra) if room > 0 and sum(extra) > 0 else 0.0) for n, e in zip(need, extra)]
+    total = sum(widths)
+    return [100.0 * w / total for w in widths]
 
 
 def _table(t: Table) -> str:
     if not t.rows:
         cap = f"<p class='caption'>{_e(t.caption)}</p>" if t.caption else ""
         return f"{cap}<p class='muted'>{_e(t.empty)}</p>"
-    head = "".join(f"<th class='{'r' if c.align == 'right' else ''}'>{_e(c.label)}</th>" for c in t.columns)
+    head = "".join(f"<th{_R if c.align == 'right' else ''}>{_e(c.label)}</th>" for c in t.columns)
     body = []
     for i, row in enumerate(t.rows):
         cls = t.row_cls[i] if i < len(t.row_cls) else ""
-        cells = "".join(f"<td class='{'r' if c.align == 'right' else ''}'>{_e(row.get(c.key, ''))}</td>"
-                        for c in t.columns)
-        body.append(f"<tr class='{_e(cls)}'>{cells}</tr>")
+        cells = "".join(f"<td{_R if c.align == 'right' else ''}>{_e(row.get(c.key, ''))}</td>" for c in t.columns)
+        body.append(f"<tr class='{_e(cls)}'>{cells}</tr>" if cls else f"<tr>{cells}</tr>")
     cap = f"<caption>{_e(t.caption)}</caption>" if t.caption else ""
-    return (f"<table class='{_e(t.cls)}'>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-            f"</table>")
+    cols = "".join(f"<col style='width:{w:.1f}%'>" for w in _column_widths(t))
+    return (f"<table class='{_e(t.cls)}'>{cap}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def _boxes(b: Boxes) -> str:

@@ -147,7 +147,7 @@ def lab_custody_table(data: ReportData) -> Table:
     for sid, r in data.latest.items():
         c = {k: v for k, v in r.custody.items() if r.certificate.get(k) != v}  # the certificate's dates are above
 
-        def step(name: str) -> str:
+        def step(name: str, c: dict[str, str] = c) -> str:
             return " ".join(x for x in (c.get(name, ""), f"({c[name + '_by']})" if c.get(name + "_by") else "") if x)
 
         seal = " ".join(x for x in (c.get("seal", ""), c.get("seal_intact", ""), c.get("seal_checked", "")) if x)
@@ -158,6 +158,9 @@ def lab_custody_table(data: ReportData) -> Table:
 
 
 def lab_section(data: ReportData) -> Section:
+    if not data.latest:
+        return Section("Lab results: the lab's own numbers", anchor="lab").add(
+            Para("no lab results imported (oreline archive import-lab LOT.h5 FILE)", "gap"))
     sec = Section("Lab results: the lab's own numbers", anchor="lab", wide=True, new_page=True)
     certs = certificate_rows(data)
     sec.add(Table([Col(k, k) for k in ("lab", "report", "received", "analysed", "file", "sha256", "read as",

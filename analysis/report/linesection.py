@@ -4,7 +4,8 @@ at lot end, mean spectra against library references, abundances and the detectio
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from analysis.model import SEGMENT_CLASSES
 from analysis.report import plots

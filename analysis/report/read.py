@@ -14,23 +14,24 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from spectra.grid import InstrumentGrid
-from spectra.library import load_library
 from analysis.archive import (
     ArchiveReader,
     current_lab_verdict,
     jsonable,
     lab_history,
     latest_results,
-    reviews as lab_reviews,
     segment_positions,
     software_version,
+)
+from analysis.archive import (
+    reviews as lab_reviews,
 )
 from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError
@@ -38,6 +39,8 @@ from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict, SegmentDecision
 from analysis.report.fmt import utc
 from sampler.lab import LabResult
 from sampler.labrules import FAMILIES, RULES, SampleDecision, classify
+from spectra.grid import InstrumentGrid
+from spectra.library import load_library
 
 GALLERY_MAX = 48
 #: Uninspected pieces closer than this (t) are reported as one gap.
@@ -261,7 +264,7 @@ def library_references(reader: ArchiveReader, stream: str) -> tuple[dict[str, np
     try:
         refs, note = _library_references(tuple(float(x) for x in wl),
                                          None if fwhm is None else tuple(float(x) for x in np.broadcast_to(fwhm, wl.shape)))
-    except Exception as exc:  # the library is reference material; its absence is a marked gap, not a failure
+    except Exception as exc:  # noqa: BLE001 - reference material: any failure to load it is a marked gap
         return None, f"library reference spectra unavailable ({type(exc).__name__}: {exc})"
     return dict(refs), note
 
@@ -462,6 +465,9 @@ def _lot_end_utc(reader: ArchiveReader) -> str:
     lot_end = (reader.end or {}).get("lot_end") or {}
     if "epoch_s" in lot_end:
         return utc(lot_end["epoch_s"])
+    closed = [h["epoch_s"] for h in reader.status_history() if h["state"] in ("complete", "aborted")]
+    if closed:
+        return utc(closed[0])
     start = reader.start
     if "time_s" in lot_end and "epoch_s" in start:
         return utc(float(start["epoch_s"]) + float(lot_end["time_s"]) - float(start.get("time_s", 0.0)))
@@ -470,7 +476,6 @@ def _lot_end_utc(reader: ArchiveReader) -> str:
 
 def _provenance(reader: ArchiveReader) -> dict[str, Any]:
     """Where the report comes from: archive, writer, software, times, streams, models, configuration."""
-    end = reader.end
     streams = {n: {"station": s.station, "kind": s.kind, "rows": s.rows, "units": dict(s.units),
                    "metadata": _short(jsonable(s.metadata))} for n, s in reader.streams.items()}
     return {
@@ -522,6 +527,25 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
+def _model_version_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per model: entries of the models table (one key each, or name/version/digest) merged by stream."""
+    by_what: dict[str, dict[str, Any]] = {}
+    for m in entries:
+        what = str(m.get("name") or (f"model of stream {m['stream']}" if m.get("stream") else "model"))
+        row = by_what.setdefault(what, {"what": what, "version": [], "digest": [], "detail": []})
+        for key, value in m.items():
+            if key in ("name", "stream") or value in (None, "", "{}", "[]"):
+                continue
+            text = str(value)
+            if "digest" in key or "hash" in key or key == "sha256":
+                row["digest"].append(text[:16])
+            elif "version" in key:
+                row["version"].append(text)
+            else:
+                row["detail"].append(f"{key} {text if len(text) <= 60 else '…' + text[-57:]}")
+    return [{k: ("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()} for row in by_what.values()]
+
+
 def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The provenance appendix: (facts as item/value rows, models and instruments with versions and digests)."""
     items = [("archive", f"{reader.path.name} ({reader.size_bytes / 1e6:,.1f} MB, format v{reader.format_version})"),
@@ -533,10 +557,7 @@ def _provenance_rows(reader: ArchiveReader, prov: Mapping[str, Any]) -> tuple[li
              ("sampling plan digest", f"sha256 {_digest(reader.sampling_plan)}"),
              ("lab rule set digest", f"sha256 {_digest([r.__dict__ for r in RULES])}")]
     items += [(f"status: {h['state']}", f"{h['utc']} {h['reason']}") for h in prov["status_history"]]
-    models = []
-    for m in reader.model_versions():
-        models.append({"what": m.get("name", ""), "version": m.get("version", ""),
-                       "digest": str(m.get("digest") or m.get("sha256") or "")[:16], "detail": ""})
+    models = _model_version_rows(reader.model_versions())
     for name, s in reader.streams.items():
         meta = s.metadata
         found = {k: v for k, v in meta.items() if isinstance(v, (str, int, float)) and any(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from analysis.archive import jsonable
 from analysis.report.docmodel import Col, Para, Section, Table
@@ -95,7 +96,7 @@ def _model_rows(data: ReportData) -> list[dict[str, str]]:
 
 
 def appendix_section(data: ReportData) -> Section:
-    sec = Section("Appendix: provenance, models and instruments", anchor="provenance", new_page=True)
+    sec = Section("Appendix: provenance, models and instruments", anchor="provenance")
     sec.add(Table([Col("item", "item"), Col("value", "value")],
                   [{"item": text(r["item"]), "value": text(r["value"])} for r in data.provenance_rows],
                   caption="Provenance"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from analysis.model import SegmentDecision
 from analysis.report.read import ReportData

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conveyor.files import staged_folder
 from analysis.archive import open_archive
 from analysis.errors import ReportError
 from analysis.report.document import build_document
@@ -14,6 +13,7 @@ from analysis.report.html import render_html
 from analysis.report.linesection import figures
 from analysis.report.pdf import write_pdf
 from analysis.report.read import build_report_data
+from conveyor.files import staged_folder
 
 
 def write_report(archive_path: str | Path, out_dir: str | Path | None = None, *, pdf: bool = True,

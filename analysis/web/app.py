@@ -20,41 +20,47 @@ Endpoints (all JSON unless said): ``GET /api/state`` (line state, lot, verdict),
 import asyncio
 import collections
 import contextlib
+import math
 import threading
 from pathlib import Path
 from typing import Annotated, Any, AsyncIterator, Literal, NamedTuple
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from analysis.decide import AlarmLotError
 from analysis.errors import AlarmError
-from analysis.model import to_dict
-from analysis.web.auth import ROLE_RANK, SESSION_COOKIE, Authenticator, Role
+from analysis.model import ControlRoomLine, to_dict
+from analysis.web.audit import AuditTrail
+from analysis.web.auth import ROLE_RANK, SESSION_COOKIE, Authenticator, Identity, Throttled
 from analysis.web.errors import EvidenceError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
+from analysis.web.guard import HttpGuard
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
 from analysis.web.lots import alarm_commands_router, history_router
 from analysis.web.schemas import (
-    AcknowledgeRequest, CommandResult, ErrorBody, LoginRequest, SessionInfo, SpectrumOut, StopLotRequest,
-    TargetedSampleRequest,
+    AcknowledgeRequest, CommandResult, ErrorBody, SpectrumOut, StopLotRequest, TargetedSampleRequest,
 )
+from analysis.web.security import SecurityOptions
+from analysis.web.session_api import session_router
+from analysis.web.stream import StreamSlots, stream_router as live_stream_router
 
 STATIC_DIR = Path(__file__).with_name("static")
 #: Largest request body accepted, bytes.
 MAX_BODY_BYTES = 16 * 1024
-#: Seconds between keep-alive comments on an idle live stream.
-HEARTBEAT_S = 15.0
 #: PNG thumbnails kept encoded.
 THUMBNAIL_CACHE = 128
 API_VERSION = "1"
 
 _bearer = HTTPBearer(auto_error=False, description="Operator or viewer token.")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
-_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
+           429: {"model": ErrorBody}}
 _JSON_OBJ = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -87,39 +93,51 @@ class _BodyLimit:
 
 
 class ControlRoomState:
-    """What the app's endpoints share: the service, auth, live feed, evidence caches."""
+    """What the app's endpoints share: the line, auth, audit trail, live feed and its slots, evidence caches."""
 
-    def __init__(self, service: Any, auth: Authenticator, *, spectra: SpectrumCache | None,
-                 update_interval_s: float, max_viewers: int) -> None:
+    def __init__(self, service: ControlRoomLine, auth: Authenticator, *, spectra: SpectrumCache | None,
+                 update_interval_s: float, max_viewers: int, security: SecurityOptions | None = None) -> None:
         self.service = service
         self.auth = auth
+        self.security = security or SecurityOptions()
         self.spectra = spectra
-        self.feed = LiveFeed(service, min_interval_s=update_interval_s)
+        self.audit = AuditTrail(lambda: service.monitor.snapshot().lot_id)
+        self.feed = LiveFeed(service, min_interval_s=update_interval_s, on_refresh=self.audit.flush)
+        self.slots = StreamSlots(viewer=max_viewers, operator=self.security.max_operator_streams)
         self.max_viewers = max_viewers
-        self.viewers = 0
-        self._state_cache: tuple[int, bytes] = (-1, b"")
+        self._state_cache: dict[bool, tuple[int, bytes]] = {}
         self._thumbs: collections.OrderedDict[tuple[str, int], bytes] = collections.OrderedDict()
         self._lock = threading.Lock()
 
-    def state_bytes(self) -> bytes:
-        """``line_state()`` as JSON, re-serialised only when the service version moved."""
+    @property
+    def viewers(self) -> int:
+        """Live streams open now (all roles)."""
+        return self.slots.total
+
+    def state_bytes(self, operator: bool = False) -> bytes:
+        """``line_state()`` as JSON, re-serialised only when the service version moved.
+
+        Viewers do not get the server's file paths (``run_dir``)."""
         version = self.service.version
-        cached_version, body = self._state_cache
+        cached_version, body = self._state_cache.get(operator, (-1, b""))
         if version != cached_version or not body:
-            body = dumps(plain(self.service.line_state(), max_list=1000)).encode()
-            self._state_cache = (version, body)
+            state = self.service.line_state()
+            if not operator:
+                state.pop("run_dir", None)
+            body = dumps(plain(state, max_list=1000)).encode()
+            self._state_cache[operator] = (version, body)
         return body
 
     def thumbnail(self, index: int) -> bytes:
-        monitor = self.service.monitor
-        key = (monitor.lot_id, index)
+        snap = self.service.monitor.snapshot()
+        key = (snap.lot_id, index)
         with self._lock:
             if key in self._thumbs:
                 self._thumbs.move_to_end(key)
                 return self._thumbs[key]
-        detections = monitor.detections
+        detections = snap.detections
         if index >= len(detections):
-            raise EvidenceError(f"no detection {index} in lot {monitor.lot_id!r} ({len(detections)} detections)")
+            raise EvidenceError(f"no detection {index} in lot {snap.lot_id!r} ({len(detections)} detections)")
         image = thumbnail_array(detections[index])
         if image is None:
             raise EvidenceError(f"detection {index} carries no thumbnail image")
@@ -129,6 +147,11 @@ class ControlRoomState:
             while len(self._thumbs) > THUMBNAIL_CACHE:
                 self._thumbs.popitem(last=False)
         return png
+
+    def command(self, who: Identity, action: str, outcome: str = "ok", detail: str = "") -> None:
+        """Audit an operator command (or its refusal)."""
+        self.audit.record(action, outcome, person=who.person, role=who.role, session=who.session,
+                          source=who.source, detail=detail)
 
 
 def _detection_view(index: int, det: dict[str, Any]) -> dict[str, Any]:
@@ -141,74 +164,69 @@ def _detection_view(index: int, det: dict[str, Any]) -> dict[str, Any]:
 
 
 class Guards(NamedTuple):
-    """The role dependencies every router shares: the caller's role, and the viewer and operator guards.
+    """The role dependencies every router shares: the caller's identity, and the viewer and operator guards.
 
-    Routers bind them to the local names ``Viewer`` and ``Operator``: FastAPI resolves those annotations."""
+    Routers bind them to the local names ``Viewer`` and ``Operator`` (FastAPI resolves those annotations);
+    both resolve to the caller's :class:`~analysis.web.auth.Identity`."""
 
-    role_of: Any
+    role_of: Any  # the dependency giving the caller's Identity (no role required)
     viewer: Any
     operator: Any
     require_viewer: Any  # the viewer dependency itself, for routers that take ``Depends(...)``
 
 
-def role_guards(auth: Authenticator) -> Guards:
-    """Dependencies that resolve the caller's role from a bearer token or the session cookie."""
-    def credentials(bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
-                    cookie: str | None = Depends(_cookie)) -> tuple[str | None, str | None]:
-        return (f"Bearer {bearer.credentials}" if bearer is not None else None), cookie
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's X-Forwarded-For only when the proxy is trusted: uvicorn decides)."""
+    return request.client.host if request.client else "unknown"
 
-    def role_of(creds: tuple[str | None, str | None] = Depends(credentials)) -> Role:
-        return auth.role_of(*creds)
 
-    def viewer(role: Role = Depends(role_of)) -> Role:
-        if ROLE_RANK[role] < ROLE_RANK["viewer"]:
-            raise HTTPException(401, "expected a viewer or operator token (Authorization: Bearer or session)",
+def role_guards(auth: Authenticator, audit: AuditTrail | None = None) -> Guards:
+    """Dependencies that resolve the caller from a bearer token or the session cookie.
+
+    A throttled client gets 429 with ``Retry-After``; refused commands and wrong credentials are audited."""
+    def refuse(who: Identity, status: int, detail: str, action: str = "command") -> HTTPException:
+        if audit is not None:
+            audit.record(action, f"refused {status}: {detail}", person=who.person, role=who.role,
+                         session=who.session, source=who.source)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return HTTPException(status, detail, headers=headers)
+
+    def identify(request: Request, bearer: HTTPAuthorizationCredentials | None, cookie: str | None,
+                 open_lift: bool) -> Identity:
+        source = client_address(request)
+        authorization = f"Bearer {bearer.credentials}" if bearer is not None else None
+        try:
+            who = auth.identify(authorization, cookie, source, open_lift=open_lift)
+        except Throttled as exc:
+            raise refuse(Identity("anonymous", "none", "", source, "token"), 429, str(exc), "credentials") from None
+        if authorization and who.via != "token" and audit is not None:
+            audit.record("credentials", "refused: wrong bearer token", person="anonymous", role="none",
+                         session="", source=source)
+        return who
+
+    def identity(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                 cookie: str | None = Depends(_cookie)) -> Identity:
+        return identify(request, bearer, cookie, True)
+
+    def viewer(who: Identity = Depends(identity)) -> Identity:
+        if ROLE_RANK[who.role] < ROLE_RANK["viewer"]:
+            raise HTTPException(401, "expected a viewer or operator login (Authorization: Bearer or session)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        return role
+        return who
 
-    def operator(request: Request, creds: tuple[str | None, str | None] = Depends(credentials)) -> Role:
+    def operator(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                 cookie: str | None = Depends(_cookie)) -> Identity:
+        who = identify(request, bearer, cookie, False)
+        action = f"{request.method} {request.url.path}"[:120]
         if not auth.commands_enabled:
-            raise HTTPException(403, "commands are disabled: no operator_token is configured")
-        role = auth.role_of(*creds, open_lift=False)
-        if role == "none":
-            raise HTTPException(401, "expected the operator token (Authorization: Bearer or session)",
-                                headers={"WWW-Authenticate": "Bearer"})
-        if role != "operator":
-            raise HTTPException(403, f"expected the operator role, got {role}")
-        origin = request.headers.get("origin")
-        if origin and origin.split("://", 1)[-1] != request.headers.get("host", ""):
-            raise HTTPException(403, f"expected a same-origin request, got Origin {origin[:100]!r}")
-        return role
+            raise refuse(who, 403, "commands are disabled: no operator account or token is configured", action)
+        if who.role == "none":
+            raise refuse(who, 401, "expected an operator login or token (Authorization: Bearer or session)", action)
+        if who.role != "operator":
+            raise refuse(who, 403, f"expected the operator role, got {who.role}", action)
+        return who
 
-    return Guards(role_of, Annotated[Role, Depends(viewer)], Annotated[Role, Depends(operator)], viewer)
-
-def session_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
-    """Log in and out; the caller's role."""
-    router, auth, role_of = APIRouter(), cr.auth, guards.role_of
-
-    @router.get("/api/session", response_model=SessionInfo, tags=["session"])
-    def get_session(role: Role = Depends(role_of)) -> SessionInfo:
-        """The caller's role, and whether commands and open viewing are configured."""
-        return SessionInfo(role=role, commands_enabled=auth.commands_enabled, open_viewing=auth.open_viewing)
-
-    @router.post("/api/session", response_model=SessionInfo, responses={401: {"model": ErrorBody}}, tags=["session"])
-    def login(body: LoginRequest, response: Response) -> SessionInfo:
-        """Log in with a token: sets an HttpOnly, SameSite=Strict session cookie."""
-        result = auth.login(body.token)
-        if result is None:
-            raise HTTPException(401, "expected a valid operator or viewer token, got an unknown one")
-        session_id, role = result
-        response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict", path="/")
-        return SessionInfo(role=role, commands_enabled=auth.commands_enabled, open_viewing=auth.open_viewing)
-
-    @router.delete("/api/session", response_model=SessionInfo, tags=["session"])
-    def logout(response: Response, cookie: str | None = Depends(_cookie)) -> SessionInfo:
-        """Log out: forgets the session."""
-        auth.logout(cookie)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        role: Role = "viewer" if auth.open_viewing else "none"
-        return SessionInfo(role=role, commands_enabled=auth.commands_enabled, open_viewing=auth.open_viewing)
-    return router
+    return Guards(identity, Annotated[Identity, Depends(viewer)], Annotated[Identity, Depends(operator)], viewer)
 
 
 def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
@@ -216,35 +234,40 @@ def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
 
     @router.get("/api/state", responses={200: _JSON_OBJ, **_ERRORS}, tags=["line"])
-    async def get_state(_: Viewer) -> Response:
-        """Line state (belt, tonnage, phase), lot identity, forming verdict, counts, stations, sampler."""
-        return Response(cr.state_bytes(), media_type="application/json")
+    async def get_state(who: Viewer) -> Response:
+        """Line state (belt, tonnage, phase), lot identity, forming verdict, counts, stations, sampler.
+
+        The server's run folder (``run_dir``) only for operators."""
+        return Response(cr.state_bytes(who.role == "operator"), media_type="application/json")
 
     @router.get("/api/lot", response_model=dict[str, Any], responses=_ERRORS, tags=["line"])
     async def get_lot(_: Viewer) -> dict[str, Any]:
         """The current lot: identity, tonnage so far, declared mass, verdict and segment counts."""
-        monitor = service.monitor
-        state = service.state
+        monitor = service.monitor.snapshot()
+        state = service.line_state().get("state") or {}
         start = monitor.start
         return plain({
             "lot": to_dict(start.lot) if start else None,
-            "tonnage_t": state.lot_tonnage_t if state else 0.0,
+            "tonnage_t": state.get("lot_tonnage_t", 0.0),
             "declared_mass_t": start.lot.declared_mass_t if start else None,
             "segment_mass_t": start.segment_mass_t if start else None,
-            "phase": state.phase if state else "idle",
+            "phase": state.get("phase", "idle"),
             "verdict": to_dict(monitor.verdict) if monitor.verdict else None,
             "ended": to_dict(monitor.end) if monitor.end else None,
         })
 
     @router.post("/api/lot/stop", response_model=CommandResult, responses={409: {"model": ErrorBody}, **_ERRORS},
               tags=["commands"])
-    def stop_lot(body: StopLotRequest, role: Operator) -> CommandResult:
+    def stop_lot(body: StopLotRequest, who: Operator) -> CommandResult:
         """End the running lot as aborted after the current tick (operator)."""
-        state = service.state
-        if state is None or state.phase == "ended" or service.monitor.end is not None:
+        state = service.line_state().get("state") or {}
+        snap = service.monitor.snapshot()
+        if not state or state.get("phase") == "ended" or snap.end is not None:
+            cr.command(who, "stop", "refused 409: no running lot", body.reason)
             raise HTTPException(409, "expected a running lot, got none")
-        service.stop_lot(f"operator: {body.reason}")
-        return CommandResult(ok=True, message=f"stop requested: {body.reason}", detail={"lot_id": state.lot_id})
+        service.stop_lot(f"operator {who.person}: {body.reason}")
+        cr.command(who, "stop", "ok", body.reason)
+        return CommandResult(ok=True, message=f"stop requested: {body.reason}", detail={"lot_id": snap.lot_id})
     return router
 
 
@@ -256,7 +279,8 @@ def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     async def get_segments(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                            limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict[str, Any]]:
         """Decided segments from index ``since`` on (at most ``limit``), oldest first."""
-        return plain(service.segments(since)[:limit], max_list=1000)
+        segments = service.monitor.snapshot().segments[since:since + limit]
+        return plain([to_dict(d) for d in segments], max_list=1000)
 
     @router.get("/api/segments/{index}/spectrum", response_model=SpectrumOut,
              responses={404: {"model": ErrorBody}, **_ERRORS}, tags=["segments"])
@@ -273,7 +297,7 @@ def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     async def get_detections(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
         """Vision detections of the lot from index ``since`` (metadata; thumbnails by URL)."""
-        dets = service.monitor.detections[since:since + limit]
+        dets = service.monitor.snapshot().detections[since:since + limit]
         return [_detection_view(since + i, d) for i, d in enumerate(dets)]
 
     @router.get("/api/detections/{index}/thumbnail.png", response_class=Response,
@@ -301,7 +325,7 @@ def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     @router.get("/api/nir-trend", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["line"])
     async def get_nir_trend(_: Viewer, last_n: Annotated[int, Query(ge=1, le=20000)] = 2000) -> list[dict[str, Any]]:
         """Last ``last_n`` valid NIR measurements: lot tonnes, p(waste), Hotelling T²."""
-        points = service.monitor.nir_trend[-last_n:]
+        points = service.monitor.snapshot().nir_trend[-last_n:]
         return plain([{"lot_t": p[0], "p_waste": p[1], "t2": p[2]} for p in points])
     return router
 
@@ -328,16 +352,24 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
     @router.post("/api/alarms/{alarm_id}/acknowledge", response_model=dict[str, Any],
               responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, **_ERRORS}, tags=["alarms", "commands"])
-    def acknowledge(role: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    def acknowledge(who: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                     body: Annotated[AcknowledgeRequest | None, Body()] = None) -> dict[str, Any]:
-        """Acknowledge an alarm (operator). Acknowledging twice is harmless."""
+        """Acknowledge an alarm (operator). Acknowledging twice is harmless.
+
+        A logged-in operator is recorded by account name (``by`` is ignored); a token client by its ``by``
+        text (the audit trail records the token)."""
         req = body or AcknowledgeRequest()
+        by = who.person if who.via == "session" else req.by
         try:
-            return plain(to_dict(service.acknowledge(alarm_id, req.by, comment=req.comment, lot_id=req.lot_id)))
+            alarm = service.acknowledge(alarm_id, by, comment=req.comment, lot_id=req.lot_id)
         except AlarmLotError as exc:
+            cr.command(who, "acknowledge", f"refused 409: {exc}", f"alarm {alarm_id}")
             raise HTTPException(409, str(exc)) from None
         except AlarmError as exc:
+            cr.command(who, "acknowledge", "refused 404: no such alarm", f"alarm {alarm_id}")
             raise HTTPException(404, str(exc)) from None
+        cr.command(who, "acknowledge", "ok", f"alarm {alarm_id}: {alarm.message}")
+        return plain(to_dict(alarm))
     return router
 
 
@@ -350,24 +382,29 @@ def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
                           limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
         """Sampler status and the lot's increments (routine and targeted) from index ``since``."""
         status = service.sampler_status() if service.sampler_status else None
-        increments = service.monitor.increments[since:since + limit]
-        return plain({"status": status, "increments": increments,
-                      "total": len(service.monitor.increments)}, max_list=5000)
+        all_increments = service.monitor.snapshot().increments
+        return plain({"status": status, "increments": list(all_increments[since:since + limit]),
+                      "total": len(all_increments)}, max_list=5000)
 
     @router.post("/api/samples/targeted", response_model=CommandResult,
               responses={409: {"model": ErrorBody}, **_ERRORS}, tags=["samples", "commands"])
-    def targeted(body: TargetedSampleRequest, role: Operator) -> CommandResult:
+    def targeted(body: TargetedSampleRequest, who: Operator) -> CommandResult:
         """Request a targeted sample at a lot-relative mark (operator)."""
-        start = service.monitor.start
-        if start is None or service.monitor.end is not None:
+        snap = service.monitor.snapshot()
+        start, what = snap.start, f"{body.mark_t:g} t: {body.reason}"
+        if start is None or snap.end is not None:
+            cr.command(who, "targeted_sample", "refused 409: no running lot", what)
             raise HTTPException(409, "expected a running lot, got none")
         if body.mark_t > start.lot.declared_mass_t:
+            cr.command(who, "targeted_sample", "refused 422: mark beyond the lot", what)
             raise HTTPException(422, f"expected a mark within the lot (0..{start.lot.declared_mass_t:g} t), "
                                      f"got {body.mark_t:g} t")
         try:
-            result = service.request_targeted(body.mark_t, f"operator: {body.reason}")
+            result = service.request_targeted(body.mark_t, f"operator {who.person}: {body.reason}")
         except (RuntimeError, ValueError, LookupError) as exc:  # no sampler, refused by the plan/robot
+            cr.command(who, "targeted_sample", f"refused 409: {exc}", what)
             raise HTTPException(409, f"targeted sample refused: {exc}") from None
+        cr.command(who, "targeted_sample", "ok", what)
         detail = plain(to_dict(result)) if result is not None else {}
         return CommandResult(ok=True, message=f"targeted sample requested at {body.mark_t:g} t",
                              detail=detail if isinstance(detail, dict) else {"result": detail})
@@ -410,39 +447,9 @@ def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 
 def stream_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
-    """The live stream (server-sent events) and the health check."""
-    router, Viewer = APIRouter(), guards.viewer  # noqa: N806
-
-    @router.get("/api/stream", response_class=StreamingResponse,
-             responses={200: {"content": {"text/event-stream": {}}}, 429: {"model": ErrorBody}, **_ERRORS},
-             tags=["line"])
-    async def stream(_: Viewer) -> StreamingResponse:
-        """Server-sent events: ``state`` events carry the shared snapshot after each change (coalesced)."""
-        with cr._lock:
-            if cr.viewers >= cr.max_viewers:
-                raise HTTPException(429, f"expected at most {cr.max_viewers} live viewers, already serving "
-                                         f"{cr.viewers}")
-            cr.viewers += 1
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                yield "retry: 2000\n\n"
-                version = -1
-                while not cr.feed.closed:
-                    snap = await cr.feed.next_after(version, HEARTBEAT_S)
-                    if snap is None:
-                        if cr.feed.closed:
-                            break
-                        yield ": keep-alive\n\n"
-                        continue
-                    version, payload = snap
-                    yield f"id: {version}\nevent: state\ndata: {payload}\n\n"
-            finally:
-                with cr._lock:
-                    cr.viewers -= 1
-
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    """The live stream (server-sent events, slots per role) and the health check."""
+    router = live_stream_router(cr.feed, cr.slots, guards.require_viewer, cr.security.stream_write_timeout_s,
+                                _ERRORS)
 
     @router.get("/api/health", tags=["line"])
     async def health() -> dict[str, Any]:
@@ -451,8 +458,25 @@ def stream_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     return router
 
 
+def _json_safe(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as strings (a 422 must be able to echo ``{"mark_t": NaN}``)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 with pydantic's error list, JSON-safe (NaN, Infinity and bytes in the input are echoed as text)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else [{"msg": str(exc)}]
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, status_code=422)
+
+
 def create_app(
-    service: Any,
+    service: ControlRoomLine,
     *,
     operator_token: str | None,
     viewer_token: str | None = None,
@@ -460,16 +484,19 @@ def create_app(
     update_interval_s: float = 0.1,
     max_viewers: int = 50,
     history: Any = None,
+    security: SecurityOptions | None = None,
 ) -> FastAPI:
     """Build the control-room app for ``service`` (a LineService).
 
     ``spectra`` is the SpectrumCache attached to the line (None: the spectrum
-    endpoint answers 404). The live feed thread starts with the app (lifespan)
-    and stops with it.
+    endpoint answers 404). ``security``: accounts, open viewing, hosts, sessions,
+    throttling and stream limits (default: ``SecurityOptions()``, a loopback bind).
+    The live feed thread starts with the app (lifespan) and stops with it.
     """
-    auth = Authenticator(operator_token, viewer_token)
+    security = security or SecurityOptions()
+    auth = security.authenticator(operator_token, viewer_token)
     cr = ControlRoomState(service, auth, spectra=spectra, update_interval_s=update_interval_s,
-                          max_viewers=max_viewers)
+                          max_viewers=max_viewers, security=security)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -484,15 +511,20 @@ def create_app(
         docs_url=None, redoc_url=None,
         responses={400: {"model": ErrorBody, "description": "Malformed request (bad JSON, bad Content-Length)"},
                    411: {"model": ErrorBody, "description": "Chunked request body"},
-                   413: {"model": ErrorBody, "description": f"Body over {MAX_BODY_BYTES} bytes"}},  # the stock doc pages load JS from a CDN; the spec is at /openapi.json
+                   413: {"model": ErrorBody, "description": f"Body over {MAX_BODY_BYTES} bytes"},
+                   429: {"model": ErrorBody, "description": "Too many wrong credentials from this address, or "
+                                                            "too many logins this second (Retry-After)"}},  # the stock doc pages load JS from a CDN; the spec is at /openapi.json
         description="Line state, lots, segments, alarms, samples, reports and a live stream of one oreline line.",
     )
     app.state.controlroom = cr
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(_BodyLimit)
+    app.add_middleware(HttpGuard, allowed_hosts=security.hosts(), hsts_max_age_s=security.hsts_max_age_s)
 
-    guards = role_guards(auth)
-    app.include_router(alarm_commands_router(service, guards, _ERRORS))  # before /api/alarms/{id} routes
-    for router in (session_router, line_router, segments_router, trends_router, alarms_router, samples_router,
+    guards = role_guards(auth, cr.audit)
+    app.include_router(session_router(auth, cr.audit, guards, secure_cookies=security.tls))
+    app.include_router(alarm_commands_router(service, guards, _ERRORS, audit=cr.command))  # before /api/alarms/{id}
+    for router in (line_router, segments_router, trends_router, alarms_router, samples_router,
                    lab_queue_router, reports_router, stream_router):
         app.include_router(router(cr, guards))
     app.include_router(history_router(history, guards, _ERRORS))
@@ -503,8 +535,12 @@ def create_app(
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html",
                             headers={"Cache-Control": "no-cache"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon (a data: icon would break the CSP)
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 
-__all__ = ["create_app", "ControlRoomState", "MAX_BODY_BYTES", "Guards", "role_guards"]
+__all__ = ["create_app", "ControlRoomState", "MAX_BODY_BYTES", "Guards", "role_guards", "client_address"]

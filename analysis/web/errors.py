@@ -19,3 +19,7 @@ class ServerStartError(WebError, RuntimeError):
 
 class EvidenceError(WebError, LookupError):
     """Evidence (segment spectrum, detection thumbnail) that is not available."""
+
+
+class AccountsError(WebError, ValueError):
+    """An accounts file or an account that is not as expected (names the file and line)."""

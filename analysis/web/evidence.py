@@ -25,6 +25,7 @@ from conveyor.records import LotStart, Measurement, Record, StreamDescription
 from conveyor.segments import SegmentPlan
 from analysis.model import to_dict
 from analysis.web.errors import EvidenceError
+from spectra.identify.unknown_rate import describe_features
 
 #: Data keys tried first for the spectrum of a NIR stream, in order.
 SPECTRUM_KEYS = ("reflectance", "spectrum", "mean_reflectance", "absorbance")
@@ -60,6 +61,27 @@ class _Accum:
     n: int
     sum: np.ndarray
     sumsq: np.ndarray
+    id_class: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    id_group: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    unknown_depth_sum: np.ndarray | None = None
+    unknown_n: int = 0
+
+
+def _identification(acc: _Accum, meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Per-spectrum identification of a segment (spectra.identify): class counts, the most frequent material
+    groups, the unknown share and the features seen in the unknown spectra; None when the stream has none."""
+    classes, groups = meta.get("id_classes"), meta.get("id_groups")
+    if not classes or not groups or not acc.id_class:
+        return None
+    total = sum(acc.id_class.values())
+    name = lambda codes, i: codes[i] if 0 <= i < len(codes) else "?"  # noqa: E731
+    unknown_n = acc.id_class.get(classes.index("unknown"), 0) if "unknown" in classes else 0
+    feats = ""
+    if acc.unknown_n and acc.unknown_depth_sum is not None:
+        feats = describe_features(acc.unknown_depth_sum[None, :] / acc.unknown_n, list(meta.get("id_features", [])))
+    return {"spectra": total, "classes": {name(classes, k): v for k, v in sorted(acc.id_class.items())},
+            "groups": [{"group": name(groups, k), "spectra": v} for k, v in acc.id_group.most_common(5)],
+            "unknown_share": round(unknown_n / total, 4), "unknown_features": feats}
 
 
 class SpectrumCache:
@@ -77,6 +99,7 @@ class SpectrumCache:
         self._plan = SegmentPlan(start.segment_mass_t, start.start_mark_t) if start else None
         self._keys: dict[str, str] = {}
         self._wl: dict[str, np.ndarray | None] = {}
+        self._meta: dict[str, Mapping[str, Any]] = {}
         self._segments: collections.OrderedDict[int, _Accum] = collections.OrderedDict()
 
     def handle(self, record: Record) -> None:
@@ -90,6 +113,7 @@ class SpectrumCache:
                     self._keys[record.name] = key
                     n = int(record.fields[key][0][-1])
                     self._wl[record.name] = _wavelengths(record.metadata, n)
+                    self._meta[record.name] = record.metadata
             elif isinstance(record, Measurement) and record.stream in self._keys and self._plan is not None:
                 self._add(record)
 
@@ -116,6 +140,21 @@ class SpectrumCache:
         acc.n += spectra.shape[0]
         acc.sum += spectra.sum(axis=0)
         acc.sumsq += np.square(spectra).sum(axis=0)
+        self._add_identification(acc, m)
+
+    def _add_identification(self, acc: _Accum, m: Measurement) -> None:
+        if "id_class" not in m.data:
+            return
+        codes = np.asarray(m.data["id_class"]).reshape(-1)
+        acc.id_class.update(int(c) for c in codes if c >= 0)
+        acc.id_group.update(int(g) for g in np.asarray(m.data.get("id_group", [])).reshape(-1) if g >= 0)
+        classes = list(self._meta.get(m.stream, {}).get("id_classes", []))
+        if "unknown" in classes and "band_depth" in m.data:
+            depth = np.asarray(m.data["band_depth"], dtype=float).reshape(codes.size, -1)[codes == classes.index("unknown")]
+            depth = depth[np.all(np.isfinite(depth), axis=1)]
+            if depth.size:
+                acc.unknown_depth_sum = depth.sum(axis=0) + (acc.unknown_depth_sum if acc.unknown_depth_sum is not None else 0.0)
+                acc.unknown_n += depth.shape[0]
 
     def segments(self) -> list[int]:
         """Indices of the segments held (oldest first)."""
@@ -126,7 +165,9 @@ class SpectrumCache:
         """Mean and standard deviation of segment ``index``'s spectra.
 
         Returns ``{"lot_id", "segment", "stream", "n_spectra", "wavelength_nm" (or channel index when the
-        stream gives no grid), "axis", "mean_reflectance", "std_reflectance"}``; raises EvidenceError when the
+        stream gives no grid), "axis", "mean_reflectance", "std_reflectance", "identification"}`` (the last: class
+        counts, top material groups, unknown share and the features of the unknown spectra; None when the stream
+        archives no identification); raises EvidenceError when the
         segment has no spectra here (no NIR stream, nothing valid, or evicted).
         """
         with self._lock:
@@ -138,6 +179,7 @@ class SpectrumCache:
             var = np.maximum(acc.sumsq / acc.n - mean**2, 0.0)
             wl = self._wl.get(acc.stream)
             n, stream = acc.n, acc.stream
+            ident = _identification(acc, self._meta.get(stream, {}))
         axis = "wavelength_nm" if wl is not None else "channel"
         x = wl if wl is not None else np.arange(mean.size, dtype=float)
         return {
@@ -145,6 +187,7 @@ class SpectrumCache:
             "wavelength_nm": [round(float(v), 3) for v in x],
             "mean_reflectance": [float(v) for v in np.round(mean, 6)],
             "std_reflectance": [float(v) for v in np.round(np.sqrt(var), 6)],
+            "identification": ident,
         }
 
 

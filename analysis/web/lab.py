@@ -34,7 +34,9 @@ def lot_lab_row(path: Path) -> dict[str, Any] | None:
     except ArchiveError as exc:
         if "open for writing" in str(exc):
             return None
-        return {"lot_id": path.stem, "archive": path.name, "error": str(exc)[:300]}
+        # no server paths to viewers: the message names the archive by its file name only
+        return {"lot_id": path.stem, "archive": path.name,
+                "error": str(exc).replace(str(path.parent) + "/", "")[:300]}
     return {"lot_id": v.lot_id, "archive": path.name, "line_verdict": line.verdict if line else "none",
             "lab_verdict": v.verdict, "basis": v.basis,
             "awaiting": [_short(s, v.lot_id) for s in v.awaiting],

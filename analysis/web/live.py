@@ -15,9 +15,9 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
-from analysis.model import to_dict
+from analysis.model import ControlRoomLine, to_dict
 from analysis.web.evidence import plain
 
 log = logging.getLogger(__name__)
@@ -33,23 +33,24 @@ def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
-def build_snapshot(service: Any) -> dict[str, Any]:
+def build_snapshot(service: ControlRoomLine) -> dict[str, Any]:
     """Everything a page needs to redraw after a change, as JSON-ready data."""
-    monitor = service.monitor
     active = service.alarms.active()
     recent = service.alarms.all()[:SNAPSHOT_ALARMS]
     seen = {a.alarm_id for a in recent}
     alarms = recent + [a for a in active if a.alarm_id not in seen]
-    nir = list(monitor.nir_trend[-SNAPSHOT_POINTS:])
+    state = service.line_state()
+    state.pop("run_dir", None)  # streams go to viewers: no server paths
+    snap = service.monitor.snapshot()
     return plain({
-        **service.line_state(),
+        **state,
         "trend": service.trend_points(SNAPSHOT_POINTS),
-        "nir_trend": [{"lot_t": p[0], "p_waste": p[1], "t2": p[2]} for p in nir],
+        "nir_trend": [{"lot_t": p[0], "p_waste": p[1], "t2": p[2]} for p in snap.nir_trend[-SNAPSHOT_POINTS:]],
         "alarms": [to_dict(a) for a in alarms],
         "counts": {
-            "segments": len(monitor.segments),
-            "detections": len(monitor.detections),
-            "increments": len(monitor.increments),
+            "segments": len(snap.segments),
+            "detections": len(snap.detections),
+            "increments": len(snap.increments),
             "reports": len(service.reports),
         },
     }, max_list=1000)
@@ -58,8 +59,10 @@ def build_snapshot(service: Any) -> dict[str, Any]:
 class LiveFeed:
     """Shared snapshot of the service, refreshed by a background thread on every change."""
 
-    def __init__(self, service: Any, *, min_interval_s: float = 0.1, poll_s: float = 0.5) -> None:
+    def __init__(self, service: ControlRoomLine, *, min_interval_s: float = 0.1, poll_s: float = 0.5,
+                 on_refresh: Callable[[], Any] | None = None) -> None:
         self.service = service
+        self.on_refresh = on_refresh  # called after each refresh in the feed thread (the audit trail's flush)
         self.min_interval_s = float(min_interval_s)
         self.poll_s = float(poll_s)
         self.version = -1
@@ -111,6 +114,11 @@ class LiveFeed:
                 continue
             self._refresh()
             self._wake()
+            if self.on_refresh is not None:
+                try:
+                    self.on_refresh()
+                except Exception:  # the hook must not kill the feed
+                    log.exception("live-feed refresh hook failed")
             self._stop.wait(self.min_interval_s)  # coalesce fast ticks
 
     def _wake(self) -> None:

@@ -9,7 +9,7 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at definition time.
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi import Path as PathParam
@@ -95,22 +95,35 @@ def history_router(history: Any, guards: Any, errors: dict) -> APIRouter:
     return router
 
 
-def alarm_commands_router(service: Any, guards: Any, errors: dict) -> APIRouter:
-    """Acknowledge-all and shelving (operator)."""
+def _by(who: Any, text: str) -> str:
+    """Who the alarm book records: a logged-in operator's account name, else the request's ``by`` (tokens)."""
+    return who.person if getattr(who, "via", "") == "session" else text
+
+
+def alarm_commands_router(service: Any, guards: Any, errors: dict,
+                          audit: Callable[..., None] = lambda *a, **k: None) -> APIRouter:
+    """Acknowledge-all and shelving (operator); ``audit(who, action, outcome, detail)`` records each command."""
     router, Operator = APIRouter(tags=["alarms", "commands"]), guards.operator
 
     @router.post("/api/alarms/acknowledge-all", response_model=list[dict[str, Any]], responses=errors)
-    def acknowledge_all(role: Operator, body: AcknowledgeAllRequest) -> list[dict[str, Any]]:
+    def acknowledge_all(who: Operator, body: AcknowledgeAllRequest) -> list[dict[str, Any]]:
         """Acknowledge every raised, unshelved alarm of the journal; returns those acknowledged."""
-        return [to_dict(a) for a in service.alarms.acknowledge_all(body.by, comment=body.comment)]
+        done = [to_dict(a) for a in service.alarms.acknowledge_all(_by(who, body.by), comment=body.comment)]
+        audit(who, "acknowledge", "ok", f"all raised alarms ({len(done)}): {body.comment}")
+        return done
 
     @router.post("/api/alarms/{alarm_id}/shelve", response_model=dict[str, Any],
                  responses={404: {"model": dict}, **errors})
-    def shelve(role: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    def shelve(who: Operator, alarm_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                body: Annotated[ShelveRequest, Body()]) -> dict[str, Any]:
         """Shelve an alarm with a reason until an expiry (it stops counting as unacknowledged meanwhile)."""
+        what = f"alarm {alarm_id} for {body.duration_s:g} s: {body.reason}"
         try:
-            return to_dict(service.alarms.shelve(alarm_id, body.by, reason=body.reason, duration_s=body.duration_s))
+            alarm = service.alarms.shelve(alarm_id, _by(who, body.by), reason=body.reason,
+                                          duration_s=body.duration_s)
         except AlarmError as exc:
+            audit(who, "shelve", "refused 404: no such alarm", what)
             raise HTTPException(404, str(exc)) from None
+        audit(who, "shelve", "ok", what)
+        return to_dict(alarm)
     return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: Free text from operators: printable, bounded.
 _TEXT = r"^[^\x00-\x1f\x7f]*$"
@@ -15,11 +15,25 @@ class _Strict(BaseModel):
 
 
 class LoginRequest(_Strict):
-    token: str = Field(min_length=1, max_length=256, description="Operator or viewer token from the configuration.")
+    """A person's name and password (the accounts file), or a machine client's token."""
+
+    name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+                             description="Account name.")
+    password: str | None = Field(None, min_length=1, max_length=256, description="The account's password.")
+    token: str | None = Field(None, min_length=1, max_length=256,
+                              description="Operator or viewer token (machine clients).")
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> "LoginRequest":
+        if (self.token is None) == (self.name is None or self.password is None):
+            raise ValueError("expected either name and password, or token")
+        return self
 
 
 class SessionInfo(BaseModel):
     role: Literal["none", "viewer", "operator"]
+    person: str | None = Field(None, description="Account name (or token:ROLE) of a logged-in caller.")
+    session: str | None = Field(None, description="Tag of the caller's session (not the secret id).")
     commands_enabled: bool
     open_viewing: bool
 

@@ -7,11 +7,16 @@ saw), weighted to the line's class prior. An unseen ore sample is what the line 
 so this is the calibration that holds there; a model calibrated on its own training samples is overconfident on
 new ones (a held-out pure hematite was called waste with p = 0.96 that way).
 
-Far from its training data a linear model extrapolates with growing confidence. The scores are therefore
-shrunk by ``min(1, d²_ref / d²)``, d² the squared Mahalanobis distance of the spectrum from the training
-spectra in the model's principal components and d²_ref its median over the training spectra: a spectrum
-unlike anything seen (a mineral of a new supplier, a new kind of waste) falls back to the class prior
-instead of being called waste with confidence. The calibration is fitted on the shrunk scores.
+Far from its training data a linear model extrapolates with growing confidence. The scores are shrunk by
+``min(1, d²_ref / d²)``, d² the squared Mahalanobis distance of the spectrum from the training spectra in the
+model's principal components and d²_ref its median over the training spectra (the calibration is fitted on the
+shrunk scores). That shrink alone sent every real spectrum to the class prior (issue 21): so a spectrum with
+``d² > max_distance_ratio · d²_ref`` is **outside the model's domain** (:meth:`in_domain`), and the line does not
+use this model's probabilities for it: it takes the identification by absorption features
+(:mod:`spectra.identify`), which answers ``unknown`` when no reference fits, never the prior.
+
+The estimator follows the scikit-learn contract: hyperparameters in ``__init__``, fitted attributes ending in
+``_`` (``n_features_in_``), a clear ``ModelError`` (a ``ValueError``) for input of the wrong shape.
 """
 
 from __future__ import annotations
@@ -19,31 +24,38 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from spectra.errors import ModelError
 
 
-class CalibratedLinearClassifier:
-    """Standardise → linear scores → softmax(scores / T).
+class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
+    """Standardise → linear scores → softmax(scores / T + bias).
 
-    Fitted by :meth:`fit` (L2 logistic regression, ``C``) and calibrated by temperature scaling on a
-    separate calibration set (Guo et al. 2017). Inference is pure numpy: ``predict_proba`` (n, f) → (n, k).
+    Fitted by :meth:`fit` (L2 logistic regression, ``C``, on ``n_components`` principal components) and
+    calibrated by temperature scaling (Guo et al. 2017) on a calibration set or by :meth:`calibrate` on
+    out-of-group scores. Inference is pure numpy: ``predict_proba`` (n, f) → (n, k).
     """
 
-    def __init__(self, classes: tuple[str, ...]) -> None:
-        self.classes = tuple(classes)
-        self.mean_: np.ndarray | None = None
-        self.scale_: np.ndarray | None = None
-        self.coef_: np.ndarray | None = None
-        self.intercept_: np.ndarray | None = None
-        self.temperature_: float = 1.0
-        self.bias_: np.ndarray = np.zeros(len(self.classes))
-        self.components_: np.ndarray | None = None  # (p, f) principal directions / component σ, standardised space
-        self.d2_ref_: float = 0.0
+    def __init__(self, classes: tuple[str, ...] = ("ore", "waste", "contaminant"), C: float = 1.0,
+                 n_components: int = 60, max_iter: int = 500, max_distance_ratio: float = 25.0) -> None:
+        self.classes = classes
+        self.C = C
+        self.n_components = n_components
+        self.max_iter = max_iter
+        self.max_distance_ratio = max_distance_ratio
 
-    def fit(self, X: np.ndarray, y: np.ndarray, X_cal: np.ndarray | None = None, y_cal: np.ndarray | None = None,
-            C: float = 1.0, n_components: int = 60, max_iter: int = 500) -> "CalibratedLinearClassifier":
+    def _check_X(self, X: np.ndarray) -> np.ndarray:
+        if getattr(self, "coef_", None) is None:
+            raise ModelError("classifier is not fitted")
+        x = np.asarray(X, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.n_features_in_:
+            raise ModelError(f"classifier expects (n, {self.n_features_in_}) features, got shape {np.shape(X)}")
+        return x
+
+    def fit(self, X: np.ndarray, y: np.ndarray, X_cal: np.ndarray | None = None,
+            y_cal: np.ndarray | None = None) -> "CalibratedLinearClassifier":
         """``y``/``y_cal`` integer class indices into ``classes``; without a calibration set T = 1 (call
         :meth:`calibrate` with out-of-group scores).
 
@@ -51,15 +63,21 @@ class CalibratedLinearClassifier:
         features (fast, well conditioned); the projection is folded into ``coef_`` so inference stays one
         matrix product over the full feature vector.
         """
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        if X.ndim != 2 or y.shape != (X.shape[0],):
+            raise ModelError(f"fit expects X (n, f) and y (n,), got shapes {X.shape} and {y.shape}")
+        self.n_features_in_ = X.shape[1]
+        self.classes_ = np.arange(len(self.classes))
         self.mean_ = X.mean(axis=0)
         self.scale_ = X.std(axis=0) + 1e-9
         xs = (X - self.mean_) / self.scale_
         sub = xs[np.random.default_rng(0).permutation(xs.shape[0])[:6000]]
         _, _, vt = np.linalg.svd(sub, full_matrices=False)
-        v = vt[: max(1, min(n_components, vt.shape[0]))]
+        v = vt[: max(1, min(self.n_components, vt.shape[0]))]
         z = xs @ v.T
         zstd = z.std(axis=0) + 1e-12
-        lr = LogisticRegression(C=C, max_iter=max_iter, tol=1e-5)
+        lr = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=1e-5)
         lr.fit(z / zstd, y)
         if list(lr.classes_) != list(range(len(self.classes))):
             raise ModelError(f"training labels must cover classes 0..{len(self.classes) - 1}, got {lr.classes_}")
@@ -108,16 +126,31 @@ class CalibratedLinearClassifier:
         return self
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        if self.coef_ is None:
-            raise ModelError("classifier is not fitted")
+        X = self._check_X(X)
         return ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+
+    def distance_ratio(self, X: np.ndarray) -> np.ndarray:
+        """d² / d²_ref (n,): squared Mahalanobis distance from the training spectra over its training median
+        (0 for a model without components)."""
+        X = self._check_X(X)
+        if getattr(self, "components_", None) is None or self.d2_ref_ <= 0:
+            return np.zeros(X.shape[0])
+        d2 = np.sum((((X - self.mean_) / self.scale_) @ self.components_.T) ** 2, axis=1)
+        return d2 / self.d2_ref_
+
+    def in_domain(self, X: np.ndarray) -> np.ndarray:
+        """(n,) spectra close enough to the training data for these probabilities to mean something:
+        ``d² ≤ max_distance_ratio · d²_ref``."""
+        return self.distance_ratio(X) <= self.max_distance_ratio
 
     def shrink(self, X: np.ndarray) -> np.ndarray:
         """Score shrink factor (n,) in (0, 1]: min(1, d²_ref / d²) (1 for a model without components)."""
-        if self.components_ is None or self.d2_ref_ <= 0:
-            return np.ones(np.shape(X)[0])
-        d2 = np.sum((((X - self.mean_) / self.scale_) @ self.components_.T) ** 2, axis=1)
-        return np.minimum(1.0, self.d2_ref_ / np.maximum(d2, 1e-12))
+        r = self.distance_ratio(X)
+        return np.where(r > 0, np.minimum(1.0, 1.0 / np.maximum(r, 1e-12)), 1.0)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Index of the most probable class (n,)."""
+        return np.argmax(self.predict_proba(X), axis=1)
 
     def shrunk_scores(self, X: np.ndarray) -> np.ndarray:
         """:meth:`decision_function` × :meth:`shrink`: the scores the calibration and probabilities use."""
@@ -132,12 +165,15 @@ class CalibratedLinearClassifier:
                 f"{prefix}intercept": self.intercept_, f"{prefix}temperature": np.array(self.temperature_),
                 f"{prefix}bias": self.bias_,
                 **({f"{prefix}components": self.components_, f"{prefix}d2_ref": np.array(self.d2_ref_)}
-                   if self.components_ is not None else {})}
+                   if getattr(self, "components_", None) is not None else {})}
 
     @classmethod
     def from_arrays(cls, classes: tuple[str, ...], arrays, prefix: str) -> "CalibratedLinearClassifier":
-        obj = cls(classes)
+        obj = cls(tuple(classes))
         obj.mean_ = np.asarray(arrays[f"{prefix}mean"], float)
+        obj.n_features_in_ = obj.mean_.size
+        obj.classes_ = np.arange(len(classes))
+        obj.components_, obj.d2_ref_ = None, 0.0
         obj.scale_ = np.asarray(arrays[f"{prefix}scale"], float)
         obj.coef_ = np.asarray(arrays[f"{prefix}coef"], float)
         obj.intercept_ = np.asarray(arrays[f"{prefix}intercept"], float)

@@ -80,7 +80,7 @@ def leave_group_out(grid: InstrumentGrid, config: TrainConfig | None = None, lib
     for i, fold in enumerate(folds):
         held = set(fold)
         keep = mass[:, [all_groups.index(g) for g in fold]].sum(axis=1) == 0
-        clf = CalibratedLinearClassifier(CLASSES).fit(feats[keep], labels[keep], C=cfg.C)
+        clf = CalibratedLinearClassifier(CLASSES, C=cfg.C).fit(feats[keep], labels[keep])
         clf.temperature_, clf.bias_ = shared.temperature_, shared.bias_
         idx = np.array([j for j, e in enumerate(rlib.entries) if e.group in held])
         pure = np.zeros((idx.size * len(VARIANTS), len(rlib.entries)))

@@ -3,12 +3,17 @@
 Limits at confidence ``1 - alpha``: T² from the F distribution, Q from Jackson & Mudholkar (1979) using the
 residual eigenvalues; each is raised to the empirical ``1 - alpha`` quantile on held-out ore spectra when
 that is larger (simulated ore is not Gaussian). A spectrum is *novel* when T² or Q exceeds its limit.
+
+The estimator follows the scikit-learn contract: hyperparameters (``explained``, ``max_components``, ``alpha``)
+in ``__init__``, fitted attributes ending in ``_`` (``n_features_in_``), ``ModelError`` (a ``ValueError``) for
+input of the wrong shape.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from sklearn.base import BaseEstimator
 
 from spectra.errors import ModelError
 
@@ -30,26 +35,24 @@ def q_limit(residual_eigvals: np.ndarray, alpha: float) -> float:
     return float(th1 * (c * np.sqrt(2.0 * th2 * h0 ** 2) / th1 + 1.0 + th2 * h0 * (h0 - 1.0) / th1 ** 2) ** (1.0 / h0))
 
 
-class PcaNovelty:
+class PcaNovelty(BaseEstimator):
     """PCA model of the ore population with T² and Q limits. Inference: :meth:`score` (n, f) → (t2, q)."""
 
-    def __init__(self) -> None:
-        self.mean_: np.ndarray | None = None
-        self.components_: np.ndarray | None = None
-        self.eigvals_: np.ndarray | None = None
-        self.t2_limit_ = np.inf
-        self.q_limit_ = np.inf
-        self.t2_limit_theory_ = np.inf
-        self.q_limit_theory_ = np.inf
-        self.alpha = 0.01
+    def __init__(self, explained: float = 0.999, max_components: int = 25, alpha: float = 0.01) -> None:
+        self.explained = explained
+        self.max_components = max_components
+        self.alpha = alpha
 
-    def fit(self, X: np.ndarray, X_cal: np.ndarray | None = None, *, explained: float = 0.999,
-            max_components: int = 25, alpha: float = 0.01) -> "PcaNovelty":
+    def fit(self, X: np.ndarray, X_cal: np.ndarray | None = None) -> "PcaNovelty":
         """Fit on ore spectra ``X`` (n, f); calibrate limits on held-out ore ``X_cal`` when given."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2:
+            raise ModelError(f"novelty model expects (n, f) features, got shape {X.shape}")
         n = X.shape[0]
         if n < 10:
             raise ModelError(f"novelty model needs >= 10 ore spectra, got {n}")
-        self.alpha = float(alpha)
+        alpha, explained, max_components = float(self.alpha), self.explained, self.max_components
+        self.n_features_in_ = X.shape[1]
         self.mean_ = X.mean(axis=0)
         _, s, vt = np.linalg.svd(X - self.mean_, full_matrices=False)
         ev = s ** 2 / (n - 1)
@@ -68,8 +71,11 @@ class PcaNovelty:
 
     def score(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Hotelling T² (n,) and Q residual (n,)."""
-        if self.components_ is None:
+        if getattr(self, "components_", None) is None:
             raise ModelError("novelty model is not fitted")
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ModelError(f"novelty model expects (n, {self.n_features_in_}) features, got shape {np.shape(X)}")
         xc = X - self.mean_
         t = xc @ self.components_.T
         t2 = (t ** 2 / self.eigvals_).sum(axis=1)
@@ -93,6 +99,7 @@ class PcaNovelty:
         obj.eigvals_ = np.asarray(arrays[f"{prefix}eigvals"], float)
         lim = np.asarray(arrays[f"{prefix}limits"], float)
         obj.t2_limit_, obj.q_limit_, obj.t2_limit_theory_, obj.q_limit_theory_, obj.alpha = (float(v) for v in lim)
+        obj.n_features_in_ = obj.mean_.size
         if obj.components_.shape[1] != obj.mean_.size:
             raise ModelError("novelty model arrays disagree in the number of features")
         return obj

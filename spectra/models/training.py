@@ -236,14 +236,14 @@ def fit_classifier(library: ResampledLibrary, groups: list[str], det: DetectorMo
             continue
         X, y = simulate_classifier_set(inner, det, rng, n_fold, config)
         Xo, yo = simulate_classifier_set(outer, det, rng, max(n_fold // 3, 100), config)
-        clf_k = CalibratedLinearClassifier(CLASSES).fit(pre.features(X), y, C=config.C)
+        clf_k = CalibratedLinearClassifier(CLASSES, C=config.C).fit(pre.features(X), y)
         z_out.append(clf_k.shrunk_scores(pre.features(Xo)))
         y_out.append(yo)
     sim = MixtureSimulator(library, allowed_groups=groups)
     X, y = simulate_classifier_set(sim, det, rng, max(config.n_train_per_class // 2, 200), config)
     if extra is not None:
         X, y = np.vstack([X, extra[0]]), np.concatenate([y, extra[1]])
-    clf = CalibratedLinearClassifier(CLASSES).fit(pre.features(X), y, C=config.C)
+    clf = CalibratedLinearClassifier(CLASSES, C=config.C).fit(pre.features(X), y)
     if not z_out:
         raise LibraryError(f"no group fold holds samples of every class; {len(groups)} groups")
     clf.calibrate(np.vstack(z_out), np.concatenate(y_out), np.asarray(config.class_prior))
@@ -389,7 +389,7 @@ def unseen_ore_novelty(pre: Preprocessing, sim: MixtureSimulator, det: DetectorM
         n = max(config.n_train_per_class // 2, 200)
         fit = pre.features(measured(inner, det, inner.ore_blends(rng, n), rng, config.reference_interval_s))
         cal = pre.features(measured(inner, det, inner.ore_blends(rng, n // 2), rng, config.reference_interval_s))
-        nov = PcaNovelty().fit(fit, cal, alpha=0.01)
+        nov = PcaNovelty(alpha=0.01).fit(fit, cal)
         for _ in range(max(1, n_segments // 4)):
             r = simulate_lot(outer, det, rng, 4, n_spectra)
             f = pre.features(r.reshape(-1, r.shape[-1]))
@@ -472,7 +472,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     clf = fit_classifier(rlib, train_groups, det, pre, np.random.default_rng(config.seed + 3000), config, say,
                          extra=(X[len(X) - n_field:], y[len(y) - n_field:]) if n_field else None)
     say(f"classifier ready ({time.monotonic() - t0:.1f} s)")
-    nov = PcaNovelty().fit(F[y == 0], Fc[yc == 0], alpha=0.01)
+    nov = PcaNovelty(alpha=0.01).fit(F[y == 0], Fc[yc == 0])
     say(f"novelty: {nov.components_.shape[0]} components, T2 limit {nov.t2_limit_:.1f}, Q limit {nov.q_limit_:.3g}")
     unmixer = build_unmixer(sim, det, np.random.default_rng(config.seed + 4000), config)
     cal = calibrate_segments((pre, clf), sim, det, np.random.default_rng(config.seed + 1000), config)

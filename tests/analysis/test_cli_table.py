@@ -58,6 +58,9 @@ ROWS: list[Row] = [
     Row(("sampler", "lab-import"), ("{lab}", "--samples-csv={samples}", "--json"), 0, '"sample_id": "L1-G1"'),
     Row(("sampler", "lab-rules"), ("--table", "{compositions}", "--sources"), 0, "Published compositions"),
     Row(("sampler", "lab-rules"), ("--table={compositions}",), 0, "Published compositions"),
+    Row(("sampler", "custody"), ("{custody}", "--output", "{tmp}/custody.csv"), 0, "wrote 1 custody rows"),
+    Row(("sampler", "custody"), ("{custody}", "--output={tmp}/custody.csv"), 0, "wrote 1 custody rows"),
+    Row(("sampler", "custody"), ("{tmp}/missing.json", "-o", "{tmp}/custody.csv"), 1, "cannot read custody rows"),
     Row(("plc", "docs"), ("--out={tmp}/docs",), 0, "register-map.md"),
     Row(("plc", "docs"), ("--out", "{empty}", "--check"), 1, "register-map.md is missing"),
     Row(("plc", "serve-sim"), ("--port", "0", "--duration-s=1", "--speedup", "20", "--no-robot"), 0,
@@ -78,6 +81,8 @@ ROWS: list[Row] = [
     Row(("fleet", "rescore"), ("--model", "{tmp}/missing.npz", "{archive}", "--out={tmp}/fleet"), 2, "no such file"),
     Row(("fleet", "fingerprint"), ("--model={tmp}/missing.npz", "{archive}", "--out", "{tmp}/fleet"), 2,
         "no such file"),
+    Row(("lots",), ("--catalogue", "sqlite:///{tmp}/lots.db", "list", "--json"), 0, "[]"),
+    Row(("lots",), ("--catalogue=bogus://x", "list", "--vessel", "MV X"), 2, "expected a sqlite or postgresql URL"),
     Row(("control-room",), ("--port", "70000", "--speedup=10"), 2, "--port"),
     Row(("control-room",), ("--config", "{site}", "--port", "0", "--lots=1", "--lot-mass-t", "300", "--speedup", "0",
                             "--run-dir", "{tmp}/cr", "--no-report", "--exit-after-lots", "--no-catalogue"), 0, "lot 1: ",
@@ -129,10 +134,11 @@ def paths(tmp_path_factory) -> dict[str, Path]:
     (root / "junk-labels.csv").write_text("file,class\nnotes.txt,ore\na.asd,waste\n")
     (root / "lab.csv").write_text(LAB_HEADER + "L1-G1,62.1,4.2,2.3,0.08,0.02,5.5,8.1,\n")
     (root / "samples.csv").write_text("sample_id,kind\nL1-G1,routine\nL1-G2,routine\n")
+    (root / "custody.json").write_text('[{"sample_id": "L1-G1", "status": "collected", "time_s": 1.0}]')
     archive = root / "LOT-A.h5"
     run_lot(archive, mass_t=300.0)
     return {"empty": root / "empty", "junk": junk, "junk_labels": root / "junk-labels.csv", "lab": root / "lab.csv",
-            "samples": root / "samples.csv", "archive": archive,
+            "samples": root / "samples.csv", "custody": root / "custody.json", "archive": archive,
             "compositions": Path(__file__).resolve().parents[1] / "resources" / "published_compositions.csv", "site": light_site_file(root / "site.toml")}
 
 

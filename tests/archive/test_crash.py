@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +20,10 @@ from analysis.archive import LotArchive, cli_archive, close_archive, open_archiv
 from analysis.errors import ArchiveError
 
 from tests.archive.lines import LibraryNir, Probe
+from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _wait(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +34,13 @@ def killed(tmp_path_factory):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen = []
     try:
-        _wait(path.exists, 60, "the archive file")
+        wait_until(path.exists, timeout_s=60, what="the archive file")
         reader = open_archive(path)
         assert reader.live
         for _ in range(2):  # the live reader sees rows grow between refreshes
             before = reader.streams["nir"].rows
-            _wait(lambda: (reader.refresh(), reader.streams["nir"].rows > before + 20)[1], 60, "rows to grow")
+            wait_until(lambda b=before: (reader.refresh(), reader.streams["nir"].rows > b + 20)[1], timeout_s=60,
+                       what="rows to grow")
             seen.append(reader.streams["nir"].rows)
         reader.close()
     finally:

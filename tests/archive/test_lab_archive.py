@@ -43,6 +43,7 @@ def closed_lot(tmp_path_factory):
         log.new_sample(f"T{k}", "targeted", 1, 2.0)
         log.add_increment(IncrementRecord(f"TI{k}", "LOT-L", k, "targeted", 1, start + seg.end_t, 3, 3, 0, "cut",
                                           12.0, f"T{k}", "NIR waste-suspect segment"))
+    log.transition("G1", "sealed", 3.0, "op", seal="S-G1")
     import_custody_rows(path, log.sample_rows(), kind="sample")
     import_custody_rows(path, log.increment_rows(), kind="increment")
     return {"path": path, "suspect": suspect, "monitor": out["monitor"]}
@@ -103,12 +104,23 @@ def test_clean_assays_clear_the_lot(lot, tmp_path, targeted):
     (f"G9,{ORE}\n", "unknown sample_id 'G9'"),
     ("G1,62,90,4,2,0.1,0.1,0.01,hematite\n", "FeO 90 % holds more iron"),
     ("sample_id,TFe,Au\nG1,60,1\n", "unknown column 'Au'"),
+    # EAF dust with Zn and Pb in % under a ppm header (totals 62 %): refused, the unit named
+    ("sample_id,TFe,SiO2,Al2O3,CaO,MgO,MnO,Zn ppm,Pb ppm\nG1,30,4,1,8,3,3,25,3\n", "Zn ppm, Pb ppm would total"),
+    ("sample_id,TFe,SiO2,Al2O3,CaO,MgO,LOI\nG1,6.2,0.4,0.22,0.005,0.01,0.5\n", "the analysis totals 10.0 %"),
+    ("sample_id,TFe,findings\nG1,60,\"" + "x" * 200_000 + "\"\n", "line 2, column 3: a cell of 200,000 characters"),
+    ("sample_id,TFe,SiO2,Al2O3,CaO,seal\nG1,61,4,2,0.1,S-FORGED\n", "seal 'S-FORGED': not the seal of"),
+    ("BIG", "expected at most 4,194,304 bytes"),
 ])
 def test_bad_lab_files_import_nothing(lot, tmp_path, body, match):
     csv = tmp_path / "bad.csv"
-    csv.write_text(body if body.startswith("sample_id") else HEAD + body)
+    if body == "BIG":  # 50 MB: refused from its size, fast and without reading it
+        with csv.open("wb") as fh:
+            fh.write(HEAD.encode())
+            fh.truncate(50 * 1024 * 1024)
+    else:
+        csv.write_text(body if body.startswith("sample_id") else HEAD + body)
     out = oreline("archive", "import-lab", str(lot), str(csv))
-    assert out.returncode == 2 and match in out.stderr
+    assert out.returncode == 2 and match in out.stderr and "Traceback" not in out.stderr
     with open_archive(lot) as a:
         assert lab_history(a) == [] and lab_verdicts(a) == []
 

@@ -65,10 +65,10 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     base = live.url
     page.goto(base + "/")
     page.wait_for_selector("#conn.conn-live")
-    page.wait_for_function("document.getElementById('lot-tonnage').textContent !== '–'")
+    page.wait_for_function("() => document.getElementById('lot-tonnage').textContent !== '–'")
     first = float(page.text_content("#lot-tonnage"))
-    page.wait_for_function(f"parseFloat(document.getElementById('lot-tonnage').textContent) > {first}")
-    page.wait_for_function("document.querySelectorAll('#trend-rate path.series').length === 1 && "
+    page.wait_for_function(f"() => parseFloat(document.getElementById('lot-tonnage').textContent) > {first}")
+    page.wait_for_function("() => document.querySelectorAll('#trend-rate path.series').length === 1 && "
                            "document.querySelector('#trend-rate path.series').getAttribute('d').length > 20")
 
     # an alarm from the line appears; a viewer cannot acknowledge it
@@ -79,19 +79,19 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     # operator login, then acknowledge from the page
     page.fill("#token", OPERATOR)
     page.click("#login-btn")
-    page.wait_for_function("document.getElementById('role').textContent === 'operator'")
+    page.wait_for_function("() => document.getElementById('role').textContent === 'operator'")
     assert page.is_visible("#commands")
     page.click(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
     page.wait_for_selector(f"#alarms tr[data-alarm-id='{alarm_id}'][data-state='acknowledged']")
     alarm = live.service.alarms.get(alarm_id)
-    assert alarm.state == "acknowledged" and alarm.acknowledged_by == "control room"
+    assert alarm.state == "acknowledged" and alarm.acknowledged_by == "token:operator"  # the session, not free text
 
     # evidence: a decided segment's spectrum and a detection thumbnail
     page.wait_for_selector("#belt rect.seg", timeout=60_000)
     page.click("#belt rect.seg >> nth=0")
-    page.wait_for_function("(document.querySelector('#spectrum path.series') || {getAttribute: () => ''})"
+    page.wait_for_function("() => (document.querySelector('#spectrum path.series') || {getAttribute: () => ''})"
                            ".getAttribute('d').length > 100")
-    page.wait_for_function("[...document.querySelectorAll('#detections img')].some(i => i.naturalWidth > 0)",
+    page.wait_for_function("() => [...document.querySelectorAll('#detections img')].some(i => i.naturalWidth > 0)",
                            timeout=60_000)
     _only_local(page, base)
 
@@ -103,8 +103,8 @@ def test_viewer_token_page_needs_login_and_shows_the_finished_lot(finished, page
     assert "token" in page.text_content("#notice")
     page.fill("#token", VIEWER)
     page.click("#login-btn")
-    page.wait_for_function("document.getElementById('role').textContent === 'viewer'")
-    page.wait_for_function("document.querySelectorAll('#belt rect.seg').length === 10")
+    page.wait_for_function("() => document.getElementById('role').textContent === 'viewer'")
+    page.wait_for_function("() => document.querySelectorAll('#belt rect.seg').length === 10")
     classes = page.eval_on_selector_all("#belt rect.seg", "els => els.map(e => e.dataset.class)")
     assert classes == [s.segment_class for s in finished.service.monitor.segments]
     assert page.text_content("#verdict-class").startswith(finished.service.monitor.verdict.verdict)

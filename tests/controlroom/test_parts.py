@@ -14,6 +14,7 @@ from conveyor.errors import ConfigError
 from conveyor.records import LotIdentity, LotStart, Measurement, StreamDescription
 from analysis.web import CONTROL_ROOM_FIELDS, validate_control_room
 from analysis.web.auth import Authenticator
+from analysis.web.sessions import SessionTable
 from analysis.web.errors import EvidenceError, ServerStartError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
 from analysis.web.server import ControlRoomServer
@@ -51,27 +52,30 @@ def test_bad_control_room_keys_name_the_key(section, path):
 
 # ---- logins ------------------------------------------------------------------------------------
 def test_roles_from_tokens_and_sessions():
-    auth = Authenticator("operator-1234", "viewer-12345", max_sessions=3)
-    assert auth.role_of("Bearer operator-1234", None) == "operator"
-    assert auth.role_of("bearer viewer-12345", None) == "viewer"
-    assert auth.role_of("Basic operator-1234", None) == "none"
-    assert auth.role_of("Bearer operator-12345", None) == "none"
-    assert auth.role_of(None, "forged-session") == "none"
-    assert auth.login("nope") is None
-    session, role = auth.login("operator-1234")
-    assert role == "operator" and auth.role_of(None, session) == "operator"
-    auth.logout(session)
-    assert auth.role_of(None, session) == "none"
+    auth = Authenticator("operator-1234", "viewer-12345")
+    assert auth.identify("Bearer operator-1234", None, "10.0.0.1").role == "operator"
+    assert auth.identify("bearer viewer-12345", None, "10.0.0.1").role == "viewer"
+    assert auth.identify("Basic operator-1234", None, "10.0.0.1").role == "none"
+    assert auth.identify("Bearer operator-12345", None, "10.0.0.1").role == "none"
+    assert auth.identify(None, "forged-session", "10.0.0.1").role == "none"
+    assert auth.login("10.0.0.1", token="nope-nope") is None
+    session, _ = auth.login("10.0.0.1", token="operator-1234")
+    who = auth.identify(None, session.session_id, "10.0.0.1")
+    assert (who.role, who.person, who.session) == ("operator", "token:operator", session.tag)
+    auth.logout(session.session_id)
+    assert auth.identify(None, session.session_id, "10.0.0.1").role == "none"
 
 
-def test_session_table_is_bounded():
-    auth = Authenticator("operator-1234", None, max_sessions=3)
-    sessions = [auth.login("operator-1234")[0] for _ in range(10)]
-    assert auth.session_count == 3
-    assert auth.role_of(None, sessions[0], open_lift=False) == "none"  # oldest dropped
-    assert auth.role_of(None, sessions[-1]) == "operator"
-    assert auth.role_of(None, None) == "viewer"  # open viewing
-    assert auth.role_of(None, None, open_lift=False) == "none"
+def test_session_pools_are_bounded_per_role():
+    sessions = SessionTable(max_sessions={"viewer": 3, "operator": 2}, idle_s=60, absolute_s=600)
+    auth = Authenticator("operator-1234", "viewer-12345", sessions=sessions, open_viewing=True)
+    operator, _ = auth.login("10.0.0.1", token="operator-1234")
+    viewers = [auth.login("10.0.0.2", token="viewer-12345")[0] for _ in range(10)]
+    assert sessions.count("viewer") == 3 and sessions.count("operator") == 1
+    assert auth.identify(None, viewers[0].session_id, "x", open_lift=False).role == "none"  # oldest dropped
+    assert auth.identify(None, operator.session_id, "x").role == "operator"  # viewers never push operators out
+    assert auth.identify(None, None, "x").role == "viewer"  # open viewing
+    assert auth.identify(None, None, "x", open_lift=False).role == "none"
 
 
 # ---- evidence ----------------------------------------------------------------------------------

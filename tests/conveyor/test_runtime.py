@@ -192,3 +192,25 @@ def test_sink_faults_are_per_lot():
     assert line.run_lot(LotIdentity("LOT-2", "MV TEST", "H2", "fines", 600.0)).status == "complete"
     assert line.lot_sink_faults == {}
     assert line.counters.sink_faults["archive"] > 0
+
+
+def test_a_sink_fault_reported_from_another_thread_is_emitted_by_the_line():
+    """An alarm listener on an HTTP thread may report the archive failing: the event waits for the line."""
+    import threading
+
+    line, sink = make_line([MassProbe("nir", 40.0)])
+    reported = []
+
+    def from_web_thread(state):
+        if state.lot_tonnage_t > 100 and not reported:
+            t = threading.Thread(target=line.sink_failed, args=("archive", OSError(5, "I/O error")))
+            t.start()
+            t.join()
+            reported.append(state.time_s)
+            assert not [e for e in sink.of(LineEvent) if e.kind == "sink_fault"]  # not emitted off the line thread
+
+    line.listeners.append(from_web_thread)
+    end = line.run_lot(lot())
+    events = [e for e in sink.of(LineEvent) if e.kind == "sink_fault"]
+    assert reported and [(e.source, e.time_s) for e in events] == [("archive", reported[0])]  # when it was reported
+    assert end.status == "aborted" and "I/O error" in end.reason

@@ -170,8 +170,6 @@ def uncovered_segments(run: LineRun) -> list[int]:
 
 def nir_scoring_available() -> bool:
     """True when spectra provides the per-lot segment scorer the monitor needs to class a segment ore."""
-    try:
-        from spectra.segment import LotSegmentScorer  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import spectra.segment
+
+    return hasattr(spectra.segment, "LotSegmentScorer")

@@ -18,6 +18,8 @@ import pytest
 from analysis.archive import open_archive
 from analysis.errors import ArchiveError
 
+from tests.faults.figures import record
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +32,7 @@ def _run(run_dir: Path, mode: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _check(result: dict) -> None:
+def _check(result: dict, key: str, fault: str, state: str) -> None:
     assert result["killed_at_t"] is not None, result
     assert result["status"] == "aborted", result
     assert "record sink 'archive' failed" in result["reason"], result
@@ -40,6 +42,10 @@ def _check(result: dict) -> None:
     assert any("lot aborted" in r for r in result["verdict_reasons"]), result
     told = result["outputs"].get("archive", "")
     assert told.startswith(("INCOMPLETE", "FAILED")), result
+    assert state != "complete", state
+    record(key, group="disk", fault=fault, injected=1, survived=True, killed_at_t=result["killed_at_t"],
+           lot_status=result["status"], archive_failures=result["sink_faults"]["archive"],
+           archive_state=state.split(":")[0], alarms=result["alarms"])
 
 
 def _archived_state(path: str) -> str:
@@ -66,12 +72,12 @@ def small_tmpfs(tmp_path):
 
 def test_archive_disk_full_mid_lot(small_tmpfs):
     result = _run(small_tmpfs, "enospc")
-    _check(result)
     (small_tmpfs / "filler.bin").unlink()
-    assert _archived_state(result["archive"]) != "complete"
+    _check(result, "disk.archive_enospc", "archive disk full mid-lot (tmpfs, ENOSPC)",
+           _archived_state(result["archive"]))
 
 
 def test_archive_file_size_limit_mid_lot(tmp_path):
     result = _run(tmp_path, "efbig")
-    _check(result)
-    assert _archived_state(result["archive"]) != "complete"
+    _check(result, "disk.archive_efbig", "archive file-size limit mid-lot (RLIMIT_FSIZE, EFBIG)",
+           _archived_state(result["archive"]))

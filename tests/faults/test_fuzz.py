@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import socket
 import struct
-import tomllib
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -180,8 +178,8 @@ def _assert_complete_site(site: dict) -> None:
     """An accepted site is complete and typed: every section, a positive belt speed, stations on the belt."""
     assert {"line", "lot", "scale", "simulation", "stations", "verdict", "archive", "plc", "control_room"} <= set(site)
     assert site["line"]["nominal_speed_m_s"] > 0 and site["lot"]["segment_mass_t"] > 0
-    for st in site["stations"].values():
-        assert 0 < st["position_m"] <= site["line"]["belt_length_m"]
+    for station in site["stations"].values():
+        assert 0 < station["position_m"] <= site["line"]["belt_length_m"]
 
 
 # ---- spectrum files -----------------------------------------------------------------------------------------

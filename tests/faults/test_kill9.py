@@ -20,8 +20,10 @@ import pytest
 from tests.sitefiles import light_site_file
 
 from analysis.archive import LotArchive, open_archive
+from analysis.errors import ArchiveError
 from analysis.prepare import prepare_station_models
 from analysis.site import load_site
+from tests.support import wait_until
 from tests.faults.figures import record
 from tests.faults.lines import RecordLog, fault_site
 
@@ -57,26 +59,21 @@ def killed(tmp_path_factory):
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     observations: list[tuple[float, int, float, int]] = []  # (wall s, nir rows, last mark t, segments)
     try:
-        deadline = time.monotonic() + 240
-        path = None
-        while path is None and time.monotonic() < deadline:
-            found = sorted(run_dir.glob("*.h5")) if run_dir.exists() else []
-            path = found[0] if found else None
-            time.sleep(0.1)
-        assert path is not None, "the demo never created its archive"
-        while time.monotonic() < deadline:
+        path = wait_until(lambda: next(iter(sorted(run_dir.glob("*.h5"))), None) if run_dir.exists() else None,
+                          timeout_s=240, what="the demo's archive file")
+
+        def five_segments() -> bool:
             try:  # a fresh SWMR reader each poll (one opened before the writer switched to SWMR sees nothing)
                 with open_archive(path) as reader:
                     rows, mark = _max_mark(reader)
                     segs = len(reader.segment_table()["index"])
-            except Exception:  # noqa: BLE001 - the file may not be in SWMR mode yet
-                time.sleep(0.1)
-                continue
+            except ArchiveError:  # the file may not be in SWMR mode yet
+                return False
             observations.append((time.monotonic(), rows, mark, segs))
-            if segs >= 5:
-                break
-            assert proc.poll() is None, "the demo ended before it could be killed"
-            time.sleep(0.1)
+            assert segs >= 5 or proc.poll() is None, "the demo ended before it could be killed"
+            return segs >= 5
+
+        wait_until(five_segments, timeout_s=240, what="5 flushed segments in the archive", interval_s=0.1)
         assert observations and observations[-1][3] >= 5, "archive never held 5 flushed segments"
         time.sleep(0.3)  # kill between flushes, not right after one
         kill_wall = time.monotonic()

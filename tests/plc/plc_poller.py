@@ -17,7 +17,13 @@ from pymodbus.client import ModbusTcpClient
 
 from plc import codes
 from plc.events import read_events
-from plc.registers import EVENT_BASE, EVENT_SLOT_SIZE, EVENT_SLOTS, ORELINE_MAP, STATUS_END
+from plc.registers import (
+    EVENT_BASE,
+    EVENT_SLOT_SIZE,
+    EVENT_SLOTS,
+    ORELINE_MAP,
+    STATUS_END,
+)
 
 MODBUS_LINE = re.compile(r"modbus:?\s+127\.0\.0\.1:(\d+)")
 
@@ -58,7 +64,7 @@ class PlcPoller:
     def _read(self, address: int, count: int) -> list[int] | None:
         try:
             rr = self.client.read_holding_registers(address, count=count, device_id=1)
-        except Exception:  # a connection loss is a failed read, like on a PLC
+        except Exception:  # noqa: BLE001 - a connection loss is a failed read, like on a PLC
             rr = None
         self.poll.reads += 1
         if rr is None or rr.isError():
@@ -112,8 +118,7 @@ def modbus_port(proc: subprocess.Popen, lines: list[str], timeout_s: float = 600
 def drain(proc: subprocess.Popen, lines: list[str]) -> threading.Thread:
     """Keep reading the process's stdout into ``lines`` (so it never blocks on a full pipe)."""
     def run() -> None:
-        for line in proc.stdout:
-            lines.append(line)
+        lines.extend(proc.stdout)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -12,13 +12,13 @@ import time
 
 import pytest
 
+from analysis.model import SegmentDecision
+from analysis.plc_bridge import PlcBridge
+from analysis.site import DEFAULT_SITE, compose, validate
 from plc import codes
 from plc.events import read_events
 from plc.registers import EVENT_BASE, ORELINE_MAP, STATUS_END
 from plc.server import OrelineModbusServer
-from analysis.model import SegmentDecision
-from analysis.plc_bridge import PlcBridge
-from analysis.site import DEFAULT_SITE, compose, validate
 from tests.plc.conftest import connect
 
 CMD = ORELINE_MAP["CMD_CODE"].address

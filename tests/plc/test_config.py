@@ -33,8 +33,9 @@ def test_simulated_scale_runs_a_plc_and_reads_it_over_modbus(context):
     link = scale_from_config(section, context, robot=robot)
     assert isinstance(link, SimulatedScaleLink)
     try:
-        assert link.plc.running and link.plc.host == "127.0.0.1" and link.plc.robot_host is not None
+        assert not link.plc.running  # no I/O until the first read
         link.read(0.0)
+        assert link.plc.running and link.plc.host == "127.0.0.1" and link.plc.robot_host is not None
         r = link.read(36.0)
         assert r.ok and r.speed_m_s == 4.0 and 25.0 < r.totaliser_t < 47.0 and r.encoder_count == 14400
     finally:

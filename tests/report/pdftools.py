@@ -18,12 +18,14 @@ def need_poppler() -> None:
 def pages(pdf: Path) -> int:
     need_poppler()
     out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.MULTILINE).group(1))
 
 
 def text(pdf: Path, *, layout: bool = False) -> str:
+    """The PDF's text: in content order (``-raw``: no de-hyphenation, so a word wrapped after its hyphen reads
+    whole), or with ``layout`` the rows of tables as lines."""
     need_poppler()
-    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else []) + [str(pdf), "-"]
+    args = ["pdftotext", "-enc", "UTF-8", "-layout" if layout else "-raw", str(pdf), "-"]
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout
 
 

@@ -11,12 +11,11 @@ import h5py
 import numpy as np
 import pytest
 
-from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from analysis.archive import cli_archive, import_custody_rows, open_archive
 from analysis.report import build_report_data, cli_report, write_report
 from analysis.report.read import NirSummary, _library_references, abundance_check
+from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from sampler.custody import CustodyLog, IncrementRecord
-
 from tests.archive.lines import run_lot
 from tests.report import pdftools
 
@@ -70,8 +69,8 @@ def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
                     "Sample record (ISO 3082)", "Alarms", "Appendix: provenance"):
         assert f"<h2>{section}" in text
     assert "CONTAMINATED" in text
-    assert re.search(r"<td class=''>nir</td><td class='r'>600\.\d t</td><td class='r'>65\d\.\d t</td>"
-                     r"<td class=''>NIR offline</td>", text)
+    assert re.search(r"<td>nir</td><td class='r'>600\.\d t</td><td class='r'>65\d\.\d t</td><td>NIR offline</td>",
+                     text)
     assert "no lab results imported" in text
     assert "USGS splib07 class means resampled onto the archive grid" in text
     assert parser.imgs == 3 + 2  # timeline, spectra, abundances + two thumbnails

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from contextlib import contextmanager
 
@@ -11,12 +10,6 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from sampler.robot_registers import RobotBlockAdapter, pymodbus_action
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -27,17 +20,17 @@ def robot_server(robot, base_address: int = 100, device_id: int = 1, block=None)
     action = pymodbus_action(adapter, base_address) if block is None else None
     device = SimDevice(id=device_id, simdata=[SimData(address=base_address, values=words, datatype=DataType.REGISTERS)],
                        action=action)
-    port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict = {}
 
     async def main():
-        server = ModbusTcpServer(device, address=("127.0.0.1", port))
+        server = ModbusTcpServer(device, address=("127.0.0.1", 0))  # the kernel picks a free port: no race
         holder["server"] = server
         task = asyncio.ensure_future(server.serve_forever())
         while not getattr(server, "transport", None):
             await asyncio.sleep(0.01)
+        holder["port"] = server.transport.sockets[0].getsockname()[1]
         ready.set()
         await task
 
@@ -46,7 +39,7 @@ def robot_server(robot, base_address: int = 100, device_id: int = 1, block=None)
     if not ready.wait(10):
         raise RuntimeError("pymodbus server did not start")
     try:
-        yield port
+        yield holder["port"]
     finally:
         asyncio.run_coroutine_threadsafe(holder["server"].shutdown(), loop).result(10)
         thread.join(10)

@@ -17,7 +17,8 @@ from sampler.errors import RobotBusyError, RobotError, RobotFaultError
 from sampler.robot import ROBOT_BACKENDS, CutResult, Robot, RobotState, RobotTimings, create_robot
 from sampler.robot_sim import FaultPlan
 
-from tests.sampler.modbus_server import free_port, robot_server
+from tests.sampler.modbus_server import robot_server
+from tests.support import refused_port
 
 T = RobotTimings(travel_s=1.0, cut_s=2.0, return_s=1.5, jitter_s=0.0)
 FAULTS = FaultPlan(jam_at=frozenset({2}))
@@ -59,12 +60,11 @@ def rig(backend):
 
 
 def test_building_does_no_io(backend):
-    options = dict(UNREACHABLE[backend])
-    if backend == "modbus":
-        options["port"] = free_port()  # nobody listens there
-    robot = create_robot(backend, SimulatedClock(), **options)
-    assert isinstance(robot, Robot) and robot.backend == backend
-    robot.close()  # closing a robot never opened is fine too
+    with refused_port() as port:
+        options = {**UNREACHABLE[backend], **({"port": port} if backend == "modbus" else {})}
+        robot = create_robot(backend, SimulatedClock(), **options)  # nobody answers: building must not ask
+        assert isinstance(robot, Robot) and robot.backend == backend
+        robot.close()  # closing a robot never opened is fine too
 
 
 def test_idle_with_its_timings(rig, backend):

@@ -24,7 +24,8 @@ from sampler.robot_registers import (
 )
 from sampler.robot_sim import FaultPlan, SimulatedRobot
 
-from tests.sampler.modbus_server import free_port, robot_server
+from tests.sampler.modbus_server import robot_server
+from tests.support import refused_port
 
 T = RobotTimings(travel_s=1.0, cut_s=2.0, return_s=1.5, jitter_s=0.0)
 
@@ -141,9 +142,10 @@ def test_wrong_block_version_is_refused(sim):
 
 
 def test_no_server_is_a_communication_error():
-    r = create_robot("modbus", SimulatedClock(), port=free_port(), timeout_s=0.2, retries=0)  # no I/O yet
-    with pytest.raises(RobotCommunicationError, match="cannot connect"):
-        r.state
+    with refused_port() as port:
+        r = create_robot("modbus", SimulatedClock(), port=port, timeout_s=0.2, retries=0)  # no I/O yet
+        with pytest.raises(RobotCommunicationError, match="cannot connect"):
+            r.open()
 
 
 def test_unacknowledged_command_times_out(sim):

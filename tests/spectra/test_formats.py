@@ -152,7 +152,7 @@ def test_empty_reflectance_cell_is_nan(tmp_path):
     ("word.txt", "900\t0.1\n910\tabc\n", r"word.txt: line 2: expected a number, got 'abc'"),
     ("nodata.txt", "Wavelength;Reflectance\nnothing here\n", r"nodata.txt: line 1: .*no numeric row"),
     ("dup.csv", "900,0.1\n910,0.2\n905,0.3\n920,0.3\n908,0.1\n", r"dup.csv: line 5: wavelength 908 nm goes back"),
-    ("neg.csv", "-900,0.1\n910,0.2\n", r"neg.csv: first column must be wavelength"),
+    ("neg.csv", "-900,0.1\n910,0.2\n", r"neg.csv: line 1: first column must be wavelength"),
     ("eco_trailing.txt", "Name: x\nType: Mineral\n\n2.5 10\n2.4 11\nthe end\n",
      r"eco_trailing.txt: line 6: expected numbers, got .the end."),
     ("eco_text.txt", "Name: x\nType: Mineral\n\n2.5 10\n2.4 eleven\n", r"eco_text.txt: line 5: expected numbers"),

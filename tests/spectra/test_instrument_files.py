@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spectra.asd import pyasdreader
 from spectra.backends.replay import load_on_grid
@@ -19,7 +21,14 @@ from spectra.errors import SpectrumFormatError
 from spectra.folder import read_files, spectrum_files
 from spectra.formats import read_spectrum
 from spectra.grid import resolve_grid
-from tests.spectra.instrument_files import NIR256_NM, asd_bytes, avasoft_text, counts, two_detector_text, write_asd
+from tests.spectra.instrument_files import (
+    NIR256_NM,
+    asd_bytes,
+    avasoft_text,
+    counts,
+    two_detector_text,
+    write_asd,
+)
 
 OREL = Path(sys.executable).with_name("oreline")
 SHIPPED = Path(__file__).resolve().parents[2] / "spectra" / "shipped"
@@ -151,6 +160,9 @@ def test_asd_refusals(tmp_path):
     cases = {"foreign.asd": (b"PK\x03" + good[3:], r"byte 0: expected an ASD file signature"),
              "short.asd": (good[:300], r"expected a 484-byte ASD header, file has 300 bytes"),
              "cut.asd": (good[:484 + 8 * 100], r"byte 484: expected 2151 spectrum values"),
+             "v1.asd": (asd_bytes(350.0, 1.0, ASD_R * white, white, version=b"ASD"),
+                        r"byte 0: an ASD version 1 file holds no white reference"),
+             "noref.asd": (good[:484 + 8 * 2151 + 10], r"byte 17692: expected the reference header and white"),
              "raw.asd": (asd_bytes(350.0, 1.0, ASD_R * white, white, data_type=0),
                          r"byte 186: expected a reflectance file \(data type REF\), got dt_RAW_TYPE")}
     for name, (data, message) in cases.items():
@@ -229,3 +241,51 @@ def test_cli_evaluate_scores_a_mixed_folder_and_names_every_bad_file(tmp_path, e
         assert message in out.stderr  # each refused file is named, with its line, to the user
     assert "c_two_detectors.txt: detector splice: wavelength 1300 nm repeated" in out.stderr
     assert {n["file"] for n in report["notes"]} >= {"b_avasoft_raw.csv", "c_two_detectors.txt"}
+
+
+def test_a_replay_station_on_a_mixed_folder_measures_the_readable_spectra(tmp_path, caplog):
+    from conveyor.clock import SimulatedClock
+    from conveyor.station import StationContext
+    from spectra.station import from_config
+
+    expected = _mixed_folder(tmp_path / "mixed")
+    (model,) = SHIPPED.glob("nir-ingaas256-*.npz")
+    ctx = StationContext(SimulatedClock(), 1.8, 4.0, tmp_path, 3, None)
+    with caplog.at_level(logging.WARNING, logger="spectra.backends.replay"):
+        st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model),
+                                 "backend": "replay", "replay_path": str(tmp_path / "mixed")}, ctx)
+    try:
+        spec = st.spectrometer
+        assert spec.spectra.shape[0] == 4  # a, b, c and the FieldSpec file; the bad ones skipped
+        assert spec.take_dark().success and spec.take_white().success
+        r = [spec.reflectance(spec.acquire()) for _ in range(4)]  # referenced like an instrument's counts
+        np.testing.assert_allclose(r[0], np.interp(spec.grid.wavelength_nm, WIDE_NM, WIDE_R), atol=2e-3)
+        assert all(np.all(np.isfinite(x)) for x in r)
+    finally:
+        st.close()
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert all(message in warned for message in expected.values())
+
+
+_AVA = avasoft_text(NIR256_NM[:24], R[:24], columns="SDRX").encode("utf-8")
+_ASD = asd_bytes(350.0, 1.0, ASD_R[:64] * 2e4, np.full(64, 2e4))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from([("ava.txt", _AVA), ("ava.csv", _AVA), ("x.asd", _ASD)]),
+       edits=st.lists(st.tuples(st.floats(0.0, 1.0, exclude_max=True), st.binary(max_size=4)), max_size=6),
+       cut=st.floats(0.05, 1.0))
+def test_corrupted_instrument_files_raise_format_errors_only(tmp_path_factory, which, edits, cut):
+    name, data = which
+    buf = bytearray(data[:max(1, int(len(data) * cut))])
+    for at, new in edits:
+        i = int(at * len(buf))
+        buf[i:i + len(new)] = new
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_bytes(bytes(buf))
+    try:
+        s = read_spectrum(path)
+    except SpectrumFormatError as exc:
+        assert name in str(exc)
+    else:
+        assert s.wavelength_nm.size >= 2 and np.all(np.diff(s.wavelength_nm) > 0)

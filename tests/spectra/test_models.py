@@ -77,15 +77,38 @@ def test_calibration_recovers_temperature_and_prior():
     assert clf.bias_[1] < -2.0 and clf.bias_[2] < -2.0  # log(0.05/0.9) = -2.9
 
 
-def test_far_from_training_falls_back_to_the_prior(model, rlib):
-    """A spectrum far outside the training spectra gets its scores shrunk (probabilities towards the prior)."""
+def test_far_from_training_is_outside_the_domain_not_the_prior(model, rlib):
+    """A spectrum far outside the training spectra is outside the classifier's domain (the line then uses the
+    identification, never the shrunk-to-prior probabilities); the training-like spectrum is inside."""
     clf = model.classifier
     x = model.preprocessing.features(rlib.reflectance[:1])
     far = x + 40.0 * np.sign(clf.coef_[1] - clf.coef_[0])[None, :] * clf.scale_[None, :]
     assert clf.shrink(far)[0] < 0.01 * clf.shrink(x)[0]
-    p = clf.predict_proba(far)[0]
-    prior = softmax(clf.bias_)
-    assert np.abs(p - prior).max() < 0.15
+    assert not clf.in_domain(far)[0]
+    assert clf.distance_ratio(far)[0] > 100 * clf.distance_ratio(x)[0]
+
+
+def test_estimators_follow_the_sklearn_contract(model):
+    """Hyperparameters in __init__ (get_params/clone), n_features_in_, clear shape errors."""
+    from sklearn.base import clone
+
+    clf = model.classifier
+    assert clf.n_features_in_ == clf.mean_.size and model.novelty.n_features_in_ == model.novelty.mean_.size
+    assert set(clone(clf).get_params()) == {"classes", "C", "n_components", "max_iter", "max_distance_ratio"}
+    assert set(clone(model.novelty).get_params()) == {"explained", "max_components", "alpha"}
+    with pytest.raises(ModelError, match=f"expects \\(n, {clf.n_features_in_}\\) features, got shape \\(3, 5\\)"):
+        clf.predict_proba(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="features, got shape"):
+        model.novelty.score(np.zeros(7))
+    with pytest.raises(ModelError, match="not fitted"):
+        CalibratedLinearClassifier().predict_proba(np.zeros((1, 3)))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 6))
+    y = np.repeat([0, 1, 2], 30)
+    X[y == 1, 0] += 3
+    X[y == 2, 1] += 3
+    fitted = CalibratedLinearClassifier(("a", "b", "c"), C=0.5, n_components=4).fit(X, y)
+    assert np.mean(fitted.predict(X) == y) > 0.8
 
 
 def test_novelty_flags_an_unseen_material_class(model, rlib):

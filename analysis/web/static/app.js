@@ -46,11 +46,14 @@
   // ---- session --------------------------------------------------------------------------------
   function applySession(info) {
     S.role = info.role;
+    S.person = info.person || "";
     S.commandsEnabled = info.commands_enabled;
     $("role").textContent = info.role;
     $("role").className = "role " + info.role;
+    $("person").textContent = S.person;
     const op = info.role === "operator";
     $("token").hidden = op;
+    $("user").hidden = op;
     $("login-btn").hidden = op;
     $("logout-btn").hidden = !(op || (info.role === "viewer" && !info.open_viewing));
     $("commands").hidden = !op;
@@ -62,7 +65,10 @@
   $("login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      applySession(await post("/api/session", { token: $("token").value }));
+      const name = $("user").value.trim();
+      // A person logs in with name and password; a machine token alone still works.
+      const body = name ? { name: name, password: $("token").value } : { token: $("token").value };
+      applySession(await post("/api/session", body));
       $("token").value = "";
       notice("");
       connect();
@@ -361,7 +367,8 @@
   async function acknowledge(id, button) {
     button.disabled = true;
     try {
-      await post("/api/alarms/" + id + "/acknowledge", { by: "control room" });
+      // The server records a logged-in operator by account name; "by" only names token clients.
+      await post("/api/alarms/" + id + "/acknowledge", { by: S.person || "control room" });
       notice("");
     } catch (e) { notice("Acknowledge failed: " + e.message); button.disabled = false; }
   }
@@ -395,6 +402,10 @@
       const x = sp.wavelength_nm, m = sp.mean_reflectance, sd = sp.std_reflectance;
       linePlot($("spectrum"), [{ x, y: m, band: [m.map((v, i) => v - sd[i]), m.map((v, i) => v + sd[i])] }],
         { xLabel: (sp.axis === "wavelength_nm" ? "wavelength, nm" : "channel") + " · mean ± sd of " + sp.n_spectra + " spectra" });
+      const idn = sp.identification;  // per-spectrum identification by absorption features (spectra.identify)
+      if (idn && seg) $("segment-info").textContent += " · NIR identification: " +
+        idn.groups.map((g) => g.group + " " + g.spectra).join(", ") + " · unknown " + num(100 * idn.unknown_share, 0) +
+        " %" + (idn.unknown_features ? " (" + idn.unknown_features + ")" : "");
     } catch (e) {
       linePlot($("spectrum"), [], { empty: "no spectrum: " + e.message });
     }

@@ -1,0 +1,90 @@
+"""Per-spectrum NIR identification of a lot for the batch report: table rows and one figure.
+
+Reads what the NIR station archived per spectrum (``id_class``, ``id_group``, ``id_fit``, ``band_depth`` with the
+code lists ``id_classes``, ``id_groups``, ``id_features`` in the stream metadata; :mod:`spectra.identify`). The
+coordinator wires :func:`identification_rows` and :func:`identification_figure` into the report document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectra.identify.unknown_rate import describe_features
+
+#: Colours of the identification classes in the figure.
+CLASS_COLOURS = {"ore": "#2e7d32", "waste": "#ef6c00", "contaminant": "#c62828", "unknown": "#6a1b9a"}
+
+
+def _identified(reader, stream: str) -> dict[str, np.ndarray] | None:
+    info = reader.streams[stream]
+    if "id_class" not in info.fields or not info.metadata.get("id_classes"):
+        return None
+    keys = ["tonnage_mark_t", "valid", "id_class", "id_group", "id_fit", "band_depth"]
+    cols = reader.stream_table(stream, [k for k in keys if k == "tonnage_mark_t" or k in info.fields])
+    ok = np.asarray(cols.get("valid", np.ones(len(cols["id_class"]), bool)), bool) & (cols["id_class"] >= 0)
+    return {k: np.asarray(v)[ok] for k, v in cols.items()}
+
+
+def identification_rows(reader) -> list[dict[str, Any]]:
+    """One row per (NIR stream, material group): class, spectra, share of the lot's identified spectra, median
+    fit and the features seen (median band depths). Sorted by spectra, most first; [] without identification."""
+    rows: list[dict[str, Any]] = []
+    for info in reader.streams_of_kind("nir"):
+        cols = _identified(reader, info.name)
+        if cols is None or not len(cols["id_class"]):
+            continue
+        meta = info.metadata
+        classes, groups, feats = meta["id_classes"], meta["id_groups"], list(meta.get("id_features", []))
+        n = len(cols["id_class"])
+        for g in np.unique(cols["id_group"]):
+            sel = cols["id_group"] == g
+            cls_codes, counts = np.unique(cols["id_class"][sel], return_counts=True)
+            depth = cols.get("band_depth")
+            rows.append({"stream": info.name, "group": groups[int(g)] if 0 <= g < len(groups) else "?",
+                         "class": classes[int(cls_codes[np.argmax(counts)])], "spectra": int(sel.sum()),
+                         "share": float(sel.sum() / n), "median_fit": float(np.nanmedian(cols["id_fit"][sel])),
+                         "features": describe_features(depth[sel], feats) if depth is not None else ""})
+    return sorted(rows, key=lambda r: -r["spectra"])
+
+
+def identification_figure(reader, path: str | Path, segment_mass_t: float | None = None) -> Path | None:
+    """Stacked shares of ore / waste / contaminant / unknown identifications per segment (PNG at ``path``);
+    None when the archive holds no identification."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    nir = [s for s in reader.streams_of_kind("nir") if "id_class" in s.fields]
+    cols = _identified(reader, nir[0].name) if nir else None
+    if cols is None or not len(cols["id_class"]):
+        return None
+    classes = nir[0].metadata["id_classes"]
+    mass = segment_mass_t or reader.segment_mass_t
+    seg = np.floor(reader.lot_tonnes(cols["tonnage_mark_t"]) / mass).astype(int)
+    seg -= seg.min()
+    shares = np.zeros((seg.max() + 1, len(classes)))
+    np.add.at(shares, (seg, cols["id_class"].astype(int)), 1.0)
+    shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1.0)
+    fig, ax = plt.subplots(figsize=(8, 2.6), dpi=110)
+    bottom = np.zeros(shares.shape[0])
+    for k, c in enumerate(classes):
+        ax.bar(np.arange(shares.shape[0]), shares[:, k], bottom=bottom, width=1.0, label=c,
+               color=CLASS_COLOURS.get(c, "#777777"))
+        bottom += shares[:, k]
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlim(-0.5, shares.shape[0] - 0.5)
+    ax.set_xlabel(f"segment ({mass:g} t)")
+    ax.set_ylabel("share of spectra")
+    ax.set_ylim(0, 1)
+    ax.set_title("NIR identification by absorption features, per segment")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

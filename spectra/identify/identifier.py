@@ -1,0 +1,294 @@
+"""Identification of a spectrum by continuum-removed feature fits against real reference spectra.
+
+For each spectrum and each reference (the reference as measured and as it would look finer, coarser and wet:
+Hapke grain-size and pore-water variants, :func:`reference_variants`) the identifier fits the reference's
+continuum-removed absorption ``a_r = 1 − CR_r`` to the spectrum's ``a_o`` with one depth scale ``s`` (grain size
+and mixing change band depth, not band shape): ``a_o ≈ s·a_r``. As in Tetracorder, the **fit** is the share of the
+spectrum's absorption the scaled reference explains, ``1 − |a_o − s·a_r|² / |a_o|²``, and the **depth** the
+scaled reference depth. The distance that ranks references adds the mismatch of albedo and continuum slope
+(what tells featureless spectra apart: dark magnetite, bright quartz, rising hematite):
+
+    d² = (rms(a_o − s·a_r) / σ_shape)² + (Δ ln albedo / σ_albedo)² + (Δ slope / σ_slope)² + (ln s / σ_scale)²
+         + Σ_features (Δ √band depth / σ_depth)²
+
+Class evidence is the best-fitting reference of each class, ``exp(−d²/2)``, against an ``unknown`` alternative
+``exp(−d²_unknown/2)``: a spectrum that no reference fits within ``d²_unknown`` is ``unknown``, never ore. A
+spectrum with C–H overtone bands (1.21 µm and, where the grid has it, 1.73 µm) is organic matter whatever the
+closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``.
+
+All of it is matrix products over (spectra × references): no loop per spectrum or channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spectra.errors import GridError, ModelError
+from spectra.grid import InstrumentGrid
+from spectra.hapke import (
+    reff_from_ssa,
+    scale_grain_size,
+    ssa_from_reff,
+    water_absorption_per_cm,
+    wet,
+)
+from spectra.identify.features import FeatureBank
+from spectra.identify.references import (
+    LINE_CLASSES,
+    Reference,
+    load_references,
+    on_grid,
+)
+
+#: Output classes of the identifier: the line's three and ``unknown``.
+ID_CLASSES = LINE_CLASSES + ("unknown",)
+#: (grain factor, moisture mass fraction) of the reference variants
+VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.06))
+
+
+@dataclass(frozen=True)
+class IdentifierParams:
+    """Widths of the distance terms and the ``unknown`` / organic thresholds (see the module docstring)."""
+
+    sigma_shape: float = 0.012
+    sigma_albedo: float = 0.35
+    sigma_slope: float = 0.12
+    sigma_scale: float = 0.9
+    sigma_depth: float = 0.08
+    d2_unknown: float = 20.0
+    ch_depth_min: float = 0.02
+    class_prior: tuple[float, float, float] = (0.80, 0.10, 0.10)
+    top: int = 3
+
+
+def reference_variants(reflectance: np.ndarray, wavelength_nm: np.ndarray) -> np.ndarray:
+    """(k, n) reference spectra → (len(VARIANTS)·k, n): each variant block in :data:`VARIANTS` order."""
+    w = ssa_from_reff(np.clip(reflectance, 1e-4, 0.999))
+    alpha = water_absorption_per_cm(wavelength_nm)
+    out = []
+    for grain, moist in VARIANTS:
+        v = scale_grain_size(w, grain) if grain != 1.0 else w
+        v = wet(v, moist, alpha) if moist > 0 else v
+        out.append(reflectance if (grain, moist) == (1.0, 0.0) else reff_from_ssa(v))
+    return np.vstack(out)
+
+
+@dataclass
+class Descriptors:
+    """What the fits use, per spectrum: absorption on hull bins, ln albedo, slope, band depths and positions."""
+
+    absorption: np.ndarray
+    log_albedo: np.ndarray
+    slope: np.ndarray
+    depth: np.ndarray
+    position_nm: np.ndarray
+
+    def take(self, idx: np.ndarray) -> Descriptors:
+        return Descriptors(self.absorption[idx], self.log_albedo[idx], self.slope[idx], self.depth[idx],
+                           self.position_nm[idx])
+
+
+@dataclass
+class Identification:
+    """Result for n spectra. ``p`` (n, 4) over :data:`ID_CLASSES`; ``best``/``fit``/``depth``/``d2`` (n, top) the
+    best references (indices into ``Identifier.references``, one per reference sample) with Tetracorder fit,
+    fitted depth and distance; ``klass``/``group`` (n,) strings ("unknown" when nothing fits); ``band_depth``
+    (n, n_features) local-continuum depths; ``valid`` (n,) rows that could be identified."""
+
+    p: np.ndarray
+    best: np.ndarray
+    fit: np.ndarray
+    depth: np.ndarray
+    d2: np.ndarray
+    klass: np.ndarray
+    group: np.ndarray
+    band_depth: np.ndarray
+    band_position_nm: np.ndarray
+    valid: np.ndarray
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def p_unknown(self) -> np.ndarray:
+        return self.p[:, 3]
+
+
+class Identifier:
+    """Continuum-removed feature fits of spectra on ``grid`` against real references (see module docstring)."""
+
+    def __init__(self, grid: InstrumentGrid, references: list[Reference], reflectance: np.ndarray,
+                 params: IdentifierParams | None = None) -> None:
+        r = np.asarray(reflectance, float)
+        if r.ndim != 2 or r.shape != (len(references), grid.n_channels):
+            raise ModelError(f"references: expected ({len(references)}, {grid.n_channels}) reflectance, got {r.shape}")
+        self.grid = grid
+        self.params = params or IdentifierParams()
+        self.bank = FeatureBank.for_grid(grid)
+        self.references = list(references)
+        self.reference_reflectance = r
+        variants = reference_variants(r, grid.wavelength_nm)
+        self._ref_of_row = np.tile(np.arange(len(references)), len(VARIANTS))
+        self._ref = self.describe(variants)
+        self._ref_norm2 = np.sum(self._ref.absorption ** 2, axis=1)
+        self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
+        self._refs_of_class = [np.flatnonzero(self._class_of_ref == c) for c in range(len(LINE_CLASSES))]
+        self._ref_q = self._quadratic(self._ref)
+        self._ref_q2 = np.sum(self._ref_q ** 2, axis=1)
+        self._ref_a = self._ref.absorption.astype(np.float32)
+        self._ref_n2 = np.maximum(self._ref_norm2, 1e-9).astype(np.float32)
+        self._ref_depth = self._ref.absorption.max(axis=1)
+        self._ch = [j for j, k in enumerate(self.bank.keys) if k in ("C-H 1.21", "C-H 1.73")]
+
+    @property
+    def d2_unknown(self) -> float:
+        """``params.d2_unknown`` for the four shape/albedo/slope/scale terms and four band depths, scaled to the
+        number of terms on this grid (a 400–2400 nm grid has nine band depths)."""
+        return self.params.d2_unknown * (4 + len(self.bank.features)) / 8.0
+
+    @classmethod
+    def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None) -> Identifier:
+        """All shared reference spectra that cover ``grid`` (:func:`spectra.identify.references.load_references`)."""
+        refs, refl, _ = on_grid(load_references(root), grid)
+        return cls(grid, refs, refl, params)
+
+    def describe(self, reflectance: np.ndarray) -> Descriptors:
+        """:class:`Descriptors` of (n, n_channels) reflectance (values clipped to ≥ 1e-4)."""
+        r = np.clip(np.asarray(reflectance, float), 1e-4, None)
+        binned = self.bank.binned(r)
+        absorption = 1.0 - self.bank.hull_removed(binned)
+        log_alb, slope = self.bank.albedo_slope(binned)
+        depth, pos = self.bank.band_depths(_smooth(r, 5))
+        return Descriptors(absorption, log_alb, slope, depth, pos)
+
+    def _quadratic(self, d: Descriptors) -> np.ndarray:
+        """The terms of d² that are plain squared differences, as one vector per spectrum (albedo, slope,
+        √band depths, each over its σ), so that they cost one matrix product."""
+        p = self.params
+        return np.concatenate([d.log_albedo[:, None] / p.sigma_albedo, d.slope[:, None] / p.sigma_slope,
+                               np.sqrt(np.maximum(d.depth, 0.0)) / p.sigma_depth], axis=1).astype(np.float32)
+
+    def distances(self, d: Descriptors) -> np.ndarray:
+        """d² (n, n_reference_rows) over every reference variant (float32)."""
+        p = self.params
+        q, a = self._quadratic(d), d.absorption.astype(np.float32)
+        cross = a @ self._ref_a.T
+        obs2 = np.sum(a * a, axis=1)[:, None]
+        scale = np.clip(cross / self._ref_n2, 0.25, 4.0)
+        d2 = (obs2 - scale * (2 * cross - scale * self._ref_n2)) * np.float32(1.0 / (a.shape[1] * p.sigma_shape ** 2))
+        np.maximum(d2, 0.0, out=d2)
+        d2 += np.sum(q * q, axis=1)[:, None] - 2 * (q @ self._ref_q.T) + self._ref_q2
+        np.log(scale, out=scale)
+        scale *= np.float32(1.0 / p.sigma_scale)
+        d2 += scale * scale
+        return d2
+
+    def fit_and_scale(self, d: Descriptors, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tetracorder fit and depth scale of each spectrum against reference rows ``rows`` (n, m): both (n, m)."""
+        a = d.absorption.astype(np.float32)
+        cross = np.einsum("nb,nmb->nm", a, self._ref_a[rows])
+        n2 = self._ref_n2[rows]
+        scale = np.clip(cross / n2, 0.25, 4.0)
+        obs2 = np.sum(a * a, axis=1)[:, None]
+        resid = np.maximum(obs2 - scale * (2 * cross - scale * n2), 0.0)
+        floor = a.shape[1] * (self.params.sigma_shape / 2) ** 2  # below this the absorption is noise
+        fit = 1.0 - resid / np.maximum(np.maximum(obs2, scale * scale * n2), floor)
+        return np.clip(fit, 0.0, 1.0), scale
+
+    def identify(self, reflectance: np.ndarray, *, exclude_samples: np.ndarray | None = None) -> Identification:
+        """Identify (n, n_channels) reflectance. ``exclude_samples`` (n,) sample ids whose references may not be
+        used for that row (leave-one-sample-out validation); invalid rows (NaN, ≤ 0 everywhere) get p = NaN."""
+        r = np.asarray(reflectance, float)
+        if r.ndim == 1:
+            r = r[None, :]
+        if r.ndim != 2 or r.shape[1] != self.grid.n_channels:
+            raise GridError(f"identifier on grid {self.grid.name!r} expects (n, {self.grid.n_channels}) "
+                            f"reflectance, got shape {np.shape(reflectance)}")
+        valid = np.all(np.isfinite(r), axis=1) & (np.nanmax(np.where(np.isfinite(r), r, 0), axis=1) > 0)
+        d = self.describe(np.where(np.isfinite(r), r, 1e-4))
+        d2_ref, row = self._per_reference(self.distances(d))
+        if exclude_samples is not None:
+            samples = np.array([x.sample for x in self.references])
+            d2_ref = np.where(samples[None, :] == np.asarray(exclude_samples)[:, None], np.inf, d2_ref)
+        return self._decide(d, d2_ref, row, valid)
+
+    def _per_reference(self, d2_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best variant per reference: d² (n, k) and the variant row it came from (n, k)."""
+        k = len(self.references)
+        stacked = d2_rows.reshape(d2_rows.shape[0], len(VARIANTS), k)
+        v = np.argmin(stacked, axis=1)
+        return np.take_along_axis(stacked, v[:, None, :], axis=1)[:, 0], v * k + np.arange(k)
+
+    def _decide(self, d: Descriptors, d2_ref: np.ndarray, row: np.ndarray, valid: np.ndarray) -> Identification:
+        p_ = self.params
+        n = d2_ref.shape[0]
+        top = min(p_.top, d2_ref.shape[1])
+        ii = np.arange(n)[:, None]
+        best = np.argpartition(d2_ref, top - 1, axis=1)[:, :top] if top < d2_ref.shape[1] else \
+            np.tile(np.arange(top), (n, 1))
+        best = np.take_along_axis(best, np.argsort(d2_ref[ii, best], axis=1), axis=1)
+        best_row = row[ii, best]
+        class_d2 = np.stack([d2_ref[:, idx].min(axis=1) if idx.size else np.full(n, np.inf)
+                             for idx in self._refs_of_class], axis=1).astype(float)
+        organic = self.organic(d)
+        class_d2[:, 2] = np.where(organic, 0.0, class_d2[:, 2])
+        p = _posterior(class_d2, np.asarray(p_.class_prior, float), self.d2_unknown)
+        k = np.argmax(p, axis=1)
+        klass = np.array(ID_CLASSES)[k]
+        groups = np.array([x.group for x in self.references])
+        group = np.where(k == 3, "unknown", groups[best[:, 0]])
+        group = np.where((k == 2) & organic & (self._class_of_ref[best[:, 0]] != 2), "organic (C–H), unlisted", group)
+        fit, scale = self.fit_and_scale(d, best_row)
+        depth = scale * self._ref_depth[best_row]
+        p[~valid] = np.nan
+        return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid)
+
+    def organic(self, d: Descriptors) -> np.ndarray:
+        """(n,) spectra with C–H overtone bands: every C–H feature on the grid (1.21, 1.73 µm) deeper than
+        ``ch_depth_min`` with its minimum inside the band, not at the window's edge."""
+        if not self._ch:
+            return np.zeros(d.depth.shape[0], bool)
+        ok = d.depth[:, self._ch] > self.params.ch_depth_min
+        for col, j in enumerate(self._ch):
+            lo, hi = self.bank.features[j].window_nm
+            ok[:, col] &= (d.position_nm[:, j] > lo + 5.0) & (d.position_nm[:, j] < hi - 5.0)
+        return np.all(ok, axis=1)
+
+    def evidence(self, ident: Identification, i: int, min_depth: float = 0.02) -> str:
+        """Human string of the deciding features of spectrum ``i``: "C–H 1.21/1.40 µm, polyethylene-like
+        (fit 0.93, Plastic_HDPE GDS387)"."""
+        if not ident.valid[i]:
+            return "not identified: invalid spectrum"
+        by_bond: dict[str, list[str]] = {}
+        keys = self.bank.keys
+        ch = "C-H 1.21" in keys and ident.band_depth[i, keys.index("C-H 1.21")] > min_depth
+        for j, f in enumerate(self.bank.features):
+            if ident.band_depth[i, j] > min_depth and (f.key != "C-H 1.40" or ch):
+                by_bond.setdefault(f.bond, []).append(f"{ident.band_position_nm[i, j] / 1000:.2f}")
+        feats = "; ".join(f"{b} {'/'.join(v)} µm" for b, v in by_bond.items()) or "no absorption band > 2 %"
+        ref = self.references[int(ident.best[i, 0])]
+        if ident.klass[i] == "unknown":
+            return f"{feats}; unlike every reference (closest {ref.name}, d² {ident.d2[i, 0]:.0f})"
+        return f"{feats}; {ident.group[i]}-like (fit {ident.fit[i, 0]:.2f}, {ref.name})"
+
+
+def _posterior(class_d2: np.ndarray, prior: np.ndarray, d2_unknown: float) -> np.ndarray:
+    """(n, 4) over :data:`ID_CLASSES`: p(unknown) = the ``unknown`` alternative against the best fit of any class;
+    the rest shared by the class posteriors ``prior · exp(−d²/2)``."""
+    best = class_d2.min(axis=1)
+    p_unknown = 1.0 / (1.0 + np.exp(np.clip(0.5 * (d2_unknown - best), -50, 50)))
+    logw = np.log(prior)[None, :] - 0.5 * (class_d2 - best[:, None])
+    w = np.exp(logw)
+    w /= w.sum(axis=1, keepdims=True)
+    return np.concatenate([w * (1.0 - p_unknown)[:, None], p_unknown[:, None]], axis=1)
+
+
+def _smooth(r: np.ndarray, width: int) -> np.ndarray:
+    """Moving mean over ``width`` (odd) channels, edges repeated: a sum of shifted slices, no loop per channel."""
+    h = width // 2
+    p = np.pad(np.asarray(r, np.float32), ((0, 0), (h, h)), mode="edge")
+    n = r.shape[1]
+    out = p[:, :n].copy()
+    for k in range(1, width):  # `width` shifted slices (5), not channels
+        out += p[:, k:k + n]
+    return out / np.float32(width)

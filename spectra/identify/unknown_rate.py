@@ -1,0 +1,73 @@
+"""Per lot: is the share of spectra identified ``unknown`` in a segment above the lot's own baseline rate?
+
+Every lot has some spectra no reference fits (mixed spots, edges, dust); what matters is a segment with more of
+them than this lot usually has. The baseline rate is the pooled share over the lot's accepted segments (with a
+weak prior of :data:`PRIOR_RATE` over :data:`PRIOR_SPECTRA` spectra); a segment is flagged when its count of
+unknown spectra exceeds the binomial (1 − α) quantile at that rate and the share is at least ``margin`` above
+it, after ``warmup_segments`` segments. Flagged segments do not join the baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+PRIOR_RATE = 0.02
+PRIOR_SPECTRA = 50.0
+
+
+@dataclass(frozen=True)
+class UnknownCheck:
+    """One segment: share of valid spectra called unknown, the lot baseline rate, the limit, flag and features."""
+
+    fraction: float
+    baseline: float
+    limit: float
+    flagged: bool
+    features: str
+
+
+class UnknownBaseline:
+    """The lot's running unknown rate; :meth:`update` once per segment, in order."""
+
+    def __init__(self, feature_keys: list[str], *, warmup_segments: int = 3, alpha: float = 1e-3,
+                 margin: float = 0.05) -> None:
+        self.feature_keys = list(feature_keys)
+        self.warmup_segments = warmup_segments
+        self.alpha = alpha
+        self.margin = margin
+        self.unknown = 0.0
+        self.spectra = 0.0
+        self.segments = 0
+
+    @property
+    def rate(self) -> float:
+        return (self.unknown + PRIOR_RATE * PRIOR_SPECTRA) / (self.spectra + PRIOR_SPECTRA)
+
+    def update(self, unknown: np.ndarray, band_depth: np.ndarray | None = None) -> UnknownCheck:
+        """``unknown`` (n,) bool over the segment's valid spectra; ``band_depth`` (n, n_features) their depths."""
+        u = np.asarray(unknown, bool).reshape(-1)
+        n, k = u.size, int(u.sum())
+        rate = self.rate
+        limit = float(stats.binom.ppf(1.0 - self.alpha, n, rate)) if n else 0.0
+        frac = k / n if n else float("nan")
+        flagged = bool(n and self.segments >= self.warmup_segments and k > limit and frac >= rate + self.margin)
+        feats = describe_features(band_depth[u], self.feature_keys) if band_depth is not None and k else ""
+        if not flagged:
+            self.unknown += k
+            self.spectra += n
+            self.segments += 1
+        return UnknownCheck(frac, rate, limit / n if n else float("nan"), flagged, feats)
+
+
+def describe_features(band_depth: np.ndarray, keys: list[str], min_depth: float = 0.02) -> str:
+    """"C-H 1.21 µm 4 %, OH/H2O 1.45 µm 12 %": the features whose median depth over the rows exceeds
+    ``min_depth`` (C–H 1.40 only beside C–H 1.21: alone it is the O–H / water band at the same place)."""
+    d = np.nanmedian(np.asarray(band_depth, float).reshape(-1, len(keys)), axis=0) if len(keys) else np.zeros(0)
+    deep = {key: v for key, v in zip(keys, d) if np.isfinite(v) and v > min_depth}
+    if "C-H 1.21" not in deep:  # without the 1.21 µm overtone the 1.40 µm band is O–H / water, listed as such
+        deep.pop("C-H 1.40", None)
+    parts = [f"{key} µm {100 * v:.0f} %" for key, v in deep.items()]
+    return ", ".join(parts) or "no absorption band > 2 % (dark or featureless)"

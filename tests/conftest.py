@@ -1,0 +1,53 @@
+"""Session-wide isolation: no test writes to the user's caches.
+
+Unless the runner chose a cache (``ORELINE_CACHE`` already set, e.g. to keep fitted models between runs),
+the session gets a temporary ``ORELINE_CACHE``; the models shipped in ``spectra/shipped`` and
+``vision/shipped`` are copied into it at the start, so a test that needs the demo's models fits nothing.
+``XDG_CACHE_HOME`` and ``MPLCONFIGDIR`` (matplotlib's font cache) point into the session folder too, so
+nothing lands in ``~/.cache``. Set here, in ``pytest_configure``, before any test module is imported, and
+inherited by every subprocess a test starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = {"spectra": REPO / "spectra" / "shipped", "vision": REPO / "vision" / "shipped"}
+
+
+def seed_cache(cache: Path) -> list[Path]:
+    """Copy the shipped models into ``cache`` (``cache/spectra``, ``cache/vision``); returns the copies."""
+    copied = []
+    for kind, shipped in SHIPPED.items():
+        (cache / kind).mkdir(parents=True, exist_ok=True)
+        for model in sorted(shipped.glob("*.npz")):
+            target = cache / kind / model.name
+            if not target.exists():
+                shutil.copy2(model, target)
+            copied.append(target)
+    return copied
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    session_dir = Path(tempfile.mkdtemp(prefix="oreline-tests-"))
+    config.stash[_SESSION_DIR] = session_dir
+    if not os.environ.get("ORELINE_CACHE"):
+        os.environ["ORELINE_CACHE"] = str(session_dir / "cache")
+    seed_cache(Path(os.environ["ORELINE_CACHE"]))
+    os.environ["XDG_CACHE_HOME"] = str(session_dir / "xdg-cache")
+    os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session_dir = config.stash.get(_SESSION_DIR, None)
+    if session_dir is not None:
+        shutil.rmtree(session_dir, ignore_errors=True)
+
+
+_SESSION_DIR = pytest.StashKey[Path]()

@@ -1,0 +1,149 @@
+"""Identification by absorption features against the real shared references (spectra.identify)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.decide.segment import segment_class
+from spectra.errors import GridError
+from spectra.grid import grid_by_name
+from spectra.identify import Identifier
+from spectra.identify.combine import line_probabilities
+from spectra.identify.unknown_rate import UnknownBaseline
+from spectra.segment_stats import NirSegmentScore
+
+ORELINE = Path(sys.prefix) / "bin" / "oreline"
+
+
+@pytest.fixture(scope="module")
+def idf() -> Identifier:
+    return Identifier.from_library(grid_by_name("nir256_1014-1749nm"))
+
+
+def _row(idf: Identifier, text: str) -> int:
+    return next(i for i, r in enumerate(idf.references) if text in r.name)
+
+
+def test_real_plastic_is_identified_by_its_ch_bands_without_its_own_sample(idf):
+    i = _row(idf, "Plastic_HDPE GDS387")
+    ident = idf.identify(idf.reference_reflectance[i], exclude_samples=np.array([idf.references[i].sample]))
+    assert ident.klass[0] == "contaminant" and ident.group[0] == "polyethylene"
+    assert idf.references[ident.best[0, 0]].sample != idf.references[i].sample
+    text = idf.evidence(ident, 0)
+    assert "C–H" in text and "1.21" in text and "1.7" in text and "polyethylene-like" in text
+
+
+def test_real_hematite_is_ore_and_probabilities_are_not_constant(idf):
+    i = _row(idf, "Hematite GDS27")
+    ident = idf.identify(idf.reference_reflectance, exclude_samples=np.array([r.sample for r in idf.references]))
+    assert ident.klass[i] == "ore" and ident.p[i, 0] > 0.5
+    assert all(np.ptp(ident.p[:, k]) > 0.5 for k in range(4))  # no output sits at a prior for every input
+
+
+def test_a_spectrum_no_reference_fits_is_unknown_never_ore(idf):
+    wl = idf.grid.wavelength_nm
+    odd = 0.6 - 0.45 * np.exp(-0.5 * ((wl - 1300.0) / 25.0) ** 2)  # a deep narrow band where no material has one
+    ident = idf.identify(odd)
+    assert ident.klass[0] == "unknown" and ident.p_unknown[0] > 0.9 and ident.p[0, 0] < 0.05
+    assert "unlike every reference" in idf.evidence(ident, 0)
+
+
+def test_bad_input(idf):
+    with pytest.raises(GridError, match=r"expects \(n, 256\) reflectance, got shape \(2, 10\)"):
+        idf.identify(np.ones((2, 10)))
+    r = np.vstack([idf.reference_reflectance[0], np.full(idf.grid.n_channels, np.nan)])
+    ident = idf.identify(r)
+    assert ident.valid.tolist() == [True, False] and np.isnan(ident.p[1]).all()
+    assert idf.evidence(ident, 1) == "not identified: invalid spectrum"
+
+
+def test_outside_the_classifier_domain_the_identification_decides(idf):
+    ident = idf.identify(idf.reference_reflectance[:2])
+    p_clf = np.array([[0.9, 0.05, 0.05], [0.9, 0.05, 0.05]])
+    out = line_probabilities(p_clf, np.array([False, True]), ident, np.array([0.9, 0.05, 0.05]))
+    assert np.allclose(out[0], ident.p[0]) and np.allclose(out.sum(axis=1), 1.0)
+    assert out[1, 3] == pytest.approx(ident.p[1, 3])
+
+
+def test_unknown_share_above_the_lot_baseline_flags_the_segment():
+    base = UnknownBaseline(["C-H 1.21", "OH/H2O 1.45"])
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        assert not base.update(rng.random(60) < 0.02, np.zeros((60, 2))).flagged
+    depth = np.tile([0.06, 0.01], (60, 1))
+    check = base.update(np.arange(60) < 20, depth)
+    assert check.flagged and check.fraction == pytest.approx(1 / 3) and check.baseline < 0.05
+    assert check.features == "C-H 1.21 µm 6 %"
+    assert base.segments == 6  # a flagged segment does not join the baseline
+    nir = NirSegmentScore(0.0, 0.0, 0.0, 60, False, False, 1.0, 1.0, flagged_unknown=True)
+    assert segment_class(seen_by={"nir"}, nir_stations={"nir"}, vision_stations=set(), nir=nir,
+                         foreign_objects=0) == "waste-suspect"
+
+
+@pytest.mark.parametrize("grid_args", [["--grid", "ingaas256"], ["--grid=ingaas256"]])
+def test_evaluate_loso_through_the_installed_script(tmp_path, grid_args):
+    out = tmp_path / "loso"
+    env = {**os.environ, "ORELINE_CACHE": str(tmp_path / "cache")}
+    res = subprocess.run([str(ORELINE), "spectra", "evaluate", "--loso", *grid_args, "--out", str(out)],
+                         capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    assert "non-black contaminants called contaminant" in res.stdout and "| p(unknown) |" in res.stdout
+    assert "contaminant ROC AUC" in res.stdout and (out / "report.md").is_file() and (out / "loso.json").is_file()
+    assert "| YES |" not in res.stdout  # no class output constant over all inputs
+
+
+def test_evaluate_loso_refuses_a_model(tmp_path):
+    res = subprocess.run([str(ORELINE), "spectra", "evaluate", "--loso", "--model", "m.npz"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 2 and "--loso scores the shared reference spectra" in res.stderr
+
+
+def _site_folder(tmp_path: Path, n: int = 150) -> tuple[Path, Path]:
+    """A site's genuine ore unlike the library: simulated blends with a site-specific tilt and a weak 1.30 µm band."""
+    from spectra.formats import write_csv
+    from spectra.library import load_library
+    from spectra.scene import MixtureSimulator
+
+    grid = grid_by_name("ingaas256")
+    rng = np.random.default_rng(8)
+    sim = MixtureSimulator(load_library().resample(grid, skip_uncovered=True))
+    r = sim.render(sim.ore_blends(rng, n), rng)
+    wl = grid.wavelength_nm
+    r = r * (0.8 + 0.4 * (wl - wl[0]) / (wl[-1] - wl[0])) * (1 - 0.15 * np.exp(-0.5 * ((wl - 1300) / 30) ** 2))
+    folder = tmp_path / "site"
+    folder.mkdir()
+    rows = ["file,class"]
+    for i, row in enumerate(r):
+        write_csv(folder / f"s{i:03d}.csv", wl, row)
+        rows.append(f"s{i:03d}.csv,{'ore' if i % 4 else 'gangue'}")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("\n".join(rows) + "\n")
+    return folder, labels
+
+
+def test_site_novelty_makes_the_sites_own_ore_not_novel(tmp_path):
+    folder, labels = _site_folder(tmp_path)
+    out = tmp_path / "site-model.npz"
+    env = {**os.environ, "ORELINE_CACHE": str(tmp_path / "cache")}
+    res = subprocess.run([str(ORELINE), "spectra", "fit-novelty", "--grid=ingaas256", "--site-spectra", str(folder),
+                          f"--labels={labels}", "--out", str(out)], capture_output=True, text=True, env=env,
+                         timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    before, after = (float(x) / 100 for x in
+                     re.search(r"novel ([\d.]+)% before, ([\d.]+)% after", res.stdout).groups())
+    assert before > 0.5 and after < 0.1
+    from spectra.models.bundle import SpectraModel
+
+    site = SpectraModel.load(out)
+    assert site.info["site_novelty"]["spectra"] == 150 and "-site" in site.training_hash
+    bad = subprocess.run([str(ORELINE), "spectra", "fit-novelty", "--site-spectra", str(folder), "--labels",
+                          str(tmp_path / "none.csv"), "--out", str(out)], capture_output=True, text=True, env=env,
+                         timeout=120, check=False)
+    assert bad.returncode == 2 and "none.csv: no such file" in bad.stderr

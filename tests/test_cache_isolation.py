@@ -1,0 +1,28 @@
+"""The root conftest keeps every cache of the session out of the user's home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from spectra.cache import cache_dir as spectra_cache_dir
+from vision.fit import default_cache_dir as vision_cache_dir
+
+from tests.conftest import SHIPPED
+
+
+def test_caches_are_the_sessions_not_the_users():
+    home_cache = Path.home() / ".cache"
+    cache = Path(os.environ["ORELINE_CACHE"])
+    assert home_cache not in cache.parents and cache != home_cache / "oreline"
+    assert spectra_cache_dir().parent == cache and vision_cache_dir().parent == cache
+    for key in ("XDG_CACHE_HOME", "MPLCONFIGDIR"):
+        assert Path.home() not in Path(os.environ[key]).parents, (key, os.environ[key])
+
+
+def test_the_session_cache_holds_the_shipped_models():
+    cache = Path(os.environ["ORELINE_CACHE"])
+    for kind, shipped in SHIPPED.items():
+        names = {p.name for p in shipped.glob("*.npz")}
+        assert names, f"no shipped {kind} model"
+        assert names <= {p.name for p in (cache / kind).glob("*.npz")}
