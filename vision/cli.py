@@ -107,8 +107,8 @@ def _cli_labelled(a: argparse.Namespace) -> int:
             print(f"vision evaluate: model {a.model or 'default'} is fitted for {model.mm_per_px} mm/px, the photos are declared at {a.mm_per_px} mm/px (--mm-per-px)")
             return 2
         table = evaluate_labelled(model, items)
-        scene = scene_options(scene_names(a.scenes)[0])[0]
-        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene))
+        table["realism_scene"] = scene_names(a.scenes)[0]
+        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene_options(table["realism_scene"])[0]))
     except (VisionError, ValueError) as exc:  # and a bad --scenes
         print(f"vision evaluate: {exc}")
         return 2
@@ -120,7 +120,7 @@ def _cli_labelled(a: argparse.Namespace) -> int:
     print("precision per reported kind: " + (", ".join(f"{k} {v:.2f}" for k, v in table["precision_by_kind"].items()) or "no detections"))
     print(f"false alarms: {table['false_alarms']} in {table['images']} images = {table['false_alarms_per_image']:.2f} per image "
           f"(95 % upper bound {table['false_alarms_per_image_upper95']:.2f}) → {a.out / 'labelled.json'}")
-    print(f"the photos against rendered {a.scenes.split(',')[0]} belt (real, rendered, rendered - real):")
+    print(f"the photos against rendered {table['realism_scene']} belt (real, rendered, rendered - real):")
     for name, real, rend, err in table["realism"]:
         print(f"  {name}: {real:.3f} vs {rend:.3f} ({err:+.3f})")
     return 0
