@@ -137,7 +137,7 @@ def sampler_fields(plant: Any) -> dict[str, Any]:
     else:
         try:
             state = sampler_state_code(getattr(sampler.robot, "state", None))
-        except Exception:  # noqa: BLE001 - an unknown robot state must not stop publishing
+        except Exception:  # an unknown robot state must not stop publishing
             state = codes.SamplerState.OFFLINE
     return {"sampler_state": state, "samples_routine": routine, "samples_targeted": targeted,
             "samples_missed": missed}

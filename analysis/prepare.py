@@ -43,7 +43,7 @@ def _build_once(name: str, section: Mapping[str, Any], site: Mapping[str, Any]) 
             close = getattr(station, "close", None)
             if callable(close):
                 close()
-    except Exception as exc:  # noqa: BLE001 - reported by compose, in the parent, with its proper type
+    except Exception as exc:  # reported by compose, in the parent, with its proper type
         return f"{type(exc).__name__}: {exc}"
     return ""
 

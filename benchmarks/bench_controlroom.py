@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -119,7 +118,7 @@ async def _hammer(port: int, duration_s: float, connections: int = 8) -> tuple[i
         while time.monotonic() < deadline:
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = int(next(l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")))
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
             await reader.readexactly(length)
             if head.startswith(b"HTTP/1.1 200"):
                 ok += 1

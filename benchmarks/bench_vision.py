@@ -16,11 +16,11 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from vision.cli import evaluate  # noqa: E402
-from vision.fit import cached_model  # noqa: E402
-from vision.sim_camera import SimulatedCamera  # noqa: E402
+from vision.cli import evaluate
+from vision.fit import cached_model
+from vision.sim_camera import SimulatedCamera
 
 TARGET_MPX_S = 2048 * 6000 * 3 / 1e6  # 3x real time for a 2048 px line at 6 m/s, 1 mm/px
 #: A 3,000 t lot at 6,000 t/h and 4.5 m/s is 8.1 km of belt; "about a minute" → >= 135 m/s.

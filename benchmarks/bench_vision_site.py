@@ -17,17 +17,17 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-from scipy import ndimage as ndi  # noqa: E402
+import numpy as np
+from scipy import ndimage as ndi
 
-from conveyor.resources import shared_data_dir  # noqa: E402
-from vision.cli import evaluate  # noqa: E402
-from vision.evaluate import _poisson_upper95  # noqa: E402
-from vision.fit import VisionModel, fit_site_model  # noqa: E402
-from vision.frontier import CandidateScores, candidate_scores, frontier  # noqa: E402
-from vision.site_images import load_site_tiles  # noqa: E402
-from vision.scene import BeltScene, SceneObject  # noqa: E402
-from vision.tiles import ROCKS_DIR  # noqa: E402
+from conveyor.resources import shared_data_dir
+from vision.cli import evaluate
+from vision.evaluate import _poisson_upper95
+from vision.fit import VisionModel, fit_site_model
+from vision.frontier import CandidateScores, candidate_scores, frontier
+from vision.site_images import load_site_tiles
+from vision.scene import BeltScene, SceneObject
+from vision.tiles import ROCKS_DIR
 
 ROCKS = shared_data_dir() / "vision" / ROCKS_DIR / "labeled"
 FIT_TARGET_S = 120.0

@@ -184,10 +184,9 @@ def _protocol_md() -> list[str]:
     ]
 
 
-def render_markdown() -> str:
-    """The register-map document for PLC engineers (Markdown)."""
-    major, minor = MAP_VERSION
-    out: list[str] = [
+def _conventions_md(major: int, minor: int) -> list[str]:
+    """The title, the introduction and the conventions section."""
+    return [
         f"# oreline Modbus register map — version {major}.{minor}",
         "",
         "<!-- Generated from plc/registers.py, plc/codes.py, plc/bw500.py and sampler/robot_registers.py by "
@@ -226,11 +225,12 @@ def render_markdown() -> str:
         "snapshot; `HEARTBEAT` counts the publishes.",
         f"* **Identity**: `MAP_MAGIC` = 0x{MAP_MAGIC:04X} (\"OL\"); check `MAP_VERSION_MAJOR` = {major} before "
         "trusting the rest.",
-        "",
-        f"## oreline registers (version {major}.{minor})",
-        "",
-        *_table_md(ORELINE_MAP),
-        "",
+    ]
+
+
+def _codes_md() -> list[str]:
+    """The code tables of the oreline registers."""
+    return [
         "## Codes",
         "",
         *_enum_md(codes.LineStatus, "LINE_STATUS"),
@@ -245,6 +245,12 @@ def render_markdown() -> str:
         *_enum_md(codes.CommandCode, "CMD_CODE"),
         *_enum_md(codes.CommandResult, "CMD_RESULT"),
         *_protocol_md(),
+    ]
+
+
+def _simulated_md() -> list[str]:
+    """The simulated PLC and belt-scale section (BW500 and drive blocks)."""
+    return [
         "## Simulated PLC and belt scale (demo and tests)",
         "",
         "`oreline demo` runs a simulated PLC on 127.0.0.1 that hosts a belt-scale integrator modelled on the "
@@ -280,9 +286,13 @@ def render_markdown() -> str:
         "",
         *_enum_md(codes.DriveState, "DRIVE_STATE"),
     ]
+
+
+def _robot_md() -> list[str]:
+    """The sampling robot's block, as the simulated PLC hosts it."""
     robot = robot_register_table(ROBOT_BASE)
     rmajor = robot.version[0] if robot.version else 0
-    out += [
+    return [
         f"### {robot.title}, at base address {robot.start}",
         "",
         f"Block layout version {rmajor} (register `BLOCK_VERSION`), defined by `sampler/robot_registers.py`; "
@@ -296,6 +306,22 @@ def render_markdown() -> str:
         "",
         *_table_md(robot),
         "",
+    ]
+
+
+def render_markdown() -> str:
+    """The register-map document for PLC engineers (Markdown)."""
+    major, minor = MAP_VERSION
+    out = [
+        *_conventions_md(major, minor),
+        "",
+        f"## oreline registers (version {major}.{minor})",
+        "",
+        *_table_md(ORELINE_MAP),
+        "",
+        *_codes_md(),
+        *_simulated_md(),
+        *_robot_md(),
     ]
     return "\n".join(out).rstrip() + "\n"
 

@@ -119,7 +119,7 @@ class ModbusTcpService:
         request.dev_id = unit
         try:
             response = await request.datastore_update(self.store, unit)
-        except Exception as exc:  # noqa: BLE001 - a datastore failure is the device's, reported as 0x04
+        except Exception as exc:  # a datastore failure is the device's, reported as 0x04
             log.warning("Modbus request FC %d failed: %s", fc, exc)
             return _exception(fc, ExcCodes.DEVICE_FAILURE)
         return bytes([response.function_code]) + response.encode()

@@ -119,6 +119,72 @@ def _check_positive(name: str, value: Any) -> float:
     return v
 
 
+def _check_choices(basis: str, method: str, quality_variation: str) -> None:
+    """Raise :class:`PlanError` unless basis, method and quality variation are known names."""
+    if basis not in BASES:
+        raise PlanError(f"basis must be one of {BASES}, got {basis!r}")
+    if method not in METHODS:
+        raise PlanError(f"method must be one of {METHODS}, got {method!r}")
+    if quality_variation not in iso3082.QUALITY_VARIATIONS:
+        raise PlanError(f"quality_variation must be one of {iso3082.QUALITY_VARIATIONS}, got {quality_variation!r}")
+
+
+def _check_cutter(
+    cutter_aperture_mm: float | None, cutter_speed_m_s: float | None, top_mm: float, min_aperture_mm: float
+) -> tuple[float | None, float | None]:
+    """The installed cutter's (aperture mm, speed m/s), each None when not given, checked against ISO 3082 7.5."""
+    aperture = speed = None
+    if cutter_aperture_mm is not None:
+        aperture = _check_positive("cutter_aperture_mm", cutter_aperture_mm)
+        if aperture < min_aperture_mm:
+            raise PlanError(
+                f"cutter aperture must be >= {min_aperture_mm:g} mm (3 x nominal top size {top_mm:g} mm, min "
+                f"{iso3082.CUTTER_APERTURE_MIN_MM:g} mm; ISO 3082 7.5), got {aperture:g} mm"
+            )
+    if cutter_speed_m_s is not None:
+        speed = _check_positive("cutter_speed_m_s", cutter_speed_m_s)
+        if speed > iso3082.CUTTER_SPEED_MAX_M_S:
+            raise PlanError(
+                f"falling-stream cutter speed must be <= {iso3082.CUTTER_SPEED_MAX_M_S} m/s (ISO 3082 7.5), "
+                f"got {speed:g} m/s"
+            )
+    return aperture, speed
+
+
+def _check_max_flow(basis: str, max_flow_t_h: float | None) -> float | None:
+    """The lot's highest flow rate (t/h): required for time basis, optional (None) for mass basis."""
+    if basis == "time":
+        if max_flow_t_h is None:
+            raise PlanError("time-basis sampling needs max_flow_t_h (highest flow rate of the lot in t/h)")
+        return _check_positive("max_flow_t_h", max_flow_t_h)
+    if max_flow_t_h is not None:
+        return _check_positive("max_flow_t_h", max_flow_t_h)
+    return None
+
+
+def _offsets(
+    mass_t: float, basis: str, method: str, k: int, n_sub: int, max_flow_t_h: float | None, seed: int
+) -> tuple[float, str, np.ndarray, np.ndarray]:
+    """(interval, its unit "t" or "s", every increment's offset from the lot start, its 1-based sub-lot)."""
+    sub_mass = mass_t / k
+    if basis == "mass":
+        interval, unit, span = sub_mass / n_sub, "t", sub_mass
+    else:
+        assert max_flow_t_h is not None  # _check_max_flow requires it for time basis
+        interval = 3600.0 * sub_mass / (max_flow_t_h * n_sub)
+        unit, span = "s", interval * n_sub
+    rng = np.random.default_rng(seed)
+    idx = np.arange(n_sub)
+    if method == "systematic":
+        fractions = np.full(n_sub, rng.random())
+    else:
+        fractions = rng.random(n_sub)
+    one = (idx + fractions) * interval  # offsets within a sub-lot
+    offsets = (np.arange(k)[:, None] * span + one[None, :]).ravel()
+    sublot_of = np.repeat(np.arange(1, k + 1), n_sub)
+    return interval, unit, offsets, sublot_of
+
+
 def make_plan(
     lot_mass_t: float,
     *,
@@ -144,12 +210,7 @@ def make_plan(
     is then wrong, but the plan is still computable for a report).
     """
     mass = _check_positive("lot_mass_t", lot_mass_t)
-    if basis not in BASES:
-        raise PlanError(f"basis must be one of {BASES}, got {basis!r}")
-    if method not in METHODS:
-        raise PlanError(f"method must be one of {METHODS}, got {method!r}")
-    if quality_variation not in iso3082.QUALITY_VARIATIONS:
-        raise PlanError(f"quality_variation must be one of {iso3082.QUALITY_VARIATIONS}, got {quality_variation!r}")
+    _check_choices(basis, method, quality_variation)
     top = _check_positive("nominal_top_size_mm", nominal_top_size_mm)
     if isinstance(sublots, bool) or not isinstance(sublots, (int, np.integer)) or sublots < 1:
         raise PlanError(f"sublots must be an integer >= 1, got {sublots!r}")
@@ -158,22 +219,8 @@ def make_plan(
     except ValueError as exc:
         raise PlanError(str(exc)) from None
     min_aperture = iso3082.min_cutter_aperture_mm(top)
+    aperture, speed = _check_cutter(cutter_aperture_mm, cutter_speed_m_s, top, min_aperture)
     warnings: list[str] = []
-    aperture = speed = None
-    if cutter_aperture_mm is not None:
-        aperture = _check_positive("cutter_aperture_mm", cutter_aperture_mm)
-        if aperture < min_aperture:
-            raise PlanError(
-                f"cutter aperture must be >= {min_aperture:g} mm (3 x nominal top size {top:g} mm, min "
-                f"{iso3082.CUTTER_APERTURE_MIN_MM:g} mm; ISO 3082 7.5), got {aperture:g} mm"
-            )
-    if cutter_speed_m_s is not None:
-        speed = _check_positive("cutter_speed_m_s", cutter_speed_m_s)
-        if speed > iso3082.CUTTER_SPEED_MAX_M_S:
-            raise PlanError(
-                f"falling-stream cutter speed must be <= {iso3082.CUTTER_SPEED_MAX_M_S} m/s (ISO 3082 7.5), "
-                f"got {speed:g} m/s"
-            )
     expected_mass = None
     if nominal_flow_t_h is not None and aperture is not None and speed is not None:
         flow = _check_positive("nominal_flow_t_h", nominal_flow_t_h)
@@ -182,32 +229,12 @@ def make_plan(
             warnings.append(
                 f"expected increment {expected_mass:.1f} kg < minimum {min_mass:g} kg for top size {top:g} mm"
             )
-    max_flow = None
-    if basis == "time":
-        if max_flow_t_h is None:
-            raise PlanError("time-basis sampling needs max_flow_t_h (highest flow rate of the lot in t/h)")
-        max_flow = _check_positive("max_flow_t_h", max_flow_t_h)
-    elif max_flow_t_h is not None:
-        max_flow = _check_positive("max_flow_t_h", max_flow_t_h)
+    max_flow = _check_max_flow(basis, max_flow_t_h)
 
     n_lot = iso3082.primary_increments_min(mass, quality_variation)
     k = int(sublots)
     n_sub = math.ceil(n_lot / k)
-    sub_mass = mass / k
-    if basis == "mass":
-        interval, unit, span = sub_mass / n_sub, "t", sub_mass
-    else:
-        interval = 3600.0 * sub_mass / (max_flow * n_sub)
-        unit, span = "s", interval * n_sub
-    rng = np.random.default_rng(seed)
-    idx = np.arange(n_sub)
-    if method == "systematic":
-        fractions = np.full(n_sub, rng.random())
-    else:
-        fractions = rng.random(n_sub)
-    one = (idx + fractions) * interval  # offsets within a sub-lot
-    offsets = (np.arange(k)[:, None] * span + one[None, :]).ravel()
-    sublot_of = np.repeat(np.arange(1, k + 1), n_sub)
+    interval, unit, offsets, sublot_of = _offsets(mass, basis, method, k, n_sub, max_flow, seed)
     return SamplingPlan(
         lot_mass_t=mass, basis=basis, method=method, quality_variation=quality_variation, nominal_top_size_mm=top,
         sublots=k, n_lot_min=n_lot, n_per_sublot=n_sub, interval=float(interval), interval_unit=unit,

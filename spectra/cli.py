@@ -25,8 +25,8 @@ from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluat
 from spectra.models.family_eval import evaluate_families, family_markdown
 from spectra.models.fingerprint_eval import evaluate_fingerprints
 from spectra.models.training import LabelledSpectra, TrainConfig, train_model
-from spectra.resample import resample, to_grid
-from spectra.station import DEFAULT_GRID  # noqa: E402  (the line's default grid, docs/spectra.md)
+from spectra.resample import to_grid
+from spectra.station import DEFAULT_GRID  # the line's default grid, docs/spectra.md
 
 
 def _say(msg: str) -> None:

@@ -60,7 +60,7 @@ from threadpoolctl import ThreadpoolController
 
 from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import ModelError
-from spectra.hapke import (mass_fractions, reff_from_ssa, scale_grain_size, ssa_from_reff,
+from spectra.hapke import (reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
 
 

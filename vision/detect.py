@@ -9,7 +9,7 @@ carries (almost) no ore is reported as *no material*, never as clean ore.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -332,14 +332,12 @@ class Detector:
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0
-        guard = max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
-                    p.objectness_context_cells // 2 + p.objectness_cells // 2) + 1
+        guard = self._guard_cells()
         max_carry = int(p.max_carry_m * 1000.0 / self.cell_mm)
         keep_from = h if final else max(0, h - guard)
         detections: list[Detection] = []
         cell_m = self.cell_mm / 1000.0
         if n:
-            idx = np.arange(1, n + 1)
             slices = ndi.find_objects(labels)
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.zeros(n, bool)
@@ -382,14 +380,25 @@ class Detector:
                         p_none=float(p_none[j]),
                     ))
         # hold back the tail (guard rows and unfinished objects) for the next frame
-        if keep_from < h:
-            b = self.block
-            self._carry = _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img[keep_from * b :].copy(),
-                                 belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
-                                 time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
-        else:
-            self._carry = None
+        self._carry = self._tail(raw, feats, rgb, img, belt, done, keep_from, start_belt_m, mark0, time0, t_per_m, speed)
         return detections
+
+    def _guard_cells(self) -> int:
+        """Rows at the end of a frame whose maps still depend on rows not yet seen (held for the next frame)."""
+        p = self.params
+        return max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
+                   p.objectness_context_cells // 2 + p.objectness_cells // 2) + 1
+
+    def _tail(self, raw, feats, rgb, img, belt, done, keep_from: int, start_belt_m: float, mark0: float, time0: float,
+              t_per_m: float, speed: float) -> _Carry | None:
+        """The rows from ``keep_from`` on, carried to the next frame, or None when there are none."""
+        if keep_from >= raw.shape[0]:
+            return None
+        b = self.block
+        cell_m = self.cell_mm / 1000.0
+        return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img[keep_from * b :].copy(),
+                      belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
+                      time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
 
     def _thumbnail(self, img: np.ndarray, sl: tuple[slice, slice]) -> np.ndarray:
         b = self.block

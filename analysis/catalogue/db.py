@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import threading
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text

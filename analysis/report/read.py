@@ -143,7 +143,7 @@ def _merge_gaps(station: str, start: np.ndarray, end: np.ndarray, reason: np.nda
     out = []
     firsts = np.flatnonzero(new)
     lasts = np.append(firsts[1:], start.size)
-    for g, (a, b) in enumerate(zip(firsts, lasts)):
+    for a, b in zip(firsts, lasts):
         lo, hi = float(start[a]), float(reach[b - 1])
         if hi - lo < GAP_MIN_T:
             continue
@@ -272,7 +272,7 @@ def library_references(reader: ArchiveReader, stream: str) -> tuple[dict[str, np
     try:
         refs, note = _library_references(tuple(float(x) for x in wl),
                                          None if fwhm is None else tuple(float(x) for x in np.broadcast_to(fwhm, wl.shape)))
-    except Exception as exc:  # noqa: BLE001 - reference material: any failure to load it is a marked gap
+    except Exception as exc:  # reference material: any failure to load it is a marked gap
         return None, f"library reference spectra unavailable ({type(exc).__name__}: {exc})"
     return dict(refs), note
 

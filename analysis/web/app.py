@@ -231,7 +231,7 @@ def role_guards(auth: Authenticator, audit: AuditTrail | None = None) -> Guards:
 
 def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The line state, the lot and its stop command."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
+    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
 
     @router.get("/api/state", responses={200: _JSON_OBJ, **_ERRORS}, tags=["line"])
     async def get_state(who: Viewer) -> Response:
@@ -273,7 +273,7 @@ def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Decided segments and their evidence: spectra, detections, thumbnails."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
+    router, service, Viewer = APIRouter(), cr.service, guards.viewer
 
     @router.get("/api/segments", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["segments"])
     async def get_segments(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -315,7 +315,7 @@ def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Trends of the line and of the NIR scores."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
+    router, service, Viewer = APIRouter(), cr.service, guards.viewer
 
     @router.get("/api/trend", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["line"])
     async def get_trend(_: Viewer, last_n: Annotated[int, Query(ge=1, le=3600)] = 600) -> list[dict[str, Any]]:
@@ -332,7 +332,7 @@ def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Alarms and their acknowledgement."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
+    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
 
     @router.get("/api/alarms", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["alarms"])
     async def get_alarms(_: Viewer, active_only: bool = False,
@@ -375,7 +375,7 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The sampler's increments and targeted samples."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator  # noqa: N806
+    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
 
     @router.get("/api/samples", response_model=dict[str, Any], responses=_ERRORS, tags=["samples"])
     async def get_samples(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -419,7 +419,7 @@ def lab_queue_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Lot reports."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer  # noqa: N806
+    router, service, Viewer = APIRouter(), cr.service, guards.viewer
 
     @router.get("/api/reports", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["reports"])
     async def get_reports(_: Viewer) -> list[dict[str, Any]]:

@@ -78,7 +78,7 @@ class AuditTrail:
                 detail = f"{detail} (+{folded} similar refused in the {REFUSAL_INTERVAL_S:g} s before)".strip()
         try:
             lot_id = self._lot_id()
-        except Exception:  # noqa: BLE001 - the line may be half built between lots; auditing never fails a request
+        except Exception:  # the line may be half built between lots; auditing never fails a request
             lot_id = ""
         event = AuditEvent(now, dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="milliseconds"),
                            action, outcome, person, role, session, source, lot_id, detail[:500])
@@ -102,7 +102,7 @@ class AuditTrail:
             while sink is not None and self._pending:
                 try:
                     sink(self._pending[0])
-                except Exception as exc:  # noqa: BLE001 - no archive open (between lots, before LotStart): keep it
+                except Exception as exc:  # no archive open (between lots, before LotStart): keep it
                     log.debug("audit event kept for the next archive: %s", exc)
                     break
                 self._pending.popleft()

@@ -229,7 +229,7 @@ def fit_classifier(library: ResampledLibrary, groups: list[str], det: DetectorMo
     labels) join the final fit (labelled field spectra)."""
     z_out, y_out = [], []
     n_fold = max(config.n_train_per_class // 4, 200)
-    for k, fold in enumerate(group_folds(library, groups, config.n_cal_folds, config.seed)):
+    for fold in group_folds(library, groups, config.n_cal_folds, config.seed):
         inner = MixtureSimulator(library, allowed_groups=[g for g in groups if g not in set(fold)])
         outer = MixtureSimulator(library, allowed_groups=fold)
         if min(outer.pool(c).size for c in ("ore", "gangue", "waste", "contaminant")) == 0:

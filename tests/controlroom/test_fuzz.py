@@ -52,7 +52,7 @@ def test_api_never_answers_5xx(fuzz_server, auth):
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=strategy)
-        def check(case) -> None:
+        def check(case, label: str = label) -> None:
             tried[label] = tried.get(label, 0) + 1
             case.call_and_validate(headers=headers, checks=CHECKS, timeout=10)
 

@@ -4,7 +4,6 @@ from conveyor.clock import SimulatedClock
 from conveyor.feed import BeltEvent, FaultyFeed, SimulatedFeed
 from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, Measurement, StreamDescription
 from conveyor.runtime import Line
-from conveyor.station import Station
 
 from tests.conveyor.helpers import Collector, MassProbe
 

@@ -64,7 +64,7 @@ class PlcPoller:
     def _read(self, address: int, count: int) -> list[int] | None:
         try:
             rr = self.client.read_holding_registers(address, count=count, device_id=1)
-        except Exception:  # noqa: BLE001 - a connection loss is a failed read, like on a PLC
+        except Exception:  # a connection loss is a failed read, like on a PLC
             rr = None
         self.poll.reads += 1
         if rr is None or rr.isError():

@@ -142,7 +142,7 @@ def test_quality_variation_classes():
 
 def test_table_is_monotonic_and_contiguous():
     rows = iso3082.PRIMARY_INCREMENTS_TABLE
-    for (lo0, hi0, *_), (lo1, _hi1, *_) in zip(rows, rows[1:]):
+    for (_lo0, hi0, *_), (lo1, _hi1, *_) in zip(rows, rows[1:]):
         assert hi0 == lo1
     for col in (2, 3, 4):
         counts = [r[col] for r in rows]

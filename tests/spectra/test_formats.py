@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spectra.errors import SpectrumFormatError
-from spectra.formats import (read_csv, read_ecostress, read_hdf5, read_jcamp, read_spectra, read_spectrum,
+from spectra.formats import (read_ecostress, read_hdf5, read_jcamp, read_spectra, read_spectrum,
                              sniff_text_format, write_csv, write_hdf5, write_jcamp)
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "spectra"

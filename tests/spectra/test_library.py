@@ -72,7 +72,7 @@ def _mini_library(tmp_path, library, drop_row: bool):
 
     text = (shared_data_dir() / "spectra" / "SOURCES.md").read_text()
     if drop_row:
-        text = "\n".join(l for l in text.splitlines() if e.file not in l)
+        text = "\n".join(row for row in text.splitlines() if e.file not in row)
     (root / "SOURCES.md").write_text(text.split("## Counts")[0] + text.split("## Files")[1])
     return root
 

@@ -52,7 +52,7 @@ def test_scorer_detects_heldout_waste_and_rarely_flags_clean_ore(model, heldout,
     """Regression guard: lots of held-out ore; 10 % held-out pyrite from the 4th segment on."""
     rng = np.random.default_rng(21)
     clean_flags, waste_flags = [], []
-    for k in range(6):
+    for _ in range(6):
         r = simulate_lot(heldout, det, rng, 8, N_SPECTRA)
         s = LotSegmentScorer.from_metadata(meta)
         clean_flags += [x.flagged_waste or x.flagged_contaminant for x in map(s.score, map(_arrays, r)) if x.scored]

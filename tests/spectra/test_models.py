@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from scipy.optimize import nnls
-from scipy.special import softmax
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import GridError, InvalidSpectrumError, ModelError

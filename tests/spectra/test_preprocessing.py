@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spectra.preprocessing import (Absorbance, ContinuumRemoval, MultiplicativeScatterCorrection, SavitzkyGolay,

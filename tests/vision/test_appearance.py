@@ -17,7 +17,7 @@ from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, L
 from conveyor.station import MaterialWindow, StationContext
 from vision.appearance import (MIN_LIMIT, AppearanceMonitor, calibrate_limit, frame_figures, frame_unusual_share,
                                unusual_level)
-from vision.scene import BeltScene, SceneObject
+from vision.scene import BeltScene
 from vision.station import APPEARANCE_REASON, from_config
 from vision.tiles import ROCKS_DIR, load_tiles
 from tests.vision.conftest import MM_PER_PX, WIDTH_PX
@@ -116,7 +116,7 @@ def test_rock_cargo_under_the_red_ore_model_raises_one_alarm_and_leaves_windows_
           + f"\nlimit {100 * st.appearance.limit:.1f} %; events: " + "; ".join(f"{e.kind}: {e.message}" for e in events))
     assert [e.kind for e in events] == ["appearance", "appearance_cleared"]
     assert "unlike the fitted ore" in events[0].message and "limit" in events[0].message
-    for kind, out, _ in phases[5:11]:
+    for _kind, out, _ in phases[5:11]:
         assert not any(isinstance(r, Measurement) for r in out)
         assert all(not c.inspected and c.reason == APPEARANCE_REASON for c in out if isinstance(c, Coverage))
     assert all(c.inspected for _, out, _ in phases[:5] for c in out if isinstance(c, Coverage))

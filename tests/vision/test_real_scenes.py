@@ -39,7 +39,10 @@ def test_photo_surfaces_burial_and_wetness():
     ore = np.array([130.0, 90.0, 60.0])
     cast = render_sprite("plastic", 200, 150, 0, 1.0, 2, surface="photo", ore_rgb=ore, cast=0.35)
     blue = render_sprite("plastic", 200, 150, 0, 1.0, 2, surface="photo")
-    chroma = lambda s: (s.rgb[s.alpha > 0.99] / s.rgb[s.alpha > 0.99].sum(axis=1, keepdims=True)).mean(axis=0)
+
+    def chroma(s):
+        return (s.rgb[s.alpha > 0.99] / s.rgb[s.alpha > 0.99].sum(axis=1, keepdims=True)).mean(axis=0)
+
     assert abs(chroma(cast)[0] - ore[0] / ore.sum()) < abs(chroma(blue)[0] - ore[0] / ore.sum())
     with pytest.raises(ValueError, match="surface"):
         render_sprite("wood", 300, 60, 0, 1.0, 5, surface="paint")

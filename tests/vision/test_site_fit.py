@@ -1,13 +1,11 @@
 """Fitting on a site's own frames (``vision fit --images``): checks that name the file, provenance, the belt found
 by score on grey rock, tiles holding objects dropped, one model per declared product, the CLI as users type it."""
 
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
