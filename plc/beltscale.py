@@ -220,6 +220,7 @@ class BeltScaleClient(BeltScale):
     def _connect(self) -> None:
         self.stats["connects"] += 1
         client = ModbusTcpClient(self.host, port=self.port, timeout=self.timeout_s, retries=0)
+        err: ModbusException | OSError | None
         try:
             ok = client.connect()
         except (ModbusException, OSError) as exc:

@@ -23,7 +23,7 @@ def cli_registers(argv: list[str]) -> int:
     ``register-map.md`` and ``register-map.csv`` into DIR; ``--check`` (with
     ``--out``) exits 1 when the files there differ from the tables.
     """
-    parser = argparse.ArgumentParser(prog="oreline plc docs", description=cli_registers.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="oreline plc docs", description=(cli_registers.__doc__ or "").splitlines()[0])
     parser.add_argument("--out", help="directory to write register-map.md and register-map.csv into")
     parser.add_argument("--check", action="store_true", help="with --out: fail if the files are out of date")
     parser.add_argument("--csv", action="store_true", help="print the CSV instead of the Markdown")
@@ -51,7 +51,7 @@ def cli_serve_sim(argv: list[str]) -> int:
     With ``--map`` it serves the oreline register map instead, driven by a scripted lot after lot
     (:mod:`plc.fat`), for factory acceptance tests of a PLC program.
     """
-    parser = argparse.ArgumentParser(prog="oreline plc serve-sim", description=cli_serve_sim.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="oreline plc serve-sim", description=(cli_serve_sim.__doc__ or "").splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--map", action="store_true",
                         help="serve the oreline register map with a scripted lot (factory acceptance tests)")

@@ -339,7 +339,8 @@ def render_csv() -> str:
         for e in table:
             writer.writerow((table.name, e.address, e.reference, e.name, e.type.label, e.length, e.units, e.scaling,
                              e.access, e.description))
-    for enum_cls in (*codes.ALL_ENUMS, codes.DriveState):
+    enum_classes: tuple[type[enum.IntEnum], ...] = (*codes.ALL_ENUMS, codes.DriveState)
+    for enum_cls in enum_classes:
         carriers = ", ".join(e.name for e in ORELINE_MAP if e.enum is enum_cls) or "DRIVE_STATE"
         notes = _member_notes(enum_cls)
         for m in enum_cls:

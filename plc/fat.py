@@ -108,8 +108,10 @@ class ScriptedLine:
             self.requests[codes.InterlockBit.DIVERT_REQUEST] = (index, start, end)
 
     def _end_lot(self) -> bool:
-        self.ended, self.lot, self.pause_left_s = self.lot, None, self.pause_s
-        verdict = scripted_verdict(self.ended.decided)
+        ended = self.lot
+        assert ended is not None, "_end_lot is called only while a lot runs"
+        self.ended, self.lot, self.pause_left_s = ended, None, self.pause_s
+        verdict = scripted_verdict(ended.decided)
         bit = {codes.LotVerdict.WASTE: codes.AlarmBit.LOT_WASTE, codes.LotVerdict.CONTAMINATED:
                codes.AlarmBit.LOT_CONTAMINATED, codes.LotVerdict.INCONCLUSIVE: codes.AlarmBit.LOT_INCONCLUSIVE}
         if verdict in bit:

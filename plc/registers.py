@@ -23,6 +23,9 @@ READ = "R"
 READ_WRITE = "RW"
 
 
+#: An IntEnum class (a name: inside RegisterSpec, ``type`` is the field, not the builtin).
+IntEnumClass = type[enum.IntEnum]
+
 @dataclass(frozen=True)
 class RegisterSpec:
     """One entry of a register table.
@@ -42,7 +45,7 @@ class RegisterSpec:
     description: str = ""
     length: int = 0
     scale: float = 1.0
-    enum: type[enum.IntEnum] | None = None
+    enum: IntEnumClass | None = None
     field: str | None = None
     constant: int | None = None
 

@@ -38,8 +38,10 @@ class BeltScale(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_config(cls, cfg: Mapping[str, Any], context: StationContext, feed: FeedSource | None) -> BeltScale:
-        """A scale for validated keys ``cfg`` (no I/O). ``feed`` is the simulated unloader, for simulated backends."""
+    def from_config(cls, cfg: Mapping[str, Any], context: StationContext, feed: FeedSource | None,
+                    **options: Any) -> BeltScale:
+        """A scale for validated keys ``cfg`` (no I/O). ``feed`` is the simulated unloader, for simulated backends;
+        ``options`` are what some backends take besides (``robot``: the simulated PLC's hosted robot)."""
 
     @abc.abstractmethod
     def read(self, time_s: float) -> ScaleReading:
@@ -61,7 +63,8 @@ class DirectScale(BeltScale):
         self.feed, self.position_m = feed, position_m
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], context: StationContext, feed: FeedSource | None) -> DirectScale:
+    def from_config(cls, cfg: Mapping[str, Any], context: StationContext, feed: FeedSource | None,
+                    **options: Any) -> DirectScale:
         if feed is None:
             raise ConfigError("scale.backend", "backend 'direct' needs the simulated unloader's feed")
         return cls(feed)

@@ -147,7 +147,7 @@ class SimulatedPlc(ThreadServed):
             "DEVICE_STATE": 0,
             "DIAGNOSTIC_STATE": self._diagnostic,
         }
-        changes = [(table[n].address, table.encode_value(table[n], v)) for n, v in values.items()]
+        changes: list[tuple[int, Sequence[int]]] = [(table[n].address, table.encode_value(table[n], v)) for n, v in values.items()]
         if reading.speed_m_s > 0:
             drive = DriveState.FORWARD
         elif reading.speed_m_s < 0:

@@ -150,7 +150,7 @@ class _Connection(asyncio.Protocol):
             self.service.refused += 1
             log.warning("Modbus connection from %s refused (%d open, allow-list %s)", peer[0],
                         len(self.service.connections), list(opts.allowed_clients) or "any")
-            transport.abort()
+            self.transport.abort()
             return
         self.service.connections.add(self)
         self._counted = True

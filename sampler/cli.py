@@ -158,9 +158,9 @@ def cli_lab_rules(argv: list[str]) -> int:
         except SamplerError as exc:
             p.error(str(exc))
     print("Lab rule set (sampler/labrules.py):")
-    for r in rules_table():
-        print(f"  {r['rule']:<13} {r['kind']:<9} {r['family']:<34} {r['indicator']}")
-        print(f"  {'':<13} why: {r['why']}  [{r['source']}]")
+    for rule in rules_table():
+        print(f"  {rule['rule']:<13} {rule['kind']:<9} {rule['family']:<34} {rule['indicator']}")
+        print(f"  {'':<13} why: {rule['why']}  [{rule['source']}]")
     if args.sources:
         print("Sources:")
         for key, text in SOURCES.items():

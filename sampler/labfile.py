@@ -143,7 +143,8 @@ def split_rows(path: Path, text: str, is_header: Callable[[list[str]], bool]) ->
     delim = _delimiter(lines[:MAX_PREAMBLE_LINES + 20])
     meta: dict[str, str] = {}
     problems: list[str] = []
-    header_line, header = 0, []
+    header_line = 0
+    header: list[str] = []
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     rows: list[tuple[int, list[str]]] = []
     line_no = 0

@@ -118,7 +118,7 @@ class LotFilter:
     offset: int = 0
 
 
-def lots_query(f: LotFilter) -> Select[tuple[LotRow]]:
+def lots_query(f: LotFilter) -> Select[LotRow]:
     """The SELECT of the lot list, newest first."""
     q = select(LotRow)
     if f.since_epoch_s is not None:

@@ -75,7 +75,7 @@ def test_missed_cut_and_estop_faults(tmp_path):
     assert by[5]["status"] == "fault" and "ESTOP" in by[5]["reason"]
     assert {"increment_missed", "increment_fault"} <= {e.kind for e in res.alarms}
     gross = st.custody.samples["LOT1-G1"]
-    assert f"LOT1-R0002" not in gross.increment_ids and len(gross.increment_ids) == st.plan.n_total - 2
+    assert "LOT1-R0002" not in gross.increment_ids and len(gross.increment_ids) == st.plan.n_total - 2
 
 
 def test_targeted_increments_are_kept_apart(tmp_path):

@@ -4,6 +4,8 @@ Revision ID: 0001
 Revises:
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -12,7 +14,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_EPOCH = {"nullable": True}
+_EPOCH: dict[str, Any] = {"nullable": True}
 
 
 def upgrade() -> None:
