@@ -43,7 +43,7 @@ from conveyor.tracking import MaterialTracker
 
 from sampler import iso3082
 from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
-from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError
+from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError, TargetedSkipError
 from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
 from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
 from sampler.robot import robot_from_config
@@ -177,14 +177,15 @@ class SamplerStation(Station):
         return f"{self._lot_id}-G{sublot}"
 
     # ---- targeted ----------------------------------------------------------------------------------
-    def request_targeted(self, mark_t: float, reason: str, alarm_id: str = "") -> str:
+    def request_targeted(self, mark_t: float, reason: str, alarm_id: str = "", *, refuse: bool = False) -> str:
         """Ask for a targeted increment of the material at absolute mark ``mark_t`` (t); return its id.
 
-        The increment is recorded in any case: ``skipped`` (with the reason) when it comes
-        within ``targeted_min_spacing_t`` of the previous targeted mark, when the mark has
-        already passed the cutter, or when targeted sampling is disabled. Raises
-        :class:`TargetedRequestError` before a lot starts or for a mark that is not finite
-        or lies before the lot start.
+        It will be skipped when it comes within ``targeted_min_spacing_t`` of the previous targeted
+        mark, when the mark has already passed the cutter, or when targeted sampling is disabled. Then
+        it is recorded ``skipped`` (with the reason), or, with ``refuse`` (an operator waiting for the
+        answer), :class:`TargetedSkipError` is raised with the reason and nothing is queued or recorded.
+        Raises :class:`TargetedRequestError` before a lot starts or for a mark that is not finite or
+        lies before the lot start.
         """
         if not self._started or self.plan is None:
             raise TargetedRequestError(f"sampler {self.name}: targeted increment requested before the lot started")
@@ -194,29 +195,33 @@ class SamplerStation(Station):
             raise TargetedRequestError(
                 f"targeted mark must be >= lot start mark {self._lot_start_mark_t:.3f} t, got {mark_t:.3f} t"
             )
+        why = self._targeted_skip_reason(float(mark_t))
+        if why and refuse:
+            raise TargetedSkipError(f"the sampler would skip it: {why}")
         k = self._next_targeted
         self._next_targeted += 1
         inc = _Increment(f"{self._lot_id}-T{k:03d}", k, "targeted", self._sublot_of_mark(mark_t), float(mark_t),
                          math.nan, reason=str(reason), alarm_id=str(alarm_id))
-        why = ""
-        if not self.settings.targeted_enabled:
-            why = "targeted sampling disabled"
-        else:
-            for prev_mark, prev_id in self._targeted_marks:
-                if abs(prev_mark - mark_t) < self.settings.targeted_min_spacing_t:
-                    why = (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
-                           f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
-                    break
-        if not why and self.tracker is not None and not self.tracker.empty:
-            arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
-            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
-                why = f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
         if why:
             self._record(inc, "skipped", math.nan, math.nan, why)
         else:
             self._targeted_marks.append((float(mark_t), inc.increment_id))
             self._pending.append(inc)
         return inc.increment_id
+
+    def _targeted_skip_reason(self, mark_t: float) -> str:
+        """Why a targeted increment at ``mark_t`` would be skipped now ("" when it would be queued)."""
+        if not self.settings.targeted_enabled:
+            return "targeted sampling disabled"
+        for prev_mark, prev_id in self._targeted_marks:
+            if abs(prev_mark - mark_t) < self.settings.targeted_min_spacing_t:
+                return (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
+                        f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
+        if self.tracker is not None and not self.tracker.empty:
+            arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
+            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
+                return f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
+        return ""
 
     def _sublot_of_mark(self, mark_t: float) -> int:
         assert self.plan is not None
