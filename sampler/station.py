@@ -420,11 +420,12 @@ class SamplerStation(Station):
 
         Material that stood closer to the cutter than the robot's lead time when the belt stopped arrives
         too soon after the restart to be cut; the increment then takes the material just behind it (a shift
-        of a few tonnes, written in the increment's reason) instead of being cut seconds late.
+        of a few tonnes, written in the increment's reason) instead of being cut seconds late. Routine
+        increments only.
         """
         tr = self.tracker
-        if tr is None or tr.empty or not self._belt_steady() or not inc.held_by_stop:
-            return
+        if tr is None or tr.empty or not self._belt_steady() or not inc.held_by_stop or inc.role != "routine":
+            return  # a targeted increment is about that very material: it is never moved
         lead = self.robot.lead_time_s + 0.25 * self.settings.timing_tolerance_s
         if now + lead <= inc.predicted_s:
             return
