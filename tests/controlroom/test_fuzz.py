@@ -36,6 +36,19 @@ def fuzz_server():
     served.server.stop()
 
 
+def _checker(strategy, label: str, headers: dict, tried: dict[str, int]):
+    """A Hypothesis test of one operation (its own label bound here, not the caller's loop variable)."""
+
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def check(case) -> None:
+        tried[label] = tried.get(label, 0) + 1
+        case.call_and_validate(headers=headers, checks=CHECKS, timeout=10)
+
+    return check
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.parametrize("auth", ["operator", "anonymous"])
@@ -48,16 +61,8 @@ def test_api_never_answers_5xx(fuzz_server, auth):
     for op in operations:
         label = f"{op.method.upper()} {op.path}"
         strategy = st.one_of(op.as_strategy(GenerationMode.POSITIVE), op.as_strategy(GenerationMode.NEGATIVE))
-
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=strategy)
-        def check(case, label: str = label) -> None:
-            tried[label] = tried.get(label, 0) + 1
-            case.call_and_validate(headers=headers, checks=CHECKS, timeout=10)
-
         try:
-            check()
+            _checker(strategy, label, headers, tried)()
         except Exception as exc:
             raise AssertionError(f"{label}: {exc}") from exc
     assert all(n >= 1 for n in tried.values()) and len(tried) == len(operations)
