@@ -27,14 +27,14 @@ from analysis.catalogue import (
 )
 from analysis.decide import AlarmIds, AlarmJournal
 from analysis.errors import AnalysisError
-from analysis.plc_bridge import PlcBridge
-from plc.errors import ServerError as PlcServerError
 from analysis.model import Alarm
+from analysis.plc_bridge import PlcBridge
 from analysis.prepare import prepare_station_models
 from analysis.service import LineService
 from analysis.site import Plant, compose, load_site, validate
 from analysis.web import ControlRoomServer, ServerStartError
 from conveyor.errors import ConveyorError
+from plc.errors import ServerError as PlcServerError
 
 
 def _next_alarm_id(catalogue: Catalogue | None) -> int:
@@ -65,9 +65,32 @@ class CurrentLotService:
         base = self.version + 1
         self._current, self._base = service, base
 
+    def _command(self, operator: str, command: str, detail: dict[str, Any], result: str, lot_id: str = "") -> None:
+        """Log an operator command in the catalogue (when the lot has one)."""
+        link = getattr(self._current, "catalogue_link", None)
+        if link is not None:
+            link.on_command({"operator": operator, "command": command, "detail": detail, "result": result,
+                             "lot_id": lot_id})
+
     def acknowledge(self, alarm_id: int, by: str, *, comment: str = "", lot_id: str | None = None) -> Alarm:
-        """Acknowledge any journal alarm (this lot's or a carried one) by its id."""
-        return self.alarms.acknowledge(alarm_id, by, comment=comment, lot_id=lot_id)
+        """Acknowledge any journal alarm (this lot's or a carried one) by its id; logged as a command."""
+        alarm = self.alarms.acknowledge(alarm_id, by, comment=comment, lot_id=lot_id)
+        self._command(by, "acknowledge", {"alarm_id": alarm_id, "comment": comment}, alarm.state, alarm.lot_id)
+        return alarm
+
+    def acknowledge_all(self, by: str, *, comment: str = "") -> list[Alarm]:
+        """Acknowledge every raised, unshelved alarm of the journal; logged as a command."""
+        done = self.alarms.acknowledge_all(by, comment=comment)
+        self._command(by, "acknowledge_all", {"alarm_ids": [a.alarm_id for a in done], "comment": comment},
+                      f"{len(done)} acknowledged")
+        return done
+
+    def shelve(self, alarm_id: int, by: str, *, reason: str, duration_s: float) -> Alarm:
+        """Shelve a journal alarm with a reason until an expiry; logged as a command."""
+        alarm = self.alarms.shelve(alarm_id, by, reason=reason, duration_s=duration_s)
+        self._command(by, "shelve", {"alarm_id": alarm_id, "reason": reason, "duration_s": duration_s},
+                      f"shelved for {duration_s:g} s", alarm.lot_id)
+        return alarm
 
     def line_state(self) -> dict[str, Any]:
         """The current lot's state with the journal's alarm counts (carried alarms included)."""

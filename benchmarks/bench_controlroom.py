@@ -20,11 +20,15 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from tests.controlroom.simline import build_sim_line
+from conveyor.records import LotIdentity
+from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
 from analysis.web import ControlRoomServer
 
 STATE_TARGET_RPS = 500.0
@@ -230,6 +234,43 @@ def bench_viewers(lot_mass_t: float = 24000.0) -> list[dict[str, Any]]:
     ]
 
 
+# ---- 4. line speed with the catalogue -----------------------------------------------------------
+def _line_rate_catalogue(url: str | None, lot_mass_t: float) -> tuple[float, int]:
+    """Ticks/s of a lot with (``url``) or without a catalogue written through the background writer; rows."""
+    sim = build_sim_line(speedup=math.inf, lot_mass_t=lot_mass_t)
+    writer = None
+    if url is not None:
+        writer = CatalogueWriter(open_catalogue(url))
+        plant = SimpleNamespace(lot=LotIdentity("BENCH-CAT", "MV Bench", "H1", "iron ore fines", lot_mass_t),
+                                monitor=sim.monitor, alarms=sim.alarms, line=sim.line)
+        LineCatalogue(writer, line="bench").attach(plant, None)
+    t0 = time.perf_counter()
+    sim.run_lot()
+    elapsed = time.perf_counter() - t0
+    rows = 0
+    if writer is not None:
+        writer.flush(60.0)
+        rows = writer.written
+        writer.close()
+        writer.catalogue.close()
+    return sim.line.counters.ticks / elapsed, rows
+
+
+def bench_catalogue(lot_mass_t: float = 24000.0) -> list[dict[str, Any]]:
+    """The line's speed with a SQLite catalogue written alongside, against the same line without one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before, _ = _line_rate_catalogue(None, lot_mass_t)
+        with_cat, rows = _line_rate_catalogue(f"sqlite:///{tmp}/catalogue.sqlite", lot_mass_t)
+        after, _ = _line_rate_catalogue(None, lot_mass_t)
+    ratio = with_cat / (0.5 * (before + after))
+    return [
+        _row(f"line ticks/s with the catalogue ({rows} changes written)", round(with_cat), "ticks/s", "reference",
+             rows > 0),
+        _row("line speed with the catalogue / without", round(ratio, 3), "ratio", f">= {VIEWER_RATIO_TARGET}",
+             ratio >= VIEWER_RATIO_TARGET),
+    ]
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """The three figures against their targets; ``--quick``: short runs (checks the benchmark runs)."""
     quick = "--quick" in (argv or [])
@@ -244,6 +285,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         rows.append(_row("control room page update latency (chromium missing: skipped)", math.nan, "ms",
                          f"<= {LATENCY_TARGET_S * 1000:.0f}", False))
     rows.extend(bench_viewers(1000.0 if quick else 24000.0))
+    rows.extend(bench_catalogue(1000.0 if quick else 24000.0))
     for r in rows:
         value = f"{r['value']:,}" if isinstance(r["value"], int) else f"{r['value']}"
         print(f"{r['name']}: {value} {r['unit']} (target {r['target']}) {'OK' if r['ok'] else 'MISS'}")

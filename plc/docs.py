@@ -130,6 +130,60 @@ _LIFECYCLE_MD = [
 ]
 
 
+def _protocol_md() -> list[str]:
+    """Command handshake, PLC data types, factory acceptance test, lot lifecycle, FIFO, interlocks, link."""
+    return [
+        "## Command handshake",
+        "",
+        "1. Write `CMD_CODE`, `CMD_ARG` (and `PLC_WATCHDOG` if you like), then a new non-zero `CMD_SEQ` — or "
+        f"registers {COMMAND_BASE}..{ORELINE_MAP['CMD_SEQ'].address} in one write-multiple (FC 16). Use "
+        "`CMD_ACK_SEQ + 1` (wrapping 65535 → 1).",
+        "2. The write that changes `CMD_SEQ` submits the command. It is checked there and then: an unknown code, "
+        "code 0, an alarm bit above 31 (other than 0xFFFFFFFF) or a lot number 0 for START_LOT is refused with "
+        "exception 0x03 and nothing is queued; if commands are already queued up to the limit, 0x06. "
+        "Rewriting the current `CMD_SEQ` value (e.g. cyclic block writes) submits nothing.",
+        "3. Accepted: `CMD_RESULT` = 1 (PENDING) and `CMD_QUEUED` counts it.",
+        "4. When oreline has carried it out, it writes `CMD_ACK_SEQ` = your sequence number and `CMD_RESULT` = "
+        "2 DONE, 3 REJECTED (valid but not applicable now, e.g. START_LOT while a lot is open) or 4 FAILED.",
+        "5. Wait (with your own timeout, e.g. 5 s) until `CMD_ACK_SEQ` = `CMD_SEQ`, then read `CMD_RESULT`.",
+        "",
+        "Arguments: ACK_ALARM — alarm bit 0..31, or 0xFFFFFFFF for all; REQUEST_SAMPLE — any PLC reference number "
+        "(kept with the targeted increment); START_LOT — lot number ≥ 1, accepted only between lots (the next lot "
+        "gets it as `LOT_NUMBER`); STOP_LOT — the open lot's `LOT_NUMBER`, or 0 for the open lot (another number is "
+        "REJECTED); ACK_REQUEST — 1 (stop belt), 2 (divert) or 0xFFFFFFFF (both). A PLC may toggle `CMD_SEQ` "
+        "between two values: each change submits a command, however fast.",
+        "",
+        "## PLC data types",
+        "",
+        f"`{SCL_NAME}` (TIA Portal SCL source: UDTs `oreline_Status`, `oreline_Command`, `oreline_Events`, for "
+        f"standard block access; S7 byte order equals Modbus's, so MB_CLIENT reads straight into them) and "
+        f"`{L5X_NAME}` (Studio 5000 v32+ import: the same UDTs; Logix is little-endian, so swap the two words of "
+        "each 32-bit member after the Modbus read) are generated from the same table as this document. Each UDT "
+        "covers one block (registers 0..99, 100..108, 200..297) with reserved members for gaps, so member *n* is at "
+        "byte 2 × (register − block start); every 32-bit value is at an even register (4-byte aligned). The CSV "
+        "lists every block (oreline, BW500, drive, robot) and every code table.",
+        "",
+        "## Factory acceptance test",
+        "",
+        "`oreline plc serve-sim --map` serves this map with a scripted lot (ore segments, one waste-suspect and one "
+        "contaminated segment, a verdict, then the next lot) and carries out the PLC's commands, so a PLC program "
+        "can be tested before oreline is on site, e.g. `mbpoll -m tcp -a 1 -0 -r 0 -c 100 -p 5020 127.0.0.1`.",
+        "",
+        *_LIFECYCLE_MD,
+        "## Link supervision",
+        "",
+        "* oreline → PLC: `HEARTBEAT` changes at every publish (normally every line tick, ≤ 1 s). If it stops "
+        "changing, oreline is down: treat every other register as stale.",
+        "* PLC → oreline: oreline raises `PLC_LINK` (bit 1) once a client has connected and then none is connected "
+        "or none has made a request for the configured link timeout (default 10 s), or — if a watchdog timeout is "
+        "configured — when `PLC_WATCHDOG` stops changing. The watchdog is armed when the server starts (not at its "
+        "first write), and only writes to `PLC_WATCHDOG` feed it: another client polling does not keep the link "
+        "up. A link change counts once it has lasted `[plc] link_debounce_s` (2 s). The line keeps running; the "
+        "loss is an alarm and clears `INSPECTION_HEALTHY`.",
+        "",
+    ]
+
+
 def render_markdown() -> str:
     """The register-map document for PLC engineers (Markdown)."""
     major, minor = MAP_VERSION
@@ -190,54 +244,7 @@ def render_markdown() -> str:
         *_enum_md(codes.InterlockBit, "INTERLOCKS bits"),
         *_enum_md(codes.CommandCode, "CMD_CODE"),
         *_enum_md(codes.CommandResult, "CMD_RESULT"),
-        "## Command handshake",
-        "",
-        "1. Write `CMD_CODE`, `CMD_ARG` (and `PLC_WATCHDOG` if you like), then a new non-zero `CMD_SEQ` — or "
-        f"registers {COMMAND_BASE}..{ORELINE_MAP['CMD_SEQ'].address} in one write-multiple (FC 16). Use "
-        "`CMD_ACK_SEQ + 1` (wrapping 65535 → 1).",
-        "2. The write that changes `CMD_SEQ` submits the command. It is checked there and then: an unknown code, "
-        "code 0, an alarm bit above 31 (other than 0xFFFFFFFF) or a lot number 0 for START_LOT is refused with "
-        "exception 0x03 and nothing is queued; if commands are already queued up to the limit, 0x06. "
-        "Rewriting the current `CMD_SEQ` value (e.g. cyclic block writes) submits nothing.",
-        "3. Accepted: `CMD_RESULT` = 1 (PENDING) and `CMD_QUEUED` counts it.",
-        "4. When oreline has carried it out, it writes `CMD_ACK_SEQ` = your sequence number and `CMD_RESULT` = "
-        "2 DONE, 3 REJECTED (valid but not applicable now, e.g. START_LOT while a lot is open) or 4 FAILED.",
-        "5. Wait (with your own timeout, e.g. 5 s) until `CMD_ACK_SEQ` = `CMD_SEQ`, then read `CMD_RESULT`.",
-        "",
-        "Arguments: ACK_ALARM — alarm bit 0..31, or 0xFFFFFFFF for all; REQUEST_SAMPLE — any PLC reference number "
-        "(kept with the targeted increment); START_LOT — lot number ≥ 1, accepted only between lots (the next lot "
-        "gets it as `LOT_NUMBER`); STOP_LOT — the open lot's `LOT_NUMBER`, or 0 for the open lot (another number is "
-        "REJECTED); ACK_REQUEST — 1 (stop belt), 2 (divert) or 0xFFFFFFFF (both). A PLC may toggle `CMD_SEQ` "
-        "between two values: each change submits a command, however fast.",
-        "",
-        "## PLC data types",
-        "",
-        f"`{SCL_NAME}` (TIA Portal SCL source: UDTs `oreline_Status`, `oreline_Command`, `oreline_Events`, for "
-        f"standard block access; S7 byte order equals Modbus's, so MB_CLIENT reads straight into them) and "
-        f"`{L5X_NAME}` (Studio 5000 v32+ import: the same UDTs; Logix is little-endian, so swap the two words of "
-        "each 32-bit member after the Modbus read) are generated from the same table as this document. Each UDT "
-        "covers one block (registers 0..99, 100..108, 200..297) with reserved members for gaps, so member *n* is at "
-        "byte 2 × (register − block start); every 32-bit value is at an even register (4-byte aligned). The CSV "
-        "lists every block (oreline, BW500, drive, robot) and every code table.",
-        "",
-        "## Factory acceptance test",
-        "",
-        "`oreline plc serve-sim --map` serves this map with a scripted lot (ore segments, one waste-suspect and one "
-        "contaminated segment, a verdict, then the next lot) and carries out the PLC's commands, so a PLC program "
-        "can be tested before oreline is on site, e.g. `mbpoll -m tcp -a 1 -0 -r 0 -c 100 -p 5020 127.0.0.1`.",
-        "",
-        *_LIFECYCLE_MD,
-        "## Link supervision",
-        "",
-        "* oreline → PLC: `HEARTBEAT` changes at every publish (normally every line tick, ≤ 1 s). If it stops "
-        "changing, oreline is down: treat every other register as stale.",
-        "* PLC → oreline: oreline raises `PLC_LINK` (bit 1) once a client has connected and then none is connected "
-        "or none has made a request for the configured link timeout (default 10 s), or — if a watchdog timeout is "
-        "configured — when `PLC_WATCHDOG` stops changing. The watchdog is armed when the server starts (not at its "
-        "first write), and only writes to `PLC_WATCHDOG` feed it: another client polling does not keep the link "
-        "up. A link change counts once it has lasted `[plc] link_debounce_s` (2 s). The line keeps running; the "
-        "loss is an alarm and clears `INSPECTION_HEALTHY`.",
-        "",
+        *_protocol_md(),
         "## Simulated PLC and belt scale (demo and tests)",
         "",
         "`oreline demo` runs a simulated PLC on 127.0.0.1 that hosts a belt-scale integrator modelled on the "

@@ -47,7 +47,18 @@ def cli_fit(argv: list[str]) -> int:
     ap.add_argument("--normal-m", type=float, help="metres of normal belt to fit the ore density on (default 40)")
     ap.add_argument("--calibration-m", type=float, help="metres of belt to calibrate thresholds on (default 100 x mm/px)")
     ap.add_argument("--objects-m", type=float, help="metres of belt with objects to train the classifier on (default by scale)")
+    ap.add_argument("--scenes", default="mix", help="scene type of the built-in fit's belt: mix (default: realistic, today's and "
+                                                      "dark-ore scenes in turn) or one of today|realistic|dark-rubber|wet-wood")
     a = ap.parse_args(argv)
+    if a.scenes != "mix":
+        try:
+            (name,) = scene_names(a.scenes)
+        except ValueError:
+            ap.error(f"expected --scenes mix|today|realistic|dark-rubber|wet-wood (one type), got {a.scenes!r}")
+        scene, objects = scene_options(name)
+        scene_kw = {"scene": scene, "objects": objects}
+    else:
+        scene_kw = {}
     if not a.mm_per_px > 0 or a.width_px <= 0:
         ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
     lengths = {k: v for k, v in (("normal_m", a.normal_m), ("calibration_m", a.calibration_m), ("objects_m", a.objects_m)) if v is not None}
@@ -61,11 +72,12 @@ def cli_fit(argv: list[str]) -> int:
         if a.images is not None:
             model = fit_site_model(a.images, mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, frame_px=a.frame_px, split=a.split)
         elif a.labelled is not None:
-            model, added = fit_with_labelled(read_labelled(a.labelled), mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
+            model, added = fit_with_labelled(read_labelled(a.labelled), mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed,
+                                             **lengths, **scene_kw)
             print(f"site photos {a.labelled}: candidates added to the classifier's training: "
                   + (", ".join(f"{k} {n}" for k, n in added.items()) or "none found"))
         else:
-            model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths)
+            model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths, **scene_kw)
     except VisionError as exc:
         print(f"vision fit: {exc}")
         return 2
@@ -95,8 +107,8 @@ def _cli_labelled(a: argparse.Namespace) -> int:
             print(f"vision evaluate: model {a.model or 'default'} is fitted for {model.mm_per_px} mm/px, the photos are declared at {a.mm_per_px} mm/px (--mm-per-px)")
             return 2
         table = evaluate_labelled(model, items)
-        scene = scene_options(scene_names(a.scenes)[0])[0]
-        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene))
+        table["realism_scene"] = scene_names(a.scenes)[0]
+        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene_options(table["realism_scene"])[0]))
     except (VisionError, ValueError) as exc:  # and a bad --scenes
         print(f"vision evaluate: {exc}")
         return 2
@@ -108,7 +120,7 @@ def _cli_labelled(a: argparse.Namespace) -> int:
     print("precision per reported kind: " + (", ".join(f"{k} {v:.2f}" for k, v in table["precision_by_kind"].items()) or "no detections"))
     print(f"false alarms: {table['false_alarms']} in {table['images']} images = {table['false_alarms_per_image']:.2f} per image "
           f"(95 % upper bound {table['false_alarms_per_image_upper95']:.2f}) → {a.out / 'labelled.json'}")
-    print(f"the photos against rendered {a.scenes.split(',')[0]} belt (real, rendered, rendered - real):")
+    print(f"the photos against rendered {table['realism_scene']} belt (real, rendered, rendered - real):")
     for name, real, rend, err in table["realism"]:
         print(f"  {name}: {real:.3f} vs {rend:.3f} ({err:+.3f})")
     return 0

@@ -4,33 +4,35 @@ SQLAlchemy 2 models (:mod:`~analysis.catalogue.models`) and Alembic migrations s
 :func:`open_catalogue`); SQLite in the data folder by default, PostgreSQL (psycopg 3) for a port. The archive
 stays the record of a lot: :func:`reindex` rebuilds the catalogue from archives. The line writes through a
 :class:`CatalogueWriter` (a queue and a thread), so it never waits on the database.
+
+The names below are imported on first use (PEP 562), so ``oreline lots list`` does not load the archive and
+decision code it does not need.
 """
 
-from analysis.catalogue.db import Catalogue, open_catalogue
-from analysis.catalogue.errors import CatalogueError, CatalogueUrlError
-from analysis.catalogue.index import ReindexResult, index_archive, reindex
-from analysis.catalogue.live import LineCatalogue
-from analysis.catalogue.location import data_dir, default_url, resolve_url
-from analysis.catalogue.queries import CatalogueQueries
-from analysis.catalogue.settings import CATALOGUE_FIELDS
-from analysis.catalogue.store import AlarmFilter, LotFilter
-from analysis.catalogue.writer import CatalogueWriter
+from __future__ import annotations
 
-__all__ = [
-    "CATALOGUE_FIELDS",
-    "AlarmFilter",
-    "Catalogue",
-    "CatalogueError",
-    "CatalogueQueries",
-    "CatalogueUrlError",
-    "CatalogueWriter",
-    "LineCatalogue",
-    "LotFilter",
-    "ReindexResult",
-    "data_dir",
-    "default_url",
-    "index_archive",
-    "open_catalogue",
-    "reindex",
-    "resolve_url",
-]
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "Catalogue": "db", "open_catalogue": "db",
+    "CatalogueError": "errors", "CatalogueUrlError": "errors",
+    "ReindexResult": "index", "index_archive": "index", "reindex": "index",
+    "LineCatalogue": "live",
+    "data_dir": "location", "default_url": "location", "resolve_url": "location",
+    "CatalogueQueries": "queries",
+    "CATALOGUE_FIELDS": "settings",
+    "AlarmFilter": "store", "LotFilter": "store",
+    "CatalogueWriter": "writer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis.catalogue' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"analysis.catalogue.{module}"), name)
+    globals()[name] = value
+    return value

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import analysis.catalogue as catalogue_room
 from analysis.catalogue import store
 from analysis.catalogue.db import open_catalogue
 from analysis.catalogue.errors import CatalogueError
-from analysis.catalogue.index import reindex
 from analysis.catalogue.store import LAB_STATUSES, LotFilter
 
 VERDICTS = ("pending", "ore", "waste", "contaminated", "inconclusive")
@@ -97,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
             if missing:
                 print(f"oreline lots reindex: error: no such folder or archive: {', '.join(missing)}", file=sys.stderr)
                 return 2
-            result = reindex(catalogue, args.folders)
+            result = catalogue_room.reindex(catalogue, args.folders)  # loads the archive code only here
             print(json.dumps({"lots": result.lots, "failed": result.failed}, indent=1) if args.json else
                   f"indexed {len(result.lots)} lot(s) into {catalogue.url}"
                   + "".join(f"\n  not indexed: {p}: {why}" for p, why in result.failed.items()))

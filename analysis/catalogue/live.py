@@ -21,6 +21,7 @@ from analysis.catalogue import store
 from analysis.catalogue.index import index_into
 from analysis.catalogue.writer import CatalogueWriter
 from analysis.model import Alarm, LotVerdict, SegmentDecision
+from conveyor.records import LineEvent
 
 #: Belt speed below which the belt counts as stopped, m/s.
 BELT_STOPPED_M_S = 0.05
@@ -118,7 +119,7 @@ class LineCatalogue:
 
     def handle(self, record: Any) -> None:
         """Line events (station and scale faults, sampler skips) as catalogue events (a record sink)."""
-        if type(record).__name__ != "LineEvent":
+        if not isinstance(record, LineEvent):
             return
         mark = record.mark_t
         self.on_event({"kind": record.kind, "source": record.source, "message": record.message,

@@ -29,8 +29,9 @@ class CatalogueWriter:
     """Applies catalogue changes in a background thread."""
 
     def __init__(self, catalogue: Catalogue, *, max_queue: int = 100_000, batch: int = 500,
-                 retry_s: float = 1.0) -> None:
+                 retry_s: float = 1.0, coalesce_s: float = 0.25) -> None:
         self.catalogue = catalogue
+        self._coalesce_s = coalesce_s
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._batch, self._retry_s = batch, retry_s
         self.written = 0
@@ -51,10 +52,13 @@ class CatalogueWriter:
             self.dropped += 1
 
     def _take(self) -> list[object]:
+        """The next batch: what arrives within ``coalesce_s`` of the first change (fewer, larger transactions)."""
         items = [self._queue.get()]
-        while len(items) < self._batch:
+        deadline = time.monotonic() + self._coalesce_s
+        while len(items) < self._batch and items[-1] is not _STOP:
+            remaining = deadline - time.monotonic()
             try:
-                items.append(self._queue.get_nowait())
+                items.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
             except queue.Empty:
                 break
         return items

@@ -9,10 +9,13 @@ sample record with lab results (as the lab reported them), alarms, provenance, a
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import functools
 import hashlib
 import json
 import math
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from analysis.archive import (
     latest_results,
     segment_positions,
     software_version,
+    operator_commands,
 )
 from analysis.archive import (
     reviews as lab_reviews,
@@ -37,6 +41,7 @@ from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict, SegmentDecision
 from analysis.report.fmt import utc
+from analysis.report.nir_identification import identification_figure, identification_rows
 from sampler.lab import LabResult
 from sampler.labrules import FAMILIES, RULES, SampleDecision, classify
 from spectra.grid import InstrumentGrid
@@ -118,6 +123,9 @@ class ReportData:
     segment_decisions: list[SegmentDecision] = field(default_factory=list)
     #: Operator commands recorded for the lot (audit), when the archive holds them.
     commands: list[dict[str, Any]] = field(default_factory=list)
+    #: NIR identification per material group (:mod:`analysis.report.nir_identification`) and its figure (PNG base64).
+    nir_identification: list[dict[str, Any]] = field(default_factory=list)
+    nir_identification_png: str = ""
 
 
 # ---- reading -----------------------------------------------------------------------------------------
@@ -344,9 +352,11 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
     lab_v = current_lab_verdict(reader)
     prov_rows, model_rows = _provenance_rows(reader, provenance)
     latest = latest_results(reader)
+    nir_id_rows, nir_id_png = _nir_identification(reader)
     return ReportData(
         latest=latest, decisions={sid: classify(r) for sid, r in latest.items()}, lab_history=lab_history(reader),
         segment_decisions=list(decisions), commands=_commands(reader),
+        nir_identification=nir_id_rows, nir_identification_png=nir_id_png,
         lab=lab_v, lab_rows=_lab_rows(latest, lab_v),
         reviews=[{"time": utc(r.epoch_s), "epoch_s": r.epoch_s, "reviewer": r.reviewer, "decision": r.decision,
                   "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],
@@ -364,14 +374,18 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
 
 
 def _commands(reader: ArchiveReader) -> list[dict[str, Any]]:
-    """Operator commands recorded for the lot (an audit table), when this archive and oreline have them."""
-    fn = getattr(reader, "commands", None) or getattr(reader, "audit", None)
-    if fn is None:
-        return []
-    try:
-        return [dict(r) for r in fn()]
-    except (ArchiveError, KeyError, TypeError):
-        return []
+    """Operator commands carried out for the lot (the control room's audit trail); [] for older archives."""
+    return [dataclasses.asdict(e) for e in operator_commands(reader)]
+
+
+def _nir_identification(reader: ArchiveReader) -> tuple[list[dict[str, Any]], str]:
+    """Per material group rows and the per-segment identification figure (PNG, base64; "" without one)."""
+    rows = identification_rows(reader)
+    if not rows:
+        return [], ""
+    with tempfile.TemporaryDirectory(prefix="oreline-nirid-") as tmp:
+        png = identification_figure(reader, Path(tmp) / "nir-identification.png")
+        return rows, base64.b64encode(png.read_bytes()).decode("ascii") if png is not None else ""
 
 
 def _status_notes(reader: ArchiveReader) -> list[str]:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.archive import jsonable
-from analysis.report.docmodel import Col, Para, Section, Table
+from analysis.report.docmodel import Col, Figure, Para, Section, Table
 from analysis.report.fmt import clock, text, tonnes, utc
 from analysis.report.read import ReportData, short_id
 
@@ -68,20 +68,35 @@ def sample_record_section(data: ReportData) -> Section:
 
 
 def commands_section(data: ReportData) -> Section | None:
-    """Operator commands recorded for the lot (audit), when the archive holds them."""
+    """Operator commands carried out for the lot (the control room's audit trail), when the archive holds them."""
     if not data.commands:
         return None
-    rows = [{"time": clock(r.get("epoch_s", r.get("time_s"))), "who": text(r.get("user", r.get("who", ""))),
-             "command": text(r.get("command", r.get("action", ""))),
-             "detail": text(r.get("detail", r.get("args", "")))} for r in data.commands]
+    rows = [{"time": text(r.get("clock")) or clock(r.get("epoch_s")), "who": text(r.get("person")),
+             "role": text(r.get("role")), "from": text(r.get("source")), "command": text(r.get("action")),
+             "detail": text(r.get("detail"))} for r in data.commands]
     return Section("Operator commands", anchor="commands").add(
-        Table([Col("time", "time"), Col("who", "who"), Col("command", "command"), Col("detail", "detail")], rows))
+        Table([Col("time", "time (UTC)"), Col("who", "who"), Col("role", "role"), Col("from", "from"),
+               Col("command", "command"), Col("detail", "detail")], rows))
 
 
 def nir_identification_section(data: ReportData) -> Section | None:
-    """NIR identification evidence (rows and a figure) from ``analysis/report/nir_identification.py`` once that
-    module lands (engineer w21's issue 21); None until then."""
-    return None
+    """What the NIR spectra were identified as, by absorption features against real references (material group,
+    class, share, fit and the features seen), with the per-segment class shares; None without identification."""
+    if not data.nir_identification:
+        return None
+    rows = [{"group": text(r["group"]), "class": text(r["class"]), "spectra": f"{r['spectra']:,}",
+             "share": f"{100 * r['share']:.1f} %", "fit": f"{r['median_fit']:.2f}", "features": text(r["features"])}
+            for r in data.nir_identification]
+    sec = Section("NIR identification by absorption features", anchor="nir-identification")
+    sec.add(Para("Each spectrum's continuum-removed absorption features fitted against real reference spectra. "
+                 "Unknown means no reference fits: it never counts toward ore."),
+            Table([Col("group", "material group"), Col("class", "class"), Col("spectra", "spectra", "right"),
+                   Col("share", "share", "right"), Col("fit", "median fit", "right"), Col("features", "features seen")],
+                  rows))
+    if data.nir_identification_png:
+        sec.add(Figure(data.nir_identification_png, "NIR identification per segment",
+                       "Share of the spectra of each segment identified as ore, waste, contaminant or unknown."))
+    return sec
 
 
 def _model_rows(data: ReportData) -> list[dict[str, str]]:

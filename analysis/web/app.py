@@ -513,7 +513,8 @@ def create_app(
                    411: {"model": ErrorBody, "description": "Chunked request body"},
                    413: {"model": ErrorBody, "description": f"Body over {MAX_BODY_BYTES} bytes"},
                    429: {"model": ErrorBody, "description": "Too many wrong credentials from this address, or "
-                                                            "too many logins this second (Retry-After)"}},  # the stock doc pages load JS from a CDN; the spec is at /openapi.json
+                                                            "too many logins this second (Retry-After)"}},
+        # no docs_url/redoc_url: the stock doc pages load JS from a CDN; the spec is at /openapi.json
         description="Line state, lots, segments, alarms, samples, reports and a live stream of one oreline line.",
     )
     app.state.controlroom = cr

@@ -78,7 +78,7 @@ class AuditTrail:
                 detail = f"{detail} (+{folded} similar refused in the {REFUSAL_INTERVAL_S:g} s before)".strip()
         try:
             lot_id = self._lot_id()
-        except Exception:  # noqa: BLE001 - between lots the line may be half built; an audit entry never fails a request
+        except Exception:  # noqa: BLE001 - the line may be half built between lots; auditing never fails a request
             lot_id = ""
         event = AuditEvent(now, dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="milliseconds"),
                            action, outcome, person, role, session, source, lot_id, detail[:500])

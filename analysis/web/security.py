@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from analysis.web.accounts import AccountBook
@@ -48,12 +48,11 @@ class SecurityOptions:
     keep_alive_s: float = _default("keep_alive_s")
     max_connections: int = _default("max_connections")
     max_connections_per_client: int = _default("max_connections_per_client")
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> SecurityOptions:
         """From a validated ``[control_room]`` table."""
-        names = {f.name for f in dataclasses.fields(cls)} - {"bind_host", "tls", "extra"}
+        names = {f.name for f in dataclasses.fields(cls)} - {"bind_host", "tls"}
         kw = {k: (tuple(cfg[k]) if isinstance(cfg[k], list) else cfg[k]) for k in names if k in cfg}
         return cls(bind_host=cfg.get("host", "127.0.0.1"), tls=bool(cfg.get("tls_cert")), **kw)
 

@@ -31,7 +31,8 @@ def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secur
     Operator = guards.operator
 
     def info(role: str, person: str | None = None, session: str | None = None) -> SessionInfo:
-        return SessionInfo(role=role, person=person or None, session=session or None, commands_enabled=auth.commands_enabled,
+        return SessionInfo(role=role, person=person or None, session=session or None,
+                           commands_enabled=auth.commands_enabled,
                            open_viewing=auth.open_viewing)
 
     @router.get("/api/session", response_model=SessionInfo, response_model_exclude_none=True)

@@ -83,6 +83,11 @@ ROWS: list[Row] = [
         "no such file"),
     Row(("lots",), ("--catalogue", "sqlite:///{tmp}/lots.db", "list", "--json"), 0, "[]"),
     Row(("lots",), ("--catalogue=bogus://x", "list", "--vessel", "MV X"), 2, "expected a sqlite or postgresql URL"),
+    Row(("accounts", "add"), ("anna", "--role", "operator", "--file", "{tmp}/acc.txt"), 2, "12..128 characters"),
+    Row(("accounts", "add"), ("anna", "--role=admin", "--file={tmp}/acc.txt"), 2, "invalid choice: 'admin'"),
+    Row(("accounts", "hash"), (), 2, "12..128 characters"),  # empty standard input: no password
+    Row(("accounts", "list"), ("--file", "{tmp}/missing.txt"), 2, "cannot read the accounts file"),
+    Row(("accounts", "list"), ("--file={tmp}/missing.txt",), 2, "cannot read the accounts file"),
     Row(("control-room",), ("--port", "70000", "--speedup=10"), 2, "--port"),
     Row(("control-room",), ("--config", "{site}", "--port", "0", "--lots=1", "--lot-mass-t", "300", "--speedup", "0",
                             "--run-dir", "{tmp}/cr", "--no-report", "--exit-after-lots", "--no-catalogue"), 0, "lot 1: ",
@@ -120,7 +125,8 @@ def _own_verbs(group: str) -> list[str]:
 
 def oreline(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     assert ORELINE_SCRIPT.is_file(), f"the console script is not installed at {ORELINE_SCRIPT} (pip install -e .)"
-    return subprocess.run([str(ORELINE_SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([str(ORELINE_SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)  # no terminal: commands that read a password get none
 
 
 @pytest.fixture(scope="module")

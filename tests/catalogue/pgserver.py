@@ -52,7 +52,7 @@ class PgServer:
         full = list(cmd)
         if self._as_root:
             full = ["runuser", "-u", "postgres", "--", *full]
-        r = subprocess.run(full, capture_output=True, text=True, timeout=120)
+        r = subprocess.run(full, capture_output=True, text=True, timeout=120, check=False)
         if check and r.returncode:
             raise RuntimeError(f"{' '.join(cmd[:2])} failed ({r.returncode}): {r.stderr[-800:]}")
         return r

@@ -29,6 +29,13 @@ def test_migrations_create_exactly_the_models(catalogue_url):
             assert store.counts(s)["lots"] == 0
 
 
+def test_head_revision_constant_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from analysis.catalogue.db import HEAD_REVISION, alembic_config
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
 def test_reindex_writes_what_the_archive_holds_and_is_idempotent(catalogue_url, archives):
     with open_catalogue(catalogue_url) as cat:
         first = reindex(cat, [archives])

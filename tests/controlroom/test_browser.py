@@ -68,11 +68,13 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     page.wait_for_function("() => document.getElementById('lot-tonnage').textContent !== '–'")
     first = float(page.text_content("#lot-tonnage"))
     page.wait_for_function(f"() => parseFloat(document.getElementById('lot-tonnage').textContent) > {first}")
-    page.wait_for_function("() => document.querySelectorAll('#trend-rate path.series').length === 1 && "
-                           "document.querySelector('#trend-rate path.series').getAttribute('d').length > 20")
+    # the trends are uPlot charts (vendored) holding the lot's points
+    page.wait_for_function("() => window.Trends && window.Trends.charts['trend-rate'] && "
+                           "window.Trends.charts['trend-rate'].u.data[0].length > 5 && "
+                           "document.querySelector('#trend-rate canvas') !== null")
 
     # an alarm from the line appears; a viewer cannot acknowledge it
-    row = page.wait_for_selector("#alarms tr[data-state='raised']", timeout=60_000)
+    row = page.wait_for_selector("#alarms tr[data-state='raised']:not(.follow-on)", timeout=60_000)
     alarm_id = int(row.get_attribute("data-alarm-id"))
     assert page.is_disabled(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
 
@@ -81,10 +83,13 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     page.click("#login-btn")
     page.wait_for_function("() => document.getElementById('role').textContent === 'operator'")
     assert page.is_visible("#commands")
+    # the page acknowledges with the comment typed; the server records the logged-in account
+    page.fill("#ack-comment", "checked at the belt")
     page.click(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
     page.wait_for_selector(f"#alarms tr[data-alarm-id='{alarm_id}'][data-state='acknowledged']")
     alarm = live.service.alarms.get(alarm_id)
     assert alarm.state == "acknowledged" and alarm.acknowledged_by == "token:operator"  # the session, not free text
+    assert alarm.ack_comment == "checked at the belt"
 
     # evidence: a decided segment's spectrum and a detection thumbnail
     page.wait_for_selector("#belt rect.seg", timeout=60_000)

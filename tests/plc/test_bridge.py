@@ -12,8 +12,10 @@ import time
 
 import pytest
 
-from analysis.model import SegmentDecision
-from analysis.plc_bridge import PlcBridge
+from analysis.model import Alarm, SegmentDecision
+from analysis.decide.verdict import SequentialVerdict
+from analysis.plc_bridge import PlcBridge, alarm_bit
+from analysis.plc_state import earliest_safe_tonnage_t
 from analysis.site import DEFAULT_SITE, compose, validate
 from plc import codes
 from plc.events import read_events
@@ -98,6 +100,7 @@ def test_two_lots_on_one_server(tmp_path, bridge):
         first = plant_of(site, tmp_path / "a")
         bridge.attach(first)
         assert plc.command(codes.CommandCode.START_LOT, 7) is codes.CommandResult.DONE  # between lots
+        assert bridge.wait_for_start_lot(0)  # what `[plc] wait_for_start_lot` waits for
         thread = run_in_thread(first)
         wait_for(lambda: named(client)["LOT_NUMBER"] == 7, what="lot 7")
         assert plc.command(codes.CommandCode.START_LOT, 9) is codes.CommandResult.REJECTED  # a lot is open
@@ -162,3 +165,30 @@ def test_latched_alarms_interlock_requests_and_fault(tmp_path, bridge):
         wait_for(lambda: named(client)["LINE_STATUS"] == codes.LineStatus.FAULT, what="FAULT")
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("category, code, bit", [
+    ("archive", "", codes.AlarmBit.ARCHIVE_FAULT),
+    ("sampler_fault", "sample_missed", codes.AlarmBit.SAMPLE_MISSED),
+    ("sampler_fault", "", codes.AlarmBit.SAMPLER_FAULT),
+    ("system", "lot_inconclusive", codes.AlarmBit.LOT_INCONCLUSIVE),
+    ("waste", "lot_waste", codes.AlarmBit.LOT_WASTE),
+    ("contamination", "foreign_object", codes.AlarmBit.FOREIGN_OBJECT),
+    ("scale_fault", "totaliser_resync", codes.AlarmBit.TOTALISER_FAULT),
+])
+def test_alarm_bits_come_from_category_codes_not_message_text(category, code, bit):
+    for message in ("", "increment missed", "skipped: totaliser"):  # the text never decides
+        alarm = Alarm(1, "k", category, "alarm", message, 0.0, code=code)
+        assert alarm_bit(alarm) is bit
+
+
+def test_earliest_safe_tonnage_is_a_forecast_until_decided():
+    sequential = SequentialVerdict("L")  # default limits: two flagged segments in a row decide waste
+    plan = [("ore", 0.0, 100.0), ("waste-suspect", 100.0, 200.0), ("waste-suspect", 200.0, 300.0)]
+    seen = []
+    for index, (cls, start, end) in enumerate(plan):
+        segment = SegmentDecision("L", index, start, end, cls, 0.0)
+        verdict = sequential.update(segment)
+        seen.append((verdict.verdict, earliest_safe_tonnage_t(verdict, sequential, segment)))
+    assert seen == [("pending", 300.0), ("pending", 300.0), ("waste", 300.0)]
+    assert earliest_safe_tonnage_t(None, sequential, None) == 0.0

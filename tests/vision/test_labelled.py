@@ -193,7 +193,7 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
     coco, yolo, items = labelled
     out = tmp_path / "site.npz"
     p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(out), "--labelled", str(coco), f"--mm-per-px={MM_PER_PX}",
-                        "--width-px=1024", "--normal-m", "20", "--calibration-m=20", "--objects-m", "30"],
+                        "--width-px=1024", "--normal-m", "20", "--calibration-m=20", "--objects-m", "30", "--scenes", "today"],
                        capture_output=True, text=True, timeout=900, env=None)
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -232,3 +232,9 @@ def test_cli_evaluate_unknown_scene_type_is_a_usage_error(model_file, tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "today|realistic|dark-rubber|wet-wood|all" in p.stderr and "'fog'" in p.stderr
     assert not (tmp_path / "ev").exists()
+
+
+def test_cli_fit_unknown_scene_type_is_a_usage_error_before_fitting(tmp_path):
+    p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(tmp_path / "m.npz"), "--scenes=fog"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "--scenes mix|today" in p.stderr and "'fog'" in p.stderr
+    assert not (tmp_path / "m.npz").exists()

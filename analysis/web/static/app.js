@@ -1,11 +1,11 @@
-/* oreline control room page: live state over server-sent events, drawn with hand-written SVG. */
+/* oreline control room page: live state over server-sent events; trends on uPlot (trends.js), the belt and the spectrum in SVG. */
 (function () {
   "use strict";
   const { el, linePlot } = window.Plot;
   const $ = (id) => document.getElementById(id);
 
   // Client-side history is bounded: a page left open for hours holds at most these many items.
-  const MAX_TREND = 600, MAX_NIR = 3000, MAX_SEGMENTS = 5000, SHOWN_DETECTIONS = 12, SHOWN_INCREMENTS = 10;
+  const MAX_TREND = 3600, MAX_NIR = 20000, MAX_SEGMENTS = 5000, SHOWN_DETECTIONS = 12, SHOWN_INCREMENTS = 10;
 
   const S = {
     role: "none", commandsEnabled: false, lotId: null, snap: null,
@@ -216,7 +216,12 @@
 
   function refreshLab() {
     once("lab", async () => {
-      const lots = await api("/api/lab");
+      // the catalogue's lab queue covers every lot (all folders, all lines); the folder scan is the fallback
+      const lots = await api("/api/journal/lab").then((rows) => rows.map((r) => ({
+        lot_id: r.lot_id, line_verdict: r.line_verdict, lab_verdict: r.lab_verdict, basis: r.lab_status,
+        awaiting: r.samples_awaiting ? [r.samples_awaiting + " of " + r.samples + " samples"] : [],
+        missing: r.lab_status === "none" ? ["no samples recorded"] : [] })))
+        .catch(() => api("/api/lab"));
       const rows = lots.map((r) => {
         const tr = document.createElement("tr");
         tr.dataset.lot = r.lot_id;
@@ -235,7 +240,7 @@
       });
       if (!rows.length) {
         const tr = document.createElement("tr"), td = document.createElement("td");
-        td.colSpan = 4; td.className = "muted"; td.textContent = "no closed lots in the archive folder";
+        td.colSpan = 4; td.className = "muted"; td.textContent = "no closed lot awaits the lab";
         tr.appendChild(td); rows.push(tr);
       }
       $("lab").replaceChildren(...rows);
@@ -256,7 +261,7 @@
     const st = snap.state || {};
     const lot = snap.lot || {};
     $("line-name").textContent = snap.line || "oreline";
-    $("sim-time").textContent = st.time_s !== undefined ? "t = " + num(st.time_s, 0) + " s" : "";
+    $("sim-time").textContent = new Date().toLocaleString();
     $("lot-id").textContent = lot.lot_id || "–";
     $("lot-vessel").textContent = lot.vessel ? lot.vessel + " / " + lot.hold : "–";
     $("lot-product").textContent = lot.declared_product || "–";
@@ -272,10 +277,7 @@
     renderBelt(snap);
     renderAlarms(snap.alarms || [], snap);
     renderSampler(snap.sampler);
-    linePlot($("trend-rate"), [{ x: S.trend.map((p) => p.time_s), y: S.trend.map((p) => p.rate_t_h) }],
-      { xLabel: "time, s", empty: "no data yet" });
-    linePlot($("trend-nir"), [{ x: S.nir.map((p) => p.lot_t), y: S.nir.map((p) => p.p_waste) }],
-      { xLabel: "lot tonnes", yDomain: [0, 1], hline: 0.5, empty: "no NIR data yet" });
+    window.Trends.update(S.trend, S.nir);  // uPlot (static/trends.js): the whole lot, zoomable
   }
 
   function renderVerdict(v) {
@@ -334,6 +336,16 @@
     svg.replaceChildren(...nodes);
   }
 
+  function clock(epoch) {
+    if (epoch === null || epoch === undefined) return "";
+    const d = new Date(epoch * 1000);
+    return d.toLocaleDateString(undefined, { month: "2-digit", day: "2-digit" }) + " " + d.toLocaleTimeString();
+  }
+  window.clockTime = clock;
+
+  // A logged-in operator is recorded by account (the server ignores "by"); a token client by this name.
+  function operatorName() { return ($("operator-name").value || "").trim() || "operator"; }
+
   function renderAlarms(alarms, snap) {
     const unack = snap.alarms_unacknowledged || 0;
     $("alarm-counts").textContent = (snap.alarms_active || 0) + " active, " + unack + " unacknowledged";
@@ -341,21 +353,31 @@
     summary.textContent = unack ? unack + " unacknowledged alarm" + (unack > 1 ? "s" : "") : "";
     summary.className = "alarm-summary" + (unack ? " has-unack" : "");
     const canAck = S.role === "operator";
+    $("ack-all").disabled = !canAck || !unack;
+    const now = Date.now() / 1000;
     const rows = alarms.map((a) => {
       const tr = document.createElement("tr");
+      const shelved = a.shelved_until_epoch_s && a.shelved_until_epoch_s > now;
       tr.dataset.alarmId = a.alarm_id;
       tr.dataset.state = a.state;
-      tr.className = "sev-" + a.severity + " st-" + a.state;
-      const cells = [a.alarm_id, num(a.raised_time_s, 0) + " s", a.severity, a.category, a.message,
-        a.state + (a.acknowledged_by ? " (" + a.acknowledged_by + ")" : "")];
+      tr.className = "sev-" + a.severity + " st-" + a.state + (a.parent_id >= 0 ? " follow-on" : "") + (shelved ? " shelved" : "");
+      const lot = a.lot_id && a.lot_id !== (S.snap.lot || {}).lot_id ? " [" + a.lot_id.slice(-6) + "]" : "";
+      const cells = [a.alarm_id, clock(a.raised_epoch_s) || num(a.raised_time_s, 0) + " s", a.severity, a.category,
+        (a.parent_id >= 0 ? "↳ follows #" + a.parent_id + ": " : "") + a.message + lot,
+        (shelved ? "shelved until " + clock(a.shelved_until_epoch_s) + " (" + a.shelve_reason + ")" : a.state)
+          + (a.acknowledged_by ? " (" + a.acknowledged_by + (a.ack_comment ? ": " + a.ack_comment : "") + ")" : "")];
       for (const v of cells) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
       const td = document.createElement("td");
-      if (a.state === "raised") {
+      if (a.state === "raised" && a.parent_id < 0) {
         const b = document.createElement("button");
         b.className = "ack"; b.textContent = "Ack"; b.disabled = !canAck;
-        b.title = canAck ? "acknowledge" : "log in as operator to acknowledge";
-        b.addEventListener("click", () => acknowledge(a.alarm_id, b));
-        td.appendChild(b);
+        b.title = canAck ? "acknowledge (your name and the comment above are recorded)" : "log in as operator to acknowledge";
+        b.addEventListener("click", () => acknowledge(a, b));
+        const sh = document.createElement("button");
+        sh.className = "shelve"; sh.textContent = "Shelve"; sh.disabled = !canAck;
+        sh.title = "shelve for 1 h with the comment above as the reason";
+        sh.addEventListener("click", () => shelve(a, sh));
+        td.append(b, sh);
       }
       tr.appendChild(td);
       if (a.segment_index >= 0) tr.addEventListener("dblclick", () => selectSegment(a.segment_index));
@@ -364,14 +386,35 @@
     $("alarms").replaceChildren(...rows);
   }
 
-  async function acknowledge(id, button) {
+  async function acknowledge(a, button) {
+    const by = operatorName();
     button.disabled = true;
     try {
       // The server records a logged-in operator by account name; "by" only names token clients.
-      await post("/api/alarms/" + id + "/acknowledge", { by: S.person || "control room" });
+      await post("/api/alarms/" + a.alarm_id + "/acknowledge",
+        { by: S.person || operatorName(), comment: $("ack-comment").value.trim(), lot_id: a.lot_id });
       notice("");
     } catch (e) { notice("Acknowledge failed: " + e.message); button.disabled = false; }
   }
+
+  async function shelve(a, button) {
+    const by = operatorName(), reason = $("ack-comment").value.trim();
+    if (!reason) { notice("Enter a reason (Comment) before shelving."); return; }
+    button.disabled = true;
+    try {
+      await post("/api/alarms/" + a.alarm_id + "/shelve", { by: by, reason: reason, duration_s: 3600 });
+      notice("");
+    } catch (e) { notice("Shelve failed: " + e.message); button.disabled = false; }
+  }
+
+  async function acknowledgeAll() {
+    const by = operatorName();
+    try {
+      await post("/api/alarms/acknowledge-all", { by: by, comment: $("ack-comment").value.trim() });
+      notice("");
+    } catch (e) { notice("Acknowledge all failed: " + e.message); }
+  }
+  $("ack-all").addEventListener("click", acknowledgeAll);
 
   function renderSampler(status) {
     const dl = $("sampler");
