@@ -16,6 +16,9 @@ Class evidence is the best-fitting reference of each class, ``exp(−d²/2)``, a
 spectrum with C–H overtone bands (1.21 µm and, where the grid has it, 1.73 µm) is organic matter whatever the
 closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``.
 
+With a learned decision (:mod:`spectra.identify.learned`, fitted by :meth:`Identifier.from_library`) the class
+probabilities are the geometric mean of the d² posterior's and the logistic regression's over the fits.
+
 All of it is matrix products over (spectra × references): no loop per spectrum or channel.
 """
 
