@@ -36,7 +36,7 @@ class LineService:
     """Live view and command entry of one line."""
 
     def __init__(self, line: Line, monitor: LotMonitor, alarms: AlarmBook, *, site: dict[str, Any] | None = None,
-                 request_targeted: Callable[[float, str, int], Any] | None = None) -> None:
+                 request_targeted: Callable[..., Any] | None = None) -> None:
         self.line = line
         self.monitor = monitor
         self.alarms = alarms
@@ -125,11 +125,17 @@ class LineService:
     def acknowledge(self, alarm_id: int, by: str, *, comment: str = "", lot_id: str | None = None) -> Alarm:
         return self.alarms.acknowledge(alarm_id, by, comment=comment, lot_id=lot_id)
 
-    def request_targeted(self, mark_t: float, reason: str) -> Any:
-        """Operator- or PLC-requested targeted sample at a lot-relative mark."""
+    def request_targeted(self, mark_t: float, reason: str, *, refuse: bool = False) -> Any:
+        """Operator- or PLC-requested targeted sample at a lot-relative mark.
+
+        With ``refuse`` a request the sampler would skip raises (a ``ValueError``) with the reason instead of
+        being queued and skipped later.
+        """
         if self._request_targeted is None:
             raise RuntimeError("no sampler on this line")
         start = self.monitor.plan.lot_start_mark_t if self.monitor.plan else 0.0
+        if refuse:
+            return self._request_targeted(start + mark_t, reason, 0, refuse=True)
         return self._request_targeted(start + mark_t, reason, 0)
 
     def stop_lot(self, reason: str) -> None:

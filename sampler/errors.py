@@ -49,3 +49,7 @@ class LabResultError(SamplerError, ValueError):
 
 class TargetedRequestError(SamplerError, ValueError):
     """A targeted increment request that is refused (too close to the previous one, mark outside the lot)."""
+
+
+class TargetedSkipError(TargetedRequestError):
+    """A targeted request refused at once because the sampler would skip it (rate limit, disabled, too late)."""

@@ -333,6 +333,22 @@ class Robot(ABC):
             self.open()
             self._poll_backend()
 
+    def cancel(self) -> bool:
+        """Withdraw the pending cut if the cutter has not started moving; True if it was withdrawn.
+
+        The withdrawn cut's status finishes :attr:`CutResult.ABORTED` and the robot is free for a new
+        command (e.g. the same increment re-timed after a belt stop). False, and nothing changes, when no
+        cut is pending or the robot is no longer IDLE (moving, cutting, faulted): a cut in motion goes on.
+        """
+        self.open()
+        active = self._active
+        if active is None or active.done or self.state is not RobotState.IDLE:
+            return False
+        active._finish(CutResult.ABORTED, fault="cancelled before the cutter moved")
+        self._cancel_backend()
+        self.poll()
+        return True
+
     def reset(self) -> None:
         """Clear a FAULT or ESTOP (operator acknowledged); a pending cut is aborted."""
         self.open()
@@ -390,6 +406,14 @@ class Robot(ABC):
     @abstractmethod
     def _estop_backend(self) -> None:
         """Trigger an emergency stop."""
+
+    def _cancel_backend(self) -> None:
+        """Drop the pending, not yet moving cut on the robot (its status is already ABORTED).
+
+        The default is the reset command, which every backend's robot honours by aborting a pending cut
+        (register map: ``CMD_CODE`` 2 "clear FAULT/ESTOP; aborts a pending cut").
+        """
+        self._reset_backend()
 
     def _close_backend(self) -> None:
         """Release connections (called only for a robot that was opened)."""

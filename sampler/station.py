@@ -43,7 +43,7 @@ from conveyor.tracking import MaterialTracker
 
 from sampler import iso3082
 from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
-from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError
+from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError, TargetedSkipError
 from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
 from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
 from sampler.robot import robot_from_config
@@ -93,6 +93,8 @@ class _Increment:
     alarm_id: str = ""
     predicted_s: float = math.nan
     status: CutStatus | None = None
+    held_by_stop: bool = False  # withdrawn from the robot because the belt stopped or slowed
+    note: str = ""  # why a cut increment's mark differs from the plan's
 
 
 class SamplerStation(Station):
@@ -132,6 +134,7 @@ class SamplerStation(Station):
         self._routine_covered = 0.0  # mass basis: offset (t) up to which increments exist
         self._fault_since_s: float | None = None
         self._speed_m_s = 0.0
+        self._prev_speed_m_s = 0.0
         self._started = False
 
     # ---- line integration -----------------------------------------------------------------------
@@ -174,14 +177,15 @@ class SamplerStation(Station):
         return f"{self._lot_id}-G{sublot}"
 
     # ---- targeted ----------------------------------------------------------------------------------
-    def request_targeted(self, mark_t: float, reason: str, alarm_id: str = "") -> str:
+    def request_targeted(self, mark_t: float, reason: str, alarm_id: str = "", *, refuse: bool = False) -> str:
         """Ask for a targeted increment of the material at absolute mark ``mark_t`` (t); return its id.
 
-        The increment is recorded in any case: ``skipped`` (with the reason) when it comes
-        within ``targeted_min_spacing_t`` of the previous targeted mark, when the mark has
-        already passed the cutter, or when targeted sampling is disabled. Raises
-        :class:`TargetedRequestError` before a lot starts or for a mark that is not finite
-        or lies before the lot start.
+        It will be skipped when it comes within ``targeted_min_spacing_t`` of the previous targeted
+        mark, when the mark has already passed the cutter, or when targeted sampling is disabled. Then
+        it is recorded ``skipped`` (with the reason), or, with ``refuse`` (an operator waiting for the
+        answer), :class:`TargetedSkipError` is raised with the reason and nothing is queued or recorded.
+        Raises :class:`TargetedRequestError` before a lot starts or for a mark that is not finite or
+        lies before the lot start.
         """
         if not self._started or self.plan is None:
             raise TargetedRequestError(f"sampler {self.name}: targeted increment requested before the lot started")
@@ -191,29 +195,33 @@ class SamplerStation(Station):
             raise TargetedRequestError(
                 f"targeted mark must be >= lot start mark {self._lot_start_mark_t:.3f} t, got {mark_t:.3f} t"
             )
+        why = self._targeted_skip_reason(float(mark_t))
+        if why and refuse:
+            raise TargetedSkipError(f"the sampler would skip it: {why}")
         k = self._next_targeted
         self._next_targeted += 1
         inc = _Increment(f"{self._lot_id}-T{k:03d}", k, "targeted", self._sublot_of_mark(mark_t), float(mark_t),
                          math.nan, reason=str(reason), alarm_id=str(alarm_id))
-        why = ""
-        if not self.settings.targeted_enabled:
-            why = "targeted sampling disabled"
-        else:
-            for prev_mark, prev_id in self._targeted_marks:
-                if abs(prev_mark - mark_t) < self.settings.targeted_min_spacing_t:
-                    why = (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
-                           f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
-                    break
-        if not why and self.tracker is not None and not self.tracker.empty:
-            arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
-            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
-                why = f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
         if why:
             self._record(inc, "skipped", math.nan, math.nan, why)
         else:
             self._targeted_marks.append((float(mark_t), inc.increment_id))
             self._pending.append(inc)
         return inc.increment_id
+
+    def _targeted_skip_reason(self, mark_t: float) -> str:
+        """Why a targeted increment at ``mark_t`` would be skipped now ("" when it would be queued)."""
+        if not self.settings.targeted_enabled:
+            return "targeted sampling disabled"
+        for prev_mark, prev_id in self._targeted_marks:
+            if abs(prev_mark - mark_t) < self.settings.targeted_min_spacing_t:
+                return (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
+                        f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
+        if self.tracker is not None and not self.tracker.empty:
+            arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
+            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
+                return f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
+        return ""
 
     def _sublot_of_mark(self, mark_t: float) -> int:
         assert self.plan is not None
@@ -224,13 +232,14 @@ class SamplerStation(Station):
     def process(self, window: MaterialWindow) -> Sequence[Record]:
         if not self._started:
             return ()
-        self._speed_m_s = window.belt_speed_m_s
+        self._prev_speed_m_s, self._speed_m_s = self._speed_m_s, window.belt_speed_m_s
         now = self.clock.now_s()
         self.robot.poll()
         self._collect_finished()
         self._finalize_awaiting(final=False)
         self._auto_reset(now)
         self._extend_routine()
+        self._retime_commanded()
         self._schedule(now)
         out, self._out = self._out, []
         return out
@@ -329,13 +338,14 @@ class SamplerStation(Station):
         lead = self.robot.lead_time_s
         for inc in self._pending:
             inc.predicted_s = self._predict(inc)
+            self._remark_after_stop(inc, now)
         self._pending.sort(key=lambda i: (i.predicted_s, i.role != "routine"))
         keep: list[_Increment] = []
         robot_state = self.robot.state
         robot_busy = self.robot.busy
         for inc in self._pending:
             t = inc.predicted_s
-            if not math.isfinite(t) or t - lead - now > s.lookahead_s:
+            if not math.isfinite(t) or t - lead - now > s.lookahead_s or (inc.held_by_stop and not self._belt_steady()):
                 keep.append(inc)
                 continue
             lateness = now + lead - t
@@ -366,6 +376,68 @@ class SamplerStation(Station):
             self._in_robot = inc
             robot_busy = True
         self._pending = [i for i in keep if i.status is None]
+
+    def _retime_commanded(self) -> None:
+        """Keep the commanded cut on its material when the belt stops or slows (the material, not the clock).
+
+        While the cutter has not moved, a cut whose predicted arrival moved by more than half the timing
+        tolerance (infinitely, for a stopped belt) is cancelled on the robot and goes back to the pending
+        increments, to be commanded again for the new arrival once the belt runs. A cutter already moving
+        when the belt stops crosses a stream that is not there: that pass is not the increment, which goes
+        back to the pending ones too (an "info" event records the void pass).
+        """
+        inc = self._in_robot
+        if inc is None or inc.status is None or inc.status.done or not math.isfinite(inc.mark_t):
+            return
+        predicted = self._predict(inc)
+        commanded = inc.status.target_time_s
+        if abs(predicted - commanded) <= 0.5 * self.settings.timing_tolerance_s:
+            return
+        if self.robot.cancel():
+            log.info("sampler %s: cut %s withdrawn (material due at %.2f s, commanded for %.2f s)",
+                     self.name, inc.increment_id, predicted, commanded)
+        elif not math.isfinite(predicted):
+            message = (f"belt stopped while the cutter was moving for {inc.increment_id}: that pass is void, "
+                       f"the increment is cut again when its material arrives")
+            log.info("sampler %s: %s", self.name, message)
+            self._out.append(LineEvent(self._lot_id, float(self.clock.now_s()), self.name, "cut_void_belt_stopped",
+                                       "info", message, float(inc.mark_t)))
+        else:
+            return
+        inc.status = None
+        inc.held_by_stop = True
+        self._in_robot = None
+        self._pending.append(inc)
+
+    def _belt_steady(self) -> bool:
+        """True when the belt runs at the same speed over the last two ticks (a restart's tick averages in
+        the standstill, so its speed would mistime the cut)."""
+        v, prev = self._speed_m_s, self._prev_speed_m_s
+        return v > 0 and abs(v - prev) <= 0.02 * v
+
+    def _remark_after_stop(self, inc: _Increment, now: float) -> None:
+        """Move a held increment's mark to the first material the robot can still reach after the restart.
+
+        Material that stood closer to the cutter than the robot's lead time when the belt stopped arrives
+        too soon after the restart to be cut; the increment then takes the material just behind it (a shift
+        of a few tonnes, written in the increment's reason) instead of being cut seconds late. Routine
+        increments only.
+        """
+        tr = self.tracker
+        if tr is None or tr.empty or not self._belt_steady() or not inc.held_by_stop or inc.role != "routine":
+            return  # a targeted increment is about that very material: it is never moved
+        lead = self.robot.lead_time_s + 0.25 * self.settings.timing_tolerance_s
+        if now + lead <= inc.predicted_s:
+            return
+        upstream_m = self.position_m - self._speed_m_s * lead
+        mark = float(tr.mark_at(upstream_m, now))
+        if not math.isfinite(mark) or mark <= inc.mark_t:
+            return
+        inc.note = (f"mark moved {mark - inc.mark_t:.2f} t from {inc.mark_t:.3f} t: the belt restarted with it "
+                    f"too near the cutter")
+        inc.mark_t = mark
+        inc.held_by_stop = False
+        inc.predicted_s = self._predict(inc)
 
     def _blocks_routine(self, t_targeted: float, others: Sequence[_Increment]) -> bool:
         timings: RobotTimings = self.robot.timings
@@ -399,7 +471,7 @@ class SamplerStation(Station):
             if st.result is CutResult.CUT:
                 err = actual - intended
                 if abs(err) <= self.settings.timing_tolerance_s:
-                    self._record(inc, "cut", intended, actual, "")
+                    self._record(inc, "cut", intended, actual, inc.note)
                 else:
                     side = "late" if err > 0 else "early"
                     self._record(inc, "late", intended, actual,

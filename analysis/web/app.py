@@ -400,7 +400,7 @@ def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
             raise HTTPException(422, f"expected a mark within the lot (0..{start.lot.declared_mass_t:g} t), "
                                      f"got {body.mark_t:g} t")
         try:
-            result = service.request_targeted(body.mark_t, f"operator {who.person}: {body.reason}")
+            result = service.request_targeted(body.mark_t, f"operator {who.person}: {body.reason}", refuse=True)
         except (RuntimeError, ValueError, LookupError) as exc:  # no sampler, refused by the plan/robot
             cr.command(who, "targeted_sample", f"refused 409: {exc}", what)
             raise HTTPException(409, f"targeted sample refused: {exc}") from None

@@ -50,6 +50,8 @@ ROWS: list[Row] = [
     Row(("spectra", "evaluate"), ("--test-library", "{empty}", "--labels={tmp}/missing.csv"), 2, "no such file"),
     Row(("spectra", "evaluate"), ("--test-library={junk}", "--labels", "{junk_labels}", "--out", "{tmp}/ev"), 2,
         "readable spectrum"),
+    Row(("spectra", "fit-novelty"), ("--site-spectra", "{empty}", "--labels={tmp}/missing.csv", "--out", "{tmp}/n.npz"),
+        2, "no such file"),
     Row(("vision", "evaluate"), ("--out", "{tmp}/v", "--backgrounds={empty}"), 2, "found none"),
     Row(("vision", "evaluate"), ("--out={tmp}/v", "--backgrounds", "{junk}"), 2, "found none"),
     Row(("vision", "fit"), ("--out", "{tmp}/m.npz", "--mm-per-px=0"), 2, "--mm-per-px must be > 0"),

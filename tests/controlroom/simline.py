@@ -182,8 +182,9 @@ class SimSamplerStation(Station):
             self._cut = {"routine": 0, "targeted": 0}
         return ()
 
-    def request(self, mark_t: float, reason: str, alarm_id: int = 0) -> dict[str, Any]:
-        """Queue a targeted cut of the material at absolute mark ``mark_t`` (thread-safe)."""
+    def request(self, mark_t: float, reason: str, alarm_id: int = 0, *, refuse: bool = False) -> dict[str, Any]:
+        """Queue a targeted cut of the material at absolute mark ``mark_t`` (thread-safe; it never skips one,
+        so ``refuse`` changes nothing)."""
         if not math.isfinite(mark_t):
             raise ValueError(f"expected a finite mark, got {mark_t}")
         with self._lock:

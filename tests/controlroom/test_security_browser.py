@@ -46,7 +46,8 @@ def test_named_operator_logs_in_and_acknowledges_under_the_csp(secured, tmp_path
             alarm_id = int(row.get_attribute("data-alarm-id"))
             page.click(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
             page.wait_for_selector(f"#alarms tr[data-alarm-id='{alarm_id}'][data-state='acknowledged']")
-            page.wait_for_function("() => document.querySelectorAll('#trend-rate path.series').length === 1")
+            page.wait_for_function("() => window.Trends && window.Trends.charts['trend-rate'] && "
+                                   "document.querySelector('#trend-rate canvas') !== null")  # uPlot drew
             page.screenshot(path=str(tmp_path / "named-operator.png"), full_page=True)
             page.click("#logout-btn")
             page.wait_for_function("() => document.getElementById('role').textContent === 'none'")

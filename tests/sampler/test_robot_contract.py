@@ -133,3 +133,21 @@ def test_close_aborts_a_pending_cut_and_is_final(rig):
     assert status.done and status.result is CutResult.ABORTED
     with pytest.raises(RobotError, match="closed"):
         robot.cut(clock.now_s() + 5.0, "C2", number=2)
+
+
+def test_cancel_withdraws_a_cut_only_before_the_cutter_moves(rig):
+    clock, robot = rig
+    assert robot.cancel() is False  # nothing pending
+    robot.cut(clock.now_s() + 5.0, "C0", number=1).wait()
+    status = robot.cut(clock.now_s() + 8.0, "C1", number=2)  # the rig's cut 2 would jam: it never moves
+    assert robot.cancel() is True
+    assert status.done and status.result is CutResult.ABORTED and not robot.busy
+    assert robot.state is RobotState.IDLE
+    clock.sleep_until(clock.now_s() + 9.0)
+    assert status.result is CutResult.ABORTED and robot.counters.cuts_ok == 1  # the robot never cut it
+    assert robot.state is RobotState.IDLE and robot.counters.jams == 0
+    retimed = robot.cut(clock.now_s() + 5.0, "C1", number=2)  # the same increment, re-commanded
+    clock.sleep_until(clock.now_s() + 4.5)
+    assert robot.state is RobotState.CUTTING
+    assert robot.cancel() is False  # in motion: the cut goes on
+    assert retimed.wait().result is CutResult.CUT and robot.counters.cuts_ok == 2

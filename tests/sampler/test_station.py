@@ -7,6 +7,7 @@ import pytest
 from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
 from conveyor.feed import BeltEvent
+from conveyor.records import LineEvent
 from conveyor.station import StationContext
 from sampler.errors import TargetedRequestError
 from sampler.station import SAMPLER_FIELDS, from_config
@@ -206,3 +207,20 @@ def test_station_needs_the_tracker_for_mass_basis(tmp_path):
     st = make_station(tmp_path)
     with pytest.raises(Exception, match="attach_tracker"):
         st.start_lot(LotStart(LotIdentity("L2", "V", "H", "fines", 100.0), 0.0, 0.0, 100.0))
+
+
+@pytest.mark.parametrize("stop_s, how", [(151.2, "withdrawn before the cutter moved"),
+                                         (153.7, "cutter already moving: void pass")])
+def test_a_cut_follows_its_material_through_a_belt_stop(tmp_path, stop_s, how):
+    # Increment 13 is due at the cutter at ~155.2 s; the belt stops for 30 s just before. The cut must follow
+    # the material (which waits on the belt), not the clock: before the fix it was cut "30.00 s early".
+    st = make_station(tmp_path)
+    res = run_lot(st, lot_mass_t=800.0, events=[BeltEvent(stop_s, 30.0, "stop")])
+    assert res.by_status() == {"cut": st.plan.n_total}, [m.data["reason"] for m in res.increments]
+    errs = cut_errors(res)
+    assert errs.size == st.plan.n_total and np.max(np.abs(errs)) <= st.settings.timing_tolerance_s
+    r13 = next(m for m in res.increments if m.data["increment_id"] == "LOT1-R0013")
+    assert r13.data["intended_time_s"] > stop_s + 30.0  # cut after the restart, when its material came
+    assert "mark moved" in r13.data["reason"]  # it stood too near the cutter: the material just behind it
+    void = [e for e in res.sink.of(LineEvent) if e.kind == "cut_void_belt_stopped"]
+    assert len(void) == (1 if "void" in how else 0)
