@@ -16,6 +16,9 @@ Class evidence is the best-fitting reference of each class, ``exp(−d²/2)``, a
 spectrum with C–H overtone bands (1.21 µm and, where the grid has it, 1.73 µm) is organic matter whatever the
 closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``.
 
+With a learned decision (:mod:`spectra.identify.learned`, fitted by :meth:`Identifier.from_library`) the class
+probabilities are the geometric mean of the d² posterior's and the logistic regression's over the fits.
+
 All of it is matrix products over (spectra × references): no loop per spectrum or channel.
 """
 
@@ -35,6 +38,8 @@ from spectra.hapke import (
     wet,
 )
 from spectra.identify.features import FeatureBank
+import spectra.identify.learned as learned_mod
+from spectra.identify.learned import Decision, decision_without, design, group_columns, training_set
 from spectra.identify.references import (
     LINE_CLASSES,
     Reference,
@@ -139,6 +144,13 @@ class Identifier:
         self._ref_n2 = np.maximum(self._ref_norm2, 1e-9).astype(np.float32)
         self._ref_depth = self._ref.absorption.max(axis=1)
         self._ch = [j for j, k in enumerate(self.bank.keys) if k in ("C-H 1.21", "C-H 1.73")]
+        self._sample_of_ref = np.array([x.sample for x in references])
+        self._group_names, self._group_refs = group_columns(references)
+        self._ch121 = self.bank.keys.index("C-H 1.21") if "C-H 1.21" in self.bank.keys else None
+        wl = grid.wavelength_nm
+        self._noise_ch = np.flatnonzero((wl >= 1100.0) & (wl <= 1300.0))
+        #: the learned decision over the fits (:mod:`spectra.identify.learned`); None: the d² posterior alone
+        self.decision: Decision | None = None
 
     @property
     def d2_unknown(self) -> float:
@@ -147,10 +159,25 @@ class Identifier:
         return self.params.d2_unknown * (4 + len(self.bank.features)) / 8.0
 
     @classmethod
-    def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None) -> Identifier:
-        """All shared reference spectra that cover ``grid`` (:func:`spectra.identify.references.load_references`)."""
+    def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None,
+                     learned: bool = True) -> Identifier:
+        """All shared reference spectra that cover ``grid`` (:func:`spectra.identify.references.load_references`),
+        with the learned decision fitted on them (``learned``; deterministic, ~1 s)."""
         refs, refl, _ = on_grid(load_references(root), grid)
-        return cls(grid, refs, refl, params)
+        idf = cls(grid, refs, refl, params)
+        if learned:
+            idf.decision = decision_without(idf, training_set(idf), (), idf.params.class_prior)
+        return idf
+
+    def ch_snr(self, reflectance: np.ndarray) -> np.ndarray:
+        """(n,) 1.21 µm C–H band depth over the spectrum's relative channel noise near it (0 off-grid)."""
+        r = np.clip(np.asarray(reflectance, float), 1e-4, None)
+        if self._ch121 is None or self._noise_ch.size < 5:
+            return np.zeros(r.shape[0])
+        seg = r[:, self._noise_ch]
+        noise = np.std(np.diff(seg, 2, axis=1), axis=1) / np.sqrt(6.0) / np.maximum(seg.mean(axis=1), 1e-4)
+        depth = self.bank.band_depths(_smooth(r, 5))[0][:, self._ch121]
+        return depth / np.maximum(noise / np.sqrt(5.0), 1e-4)
 
     def describe(self, reflectance: np.ndarray) -> Descriptors:
         """:class:`Descriptors` of (n, n_channels) reflectance (values clipped to ≥ 1e-4)."""
@@ -204,13 +231,18 @@ class Identifier:
         if r.ndim != 2 or r.shape[1] != self.grid.n_channels:
             raise GridError(f"identifier on grid {self.grid.name!r} expects (n, {self.grid.n_channels}) "
                             f"reflectance, got shape {np.shape(reflectance)}")
+        d, d2_ref, row, valid = self.prepare(r, exclude_samples=exclude_samples)
+        snr = self.ch_snr(np.where(np.isfinite(r), r, 1e-4)) if self.decision is not None else None
+        return self._decide(d, d2_ref, row, valid, snr)
+
+    def prepare(self, r: np.ndarray, *, exclude_samples: np.ndarray | None = None):
+        """Descriptors, per-reference d² (n, k; inf where excluded), its variant rows and validity of (n, ch) r."""
         valid = np.all(np.isfinite(r), axis=1) & (np.nanmax(np.where(np.isfinite(r), r, 0), axis=1) > 0)
         d = self.describe(np.where(np.isfinite(r), r, 1e-4))
         d2_ref, row = self._per_reference(self.distances(d))
         if exclude_samples is not None:
-            samples = np.array([x.sample for x in self.references])
-            d2_ref = np.where(samples[None, :] == np.asarray(exclude_samples)[:, None], np.inf, d2_ref)
-        return self._decide(d, d2_ref, row, valid)
+            d2_ref = np.where(self._sample_of_ref[None, :] == np.asarray(exclude_samples)[:, None], np.inf, d2_ref)
+        return d, d2_ref, row, valid
 
     def _per_reference(self, d2_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best variant per reference: d² (n, k) and the variant row it came from (n, k)."""
@@ -219,7 +251,8 @@ class Identifier:
         v = np.argmin(stacked, axis=1)
         return np.take_along_axis(stacked, v[:, None, :], axis=1)[:, 0], v * k + np.arange(k)
 
-    def _decide(self, d: Descriptors, d2_ref: np.ndarray, row: np.ndarray, valid: np.ndarray) -> Identification:
+    def _decide(self, d: Descriptors, d2_ref: np.ndarray, row: np.ndarray, valid: np.ndarray,
+                snr: np.ndarray | None = None, decision: Decision | None = None) -> Identification:
         p_ = self.params
         n = d2_ref.shape[0]
         top = min(p_.top, d2_ref.shape[1])
@@ -233,6 +266,11 @@ class Identifier:
         organic = self.organic(d)
         class_d2[:, 2] = np.where(organic, 0.0, class_d2[:, 2])
         p = _posterior(class_d2, np.asarray(p_.class_prior, float), self.d2_unknown)
+        decision = decision or self.decision
+        if decision is not None:
+            if snr is None:
+                raise ModelError("the learned decision needs the C–H signal-to-noise of each spectrum")
+            p[:, :3] = _blend(decision.proba(design(self, d, d2_ref, snr)), p[:, :3]) * (1.0 - p[:, 3:4])
         k = np.argmax(p, axis=1)
         klass = np.array(ID_CLASSES)[k]
         groups = np.array([x.group for x in self.references])
@@ -281,6 +319,14 @@ def _posterior(class_d2: np.ndarray, prior: np.ndarray, d2_unknown: float) -> np
     w = np.exp(logw)
     w /= w.sum(axis=1, keepdims=True)
     return np.concatenate([w * (1.0 - p_unknown)[:, None], p_unknown[:, None]], axis=1)
+
+
+def _blend(p_learned: np.ndarray, p_d2: np.ndarray) -> np.ndarray:
+    """Weighted geometric mean of the learned and the d² class probabilities, renormalised (n, 3)."""
+    w = learned_mod.LEARNED_WEIGHT
+    logp = w * np.log(np.maximum(p_learned, 1e-12)) + (1.0 - w) * np.log(np.maximum(p_d2, 1e-12))
+    e = np.exp(logp - logp.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _smooth(r: np.ndarray, width: int) -> np.ndarray:

@@ -210,7 +210,8 @@ def test_logins_refusals_and_commands_are_audited_into_the_lot_archive(tmp_path)
         with client_from(served, "127.0.0.2") as c:
             assert login(c, ANNA, "not-her-password").status_code == 401  # before the lot: waits for the archive
             served.sim.start(lots=1)
-            _wait(lambda: served.service.monitor.snapshot().start is not None, "the lot to start")
+            _wait(lambda: served.service.monitor.snapshot().start is not None
+                  and bool(served.service.line_state().get("state")), "the lot to start and tick")
             assert login(c, ANNA, ANNA_PW).status_code == 200
             tag = c.get("/api/session").json()["session"]
             r = c.post("/api/samples/targeted", json={"mark_t": 50.0, "reason": "audit test"})

@@ -147,3 +147,18 @@ def test_site_novelty_makes_the_sites_own_ore_not_novel(tmp_path):
                           str(tmp_path / "none.csv"), "--out", str(out)], capture_output=True, text=True, env=env,
                          timeout=120, check=False)
     assert bad.returncode == 2 and "none.csv: no such file" in bad.stderr
+
+
+def test_learned_decision_is_fitted_without_the_held_out_sample(idf):
+    from spectra.identify.learned import decision_without, training_set
+
+    assert idf.decision is not None
+    ts = training_set(idf, n_per=4)
+    i = _row(idf, "Hematite GDS27")
+    held = idf.references[i].sample
+    assert np.any(ts.sample == held)
+    dec = decision_without(idf, ts, [held], idf.params.class_prior)
+    assert not np.allclose(dec.mean, idf.decision.mean)  # its renderings, mixtures and references left out
+    d, d2_ref, row, valid = idf.prepare(idf.reference_reflectance[i:i + 1], exclude_samples=np.array([held]))
+    ident = idf._decide(d, d2_ref, row, valid, idf.ch_snr(idf.reference_reflectance[i:i + 1]), decision=dec)
+    assert ident.klass[0] == "ore" and ident.p[0, :3].sum() + ident.p[0, 3] == pytest.approx(1.0)
