@@ -145,8 +145,11 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
         before_rows = a.streams["nir"].rows
         before_segs = len(a.segments())
         done_t = float(a.lot_tonnes(a.stream_column("nir", "tonnage_mark_t"))[-1])
+        line_seed = int(a.streams["sampler"].metadata["plan"]["seed"])  # the killed line's seed (its plan's)
     rest_t = 300.0
-    site = fault_site(rest_t, scale="direct", camera=True, sampler=True)
+    # The same site as the killed line (its seed, hence its sampling plan): the archive refuses a resumed stream whose
+    # description differs from the archived one.
+    site = fault_site(rest_t, scale="direct", camera=True, sampler=True, seed=line_seed)
     plant = compose(validate(site), tmp_path / "resume")
     log = RecordLog()
     plant.line.add_sink(log)
@@ -155,8 +158,10 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
     plant.monitor.segment_listeners.append(archive.add_segment)
     plant.monitor.verdict_listeners.append(archive.add_verdict)
     plant.alarms.listeners.append(archive.alarm_changed)
-    ident = LotIdentity(lot["lot_id"], lot["vessel"], lot["hold"], lot["declared_product"], rest_t,
-                        lot.get("supplier", ""))
+    # The resumed lot keeps its identity (declared mass included: the sampler's plan is the lot's, not the rest's);
+    # the simulated feed delivers the remaining rest_t.
+    ident = LotIdentity(lot["lot_id"], lot["vessel"], lot["hold"], lot["declared_product"],
+                        float(lot["declared_mass_t"]), lot.get("supplier", ""))
     try:
         end = plant.run_lot(ident)
         archive.close()
