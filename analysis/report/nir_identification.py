@@ -2,7 +2,7 @@
 
 Reads what the NIR station archived per spectrum (``id_class``, ``id_group``, ``id_fit``, ``band_depth`` with the
 code lists ``id_classes``, ``id_groups``, ``id_features`` in the stream metadata; :mod:`spectra.identify`). The
-coordinator wires :func:`identification_rows` and :func:`identification_figure` into the report document.
+report (:mod:`analysis.report.read`) takes :func:`identification_rows` and :func:`identification_plot`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,20 @@ def identification_rows(reader) -> list[dict[str, Any]]:
 
 
 def identification_figure(reader, path: str | Path, segment_mass_t: float | None = None) -> Path | None:
-    """Stacked shares of ore / waste / contaminant / unknown identifications per segment (PNG at ``path``);
+    """:func:`identification_plot` saved as a PNG at ``path``; None when the archive holds no identification."""
+    import matplotlib.pyplot as plt
+
+    fig = identification_plot(reader, segment_mass_t)
+    if fig is None:
+        return None
+    out = Path(path)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def identification_plot(reader, segment_mass_t: float | None = None) -> Any:
+    """Stacked shares of ore / waste / contaminant / unknown identifications per segment (a matplotlib Figure);
     None when the archive holds no identification."""
     import matplotlib
 
@@ -84,7 +97,4 @@ def identification_figure(reader, path: str | Path, segment_mass_t: float | None
     ax.set_title("NIR identification by absorption features, per segment")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return fig

@@ -9,13 +9,11 @@ sample record with lab results (as the lab reported them), alarms, provenance, a
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import functools
 import hashlib
 import json
 import math
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,9 +28,9 @@ from analysis.archive import (
     jsonable,
     lab_history,
     latest_results,
+    operator_commands,
     segment_positions,
     software_version,
-    operator_commands,
 )
 from analysis.archive import (
     reviews as lab_reviews,
@@ -41,7 +39,8 @@ from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict, SegmentDecision
 from analysis.report.fmt import utc
-from analysis.report.nir_identification import identification_figure, identification_rows
+from analysis.report.nir_identification import identification_plot, identification_rows
+from analysis.report.plots import png_base64
 from sampler.lab import LabResult
 from sampler.labrules import FAMILIES, RULES, SampleDecision, classify
 from spectra.grid import InstrumentGrid
@@ -381,11 +380,15 @@ def _commands(reader: ArchiveReader) -> list[dict[str, Any]]:
 def _nir_identification(reader: ArchiveReader) -> tuple[list[dict[str, Any]], str]:
     """Per material group rows and the per-segment identification figure (PNG, base64; "" without one)."""
     rows = identification_rows(reader)
-    if not rows:
-        return [], ""
-    with tempfile.TemporaryDirectory(prefix="oreline-nirid-") as tmp:
-        png = identification_figure(reader, Path(tmp) / "nir-identification.png")
-        return rows, base64.b64encode(png.read_bytes()).decode("ascii") if png is not None else ""
+    fig = identification_plot(reader) if rows else None
+    if fig is None:
+        return rows, ""
+    import matplotlib.pyplot as plt  # the plot is a pyplot figure (Agg backend)
+
+    try:
+        return rows, png_base64(fig)
+    finally:
+        plt.close(fig)
 
 
 def _status_notes(reader: ArchiveReader) -> list[str]:
