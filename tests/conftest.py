@@ -6,6 +6,11 @@ the session gets a temporary ``ORELINE_CACHE``; the models shipped in ``spectra/
 ``XDG_CACHE_HOME`` and ``MPLCONFIGDIR`` (matplotlib's font cache) point into the session folder too, so
 nothing lands in ``~/.cache``. Set here, in ``pytest_configure``, before any test module is imported, and
 inherited by every subprocess a test starts.
+
+Under pytest-xdist (``make test`` runs two workers) the workers inherit the controller's environment, so they share
+its session cache: a model one worker fitted is there for the other. Model files are written to a per-process
+temporary name and renamed, so two workers fitting the same model at once cannot leave a torn file;
+:func:`tests.support.build_once` makes an expensive test fixture build once for all workers.
 """
 
 from __future__ import annotations
