@@ -180,7 +180,7 @@ def _nir_scorer_factory():
     return LotSegmentScorer.from_metadata
 
 
-def _product_check_factory(folder: str):
+def product_check_factory(folder: str):
     """The line's product-fingerprint checks from ``[verdict] product_fingerprints`` (None when empty).
     ConfigError when the folder cannot be read: a configured check that silently does nothing would be worse."""
     if not folder:
@@ -254,7 +254,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
     monitor = LotMonitor(alarms, site["verdict"], nir_scorer_factory=_nir_scorer_factory(),
                          on_targeted=sampler.request_targeted if sampler is not None else None,
-                         product_check_factory=_product_check_factory(site["verdict"]["product_fingerprints"]))
+                         product_check_factory=product_check_factory(site["verdict"]["product_fingerprints"]))
     scale = site["scale"]
     line = Line(
         clock, feed, list(stations.values()), tick_s=line_cfg["tick_s"],
