@@ -15,6 +15,6 @@ The stand-in stations (complete :class:`~conveyor.station.Station` subclasses, n
 :mod:`tests.lines.stations`.
 """
 
-from tests.lines.build import Collector, LineRig, archived_lot, build_line
+from tests.lines.build import Collector, LineRig, archived_lot, build_line, station_context
 
-__all__ = ["Collector", "LineRig", "archived_lot", "build_line"]
+__all__ = ["Collector", "LineRig", "archived_lot", "build_line", "station_context"]

@@ -11,11 +11,18 @@ from conveyor.clock import SimulatedClock
 from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
 from conveyor.records import LineEvent, LotEnd, LotIdentity, Measurement
 from conveyor.runtime import Line
-from conveyor.station import Station
+from conveyor.station import Station, StationContext
 from analysis.archive import LotArchive
 from analysis.decide.alarms import AlarmBook
 from analysis.decide.monitor import LotMonitor
 from tests.lines.stations import LibraryNir, Probe, ThresholdScorer, ThumbCamera
+
+
+def station_context(run_dir: Path, *, clock: SimulatedClock | None = None, belt_width_m: float = 1.6,
+                    nominal_speed_m_s: float = 6.0, seed: int = 0, cargo: CargoModel | None = None) -> StationContext:
+    """What a station is built with (``from_config(name, section, context)``), on a simulated clock."""
+    return StationContext(clock=clock or SimulatedClock(), belt_width_m=belt_width_m,
+                          nominal_speed_m_s=nominal_speed_m_s, run_dir=Path(run_dir), seed=seed, cargo=cargo)
 
 
 class Collector:

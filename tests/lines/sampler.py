@@ -8,16 +8,14 @@ from typing import Any
 
 from conveyor.clock import SimulatedClock
 from conveyor.records import LineEvent, Measurement
-from conveyor.station import StationContext
 from sampler.station import SamplerStation, from_config
-from tests.lines.build import LineRig, build_line
+from tests.lines.build import LineRig, build_line, station_context
 
 
 def make_station(tmp_path: pathlib.Path, clock: SimulatedClock | None = None, seed: int = 0,
                  **keys: Any) -> SamplerStation:
     """A sampler station named ``sampler`` at 150 m, built by ``sampler.station.from_config`` from ``keys``."""
-    clock = clock or SimulatedClock()
-    ctx = StationContext(clock=clock, belt_width_m=1.6, nominal_speed_m_s=6.0, run_dir=tmp_path, seed=seed)
+    ctx = station_context(tmp_path, clock=clock, seed=seed)
     section: dict[str, Any] = {"kind": "sampler", "position_m": 150.0}
     section.update(keys)
     return from_config("sampler", section, ctx)
