@@ -49,6 +49,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules holding a ``slow`` test run first (each module's own order kept): with two workers taking a module
+    at a time (``--dist loadfile``), the long ones then start early instead of leaving one worker alone at the end."""
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     session_dir = config.stash.get(_SESSION_DIR, None)
     if session_dir is not None:
