@@ -3,8 +3,9 @@
 Unless the runner chose a cache (``ORELINE_CACHE`` already set, e.g. to keep fitted models between runs),
 the session gets a temporary ``ORELINE_CACHE``; the models shipped in ``spectra/shipped`` and
 ``vision/shipped`` are copied into it at the start, so a test that needs the demo's models fits nothing.
-``XDG_CACHE_HOME`` and ``MPLCONFIGDIR`` (matplotlib's font cache) point into the session folder too, so
-nothing lands in ``~/.cache``. Set here, in ``pytest_configure``, before any test module is imported, and
+``XDG_CACHE_HOME``, ``XDG_DATA_HOME`` (the lot catalogue of ``oreline run``/``demo``) and ``MPLCONFIGDIR``
+(matplotlib's font cache) point into the session folder (one per pytest-xdist worker) too, so nothing lands in
+``~/.cache`` or ``~/.local/share``. Set here, in ``pytest_configure``, before any test module is imported, and
 inherited by every subprocess a test starts.
 
 Under pytest-xdist (``make test`` runs two workers) the workers inherit the controller's environment, so they share
@@ -46,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["ORELINE_CACHE"] = str(session_dir / "cache")
     seed_cache(Path(os.environ["ORELINE_CACHE"]))
     os.environ["XDG_CACHE_HOME"] = str(session_dir / "xdg-cache")
+    os.environ["XDG_DATA_HOME"] = str(session_dir / "xdg-data")  # the lot catalogue a demo run indexes into
     os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
 
 
