@@ -39,11 +39,15 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
 
 
 def roc_curve(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """False-positive rate, true-positive rate and AUC for ``scores`` against boolean ``positive``."""
+    """False-positive rate, true-positive rate and AUC for ``scores`` against boolean ``positive``. Tied scores
+    are one threshold (the curve crosses them diagonally: ties count half, whatever the order of the rows)."""
+    if np.size(scores) == 0:
+        return np.zeros(1), np.zeros(1), float("nan")
     order = np.argsort(-scores, kind="stable")
-    pos = positive[order]
-    tp = np.concatenate([[0], np.cumsum(pos)])
-    fp = np.concatenate([[0], np.cumsum(~pos)])
+    pos = np.asarray(positive, bool)[order]
+    last = np.flatnonzero(np.r_[np.diff(np.asarray(scores)[order]) != 0, True])  # last row of each tied score
+    tp = np.concatenate([[0], np.cumsum(pos)[last]])
+    fp = np.concatenate([[0], np.cumsum(~pos)[last]])
     tpr = tp / max(pos.sum(), 1)
     fpr = fp / max((~pos).sum(), 1)
     return fpr, tpr, float(np.trapezoid(tpr, fpr))
