@@ -50,6 +50,8 @@ from spectra.identify.references import (
 
 #: Output classes of the identifier: the line's three and ``unknown``.
 ID_CLASSES = LINE_CLASSES + ("unknown",)
+#: groups an identification can report besides the references' own (station code lists append them in this order)
+EXTRA_GROUPS = ("unknown", "organic (C–H), unlisted", temper_mod.DARK_GROUP)
 #: (grain factor, moisture mass fraction) of the reference variants
 VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.06))
 
@@ -301,6 +303,8 @@ class Identifier:
                 by_bond.setdefault(f.bond, []).append(f"{ident.band_position_nm[i, j] / 1000:.2f}")
         feats = "; ".join(f"{b} {'/'.join(v)} µm" for b, v in by_bond.items()) or "no absorption band > 2 %"
         ref = self.references[int(ident.best[i, 0])]
+        if ident.group[i] == temper_mod.DARK_GROUP:
+            return f"{feats}; dark, featureless (NIR cannot tell magnetite, mill scale or black plastic apart)"
         if ident.klass[i] == "unknown":
             return f"{feats}; unlike every reference (closest {ref.name}, d² {ident.d2[i, 0]:.0f})"
         return f"{feats}; {ident.group[i]}-like (fit {ident.fit[i, 0]:.2f}, {ref.name})"

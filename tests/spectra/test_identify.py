@@ -44,7 +44,8 @@ def test_real_hematite_is_ore_and_probabilities_are_not_constant(idf):
     i = _row(idf, "Hematite GDS27")
     ident = idf.identify(idf.reference_reflectance, exclude_samples=np.array([r.sample for r in idf.references]))
     assert ident.klass[i] == "ore" and ident.p[i, 0] > 0.5
-    assert all(np.ptp(ident.p[:, k]) > 0.5 for k in range(4))  # no output sits at a prior for every input
+    assert all(np.ptp(ident.p[:, k]) > 0.4 for k in range(4))  # no output sits at a prior for every input
+    assert np.nanmax(ident.p[:, 1]) <= 0.5 + 1e-9  # waste is never confident: the Fe²⁺ band is not specific
 
 
 def test_a_spectrum_no_reference_fits_is_unknown_never_ore(idf):
