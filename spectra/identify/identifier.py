@@ -14,7 +14,9 @@ scaled reference depth. The distance that ranks references adds the mismatch of 
 Class evidence is the best-fitting reference of each class, ``exp(−d²/2)``, against an ``unknown`` alternative
 ``exp(−d²_unknown/2)``: a spectrum that no reference fits within ``d²_unknown`` is ``unknown``, never ore. A
 spectrum with C–H overtone bands (1.21 µm and, where the grid has it, 1.73 µm) is organic matter whatever the
-closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``.
+closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``. Without such
+positive evidence no class but ore is confident (:mod:`spectra.identify.temper`); dark, featureless spectra are
+``unknown`` ("dark, featureless").
 
 With a learned decision (:mod:`spectra.identify.learned`, fitted by :meth:`Identifier.from_library`) the class
 probabilities are the geometric mean of the d² posterior's and the logistic regression's over the fits.
@@ -274,8 +276,8 @@ class Identifier:
                 raise ModelError("the learned decision needs the C–H signal-to-noise of each spectrum")
             p[:, :3] = _blend(decision.proba(design(self, d, d2_ref, snr)), p[:, :3]) * (1.0 - p[:, 3:4])
         dark = temper_mod.dark(d, organic)
+        k = np.where(dark, 3, np.argmax(p, axis=1))  # tempering lowers the confidence, never changes the call
         p = temper_mod.temper(p, temper_mod.class_evidence(self.bank, d, organic), dark)
-        k = np.argmax(p, axis=1)
         klass = np.array(ID_CLASSES)[k]
         groups = np.array([x.group for x in self.references])
         group = np.where(k == 3, np.where(dark, temper_mod.DARK_GROUP, "unknown"), groups[best[:, 0]])
@@ -286,8 +288,8 @@ class Identifier:
         return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid)
 
     def organic(self, d: Descriptors) -> np.ndarray:
-        """(n,) spectra with C–H overtone bands (:func:`spectra.identify.temper.organic`: every C–H feature on the
-        grid deeper than ``ch_depth_min``, minimum inside the band, the 1.21 µm band deeper than pore water's)."""
+        """(n,) spectra with C–H overtone bands (:func:`spectra.identify.temper.organic`: a C–H feature on the grid
+        deeper than ``ch_depth_min``, minimum inside the band, the 1.21 µm band deeper than pore water's)."""
         return temper_mod.organic(self.bank, d, self.params.ch_depth_min)
 
     def evidence(self, ident: Identification, i: int, min_depth: float = 0.02) -> str:

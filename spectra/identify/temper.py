@@ -6,7 +6,8 @@ the physics does (issue 21, "confident errors to zero by evidence, not by luck")
 * **Positive evidence** (:func:`class_evidence`): ore needs none (it is the line's default material and is never
   the alarm); ``contaminant`` needs C–H overtones (:func:`organic`), which no ore or gangue mineral has. A class
   without evidence is **tempered**: its probability is capped at :data:`CAP` and the excess goes to ``unknown`` —
-  never to ore.
+  never to ore. Tempering lowers the confidence, not the call: the identified class is the one ranked first
+  before it (dark spectra apart).
 * **The Fe²⁺ band is not evidence of slag** (:data:`FE2_IS_WASTE_EVIDENCE` False, measured): the broad
   1.0–1.1 µm band of slag glass, olivine and pyroxene (depth 0.14–0.39 in the references) is as deep in ferroan
   dolomite (0.28 at 1066 nm), siderite (0.08–0.24) and magnetite (0.10–0.12), all ore. Taken as evidence it left
@@ -58,17 +59,20 @@ def _depth(bank, d, key: str) -> np.ndarray:
 
 
 def organic(bank, d, ch_depth_min: float) -> np.ndarray:
-    """(n,) C–H overtones: every C–H feature on the grid (1.21, 1.73 µm) deeper than ``ch_depth_min`` with its
-    minimum inside the band, and the 1.21 µm band deeper than pore water's share of the 1.45 µm band."""
+    """(n,) C–H overtones: a C–H feature on the grid (1.21 or 1.73 µm) deeper than ``ch_depth_min`` with its
+    minimum inside the band; the 1.21 µm band only when deeper than pore water's share of the 1.45 µm band.
+
+    One band is enough (measured: requiring both on the grids that have both missed PET, whose first overtone is
+    aromatic at 1.66 µm, and wet plastics, whose 1.21 µm band water masks; full range contaminants called
+    contaminant 0.763 → 0.847, 1014–1749 nm 0.706 → 0.735, no ore called contaminant with p > 0.5)."""
     keys = [k for k in ("C-H 1.21", "C-H 1.73") if k in bank.keys]
     if not keys:
         return np.zeros(d.depth.shape[0], bool)
-    ok = np.ones(d.depth.shape[0], bool)
-    for k in keys:
-        ok &= (_depth(bank, d, k) > ch_depth_min) & _inside(bank, d, k)
-    if "C-H 1.21" in bank.keys and "OH/H2O 1.45" in bank.keys:
-        ok &= _depth(bank, d, "C-H 1.21") > WATER_RATIO_121_145 * np.maximum(_depth(bank, d, "OH/H2O 1.45"), 0.0)
-    return ok
+    seen = {k: (_depth(bank, d, k) > ch_depth_min) & _inside(bank, d, k) for k in keys}
+    if "C-H 1.21" in seen and "OH/H2O 1.45" in bank.keys:
+        seen["C-H 1.21"] &= _depth(bank, d, "C-H 1.21") > WATER_RATIO_121_145 * np.maximum(
+            _depth(bank, d, "OH/H2O 1.45"), 0.0)
+    return np.any(np.stack(list(seen.values())), axis=0)
 
 
 def class_evidence(bank, d, is_organic: np.ndarray) -> np.ndarray:
