@@ -98,6 +98,8 @@ def test_evaluate_loso_through_the_installed_script(tmp_path, grid_args):
     assert "non-black contaminants called contaminant" in res.stdout and "| p(unknown) |" in res.stdout
     assert "contaminant ROC AUC" in res.stdout and (out / "report.md").is_file() and (out / "loso.json").is_file()
     assert "| YES |" not in res.stdout  # no class output constant over all inputs
+    assert "without NIR-ambiguous groups" in res.stdout and "| ore | p(ore) |" in res.stdout
+    assert "| dark class / group |" in res.stdout and "fired clay" in res.stdout
 
 
 def test_evaluate_loso_refuses_a_model(tmp_path):
