@@ -22,8 +22,8 @@ from spectra.models.evaluation import roc_curve
 AMBIGUOUS: dict[tuple[str, str], str] = {
     ("contaminant", "building rubble"): "brick and tile are fired clay with hematite: the Fe³⁺ edge and clay O–H "
                                         "of lateritic ore",
-    ("contaminant", "gypsum"): "the 1.45 µm O–H/H₂O band of gibbsite and hydrated gangue; gypsum's 1.75 µm band "
-                               "is beyond 1.7 µm",
+    ("contaminant", "gypsum"): "the 1.45 µm O–H/H₂O band of gibbsite and hydrated gangue (its 1.75 µm band is "
+                               "off a 900–1700 nm grid)",
     ("ore", "gibbsite"): "its strong 1.45 µm O–H band is gypsum's",
     ("contaminant", "metal / paint"): "bare metal is featureless and grey; paint shows its pigment, not the metal",
 }
