@@ -65,7 +65,7 @@ def _loso_identify(idf: Identifier, prepared: tuple, snr: np.ndarray, samples: n
     for f in range(fold.max() + 1):
         out_samples = uniq[fold == f]
         k = np.flatnonzero(np.isin(samples, out_samples))
-        dec = decision_without(idf, ts, out_samples.tolist(), idf.params.class_prior) if learned else None
+        dec = decision_without(idf, ts, out_samples.tolist(), idf.params.class_prior) if ts is not None else None
         ident = idf._decide(d.take(k), d2_ref[k], row[k], valid[k], snr[k], decision=dec)
         for j, kk in enumerate(k):
             out[kk] = (str(ident.klass[j]), str(ident.group[j]), ident.p[j].tolist(), idf.evidence(ident, j))

@@ -75,7 +75,7 @@ def test_pore_water_is_not_c_h_but_a_plastic_is(idf):
 def test_probabilities_move_for_every_true_class(loso):
     s = loso["summary"]
     assert not any(s["at_prior"].values())
-    for k, cls in enumerate(("ore", "waste", "contaminant")):
+    for cls in ("ore", "waste", "contaminant"):
         q = s["spread_by_class"][cls][cls]
         assert q[-1] - q[0] > 0.4, (cls, q)  # each class's own probability spans its range
     assert s["spread"]["waste"][-1] <= CAP + 1e-9
