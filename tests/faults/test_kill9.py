@@ -25,7 +25,7 @@ from analysis.prepare import prepare_station_models
 from analysis.site import load_site
 from tests.support import wait_until
 from tests.faults.figures import record
-from tests.faults.lines import RecordLog, fault_site
+from tests.lines.site import RecordLog, short_site
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -151,7 +151,7 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
     # lot afresh, and the archive rightly refuses a resumed stream whose description (the plan) differs from the
     # archived one (a known limitation: resuming does not yet restore the archived sampling plan). Before sink faults
     # were counted, that refusal was only logged and this test passed on a lot whose sampler stream was not archived.
-    site = fault_site(rest_t, scale="direct", camera=True, sampler=False, seed=line_seed)
+    site = short_site(rest_t, scale="direct", camera=True, sampler=False, seed=line_seed)
     plant = compose(validate(site), tmp_path / "resume")
     log = RecordLog()
     plant.line.add_sink(log)
