@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import threading
 import time
@@ -108,7 +109,9 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
         for reason in v.reasons:
             print(f"  reason         {reason}", file=out)
     print(f"  alarms         {len(plant.alarms.all())} raised, {len(plant.alarms.active())} still active", file=out)
-    print(f"  wall time      {wall_s:.1f} s for {end.end_mark_t - plant.monitor.start.start_mark_t:,.0f} t", file=out)
+    start = plant.monitor.start
+    moved_t = end.end_mark_t - start.start_mark_t if start is not None else math.nan
+    print(f"  wall time      {wall_s:.1f} s for {moved_t:,.0f} t", file=out)
     for label, value in results.items():
         print(f"  {label:<14} {value}", file=out)
     print(f"  summary        {summary_path.resolve()}", file=out)

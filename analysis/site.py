@@ -35,7 +35,7 @@ from vision.station import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
 from plc.config import PLC_FIELDS
 from plc.scale import scale_class, scale_fields, scale_from_config
-from analysis.catalogue import CATALOGUE_FIELDS
+from analysis.catalogue import CATALOGUE_FIELDS, CatalogueWriter
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
 from analysis.web import CONTROL_ROOM_FIELDS
@@ -142,6 +142,8 @@ class Plant:
     cargo: CargoModel | None
     closers: list[Callable[[], None]] = field(default_factory=list)
     lot: LotIdentity | None = None
+    #: the catalogue's background writer, when shared across lots (set by the caller; else made on attach)
+    catalogue_writer: CatalogueWriter | None = None
 
     def new_lot(self) -> LotIdentity:
         lot_cfg, sim = self.site["lot"], self.site["simulation"]

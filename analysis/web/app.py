@@ -23,7 +23,7 @@ import contextlib
 import math
 import threading
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator, Literal, NamedTuple
+from typing import Annotated, Any, AsyncIterator, Callable, Literal, Mapping, NamedTuple
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -59,9 +59,11 @@ API_VERSION = "1"
 
 _bearer = HTTPBearer(auto_error=False, description="Operator or viewer token.")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
-_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
-           429: {"model": ErrorBody}}
-_JSON_OBJ = {"content": {"application/json": {"schema": {"type": "object"}}}}
+#: OpenAPI ``responses`` (FastAPI's type for them)
+Responses = dict[int | str, dict[str, Any]]
+_ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
+                      429: {"model": ErrorBody}}
+_JSON_OBJ: dict[str, Any] = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
 
 class _BodyLimit:
@@ -154,7 +156,7 @@ class ControlRoomState:
                           source=who.source, detail=detail)
 
 
-def _detection_view(index: int, det: dict[str, Any]) -> dict[str, Any]:
+def _detection_view(index: int, det: Mapping[str, Any]) -> dict[str, Any]:
     image = thumbnail_array(det)
     out = {k: v for k, v in det.items() if not (hasattr(v, "ndim") and getattr(v, "ndim", 0) >= 1)}
     out = plain(out)
@@ -166,13 +168,15 @@ def _detection_view(index: int, det: dict[str, Any]) -> dict[str, Any]:
 class Guards(NamedTuple):
     """The role dependencies every router shares: the caller's identity, and the viewer and operator guards.
 
-    Routers bind them to the local names ``Viewer`` and ``Operator`` (FastAPI resolves those annotations);
-    both resolve to the caller's :class:`~analysis.web.auth.Identity`."""
+    A router binds the local aliases ``Viewer = Annotated[Identity, Depends(guards.require_viewer)]`` and
+    ``Operator = Annotated[Identity, Depends(guards.require_operator)]`` (FastAPI resolves those annotations
+    at definition time; a type checker sees an :class:`~analysis.web.auth.Identity`)."""
 
-    role_of: Any  # the dependency giving the caller's Identity (no role required)
-    viewer: Any
-    operator: Any
-    require_viewer: Any  # the viewer dependency itself, for routers that take ``Depends(...)``
+    role_of: Callable[..., Identity]  # the dependency giving the caller's Identity (no role required)
+    viewer: Any  # Annotated[Identity, Depends(require_viewer)], for FastAPI only (not a type to a type checker)
+    operator: Any  # Annotated[Identity, Depends(require_operator)], likewise
+    require_viewer: Callable[..., Identity]  # the viewer dependency itself, for ``Depends(...)``
+    require_operator: Callable[..., Identity]  # the operator dependency itself
 
 
 def client_address(request: Request) -> str:
@@ -226,12 +230,15 @@ def role_guards(auth: Authenticator, audit: AuditTrail | None = None) -> Guards:
             raise refuse(who, 403, f"expected the operator role, got {who.role}", action)
         return who
 
-    return Guards(identity, Annotated[Identity, Depends(viewer)], Annotated[Identity, Depends(operator)], viewer)
+    return Guards(identity, Annotated[Identity, Depends(viewer)], Annotated[Identity, Depends(operator)], viewer,
+                  operator)
 
 
 def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The line state, the lot and its stop command."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.get("/api/state", responses={200: _JSON_OBJ, **_ERRORS}, tags=["line"])
     async def get_state(who: Viewer) -> Response:
@@ -273,7 +280,8 @@ def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Decided segments and their evidence: spectra, detections, thumbnails."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
 
     @router.get("/api/segments", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["segments"])
     async def get_segments(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -315,7 +323,8 @@ def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Trends of the line and of the NIR scores."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
 
     @router.get("/api/trend", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["line"])
     async def get_trend(_: Viewer, last_n: Annotated[int, Query(ge=1, le=3600)] = 600) -> list[dict[str, Any]]:
@@ -332,7 +341,9 @@ def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Alarms and their acknowledgement."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.get("/api/alarms", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["alarms"])
     async def get_alarms(_: Viewer, active_only: bool = False,
@@ -375,7 +386,9 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The sampler's increments and targeted samples."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.get("/api/samples", response_model=dict[str, Any], responses=_ERRORS, tags=["samples"])
     async def get_samples(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -419,7 +432,8 @@ def lab_queue_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Lot reports."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
 
     @router.get("/api/reports", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["reports"])
     async def get_reports(_: Viewer) -> list[dict[str, Any]]:

@@ -9,16 +9,20 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at definition time.
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from analysis.errors import AlarmError
 from analysis.model import to_dict
+from analysis.web.auth import Identity
 from analysis.web.schemas import ErrorBody
+
+if TYPE_CHECKING:
+    from analysis.web.app import Guards, Responses
 
 _TEXT = r"^[^\x00-\x1f\x7f]*$"
 
@@ -42,9 +46,10 @@ def _need(history: Any) -> Any:
     return history
 
 
-def history_router(history: Any, guards: Any, errors: dict) -> APIRouter:
+def history_router(history: Any, guards: "Guards", errors: "Responses") -> APIRouter:
     """Lots, lot records and reports, the alarm history and the lab queue from the catalogue (viewer)."""
-    router, Viewer = APIRouter(tags=["history"]), guards.viewer
+    router = APIRouter(tags=["history"])
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
     errors = {404: {"model": ErrorBody}, **errors}  # 404: no catalogue attached, unknown lot or report
 
     @router.get("/api/lots", response_model=list[dict[str, Any]], responses=errors)
@@ -102,10 +107,11 @@ def _by(who: Any, text: str) -> str:
     return who.person if getattr(who, "via", "") == "session" else text
 
 
-def alarm_commands_router(service: Any, guards: Any, errors: dict,
+def alarm_commands_router(service: Any, guards: "Guards", errors: "Responses",
                           audit: Callable[..., None] = lambda *a, **k: None) -> APIRouter:
     """Acknowledge-all and shelving (operator); ``audit(who, action, outcome, detail)`` records each command."""
-    router, Operator = APIRouter(tags=["alarms", "commands"]), guards.operator
+    router = APIRouter(tags=["alarms", "commands"])
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.post("/api/alarms/acknowledge-all", response_model=list[dict[str, Any]], responses=errors)
     def acknowledge_all(who: Operator, body: AcknowledgeAllRequest) -> list[dict[str, Any]]:

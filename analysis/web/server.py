@@ -79,10 +79,10 @@ class ControlRoomServer:
         self._requested_port = int(port)
         operator_token = check_token("control_room.operator_token", operator_token)
         viewer_token = check_token("control_room.viewer_token", viewer_token)
-        line = getattr(service, "line", None)
-        if spectra is None and attach_spectra and hasattr(line, "add_sink"):
+        add_sink = getattr(getattr(service, "line", None), "add_sink", None)
+        if spectra is None and attach_spectra and add_sink is not None:
             spectra = SpectrumCache()
-            line.add_sink(spectra)
+            add_sink(spectra)
         self.spectra = spectra
         self.app = create_app(service, operator_token=operator_token, viewer_token=viewer_token, spectra=spectra,
                               update_interval_s=update_interval_s, max_viewers=max_viewers, history=history,
@@ -121,7 +121,7 @@ class ControlRoomServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout_s: float = 10.0) -> ControlRoomServer:
+    def start(self, timeout_s: float = 10.0) -> Self:
         """Bind, start uvicorn in a daemon thread and return once it is listening.
 
         Raises ServerStartError when the address cannot be bound or the server is not up within ``timeout_s``.

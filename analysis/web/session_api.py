@@ -11,7 +11,7 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the local alias ``Operator`` at definition time.
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
@@ -22,13 +22,16 @@ from analysis.web.audit import AuditTrail
 from analysis.web.auth import SESSION_COOKIE, Authenticator, Identity, Throttled
 from analysis.web.schemas import ErrorBody, LoginRequest, SessionInfo
 
+if TYPE_CHECKING:
+    from analysis.web.app import Guards
+
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
 
 
-def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secure_cookies: bool) -> APIRouter:
+def session_router(auth: Authenticator, audit: AuditTrail, guards: "Guards", *, secure_cookies: bool) -> APIRouter:
     """The session and audit endpoints (``guards``: :class:`analysis.web.app.Guards`)."""
     router, identity = APIRouter(tags=["session"]), guards.role_of
-    Operator = guards.operator
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     def info(role: str, person: str | None = None, session: str | None = None) -> SessionInfo:
         return SessionInfo(role=role, person=person or None, session=session or None,
