@@ -110,7 +110,7 @@ class SignatureBuilder:
         if not self.complete:
             raise FingerprintError(f"lot signature needs {self.segments} segments with >= {MIN_SEGMENT_SPECTRA} "
                                    f"valid spectra, got {len(self._f)}")
-        within = self._scatter / max(self._n - len(self._f), 1)
+        within = np.asarray(self._scatter / max(self._n - len(self._f), 1), dtype=float)
         return LotSignature(np.mean(self._f, axis=0), np.mean(self._r, axis=0), len(self._f), self._n, within)
 
 
