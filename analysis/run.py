@@ -17,11 +17,12 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from conveyor.records import LotEnd
 from analysis import integration
 from analysis.model import to_dict
 from analysis.prepare import prepare_station_models
 from analysis.progress import ProgressBar
-from analysis.site import DEFAULT_SITE, compose, is_simulated, load_site, validate
+from analysis.site import DEFAULT_SITE, Plant, compose, is_simulated, load_site, validate
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -134,7 +135,7 @@ def _hold_verdict(bridge: Any, hold_s: float, out: Any) -> None:
           f"not acknowledged (no PLC connected, or none within {hold_s:g} s)"), file=out, flush=True)
 
 
-def _summary(plant, end, wall_s: float, results: dict[str, str]) -> dict[str, Any]:
+def _summary(plant: Plant, end: LotEnd, wall_s: float, results: dict[str, str]) -> dict[str, Any]:
     return {
         "lot": to_dict(plant.lot),
         "end": to_dict(end),

@@ -28,7 +28,7 @@ from conveyor.runtime import Line
 from conveyor.station import Station, StationContext
 from conveyor.totaliser import TonnageCounter
 from spectra.errors import FingerprintError
-from spectra.fingerprint import live_checks
+from spectra.fingerprint import ProductCheckFactory, live_checks
 from spectra.segment import LotSegmentScorer
 from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
 from vision.station import SETTINGS as CAMERA_SETTINGS
@@ -177,12 +177,12 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _nir_scorer_factory():
+def _nir_scorer_factory() -> Callable[[Mapping[str, Any]], LotSegmentScorer]:
     """spectra's per-lot segment scorer factory."""
     return LotSegmentScorer.from_metadata
 
 
-def _product_check_factory(folder: str):
+def _product_check_factory(folder: str) -> ProductCheckFactory | None:
     """The line's product-fingerprint checks from ``[verdict] product_fingerprints`` (None when empty).
     ConfigError when the folder cannot be read: a configured check that silently does nothing would be worse."""
     if not folder:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 from pymodbus.pdu.device import ModbusDeviceIdentification
 
@@ -153,7 +153,7 @@ class ThreadServed:
     def running(self) -> bool:
         return self._runner.running
 
-    def start(self, timeout_s: float = 5.0):
+    def start(self, timeout_s: float = 5.0) -> Self:
         """Listen; returns ``self`` once bound (a restart after :meth:`stop` reuses the same port).
 
         Raises :class:`ServerError` if the address cannot be bound.
@@ -165,7 +165,7 @@ class ThreadServed:
         """Drop every client and stop listening (idempotent, bounded by ``timeout_s``)."""
         self._runner.stop(timeout_s)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -27,7 +27,7 @@ The block layout is versioned by BLOCK_VERSION; any change of offsets or codes b
 from __future__ import annotations
 
 import math
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Awaitable, Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Literal
@@ -294,7 +294,7 @@ class RobotBlockAdapter:
                 write_field(block, "DONE_SEQ", seq)
 
 
-def pymodbus_action(adapter: RobotBlockAdapter, block_address: int):
+def pymodbus_action(adapter: RobotBlockAdapter, block_address: int) -> Callable[..., Awaitable[Any]]:
     """An async ``SimDevice(action=...)`` callback serving ``adapter`` at holding-register ``block_address``.
 
     The device's register list must include the block (ROBOT_BLOCK_SIZE holding registers
