@@ -153,7 +153,7 @@ class LotAfterLot:
         if plant is not self.plant:
             self.plant = plant
             self.service.switch(plant.service)
-        if self.server is not None and getattr(plant, "archive", None) is not None:
+        if self.server is not None and plant.archive is not None:
             self.server.audit.set_sink(integration.audit_sink(plant))  # this lot's audit: its archive, the catalogue
         lot = plant.lot or plant.new_lot()
         if self.plc is not None:

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
+from conveyor.records import LotEnd, LotStart
+
 SegmentClass = Literal["ore", "waste-suspect", "contaminated", "uninspected"]
 SEGMENT_CLASSES: tuple[str, ...] = ("uninspected", "ore", "waste-suspect", "contaminated")
 VerdictClass = Literal["pending", "ore", "waste", "contaminated", "inconclusive"]
@@ -180,9 +182,9 @@ class LotSnapshot(Protocol):
     @property
     def lot_id(self) -> str: ...
     @property
-    def start(self) -> Any: ...  # conveyor.records.LotStart | None
+    def start(self) -> LotStart | None: ...
     @property
-    def end(self) -> Any: ...  # conveyor.records.LotEnd | None
+    def end(self) -> LotEnd | None: ...
     @property
     def verdict(self) -> LotVerdict | None: ...
     @property

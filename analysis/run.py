@@ -81,7 +81,7 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
         print(f"  {label:<14} {value}", file=out)
     out.flush()
 
-    bridge = getattr(plant, "plc_bridge", None)
+    bridge = plant.plc_bridge
     if bridge is not None and site["plc"]["wait_for_start_lot"]:
         print("  waiting for START_LOT from the PLC", file=out, flush=True)
         bridge.wait_for_start_lot()

@@ -14,7 +14,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
@@ -39,6 +39,12 @@ from analysis.catalogue import CATALOGUE_FIELDS, CatalogueWriter
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
 from analysis.web import CONTROL_ROOM_FIELDS
+
+if TYPE_CHECKING:
+    from analysis.archive import LotArchive
+    from analysis.catalogue import LineCatalogue
+    from analysis.plc_bridge import PlcBridge
+    from analysis.web import ControlRoomServer
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +150,11 @@ class Plant:
     lot: LotIdentity | None = None
     #: the catalogue's background writer, when shared across lots (set by the caller; else made on attach)
     catalogue_writer: CatalogueWriter | None = None
+    # what analysis.integration.attach adds (None until attached)
+    archive: LotArchive | None = None
+    catalogue_link: LineCatalogue | None = None
+    plc_bridge: PlcBridge | None = None
+    control_room: ControlRoomServer | None = None
 
     def new_lot(self) -> LotIdentity:
         lot_cfg, sim = self.site["lot"], self.site["simulation"]

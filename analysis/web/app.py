@@ -23,7 +23,7 @@ import contextlib
 import math
 import threading
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator, Callable, Literal, Mapping, NamedTuple
+from typing import Annotated, Any, AsyncIterator, Literal, Mapping
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -31,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from analysis.decide import AlarmLotError
 from analysis.errors import AlarmError
@@ -42,6 +43,7 @@ from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbna
 from analysis.web.guard import HttpGuard
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
+from analysis.web.roles import Guards, Responses
 from analysis.web.lots import alarm_commands_router, history_router
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, SpectrumOut, StopLotRequest, TargetedSampleRequest,
@@ -59,8 +61,6 @@ API_VERSION = "1"
 
 _bearer = HTTPBearer(auto_error=False, description="Operator or viewer token.")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
-#: OpenAPI ``responses`` (FastAPI's type for them)
-Responses = dict[int | str, dict[str, Any]]
 _ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
                       429: {"model": ErrorBody}}
 _JSON_OBJ: dict[str, Any] = {"content": {"application/json": {"schema": {"type": "object"}}}}
@@ -69,10 +69,10 @@ _JSON_OBJ: dict[str, Any] = {"content": {"application/json": {"schema": {"type":
 class _BodyLimit:
     """ASGI middleware: 413 for a declared body over ``MAX_BODY_BYTES``, 411 for chunked request bodies."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or [])
             length = headers.get(b"content-length")
@@ -163,20 +163,6 @@ def _detection_view(index: int, det: Mapping[str, Any]) -> dict[str, Any]:
     out["index"] = index
     out["thumbnail_url"] = f"/api/detections/{index}/thumbnail.png" if image is not None else None
     return out
-
-
-class Guards(NamedTuple):
-    """The role dependencies every router shares: the caller's identity, and the viewer and operator guards.
-
-    A router binds the local aliases ``Viewer = Annotated[Identity, Depends(guards.require_viewer)]`` and
-    ``Operator = Annotated[Identity, Depends(guards.require_operator)]`` (FastAPI resolves those annotations
-    at definition time; a type checker sees an :class:`~analysis.web.auth.Identity`)."""
-
-    role_of: Callable[..., Identity]  # the dependency giving the caller's Identity (no role required)
-    viewer: Any  # Annotated[Identity, Depends(require_viewer)], for FastAPI only (not a type to a type checker)
-    operator: Any  # Annotated[Identity, Depends(require_operator)], likewise
-    require_viewer: Callable[..., Identity]  # the viewer dependency itself, for ``Depends(...)``
-    require_operator: Callable[..., Identity]  # the operator dependency itself
 
 
 def client_address(request: Request) -> str:

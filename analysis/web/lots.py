@@ -9,7 +9,7 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at definition time.
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi import Path as PathParam
@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from analysis.errors import AlarmError
 from analysis.model import to_dict
 from analysis.web.auth import Identity
+from analysis.web.roles import Guards, Responses
 from analysis.web.schemas import ErrorBody
 
-if TYPE_CHECKING:
-    from analysis.web.app import Guards, Responses
 
 _TEXT = r"^[^\x00-\x1f\x7f]*$"
 
@@ -46,7 +45,7 @@ def _need(history: Any) -> Any:
     return history
 
 
-def history_router(history: Any, guards: "Guards", errors: "Responses") -> APIRouter:
+def history_router(history: Any, guards: Guards, errors: Responses) -> APIRouter:
     """Lots, lot records and reports, the alarm history and the lab queue from the catalogue (viewer)."""
     router = APIRouter(tags=["history"])
     Viewer = Annotated[Identity, Depends(guards.require_viewer)]
@@ -107,7 +106,7 @@ def _by(who: Any, text: str) -> str:
     return who.person if getattr(who, "via", "") == "session" else text
 
 
-def alarm_commands_router(service: Any, guards: "Guards", errors: "Responses",
+def alarm_commands_router(service: Any, guards: Guards, errors: Responses,
                           audit: Callable[..., None] = lambda *a, **k: None) -> APIRouter:
     """Acknowledge-all and shelving (operator); ``audit(who, action, outcome, detail)`` records each command."""
     router = APIRouter(tags=["alarms", "commands"])

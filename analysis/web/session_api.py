@@ -11,7 +11,7 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the local alias ``Operator`` at definition time.
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
@@ -20,15 +20,13 @@ from fastapi.security import APIKeyCookie
 from analysis.model import to_dict
 from analysis.web.audit import AuditTrail
 from analysis.web.auth import SESSION_COOKIE, Authenticator, Identity, Throttled
+from analysis.web.roles import Guards
 from analysis.web.schemas import ErrorBody, LoginRequest, SessionInfo
-
-if TYPE_CHECKING:
-    from analysis.web.app import Guards
 
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
 
 
-def session_router(auth: Authenticator, audit: AuditTrail, guards: "Guards", *, secure_cookies: bool) -> APIRouter:
+def session_router(auth: Authenticator, audit: AuditTrail, guards: Guards, *, secure_cookies: bool) -> APIRouter:
     """The session and audit endpoints (``guards``: :class:`analysis.web.app.Guards`)."""
     router, identity = APIRouter(tags=["session"]), guards.role_of
     Operator = Annotated[Identity, Depends(guards.require_operator)]
