@@ -122,10 +122,10 @@ class ModbusServerThread:
         with self._lock:
             loop, server, thread = self._loop, self._server, self._thread
             self._loop = self._server = self._thread = None
-            if loop is None or thread is None or not thread.is_alive():
+            if loop is None or server is None or thread is None or not thread.is_alive():
                 return
             try:
-                fut = asyncio.run_coroutine_threadsafe(server.shutdown(), loop)  # type: ignore[union-attr]
+                fut = asyncio.run_coroutine_threadsafe(server.shutdown(), loop)
                 fut.result(timeout_s)
             except Exception as exc:
                 log.warning("%s: server shutdown reported %s", self.name, exc)

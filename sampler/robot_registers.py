@@ -157,7 +157,10 @@ def decode_value(reg: RobotRegister, words: Sequence[int]) -> float | int:
     """The value of ``reg`` from its registers (``reg.count`` words, pymodbus's codec)."""
     if len(words) != reg.count:
         raise RobotError(f"{reg.name}: expected {reg.count} registers, got {len(words)}")
-    return ModbusClientMixin.convert_from_registers([int(w) for w in words], _DATATYPES[reg.type])  # type: ignore[return-value]
+    value = ModbusClientMixin.convert_from_registers([int(w) for w in words], _DATATYPES[reg.type])
+    if isinstance(value, (list, str)):  # pymodbus gives these only for the BITS, multi-value and STRING types
+        raise RobotError(f"{reg.name}: expected one number from {reg.count} registers, got {value!r}")
+    return value
 
 
 def read_field(block: Sequence[int], name: str) -> float | int:
