@@ -44,7 +44,7 @@ from analysis.web.guard import HttpGuard
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
 from analysis.web.roles import Guards, Responses
-from analysis.web.lots import alarm_commands_router, history_router
+from analysis.web.lots import LotHistory, alarm_commands_router, history_router
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, SpectrumOut, StopLotRequest, TargetedSampleRequest,
 )
@@ -483,7 +483,7 @@ def create_app(
     spectra: SpectrumCache | None = None,
     update_interval_s: float = 0.1,
     max_viewers: int = 50,
-    history: Any = None,
+    history: LotHistory | None = None,
     security: SecurityOptions | None = None,
 ) -> FastAPI:
     """Build the control-room app for ``service`` (a LineService).

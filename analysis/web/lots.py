@@ -9,7 +9,7 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at definition time.
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal, Protocol
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi import Path as PathParam
@@ -39,13 +39,22 @@ class ShelveRequest(BaseModel):
     duration_s: float = Field(gt=0, le=24 * 3600, allow_inf_nan=False, description="Shelved until now + this, s.")
 
 
-def _need(history: Any) -> Any:
+class LotHistory(Protocol):
+    """What the history endpoints read (``analysis.catalogue.CatalogueQueries`` implements it)."""
+
+    def lots(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def lot(self, lot_id: str) -> dict[str, Any] | None: ...
+    def alarms(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def lab_queue(self) -> list[dict[str, Any]]: ...
+
+
+def _need(history: LotHistory | None) -> LotHistory:
     if history is None:
         raise HTTPException(404, "no lot catalogue is attached to this control room")
     return history
 
 
-def history_router(history: Any, guards: Guards, errors: Responses) -> APIRouter:
+def history_router(history: LotHistory | None, guards: Guards, errors: Responses) -> APIRouter:
     """Lots, lot records and reports, the alarm history and the lab queue from the catalogue (viewer)."""
     router = APIRouter(tags=["history"])
     Viewer = Annotated[Identity, Depends(guards.require_viewer)]

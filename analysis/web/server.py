@@ -31,6 +31,7 @@ from analysis.web.audit import AuditTrail
 from analysis.web.connections import ConnectionLimits, guarded_protocol
 from analysis.web.errors import ServerStartError
 from analysis.web.evidence import SpectrumCache
+from analysis.web.lots import LotHistory
 from analysis.web.security import SecurityOptions
 from analysis.web.settings import check_token, resolve_secrets, validate_control_room
 
@@ -62,7 +63,7 @@ class ControlRoomServer:
         spectra: SpectrumCache | None = None,
         attach_spectra: bool = True,
         log_level: str = "warning",
-        history: Any = None,
+        history: LotHistory | None = None,
         security: SecurityOptions | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
@@ -95,7 +96,7 @@ class ControlRoomServer:
 
     @classmethod
     def from_config(cls, service: ControlRoomLine, section: Mapping[str, Any] | None,
-                    environ: Mapping[str, str] | None = None, *, history: Any = None) -> ControlRoomServer:
+                    environ: Mapping[str, str] | None = None, *, history: LotHistory | None = None) -> ControlRoomServer:
         """Build from a ``[control_room]`` table (validated here; ConfigError names a bad key).
 
         Tokens come from ``$ORELINE_OPERATOR_TOKEN`` / ``$ORELINE_VIEWER_TOKEN``, else ``secrets_file``, else
