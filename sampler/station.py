@@ -148,6 +148,7 @@ class SamplerStation(Station):
         self._fault_since_s: float | None = None
         self._speed_m_s = 0.0
         self._prev_speed_m_s = 0.0
+        self._tick_s = 0.0  # the line's tick (from the windows): a cut is commanded on a tick
         self._started = False
 
     # ---- line integration -----------------------------------------------------------------------
@@ -283,10 +284,26 @@ class SamplerStation(Station):
                 return (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
                         f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
         if self.tracker is not None and not self.tracker.empty:
+            now = self.clock.now_s()
             arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
-            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
+            if math.isfinite(arrived) and arrived < now - self.settings.max_late_s + self.robot.lead_time_s:
                 return f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
+            if mark_t <= self.tracker.last_mark_t:
+                due = float(self.tracker.predict_arrival_s(mark_t, self.position_m, self._speed_m_s))
+                return self._targeted_too_late(due, now)
         return ""
+
+    def _targeted_too_late(self, due_s: float, now: float) -> str:
+        """Why a targeted cut of material due at the cutter at ``due_s`` could not be within the timing tolerance
+        ("" when it can): the robot's lead time from its next free tick. A targeted increment is about that very
+        material, so it is skipped with this reason rather than cut late (or moved, as routine ones are)."""
+        start = self._robot_free_s(now)
+        late = start + self.robot.lead_time_s - due_s
+        if not math.isfinite(due_s) or late <= self.settings.timing_tolerance_s:
+            return ""
+        busy = f"the robot is busy with {self._in_robot.increment_id} until {start:.2f} s; " if start > now else ""
+        return (f"too late for a cut within the {self.settings.timing_tolerance_s:g} s tolerance: {busy}its material "
+                f"reaches the cutter at {due_s:.2f} s, {late:.2f} s before the robot could")
 
     def _sublot_of_mark(self, mark_t: float) -> int:
         assert self.plan is not None
@@ -299,6 +316,8 @@ class SamplerStation(Station):
         if not self._started:
             return ()
         self._prev_speed_m_s, self._speed_m_s = self._speed_m_s, window.belt_speed_m_s
+        if window.end_time_s > window.start_time_s:
+            self._tick_s = float(window.end_time_s - window.start_time_s)
         now = self.clock.now_s()
         self.robot.poll()
         self._collect_finished()
@@ -413,6 +432,7 @@ class SamplerStation(Station):
             inc.predicted_s = self._predict(inc)
             self._remark_after_stop(inc, now)
         self._pending.sort(key=lambda i: (i.predicted_s, i.role != "routine"))
+        self._remark_behind_busy_robot(now)
         keep: list[_Increment] = []
         robot_state = self.robot.state
         robot_busy = self.robot.busy
@@ -420,6 +440,10 @@ class SamplerStation(Station):
             t = inc.predicted_s
             if not math.isfinite(t) or t - lead - now > s.lookahead_s or (inc.held_by_stop and not self._belt_steady()):
                 keep.append(inc)
+                continue
+            why_late = self._targeted_too_late(t, now) if inc.role == "targeted" and not robot_busy else ""
+            if why_late:  # (a busy robot: decided once it is free, when the lateness is known)
+                self._record(inc, "skipped", t, math.nan, why_late, alarm=True)
                 continue
             lateness = now + lead - t
             if lateness > s.max_late_s:
@@ -511,6 +535,42 @@ class SamplerStation(Station):
         inc.mark_t = mark
         inc.held_by_stop = False
         inc.predicted_s = self._predict(inc)
+
+    def _robot_free_s(self, now: float) -> float:
+        """The first tick at which the robot can take the next command (``now`` when it is idle)."""
+        inc = self._in_robot
+        if inc is None or inc.status is None or inc.status.done:
+            return now
+        t = self.robot.timings
+        free = inc.status.target_time_s + 0.5 * t.cut_s + t.return_s
+        tick = self._tick_s or 1.0
+        return now + math.ceil(max(0.0, free - now) / tick - 1e-9) * tick
+
+    def _remark_behind_busy_robot(self, now: float) -> None:
+        """Move the next routine increment to material the robot can reach once it is free.
+
+        After a belt stop a held increment is cut (moved to the material behind, see :meth:`_remark_after_stop`)
+        close to the next increment; the robot, busy with the first until its next free tick, would cut the
+        second up to a tick plus a return late. That increment takes the first material the robot can reach
+        instead (a shift of a few tonnes written in its reason), so no routine cut is late by the robot's own
+        doing. Routine increments on a mass basis only; targeted ones are never moved."""
+        tr, tol = self.tracker, self.settings.timing_tolerance_s
+        if tr is None or tr.empty or self._in_robot is None or not self._belt_steady():
+            return
+        start = self._robot_free_s(now)
+        for inc in self._pending:
+            if inc.role != "routine" or not math.isfinite(inc.mark_t) or not math.isfinite(inc.predicted_s):
+                continue
+            if start + self.robot.lead_time_s - inc.predicted_s <= 0.5 * tol:
+                return  # reachable in time (the pending list is sorted: so are the later ones)
+            upstream_m = self.position_m - self._speed_m_s * (start + self.robot.lead_time_s + 0.25 * tol - now)
+            mark = float(tr.mark_at(upstream_m, now))
+            if math.isfinite(mark) and mark > inc.mark_t:
+                inc.note = (f"mark moved {mark - inc.mark_t:.2f} t from {inc.mark_t:.3f} t: the robot was busy with "
+                            f"{self._in_robot.increment_id} when its material reached the cutter")
+                inc.mark_t = mark
+                inc.predicted_s = self._predict(inc)
+            return
 
     def _blocks_routine(self, t_targeted: float, others: Sequence[_Increment]) -> bool:
         timings: RobotTimings = self.robot.timings
