@@ -208,7 +208,7 @@ def trends(reader: ArchiveReader) -> dict[str, Any]:
             "markers": trend_markers(reader.alarms(), increments(reader))}
 
 
-def summary(reader: ArchiveReader) -> dict[str, Any]:
+def lot_summary(reader: ArchiveReader) -> dict[str, Any]:
     """What ``oreline lots show`` prints of the archive: segments, detection and increment counts, markers."""
     incs = increments(reader)
     by_status: dict[str, int] = {}
@@ -219,4 +219,4 @@ def summary(reader: ArchiveReader) -> dict[str, Any]:
 
 
 __all__ = ["ArchiveUnavailable", "lot_archive", "segments", "detections", "thumbnail", "increments", "spectrum",
-           "trends", "summary"]
+           "trends", "lot_summary"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import analysis.catalogue as catalogue_room
-from analysis.catalogue import archived, store
+from analysis.catalogue import store
 from analysis.catalogue.db import open_catalogue
 from analysis.catalogue.errors import ArchiveUnavailable, CatalogueError
 from analysis.catalogue.store import LAB_STATUSES, LotFilter
@@ -111,8 +111,9 @@ def _archive_text(past: dict[str, Any]) -> str:
 def _show_archive(lot: dict[str, Any], as_json: bool) -> tuple[dict[str, Any], str, int]:
     """(JSON part, text, exit status) of the lot's archive: 1 with the reason when it is missing or unreadable."""
     try:
-        with archived.lot_archive(lot["lot_id"], lot.get("archive_path") or "") as reader:
-            past = archived.summary(reader)
+        # the archive code (h5py, the NIR identification) loads only here, not for ``lots list``
+        with catalogue_room.lot_archive(lot["lot_id"], lot.get("archive_path") or "") as reader:
+            past = catalogue_room.lot_summary(reader)
     except ArchiveUnavailable as exc:
         return {"error": str(exc)}, "", 1
     return past, ("" if as_json else _archive_text(past)), 0

@@ -13,7 +13,7 @@ from analysis.catalogue.errors import UnknownLot
 from analysis.catalogue.store import AlarmFilter, LotFilter
 
 #: What :meth:`CatalogueQueries.from_archive` reads of a past lot (names of ``analysis.catalogue.archived``).
-ARCHIVE_VIEWS = ("segments", "detections", "thumbnail", "increments", "spectrum", "trends", "summary")
+ARCHIVE_VIEWS = ("segments", "detections", "thumbnail", "increments", "spectrum", "trends", "lot_summary")
 
 
 class CatalogueQueries:
