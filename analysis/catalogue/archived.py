@@ -148,11 +148,13 @@ def spectrum(reader: ArchiveReader, index: int) -> dict[str, Any] | None:
         spectra = np.asarray(cols["reflectance"], float).reshape(-1, np.shape(cols["reflectance"])[-1])
         wl = reader.wavelength_nm(info.name)
         axis = "wavelength_nm" if wl is not None and wl.size == spectra.shape[1] else "channel"
-        x = wl if axis == "wavelength_nm" else np.arange(spectra.shape[1], dtype=float)
+        x = np.asarray(wl if wl is not None and axis == "wavelength_nm" else np.arange(spectra.shape[1]), float)
+        mean = np.asarray(np.nanmean(spectra, axis=0), float)
+        sd = np.asarray(np.nanstd(spectra, axis=0), float)
         return {"lot_id": reader.lot_id, "segment": index, "stream": info.name, "n_spectra": int(spectra.shape[0]),
-                "axis": axis, "wavelength_nm": [round(float(v), 3) for v in x],
-                "mean_reflectance": [float(v) for v in np.round(np.nanmean(spectra, axis=0), 6)],
-                "std_reflectance": [float(v) for v in np.round(np.nanstd(spectra, axis=0), 6)],
+                "axis": axis, "wavelength_nm": [round(float(v), 3) for v in x.tolist()],
+                "mean_reflectance": [round(float(v), 6) for v in mean.tolist()],
+                "std_reflectance": [round(float(v), 6) for v in sd.tolist()],
                 "identification": _identification(cols, info.metadata)}
     return None
 

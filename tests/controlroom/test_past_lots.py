@@ -11,7 +11,7 @@ import pytest
 
 from analysis.decide import MARKER_KINDS
 from tests.controlroom.pastlots import STOP_AT_S, STOP_FOR_S, past_lots_room
-from tests.controlroom.test_browser import CHROMIUM, _only_local, browser, page  # noqa: F401 (fixtures)
+from tests.controlroom.test_browser import CHROMIUM, browser, page  # noqa: F401 (the Chromium fixtures)
 
 CHROMIUM_OK = os.path.exists(CHROMIUM) and shutil.which(CHROMIUM) is not None
 
@@ -98,49 +98,51 @@ def test_a_missing_or_corrupt_archive_is_a_clear_410_and_the_row_stays(room):
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not CHROMIUM_OK, reason=f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
-def test_the_page_opens_past_lots_in_the_live_panels_read_only(room, page, tmp_path_factory):
-    page.goto(room.url + "/")
-    page.wait_for_selector("#conn.conn-live")
+def test_the_page_opens_past_lots_in_the_live_panels_read_only(room, request, tmp_path_factory):
+    pg = request.getfixturevalue("page")
+    pg.goto(room.url + "/")
+    pg.wait_for_selector("#conn.conn-live")
     lot = room.lots[0]
-    page.click(f"#lots tr[data-lot='{lot.lot_id}']")
-    page.wait_for_selector("#past-banner:not([hidden])")
-    assert lot.lot_id in page.text_content("#past-text") and "read-only" in page.text_content("#past-text")
-    assert lot.lot_id in page.text_content("#lot-id")
+    pg.click(f"#lots tr[data-lot='{lot.lot_id}']")
+    pg.wait_for_selector("#past-banner:not([hidden])")
+    assert lot.lot_id in pg.text_content("#past-text") and "read-only" in pg.text_content("#past-text")
+    assert lot.lot_id in pg.text_content("#lot-id")
     n_segments = len(lot.snapshot.segments)
-    page.wait_for_function(f"() => document.querySelectorAll('#belt rect.seg').length === {n_segments}")
-    classes = page.eval_on_selector_all("#belt rect.seg", "els => els.map(e => e.dataset.class)")
+    pg.wait_for_function(f"() => document.querySelectorAll('#belt rect.seg').length === {n_segments}")
+    classes = pg.eval_on_selector_all("#belt rect.seg", "els => els.map(e => e.dataset.class)")
     assert classes == [d.segment_class for d in lot.snapshot.segments]
-    assert page.is_hidden("#commands"), "a past lot is read-only: no commands"
+    assert pg.is_hidden("#commands"), "a past lot is read-only: no commands"
     # evidence: a detection thumbnail from the archive, a segment's spectrum and NIR identification
-    page.wait_for_selector("#detections .det img[src*='/api/lots/']")
-    page.click("#belt rect.seg[data-index='1']")
-    page.wait_for_function("() => document.querySelectorAll('#spectrum path').length > 0")
-    assert "segment 1" in page.text_content("#evidence-title")
-    rows = page.eval_on_selector_all("#increments tr", "els => els.length")
+    pg.wait_for_selector("#detections .det img[src*='/api/lots/']")
+    pg.click("#belt rect.seg[data-index='1']")
+    pg.wait_for_function("() => document.querySelectorAll('#spectrum path').length > 0")
+    assert "segment 1" in pg.text_content("#evidence-title")
+    rows = pg.eval_on_selector_all("#increments tr", "els => els.length")
     assert rows == min(10, len(lot.snapshot.increments))
     # trends: the whole lot, the belt stop and the event markers with their legend
-    page.wait_for_function("() => window.Trends.charts['trend-rate'].u.data[0].length > 100")
-    markers = page.evaluate("() => window.Trends.markers().length")
+    pg.wait_for_function("() => window.Trends.charts['trend-rate'].u.data[0].length > 100")
+    markers = pg.evaluate("() => window.Trends.markers().length")
     with _client(room) as c:
         assert markers == len(c.get(f"/api/lots/{lot.lot_id}/trends").json()["markers"]) > len(lot.snapshot.increments)
-    legend = page.text_content("#trend-legend")
+    legend = pg.text_content("#trend-legend")
     for text in ("belt stop", "station fault", "scale dropout", "increment taken", "alarm raised", "alarm acknowledged"):
         assert text in legend
-    pos = page.evaluate("""() => { const u = window.Trends.charts['trend-rate'].u, m = window.Trends.markers()[0];
+    pos = pg.evaluate("""() => { const u = window.Trends.charts['trend-rate'].u, m = window.Trends.markers()[0];
         const r = u.over.getBoundingClientRect(); return [r.left + u.valToPos(m.time_s, 'x'), r.top + 20]; }""")
-    page.mouse.move(*pos)
-    page.wait_for_function("() => document.getElementById('trend-marker-info').textContent.includes(' at ')")
+    pg.mouse.move(*pos)
+    pg.wait_for_function("() => document.getElementById('trend-marker-info').textContent.includes(' at ')")
     shot = tmp_path_factory.getbasetemp() / "past-lot.png"
-    page.screenshot(path=str(shot), full_page=True)
+    pg.screenshot(path=str(shot), full_page=True)
     # another lot, then a lot whose archive is gone: the banner says why, the record stays
-    page.click(f"#lots tr[data-lot='{room.lots[1].lot_id}']")
-    page.wait_for_function(f"() => document.getElementById('lot-id').textContent.includes('{room.lots[1].lot_id}')")
-    page.click(f"#lots tr[data-lot='{room.missing}']")
-    page.wait_for_selector("#past-banner.past-error")
-    assert "is missing" in page.text_content("#past-text")
-    assert room.missing in page.text_content("#lot-record")
+    pg.click(f"#lots tr[data-lot='{room.lots[1].lot_id}']")
+    pg.wait_for_function(f"() => document.getElementById('lot-id').textContent.includes('{room.lots[1].lot_id}')")
+    pg.click(f"#lots tr[data-lot='{room.missing}']")
+    pg.wait_for_selector("#past-banner.past-error")
+    assert "is missing" in pg.text_content("#past-text")
+    assert room.missing in pg.text_content("#lot-record")
     # back to the live lot
-    page.click("#past-live")
+    pg.click("#past-live")
     live_id = room.live.monitor.snapshot().lot_id
-    page.wait_for_function(f"() => document.getElementById('lot-id').textContent === '{live_id}'")
-    _only_local(page, room.url)
+    pg.wait_for_function(f"() => document.getElementById('lot-id').textContent === '{live_id}'")
+    outside = [u for u in pg.requests_seen if not (u.startswith(room.url) or u.startswith("data:"))]
+    assert not outside and not pg.errors_seen, (outside[:5], pg.errors_seen[:5])
