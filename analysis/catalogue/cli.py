@@ -97,7 +97,7 @@ def _archive_text(past: dict[str, Any]) -> str:
     out = [f"\nfrom the archive {past['archive']} ({past['state']}):",
            f"segments ({len(past['segments'])}):"]
     out += [f"  #{s['index']:<3} {s['start_t']:8.1f}-{s['end_t']:8.1f} t  {s['segment_class']:14} "
-            f"NIR {s['nir_waste_score'] if s['nir_waste_score'] is not None else float('nan'):.3f} "
+            f"NIR {'-' if s['nir_waste_score'] is None else format(s['nir_waste_score'], '.3f')} "
             f"({s['nir_spectra']} spectra)  {s['detections']} detections"
             + (f"  {'; '.join(s['reasons'])}" if s.get("reasons") else "") for s in past["segments"]]
     out.append(f"detections: {past['detections']}")
