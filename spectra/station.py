@@ -287,11 +287,13 @@ class SpectrometerStation(Station):
         dom = self.model.classifier.in_domain(x)
         prior = softmax(self.model.classifier.bias_)
         p = line_probabilities(batch.p, dom, ident, prior)[0]
+        ref = ident.class_ref if ident.class_ref is not None else ident.best[:, 0]  # the reference that labels it
+        fit = ident.class_fit if ident.class_fit is not None else ident.fit[:, 0]
         f32 = np.float32
         return {"p_ore": f32(p[0]), "p_waste": f32(p[1]), "p_contaminant": f32(p[2]), "p_unknown": f32(p[3]),
                 "id_class": np.int16(ID_CLASSES.index(str(ident.klass[0]))),
                 "id_group": np.int16(self._groups.index(str(ident.group[0]))),
-                "id_ref": np.int16(ident.class_ref[0]), "id_fit": f32(ident.class_fit[0]),
+                "id_ref": np.int16(ref[0]), "id_fit": f32(fit[0]),
                 "band_depth": np.asarray(ident.band_depth[0], f32), "in_domain": np.bool_(dom[0])}
 
     def _record(self, t_s: float, mark_t: float, r: np.ndarray, b, note: str,
