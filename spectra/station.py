@@ -30,7 +30,7 @@ from spectra.cache import default_model, default_model_path, prepared_model
 from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
 from spectra.identify.combine import identifier_for, line_probabilities
-from spectra.identify.identifier import ID_CLASSES, Identifier
+from spectra.identify.identifier import EXTRA_GROUPS, ID_CLASSES, Identifier
 from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
@@ -277,7 +277,7 @@ class SpectrometerStation(Station):
 
     @property
     def _groups(self) -> list[str]:
-        return sorted({r.group for r in self.identifier.references}) + ["unknown", "organic (C–H), unlisted"]
+        return sorted({r.group for r in self.identifier.references}) + list(EXTRA_GROUPS)
 
     def _identify(self, r: np.ndarray, batch) -> dict:
         """Identification fields of one valid spectrum; p_* become the line's combined probabilities."""
