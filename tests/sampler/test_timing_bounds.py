@@ -49,6 +49,7 @@ def test_a_targeted_increment_behind_a_busy_robot_is_skipped_with_the_reason_not
     t = next(m.data for m in res.increments if m.data["increment_id"] == ids["t"])
     assert t["status"] == "skipped", t
     assert "within the 0.5 s tolerance" in t["reason"] and "before the robot could" in t["reason"]
+    assert "the robot was busy with LOT1-R" in t["reason"], t["reason"]
     assert not [m for m in res.increments if m.data["status"] == "late"]
     assert res.by_status("routine") == {"cut": st.plan.n_total}
 
