@@ -26,7 +26,7 @@ from analysis.resume import restore_samplers
 from analysis.site import load_site
 from tests.support import wait_until
 from tests.faults.figures import record
-from tests.faults.lines import RecordLog, fault_site
+from tests.lines.site import RecordLog, short_site
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -153,7 +153,7 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
     rest_t = 300.0
     # The same site as the killed line (its seed), sampler included: it continues the archived plan (restored from the
     # archive) instead of planning the resumed part afresh, so the archive accepts its stream (same description).
-    site = fault_site(rest_t, scale="direct", camera=True, sampler=True, seed=line_seed)
+    site = short_site(rest_t, scale="direct", camera=True, sampler=True, seed=line_seed)
     plant = compose(validate(site), tmp_path / "resume")
     assert restore_samplers(plant.stations, path) == {"sampler": len(before_incs["increment_id"])}
     log = RecordLog()

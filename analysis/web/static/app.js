@@ -537,7 +537,7 @@
         { xLabel: (sp.axis === "wavelength_nm" ? "wavelength, nm" : "channel") + " · mean ± sd of " + sp.n_spectra + " spectra" });
       const idn = sp.identification;  // per-spectrum identification by absorption features (spectra.identify)
       if (idn && seg) $("segment-info").textContent += " · NIR identification: " +
-        idn.groups.map((g) => g.group + " " + g.spectra).join(", ") + " · unknown " + num(100 * idn.unknown_share, 0) +
+        idn.groups.map((g) => g.label || g.group + " " + g.spectra).join(", ") + " · unknown " + num(100 * idn.unknown_share, 0) +
         " %" + (idn.unknown_features ? " (" + idn.unknown_features + ")" : "");
     } catch (e) {
       linePlot($("spectrum"), [], { empty: "no spectrum: " + e.message });
