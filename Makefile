@@ -32,11 +32,14 @@ demo: $(STAMP)
 # Lint (scripts/lint.sh): ruff and mypy as configured in pyproject.toml, and no function over 80 lines.
 # LINT_CLEAN lists what must stay clean (checked by `make check` and `make test`); widen it as parts get clean,
 # until it is the whole tree (`make lint`). `make lint-report` counts what is left, by kind and file.
-LINT_CLEAN ?= conveyor plc analysis/archive/writer.py analysis/archive/format.py analysis/archive/reader.py \
-	analysis/archive/recovery.py analysis/archive/imports.py analysis/archive/cli.py analysis/fleet \
-	analysis/catalogue analysis/service.py analysis/integration.py spectra/preprocessing \
-	$(filter-out sampler/station.py,$(wildcard sampler/*.py)) \
-	tests benchmarks scripts
+LINT_CLEAN ?= conveyor spectra vision sampler plc analysis tests benchmarks scripts
+# Files mypy still has findings in (`make lint-report` counts them); `make lint-clean` leaves only them out of mypy
+# (ruff and the 80-line rule still cover them). Take a file out of this list as soon as it is clean.
+MYPY_PENDING ?= analysis/decide/segment.py analysis/web/evidence.py spectra/station.py spectra/models/bundle.py \
+	spectra/models/family_eval.py spectra/models/fingerprint_eval.py spectra/models/training.py \
+	spectra/models/unmixing.py vision/classify.py vision/cli.py vision/detect.py vision/evaluate.py \
+	vision/features.py vision/fit.py vision/frontier.py vision/model.py vision/objectness.py vision/objects.py \
+	vision/scene.py vision/sim_camera.py vision/sim_eval.py vision/tiles.py
 
 lint: setup
 	PY=$(PY) bash scripts/lint.sh
@@ -45,7 +48,7 @@ lint-report: setup
 	PY=$(PY) bash scripts/lint.sh --report
 
 lint-clean: setup
-	PY=$(PY) bash scripts/lint.sh $(LINT_CLEAN)
+	PY=$(PY) MYPY_PENDING="$(MYPY_PENDING)" bash scripts/lint.sh $(LINT_CLEAN)
 
 # Tests run on PYTEST_WORKERS pytest-xdist workers (0: in-process, one at a time), a test file per worker at a time
 # (`--dist loadfile`: a module's fixtures are built once; tests/conftest.py shares the model cache between workers).
