@@ -13,8 +13,8 @@ from tests.sitefiles import light_site_file
 
 ORELINE = Path(sys.executable).parent / "oreline"
 #: a short lot with slag after the NIR baseline's warm-up segments
-LOT_MASS_T = 500.0
-SIMULATION = {"waste_start_t": 200.0, "waste_extent_t": 200.0}
+LOT_MASS_T = 300.0
+SIMULATION = {"waste_start_t": 200.0, "waste_extent_t": 100.0}
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
