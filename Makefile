@@ -50,14 +50,19 @@ lint-report: setup
 lint-clean: setup
 	PY=$(PY) MYPY_PENDING="$(MYPY_PENDING)" bash scripts/lint.sh $(LINT_CLEAN)
 
+# Tests run on PYTEST_WORKERS pytest-xdist workers (0: in-process, one at a time), a test file per worker at a time
+# (`--dist loadfile`: a module's fixtures are built once; tests/conftest.py shares the model cache between workers).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 # Fast tier: lint of LINT_CLEAN, then everything not marked slow or e2e (<= 3 min on a 2-core machine), with the
 # 10 slowest tests.
 check: lint-clean
-	$(PY) -m pytest -m "not slow and not e2e" -q --durations=10
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow and not e2e" -q --durations=10
 
 # The whole suite (what .ci/run calls): lint of LINT_CLEAN, then every test, with the 25 slowest.
 test: system-deps lint-clean
-	$(PY) -m pytest --durations=25
+	$(PY) -m pytest $(PYTEST_PARALLEL) --durations=25
 
 # Every benchmark in full (minutes each); `bench-quick` runs each in its --quick mode. The test suite only checks
 # that each one starts (tests/test_benchmarks.py).

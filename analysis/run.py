@@ -76,6 +76,9 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     print(f"  run folder     {plant.run_dir.resolve()}", file=out)
     stations = ", ".join(f"{n} @ {s.position_m:g} m" for n, s in plant.stations.items()) or "none"
     print(f"  stations       {stations}", file=out)
+    for name, station in plant.stations.items():  # e.g. the NIR station's site novelty model
+        for note in getattr(station, "startup_notes", ()):
+            print(f"  {name:<14} {note}", file=out)
     extras = integration.attach(plant, serve=not args.no_serve)
     for label, value in extras.items():
         print(f"  {label:<14} {value}", file=out)

@@ -44,6 +44,7 @@ from analysis.web.guard import HttpGuard
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
 from analysis.web.roles import Guards, Responses
+from analysis.web.pastlots import past_lots_router
 from analysis.web.lots import LotHistory, alarm_commands_router, history_router
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, SpectrumOut, StopLotRequest, TargetedSampleRequest,
@@ -529,6 +530,7 @@ def create_app(
                    lab_queue_router, reports_router, stream_router):
         app.include_router(router(cr, guards))
     app.include_router(history_router(history, guards, _ERRORS))
+    app.include_router(past_lots_router(history, service, guards, _ERRORS))
 
     # ---- the page ----------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
