@@ -301,7 +301,8 @@ class SamplerStation(Station):
         late = start + self.robot.lead_time_s - due_s
         if not math.isfinite(due_s) or late <= self.settings.timing_tolerance_s:
             return ""
-        busy = f"the robot is busy with {self._in_robot.increment_id} until {start:.2f} s; " if start > now else ""
+        busy_with = self._in_robot if start > now else None
+        busy = f"the robot is busy with {busy_with.increment_id} until {start:.2f} s; " if busy_with else ""
         return (f"too late for a cut within the {self.settings.timing_tolerance_s:g} s tolerance: {busy}its material "
                 f"reaches the cutter at {due_s:.2f} s, {late:.2f} s before the robot could")
 
