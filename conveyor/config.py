@@ -17,7 +17,7 @@ import math
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from conveyor.errors import ConfigError
 
@@ -173,7 +173,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(p), f"not valid TOML: {exc}") from None
 
 
-def scale_section(backends: Iterable[str]) -> dict[str, Field]:
+def scale_section(backends: Sequence[str]) -> dict[str, Field]:
     """The ``[scale]`` keys, with ``backend`` one of ``backends`` (the belt-scale registry's names)."""
     return {**SCALE_FIELDS, "backend": replace(SCALE_FIELDS["backend"], choices=tuple(backends))}
 
@@ -182,7 +182,7 @@ def validate_site(
     raw: Mapping[str, Any],
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
     station_kinds: Mapping[str, StationSettings | None] | None = None,
-    scale_backends: Iterable[str] | None = None,
+    scale_backends: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Validate a whole site configuration.
 
@@ -246,7 +246,7 @@ def load_site_config(
     path: str | Path,
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
     station_kinds: Mapping[str, StationSettings | None] | None = None,
-    scale_backends: Iterable[str] | None = None,
+    scale_backends: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Read and validate a site configuration file (see :func:`validate_site`)."""
     return validate_site(read_toml(path), extra_sections, station_kinds, scale_backends)
