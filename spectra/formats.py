@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -420,7 +421,7 @@ def read_hdf5(path: str | Path) -> list[Spectrum]:
     out: list[Spectrum] = []
     try:
         with h5py.File(path, "r") as f:
-            found: list[tuple[str, object]] = []
+            found: list[tuple[str, Any]] = []  # h5py Datasets (h5py has no type information)
             f.visititems(lambda name, obj: found.append((name, obj))
                          if isinstance(obj, h5py.Dataset) and name.split("/")[-1] == "reflectance" else None)
             for name, ds in found:
