@@ -13,7 +13,7 @@ def small_model():
     check the detector's and station's mechanics on the scenes they render; on so little belt a fit on the built-in
     scene mix has a decision too strict for them (docs/vision.md, issue 27)."""
     return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0,
-                        scene={}, objects={})
+                        decision_m=30.0, scene={}, objects={})
 
 
 @pytest.fixture(scope="session")
