@@ -42,11 +42,11 @@ MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture c
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
-#: Object-free calibration belt (m per mm/px; shared equally over the scene types a fit renders and over the folds)
-#: scored out of fold only to set the object decision (:mod:`vision.decision`), on top of the normal calibration belt
-#: that also trains the classifier: 3,000 m at 4 mm/px, where 0 false candidates bound the rate at 1 per 1,000 m
-#: (95 %). Rendered and scored in chunks of DECISION_CHUNK_ROWS rows.
-DECISION_M_PER_MM = 650.0
+#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per fold of the calibration tiles)
+#: never trained on, scored by the final classifier only to set the object decision (:mod:`vision.decision`):
+#: 3,000 m at 4 mm/px, where 0 false candidates bound the rate at 1 per 1,000 m (95 %). Rendered and scored in chunks
+#: of DECISION_CHUNK_ROWS rows.
+DECISION_M_PER_MM = 750.0
 DECISION_CHUNK_ROWS = 8192
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
@@ -72,11 +72,11 @@ OBJECTS_SCALE_CAP = 2.0
 #: subset): the classifier's cost grows with them. At 1 mm/px there are ~5.5 per object (none dropped); coarse scales
 #: find 8 and more. Normal calibration belt is always kept.
 MAX_NONE_PER_OBJECT = 6.0
-#: Folds of the fit tiles (by source image) for the out-of-fold calibration of the object decision, and the members
-#: of each out-of-fold ensemble (fewer than the final five: cheaper, and a smaller average swings more, so the
-#: decision it sets errs on the strict side).
+#: Folds of the fit tiles (by source image): each scene is built from one fold, and the objectness threshold is set
+#: out of fold. (Format 6-8 also set the object decision out of fold, with classifiers trained on one fold: on the
+#: mixed belt their p(none) on unseen ore fell some 3 orders of magnitude below the final classifier's on held-out
+#: ore, docs/vision.md.)
 N_FOLDS = 2
-OOF_MEMBERS = 3
 #: Belt with objects (m) rendered (shared out over the folds, at least 5 m each) to train the objectness model (4
 #: objects per metre), and normal belt (m) to set its threshold (the OBJECTNESS_QUANTILE of its smoothed log-odds,
 #: out of fold: a seed on about one cell in 500 of normal belt, each verified by the classifier).
@@ -417,9 +417,8 @@ def fit_vision_model(
     ``calibration_tiles`` (default: the fit split without jitter). Held-out tiles are never used.
 
     The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
-    The object decision ``none_max`` is set *out of fold*: classifiers trained without fold k score the candidates
-    on normal belt made of fold k's calibration tiles, so the decision is calibrated on ore the classifier has not
-    seen (as the held-out and real belts are), not on the ore it learned as "none".
+    The object decision ``none_max`` is set on ``decision_m`` metres (default DECISION_M_PER_MM x mm/px) of
+    object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`).
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
@@ -454,8 +453,8 @@ SITE_NORMAL_M = 30.0
 SITE_CALIBRATION_M = 60.0
 SITE_OBJECTS_M = 120.0
 #: Object-free belt of the site's own tiles scored only for the object decision (:mod:`vision.decision`): 150 m at
-#: 1 mm/px keeps a site fit near 2 minutes; the model records the false-alarm bound it allows (~20 per 1,000 m with
-#: the 60 m of calibration belt).
+#: 1 mm/px keeps a site fit near 2 minutes; the model records the false-alarm bound it allows (20 per 1,000 m; a
+#: site that needs 1 per 1,000 m fits with ``--decision-m 3000``).
 SITE_DECISION_M = 150.0
 #: Frames carry no labels, so a few may hold foreign objects. A tile's *unsupported share* is the share of its cells
 #: whose colour and brightness (a coarse (r, g, lum) bin) at most max(2, SUPPORT_SOURCES x frames) frames show: an
@@ -523,7 +522,7 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
     :func:`~vision.site_images.load_site_tiles` for the checks and errors). Tiles that look unlike the rest under a
     few other frames (:func:`unusual_tiles`: frames holding objects) are dropped; the rest, with two
     photometrically jittered copies, fit the density and train the classifier on rendered belt with objects, and
-    the plain tiles calibrate the object decision out of fold. The model records what it was fitted on."""
+    the plain tiles set the object decision on belt the classifier never trained on. The model records what it was fitted on."""
     site = load_site_tiles(folder, mm_per_px=mm_per_px, frame_px=frame_px, split=split)  # type: ignore[arg-type]
     drop = unusual_tiles(site)
     if drop.any() and not drop.all():
@@ -561,31 +560,25 @@ def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> f
 def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0) -> tuple[KindClassifier, Decision]:
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
-    the p(none) of the size-gated candidates on object-free calibration belt, out of fold (in sample when the pool
-    has one fold). Raises ModelError with fewer than two classes."""
+    its p(none) of the size-gated candidates on decision-only object-free belt (never trained on). Without such belt
+    the normal calibration candidates it trained on set it (optimistic; the bound is then unknown).
+    Raises ModelError with fewer than two classes."""
     x, y = np.array(pool.x), np.asarray(pool.y)
-    fold, normal, length = np.asarray(pool.fold), np.asarray(pool.normal, bool), np.asarray(pool.length_mm)
+    normal, length = np.asarray(pool.normal, bool), np.asarray(pool.length_mm)
     types = np.asarray(pool.scene_type, str) if pool.scene_type else np.full(len(y), "")
     train = np.asarray(pool.train, bool) if pool.train else np.ones(len(y), bool)
+    gated = normal & (length >= params.min_length_mm)
+    held = gated & ~train
+    if not held.any() and not pool.belt_m:
+        held = gated
     other_none = np.flatnonzero((y == NONE) & ~normal & train)
     cap = int(MAX_NONE_PER_OBJECT * np.sum((y != NONE) & train))
     if other_none.size > cap:
         train = train.copy()
         train[np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)] = False
-    gated = normal & (length >= params.min_length_mm)
-    folds = sorted(set(pool.fold))
-    p_none, p_types = [], []
     clf = KindClassifier(seed=seed).fit(x[train], y[train])
-    for k in folds:
-        at = gated & (fold == k)
-        if len(folds) > 1:
-            oof = KindClassifier(seed=seed, members=OOF_MEMBERS).fit(x[train & (fold != k)], y[train & (fold != k)])
-        else:  # tiles too few to split by source: in-sample (optimistic) calibration
-            oof = clf
-        p_none.append(oof.p_none(x[at]) if at.any() else np.zeros(0))
-        p_types.append(types[at])
-    belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[gated].tolist())}
-    decision = decide(np.concatenate(p_none), np.concatenate(p_types), belt_m)
+    belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
+    decision = decide(clf.p_none(x[held]) if held.any() else np.zeros(0), types[held], belt_m)
     clf.none_max = decision.none_max
     return clf, decision
 
@@ -654,7 +647,6 @@ def candidate_pool(
         k = i % len(plain)
         pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
                  k, True, _scene_type(scene, objects, i))
-        pool.add_belt(_scene_type(scene, objects, i), scene_rows * mm_per_px / 1000.0)
     _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
     return model, pool
 

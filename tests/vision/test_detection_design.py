@@ -1,4 +1,4 @@
-"""Candidate scales and ridge seeds, source folds, the classifier ensemble, out-of-fold calibration, duplicate labels, cache key."""
+"""Candidate scales and ridge seeds, source folds, the classifier ensemble, the object decision, duplicate labels, cache key."""
 
 from pathlib import Path
 
@@ -116,45 +116,33 @@ def test_decision_without_candidates_or_belt():
         decide(np.array([0.3, 0.4]), np.array(["today"]), {"today": 100.0})
 
 
-def test_decision_is_calibrated_out_of_fold():
-    """Fold 1's normal belt holds object-like ore. A classifier trained on it calls it "none" (in sample); only one
-    that never saw it shows how low p(none) gets on unseen ore, and the decision follows that."""
-    rng = np.random.default_rng(1)
-    pool = CandidatePool()
-    for k in (0, 1):
-        x, y = _blobs(rng)
-        pool.add((list(x), y, [100.0] * len(y)), k, False)
-    odd = rng.normal(size=(30, N_FEATURES))
-    odd[:, 0] += 4.0
-    pool.add((list(odd), [NONE] * 30, [100.0] * 30), 1, True)
-    pool.add((list(rng.normal(size=(30, N_FEATURES))), [NONE] * 30, [100.0] * 30), 0, True)
-    clf, decision = train_classifier(pool, DetectorParams(min_length_mm=40.0))
-    in_sample = DECISION_MARGIN * clf.p_none(np.array(pool.x)[np.asarray(pool.normal)]).min()
-    assert clf.none_max == decision.none_max < 0.5 * in_sample
-    one_fold = CandidatePool(pool.x, pool.y, pool.length_mm, [0] * len(pool.x), pool.normal)
-    clf1, _ = train_classifier(one_fold, DetectorParams(min_length_mm=40.0))
-    assert clf1.none_max == pytest.approx(min(DECISION_CAP, DECISION_MARGIN * clf1.p_none(np.array(pool.x)[np.asarray(pool.normal)]).min()))
-
-
-def test_decision_only_belt_sets_the_decision_but_trains_nothing():
-    """Candidates on decision-only belt (train=False) are scored out of fold and can only make the decision
-    stricter; the classifier is the same as without them."""
+def test_decision_is_set_on_belt_the_classifier_never_trained_on():
+    """Decision-only belt (train=False) holds object-like ore. It trains nothing (the classifier is the same as
+    without it) and sets the decision: the classifier's own p(none) there, of the strictest scene type; without such
+    belt the decision falls back to the trained-on calibration belt, with no bound."""
     rng = np.random.default_rng(1)
     pool = CandidatePool()
     for k in (0, 1):
         x, y = _blobs(rng)
         pool.add((list(x), y, [100.0] * len(y)), k, False)
         pool.add((list(rng.normal(size=(20, N_FEATURES))), [NONE] * 20, [100.0] * 20), k, True, "today")
-        pool.add_belt("today", 100.0)
     base, d0 = train_classifier(pool, DetectorParams(min_length_mm=40.0))
+    trained_on = np.array(pool.x)[np.asarray(pool.normal)]
+    assert d0.none_max == pytest.approx(min(DECISION_CAP, DECISION_MARGIN * base.p_none(trained_on).min()))
+    assert d0.fa_bound_per_1000_m() == float("inf")
+    plain = rng.normal(size=(40, N_FEATURES))
     odd = rng.normal(size=(30, N_FEATURES))
-    odd[:, 0] += 4.0  # object-like ore seen only on the decision belt
+    odd[:, 0] += 4.0  # object-like ore, on the dark belt only
+    pool.add((list(plain), [NONE] * 40, [100.0] * 40), 0, True, "today", train=False)
     pool.add((list(odd), [NONE] * 30, [100.0] * 30), 1, True, "dark", train=False)
-    pool.add_belt("dark", 2000.0)
+    pool.add((list(odd[:5]), [NONE] * 5, [10.0] * 5), 1, True, "dark", train=False)  # under the size gate: ignored
+    pool.add_belt("today", 1500.0)
+    pool.add_belt("dark", 1500.0)
     clf, d1 = train_classifier(pool, DetectorParams(min_length_mm=40.0))
     np.testing.assert_allclose(clf.proba(odd), base.proba(odd))
-    assert d1.none_max < d0.none_max and d1.belt_m == {"today": 200.0, "dark": 2000.0}
-    assert d1.lowest_p_none["dark"] < d1.lowest_p_none["today"]
+    assert d1.lowest_p_none == pytest.approx({"today": clf.p_none(plain).min(), "dark": clf.p_none(odd).min()})
+    assert clf.none_max == d1.none_max == pytest.approx(DECISION_MARGIN * min(d1.lowest_p_none.values()))
+    assert d1.belt_m == {"today": 1500.0, "dark": 1500.0} and d1.fa_bound_per_1000_m() < 1.0
 
 
 def test_second_piece_of_an_object_is_trained_as_its_kind():

@@ -168,8 +168,8 @@ def test_cli_fit_on_site_images(rock_folder, tmp_path):
                         "--decision-m=10"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "fitted on" in r.stdout and "10 files" in r.stdout and "belt found by score" in r.stdout
-    # the lengths given reach the site fit: 10 m of calibration belt + 10 m decision-only belt set the decision
-    assert "object decision: p(none) <=" in r.stdout and "custom 20 m" in r.stdout, r.stdout
+    # the lengths given reach the site fit: 10 m of decision-only belt set the decision
+    assert "object decision: p(none) <=" in r.stdout and "custom 10 m" in r.stdout, r.stdout
     assert VisionModel.load(out, mm_per_px=2.0).fitted_on["n_files"] == 10
     r = subprocess.run([str(OREL), "vision", "fit", f"--images={tmp_path}", "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and str(tmp_path) in r.stdout, r.stdout + r.stderr
