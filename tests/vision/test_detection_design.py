@@ -168,3 +168,19 @@ def test_frame_beyond_belt_does_not_depend_on_frame_cuts():
     whole = scene.render(0, 1100)  # crosses the 512-row period of the frame texture
     np.testing.assert_array_equal(scene.render(500, 30), whole[500:530])
     np.testing.assert_array_equal(scene.render(1000, 100), whole[1000:1100])
+
+
+def test_shipped_camera_model_decision_rests_on_3000_m_of_every_fit_scene_type():
+    """The shipped 4 mm/px model's decision was set on >= 1,000 m of object-free belt of each scene type of the fit
+    mix (so the 95 % bound it carries is <= 1 per 1,000 m), at the strictest type's level, far above the
+    extrapolated 3.2e-8 of FIT_VERSION 8."""
+    from vision.fit import SHIPPED_DIR, VisionModel
+    from vision.scenes import FIT_MIX
+
+    (path,) = sorted(SHIPPED_DIR.glob("model-4mm-*.npz"))
+    model = VisionModel.load(path)
+    d = model.fitted_on["decision"]
+    assert set(d["belt_m"]) == set(FIT_MIX) and min(d["belt_m"].values()) >= 999.0
+    assert d["fa_bound_per_1000_m"]["all"] <= 1.0
+    assert model.classifier.none_max == pytest.approx(DECISION_MARGIN * min(d["lowest_p_none"].values()))
+    assert model.classifier.none_max > 1e-4
