@@ -14,7 +14,9 @@ scaled reference depth. The distance that ranks references adds the mismatch of 
 Class evidence is the best-fitting reference of each class, ``exp(−d²/2)``, against an ``unknown`` alternative
 ``exp(−d²_unknown/2)``: a spectrum that no reference fits within ``d²_unknown`` is ``unknown``, never ore. A
 spectrum with C–H overtone bands (1.21 µm and, where the grid has it, 1.73 µm) is organic matter whatever the
-closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``.
+closest reference: its contaminant evidence is at least that of a reference at ``d²_organic``. Without such
+positive evidence no class but ore is confident (:mod:`spectra.identify.temper`); dark, featureless spectra are
+``unknown`` ("dark, featureless").
 
 With a learned decision (:mod:`spectra.identify.learned`, fitted by :meth:`Identifier.from_library`) the class
 probabilities are the geometric mean of the d² posterior's and the logistic regression's over the fits.
@@ -37,6 +39,7 @@ from spectra.hapke import (
     water_absorption_per_cm,
     wet,
 )
+from spectra.identify import temper as temper_mod
 from spectra.identify.features import FeatureBank
 import spectra.identify.learned as learned_mod
 from spectra.identify.learned import Decision, decision_without, design, group_columns, training_set
@@ -49,6 +52,8 @@ from spectra.identify.references import (
 
 #: Output classes of the identifier: the line's three and ``unknown``.
 ID_CLASSES = LINE_CLASSES + ("unknown",)
+#: groups an identification can report besides the references' own (station code lists append them in this order)
+EXTRA_GROUPS = ("unknown", "organic (C–H), unlisted", temper_mod.DARK_GROUP)
 #: (grain factor, moisture mass fraction) of the reference variants
 VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.06))
 
@@ -113,6 +118,9 @@ class Identification:
     band_position_nm: np.ndarray
     valid: np.ndarray
     evidence: list[str] = field(default_factory=list)
+    #: (n,) the reference that labels each spectrum (best of its decided class) and its Tetracorder fit
+    class_ref: np.ndarray | None = None
+    class_fit: np.ndarray | None = None
 
     @property
     def p_unknown(self) -> np.ndarray:
@@ -143,7 +151,6 @@ class Identifier:
         self._ref_a = self._ref.absorption.astype(np.float32)
         self._ref_n2 = np.maximum(self._ref_norm2, 1e-9).astype(np.float32)
         self._ref_depth = self._ref.absorption.max(axis=1)
-        self._ch = [j for j, k in enumerate(self.bank.keys) if k in ("C-H 1.21", "C-H 1.73")]
         self._sample_of_ref = np.array([x.sample for x in references])
         self._group_names, self._group_refs = group_columns(references)
         self._ch121 = self.bank.keys.index("C-H 1.21") if "C-H 1.21" in self.bank.keys else None
@@ -271,26 +278,40 @@ class Identifier:
             if snr is None:
                 raise ModelError("the learned decision needs the C–H signal-to-noise of each spectrum")
             p[:, :3] = _blend(decision.proba(design(self, d, d2_ref, snr)), p[:, :3]) * (1.0 - p[:, 3:4])
-        k = np.argmax(p, axis=1)
+        dark = temper_mod.dark(d, organic)
+        k = np.where(dark, 3, np.argmax(p, axis=1))  # tempering lowers the confidence, never changes the call
+        p = temper_mod.temper(p, temper_mod.class_evidence(self.bank, d, organic), dark)
         klass = np.array(ID_CLASSES)[k]
-        groups = np.array([x.group for x in self.references])
-        group = np.where(k == 3, "unknown", groups[best[:, 0]])
-        group = np.where((k == 2) & organic & (self._class_of_ref[best[:, 0]] != 2), "organic (C–H), unlisted", group)
+        group, class_ref = self.class_groups(k, organic, d2_ref, best[:, 0])
+        group = np.where((k == 3) & dark, temper_mod.DARK_GROUP, group)
         fit, scale = self.fit_and_scale(d, best_row)
         depth = scale * self._ref_depth[best_row]
+        class_fit = self.fit_and_scale(d, row[np.arange(n), class_ref][:, None])[0][:, 0]
         p[~valid] = np.nan
-        return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid)
+        return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid,
+                              class_ref=class_ref, class_fit=class_fit)
+
+    def class_groups(self, k: np.ndarray, organic: np.ndarray, d2_ref: np.ndarray,
+                     best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) material group and reference index that label each spectrum: the best-fitting reference *of the
+        decided class* ``k`` (codes of :data:`ID_CLASSES`), so that a spectrum called ore is never labelled with
+        the group of a nearer scrap or roofing reference. ``unknown``: the group "unknown" and the nearest
+        reference; C–H spectra called contaminant whose nearest reference is no contaminant: "organic (C–H),
+        unlisted"."""
+        class_ref = best.copy()
+        for c, idx in enumerate(self._refs_of_class):
+            rows = np.flatnonzero(k == c)
+            if rows.size and idx.size:
+                class_ref[rows] = idx[np.argmin(d2_ref[np.ix_(rows, idx)], axis=1)]
+        groups = np.array([x.group for x in self.references])
+        group = np.where(k == 3, "unknown", groups[class_ref])
+        unlisted = (k == 2) & organic & (self._class_of_ref[best] != 2)
+        return np.where(unlisted, "organic (C–H), unlisted", group), class_ref
 
     def organic(self, d: Descriptors) -> np.ndarray:
-        """(n,) spectra with C–H overtone bands: every C–H feature on the grid (1.21, 1.73 µm) deeper than
-        ``ch_depth_min`` with its minimum inside the band, not at the window's edge."""
-        if not self._ch:
-            return np.zeros(d.depth.shape[0], bool)
-        ok = d.depth[:, self._ch] > self.params.ch_depth_min
-        for col, j in enumerate(self._ch):
-            lo, hi = self.bank.features[j].window_nm
-            ok[:, col] &= (d.position_nm[:, j] > lo + 5.0) & (d.position_nm[:, j] < hi - 5.0)
-        return np.all(ok, axis=1)
+        """(n,) spectra with C–H overtone bands (:func:`spectra.identify.temper.organic`: a C–H feature on the grid
+        deeper than ``ch_depth_min``, minimum inside the band, the 1.21 µm band deeper than pore water's)."""
+        return temper_mod.organic(self.bank, d, self.params.ch_depth_min)
 
     def evidence(self, ident: Identification, i: int, min_depth: float = 0.02) -> str:
         """Human string of the deciding features of spectrum ``i``: "C–H 1.21/1.40 µm, polyethylene-like
@@ -305,9 +326,15 @@ class Identifier:
                 by_bond.setdefault(f.bond, []).append(f"{ident.band_position_nm[i, j] / 1000:.2f}")
         feats = "; ".join(f"{b} {'/'.join(v)} µm" for b, v in by_bond.items()) or "no absorption band > 2 %"
         ref = self.references[int(ident.best[i, 0])]
+        if ident.group[i] == temper_mod.DARK_GROUP:
+            return f"{feats}; dark, featureless (NIR cannot tell magnetite, mill scale or black plastic apart)"
         if ident.klass[i] == "unknown":
             return f"{feats}; unlike every reference (closest {ref.name}, d² {ident.d2[i, 0]:.0f})"
-        return f"{feats}; {ident.group[i]}-like (fit {ident.fit[i, 0]:.2f}, {ref.name})"
+        if ident.class_ref is not None and ident.class_fit is not None:
+            ref, fit = self.references[int(ident.class_ref[i])], float(ident.class_fit[i])
+        else:
+            fit = float(ident.fit[i, 0])
+        return f"{feats}; {ident.group[i]}-like (fit {fit:.2f}, {ref.name})"
 
 
 def _posterior(class_d2: np.ndarray, prior: np.ndarray, d2_unknown: float) -> np.ndarray:

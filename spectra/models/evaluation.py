@@ -39,11 +39,15 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
 
 
 def roc_curve(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """False-positive rate, true-positive rate and AUC for ``scores`` against boolean ``positive``."""
+    """False-positive rate, true-positive rate and AUC for ``scores`` against boolean ``positive``. Tied scores
+    are one threshold (the curve crosses them diagonally: ties count half, whatever the order of the rows)."""
+    if np.size(scores) == 0:
+        return np.zeros(1), np.zeros(1), float("nan")
     order = np.argsort(-scores, kind="stable")
-    pos = positive[order]
-    tp = np.concatenate([[0], np.cumsum(pos)])
-    fp = np.concatenate([[0], np.cumsum(~pos)])
+    pos = np.asarray(positive, bool)[order]
+    last = np.flatnonzero(np.r_[np.diff(np.asarray(scores)[order]) != 0, True])  # last row of each tied score
+    tp = np.concatenate([[0], np.cumsum(pos)[last]])
+    fp = np.concatenate([[0], np.cumsum(~pos)[last]])
     tpr = tp / max(pos.sum(), 1)
     fpr = fp / max((~pos).sum(), 1)
     return fpr, tpr, float(np.trapezoid(tpr, fpr))
@@ -349,12 +353,15 @@ def evaluate_lots(model: SpectraModel, *, n_lots: int = 40, n_segments: int = 14
                     "false_alarm_lot_statistic": fa_lot, "library_flag_rate_clean": fa_lib,
                     "lots_library_flagged": float(np.mean([any(d.library_flag for d in lot) for lot in clean])),
                     "scored_clean_segments": len(scored),
-                    "thresholds": lot_model.thresholds.to_dict(), "sensitivity": {}, "by_material": {},
+                    "thresholds": lot_model.thresholds.to_dict() if lot_model.thresholds is not None else None,
+                    "sensitivity": {}, "by_material": {},
                     "first_flag_segment": {}, "whole_lot": {},
                     "separability": [r.to_dict() for r in separability(rlib, "waste", groups=set(groups))]}
     for f in fractions:
         frac = np.where(np.arange(n_segments) >= start_segment, f, 0.0)
-        hits, per, first = [], {}, []
+        hits: list[bool] = []
+        per: dict[str, list[bool]] = {}
+        first: list[int | None] = []
         for k in range(n_lots):
             idx = int(pool[k % pool.size])
             lot = run(n_segments, idx, frac)
@@ -371,10 +378,10 @@ def evaluate_lots(model: SpectraModel, *, n_lots: int = 40, n_segments: int = 14
         for k in range(max(8, n_lots // 4)):
             lot = run(min(n_segments, 6), int(pool[k % pool.size]), f)
             flags.append([flagged(d) for d in lot])
-        fl = np.array(flags)
-        report["whole_lot"][f"{f:.2f}"] = {"segments_flagged": float(fl.mean()),
-                                           "lots_with_a_flag_in_first_3": float(fl[:, :3].any(axis=1).mean())}
-        say(f"whole-lot waste {100 * f:.0f} % from the first tonne: {100 * fl.mean():.0f} % of segments flagged")
+        whole = np.array(flags)
+        report["whole_lot"][f"{f:.2f}"] = {"segments_flagged": float(whole.mean()),
+                                           "lots_with_a_flag_in_first_3": float(whole[:, :3].any(axis=1).mean())}
+        say(f"whole-lot waste {100 * f:.0f} % from the first tonne: {100 * whole.mean():.0f} % of segments flagged")
     s5 = report["sensitivity"].get("0.05", float("nan"))
     report["target_5pct_waste"] = {"sensitivity": s5, "false_alarm": fa, "met": bool(s5 >= 0.95 and fa <= 0.01)}
     return report

@@ -1,0 +1,100 @@
+"""Confidence only with evidence: which class a spectrum's own absorption bands can support, and the dark case.
+
+The fits and the learned decision rank classes; they do not know when a spectrum simply has nothing to show. Here
+the physics does (issue 21, "confident errors to zero by evidence, not by luck"):
+
+* **Positive evidence** (:func:`class_evidence`): ore needs none (it is the line's default material and is never
+  the alarm); ``contaminant`` needs C–H overtones (:func:`organic`), which no ore or gangue mineral has. A class
+  without evidence is **tempered**: its probability is capped at :data:`CAP` and the excess goes to ``unknown`` —
+  never to ore. Tempering lowers the confidence, not the call: the identified class is the one ranked first
+  before it (dark spectra apart).
+* **The Fe²⁺ band is not evidence of slag** (:data:`FE2_IS_WASTE_EVIDENCE` False, measured): the broad
+  1.0–1.1 µm band of slag glass, olivine and pyroxene (depth 0.14–0.39 in the references) is as deep in ferroan
+  dolomite (0.28 at 1066 nm), siderite (0.08–0.24) and magnetite (0.10–0.12), all ore. Taken as evidence it left
+  7 ore renderings called waste with p > 0.5 on ``ingaas256`` and 8 on ``full`` (leave one sample out), so
+  ``waste`` is never confident per spectrum: slag is decided per segment by the lot detector.
+* **Water is not C–H** (:func:`organic`): liquid water also absorbs at 1.20 µm. In the Hapke pore-water model
+  (:func:`spectra.hapke.wet`, 3–20 % water on grey soils of albedo 0.1–0.6) water's 1.20 µm band is at most
+  0.08 of its 1.45 µm band on all three grids; a 1.21 µm band counts as C–H only above
+  :data:`WATER_RATIO_121_145` × the 1.45 µm depth.
+* **Dark and featureless** (:func:`dark`): below mean reflectance :data:`DARK_ALBEDO` (780 nm on) without C–H,
+  magnetite ore, mill scale, pyrite, black plastic, rubber, tar and carbon black look alike in NIR. Such a spectrum
+  is ``unknown`` with the group :data:`DARK_GROUP` (p(unknown) ≥ :data:`DARK_P_UNKNOWN`); on the line its share is
+  compared with the lot's own baseline (:mod:`spectra.identify.unknown_rate`) and the camera sees the object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: group name of dark, featureless spectra (outcome ``unknown``)
+DARK_GROUP = "dark, featureless"
+#: mean reflectance (hull bins from 780 nm) below which a spectrum without C–H bands is dark and featureless
+DARK_ALBEDO = 0.10
+#: p(unknown) given to a dark, featureless spectrum (the known classes share the rest as they were)
+DARK_P_UNKNOWN = 0.6
+#: a non-ore class without positive evidence gets at most this probability ("not confident")
+CAP = 0.5
+#: minimum local-continuum depth of the 1.0–1.1 µm Fe²⁺ band that is evidence for slag phases / slag glass
+FE2_DEPTH_MIN = 0.05
+#: take the Fe²⁺ band as positive evidence of waste (False: it is shared by Fe²⁺-bearing ore, see above)
+FE2_IS_WASTE_EVIDENCE = False
+#: a 1.21 µm band is C–H, not pore water, only when deeper than this share of the 1.45 µm band (water: ≤ 0.08)
+WATER_RATIO_121_145 = 0.10
+#: the band minimum must lie this far (nm) inside the feature window: a minimum at the edge is a slope, not a band
+EDGE_NM = 5.0
+
+
+def _inside(bank, d, key: str) -> np.ndarray:
+    """(n,) band minimum of feature ``key`` strictly inside its window (False when off the grid)."""
+    if key not in bank.keys:
+        return np.zeros(d.depth.shape[0], bool)
+    j = bank.keys.index(key)
+    lo, hi = bank.features[j].window_nm
+    return (d.position_nm[:, j] > lo + EDGE_NM) & (d.position_nm[:, j] < hi - EDGE_NM)
+
+
+def _depth(bank, d, key: str) -> np.ndarray:
+    return d.depth[:, bank.keys.index(key)] if key in bank.keys else np.zeros(d.depth.shape[0])
+
+
+def organic(bank, d, ch_depth_min: float) -> np.ndarray:
+    """(n,) C–H overtones: a C–H feature on the grid (1.21 or 1.73 µm) deeper than ``ch_depth_min`` with its
+    minimum inside the band; the 1.21 µm band only when deeper than pore water's share of the 1.45 µm band.
+
+    One band is enough (measured: requiring both on the grids that have both missed PET, whose first overtone is
+    aromatic at 1.66 µm, and wet plastics, whose 1.21 µm band water masks; full range contaminants called
+    contaminant 0.763 → 0.847, 1014–1749 nm 0.706 → 0.735, no ore called contaminant with p > 0.5)."""
+    keys = [k for k in ("C-H 1.21", "C-H 1.73") if k in bank.keys]
+    if not keys:
+        return np.zeros(d.depth.shape[0], bool)
+    seen = {k: (_depth(bank, d, k) > ch_depth_min) & _inside(bank, d, k) for k in keys}
+    if "C-H 1.21" in seen and "OH/H2O 1.45" in bank.keys:
+        seen["C-H 1.21"] &= _depth(bank, d, "C-H 1.21") > WATER_RATIO_121_145 * np.maximum(
+            _depth(bank, d, "OH/H2O 1.45"), 0.0)
+    return np.any(np.stack(list(seen.values())), axis=0)
+
+
+def class_evidence(bank, d, is_organic: np.ndarray) -> np.ndarray:
+    """(n, 3) over ore, waste, contaminant: the spectrum shows positive diagnostic evidence for the class."""
+    fe2 = (_depth(bank, d, "Fe2+ 1.05") >= FE2_DEPTH_MIN) & _inside(bank, d, "Fe2+ 1.05") & FE2_IS_WASTE_EVIDENCE
+    return np.column_stack([np.ones_like(fe2), fe2, is_organic])
+
+
+def dark(d, is_organic: np.ndarray) -> np.ndarray:
+    """(n,) dark and featureless: mean reflectance below :data:`DARK_ALBEDO`, no C–H band."""
+    return (np.exp(d.log_albedo) < DARK_ALBEDO) & ~is_organic
+
+
+def temper(p: np.ndarray, evidence: np.ndarray, is_dark: np.ndarray) -> np.ndarray:
+    """(n, 4) probabilities over ore, waste, contaminant, unknown: classes without evidence capped at :data:`CAP`
+    (excess to unknown); dark, featureless rows get p(unknown) ≥ :data:`DARK_P_UNKNOWN`. Rows sum to 1."""
+    out = np.array(p, float, copy=True)
+    capped = np.where(evidence, out[:, :3], np.minimum(out[:, :3], CAP))
+    out[:, 3] += np.sum(out[:, :3] - capped, axis=1)
+    out[:, :3] = capped
+    need = is_dark & (out[:, 3] < DARK_P_UNKNOWN)
+    known = out[need, :3].sum(axis=1, keepdims=True)
+    out[need, :3] *= (1.0 - DARK_P_UNKNOWN) / np.maximum(known, 1e-12)
+    out[need, 3] = DARK_P_UNKNOWN
+    return out
