@@ -196,7 +196,7 @@ def _evaluate_parser() -> argparse.ArgumentParser:
                          "prints the figures against the targets of issue 21 (no model is trained)")
     ap.add_argument("--ore-needs-evidence", action="store_true",
                     help="with --loso: the site option IdentifierParams.ore_needs_evidence (p(ore) > 0.5 only "
-                         "with positive ore evidence: no C–H band, or the Fe³⁺ band)")
+                         "with positive ore evidence: no trace of C–H, or the Fe³⁺ band)")
     return ap
 
 
@@ -204,6 +204,8 @@ def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
     ap = _evaluate_parser()
     args = ap.parse_args(argv)
+    if args.ore_needs_evidence and not args.loso:
+        ap.error("--ore-needs-evidence goes with --loso (identification only)")
     if args.loso:
         if args.test_library or args.model:
             ap.error("--loso scores the shared reference spectra; it takes no --model or --test-library")
