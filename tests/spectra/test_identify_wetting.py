@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conveyor.clock import SimulatedClock
+from conveyor.errors import ConfigError
+from conveyor.station import StationContext
 from spectra.grid import grid_by_name
 from spectra.hapke import MU0_DEFAULT, MU_DEFAULT, water_absorption_per_cm
 from spectra.identify import Identifier, IdentifierParams
@@ -21,6 +24,7 @@ from spectra.identify.references import is_porous, load_references
 from spectra.identify.temper import CAP, class_evidence, temper
 from spectra.identify.validation import render
 from spectra.identify.wetting import film_um, water_film
+from spectra.station import SpectrometerStation, from_config
 
 OREL = Path(sys.executable).parent / "oreline"
 
@@ -92,3 +96,16 @@ def test_ore_needs_evidence_without_loso_is_a_usage_error(tmp_path, args):
     out = subprocess.run([str(OREL), "spectra", "evaluate", *args], capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin", "ORELINE_CACHE": str(tmp_path)}, check=False, timeout=120)
     assert out.returncode == 2 and "--ore-needs-evidence goes with --loso" in out.stderr
+
+
+def _station(tmp_path: Path, **extra) -> SpectrometerStation:
+    ctx = StationContext(SimulatedClock(), 1.8, 4.0, tmp_path, 3, None)
+    return from_config("nir", {"kind": "spectrometer", "position_m": 1.0, "grid": "ingaas256", **extra}, ctx)
+
+
+def test_the_site_option_reaches_the_station_identifier_and_a_bad_value_is_refused(tmp_path):
+    assert not _station(tmp_path).identifier.params.ore_needs_evidence  # default: off (docs/spectra.md)
+    assert _station(tmp_path, ore_needs_evidence=True).identifier.params.ore_needs_evidence
+    with pytest.raises(ConfigError) as info:
+        _station(tmp_path, ore_needs_evidence="sometimes")
+    assert info.value.path == "stations.nir.ore_needs_evidence"
