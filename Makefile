@@ -32,11 +32,14 @@ demo: $(STAMP)
 # Lint (scripts/lint.sh): ruff and mypy as configured in pyproject.toml, and no function over 80 lines.
 # LINT_CLEAN lists what must stay clean (checked by `make check` and `make test`); widen it as parts get clean,
 # until it is the whole tree (`make lint`). `make lint-report` counts what is left, by kind and file.
-LINT_CLEAN ?= conveyor plc analysis/archive/writer.py analysis/archive/format.py analysis/archive/reader.py \
-	analysis/archive/recovery.py analysis/archive/imports.py analysis/archive/cli.py analysis/fleet \
-	analysis/catalogue analysis/service.py analysis/integration.py spectra/preprocessing \
-	$(filter-out sampler/station.py,$(wildcard sampler/*.py)) \
-	tests benchmarks scripts
+LINT_CLEAN ?= conveyor spectra vision sampler plc analysis tests benchmarks scripts
+# Files mypy still has findings in (`make lint-report` counts them); `make lint-clean` leaves only them out of mypy
+# (ruff and the 80-line rule still cover them). Take a file out of this list as soon as it is clean.
+MYPY_PENDING ?= analysis/decide/segment.py analysis/web/evidence.py spectra/station.py spectra/models/bundle.py \
+	spectra/models/family_eval.py spectra/models/fingerprint_eval.py spectra/models/training.py \
+	spectra/models/unmixing.py vision/classify.py vision/cli.py vision/detect.py vision/evaluate.py \
+	vision/features.py vision/fit.py vision/frontier.py vision/model.py vision/objectness.py vision/objects.py \
+	vision/scene.py vision/sim_camera.py vision/sim_eval.py vision/tiles.py
 
 lint: setup
 	PY=$(PY) bash scripts/lint.sh
@@ -45,16 +48,21 @@ lint-report: setup
 	PY=$(PY) bash scripts/lint.sh --report
 
 lint-clean: setup
-	PY=$(PY) bash scripts/lint.sh $(LINT_CLEAN)
+	PY=$(PY) MYPY_PENDING="$(MYPY_PENDING)" bash scripts/lint.sh $(LINT_CLEAN)
+
+# Tests run on PYTEST_WORKERS pytest-xdist workers (0: in-process, one at a time), a test file per worker at a time
+# (`--dist loadfile`: a module's fixtures are built once; tests/conftest.py shares the model cache between workers).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 # Fast tier: lint of LINT_CLEAN, then everything not marked slow or e2e (<= 3 min on a 2-core machine), with the
 # 10 slowest tests.
 check: lint-clean
-	$(PY) -m pytest -m "not slow and not e2e" -q --durations=10
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow and not e2e" -q --durations=10
 
 # The whole suite (what .ci/run calls): lint of LINT_CLEAN, then every test, with the 25 slowest.
 test: system-deps lint-clean
-	$(PY) -m pytest --durations=25
+	$(PY) -m pytest $(PYTEST_PARALLEL) --durations=25
 
 # Every benchmark in full (minutes each); `bench-quick` runs each in its --quick mode. The test suite only checks
 # that each one starts (tests/test_benchmarks.py).

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from conveyor.config import CORE_SECTIONS, EVENT_FIELDS, STATION_FIELDS, Field, describe_fields
+from conveyor.config import CORE_SECTIONS, EVENT_FIELDS, STATION_FIELDS, Field, describe_fields, scale_section
+from plc import scale
 from plc.config import SCALE_BACKENDS
 from analysis.site import EXTRA_SECTIONS, STATION_SETTINGS
 
@@ -30,6 +31,7 @@ def render() -> str:
         "",
     ]
     sections = dict(CORE_SECTIONS) | dict(EXTRA_SECTIONS)
+    sections["scale"] = scale_section(scale.SCALE_BACKENDS)  # the backend names are the registry's
     sections["simulation.events[]"] = EVENT_FIELDS
     sections["stations.<name>"] = STATION_FIELDS
     for name, fields in sections.items():

@@ -153,9 +153,9 @@ class LotAfterLot:
         if plant is not self.plant:
             self.plant = plant
             self.service.switch(plant.service)
-        if self.server is not None and getattr(plant, "archive", None) is not None:
+        if self.server is not None and plant.archive is not None:
             self.server.audit.set_sink(integration.audit_sink(plant))  # this lot's audit: its archive, the catalogue
-        lot = plant.lot
+        lot = plant.lot or plant.new_lot()
         if self.plc is not None:
             self.plc.attach(plant)
             if self.site["plc"]["wait_for_start_lot"]:

@@ -14,6 +14,10 @@ class AlarmError(AnalysisError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class LotStateError(AnalysisError, RuntimeError):
+    """A lot record out of order (a measurement or coverage before the lot's start)."""
+
+
 class VerdictConfigError(AnalysisError, ValueError):
     """Verdict thresholds or error rates that cannot define a test."""
 

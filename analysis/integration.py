@@ -12,20 +12,24 @@ import logging
 import os
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.archive import COMMAND_ACTIONS, LotArchive
 from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
+from analysis.errors import LotStateError
 from analysis.model import AuditEvent
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
 from analysis.web import TOKEN_ENV, ControlRoomServer
 from conveyor.records import LotEnd
 
+if TYPE_CHECKING:
+    from analysis.site import Plant
+
 log = logging.getLogger(__name__)
 
 
-def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
+def attach(plant: Plant, *, serve: bool = True) -> dict[str, str]:
     """Open the archive and start the PLC and control-room servers; return what to tell the user."""
     told: dict[str, str] = {}
     site = plant.site
@@ -46,8 +50,10 @@ def attach(plant: Any, *, serve: bool = True) -> dict[str, str]:
     return told
 
 
-def _attach_archive(plant: Any) -> dict[str, str]:
+def _attach_archive(plant: Plant) -> dict[str, str]:
     lot = plant.lot
+    if lot is None:
+        raise LotStateError("the plant has no lot to archive yet (Plant.new_lot first)")
     path = plant.run_dir / f"{lot.lot_id}.h5"
     archive = LotArchive(path, flush_interval_s=plant.site["archive"]["flush_interval_s"],
                          file_mode=int(plant.site["archive"].get("file_mode", "0640"), 8))
@@ -62,17 +68,17 @@ def _attach_archive(plant: Any) -> dict[str, str]:
     return {"archive": str(path.resolve())}
 
 
-def _attach_catalogue(plant: Any) -> dict[str, str]:
+def _attach_catalogue(plant: Plant) -> dict[str, str]:
     """The lot's row, alarms and events in the catalogue, through a background writer (shared across lots when
     the caller set ``plant.catalogue_writer``)."""
-    writer = getattr(plant, "catalogue_writer", None)
+    writer = plant.catalogue_writer
     if writer is None:
         writer = CatalogueWriter(open_catalogue(plant.site["catalogue"]["url"] or None))
         plant.catalogue_writer = writer
         plant.closers.append(writer.catalogue.close)
         plant.closers.append(writer.close)
     link = LineCatalogue(writer, line=str(plant.site["line"].get("name", "")), epoch=plant.clock.epoch_s)
-    archive = getattr(plant, "archive", None)
+    archive = plant.archive
     link.attach(plant, archive.path if archive is not None else None)
     plant.catalogue_link = link
     plant.service.catalogue_link = link
@@ -89,7 +95,7 @@ def _guarded(line: Any, name: str, listener: Callable[..., None]) -> Callable[..
     return call
 
 
-def _attach_plc(plant: Any) -> dict[str, str]:
+def _attach_plc(plant: Plant) -> dict[str, str]:
     cfg = plant.site["plc"]
     bridge = PlcBridge.from_config(cfg).start()
     plant.closers.append(bridge.stop)
@@ -98,10 +104,12 @@ def _attach_plc(plant: Any) -> dict[str, str]:
     return {"modbus": f"{cfg['host']}:{bridge.port} (device id {cfg['device_id']}; map in docs/register-map.md)"}
 
 
-def audit_sink(plant: Any) -> Callable[[AuditEvent], None]:
+def audit_sink(plant: Plant) -> Callable[[AuditEvent], None]:
     """Where the control room's audit events of this lot go: the lot archive (every event; raises while it cannot
     take one, so the event waits), then the catalogue's command table (commands only, when a catalogue is on)."""
-    archive, link = plant.archive, getattr(plant, "catalogue_link", None)
+    archive, link = plant.archive, plant.catalogue_link
+    if archive is None:
+        raise LotStateError("the plant has no lot archive attached to take its audit events")
 
     def sink(event: AuditEvent) -> None:
         archive.add_audit(event)
@@ -113,7 +121,7 @@ def audit_sink(plant: Any) -> Callable[[AuditEvent], None]:
     return sink
 
 
-def _attach_control_room(plant: Any) -> dict[str, str]:
+def _attach_control_room(plant: Plant) -> dict[str, str]:
     cfg = dict(plant.site["control_room"])
     told: dict[str, str] = {}
     if not (cfg["operator_token"] or cfg["accounts_file"] or cfg["secrets_file"]
@@ -121,7 +129,7 @@ def _attach_control_room(plant: Any) -> dict[str, str]:
         cfg["operator_token"] = told["operator token"] = secrets.token_urlsafe(12)  # the demo's one-off token
     server = ControlRoomServer.from_config(plant.service, cfg)
     server.start()
-    archive = getattr(plant, "archive", None)
+    archive = plant.archive
     if archive is not None:
         server.audit.set_sink(audit_sink(plant))  # logins, refusals and commands into the lot archive
     plant.closers.append(server.stop)
@@ -129,10 +137,10 @@ def _attach_control_room(plant: Any) -> dict[str, str]:
     return {"control room": server.url, **told}
 
 
-def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
+def finish(plant: Plant, end: LotEnd, *, report: bool = True) -> dict[str, str]:
     """Close the archive and write the batch report; return the output paths."""
     out: dict[str, str] = {}
-    archive = getattr(plant, "archive", None)
+    archive = plant.archive
     if archive is not None:
         for station in plant.stations.values():
             custody = getattr(station, "custody", None)
@@ -159,11 +167,11 @@ def finish(plant: Any, end: LotEnd, *, report: bool = True) -> dict[str, str]:
                     os.chmod(path, archive.file_mode)  # as private as the archive it was made from
                 for kind, path in paths.items():
                     out[f"report {kind}"] = str(path.resolve())
-                plant.service.reports[plant.lot.lot_id] = {k: str(v) for k, v in paths.items()}
+                plant.service.reports[end.lot_id] = {k: str(v) for k, v in paths.items()}
             except Exception as exc:  # the lot is archived; a report failure must be visible, not fatal
                 log.exception("report failed")
                 out["report"] = f"FAILED: {exc} (regenerate with `oreline report {archive.path}`)"
-    link = getattr(plant, "catalogue_link", None)
+    link = plant.catalogue_link
     if link is not None:  # the closed archive indexed whole: the lot's final row
-        link.finish(archive.path if archive is not None else None, plant.service.reports.get(plant.lot.lot_id))
+        link.finish(archive.path if archive is not None else None, plant.service.reports.get(end.lot_id))
     return out

@@ -15,8 +15,9 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from analysis.decide import AlarmBook, LotMonitor
 from analysis.model import Alarm, LotVerdict, SegmentDecision
 from analysis.plc_state import (
     SEGMENT_CODES,
@@ -28,7 +29,9 @@ from analysis.plc_state import (
     segment_fields,
     verdict_fields,
 )
-from conveyor.runtime import LineState
+from analysis.service import LineService
+from conveyor.records import LotIdentity
+from conveyor.runtime import Line, LineState
 from plc import codes
 from plc.config import server_from_config
 from plc.events import SegmentEvent
@@ -37,7 +40,24 @@ from plc.snapshot import LineSnapshot, ascii_lot_id
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PlcBridge", "alarm_bit"]
+__all__ = ["BridgedPlant", "PlcBridge", "alarm_bit"]
+
+
+class BridgedPlant(Protocol):
+    """What the bridge reads of a composed line (an :class:`analysis.site.Plant`)."""
+
+    @property
+    def site(self) -> Mapping[str, Any]: ...
+    @property
+    def line(self) -> Line: ...
+    @property
+    def monitor(self) -> LotMonitor: ...
+    @property
+    def alarms(self) -> AlarmBook: ...
+    @property
+    def service(self) -> LineService: ...
+    @property
+    def lot(self) -> LotIdentity | None: ...
 
 _INSPECTING = ("spectrometer", "camera")
 
@@ -51,7 +71,7 @@ class PlcBridge:
     def __init__(self, server: OrelineModbusServer, *, idle_period_s: float = 0.25) -> None:
         self.server = server
         self.idle_period_s = idle_period_s
-        self.plant: Any = None
+        self.plant: BridgedPlant | None = None
         self.lot_number = 0
         self.next_lot_number: int | None = None
         self.commands_done: list[tuple[Command, int]] = []
@@ -95,15 +115,15 @@ class PlcBridge:
             self._idle = None
         self.server.stop()
 
-    def attach(self, plant: Any) -> None:
+    def attach(self, plant: BridgedPlant) -> None:
         """Serve ``plant``'s lot (call before it runs). The lot starts for the PLC at its first line tick:
         until then the previous lot's verdict and segments stay in the registers."""
-        plant.line.listeners.append(lambda st, p=plant: self._on_tick(p, st))
-        plant.monitor.segment_listeners.append(lambda seg, p=plant: self._on_segment(p, seg))
-        plant.monitor.verdict_listeners.append(lambda v, p=plant: self._on_verdict(p, v))
-        plant.alarms.listeners.append(lambda action, alarm, p=plant: self._on_alarm(p, action, alarm))
+        plant.line.listeners.append(lambda st: self._on_tick(plant, st))
+        plant.monitor.segment_listeners.append(lambda seg: self._on_segment(plant, seg))
+        plant.monitor.verdict_listeners.append(lambda v: self._on_verdict(plant, v))
+        plant.alarms.listeners.append(lambda action, alarm: self._on_alarm(plant, action, alarm))
 
-    def _begin_lot(self, plant: Any) -> None:
+    def _begin_lot(self, plant: BridgedPlant) -> None:
         with self._lock:
             self.plant, self._state, self._in_lot, self._failed = plant, None, True, False
             self.lot_number = self.next_lot_number or self.lot_number + 1
@@ -168,7 +188,7 @@ class PlcBridge:
             bits |= 1 << bit
         return bits
 
-    def _interlock_fields(self, plant: Any) -> dict[str, Any]:
+    def _interlock_fields(self, plant: BridgedPlant | None) -> dict[str, Any]:
         bits = 0
         out: dict[str, Any] = {}
         for bit, prefix in ((codes.InterlockBit.STOP_BELT_REQUEST, "stop"), (codes.InterlockBit.DIVERT_REQUEST, "divert")):
@@ -197,7 +217,7 @@ class PlcBridge:
             log.exception("publishing the register map failed")
 
     # ---- line events (line thread) ---------------------------------------------------------------
-    def _on_tick(self, plant: Any, state: LineState) -> None:
+    def _on_tick(self, plant: BridgedPlant, state: LineState) -> None:
         if plant is not self.plant and state.phase != "ended":
             self._begin_lot(plant)
         if plant is not self.plant or not self._in_lot:
@@ -207,7 +227,7 @@ class PlcBridge:
         self._supervise_link()
         self._run_commands()
 
-    def _on_segment(self, plant: Any, segment: SegmentDecision) -> None:
+    def _on_segment(self, plant: BridgedPlant, segment: SegmentDecision) -> None:
         if plant is not self.plant:
             return
         code = SEGMENT_CODES.get(segment.segment_class, codes.SegmentClass.UNINSPECTED)
@@ -222,7 +242,7 @@ class PlcBridge:
         except Exception:
             log.exception("segment %d could not be put in the event FIFO", segment.index)
 
-    def _on_verdict(self, plant: Any, verdict: LotVerdict | None) -> None:
+    def _on_verdict(self, plant: BridgedPlant, verdict: LotVerdict | None) -> None:
         if plant is not self.plant or verdict is None or not verdict.final:
             return
         if verdict.verdict == "inconclusive":
@@ -235,7 +255,7 @@ class PlcBridge:
         log.info("final verdict %s of lot %d published (VERDICT_SEQ %d)", verdict.verdict, self.lot_number,
                  self.server.verdict_seq)
 
-    def _on_alarm(self, plant: Any, action: str, alarm: Alarm) -> None:
+    def _on_alarm(self, plant: BridgedPlant, action: str, alarm: Alarm) -> None:
         if plant is not self.plant:
             return
         if action == "cleared" and not alarm.acknowledged_by:
@@ -245,6 +265,8 @@ class PlcBridge:
     def _supervise_link(self) -> None:
         link = self.server.link_status()
         plant, key = self.plant, "plc:link"
+        if plant is None:
+            return
         if link.supervised and not link.ok:
             plant.alarms.raise_alarm(key, "plc_fault", "alarm", f"PLC link lost: {link.reason}",
                                      lot_id=plant.monitor.lot_id, code="plc_link")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import threading
 import time
@@ -16,11 +17,12 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from conveyor.records import LotEnd
 from analysis import integration
 from analysis.model import to_dict
 from analysis.prepare import prepare_station_models
 from analysis.progress import ProgressBar
-from analysis.site import DEFAULT_SITE, compose, is_simulated, load_site, validate
+from analysis.site import DEFAULT_SITE, Plant, compose, is_simulated, load_site, validate
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -74,12 +76,15 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     print(f"  run folder     {plant.run_dir.resolve()}", file=out)
     stations = ", ".join(f"{n} @ {s.position_m:g} m" for n, s in plant.stations.items()) or "none"
     print(f"  stations       {stations}", file=out)
+    for name, station in plant.stations.items():  # e.g. the NIR station's site novelty model
+        for note in getattr(station, "startup_notes", ()):
+            print(f"  {name:<14} {note}", file=out)
     extras = integration.attach(plant, serve=not args.no_serve)
     for label, value in extras.items():
         print(f"  {label:<14} {value}", file=out)
     out.flush()
 
-    bridge = getattr(plant, "plc_bridge", None)
+    bridge = plant.plc_bridge
     if bridge is not None and site["plc"]["wait_for_start_lot"]:
         print("  waiting for START_LOT from the PLC", file=out, flush=True)
         bridge.wait_for_start_lot()
@@ -108,7 +113,9 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
         for reason in v.reasons:
             print(f"  reason         {reason}", file=out)
     print(f"  alarms         {len(plant.alarms.all())} raised, {len(plant.alarms.active())} still active", file=out)
-    print(f"  wall time      {wall_s:.1f} s for {end.end_mark_t - plant.monitor.start.start_mark_t:,.0f} t", file=out)
+    start = plant.monitor.start
+    moved_t = end.end_mark_t - start.start_mark_t if start is not None else math.nan
+    print(f"  wall time      {wall_s:.1f} s for {moved_t:,.0f} t", file=out)
     for label, value in results.items():
         print(f"  {label:<14} {value}", file=out)
     print(f"  summary        {summary_path.resolve()}", file=out)
@@ -131,7 +138,7 @@ def _hold_verdict(bridge: Any, hold_s: float, out: Any) -> None:
           f"not acknowledged (no PLC connected, or none within {hold_s:g} s)"), file=out, flush=True)
 
 
-def _summary(plant, end, wall_s: float, results: dict[str, str]) -> dict[str, Any]:
+def _summary(plant: Plant, end: LotEnd, wall_s: float, results: dict[str, str]) -> dict[str, Any]:
     return {
         "lot": to_dict(plant.lot),
         "end": to_dict(end),

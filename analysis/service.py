@@ -14,11 +14,14 @@ import collections
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Deque
+from typing import TYPE_CHECKING, Any, Callable, Deque
 
 from conveyor.runtime import Line, LineState
 from analysis.decide import AlarmBook, LotMonitor
 from analysis.model import Alarm, LotVerdict, SegmentDecision, to_dict
+
+if TYPE_CHECKING:
+    from analysis.catalogue import LineCatalogue
 
 TREND_POINTS = 3600  # one hour of 1 s ticks
 
@@ -52,6 +55,8 @@ class LineService:
         #: Folders of closed lot archives the control room's lab queue lists (besides ``run_dir``).
         self.lab_folders: list[str] = []
         self.sampler_status: Callable[[], dict[str, Any]] | None = None
+        #: the lot's catalogue link (set by analysis.integration when a catalogue is configured)
+        self.catalogue_link: LineCatalogue | None = None
         line.listeners.append(self._on_tick)
         monitor.segment_listeners.append(self._on_segment)
         monitor.verdict_listeners.append(self._on_verdict)

@@ -14,7 +14,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
@@ -28,17 +28,23 @@ from conveyor.runtime import Line
 from conveyor.station import Station, StationContext
 from conveyor.totaliser import TonnageCounter
 from spectra.errors import FingerprintError
-from spectra.fingerprint import live_checks
+from spectra.fingerprint import ProductCheckFactory, live_checks
 from spectra.segment import LotSegmentScorer
 from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
 from vision.station import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
 from plc.config import PLC_FIELDS
-from plc.scale import scale_class, scale_fields, scale_from_config
-from analysis.catalogue import CATALOGUE_FIELDS
+from plc.scale import SCALE_BACKENDS, scale_class, scale_fields, scale_from_config
+from analysis.catalogue import CATALOGUE_FIELDS, CatalogueWriter
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
 from analysis.web import CONTROL_ROOM_FIELDS
+
+if TYPE_CHECKING:
+    from analysis.archive import LotArchive
+    from analysis.catalogue import LineCatalogue
+    from analysis.plc_bridge import PlcBridge
+    from analysis.web import ControlRoomServer
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +94,12 @@ EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
 
 def load_site(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate a site file (the shipped default when ``path`` is None)."""
-    return _check_scale_backend(load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_SETTINGS))
+    return _check_scale_backend(load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_SETTINGS, SCALE_BACKENDS))
 
 
 def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate an already-parsed site configuration."""
-    return _check_scale_backend(validate_site(raw, EXTRA_SECTIONS, STATION_SETTINGS))
+    return _check_scale_backend(validate_site(raw, EXTRA_SECTIONS, STATION_SETTINGS, SCALE_BACKENDS))
 
 
 def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +148,13 @@ class Plant:
     cargo: CargoModel | None
     closers: list[Callable[[], None]] = field(default_factory=list)
     lot: LotIdentity | None = None
+    #: the catalogue's background writer, when shared across lots (set by the caller; else made on attach)
+    catalogue_writer: CatalogueWriter | None = None
+    # what analysis.integration.attach adds (None until attached)
+    archive: LotArchive | None = None
+    catalogue_link: LineCatalogue | None = None
+    plc_bridge: PlcBridge | None = None
+    control_room: ControlRoomServer | None = None
 
     def new_lot(self) -> LotIdentity:
         lot_cfg, sim = self.site["lot"], self.site["simulation"]
@@ -175,12 +188,12 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _nir_scorer_factory():
+def _nir_scorer_factory() -> Callable[[Mapping[str, Any]], LotSegmentScorer]:
     """spectra's per-lot segment scorer factory."""
     return LotSegmentScorer.from_metadata
 
 
-def _product_check_factory(folder: str):
+def product_check_factory(folder: str) -> ProductCheckFactory | None:
     """The line's product-fingerprint checks from ``[verdict] product_fingerprints`` (None when empty).
     ConfigError when the folder cannot be read: a configured check that silently does nothing would be worse."""
     if not folder:
@@ -254,7 +267,7 @@ def compose(site: dict[str, Any], run_dir: Path, *, clock: Clock | None = None, 
     sampler = next((s for s in stations.values() if hasattr(s, "request_targeted")), None)
     monitor = LotMonitor(alarms, site["verdict"], nir_scorer_factory=_nir_scorer_factory(),
                          on_targeted=sampler.request_targeted if sampler is not None else None,
-                         product_check_factory=_product_check_factory(site["verdict"]["product_fingerprints"]))
+                         product_check_factory=product_check_factory(site["verdict"]["product_fingerprints"]))
     scale = site["scale"]
     line = Line(
         clock, feed, list(stations.values()), tick_s=line_cfg["tick_s"],

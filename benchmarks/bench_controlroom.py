@@ -25,7 +25,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 from conveyor.records import LotIdentity
 from analysis.catalogue import CatalogueWriter, LineCatalogue, open_catalogue
 from analysis.web import ControlRoomServer

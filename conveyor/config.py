@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from conveyor.errors import ConfigError
 
@@ -118,9 +118,10 @@ LOT_FIELDS: dict[str, Field] = {
 }
 
 SCALE_FIELDS: dict[str, Field] = {
-    "backend": Field(str, "simulated", choices=("simulated", "direct", "modbus"),
-                     doc="Belt-scale source: simulated integrator over Modbus on 127.0.0.1, "
-                         "direct (in-process feed, no Modbus), or modbus (a real integrator; see plc/config.py)."),
+    # the names are the belt-scale registry's (plc/scale.py): validate_site(scale_backends=...) restricts them
+    "backend": Field(str, "simulated",
+                     doc="Belt-scale backend, a name in the belt-scale registry (the `[scale]` tables per backend "
+                         "below); the default serves the simulated unloader from a simulated integrator over Modbus."),
     "totaliser_modulus_t": Field(float, 0.0, min=0.0, doc="Totaliser wrap value, t (0: never wraps)."),
     "max_backstep_t": Field(float, 1.0, min=0.0, doc="Largest backwards step held as noise, t."),
 }
@@ -172,20 +173,29 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(p), f"not valid TOML: {exc}") from None
 
 
+def scale_section(backends: Sequence[str]) -> dict[str, Field]:
+    """The ``[scale]`` keys, with ``backend`` one of ``backends`` (the belt-scale registry's names)."""
+    return {**SCALE_FIELDS, "backend": replace(SCALE_FIELDS["backend"], choices=tuple(backends))}
+
+
 def validate_site(
     raw: Mapping[str, Any],
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
     station_kinds: Mapping[str, StationSettings | None] | None = None,
+    scale_backends: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Validate a whole site configuration.
 
     ``extra_sections`` adds sections owned by other packages. ``station_kinds``
     maps each allowed station kind to its :class:`StationSettings` (an enabled
     station's table is validated against it and returned with defaults filled), or
-    to None to accept its kind-specific keys unchecked. Station generic keys and
-    positions are checked here: positions must lie on the belt and be unique.
+    to None to accept its kind-specific keys unchecked. ``scale_backends`` names the
+    belt-scale backends (the registry's; None: any name, left to the backend's owner).
+    Station generic keys and positions are checked here: positions must lie on the belt and be unique.
     """
     sections: dict[str, Mapping[str, Field]] = dict(CORE_SECTIONS)
+    if scale_backends is not None:
+        sections["scale"] = scale_section(scale_backends)
     sections.update(extra_sections or {})
     if not isinstance(raw, Mapping):
         raise ConfigError("", f"expected a table at top level, got {type(raw).__name__}")
@@ -236,9 +246,10 @@ def load_site_config(
     path: str | Path,
     extra_sections: Mapping[str, Mapping[str, Field]] | None = None,
     station_kinds: Mapping[str, StationSettings | None] | None = None,
+    scale_backends: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Read and validate a site configuration file (see :func:`validate_site`)."""
-    return validate_site(read_toml(path), extra_sections, station_kinds)
+    return validate_site(read_toml(path), extra_sections, station_kinds, scale_backends)
 
 
 def describe_fields(fields: Mapping[str, Field], prefix: str = "") -> list[tuple[str, str, str, str]]:

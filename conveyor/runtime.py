@@ -33,7 +33,7 @@ from conveyor.feed import FeedSource, ScaleReading
 from conveyor.kinematics import BeltKinematics
 from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, LotRun, LotStart, LotStatus, Record
 from conveyor.segments import SegmentPlan
-from conveyor.station import Station
+from conveyor.station import MaterialWindow, Station
 from conveyor.totaliser import TonnageCounter
 from conveyor.tracking import MaterialTracker
 
@@ -427,7 +427,8 @@ class Line:
         self._emit(end)
         return end
 
-    def _run_station(self, station: Station, call: Callable[[], Sequence[Record]], window) -> None:
+    def _run_station(self, station: Station, call: Callable[[], Sequence[Record]],
+                     window: MaterialWindow | None) -> None:
         """Run a station call and emit its records.
 
         A station that raises, or returns a record that does not match its stream

@@ -34,7 +34,7 @@ CSV_COLUMNS = ("block", "address", "reference", "name", "type", "registers", "un
                "description")
 
 
-def _md_cell(text: str) -> str:
+def _md_cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 

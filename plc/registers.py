@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from plc import codes
 from plc.errors import EncodingError, RegisterMapError
@@ -134,7 +134,7 @@ class RegisterTable:
         except KeyError:
             raise KeyError(f"{self.name} has no register {name!r}; known: {sorted(self._by_name)}") from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[RegisterSpec]:
         return iter(self.entries)
 
     def __len__(self) -> int:

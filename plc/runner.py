@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 from pymodbus.pdu.device import ModbusDeviceIdentification
 
@@ -122,10 +122,10 @@ class ModbusServerThread:
         with self._lock:
             loop, server, thread = self._loop, self._server, self._thread
             self._loop = self._server = self._thread = None
-            if loop is None or thread is None or not thread.is_alive():
+            if loop is None or server is None or thread is None or not thread.is_alive():
                 return
             try:
-                fut = asyncio.run_coroutine_threadsafe(server.shutdown(), loop)  # type: ignore[union-attr]
+                fut = asyncio.run_coroutine_threadsafe(server.shutdown(), loop)
                 fut.result(timeout_s)
             except Exception as exc:
                 log.warning("%s: server shutdown reported %s", self.name, exc)
@@ -153,7 +153,7 @@ class ThreadServed:
     def running(self) -> bool:
         return self._runner.running
 
-    def start(self, timeout_s: float = 5.0):
+    def start(self, timeout_s: float = 5.0) -> Self:
         """Listen; returns ``self`` once bound (a restart after :meth:`stop` reuses the same port).
 
         Raises :class:`ServerError` if the address cannot be bound.
@@ -165,7 +165,7 @@ class ThreadServed:
         """Drop every client and stop listening (idempotent, bounded by ``timeout_s``)."""
         self._runner.stop(timeout_s)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -134,7 +134,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, service: ModbusTcpService) -> None:
         self.service = service
-        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.transport: asyncio.Transport  # set by connection_made, the first call asyncio makes
         self._buffer = bytearray()
         self._frames: collections.deque[tuple[int, int, bytes]] = collections.deque()
         self._worker: asyncio.Task | None = None
@@ -142,7 +142,9 @@ class _Connection(asyncio.Protocol):
         self._counted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        if not isinstance(transport, asyncio.Transport):
+            raise TypeError(f"expected a stream transport, got {type(transport).__name__}")
+        self.transport = transport
         opts = self.service.options
         peer = transport.get_extra_info("peername") or ("?", 0)
         if len(self.service.connections) >= opts.max_connections or (

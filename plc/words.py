@@ -63,9 +63,11 @@ _INT_RANGES = {
 
 def check_word_order(word_order: str) -> WordOrder:
     """Return ``word_order`` if it is ``"msw_first"`` or ``"lsw_first"``; raise :class:`EncodingError` otherwise."""
-    if word_order not in WORD_ORDERS:
-        raise EncodingError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
-    return word_order  # type: ignore[return-value]
+    if word_order == "msw_first":
+        return "msw_first"
+    if word_order == "lsw_first":
+        return "lsw_first"
+    raise EncodingError(f"word_order must be one of {WORD_ORDERS}, got {word_order!r}")
 
 
 _PYMODBUS_TYPES = {
@@ -128,7 +130,11 @@ def decode(registers: list[int], reg_type: RegType, word_order: str = "msw_first
     if any(not 0 <= r <= 0xFFFF for r in registers):
         raise EncodingError(f"registers must be 0..65535, got {registers}")
     if reg_type is RegType.ASCII:
-        return ModbusClientMixin.convert_from_registers(list(registers), _PYMODBUS_TYPES[reg_type],
-                                                        string_encoding="latin-1")  # type: ignore[return-value]
-    return ModbusClientMixin.convert_from_registers(list(registers), _PYMODBUS_TYPES[reg_type],
-                                                    _pymodbus_order(word_order))  # type: ignore[return-value]
+        value = ModbusClientMixin.convert_from_registers(list(registers), _PYMODBUS_TYPES[reg_type],
+                                                         string_encoding="latin-1")
+    else:
+        value = ModbusClientMixin.convert_from_registers(list(registers), _PYMODBUS_TYPES[reg_type],
+                                                         _pymodbus_order(word_order))
+    if isinstance(value, list):  # pymodbus gives a list only for the BITS and multi-value data types
+        raise EncodingError(f"{reg_type.label}: expected one value from {len(registers)} registers, got {value!r}")
+    return value

@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -569,7 +570,7 @@ def load_lab_results(path: str | Path, known_sample_ids: Iterable[str], *,
     return results
 
 
-def load_lab_file(path: str | Path, known_sample_ids: Iterable[str], *, imported_sample_ids: Iterable[str] = (),
+def load_lab_file(path: str | os.PathLike[str], known_sample_ids: Iterable[str], *, imported_sample_ids: Iterable[str] = (),
                   supersede: bool = False, seals: Mapping[str, str] | None = None
                   ) -> tuple[list[LabResult], LabFile]:
     """:func:`load_lab_results` and how the file was read (encoding, separator, SHA-256, certificate metadata)."""

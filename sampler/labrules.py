@@ -92,21 +92,20 @@ class Condition:
     threshold: float | tuple[float, float]
 
     def text(self) -> str:
-        if self.op == "in":
-            lo, hi = self.threshold  # type: ignore[misc]
-            return f"{lo:g} <= {self.indicator} < {hi:g}"
-        return f"{self.indicator} {self.op} {self.threshold:g}"
+        t = self.threshold
+        if isinstance(t, tuple):  # op "in"
+            return f"{t[0]:g} <= {self.indicator} < {t[1]:g}"
+        return f"{self.indicator} {self.op} {t:g}"
 
     def holds(self, value: float) -> bool | None:
         """True/False, or None when the indicator is not available (NaN)."""
         if not math.isfinite(value):
             return None
-        if self.op == ">=":
-            return value >= self.threshold  # type: ignore[operator]
-        if self.op == "<":
-            return value < self.threshold  # type: ignore[operator]
-        lo, hi = self.threshold  # type: ignore[misc]
-        return lo <= value < hi
+        t = self.threshold
+        if isinstance(t, tuple):  # op "in"
+            lo, hi = t
+            return lo <= value < hi
+        return value >= t if self.op == ">=" else value < t
 
 
 @dataclass(frozen=True)

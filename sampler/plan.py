@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -107,6 +107,27 @@ class SamplingPlan:
             "expected_increment_mass_kg": self.expected_increment_mass_kg, "seed": self.seed,
             "offsets": [round(float(v), 6) for v in self.offsets], "warnings": list(self.warnings),
         }
+
+
+def plan_from_dict(d: Mapping[str, Any]) -> SamplingPlan:
+    """The plan :meth:`SamplingPlan.to_dict` wrote (e.g. an archive's sampler stream), exactly as it was.
+
+    ``to_dict(plan_from_dict(d)) == d`` for any ``d`` it wrote; raises :class:`PlanError` naming what is missing
+    or wrong otherwise."""
+    try:
+        offsets = np.asarray(d["offsets"], dtype=float)
+        sublots, n_per_sublot = int(d["sublots"]), int(d["n_per_sublot"])
+        fields = {k: d[k] for k in ("lot_mass_t", "basis", "method", "quality_variation", "nominal_top_size_mm",
+                                    "n_lot_min", "interval", "interval_unit", "min_increment_mass_kg",
+                                    "min_cutter_aperture_mm", "cutter_aperture_mm", "cutter_speed_m_s", "max_flow_t_h",
+                                    "expected_increment_mass_kg", "seed")}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"expected a sampling plan as SamplingPlan.to_dict writes it; {type(exc).__name__}: {exc}") from None
+    if offsets.size != int(d.get("n_total", offsets.size)) or offsets.size > sublots * n_per_sublot:
+        raise PlanError(f"expected n_total = {d.get('n_total')} offsets (≤ sublots × n_per_sublot), got {offsets.size}")
+    sublot_of = np.repeat(np.arange(1, sublots + 1), n_per_sublot)[:offsets.size]
+    return SamplingPlan(sublots=sublots, n_per_sublot=n_per_sublot, offsets=offsets, sublot_of=sublot_of,
+                        warnings=tuple(d.get("warnings") or ()), **fields)
 
 
 def _check_positive(name: str, value: Any) -> float:

@@ -27,7 +27,7 @@ The block layout is versioned by BLOCK_VERSION; any change of offsets or codes b
 from __future__ import annotations
 
 import math
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Awaitable, Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Literal
@@ -157,7 +157,10 @@ def decode_value(reg: RobotRegister, words: Sequence[int]) -> float | int:
     """The value of ``reg`` from its registers (``reg.count`` words, pymodbus's codec)."""
     if len(words) != reg.count:
         raise RobotError(f"{reg.name}: expected {reg.count} registers, got {len(words)}")
-    return ModbusClientMixin.convert_from_registers([int(w) for w in words], _DATATYPES[reg.type])  # type: ignore[return-value]
+    value = ModbusClientMixin.convert_from_registers([int(w) for w in words], _DATATYPES[reg.type])
+    if isinstance(value, (list, str)):  # pymodbus gives these only for the BITS, multi-value and STRING types
+        raise RobotError(f"{reg.name}: expected one number from {reg.count} registers, got {value!r}")
+    return value
 
 
 def read_field(block: Sequence[int], name: str) -> float | int:
@@ -294,7 +297,7 @@ class RobotBlockAdapter:
                 write_field(block, "DONE_SEQ", seq)
 
 
-def pymodbus_action(adapter: RobotBlockAdapter, block_address: int):
+def pymodbus_action(adapter: RobotBlockAdapter, block_address: int) -> Callable[..., Awaitable[Any]]:
     """An async ``SimDevice(action=...)`` callback serving ``adapter`` at holding-register ``block_address``.
 
     The device's register list must include the block (ROBOT_BLOCK_SIZE holding registers

@@ -44,7 +44,7 @@ from conveyor.tracking import MaterialTracker
 from sampler import iso3082
 from sampler.custody import CustodyLog, IncrementRecord, rows_to_csv
 from sampler.errors import PlanError, RobotError, SamplerError, TargetedRequestError, TargetedSkipError
-from sampler.plan import BASES, METHODS, SamplingPlan, make_plan
+from sampler.plan import BASES, METHODS, SamplingPlan, make_plan, plan_from_dict
 from sampler.robot import CutResult, CutStatus, Robot, RobotState, RobotTimings
 from sampler.robot import robot_from_config
 
@@ -97,6 +97,17 @@ class _Increment:
     note: str = ""  # why a cut increment's mark differs from the plan's
 
 
+@dataclass(frozen=True)
+class ResumedLot:
+    """What a resumed lot's sampler continues from: the archived plan, how far the killed run got along it
+    (``done``: lot tonnes on a mass basis, seconds on a time basis) and the increments it recorded (archived rows
+    with their lot-relative ``mark_t``)."""
+
+    plan: SamplingPlan
+    done: float
+    increments: tuple[Mapping[str, Any], ...]
+
+
 class SamplerStation(Station):
     """A sampling robot at ``position_m`` running an ISO 3082 plan; see the module docstring.
 
@@ -118,6 +129,7 @@ class SamplerStation(Station):
         self.plan: SamplingPlan | None = None
         self.custody: CustodyLog | None = None
         self.alarms: list[dict[str, Any]] = []
+        self._resume: ResumedLot | None = None
         self._reset_lot_state()
 
     def _reset_lot_state(self) -> None:
@@ -132,9 +144,11 @@ class SamplerStation(Station):
         self._next_targeted = 1
         self._targeted_marks: list[tuple[float, str]] = []
         self._routine_covered = 0.0  # mass basis: offset (t) up to which increments exist
+        self._plan_shift = 0.0  # a resumed lot: plan offsets before this were the killed run's (t or s)
         self._fault_since_s: float | None = None
         self._speed_m_s = 0.0
         self._prev_speed_m_s = 0.0
+        self._tick_s = 0.0  # the line's tick (from the windows): a cut is commanded on a tick
         self._started = False
 
     # ---- line integration -----------------------------------------------------------------------
@@ -156,9 +170,10 @@ class SamplerStation(Station):
         """
         self._reset_lot_state()
         self.alarms = []
+        resume, self._resume = self._resume, None
         opts = dict(self.plan_options)
         opts.setdefault("seed", 0)
-        self.plan = make_plan(start.lot.declared_mass_t, **opts)
+        self.plan = resume.plan if resume is not None else make_plan(start.lot.declared_mass_t, **opts)
         if self.plan.basis == "mass" and self.tracker is None:
             raise SamplerError(f"sampler {self.name}: mass-basis sampling needs attach_tracker(tracker) before start_lot")
         self._lot_id = start.lot.lot_id
@@ -170,8 +185,59 @@ class SamplerStation(Station):
         self.custody = CustodyLog(self._lot_id, epoch_offset_s=self.clock.epoch_s() - now)
         for sub in range(1, self.plan.sublots + 1):
             self.custody.new_sample(self._gross_id(sub), "routine", sub, now)
+        if resume is not None:
+            self._restore(resume, now)
         self._extend_routine()
         return ()
+
+    def resume_from(self, plan: Mapping[str, Any], done: float, increments: Sequence[Mapping[str, Any]]) -> None:
+        """Continue an archived lot at the next :meth:`start_lot` instead of planning it afresh.
+
+        ``plan`` is the archived plan (``SamplingPlan.to_dict``), ``done`` how far the killed run got along it (lot
+        tonnes on a mass basis, line seconds since lot start on a time basis), ``increments`` the archived increment
+        rows (``increment_id``, ``number``, ``role``, ``status``, lot-relative ``mark_t``...). The resumed lot cuts
+        only the plan's increments beyond ``done``, numbered as planned; planned increments before ``done`` that the
+        archive does not hold are recorded ``missed`` (never silently dropped); the archived increments go into the
+        new custody log, so the samples hold every increment once. Raises :class:`PlanError` for a bad plan."""
+        self._resume = ResumedLot(plan_from_dict(plan), float(done), tuple(dict(r) for r in increments))
+
+    def _restore(self, resume: ResumedLot, now: float) -> None:
+        """Start a resumed lot: the killed run's increments into custody, its unrecorded ones as missed."""
+        assert self.plan is not None and self.custody is not None
+        self._plan_shift = resume.done
+        recorded = {str(r.get("increment_id")) for r in resume.increments}
+        for row in resume.increments:
+            self._custody_of_archived(row)
+        targeted = [int(r.get("number", 0)) for r in resume.increments if r.get("role") == "targeted"]
+        self._next_targeted = max(targeted, default=0) + 1
+        for i, off in enumerate(self.plan.offsets.tolist()):
+            inc_id = f"{self._lot_id}-R{i + 1:04d}"
+            if off >= resume.done or inc_id in recorded:
+                continue
+            mass = self.plan.basis == "mass"
+            inc = _Increment(inc_id, i + 1, "routine", int(self.plan.sublot_of[i]),
+                             self._lot_start_mark_t + off - resume.done if mass else math.nan,
+                             math.nan if mass else self._lot_start_time_s + off - resume.done)
+            unit = "t" if mass else "s"
+            self._record(inc, "missed", math.nan, math.nan, f"not cut: the line stopped before its material reached "
+                         f"the cutter (planned at {off:.3f} {unit}; the lot resumed at {resume.done:.3f} {unit})")
+
+    def _custody_of_archived(self, row: Mapping[str, Any]) -> None:
+        """An increment the killed run recorded, into this run's custody log (its material is in the samples)."""
+        assert self.plan is not None and self.custody is not None
+        role, number, status = str(row["role"]), int(row["number"]), str(row["status"])
+        mark = self._lot_start_mark_t + float(row["mark_t"]) - self._plan_shift
+        sublot = (int(self.plan.sublot_of[number - 1]) if role == "routine" and number <= self.plan.n_total
+                  else self._sublot_of_mark(mark))
+        sample_id = str(row.get("sample_id") or "")
+        if sample_id and sample_id not in self.custody.samples:
+            self.custody.new_sample(sample_id, role, sublot, float(row.get("actual_time_s") or 0.0))
+        self.custody.add_increment(IncrementRecord(
+            increment_id=str(row["increment_id"]), lot_id=self._lot_id, number=number, role=role, sublot=sublot,
+            mark_t=mark, intended_time_s=float(row.get("intended_time_s", math.nan)),
+            actual_time_s=float(row.get("actual_time_s", math.nan)), timing_error_s=float(row.get("timing_error_s",
+            math.nan)), status=status, mass_kg=float(row.get("mass_kg", math.nan)), sample_id=sample_id,
+            reason=str(row.get("reason") or "")))
 
     def _gross_id(self, sublot: int) -> str:
         return f"{self._lot_id}-G{sublot}"
@@ -218,14 +284,31 @@ class SamplerStation(Station):
                 return (f"rate limited: {abs(prev_mark - mark_t):.1f} t from {prev_id} "
                         f"(minimum spacing {self.settings.targeted_min_spacing_t:g} t)")
         if self.tracker is not None and not self.tracker.empty:
+            now = self.clock.now_s()
             arrived = float(self.tracker.arrival_time_s(mark_t, self.position_m))
-            if math.isfinite(arrived) and arrived < self.clock.now_s() - self.settings.max_late_s + self.robot.lead_time_s:
+            if math.isfinite(arrived) and arrived < now - self.settings.max_late_s + self.robot.lead_time_s:
                 return f"mark {mark_t:.3f} t passed the cutter at {arrived:.2f} s, before the request"
+            if mark_t <= self.tracker.last_mark_t:
+                due = float(self.tracker.predict_arrival_s(mark_t, self.position_m, self._speed_m_s))
+                return self._targeted_too_late(due, now)
         return ""
+
+    def _targeted_too_late(self, due_s: float, now: float) -> str:
+        """Why a targeted cut of material due at the cutter at ``due_s`` could not be within the timing tolerance
+        ("" when it can): the robot's lead time from its next free tick. A targeted increment is about that very
+        material, so it is skipped with this reason rather than cut late (or moved, as routine ones are)."""
+        start = self._robot_free_s(now)
+        late = start + self.robot.lead_time_s - due_s
+        if not math.isfinite(due_s) or late <= self.settings.timing_tolerance_s:
+            return ""
+        busy = f"the robot is busy with {self._in_robot.increment_id} until {start:.2f} s; " if start > now else ""
+        return (f"too late for a cut within the {self.settings.timing_tolerance_s:g} s tolerance: {busy}its material "
+                f"reaches the cutter at {due_s:.2f} s, {late:.2f} s before the robot could")
 
     def _sublot_of_mark(self, mark_t: float) -> int:
         assert self.plan is not None
-        sub = int((mark_t - self._lot_start_mark_t) // self.plan.sublot_mass_t) + 1
+        shift = self._plan_shift if self.plan.basis == "mass" else 0.0  # a resumed lot continues the killed run's
+        sub = int((mark_t - self._lot_start_mark_t + shift) // self.plan.sublot_mass_t) + 1
         return min(max(sub, 1), self.plan.sublots)
 
     # ---- the tick ------------------------------------------------------------------------------------
@@ -233,6 +316,8 @@ class SamplerStation(Station):
         if not self._started:
             return ()
         self._prev_speed_m_s, self._speed_m_s = self._speed_m_s, window.belt_speed_m_s
+        if window.end_time_s > window.start_time_s:
+            self._tick_s = float(window.end_time_s - window.start_time_s)
         now = self.clock.now_s()
         self.robot.poll()
         self._collect_finished()
@@ -299,21 +384,28 @@ class SamplerStation(Station):
         plan = self.plan
         assert plan is not None
         if plan.basis == "mass":
+            shift = self._plan_shift  # a resumed lot: marks run from the killed run's tonnage on
             if self._next_routine == 1:
                 for i, (off, sub) in enumerate(zip(plan.offsets.tolist(), plan.sublot_of.tolist())):
-                    self._add_routine(i + 1, int(sub), self._lot_start_mark_t + off, math.nan)
+                    if off >= shift:
+                        self._add_routine(i + 1, int(sub), self._lot_start_mark_t + off - shift, math.nan)
+                self._next_routine = max(self._next_routine, plan.n_total + 1)
                 self._routine_covered = float(plan.offsets[-1]) if plan.n_total else 0.0
-            weighed = (self.tracker.last_mark_t - self._lot_start_mark_t) if self.tracker and not self.tracker.empty else 0.0
+            weighed = shift + ((self.tracker.last_mark_t - self._lot_start_mark_t)
+                               if self.tracker and not self.tracker.empty else 0.0)
             while weighed > self._routine_covered + plan.interval:
                 self._routine_covered += plan.interval
-                self._add_routine(self._next_routine, plan.sublots, self._lot_start_mark_t + self._routine_covered,
-                                  math.nan)
+                self._add_routine(self._next_routine, plan.sublots,
+                                  self._lot_start_mark_t + self._routine_covered - shift, math.nan)
         else:
             horizon = self.clock.now_s() + self.robot.lead_time_s + self.settings.lookahead_s + plan.interval
             while True:
                 k = self._next_routine - 1
                 off = float(plan.offsets[k]) if k < plan.n_total else float(plan.offsets[-1]) + (k - plan.n_total + 1) * plan.interval
-                t = self._lot_start_time_s + off
+                if off < self._plan_shift:  # a resumed lot: the killed run's part of the plan
+                    self._next_routine = k + 2
+                    continue
+                t = self._lot_start_time_s + off - self._plan_shift
                 if t > horizon:
                     break
                 sub = int(plan.sublot_of[k]) if k < plan.n_total else plan.sublots
@@ -340,6 +432,7 @@ class SamplerStation(Station):
             inc.predicted_s = self._predict(inc)
             self._remark_after_stop(inc, now)
         self._pending.sort(key=lambda i: (i.predicted_s, i.role != "routine"))
+        self._remark_behind_busy_robot(now)
         keep: list[_Increment] = []
         robot_state = self.robot.state
         robot_busy = self.robot.busy
@@ -347,6 +440,10 @@ class SamplerStation(Station):
             t = inc.predicted_s
             if not math.isfinite(t) or t - lead - now > s.lookahead_s or (inc.held_by_stop and not self._belt_steady()):
                 keep.append(inc)
+                continue
+            why_late = self._targeted_too_late(t, now) if inc.role == "targeted" and not robot_busy else ""
+            if why_late:  # (a busy robot: decided once it is free, when the lateness is known)
+                self._record(inc, "skipped", t, math.nan, why_late, alarm=True)
                 continue
             lateness = now + lead - t
             if lateness > s.max_late_s:
@@ -438,6 +535,42 @@ class SamplerStation(Station):
         inc.mark_t = mark
         inc.held_by_stop = False
         inc.predicted_s = self._predict(inc)
+
+    def _robot_free_s(self, now: float) -> float:
+        """The first tick at which the robot can take the next command (``now`` when it is idle)."""
+        inc = self._in_robot
+        if inc is None or inc.status is None or inc.status.done:
+            return now
+        t = self.robot.timings
+        free = inc.status.target_time_s + 0.5 * t.cut_s + t.return_s
+        tick = self._tick_s or 1.0
+        return now + math.ceil(max(0.0, free - now) / tick - 1e-9) * tick
+
+    def _remark_behind_busy_robot(self, now: float) -> None:
+        """Move the next routine increment to material the robot can reach once it is free.
+
+        After a belt stop a held increment is cut (moved to the material behind, see :meth:`_remark_after_stop`)
+        close to the next increment; the robot, busy with the first until its next free tick, would cut the
+        second up to a tick plus a return late. That increment takes the first material the robot can reach
+        instead (a shift of a few tonnes written in its reason), so no routine cut is late by the robot's own
+        doing. Routine increments on a mass basis only; targeted ones are never moved."""
+        tr, tol = self.tracker, self.settings.timing_tolerance_s
+        if tr is None or tr.empty or self._in_robot is None or not self._belt_steady():
+            return
+        start = self._robot_free_s(now)
+        for inc in self._pending:
+            if inc.role != "routine" or not math.isfinite(inc.mark_t) or not math.isfinite(inc.predicted_s):
+                continue
+            if start + self.robot.lead_time_s - inc.predicted_s <= 0.5 * tol:
+                return  # reachable in time (the pending list is sorted: so are the later ones)
+            upstream_m = self.position_m - self._speed_m_s * (start + self.robot.lead_time_s + 0.25 * tol - now)
+            mark = float(tr.mark_at(upstream_m, now))
+            if math.isfinite(mark) and mark > inc.mark_t:
+                inc.note = (f"mark moved {mark - inc.mark_t:.2f} t from {inc.mark_t:.3f} t: the robot was busy with "
+                            f"{self._in_robot.increment_id} when its material reached the cutter")
+                inc.mark_t = mark
+                inc.predicted_s = self._predict(inc)
+            return
 
     def _blocks_routine(self, t_targeted: float, others: Sequence[_Increment]) -> bool:
         timings: RobotTimings = self.robot.timings

@@ -3,6 +3,8 @@
 #   scripts/lint.sh             the whole tree; exit 1 on any finding
 #   scripts/lint.sh --report    the whole tree; findings counted by kind and file, exit 0 (what is left to do)
 #   scripts/lint.sh PATH...     only these paths; exit 1 on any finding (`make check` runs it on $(LINT_CLEAN))
+# MYPY_PENDING="FILE ..." leaves those files out of mypy (not ruff, not the 80-line rule) for PATH... runs: the files
+# whose type findings are still being fixed (the Makefile lists them; --report always counts them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -17,7 +19,10 @@ for p in "${paths[@]}"; do
   case "$p" in conveyor*|spectra*|vision*|sampler*|plc*|analysis*) mypy_paths+=("$p");; esac
 done
 follow=()
-if [ "$#" -gt 0 ]; then follow=(--follow-imports=silent); fi  # a subset: report only its own findings
+if [ "$#" -gt 0 ]; then  # a subset: report only its own findings, without the pending files
+  follow=(--follow-imports=silent)
+  for f in ${MYPY_PENDING:-}; do follow+=(--exclude "^${f//./\\.}\$"); done
+fi
 
 if [ "$report" = 1 ]; then
   echo "== ruff (by rule)"

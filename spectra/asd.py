@@ -29,7 +29,7 @@ def pyasdreader() -> Any:
     """The ``pyASDReader`` module, imported without its import-time log file and root-logger set-up."""
     with _IMPORT_LOCK:
         basic, file_handler = logging.basicConfig, logging.FileHandler
-        logging.basicConfig = lambda *a, **k: None  # type: ignore[assignment]  # pyASDReader configures root on import
+        logging.basicConfig = lambda *a, **k: None  # pyASDReader configures the root logger on import
         logging.FileHandler = lambda *a, **k: logging.NullHandler()  # type: ignore[assignment,misc]  # and opens a file
         try:
             import pyASDReader
@@ -37,7 +37,8 @@ def pyasdreader() -> Any:
             raise SpectrumFormatError(
                 "reading .asd files needs pyASDReader (pip install pyASDReader; a core dependency of oreline)") from exc
         finally:
-            logging.basicConfig, logging.FileHandler = basic, file_handler
+            logging.basicConfig = basic
+            logging.FileHandler = file_handler  # type: ignore[misc]  # put back the class replaced above
     for name in ("pyASDReader", "pyASDReader.asd_file_reader"):
         quiet = logging.getLogger(name)
         quiet.propagate = False  # its parse errors are turned into SpectrumFormatError here

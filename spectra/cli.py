@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -238,9 +239,10 @@ def cli_evaluate(argv: list[str]) -> int:
                                                                spectra_per_segment=args.spectra_per_segment,
                                                                seed=args.seed + 16, progress=_say)
             if args.group_check > 0:
-                config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                        for k, v in model.info.get("config", {}).items()
-                                        if k in TrainConfig.__dataclass_fields__})
+                saved: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                         for k, v in model.info.get("config", {}).items()
+                                         if k in TrainConfig.__dataclass_fields__}
+                config = TrainConfig(**saved)
                 logo = leave_group_out(model.grid, config, n_per_class=args.group_check, progress=_say)
                 report["leave_group_out"] = logo
                 report.setdefault("sections_md", []).append(group_markdown(logo))

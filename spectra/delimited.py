@@ -213,8 +213,9 @@ def reflectance_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarra
         y, yunit = fraction(table.data[:, ir], f"{names[ir]} {units[ir]}")
         return x, y, {"x_unit_text": f"{names[iw]} {units[iw]}", "y_unit": yunit,
                       "column": names[ir], "notes": [f"reflectance from column {names[ir]!r} ({yunit})"]}
-    idx = {role: _role(names, role, {iw}) for role in ("sample", "dark", "reference")}
-    if any(v is None for v in idx.values()):
+    found = {role: _role(names, role, {iw}) for role in ("sample", "dark", "reference")}
+    idx = {role: i for role, i in found.items() if i is not None}
+    if len(idx) < len(found):
         raise SpectrumFormatError(
             f"{where}: expected a Reflectance column, or Sample, Dark and Reference columns; got columns "
             f"{', '.join(repr(c) for c in names)}")

@@ -232,7 +232,8 @@ class Spectrometer:
         Raises :class:`ReferencingError` without both references, :class:`InvalidSpectrumError` when the
         sample is saturated or too many pixels are bad.
         """
-        if not self.referenced:
+        dark, white = self.dark, self.white
+        if dark is None or white is None:
             raise ReferencingError("reflectance needs a dark and a white reference first (take_dark, take_white)")
         bad = self.pixels.bad
         if bad.size > self.max_bad_pixel_frac * self.grid.n_channels:
@@ -241,7 +242,7 @@ class Spectrometer:
         sat = np.setdiff1d(np.nonzero(acq.saturated)[0], bad)
         if sat.size:
             raise InvalidSpectrumError(f"sample saturated on {sat.size} channels (≥ {self.full_scale_counts:.0f} counts)")
-        r = reflectance_from_counts(acq.counts, self.dark.counts, self.white.counts, self.white_reflectance)
+        r = reflectance_from_counts(acq.counts, dark.counts, white.counts, self.white_reflectance)
         return repair_pixels(r, bad)
 
     def close(self) -> None:

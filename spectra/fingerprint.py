@@ -27,7 +27,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, solve_triangular
@@ -110,7 +110,7 @@ class SignatureBuilder:
         if not self.complete:
             raise FingerprintError(f"lot signature needs {self.segments} segments with >= {MIN_SEGMENT_SPECTRA} "
                                    f"valid spectra, got {len(self._f)}")
-        within = self._scatter / max(self._n - len(self._f), 1)
+        within = np.asarray(self._scatter / max(self._n - len(self._f), 1), dtype=float)
         return LotSignature(np.mean(self._f, axis=0), np.mean(self._r, axis=0), len(self._f), self._n, within)
 
 
@@ -346,15 +346,20 @@ class LiveFingerprintCheck:
         return self.result
 
 
-def live_checks(folder: str | Path, model_for=None):
+#: ``(supplier, product, nir_metadata) -> LiveFingerprintCheck | None``: the line's product checks
+ProductCheckFactory = Callable[[str, str, Mapping[str, Any]], LiveFingerprintCheck | None]
+
+
+def live_checks(folder: str | Path, model_for: Callable[[Mapping[str, Any]], Any] | None = None
+                ) -> ProductCheckFactory:
     """Factory for the line: ``(supplier, product, nir_metadata) -> LiveFingerprintCheck | None`` (None: this
     product has no fingerprint). Fingerprints are read once, here; ``model_for(metadata)`` gives the NIR model
     of the stream (default: :func:`spectra.segment.model_from_metadata`). FingerprintError for a bad folder."""
     prints = load_fingerprints(folder)
-    model_for = model_for or model_from_metadata
+    model_of = model_for or model_from_metadata
 
-    def make(supplier: str, product: str, metadata) -> LiveFingerprintCheck | None:
+    def make(supplier: str, product: str, metadata: Mapping[str, Any]) -> LiveFingerprintCheck | None:
         fp = prints.get((supplier, product))
-        return None if fp is None else LiveFingerprintCheck(model_for(metadata), fp)
+        return None if fp is None else LiveFingerprintCheck(model_of(metadata), fp)
 
     return make

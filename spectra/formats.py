@@ -11,6 +11,9 @@ Formats, chosen by file suffix and checked by content:
   or an instrument's multi-column export (AvaSoft ``Wave;Sample;Dark;Reference;Reflectance``), the reflectance
   picked by column name or computed from sample, dark and reference (:mod:`spectra.delimited`). A detector
   splice (a repeated wavelength, or two detectors overlapping) is averaged and noted (:mod:`spectra.splice`).
+* ``.sig`` (Spectra Vista), ``.sed`` (Spectral Evolution), ``.txt`` with ``>>>>>Begin Spectral Data<<<<<`` (Ocean
+  Insight OceanView/SpectraSuite): :mod:`spectra.vendor`; ``.sli`` + ``.hdr`` ENVI spectral library (many spectra):
+  :mod:`spectra.envi`; ``.ttt`` / ``.trt`` AvaSoft ASCII exports: as ``.csv``.
 * ``.asd`` — ASD binary reflectance files, versions 1–8, through ``pyASDReader`` (:mod:`spectra.asd`).
 * ``.jdx`` / ``.dx`` / ``.jcamp`` — JCAMP-DX 4.24 ``##XYDATA=(X++(Y..Y))`` (AFFN or ASDF SQZ/DIF/DUP
   compression) or ``##XYPOINTS=(XY..XY)``; ``##XUNITS`` NANOMETERS/MICROMETERS/1/CM, ``##YUNITS``
@@ -28,10 +31,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from spectra.asd import read_asd
+from spectra.envi import read_envi_sli
 from spectra.delimited import (
     fraction,
     numeric_row,
@@ -42,6 +47,7 @@ from spectra.delimited import (
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum, read_usgs_json
 from spectra.splice import join_detectors
+from spectra.vendor import is_ocean_text, read_ocean, read_sed, read_svc_sig
 
 SUFFIXES = {
     ".json": "usgs_json",
@@ -54,6 +60,11 @@ SUFFIXES = {
     ".h5": "hdf5",
     ".hdf5": "hdf5",
     ".asd": "asd",
+    ".sig": "svc",
+    ".sed": "sed",
+    ".sli": "envi",
+    ".ttt": "csv",
+    ".trt": "csv",
 }
 
 
@@ -73,6 +84,8 @@ def read_spectra(path: str | Path) -> list[Spectrum]:
     fmt = detect_format(path)
     if fmt == "hdf5":
         return read_hdf5(path)
+    if fmt == "envi":
+        return read_envi_sli(path)
     return [read_spectrum(path)]
 
 
@@ -89,7 +102,10 @@ def read_spectrum(path: str | Path) -> Spectrum:
         return read_jcamp(path)
     if fmt == "asd":
         return read_asd(path)
-    spectra = read_hdf5(path)
+    if fmt in ("svc", "sed"):
+        p = Path(path)
+        return (read_svc_sig if fmt == "svc" else read_sed)(p, _read_text(p))
+    spectra = read_envi_sli(path) if fmt == "envi" else read_hdf5(path)
     if len(spectra) != 1:
         raise SpectrumFormatError(f"{path}: expected one spectrum, file holds {len(spectra)}")
     return spectra[0]
@@ -229,9 +245,13 @@ def read_ecostress(path: str | Path) -> Spectrum:
 
 
 def read_text_spectrum(path: str | Path) -> Spectrum:
-    """A ``.txt``/``.asc`` file: ECOSTRESS/ASTER library text or a delimited two-column export (sniffed)."""
+    """A ``.txt``/``.asc`` file: an Ocean Insight export (:mod:`spectra.vendor`), ECOSTRESS/ASTER library text or
+    a delimited two-column export (sniffed)."""
     path = Path(path)
-    return read_ecostress(path) if sniff_text_format(path, _read_text(path)) == "ecostress" else read_delimited(path)
+    text = _read_text(path)
+    if is_ocean_text(text):
+        return read_ocean(path, text)
+    return read_ecostress(path) if sniff_text_format(path, text) == "ecostress" else read_delimited(path)
 
 
 def read_csv(path: str | Path) -> Spectrum:
@@ -401,7 +421,7 @@ def read_hdf5(path: str | Path) -> list[Spectrum]:
     out: list[Spectrum] = []
     try:
         with h5py.File(path, "r") as f:
-            found: list[tuple[str, object]] = []
+            found: list[tuple[str, Any]] = []  # h5py Datasets (h5py has no type information)
             f.visititems(lambda name, obj: found.append((name, obj))
                          if isinstance(obj, h5py.Dataset) and name.split("/")[-1] == "reflectance" else None)
             for name, ds in found:

@@ -109,8 +109,9 @@ class LotThresholds:
 
     @classmethod
     def from_dict(cls, d: dict) -> "LotThresholds":
-        return cls(**{k: (int(v) if k in ("calibration_lots", "calibration_segments", "spectra_per_segment",
-                                           "check_segments") else float(v)) for k, v in d.items()})
+        kw: dict[str, Any] = {k: (int(v) if k in ("calibration_lots", "calibration_segments", "spectra_per_segment",
+                                                  "check_segments") else float(v)) for k, v in d.items()}
+        return cls(**kw)
 
 
 @dataclass

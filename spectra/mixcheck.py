@@ -22,6 +22,7 @@ import itertools
 from pathlib import Path
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import nnls
@@ -118,7 +119,7 @@ def check_mixtures(library: SpectralLibrary, grid: InstrumentGrid, grain_um: flo
         measured = mix.spectrum.resample(grid)
         mass = np.array(list(stated.values()))
         mass = mass / mass.sum()
-        best = None
+        best: tuple[float, tuple[Any, ...], np.ndarray, np.ndarray, np.ndarray, float] | None = None
         combos = itertools.islice(itertools.product(*pools), _MAX_COMBOS)
         for combo in combos:
             r = np.vstack([c[1] for c in combo])
@@ -129,6 +130,8 @@ def check_mixtures(library: SpectralLibrary, grid: InstrumentGrid, grain_um: flo
             err = _rms(pred, measured)
             if best is None or err < best[0]:
                 best = (err, combo, w, rho, d, _rms(mass @ r, measured))
+        if best is None:  # no combination (never: every pool holds a sample)
+            continue
         err, combo, w, rho, d, err_areal = best
         # unmixing: NNLS in albedo with a sum-to-one row, cross-sections → mass at equal grain size
         a = np.vstack([w.T, 10.0 * np.ones(len(combo))])
@@ -165,7 +168,7 @@ def check_series(library: SpectralLibrary, grid: InstrumentGrid,
 
 
 def grain_series(library: SpectralLibrary, grid: InstrumentGrid, prefix: str = "Hematite GDS69") -> tuple[
-        list[str], np.ndarray]:
+        list[str], np.ndarray, np.ndarray]:
     """Names and mean sieve sizes (µm) of a grain-size series, plus its reflectance on ``grid``."""
     entries = [e for e in library.entries if e.usgs_name.startswith(prefix)]
     sizes = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -222,15 +222,15 @@ class CargoScene:
         self.seed = int(seed)
         self.segment_mass_t = float(segment_mass_t)
         self.drift_rho = float(drift_rho)
-        self._proxies = {}
+        self._proxies: dict[tuple[str, str], Any] = {}
         for adm in cargo.admixtures:
             key = (adm.category, adm.material)
             if key not in self._proxies:
                 self._proxies[key] = self.sim.proxies(adm.category, adm.material)
         self.lots_started = 0
         # the declared product: one blend per product name (any seed, any run); each lot is a lot of it
-        key = zlib.crc32(cargo.declared_product.strip().lower().encode("utf-8"))
-        self.product = draw_lots(self.sim, np.random.default_rng(key), 1)[0]
+        product_seed = zlib.crc32(cargo.declared_product.strip().lower().encode("utf-8"))
+        self.product = draw_lots(self.sim, np.random.default_rng(product_seed), 1)[0]
         self._new_lot(np.random.default_rng(self.seed))
 
     def _new_lot(self, rng: np.random.Generator) -> None:
@@ -238,6 +238,7 @@ class CargoScene:
         self.lot = product_lot(self.sim, rng, self.product)
         self._drift_rng = np.random.default_rng(rng.integers(2 ** 63))
         self._drift: list[tuple[np.ndarray, float, float]] = []  # (blend, grain factor, moisture) per segment
+        self._z: tuple[np.ndarray, float, float]  # the latest segment's drift state (log blend, grain, moisture)
 
     def start_lot(self, lot_id: str) -> None:
         """Draw the next lot's material (reproducible for a seed and the lot's order; ``lot_id`` is not used

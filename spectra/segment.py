@@ -21,6 +21,7 @@ from spectra.lotdetector import LotDetector
 from spectra.models.bundle import SpectraModel, validity
 from spectra.models.training import TrainConfig
 from spectra.identify.identifier import ID_CLASSES
+from spectra.identify.labels import relative_noise
 from spectra.identify.unknown_rate import UnknownBaseline, UnknownCheck
 from spectra.segment_stats import MIN_VALID_SPECTRA, NirSegmentScore
 
@@ -156,4 +157,5 @@ class LotSegmentScorer:
             raise InvalidSpectrumError(f"segment arrays: 'id_class' has {cls_.shape[0]} values, "
                                        f"reflectance has {valid.shape[0]} spectra")
         depth = np.asarray(arrays["band_depth"], float)[valid] if "band_depth" in arrays else None
-        return self.unknown.update(cls_[valid] == ID_CLASSES.index("unknown"), depth)
+        noise = relative_noise(np.asarray(arrays["reflectance"], float)[valid]) if depth is not None else None
+        return self.unknown.update(cls_[valid] == ID_CLASSES.index("unknown"), depth, noise)

@@ -10,6 +10,7 @@ per window :class:`Coverage` records: inspected, or not with reason ``dropout`` 
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -33,6 +34,8 @@ from spectra.identify.identifier import EXTRA_GROUPS, ID_CLASSES, Identifier
 from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
+_log = logging.getLogger(__name__)
+
 #: The line's default instrument grid (docs/spectra.md, "Default grid").
 DEFAULT_GRID = "ingaas256"
 #: Acquisitions averaged into each dark/white reference (``reference_repeats``): 64 × 16 scans × 10 ms ≈ 10 s.
@@ -52,6 +55,10 @@ SETTINGS = StationSettings(
         "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in; fitted before "
                                            "the line starts by oreline run/demo, or by oreline spectra train, and "
                                            "cached by fit version, settings and data digests)."),
+        "site_novelty": Field(str, "", doc="Model file written by oreline spectra fit-novelty (relative to the working "
+                                           "folder, then the run folder): its T²/Q novelty, fitted to the site's own "
+                                           "ore, replaces the model's; empty: the model's own. Named in the run's log "
+                                           "and archive (stream metadata site_novelty)."),
         "white_reference_every_s": Field(float, 600.0, min=0.0, min_exclusive=True,
                                          doc="Dark + white reference interval, line seconds."),
         "integration_time_ms": Field(float, 10.0, min=0.0, min_exclusive=True, doc="Integration time, ms."),
@@ -118,6 +125,15 @@ class SpectrometerStation(Station):
         """Components of the simulated truth: the model's minerals (with water) and ``other`` (all other mass)."""
         return list(self.model.minerals) + ["other"]
 
+    @property
+    def startup_notes(self) -> list[str]:
+        """What the run prints about this station at start: the site novelty model, when one is used."""
+        info = self.model.info.get("site_novelty")
+        if not info:
+            return ["novelty: the model's own (no site novelty; oreline spectra fit-novelty)"]
+        return [f"novelty: site T²/Q from {self.model_path} ({info.get('spectra')} site ore spectra, "
+                f"sha {info.get('sha')})"]
+
     # --- protocol ----------------------------------------------------------------------------------
     def describe(self) -> Sequence[StreamDescription]:
         n, k = self.model.grid.n_channels, len(self.model.minerals)
@@ -142,6 +158,8 @@ class SpectrometerStation(Station):
             "grid": self.model.grid.name,
             "model_version": self.model.model_version,
             "model_hash": self.model.training_hash,
+            "site_novelty": ({**self.model.info["site_novelty"], "path": self.model_path}
+                             if "site_novelty" in self.model.info else None),
             "minerals": list(self.model.minerals),
             **({"truth_components": self.truth_components} if self.scene is not None else {}),
             "t2_limit": float(self.model.novelty.t2_limit_),
@@ -273,11 +291,13 @@ class SpectrometerStation(Station):
         dom = self.model.classifier.in_domain(x)
         prior = softmax(self.model.classifier.bias_)
         p = line_probabilities(batch.p, dom, ident, prior)[0]
+        ref = ident.class_ref if ident.class_ref is not None else ident.best[:, 0]  # the reference that labels it
+        fit = ident.class_fit if ident.class_fit is not None else ident.fit[:, 0]
         f32 = np.float32
         return {"p_ore": f32(p[0]), "p_waste": f32(p[1]), "p_contaminant": f32(p[2]), "p_unknown": f32(p[3]),
                 "id_class": np.int16(ID_CLASSES.index(str(ident.klass[0]))),
                 "id_group": np.int16(self._groups.index(str(ident.group[0]))),
-                "id_ref": np.int16(ident.best[0, 0]), "id_fit": f32(ident.fit[0, 0]),
+                "id_ref": np.int16(ref[0]), "id_fit": f32(fit[0]),
                 "band_depth": np.asarray(ident.band_depth[0], f32), "in_domain": np.bool_(dom[0])}
 
     def _record(self, t_s: float, mark_t: float, r: np.ndarray, b, note: str,
@@ -326,6 +346,35 @@ def prepare(name: str, section: Mapping[str, Any], context: StationContext) -> N
         default_model(grid_name)
 
 
+def site_novelty_model(name: str, path_text: str, model: SpectraModel, grid: InstrumentGrid,
+                       context: StationContext) -> tuple[SpectraModel, Path]:
+    """The model written by ``oreline spectra fit-novelty`` at ``path_text`` (working folder, then run folder),
+    checked to be ``model`` with its novelty refitted to the site's ore; logged. Raises :class:`ConfigError`
+    naming ``stations.<name>.site_novelty`` for a missing file, a model without site novelty, another grid or a
+    site novelty fitted on another model."""
+    key = f"stations.{name}.site_novelty"
+    path = Path(path_text)
+    if not path.is_file() and not path.is_absolute():
+        path = Path(context.run_dir) / path
+    if not path.is_file():
+        raise ConfigError(key, f"expected a model file written by oreline spectra fit-novelty, got {path_text!r} "
+                               "(no such file)")
+    try:
+        site = SpectraModel.load(path, grid)
+    except (GridError, ModelError) as exc:
+        raise ConfigError(key, f"{path}: {exc}") from exc
+    info = site.info.get("site_novelty")
+    if not isinstance(info, Mapping):
+        raise ConfigError(key, f"{path}: expected a model written by oreline spectra fit-novelty, this one has no "
+                               "site novelty")
+    if info.get("base_model_hash") != model.training_hash:
+        raise ConfigError(key, f"{path}: site novelty fitted on model {info.get('base_model_hash')}, the station's "
+                               f"model is {model.training_hash}; refit it with oreline spectra fit-novelty")
+    _log.info("station %s: site novelty from %s (T²/Q fitted on %s site ore spectra, sha %s)", name, path,
+              info.get("spectra"), info.get("sha"))
+    return site, path.resolve()
+
+
 def from_config(name: str, section: Mapping[str, Any], context: StationContext) -> SpectrometerStation:
     """Build the NIR station ``name`` from its config table (keys: :data:`SETTINGS`). Fits nothing: the default
     model must have been fitted (:func:`prepare`, ``oreline spectra train``) or shipped.
@@ -360,6 +409,8 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
             model_path = path.resolve()
     except (GridError, ModelError) as exc:
         raise ConfigError(f"stations.{name}.model", str(exc)) from exc
+    if cfg["site_novelty"]:
+        model, model_path = site_novelty_model(name, cfg["site_novelty"], model, grid, context)
 
     common = dict(integration_time_ms=integration_ms, n_average=n_average, timeout_s=timeout_s,
                   reference_repeats=repeats)

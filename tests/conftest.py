@@ -3,9 +3,15 @@
 Unless the runner chose a cache (``ORELINE_CACHE`` already set, e.g. to keep fitted models between runs),
 the session gets a temporary ``ORELINE_CACHE``; the models shipped in ``spectra/shipped`` and
 ``vision/shipped`` are copied into it at the start, so a test that needs the demo's models fits nothing.
-``XDG_CACHE_HOME`` and ``MPLCONFIGDIR`` (matplotlib's font cache) point into the session folder too, so
-nothing lands in ``~/.cache``. Set here, in ``pytest_configure``, before any test module is imported, and
+``XDG_CACHE_HOME``, ``XDG_DATA_HOME`` (the lot catalogue of ``oreline run``/``demo``) and ``MPLCONFIGDIR``
+(matplotlib's font cache) point into the session folder (one per pytest-xdist worker) too, so nothing lands in
+``~/.cache`` or ``~/.local/share``. Set here, in ``pytest_configure``, before any test module is imported, and
 inherited by every subprocess a test starts.
+
+Under pytest-xdist (``make test`` runs two workers) the workers inherit the controller's environment, so they share
+its session cache: a model one worker fitted is there for the other. Model files are written to a per-process
+temporary name and renamed, so two workers fitting the same model at once cannot leave a torn file;
+:func:`tests.support.build_once` makes an expensive test fixture build once for all workers.
 """
 
 from __future__ import annotations
@@ -41,7 +47,15 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["ORELINE_CACHE"] = str(session_dir / "cache")
     seed_cache(Path(os.environ["ORELINE_CACHE"]))
     os.environ["XDG_CACHE_HOME"] = str(session_dir / "xdg-cache")
+    os.environ["XDG_DATA_HOME"] = str(session_dir / "xdg-data")  # the lot catalogue a demo run indexes into
     os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules holding a ``slow`` test run first (each module's own order kept): with two workers taking a module
+    at a time (``--dist loadfile``), the long ones then start early instead of leaving one worker alone at the end."""
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,10 +1,14 @@
-"""Helpers every test area may use: deadline polling instead of fixed sleeps, ports that cannot race."""
+"""Helpers every test area may use: deadline polling instead of fixed sleeps, ports that cannot race, fixtures
+built once for all pytest-xdist workers."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -34,3 +38,22 @@ def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         yield s.getsockname()[1]
+
+
+def shared_build_dir() -> Path:
+    """A folder all pytest-xdist workers of this session share (the session cache of the root conftest)."""
+    path = Path(os.environ["ORELINE_CACHE"]) / "tests"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def build_once(path: Path, build: Callable[[Path], object], load: Callable[[Path], T]) -> T:
+    """``load(path)``, after ``build(path)`` wrote it if it is not there yet; an exclusive file lock beside
+    ``path`` makes the first worker build while the others wait, then load what it wrote. ``build`` must write
+    ``path`` completely (or not at all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            build(path)
+    return load(path)

@@ -16,7 +16,7 @@ def test_caches_are_the_sessions_not_the_users():
     cache = Path(os.environ["ORELINE_CACHE"])
     assert home_cache not in cache.parents and cache != home_cache / "oreline"
     assert spectra_cache_dir().parent == cache and vision_cache_dir().parent == cache
-    for key in ("XDG_CACHE_HOME", "MPLCONFIGDIR"):
+    for key in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR"):
         assert Path.home() not in Path(os.environ[key]).parents, (key, os.environ[key])
 
 

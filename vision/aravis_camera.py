@@ -44,8 +44,8 @@ class AravisCamera(Camera):
         self.pixel_format = pixel_format
         self.n_buffers = int(n_buffers)
         self.packet_resend = packet_resend
-        self._cam = None
-        self._stream = None
+        self._cam: Any = None  # Aravis.Camera and Aravis.Stream (GObject introspection: no type information)
+        self._stream: Any = None
         self._raw_last: int | None = None
         self._id_offset = 0
         self._aravis: Any = None

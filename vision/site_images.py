@@ -80,7 +80,7 @@ def _tiles_of(image: np.ndarray, tile_px: int, mm_per_px: float) -> list[np.ndar
         for j in range(nx):
             t = image[y0 + i * tile_px : y0 + (i + 1) * tile_px, x0 + j * tile_px : x0 + (j + 1) * tile_px]
             if side != tile_px:
-                t = np.asarray(Image.fromarray(np.ascontiguousarray(t)).resize((side, side), Image.BILINEAR))
+                t = np.asarray(Image.fromarray(np.ascontiguousarray(t)).resize((side, side), Image.Resampling.BILINEAR))
             out.append(np.ascontiguousarray(t))
     return out
 

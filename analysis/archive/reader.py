@@ -248,8 +248,16 @@ class ArchiveReader:
 
     # ---- streams -----------------------------------------------------------------------------------
     @property
-    @_wrap("stream descriptions")
     def streams(self) -> dict[str, StreamInfo]:
+        """Stream descriptions and flushed rows, by name (read once for a closed archive, every time for a live one)."""
+        cached = self.__dict__.get("_streams_read")
+        if cached is None or self.live:
+            cached = self._read_streams()
+            self.__dict__["_streams_read"] = cached
+        return dict(cached)
+
+    @_wrap("stream descriptions")
+    def _read_streams(self) -> dict[str, StreamInfo]:
         out: dict[str, StreamInfo] = {}
         for name, grp in self.file["streams"].items():
             d = loads(grp.attrs["description"], f"{self.path}: stream {name} description")

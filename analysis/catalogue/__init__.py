@@ -16,7 +16,8 @@ from typing import Any
 
 _EXPORTS: dict[str, str] = {
     "Catalogue": "db", "open_catalogue": "db",
-    "CatalogueError": "errors", "CatalogueUrlError": "errors",
+    "CatalogueError": "errors", "CatalogueUrlError": "errors", "UnknownLot": "errors", "ArchiveUnavailable": "errors",
+    "lot_archive": "archived", "lot_summary": "archived",
     "ReindexResult": "index", "index_archive": "index", "reindex": "index",
     "LineCatalogue": "live",
     "data_dir": "location", "default_url": "location", "resolve_url": "location",

@@ -19,7 +19,7 @@ from typing import Any
 import analysis.catalogue as catalogue_room
 from analysis.catalogue import store
 from analysis.catalogue.db import open_catalogue
-from analysis.catalogue.errors import CatalogueError
+from analysis.catalogue.errors import ArchiveUnavailable, CatalogueError
 from analysis.catalogue.store import LAB_STATUSES, LotFilter
 
 VERDICTS = ("pending", "ore", "waste", "contaminated", "inconclusive")
@@ -58,9 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--search", default="", help="lot id, vessel or product contains this")
     ls.add_argument("--limit", type=int, default=200, help="at most this many lots (default 200)")
     ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    show = sub.add_parser("show", prog="oreline lots show", help="one lot with its alarms, events and commands")
+    show = sub.add_parser("show", prog="oreline lots show", help="one lot with its alarms, events and commands, "
+                          "and its segments and increments from its archive")
     show.add_argument("lot_id")
     show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--no-archive", action="store_true", help="the catalogue row only (do not open the archive)")
     rx = sub.add_parser("reindex", prog="oreline lots reindex", help="rebuild the catalogue from lot archives")
     rx.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="folders (searched recursively) or archives")
     rx.add_argument("--json", action="store_true", help="print JSON")
@@ -90,6 +92,33 @@ def _show(lot: dict[str, Any], alarms: list, events: list, commands: list) -> st
     return "\n".join(out)
 
 
+def _archive_text(past: dict[str, Any]) -> str:
+    """A past lot's segments and increments, read from its archive, for people."""
+    out = [f"\nfrom the archive {past['archive']} ({past['state']}):",
+           f"segments ({len(past['segments'])}):"]
+    out += [f"  #{s['index']:<3} {s['start_t']:8.1f}-{s['end_t']:8.1f} t  {s['segment_class']:14} "
+            f"NIR {'-' if s['nir_waste_score'] is None else format(s['nir_waste_score'], '.3f')} "
+            f"({s['nir_spectra']} spectra)  {s['detections']} detections"
+            + (f"  {'; '.join(s['reasons'])}" if s.get("reasons") else "") for s in past["segments"]]
+    out.append(f"detections: {past['detections']}")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(past["increments_by_status"].items())) or "none"
+    out.append(f"increments ({len(past['increments'])}: {counts}):")
+    out += [f"  {i.get('number', ''):>4} {str(i.get('role', '')):9} {i['mark_t']:8.1f} t  {str(i.get('status', '')):8} "
+            f"{i.get('reason') or ''}" for i in past["increments"]]
+    return "\n".join(out)
+
+
+def _show_archive(lot: dict[str, Any], as_json: bool) -> tuple[dict[str, Any], str, int]:
+    """(JSON part, text, exit status) of the lot's archive: 1 with the reason when it is missing or unreadable."""
+    try:
+        # the archive code (h5py, the NIR identification) loads only here, not for ``lots list``
+        with catalogue_room.lot_archive(lot["lot_id"], lot.get("archive_path") or "") as reader:
+            past = catalogue_room.lot_summary(reader)
+    except ArchiveUnavailable as exc:
+        return {"error": str(exc)}, "", 1
+    return past, ("" if as_json else _archive_text(past)), 0
+
+
 def _run(args: argparse.Namespace) -> int:
     with open_catalogue(args.catalogue) as catalogue:
         if args.verb == "reindex":
@@ -115,9 +144,14 @@ def _run(args: argparse.Namespace) -> int:
                 return 2
             parts = (lot, store.lot_alarms(session, args.lot_id), store.lot_events(session, args.lot_id),
                      store.lot_commands(session, args.lot_id))
-        print(json.dumps(dict(zip(("lot", "alarms", "events", "commands"), parts)), indent=1) if args.json
-              else _show(*parts))
-        return 0
+        doc: dict[str, Any] = dict(zip(("lot", "alarms", "events", "commands"), parts))
+        status, text = 0, ""
+        if not args.no_archive:
+            doc["archive"], text, status = _show_archive(lot, args.json)
+        print(json.dumps(doc, indent=1) if args.json else _show(*parts) + text)
+        if status:
+            print(f"oreline lots show: error: {doc['archive']['error']}", file=sys.stderr)
+        return status
 
 
 def cli_lots(argv: list[str]) -> int:

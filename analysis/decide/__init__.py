@@ -5,6 +5,7 @@ import this one; it imports none of them.
 """
 
 from analysis.decide.alarms import ALARM_CATEGORIES, SEVERITIES, AlarmBook, AlarmIds, AlarmJournal, AlarmLotError
+from analysis.decide.markers import MARKER_KINDS, trend_markers
 from analysis.decide.lab import LAB_VERDICTS, LabVerdict, lab_verdict
 from analysis.decide.monitor import INSPECTING_KINDS, LotMonitor, NirScorer
 from analysis.decide.segment import segment_class
@@ -14,6 +15,7 @@ __all__ = [
     "ALARM_CATEGORIES", "SEVERITIES", "AlarmBook", "AlarmIds", "AlarmJournal", "AlarmLotError",
     "LAB_VERDICTS", "LabVerdict", "lab_verdict",
     "INSPECTING_KINDS", "LotMonitor", "NirScorer",
+    "MARKER_KINDS", "trend_markers",
     "segment_class",
     "VERDICT_FIELDS", "SequentialVerdict",
 ]

@@ -115,7 +115,7 @@ def lab_verdict(lot_id: str, line: LotVerdict | None, segments: Sequence[Segment
                          "rules": " ".join(d.rule_ids), "reason": d.reason})
     awaiting = tuple(r["sample_id"] for r in rows if r["outcome"] == "awaiting assay")
     waste = [r for r in rows if r["outcome"] in ("by-product", "contaminated")]
-    common = dict(lot_id=lot_id, line_verdict=line_v, awaiting=awaiting, samples=tuple(rows),
+    common: dict[str, Any] = dict(lot_id=lot_id, line_verdict=line_v, awaiting=awaiting, samples=tuple(rows),
                   suspect_segments=suspect, time_s=time_s)
     if waste:
         fams = sorted({FAMILIES.get(r["family"], r["family"]) for r in waste})
@@ -144,9 +144,9 @@ def lab_verdict(lot_id: str, line: LotVerdict | None, segments: Sequence[Segment
         return LabVerdict(verdict="contaminated", basis="line (foreign objects)",
                           reasons=("every sample consistent with ore, but the line found foreign objects; "
                                    "the lab does not clear them",), **common)
-    reasons = [f"all {len(rows)} samples assayed and consistent with ore"]
+    cleared = [f"all {len(rows)} samples assayed and consistent with ore"]
     if suspect:
-        reasons.append(f"targeted samples of all {len(suspect)} waste-suspect segment(s) consistent with ore")
+        cleared.append(f"targeted samples of all {len(suspect)} waste-suspect segment(s) consistent with ore")
     if line_v == "waste":
-        reasons.append("the line's waste verdict was not confirmed by the lab")
-    return LabVerdict(verdict="ore", basis="lab-cleared", reasons=tuple(reasons), **common)
+        cleared.append("the line's waste verdict was not confirmed by the lab")
+    return LabVerdict(verdict="ore", basis="lab-cleared", reasons=tuple(cleared), **common)

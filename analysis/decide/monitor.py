@@ -23,6 +23,7 @@ import numpy as np
 from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, Record, StreamDescription
 from conveyor.segments import SegmentPlan
 from analysis.decide.alarms import AlarmBook
+from analysis.errors import LotStateError
 from analysis.decide.segment import segment_class
 from analysis.model import LotVerdict, SegmentDecision, StationCoverage
 from analysis.decide.verdict import SequentialVerdict
@@ -160,6 +161,12 @@ class LotMonitor:
                     tuple(self.increments), tuple(self.nir_trend[-NIR_TREND_POINTS:]))
             return snap
 
+    def _running(self) -> tuple[LotStart, SegmentPlan, SequentialVerdict]:
+        """The running lot's start, segment plan and sequential verdict (all set by its LotStart)."""
+        if self.start is None or self.plan is None or self.sequential is None:
+            raise LotStateError("a lot record arrived before the lot's LotStart")
+        return self.start, self.plan, self.sequential
+
     def _rel(self, mark_t: float) -> float:
         return mark_t - (self.plan.lot_start_mark_t if self.plan else 0.0)
 
@@ -177,7 +184,7 @@ class LotMonitor:
 
     def _on_measurement(self, m: Measurement) -> None:
         kind = self._stream_kind(m.stream)
-        seg = int(self.plan.index_of(m.tonnage_mark_t))
+        seg = int(self._running()[1].index_of(m.tonnage_mark_t))
         if seg < 0:
             return
         ev = self._evidence[seg]
@@ -192,7 +199,7 @@ class LotMonitor:
                 if len(self.nir_trend) > 2 * NIR_TREND_POINTS:
                     del self.nir_trend[:-NIR_TREND_POINTS]
         elif kind == "vision":
-            det = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg, "stream": m.stream}
+            det: dict[str, Any] = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg, "stream": m.stream}
             det.update({k: v for k, v in m.data.items()})
             ev.detections.append(det)
             self.detections.append(det)
@@ -236,7 +243,7 @@ class LotMonitor:
         self._now_s = max(self._now_s, c.time_s)
         if c.station not in self._seen_to:
             return  # not an inspecting station (e.g. the sampler)
-        for seg, lo, hi in self.plan.split(c.start_mark_t, c.end_mark_t):
+        for seg, lo, hi in self._running()[1].split(c.start_mark_t, c.end_mark_t):
             if seg < 0:
                 continue
             ev = self._evidence[seg]
@@ -271,10 +278,11 @@ class LotMonitor:
     def _on_end(self, end: LotEnd) -> None:
         self.end = end
         self._now_s = max(self._now_s, end.time_s)
-        last = int(self.plan.index_of(max(end.end_mark_t - 1e-9, self.plan.lot_start_mark_t)))
+        _, plan, sequential = self._running()
+        last = int(plan.index_of(max(end.end_mark_t - 1e-9, plan.lot_start_mark_t)))
         while self._next_segment <= last:
             self._decide(self._next_segment, lot_end_mark_t=end.end_mark_t)
-        self.verdict = self.sequential.finish(self._rel(end.end_mark_t))
+        self.verdict = sequential.finish(self._rel(end.end_mark_t))
         if end.status != "complete":
             self.verdict = _with_reason(self.verdict, f"lot {end.status}: {end.reason}")
         self._publish_verdict()
@@ -284,11 +292,12 @@ class LotMonitor:
         if not self._seen_to:
             return
         seen = min(self._seen_to.values())
-        while self.plan.bounds_t(self._next_segment)[1] <= seen + 1e-9:
+        plan = self._running()[1]
+        while plan.bounds_t(self._next_segment)[1] <= seen + 1e-9:
             self._decide(self._next_segment)
 
     def _decide(self, index: int, lot_end_mark_t: float | None = None) -> None:
-        start_abs, end_abs = self.plan.bounds_t(index)
+        start_abs, end_abs = self._running()[1].bounds_t(index)
         if lot_end_mark_t is not None:
             end_abs = min(end_abs, max(lot_end_mark_t, start_abs))
         ev = self._evidence.pop(index, _SegmentEvidence())
@@ -339,7 +348,7 @@ class LotMonitor:
         self._segment_alarm(decision)
         for listener in self.segment_listeners:
             listener(decision)
-        self.verdict = self.sequential.update(decision)
+        self.verdict = self._running()[2].update(decision)
         self._publish_verdict()
 
     def _start_product_check(self, metadata: Mapping[str, Any]) -> None:
@@ -373,13 +382,14 @@ class LotMonitor:
         self.product_check = result
         if not result.flagged:
             return
-        lot = self.start.lot
+        start, _, sequential = self._running()
+        lot = start.lot
         reason = (f"first {self._rel(end_abs):.0f} t not like {result.lots} earlier genuine lots of "
                   f"{lot.declared_product!r} ({lot.supplier or 'no supplier'}): fingerprint statistic "
                   f"{result.statistic:.3g} > {result.threshold:.3g}; assay the lot")
         alarm = self.alarms.raise_alarm("lot:fingerprint", "waste", "alarm", reason, lot_id=self.lot_id,
                                         mark_t=self._rel(end_abs))
-        self.sequential.hold_ore(reason)
+        sequential.hold_ore(reason)
         self._request_targeted(end_abs, "NIR: lot not like its product", alarm.alarm_id)
 
     def _score_nir(self, ev: _SegmentEvidence) -> tuple[Any, str]:
@@ -421,7 +431,9 @@ class LotMonitor:
 
     def _publish_verdict(self) -> None:
         v = self.verdict
-        if v is not None and v.verdict in ("waste", "contaminated"):
+        if v is None:
+            return
+        if v.verdict in ("waste", "contaminated"):
             self.alarms.raise_alarm(f"verdict:{v.verdict}", "waste" if v.verdict == "waste" else "contamination",
                                     "critical", f"lot verdict {v.verdict} (confidence {v.confidence:.3f}) "
                                     f"at {v.decided_at_t:.0f} t", lot_id=self.lot_id, mark_t=v.decided_at_t,

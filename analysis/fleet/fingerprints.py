@@ -23,7 +23,7 @@ from spectra.fingerprint import MIN_LOTS, LotSignature, build_fingerprint, finge
 from analysis.errors import FleetError
 
 
-def _signature(row: Mapping[str, Any]):
+def _signature(row: Mapping[str, Any]) -> LotSignature | None:
     s = row.get("_signature")
     if not s:
         return None
@@ -45,7 +45,8 @@ def build_from_rows(rows: Sequence[Mapping[str, Any]], model: Any, out_dir: str 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = []
     for (supplier, product), members in sorted(groups.items()):
-        genuine = [r for r in members if r.get("verdict") == "ore" and r.get("_signature")]
+        signed = [(r, sig) for r in members if r.get("verdict") == "ore" and (sig := _signature(r)) is not None]
+        genuine = [r for r, _ in signed]
         entry: dict[str, Any] = {"supplier": supplier, "product": product, "lots": len(members),
                                  "genuine_lots": len(genuine), "file": "", "threshold": float("nan"),
                                  "false_alarm_bound": float("nan"), "note": ""}
@@ -54,7 +55,7 @@ def build_from_rows(rows: Sequence[Mapping[str, Any]], model: Any, out_dir: str 
             summary.append(entry)
             continue
         try:
-            fp = build_fingerprint(model, supplier, product, [_signature(r) for r in genuine],
+            fp = build_fingerprint(model, supplier, product, [sig for _, sig in signed],
                                    lot_ids=[str(r.get("lot_id", "")) for r in genuine], false_alarm=false_alarm)
         except FingerprintError as exc:
             entry["note"] = f"not built: {exc}"

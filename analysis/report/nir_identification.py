@@ -12,25 +12,38 @@ from typing import Any
 
 import numpy as np
 
-from spectra.identify.unknown_rate import describe_features
+from spectra.identify.labels import detected_features, feature_text, group_shares, mixture_label, relative_noise
 
 #: Colours of the identification classes in the figure.
 CLASS_COLOURS = {"ore": "#2e7d32", "waste": "#ef6c00", "contaminant": "#c62828", "unknown": "#6a1b9a"}
 
 
 def _identified(reader, stream: str) -> dict[str, np.ndarray] | None:
+    """The valid, identified spectra of ``stream``: their identification columns and ``noise`` (relative channel
+    noise of the archived reflectance, :func:`spectra.identify.labels.relative_noise`)."""
     info = reader.streams[stream]
     if "id_class" not in info.fields or not info.metadata.get("id_classes"):
         return None
-    keys = ["tonnage_mark_t", "valid", "id_class", "id_group", "id_fit", "band_depth"]
+    keys = ["tonnage_mark_t", "valid", "id_class", "id_group", "id_fit", "band_depth", "reflectance"]
     cols = reader.stream_table(stream, [k for k in keys if k == "tonnage_mark_t" or k in info.fields])
     ok = np.asarray(cols.get("valid", np.ones(len(cols["id_class"]), bool)), bool) & (cols["id_class"] >= 0)
-    return {k: np.asarray(v)[ok] for k, v in cols.items()}
+    out = {k: np.asarray(v)[ok] for k, v in cols.items() if k != "reflectance"}
+    if "reflectance" in cols:
+        out["noise"] = relative_noise(np.asarray(cols["reflectance"])[ok])
+    return out
+
+
+def _features(cols: dict[str, np.ndarray], sel: np.ndarray, keys: list[str]) -> str:
+    if "band_depth" not in cols:
+        return ""
+    noise = cols["noise"][sel] if "noise" in cols else None
+    return feature_text(detected_features(cols["band_depth"][sel], keys, noise))
 
 
 def identification_rows(reader) -> list[dict[str, Any]]:
     """One row per (NIR stream, material group): class, spectra, share of the lot's identified spectra, median
-    fit and the features seen (median band depths). Sorted by spectra, most first; [] without identification."""
+    fit and the features detected in the group's spectra (median band depth above noise,
+    :mod:`spectra.identify.labels`). Sorted by spectra, most first; [] without identification."""
     rows: list[dict[str, Any]] = []
     for info in reader.streams_of_kind("nir"):
         cols = _identified(reader, info.name)
@@ -42,12 +55,40 @@ def identification_rows(reader) -> list[dict[str, Any]]:
         for g in np.unique(cols["id_group"]):
             sel = cols["id_group"] == g
             cls_codes, counts = np.unique(cols["id_class"][sel], return_counts=True)
-            depth = cols.get("band_depth")
             rows.append({"stream": info.name, "group": groups[int(g)] if 0 <= g < len(groups) else "?",
                          "class": classes[int(cls_codes[np.argmax(counts)])], "spectra": int(sel.sum()),
                          "share": float(sel.sum() / n), "median_fit": float(np.nanmedian(cols["id_fit"][sel])),
-                         "features": describe_features(depth[sel], feats) if depth is not None else ""})
+                         "features": _features(cols, sel, feats)})
     return sorted(rows, key=lambda r: -r["spectra"])
+
+
+def segment_identification(reader, segment_mass_t: float | None = None) -> list[dict[str, Any]]:
+    """Per segment of the first identified NIR stream: ``segment``, ``spectra``, ``classes`` (class → share),
+    ``groups`` (per material group, most first: ``group``, ``class``, ``share`` and the ``features`` detected in
+    that group's spectra) and ``label`` (the groups and shares as text,
+    :func:`spectra.identify.labels.mixture_label`); [] without identification."""
+    nir = [s for s in reader.streams_of_kind("nir") if "id_class" in s.fields]
+    cols = _identified(reader, nir[0].name) if nir else None
+    if cols is None or not len(cols["id_class"]):
+        return []
+    meta = nir[0].metadata
+    classes, groups, feats = meta["id_classes"], np.asarray(meta["id_groups"]), list(meta.get("id_features", []))
+    seg = np.floor(reader.lot_tonnes(cols["tonnage_mark_t"]) / (segment_mass_t or reader.segment_mass_t))
+    out = []
+    for s in np.unique(seg.astype(int)):
+        sel = seg == s
+        codes, counts = np.unique(cols["id_class"][sel], return_counts=True)
+        per_group = []
+        for g in np.unique(cols["id_group"][sel]):
+            in_g = sel & (cols["id_group"] == g)
+            c, k = np.unique(cols["id_class"][in_g], return_counts=True)
+            per_group.append({"group": str(groups[int(g)]), "class": classes[int(c[np.argmax(k)])],
+                              "share": float(in_g.sum() / sel.sum()), "features": _features(cols, in_g, feats)})
+        per_group.sort(key=lambda x: -x["share"])
+        out.append({"segment": int(s), "spectra": int(sel.sum()),
+                    "classes": {classes[int(c)]: float(k / sel.sum()) for c, k in zip(codes, counts)},
+                    "groups": per_group, "label": mixture_label(group_shares(groups[cols["id_group"][sel]]))})
+    return out
 
 
 def identification_figure(reader, path: str | Path, segment_mass_t: float | None = None) -> Path | None:

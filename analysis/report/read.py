@@ -340,7 +340,7 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
     notes = _status_notes(reader)
     seg = reader.segment_table()
     decisions = reader.segments()
-    thresholds = [d.evidence.get("nir_threshold") for d in decisions if d.evidence.get("nir_threshold") is not None]
+    thresholds = [t for d in decisions if (t := d.evidence.get("nir_threshold")) is not None]
     lot_mass_t = _lot_mass_t(reader, seg, notes)
     nir, references, ref_note = _nir_part(reader, seg, notes)
     if not reader.streams_of_kind("vision"):

@@ -23,7 +23,7 @@ import contextlib
 import math
 import threading
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator, Literal, NamedTuple
+from typing import Annotated, Any, AsyncIterator, Literal, Mapping
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -31,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from analysis.decide import AlarmLotError
 from analysis.errors import AlarmError
@@ -42,7 +43,9 @@ from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbna
 from analysis.web.guard import HttpGuard
 from analysis.web.lab import LabQueue, lab_router
 from analysis.web.live import LiveFeed, dumps
-from analysis.web.lots import alarm_commands_router, history_router
+from analysis.web.roles import Guards, Responses
+from analysis.web.pastlots import past_lots_router
+from analysis.web.lots import LotHistory, alarm_commands_router, history_router
 from analysis.web.schemas import (
     AcknowledgeRequest, CommandResult, ErrorBody, SpectrumOut, StopLotRequest, TargetedSampleRequest,
 )
@@ -59,18 +62,18 @@ API_VERSION = "1"
 
 _bearer = HTTPBearer(auto_error=False, description="Operator or viewer token.")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
-_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
-           429: {"model": ErrorBody}}
-_JSON_OBJ = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_ERRORS: Responses = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
+                      429: {"model": ErrorBody}}
+_JSON_OBJ: dict[str, Any] = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
 
 class _BodyLimit:
     """ASGI middleware: 413 for a declared body over ``MAX_BODY_BYTES``, 411 for chunked request bodies."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or [])
             length = headers.get(b"content-length")
@@ -154,25 +157,13 @@ class ControlRoomState:
                           source=who.source, detail=detail)
 
 
-def _detection_view(index: int, det: dict[str, Any]) -> dict[str, Any]:
+def _detection_view(index: int, det: Mapping[str, Any]) -> dict[str, Any]:
     image = thumbnail_array(det)
     out = {k: v for k, v in det.items() if not (hasattr(v, "ndim") and getattr(v, "ndim", 0) >= 1)}
     out = plain(out)
     out["index"] = index
     out["thumbnail_url"] = f"/api/detections/{index}/thumbnail.png" if image is not None else None
     return out
-
-
-class Guards(NamedTuple):
-    """The role dependencies every router shares: the caller's identity, and the viewer and operator guards.
-
-    Routers bind them to the local names ``Viewer`` and ``Operator`` (FastAPI resolves those annotations);
-    both resolve to the caller's :class:`~analysis.web.auth.Identity`."""
-
-    role_of: Any  # the dependency giving the caller's Identity (no role required)
-    viewer: Any
-    operator: Any
-    require_viewer: Any  # the viewer dependency itself, for routers that take ``Depends(...)``
 
 
 def client_address(request: Request) -> str:
@@ -226,12 +217,15 @@ def role_guards(auth: Authenticator, audit: AuditTrail | None = None) -> Guards:
             raise refuse(who, 403, f"expected the operator role, got {who.role}", action)
         return who
 
-    return Guards(identity, Annotated[Identity, Depends(viewer)], Annotated[Identity, Depends(operator)], viewer)
+    return Guards(identity, Annotated[Identity, Depends(viewer)], Annotated[Identity, Depends(operator)], viewer,
+                  operator)
 
 
 def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The line state, the lot and its stop command."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.get("/api/state", responses={200: _JSON_OBJ, **_ERRORS}, tags=["line"])
     async def get_state(who: Viewer) -> Response:
@@ -273,7 +267,8 @@ def line_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Decided segments and their evidence: spectra, detections, thumbnails."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
 
     @router.get("/api/segments", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["segments"])
     async def get_segments(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -315,7 +310,8 @@ def segments_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Trends of the line and of the NIR scores."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
 
     @router.get("/api/trend", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["line"])
     async def get_trend(_: Viewer, last_n: Annotated[int, Query(ge=1, le=3600)] = 600) -> list[dict[str, Any]]:
@@ -332,7 +328,9 @@ def trends_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Alarms and their acknowledgement."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.get("/api/alarms", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["alarms"])
     async def get_alarms(_: Viewer, active_only: bool = False,
@@ -375,7 +373,9 @@ def alarms_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def samples_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """The sampler's increments and targeted samples."""
-    router, service, Viewer, Operator = APIRouter(), cr.service, guards.viewer, guards.operator
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.get("/api/samples", response_model=dict[str, Any], responses=_ERRORS, tags=["samples"])
     async def get_samples(_: Viewer, since: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -419,7 +419,8 @@ def lab_queue_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
 
 def reports_router(cr: ControlRoomState, guards: Guards) -> APIRouter:
     """Lot reports."""
-    router, service, Viewer = APIRouter(), cr.service, guards.viewer
+    router, service = APIRouter(), cr.service
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
 
     @router.get("/api/reports", response_model=list[dict[str, Any]], responses=_ERRORS, tags=["reports"])
     async def get_reports(_: Viewer) -> list[dict[str, Any]]:
@@ -483,7 +484,7 @@ def create_app(
     spectra: SpectrumCache | None = None,
     update_interval_s: float = 0.1,
     max_viewers: int = 50,
-    history: Any = None,
+    history: LotHistory | None = None,
     security: SecurityOptions | None = None,
 ) -> FastAPI:
     """Build the control-room app for ``service`` (a LineService).
@@ -529,6 +530,7 @@ def create_app(
                    lab_queue_router, reports_router, stream_router):
         app.include_router(router(cr, guards))
     app.include_router(history_router(history, guards, _ERRORS))
+    app.include_router(past_lots_router(history, service, guards, _ERRORS))
 
     # ---- the page ----------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)

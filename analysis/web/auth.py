@@ -22,6 +22,16 @@ from analysis.web.sessions import Session, SessionTable
 from analysis.web.throttle import LoginThrottle
 
 Role = Literal["none", "viewer", "operator"]
+
+
+def as_role(text: str) -> Role:
+    """An account's or session's role as a :data:`Role` (account files are checked on reading: anything else is
+    no role)."""
+    if text == "operator":
+        return "operator"
+    if text == "viewer":
+        return "viewer"
+    return "none"
 ROLE_RANK = {"none": 0, "viewer": 1, "operator": 2}
 SESSION_COOKIE = "oreline_session"
 #: Per-role session pools: a viewer login never pushes out an operator's session.
@@ -112,7 +122,7 @@ class Authenticator:
         elif session_id:
             s = self.sessions.get(session_id)
             if s is not None:
-                return Identity(s.person, s.role, s.tag, source, "session")  # type: ignore[arg-type]
+                return Identity(s.person, as_role(s.role), s.tag, source, "session")
         if open_lift and self.open_viewing:
             return Identity("anonymous", "viewer", "", source, "open")
         return Identity("anonymous", "none", "", source, "none")
@@ -131,7 +141,7 @@ class Authenticator:
         else:
             self._check(source)  # an argon2 check: the overall limit too
             account = self.accounts.verify(name or "", password or "")
-            role, person = (account.role, account.name) if account else ("none", name or "")  # type: ignore
+            role, person = (as_role(account.role), account.name) if account else ("none", name or "")
         if role == "none":
             self.throttle.failed(source)
             return None

@@ -88,7 +88,7 @@ def guarded_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
             self._admitted = False
             self._header_timer: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's signature
             super().connection_made(transport)
             peer = self.client[0] if self.client else ""
             if not limits.admit(peer):

@@ -25,7 +25,7 @@ from conveyor.records import LotStart, Measurement, Record, StreamDescription
 from conveyor.segments import SegmentPlan
 from analysis.model import to_dict
 from analysis.web.errors import EvidenceError
-from spectra.identify.unknown_rate import describe_features
+from spectra.identify.labels import detected_features, feature_text, relative_noise
 
 #: Data keys tried first for the spectrum of a NIR stream, in order.
 SPECTRUM_KEYS = ("reflectance", "spectrum", "mean_reflectance", "absorbance")
@@ -63,25 +63,50 @@ class _Accum:
     sumsq: np.ndarray
     id_class: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     id_group: collections.Counter = dataclasses.field(default_factory=collections.Counter)
-    unknown_depth_sum: np.ndarray | None = None
-    unknown_n: int = 0
+    #: per group code: [spectra, sum of band depths, sum of relative channel noise]; per class code likewise
+    group_depth: dict[int, list] = dataclasses.field(default_factory=dict)
+    class_depth: dict[int, list] = dataclasses.field(default_factory=dict)
+    group_class: dict[int, collections.Counter] = dataclasses.field(default_factory=dict)
+
+
+def _features(stats: list | None, keys: list[str]) -> str:
+    """Features detected in the mean band depths of [spectra, depth sum, noise sum] (:mod:`spectra.identify.labels`)."""
+    if not stats or not stats[0]:
+        return ""
+    n, depth_sum, noise_sum = stats
+    return feature_text(detected_features(depth_sum[None, :] / n, keys, noise_sum / n))
 
 
 def _identification(acc: _Accum, meta: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Per-spectrum identification of a segment (spectra.identify): class counts, the most frequent material
-    groups, the unknown share and the features seen in the unknown spectra; None when the stream has none."""
+    """Per-spectrum identification of a segment (spectra.identify): class counts, the material groups (most
+    first) with their class, share and the features detected in their spectra, the unknown share and the
+    features seen in the unknown spectra; None when the stream has none."""
     classes, groups = meta.get("id_classes"), meta.get("id_groups")
     if not classes or not groups or not acc.id_class:
         return None
     total = sum(acc.id_class.values())
+    keys = list(meta.get("id_features", []))
     name = lambda codes, i: codes[i] if 0 <= i < len(codes) else "?"  # noqa: E731
-    unknown_n = acc.id_class.get(classes.index("unknown"), 0) if "unknown" in classes else 0
-    feats = ""
-    if acc.unknown_n and acc.unknown_depth_sum is not None:
-        feats = describe_features(acc.unknown_depth_sum[None, :] / acc.unknown_n, list(meta.get("id_features", [])))
+    unknown = classes.index("unknown") if "unknown" in classes else -1
+    rows = []
+    for g, v in acc.id_group.most_common(5):
+        klass = name(classes, acc.group_class[g].most_common(1)[0][0]) if acc.group_class.get(g) else "?"
+        feats = _features(acc.group_depth.get(g), keys)
+        rows.append({"group": name(groups, g), "class": klass, "spectra": v, "share": round(v / total, 4),
+                     "features": feats, "label": f"{name(groups, g)} {100 * v / total:.0f} %" + (
+                         f" ({feats})" if feats else "")})
     return {"spectra": total, "classes": {name(classes, k): v for k, v in sorted(acc.id_class.items())},
-            "groups": [{"group": name(groups, k), "spectra": v} for k, v in acc.id_group.most_common(5)],
-            "unknown_share": round(unknown_n / total, 4), "unknown_features": feats}
+            "groups": rows, "unknown_share": round(acc.id_class.get(unknown, 0) / total, 4),
+            "unknown_features": _features(acc.class_depth.get(unknown), keys)}
+
+
+def _add_depths(table: dict[int, list], codes: np.ndarray, depth: np.ndarray, noise: np.ndarray) -> None:
+    for c in np.unique(codes):
+        sel = codes == c
+        acc = table.setdefault(int(c), [0, 0.0, 0.0])
+        acc[0] += int(sel.sum())
+        acc[1] = acc[1] + depth[sel].sum(axis=0)
+        acc[2] += float(noise[sel].sum())
 
 
 class SpectrumCache:
@@ -122,6 +147,7 @@ class SpectrumCache:
             return
         spectra = np.asarray(m.data[self._keys[m.stream]], dtype=float)
         spectra = spectra.reshape(-1, spectra.shape[-1])
+        rows = spectra
         spectra = spectra[np.all(np.isfinite(spectra), axis=1)]
         if spectra.shape[0] == 0:
             return
@@ -140,21 +166,28 @@ class SpectrumCache:
         acc.n += spectra.shape[0]
         acc.sum += spectra.sum(axis=0)
         acc.sumsq += np.square(spectra).sum(axis=0)
-        self._add_identification(acc, m)
+        self._add_identification(acc, m, rows)
 
-    def _add_identification(self, acc: _Accum, m: Measurement) -> None:
+    def _add_identification(self, acc: _Accum, m: Measurement, spectra: np.ndarray) -> None:
+        """Class and group counts of the measurement's spectra (rows of ``spectra``, as recorded) and the band
+        depths and channel noise of each class and group."""
         if "id_class" not in m.data:
             return
         codes = np.asarray(m.data["id_class"]).reshape(-1)
+        group = np.asarray(m.data.get("id_group", np.full(codes.size, -1))).reshape(-1)
         acc.id_class.update(int(c) for c in codes if c >= 0)
-        acc.id_group.update(int(g) for g in np.asarray(m.data.get("id_group", [])).reshape(-1) if g >= 0)
-        classes = list(self._meta.get(m.stream, {}).get("id_classes", []))
-        if "unknown" in classes and "band_depth" in m.data:
-            depth = np.asarray(m.data["band_depth"], dtype=float).reshape(codes.size, -1)[codes == classes.index("unknown")]
-            depth = depth[np.all(np.isfinite(depth), axis=1)]
-            if depth.size:
-                acc.unknown_depth_sum = depth.sum(axis=0) + (acc.unknown_depth_sum if acc.unknown_depth_sum is not None else 0.0)
-                acc.unknown_n += depth.shape[0]
+        acc.id_group.update(int(g) for g in group if g >= 0)
+        for g, c in zip(group, codes):
+            if g >= 0 and c >= 0:
+                acc.group_class.setdefault(int(g), collections.Counter())[int(c)] += 1
+        if "band_depth" not in m.data or spectra.shape[0] != codes.size:
+            return
+        depth = np.asarray(m.data["band_depth"], dtype=float).reshape(codes.size, -1)
+        noise = relative_noise(spectra)
+        ok = np.all(np.isfinite(depth), axis=1) & np.isfinite(noise) & (codes >= 0)
+        if ok.any():
+            _add_depths(acc.class_depth, codes[ok], depth[ok], noise[ok])
+            _add_depths(acc.group_depth, group[ok], depth[ok], noise[ok])
 
     def segments(self) -> list[int]:
         """Indices of the segments held (oldest first)."""
@@ -166,7 +199,7 @@ class SpectrumCache:
 
         Returns ``{"lot_id", "segment", "stream", "n_spectra", "wavelength_nm" (or channel index when the
         stream gives no grid), "axis", "mean_reflectance", "std_reflectance", "identification"}`` (the last: class
-        counts, top material groups, unknown share and the features of the unknown spectra; None when the stream
+        counts, top material groups (class, share, detected features, label), unknown share and the features of the unknown spectra; None when the stream
         archives no identification); raises EvidenceError when the
         segment has no spectra here (no NIR stream, nothing valid, or evicted).
         """

@@ -9,16 +9,19 @@
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at definition time.
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal, Protocol
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from analysis.errors import AlarmError
 from analysis.model import to_dict
+from analysis.web.auth import Identity
+from analysis.web.roles import Guards, Responses
 from analysis.web.schemas import ErrorBody
+
 
 _TEXT = r"^[^\x00-\x1f\x7f]*$"
 
@@ -36,15 +39,25 @@ class ShelveRequest(BaseModel):
     duration_s: float = Field(gt=0, le=24 * 3600, allow_inf_nan=False, description="Shelved until now + this, s.")
 
 
-def _need(history: Any) -> Any:
+class LotHistory(Protocol):
+    """What the history endpoints read (``analysis.catalogue.CatalogueQueries`` implements it)."""
+
+    def lots(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def lot(self, lot_id: str) -> dict[str, Any] | None: ...
+    def alarms(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def lab_queue(self) -> list[dict[str, Any]]: ...
+
+
+def _need(history: LotHistory | None) -> LotHistory:
     if history is None:
         raise HTTPException(404, "no lot catalogue is attached to this control room")
     return history
 
 
-def history_router(history: Any, guards: Any, errors: dict) -> APIRouter:
+def history_router(history: LotHistory | None, guards: Guards, errors: Responses) -> APIRouter:
     """Lots, lot records and reports, the alarm history and the lab queue from the catalogue (viewer)."""
-    router, Viewer = APIRouter(tags=["history"]), guards.viewer
+    router = APIRouter(tags=["history"])
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
     errors = {404: {"model": ErrorBody}, **errors}  # 404: no catalogue attached, unknown lot or report
 
     @router.get("/api/lots", response_model=list[dict[str, Any]], responses=errors)
@@ -102,10 +115,11 @@ def _by(who: Any, text: str) -> str:
     return who.person if getattr(who, "via", "") == "session" else text
 
 
-def alarm_commands_router(service: Any, guards: Any, errors: dict,
+def alarm_commands_router(service: Any, guards: Guards, errors: Responses,
                           audit: Callable[..., None] = lambda *a, **k: None) -> APIRouter:
     """Acknowledge-all and shelving (operator); ``audit(who, action, outcome, detail)`` records each command."""
-    router, Operator = APIRouter(tags=["alarms", "commands"]), guards.operator
+    router = APIRouter(tags=["alarms", "commands"])
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     @router.post("/api/alarms/acknowledge-all", response_model=list[dict[str, Any]], responses=errors)
     def acknowledge_all(who: Operator, body: AcknowledgeAllRequest) -> list[dict[str, Any]]:

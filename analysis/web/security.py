@@ -53,7 +53,7 @@ class SecurityOptions:
     def from_config(cls, cfg: Mapping[str, Any]) -> SecurityOptions:
         """From a validated ``[control_room]`` table."""
         names = {f.name for f in dataclasses.fields(cls)} - {"bind_host", "tls"}
-        kw = {k: (tuple(cfg[k]) if isinstance(cfg[k], list) else cfg[k]) for k in names if k in cfg}
+        kw: dict[str, Any] = {k: (tuple(cfg[k]) if isinstance(cfg[k], list) else cfg[k]) for k in names if k in cfg}
         return cls(bind_host=cfg.get("host", "127.0.0.1"), tls=bool(cfg.get("tls_cert")), **kw)
 
     def hosts(self) -> frozenset[str]:

@@ -31,6 +31,7 @@ from analysis.web.audit import AuditTrail
 from analysis.web.connections import ConnectionLimits, guarded_protocol
 from analysis.web.errors import ServerStartError
 from analysis.web.evidence import SpectrumCache
+from analysis.web.lots import LotHistory
 from analysis.web.security import SecurityOptions
 from analysis.web.settings import check_token, resolve_secrets, validate_control_room
 
@@ -62,7 +63,7 @@ class ControlRoomServer:
         spectra: SpectrumCache | None = None,
         attach_spectra: bool = True,
         log_level: str = "warning",
-        history: Any = None,
+        history: LotHistory | None = None,
         security: SecurityOptions | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
@@ -79,10 +80,10 @@ class ControlRoomServer:
         self._requested_port = int(port)
         operator_token = check_token("control_room.operator_token", operator_token)
         viewer_token = check_token("control_room.viewer_token", viewer_token)
-        line = getattr(service, "line", None)
-        if spectra is None and attach_spectra and hasattr(line, "add_sink"):
+        add_sink = getattr(getattr(service, "line", None), "add_sink", None)
+        if spectra is None and attach_spectra and add_sink is not None:
             spectra = SpectrumCache()
-            line.add_sink(spectra)
+            add_sink(spectra)
         self.spectra = spectra
         self.app = create_app(service, operator_token=operator_token, viewer_token=viewer_token, spectra=spectra,
                               update_interval_s=update_interval_s, max_viewers=max_viewers, history=history,
@@ -95,7 +96,7 @@ class ControlRoomServer:
 
     @classmethod
     def from_config(cls, service: ControlRoomLine, section: Mapping[str, Any] | None,
-                    environ: Mapping[str, str] | None = None, *, history: Any = None) -> ControlRoomServer:
+                    environ: Mapping[str, str] | None = None, *, history: LotHistory | None = None) -> ControlRoomServer:
         """Build from a ``[control_room]`` table (validated here; ConfigError names a bad key).
 
         Tokens come from ``$ORELINE_OPERATOR_TOKEN`` / ``$ORELINE_VIEWER_TOKEN``, else ``secrets_file``, else
@@ -121,7 +122,7 @@ class ControlRoomServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout_s: float = 10.0) -> ControlRoomServer:
+    def start(self, timeout_s: float = 10.0) -> Self:
         """Bind, start uvicorn in a daemon thread and return once it is listening.
 
         Raises ServerStartError when the address cannot be bound or the server is not up within ``timeout_s``.

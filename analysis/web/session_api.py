@@ -20,15 +20,16 @@ from fastapi.security import APIKeyCookie
 from analysis.model import to_dict
 from analysis.web.audit import AuditTrail
 from analysis.web.auth import SESSION_COOKIE, Authenticator, Identity, Throttled
+from analysis.web.roles import Guards
 from analysis.web.schemas import ErrorBody, LoginRequest, SessionInfo
 
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session from POST /api/session.")
 
 
-def session_router(auth: Authenticator, audit: AuditTrail, guards: Any, *, secure_cookies: bool) -> APIRouter:
+def session_router(auth: Authenticator, audit: AuditTrail, guards: Guards, *, secure_cookies: bool) -> APIRouter:
     """The session and audit endpoints (``guards``: :class:`analysis.web.app.Guards`)."""
     router, identity = APIRouter(tags=["session"]), guards.role_of
-    Operator = guards.operator
+    Operator = Annotated[Identity, Depends(guards.require_operator)]
 
     def info(role: str, person: str | None = None, session: str | None = None) -> SessionInfo:
         return SessionInfo(role=role, person=person or None, session=session or None,

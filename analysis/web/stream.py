@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Response
+from starlette.types import Receive, Scope, Send
 
 from analysis.web.auth import Identity
 from analysis.web.connections import CONNECTION_KEY
@@ -79,7 +80,7 @@ class LiveStreamResponse(Response):
         self.status_code, self.background = 200, None
         self.feed, self.slots, self.role, self.write_timeout_s = feed, slots, role, write_timeout_s
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = (scope.get("state") or {}).get(CONNECTION_KEY)
         sock = conn.transport.get_extra_info("socket") if conn is not None else None
         if sock is not None:

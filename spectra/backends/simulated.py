@@ -9,7 +9,7 @@ sample saturates) or ``invalid`` (the ADC returns NaN).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class SimulatedSpectrometer(Spectrometer):
         if "dropout" in self.faults:
             raise AcquisitionTimeout("simulated dropout: the spectrometer returned no data")
         t_h = self._clock() / 3600.0
-        common = dict(window_cleaned_h=self.window_cleaned_h)
+        common: dict[str, Any] = dict(window_cleaned_h=self.window_cleaned_h)
         if kind == "dark":
             return self.model.dark_measurement(t_h, self.rng, **common)
         if kind == "white":

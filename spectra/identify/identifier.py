@@ -120,6 +120,9 @@ class Identification:
     band_position_nm: np.ndarray
     valid: np.ndarray
     evidence: list[str] = field(default_factory=list)
+    #: (n,) the reference that labels each spectrum (best of its decided class) and its Tetracorder fit
+    class_ref: np.ndarray | None = None
+    class_fit: np.ndarray | None = None
 
     @property
     def p_unknown(self) -> np.ndarray:
@@ -282,13 +285,31 @@ class Identifier:
         p = temper_mod.temper(p, temper_mod.class_evidence(self.bank, d, organic, p_.ore_needs_evidence,
                                                             p_.ch_depth_min), dark)
         klass = np.array(ID_CLASSES)[k]
-        groups = np.array([x.group for x in self.references])
-        group = np.where(k == 3, np.where(dark, temper_mod.DARK_GROUP, "unknown"), groups[best[:, 0]])
-        group = np.where((k == 2) & organic & (self._class_of_ref[best[:, 0]] != 2), "organic (C–H), unlisted", group)
+        group, class_ref = self.class_groups(k, organic, d2_ref, best[:, 0])
+        group = np.where((k == 3) & dark, temper_mod.DARK_GROUP, group)
         fit, scale = self.fit_and_scale(d, best_row)
         depth = scale * self._ref_depth[best_row]
+        class_fit = self.fit_and_scale(d, row[np.arange(n), class_ref][:, None])[0][:, 0]
         p[~valid] = np.nan
-        return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid)
+        return Identification(p, best, fit, depth, d2_ref[ii, best], klass, group, d.depth, d.position_nm, valid,
+                              class_ref=class_ref, class_fit=class_fit)
+
+    def class_groups(self, k: np.ndarray, organic: np.ndarray, d2_ref: np.ndarray,
+                     best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) material group and reference index that label each spectrum: the best-fitting reference *of the
+        decided class* ``k`` (codes of :data:`ID_CLASSES`), so that a spectrum called ore is never labelled with
+        the group of a nearer scrap or roofing reference. ``unknown``: the group "unknown" and the nearest
+        reference; C–H spectra called contaminant whose nearest reference is no contaminant: "organic (C–H),
+        unlisted"."""
+        class_ref = best.copy()
+        for c, idx in enumerate(self._refs_of_class):
+            rows = np.flatnonzero(k == c)
+            if rows.size and idx.size:
+                class_ref[rows] = idx[np.argmin(d2_ref[np.ix_(rows, idx)], axis=1)]
+        groups = np.array([x.group for x in self.references])
+        group = np.where(k == 3, "unknown", groups[class_ref])
+        unlisted = (k == 2) & organic & (self._class_of_ref[best] != 2)
+        return np.where(unlisted, "organic (C–H), unlisted", group), class_ref
 
     def organic(self, d: Descriptors) -> np.ndarray:
         """(n,) spectra with C–H overtone bands (:func:`spectra.identify.temper.organic`: a C–H feature on the grid
@@ -312,7 +333,11 @@ class Identifier:
             return f"{feats}; dark, featureless (NIR cannot tell magnetite, mill scale or black plastic apart)"
         if ident.klass[i] == "unknown":
             return f"{feats}; unlike every reference (closest {ref.name}, d² {ident.d2[i, 0]:.0f})"
-        return f"{feats}; {ident.group[i]}-like (fit {ident.fit[i, 0]:.2f}, {ref.name})"
+        if ident.class_ref is not None and ident.class_fit is not None:
+            ref, fit = self.references[int(ident.class_ref[i])], float(ident.class_fit[i])
+        else:
+            fit = float(ident.fit[i, 0])
+        return f"{feats}; {ident.group[i]}-like (fit {fit:.2f}, {ref.name})"
 
 
 def _posterior(class_d2: np.ndarray, prior: np.ndarray, d2_unknown: float) -> np.ndarray:

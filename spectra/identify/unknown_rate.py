@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from spectra.identify.labels import MIN_DEPTH, detected_features, feature_text
+
 PRIOR_RATE = 0.02
 PRIOR_SPECTRA = 50.0
 
@@ -46,15 +48,19 @@ class UnknownBaseline:
     def rate(self) -> float:
         return (self.unknown + PRIOR_RATE * PRIOR_SPECTRA) / (self.spectra + PRIOR_SPECTRA)
 
-    def update(self, unknown: np.ndarray, band_depth: np.ndarray | None = None) -> UnknownCheck:
-        """``unknown`` (n,) bool over the segment's valid spectra; ``band_depth`` (n, n_features) their depths."""
+    def update(self, unknown: np.ndarray, band_depth: np.ndarray | None = None,
+               noise: np.ndarray | None = None) -> UnknownCheck:
+        """``unknown`` (n,) bool over the segment's valid spectra; ``band_depth`` (n, n_features) their depths and
+        ``noise`` (n,) their relative channel noise (:func:`spectra.identify.labels.relative_noise`)."""
         u = np.asarray(unknown, bool).reshape(-1)
         n, k = u.size, int(u.sum())
         rate = self.rate
         limit = float(stats.binom.ppf(1.0 - self.alpha, n, rate)) if n else 0.0
         frac = k / n if n else float("nan")
         flagged = bool(n and self.segments >= self.warmup_segments and k > limit and frac >= rate + self.margin)
-        feats = describe_features(band_depth[u], self.feature_keys) if band_depth is not None and k else ""
+        feats = ""
+        if band_depth is not None and k:
+            feats = describe_features(band_depth[u], self.feature_keys, noise=None if noise is None else noise[u])
         if not flagged:
             self.unknown += k
             self.spectra += n
@@ -62,12 +68,8 @@ class UnknownBaseline:
         return UnknownCheck(frac, rate, limit / n if n else float("nan"), flagged, feats)
 
 
-def describe_features(band_depth: np.ndarray, keys: list[str], min_depth: float = 0.02) -> str:
-    """"C-H 1.21 µm 4 %, OH/H2O 1.45 µm 12 %": the features whose median depth over the rows exceeds
-    ``min_depth`` (C–H 1.40 only beside C–H 1.21: alone it is the O–H / water band at the same place)."""
-    d = np.nanmedian(np.asarray(band_depth, float).reshape(-1, len(keys)), axis=0) if len(keys) else np.zeros(0)
-    deep = {key: v for key, v in zip(keys, d) if np.isfinite(v) and v > min_depth}
-    if "C-H 1.21" not in deep:  # without the 1.21 µm overtone the 1.40 µm band is O–H / water, listed as such
-        deep.pop("C-H 1.40", None)
-    parts = [f"{key} µm {100 * v:.0f} %" for key, v in deep.items()]
-    return ", ".join(parts) or "no absorption band > 2 % (dark or featureless)"
+def describe_features(band_depth: np.ndarray, keys: list[str], min_depth: float = MIN_DEPTH,
+                      noise: np.ndarray | None = None) -> str:
+    """"C-H 1.21 µm 4 %, OH/H2O 1.45 µm 12 %": the features detected in the rows (median depth above
+    ``min_depth`` and the noise; :func:`spectra.identify.labels.detected_features`)."""
+    return feature_text(detected_features(band_depth, keys, noise, min_depth))

@@ -8,6 +8,7 @@ onto a different grid raises :class:`GridError`; a corrupt or foreign file raise
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +186,7 @@ class SpectraModel:
         if self.lot_detector is not None:
             arrays.update(self.lot_detector.to_arrays("lot_"))
         arrays["header_json"] = np.array(json.dumps(self.header()))
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")  # one per process: concurrent fits
         np.savez_compressed(tmp, **arrays)
         tmp.replace(path)
         return path

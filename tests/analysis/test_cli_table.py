@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import DELEGATED, build_parser
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 from tests.sitefiles import light_site_file
 
 ORELINE_SCRIPT = Path(sys.executable).parent / "oreline"
@@ -149,7 +149,7 @@ def paths(tmp_path_factory) -> dict[str, Path]:
     (root / "samples.csv").write_text("sample_id,kind\nL1-G1,routine\nL1-G2,routine\n")
     (root / "custody.json").write_text('[{"sample_id": "L1-G1", "status": "collected", "time_s": 1.0}]')
     archive = root / "LOT-A.h5"
-    run_lot(archive, mass_t=300.0)
+    archived_lot(archive, mass_t=300.0)
     return {"empty": root / "empty", "junk": junk, "junk_labels": root / "junk-labels.csv", "lab": root / "lab.csv",
             "samples": root / "samples.csv", "custody": root / "custody.json", "archive": archive,
             "compositions": Path(__file__).resolve().parents[1] / "resources" / "published_compositions.csv", "site": light_site_file(root / "site.toml")}

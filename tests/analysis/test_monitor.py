@@ -1,27 +1,17 @@
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
-from conveyor.clock import SimulatedClock
-from conveyor.feed import SimulatedFeed
-from conveyor.records import LotIdentity
-from conveyor.runtime import Line
-from analysis.decide.alarms import AlarmBook
-from analysis.decide.monitor import LotMonitor
-from analysis.site import load_site
 
-from tests.analysis.stations import TruthCamera, TruthNir, MeanScorer
+from tests.lines import build_line
+from tests.lines.stations import TruthCamera, TruthNir
 
 
 def run(cargo, mass_t=1000.0, nir_dropout=(), camera=True, targeted=None):
-    clock = SimulatedClock()
-    alarms = AlarmBook(clock.now_s)
-    verdict_cfg = load_site()["verdict"]
-    monitor = LotMonitor(alarms, verdict_cfg, nir_scorer_factory=MeanScorer,
-                         on_targeted=(lambda m, r, a: targeted.append((m, r, a))) if targeted is not None else None)
     stations = [TruthNir("nir", 40.0, cargo, nir_dropout)]
     if camera:
         stations.append(TruthCamera("cam", 60.0, cargo))
-    line = Line(clock, SimulatedFeed(6000.0, 4.5, mass_t, seed=3), stations, sinks=[monitor])
-    end = line.run_lot(LotIdentity("LOT-M", "MV T", "H1", "fines", mass_t))
-    return monitor, alarms, end
+    rig = build_line(stations, mass_t=mass_t, seed=3, decide=True,
+                     on_targeted=(lambda m, r, a: targeted.append((m, r, a))) if targeted is not None else None)
+    end = rig.run_lot("LOT-M", vessel="MV T")
+    return rig.monitor, rig.alarms, end
 
 
 def test_clean_lot_is_ore_with_every_segment_inspected():

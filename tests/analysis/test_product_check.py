@@ -6,15 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
-from conveyor.feed import SimulatedFeed
-from conveyor.records import LotIdentity, Measurement, StreamDescription
-from conveyor.runtime import Line
+from conveyor.records import Measurement, StreamDescription
 from conveyor.station import MaterialWindow, Station
-from analysis.decide.alarms import AlarmBook
-from analysis.decide.monitor import LotMonitor
-from analysis.site import _product_check_factory, load_site
+from analysis.site import product_check_factory
 from spectra.detector import DetectorConfig, DetectorModel
 from spectra.fingerprint import build_fingerprint, live_checks, lot_signature
 from spectra.grid import ingaas256
@@ -23,7 +18,7 @@ from spectra.lots import simulate_lot
 from spectra.models.training import TrainConfig, train_model
 from spectra.scene import MixtureSimulator, draw_lots, product_lot
 
-from tests.analysis.stations import MeanScorer
+from tests.lines import build_line
 
 SEGMENTS, SPECTRA = 6, 60
 
@@ -78,17 +73,14 @@ def case(tmp_path_factory):
 
 
 def run(case, lot_array, supplier="Gamma", product="PB fines"):
-    clock = SimulatedClock()
-    alarms = AlarmBook(clock.now_s)
     targeted = []
     model = case["model"]
-    monitor = LotMonitor(alarms, load_site()["verdict"], nir_scorer_factory=MeanScorer,
-                         on_targeted=lambda m, r, a: targeted.append((m, r, a)),
-                         product_check_factory=live_checks(case["folder"], model_for=lambda _md: model))
-    line = Line(clock, SimulatedFeed(6000.0, 4.5, 100.0 * SEGMENTS, seed=3), [SpectraNir("nir", 40.0, lot_array)],
-                sinks=[monitor])
-    line.run_lot(LotIdentity("LOT-F", "MV T", "H1", product, 100.0 * SEGMENTS, supplier=supplier))
-    return monitor, alarms, targeted
+    checks = live_checks(case["folder"], model_for=lambda _md: model)
+    rig = build_line([SpectraNir("nir", 40.0, lot_array)], mass_t=100.0 * SEGMENTS, seed=3, decide=True,
+                     on_targeted=lambda m, r, a: targeted.append((m, r, a)),
+                     monitor_options={"product_check_factory": checks})
+    rig.run_lot("LOT-F", vessel="MV T", product=product, supplier=supplier)
+    return rig.monitor, rig.alarms, targeted
 
 
 def test_whole_lot_waste_is_held_from_an_ore_verdict(case):
@@ -118,6 +110,6 @@ def test_a_product_without_fingerprint_is_said_and_not_held(case):
 
 
 def test_an_unreadable_fingerprint_folder_is_a_config_error(tmp_path):
-    assert _product_check_factory("") is None
+    assert product_check_factory("") is None
     with pytest.raises(ConfigError, match="verdict.product_fingerprints"):
-        _product_check_factory(str(tmp_path / "missing"))
+        product_check_factory(str(tmp_path / "missing"))

@@ -15,7 +15,7 @@ from analysis.archive import LotArchive, cli_archive, close_archive, import_lab_
 from analysis.errors import ArchiveError
 from analysis.model import to_dict
 
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +23,12 @@ def lot(tmp_path_factory):
     path = tmp_path_factory.mktemp("lot") / "LOT-A.h5"
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0)])
-    out = run_lot(path, cargo, stations="nir,cam,probe", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
-    out["path"] = path
-    return out
+    return archived_lot(path, cargo, stations="nir,cam,probe", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
 
 
 def test_every_stream_and_table_round_trips(lot):
-    line, monitor, alarms = lot["line"], lot["monitor"], lot["alarms"]
-    with open_archive(lot["path"]) as a:
+    line, monitor, alarms = lot.line, lot.monitor, lot.alarms
+    with open_archive(lot.archive.path) as a:
         assert not a.live and a.state == "complete" and a.lot_id == "LOT-A"
         assert a.lot["supplier"] == "Supplier A" and a.format_version == 1
         assert {n: s.rows for n, s in a.streams.items()} == line.run.counts
@@ -52,7 +50,7 @@ def test_every_stream_and_table_round_trips(lot):
 
 
 def test_generic_stream_is_stored_from_its_description_alone(lot):
-    with open_archive(lot["path"]) as a:
+    with open_archive(lot.archive.path) as a:
         info = a.streams["probe"]
         assert info.kind == "probe" and info.metadata == {"sensor": "laser", "rate_hz": 1}
         assert info.units == {"level": "mm"}
@@ -172,7 +170,7 @@ def test_not_hdf5_and_missing_file_are_clear_errors(tmp_path):
 
 def test_truncated_archive_is_a_clear_error(lot, tmp_path):
     cut = tmp_path / "cut.h5"
-    data = lot["path"].read_bytes()
+    data = lot.archive.path.read_bytes()
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(ArchiveError, match="truncated or corrupt"):
         with open_archive(cut) as a:
@@ -181,7 +179,7 @@ def test_truncated_archive_is_a_clear_error(lot, tmp_path):
 
 def test_corrupt_data_chunk_is_detected_by_its_checksum(lot, tmp_path):
     bad = tmp_path / "bad.h5"
-    shutil.copy(lot["path"], bad)
+    shutil.copy(lot.archive.path, bad)
     with h5py.File(bad, "r") as f:
         info = f["streams/nir/data/reflectance"].id.get_chunk_info(0)
     with open(bad, "r+b") as fh:
@@ -198,7 +196,7 @@ def test_corrupt_data_chunk_is_detected_by_its_checksum(lot, tmp_path):
 @pytest.mark.parametrize("version, word", [(0, "older"), (99, "newer")])
 def test_other_format_versions_are_refused_with_the_reason(lot, tmp_path, version, word):
     p = tmp_path / f"v{version}.h5"
-    shutil.copy(lot["path"], p)
+    shutil.copy(lot.archive.path, p)
     with h5py.File(p, "r+") as f:
         f.attrs["format_version"] = version
     with pytest.raises(ArchiveError, match=f"version {version} is {word}"):
@@ -206,17 +204,17 @@ def test_other_format_versions_are_refused_with_the_reason(lot, tmp_path, versio
 
 
 def test_cli_info_and_errors(lot, tmp_path, capsys):
-    assert cli_archive(["info", str(lot["path"]), "--verify"]) == 0
+    assert cli_archive(["info", str(lot.archive.path), "--verify"]) == 0
     out = capsys.readouterr().out
     assert "LOT-A" in out and "state: complete" in out and "checksums good" in out
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
     assert cli_archive(["info", str(junk)]) == 2
     assert "error:" in capsys.readouterr().err
-    assert close_archive(lot["path"], "test") == "complete"  # a complete lot is left alone
+    assert close_archive(lot.archive.path, "test") == "complete"  # a complete lot is left alone
 
 
 def test_verdict_nan_fields_survive_the_round_trip(lot):
-    with open_archive(lot["path"]) as a:
+    with open_archive(lot.archive.path) as a:
         first = a.verdicts()[0]
     assert first.verdict == "pending" and math.isnan(first.decided_at_t)

@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 
 from conveyor.cargo import CargoModel
-from conveyor.clock import SimulatedClock
 from conveyor.feed import SimulatedFeed
-from conveyor.records import LotIdentity
-from conveyor.runtime import Line
 from analysis.archive import LotArchive, cli_archive, close_archive, open_archive
 from analysis.errors import ArchiveError
 
-from tests.archive.lines import LibraryNir, Probe
+from tests.lines import build_line
+from tests.lines.stations import LibraryNir, Probe
 from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,11 +83,11 @@ def test_resume_appends_the_rest_of_the_lot_under_the_same_lot_id(killed, tmp_pa
         before = a.streams["nir"].rows
         last_mark = float(a.stream_column("nir", "tonnage_mark_t")[-1])
     archive = LotArchive.resume(path)
-    clock = SimulatedClock()
     stations = [Probe("probe", 20.0), LibraryNir("nir", 40.0, CargoModel("fines"))]
     feed = SimulatedFeed(6000.0, 4.5, 200.0, totaliser_offset_t=5000.0, seed=5)  # a new counter origin
-    line = Line(clock, feed, stations, sinks=[archive])
-    line.run_lot(LotIdentity("LOT-K", "MV Kill", "H1", "fines", 200.0))
+    rig = build_line(stations, feed=feed, sinks=[archive])
+    rig.run_lot("LOT-K", vessel="MV Kill", mass_t=200.0)
+    line = rig.line
     archive.close()
     with open_archive(path, allow_live=False) as a:
         assert a.state == "complete" and a.lot_id == "LOT-K"
@@ -109,15 +107,13 @@ def test_resume_refuses_another_lot_or_a_complete_one(killed, tmp_path):
     shutil.copy(killed["path"], path)
     archive = LotArchive.resume(path)
     stations = [Probe("probe", 20.0)]
-    line = Line(SimulatedClock(), SimulatedFeed(6000.0, 4.5, 50.0), stations, sinks=[archive])
-    line.run_lot(LotIdentity("LOT-OTHER", "MV", "H1", "fines", 50.0))  # the sink error is logged, not fatal
+    build_line(stations, mass_t=50.0, sinks=[archive]).run_lot("LOT-OTHER", vessel="MV")  # the sink error is logged, not fatal
     archive.close()
     with open_archive(path) as a:
         assert a.state == "aborted" and a.streams["probe"].rows > 0
     done = tmp_path / "done.h5"
     with LotArchive(done) as w:
-        line = Line(SimulatedClock(), SimulatedFeed(6000.0, 4.5, 20.0), [Probe("probe", 20.0)], sinks=[w])
-        line.run_lot(LotIdentity("LOT-D", "MV", "H1", "fines", 20.0))
+        build_line([Probe("probe", 20.0)], mass_t=20.0, sinks=[w]).run_lot("LOT-D", vessel="MV")
     with pytest.raises(ArchiveError, match="complete; nothing to resume"):
         LotArchive.resume(done)
     with pytest.raises(ArchiveError, match="no such archive"):

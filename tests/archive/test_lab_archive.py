@@ -13,7 +13,7 @@ from analysis.archive import import_custody_rows, open_archive
 from analysis.archive import lab_history, lab_verdicts, latest_results, reviews
 from sampler.custody import CustodyLog, IncrementRecord
 
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 
 OREL = Path(__file__).parents[2] / ".venv" / "bin" / "oreline"
 ORE = "62.0,0.3,4.0,2.2,0.05,0.1,0.01,hematite; quartz"
@@ -30,7 +30,7 @@ def closed_lot(tmp_path_factory):
     """A closed 800 t lot with waste-suspect segments, a gross sample and a targeted sample of a suspect segment."""
     path = tmp_path_factory.mktemp("lab") / "LOT-L.h5"
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "sludge", 0.3)])
-    out = run_lot(path, cargo, lot_id="LOT-L", stations="nir")
+    rig = archived_lot(path, cargo, lot_id="LOT-L", stations="nir")
     with open_archive(path) as a:
         suspect = [s for s in a.segments() if s.segment_class == "waste-suspect"]
         start = a.lot_start_mark_t
@@ -46,7 +46,7 @@ def closed_lot(tmp_path_factory):
     log.transition("G1", "sealed", 3.0, "op", seal="S-G1")
     import_custody_rows(path, log.sample_rows(), kind="sample")
     import_custody_rows(path, log.increment_rows(), kind="increment")
-    return {"path": path, "suspect": suspect, "monitor": out["monitor"]}
+    return {"path": path, "suspect": suspect, "monitor": rig.monitor}
 
 
 @pytest.fixture

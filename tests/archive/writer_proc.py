@@ -11,18 +11,18 @@ from pathlib import Path
 from conveyor.cargo import CargoModel
 from conveyor.clock import SimulatedClock
 from conveyor.feed import SimulatedFeed
-from conveyor.records import LotIdentity
-from conveyor.runtime import Line
 from analysis.archive import LotArchive
-from tests.archive.lines import LibraryNir, Probe
+from tests.lines import build_line
+from tests.lines.stations import LibraryNir, Probe
 
 
 def main(path: str, lot_id: str, speedup: float = 20.0) -> None:
     clock = SimulatedClock(speedup=speedup)
     archive = LotArchive(Path(path), flush_interval_s=0.2)  # wall-clock flush interval
     stations = [Probe("probe", 20.0), LibraryNir("nir", 40.0, CargoModel("fines"))]
-    line = Line(clock, SimulatedFeed(6000.0, 4.5, 20000.0, seed=2), stations, sinks=[archive])
-    line.run_lot(LotIdentity(lot_id, "MV Kill", "H1", "fines", 20000.0))
+    rig = build_line(stations, clock=clock, feed=SimulatedFeed(6000.0, 4.5, 20000.0, seed=2), sinks=[archive],
+                     keep_records=False)
+    rig.run_lot(lot_id, vessel="MV Kill")
     archive.close()
 
 

@@ -19,11 +19,11 @@ def pg_url() -> str:
 @pytest.fixture(scope="session")
 def archives(tmp_path_factory) -> Path:
     """Three real lot archives (a real Line, the archive wired as the line wires it) in one folder."""
-    from tests.archive.lines import run_lot
+    from tests.lines import archived_lot
 
     folder = tmp_path_factory.mktemp("archives")
     for i, (mass, lot_id) in enumerate(((300.0, "LOT-CAT-1"), (400.0, "LOT-CAT-2"), (300.0, "LOT-CAT-3"))):
-        run_lot(folder / f"{lot_id}.h5", mass_t=mass, lot_id=lot_id, seed=i + 1)
+        archived_lot(folder / f"{lot_id}.h5", mass_t=mass, lot_id=lot_id, seed=i + 1)
     return folder
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from analysis.web.evidence import SpectrumCache
 from analysis.web.server import ControlRoomServer
-from tests.controlroom.simline import SimLine, build_sim_line
+from tests.lines.service import SimLine, build_sim_line
 
 OPERATOR = "operator-token-123"
 VIEWER = "viewer-token-456"

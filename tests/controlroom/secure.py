@@ -11,7 +11,7 @@ import httpx
 from analysis.web.accounts import write_account
 from analysis.web.security import SecurityOptions
 from tests.controlroom.conftest import Served, serve
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 
 ANNA, ANNA_PW = "anna", "anna-correct-horse"      # operator
 VIC, VIC_PW = "vic", "vic-battery-staple"          # viewer

@@ -9,7 +9,8 @@ import pytest
 
 from analysis.web.app import MAX_BODY_BYTES
 from tests.controlroom.conftest import OPERATOR, VIEWER, serve
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
+from tests.support import wait_until
 
 
 def test_state_matches_the_line(finished):
@@ -223,12 +224,8 @@ def test_commands_disabled_without_operator_token():
 
 
 def test_targeted_sample_and_stop_on_a_running_lot(live):
-    import time
-
-    deadline = time.monotonic() + 30
-    while live.service.state is None or live.service.state.lot_tonnage_t < 20:
-        assert time.monotonic() < deadline, "the line did not start"
-        time.sleep(0.05)
+    wait_until(lambda: live.service.state is not None and live.service.state.lot_tonnage_t >= 20, timeout_s=30,
+               what="the line to start")
     lot_id = live.service.state.lot_id
     with live.client(OPERATOR) as op:
         r = op.post("/api/samples/targeted", json={"mark_t": 150.0, "reason": "suspicious colour"})
@@ -238,8 +235,6 @@ def test_targeted_sample_and_stop_on_a_running_lot(live):
         assert r.status_code == 422
         r = op.post("/api/lot/stop", json={"reason": "test stop", "confirm": True})
         assert r.status_code == 200
-    while not live.sim.ends or live.sim.ends[0].lot_id != lot_id:
-        assert time.monotonic() < deadline, "the lot did not stop"
-        time.sleep(0.05)
+    wait_until(lambda: live.sim.ends and live.sim.ends[0].lot_id == lot_id, timeout_s=30, what="the lot to stop")
     end = live.sim.ends[0]
     assert end.status == "aborted" and "test stop" in end.reason

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 from tests.controlroom.conftest import OPERATOR, serve
 
 EXAMPLES_PER_OPERATION = 30

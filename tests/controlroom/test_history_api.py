@@ -22,7 +22,7 @@ from analysis.decide import AlarmIds
 from analysis.web.server import ControlRoomServer
 from conveyor.records import LotIdentity
 from tests.controlroom.conftest import OPERATOR
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 
 
 @pytest.fixture(scope="module")

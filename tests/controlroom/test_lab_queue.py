@@ -10,7 +10,7 @@ import pytest
 from analysis.archive import import_custody_rows, import_lab_file
 from sampler.custody import CustodyLog, IncrementRecord
 
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 from tests.controlroom.conftest import OPERATOR
 from tests.controlroom.test_browser import CHROMIUM, browser, page  # noqa: F401  (fixtures)
 
@@ -19,7 +19,7 @@ from tests.controlroom.test_browser import CHROMIUM, browser, page  # noqa: F401
 def lab_folder(tmp_path_factory, finished):
     folder = tmp_path_factory.mktemp("lab-archives")
     path = folder / "LOT-Q.h5"
-    run_lot(path, lot_id="LOT-Q", stations="probe", mass_t=200.0)
+    archived_lot(path, lot_id="LOT-Q", stations="probe", mass_t=200.0)
     log = CustodyLog("LOT-Q")
     for sid, role in (("G1", "routine"), ("T1", "targeted"), ("T2", "targeted")):
         log.new_sample(sid, role, 1, 1.0)

@@ -11,8 +11,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 from tests.controlroom.conftest import serve
+from tests.support import wait_until
 
 
 def read_events(client: httpx.Client, n: int, *, timeout_s: float = 60.0) -> list[dict]:
@@ -31,13 +32,6 @@ def read_events(client: httpx.Client, n: int, *, timeout_s: float = 60.0) -> lis
                     break
             assert time.monotonic() < deadline, f"only {len(events)} events before the deadline"
     return events
-
-
-def wait_for(predicate, timeout_s: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.mark.e2e
@@ -76,7 +70,7 @@ def test_viewer_limit_gives_429_and_frees_on_disconnect():
                 assert ra.status_code == rb.status_code == 200
                 r = c.get("/api/stream")
                 assert r.status_code == 429 and "at most 2" in r.json()["detail"]
-            wait_for(lambda: c.get("/api/health").json()["viewers"] == 0, what="viewers to be released")
+            wait_until(lambda: c.get("/api/health").json()["viewers"] == 0, timeout_s=30, what="viewers to be released")
             assert len(read_events(c, 2)) == 2
     finally:
         sim.stop()
@@ -108,9 +102,9 @@ def test_many_viewers_share_one_snapshot_and_memory_stays_bounded():
         for t in threads:
             t.start()
         feed = served.server.app.state.controlroom.feed
-        wait_for(lambda: feed.snapshots_built >= 30, what="warm-up snapshots")
+        wait_until(lambda: feed.snapshots_built >= 30, timeout_s=30, what="warm-up snapshots")
         rss0, built0, bytes0 = proc.memory_info().rss, feed.snapshots_built, sum(received)
-        wait_for(lambda: feed.snapshots_built >= built0 + 150, timeout_s=90, what="150 more snapshots")
+        wait_until(lambda: feed.snapshots_built >= built0 + 150, timeout_s=90, what="150 more snapshots")
         rss1, built1, bytes1 = proc.memory_info().rss, feed.snapshots_built, sum(received)
         stop.set()
         # One snapshot per change, whatever the number of viewers: 20 viewers received ~20× what was built.

@@ -18,7 +18,7 @@ from analysis.web.sessions import SessionTable
 from analysis.web.errors import EvidenceError, ServerStartError
 from analysis.web.evidence import SpectrumCache, plain, thumbnail_array, thumbnail_png
 from analysis.web.server import ControlRoomServer
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 
 
 # ---- settings ----------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import pytest
 from analysis.archive import LotArchive, audit_events, open_archive, operator_commands
 from tests.controlroom.conftest import OPERATOR, VIEWER, serve
 from tests.controlroom.secure import ANNA, ANNA_PW, client_from, login, serve_secure
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
+from tests.support import wait_until
 
 CSP = "default-src 'self'; frame-ancestors 'none'"
 
@@ -28,10 +29,7 @@ def _addr(served) -> tuple[str, int]:
 
 
 def _wait(predicate, what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    wait_until(predicate, timeout_s=timeout_s, what=what)
 
 
 def test_security_headers_on_the_page_and_the_api(finished):

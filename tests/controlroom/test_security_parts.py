@@ -54,7 +54,7 @@ def test_the_web_room_reads_an_immutable_snapshot_of_the_lot():
     """Issue 25 item 6: LotMonitor.snapshot() copies under the monitor's lock; a copy never changes afterwards."""
     import math
 
-    from tests.controlroom.simline import build_sim_line
+    from tests.lines.service import build_sim_line
 
     sim = build_sim_line(speedup=math.inf, lot_mass_t=300.0, objects_per_1000_t=20.0)
     monitor = sim.monitor

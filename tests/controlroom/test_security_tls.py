@@ -18,7 +18,7 @@ from analysis.web import ControlRoomServer, ServerStartError
 from analysis.web.settings import resolve_secrets, validate_control_room
 from conveyor.errors import ConfigError
 from tests.controlroom.secure import ANNA, ANNA_PW, accounts_file, login
-from tests.controlroom.simline import build_sim_line
+from tests.lines.service import build_sim_line
 
 OPENSSL = shutil.which("openssl")
 ORELINE = str(Path(sys.executable).with_name("oreline"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from analysis.web.server import ControlRoomServer
 from tests.controlroom.conftest import OPERATOR
+from tests.support import wait_until
 
 
 @pytest.mark.e2e
@@ -26,13 +26,8 @@ def test_served_composed_site_streams_and_stops(tmp_path):
 
     try:
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {OPERATOR}"}, timeout=10) as c:
-            deadline = time.monotonic() + 60
-            while True:
-                state = c.get("/api/state").json()
-                if state["state"] and state["state"]["lot_tonnage_t"] > 5:
-                    break
-                assert time.monotonic() < deadline, "the composed line did not move"
-                time.sleep(0.1)
+            state = wait_until(lambda: (s := c.get("/api/state").json())["state"] and s["state"]["lot_tonnage_t"] > 5
+                               and s, timeout_s=60, what="the composed line to move", interval_s=0.1)
             assert state["line"] == site["line"]["name"]
             assert {s["name"] for s in state["stations"]} == set(plant.stations)
             for det in c.get("/api/detections").json():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from conveyor.clock import SimulatedClock
 from conveyor.config import validate_section
@@ -14,14 +13,8 @@ from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
 from analysis.web.server import ControlRoomServer
 from tests.controlroom.conftest import OPERATOR
-from tests.sampler.linesim import make_station
-
-
-def _wait_for(predicate, what: str, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+from tests.lines.sampler import make_station
+from tests.support import wait_until
 
 
 def test_a_rate_limited_targeted_request_gets_409_with_the_reason_and_nothing_is_queued(tmp_path):
@@ -41,7 +34,8 @@ def test_a_rate_limited_targeted_request_gets_409_with_the_reason_and_nothing_is
 
     try:
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {OPERATOR}"}, timeout=10) as c:
-            _wait_for(lambda: (c.get("/api/state").json().get("state") or {}).get("lot_tonnage_t", 0) > 5, "the lot")
+            wait_until(lambda: (c.get("/api/state").json().get("state") or {}).get("lot_tonnage_t", 0) > 5,
+                       timeout_s=60, what="the lot")
             first = c.post("/api/samples/targeted", json={"mark_t": 1500.0, "reason": "dark band"})
             assert first.status_code == 200, first.text
             second = c.post("/api/samples/targeted", json={"mark_t": 1520.0, "reason": "dark band, again"})

@@ -48,7 +48,6 @@ def test_a_minimal_site_validates_with_defaults():
         ({"simulation__events": [{"start_s": 1.0}]}, "simulation.events[0].duration_s", "missing"),
         ({"simulation__events": [{"start_s": 1.0, "duration_s": 5.0, "kind": "jump"}]},
          "simulation.events[0].kind", "expected one of"),
-        ({"scale__backend": "serial"}, "scale.backend", "expected one of"),
         ({"plant": {}}, "plant", "unknown section"),
         ({"simulation__speedup": float("nan")}, "simulation.speedup", "finite"),
     ],
@@ -58,6 +57,18 @@ def test_bad_config_names_key_and_value(changes, path, words):
         validate_site(_with(**changes), station_kinds={"spectrometer": None, "camera": None})
     assert err.value.path == path
     assert words in str(err.value)
+
+
+def test_scale_backend_names_come_from_the_caller_and_the_site_takes_the_registrys():
+    with pytest.raises(ConfigError, match=r"scale.backend: expected one of \['direct', 'simulated'\]"):
+        validate_site(_with(scale__backend="serial"), scale_backends=("direct", "simulated"))
+    assert validate_site(_with(scale__backend="serial"))["scale"]["backend"] == "serial"  # left to its owner
+    from analysis.site import validate
+    from plc.scale import SCALE_BACKENDS
+
+    with pytest.raises(ConfigError) as err:
+        validate(_with(scale__backend="serial"))
+    assert err.value.path == "scale.backend" and all(repr(name) in str(err.value) for name in SCALE_BACKENDS)
 
 
 def test_unknown_station_kind_lists_the_known_ones():

@@ -5,7 +5,8 @@ from conveyor.feed import BeltEvent, FaultyFeed, SimulatedFeed
 from conveyor.records import Coverage, LineEvent, LotEnd, LotIdentity, Measurement, StreamDescription
 from conveyor.runtime import Line
 
-from tests.conveyor.helpers import Collector, MassProbe
+from tests.lines import build_line
+from tests.lines.stations import MassProbe
 
 
 def lot(mass_t=600.0):
@@ -13,10 +14,9 @@ def lot(mass_t=600.0):
 
 
 def make_line(stations, feed=None, mass_t=600.0, **kw):
-    feed = feed or SimulatedFeed(6000.0, 4.5, mass_t, seed=1)
-    sink = Collector()
-    line = Line(SimulatedClock(), feed, stations, sinks=[sink], **kw)
-    return line, sink
+    """The line under test (the one test line builder) and the collector of its records."""
+    rig = build_line(stations, feed=feed, mass_t=mass_t, **kw)
+    return rig.line, rig.sink
 
 
 def measured_t(sink, station):

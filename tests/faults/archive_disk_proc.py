@@ -15,7 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.faults.lines import fault_site, run_line
+from tests.lines.site import run_site_lot, short_site
 
 LOT_MASS_T = 600.0
 
@@ -55,8 +55,8 @@ def main(run_dir: Path, mode: str) -> dict:
         killed.append(state.lot_tonnage_t)
         _fill(run_dir) if mode == "enospc" else _limit_file_size(run_dir)
 
-    site = fault_site(LOT_MASS_T, camera=False)
-    run = run_line(site, run_dir, pre_tick=kill_disk)
+    site = short_site(LOT_MASS_T, camera=False)
+    run = run_site_lot(site, run_dir, pre_tick=kill_disk)
     if mode == "efbig":
         resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     v = run.plant.monitor.verdict

@@ -9,6 +9,7 @@ and regenerates docs/reliability.md from it and ``benchmarks/soak_figures.json``
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -45,10 +46,14 @@ def load(path: Path = FIGURES) -> dict[str, dict[str, Any]]:
 def record(key: str, *, group: str, fault: str, injected: int, survived: bool, **facts: Any) -> None:
     """Store one proven figure: ``group`` (sensor, process, load, fuzz), what was ``injected`` (count),
     whether the line ``survived`` it, and any other facts (alarms, lost rows, RSS...)."""
-    with _lock:
+    RUN_FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    # The thread lock orders this process's tests; the file lock orders pytest-xdist workers (read-modify-write).
+    with _lock, open(RUN_FIGURES.with_name(RUN_FIGURES.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         data = load(RUN_FIGURES)
         data[key] = _round({"group": group, "fault": fault, "injected": int(injected), "survived": bool(survived),
                             **facts})
-        RUN_FIGURES.parent.mkdir(parents=True, exist_ok=True)
-        RUN_FIGURES.write_text(json.dumps(dict(sorted(data.items())), indent=1, sort_keys=True) + "\n")
+        tmp = RUN_FIGURES.with_name(f".{RUN_FIGURES.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(dict(sorted(data.items())), indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, RUN_FIGURES)
         touched.add(key)

@@ -22,10 +22,11 @@ from tests.sitefiles import light_site_file
 from analysis.archive import LotArchive, open_archive
 from analysis.errors import ArchiveError
 from analysis.prepare import prepare_station_models
+from analysis.resume import restore_samplers
 from analysis.site import load_site
 from tests.support import wait_until
 from tests.faults.figures import record
-from tests.faults.lines import RecordLog, fault_site
+from tests.lines.site import RecordLog, short_site
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -134,7 +135,8 @@ def test_close_marks_the_killed_lot_aborted(killed, tmp_path):
 
 
 def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
-    """A new composed line (same stations) appends the rest of the lot to the killed lot's archive."""
+    """A new composed line (same stations, the sampler too) appends the rest of the lot to the killed lot's archive;
+    the sampler continues the archived plan: no increment lost or cut twice."""
     from analysis.site import compose, validate
     from conveyor.records import LotIdentity
 
@@ -145,14 +147,15 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
         before_rows = a.streams["nir"].rows
         before_segs = len(a.segments())
         done_t = float(a.lot_tonnes(a.stream_column("nir", "tonnage_mark_t"))[-1])
-        line_seed = int(a.streams["sampler"].metadata["plan"]["seed"])  # the killed line's seed (its plan's)
+        plan = a.streams["sampler"].metadata["plan"]
+        line_seed = int(plan["seed"])  # the killed line's seed (its plan's)
+        before_incs = a.stream_table("sampler", ["increment_id", "status"])
     rest_t = 300.0
-    # The same site as the killed line (its seed) but without the sampler: a resumed sampler would plan the rest of the
-    # lot afresh, and the archive rightly refuses a resumed stream whose description (the plan) differs from the
-    # archived one (a known limitation: resuming does not yet restore the archived sampling plan). Before sink faults
-    # were counted, that refusal was only logged and this test passed on a lot whose sampler stream was not archived.
-    site = fault_site(rest_t, scale="direct", camera=True, sampler=False, seed=line_seed)
+    # The same site as the killed line (its seed), sampler included: it continues the archived plan (restored from the
+    # archive) instead of planning the resumed part afresh, so the archive accepts its stream (same description).
+    site = short_site(rest_t, scale="direct", camera=True, sampler=True, seed=line_seed)
     plant = compose(validate(site), tmp_path / "resume")
+    assert restore_samplers(plant.stations, path) == {"sampler": len(before_incs["increment_id"])}
     log = RecordLog()
     plant.line.add_sink(log)
     archive = LotArchive.resume(path, flush_interval_s=FLUSH_S)
@@ -176,5 +179,32 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
         idx = [s.index for s in a.segments()]
         assert idx == sorted(idx) and len(idx) == before_segs + len(plant.monitor.segments)
         a.verify()
+        _check_resumed_increments(a, plan, before_incs, log.measurements.get("sampler", 0),
+                                  plant.stations["sampler"].custody.sample_rows())
     record("process.resume", group="process", fault="resume the killed lot on a new line", injected=1,
-           survived=True, segments_before=before_segs, segments_added=len(plant.monitor.segments))
+           survived=True, segments_before=before_segs, segments_added=len(plant.monitor.segments),
+           increments_before=len(before_incs["increment_id"]), increments_added=log.measurements.get("sampler", 0))
+
+
+def _check_resumed_increments(a, plan: dict, before: dict, added: int, samples: list[dict]) -> None:
+    """The resumed sampler stream: the archived plan kept, each increment once, the killed run's rows unchanged, and
+    every routine increment of the plan up to the lot's end accounted for (cut, late, or recorded missed/skipped)."""
+    assert a.streams["sampler"].metadata["plan"] == plan, "the resumed lot keeps the archived plan"
+    t = a.stream_table("sampler", ["increment_id", "number", "role", "status", "tonnage_mark_t"])
+    ids = list(t["increment_id"])
+    n_before = len(before["increment_id"])
+    assert len(ids) == n_before + added and added > 0
+    assert len(set(ids)) == len(ids), f"increments recorded twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+    assert ids[:n_before] == list(before["increment_id"]) and list(t["status"][:n_before]) == list(before["status"])
+    lot_end_t = float(a.lot_tonnes(a.coverage()["end_mark_t"]).max())
+    routine = {int(n) for n, r in zip(t["number"], t["role"]) if r == "routine"}
+    due = {i + 1 for i, off in enumerate(plan["offsets"]) if off < lot_end_t}
+    assert due <= routine, f"planned routine increments lost: {sorted(due - routine)[:10]}"
+    rel = a.lot_tonnes(t["tonnage_mark_t"])
+    cut_after = [m for m, s, r in zip(rel[n_before:], t["status"][n_before:], t["role"][n_before:])
+                 if s in ("cut", "late") and r == "routine"]
+    assert cut_after and min(cut_after) >= float(max(rel[:n_before], default=0.0)) - 1e-6, \
+        "the resumed sampler cuts only material after the killed run's"
+    in_samples = [i for s in samples for i in str(s.get("increment_ids", "")).split()]
+    collected = [i for i, s in zip(ids, t["status"]) if s in ("cut", "late")]
+    assert sorted(in_samples) == sorted(collected), "every collected increment is in its sample once, the killed run's too"

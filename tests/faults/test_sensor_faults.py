@@ -9,8 +9,8 @@ import math
 import pytest
 
 from tests.faults.figures import record
-from tests.faults.lines import (fault_site, invariant_violations, nir_scoring_available, run_line,
-                                uncovered_segments)
+from tests.faults.invariant import invariant_violations, nir_scoring_available, uncovered_segments
+from tests.lines.site import run_site_lot, short_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,17 +57,17 @@ def _check(run, *, key: str, fault: str, injected: int, station: str | None, aff
 
 
 def test_spectrometer_dropout(tmp_path):
-    site = fault_site()
+    site = short_site()
     site["stations"]["nir"]["dropout_at_t"] = [FAULT_SPAN_T]
-    run = run_line(site, tmp_path)
+    run = run_site_lot(site, tmp_path)
     _check(run, key="sensor.nir_dropout", fault="spectrometer dropout (90 t)", injected=1, station="nir",
            affected=[1], reason_words=("dropout",), alarm_categories={"uninspected"})
 
 
 def test_spectrometer_saturation(tmp_path):
-    site = fault_site()
+    site = short_site()
     site["stations"]["nir"]["saturate_at_t"] = [FAULT_SPAN_T]
-    run = run_line(site, tmp_path)
+    run = run_site_lot(site, tmp_path)
     _check(run, key="sensor.nir_saturation", fault="spectrometer saturation (90 t)", injected=1, station="nir",
            affected=[1], reason_words=("saturated",), alarm_categories={"uninspected"})
 
@@ -80,9 +80,9 @@ def test_dirty_window_white_reference_drift(tmp_path):
     validly and the segments past the warm-up are ore (the lot is genuine). No segment is uninspected for
     the dirt, and no alarm is raised for it.
     """
-    site = fault_site(300.0, camera=False)
+    site = short_site(300.0, camera=False)
     site["stations"]["nir"].update(window_dirt_rate=20.0)
-    run = run_line(site, tmp_path)
+    run = run_site_lot(site, tmp_path)
     assert run.end.status == "complete"
     assert invariant_violations(run) == []
     lot_h = (run.end.time_s - run.log.start.time_s) / 3600.0
@@ -100,17 +100,17 @@ def test_dirty_window_white_reference_drift(tmp_path):
 
 
 def test_camera_frame_loss(tmp_path):
-    site = fault_site()
+    site = short_site()
     site["stations"]["camera"]["fault"] = {"frame_loss_at_t": [FAULT_SPAN_T]}
-    run = run_line(site, tmp_path)
+    run = run_site_lot(site, tmp_path)
     _check(run, key="sensor.camera_frame_loss", fault="camera frame loss (90 t)", injected=1, station="camera",
            affected=[1], reason_words=("frames lost", "no frames"), alarm_categories={"uninspected"})
 
 
 def test_sampling_robot_jam(tmp_path):
-    site = fault_site(300.0, camera=False, sampler=True)
+    site = short_site(300.0, camera=False, sampler=True)
     site["stations"]["sampler"].update(fault_jam_at=[2, 5])
-    run = run_line(site, tmp_path)
+    run = run_site_lot(site, tmp_path)
     sampler = run.plant.stations["sampler"]
     assert run.end.status == "complete"
     assert invariant_violations(run) == []
@@ -150,9 +150,9 @@ def _scale_fault(down_s: tuple[float, float], *, totaliser_step_t: float = 0.0):
 
 
 def test_belt_scale_disconnect_and_reconnect(tmp_path):
-    site = fault_site(300.0, scale="simulated")
+    site = short_site(300.0, scale="simulated")
     hook, state = _scale_fault((60.0, 75.0))
-    run = run_line(site, tmp_path, pre_tick=hook)
+    run = run_site_lot(site, tmp_path, pre_tick=hook)
     assert state == {"stopped": 1, "restarted": 1}
     assert run.end.status == "complete"
     assert invariant_violations(run) == []
@@ -170,9 +170,9 @@ def test_belt_scale_disconnect_and_reconnect(tmp_path):
 
 def test_plc_restart_with_totaliser_reset(tmp_path):
     """The PLC (hosting the belt-scale integrator) power-cycles and comes back with its totaliser set back."""
-    site = fault_site(300.0, scale="simulated")
+    site = short_site(300.0, scale="simulated")
     hook, state = _scale_fault((50.0, 58.0), totaliser_step_t=-40.0)
-    run = run_line(site, tmp_path, pre_tick=hook)
+    run = run_site_lot(site, tmp_path, pre_tick=hook)
     assert state["restarted"] == 1
     assert run.end.status == "complete"
     assert invariant_violations(run) == []

@@ -14,7 +14,7 @@ from spectra.errors import FingerprintError
 from spectra.fingerprint import MIN_LOTS, load_fingerprint, load_fingerprints
 from spectra.models.bundle import SpectraModel
 
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 from tests.fleet.test_fleet import model_path  # noqa: F401  (module fixture: a small trained model)
 
 
@@ -25,14 +25,14 @@ def lots(tmp_path_factory):
     out = {"genuine": [], "waste": None, "other": None}
     for i in range(MIN_LOTS + 1):
         p = d / f"G{i}.h5"
-        run_lot(p, CargoModel("PB fines"), lot_id=f"G{i}", supplier="Gamma", product="PB fines", mass_t=400.0,
+        archived_lot(p, CargoModel("PB fines"), lot_id=f"G{i}", supplier="Gamma", product="PB fines", mass_t=400.0,
                 per_window=4, seed=10 + i)
         out["genuine"].append(p)
     out["waste"] = d / "W.h5"
-    run_lot(out["waste"], CargoModel("PB fines", [Admixture(0.0, 400.0, "waste", "slag", 0.6)]), lot_id="W",
+    archived_lot(out["waste"], CargoModel("PB fines", [Admixture(0.0, 400.0, "waste", "slag", 0.6)]), lot_id="W",
             supplier="Gamma", product="PB fines", mass_t=400.0, per_window=4, seed=30)
     out["other"] = d / "O.h5"
-    run_lot(out["other"], CargoModel("lump"), lot_id="O", supplier="Delta", product="lump", mass_t=400.0,
+    archived_lot(out["other"], CargoModel("lump"), lot_id="O", supplier="Delta", product="lump", mass_t=400.0,
             per_window=4, seed=31)
     return out
 

@@ -20,7 +20,7 @@ from analysis.fleet import malloc, rescore
 from analysis.fleet import FleetError, analyse_archive, cli_fleet, redecide, run_fleet, segment_scorer, write_tables
 from spectra.models.training import TrainConfig, train_model
 
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 
 SMALL = dict(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
              n_lot_cal=20, lot_segments=8, lot_spectra_per_segment=20, n_lot_check=0)
@@ -40,7 +40,7 @@ def fleet(tmp_path_factory):
     for i, (supplier, waste) in enumerate([("Alpha", 0.0), ("Beta", 0.3), ("Alpha", 0.0)]):
         p = d / f"L{i}.h5"
         cargo = CargoModel("fines", [Admixture(200.0, 400.0, "waste", "slag", waste)] if waste else [])
-        run_lot(p, cargo, lot_id=f"L{i}", supplier=supplier, mass_t=500.0, per_window=4, seed=i, flush_interval_s=5)
+        archived_lot(p, cargo, lot_id=f"L{i}", supplier=supplier, mass_t=500.0, per_window=4, seed=i, flush_interval_s=5)
         good.append(p)
     junk = d / "junk.h5"
     junk.write_bytes(b"not an archive")

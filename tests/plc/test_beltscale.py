@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
@@ -12,6 +11,7 @@ from plc.bw500 import DRIVE_BASE, UINT32_TOTAL_MODULUS_T
 from plc.errors import BeltScaleError
 from plc.simulated import SimulatedPlc
 from tests.plc.conftest import make_feed
+from tests.support import refused_port
 
 
 class FakeTime:
@@ -28,12 +28,6 @@ def client_for(plc: SimulatedPlc, **kw) -> BeltScaleClient:
     kw.setdefault("drive_state_address", DRIVE_BASE)
     kw.setdefault("encoder_address", DRIVE_BASE + 2)
     return BeltScaleClient("127.0.0.1", plc.port, 1, kw.pop("word_order", "msw_first"), 1.0, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_is_a_feed_source_and_reads_what_the_feed_says(sim_plc):
@@ -123,8 +117,9 @@ def test_disconnect_returns_last_good_values_then_backs_off_and_reconnects():
 
 
 def test_never_connected_scale_reports_zero_values_not_ok():
-    client = BeltScaleClient("127.0.0.1", free_port(), timeout_s=0.5)
-    r = client.read(0.0)
+    with refused_port() as port:
+        client = BeltScaleClient("127.0.0.1", port, timeout_s=0.5)
+        r = client.read(0.0)
     assert not r.ok and "cannot connect" in r.fault and r.totaliser_t == 0.0 and not r.running
 
 

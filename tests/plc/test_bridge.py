@@ -22,6 +22,7 @@ from plc.events import read_events
 from plc.registers import EVENT_BASE, ORELINE_MAP, STATUS_END
 from plc.server import OrelineModbusServer
 from tests.plc.conftest import connect
+from tests.support import wait_until
 
 CMD = ORELINE_MAP["CMD_CODE"].address
 ACK = ORELINE_MAP["CMD_ACK_SEQ"].address
@@ -70,13 +71,7 @@ class Plc:
 
 
 def wait_for(predicate, timeout_s: float = 20.0, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout_s=timeout_s, what=what, interval_s=0.02)
 
 
 def run_in_thread(plant) -> threading.Thread:

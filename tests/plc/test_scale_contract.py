@@ -8,7 +8,6 @@ exception into the line), an idempotent close.
 
 from __future__ import annotations
 
-import socket
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,18 +20,13 @@ from conveyor.feed import SimulatedFeed
 from conveyor.station import StationContext
 from plc.scale import SCALE_BACKENDS, BeltScale, scale_class, scale_from_config
 from plc.simulated import SimulatedPlc
+from tests.support import refused_port
 
 RATE_T_H = 3600.0
 
 
 def _feed() -> SimulatedFeed:
     return SimulatedFeed(rate_t_h=RATE_T_H, speed_m_s=4.0, lot_mass_t=1000.0, seed=2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -80,17 +74,17 @@ def test_backend_is_a_belt_scale_with_declared_fields(backend):
 
 @pytest.mark.parametrize("backend", sorted(SCALE_BACKENDS))
 def test_building_does_no_io(ctx, backend):
-    port = _free_port()  # nobody listens here
-    section = {"backend": backend, **({"host": "127.0.0.1", "port": port} if backend == "modbus" else {})}
-    scale = scale_from_config(section, ctx, feed=_feed())
-    try:
-        assert isinstance(scale, BeltScale)
-        if backend == "simulated":
-            assert not scale.plc.running
-        if backend == "modbus":
-            assert not scale.connected
-    finally:
-        scale.close()
+    with refused_port() as port:  # nobody listens here
+        section = {"backend": backend, **({"host": "127.0.0.1", "port": port} if backend == "modbus" else {})}
+        scale = scale_from_config(section, ctx, feed=_feed())
+        try:
+            assert isinstance(scale, BeltScale)
+            if backend == "simulated":
+                assert not scale.plc.running
+            if backend == "modbus":
+                assert not scale.connected
+        finally:
+            scale.close()
 
 
 @pytest.mark.parametrize("backend", sorted(SCALE_BACKENDS))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 
 import pytest
 from pymodbus.client import ModbusTcpClient
@@ -17,6 +16,7 @@ from plc.server import OrelineModbusServer
 from plc.snapshot import LineSnapshot
 from tests.plc.conftest import connect
 from tests.plc.test_snapshot import full_snapshot
+from tests.support import wait_until
 
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS, ILLEGAL_VALUE, DEVICE_BUSY, GATEWAY_NO_RESPONSE = 1, 2, 3, 6, 11
 SEQ = ORELINE_MAP["CMD_SEQ"].address
@@ -28,6 +28,14 @@ def read(client: ModbusTcpClient, address: int, count: int, device_id: int = 1) 
     rr = client.read_holding_registers(address, count=count, device_id=device_id)
     assert not rr.isError(), rr
     return list(rr.registers)
+
+
+def link_when(srv: OrelineModbusServer, condition, what: str):
+    """The server's link status once ``condition(status)`` holds (deadline polling, 5 s)."""
+    def check():
+        status = srv.link_status()
+        return status if condition(status) else None
+    return wait_until(check, timeout_s=5, what=what)
 
 
 def exception_code(response) -> int:
@@ -218,9 +226,7 @@ def test_disconnect_raises_plc_link_alarm_and_the_server_keeps_serving(server):
     read(plc, 0, 1)
     assert server.link_status().ok
     plc.close()
-    deadline = time.monotonic() + 3
-    while server.link_status().clients and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not server.link_status().clients, timeout_s=5, what="the server to see the client gone")
     link = server.link_status()
     assert not link.ok and "no Modbus client" in link.reason and link.disconnects == 1
     server.publish(LineSnapshot(alarms_active=1 << codes.AlarmBit.NIR_FAULT))
@@ -240,9 +246,8 @@ def test_silent_client_is_a_link_fault():
         try:
             read(c, 0, 1)
             assert srv.link_status().ok
-            time.sleep(0.3)
-            link = srv.link_status()
-            assert not link.ok and "no request" in link.reason
+            link = link_when(srv, lambda st: not st.ok, "the link fault of a client silent for longer than link_timeout_s")
+            assert "no request" in link.reason
             read(c, 0, 1)
             assert srv.link_status().ok
         finally:
@@ -251,18 +256,18 @@ def test_silent_client_is_a_link_fault():
 
 def test_watchdog_is_armed_at_start_up_and_only_its_writes_keep_the_link_up():
     with OrelineModbusServer(link_timeout_s=30, watchdog_timeout_s=0.2, link_debounce_s=0) as srv:
-        time.sleep(0.3)  # never written, no client: the watchdog still runs from start-up
-        link = srv.link_status()
-        assert not link.ok and link.supervised and "PLC_WATCHDOG" in link.reason and not link.seen_client
+        # never written, no client: the watchdog still runs from start-up
+        link = link_when(srv, lambda st: not st.ok, "the watchdog fault of a PLC that never wrote PLC_WATCHDOG")
+        assert link.supervised and "PLC_WATCHDOG" in link.reason and not link.seen_client
         c = connect(srv.port)
         try:
             read(c, 0, 1)  # any client polling does not keep the link up
             assert "PLC_WATCHDOG" in srv.link_status().reason
             c.write_register(ORELINE_MAP["PLC_WATCHDOG"].address, 1, device_id=1)
             assert srv.link_status().ok
-            time.sleep(0.3)
-            read(c, 0, 1)
-            assert not srv.link_status().ok
+            # polling reads while the watchdog runs out: only watchdog writes keep the link up
+            wait_until(lambda: read(c, 0, 1) and not srv.link_status().ok, timeout_s=5,
+                       what="the watchdog to run out while the client keeps reading")
             c.write_register(ORELINE_MAP["PLC_WATCHDOG"].address, 2, device_id=1)
             assert srv.link_status().ok
         finally:
@@ -274,24 +279,16 @@ def test_link_changes_are_debounced():
         c = connect(srv.port)
         read(c, 0, 1)
         c.close()
-        deadline = time.monotonic() + 3
-        while srv._runner.clients and time.monotonic() < deadline:
-            time.sleep(0.01)
-        first = srv.link_status()
+        first = link_when(srv, lambda st: not st.clients, "the server to see the client gone")
         assert first.ok  # a reconnecting PLC is not a link loss yet
-        deadline = time.monotonic() + 3
-        while srv.link_status().ok and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: not srv.link_status().ok, timeout_s=5, what="the debounced link loss")
         assert "no Modbus client" in srv.link_status().reason
         c = connect(srv.port)
         try:
             read(c, 0, 1)
             assert not srv.link_status().ok  # and a single request is not a recovery yet
-            deadline = time.monotonic() + 3
-            while not srv.link_status().ok and time.monotonic() < deadline:
-                read(c, 0, 1)
-                time.sleep(0.02)
-            assert srv.link_status().ok
+            wait_until(lambda: read(c, 0, 1) and srv.link_status().ok, timeout_s=5,
+                       what="the debounced recovery while the client keeps reading", interval_s=0.02)
         finally:
             c.close()
 

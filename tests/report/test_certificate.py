@@ -16,7 +16,7 @@ from analysis.report.summaries import objects_counted
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from sampler.custody import CustodyLog, IncrementRecord
 from sampler.lab import ANALYTES
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 from tests.report import pdftools
 
 OREL = Path(__file__).parents[2] / ".venv" / "bin" / "oreline"
@@ -45,7 +45,7 @@ def sample_ids(n: int, long: bool) -> list[str]:
 def make_lot(path: Path, ids: list[str]) -> Path:
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0), ForeignObject(420.0, "plastic", 200.0, 90.0)])
-    run_lot(path, cargo, lot_id="LOT-C", offline_t=[(600.0, 650.0)])
+    archived_lot(path, cargo, lot_id="LOT-C", offline_t=[(600.0, 650.0)])
     log = CustodyLog("LOT-C", epoch_offset_s=1.7649e9)
     for k, sid in enumerate(ids, start=1):
         role = "targeted" if "-TS" in sid else "routine"

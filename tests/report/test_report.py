@@ -16,7 +16,7 @@ from analysis.report import build_report_data, cli_report, write_report
 from analysis.report.read import NirSummary, _library_references, abundance_check
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from sampler.custody import CustodyLog, IncrementRecord
-from tests.archive.lines import run_lot
+from tests.lines import archived_lot
 from tests.report import pdftools
 
 
@@ -52,13 +52,11 @@ def lot(tmp_path_factory):
     path = tmp_path_factory.mktemp("rep") / "LOT-R.h5"
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0), ForeignObject(420.0, "plastic", 200.0, 90.0)])
-    out = run_lot(path, cargo, lot_id="LOT-R", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
-    out["path"] = path
-    return out
+    return archived_lot(path, cargo, lot_id="LOT-R", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
 
 
 def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
-    paths = write_report(lot["path"], tmp_path)
+    paths = write_report(lot.archive.path, tmp_path)
     text = paths["html"].read_text()
     parser = _Refs()
     parser.feed(text)
@@ -74,7 +72,7 @@ def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
     assert "no lab results imported" in text
     assert "USGS splib07 class means resampled onto the archive grid" in text
     assert parser.imgs == 3 + 2  # timeline, spectra, abundances + two thumbnails
-    assert text.count("<tr") >= len(lot["alarms"].all())
+    assert text.count("<tr") >= len(lot.alarms.all())
     assert paths["pdf"].read_bytes().startswith(b"%PDF")
     pdf_text = pdftools.squeezed(pdftools.text(paths["pdf"]))
     n_pages = pdftools.pages(paths["pdf"])
@@ -85,7 +83,7 @@ def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
 
 def test_sample_record_joins_lab_results_and_marks_the_missing(lot, tmp_path):
     path = tmp_path / "LOT-R.h5"
-    shutil.copy(lot["path"], path)
+    shutil.copy(lot.archive.path, path)
     log = _custody("LOT-R")
     assert import_custody_rows(path, log.to_rows()) == 4  # open + sealed for two samples
     assert import_custody_rows(path, log.sample_rows(), kind="sample") == 2
@@ -103,7 +101,7 @@ def test_sample_record_joins_lab_results_and_marks_the_missing(lot, tmp_path):
 
 def test_lab_csv_with_unknown_sample_imports_nothing(lot, tmp_path, capsys):
     path = tmp_path / "LOT-R.h5"
-    shutil.copy(lot["path"], path)
+    shutil.copy(lot.archive.path, path)
     csv = tmp_path / "lab.csv"
     csv.write_text("sample_id,Fe,SiO2,Al2O3,P,S,LOI,moisture\nNOPE,62.4,4.1,2.2,0.07,0.01,3.5,8.2\n")
     assert cli_archive(["import-lab", str(path), str(csv)]) == 2
@@ -116,7 +114,7 @@ def test_missing_reference_library_is_a_marked_gap_not_a_failure(lot, tmp_path, 
     monkeypatch.setenv("ORELINE_SHARED_DATA", str(tmp_path))  # no spectra/ in there
     _library_references.cache_clear()
     try:
-        text = write_report(lot["path"], tmp_path, pdf=False)["html"].read_text()
+        text = write_report(lot.archive.path, tmp_path, pdf=False)["html"].read_text()
     finally:
         _library_references.cache_clear()
     assert "library reference spectra unavailable" in text
@@ -125,7 +123,7 @@ def test_missing_reference_library_is_a_marked_gap_not_a_failure(lot, tmp_path, 
 
 def test_lot_without_camera_or_nir_still_reports_with_gaps_named(tmp_path):
     path = tmp_path / "LOT-P.h5"
-    run_lot(path, stations="probe", lot_id="LOT-P", mass_t=200.0)
+    archived_lot(path, stations="probe", lot_id="LOT-P", mass_t=200.0)
     data = build_report_data(open_archive(path))
     assert "no NIR stream in this archive: no spectra, abundances or NIR scores" in data.notes
     assert "no camera stream in this archive: no detection gallery" in data.notes
@@ -134,14 +132,14 @@ def test_lot_without_camera_or_nir_still_reports_with_gaps_named(tmp_path):
 
 
 def test_cli_regenerates_and_refuses_bad_archives(lot, tmp_path, capsys):
-    assert cli_report([str(lot["path"]), "--out", str(tmp_path / "out"), "--no-pdf"]) == 0
+    assert cli_report([str(lot.archive.path), "--out", str(tmp_path / "out"), "--no-pdf"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["LOT-R-report.html"]
     bad = tmp_path / "bad.h5"
-    bad.write_bytes(lot["path"].read_bytes()[:5000])
+    bad.write_bytes(lot.archive.path.read_bytes()[:5000])
     assert cli_report([str(bad)]) == 2
     assert "error:" in capsys.readouterr().err
     old = tmp_path / "old.h5"
-    shutil.copy(lot["path"], old)
+    shutil.copy(lot.archive.path, old)
     with h5py.File(old, "r+") as f:
         f.attrs["format_version"] = 0
     assert cli_report([str(old)]) == 2

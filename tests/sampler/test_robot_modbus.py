@@ -164,7 +164,7 @@ def test_station_runs_a_lot_through_the_modbus_robot(tmp_path):
     from conveyor.station import StationContext
     from sampler.station import from_config
 
-    from tests.sampler.linesim import run_lot
+    from tests.lines.sampler import by_status, increments, run_lot
 
     clock = SimulatedClock()
     robot = SimulatedRobot(clock, timings=RobotTimings.for_cutter(1.28, 0.45), seed=3)
@@ -174,8 +174,8 @@ def test_station_runs_a_lot_through_the_modbus_robot(tmp_path):
                                     "base_address": 200}, ctx)
         res = run_lot(st, lot_mass_t=800.0)
         st.close()
-    assert res.by_status() == {"cut": st.plan.n_total}
-    errs = [abs(m.data["timing_error_s"]) for m in res.increments]
+    assert by_status(res) == {"cut": st.plan.n_total}
+    errs = [abs(m.data["timing_error_s"]) for m in increments(res)]
     assert max(errs) < 0.5
     assert robot.counters.cuts_ok == st.plan.n_total
 

@@ -12,11 +12,11 @@ from conveyor.station import StationContext
 from sampler.errors import TargetedRequestError
 from sampler.station import SAMPLER_FIELDS, from_config
 
-from tests.sampler.linesim import make_station, run_lot
+from tests.lines.sampler import alarms, by_status, increments, make_station, run_lot
 
 
 def cut_errors(res, role="routine"):
-    return np.array([m.data["timing_error_s"] for m in res.increments
+    return np.array([m.data["timing_error_s"] for m in increments(res)
                      if m.data["role"] == role and m.data["status"] in ("cut", "late")])
 
 
@@ -25,30 +25,30 @@ def test_every_routine_increment_is_cut_on_time_at_6_m_s(tmp_path):
     res = run_lot(st, lot_mass_t=1500.0, speed_m_s=6.0)
     assert res.end.status == "complete"
     n = st.plan.n_total
-    assert res.by_status() == {"cut": n}
+    assert by_status(res) == {"cut": n}
     errs = cut_errors(res)
     assert errs.size == n and np.max(np.abs(errs)) < 0.5
-    assert not res.alarms
+    assert not alarms(res)
     # the stream matches its description; marks are the planned ones
-    m = res.increments[0]
+    m = increments(res)[0]
     assert set(m.data) == set(SAMPLER_FIELDS)
     planned = [st.plan.offsets[i] for i in range(n)]
-    assert [x.tonnage_mark_t for x in res.increments] == pytest.approx(planned)
+    assert [x.tonnage_mark_t for x in increments(res)] == pytest.approx(planned)
     # every routine increment went into the gross sample; its mass is the ISO estimate
     gross = st.custody.samples["LOT1-G1"]
     assert len(gross.increment_ids) == n and gross.status == "sealed" and gross.seal
-    assert all(300 < x.data["mass_kg"] < 900 for x in res.increments)
+    assert all(300 < x.data["mass_kg"] < 900 for x in increments(res))
 
 
 def test_belt_stops_do_not_spoil_the_timing(tmp_path):
     st = make_station(tmp_path)
     events = [BeltEvent(200.0, 45.0, "stop"), BeltEvent(400.0, 8.0, "reverse", 0.5)]
     res = run_lot(st, lot_mass_t=1500.0, events=events)
-    statuses = res.by_status()
+    statuses = by_status(res)
     assert sum(statuses.values()) == st.plan.n_total
     # a cut commanded just before an unplanned stop is allowed to be off; everything is recorded
     assert statuses.get("cut", 0) >= st.plan.n_total - 2
-    for m in res.increments:
+    for m in increments(res):
         if m.data["status"] != "cut":
             assert m.note.startswith("ALARM") and m.data["reason"]
 
@@ -56,25 +56,25 @@ def test_belt_stops_do_not_spoil_the_timing(tmp_path):
 def test_a_jam_mid_lot_is_recorded_and_raised_and_the_lot_goes_on(tmp_path):
     st = make_station(tmp_path, fault_jam_at=[3], auto_reset_s=30.0)
     res = run_lot(st, lot_mass_t=1500.0)
-    by = {m.data["number"]: m.data for m in res.increments}
+    by = {m.data["number"]: m.data for m in increments(res)}
     assert by[3]["status"] == "fault" and "JAMMED" in by[3]["reason"]
     n = st.plan.n_total
     assert len(by) == n  # none silently dropped
     missed = [k for k, d in by.items() if d["status"] == "missed"]
     assert all("FAULT" in by[k]["reason"] for k in missed)
     assert by[n]["status"] == "cut"  # the robot was reset and sampling resumed
-    kinds = {e.kind for e in res.alarms}
+    kinds = {e.kind for e in alarms(res)}
     assert {"robot_fault", "increment_fault"} <= kinds
-    assert all(e.severity == "alarm" for e in res.alarms)
+    assert all(e.severity == "alarm" for e in alarms(res))
 
 
 def test_missed_cut_and_estop_faults(tmp_path):
     st = make_station(tmp_path, fault_missed_at=[2], fault_estop_at=[5], auto_reset_s=1.0)
     res = run_lot(st, lot_mass_t=1500.0)
-    by = {m.data["number"]: m.data for m in res.increments}
+    by = {m.data["number"]: m.data for m in increments(res)}
     assert by[2]["status"] == "missed" and by[2]["sample_id"] == ""
     assert by[5]["status"] == "fault" and "ESTOP" in by[5]["reason"]
-    assert {"increment_missed", "increment_fault"} <= {e.kind for e in res.alarms}
+    assert {"increment_missed", "increment_fault"} <= {e.kind for e in alarms(res)}
     gross = st.custody.samples["LOT1-G1"]
     assert "LOT1-R0002" not in gross.increment_ids and len(gross.increment_ids) == st.plan.n_total - 2
 
@@ -93,7 +93,7 @@ def test_targeted_increments_are_kept_apart(tmp_path):
             requests["b"] = st.request_targeted(mark + 10.0, "vision: wood", "AL-2")  # too close: rate-limited
 
     res = run_lot(st, lot_mass_t=1500.0, listeners=[on_tick])
-    t = [m for m in res.increments if m.data["role"] == "targeted"]
+    t = [m for m in increments(res) if m.data["role"] == "targeted"]
     by_id = {m.data["increment_id"]: m.data for m in t}
     a, b = by_id[requests["a"]], by_id[requests["b"]]
     assert a["status"] == "cut" and abs(a["timing_error_s"]) < 0.5 and a["reason"] == "NIR novelty"
@@ -102,7 +102,7 @@ def test_targeted_increments_are_kept_apart(tmp_path):
     assert sample.role == "targeted" and sample.increment_ids == [requests["a"]]
     gross = st.custody.samples["LOT1-G1"]
     assert requests["a"] not in gross.increment_ids
-    assert res.by_status("routine") == {"cut": st.plan.n_total}  # routine sampling unaffected
+    assert by_status(res, "routine") == {"cut": st.plan.n_total}  # routine sampling unaffected
     summary = st.summary()
     assert summary["routine"]["n"] == st.plan.n_total and summary["targeted"]["by_status"]["cut"] == 1
     assert st.custody.increments[requests["a"]].alarm_id == "AL-1"
@@ -119,9 +119,9 @@ def test_targeted_never_delays_a_routine_cut(tmp_path):
             ids["t"] = st.request_targeted(offs[k] - 1.0, "NIR", "AL-9")  # 1 t before a routine mark
 
     res = run_lot(st, lot_mass_t=1500.0, listeners=[on_tick])
-    t = next(m for m in res.increments if m.data["increment_id"] == ids["t"])
+    t = next(m for m in increments(res) if m.data["increment_id"] == ids["t"])
     assert t.data["status"] == "skipped" and "routine" in t.data["reason"]
-    assert res.by_status("routine") == {"cut": st.plan.n_total}
+    assert by_status(res, "routine") == {"cut": st.plan.n_total}
 
 
 def test_bad_targeted_requests(tmp_path):
@@ -142,14 +142,14 @@ def test_bad_targeted_requests(tmp_path):
 
     res = run_lot(st, lot_mass_t=600.0, listeners=[on_tick])
     assert "finite" in errors[0] and ">= lot start" in errors[1]
-    late = next(m for m in res.increments if m.data["increment_id"] == errors[2])
+    late = next(m for m in increments(res) if m.data["increment_id"] == errors[2])
     assert late.data["status"] == "skipped" and "passed the cutter" in late.data["reason"]
 
 
 def test_time_basis_lot(tmp_path):
     st = make_station(tmp_path, basis="time", max_flow_t_h=9600.0)
     res = run_lot(st, lot_mass_t=1500.0, rate_t_h=8000.0)
-    statuses = res.by_status()
+    statuses = by_status(res)
     assert statuses.get("cut", 0) >= st.plan.n_lot_min
     assert set(statuses) <= {"cut", "skipped", "missed"}
     errs = cut_errors(res)
@@ -216,10 +216,10 @@ def test_a_cut_follows_its_material_through_a_belt_stop(tmp_path, stop_s, how):
     # the material (which waits on the belt), not the clock: before the fix it was cut "30.00 s early".
     st = make_station(tmp_path)
     res = run_lot(st, lot_mass_t=800.0, events=[BeltEvent(stop_s, 30.0, "stop")])
-    assert res.by_status() == {"cut": st.plan.n_total}, [m.data["reason"] for m in res.increments]
+    assert by_status(res) == {"cut": st.plan.n_total}, [m.data["reason"] for m in increments(res)]
     errs = cut_errors(res)
     assert errs.size == st.plan.n_total and np.max(np.abs(errs)) <= st.settings.timing_tolerance_s
-    r13 = next(m for m in res.increments if m.data["increment_id"] == "LOT1-R0013")
+    r13 = next(m for m in increments(res) if m.data["increment_id"] == "LOT1-R0013")
     assert r13.data["intended_time_s"] > stop_s + 30.0  # cut after the restart, when its material came
     assert "mark moved" in r13.data["reason"]  # it stood too near the cutter: the material just behind it
     void = [e for e in res.sink.of(LineEvent) if e.kind == "cut_void_belt_stopped"]

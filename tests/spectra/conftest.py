@@ -1,12 +1,15 @@
-"""Shared fixtures: the real library and one small model trained once per session."""
+"""Shared fixtures: the real library and one small model trained once per session (once for all pytest-xdist
+workers: the first trains and saves it, the others load that file, as the line's stations do)."""
 
 from __future__ import annotations
 
 import pytest
 
 from spectra.grid import ingaas256
-from spectra.library import load_library
-from spectra.models.training import TrainConfig, train_model
+from spectra.library import default_library_dir, load_library
+from spectra.models.bundle import SpectraModel
+from spectra.models.training import TrainConfig, train_model, training_hash
+from tests.support import build_once, shared_build_dir
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +29,12 @@ def small_config():
 
 
 @pytest.fixture(scope="session")
-def model(small_config):
-    return train_model(small_config, progress=None)
+def model_path(small_config):
+    # keyed like the line's cache: a session cache the runner keeps between runs never hands back a stale fit
+    path = shared_build_dir() / f"spectra-small-{training_hash(default_library_dir(), small_config)}.npz"
+    return build_once(path, lambda p: train_model(small_config, progress=None).save(p), lambda p: p)
 
 
 @pytest.fixture(scope="session")
-def model_path(model, tmp_path_factory):
-    return model.save(tmp_path_factory.mktemp("model") / "nir.npz")
+def model(model_path):
+    return SpectraModel.load(model_path)

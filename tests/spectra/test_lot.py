@@ -153,10 +153,11 @@ def test_simulated_lot_varies_less_within_than_between_lots(model, heldout, det)
 
 def test_scorer_from_station_metadata(tmp_path, model_path):
     from spectra.station import from_config
-    from tests.spectra.test_station import _ctx
+    from tests.lines import station_context
 
     st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256",
-                             "model": str(model_path)}, _ctx(tmp_path))
+                             "model": str(model_path)},
+                     station_context(tmp_path, belt_width_m=1.8, nominal_speed_m_s=4.0, seed=3))
     meta = st.describe()[0].metadata
     assert meta["model_path"] and meta["lot_detector"]["waste"] > 0
     scorer = LotSegmentScorer.from_metadata(meta)

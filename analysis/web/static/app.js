@@ -12,6 +12,8 @@
     segments: [], trend: [], nir: [], selected: null,
     counts: { segments: 0, detections: 0, increments: 0, reports: -1 },
     fetching: {}, dirty: false, source: null,
+    past: null,      // a past lot opened from its archive: {lotId, row, segments, trends, increments, detections}
+    markers: [],     // the live lot's event markers (/api/markers)
   };
   window.controlroom = S; // for tests and the curious
 
@@ -111,8 +113,11 @@
     if (lotId !== S.lotId) {
       S.lotId = lotId; S.segments = []; S.trend = []; S.nir = []; S.selected = null;
       S.counts = { segments: 0, detections: 0, increments: 0, reports: S.counts.reports };
-      $("detections").replaceChildren(); $("increments").replaceChildren();
-      $("spectrum").replaceChildren(); $("segment-info").textContent = ""; $("evidence-title").textContent = "segment –";
+      S.markers = [];
+      if (!S.past) {
+        $("detections").replaceChildren(); $("increments").replaceChildren();
+        $("spectrum").replaceChildren(); $("segment-info").textContent = ""; $("evidence-title").textContent = "segment –";
+      }
       refreshTrend();
     }
     S.snap = snap;
@@ -124,6 +129,8 @@
     if (c.detections !== S.counts.detections) refreshDetections(c.detections);
     if (c.increments !== S.counts.increments) refreshSamples(c.increments);
     if (c.reports !== S.counts.reports) { refreshReports(c.reports); refreshLab(); }
+    const alarmSig = (snap.alarms || []).map((a) => a.alarm_id + a.state).join(",");
+    if (alarmSig !== S.alarmSig) { S.alarmSig = alarmSig; refreshMarkers(); }
     S.dirty = true;
     schedule();
   }
@@ -160,8 +167,13 @@
       const since = Math.max(0, total - SHOWN_DETECTIONS);
       const dets = await api("/api/detections?since=" + since + "&limit=" + SHOWN_DETECTIONS);
       S.counts.detections = total;
+      if (!S.past) showDetections(dets, total);
+    });
+  }
+
+  function showDetections(dets, total) {
       $("det-count").textContent = total + " in lot";
-      const nodes = dets.reverse().map((d) => {
+      const nodes = dets.slice().reverse().map((d) => {
         const box = document.createElement("div");
         box.className = "det";
         box.title = "segment " + d.segment;
@@ -177,21 +189,33 @@
         return box;
       });
       $("detections").replaceChildren(...nodes);
-    });
   }
 
   function refreshSamples(total) {
     once("samples", async () => {
       const body = await api("/api/samples?since=" + Math.max(0, total - SHOWN_INCREMENTS));
       S.counts.increments = body.total;
-      const rows = body.increments.slice().reverse().map((inc) => {
-        const tr = document.createElement("tr");
-        for (const v of [inc.number, inc.role, num(inc.mark_t, 1), inc.status, inc.reason || ""]) {
-          const td = document.createElement("td"); td.textContent = v === undefined ? "" : v; tr.appendChild(td);
-        }
-        return tr;
-      });
-      $("increments").replaceChildren(...rows);
+      if (!S.past) showIncrements(body.increments);
+      refreshMarkers();
+    });
+  }
+
+  function showIncrements(increments) {
+    const rows = increments.slice().reverse().map((inc) => {
+      const tr = document.createElement("tr");
+      tr.className = "inc-" + inc.status;
+      for (const v of [inc.number, inc.role, num(inc.mark_t, 1), inc.status, inc.reason || ""]) {
+        const td = document.createElement("td"); td.textContent = v === undefined ? "" : v; tr.appendChild(td);
+      }
+      return tr;
+    });
+    $("increments").replaceChildren(...rows);
+  }
+
+  function refreshMarkers() {  // the live lot's faults, alarms and increments as markers on its trends
+    once("markers", async () => {
+      const body = await api("/api/markers");
+      if (body.lot_id === S.lotId) { S.markers = body.markers; S.dirty = true; schedule(); }
     });
   }
 
@@ -255,6 +279,63 @@
     requestAnimationFrame(() => { rafPending = false; if (S.dirty) { S.dirty = false; render(); } });
   }
 
+  // ---- a past lot opened from its archive (read-only, in the same panels) -------------------------
+  async function openPast(lotId, row) {
+    const base = "/api/lots/" + encodeURIComponent(lotId);
+    let parts;
+    try {
+      parts = await Promise.all([api(base + "/segments"), api(base + "/trends"), api(base + "/samples"),
+        api(base + "/detections?limit=1000")]);
+    } catch (e) {  // archive missing or unreadable: say so, keep the live panels
+      pastBanner("Lot " + lotId + " cannot be opened from its archive: " + e.message, true);
+      throw e;
+    }
+    const [segments, trends, samples, detections] = parts;
+    S.past = { lotId, row: row || {}, segments, trends, increments: samples.increments, detections };
+    window.Trends.unzoom();
+    S.selected = null;
+    $("spectrum").replaceChildren(); $("segment-info").textContent = ""; $("evidence-title").textContent = "segment –";
+    showDetections(detections.slice(-SHOWN_DETECTIONS), detections.length);
+    showIncrements(samples.increments.slice(-SHOWN_INCREMENTS));
+    pastBanner("Viewing past lot " + lotId + " from its archive (read-only): segments, evidence, increments and trends.", false);
+    document.body.classList.add("past");
+    S.dirty = true; schedule();
+  }
+
+  function pastBanner(text, error) {
+    const box = $("past-banner");
+    $("past-text").textContent = text;
+    box.className = "past-banner" + (error ? " past-error" : "");
+    box.hidden = false;
+  }
+
+  function backToLive() {
+    S.past = null; S.selected = null;
+    window.Trends.unzoom();
+    $("past-banner").hidden = true;
+    document.body.classList.remove("past");
+    $("spectrum").replaceChildren(); $("segment-info").textContent = ""; $("evidence-title").textContent = "segment –";
+    S.counts.detections = -1; S.counts.increments = -1;  // the next snapshot refreshes the live panels
+    S.dirty = true; schedule();
+  }
+  $("past-live").addEventListener("click", backToLive);
+
+  function renderPastLot(p) {
+    const l = p.row;
+    $("lot-id").textContent = p.lotId + " (archive)";
+    $("lot-vessel").textContent = l.vessel ? l.vessel + " / " + l.hold : "–";
+    $("lot-product").textContent = l.product || "–";
+    $("lot-tonnage").textContent = num(l.tonnage_t, 1);
+    $("lot-mass").textContent = num(l.declared_mass_t, 0);
+    $("phase").textContent = l.status || "closed";
+    $("rate").textContent = "–"; $("speed").textContent = "–"; $("scale").textContent = "–";
+    $("progress-bar").style.width = "100%";
+    renderVerdict({ verdict: l.line_verdict || "pending", final: l.status === "complete", confidence: l.line_confidence,
+      reasons: [], segments_by_class: l.segments_by_class, uninspected_fraction: l.uninspected_fraction });
+    const rate = p.trends.rate.map((r) => ({ time_s: r.time_s, rate_t_h: r.rate_t_h, belt_speed_m_s: null }));
+    window.Trends.update(rate, p.trends.nir, { stops: p.trends.stops, markers: p.trends.markers });
+  }
+
   function render() {
     const snap = S.snap;
     if (!snap) return;
@@ -262,6 +343,15 @@
     const lot = snap.lot || {};
     $("line-name").textContent = snap.line || "oreline";
     $("sim-time").textContent = new Date().toLocaleString();
+    renderAlarms(snap.alarms || [], snap);
+    renderSampler(snap.sampler);
+    if (S.past) {
+      renderPastLot(S.past);
+      const l = S.past.row;
+      renderBelt({ stations: snap.stations, lot: l, state: { lot_mass_t: l.declared_mass_t || l.tonnage_t,
+        lot_tonnage_t: l.tonnage_t, odometer_m: 0, running: false } }, S.past.segments);
+      return;
+    }
     $("lot-id").textContent = lot.lot_id || "–";
     $("lot-vessel").textContent = lot.vessel ? lot.vessel + " / " + lot.hold : "–";
     $("lot-product").textContent = lot.declared_product || "–";
@@ -274,10 +364,8 @@
     const progress = st.lot_mass_t ? Math.min(1, st.lot_tonnage_t / st.lot_mass_t) : 0;
     $("progress-bar").style.width = (100 * progress).toFixed(1) + "%";
     renderVerdict(snap.verdict);
-    renderBelt(snap);
-    renderAlarms(snap.alarms || [], snap);
-    renderSampler(snap.sampler);
-    window.Trends.update(S.trend, S.nir);  // uPlot (static/trends.js): the whole lot, zoomable
+    renderBelt(snap, S.segments);
+    window.Trends.update(S.trend, S.nir, { markers: S.markers });  // uPlot (static/trends.js): the whole lot, zoomable
   }
 
   function renderVerdict(v) {
@@ -293,19 +381,19 @@
       " · uninspected " + num(100 * (v.uninspected_fraction || 0), 1) + " %";
   }
 
-  function renderBelt(snap) {
+  function renderBelt(snap, segments) {
     const svg = $("belt");
     const st = snap.state || {};
     const W = 1000, x0 = 10, x1 = 990;
     const mass = st.lot_mass_t || (snap.lot && snap.lot.declared_mass_t) || 1;
     const sx = (t) => x0 + (x1 - x0) * Math.max(0, Math.min(1, t / mass));
     const nodes = [el("text", { x: x0, y: 12 }, "lot tonnage 0 … " + num(mass, 0) + " t")];
-    const decidedTo = S.segments.length ? S.segments[S.segments.length - 1].end_t : 0;
+    const decidedTo = segments.length ? segments[segments.length - 1].end_t : 0;
     const weighed = st.lot_tonnage_t || 0;
     if (weighed > decidedTo) {
       nodes.push(el("rect", { class: "cls-pending", x: sx(decidedTo), y: 18, width: Math.max(1, sx(weighed) - sx(decidedTo)), height: 44 }));
     }
-    for (const seg of S.segments) {
+    for (const seg of segments) {
       const r = el("rect", {
         class: "seg cls-" + seg.segment_class + (S.selected === seg.index ? " selected" : ""),
         x: sx(seg.start_t), y: 18, width: Math.max(1, sx(seg.end_t) - sx(seg.start_t)), height: 44,
@@ -342,6 +430,7 @@
     return d.toLocaleDateString(undefined, { month: "2-digit", day: "2-digit" }) + " " + d.toLocaleTimeString();
   }
   window.clockTime = clock;
+  window.controlroomPast = { open: openPast, back: backToLive };
 
   // A logged-in operator is recorded by account (the server ignores "by"); a token client by this name.
   function operatorName() { return ($("operator-name").value || "").trim() || "operator"; }
@@ -434,20 +523,21 @@
     S.selected = index;
     S.dirty = true; schedule();
     $("evidence-title").textContent = "segment " + index;
-    const seg = S.segments.find((s) => s.index === index);
+    const seg = (S.past ? S.past.segments : S.segments).find((s) => s.index === index);
     $("segment-info").textContent = seg
       ? seg.segment_class + " · " + num(seg.start_t, 0) + "–" + num(seg.end_t, 0) + " t · NIR waste score " +
         num(seg.nir_waste_score, 3) + " from " + seg.nir_spectra + " spectra · " + seg.detections + " detections" +
         (seg.reasons && seg.reasons.length ? " · " + seg.reasons.join("; ") : "")
       : "not decided yet";
     try {
-      const sp = await api("/api/segments/" + index + "/spectrum");
+      const base = S.past ? "/api/lots/" + encodeURIComponent(S.past.lotId) : "/api";
+      const sp = await api(base + "/segments/" + index + "/spectrum");
       const x = sp.wavelength_nm, m = sp.mean_reflectance, sd = sp.std_reflectance;
       linePlot($("spectrum"), [{ x, y: m, band: [m.map((v, i) => v - sd[i]), m.map((v, i) => v + sd[i])] }],
         { xLabel: (sp.axis === "wavelength_nm" ? "wavelength, nm" : "channel") + " · mean ± sd of " + sp.n_spectra + " spectra" });
       const idn = sp.identification;  // per-spectrum identification by absorption features (spectra.identify)
       if (idn && seg) $("segment-info").textContent += " · NIR identification: " +
-        idn.groups.map((g) => g.group + " " + g.spectra).join(", ") + " · unknown " + num(100 * idn.unknown_share, 0) +
+        idn.groups.map((g) => g.label || g.group + " " + g.spectra).join(", ") + " · unknown " + num(100 * idn.unknown_share, 0) +
         " %" + (idn.unknown_features ? " (" + idn.unknown_features + ")" : "");
     } catch (e) {
       linePlot($("spectrum"), [], { empty: "no spectrum: " + e.message });

@@ -69,8 +69,23 @@
     }
     const links = document.createElement("p");
     links.append("Report: ", reportLinks(l).cloneNode(true));
+    const live = window.controlroom && window.controlroom.lotId === l.lot_id;
+    const open = document.createElement("button");
+    open.type = "button"; open.className = "open-past";
+    open.textContent = live ? "This is the live lot (panels above)" : "Open in the panels (from its archive)";
+    open.disabled = live;
+    open.addEventListener("click", () => openInPanels(l));
+    links.append(" ", open);
     box.replaceChildren(head, links, table);
     box.hidden = false;
+    if (!live) openInPanels(l);
+  }
+
+  function openInPanels(lot) {  // segments, evidence, increments and trends of the past lot, from its archive
+    if (!window.controlroomPast) return;
+    window.controlroomPast.open(lot.lot_id, lot).then(() => {
+      document.getElementById("belt-panel").scrollIntoView({ behavior: "smooth" });
+    }).catch(() => {});  // the banner says why (archive missing or unreadable); the record above stays
   }
 
   async function refreshJournal() {

@@ -15,8 +15,9 @@ stations (which live in their own packages):
 - :class:`SimSamplerStation` cuts routine increments every ``routine_every_t``
   tonnes and targeted increments on request.
 
-Used by the control-room tests and the benchmark (``oreline control-room`` runs the real site: analysis/control_room.py).
-Use ``analysis.site.compose`` for a configured line.
+The line itself is built by :func:`tests.lines.build_line` (the one test line builder); NIR segments are scored by
+:class:`tests.lines.stations.ThresholdScorer` at 0.5. Used by the control-room tests and the benchmark
+(``oreline control-room`` runs the real site: analysis/control_room.py; :mod:`tests.lines.site` composes it for tests).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -40,9 +41,10 @@ from conveyor.records import LotEnd, LotIdentity, LotStart, Measurement, Record,
 from conveyor.resources import shared_data_dir
 from conveyor.runtime import Line
 from conveyor.station import MaterialWindow, Station
-from spectra.segment import NirSegmentScore
 from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
 from analysis.service import LineService
+from tests.lines.build import build_line
+from tests.lines.stations import ThresholdScorer
 
 #: NIR grid of the simulated spectrometer, nm.
 WAVELENGTH_NM = np.linspace(900.0, 1700.0, 128)
@@ -220,20 +222,6 @@ class SimSamplerStation(Station):
         return out
 
 
-class SimNirScorer:
-    """Segment statistic of the simulated NIR: mean p(waste) of the valid spectra, flagged above 0.5."""
-
-    threshold = 0.5
-
-    def score(self, arrays: Mapping[str, np.ndarray]) -> NirSegmentScore:
-        p = np.asarray(arrays["p_waste"], float)
-        valid = np.asarray(arrays.get("valid", np.ones(p.size)), bool).reshape(p.shape)
-        p = p[valid]
-        score = float(p.mean()) if p.size else math.nan
-        return NirSegmentScore(score, 0.0, 0.0, int(p.size), bool(p.size and score > self.threshold), False,
-                               self.threshold, math.inf, scored=bool(p.size))
-
-
 @dataclass
 class SimLine:
     """A composed simulated line and its service; :meth:`start` runs lots in a background thread."""
@@ -319,7 +307,6 @@ def build_sim_line(
     run_dir: str | Path | None = None,
 ) -> SimLine:
     """Compose the simulated line (stations at 30 m NIR, 40 m camera, 80 m sampler) and its LineService."""
-    clock = SimulatedClock(speedup=speedup)
     rng = np.random.default_rng(seed)
     cargo = CargoModel.random("iron ore fines", lot_mass_t, rng, waste_fraction=waste_fraction,
                               waste_material="slag", waste_start_t=waste_start_t, waste_extent_t=waste_extent_t,
@@ -327,15 +314,14 @@ def build_sim_line(
     sampler = SimSamplerStation("sampler", 80.0)
     stations = [SimNirStation("nir", 30.0, cargo, seed=seed), SimCameraStation("camera", 40.0, cargo, seed=seed),
                 sampler]
-    feed = SimulatedFeed(rate_t_h, speed_m_s, lot_mass_t, seed=seed)
-    line = Line(clock, feed, stations, tick_s=tick_s, segment_mass_t=segment_mass_t)
-    alarms = AlarmBook(clock.now_s)
-    verdict_cfg = validate_section({}, VERDICT_FIELDS, "verdict")
-    monitor = LotMonitor(alarms, verdict_cfg, nir_scorer_factory=lambda _meta: SimNirScorer(),
-                         on_targeted=sampler.request)
-    line.add_sink(monitor)
-    service = LineService(line, monitor, alarms, site={"line": {"name": "simline"}},
+    rig = build_line(stations, clock=SimulatedClock(speedup=speedup), mass_t=lot_mass_t, rate_t_h=rate_t_h,
+                     speed_m_s=speed_m_s, seed=seed, decide=True, verdict=validate_section({}, VERDICT_FIELDS, "verdict"),
+                     scorer=lambda meta: ThresholdScorer(meta, threshold=0.5, contaminant_threshold=math.inf),
+                     on_targeted=sampler.request, cargo=cargo, keep_records=False, tick_s=tick_s,
+                     segment_mass_t=segment_mass_t)
+    service = LineService(rig.line, rig.monitor, rig.alarms, site={"line": {"name": "simline"}},
                           request_targeted=sampler.request)
     service.sampler_status = sampler.status
     service.run_dir = str(run_dir or tempfile.gettempdir())
-    return SimLine(clock, line, monitor, alarms, service, sampler, cargo, lot_mass_t, rate_t_h, speed_m_s, seed)
+    return SimLine(rig.clock, rig.line, rig.monitor, rig.alarms, service, sampler, cargo, lot_mass_t, rate_t_h,
+                   speed_m_s, seed)

@@ -1,34 +1,31 @@
-"""Real lines that write real archives, for the archive, report and fleet tests.
+"""The stand-in stations of the test lines (:mod:`tests.lines`), and the segment scorer for their NIR streams.
 
-The stations here are complete :class:`~conveyor.station.Station` subclasses (not
-mocks): a NIR-like station that mixes real USGS library spectra (resampled onto
-the 256-channel InGaAs grid) according to the cargo truth, a camera-like station
-that reports cargo objects with a 64×64 RGB thumbnail, and a generic probe
-station with a stream of arbitrary fields. They produce exactly the stream
-layouts the brief names ("nir", "vision"), so the archive, the report and the
-fleet see what the full spectra/vision packages will give them.
+Complete :class:`~conveyor.station.Station` subclasses (not mocks), reading the same cargo truth the simulators use:
+
+- archive kind: :class:`LibraryNir` mixes real USGS library spectra (resampled onto the 256-channel InGaAs grid)
+  by the cargo's waste fraction; :class:`ThumbCamera` reports cargo objects with a 64×64 RGB thumbnail;
+  :class:`Probe` is a stream of arbitrary fields. They produce the stream layouts the archive, the report and the
+  fleet read ("nir", "vision");
+- decision kind: :class:`TruthNir` (p_waste = 10 × the true waste fraction, or a dropout) and :class:`TruthCamera`
+  (every cargo object, detected) for the monitor's logic;
+- :class:`MassProbe` reports the tonnes each window carried, for the runtime's own tests.
+
+The control room's stand-ins (NIR by unmixing, a camera cropping a real belt photo, a sampler) are in
+:mod:`tests.lines.service`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from conveyor.cargo import CargoModel
-from conveyor.clock import SimulatedClock
-from conveyor.feed import SimulatedFeed
-from conveyor.records import LotIdentity, Measurement, StreamDescription
-from conveyor.runtime import Line
+from conveyor.records import Measurement, StreamDescription
 from conveyor.station import MaterialWindow, Station
-from analysis.decide.alarms import AlarmBook
-from analysis.archive import LotArchive
-from analysis.decide.monitor import LotMonitor
 from spectra.segment import NirSegmentScore
-from analysis.site import load_site
 
 ENDMEMBERS = ("hematite", "goethite", "quartz")
 
@@ -149,42 +146,84 @@ class Probe(Station):
 
 
 class ThresholdScorer:
-    """Segment NIR statistic: mean p_waste of valid spectra against 0.3 (built per lot from stream metadata)."""
+    """Segment NIR statistic: mean p_waste of the valid spectra against ``threshold``; a segment without a valid
+    spectrum is not scored (never clean). Built per lot from the stream metadata (the monitor's scorer factory)."""
 
-    def __init__(self, metadata):
+    def __init__(self, metadata: Mapping[str, Any] | None = None, *, threshold: float = 0.3,
+                 contaminant_threshold: float = 1.0) -> None:
         self.metadata = metadata
+        self.threshold, self.contaminant_threshold = threshold, contaminant_threshold
 
-    def score(self, arrays):
-        valid = arrays["valid"].astype(bool)
-        score = float(arrays["p_waste"][valid].mean()) if valid.any() else math.nan
-        return NirSegmentScore(score, 0.0, 0.0, int(valid.sum()), score > 0.3, False, 0.3, 1.0)
+    def score(self, arrays: Mapping[str, np.ndarray]) -> NirSegmentScore:
+        p = np.asarray(arrays["p_waste"], float)
+        valid = np.asarray(arrays.get("valid", np.ones(p.size)), bool).reshape(p.shape)
+        p = p[valid]
+        score = float(p.mean()) if p.size else math.nan
+        return NirSegmentScore(score, 0.0, 0.0, int(p.size), bool(p.size and score > self.threshold), False,
+                               self.threshold, self.contaminant_threshold, scored=bool(p.size))
 
 
-def run_lot(path: Path, cargo: CargoModel | None = None, *, mass_t: float = 800.0, stations: str = "nir,cam",
-            offline_t: Sequence[tuple[float, float]] = (), lot_id: str = "LOT-A", supplier: str = "Supplier A",
-            product: str = "fines", flush_interval_s: float = 0.0, seed: int = 1, per_window: int = 1,
-            rate_t_h: float = 6000.0) -> dict[str, Any]:
-    """Run one simulated lot on a real :class:`Line` with the archive wired as the lead wires it.
+class TruthNir(Station):
+    """One 'spectrum' per window whose p_waste is the true waste fraction × 10 (capped), or a dropout
+    (``dropout_t``: lot-tonnage intervals)."""
 
-    Returns the archive, monitor, alarm book and LotEnd.
-    """
-    cargo = cargo or CargoModel(product)
-    clock = SimulatedClock()
-    alarms = AlarmBook(clock.now_s)
-    monitor = LotMonitor(alarms, load_site()["verdict"], nir_scorer_factory=ThresholdScorer)
-    chosen = []
-    for key in stations.split(","):
-        if key == "nir":
-            chosen.append(LibraryNir("nir", 40.0, cargo, offline_t=offline_t, seed=seed, per_window=per_window))
-        elif key == "cam":
-            chosen.append(ThumbCamera("cam", 60.0, cargo))
-        elif key == "probe":
-            chosen.append(Probe("probe", 20.0))
-    archive = LotArchive(path, flush_interval_s=flush_interval_s, clock=clock)
-    line = Line(clock, SimulatedFeed(rate_t_h, 4.5, mass_t, seed=seed), chosen, sinks=[monitor, archive])
-    monitor.segment_listeners.append(archive.add_segment)
-    monitor.verdict_listeners.append(archive.add_verdict)
-    alarms.listeners.append(archive.alarm_changed)
-    end = line.run_lot(LotIdentity(lot_id, "MV Test", "H2", product, mass_t, supplier=supplier))
-    archive.close()
-    return {"archive": archive, "monitor": monitor, "alarms": alarms, "end": end, "cargo": cargo, "line": line}
+    def __init__(self, name: str, position_m: float, cargo: CargoModel,
+                 dropout_t: Sequence[tuple[float, float]] = ()) -> None:
+        super().__init__(name, position_m)
+        self.cargo, self.dropout_t = cargo, tuple(dropout_t)
+
+    def describe(self):
+        f = {k: ((), "float32") for k in ("p_waste", "p_contaminant", "t2", "q")}
+        f.update(novel=((), "bool"), valid=((), "bool"))
+        return [StreamDescription(self.name, self.name, "nir", f)]
+
+    def process(self, w: MaterialWindow):
+        if w.empty:
+            return [w.coverage(False, "no material")]
+        rel = w.start_mark_t - w.lot_start_mark_t
+        if any(a <= rel < b for a, b in self.dropout_t):
+            return [w.coverage(False, "dropout")]
+        fr = self.cargo.fraction_at(np.array([rel]))
+        waste = sum(v[0] for k, v in fr.items() if k.startswith("waste"))
+        data = dict(p_waste=np.float32(min(1.0, 10 * waste)), p_contaminant=np.float32(0), t2=np.float32(1),
+                    q=np.float32(1), novel=False, valid=True)
+        return [Measurement(w.lot_id, self.name, w.end_time_s, w.start_mark_t, data), w.coverage(True)]
+
+
+class TruthCamera(Station):
+    """Reports every cargo object that passes as a detection."""
+
+    def __init__(self, name: str, position_m: float, cargo: CargoModel) -> None:
+        super().__init__(name, position_m)
+        self.cargo = cargo
+
+    def describe(self):
+        f = {"kind": ((), "str"), "probability": ((), "float32"), "length_mm": ((), "float32")}
+        return [StreamDescription(self.name, self.name, "vision", f)]
+
+    def process(self, w: MaterialWindow):
+        if w.empty:
+            return [w.coverage(False, "no material")]
+        rel0, rel1 = w.start_mark_t - w.lot_start_mark_t, w.end_mark_t - w.lot_start_mark_t
+        out = [Measurement(w.lot_id, self.name, w.end_time_s, o.mark_t + w.lot_start_mark_t,
+                           {"kind": o.kind, "probability": np.float32(0.9), "length_mm": np.float32(o.length_mm)})
+               for o in self.cargo.objects_between(rel0, rel1)]
+        return out + [w.coverage(True)]
+
+
+class MassProbe(Station):
+    """Reports the tonnes it saw per window (and coverage); keeps every window it was given."""
+
+    def __init__(self, name: str, position_m: float) -> None:
+        super().__init__(name, position_m)
+        self.windows: list[MaterialWindow] = []
+
+    def describe(self):
+        return [StreamDescription(self.name, self.name, "probe", {"mass_t": ((), "float64")}, {"mass_t": "t"})]
+
+    def process(self, window: MaterialWindow):
+        self.windows.append(window)
+        if window.empty:
+            return [window.coverage(False, "no material")]
+        m = Measurement(window.lot_id, self.name, window.end_time_s, window.start_mark_t, {"mass_t": window.mass_t})
+        return [m, window.coverage(True)]

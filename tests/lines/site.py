@@ -1,25 +1,21 @@
-"""Helpers for the fault suite: a short composed line, an independent record log, the coverage invariant.
-
-The invariant is computed from the Coverage records themselves (our own sink on the line), not
-from the monitor's bookkeeping: a segment whose inspecting stations (nir, vision) did not each
-cover at least ``min_coverage`` of it must never be classed "ore".
-"""
+"""The shipped site as a test line: shortened (:func:`short_site`), composed and run for one lot
+(:func:`run_site_lot`), with an independent record log (:class:`RecordLog`: our own sink on the line)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from conveyor.records import Coverage, LineEvent, LotEnd, LotStart, Measurement, StreamDescription
 
+#: Station kinds that inspect material (a segment they did not cover is never clean).
 INSPECTING_KINDS = ("nir", "vision")
 
 
-def fault_site(lot_mass_t: float = 300.0, *, scale: str = "direct", camera: bool = True, sampler: bool = False,
+def short_site(lot_mass_t: float = 300.0, *, scale: str = "direct", camera: bool = True, sampler: bool = False,
                seed: int = 3, waste: bool = False, objects: bool = False) -> dict[str, Any]:
-    """The shipped site, shortened for a fault test: as fast as possible, no belt events, coarse camera.
+    """The shipped site, shortened for a test: as fast as possible, no belt events, coarse camera.
 
     Not validated yet: change it, then call :func:`analysis.site.validate`.
     """
@@ -93,7 +89,9 @@ class RecordLog:
 
 
 @dataclass
-class LineRun:
+class SiteRun:
+    """A composed plant after one lot: its record log, end, what it told (servers) and wrote (outputs)."""
+
     plant: Any
     log: RecordLog
     end: LotEnd
@@ -111,8 +109,8 @@ class LineRun:
         return next(s for s in self.segments if s.index == index)
 
 
-def run_line(site: dict[str, Any], run_dir: Path, *, serve: bool = False,
-             pre_tick: Callable[[Any, float], None] | None = None, report: bool = False) -> LineRun:
+def run_site_lot(site: dict[str, Any], run_dir: Path, *, serve: bool = False,
+             pre_tick: Callable[[Any, float], None] | None = None, report: bool = False) -> SiteRun:
     """Validate, compose, attach (archive; servers when ``serve``), run one lot and finish it.
 
     ``pre_tick(plant, time_s)`` runs before every scale read (inject faults there). The plant is
@@ -133,43 +131,6 @@ def run_line(site: dict[str, Any], run_dir: Path, *, serve: bool = False,
         outputs = integration.finish(plant, end, report=report)
     finally:
         plant.close()
-    return LineRun(plant, log, end, told, outputs)
+    return SiteRun(plant, log, end, told, outputs)
 
 
-def invariant_violations(run: LineRun) -> list[str]:
-    """Segments classed "ore" although an inspecting station covered less than ``min_coverage`` of them
-    (from our own Coverage log); also gaps/overlaps in the decided segments. Empty list = invariant holds."""
-    min_cov = run.plant.site["verdict"]["min_coverage"]
-    out: list[str] = []
-    stations = run.log.inspecting
-    prev_end = 0.0
-    for seg in sorted(run.segments, key=lambda s: s.index):
-        if not math.isclose(seg.start_t, prev_end, abs_tol=1e-6):
-            out.append(f"segment {seg.index} starts at {seg.start_t} t, previous ended at {prev_end} t")
-        prev_end = seg.end_t
-        if seg.segment_class != "ore":
-            continue
-        if not stations:
-            out.append(f"segment {seg.index} ore with no inspecting station")
-        for st in stations:
-            f = run.log.fraction(st, seg.start_t, seg.end_t)
-            if f < min_cov - 1e-9:
-                out.append(f"segment {seg.index} ({seg.start_t:.0f}-{seg.end_t:.0f} t) ore but {st} covered {f:.0%}")
-    lot_t = run.end.end_mark_t - run.log.start.start_mark_t
-    if run.end.status == "complete" and not math.isclose(prev_end, lot_t, abs_tol=1e-6):
-        out.append(f"decided segments end at {prev_end} t, lot at {lot_t} t")
-    return out
-
-
-def uncovered_segments(run: LineRun) -> list[int]:
-    """Indices of segments some inspecting station covered less than ``min_coverage`` of (our own log)."""
-    min_cov = run.plant.site["verdict"]["min_coverage"]
-    return [s.index for s in run.segments
-            if any(run.log.fraction(st, s.start_t, s.end_t) < min_cov - 1e-9 for st in run.log.inspecting)]
-
-
-def nir_scoring_available() -> bool:
-    """True when spectra provides the per-lot segment scorer the monitor needs to class a segment ore."""
-    import spectra.segment
-
-    return hasattr(spectra.segment, "LotSegmentScorer")

@@ -1,0 +1,46 @@
+"""The same seed gives the same demo: verdict and per-segment classes, through the installed `oreline demo`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sitefiles import light_site_file
+
+ORELINE = Path(sys.executable).parent / "oreline"
+#: a short lot with slag in its middle, so that the classes are not all "ore"
+LOT_MASS_T = 600.0
+SIMULATION = {"waste_start_t": 200.0, "waste_extent_t": 200.0}
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def demo(site: Path, run_dir: Path, *seed: str) -> dict:
+    """Run `oreline demo` on ``site`` (no servers, as fast as possible); its summary.json."""
+    proc = subprocess.run([str(ORELINE), "demo", "--config", str(site), "--lot-mass-t", str(LOT_MASS_T),
+                           "--speedup=0", "--no-serve", "--no-report", "--run-dir", str(run_dir), *seed],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def outcome(summary: dict) -> tuple[str, list[str]]:
+    """The verdict and the class of every segment, in order."""
+    return summary["verdict"]["verdict"], [s["segment_class"] for s in summary["segments"]]
+
+
+def test_the_same_seed_gives_the_same_verdict_and_segment_classes(tmp_path):
+    site = light_site_file(tmp_path / "site.toml", simulation=SIMULATION)
+    first = demo(site, tmp_path / "a", "--seed", "11")
+    second = demo(site, tmp_path / "b", "--seed=11")
+    assert first["end"]["status"] == second["end"]["status"] == "complete"
+    assert len(first["segments"]) == LOT_MASS_T / 100
+    assert outcome(first) == outcome(second)
+    assert "waste-suspect" in outcome(first)[1], outcome(first)  # the slag is seen: the classes say something
+    other = demo(site, tmp_path / "c", "--seed", "12")
+    assert other["end"]["status"] == "complete" and len(other["segments"]) == len(first["segments"])
+    assert other["lot"] != first["lot"] or other["segments"] != first["segments"]  # the seed reached the line
