@@ -68,8 +68,8 @@ SETTINGS = StationSettings(
                                    doc="Acquisitions averaged into each dark and white reference (its noise is shared "
                                        "by every spectrum until the next one, so it must stay well below one spectrum's)."),
         "seed": Field(int, None, doc="Random seed of the simulated instrument (default: the line seed)."),
-        "ore_needs_evidence": Field(bool, False, doc="p(ore) > 0.5 only with positive ore evidence (no trace of "
-                                                     "C–H, or the Fe³⁺ band); docs/spectra.md, measured trade-off."),
+        "ore_needs_evidence": Field(bool, True, doc="p(ore) > 0.5 only with positive ore evidence (no trace of "
+                                                    "C–H, or the Fe³⁺ band); docs/spectra.md."),
     },
     backends={
         "simulated": {
@@ -101,7 +101,7 @@ class SpectrometerStation(Station):
                  context: StationContext, *, spectra_per_s: float = 2.0, white_reference_every_s: float = 600.0,
                  scene: CargoScene | None = None, dropout_at_t: Sequence[tuple[float, float]] = (),
                  saturate_at_t: Sequence[tuple[float, float]] = (), model_path: str | Path | None = None,
-                 ore_needs_evidence: bool = False) -> None:
+                 ore_needs_evidence: bool = True) -> None:
         super().__init__(name, position_m)
         self.ore_needs_evidence = bool(ore_needs_evidence)
         self.model_path = str(model_path) if model_path is not None else ""

@@ -39,7 +39,7 @@ def _cached(name: str, wl: bytes, fwhm: bytes, ore_needs_evidence: bool) -> Iden
                                    params=IdentifierParams(ore_needs_evidence=ore_needs_evidence))
 
 
-def identifier_for(grid: InstrumentGrid, ore_needs_evidence: bool = False) -> Identifier:
+def identifier_for(grid: InstrumentGrid, ore_needs_evidence: bool = True) -> Identifier:
     """The identifier over the shared references on ``grid``, built once per process (~0.5 s); the site option
     ``ore_needs_evidence`` (:class:`IdentifierParams`)."""
     return _cached(grid.name, np.asarray(grid.wavelength_nm, float).tobytes(),

@@ -72,7 +72,7 @@ class IdentifierParams:
     class_prior: tuple[float, float, float] = (0.80, 0.10, 0.10)
     top: int = 3
     #: site option: p(ore) > 0.5 only with positive ore evidence (:func:`spectra.identify.temper.ore_evidence`)
-    ore_needs_evidence: bool = False
+    ore_needs_evidence: bool = True
 
 
 def reference_variants(reflectance: np.ndarray, wavelength_nm: np.ndarray) -> np.ndarray:

@@ -17,6 +17,9 @@ the physics does (issue 21, "confident errors to zero by evidence, not by luck")
   (:func:`spectra.hapke.wet`, 3–20 % water on grey soils of albedo 0.1–0.6) water's 1.20 µm band is at most
   0.08 of its 1.45 µm band on all three grids; a 1.21 µm band counts as C–H only above
   :data:`WATER_RATIO_121_145` × the 1.45 µm depth.
+* **Ore needs evidence too** (:func:`ore_evidence`, the site option ``ore_needs_evidence``, on by default): no ore
+  or gangue mineral has C–H, so a spectrum with a trace of C–H (:func:`ch_trace`) and no Fe³⁺ band gets p(ore) ≤
+  :data:`CAP` — the mirror of the rule above, for contaminants called ore.
 * **Dark and featureless** (:func:`dark`): below mean reflectance :data:`DARK_ALBEDO` (780 nm on) without C–H,
   magnetite ore, mill scale, pyrite, black plastic, rubber, tar and carbon black look alike in NIR. Such a spectrum
   is ``unknown`` with the group :data:`DARK_GROUP` (p(unknown) ≥ :data:`DARK_P_UNKNOWN`); on the line its share is
@@ -44,9 +47,9 @@ FE2_IS_WASTE_EVIDENCE = False
 #: a 1.21 µm band is C–H, not pore water, only when deeper than this share of the 1.45 µm band (water: ≤ 0.08)
 WATER_RATIO_121_145 = 0.10
 #: with ``ore_needs_evidence``: a 1.21 µm band above this share of the 1.45 µm band is a trace of C–H that takes
-#: ore's evidence away (a water film's own ratio is α(1.20)/α(1.45) ≈ 0.04 in optical depth, ≈ 0.06 in depth at
-#: a 1.45 µm depth of 0.6)
-ORE_WATER_RATIO_121_145 = 0.06
+#: ore's evidence away: more than any water gives (pore water ≤ 0.08, see :data:`WATER_RATIO_121_145`; a water film
+#: ≈ 0.06). Measured at 0.06 too: it took confident ore from 6–7 % of ore spectra (wet ore); 0.08 from none.
+ORE_WATER_RATIO_121_145 = 0.08
 #: the band minimum must lie this far (nm) inside the feature window: a minimum at the edge is a slope, not a band
 EDGE_NM = 5.0
 

@@ -1,8 +1,8 @@
 """Moisture as the material holds it (spectra.identify.wetting) and the ore-evidence site option (issue 21).
 
 Non-porous items (plastics, metal, paint, glass fibre) carry a surface water film; porous ones (ore, wood,
-fabrics, rubble) pore water. The site option ``IdentifierParams.ore_needs_evidence`` caps p(ore) at 0.5 without
-positive ore evidence.
+fabrics, rubble) pore water. The site option ``IdentifierParams.ore_needs_evidence`` (on by default) caps p(ore)
+at 0.5 without positive ore evidence.
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ def test_a_wet_plastic_keeps_more_of_its_ch_band_under_a_film_than_under_pore_wa
 
 
 def test_ore_needs_evidence_caps_ore_without_it_and_keeps_ore_with_it(idf):
-    strict = Identifier.from_library(idf.grid, params=IdentifierParams(ore_needs_evidence=True), learned=False)
+    strict = Identifier.from_library(idf.grid, learned=False)  # the option is on by default
     rows = _rows(idf, "Plastic_HDPE GDS387 WhTransl", "Kaolinite KL502 (pxl)", "Goethite WS220")
     r = idf.reference_reflectance[rows]
     d = idf.describe(r)
     organic = idf.organic(d)
+    assert strict.params.ore_needs_evidence and not IdentifierParams(ore_needs_evidence=False).ore_needs_evidence
     off = class_evidence(idf.bank, d, organic)
     on = class_evidence(idf.bank, d, organic, True, idf.params.ch_depth_min)
     assert off[:, 0].all() and on[:, 0].tolist() == [False, True, True]
@@ -91,7 +92,7 @@ def test_ore_needs_evidence_caps_ore_without_it_and_keeps_ore_with_it(idf):
     assert np.all(ident.p[:, 0] > 0.5)
 
 
-@pytest.mark.parametrize("args", [["--ore-needs-evidence"], ["--ore-needs-evidence", "--grid=ingaas256"]])
+@pytest.mark.parametrize("args", [["--ore-needs-evidence", "off"], ["--ore-needs-evidence=on", "--grid=ingaas256"]])
 def test_ore_needs_evidence_without_loso_is_a_usage_error(tmp_path, args):
     out = subprocess.run([str(OREL), "spectra", "evaluate", *args], capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin", "ORELINE_CACHE": str(tmp_path)}, check=False, timeout=120)
@@ -104,8 +105,8 @@ def _station(tmp_path: Path, **extra) -> SpectrometerStation:
 
 
 def test_the_site_option_reaches_the_station_identifier_and_a_bad_value_is_refused(tmp_path):
-    assert not _station(tmp_path).identifier.params.ore_needs_evidence  # default: off (docs/spectra.md)
-    assert _station(tmp_path, ore_needs_evidence=True).identifier.params.ore_needs_evidence
+    assert _station(tmp_path).identifier.params.ore_needs_evidence  # default: on (docs/spectra.md)
+    assert not _station(tmp_path, ore_needs_evidence=False).identifier.params.ore_needs_evidence
     with pytest.raises(ConfigError) as info:
         _station(tmp_path, ore_needs_evidence="sometimes")
     assert info.value.path == "stations.nir.ore_needs_evidence"
