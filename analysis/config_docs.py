@@ -31,7 +31,7 @@ def render() -> str:
         "",
     ]
     sections = dict(CORE_SECTIONS) | dict(EXTRA_SECTIONS)
-    sections["scale"] = scale_section(scale.SCALE_BACKENDS)  # the backend names are the registry's
+    sections["scale"] = scale_section(tuple(scale.SCALE_BACKENDS))  # the backend names are the registry's
     sections["simulation.events[]"] = EVENT_FIELDS
     sections["stations.<name>"] = STATION_FIELDS
     for name, fields in sections.items():

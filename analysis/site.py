@@ -94,12 +94,12 @@ EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
 
 def load_site(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate a site file (the shipped default when ``path`` is None)."""
-    return _check_scale_backend(load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_SETTINGS, SCALE_BACKENDS))
+    return _check_scale_backend(load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_SETTINGS, tuple(SCALE_BACKENDS)))
 
 
 def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate an already-parsed site configuration."""
-    return _check_scale_backend(validate_site(raw, EXTRA_SECTIONS, STATION_SETTINGS, SCALE_BACKENDS))
+    return _check_scale_backend(validate_site(raw, EXTRA_SECTIONS, STATION_SETTINGS, tuple(SCALE_BACKENDS)))
 
 
 def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class _Increment:
     status: CutStatus | None = None
     held_by_stop: bool = False  # withdrawn from the robot because the belt stopped or slowed
     note: str = ""  # why a cut increment's mark differs from the plan's
+    waited_for: str = ""  # the cut the robot was busy with while this increment was due
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,7 @@ class SamplerStation(Station):
                 return self._targeted_too_late(due, now)
         return ""
 
-    def _targeted_too_late(self, due_s: float, now: float) -> str:
+    def _targeted_too_late(self, due_s: float, now: float, waited_for: str = "") -> str:
         """Why a targeted cut of material due at the cutter at ``due_s`` could not be within the timing tolerance
         ("" when it can): the robot's lead time from its next free tick. A targeted increment is about that very
         material, so it is skipped with this reason rather than cut late (or moved, as routine ones are)."""
@@ -301,7 +302,10 @@ class SamplerStation(Station):
         late = start + self.robot.lead_time_s - due_s
         if not math.isfinite(due_s) or late <= self.settings.timing_tolerance_s:
             return ""
-        busy = f"the robot is busy with {self._in_robot.increment_id} until {start:.2f} s; " if start > now else ""
+        if start > now and self._in_robot is not None:
+            busy = f"the robot is busy with {self._in_robot.increment_id} until {start:.2f} s; "
+        else:
+            busy = f"the robot was busy with {waited_for}; " if waited_for else ""
         return (f"too late for a cut within the {self.settings.timing_tolerance_s:g} s tolerance: {busy}its material "
                 f"reaches the cutter at {due_s:.2f} s, {late:.2f} s before the robot could")
 
@@ -441,7 +445,7 @@ class SamplerStation(Station):
             if not math.isfinite(t) or t - lead - now > s.lookahead_s or (inc.held_by_stop and not self._belt_steady()):
                 keep.append(inc)
                 continue
-            why_late = self._targeted_too_late(t, now) if inc.role == "targeted" and not robot_busy else ""
+            why_late = self._targeted_too_late(t, now, inc.waited_for) if inc.role == "targeted" and not robot_busy else ""
             if why_late:  # (a busy robot: decided once it is free, when the lateness is known)
                 self._record(inc, "skipped", t, math.nan, why_late, alarm=True)
                 continue
@@ -459,6 +463,7 @@ class SamplerStation(Station):
                     self._record(inc, "missed", t, math.nan, why)
                 continue
             if robot_busy or robot_state is not RobotState.IDLE:
+                inc.waited_for = self._in_robot.increment_id if self._in_robot is not None else inc.waited_for
                 keep.append(inc)
                 continue
             if inc.role == "targeted" and self._blocks_routine(t, keep + self._pending):

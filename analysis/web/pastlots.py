@@ -9,10 +9,11 @@ archive is missing or unreadable (its catalogue row stays, ``GET /api/lots/{lot_
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at definition time.
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query, Response
 
 from analysis.decide import MARKER_KINDS, trend_markers
 from analysis.model import ControlRoomLine
+from analysis.web.roles import Guards, Identity
 from analysis.web.evidence import plain, thumbnail_png
 from analysis.web.schemas import ErrorBody
 
@@ -39,9 +40,10 @@ def live_markers(service: ControlRoomLine) -> dict[str, Any]:
     return {"lot_id": snap.lot_id, "markers": trend_markers(alarms, snap.increments), "legend": MARKER_KINDS}
 
 
-def past_lots_router(history: Any, service: ControlRoomLine, guards: Any, errors: dict) -> APIRouter:
+def past_lots_router(history: Any, service: ControlRoomLine, guards: Guards, errors: dict) -> APIRouter:
     """Routes of a past lot's panels, read from its archive, and the live lot's markers (viewer)."""
-    router, Viewer = APIRouter(tags=["history"]), guards.viewer
+    router = APIRouter(tags=["history"])
+    Viewer = Annotated[Identity, Depends(guards.require_viewer)]
     errs: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 410: {"model": ErrorBody}, **errors}
 
     def get(path: str, doc: str, view: str, post: Callable[[Any], Any] = plain) -> None:

@@ -18,7 +18,7 @@ from analysis.web.server import ControlRoomServer
 from conveyor.feed import BeltEvent, SimulatedFeed
 from conveyor.records import LotIdentity
 from tests.controlroom.conftest import OPERATOR
-from tests.controlroom.simline import SimLine, build_sim_line
+from tests.lines.service import SimLine, build_sim_line
 
 #: The belt stop of each archived lot: from this line time (s), for this long (s).
 STOP_AT_S, STOP_FOR_S = 60.0, 25.0

@@ -9,7 +9,7 @@ import pytest
 from conveyor.feed import BeltEvent
 from sampler.errors import TargetedSkipError
 
-from tests.sampler.linesim import make_station, run_lot
+from tests.lines.sampler import by_status, increments, make_station, run_lot
 
 #: 30 s belt stops placed at 30 moments across two plan intervals, as the docs' measurement (docs/sampling.md).
 STOPS_S = np.linspace(150.0, 257.0, 30)
@@ -22,10 +22,10 @@ def test_every_cut_through_a_belt_stop_is_within_the_tolerance(tmp_path, stop_s)
     # the robot can reach (its shift written in its reason).
     st = make_station(tmp_path)
     res = run_lot(st, lot_mass_t=800.0, events=[BeltEvent(stop_s, 30.0, "stop")])
-    assert res.by_status() == {"cut": st.plan.n_total}, [m.data["reason"] for m in res.increments]
-    errs = np.array([abs(m.data["timing_error_s"]) for m in res.increments])
+    assert by_status(res) == {"cut": st.plan.n_total}, [m.data["reason"] for m in increments(res)]
+    errs = np.array([abs(m.data["timing_error_s"]) for m in increments(res)])
     assert errs.max() <= st.settings.timing_tolerance_s, (stop_s, errs.max())
-    moved = [m.data["reason"] for m in res.increments if "robot was busy" in m.data["reason"]]
+    moved = [m.data["reason"] for m in increments(res) if "robot was busy" in m.data["reason"]]
     assert len(moved) <= 1 and all("mark moved" in r for r in moved)
 
 
@@ -46,11 +46,12 @@ def test_a_targeted_increment_behind_a_busy_robot_is_skipped_with_the_reason_not
             ids["t"] = st.request_targeted(_behind_routine(st, 3.5), "vision: wood", "AL-7")
 
     res = run_lot(st, lot_mass_t=800.0, listeners=[on_tick])
-    t = next(m.data for m in res.increments if m.data["increment_id"] == ids["t"])
+    t = next(m.data for m in increments(res) if m.data["increment_id"] == ids["t"])
     assert t["status"] == "skipped", t
     assert "within the 0.5 s tolerance" in t["reason"] and "before the robot could" in t["reason"]
-    assert not [m for m in res.increments if m.data["status"] == "late"]
-    assert res.by_status("routine") == {"cut": st.plan.n_total}
+    assert "the robot was busy with LOT1-R" in t["reason"], t["reason"]
+    assert not [m for m in increments(res) if m.data["status"] == "late"]
+    assert by_status(res) == {"cut": st.plan.n_total}
 
 
 def test_a_targeted_request_the_busy_robot_cannot_meet_is_refused_with_the_reason(tmp_path):
@@ -70,4 +71,4 @@ def test_a_targeted_request_the_busy_robot_cannot_meet_is_refused_with_the_reaso
 
     res = run_lot(st, lot_mass_t=800.0, listeners=[on_tick])
     assert refused and "the robot is busy with LOT1-R" in refused[0] and "tolerance" in refused[0], refused
-    assert not [m for m in res.increments if m.data["role"] == "targeted"], "nothing queued or recorded"
+    assert not [m for m in increments(res) if m.data["role"] == "targeted"], "nothing queued or recorded"
