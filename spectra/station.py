@@ -23,7 +23,7 @@ from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
 from spectra.detector import DetectorConfig
-from spectra.driver import Spectrometer, open_spectrometer
+from spectra.driver import SceneDriven, Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
 from spectra.cache import default_model, default_model_path, prepared_model
@@ -245,8 +245,7 @@ class SpectrometerStation(Station):
 
     def _measure(self, t_s: float, mark_t: float, from_rel_t: float, rel_t: float) -> tuple[Measurement | None, str]:
         spec = self.spectrometer
-        sim = hasattr(spec, "set_fault")
-        if sim:
+        if isinstance(spec, SceneDriven):
             spec.set_fault("dropout", _in(self.dropout_at_t, rel_t))
             spec.set_fault("saturate", _in(self.saturate_at_t, rel_t))
             if self.scene is not None:
