@@ -13,7 +13,6 @@ for the clean segments. ``--quick``: one lot of 500 t at 20 % rubber (< 2 min).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -91,16 +90,29 @@ def _report(res: dict, start_t: float, fraction: float) -> None:
     print(f"targeted increments: {len(res['targeted'])}: " + "; ".join(res["targeted"])[:400])
 
 
-def main(argv: list[str] | None = None) -> int:
+def _rows(res: dict, start_t: float, fraction: float, n_objects: int) -> list[dict]:
+    seg = next(d for d in res["segments"] if start_t <= d.start_t < start_t + SPAN_T)
+    c = res["ids"].get(seg.index, np.zeros(4))
+    unknown = float(c[3] / max(c.sum(), 1.0))
+    label = f"black items: rubber {100 * fraction:.0f} % in one segment, {n_objects} objects on the belt"
+    caught = seg.segment_class != "ore"
+    return [dict(name=f"{label}: segment class {seg.segment_class}", value=float(caught), unit="flagged (1/0)",
+                 target="-", ok=True),
+            dict(name=f"{label}: spectra called unknown", value=unknown, unit="share", target="-", ok=True)]
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="one 500 t lot at 20 %% rubber")
     args = ap.parse_args(argv)
     cases = [(0.2, 6)] if args.quick else [(0.05, 0), (0.2, 0), (0.6, 0), (0.2, 6)]
+    rows: list[dict] = []
     for fraction, n_objects in cases:
         res = run_lot(500.0, 300.0, fraction, n_objects, seed=11)
         _report(res, 300.0, fraction)
-    return 0
+        rows += _rows(res, 300.0, fraction, n_objects)
+    return rows
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -24,8 +24,11 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import numpy as np
+
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel, cached_model
+from vision.frontier import candidate_scores
 from vision.realism import all_checks
 from vision.scenes import scene_options
 
@@ -82,6 +85,24 @@ def false_alarm_row(model: VisionModel, fa_m: float, seed: int) -> dict:
                 bound, "per 1,000 m", "<= 1", bound <= 1.0)
 
 
+def ceiling_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
+    """Per case of :data:`CASES`: the candidate ceiling (objects >= 50 mm with any size-passing candidate on them:
+    the recall if every candidate were reported) beside the recall at the fitted decision, from the same belt."""
+    rows = []
+    for label, scene_type, extra, share, _, _ in CASES:
+        scene, objects = scene_options(scene_type)
+        cs = candidate_scores(model, "heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
+                              objects={**objects, **extra})
+        n = max(1, cs.object_p_none.size)
+        ceiling = 100.0 * float(np.isfinite(cs.object_p_none).sum()) / n
+        at_decision = 100.0 * float((cs.object_p_none <= model.classifier.none_max).sum()) / n if model.classifier else 0.0
+        print(f"{label}: candidate ceiling {ceiling:.1f} % of {cs.object_p_none.size} objects >= 50 mm "
+              f"(at the decision {at_decision:.1f} %; {model.mm_per_px:g} mm/px, seed {seed})", flush=True)
+        rows.append(_row(f"vision candidate ceiling, {label} ({cs.object_p_none.size} objects >= 50 mm; {model.mm_per_px:g} mm/px, "
+                         f"seed {seed}; at the decision {at_decision:.1f} %)", ceiling, "%", "", True))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     """``--quick``: the shipped 4 mm/px model on a few metres of each scene (checks the benchmark runs)."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_scenes", description=__doc__)
@@ -90,12 +111,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--length-m", type=float, default=200.0)
     ap.add_argument("--fa-m", type=float, default=3000.0, help="object-free realistic belt for the false-alarm bound (0: skip)")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--ceiling", action="store_true", help="also the candidate ceiling per case (every candidate reported)")
     ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene, 30 m object-free")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m = 4.0, 10.0, 30.0
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=round(2048 / a.mm_per_px))
     rows = realism_rows() + scene_rows(m, a.length_m, a.seed)
+    if a.ceiling:
+        rows += ceiling_rows(m, a.length_m, a.seed)
     if a.fa_m > 0:
         rows.append(false_alarm_row(m, a.fa_m, a.seed))
     return rows

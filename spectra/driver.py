@@ -11,7 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -109,6 +109,16 @@ def repair_pixels(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
     for row in v2:
         row[bad] = np.interp(bad, good, row[good])
     return v2[0] if v.ndim == 1 else v2
+
+
+@runtime_checkable
+class SceneDriven(Protocol):
+    """A spectrometer whose target and faults the line sets (the simulated backend): the station presents the
+    simulated cargo's reflectance and switches the configured faults; a real instrument has neither."""
+
+    def present(self, scene_reflectance: np.ndarray, illumination: float = 1.0) -> None: ...
+
+    def set_fault(self, name: str, active: bool = True) -> None: ...
 
 
 class Spectrometer:

@@ -23,7 +23,7 @@ from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
 from spectra.detector import DetectorConfig
-from spectra.driver import Spectrometer, open_spectrometer
+from spectra.driver import SceneDriven, Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
 from spectra.cache import default_model, default_model_path, prepared_model
@@ -68,6 +68,8 @@ SETTINGS = StationSettings(
                                    doc="Acquisitions averaged into each dark and white reference (its noise is shared "
                                        "by every spectrum until the next one, so it must stay well below one spectrum's)."),
         "seed": Field(int, None, doc="Random seed of the simulated instrument (default: the line seed)."),
+        "ore_needs_evidence": Field(bool, True, doc="p(ore) > 0.5 only with positive ore evidence (no trace of "
+                                                    "C–H, or the Fe³⁺ band); docs/spectra.md."),
     },
     backends={
         "simulated": {
@@ -98,8 +100,10 @@ class SpectrometerStation(Station):
     def __init__(self, name: str, position_m: float, spectrometer: Spectrometer, model: SpectraModel,
                  context: StationContext, *, spectra_per_s: float = 2.0, white_reference_every_s: float = 600.0,
                  scene: CargoScene | None = None, dropout_at_t: Sequence[tuple[float, float]] = (),
-                 saturate_at_t: Sequence[tuple[float, float]] = (), model_path: str | Path | None = None) -> None:
+                 saturate_at_t: Sequence[tuple[float, float]] = (), model_path: str | Path | None = None,
+                 ore_needs_evidence: bool = True) -> None:
         super().__init__(name, position_m)
+        self.ore_needs_evidence = bool(ore_needs_evidence)
         self.model_path = str(model_path) if model_path is not None else ""
         model.grid.check_same(spectrometer.grid, what=f"station {name}: model vs spectrometer")
         self.spectrometer = spectrometer
@@ -241,8 +245,7 @@ class SpectrometerStation(Station):
 
     def _measure(self, t_s: float, mark_t: float, from_rel_t: float, rel_t: float) -> tuple[Measurement | None, str]:
         spec = self.spectrometer
-        sim = hasattr(spec, "set_fault")
-        if sim:
+        if isinstance(spec, SceneDriven):
             spec.set_fault("dropout", _in(self.dropout_at_t, rel_t))
             spec.set_fault("saturate", _in(self.saturate_at_t, rel_t))
             if self.scene is not None:
@@ -273,7 +276,7 @@ class SpectrometerStation(Station):
     @property
     def identifier(self) -> Identifier:
         """The reference identifier on the model's grid (built once per process)."""
-        return identifier_for(self.model.grid)
+        return identifier_for(self.model.grid, self.ore_needs_evidence)
 
     @property
     def _groups(self) -> list[str]:
@@ -428,4 +431,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
     return SpectrometerStation(name, position_m, spec, model, context, spectra_per_s=spectra_per_s,
                                white_reference_every_s=white_every, scene=scene, dropout_at_t=dropout,
-                               saturate_at_t=saturate, model_path=model_path)
+                               saturate_at_t=saturate, model_path=model_path,
+                               ore_needs_evidence=cfg["ore_needs_evidence"])

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from conveyor.files import staged_folder
 from vision.errors import VisionError
@@ -47,6 +48,8 @@ def cli_fit(argv: list[str]) -> int:
     ap.add_argument("--normal-m", type=float, help="metres of normal belt to fit the ore density on (default 40)")
     ap.add_argument("--calibration-m", type=float, help="metres of belt to calibrate thresholds on (default 100 x mm/px)")
     ap.add_argument("--objects-m", type=float, help="metres of belt with objects to train the classifier on (default by scale)")
+    ap.add_argument("--decision-m", type=float, help="metres of object-free belt scored only to set the object decision "
+                                                      "(default 650 x mm/px; a site fit 150)")
     ap.add_argument("--scenes", default="mix", help="scene type of the built-in fit's belt: mix (default: realistic, today's and "
                                                       "dark-ore scenes in turn) or one of today|realistic|dark-rubber|wet-wood")
     a = ap.parse_args(argv)
@@ -56,12 +59,13 @@ def cli_fit(argv: list[str]) -> int:
         except ValueError:
             ap.error(f"expected --scenes mix|today|realistic|dark-rubber|wet-wood (one type), got {a.scenes!r}")
         scene, objects = scene_options(name)
-        scene_kw = {"scene": scene, "objects": objects}
+        scene_kw: dict[str, Any] = {"scene": scene, "objects": objects}
     else:
         scene_kw = {}
     if not a.mm_per_px > 0 or a.width_px <= 0:
         ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
-    lengths = {k: v for k, v in (("normal_m", a.normal_m), ("calibration_m", a.calibration_m), ("objects_m", a.objects_m)) if v is not None}
+    lengths = {k: v for k, v in (("normal_m", a.normal_m), ("calibration_m", a.calibration_m), ("objects_m", a.objects_m),
+                                                  ("decision_m", a.decision_m)) if v is not None}
     if any(v <= 0 for v in lengths.values()):
         ap.error(f"belt lengths must be > 0 m, got {lengths}")
     t0 = time.perf_counter()
@@ -70,7 +74,8 @@ def cli_fit(argv: list[str]) -> int:
                  "to the built-in fit with --labelled")
     try:
         if a.images is not None:
-            model = fit_site_model(a.images, mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, frame_px=a.frame_px, split=a.split)
+            model = fit_site_model(a.images, mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, frame_px=a.frame_px, split=a.split,
+                                   **lengths)
         elif a.labelled is not None:
             model, added = fit_with_labelled(read_labelled(a.labelled), mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed,
                                              **lengths, **scene_kw)
@@ -87,7 +92,17 @@ def cli_fit(argv: list[str]) -> int:
     print(f"fitted on {on.get('images')}: {on.get('n_files')} files (sha256 list {on.get('files_sha256') or '-'}), {on.get('n_tiles')} tiles"
           f"{', ' + str(on['tiles_dropped']) + ' dropped as unusual' if on.get('tiles_dropped') else ''}, {model.mm_per_px:g} mm/px, "
           f"belt found by {model.ore.belt_test}, fit version {on.get('fit_version')}, data {on.get('data_digest')}")
+    print(decision_line(on.get("decision") or {}))
     return 0
+
+
+def decision_line(decision: dict) -> str:
+    """The object decision a fit set and what it rests on (``fitted_on["decision"]``), as ``vision fit`` prints it."""
+    if not decision:
+        return "object decision: none (no classifier)"
+    per_type = ", ".join(f"{t} {m:.0f} m (lowest p(none) {decision['lowest_p_none'].get(t, 1.0):.3g})" for t, m in decision["belt_m"].items())
+    return (f"object decision: p(none) <= {decision['none_max']:.3g}, set on object-free belt {per_type}; "
+            f"false alarms <= {decision['fa_bound_per_1000_m']['all']:.2f} per 1,000 m (95 % bound from the belt scored)")
 
 
 def _recall_lines(table: dict) -> list[str]:

@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -23,6 +24,7 @@ from scipy import ndimage as ndi
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
+from vision.decision import Decision, decide
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
 from vision.evaluate import match
@@ -40,17 +42,12 @@ MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture c
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
-#: The object decision: p("none") <= NONE_MAX_MARGIN x the lowest p("none") seen on normal calibration belt.
-NONE_MAX_MARGIN = 0.5
-NONE_MAX_CAP = 0.5
-#: The object decision is also held to the level at which the false-candidate rate on normal calibration belt,
-#: extrapolated from its TAIL_POINTS lowest p(none) values as a power law (slope clamped to TAIL_SLOPE), falls to
-#: TARGET_FALSE_PER_M: 0.1 per 1,000 m, so that 3,000 m of belt expects well under one false alarm (the extrapolation
-#: from 100 m is uncertain by about 2x either way).
-TARGET_FALSE_PER_M = 0.1e-3
-TAIL_POINTS = 20
-TAIL_MIN_POINTS = 5
-TAIL_SLOPE = (0.5, 4.0)
+#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per fold of the calibration tiles)
+#: never trained on, scored by the final classifier only to set the object decision (:mod:`vision.decision`):
+#: 3,000 m at 4 mm/px, where 0 false candidates bound the rate at 1 per 1,000 m (95 %). Rendered and scored in chunks
+#: of DECISION_CHUNK_ROWS rows.
+DECISION_M_PER_MM = 750.0
+DECISION_CHUNK_ROWS = 8192
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
 TRAIN_LENGTH_MM = (50.0, 600.0)
@@ -75,11 +72,11 @@ OBJECTS_SCALE_CAP = 2.0
 #: subset): the classifier's cost grows with them. At 1 mm/px there are ~5.5 per object (none dropped); coarse scales
 #: find 8 and more. Normal calibration belt is always kept.
 MAX_NONE_PER_OBJECT = 6.0
-#: Folds of the fit tiles (by source image) for the out-of-fold calibration of the object decision, and the members
-#: of each out-of-fold ensemble (fewer than the final five: cheaper, and a smaller average swings more, so the
-#: decision it sets errs on the strict side).
+#: Folds of the fit tiles (by source image): each scene is built from one fold, and the objectness threshold is set
+#: out of fold. (Format 6-8 also set the object decision out of fold, with classifiers trained on one fold: on the
+#: mixed belt their p(none) on unseen ore fell some 3 orders of magnitude below the final classifier's on held-out
+#: ore, docs/vision.md.)
 N_FOLDS = 2
-OOF_MEMBERS = 3
 #: Belt with objects (m) rendered (shared out over the folds, at least 5 m each) to train the objectness model (4
 #: objects per metre), and normal belt (m) to set its threshold (the OBJECTNESS_QUANTILE of its smoothed log-odds,
 #: out of fold: a seed on about one cell in 500 of normal belt, each verified by the classifier).
@@ -128,7 +125,7 @@ class VisionModel:
                         objectness=self.objectness)
 
     def save(self, path: Path) -> Path:
-        arrays = dict(self.ore.to_arrays())
+        arrays: dict[str, Any] = dict(self.ore.to_arrays())
         if self.classifier is not None:
             arrays.update(self.classifier.to_arrays())
         if self.objectness is not None:
@@ -160,7 +157,8 @@ class VisionModel:
             raise ModelError(f"expected a {MODEL_FORMAT} file, got format {str(a.get('format', 'none'))!r} in {path}")
         ore = NormalOreModel.from_arrays(a)
         fields = DetectorParams.__dataclass_fields__
-        params = DetectorParams(**{k: (int(a[f"param_{k}"]) if fields[k].type in ("int", int) else float(a[f"param_{k}"])) for k in fields if f"param_{k}" in a})
+        kw: dict[str, Any] = {k: (int(a[f"param_{k}"]) if fields[k].type in ("int", int) else float(a[f"param_{k}"])) for k in fields if f"param_{k}" in a}
+        params = DetectorParams(**kw)
         clf = KindClassifier.from_arrays(a) if "cls_mean" in a else None
         obj = ObjectnessModel.from_arrays(a) if "obj_w1" in a else None
         fitted_on = json.loads(str(a["fitted_on"])) if "fitted_on" in a else {}
@@ -176,6 +174,11 @@ def _frame(image: np.ndarray, mm_per_px: float, frame_id: int = 0) -> Frame:
 
 def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> BeltScene:
     return BeltScene(tiles, width_px=width_px, mm_per_px=mm_per_px, seed=seed, dust_probability=0.15, **kw)
+
+
+def _scene_type(scene: dict | None, objects: dict | None, i: int) -> str:
+    """Name of the scene type of fit scene ``i`` (see :func:`_scene_kw`): "custom" when the fit is given one."""
+    return "custom" if scene is not None or objects is not None else FIT_MIX[i % len(FIT_MIX)]
 
 
 def _scene_kw(scene: dict | None, objects: dict | None, i: int) -> tuple[dict, dict]:
@@ -231,7 +234,7 @@ def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorPara
     f = ore.features(img)
     raw = ore.score(f)
     f.belt_cols = ore.belt_columns(f, raw)
-    out = {}
+    out: dict[int | str, np.ndarray] = {}
     for cells in {params.smooth_cells, params.fine_cells, params.broad_cells} - {0}:
         out[cells] = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw)[:, f.belt_cols].ravel()
     if params.ridge_sigma_cells > 0:
@@ -336,7 +339,7 @@ def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px:
     y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms) + [_kind_under(d, objects) for d in m.duplicates]
     if sizes is not None:
         sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
-    return [d.features for d in dets], y, [d.length_mm for d in dets]
+    return cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets]  # report_all: every one has features
 
 
 def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -> None:
@@ -353,51 +356,34 @@ def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -
         params.min_length_mm = float(TARGET_MM * min(1.0, np.quantile(ratio, MIN_LENGTH_QUANTILE)))
 
 
-def none_max_from(p_none: np.ndarray, belt_m: float | None = None) -> float:
-    """The object decision from "none" probabilities (n,) of candidates on ``belt_m`` metres of normal belt that pass
-    the size gate: NONE_MAX_MARGIN x the smallest (capped at NONE_MAX_CAP; the cap when there are none) and, with
-    ``belt_m`` and at least TAIL_MIN_POINTS candidates, no more than the level at which the *extrapolated* rate of
-    such candidates falls to TARGET_FALSE_PER_M (:func:`tail_level`): a calibration belt of 100 m cannot show the
-    rate of one false alarm in 3,000 m directly, its lowest p(none) values can."""
-    if p_none.size == 0:
-        return NONE_MAX_CAP
-    out = min(NONE_MAX_CAP, float(p_none.min()) * NONE_MAX_MARGIN)
-    if belt_m is not None and belt_m > 0 and p_none.size >= TAIL_MIN_POINTS:
-        out = min(out, tail_level(p_none, belt_m, TARGET_FALSE_PER_M))
-    return float(out)
-
-
-def tail_level(p_none: np.ndarray, belt_m: float, rate_per_m: float) -> float:
-    """The p(none) level at which candidates on normal belt occur ``rate_per_m``: the empirical rate of candidates at
-    or below each of the TAIL_POINTS lowest p(none) (k / ``belt_m`` for the k-th lowest) fitted as a power law
-    (log rate linear in log p(none), slope clamped to TAIL_SLOPE) and extrapolated down to ``rate_per_m``."""
-    p = np.sort(np.clip(np.asarray(p_none, float), 1e-12, 1.0))[:TAIL_POINTS]
-    x = np.log(p)
-    y = np.log(np.arange(1, p.size + 1) / belt_m)
-    slope = float(np.polyfit(x, y, 1)[0]) if np.ptp(x) > 1e-9 else TAIL_SLOPE[1]
-    slope = float(np.clip(slope, *TAIL_SLOPE))
-    return float(np.exp(x.mean() + (np.log(rate_per_m) - y.mean()) / slope))
-
-
 @dataclass
 class CandidatePool:
-    """Candidates for the classifier: features, labels, measured lengths (mm), source fold, normal-belt flag."""
+    """Candidates for the classifier: features, labels, measured lengths (mm), source fold, normal-belt flag, scene
+    type, and whether they train the classifier (decision-only belt does not)."""
 
     x: list = field(default_factory=list)
     y: list = field(default_factory=list)
     length_mm: list = field(default_factory=list)
     fold: list = field(default_factory=list)
     normal: list = field(default_factory=list)
-    #: metres of normal calibration belt the ``normal`` candidates were found on
-    normal_belt_m: float = 0.0
+    scene_type: list = field(default_factory=list)
+    train: list = field(default_factory=list)
+    #: metres of object-free calibration belt the ``normal`` candidates were found on, per scene type
+    belt_m: dict = field(default_factory=dict)
 
-    def add(self, found: tuple[list, list, list], fold: int, normal: bool) -> None:
+    def add(self, found: tuple[list, list, list], fold: int, normal: bool, scene_type: str = "", train: bool = True) -> None:
         x, y, length = found
         self.x += x
         self.y += y
         self.length_mm += length
         self.fold += [fold] * len(x)
         self.normal += [normal] * len(x)
+        self.scene_type += [scene_type] * len(x)
+        self.train += [train] * len(x)
+
+    def add_belt(self, scene_type: str, metres: float) -> None:
+        """Count ``metres`` of object-free calibration belt of ``scene_type`` as scored."""
+        self.belt_m[scene_type] = self.belt_m.get(scene_type, 0.0) + float(metres)
 
 
 def _folds(tiles: TileSet) -> list[TileSet]:
@@ -421,6 +407,7 @@ def fit_vision_model(
     calibration_tiles: TileSet | None = None,
     scene: dict | None = None,
     objects: dict | None = None,
+    decision_m: float | None = None,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -430,21 +417,22 @@ def fit_vision_model(
     ``calibration_tiles`` (default: the fit split without jitter). Held-out tiles are never used.
 
     The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
-    The object decision ``none_max`` is set *out of fold*: classifiers trained without fold k score the candidates
-    on normal belt made of fold k's calibration tiles, so the decision is calibrated on ore the classifier has not
-    seen (as the held-out and real belts are), not on the ore it learned as "none".
+    The object decision ``none_max`` is set on ``decision_m`` metres (default DECISION_M_PER_MM x mm/px) of
+    object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`).
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
     renders the scene types of :data:`vision.scenes.FIT_MIX` in turn (realistic, today's, dark ore)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
-                                 scene=scene, objects=objects)
+                                 scene=scene, objects=objects, decision_m=decision_m)
+    decision = None
     if len(set(pool.y)) >= 2:
-        model.classifier = train_classifier(pool, model.params, seed)
+        model.classifier, decision = train_classifier(pool, model.params, seed)
     model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, mm_per_px,
                                  scene=dict(scene or {}), objects=dict(objects or {}),
-                                 scene_mix=list(FIT_MIX) if scene is None and objects is None else [])
+                                 scene_mix=list(FIT_MIX) if scene is None and objects is None else [],
+                                 decision=decision.as_dict() if decision is not None else {})
     return model
 
 
@@ -464,6 +452,10 @@ def provenance(tiles: TileSet, mm_per_px: float, **extra) -> dict:
 SITE_NORMAL_M = 30.0
 SITE_CALIBRATION_M = 60.0
 SITE_OBJECTS_M = 120.0
+#: Object-free belt of the site's own tiles scored only for the object decision (:mod:`vision.decision`): 150 m at
+#: 1 mm/px keeps a site fit near 2 minutes; the model records the false-alarm bound it allows (20 per 1,000 m; a
+#: site that needs 1 per 1,000 m fits with ``--decision-m 3000``).
+SITE_DECISION_M = 150.0
 #: Frames carry no labels, so a few may hold foreign objects. A tile's *unsupported share* is the share of its cells
 #: whose colour and brightness (a coarse (r, g, lum) bin) at most max(2, SUPPORT_SOURCES x frames) frames show: an
 #: object's colour rarely appears in other frames. But a whole frame of a rare ore looks like that too, so a tile is
@@ -524,12 +516,13 @@ def unsupported_share(tiles: TileSet, block_px: int = 4) -> np.ndarray | None:
 
 def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0,
                    frame_px: tuple[int, int] | None = None, split: str = "all", normal_m: float = SITE_NORMAL_M,
-                   calibration_m: float = SITE_CALIBRATION_M, objects_m: float = SITE_OBJECTS_M) -> VisionModel:
+                   calibration_m: float = SITE_CALIBRATION_M, objects_m: float = SITE_OBJECTS_M,
+                   decision_m: float = SITE_DECISION_M) -> VisionModel:
     """Fit the whole vision model on a site's own ore-on-belt frames in ``folder`` (no labels; see
     :func:`~vision.site_images.load_site_tiles` for the checks and errors). Tiles that look unlike the rest under a
     few other frames (:func:`unusual_tiles`: frames holding objects) are dropped; the rest, with two
     photometrically jittered copies, fit the density and train the classifier on rendered belt with objects, and
-    the plain tiles calibrate the object decision out of fold. The model records what it was fitted on."""
+    the plain tiles set the object decision on belt the classifier never trained on. The model records what it was fitted on."""
     site = load_site_tiles(folder, mm_per_px=mm_per_px, frame_px=frame_px, split=split)  # type: ignore[arg-type]
     drop = unusual_tiles(site)
     if drop.any() and not drop.all():
@@ -538,12 +531,12 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
         site = TileSet(kept, tuple(n for n, d in zip(site.names, drop) if not d), site.origin, site.files, site.mm_per_px, site.skipped)
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
                              calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m,
-                             scene={}, objects={})  # the site's own belt as it is photographed: no built-in scene mix
+                             decision_m=decision_m, scene={}, objects={})  # the site's own belt as it is photographed: no built-in scene mix
     model.appearance_limit = site_appearance_limit(model, site, seed)
     model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
                                  tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
                                  frames_skipped_examples=list(site.skipped[:5]),
-                                 belt_test=model.ore.belt_test)
+                                 belt_test=model.ore.belt_test, decision=model.fitted_on.get("decision", {}))
     return model
 
 
@@ -564,29 +557,30 @@ def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> f
     return calibrate_limit(model.ore, images)
 
 
-def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0) -> KindClassifier:
-    """The kind classifier fitted on the candidates of ``pool`` ("none" ones from object scenes thinned to at most
-    MAX_NONE_PER_OBJECT per object candidate), with ``none_max`` calibrated out of fold (in sample when the pool has
-    one fold). Raises ModelError with fewer than two classes."""
+def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0) -> tuple[KindClassifier, Decision]:
+    """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
+    at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
+    its p(none) of the size-gated candidates on decision-only object-free belt (never trained on). Without such belt
+    the normal calibration candidates it trained on set it (optimistic; the bound is then unknown).
+    Raises ModelError with fewer than two classes."""
     x, y = np.array(pool.x), np.asarray(pool.y)
-    fold, normal, length = np.asarray(pool.fold), np.asarray(pool.normal), np.asarray(pool.length_mm)
-    other_none = np.flatnonzero((y == NONE) & ~normal)
-    cap = int(MAX_NONE_PER_OBJECT * np.sum(y != NONE))
-    if other_none.size > cap:
-        drop = np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)
-        keep = np.ones(len(y), bool)
-        keep[drop] = False
-        x, y, fold, normal, length = x[keep], y[keep], fold[keep], normal[keep], length[keep]
+    normal, length = np.asarray(pool.normal, bool), np.asarray(pool.length_mm)
+    types = np.asarray(pool.scene_type, str) if pool.scene_type else np.full(len(y), "")
+    train = np.asarray(pool.train, bool) if pool.train else np.ones(len(y), bool)
     gated = normal & (length >= params.min_length_mm)
-    folds = sorted(set(pool.fold))
-    if len(folds) > 1:
-        p_none = [KindClassifier(seed=seed, members=OOF_MEMBERS).fit(x[fold != k], y[fold != k]).p_none(x[gated & (fold == k)])
-                  for k in folds]
-    clf = KindClassifier(seed=seed).fit(x, y)
-    if len(folds) <= 1:  # tiles too few to split by source: in-sample (optimistic) calibration
-        p_none = [clf.p_none(x[gated])]
-    clf.none_max = none_max_from(np.concatenate(p_none), pool.normal_belt_m or None)
-    return clf
+    held = gated & ~train
+    if not held.any() and not pool.belt_m:
+        held = gated
+    other_none = np.flatnonzero((y == NONE) & ~normal & train)
+    cap = int(MAX_NONE_PER_OBJECT * np.sum((y != NONE) & train))
+    if other_none.size > cap:
+        train = train.copy()
+        train[np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)] = False
+    clf = KindClassifier(seed=seed).fit(x[train], y[train])
+    belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
+    decision = decide(clf.p_none(x[held]) if held.any() else np.zeros(0), types[held], belt_m)
+    clf.none_max = decision.none_max
+    return clf, decision
 
 
 def candidate_pool(
@@ -602,10 +596,12 @@ def candidate_pool(
     calibration_tiles: TileSet | None = None,
     scene: dict | None = None,
     objects: dict | None = None,
+    decision_m: float | None = None,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
     parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
     calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
+    decision_m = DECISION_M_PER_MM * mm_per_px if decision_m is None else decision_m
     objects_m = OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP) if objects_m is None else objects_m
     tiles = augmented_tiles("fit", 2, seed) if tiles is None else tiles
     ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px,
@@ -633,7 +629,8 @@ def candidate_pool(
         # candidates of fold k are found with the objectness model trained without fold k: the classifier learns
         # (and its decision is calibrated on) objectness values as unseen ore gives them
         by_fold = [replace(model, objectness=o) for o in oof]
-    pool, sizes = CandidatePool(), []
+    pool = CandidatePool()
+    sizes: list[tuple[float, float]] = []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         k = i % len(folds)
@@ -648,9 +645,29 @@ def candidate_pool(
         pool.add(_candidates(by_fold[k], _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
         k = i % len(plain)
-        pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, True)
-        pool.normal_belt_m += scene_rows * mm_per_px / 1000.0
+        pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
+                 k, True, _scene_type(scene, objects, i))
+    _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
     return model, pool
+
+
+def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[TileSet], decision_m: float, seed: int,
+                   scene: dict | None, objects: dict | None) -> None:
+    """Add to ``pool`` the candidates (decision only, not training) of ``decision_m`` metres of object-free belt:
+    equal shares per scene type of the fit and per fold of the ``plain`` tiles, fold k's found by ``by_fold[k]``."""
+    types = sorted({_scene_type(scene, objects, i): i for i in range(len(FIT_MIX))}.items())
+    model = by_fold[0]
+    mm_per_px, width_px = model.mm_per_px, model.width_px
+    rows_each = int(decision_m * 1000.0 / mm_per_px / len(types) / len(plain))
+    for t, (name, i) in enumerate(types):
+        for k, tiles in enumerate(plain):
+            sc = _scene(tiles, 10**6 + seed * 1000 + 10 * t + k, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
+            for r0 in range(0, rows_each, DECISION_CHUNK_ROWS):
+                rows = min(DECISION_CHUNK_ROWS, rows_each - r0)
+                if rows * mm_per_px < 1000.0:  # under a metre: not worth a frame
+                    continue
+                pool.add(_candidates(by_fold[k], sc.render(r0, rows), [], mm_per_px), k, True, name, train=False)
+                pool.add_belt(name, rows * mm_per_px / 1000.0)
 
 
 #: Fitted models shipped with oreline (the demo's camera model, ``make models``), under their cache file names.
@@ -667,8 +684,10 @@ def default_cache_dir() -> Path:
 #: code changes what a fit produces; a comment, a rename or a refactor that keeps the fitted arrays keeps the key
 #: (and so the shipped model). 7: the recipe of model format 7 (learned objectness seeds); 8: every fit step renders
 #: the scene types of vision.scenes.FIT_MIX in turn (realistic, today's, dark ore), not today's scenes only, and the
-#: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8).
-FIT_VERSION = 8
+#: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8); 9: the
+#: object decision is set on the empirical false candidates of object-free belt of every scene type (vision.decision,
+#: DECISION_M_PER_MM), not on an extrapolated tail.
+FIT_VERSION = 9
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
@@ -681,7 +700,7 @@ def fit_data_digest() -> str:
     import skimage
 
     root = shared_data_dir() / "vision"
-    h = hashlib.sha256(f"skimage {skimage.__version__}".encode())
+    h = hashlib.sha256(f"skimage {skimage.__version__}".encode())  # type: ignore[attr-defined]
     for folder in FIT_DATA_DIRS:
         for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
             h.update(str(path.relative_to(root)).encode() + b"\0")

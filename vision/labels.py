@@ -210,7 +210,8 @@ def fit_with_labelled(items: list[LabelledImage], *, mm_per_px: float, width_px:
     folds = sorted(set(pool.fold)) or [0]
     for i in range(len(x)):
         pool.add(([x[i]], [y[i]], [length[i]]), folds[i % len(folds)], False)
-    model.classifier = train_classifier(pool, model.params, seed)
+    model.classifier, decision = train_classifier(pool, model.params, seed)
+    model.fitted_on = dict(model.fitted_on, decision=decision.as_dict())
     return model, {k: y.count(k) for k in sorted(set(y))}
 
 

@@ -47,6 +47,30 @@ class NirScorer(Protocol):
 NirScorerFactory = Callable[[Mapping[str, Any]], NirScorer]
 
 
+class FingerprintResult(Protocol):
+    """A lot against its product's fingerprint (``spectra.fingerprint.FingerprintCheck``)."""
+
+    @property
+    def flagged(self) -> bool: ...
+    @property
+    def statistic(self) -> float: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def lots(self) -> int: ...
+
+
+class ProductCheck(Protocol):
+    """One lot's product check, fed each segment's NIR arrays in order (``spectra.fingerprint``); a result once
+    enough segments are in, else None."""
+
+    def add(self, arrays: Mapping[str, np.ndarray]) -> FingerprintResult | None: ...
+
+
+#: ``(supplier, product, nir_metadata) -> ProductCheck | None`` (None: the product has no fingerprint).
+ProductCheckFactory = Callable[[str, str, Mapping[str, Any]], ProductCheck | None]
+
+
 @dataclass(frozen=True)
 class MonitorSnapshot:
     """An immutable copy of the monitor's lot state (implements ``analysis.model.LotSnapshot``)."""
@@ -89,7 +113,7 @@ class LotMonitor:
         *,
         nir_scorer_factory: NirScorerFactory | None = None,
         on_targeted: Callable[[float, str, int], Any] | None = None,
-        product_check_factory: Callable[[str, str, Mapping[str, Any]], Any] | None = None,
+        product_check_factory: ProductCheckFactory | None = None,
     ) -> None:
         self.alarms = alarms
         self.config = dict(verdict_config)
@@ -118,9 +142,9 @@ class LotMonitor:
             # (lot t, p_waste, t2) of the latest valid spectra, bounded: a long lot must not grow memory.
             self.nir_trend: list[tuple[float, float, float]] = []
             self._nir_scorer: NirScorer | None = None
-            self._product_check: Any = None
+            self._product_check: ProductCheck | None = None
             #: the lot against its product's fingerprint: a spectra.fingerprint.FingerprintCheck, or why not
-            self.product_check: Any = "not checked"
+            self.product_check: str | FingerprintResult = "not checked"
             self._snapshot: MonitorSnapshot | None = None
             self._now_s = 0.0  # line-clock time of the latest coverage record (when decisions are made)
 

@@ -22,7 +22,7 @@ def segment_class(*, seen_by: set[str], nir_stations: set[str], vision_stations:
         seen_by = seen_by - nir_stations
     if foreign_objects and vision_stations & seen_by:
         return "contaminated"
-    if nir_scored and (nir.flagged_waste or nir.flagged_contaminant or getattr(nir, "flagged_unknown", False)):
+    if nir_scored and nir is not None and (nir.flagged_waste or nir.flagged_contaminant or getattr(nir, "flagged_unknown", False)):
         return "waste-suspect"
     inspecting = nir_stations | vision_stations
     if inspecting and seen_by >= inspecting:

@@ -39,7 +39,7 @@ from analysis.decide import LabVerdict
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, Alarm, LotVerdict, SegmentDecision
 from analysis.report.fmt import utc
-from analysis.report.nir_identification import identification_plot, identification_rows
+from analysis.report.nir_identification import identification_plot, identification_rows, segment_identification
 from analysis.report.plots import png_base64
 from sampler.lab import LabResult
 from sampler.labrules import FAMILIES, RULES, SampleDecision, classify
@@ -125,6 +125,8 @@ class ReportData:
     #: NIR identification per material group (:mod:`analysis.report.nir_identification`) and its figure (PNG base64).
     nir_identification: list[dict[str, Any]] = field(default_factory=list)
     nir_identification_png: str = ""
+    #: Per segment: the identified groups with shares and the features detected in each group's spectra.
+    nir_identification_segments: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ---- reading -----------------------------------------------------------------------------------------
@@ -356,6 +358,7 @@ def build_report_data(reader: ArchiveReader) -> ReportData:
         latest=latest, decisions={sid: classify(r) for sid, r in latest.items()}, lab_history=lab_history(reader),
         segment_decisions=list(decisions), commands=_commands(reader),
         nir_identification=nir_id_rows, nir_identification_png=nir_id_png,
+        nir_identification_segments=segment_identification(reader) if nir_id_rows else [],
         lab=lab_v, lab_rows=_lab_rows(latest, lab_v),
         reviews=[{"time": utc(r.epoch_s), "epoch_s": r.epoch_s, "reviewer": r.reviewer, "decision": r.decision,
                   "lab_verdict": r.lab_verdict, "comment": r.comment} for r in lab_reviews(reader)],

@@ -96,6 +96,15 @@ def nir_identification_section(data: ReportData) -> Section | None:
     if data.nir_identification_png:
         sec.add(Figure(data.nir_identification_png, "NIR identification per segment",
                        "Share of the spectra of each segment identified as ore, waste, contaminant or unknown."))
+    if data.nir_identification_segments:
+        seg_rows = [{"segment": str(s["segment"]), "spectra": f"{s['spectra']:,}", "groups": text(s["label"]),
+                     "features": text("; ".join(f"{g['group']}: {g['features']}" for g in s["groups"]
+                                                if g["share"] >= 0.05))}
+                    for s in data.nir_identification_segments]
+        sec.add(Para("Per segment: the groups the spectra were identified as, with their shares, and the features "
+                     "detected in each group's spectra (band depth above 2 % and above the spectra's noise)."),
+                Table([Col("segment", "segment", "right"), Col("spectra", "spectra", "right"),
+                       Col("groups", "groups"), Col("features", "features detected per group")], seg_rows))
     return sec
 
 

@@ -149,7 +149,7 @@ class SpectrumCache:
         spectra = spectra.reshape(-1, spectra.shape[-1])
         rows = spectra
         spectra = spectra[np.all(np.isfinite(spectra), axis=1)]
-        if spectra.shape[0] == 0:
+        if spectra.shape[0] == 0 or self._plan is None:
             return
         seg = int(self._plan.index_of(m.tonnage_mark_t))
         if seg < 0:

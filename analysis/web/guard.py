@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import psutil
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "default-src 'self'; frame-ancestors 'none'"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -61,12 +62,12 @@ def _reject(status: int, detail: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class HttpGuard:
     """ASGI middleware: allowlisted Host, same-origin writes, security headers (see the module doc)."""
 
-    def __init__(self, app: Any, *, allowed_hosts: frozenset[str], hsts_max_age_s: int = 31_536_000) -> None:
+    def __init__(self, app: ASGIApp, *, allowed_hosts: frozenset[str], hsts_max_age_s: int = 31_536_000) -> None:
         self.app = app
         self.allowed_hosts = allowed_hosts
         self.hsts = f"max-age={int(hsts_max_age_s)}; includeSubDomains".encode()
 
-    def refusal(self, scope: dict[str, Any], headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+    def refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
         """(status, why) when the request must not reach the app."""
         host = headers.get(b"host", b"").decode("latin-1")
         if host_name(host) not in self.allowed_hosts:
@@ -82,7 +83,7 @@ class HttpGuard:
                 return 403, "expected a same-origin request, got Sec-Fetch-Site: cross-site"
         return None
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -94,7 +95,7 @@ class HttpGuard:
 
         names = {k for k, _ in extra}
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [h for h in message.get("headers", []) if h[0].lower() not in names] + extra
             await send(message)

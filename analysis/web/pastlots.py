@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query,
 
 from analysis.decide import MARKER_KINDS, trend_markers
 from analysis.model import ControlRoomLine
-from analysis.web.roles import Guards, Identity
 from analysis.web.evidence import plain, thumbnail_png
+from analysis.web.auth import Identity
+from analysis.web.roles import Guards, Responses
 from analysis.web.schemas import ErrorBody
 
 LotId = Annotated[str, PathParam(max_length=200)]
@@ -40,7 +41,7 @@ def live_markers(service: ControlRoomLine) -> dict[str, Any]:
     return {"lot_id": snap.lot_id, "markers": trend_markers(alarms, snap.increments), "legend": MARKER_KINDS}
 
 
-def past_lots_router(history: Any, service: ControlRoomLine, guards: Guards, errors: dict) -> APIRouter:
+def past_lots_router(history: Any, service: ControlRoomLine, guards: Guards, errors: Responses) -> APIRouter:
     """Routes of a past lot's panels, read from its archive, and the live lot's markers (viewer)."""
     router = APIRouter(tags=["history"])
     Viewer = Annotated[Identity, Depends(guards.require_viewer)]

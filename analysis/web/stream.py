@@ -101,7 +101,7 @@ class LiveStreamResponse(Response):
         finally:
             self.slots.give(self.role)
 
-    async def _pump(self, send: Any, conn: Any) -> None:
+    async def _pump(self, send: Send, conn: Any) -> None:
         async for chunk in _events(self.feed):
             try:
                 with anyio.fail_after(self.write_timeout_s):

@@ -10,10 +10,10 @@ WIDTH_PX = 1024
 def small_model():
     """A model fitted at 2 mm/px on a little belt of today's scenes (fit split only): quick, but real; cached like
     the line's models, so a second test session does not fit it again. Today's scenes only (``scene={}``): these tests
-    check the detector's and station's mechanics on the scenes they render; on so little belt a fit on the built-in
-    scene mix has a decision too strict for them (docs/vision.md, issue 27)."""
+    check the detector's and station's mechanics on the scenes they render. The decision rests on 30 m of
+    decision-only belt (the built-in fit scores 750 m x mm/px: too slow for a test fixture)."""
     return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0,
-                        scene={}, objects={})
+                        decision_m=30.0, scene={}, objects={})
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Candidate scales and ridge seeds, source folds, the classifier ensemble, out-of-fold calibration, duplicate labels, cache key."""
+"""Candidate scales and ridge seeds, source folds, the classifier ensemble, the object decision, duplicate labels, cache key."""
 
 from pathlib import Path
 
@@ -7,9 +7,10 @@ import pytest
 
 import vision.fit
 from vision.classify import COMPONENT_FEATURES, NONE, KindClassifier
+from vision.decision import DECISION_CAP, DECISION_MARGIN, decide
 from vision.detect import Detection, DetectorParams, candidate_maps, ridge_score
 from vision.errors import DataError, ModelError
-from vision.fit import CandidatePool, _kind_under, broad_cells_for, cache_path, fine_cells_for, fit_data_digest, none_max_from, train_classifier
+from vision.fit import CandidatePool, _kind_under, broad_cells_for, cache_path, fine_cells_for, fit_data_digest, train_classifier
 from vision.scene import BeltScene, SceneObject
 from vision.tiles import TileSet, augmented_tiles, load_tiles, source_fold, source_of, tile_fold
 
@@ -88,44 +89,60 @@ def test_ensemble_averages_its_members_and_round_trips():
         KindClassifier(members=0).fit(x, y)
 
 
-def test_none_max_rule():
-    assert none_max_from(np.array([])) == vision.fit.NONE_MAX_CAP
-    assert none_max_from(np.array([0.9, 0.3, 0.7])) == pytest.approx(0.3 * vision.fit.NONE_MAX_MARGIN)
-    # too few candidates to extrapolate a tail: the margin rule alone
-    assert none_max_from(np.array([0.9, 0.3, 0.7]), belt_m=100.0) == pytest.approx(0.3 * vision.fit.NONE_MAX_MARGIN)
-
-
-def test_tail_level_extrapolates_a_power_law_to_the_target_rate():
-    # candidates on 100 m of normal belt whose count below p grows as p**2 (10 per metre in all): the level at which
-    # the rate is 0.1 per 1,000 m is sqrt(1e-4 / 10) ~ 0.0032, far below the lowest value seen
+def test_decision_is_the_strictest_scene_types_empirical_level_not_an_extrapolated_tail():
+    # 1,000 m of calibration belt per type; on today's belt p(none) never falls under 0.2, on the dark belt 0.01
     rng = np.random.default_rng(3)
-    p = np.sqrt(rng.uniform(size=1000))
-    level = vision.fit.tail_level(p, 100.0, 1e-4)
-    assert level == pytest.approx(np.sqrt(1e-4 / 10), rel=0.6)
-    assert level < 0.2 * p.min() * 10
-    assert none_max_from(p, belt_m=100.0) == pytest.approx(min(level, 0.5 * p.min()))
-    # a steeper tail (count ~ p**4) needs less extrapolation downwards
-    assert vision.fit.tail_level(p ** 0.5, 100.0, 1e-4) > level
+    p = np.concatenate([rng.uniform(0.2, 1.0, 4000), rng.uniform(0.01, 1.0, 4000)])
+    types = np.array(["today"] * 4000 + ["dark"] * 4000)
+    d = decide(p, types, {"today": 1000.0, "dark": 1000.0})
+    assert d.lowest_p_none == pytest.approx({"today": p[:4000].min(), "dark": p[4000:].min()})
+    assert d.none_max == pytest.approx(DECISION_MARGIN * p[4000:].min())
+    # no calibration candidate at or below the decision: the bound comes from the belt scored, ~3 / L
+    assert not np.any(p <= d.none_max)
+    assert d.fa_bound_per_1000_m() == pytest.approx(1000.0 * 2.9957 / 2000.0, rel=1e-3)
+    assert d.fa_bound_per_1000_m("today") == pytest.approx(2.9957, rel=1e-3)
+    assert d.as_dict()["fa_bound_per_1000_m"]["all"] == pytest.approx(1.498, abs=1e-3)
+    # the format-8 rule extrapolated a power law through the 20 lowest values ~0.01 down to 0.1 per 1,000 m, orders
+    # of magnitude under anything seen; the empirical level stays within a factor of two of the lowest value
+    assert d.none_max >= 0.5 * p.min() - 1e-12
 
 
-def test_decision_is_calibrated_out_of_fold():
-    """Fold 1's normal belt holds object-like ore. A classifier trained on it calls it "none" (in sample); only one
-    that never saw it shows how low p(none) gets on unseen ore, and the decision follows that."""
+def test_decision_without_candidates_or_belt():
+    assert decide(np.array([]), np.array([]), {"today": 300.0}).none_max == DECISION_CAP
+    assert decide(np.array([]), np.array([]), {}).fa_bound_per_1000_m() == float("inf")
+    with pytest.raises(ValueError, match="without calibration belt"):
+        decide(np.array([0.3]), np.array(["wet"]), {"today": 100.0})
+    with pytest.raises(ValueError, match="one scene type per"):
+        decide(np.array([0.3, 0.4]), np.array(["today"]), {"today": 100.0})
+
+
+def test_decision_is_set_on_belt_the_classifier_never_trained_on():
+    """Decision-only belt (train=False) holds object-like ore. It trains nothing (the classifier is the same as
+    without it) and sets the decision: the classifier's own p(none) there, of the strictest scene type; without such
+    belt the decision falls back to the trained-on calibration belt, with no bound."""
     rng = np.random.default_rng(1)
     pool = CandidatePool()
     for k in (0, 1):
         x, y = _blobs(rng)
         pool.add((list(x), y, [100.0] * len(y)), k, False)
+        pool.add((list(rng.normal(size=(20, N_FEATURES))), [NONE] * 20, [100.0] * 20), k, True, "today")
+    base, d0 = train_classifier(pool, DetectorParams(min_length_mm=40.0))
+    trained_on = np.array(pool.x)[np.asarray(pool.normal)]
+    assert d0.none_max == pytest.approx(min(DECISION_CAP, DECISION_MARGIN * base.p_none(trained_on).min()))
+    assert d0.fa_bound_per_1000_m() == float("inf")
+    plain = rng.normal(size=(40, N_FEATURES))
     odd = rng.normal(size=(30, N_FEATURES))
-    odd[:, 0] += 4.0
-    pool.add((list(odd), [NONE] * 30, [100.0] * 30), 1, True)
-    pool.add((list(rng.normal(size=(30, N_FEATURES))), [NONE] * 30, [100.0] * 30), 0, True)
-    clf = train_classifier(pool, DetectorParams(min_length_mm=40.0))
-    in_sample = none_max_from(clf.p_none(np.array(pool.x)[np.asarray(pool.normal)]))  # no belt given: margin rule
-    assert clf.none_max < 0.5 * in_sample
-    one_fold = CandidatePool(pool.x, pool.y, pool.length_mm, [0] * len(pool.x), pool.normal)
-    clf1 = train_classifier(one_fold, DetectorParams(min_length_mm=40.0))
-    assert clf1.none_max == pytest.approx(none_max_from(clf1.p_none(np.array(pool.x)[np.asarray(pool.normal)])))
+    odd[:, 0] += 4.0  # object-like ore, on the dark belt only
+    pool.add((list(plain), [NONE] * 40, [100.0] * 40), 0, True, "today", train=False)
+    pool.add((list(odd), [NONE] * 30, [100.0] * 30), 1, True, "dark", train=False)
+    pool.add((list(odd[:5]), [NONE] * 5, [10.0] * 5), 1, True, "dark", train=False)  # under the size gate: ignored
+    pool.add_belt("today", 1500.0)
+    pool.add_belt("dark", 1500.0)
+    clf, d1 = train_classifier(pool, DetectorParams(min_length_mm=40.0))
+    np.testing.assert_allclose(clf.proba(odd), base.proba(odd))
+    assert d1.lowest_p_none == pytest.approx({"today": clf.p_none(plain).min(), "dark": clf.p_none(odd).min()})
+    assert clf.none_max == d1.none_max == pytest.approx(DECISION_MARGIN * min(d1.lowest_p_none.values()))
+    assert d1.belt_m == {"today": 1500.0, "dark": 1500.0} and d1.fa_bound_per_1000_m() < 1.0
 
 
 def test_second_piece_of_an_object_is_trained_as_its_kind():
@@ -151,3 +168,19 @@ def test_frame_beyond_belt_does_not_depend_on_frame_cuts():
     whole = scene.render(0, 1100)  # crosses the 512-row period of the frame texture
     np.testing.assert_array_equal(scene.render(500, 30), whole[500:530])
     np.testing.assert_array_equal(scene.render(1000, 100), whole[1000:1100])
+
+
+def test_shipped_camera_model_decision_rests_on_3000_m_of_every_fit_scene_type():
+    """The shipped 4 mm/px model's decision was set on >= 1,000 m of object-free belt of each scene type of the fit
+    mix (so the 95 % bound it carries is <= 1 per 1,000 m), at the strictest type's level, far above the
+    extrapolated 3.2e-8 of FIT_VERSION 8."""
+    from vision.fit import SHIPPED_DIR, VisionModel
+    from vision.scenes import FIT_MIX
+
+    (path,) = sorted(SHIPPED_DIR.glob("model-4mm-*.npz"))
+    model = VisionModel.load(path)
+    d = model.fitted_on["decision"]
+    assert set(d["belt_m"]) == set(FIT_MIX) and min(d["belt_m"].values()) >= 999.0
+    assert d["fa_bound_per_1000_m"]["all"] <= 1.0
+    assert model.classifier.none_max == pytest.approx(DECISION_MARGIN * min(d["lowest_p_none"].values()))
+    assert model.classifier.none_max > 1e-4

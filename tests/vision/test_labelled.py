@@ -193,7 +193,8 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
     coco, yolo, items = labelled
     out = tmp_path / "site.npz"
     p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(out), "--labelled", str(coco), f"--mm-per-px={MM_PER_PX}",
-                        "--width-px=1024", "--normal-m", "20", "--calibration-m=20", "--objects-m", "30", "--scenes", "today"],
+                        "--width-px=1024", "--normal-m", "20", "--calibration-m=20", "--objects-m", "30", "--scenes", "today",
+                        "--decision-m=10"],
                        capture_output=True, text=True, timeout=900, env=None)
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr

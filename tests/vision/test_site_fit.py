@@ -164,9 +164,12 @@ def test_cli_fit_on_site_images(rock_folder, tmp_path):
     out = tmp_path / "m.npz"
     env = {"ORELINE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
     r = subprocess.run([str(OREL), "vision", "fit", "--images", str(rock_folder), f"--out={out}", "--mm-per-px", "2",
-                        "--width-px=1024", "--frame-px", "192x192"], capture_output=True, text=True, env=env, timeout=600)
+                        "--width-px=1024", "--frame-px", "192x192", "--normal-m", "10", "--calibration-m=10", "--objects-m", "20",
+                        "--decision-m=10"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "fitted on" in r.stdout and "10 files" in r.stdout and "belt found by score" in r.stdout
+    # the lengths given reach the site fit: 10 m of decision-only belt set the decision
+    assert "object decision: p(none) <=" in r.stdout and "custom 10 m" in r.stdout, r.stdout
     assert VisionModel.load(out, mm_per_px=2.0).fitted_on["n_files"] == 10
     r = subprocess.run([str(OREL), "vision", "fit", f"--images={tmp_path}", "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and str(tmp_path) in r.stdout, r.stdout + r.stderr
