@@ -1,0 +1,34 @@
+"""The shipped demo's hidden slag is found by the real line: `oreline demo` on a short lot of the shipped site."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sitefiles import light_site_file
+
+ORELINE = Path(sys.executable).parent / "oreline"
+#: the shipped site's slag (its fraction and material) moved to 300-800 t of a 900 t lot, no foreign objects
+SIMULATION = {"waste_start_t": 300.0, "waste_extent_t": 500.0, "objects_per_1000_t": 0.0}
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_the_demo_slag_segments_are_waste_suspect_and_the_clean_one_before_is_ore(tmp_path):
+    site = light_site_file(tmp_path / "site.toml", simulation=SIMULATION)
+    proc = subprocess.run([str(ORELINE), "demo", "--config", str(site), "--lot-mass-t=900", "--speedup", "0",
+                           "--no-serve", "--no-report", "--run-dir", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    segments = json.loads((tmp_path / "run" / "summary.json").read_text())["segments"]
+    classes = [s["segment_class"] for s in segments]
+    assert classes[:2] == ["uninspected", "uninspected"]  # the NIR baseline's warm-up
+    assert classes[2] == "ore", classes
+    slag = classes[3:8]
+    assert slag.count("waste-suspect") >= 4, classes  # 20 % slag: flagged by the lot detector
+    assert all(segments[i]["nir_waste_score"] > segments[i]["evidence"]["nir_threshold"]
+               for i in range(3, 8) if classes[i] == "waste-suspect"), segments
