@@ -12,7 +12,8 @@ Targets: >= 90 % of objects >= 50 mm on realistic scenes, >= 95 % on today's; wo
 >= 80 %; wet wood >= 80 %; false alarms <= 1 per 1,000 m (95 % bound) on object-free realistic belt; every realism
 check within the real spread.
 
-Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz] [--length-m 200] [--fa-m 3000] [--seed 11]``.
+Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
+[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11]``.
 Images: see :data:`vision.tiles.ATTRIBUTION` and :data:`vision.objects.ATTRIBUTION_TEXTURES`.
 """
 
