@@ -14,6 +14,7 @@ from conveyor.files import staged_folder
 from spectra.errors import SpectraError
 from spectra.grid import InstrumentGrid, resolve_grid
 from spectra.identify.site_novelty import fit_site_novelty
+from spectra.identify.identifier import Identifier, IdentifierParams
 from spectra.identify.validation import leave_one_sample_out, markdown as loso_markdown
 from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 
@@ -149,10 +150,13 @@ def cli_fit_novelty(argv: list[str]) -> int:
     return 0
 
 
-def _cli_loso(grid_name: str, out: str, seed: int) -> int:
+def _cli_loso(grid_name: str, out: str, seed: int, ore_needs_evidence: bool = True) -> int:
     """``evaluate --loso``: :func:`spectra.identify.validation.leave_one_sample_out`, report.md + loso.json."""
     try:
-        report = leave_one_sample_out(resolve_grid(grid_name), seed=seed)
+        grid = resolve_grid(grid_name)
+        idf = Identifier.from_library(grid, params=IdentifierParams(ore_needs_evidence=ore_needs_evidence),
+                                      learned=False)
+        report = leave_one_sample_out(grid, idf, seed=seed)
         text = loso_markdown(report)
         with staged_folder(out) as stage:
             (stage.dir / "report.md").write_text(text)
@@ -191,6 +195,9 @@ def _evaluate_parser() -> argparse.ArgumentParser:
                     help="identification only: leave one physical sample out over every real spectrum of the "
                          "three shared folders, with grain-size and moisture variants and detector noise; "
                          "prints the figures against the targets of issue 21 (no model is trained)")
+    ap.add_argument("--ore-needs-evidence", choices=("on", "off"),
+                    help="with --loso: the site option ore_needs_evidence (p(ore) > 0.5 only with positive ore "
+                         "evidence: no trace of C–H, or the Fe³⁺ band; default on)")
     return ap
 
 
@@ -198,10 +205,12 @@ def cli_evaluate(argv: list[str]) -> int:
     """``oreline spectra evaluate``: validation report of a model on held-out samples or a labelled folder."""
     ap = _evaluate_parser()
     args = ap.parse_args(argv)
+    if args.ore_needs_evidence is not None and not args.loso:
+        ap.error("--ore-needs-evidence goes with --loso (identification only)")
     if args.loso:
         if args.test_library or args.model:
             ap.error("--loso scores the shared reference spectra; it takes no --model or --test-library")
-        return _cli_loso(args.grid, args.out, args.seed)
+        return _cli_loso(args.grid, args.out, args.seed, args.ore_needs_evidence != "off")
     if bool(args.test_library) != bool(args.labels):
         ap.error("--test-library and --labels go together")
     if args.test_library:

@@ -68,6 +68,8 @@ SETTINGS = StationSettings(
                                    doc="Acquisitions averaged into each dark and white reference (its noise is shared "
                                        "by every spectrum until the next one, so it must stay well below one spectrum's)."),
         "seed": Field(int, None, doc="Random seed of the simulated instrument (default: the line seed)."),
+        "ore_needs_evidence": Field(bool, True, doc="p(ore) > 0.5 only with positive ore evidence (no trace of "
+                                                    "C–H, or the Fe³⁺ band); docs/spectra.md."),
     },
     backends={
         "simulated": {
@@ -98,8 +100,10 @@ class SpectrometerStation(Station):
     def __init__(self, name: str, position_m: float, spectrometer: Spectrometer, model: SpectraModel,
                  context: StationContext, *, spectra_per_s: float = 2.0, white_reference_every_s: float = 600.0,
                  scene: CargoScene | None = None, dropout_at_t: Sequence[tuple[float, float]] = (),
-                 saturate_at_t: Sequence[tuple[float, float]] = (), model_path: str | Path | None = None) -> None:
+                 saturate_at_t: Sequence[tuple[float, float]] = (), model_path: str | Path | None = None,
+                 ore_needs_evidence: bool = True) -> None:
         super().__init__(name, position_m)
+        self.ore_needs_evidence = bool(ore_needs_evidence)
         self.model_path = str(model_path) if model_path is not None else ""
         model.grid.check_same(spectrometer.grid, what=f"station {name}: model vs spectrometer")
         self.spectrometer = spectrometer
@@ -272,7 +276,7 @@ class SpectrometerStation(Station):
     @property
     def identifier(self) -> Identifier:
         """The reference identifier on the model's grid (built once per process)."""
-        return identifier_for(self.model.grid)
+        return identifier_for(self.model.grid, self.ore_needs_evidence)
 
     @property
     def _groups(self) -> list[str]:
@@ -427,4 +431,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.{key}", str(exc)) from exc
     return SpectrometerStation(name, position_m, spec, model, context, spectra_per_s=spectra_per_s,
                                white_reference_every_s=white_every, scene=scene, dropout_at_t=dropout,
-                               saturate_at_t=saturate, model_path=model_path)
+                               saturate_at_t=saturate, model_path=model_path,
+                               ore_needs_evidence=cfg["ore_needs_evidence"])

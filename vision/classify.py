@@ -48,11 +48,11 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     ``objectness`` (h, w): the learned object log-odds (:mod:`vision.objectness`); its mean and maximum over the
     component (zeros without it).
     """
-    ids = np.asarray(ids, np.int64)
-    n = len(ids)
+    id_arr = np.asarray(ids, np.int64)
+    n = len(id_arr)
     h, w = labels.shape
     lut = np.zeros(int(labels.max()) + 1, np.int32)
-    lut[ids] = np.arange(1, n + 1, dtype=np.int32)
+    lut[id_arr] = np.arange(1, n + 1, dtype=np.int32)
     lab = lut[labels]
     flat = lab.ravel()
     pix = np.flatnonzero(flat)

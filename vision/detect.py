@@ -171,8 +171,10 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
             extra = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw) > thr
             region |= extra
             seed |= extra
-    if p.ridge_sigma_cells > 0 and (lum is not None or ridge is not None):
-        extra = (belt_ridge(lum, p, belt) if ridge is None else ridge) > p.ridge_threshold
+    if p.ridge_sigma_cells > 0 and ridge is None and lum is not None:
+        ridge = belt_ridge(lum, p, belt)
+    if p.ridge_sigma_cells > 0 and ridge is not None:
+        extra = ridge > p.ridge_threshold
         if belt is not None:
             extra &= belt
         region |= extra
@@ -198,7 +200,7 @@ def cell_context(cells: np.ndarray, raw: np.ndarray, belt: np.ndarray, p: Detect
     if not with_objectness or raw.shape[0] == 0:
         return ridge, None
     x = objectness_features(cells, raw, np.zeros(raw.shape, np.float32) if ridge is None else ridge,
-                            belt.any(axis=0), context_cells(2.0 * cell_mm))
+                            np.asarray(belt.any(axis=0)), context_cells(2.0 * cell_mm))
     return ridge, x
 
 
@@ -327,7 +329,7 @@ class Detector:
         if h:
             use = self.objectness is not None and bool(np.isfinite(p.objectness_threshold))
             ridge, x = cell_context(feats, raw, belt, p, self.cell_mm, use)
-            obj = object_logodds(self.objectness, x, belt) if use else None
+            obj = object_logodds(self.objectness, x, belt) if self.objectness is not None and x is not None else None
             sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj)
             labels, n = ndi.label(region)
         else:
@@ -410,7 +412,7 @@ class Detector:
         crop = img[ra : ra + side, ca : ca + side]
         if crop.size == 0:
             return np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
-        return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.BILINEAR), dtype=np.uint8)
+        return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 __all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES", "belt_ridge", "candidate_maps", "cell_context", "object_logodds", "ridge_score"]

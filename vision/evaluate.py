@@ -60,7 +60,7 @@ def match(truth: Sequence[SceneObject], detections: Sequence[Detection], *, orig
 
 def score_table(m: Match, belt_m: float) -> dict:
     """Recall per kind and size class, precision per detected kind, false alarms per 1,000 m of belt."""
-    rows = {}
+    rows: dict[tuple[str, str], dict[str, float]] = {}
     for obj, det in m.pairs:
         big = obj.length_mm >= 50
         for key in (("kind", obj.kind), ("size", size_class(obj.length_mm)), ("all", "all"),

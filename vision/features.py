@@ -46,6 +46,7 @@ def block_means(image: np.ndarray, block: int) -> np.ndarray:
     """Mean of each ``block`` x ``block`` cell of an (H, W, C) uint8 or float32 image → (H//block, W//block, C) float32."""
     h, w = image.shape[0] // block, image.shape[1] // block
     v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
+    acc: np.ndarray
     if image.dtype == np.uint8:
         acc = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
     else:
@@ -53,7 +54,7 @@ def block_means(image: np.ndarray, block: int) -> np.ndarray:
     for i in range(1, block):
         acc += v[:, i]
     a = acc.reshape(h, w, block, image.shape[2])
-    out = a[:, :, 0].astype(np.float32)
+    out: np.ndarray = a[:, :, 0].astype(np.float32)
     for i in range(1, block):
         out += a[:, :, i]
     out *= 1.0 / (block * block)

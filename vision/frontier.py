@@ -54,16 +54,17 @@ def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, l
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {})) if objects_per_m > 0 else []
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
-                          mm_per_px=model.mm_per_px, scene_options=scene).open()
+                          mm_per_px=model.mm_per_px, scene_options=scene)
+    cam.open()
     det = model.detector()
     det.report_all = True
     found = []
-    while cam._pos_m < length_m - 1e-9:
+    while cam.position_m < length_m - 1e-9:
         found += det.process(cam.grab()).detections
     found += det.flush()
     gate = model.params.min_length_mm
     found = [d for d in found if d.length_mm >= gate]
-    truth = [o for o in objs if o.belt_mm < cam._pos_m * 1000.0]
+    truth = [o for o in objs if o.belt_mm < cam.position_m * 1000.0]
     pos = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in found]).reshape(-1, 2)
     p_none = np.array([d.p_none for d in found])
     on_object = np.zeros(len(found), bool)
@@ -75,7 +76,7 @@ def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, l
             best.append(float(p_none[near].min()) if near.any() else np.inf)
             kinds.append(o.kind)
             widths.append(o.width_mm)
-    return CandidateScores(np.asarray(best, float), kinds, p_none[~on_object], float(cam._pos_m), np.asarray(widths, float))
+    return CandidateScores(np.asarray(best, float), kinds, p_none[~on_object], float(cam.position_m), np.asarray(widths, float))
 
 
 def frontier(with_objects: CandidateScores, object_free: CandidateScores,

@@ -87,7 +87,7 @@ class NormalOreModel:
         feats, stacks = [], []
         for img in images:
             f = self.features(img)
-            if self.belt_test == "score":
+            if self.belt_test == "score" and belt_px is not None:  # checked above: "score" comes with belt_px
                 b = self.block_px
                 f.belt_cols = np.zeros(f.r.shape[1], bool)
                 f.belt_cols[-(-belt_px[0] // b) : belt_px[1] // b] = True
@@ -131,16 +131,18 @@ class NormalOreModel:
         if not hasattr(self, "nll_table_"):
             raise ModelError("NormalOreModel is not fitted: call fit() or load() first")
 
-    def _index(self, x: np.ndarray) -> np.ndarray:
+    def _index(self, x: np.ndarray | tuple[np.ndarray, ...]) -> np.ndarray:
         """Flat bin index of (n, 5) features (or a tuple of five (h, w) arrays)."""
         cols = x if isinstance(x, tuple) else tuple(x[:, i] for i in range(x.shape[1]))
-        flat = None
+        flat: np.ndarray | None = None
         for i, (col, n) in enumerate(zip(cols, self.bins)):
             scale = (n - 2) / float(self.hi_[i] - self.lo_[i])
             b = ((col - self.lo_[i]) * scale).astype(np.int32)
             b += 1
             np.clip(b, 0, n - 1, out=b)
             flat = b if flat is None else flat * n + b
+        if flat is None:
+            raise ModelError("NormalOreModel has no feature bins")
         return flat
 
     def score(self, feats: CellFeatures) -> np.ndarray:

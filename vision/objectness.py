@@ -38,7 +38,7 @@ OBJECTNESS_FEATURES = (
 def context_cells(cell_mm: float) -> tuple[int, int]:
     """Box widths (cells, odd, >= 3 and increasing) for :data:`CONTEXT_MM` at cells of ``cell_mm`` (the detector
     passes twice its cell side: the features are taken on blocks of 2 x 2 cells)."""
-    out = []
+    out: list[int] = []
     for mm in CONTEXT_MM:
         n = max(3, int(round(mm / cell_mm)))
         n += n % 2 == 0

@@ -63,7 +63,7 @@ def photo_textures() -> dict[str, tuple[np.ndarray, ...]]:
         paths = sorted(p for p in (root / material).glob("*") if p.suffix.lower() in (".jpg", ".png", ".webp"))
         if not paths:
             raise DataError(f"expected texture photos in {root / material}, found none")
-        out[material] = tuple(np.asarray(Image.fromarray(read_rgb(p)).resize((PHOTO_PX, PHOTO_PX), Image.BOX), np.float32)
+        out[material] = tuple(np.asarray(Image.fromarray(read_rgb(p)).resize((PHOTO_PX, PHOTO_PX), Image.Resampling.BOX), np.float32)
                               for p in paths)
     return out
 
@@ -181,7 +181,7 @@ def render_sprite(
     else:  # lump: real crushed-stone pixels, tinted to ore colour, lit from one side
         crops = rock_crops()
         crop = crops[int(rng.integers(len(crops)))].astype(np.float32).mean(axis=-1)
-        crop = np.asarray(Image.fromarray(crop).resize((n, n), Image.BILINEAR), dtype=np.float32)
+        crop = np.asarray(Image.fromarray(crop).resize((n, n), Image.Resampling.BILINEAR), dtype=np.float32)
         crop = (crop - crop.mean()) / (crop.std() + 1e-6)
         light = 1.0 - 0.35 * (un * 0.6 + vn * 0.4)
         shade = light * (1.0 + 0.25 * crop + 0.1 * detail)

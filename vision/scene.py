@@ -141,7 +141,7 @@ class _TileBank:
         def resize(stack: np.ndarray) -> np.ndarray:
             if side == stack.shape[1]:
                 return stack.astype(np.float32)
-            return np.stack([np.asarray(Image.fromarray(t).resize((side, side), Image.BOX)) for t in stack]).astype(np.float32)
+            return np.stack([np.asarray(Image.fromarray(t).resize((side, side), Image.Resampling.BOX)) for t in stack]).astype(np.float32)
         dense, sparse, empty = _split_tiles(tiles)
         self.dense = resize(dense)
         self.sparse = resize(sparse)
@@ -413,7 +413,7 @@ class BeltScene:
         if not self.empty_mm:
             return np.zeros(belt_mm.shape, bool)
         e = np.asarray(self.empty_mm, dtype=np.float64)
-        return ((e[None, :, 0] <= belt_mm[:, None]) & (belt_mm[:, None] < e[None, :, 1])).any(axis=1)
+        return np.asarray(((e[None, :, 0] <= belt_mm[:, None]) & (belt_mm[:, None] < e[None, :, 1])).any(axis=1))
 
     def _loadings(self, belt_mm: np.ndarray) -> np.ndarray:
         """Share of loaded-belt tiles at the belt centre (0.35..1) at belt positions (mm), varying smoothly every KNOT_MM."""

@@ -26,7 +26,7 @@ import numpy as np
 from conveyor.cargo import CargoModel
 from conveyor.station import MaterialWindow, StationContext
 from vision.camera import Camera
-from vision.errors import CameraDisconnected, CameraTimeout
+from vision.errors import CameraDisconnected, CameraError, CameraTimeout
 from vision.frames import Frame
 from vision.scene import BeltScene, SceneObject
 from vision.tiles import TileSet, load_tiles
@@ -49,7 +49,7 @@ class SimulatedCamera(Camera):
     def __init__(
         self,
         *,
-        tiles: str | Path = "heldout",
+        tiles: str | Path | TileSet = "heldout",
         seed: int = 0,
         belt_speed_m_s: float = 4.5,
         belt_width_m: float = 1.8,
@@ -87,6 +87,11 @@ class SimulatedCamera(Camera):
         self._disconnected = False
         self._rng = np.random.default_rng(self.seed + 17)
         self.lost_spans_m: list[tuple[float, float]] = []
+
+    @property
+    def position_m(self) -> float:
+        """Belt length (m) imaged so far: where the next frame starts."""
+        return self._pos_m
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], context: StationContext, **common: Any) -> "SimulatedCamera":
@@ -201,5 +206,7 @@ class SimulatedCamera(Camera):
             n = row1 - row0
             lo, hi = start * 1000.0 - 1000.0, end * 1000.0 + 1000.0
             objs = [o for o in self.objects if lo <= o.belt_mm <= hi]
+            if self.scene is None:
+                raise CameraError("the simulated camera is not open")
             image = self.scene.render(row0, n, objs)
             return Frame(image, self._frame_id, time_s, self.exposure_us, start, mark, self.mm_per_px, t_per_m, speed)

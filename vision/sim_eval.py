@@ -28,13 +28,14 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {}))
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
-                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px, scene_options=scene).open()
+                          mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px, scene_options=scene)
+    cam.open()
     det = model.detector()
     monitor = AppearanceMonitor(getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px))
     shares, unusual_frames = [], 0
     dets, latencies, n_px, inspected, frames = [], [], 0, 0, 0
     t0 = time.perf_counter()
-    while cam._pos_m < length_m - 1e-9:
+    while cam.position_m < length_m - 1e-9:
         f = cam.grab()
         t = time.perf_counter()
         r = det.process(f)
@@ -46,8 +47,8 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_
         inspected += r.inspected
         frames += 1
     dets += det.flush()
-    m = match([o for o in objs if o.belt_mm < cam._pos_m * 1000.0], dets)
-    table = score_table(m, cam._pos_m)
+    m = match([o for o in objs if o.belt_mm < cam.position_m * 1000.0], dets)
+    table = score_table(m, cam.position_m)
     table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
                   "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
                   "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),

@@ -101,7 +101,7 @@ def crop_tile(image: np.ndarray, crop_px: int = CROP_PX) -> np.ndarray:
     y0, x0 = (h - side) // 2, (w - side) // 2
     tile = image[y0 : y0 + side, x0 : x0 + side]
     if side != crop_px:
-        tile = np.asarray(Image.fromarray(tile).resize((crop_px, crop_px), Image.BILINEAR))
+        tile = np.asarray(Image.fromarray(tile).resize((crop_px, crop_px), Image.Resampling.BILINEAR))
     return np.ascontiguousarray(tile)
 
 
@@ -160,8 +160,9 @@ def load_tiles(split: Split | str | Path = "fit") -> TileSet:
 
     Raises DataError when there are no images, ImageFileError when one cannot be decoded.
     """
-    if isinstance(split, str) and split in ("fit", "heldout", "all"):
-        return _load_tiles(tuple(cdm_tile_paths(split)), f"CDM:{split}")
+    cdm: dict[str, Split] = {"fit": "fit", "heldout": "heldout", "all": "all"}
+    if isinstance(split, str) and split in cdm:
+        return _load_tiles(tuple(cdm_tile_paths(cdm[split])), f"CDM:{split}")
     folder = Path(split)
     return _load_tiles(tuple(image_paths(folder)), str(folder))
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from spectra.grid import InstrumentGrid
-from spectra.identify.identifier import Identification, Identifier
+from spectra.identify.identifier import Identification, Identifier, IdentifierParams
 
 
 def line_probabilities(p_classifier: np.ndarray, in_domain: np.ndarray, ident: Identification,
@@ -34,11 +34,13 @@ def line_probabilities(p_classifier: np.ndarray, in_domain: np.ndarray, ident: I
 
 
 @lru_cache(maxsize=4)
-def _cached(name: str, wl: bytes, fwhm: bytes) -> Identifier:
-    return Identifier.from_library(InstrumentGrid(name, np.frombuffer(wl), np.frombuffer(fwhm)))
+def _cached(name: str, wl: bytes, fwhm: bytes, ore_needs_evidence: bool) -> Identifier:
+    return Identifier.from_library(InstrumentGrid(name, np.frombuffer(wl), np.frombuffer(fwhm)),
+                                   params=IdentifierParams(ore_needs_evidence=ore_needs_evidence))
 
 
-def identifier_for(grid: InstrumentGrid) -> Identifier:
-    """The identifier over the shared references on ``grid``, built once per process (~0.5 s)."""
+def identifier_for(grid: InstrumentGrid, ore_needs_evidence: bool = True) -> Identifier:
+    """The identifier over the shared references on ``grid``, built once per process (~0.5 s); the site option
+    ``ore_needs_evidence`` (:class:`IdentifierParams`)."""
     return _cached(grid.name, np.asarray(grid.wavelength_nm, float).tobytes(),
-                   np.asarray(grid.fwhm_nm, float).tobytes())
+                   np.asarray(grid.fwhm_nm, float).tobytes(), bool(ore_needs_evidence))

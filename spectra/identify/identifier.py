@@ -71,6 +71,8 @@ class IdentifierParams:
     ch_depth_min: float = 0.02
     class_prior: tuple[float, float, float] = (0.80, 0.10, 0.10)
     top: int = 3
+    #: site option: p(ore) > 0.5 only with positive ore evidence (:func:`spectra.identify.temper.ore_evidence`)
+    ore_needs_evidence: bool = True
 
 
 def reference_variants(reflectance: np.ndarray, wavelength_nm: np.ndarray) -> np.ndarray:
@@ -280,7 +282,8 @@ class Identifier:
             p[:, :3] = _blend(decision.proba(design(self, d, d2_ref, snr)), p[:, :3]) * (1.0 - p[:, 3:4])
         dark = temper_mod.dark(d, organic)
         k = np.where(dark, 3, np.argmax(p, axis=1))  # tempering lowers the confidence, never changes the call
-        p = temper_mod.temper(p, temper_mod.class_evidence(self.bank, d, organic), dark)
+        p = temper_mod.temper(p, temper_mod.class_evidence(self.bank, d, organic, p_.ore_needs_evidence,
+                                                            p_.ch_depth_min), dark)
         klass = np.array(ID_CLASSES)[k]
         group, class_ref = self.class_groups(k, organic, d2_ref, best[:, 0])
         group = np.where((k == 3) & dark, temper_mod.DARK_GROUP, group)

@@ -25,7 +25,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
-from spectra.hapke import reff_from_ssa, scale_grain_size, ssa_from_reff, water_absorption_per_cm, wet
+from spectra.hapke import scale_grain_size, ssa_from_reff
+from spectra.identify.wetting import wet_albedo
 
 #: augmented renderings per real reference spectrum used to train the decision
 N_AUGMENT = 24
@@ -76,10 +77,11 @@ def design(idf, d, d2_ref: np.ndarray, ch_snr: np.ndarray) -> np.ndarray:
 
 
 def augment(reflectance: np.ndarray, wavelength_nm: np.ndarray, grid, ore_rows: np.ndarray, n_per: int,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            rng: np.random.Generator, porous: np.ndarray | bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n_per`` physical renderings of each reference row: (spectra (k·n_per, n), source row, mixed ore row).
 
-    Grain factor lognormal (σ 0.5), pore water 0–12 % on half, brightness ×0.85–1.15, and on half an areal
+    Grain factor lognormal (σ 0.5), water 0–12 % on half (pore water on ``porous`` rows, a surface film on the
+    others: :mod:`spectra.identify.wetting`), brightness ×0.85–1.15, and on half an areal
     mixture with a random ore/gangue reference at 5–30 % (the source row keeps its class), then the detector."""
     k = reflectance.shape[0]
     src = np.repeat(np.arange(k), n_per)
@@ -87,8 +89,7 @@ def augment(reflectance: np.ndarray, wavelength_nm: np.ndarray, grid, ore_rows: 
     grain = np.exp(rng.normal(0.0, 0.5, m)).clip(0.3, 3.0)
     moist = np.where(rng.random(m) < 0.5, rng.uniform(0.0, 0.12, m), 0.0)
     w = scale_grain_size(ssa_from_reff(np.clip(reflectance[src], 1e-4, 0.999)), grain[:, None])
-    w = wet(w, moist, water_absorption_per_cm(wavelength_nm))
-    r = reff_from_ssa(w)
+    r = wet_albedo(w, wavelength_nm, moist, np.broadcast_to(np.asarray(porous, bool), (k,))[src])
     mix_row = rng.choice(ore_rows, m)
     frac = np.where(rng.random(m) < MIX_SHARE, rng.uniform(0.05, 0.30, m), 0.0)
     r = (1.0 - frac[:, None]) * r + frac[:, None] * reflectance[mix_row]
@@ -130,7 +131,8 @@ def training_set(idf, n_per: int = N_AUGMENT, seed: int = 11) -> TrainingSet:
     rng = np.random.default_rng(seed)
     refs = idf.references
     ore_rows = np.flatnonzero(idf._class_of_ref == 0)
-    r, src, mix = augment(idf.reference_reflectance, idf.grid.wavelength_nm, idf.grid, ore_rows, n_per, rng)
+    r, src, mix = augment(idf.reference_reflectance, idf.grid.wavelength_nm, idf.grid, ore_rows, n_per, rng,
+                          porous=np.array([x.porous for x in refs]))
     samples = np.array([x.sample for x in refs])
     d, d2_ref, _, _ = idf.prepare(r, exclude_samples=samples[src])
     return TrainingSet((d, d2_ref, idf.ch_snr(r)), idf._class_of_ref[src], samples[src],

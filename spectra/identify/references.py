@@ -66,6 +66,31 @@ GROUP_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: groups whose items are non-porous: wet, they carry a surface water film (:mod:`spectra.identify.wetting`), not
+#: pore water. Reason per group.
+NONPOROUS_GROUPS: dict[str, str] = {
+    "polyethylene": "bags, film, bottles: a closed polymer surface; water beads or runs off as a film",
+    "PET / polyester": "bottles and sheet (the fabrics of the group are porous by name, below)",
+    "PVC / vinyl": "pipe, sheet and toys: closed polymer surface",
+    "other plastic": "ABS pipe, PS, tarp tape, greenhouse sheet: closed polymer surface",
+    "fibreglass": "resin-bound glass-fibre panels: glass and cured resin take up no water",
+    "metal / paint": "aluminium and paint films: water only on the surface",
+}
+#: items of a non-porous group that hold water between fibres or grains (fabrics, carpet, wool, powders)
+POROUS_NAME = r"fabric|webbing|carpet|pile|insul|powder"
+#: items of a porous group whose surface is closed (sheet steel, cans)
+NONPOROUS_NAME = r"steel|sheetmetal|sheet metal|tin can"
+
+
+def is_porous(group: str, name: str) -> bool:
+    """Whether water wets the item as pore water (porous: ore, rubble, wood, fabrics) or as a surface film
+    (plastics, metal, paint, glass fibre: :data:`NONPOROUS_GROUPS`, with the name overrides)."""
+    text = name.lower()
+    if group in NONPOROUS_GROUPS:
+        return bool(re.search(POROUS_NAME, text))
+    return not re.search(NONPOROUS_NAME, text)
+
+
 def material_group(material: str, usgs_name: str = "") -> str:
     """The material group of a library spectrum (:data:`GROUP_RULES`); ``"other " + class`` when none matches."""
     text = f"{material} {usgs_name}".lower()
@@ -88,6 +113,11 @@ class Reference:
     folder: str
     wavelength_nm: np.ndarray
     reflectance: np.ndarray
+
+    @property
+    def porous(self) -> bool:
+        """Wet as pore water (True) or as a surface film (False): :func:`is_porous`."""
+        return is_porous(self.group, self.name)
 
 
 def _contaminant_rows(folder: Path) -> dict[str, tuple[str, str]]:

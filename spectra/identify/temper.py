@@ -17,6 +17,9 @@ the physics does (issue 21, "confident errors to zero by evidence, not by luck")
   (:func:`spectra.hapke.wet`, 3–20 % water on grey soils of albedo 0.1–0.6) water's 1.20 µm band is at most
   0.08 of its 1.45 µm band on all three grids; a 1.21 µm band counts as C–H only above
   :data:`WATER_RATIO_121_145` × the 1.45 µm depth.
+* **Ore needs evidence too** (:func:`ore_evidence`, the site option ``ore_needs_evidence``, on by default): no ore
+  or gangue mineral has C–H, so a spectrum with a trace of C–H (:func:`ch_trace`) and no Fe³⁺ band gets p(ore) ≤
+  :data:`CAP` — the mirror of the rule above, for contaminants called ore.
 * **Dark and featureless** (:func:`dark`): below mean reflectance :data:`DARK_ALBEDO` (780 nm on) without C–H,
   magnetite ore, mill scale, pyrite, black plastic, rubber, tar and carbon black look alike in NIR. Such a spectrum
   is ``unknown`` with the group :data:`DARK_GROUP` (p(unknown) ≥ :data:`DARK_P_UNKNOWN`); on the line its share is
@@ -37,10 +40,16 @@ DARK_P_UNKNOWN = 0.6
 CAP = 0.5
 #: minimum local-continuum depth of the 1.0–1.1 µm Fe²⁺ band that is evidence for slag phases / slag glass
 FE2_DEPTH_MIN = 0.05
+#: minimum local-continuum depth of the Fe³⁺ band (860–960 nm) that is evidence of Fe-oxide ore
+FE3_DEPTH_MIN = 0.05
 #: take the Fe²⁺ band as positive evidence of waste (False: it is shared by Fe²⁺-bearing ore, see above)
 FE2_IS_WASTE_EVIDENCE = False
 #: a 1.21 µm band is C–H, not pore water, only when deeper than this share of the 1.45 µm band (water: ≤ 0.08)
 WATER_RATIO_121_145 = 0.10
+#: with ``ore_needs_evidence``: a 1.21 µm band above this share of the 1.45 µm band is a trace of C–H that takes
+#: ore's evidence away: more than any water gives (pore water ≤ 0.08, see :data:`WATER_RATIO_121_145`; a water film
+#: ≈ 0.06). Measured at 0.06 too: it took confident ore from 6–7 % of ore spectra (wet ore); 0.08 from none.
+ORE_WATER_RATIO_121_145 = 0.08
 #: the band minimum must lie this far (nm) inside the feature window: a minimum at the edge is a slope, not a band
 EDGE_NM = 5.0
 
@@ -75,10 +84,29 @@ def organic(bank, d, ch_depth_min: float) -> np.ndarray:
     return np.any(np.stack(list(seen.values())), axis=0)
 
 
-def class_evidence(bank, d, is_organic: np.ndarray) -> np.ndarray:
-    """(n, 3) over ore, waste, contaminant: the spectrum shows positive diagnostic evidence for the class."""
+def ch_trace(bank, d, ch_depth_min: float) -> np.ndarray:
+    """(n,) a trace of C–H: a 1.21 µm band inside its window deeper than ``ch_depth_min`` and deeper than
+    :data:`ORE_WATER_RATIO_121_145` × the 1.45 µm band (more than a water film's own 1.20 µm band), or
+    :func:`organic`."""
+    trace = (_depth(bank, d, "C-H 1.21") > ch_depth_min) & _inside(bank, d, "C-H 1.21") & (
+        _depth(bank, d, "C-H 1.21") > ORE_WATER_RATIO_121_145 * np.maximum(_depth(bank, d, "OH/H2O 1.45"), 0.0))
+    return trace | organic(bank, d, ch_depth_min)
+
+
+def ore_evidence(bank, d, ch_depth_min: float) -> np.ndarray:
+    """(n,) positive evidence of ore or gangue: no trace of C–H (:func:`ch_trace`; no ore or gangue mineral has
+    C–H), or the Fe³⁺ band below 0.95 µm (only where the grid reaches 760 nm)."""
+    fe3 = (_depth(bank, d, "Fe3+ 0.90") >= FE3_DEPTH_MIN) & _inside(bank, d, "Fe3+ 0.90")
+    return ~ch_trace(bank, d, ch_depth_min) | fe3
+
+
+def class_evidence(bank, d, is_organic: np.ndarray, ore_needs_evidence: bool = False,
+                   ch_depth_min: float = 0.02) -> np.ndarray:
+    """(n, 3) over ore, waste, contaminant: the spectrum shows positive diagnostic evidence for the class; ore
+    always counts as evidenced unless ``ore_needs_evidence`` (then :func:`ore_evidence`)."""
     fe2 = (_depth(bank, d, "Fe2+ 1.05") >= FE2_DEPTH_MIN) & _inside(bank, d, "Fe2+ 1.05") & FE2_IS_WASTE_EVIDENCE
-    return np.column_stack([np.ones_like(fe2), fe2, is_organic])
+    ore = ore_evidence(bank, d, ch_depth_min) if ore_needs_evidence else np.ones_like(fe2)
+    return np.column_stack([ore, fe2, is_organic])
 
 
 def dark(d, is_organic: np.ndarray) -> np.ndarray:

@@ -181,7 +181,7 @@ class SpectraModel:
         """Write the model to ``path`` (.npz); returns the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {**self.classifier.to_arrays("clf_"), **self.novelty.to_arrays("nov_"),
+        arrays: dict[str, Any] = {**self.classifier.to_arrays("clf_"), **self.novelty.to_arrays("nov_"),
                   **self.unmixer.to_arrays("unmix_")}
         if self.lot_detector is not None:
             arrays.update(self.lot_detector.to_arrays("lot_"))

@@ -18,7 +18,7 @@ A family is called *separable at 5 %* when its per-lot share is at least :data:`
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -42,7 +42,7 @@ SEPARABLE_SIGNAL = 0.0005
 
 def _separability_by_name(grid_name: str, model_grid) -> dict[str, dict]:
     lib = load_library()
-    out = {}
+    out: dict[str, dict] = {}
     for tag, grid in (("model_grid", model_grid), ("full", grid_by_name(grid_name))):
         try:
             rlib = lib.resample(grid, skip_uncovered=True)
@@ -76,7 +76,7 @@ def evaluate_families(model: SpectraModel, *, n_lots: int = 8, n_segments: int =
     clean = [run(None, 0.0)[lot_model.params.warmup_segments:] for _ in range(n_lots)]
     fa = float(np.mean([f for lot in clean for f in lot]))
     say(f"per-family check: false alarms on {n_lots} clean held-out lots {100 * fa:.2f} %")
-    families = {}
+    families: dict[str, dict[str, Any]] = {}
     for key, label in WASTE_FAMILIES.items():
         try:
             pool = sim.proxies("waste", key)

@@ -38,7 +38,8 @@ def evaluate_fingerprints(model, *, n_products: int = 12, history_lots: int = 20
             b.add(s)
         return b.signature()
 
-    genuine, hits = [], {f"{f:.2f}": [] for f in fractions}
+    genuine: list[bool] = []
+    hits: dict[str, list[bool]] = {f"{f:.2f}": [] for f in fractions}
     per_material: dict[str, list[bool]] = {}
     k = 0
     for p in range(n_products):

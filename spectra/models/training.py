@@ -289,16 +289,18 @@ def build_unmixer(sim: MixtureSimulator, det: DetectorModel | None = None, rng: 
     ``per_sample``, every sample as its own column). With a detector
     and an rng also the water model (:mod:`spectra.models.unmixing`): the mean albedo loss per unit moisture of
     training blends and the moisture calibration on measured spectra (wet 0-15 %, any grain size and light)."""
-    names, cols, col_mineral = [], [], []
+    names: list[str] = []
+    cols: list[int] = []
+    mineral_of_col: list[int] = []
     for mineral in MINERALS:
-        idx = [i for i, e in enumerate(sim.library.entries)
-               if sim.allowed[i] and e.klass in ("ore", "gangue") and mineral_of(e.material) == mineral]
-        if not idx:
+        members = [i for i, e in enumerate(sim.library.entries)
+                   if sim.allowed[i] and e.klass in ("ore", "gangue") and mineral_of(e.material) == mineral]
+        if not members:
             continue
-        cols += idx
-        col_mineral += [len(names)] * len(idx)
+        cols += members
+        mineral_of_col += [len(names)] * len(members)
         names.append(mineral)
-    idx, col_mineral = np.array(cols), np.array(col_mineral)
+    idx, col_mineral = np.array(cols), np.array(mineral_of_col)
     if per_sample:
         rows, dens, grain = sim.ssa[idx], sim.density[idx], sim.grain_um[idx]
     else:  # one column per mineral: the mean of its samples (4x fewer columns, ~16x faster NNLS sweeps)
@@ -330,12 +332,13 @@ def fit_moisture(sim: MixtureSimulator, det: DetectorModel, rng: np.random.Gener
     ac, mc = a - mu_a, m - mu_m
     cut = 3 * n // 4
     scale = np.trace(ac.T @ ac) / ac.shape[1]
-    best = None
+    best: tuple[float, float] | None = None
     for lam in (1e-4, 1e-3, 1e-2, 1e-1):
         b = np.linalg.solve(ac[:cut].T @ ac[:cut] + lam * scale * np.eye(ac.shape[1]), ac[:cut].T @ mc[:cut])
         err = float(np.sqrt(np.mean((ac[cut:] @ b - mc[cut:]) ** 2)))
         if best is None or err < best[0]:
             best = (err, lam)
+    assert best is not None  # the loop above ran
     b = np.linalg.solve(ac.T @ ac + best[1] * scale * np.eye(ac.shape[1]), ac.T @ mc)
     return b, float(mu_m - mu_a @ b)
 

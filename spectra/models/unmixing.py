@@ -98,9 +98,9 @@ class MineralUnmixer:
             raise ModelError(f"unmixer: expected {k} endmembers with density, grain size and a mineral each, got "
                              f"{self.endmembers.shape}, {self.density.shape}, {self.grain_um.shape}")
         c = self.endmembers.shape[1]
-        if self.has_water and (self.water_albedo_loss.shape != (c,) or self.moisture_coef.shape != (c,)):
-            raise ModelError(f"unmixer water model: expected ({c},) arrays, got {self.water_albedo_loss.shape}, "
-                             f"{self.moisture_coef.shape}")
+        loss, coef = self.water_albedo_loss, self.moisture_coef
+        if loss is not None and coef is not None and (loss.shape != (c,) or coef.shape != (c,)):
+            raise ModelError(f"unmixer water model: expected ({c},) arrays, got {loss.shape}, {coef.shape}")
 
     @property
     def has_water(self) -> bool:
@@ -109,7 +109,7 @@ class MineralUnmixer:
     def moisture(self, reflectance: np.ndarray) -> np.ndarray:
         """Moisture mass fraction (n,) from the calibration on log10(1/R), clipped to 0…0.5 (NaN without one)."""
         r = np.atleast_2d(reflectance)
-        if not self.has_water:
+        if self.moisture_coef is None:
             return np.full(r.shape[0], np.nan)
         a = absorbance(r)
         return np.clip(a @ self.moisture_coef + self.moisture_intercept, 0.0, 0.5)
@@ -119,7 +119,8 @@ class MineralUnmixer:
         water when the unmixer has a water model) and albedo RMS residual (n,)."""
         r = np.clip(np.atleast_2d(reflectance), 0.0, None)
         w = ssa_from_reff(r)
-        E = self.endmembers if not self.has_water else np.vstack([self.endmembers, -self.water_albedo_loss])
+        loss = self.water_albedo_loss
+        E = self.endmembers if loss is None else np.vstack([self.endmembers, -loss])
         e = self.column_mineral.size
         ones = np.zeros(E.shape[0])
         ones[:e] = SUM_WEIGHT
@@ -137,7 +138,7 @@ class MineralUnmixer:
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         out = {f"{prefix}endmembers": self.endmembers, f"{prefix}density": self.density,
                f"{prefix}grain_um": self.grain_um, f"{prefix}column_mineral": self.column_mineral}
-        if self.has_water:
+        if self.water_albedo_loss is not None and self.moisture_coef is not None:
             out.update({f"{prefix}water_loss": self.water_albedo_loss, f"{prefix}moisture_coef": self.moisture_coef,
                         f"{prefix}moisture_intercept": np.array(self.moisture_intercept)})
         return out

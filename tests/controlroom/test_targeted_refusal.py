@@ -6,13 +6,11 @@ import threading
 
 from conveyor.clock import SimulatedClock
 from conveyor.config import validate_section
-from conveyor.feed import SimulatedFeed
-from conveyor.records import LotIdentity
-from conveyor.runtime import Line
-from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
+from analysis.decide import VERDICT_FIELDS
 from analysis.service import LineService
 from analysis.web.server import ControlRoomServer
 from tests.controlroom.conftest import OPERATOR
+from tests.lines import build_line
 from tests.lines.sampler import make_station
 from tests.support import wait_until
 
@@ -20,15 +18,13 @@ from tests.support import wait_until
 def test_a_rate_limited_targeted_request_gets_409_with_the_reason_and_nothing_is_queued(tmp_path):
     clock = SimulatedClock(speedup=20.0)
     station = make_station(tmp_path, clock=clock, targeted_min_spacing_t=50.0)
-    line = Line(clock, SimulatedFeed(6000.0, 6.0, 3000.0, seed=3), [station], tick_s=1.0)
-    alarms = AlarmBook(clock.now_s)
-    monitor = LotMonitor(alarms, validate_section({}, VERDICT_FIELDS, "verdict"), on_targeted=station.request_targeted)
-    line.add_sink(monitor)
-    service = LineService(line, monitor, alarms, site={"line": {"name": "refusal"}},
+    rig = build_line([station], clock=clock, mass_t=3000.0, speed_m_s=6.0, seed=3, decide=True,
+                     verdict=validate_section({}, VERDICT_FIELDS, "verdict"), on_targeted=station.request_targeted,
+                     keep_records=False, tick_s=1.0)
+    service = LineService(rig.line, rig.monitor, rig.alarms, site={"line": {"name": "refusal"}},
                           request_targeted=station.request_targeted)
     server = ControlRoomServer(service, operator_token=OPERATOR).start()
-    runner = threading.Thread(target=lambda: line.run_lot(LotIdentity("LOT9", "MV T", "H1", "fines", 3000.0)),
-                              daemon=True)
+    runner = threading.Thread(target=lambda: rig.run_lot("LOT9", vessel="MV T"), daemon=True)
     runner.start()
     import httpx
 
@@ -47,7 +43,7 @@ def test_a_rate_limited_targeted_request_gets_409_with_the_reason_and_nothing_is
             third = c.post("/api/samples/targeted", json={"mark_t": 1560.0, "reason": "another band"})
             assert third.status_code == 200, third.text
     finally:
-        line.request_stop("test teardown")
+        rig.line.request_stop("test teardown")
         runner.join(30)
         server.stop()
         station.close()
