@@ -83,9 +83,10 @@ N_FOLDS = 2
 OBJECTNESS_OBJECTS_M = 50.0
 OBJECTNESS_NORMAL_M = 20.0
 OBJECTNESS_QUANTILE = 0.998
-#: Cells (mm) up to which a model gets the objectness score: on coarser cells (4 mm/px and up, blocks of 16 mm) it
-#: added no recall (held-out 91.4 % with, 91.9 % without, at 4 mm/px) and halved the simulated line's rate.
-OBJECTNESS_MAX_CELL_MM = 4.0
+#: Cells (mm) up to which a model gets the objectness score: 1, 2 and 4 mm/px models (cells of 4-8 mm). Format 7 found
+#: it added no recall at 4 mm/px on today's scenes; on realistic belt (coated, buried, dark objects) it lifts the 4
+#: mm/px candidate ceiling from 50 to 76 % (FIT_VERSION 10, docs/vision.md), at a cost in line rate stated there.
+OBJECTNESS_MAX_CELL_MM = 8.0
 
 
 @dataclass
@@ -686,8 +687,9 @@ def default_cache_dir() -> Path:
 #: the scene types of vision.scenes.FIT_MIX in turn (realistic, today's, dark ore), not today's scenes only, and the
 #: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8); 9: the
 #: object decision is set on the empirical false candidates of object-free belt of every scene type (vision.decision,
-#: DECISION_M_PER_MM), not on an extrapolated tail.
-FIT_VERSION = 9
+#: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
+#: (OBJECTNESS_MAX_CELL_MM 4 -> 8).
+FIT_VERSION = 10
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
