@@ -1,10 +1,18 @@
 """Per lot: is the share of spectra identified ``unknown`` in a segment above the lot's own baseline rate?
 
-Every lot has some spectra no reference fits (mixed spots, edges, dust); what matters is a segment with more of
-them than this lot usually has. The baseline rate is the pooled share over the lot's accepted segments (with a
-weak prior of :data:`PRIOR_RATE` over :data:`PRIOR_SPECTRA` spectra); a segment is flagged when its count of
-unknown spectra exceeds the binomial (1 − α) quantile at that rate and the share is at least ``margin`` above
-it, after ``warmup_segments`` segments. Flagged segments do not join the baseline.
+Every lot has some spectra no reference fits (mixed spots, edges, dust) and, in ore with magnetite, dark
+featureless ones; what matters is a segment with more of them than this lot usually has. The baseline rate is the
+pooled share over the lot's accepted segments (with a weak prior of :data:`PRIOR_RATE` over :data:`PRIOR_SPECTRA`
+spectra). A segment is flagged, after ``warmup_segments`` segments, when its share is at least ``margin`` above
+that rate and above **both** limits:
+
+* the binomial (1 − α) quantile at that rate (spectra drawn independently at the baseline rate), and
+* the (1 − α) prediction limit of the accepted segments' own shares (Student t with m − 1 degrees of freedom,
+  mean + t·s·√(1 + 1/m)): the share moves from segment to segment with the ore itself (its magnetite, its
+  moisture), more than counting noise, and the binomial limit alone flagged 5 of 34 clean segments of the demo
+  lot (31–52 % unknown against a 24–32 % baseline).
+
+Flagged segments do not join the baseline.
 """
 
 from __future__ import annotations
@@ -43,10 +51,20 @@ class UnknownBaseline:
         self.unknown = 0.0
         self.spectra = 0.0
         self.segments = 0
+        self.shares: list[float] = []  # the accepted segments' unknown shares
 
     @property
     def rate(self) -> float:
         return (self.unknown + PRIOR_RATE * PRIOR_SPECTRA) / (self.spectra + PRIOR_SPECTRA)
+
+    def share_limit(self) -> float:
+        """(1 − α) prediction limit of the next segment's share from the accepted segments' shares (NaN below two)."""
+        m = len(self.shares)
+        if m < 2:
+            return float("nan")
+        x = np.asarray(self.shares)
+        t = float(stats.t.ppf(1.0 - self.alpha, m - 1))
+        return float(x.mean() + t * x.std(ddof=1) * np.sqrt(1.0 + 1.0 / m))
 
     def update(self, unknown: np.ndarray, band_depth: np.ndarray | None = None,
                noise: np.ndarray | None = None) -> UnknownCheck:
@@ -56,6 +74,9 @@ class UnknownBaseline:
         n, k = u.size, int(u.sum())
         rate = self.rate
         limit = float(stats.binom.ppf(1.0 - self.alpha, n, rate)) if n else 0.0
+        if n:
+            spread = self.share_limit()
+            limit = max(limit, spread * n) if np.isfinite(spread) else limit
         frac = k / n if n else float("nan")
         flagged = bool(n and self.segments >= self.warmup_segments and k > limit and frac >= rate + self.margin)
         feats = ""
@@ -65,6 +86,8 @@ class UnknownBaseline:
             self.unknown += k
             self.spectra += n
             self.segments += 1
+            if n:
+                self.shares.append(frac)
         return UnknownCheck(frac, rate, limit / n if n else float("nan"), flagged, feats)
 
 
