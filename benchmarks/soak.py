@@ -64,8 +64,9 @@ class Counter:
         return sum(n for s, n in self.measurements.items() if self.kinds.get(s) == kind)
 
 
-def soak_site(lot_mass_t: float, rate_t_h: float, seed: int = 11) -> dict[str, Any]:
-    """The shipped site set up for a soak: long lot, as fast as possible, coarse camera rendering."""
+def soak_site(lot_mass_t: float, rate_t_h: float, seed: int = 11, camera_mm_per_px: float = 8.0) -> dict[str, Any]:
+    """The shipped site set up for a soak: long lot, as fast as possible, coarse camera rendering (8 mm/px: its
+    model is fitted once; the short soak of the tests renders at the shipped model's 4 mm/px and fits nothing)."""
     from analysis.site import load_site, validate
 
     site = load_site()
@@ -74,7 +75,7 @@ def soak_site(lot_mass_t: float, rate_t_h: float, seed: int = 11) -> dict[str, A
                waste_start_t=lot_mass_t * 0.6, waste_extent_t=min(2000.0, lot_mass_t * 0.05),
                events=[{"start_s": 3600.0 * k + 600.0, "duration_s": 60.0, "kind": "stop"}
                        for k in range(int(lot_mass_t / rate_t_h) + 1)])
-    site["stations"]["camera"]["sim_mm_per_px"] = 8.0
+    site["stations"]["camera"]["sim_mm_per_px"] = camera_mm_per_px
     site["control_room"]["enabled"] = False
     site["archive"]["flush_interval_s"] = 5.0
     return validate(site)
@@ -82,13 +83,13 @@ def soak_site(lot_mass_t: float, rate_t_h: float, seed: int = 11) -> dict[str, A
 
 def run_soak(lot_mass_t: float = 200_000.0, rate_t_h: float = 8_000.0, *, sample_every_t: float = 500.0,
              checkpoint_t: float = 10_000.0, out: Path | None = FIGURES, run_dir: Path | None = None,
-             serve: bool = True, verbose: bool = True) -> dict[str, Any]:
+             serve: bool = True, verbose: bool = True, camera_mm_per_px: float = 8.0) -> dict[str, Any]:
     """Run the soak lot; return its figures (and write them to ``out`` as JSON when given)."""
     from analysis import integration
     from analysis.site import compose
 
     proc = psutil.Process()
-    site = soak_site(lot_mass_t, rate_t_h)
+    site = soak_site(lot_mass_t, rate_t_h, camera_mm_per_px=camera_mm_per_px)
     tmp = None
     if run_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="oreline-soak-")

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Mapping
 
 
-def light_site_file(path: Path, *, camera_mm_per_px: float = 8.0, flush_interval_s: float | None = None,
+def light_site_file(path: Path, *, camera_mm_per_px: float = 4.0, flush_interval_s: float | None = None,
                     simulation: Mapping[str, float] | None = None) -> Path:
-    """Write the shipped default site with a coarser simulated camera (and optionally another flush interval and
-    other numbers in ``[simulation]``, e.g. ``{"waste_start_t": 200.0}``)."""
+    """Write the shipped default site, as fast as a test needs (the camera at the shipped model's 4 mm/px, so no
+    test fits a camera model; optionally another flush interval and other numbers in ``[simulation]``, e.g.
+    ``{"waste_start_t": 200.0}``)."""
     from analysis.site import DEFAULT_SITE
 
     text = DEFAULT_SITE.read_text()

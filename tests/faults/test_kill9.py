@@ -38,7 +38,7 @@ RATE_T_H = 6000.0
 
 
 def _site_file(path: Path) -> Path:
-    return light_site_file(path, camera_mm_per_px=8.0, flush_interval_s=FLUSH_S)
+    return light_site_file(path, flush_interval_s=FLUSH_S)
 
 
 def _max_mark(reader) -> tuple[int, float]:

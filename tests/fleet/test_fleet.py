@@ -6,6 +6,8 @@ import csv
 import ctypes
 import dataclasses
 import math
+import multiprocessing
+import os
 import shutil
 
 import h5py
@@ -237,27 +239,43 @@ def _mmapped_blocks(libc) -> int:
     return int(libc.mallinfo2().hblks)
 
 
-def test_worker_malloc_keeps_large_arrays_off_mmap_in_a_dask_worker_environment(monkeypatch):
-    """dask's nanny sets MALLOC_TRIM_THRESHOLD_; inside the guard large arrays come from the heap, afterwards
-    the environment's thresholds apply again."""
+def _malloc_guard_in_a_fresh_process() -> str:
+    """The body of the malloc test, run in a spawned process: whether a large array is mmapped depends on the heap's
+    free chunks (glibc only maps when no free chunk fits), so a worker that ran other tests first cannot judge it.
+    Returns "" when every check holds, else what failed; "skip: ..." without glibc >= 2.33."""
     libc = malloc.glibc()
     if libc is None or not hasattr(libc, "mallinfo2"):
-        pytest.skip("needs glibc >= 2.33 (mallopt, mallinfo2)")
-    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+        return "skip: needs glibc >= 2.33 (mallopt, mallinfo2)"
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
     with malloc.worker_malloc():  # plain process: nothing to do
-        assert malloc.users() == 0
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", str(128 << 20))
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", str(16 << 20))
+        if malloc.users() != 0:
+            return "a plain process counted a guard user"
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = str(128 << 20)
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(16 << 20)
     with malloc.worker_malloc():
         with malloc.worker_malloc():
-            assert malloc.users() == 2
+            if malloc.users() != 2:
+                return f"nested guards counted {malloc.users()} users"
         before = _mmapped_blocks(libc)
         a = np.ones(20 << 17)  # 20 MiB: below the 32 MiB threshold of the guard
-        assert _mmapped_blocks(libc) == before
+        if _mmapped_blocks(libc) != before:
+            return "inside the guard a 20 MiB array was mmapped"
         del a
-    assert malloc.users() == 0
+    if malloc.users() != 0:
+        return "the guard did not release its user"
     before = _mmapped_blocks(libc)
     a = np.ones(20 << 17)  # above the environment's 16 MiB again: the guard put that fixed threshold back
-    assert _mmapped_blocks(libc) == before + 1
+    after = _mmapped_blocks(libc)
     del a
+    return "" if after == before + 1 else f"after the guard a 20 MiB array was not mmapped ({before} -> {after})"
+
+
+def test_worker_malloc_keeps_large_arrays_off_mmap_in_a_dask_worker_environment():
+    """dask's nanny sets MALLOC_TRIM_THRESHOLD_; inside the guard large arrays come from the heap, afterwards
+    the environment's thresholds apply again (checked in a fresh process: see the helper)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        problem = pool.apply(_malloc_guard_in_a_fresh_process)
+    if problem.startswith("skip: "):
+        pytest.skip(problem[6:])
+    assert problem == ""
