@@ -7,19 +7,17 @@ from pathlib import Path
 from typing import Mapping
 
 
-def light_site_file(path: Path, *, camera_mm_per_px: float = 4.0, flush_interval_s: float | None = None,
+def light_site_file(path: Path, *, flush_interval_s: float | None = None,
                     simulation: Mapping[str, float] | None = None) -> Path:
-    """Write the shipped default site, as fast as a test needs (the camera at the shipped model's 4 mm/px, so no
-    test fits a camera model; optionally another flush interval and other numbers in ``[simulation]``, e.g.
-    ``{"waste_start_t": 200.0}``)."""
+    """Write the shipped default site (its camera renders at the shipped model's 4 mm/px, so no test fits a camera
+    model), optionally with another flush interval and other numbers in ``[simulation]``, e.g.
+    ``{"waste_start_t": 200.0}``."""
     from analysis.site import DEFAULT_SITE
 
     text = DEFAULT_SITE.read_text()
     for key, value in (simulation or {}).items():
         text, n = re.subn(rf"(?m)^{key} = [0-9.]+", f"{key} = {value}", text)
         assert n == 1, f"the default site must set [simulation].{key} once"
-    text, n = re.subn(r"(?m)^sim_mm_per_px = [0-9.]+", f"sim_mm_per_px = {camera_mm_per_px}", text)
-    assert n == 1, "the default site must set the simulated camera's sim_mm_per_px once"
     if flush_interval_s is not None:
         text, n = re.subn(r"(?m)^flush_interval_s = [0-9.]+", f"flush_interval_s = {flush_interval_s}", text)
         assert n == 1, "the default site must set [archive].flush_interval_s once"

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from spectra.constants import REFLECTANCE_FLOOR
+
 #: A band must be this many times deeper than the relative channel noise to be listed.
 NOISE_SIGMAS = 4.0
 #: Shallowest band listed (fraction of the continuum).
@@ -31,7 +33,7 @@ def relative_noise(reflectance: np.ndarray) -> np.ndarray:
         return np.full(r.shape[0], np.nan)
     d2 = np.diff(r, 2, axis=1)
     mad = np.nanmedian(np.abs(d2 - np.nanmedian(d2, axis=1, keepdims=True)), axis=1)
-    return 1.4826 * mad / np.sqrt(6.0) / np.maximum(np.nanmean(r, axis=1), 1e-4)
+    return 1.4826 * mad / np.sqrt(6.0) / np.maximum(np.nanmean(r, axis=1), REFLECTANCE_FLOOR)
 
 
 def detected_features(band_depth: np.ndarray, keys: Sequence[str], noise: np.ndarray | float | None = None,

@@ -70,12 +70,3 @@ def dark_groups(rows: list[dict]) -> dict[str, dict]:
             "depth_over_noise": float(np.median([r["max_band_depth"] / max(r["noise"], 1e-6) for r in g])),
             "closer_to_other": float(np.mean([r["d2_other"] < r["d2_own"] for r in g])), "called": called}
     return out
-
-
-def channel_noise(reflectance: np.ndarray) -> np.ndarray:
-    """(n,) relative channel noise: robust (MAD) standard deviation of the second difference over √6, divided by
-    the mean reflectance — what a band must exceed to be seen."""
-    r = np.asarray(reflectance, float)
-    d2 = np.diff(r, 2, axis=1)
-    mad = np.median(np.abs(d2 - np.median(d2, axis=1, keepdims=True)), axis=1)
-    return 1.4826 * mad / np.sqrt(6.0) / np.maximum(r.mean(axis=1), 1e-4)

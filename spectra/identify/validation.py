@@ -24,7 +24,9 @@ from spectra.identify import temper as temper_mod
 from spectra.identify.identifier import ID_CLASSES, Identifier
 from spectra.identify.learned import decision_without, training_set
 from spectra.identify.wetting import film_um, wet_albedo
-from spectra.identify.separability import AMBIGUOUS, channel_noise, dark_groups, per_group
+from spectra.constants import REFLECTANCE_FLOOR
+from spectra.identify.labels import relative_noise
+from spectra.identify.separability import AMBIGUOUS, dark_groups, per_group
 from spectra.models.evaluation import roc_curve
 
 #: (label, grain factor, moisture) of the rendered variants of each real spectrum
@@ -95,7 +97,7 @@ def _physics(idf: Identifier, prepared: tuple, r: np.ndarray, ref_idx: np.ndarra
     other = np.where(np.arange(3)[None, :] == own_cls[:, None], np.inf, cls_d2).min(axis=1)
     return {"black": temper_mod.dark(d, organic), "albedo": np.exp(d.log_albedo),
             "max_band_depth": d.depth.max(axis=1) if d.depth.size else np.zeros(len(ref_idx)),
-            "noise": channel_noise(np.where(np.isfinite(r), r, 1e-4)), "d2_own": own, "d2_other": other}
+            "noise": relative_noise(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)), "d2_own": own, "d2_other": other}
 
 
 def leave_one_sample_out(grid: InstrumentGrid, identifier: Identifier | None = None, *, seed: int = 5,
@@ -108,7 +110,7 @@ def leave_one_sample_out(grid: InstrumentGrid, identifier: Identifier | None = N
     ref_idx = np.tile(real, len(renderings))
     samples = np.array([idf.references[i].sample for i in ref_idx])
     prepared = idf.prepare(r, exclude_samples=samples)
-    scored = _loso_identify(idf, prepared, idf.ch_snr(np.where(np.isfinite(r), r, 1e-4)), samples, learned)
+    scored = _loso_identify(idf, prepared, idf.ch_snr(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)), samples, learned)
     phys = _physics(idf, prepared, r, ref_idx)
     rows = [{"file": idf.references[i].file, "name": idf.references[i].name,
              "library_class": idf.references[i].library_class, "class": idf.references[i].line_class,

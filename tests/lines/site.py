@@ -27,7 +27,6 @@ def short_site(lot_mass_t: float = 300.0, *, scale: str = "direct", camera: bool
                waste_fraction=0.08 if waste else 0.0, waste_start_t=lot_mass_t / 2, waste_extent_t=0.0,
                objects_per_1000_t=1.0 if objects else 0.0)
     site["scale"]["backend"] = scale
-    site["stations"]["camera"]["sim_mm_per_px"] = 4.0  # the shipped camera model: no test fits one
     if not camera:
         site["stations"]["camera"]["enabled"] = False
     if not sampler:
