@@ -93,6 +93,8 @@ def _pair(rows: list[dict], a: tuple[str, str] | tuple[str, list[dict]], b: tupl
 def _ferroan(lit: list[dict]) -> tuple[list[dict], str]:
     """Carbonate and siderite ore with an Fe²⁺ band (> 5 %) against the Fe²⁺ silicate slag phases."""
     sel = [r for r in _sel(lit, "ore", ("carbonate", "siderite ore")) if _depth([r], "Fe2+ 1.05")[0] > 0.05]
+    if not np.isfinite(_depth(lit, "Fe2+ 1.05")).any():
+        return sel, "the 1.0–1.1 µm Fe²⁺ band is off this grid"
     return sel, _pair(lit, ("Fe²⁺-bearing carbonate", sel), ("waste", "slag phase (Fe²⁺ silicate)"),
                       ("Fe2+ 1.05", "Mg-OH/CO3 2.32"))
 
@@ -144,6 +146,7 @@ def markdown(limits: list[dict], grid_name: str) -> list[str]:
            "measured quantity | route around it |", "|---|---|---|---|---|---|---|"]
     for x in limits:
         near = "–" if x["nearer_other"] != x["nearer_other"] else f"{x['nearer_other']:.2f}"
-        out.append(f"| {x['mode']} | {x['n']} | {x['own_called']}/{x['n']} | {near} | {x['d2_own']:.1f} / "
-                   f"{x['d2_other']:.1f} | {x['quantity'] or '–'} | {x['route']} |")
+        d2 = "–" if not x["n"] else f"{x['d2_own']:.1f} / {x['d2_other']:.1f}"
+        out.append(f"| {x['mode']} | {x['n']} | {x['own_called']}/{x['n']} | {near} | {d2} | "
+                   f"{x['quantity'] or '–'} | {x['route']} |")
     return out
