@@ -26,11 +26,11 @@ ROUTES: dict[str, str] = {
     "building rubble vs lateritic ore": "camera for objects ≥ 50 mm (docs/vision.md); fines: lot baseline, "
                                         "targeted increment + lab",
     "fibreglass vs feldspar / quartz": "camera for panels and batts ≥ 50 mm; targeted increment + lab",
-    "road asphalt / shingle with aggregate": "camera (black objects incl. rubber, docs/vision.md); the lot's "
-                                             "unknown-share baseline for the dark share",
+    "road asphalt / shingle with aggregate": "full range (this row on `--grid full`); camera for black objects "
+                                             "incl. rubber (docs/vision.md)",
     "bare metal / paint": "camera (metal objects); the lot detector per segment (scrap steel)",
-    "gibbsite vs gypsum": "full range (gypsum 1.75/1.94 µm, gibbsite 2.27 µm); site novelty fitted on the "
-                          "site's bauxitic ore",
+    "gibbsite vs gypsum": "on `full` gypsum's 1.94 µm H₂O band (this row there); the site's own ore: "
+                          "`oreline spectra fit-novelty`; gypsum lumps: targeted increment + lab",
     "ferroan carbonate vs Fe²⁺ slag phases": "per segment, not per spectrum: the lot detector against the lot's "
                                              "own baseline; on `full` the 2.3 µm CO₃ band",
     "dark, featureless": "camera (black objects ≥ 50 mm incl. rubber); the lot's own unknown-share baseline",
