@@ -66,7 +66,9 @@ def _wet(rows: list[dict]) -> tuple[list[dict], str]:
     cont = _sel(rows, "contaminant", ORGANIC_GROUPS, "wet 10 %")
     ore = [r for r in rows if r["class"] == "ore" and not r["black"] and r["rendering"] == "wet 10 %"]
     rc, ro = (_depth(x, "C-H 1.21") / np.maximum(_depth(x, "OH/H2O 1.45"), 1e-6) for x in (cont, ore))
-    if not cont or not np.isfinite(rc).any():
+    if not cont or not ore:
+        return cont, "no wet renderings of both sides"
+    if not np.isfinite(rc).any():
         return cont, "no 1.21 µm band on this grid"
     lo, hi = np.nanquantile(ro, [0.05, 0.95])
     text = (f"1.21/1.45 µm depth ratio, median wet plastics/wood {_med(rc):.3f} vs wet ore {_med(ro):.3f}; "
