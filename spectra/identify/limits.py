@@ -53,10 +53,11 @@ def _med(v: np.ndarray) -> float:
 
 
 def _stats(rows: list[dict]) -> dict:
-    """Spectra, called own class, share nearer another class, median d² own / other."""
+    """Spectra, physical samples, called own class, share nearer another class, median d² own / other."""
     own = np.array([r["d2_own"] for r in rows], float)
     oth = np.array([r["d2_other"] for r in rows], float)
-    return {"n": len(rows), "own_called": sum(r["called"] == r["class"] for r in rows),
+    return {"n": len(rows), "samples": len({r.get("sample", r["name"]) for r in rows}),
+            "own_called": sum(r["called"] == r["class"] for r in rows),
             "nearer_other": float(np.mean(oth < own)) if rows else float("nan"),
             "d2_own": _med(own), "d2_other": _med(oth)}
 
@@ -144,11 +145,11 @@ def markdown(limits: list[dict], grid_name: str) -> list[str]:
     """The limits as a markdown table."""
     out = [f"What NIR cannot separate on `{grid_name}`, and the route around it (own sample left out; *nearer "
            "another class*: nearest reference of another line class nearer than the nearest of its own):", "",
-           "| failure mode | spectra | called own class | nearer another class | median d² own / other | "
-           "measured quantity | route around it |", "|---|---|---|---|---|---|---|"]
+           "| failure mode | spectra (physical samples) | called own class | nearer another class | "
+           "median d² own / other | measured quantity | route around it |", "|---|---|---|---|---|---|---|"]
     for x in limits:
         near = "–" if x["nearer_other"] != x["nearer_other"] else f"{x['nearer_other']:.2f}"
         d2 = "–" if not x["n"] else f"{x['d2_own']:.1f} / {x['d2_other']:.1f}"
-        out.append(f"| {x['mode']} | {x['n']} | {x['own_called']}/{x['n']} | {near} | {d2} | "
+        out.append(f"| {x['mode']} | {x['n']} ({x['samples']}) | {x['own_called']}/{x['n']} | {near} | {d2} | "
                    f"{x['quantity'] or '–'} | {x['route']} |")
     return out

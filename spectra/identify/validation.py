@@ -125,7 +125,7 @@ def leave_one_sample_out(grid: InstrumentGrid, identifier: Identifier | None = N
                             learned, limits)
     phys = _physics(idf, prepared, r, ref_idx)
     depth = {k: prepared[0].depth[:, j] for j, k in enumerate(idf.bank.keys)}
-    rows = [{"file": idf.references[i].file, "name": idf.references[i].name,
+    rows = [{"file": idf.references[i].file, "name": idf.references[i].name, "sample": idf.references[i].sample,
              "library_class": idf.references[i].library_class, "class": idf.references[i].line_class,
              "group": idf.references[i].group, "rendering": renderings[k // real.size][0],
              "called": scored[k][0], "called_group": scored[k][1], "p": scored[k][2], "evidence": scored[k][3],
