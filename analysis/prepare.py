@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping, TextIO
 
 from conveyor.clock import SimulatedClock
-from spectra.cache import SHIPPED_DIR as SPECTRA_SHIPPED
+from spectra.cache import ALSO_SHIPPED_GRIDS, SHIPPED_DIR as SPECTRA_SHIPPED, default_model
 from vision.fit import SHIPPED_DIR as VISION_SHIPPED
 from analysis.progress import Ticker
 from analysis.site import build_station, load_site, prepare_station, station_context, station_factory
@@ -85,13 +85,16 @@ def prepare_station_models(site: Mapping[str, Any], *, stream: TextIO | None = N
 
 def ship_models(site: Mapping[str, Any], cache_root: Path) -> list[Path]:
     """Fit the site's station models into an empty ``cache_root`` and copy them into the packages' shipped folders
-    (``spectra/shipped``, ``vision/shipped``), replacing what was there. Returns the files written.
+    (``spectra/shipped``, ``vision/shipped``), replacing what was there, with the NIR models of
+    :data:`spectra.cache.ALSO_SHIPPED_GRIDS`. Returns the files written.
 
     ``python -m analysis.prepare`` (``make models``) does this for the shipped default site; run it after a change to
     the library, the NIR training settings or the camera's fitting code (``tests/test_shipped_models.py`` says when).
     """
     os.environ["ORELINE_CACHE"] = str(cache_root)
     prepare_station_models(site)
+    for grid in ALSO_SHIPPED_GRIDS:  # the InGaAs-only site's model (spectra.cache.ALSO_SHIPPED_GRIDS)
+        default_model(grid)
     written = []
     for kind, shipped_dir in (("spectra", SPECTRA_SHIPPED), ("vision", VISION_SHIPPED)):
         shipped_dir.mkdir(exist_ok=True)

@@ -38,17 +38,19 @@ def reff_from_ssa(w: np.ndarray, mu0: float = MU0_DEFAULT, mu: float = MU_DEFAUL
     return w / (4.0 * (mu0 + mu)) * h0 * h
 
 
-_W_TABLE = 1.0 - (1.0 - np.linspace(0.0, 1.0, 8193)) ** 3  # dense near w = 1 where REFF is steep
-_R_TABLE = reff_from_ssa(_W_TABLE)
+def ssa_from_reff(reff: np.ndarray, mu0: float = MU0_DEFAULT, mu: float = MU_DEFAULT) -> np.ndarray:
+    """Single-scattering albedo from reflectance factor (inverse of :func:`reff_from_ssa`), any shape.
 
-
-def ssa_from_reff(reff: np.ndarray) -> np.ndarray:
-    """Single-scattering albedo from reflectance factor (inverse of :func:`reff_from_ssa`, default geometry).
-
-    Values are clipped to the physical range [0, REFF(1)].
+    Values are clipped to the physical range [0, REFF(1)]. With γ = √(1 − w), :func:`reff_from_ssa` is
+    ``r = C (1 − γ²) / (K (1 + 2μ₀γ)(1 + 2μγ))`` (K = 4(μ₀ + μ), C = (1 + 2μ₀)(1 + 2μ)), a quadratic in γ solved
+    in closed form (exact, and several times faster than a table look-up over 501 channels).
     """
-    r = np.asarray(reff, dtype=float)
-    return np.interp(r, _R_TABLE, _W_TABLE)
+    k, c = 4.0 * (mu0 + mu), (1.0 + 2.0 * mu0) * (1.0 + 2.0 * mu)
+    kr = k * np.clip(np.asarray(reff, dtype=float), 0.0, c / k)
+    a = 4.0 * mu0 * mu * kr + c
+    b = 2.0 * (mu0 + mu) * kr
+    gamma = (np.sqrt(np.maximum(b * b - 4.0 * a * (kr - c), 0.0)) - b) / (2.0 * a)
+    return 1.0 - gamma * gamma
 
 
 def theta_from_ssa(w: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from spectra.driver import SceneDriven, Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
 from spectra.cache import default_model, default_model_path, prepared_model
-from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
+from spectra.grid import DEFAULT_GRID, GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
 from spectra.identify.combine import identifier_for, line_probabilities
 from spectra.identify.identifier import EXTRA_GROUPS, ID_CLASSES, Identifier
@@ -36,8 +36,6 @@ from spectra.scene import CargoScene
 
 _log = logging.getLogger(__name__)
 
-#: The line's default instrument grid (docs/spectra.md, "Default grid").
-DEFAULT_GRID = "ingaas256"
 #: Acquisitions averaged into each dark/white reference (``reference_repeats``): 64 × 16 scans × 10 ms ≈ 10 s.
 DEFAULT_REFERENCE_REPEATS = 64
 

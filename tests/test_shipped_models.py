@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import filecmp
 
+import pytest
+
 from analysis.site import load_site
-from spectra.cache import SHIPPED_DIR as SPECTRA_SHIPPED, default_model, default_model_path
+from spectra.cache import ALSO_SHIPPED_GRIDS, SHIPPED_DIR as SPECTRA_SHIPPED, default_model, default_model_path
+from spectra.grid import DEFAULT_GRID
 from spectra.models.training import TrainConfig
 from vision.fit import SHIPPED_DIR as VISION_SHIPPED, cache_path, cached_model
 
@@ -23,7 +26,20 @@ def _stations(kind: str) -> list[dict]:
 
 def test_the_demo_nir_model_is_shipped_and_current(tmp_path, monkeypatch):
     (section,) = _stations("spectrometer")
-    config = TrainConfig(grid=section.get("grid", "ingaas256"))
+    _assert_nir_shipped(TrainConfig(grid=section.get("grid", DEFAULT_GRID)), tmp_path, monkeypatch)
+
+
+def test_the_default_grid_is_the_demo_sites():
+    (section,) = _stations("spectrometer")
+    assert section.get("grid", DEFAULT_GRID) == DEFAULT_GRID == "full"
+
+
+@pytest.mark.parametrize("grid", ALSO_SHIPPED_GRIDS)
+def test_the_ingaas_only_sites_nir_model_is_shipped_and_current(grid, tmp_path, monkeypatch):
+    _assert_nir_shipped(TrainConfig(grid=grid), tmp_path, monkeypatch)
+
+
+def _assert_nir_shipped(config: TrainConfig, tmp_path, monkeypatch) -> None:
     shipped = SPECTRA_SHIPPED / default_model_path(config).name
     assert shipped.is_file(), STALE.format("NIR")
     monkeypatch.setenv("ORELINE_CACHE", str(tmp_path))
