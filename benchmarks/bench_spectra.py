@@ -161,10 +161,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def _training(quick: bool, grid: str):
-    """The ``grid`` model trained now (``quick``: a small training set) and the row of its training time."""
+def _training(quick: bool, grid: str | None = None):
+    """The ``grid`` (default: the line default grid) model trained now (``quick``: a small training set) and the row of its training time."""
+    from spectra.grid import DEFAULT_GRID
     from spectra.models.training import TrainConfig, train_model
 
+    grid = grid or DEFAULT_GRID
     t0 = time.perf_counter()
     if quick:  # the training path at a small size; the detection figures on the cached line model
         small = dict(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,

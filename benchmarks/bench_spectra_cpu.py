@@ -1,5 +1,5 @@
-"""Scoring throughput in process CPU time: the figures of ``bench_spectra`` that it times by wall clock, measured
-per core so that a machine shared with other jobs does not halve them (one BLAS thread).
+"""Scoring throughput in process CPU time on the line default grid: ``bench_spectra``'s scoring rows alone (no
+detection runs), per core so that a machine shared with other jobs does not halve them (one BLAS thread).
 
 Run: ``.venv/bin/python -m benchmarks.bench_spectra_cpu [--quick]`` (``--quick``: 2,400 spectra, else 20,000).
 Each figure is printed next to its target (≥ 20,000 spectra/s per core, issue 21).
@@ -25,13 +25,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     quick = "--quick" in (sys.argv[1:] if argv is None else argv)
     from benchmarks.bench_spectra import _best_rate, _training
     from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
-    from spectra.grid import ingaas256
+    from spectra.grid import DEFAULT_GRID, grid_by_name
     from spectra.library import load_library
     from spectra.scene import MixtureSimulator
     from spectra.segment import LotSegmentScorer
 
     model, _ = _training(True)
-    grid = ingaas256()
+    grid = grid_by_name(DEFAULT_GRID)
     sim = MixtureSimulator(load_library().resample(grid, skip_uncovered=True))
     rng = np.random.default_rng(0)
     n = 2400 if quick else 20000

@@ -22,7 +22,7 @@ import numpy as np
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.errors import LibraryError
-from spectra.grid import DEFAULT_GRID, InstrumentGrid, resolve_grid
+from spectra.grid import InstrumentGrid, resolve_grid
 from spectra.library import ResampledLibrary, SpectralLibrary, default_library_dir, library_digest, load_library
 from spectra.lotdetector import Endmembers, LotDetectorModel, LotDetectorParams, calibrate, false_alarm_rate
 from spectra.lots import LotVariation, simulate_lot
@@ -49,8 +49,9 @@ MODEL_VERSION = FIT_VERSION
 class TrainConfig:
     """What to train. Sizes are numbers of simulated spectra; fractions are mass fractions."""
 
-    #: a named grid (``ingaas256``, ``full``, a shipped grid file's stem) or the path of a grid file
-    grid: str = DEFAULT_GRID
+    #: a named grid (``ingaas256``, ``full``, a shipped grid file's stem) or the path of a grid file; the line's
+    #: default model names its grid (``spectra.grid.DEFAULT_GRID``), this default is the small, fast one
+    grid: str = "ingaas256"
     seed: int = 0
     test_fraction: float = 0.3
     n_train_per_class: int = 4000

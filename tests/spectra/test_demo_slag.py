@@ -1,7 +1,8 @@
 """The shipped demo's hidden slag is at a fraction the NIR lot detector sees in the demo's own product ore.
 
-At 8 % (the old default) the demo's dark magnetite/hematite product hid it: onset waste scores 2-6 against a
-limit of 4.4, and the first unflagged slag segment joined the lot baseline. The scene and detector here are the
+At 8 % (the old default) the demo's dark magnetite/hematite product hid it from the 900-1700 nm instrument
+(``ingaas256``): onset waste scores 2-6 against a limit of 4.4, and the first unflagged slag segment joined the lot
+baseline. The scene and detector here are the
 line's own (CargoScene, the shipped model's LotDetector), fed segment by segment as the NIR station does.
 """
 
@@ -13,17 +14,20 @@ import numpy as np
 from conveyor.cargo import Admixture, CargoModel
 from spectra.cache import default_model_path
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
+from spectra.grid import DEFAULT_GRID
 from spectra.lotdetector import LotDetector
 from spectra.models.bundle import SpectraModel
 from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
 SITE = Path(__file__).resolve().parents[2] / "analysis" / "default_site.toml"
+#: the shipped site's instrument grid
+LINE_GRID = tomllib.loads(SITE.read_text())["stations"]["nir"].get("grid", DEFAULT_GRID)
 
 
-def _flags(fraction: float, n_spectra: int = 117) -> list[bool | None]:
+def _flags(fraction: float, grid: str = LINE_GRID, n_spectra: int = 117) -> list[bool | None]:
     sim = tomllib.loads(SITE.read_text())["simulation"]
-    model = SpectraModel.load(str(default_model_path(TrainConfig(grid="ingaas256"))))
+    model = SpectraModel.load(str(default_model_path(TrainConfig(grid=grid))))
     cargo = CargoModel("iron ore fines", [Admixture(300.0, 800.0, "waste", sim["waste_material"], fraction)])
     scene = CargoScene(model.grid, cargo, seed=int(sim["seed"]), segment_mass_t=100.0)
     det, rng = DetectorModel(model.grid, DetectorConfig(), seed=7), np.random.default_rng(1)
@@ -45,6 +49,14 @@ def test_demo_slag_fraction_is_seen_by_the_lot_detector() -> None:
     assert sum(bool(f) for f in flags[3:8]) >= 4, flags  # slag at 300-800 t
 
 
-def test_eight_percent_slag_is_below_what_the_demo_ore_shows() -> None:
-    """The physical limit the demo documents: 8 % slag in this product is (mostly) not flagged."""
-    assert sum(bool(f) for f in _flags(0.08)[3:8]) <= 1
+def test_eight_percent_slag_is_below_what_the_demo_ore_shows_on_ingaas() -> None:
+    """The physical limit the demo documents for 900-1700 nm: 8 % slag in this product is (mostly) not flagged."""
+    assert sum(bool(f) for f in _flags(0.08, "ingaas256")[3:8]) <= 1
+
+
+def test_the_full_range_sees_five_percent_slag_in_the_demo_ore() -> None:
+    """Why the shipped site measures 400-2400 nm (docs/spectra.md "Instrument range decided by measurement"): the
+    slag 900-1700 nm misses at 8 % in this product is flagged at 5 %, and the clean segments around it are not."""
+    flags = _flags(0.05, "full")
+    assert flags[2] is False and flags[8] is False
+    assert sum(bool(f) for f in flags[3:8]) >= 4, flags
