@@ -23,7 +23,7 @@ SEGMENT_T = 100.0
 def _genuine_lot_flags(model_path, tmp_path, seed: int, n_segments: int = 12, **keys) -> list[bool]:
     clock = SimulatedClock()
     ctx = StationContext(clock, 1.8, 4.0, Path(tmp_path), seed, CargoModel("hematite fines"))
-    section = {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path),
+    section = {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model_path),
                "white_reference_every_s": 120.0, **keys}
     st = from_config("nir", section, ctx)
     lot = LotIdentity(f"LOT-{seed}", "MV Test", "H1", "hematite fines", n_segments * SEGMENT_T)
@@ -52,7 +52,7 @@ def _reference_step_ratio(model_path, tmp_path, **keys) -> float:
     """RMS step of a 120-spectrum segment mean (log10 R) between consecutive references of the station's
     spectrometer, in units of the sampling s.d. of that step (1 when the reference adds no noise)."""
     ctx = StationContext(SimulatedClock(), 1.8, 4.0, Path(tmp_path), 0, None)
-    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path), **keys}, ctx)
+    st = from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model_path), **keys}, ctx)
     spec = st.spectrometer
     spec.present(0.08 + 0.05 * np.linspace(0.0, 1.0, spec.grid.n_channels))  # dark ore
     means, sems = [], []
@@ -101,5 +101,5 @@ def test_cargo_scene_is_reproducible_and_drifts_by_segment(rlib):
 def test_reference_repeats_config_error(model_path, tmp_path, value):
     ctx = StationContext(SimulatedClock(), 1.8, 4.0, Path(tmp_path), 0, None)
     with pytest.raises(ConfigError, match="reference_repeats"):
-        from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "model": str(model_path),
+        from_config("nir", {"kind": "spectrometer", "position_m": 30.0, "grid": "ingaas256", "model": str(model_path),
                             "reference_repeats": value}, ctx)
