@@ -93,7 +93,7 @@ def ship_models(site: Mapping[str, Any], cache_root: Path) -> list[Path]:
     """
     os.environ["ORELINE_CACHE"] = str(cache_root)
     prepare_station_models(site)
-    for grid in ALSO_SHIPPED_GRIDS:  # the InGaAs-only site's model (spectra.cache.ALSO_SHIPPED_GRIDS)
+    for grid in ALSO_SHIPPED_GRIDS:  # e.g. a full-range site's model (spectra.cache.ALSO_SHIPPED_GRIDS)
         default_model(grid)
     written = []
     for kind, shipped_dir in (("spectra", SPECTRA_SHIPPED), ("vision", VISION_SHIPPED)):

@@ -31,11 +31,11 @@ def test_the_demo_nir_model_is_shipped_and_current(tmp_path, monkeypatch):
 
 def test_the_default_grid_is_the_demo_sites():
     (section,) = _stations("spectrometer")
-    assert section.get("grid", DEFAULT_GRID) == DEFAULT_GRID == "full"
+    assert section.get("grid", DEFAULT_GRID) == DEFAULT_GRID and DEFAULT_GRID not in ALSO_SHIPPED_GRIDS
 
 
 @pytest.mark.parametrize("grid", ALSO_SHIPPED_GRIDS)
-def test_the_ingaas_only_sites_nir_model_is_shipped_and_current(grid, tmp_path, monkeypatch):
+def test_the_other_instruments_nir_model_is_shipped_and_current(grid, tmp_path, monkeypatch):
     _assert_nir_shipped(TrainConfig(grid=grid), tmp_path, monkeypatch)
 
 

@@ -12,12 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from conveyor.cargo import Admixture, CargoModel
-from spectra.cache import default_model_path
+from spectra.cache import prepared_model
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.grid import DEFAULT_GRID
 from spectra.lotdetector import LotDetector
-from spectra.models.bundle import SpectraModel
-from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
 
 SITE = Path(__file__).resolve().parents[2] / "analysis" / "default_site.toml"
@@ -27,7 +25,7 @@ LINE_GRID = tomllib.loads(SITE.read_text())["stations"]["nir"].get("grid", DEFAU
 
 def _flags(fraction: float, grid: str = LINE_GRID, n_spectra: int = 117) -> list[bool | None]:
     sim = tomllib.loads(SITE.read_text())["simulation"]
-    model = SpectraModel.load(str(default_model_path(TrainConfig(grid=grid))))
+    model = prepared_model(grid)  # the shipped model (never fits)
     cargo = CargoModel("iron ore fines", [Admixture(300.0, 800.0, "waste", sim["waste_material"], fraction)])
     scene = CargoScene(model.grid, cargo, seed=int(sim["seed"]), segment_mass_t=100.0)
     det, rng = DetectorModel(model.grid, DetectorConfig(), seed=7), np.random.default_rng(1)

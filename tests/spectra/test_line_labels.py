@@ -34,7 +34,7 @@ CARRIERS = {
     "Fe2+": {"magnetite", "siderite", "chlorite"},
     "C-H": {"other"},
     "Al-OH": {"kaolinite", "mica", "gibbsite"},
-    "Mg-OH/CO3": {"carbonate", "talc", "chlorite"},
+    "Mg-OH/CO3": {"carbonate", "siderite", "talc", "chlorite"},  # siderite FeCO3: the CO3 band at 2.33 µm
 }
 PLASTIC_T = (200.0, 300.0)
 

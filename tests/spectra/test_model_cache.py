@@ -59,10 +59,11 @@ def test_the_key_does_not_hash_source_bytes(tmp_path):
 def test_building_a_station_never_fits_a_missing_default_model(tmp_path, monkeypatch):
     monkeypatch.setenv("ORELINE_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ConfigError) as info:
-        from_config("nir", {"kind": "spectrometer", "position_m": 1.0, "grid": "full"}, _ctx(tmp_path))
+        # a grid whose model does not ship (the shipped ones are copied from spectra/shipped)
+        from_config("nir", {"kind": "spectrometer", "position_m": 1.0, "grid": "nir256_1014-1749nm"}, _ctx(tmp_path))
     assert info.value.path == "stations.nir.model"
-    assert "default NIR model for grid 'full' is not fitted yet" in str(info.value)
-    assert "oreline spectra train --grid full" in str(info.value) and "oreline run" in str(info.value)
+    assert "default NIR model for grid 'nir256_1014-1749nm' is not fitted yet" in str(info.value)
+    assert "oreline spectra train --grid nir256_1014-1749nm" in str(info.value) and "oreline run" in str(info.value)
     assert list((tmp_path / "cache" / "spectra").iterdir()) == []  # nothing was fitted or written
 
 
