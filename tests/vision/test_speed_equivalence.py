@@ -1,0 +1,96 @@
+"""The speed work of issue 27 changes no output: the detector's candidates (every one, ``report_all``: boxes, kinds,
+p(none), the 29 statistics, thumbnails) and the line station's records per window equal those main's code gave
+before it (tests/vision/data/speed_reference.json, written by tests/vision/speed_reference.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from tests.vision import speed_reference as ref
+
+#: Exact: where an object is and how big its box is.
+EXACT = {"area_mm2", "belt_m", "lateral_m", "frame_id", "thumbnail", "kind", "inspected", "reason", "lines", "seed", "scene"}
+TOL = 1e-9
+STALE = ("the reference was computed from other inputs ({what}): a refit or a renderer change, not a speed change. "
+         "Write it again from the code before your change: see tests/vision/speed_reference.py")
+
+
+def _same(a, b, path: str, key: str = "") -> list[str]:
+    """Differences between the reference ``a`` and the output ``b`` (paths), floats within TOL unless exact."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        return [d for k in a for d in _same(a[k], b[k], f"{path}.{k}", k)]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items in the reference, {len(b)} now"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _same(x, y, f"{path}[{i}]", key)]
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool) and key not in EXACT:
+        if math.isnan(a) and math.isnan(b):
+            return []
+        return [] if abs(a - b) <= TOL * max(1.0, abs(a)) else [f"{path}: {a!r} != {b!r}"]
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return []
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    return json.loads(ref.REFERENCE.read_text())
+
+
+@pytest.fixture(scope="module")
+def model(reference):
+    m = ref._model()
+    if m.version != reference["model_version"]:
+        pytest.fail(STALE.format(what=f"model {reference['model_version']}, now {m.version}"))
+    return m
+
+
+def _check_run(want: dict, got: dict) -> None:
+    if want["frames"] != got["frames"]:
+        pytest.fail(STALE.format(what=f"rendered frames of the {want['scene']} run differ"))
+    diffs = _same(want, got, want["scene"])
+    assert not diffs, f"{len(diffs)} outputs moved, e.g.\n" + "\n".join(diffs[:12])
+
+
+@pytest.mark.parametrize("run", range(len(ref.DETECTOR_RUNS)), ids=[r[0] for r in ref.DETECTOR_RUNS])
+def test_detector_candidates_unchanged(reference, model, run):
+    scene, seed, lines, metres = ref.DETECTOR_RUNS[run]
+    got = json.loads(json.dumps(ref.detector_run(model, model.detector(), scene, seed, lines, metres, 4.0, 512)))
+    want = reference["detector"][run]
+    assert sum(len(r["detections"]) for r in want["results"]) > 20  # the run has candidates to compare
+    _check_run(want, got)
+
+
+def test_detector_candidates_unchanged_with_4px_cells(reference, model):
+    from dataclasses import replace
+
+    from vision.detect import Detector
+
+    det = Detector(ref.replace_scale(model.ore, 2.0), model.classifier, replace(model.params), width_px=1024, objectness=model.objectness)
+    scene, seed, lines, metres = ref.FINE_RUN
+    got = json.loads(json.dumps(ref.detector_run(model, det, scene, seed, lines, metres, 2.0, 1024)))
+    _check_run(reference["detector_2mm"], got)
+
+
+def test_line_station_windows_unchanged(reference, model):
+    got = json.loads(json.dumps(ref.line_run(reference["line"]["length_m"])))
+    want = reference["line"]
+    assert any("measurement" in r for w in want["windows"] for r in w)
+    diffs = _same(want, got, "line")
+    assert not diffs, f"{len(diffs)} line records moved, e.g.\n" + "\n".join(diffs[:12])
+
+
+def test_comparison_sees_a_moved_probability(reference):
+    """The comparison itself: a p(none) moved by 1e-7 or a box moved by a cell is a difference."""
+    run = next(r for r in reference["detector"] if any(x["detections"] for x in r["results"]))
+    for key, step in (("p_none", 1e-7), ("belt_m", 1e-12)):
+        moved = json.loads(json.dumps(run))
+        det = next(d for x in moved["results"] for d in x["detections"])
+        assert not _same(run, moved, "run")
+        det[key] += step
+        assert _same(run, moved, "run"), key
