@@ -19,6 +19,7 @@ from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
 from vision.features import FEATURES
+from vision.filters import box_mean, gaussian
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
@@ -129,13 +130,26 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     (two filter passes per scale instead of six)."""
     out = np.zeros(lum.shape, np.float32)
     for s in sigmas_cells:
-        g = np.pad(ndi.gaussian_filter(lum, s, mode="nearest", truncate=3.0), 1, mode="edge")
-        c = g[1:-1, 1:-1]
-        hyy = g[2:, 1:-1] + g[:-2, 1:-1] - 2 * c
-        hxx = g[1:-1, 2:] + g[1:-1, :-2] - 2 * c
-        hxy = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
-        # -l1 - |l2| with l1,2 = tr/2 -+ d is min(-tr, 2d)
-        r = np.minimum(-(hxx + hyy), np.sqrt((hxx - hyy) ** 2 + 4 * hxy * hxy))
+        g = np.pad(gaussian(lum, s, truncate=3.0), 1, mode="edge")
+        c2 = 2 * g[1:-1, 1:-1]
+        hyy = g[2:, 1:-1] + g[:-2, 1:-1]
+        hyy -= c2
+        hxx = g[1:-1, 2:] + g[1:-1, :-2]
+        hxx -= c2
+        hxy = g[2:, 2:] - g[2:, :-2]
+        hxy -= g[:-2, 2:]
+        hxy += g[:-2, :-2]
+        hxy *= 0.25
+        # -l1 - |l2| with l1,2 = tr/2 -+ d is min(-tr, 2d); in place, in the order of min(-(hxx + hyy), sqrt((hxx - hyy)² + 4 hxy hxy))
+        r = hxx + hyy
+        np.negative(r, out=r)
+        d = hxx - hyy
+        d *= d
+        hxy4 = 4 * hxy
+        hxy4 *= hxy
+        d += hxy4
+        np.sqrt(d, out=d)
+        np.minimum(r, d, out=r)
         r *= np.float32(s * s)
         np.maximum(out, r, out=out)
     return out
@@ -163,12 +177,12 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
     default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too (``ridge``: that map computed
     before, :func:`belt_ridge`). ``objectness`` (h, w): the learned object log-odds (off-belt cells very low), seeds
     and regions as :class:`DetectorParams` says."""
-    sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest")
+    sm = box_mean(raw, p.smooth_cells)
     region = sm > p.threshold - p.grow_margin
     seed = sm > p.threshold
     for cells, thr in ((p.fine_cells, p.fine_threshold), (p.broad_cells, p.broad_threshold)):
         if cells > 0:
-            extra = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw) > thr
+            extra = (box_mean(raw, cells) if cells > 1 else raw) > thr
             region |= extra
             seed |= extra
     if p.ridge_sigma_cells > 0 and ridge is None and lum is not None:
@@ -180,7 +194,7 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
         region |= extra
         seed |= extra
     if objectness is not None and np.isfinite(p.objectness_threshold):
-        osm = ndi.uniform_filter(objectness, p.objectness_cells, mode="nearest") if p.objectness_cells > 1 else objectness
+        osm = box_mean(objectness, p.objectness_cells) if p.objectness_cells > 1 else objectness
         seed |= osm > p.objectness_threshold
         region |= osm > min(p.objectness_threshold, p.objectness_grow)
     return sm, region, seed
@@ -210,6 +224,12 @@ def object_logodds(objectness: ObjectnessModel, x: np.ndarray, belt: np.ndarray)
     z = to_cells(objectness.score(x), *belt.shape)
     z[~belt] = OFF_BELT_LOGODDS
     return z
+
+
+def _row_extents(slices: list) -> tuple[np.ndarray, np.ndarray]:
+    """First and end rows (n,) int of the components' bounding boxes (``ndi.find_objects`` slices, none missing)."""
+    rows = np.array([(s[0].start, s[0].stop) for s in slices], np.int64).reshape(-1, 2)
+    return rows[:, 0], rows[:, 1]
 
 
 class Detector:
@@ -342,18 +362,18 @@ class Detector:
         if n:
             slices = ndi.find_objects(labels)
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-            seeded = np.zeros(n, bool)
-            seeded[np.unique(labels[seed]) - 1] = True
-            pending = np.array([(not final) and bool(seeded[i]) and s[0].stop > h - guard for i, s in enumerate(slices)])
+            seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
+            row_start, row_stop = _row_extents(slices)
+            pending = seeded & (row_stop > h - guard) if not final else np.zeros(n, bool)
             if pending.any():
-                first = min(s[0].start for s, pe in zip(slices, pending) if pe)
+                first = int(row_start[pending].min())
                 if h - first <= max_carry:
                     keep_from = min(keep_from, first)
                 else:
                     pending[:] = False  # too long to hold: report what we have
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
-            chosen = [i for i in range(n) if seeded[i] and not pending[i] and not seen[i] and area[i] >= min_cells]
+            chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
             if chosen:
                 stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj)
                 length_mm = stats.length_mm * p.length_scale

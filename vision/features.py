@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
+from vision.filters import box_mean
 
 FEATURES = ("r", "g", "lum", "fine", "coarse")
 #: Cell rows per lighting band: the belt's median grey is taken per band of this many cell rows.
@@ -136,7 +136,6 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     else:
         fine = np.zeros((h, w), np.float32)
     # coarse texture: std of lum over 3x3 cells
-    mu = ndi.uniform_filter(lum, 3, mode="nearest")
-    mu2 = ndi.uniform_filter(lum * lum, 3, mode="nearest")
+    mu, mu2 = box_mean(np.stack([lum, lum * lum]), 3)
     coarse = 0.5 * np.log(np.maximum(mu2 - mu * mu, 0.0) + 1e-4)
     return CellFeatures(r, g, lum, fine.astype(np.float32), coarse.astype(np.float32), rgb, cols)

@@ -22,9 +22,9 @@ source image) so that unseen ore of the same kind does not cross it more often t
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from vision.errors import ModelError
+from vision.filters import box_mean
 
 #: Context scales (mm) of the box means: about half and about the whole of a 50 mm object.
 CONTEXT_MM = (20.0, 44.0)
@@ -48,12 +48,13 @@ def context_cells(cell_mm: float) -> tuple[int, int]:
     return out[0], out[1]
 
 
-def half_grid(v: np.ndarray) -> np.ndarray:
-    """Means of 2 x 2 blocks of the last two axes of ``v`` (..., h, w) (edge-padded to even) → (..., ceil(h/2), ceil(w/2))."""
+def half_grid(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Means of 2 x 2 blocks of the last two axes of ``v`` (..., h, w) (edge-padded to even) → (..., ceil(h/2), ceil(w/2))
+    (into ``out`` when given)."""
     h, w = v.shape[-2:]
     if h % 2 or w % 2:
         v = np.pad(v, [(0, 0)] * (v.ndim - 2) + [(0, h % 2), (0, w % 2)], mode="edge")
-    out = v[..., 0::2, 0::2] + v[..., 1::2, 0::2]
+    out = np.add(v[..., 0::2, 0::2], v[..., 1::2, 0::2], out=out)
     out += v[..., 0::2, 1::2]
     out += v[..., 1::2, 1::2]
     out *= np.float32(0.25)
@@ -80,14 +81,17 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     gy[1:-1] = lum[2:] - lum[:-2]
     gx[:, 1:-1] = lum[:, 2:] - lum[:, :-2]
     # the ridge comes first so that the maps box-filtered for the context, q[3:], leave it out (it has no context feature)
-    q = half_grid(np.stack([dr, dg, ridge, lum, cells[..., 3], cells[..., 4], raw, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy]))
+    maps = (dr, dg, ridge, lum, cells[..., 3], cells[..., 4], raw, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy)
+    q = np.empty((len(maps), (h + 1) // 2, (w + 1) // 2), np.float32)
+    for i, v in enumerate(maps):  # map by map: no (12, h, w) stack
+        half_grid(v, q[i])
     out = np.empty((len(OBJECTNESS_FEATURES),) + q.shape[1:], np.float32)
     out[:2] = q[:2]
     out[2:6] = q[3:7]
     out[6] = q[2]
     k = 7
     for box in boxes:
-        m = ndi.uniform_filter(q[3:], size=(1, box, box), mode="nearest")  # lum fine coarse raw lum² |dr| jxx jyy jxy
+        m = box_mean(q[3:], box)  # = ndi.uniform_filter(size=(1, box, box)): lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
         out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
         out[k + 5] = m[5]
