@@ -226,6 +226,12 @@ def object_logodds(objectness: ObjectnessModel, x: np.ndarray, belt: np.ndarray)
     return z
 
 
+def _column_run(cols: np.ndarray) -> slice | np.ndarray:
+    """The columns ``cols`` (w,) bool as a slice when they are one run (as belt detection gives), else as they are."""
+    idx = np.flatnonzero(cols)
+    return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size and idx[-1] - idx[0] + 1 == idx.size else cols
+
+
 def _row_extents(slices: list) -> tuple[np.ndarray, np.ndarray]:
     """First and end rows (n,) int of the components' bounding boxes (``ndi.find_objects`` slices, none missing)."""
     rows = np.array([(s[0].start, s[0].stop) for s in slices], np.int64).reshape(-1, 2)
@@ -310,9 +316,10 @@ class Detector:
         score, cells that score as the fitted ore (below the candidate threshold)."""
         if not cols.any():
             return 0.0
+        on = _column_run(cols)  # the belt is one run of columns: a slice, no copy
         if self.model.belt_test == "score":
-            return float((raw[:, cols] < self.params.threshold).mean())
-        return float(ore_mask(feats.rgb[:, cols]).mean())
+            return float((raw[:, on] < self.params.threshold).mean())
+        return float(ore_mask(feats.rgb[:, on]).mean())
 
     def flush(self) -> list[Detection]:
         """Report objects still held back (end of lot, gap in the belt) and reset."""
@@ -383,9 +390,11 @@ class Detector:
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)
+                mark = np.zeros(n + 1, bool)
+                mark[np.asarray(chosen) + 1] = True
+                done |= mark[labels]
                 for j, i in enumerate(chosen):
                     sl = slices[i]
-                    done[sl] |= labels[sl] == i + 1
                     if not (report[j] or self.report_all):
                         continue
                     row_c, col_c = stats.centre_cells[j]

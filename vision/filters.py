@@ -23,6 +23,17 @@ def _separable(x: np.ndarray, filter1d) -> np.ndarray:
     return y
 
 
+def box_means(x: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
+    """:func:`box_mean` of ``x`` at each of ``sizes`` (all > 1), transposing ``x`` once."""
+    t = np.swapaxes(x, -1, -2).astype(np.float32, order="C")
+    out = []
+    for size in sizes:
+        y = np.ascontiguousarray(np.swapaxes(ndi.uniform_filter1d(t, size, axis=-1, mode="nearest"), -1, -2))
+        ndi.uniform_filter1d(y, size, axis=-1, mode="nearest", output=y)
+        out.append(y)
+    return out
+
+
 def box_mean(x: np.ndarray, size: int) -> np.ndarray:
     """``ndi.uniform_filter(x, size, mode="nearest")`` of a float32 map ``x`` (h, w), or of each map of a stack
     (n, h, w) over its last two axes (``size=(1, size, size)``); float32."""
@@ -38,4 +49,4 @@ def gaussian(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     return _separable(x, lambda a: ndi.gaussian_filter1d(a, sigma, axis=-1, mode="nearest", truncate=truncate, output=a))
 
 
-__all__ = ["box_mean", "gaussian"]
+__all__ = ["box_mean", "box_means", "gaussian"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from vision.errors import ModelError
-from vision.filters import box_mean
+from vision.filters import box_means
 
 #: Context scales (mm) of the box means: about half and about the whole of a 50 mm object.
 CONTEXT_MM = (20.0, 44.0)
@@ -50,15 +50,30 @@ def context_cells(cell_mm: float) -> tuple[int, int]:
 
 def half_grid(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Means of 2 x 2 blocks of the last two axes of ``v`` (..., h, w) (edge-padded to even) → (..., ceil(h/2), ceil(w/2))
-    (into ``out`` when given)."""
+    (into ``out`` when given). An odd last row or column is its own edge padding, summed without copying ``v``."""
     h, w = v.shape[-2:]
-    if h % 2 or w % 2:
-        v = np.pad(v, [(0, 0)] * (v.ndim - 2) + [(0, h % 2), (0, w % 2)], mode="edge")
-    out = np.add(v[..., 0::2, 0::2], v[..., 1::2, 0::2], out=out)
-    out += v[..., 0::2, 1::2]
-    out += v[..., 1::2, 1::2]
+    he, we = h - h % 2, w - w % 2
+    if out is None:
+        out = np.empty(v.shape[:-2] + ((h + 1) // 2, (w + 1) // 2), np.result_type(v.dtype, np.float32))
+    _block_sum(v[..., 0:he:2, 0:we:2], v[..., 1:he:2, 0:we:2], v[..., 0:he:2, 1:we:2], v[..., 1:he:2, 1:we:2], out[..., : he // 2, : we // 2])
+    if h % 2:  # the last row twice
+        last = v[..., h - 1 : h, :]
+        _block_sum(last[..., 0:we:2], last[..., 0:we:2], last[..., 1:we:2], last[..., 1:we:2], out[..., he // 2 :, : we // 2])
+    if w % 2:  # the last column twice
+        col = v[..., :, w - 1 : w]
+        _block_sum(col[..., 0:he:2, :], col[..., 1:he:2, :], col[..., 0:he:2, :], col[..., 1:he:2, :], out[..., : he // 2, we // 2 :])
+    if h % 2 and w % 2:
+        c = v[..., h - 1 : h, w - 1 : w]
+        _block_sum(c, c, c, c, out[..., he // 2 :, we // 2 :])
     out *= np.float32(0.25)
     return out
+
+
+def _block_sum(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = ((a + b) + c) + d, the order of the sums of :func:`half_grid`."""
+    np.add(a, b, out=out)
+    out += c
+    out += d
 
 
 def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, belt_cols: np.ndarray,
@@ -90,8 +105,7 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     out[2:6] = q[3:7]
     out[6] = q[2]
     k = 7
-    for box in boxes:
-        m = box_mean(q[3:], box)  # = ndi.uniform_filter(size=(1, box, box)): lum fine coarse raw lum² |dr| jxx jyy jxy
+    for box, m in zip(boxes, box_means(q[3:], boxes)):  # = ndi.uniform_filter(size=(1, box, box)): lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
         out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
         out[k + 5] = m[5]
@@ -109,8 +123,11 @@ def block_belt(belt_cols: np.ndarray) -> np.ndarray:
 
 
 def to_cells(blocks: np.ndarray, h: int, w: int) -> np.ndarray:
-    """A map (ceil(h/2), ceil(w/2)) of 2 x 2 blocks repeated back to (h, w) cells."""
-    return np.repeat(np.repeat(blocks, 2, axis=0), 2, axis=1)[:h, :w]
+    """A map (ceil(h/2), ceil(w/2)) of 2 x 2 blocks repeated back to (h, w) cells (a new array)."""
+    hb, wb = blocks.shape
+    out = np.empty((hb, 2, wb, 2), blocks.dtype)
+    out[...] = blocks[:, None, :, None]
+    return out.reshape(2 * hb, 2 * wb)[:h, :w]
 
 
 class ObjectnessModel:
