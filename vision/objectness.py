@@ -105,7 +105,7 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     out[2:6] = q[3:7]
     out[6] = q[2]
     k = 7
-    for box, m in zip(boxes, box_means(q[3:], boxes)):  # = ndi.uniform_filter(size=(1, box, box)): lum fine coarse raw lum² |dr| jxx jyy jxy
+    for m in box_means(q[3:], boxes):  # = ndi.uniform_filter(size=(1, box, box)) per box: lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
         out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
         out[k + 5] = m[5]
