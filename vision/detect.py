@@ -19,7 +19,7 @@ from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
 from vision.features import FEATURES
-from vision.filters import box_mean, gaussian
+from vision.filters import box_mean, box_means, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
@@ -129,8 +129,8 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     the maximum over the scales. The Hessian is taken by central differences of the Gaussian-smoothed grey
     (two filter passes per scale instead of six)."""
     out = np.zeros(lum.shape, np.float32)
-    for s in sigmas_cells:
-        g = np.pad(gaussian(lum, s, truncate=3.0), 1, mode="edge")
+    for s, smooth in zip(sigmas_cells, gaussians(lum, tuple(sigmas_cells), truncate=3.0)):
+        g = np.pad(smooth, 1, mode="edge")
         c2 = 2 * g[1:-1, 1:-1]
         hyy = g[2:, 1:-1] + g[:-2, 1:-1]
         hyy -= c2
@@ -177,12 +177,14 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
     default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too (``ridge``: that map computed
     before, :func:`belt_ridge`). ``objectness`` (h, w): the learned object log-odds (off-belt cells very low), seeds
     and regions as :class:`DetectorParams` says."""
-    sm = box_mean(raw, p.smooth_cells)
+    boxes = [c for c in (p.smooth_cells, p.fine_cells, p.broad_cells) if c > 1]
+    means = dict(zip(boxes, box_means(raw, tuple(boxes)))) if boxes else {}  # one transposed copy for every box
+    sm = means.get(p.smooth_cells, raw)
     region = sm > p.threshold - p.grow_margin
     seed = sm > p.threshold
     for cells, thr in ((p.fine_cells, p.fine_threshold), (p.broad_cells, p.broad_threshold)):
         if cells > 0:
-            extra = (box_mean(raw, cells) if cells > 1 else raw) > thr
+            extra = means.get(cells, raw) > thr
             region |= extra
             seed |= extra
     if p.ridge_sigma_cells > 0 and ridge is None and lum is not None:

@@ -54,9 +54,15 @@ def block_means(image: np.ndarray, block: int) -> np.ndarray:
     for i in range(1, block):
         acc += v[:, i]
     a = acc.reshape(h, w, block, image.shape[2])
-    out: np.ndarray = a[:, :, 0].astype(np.float32)
-    for i in range(1, block):
-        out += a[:, :, i]
+    if image.dtype == np.uint8:  # whole numbers < 2**24: summed as integers, they equal the float32 sums below
+        isum = a[:, :, 0].copy()
+        for i in range(1, block):
+            isum += a[:, :, i]
+        out: np.ndarray = isum.astype(np.float32)
+    else:
+        out = a[:, :, 0].astype(np.float32)
+        for i in range(1, block):
+            out += a[:, :, i]
     out *= 1.0 / (block * block)
     return out
 
@@ -69,10 +75,10 @@ def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
     step = max(1, rgb_cells.shape[0] // 64)  # a subsample of rows is plenty for a median per column
     sub = rgb_cells[::step]
     grey = (sub[..., 0] + sub[..., 1] + sub[..., 2]) * (1.0 / 3.0)
-    col_grey = np.median(grey, axis=0)
+    col_grey = np.median(grey.T, axis=1)  # medians along contiguous rows (the same values)
     w = col_grey.shape[0]
     ref = np.median(col_grey[w // 4 : 3 * w // 4]) if w >= 4 else np.median(col_grey)
-    chroma = np.median(np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2]), axis=0)
+    chroma = np.median((np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2])).T, axis=1)
     ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref) & (chroma > MIN_BELT_CHROMA * col_grey)
     return longest_run(ok, min_run)
 

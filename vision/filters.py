@@ -42,6 +42,17 @@ def box_mean(x: np.ndarray, size: int) -> np.ndarray:
     return _separable(x, lambda a: ndi.uniform_filter1d(a, size, axis=-1, mode="nearest", output=a))
 
 
+def gaussians(x: np.ndarray, sigmas: tuple[float, ...], truncate: float = 4.0) -> list[np.ndarray]:
+    """:func:`gaussian` of ``x`` at each of ``sigmas`` (all > 0), transposing ``x`` once."""
+    t = np.swapaxes(x, -1, -2).astype(np.float32, order="C")
+    out = []
+    for sigma in sigmas:
+        y = np.ascontiguousarray(np.swapaxes(ndi.gaussian_filter1d(t, sigma, axis=-1, mode="nearest", truncate=truncate), -1, -2))
+        ndi.gaussian_filter1d(y, sigma, axis=-1, mode="nearest", truncate=truncate, output=y)
+        out.append(y)
+    return out
+
+
 def gaussian(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     """``ndi.gaussian_filter(x, sigma, mode="nearest", truncate=truncate)`` of a float32 map ``x`` (h, w); float32."""
     if sigma <= 1e-15:
@@ -49,4 +60,4 @@ def gaussian(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     return _separable(x, lambda a: ndi.gaussian_filter1d(a, sigma, axis=-1, mode="nearest", truncate=truncate, output=a))
 
 
-__all__ = ["box_mean", "box_means", "gaussian"]
+__all__ = ["box_mean", "box_means", "gaussian", "gaussians"]

@@ -94,3 +94,43 @@ def test_comparison_sees_a_moved_probability(reference):
         assert not _same(run, moved, "run")
         det[key] += step
         assert _same(run, moved, "run"), key
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (2, 1), (5, 8), (57, 31), (120, 256)])
+def test_fast_filters_equal_scipy(shape):
+    """vision.filters gives scipy.ndimage's numbers exactly, also on odd shapes and strided views."""
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    from vision.filters import box_mean, box_means, gaussian, gaussians
+
+    rng = np.random.default_rng(sum(shape))
+    x = (3 * rng.standard_normal(shape + (3,))).astype(np.float32)[..., 1]  # a strided view, as feats[..., k]
+    for size in (3, 5, 7):
+        assert np.array_equal(box_mean(x, size), ndi.uniform_filter(x, size, mode="nearest"))
+    stack = rng.standard_normal((4,) + shape).astype(np.float32)
+    for size, got in zip((3, 7), box_means(stack, (3, 7))):
+        assert np.array_equal(got, ndi.uniform_filter(stack, size=(1, size, size), mode="nearest"))
+    for sigma, got in zip((0.7, 1.75), gaussians(x, (0.7, 1.75), truncate=3.0)):
+        assert np.array_equal(got, ndi.gaussian_filter(x, sigma, mode="nearest", truncate=3.0))
+        assert np.array_equal(gaussian(x, sigma, truncate=3.0), got)
+    assert x.base is not None and np.isfinite(x).all()  # the input is left as it was (filtered on copies)
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (6, 8), (5, 7), (3, 4, 5), (2, 1)])
+def test_half_grid_equals_padded_means(shape):
+    """objectness.half_grid without padding copies equals the means of the edge-padded 2 x 2 blocks."""
+    import numpy as np
+
+    from vision.objectness import half_grid, to_cells
+
+    v = np.random.default_rng(len(shape)).standard_normal(shape).astype(np.float32)
+    h, w = shape[-2:]
+    p = np.pad(v, [(0, 0)] * (v.ndim - 2) + [(0, h % 2), (0, w % 2)], mode="edge")
+    want = p[..., 0::2, 0::2] + p[..., 1::2, 0::2]
+    want += p[..., 0::2, 1::2]
+    want += p[..., 1::2, 1::2]
+    want *= np.float32(0.25)
+    assert np.array_equal(half_grid(v), want)
+    if v.ndim == 2:
+        assert np.array_equal(to_cells(want, h, w), np.repeat(np.repeat(want, 2, axis=0), 2, axis=1)[:h, :w])
