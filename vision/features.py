@@ -67,6 +67,37 @@ def block_means(image: np.ndarray, block: int) -> np.ndarray:
     return out
 
 
+def _grey_moments(sub: np.ndarray, bs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell means (h, w) float32 of the grey level (R+G+B) and of its square over ``bs`` x ``bs`` pixels of the
+    uint8 image ``sub``. The sums are whole numbers: below 2**24 they are summed as integers, which gives the float32
+    sums exactly (a cheaper pass); above, in float32 as ever."""
+    if sub.dtype == np.uint8 and bs * bs * 765 * 765 < 1 << 24:
+        gi = sub[..., 0].astype(np.uint32)
+        gi += sub[..., 1]
+        gi += sub[..., 2]
+        return _int_block_means(gi, bs), _int_block_means(gi * gi, bs)
+    g = sub[..., 0].astype(np.float32)
+    g += sub[..., 1]
+    g += sub[..., 2]
+    return block_means(g[..., None], bs)[..., 0], block_means((g * g)[..., None], bs)[..., 0]
+
+
+def _int_block_means(v: np.ndarray, block: int) -> np.ndarray:
+    """Means (float32) of ``block`` x ``block`` cells of the integer map ``v`` (H, W), whose cell sums fit its dtype."""
+    h, w = v.shape[0] // block, v.shape[1] // block
+    rows = v[: h * block, : w * block].reshape(h, block, w * block)
+    acc = rows[:, 0].copy()
+    for i in range(1, block):
+        acc += rows[:, i]
+    a = acc.reshape(h, w, block)
+    tot = a[:, :, 0].copy()
+    for i in range(1, block):
+        tot += a[:, :, i]
+    out = tot.astype(np.float32)
+    out *= 1.0 / (block * block)
+    return out
+
+
 def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
     """Columns of cells that show belt (bright, coloured) rather than the dark frame: bool (w,).
 
@@ -130,13 +161,9 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     # fine texture: grey contrast inside the cell
     step = 2 if block >= 4 else 1
     sub = image[: h * block : step, : w * block : step]
-    gsub = sub[..., 0].astype(np.float32)
-    gsub += sub[..., 1]
-    gsub += sub[..., 2]
     bs = block // step
-    m1 = block_means(gsub[..., None], bs)[..., 0] if bs > 1 else gsub
-    m2 = block_means((gsub * gsub)[..., None], bs)[..., 0] if bs > 1 else gsub * gsub
     if bs > 1:
+        m1, m2 = _grey_moments(sub, bs)
         var = np.maximum(m2 - m1 * m1, 0.0)
         fine = 0.5 * np.log(var + 9.0) - np.log(m1 + 3.0)
     else:
