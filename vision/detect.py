@@ -234,10 +234,36 @@ def _column_run(cols: np.ndarray) -> slice | np.ndarray:
     return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size and idx[-1] - idx[0] + 1 == idx.size else cols
 
 
-def _row_extents(slices: list) -> tuple[np.ndarray, np.ndarray]:
-    """First and end rows (n,) int of the components' bounding boxes (``ndi.find_objects`` slices, none missing)."""
-    rows = np.array([(s[0].start, s[0].stop) for s in slices], np.int64).reshape(-1, 2)
-    return rows[:, 0], rows[:, 1]
+def _pending(labels: np.ndarray, seeded: np.ndarray, from_row: int, final: bool) -> tuple[np.ndarray, int]:
+    """Seeded components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held
+    for the next frame; none when ``final``), and the first row of any of them (h when none)."""
+    n, h = seeded.size, labels.shape[0]
+    if final:
+        return np.zeros(n, bool), h
+    pending = seeded & (np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0)
+    if not pending.any():
+        return pending, h
+    mark = np.zeros(n + 1, bool)
+    mark[1:] = pending
+    return pending, int(np.flatnonzero(mark[labels].any(axis=1))[0])
+
+
+def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, tuple[slice, slice]]:
+    """Bounding boxes (as ``ndi.find_objects`` gives them) of the components ``which`` (0-based) of ``labels`` (h, w)
+    with ``n`` components: only these, from one pass over their cells."""
+    if not which:
+        return {}
+    mark = np.zeros(n + 1, bool)
+    mark[np.asarray(which) + 1] = True
+    rows, cols = np.nonzero(mark[labels])
+    ids = labels[rows, cols]
+    lo_r, lo_c = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
+    hi_r, hi_c = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    np.minimum.at(lo_r, ids, rows)
+    np.minimum.at(lo_c, ids, cols)
+    np.maximum.at(hi_r, ids, rows)
+    np.maximum.at(hi_c, ids, cols)
+    return {i: (slice(int(lo_r[i + 1]), int(hi_r[i + 1]) + 1), slice(int(lo_c[i + 1]), int(hi_c[i + 1]) + 1)) for i in which}
 
 
 class Detector:
@@ -369,13 +395,10 @@ class Detector:
         detections: list[Detection] = []
         cell_m = self.cell_mm / 1000.0
         if n:
-            slices = ndi.find_objects(labels)
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
-            row_start, row_stop = _row_extents(slices)
-            pending = seeded & (row_stop > h - guard) if not final else np.zeros(n, bool)
+            pending, first = _pending(labels, seeded, h - guard, final)
             if pending.any():
-                first = int(row_start[pending].min())
                 if h - first <= max_carry:
                     keep_from = min(keep_from, first)
                 else:
@@ -395,10 +418,12 @@ class Detector:
                 mark = np.zeros(n + 1, bool)
                 mark[np.asarray(chosen) + 1] = True
                 done |= mark[labels]
+                shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
+                slices = _bounding_boxes(labels, shown, n)
                 for j, i in enumerate(chosen):
-                    sl = slices[i]
                     if not (report[j] or self.report_all):
                         continue
+                    sl = slices[i]
                     row_c, col_c = stats.centre_cells[j]
                     belt_m = start_belt_m + (row_c + 0.5) * cell_m
                     lateral_m = ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
