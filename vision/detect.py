@@ -234,6 +234,23 @@ def _column_run(cols: np.ndarray) -> slice | np.ndarray:
     return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size and idx[-1] - idx[0] + 1 == idx.size else cols
 
 
+class _Rows:
+    """An image (rows, width, 3) held as consecutive pieces (the rows carried from the last frame, the frame's), joined
+    only for the rows that are read."""
+
+    def __init__(self, *parts: np.ndarray) -> None:
+        self.parts = parts
+        self.starts = np.cumsum([0] + [p.shape[0] for p in parts])
+
+    def rows(self, start: int, stop: int | None = None) -> np.ndarray:
+        """Rows ``start`` up to ``stop`` (clipped to the image, as a slice would be): a view of one piece or a copy."""
+        stop = int(self.starts[-1]) if stop is None else min(stop, int(self.starts[-1]))
+        pieces = [p[max(start - a, 0) : max(stop - a, 0)] for p, a in zip(self.parts, self.starts[:-1]) if a < stop and a + p.shape[0] > start]
+        if len(pieces) == 1:
+            return pieces[0]
+        return np.concatenate(pieces) if pieces else self.parts[-1][:0]
+
+
 def _pending(labels: np.ndarray, seeded: np.ndarray, from_row: int, final: bool) -> tuple[np.ndarray, int]:
     """Seeded components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held
     for the next frame; none when ``final``), and the first row of any of them (h when none)."""
@@ -371,13 +388,14 @@ class Detector:
             raw = np.concatenate([c.raw, raw])
             feats = np.concatenate([c.feats, feats])
             rgb = np.concatenate([c.rgb, rgb])
-            img = np.concatenate([c.image, img])
+            img = _Rows(c.image, img)  # joined only where a thumbnail or the carry reads it
             belt = np.concatenate([c.belt, belt])
             done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
             start_belt_m, mark0 = c.start_belt_m, c.start_mark_t
             time0 = c.start_time_s
         else:
             done = np.zeros(raw.shape, bool)
+            img = _Rows(img)
         h = raw.shape[0]
         grow = p.threshold - p.grow_margin
         obj = None
@@ -454,18 +472,18 @@ class Detector:
             return None
         b = self.block
         cell_m = self.cell_mm / 1000.0
-        return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img[keep_from * b :].copy(),
+        return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img.rows(keep_from * b).copy(),
                       belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
                       time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
 
-    def _thumbnail(self, img: np.ndarray, sl: tuple[slice, slice]) -> np.ndarray:
+    def _thumbnail(self, img: "_Rows", sl: tuple[slice, slice]) -> np.ndarray:
         b = self.block
         r0, r1 = sl[0].start * b, sl[0].stop * b
         c0, c1 = sl[1].start * b, sl[1].stop * b
         side = max(r1 - r0, c1 - c0) + 4 * b
         rc, cc = (r0 + r1) // 2, (c0 + c1) // 2
         ra, ca = max(0, rc - side // 2), max(0, cc - side // 2)
-        crop = img[ra : ra + side, ca : ca + side]
+        crop = img.rows(ra, ra + side)[:, ca : ca + side]
         if crop.size == 0:
             return np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
         return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.Resampling.BILINEAR), dtype=np.uint8)
