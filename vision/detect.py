@@ -18,7 +18,7 @@ from scipy import ndimage as ndi
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
-from vision.features import FEATURES
+from vision.features import FEATURES, CellFeatures
 from vision.filters import box_mean, box_means, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
@@ -349,7 +349,7 @@ class Detector:
         material = self._material(feats, raw, cols)
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
-        out += self._components(raw, feats.stack(), feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
+        out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -384,9 +384,12 @@ class Detector:
         t_per_m = frame.t_per_m if frame is not None else 0.0
         time0 = frame.time_s if frame is not None else 0.0
         speed = frame.belt_speed_m_s if frame is not None else 0.0
+        if isinstance(feats, CellFeatures):  # stacked under the carried rows in one copy
+            feats = feats.stack(above=None if c is None else c.feats)
+        elif c is not None:
+            feats = np.concatenate([c.feats, feats])
         if c is not None:
             raw = np.concatenate([c.raw, raw])
-            feats = np.concatenate([c.feats, feats])
             rgb = np.concatenate([c.rgb, rgb])
             img = _Rows(c.image, img)  # joined only where a thumbnail or the carry reads it
             belt = np.concatenate([c.belt, belt])

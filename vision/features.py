@@ -37,9 +37,16 @@ class CellFeatures:
     rgb: np.ndarray
     belt_cols: np.ndarray
 
-    def stack(self) -> np.ndarray:
-        """Features as (h, w, 5) float32 in FEATURES order."""
-        return np.stack([self.r, self.g, self.lum, self.fine, self.coarse], axis=-1)
+    def stack(self, above: np.ndarray | None = None) -> np.ndarray:
+        """Features as (h, w, 5) float32 in FEATURES order; with ``above`` (k, w, 5) those rows first, (k + h, w, 5)
+        (one copy instead of a stack and a concatenation)."""
+        k = 0 if above is None else above.shape[0]
+        out = np.empty((k + self.r.shape[0],) + self.r.shape[1:] + (len(FEATURES),), np.float32)
+        if above is not None:
+            out[:k] = above
+        for i, m in enumerate((self.r, self.g, self.lum, self.fine, self.coarse)):
+            out[k:, :, i] = m
+        return out
 
 
 def block_means(image: np.ndarray, block: int) -> np.ndarray:
@@ -171,4 +178,4 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     # coarse texture: std of lum over 3x3 cells
     mu, mu2 = box_mean(np.stack([lum, lum * lum]), 3)
     coarse = 0.5 * np.log(np.maximum(mu2 - mu * mu, 0.0) + 1e-4)
-    return CellFeatures(r, g, lum, fine.astype(np.float32), coarse.astype(np.float32), rgb, cols)
+    return CellFeatures(r, g, lum, fine.astype(np.float32, copy=False), coarse.astype(np.float32, copy=False), rgb, cols)
