@@ -113,12 +113,24 @@ def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
     step = max(1, rgb_cells.shape[0] // 64)  # a subsample of rows is plenty for a median per column
     sub = rgb_cells[::step]
     grey = (sub[..., 0] + sub[..., 1] + sub[..., 2]) * (1.0 / 3.0)
-    col_grey = np.median(grey.T, axis=1)  # medians along contiguous rows (the same values)
+    col_grey = row_medians(grey.T)  # medians along contiguous rows (the same values)
     w = col_grey.shape[0]
     ref = np.median(col_grey[w // 4 : 3 * w // 4]) if w >= 4 else np.median(col_grey)
-    chroma = np.median((np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2])).T, axis=1)
+    chroma = row_medians((np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2])).T)
     ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref) & (chroma > MIN_BELT_CHROMA * col_grey)
     return longest_run(ok, min_run)
+
+
+def row_medians(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` of a NaN-free float (n, m) array, the same numbers: one partition at the upper middle
+    element; the lower middle (even m) is the largest element left of it, and the two are averaged as np.median does."""
+    m = a.shape[1] // 2
+    if a.shape[1] == 0 or a.shape[0] == 0:
+        return np.median(a, axis=1)
+    part = np.partition(a, m, axis=1)
+    if a.shape[1] % 2:
+        return part[:, m].copy()
+    return (part[:, :m].max(axis=1) + part[:, m]) / 2
 
 
 def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
@@ -156,7 +168,7 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     full = h // BAND_CELLS
     med = np.empty(nb, np.float32)
     if full:
-        med[:full] = np.median(band[: full * BAND_CELLS].reshape(full, -1), axis=1)
+        med[:full] = row_medians(band[: full * BAND_CELLS].reshape(full, -1))
     if nb > full:
         med[full] = np.median(band[full * BAND_CELLS :])
     if nb > 1:

@@ -135,3 +135,15 @@ def test_half_grid_equals_padded_means(shape):
     assert np.array_equal(half_grid(v), want)
     if v.ndim == 2:
         assert np.array_equal(to_cells(want, h, w), np.repeat(np.repeat(want, 2, axis=0), 2, axis=1)[:h, :w])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2), (18, 7200), (256, 65), (5, 64)])
+def test_row_medians_equal_numpy(shape):
+    import numpy as np
+
+    from vision.features import row_medians
+
+    a = np.random.default_rng(shape[1]).standard_normal(shape).astype(np.float32)
+    a[:, ::3] = a[:, :1]  # ties, as quantised grey levels give
+    assert np.array_equal(row_medians(a), np.median(a, axis=1))
+    assert row_medians(a).dtype == np.median(a, axis=1).dtype
