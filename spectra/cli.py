@@ -216,7 +216,9 @@ def _evaluate_parser() -> argparse.ArgumentParser:
     ap.add_argument("--loso", action="store_true",
                     help="identification only: leave one physical sample out over every real spectrum of the "
                          "three shared folders, with grain-size and moisture variants and detector noise; "
-                         "prints the figures against the targets of issue 21 (no model is trained)")
+                         "prints the figures against the targets of issue 21 per rendering set (as measured = "
+                         "headline, grain-size, moisture, all) and what NIR cannot separate on the grid, with the "
+                         "route around it (no model is trained)")
     ap.add_argument("--ore-needs-evidence", choices=("on", "off"),
                     help="with --loso or --test-library: the site option ore_needs_evidence (p(ore) > 0.5 only with positive ore "
                          "evidence: no trace of C–H, or the Fe³⁺ band; default on)")

@@ -26,7 +26,7 @@ from spectra.errors import GridError, SpectraError
 from spectra.formats import read_spectra
 from spectra.grid import InstrumentGrid
 from spectra.identify import temper as temper_mod
-from spectra.identify.identifier import ID_CLASSES, Identifier
+from spectra.identify.identifier import ID_CLASSES, Identifier, IdentifierParams
 from spectra.identify.labels import relative_noise
 from spectra.identify.validation import summarise
 from spectra.library import Spectrum
@@ -137,8 +137,6 @@ def identify_folder(folder: str | Path, labels_csv: str | Path, grid: Instrument
     """Report dict: ``rows`` (one per scored spectrum), ``summary`` (:func:`summarise`), ``errors`` (refused files
     with their reason), ``notes`` (what the readers did), ``grids`` (spectra per grid). Raises SpectraError when
     no file could be scored."""
-    from spectra.identify.identifier import IdentifierParams
-
     say = progress or (lambda _m: None)
     got = read_labelled(folder, labels_csv, grid)
     for e in got.errors:
