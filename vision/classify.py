@@ -51,8 +51,9 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     id_arr = np.asarray(ids, np.int64)
     n = len(id_arr)
     h, w = labels.shape
-    lut = np.zeros(int(labels.max()) + 1, np.int32)
-    lut[id_arr] = np.arange(1, n + 1, dtype=np.int32)
+    small = np.uint16 if n < np.iinfo(np.uint16).max else np.int32  # the same ids, half the bytes to dilate and erode
+    lut = np.zeros(int(labels.max()) + 1, small)
+    lut[id_arr] = np.arange(1, n + 1, dtype=small)
     lab = lut[labels]
     flat = lab.ravel()
     pix = np.flatnonzero(flat)
