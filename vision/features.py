@@ -49,40 +49,58 @@ class CellFeatures:
         return out
 
 
-def block_means(image: np.ndarray, block: int) -> np.ndarray:
-    """Mean of each ``block`` x ``block`` cell of an (H, W, C) uint8 or float32 image → (H//block, W//block, C) float32."""
+def _integer_cell_sums(a: np.ndarray) -> np.ndarray:
+    """Sums (h, w, C) over the third axis of the row-summed integer cells ``a`` (h, w, block, C)."""
+    isum = a[:, :, 0].copy()
+    for i in range(1, a.shape[2]):
+        isum += a[:, :, i]
+    return isum
+
+
+def cell_sums(image: np.ndarray, block: int) -> np.ndarray:
+    """Integer sums (H//block, W//block, C) of each ``block`` x ``block`` cell of an (H, W, C) uint8 image."""
     h, w = image.shape[0] // block, image.shape[1] // block
     v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
-    acc: np.ndarray
-    if image.dtype == np.uint8:
-        acc = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
-    else:
-        acc = v[:, 0].astype(np.float32)
+    acc = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
+    for i in range(1, block):
+        acc += v[:, i]
+    return _integer_cell_sums(acc.reshape(h, w, block, image.shape[2]))
+
+
+def block_means(image: np.ndarray, block: int) -> np.ndarray:
+    """Mean of each ``block`` x ``block`` cell of an (H, W, C) uint8 or float32 image → (H//block, W//block, C) float32."""
+    if image.dtype == np.uint8:  # whole numbers < 2**24: summed as integers, they equal float32 sums
+        out: np.ndarray = cell_sums(image, block).astype(np.float32)
+        out *= 1.0 / (block * block)
+        return out
+    h, w = image.shape[0] // block, image.shape[1] // block
+    v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
+    acc = v[:, 0].astype(np.float32)
     for i in range(1, block):
         acc += v[:, i]
     a = acc.reshape(h, w, block, image.shape[2])
-    if image.dtype == np.uint8:  # whole numbers < 2**24: summed as integers, they equal the float32 sums below
-        isum = a[:, :, 0].copy()
-        for i in range(1, block):
-            isum += a[:, :, i]
-        out: np.ndarray = isum.astype(np.float32)
-    else:
-        out = a[:, :, 0].astype(np.float32)
-        for i in range(1, block):
-            out += a[:, :, i]
+    out = a[:, :, 0].astype(np.float32)
+    for i in range(1, block):
+        out += a[:, :, i]
     out *= 1.0 / (block * block)
     return out
 
 
-def _grey_moments(sub: np.ndarray, bs: int) -> tuple[np.ndarray, np.ndarray]:
+def _grey_moments(sub: np.ndarray, bs: int, sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cell means (h, w) float32 of the grey level (R+G+B) and of its square over ``bs`` x ``bs`` pixels of the
     uint8 image ``sub``. The sums are whole numbers: below 2**24 they are summed as integers, which gives the float32
-    sums exactly (a cheaper pass); above, in float32 as ever."""
+    sums exactly (a cheaper pass); above, in float32 as ever. ``sums``: the cells' integer channel sums
+    (:func:`cell_sums` of ``sub``), when at hand: the grey sums are theirs."""
     if sub.dtype == np.uint8 and bs * bs * 765 * 765 < 1 << 24:
         gi = sub[..., 0].astype(np.uint32)
         gi += sub[..., 1]
         gi += sub[..., 2]
-        return _int_block_means(gi, bs), _int_block_means(gi * gi, bs)
+        if sums is None:
+            m1 = _int_block_means(gi, bs)
+        else:
+            m1 = sums.sum(axis=-1, dtype=np.uint32).astype(np.float32)
+            m1 *= 1.0 / (bs * bs)
+        return m1, _int_block_means(gi * gi, bs)
     g = sub[..., 0].astype(np.float32)
     g += sub[..., 1]
     g += sub[..., 2]
@@ -150,7 +168,9 @@ def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
 
 def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = None) -> CellFeatures:
     """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection."""
-    rgb = block_means(image, block)
+    sums = cell_sums(image, block)
+    rgb = sums.astype(np.float32)
+    rgb *= 1.0 / (block * block)  # = block_means(image, block)
     h, w = rgb.shape[:2]
     total = rgb[..., 0] + rgb[..., 1]
     total += rgb[..., 2]
@@ -182,7 +202,7 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     sub = image[: h * block : step, : w * block : step]
     bs = block // step
     if bs > 1:
-        m1, m2 = _grey_moments(sub, bs)
+        m1, m2 = _grey_moments(sub, bs, sums if step == 1 else None)
         var = np.maximum(m2 - m1 * m1, 0.0)
         fine = 0.5 * np.log(var + 9.0) - np.log(m1 + 3.0)
     else:
