@@ -251,6 +251,20 @@ class _Rows:
         return np.concatenate(pieces) if pieces else self.parts[-1][:0]
 
 
+def _join_carry(c: _Carry | None, raw: np.ndarray, feats: np.ndarray | CellFeatures, rgb: np.ndarray, img: np.ndarray,
+                belt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, "_Rows", np.ndarray, np.ndarray]:
+    """The carried rows ``c`` (or none) above a frame's maps: (raw, feats (h, w, 5), rgb, image rows, belt, done). The
+    cell features (:class:`CellFeatures` or stacked) are stacked under the carried ones in one copy; the image is
+    joined only where a thumbnail or the next carry reads it."""
+    stacked = feats.stack(above=None if c is None else c.feats) if isinstance(feats, CellFeatures) else (
+        feats if c is None else np.concatenate([c.feats, feats]))
+    if c is None:
+        return raw, stacked, rgb, _Rows(img), belt, np.zeros(raw.shape, bool)
+    raw = np.concatenate([c.raw, raw])
+    done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
+    return raw, stacked, np.concatenate([c.rgb, rgb]), _Rows(c.image, img), np.concatenate([c.belt, belt]), done
+
+
 def _pending(labels: np.ndarray, seeded: np.ndarray, from_row: int, final: bool) -> tuple[np.ndarray, int]:
     """Seeded components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held
     for the next frame; none when ``final``), and the first row of any of them (h when none)."""
@@ -384,21 +398,9 @@ class Detector:
         t_per_m = frame.t_per_m if frame is not None else 0.0
         time0 = frame.time_s if frame is not None else 0.0
         speed = frame.belt_speed_m_s if frame is not None else 0.0
-        if isinstance(feats, CellFeatures):  # stacked under the carried rows in one copy
-            feats = feats.stack(above=None if c is None else c.feats)
-        elif c is not None:
-            feats = np.concatenate([c.feats, feats])
+        raw, feats, rgb, img, belt, done = _join_carry(c, raw, feats, rgb, img, belt)
         if c is not None:
-            raw = np.concatenate([c.raw, raw])
-            rgb = np.concatenate([c.rgb, rgb])
-            img = _Rows(c.image, img)  # joined only where a thumbnail or the carry reads it
-            belt = np.concatenate([c.belt, belt])
-            done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
-            start_belt_m, mark0 = c.start_belt_m, c.start_mark_t
-            time0 = c.start_time_s
-        else:
-            done = np.zeros(raw.shape, bool)
-            img = _Rows(img)
+            start_belt_m, mark0, time0 = c.start_belt_m, c.start_mark_t, c.start_time_s
         h = raw.shape[0]
         grow = p.threshold - p.grow_margin
         obj = None

@@ -61,7 +61,7 @@ def cell_sums(image: np.ndarray, block: int) -> np.ndarray:
     """Integer sums (H//block, W//block, C) of each ``block`` x ``block`` cell of an (H, W, C) uint8 image."""
     h, w = image.shape[0] // block, image.shape[1] // block
     v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
-    acc = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
+    acc: np.ndarray = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
     for i in range(1, block):
         acc += v[:, i]
     return _integer_cell_sums(acc.reshape(h, w, block, image.shape[2]))
