@@ -4,9 +4,11 @@ equivalence test (tests/vision/test_speed_equivalence.py).
 The reference was written from main's code *before* the speed work of issue 27 (w27d), so a speed change that moves
 any output fails the test. It holds, besides the outputs, digests of what they were computed from (the model's
 version and every rendered frame): when those differ the reference is stale (a refit or a renderer change moved the
-inputs, not the speed work) and must be written again from the code before the change being checked:
+inputs, not the speed work) and must be written again, with the code whose outputs are meant (after an intended refit
+or model change: the merged code itself; to check a later speed change: the code before it, from its own checkout
+and venv, since the editable install wins over PYTHONPATH):
 
-    PYTHONPATH=<checkout of the reference code> ORELINE_CACHE=... .venv/bin/python tests/vision/speed_reference.py
+    ORELINE_CACHE=... .venv/bin/python tests/vision/speed_reference.py
 
 (run from the repository root; writes tests/vision/data/speed_reference.json).
 """

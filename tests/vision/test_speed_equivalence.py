@@ -15,7 +15,8 @@ from tests.vision import speed_reference as ref
 EXACT = {"area_mm2", "belt_m", "lateral_m", "frame_id", "thumbnail", "kind", "inspected", "reason", "lines", "seed", "scene"}
 TOL = 1e-9
 STALE = ("the reference was computed from other inputs ({what}): a refit or a renderer change, not a speed change. "
-         "Write it again from the code before your change: see tests/vision/speed_reference.py")
+         "Write it again with the code whose outputs are meant (`.venv/bin/python tests/vision/speed_reference.py`; "
+         "see its docstring)")
 
 
 def _same(a, b, path: str, key: str = "") -> list[str]:
