@@ -44,7 +44,7 @@ from analysis.report.plots import png_base64
 from sampler.lab import LabResult
 from sampler.labrules import FAMILIES, RULES, SampleDecision, classify
 from spectra.grid import InstrumentGrid
-from spectra.library import load_library
+from spectra.library import default_library_dir, load_library
 
 GALLERY_MAX = 48
 #: Uninspected pieces closer than this (t) are reported as one gap.
@@ -248,10 +248,13 @@ def abundance_check(nir: NirSummary) -> tuple[list[dict], float, float] | None:
 
 
 @functools.lru_cache(maxsize=4)
-def _library_references(wavelength_key: tuple[float, ...], fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
+def _class_means(library_dir: Path, wavelength_key: tuple[float, ...],
+                 fwhm_key: tuple[float, ...] | None) -> tuple[dict[str, np.ndarray], str]:
+    """Library class means on a grid; cached per library folder and grid (a test or a site pointing
+    ``$ORELINE_SHARED_DATA`` elsewhere gets its own entry)."""
     wl = np.asarray(wavelength_key)
     grid = InstrumentGrid.from_wavelengths(wl, None if fwhm_key is None else np.asarray(fwhm_key), name="archive")
-    lib = load_library().resample(grid, skip_uncovered=True)
+    lib = load_library(library_dir).resample(grid, skip_uncovered=True)
     refs = {}
     for klass in ("ore", "gangue", "waste", "contaminant"):
         idx = lib.indices(classes=[klass])
@@ -271,7 +274,7 @@ def library_references(reader: ArchiveReader, stream: str) -> tuple[dict[str, np
     grid = meta.get("grid")
     fwhm = grid.get("fwhm_nm") if isinstance(grid, Mapping) else meta.get("fwhm_nm")
     try:
-        refs, note = _library_references(tuple(float(x) for x in wl),
+        refs, note = _class_means(default_library_dir(), tuple(float(x) for x in wl),
                                          None if fwhm is None else tuple(float(x) for x in np.broadcast_to(fwhm, wl.shape)))
     except Exception as exc:  # reference material: any failure to load it is a marked gap
         return None, f"library reference spectra unavailable ({type(exc).__name__}: {exc})"

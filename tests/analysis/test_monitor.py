@@ -1,13 +1,13 @@
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 
 from tests.lines import build_line
-from tests.lines.stations import TruthCamera, TruthNir
+from tests.lines.stations import CargoCamera, TruthNir
 
 
 def run(cargo, mass_t=1000.0, nir_dropout=(), camera=True, targeted=None):
     stations = [TruthNir("nir", 40.0, cargo, nir_dropout)]
     if camera:
-        stations.append(TruthCamera("cam", 60.0, cargo))
+        stations.append(CargoCamera("cam", 60.0, cargo, thumbnails=False))
     rig = build_line(stations, mass_t=mass_t, seed=3, decide=True,
                      on_targeted=(lambda m, r, a: targeted.append((m, r, a))) if targeted is not None else None)
     end = rig.run_lot("LOT-M", vessel="MV T")

@@ -15,7 +15,7 @@ from conveyor.station import Station, StationContext
 from analysis.archive import LotArchive
 from analysis.decide.alarms import AlarmBook
 from analysis.decide.monitor import LotMonitor
-from tests.lines.stations import LibraryNir, Probe, ThresholdScorer, ThumbCamera
+from tests.lines.stations import CargoCamera, LibraryNir, Probe, ThresholdScorer
 
 
 def station_context(run_dir: Path, *, clock: SimulatedClock | None = None, belt_width_m: float = 1.6,
@@ -126,7 +126,7 @@ def archived_lot(path: Path, cargo: CargoModel | None = None, *, mass_t: float =
         if key == "nir":
             chosen.append(LibraryNir("nir", 40.0, cargo, offline_t=offline_t, seed=seed, per_window=per_window))
         elif key == "cam":
-            chosen.append(ThumbCamera("cam", 60.0, cargo))
+            chosen.append(CargoCamera("cam", 60.0, cargo))
         elif key == "probe":
             chosen.append(Probe("probe", 20.0))
     rig = build_line(chosen, mass_t=mass_t, rate_t_h=rate_t_h, seed=seed, archive=path,

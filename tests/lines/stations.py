@@ -3,11 +3,11 @@
 Complete :class:`~conveyor.station.Station` subclasses (not mocks), reading the same cargo truth the simulators use:
 
 - archive kind: :class:`LibraryNir` mixes real USGS library spectra (resampled onto the 256-channel InGaAs grid)
-  by the cargo's waste fraction; :class:`ThumbCamera` reports cargo objects with a 64×64 RGB thumbnail;
+  by the cargo's waste fraction; :class:`CargoCamera` reports cargo objects with a 64×64 RGB thumbnail;
   :class:`Probe` is a stream of arbitrary fields. They produce the stream layouts the archive, the report and the
   fleet read ("nir", "vision");
-- decision kind: :class:`TruthNir` (p_waste = 10 × the true waste fraction, or a dropout) and :class:`TruthCamera`
-  (every cargo object, detected) for the monitor's logic;
+- decision kind: :class:`TruthNir` (p_waste = 10 × the true waste fraction, or a dropout) and :class:`CargoCamera`
+  without thumbnails (every cargo object, detected) for the monitor's logic;
 - :class:`MassProbe` reports the tonnes each window carried, for the runtime's own tests.
 
 The control room's stand-ins (NIR by unmixing, a camera cropping a real belt photo, a sampler) are in
@@ -100,17 +100,21 @@ def thumbnail(kind: str, seed: int) -> np.ndarray:
     return img
 
 
-class ThumbCamera(Station):
-    """Reports every cargo object passing under it, with size, kind and a thumbnail."""
+class CargoCamera(Station):
+    """Reports every cargo object passing under it as a detection: kind, probability and length, and with
+    ``thumbnails`` (the archive's layout) also width, area, lateral position, anomaly score and a 64×64 thumbnail."""
 
-    def __init__(self, name: str, position_m: float, cargo: CargoModel) -> None:
+    def __init__(self, name: str, position_m: float, cargo: CargoModel, thumbnails: bool = True) -> None:
         super().__init__(name, position_m)
         self.cargo = cargo
+        self.thumbnails = thumbnails
 
     def describe(self):
-        f = {"kind": ((), "str"), "probability": ((), "float32"), "length_mm": ((), "float32"),
-             "width_mm": ((), "float32"), "area_mm2": ((), "float32"), "lateral_m": ((), "float32"),
-             "anomaly_score": ((), "float32"), "thumbnail": ((64, 64, 3), "uint8")}
+        f = {"kind": ((), "str"), "probability": ((), "float32"), "length_mm": ((), "float32")}
+        if not self.thumbnails:
+            return [StreamDescription(self.name, self.name, "vision", f)]
+        f |= {"width_mm": ((), "float32"), "area_mm2": ((), "float32"), "lateral_m": ((), "float32"),
+              "anomaly_score": ((), "float32"), "thumbnail": ((64, 64, 3), "uint8")}
         return [StreamDescription(self.name, self.name, "vision", f, {"length_mm": "mm"},
                                   {"image_size": [2048, 1], "detector_version": "test-vision-1"})]
 
@@ -120,10 +124,11 @@ class ThumbCamera(Station):
         rel0, rel1 = w.start_mark_t - w.lot_start_mark_t, w.end_mark_t - w.lot_start_mark_t
         out = []
         for i, o in enumerate(self.cargo.objects_between(rel0, rel1)):
-            data = {"kind": o.kind, "probability": np.float32(0.9), "length_mm": np.float32(o.length_mm),
-                    "width_mm": np.float32(o.width_mm), "area_mm2": np.float32(o.length_mm * o.width_mm),
-                    "lateral_m": np.float32(o.lateral_m), "anomaly_score": np.float32(3.0),
-                    "thumbnail": thumbnail(o.kind, int(o.mark_t * 1000) + i)}
+            data = {"kind": o.kind, "probability": np.float32(0.9), "length_mm": np.float32(o.length_mm)}
+            if self.thumbnails:
+                data |= {"width_mm": np.float32(o.width_mm), "area_mm2": np.float32(o.length_mm * o.width_mm),
+                         "lateral_m": np.float32(o.lateral_m), "anomaly_score": np.float32(3.0),
+                         "thumbnail": thumbnail(o.kind, int(o.mark_t * 1000) + i)}
             out.append(Measurement(w.lot_id, self.name, w.end_time_s, o.mark_t + w.lot_start_mark_t, data))
         return out + [w.coverage(True)]
 
@@ -188,27 +193,6 @@ class TruthNir(Station):
         data = dict(p_waste=np.float32(min(1.0, 10 * waste)), p_contaminant=np.float32(0), t2=np.float32(1),
                     q=np.float32(1), novel=False, valid=True)
         return [Measurement(w.lot_id, self.name, w.end_time_s, w.start_mark_t, data), w.coverage(True)]
-
-
-class TruthCamera(Station):
-    """Reports every cargo object that passes as a detection."""
-
-    def __init__(self, name: str, position_m: float, cargo: CargoModel) -> None:
-        super().__init__(name, position_m)
-        self.cargo = cargo
-
-    def describe(self):
-        f = {"kind": ((), "str"), "probability": ((), "float32"), "length_mm": ((), "float32")}
-        return [StreamDescription(self.name, self.name, "vision", f)]
-
-    def process(self, w: MaterialWindow):
-        if w.empty:
-            return [w.coverage(False, "no material")]
-        rel0, rel1 = w.start_mark_t - w.lot_start_mark_t, w.end_mark_t - w.lot_start_mark_t
-        out = [Measurement(w.lot_id, self.name, w.end_time_s, o.mark_t + w.lot_start_mark_t,
-                           {"kind": o.kind, "probability": np.float32(0.9), "length_mm": np.float32(o.length_mm)})
-               for o in self.cargo.objects_between(rel0, rel1)]
-        return out + [w.coverage(True)]
 
 
 class MassProbe(Station):

@@ -13,7 +13,7 @@ import pytest
 
 from analysis.archive import cli_archive, import_custody_rows, open_archive
 from analysis.report import build_report_data, cli_report, write_report
-from analysis.report.read import NirSummary, _library_references, abundance_check
+from analysis.report.read import NirSummary, abundance_check
 from conveyor.cargo import Admixture, CargoModel, ForeignObject
 from sampler.custody import CustodyLog, IncrementRecord
 from tests.lines import archived_lot
@@ -112,11 +112,7 @@ def test_lab_csv_with_unknown_sample_imports_nothing(lot, tmp_path, capsys):
 
 def test_missing_reference_library_is_a_marked_gap_not_a_failure(lot, tmp_path, monkeypatch):
     monkeypatch.setenv("ORELINE_SHARED_DATA", str(tmp_path))  # no spectra/ in there
-    _library_references.cache_clear()
-    try:
-        text = write_report(lot.archive.path, tmp_path, pdf=False)["html"].read_text()
-    finally:
-        _library_references.cache_clear()
+    text = write_report(lot.archive.path, tmp_path, pdf=False)["html"].read_text()
     assert "library reference spectra unavailable" in text
     assert "<h2>NIR: mean spectra" in text and "segments (n=" not in text or "USGS" not in text
 
