@@ -245,6 +245,7 @@ def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorPara
     if params.ridge_sigma_cells > 0:
         lum = np.where(f.belt_cols[None, :], f.lum, np.float32(0.0))
         out["ridge"] = ridge_score(lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
+        out["dark_ridge"] = ridge_score(-lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
     return out
 
 
@@ -253,7 +254,8 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     (at least MIN_SEED_THRESHOLD). Candidates are verified by the classifier, so this only bounds their number.
 
     With ``params.fine_cells`` / ``broad_cells`` / ``ridge_sigma_cells`` > 0 also sets ``fine_threshold`` /
-    ``broad_threshold`` / ``ridge_threshold``: the same quantile of the value at that scale."""
+    ``broad_threshold`` / ``ridge_threshold`` and ``dark_ridge_threshold``: the same quantile of the value at that
+    scale (the dark ridge: of the negated grey)."""
     scores = [_candidate_scores(ore, img, params) for img in images]
 
     def level(key, floor: float = MIN_SEED_THRESHOLD) -> float:
@@ -265,6 +267,7 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
         params.broad_threshold = level(params.broad_cells)
     if params.ridge_sigma_cells > 0:
         params.ridge_threshold = level("ridge", 0.0)
+        params.dark_ridge_threshold = level("dark_ridge", 0.0)
     return level(params.smooth_cells)
 
 
@@ -719,8 +722,9 @@ def default_cache_dir() -> Path:
 #: object decision is set on the empirical false candidates of object-free belt of every scene type (vision.decision,
 #: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
 #: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11: the decision per belt condition (the load, vision.regime) on 6,000 m of
-#: decision belt (DECISION_M_PER_MM 750 -> 1500, DECISION_SHARE).
-FIT_VERSION = 11
+#: decision belt (DECISION_M_PER_MM 750 -> 1500, DECISION_SHARE); 12: seeds on dark bars too (wet planks,
+#: DetectorParams.dark_ridge_threshold), concrete slabs shaded half as much (objects.SLAB_SLOPE_SHADE 0.2 -> 0.1).
+FIT_VERSION = 12
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
