@@ -37,7 +37,7 @@ from vision.scene import BeltScene, random_objects
 from vision.scenes import FIT_MIX, scene_options
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
-from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
+from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_fold, source_of, tile_fold
 
 MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture contrast, edge steps); 7: objectness seeds
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
@@ -626,6 +626,10 @@ def candidate_pool(
     calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
     decision_m = DECISION_M_PER_MM * mm_per_px if decision_m is None else decision_m
     objects_m = OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP) if objects_m is None else objects_m
+    decision_tiles = None
+    if tiles is None and calibration_tiles is None:  # built-in fit: a share of the fit sources sets only the decision
+        calibration_tiles, decision_tiles = decision_split(load_tiles("fit"))
+        tiles = jittered(calibration_tiles, 2, seed)
     tiles = augmented_tiles("fit", 2, seed) if tiles is None else tiles
     ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px,
                          belt_test=belt_test_for(tiles, width_px, mm_per_px, seed))
@@ -670,8 +674,37 @@ def candidate_pool(
         k = i % len(plain)
         pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
                  k, True, _scene_type(scene, objects, i))
-    _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
+    if decision_tiles is not None:  # ore no step of the fit saw, found as the line finds it (the final objectness)
+        _decision_belt(pool, [model], [decision_tiles], decision_m, seed, scene, objects)
+    else:
+        _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
     return model, pool
+
+
+#: Built-in fits keep the fit sources of DECISION_FOLD of DECISION_FOLDS (by source image, :func:`vision.tiles.source_fold`)
+#: for the object decision only: the density, thresholds, objectness and classifier never see them, so the decision
+#: belt is ore as unseen as the line's (FIT_VERSION 11). Decision belt made of the fit ore itself (FIT_VERSION 9-10)
+#: had a thinner tail of false candidates than unseen ore: a level set on it per belt condition let 6 false alarms
+#: through in 3 km of held-out realistic belt.
+DECISION_FOLDS = 3
+DECISION_FOLD = 2
+
+
+def decision_split(tiles: TileSet) -> tuple[TileSet, TileSet]:
+    """(tiles for every other fit step, tiles for the decision belt only) of ``tiles``, by source image; (tiles,
+    tiles) when either part would be empty (tiny custom sets)."""
+    try:
+        held = tile_fold(tiles, DECISION_FOLD, DECISION_FOLDS)
+    except DataError:
+        return tiles, tiles
+    keep = np.array([source_fold(n, DECISION_FOLDS) != DECISION_FOLD for n in tiles.names], bool)
+    if not keep.any():
+        return tiles, tiles
+    stack = tiles.tiles[keep]
+    stack.setflags(write=False)
+    rest = TileSet(stack, tuple(n for n, k in zip(tiles.names, keep) if k), f"{tiles.origin}/without-fold{DECISION_FOLD}of{DECISION_FOLDS}",
+                   tiles.files, tiles.mm_per_px, tiles.skipped)
+    return rest, held
 
 
 def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[TileSet], decision_m: float, seed: int,
@@ -722,9 +755,10 @@ def default_cache_dir() -> Path:
 #: object decision is set on the empirical false candidates of object-free belt of every scene type (vision.decision,
 #: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
 #: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11: the decision per belt condition (the load, vision.regime) on 6,000 m of
-#: decision belt (DECISION_M_PER_MM 750 -> 1500, DECISION_SHARE); 12: seeds on dark bars too (wet planks,
-#: DetectorParams.dark_ridge_threshold), concrete slabs shaded half as much (objects.SLAB_SLOPE_SHADE 0.2 -> 0.1).
-FIT_VERSION = 12
+#: decision belt (DECISION_M_PER_MM 750 -> 1500, DECISION_SHARE) made of a third of the fit sources that no other
+#: step sees (decision_split), seeds on dark bars too (wet planks, DetectorParams.dark_ridge_threshold), concrete
+#: slabs shaded half as much (objects.SLAB_SLOPE_SHADE 0.2 -> 0.1).
+FIT_VERSION = 11
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
