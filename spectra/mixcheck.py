@@ -116,7 +116,10 @@ def check_mixtures(library: SpectralLibrary, grid: InstrumentGrid, grain_um: flo
             pools.append(list(zip(pool, refl)))
         if any(not p for p in pools):
             continue
-        measured = mix.spectrum.resample(grid)
+        try:
+            measured = mix.spectrum.resample(grid)
+        except GridError:  # a measured mixture that does not cover the grid (e.g. from 513 nm on a 400 nm grid)
+            continue
         mass = np.array(list(stated.values()))
         mass = mass / mass.sum()
         best: tuple[float, tuple[Any, ...], np.ndarray, np.ndarray, np.ndarray, float] | None = None

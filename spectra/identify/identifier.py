@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spectra.constants import REFLECTANCE_FLOOR
 from spectra.errors import GridError, ModelError
 from spectra.grid import InstrumentGrid
 from spectra.hapke import (
@@ -41,6 +42,7 @@ from spectra.hapke import (
 )
 from spectra.identify import temper as temper_mod
 from spectra.identify.features import FeatureBank
+from spectra.identify.labels import relative_noise
 import spectra.identify.learned as learned_mod
 from spectra.identify.learned import Decision, decision_without, design, group_columns, training_set
 from spectra.identify.references import (
@@ -162,10 +164,16 @@ class Identifier:
         self.decision: Decision | None = None
 
     @property
-    def d2_unknown(self) -> float:
+    def d2_unknown_fixed(self) -> float:
         """``params.d2_unknown`` for the four shape/albedo/slope/scale terms and four band depths, scaled to the
-        number of terms on this grid (a 400–2400 nm grid has nine band depths)."""
+        number of terms on this grid (a 400–2400 nm grid has nine band depths): the limit without calibration."""
         return self.params.d2_unknown * (4 + len(self.bank.features)) / 8.0
+
+    @property
+    def d2_unknown(self) -> float:
+        """The ``unknown`` limit: calibrated with the learned decision (:mod:`spectra.identify.unknown_limit`),
+        else :attr:`d2_unknown_fixed`."""
+        return _limit(self.decision, self.d2_unknown_fixed)
 
     @classmethod
     def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None,
@@ -179,12 +187,12 @@ class Identifier:
         return idf
 
     def ch_snr(self, reflectance: np.ndarray) -> np.ndarray:
-        """(n,) 1.21 µm C–H band depth over the spectrum's relative channel noise near it (0 off-grid)."""
-        r = np.clip(np.asarray(reflectance, float), 1e-4, None)
+        """(n,) 1.21 µm C–H band depth over the spectrum's relative channel noise near it (0 off-grid): the
+        project's robust estimator (:func:`spectra.identify.labels.relative_noise`) on 1.10–1.30 µm."""
+        r = np.clip(np.asarray(reflectance, float), REFLECTANCE_FLOOR, None)
         if self._ch121 is None or self._noise_ch.size < 5:
             return np.zeros(r.shape[0])
-        seg = r[:, self._noise_ch]
-        noise = np.std(np.diff(seg, 2, axis=1), axis=1) / np.sqrt(6.0) / np.maximum(seg.mean(axis=1), 1e-4)
+        noise = relative_noise(r[:, self._noise_ch])
         depth = self.bank.band_depths(_smooth(r, 5))[0][:, self._ch121]
         return depth / np.maximum(noise / np.sqrt(5.0), 1e-4)
 
@@ -274,8 +282,8 @@ class Identifier:
                              for idx in self._refs_of_class], axis=1).astype(float)
         organic = self.organic(d)
         class_d2[:, 2] = np.where(organic, 0.0, class_d2[:, 2])
-        p = _posterior(class_d2, np.asarray(p_.class_prior, float), self.d2_unknown)
         decision = decision or self.decision
+        p = _posterior(class_d2, np.asarray(p_.class_prior, float), _limit(decision, self.d2_unknown_fixed))
         if decision is not None:
             if snr is None:
                 raise ModelError("the learned decision needs the C–H signal-to-noise of each spectrum")
@@ -338,6 +346,11 @@ class Identifier:
         else:
             fit = float(ident.fit[i, 0])
         return f"{feats}; {ident.group[i]}-like (fit {fit:.2f}, {ref.name})"
+
+
+def _limit(decision: Decision | None, fixed: float) -> float:
+    """The decision's calibrated ``unknown`` limit, or ``fixed``."""
+    return fixed if decision is None or decision.d2_unknown is None else float(decision.d2_unknown)
 
 
 def _posterior(class_d2: np.ndarray, prior: np.ndarray, d2_unknown: float) -> np.ndarray:

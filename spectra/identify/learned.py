@@ -26,6 +26,8 @@ from sklearn.linear_model import LogisticRegression
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.hapke import scale_grain_size, ssa_from_reff
+from spectra.identify.temper import dark
+from spectra.identify.unknown_limit import calibrated_limit
 from spectra.identify.wetting import wet_albedo
 
 #: augmented renderings per real reference spectrum used to train the decision
@@ -47,6 +49,8 @@ class Decision:
     coef: np.ndarray  # (3, m)
     intercept: np.ndarray  # (3,)
     log_prior: np.ndarray  # (3,)
+    #: the calibrated ``unknown`` limit on nearest-reference d² (:mod:`spectra.identify.unknown_limit`); None: fixed
+    d2_unknown: float | None = None
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """(n, 3) class probabilities over ore, waste, contaminant."""
@@ -141,12 +145,15 @@ def training_set(idf, n_per: int = N_AUGMENT, seed: int = 11) -> TrainingSet:
 
 def decision_without(idf, ts: TrainingSet, held_out, prior) -> Decision:
     """Fit the decision on ``ts`` with the physical samples ``held_out`` (a collection of sample ids) removed
-    everywhere: their renderings, the renderings they were mixed into and their references (empty: fit on all)."""
+    everywhere: their renderings, the renderings they were mixed into and their references (empty: fit on all);
+    the ``unknown`` limit is calibrated on the same rows (:func:`spectra.identify.unknown_limit.calibrated_limit`)."""
     d, d2_ref, snr = ts.x_parts
     out = np.array(sorted(held_out), dtype=object)
     keep = ~np.isin(ts.sample, out) & ~np.isin(ts.mixed_sample, out)
     d2 = d2_ref[keep]
     if out.size:
         d2 = np.where(np.isin(idf._sample_of_ref, out)[None, :], np.inf, d2)
-    x = design(idf, d.take(np.flatnonzero(keep)), d2, snr[keep])
-    return fit_decision(x, ts.y[keep], prior)
+    kept = d.take(np.flatnonzero(keep))
+    dec = fit_decision(design(idf, kept, d2, snr[keep]), ts.y[keep], prior)
+    dec.d2_unknown = calibrated_limit(d2.min(axis=1), dark(kept, idf.organic(kept)), idf.d2_unknown_fixed)
+    return dec

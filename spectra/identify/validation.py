@@ -26,7 +26,9 @@ from spectra.identify.learned import decision_without, training_set
 from spectra.identify.wetting import film_um, wet_albedo
 from spectra.constants import REFLECTANCE_FLOOR
 from spectra.identify.labels import relative_noise
+from spectra.identify.limits import markdown as limits_markdown, physics_limits
 from spectra.identify.separability import AMBIGUOUS, dark_groups, per_group
+from spectra.identify.unknown_limit import UNKNOWN_QUANTILE
 from spectra.models.evaluation import roc_curve
 
 #: (label, grain factor, moisture) of the rendered variants of each real spectrum
@@ -45,16 +47,22 @@ def render(reflectance: np.ndarray, wavelength_nm: np.ndarray, grain: float, moi
     return wet_albedo(w, wavelength_nm, moisture, porous)
 
 
+#: headline rows of the report (issue 21: "each spectrum convolved to the instrument grid with realistic noise. Also
+#: run the same with grain-size and moisture variants"): label → the renderings it pools (None: all of them)
+RENDERING_SETS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
+    ("as measured (headline)", ("as measured",)), ("grain-size variants", ("finer ×0.5", "coarser ×2")),
+    ("moisture variants", ("damp 5 %", "wet 10 %")), ("all renderings", None))
+
 #: the learned decision is refitted once per fold of held-out physical samples (every fold sample's renderings,
 #: mixtures and references excluded from that fit: stricter than one sample at a time, and 10× faster)
 LOSO_FOLDS = 20
 
 
 def _loso_identify(idf: Identifier, prepared: tuple, snr: np.ndarray, samples: np.ndarray,
-                   learned: bool) -> list[tuple]:
+                   learned: bool, limits: list[float] | None = None) -> list[tuple]:
     """(called, called group, p, evidence) per row of ``prepared`` (:meth:`Identifier.prepare` with every row's
-    own sample excluded); with ``learned`` the decision is refitted per fold of held-out samples without their
-    renderings, mixtures or references."""
+    own sample excluded); with ``learned`` the decision (and its ``unknown`` limit, appended to ``limits``) is
+    refitted per fold of held-out samples without their renderings, mixtures or references."""
     d, d2_ref, row, valid = prepared
     ts = training_set(idf) if learned else None
     out: list[tuple] = [()] * d2_ref.shape[0]
@@ -64,6 +72,8 @@ def _loso_identify(idf: Identifier, prepared: tuple, snr: np.ndarray, samples: n
         out_samples = uniq[fold == f]
         k = np.flatnonzero(np.isin(samples, out_samples))
         dec = decision_without(idf, ts, out_samples.tolist(), idf.params.class_prior) if ts is not None else None
+        if limits is not None:
+            limits.append(idf.d2_unknown if dec is None or dec.d2_unknown is None else dec.d2_unknown)
         ident = idf._decide(d.take(k), d2_ref[k], row[k], valid[k], snr[k], decision=dec)
         for j, kk in enumerate(k):
             out[kk] = (str(ident.klass[j]), str(ident.group[j]), ident.p[j].tolist(), idf.evidence(ident, j))
@@ -110,15 +120,21 @@ def leave_one_sample_out(grid: InstrumentGrid, identifier: Identifier | None = N
     ref_idx = np.tile(real, len(renderings))
     samples = np.array([idf.references[i].sample for i in ref_idx])
     prepared = idf.prepare(r, exclude_samples=samples)
-    scored = _loso_identify(idf, prepared, idf.ch_snr(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)), samples, learned)
+    limits: list[float] = []
+    scored = _loso_identify(idf, prepared, idf.ch_snr(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)), samples,
+                            learned, limits)
     phys = _physics(idf, prepared, r, ref_idx)
-    rows = [{"file": idf.references[i].file, "name": idf.references[i].name,
+    depth = {k: prepared[0].depth[:, j] for j, k in enumerate(idf.bank.keys)}
+    rows = [{"file": idf.references[i].file, "name": idf.references[i].name, "sample": idf.references[i].sample,
              "library_class": idf.references[i].library_class, "class": idf.references[i].line_class,
              "group": idf.references[i].group, "rendering": renderings[k // real.size][0],
              "called": scored[k][0], "called_group": scored[k][1], "p": scored[k][2], "evidence": scored[k][3],
-             **{key: (bool(v[k]) if v.dtype == bool else float(v[k])) for key, v in phys.items()}}
+             **{key: (bool(v[k]) if v.dtype == bool else float(v[k])) for key, v in phys.items()},
+             "band_depth": {key: float(v[k]) for key, v in depth.items()}}
             for k, i in enumerate(ref_idx)]
     return {"grid": grid.name, "rows": rows, "summary": summarise(rows),
+            "unknown_limit": {"fixed": idf.d2_unknown_fixed, "calibrated_per_fold": _spread(np.array(limits)),
+                              "quantile": UNKNOWN_QUANTILE},
             "references": len(idf.references), "real_spectra": int(real.size),
             "non_porous": int(sum(not idf.references[i].porous for i in real)),
             "renderings": [x[0] for x in renderings]}
@@ -154,6 +170,17 @@ def _headline(rows: list[dict]) -> dict:
             "spectra": (len(rows), None)}
 
 
+def _by_rendering(lit: list[dict]) -> dict[str, dict]:
+    """:func:`_headline` per :data:`RENDERING_SETS` row, with (``all``) and without (``without_ambiguous``) the
+    NIR-ambiguous groups (dark rows already left out)."""
+    out = {}
+    for label, names in RENDERING_SETS:
+        rows = [r for r in lit if names is None or r["rendering"] in names]
+        out[label] = {"all": _headline(rows),
+                      "without_ambiguous": _headline([r for r in rows if (r["class"], r["group"]) not in AMBIGUOUS])}
+    return out
+
+
 def _dark(rows: list[dict]) -> dict:
     """Dark, featureless rows: how many per line class and what each class's were called."""
     blk = [r for r in rows if r["black"]]
@@ -185,7 +212,9 @@ def summarise(rows: list[dict]) -> dict:
             "black": _dark(rows),
             "targets": _headline(lit),
             "targets_without_ambiguous": _headline([r for r in lit if (r["class"], r["group"]) not in AMBIGUOUS]),
+            "targets_by_rendering": _by_rendering(lit),
             "separability": per_group(rows), "dark_groups": dark_groups(rows),
+            "physics_limits": physics_limits(rows),
             "at_prior": {c: bool(np.ptp(p[:, k]) < 1e-3) for k, c in enumerate(ID_CLASSES)}}
 
 
@@ -193,21 +222,30 @@ def _fmt(x: float) -> str:
     return "–" if x != x else f"{x:.3f}"
 
 
-def _headline_md(s: dict) -> list[str]:
-    t, u = s["targets"], s["targets_without_ambiguous"]
-    rows = (("non-black contaminants called contaminant", "contaminant_recall", "≥ 0.95", lambda v: v >= 0.95),
+#: (column label, key of :func:`_headline`, target text, met?) of the target table
+_TARGETS = (("non-black contaminants called contaminant", "contaminant_recall", "≥ 0.95", lambda v: v >= 0.95),
             ("ore + gangue called ore", "ore_recall", "≥ 0.95", lambda v: v >= 0.95),
             ("ore + gangue called waste/contaminant with p > 0.5", "ore_wrong_p_over_half", "0", lambda v: v == 0),
             ("contaminant ROC AUC", "contaminant_auc", "≥ 0.95", lambda v: v >= 0.95),
             ("contaminants called ore with p > 0.5", "contaminant_ore_p_over_half", "0", lambda v: v == 0),
             ("ore + gangue with p(ore) > 0.5", "ore_p_ore_over_half", "–", lambda v: True))
-    out = [f"| target (dark rows apart) | all {t['spectra'][0]} spectra | without NIR-ambiguous groups "
-           f"({u['spectra'][0]}) | target | met (all / without) |", "|---|---|---|---|---|"]
-    for label, key, target, met in rows:
-        a, b = t[key][0], u[key][0]
-        show = (lambda v: str(v)) if isinstance(a, int) else _fmt
-        out.append(f"| {label} | {show(a)} | {show(b)} | {target} | {'yes' if met(a) else 'NO'} / "
-                   f"{'yes' if met(b) else 'NO'} |")
+
+
+def _headline_md(s: dict) -> list[str]:
+    """The target table: one row per rendering set (:data:`RENDERING_SETS`; *as measured* is the headline), all
+    groups and without the NIR-ambiguous groups; a target not met is marked NO."""
+    out = ["| renderings (dark rows apart) | groups | spectra | "
+           + " | ".join(label for label, *_ in _TARGETS) + " |", "|---|---|---|" + "---|" * len(_TARGETS),
+           "| target | | | " + " | ".join(t for _, _, t, _ in _TARGETS) + " |"]
+    for label, per in s["targets_by_rendering"].items():
+        for which, name in (("all", "all"), ("without_ambiguous", "without NIR-ambiguous groups")):
+            t = per[which]
+            cells = []
+            for _, key, _, met in _TARGETS:
+                v = t[key][0]
+                text = str(v) if isinstance(v, int) else _fmt(v)
+                cells.append(text if met(v) or v != v else f"{text} NO")
+            out.append(f"| {label} | {name} | {t['spectra'][0]} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -259,6 +297,17 @@ def _moisture_note(report: dict) -> str:
             "hold no wet/dry measurement of a non-porous item.")
 
 
+def _limit_note(report: dict) -> str:
+    """The ``unknown`` limit used in the folds (:mod:`spectra.identify.unknown_limit`)."""
+    lim = report.get("unknown_limit")
+    if not lim or not lim["calibrated_per_fold"]:
+        return ""
+    q = lim["calibrated_per_fold"]
+    return (f"`unknown` limit: nearest-reference d² above the {100 * lim['quantile']:.0f} % quantile of unseen "
+            f"samples of known materials, calibrated inside each fold: {q[0]:.1f}–{q[-1]:.1f} (median {q[3]:.1f}; "
+            f"the fixed limit was {lim['fixed']:.1f}).")
+
+
 def markdown(report: dict) -> str:
     """The validation as a markdown section (printed by ``oreline spectra evaluate --loso``)."""
     s = report["summary"]
@@ -267,11 +316,13 @@ def markdown(report: dict) -> str:
             f"({', '.join(report['renderings'])}) with detector noise; {report['references']} references. "
             f"Black items (dark, featureless) apart: {s['black']['n']} (classes {s['black']['classes']}) called "
             f"{s['black']['called']}; the black contaminants ({', '.join(s['black']['contaminant_names'])}) "
-            f"called {s['black']['contaminants_called']}."), "", _moisture_note(report), "", *_headline_md(s), "",
+            f"called {s['black']['contaminants_called']}."), "", _moisture_note(report), "", _limit_note(report),
+           "", *_headline_md(s), "",
            "| class | spectra | recall | unknown | not ore | wrong with p > 0.5 | ROC AUC |",
            "|---|---|---|---|---|---|---|"]
     for c, b in s["per_class"].items():
         out.append(f"| {c} | {b['n']} | {b['recall']:.3f} | {b['unknown']:.3f} | {b['not_ore']:.3f} | "
                    f"{b['wrong_p_over_half']} | {s['roc_auc'][c]:.3f} |")
-    out += ["", *_spread_md(s), "", *_dark_md(s), "", *_groups_md(s)]
+    out += ["", *_spread_md(s), "", *_dark_md(s), "", *_groups_md(s), "",
+            *limits_markdown(s["physics_limits"], report["grid"])]
     return "\n".join(out) + "\n"

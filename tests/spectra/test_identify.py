@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -118,6 +119,31 @@ def test_evaluate_loso_through_the_installed_script(tmp_path, grid_args):
     assert "| YES |" not in res.stdout  # no class output constant over all inputs
     assert "without NIR-ambiguous groups" in res.stdout and "| ore | p(ore) |" in res.stdout
     assert "| dark class / group |" in res.stdout and "fired clay" in res.stdout
+    _check_headline_per_rendering(res.stdout, json.loads((out / "loso.json").read_text()))
+
+
+def _check_headline_per_rendering(stdout: str, report: dict) -> None:
+    """The target table has a row per rendering set (as measured = headline, grain-size, moisture, all), each with
+    and without the NIR-ambiguous groups; loso.json keeps every rendered row; the physics-limits table follows."""
+    by = report["summary"]["targets_by_rendering"]
+    assert list(by) == ["as measured (headline)", "grain-size variants", "moisture variants", "all renderings"]
+    counts = {r: sum(x["rendering"] == r for x in report["rows"] if not x["black"]) for r in report["renderings"]}
+    assert by["as measured (headline)"]["all"]["spectra"][0] == counts["as measured"] > 100
+    assert by["grain-size variants"]["all"]["spectra"][0] == counts["finer ×0.5"] + counts["coarser ×2"]
+    assert by["moisture variants"]["all"]["spectra"][0] == counts["damp 5 %"] + counts["wet 10 %"]
+    assert by["all renderings"]["all"] == report["summary"]["targets"]  # nothing dropped
+    assert len(report["rows"]) == report["real_spectra"] * len(report["renderings"])
+    for label in by:
+        for groups in ("all", "without NIR-ambiguous groups"):
+            line = next(x for x in stdout.splitlines() if x.startswith(f"| {label} | {groups} |"))
+            assert f"| {by[label]['all' if groups == 'all' else 'without_ambiguous']['spectra'][0]} |" in line
+    lim = report["unknown_limit"]
+    assert lim["calibrated_per_fold"][0] > 0 and lim["calibrated_per_fold"][0] < lim["calibrated_per_fold"][-1]
+    assert "calibrated inside each fold" in stdout
+    modes = {x["mode"]: x for x in report["summary"]["physics_limits"]}
+    assert modes["wet plastics and wood"]["n"] > 20 and "1.21/1.45 µm depth ratio" in modes[
+        "wet plastics and wood"]["quantity"]
+    assert "| gibbsite vs gypsum |" in stdout and "route around it" in stdout
 
 
 def test_evaluate_loso_refuses_a_model(tmp_path):
@@ -183,3 +209,31 @@ def test_learned_decision_is_fitted_without_the_held_out_sample(idf):
     d, d2_ref, row, valid = idf.prepare(idf.reference_reflectance[i:i + 1], exclude_samples=np.array([held]))
     ident = idf._decide(d, d2_ref, row, valid, idf.ch_snr(idf.reference_reflectance[i:i + 1]), decision=dec)
     assert ident.klass[0] == "ore" and ident.p[0, :3].sum() + ident.p[0, 3] == pytest.approx(1.0)
+
+
+def test_unknown_limit_is_the_quantile_of_unseen_samples_of_known_materials(idf):
+    from spectra.identify.learned import decision_without, training_set
+    from spectra.identify.temper import dark
+    from spectra.identify.unknown_limit import MIN_CALIBRATION, UNKNOWN_QUANTILE, calibrated_limit
+
+    d2 = np.arange(1000.0)
+    is_dark = d2 >= 900  # dark renderings are decided apart and do not set the limit
+    assert calibrated_limit(d2, is_dark, 20.0) == pytest.approx(np.quantile(d2[:900], UNKNOWN_QUANTILE))
+    assert calibrated_limit(d2[:MIN_CALIBRATION - 1], is_dark[:MIN_CALIBRATION - 1], 20.0) == 20.0
+    ts = training_set(idf, n_per=4)
+    d, d2_ref, _ = ts.x_parts
+    expected = np.quantile(d2_ref.min(axis=1)[~dark(d, idf.organic(d))], UNKNOWN_QUANTILE)
+    assert decision_without(idf, ts, (), idf.params.class_prior).d2_unknown == pytest.approx(expected)
+    assert idf.d2_unknown != idf.d2_unknown_fixed and idf.d2_unknown == idf.decision.d2_unknown
+    # a spectrum just beyond the calibrated limit is unknown, just within it is not
+    held = idf.references[_row(idf, "Hematite GDS27")].sample
+    i = _row(idf, "Hematite GDS27")
+    r = idf.reference_reflectance[i:i + 1]
+    d_, d2r, row, valid = idf.prepare(r, exclude_samples=np.array([held]))
+    near = d2r.min()
+    for limit, want in ((near + 8.0, "ore"), (near - 8.0, "unknown")):
+        idf.decision.d2_unknown, saved = limit, idf.decision.d2_unknown
+        try:
+            assert idf._decide(d_, d2r, row, valid, idf.ch_snr(r)).klass[0] == want
+        finally:
+            idf.decision.d2_unknown = saved

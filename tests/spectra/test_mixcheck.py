@@ -50,3 +50,11 @@ def test_demo_lot_is_wet_ore_not_mud(library):
     assert water_path_cm(0.08) * 1e4 == pytest.approx(60.0, rel=0.01)
     wl = np.array([1300.0, 1450.0, 1650.0])
     assert band_depth(np.array([0.5, 0.25, 0.5]), wl) == pytest.approx(0.5)
+
+
+def test_on_the_full_range_a_mixture_measured_from_513_nm_is_left_out_not_fatal(library):
+    from spectra.grid import full_range
+
+    rows = check_mixtures(library, full_range())  # raised GridError on the calcite + kaolinite mixture before
+    assert rows and all("calcite.80wt+kaol" not in r.name.lower() for r in rows)
+    assert len(rows) < len(check_mixtures(library, ingaas256()))
