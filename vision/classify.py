@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 from scipy import ndimage as ndi
 
+from vision import decision
 from vision.decision import regime_levels
 from vision.errors import ModelError
 
@@ -258,8 +259,9 @@ class KindClassifier:
 
     def levels(self, load: np.ndarray | None) -> np.ndarray | float:
         """The decision (largest p(none) still reported) at each belt ``load`` (:mod:`vision.regime`): the level of
-        the belt condition holding it, else ``none_max``; ``none_max`` without regimes or loads."""
-        if load is None or not len(self.regimes_):
+        the belt condition holding it, else ``none_max``; ``none_max`` without regimes or loads, or while
+        :data:`vision.decision.APPLY_REGIMES` is off."""
+        if load is None or not len(self.regimes_) or not decision.APPLY_REGIMES:
             return self.none_max
         return regime_levels(load, self.regimes_, self.none_max)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import vision.decision
+
 from vision.classify import KindClassifier
 from vision.decision import (DECISION_MARGIN, LOAD_TOLERANCE, allowed_events, decide, poisson_upper95,
                              regime_levels)
@@ -65,7 +67,8 @@ def test_more_calibration_belt_allows_an_event_and_the_level_moves_to_the_second
     assert r.fa_bound_per_1000_m == pytest.approx(1000.0 * 4.7439 / 5000.0, rel=1e-3)
 
 
-def test_the_classifier_keeps_its_levels_per_condition():
+def test_the_classifier_keeps_its_levels_per_condition(monkeypatch):
+    monkeypatch.setattr(vision.decision, "APPLY_REGIMES", True)
     rng = np.random.default_rng(1)
     from vision.classify import COMPONENT_FEATURES
 
@@ -76,6 +79,8 @@ def test_the_classifier_keeps_its_levels_per_condition():
     clf.regimes_ = np.array([[0.9, 1.0, 0.2]])
     back = KindClassifier.from_arrays(clf.to_arrays())
     np.testing.assert_allclose(back.levels(np.array([0.95, 0.5, np.nan])), [0.2, 0.01, 0.01])
+    monkeypatch.setattr(vision.decision, "APPLY_REGIMES", False)  # as shipped: recorded, not applied
+    assert back.levels(np.array([0.95])) == 0.01
 
 
 def test_the_load_is_the_share_of_ore_coloured_belt_around_a_row():
@@ -93,9 +98,10 @@ def test_the_load_is_the_share_of_ore_coloured_belt_around_a_row():
     assert np.isnan(row_load(rgb, np.zeros(10, bool))).all()
 
 
-def test_the_detector_applies_the_level_of_the_belt_it_sees(small_model):
+def test_the_detector_applies_the_level_of_the_belt_it_sees(small_model, monkeypatch):
     """Every candidate carries the load around it and the level applied there; a level of zero for that load
-    reports nothing, the cap reports what the classifier calls an object."""
+    reports nothing, the cap reports what the classifier calls an object (with the per-condition levels applied)."""
+    monkeypatch.setattr(vision.decision, "APPLY_REGIMES", True)
     model = dataclasses.replace(small_model)
     clf = model.classifier
     scene = BeltScene(load_tiles("heldout"), width_px=model.width_px, mm_per_px=model.mm_per_px, seed=5)
