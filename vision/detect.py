@@ -97,9 +97,6 @@ class DetectorParams:
     broad_threshold: float = np.inf
     ridge_sigma_cells: float = 0.0
     ridge_threshold: float = np.inf
-    #: Seeds on a dark bar (:func:`ridge_score` of the negated grey above it): wet planks, darker than the ore and
-    #: a cell or two wide (inf: off; calibrated on fit scenes like ``ridge_threshold``).
-    dark_ridge_threshold: float = np.inf
     #: Learned objectness (:mod:`vision.objectness`): box width (cells) of its smoothing, seed threshold on the
     #: smoothed log-odds (calibrated out of fold on normal belt), the level down to which its regions grow, and the
     #: larger of its context boxes (cells; 0 = no objectness).
@@ -184,10 +181,6 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
         extra = ridge > p.ridge_threshold
         if belt is not None:
             extra &= belt
-        region |= extra
-        seed |= extra
-    if p.ridge_sigma_cells > 0 and np.isfinite(p.dark_ridge_threshold) and lum is not None:
-        extra = belt_ridge(-lum, p, belt) > p.dark_ridge_threshold
         region |= extra
         seed |= extra
     if objectness is not None and np.isfinite(p.objectness_threshold):

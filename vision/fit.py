@@ -24,7 +24,7 @@ from scipy import ndimage as ndi
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
-from vision.decision import Decision, decide
+from vision.decision import APPLY_REGIMES, Decision, decide
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
 from vision.evaluate import match
@@ -37,19 +37,17 @@ from vision.scene import BeltScene, random_objects
 from vision.scenes import FIT_MIX, scene_options
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
-from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_fold, source_of, tile_fold
+from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
 
 MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture contrast, edge steps); 7: objectness seeds
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
-#: Object-free belt (m per mm/px; shared out over the scene types a fit renders by DECISION_SHARE, and equally per
-#: fold of the calibration tiles) never trained on, scored by the final classifier only to set the object decision
-#: (:mod:`vision.decision`): 6,000 m at 4 mm/px, so that each belt condition (today's part-loaded patchwork; the
-#: full burden of realistic and dark ore) has 3,000 m, where 0 false candidates bound its rate at 1 per 1,000 m (95 %).
-#: Rendered and scored in chunks of DECISION_CHUNK_ROWS rows.
-DECISION_M_PER_MM = 1500.0
-DECISION_SHARE = {"today": 0.5, "realistic": 0.25, "dark-ore": 0.25}
+#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per fold of the calibration tiles)
+#: never trained on, scored by the final classifier only to set the object decision (:mod:`vision.decision`):
+#: 3,000 m at 4 mm/px, where 0 false candidates bound the rate at 1 per 1,000 m (95 %). Rendered and scored in chunks
+#: of DECISION_CHUNK_ROWS rows.
+DECISION_M_PER_MM = 750.0
 DECISION_CHUNK_ROWS = 8192
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
@@ -115,7 +113,7 @@ class VisionModel:
     @property
     def version(self) -> str:
         extra = b"" if self.classifier is None else (b"".join(c[0].tobytes() for c in self.classifier.coefs_) + repr(self.classifier.none_max).encode()
-                                                     + self.classifier.regimes_.tobytes())
+                                                     + (self.classifier.regimes_.tobytes() if len(self.classifier.regimes_) else b""))
         if self.objectness is not None:
             extra += self.objectness.w1_.tobytes()
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
@@ -245,7 +243,6 @@ def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorPara
     if params.ridge_sigma_cells > 0:
         lum = np.where(f.belt_cols[None, :], f.lum, np.float32(0.0))
         out["ridge"] = ridge_score(lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
-        out["dark_ridge"] = ridge_score(-lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
     return out
 
 
@@ -254,8 +251,7 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     (at least MIN_SEED_THRESHOLD). Candidates are verified by the classifier, so this only bounds their number.
 
     With ``params.fine_cells`` / ``broad_cells`` / ``ridge_sigma_cells`` > 0 also sets ``fine_threshold`` /
-    ``broad_threshold`` / ``ridge_threshold`` and ``dark_ridge_threshold``: the same quantile of the value at that
-    scale (the dark ridge: of the negated grey)."""
+    ``broad_threshold`` / ``ridge_threshold``: the same quantile of the value at that scale."""
     scores = [_candidate_scores(ore, img, params) for img in images]
 
     def level(key, floor: float = MIN_SEED_THRESHOLD) -> float:
@@ -267,7 +263,6 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
         params.broad_threshold = level(params.broad_cells)
     if params.ridge_sigma_cells > 0:
         params.ridge_threshold = level("ridge", 0.0)
-        params.dark_ridge_threshold = level("dark_ridge", 0.0)
     return level(params.smooth_cells)
 
 
@@ -381,7 +376,7 @@ class CandidatePool:
     #: metres of object-free calibration belt the ``normal`` candidates were found on, per scene type
     belt_m: dict = field(default_factory=dict)
     #: the candidates' belt load (:mod:`vision.regime`; NaN: not measured), and the load of every row (``row_m``
-    #: metres) of the decision-only belt
+    #: metres) of the decision-only belt (measured when :data:`vision.decision.APPLY_REGIMES` is on)
     load: list = field(default_factory=list)
     belt_load: list = field(default_factory=list)
     row_m: float = 0.0
@@ -599,7 +594,7 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
         train[np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)] = False
     clf = KindClassifier(seed=seed).fit(x[train], y[train])
     belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
-    belt_load = np.concatenate(pool.belt_load) if pool.belt_load else None
+    belt_load = np.concatenate(pool.belt_load) if pool.belt_load and APPLY_REGIMES else None  # levels per belt condition
     decision = decide(clf.p_none(x[held]) if held.any() else np.zeros(0), types[held], belt_m, load[held], belt_load, pool.row_m)
     clf.none_max = decision.none_max
     clf.regimes_ = decision.table()
@@ -626,10 +621,6 @@ def candidate_pool(
     calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
     decision_m = DECISION_M_PER_MM * mm_per_px if decision_m is None else decision_m
     objects_m = OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP) if objects_m is None else objects_m
-    decision_tiles = None
-    if tiles is None and calibration_tiles is None:  # built-in fit: a share of the fit sources sets only the decision
-        calibration_tiles, decision_tiles = decision_split(load_tiles("fit"))
-        tiles = jittered(calibration_tiles, 2, seed)
     tiles = augmented_tiles("fit", 2, seed) if tiles is None else tiles
     ore = NormalOreModel(cell_mm=max(4.0, 2.0 * mm_per_px), mm_per_px=mm_per_px,
                          belt_test=belt_test_for(tiles, width_px, mm_per_px, seed))
@@ -674,50 +665,19 @@ def candidate_pool(
         k = i % len(plain)
         pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
                  k, True, _scene_type(scene, objects, i))
-    if decision_tiles is not None:  # ore no step of the fit saw, found as the line finds it (the final objectness)
-        _decision_belt(pool, [model], [decision_tiles], decision_m, seed, scene, objects)
-    else:
-        _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
+    _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
     return model, pool
-
-
-#: Built-in fits keep the fit sources of DECISION_FOLD of DECISION_FOLDS (by source image, :func:`vision.tiles.source_fold`)
-#: for the object decision only: the density, thresholds, objectness and classifier never see them, so the decision
-#: belt is ore as unseen as the line's (FIT_VERSION 11). Decision belt made of the fit ore itself (FIT_VERSION 9-10)
-#: had a thinner tail of false candidates than unseen ore: a level set on it per belt condition let 6 false alarms
-#: through in 3 km of held-out realistic belt.
-DECISION_FOLDS = 3
-DECISION_FOLD = 2
-
-
-def decision_split(tiles: TileSet) -> tuple[TileSet, TileSet]:
-    """(tiles for every other fit step, tiles for the decision belt only) of ``tiles``, by source image; (tiles,
-    tiles) when either part would be empty (tiny custom sets)."""
-    try:
-        held = tile_fold(tiles, DECISION_FOLD, DECISION_FOLDS)
-    except DataError:
-        return tiles, tiles
-    keep = np.array([source_fold(n, DECISION_FOLDS) != DECISION_FOLD for n in tiles.names], bool)
-    if not keep.any():
-        return tiles, tiles
-    stack = tiles.tiles[keep]
-    stack.setflags(write=False)
-    rest = TileSet(stack, tuple(n for n, k in zip(tiles.names, keep) if k), f"{tiles.origin}/without-fold{DECISION_FOLD}of{DECISION_FOLDS}",
-                   tiles.files, tiles.mm_per_px, tiles.skipped)
-    return rest, held
 
 
 def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[TileSet], decision_m: float, seed: int,
                    scene: dict | None, objects: dict | None) -> None:
-    """Add to ``pool`` the candidates (decision only, not training) of ``decision_m`` metres of object-free belt
-    and the load of its rows: shares per scene type of the fit (DECISION_SHARE; equal for others) and equal ones per
-    fold of the ``plain`` tiles, fold k's found by ``by_fold[k]``."""
+    """Add to ``pool`` the candidates (decision only, not training) of ``decision_m`` metres of object-free belt:
+    equal shares per scene type of the fit and per fold of the ``plain`` tiles, fold k's found by ``by_fold[k]``."""
     types = sorted({_scene_type(scene, objects, i): i for i in range(len(FIT_MIX))}.items())
     model = by_fold[0]
     mm_per_px, width_px = model.mm_per_px, model.width_px
-    share = {name: DECISION_SHARE.get(name, 1.0 / len(types)) for name, _ in types}
+    rows_each = int(decision_m * 1000.0 / mm_per_px / len(types) / len(plain))
     for t, (name, i) in enumerate(types):
-        rows_each = int(decision_m * share[name] / sum(share.values()) * 1000.0 / mm_per_px / len(plain))
         for k, tiles in enumerate(plain):
             sc = _scene(tiles, 10**6 + seed * 1000 + 10 * t + k, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
             for r0 in range(0, rows_each, DECISION_CHUNK_ROWS):
@@ -726,7 +686,8 @@ def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[
                     continue
                 image = sc.render(r0, rows)
                 pool.add(_candidates(by_fold[k], image, [], mm_per_px), k, True, name, train=False)
-                pool.add_belt(name, rows * mm_per_px / 1000.0, _belt_row_loads(model, image), model.ore.block_px * mm_per_px / 1000.0)
+                loads = _belt_row_loads(model, image) if APPLY_REGIMES else None
+                pool.add_belt(name, rows * mm_per_px / 1000.0, loads, model.ore.block_px * mm_per_px / 1000.0)
 
 
 def _belt_row_loads(model: VisionModel, image: np.ndarray) -> np.ndarray:
@@ -754,11 +715,8 @@ def default_cache_dir() -> Path:
 #: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8); 9: the
 #: object decision is set on the empirical false candidates of object-free belt of every scene type (vision.decision,
 #: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
-#: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11: the decision per belt condition (the load, vision.regime) on 6,000 m of
-#: decision belt (DECISION_M_PER_MM 750 -> 1500, DECISION_SHARE) made of a third of the fit sources that no other
-#: step sees (decision_split), seeds on dark bars too (wet planks, DetectorParams.dark_ridge_threshold), concrete
-#: slabs shaded half as much (objects.SLAB_SLOPE_SHADE 0.2 -> 0.1).
-FIT_VERSION = 11
+#: (OBJECTNESS_MAX_CELL_MM 4 -> 8).
+FIT_VERSION = 10
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)

@@ -4,7 +4,6 @@ objects (vision.visibility)."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,16 +135,3 @@ def test_visible_extent_is_the_largest_uncovered_piece_along_the_object():
     assert rows["visible >= 50 mm"] == {"group": "visible >= 50 mm", "objects": 2, "found": 1, "ceiling": 2}
     assert rows["visible < 50 mm"]["objects"] == 1 and rows["wet"]["ceiling"] == 1
 
-
-def test_a_built_in_fit_keeps_a_third_of_the_fit_sources_for_the_decision_only():
-    from vision.fit import DECISION_FOLD, DECISION_FOLDS, decision_split
-    from vision.tiles import source_fold, source_of
-
-    fit = load_tiles("fit")
-    rest, held = decision_split(fit)
-    assert len(rest) + len(held) == len(fit) and len(held) > 0.2 * len(fit)
-    def sources(ts):
-        return {source_of(Path(n)) for n in ts.names}
-
-    assert not sources(rest) & sources(held)
-    assert all(source_fold(n, DECISION_FOLDS) == DECISION_FOLD for n in held.names)
