@@ -53,8 +53,9 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     id_arr = np.asarray(ids, np.int64)
     n = len(id_arr)
     h, w = labels.shape
-    lut = np.zeros(int(labels.max()) + 1, np.int32)
-    lut[id_arr] = np.arange(1, n + 1, dtype=np.int32)
+    small = np.uint16 if n < np.iinfo(np.uint16).max else np.int32  # the same ids, half the bytes to dilate and erode
+    lut = np.zeros(int(labels.max()) + 1, small)
+    lut[id_arr] = np.arange(1, n + 1, dtype=small)
     lab = lut[labels]
     flat = lab.ravel()
     pix = np.flatnonzero(flat)
@@ -139,13 +140,24 @@ def _ring_stats(labels: np.ndarray, lab: np.ndarray, rows: np.ndarray, cols: np.
     return rmean, rlmin, rscore
 
 
+def _neighbour_steps(v: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences (rows, columns) float32 of the map ``v`` (h, w) at the flat cell indices ``pix``: the next
+    cell minus the previous one, 0 on the map's first and last row (column). The values of full-map differences, taken
+    at the listed cells only."""
+    h, w = v.shape
+    flat = v.reshape(-1) if v.flags.c_contiguous else v.ravel()
+    rows, cols = pix // w, pix % w
+    inner_r = (rows > 0) & (rows < h - 1)
+    inner_c = (cols > 0) & (cols < w - 1)
+    dy = np.where(inner_r, flat[np.where(inner_r, pix + w, pix)] - flat[np.where(inner_r, pix - w, pix)], np.float32(0.0))
+    dx = np.where(inner_c, flat[np.where(inner_c, pix + 1, pix)] - flat[np.where(inner_c, pix - 1, pix)], np.float32(0.0))
+    return dy, dx
+
+
 def _lum_gradient(lum_map: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Central differences (rows, columns) of the cells' relative grey at the flat cell indices ``pix``."""
-    gy = np.zeros(lum_map.shape, np.float32)
-    gx = np.zeros(lum_map.shape, np.float32)
-    gy[1:-1] = lum_map[2:] - lum_map[:-2]
-    gx[:, 1:-1] = lum_map[:, 2:] - lum_map[:, :-2]
-    return gy.ravel()[pix].astype(np.float64), gx.ravel()[pix].astype(np.float64)
+    gy, gx = _neighbour_steps(lum_map, pix)
+    return gy.astype(np.float64), gx.astype(np.float64)
 
 
 def _edge_steps(feats: np.ndarray, lab: np.ndarray, pix: np.ndarray, comp: np.ndarray, n: int, grad: np.ndarray) -> list[np.ndarray]:
@@ -154,18 +166,17 @@ def _edge_steps(feats: np.ndarray, lab: np.ndarray, pix: np.ndarray, comp: np.nd
     sides are a sharp, continuous step even when dust and burial dull its inside; a rock's edge fades into ore."""
     h, w = lab.shape
     rows, cols = pix // w, pix % w
-    win = (slice(max(0, int(rows.min()) - 1), min(h, int(rows.max()) + 2)), slice(max(0, int(cols.min()) - 1), min(w, int(cols.max()) + 2)))
+    r0, c0 = max(0, int(rows.min()) - 1), max(0, int(cols.min()) - 1)
+    win = (slice(r0, min(h, int(rows.max()) + 2)), slice(c0, min(w, int(cols.max()) + 2)))
     inner = ndi.grey_erosion(lab[win], size=(3, 3))
-    border_win = (lab[win] > 0) & (inner != lab[win])
-    border = np.zeros((h, w), bool)
-    border[win] = border_win
-    b = border.ravel()[pix].astype(np.float64)
-    r, g = feats[..., 0], feats[..., 1]
-    cy = np.zeros((h, w), np.float32)
-    cx = np.zeros((h, w), np.float32)
-    cy[1:-1] = np.abs(r[2:] - r[:-2]) + np.abs(g[2:] - g[:-2])
-    cx[:, 1:-1] = np.abs(r[:, 2:] - r[:, :-2]) + np.abs(g[:, 2:] - g[:, :-2])
-    chroma = np.hypot(cy, cx).ravel()[pix].astype(np.float64)
+    b = (inner[rows - r0, cols - c0] != lab.reshape(-1)[pix]).astype(np.float64)  # pix are component cells: lab > 0
+    ry, rx = _neighbour_steps(feats[..., 0], pix)
+    gy, gx = _neighbour_steps(feats[..., 1], pix)
+    cy = np.abs(ry)
+    cy += np.abs(gy)
+    cx = np.abs(rx)
+    cx += np.abs(gx)
+    chroma = np.hypot(cy, cx).astype(np.float64)
     nb = np.maximum(np.bincount(comp, weights=b, minlength=n), 1.0)
     return [np.bincount(comp, weights=grad * b, minlength=n) / nb, np.bincount(comp, weights=chroma * b, minlength=n) / nb]
 

@@ -18,7 +18,8 @@ from scipy import ndimage as ndi
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
-from vision.features import FEATURES
+from vision.features import FEATURES, CellFeatures
+from vision.filters import box_mean, box_means, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
@@ -132,14 +133,27 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     the maximum over the scales. The Hessian is taken by central differences of the Gaussian-smoothed grey
     (two filter passes per scale instead of six)."""
     out = np.zeros(lum.shape, np.float32)
-    for s in sigmas_cells:
-        g = np.pad(ndi.gaussian_filter(lum, s, mode="nearest", truncate=3.0), 1, mode="edge")
-        c = g[1:-1, 1:-1]
-        hyy = g[2:, 1:-1] + g[:-2, 1:-1] - 2 * c
-        hxx = g[1:-1, 2:] + g[1:-1, :-2] - 2 * c
-        hxy = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
-        # -l1 - |l2| with l1,2 = tr/2 -+ d is min(-tr, 2d)
-        r = np.minimum(-(hxx + hyy), np.sqrt((hxx - hyy) ** 2 + 4 * hxy * hxy))
+    for s, smooth in zip(sigmas_cells, gaussians(lum, tuple(sigmas_cells), truncate=3.0)):
+        g = np.pad(smooth, 1, mode="edge")
+        c2 = 2 * g[1:-1, 1:-1]
+        hyy = g[2:, 1:-1] + g[:-2, 1:-1]
+        hyy -= c2
+        hxx = g[1:-1, 2:] + g[1:-1, :-2]
+        hxx -= c2
+        hxy = g[2:, 2:] - g[2:, :-2]
+        hxy -= g[:-2, 2:]
+        hxy += g[:-2, :-2]
+        hxy *= 0.25
+        # -l1 - |l2| with l1,2 = tr/2 -+ d is min(-tr, 2d); in place, in the order of min(-(hxx + hyy), sqrt((hxx - hyy)² + 4 hxy hxy))
+        r = hxx + hyy
+        np.negative(r, out=r)
+        d = hxx - hyy
+        d *= d
+        hxy4 = 4 * hxy
+        hxy4 *= hxy
+        d += hxy4
+        np.sqrt(d, out=d)
+        np.minimum(r, d, out=r)
         r *= np.float32(s * s)
         np.maximum(out, r, out=out)
     return out
@@ -167,12 +181,14 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
     default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too (``ridge``: that map computed
     before, :func:`belt_ridge`). ``objectness`` (h, w): the learned object log-odds (off-belt cells very low), seeds
     and regions as :class:`DetectorParams` says."""
-    sm = ndi.uniform_filter(raw, p.smooth_cells, mode="nearest")
+    boxes = [c for c in (p.smooth_cells, p.fine_cells, p.broad_cells) if c > 1]
+    means = dict(zip(boxes, box_means(raw, tuple(boxes)))) if boxes else {}  # one transposed copy for every box
+    sm = means.get(p.smooth_cells, raw)
     region = sm > p.threshold - p.grow_margin
     seed = sm > p.threshold
     for cells, thr in ((p.fine_cells, p.fine_threshold), (p.broad_cells, p.broad_threshold)):
         if cells > 0:
-            extra = (ndi.uniform_filter(raw, cells, mode="nearest") if cells > 1 else raw) > thr
+            extra = means.get(cells, raw) > thr
             region |= extra
             seed |= extra
     if p.ridge_sigma_cells > 0 and ridge is None and lum is not None:
@@ -184,7 +200,7 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
         region |= extra
         seed |= extra
     if objectness is not None and np.isfinite(p.objectness_threshold):
-        osm = ndi.uniform_filter(objectness, p.objectness_cells, mode="nearest") if p.objectness_cells > 1 else objectness
+        osm = box_mean(objectness, p.objectness_cells) if p.objectness_cells > 1 else objectness
         seed |= osm > p.objectness_threshold
         region |= osm > min(p.objectness_threshold, p.objectness_grow)
     return sm, region, seed
@@ -214,6 +230,75 @@ def object_logodds(objectness: ObjectnessModel, x: np.ndarray, belt: np.ndarray)
     z = to_cells(objectness.score(x), *belt.shape)
     z[~belt] = OFF_BELT_LOGODDS
     return z
+
+
+def _column_run(cols: np.ndarray) -> slice | np.ndarray:
+    """The columns ``cols`` (w,) bool as a slice when they are one run (as belt detection gives), else as they are."""
+    idx = np.flatnonzero(cols)
+    return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size and idx[-1] - idx[0] + 1 == idx.size else cols
+
+
+class _Rows:
+    """An image (rows, width, 3) held as consecutive pieces (the rows carried from the last frame, the frame's), joined
+    only for the rows that are read."""
+
+    def __init__(self, *parts: np.ndarray) -> None:
+        self.parts = parts
+        self.starts = np.cumsum([0] + [p.shape[0] for p in parts])
+
+    def rows(self, start: int, stop: int | None = None) -> np.ndarray:
+        """Rows ``start`` up to ``stop`` (clipped to the image, as a slice would be): a view of one piece or a copy."""
+        stop = int(self.starts[-1]) if stop is None else min(stop, int(self.starts[-1]))
+        pieces = [p[max(start - a, 0) : max(stop - a, 0)] for p, a in zip(self.parts, self.starts[:-1]) if a < stop and a + p.shape[0] > start]
+        if len(pieces) == 1:
+            return pieces[0]
+        return np.concatenate(pieces) if pieces else self.parts[-1][:0]
+
+
+def _join_carry(c: _Carry | None, raw: np.ndarray, feats: np.ndarray | CellFeatures, rgb: np.ndarray, img: np.ndarray,
+                belt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, "_Rows", np.ndarray, np.ndarray]:
+    """The carried rows ``c`` (or none) above a frame's maps: (raw, feats (h, w, 5), rgb, image rows, belt, done). The
+    cell features (:class:`CellFeatures` or stacked) are stacked under the carried ones in one copy; the image is
+    joined only where a thumbnail or the next carry reads it."""
+    stacked = feats.stack(above=None if c is None else c.feats) if isinstance(feats, CellFeatures) else (
+        feats if c is None else np.concatenate([c.feats, feats]))
+    if c is None:
+        return raw, stacked, rgb, _Rows(img), belt, np.zeros(raw.shape, bool)
+    raw = np.concatenate([c.raw, raw])
+    done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
+    return raw, stacked, np.concatenate([c.rgb, rgb]), _Rows(c.image, img), np.concatenate([c.belt, belt]), done
+
+
+def _pending(labels: np.ndarray, seeded: np.ndarray, from_row: int, final: bool) -> tuple[np.ndarray, int]:
+    """Seeded components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held
+    for the next frame; none when ``final``), and the first row of any of them (h when none)."""
+    n, h = seeded.size, labels.shape[0]
+    if final:
+        return np.zeros(n, bool), h
+    pending = seeded & (np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0)
+    if not pending.any():
+        return pending, h
+    mark = np.zeros(n + 1, bool)
+    mark[1:] = pending
+    return pending, int(np.flatnonzero(mark[labels].any(axis=1))[0])
+
+
+def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, tuple[slice, slice]]:
+    """Bounding boxes (as ``ndi.find_objects`` gives them) of the components ``which`` (0-based) of ``labels`` (h, w)
+    with ``n`` components: only these, from one pass over their cells."""
+    if not which:
+        return {}
+    mark = np.zeros(n + 1, bool)
+    mark[np.asarray(which) + 1] = True
+    rows, cols = np.nonzero(mark[labels])
+    ids = labels[rows, cols]
+    lo_r, lo_c = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
+    hi_r, hi_c = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    np.minimum.at(lo_r, ids, rows)
+    np.minimum.at(lo_c, ids, cols)
+    np.maximum.at(hi_r, ids, rows)
+    np.maximum.at(hi_c, ids, cols)
+    return {i: (slice(int(lo_r[i + 1]), int(hi_r[i + 1]) + 1), slice(int(lo_c[i + 1]), int(hi_c[i + 1]) + 1)) for i in which}
 
 
 class Detector:
@@ -282,7 +367,7 @@ class Detector:
         material = self._material(feats, raw, cols)
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
-        out += self._components(raw, feats.stack(), feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
+        out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -294,9 +379,10 @@ class Detector:
         score, cells that score as the fitted ore (below the candidate threshold)."""
         if not cols.any():
             return 0.0
+        on = _column_run(cols)  # the belt is one run of columns: a slice, no copy
         if self.model.belt_test == "score":
-            return float((raw[:, cols] < self.params.threshold).mean())
-        return float(ore_mask(feats.rgb[:, cols]).mean())
+            return float((raw[:, on] < self.params.threshold).mean())
+        return float(ore_mask(feats.rgb[:, on]).mean())
 
     def flush(self) -> list[Detection]:
         """Report objects still held back (end of lot, gap in the belt) and reset."""
@@ -316,17 +402,9 @@ class Detector:
         t_per_m = frame.t_per_m if frame is not None else 0.0
         time0 = frame.time_s if frame is not None else 0.0
         speed = frame.belt_speed_m_s if frame is not None else 0.0
+        raw, feats, rgb, img, belt, done = _join_carry(c, raw, feats, rgb, img, belt)
         if c is not None:
-            raw = np.concatenate([c.raw, raw])
-            feats = np.concatenate([c.feats, feats])
-            rgb = np.concatenate([c.rgb, rgb])
-            img = np.concatenate([c.image, img])
-            belt = np.concatenate([c.belt, belt])
-            done = np.concatenate([c.done, np.zeros((raw.shape[0] - c.done.shape[0], raw.shape[1]), bool)])
-            start_belt_m, mark0 = c.start_belt_m, c.start_mark_t
-            time0 = c.start_time_s
-        else:
-            done = np.zeros(raw.shape, bool)
+            start_belt_m, mark0, time0 = c.start_belt_m, c.start_mark_t, c.start_time_s
         h = raw.shape[0]
         grow = p.threshold - p.grow_margin
         obj = None
@@ -344,20 +422,17 @@ class Detector:
         detections: list[Detection] = []
         cell_m = self.cell_mm / 1000.0
         if n:
-            slices = ndi.find_objects(labels)
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-            seeded = np.zeros(n, bool)
-            seeded[np.unique(labels[seed]) - 1] = True
-            pending = np.array([(not final) and bool(seeded[i]) and s[0].stop > h - guard for i, s in enumerate(slices)])
+            seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
+            pending, first = _pending(labels, seeded, h - guard, final)
             if pending.any():
-                first = min(s[0].start for s, pe in zip(slices, pending) if pe)
                 if h - first <= max_carry:
                     keep_from = min(keep_from, first)
                 else:
                     pending[:] = False  # too long to hold: report what we have
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
-            chosen = [i for i in range(n) if seeded[i] and not pending[i] and not seen[i] and area[i] >= min_cells]
+            chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
             if chosen:
                 stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj)
                 length_mm = stats.length_mm * p.length_scale
@@ -369,11 +444,15 @@ class Detector:
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)
+                mark = np.zeros(n + 1, bool)
+                mark[np.asarray(chosen) + 1] = True
+                done |= mark[labels]
+                shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
+                slices = _bounding_boxes(labels, shown, n)
                 for j, i in enumerate(chosen):
-                    sl = slices[i]
-                    done[sl] |= labels[sl] == i + 1
                     if not (report[j] or self.report_all):
                         continue
+                    sl = slices[i]
                     row_c, col_c = stats.centre_cells[j]
                     belt_m = start_belt_m + (row_c + 0.5) * cell_m
                     lateral_m = ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
@@ -404,18 +483,18 @@ class Detector:
             return None
         b = self.block
         cell_m = self.cell_mm / 1000.0
-        return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img[keep_from * b :].copy(),
+        return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img.rows(keep_from * b).copy(),
                       belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
                       time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
 
-    def _thumbnail(self, img: np.ndarray, sl: tuple[slice, slice]) -> np.ndarray:
+    def _thumbnail(self, img: "_Rows", sl: tuple[slice, slice]) -> np.ndarray:
         b = self.block
         r0, r1 = sl[0].start * b, sl[0].stop * b
         c0, c1 = sl[1].start * b, sl[1].stop * b
         side = max(r1 - r0, c1 - c0) + 4 * b
         rc, cc = (r0 + r1) // 2, (c0 + c1) // 2
         ra, ca = max(0, rc - side // 2), max(0, cc - side // 2)
-        crop = img[ra : ra + side, ca : ca + side]
+        crop = img.rows(ra, ra + side)[:, ca : ca + side]
         if crop.size == 0:
             return np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
         return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.Resampling.BILINEAR), dtype=np.uint8)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
+from vision.filters import box_mean
 
 FEATURES = ("r", "g", "lum", "fine", "coarse")
 #: Cell rows per lighting band: the belt's median grey is taken per band of this many cell rows.
@@ -37,26 +37,91 @@ class CellFeatures:
     rgb: np.ndarray
     belt_cols: np.ndarray
 
-    def stack(self) -> np.ndarray:
-        """Features as (h, w, 5) float32 in FEATURES order."""
-        return np.stack([self.r, self.g, self.lum, self.fine, self.coarse], axis=-1)
+    def stack(self, above: np.ndarray | None = None) -> np.ndarray:
+        """Features as (h, w, 5) float32 in FEATURES order; with ``above`` (k, w, 5) those rows first, (k + h, w, 5)
+        (one copy instead of a stack and a concatenation)."""
+        k = 0 if above is None else above.shape[0]
+        out = np.empty((k + self.r.shape[0],) + self.r.shape[1:] + (len(FEATURES),), np.float32)
+        if above is not None:
+            out[:k] = above
+        for i, m in enumerate((self.r, self.g, self.lum, self.fine, self.coarse)):
+            out[k:, :, i] = m
+        return out
+
+
+def _integer_cell_sums(a: np.ndarray) -> np.ndarray:
+    """Sums (h, w, C) over the third axis of the row-summed integer cells ``a`` (h, w, block, C)."""
+    isum = a[:, :, 0].copy()
+    for i in range(1, a.shape[2]):
+        isum += a[:, :, i]
+    return isum
+
+
+def cell_sums(image: np.ndarray, block: int) -> np.ndarray:
+    """Integer sums (H//block, W//block, C) of each ``block`` x ``block`` cell of an (H, W, C) uint8 image."""
+    h, w = image.shape[0] // block, image.shape[1] // block
+    v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
+    acc: np.ndarray = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
+    for i in range(1, block):
+        acc += v[:, i]
+    return _integer_cell_sums(acc.reshape(h, w, block, image.shape[2]))
 
 
 def block_means(image: np.ndarray, block: int) -> np.ndarray:
     """Mean of each ``block`` x ``block`` cell of an (H, W, C) uint8 or float32 image → (H//block, W//block, C) float32."""
+    if image.dtype == np.uint8:  # whole numbers < 2**24: summed as integers, they equal float32 sums
+        out: np.ndarray = cell_sums(image, block).astype(np.float32)
+        out *= 1.0 / (block * block)
+        return out
     h, w = image.shape[0] // block, image.shape[1] // block
     v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
-    acc: np.ndarray
-    if image.dtype == np.uint8:
-        acc = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
-    else:
-        acc = v[:, 0].astype(np.float32)
+    acc = v[:, 0].astype(np.float32)
     for i in range(1, block):
         acc += v[:, i]
     a = acc.reshape(h, w, block, image.shape[2])
-    out: np.ndarray = a[:, :, 0].astype(np.float32)
+    out = a[:, :, 0].astype(np.float32)
     for i in range(1, block):
         out += a[:, :, i]
+    out *= 1.0 / (block * block)
+    return out
+
+
+def _grey_moments(sub: np.ndarray, bs: int, sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cell means (h, w) float32 of the grey level (R+G+B) and of its square over ``bs`` x ``bs`` pixels of the
+    uint8 image ``sub``. The sums are whole numbers: below 2**24 they are summed as integers, which gives the float32
+    sums exactly (a cheaper pass); above, in float32 as ever. ``sums``: the cells' integer channel sums
+    (:func:`cell_sums` of ``sub``), when at hand: the grey sums are theirs."""
+    if sub.dtype == np.uint8 and bs * bs * 765 * 765 < 1 << 24:
+        gi = sub[..., 0].astype(np.uint32)
+        gi += sub[..., 1]
+        gi += sub[..., 2]
+        if sums is None:
+            m1 = _int_block_means(gi, bs)
+        else:
+            grey = sums[..., 0].astype(np.uint32)  # the channels added one by one: a sum over an axis of 3 is slow
+            grey += sums[..., 1]
+            grey += sums[..., 2]
+            m1 = grey.astype(np.float32)
+            m1 *= 1.0 / (bs * bs)
+        return m1, _int_block_means(gi * gi, bs)
+    g = sub[..., 0].astype(np.float32)
+    g += sub[..., 1]
+    g += sub[..., 2]
+    return block_means(g[..., None], bs)[..., 0], block_means((g * g)[..., None], bs)[..., 0]
+
+
+def _int_block_means(v: np.ndarray, block: int) -> np.ndarray:
+    """Means (float32) of ``block`` x ``block`` cells of the integer map ``v`` (H, W), whose cell sums fit its dtype."""
+    h, w = v.shape[0] // block, v.shape[1] // block
+    rows = v[: h * block, : w * block].reshape(h, block, w * block)
+    acc = rows[:, 0].copy()
+    for i in range(1, block):
+        acc += rows[:, i]
+    a = acc.reshape(h, w, block)
+    tot = a[:, :, 0].copy()
+    for i in range(1, block):
+        tot += a[:, :, i]
+    out = tot.astype(np.float32)
     out *= 1.0 / (block * block)
     return out
 
@@ -69,12 +134,24 @@ def belt_columns(rgb_cells: np.ndarray, min_run: int = 8) -> np.ndarray:
     step = max(1, rgb_cells.shape[0] // 64)  # a subsample of rows is plenty for a median per column
     sub = rgb_cells[::step]
     grey = (sub[..., 0] + sub[..., 1] + sub[..., 2]) * (1.0 / 3.0)
-    col_grey = np.median(grey, axis=0)
+    col_grey = row_medians(grey.T)  # medians along contiguous rows (the same values)
     w = col_grey.shape[0]
     ref = np.median(col_grey[w // 4 : 3 * w // 4]) if w >= 4 else np.median(col_grey)
-    chroma = np.median(np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2]), axis=0)
+    chroma = row_medians((np.abs(sub[..., 1] - sub[..., 2]) + np.abs(sub[..., 0] - sub[..., 2])).T)
     ok = (col_grey > 0.6 * ref) & (chroma > 0.15 * ref) & (chroma > MIN_BELT_CHROMA * col_grey)
     return longest_run(ok, min_run)
+
+
+def row_medians(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` of a NaN-free float (n, m) array, the same numbers: one partition at the upper middle
+    element; the lower middle (even m) is the largest element left of it, and the two are averaged as np.median does."""
+    m = a.shape[1] // 2
+    if a.shape[1] == 0 or a.shape[0] == 0:
+        return np.median(a, axis=1)
+    part = np.partition(a, m, axis=1)
+    if a.shape[1] % 2:
+        return part[:, m].copy()
+    return (part[:, :m].max(axis=1) + part[:, m]) / 2
 
 
 def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
@@ -94,7 +171,9 @@ def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
 
 def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = None) -> CellFeatures:
     """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection."""
-    rgb = block_means(image, block)
+    sums = cell_sums(image, block)
+    rgb = sums.astype(np.float32)
+    rgb *= 1.0 / (block * block)  # = block_means(image, block)
     h, w = rgb.shape[:2]
     total = rgb[..., 0] + rgb[..., 1]
     total += rgb[..., 2]
@@ -112,7 +191,7 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     full = h // BAND_CELLS
     med = np.empty(nb, np.float32)
     if full:
-        med[:full] = np.median(band[: full * BAND_CELLS].reshape(full, -1), axis=1)
+        med[:full] = row_medians(band[: full * BAND_CELLS].reshape(full, -1))
     if nb > full:
         med[full] = np.median(band[full * BAND_CELLS :])
     if nb > 1:
@@ -124,19 +203,14 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     # fine texture: grey contrast inside the cell
     step = 2 if block >= 4 else 1
     sub = image[: h * block : step, : w * block : step]
-    gsub = sub[..., 0].astype(np.float32)
-    gsub += sub[..., 1]
-    gsub += sub[..., 2]
     bs = block // step
-    m1 = block_means(gsub[..., None], bs)[..., 0] if bs > 1 else gsub
-    m2 = block_means((gsub * gsub)[..., None], bs)[..., 0] if bs > 1 else gsub * gsub
     if bs > 1:
+        m1, m2 = _grey_moments(sub, bs, sums if step == 1 else None)
         var = np.maximum(m2 - m1 * m1, 0.0)
         fine = 0.5 * np.log(var + 9.0) - np.log(m1 + 3.0)
     else:
         fine = np.zeros((h, w), np.float32)
     # coarse texture: std of lum over 3x3 cells
-    mu = ndi.uniform_filter(lum, 3, mode="nearest")
-    mu2 = ndi.uniform_filter(lum * lum, 3, mode="nearest")
+    mu, mu2 = box_mean(np.stack([lum, lum * lum]), 3)
     coarse = 0.5 * np.log(np.maximum(mu2 - mu * mu, 0.0) + 1e-4)
-    return CellFeatures(r, g, lum, fine.astype(np.float32), coarse.astype(np.float32), rgb, cols)
+    return CellFeatures(r, g, lum, fine.astype(np.float32, copy=False), coarse.astype(np.float32, copy=False), rgb, cols)

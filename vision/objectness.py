@@ -22,9 +22,10 @@ source image) so that unseen ore of the same kind does not cross it more often t
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from vision.errors import ModelError
+from vision.features import row_medians
+from vision.filters import box_means
 
 #: Context scales (mm) of the box means: about half and about the whole of a 50 mm object.
 CONTEXT_MM = (20.0, 44.0)
@@ -48,16 +49,32 @@ def context_cells(cell_mm: float) -> tuple[int, int]:
     return out[0], out[1]
 
 
-def half_grid(v: np.ndarray) -> np.ndarray:
-    """Means of 2 x 2 blocks of the last two axes of ``v`` (..., h, w) (edge-padded to even) → (..., ceil(h/2), ceil(w/2))."""
+def half_grid(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Means of 2 x 2 blocks of the last two axes of ``v`` (..., h, w) (edge-padded to even) → (..., ceil(h/2), ceil(w/2))
+    (into ``out`` when given). An odd last row or column is its own edge padding, summed without copying ``v``."""
     h, w = v.shape[-2:]
-    if h % 2 or w % 2:
-        v = np.pad(v, [(0, 0)] * (v.ndim - 2) + [(0, h % 2), (0, w % 2)], mode="edge")
-    out = v[..., 0::2, 0::2] + v[..., 1::2, 0::2]
-    out += v[..., 0::2, 1::2]
-    out += v[..., 1::2, 1::2]
+    he, we = h - h % 2, w - w % 2
+    if out is None:
+        out = np.empty(v.shape[:-2] + ((h + 1) // 2, (w + 1) // 2), np.result_type(v.dtype, np.float32))
+    _block_sum(v[..., 0:he:2, 0:we:2], v[..., 1:he:2, 0:we:2], v[..., 0:he:2, 1:we:2], v[..., 1:he:2, 1:we:2], out[..., : he // 2, : we // 2])
+    if h % 2:  # the last row twice
+        last = v[..., h - 1 : h, :]
+        _block_sum(last[..., 0:we:2], last[..., 0:we:2], last[..., 1:we:2], last[..., 1:we:2], out[..., he // 2 :, : we // 2])
+    if w % 2:  # the last column twice
+        col = v[..., :, w - 1 : w]
+        _block_sum(col[..., 0:he:2, :], col[..., 1:he:2, :], col[..., 0:he:2, :], col[..., 1:he:2, :], out[..., : he // 2, we // 2 :])
+    if h % 2 and w % 2:
+        c = v[..., h - 1 : h, w - 1 : w]
+        _block_sum(c, c, c, c, out[..., he // 2 :, we // 2 :])
     out *= np.float32(0.25)
     return out
+
+
+def _block_sum(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = ((a + b) + c) + d, the order of the sums of :func:`half_grid`."""
+    np.add(a, b, out=out)
+    out += c
+    out += d
 
 
 def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, belt_cols: np.ndarray,
@@ -72,22 +89,24 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
         return np.empty((len(OBJECTNESS_FEATURES), 0, (w + 1) // 2), np.float32)
     r, g, lum = cells[..., 0], cells[..., 1], np.ascontiguousarray(cells[..., 2])
     cols = belt_cols if belt_cols.any() else np.ones(w, bool)
-    dr = r - np.float32(np.median(r[::4][:, cols]))
-    dg = g - np.float32(np.median(g[::4][:, cols]))
+    dr = r - np.float32(row_medians(r[::4][:, cols].reshape(1, -1))[0])  # = np.median, one partition
+    dg = g - np.float32(row_medians(g[::4][:, cols].reshape(1, -1))[0])
     # structure tensor of the grey level: straight edges (plank sides, grain, sheet borders) are coherent over a box,
     # the edges of a heap of rocks point every way
     gy, gx = np.zeros_like(lum), np.zeros_like(lum)
     gy[1:-1] = lum[2:] - lum[:-2]
     gx[:, 1:-1] = lum[:, 2:] - lum[:, :-2]
     # the ridge comes first so that the maps box-filtered for the context, q[3:], leave it out (it has no context feature)
-    q = half_grid(np.stack([dr, dg, ridge, lum, cells[..., 3], cells[..., 4], raw, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy]))
+    maps = (dr, dg, ridge, lum, cells[..., 3], cells[..., 4], raw, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy)
+    q = np.empty((len(maps), (h + 1) // 2, (w + 1) // 2), np.float32)
+    for i, v in enumerate(maps):  # map by map: no (12, h, w) stack
+        half_grid(v, q[i])
     out = np.empty((len(OBJECTNESS_FEATURES),) + q.shape[1:], np.float32)
     out[:2] = q[:2]
     out[2:6] = q[3:7]
     out[6] = q[2]
     k = 7
-    for box in boxes:
-        m = ndi.uniform_filter(q[3:], size=(1, box, box), mode="nearest")  # lum fine coarse raw lum² |dr| jxx jyy jxy
+    for m in box_means(q[3:], boxes):  # = ndi.uniform_filter(size=(1, box, box)) per box: lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
         out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
         out[k + 5] = m[5]
@@ -105,8 +124,11 @@ def block_belt(belt_cols: np.ndarray) -> np.ndarray:
 
 
 def to_cells(blocks: np.ndarray, h: int, w: int) -> np.ndarray:
-    """A map (ceil(h/2), ceil(w/2)) of 2 x 2 blocks repeated back to (h, w) cells."""
-    return np.repeat(np.repeat(blocks, 2, axis=0), 2, axis=1)[:h, :w]
+    """A map (ceil(h/2), ceil(w/2)) of 2 x 2 blocks repeated back to (h, w) cells (a new array)."""
+    hb, wb = blocks.shape
+    out = np.empty((hb, 2, wb, 2), blocks.dtype)
+    out[...] = blocks[:, None, :, None]
+    return out.reshape(2 * hb, 2 * wb)[:h, :w]
 
 
 class ObjectnessModel:

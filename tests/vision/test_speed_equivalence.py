@@ -1,0 +1,150 @@
+"""The speed work of issue 27 changes no output: the detector's candidates (every one, ``report_all``: boxes, kinds,
+p(none), the 29 statistics, thumbnails) and the line station's records per window equal those main's code gave
+before it (tests/vision/data/speed_reference.json, written by tests/vision/speed_reference.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from tests.vision import speed_reference as ref
+
+#: Exact: where an object is and how big its box is.
+EXACT = {"area_mm2", "belt_m", "lateral_m", "frame_id", "thumbnail", "kind", "inspected", "reason", "lines", "seed", "scene"}
+TOL = 1e-9
+STALE = ("the reference was computed from other inputs ({what}): a refit or a renderer change, not a speed change. "
+         "Write it again with the code whose outputs are meant (`.venv/bin/python tests/vision/speed_reference.py`; "
+         "see its docstring)")
+
+
+def _same(a, b, path: str, key: str = "") -> list[str]:
+    """Differences between the reference ``a`` and the output ``b`` (paths), floats within TOL unless exact."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        return [d for k in a for d in _same(a[k], b[k], f"{path}.{k}", k)]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items in the reference, {len(b)} now"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _same(x, y, f"{path}[{i}]", key)]
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool) and key not in EXACT:
+        if math.isnan(a) and math.isnan(b):
+            return []
+        return [] if abs(a - b) <= TOL * max(1.0, abs(a)) else [f"{path}: {a!r} != {b!r}"]
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return []
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    return json.loads(ref.REFERENCE.read_text())
+
+
+@pytest.fixture(scope="module")
+def model(reference):
+    m = ref._model()
+    if m.version != reference["model_version"]:
+        pytest.fail(STALE.format(what=f"model {reference['model_version']}, now {m.version}"))
+    return m
+
+
+def _check_run(want: dict, got: dict) -> None:
+    if want["frames"] != got["frames"]:
+        pytest.fail(STALE.format(what=f"rendered frames of the {want['scene']} run differ"))
+    diffs = _same(want, got, want["scene"])
+    assert not diffs, f"{len(diffs)} outputs moved, e.g.\n" + "\n".join(diffs[:12])
+
+
+@pytest.mark.parametrize("run", range(len(ref.DETECTOR_RUNS)), ids=[r[0] for r in ref.DETECTOR_RUNS])
+def test_detector_candidates_unchanged(reference, model, run):
+    scene, seed, lines, metres = ref.DETECTOR_RUNS[run]
+    got = json.loads(json.dumps(ref.detector_run(model, model.detector(), scene, seed, lines, metres, 4.0, 512)))
+    want = reference["detector"][run]
+    assert sum(len(r["detections"]) for r in want["results"]) > 20  # the run has candidates to compare
+    _check_run(want, got)
+
+
+def test_detector_candidates_unchanged_with_4px_cells(reference, model):
+    from dataclasses import replace
+
+    from vision.detect import Detector
+
+    det = Detector(ref.replace_scale(model.ore, 2.0), model.classifier, replace(model.params), width_px=1024, objectness=model.objectness)
+    scene, seed, lines, metres = ref.FINE_RUN
+    got = json.loads(json.dumps(ref.detector_run(model, det, scene, seed, lines, metres, 2.0, 1024)))
+    _check_run(reference["detector_2mm"], got)
+
+
+def test_line_station_windows_unchanged(reference, model):
+    got = json.loads(json.dumps(ref.line_run(reference["line"]["length_m"])))
+    want = reference["line"]
+    assert any("measurement" in r for w in want["windows"] for r in w)
+    diffs = _same(want, got, "line")
+    assert not diffs, f"{len(diffs)} line records moved, e.g.\n" + "\n".join(diffs[:12])
+
+
+def test_comparison_sees_a_moved_probability(reference):
+    """The comparison itself: a p(none) moved by 1e-7 or a box moved by a cell is a difference."""
+    run = next(r for r in reference["detector"] if any(x["detections"] for x in r["results"]))
+    for key, step in (("p_none", 1e-7), ("belt_m", 1e-12)):
+        moved = json.loads(json.dumps(run))
+        det = next(d for x in moved["results"] for d in x["detections"])
+        assert not _same(run, moved, "run")
+        det[key] += step
+        assert _same(run, moved, "run"), key
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (2, 1), (5, 8), (57, 31), (120, 256)])
+def test_fast_filters_equal_scipy(shape):
+    """vision.filters gives scipy.ndimage's numbers exactly, also on odd shapes and strided views."""
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    from vision.filters import box_mean, box_means, gaussian, gaussians
+
+    rng = np.random.default_rng(sum(shape))
+    x = (3 * rng.standard_normal(shape + (3,))).astype(np.float32)[..., 1]  # a strided view, as feats[..., k]
+    x0 = x.copy()
+    for size in (3, 5, 7):
+        assert np.array_equal(box_mean(x, size), ndi.uniform_filter(x, size, mode="nearest"))
+    stack = rng.standard_normal((4,) + shape).astype(np.float32)
+    for size, got in zip((3, 7), box_means(stack, (3, 7))):
+        assert np.array_equal(got, ndi.uniform_filter(stack, size=(1, size, size), mode="nearest"))
+    for sigma, got in zip((0.7, 1.75), gaussians(x, (0.7, 1.75), truncate=3.0)):
+        assert np.array_equal(got, ndi.gaussian_filter(x, sigma, mode="nearest", truncate=3.0))
+        assert np.array_equal(gaussian(x, sigma, truncate=3.0), got)
+    assert np.array_equal(x, x0)  # the input is left as it was (filtered on copies)
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (6, 8), (5, 7), (3, 4, 5), (2, 1)])
+def test_half_grid_equals_padded_means(shape):
+    """objectness.half_grid without padding copies equals the means of the edge-padded 2 x 2 blocks."""
+    import numpy as np
+
+    from vision.objectness import half_grid, to_cells
+
+    v = np.random.default_rng(len(shape)).standard_normal(shape).astype(np.float32)
+    h, w = shape[-2:]
+    p = np.pad(v, [(0, 0)] * (v.ndim - 2) + [(0, h % 2), (0, w % 2)], mode="edge")
+    want = p[..., 0::2, 0::2] + p[..., 1::2, 0::2]
+    want += p[..., 0::2, 1::2]
+    want += p[..., 1::2, 1::2]
+    want *= np.float32(0.25)
+    assert np.array_equal(half_grid(v), want)
+    if v.ndim == 2:
+        assert np.array_equal(to_cells(want, h, w), np.repeat(np.repeat(want, 2, axis=0), 2, axis=1)[:h, :w])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2), (18, 7200), (256, 65), (5, 64)])
+def test_row_medians_equal_numpy(shape):
+    import numpy as np
+
+    from vision.features import row_medians
+
+    a = np.random.default_rng(shape[1]).standard_normal(shape).astype(np.float32)
+    a[:, ::3] = a[:, :1]  # ties, as quantised grey levels give
+    assert np.array_equal(row_medians(a), np.median(a, axis=1))
+    assert row_medians(a).dtype == np.median(a, axis=1).dtype
