@@ -503,7 +503,7 @@ class BeltScene:
         if self.surface != "photo":
             return 0.0, 0.0
         u = np.random.default_rng([obj.seed, 31]).uniform(size=2)
-        return 0.1 + 0.25 * float(u[0]), 0.2 * float(u[1])
+        return 0.1 + 0.25 * u[0], 0.2 * u[1]  # numpy scalars: the sprite arithmetic promotes as it always did
 
     def ore_rgb(self) -> np.ndarray:
         """Mean colour (3,) float32 of the ore on this belt: the tiles' ore pixels (all pixels when none look like
