@@ -33,7 +33,7 @@ from vision.scenes import scene_options
 from vision.visibility import visibility_table
 
 #: (row label, scene type, extra object options, length share, recall target %, key of the recall row)
-CASES = (
+CASES: tuple[tuple[str, str, dict, float, float, str], ...] = (
     ("realistic", "realistic", {}, 1.0, 90.0, "size>=50:all"),
     ("today", "today", {}, 1.0, 95.0, "size>=50:all"),
     ("wood on realistic belt", "realistic", {"kinds": ("wood",)}, 0.5, 90.0, "kind>=50:wood"),

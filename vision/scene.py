@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image
@@ -488,7 +488,7 @@ class BeltScene:
         if sp is None:
             if len(self._sprites) > 64:
                 self._sprites.clear()
-            extra = {}
+            extra: dict[str, Any] = {}
             if self.surface == "photo":
                 cast, dust = self.coating(obj)
                 extra = dict(surface="photo", ore_rgb=self.ore_rgb(), cast=cast, dust=dust)
