@@ -3,7 +3,7 @@
 It is set on the *empirical* false candidates of object-free belt of every scene type a fit renders, belt the
 classifier never trained on (new scenes of the fit tiles), scored by the final classifier; nothing is extrapolated.
 
-**Per belt condition** (since FIT_VERSION 11; CFAR-style): the detector measures the belt's *load* around each
+**Per belt condition** (CFAR-style; measured, not applied: :data:`APPLY_REGIMES` is off): the detector measures the belt's *load* around each
 candidate from the frame itself (:mod:`vision.regime`: the share of belt cells that look like ore over 4 m), and the
 level is that of the belt condition (:data:`REGIME_BINS`: part-loaded, full burden) the load falls in, each set on
 its own calibration belt: DECISION_MARGIN x the (k+1)-th lowest p(none) of its candidates, where k calibration
@@ -46,10 +46,10 @@ REGIME_BINS = (("part-loaded", 0.0, LOAD_EDGE), ("full burden", LOAD_EDGE, 1.0))
 #: the fit never saw) gets the strictest level.
 REGIME_MIN_SHARE = 0.25
 LOAD_TOLERANCE = 0.02
-#: Whether the detector applies the per-condition levels (else ``none_max``, the strictest, everywhere). Off: on the
-#: shipped 4 mm/px model they held on held-out realistic belt (0 false alarms in 3,006 m) but not on today's (57 in
-#: 3,006 m): a patchwork belt has fully loaded 4 m stretches, so the load puts some of its false candidates under the
-#: full burden's level (docs/vision.md). The fit still sets and records them.
+#: Whether fits set the per-condition levels and the detector applies them (else ``none_max``, the strictest,
+#: everywhere). Off: set on the fit ore, the full burden's level let 6 false alarms through in 3 km of held-out
+#: realistic belt; set on fit sources no other fit step saw, it held there, but that model let 57 through on
+#: held-out today's belt at any level (docs/vision.md, *Where recall is lost*).
 APPLY_REGIMES = False
 #: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
 #: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
