@@ -48,8 +48,8 @@ REGIME_MIN_SHARE = 0.25
 LOAD_TOLERANCE = 0.02
 #: Whether fits set the per-condition levels and the detector applies them (else ``none_max``, the strictest,
 #: everywhere). Off: set on the fit ore, the full burden's level let 6 false alarms through in 3 km of held-out
-#: realistic belt; set on fit sources no other fit step saw, it held there, but that model let 57 through on
-#: held-out today's belt at any level (docs/vision.md, *Where recall is lost*).
+#: realistic belt; set on fit sources no other fit step saw, it held there, but that model (with dark-ridge seeds) let
+#: 57 through on held-out today's belt at any level (docs/vision.md, *Where recall is lost*).
 APPLY_REGIMES = False
 #: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
 #: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
