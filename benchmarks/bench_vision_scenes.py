@@ -25,16 +25,15 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np
-
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel, cached_model
-from vision.frontier import candidate_scores
+from vision.frontier import CandidateScores, candidate_scores
 from vision.realism import all_checks
 from vision.scenes import scene_options
+from vision.visibility import visibility_table
 
 #: (row label, scene type, extra object options, length share, recall target %, key of the recall row)
-CASES = (
+CASES: tuple[tuple[str, str, dict, float, float, str], ...] = (
     ("realistic", "realistic", {}, 1.0, 90.0, "size>=50:all"),
     ("today", "today", {}, 1.0, 95.0, "size>=50:all"),
     ("wood on realistic belt", "realistic", {"kinds": ("wood",)}, 0.5, 90.0, "kind>=50:wood"),
@@ -88,19 +87,37 @@ def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str 
 
 def ceiling_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
     """Per case of :data:`CASES`: the candidate ceiling (objects >= 50 mm with any size-passing candidate on them:
-    the recall if every candidate were reported) beside the recall at the fitted decision, from the same belt."""
+    the recall if every candidate were reported) beside the recall at the fitted decision, from the same belt, and
+    both by visible extent, burial and coating (:func:`visibility_rows`)."""
     rows = []
     for label, scene_type, extra, share, _, _ in CASES:
         scene, objects = scene_options(scene_type)
         cs = candidate_scores(model, "heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
                               objects={**objects, **extra})
         n = max(1, cs.object_p_none.size)
-        ceiling = 100.0 * float(np.isfinite(cs.object_p_none).sum()) / n
-        at_decision = 100.0 * float((cs.object_p_none <= model.classifier.none_max).sum()) / n if model.classifier else 0.0
+        ceiling = 100.0 * float(cs.object_candidate.sum()) / n
+        at_decision = 100.0 * float(cs.object_reported.sum()) / n
         print(f"{label}: candidate ceiling {ceiling:.1f} % of {cs.object_p_none.size} objects >= 50 mm "
               f"(at the decision {at_decision:.1f} %; {model.mm_per_px:g} mm/px, seed {seed})", flush=True)
         rows.append(_row(f"vision candidate ceiling, {label} ({cs.object_p_none.size} objects >= 50 mm; {model.mm_per_px:g} mm/px, "
                          f"seed {seed}; at the decision {at_decision:.1f} %)", ceiling, "%", "", True))
+        rows += visibility_rows(label, cs)
+    return rows
+
+
+def visibility_rows(label: str, cs: CandidateScores) -> list[dict]:
+    """Where recall is lost: objects >= 50 mm long by visible extent (the largest uncovered piece, >= 50 mm or
+    less), burial and coating, found at the decision and with a candidate (printed as a table; a row each)."""
+    if not cs.object_truth:
+        return []
+    table = visibility_table(cs.object_reported, cs.object_candidate, cs.object_truth)
+    print(f"  {label}, by visibility: group | objects | at the decision | candidate ceiling")
+    rows = []
+    for r in table:
+        n = r["objects"]
+        print(f"    {r['group']:<36} {n:>4} {r['found']:>4} ({100 * r['found'] / n:5.1f} %) {r['ceiling']:>4} ({100 * r['ceiling'] / n:5.1f} %)")
+        rows.append(_row(f"vision recall by visibility, {label}, {r['group']} ({r['found']}/{n}; ceiling {r['ceiling']}/{n})",
+                         100.0 * r["found"] / n, "%", "", True))
     return rows
 
 
@@ -113,11 +130,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--fa-m", type=float, default=3000.0, help="object-free realistic belt for the false-alarm bound (0: skip)")
     ap.add_argument("--fa-today-m", type=float, default=0.0, help="also object-free belt of today's scenes (0: skip)")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--ceiling", action="store_true", help="also the candidate ceiling per case (every candidate reported)")
+    ap.add_argument("--ceiling", action="store_true", help="also the candidate ceiling per case (every candidate reported) and "
+                    "recall by visible extent, burial and coating")
     ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene, 30 m object-free")
     a = ap.parse_args(argv)
     if a.quick:
-        a.mm_per_px, a.length_m, a.fa_m = 4.0, 10.0, 30.0
+        a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=round(2048 / a.mm_per_px))
     rows = realism_rows() + scene_rows(m, a.length_m, a.seed)
     if a.ceiling:

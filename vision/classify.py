@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 from scipy import ndimage as ndi
 
+from vision import decision
+from vision.decision import regime_levels
 from vision.errors import ModelError
 
 #: Class of candidates that are not foreign objects.
@@ -196,6 +198,9 @@ class KindClassifier:
         self.none_max = none_max
         self.seed = seed
         self.members = members
+        #: The decision per belt condition (:meth:`vision.decision.Decision.table`: rows of load_lo, load_hi,
+        #: none_max); empty: ``none_max`` everywhere.
+        self.regimes_ = np.zeros((0, 3))
 
     def fit(self, x: np.ndarray, kinds: Sequence[str]) -> "KindClassifier":
         """Fit on (n, n_features) rows and their kinds (object kinds and ``"none"``). Returns self.
@@ -263,6 +268,14 @@ class KindClassifier:
         prob = po[np.arange(len(best)), best] / np.maximum(po.sum(axis=1), 1e-12)
         return [str(kinds[i]) for i in best], prob, pn
 
+    def levels(self, load: np.ndarray | None) -> np.ndarray | float:
+        """The decision (largest p(none) still reported) at each belt ``load`` (:mod:`vision.regime`): the level of
+        the belt condition holding it, else ``none_max``; ``none_max`` without regimes or loads, or while
+        :data:`vision.decision.APPLY_REGIMES` is off."""
+        if load is None or not len(self.regimes_) or not decision.APPLY_REGIMES:
+            return self.none_max
+        return regime_levels(load, self.regimes_, self.none_max)
+
     @property
     def kinds(self) -> list[str]:
         return [str(k) for k in self.classes_ if k != NONE]
@@ -271,7 +284,7 @@ class KindClassifier:
         out = {"cls_mean": self.mean_, "cls_scale": self.scale_, "cls_classes": self.classes_.astype(str),
                "cls_hidden": np.asarray(self.hidden, np.int64), "cls_alpha": np.float64(self.alpha),
                "cls_none_max": np.float64(self.none_max), "cls_members": np.int64(len(self.coefs_)),
-               "cls_layers": np.int64(len(self.coefs_[0]))}
+               "cls_layers": np.int64(len(self.coefs_[0])), "cls_regimes": np.asarray(self.regimes_, np.float64).reshape(-1, 3)}
         for m, (coefs, intercepts) in enumerate(zip(self.coefs_, self.intercepts_)):
             for i, (w, b) in enumerate(zip(coefs, intercepts)):
                 out[f"cls_m{m}_w{i}"], out[f"cls_m{m}_b{i}"] = w, b
@@ -285,6 +298,7 @@ class KindClassifier:
             k = cls(tuple(int(h) for h in a["cls_hidden"]), float(a["cls_alpha"]), float(a["cls_none_max"]), members=n_members)
             k.mean_, k.scale_ = np.asarray(a["cls_mean"]), np.asarray(a["cls_scale"])
             k.classes_ = np.asarray(a["cls_classes"]).astype(str)
+            k.regimes_ = np.asarray(a.get("cls_regimes", np.zeros((0, 3))), np.float64).reshape(-1, 3)
             k.coefs_ = [[np.asarray(a[f"cls_m{m}_w{i}"]) for i in range(n_layers)] for m in range(n_members)]
             k.intercepts_ = [[np.asarray(a[f"cls_m{m}_b{i}"]) for i in range(n_layers)] for m in range(n_members)]
         except KeyError as exc:

@@ -101,8 +101,11 @@ def decision_line(decision: dict) -> str:
     if not decision:
         return "object decision: none (no classifier)"
     per_type = ", ".join(f"{t} {m:.0f} m (lowest p(none) {decision['lowest_p_none'].get(t, 1.0):.3g})" for t, m in decision["belt_m"].items())
-    return (f"object decision: p(none) <= {decision['none_max']:.3g}, set on object-free belt {per_type}; "
-            f"false alarms <= {decision['fa_bound_per_1000_m']['all']:.2f} per 1,000 m (95 % bound from the belt scored)")
+    regimes = "".join(f"; {r['name']} belt (load {r['load_lo']:.2f}-{r['load_hi']:.2f}, {r['belt_m']:.0f} m): p(none) <= "
+                      f"{r['none_max']:.3g}, bound {r['fa_bound_per_1000_m']:.2f} per 1,000 m" for r in decision.get("regimes", []))
+    return (f"object decision: p(none) <= {decision['none_max']:.3g}{' on a belt no regime covers' if regimes else ''}, set on "
+            f"object-free belt {per_type}; false alarms <= {decision['fa_bound_per_1000_m']['all']:.2f} per 1,000 m (95 % bound "
+            f"from the belt scored){regimes}")
 
 
 def _recall_lines(table: dict) -> list[str]:

@@ -2,10 +2,16 @@
 
 It is set on the *empirical* false candidates of object-free belt of every scene type a fit renders, belt the
 classifier never trained on (new scenes of the fit tiles), scored by the final classifier; nothing is extrapolated.
-Per scene type the level is DECISION_MARGIN x the lowest p(none) of a candidate that passes the size gate, and the
-station, which does not know the scene type, takes the strictest. No calibration candidate lies at or below that
-level, so the false-alarm rate it allows is bounded by the calibration length actually scored: 0 events in L m give
-the 95 % Poisson bound -ln(0.05) / L per metre (1 per 1,000 m needs ~3,000 m).
+
+**Per belt condition** (CFAR-style; measured, not applied: :data:`APPLY_REGIMES` is off): the detector measures the belt's *load* around each
+candidate from the frame itself (:mod:`vision.regime`: the share of belt cells that look like ore over 4 m), and the
+level is that of the belt condition (:data:`REGIME_BINS`: part-loaded, full burden) the load falls in, each set on
+its own calibration belt: DECISION_MARGIN x the (k+1)-th lowest p(none) of its candidates, where k calibration
+events still keep the 95 % Poisson bound chi2.ppf(0.95, 2k + 2) / 2 / L within 1 per 1,000 m (k = 0 below 4,744 m:
+no calibration candidate at or below the level, bound -ln(0.05) / L). So a patchwork belt's lowest false candidate
+(2.1e-5 on today's scenes) no longer sets the level of a full burden (lowest 0.05-0.12). A load no regime's
+calibration covered gets the strictest level: DECISION_MARGIN x the lowest p(none) of all calibration candidates
+(the single level of FIT_VERSION 9-10, still ``none_max``).
 
 Why the final classifier and not out-of-fold ones (model formats 6-8): classifiers trained on one of two folds of
 the tiles scored unseen ore of the mixed belt some 3 orders of magnitude lower than the final classifier scores
@@ -30,13 +36,100 @@ DECISION_CAP = 0.5
 ZERO_EVENTS_UPPER95 = -math.log(0.05)
 
 
+#: Belt conditions (:mod:`vision.regime`): the load (share of the belt's cells that look like ore, over 4 m) below
+#: LOAD_EDGE is a part-loaded belt (today's patchwork: 35-78 %), at or above it a full burden (realistic belt and dark
+#: ore: 93-100 %).
+LOAD_EDGE = 0.9
+REGIME_BINS = (("part-loaded", 0.0, LOAD_EDGE), ("full burden", LOAD_EDGE, 1.0))
+#: A regime gets its own level only when at least this share of the calibration belt fell in it; the load range it
+#: covers is the range its calibration belt showed, widened by LOAD_TOLERANCE. A load in no regime's range (a belt
+#: the fit never saw) gets the strictest level.
+REGIME_MIN_SHARE = 0.25
+LOAD_TOLERANCE = 0.02
+#: Whether fits set the per-condition levels and the detector applies them (else ``none_max``, the strictest,
+#: everywhere). Off: set on the fit ore, the full burden's level let 6 false alarms through in 3 km of held-out
+#: realistic belt; set on fit sources no other fit step saw, it held there, but that model (with dark-ridge seeds) let
+#: 57 through on held-out today's belt at any level (docs/vision.md, *Where recall is lost*).
+APPLY_REGIMES = False
+#: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
+#: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
+TARGET_FA_PER_1000_M = 1.0
+
+
+def poisson_upper95(k: int) -> float:
+    """Upper 95 % bound of a Poisson mean when ``k`` events were seen: chi2.ppf(0.95, 2k + 2) / 2."""
+    from scipy.stats import chi2
+
+    return float(chi2.ppf(0.95, 2 * k + 2) / 2.0)
+
+
+def allowed_events(belt_m: float, target_per_1000_m: float = TARGET_FA_PER_1000_M) -> int:
+    """Largest k whose 95 % bound from ``belt_m`` metres is within ``target_per_1000_m`` (0 when even k = 0 is not:
+    the level then stays below every calibration candidate, and the regime states the weaker bound it has)."""
+    k = 0
+    while belt_m > 0 and 1000.0 * poisson_upper95(k + 1) / belt_m <= target_per_1000_m:
+        k += 1
+    return k
+
+
+@dataclass
+class Regime:
+    """One belt condition's decision: the load range its calibration belt showed, the belt scored, the calibration
+    candidates allowed at or below the level (``events``), the lowest p(none) there, the level and its bound."""
+
+    name: str
+    load_lo: float
+    load_hi: float
+    belt_m: float
+    events: int
+    lowest_p_none: float
+    none_max: float
+    fa_bound_per_1000_m: float
+
+
+def regimes(p_none: np.ndarray, load: np.ndarray, belt_load: np.ndarray, row_m: float, strictest: float) -> list[Regime]:
+    """The regimes of :data:`REGIME_BINS` with enough calibration belt (REGIME_MIN_SHARE): candidates' p(none) and
+    load (n,), the load of every calibration belt row (rows,) of ``row_m`` metres. Per regime the level is
+    DECISION_MARGIN x the (k+1)-th lowest p(none) of its candidates, k = :func:`allowed_events` of its belt, never
+    stricter than ``strictest`` (the level a belt in no regime gets) nor above DECISION_CAP."""
+    out = []
+    total = belt_load.size * row_m
+    for name, lo, hi in REGIME_BINS:
+        rows = belt_load[(belt_load >= lo) & ((belt_load < hi) if hi < 1.0 else (belt_load <= hi))]
+        belt_m = rows.size * row_m
+        if total <= 0 or belt_m < REGIME_MIN_SHARE * total:
+            continue
+        p = np.sort(p_none[(load >= lo) & ((load < hi) if hi < 1.0 else (load <= hi))])
+        k = allowed_events(belt_m)
+        level = DECISION_MARGIN * float(p[k]) if p.size > k else DECISION_CAP
+        level = float(np.clip(level, strictest, DECISION_CAP))
+        out.append(Regime(name, max(0.0, float(rows.min()) - LOAD_TOLERANCE), min(1.0, float(rows.max()) + LOAD_TOLERANCE),
+                          float(belt_m), k, float(p[0]) if p.size else 1.0, level, 1000.0 * poisson_upper95(k) / belt_m))
+    return out
+
+
+def regime_levels(load: np.ndarray, table: np.ndarray, strictest: float) -> np.ndarray:
+    """Per load value (n,), the level of the regime of ``table`` (m, 3: load_lo, load_hi, none_max; the first that
+    holds it) or ``strictest`` (NaN load, or a load no regime covers)."""
+    load = np.asarray(load, float)
+    out = np.full(load.shape, float(strictest))
+    for lo, hi, level in np.asarray(table, float).reshape(-1, 3)[::-1]:
+        out[(load >= lo) & (load <= hi)] = level
+    return out
+
+
 @dataclass
 class Decision:
-    """The object decision and what it rests on: metres of calibration belt scored and lowest p(none) per scene type."""
+    """The object decision and what it rests on: metres of calibration belt scored and lowest p(none) per scene type,
+    and the level per belt condition (:class:`Regime`); ``none_max`` is the strictest level, for a belt the fit never
+    saw (and the only one without regimes)."""
 
     none_max: float
     belt_m: dict[str, float] = field(default_factory=dict)
     lowest_p_none: dict[str, float] = field(default_factory=dict)
+    regimes: list[Regime] = field(default_factory=list)
+    #: Why the decision is what it is (one line, kept with the model).
+    reason: str = ""
 
     @property
     def calibration_m(self) -> float:
@@ -48,6 +141,10 @@ class Decision:
         belt_m = self.calibration_m if scene_type is None else self.belt_m.get(scene_type, 0.0)
         return 1000.0 * ZERO_EVENTS_UPPER95 / belt_m if belt_m > 0 else math.inf
 
+    def table(self) -> np.ndarray:
+        """The regimes as (m, 3) rows (load_lo, load_hi, none_max), as the classifier keeps them."""
+        return np.array([[r.load_lo, r.load_hi, r.none_max] for r in self.regimes], float).reshape(-1, 3)
+
     def as_dict(self) -> dict:
         """JSON-ready record (saved in the model's ``fitted_on["decision"]``)."""
         out = asdict(self)
@@ -56,16 +153,31 @@ class Decision:
         return out
 
 
-def decide(p_none: np.ndarray, scene_type: np.ndarray, belt_m: dict[str, float]) -> Decision:
-    """The decision from out-of-fold p(none) (n,) of the size-gated candidates on object-free calibration belt and
-    their scene types (n,); ``belt_m``: metres of belt scored per scene type (a type with belt but no candidate
-    allows the cap). Raises ValueError when the arrays differ in length or a type has no belt."""
+def decide(p_none: np.ndarray, scene_type: np.ndarray, belt_m: dict[str, float], load: np.ndarray | None = None,
+           belt_load: np.ndarray | None = None, row_m: float = 0.0) -> Decision:
+    """The decision from p(none) (n,) of the size-gated candidates on object-free calibration belt and their scene
+    types (n,); ``belt_m``: metres of belt scored per scene type (a type with belt but no candidate allows the cap).
+    With ``load`` (n,: the candidates' belt load, :mod:`vision.regime`) and ``belt_load`` (the load of every
+    calibration row of ``row_m`` metres) it adds a level per belt condition (:func:`regimes`). Raises ValueError
+    when the arrays differ in length or a type has no belt."""
     p_none, scene_type = np.asarray(p_none, float), np.asarray(scene_type, str)
-    if p_none.shape != scene_type.shape:
-        raise ValueError(f"expected one scene type per p(none), got {p_none.shape} and {scene_type.shape}")
+    if p_none.shape != scene_type.shape or (load is not None and np.shape(load) != p_none.shape):
+        raise ValueError(f"expected one scene type per p(none) (and one load), got {p_none.shape}, {scene_type.shape}"
+                         f"{'' if load is None else f' and {np.shape(load)}'}")
     unknown = sorted(set(scene_type.tolist()) - set(belt_m))
     if unknown:
         raise ValueError(f"candidates of scene types {unknown} without calibration belt (have {sorted(belt_m)})")
     lowest = {t: float(p_none[scene_type == t].min()) if np.any(scene_type == t) else 1.0 for t in belt_m}
     level = min([DECISION_CAP] + [DECISION_MARGIN * v for v in lowest.values()])
-    return Decision(float(level), {t: float(m) for t, m in belt_m.items()}, lowest)
+    reason = f"{DECISION_MARGIN:g} x the lowest p(none) of all calibration candidates"
+    found: list[Regime] = []
+    if load is not None and belt_load is not None and belt_load.size:
+        found = regimes(p_none, np.asarray(load, float), np.asarray(belt_load, float), row_m, level)
+        reason = ("per belt load (share of ore-coloured belt over 4 m): " + "; ".join(
+            f"{r.name} {r.load_lo:.2f}-{r.load_hi:.2f}: {DECISION_MARGIN:g} x the {_nth(r.events + 1)} lowest p(none) of "
+            f"{r.belt_m:.0f} m" for r in found) + f"; any other load: {reason}")
+    return Decision(float(level), {t: float(m) for t, m in belt_m.items()}, lowest, found, reason)
+
+
+def _nth(k: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")

@@ -23,6 +23,7 @@ from vision.filters import box_mean, box_means, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
+from vision.regime import load_at
 from vision.scene import ore_mask
 
 THUMB_PX = 64
@@ -51,6 +52,9 @@ class Detection:
     frame_id: int
     features: np.ndarray | None = None
     p_none: float = 0.0
+    #: The belt's load around it (:mod:`vision.regime`) and the decision applied there (largest p(none) reported).
+    load: float = float("nan")
+    none_max: float = float("nan")
 
 
 @dataclass
@@ -432,9 +436,11 @@ class Detector:
             if chosen:
                 stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj)
                 length_mm = stats.length_mm * p.length_scale
+                load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
+                none_max = np.broadcast_to(self.classifier.levels(load) if self.classifier is not None else 1.0, load.shape)
                 if self.classifier is not None:
                     kinds, probs, p_none = self.classifier.predict(stats.matrix)
-                    report = (p_none <= self.classifier.none_max) & (length_mm >= p.min_length_mm)
+                    report = (p_none <= none_max) & (length_mm >= p.min_length_mm)
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)
@@ -458,7 +464,7 @@ class Detector:
                         time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
                         anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
-                        p_none=float(p_none[j]),
+                        p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]),
                     ))
         # hold back the tail (guard rows and unfinished objects) for the next frame
         self._carry = self._tail(raw, feats, rgb, img, belt, done, keep_from, start_belt_m, mark0, time0, t_per_m, speed)

@@ -24,7 +24,7 @@ from scipy import ndimage as ndi
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
-from vision.decision import Decision, decide
+from vision.decision import APPLY_REGIMES, Decision, decide
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
 from vision.evaluate import match
@@ -32,6 +32,7 @@ from vision.frames import Frame
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, block_belt, context_cells, half_grid, to_cells, training_cells
 from vision.objects import KINDS, TEXTURE_DIR
+from vision.regime import load_at
 from vision.scene import BeltScene, random_objects
 from vision.scenes import FIT_MIX, scene_options
 from vision.site_images import files_digest, load_site_tiles
@@ -111,7 +112,8 @@ class VisionModel:
 
     @property
     def version(self) -> str:
-        extra = b"" if self.classifier is None else b"".join(c[0].tobytes() for c in self.classifier.coefs_) + repr(self.classifier.none_max).encode()
+        extra = b"" if self.classifier is None else (b"".join(c[0].tobytes() for c in self.classifier.coefs_) + repr(self.classifier.none_max).encode()
+                                                     + (self.classifier.regimes_.tobytes() if len(self.classifier.regimes_) else b""))
         if self.objectness is not None:
             extra += self.objectness.w1_.tobytes()
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
@@ -329,9 +331,10 @@ def _kind_under(d: Detection, objects: list) -> str:
 
 
 def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px: float,
-                sizes: list | None = None) -> tuple[list[np.ndarray], list[str], list[float]]:
-    """Features, truth label (object kind or "none") and measured length (mm) of every candidate the detector finds
-    in ``image``; (true, measured) lengths of matched objects are appended to ``sizes``."""
+                sizes: list | None = None) -> tuple[list[np.ndarray], list[str], list[float], list[float]]:
+    """Features, truth label (object kind or "none"), measured length (mm) and belt load (:mod:`vision.regime`) of
+    every candidate the detector finds in ``image``; (true, measured) lengths of matched objects are appended to
+    ``sizes``."""
     det = model.detector()
     det.report_all = True
     found = det.process(_frame(image, mm_per_px)).detections + det.flush()
@@ -340,7 +343,8 @@ def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px:
     y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms) + [_kind_under(d, objects) for d in m.duplicates]
     if sizes is not None:
         sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
-    return cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets]  # report_all: every one has features
+    return (cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets],  # report_all: every one has features
+            [d.load for d in dets])
 
 
 def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -> None:
@@ -371,9 +375,16 @@ class CandidatePool:
     train: list = field(default_factory=list)
     #: metres of object-free calibration belt the ``normal`` candidates were found on, per scene type
     belt_m: dict = field(default_factory=dict)
+    #: the candidates' belt load (:mod:`vision.regime`; NaN: not measured), and the load of every row (``row_m``
+    #: metres) of the decision-only belt (measured when :data:`vision.decision.APPLY_REGIMES` is on)
+    load: list = field(default_factory=list)
+    belt_load: list = field(default_factory=list)
+    row_m: float = 0.0
 
-    def add(self, found: tuple[list, list, list], fold: int, normal: bool, scene_type: str = "", train: bool = True) -> None:
-        x, y, length = found
+    def add(self, found: tuple, fold: int, normal: bool, scene_type: str = "", train: bool = True) -> None:
+        """Add (features, labels, lengths[, loads]) of candidates (:func:`_candidates`)."""
+        x, y, length = found[:3]
+        self.load += list(found[3]) if len(found) > 3 else [float("nan")] * len(x)
         self.x += x
         self.y += y
         self.length_mm += length
@@ -382,9 +393,13 @@ class CandidatePool:
         self.scene_type += [scene_type] * len(x)
         self.train += [train] * len(x)
 
-    def add_belt(self, scene_type: str, metres: float) -> None:
-        """Count ``metres`` of object-free calibration belt of ``scene_type`` as scored."""
+    def add_belt(self, scene_type: str, metres: float, row_load: np.ndarray | None = None, row_m: float = 0.0) -> None:
+        """Count ``metres`` of object-free calibration belt of ``scene_type`` as scored (with the load of each of
+        its rows of ``row_m`` metres, when measured)."""
         self.belt_m[scene_type] = self.belt_m.get(scene_type, 0.0) + float(metres)
+        if row_load is not None:
+            self.belt_load.append(np.asarray(row_load, float))
+            self.row_m = float(row_m)
 
 
 def _folds(tiles: TileSet) -> list[TileSet]:
@@ -565,7 +580,7 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     the normal calibration candidates it trained on set it (optimistic; the bound is then unknown).
     Raises ModelError with fewer than two classes."""
     x, y = np.array(pool.x), np.asarray(pool.y)
-    normal, length = np.asarray(pool.normal, bool), np.asarray(pool.length_mm)
+    normal, length, load = np.asarray(pool.normal, bool), np.asarray(pool.length_mm), np.asarray(pool.load, float)
     types = np.asarray(pool.scene_type, str) if pool.scene_type else np.full(len(y), "")
     train = np.asarray(pool.train, bool) if pool.train else np.ones(len(y), bool)
     gated = normal & (length >= params.min_length_mm)
@@ -579,8 +594,10 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
         train[np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)] = False
     clf = KindClassifier(seed=seed).fit(x[train], y[train])
     belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
-    decision = decide(clf.p_none(x[held]) if held.any() else np.zeros(0), types[held], belt_m)
+    belt_load = np.concatenate(pool.belt_load) if pool.belt_load and APPLY_REGIMES else None  # levels per belt condition
+    decision = decide(clf.p_none(x[held]) if held.any() else np.zeros(0), types[held], belt_m, load[held], belt_load, pool.row_m)
     clf.none_max = decision.none_max
+    clf.regimes_ = decision.table()
     return clf, decision
 
 
@@ -667,8 +684,18 @@ def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[
                 rows = min(DECISION_CHUNK_ROWS, rows_each - r0)
                 if rows * mm_per_px < 1000.0:  # under a metre: not worth a frame
                     continue
-                pool.add(_candidates(by_fold[k], sc.render(r0, rows), [], mm_per_px), k, True, name, train=False)
-                pool.add_belt(name, rows * mm_per_px / 1000.0)
+                image = sc.render(r0, rows)
+                pool.add(_candidates(by_fold[k], image, [], mm_per_px), k, True, name, train=False)
+                loads = _belt_row_loads(model, image) if APPLY_REGIMES else None
+                pool.add_belt(name, rows * mm_per_px / 1000.0, loads, model.ore.block_px * mm_per_px / 1000.0)
+
+
+def _belt_row_loads(model: VisionModel, image: np.ndarray) -> np.ndarray:
+    """The belt load (:func:`vision.regime.load_at`) at every cell row of ``image``, as the detector measures it
+    around a candidate there."""
+    feats = model.ore.features(image)
+    cols = model.ore.belt_columns(feats, model.ore.score(feats))
+    return load_at(feats.rgb, cols, np.arange(feats.rgb.shape[0]), model.ore.block_px * model.mm_per_px)
 
 
 #: Fitted models shipped with oreline (the demo's camera model, ``make models``), under their cache file names.

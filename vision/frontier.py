@@ -21,6 +21,7 @@ from vision.fit import VisionModel
 from vision.scene import random_objects
 from vision.sim_camera import SimulatedCamera
 from vision.tiles import TileSet
+from vision.visibility import truth_bins
 
 #: Objects at least this long (mm) count towards recall (the issue's target size).
 TARGET_MM = 50.0
@@ -37,6 +38,15 @@ class CandidateScores:
     belt_m: float
     #: widths (mm) of the truth objects, in ``object_p_none`` order
     object_width_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: per truth object: whether the model reports it (a size-passing candidate on it at or below the decision where
+    #: it lies, :attr:`~vision.detect.Detection.none_max`), and its visibility (:func:`vision.visibility.truth_bins`)
+    object_reported: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    object_truth: dict = field(default_factory=dict)
+
+    @property
+    def object_candidate(self) -> np.ndarray:
+        """Per truth object: any size-passing candidate on it (the candidate ceiling)."""
+        return np.isfinite(self.object_p_none)
 
     def recall(self, none_max: float, kind: str | None = None, max_width_mm: float = np.inf) -> tuple[int, int]:
         """(found, objects) at ``none_max`` among objects of ``kind`` (default all) narrower than ``max_width_mm``."""
@@ -67,8 +77,9 @@ def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, l
     truth = [o for o in objs if o.belt_mm < cam.position_m * 1000.0]
     pos = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in found]).reshape(-1, 2)
     p_none = np.array([d.p_none for d in found])
+    reported = np.array([d.p_none <= d.none_max for d in found], bool)
     on_object = np.zeros(len(found), bool)
-    best, kinds, widths = [], [], []
+    best, kinds, widths, hit, big = [], [], [], [], []
     for o in truth:
         near = np.hypot(pos[:, 0] - o.belt_mm, pos[:, 1] - o.lateral_mm) <= o.length_mm / 2 + MATCH_MARGIN_MM
         on_object |= near
@@ -76,7 +87,11 @@ def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, l
             best.append(float(p_none[near].min()) if near.any() else np.inf)
             kinds.append(o.kind)
             widths.append(o.width_mm)
-    return CandidateScores(np.asarray(best, float), kinds, p_none[~on_object], float(cam.position_m), np.asarray(widths, float))
+            hit.append(bool(reported[near].any()))
+            big.append(o)
+    truth_table = truth_bins(cam.scene, big) if cam.scene is not None else {}
+    return CandidateScores(np.asarray(best, float), kinds, p_none[~on_object], float(cam.position_m), np.asarray(widths, float),
+                           np.asarray(hit, bool), truth_table)
 
 
 def frontier(with_objects: CandidateScores, object_free: CandidateScores,

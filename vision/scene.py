@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image
@@ -488,14 +488,22 @@ class BeltScene:
         if sp is None:
             if len(self._sprites) > 64:
                 self._sprites.clear()
-            extra = {}
+            extra: dict[str, Any] = {}
             if self.surface == "photo":
-                u = np.random.default_rng([obj.seed, 31]).uniform(size=2)
-                extra = dict(surface="photo", ore_rgb=self.ore_rgb(), cast=0.1 + 0.25 * u[0], dust=0.2 * u[1])
+                cast, dust = self.coating(obj)
+                extra = dict(surface="photo", ore_rgb=self.ore_rgb(), cast=cast, dust=dust)
             sp = render_sprite(obj.kind, obj.length_mm, obj.width_mm, obj.angle_deg, self.mm_per_px, obj.seed,
                                buried=obj.buried, wet=obj.wet, **extra)
             self._sprites[obj] = sp
         return sp
+
+    def coating(self, obj: SceneObject) -> tuple[float, float]:
+        """(colour cast towards the ore, 0.1..0.35; ore-dust layer, 0..0.2) that coat ``obj`` on a scene of
+        photographed surfaces, drawn from the object's seed; (0, 0) on rule-drawn scenes."""
+        if self.surface != "photo":
+            return 0.0, 0.0
+        u = np.random.default_rng([obj.seed, 31]).uniform(size=2)
+        return 0.1 + 0.25 * u[0], 0.2 * u[1]  # numpy scalars: the sprite arithmetic promotes as it always did
 
     def ore_rgb(self) -> np.ndarray:
         """Mean colour (3,) float32 of the ore on this belt: the tiles' ore pixels (all pixels when none look like
