@@ -101,6 +101,20 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     _only_local(page, base)
 
 
+def test_a_segment_pressed_while_the_belt_redraws_still_opens_its_evidence(live, page):
+    """The belt's segments are redrawn on every update; a press on one segment and a release after the redraw
+    (on its replacement) must still select it (a per-rect click listener lost it)."""
+    page.goto(live.url + "/")
+    rect = page.wait_for_selector("#belt rect.seg", timeout=60_000)
+    index = rect.get_attribute("data-index")
+    box = rect.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_function("el => !el.isConnected", arg=rect, timeout=30_000)  # the belt was redrawn
+    page.mouse.up()
+    page.wait_for_function(f"() => document.getElementById('evidence-title').textContent === 'segment {index}'")
+
+
 def test_viewer_token_page_needs_login_and_shows_the_finished_lot(finished, page):
     base = finished.url
     page.goto(base + "/")

@@ -381,6 +381,13 @@
       " · uninspected " + num(100 * (v.uninspected_fraction || 0), 1) + " %";
   }
 
+  // One delegated handler on the belt's <svg>, which stays while its segments are redrawn on every update: a
+  // listener on each <rect> lost the click when the redraw came between the press and the release.
+  $("belt").addEventListener("pointerdown", (ev) => {
+    const r = ev.target && ev.target.closest ? ev.target.closest("rect.seg") : null;
+    if (r) selectSegment(Number(r.getAttribute("data-index")));
+  });
+
   function renderBelt(snap, segments) {
     const svg = $("belt");
     const st = snap.state || {};
@@ -401,7 +408,6 @@
       });
       r.appendChild(el("title", {}, "segment " + seg.index + " (" + num(seg.start_t, 0) + "–" + num(seg.end_t, 0) +
         " t): " + seg.segment_class + (seg.reasons && seg.reasons.length ? " — " + seg.reasons.join("; ") : "")));
-      r.addEventListener("click", () => selectSegment(seg.index));
       nodes.push(r);
     }
     nodes.push(el("line", { class: "axis", x1: sx(weighed), x2: sx(weighed), y1: 14, y2: 66, stroke: "#fff" }));
