@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -167,6 +169,12 @@ def test_lab_confirmed_segments_become_field_spectra_for_training(lot, tmp_path,
     field = _field_spectra(str(all_train / "train"), str(all_train / "train" / "labels.csv"), "ingaas256")
     assert len(field.labels) > 0 and set(field.labels) == {"waste"}
     assert field.reflectance.shape[1] == 256
+    # the exported folder is also what `spectra evaluate --test-library` identifies, each file on its own grid
+    ev = oreline("spectra", "evaluate", "--test-library", str(all_train / "train"), "--labels",
+                 str(all_train / "train" / "labels.csv"), "--out", str(tmp_path / "ident"))
+    assert ev.returncode == 0, ev.stderr
+    scored = json.loads((tmp_path / "ident" / "identification.json").read_text())
+    assert len(scored["rows"]) == len(field.labels) and not scored["errors"]
 
 
 def test_report_shows_both_verdicts_the_rule_that_fired_and_the_review(lot, tmp_path, targeted):
