@@ -105,12 +105,15 @@ def test_a_segment_pressed_while_the_belt_redraws_still_opens_its_evidence(live,
     """The belt's segments are redrawn on every update; a press on one segment and a release after the redraw
     (on its replacement) must still select it (a per-rect click listener lost it)."""
     page.goto(live.url + "/")
-    rect = page.wait_for_selector("#belt rect.seg", timeout=60_000)
-    index = rect.get_attribute("data-index")
-    box = rect.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#belt rect.seg", timeout=60_000)
+    # index and centre read in one evaluation (a handle taken first may already be redrawn away)
+    index, x, y = page.evaluate("() => { const r = document.querySelector('#belt rect.seg'); "
+                                "const b = r.getBoundingClientRect(); "
+                                "return [r.getAttribute('data-index'), b.x + b.width / 2, b.y + b.height / 2]; }")
+    page.mouse.move(x, y)
     page.mouse.down()
-    page.wait_for_function("el => !el.isConnected", arg=rect, timeout=30_000)  # the belt was redrawn
+    pressed = page.evaluate_handle(f"() => document.elementFromPoint({x}, {y})")
+    page.wait_for_function("el => !el.isConnected", arg=pressed, timeout=30_000)  # the belt was redrawn
     page.mouse.up()
     page.wait_for_function(f"() => document.getElementById('evidence-title').textContent === 'segment {index}'")
 
