@@ -25,10 +25,8 @@ import numpy as np
 from spectra.errors import GridError, SpectraError
 from spectra.formats import read_spectra
 from spectra.grid import InstrumentGrid
-from spectra.identify import temper as temper_mod
 from spectra.identify.identifier import ID_CLASSES, Identifier, IdentifierParams
-from spectra.identify.labels import relative_noise
-from spectra.identify.validation import summarise
+from spectra.identify.validation import row_physics, summarise
 from spectra.library import Spectrum
 from spectra.models.evaluation import read_labels
 from spectra.resample import to_grid
@@ -114,21 +112,14 @@ def _grid_key(g: InstrumentGrid) -> tuple:
 def _rows(idf: Identifier, items: list[Labelled]) -> list[dict]:
     """One row per spectrum in the layout of :func:`spectra.identify.validation.leave_one_sample_out`."""
     r = np.vstack([it.reflectance for it in items])
-    ident = idf.identify(r)
-    d, d2_ref = idf.prepare(r)[:2]
-    ref_cls = np.array([ID_CLASSES.index(x.line_class) for x in idf.references])
-    cls_d2 = np.stack([d2_ref[:, ref_cls == c].min(axis=1) if np.any(ref_cls == c) else np.full(len(items), np.inf)
-                       for c in range(3)], axis=1)
-    own = np.array([ID_CLASSES.index(it.klass) for it in items])
-    other = np.where(np.arange(3)[None, :] == own[:, None], np.inf, cls_d2).min(axis=1)
-    black = temper_mod.dark(d, idf.organic(d))
-    noise = relative_noise(np.where(np.isfinite(r), r, 1e-4))
+    prepared = idf.prepare(r)
+    ident = idf.decide_prepared(prepared, r)
+    phys = row_physics(idf, prepared, r, np.array([ID_CLASSES.index(it.klass) for it in items]))
     return [{"file": it.file, "name": it.name, "library_class": it.label, "class": it.klass, "group": it.label,
              "rendering": "as measured", "grid": it.grid.name, "called": str(ident.klass[i]),
              "called_group": str(ident.group[i]), "p": [float(x) for x in ident.p[i]],
-             "evidence": idf.evidence(ident, i), "black": bool(black[i]), "albedo": float(np.exp(d.log_albedo[i])),
-             "max_band_depth": float(d.depth[i].max()) if d.depth.size else 0.0, "noise": float(noise[i]),
-             "d2_own": float(cls_d2[i, own[i]]), "d2_other": float(other[i])}
+             "evidence": idf.evidence(ident, i),
+             **{key: (bool(v[i]) if v.dtype == bool else float(v[i])) for key, v in phys.items()}}
             for i, it in enumerate(items)]
 
 

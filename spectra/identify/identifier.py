@@ -248,8 +248,13 @@ class Identifier:
         if r.ndim != 2 or r.shape[1] != self.grid.n_channels:
             raise GridError(f"identifier on grid {self.grid.name!r} expects (n, {self.grid.n_channels}) "
                             f"reflectance, got shape {np.shape(reflectance)}")
-        d, d2_ref, row, valid = self.prepare(r, exclude_samples=exclude_samples)
-        snr = self.ch_snr(np.where(np.isfinite(r), r, 1e-4)) if self.decision is not None else None
+        return self.decide_prepared(self.prepare(r, exclude_samples=exclude_samples), r)
+
+    def decide_prepared(self, prepared: tuple, r: np.ndarray) -> Identification:
+        """:meth:`identify` of (n, ch) ``r`` from its :meth:`prepare` output, for callers that also read the
+        descriptors or distances (one distance computation, not two)."""
+        d, d2_ref, row, valid = prepared
+        snr = self.ch_snr(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)) if self.decision is not None else None
         return self._decide(d, d2_ref, row, valid, snr)
 
     def prepare(self, r: np.ndarray, *, exclude_samples: np.ndarray | None = None):

@@ -95,18 +95,19 @@ def _rendered(idf: Identifier, real: np.ndarray, renderings, seed: int) -> np.nd
     return np.vstack(blocks)
 
 
-def _physics(idf: Identifier, prepared: tuple, r: np.ndarray, ref_idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Per row: dark flag, albedo, deepest band, channel noise, d² to the nearest own-class and other-class
-    reference (own sample excluded)."""
+def row_physics(idf: Identifier, prepared: tuple, r: np.ndarray, own_cls: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row of (n, ch) ``r`` with its :meth:`Identifier.prepare` output and true line-class index ``own_cls``
+    (n,): dark flag, albedo, deepest band, channel noise, d² to the nearest own-class and other-class reference
+    (excluded references count as infinitely far)."""
     d, d2_ref = prepared[0], prepared[1]
     organic = idf.organic(d)
-    own_cls = idf._class_of_ref[ref_idx]
-    cls_d2 = np.stack([d2_ref[:, idx].min(axis=1) if idx.size else np.full(len(ref_idx), np.inf)
+    n = len(own_cls)
+    cls_d2 = np.stack([d2_ref[:, idx].min(axis=1) if idx.size else np.full(n, np.inf)
                        for idx in idf._refs_of_class], axis=1)
-    own = cls_d2[np.arange(len(ref_idx)), own_cls]
+    own = cls_d2[np.arange(n), own_cls]
     other = np.where(np.arange(3)[None, :] == own_cls[:, None], np.inf, cls_d2).min(axis=1)
     return {"black": temper_mod.dark(d, organic), "albedo": np.exp(d.log_albedo),
-            "max_band_depth": d.depth.max(axis=1) if d.depth.size else np.zeros(len(ref_idx)),
+            "max_band_depth": d.depth.max(axis=1) if d.depth.size else np.zeros(n),
             "noise": relative_noise(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)), "d2_own": own, "d2_other": other}
 
 
@@ -123,7 +124,7 @@ def leave_one_sample_out(grid: InstrumentGrid, identifier: Identifier | None = N
     limits: list[float] = []
     scored = _loso_identify(idf, prepared, idf.ch_snr(np.where(np.isfinite(r), r, REFLECTANCE_FLOOR)), samples,
                             learned, limits)
-    phys = _physics(idf, prepared, r, ref_idx)
+    phys = row_physics(idf, prepared, r, idf._class_of_ref[ref_idx])
     depth = {k: prepared[0].depth[:, j] for j, k in enumerate(idf.bank.keys)}
     rows = [{"file": idf.references[i].file, "name": idf.references[i].name, "sample": idf.references[i].sample,
              "library_class": idf.references[i].library_class, "class": idf.references[i].line_class,
