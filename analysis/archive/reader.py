@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
@@ -389,11 +390,42 @@ class ArchiveReader:
         return self._json_rows("models")
 
 
-def open_archive(path: str | os.PathLike[str], *, allow_live: bool = True) -> ArchiveReader:
+_NOT_YET_SWMR = ("unable to lock file", "not already open for SWMR writing")
+
+
+def _writer_switching(exc: OSError) -> bool:
+    """The file is held by a writer that has opened it but not yet switched it to SWMR mode."""
+    return any(m in str(exc) for m in _NOT_YET_SWMR)
+
+
+def _open_h5(p: Path, size: int, allow_live: bool) -> tuple[h5py.File, bool]:
+    """One attempt: the file and whether it is live (flagged open for writing)."""
+    try:
+        return h5py.File(p, "r"), False
+    except OSError as exc:
+        if _writer_switching(exc):
+            raise
+        if "already open for write" not in str(exc):
+            raise ArchiveError(f"{p}: cannot open as HDF5 ({size} bytes): truncated or corrupt ({exc})") from exc
+        if not allow_live:
+            raise ArchiveError(f"{p}: archive is open for writing (writer running or killed); "
+                               f"run `oreline archive close {p}` if its writer is gone") from exc
+    try:
+        return h5py.File(p, "r", swmr=True, libver="latest"), True
+    except OSError as exc2:
+        if _writer_switching(exc2):
+            raise
+        raise ArchiveError(f"{p}: cannot open live archive ({size} bytes): truncated or corrupt ({exc2})") from exc2
+
+
+def open_archive(path: str | os.PathLike[str], *, allow_live: bool = True,
+                 lock_wait_s: float = 5.0) -> ArchiveReader:
     """Open a lot archive for reading.
 
     A file flagged open for writing (a running writer or one killed mid-lot) is
     opened in SWMR read mode with ``live=True`` unless ``allow_live`` is False.
+    A file locked by another process (a writer between creating the archive
+    and switching to SWMR) is retried for up to ``lock_wait_s`` seconds.
     Raises :class:`ArchiveError` for a missing, non-HDF5, truncated or corrupt
     file, a file that is not an oreline lot archive, or a format version outside
     ``MIN_READ_VERSION..FORMAT_VERSION``.
@@ -407,20 +439,19 @@ def open_archive(path: str | os.PathLike[str], *, allow_live: bool = True) -> Ar
     if head != _HDF5_SIGNATURE:
         raise ArchiveError(f"{p}: not an HDF5 file (expected signature {_HDF5_SIGNATURE!r}, got {head!r}; "
                            f"{size} bytes)")
-    live = False
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        if "already open for write" not in str(exc):
-            raise ArchiveError(f"{p}: cannot open as HDF5 ({size} bytes): truncated or corrupt ({exc})") from exc
-        if not allow_live:
-            raise ArchiveError(f"{p}: archive is open for writing (writer running or killed); "
-                               f"run `oreline archive close {p}` if its writer is gone") from exc
+    deadline_s = time.monotonic() + lock_wait_s
+    while True:
         try:
-            f = h5py.File(p, "r", swmr=True, libver="latest")
-        except OSError as exc2:
-            raise ArchiveError(f"{p}: cannot open live archive ({size} bytes): truncated or corrupt ({exc2})") from exc2
-        live = True
+            f, live = _open_h5(p, size, allow_live)
+            break
+        except ArchiveError:
+            raise
+        except OSError as exc:  # a writer between opening the file and switching it to SWMR: wait for it
+            if time.monotonic() >= deadline_s:
+                raise ArchiveError(f"{p}: held open for writing, not in live SWMR mode, for more than "
+                                   f"{lock_wait_s:g} s: another tool has it open, or a process was killed holding "
+                                   f"it ({exc})") from exc
+            time.sleep(0.05)
     try:
         _check_layout(p, f)
         return ArchiveReader(p, f, live)

@@ -420,9 +420,10 @@ class LotArchive:
             f.flush()
             f.close()
             os.chmod(tmp, self.file_mode)
-            os.replace(tmp, self.path)
-            self._file = h5py.File(self.path, "r+", libver="latest")
+            # switch to SWMR before the file takes its name: a reader never finds it locked and not yet live
+            self._file = h5py.File(tmp, "r+", libver="latest")
             self._file.swmr_mode = True
+            os.replace(tmp, self.path)
         except Exception as exc:
             try:
                 f.close()
