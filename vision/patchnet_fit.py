@@ -36,8 +36,9 @@ def _torch() -> Any:
 
 def _network(torch: Any, n_features: int, n_classes: int) -> Any:
     nn = torch.nn
+    module: Any = nn.Module  # torch is imported at run time: no static type
 
-    class Net(nn.Module):  # type: ignore[name-defined]  # torch is imported at run time
+    class Net(module):
         def __init__(self) -> None:
             super().__init__()
             self.conv = nn.Sequential(
