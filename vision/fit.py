@@ -33,6 +33,7 @@ from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, block_belt, context_cells, half_grid, to_cells, training_cells
 from vision.objects import KINDS, TEXTURE_DIR
 from vision.patchnet import FIT_PATCHNET, patch_of
+from vision.patchnet_fit import fit_patchnet
 from vision.regime import load_at
 from vision.scene import BeltScene, random_objects
 from vision.scenes import FIT_MIX, scene_options
@@ -602,7 +603,6 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     clf = KindClassifier(seed=seed).fit(x[train], y[train])
     patches = np.asarray(pool.patch) if patchnet and pool.patch and all(p is not None for p in pool.patch) else None
     if patches is not None:
-        from vision.patchnet_fit import fit_patchnet  # torch: only where a fit trains the verifier
         clf.patchnet_ = fit_patchnet(x[train], patches[train], y[train], seed)
     belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
     belt_load = np.concatenate(pool.belt_load) if pool.belt_load and APPLY_REGIMES else None  # levels per belt condition
