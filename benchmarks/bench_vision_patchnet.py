@@ -90,10 +90,10 @@ def compare(model: VisionModel, verifiers: dict[str, KindClassifier], length_m: 
 def main(argv: list[str] | None = None) -> list[dict]:
     """``--quick``: a small fit pool (60 m of objects, 150 m of decision belt), 10 m per case, 100 m object-free."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_patchnet", description=__doc__)
-    ap.add_argument("--length-m", type=float, default=100.0)
-    ap.add_argument("--fa-m", type=float, default=3000.0)
+    ap.add_argument("--length-m", type=float, default=100.0, help="held-out belt with objects per case (m; wood-only cases half)")
+    ap.add_argument("--fa-m", type=float, default=3000.0, help="object-free realistic and today's belt each (m; 0: skip)")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="small pool, 10 m per case, 100 m object-free (checks the benchmark runs)")
     a = ap.parse_args(argv)
     small: dict = {"objects_m": 60.0, "decision_m": 150.0, "normal_m": 10.0, "calibration_m": 40.0} if a.quick else {}
     if a.quick:
