@@ -47,9 +47,12 @@ REGIME_BINS = (("part-loaded", 0.0, LOAD_EDGE), ("full burden", LOAD_EDGE, 1.0))
 REGIME_MIN_SHARE = 0.25
 LOAD_TOLERANCE = 0.02
 #: Whether fits set the per-condition levels and the detector applies them (else ``none_max``, the strictest,
-#: everywhere). Off: set on the fit ore, the full burden's level let 6 false alarms through in 3 km of held-out
-#: realistic belt; set on fit sources no other fit step saw, it held there, but that model (with dark-ridge seeds) let
-#: 57 through on held-out today's belt at any level (docs/vision.md, *Where recall is lost*).
+#: everywhere). Off, measured (docs/vision.md, *The per-condition decision: why it leaked*): the levels set on
+#: decision belt made of the fit ore are loose on unseen ore of a full burden (the fit ore's false candidates have a
+#: thinner tail: 6 false alarms in 3 km of held-out realistic belt at 0.026 with 3,000 m per condition, 18 at 0.030
+#: with 2,000 m); set on fit sources no other step saw they hold there, but the classifier trained on the other two
+#: thirds let 3 through on held-out today's belt at the strictest level. With 1,000-2,000 m per condition (a fit's
+#: 3,000 m shared by three scene types) a condition cannot bound its own rate and keeps the strictest level anyway.
 APPLY_REGIMES = False
 #: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
 #: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
