@@ -10,7 +10,7 @@ the model in one ``.npz``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -25,6 +25,8 @@ NONE = "none"
 #: A classifier with a patch verifier asks it only about candidates whose MLP p(none) is at most this (0.01-0.07 % of
 #: the candidates of object-free held-out belt, 2-15 % of those of belt with objects; docs/vision.md).
 PATCH_GATE = 0.1
+#: Candidates' patches for :meth:`KindClassifier.proba`: an array, a function of row indices, or None.
+Patches = np.ndarray | Callable[[np.ndarray], np.ndarray] | None
 COMPONENT_FEATURES = (
     "r", "g", "lum", "fine", "coarse", "lum_std", "lum_max", "lum_min", "score_mean", "score_max",
     "log_area", "log_length", "log_width", "elongation", "fill",
@@ -241,22 +243,24 @@ class KindClassifier:
         """Whether scoring needs each candidate's image patch (:func:`vision.patchnet.patch_of`)."""
         return self.patchnet_ is not None
 
-    def proba(self, x: np.ndarray, patches: np.ndarray | None = None) -> np.ndarray:
+    def proba(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:
         """Class probabilities (n, n_classes) in ``classes_`` order: the mean over the members. With a patch verifier,
         rows whose p(none) is at most ``patch_gate`` get the normalised geometric mean of theirs and the verifier's
         (the others cannot be reported anyway; the verifier's cost stays with the few object-like candidates).
-        ``patches`` (n, 32, 32, 3) uint8: the candidates' patches; ModelError when the classifier has a patch verifier
-        and they are not given or their number differs."""
+        ``patches``: the candidates' patches (n, 32, 32, 3) uint8, or a function giving those of the rows it is
+        passed (an index array), so that a caller cuts patches only where they are asked for; ModelError when the
+        classifier has a patch verifier and they are not given or their number differs."""
         p = self._mlp_proba(x)
         if self.patchnet_ is None:
             return p
-        if patches is None or len(patches) != len(p):
+        if patches is None or (not callable(patches) and len(patches) != len(p)):
             raise ModelError(f"this kind classifier has a patch verifier: it needs each candidate's image patch "
                              f"(got {'none' if patches is None else len(patches)} for {len(p)} candidates)")
         hit = np.flatnonzero(self.classes_ == NONE)
-        ask = p[:, hit[0]] <= self.patch_gate if hit.size else np.ones(len(p), bool)
-        if ask.any():
-            q = np.sqrt(p[ask] * self.patchnet_.proba(np.atleast_2d(np.asarray(x, np.float64))[ask], np.asarray(patches)[ask]))
+        ask = np.flatnonzero(p[:, hit[0]] <= self.patch_gate if hit.size else np.ones(len(p), bool))
+        if ask.size:
+            got = patches(ask) if callable(patches) else np.asarray(patches)[ask]
+            q = np.sqrt(p[ask] * self.patchnet_.proba(np.atleast_2d(np.asarray(x, np.float64))[ask], got))
             p[ask] = q / np.maximum(q.sum(axis=1, keepdims=True), 1e-300)
         return p
 
@@ -282,13 +286,13 @@ class KindClassifier:
             out += p / p.sum(axis=1, keepdims=True)
         return out / len(self.coefs_)
 
-    def p_none(self, x: np.ndarray, patches: np.ndarray | None = None) -> np.ndarray:
+    def p_none(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:
         """Probability that each row is not a foreign object, (n,)."""
         p = self.proba(x, patches)
         hit = np.flatnonzero(self.classes_ == NONE)
         return p[:, hit[0]] if hit.size else np.zeros(p.shape[0])
 
-    def predict(self, x: np.ndarray, patches: np.ndarray | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def predict(self, x: np.ndarray, patches: Patches = None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(kinds, probability of that kind given it is an object, probability of ``"none"``) for (n, n_features) rows
         (and their patches, see :meth:`proba`)."""
         p = self.proba(x, patches)

@@ -456,8 +456,7 @@ class Detector:
                 load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
                 none_max = np.broadcast_to(self.classifier.levels(load) if self.classifier is not None else 1.0, load.shape)
                 if self.classifier is not None:
-                    patches = self._patches(img, labels, chosen, n) if self.classifier.needs_patches else None
-                    kinds, probs, p_none = self.classifier.predict(stats.matrix, patches)
+                    kinds, probs, p_none = self.classifier.predict(stats.matrix, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
                     report = (p_none <= none_max) & (length_mm >= p.min_length_mm)
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
