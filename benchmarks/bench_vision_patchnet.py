@@ -63,11 +63,14 @@ def compare(model: VisionModel, verifiers: dict[str, KindClassifier], length_m: 
         scene, objects = scene_options(scene_type)
         h = heldout_candidates(model, length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene, objects={**objects, **extra})
         print(f"{label} ({len(h.x)} candidates, {h.belt_m:.0f} m):", flush=True)
+        first = None
         for name, clf in verifiers.items():
             p, sec = _p_none(clf, h)
             cpu[name] += sec
             s = h.score(p, clf.none_max, gate)
-            print(f"  {name:<18} recall >= 50 mm {_recall_text(s)}; false alarms {s['false_alarms']}", flush=True)
+            first = s["found_mask"] if first is None else first
+            change = f"; against {next(iter(verifiers))}: +{int(np.sum(s['found_mask'] & ~first))} -{int(np.sum(first & ~s['found_mask']))} objects"
+            print(f"  {name:<18} recall >= 50 mm {_recall_text(s)}; false alarms {s['false_alarms']}{change}", flush=True)
             rows.append(_row(f"vision verifier {name}, recall >= 50 mm, {label} ({s['found']}/{s['objects']}; {model.mm_per_px:g} mm/px, seed {seed})",
                              100.0 * s["found"] / max(1, s["objects"]), "%", "", True))
         frames += h.belt_m * 1000.0 / model.mm_per_px / FRAME_ROWS

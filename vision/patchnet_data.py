@@ -101,8 +101,9 @@ class HeldoutCandidates:
         return d <= self.object_length_mm[None, :] / 2 + MATCH_MARGIN_MM
 
     def score(self, p_none: np.ndarray, none_max: float | np.ndarray, min_length_mm: float) -> dict:
-        """Recall of objects >= TARGET_MM (overall and per kind) and false alarms when candidates with ``p_none`` at or
-        below ``none_max`` (per candidate or one level) and a length >= ``min_length_mm`` are reported."""
+        """Recall of objects >= TARGET_MM (overall, per kind, and which: ``found_mask`` over the truth objects) and false
+        alarms when candidates with ``p_none`` at or below ``none_max`` (per candidate or one level) and a length >=
+        ``min_length_mm`` are reported."""
         reported = (np.asarray(p_none) <= none_max) & (self.length_mm >= min_length_mm)
         on = self.on_object()
         found = (on & reported[:, None]).any(axis=0)
@@ -111,7 +112,7 @@ class HeldoutCandidates:
         for k in sorted(set(self.object_kind[big].tolist())):
             sel = big & (self.object_kind == k)
             kinds[k] = (int((found & sel).sum()), int(sel.sum()))
-        return {"objects": int(big.sum()), "found": int((found & big).sum()),
+        return {"objects": int(big.sum()), "found": int((found & big).sum()), "found_mask": found & big,
                 "false_alarms": int((reported & ~on.any(axis=1)).sum()), "belt_m": self.belt_m, "kinds": kinds}
 
     def to_arrays(self) -> dict[str, np.ndarray]:
