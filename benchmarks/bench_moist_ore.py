@@ -1,7 +1,9 @@
 """Genuine moist ore as the line's NIR identifier sees it, per instrument grid (issue 21, w21h).
 
 The line's scene (:class:`spectra.scene.CargoScene`: the declared product's ore blend with the line's pore-water
-moisture, 6–10 %, grain size and spot-to-spot drift) renders clean lots of each product, through the detector
+moisture, 6–10 %, grain size and spot-to-spot drift) renders clean lots of each product on the 400–2400 nm grid;
+the same spectra are convolved onto every compared grid (the scene's blend draw depends on which library entries
+cover a grid, so a scene per grid would compare different ores), then go through that grid's detector
 model (shot/read noise, dark, ageing white reference), and the identifier the NIR station uses
 (:func:`spectra.identify.combine.identifier_for`) names every spectrum. Printed per grid and product: the share
 identified ore / waste / contaminant / unknown (of which "dark, featureless"), waste or contaminant with
@@ -21,6 +23,7 @@ import numpy as np
 from conveyor.cargo import CargoModel
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.grid import grid_by_name
+from spectra.resample import resample
 from spectra.identify.combine import identifier_for
 from spectra.identify.temper import DARK_GROUP
 from spectra.scene import CargoScene
@@ -28,14 +31,26 @@ from spectra.scene import CargoScene
 #: the demo's declared product (analysis/default_site.toml) and the line-label test's lot
 PRODUCTS = ("iron ore fines", "hematite fines")
 WASTE_TARGET = 0.05
+#: the grid the scene is rendered on (the widest), then convolved onto each compared grid
+SCENE_GRID = "full"
+
+
+def moist_ore_scene(product: str, n_spectra: int, seed: int = 7, mass_t: float = 400.0) -> tuple[np.ndarray, float]:
+    """(n_spectra, channels) reflectance of a clean lot of ``product`` over ``mass_t`` on :data:`SCENE_GRID`, and
+    the lot's moisture (mass fraction)."""
+    scene = CargoScene(grid_by_name(SCENE_GRID), CargoModel(product, []), seed=seed)
+    marks_t = np.linspace(0.0, mass_t, n_spectra + 1)
+    r = np.array([scene.reflectance(a, b) for a, b in zip(marks_t[:-1], marks_t[1:])])
+    return r, float(scene.lot.moisture_frac)
 
 
 def moist_ore_shares(grid_name: str, product: str, n_spectra: int, seed: int = 7, mass_t: float = 400.0) -> dict:
-    """Identify ``n_spectra`` spectra of a clean lot of ``product`` over ``mass_t``; shares per class."""
+    """Identify ``n_spectra`` spectra of a clean lot of ``product`` (:func:`moist_ore_scene`) on ``grid_name``;
+    shares per class."""
     grid = grid_by_name(grid_name)
-    scene = CargoScene(grid, CargoModel(product, []), seed=seed)
-    marks_t = np.linspace(0.0, mass_t, n_spectra + 1)
-    r = np.array([scene.reflectance(a, b) for a, b in zip(marks_t[:-1], marks_t[1:])])
+    r, moisture = moist_ore_scene(product, n_spectra, seed, mass_t)
+    if grid_name != SCENE_GRID:
+        r = resample(grid_by_name(SCENE_GRID).wavelength_nm, r, grid)
     det, rng = DetectorModel(grid, DetectorConfig(), seed=seed), np.random.default_rng(seed + 1)
     t_h = np.ones(n_spectra)
     r = simulate_referenced(det, r, rng, t_h, 0.05 * t_h)
@@ -45,7 +60,7 @@ def moist_ore_shares(grid_name: str, product: str, n_spectra: int, seed: int = 7
     out = {c: float(np.mean(k == c)) for c in ("ore", "waste", "contaminant", "unknown")}
     out["dark"] = float(np.mean(np.asarray(ident.group).astype(str) == DARK_GROUP))
     out["confident_wrong"] = int(np.sum((p[:, 1] > 0.5) | (p[:, 2] > 0.5)))
-    out["moisture"] = float(scene.lot.moisture_frac)
+    out["moisture"] = moisture
     out["groups"] = Counter(f"{c}:{g}" for c, g in zip(k, np.asarray(ident.group).astype(str))).most_common(3)
     return out
 
