@@ -58,11 +58,15 @@ ID_CLASSES = LINE_CLASSES + ("unknown",)
 EXTRA_GROUPS = ("unknown", "organic (C–H), unlisted", temper_mod.DARK_GROUP)
 #: (grain factor, moisture mass fraction) of the reference variants
 VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.06))
-#: (grain factor, moisture) of the further variants of the ore and gangue references only: the line's moist fines
-#: (shipped at 6–12 % water; the line's scene draws 6–10 %), fine and as measured, with the 1.45 and 1.93 µm
-#: pore-water bands and the albedo drop of :func:`spectra.hapke.wet` (w21h: with wet references at 6 % only the
-#: full range called 10–60 % of the line's moist hematite fines waste or jarosite-like, through the 1.93 µm band)
+#: (grain factor, moisture) of the further variants of the ore and gangue references only, on grids that reach
+#: the 1.93 µm water band (:data:`WET_BAND_KEY`): the line's moist fines (shipped at 6–12 % water; the line's scene
+#: draws 6–10 %), fine and as measured, with the 1.45 and 1.93 µm pore-water bands and the albedo drop of
+#: :func:`spectra.hapke.wet` (w21h: with wet references at 6 % only, the full range called 41 % of a moist
+#: hematite-fines lot waste through its 1.93 µm band; with them 15 %). Without the 1.93 µm band on the grid they
+#: changed little and cost contaminant recall (``ingaas256``: wet 10 % contaminants 41 → 38 of 79), so they are off.
 ORE_VARIANTS = ((1.0, 0.10), (0.5, 0.10))
+#: the feature whose presence on the grid switches :data:`ORE_VARIANTS` on
+WET_BAND_KEY = "H2O 1.93"
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def reference_variants(reflectance: np.ndarray, wavelength_nm: np.ndarray,
         v = scale_grain_size(w, grain) if grain != 1.0 else w
         v = wet(v, moist, alpha) if moist > 0 else v
         out.append(reflectance if (grain, moist) == (1.0, 0.0) else reff_from_ssa(v))
-    return np.vstack(out)
+    return np.vstack(out) if out else np.zeros((0, np.shape(reflectance)[1]))
 
 
 @dataclass
@@ -154,7 +158,8 @@ class Identifier:
         self.reference_reflectance = r
         self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
         #: references that also get :data:`ORE_VARIANTS` (ore and gangue); their rows follow the base blocks
-        self._wet_refs = np.flatnonzero(self._class_of_ref == LINE_CLASSES.index("ore"))
+        self._wet_refs = np.flatnonzero(self._class_of_ref == LINE_CLASSES.index("ore")) \
+            if ORE_VARIANTS and WET_BAND_KEY in self.bank.keys else np.zeros(0, int)
         variants = np.vstack([reference_variants(r, grid.wavelength_nm),
                               reference_variants(r[self._wet_refs], grid.wavelength_nm, ORE_VARIANTS)])
         self._ref_of_row = np.concatenate([np.tile(np.arange(len(references)), len(VARIANTS)),
