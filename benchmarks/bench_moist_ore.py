@@ -67,9 +67,9 @@ def moist_ore_shares(grid_name: str, product: str, n_spectra: int, seed: int = 7
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="200 spectra per product and grid (< 2 min)")
+    ap.add_argument("--quick", action="store_true", help="200 spectra per lot, product and grid (< 2 min)")
     ap.add_argument("--grids", default="ingaas256,full")
-    ap.add_argument("--seeds", default="7", help="comma-separated scene seeds (lots)")
+    ap.add_argument("--seeds", default="1,2,3,4,5,6", help="comma-separated scene seeds (one lot each)")
     args = ap.parse_args(argv)
     n = 200 if args.quick else 600
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -81,14 +81,16 @@ def main(argv: list[str] | None = None) -> int:
             mean = {c: float(np.mean([r[c] for r in rows])) for c in ("ore", "waste", "contaminant", "unknown",
                                                                        "dark", "moisture")}
             wrong = sum(r["confident_wrong"] for r in rows)
+            worst = max(r["waste"] for r in rows)
             print(f"{g:10s} {product:15s} moisture {100 * mean['moisture']:4.1f} %: ore {mean['ore']:.3f} "
-                  f"waste {mean['waste']:.3f} contaminant {mean['contaminant']:.3f} unknown {mean['unknown']:.3f} "
-                  f"(dark {mean['dark']:.3f}); waste/contaminant p > 0.5: {wrong} of {n * len(seeds)}; "
-                  f"top {rows[0]['groups']}")
-            ok &= mean["waste"] <= WASTE_TARGET
+                  f"waste {mean['waste']:.3f} (worst lot {worst:.3f}) contaminant {mean['contaminant']:.3f} "
+                  f"unknown {mean['unknown']:.3f} (dark {mean['dark']:.3f}); waste/contaminant p > 0.5: {wrong} of "
+                  f"{n * len(seeds)}; top in the first lot {rows[0]['groups']}")
+            ok &= worst <= WASTE_TARGET
             if product == PRODUCTS[0]:
                 unknown[g] = mean["unknown"]
-    print(f"genuine moist ore called waste ≤ {WASTE_TARGET:.0%} on every grid and product: {'met' if ok else 'NOT met'}")
+    print(f"genuine moist ore called waste ≤ {WASTE_TARGET:.0%} in every lot, grid and product: "
+          f"{'met' if ok else 'NOT met'}")
     if {"full", "ingaas256"} <= unknown.keys():
         met = unknown["full"] <= unknown["ingaas256"]
         print(f"unknown share in the demo's ore, full {unknown['full']:.3f} vs ingaas256 {unknown['ingaas256']:.3f}: "

@@ -62,8 +62,9 @@ VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.06))
 #: the 1.93 µm water band (:data:`WET_BAND_KEY`): the line's moist fines (shipped at 6–12 % water; the line's scene
 #: draws 6–10 %), fine and as measured, with the 1.45 and 1.93 µm pore-water bands and the albedo drop of
 #: :func:`spectra.hapke.wet` (w21h: with wet references at 6 % only, the full range called 41 % of a moist
-#: hematite-fines lot waste through its 1.93 µm band; with them 15 %). Without the 1.93 µm band on the grid they
-#: changed little and cost contaminant recall (``ingaas256``: wet 10 % contaminants 41 → 38 of 79), so they are off.
+#: hematite-fines lot waste through its 1.93 µm band; with them 15 %, 12 % with intimate ore blends in the learned
+#: decision's training). Without the 1.93 µm band on the grid they changed little and cost contaminant recall
+#: (``ingaas256``: wet 10 % contaminants 41 → 38 of 79), so they are off there.
 ORE_VARIANTS = ((1.0, 0.10), (0.5, 0.10))
 #: the feature whose presence on the grid switches :data:`ORE_VARIANTS` on
 WET_BAND_KEY = "H2O 1.93"
@@ -158,8 +159,11 @@ class Identifier:
         self.reference_reflectance = r
         self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
         #: references that also get :data:`ORE_VARIANTS` (ore and gangue); their rows follow the base blocks
+        #: the grid reaches the 1.93 µm water band: ore/gangue references get :data:`ORE_VARIANTS` and the learned
+        #: decision trains on intimate ore blends (:func:`spectra.identify.learned.augment`)
+        self.moist_ore_physics = WET_BAND_KEY in self.bank.keys
         self._wet_refs = np.flatnonzero(self._class_of_ref == LINE_CLASSES.index("ore")) \
-            if ORE_VARIANTS and WET_BAND_KEY in self.bank.keys else np.zeros(0, int)
+            if ORE_VARIANTS and self.moist_ore_physics else np.zeros(0, int)
         variants = np.vstack([reference_variants(r, grid.wavelength_nm),
                               reference_variants(r[self._wet_refs], grid.wavelength_nm, ORE_VARIANTS)])
         self._ref_of_row = np.concatenate([np.tile(np.arange(len(references)), len(VARIANTS)),
