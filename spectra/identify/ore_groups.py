@@ -20,8 +20,8 @@ def _samples_per_group(rows: list[dict]) -> dict[str, int]:
     """Physical samples per ore/gangue material group over every row (dark ones included: they are samples too)."""
     out: dict[str, set] = {}
     for r in rows:
-        if r["class"] == "ore":
-            out.setdefault(r["group"], set()).add(r["sample"])
+        if r["class"] == "ore":  # a blind folder's rows name no sample: each file counts as its own
+            out.setdefault(r["group"], set()).add(r.get("sample", r.get("file", r.get("name"))))
     return {g: len(s) for g, s in out.items()}
 
 
@@ -35,7 +35,7 @@ def ore_groups(rows: list[dict]) -> list[dict]:
         rs = [r for r in lit if r["group"] == g]
         called = np.array([r["called"] for r in rs])
         recall = float(np.mean(called == "ore"))
-        nearer = float(np.mean([r["d2_other"] < r["d2_own"] for r in rs]))
+        nearer = float(np.mean([r.get("d2_other", np.inf) < r.get("d2_own", np.inf) for r in rs]))
         wrong = called[called != "ore"]
         top = max(set(wrong), key=list(wrong).count) if wrong.size else "–"
         single = n_samples[g] < MIN_SAMPLES_WITH_KIN
