@@ -47,9 +47,12 @@ REGIME_BINS = (("part-loaded", 0.0, LOAD_EDGE), ("full burden", LOAD_EDGE, 1.0))
 REGIME_MIN_SHARE = 0.25
 LOAD_TOLERANCE = 0.02
 #: Whether fits set the per-condition levels and the detector applies them (else ``none_max``, the strictest,
-#: everywhere). Off: set on the fit ore, the full burden's level let 6 false alarms through in 3 km of held-out
-#: realistic belt; set on fit sources no other fit step saw, it held there, but that model (with dark-ridge seeds) let
-#: 57 through on held-out today's belt at any level (docs/vision.md, *Where recall is lost*).
+#: everywhere). Off, measured (docs/vision.md, *The per-condition decision: why it leaked*): the levels set on
+#: decision belt made of the fit ore are loose on unseen ore of a full burden (the fit ore's false candidates have a
+#: thinner tail: 6 false alarms in 3 km of held-out realistic belt at 0.026 with 3,000 m per condition, 18 at 0.030
+#: with 2,000 m); set on fit sources no other step saw they hold there, but the classifier trained on the other two
+#: thirds let 3 through on held-out today's belt at the strictest level. With 1,000-2,000 m per condition (a fit's
+#: 3,000 m shared by three scene types) a condition cannot bound its own rate and keeps the strictest level anyway.
 APPLY_REGIMES = False
 #: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
 #: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
@@ -91,7 +94,11 @@ def regimes(p_none: np.ndarray, load: np.ndarray, belt_load: np.ndarray, row_m: 
     """The regimes of :data:`REGIME_BINS` with enough calibration belt (REGIME_MIN_SHARE): candidates' p(none) and
     load (n,), the load of every calibration belt row (rows,) of ``row_m`` metres. Per regime the level is
     DECISION_MARGIN x the (k+1)-th lowest p(none) of its candidates, k = :func:`allowed_events` of its belt, never
-    stricter than ``strictest`` (the level a belt in no regime gets) nor above DECISION_CAP."""
+    stricter than ``strictest`` (the level a belt in no regime gets) nor above DECISION_CAP. A regime whose own belt
+    cannot bound its rate within TARGET_FA_PER_1000_M even with no event (under 2,996 m) keeps ``strictest``: it is
+    recorded (its belt and lowest p(none)) but gets no level of its own. Its load range is the range its calibration
+    belt showed, widened by LOAD_TOLERANCE but never past its bin: a load between the bins' calibration belt is
+    unseen and gets ``strictest``."""
     out = []
     total = belt_load.size * row_m
     for name, lo, hi in REGIME_BINS:
@@ -102,8 +109,9 @@ def regimes(p_none: np.ndarray, load: np.ndarray, belt_load: np.ndarray, row_m: 
         p = np.sort(p_none[(load >= lo) & ((load < hi) if hi < 1.0 else (load <= hi))])
         k = allowed_events(belt_m)
         level = DECISION_MARGIN * float(p[k]) if p.size > k else DECISION_CAP
-        level = float(np.clip(level, strictest, DECISION_CAP))
-        out.append(Regime(name, max(0.0, float(rows.min()) - LOAD_TOLERANCE), min(1.0, float(rows.max()) + LOAD_TOLERANCE),
+        thin = 1000.0 * ZERO_EVENTS_UPPER95 / belt_m > TARGET_FA_PER_1000_M
+        level = float(strictest) if thin else float(np.clip(level, strictest, DECISION_CAP))
+        out.append(Regime(name, max(lo, float(rows.min()) - LOAD_TOLERANCE), min(hi, float(rows.max()) + LOAD_TOLERANCE),
                           float(belt_m), k, float(p[0]) if p.size else 1.0, level, 1000.0 * poisson_upper95(k) / belt_m))
     return out
 

@@ -30,6 +30,9 @@ THUMB_PX = 64
 #: The larger ridge scale as a multiple of ``DetectorParams.ridge_sigma_cells``.
 RIDGE_SCALE_RATIO = 2.5
 SCORE_MAX = COMPONENT_FEATURES.index("score_max")
+#: Belt load (share of ore-coloured belt over 4 m, :mod:`vision.regime`) from which dark-bar seeds fire: today's
+#: patchwork of loaded and bare belt reaches 0.92 over 4 m, a full burden of ore 0.93-1.00.
+DARK_RIDGE_MIN_LOAD = 0.95
 #: Object log-odds given to cells off the belt (never seeds).
 OFF_BELT_LOGODDS = -30.0
 
@@ -98,6 +101,12 @@ class DetectorParams:
     broad_threshold: float = np.inf
     ridge_sigma_cells: float = 0.0
     ridge_threshold: float = np.inf
+    #: Seeds on a dark bar (:func:`ridge_score` of the negated grey above it): wet planks, darker than the ore and
+    #: a cell or two wide (inf: off; calibrated on fit scenes like ``ridge_threshold``). They fire only on rows whose
+    #: belt load (:mod:`vision.regime`) is at least ``dark_ridge_min_load``: a full burden, not a patchwork of loaded
+    #: and bare belt, whose bare gaps between ore tiles are dark bars too.
+    dark_ridge_threshold: float = np.inf
+    dark_ridge_min_load: float = DARK_RIDGE_MIN_LOAD
     #: Learned objectness (:mod:`vision.objectness`): box width (cells) of its smoothing, seed threshold on the
     #: smoothed log-odds (calibrated out of fold on normal belt), the level down to which its regions grow, and the
     #: larger of its context boxes (cells; 0 = no objectness).
@@ -173,14 +182,15 @@ def belt_ridge(lum: np.ndarray, p: DetectorParams, belt: np.ndarray | None = Non
 
 def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = None,
                    belt: np.ndarray | None = None, *, ridge: np.ndarray | None = None,
-                   objectness: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   objectness: np.ndarray | None = None, load: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(smoothed score, region mask, seed mask), each (h, w), of the cell score ``raw`` (h, w) float32: the box mean
     over ``p.smooth_cells``; regions are cells above ``threshold - grow_margin``, seeds cells above ``threshold``,
     and cells whose box mean at the fine or broad scale (``fine_cells``, ``broad_cells`` > 0) exceeds that scale's
     threshold are both. With ``p.ridge_sigma_cells`` > 0 and ``lum`` (h, w) given, belt cells (``belt`` (h, w) bool,
     default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too (``ridge``: that map computed
     before, :func:`belt_ridge`). ``objectness`` (h, w): the learned object log-odds (off-belt cells very low), seeds
-    and regions as :class:`DetectorParams` says."""
+    and regions as :class:`DetectorParams` says. Dark-bar seeds need ``load`` (h,: the belt load of each row,
+    :func:`vision.regime.load_at`) at or above ``p.dark_ridge_min_load`` (none without ``load``)."""
     boxes = [c for c in (p.smooth_cells, p.fine_cells, p.broad_cells) if c > 1]
     means = dict(zip(boxes, box_means(raw, tuple(boxes)))) if boxes else {}  # one transposed copy for every box
     sm = means.get(p.smooth_cells, raw)
@@ -197,6 +207,11 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
         extra = ridge > p.ridge_threshold
         if belt is not None:
             extra &= belt
+        region |= extra
+        seed |= extra
+    full = None if load is None else np.nan_to_num(np.asarray(load, float), nan=0.0) >= p.dark_ridge_min_load
+    if p.ridge_sigma_cells > 0 and np.isfinite(p.dark_ridge_threshold) and lum is not None and full is not None and full.any():
+        extra = (belt_ridge(-lum, p, belt) > p.dark_ridge_threshold) & full[:, None]
         region |= extra
         seed |= extra
     if objectness is not None and np.isfinite(p.objectness_threshold):
@@ -412,7 +427,8 @@ class Detector:
             use = self.objectness is not None and bool(np.isfinite(p.objectness_threshold))
             ridge, x = cell_context(feats, raw, belt, p, self.cell_mm, use)
             obj = object_logodds(self.objectness, x, belt) if self.objectness is not None and x is not None else None
-            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj)
+            rows_load = load_at(rgb, belt, np.arange(h), self.cell_mm) if np.isfinite(p.dark_ridge_threshold) else None
+            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load)
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0

@@ -63,6 +63,10 @@ MIN_LENGTH_QUANTILE = 0.1
 SMOOTH_MM = 20.0
 #: Smaller scale (Gaussian sigma, mm) of the bright-ridge seeds (planks, rods); the larger is RIDGE_SCALE_RATIO x it.
 RIDGE_SIGMA_MM = 4.0
+#: Whether fits set ``DetectorParams.dark_ridge_threshold`` (seeds on dark bars at full burden: wet planks). Off:
+#: the fit with them (and the per-condition loads, concrete shading 0.1) lifted realistic recall 57 -> 67 % but let 1
+#: false alarm through in 3 km of held-out realistic belt and 1 in 3 km of today's (docs/vision.md); FIT_VERSION 10 stays.
+DARK_RIDGE_SEEDS = False
 #: Extent of the broad-scale smoothing (mm), for large objects that are only mildly unusual all over.
 BROAD_MM = 48.0
 #: Metres of belt with objects rendered to train the classifier, per mm/px up to OBJECTS_SCALE_CAP mm/px (4 objects
@@ -243,6 +247,8 @@ def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorPara
     if params.ridge_sigma_cells > 0:
         lum = np.where(f.belt_cols[None, :], f.lum, np.float32(0.0))
         out["ridge"] = ridge_score(lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
+        if DARK_RIDGE_SEEDS:
+            out["dark_ridge"] = ridge_score(-lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
     return out
 
 
@@ -251,7 +257,8 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     (at least MIN_SEED_THRESHOLD). Candidates are verified by the classifier, so this only bounds their number.
 
     With ``params.fine_cells`` / ``broad_cells`` / ``ridge_sigma_cells`` > 0 also sets ``fine_threshold`` /
-    ``broad_threshold`` / ``ridge_threshold``: the same quantile of the value at that scale."""
+    ``broad_threshold`` / ``ridge_threshold`` (and, with DARK_RIDGE_SEEDS, ``dark_ridge_threshold``, of the negated
+    grey): the same quantile of the value at that scale."""
     scores = [_candidate_scores(ore, img, params) for img in images]
 
     def level(key, floor: float = MIN_SEED_THRESHOLD) -> float:
@@ -263,6 +270,8 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
         params.broad_threshold = level(params.broad_cells)
     if params.ridge_sigma_cells > 0:
         params.ridge_threshold = level("ridge", 0.0)
+        if DARK_RIDGE_SEEDS:
+            params.dark_ridge_threshold = level("dark_ridge", 0.0)
     return level(params.smooth_cells)
 
 

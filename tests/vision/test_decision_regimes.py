@@ -11,7 +11,7 @@ import pytest
 import vision.decision
 
 from vision.classify import KindClassifier
-from vision.decision import (DECISION_MARGIN, LOAD_TOLERANCE, allowed_events, decide, poisson_upper95,
+from vision.decision import (DECISION_MARGIN, LOAD_EDGE, LOAD_TOLERANCE, allowed_events, decide, poisson_upper95,
                              regime_levels)
 from vision.fit import _frame
 from vision.objects import render_sprite
@@ -56,6 +56,30 @@ def test_a_condition_with_little_calibration_belt_gets_no_level_of_its_own():
     d = decide(p, np.array(["a", "a"]), {"a": 3000.0}, load, belt_load, 1.0)
     assert [r.name for r in d.regimes] == ["full burden"]
     assert regime_levels(np.array([0.5]), d.table(), d.none_max)[0] == pytest.approx(0.0005)
+
+
+def test_a_condition_whose_own_belt_cannot_hold_the_bound_keeps_the_strictest_level():
+    """2,000 m of full burden without a low candidate bounds its rate at 1.5 per 1,000 m only: recorded, not used."""
+    p = np.array([0.3, 1e-4])
+    load = np.array([0.99, 0.5])
+    belt_load = np.concatenate([np.full(2000, 0.99), np.full(3000, 0.5)])
+    d = decide(p, np.array(["a", "b"]), {"a": 2000.0, "b": 3000.0}, load, belt_load, 1.0)
+    part, full = sorted(d.regimes, key=lambda r: r.load_lo)
+    assert full.belt_m == 2000.0 and full.lowest_p_none == 0.3 and full.fa_bound_per_1000_m > 1.0
+    assert full.none_max == d.none_max == pytest.approx(DECISION_MARGIN * 1e-4)
+    assert regime_levels(np.array([0.99]), d.table(), d.none_max)[0] == pytest.approx(d.none_max)
+
+
+def test_a_load_between_the_conditions_calibration_belt_gets_the_strictest_level():
+    """The ranges widen by LOAD_TOLERANCE but not past LOAD_EDGE: a load the calibration showed in neither bin (here
+    0.895, just under the full burden's 0.905) is unseen belt."""
+    p = np.array([0.3, 1e-4])
+    belt_load = np.concatenate([np.full(3000, 0.905), np.full(3000, 0.5)])
+    d = decide(p, np.array(["a", "b"]), {"a": 3000.0, "b": 3000.0}, np.array([0.905, 0.5]), belt_load, 1.0)
+    full = max(d.regimes, key=lambda r: r.load_lo)
+    assert full.load_lo == LOAD_EDGE and full.none_max == pytest.approx(0.15)
+    levels = regime_levels(np.array([0.895, 0.905]), d.table(), d.none_max)
+    assert levels.tolist() == pytest.approx([d.none_max, 0.15])
 
 
 def test_more_calibration_belt_allows_an_event_and_the_level_moves_to_the_second_lowest():

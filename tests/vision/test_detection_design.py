@@ -1,5 +1,6 @@
 """Candidate scales and ridge seeds, source folds, the classifier ensemble, the object decision, duplicate labels, cache key."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,22 @@ def test_ridge_seeds_a_bright_bar_not_a_round_rock_and_only_on_belt():
     belt = np.ones_like(lum, bool)
     belt[:, :20] = False
     assert not candidate_maps(raw, p, lum, belt)[2][:, :20].any()
+
+
+def test_dark_bar_seeds_fire_only_on_rows_of_a_full_burden():
+    """A dark plank seeds where the belt is fully loaded, not on a patchwork row (whose bare gaps are dark bars too),
+    nor without the rows' load; no dark-bar seeds at all while ``dark_ridge_threshold`` is unset."""
+    lum = np.zeros((60, 60), np.float32)
+    lum[:, 14:17] = -0.5  # a dark bar 3 cells wide along the whole frame
+    r = ridge_score(-lum, (1.0, 2.5))
+    p = DetectorParams(threshold=3.0, grow_margin=1.0, smooth_cells=5, ridge_sigma_cells=1.0, ridge_threshold=np.inf,
+                       dark_ridge_threshold=0.75 * float(r[30, 15]))
+    raw = np.zeros_like(lum)
+    load = np.where(np.arange(60) < 30, 0.99, 0.6)  # full burden above row 30, a patchwork below
+    _, region, seed = candidate_maps(raw, p, lum, load=load)
+    assert seed[5:25, 15].all() and not seed[30:].any() and region[seed].all()
+    assert not candidate_maps(raw, p, lum)[2].any()
+    assert not candidate_maps(raw, dataclasses.replace(p, dark_ridge_threshold=np.inf), lum, load=load)[2].any()
 
 
 def test_scale_widths():
