@@ -27,6 +27,7 @@ from spectra.identify.wetting import film_um, wet_albedo
 from spectra.constants import REFLECTANCE_FLOOR
 from spectra.identify.labels import relative_noise
 from spectra.identify.limits import markdown as limits_markdown, physics_limits
+from spectra.identify.ore_groups import ore_groups, ore_groups_markdown, ore_recall_with_kin
 from spectra.identify.separability import AMBIGUOUS, dark_groups, per_group
 from spectra.identify.unknown_limit import UNKNOWN_QUANTILE
 from spectra.models.evaluation import roc_curve
@@ -216,6 +217,7 @@ def summarise(rows: list[dict]) -> dict:
             "targets_by_rendering": _by_rendering(lit),
             "separability": per_group(rows), "dark_groups": dark_groups(rows),
             "physics_limits": physics_limits(rows),
+            "ore_groups": ore_groups(rows), "ore_recall_with_kin": ore_recall_with_kin(rows),
             "at_prior": {c: bool(np.ptp(p[:, k]) < 1e-3) for k, c in enumerate(ID_CLASSES)}}
 
 
@@ -263,7 +265,9 @@ def _spread_md(s: dict) -> list[str]:
 
 def _dark_md(s: dict) -> list[str]:
     b = s["black"]
-    out = [f"Dark, featureless spectra (mean reflectance < {temper_mod.DARK_ALBEDO} from 780 nm, no C–H band; "
+    lo, hi = temper_mod.DARK_WINDOW_NM
+    out = [f"Dark, featureless spectra (mean reflectance < {temper_mod.DARK_ALBEDO} over {lo:.0f}–{hi:.0f} nm, no "
+           "C–H band; "
            f"outcome `unknown`, group \"{temper_mod.DARK_GROUP}\"), reported apart: {b['n']}; per true class called "
            + "; ".join(f"{k} {v}" for k, v in b["by_class"].items()) + ".", "",
            "| dark class / group | spectra | mean R | deepest band | channel noise | band / noise | "
@@ -318,7 +322,7 @@ def markdown(report: dict) -> str:
             f"Black items (dark, featureless) apart: {s['black']['n']} (classes {s['black']['classes']}) called "
             f"{s['black']['called']}; the black contaminants ({', '.join(s['black']['contaminant_names'])}) "
             f"called {s['black']['contaminants_called']}."), "", _moisture_note(report), "", _limit_note(report),
-           "", *_headline_md(s), "",
+           "", *_headline_md(s), "", *ore_groups_markdown(s), "",
            "| class | spectra | recall | unknown | not ore | wrong with p > 0.5 | ROC AUC |",
            "|---|---|---|---|---|---|---|"]
     for c, b in s["per_class"].items():
