@@ -158,9 +158,9 @@ class Identifier:
         self.references = list(references)
         self.reference_reflectance = r
         self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
-        #: references that also get :data:`ORE_VARIANTS` (ore and gangue); their rows follow the base blocks
-        #: the grid reaches the 1.93 µm water band: ore/gangue references get :data:`ORE_VARIANTS` and the learned
-        #: decision trains on intimate ore blends (:func:`spectra.identify.learned.augment`)
+        #: the grid reaches the 1.93 µm water band: ore/gangue references get :data:`ORE_VARIANTS` (their rows
+        #: follow the base blocks) and the learned decision trains on intimate ore blends
+        #: (:func:`spectra.identify.learned.augment`)
         self.moist_ore_physics = WET_BAND_KEY in self.bank.keys
         self._wet_refs = np.flatnonzero(self._class_of_ref == LINE_CLASSES.index("ore")) \
             if ORE_VARIANTS and self.moist_ore_physics else np.zeros(0, int)

@@ -221,7 +221,8 @@ def summarise(rows: list[dict]) -> dict:
             "at_prior": {c: bool(np.ptp(p[:, k]) < 1e-3) for k, c in enumerate(ID_CLASSES)}}
 
 
-def _fmt(x: float) -> str:
+def fmt3(x: float) -> str:
+    """A figure to 3 decimals for the report tables; "–" for NaN (nothing to score)."""
     return "–" if x != x else f"{x:.3f}"
 
 
@@ -246,7 +247,7 @@ def _headline_md(s: dict) -> list[str]:
             cells = []
             for _, key, _, met in _TARGETS:
                 v = t[key][0]
-                text = str(v) if isinstance(v, int) else _fmt(v)
+                text = str(v) if isinstance(v, int) else fmt3(v)
                 cells.append(text if met(v) or v != v else f"{text} NO")
             out.append(f"| {label} | {name} | {t['spectra'][0]} | " + " | ".join(cells) + " |")
     return out
@@ -286,9 +287,9 @@ def _groups_md(s: dict) -> list[str]:
            "d² own / other | AUC | NIR-ambiguous |", "|---|---|---|---|---|---|---|---|---|"]
     for g, x in s["separability"].items():
         lit = s["per_group"][g]
-        out.append(f"| {g} | {x['n']} | {_fmt(lit['recall'])} | {_fmt(lit['unknown'])} | "
+        out.append(f"| {g} | {x['n']} | {fmt3(lit['recall'])} | {fmt3(lit['unknown'])} | "
                    f"{lit['wrong_p_over_half']} | {x['closer_to_other']:.2f} | {x['d2_own']:.1f} / "
-                   f"{x['d2_other']:.1f} | {_fmt(x['auc'])} | {x['ambiguous']} |")
+                   f"{x['d2_other']:.1f} | {fmt3(x['auc'])} | {x['ambiguous']} |")
     return out
 
 
