@@ -12,7 +12,7 @@ import numpy as np
 
 from conveyor.files import staged_folder
 from spectra.errors import SpectraError
-from spectra.grid import InstrumentGrid, resolve_grid
+from spectra.grid import resolve_grid
 from spectra.identify.blind import identify_folder, markdown as blind_markdown
 from spectra.identify.site_novelty import fit_site_novelty
 from spectra.identify.identifier import Identifier, IdentifierParams
@@ -24,11 +24,11 @@ from spectra.formats import read_spectra
 from spectra.library import load_library
 from spectra.mixcheck import physics_report
 from spectra.models.bundle import SpectraModel
-from spectra.models.evaluation import evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labels, write_report
+from spectra.models.evaluation import (evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labelled_folder,
+                                       read_labels, write_report)
 from spectra.models.family_eval import evaluate_families, family_markdown
 from spectra.models.fingerprint_eval import evaluate_fingerprints
-from spectra.models.training import LabelledSpectra, TrainConfig, train_model
-from spectra.resample import to_grid
+from spectra.models.training import TrainConfig, train_model
 from spectra.station import DEFAULT_GRID  # the line's default grid, docs/spectra.md
 
 
@@ -47,21 +47,6 @@ def _grid_arg(value: str) -> str:
 
 _GRID_HELP = ("instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
               "(nir256_1014-1749nm) or a grid FILE (CSV: centre nm, FWHM nm; one row per pixel)")
-
-
-def _field_spectra(folder: str, labels: str, grid_name: str | InstrumentGrid = "full"):
-    import hashlib
-
-    # the training grid: archived field spectra are on it already (kept as they are); others are convolved
-    grid = grid_name if isinstance(grid_name, InstrumentGrid) else resolve_grid(grid_name)
-    rows, labs, h = [], [], hashlib.sha256()
-    for name, klass in read_labels(labels):
-        p = Path(folder) / name
-        h.update(p.read_bytes())
-        for s in read_spectra(p):
-            rows.append(to_grid(s.wavelength_nm, s.reflectance, grid, what=str(p)))
-            labs.append(klass)
-    return LabelledSpectra(np.vstack(rows), labs, grid.wavelength_nm, h.hexdigest())
 
 
 def _check_test_library(folder: str, labels: str) -> str | None:
@@ -105,7 +90,7 @@ def cli_train(argv: list[str]) -> int:
     try:
         config = TrainConfig(grid=args.grid, seed=args.seed, test_fraction=args.test_fraction,
                              n_train_per_class=args.n_per_class)
-        field = _field_spectra(args.field_spectra, args.field_labels, args.grid) if args.field_spectra else None
+        field = read_labelled_folder(args.field_spectra, args.field_labels, args.grid) if args.field_spectra else None
         model = train_model(config, args.library, field=field, progress=_say)
         out = Path(args.out) if args.out else default_model_path(config, Path(args.library) if args.library else None)
         model.save(out)
@@ -137,7 +122,7 @@ def cli_fit_novelty(argv: list[str]) -> int:
         ap.error(problem)
     try:
         model = SpectraModel.load(args.model) if args.model else default_model(args.grid, progress=_say)
-        field = _field_spectra(args.site_spectra, args.labels, model.grid)
+        field = read_labelled_folder(args.site_spectra, args.labels, model.grid)
         ore = np.array([k in ("ore", "gangue") for k in field.labels])
         site = fit_site_novelty(model, field.reflectance[ore], alpha=args.alpha)
         before = float(np.mean(model.score(field.reflectance[ore], unmix=False).novel))

@@ -36,6 +36,7 @@ from spectra.hapke import (GRAIN_PATH_EXPONENT, band_depth, cross_section_fracti
 from spectra.library import LibraryEntry, SpectralLibrary
 from spectra.materials import density_g_cm3
 from spectra.scene import CargoScene, grain_um_of
+from spectra.watercheck import check_water_bands, water_markdown
 
 #: Density of the mixture components (g/cm³) by mineral name as written in the USGS mixture names.
 _COMPONENT_KEYS = {"hematite": ("hematite",), "goethite": ("goethite",), "quartz": ("quartz",),
@@ -322,14 +323,16 @@ def physics_report(library: SpectralLibrary, grid: InstrumentGrid, out_dir=None)
     series = check_series(library, grid)
     grain = check_grain(library, grid)
     moisture = check_moisture(library, grid)
-    rep = {"grid": grid.name, "mixtures": [m.__dict__ for m in mixtures], "series": [s.__dict__ for s in series],
+    water = check_water_bands(library)
+    rep = {"water_bands": water.__dict__, "grid": grid.name, "mixtures": [m.__dict__ for m in mixtures], "series": [s.__dict__ for s in series],
            "grain": [g.__dict__ for g in grain], "moisture": {k: v for k, v in moisture.__dict__.items()
                                                               if k not in ("wavelength_nm", "demo_mean")}}
     rep["_markdown"] = (["## Physics of the simulator checked against real measurements", "",
                          f"Grid {grid.name}. Measured USGS intimate mixtures predicted from library spectra of their "
                          "components (the closest samples of the same minerals, named) with the simulator's Hapke "
                          "model, and unmixed:", ""]
-                        + markdown(mixtures, series, grain) + ["", "### Moisture", ""] + moisture_markdown(moisture))
+                        + markdown(mixtures, series, grain) + ["", "### Moisture", ""] + moisture_markdown(moisture)
+                        + ["", "### Water bands over the full range", ""] + water_markdown(water))
     if out_dir is not None:
         plot_moisture(moisture, library, grid, Path(out_dir) / "moisture.png")
         rep["plot"] = str(Path(out_dir) / "moisture.png")

@@ -26,7 +26,7 @@ from spectra.errors import GridError, SpectraError
 from spectra.formats import read_spectra
 from spectra.grid import InstrumentGrid
 from spectra.identify.identifier import ID_CLASSES, Identifier, IdentifierParams
-from spectra.identify.validation import row_physics, summarise
+from spectra.identify.validation import fmt3, row_physics, summarise
 from spectra.library import Spectrum
 from spectra.models.evaluation import read_labels
 from spectra.resample import to_grid
@@ -148,10 +148,6 @@ def identify_folder(folder: str | Path, labels_csv: str | Path, grid: Instrument
             "grids": {items[0].grid.name: len(items) for items in by_grid.values()}}
 
 
-def _fmt(x: float) -> str:
-    return "–" if x != x else f"{x:.3f}"
-
-
 def markdown(report: dict) -> str:
     """The folder's identification as markdown: the targets of issue 21, per class, the spread of each class
     probability per true class, one line per file, and the refused files."""
@@ -163,13 +159,13 @@ def markdown(report: dict) -> str:
            + f". Dark, featureless spectra apart: {b['n']}, per true class called "
            + "; ".join(f"{k} {v}" for k, v in b["by_class"].items()) + ".", "",
            "| target (dark rows apart) | value | target |", "|---|---|---|",
-           f"| non-black contaminants called contaminant | {_fmt(t['contaminant_recall'][0])} | ≥ 0.95 |",
-           f"| ore + gangue called ore | {_fmt(t['ore_recall'][0])} | ≥ 0.95 |",
+           f"| non-black contaminants called contaminant | {fmt3(t['contaminant_recall'][0])} | ≥ 0.95 |",
+           f"| ore + gangue called ore | {fmt3(t['ore_recall'][0])} | ≥ 0.95 |",
            f"| ore + gangue called waste/contaminant with p > 0.5 | {t['ore_wrong_p_over_half'][0]} | 0 |",
-           f"| contaminant ROC AUC | {_fmt(t['contaminant_auc'][0])} | ≥ 0.95 |",
+           f"| contaminant ROC AUC | {fmt3(t['contaminant_auc'][0])} | ≥ 0.95 |",
            f"| contaminants called ore with p > 0.5 | {t['contaminant_ore_p_over_half'][0]} | 0 |", "",
            "| class | spectra | recall | unknown | wrong with p > 0.5 |", "|---|---|---|---|---|"]
-    out += [f"| {c} | {x['n']} | {_fmt(x['recall'])} | {_fmt(x['unknown'])} | {x['wrong_p_over_half']} |"
+    out += [f"| {c} | {x['n']} | {fmt3(x['recall'])} | {fmt3(x['unknown'])} | {x['wrong_p_over_half']} |"
             for c, x in s["per_class"].items() if x["n"]]
     out += ["", "Spread of each output probability per true class (min / 5 % / 25 % / median / 75 % / 95 % / max):",
             "", "| true class | output | spread |", "|---|---|---|"]

@@ -58,6 +58,16 @@ ID_CLASSES = LINE_CLASSES + ("unknown",)
 EXTRA_GROUPS = ("unknown", "organic (C–H), unlisted", temper_mod.DARK_GROUP)
 #: (grain factor, moisture mass fraction) of the reference variants
 VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.06))
+#: (grain factor, moisture) of the further variants of the ore and gangue references only, on grids that reach
+#: the 1.93 µm water band (:data:`WET_BAND_KEY`): the line's moist fines (shipped at 6–12 % water; the line's scene
+#: draws 6–10 %), fine and as measured, with the 1.45 and 1.93 µm pore-water bands and the albedo drop of
+#: :func:`spectra.hapke.wet` (w21h: with wet references at 6 % only, the full range called 41 % of a moist
+#: hematite-fines lot waste through its 1.93 µm band; with them 15 %, 12 % with intimate ore blends in the learned
+#: decision's training). Without the 1.93 µm band on the grid they changed little and cost contaminant recall
+#: (``ingaas256``: wet 10 % contaminants 41 → 38 of 79), so they are off there.
+ORE_VARIANTS = ((1.0, 0.10), (0.5, 0.10))
+#: the feature whose presence on the grid switches :data:`ORE_VARIANTS` on
+WET_BAND_KEY = "H2O 1.93"
 
 
 @dataclass(frozen=True)
@@ -77,16 +87,17 @@ class IdentifierParams:
     ore_needs_evidence: bool = True
 
 
-def reference_variants(reflectance: np.ndarray, wavelength_nm: np.ndarray) -> np.ndarray:
-    """(k, n) reference spectra → (len(VARIANTS)·k, n): each variant block in :data:`VARIANTS` order."""
+def reference_variants(reflectance: np.ndarray, wavelength_nm: np.ndarray,
+                       variants: tuple[tuple[float, float], ...] = VARIANTS) -> np.ndarray:
+    """(k, n) reference spectra → (len(variants)·k, n): each variant block in ``variants`` order."""
     w = ssa_from_reff(np.clip(reflectance, 1e-4, 0.999))
     alpha = water_absorption_per_cm(wavelength_nm)
     out = []
-    for grain, moist in VARIANTS:
+    for grain, moist in variants:
         v = scale_grain_size(w, grain) if grain != 1.0 else w
         v = wet(v, moist, alpha) if moist > 0 else v
         out.append(reflectance if (grain, moist) == (1.0, 0.0) else reff_from_ssa(v))
-    return np.vstack(out)
+    return np.vstack(out) if out else np.zeros((0, np.shape(reflectance)[1]))
 
 
 @dataclass
@@ -98,10 +109,12 @@ class Descriptors:
     slope: np.ndarray
     depth: np.ndarray
     position_nm: np.ndarray
+    #: (n,) mean reflectance over :data:`spectra.identify.temper.DARK_WINDOW_NM` (what "dark" is judged on)
+    brightness: np.ndarray | None = None
 
     def take(self, idx: np.ndarray) -> Descriptors:
         return Descriptors(self.absorption[idx], self.log_albedo[idx], self.slope[idx], self.depth[idx],
-                           self.position_nm[idx])
+                           self.position_nm[idx], None if self.brightness is None else self.brightness[idx])
 
 
 @dataclass
@@ -144,11 +157,19 @@ class Identifier:
         self.bank = FeatureBank.for_grid(grid)
         self.references = list(references)
         self.reference_reflectance = r
-        variants = reference_variants(r, grid.wavelength_nm)
-        self._ref_of_row = np.tile(np.arange(len(references)), len(VARIANTS))
+        self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
+        #: the grid reaches the 1.93 µm water band: ore/gangue references get :data:`ORE_VARIANTS` (their rows
+        #: follow the base blocks) and the learned decision trains on intimate ore blends
+        #: (:func:`spectra.identify.learned.augment`)
+        self.moist_ore_physics = WET_BAND_KEY in self.bank.keys
+        self._wet_refs = np.flatnonzero(self._class_of_ref == LINE_CLASSES.index("ore")) \
+            if ORE_VARIANTS and self.moist_ore_physics else np.zeros(0, int)
+        variants = np.vstack([reference_variants(r, grid.wavelength_nm),
+                              reference_variants(r[self._wet_refs], grid.wavelength_nm, ORE_VARIANTS)])
+        self._ref_of_row = np.concatenate([np.tile(np.arange(len(references)), len(VARIANTS)),
+                                           np.tile(self._wet_refs, len(ORE_VARIANTS))])
         self._ref = self.describe(variants)
         self._ref_norm2 = np.sum(self._ref.absorption ** 2, axis=1)
-        self._class_of_ref = np.array([LINE_CLASSES.index(x.line_class) for x in references])
         self._refs_of_class = [np.flatnonzero(self._class_of_ref == c) for c in range(len(LINE_CLASSES))]
         self._ref_q = self._quadratic(self._ref)
         self._ref_q2 = np.sum(self._ref_q ** 2, axis=1)
@@ -203,7 +224,7 @@ class Identifier:
         absorption = 1.0 - self.bank.hull_removed(binned)
         log_alb, slope = self.bank.albedo_slope(binned)
         depth, pos = self.bank.band_depths(_smooth(r, 5))
-        return Descriptors(absorption, log_alb, slope, depth, pos)
+        return Descriptors(absorption, log_alb, slope, depth, pos, temper_mod.brightness(self.bank, binned))
 
     def _quadratic(self, d: Descriptors) -> np.ndarray:
         """The terms of d² that are plain squared differences, as one vector per spectrum (albedo, slope,
@@ -268,10 +289,21 @@ class Identifier:
 
     def _per_reference(self, d2_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best variant per reference: d² (n, k) and the variant row it came from (n, k)."""
-        k = len(self.references)
-        stacked = d2_rows.reshape(d2_rows.shape[0], len(VARIANTS), k)
+        n, k = d2_rows.shape[0], len(self.references)
+        base = k * len(VARIANTS)
+        stacked = d2_rows[:, :base].reshape(n, len(VARIANTS), k)
         v = np.argmin(stacked, axis=1)
-        return np.take_along_axis(stacked, v[:, None, :], axis=1)[:, 0], v * k + np.arange(k)
+        d2 = np.take_along_axis(stacked, v[:, None, :], axis=1)[:, 0]
+        row = v * k + np.arange(k)
+        if self._wet_refs.size:
+            kw = self._wet_refs.size
+            extra = d2_rows[:, base:].reshape(n, len(ORE_VARIANTS), kw)
+            u = np.argmin(extra, axis=1)
+            d2w = np.take_along_axis(extra, u[:, None, :], axis=1)[:, 0]
+            better = d2w < d2[:, self._wet_refs]
+            d2[:, self._wet_refs] = np.where(better, d2w, d2[:, self._wet_refs])
+            row[:, self._wet_refs] = np.where(better, base + u * kw + np.arange(kw), row[:, self._wet_refs])
+        return d2, row
 
     def _decide(self, d: Descriptors, d2_ref: np.ndarray, row: np.ndarray, valid: np.ndarray,
                 snr: np.ndarray | None = None, decision: Decision | None = None) -> Identification:

@@ -34,6 +34,8 @@ from spectra.identify.wetting import wet_albedo
 N_AUGMENT = 24
 #: share of the augmented renderings mixed with 5–30 % ore
 MIX_SHARE = 0.5
+#: largest share of the second ore/gangue reference in an ore rendering's intimate blend (w21h)
+ORE_BLEND_MAX = 0.5
 #: weight of the learned log-probabilities against the d² posterior's (1: the learned decision alone)
 LEARNED_WEIGHT = 0.5
 #: L2 inverse strength of the logistic regression (chosen once on leave-one-sample-out, never per file)
@@ -81,22 +83,32 @@ def design(idf, d, d2_ref: np.ndarray, ch_snr: np.ndarray) -> np.ndarray:
 
 
 def augment(reflectance: np.ndarray, wavelength_nm: np.ndarray, grid, ore_rows: np.ndarray, n_per: int,
-            rng: np.random.Generator, porous: np.ndarray | bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            rng: np.random.Generator, porous: np.ndarray | bool = True,
+            ore_blend: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n_per`` physical renderings of each reference row: (spectra (k·n_per, n), source row, mixed ore row).
 
     Grain factor lognormal (σ 0.5), water 0–12 % on half (pore water on ``porous`` rows, a surface film on the
-    others: :mod:`spectra.identify.wetting`), brightness ×0.85–1.15, and on half an areal
-    mixture with a random ore/gangue reference at 5–30 % (the source row keeps its class), then the detector."""
+    others: :mod:`spectra.identify.wetting`), brightness ×0.85–1.15, and on half a mixture with a random ore/gangue
+    reference (the source row keeps its class): an areal mixture at 5–30 %, or with ``ore_blend`` for an ore/gangue
+    source an intimate blend (Hapke albedo, before grain size and water) at 5–50 %, as the line's ore is; then the
+    detector."""
     k = reflectance.shape[0]
     src = np.repeat(np.arange(k), n_per)
     m = src.size
     grain = np.exp(rng.normal(0.0, 0.5, m)).clip(0.3, 3.0)
     moist = np.where(rng.random(m) < 0.5, rng.uniform(0.0, 0.12, m), 0.0)
-    w = scale_grain_size(ssa_from_reff(np.clip(reflectance[src], 1e-4, 0.999)), grain[:, None])
-    r = wet_albedo(w, wavelength_nm, moist, np.broadcast_to(np.asarray(porous, bool), (k,))[src])
     mix_row = rng.choice(ore_rows, m)
     frac = np.where(rng.random(m) < MIX_SHARE, rng.uniform(0.05, 0.30, m), 0.0)
-    r = (1.0 - frac[:, None]) * r + frac[:, None] * reflectance[mix_row]
+    # ore with ore is an intimate mixture (one blend of grains, as the line's ore is), up to half and half
+    blend = np.isin(src, ore_rows) & (frac > 0) & ore_blend
+    if ore_blend:
+        frac = np.where(blend, rng.uniform(0.05, ORE_BLEND_MAX, m), frac)
+    w_all = ssa_from_reff(np.clip(reflectance, 1e-4, 0.999))
+    w = np.where(blend[:, None], (1.0 - frac[:, None]) * w_all[src] + frac[:, None] * w_all[mix_row], w_all[src])
+    w = scale_grain_size(w, grain[:, None])
+    r = wet_albedo(w, wavelength_nm, moist, np.broadcast_to(np.asarray(porous, bool), (k,))[src])
+    areal = np.where(blend, 0.0, frac)
+    r = (1.0 - areal[:, None]) * r + areal[:, None] * reflectance[mix_row]
     r *= rng.uniform(0.85, 1.15, m)[:, None]
     det = DetectorModel(grid, DetectorConfig(), seed=int(rng.integers(1 << 31)))
     r = simulate_referenced(det, np.clip(r, 1e-4, 1.2), rng, t_h=rng.uniform(0, 8, m),
@@ -136,7 +148,7 @@ def training_set(idf, n_per: int = N_AUGMENT, seed: int = 11) -> TrainingSet:
     refs = idf.references
     ore_rows = np.flatnonzero(idf._class_of_ref == 0)
     r, src, mix = augment(idf.reference_reflectance, idf.grid.wavelength_nm, idf.grid, ore_rows, n_per, rng,
-                          porous=np.array([x.porous for x in refs]))
+                          porous=np.array([x.porous for x in refs]), ore_blend=idf.moist_ore_physics)
     samples = np.array([x.sample for x in refs])
     d, d2_ref, _, _ = idf.prepare(r, exclude_samples=samples[src])
     return TrainingSet((d, d2_ref, idf.ch_snr(r)), idf._class_of_ref[src], samples[src],

@@ -34,6 +34,11 @@ import numpy as np
 DARK_GROUP = "dark, featureless"
 #: mean reflectance (hull bins from 780 nm) below which a spectrum without C–H bands is dark and featureless
 DARK_ALBEDO = 0.10
+#: the window (nm) brightness is judged on: 900–1750 nm, the range every grid shares (the 900–1700 nm InGaAs
+#: sensor sees all of it), so that one spectrum is dark on every instrument alike. Beyond 1.75 µm the 1.93 µm
+#: pore-water band of moist ore would make the full range call genuine ore dark (w21h: 45–69 % of the demo's
+#: moist ore on ``full`` vs 28 % on ``ingaas256``); below 900 nm hematite's Fe³⁺ band does the same.
+DARK_WINDOW_NM = (900.0, 1750.0)
 #: p(unknown) given to a dark, featureless spectrum (the known classes share the rest as they were)
 DARK_P_UNKNOWN = 0.6
 #: a non-ore class without positive evidence gets at most this probability ("not confident")
@@ -109,9 +114,19 @@ def class_evidence(bank, d, is_organic: np.ndarray, ore_needs_evidence: bool = F
     return np.column_stack([ore, fe2, is_organic])
 
 
+def brightness(bank, binned: np.ndarray) -> np.ndarray:
+    """(n,) mean of the hull-bin reflectance ``binned`` over :data:`DARK_WINDOW_NM` (all bins if none lie in it)."""
+    lo, hi = DARK_WINDOW_NM
+    inside = (bank.bin_nm >= lo) & (bank.bin_nm <= hi)
+    b = np.asarray(binned, float)
+    return b[:, inside].mean(axis=1) if inside.any() else b.mean(axis=1)
+
+
 def dark(d, is_organic: np.ndarray) -> np.ndarray:
-    """(n,) dark and featureless: mean reflectance below :data:`DARK_ALBEDO`, no C–H band."""
-    return (np.exp(d.log_albedo) < DARK_ALBEDO) & ~is_organic
+    """(n,) dark and featureless: mean reflectance over :data:`DARK_WINDOW_NM` below :data:`DARK_ALBEDO`, no C–H
+    band."""
+    bright = np.exp(d.log_albedo) if d.brightness is None else d.brightness
+    return (bright < DARK_ALBEDO) & ~is_organic
 
 
 def temper(p: np.ndarray, evidence: np.ndarray, is_dark: np.ndarray) -> np.ndarray:

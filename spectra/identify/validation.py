@@ -27,6 +27,7 @@ from spectra.identify.wetting import film_um, wet_albedo
 from spectra.constants import REFLECTANCE_FLOOR
 from spectra.identify.labels import relative_noise
 from spectra.identify.limits import markdown as limits_markdown, physics_limits
+from spectra.identify.ore_groups import ore_groups, ore_groups_markdown, ore_recall_with_kin
 from spectra.identify.separability import AMBIGUOUS, dark_groups, per_group
 from spectra.identify.unknown_limit import UNKNOWN_QUANTILE
 from spectra.models.evaluation import roc_curve
@@ -216,10 +217,12 @@ def summarise(rows: list[dict]) -> dict:
             "targets_by_rendering": _by_rendering(lit),
             "separability": per_group(rows), "dark_groups": dark_groups(rows),
             "physics_limits": physics_limits(rows),
+            "ore_groups": ore_groups(rows), "ore_recall_with_kin": ore_recall_with_kin(rows),
             "at_prior": {c: bool(np.ptp(p[:, k]) < 1e-3) for k, c in enumerate(ID_CLASSES)}}
 
 
-def _fmt(x: float) -> str:
+def fmt3(x: float) -> str:
+    """A figure to 3 decimals for the report tables; "–" for NaN (nothing to score)."""
     return "–" if x != x else f"{x:.3f}"
 
 
@@ -244,7 +247,7 @@ def _headline_md(s: dict) -> list[str]:
             cells = []
             for _, key, _, met in _TARGETS:
                 v = t[key][0]
-                text = str(v) if isinstance(v, int) else _fmt(v)
+                text = str(v) if isinstance(v, int) else fmt3(v)
                 cells.append(text if met(v) or v != v else f"{text} NO")
             out.append(f"| {label} | {name} | {t['spectra'][0]} | " + " | ".join(cells) + " |")
     return out
@@ -263,7 +266,9 @@ def _spread_md(s: dict) -> list[str]:
 
 def _dark_md(s: dict) -> list[str]:
     b = s["black"]
-    out = [f"Dark, featureless spectra (mean reflectance < {temper_mod.DARK_ALBEDO} from 780 nm, no C–H band; "
+    lo, hi = temper_mod.DARK_WINDOW_NM
+    out = [f"Dark, featureless spectra (mean reflectance < {temper_mod.DARK_ALBEDO} over {lo:.0f}–{hi:.0f} nm, no "
+           "C–H band; "
            f"outcome `unknown`, group \"{temper_mod.DARK_GROUP}\"), reported apart: {b['n']}; per true class called "
            + "; ".join(f"{k} {v}" for k, v in b["by_class"].items()) + ".", "",
            "| dark class / group | spectra | mean R | deepest band | channel noise | band / noise | "
@@ -282,9 +287,9 @@ def _groups_md(s: dict) -> list[str]:
            "d² own / other | AUC | NIR-ambiguous |", "|---|---|---|---|---|---|---|---|---|"]
     for g, x in s["separability"].items():
         lit = s["per_group"][g]
-        out.append(f"| {g} | {x['n']} | {_fmt(lit['recall'])} | {_fmt(lit['unknown'])} | "
+        out.append(f"| {g} | {x['n']} | {fmt3(lit['recall'])} | {fmt3(lit['unknown'])} | "
                    f"{lit['wrong_p_over_half']} | {x['closer_to_other']:.2f} | {x['d2_own']:.1f} / "
-                   f"{x['d2_other']:.1f} | {_fmt(x['auc'])} | {x['ambiguous']} |")
+                   f"{x['d2_other']:.1f} | {fmt3(x['auc'])} | {x['ambiguous']} |")
     return out
 
 
@@ -318,7 +323,7 @@ def markdown(report: dict) -> str:
             f"Black items (dark, featureless) apart: {s['black']['n']} (classes {s['black']['classes']}) called "
             f"{s['black']['called']}; the black contaminants ({', '.join(s['black']['contaminant_names'])}) "
             f"called {s['black']['contaminants_called']}."), "", _moisture_note(report), "", _limit_note(report),
-           "", *_headline_md(s), "",
+           "", *_headline_md(s), "", *ore_groups_markdown(s), "",
            "| class | spectra | recall | unknown | not ore | wrong with p > 0.5 | ROC AUC |",
            "|---|---|---|---|---|---|---|"]
     for c, b in s["per_class"].items():

@@ -24,7 +24,8 @@ from spectra.materials import mineral_of
 from spectra.models.bundle import CLASSES, SpectraModel
 from spectra.models.fingerprint_eval import fingerprint_markdown
 from spectra.models.heldout import held_out_world
-from spectra.models.training import TrainConfig, simulate_classifier_set, simulate_segments
+from spectra.grid import InstrumentGrid, resolve_grid
+from spectra.models.training import LabelledSpectra, TrainConfig, simulate_classifier_set, simulate_segments
 from spectra.resample import to_grid
 from spectra.segment_stats import score_segment
 from spectra.separability import Separability, markdown as separability_markdown, separability
@@ -142,6 +143,24 @@ def read_labels(path: str | Path) -> list[tuple[str, str]]:
             raise SpectrumFormatError(f"{path}: line {i}: expected class ore/gangue/waste/contaminant, got {r['class']!r}")
         out.append(((r["file"] or "").strip(), klass))
     return out
+
+
+def read_labelled_folder(folder: str | Path, labels: str | Path,
+                         grid: str | InstrumentGrid = "full") -> LabelledSpectra:
+    """Every spectrum of the files ``labels`` names in ``folder`` on ``grid`` (a name or a grid), with its class,
+    and the SHA-256 of the files' bytes (field spectra for ``oreline spectra train``). Spectra already on the
+    grid are kept as they are; others are convolved to it. SpectrumFormatError/GridError naming the file."""
+    import hashlib
+
+    g = grid if isinstance(grid, InstrumentGrid) else resolve_grid(grid)
+    rows, labs, h = [], [], hashlib.sha256()
+    for name, klass in read_labels(labels):
+        p = Path(folder) / name
+        h.update(p.read_bytes())
+        for s in read_spectra(p):
+            rows.append(to_grid(s.wavelength_nm, s.reflectance, g, what=str(p)))
+            labs.append(klass)
+    return LabelledSpectra(np.vstack(rows), labs, g.wavelength_nm, h.hexdigest())
 
 
 def evaluate_folder(model: SpectraModel, folder: str | Path, labels_csv: str | Path,

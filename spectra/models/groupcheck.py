@@ -33,7 +33,9 @@ from spectra.scene import MixtureSimulator
 VARIANTS = ((1.0, 0.0), (0.5, 0.0), (2.0, 0.0), (1.0, 0.05))
 
 
-def _folds(entries, n_contaminant_folds: int, seed: int) -> list[list[str]]:
+def group_folds(entries, n_contaminant_folds: int, seed: int) -> list[list[str]]:
+    """Held-out folds of real group names: one per ore, gangue and waste group, ``n_contaminant_folds`` of the
+    contaminant groups (shuffled by ``seed``); synthetic end-members are never held out."""
     by_class: dict[str, list[str]] = {}
     for e in entries:
         if e.spectrum.meta.get("synthetic"):
@@ -62,7 +64,7 @@ def leave_group_out(grid: InstrumentGrid, config: TrainConfig | None = None, lib
     pre = Preprocessing()
     rng = np.random.default_rng(seed)
     all_groups = sorted({e.group for e in rlib.entries})
-    folds = _folds(rlib.entries, n_contaminant_folds, seed)
+    folds = group_folds(rlib.entries, n_contaminant_folds, seed)
     if only_groups is not None:
         folds = [[g for g in f if g in set(only_groups)] for f in folds]
         folds = [f for f in folds if f]

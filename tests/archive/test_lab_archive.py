@@ -146,7 +146,7 @@ def test_reviews_are_appended(lot):
 
 
 def test_lab_confirmed_segments_become_field_spectra_for_training(lot, tmp_path, targeted, closed_lot):
-    from spectra.cli import _field_spectra
+    from spectra.models.evaluation import read_labelled_folder
 
     csv = tmp_path / "lab.csv"
     csv.write_text(HEAD + f"G1,{ORE}\n" + "".join(f"{t},{SLAGGY}\n" for t in targeted))
@@ -166,7 +166,7 @@ def test_lab_confirmed_segments_become_field_spectra_for_training(lot, tmp_path,
     all_train = tmp_path / "all-train"
     assert oreline("archive", "export-field-spectra", str(lot), "--out", str(all_train), "--test-fraction", "0",
                    "--outcome", "waste").returncode == 0
-    field = _field_spectra(str(all_train / "train"), str(all_train / "train" / "labels.csv"), "ingaas256")
+    field = read_labelled_folder(str(all_train / "train"), str(all_train / "train" / "labels.csv"), "ingaas256")
     assert len(field.labels) > 0 and set(field.labels) == {"waste"}
     assert field.reflectance.shape[1] == 256
     # the exported folder is also what `spectra evaluate --test-library` identifies, each file on its own grid

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from spectra.grid import ingaas256
-from spectra.models.groupcheck import _folds, leave_group_out, markdown
+from spectra.models.groupcheck import group_folds, leave_group_out, markdown
 
 
 def test_folds_hold_out_each_real_group_once(library):
-    folds = _folds(library.entries, 4, 0)
+    folds = group_folds(library.entries, 4, 0)
     flat = [g for f in folds for g in f]
     assert len(flat) == len(set(flat))
     real = {e.group for e in library.entries if e.klass in ("ore", "gangue", "waste", "contaminant")

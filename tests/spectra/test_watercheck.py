@@ -1,0 +1,25 @@
+"""The pore-water model over the whole range answers to the real wet/dry sludge and real hydrated samples."""
+
+import numpy as np
+
+from spectra.grid import full_range
+from spectra.hapke import band_depth
+from spectra.library import load_library
+from spectra.watercheck import DRY, WET, check_water_bands, water_markdown
+
+
+def test_the_water_bands_are_measured_on_the_real_wet_sludge_and_hydrated_samples():
+    lib = load_library()
+    c = check_water_bands(lib)
+    wet = next(e for e in lib.entries if e.usgs_name == WET).spectrum.resample(full_range())
+    dry = next(e for e in lib.entries if e.usgs_name == DRY).spectrum.resample(full_range())
+    wl = full_range().wavelength_nm
+    # the measured figures are the wet sludge's own (independent band depth on the same spectrum)
+    assert c.measured_depth["1.93"] == float(band_depth(wet, wl, 1930.0, (1800.0, 2120.0)))
+    assert abs(c.model_depth["1.45"] - c.measured_depth["1.45"]) < 0.02  # the moisture that reproduces 1.45 µm
+    i = int(np.argmin(np.abs(wl - 1650.0)))
+    assert c.measured_wet_over_dry[f"{wl[i]:.0f}"] == float(wet[i] / dry[i])
+    # real H2O-bearing samples: gypsum is among them, plastics (C-H, no 1.93 µm band) are not
+    names = [h[0] for h in c.hydrated]
+    assert any("Gypsum" in n for n in names) and not any("Plastic" in n for n in names)
+    assert any("1.93 µm band depth" in line for line in water_markdown(c))
