@@ -12,7 +12,7 @@ setup: $(STAMP) aravis
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "oreline: installing into $(VENV) (log: $(VENV)/setup.log)"
-	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
+	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test,fit]' ) > $(VENV)/setup.log 2>&1 \
 	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
 

@@ -10,7 +10,7 @@ the model in one ``.npz``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -18,9 +18,15 @@ from scipy import ndimage as ndi
 from vision import decision
 from vision.decision import regime_levels
 from vision.errors import ModelError
+from vision.patchnet import PatchNet
 
 #: Class of candidates that are not foreign objects.
 NONE = "none"
+#: A classifier with a patch verifier asks it only about candidates whose MLP p(none) is at most this (0.01-0.07 % of
+#: the candidates of object-free held-out belt, 2-15 % of those of belt with objects; docs/vision.md).
+PATCH_GATE = 0.1
+#: Candidates' patches for :meth:`KindClassifier.proba`: an array, a function of row indices, or None.
+Patches = np.ndarray | Callable[[np.ndarray], np.ndarray] | None
 COMPONENT_FEATURES = (
     "r", "g", "lum", "fine", "coarse", "lum_std", "lum_max", "lum_min", "score_mean", "score_max",
     "log_area", "log_length", "log_width", "elongation", "fill",
@@ -201,6 +207,10 @@ class KindClassifier:
         #: The decision per belt condition (:meth:`vision.decision.Decision.table`: rows of load_lo, load_hi,
         #: none_max); empty: ``none_max`` everywhere.
         self.regimes_ = np.zeros((0, 3))
+        #: The learned patch verifier (:mod:`vision.patchnet`), pooled with the MLPs on candidates whose p(none) is
+        #: at most ``patch_gate`` (:meth:`proba`); None: component features only.
+        self.patchnet_: PatchNet | None = None
+        self.patch_gate = PATCH_GATE
 
     def fit(self, x: np.ndarray, kinds: Sequence[str]) -> "KindClassifier":
         """Fit on (n, n_features) rows and their kinds (object kinds and ``"none"``). Returns self.
@@ -228,8 +238,33 @@ class KindClassifier:
             self.intercepts_.append([np.asarray(c) for c in clf.intercepts_])
         return self
 
-    def proba(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, n_classes) in ``classes_`` order (mean over the members)."""
+    @property
+    def needs_patches(self) -> bool:
+        """Whether scoring needs each candidate's image patch (:func:`vision.patchnet.patch_of`)."""
+        return self.patchnet_ is not None
+
+    def proba(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:
+        """Class probabilities (n, n_classes) in ``classes_`` order: the mean over the members. With a patch verifier,
+        rows whose p(none) is at most ``patch_gate`` get the normalised geometric mean of theirs and the verifier's
+        (the others cannot be reported anyway; the verifier's cost stays with the few object-like candidates).
+        ``patches``: the candidates' patches (n, 32, 32, 3) uint8, or a function giving those of the rows it is
+        passed (an index array), so that a caller cuts patches only where they are asked for; ModelError when the
+        classifier has a patch verifier and they are not given or their number differs."""
+        p = self._mlp_proba(x)
+        if self.patchnet_ is None:
+            return p
+        if patches is None or (not callable(patches) and len(patches) != len(p)):
+            raise ModelError(f"this kind classifier has a patch verifier: it needs each candidate's image patch "
+                             f"(got {'none' if patches is None else len(patches)} for {len(p)} candidates)")
+        hit = np.flatnonzero(self.classes_ == NONE)
+        ask = np.flatnonzero(p[:, hit[0]] <= self.patch_gate if hit.size else np.ones(len(p), bool))
+        if ask.size:
+            got = patches(ask) if callable(patches) else np.asarray(patches)[ask]
+            q = np.sqrt(p[ask] * self.patchnet_.proba(np.atleast_2d(np.asarray(x, np.float64))[ask], got))
+            p[ask] = q / np.maximum(q.sum(axis=1, keepdims=True), 1e-300)
+        return p
+
+    def _mlp_proba(self, x: np.ndarray) -> np.ndarray:
         if not hasattr(self, "coefs_"):
             raise ModelError("KindClassifier is not fitted")
         x = np.atleast_2d(np.asarray(x, np.float64))
@@ -251,15 +286,16 @@ class KindClassifier:
             out += p / p.sum(axis=1, keepdims=True)
         return out / len(self.coefs_)
 
-    def p_none(self, x: np.ndarray) -> np.ndarray:
+    def p_none(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:
         """Probability that each row is not a foreign object, (n,)."""
-        p = self.proba(x)
+        p = self.proba(x, patches)
         hit = np.flatnonzero(self.classes_ == NONE)
         return p[:, hit[0]] if hit.size else np.zeros(p.shape[0])
 
-    def predict(self, x: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(kinds, probability of that kind given it is an object, probability of ``"none"``) for (n, n_features) rows."""
-        p = self.proba(x)
+    def predict(self, x: np.ndarray, patches: Patches = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(kinds, probability of that kind given it is an object, probability of ``"none"``) for (n, n_features) rows
+        (and their patches, see :meth:`proba`)."""
+        p = self.proba(x, patches)
         obj = self.classes_ != NONE
         pn = p[:, ~obj].sum(axis=1)
         po = p[:, obj]
@@ -288,6 +324,9 @@ class KindClassifier:
         for m, (coefs, intercepts) in enumerate(zip(self.coefs_, self.intercepts_)):
             for i, (w, b) in enumerate(zip(coefs, intercepts)):
                 out[f"cls_m{m}_w{i}"], out[f"cls_m{m}_b{i}"] = w, b
+        if self.patchnet_ is not None:
+            out.update(self.patchnet_.to_arrays())
+            out["cls_patch_gate"] = np.float64(self.patch_gate)
         return out
 
     @classmethod
@@ -303,6 +342,11 @@ class KindClassifier:
             k.intercepts_ = [[np.asarray(a[f"cls_m{m}_b{i}"]) for i in range(n_layers)] for m in range(n_members)]
         except KeyError as exc:
             raise ModelError(f"kind classifier arrays lack key {exc}") from exc
+        if "pn_onnx" in a:
+            k.patchnet_ = PatchNet.from_arrays(a)
+            k.patch_gate = float(a.get("cls_patch_gate", PATCH_GATE))
+            if list(k.patchnet_.classes_) != list(k.classes_):
+                raise ModelError(f"patch verifier classes {k.patchnet_.classes_.tolist()} differ from the classifier's {k.classes_.tolist()}")
         if k.mean_.shape != (len(COMPONENT_FEATURES),):
             raise ModelError(f"kind classifier expects {k.mean_.shape} features, this version computes {len(COMPONENT_FEATURES)}")
         return k

@@ -23,6 +23,7 @@ from vision.filters import box_mean, box_means, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
+from vision.patchnet import patch_of
 from vision.regime import load_at
 from vision.scene import ore_mask
 
@@ -455,7 +456,7 @@ class Detector:
                 load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
                 none_max = np.broadcast_to(self.classifier.levels(load) if self.classifier is not None else 1.0, load.shape)
                 if self.classifier is not None:
-                    kinds, probs, p_none = self.classifier.predict(stats.matrix)
+                    kinds, probs, p_none = self.classifier.predict(stats.matrix, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
                     report = (p_none <= none_max) & (length_mm >= p.min_length_mm)
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
@@ -502,6 +503,11 @@ class Detector:
         return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img.rows(keep_from * b).copy(),
                       belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
                       time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
+
+    def _patches(self, img: "_Rows", labels: np.ndarray, chosen: list[int], n: int) -> np.ndarray:
+        """The patch verifier's input (:func:`vision.patchnet.patch_of` of the thumbnail) of each chosen component."""
+        slices = _bounding_boxes(labels, chosen, n)
+        return np.stack([patch_of(self._thumbnail(img, slices[i])) for i in chosen])
 
     def _thumbnail(self, img: "_Rows", sl: tuple[slice, slice]) -> np.ndarray:
         b = self.block

@@ -32,6 +32,8 @@ from vision.frames import Frame
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, block_belt, context_cells, half_grid, to_cells, training_cells
 from vision.objects import KINDS, TEXTURE_DIR
+from vision.patchnet import FIT_PATCHNET, patch_of
+from vision.patchnet_fit import fit_patchnet
 from vision.regime import load_at
 from vision.scene import BeltScene, random_objects
 from vision.scenes import FIT_MIX, scene_options
@@ -340,9 +342,9 @@ def _kind_under(d: Detection, objects: list) -> str:
 
 
 def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px: float,
-                sizes: list | None = None) -> tuple[list[np.ndarray], list[str], list[float], list[float]]:
-    """Features, truth label (object kind or "none"), measured length (mm) and belt load (:mod:`vision.regime`) of
-    every candidate the detector finds in ``image``; (true, measured) lengths of matched objects are appended to
+                sizes: list | None = None) -> tuple[list[np.ndarray], list[str], list[float], list[float], list[np.ndarray]]:
+    """Features, truth label (object kind or "none"), measured length (mm), belt load (:mod:`vision.regime`) and
+    patch (:func:`vision.patchnet.patch_of`) of every candidate the detector finds in ``image``; (true, measured) lengths of matched objects are appended to
     ``sizes``."""
     det = model.detector()
     det.report_all = True
@@ -353,7 +355,7 @@ def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px:
     if sizes is not None:
         sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
     return (cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets],  # report_all: every one has features
-            [d.load for d in dets])
+            [d.load for d in dets], [patch_of(d.thumbnail) for d in dets])
 
 
 def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -> None:
@@ -389,11 +391,14 @@ class CandidatePool:
     load: list = field(default_factory=list)
     belt_load: list = field(default_factory=list)
     row_m: float = 0.0
+    #: each candidate's image patch (:func:`vision.patchnet.patch_of`; None: not recorded)
+    patch: list = field(default_factory=list)
 
     def add(self, found: tuple, fold: int, normal: bool, scene_type: str = "", train: bool = True) -> None:
-        """Add (features, labels, lengths[, loads]) of candidates (:func:`_candidates`)."""
+        """Add (features, labels, lengths[, loads[, patches]]) of candidates (:func:`_candidates`)."""
         x, y, length = found[:3]
         self.load += list(found[3]) if len(found) > 3 else [float("nan")] * len(x)
+        self.patch += list(found[4]) if len(found) > 4 else [None] * len(x)
         self.x += x
         self.y += y
         self.length_mm += length
@@ -582,12 +587,15 @@ def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> f
     return calibrate_limit(model.ore, images)
 
 
-def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0) -> tuple[KindClassifier, Decision]:
+def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0,
+                     patchnet: bool = FIT_PATCHNET) -> tuple[KindClassifier, Decision]:
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
     its p(none) of the size-gated candidates on decision-only object-free belt (never trained on). Without such belt
     the normal calibration candidates it trained on set it (optimistic; the bound is then unknown).
-    Raises ModelError with fewer than two classes."""
+    With ``patchnet`` and a patch per candidate, the classifier gets the patch verifier (:mod:`vision.patchnet_fit`)
+    trained on the same candidates, and the decision is set on their combined p(none).
+    Raises ModelError with fewer than two classes (or, for the verifier, without torch)."""
     x, y = np.array(pool.x), np.asarray(pool.y)
     normal, length, load = np.asarray(pool.normal, bool), np.asarray(pool.length_mm), np.asarray(pool.load, float)
     types = np.asarray(pool.scene_type, str) if pool.scene_type else np.full(len(y), "")
@@ -602,9 +610,12 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
         train = train.copy()
         train[np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)] = False
     clf = KindClassifier(seed=seed).fit(x[train], y[train])
+    patches = np.asarray(pool.patch) if patchnet and pool.patch and all(p is not None for p in pool.patch) else None
+    if patches is not None:
+        clf.patchnet_ = fit_patchnet(x[train], patches[train], y[train], seed)
     belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
     belt_load = np.concatenate(pool.belt_load) if pool.belt_load and APPLY_REGIMES else None  # levels per belt condition
-    decision = decide(clf.p_none(x[held]) if held.any() else np.zeros(0), types[held], belt_m, load[held], belt_load, pool.row_m)
+    decision = decide(clf.p_none(x[held], None if patches is None else patches[held]) if held.any() else np.zeros(0), types[held], belt_m, load[held], belt_load, pool.row_m)
     clf.none_max = decision.none_max
     clf.regimes_ = decision.table()
     return clf, decision
