@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oreline-installed
 
-.PHONY: setup aravis system-deps demo lint lint-report lint-clean check test bench bench-quick reliability models clean
+.PHONY: setup fit-extra aravis system-deps demo lint lint-report lint-clean check test bench bench-quick reliability models clean
 
 setup: $(STAMP) aravis
 
@@ -12,9 +12,20 @@ setup: $(STAMP) aravis
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "oreline: installing into $(VENV) (log: $(VENV)/setup.log)"
-	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test,fit]' ) > $(VENV)/setup.log 2>&1 \
+	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
 	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
+
+# The `fit` extra (torch, onnx, onnxruntime): the learned patch verifier's fit, measured but not shipped
+# (docs/vision.md). Only the tests, benchmarks and refits need it; the demo and a plant install do not.
+FIT_STAMP := $(VENV)/.oreline-fit-installed
+fit-extra: $(FIT_STAMP)
+
+$(FIT_STAMP): pyproject.toml $(STAMP)
+	@echo "oreline: installing the fit extra into $(VENV) (log: $(VENV)/setup-fit.log)"
+	@$(PY) -m pip install -e '.[test,fit]' > $(VENV)/setup-fit.log 2>&1 \
+	  || { tail -40 $(VENV)/setup-fit.log; echo "oreline: installing the fit extra failed (full log: $(VENV)/setup-fit.log)"; exit 1; }
+	touch $(FIT_STAMP)
 
 # GigE Vision (Aravis) bindings build against Debian headers; one line of output, the log in .venv/aravis-build.log.
 # Checked on every setup: built once the headers are there (e.g. `make test` after an earlier `make demo`).
@@ -53,25 +64,25 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 # Fast tier: lint of LINT_CLEAN, then everything not marked slow or e2e (<= 3 min on a 2-core machine), with the
 # 10 slowest tests.
-check: lint-clean
+check: fit-extra lint-clean
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow and not e2e" -q --durations=10
 
 # The whole suite (what .ci/run calls): lint of LINT_CLEAN, then every test, with the 25 slowest.
-test: system-deps lint-clean
+test: system-deps fit-extra lint-clean
 	$(PY) -m pytest $(PYTEST_PARALLEL) --durations=25
 
 # Every benchmark in full (minutes each); `bench-quick` runs each in its --quick mode. The test suite only checks
 # that each one starts (tests/test_benchmarks.py).
-bench: setup
+bench: setup fit-extra
 	$(PY) -m benchmarks.run_all
 
-bench-quick: setup
+bench-quick: setup fit-extra
 	$(PY) -m benchmarks.run_all --quick
 
 # Fault suite, then docs/reliability.md and tests/faults/figures.json from its figures (tests write only runs/).
 # Refit the demo's NIR and camera models into spectra/shipped and vision/shipped (a first run then fits nothing);
 # needed after a change to the library, the training settings or the camera's fitting code (tests/test_shipped_models.py).
-models: setup
+models: setup fit-extra
 	$(PY) -m analysis.prepare
 
 reliability: setup

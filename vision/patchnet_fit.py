@@ -4,7 +4,7 @@ The network (about 30,000 weights): three 3 x 3 convolutions (16, 32, 32 channel
 global mean and max pooling of the last, joined with the standardised component features, one hidden layer of
 HIDDEN units and the class logits. Trained with Adam on the candidates' (kind or "none") labels, seeded, one
 thread, deterministic algorithms; the patches are flipped and turned (an object has no up or down on the belt).
-torch and onnx come with the ``fit`` extra (``pip install -e '.[fit]'``, which ``make setup`` installs); running the
+torch and onnx come with the ``fit`` extra (``pip install -e '.[fit]'``, which ``make fit-extra`` installs); running the
 fitted network needs only onnxruntime.
 """
 
@@ -30,7 +30,7 @@ def _torch() -> Any:
     try:
         import torch
     except ImportError as exc:
-        raise ModelError("fitting the patch verifier needs torch and onnx: pip install -e '.[fit]' (make setup installs it)") from exc
+        raise ModelError("fitting the patch verifier needs torch and onnx: pip install -e '.[fit]' (make fit-extra installs it)") from exc
     return torch
 
 
