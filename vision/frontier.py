@@ -18,7 +18,8 @@ import numpy as np
 
 from vision.evaluate import MATCH_MARGIN_MM, _poisson_upper95
 from vision.fit import VisionModel
-from vision.scene import random_objects
+from vision.detect import Detection
+from vision.scene import SceneObject, random_objects
 from vision.sim_camera import SimulatedCamera
 from vision.tiles import TileSet
 from vision.visibility import truth_bins
@@ -56,11 +57,12 @@ class CandidateScores:
         return int(np.sum(self.object_p_none[sel] <= none_max)), int(sel.sum())
 
 
-def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, length_m: float, seed: int,
-                     objects_per_m: float, frame_lines: int = 2048, scene: dict | None = None,
-                     objects: dict | None = None) -> CandidateScores:
-    """Every candidate of ``model``'s detector over ``length_m`` of simulated belt of ``backgrounds`` with
-    ``objects_per_m`` random objects (see :class:`CandidateScores`)."""
+def every_candidate(model: VisionModel, backgrounds: str | Path | TileSet, *, length_m: float, seed: int,
+                    objects_per_m: float, frame_lines: int = 2048, scene: dict | None = None,
+                    objects: dict | None = None) -> tuple[list[Detection], list[SceneObject], SimulatedCamera]:
+    """(every candidate of ``model``'s detector, reported or not; the objects on the belt it saw; the camera: its
+    ``position_m`` the metres seen, its ``scene`` the belt rendered) over ``length_m`` of simulated belt of
+    ``backgrounds`` with ``objects_per_m`` random objects."""
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {})) if objects_per_m > 0 else []
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
@@ -68,13 +70,22 @@ def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, l
     cam.open()
     det = model.detector()
     det.report_all = True
-    found = []
+    found: list[Detection] = []
     while cam.position_m < length_m - 1e-9:
         found += det.process(cam.grab()).detections
     found += det.flush()
+    return found, [o for o in objs if o.belt_mm < cam.position_m * 1000.0], cam
+
+
+def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, length_m: float, seed: int,
+                     objects_per_m: float, frame_lines: int = 2048, scene: dict | None = None,
+                     objects: dict | None = None) -> CandidateScores:
+    """Every candidate of ``model``'s detector over ``length_m`` of simulated belt of ``backgrounds`` with
+    ``objects_per_m`` random objects (see :class:`CandidateScores`)."""
+    found, truth, cam = every_candidate(model, backgrounds, length_m=length_m, seed=seed, objects_per_m=objects_per_m,
+                                      frame_lines=frame_lines, scene=scene, objects=objects)
     gate = model.params.min_length_mm
     found = [d for d in found if d.length_mm >= gate]
-    truth = [o for o in objs if o.belt_mm < cam.position_m * 1000.0]
     pos = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in found]).reshape(-1, 2)
     p_none = np.array([d.p_none for d in found])
     reported = np.array([d.p_none <= d.none_max for d in found], bool)

@@ -20,8 +20,7 @@ import numpy as np
 from vision.evaluate import MATCH_MARGIN_MM
 from vision.fit import CandidatePool, VisionModel, cache_key, candidate_pool, default_cache_dir
 from vision.patchnet import PATCH_PX, patch_of
-from vision.scene import random_objects
-from vision.sim_camera import SimulatedCamera
+from vision.frontier import every_candidate
 
 #: Objects at least this long (mm) count towards recall (the issue's target size).
 TARGET_MM = 50.0
@@ -145,18 +144,8 @@ def heldout_candidates(model: VisionModel, *, length_m: float, seed: int, object
 
 def _collect(model: VisionModel, length_m: float, seed: int, objects_per_m: float, scene: dict | None, objects: dict | None,
              meta: dict) -> HeldoutCandidates:
-    rng = np.random.default_rng(seed)
-    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {})) if objects_per_m > 0 else []
-    cam = SimulatedCamera(tiles="heldout", seed=seed, objects=objs, width_px=model.width_px, frame_lines=2048,
-                          mm_per_px=model.mm_per_px, scene_options=scene)
-    cam.open()
-    det = model.detector()
-    det.report_all = True
-    found = []
-    while cam.position_m < length_m - 1e-9:
-        found += det.process(cam.grab()).detections
-    found += det.flush()
-    truth = [o for o in objs if o.belt_mm < cam.position_m * 1000.0]
+    found, truth, cam = every_candidate(model, "heldout", length_m=length_m, seed=seed, objects_per_m=objects_per_m,
+                                           scene=scene, objects=objects)
     n_feat = len(model.classifier.mean_) if model.classifier is not None else 0
     return HeldoutCandidates(
         np.array([d.features for d in found], np.float64).reshape(len(found), -1) if found else np.zeros((0, n_feat)),
