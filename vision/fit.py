@@ -177,10 +177,6 @@ class VisionModel:
         return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit)
 
 
-def _frame(image: np.ndarray, mm_per_px: float, frame_id: int = 0) -> Frame:
-    return Frame(image, frame_id, 0.0, 100.0, 0.0, 0.0, mm_per_px)
-
-
 def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> BeltScene:
     return BeltScene(tiles, width_px=width_px, mm_per_px=mm_per_px, seed=seed, dust_probability=0.15, **kw)
 
@@ -334,7 +330,7 @@ def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileS
     return oof
 
 
-def _kind_under(d: Detection, objects: list) -> str:
+def nearest_kind(d: Detection, objects: list) -> str:
     """Kind of the object nearest to detection ``d`` (a second piece of an object: reporting it is no false alarm,
     so it is trained as that kind, not as "none")."""
     dist = [np.hypot(d.belt_m * 1000.0 - o.belt_mm, d.lateral_m * 1000.0 - o.lateral_mm) for o in objects]
@@ -348,10 +344,10 @@ def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px:
     ``sizes``."""
     det = model.detector()
     det.report_all = True
-    found = det.process(_frame(image, mm_per_px)).detections + det.flush()
+    found = det.process(Frame.still(image, mm_per_px)).detections + det.flush()
     m = match(objects, found)
     dets = [d for _, d in m.pairs if d is not None] + m.false_alarms + m.duplicates
-    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms) + [_kind_under(d, objects) for d in m.duplicates]
+    y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms) + [nearest_kind(d, objects) for d in m.duplicates]
     if sizes is not None:
         sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
     return (cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets],  # report_all: every one has features

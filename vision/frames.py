@@ -29,6 +29,11 @@ class Frame:
     t_per_m: float = 0.0
     belt_speed_m_s: float = 0.0
 
+    @classmethod
+    def still(cls, image: np.ndarray, mm_per_px: float, frame_id: int = 0) -> "Frame":
+        """A frame of a still image (a rendered or photographed belt): time and belt position 0, exposure 100 us."""
+        return cls(image, frame_id, 0.0, 100.0, 0.0, 0.0, mm_per_px)
+
     @property
     def lines(self) -> int:
         return int(self.image.shape[0])

@@ -1,9 +1,19 @@
+from pathlib import Path
+
 import pytest
+
+from conveyor.clock import SimulatedClock
+from conveyor.station import StationContext
 
 from vision.fit import cached_model
 
 MM_PER_PX = 2.0
 WIDTH_PX = 1024
+
+
+def station_context(cargo) -> StationContext:
+    """The context a camera station is configured in for these tests (simulated clock, 1.8 t/m at 4.5 m/s)."""
+    return StationContext(SimulatedClock(), 1.8, 4.5, Path("/tmp"), seed=1, cargo=cargo)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import vision.decision
 from vision.classify import KindClassifier
 from vision.decision import (DECISION_MARGIN, LOAD_EDGE, LOAD_TOLERANCE, allowed_events, decide, poisson_upper95,
                              regime_levels)
-from vision.fit import _frame
+from vision.frames import Frame
 from vision.objects import render_sprite
 from vision.regime import load_at, row_load
 from vision.scene import BeltScene
@@ -131,16 +131,16 @@ def test_the_detector_applies_the_level_of_the_belt_it_sees(small_model, monkeyp
     image = scene.render(0, 2000)
     det = model.detector()
     det.report_all = True
-    found = det.process(_frame(image, model.mm_per_px)).detections + det.flush()
+    found = det.process(Frame.still(image, model.mm_per_px)).detections + det.flush()
     assert found and all(0.0 <= d.load <= 1.0 for d in found)
     saved = clf.regimes_
     try:
         clf.regimes_ = np.array([[0.0, 1.0, 0.0]])
         det = model.detector()
-        assert all(d.none_max == 0.0 for d in det.process(_frame(image, model.mm_per_px)).detections + det.flush())
+        assert all(d.none_max == 0.0 for d in det.process(Frame.still(image, model.mm_per_px)).detections + det.flush())
         clf.regimes_ = np.array([[0.0, 1.0, 1.0]])
         det = model.detector()
-        reported = det.process(_frame(image, model.mm_per_px)).detections + det.flush()
+        reported = det.process(Frame.still(image, model.mm_per_px)).detections + det.flush()
         gated = [d for d in found if d.length_mm >= model.params.min_length_mm]
         assert len(reported) == len(gated) and all(d.none_max == 1.0 for d in reported)
     finally:

@@ -1,14 +1,12 @@
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conveyor.cargo import CargoModel, ForeignObject
-from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotEnd, LotIdentity, LotRun, LotStart, Measurement
-from conveyor.station import MaterialWindow, StationContext
+from conveyor.station import MaterialWindow
 from vision.errors import FrameError, ModelError
 from vision.evaluate import match, score_table
 from vision.fit import VisionModel
@@ -17,7 +15,7 @@ from vision.scene import BeltScene, SceneObject
 from vision.station import from_config
 from vision.tiles import load_tiles
 
-from .conftest import MM_PER_PX, WIDTH_PX
+from .conftest import MM_PER_PX, WIDTH_PX, station_context
 
 
 def _scene(seed=11, **kw):
@@ -90,10 +88,6 @@ def test_score_table_counts():
     assert t["recall"]["size>=50:all"]["recall"] == 1.0 and t["false_alarms"] == 1 and t["false_alarms_per_1000_m"] == 10.0
 
 
-def _context(cargo):
-    return StationContext(SimulatedClock(), 1.8, 4.5, Path("/tmp"), seed=1, cargo=cargo)
-
-
 @pytest.mark.parametrize("section,key", [
     ({"position_m": 5.0}, "kind"),
     ({"kind": "camera"}, "position_m"),
@@ -106,14 +100,14 @@ def _context(cargo):
 ])
 def test_config_errors_name_the_key(section, key):
     with pytest.raises(ConfigError) as err:
-        from_config("cam", section, _context(None))
+        from_config("cam", section, station_context(None))
     assert err.value.path == f"stations.cam.{key}"
 
 
 @pytest.mark.slow
 def test_station_in_a_simulated_line(model_file):
     cargo = CargoModel("fines", objects=[ForeignObject(2.5, "plastic", 400, 300, -0.3, 0.0)])
-    ctx = _context(cargo)
+    ctx = station_context(cargo)
     st = from_config("cam", {"kind": "camera", "position_m": 50.0, "mm_per_px": 1.0, "width_px": 2048, "sim_mm_per_px": MM_PER_PX,
                              "imaged_fraction": 0.5, "model": str(model_file), "fault": {"frame_loss_at_t": [[11.0, 13.0]]}}, ctx)
     lot = LotIdentity("L1", "V", "H1", "fines", 100.0)
@@ -152,5 +146,5 @@ def test_building_a_station_never_fits(monkeypatch, tmp_path):
     monkeypatch.setenv("ORELINE_CACHE", str(tmp_path))
     monkeypatch.setattr(vision.fit, "fit_vision_model", lambda **kw: pytest.fail("from_config must not fit"))
     with pytest.raises(ConfigError, match="analysis.prepare") as err:
-        from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 3.0, "width_px": 600}, _context(None))
+        from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 3.0, "width_px": 600}, station_context(None))
     assert err.value.path == "stations.cam.model"

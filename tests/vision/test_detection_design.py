@@ -11,7 +11,7 @@ from vision.classify import COMPONENT_FEATURES, NONE, KindClassifier
 from vision.decision import DECISION_CAP, DECISION_MARGIN, decide
 from vision.detect import Detection, DetectorParams, candidate_maps, ridge_score
 from vision.errors import DataError, ModelError
-from vision.fit import CandidatePool, _kind_under, broad_cells_for, cache_path, fine_cells_for, fit_data_digest, train_classifier
+from vision.fit import CandidatePool, nearest_kind, broad_cells_for, cache_path, fine_cells_for, fit_data_digest, train_classifier
 from vision.scene import BeltScene, SceneObject
 from vision.tiles import TileSet, augmented_tiles, load_tiles, source_fold, source_of, tile_fold
 
@@ -165,7 +165,7 @@ def test_decision_is_set_on_belt_the_classifier_never_trained_on():
 def test_second_piece_of_an_object_is_trained_as_its_kind():
     objs = [SceneObject("wood", 300, 60, belt_mm=1000.0, lateral_mm=0.0), SceneObject("metal", 200, 20, belt_mm=4000.0, lateral_mm=300.0)]
     piece = Detection("cloth", 0.5, 80, 40, 3e3, 1.1, 0.0, 0.0, 0.0, 5.0, np.zeros((64, 64, 3), np.uint8), 1)
-    assert _kind_under(piece, objs) == "wood"
+    assert nearest_kind(piece, objs) == "wood"
 
 
 def test_cache_key_is_fit_version_settings_and_data_not_source(monkeypatch, tmp_path):

@@ -10,7 +10,8 @@ from vision.classify import NONE
 from vision.decision import DECISION_MARGIN
 from vision.detect import DetectorParams
 from vision.errors import ModelError
-from vision.fit import CandidatePool, VisionModel, _frame, train_classifier
+from vision.fit import CandidatePool, VisionModel, train_classifier
+from vision.frames import Frame
 from vision.patchnet import PATCH_PX, patch_inputs, patch_of
 from vision.patchnet_data import heldout_candidates
 from vision.scene import BeltScene, random_objects
@@ -103,7 +104,7 @@ def test_detector_scores_each_candidate_with_its_own_patch(with_net, small_model
     objs = random_objects(6000.0, np.random.default_rng(8), per_m=2.0)
     det = with_net.detector()
     det.report_all = True
-    found = det.process(_frame(sc.render(0, rows, objs), small_model.mm_per_px)).detections + det.flush()
+    found = det.process(Frame.still(sc.render(0, rows, objs), small_model.mm_per_px)).detections + det.flush()
     assert len(found) >= 3
     x = np.array([d.features for d in found])
     expected = with_net.classifier.p_none(x, np.stack([patch_of(d.thumbnail) for d in found]))

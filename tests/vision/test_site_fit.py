@@ -19,8 +19,9 @@ from vision.site_images import SITE_TILE_PX, load_site_tiles, stated_mm_per_px
 from vision.station import from_config
 from vision.tiles import TileSet, source_fold, source_of
 
-from .conftest import MM_PER_PX, WIDTH_PX
-from .test_detect_station import _context
+from vision.frames import Frame
+
+from .conftest import MM_PER_PX, WIDTH_PX, station_context
 
 ROCKS = shared_data_dir() / "vision" / "roboflow-conversion-rock-piles" / "labeled"
 OREL = Path(sys.executable).with_name("oreline")
@@ -120,7 +121,6 @@ def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, r
     # a blue plastic sheet on the rock belt is the most object-like candidate by far; the belt is found and inspected.
     # (Whether it is *reported* depends on the decision a 10-frame, 10 m calibration allows, which is very strict:
     # the benchmark measures reporting on a real-sized fit.)
-    from vision.fit import _frame
     from vision.scene import SceneObject
 
     tiles = load_site_tiles(rock_folder, mm_per_px=MM_PER_PX)
@@ -128,7 +128,7 @@ def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, r
     obj = SceneObject("plastic", 300, 200, belt_mm=1500.0, lateral_mm=100.0, seed=3)
     det = site_model.detector()
     det.report_all = True
-    res = det.process(_frame(sc.render(0, 1500, [obj]), MM_PER_PX))
+    res = det.process(Frame.still(sc.render(0, 1500, [obj]), MM_PER_PX))
     found = res.detections + det.flush()
     assert res.inspected and res.belt_fraction > 0.7
     on = [d for d in found if abs(d.belt_m - 1.5) < 0.2 and abs(d.lateral_m - 0.1) < 0.2]
@@ -143,7 +143,7 @@ def test_station_uses_the_model_of_the_declared_product(site_model, model_file, 
     path = site_model.save(tmp_path / "rock.npz")
     section = {"kind": "camera", "position_m": 5.0, "mm_per_px": MM_PER_PX, "width_px": WIDTH_PX,
                "model": str(model_file), "models": {"crushed_rock": str(path)}}
-    st = from_config("cam", section, _context(None))
+    st = from_config("cam", section, station_context(None))
     assert st.describe()[0].metadata["product_models"] == {"crushed_rock": site_model.version}
     st.start_lot(LotStart(LotIdentity("L1", "V", "H1", "crushed_rock", 100.0), 0.0, 0.0, 0.0))
     assert st.model.version == site_model.version and st.detector.model.belt_test == "score"
@@ -151,10 +151,10 @@ def test_station_uses_the_model_of_the_declared_product(site_model, model_file, 
     assert st.model.version == VisionModel.load(model_file).version
     st.close()
     with pytest.raises(ConfigError, match=r"rock\.npz was fitted for 2 mm/px, expected 1 mm/px") as err:
-        from_config("cam", dict(section, mm_per_px=1.0, width_px=2 * WIDTH_PX, model=str(path)), _context(None))
+        from_config("cam", dict(section, mm_per_px=1.0, width_px=2 * WIDTH_PX, model=str(path)), station_context(None))
     assert err.value.path == "stations.cam.models.crushed_rock"
     with pytest.raises(ConfigError) as err:
-        from_config("cam", dict(section, models=["rock.npz"]), _context(None))
+        from_config("cam", dict(section, models=["rock.npz"]), station_context(None))
     assert err.value.path == "stations.cam.models"
 
 
