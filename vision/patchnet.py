@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
 from vision.errors import ModelError
 
@@ -67,8 +68,9 @@ class PatchNet:
         if self._session is None:
             try:
                 import onnxruntime as ort
-            except ImportError as exc:  # a core dependency; only a broken install lacks it
-                raise ModelError("the vision model's patch verifier needs onnxruntime (pip install onnxruntime)") from exc
+            except ImportError as exc:  # the ``fit`` extra: a plant install without it cannot run a verifier model
+                raise ModelError("the vision model's patch verifier needs onnxruntime, from the fit extra: "
+                                 "pip install -e '.[fit]' (make fit-extra)") from exc
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = 1
             opts.inter_op_num_threads = 1
@@ -89,10 +91,7 @@ class PatchNet:
         if not len(x):
             return np.zeros((0, len(self.classes_)))
         feats = ((x - self.feature_mean_) / self.feature_scale_).astype(np.float32)
-        z = self._run(patch_inputs(patches), feats).astype(np.float64)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(self._run(patch_inputs(patches), feats).astype(np.float64), axis=1)
 
     def to_arrays(self, prefix: str = "pn_") -> dict[str, np.ndarray]:
         return {f"{prefix}onnx": np.frombuffer(self.onnx_bytes, np.uint8), f"{prefix}classes": self.classes_,

@@ -132,3 +132,14 @@ def test_fit_without_torch_names_the_extra(monkeypatch, small_model):
     monkeypatch.setitem(sys.modules, "torch", None)  # as on an install without the fit extra
     with pytest.raises(ModelError, match=r"\.\[fit\]"):
         fit_patchnet(x, patches, y)
+
+
+def test_a_verifier_model_without_onnxruntime_names_the_extra(monkeypatch, with_net, tmp_path, small_model):
+    """A model file with a patch verifier, loaded where the fit extra is not installed: a ModelError naming it when
+    the verifier is first asked, not an ImportError."""
+    back = VisionModel.load(with_net.save(tmp_path / "m.npz")).classifier
+    assert back is not None and back.patchnet_ is not None
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on an install without the fit extra
+    x, patches, _ = _labelled(small_model, 3)
+    with pytest.raises(ModelError, match=r"needs onnxruntime.*\.\[fit\]"):
+        back.patchnet_.proba(x[:5], patches[:5])
