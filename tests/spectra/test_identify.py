@@ -119,6 +119,10 @@ def test_evaluate_loso_through_the_installed_script(tmp_path, grid_args):
     assert "| YES |" not in res.stdout  # no class output constant over all inputs
     assert "without NIR-ambiguous groups" in res.stdout and "| ore | p(ore) |" in res.stdout
     assert "| dark class / group |" in res.stdout and "fired clay" in res.stdout
+    kin = json.loads((out / "loso.json").read_text())["summary"]["ore_recall_with_kin"]
+    assert "| ore / gangue group |" in res.stdout and "single sample: no reference of its kind left" in res.stdout
+    assert f"as measured {kin['as_measured']:.3f}, all renderings {kin['all_renderings']:.3f}" in res.stdout
+    assert kin["left_out"] and kin["spectra"] > 0  # the secondary ore figure leaves out only single-sample groups
     _check_headline_per_rendering(res.stdout, json.loads((out / "loso.json").read_text()))
 
 
