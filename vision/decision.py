@@ -138,6 +138,26 @@ class Decision:
     regimes: list[Regime] = field(default_factory=list)
     #: Why the decision is what it is (one line, kept with the model).
     reason: str = ""
+    #: Lowest p(none) per scene type that the final classifier gives the same candidates, when the level was set on
+    #: out-of-fold scores (:mod:`vision.crossfit`; empty otherwise): how much more confident it is on ore it saw.
+    in_fold_lowest_p_none: dict[str, float] = field(default_factory=dict)
+    #: Per source group of the decision belt, the share of the sources its out-of-fold classifier trained on.
+    source_share: list[float] = field(default_factory=list)
+
+    #: Spread (min, 5 %, median, 95 %, max) of the calibration candidates' p(none), out of fold and in fold.
+    p_none_spread: dict[str, list[float]] = field(default_factory=dict)
+
+    def record_in_fold(self, p_none: np.ndarray, scene_type: np.ndarray, out_of_fold: np.ndarray,
+                       source_share: list[float] | None = None) -> None:
+        """Note that the level rests on the ``out_of_fold`` p(none), and what the final classifier gives the same
+        candidates (``p_none``, in fold; lowest per scene type, and the spread of both)."""
+        p_none, scene_type = np.asarray(p_none, float), np.asarray(scene_type, str)
+        self.in_fold_lowest_p_none = {t: float(p_none[scene_type == t].min()) if np.any(scene_type == t) else 1.0
+                                      for t in self.belt_m}
+        self.p_none_spread = {"out_of_fold": spread(out_of_fold), "in_fold": spread(p_none)}
+        self.source_share = [float(v) for v in source_share or []]
+        seen = f", each trained on >= {min(self.source_share):.0%} of the sources" if self.source_share else ""
+        self.reason = f"out of fold (classifiers trained without the belt's sources{seen}): {self.reason}"
 
     @property
     def calibration_m(self) -> float:
@@ -185,6 +205,12 @@ def decide(p_none: np.ndarray, scene_type: np.ndarray, belt_m: dict[str, float],
             f"{r.name} {r.load_lo:.2f}-{r.load_hi:.2f}: {DECISION_MARGIN:g} x the {_nth(r.events + 1)} lowest p(none) of "
             f"{r.belt_m:.0f} m" for r in found) + f"; any other load: {reason}")
     return Decision(float(level), {t: float(m) for t, m in belt_m.items()}, lowest, found, reason)
+
+
+def spread(values: np.ndarray) -> list[float]:
+    """(min, 5 %, median, 95 %, max) of ``values``; empty when there are none."""
+    v = np.asarray(values, float)
+    return [float(q) for q in np.quantile(v, [0.0, 0.05, 0.5, 0.95, 1.0])] if v.size else []
 
 
 def _nth(k: int) -> str:
