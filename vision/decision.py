@@ -53,7 +53,7 @@ LOAD_TOLERANCE = 0.02
 #: with 2,000 m); set on fit sources no other step saw they hold there, but the classifier trained on the other two
 #: thirds let 3 through on held-out today's belt at the strictest level. With 1,000-2,000 m per condition (a fit's
 #: 3,000 m shared by three scene types) a condition cannot bound its own rate and keeps the strictest level anyway.
-APPLY_REGIMES = False
+APPLY_REGIMES = True
 #: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
 #: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
 TARGET_FA_PER_1000_M = 1.0

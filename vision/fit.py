@@ -46,11 +46,12 @@ MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture c
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
-#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per fold of the calibration tiles)
-#: never trained on, scored by the final classifier only to set the object decision (:mod:`vision.decision`):
-#: 3,000 m at 4 mm/px, where 0 false candidates bound the rate at 1 per 1,000 m (95 %). Rendered and scored in chunks
-#: of DECISION_CHUNK_ROWS rows.
-DECISION_M_PER_MM = 750.0
+#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per source group of the calibration
+#: tiles) never trained on, scored only to set the object decision (:mod:`vision.decision`, out of fold with
+#: :data:`vision.crossfit.CROSS_FIT`): 6,000 m at 4 mm/px, so that a full burden (realistic and dark-ore belt, 4,000 m)
+#: has the 2,996 m a level of its own needs to bound its rate at 1 per 1,000 m (95 %) with 0 false candidates (3,000 m
+#: to FIT_VERSION 10). Rendered and scored in chunks of DECISION_CHUNK_ROWS rows.
+DECISION_M_PER_MM = 1500.0
 DECISION_CHUNK_ROWS = 8192
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
