@@ -1,0 +1,218 @@
+"""The candidate ceiling on realistic scenes and what lifts it (issue 27): why each missed object is not a candidate,
+and the ceiling, the extra false candidates and the detector cost with extra seed sources switched on at run time.
+
+The shipped 4 mm/px model, held-out tiles, the scenes and seeds of ``bench_vision_scenes --ceiling`` (objects >= 50 mm;
+the ceiling = objects with any size-passing candidate on them, every candidate reported). Variants of the detector,
+each run on the same rendered frames:
+
+- ``shipped``: the model as it is;
+- ``+dark ridge``: gated dark-bar seeds (``DetectorParams.dark_ridge_threshold``, the Hessian per cell, loads >= 0.95);
+- ``+bars``: straight-dark-bar seeds (:mod:`vision.seeds_bars`, ``Detector.bar_seeds``, loads >= 0.95): the dark-ridge
+  cells on a dark bar (above its 99.5 % level on normal belt) whose line support along their own axis is above its 99 %
+  level;
+- ``+bars 0.7``: the same with the bar-strength level at 0.7 x (more cells tried, the line support decides).
+
+Thresholds are calibrated here on object-free belt of the *fit* tiles (realistic and dark-ore scenes), as a fit
+would set them; the figures are on held-out tiles. Per case: the ceiling per variant, and for the shipped model the
+cause of each miss that shows >= 50 mm of itself (:mod:`vision.seeds_diagnose`). Then the false candidates each
+variant adds per 1,000 m of object-free held-out realistic and today's belt (all size-passing candidates, and those
+the fitted decision would report), and the detector's CPU throughput (Mpx/s) with and without the bar seeds.
+
+Run: ``.venv/bin/python -m benchmarks.bench_vision_seeds [--quick] [--length-m 100] [--fa-m 1000] [--seed 11]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import Counter
+from dataclasses import replace
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from vision.detect import Detector, ridge_score, ridge_sigmas  # noqa: E402
+from vision.fit import VisionModel, cached_model  # noqa: E402
+from vision.frontier import TARGET_MM  # noqa: E402
+from vision.regime import load_at  # noqa: E402
+from vision.scene import random_objects  # noqa: E402
+from vision.scenes import scene_options  # noqa: E402
+from vision.seeds_bars import BarSeeds, calibrate as calibrate_bars  # noqa: E402
+from vision.seeds_diagnose import CAUSES, miss_causes, missed_objects  # noqa: E402
+from vision.sim_camera import SimulatedCamera  # noqa: E402
+from vision.visibility import VISIBLE_MM, truth_bins  # noqa: E402
+
+from benchmarks.bench_vision_scenes import CASES  # noqa: E402
+
+CEILING_TARGET = 90.0
+TARGET_MPX_S = 2048 * 6000 * 3 / 1e6
+VARIANTS = ("shipped", "+dark ridge", "+bars", "+bars 0.7")
+
+
+def calibrate(model: VisionModel, length_m: float, seed: int = 0) -> tuple[float, BarSeeds]:
+    """(dark-ridge threshold, bar seeds) on ``length_m`` of object-free fit-tile belt of each of the realistic
+    and dark-ore scenes: SEED_QUANTILE of the per-cell dark-ridge strength over the belt (as a fit sets it), and
+    :func:`vision.seeds_bars.calibrate` over full-burden belt cells."""
+    from vision.fit import SEED_QUANTILE
+
+    det = model.detector()
+    p = det.params
+    ridge, lums = [], []
+    for k, name in enumerate(("realistic", "dark-rubber")):
+        cam = SimulatedCamera(tiles="fit", seed=seed + k, width_px=model.width_px, frame_lines=2048, mm_per_px=model.mm_per_px,
+                              scene_options=scene_options(name)[0]).open()
+        while cam.position_m < length_m:
+            f = model.ore.features(cam.grab().image)
+            raw = model.ore.score(f)
+            cols = model.ore.belt_columns(f, raw)
+            belt = np.broadcast_to(cols, raw.shape)
+            lum = np.where(belt, f.lum, np.float32(0.0))
+            ridge.append(ridge_score(-lum, ridge_sigmas(p))[:, cols].ravel())
+            full = load_at(f.rgb, belt, np.arange(raw.shape[0]), det.cell_mm) >= p.dark_ridge_min_load
+            lums.append((f.lum, np.asarray(belt), full[:, None] & belt))
+    return float(np.quantile(np.concatenate(ridge), SEED_QUANTILE)), calibrate_bars(lums, det.cell_mm)
+
+
+def detectors(model: VisionModel, dark: float, bars: BarSeeds) -> dict[str, Detector]:
+    """One detector per :data:`VARIANTS`, every candidate reported."""
+    out = {}
+    for name in VARIANTS:
+        d = model.detector()
+        d.report_all = True
+        if name == "+dark ridge":
+            d.params.dark_ridge_threshold = dark
+        if name.startswith("+bars"):
+            d.bar_seeds = bars if name == "+bars" else replace(bars, ridge_threshold=0.7 * bars.ridge_threshold)
+        d.reset()
+        out[name] = d
+    return out
+
+
+def run_case(model: VisionModel, dets: dict[str, Detector], scene_type: str, extra: dict, length_m: float, seed: int,
+             objects_per_m: float) -> tuple[dict, list, SimulatedCamera, np.ndarray]:
+    """Every candidate of each detector of ``dets`` on the same belt (held-out tiles): ({variant: detections},
+    truth objects seen, the camera, the whole belt's image)."""
+    scene, objects = scene_options(scene_type)
+    rng = np.random.default_rng(seed)
+    objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **{**objects, **extra}) if objects_per_m > 0 else []
+    cam = SimulatedCamera(tiles="heldout", seed=seed, objects=objs, width_px=model.width_px, frame_lines=2048, mm_per_px=model.mm_per_px,
+                          scene_options=scene).open()
+    found: dict[str, list] = {k: [] for k in dets}
+    images = []
+    while cam.position_m < length_m - 1e-9:
+        frame = cam.grab()
+        images.append(frame.image)
+        for k, d in dets.items():
+            found[k] += d.process(frame).detections
+    for k, d in dets.items():
+        found[k] += d.flush()
+        d.reset()
+    truth = [o for o in objs if o.belt_mm < cam.position_m * 1000.0]
+    return found, truth, cam, np.concatenate(images)
+
+
+def ceiling_table(model: VisionModel, dark: float, bars: float, length_m: float, seed: int) -> dict[str, dict]:
+    """Per case of bench_vision_scenes' CASES: objects >= 50 mm, ceiling per variant (%), and the causes of the
+    shipped model's misses that show >= VISIBLE_MM."""
+    out = {}
+    gate = model.params.min_length_mm
+    for label, scene_type, extra, share, _, _ in CASES:
+        dets = detectors(model, dark, bars)
+        found, truth, cam, image = run_case(model, dets, scene_type, extra, length_m * share, seed, 1.0)
+        big = [o for o in truth if o.length_mm >= TARGET_MM]
+        row = {"objects": len(big)}
+        for k in dets:
+            missed = missed_objects(found[k], truth, gate)
+            row[k] = 100.0 * (len(big) - len(missed)) / max(1, len(big))
+            if k == "shipped":
+                vis = truth_bins(cam.scene, missed)["visible_mm"] if missed else np.zeros(0)
+                seen = [o for o, v in zip(missed, vis) if v >= VISIBLE_MM]
+                row["hidden"] = len(missed) - len(seen)
+                row["causes"] = Counter(miss_causes(model, cam.scene, image, 0.0, seen))
+                row["missed"] = [(o.kind, round(o.width_mm), o.wet, round(o.buried, 2)) for o in seen]
+        out[label] = row
+        print(f"{label}: {len(big)} objects >= 50 mm; ceiling " + ", ".join(f"{k} {row[k]:.1f} %" for k in VARIANTS)
+              + f" (target {CEILING_TARGET:.0f} %); shipped misses: {row['hidden']} show < {VISIBLE_MM:g} mm, causes of the rest: "
+              + (", ".join(f"{c} {n}" for c, n in row["causes"].most_common()) or "none"), flush=True)
+    return out
+
+
+def false_candidates(model: VisionModel, dark: float, bars: float, length_m: float, seed: int) -> dict[str, dict]:
+    """Per object-free held-out belt (realistic, today): size-passing candidates and decision-passing ones per variant
+    over ``length_m``, and the metres seen."""
+    out = {}
+    gate = model.params.min_length_mm
+    for scene_type in ("realistic", "today"):
+        dets = detectors(model, dark, bars)
+        found, _, cam, _ = run_case(model, dets, scene_type, {}, length_m, seed + 1000, 0.0)
+        row = {"belt_m": cam.position_m}
+        for k, dl in found.items():
+            size = [d for d in dl if d.length_mm >= gate]
+            row[k] = (len(size), sum(d.p_none <= d.none_max for d in size))
+        base = row["shipped"]
+        print(f"object-free held-out {scene_type} belt, {cam.position_m:.0f} m: size-passing candidates (reported) "
+              + ", ".join(f"{k} {row[k][0]} ({row[k][1]})" for k in VARIANTS)
+              + "; added per 1,000 m: " + ", ".join(f"{k} {1000 * (row[k][0] - base[0]) / cam.position_m:+.1f} "
+                                                    f"({1000 * (row[k][1] - base[1]) / cam.position_m:+.1f} reported)" for k in VARIANTS[1:]), flush=True)
+        out[scene_type] = row
+    return out
+
+
+def speed(model: VisionModel, dark: float, bars: float, n_frames: int) -> dict[str, float]:
+    """Detector CPU throughput (Mpx/s, one core; rendering not counted) per variant on 2048-line held-out realistic
+    frames, variants taking turns frame by frame."""
+    cam = SimulatedCamera(tiles="heldout", seed=5, width_px=model.width_px, frame_lines=2048, mm_per_px=model.mm_per_px,
+                          scene_options=scene_options("realistic")[0]).open()
+    frames = [cam.grab() for _ in range(n_frames + 1)]
+    dets = detectors(model, dark, bars)
+    for d in dets.values():
+        d.report_all = False
+        d.process(frames[0])
+    cpu = dict.fromkeys(dets, 0.0)
+    for f in frames[1:]:
+        for k, d in dets.items():
+            c = time.thread_time()
+            d.process(f)
+            cpu[k] += time.thread_time() - c
+    mpx = sum(f.image.shape[0] * f.image.shape[1] for f in frames[1:]) / 1e6
+    out = {k: mpx / v for k, v in cpu.items()}
+    print("detector throughput (4 mm/px shipped model, realistic frames, CPU): " + ", ".join(f"{k} {v:.1f} Mpx/s" for k, v in out.items())
+          + f" (target >= {TARGET_MPX_S:.1f}; bar seeds cost {100 * (out['shipped'] / out['+bars'] - 1):.0f} % more time, dark ridge {100 * (out['shipped'] / out['+dark ridge'] - 1):.0f} %)", flush=True)
+    return out
+
+
+def cause_table(table: dict[str, dict]) -> None:
+    """Prints the causes of the shipped model's misses (objects showing >= 50 mm) per case, as numbers."""
+    print("\nWhy objects >= 50 mm that show >= 50 mm of themselves are no candidate (shipped model):")
+    print("  cause".ljust(28) + "".join(f"{label[:22]:>24}" for label in table))
+    for cause in CAUSES:
+        print(f"  {cause:<26}" + "".join(f"{table[label]['causes'].get(cause, 0):>24}" for label in table))
+    print("  shows < 50 mm".ljust(28) + "".join(f"{table[label]['hidden']:>24}" for label in table))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_seeds", description=__doc__)
+    ap.add_argument("--length-m", type=float, default=100.0, help="belt with objects per case (as bench_vision_scenes --length-m)")
+    ap.add_argument("--fa-m", type=float, default=1000.0, help="object-free held-out belt per scene type for the false candidates")
+    ap.add_argument("--calib-m", type=float, default=300.0, help="object-free fit-tile belt per scene type for the thresholds")
+    ap.add_argument("--frames", type=int, default=12, help="frames for the throughput")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--quick", action="store_true", help="12 m per case, 60 m object-free, 60 m calibration, 4 frames (< 2 min)")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.length_m, a.fa_m, a.calib_m, a.frames = 12.0, 60.0, 60.0, 4
+    model = cached_model(mm_per_px=4.0, width_px=512)
+    dark, bars = calibrate(model, a.calib_m)
+    print(f"thresholds on {a.calib_m:g} m of object-free fit-tile belt per scene: dark ridge {dark:.4f}; bars {bars}", flush=True)
+    table = ceiling_table(model, dark, bars, a.length_m, a.seed)
+    cause_table(table)
+    fa = false_candidates(model, dark, bars, a.fa_m, a.seed)
+    mpx = speed(model, dark, bars, a.frames)
+    return {"thresholds": {"dark_ridge": dark, "bars": bars}, "ceiling": table, "false_candidates": fa, "mpx_s": mpx}
+
+
+if __name__ == "__main__":
+    main()
