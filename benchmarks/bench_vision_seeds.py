@@ -32,20 +32,20 @@ from dataclasses import replace
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from vision.detect import Detector, ridge_score, ridge_sigmas  # noqa: E402
-from vision.fit import VisionModel, cached_model  # noqa: E402
-from vision.frontier import TARGET_MM  # noqa: E402
-from vision.regime import load_at  # noqa: E402
-from vision.scene import random_objects  # noqa: E402
-from vision.scenes import scene_options  # noqa: E402
-from vision.seeds_bars import BarSeeds, bar_seeds, calibrate as calibrate_bars  # noqa: E402
-from vision.seeds_diagnose import CAUSES, miss_causes, missed_objects  # noqa: E402
-from vision.sim_camera import SimulatedCamera  # noqa: E402
-from vision.visibility import VISIBLE_MM, truth_bins  # noqa: E402
+from vision.detect import Detector, ridge_score, ridge_sigmas
+from vision.fit import VisionModel, cached_model
+from vision.frontier import TARGET_MM
+from vision.regime import load_at
+from vision.scene import random_objects
+from vision.scenes import scene_options
+from vision.seeds_bars import BarSeeds, bar_seeds, calibrate as calibrate_bars
+from vision.seeds_diagnose import CAUSES, miss_causes, missed_objects
+from vision.sim_camera import SimulatedCamera
+from vision.visibility import VISIBLE_MM, truth_bins
 
-from benchmarks.bench_vision_scenes import CASES  # noqa: E402
+from benchmarks.bench_vision_scenes import CASES
 
 CEILING_TARGET = 90.0
 TARGET_MPX_S = 2048 * 6000 * 3 / 1e6
