@@ -94,12 +94,15 @@ def bar_seeds(lum: np.ndarray, belt: np.ndarray, full_rows: np.ndarray, bars: Ba
     strength R (:func:`bar_field` of the relative grey ``lum`` (h, w)) exceeds ``bars.ridge_threshold`` and whose
     line support (:func:`line_support`) exceeds ``bars.support_threshold``."""
     out = np.zeros(lum.shape, bool)
-    if not full_rows.any():
+    on = np.flatnonzero(belt.any(axis=0))
+    if not (full_rows.any() and on.size):
         return out
+    span = slice(int(on[0]), int(on[-1]) + 1)  # the belt's columns: the frame's steel edges cost nothing
+    lum, belt = lum[:, span], belt[:, span]
     r, a, b = bar_field(np.where(belt, lum, np.float32(0.0)).astype(np.float32, copy=False), bars.sigma_cells)
     rows, cols = np.nonzero((r > bars.ridge_threshold) & belt & full_rows[:, None])
     keep = line_support(r, a, b, rows, cols, bars.half_cells) > bars.support_threshold
-    out[rows[keep], cols[keep]] = True
+    out[rows[keep], cols[keep] + span.start] = True
     return out
 
 
