@@ -6,11 +6,11 @@ the ceiling = objects with any size-passing candidate on them, every candidate r
 each run on the same rendered frames:
 
 - ``shipped``: the model as it is;
-- ``+dark ridge`` (and ``x1.2``): gated dark-bar seeds (``DetectorParams.dark_ridge_threshold``, the Hessian per
-  cell at two scales, loads >= 0.95; its threshold at 1.2 x: fewer seeds);
+- ``+dark ridge`` (and ``x1.2``, ``x0.9``, ``x0.8``): gated dark-bar seeds (``DetectorParams.dark_ridge_threshold``, the
+  Hessian per cell at two scales, loads >= 0.95; its threshold at 1.2 / 0.9 / 0.8 x: fewer / more seeds);
 - ``+bars``: straight-dark-bar seeds (:mod:`vision.seeds_bars`, ``Detector.bar_seeds``, loads >= 0.95): cells on a
   dark bar (above its 99.5 % level on normal belt) whose line support along their own axis is above its 99 % level;
-  ``x0.85``, ``x0.7``: the bar-strength level at 0.85 / 0.7 x (more cells tried, the line support decides).
+  ``x0.85``, ``x0.7``, ``x0.55``: the bar-strength level at that factor (more cells tried, the line support decides).
 
 Thresholds are calibrated here on object-free belt of the *fit* tiles (realistic and dark-ore scenes), as a fit
 would set them; the figures are on held-out tiles. Per case: the ceiling per variant, and for the shipped model the
@@ -51,8 +51,9 @@ CEILING_TARGET = 90.0
 TARGET_MPX_S = 2048 * 6000 * 3 / 1e6
 #: name: (dark-ridge threshold factor, bar-strength threshold factor); None: that source off.
 VARIANTS: dict[str, tuple[float | None, float | None]] = {
-    "shipped": (None, None), "+dark ridge": (1.0, None), "+dark ridge x1.2": (1.2, None),
-    "+bars": (None, 1.0), "+bars x0.85": (None, 0.85), "+bars x0.7": (None, 0.7)}
+    "shipped": (None, None), "+dark ridge": (1.0, None), "+dark ridge x1.2": (1.2, None), "+dark ridge x0.9": (0.9, None),
+    "+dark ridge x0.8": (0.8, None), "+bars": (None, 1.0), "+bars x0.85": (None, 0.85), "+bars x0.7": (None, 0.7),
+    "+bars x0.55": (None, 0.55)}
 #: Belt lines per metre at 4 mm/px, and the line station's target (m/s of belt).
 LINES_PER_M = 250.0
 STATION_TARGET_M_S = 135.0
