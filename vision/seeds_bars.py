@@ -1,19 +1,20 @@
 """Seeds on straight dark bars: thin planks darker than the ore, told from the gaps between rocks by their length.
 
 A wet or dark plank 10-33 mm wide spans one to four 8 mm cells; cell by cell it is a dark bar, but so are the
-shadowed gaps between rocks. The dark-bar strength per cell (the bright-ridge Hessian measure of
-:func:`vision.detect.ridge_score` on the negated grey, ``DetectorParams.dark_ridge_threshold``) fires on both. What a
-gap between rocks does not do is hold its direction over a plank's length. So a cell on a dark bar (dark-ridge
-strength above ``ridge_threshold``) seeds only when its *line support* is above ``support_threshold``: the mean
-dark-bar strength R = sigma² x max(0, l2 - |l1|) (Hessian eigenvalues of the relative grey smoothed at
-:data:`BAR_SIGMA_MM`) over the 2 x ``half_cells`` + 1 cells along the bar's own axis (the Hessian's eigenvector of
-l1) through it. An oriented line filter steered per cell by the Hessian: dense maps cost three filter passes and a
-few array operations; the line sums are gathered for the dark-bar cells only (about 1 % of the belt), vectorised.
+shadowed gaps between rocks, and a per-cell threshold on the dark-bar strength (``DetectorParams.dark_ridge_threshold``)
+fires on both. What a gap between rocks does not do is hold its direction over a plank's length. Per cell, the
+Hessian of the relative grey smoothed at :data:`BAR_SIGMA_MM` gives a dark-bar strength R = sigma² x max(0, l2 - |l1|)
+(the bright-ridge measure of :func:`vision.detect.ridge_score` on the negated grey, at one scale) and the bar's axis
+(the eigenvector of l1). A cell with R above ``ridge_threshold`` seeds only when its *line support* is above
+``support_threshold``: the mean of R over the 2 x ``half_cells`` + 1 cells along its own axis, an oriented line filter
+steered per cell by the Hessian. Dense maps cost one Gaussian and a few array operations; the line sums are gathered
+for the cells above the R level only (about 1 % of the belt), vectorised: no loop per pixel or per angle.
 
 Like the dark-bar seeds they fire only on rows at full burden (``DetectorParams.dark_ridge_min_load``: today's
 patchwork has straight bare-belt gaps between ore tiles). Off in every fitted model: switched on at run time by
-``Detector.bar_seeds`` (a :class:`BarSeeds`); :func:`calibrate_support` sets its threshold as the other seed
-thresholds are set, a quantile of the value on normal belt of fit tiles.
+``Detector.bar_seeds`` (a :class:`BarSeeds`); :func:`calibrate` sets both thresholds as the other seed thresholds are
+set, quantiles of the values on normal belt of fit tiles. Measured against the dark-ridge seeds in docs/vision.md
+(*Candidate sources for thin dark planks*): at matched extra candidates they are not better.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ SUPPORT_QUANTILE = 0.99
 
 @dataclass(frozen=True)
 class BarSeeds:
-    """Straight-dark-bar seeds: dark-ridge strength above ``ridge_threshold`` and line support above
+    """Straight-dark-bar seeds: dark-bar strength R above ``ridge_threshold`` and line support above
     ``support_threshold``, with the Hessian at ``sigma_cells`` and lines of 2 x ``half_cells`` + 1 cells."""
 
     ridge_threshold: float
