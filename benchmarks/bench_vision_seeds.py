@@ -123,9 +123,9 @@ def run_case(model: VisionModel, dets: dict[str, Detector], scene_type: str, ext
     return found, truth, cam, np.concatenate(images)
 
 
-def ceiling_table(model: VisionModel, dark: float, bars: float, length_m: float, seed: int) -> dict[str, dict]:
-    """Per case of bench_vision_scenes' CASES: objects >= 50 mm, ceiling per variant (%), and the causes of the
-    shipped model's misses that show >= VISIBLE_MM."""
+def ceiling_table(model: VisionModel, dark: float, bars: BarSeeds, length_m: float, seed: int) -> dict[str, dict]:
+    """Per case of bench_vision_scenes' CASES: objects >= 50 mm, ceiling and recall at the shipped decision per
+    variant (%), and for each of CAUSE_VARIANTS the causes of its misses that show >= VISIBLE_MM."""
     out = {}
     gate = model.params.min_length_mm
     for label, scene_type, extra, share, _, _ in CASES:
@@ -150,7 +150,7 @@ def ceiling_table(model: VisionModel, dark: float, bars: float, length_m: float,
     return out
 
 
-def false_candidates(model: VisionModel, dark: float, bars: float, length_m: float, seed: int) -> dict[str, dict]:
+def false_candidates(model: VisionModel, dark: float, bars: BarSeeds, length_m: float, seed: int) -> dict[str, dict]:
     """Per object-free held-out belt (realistic, today): size-passing candidates and decision-passing ones per variant
     over ``length_m``, and the metres seen."""
     out = {}
@@ -171,7 +171,7 @@ def false_candidates(model: VisionModel, dark: float, bars: float, length_m: flo
     return out
 
 
-def speed(model: VisionModel, dark: float, bars: float, n_frames: int) -> dict[str, float]:
+def speed(model: VisionModel, dark: float, bars: BarSeeds, n_frames: int) -> dict[str, float]:
     """Detector CPU throughput (Mpx/s, one core; rendering not counted) per variant on 2048-line held-out realistic
     frames, variants taking turns frame by frame."""
     cam = SimulatedCamera(tiles="heldout", seed=5, width_px=model.width_px, frame_lines=2048, mm_per_px=model.mm_per_px,
