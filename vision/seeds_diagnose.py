@@ -66,7 +66,7 @@ def stage_maps(model: VisionModel, img: np.ndarray, params: DetectorParams | Non
     belt = np.broadcast_to(cols, raw.shape)
     use = model.objectness is not None and bool(np.isfinite(p.objectness_threshold))
     ridge, x = cell_context(feats, raw, belt, p, det.cell_mm, use)
-    obj = object_logodds(model.objectness, x, belt) if use and x is not None else None
+    obj = object_logodds(model.objectness, x, belt) if model.objectness is not None and use and x is not None else None
     rows_load = load_at(f.rgb, belt, np.arange(raw.shape[0]), det.cell_mm)
     sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load, bars=bars)
     labels, n = ndi.label(region)
