@@ -394,6 +394,8 @@ class CandidatePool:
     patch: list = field(default_factory=list)
     #: per source group (``fold``), the share of the decision tiles' sources its out-of-fold classifier trains on
     source_share: list = field(default_factory=list)
+    #: whether the groups (``fold``) are the cross-fit's source groups: the decision belt is then scored out of fold
+    cross_fit: bool = CROSS_FIT
 
     def add(self, found: tuple, fold: int, normal: bool, scene_type: str = "", train: bool = True) -> None:
         """Add (features, labels, lengths[, loads[, patches]]) of candidates (:func:`_candidates`)."""
@@ -425,10 +427,10 @@ def _folds(tiles: TileSet) -> list[TileSet]:
         return [tiles]
 
 
-def _groups(tiles: TileSet, n_folds: int) -> list[TileSet]:
+def _groups(tiles: TileSet, n_folds: int, cross_fit: bool = CROSS_FIT) -> list[TileSet]:
     """The tiles split by source into the cross-fit's groups (:func:`vision.crossfit.source_groups`, nested in
-    ``n_folds`` folds) with CROSS_FIT on, else (or when a group would be empty) the ``n_folds`` folds themselves."""
-    if CROSS_FIT and n_folds == N_FOLDS:
+    ``n_folds`` folds) with ``cross_fit``, else (or when a group would be empty) the ``n_folds`` folds themselves."""
+    if cross_fit and n_folds == N_FOLDS:
         try:
             return source_groups(tiles, CROSS_FIT_GROUPS, N_FOLDS)
         except DataError:
@@ -450,6 +452,7 @@ def fit_vision_model(
     scene: dict | None = None,
     objects: dict | None = None,
     decision_m: float | None = None,
+    cross_fit: bool = CROSS_FIT,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -460,14 +463,16 @@ def fit_vision_model(
 
     The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
     The object decision ``none_max`` is set on ``decision_m`` metres (default DECISION_M_PER_MM x mm/px) of
-    object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`).
+    object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`); with
+    ``cross_fit`` (default :data:`vision.crossfit.CROSS_FIT`) the scenes are built per source group and that belt is
+    scored out of fold (:mod:`vision.crossfit`).
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
     renders the scene types of :data:`vision.scenes.FIT_MIX` in turn (realistic, today's, dark ore)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
-                                 scene=scene, objects=objects, decision_m=decision_m)
+                                 scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit)
     decision = None
     if len(set(pool.y)) >= 2:
         model.classifier, decision = train_classifier(pool, model.params, seed)
@@ -573,7 +578,8 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
         site = TileSet(kept, tuple(n for n, d in zip(site.names, drop) if not d), site.origin, site.files, site.mm_per_px, site.skipped)
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
                              calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m,
-                             decision_m=decision_m, scene={}, objects={})  # the site's own belt as it is photographed: no built-in scene mix
+                             decision_m=decision_m, scene={}, objects={},  # the site's own belt as it is photographed: no built-in scene mix
+                             cross_fit=False)  # in fold, as before: seven classifiers would take a site fit past 2 minutes
     model.appearance_limit = site_appearance_limit(model, site, seed)
     model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
                                  tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
@@ -604,7 +610,7 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
     the p(none) of the size-gated candidates on decision-only object-free belt (never trained on). With
-    :data:`vision.crossfit.CROSS_FIT` and more than one source group (``pool.fold``) on that belt, each group's
+    ``pool.cross_fit`` (:data:`vision.crossfit.CROSS_FIT`) and more than one source group (``pool.fold``) on that belt, each group's
     candidates are scored by a classifier trained on the other groups' candidates (out of fold: ore it never saw, as
     at a port), else by the final classifier. Without such belt the normal calibration candidates it trained on set
     it (optimistic; the bound is then unknown).
@@ -640,7 +646,7 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     belt_load = np.concatenate(pool.belt_load) if pool.belt_load and APPLY_REGIMES else None  # levels per belt condition
     p_held = in_fold = p_none_of(clf, held)
     group = np.asarray(pool.fold)
-    if CROSS_FIT and held.any() and np.unique(group[held]).size > 1 and pool.belt_m:
+    if pool.cross_fit and held.any() and np.unique(group[held]).size > 1 and pool.belt_m:
         p_held = out_of_fold_p_none(group, train, held, lambda fit, score: p_none_of(fit_on(fit), score))
     decision = decide(p_held, types[held], belt_m, load[held], belt_load, pool.row_m)
     if p_held is not in_fold:
@@ -664,6 +670,7 @@ def candidate_pool(
     scene: dict | None = None,
     objects: dict | None = None,
     decision_m: float | None = None,
+    cross_fit: bool = CROSS_FIT,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
     parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
@@ -697,11 +704,11 @@ def candidate_pool(
         # (and its decision is calibrated on) objectness values as unseen ore gives them
         by_fold = [replace(model, objectness=o) for o in oof]
     # every scene below is built from one source group (group g inside fold g % len(folds)): the pool's "fold"
-    groups, plain_groups = _groups(tiles, len(folds)), _groups(cal_tiles, len(folds))
+    groups, plain_groups = _groups(tiles, len(folds), cross_fit), _groups(cal_tiles, len(folds), cross_fit)
     if len(groups) != len(plain_groups):
         groups, plain_groups = folds, plain
     by_group = [by_fold[g % len(by_fold)] for g in range(len(groups))]
-    pool = CandidatePool()
+    pool = CandidatePool(cross_fit=cross_fit and len(groups) == CROSS_FIT_GROUPS > len(folds))
     sizes: list[tuple[float, float]] = []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
