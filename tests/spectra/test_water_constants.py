@@ -1,0 +1,40 @@
+"""Liquid water's optical constants and the wet-surface physics built on them (w21i)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spectra.hapke import (R_EXTERNAL, R_INTERNAL, pore_saturation_frac, reff_from_ssa, ssa_from_reff, wet,
+                           wet_surface, water_absorption_per_cm)
+from spectra.water_constants import SEGELSTEIN_1981_K, water_k
+
+
+def test_absorption_matches_the_published_constants_at_the_band_centres_and_between_them():
+    # α = 4πk/λ with Segelstein's (1981) k; literature values (Hale & Querry 1973; Kou et al. 1993), 1/cm
+    alpha = water_absorption_per_cm(np.array([970.0, 1450.0, 1650.0, 1940.0, 2120.0]))
+    assert alpha == pytest.approx([0.45, 31.5, 5.76, 123.7, 24.5], rel=0.02)
+    wl = SEGELSTEIN_1981_K[:, 0]
+    assert np.all(np.diff(wl) > 0) and wl[0] < 400.0 and wl[-1] > 2500.0
+    assert water_k(wl[10]) == pytest.approx(SEGELSTEIN_1981_K[10, 1])  # the table itself, not a curve fit
+
+
+def test_the_water_surface_reflects_two_percent_and_traps_half_of_the_light_from_below():
+    assert R_EXTERNAL == pytest.approx(0.020, abs=0.002)  # Fresnel, n = 1.32 at 30° incidence
+    assert R_INTERNAL == pytest.approx(0.46, abs=0.02)  # Lekner & Dorf: 1 - (1 - 0.066) / n²
+    r = np.array([0.0, 0.1, 0.5])
+    film = wet_surface(r, 1.0)
+    assert film[0] == pytest.approx(R_EXTERNAL)  # a black surface under water shows the water's reflection
+    assert np.all(film[1:] < r[1:]) and film[2] / r[2] < film[1] / r[1] + 0.2  # darker when wet
+    assert np.allclose(wet_surface(r, 0.0), r)
+
+
+def test_moist_fines_darken_most_where_water_absorbs_and_cover_the_surface_only_when_saturated():
+    wl = np.array([1300.0, 1450.0, 1650.0, 1940.0])
+    w = ssa_from_reff(np.full((1, 4), 0.3))
+    r6, r10 = (reff_from_ssa(wet(w, m, water_absorption_per_cm(wl)))[0] for m in (0.06, 0.10))
+    assert np.all(r10 < r6) and np.all(r6 < 0.3)
+    assert r6[3] < r6[1] < r6[2] < r6[0]  # 1.94 µm band deepest, then 1.45; 1.65 between them
+    assert pore_saturation_frac() == pytest.approx(0.127, abs=0.001)
+    dry = reff_from_ssa(wet(w, 0.0, water_absorption_per_cm(wl)))[0]
+    assert dry == pytest.approx(np.full(4, 0.3), abs=1e-6)  # no water, no change
