@@ -187,13 +187,16 @@ class BeltScaleClient(BeltScale):
         return 0.0 if self._connected else max(0.0, self._next_attempt_s - self._monotonic())
 
     # ---- connection ----
-    def _drop(self, why: str) -> None:
+    def _close_client(self) -> None:
         if self._client is not None:
             try:
                 self._client.close()
             except Exception:
                 pass
         self._client = None
+
+    def _drop(self, why: str) -> None:
+        self._close_client()
         if self._connected:
             log.warning("belt scale %s:%d disconnected: %s", self.host, self.port, why)
         self._connected = False
@@ -348,12 +351,7 @@ class BeltScaleClient(BeltScale):
 
     def close(self) -> None:
         """Close the connection (idempotent); a later :meth:`read` reconnects."""
-        if self._client is not None:
-            try:
-                self._client.close()
-            except Exception:
-                pass
-        self._client = None
+        self._close_client()
         self._connected = False
         self._next_attempt_s = -math.inf
         self._backoff_s = self.backoff_initial_s

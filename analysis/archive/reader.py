@@ -14,7 +14,7 @@ import functools
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
@@ -34,6 +34,7 @@ from analysis.archive.format import (
     table_length,
 )
 from analysis.errors import ArchiveError
+from conveyor.records import StreamDescription
 from analysis.model import Alarm, LotVerdict, SegmentDecision, StationCoverage
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -58,15 +59,10 @@ def _wrap(what: str) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
 
 
 @dataclass(frozen=True)
-class StreamInfo:
-    """A stream as stored: its description and how many rows were flushed."""
+class StreamInfo(StreamDescription):
+    """A stream as stored: its description (:class:`conveyor.records.StreamDescription`) and how many rows were
+    flushed."""
 
-    name: str
-    station: str
-    kind: str
-    fields: Mapping[str, tuple[tuple[int, ...], str]]
-    units: Mapping[str, str] = field(default_factory=dict)
-    metadata: Mapping[str, Any] = field(default_factory=dict)
     rows: int = 0
 
 
