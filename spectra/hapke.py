@@ -28,7 +28,7 @@ S_I = 0.60
 #: Exponent of the sieve-size ratio acting on the grain's optical path (see module docstring).
 GRAIN_PATH_EXPONENT = 0.5
 #: Identifies the mixing/grain/moisture physics in model keys (changes when the physics does).
-MIXING_MODEL = "hapke-xs-v2/grain-beta0.5/water-v3-segelstein-lekner-dorf"
+MIXING_MODEL = "hapke-xs-v2/grain-beta0.5/water-v3-segelstein-lekner-dorf-above-saturation"
 
 
 def reff_from_ssa(w: np.ndarray, mu0: float = MU0_DEFAULT, mu: float = MU_DEFAULT) -> np.ndarray:
@@ -167,14 +167,20 @@ def wet(w: np.ndarray, moisture_frac: np.ndarray | float, alpha_water_cm: np.nda
     """Albedo of grains wetted by ``moisture_frac`` (mass of water / wet mass), all from water's constants:
 
     * the pore water absorbs: the internal transmission Θ is multiplied by exp(-α_water · :func:`water_path_cm`);
-    * the wetted surface traps light (:func:`wet_surface`) over a fraction m / :func:`pore_saturation_frac` of
-      the surface (all of it once the pores are full).
+    * water beyond what the pores hold (:func:`pore_saturation_frac`) stands as a free surface over the grains,
+      which traps light (:func:`wet_surface`); it covers the surface in proportion to the excess, all of it once
+      the excess equals the pore water (a slurry, like the wet tunnel sludge). Below saturation the water sits in
+      the pores and menisci between the grains and only absorbs.
 
     Returned as the albedo whose reflectance factor (default geometry) is the wet surface's."""
     m = np.asarray(moisture_frac, float)[..., None] if np.ndim(moisture_frac) else float(moisture_frac)
     theta = theta_from_ssa(w) * np.exp(-alpha_water_cm * water_path_cm(m, grain_um))
-    covered = np.minimum(np.asarray(m) / pore_saturation_frac(), 1.0)
-    return ssa_from_reff(wet_surface(reff_from_ssa(ssa_from_theta(theta)), covered))
+    w_pore = ssa_from_theta(theta)
+    m_sat = pore_saturation_frac()
+    covered = np.clip((np.asarray(m) - m_sat) / m_sat, 0.0, 1.0)
+    if not np.any(covered > 0.0):
+        return w_pore
+    return ssa_from_reff(wet_surface(reff_from_ssa(w_pore), covered))
 
 
 def band_depth(reflectance: np.ndarray, wavelength_nm: np.ndarray, centre_nm: float = 1450.0,

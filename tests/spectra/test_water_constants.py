@@ -29,12 +29,18 @@ def test_the_water_surface_reflects_two_percent_and_traps_half_of_the_light_from
     assert np.allclose(wet_surface(r, 0.0), r)
 
 
-def test_moist_fines_darken_most_where_water_absorbs_and_cover_the_surface_only_when_saturated():
-    wl = np.array([1300.0, 1450.0, 1650.0, 1940.0])
-    w = ssa_from_reff(np.full((1, 4), 0.3))
-    r6, r10 = (reff_from_ssa(wet(w, m, water_absorption_per_cm(wl)))[0] for m in (0.06, 0.10))
-    assert np.all(r10 < r6) and np.all(r6 < 0.3)
-    assert r6[3] < r6[1] < r6[2] < r6[0]  # 1.94 µm band deepest, then 1.45; 1.65 between them
-    assert pore_saturation_frac() == pytest.approx(0.127, abs=0.001)
-    dry = reff_from_ssa(wet(w, 0.0, water_absorption_per_cm(wl)))[0]
-    assert dry == pytest.approx(np.full(4, 0.3), abs=1e-6)  # no water, no change
+def test_moist_fines_absorb_where_water_does_and_a_free_water_surface_forms_only_beyond_pore_saturation():
+    wl = np.array([500.0, 1300.0, 1450.0, 1650.0, 1940.0])
+    alpha = water_absorption_per_cm(wl)
+    w = ssa_from_reff(np.full((1, 5), 0.3))
+    r6, r10 = (reff_from_ssa(wet(w, m, alpha))[0] for m in (0.06, 0.10))
+    assert np.all(r10[1:] < r6[1:]) and np.all(r6[1:] < 0.3)
+    assert r6[4] < r6[2] < r6[3] < r6[1]  # 1.94 µm band deepest, then 1.45; 1.65 between them
+    assert r10[0] == pytest.approx(0.3, abs=1e-3)  # pore water below saturation: no absorption, no film at 0.5 µm
+    m_sat = pore_saturation_frac()
+    assert m_sat == pytest.approx(0.127, abs=0.001)
+    slurry = reff_from_ssa(wet(w, 2.5 * m_sat, alpha))[0]
+    assert slurry[0] == pytest.approx(float(wet_surface(np.array([0.3]), 1.0)[0]), abs=1e-3)  # fully covered
+    assert slurry[4] == pytest.approx(R_EXTERNAL, abs=0.005)  # the 1.94 µm band bottoms at the water's reflection
+    dry = reff_from_ssa(wet(w, 0.0, alpha))[0]
+    assert dry == pytest.approx(np.full(5, 0.3), abs=1e-6)  # no water, no change
