@@ -26,6 +26,7 @@ from vision.objectness import ObjectnessModel, context_cells, objectness_feature
 from vision.patchnet import patch_of
 from vision.regime import load_at
 from vision.scene import ore_mask
+from vision.seeds_bars import BarSeeds, bar_seeds
 
 THUMB_PX = 64
 #: The larger ridge scale as a multiple of ``DetectorParams.ridge_sigma_cells``.
@@ -183,7 +184,8 @@ def belt_ridge(lum: np.ndarray, p: DetectorParams, belt: np.ndarray | None = Non
 
 def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = None,
                    belt: np.ndarray | None = None, *, ridge: np.ndarray | None = None,
-                   objectness: np.ndarray | None = None, load: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   objectness: np.ndarray | None = None, load: np.ndarray | None = None,
+                   bars: BarSeeds | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(smoothed score, region mask, seed mask), each (h, w), of the cell score ``raw`` (h, w) float32: the box mean
     over ``p.smooth_cells``; regions are cells above ``threshold - grow_margin``, seeds cells above ``threshold``,
     and cells whose box mean at the fine or broad scale (``fine_cells``, ``broad_cells`` > 0) exceeds that scale's
@@ -191,7 +193,8 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
     default all) whose :func:`ridge_score` exceeds ``p.ridge_threshold`` are both too (``ridge``: that map computed
     before, :func:`belt_ridge`). ``objectness`` (h, w): the learned object log-odds (off-belt cells very low), seeds
     and regions as :class:`DetectorParams` says. Dark-bar seeds need ``load`` (h,: the belt load of each row,
-    :func:`vision.regime.load_at`) at or above ``p.dark_ridge_min_load`` (none without ``load``)."""
+    :func:`vision.regime.load_at`) at or above ``p.dark_ridge_min_load`` (none without ``load``); so do the
+    straight-dark-bar seeds of ``bars`` (:func:`vision.seeds_bars.bar_seeds`; None: off)."""
     boxes = [c for c in (p.smooth_cells, p.fine_cells, p.broad_cells) if c > 1]
     means = dict(zip(boxes, box_means(raw, tuple(boxes)))) if boxes else {}  # one transposed copy for every box
     sm = means.get(p.smooth_cells, raw)
@@ -213,6 +216,10 @@ def candidate_maps(raw: np.ndarray, p: DetectorParams, lum: np.ndarray | None = 
     full = None if load is None else np.nan_to_num(np.asarray(load, float), nan=0.0) >= p.dark_ridge_min_load
     if p.ridge_sigma_cells > 0 and np.isfinite(p.dark_ridge_threshold) and lum is not None and full is not None and full.any():
         extra = (belt_ridge(-lum, p, belt) > p.dark_ridge_threshold) & full[:, None]
+        region |= extra
+        seed |= extra
+    if bars is not None and lum is not None and full is not None and full.any():
+        extra = bar_seeds(lum, np.ones(lum.shape, bool) if belt is None else np.asarray(belt), full, bars)
         region |= extra
         seed |= extra
     if objectness is not None and np.isfinite(p.objectness_threshold):
@@ -334,6 +341,9 @@ class Detector:
         self.unusual_level = unusual_level(model)
         #: Report every candidate, also those the classifier calls "none" (for training and diagnostics).
         self.report_all = False
+        #: Seeds on straight dark bars (:mod:`vision.seeds_bars`), switched on at run time (None: off, as in every
+        #: fitted model).
+        self.bar_seeds: BarSeeds | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -428,8 +438,9 @@ class Detector:
             use = self.objectness is not None and bool(np.isfinite(p.objectness_threshold))
             ridge, x = cell_context(feats, raw, belt, p, self.cell_mm, use)
             obj = object_logodds(self.objectness, x, belt) if self.objectness is not None and x is not None else None
-            rows_load = load_at(rgb, belt, np.arange(h), self.cell_mm) if np.isfinite(p.dark_ridge_threshold) else None
-            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load)
+            bars = self.bar_seeds
+            rows_load = load_at(rgb, belt, np.arange(h), self.cell_mm) if np.isfinite(p.dark_ridge_threshold) or bars else None
+            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load, bars=bars)
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0
@@ -490,8 +501,9 @@ class Detector:
     def _guard_cells(self) -> int:
         """Rows at the end of a frame whose maps still depend on rows not yet seen (held for the next frame)."""
         p = self.params
+        bar = 0 if self.bar_seeds is None else self.bar_seeds.guard_cells()
         return max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
-                   p.objectness_context_cells // 2 + p.objectness_cells // 2) + 1
+                   p.objectness_context_cells // 2 + p.objectness_cells // 2, bar) + 1
 
     def _tail(self, raw, feats, rgb, img, belt, done, keep_from: int, start_belt_m: float, mark0: float, time0: float,
               t_per_m: float, speed: float) -> _Carry | None:
