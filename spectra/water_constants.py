@@ -2,10 +2,11 @@
 
 The imaginary refractive index k(λ) of pure liquid water at 25 °C tabulated by Segelstein (1981, "The complex
 refractive index of water", M.Sc. thesis, University of Missouri–Kansas City, hdl:10355/11599), which continues and
-refines Hale & Querry (1973, Appl. Opt. 12:555) and agrees with Kou, Labrie & Chylek (1993, Appl. Opt. 32:3531)
-over 0.65–2.5 µm; transcribed from the public-domain (CC0) refractiveindex.info database, every tabulated point
-from 395 to 2553 nm. The absorption coefficient is α = 4πk/λ: 0.45 cm⁻¹ at 970 nm, 31 cm⁻¹ at 1450 nm,
-5.8 cm⁻¹ at 1650 nm, 124 cm⁻¹ at 1940 nm, 25 cm⁻¹ at 2120 nm.
+refines Hale & Querry (1973, Appl. Opt. 12:555); Kou, Labrie & Chylek (1993, Appl. Opt. 32:3531) re-measured
+0.65–2.5 µm. Transcribed from the public-domain (CC0) refractiveindex.info database: 234 of its points from 395 to
+2553 nm, every one from 0.9 µm up, about every other one below (where water is nearly transparent). The absorption
+coefficient is α = 4πk/λ: 0.45 cm⁻¹ at 970 nm, 31 cm⁻¹ at 1450 nm, 5.8 cm⁻¹ at 1650 nm, 124 cm⁻¹ at 1940 nm,
+25 cm⁻¹ at 2120 nm.
 
 These are constants of water, like its density: nothing here was fitted to the project's spectra.
 """
