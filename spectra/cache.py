@@ -23,9 +23,9 @@ from spectra.models.training import TrainConfig, train_model, training_hash
 CACHE_ENV = "ORELINE_CACHE"
 #: Fitted default models shipped with oreline, under their cache file names.
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
-#: Grids whose default model ships besides the default site's (``make models``): a full-range site
-#: (``grid = "full"``, docs/configuration.md) and the tests that name it start without a fit.
-ALSO_SHIPPED_GRIDS: tuple[str, ...] = ("full",)
+#: Grids whose default model ships besides the default site's (``make models``): an InGaAs-only site
+#: (``grid = "ingaas256"``, docs/configuration.md) and the tests that name it start without a fit.
+ALSO_SHIPPED_GRIDS: tuple[str, ...] = ("ingaas256",)
 
 
 class ModelNotPreparedError(ModelError, LookupError):

@@ -2,9 +2,9 @@
 
 Named grids:
 
-* ``ingaas256`` — 256-pixel InGaAs array, 900–1700 nm, 10 nm FWHM (default line instrument, :data:`DEFAULT_GRID`).
-* ``full`` — 400–2400 nm every 4 nm (501 channels), 10 nm FWHM (better for slag and mill scale
-  per segment, not yet the default: docs/spectra.md "Instrument range decided by measurement"). The nominal range of a full-range
+* ``ingaas256`` — 256-pixel InGaAs array, 900–1700 nm, 10 nm FWHM (InGaAs-only sites; its model ships too).
+* ``full`` — 400–2400 nm every 4 nm (501 channels), 10 nm FWHM (default line instrument, :data:`DEFAULT_GRID`:
+  docs/spectra.md "Instrument range decided by measurement"). The nominal range of a full-range
   instrument is 350–2500 nm, but several library spectra have deleted channels above 2.448 µm and the
   Beckman spectra start at 0.35 µm, so the grid stops where the whole library can be convolved honestly.
 
@@ -107,8 +107,10 @@ def full_range() -> InstrumentGrid:
 
 GRIDS = {"ingaas256": ingaas256, "full": full_range}
 #: The line's default instrument grid (docs/spectra.md "Instrument range decided by measurement": the full range
-#: detects slag and mill scale better per segment, but its per-spectrum identification mislabels moist ore).
-DEFAULT_GRID = "ingaas256"
+#: detects slag and mill scale better per segment and identifies contaminants better per spectrum; since w21i, with
+#: water's measured absorption, it holds on the line's moist ore too). ``ingaas256`` ships as well, for InGaAs-only
+#: sites.
+DEFAULT_GRID = "full"
 #: Folder of shipped grid files, usable by their stem as a grid name.
 GRID_DIR = Path(__file__).with_name("grids")
 

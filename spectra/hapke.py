@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spectra.water_constants import N_WATER, water_alpha_per_cm
+
 MU0_DEFAULT = float(np.cos(np.deg2rad(30.0)))
 MU_DEFAULT = 1.0
 #: External (S_e) and internal (S_i) surface reflection coefficients of a grain (typical silicates/oxides).
@@ -26,7 +28,7 @@ S_I = 0.60
 #: Exponent of the sieve-size ratio acting on the grain's optical path (see module docstring).
 GRAIN_PATH_EXPONENT = 0.5
 #: Identifies the mixing/grain/moisture physics in model keys (changes when the physics does).
-MIXING_MODEL = "hapke-xs-v2/grain-beta0.5/water-v2"
+MIXING_MODEL = "hapke-xs-v2/grain-beta0.5/water-v3-segelstein-lekner-dorf-above-saturation"
 
 
 def reff_from_ssa(w: np.ndarray, mu0: float = MU0_DEFAULT, mu: float = MU_DEFAULT) -> np.ndarray:
@@ -97,16 +99,10 @@ def mass_fractions(cross_section: np.ndarray, density_g_cm3: np.ndarray, grain_u
 
 
 def water_absorption_per_cm(wavelength_nm: np.ndarray) -> np.ndarray:
-    """Absorption coefficient of liquid water (1/cm): Gaussian bands at 970, 1200, 1450, 1790 and 1940 nm with the
-    peak values of Hale & Querry 1973 (Appl. Opt. 12:555) / Kou, Labrie & Chylek 1993 (Appl. Opt. 32:3531):
-    about 0.45, 1.1, 28 and 110 cm⁻¹ at 970, 1200, 1450 and 1940 nm."""
-    wl = np.asarray(wavelength_nm, float)
-    bands = ((970.0, 0.45, 35.0), (1200.0, 1.1, 45.0), (1450.0, 28.0, 55.0), (1790.0, 8.0, 50.0),
-             (1940.0, 110.0, 65.0), (2500.0, 40.0, 120.0))
-    alpha = np.full_like(wl, 0.02)
-    for centre, peak, sigma in bands:
-        alpha += peak * np.exp(-0.5 * ((wl - centre) / sigma) ** 2)
-    return alpha
+    """Absorption coefficient of liquid water (1/cm), α = 4πk/λ from its measured optical constants (Segelstein
+    1981, continuing Hale & Querry 1973; :mod:`spectra.water_constants`): 0.45, 31, 5.8, 124 and 25 cm⁻¹ at 970,
+    1450, 1650, 1940 and 2120 nm."""
+    return water_alpha_per_cm(wavelength_nm)
 
 
 #: Particles and density the moisture path refers to: the line's ore fines (µm, g/cm³; cf. spectra.scene.GRAIN_UM).
@@ -123,14 +119,68 @@ def water_path_cm(moisture_frac: np.ndarray | float, grain_um: float = WET_GRAIN
     return m / (1.0 - m) * solid_density_g_cm3 * grain_um * 1e-4
 
 
+#: Porosity of packed moist fines (random packing of angular grains: 0.35–0.45); with the solid density it sets the
+#: moisture that fills the pores (:func:`pore_saturation_frac`).
+PACKED_POROSITY = 0.4
+
+
+def pore_saturation_frac(porosity: float = PACKED_POROSITY,
+                         solid_density_g_cm3: float = WET_SOLID_DENSITY_G_CM3) -> float:
+    """Moisture (water mass / wet mass) that fills the pores: φ ρ_w / (φ ρ_w + (1 - φ) ρ_s); 0.127 for ore fines."""
+    return porosity / (porosity + (1.0 - porosity) * solid_density_g_cm3)
+
+
+def _fresnel(cos_i: np.ndarray, n: float) -> np.ndarray:
+    """Unpolarised Fresnel reflectance of a plane interface into relative index ``n`` at incidence cos ``cos_i``."""
+    sin_t = np.sqrt(1.0 - cos_i * cos_i) / n
+    cos_t = np.sqrt(np.maximum(1.0 - sin_t * sin_t, 0.0))
+    rs = ((cos_i - n * cos_t) / (cos_i + n * cos_t)) ** 2
+    rp = ((n * cos_i - cos_t) / (n * cos_i + cos_t)) ** 2
+    return 0.5 * (rs + rp)
+
+
+def water_interface(mu0: float = MU0_DEFAULT, n: float = N_WATER) -> tuple[float, float]:
+    """Reflectances of the air–water surface of a wet layer (Lekner & Dorf 1988): the external one for the
+    illumination (Fresnel at μ0) and the internal one for diffuse light from below, 1 - (1 - r̄_e) / n² with r̄_e
+    the hemispherical external reflectance (0.47 for water: the light trapped that darkens wet ground)."""
+    mu = np.linspace(0.0, 1.0, 2001)
+    f = _fresnel(mu, n) * 2.0 * mu
+    r_hemi = float(np.sum((f[1:] + f[:-1]) * 0.5 * np.diff(mu)))
+    return float(_fresnel(np.array(mu0), n)), 1.0 - (1.0 - r_hemi) / n ** 2
+
+
+R_EXTERNAL, R_INTERNAL = water_interface()
+
+
+def wet_surface(reff: np.ndarray, wetted_frac: np.ndarray | float) -> np.ndarray:
+    """Reflectance of a particulate surface of reflectance ``reff`` (under the water) whose ``wetted_frac`` is
+    covered by water (Lekner & Dorf 1988, Appl. Opt. 27:1278; the MARMIT form, Bablet et al. 2018): light enters
+    through the water surface, and what the grains return is partly reflected back down by it, for another
+    chance to be absorbed: r_e + (1 - r_e)(1 - r_i) R / (1 - r_i R), no free parameter."""
+    r = np.asarray(reff, float)
+    film = R_EXTERNAL + (1.0 - R_EXTERNAL) * (1.0 - R_INTERNAL) * r / (1.0 - R_INTERNAL * r)
+    return wetted_frac * film + (1.0 - wetted_frac) * r
+
+
 def wet(w: np.ndarray, moisture_frac: np.ndarray | float, alpha_water_cm: np.ndarray,
         grain_um: float = WET_GRAIN_UM) -> np.ndarray:
-    """Albedo of grains wetted by ``moisture_frac`` (mass of water / wet mass): the internal transmission Θ is
-    multiplied by the transmission of the pore water, exp(-α_water · :func:`water_path_cm`), and wet surfaces lose
-    some scattering (refractive-index matching): albedo × (1 - 0.3 m)."""
+    """Albedo of grains wetted by ``moisture_frac`` (mass of water / wet mass), all from water's constants:
+
+    * the pore water absorbs: the internal transmission Θ is multiplied by exp(-α_water · :func:`water_path_cm`);
+    * water beyond what the pores hold (:func:`pore_saturation_frac`) stands as a free surface over the grains,
+      which traps light (:func:`wet_surface`); it covers the surface in proportion to the excess, all of it once
+      the excess equals the pore water (a slurry, like the wet tunnel sludge). Below saturation the water sits in
+      the pores and menisci between the grains and only absorbs.
+
+    Returned as the albedo whose reflectance factor (default geometry) is the wet surface's."""
     m = np.asarray(moisture_frac, float)[..., None] if np.ndim(moisture_frac) else float(moisture_frac)
     theta = theta_from_ssa(w) * np.exp(-alpha_water_cm * water_path_cm(m, grain_um))
-    return ssa_from_theta(theta) * (1.0 - 0.3 * np.asarray(m))
+    w_pore = ssa_from_theta(theta)
+    m_sat = pore_saturation_frac()
+    covered = np.clip((np.asarray(m) - m_sat) / m_sat, 0.0, 1.0)
+    if not np.any(covered > 0.0):
+        return w_pore
+    return ssa_from_reff(wet_surface(reff_from_ssa(w_pore), covered))
 
 
 def band_depth(reflectance: np.ndarray, wavelength_nm: np.ndarray, centre_nm: float = 1450.0,

@@ -281,9 +281,10 @@ def moisture_markdown(m: MoistureCheck) -> list[str]:
     return [f"Demo lot ('{m.demo_product}', {100 * m.demo_moisture:.1f} % moisture): band depth at 1450 nm "
             f"{m.demo_band_depth:.3f}; measured wet tunnel sludge SM93-15w {m.wet_sludge_band_depth:.3f}, dry "
             f"SM93-15 {m.dry_sludge_band_depth:.3f}.", "",
-            f"Model: liquid-water absorption {m.alpha_water_1450_per_cm:.0f} cm⁻¹ at 1450 nm (Hale & Querry 1973; "
-            f"Kou et al. 1993); water path per grain = pore-water volume per solid volume × grain size "
-            f"({m.path_um_at_8pct:.0f} µm at 8 % on 150 µm ore fines). On the demo blend: band depth "
+            f"Model: liquid-water absorption {m.alpha_water_1450_per_cm:.0f} cm⁻¹ at 1450 nm (optical constants of "
+            f"Segelstein 1981, continuing Hale & Querry 1973) and the wet surface of Lekner & Dorf 1988; water "
+            f"path per grain = pore-water volume per solid volume × grain size ({m.path_um_at_8pct:.0f} µm at 8 % on "
+            "150 µm ore fines). On the demo blend: band depth "
             + ", ".join(f"{100 * float(k):.0f} % → {v:.3f}" for k, v in m.model_band_depth_at.items())
             + f" ({m.model_band_depth_per_pct:.3f} per % moisture over 6–10 %).", "",
             f"The same model applied to the dry sludge reproduces the wet sludge's band depth at "

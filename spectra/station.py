@@ -47,10 +47,10 @@ SETTINGS = StationSettings(
         "grid": Field(str, DEFAULT_GRID,
                       doc="Instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
                           "(nir256_1014-1749nm) or the site spectrometer's grid file (CSV: centre nm, FWHM nm per "
-                          "pixel; relative to the working folder, then the run folder). full sees slag and mill scale "
-                          "per segment that 900-1700 nm misses (its model ships too); the default stays ingaas256 "
-                          "until full identifies moist ore: docs/spectra.md \"Instrument range decided by "
-                          "measurement\"."),
+                          "pixel; relative to the working folder, then the run folder). full (the default since w21i) "
+                          "sees slag and mill scale per segment that 900-1700 nm misses and identifies moist ore; "
+                          "an InGaAs-only site sets ingaas256 (its model ships too): docs/spectra.md \"Instrument "
+                          "range decided by measurement\"."),
         "spectra_per_s": Field(float, 2.0, min=0.0, min_exclusive=True,
                                doc="Averaged spectra per second, each covering the material that passed meanwhile."),
         "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in; fitted before "

