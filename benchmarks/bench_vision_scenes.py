@@ -13,7 +13,7 @@ Targets: >= 90 % of objects >= 50 mm on realistic scenes, >= 95 % on today's; wo
 check within the real spread.
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
-[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11]``.
+[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread]``.
 Images: see :data:`vision.tiles.ATTRIBUTION` and :data:`vision.objects.ATTRIBUTION_TEXTURES`.
 """
 
@@ -25,9 +25,12 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import numpy as np
+
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel, cached_model
 from vision.frontier import CandidateScores, candidate_scores
+from vision.decision import spread
 from vision.realism import all_checks
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
@@ -102,7 +105,27 @@ def ceiling_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
         rows.append(_row(f"vision candidate ceiling, {label} ({cs.object_p_none.size} objects >= 50 mm; {model.mm_per_px:g} mm/px, "
                          f"seed {seed}; at the decision {at_decision:.1f} %)", ceiling, "%", "", True))
         rows += visibility_rows(label, cs)
+        found = cs.object_p_none[np.isfinite(cs.object_p_none)]
+        print(f"  {label}: p(none) of the best candidate on each object with one ({found.size}): {_spread(found)}")
     return rows
+
+
+def _spread(p_none: np.ndarray) -> str:
+    """min / 5 % / median / 95 % / max of ``p_none``, printed."""
+    q = spread(p_none)
+    return " / ".join(f"{v:.2g}" for v in q) + " (min / 5 % / median / 95 % / max)" if q else "none"
+
+
+def false_spread_row(model: VisionModel, fa_m: float, seed: int, scene_type: str) -> dict:
+    """p(none) spread of the size-passing false candidates on object-free held-out belt of ``scene_type`` (the
+    belt of :func:`false_alarm_row`), with how many lie at or below the decision applied where each lies."""
+    cs = candidate_scores(model, "heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
+                          scene=scene_options(scene_type)[0])
+    print(f"object-free {scene_type} belt: {cs.false_p_none.size} size-passing false candidates in {cs.belt_m:.0f} m, "
+          f"p(none) {_spread(cs.false_p_none)}")
+    low = float(cs.false_p_none.min()) if cs.false_p_none.size else 1.0
+    return _row(f"vision lowest p(none) of a false candidate, object-free {scene_type} belt ({cs.false_p_none.size} in "
+                f"{cs.belt_m:.0f} m)", low, "", "", True)
 
 
 def visibility_rows(label: str, cs: CandidateScores) -> list[dict]:
@@ -132,6 +155,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--ceiling", action="store_true", help="also the candidate ceiling per case (every candidate reported) and "
                     "recall by visible extent, burial and coating")
+    ap.add_argument("--spread", action="store_true", help="also the p(none) spread of the false candidates on the "
+                    "object-free belts (their detection runs once more)")
     ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene, 30 m object-free")
     a = ap.parse_args(argv)
     if a.quick:
@@ -144,6 +169,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         rows.append(false_alarm_row(m, a.fa_m, a.seed))
     if a.fa_today_m > 0:
         rows.append(false_alarm_row(m, a.fa_today_m, a.seed, "today"))
+    for belt_m, scene_type in ((a.fa_m, "realistic"), (a.fa_today_m, "today")):
+        if a.spread and belt_m > 0:
+            rows.append(false_spread_row(m, belt_m, a.seed, scene_type))
     return rows
 
 

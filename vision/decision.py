@@ -1,22 +1,27 @@
 """The object decision: the p("none") level at or below which a candidate is reported.
 
-It is set on the *empirical* false candidates of object-free belt of every scene type a fit renders, belt the
-classifier never trained on (new scenes of the fit tiles), scored by the final classifier; nothing is extrapolated.
+It is set on the *empirical* false candidates of object-free belt of every scene type a fit renders, belt no
+classifier trained on; nothing is extrapolated. Since FIT_VERSION 13 they are scored **out of fold**
+(:mod:`vision.crossfit`): each source group's belt by a classifier trained on the other groups (>= 81 % of the fit
+sources), so the level is set on p(none) that ore the classifier never saw gets. The final classifier (all sources)
+scores the fit ore's false candidates far more confidently than unseen ore's (FIT_VERSION 13 fit: lowest on realistic
+belt 0.064 in fold against 0.0015 out of fold; the held-out realistic belt's lowest is 0.0035), which is why fit C's
+decision, set in fold, leaked.
 
-**Per belt condition** (CFAR-style; measured, not applied: :data:`APPLY_REGIMES` is off): the detector measures the belt's *load* around each
+**Per belt condition** (CFAR-style; :data:`APPLY_REGIMES`): the detector measures the belt's *load* around each
 candidate from the frame itself (:mod:`vision.regime`: the share of belt cells that look like ore over 4 m), and the
 level is that of the belt condition (:data:`REGIME_BINS`: part-loaded, full burden) the load falls in, each set on
 its own calibration belt: DECISION_MARGIN x the (k+1)-th lowest p(none) of its candidates, where k calibration
 events still keep the 95 % Poisson bound chi2.ppf(0.95, 2k + 2) / 2 / L within 1 per 1,000 m (k = 0 below 4,744 m:
-no calibration candidate at or below the level, bound -ln(0.05) / L). So a patchwork belt's lowest false candidate
-(2.1e-5 on today's scenes) no longer sets the level of a full burden (lowest 0.05-0.12). A load no regime's
-calibration covered gets the strictest level: DECISION_MARGIN x the lowest p(none) of all calibration candidates
-(the single level of FIT_VERSION 9-10, still ``none_max``).
+no calibration candidate at or below the level, bound -ln(0.05) / L). A condition with under 2,996 m of its own belt
+keeps the strictest level. A load no regime's calibration covered gets the strictest level: DECISION_MARGIN x the
+lowest p(none) of all calibration candidates (the single level of FIT_VERSION 9-10, still ``none_max``).
 
-Why the final classifier and not out-of-fold ones (model formats 6-8): classifiers trained on one of two folds of
-the tiles scored unseen ore of the mixed belt some 3 orders of magnitude lower than the final classifier scores
-held-out ore (docs/vision.md), so a decision set on them was far too strict; the final classifier's lowest p(none)
-on fit-tile belt and on held-out belt were alike (0.019-0.083 against 0.031-0.059 on 300 m of each type).
+Why not the 2-fold out-of-fold classifiers of model formats 6-8: each saw half the sources, and scored unseen ore
+some 3 orders of magnitude lower than the final classifier scores held-out ore (docs/vision.md): far too strict.
+Classifiers that see >= 81 % of the sources are near the final one: on an 8 mm/px check fit their lowest p(none) on
+today's belt (1.8e-5) was below the final classifier's on held-out belt (6.7e-5), the final classifier's own on the
+fit ore far above it (0.0020).
 """
 
 from __future__ import annotations
@@ -47,13 +52,11 @@ REGIME_BINS = (("part-loaded", 0.0, LOAD_EDGE), ("full burden", LOAD_EDGE, 1.0))
 REGIME_MIN_SHARE = 0.25
 LOAD_TOLERANCE = 0.02
 #: Whether fits set the per-condition levels and the detector applies them (else ``none_max``, the strictest,
-#: everywhere). Off, measured (docs/vision.md, *The per-condition decision: why it leaked*): the levels set on
-#: decision belt made of the fit ore are loose on unseen ore of a full burden (the fit ore's false candidates have a
-#: thinner tail: 6 false alarms in 3 km of held-out realistic belt at 0.026 with 3,000 m per condition, 18 at 0.030
-#: with 2,000 m); set on fit sources no other step saw they hold there, but the classifier trained on the other two
-#: thirds let 3 through on held-out today's belt at the strictest level. With 1,000-2,000 m per condition (a fit's
-#: 3,000 m shared by three scene types) a condition cannot bound its own rate and keeps the strictest level anyway.
-APPLY_REGIMES = False
+#: everywhere). On since FIT_VERSION 13, whose levels are set out of fold on 6,000 m of decision belt: the full burden
+#: (3,997 m) gets its own level (7.3e-4 against the strictest 5.6e-4), today's part-loaded belt (2,003 m) keeps the
+#: strictest; 0 false alarms in 3,006 m of held-out realistic and of today's belt (docs/vision.md). Set in fold on
+#: the fit ore (FIT_VERSION 11-12 candidates) the levels leaked: 6 false alarms in 3 km at 0.026, 18 at 0.030.
+APPLY_REGIMES = True
 #: False alarms per 1,000 m (95 % bound) a regime's level must allow on its calibration belt: with L m scored, k
 #: calibration candidates may lie at or below the level when chi2.ppf(0.95, 2k + 2) / 2 / L <= this.
 TARGET_FA_PER_1000_M = 1.0
@@ -138,6 +141,26 @@ class Decision:
     regimes: list[Regime] = field(default_factory=list)
     #: Why the decision is what it is (one line, kept with the model).
     reason: str = ""
+    #: Lowest p(none) per scene type that the final classifier gives the same candidates, when the level was set on
+    #: out-of-fold scores (:mod:`vision.crossfit`; empty otherwise): how much more confident it is on ore it saw.
+    in_fold_lowest_p_none: dict[str, float] = field(default_factory=dict)
+    #: Per source group of the decision belt, the share of the sources its out-of-fold classifier trained on.
+    source_share: list[float] = field(default_factory=list)
+
+    #: Spread (min, 5 %, median, 95 %, max) of the calibration candidates' p(none), out of fold and in fold.
+    p_none_spread: dict[str, list[float]] = field(default_factory=dict)
+
+    def record_in_fold(self, p_none: np.ndarray, scene_type: np.ndarray, out_of_fold: np.ndarray,
+                       source_share: list[float] | None = None) -> None:
+        """Note that the level rests on the ``out_of_fold`` p(none), and what the final classifier gives the same
+        candidates (``p_none``, in fold; lowest per scene type, and the spread of both)."""
+        p_none, scene_type = np.asarray(p_none, float), np.asarray(scene_type, str)
+        self.in_fold_lowest_p_none = {t: float(p_none[scene_type == t].min()) if np.any(scene_type == t) else 1.0
+                                      for t in self.belt_m}
+        self.p_none_spread = {"out_of_fold": spread(out_of_fold), "in_fold": spread(p_none)}
+        self.source_share = [float(v) for v in source_share or []]
+        seen = f", each trained on >= {min(self.source_share):.0%} of the sources" if self.source_share else ""
+        self.reason = f"out of fold (classifiers trained without the belt's sources{seen}): {self.reason}"
 
     @property
     def calibration_m(self) -> float:
@@ -185,6 +208,12 @@ def decide(p_none: np.ndarray, scene_type: np.ndarray, belt_m: dict[str, float],
             f"{r.name} {r.load_lo:.2f}-{r.load_hi:.2f}: {DECISION_MARGIN:g} x the {_nth(r.events + 1)} lowest p(none) of "
             f"{r.belt_m:.0f} m" for r in found) + f"; any other load: {reason}")
     return Decision(float(level), {t: float(m) for t, m in belt_m.items()}, lowest, found, reason)
+
+
+def spread(values: np.ndarray) -> list[float]:
+    """(min, 5 %, median, 95 %, max) of ``values``; empty when there are none."""
+    v = np.asarray(values, float)
+    return [float(q) for q in np.quantile(v, [0.0, 0.05, 0.5, 0.95, 1.0])] if v.size else []
 
 
 def _nth(k: int) -> str:

@@ -24,6 +24,7 @@ from scipy import ndimage as ndi
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
+from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
 from vision.decision import APPLY_REGIMES, Decision, decide
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
@@ -45,11 +46,12 @@ MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture c
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
 SEED_QUANTILE = 0.995
 MIN_SEED_THRESHOLD = 2.5
-#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per fold of the calibration tiles)
-#: never trained on, scored by the final classifier only to set the object decision (:mod:`vision.decision`):
-#: 3,000 m at 4 mm/px, where 0 false candidates bound the rate at 1 per 1,000 m (95 %). Rendered and scored in chunks
-#: of DECISION_CHUNK_ROWS rows.
-DECISION_M_PER_MM = 750.0
+#: Object-free belt (m per mm/px; equal shares per scene type a fit renders and per source group of the calibration
+#: tiles) never trained on, scored only to set the object decision (:mod:`vision.decision`, out of fold with
+#: :data:`vision.crossfit.CROSS_FIT`): 6,000 m at 4 mm/px, so that a full burden (realistic and dark-ore belt, 4,000 m)
+#: has the 2,996 m a level of its own needs to bound its rate at 1 per 1,000 m (95 %) with 0 false candidates (3,000 m
+#: to FIT_VERSION 10). Rendered and scored in chunks of DECISION_CHUNK_ROWS rows.
+DECISION_M_PER_MM = 1500.0
 DECISION_CHUNK_ROWS = 8192
 #: Lengths of the training objects (mm): the target is objects >= 50 mm; smaller ones look like ore and pale
 #: rocks, and teaching the classifier to call them objects makes it call pale rocks objects too.
@@ -65,10 +67,11 @@ MIN_LENGTH_QUANTILE = 0.1
 SMOOTH_MM = 20.0
 #: Smaller scale (Gaussian sigma, mm) of the bright-ridge seeds (planks, rods); the larger is RIDGE_SCALE_RATIO x it.
 RIDGE_SIGMA_MM = 4.0
-#: Whether fits set ``DetectorParams.dark_ridge_threshold`` (seeds on dark bars at full burden: wet planks). Off:
-#: the fit with them (and the per-condition loads, concrete shading 0.1) lifted realistic recall 57 -> 67 % but let 1
-#: false alarm through in 3 km of held-out realistic belt and 1 in 3 km of today's (docs/vision.md); FIT_VERSION 10 stays.
-DARK_RIDGE_SEEDS = False
+#: Whether fits set ``DetectorParams.dark_ridge_threshold`` (seeds on dark bars at full burden: wet planks). Fit C
+#: (with them, concrete shading 0.1) lifted realistic recall 57 -> 67 % but its decision, set by the final
+#: classifier, let 1 false alarm through in 3 km of held-out realistic belt and 1 in 3 km of today's (docs/vision.md);
+#: FIT_VERSION 13 sets the decision out of fold (vision.crossfit).
+DARK_RIDGE_SEEDS = True
 #: Extent of the broad-scale smoothing (mm), for large objects that are only mildly unusual all over.
 BROAD_MM = 48.0
 #: Metres of belt with objects rendered to train the classifier, per mm/px up to OBJECTS_SCALE_CAP mm/px (4 objects
@@ -370,7 +373,7 @@ def calibrate_length(sizes: list[tuple[float, float]], params: DetectorParams) -
 
 @dataclass
 class CandidatePool:
-    """Candidates for the classifier: features, labels, measured lengths (mm), source fold, normal-belt flag, scene
+    """Candidates for the classifier: features, labels, measured lengths (mm), source group, normal-belt flag, scene
     type, and whether they train the classifier (decision-only belt does not)."""
 
     x: list = field(default_factory=list)
@@ -389,6 +392,10 @@ class CandidatePool:
     row_m: float = 0.0
     #: each candidate's image patch (:func:`vision.patchnet.patch_of`; None: not recorded)
     patch: list = field(default_factory=list)
+    #: per source group (``fold``), the share of the decision tiles' sources its out-of-fold classifier trains on
+    source_share: list = field(default_factory=list)
+    #: whether the groups (``fold``) are the cross-fit's source groups: the decision belt is then scored out of fold
+    cross_fit: bool = CROSS_FIT
 
     def add(self, found: tuple, fold: int, normal: bool, scene_type: str = "", train: bool = True) -> None:
         """Add (features, labels, lengths[, loads[, patches]]) of candidates (:func:`_candidates`)."""
@@ -420,6 +427,17 @@ def _folds(tiles: TileSet) -> list[TileSet]:
         return [tiles]
 
 
+def _groups(tiles: TileSet, n_folds: int, cross_fit: bool = CROSS_FIT) -> list[TileSet]:
+    """The tiles split by source into the cross-fit's groups (:func:`vision.crossfit.source_groups`, nested in
+    ``n_folds`` folds) with ``cross_fit``, else (or when a group would be empty) the ``n_folds`` folds themselves."""
+    if cross_fit and n_folds == N_FOLDS:
+        try:
+            return source_groups(tiles, CROSS_FIT_GROUPS, N_FOLDS)
+        except DataError:
+            pass
+    return _folds(tiles) if n_folds == N_FOLDS else [tiles]
+
+
 def fit_vision_model(
     *,
     mm_per_px: float = 1.0,
@@ -434,6 +452,7 @@ def fit_vision_model(
     scene: dict | None = None,
     objects: dict | None = None,
     decision_m: float | None = None,
+    cross_fit: bool = CROSS_FIT,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -444,14 +463,16 @@ def fit_vision_model(
 
     The classifier's training scenes are each built from one of N_FOLDS folds of the tiles (split by source image).
     The object decision ``none_max`` is set on ``decision_m`` metres (default DECISION_M_PER_MM x mm/px) of
-    object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`).
+    object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`); with
+    ``cross_fit`` (default :data:`vision.crossfit.CROSS_FIT`) the scenes are built per source group and that belt is
+    scored out of fold (:mod:`vision.crossfit`).
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
     renders the scene types of :data:`vision.scenes.FIT_MIX` in turn (realistic, today's, dark ore)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
-                                 scene=scene, objects=objects, decision_m=decision_m)
+                                 scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit)
     decision = None
     if len(set(pool.y)) >= 2:
         model.classifier, decision = train_classifier(pool, model.params, seed)
@@ -557,7 +578,8 @@ def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int 
         site = TileSet(kept, tuple(n for n, d in zip(site.names, drop) if not d), site.origin, site.files, site.mm_per_px, site.skipped)
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=jittered(site, 2, seed),
                              calibration_tiles=site, normal_m=normal_m, calibration_m=calibration_m, objects_m=objects_m,
-                             decision_m=decision_m, scene={}, objects={})  # the site's own belt as it is photographed: no built-in scene mix
+                             decision_m=decision_m, scene={}, objects={},  # the site's own belt as it is photographed: no built-in scene mix
+                             cross_fit=False)  # in fold, as before: seven classifiers would take a site fit past 2 minutes
     model.appearance_limit = site_appearance_limit(model, site, seed)
     model.fitted_on = provenance(site, mm_per_px, folder=str(Path(folder).resolve()), split=split,
                                  tiles_dropped=int(drop.sum()), frames_skipped=len(site.skipped),
@@ -587,8 +609,11 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
                      patchnet: bool = FIT_PATCHNET) -> tuple[KindClassifier, Decision]:
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
-    its p(none) of the size-gated candidates on decision-only object-free belt (never trained on). Without such belt
-    the normal calibration candidates it trained on set it (optimistic; the bound is then unknown).
+    the p(none) of the size-gated candidates on decision-only object-free belt (never trained on). With
+    ``pool.cross_fit`` (:data:`vision.crossfit.CROSS_FIT`) and more than one source group (``pool.fold``) on that belt, each group's
+    candidates are scored by a classifier trained on the other groups' candidates (out of fold: ore it never saw, as
+    at a port), else by the final classifier. Without such belt the normal calibration candidates it trained on set
+    it (optimistic; the bound is then unknown).
     With ``patchnet`` and a patch per candidate, the classifier gets the patch verifier (:mod:`vision.patchnet_fit`)
     trained on the same candidates, and the decision is set on their combined p(none).
     Raises ModelError with fewer than two classes (or, for the verifier, without torch)."""
@@ -605,13 +630,27 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     if other_none.size > cap:
         train = train.copy()
         train[np.random.default_rng([seed, 99]).choice(other_none, other_none.size - cap, replace=False)] = False
-    clf = KindClassifier(seed=seed).fit(x[train], y[train])
     patches = np.asarray(pool.patch) if patchnet and pool.patch and all(p is not None for p in pool.patch) else None
-    if patches is not None:
-        clf.patchnet_ = fit_patchnet(x[train], patches[train], y[train], seed)
+
+    def fit_on(mask: np.ndarray) -> KindClassifier:
+        c = KindClassifier(seed=seed).fit(x[mask], y[mask])
+        if patches is not None:
+            c.patchnet_ = fit_patchnet(x[mask], patches[mask], y[mask], seed)
+        return c
+
+    def p_none_of(c: KindClassifier, mask: np.ndarray) -> np.ndarray:
+        return c.p_none(x[mask], None if patches is None else patches[mask]) if mask.any() else np.zeros(0)
+
+    clf = fit_on(train)
     belt_m = dict(pool.belt_m) or {t: 0.0 for t in set(types[held].tolist())}
     belt_load = np.concatenate(pool.belt_load) if pool.belt_load and APPLY_REGIMES else None  # levels per belt condition
-    decision = decide(clf.p_none(x[held], None if patches is None else patches[held]) if held.any() else np.zeros(0), types[held], belt_m, load[held], belt_load, pool.row_m)
+    p_held = in_fold = p_none_of(clf, held)
+    group = np.asarray(pool.fold)
+    if pool.cross_fit and held.any() and np.unique(group[held]).size > 1 and pool.belt_m:
+        p_held = out_of_fold_p_none(group, train, held, lambda fit, score: p_none_of(fit_on(fit), score))
+    decision = decide(p_held, types[held], belt_m, load[held], belt_load, pool.row_m)
+    if p_held is not in_fold:
+        decision.record_in_fold(in_fold, types[held], p_held, list(pool.source_share))
     clf.none_max = decision.none_max
     clf.regimes_ = decision.table()
     return clf, decision
@@ -631,6 +670,7 @@ def candidate_pool(
     scene: dict | None = None,
     objects: dict | None = None,
     decision_m: float | None = None,
+    cross_fit: bool = CROSS_FIT,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
     parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
@@ -663,25 +703,31 @@ def candidate_pool(
         # candidates of fold k are found with the objectness model trained without fold k: the classifier learns
         # (and its decision is calibrated on) objectness values as unseen ore gives them
         by_fold = [replace(model, objectness=o) for o in oof]
-    pool = CandidatePool()
+    # every scene below is built from one source group (group g inside fold g % len(folds)): the pool's "fold"
+    groups, plain_groups = _groups(tiles, len(folds), cross_fit), _groups(cal_tiles, len(folds), cross_fit)
+    if len(groups) != len(plain_groups):
+        groups, plain_groups = folds, plain
+    by_group = [by_fold[g % len(by_fold)] for g in range(len(groups))]
+    pool = CandidatePool(cross_fit=cross_fit and len(groups) == CROSS_FIT_GROUPS > len(folds))
     sizes: list[tuple[float, float]] = []
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
-        k = i % len(folds)
+        k = i % len(groups)
         scene_kw, objects_kw = _scene_kw(scene, objects, i)
-        sc = _scene(folds[k], seed * 1000 + 800 + i, width_px, mm_per_px, **scene_kw)
+        sc = _scene(groups[k], seed * 1000 + 800 + i, width_px, mm_per_px, **scene_kw)
         objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM,
                               **{"kinds": TRAIN_KINDS, **objects_kw})
-        pool.add(_candidates(by_fold[k], sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
+        pool.add(_candidates(by_group[k], sc.render(0, scene_rows, objs), objs, mm_per_px, sizes), k, False)
     calibrate_length(sizes, params)
     for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
-        k = i % len(folds)
-        pool.add(_candidates(by_fold[k], _scene(folds[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, False)
-    for i in range(n_cal):  # normal calibration belt per fold (also "none" training for the final classifier)
-        k = i % len(plain)
-        pool.add(_candidates(by_fold[k], _scene(plain[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
+        k = i % len(groups)
+        pool.add(_candidates(by_group[k], _scene(groups[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, False)
+    for i in range(n_cal):  # normal calibration belt per group (also "none" training for the final classifier)
+        k = i % len(plain_groups)
+        pool.add(_candidates(by_group[k], _scene(plain_groups[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
                  k, True, _scene_type(scene, objects, i))
-    _decision_belt(pool, by_fold, plain, decision_m, seed, scene, objects)
+    _decision_belt(pool, by_group, plain_groups, decision_m, seed, scene, objects)
+    pool.source_share = source_share(plain_groups) if len(plain_groups) > 1 else []
     return model, pool
 
 
@@ -731,8 +777,10 @@ def default_cache_dir() -> Path:
 #: classifier gets texture contrast against the local ore, peak in-cell contrast and edge steps (model format 8); 9: the
 #: object decision is set on the empirical false candidates of object-free belt of every scene type (vision.decision,
 #: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
-#: (OBJECTNESS_MAX_CELL_MM 4 -> 8).
-FIT_VERSION = 10
+#: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11 and 12: candidates B and C, never shipped (docs/vision.md); 13: fit C's recipe
+#: (gated dark-bar seeds, concrete shading 0.1) with scenes built per source group and the decision set out of fold
+#: (vision.crossfit).
+FIT_VERSION = 13
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)

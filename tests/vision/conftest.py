@@ -21,7 +21,7 @@ def small_model():
     """A model fitted at 2 mm/px on a little belt of today's scenes (fit split only): quick, but real; cached like
     the line's models, so a second test session does not fit it again. Today's scenes only (``scene={}``): these tests
     check the detector's and station's mechanics on the scenes they render. The decision rests on 30 m of
-    decision-only belt (the built-in fit scores 750 m x mm/px: too slow for a test fixture)."""
+    decision-only belt (the built-in fit scores 1,500 m x mm/px: too slow for a test fixture)."""
     return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0,
                         decision_m=30.0, scene={}, objects={})
 
