@@ -19,7 +19,7 @@ import numpy as np
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
 from spectra.grid import InstrumentGrid
-from spectra.hapke import scale_grain_size, ssa_from_reff
+from spectra.hapke import WET_SOLID_DENSITY_G_CM3, scale_grain_size, ssa_from_reff
 from spectra.identify import temper as temper_mod
 from spectra.identify.identifier import ID_CLASSES, Identifier
 from spectra.identify.learned import decision_without, training_set
@@ -38,14 +38,16 @@ RENDERINGS = (("as measured", 1.0, 0.0), ("finer ×0.5", 0.5, 0.0), ("coarser ×
 
 
 def render(reflectance: np.ndarray, wavelength_nm: np.ndarray, grain: float, moisture: float,
-           porous: np.ndarray | bool = True) -> np.ndarray:
+           porous: np.ndarray | bool = True,
+           solid_density_g_cm3: np.ndarray | float = WET_SOLID_DENSITY_G_CM3) -> np.ndarray:
     """Grain-size / moisture variant of (k, n) reflectance (Hapke, :mod:`spectra.hapke`); moisture as pore water
-    on ``porous`` rows, as a surface film on the others (:mod:`spectra.identify.wetting`)."""
+    on ``porous`` rows (against each row's solid density), as a surface film on the others
+    (:mod:`spectra.identify.wetting`)."""
     if grain == 1.0 and moisture == 0.0:
         return np.array(reflectance, float)
     w = ssa_from_reff(np.clip(reflectance, 1e-4, 0.999))
     w = scale_grain_size(w, grain) if grain != 1.0 else w
-    return wet_albedo(w, wavelength_nm, moisture, porous)
+    return wet_albedo(w, wavelength_nm, moisture, porous, solid_density_g_cm3)
 
 
 #: headline rows of the report (issue 21: "each spectrum convolved to the instrument grid with realistic noise. Also
@@ -86,11 +88,12 @@ def _rendered(idf: Identifier, real: np.ndarray, renderings, seed: int) -> np.nd
     grid = idf.grid
     base = idf.reference_reflectance[real]
     porous = np.array([idf.references[i].porous for i in real])
+    rho = np.array([idf.references[i].solid_density_g_cm3 for i in real])
     det = DetectorModel(grid, DetectorConfig(), seed=seed)
     rng = np.random.default_rng(seed)
     blocks = []
     for _, grain, moist in renderings:
-        clean = render(base, grid.wavelength_nm, grain, moist, porous)
+        clean = render(base, grid.wavelength_nm, grain, moist, porous, rho)
         blocks.append(simulate_referenced(det, clean, rng, t_h=rng.uniform(0, 8, real.size),
                                           reference_age_h=rng.uniform(0, 0.5, real.size)))
     return np.vstack(blocks)
