@@ -18,12 +18,19 @@ from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
 from conveyor.station import StationContext
 from spectra.grid import grid_by_name
-from spectra.hapke import MU0_DEFAULT, MU_DEFAULT, water_absorption_per_cm
+from spectra.hapke import (
+    MU0_DEFAULT,
+    MU_DEFAULT,
+    WET_SOLID_DENSITY_G_CM3,
+    pore_saturation_frac,
+    water_absorption_per_cm,
+    water_path_cm,
+)
 from spectra.identify import Identifier, IdentifierParams
 from spectra.identify.references import is_porous, load_references
 from spectra.identify.temper import CAP, class_evidence, temper
 from spectra.identify.validation import render
-from spectra.identify.wetting import film_um, water_film
+from spectra.identify.wetting import film_um, water_film, wet_albedo
 from spectra.station import SpectrometerStation, from_config
 
 OREL = Path(sys.executable).parent / "oreline"
@@ -70,6 +77,25 @@ def test_a_wet_plastic_keeps_more_of_its_ch_band_under_a_film_than_under_pore_wa
     # the film absorbs once down and once up; pore water at every grain the light crosses
     assert d.depth[1, j] > d.depth[2, j]
     assert np.mean(film) > np.mean(pore)
+
+
+def test_pore_water_is_measured_against_the_items_own_solid():
+    refs = {r.name: r for r in load_references()}
+    assert refs["Cedar Shake GDS357 Fresh"].solid_density_g_cm3 == pytest.approx(1.5)
+    assert refs["Nylon Fabric GDS431 Red RpSt"].solid_density_g_cm3 == pytest.approx(1.14)
+    assert refs["Brick GDS353 Building MedRed"].solid_density_g_cm3 == pytest.approx(2.6)
+    # ore, gangue and waste are wetted as the line's ore fines are
+    assert {r.solid_density_g_cm3 for r in refs.values() if r.line_class != "contaminant"} == {WET_SOLID_DENSITY_G_CM3}
+    # the same mass of water is a third of the path on cellulose: the 1.93 µm band is shallower, the rest unchanged
+    wl = np.linspace(900.0, 2400.0, 301)
+    w = np.full((2, wl.size), 0.9)
+    r = wet_albedo(w, wl, 0.10, True, np.array([1.5, WET_SOLID_DENSITY_G_CM3]))
+    i = int(np.argmin(np.abs(wl - 1940.0)))
+    assert r[0, i] > r[1, i]
+    assert r[0, 0] == pytest.approx(r[1, 0], rel=0.02)
+    path = water_path_cm(0.10, solid_density_g_cm3=np.array([1.5, 4.6]))
+    assert path[0] / path[1] == pytest.approx(1.5 / 4.6)
+    assert pore_saturation_frac(solid_density_g_cm3=1.5) > 0.3 > pore_saturation_frac()
 
 
 def test_ore_needs_evidence_caps_ore_without_it_and_keeps_ore_with_it(idf):
