@@ -23,6 +23,7 @@ from spectra.hapke import WET_SOLID_DENSITY_G_CM3, scale_grain_size, ssa_from_re
 from spectra.identify import temper as temper_mod
 from spectra.identify.identifier import ID_CLASSES, Identifier
 from spectra.identify.learned import decision_without, training_set
+from spectra.identify.cellulose_water import cellulose_water, markdown as cellulose_markdown
 from spectra.identify.wetting import film_um, wet_albedo
 from spectra.constants import REFLECTANCE_FLOOR
 from spectra.identify.labels import relative_noise
@@ -142,6 +143,7 @@ def leave_one_sample_out(grid: InstrumentGrid, identifier: Identifier | None = N
                               "quantile": UNKNOWN_QUANTILE},
             "references": len(idf.references), "real_spectra": int(real.size),
             "non_porous": int(sum(not idf.references[i].porous for i in real)),
+            "cellulose_water": cellulose_water(idf.references, idf.reference_reflectance, grid.wavelength_nm),
             "renderings": [x[0] for x in renderings]}
 
 
@@ -303,7 +305,9 @@ def _moisture_note(report: dict) -> str:
             f"of {film_um(0.05):.0f} µm (damp) / {film_um(0.10):.0f} µm (wet) on the {n_film} non-porous real "
             "spectra (plastics, metal, paint, glass fibre). Pore water is checked against the measured wet/dry "
             "tunnel sludge (section \"Physics of the simulator\"); **the film model is unchecked**: the shared data "
-            "hold no wet/dry measurement of a non-porous item.")
+            "hold no wet/dry measurement of a non-porous item. Pore water is measured against each item's own "
+            "solid (wood 1.5, fabrics 1.1–1.4, rubble 2.6 g/cm³; ore, gangue and waste the line's fines, 4.6). "
+            + cellulose_markdown(report.get("cellulose_water")))
 
 
 def _limit_note(report: dict) -> str:

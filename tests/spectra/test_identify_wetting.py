@@ -136,3 +136,18 @@ def test_the_site_option_reaches_the_station_identifier_and_a_bad_value_is_refus
     with pytest.raises(ConfigError) as info:
         _station(tmp_path, ore_needs_evidence="sometimes")
     assert info.value.path == "stations.nir.ore_needs_evidence"
+
+
+def test_the_cellulose_water_check_compares_both_solid_densities_on_the_full_range():
+    from spectra.identify.cellulose_water import cellulose_water, markdown
+    idf = Identifier.from_library(grid_by_name("full"), learned=False)
+    c = cellulose_water(idf.references, idf.reference_reflectance, idf.grid.wavelength_nm)
+    assert c is not None and c["n"] >= 10
+    lo, med, hi = c["measured"]
+    assert 0.0 < lo <= med <= hi < 0.5  # air-dry wood: a shallow bound-water band
+    own, ore = c["model_by_density"].values()
+    assert c["dry_own"] < own < ore  # the same water mass is a shorter path in the light solid
+    assert "1.93 µm band" in markdown(c)
+    on_ingaas = Identifier.from_library(grid_by_name("ingaas256"), learned=False)
+    assert cellulose_water(on_ingaas.references, on_ingaas.reference_reflectance,
+                           on_ingaas.grid.wavelength_nm) is None
