@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from spectra.detector import DetectorConfig, DetectorModel, simulate_referenced
-from spectra.hapke import scale_grain_size, ssa_from_reff
+from spectra.hapke import WET_SOLID_DENSITY_G_CM3, scale_grain_size, ssa_from_reff
 from spectra.identify.temper import dark
 from spectra.identify.unknown_limit import calibrated_limit
 from spectra.identify.wetting import wet_albedo
@@ -84,11 +84,13 @@ def design(idf, d, d2_ref: np.ndarray, ch_snr: np.ndarray) -> np.ndarray:
 
 def augment(reflectance: np.ndarray, wavelength_nm: np.ndarray, grid, ore_rows: np.ndarray, n_per: int,
             rng: np.random.Generator, porous: np.ndarray | bool = True,
-            ore_blend: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            ore_blend: bool = False,
+            solid_density_g_cm3: np.ndarray | float = WET_SOLID_DENSITY_G_CM3
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n_per`` physical renderings of each reference row: (spectra (k·n_per, n), source row, mixed ore row).
 
     Grain factor lognormal (σ 0.5), water 0–12 % on half (pore water on ``porous`` rows, a surface film on the
-    others: :mod:`spectra.identify.wetting`), brightness ×0.85–1.15, and on half a mixture with a random ore/gangue
+    others: :mod:`spectra.identify.wetting`; pore water against each row's ``solid_density_g_cm3``), brightness ×0.85–1.15, and on half a mixture with a random ore/gangue
     reference (the source row keeps its class): an areal mixture at 5–30 %, or with ``ore_blend`` for an ore/gangue
     source an intimate blend (Hapke albedo, before grain size and water) at 5–50 %, as the line's ore is; then the
     detector."""
@@ -106,7 +108,8 @@ def augment(reflectance: np.ndarray, wavelength_nm: np.ndarray, grid, ore_rows: 
     w_all = ssa_from_reff(np.clip(reflectance, 1e-4, 0.999))
     w = np.where(blend[:, None], (1.0 - frac[:, None]) * w_all[src] + frac[:, None] * w_all[mix_row], w_all[src])
     w = scale_grain_size(w, grain[:, None])
-    r = wet_albedo(w, wavelength_nm, moist, np.broadcast_to(np.asarray(porous, bool), (k,))[src])
+    r = wet_albedo(w, wavelength_nm, moist, np.broadcast_to(np.asarray(porous, bool), (k,))[src],
+                   np.broadcast_to(np.asarray(solid_density_g_cm3, float), (k,))[src])
     areal = np.where(blend, 0.0, frac)
     r = (1.0 - areal[:, None]) * r + areal[:, None] * reflectance[mix_row]
     r *= rng.uniform(0.85, 1.15, m)[:, None]
@@ -148,7 +151,8 @@ def training_set(idf, n_per: int = N_AUGMENT, seed: int = 11) -> TrainingSet:
     refs = idf.references
     ore_rows = np.flatnonzero(idf._class_of_ref == 0)
     r, src, mix = augment(idf.reference_reflectance, idf.grid.wavelength_nm, idf.grid, ore_rows, n_per, rng,
-                          porous=np.array([x.porous for x in refs]), ore_blend=idf.moist_ore_physics)
+                          porous=np.array([x.porous for x in refs]), ore_blend=idf.moist_ore_physics,
+                          solid_density_g_cm3=np.array([x.solid_density_g_cm3 for x in refs]))
     samples = np.array([x.sample for x in refs])
     d, d2_ref, _, _ = idf.prepare(r, exclude_samples=samples[src])
     return TrainingSet((d, d2_ref, idf.ch_snr(r)), idf._class_of_ref[src], samples[src],

@@ -16,6 +16,7 @@ import numpy as np
 
 from spectra.errors import GridError, LibraryError
 from spectra.grid import InstrumentGrid
+from spectra.hapke import WET_SOLID_DENSITY_G_CM3
 from spectra.library import (
     LibraryEntry,
     default_library_dir,
@@ -82,6 +83,26 @@ POROUS_NAME = r"fabric|webbing|carpet|pile|insul|powder"
 NONPOROUS_NAME = r"steel|sheetmetal|sheet metal|tin can"
 
 
+#: solid density (g/cm³) of the porous contaminant groups: the solid their pore water wets (the cell wall, the fibre,
+#: the mineral grains of rubble), which with the moisture mass fraction sets the water's path
+#: (:func:`spectra.hapke.water_path_cm`). Ore, gangue and waste references stay at the line's ore fines
+#: (:data:`spectra.hapke.WET_SOLID_DENSITY_G_CM3`), as the line's simulator wets its blends.
+CONTAMINANT_SOLID_DENSITY_G_CM3: dict[str, float] = {
+    "wood / cellulose": 1.5,  # cellulose / lignin cell wall 1.45-1.55; cotton 1.54
+    "nylon": 1.14, "PET / polyester": 1.38, "polyethylene": 0.95, "PVC / vinyl": 1.38, "other plastic": 1.05,
+    "bitumen / roofing": 1.2, "carbon black / char": 1.8, "fibreglass": 2.55,  # E-glass fibre (insulation)
+    "building rubble": 2.6, "gypsum": 2.31, "metal / paint": 2.7,
+}
+
+
+def solid_density_g_cm3(group: str, line_class: str) -> float:
+    """Solid density (g/cm³) the item's pore water is measured against: its group's for a contaminant
+    (:data:`CONTAMINANT_SOLID_DENSITY_G_CM3`), the line's ore fines' otherwise."""
+    if line_class == "contaminant":
+        return CONTAMINANT_SOLID_DENSITY_G_CM3.get(group, WET_SOLID_DENSITY_G_CM3)
+    return WET_SOLID_DENSITY_G_CM3
+
+
 def is_porous(group: str, name: str) -> bool:
     """Whether water wets the item as pore water (porous: ore, rubble, wood, fabrics) or as a surface film
     (plastics, metal, paint, glass fibre: :data:`NONPOROUS_GROUPS`, with the name overrides)."""
@@ -118,6 +139,11 @@ class Reference:
     def porous(self) -> bool:
         """Wet as pore water (True) or as a surface film (False): :func:`is_porous`."""
         return is_porous(self.group, self.name)
+
+    @property
+    def solid_density_g_cm3(self) -> float:
+        """Solid density its pore water wets (:func:`solid_density_g_cm3`)."""
+        return solid_density_g_cm3(self.group, self.line_class)
 
 
 def _contaminant_rows(folder: Path) -> dict[str, tuple[str, str]]:

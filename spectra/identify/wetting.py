@@ -1,7 +1,10 @@
 """Moisture rendered as the material holds it: pore water in porous media, a surface film on closed surfaces.
 
 * **Porous** (ore, gangue, rubble, wood, fabrics, powders): water fills the pores between and around the grains and
-  is crossed once per grain traversal, many times per photon (Hapke, :func:`spectra.hapke.wet`).
+  is crossed once per grain traversal, many times per photon (Hapke, :func:`spectra.hapke.wet`). The path is the
+  water's volume per volume of the item's own solid (:func:`spectra.identify.references.solid_density_g_cm3`):
+  10 % water on wood (cellulose, 1.5 g/cm³) is three times the volume per solid it is on ore fines (4.6 g/cm³)
+  by mass, a third of the path per traversal.
 * **Non-porous** (plastics, metal, paint, glass fibre: :data:`spectra.identify.references.NONPOROUS_GROUPS`): the
   item takes up no water; wet, it carries a film of :func:`film_um` on top, which the light crosses once down and
   once up (Beer–Lambert, :func:`water_film`), with the liquid-water absorption of the pore-water model
@@ -17,7 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectra.hapke import MU0_DEFAULT, MU_DEFAULT, reff_from_ssa, water_absorption_per_cm, wet
+from spectra.hapke import (
+    MU0_DEFAULT,
+    MU_DEFAULT,
+    WET_SOLID_DENSITY_G_CM3,
+    reff_from_ssa,
+    water_absorption_per_cm,
+    wet,
+)
 
 #: film thickness (µm) per unit of the moisture level: 5 % → 75 µm, 10 % → 150 µm (a drained rain film on a
 #: sheet is about 0.05–0.2 mm; standing water is thicker and has no NIR signal left to identify)
@@ -40,16 +50,20 @@ def water_film(reflectance: np.ndarray, wavelength_nm: np.ndarray, thickness_um:
 
 
 def wet_albedo(w: np.ndarray, wavelength_nm: np.ndarray, moisture_frac: np.ndarray | float,
-               porous: np.ndarray | bool) -> np.ndarray:
+               porous: np.ndarray | bool,
+               solid_density_g_cm3: np.ndarray | float = WET_SOLID_DENSITY_G_CM3) -> np.ndarray:
     """Reflectance (k, n) of single-scattering albedo rows ``w`` wetted by ``moisture_frac`` (scalar or (k,)):
-    pore water in the albedo where ``porous`` (Hapke), a surface film on the reflectance elsewhere."""
+    pore water in the albedo where ``porous`` (Hapke, against each row's ``solid_density_g_cm3``), a surface
+    film on the reflectance elsewhere."""
     k = np.shape(w)[0]
     m = np.broadcast_to(np.asarray(moisture_frac, float), (k,))
     por = np.broadcast_to(np.asarray(porous, bool), (k,))
+    rho = np.broadcast_to(np.asarray(solid_density_g_cm3, float), (k,))
     out = reff_from_ssa(w)
     pore = (m > 0) & por
     if pore.any():
-        out[pore] = reff_from_ssa(wet(w[pore], m[pore], water_absorption_per_cm(wavelength_nm)))
+        out[pore] = reff_from_ssa(wet(w[pore], m[pore], water_absorption_per_cm(wavelength_nm),
+                                      solid_density_g_cm3=rho[pore]))
     film = (m > 0) & ~por
     if film.any():
         out[film] = water_film(out[film], wavelength_nm, film_um(m[film]))

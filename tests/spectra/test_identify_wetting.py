@@ -18,12 +18,19 @@ from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
 from conveyor.station import StationContext
 from spectra.grid import grid_by_name
-from spectra.hapke import MU0_DEFAULT, MU_DEFAULT, water_absorption_per_cm
+from spectra.hapke import (
+    MU0_DEFAULT,
+    MU_DEFAULT,
+    WET_SOLID_DENSITY_G_CM3,
+    pore_saturation_frac,
+    water_absorption_per_cm,
+    water_path_cm,
+)
 from spectra.identify import Identifier, IdentifierParams
 from spectra.identify.references import is_porous, load_references
 from spectra.identify.temper import CAP, class_evidence, temper
 from spectra.identify.validation import render
-from spectra.identify.wetting import film_um, water_film
+from spectra.identify.wetting import film_um, water_film, wet_albedo
 from spectra.station import SpectrometerStation, from_config
 
 OREL = Path(sys.executable).parent / "oreline"
@@ -72,6 +79,25 @@ def test_a_wet_plastic_keeps_more_of_its_ch_band_under_a_film_than_under_pore_wa
     assert np.mean(film) > np.mean(pore)
 
 
+def test_pore_water_is_measured_against_the_items_own_solid():
+    refs = {r.name: r for r in load_references()}
+    assert refs["Cedar Shake GDS357 Fresh"].solid_density_g_cm3 == pytest.approx(1.5)
+    assert refs["Nylon Fabric GDS431 Red RpSt"].solid_density_g_cm3 == pytest.approx(1.14)
+    assert refs["Brick GDS353 Building MedRed"].solid_density_g_cm3 == pytest.approx(2.6)
+    # ore, gangue and waste are wetted as the line's ore fines are
+    assert {r.solid_density_g_cm3 for r in refs.values() if r.line_class != "contaminant"} == {WET_SOLID_DENSITY_G_CM3}
+    # the same mass of water is a third of the path on cellulose: the 1.93 µm band is shallower, the rest unchanged
+    wl = np.linspace(900.0, 2400.0, 301)
+    w = np.full((2, wl.size), 0.9)
+    r = wet_albedo(w, wl, 0.10, True, np.array([1.5, WET_SOLID_DENSITY_G_CM3]))
+    i = int(np.argmin(np.abs(wl - 1940.0)))
+    assert r[0, i] > r[1, i]
+    assert r[0, 0] == pytest.approx(r[1, 0], rel=0.02)
+    path = water_path_cm(0.10, solid_density_g_cm3=np.array([1.5, 4.6]))
+    assert path[0] / path[1] == pytest.approx(1.5 / 4.6)
+    assert pore_saturation_frac(solid_density_g_cm3=1.5) > 0.3 > pore_saturation_frac()
+
+
 def test_ore_needs_evidence_caps_ore_without_it_and_keeps_ore_with_it(idf):
     strict = Identifier.from_library(idf.grid, learned=False)  # the option is on by default
     rows = _rows(idf, "Plastic_HDPE GDS387 WhTransl", "Kaolinite KL502 (pxl)", "Goethite WS220")
@@ -110,3 +136,18 @@ def test_the_site_option_reaches_the_station_identifier_and_a_bad_value_is_refus
     with pytest.raises(ConfigError) as info:
         _station(tmp_path, ore_needs_evidence="sometimes")
     assert info.value.path == "stations.nir.ore_needs_evidence"
+
+
+def test_the_cellulose_water_check_compares_both_solid_densities_on_the_full_range():
+    from spectra.identify.cellulose_water import cellulose_water, markdown
+    idf = Identifier.from_library(grid_by_name("full"), learned=False)
+    c = cellulose_water(idf.references, idf.reference_reflectance, idf.grid.wavelength_nm)
+    assert c is not None and c["n"] >= 10
+    lo, med, hi = c["measured"]
+    assert 0.0 < lo <= med <= hi < 0.5  # air-dry wood: a shallow bound-water band
+    own, ore = c["model_by_density"].values()
+    assert c["dry_own"] < own < ore  # the same water mass is a shorter path in the light solid
+    assert "1.93 µm band" in markdown(c)
+    on_ingaas = Identifier.from_library(grid_by_name("ingaas256"), learned=False)
+    assert cellulose_water(on_ingaas.references, on_ingaas.reference_reflectance,
+                           on_ingaas.grid.wavelength_nm) is None
