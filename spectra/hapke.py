@@ -178,8 +178,8 @@ def wet(w: np.ndarray, moisture_frac: np.ndarray | float, alpha_water_cm: np.nda
 
     Returned as the albedo whose reflectance factor (default geometry) is the wet surface's."""
     m = np.asarray(moisture_frac, float)[..., None] if np.ndim(moisture_frac) else float(moisture_frac)
-    rho = np.asarray(solid_density_g_cm3, float)
-    rho = rho[..., None] if rho.ndim else float(rho)
+    rho_in = np.asarray(solid_density_g_cm3, float)
+    rho: np.ndarray | float = rho_in[..., None] if rho_in.ndim else float(rho_in)
     theta = theta_from_ssa(w) * np.exp(-alpha_water_cm * water_path_cm(m, grain_um, rho))
     w_pore = ssa_from_theta(theta)
     m_sat = pore_saturation_frac(solid_density_g_cm3=rho)
