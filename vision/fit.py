@@ -249,8 +249,19 @@ def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorPara
         lum = np.where(f.belt_cols[None, :], f.lum, np.float32(0.0))
         out["ridge"] = ridge_score(lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
         if DARK_RIDGE_SEEDS:
-            out["dark_ridge"] = ridge_score(-lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
+            belt = np.broadcast_to(f.belt_cols, raw.shape)
+            full = load_at(f.rgb, belt, np.arange(raw.shape[0]), ore.block_px * ore.mm_per_px) >= params.dark_ridge_min_load
+            out["dark_ridge"] = ridge_score(-lum, ridge_sigmas(params))[full][:, f.belt_cols].ravel()
     return out
+
+
+def dark_ridge_quantile(full_cells: int, belt_cells: int) -> float:
+    """Quantile of the dark-ridge strength over full-burden belt cells (where its seeds fire) that seeds the same share
+    of all belt cells, 1 - SEED_QUANTILE, as every other seed source: 1 - (1 - SEED_QUANTILE) / full-burden share,
+    clipped to [SEED_QUANTILE - 2 (1 - SEED_QUANTILE), SEED_QUANTILE] (at most 3 x the cells of full burden)."""
+    share = full_cells / belt_cells if belt_cells else 1.0
+    q = 1.0 - (1.0 - SEED_QUANTILE) / max(share, 1e-9)
+    return float(min(SEED_QUANTILE, max(3.0 * SEED_QUANTILE - 2.0, q)))
 
 
 def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: DetectorParams) -> float:
@@ -259,11 +270,13 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
 
     With ``params.fine_cells`` / ``broad_cells`` / ``ridge_sigma_cells`` > 0 also sets ``fine_threshold`` /
     ``broad_threshold`` / ``ridge_threshold`` (and, with DARK_RIDGE_SEEDS, ``dark_ridge_threshold``, of the negated
-    grey): the same quantile of the value at that scale."""
+    grey): the same quantile of the value at that scale; the dark ridge's over the full-burden cells it fires on, at
+    :func:`dark_ridge_quantile` (FIT_VERSION 14; to 13 over all belt cells at SEED_QUANTILE)."""
     scores = [_candidate_scores(ore, img, params) for img in images]
 
-    def level(key, floor: float = MIN_SEED_THRESHOLD) -> float:
-        return float(max(floor, np.quantile(np.concatenate([s[key] for s in scores]), SEED_QUANTILE)))
+    def level(key, floor: float = MIN_SEED_THRESHOLD, quantile: float = SEED_QUANTILE) -> float:
+        values = np.concatenate([s[key] for s in scores])
+        return float(max(floor, np.quantile(values, quantile))) if values.size else float(np.inf)
 
     if params.fine_cells > 0:
         params.fine_threshold = level(params.fine_cells)
@@ -272,7 +285,9 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     if params.ridge_sigma_cells > 0:
         params.ridge_threshold = level("ridge", 0.0)
         if DARK_RIDGE_SEEDS:
-            params.dark_ridge_threshold = level("dark_ridge", 0.0)
+            full_cells = sum(s["dark_ridge"].size for s in scores)
+            belt_cells = sum(s[params.smooth_cells].size for s in scores)
+            params.dark_ridge_threshold = level("dark_ridge", 0.0, dark_ridge_quantile(full_cells, belt_cells))
     return level(params.smooth_cells)
 
 
@@ -779,8 +794,9 @@ def default_cache_dir() -> Path:
 #: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
 #: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11 and 12: candidates B and C, never shipped (docs/vision.md); 13: fit C's recipe
 #: (gated dark-bar seeds, concrete shading 0.1) with scenes built per source group and the decision set out of fold
-#: (vision.crossfit).
-FIT_VERSION = 13
+#: (vision.crossfit); 14: the dark-ridge seed level over the full-burden cells it fires on, at the quantile that seeds
+#: 0.5 % of all belt cells like every other source (dark_ridge_quantile: ~99.2 % on the fit mix, ~0.86 x 13's level).
+FIT_VERSION = 14
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
