@@ -222,9 +222,10 @@ def test_dark_ridge_quantile_spends_the_seed_share_of_all_belt_cells_on_full_bur
     assert dark_ridge_quantile(0, 0) == pytest.approx(SEED_QUANTILE)
 
 
-def test_dark_ridge_level_is_set_over_the_full_burden_cells_it_fires_on():
-    """Calibrated on fit scenes of a full burden and of today's patchwork, the dark-ridge level is exceeded on full-burden
-    rows by SEED_QUANTILE's share of all belt cells (not of full-burden cells only, nor counting patchwork rows)."""
+def test_dark_ridge_level_is_set_over_the_full_burden_cells_it_fires_on(monkeypatch):
+    """With DARK_RIDGE_FULL_BURDEN (off in the shipped fit), calibrated on fit scenes of a full burden and of today's
+    patchwork, the dark-ridge level is exceeded on full-burden rows by SEED_QUANTILE's share of all belt cells (not of
+    full-burden cells only, nor counting patchwork rows)."""
     from vision.detect import ridge_sigmas
     from vision.fit import SEED_QUANTILE, SHIPPED_DIR, VisionModel, _scene, _scene_kw, calibrate_threshold
     from vision.regime import load_at
@@ -234,6 +235,7 @@ def test_dark_ridge_level_is_set_over_the_full_burden_cells_it_fires_on():
     tiles = load_tiles("fit")
     images = [_scene(tiles, 700 + i, 512, 4.0, **_scene_kw(None, None, i)[0]).render(0, 750) for i in range(2)]
     p = dataclasses.replace(model.params)
+    monkeypatch.setattr(vision.fit, "DARK_RIDGE_FULL_BURDEN", True)
     calibrate_threshold(model.ore, images, p)
     above = belt_cells = 0
     for img in images:
