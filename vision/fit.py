@@ -72,6 +72,11 @@ RIDGE_SIGMA_MM = 4.0
 #: classifier, let 1 false alarm through in 3 km of held-out realistic belt and 1 in 3 km of today's (docs/vision.md);
 #: FIT_VERSION 13 sets the decision out of fold (vision.crossfit).
 DARK_RIDGE_SEEDS = True
+#: Whether the dark-ridge level is set over the full-burden cells it fires on, at :func:`dark_ridge_quantile` (~99.2 %
+#: on the fit mix: 0.89 x the all-belt level) instead of over all belt cells at SEED_QUANTILE. Off: the fit with it
+#: (FIT_VERSION 14) lifted realistic recall 63.0 -> 64.8 % but let 7 false alarms through in 3,006 m of held-out
+#: realistic belt (docs/vision.md "Dark-ridge level at full burden").
+DARK_RIDGE_FULL_BURDEN = False
 #: Extent of the broad-scale smoothing (mm), for large objects that are only mildly unusual all over.
 BROAD_MM = 48.0
 #: Metres of belt with objects rendered to train the classifier, per mm/px up to OBJECTS_SCALE_CAP mm/px (4 objects
@@ -249,8 +254,21 @@ def _candidate_scores(ore: NormalOreModel, img: np.ndarray, params: DetectorPara
         lum = np.where(f.belt_cols[None, :], f.lum, np.float32(0.0))
         out["ridge"] = ridge_score(lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
         if DARK_RIDGE_SEEDS:
-            out["dark_ridge"] = ridge_score(-lum, ridge_sigmas(params))[:, f.belt_cols].ravel()
+            dark = ridge_score(-lum, ridge_sigmas(params))
+            if DARK_RIDGE_FULL_BURDEN:
+                belt = np.broadcast_to(f.belt_cols, raw.shape)
+                dark = dark[load_at(f.rgb, belt, np.arange(raw.shape[0]), ore.block_px * ore.mm_per_px) >= params.dark_ridge_min_load]
+            out["dark_ridge"] = dark[:, f.belt_cols].ravel()
     return out
+
+
+def dark_ridge_quantile(full_cells: int, belt_cells: int) -> float:
+    """Quantile of the dark-ridge strength over full-burden belt cells (where its seeds fire) that seeds the same share
+    of all belt cells, 1 - SEED_QUANTILE, as every other seed source: 1 - (1 - SEED_QUANTILE) / full-burden share,
+    clipped to [SEED_QUANTILE - 2 (1 - SEED_QUANTILE), SEED_QUANTILE] (at most 3 x the cells of full burden)."""
+    share = full_cells / belt_cells if belt_cells else 1.0
+    q = 1.0 - (1.0 - SEED_QUANTILE) / max(share, 1e-9)
+    return float(min(SEED_QUANTILE, max(3.0 * SEED_QUANTILE - 2.0, q)))
 
 
 def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: DetectorParams) -> float:
@@ -259,11 +277,13 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
 
     With ``params.fine_cells`` / ``broad_cells`` / ``ridge_sigma_cells`` > 0 also sets ``fine_threshold`` /
     ``broad_threshold`` / ``ridge_threshold`` (and, with DARK_RIDGE_SEEDS, ``dark_ridge_threshold``, of the negated
-    grey): the same quantile of the value at that scale."""
+    grey): the same quantile of the value at that scale (with DARK_RIDGE_FULL_BURDEN the dark ridge's over the
+    full-burden cells it fires on, at :func:`dark_ridge_quantile`)."""
     scores = [_candidate_scores(ore, img, params) for img in images]
 
-    def level(key, floor: float = MIN_SEED_THRESHOLD) -> float:
-        return float(max(floor, np.quantile(np.concatenate([s[key] for s in scores]), SEED_QUANTILE)))
+    def level(key, floor: float = MIN_SEED_THRESHOLD, quantile: float = SEED_QUANTILE) -> float:
+        values = np.concatenate([s[key] for s in scores])
+        return float(max(floor, np.quantile(values, quantile))) if values.size else float(np.inf)
 
     if params.fine_cells > 0:
         params.fine_threshold = level(params.fine_cells)
@@ -272,7 +292,10 @@ def calibrate_threshold(ore: NormalOreModel, images: list[np.ndarray], params: D
     if params.ridge_sigma_cells > 0:
         params.ridge_threshold = level("ridge", 0.0)
         if DARK_RIDGE_SEEDS:
-            params.dark_ridge_threshold = level("dark_ridge", 0.0)
+            full_cells = sum(s["dark_ridge"].size for s in scores)
+            belt_cells = sum(s[params.smooth_cells].size for s in scores)
+            quantile = dark_ridge_quantile(full_cells, belt_cells) if DARK_RIDGE_FULL_BURDEN else SEED_QUANTILE
+            params.dark_ridge_threshold = level("dark_ridge", 0.0, quantile)
     return level(params.smooth_cells)
 
 
@@ -779,7 +802,8 @@ def default_cache_dir() -> Path:
 #: DECISION_M_PER_MM), not on an extrapolated tail; 10: 4 mm/px models get the learned objectness
 #: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11 and 12: candidates B and C, never shipped (docs/vision.md); 13: fit C's recipe
 #: (gated dark-bar seeds, concrete shading 0.1) with scenes built per source group and the decision set out of fold
-#: (vision.crossfit).
+#: (vision.crossfit); 14: DARK_RIDGE_FULL_BURDEN on, measured and not shipped (7 false alarms in 3 km of held-out
+#: realistic belt, docs/vision.md), so 13 stays (a fit that turns it on must raise FIT_VERSION past 14).
 FIT_VERSION = 13
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.

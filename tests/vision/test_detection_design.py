@@ -209,3 +209,42 @@ def test_shipped_camera_model_decision_rests_on_3000_m_of_every_fit_scene_type()
     assert d["fa_bound_per_1000_m"]["all"] <= 1.0
     assert model.classifier.none_max == pytest.approx(DECISION_MARGIN * min(d["lowest_p_none"].values()))
     assert model.classifier.none_max > 1e-6
+
+
+def test_dark_ridge_quantile_spends_the_seed_share_of_all_belt_cells_on_full_burden():
+    """Over a full-burden share s of the belt the dark-ridge level is the 1 - 0.005 / s quantile (at most the common
+    SEED_QUANTILE, at least 3 x its share), so its seeds cover the 0.5 % of belt cells every other source does."""
+    from vision.fit import SEED_QUANTILE, dark_ridge_quantile
+
+    assert dark_ridge_quantile(100, 100) == pytest.approx(SEED_QUANTILE)
+    assert dark_ridge_quantile(625, 1000) == pytest.approx(1.0 - (1.0 - SEED_QUANTILE) / 0.625)
+    assert dark_ridge_quantile(1, 1000) == pytest.approx(3.0 * SEED_QUANTILE - 2.0)
+    assert dark_ridge_quantile(0, 0) == pytest.approx(SEED_QUANTILE)
+
+
+def test_dark_ridge_level_is_set_over_the_full_burden_cells_it_fires_on(monkeypatch):
+    """With DARK_RIDGE_FULL_BURDEN (off in the shipped fit), calibrated on fit scenes of a full burden and of today's
+    patchwork, the dark-ridge level is exceeded on full-burden rows by SEED_QUANTILE's share of all belt cells (not of
+    full-burden cells only, nor counting patchwork rows)."""
+    from vision.detect import ridge_sigmas
+    from vision.fit import SEED_QUANTILE, SHIPPED_DIR, VisionModel, _scene, _scene_kw, calibrate_threshold
+    from vision.regime import load_at
+
+    (path,) = sorted(SHIPPED_DIR.glob("model-4mm-*.npz"))
+    model = VisionModel.load(path)
+    tiles = load_tiles("fit")
+    images = [_scene(tiles, 700 + i, 512, 4.0, **_scene_kw(None, None, i)[0]).render(0, 750) for i in range(2)]
+    p = dataclasses.replace(model.params)
+    monkeypatch.setattr(vision.fit, "DARK_RIDGE_FULL_BURDEN", True)
+    calibrate_threshold(model.ore, images, p)
+    above = belt_cells = 0
+    for img in images:
+        f = model.ore.features(img)
+        raw = model.ore.score(f)
+        cols = model.ore.belt_columns(f, raw)
+        full = load_at(f.rgb, np.broadcast_to(cols, raw.shape), np.arange(raw.shape[0]), model.ore.block_px * 4.0) >= p.dark_ridge_min_load
+        lum = np.where(cols[None, :], f.lum, np.float32(0.0))
+        r = ridge_score(-lum, ridge_sigmas(p))[:, cols]
+        above += int((r[full] > p.dark_ridge_threshold).sum())
+        belt_cells += r.size
+    assert above / belt_cells == pytest.approx(1.0 - SEED_QUANTILE, rel=0.05)
