@@ -77,6 +77,14 @@ def test_live_page_values_change_and_operator_acknowledges_an_alarm(live, page):
     row = page.wait_for_selector("#alarms tr[data-state='raised']:not(.follow-on)", timeout=60_000)
     alarm_id = int(row.get_attribute("data-alarm-id"))
     assert page.is_disabled(f"#alarms tr[data-alarm-id='{alarm_id}'] button.ack")
+    # the rows stay the same elements while the line moves on and the alarms do not change (a table rebuilt on every
+    # snapshot swallowed an operator's click between the old rows and the new ones)
+    page.evaluate("() => { window.__row = document.querySelector('#alarms tr'); window.__sig = "
+                  "[...document.querySelectorAll('#alarms tr')].map(r => r.dataset.alarmId + r.dataset.state).join(); }")
+    t0 = float(page.text_content("#lot-tonnage"))
+    page.wait_for_function(f"() => parseFloat(document.getElementById('lot-tonnage').textContent) > {t0}")
+    assert page.evaluate("() => window.__row.isConnected || [...document.querySelectorAll('#alarms tr')]"
+                         ".map(r => r.dataset.alarmId + r.dataset.state).join() !== window.__sig")
 
     # operator login, then acknowledge from the page
     page.fill("#token", OPERATOR)

@@ -450,6 +450,12 @@
     const canAck = S.role === "operator";
     $("ack-all").disabled = !canAck || !unack;
     const now = Date.now() / 1000;
+    // Rebuild the rows only when what they show changed: a table replaced on every snapshot (several a second on a
+    // busy line) swallowed an operator's click that fell between the old rows and the new ones.
+    const sig = canAck + "|" + (S.snap.lot || {}).lot_id + "|" + alarms.map((a) => [a.alarm_id, a.state, a.acknowledged_by,
+      a.ack_comment, a.shelved_until_epoch_s > now, a.message].join("\u001f")).join("\u001e");
+    if (sig === S.alarmRowsSig) return;
+    S.alarmRowsSig = sig;
     const rows = alarms.map((a) => {
       const tr = document.createElement("tr");
       const shelved = a.shelved_until_epoch_s && a.shelved_until_epoch_s > now;
