@@ -255,6 +255,23 @@ def object_logodds(objectness: ObjectnessModel, x: np.ndarray, belt: np.ndarray)
     return z
 
 
+def frame_maps(raw: np.ndarray, feats: np.ndarray, rgb: np.ndarray, belt: np.ndarray, p: DetectorParams, cell_mm: float,
+               objectness: ObjectnessModel | None, bars: BarSeeds | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """(smoothed score, region mask, seed mask, objectness log-odds or None), each (h, w), of a frame's cell scores
+    ``raw``, cell features ``feats`` (h, w, 5), mean colours ``rgb`` and ``belt`` (h, w) bool, as the detector makes
+    them: the ridge and objectness context (:func:`cell_context`), the belt load where the dark-bar seeds or
+    ``bars`` need it (:func:`vision.regime.load_at`), then :func:`candidate_maps`. The detector and the miss
+    diagnosis (:mod:`vision.seeds_diagnose`) both call it, so they see the same maps."""
+    use = objectness is not None and bool(np.isfinite(p.objectness_threshold))
+    ridge, x = cell_context(feats, raw, belt, p, cell_mm, use)
+    obj = object_logodds(objectness, x, belt) if objectness is not None and x is not None else None
+    need_load = bool(np.isfinite(p.dark_ridge_threshold)) or bars is not None
+    rows_load = load_at(rgb, belt, np.arange(raw.shape[0]), cell_mm) if need_load else None
+    sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load, bars=bars)
+    return sm, region, seed, obj
+
+
 def _column_run(cols: np.ndarray) -> slice | np.ndarray:
     """The columns ``cols`` (w,) bool as a slice when they are one run (as belt detection gives), else as they are."""
     idx = np.flatnonzero(cols)
@@ -435,12 +452,7 @@ class Detector:
         grow = p.threshold - p.grow_margin
         obj = None
         if h:
-            use = self.objectness is not None and bool(np.isfinite(p.objectness_threshold))
-            ridge, x = cell_context(feats, raw, belt, p, self.cell_mm, use)
-            obj = object_logodds(self.objectness, x, belt) if self.objectness is not None and x is not None else None
-            bars = self.bar_seeds
-            rows_load = load_at(rgb, belt, np.arange(h), self.cell_mm) if np.isfinite(p.dark_ridge_threshold) or bars else None
-            sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load, bars=bars)
+            sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0

@@ -23,10 +23,9 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from vision.classify import component_features
-from vision.detect import DetectorParams, Detection, candidate_maps, cell_context, object_logodds
+from vision.detect import DetectorParams, Detection, frame_maps
 from vision.evaluate import MATCH_MARGIN_MM
 from vision.fit import VisionModel
-from vision.regime import load_at
 from vision.scene import BeltScene, SceneObject
 from vision.seeds_bars import BarSeeds
 
@@ -64,11 +63,7 @@ def stage_maps(model: VisionModel, img: np.ndarray, params: DetectorParams | Non
     raw[:, ~cols] = 0.0
     feats = f.stack()
     belt = np.broadcast_to(cols, raw.shape)
-    use = model.objectness is not None and bool(np.isfinite(p.objectness_threshold))
-    ridge, x = cell_context(feats, raw, belt, p, det.cell_mm, use)
-    obj = object_logodds(model.objectness, x, belt) if model.objectness is not None and use and x is not None else None
-    rows_load = load_at(f.rgb, belt, np.arange(raw.shape[0]), det.cell_mm)
-    sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load, bars=bars)
+    sm, region, seed, obj = frame_maps(raw, feats, f.rgb, belt, p, det.cell_mm, model.objectness, bars)
     labels, n = ndi.label(region)
     return StageMaps(feats, raw, np.asarray(belt), seed, labels, n, sm, obj)
 
