@@ -1,0 +1,59 @@
+"""An object the camera cannot tell from an ore lump (kind ``uncertain``, vision.kind_decision) through the real
+path: the camera station's detector reports it, the monitor raises a warning and asks for a targeted increment, and
+the segment is neither contaminated nor left without a reason."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conveyor.cargo import CargoModel, ForeignObject
+from conveyor.clock import SimulatedClock
+from conveyor.station import StationContext
+from vision import kind_decision
+from vision.kind_decision import KindRule
+from vision.station import from_config
+
+from tests.lines import build_line
+from tests.lines.stations import TruthNir
+
+#: A rule under which every reported object lies between the two levels: every detection is uncertain.
+ALL_UNCERTAIN = KindRule(foreign_log_odds=np.inf, lump_log_odds=np.inf)
+#: A 400 mm board at 150 t (segment 1 of 100 t segments) of a 300 t lot.
+PLANK = ForeignObject(150.0, "wood", 400.0, 300.0, -0.3, 0.0)
+
+
+def _run(rule, monkeypatch):
+    monkeypatch.setattr(kind_decision, "ACTIVE_RULE", rule)
+    cargo = CargoModel("fines", objects=[PLANK])
+    clock = SimulatedClock()
+    ctx = StationContext(clock, 1.8, 4.5, Path("/tmp"), seed=3, cargo=cargo)
+    cam = from_config("cam", {"kind": "camera", "position_m": 60.0, "sim_mm_per_px": 4.0, "imaged_fraction": 1.0}, ctx)
+    targeted = []
+    rig = build_line([TruthNir("nir", 40.0, cargo), cam], mass_t=300.0, seed=3, decide=True, clock=clock, cargo=cargo,
+                     on_targeted=lambda m, r, a: targeted.append((m, r, a)))
+    rig.run_lot("LOT-K", vessel="MV K")
+    return rig.monitor, rig.alarms, targeted
+
+
+@pytest.mark.slow
+def test_an_uncertain_object_is_a_warning_and_a_targeted_increment_never_contamination_or_nothing(monkeypatch):
+    monitor, alarms, targeted = _run(ALL_UNCERTAIN, monkeypatch)
+    near = [d for d in monitor.detections if abs(d["mark_t"] - PLANK.mark_t) < 1.0]
+    assert near and all(d["kind"] == "uncertain" for d in near), [(d["mark_t"], d["kind"]) for d in monitor.detections]
+    seg = monitor.segments[1]
+    assert seg.segment_class != "contaminated"
+    assert any("could not tell from an ore lump" in r for r in seg.reasons), seg.reasons
+    raised = [a for a in alarms.all() if a.code == "uncertain_object"]
+    assert raised and all(a.severity == "warning" and a.category == "contamination" for a in raised)
+    assert any(abs(m - PLANK.mark_t) < 1.0 and "uncertain object" in r for m, r, _ in targeted), targeted
+    assert monitor.verdict.verdict != "contaminated"
+
+
+@pytest.mark.slow
+def test_the_same_plank_under_the_classifier_s_own_call_contaminates_its_segment(monkeypatch):
+    monitor, alarms, targeted = _run(None, monkeypatch)
+    near = [d for d in monitor.detections if abs(d["mark_t"] - PLANK.mark_t) < 1.0]
+    assert near and all(d["kind"] != "uncertain" for d in near)
+    assert monitor.segments[1].segment_class == "contaminated"
+    assert not [a for a in alarms.all() if a.code == "uncertain_object"]
