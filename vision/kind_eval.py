@@ -40,6 +40,10 @@ class KindRecords:
     object_kinds: list[str] = field(default_factory=list)
     #: per truth object >= TARGET_MM: the index into ``truth`` of its detection, -1 when not reported
     object_detection: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: the detections' component statistics (n, len(COMPONENT_FEATURES))
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: the kinds the detector reported (under the rule active when it ran)
+    detector_kinds: list[str] = field(default_factory=list)
 
     def kinds(self, rule: KindRule | None = None) -> list[str]:
         """The reported kind of each detection under ``rule`` (None: the classifier's most likely object kind)."""
@@ -61,12 +65,13 @@ def kind_records(model: VisionModel, scene_type: str, *, backgrounds: str | Path
     kinds = [o.kind for o, d in m.pairs if d is not None] + [NO_OBJECT] * len(m.false_alarms)
     lengths = [o.length_mm for o, d in m.pairs if d is not None] + [0.0] * len(m.false_alarms)
     classes = model.classifier.classes_ if model.classifier is not None else np.array([NO_OBJECT])
-    proba = (model.classifier.proba(np.stack([d.features for d in dets])) if dets and model.classifier is not None
-             else np.zeros((0, len(classes))))
+    features = np.stack([d.features for d in dets]) if dets else np.zeros((0, 0))
+    proba = model.classifier.proba(features) if dets and model.classifier is not None else np.zeros((0, len(classes)))
     index = {id(d): i for i, d in enumerate(dets)}
     big = [(o, d) for o, d in m.pairs if o.length_mm >= TARGET_MM]
     return KindRecords(kinds, np.asarray(lengths, float), proba, np.asarray(classes).astype(str), float(cam.position_m),
-                       [o.kind for o, _ in big], np.array([index[id(d)] if d is not None else -1 for _, d in big], np.int64))
+                       [o.kind for o, _ in big], np.array([index[id(d)] if d is not None else -1 for _, d in big], np.int64),
+                       features, [d.kind for d in dets])
 
 
 def join(records: list[KindRecords]) -> KindRecords:
@@ -79,6 +84,8 @@ def join(records: list[KindRecords]) -> KindRecords:
         np.concatenate([r.proba for r in records]), records[0].classes, float(sum(r.belt_m for r in records)),
         [k for r in records for k in r.object_kinds],
         np.concatenate([np.where(r.object_detection >= 0, r.object_detection + o, -1) for r, o in zip(records, offsets)]),
+        np.concatenate([r.features for r in records if r.features.size]) if any(r.features.size for r in records) else np.zeros((0, 0)),
+        [k for r in records for k in r.detector_kinds],
     )
 
 

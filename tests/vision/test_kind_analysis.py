@@ -10,6 +10,8 @@ import pytest
 from conveyor.cargo import CargoModel, ForeignObject
 from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
+from analysis.archive import open_archive
+from analysis.fleet.rescore import _verdict_section, _vision_contaminated
 from vision import kind_decision
 from vision.kind_decision import KindRule
 from vision.station import from_config
@@ -23,7 +25,7 @@ ALL_UNCERTAIN = KindRule(foreign_log_odds=np.inf, lump_log_odds=np.inf)
 PLANK = ForeignObject(150.0, "wood", 400.0, 300.0, -0.3, 0.0)
 
 
-def _run(rule, monkeypatch):
+def _run(rule, monkeypatch, archive=None):
     monkeypatch.setattr(kind_decision, "ACTIVE_RULE", rule)
     cargo = CargoModel("fines", objects=[PLANK])
     clock = SimulatedClock()
@@ -31,14 +33,14 @@ def _run(rule, monkeypatch):
     cam = from_config("cam", {"kind": "camera", "position_m": 60.0, "sim_mm_per_px": 4.0, "imaged_fraction": 1.0}, ctx)
     targeted = []
     rig = build_line([TruthNir("nir", 40.0, cargo), cam], mass_t=300.0, seed=3, decide=True, clock=clock, cargo=cargo,
-                     on_targeted=lambda m, r, a: targeted.append((m, r, a)))
+                     archive=archive, on_targeted=lambda m, r, a: targeted.append((m, r, a)))
     rig.run_lot("LOT-K", vessel="MV K")
     return rig.monitor, rig.alarms, targeted
 
 
 @pytest.mark.slow
-def test_an_uncertain_object_is_a_warning_and_a_targeted_increment_never_contamination_or_nothing(monkeypatch):
-    monitor, alarms, targeted = _run(ALL_UNCERTAIN, monkeypatch)
+def test_an_uncertain_object_is_a_warning_and_a_targeted_increment_never_contamination_or_nothing(monkeypatch, tmp_path):
+    monitor, alarms, targeted = _run(ALL_UNCERTAIN, monkeypatch, tmp_path / "lot.h5")
     near = [d for d in monitor.detections if abs(d["mark_t"] - PLANK.mark_t) < 1.0]
     assert near and all(d["kind"] == "uncertain" for d in near), [(d["mark_t"], d["kind"]) for d in monitor.detections]
     seg = monitor.segments[1]
@@ -48,6 +50,11 @@ def test_an_uncertain_object_is_a_warning_and_a_targeted_increment_never_contami
     assert raised and all(a.severity == "warning" and a.category == "contamination" for a in raised)
     assert any(abs(m - PLANK.mark_t) < 1.0 and "uncertain object" in r for m, r, _ in targeted), targeted
     assert monitor.verdict.verdict != "contaminated"
+    # the fleet re-score reads the archived detections by the monitor's rule: the uncertain object is no contamination
+    with open_archive(tmp_path / "lot.h5") as reader:
+        assert "uncertain" in set(reader.stream_table("cam", ["kind"])["kind"].astype(str))
+        flags = _vision_contaminated(reader, reader.segment_table(), _verdict_section(reader))
+    assert not flags.any()
 
 
 @pytest.mark.slow
