@@ -21,6 +21,7 @@ Run: ``.venv/bin/python -m benchmarks.bench_vision_kinds [--length-m 1000] [--se
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -30,6 +31,7 @@ from benchmarks.bench_vision_scenes import CASES, _row
 from vision.fit import VisionModel, cached_model
 from vision.kind_decision import ACTIVE_RULE, KindRule, calibrate
 from vision.kind_eval import KindRecords, confusion, confusion_lines, join, kind_rates, kind_records
+from vision.scenes import scene_options
 
 #: Cases of the kind benchmark: bench_vision_scenes' cases (label, scene type, extra object options, length share).
 KIND_CASES = tuple((label, scene_type, extra, share) for label, scene_type, extra, share, _, _ in CASES)
@@ -56,10 +58,11 @@ def print_case(label: str, r: KindRecords, rule: KindRule | None) -> None:
           f"before, {a.foreign_big_flagged}/{a.foreign_big} after", flush=True)
 
 
-def rate_rows(r: KindRecords, rule: KindRule | None, when: str, seed: int, mm_per_px: float) -> list[dict]:
-    """The two operational rates of ``rule`` on all cases' records, printed and as rows against the targets."""
-    k = kind_rates(r, rule)
-    where = f"{when}; held-out tiles, seed {seed}, {mm_per_px:g} mm/px, {r.belt_m:.0f} m"
+def rate_rows(r: KindRecords, lump_belt_m: float, rule: KindRule | None, when: str, seed: int, mm_per_px: float) -> list[dict]:
+    """The two operational rates of ``rule`` on all cases' records, printed and as rows against the targets; lumps
+    called foreign per 1,000 m of the belt that carries lumps (``lump_belt_m``: the cases of every kind)."""
+    k = kind_rates(dataclasses.replace(r, belt_m=lump_belt_m), rule)
+    where = f"{when}; held-out tiles, seed {seed}, {mm_per_px:g} mm/px, {r.belt_m:.0f} m ({lump_belt_m:.0f} m with lumps)"
     print(f"{when}: lumps called foreign {k.lumps_called_foreign}/{k.lumps} ({100 * k.lump_foreign_share:.1f} %; "
           f"{k.lump_foreign_per_1000_m:.2f} per 1,000 m), uncertain {k.lumps_called_uncertain}; foreign called lump "
           f"{k.foreign_called_lump}/{k.foreign} ({100 * k.foreign_lump_share:.2f} %), uncertain {k.foreign_called_uncertain} "
@@ -106,8 +109,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for label, r in per_case:
         print_case(label, r, ACTIVE_RULE)
     every = join([r for _, r in per_case])
+    lump_belt_m = sum(r.belt_m for (_, scene_type, extra, _), (_, r) in zip(KIND_CASES, per_case)
+                      if "kinds" not in {**scene_options(scene_type)[1], **extra})
     print()
-    rows = rate_rows(every, None, "before", a.seed, m.mm_per_px) + rate_rows(every, ACTIVE_RULE, "after", a.seed, m.mm_per_px)
+    rows = (rate_rows(every, lump_belt_m, None, "before", a.seed, m.mm_per_px)
+            + rate_rows(every, lump_belt_m, ACTIVE_RULE, "after", a.seed, m.mm_per_px))
     if a.calibrate:
         rows.append(calibration_row(m, a.calibrate_m, a.calibrate_seed))
     return rows

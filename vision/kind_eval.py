@@ -65,7 +65,7 @@ def kind_records(model: VisionModel, scene_type: str, *, backgrounds: str | Path
     kinds = [o.kind for o, d in m.pairs if d is not None] + [NO_OBJECT] * len(m.false_alarms)
     lengths = [o.length_mm for o, d in m.pairs if d is not None] + [0.0] * len(m.false_alarms)
     classes = model.classifier.classes_ if model.classifier is not None else np.array([NO_OBJECT])
-    features = np.stack([d.features for d in dets]) if dets else np.zeros((0, 0))
+    features = np.stack([np.asarray(d.features, np.float64) for d in dets]) if dets else np.zeros((0, 0))
     proba = model.classifier.proba(features) if dets and model.classifier is not None else np.zeros((0, len(classes)))
     index = {id(d): i for i, d in enumerate(dets)}
     big = [(o, d) for o, d in m.pairs if o.length_mm >= TARGET_MM]
