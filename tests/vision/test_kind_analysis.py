@@ -12,6 +12,8 @@ from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
 from analysis.archive import open_archive
 from analysis.fleet.rescore import _verdict_section, _vision_contaminated
+from analysis.plc_state import alarm_bit
+from plc import codes
 from vision import kind_decision
 from vision.kind_decision import KindRule
 from vision.station import from_config
@@ -48,6 +50,8 @@ def test_an_uncertain_object_is_a_warning_and_a_targeted_increment_never_contami
     assert any("could not tell from an ore lump" in r for r in seg.reasons), seg.reasons
     raised = [a for a in alarms.all() if a.code == "uncertain_object"]
     assert raised and all(a.severity == "warning" and a.category == "contamination" for a in raised)
+    # the PLC sees its own bit, not "a segment was classed contaminated"
+    assert all(alarm_bit(a) is codes.AlarmBit.UNCERTAIN_OBJECT for a in raised)
     assert any(abs(m - PLANK.mark_t) < 1.0 and "uncertain object" in r for m, r, _ in targeted), targeted
     assert monitor.verdict.verdict != "contaminated"
     # the fleet re-score reads the archived detections by the monitor's rule: the uncertain object is no contamination
