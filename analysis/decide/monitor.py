@@ -236,7 +236,7 @@ class LotMonitor:
                     evidence={"detection": len(self.detections) - 1}, code="foreign_object",
                 )
                 self._request_targeted(m.tonnage_mark_t, f"vision: {det.get('kind')}", alarm.alarm_id)
-            elif det.get("kind") == UNCERTAIN:
+            elif self._is_uncertain_object(det):
                 self._on_uncertain_object(det, m.tonnage_mark_t, seg)
         elif kind == "sampler":
             inc = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg}
@@ -261,6 +261,10 @@ class LotMonitor:
             evidence={"detection": len(self.detections) - 1}, code="uncertain_object",
         )
         self._request_targeted(abs_mark_t, "vision: uncertain object (ore lump or foreign)", alarm.alarm_id)
+
+    def _is_uncertain_object(self, det: Mapping[str, Any]) -> bool:
+        """Kind ``uncertain`` and as long as a foreign object that would count (``min_object_length_mm``)."""
+        return det.get("kind") == UNCERTAIN and float(det.get("length_mm", 0.0)) >= self.config["min_object_length_mm"]
 
     def _counts_as_contaminant(self, det: Mapping[str, Any]) -> bool:
         kind = str(det.get("kind", ""))
@@ -361,7 +365,7 @@ class LotMonitor:
         if cls_ == "contaminated":
             reasons.append(f"{len(contaminant_dets)} foreign object(s): "
                            + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
-        uncertain = [d for d in ev.detections if d.get("kind") == UNCERTAIN]
+        uncertain = [d for d in ev.detections if self._is_uncertain_object(d)]
         if uncertain:
             reasons.append(f"{len(uncertain)} object(s) the camera could not tell from an ore lump (targeted increment)")
         if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):

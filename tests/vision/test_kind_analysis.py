@@ -68,3 +68,28 @@ def test_the_same_plank_under_the_classifier_s_own_call_contaminates_its_segment
     assert near and all(d["kind"] != "uncertain" for d in near)
     assert monitor.segments[1].segment_class == "contaminated"
     assert not [a for a in alarms.all() if a.code == "uncertain_object"]
+
+
+@pytest.mark.parametrize("length_mm, flagged", [(120.0, True), (30.0, False)])
+def test_an_uncertain_object_counts_from_the_size_a_foreign_object_would(length_mm, flagged):
+    """The monitor's size gate (``min_object_length_mm``, 50 mm in the shipped site) holds for uncertain objects as
+    for foreign ones: a 120 mm uncertain object is a warning and a targeted increment, a 30 mm one neither."""
+    from analysis.decide.alarms import AlarmBook
+    from analysis.decide.monitor import LotMonitor
+    from analysis.site import load_site
+    from conveyor.records import Coverage, LotEnd, LotIdentity, LotStart, Measurement, StreamDescription
+
+    targeted = []
+    clock = SimulatedClock()
+    monitor = LotMonitor(AlarmBook(clock.now_s), load_site()["verdict"], on_targeted=lambda m, r, a: targeted.append(r))
+    fields = {"kind": ((), "str"), "probability": ((), "float32"), "length_mm": ((), "float32")}
+    for r in (LotStart(LotIdentity("L1", "V", "H1", "fines", 200.0), 0.0, 0.0, 100.0),
+              StreamDescription("cam", "cam", "vision", fields),
+              Measurement("L1", "cam", 1.0, 40.0, {"kind": "uncertain", "probability": 0.8, "length_mm": length_mm}),
+              Coverage("L1", "cam", 0.0, 200.0, True, time_s=2.0), LotEnd("L1", 3.0, 200.0, "complete")):
+        monitor.handle(r)
+    seg = monitor.segments[0]
+    assert seg.segment_class == "ore"  # the camera is the only inspecting station and saw it all
+    assert any("could not tell from an ore lump" in r for r in seg.reasons) is flagged
+    assert (targeted == ["vision: uncertain object (ore lump or foreign)"]) is flagged
+    assert any(a.code == "uncertain_object" for a in monitor.alarms.all()) is flagged
