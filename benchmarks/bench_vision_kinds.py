@@ -15,7 +15,7 @@ either way), which the rule must not lower. ``--calibrate`` derives the rule fro
 tiles (never the held-out ones) and prints it beside the shipped constant.
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_kinds [--length-m 1000] [--seed 11] [--calibrate]
-[--calibrate-m 1000] [--quick]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
+[--calibrate-m 1000] [--evidence] [--evidence-m 600] [--quick]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from benchmarks.bench_vision_scenes import CASES, _row
 from vision.fit import VisionModel, cached_model
 from vision.kind_decision import ACTIVE_RULE, KindRule, calibrate
+from vision.kind_evidence import LumpEvidence
 from vision.kind_eval import KindRecords, confusion, confusion_lines, join, kind_rates, kind_records
 from vision.scenes import scene_options
 
@@ -37,6 +38,10 @@ from vision.scenes import scene_options
 KIND_CASES = tuple((label, scene_type, extra, share) for label, scene_type, extra, share, _, _ in CASES)
 #: Fit-only scene types added when calibrating (the fit mix's dark ore carries lumps too).
 CALIBRATION_CASES = KIND_CASES + (("dark ore", "dark-ore", {}, 0.5),)
+#: Belts of lumps only (for the lump-against-foreign evidence, ``--evidence``: more lumps than the mixed cases carry).
+LUMP_CASES = (("lumps on realistic belt", "realistic", {"kinds": ("lump",)}, 1.0),
+              ("lumps on today's belt", "today", {"kinds": ("lump",)}, 1.0),
+              ("lumps on dark ore", "dark-ore", {"kinds": ("lump",)}, 0.5))
 LUMP_FOREIGN_SHARE_MAX = 0.01
 LUMP_FOREIGN_PER_1000_M_MAX = 1.0
 FOREIGN_LUMP_SHARE_MAX = 0.02
@@ -91,6 +96,34 @@ def calibration_row(model: VisionModel, length_m: float, seed: int) -> dict:
                 "log odds", f"== {ACTIVE_RULE.foreign_log_odds if ACTIVE_RULE else 'off'}", rule == ACTIVE_RULE)
 
 
+def evidence_rows(model: VisionModel, heldout: KindRecords, length_m: float, seed: int, fit_seed: int) -> list[dict]:
+    """The lump-against-foreign evidence (:mod:`vision.kind_evidence`, not shipped): trained on fit-split belt of
+    ``fit_seed``, its levels calibrated on fit-split belt of ``fit_seed + 1``, measured on the held-out records plus
+    held-out belts of lumps only (``seed``), beside the shipped rule on the same detections."""
+    def fit_belt(s: int) -> KindRecords:
+        return join([r for _, r in case_records(model, CALIBRATION_CASES + LUMP_CASES, length_m, s, "fit")])
+
+    train, levels = fit_belt(fit_seed), fit_belt(fit_seed + 1)
+    test = join([heldout] + [r for _, r in case_records(model, LUMP_CASES, length_m, seed, "heldout")])
+    ev = LumpEvidence().fit(train.features, train.proba, train.classes, train.truth)
+    rule = calibrate(levels.truth, levels.proba, levels.classes, lump_foreign_max=LUMP_FOREIGN_SHARE_MAX,
+                     foreign_lump_max=FOREIGN_LUMP_SHARE_MAX / 2,
+                     log_odds=ev.log_odds(levels.features, levels.proba, levels.classes))
+    print(f"\nlump evidence: trained on {train.belt_m:.0f} m of fit-split belt ({len(train.truth)} detections), levels "
+          f"{rule} on another {levels.belt_m:.0f} m; measured on {test.belt_m:.0f} m held-out ({len(test.truth)} detections)")
+    rows = []
+    for name, rl, lo in (("shipped rule", ACTIVE_RULE, None),
+                         ("with lump evidence", rule, ev.log_odds(test.features, test.proba, test.classes))):
+        k = kind_rates(test, rl, lo)
+        print(f"  {name}: lumps called foreign {k.lumps_called_foreign}/{k.lumps}, uncertain {k.lumps_called_uncertain}; "
+              f"foreign called lump {k.foreign_called_lump}/{k.foreign}, uncertain {k.foreign_called_uncertain} "
+              f"({100 * k.foreign_called_uncertain / max(k.foreign, 1):.1f} %)", flush=True)
+        rows.append(_row(f"vision foreign objects uncertain, {name} ({k.foreign_called_uncertain}/{k.foreign}; lumps called "
+                         f"foreign {k.lumps_called_foreign}/{k.lumps}, foreign called lump {k.foreign_called_lump})",
+                         100 * k.foreign_called_uncertain / max(k.foreign, 1), "%", "", True))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     """``--quick``: 60 m of belt (x each case's share), no calibration (checks the benchmark runs)."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_kinds", description=__doc__)
@@ -100,10 +133,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--calibrate", action="store_true", help="also calibrate the rule on fit-split belt")
     ap.add_argument("--calibrate-m", type=float, default=1000.0)
     ap.add_argument("--calibrate-seed", type=int, default=101)
+    ap.add_argument("--evidence", action="store_true", help="also the lump-against-foreign evidence (vision.kind_evidence; "
+                    "not shipped): trained and levelled on fit-split belt, measured on held-out belt")
+    ap.add_argument("--evidence-m", type=float, default=600.0, help="belt per case for --evidence")
     ap.add_argument("--quick", action="store_true", help="60 m of belt per case, no calibration")
     a = ap.parse_args(argv)
     if a.quick:
-        a.length_m, a.calibrate = 60.0, False
+        a.length_m, a.calibrate, a.evidence_m = 60.0, False, 40.0
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)
     per_case = case_records(m, KIND_CASES, a.length_m, a.seed, "heldout")
     for label, r in per_case:
@@ -116,6 +152,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             + rate_rows(every, lump_belt_m, ACTIVE_RULE, "after", a.seed, m.mm_per_px))
     if a.calibrate:
         rows.append(calibration_row(m, a.calibrate_m, a.calibrate_seed))
+    if a.evidence:
+        rows += evidence_rows(m, every, a.evidence_m, a.seed, a.calibrate_seed)
     return rows
 
 

@@ -69,10 +69,12 @@ def foreign_log_odds(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
         return np.log(np.maximum(foreign, 1e-300)) - np.log(lump) if (classes == LUMP).any() else np.full(len(proba), np.inf)
 
 
-def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None) -> tuple[list[str], np.ndarray]:
+def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
+                 log_odds: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
     """(reported kind, its probability given an object) of each row of class probabilities (n, n_classes) in
     ``classes`` order. ``rule`` None: the most likely object kind (the classifier's own call). With a rule, the
-    probability of an :data:`UNCERTAIN` object is its foreign mass given an object."""
+    probability of an :data:`UNCERTAIN` object is its foreign mass given an object. ``log_odds``: other log odds of
+    foreign against lump to apply the levels to (n,) (:mod:`vision.kind_evidence`); default :func:`foreign_log_odds`."""
     classes = np.asarray(classes).astype(str)
     proba = np.atleast_2d(np.asarray(proba, np.float64)).reshape(-1, len(classes))
     obj = classes != NONE
@@ -84,7 +86,7 @@ def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None) 
         return [str(kinds_all[i]) for i in best], po[np.arange(len(po)), best] / total
     foreign = is_foreign(kinds_all)
     best_foreign = np.where(foreign, po, -1.0).argmax(axis=1)
-    lo = foreign_log_odds(proba, classes)
+    lo = foreign_log_odds(proba, classes) if log_odds is None else np.asarray(log_odds, np.float64)
     kinds, prob = [], np.empty(len(po))
     for j in range(len(po)):
         if not foreign.any() or lo[j] >= rule.foreign_log_odds:
@@ -124,13 +126,14 @@ __all__ = ["ACTIVE_RULE", "KindRule", "LUMP", "NOT_CONTAMINATION", "NOT_FOREIGN"
 
 
 def calibrate(truth: list[str], proba: np.ndarray, classes: np.ndarray, *, lump_foreign_max: float = 0.01,
-              foreign_lump_max: float = 0.01, step: float = 0.1) -> KindRule:
+              foreign_lump_max: float = 0.01, step: float = 0.1, log_odds: np.ndarray | None = None) -> KindRule:
     """The narrowest rule (levels on a grid of ``step``, both >= 0) under which at most ``lump_foreign_max`` of the
     detected ore lumps are called a foreign kind and at most ``foreign_lump_max`` of the detected foreign objects
     are called ``lump``, on detections with known ``truth`` kinds and class probabilities ``proba`` (n, n_classes).
-    Calibrate on belt built from the fit split's tiles only. Raises ValueError without lumps or foreign objects."""
+    Calibrate on belt built from the fit split's tiles only. ``log_odds``: as in :func:`decide_kinds`. Raises
+    ValueError without lumps or foreign objects."""
     truth_a = np.asarray(truth, dtype=str)
-    lo = foreign_log_odds(proba, classes)
+    lo = foreign_log_odds(proba, classes) if log_odds is None else np.asarray(log_odds, np.float64)
     lumps, foreign = lo[truth_a == LUMP], lo[is_foreign(truth_a)]
     if not lumps.size or not foreign.size:
         raise ValueError(f"expected detections of ore lumps and of foreign objects, got {lumps.size} and {foreign.size}")

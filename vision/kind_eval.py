@@ -45,9 +45,10 @@ class KindRecords:
     #: the kinds the detector reported (under the rule active when it ran)
     detector_kinds: list[str] = field(default_factory=list)
 
-    def kinds(self, rule: KindRule | None = None) -> list[str]:
-        """The reported kind of each detection under ``rule`` (None: the classifier's most likely object kind)."""
-        return decide_kinds(self.proba, self.classes, rule)[0]
+    def kinds(self, rule: KindRule | None = None, log_odds: np.ndarray | None = None) -> list[str]:
+        """The reported kind of each detection under ``rule`` (None: the classifier's most likely object kind),
+        applied to ``log_odds`` when given (:func:`vision.kind_decision.decide_kinds`)."""
+        return decide_kinds(self.proba, self.classes, rule, log_odds)[0]
 
 
 def kind_records(model: VisionModel, scene_type: str, *, backgrounds: str | Path | TileSet = "heldout",
@@ -89,10 +90,10 @@ def join(records: list[KindRecords]) -> KindRecords:
     )
 
 
-def confusion(records: KindRecords, rule: KindRule | None = None) -> dict[str, dict[str, int]]:
+def confusion(records: KindRecords, rule: KindRule | None = None, log_odds: np.ndarray | None = None) -> dict[str, dict[str, int]]:
     """truth kind -> reported kind -> count, over the reported detections (truth :data:`NO_OBJECT`: false alarms)."""
     table: dict[str, dict[str, int]] = {}
-    for t, k in zip(records.truth, records.kinds(rule)):
+    for t, k in zip(records.truth, records.kinds(rule, log_odds)):
         row = table.setdefault(t, {})
         row[k] = row.get(k, 0) + 1
     return table
@@ -131,11 +132,12 @@ class KindRates:
         return self.foreign_big_flagged / self.foreign_big if self.foreign_big else float("nan")
 
 
-def kind_rates(records: KindRecords, rule: KindRule | None = None) -> KindRates:
+def kind_rates(records: KindRecords, rule: KindRule | None = None, log_odds: np.ndarray | None = None) -> KindRates:
     """Lumps called a foreign kind (per detected lump and per 1,000 m of belt), foreign objects called lump (per
-    detected foreign object), and how many foreign objects >= TARGET_MM are flagged, under ``rule``."""
+    detected foreign object), and how many foreign objects >= TARGET_MM are flagged, under ``rule`` (applied to
+    ``log_odds`` when given)."""
     truth = np.asarray(records.truth, dtype=object)
-    kinds = np.asarray(records.kinds(rule), dtype=object)
+    kinds = np.asarray(records.kinds(rule, log_odds), dtype=object)
     lump = truth == LUMP
     foreign = (truth != LUMP) & (truth != NO_OBJECT)
     called_foreign = is_foreign(kinds.astype(str)) if kinds.size else np.zeros(0, bool)
