@@ -87,7 +87,7 @@ def rate_rows(r: KindRecords, lump_belt_m: float, rule: KindRule | None, when: s
 
 def calibration_row(model: VisionModel, length_m: float, seed: int) -> dict:
     """The rule calibrated on fit-split belt (:func:`vision.kind_decision.calibrate`) against the shipped constant."""
-    fit = join([r for _, r in case_records(model, CALIBRATION_CASES, length_m, seed, "fit")])
+    fit = join([r for _, r in case_records(model, CALIBRATION_CASES + LUMP_CASES, length_m, seed, "fit")])
     rule = calibrate(fit.truth, fit.proba, fit.classes, lump_foreign_max=LUMP_FOREIGN_SHARE_MAX,
                      foreign_lump_max=FOREIGN_LUMP_SHARE_MAX / 2)
     print(f"calibrated on {fit.belt_m:.0f} m of fit-split belt (seed {seed}, {len(fit.truth)} detections): {rule}; "

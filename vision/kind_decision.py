@@ -147,4 +147,4 @@ def _level(values: np.ndarray, share_max: float, step: float) -> float:
     if np.isinf(values).sum() > allowed:
         raise ValueError(f"{int(np.isinf(values).sum())} detections are certain of the other side; cannot allow only {allowed}")
     above = top[allowed - int(np.isinf(values).sum())] if allowed - int(np.isinf(values).sum()) < top.size else -np.inf
-    return float(max(0.0, np.floor(above / step + 1e-9) * step + step)) if np.isfinite(above) else 0.0
+    return round(float(max(0.0, np.floor(above / step + 1e-9) * step + step)), 6) if np.isfinite(above) else 0.0
