@@ -55,7 +55,7 @@ class KindRule:
 
 #: The rule the detector applies (calibrated on fit-split belt, see the module docstring; docs/vision.md
 #: "Ore lumps against foreign objects").
-ACTIVE_RULE: KindRule | None = KindRule(foreign_log_odds=4.7, lump_log_odds=0.0)
+ACTIVE_RULE: KindRule | None = KindRule(foreign_log_odds=4.0, lump_log_odds=0.0)
 
 
 def foreign_log_odds(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
