@@ -24,11 +24,14 @@ Per segment (features f = log10(1/R) → SNV → Savitzky–Golay first derivati
   deviations the estimate drifted away from what the limits were calibrated on.
 * Matched subspace (Hapke): for each waste (resp. contaminant) endmember of the training library, the
   direction ``dₑ`` in which ``m`` moves when ``probe_mass_frac`` of it is admixed into the baseline
-  (cross-section-weighted albedo mixing), per unit mass fraction. With ``wet_probes`` the endmember is admixed
-  as the lot holds it: wetted (:func:`spectra.hapke.wet`) at the lot's own moisture, estimated from the
-  baseline's mean reflectance by the model's moisture calibration (``moisture``). An admixture on a wet belt
-  is wet too; a dry endmember's direction claims the admixture brightens the lot where water absorbs
-  (1.4–2.4 µm), which a wet admixture does not (round w21k, docs/spectra.md). Statistic = energy of the whitened deviation
+  (cross-section-weighted albedo mixing), per unit mass fraction. With ``wet_probes`` a *waste* endmember is
+  admixed as the lot holds it: wetted (:func:`spectra.hapke.wet`, pore water of mineral fines) at the lot's own
+  moisture, estimated from the baseline's mean reflectance by the model's moisture calibration (``moisture``).
+  Waste fines on a wet belt are wet too; a dry endmember's direction claims the admixture brightens the lot
+  where water absorbs (1.4–2.4 µm), which a wet admixture does not. Contaminant probes stay dry: plastic, wood
+  and fabric pieces do not hold water as the ore's pores do (a film, or pore water against their own solid,
+  :mod:`spectra.identify.wetting`), and the fines' pore-water model wetting them raised false alarms
+  (round w21k, docs/spectra.md). Statistic = energy of the whitened deviation
   explained by a NON-NEGATIVE combination of those directions (one-sided GLRT on a cone, NNLS):
   ``T = ‖L⁻¹δ‖² − min_{a≥0} ‖L⁻¹δ − L⁻¹D a‖²``; ``Σa`` estimates the admixed mass fraction.
 * A segment is flagged when ``T`` exceeds the threshold calibrated on simulated training-sample lots; it
@@ -96,8 +99,8 @@ class LotDetectorParams:
     #: sampling covariance of the segment mean from the segment's own spectra (robust to odd spectra, but a
     #: lumpy admixture inflates it) or from the baseline's (True / False)
     own_sampling_covariance: bool = True
-    #: admixture directions of endmembers wetted at the lot's estimated moisture (needs the model's ``moisture``)
-    #: instead of dry ones; models fitted before w21k lack the key and load with False
+    #: admixture directions of waste endmembers wetted at the lot's estimated moisture (needs the model's
+    #: ``moisture``) instead of dry ones; models fitted before w21k lack the key and load with False
     wet_probes: bool = True
 
 
@@ -188,8 +191,11 @@ class LotDetectorModel:
         return float(np.clip(self.moisture(rb[None, :])[0], 0.0, MAX_PROBE_MOISTURE_FRAC))
 
     def probe_ssa(self, which: Endmembers, moisture_frac: float) -> np.ndarray:
-        """(k, c) albedo of the endmembers as admixed into a lot at ``moisture_frac``: wetted like the lot's ore."""
-        return wet(which.ssa, moisture_frac, self.alpha_water) if moisture_frac > 0.0 else which.ssa
+        """(k, c) albedo of the endmembers as admixed into a lot at ``moisture_frac``: waste wetted like the lot's
+        ore fines, contaminants dry (see the module docstring)."""
+        if moisture_frac > 0.0 and which is self.waste:
+            return wet(which.ssa, moisture_frac, self.alpha_water)
+        return which.ssa
 
     def admix_directions(self, rbar: np.ndarray, which: Endmembers) -> np.ndarray:
         """(c, k) change of the feature vector per unit mass fraction of each endmember admixed into ``rbar``."""

@@ -54,6 +54,8 @@ def test_wet_probe_follows_a_wet_admixture_better_than_a_dry_one(model, wet_scen
     dry_dir = dry.admix_directions(clean_r, dry.waste)[:, 0]
     assert _cosine(actual, wet_dir) > _cosine(actual, dry_dir) + 0.02
     assert _cosine(actual, wet_dir) > 0.9
+    # contaminant probes stay dry
+    np.testing.assert_allclose(lm.admix_directions(clean_r, lm.contaminant), dry.admix_directions(clean_r, dry.contaminant))
 
 
 def test_wet_probes_need_a_moisture_calibration(model):
