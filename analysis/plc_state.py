@@ -37,6 +37,7 @@ CODE_BITS: dict[str, codes.AlarmBit] = {
     "lot_contaminated": codes.AlarmBit.LOT_CONTAMINATED,
     "lot_inconclusive": codes.AlarmBit.LOT_INCONCLUSIVE,
     "foreign_object": codes.AlarmBit.FOREIGN_OBJECT,
+    "uncertain_object": codes.AlarmBit.UNCERTAIN_OBJECT,
     "sample_missed": codes.AlarmBit.SAMPLE_MISSED,
     "totaliser_resync": codes.AlarmBit.TOTALISER_FAULT,
     "archive_fault": codes.AlarmBit.ARCHIVE_FAULT,

@@ -71,6 +71,7 @@ class AlarmBit(enum.IntEnum):
     SAMPLE_MISSED = 13  #: a planned or targeted increment was missed
     ARCHIVE_FAULT = 14  #: the lot archive could not be written
     STATION_ERROR = 15  #: a station raised an unexpected error
+    UNCERTAIN_OBJECT = 16  #: vision found an object it cannot tell from an ore lump (targeted increment, not contamination)
 
 
 class CommandCode(enum.IntEnum):

@@ -18,6 +18,7 @@ from scipy import ndimage as ndi
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.errors import FrameError
+from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
 from vision.filters import box_mean, box_means, gaussians
 from vision.frames import Frame, check_image
@@ -481,6 +482,7 @@ class Detector:
                 if self.classifier is not None:
                     kinds, probs, p_none = self.classifier.predict(stats.matrix, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
                     report = (p_none <= none_max) & (length_mm >= p.min_length_mm)
+                    kinds, probs = reported_kinds(self.classifier, stats.matrix, kinds, probs, report, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)

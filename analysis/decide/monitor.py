@@ -27,6 +27,7 @@ from analysis.errors import LotStateError
 from analysis.decide.segment import segment_class
 from analysis.model import LotVerdict, SegmentDecision, StationCoverage
 from analysis.decide.verdict import SequentialVerdict
+from vision.kind_decision import NOT_CONTAMINATION, UNCERTAIN
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,8 @@ class LotMonitor:
                     evidence={"detection": len(self.detections) - 1}, code="foreign_object",
                 )
                 self._request_targeted(m.tonnage_mark_t, f"vision: {det.get('kind')}", alarm.alarm_id)
+            elif self._is_uncertain_object(det):
+                self._on_uncertain_object(det, m.tonnage_mark_t, seg)
         elif kind == "sampler":
             inc = {"mark_t": self._rel(m.tonnage_mark_t), "time_s": m.time_s, "segment": seg}
             inc.update({k: (v.item() if hasattr(v, "item") else v) for k, v in m.data.items()})
@@ -248,9 +251,24 @@ class LotMonitor:
                     lot_id=self.lot_id, mark_t=inc["mark_t"], segment_index=seg, code="sample_missed",
                 )
 
+    def _on_uncertain_object(self, det: Mapping[str, Any], abs_mark_t: float, seg: int) -> None:
+        """An object the camera could not tell from an ore lump (:mod:`vision.kind_decision`): not contamination,
+        never nothing: a warning and a targeted increment at its mark, and a reason on its segment."""
+        alarm = self.alarms.raise_alarm(
+            f"detection:{len(self.detections)}", "contamination", "warning",
+            f"object {float(det.get('length_mm', 0)):.0f} mm at {det['mark_t']:.1f} t: ore lump or foreign object "
+            "(uncertain); targeted increment", lot_id=self.lot_id, mark_t=det["mark_t"], segment_index=seg,
+            evidence={"detection": len(self.detections) - 1}, code="uncertain_object",
+        )
+        self._request_targeted(abs_mark_t, "vision: uncertain object (ore lump or foreign)", alarm.alarm_id)
+
+    def _is_uncertain_object(self, det: Mapping[str, Any]) -> bool:
+        """Kind ``uncertain`` and as long as a foreign object that would count (``min_object_length_mm``)."""
+        return det.get("kind") == UNCERTAIN and float(det.get("length_mm", 0.0)) >= self.config["min_object_length_mm"]
+
     def _counts_as_contaminant(self, det: Mapping[str, Any]) -> bool:
         kind = str(det.get("kind", ""))
-        if kind in ("", "lump", "ore"):
+        if kind in NOT_CONTAMINATION:
             return False
         return (float(det.get("length_mm", 0.0)) >= self.config["min_object_length_mm"]
                 and float(det.get("probability", 0.0)) >= self.config["min_object_probability"])
@@ -347,6 +365,9 @@ class LotMonitor:
         if cls_ == "contaminated":
             reasons.append(f"{len(contaminant_dets)} foreign object(s): "
                            + ", ".join(sorted({str(d.get('kind')) for d in contaminant_dets})))
+        uncertain = [d for d in ev.detections if self._is_uncertain_object(d)]
+        if uncertain:
+            reasons.append(f"{len(uncertain)} object(s) the camera could not tell from an ore lump (targeted increment)")
         if nir is not None and (nir.flagged_waste or nir.flagged_contaminant):
             reasons.append(_nir_reason(nir))
         if nir is not None and getattr(nir, "flagged_unknown", False):

@@ -36,6 +36,7 @@ from analysis.archive import ArchiveReader, open_archive, segment_positions
 from analysis.decide import VERDICT_FIELDS, SequentialVerdict, segment_class
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
+from vision.kind_decision import NOT_CONTAMINATION
 
 BATCH_ROWS = 65536
 #: Columns of the per-lot CSV, in order (rows may lack the rescore ones).
@@ -326,7 +327,7 @@ def _vision_contaminated(reader: ArchiveReader, seg: Mapping[str, np.ndarray], c
         kind = t.get("kind", np.full(info.rows, "", object)).astype(str)
         length = t.get("length_mm", np.zeros(info.rows)).astype(float)
         prob = t.get("probability", np.zeros(info.rows)).astype(float)
-        counts = (~np.isin(kind, ["", "lump", "ore"]) & (length >= config["min_object_length_mm"])
+        counts = (~np.isin(kind, list(NOT_CONTAMINATION)) & (length >= config["min_object_length_mm"])
                   & (prob >= config["min_object_probability"]))
         pos = segment_positions(seg["start_t"], seg["end_t"], reader.lot_tonnes(t["tonnage_mark_t"]))
         flags[pos[counts & (pos >= 0)]] = True
