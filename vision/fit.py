@@ -767,11 +767,7 @@ def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[
         for k, tiles in enumerate(plain):
             sc = _scene(tiles, 10**6 + seed * 1000 + 10 * t + k, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
             if STREAMED_BELT:  # the frames a camera delivers, through one detector (vision.decision_belt)
-                loads: list[np.ndarray] = []
-                found = streamed_detections(by_fold[k].detector(), sc.render, rows_each, mm_per_px, FRAME_LINES,
-                                            (lambda im: loads.append(_belt_row_loads(model, im))) if APPLY_REGIMES else None)
-                pool.add(as_candidates(found), k, True, name, train=False)
-                pool.add_belt(name, rows_each * mm_per_px / 1000.0, np.concatenate(loads) if loads else None, model.ore.block_px * mm_per_px / 1000.0)
+                _streamed_decision_belt(pool, model, by_fold[k], sc, rows_each, name, k)
                 continue
             for r0 in range(0, rows_each, DECISION_CHUNK_ROWS):
                 rows = min(DECISION_CHUNK_ROWS, rows_each - r0)
@@ -781,6 +777,22 @@ def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[
                 pool.add(_candidates(by_fold[k], image, [], mm_per_px), k, True, name, train=False)
                 loads = _belt_row_loads(model, image) if APPLY_REGIMES else None
                 pool.add_belt(name, rows * mm_per_px / 1000.0, loads, model.ore.block_px * mm_per_px / 1000.0)
+
+
+def _streamed_decision_belt(pool: CandidatePool, model: VisionModel, finder: VisionModel, sc: BeltScene, rows: int,
+                            scene_type: str, group: int) -> None:
+    """Add to ``pool`` the candidates ``finder`` streams from ``rows`` rows of ``sc`` (decision only, source group
+    ``group``) and the belt scored, with the load of each row (measured by ``model``) when APPLY_REGIMES is on."""
+    loads: list[np.ndarray] = []
+
+    def row_loads(image: np.ndarray) -> None:
+        loads.append(_belt_row_loads(model, image))
+
+    found = streamed_detections(finder.detector(), sc.render, rows, model.mm_per_px, FRAME_LINES,
+                                row_loads if APPLY_REGIMES else None)
+    pool.add(as_candidates(found), group, True, scene_type, train=False)
+    pool.add_belt(scene_type, rows * model.mm_per_px / 1000.0, np.concatenate(loads) if loads else None,
+                  model.ore.block_px * model.mm_per_px / 1000.0)
 
 
 def _belt_candidates(model: VisionModel, sc: BeltScene, rows: int, frame_lines: int) -> tuple:
