@@ -76,8 +76,9 @@ DARK_RIDGE_SEEDS = True
 #: Whether the dark-ridge level is set over the full-burden cells it fires on, at :func:`dark_ridge_quantile` (~99.2 %
 #: on the fit mix: 0.89 x the all-belt level) instead of over all belt cells at SEED_QUANTILE. Off: the fit with it
 #: (FIT_VERSION 14) lifted realistic recall 63.0 -> 64.8 % but let 7 false alarms through in 3,006 m of held-out
-#: realistic belt (docs/vision.md "Dark-ridge level at full burden").
-DARK_RIDGE_FULL_BURDEN = True
+#: realistic belt (docs/vision.md "Dark-ridge level at full burden"); with the streamed belt (FIT_VERSION 15) it kept
+#: 0 false alarms but lost recall (docs/vision.md "Out-of-fold tail").
+DARK_RIDGE_FULL_BURDEN = False
 #: Extent of the broad-scale smoothing (mm), for large objects that are only mildly unusual all over.
 BROAD_MM = 48.0
 #: Metres of belt with objects rendered to train the classifier, per mm/px up to OBJECTS_SCALE_CAP mm/px (4 objects
@@ -831,8 +832,10 @@ def default_cache_dir() -> Path:
 #: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11 and 12: candidates B and C, never shipped (docs/vision.md); 13: fit C's recipe
 #: (gated dark-bar seeds, concrete shading 0.1) with scenes built per source group and the decision set out of fold
 #: (vision.crossfit); 14: DARK_RIDGE_FULL_BURDEN on, measured and not shipped (7 false alarms in 3 km of held-out
-#: realistic belt, docs/vision.md), so 13 stays (a fit that turns it on must raise FIT_VERSION past 14).
-FIT_VERSION = 15
+#: realistic belt, docs/vision.md), so 13 stays; 15: 14 with the object-free belt streamed in camera frames
+#: (vision.decision_belt.STREAMED_BELT), measured and not shipped (0 false alarms, but realistic 63.0 -> 57.4 % and dark
+#: rubber 77.3 %: docs/vision.md "Out-of-fold tail"). A fit that turns either switch on must raise FIT_VERSION past 15.
+FIT_VERSION = 13
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
