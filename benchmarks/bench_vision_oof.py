@@ -8,6 +8,8 @@
 - ``tails``: the false candidates' p(none) of a saved model on object-free realistic belt, per km below 0.01 / 0.03 /
   0.1, for belt of held-out tiles split by source into parts, and for belt of each fit source group (the final
   classifier: all in fold).
+- ``edges``: where the low tail lies: the share of the false candidates at p(none) <= 0.1 within EDGE_ROWS rows of a
+  camera frame's edge (2,048-line frames), against the share of all false candidates.
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_oof [--model M.npz] [--belt-m 400] [--seed 1011] [--quick]``.
 """
@@ -26,7 +28,8 @@ import numpy as np
 
 from vision.crossfit import grouped_sources, source_groups
 from vision.fit import SHIPPED_DIR, VisionModel
-from vision.frontier import candidate_scores
+from vision.decision_belt import FRAME_LINES
+from vision.frontier import candidate_scores, every_candidate
 from vision.scenes import scene_options
 from vision.tiles import TileSet, load_tiles, source_of
 
@@ -120,6 +123,27 @@ def tails_rows(model: VisionModel, belt_m: float, seed: int, parts: int = 4) -> 
     return rows
 
 
+#: A candidate this many rows (or fewer) from a frame's edge counts as at the edge.
+EDGE_ROWS = 16
+
+
+def edge_row(model: VisionModel, tiles: TileSet | str, belt_m: float, seed: int, low: float = 0.1) -> dict:
+    """Share of the size-passing false candidates at p(none) <= ``low`` whose centre lies within EDGE_ROWS rows of a
+    FRAME_LINES-line frame's edge, against the share of all of them, on object-free realistic belt of ``tiles``."""
+    found, _, _ = every_candidate(model, tiles, length_m=belt_m, seed=seed, objects_per_m=0.0, frame_lines=FRAME_LINES,
+                                  scene=scene_options("realistic")[0])
+    d = [x for x in found if x.length_mm >= model.params.min_length_mm]
+    rows = np.array([x.belt_m * 1000.0 / model.mm_per_px for x in d]) % FRAME_LINES
+    near = np.minimum(rows, FRAME_LINES - rows) <= EDGE_ROWS
+    tail = np.array([x.p_none <= low for x in d], bool)
+    share_low = float(near[tail].mean()) if tail.any() else float("nan")
+    print(f"frame edges ({getattr(tiles, 'origin', tiles)}, {belt_m:.0f} m): {int(near[tail].sum())} of {int(tail.sum())} false "
+          f"candidates at p(none) <= {low:g} within {EDGE_ROWS} rows of a frame edge; of all {len(d)}: "
+          f"{100 * float(near.mean()) if d else 0:.1f} %", flush=True)
+    return {"name": f"share of false candidates at p(none) <= {low:g} at a frame edge", "value": 100 * share_low, "unit": "%",
+            "target": "", "ok": True}
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     """``--quick``: the similarity figures and 20 m of each tail belt."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_oof", description=__doc__)
@@ -130,7 +154,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = ap.parse_args(argv)
     belt_m = 20.0 if a.quick else a.belt_m
     path = a.model or str(next(iter(sorted(SHIPPED_DIR.glob("model-4mm-*.npz")))))
-    return similarity_rows() + tails_rows(VisionModel.load(path), belt_m, a.seed)
+    model = VisionModel.load(path)
+    return similarity_rows() + tails_rows(model, belt_m, a.seed) + [edge_row(model, "heldout", 5 * belt_m, a.seed)]
 
 
 if __name__ == "__main__":
