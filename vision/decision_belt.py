@@ -5,8 +5,8 @@ one detector, which carries the components that touch a frame's edge into the ne
 (FIT_VERSION 13) cuts its decision-only belt into 8,192-row stills detected one by one, and its training belt into
 5 m stills: the frame edges are rarer there or absent. With :data:`STREAMED_BELT` a fit streams both. On the same fit-source belt (FIT_VERSION 14 model, realistic, 400 m per
 group) the streamed frames gave 14.9 false candidates per km at p(none) <= 0.1 where the stills gave 2.5 (8,192-row
-streamed frames 7.0): the edge candidates are the held-out tail the out-of-fold decision did not see
-(docs/vision.md "Out-of-fold tail: diagnosis").
+streamed frames 7.0), and half of the held-out belt's false candidates at p(none) <= 0.03 lie within 2 rows of a
+frame edge: a tail the out-of-fold decision did not see (docs/vision.md "Out-of-fold tail").
 """
 
 from __future__ import annotations
