@@ -24,7 +24,14 @@ Per segment (features f = log10(1/R) → SNV → Savitzky–Golay first derivati
   deviations the estimate drifted away from what the limits were calibrated on.
 * Matched subspace (Hapke): for each waste (resp. contaminant) endmember of the training library, the
   direction ``dₑ`` in which ``m`` moves when ``probe_mass_frac`` of it is admixed into the baseline
-  (cross-section-weighted albedo mixing), per unit mass fraction. Statistic = energy of the whitened deviation
+  (cross-section-weighted albedo mixing), per unit mass fraction. With ``wet_probes`` a *waste* endmember is
+  admixed as the lot holds it: wetted (:func:`spectra.hapke.wet`, pore water of mineral fines) at the lot's own
+  moisture, estimated from the baseline's mean reflectance by the model's moisture calibration (``moisture``).
+  Waste fines on a wet belt are wet too; a dry endmember's direction claims the admixture brightens the lot
+  where water absorbs (1.4–2.4 µm), which a wet admixture does not. Contaminant probes stay dry: plastic, wood
+  and fabric pieces do not hold water as the ore's pores do (a film, or pore water against their own solid,
+  :mod:`spectra.identify.wetting`), and the fines' pore-water model wetting them raised false alarms
+  (round w21k, docs/spectra.md). Statistic = energy of the whitened deviation
   explained by a NON-NEGATIVE combination of those directions (one-sided GLRT on a cone, NNLS):
   ``T = ‖L⁻¹δ‖² − min_{a≥0} ‖L⁻¹δ − L⁻¹D a‖²``; ``Σa`` estimates the admixed mass fraction.
 * A segment is flagged when ``T`` exceeds the threshold calibrated on simulated training-sample lots; it
@@ -64,6 +71,11 @@ from spectra.hapke import (reff_from_ssa, scale_grain_size, ssa_from_reff,
                            water_absorption_per_cm, wet)
 
 
+#: The wet probes' moisture is capped here: beyond it the line's fines would be past pore saturation (12.7 %), a
+#: slurry, and a moisture estimate that high is an estimate off its calibration (0–15 %), not a lot.
+MAX_PROBE_MOISTURE_FRAC = 0.15
+
+
 @dataclass(frozen=True)
 class LotDetectorParams:
     """Tuning of the lot detector (see module docstring). Fractions are mass fractions."""
@@ -87,6 +99,9 @@ class LotDetectorParams:
     #: sampling covariance of the segment mean from the segment's own spectra (robust to odd spectra, but a
     #: lumpy admixture inflates it) or from the baseline's (True / False)
     own_sampling_covariance: bool = True
+    #: admixture directions of waste endmembers wetted at the lot's estimated moisture (needs the model's
+    #: ``moisture``) instead of dry ones; models fitted before w21k lack the key and load with False
+    wet_probes: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,12 +146,15 @@ class LotDetectorModel:
     """The lot detector's fixed part: endmembers, parameters, thresholds, feature function.
 
     ``features`` maps reflectance (n, c) to features (n, c) (the model's :class:`Preprocessing`); ``novel`` maps
-    features (n, c) to the per-spectrum novelty flags (n,) bool (the model's PCA T²/Q novelty).
+    features (n, c) to the per-spectrum novelty flags (n,) bool (the model's PCA T²/Q novelty); ``moisture`` maps
+    reflectance (n, c) to moisture mass fractions (n,) (the model's unmixer calibration), needed with
+    ``params.wet_probes``.
     """
 
     def __init__(self, wavelength_nm: np.ndarray, features, novel, waste: Endmembers, contaminant: Endmembers,
                  ore: Endmembers, params: LotDetectorParams | None = None,
-                 thresholds: LotThresholds | None = None, basis: np.ndarray | None = None) -> None:
+                 thresholds: LotThresholds | None = None, basis: np.ndarray | None = None,
+                 moisture=None) -> None:
         self.wavelength_nm = np.asarray(wavelength_nm, float)
         self.raw_features = features
         self.basis = None if basis is None else np.asarray(basis, float)
@@ -147,6 +165,9 @@ class LotDetectorModel:
         self.waste, self.contaminant, self.ore = waste, contaminant, ore
         self.params = params or LotDetectorParams()
         self.thresholds = thresholds
+        self.moisture = moisture
+        if self.params.wet_probes and moisture is None:
+            raise ModelError("lot detector: wet_probes needs the model's moisture calibration (moisture=...)")
         self.alpha_water = water_absorption_per_cm(self.wavelength_nm)
         c = self.wavelength_nm.size
         for name, e in (("waste", waste), ("contaminant", contaminant), ("ore", ore)):
@@ -162,6 +183,20 @@ class LotDetectorModel:
         return raw if self.basis is None else raw @ self.basis.T
 
     # --- physics ------------------------------------------------------------------------------------
+    def lot_moisture_frac(self, rbar: np.ndarray) -> float:
+        """Moisture mass fraction of the lot at mean reflectance ``rbar`` (c,), for the wet probes (0 without them)."""
+        if not self.params.wet_probes:
+            return 0.0
+        rb = np.clip(np.asarray(rbar, float), REFLECTANCE_FLOOR, None)
+        return float(np.clip(self.moisture(rb[None, :])[0], 0.0, MAX_PROBE_MOISTURE_FRAC))
+
+    def probe_ssa(self, which: Endmembers, moisture_frac: float) -> np.ndarray:
+        """(k, c) albedo of the endmembers as admixed into a lot at ``moisture_frac``: waste wetted like the lot's
+        ore fines, contaminants dry (see the module docstring)."""
+        if moisture_frac > 0.0 and which is self.waste:
+            return wet(which.ssa, moisture_frac, self.alpha_water)
+        return which.ssa
+
     def admix_directions(self, rbar: np.ndarray, which: Endmembers) -> np.ndarray:
         """(c, k) change of the feature vector per unit mass fraction of each endmember admixed into ``rbar``."""
         p = self.params
@@ -170,7 +205,7 @@ class LotDetectorModel:
         a = f0 / (which.density_g_cm3 * which.grain_um)
         b = (1.0 - f0) / (p.bulk_density_g_cm3 * p.bulk_grain_um)
         x = (a / (a + b))[:, None]
-        w = (1.0 - x) * wb[None, :] + x * which.ssa
+        w = (1.0 - x) * wb[None, :] + x * self.probe_ssa(which, self.lot_moisture_frac(rbar))
         fb = self.features(np.clip(rbar, REFLECTANCE_FLOOR, None)[None, :])[0]
         return ((self.features(reff_from_ssa(w)) - fb) / f0).T
 
@@ -194,11 +229,12 @@ class LotDetectorModel:
         rb = np.clip(np.asarray(rbar, float), REFLECTANCE_FLOOR, None)
         wb = ssa_from_reff(rb)
         b = (1.0 - f0) / (p.bulk_density_g_cm3 * p.bulk_grain_um)
+        moisture_frac = self.lot_moisture_frac(rb)
         mixes = []
         for which in (self.waste, self.contaminant):
             a = f0 / (which.density_g_cm3 * which.grain_um)
             x = (a / (a + b))[:, None]
-            mixes.append(reff_from_ssa((1.0 - x) * wb[None, :] + x * which.ssa))
+            mixes.append(reff_from_ssa((1.0 - x) * wb[None, :] + x * self.probe_ssa(which, moisture_frac)))
         conditions = [reff_from_ssa(scale_grain_size(wb[None, :], 1.0 + p.grain_sigma))[0],
                       reff_from_ssa(wet(wb[None, :], p.moisture_sigma, self.alpha_water))[0]]
         f = self.features(np.vstack([rb[None, :], *mixes, *conditions]))
@@ -225,7 +261,7 @@ class LotDetectorModel:
 
     @classmethod
     def from_arrays(cls, wavelength_nm: np.ndarray, features, novel, arrays, prefix: str,
-                    header: dict) -> "LotDetectorModel":
+                    header: dict, moisture=None) -> "LotDetectorModel":
         ends = {}
         for name in ("waste", "contaminant", "ore"):
             ends[name] = Endmembers(np.asarray(arrays[f"{prefix}{name}_ssa"], float),
@@ -233,9 +269,12 @@ class LotDetectorModel:
                                     np.asarray(arrays[f"{prefix}{name}_grain"], float),
                                     list(header.get("names", {}).get(name, [])))
         th = header.get("thresholds")
+        # a model fitted before the wet probes was calibrated with dry ones
+        params = LotDetectorParams(**{"wet_probes": False, **header["params"]})
         return cls(wavelength_nm, features, novel, ends["waste"], ends["contaminant"], ends["ore"],
-                   LotDetectorParams(**header["params"]), LotThresholds.from_dict(th) if th else None,
-                   np.asarray(arrays[f"{prefix}basis"], float) if f"{prefix}basis" in arrays else None)
+                   params, LotThresholds.from_dict(th) if th else None,
+                   np.asarray(arrays[f"{prefix}basis"], float) if f"{prefix}basis" in arrays else None,
+                   moisture=moisture)
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ class SpectraModel:
                 nov = model.novelty
                 model.lot_detector = LotDetectorModel.from_arrays(
                     model_grid.wavelength_nm, model.preprocessing.features, lambda f: nov.novel(*nov.score(f)),
-                    arrays, "lot_", head["lot_detector"])
+                    arrays, "lot_", head["lot_detector"], moisture=model.unmixer.moisture)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, (GridError, ModelError)):
                 raise

@@ -40,7 +40,7 @@ from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log
 #: Version of the fitting procedure. Bump it with any change to the fitting code that changes the fitted model
 #: (classifier, features, simulation of the training spectra). With the settings and the data digests it is the
 #: model's cache key (:func:`training_hash`); no source bytes are hashed, so editing a comment refits nothing.
-FIT_VERSION = "nir-2.3"
+FIT_VERSION = "nir-2.4"
 #: The version stamped into saved models (= :data:`FIT_VERSION`).
 MODEL_VERSION = FIT_VERSION
 
@@ -411,12 +411,13 @@ def feature_basis(features: np.ndarray, n_components: int = 40) -> np.ndarray:
 def build_lot_detector(pre: Preprocessing, novelty: PcaNovelty, sim: MixtureSimulator, det: DetectorModel,
                        rng: np.random.Generator, config: TrainConfig, params: LotDetectorParams | None = None,
                        progress: Callable[[str], None] | None = None,
-                       basis: np.ndarray | None = None) -> LotDetectorModel:
-    """Lot detector from the training endmembers, thresholds calibrated on clean simulated training lots."""
+                       basis: np.ndarray | None = None, moisture=None) -> LotDetectorModel:
+    """Lot detector from the training endmembers, thresholds calibrated on clean simulated training lots;
+    ``moisture`` (reflectance (n, c) → moisture (n,), the unmixer's calibration) for the wet probes."""
     say = progress or (lambda _m: None)
     model = LotDetectorModel(sim.grid.wavelength_nm, pre.features, lambda f: novelty.novel(*novelty.score(f)),
                              endmembers(sim, "waste"), endmembers(sim, "contaminant"), endmembers(sim, "ore", "gangue"),
-                             params, basis=basis)
+                             params, basis=basis, moisture=moisture)
     variation = LotVariation(reference_interval_s=min(config.reference_interval_s, 600.0))
 
     def lots(n: int) -> list[np.ndarray]:
@@ -483,7 +484,7 @@ def train_model(config: TrainConfig | None = None, library_root: str | Path | No
     say(f"segment thresholds calibrated on {cal.calibration_segments} ore-only segments: empirical false alarms "
         f"{100 * cal.empirical_false_alarm:.2f} % ({time.monotonic() - t0:.1f} s)")
     lot = build_lot_detector(pre, nov, sim, det, np.random.default_rng(config.seed + 2000), config, progress=say,
-                             basis=feature_basis(F, config.lot_basis_components))
+                             basis=feature_basis(F, config.lot_basis_components), moisture=unmixer.moisture)
     say(f"lot detector ready ({time.monotonic() - t0:.1f} s)")
     info = {
         "train_groups": train_groups,

@@ -1,8 +1,8 @@
 """The shipped demo's hidden slag is at a fraction the NIR lot detector sees in the demo's own product ore.
 
 At 8 % (the old default) the demo's dark magnetite/hematite product hid it from the 900-1700 nm instrument
-(``ingaas256``): onset waste scores 2-6 against a limit of 4.4, and the first unflagged slag segment joined the lot
-baseline. The scene and detector here are the
+(``ingaas256``) until the lot detector's waste probes were wetted at the lot's moisture (w21k): onset waste scores
+2-6 against a limit of 4.4, and the first unflagged slag segment joined the lot baseline. The scene and detector here are the
 line's own (CargoScene, the shipped model's LotDetector), fed segment by segment as the NIR station does.
 """
 
@@ -47,9 +47,14 @@ def test_demo_slag_fraction_is_seen_by_the_lot_detector() -> None:
     assert sum(bool(f) for f in flags[3:8]) >= 4, flags  # slag at 300-800 t
 
 
-def test_eight_percent_slag_is_below_what_the_demo_ore_shows_on_ingaas() -> None:
-    """The physical limit the demo documents for 900-1700 nm: 8 % slag in this product is (mostly) not flagged."""
-    assert sum(bool(f) for f in _flags(0.08, "ingaas256")[3:8]) <= 1
+def test_ingaas_sees_eight_percent_slag_since_the_wet_probes() -> None:
+    """900-1700 nm missed 8 % slag in this product with dry waste probes (scores 2-6 against 4.4); with the waste
+    probes wetted at the lot's moisture (w21k) it flags every slag segment, and the clean segment before them is
+    not flagged. (The clean segment right after them scores 5.2 against 5.0: its baseline is 500 t old, every slag
+    segment having been refused; docs/spectra.md "Round w21k".)"""
+    flags = _flags(0.08, "ingaas256")
+    assert flags[2] is False
+    assert sum(bool(f) for f in flags[3:8]) >= 4, flags
 
 
 def test_the_full_range_sees_five_percent_slag_in_the_demo_ore() -> None:
