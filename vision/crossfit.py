@@ -38,22 +38,29 @@ def _rank_key(source: str) -> bytes:
     return hashlib.sha256(b"group:" + source.encode()).digest()
 
 
+def grouped_sources(tiles: TileSet, n_groups: int = CROSS_FIT_GROUPS, n_folds: int = 2) -> dict[str, int]:
+    """Each source image of ``tiles`` and its group (0 .. ``n_groups`` - 1; see :func:`source_groups`). Raises
+    ValueError when ``n_groups`` is not a multiple of ``n_folds``, DataError when a group would be empty."""
+    if n_folds < 1 or n_groups % n_folds:
+        raise ValueError(f"expected a number of groups that is a multiple of {n_folds} folds, got {n_groups}")
+    group_of: dict[str, int] = {}
+    per_fold = n_groups // n_folds
+    for f in range(n_folds):
+        mine = sorted({_source(n) for n in tiles.names if source_fold(n, n_folds) == f}, key=_rank_key)
+        if len(mine) < per_fold:
+            raise DataError(f"expected at least {per_fold} sources in fold {f} of {tiles.origin}, found {len(mine)}")
+        for j, run in enumerate(np.array_split(np.array(mine, dtype=object), per_fold)):
+            group_of.update({str(s): f + n_folds * j for s in run})
+    return group_of
+
+
 def source_groups(tiles: TileSet, n_groups: int = CROSS_FIT_GROUPS, n_folds: int = 2) -> list[TileSet]:
     """The tiles split by source image into ``n_groups`` groups of nearly equal source counts, group g inside fold
     g % ``n_folds`` of :func:`vision.tiles.source_fold` (each fold's sources, in a hash order, cut into
     ``n_groups / n_folds`` runs). Jittered copies of a source stay with it. Raises ValueError when ``n_groups`` is not
     a multiple of ``n_folds``, DataError when a group would be empty."""
-    if n_folds < 1 or n_groups % n_folds:
-        raise ValueError(f"expected a number of groups that is a multiple of {n_folds} folds, got {n_groups}")
+    group_of = grouped_sources(tiles, n_groups, n_folds)
     sources = [_source(n) for n in tiles.names]
-    group_of: dict[str, int] = {}
-    per_fold = n_groups // n_folds
-    for f in range(n_folds):
-        mine = sorted({s for s, n in zip(sources, tiles.names) if source_fold(n, n_folds) == f}, key=_rank_key)
-        if len(mine) < per_fold:
-            raise DataError(f"expected at least {per_fold} sources in fold {f} of {tiles.origin}, found {len(mine)}")
-        for j, run in enumerate(np.array_split(np.array(mine, dtype=object), per_fold)):
-            group_of.update({str(s): f + n_folds * j for s in run})
     out = []
     for g in range(n_groups):
         keep = np.array([group_of[s] == g for s in sources], bool)

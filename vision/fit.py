@@ -26,6 +26,7 @@ from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
 from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
 from vision.decision import APPLY_REGIMES, Decision, decide
+from vision.decision_belt import FRAME_LINES, STREAMED_BELT, as_candidates, streamed_detections
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
 from vision.evaluate import match
@@ -75,7 +76,8 @@ DARK_RIDGE_SEEDS = True
 #: Whether the dark-ridge level is set over the full-burden cells it fires on, at :func:`dark_ridge_quantile` (~99.2 %
 #: on the fit mix: 0.89 x the all-belt level) instead of over all belt cells at SEED_QUANTILE. Off: the fit with it
 #: (FIT_VERSION 14) lifted realistic recall 63.0 -> 64.8 % but let 7 false alarms through in 3,006 m of held-out
-#: realistic belt (docs/vision.md "Dark-ridge level at full burden").
+#: realistic belt (docs/vision.md "Dark-ridge level at full burden"); with the streamed belt (FIT_VERSION 15) it kept
+#: 0 false alarms but lost recall (docs/vision.md "Out-of-fold tail").
 DARK_RIDGE_FULL_BURDEN = False
 #: Extent of the broad-scale smoothing (mm), for large objects that are only mildly unusual all over.
 BROAD_MM = 48.0
@@ -747,8 +749,8 @@ def candidate_pool(
         pool.add(_candidates(by_group[k], _scene(groups[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per group (also "none" training for the final classifier)
         k = i % len(plain_groups)
-        pool.add(_candidates(by_group[k], _scene(plain_groups[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px),
-                 k, True, _scene_type(scene, objects, i))
+        sc = _scene(plain_groups[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
+        pool.add(_belt_candidates(by_group[k], sc, scene_rows, scene_rows // 2), k, True, _scene_type(scene, objects, i))
     _decision_belt(pool, by_group, plain_groups, decision_m, seed, scene, objects)
     pool.source_share = source_share(plain_groups) if len(plain_groups) > 1 else []
     return model, pool
@@ -765,6 +767,9 @@ def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[
     for t, (name, i) in enumerate(types):
         for k, tiles in enumerate(plain):
             sc = _scene(tiles, 10**6 + seed * 1000 + 10 * t + k, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
+            if STREAMED_BELT:  # the frames a camera delivers, through one detector (vision.decision_belt)
+                _streamed_decision_belt(pool, model, by_fold[k], sc, rows_each, name, k)
+                continue
             for r0 in range(0, rows_each, DECISION_CHUNK_ROWS):
                 rows = min(DECISION_CHUNK_ROWS, rows_each - r0)
                 if rows * mm_per_px < 1000.0:  # under a metre: not worth a frame
@@ -773,6 +778,30 @@ def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[
                 pool.add(_candidates(by_fold[k], image, [], mm_per_px), k, True, name, train=False)
                 loads = _belt_row_loads(model, image) if APPLY_REGIMES else None
                 pool.add_belt(name, rows * mm_per_px / 1000.0, loads, model.ore.block_px * mm_per_px / 1000.0)
+
+
+def _streamed_decision_belt(pool: CandidatePool, model: VisionModel, finder: VisionModel, sc: BeltScene, rows: int,
+                            scene_type: str, group: int) -> None:
+    """Add to ``pool`` the candidates ``finder`` streams from ``rows`` rows of ``sc`` (decision only, source group
+    ``group``) and the belt scored, with the load of each row (measured by ``model``) when APPLY_REGIMES is on."""
+    loads: list[np.ndarray] = []
+
+    def row_loads(image: np.ndarray) -> None:
+        loads.append(_belt_row_loads(model, image))
+
+    found = streamed_detections(finder.detector(), sc.render, rows, model.mm_per_px, FRAME_LINES,
+                                row_loads if APPLY_REGIMES else None)
+    pool.add(as_candidates(found), group, True, scene_type, train=False)
+    pool.add_belt(scene_type, rows * model.mm_per_px / 1000.0, np.concatenate(loads) if loads else None,
+                  model.ore.block_px * model.mm_per_px / 1000.0)
+
+
+def _belt_candidates(model: VisionModel, sc: BeltScene, rows: int, frame_lines: int) -> tuple:
+    """Candidates (:func:`_candidates`) of ``rows`` rows of object-free belt of ``sc``: streamed in frames of
+    ``frame_lines`` lines with :data:`vision.decision_belt.STREAMED_BELT` (frame edges as at the station), else one still."""
+    if STREAMED_BELT:
+        return as_candidates(streamed_detections(model.detector(), sc.render, rows, model.mm_per_px, frame_lines))
+    return _candidates(model, sc.render(0, rows), [], model.mm_per_px)
 
 
 def _belt_row_loads(model: VisionModel, image: np.ndarray) -> np.ndarray:
@@ -803,7 +832,9 @@ def default_cache_dir() -> Path:
 #: (OBJECTNESS_MAX_CELL_MM 4 -> 8); 11 and 12: candidates B and C, never shipped (docs/vision.md); 13: fit C's recipe
 #: (gated dark-bar seeds, concrete shading 0.1) with scenes built per source group and the decision set out of fold
 #: (vision.crossfit); 14: DARK_RIDGE_FULL_BURDEN on, measured and not shipped (7 false alarms in 3 km of held-out
-#: realistic belt, docs/vision.md), so 13 stays (a fit that turns it on must raise FIT_VERSION past 14).
+#: realistic belt, docs/vision.md), so 13 stays; 15: 14 with the object-free belt streamed in camera frames
+#: (vision.decision_belt.STREAMED_BELT), measured and not shipped (0 false alarms, but realistic 63.0 -> 57.4 % and dark
+#: rubber 77.3 %: docs/vision.md "Out-of-fold tail"). A fit that turns either switch on must raise FIT_VERSION past 15.
 FIT_VERSION = 13
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
