@@ -314,18 +314,24 @@ def _join_carry(c: _Carry | None, raw: np.ndarray, feats: np.ndarray | CellFeatu
     return raw, stacked, np.concatenate([c.rgb, rgb]), _Rows(c.image, img), np.concatenate([c.belt, belt]), done
 
 
-def _pending(labels: np.ndarray, seeded: np.ndarray, from_row: int, final: bool) -> tuple[np.ndarray, int]:
-    """Seeded components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held
-    for the next frame; none when ``final``), and the first row of any of them (h when none)."""
-    n, h = seeded.size, labels.shape[0]
-    if final:
-        return np.zeros(n, bool), h
-    pending = seeded & (np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0)
+def _pending(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> tuple[np.ndarray, int]:
+    """Components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held for the
+    next frame; none when ``final``) and begin within ``max_rows`` of the end (a longer one is reported as it is), and
+    the first row of any of them (h when none)."""
+    n, h = int(labels.max(initial=0)), labels.shape[0]
+    pending = np.zeros(n, bool)
+    if final or not n:
+        return pending, h
+    pending = np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0
     if not pending.any():
         return pending, h
     mark = np.zeros(n + 1, bool)
     mark[1:] = pending
-    return pending, int(np.flatnonzero(mark[labels].any(axis=1))[0])
+    rows, cols = np.nonzero(mark[labels])
+    first = np.full(n + 1, h)
+    np.minimum.at(first, labels[rows, cols], rows)
+    pending &= first[1:] >= h - max_rows
+    return pending, int(first[1:][pending].min()) if pending.any() else h
 
 
 def _context_start(keep_from: int, guard: int, start_belt_m: float, cell_m: float) -> int:
@@ -494,12 +500,8 @@ class Detector:
         if n:
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
-            pending, first = _pending(labels, np.ones(n, bool), h - guard, final)  # unseeded too: a seed may come below
-            if pending.any():
-                if h - first <= max_carry:
-                    keep_from = min(keep_from, first)
-                else:
-                    pending[:] = False  # too long to hold: report what we have
+            pending, first = _pending(labels, h - guard, final, max_carry)  # unseeded too: a seed may come below
+            keep_from = min(keep_from, first)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
