@@ -136,6 +136,10 @@ class _Carry:
     start_mark_t: float
     start_time_s: float
     done: np.ndarray
+    #: leading rows carried as context only: their maps (smoothed score, region, seed, objectness or None), computed in
+    #: the frame before with the rows above them, replace the joined block's (whose first rows have nothing above)
+    context: int = 0
+    maps: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
 
 def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
@@ -310,18 +314,45 @@ def _join_carry(c: _Carry | None, raw: np.ndarray, feats: np.ndarray | CellFeatu
     return raw, stacked, np.concatenate([c.rgb, rgb]), _Rows(c.image, img), np.concatenate([c.belt, belt]), done
 
 
-def _pending(labels: np.ndarray, seeded: np.ndarray, from_row: int, final: bool) -> tuple[np.ndarray, int]:
-    """Seeded components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held
-    for the next frame; none when ``final``), and the first row of any of them (h when none)."""
-    n, h = seeded.size, labels.shape[0]
-    if final:
-        return np.zeros(n, bool), h
-    pending = seeded & (np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0)
+def _pending(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> tuple[np.ndarray, int]:
+    """Components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held for the
+    next frame; none when ``final``) and begin within ``max_rows`` of the end (a longer one is reported as it is), and
+    the first row of any of them (h when none)."""
+    n, h = int(labels.max(initial=0)), labels.shape[0]
+    pending = np.zeros(n, bool)
+    if final or not n:
+        return pending, h
+    pending = np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0
     if not pending.any():
         return pending, h
     mark = np.zeros(n + 1, bool)
     mark[1:] = pending
-    return pending, int(np.flatnonzero(mark[labels].any(axis=1))[0])
+    rows, cols = np.nonzero(mark[labels])
+    first = np.full(n + 1, h)
+    np.minimum.at(first, labels[rows, cols], rows)
+    pending &= first[1:] >= h - max_rows
+    return pending, int(first[1:][pending].min()) if pending.any() else h
+
+
+def _context_start(keep_from: int, guard: int, start_belt_m: float, cell_m: float) -> int:
+    """The first row carried: ``guard`` rows above ``keep_from`` (the filters' reach, so that the next block's maps of
+    the kept rows see the rows above them as one long image does), moved up to an even row of the belt (the objectness
+    features are taken on blocks of 2 x 2 cells from the block's first row), not above row 0."""
+    row = max(0, keep_from - guard)
+    if row and (int(round(start_belt_m / cell_m)) + row) % 2:
+        row -= 1
+    return row
+
+
+def _context_maps(c: _Carry | None, sm: np.ndarray, region: np.ndarray, seed: np.ndarray, obj: np.ndarray | None) -> None:
+    """Put the carried context rows' maps of ``c`` (computed in the frame before, with the rows above them) over the
+    joined block's first rows, in place."""
+    if c is None or not c.context or c.maps is None:
+        return
+    k = c.context
+    for out, kept in zip((sm, region, seed, obj), c.maps):
+        if out is not None and kept is not None:
+            out[:k] = kept
 
 
 def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, tuple[slice, slice]]:
@@ -369,6 +400,7 @@ class Detector:
         self._carry: _Carry | None = None
         self._left: np.ndarray | None = None
         self._belt_cols: np.ndarray | None = None
+        self._last_ref: float | None = None  # the last frame's last band median grey (its lum reference)
 
     def _expected_belt_m(self) -> float | None:
         if self._carry is None:
@@ -396,15 +428,17 @@ class Detector:
             return FrameResult(frame.frame_id, out, 0.0, 0.0, False, "frame too short")
         img = img[: n * self.block]
         prev_cols = self._belt_cols
-        feats = self.model.features(img)
+        ref_start = self._last_ref if self._carry is not None else None
+        feats = self.model.features(img, ref_start=ref_start)
         raw = self.model.score(feats)
         cols = self.model.belt_columns(feats, raw)
         if cols.mean() < self.params.min_belt_fraction and prev_cols is not None and n < 16:
             if self.model.belt_test == "chroma":  # the score test's features do not depend on the columns
-                feats = self.model.features(img, prev_cols)
+                feats = self.model.features(img, prev_cols, ref_start)
                 raw = self.model.score(feats)
             cols = prev_cols
         self._belt_cols = cols
+        self._last_ref = feats.last_ref
         belt_fraction = float(cols.mean())
         unusual = frame_unusual_share(raw, cols, self.unusual_level, self.params.min_belt_fraction)
         raw[:, ~cols] = 0.0
@@ -454,6 +488,7 @@ class Detector:
         obj = None
         if h:
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
+            _context_maps(c, sm, region, seed, obj)
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0
@@ -465,12 +500,8 @@ class Detector:
         if n:
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
-            pending, first = _pending(labels, seeded, h - guard, final)
-            if pending.any():
-                if h - first <= max_carry:
-                    keep_from = min(keep_from, first)
-                else:
-                    pending[:] = False  # too long to hold: report what we have
+            pending, first = _pending(labels, h - guard, final, max_carry)  # unseeded too: a seed may come below
+            keep_from = min(keep_from, first)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
@@ -486,9 +517,6 @@ class Detector:
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)
-                mark = np.zeros(n + 1, bool)
-                mark[np.asarray(chosen) + 1] = True
-                done |= mark[labels]
                 shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
                 slices = _bounding_boxes(labels, shown, n)
                 for j, i in enumerate(chosen):
@@ -508,8 +536,14 @@ class Detector:
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
                         p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]),
                     ))
-        # hold back the tail (guard rows and unfinished objects) for the next frame
-        self._carry = self._tail(raw, feats, rgb, img, belt, done, keep_from, start_belt_m, mark0, time0, t_per_m, speed)
+            finished = np.zeros(n + 1, bool)
+            finished[1:] = ~pending
+            done |= finished[labels]  # every finished component, reported or not: never again as a piece
+        # hold back the tail (guard rows and unfinished objects), with guard rows of context above it, for the next frame
+        from_row = _context_start(keep_from, guard, start_belt_m, cell_m)
+        maps = (sm, labels > 0, seed, obj) if h else None
+        self._carry = self._tail(raw, feats, rgb, img, belt, done, from_row, start_belt_m, mark0, time0, t_per_m, speed,
+                                 keep_from - from_row, maps)
         return detections
 
     def _guard_cells(self) -> int:
@@ -520,15 +554,18 @@ class Detector:
                    p.objectness_context_cells // 2 + p.objectness_cells // 2, bar) + 1
 
     def _tail(self, raw, feats, rgb, img, belt, done, keep_from: int, start_belt_m: float, mark0: float, time0: float,
-              t_per_m: float, speed: float) -> _Carry | None:
-        """The rows from ``keep_from`` on, carried to the next frame, or None when there are none."""
-        if keep_from >= raw.shape[0]:
+              t_per_m: float, speed: float, context: int = 0, maps: tuple | None = None) -> _Carry | None:
+        """The rows from ``keep_from`` on, carried to the next frame, or None when there are none; the first
+        ``context`` of them carry their ``maps`` (smoothed score, region, seed, objectness) as context only."""
+        if keep_from + context >= raw.shape[0]:
             return None
+        kept = None if maps is None or context == 0 else tuple(None if m is None else m[keep_from : keep_from + context].copy() for m in maps)
         b = self.block
         cell_m = self.cell_mm / 1000.0
         return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img.rows(keep_from * b).copy(),
                       belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
-                      time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy())
+                      time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy(),
+                      context if kept is not None else 0, kept)
 
     def _patches(self, img: "_Rows", labels: np.ndarray, chosen: list[int], n: int) -> np.ndarray:
         """The patch verifier's input (:func:`vision.patchnet.patch_of` of the thumbnail) of each chosen component."""

@@ -36,6 +36,8 @@ class CellFeatures:
     coarse: np.ndarray
     rgb: np.ndarray
     belt_cols: np.ndarray
+    #: the belt's median log grey of the last band of rows (the next frame's ``ref_start``)
+    last_ref: float = float("nan")
 
     def stack(self, above: np.ndarray | None = None) -> np.ndarray:
         """Features as (h, w, 5) float32 in FEATURES order; with ``above`` (k, w, 5) those rows first, (k + h, w, 5)
@@ -169,8 +171,11 @@ def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
     return mask
 
 
-def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = None) -> CellFeatures:
-    """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection."""
+def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = None,
+                  ref_start: float | None = None) -> CellFeatures:
+    """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection.
+    ``ref_start``: the belt's median log grey just above the image (the frame before's ``last_ref``): the reference
+    of ``lum`` then runs from it at the first row to the first band's median, with no step at the frame's edge."""
     sums = cell_sums(image, block)
     rgb = sums.astype(np.float32)
     rgb *= 1.0 / (block * block)  # = block_means(image, block)
@@ -194,8 +199,10 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
         med[:full] = row_medians(band[: full * BAND_CELLS].reshape(full, -1))
     if nb > full:
         med[full] = np.median(band[full * BAND_CELLS :])
-    if nb > 1:
-        centres = (np.arange(nb) + 0.5) * BAND_CELLS
+    centres = (np.arange(nb) + 0.5) * BAND_CELLS
+    if ref_start is not None and np.isfinite(ref_start):
+        centres, med = np.concatenate([[0.0], centres]), np.concatenate([[ref_start], med]).astype(np.float32)
+    if med.size > 1:
         ref = np.interp(np.arange(h) + 0.5, centres, med).astype(np.float32)
     else:
         ref = np.full(h, med[0], np.float32)
@@ -213,4 +220,5 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     # coarse texture: std of lum over 3x3 cells
     mu, mu2 = box_mean(np.stack([lum, lum * lum]), 3)
     coarse = 0.5 * np.log(np.maximum(mu2 - mu * mu, 0.0) + 1e-4)
-    return CellFeatures(r, g, lum, fine.astype(np.float32, copy=False), coarse.astype(np.float32, copy=False), rgb, cols)
+    return CellFeatures(r, g, lum, fine.astype(np.float32, copy=False), coarse.astype(np.float32, copy=False), rgb, cols,
+                        float(med[-1]))

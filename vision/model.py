@@ -57,13 +57,14 @@ class NormalOreModel:
         self.smooth_bins = smooth_bins
         self.belt_test = belt_test
 
-    def features(self, image: np.ndarray, belt_cols: np.ndarray | None = None) -> CellFeatures:
+    def features(self, image: np.ndarray, belt_cols: np.ndarray | None = None, ref_start: float | None = None) -> CellFeatures:
         """Cell features of an (H, W, 3) uint8 frame as this model sees them (chroma test: belt columns found by
-        colour, or ``belt_cols``; score test: all columns, the belt is found by :meth:`belt_columns`)."""
+        colour, or ``belt_cols``; score test: all columns, the belt is found by :meth:`belt_columns`); ``ref_start``
+        as :func:`~vision.features.cell_features` takes it (the frame before's ``last_ref``)."""
         if self.belt_test == "score":
             w = image.shape[1] // self.block_px
-            return cell_features(image, self.block_px, np.ones(w, bool) if belt_cols is None else belt_cols)
-        return cell_features(image, self.block_px, belt_cols)
+            return cell_features(image, self.block_px, np.ones(w, bool) if belt_cols is None else belt_cols, ref_start)
+        return cell_features(image, self.block_px, belt_cols, ref_start)
 
     def belt_columns(self, feats: CellFeatures, raw: np.ndarray) -> np.ndarray:
         """Belt columns (w,) bool of a frame from its features and cell scores ``raw`` (h, w)."""
