@@ -95,8 +95,9 @@ class LotDetectorParams:
     accept_quantile: float = 0.995
     false_alarm: float = 0.01
     #: the waste/contaminant limits are this one-sided confidence bound of their quantile (bootstrap over the
-    #: calibration lots), not the point quantile: a point quantile of a few clustered exceedances lands low in
-    #: one fit in three (round w21l); 0 = the point quantile (models fitted before w21l)
+    #: calibration lots), not the point quantile, which rests on a few exceedances clustered in a few lots and
+    #: gave 1.2 % false alarms instead of <= 1 % in the shipped nir-2.4 (round w21l); 0 = the point quantile
+    #: (models fitted before w21l)
     limit_confidence: float = 0.9
     library_false_alarm: float = 0.002
     library_min_fraction: float = 0.60
@@ -473,7 +474,8 @@ def run_lot(model: LotDetectorModel, segments: np.ndarray) -> list[LotDecision]:
 
 def calibrate(model: LotDetectorModel, lots: list[np.ndarray], *, spectra_per_segment: int) -> LotThresholds:
     """Thresholds from clean simulated lots (each (n_segments, n_spectra, c)), at ``params.false_alarm``
-    per segment (split evenly between the waste and contaminant flags; the library-only novelty flag at
+    per segment (split evenly between the waste and contaminant flags, each limit the ``limit_confidence``
+    bound of its quantile over the lots, :func:`quantile_bound`; the library-only novelty flag at
     ``library_false_alarm``, not below ``library_min_fraction``)."""
     p = model.params
     saved = model.thresholds
