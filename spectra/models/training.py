@@ -40,7 +40,7 @@ from spectra.segment_stats import SegmentCalibration, fit_class_calibration, log
 #: Version of the fitting procedure. Bump it with any change to the fitting code that changes the fitted model
 #: (classifier, features, simulation of the training spectra). With the settings and the data digests it is the
 #: model's cache key (:func:`training_hash`); no source bytes are hashed, so editing a comment refits nothing.
-FIT_VERSION = "nir-2.4"
+FIT_VERSION = "nir-2.5"
 #: The version stamped into saved models (= :data:`FIT_VERSION`).
 MODEL_VERSION = FIT_VERSION
 
@@ -74,10 +74,10 @@ class TrainConfig:
     C: float = 0.5
     #: lot detector calibration: clean simulated lots of training samples (segments of n spectra each),
     #: plus independent lots to check the false-alarm rate
-    n_lot_cal: int = 80
+    n_lot_cal: int = 160
     lot_segments: int = 16
     lot_spectra_per_segment: int = 40
-    n_lot_check: int = 20
+    n_lot_check: int = 60
     lot_basis_components: int = 40
 
     def to_dict(self) -> dict:
