@@ -554,12 +554,17 @@ class Detector:
                    p.objectness_context_cells // 2 + p.objectness_cells // 2, bar) + 1
 
     def _tail(self, raw, feats, rgb, img, belt, done, keep_from: int, start_belt_m: float, mark0: float, time0: float,
-              t_per_m: float, speed: float, context: int = 0, maps: tuple | None = None) -> _Carry | None:
+              t_per_m: float, speed: float, context: int = 0,
+              maps: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None = None) -> _Carry | None:
         """The rows from ``keep_from`` on, carried to the next frame, or None when there are none; the first
         ``context`` of them carry their ``maps`` (smoothed score, region, seed, objectness) as context only."""
         if keep_from + context >= raw.shape[0]:
             return None
-        kept = None if maps is None or context == 0 else tuple(None if m is None else m[keep_from : keep_from + context].copy() for m in maps)
+        kept = None
+        if maps is not None and context > 0:
+            rows = slice(keep_from, keep_from + context)
+            sm, region, seed, obj = maps
+            kept = (sm[rows].copy(), region[rows].copy(), seed[rows].copy(), None if obj is None else obj[rows].copy())
         b = self.block
         cell_m = self.cell_mm / 1000.0
         return _Carry(raw[keep_from:].copy(), feats[keep_from:].copy(), rgb[keep_from:].copy(), img.rows(keep_from * b).copy(),
