@@ -295,7 +295,10 @@ class KindClassifier:
     def predict(self, x: np.ndarray, patches: Patches = None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(kinds, probability of that kind given it is an object, probability of ``"none"``) for (n, n_features) rows
         (and their patches, see :meth:`proba`)."""
-        p = self.proba(x, patches)
+        return self.calls(self.proba(x, patches))
+
+    def calls(self, p: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """:meth:`predict` from class probabilities ``p`` (n, n_classes) already computed by :meth:`proba`."""
         obj = self.classes_ != NONE
         pn = p[:, ~obj].sum(axis=1)
         po = p[:, obj]

@@ -511,9 +511,10 @@ class Detector:
                 load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
                 none_max = np.broadcast_to(self.classifier.levels(load) if self.classifier is not None else 1.0, load.shape)
                 if self.classifier is not None:
-                    kinds, probs, p_none = self.classifier.predict(stats.matrix, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
+                    proba = self.classifier.proba(stats.matrix, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
+                    kinds, probs, p_none = self.classifier.calls(proba)
                     report = (p_none <= none_max) & (length_mm >= p.min_length_mm)
-                    kinds, probs = reported_kinds(self.classifier, stats.matrix, kinds, probs, report, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
+                    kinds, probs = reported_kinds(proba, self.classifier.classes_, kinds, probs, report)
                 else:
                     kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
                     report = np.ones(len(chosen), bool)

@@ -14,12 +14,8 @@ over belt built from the fit split's tiles (:func:`calibrate`, ``benchmarks/benc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from vision.classify import KindClassifier
 
 LUMP = "lump"
 #: The reported kind of an object between an ore lump and a foreign object.
@@ -102,20 +98,18 @@ def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
     return kinds, prob
 
 
-def reported_kinds(classifier: "KindClassifier", x: np.ndarray, kinds: list[str], prob: np.ndarray, reported: np.ndarray,
-                   patches: Callable[[np.ndarray], np.ndarray] | None = None,
+def reported_kinds(proba: np.ndarray, classes: np.ndarray, kinds: list[str], prob: np.ndarray, reported: np.ndarray,
                    rule: KindRule | None = None) -> tuple[list[str], np.ndarray]:
-    """The detector's call: (kinds, probability of that kind given an object) of candidates with features ``x``
-    (n, n_features) whose classifier calls are ``kinds`` / ``prob`` (:meth:`KindClassifier.predict
-    <vision.classify.KindClassifier.predict>`), the ``reported`` ones (bool, n) given their kind by ``rule`` (None:
-    :data:`ACTIVE_RULE`; candidates not reported keep the classifier's call). ``patches``: the patch function the
-    classifier was given (rows -> patches), for a classifier with a patch verifier."""
+    """The detector's call: (kinds, probability of that kind given an object) of candidates whose class probabilities
+    are ``proba`` (n, n_classes) in ``classes`` order and whose classifier calls are ``kinds`` / ``prob``
+    (:meth:`KindClassifier.calls <vision.classify.KindClassifier.calls>`), the ``reported`` ones (bool, n) given their
+    kind by ``rule`` (None: :data:`ACTIVE_RULE`; candidates not reported keep the classifier's call). The classifier
+    is not run again: the probabilities are the ones its call came from."""
     rule = ACTIVE_RULE if rule is None else rule
     rows = np.flatnonzero(reported)
     if rule is None or not rows.size:
         return list(kinds), np.asarray(prob)
-    p = classifier.proba(np.atleast_2d(x)[rows], (lambda r: patches(rows[r])) if patches is not None else None)
-    got, got_prob = decide_kinds(p, np.asarray(classifier.classes_).astype(str), rule)
+    got, got_prob = decide_kinds(np.atleast_2d(proba)[rows], np.asarray(classes).astype(str), rule)
     kinds, prob = list(kinds), np.array(prob, np.float64)
     for j, r in enumerate(rows):
         kinds[r], prob[r] = got[j], got_prob[j]
