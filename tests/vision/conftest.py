@@ -1,3 +1,5 @@
+import fcntl
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,17 @@ def small_model():
 @pytest.fixture(scope="session")
 def model_file(small_model, tmp_path_factory):
     return small_model.save(tmp_path_factory.mktemp("model") / "model.npz")
+
+
+@pytest.fixture
+def gvcp_port():
+    """Hold the loopback GigE Vision control port (UDP 3956, fixed by the protocol) for one test: a fake camera
+    started while another test's (another xdist worker's, or another suite's on this host) still answers there
+    makes both fail. Every test that starts a GigE Vision device takes this first; the lock is a file lock, so
+    it holds across processes."""
+    with open(Path(tempfile.gettempdir()) / "oreline-gvcp-3956.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield 3956
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

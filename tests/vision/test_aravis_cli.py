@@ -21,7 +21,7 @@ def _aravis_or_skip():
 
 
 @pytest.fixture
-def fake_camera(request):
+def fake_camera(request, gvcp_port):
     _aravis_or_skip()
     args = [FAKE, "-i", "127.0.0.1", "-s", "ORELINE-TEST"] + list(getattr(request, "param", []))
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -65,13 +65,13 @@ def test_aravis_incomplete_frames_are_counted_not_passed_on(fake_camera):
     assert all(f.image.shape == (256, 512, 3) for f in got)
 
 
-def test_aravis_unreachable_address_is_a_clear_error():
+def test_aravis_unreachable_address_is_a_clear_error(gvcp_port):
     _aravis_or_skip()
     from vision.aravis_camera import AravisCamera
     from vision.errors import CameraError
 
     with pytest.raises(CameraError, match="127.0.0.1"):
-        AravisCamera("127.0.0.1", width_px=64, frame_lines=8).open()  # nothing listens: no fake camera started
+        AravisCamera("127.0.0.1", width_px=64, frame_lines=8).open()  # nothing listens: the port is held, no fake started
 
 
 @pytest.mark.slow

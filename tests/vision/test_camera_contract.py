@@ -79,6 +79,7 @@ def backend(request, tmp_path):
         return name, {"tiles": "fit"}
     if name == "folder":
         return name, {"folder": str(_image_folder(tmp_path))}
+    request.getfixturevalue("gvcp_port")  # the loopback GVCP port, held for this test (tests/vision/conftest.py)
     return name, {"address": _fake_gige(request)}
 
 

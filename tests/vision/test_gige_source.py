@@ -31,7 +31,7 @@ def _aravis_or_skip():
 
 
 @pytest.fixture
-def belt_camera(tmp_path):
+def belt_camera(tmp_path, gvcp_port):
     _aravis_or_skip()
     truth = tmp_path / "truth.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "vision.gige_source", "--address", "127.0.0.1", "--mm-per-px", str(MM_PER_PX),
