@@ -24,7 +24,7 @@ from vision.patchnet import patch_of
 #: it (FIT_VERSION 15, with fit.DARK_RIDGE_FULL_BURDEN) kept 0 false alarms on both held-out belts but its out-of-fold
 #: level (2.7e-5) fell 83 x below the held-out realistic tail and realistic recall to 57.4 % (docs/vision.md
 #: "Out-of-fold tail"); a fit that turns it on must raise fit.FIT_VERSION past 15.
-STREAMED_BELT = False
+STREAMED_BELT = True
 #: Lines per frame of the decision-only belt: the benchmarks' and the simulated camera's frames
 #: (:func:`vision.frontier.every_candidate`).
 FRAME_LINES = 2048

@@ -1,0 +1,126 @@
+"""The level's estimator chosen on the fit's own out-of-fold belt by leave-one-group-out (FIT_VERSION 16).
+
+Since FIT_VERSION 13 the decision belt of each source group is scored by the classifier trained without that group
+(:mod:`vision.crossfit`), and the level was DECISION_MARGIN x the *pooled* lowest p(none): the most extreme of six
+classifiers. With the streamed belt (FIT_VERSION 15) that put the level 83 x under the held-out tail (docs/vision.md
+"Out-of-fold tail"). Here each group's classifier gives one *group low* (the lowest p(none) of its group's
+candidates), and the level is DECISION_MARGIN x the j-th lowest group low (j = 1: the pooled minimum).
+
+Which j is decided on the fit's data only, by a rule fixed before any held-out figure: **the loosest j whose
+leave-one-group-out false alarm rate stays within TARGET_FA_PER_1000_M (95 % Poisson bound)**. For each group g the
+level is set the same way from the other groups' lows, and every candidate of group g at or below it is a false alarm
+that a level set without g would have let through; with k such events over the belt of all groups (L m), the bound
+is chi2.ppf(0.95, 2k + 2) / 2 / L. When even j = 1 fails, the pooled minimum stays (the strictest there is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from vision.decision import DECISION_CAP, DECISION_MARGIN, TARGET_FA_PER_1000_M, Decision, _nth, poisson_upper95
+
+#: Whether fits choose the level's estimator by leave-one-group-out (:func:`choose_level`) when the decision belt is
+#: scored out of fold per source group; else the pooled minimum (FIT_VERSION 13-15). On since FIT_VERSION 16.
+LEVEL_BY_GROUPS = True
+
+
+@dataclass
+class Estimate:
+    """One estimator: the j-th lowest group low (``rank``), its level on all groups, and its leave-one-group-out
+    check: false candidates let through (``events``, per group) and their 95 % bound per 1,000 m."""
+
+    rank: int
+    level: float
+    events: int
+    events_per_group: list[int]
+    fa_bound_per_1000_m: float
+
+
+@dataclass
+class LevelChoice:
+    """The group lows, every estimator's check, and the chosen one (``rank``; its ``level``)."""
+
+    group_low: dict[int, float]
+    group_belt_m: dict[int, float]
+    estimates: list[Estimate] = field(default_factory=list)
+    rank: int = 1
+    level: float = DECISION_CAP
+    passed: bool = False
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["group_low"] = {str(g): v for g, v in self.group_low.items()}
+        out["group_belt_m"] = {str(g): v for g, v in self.group_belt_m.items()}
+        return out
+
+
+def rank_level(lows: np.ndarray, rank: int) -> float:
+    """DECISION_MARGIN x the ``rank``-th lowest of the group ``lows`` (clipped to the last), at most DECISION_CAP."""
+    v = np.sort(np.asarray(lows, float))
+    return float(min(DECISION_CAP, DECISION_MARGIN * v[min(rank, v.size) - 1]))
+
+
+def leave_one_group_out(p_none: np.ndarray, group: np.ndarray, rank: int) -> list[int]:
+    """Per group (in sorted order), how many of its candidates lie at or below the level set by :func:`rank_level`
+    from the other groups' lows alone."""
+    groups = np.unique(group)
+    lows = {g: float(p_none[group == g].min()) for g in groups}
+    out = []
+    for g in groups:
+        level = rank_level(np.array([lows[h] for h in groups if h != g]), rank)
+        out.append(int(np.sum(p_none[group == g] <= level)))
+    return out
+
+
+def choose_level(p_none: np.ndarray, group: np.ndarray, group_belt_m: dict[int, float],
+                 target_per_1000_m: float = TARGET_FA_PER_1000_M) -> LevelChoice:
+    """The level of the loosest rank j (1 .. groups - 1) whose leave-one-group-out false alarms over the belt of all
+    groups (``group_belt_m``, metres per group) stay within ``target_per_1000_m`` (95 % bound); j = 1 (the pooled
+    minimum) when none does. ``p_none`` (n,): out-of-fold p(none) of the decision belt's size-gated candidates,
+    ``group`` (n,) their source group. Raises ValueError with fewer than two groups, a group without belt, or arrays
+    of different lengths."""
+    p_none, group = np.asarray(p_none, float), np.asarray(group)
+    if p_none.shape != group.shape:
+        raise ValueError(f"expected one group per p(none), got {p_none.shape} and {group.shape}")
+    groups = [int(g) for g in np.unique(group)]
+    if len(groups) < 2:
+        raise ValueError(f"expected candidates of at least two source groups, got {groups}")
+    missing = [g for g in groups if group_belt_m.get(g, 0.0) <= 0.0]
+    if missing:
+        raise ValueError(f"source groups {missing} have candidates but no belt (have {sorted(group_belt_m)})")
+    belt_m = float(sum(group_belt_m.values()))
+    lows = {g: float(p_none[group == g].min()) for g in groups}
+    choice = LevelChoice(lows, {int(g): float(m) for g, m in group_belt_m.items()})
+    for rank in range(1, len(groups)):
+        per_group = leave_one_group_out(p_none, group, rank)
+        k = int(sum(per_group))
+        bound = 1000.0 * poisson_upper95(k) / belt_m
+        choice.estimates.append(Estimate(rank, rank_level(np.array(list(lows.values())), rank), k, per_group, bound))
+    passing = [e for e in choice.estimates if e.fa_bound_per_1000_m <= target_per_1000_m]
+    best = max(passing, key=lambda e: e.level) if passing else choice.estimates[0]
+    choice.rank, choice.level, choice.passed = best.rank, best.level, bool(passing)
+    return choice
+
+
+def group_belt(parts: list[tuple[str, int, float]]) -> dict[int, float]:
+    """Metres of decision belt per source group from (scene type, group, metres) parts; parts of no group (-1) are
+    left out."""
+    out: dict[int, float] = {}
+    for _type, g, metres in parts:
+        if int(g) >= 0:
+            out[int(g)] = out.get(int(g), 0.0) + float(metres)
+    return out
+
+
+def apply_choice(decision: Decision, choice: LevelChoice) -> None:
+    """Set ``decision`` to the chosen level everywhere (no per-condition levels: the check covered all the belt) and
+    record the choice."""
+    decision.none_max = choice.level
+    decision.regimes = []
+    decision.level_choice = choice.as_dict()
+    how = f"{DECISION_MARGIN:g} x the {_nth(choice.rank)} lowest of {len(choice.group_low)} source groups' lowest p(none)"
+    check = "within" if choice.passed else "no rank within"
+    decision.reason += (f"; level by leave-one-group-out ({check} {TARGET_FA_PER_1000_M:g} per 1,000 m, 95 % bound, "
+                        f"on {sum(choice.group_belt_m.values()):.0f} m): {how}")
