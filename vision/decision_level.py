@@ -10,7 +10,9 @@ Which j is decided on the fit's data only, by a rule fixed before any held-out f
 leave-one-group-out false alarm rate stays within TARGET_FA_PER_1000_M (95 % Poisson bound)**. For each group g the
 level is set the same way from the other groups' lows, and every candidate of group g at or below it is a false alarm
 that a level set without g would have let through; with k such events over the belt of all groups (L m), the bound
-is chi2.ppf(0.95, 2k + 2) / 2 / L. When even j = 1 fails, the pooled minimum stays (the strictest there is).
+is chi2.ppf(0.95, 2k + 2) / 2 / L. The check runs on the whole belt and on each belt condition (load regime,
+:mod:`vision.decision`); where even j = 1 fails, the level stays as :func:`vision.decision.decide` set it (the pooled
+minimum, FIT_VERSION 13-15's estimator).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from vision.decision import DECISION_CAP, DECISION_MARGIN, TARGET_FA_PER_1000_M, Decision, _nth, poisson_upper95
+from vision.decision import DECISION_CAP, DECISION_MARGIN, REGIME_BINS, TARGET_FA_PER_1000_M, Decision, _nth, poisson_upper95
 
 #: Whether fits choose the level's estimator by leave-one-group-out (:func:`choose_level`) when the decision belt is
 #: scored out of fold per source group; else the pooled minimum (FIT_VERSION 13-15). On since FIT_VERSION 16.
@@ -114,13 +116,48 @@ def group_belt(parts: list[tuple[str, int, float]]) -> dict[int, float]:
     return out
 
 
-def apply_choice(decision: Decision, choice: LevelChoice) -> None:
-    """Set ``decision`` to the chosen level everywhere (no per-condition levels: the check covered all the belt) and
-    record the choice."""
-    decision.none_max = choice.level
-    decision.regimes = []
-    decision.level_choice = choice.as_dict()
-    how = f"{DECISION_MARGIN:g} x the {_nth(choice.rank)} lowest of {len(choice.group_low)} source groups' lowest p(none)"
-    check = "within" if choice.passed else "no rank within"
-    decision.reason += (f"; level by leave-one-group-out ({check} {TARGET_FA_PER_1000_M:g} per 1,000 m, 95 % bound, "
-                        f"on {sum(choice.group_belt_m.values()):.0f} m): {how}")
+def regime_belts(parts: list[tuple[str, int, float]], row_loads: list[np.ndarray], row_m: float,
+                 lo: float, hi: float) -> dict[int, float]:
+    """Metres of decision belt per source group whose rows' load lies in [lo, hi) ([lo, 1] for hi = 1): ``parts``
+    and ``row_loads`` one per belt part, in the order they were scored."""
+    out: dict[int, float] = {}
+    for (_type, g, _metres), rows in zip(parts, row_loads):
+        rows = np.asarray(rows, float)
+        inside = (rows >= lo) & ((rows < hi) if hi < 1.0 else (rows <= hi))
+        if int(g) >= 0:
+            out[int(g)] = out.get(int(g), 0.0) + float(inside.sum()) * row_m
+    return out
+
+
+def choose_levels(p_none: np.ndarray, group: np.ndarray, load: np.ndarray, parts: list[tuple[str, int, float]],
+                  row_loads: list[np.ndarray], row_m: float) -> dict[str, LevelChoice]:
+    """:func:`choose_level` on the whole decision belt (``"all"``) and, when each belt part's row loads are known,
+    on each belt condition of :data:`vision.decision.REGIME_BINS` (its candidates by ``load``, its belt by row load)."""
+    out = {"all": choose_level(p_none, group, group_belt(parts))}
+    if len(row_loads) != len(parts) or not parts:
+        return out
+    for name, lo, hi in REGIME_BINS:
+        inside = (load >= lo) & ((load < hi) if hi < 1.0 else (load <= hi))
+        belts = regime_belts(parts, row_loads, row_m, lo, hi)
+        if np.unique(group[inside]).size >= 2 and all(belts.get(int(g), 0.0) > 0 for g in np.unique(group[inside])):
+            out[name] = choose_level(p_none[inside], group[inside], belts)
+    return out
+
+
+def apply_choices(decision: Decision, choices: dict[str, LevelChoice]) -> None:
+    """Loosen ``decision`` where a choice passed its leave-one-group-out check: ``"all"`` sets the level for any
+    load (``none_max``), a belt condition's its regime's level (never stricter than ``none_max``, never above
+    DECISION_CAP). Where none passed, the level stays as :func:`vision.decision.decide` set it (the pooled minimum,
+    FIT_VERSION 13-15). Every choice is recorded."""
+    whole = choices["all"]
+    if whole.passed:
+        decision.none_max = max(decision.none_max, whole.level)
+    for r in decision.regimes:
+        c = choices.get(r.name)
+        level = c.level if c is not None and c.passed else r.none_max
+        r.none_max = float(min(DECISION_CAP, max(level, decision.none_max)))
+    decision.level_choice = {name: c.as_dict() for name, c in choices.items()}
+    said = "; ".join(f"{name}: {f'0.5 x the {_nth(c.rank)} lowest of {len(c.group_low)} group lows' if c.passed else 'no rank within'}"
+                     for name, c in choices.items())
+    decision.reason += (f"; leave-one-group-out check ({TARGET_FA_PER_1000_M:g} per 1,000 m, 95 % bound): {said}"
+                        f"{'' if any(c.passed for c in choices.values()) else ' (the pooled minimum stays)'}")

@@ -26,7 +26,7 @@ from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
 from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
 from vision.decision import APPLY_REGIMES, Decision, decide
-from vision.decision_level import LEVEL_BY_GROUPS, apply_choice, choose_level, group_belt
+from vision.decision_level import LEVEL_BY_GROUPS, apply_choices, choose_levels, group_belt
 from vision.decision_belt import FRAME_LINES, STREAMED_BELT, as_candidates, streamed_detections
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
@@ -688,9 +688,9 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     decision = decide(p_held, types[held], belt_m, load[held], belt_load, pool.row_m)
     if p_held is not in_fold:
         decision.record_in_fold(in_fold, types[held], p_held, list(pool.source_share))
-        belts = group_belt(pool.belt_parts)
-        if LEVEL_BY_GROUPS and set(np.unique(group[held]).tolist()) <= set(belts):
-            apply_choice(decision, choose_level(p_held, group[held], belts))
+        if LEVEL_BY_GROUPS and set(np.unique(group[held]).tolist()) <= set(group_belt(pool.belt_parts)):
+            apply_choices(decision, choose_levels(p_held, group[held], load[held], pool.belt_parts,
+                                                  pool.belt_load if APPLY_REGIMES else [], pool.row_m))
     clf.none_max = decision.none_max
     clf.regimes_ = decision.table()
     return clf, decision

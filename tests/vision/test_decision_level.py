@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.decision import DECISION_MARGIN
-from vision.decision_level import choose_level, group_belt, leave_one_group_out
+from vision.decision import DECISION_MARGIN, Decision, Regime
+from vision.decision_level import (apply_choices, choose_level, choose_levels, group_belt, leave_one_group_out,
+                                   regime_belts)
 from vision.detect import DetectorParams
 from vision.fit import CandidatePool, train_classifier
 
@@ -62,12 +63,13 @@ def test_bad_inputs_are_refused():
     assert group_belt([("today", 0, 10.0), ("realistic", 0, 5.0), ("today", 1, 3.0), ("x", -1, 99.0)]) == {0: 15.0, 1: 3.0}
 
 
-def _pool(groups: int, belt_m: float) -> CandidatePool:
-    """Objects near (0, 0), each group's ore near (4, 0) but one group's near (2.5, 0); per-group decision belt."""
+def _pool(groups: int, belt_m: float, outlier: bool) -> CandidatePool:
+    """Objects near (0, 0), each group's ore near (4, 0) (with ``outlier``, group 0's near (2.2, 0), towards the
+    objects); per-group decision belt."""
     rng = np.random.default_rng(3)
     pool = CandidatePool()
     for g in range(groups):
-        centre = (2.5, 0.0) if g == 0 else (4.0, 0.0)
+        centre = (2.2, 0.0) if outlier and g == 0 else (4.0, 0.0)
         pool.add((list(rng.normal((0.0, 0.0), 0.3, (60, 2))), ["wood"] * 60, [100.0] * 60), g, False)
         pool.add((list(rng.normal(centre, 0.3, (60, 2))), ["none"] * 60, [100.0] * 60), g, True, "today")
         pool.add((list(rng.normal(centre, 0.3, (40, 2))), ["none"] * 40, [100.0] * 40), g, True, "today", train=False)
@@ -75,12 +77,44 @@ def _pool(groups: int, belt_m: float) -> CandidatePool:
     return pool
 
 
-def test_the_fit_sets_the_level_chosen_on_its_out_of_fold_belt():
-    pool = _pool(6, 1000.0)
+def test_the_fit_loosens_the_level_where_leave_one_group_out_holds():
+    pool = _pool(6, 1000.0, outlier=False)
     clf, decision = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
-    choice = decision.level_choice
-    assert choice and clf.none_max == decision.none_max == pytest.approx(choice["level"])
-    assert decision.regimes == [] and "leave-one-group-out" in decision.reason
+    choice = decision.level_choice["all"]
+    assert choice["passed"] and choice["rank"] > 1 and "leave-one-group-out" in decision.reason
     lows = sorted(choice["group_low"].values())
-    assert choice["level"] == pytest.approx(DECISION_MARGIN * lows[choice["rank"] - 1])
+    assert clf.none_max == decision.none_max == pytest.approx(DECISION_MARGIN * lows[choice["rank"] - 1])
+    assert decision.none_max > DECISION_MARGIN * decision.p_none_spread["out_of_fold"][0]  # looser than the pooled minimum
     assert sum(choice["group_belt_m"].values()) == pytest.approx(6000.0)
+
+
+def test_where_no_rank_holds_the_fit_keeps_the_pooled_minimum():
+    pool = _pool(6, 1000.0, outlier=True)
+    _, decision = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
+    assert not decision.level_choice["all"]["passed"] and "pooled minimum stays" in decision.reason
+    assert decision.none_max == pytest.approx(DECISION_MARGIN * decision.p_none_spread["out_of_fold"][0])
+
+
+def test_a_belt_condition_that_holds_gets_its_chosen_level_and_one_that_does_not_keeps_decides():
+    strict = Regime("part-loaded", 0.0, 0.9, 3000.0, 0, 1e-5, 5e-6, 1.0)
+    full = Regime("full burden", 0.9, 1.0, 3000.0, 0, 0.01, 0.005, 1.0)
+    decision = Decision(5e-6, {"today": 3000.0, "realistic": 3000.0}, {}, [strict, full])
+    p, g = _belt([[1.1e-3], [1.2e-3], [1.4e-3], [1.6e-3], [1.8e-3], [2.0e-3]])
+    holds = choose_level(p, g, {k: 1000.0 for k in range(6)})
+    p2, g2 = _belt([[1e-5, 2e-5], [1e-3], [1.2e-3], [1.4e-3], [1.6e-3], [1.8e-3]])
+    fails = choose_level(p2, g2, {k: 1000.0 for k in range(6)})
+    apply_choices(decision, {"all": fails, "full burden": holds, "part-loaded": fails})
+    assert decision.none_max == 5e-6 and strict.none_max == 5e-6  # kept as decide() set them
+    assert full.none_max == pytest.approx(DECISION_MARGIN * 1.8e-3)
+    assert set(decision.level_choice) == {"all", "full burden", "part-loaded"}
+
+
+def test_choices_per_belt_condition_count_each_groups_belt_by_row_load():
+    parts = [("today", 0, 2.0), ("realistic", 0, 2.0), ("today", 1, 2.0), ("realistic", 1, 2.0)]
+    rows = [np.full(4, 0.5), np.full(4, 0.95), np.array([0.5, 0.5, 0.95, 0.95]), np.full(4, 0.99)]
+    assert regime_belts(parts, rows, 0.5, 0.9, 1.0) == {0: 2.0, 1: 3.0}
+    p, g = np.array([0.2, 0.3, 0.4, 0.5]), np.array([0, 0, 1, 1])
+    load = np.array([0.5, 0.95, 0.5, 0.95])
+    got = choose_levels(p, g, load, parts, rows, 0.5)
+    assert set(got) == {"all", "part-loaded", "full burden"} and got["full burden"].group_low == {0: 0.3, 1: 0.5}
+    assert set(choose_levels(p, g, load, parts, [], 0.5)) == {"all"}
