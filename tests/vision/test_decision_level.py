@@ -9,6 +9,7 @@ from vision.decision import DECISION_MARGIN, Decision, Regime
 from vision.decision_level import (apply_choices, choose_level, choose_levels, group_belt, leave_one_group_out,
                                    regime_belts)
 from vision.detect import DetectorParams
+from vision import fit
 from vision.fit import CandidatePool, train_classifier
 
 
@@ -77,7 +78,8 @@ def _pool(groups: int, belt_m: float, outlier: bool) -> CandidatePool:
     return pool
 
 
-def test_the_fit_loosens_the_level_where_leave_one_group_out_holds():
+def test_the_fit_loosens_the_level_where_leave_one_group_out_holds(monkeypatch):
+    monkeypatch.setattr(fit, "LEVEL_BY_GROUPS", True)  # the switch a fit past FIT_VERSION 16 may turn on
     pool = _pool(6, 1000.0, outlier=False)
     clf, decision = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
     choice = decision.level_choice["all"]
@@ -88,7 +90,8 @@ def test_the_fit_loosens_the_level_where_leave_one_group_out_holds():
     assert sum(choice["group_belt_m"].values()) == pytest.approx(6000.0)
 
 
-def test_where_no_rank_holds_the_fit_keeps_the_pooled_minimum():
+def test_where_no_rank_holds_the_fit_keeps_the_pooled_minimum(monkeypatch):
+    monkeypatch.setattr(fit, "LEVEL_BY_GROUPS", True)
     pool = _pool(6, 1000.0, outlier=True)
     _, decision = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
     assert not decision.level_choice["all"]["passed"] and "pooled minimum stays" in decision.reason
