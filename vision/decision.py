@@ -149,7 +149,7 @@ class Decision:
 
     #: Spread (min, 5 %, median, 95 %, max) of the calibration candidates' p(none), out of fold and in fold.
     p_none_spread: dict[str, list[float]] = field(default_factory=dict)
-    #: The level's estimator chosen by leave-one-group-out (:func:`vision.decision_level.choose_level`; empty: the
+    #: The level's estimator checked by leave-one-group-out (:func:`vision.decision_level.choose_levels`; empty: the
     #: pooled minimum, FIT_VERSION 13-15).
     level_choice: dict = field(default_factory=dict)
 
