@@ -27,7 +27,7 @@ from vision.decision import DECISION_CAP, DECISION_MARGIN, REGIME_BINS, TARGET_F
 #: scored out of fold per source group; else the pooled minimum (FIT_VERSION 13-15). Off: the fit with it (FIT_VERSION
 #: 16) found no rank within the bound on its own belt, kept the pooled minimum and let 1 false alarm through in 3,006 m
 #: of held-out realistic belt (docs/vision.md "FIT_VERSION 16"); a fit that turns it on must raise fit.FIT_VERSION past 16.
-LEVEL_BY_GROUPS = False
+LEVEL_BY_GROUPS = True
 
 
 @dataclass

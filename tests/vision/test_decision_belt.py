@@ -34,3 +34,19 @@ def test_the_fits_decision_belt_has_the_candidates_the_camera_path_finds_on_the_
 def test_streamed_detections_rejects_an_empty_belt(small_model):
     with pytest.raises(ValueError, match="rows >= 1"):
         streamed_detections(small_model.detector(), lambda r0, n: np.zeros((n, 8, 3), np.uint8), 0, 2.0)
+
+
+def test_the_full_burden_scene_types_get_their_share_of_the_decision_belt(small_model, monkeypatch):
+    """FIT_VERSION 17: realistic and dark-ore belt (the full burden) get DECISION_TYPE_SHARE x an equal share, so that
+    the full burden's leave-one-group-out check (vision.decision_level) has the belt to pass with one event."""
+    monkeypatch.setattr(fit, "DECISION_TYPE_SHARE", {"realistic": 1.65, "dark-ore": 1.65})  # FIT_VERSION 17's
+    monkeypatch.setattr(fit, "STREAMED_BELT", True)
+    rows_equal = 2 * fit.DECISION_CHUNK_ROWS  # one frame set per scene type at an equal share
+    belt_m = 3 * rows_equal * small_model.mm_per_px / 1000.0
+    pool = CandidatePool()
+    fit._decision_belt(pool, [small_model], [load_tiles("fit")], belt_m, 0, None, None)  # the fit mix: three types
+    equal_m = rows_equal * small_model.mm_per_px / 1000.0
+    assert pool.belt_m["today"] == pytest.approx(equal_m)
+    assert pool.belt_m["realistic"] == pytest.approx(1.65 * equal_m, abs=0.01)
+    assert pool.belt_m["dark-ore"] == pytest.approx(1.65 * equal_m, abs=0.01)
+    assert [part[0] for part in pool.belt_parts] == ["dark-ore", "realistic", "today"]  # one streamed part each
