@@ -147,5 +147,38 @@ def components(logit: np.ndarray, base_logit: float = BASE_LOGIT) -> list[DenseC
             for pk, c, sl in zip(np.atleast_1d(peaks), centres, boxes)]
 
 
-__all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "IN_CHANNELS", "OUT_CELLS", "block_px",
-           "check_inputs", "components", "dense_inputs"]
+
+
+#: Reach (feature cells) of the network's receptive field on either side: two stride-2 3 x 3 layers, then 3 x 3
+#: layers at dilations 1, 2, 4, 8 at stride 4 (1 + 2 + 4 + 4 * 2 * (1 + 2 + 4 + 8) = 127 cells wide).
+REACH_CELLS = 64
+
+
+class DenseSeeds:
+    """The network as an extra candidate source of the feature detector (``Detector.dense_seeds``; None: off, as in
+    every fitted model): cells where its log-odds is at least ``level`` become seeds and regions beside the features'
+    own; the components then go through the component features and the classifier as any other."""
+
+    def __init__(self, net: DenseNet, level: float = BASE_LOGIT) -> None:
+        self.net = net
+        self.level = float(level)
+
+    def guard_cells(self) -> int:
+        """Rows at a block's end whose map still depends on rows not yet seen."""
+        return REACH_CELLS + OUT_CELLS
+
+    def cells(self, feats: np.ndarray, belt: np.ndarray) -> np.ndarray:
+        """Seed cells (h, w) bool of the detector's cell features ``feats`` (h, w, len(FEATURES)) and belt mask
+        ``belt`` (h, w): the map above ``level`` at the cells' resolution (edge rows and columns padded to whole
+        output cells), on the belt only."""
+        h, w = belt.shape
+        ph, pw = -h % OUT_CELLS, -w % OUT_CELLS
+        x = np.concatenate([np.asarray(feats, np.float32), np.asarray(belt, np.float32)[..., None]], axis=2)
+        x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="edge").transpose(2, 0, 1)[None]
+        logit = self.net.logit_map(x)[0]
+        up = np.repeat(np.repeat(logit >= self.level, OUT_CELLS, axis=0), OUT_CELLS, axis=1)[:h, :w]
+        return up & belt
+
+
+__all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "DenseSeeds", "IN_CHANNELS", "OUT_CELLS",
+           "REACH_CELLS", "block_px", "check_inputs", "components", "dense_inputs"]

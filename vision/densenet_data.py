@@ -17,14 +17,15 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from vision.densenet import OUT_CELLS, block_px, dense_inputs
-from vision.fit import _scene_kw, default_cache_dir
+from vision.fit import default_cache_dir
 from vision.frames import Frame
 from vision.scene import random_objects
+from vision.scenes import FIT_MIX, scene_options
 from vision.sim_camera import SimulatedCamera
 from vision.tiles import TileSet, augmented_tiles
 
@@ -73,13 +74,13 @@ def cover_cells(cam: SimulatedCamera, frame: Frame, h_out: int, w_out: int) -> n
 
 
 def _render(tiles: TileSet, n_scenes: int, frames_per_scene: int, objects_per_m: float, seed0: int, mm_per_px: float,
-            width_px: int) -> DenseTrainingSet:
+            width_px: int, mix: Sequence[str]) -> DenseTrainingSet:
     xs, covers, types = [], [], []
     scene_m = frames_per_scene * 2048 * mm_per_px / 1000.0
     t0 = time.monotonic()
     for k in range(n_scenes):
-        scene, objects = _scene_kw(None, None, k)
-        kind = "fit mix " + str(k)
+        kind = mix[k % len(mix)]
+        scene, objects = scene_options(kind)
         ref = None
         for frame, cam in stream(tiles, seed0 + k, scene_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
                                  mm_per_px=mm_per_px, width_px=width_px):
@@ -94,20 +95,24 @@ def _render(tiles: TileSet, n_scenes: int, frames_per_scene: int, objects_per_m:
 
 
 def training_set(*, n_object_scenes: int = 8, n_free_scenes: int = 4, frames_per_scene: int = 6, objects_per_m: float = 3.0,
-                 mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0, cache_dir: Path | None = None) -> DenseTrainingSet:
+                 mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0, cache_dir: Path | None = None,
+                 mix: Sequence[str] = FIT_MIX) -> DenseTrainingSet:
     """The dense detector's training frames (fit split; see the module), from the cache or rendered and stored:
     ``n_object_scenes`` scenes with ``objects_per_m`` objects and ``n_free_scenes`` object-free ones, each
-    ``frames_per_scene`` 2,048-line frames, scene types of the fit mix in turn."""
-    meta = dict(n_object_scenes=n_object_scenes, n_free_scenes=n_free_scenes, frames_per_scene=frames_per_scene,
+    ``frames_per_scene`` 2,048-line frames, the scene types ``mix`` in turn (default the built-in fit's, as
+    :func:`vision.fit._scene_kw`)."""
+    meta: dict[str, object] = dict(n_object_scenes=n_object_scenes, n_free_scenes=n_free_scenes, frames_per_scene=frames_per_scene,
                 objects_per_m=objects_per_m, mm_per_px=mm_per_px, width_px=width_px, seed=seed, v=1)
+    if tuple(mix) != FIT_MIX:
+        meta["mix"] = list(mix)
     key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
     path = (cache_dir or default_cache_dir()) / "densenet" / f"train-{key}.npz"
     if path.exists():
         with np.load(path, allow_pickle=False) as z:
             return DenseTrainingSet(z["x"], z["cover"], z["scene_type"])
     tiles = augmented_tiles("fit", 2, seed)
-    with_obj = _render(tiles, n_object_scenes, frames_per_scene, objects_per_m, TRAIN_SEED0 + 100 * seed, mm_per_px, width_px)
-    free = _render(tiles, n_free_scenes, frames_per_scene, 0.0, TRAIN_SEED0 + 100 * seed + 50, mm_per_px, width_px)
+    with_obj = _render(tiles, n_object_scenes, frames_per_scene, objects_per_m, TRAIN_SEED0 + 100 * seed, mm_per_px, width_px, mix)
+    free = _render(tiles, n_free_scenes, frames_per_scene, 0.0, TRAIN_SEED0 + 100 * seed + 50, mm_per_px, width_px, mix)
     out = DenseTrainingSet(np.concatenate([with_obj.x, free.x]), np.concatenate([with_obj.cover, free.cover]),
                            np.concatenate([with_obj.scene_type, np.char.add(free.scene_type, " object-free")]))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision.densenet import BASE_LOGIT, OUT_CELLS, DenseNet, block_px, components, dense_inputs
+from vision.densenet import BASE_LOGIT, OUT_CELLS, DenseNet, DenseSeeds, block_px, components, dense_inputs
 from vision.densenet_data import CALIBRATION_SEED0, stream
 from vision.evaluate import MATCH_MARGIN_MM
 from vision.fit import VisionModel, _scene_kw
@@ -77,12 +77,15 @@ def _near(pos: np.ndarray, belt_mm: float, lateral_mm: float, length_mm: float) 
 
 
 def run_case(net: DenseNet, model: VisionModel | None, tiles: str | TileSet, *, seed: int, length_m: float, scene: dict,
-             objects: dict | None, objects_per_m: float, mm_per_px: float = 4.0, width_px: int = 512) -> DensePass:
-    """Stream ``length_m`` of belt through the network and (``model`` given) the feature detector; see the module."""
+             objects: dict | None, objects_per_m: float, mm_per_px: float = 4.0, width_px: int = 512,
+             dense_seeds: DenseSeeds | None = None) -> DensePass:
+    """Stream ``length_m`` of belt through the network and (``model`` given) the feature detector, with the network's
+    seeds beside its own when ``dense_seeds`` is given (``Detector.dense_seeds``); see the module."""
     det = None
     if model is not None:
         det = model.detector()
         det.report_all = True
+        det.dense_seeds = dense_seeds
     peaks, pos, found, frame_s = [], [], [], []
     ref: float | None = None
     net_s = onnx_s = det_s = 0.0

@@ -79,7 +79,7 @@ def _targets(cover: np.ndarray, belt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return y, w
 
 
-def _train(torch: Any, data: DenseTrainingSet, seed: int, epochs: int) -> Any:
+def _train(torch: Any, data: DenseTrainingSet, seed: int, epochs: int, learning_rate: float) -> Any:
     x = data.x
     stats = x[:, :-1].astype(np.float32)
     on = x[:, -1:] > 0.5
@@ -88,12 +88,12 @@ def _train(torch: Any, data: DenseTrainingSet, seed: int, epochs: int) -> Any:
     belt = x[:, -1, 0, :].reshape(len(x), -1, OUT_CELLS).min(axis=2) > 0.5
     y, wt = _targets(data.cover.astype(np.float32), belt)
     net = network(torch, mean, scale)
-    opt = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
+    opt = torch.optim.Adam(net.parameters(), lr=learning_rate)
     gen = np.random.default_rng([seed, 77])
     h = x.shape[2]
     crops = [(i, r) for i in range(len(x)) for r in range(0, h - CROP_CELLS + 1, CROP_CELLS)]
     steps = epochs * ((len(crops) + BATCH - 1) // BATCH)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LEARNING_RATE, total_steps=steps)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=learning_rate, total_steps=steps)
     t0 = time.process_time()
     for epoch in range(epochs):
         order = gen.permutation(len(crops))
@@ -141,8 +141,9 @@ def export(torch: Any, net: Any) -> bytes:
     return buf.getvalue()
 
 
-def fit_densenet(data: DenseTrainingSet, seed: int = 0, epochs: int = EPOCHS) -> tuple[DenseNet, Any]:
-    """(the fitted network as ONNX, the torch module) on ``data``: one thread, seeded, deterministic."""
+def fit_densenet(data: DenseTrainingSet, seed: int = 0, epochs: int = EPOCHS, learning_rate: float = LEARNING_RATE) -> tuple[DenseNet, Any]:
+    """(the fitted network as ONNX, the torch module) on ``data``: one thread, seeded, deterministic; the learning
+    rate's one-cycle peak ``learning_rate``."""
     torch = _torch()
     if data.x.ndim != 4 or data.x.shape[1] != IN_CHANNELS or data.x.shape[2] < CROP_CELLS:
         raise ModelError(f"dense training inputs must be (n, {IN_CHANNELS}, >= {CROP_CELLS}, w), got {data.x.shape}")
@@ -151,7 +152,7 @@ def fit_densenet(data: DenseTrainingSet, seed: int = 0, epochs: int = EPOCHS) ->
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     try:
-        net = _train(torch, data, seed, epochs)
+        net = _train(torch, data, seed, epochs, learning_rate)
         return DenseNet(export(torch, net)), net
     finally:
         torch.use_deterministic_algorithms(False)

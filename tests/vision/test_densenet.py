@@ -1,0 +1,105 @@
+"""The dense learned detector (vision/densenet*.py): ONNX equals torch, a tiny net trained here finds a rendered
+object above the belt around it, the truth of its training frames, and clear errors on bad input."""
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from vision.densenet import IN_CHANNELS, OUT_CELLS, DenseNet, components, dense_inputs
+from vision.densenet_data import DenseTrainingSet, cover_cells, stream
+from vision.densenet_eval import level_of
+from vision.errors import FrameError, ModelError, VisionError
+
+torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e '.[fit]'")
+pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e '.[fit]'")
+from vision.densenet_fit import export, fit_densenet, network  # noqa: E402
+
+#: Large objects on today's belt: what a tiny net learns in a few seconds.
+BIG = {"length_range_mm": (200.0, 500.0)}
+
+
+def _frames(tiles: str, seed: int, n: int, per_m: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(inputs (IN_CHANNELS, h, w), cover (h/4, w/4)) of ``n`` streamed 2,048-line frames of today's belt."""
+    out, ref = [], None
+    for frame, cam in stream(tiles, seed, n * 8.192, scene={}, objects=BIG, objects_per_m=per_m):
+        inp = dense_inputs(frame.image, 4.0, ref)
+        ref = inp.last_ref
+        out.append((inp.x[0], cover_cells(cam, frame, inp.x.shape[2] // OUT_CELLS, inp.x.shape[3] // OUT_CELLS)))
+    return out[:n]
+
+
+@pytest.fixture(scope="module")
+def fit_frames():
+    return _frames("fit", 5, 4, 3.0)
+
+
+@pytest.fixture(scope="module")
+def tiny(fit_frames):
+    data = DenseTrainingSet(np.stack([x for x, _ in fit_frames]).astype(np.float16), np.stack([c for _, c in fit_frames]).astype(np.float16),
+                            np.array(["today"] * len(fit_frames)))
+    return fit_densenet(data, seed=0, epochs=60, learning_rate=0.01)
+
+
+def test_onnx_run_equals_the_torch_forward_on_a_rendered_frame(fit_frames):
+    torch.manual_seed(3)
+    net = network(torch, np.array([0.4, 0.35, 0.0, -2.5, -2.0]), np.array([0.05, 0.02, 0.3, 0.7, 0.5])).eval()
+    x = fit_frames[0][0][None].astype(np.float32)
+    onnx_map = DenseNet(export(torch, net)).logit_map(x)
+    with torch.no_grad():
+        torch_map = net(torch.from_numpy(x)).numpy()[:, 0]
+    assert onnx_map.shape == (1, x.shape[2] // OUT_CELLS, x.shape[3] // OUT_CELLS)
+    assert np.abs(onnx_map - torch_map).max() <= 1e-5
+
+
+def test_training_truth_marks_the_visible_object_pixels_and_nothing_on_object_free_belt(fit_frames):
+    covers = np.stack([c for _, c in fit_frames])
+    assert covers.max() == 1.0 and 0.0 < (covers >= 0.2).mean() < 0.2
+    free = _frames("fit", 6, 1, 0.0)
+    assert free[0][1].max() == 0.0
+
+
+def test_tiny_net_peaks_higher_on_a_held_out_object_than_on_the_belt_around_it(tiny):
+    dense, _ = tiny
+    seen = 0
+    for frame, cam in stream("heldout", 21, 3 * 8.192, scene={}, objects=BIG, objects_per_m=1.0):
+        logit, _ = dense.frame_map(frame.image, 4.0)
+        cover = cover_cells(cam, frame, *logit.shape)
+        obj_labels, n = ndi.label(cover >= 0.5)
+        for k in range(1, n + 1):
+            on = obj_labels == k
+            if on.sum() < 6:  # a sliver at the frame edge
+                continue
+            ring = ndi.binary_dilation(on, iterations=8) & ~ndi.binary_dilation(cover > 0, iterations=2) & np.isfinite(logit)
+            assert logit[on].max() > logit[ring].max(), f"object {k}: peak {logit[on].max():.2f} <= belt around {logit[ring].max():.2f}"
+            seen += 1
+    assert seen >= 2
+
+
+def test_components_give_each_connected_group_its_peak_and_the_level_halves_p_none():
+    m = np.full((16, 8), -5.0, np.float32)
+    m[2:4, 2:4] = [[0.0, 1.0], [2.0, 0.5]]
+    m[10, 6] = 3.0
+    comps = sorted(components(m), key=lambda c: c.row)
+    assert [round(c.peak_logit, 3) for c in comps] == [2.0, 3.0]
+    assert comps[0].rows == 2 and comps[1].rows == 1 and 2.0 <= comps[0].row <= 3.0
+    lv = level_of(np.array([-1.0, 3.0]))
+    assert np.isclose(1 / (1 + np.exp(lv)), 0.5 / (1 + np.exp(3.0)))
+
+
+def test_bad_input_raises_the_vision_error_naming_the_problem(tiny):
+    dense, _ = tiny
+    with pytest.raises(ModelError, match="inputs \\(n, 6, h, w\\)"):
+        dense.logit_map(np.zeros((1, 3, 64, 64), np.float32))
+    x = np.zeros((1, IN_CHANNELS, 64, 64), np.float32)
+    x[0, 2, 5, 7] = np.nan
+    with pytest.raises(ModelError, match="non-finite value .* at \\(n, channel, row, col\\) \\(0, 2, 5, 7\\)"):
+        dense.logit_map(x)
+    with pytest.raises(ModelError, match="multiples of 4"):
+        dense.logit_map(np.zeros((1, IN_CHANNELS, 62, 64), np.float32))
+    with pytest.raises(FrameError, match="\\(H, W, 3\\) RGB frame, got shape \\(64, 64, 4\\)"):
+        dense.frame_map(np.zeros((64, 64, 4), np.uint8), 4.0)
+    with pytest.raises(FrameError, match="uint8 frame, got float32"):
+        dense.frame_map(np.full((64, 64, 3), np.nan, np.float32), 4.0)
+    with pytest.raises(VisionError, match="cannot load"):
+        DenseNet(b"not onnx").logit_map(np.zeros((1, IN_CHANNELS, 64, 64), np.float32))
+    assert issubclass(ModelError, RuntimeError) and issubclass(FrameError, ValueError)
