@@ -1,6 +1,8 @@
 """The dense learned detector (vision/densenet*.py): ONNX equals torch, a tiny net trained here finds a rendered
 object above the belt around it, the truth of its training frames, and clear errors on bad input."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -103,3 +105,50 @@ def test_bad_input_raises_the_vision_error_naming_the_problem(tiny):
     with pytest.raises(VisionError, match="cannot load"):
         DenseNet(b"not onnx").logit_map(np.zeros((1, IN_CHANNELS, 64, 64), np.float32))
     assert issubclass(ModelError, RuntimeError) and issubclass(FrameError, ValueError)
+
+
+def test_dense_seeds_are_the_map_above_the_level_at_cell_resolution_on_the_belt_only(tiny, fit_frames):
+    from vision.densenet import DenseSeeds
+
+    dense, _ = tiny
+    x = fit_frames[0][0].astype(np.float32)
+    feats, belt = x[:-1].transpose(1, 2, 0), np.broadcast_to(x[-1] > 0.5, x.shape[1:]).copy()
+    belt[:, :20] = False  # a belt narrower than the columns the features found: the net sees that belt too
+    x[-1] = belt
+    logit = dense.logit_map(x[None])[0]
+    level = float(np.quantile(logit, 0.99))
+    cells = DenseSeeds(dense, level).cells(feats, belt)
+    expected = np.repeat(np.repeat(logit >= level, OUT_CELLS, axis=0), OUT_CELLS, axis=1) & belt
+    assert cells.shape == belt.shape and np.array_equal(cells, expected) and cells.any() and not cells[:, :20].any()
+    odd = DenseSeeds(dense, level).cells(feats[:-3], belt[:-3])  # rows padded to whole output cells
+    assert odd.shape == (belt.shape[0] - 3, belt.shape[1])
+
+
+def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets_cells_alone(tiny):
+    """The shipped 4 mm/px model's detector with every feature seed switched off (thresholds at infinity), every
+    candidate kept, on held-out frames of today's belt with large objects: no candidate without the tiny net's seeds;
+    with them, candidates on the objects, through the component features and the classifier (a p(none) each)."""
+    from vision.densenet import BASE_LOGIT, DenseSeeds
+    from vision.evaluate import MATCH_MARGIN_MM
+    from vision.fit import cached_model
+
+    dense, _ = tiny
+    model = cached_model(mm_per_px=4.0, width_px=512)
+    off = dict(threshold=np.inf, fine_threshold=np.inf, broad_threshold=np.inf, ridge_threshold=np.inf,
+               dark_ridge_threshold=np.inf, objectness_threshold=np.inf)
+    results = []
+    for seeds in (None, DenseSeeds(dense, BASE_LOGIT)):
+        det = model.detector()
+        det.params = replace(det.params, **off)
+        det.report_all, det.dense_seeds = True, seeds
+        found, cam = [], None
+        for frame, cam in stream("heldout", 21, 3 * 8.192, scene={}, objects=BIG, objects_per_m=1.0):
+            found += det.process(frame).detections
+        found += det.flush()
+        results.append((found, [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0]))
+    assert results[0][0] == []
+    found, truth = results[1]
+    pos = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in found]).reshape(-1, 2)
+    hit = [(np.hypot(pos[:, 0] - o.belt_mm, pos[:, 1] - o.lateral_mm) <= o.length_mm / 2 + MATCH_MARGIN_MM).any() for o in truth]
+    assert len(truth) >= 2 and sum(hit) >= len(truth) - 1, f"{sum(hit)} of {len(truth)} objects with a candidate"
+    assert all(0.0 <= d.p_none <= 1.0 for d in found)
