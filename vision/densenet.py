@@ -156,8 +156,10 @@ REACH_CELLS = 64
 
 class DenseSeeds:
     """The network as an extra candidate source of the feature detector (``Detector.dense_seeds``; None: off, as in
-    every fitted model): cells where its log-odds is at least ``level`` become seeds and regions beside the features'
-    own; the components then go through the component features and the classifier as any other."""
+    every fitted model): cells where its log-odds is at least ``level`` (:meth:`cells`) seed the features' own regions
+    they fall in, and those at least a cell away from every such region are regions and seeds of their own
+    (:meth:`apply`), so that a component the features seed keeps its shape (and the classifier's view of it); the
+    components then go through the component features and the classifier as any other."""
 
     def __init__(self, net: DenseNet, level: float = BASE_LOGIT) -> None:
         self.net = net
@@ -178,6 +180,14 @@ class DenseSeeds:
         logit = self.net.logit_map(x)[0]
         up = np.repeat(np.repeat(logit >= self.level, OUT_CELLS, axis=0), OUT_CELLS, axis=1)[:h, :w]
         return up & belt
+
+    def apply(self, feats: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray) -> None:
+        """Add the network's cells to the detector's ``region`` and ``seed`` masks (h, w) in place (see the class)."""
+        extra = self.cells(feats, belt)
+        seed |= extra & region
+        alone = extra & ~ndi.binary_dilation(region, np.ones((3, 3), bool))
+        region |= alone
+        seed |= alone
 
 
 __all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "DenseSeeds", "IN_CHANNELS", "OUT_CELLS",

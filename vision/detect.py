@@ -493,9 +493,7 @@ class Detector:
         if h:
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
             if self.dense_seeds is not None:
-                extra = self.dense_seeds.cells(feats, belt)
-                region |= extra
-                seed |= extra
+                self.dense_seeds.apply(feats, belt, region, seed)
             _context_maps(c, sm, region, seed, obj)
             labels, n = ndi.label(region)
         else:
