@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -47,8 +48,8 @@ CASES: tuple[tuple[str, str, dict, float], ...] = (
     ("dark rubber on dark ore", "dark-rubber", {}, 0.5), ("wet wood", "wet-wood", {}, 0.5))
 FREE_SCENES = ("realistic", "today")
 #: Training set of the full and the quick mode (:func:`vision.densenet_data.training_set`) and epochs.
-FULL_TRAINING = dict(n_object_scenes=16, n_free_scenes=8, frames_per_scene=6, objects_per_m=4.0)
-QUICK_TRAINING = dict(n_object_scenes=2, n_free_scenes=1, frames_per_scene=2, objects_per_m=4.0)
+FULL_TRAINING: dict[str, Any] = dict(n_object_scenes=16, n_free_scenes=8, frames_per_scene=6, objects_per_m=4.0)
+QUICK_TRAINING: dict[str, Any] = dict(n_object_scenes=2, n_free_scenes=1, frames_per_scene=2, objects_per_m=4.0)
 MPX_TARGET = 100.0
 LINE_TARGET_M_S = 8100.0 / 60.0
 MM_PER_PX, WIDTH_PX = 4.0, 512

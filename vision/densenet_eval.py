@@ -90,8 +90,9 @@ def run_case(net: DenseNet, model: VisionModel | None, tiles: str | TileSet, *, 
     ref: float | None = None
     net_s = onnx_s = det_s = 0.0
     cam = None
-    for frame, cam in stream(tiles, seed, length_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
-                             mm_per_px=mm_per_px, width_px=width_px):
+    for frame, camera in stream(tiles, seed, length_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
+                                mm_per_px=mm_per_px, width_px=width_px):
+        cam = camera
         t = time.thread_time()
         inp = dense_inputs(frame.image, frame.mm_per_px, ref)
         t1 = time.thread_time()

@@ -142,8 +142,9 @@ def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets
         det.params = replace(det.params, **off)
         det.report_all, det.dense_seeds = True, seeds
         found, cam = [], None
-        for frame, cam in stream("heldout", 21, 3 * 8.192, scene={}, objects=BIG, objects_per_m=1.0):
+        for frame, camera in stream("heldout", 21, 3 * 8.192, scene={}, objects=BIG, objects_per_m=1.0):
             found += det.process(frame).detections
+            cam = camera
         found += det.flush()
         results.append((found, [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0]))
     assert results[0][0] == []
