@@ -152,14 +152,18 @@ def components(logit: np.ndarray, base_logit: float = BASE_LOGIT) -> list[DenseC
 #: Reach (feature cells) of the network's receptive field on either side: two stride-2 3 x 3 layers, then 3 x 3
 #: layers at dilations 1, 2, 4, 8 at stride 4 (1 + 2 + 4 + 4 * 2 * (1 + 2 + 4 + 8) = 127 cells wide).
 REACH_CELLS = 64
+#: The network's own regions keep this many cells (Chebyshev) from the features' regions: beyond the 2-cell ring of
+#: ore around a component that its ring statistics read.
+APART_CELLS = 4
 
 
 class DenseSeeds:
     """The network as an extra candidate source of the feature detector (``Detector.dense_seeds``; None: off, as in
     every fitted model): cells where its log-odds is at least ``level`` (:meth:`cells`) seed the features' own regions
-    they fall in, and those at least a cell away from every such region are regions and seeds of their own
-    (:meth:`apply`), so that a component the features seed keeps its shape (and the classifier's view of it); the
-    components then go through the component features and the classifier as any other."""
+    they fall in, and those at least APART_CELLS cells from every such region are regions and seeds of their own
+    (:meth:`apply`), so that a component the features make keeps its shape and its ring of ore (the classifier's view
+    of it, :func:`vision.classify.component_features`); the components then go through the component features and
+    the classifier as any other."""
 
     def __init__(self, net: DenseNet, level: float = BASE_LOGIT) -> None:
         self.net = net
@@ -185,10 +189,10 @@ class DenseSeeds:
         """Add the network's cells to the detector's ``region`` and ``seed`` masks (h, w) in place (see the class)."""
         extra = self.cells(feats, belt)
         seed |= extra & region
-        alone = extra & ~ndi.binary_dilation(region, np.ones((3, 3), bool))
+        alone = extra & ~ndi.binary_dilation(region, np.ones((3, 3), bool), iterations=APART_CELLS - 1)
         region |= alone
         seed |= alone
 
 
 __all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "DenseSeeds", "IN_CHANNELS", "OUT_CELLS",
-           "REACH_CELLS", "block_px", "check_inputs", "components", "dense_inputs"]
+           "APART_CELLS", "REACH_CELLS", "block_px", "check_inputs", "components", "dense_inputs"]
