@@ -153,3 +153,25 @@ def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets
     hit = [(np.hypot(pos[:, 0] - o.belt_mm, pos[:, 1] - o.lateral_mm) <= o.length_mm / 2 + MATCH_MARGIN_MM).any() for o in truth]
     assert len(truth) >= 2 and sum(hit) >= len(truth) - 1, f"{sum(hit)} of {len(truth)} objects with a candidate"
     assert all(0.0 <= d.p_none <= 1.0 for d in found)
+
+
+def test_dense_seeds_seed_the_features_regions_and_keep_their_own_apart(tiny, fit_frames):
+    """apply(): the features' regions stay as they are (a component keeps its shape and its ring of ore), the net's
+    cells in them seed them, and its own regions keep APART_CELLS from them."""
+    from vision.densenet import APART_CELLS, DenseSeeds
+
+    dense, _ = tiny
+    x = fit_frames[0][0].astype(np.float32)
+    feats, belt = x[:-1].transpose(1, 2, 0), np.broadcast_to(x[-1] > 0.5, x.shape[1:])
+    seeds = DenseSeeds(dense, float(np.quantile(dense.logit_map(x[None])[0], 0.98)))
+    cells = seeds.cells(feats, belt)
+    region = ndi.binary_dilation(cells, iterations=2) & belt
+    region[:, : region.shape[1] // 2] = False  # the features' regions on one half only
+    region0, seed0 = region.copy(), np.zeros_like(region)
+    seed = seed0.copy()
+    seeds.apply(feats, belt, region, seed)
+    added = region & ~region0
+    assert (region >= region0).all() and np.array_equal(seed & region0, cells & region0) and (seed & region0).any()
+    assert added.any() and np.array_equal(seed & added, added)
+    far = ndi.distance_transform_cdt(~region0, metric="chessboard")
+    assert far[added].min() >= APART_CELLS
