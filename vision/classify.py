@@ -18,10 +18,9 @@ from scipy import ndimage as ndi
 from vision import decision
 from vision.decision import regime_levels
 from vision.errors import ModelError
+from vision.kind_decision import NONE, most_likely_kind
 from vision.patchnet import PatchNet
 
-#: Class of candidates that are not foreign objects.
-NONE = "none"
 #: A classifier with a patch verifier asks it only about candidates whose MLP p(none) is at most this (0.01-0.07 % of
 #: the candidates of object-free held-out belt, 2-15 % of those of belt with objects; docs/vision.md).
 PATCH_GATE = 0.1
@@ -299,13 +298,8 @@ class KindClassifier:
 
     def calls(self, p: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
         """:meth:`predict` from class probabilities ``p`` (n, n_classes) already computed by :meth:`proba`."""
-        obj = self.classes_ != NONE
-        pn = p[:, ~obj].sum(axis=1)
-        po = p[:, obj]
-        best = po.argmax(axis=1)
-        kinds = self.classes_[obj]
-        prob = po[np.arange(len(best)), best] / np.maximum(po.sum(axis=1), 1e-12)
-        return [str(kinds[i]) for i in best], prob, pn
+        kinds, prob = most_likely_kind(p, self.classes_)
+        return kinds, prob, p[:, self.classes_ == NONE].sum(axis=1)
 
     def levels(self, load: np.ndarray | None) -> np.ndarray | float:
         """The decision (largest p(none) still reported) at each belt ``load`` (:mod:`vision.regime`): the level of

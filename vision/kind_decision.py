@@ -65,6 +65,16 @@ def foreign_log_odds(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
         return np.log(np.maximum(foreign, 1e-300)) - np.log(lump) if (classes == LUMP).any() else np.full(len(proba), np.inf)
 
 
+def most_likely_kind(proba: np.ndarray, classes: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """(most likely object kind, its probability given an object) of each row of class probabilities (n, n_classes)
+    in ``classes`` order: the classifier's own call, before any :class:`KindRule`."""
+    classes = np.asarray(classes).astype(str)
+    po = np.asarray(proba)[:, classes != NONE]
+    best = po.argmax(axis=1)
+    kinds = classes[classes != NONE]
+    return [str(kinds[i]) for i in best], po[np.arange(len(po)), best] / np.maximum(po.sum(axis=1), 1e-12)
+
+
 def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
                  log_odds: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
     """(reported kind, its probability given an object) of each row of class probabilities (n, n_classes) in
@@ -73,13 +83,13 @@ def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
     foreign against lump to apply the levels to (n,) (:mod:`vision.kind_evidence`); default :func:`foreign_log_odds`."""
     classes = np.asarray(classes).astype(str)
     proba = np.atleast_2d(np.asarray(proba, np.float64)).reshape(-1, len(classes))
+    if rule is None or not len(proba):
+        return most_likely_kind(proba, classes)
     obj = classes != NONE
     po = proba[:, obj]
     total = np.maximum(po.sum(axis=1), 1e-12)
     kinds_all = classes[obj]
     best = po.argmax(axis=1) if po.shape[1] else np.zeros(len(po), np.int64)
-    if rule is None or not len(po):
-        return [str(kinds_all[i]) for i in best], po[np.arange(len(po)), best] / total
     foreign = is_foreign(kinds_all)
     best_foreign = np.where(foreign, po, -1.0).argmax(axis=1)
     lo = foreign_log_odds(proba, classes) if log_odds is None else np.asarray(log_odds, np.float64)

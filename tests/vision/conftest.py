@@ -1,6 +1,11 @@
 import fcntl
+import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
+
+import psutil
 
 import pytest
 
@@ -11,6 +16,8 @@ from vision.fit import cached_model
 
 MM_PER_PX = 2.0
 WIDTH_PX = 1024
+FAKE_GV_CAMERA = "arv-fake-gv-camera-0.8"
+GVCP_PORT = 3956
 
 
 def station_context(cargo) -> StationContext:
@@ -42,6 +49,37 @@ def gvcp_port():
     with open(Path(tempfile.gettempdir()) / "oreline-gvcp-3956.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield 3956
+            yield GVCP_PORT
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def aravis_or_skip(fake: bool = False) -> None:
+    """Skip the test with the reason where the Aravis backend (or, with ``fake``, Aravis's fake camera) is missing."""
+    from vision.aravis_camera import load_aravis
+    from vision.errors import BackendUnavailable
+
+    try:
+        load_aravis()
+    except BackendUnavailable as exc:
+        pytest.skip(f"Aravis backend unavailable here (install with scripts/install-system-deps.sh): {exc}")
+    if fake and shutil.which(FAKE_GV_CAMERA) is None:
+        pytest.skip(f"{FAKE_GV_CAMERA} not installed (Debian package aravis-tools)")
+
+
+@pytest.fixture
+def fake_gv_camera(request, gvcp_port):
+    """Aravis's fake GigE Vision camera on 127.0.0.1, listening before the test starts (a connect before that spoils
+    Aravis's state); its extra arguments come from ``indirect`` parametrisation. Yields the process."""
+    aravis_or_skip(fake=True)
+    args = [FAKE_GV_CAMERA, "-i", "127.0.0.1", "-s", "ORELINE-TEST", *getattr(request, "param", [])]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10.0
+        while not any(c.laddr.port == gvcp_port for c in psutil.Process(proc.pid).net_connections(kind="udp")):
+            assert proc.poll() is None and time.monotonic() < deadline, f"{FAKE_GV_CAMERA} did not listen on UDP {gvcp_port}"
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)

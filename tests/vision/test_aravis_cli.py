@@ -1,38 +1,12 @@
-import shutil
-import subprocess
 import time
 
 import pytest
 
-from vision.errors import BackendUnavailable
-
-FAKE = "arv-fake-gv-camera-0.8"
-
-
-def _aravis_or_skip():
-    try:
-        from vision.aravis_camera import load_aravis
-
-        load_aravis()
-    except BackendUnavailable as exc:
-        pytest.skip(f"Aravis backend unavailable here: {exc}")
-    if shutil.which(FAKE) is None:
-        pytest.skip(f"{FAKE} not installed (Debian package aravis-tools)")
-
-
-@pytest.fixture
-def fake_camera(request, gvcp_port):
-    _aravis_or_skip()
-    args = [FAKE, "-i", "127.0.0.1", "-s", "ORELINE-TEST"] + list(getattr(request, "param", []))
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.8)
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=5)
+from tests.vision.conftest import aravis_or_skip
 
 
 @pytest.mark.e2e
-def test_aravis_opens_by_address_and_grabs_rgb_frames(fake_camera):
+def test_aravis_opens_by_address_and_grabs_rgb_frames(fake_gv_camera):
     from vision.camera import open_camera
 
     cam = open_camera("aravis", address="127.0.0.1", width_px=512, frame_lines=128)
@@ -46,8 +20,8 @@ def test_aravis_opens_by_address_and_grabs_rgb_frames(fake_camera):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("fake_camera", [["-r", "300"]], indirect=True)
-def test_aravis_incomplete_frames_are_counted_not_passed_on(fake_camera):
+@pytest.mark.parametrize("fake_gv_camera", [["-r", "300"]], indirect=True)
+def test_aravis_incomplete_frames_are_counted_not_passed_on(fake_gv_camera):
     from vision.aravis_camera import AravisCamera
 
     cam = AravisCamera("127.0.0.1", width_px=512, frame_lines=256, packet_resend=False).open()
@@ -66,7 +40,7 @@ def test_aravis_incomplete_frames_are_counted_not_passed_on(fake_camera):
 
 
 def test_aravis_unreachable_address_is_a_clear_error(gvcp_port):
-    _aravis_or_skip()
+    aravis_or_skip()
     from vision.aravis_camera import AravisCamera
     from vision.errors import CameraError
 

@@ -8,13 +8,9 @@ with the reason). A backend added to the registry without a case here fails :fun
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 import pytest
 from PIL import Image
 
@@ -24,8 +20,6 @@ from vision.camera import BACKENDS, Camera, camera_from_settings
 from vision.errors import BackendUnavailable, CameraError, VisionError
 from vision.station import SETTINGS
 
-FAKE = "arv-fake-gv-camera-0.8"
-GVCP_PORT = 3956
 WIDTH, LINES, MM = 256, 64, 4.0
 CASES = ("simulated", "folder", "aravis")
 
@@ -52,25 +46,6 @@ def _image_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _fake_gige(request) -> str:
-    """Start the Aravis fake camera on loopback (skip where Aravis or the fake is missing); its address."""
-    try:
-        from vision.aravis_camera import load_aravis
-
-        load_aravis()
-    except BackendUnavailable as exc:
-        pytest.skip(f"Aravis backend unavailable here: {exc}")
-    if shutil.which(FAKE) is None:
-        pytest.skip(f"{FAKE} not installed (Debian package aravis-tools)")
-    proc = subprocess.Popen([FAKE, "-i", "127.0.0.1", "-s", "ORELINE-TEST"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    request.addfinalizer(lambda: (proc.terminate(), proc.wait(timeout=5)))
-    deadline = time.monotonic() + 10.0  # until it listens on the GVCP port (a connect before that spoils Aravis's state)
-    while not any(c.laddr.port == GVCP_PORT for c in psutil.Process(proc.pid).net_connections(kind="udp")):
-        assert proc.poll() is None and time.monotonic() < deadline, f"{FAKE} did not start listening on UDP {GVCP_PORT}"
-        time.sleep(0.05)
-    return "127.0.0.1"
-
-
 @pytest.fixture(params=CASES)
 def backend(request, tmp_path):
     """(backend name, station settings of a working device)."""
@@ -79,8 +54,8 @@ def backend(request, tmp_path):
         return name, {"tiles": "fit"}
     if name == "folder":
         return name, {"folder": str(_image_folder(tmp_path))}
-    request.getfixturevalue("gvcp_port")  # the loopback GVCP port, held for this test (tests/vision/conftest.py)
-    return name, {"address": _fake_gige(request)}
+    request.getfixturevalue("fake_gv_camera")  # Aravis's fake on loopback, holding the GVCP port (conftest.py)
+    return name, {"address": "127.0.0.1"}
 
 
 def _open(cam: Camera) -> Camera:

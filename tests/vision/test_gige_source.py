@@ -14,25 +14,15 @@ import pytest
 
 from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
-from vision.errors import BackendUnavailable
 from vision.station import from_config
-from tests.vision.conftest import MM_PER_PX, WIDTH_PX
+from tests.vision.conftest import MM_PER_PX, WIDTH_PX, aravis_or_skip
 
 LINES = 384
 
 
-def _aravis_or_skip():
-    try:
-        from vision.aravis_camera import load_aravis
-
-        load_aravis()
-    except BackendUnavailable as exc:
-        pytest.skip(f"Aravis backend unavailable here (install with scripts/install-system-deps.sh): {exc}")
-
-
 @pytest.fixture
 def belt_camera(tmp_path, gvcp_port):
-    _aravis_or_skip()
+    aravis_or_skip()
     truth = tmp_path / "truth.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "vision.gige_source", "--address", "127.0.0.1", "--mm-per-px", str(MM_PER_PX),
                              "--objects-per-m=3", "--seed", "5", "--truth", str(truth)],
