@@ -4,7 +4,7 @@ exporting it to ONNX.
 The network, its budget fixed before training (>= 100 Mpx/s of 4 mm/px input on one core: <= ~10 ms of a
 2,048 x 512 frame): the inputs standardised inside the network (off-belt cells set to 0), two 3 x 3 convolutions of
 stride 2 (16 channels; 16 mm, then 32 mm cells), four 3 x 3 convolutions of 16 channels at dilations 1, 2, 4 and 8
-(context up to about half a metre), and a 1 x 1 convolution to the object log-odds: about 9,000 weights. Trained on
+(context up to about half a metre), and a 1 x 1 convolution to the object log-odds: 12,497 weights. Trained on
 crops of the training frames (:func:`vision.densenet_data.training_set`) with a weighted binary cross-entropy: an
 output cell is an object when at least POSITIVE_COVER of its pixels show one, belt when none does; cells between,
 and cells off the belt, do not count. Flips along and across the belt.
