@@ -175,3 +175,12 @@ def test_dense_seeds_seed_the_features_regions_and_keep_their_own_apart(tiny, fi
     assert added.any() and np.array_equal(seed & added, added)
     far = ndi.distance_transform_cdt(~region0, metric="chessboard")
     assert far[added].min() >= APART_CELLS
+
+
+def test_fit_is_deterministic_on_one_thread(fit_frames):
+    x, c = fit_frames[0]
+    data = DenseTrainingSet(x[None].astype(np.float16), c[None].astype(np.float16), np.array(["today"]))
+    first, _ = fit_densenet(data, seed=4, epochs=2)
+    again, _ = fit_densenet(data, seed=4, epochs=2)
+    other, _ = fit_densenet(data, seed=5, epochs=2)
+    assert first.onnx_bytes == again.onnx_bytes and first.onnx_bytes != other.onnx_bytes
