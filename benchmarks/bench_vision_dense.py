@@ -35,9 +35,9 @@ import numpy as np
 from vision.decision import spread
 from vision.densenet import BASE_LOGIT, DenseSeeds, block_px
 from vision.densenet_eval import DensePass, calibration, level_of, run_case
-from vision.densenet_fit import fitted_densenet
+from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.evaluate import _poisson_upper95
-from vision.fit import cached_model
+from vision.fit import VisionModel, cached_model
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
 
@@ -48,7 +48,7 @@ CASES: tuple[tuple[str, str, dict, float], ...] = (
     ("dark rubber on dark ore", "dark-rubber", {}, 0.5), ("wet wood", "wet-wood", {}, 0.5))
 FREE_SCENES = ("realistic", "today")
 #: Training set of the full and the quick mode (:func:`vision.densenet_data.training_set`) and epochs.
-FULL_TRAINING: dict[str, Any] = dict(n_object_scenes=16, n_free_scenes=8, frames_per_scene=6, objects_per_m=4.0)
+FULL_TRAINING: dict[str, Any] = TRAINING
 QUICK_TRAINING: dict[str, Any] = dict(n_object_scenes=2, n_free_scenes=1, frames_per_scene=2, objects_per_m=4.0)
 MPX_TARGET = 100.0
 LINE_TARGET_M_S = 8100.0 / 60.0
@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--calib-m", type=float, default=3000.0, help="object-free fit-split belt for the net's level (m)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--quick", action="store_true", help="small net, 10 m per case, 100 m object-free, 200 m calibration")
+    ap.add_argument("--model", help="a saved vision model (.npz) instead of the default cache's 4 mm/px one (e.g. one "
+                    "refitted with the dense seeds on: python -m vision.densenet_refit)")
     a = ap.parse_args(argv)
     training = QUICK_TRAINING if a.quick else FULL_TRAINING
     if a.quick:
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     net = fitted_densenet(epochs=3 if a.quick else 14, **training)
     print(f"dense net ready ({time.process_time() - t:.0f} s CPU; cached under $ORELINE_CACHE/vision/densenet); "
           f"{block_px(MM_PER_PX)} px cells, training {training}", flush=True)
-    model = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
     level = level_of(calibration(net, a.calib_m).false_peaks)
     print(f"net's level (fit-split object-free belt, {a.calib_m:.0f} m): {_p(level)}", flush=True)
     rows: list[dict] = []

@@ -36,6 +36,9 @@ CROP_CELLS = 256
 BATCH = 8
 EPOCHS = 14
 LEARNING_RATE = 3e-3
+#: The training set of the measured net (:func:`vision.densenet_data.training_set`): 16 scenes with 4 objects per metre
+#: and 8 object-free ones, 6 frames each (144 frames, 1,180 m).
+TRAINING: dict[str, Any] = dict(n_object_scenes=16, n_free_scenes=8, frames_per_scene=6, objects_per_m=4.0)
 
 
 def _torch() -> Any:
@@ -175,4 +178,4 @@ def fitted_densenet(seed: int = 0, cache_dir: Path | None = None, epochs: int = 
     return dense
 
 
-__all__ = ["EPOCHS", "POSITIVE_COVER", "export", "fit_densenet", "fitted_densenet", "network"]
+__all__ = ["EPOCHS", "POSITIVE_COVER", "TRAINING", "export", "fit_densenet", "fitted_densenet", "network"]

@@ -184,3 +184,18 @@ def test_fit_is_deterministic_on_one_thread(fit_frames):
     again, _ = fit_densenet(data, seed=4, epochs=2)
     other, _ = fit_densenet(data, seed=5, epochs=2)
     assert first.onnx_bytes == again.onnx_bytes and first.onnx_bytes != other.onnx_bytes
+
+
+def test_refit_hook_sets_the_seeds_in_every_detector_only_within_its_block():
+    from vision.densenet import DenseSeeds
+    from vision.densenet_refit import seeds_in_every_detector
+    from vision.fit import cached_model
+
+    model = cached_model(mm_per_px=4.0, width_px=512)
+    seeds = DenseSeeds(DenseNet(b"unused: the session opens at the first run"))
+    with seeds_in_every_detector(seeds):
+        assert model.detector().dense_seeds is seeds
+    assert model.detector().dense_seeds is None
+    with pytest.raises(RuntimeError), seeds_in_every_detector(seeds):
+        raise RuntimeError("a failing fit")
+    assert model.detector().dense_seeds is None
