@@ -149,6 +149,9 @@ class Decision:
 
     #: Spread (min, 5 %, median, 95 %, max) of the calibration candidates' p(none), out of fold and in fold.
     p_none_spread: dict[str, list[float]] = field(default_factory=dict)
+    #: The level's estimator checked by leave-one-group-out (:func:`vision.decision_level.choose_levels`; empty: the
+    #: pooled minimum, FIT_VERSION 13-15).
+    level_choice: dict = field(default_factory=dict)
 
     def record_in_fold(self, p_none: np.ndarray, scene_type: np.ndarray, out_of_fold: np.ndarray,
                        source_share: list[float] | None = None) -> None:
