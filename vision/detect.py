@@ -17,6 +17,7 @@ from scipy import ndimage as ndi
 
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
+from vision.densenet import DenseSeeds
 from vision.errors import FrameError
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
@@ -393,6 +394,9 @@ class Detector:
         #: Seeds on straight dark bars (:mod:`vision.seeds_bars`), switched on at run time (None: off, as in every
         #: fitted model).
         self.bar_seeds: BarSeeds | None = None
+        #: Seeds and regions from the dense learned detector (:class:`vision.densenet.DenseSeeds`), switched on at run
+        #: time (None: off, as in every fitted model; docs/vision.md "Dense learned detector").
+        self.dense_seeds: DenseSeeds | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -488,6 +492,8 @@ class Detector:
         obj = None
         if h:
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
+            if self.dense_seeds is not None:
+                self.dense_seeds.apply(feats, belt, region, seed)
             _context_maps(c, sm, region, seed, obj)
             labels, n = ndi.label(region)
         else:
@@ -551,8 +557,9 @@ class Detector:
         """Rows at the end of a frame whose maps still depend on rows not yet seen (held for the next frame)."""
         p = self.params
         bar = 0 if self.bar_seeds is None else self.bar_seeds.guard_cells()
+        dense = 0 if self.dense_seeds is None else self.dense_seeds.guard_cells()
         return max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
-                   p.objectness_context_cells // 2 + p.objectness_cells // 2, bar) + 1
+                   p.objectness_context_cells // 2 + p.objectness_cells // 2, bar, dense) + 1
 
     def _tail(self, raw, feats, rgb, img, belt, done, keep_from: int, start_belt_m: float, mark0: float, time0: float,
               t_per_m: float, speed: float, context: int = 0,

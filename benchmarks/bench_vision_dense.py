@@ -1,0 +1,239 @@
+"""The dense learned detector (issue 27): does a small fully convolutional net that sees every pixel find what the
+feature detector's candidate stage misses?
+
+The network (:mod:`vision.densenet`, fitted by :mod:`vision.densenet_fit` on fit-split frames only) is measured on
+held-out tiles and fresh seeds, the cases of ``bench_vision_scenes`` (seed 11; 100 m realistic and today's, 50 m each
+other case; object-free realistic and today's belt, seed 1011, 3,006 m each), on the same frames as the shipped
+feature detector (the default cache's 4 mm/px model):
+
+(a) the net alone as a detector: components of its map, reported when their peak passes the level set on the fit
+    split's object-free streamed belt (half the p(none) of its highest false peak); recall per case (>= 50 mm) and
+    false alarms with the 95 % bound; and, for reference, the recall at the level of 0 false alarms on the held-out
+    belt itself (a level no fit could know);
+(b) the net as an extra candidate source beside the features: the candidate ceiling per case, features' candidates
+    vs their union with the net's components (at its level, at p >= 0.5 and at the base p >= 0.25), the net's
+    components per km of object-free belt, and by visibility (:mod:`vision.visibility`);
+(c) its cost: the ONNX run alone (Mpx/s, p99 per frame; target >= 100 Mpx/s), with its input features and
+    components, and added to the detector (m of belt per CPU second; the station's target 135 m/s).
+
+Run: ``.venv/bin/python -m benchmarks.bench_vision_dense [--length-m 100] [--fa-m 3000] [--calib-m 3000] [--seed 11]
+[--quick]`` (``--quick``: a small net on a small training set, 10 m per case, 100 m object-free; < 2 min).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+
+from vision.decision import spread
+from vision.densenet import BASE_LOGIT, DenseSeeds, block_px
+from vision.densenet_eval import DensePass, calibration, level_of, run_case
+from vision.densenet_fit import TRAINING, fitted_densenet
+from vision.evaluate import _poisson_upper95
+from vision.fit import VisionModel, cached_model
+from vision.scenes import scene_options
+from vision.visibility import visibility_table
+
+#: (label, scene type, extra object options, length share) as bench_vision_scenes.CASES.
+CASES: tuple[tuple[str, str, dict, float], ...] = (
+    ("realistic", "realistic", {}, 1.0), ("today", "today", {}, 1.0),
+    ("wood on realistic belt", "realistic", {"kinds": ("wood",)}, 0.5), ("wood on today's belt", "today", {"kinds": ("wood",)}, 0.5),
+    ("dark rubber on dark ore", "dark-rubber", {}, 0.5), ("wet wood", "wet-wood", {}, 0.5))
+FREE_SCENES = ("realistic", "today")
+#: Training set of the full and the quick mode (:func:`vision.densenet_data.training_set`) and epochs.
+FULL_TRAINING: dict[str, Any] = TRAINING
+QUICK_TRAINING: dict[str, Any] = dict(n_object_scenes=2, n_free_scenes=1, frames_per_scene=2, objects_per_m=4.0)
+MPX_TARGET = 100.0
+LINE_TARGET_M_S = 8100.0 / 60.0
+MM_PER_PX, WIDTH_PX = 4.0, 512
+
+
+def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
+    return {"name": name, "value": float(value), "unit": unit, "target": target, "ok": bool(ok)}
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{100.0 * k / max(n, 1):5.1f} % ({k}/{n})"
+
+
+def _p(logit: float) -> str:
+    """A log-odds as p(none) = 1 / (1 + e^logit), printed."""
+    return f"logit {logit:.2f} (p(none) {1.0 / (1.0 + np.exp(min(logit, 700.0))):.2g})"
+
+
+def alone_rows(label: str, r: DensePass, level: float) -> list[dict]:
+    """(a) per case: the net alone at its level, and its false components on this belt."""
+    n, found = r.object_peak.size, int(np.sum(r.object_peak >= level))
+    fa = int(np.sum(r.false_peaks >= level))
+    kinds = ", ".join(f"{k} {int(np.sum((r.object_peak >= level) & (np.asarray(r.kinds) == k)))}/{int(np.sum(np.asarray(r.kinds) == k))}"
+                      for k in sorted(set(r.kinds)))
+    print(f"{label}: net alone at its level {_pct(found, n)} ({kinds}); false components {fa} in {r.belt_m:.0f} m; "
+          f"features at their decision {_pct(int(r.reported.sum()), n)}", flush=True)
+    return [_row(f"vision dense net alone, recall >= 50 mm, {label} ({found}/{n}; {fa} false in {r.belt_m:.0f} m)",
+                 100.0 * found / max(n, 1), "%", "", True)]
+
+
+def union_rows(label: str, r: DensePass, level: float) -> list[dict]:
+    """(b) per case: the candidate ceiling of the features and of their union with the net's components."""
+    n = r.object_peak.size
+    feat = int(r.feature_candidate.sum())
+    parts = [f"features {_pct(feat, n)}"]
+    rows = [_row(f"vision candidate ceiling, features, {label} ({feat}/{n})", 100.0 * feat / max(n, 1), "%", "", True)]
+    for name, lv in (("at its level", level), ("p >= 0.5", 0.0), ("p >= 0.25", BASE_LOGIT)):
+        u = int(np.sum(r.feature_candidate | (r.object_peak >= lv)))
+        parts.append(f"union with the net {name} {_pct(u, n)}")
+        rows.append(_row(f"vision candidate ceiling, features + dense net {name}, {label} ({u}/{n})", 100.0 * u / max(n, 1), "%",
+                         ">= 88 (realistic)" if label == "realistic" else "", label != "realistic" or 100.0 * u / max(n, 1) >= 88.0))
+    print(f"{label}: candidate ceiling " + "; ".join(parts), flush=True)
+    return rows
+
+
+def visibility_print(label: str, r: DensePass, level: float) -> None:
+    """Objects by visibility: features' ceiling and net alone; union at the net's level and at p >= 0.25."""
+    if not r.truth:
+        return
+    a = visibility_table(r.object_peak >= level, r.feature_candidate, r.truth)
+    b = visibility_table(r.feature_candidate | (r.object_peak >= level), r.feature_candidate | (r.object_peak >= BASE_LOGIT), r.truth)
+    print(f"  {label}, by visibility: group | objects | net alone at its level | features' ceiling | union at its level | union p >= 0.25")
+    for x, y in zip(a, b):
+        n = x["objects"]
+        print(f"    {x['group']:<36} {n:>4} {_pct(x['found'], n)} {_pct(x['ceiling'], n)} {_pct(y['found'], n)} {_pct(y['ceiling'], n)}")
+
+
+def free_rows(scene_type: str, r: DensePass, level: float) -> list[dict]:
+    """(a) false alarms of the net alone on object-free held-out belt; (b) its components per km there."""
+    fa = int(np.sum(r.false_peaks >= level))
+    bound = 1000.0 * _poisson_upper95(fa) / max(r.belt_m, 1e-9)
+    km = r.belt_m / 1000.0
+    per_km = {name: np.sum(r.false_peaks >= lv) / km for name, lv in (("p >= 0.5", 0.0), ("p >= 0.25", BASE_LOGIT))}
+    top = float(r.false_peaks.max()) if r.false_peaks.size else -np.inf
+    print(f"object-free {scene_type} belt (held-out): net alone {fa} false alarms in {r.belt_m:.0f} m, 95 % bound {bound:.2f} per "
+          f"1,000 m (target <= 1); highest false peak {_p(top)}; net components per km " +
+          ", ".join(f"{k} {v:.0f}" for k, v in per_km.items()) + f"; features' false alarms {r.feature_false}", flush=True)
+    return [_row(f"vision dense net alone, false alarms, object-free {scene_type} belt ({fa} in {r.belt_m:.0f} m; 95 % bound)",
+                 bound, "per 1,000 m", "<= 1", bound <= 1.0)]
+
+
+def oracle_rows(cases: dict[str, DensePass], free: dict[str, DensePass]) -> list[dict]:
+    """The net alone at the level of 0 false alarms on the held-out object-free belts (known only afterwards)."""
+    tops = [float(r.false_peaks.max()) for r in free.values() if r.false_peaks.size]
+    if not tops:
+        return []
+    lv = float(np.nextafter(max(tops), np.inf))
+    rows = []
+    for label, r in cases.items():
+        found, n = int(np.sum(r.object_peak >= lv)), r.object_peak.size
+        print(f"{label}: net alone at 0 false alarms on the held-out belts ({_p(lv)}) {_pct(found, n)}", flush=True)
+        rows.append(_row(f"vision dense net alone at 0 held-out false alarms, {label} ({found}/{n})", 100.0 * found / max(n, 1), "%",
+                         ">= 75 (realistic)" if label == "realistic" else "", label != "realistic" or 100.0 * found / max(n, 1) >= 75))
+    return rows
+
+
+def spread_print(cases: dict[str, DensePass], free: dict[str, DensePass]) -> None:
+    """Peak log-odds (min / 5 % / median / 95 % / max) on objects (best component) and on false components."""
+    def text(v: np.ndarray) -> str:
+        q = spread(v[np.isfinite(v)])
+        return " / ".join(f"{x:.2f}" for x in q) if q else "none"
+    for label, r in cases.items():
+        print(f"  peak logit, best component on each object with one, {label} ({int(np.isfinite(r.object_peak).sum())}): {text(r.object_peak)}")
+    for scene_type, r in free.items():
+        print(f"  peak logit, false components, object-free {scene_type} belt ({r.false_peaks.size}): {text(r.false_peaks)}")
+
+
+def switch_rows(label: str, off: DensePass, on: DensePass) -> list[dict]:
+    """(b) through the detector itself: ``Detector.dense_seeds`` on (the net's cells at p >= 0.25 as seeds and regions,
+    the shipped classifier and decision unchanged) against off, on the same frames."""
+    n = on.object_peak.size
+    c_on, r_on = int(on.feature_candidate.sum()), int(on.reported.sum())
+    print(f"{label}: detector with dense seeds: candidate ceiling {_pct(c_on, n)} (off {_pct(int(off.feature_candidate.sum()), n)}); "
+          f"at the shipped decision {_pct(r_on, n)} (off {_pct(int(off.reported.sum()), n)}); false alarms {on.feature_false} "
+          f"(off {off.feature_false}) in {on.belt_m:.0f} m", flush=True)
+    return [_row(f"vision detector with dense seeds, candidate ceiling, {label} ({c_on}/{n})", 100.0 * c_on / max(n, 1), "%", "", True),
+            _row(f"vision detector with dense seeds, recall at the shipped decision, {label} ({r_on}/{n}; {on.feature_false} false)",
+                 100.0 * r_on / max(n, 1), "%", "", True)]
+
+
+def switch_free_rows(scene_type: str, off: DensePass, on: DensePass) -> list[dict]:
+    """False alarms of the detector with the dense seeds on object-free held-out belt (95 % bound)."""
+    bound = 1000.0 * _poisson_upper95(on.feature_false) / max(on.belt_m, 1e-9)
+    det_off, det_on = 1000.0 * off.detector_s / off.frames, 1000.0 * on.detector_s / on.frames
+    print(f"object-free {scene_type} belt (held-out): detector with dense seeds {on.feature_false} false alarms in {on.belt_m:.0f} m "
+          f"(off {off.feature_false}), 95 % bound {bound:.2f} per 1,000 m; detector CPU per frame {det_on:.1f} ms (off {det_off:.1f})", flush=True)
+    return [_row(f"vision detector with dense seeds, false alarms, object-free {scene_type} belt ({on.feature_false} in {on.belt_m:.0f} m)",
+                 bound, "per 1,000 m", "<= 1", bound <= 1.0),
+            _row(f"vision detector with dense seeds, CPU per frame, {scene_type} belt (off {det_off:.1f} ms)", det_on, "ms", "", True)]
+
+
+def cost_rows(all_runs: list[DensePass]) -> list[dict]:
+    """(c) CPU per 2,048-line frame: the ONNX run alone (Mpx/s, p99), the net with its inputs and components, the
+    detector, and both (m of belt per CPU second)."""
+    frames = sum(r.frames for r in all_runs)
+    per = np.concatenate([r.onnx_frame_s for r in all_runs]) * 1000.0
+    mpx = 2048 * WIDTH_PX / float(np.median(per)) / 1000.0
+    p99 = float(np.percentile(per, 99))
+    net_ms = 1000.0 * sum(r.net_s for r in all_runs) / frames
+    with_det = [r for r in all_runs if r.detector_s > 0]
+    det_ms = 1000.0 * sum(r.detector_s for r in with_det) / max(1, sum(r.frames for r in with_det))
+    belt_m = 2048 * MM_PER_PX / 1000.0
+    rate_det, rate_both = belt_m / (det_ms / 1000.0), belt_m / ((det_ms + net_ms) / 1000.0)
+    print(f"cost per 2,048 x {WIDTH_PX} frame ({frames} frames): ONNX run median {np.median(per):.2f} ms = {mpx:.0f} Mpx/s (target >= "
+          f"{MPX_TARGET:.0f}), p99 {p99:.2f} ms; with its input features and components {net_ms:.2f} ms; the feature detector "
+          f"{det_ms:.1f} ms ({rate_det:.0f} m/s); both {det_ms + net_ms:.1f} ms ({rate_both:.0f} m/s; station target "
+          f"{LINE_TARGET_M_S:.0f} m/s, which also pays its records)", flush=True)
+    return [_row("vision dense net, ONNX run alone (4 mm/px input, one core)", mpx, "Mpx/s", f">= {MPX_TARGET:.0f}", mpx >= MPX_TARGET),
+            _row("vision dense net, ONNX run p99 per 2048-row frame", p99, "ms", "< 200", p99 < 200.0),
+            _row("vision dense net with its input features and components, per frame", net_ms, "ms", "", True),
+            _row("vision detector + dense net, m of belt per CPU second", rate_both, "m/s", f">= {LINE_TARGET_M_S:.0f}",
+                 rate_both >= LINE_TARGET_M_S)]
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_dense", description=__doc__)
+    ap.add_argument("--length-m", type=float, default=100.0, help="held-out belt with objects per case (m; the other cases half)")
+    ap.add_argument("--fa-m", type=float, default=3000.0, help="object-free held-out realistic and today's belt each (m)")
+    ap.add_argument("--calib-m", type=float, default=3000.0, help="object-free fit-split belt for the net's level (m)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--quick", action="store_true", help="small net, 10 m per case, 100 m object-free, 200 m calibration")
+    ap.add_argument("--model", help="a saved vision model (.npz) instead of the default cache's 4 mm/px one (e.g. one "
+                    "refitted with the dense seeds on: python -m vision.densenet_refit)")
+    a = ap.parse_args(argv)
+    training = QUICK_TRAINING if a.quick else FULL_TRAINING
+    if a.quick:
+        a.length_m, a.fa_m, a.calib_m = 10.0, 100.0, 200.0
+    t = time.process_time()
+    net = fitted_densenet(epochs=3 if a.quick else 14, **training)
+    print(f"dense net ready ({time.process_time() - t:.0f} s CPU; cached under $ORELINE_CACHE/vision/densenet); "
+          f"{block_px(MM_PER_PX)} px cells, training {training}", flush=True)
+    model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    level = level_of(calibration(net, a.calib_m).false_peaks)
+    print(f"net's level (fit-split object-free belt, {a.calib_m:.0f} m): {_p(level)}", flush=True)
+    rows: list[dict] = []
+    cases, free = {}, {}
+    seeds = DenseSeeds(net)
+    for label, scene_type, extra, share in CASES:
+        scene, objects = scene_options(scene_type)
+        kw = dict(seed=a.seed, length_m=a.length_m * share, scene=scene, objects={**objects, **extra}, objects_per_m=1.0)
+        cases[label] = r = run_case(net, model, "heldout", **kw)
+        rows += alone_rows(label, r, level) + union_rows(label, r, level)
+        if label in ("realistic", "wet wood", "wood on realistic belt"):
+            visibility_print(label, r, level)
+        rows += switch_rows(label, r, run_case(net, model, "heldout", dense_seeds=seeds, **kw))
+    for scene_type in FREE_SCENES:
+        kw = dict(seed=a.seed + 1000, length_m=a.fa_m, scene=scene_options(scene_type)[0], objects=None, objects_per_m=0.0)
+        free[scene_type] = r = run_case(net, model, "heldout", **kw)
+        rows += free_rows(scene_type, r, level)
+        rows += switch_free_rows(scene_type, r, run_case(net, model, "heldout", dense_seeds=seeds, **kw))
+    rows += oracle_rows(cases, free)
+    spread_print(cases, free)
+    return rows + cost_rows(list(cases.values()) + list(free.values()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""What a refit with the dense detector's seeds on would give: the built-in fit with ``Detector.dense_seeds`` set in
+every detector the fit builds (training, calibration, out-of-fold and decision belt), so that the classifier learns
+the net's candidates on objects and on ore and the decision is set with them. A measurement, not a fit recipe: the
+model is saved to a path of the caller's (never the model cache, whose key does not know the switch), and the
+station's models are unchanged.
+
+Run: ``python -m vision.densenet_refit OUT.npz`` (a built-in 4 mm/px fit with the seeds on: about as long as a
+built-in fit, plus the net's share); ``python -m benchmarks.bench_vision_dense --model OUT.npz`` measures it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from vision.densenet import DenseSeeds
+from vision.densenet_fit import EPOCHS, TRAINING, fitted_densenet
+from vision.detect import Detector
+from vision.fit import VisionModel, fit_vision_model
+
+
+@contextmanager
+def seeds_in_every_detector(seeds: DenseSeeds) -> Iterator[None]:
+    """Within the block, every :meth:`vision.fit.VisionModel.detector` has ``dense_seeds`` = ``seeds``."""
+    original = VisionModel.detector
+
+    def detector(self: VisionModel) -> Detector:
+        det = original(self)
+        det.dense_seeds = seeds
+        return det
+
+    VisionModel.detector = detector  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        VisionModel.detector = original  # type: ignore[method-assign]
+
+
+def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0) -> VisionModel:
+    """The built-in fit (its defaults) with ``seeds`` on in every detector it builds, saved to ``path``."""
+    with seeds_in_every_detector(seeds):
+        model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed)
+    model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes)}
+    model.save(path)
+    return model
+
+
+def main(argv: list[str] | None = None) -> None:
+
+    ap = argparse.ArgumentParser(prog="python -m vision.densenet_refit", description=__doc__)
+    ap.add_argument("out", type=Path, help="where to save the refitted model (.npz)")
+    a = ap.parse_args(argv)
+    t = time.process_time()
+    model = refit_with_dense_seeds(DenseSeeds(fitted_densenet(epochs=EPOCHS, **TRAINING)), a.out)  # the benchmark's net
+    print(f"refit with dense seeds: decision {model.classifier.none_max if model.classifier else None}; "
+          f"{time.process_time() - t:.0f} s CPU; saved {a.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
