@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
+from vision.onnx_session import onnx_session
 from vision.errors import FrameError, ModelError
 from vision.features import FEATURES, cell_features
 
@@ -94,17 +95,7 @@ class DenseNet:
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         if self._session is None:
-            try:
-                import onnxruntime as ort
-            except ImportError as exc:
-                raise ModelError("the dense detector needs onnxruntime, from the fit extra: pip install -e '.[fit]'") from exc
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = 1
-            opts.inter_op_num_threads = 1
-            try:
-                self._session = ort.InferenceSession(self.onnx_bytes, opts, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # onnxruntime raises its own exception types for bad bytes
-                raise ModelError(f"cannot load the dense detector's ONNX network: {exc}") from exc
+            self._session = onnx_session(self.onnx_bytes, "dense detector")
         return self._session.run(["logit"], {"x": x})[0]
 
     def logit_map(self, x: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.special import softmax
 
+from vision.onnx_session import onnx_session
 from vision.errors import ModelError
 
 #: Side (px) of the patch the network sees.
@@ -66,18 +67,7 @@ class PatchNet:
 
     def _run(self, patch: np.ndarray, feats: np.ndarray) -> np.ndarray:
         if self._session is None:
-            try:
-                import onnxruntime as ort
-            except ImportError as exc:  # the ``fit`` extra: a plant install without it cannot run a verifier model
-                raise ModelError("the vision model's patch verifier needs onnxruntime, from the fit extra: "
-                                 "pip install -e '.[fit]' (make fit-extra)") from exc
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = 1
-            opts.inter_op_num_threads = 1
-            try:
-                self._session = ort.InferenceSession(self.onnx_bytes, opts, providers=["CPUExecutionProvider"])
-            except Exception as exc:  # onnxruntime raises its own exception types for bad bytes
-                raise ModelError(f"cannot load the patch verifier's ONNX network: {exc}") from exc
+            self._session = onnx_session(self.onnx_bytes, "patch verifier")
         return self._session.run(["logits"], {"patch": patch, "features": feats})[0]
 
     def proba(self, x: np.ndarray, patches: np.ndarray) -> np.ndarray:
