@@ -32,6 +32,7 @@ from typing import Iterable
 
 import numpy as np
 
+from vision.cache_io import replace_atomically
 from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
 from vision.tiles import load_tiles
@@ -127,10 +128,8 @@ def default_limit(model_ore: NormalOreModel, version: str, width_px: int, *, n_s
         objs = random_objects(scene_m * 1000.0, rng, per_m=4.0, min_gap_mm=120.0) if i % 2 else []
         images.append(scene.render(0, rows, objs))
     limit = calibrate_limit(model_ore, images)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: concurrent fits
-    tmp.write_text(json.dumps({"limit": limit, "version": version, "scenes": n_scenes, "scene_m": scene_m}))
-    os.replace(tmp, path)
+    record = json.dumps({"limit": limit, "version": version, "scenes": n_scenes, "scene_m": scene_m})
+    replace_atomically(path, lambda tmp: tmp.write_text(record))  # one temporary per process: concurrent fits
     return limit
 
 

@@ -93,6 +93,12 @@ class Regime:
     fa_bound_per_1000_m: float
 
 
+def in_bin(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Whether each ``load`` lies in the belt condition [lo, hi) of :data:`REGIME_BINS` ([lo, 1] for hi = 1)."""
+    load = np.asarray(load, float)
+    return (load >= lo) & ((load < hi) if hi < 1.0 else (load <= hi))
+
+
 def regimes(p_none: np.ndarray, load: np.ndarray, belt_load: np.ndarray, row_m: float, strictest: float) -> list[Regime]:
     """The regimes of :data:`REGIME_BINS` with enough calibration belt (REGIME_MIN_SHARE): candidates' p(none) and
     load (n,), the load of every calibration belt row (rows,) of ``row_m`` metres. Per regime the level is
@@ -105,11 +111,11 @@ def regimes(p_none: np.ndarray, load: np.ndarray, belt_load: np.ndarray, row_m: 
     out = []
     total = belt_load.size * row_m
     for name, lo, hi in REGIME_BINS:
-        rows = belt_load[(belt_load >= lo) & ((belt_load < hi) if hi < 1.0 else (belt_load <= hi))]
+        rows = belt_load[in_bin(belt_load, lo, hi)]
         belt_m = rows.size * row_m
         if total <= 0 or belt_m < REGIME_MIN_SHARE * total:
             continue
-        p = np.sort(p_none[(load >= lo) & ((load < hi) if hi < 1.0 else (load <= hi))])
+        p = np.sort(p_none[in_bin(load, lo, hi)])
         k = allowed_events(belt_m)
         level = DECISION_MARGIN * float(p[k]) if p.size > k else DECISION_CAP
         thin = 1000.0 * ZERO_EVENTS_UPPER95 / belt_m > TARGET_FA_PER_1000_M

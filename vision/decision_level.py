@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from vision.decision import DECISION_CAP, DECISION_MARGIN, REGIME_BINS, TARGET_FA_PER_1000_M, Decision, _nth, poisson_upper95
+from vision.decision import DECISION_CAP, DECISION_MARGIN, REGIME_BINS, TARGET_FA_PER_1000_M, Decision, _nth, in_bin, poisson_upper95
 
 #: Whether fits choose the level's estimator by leave-one-group-out (:func:`choose_levels`) when the decision belt is
 #: scored out of fold per source group; else the pooled minimum (FIT_VERSION 13-15). Off: the fit with it (FIT_VERSION
@@ -126,8 +126,7 @@ def regime_belts(parts: list[tuple[str, int, float]], row_loads: list[np.ndarray
     and ``row_loads`` one per belt part, in the order they were scored."""
     out: dict[int, float] = {}
     for (_type, g, _metres), rows in zip(parts, row_loads):
-        rows = np.asarray(rows, float)
-        inside = (rows >= lo) & ((rows < hi) if hi < 1.0 else (rows <= hi))
+        inside = in_bin(rows, lo, hi)
         if int(g) >= 0:
             out[int(g)] = out.get(int(g), 0.0) + float(inside.sum()) * row_m
     return out
@@ -141,7 +140,7 @@ def choose_levels(p_none: np.ndarray, group: np.ndarray, load: np.ndarray, parts
     if len(row_loads) != len(parts) or not parts:
         return out
     for name, lo, hi in REGIME_BINS:
-        inside = (load >= lo) & ((load < hi) if hi < 1.0 else (load <= hi))
+        inside = in_bin(load, lo, hi)
         belts = regime_belts(parts, row_loads, row_m, lo, hi)
         if np.unique(group[inside]).size >= 2 and all(belts.get(int(g), 0.0) > 0 for g in np.unique(group[inside])):
             out[name] = choose_level(p_none[inside], group[inside], belts)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from vision.cache_io import save_npz
 from vision.densenet import OUT_CELLS, block_px, dense_inputs
 from vision.fit import default_cache_dir
 from vision.frames import Frame
@@ -115,10 +115,7 @@ def training_set(*, n_object_scenes: int = 8, n_free_scenes: int = 4, frames_per
     free = _render(tiles, n_free_scenes, frames_per_scene, 0.0, TRAIN_SEED0 + 100 * seed + 50, mm_per_px, width_px, mix)
     out = DenseTrainingSet(np.concatenate([with_obj.x, free.x]), np.concatenate([with_obj.cover, free.cover]),
                            np.concatenate([with_obj.scene_type, np.char.add(free.scene_type, " object-free")]))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, x=out.x, cover=out.cover, scene_type=out.scene_type)
-    os.replace(tmp, path)
+    save_npz(path, dict(x=out.x, cover=out.cover, scene_type=out.scene_type))
     return out
 
 

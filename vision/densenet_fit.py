@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vision.cache_io import replace_atomically
 from vision.densenet import IN_CHANNELS, OUT_CELLS, DenseNet
 from vision.densenet_data import DenseTrainingSet, training_set
 from vision.errors import ModelError
@@ -171,10 +171,7 @@ def fitted_densenet(seed: int = 0, cache_dir: Path | None = None, epochs: int = 
     if path.exists():
         return DenseNet(path.read_bytes())
     dense, _ = fit_densenet(training_set(seed=seed, cache_dir=cache_dir, **data_kw), seed, epochs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-    tmp.write_bytes(dense.onnx_bytes)
-    os.replace(tmp, path)
+    replace_atomically(path, lambda tmp: tmp.write_bytes(dense.onnx_bytes))
     return dense
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
+from vision.cache_io import save_npz
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
 from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
@@ -164,12 +165,7 @@ class VisionModel:
         arrays["fitted_on"] = np.array(json.dumps(self.fitted_on, sort_keys=True))
         if self.appearance_limit is not None:
             arrays["appearance_limit"] = np.float64(self.appearance_limit)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")  # one per process: concurrent fits
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
-        return path
+        return save_npz(Path(path), arrays)  # one temporary per process: concurrent fits
 
     @classmethod
     def load(cls, path: Path, mm_per_px: float | None = None) -> "VisionModel":

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from vision.cache_io import save_npz
 from vision.evaluate import MATCH_MARGIN_MM
 from vision.fit import CandidatePool, VisionModel, cache_key, candidate_pool, default_cache_dir
 from vision.patchnet import PATCH_PX, patch_of
@@ -25,13 +25,6 @@ from vision.frontier import every_candidate
 #: Objects at least this long (mm) count towards recall (the issue's target size).
 TARGET_MM = 50.0
 _POOL_LISTS = ("x", "y", "length_mm", "fold", "normal", "scene_type", "train", "load")
-
-
-def _save(path: Path, arrays: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 def pool_arrays(pool: CandidatePool) -> dict[str, np.ndarray]:
@@ -70,7 +63,7 @@ def fit_pool(mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0, cache_d
         with np.load(pool_path, allow_pickle=False) as z:
             return VisionModel.load(model_path), pool_from_arrays({k: z[k] for k in z.files})
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **kw)  # type: ignore[arg-type]
-    _save(pool_path, pool_arrays(pool))
+    save_npz(pool_path, pool_arrays(pool))
     model.save(model_path)
     return model, pool
 
@@ -138,7 +131,7 @@ def heldout_candidates(model: VisionModel, *, length_m: float, seed: int, object
         with np.load(path, allow_pickle=False) as z:
             return HeldoutCandidates.from_arrays({k: z[k] for k in z.files})
     out = _collect(model, length_m, seed, objects_per_m, scene, objects, meta)
-    _save(path, out.to_arrays())
+    save_npz(path, out.to_arrays())
     return out
 
 
