@@ -1,7 +1,7 @@
 """Category names as labelled sets from the field spell them, mapped to the detector's object kinds.
 
 A name is normalised (lower case; runs of spaces, underscores, hyphens and dots become one space; a plural ``s`` /
-``es`` / ``ies`` is tried without it) and looked up in :data:`SYNONYMS`, whose keys are the kinds themselves plus the
+``es`` / ``ies`` is tried without it) and looked up, whole and then its last word, in :data:`SYNONYMS`, whose keys are the kinds themselves plus the
 names real exports use (``wood_block``, ``Plastic bag``, ``bolt``, ``rope``...). :data:`FOREIGN` stands for a generic
 "foreign object" label: found when any foreign detection lands in it, its kind not scored. :data:`IGNORE` (only
 through ``--kinds-map``) leaves a labelled box out of the scores: detections in it are neither found nor false alarms.
@@ -65,11 +65,12 @@ def _forms(name: str) -> list[str]:
 
 def kind_of(name: str, overrides: dict[str, str] | None = None) -> str | None:
     """The kind (:data:`TARGETS`) a category name maps to, by ``overrides`` (normalised names) first, then
-    :data:`SYNONYMS`; None when it maps to nothing."""
+    :data:`SYNONYMS` (the whole name, else its last word: ``wooden planks`` → plank → wood); None when it maps to
+    nothing."""
     for form in _forms(name):
         if overrides and form in overrides:
             return overrides[form]
-    for form in _forms(name):
+    for form in _forms(name) + _forms(normalise(name).rpartition(" ")[2]):  # the whole name, else its last word
         if form in _LOOKUP:
             return _LOOKUP[form]
     return None

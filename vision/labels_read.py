@@ -89,15 +89,16 @@ class _Skip(Exception):
 
 
 def split_of(rel: Path) -> str:
-    """The split (train / valid / test) a file relative to the set's folder lies in, by the name tokens of its
-    folders (``valid/x.jpg``, ``images/val2017/x.jpg``; a json's own name too: ``instances_val2017.json``); ""
-    when none."""
-    parts = rel.parts[:-1] + ((rel.stem,) if rel.suffix.lower() == ".json" else ())
-    for part in parts:
-        for token in re.split(r"[_\-.\s]+", part.lower()):
-            name = SPLIT_NAMES.get(re.sub(r"\d+$", "", token))
-            if name:
-                return name
+    """The split (train / valid / test) a file relative to the set's folder lies in, by the name of one of its
+    folders (``valid/x.jpg``, ``images/val2017/x.jpg``) or, for a json, a token of its own name
+    (``instances_val2017.json``); "" when none."""
+    names = [p.lower() for p in rel.parts[:-1]]
+    if rel.suffix.lower() == ".json":
+        names += re.split(r"[_\-.\s]+", rel.stem.lower())
+    for name in names:
+        split = SPLIT_NAMES.get(re.sub(r"\d+$", "", name))
+        if split:
+            return split
     return ""
 
 

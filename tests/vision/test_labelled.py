@@ -45,7 +45,7 @@ def make_labelled_set(folder: Path, n_images: int = 6, seed: int = 3, *, mm_per_
     rng = np.random.default_rng(seed)
     items = []
     for i in range(n_images):
-        r0 = i * (h_px + 200)
+        r0 = i * (h_px + round(400 / mm_per_px))  # photos 400 mm apart along the belt, at any scale
         objs = []
         n_obj = i % 4
         for j in range(n_obj):  # 0..3 objects, well apart
