@@ -182,8 +182,9 @@ def _cli_labelled(a: argparse.Namespace) -> int:
 
 def _print_labelled(a: argparse.Namespace, table: dict, model: VisionModel) -> None:
     ns = table["not_scored"]
-    print(f"labelled photos {a.labelled} ({table['layout']}, split {a.split}): {table['images']} scored "
-          f"({table['object_free_no_label_file']} without a label file, scored as object-free), {len(ns)} not scored; "
+    free = table["object_free_no_label_file"]
+    print(f"labelled photos {a.labelled} ({table['layout']}, split {a.split}): {table['images']} scored"
+          f"{f' ({free} without a label file, scored as object-free)' if free else ''}, {len(ns)} not scored; "
           f"photos at {a.mm_per_px:g} mm/px resampled to the model's {model.mm_per_px:g} mm/px; model {model.version}")
     print("category names: " + (", ".join(f"{n} -> {k}" for n, k in sorted(table["names"].items())) or "none used"))
     print("recall per kind:")

@@ -236,3 +236,22 @@ def test_cli_unknown_names_refuse_the_set_naming_file_and_names_and_kinds_map_fi
     table = json.loads((tmp_path / "out" / "labelled.json").read_text())
     assert table["names"]["Banana"] == a and table["names"]["kiwi_fruit"] == b
     assert np.isclose(table["recall"]["all:all"]["objects"], sum(len(b) for _, b in photos[1]))
+
+
+@pytest.mark.slow
+def test_cli_fit_accepts_a_field_export_with_splits_names_and_another_scale(photos, tmp_path):
+    folder = roboflow_yolo(photos, tmp_path / "robo")
+    shutil.copy(folder / "train" / "images" / "photo_01.png", folder / "train" / "images" / "photo_01b.png")
+    (folder / "train" / "labels" / "photo_01b.txt").write_text("0 1.4 0.5 0.2 0.2\n")  # a box outside: left out, the fit goes on
+    out = tmp_path / "site.npz"
+    p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(out), "--labelled", str(folder), "--split", "train",
+                        "--photo-mm-per-px=2", "--mm-per-px=4", "--width-px=512", "--normal-m=20", "--calibration-m=20",
+                        "--objects-m=40", "--scenes=today", "--decision-m=10"], capture_output=True, text=True, timeout=900)
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "(YOLO, split train): 2 photos, 1 left out" in p.stdout and "photo_01b.png: photo_01b.txt line 1: box" in p.stdout
+    added = p.stdout.split("training:")[1].splitlines()[0]
+    assert "none" in added and all(k in added for k, *_ in dict(photos[1])["photo_01.png"]), added
+    p = _evaluate("--labelled", folder, "--split=valid", "--model", out, "--mm-per-px", PHOTO_MM, "--out", tmp_path / "ev")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads((tmp_path / "ev" / "labelled.json").read_text())["images"] == 2
