@@ -158,8 +158,8 @@ def _progress(t0: float) -> Callable[[int, int], None]:
 
 
 def _cli_labelled(a: argparse.Namespace) -> int:
-    if a.mm_per_px is None:
-        print("vision evaluate: --labelled needs the photos' scale: --mm-per-px S (mm of belt per photo pixel)")
+    if a.mm_per_px is None or not a.mm_per_px > 0:
+        print(f"vision evaluate: --labelled needs the photos' scale: --mm-per-px S > 0 (mm of belt per photo pixel), got {a.mm_per_px}")
         return 2
     try:
         lset = _labelled_set(a)  # bad labels are refused before any model is loaded or fitted

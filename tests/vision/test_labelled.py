@@ -122,8 +122,9 @@ def test_cli_evaluate_labelled_scores_real_photos(labelled, model_file, tmp_path
 
 
 def test_cli_evaluate_labelled_needs_the_photos_scale(labelled, model_file, tmp_path):
-    p = _oreline("--labelled", labelled[0], "--model", model_file, "--out", tmp_path / "o")
-    assert p.returncode == 2 and "--mm-per-px" in p.stdout and not (tmp_path / "o").exists(), p.stdout + p.stderr
+    for scale in ([], ["--mm-per-px=0"], ["--mm-per-px", "-2"]):
+        p = _oreline("--labelled", labelled[0], "--model", model_file, *scale, "--out", tmp_path / "o")
+        assert p.returncode == 2 and "--mm-per-px S > 0" in p.stdout and not (tmp_path / "o").exists(), p.stdout + p.stderr
 
 
 def _copy(src: Path, dst: Path) -> Path:
