@@ -19,7 +19,7 @@ import numpy as np
 from vision.classify import NONE
 from vision.detect import Detection
 from vision.errors import ImageFileError
-from vision.evaluate import MATCH_MARGIN_MM, _poisson_upper95
+from vision.evaluate import MATCH_MARGIN_MM, SIZE_CLASSES, _poisson_upper95, size_class
 from vision.fit import VisionModel, candidate_pool, train_classifier
 from vision.frames import Frame
 from vision.kind_decision import is_foreign
@@ -134,12 +134,20 @@ def fit_with_labelled(items: list[LabelledImage], *, photo_mm_per_px: float, mm_
 
 
 class _Tally:
-    """Recall rows per labelled kind, precision per reported kind and false alarms, photo by photo."""
+    """Recall rows per labelled kind and per size class of the box's longer side (the object's length when it lies
+    square, 0.71-1.41 x it when tilted), precision per reported kind and false alarms, photo by photo."""
 
-    def __init__(self) -> None:
+    def __init__(self, photo_mm_per_px: float) -> None:
+        self.photo_mm_per_px = photo_mm_per_px
         self.rows: dict[str, dict] = {}
         self.reported: dict[str, list[int]] = {}
         self.false_alarms = 0
+
+    def _count(self, key: str, found: bool, kind_correct: bool) -> None:
+        r = self.rows.setdefault(key, {"objects": 0, "detected": 0, "kind_correct": 0})
+        r["objects"] += 1
+        r["detected"] += found
+        r["kind_correct"] += kind_correct
 
     def add(self, boxes: tuple[Box, ...], res: PhotoResult) -> int:
         dets, used = res.detections, np.zeros(len(res.detections), bool)
@@ -148,11 +156,11 @@ class _Tally:
             used[hit] = True
             if b.kind == IGNORE:
                 continue
-            found = hit[is_foreign(kinds[hit])] if b.kind == FOREIGN and len(hit) else hit
-            r = self.rows.setdefault(b.kind, {"objects": 0, "detected": 0, "kind_correct": 0})
-            r["objects"] += 1
-            r["detected"] += bool(len(found))
-            r["kind_correct"] += b.kind != FOREIGN and any(dets[i].kind == b.kind for i in hit)
+            found = bool(len(hit[is_foreign(kinds[hit])] if b.kind == FOREIGN and len(hit) else hit))
+            correct = b.kind != FOREIGN and any(dets[i].kind == b.kind for i in hit)
+            length_mm = max(b.x1 - b.x0, b.y1 - b.y0) * self.photo_mm_per_px
+            for key in (f"kind:{b.kind}", f"size:{size_class(length_mm)}", "all:all") + (("size>=50:all",) if length_mm >= 50 else ()):
+                self._count(key, found, correct)
             for i in hit if b.kind != FOREIGN else ():
                 self.reported.setdefault(dets[i].kind, []).append(int(dets[i].kind == b.kind))
         for i in np.flatnonzero(~used):
@@ -161,22 +169,18 @@ class _Tally:
         return int((~used).sum())
 
     def recall(self) -> dict:
-        out = {f"kind:{k}": dict(r, recall=r["detected"] / r["objects"]) for k, r in sorted(self.rows.items())}
-        n_obj = sum(r["objects"] for r in self.rows.values())
-        if n_obj:
-            det = sum(r["detected"] for r in self.rows.values())
-            out["all:all"] = {"objects": n_obj, "detected": det, "kind_correct": sum(r["kind_correct"] for r in self.rows.values()),
-                              "recall": det / n_obj}
-        return out
+        """Rows kind:*, size:* (in SIZE_CLASSES order), size>=50:all and all:all, each with its recall."""
+        order = [k for k in sorted(self.rows) if k.startswith("kind:")] + [f"size:{c}" for c in SIZE_CLASSES] + ["size>=50:all", "all:all"]
+        return {k: dict(self.rows[k], recall=self.rows[k]["detected"] / self.rows[k]["objects"]) for k in order if k in self.rows}
 
 
 def evaluate_labelled(model: VisionModel, lset: LabelledSet, photo_mm_per_px: float, *,
                       progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[np.ndarray]]:
     """Score the detector on a labelled set declared at ``photo_mm_per_px``. Returns the table (recall per labelled
-    kind, precision per reported kind, false alarms per scored photo with the 95 % upper bound, per-photo counts, the
+    kind and per size class of the box's longer side, precision per reported kind, false alarms per scored photo with the 95 % upper bound, per-photo counts, the
     photos not scored with their reasons) and up to REALISM_PHOTOS photos at the model's scale, spread over the set,
     for the realism statistics. ``progress(done, total)`` is called after each photo."""
-    tally, per_image, sample = _Tally(), [], []
+    tally, per_image, sample = _Tally(photo_mm_per_px), [], []
     not_scored = list(lset.not_scored)
     n = len(lset.items)
     pick = set(np.linspace(0, n - 1, min(n, REALISM_PHOTOS)).round().astype(int).tolist()) if n else set()

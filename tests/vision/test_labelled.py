@@ -71,12 +71,17 @@ def write_coco(folder: Path, items) -> Path:
     return path
 
 
-def write_yolo(folder: Path, items) -> None:
+def yolo_lines(boxes, names=KINDS, w_px: int = W_PX, h_px: int = H_PX) -> str:
+    """YOLO label lines (``class cx cy w h``, normalised) of boxes (name, x0, y0, x1, y1) in a ``w_px`` x ``h_px`` photo."""
+    return "".join(f"{names.index(k)} {(x0 + x1) / 2 / w_px:.6f} {(y0 + y1) / 2 / h_px:.6f} {(x1 - x0) / w_px:.6f} {(y1 - y0) / h_px:.6f}\n"
+                   for k, x0, y0, x1, y1 in boxes)
+
+
+def write_yolo(folder: Path, items, w_px: int = W_PX, h_px: int = H_PX) -> None:
+    """A flat YOLO set: classes.txt and a label file beside every photo."""
     (folder / "classes.txt").write_text("\n".join(KINDS) + "\n")
     for name, boxes in items:
-        lines = [f"{KINDS.index(k)} {(x0 + x1) / 2 / W_PX:.6f} {(y0 + y1) / 2 / H_PX:.6f} {(x1 - x0) / W_PX:.6f} {(y1 - y0) / H_PX:.6f}"
-                 for k, x0, y0, x1, y1 in boxes]
-        (folder / name).with_suffix(".txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        (folder / name).with_suffix(".txt").write_text(yolo_lines(boxes, KINDS, w_px, h_px))
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.vision.test_labelled import ORELINE, make_labelled_set
+from tests.vision.test_labelled import ORELINE, make_labelled_set, write_yolo
 from vision.errors import ImageFileError
 from vision.labels_photo import OFF_BELT_GREY, photo_size, read_photo
 from vision.labels_read import LabelError, read_labelled
 
-KINDS = ("wood", "plastic", "rubber", "metal", "cloth", "concrete")
-W, H = 600, 700
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +63,13 @@ def test_unreadable_and_truncated_photos_raise_naming_the_file(reference, tmp_pa
         read_photo(tmp_path / "cut.jpg")
 
 
-def _yolo(folder, items):
-    (folder / "classes.txt").write_text("\n".join(KINDS) + "\n")
-    for name, boxes in items:
-        (folder / name).with_suffix(".txt").write_text("".join(
-            f"{KINDS.index(k)} {(x0 + x1) / 2 / W:.6f} {(y0 + y1) / 2 / H:.6f} {(x1 - x0) / W:.6f} {(y1 - y0) / H:.6f}\n"
-            for k, x0, y0, x1, y1 in boxes))
-
-
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory):
     """A flat YOLO set of 8 photos: 3 good ones, one EXIF-rotated with its labels on the upright view, and four bad:
     unreadable, truncated, a box outside, a malformed line; plus a label file without its photo."""
     folder = tmp_path_factory.mktemp("damaged")
     items = make_labelled_set(folder, n_images=8, seed=11 + 100, name="p{:02d}.png")
-    _yolo(folder, items)
+    write_yolo(folder, items)
     (folder / "p04.png").write_text("not an image")
     data = (folder / "p05.png").read_bytes()
     (folder / "p05.png").write_bytes(data[: len(data) // 3])

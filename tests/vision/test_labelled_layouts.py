@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.vision.test_labelled import KINDS, ORELINE, make_labelled_set
+from tests.vision.test_labelled import KINDS, ORELINE, make_labelled_set, yolo_lines
 from vision.labels_names import FOREIGN, kind_of, parse_kinds_map, KindsMapError
 from vision.labels_read import LabelError, read_labelled
 
@@ -27,11 +27,6 @@ SPLIT_OF = ("train", "train", "valid", "valid", "test", "test")
 def photos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photos")
     return folder, make_labelled_set(folder, n_images=6, seed=5)
-
-
-def _yolo_lines(boxes, names):
-    return "".join(f"{names.index(n)} {(x0 + x1) / 2 / W:.6f} {(y0 + y1) / 2 / H:.6f} {(x1 - x0) / W:.6f} {(y1 - y0) / H:.6f}\n"
-                   for n, x0, y0, x1, y1 in boxes)
 
 
 def _named(boxes, field):
@@ -51,7 +46,7 @@ def roboflow_yolo(photos, dst: Path, field=FIELD_NAMES.get) -> Path:
             (dst / split / sub).mkdir(parents=True, exist_ok=True)
         shutil.copy(src / name, dst / split / "images" / name)
         if boxes:  # Roboflow writes no label file for a photo without objects
-            (dst / split / "labels" / name).with_suffix(".txt").write_text(_yolo_lines(_named(boxes, field), names))
+            (dst / split / "labels" / name).with_suffix(".txt").write_text(yolo_lines(_named(boxes, field), names))
     return dst
 
 
@@ -67,7 +62,7 @@ def ultralytics_yolo(photos, dst: Path) -> Path:
         for sub in ("images", "labels"):
             (dst / sub / split).mkdir(parents=True, exist_ok=True)
         shutil.copy(src / name, dst / "images" / split / name)
-        (dst / "labels" / split / name).with_suffix(".txt").write_text(_yolo_lines(_named(boxes, FIELD_NAMES.get), names))
+        (dst / "labels" / split / name).with_suffix(".txt").write_text(yolo_lines(_named(boxes, FIELD_NAMES.get), names))
     return dst
 
 
@@ -80,7 +75,7 @@ def darknet_yolo(photos, dst: Path) -> Path:
     (dst / "obj.data").write_text("classes = 6\nnames = obj.names\n")
     for name, boxes in items:
         shutil.copy(src / name, dst / "obj_train_data" / name)
-        (dst / "obj_train_data" / name).with_suffix(".txt").write_text(_yolo_lines(_named(boxes, FIELD_NAMES.get), names))
+        (dst / "obj_train_data" / name).with_suffix(".txt").write_text(yolo_lines(_named(boxes, FIELD_NAMES.get), names))
     return dst
 
 
@@ -211,6 +206,9 @@ def test_cli_scores_field_exports_with_the_default_model(photos, tmp_path, layou
         assert "(2 without a label file, scored as object-free)" in p.stdout and table["object_free_no_label_file"] == 2
     n_obj = sum(len(b) for (name, b), s in zip(photos[1], SPLIT_OF) if layout != "roboflow-coco" or s == "valid")
     assert table["recall"]["all:all"]["objects"] == n_obj and table["recall"]["all:all"]["recall"] >= 0.7
+    sizes = {k: r for k, r in table["recall"].items() if k.startswith("size:")}
+    assert sum(r["objects"] for r in sizes.values()) == n_obj and all(k in p.stdout for k in sizes)
+    assert table["recall"]["size>=50:all"]["objects"] == n_obj  # boxes of 150-350 mm objects
     assert table["false_alarms_per_image"] <= 1.0
 
 

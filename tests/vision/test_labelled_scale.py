@@ -11,28 +11,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.vision.test_labelled import ORELINE, make_labelled_set
+from tests.vision.test_labelled import ORELINE, make_labelled_set, write_yolo
 from vision.labels import _merge_overlaps
 from vision.labels_photo import OVERLAP_MM, to_model_scale, windows
 
-KINDS = ("wood", "plastic", "rubber", "metal", "cloth", "concrete")
 BELT_M, LONG_MM = 2.6, 1200.0  # a belt wider than the model's 512 px x 4 mm frame; photos 1.2 m long
 MODEL_MM, MODEL_PX = 4.0, 512
-
-
-def _write_yolo(folder, items, w, h):
-    (folder / "classes.txt").write_text("\n".join(KINDS) + "\n")
-    for name, boxes in items:
-        (folder / name).with_suffix(".txt").write_text("".join(
-            f"{KINDS.index(k)} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} {(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}\n"
-            for k, x0, y0, x1, y1 in boxes))
 
 
 def _set(root, mm, lateral):
     w, h = round(BELT_M * 1000 / mm), round(LONG_MM / mm)
     folder = root / f"{mm:g}mm"
     items = make_labelled_set(folder, n_images=8, seed=21, mm_per_px=mm, w_px=w, h_px=h, belt_width_m=BELT_M, lateral_mm=lateral)
-    _write_yolo(folder, items, w, h)
+    write_yolo(folder, items, w, h)
     return folder, items
 
 
