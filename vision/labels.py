@@ -71,6 +71,8 @@ def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float
     candidates the classifier calls "none" (for training). Raises ImageFileError when the photo cannot be decoded,
     LabelError when it is not the size its labels say."""
     image = read_photo(item.path)
+    if image.shape[:2] == (item.width_px, item.height_px) != (item.height_px, item.width_px):
+        image = read_photo(item.path, upright=False)  # a COCO entry of the stored photo: its labels ignore the EXIF turn
     if image.shape[:2] != (item.height_px, item.width_px):
         raise LabelError(f"{item.path}: image is {image.shape[1]}x{image.shape[0]} (upright), its labels say {item.width_px}x{item.height_px}")
     mm = model.mm_per_px

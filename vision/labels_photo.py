@@ -43,13 +43,13 @@ def _to_rgb8(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
-def read_photo(path: Path) -> np.ndarray:
-    """``path`` as (H, W, 3) uint8 RGB, upright by its EXIF orientation. Raises ImageFileError (naming the file)
-    when it cannot be decoded, truncated files included."""
+def read_photo(path: Path, *, upright: bool = True) -> np.ndarray:
+    """``path`` as (H, W, 3) uint8 RGB, turned upright by its EXIF orientation (``upright``; else as stored). Raises
+    ImageFileError (naming the file) when it cannot be decoded, truncated files included."""
     try:
         with Image.open(path) as im:
             im.load()
-            return _to_rgb8(ImageOps.exif_transpose(im))
+            return _to_rgb8(ImageOps.exif_transpose(im) if upright else im)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
 

@@ -156,14 +156,13 @@ def _coco_box(a: dict, kind: str, w: int, h: int) -> Box:
 
 
 def _read_coco_json(path: Path, doc: dict, folder: Path, by_name: dict[str, list[Path]], kinds_map, out: LabelledSet) -> None:
-    where = f"{path}"
     try:
         names = {int(c["id"]): str(c["name"]) for c in doc["categories"]}
         images = {int(im["id"]): im for im in doc["images"]}
         anns = list(doc.get("annotations") or [])
         used = {int(a["category_id"]) for a in anns if isinstance(a, dict) and "category_id" in a}
     except (KeyError, TypeError, ValueError) as exc:
-        raise LabelError(f"{where}: malformed COCO json ({type(exc).__name__}: {exc})") from exc
+        raise LabelError(f"{path}: malformed COCO json ({type(exc).__name__}: {exc})") from exc
     kinds = _name_kinds(names, used, path, kinds_map)
     per_image: dict[int, list[dict]] = {}
     for a in anns:

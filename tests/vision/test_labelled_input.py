@@ -125,3 +125,33 @@ def test_malformed_yaml_refuses_the_set_naming_it(damaged, tmp_path):
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--labelled", str(folder), "--mm-per-px", "2", "--out", str(tmp_path / "o")],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 2 and "data.yaml" in p.stdout and not (tmp_path / "o").exists(), p.stdout
+
+
+def test_cli_coco_labels_of_the_stored_or_the_upright_view_of_an_exif_rotated_photo(tmp_path):
+    """COCO tools label the upright view (width/height upright); a tool that ignored the EXIF tag labels the stored
+    one (width/height swapped): both are read the way their labels were drawn."""
+    items = make_labelled_set(tmp_path / "src", n_images=4, seed=13)
+    name, boxes = items[3]  # 3 objects
+    upright = np.asarray(Image.open(tmp_path / "src" / name))
+    h, w = upright.shape[:2]
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for f in ("up.png", "stored.png"):
+        Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1))).save(folder / f, exif=exif)
+    kinds = sorted({k for k, *_ in boxes})
+    stored_boxes = [(k, y0, w - x1, y1, w - x0) for k, x0, y0, x1, y1 in boxes]  # np.rot90: (x, y) -> (y, w - x)
+    anns = [{"image_id": i, "category_id": kinds.index(k), "bbox": [x0, y0, x1 - x0, y1 - y0]}
+            for i, bx in enumerate((boxes, stored_boxes)) for k, x0, y0, x1, y1 in bx]
+    anns = [dict(a, id=n) for n, a in enumerate(anns)]
+    doc = {"images": [{"id": 0, "file_name": "up.png", "width": w, "height": h},
+                      {"id": 1, "file_name": "stored.png", "width": h, "height": w}],
+           "annotations": anns, "categories": [{"id": i, "name": k} for i, k in enumerate(kinds)]}
+    (folder / "_annotations.coco.json").write_text(json.dumps(doc))
+    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--labelled", str(folder), "--mm-per-px", "2", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    table = json.loads((tmp_path / "o" / "labelled.json").read_text())
+    assert table["images"] == 2 and table["recall"]["all:all"]["objects"] == 6
+    assert table["recall"]["all:all"]["detected"] == 6 and table["false_alarms"] == 0
