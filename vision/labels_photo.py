@@ -2,7 +2,7 @@
 
 Photos come from other instruments: grayscale, RGBA, palette, 16-bit, EXIF-rotated. :func:`read_photo` returns
 8-bit RGB of the view the labels were drawn on (EXIF orientation applied, as Roboflow and COCO tools show it;
-16-bit scaled, not clipped; transparency over the dark off-belt grey). :func:`to_model_scale` resamples from the
+16-bit scaled from its bit depth, not clipped; transparency over the dark off-belt grey). :func:`to_model_scale` resamples from the
 photo's declared mm/px to the model's (area averaging when shrinking). :func:`windows` covers a photo wider than the
 model's frame with frames that overlap by at least the largest object the detector reports across the belt.
 """
@@ -20,6 +20,9 @@ from vision.errors import ImageFileError
 
 #: Grey (0..255) of what is not photo: beyond the belt, or transparent pixels.
 OFF_BELT_GREY = 38
+#: Bit depths a 16-bit grey photo may hold (machine-vision cameras write 10, 12 or 14 bits into 16-bit files): it is
+#: scaled from the smallest that holds its largest value.
+SENSOR_BITS = (8, 10, 12, 14, 16)
 #: Overlap (mm) of neighbouring frames on a wide photo: the largest object the detector is scored on across the belt
 #: (the simulator's and the fit's longest objects are 600 mm; a 2 m carry along the belt does not apply across it).
 OVERLAP_MM = 600.0
@@ -28,8 +31,9 @@ OVERLAP_MM = 600.0
 def _to_rgb8(im: Image.Image) -> np.ndarray:
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         a = np.asarray(im, dtype=np.float64)
-        peak = 255.0 if a.max(initial=0) <= 255 else 65535.0
-        grey = np.clip(np.rint(a * (255.0 / peak)), 0, 255).astype(np.uint8)
+        top = a.max(initial=0)
+        bits = next((b for b in SENSOR_BITS if top < 2**b), 16)  # 12-bit cameras write 0..4095 into 16-bit files
+        grey = np.clip(np.rint(a * (255.0 / (2**bits - 1))), 0, 255).astype(np.uint8)
         return np.repeat(grey[:, :, None], 3, axis=2)
     if im.mode == "F":
         a = np.asarray(im, dtype=np.float64)

@@ -8,6 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
 from tests.vision.test_labelled import ORELINE, make_labelled_set, write_yolo
@@ -31,6 +32,10 @@ def test_grey_rgba_palette_and_16_bit_photos_read_as_8_bit_rgb(reference, tmp_pa
     Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "grey16.png")
     assert Image.open(tmp_path / "grey16.png").mode.startswith("I")
     assert np.abs(read_photo(tmp_path / "grey16.png").astype(int) - grey[:, :, None]).max() <= 1  # scaled, not clipped to white
+    tifffile.imwrite(tmp_path / "grey12.tif", (grey.astype(np.int64) * 4095 // 255).astype(np.uint16))  # 12 bits in 16
+    assert np.abs(read_photo(tmp_path / "grey12.tif").astype(int) - grey[:, :, None]).max() <= 1
+    tifffile.imwrite(tmp_path / "rgb16.tif", reference.astype(np.uint16) * 257, photometric="rgb")
+    assert np.array_equal(read_photo(tmp_path / "rgb16.tif"), reference)
     alpha = np.full(grey.shape, 255, np.uint8)
     alpha[:, :50] = 0
     Image.fromarray(np.dstack([reference, alpha])).save(tmp_path / "rgba.png")
