@@ -89,7 +89,7 @@ def measure(folder: Path) -> list[dict]:
     print(f"{n} photos {PHOTO_W}x{PHOTO_H} at {PHOTO_MM:g} mm/px, model {model.version} ({model.mm_per_px:g} mm/px, {model.width_px} px): "
           f"CPU {1000 * cpu_s:.0f} ms per photo (decode {1000 * decode_s:.0f} ms), wall {1000 * wall_s:.0f} ms; recall "
           f"{table['recall']['all:all']['recall']:.3f} ({table['recall']['all:all']['detected']}/{table['recall']['all:all']['objects']}), "
-          f"false alarms {table['false_alarms']}, load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"false alarms {table['false_alarms']}, {len(table['not_scored'])} not scored, load average {os.getloadavg()[0]:.1f}", flush=True)
     mpx = PHOTO_W * PHOTO_H / 1e6
     return [row("photos per CPU second (one core)", 1.0 / cpu_s, "photos/s", round(TARGET_PHOTOS_S, 2)),
             row("photo Mpx per CPU second (one core)", mpx / cpu_s, "Mpx/s", round(TARGET_PHOTOS_S * mpx, 2))]

@@ -6,7 +6,8 @@ counts in the frame that owns its centre, and two from neighbouring frames on on
 object is found when a detection's centre lies in its box grown by MATCH_MARGIN_MM; a generic "foreign" box is found by
 any foreign detection (:func:`vision.kind_decision.is_foreign`); detections on no box are false alarms; "ignore" boxes
 are not scored and the detections on them are no false alarms. A photo that cannot be scored (unreadable, labels for
-another size) is listed with its reason, never counted as found or clean.
+another size, or not inspected: the detector finds no belt or no ore in it, as the line would call the belt
+uninspected) is listed with its reason, never counted as found or clean.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Callable
 import numpy as np
 
 from vision.classify import NONE
-from vision.detect import Detection
-from vision.errors import ImageFileError
+from vision.detect import Detection, DetectorParams, FrameResult
+from vision.errors import ImageFileError, VisionError
 from vision.evaluate import MATCH_MARGIN_MM, SIZE_CLASSES, _poisson_upper95, size_class
 from vision.fit import VisionModel, candidate_pool, train_classifier
 from vision.frames import Frame
@@ -66,15 +67,32 @@ def _box_hits(boxes: tuple[Box, ...], x: np.ndarray, y: np.ndarray, margin_px: f
             for b in boxes]
 
 
+class NotInspected(VisionError):
+    """The detector could not inspect a photo (no belt or no ore found in it): neither found nor clean."""
+
+
+def _check_inspected(result: FrameResult, photo_share: float, params: DetectorParams) -> None:
+    """Raise NotInspected when the detector would call the photo's belt uninspected: belt found in fewer than
+    ``params.min_belt_fraction`` of the photo's columns (``photo_share``: the photo's share of the frame), or ore
+    on less than ``params.min_material_fraction`` of it, as the line's station rules."""
+    belt = result.belt_fraction / photo_share
+    if belt < params.min_belt_fraction:
+        raise NotInspected(f"not inspected: the detector finds belt in {100 * belt:.0f} % of the photo "
+                           f"(needs {100 * params.min_belt_fraction:.0f} %)")
+    if result.material_fraction < params.min_material_fraction:
+        raise NotInspected(f"not inspected: the detector finds ore on {100 * result.material_fraction:.1f} % of the "
+                           f"belt (needs {100 * params.min_material_fraction:.0f} %; another cargo, or an empty belt)")
+
+
 def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float, *, report_all: bool = False) -> PhotoResult:
     """Run the model's detector over one labelled photo declared at ``photo_mm_per_px``. ``report_all`` also returns
     candidates the classifier calls "none" (for training). Raises ImageFileError when the photo cannot be decoded,
-    LabelError when it is not the size its labels say."""
+    LabelError when it is not the size its labels say, NotInspected when the detector finds no belt or no ore in it."""
     image = read_photo(item.path)
     if image.shape[:2] == (item.width_px, item.height_px) != (item.height_px, item.width_px):
         image = read_photo(item.path, upright=False)  # a COCO entry of the stored photo: its labels ignore the EXIF turn
     if image.shape[:2] != (item.height_px, item.width_px):
-        raise LabelError(f"{item.path}: image is {image.shape[1]}x{image.shape[0]} (upright), its labels say {item.width_px}x{item.height_px}")
+        raise LabelError(f"the photo is {image.shape[1]}x{image.shape[0]} (upright), its labels say {item.width_px}x{item.height_px}")
     mm = model.mm_per_px
     scaled, factor = to_model_scale(image, photo_mm_per_px, mm)
     det = model.detector()
@@ -83,7 +101,9 @@ def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float
     cols, rows, win = [], [], []
     for k, w in enumerate(windows(scaled.shape[1], model.width_px, mm)):
         frame = Frame.still(frame_image(scaled, w, model.width_px), mm, frame_id=k)
-        for d in det.process(frame).detections + det.flush():
+        result = det.process(frame)
+        _check_inspected(result, w.width / model.width_px, model.params)
+        for d in result.detections + det.flush():
             col = d.lateral_m * 1000.0 / mm + model.width_px / 2 - w.pad + w.x0
             if w.own_x0 <= col < w.own_x1:
                 dets.append(d)
@@ -106,7 +126,7 @@ def labelled_candidates(model: VisionModel, items: list[LabelledImage], photo_mm
     for item in items:
         try:
             res = detect_photo(model, item, photo_mm_per_px, report_all=True)
-        except (ImageFileError, LabelError):
+        except (ImageFileError, LabelError, NotInspected):
             continue
         kind = [NONE] * len(res.detections)
         for b, hit in zip(item.boxes, res.hits):
@@ -189,7 +209,7 @@ def evaluate_labelled(model: VisionModel, lset: LabelledSet, photo_mm_per_px: fl
     for k, item in enumerate(lset.items):
         try:
             res = detect_photo(model, item, photo_mm_per_px)
-        except (ImageFileError, LabelError) as exc:
+        except (ImageFileError, LabelError, NotInspected) as exc:
             not_scored.append(NotScored(item.path, str(exc)))
         else:
             fa = tally.add(item.boxes, res)

@@ -37,9 +37,10 @@ def _boxes(scene, objs, r0, w_px=W_PX, h_px=H_PX):
 
 def make_labelled_set(folder: Path, n_images: int = 6, seed: int = 3, *, mm_per_px: float = MM_PER_PX, w_px: int = W_PX,
                       h_px: int = H_PX, belt_width_m: float = 1.8, lateral_mm: tuple[float, float] = (-300.0, 300.0),
-                      name: str = "photo_{:02d}.png") -> list[tuple[str, list]]:
-    """Photos of held-out ore (``w_px`` x ``h_px`` at ``mm_per_px``) with 0-3 pasted objects each (150-350 mm, spread
-    along the photo, ``lateral_mm`` from the belt centre), and their boxes (kind, x0, y0, x1, y1) in photo px."""
+                      name: str = "photo_{:02d}.png", max_objects: int = 3) -> list[tuple[str, list]]:
+    """Photos of held-out ore (``w_px`` x ``h_px`` at ``mm_per_px``) with 0-``max_objects`` pasted objects each
+    (150-350 mm, spread along the photo, ``lateral_mm`` from the belt centre), and their boxes (kind, x0, y0, x1, y1)
+    in photo px."""
     folder.mkdir(parents=True, exist_ok=True)
     scene = BeltScene(load_tiles("heldout"), width_px=w_px, mm_per_px=mm_per_px, seed=seed, belt_width_m=belt_width_m)
     rng = np.random.default_rng(seed)
@@ -47,7 +48,7 @@ def make_labelled_set(folder: Path, n_images: int = 6, seed: int = 3, *, mm_per_
     for i in range(n_images):
         r0 = i * (h_px + round(400 / mm_per_px))  # photos 400 mm apart along the belt, at any scale
         objs = []
-        n_obj = i % 4
+        n_obj = i % (max_objects + 1)
         for j in range(n_obj):  # 0..3 objects, well apart
             length = float(rng.uniform(150, 350))
             row = r0 + (j + 0.5) * h_px / max(n_obj, 1)

@@ -11,7 +11,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from tests.vision.test_labelled import ORELINE, make_labelled_set, write_yolo
+from tests.vision.test_labelled import H_PX, ORELINE, W_PX, make_labelled_set, write_yolo
 from vision.errors import ImageFileError
 from vision.labels_photo import OFF_BELT_GREY, photo_size, read_photo
 from vision.labels_read import LabelError, read_labelled
@@ -160,3 +160,19 @@ def test_cli_coco_labels_of_the_stored_or_the_upright_view_of_an_exif_rotated_ph
     table = json.loads((tmp_path / "o" / "labelled.json").read_text())
     assert table["images"] == 2 and table["recall"]["all:all"]["objects"] == 6
     assert table["recall"]["all:all"]["detected"] == 6 and table["false_alarms"] == 0
+
+
+def test_cli_photo_the_detector_cannot_inspect_is_not_scored_never_clean(tmp_path):
+    """A photo of bare belt (no ore) and one of another cargo (a flat blue-grey, no ore colour) are what the line calls
+    uninspected: listed as not scored with the reason, not counted as object-free photos."""
+    items = make_labelled_set(tmp_path, n_images=2, seed=9)
+    write_yolo(tmp_path, items)
+    Image.fromarray(np.full((H_PX, W_PX, 3), (40, 44, 48), np.uint8)).save(tmp_path / "bare_belt.png")
+    Image.fromarray(np.full((H_PX, W_PX, 3), (90, 110, 150), np.uint8)).save(tmp_path / "blue_cargo.png")
+    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--labelled", str(tmp_path), "--mm-per-px", "2", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1, p.stdout + p.stderr
+    table = json.loads((tmp_path / "o" / "labelled.json").read_text())
+    reasons = {r["path"].rsplit("/", 1)[1]: r["reason"] for r in table["not_scored"]}
+    assert sorted(reasons) == ["bare_belt.png", "blue_cargo.png"] and all(r.startswith("not inspected: ") for r in reasons.values())
+    assert table["images"] == 2 and table["object_free_no_label_file"] == 0
