@@ -121,7 +121,7 @@ def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float
 def labelled_candidates(model: VisionModel, items: list[LabelledImage], photo_mm_per_px: float) -> tuple[list[np.ndarray], list[str], list[float]]:
     """Training candidates from labelled photos: features, label and measured length (mm) of every candidate the
     detector finds: in a box → the box's kind, on no box → "none" (a site's own ore). Candidates in a generic
-    "foreign" or an "ignore" box are left out (no kind to learn). Photos that cannot be read are skipped."""
+    "foreign" or an "ignore" box are left out (no kind to learn). Photos that cannot be read or inspected are skipped."""
     x, y, length = [], [], []
     for item in items:
         try:
