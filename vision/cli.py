@@ -7,17 +7,33 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from conveyor.files import staged_folder
 from vision.errors import VisionError
 from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_model
-from vision.labels import evaluate_labelled, fit_with_labelled, read_labelled
+from vision.labels import LabelledSet, evaluate_labelled, fit_with_labelled, read_labelled
+from vision.labels_names import parse_kinds_map
+from vision.labels_read import SPLITS
 from vision.realism import image_stats, rendered_stats, stats_distance
 from vision.scene_report import evaluate_scenes
 from vision.scenes import scene_names, scene_options
 from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
-from vision.tiles import load_tiles, read_rgb
+from vision.tiles import load_tiles
+
+#: The model ``evaluate --labelled`` scores with when no --model is named: the line camera's (the shipped one).
+LABELLED_MODEL_MM_PER_PX = 4.0
+LABELLED_MODEL_WIDTH_PX = 512
+#: Sets of at least this many photos print a progress line (stderr) every 5 %.
+PROGRESS_MIN_PHOTOS = 20
+#: Photos not scored listed on stdout (all of them are in labelled.json).
+NOT_SCORED_SHOWN = 50
+
+
+def _labelled_args(ap: argparse.ArgumentParser, help_text: str) -> None:
+    ap.add_argument("--labelled", type=Path, help=help_text)
+    ap.add_argument("--kinds-map", help="with --labelled: category names to kinds, 'NAME=KIND,...' or a .json/.toml file "
+                                        "(KIND: an object kind, foreign or ignore); the built-in synonyms otherwise")
 
 
 def _frame_px(text: str) -> tuple[int, int]:
@@ -38,13 +54,15 @@ def cli_fit(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--images", type=Path, help="folder of the site's ore-on-belt frames (no labels; normal ore)")
     ap.add_argument("--frame-px", type=_frame_px, help="WIDTHxHEIGHT every frame in --images must have")
-    ap.add_argument("--split", choices=("all", "fit", "heldout"), default="all",
-                    help="use all --images, or the fit / held-out part by source image (to evaluate on the rest)")
+    ap.add_argument("--split", choices=("all", "fit", "heldout", "train", "valid", "test"), default="all",
+                    help="use all --images, or the fit / held-out part by source image (to evaluate on the rest); "
+                         "with --labelled: the set's train, valid or test split, or all")
     ap.add_argument("--mm-per-px", type=float, default=1.0, help="pixel scale of the frames and the model")
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--labelled", type=Path, help="a site's labelled photos (COCO json or YOLO txt + classes.txt, at --mm-per-px): "
-                                                    "their objects and their ore are added to the kind classifier's training")
+    _labelled_args(ap, "a site's labelled photos (COCO json(s) or YOLO txt, any size, at --photo-mm-per-px): their objects and "
+                       "their ore are added to the kind classifier's training")
+    ap.add_argument("--photo-mm-per-px", type=float, help="scale of the --labelled photos (default: --mm-per-px)")
     ap.add_argument("--normal-m", type=float, help="metres of normal belt to fit the ore density on (default 40)")
     ap.add_argument("--calibration-m", type=float, help="metres of belt to calibrate thresholds on (default 100 x mm/px)")
     ap.add_argument("--objects-m", type=float, help="metres of belt with objects to train the classifier on (default by scale)")
@@ -68,6 +86,12 @@ def cli_fit(argv: list[str]) -> int:
                                                   ("decision_m", a.decision_m)) if v is not None}
     if any(v <= 0 for v in lengths.values()):
         ap.error(f"belt lengths must be > 0 m, got {lengths}")
+    if a.labelled is None and a.split in SPLITS[:3]:
+        ap.error(f"--split {a.split} is for --labelled sets; --images takes all, fit or heldout")
+    if a.labelled is not None and a.split in ("fit", "heldout"):
+        ap.error(f"--split {a.split} is for --images; a --labelled set takes train, valid, test or all")
+    if a.photo_mm_per_px is not None and not a.photo_mm_per_px > 0:
+        ap.error(f"--photo-mm-per-px must be > 0, got {a.photo_mm_per_px}")
     t0 = time.perf_counter()
     if a.images is not None and a.labelled is not None:
         ap.error("--images and --labelled are separate fits: fit the site's frames with --images, or add labelled photos "
@@ -77,10 +101,13 @@ def cli_fit(argv: list[str]) -> int:
             model = fit_site_model(a.images, mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, frame_px=a.frame_px, split=a.split,
                                    **lengths)
         elif a.labelled is not None:
-            model, added = fit_with_labelled(read_labelled(a.labelled), mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed,
-                                             **lengths, **scene_kw)
-            print(f"site photos {a.labelled}: candidates added to the classifier's training: "
-                  + (", ".join(f"{k} {n}" for k, n in added.items()) or "none found"))
+            lset = _labelled_set(a)
+            model, added = fit_with_labelled(lset.items, photo_mm_per_px=a.photo_mm_per_px or a.mm_per_px, mm_per_px=a.mm_per_px,
+                                             width_px=a.width_px, seed=a.seed, **lengths, **scene_kw)
+            print(f"site photos {a.labelled} ({lset.layout}, split {a.split}): {len(lset.items)} photos, {len(lset.not_scored)} "
+                  "left out; candidates added to the classifier's training: " + (", ".join(f"{k} {n}" for k, n in added.items()) or "none found"))
+            for row in lset.not_scored[:NOT_SCORED_SHOWN]:
+                print(f"  left out {row.path}: {row.reason}")
         else:
             model = fit_vision_model(mm_per_px=a.mm_per_px, width_px=a.width_px, seed=a.seed, **lengths, **scene_kw)
     except VisionError as exc:
@@ -117,22 +144,49 @@ def _recall_lines(table: dict) -> list[str]:
     return out
 
 
+def _labelled_set(a: argparse.Namespace) -> LabelledSet:
+    """The set ``--labelled`` names, with ``--split`` and ``--kinds-map`` (raises VisionError naming what is wrong)."""
+    return read_labelled(a.labelled, split=a.split, kinds_map=parse_kinds_map(a.kinds_map) if a.kinds_map else None)
+
+
+def _progress(t0: float) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        if total >= PROGRESS_MIN_PHOTOS and (done % max(1, total // 20) == 0 or done == total):
+            dt = time.perf_counter() - t0
+            print(f"  scored {done}/{total} photos ({done / max(dt, 1e-9):.2f} photos/s)", file=sys.stderr, flush=True)
+    return report
+
+
 def _cli_labelled(a: argparse.Namespace) -> int:
+    if a.mm_per_px is None or not a.mm_per_px > 0:
+        print(f"vision evaluate: --labelled needs the photos' scale: --mm-per-px S > 0 (mm of belt per photo pixel), got {a.mm_per_px}")
+        return 2
     try:
-        items = read_labelled(a.labelled)  # bad labels are refused before any model is loaded or fitted
-        model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
-        if abs(model.mm_per_px - a.mm_per_px) > 1e-9:
-            print(f"vision evaluate: model {a.model or 'default'} is fitted for {model.mm_per_px} mm/px, the photos are declared at {a.mm_per_px} mm/px (--mm-per-px)")
-            return 2
-        table = evaluate_labelled(model, items)
+        lset = _labelled_set(a)  # bad labels are refused before any model is loaded or fitted
+        model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=LABELLED_MODEL_MM_PER_PX, width_px=LABELLED_MODEL_WIDTH_PX)
+        table, sample = evaluate_labelled(model, lset, a.mm_per_px, progress=_progress(time.perf_counter()))
         table["realism_scene"] = scene_names(a.scenes)[0]
-        table["realism"] = stats_distance(image_stats([read_rgb(i.path) for i in items]), rendered_stats(scene_options(table["realism_scene"])[0]))
+        table["realism"] = (stats_distance(image_stats(sample), rendered_stats(scene_options(table["realism_scene"])[0]))
+                            if sample else [])
     except (VisionError, ValueError) as exc:  # and a bad --scenes
         print(f"vision evaluate: {exc}")
         return 2
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "labelled.json").write_text(json.dumps(table, indent=2, default=float))
-    print(f"labelled photos {a.labelled}: {table['images']} images, model {model.version}")
+    _print_labelled(a, table, model)
+    if not table["images"]:
+        print("vision evaluate: no photo could be scored")
+        return 2
+    return 1 if table["not_scored"] else 0
+
+
+def _print_labelled(a: argparse.Namespace, table: dict, model: VisionModel) -> None:
+    ns = table["not_scored"]
+    free = table["object_free_no_label_file"]
+    print(f"labelled photos {a.labelled} ({table['layout']}, split {a.split}): {table['images']} scored"
+          f"{f' ({free} without a label file, scored as object-free)' if free else ''}, {len(ns)} not scored; "
+          f"photos at {a.mm_per_px:g} mm/px resampled to the model's {model.mm_per_px:g} mm/px; model {model.version}")
+    print("category names: " + (", ".join(f"{n} -> {k}" for n, k in sorted(table["names"].items())) or "none used"))
     print("recall per kind:")
     print("\n".join(_recall_lines(table)))
     print("precision per reported kind: " + (", ".join(f"{k} {v:.2f}" for k, v in table["precision_by_kind"].items()) or "no detections"))
@@ -141,7 +195,12 @@ def _cli_labelled(a: argparse.Namespace) -> int:
     print(f"the photos against rendered {table['realism_scene']} belt (real, rendered, rendered - real):")
     for name, real, rend, err in table["realism"]:
         print(f"  {name}: {real:.3f} vs {rend:.3f} ({err:+.3f})")
-    return 0
+    if ns:
+        print(f"not scored ({len(ns)}; neither found nor clean; exit status 1):")
+        for row in ns[:NOT_SCORED_SHOWN]:
+            print(f"  {row['path']}: {row['reason']}")
+        if len(ns) > NOT_SCORED_SHOWN:
+            print(f"  ... and {len(ns) - NOT_SCORED_SHOWN} more in {a.out / 'labelled.json'}")
 
 
 def cli_evaluate(argv: list[str]) -> int:
@@ -154,18 +213,20 @@ def cli_evaluate(argv: list[str]) -> int:
     ap.add_argument("--model", type=Path, help="saved model (.npz); default: fitted on the fit split and cached")
     ap.add_argument("--length-m", type=float, default=100.0)
     ap.add_argument("--objects-per-m", type=float, default=0.5)
-    ap.add_argument("--mm-per-px", type=float, default=1.0)
+    ap.add_argument("--mm-per-px", type=float, help="scale of the scenes and the model (default 1); with --labelled, of the photos")
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenes", default="realistic",
                     help="scene types to render: today|realistic|dark-rubber|wet-wood|all or a comma list (default realistic); "
                          "several: one report folder each under --out, summed up in scenes.md")
     ap.add_argument("--fa-m", type=float, default=0.0, help="also score this many metres of object-free belt of each scene type")
-    ap.add_argument("--labelled", type=Path, help="score real labelled photos instead (COCO json or YOLO txt + classes.txt; "
-                                                    "photos at --mm-per-px)")
+    _labelled_args(ap, "score real labelled photos instead (COCO json(s) or YOLO txt with data.yaml / classes.txt / obj.names; "
+                       "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")
+    ap.add_argument("--split", choices=SPLITS, default="all", help="with --labelled: score the set's train, valid or test split, or all")
     a = ap.parse_args(argv)
     if a.labelled is not None:
         return _cli_labelled(a)
+    a.mm_per_px = 1.0 if a.mm_per_px is None else a.mm_per_px
     if a.length_m <= 0 or a.fa_m < 0:
         ap.error(f"--length-m must be > 0 and --fa-m >= 0, got {a.length_m} and {a.fa_m}")
     if not a.mm_per_px > 0 or a.width_px <= 0:

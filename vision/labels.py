@@ -1,212 +1,152 @@
-"""Real labelled photographs: read COCO json or YOLO txt labels, score the detector on them.
+"""Real labelled photographs: score the detector on them, or add them to a fit (reading: :mod:`vision.labels_read`).
 
-A labelled folder holds images and either one COCO json (``images``, ``annotations`` with ``bbox`` = [x, y, w, h]
-in pixels, ``categories`` whose names are object kinds) or, per image, a YOLO ``<stem>.txt`` (``class cx cy w h``,
-normalised to 0..1) with the class names in ``classes.txt`` (one per line) beside them. Category names must be
-object kinds (:data:`vision.objects.KINDS`); a photo with no labels is a photo of normal ore. Categories
-that label no box are ignored (exports often carry a parent category).
-
-Bad input raises :class:`LabelError` naming the file: malformed json, a box outside its image, an unknown category
-or class, a missing image.
-
-Scoring (:func:`evaluate_labelled`): each photo is one frame (placed in the middle of a frame of the model's width,
-the rest dark like the steel beyond the belt); a labelled object is found when a detection's centre lies in its box
-(grown by MATCH_MARGIN_MM); detections on no box are false alarms. Recall per kind, precision per reported kind and
-false alarms per image.
+Each photo is decoded upright (:func:`vision.labels_photo.read_photo`), resampled from its declared mm/px to the
+model's, and covered with model-wide frames (one centred frame when it fits, else overlapping frames; a detection
+counts in the frame that owns its centre, and two from neighbouring frames on one object count once). A labelled
+object is found when a detection's centre lies in its box grown by MATCH_MARGIN_MM; a generic "foreign" box is found by
+any foreign detection (:func:`vision.kind_decision.is_foreign`); detections on no box are false alarms; "ignore" boxes
+are not scored and the detections on them are no false alarms. A photo that cannot be scored (unreadable, labels for
+another size, or not inspected: the detector finds no belt or no ore in it, as the line would call the belt
+uninspected) is listed with its reason, never counted as found or clean.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from vision.detect import Detection
-from vision.errors import ImageFileError, VisionError
-from vision.evaluate import MATCH_MARGIN_MM, _poisson_upper95
 from vision.classify import NONE
+from vision.detect import Detection, DetectorParams, FrameResult
+from vision.errors import ImageFileError, VisionError
+from vision.evaluate import MATCH_MARGIN_MM, SIZE_CLASSES, _poisson_upper95, size_class
 from vision.fit import VisionModel, candidate_pool, train_classifier
 from vision.frames import Frame
-from vision.objects import KINDS
-from vision.tiles import image_paths, read_rgb
+from vision.kind_decision import is_foreign
+from vision.labels_names import FOREIGN, IGNORE
+from vision.labels_photo import frame_image, read_photo, to_model_scale, windows
+from vision.labels_read import Box, LabelError, LabelledImage, LabelledSet, NotScored, read_labelled
+
+__all__ = ["LabelError", "LabelledImage", "LabelledSet", "PhotoResult", "detect_photo", "evaluate_labelled", "fit_with_labelled",
+           "read_labelled"]
+
+#: Photos (resampled to the model's scale, spread over the set) the rendered-vs-real statistics are measured on.
+REALISM_PHOTOS = 200
 
 
-class LabelError(VisionError, ValueError):
-    """A labelled folder whose labels cannot be used (the message names the file)."""
+@dataclass
+class PhotoResult:
+    """The detections on one photo, their centres (x_px, y_px of the photo as labelled), per box the indices of the
+    detections that find it, and the photo at the model's scale."""
+
+    detections: list[Detection]
+    x_px: np.ndarray
+    y_px: np.ndarray
+    hits: list[np.ndarray]
+    image: np.ndarray
 
 
-@dataclass(frozen=True)
-class Box:
-    """A labelled object: kind and pixel box [x0, x1) x [y0, y1)."""
-
-    kind: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
-@dataclass(frozen=True)
-class LabelledImage:
-    path: Path
-    width_px: int
-    height_px: int
-    boxes: tuple[Box, ...]
+def _merge_overlaps(dets: list[Detection], x_mm: np.ndarray, y_mm: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Keep-mask: of two detections from neighbouring frames within half the longer's length (+ MATCH_MARGIN_MM) of
+    each other, the longer (the more complete view) stays."""
+    keep = np.ones(len(dets), bool)
+    order = np.argsort([-d.length_mm for d in dets], kind="stable")
+    for a_pos, a in enumerate(order):
+        if not keep[a]:
+            continue
+        for b in order[a_pos + 1 :]:
+            if keep[b] and window[b] != window[a] and (np.hypot(x_mm[a] - x_mm[b], y_mm[a] - y_mm[b])
+                                                        <= dets[a].length_mm / 2 + MATCH_MARGIN_MM):
+                keep[b] = False
+    return keep
 
 
-def _check_box(box: Box, w: int, h: int, where: str) -> Box:
-    if not (box.x1 > box.x0 and box.y1 > box.y0):
-        raise LabelError(f"{where}: empty box {box}")
-    tol = 1.0
-    if box.x0 < -tol or box.y0 < -tol or box.x1 > w + tol or box.y1 > h + tol:
-        raise LabelError(f"{where}: box ({box.x0:.0f}, {box.y0:.0f})-({box.x1:.0f}, {box.y1:.0f}) lies outside the {w}x{h} image")
-    return box
+def _box_hits(boxes: tuple[Box, ...], x: np.ndarray, y: np.ndarray, margin_px: float) -> list[np.ndarray]:
+    return [np.flatnonzero((x >= b.x0 - margin_px) & (x < b.x1 + margin_px) & (y >= b.y0 - margin_px) & (y < b.y1 + margin_px))
+            for b in boxes]
 
 
-def _kind(name: str, where: str) -> str:
-    kind = str(name).strip().lower()
-    if kind not in KINDS:
-        raise LabelError(f"{where}: unknown category {name!r}; expected one of {', '.join(KINDS)}")
-    return kind
+class NotInspected(VisionError):
+    """The detector could not inspect a photo (no belt or no ore found in it): neither found nor clean."""
 
 
-def _read_coco(path: Path, folder: Path) -> list[LabelledImage]:
-    try:
-        doc = json.loads(path.read_text())
-        images, anns, cats = doc["images"], doc.get("annotations", []), doc["categories"]
-        names = {int(c["id"]): c["name"] for c in cats}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise LabelError(f"{path}: not a usable COCO json ({type(exc).__name__}: {exc})") from exc
-    by_image: dict[int, list[Box]] = {}
-    out = []
-    try:
-        info = {int(im["id"]): (im["file_name"], int(im["width"]), int(im["height"])) for im in images}
-        for a in anns:
-            where = f"{path} annotation {a.get('id', '?')}"
-            if int(a["category_id"]) not in names:
-                raise LabelError(f"{where}: unknown category id {a['category_id']}")
-            if int(a["image_id"]) not in info:
-                raise LabelError(f"{where}: unknown image id {a['image_id']}")
-            x, y, bw, bh = (float(v) for v in a["bbox"])
-            _, w, h = info[int(a["image_id"])]
-            box = _check_box(Box(_kind(names[int(a["category_id"])], where), x, y, x + bw, y + bh), w, h, where)
-            by_image.setdefault(int(a["image_id"]), []).append(box)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, LabelError):
-            raise
-        raise LabelError(f"{path}: malformed COCO entry ({type(exc).__name__}: {exc})") from exc
-    for iid, (name, w, h) in info.items():
-        img = folder / name
-        if not img.exists():
-            raise LabelError(f"{path}: image {name!r} not found in {folder}")
-        out.append(LabelledImage(img, w, h, tuple(by_image.get(iid, ()))))
-    return out
+def _check_inspected(result: FrameResult, photo_share: float, params: DetectorParams) -> None:
+    """Raise NotInspected when the detector would call the photo's belt uninspected: belt found in fewer than
+    ``params.min_belt_fraction`` of the photo's columns (``photo_share``: the photo's share of the frame), or ore
+    on less than ``params.min_material_fraction`` of it, as the line's station rules."""
+    belt = result.belt_fraction / photo_share
+    if belt < params.min_belt_fraction:
+        raise NotInspected(f"not inspected: the detector finds belt in {100 * belt:.0f} % of the photo "
+                           f"(needs {100 * params.min_belt_fraction:.0f} %)")
+    if result.material_fraction < params.min_material_fraction:
+        raise NotInspected(f"not inspected: the detector finds ore on {100 * result.material_fraction:.1f} % of the "
+                           f"belt (needs {100 * params.min_material_fraction:.0f} %; another cargo, or an empty belt)")
 
 
-def _read_yolo(folder: Path) -> list[LabelledImage]:
-    classes_file = folder / "classes.txt"
-    try:
-        classes = [c.strip() for c in classes_file.read_text().splitlines() if c.strip()]
-    except OSError as exc:
-        raise LabelError(f"{classes_file}: YOLO labels need the class names, one per line ({exc})") from exc
-    kinds = [_kind(c, str(classes_file)) for c in classes]
-    out = []
-    for img in image_paths(folder):
-        try:
-            h, w = read_rgb(img).shape[:2]
-        except ImageFileError as exc:
-            raise LabelError(str(exc)) from exc
-        txt = img.with_suffix(".txt")
-        boxes = []
-        if txt.exists():
-            for n, line in enumerate(txt.read_text().splitlines(), 1):
-                if not line.strip():
-                    continue
-                where = f"{txt} line {n}"
-                parts = line.split()
-                try:
-                    cls, cx, cy, bw, bh = int(parts[0]), *(float(v) for v in parts[1:5])
-                    if len(parts) != 5:
-                        raise ValueError(f"{len(parts)} fields")
-                except (ValueError, IndexError) as exc:
-                    raise LabelError(f"{where}: expected 'class cx cy w h', got {line!r} ({exc})") from exc
-                if not 0 <= cls < len(kinds):
-                    raise LabelError(f"{where}: unknown class {cls}; {classes_file} names {len(kinds)} classes")
-                box = Box(kinds[cls], (cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
-                boxes.append(_check_box(box, w, h, where))
-        out.append(LabelledImage(img, w, h, tuple(boxes)))
-    return out
-
-
-def read_labelled(folder: str | Path) -> list[LabelledImage]:
-    """The labelled photos of ``folder`` (COCO json if one is there, else YOLO txt). Raises LabelError."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise LabelError(f"{folder}: not a folder of labelled images")
-    jsons = sorted(folder.glob("*.json"))
-    if len(jsons) > 1:
-        raise LabelError(f"{folder}: expected one COCO json, found {', '.join(p.name for p in jsons)}")
-    items = _read_coco(jsons[0], folder) if jsons else _read_yolo(folder)
-    if not items:
-        raise LabelError(f"{folder}: no labelled images found")
-    return items
-
-
-def _frame(image: np.ndarray, width_px: int, mm_per_px: float, where: Path) -> tuple[Frame, int]:
-    h, w = image.shape[:2]
-    if w > width_px:
-        raise LabelError(f"{where}: image is {w} px wide, the model's frames are {width_px} px")
-    canvas = np.full((h, width_px, 3), 38, np.uint8)
-    x0 = (width_px - w) // 2
-    canvas[:, x0 : x0 + w] = image
-    return Frame(canvas, 0, 0.0, 100.0, 0.0, 0.0, mm_per_px), x0
-
-
-def detect_photo(model: VisionModel, item: LabelledImage, *, report_all: bool = False) -> tuple[list[Detection], list[np.ndarray]]:
-    """Run the model's detector on one labelled photo. Returns the detections and, per box, the indices of the
-    detections whose centre lies in it (grown by MATCH_MARGIN_MM). ``report_all`` also returns candidates the
-    classifier calls "none" (for training). Raises LabelError when the photo does not match its labels."""
-    mm = model.mm_per_px
-    image = read_rgb(item.path)
+def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float, *, report_all: bool = False) -> PhotoResult:
+    """Run the model's detector over one labelled photo declared at ``photo_mm_per_px``. ``report_all`` also returns
+    candidates the classifier calls "none" (for training). Raises ImageFileError when the photo cannot be decoded,
+    LabelError when it is not the size its labels say, NotInspected when the detector finds no belt or no ore in it."""
+    image = read_photo(item.path)
+    if image.shape[:2] == (item.width_px, item.height_px) != (item.height_px, item.width_px):
+        image = read_photo(item.path, upright=False)  # a COCO entry of the stored photo: its labels ignore the EXIF turn
     if image.shape[:2] != (item.height_px, item.width_px):
-        raise LabelError(f"{item.path}: image is {image.shape[1]}x{image.shape[0]}, its labels say {item.width_px}x{item.height_px}")
-    frame, x0 = _frame(image, model.width_px, mm, item.path)
+        raise LabelError(f"the photo is {image.shape[1]}x{image.shape[0]} (upright), its labels say {item.width_px}x{item.height_px}")
+    mm = model.mm_per_px
+    scaled, factor = to_model_scale(image, photo_mm_per_px, mm)
     det = model.detector()
     det.report_all = report_all
-    dets: list[Detection] = det.process(frame).detections + det.flush()
-    margin = MATCH_MARGIN_MM / mm
-    cx = np.array([d.lateral_m * 1000.0 / mm + model.width_px / 2 - x0 for d in dets])
-    cy = np.array([d.belt_m * 1000.0 / mm for d in dets])
-    hits = [np.flatnonzero((cx >= b.x0 - margin) & (cx < b.x1 + margin) & (cy >= b.y0 - margin) & (cy < b.y1 + margin))
-            if dets else np.zeros(0, int) for b in item.boxes]
-    return dets, hits
+    dets: list[Detection] = []
+    cols, rows, win = [], [], []
+    for k, w in enumerate(windows(scaled.shape[1], model.width_px, mm)):
+        frame = Frame.still(frame_image(scaled, w, model.width_px), mm, frame_id=k)
+        result = det.process(frame)
+        _check_inspected(result, w.width / model.width_px, model.params)
+        for d in result.detections + det.flush():
+            col = d.lateral_m * 1000.0 / mm + model.width_px / 2 - w.pad + w.x0
+            if w.own_x0 <= col < w.own_x1:
+                dets.append(d)
+                cols.append(col)
+                rows.append(d.belt_m * 1000.0 / mm)
+                win.append(k)
+    x_mm, y_mm = np.array(cols) * mm, np.array(rows) * mm
+    keep = _merge_overlaps(dets, x_mm, y_mm, np.array(win)) if dets else np.zeros(0, bool)
+    dets = [d for d, k in zip(dets, keep) if k]
+    x_px, y_px = x_mm[keep] / mm / factor, y_mm[keep] / mm / factor
+    hits = _box_hits(item.boxes, x_px, y_px, MATCH_MARGIN_MM / photo_mm_per_px)
+    return PhotoResult(dets, x_px, y_px, hits, scaled)
 
 
-def labelled_candidates(model: VisionModel, items: list[LabelledImage]) -> tuple[list[np.ndarray], list[str], list[float]]:
+def labelled_candidates(model: VisionModel, items: list[LabelledImage], photo_mm_per_px: float) -> tuple[list[np.ndarray], list[str], list[float]]:
     """Training candidates from labelled photos: features, label and measured length (mm) of every candidate the
-    detector finds: in a box → the box's kind, on no box → "none" (a site's own ore)."""
+    detector finds: in a box → the box's kind, on no box → "none" (a site's own ore). Candidates in a generic
+    "foreign" or an "ignore" box are left out (no kind to learn). Photos that cannot be read or inspected are skipped."""
     x, y, length = [], [], []
     for item in items:
-        dets, hits = detect_photo(model, item, report_all=True)
-        kind = [NONE] * len(dets)
-        for b, hit in zip(item.boxes, hits):
+        try:
+            res = detect_photo(model, item, photo_mm_per_px, report_all=True)
+        except (ImageFileError, LabelError, NotInspected):
+            continue
+        kind = [NONE] * len(res.detections)
+        for b, hit in zip(item.boxes, res.hits):
             for i in hit:
                 kind[i] = b.kind
-        for d, k in zip(dets, kind):
-            if d.features is not None:
+        for d, k in zip(res.detections, kind):
+            if d.features is not None and k not in (FOREIGN, IGNORE):
                 x.append(d.features)
                 y.append(k)
                 length.append(d.length_mm)
     return x, y, length
 
 
-def fit_with_labelled(items: list[LabelledImage], *, mm_per_px: float, width_px: int, seed: int = 0, **fit_kw) -> tuple[VisionModel, dict]:
+def fit_with_labelled(items: list[LabelledImage], *, photo_mm_per_px: float, mm_per_px: float, width_px: int, seed: int = 0,
+                      **fit_kw) -> tuple[VisionModel, dict]:
     """Fit a vision model as :func:`vision.fit.fit_vision_model` does, with the candidates of a site's labelled photos
-    added to the kind classifier's training (spread over the folds). Returns the model and counts per label added."""
+    (declared at ``photo_mm_per_px``) added to the kind classifier's training (spread over the folds). Returns the
+    model and counts per label added."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **fit_kw)
-    x, y, length = labelled_candidates(model, items)
+    x, y, length = labelled_candidates(model, items, photo_mm_per_px)
     folds = sorted(set(pool.fold)) or [0]
     for i in range(len(x)):
         pool.add(([x[i]], [y[i]], [length[i]]), folds[i % len(folds)], False)
@@ -215,42 +155,83 @@ def fit_with_labelled(items: list[LabelledImage], *, mm_per_px: float, width_px:
     return model, {k: y.count(k) for k in sorted(set(y))}
 
 
-def evaluate_labelled(model: VisionModel, items: list[LabelledImage]) -> dict:
-    """Score the detector on labelled photos at the model's scale. Returns recall per kind, precision per reported
-    kind, false alarms per image (with the 95 % upper bound) and per-image counts."""
-    rows: dict[str, dict] = {}
-    reported: dict[str, list[int]] = {}
-    false_alarms, per_image = 0, []
-    for item in items:
-        dets, hits = detect_photo(model, item)
-        used = np.zeros(len(dets), bool)
-        for b, hit in zip(item.boxes, hits):
-            r = rows.setdefault(b.kind, {"objects": 0, "detected": 0, "kind_correct": 0})
-            r["objects"] += 1
-            if len(hit):
-                r["detected"] += 1
-                r["kind_correct"] += any(dets[i].kind == b.kind for i in hit)
-                for i in hit:
-                    reported.setdefault(dets[i].kind, []).append(int(dets[i].kind == b.kind))
-                used[hit] = True
-        fa = int((~used).sum())
+class _Tally:
+    """Recall rows per labelled kind and per size class of the box's longer side (the object's length when it lies
+    square, 0.71-1.41 x it when tilted), precision per reported kind and false alarms, photo by photo."""
+
+    def __init__(self, photo_mm_per_px: float) -> None:
+        self.photo_mm_per_px = photo_mm_per_px
+        self.rows: dict[str, dict] = {}
+        self.reported: dict[str, list[int]] = {}
+        self.false_alarms = 0
+
+    def _count(self, key: str, found: bool, kind_correct: bool) -> None:
+        r = self.rows.setdefault(key, {"objects": 0, "detected": 0, "kind_correct": 0})
+        r["objects"] += 1
+        r["detected"] += found
+        r["kind_correct"] += kind_correct
+
+    def add(self, boxes: tuple[Box, ...], res: PhotoResult) -> int:
+        dets, used = res.detections, np.zeros(len(res.detections), bool)
+        kinds = np.array([d.kind for d in dets], dtype=str)
+        for b, hit in zip(boxes, res.hits):
+            used[hit] = True
+            if b.kind == IGNORE:
+                continue
+            found = bool(len(hit[is_foreign(kinds[hit])] if b.kind == FOREIGN and len(hit) else hit))
+            correct = b.kind != FOREIGN and any(dets[i].kind == b.kind for i in hit)
+            length_mm = max(b.x1 - b.x0, b.y1 - b.y0) * self.photo_mm_per_px
+            for key in (f"kind:{b.kind}", f"size:{size_class(length_mm)}", "all:all") + (("size>=50:all",) if length_mm >= 50 else ()):
+                self._count(key, found, correct)
+            for i in hit if b.kind != FOREIGN else ():
+                self.reported.setdefault(dets[i].kind, []).append(int(dets[i].kind == b.kind))
         for i in np.flatnonzero(~used):
-            reported.setdefault(dets[i].kind, []).append(0)
-        false_alarms += fa
-        per_image.append({"image": item.path.name, "objects": len(item.boxes), "detections": len(dets), "false_alarms": fa})
-    for r in rows.values():
-        r["recall"] = r["detected"] / r["objects"]
-    n_obj = sum(r["objects"] for r in rows.values())
-    n = len(items)
+            self.reported.setdefault(dets[i].kind, []).append(0)
+        self.false_alarms += int((~used).sum())
+        return int((~used).sum())
+
+    def recall(self) -> dict:
+        """Rows kind:*, size:* (in SIZE_CLASSES order), size>=50:all and all:all, each with its recall."""
+        order = [k for k in sorted(self.rows) if k.startswith("kind:")] + [f"size:{c}" for c in SIZE_CLASSES] + ["size>=50:all", "all:all"]
+        return {k: dict(self.rows[k], recall=self.rows[k]["detected"] / self.rows[k]["objects"]) for k in order if k in self.rows}
+
+
+def evaluate_labelled(model: VisionModel, lset: LabelledSet, photo_mm_per_px: float, *,
+                      progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[np.ndarray]]:
+    """Score the detector on a labelled set declared at ``photo_mm_per_px``. Returns the table (recall per labelled
+    kind and per size class of the box's longer side, precision per reported kind, false alarms per scored photo with the 95 % upper bound, per-photo counts, the
+    photos not scored with their reasons) and up to REALISM_PHOTOS photos at the model's scale, spread over the set,
+    for the realism statistics. ``progress(done, total)`` is called after each photo."""
+    tally, per_image, sample = _Tally(photo_mm_per_px), [], []
+    not_scored = list(lset.not_scored)
+    n = len(lset.items)
+    pick = set(np.linspace(0, n - 1, min(n, REALISM_PHOTOS)).round().astype(int).tolist()) if n else set()
+    for k, item in enumerate(lset.items):
+        try:
+            res = detect_photo(model, item, photo_mm_per_px)
+        except (ImageFileError, LabelError, NotInspected) as exc:
+            not_scored.append(NotScored(item.path, str(exc)))
+        else:
+            fa = tally.add(item.boxes, res)
+            per_image.append({"image": str(item.path), "objects": len(item.boxes), "detections": len(res.detections),
+                              "false_alarms": fa, "object_free_no_label_file": not item.label_file})
+            if k in pick:
+                sample.append(res.image)
+        if progress is not None:
+            progress(k + 1, n)
+    scored = len(per_image)
     return {
-        "recall": {f"kind:{k}": v for k, v in sorted(rows.items())} | ({"all:all": {
-            "objects": n_obj, "detected": sum(r["detected"] for r in rows.values()),
-            "kind_correct": sum(r["kind_correct"] for r in rows.values()),
-            "recall": sum(r["detected"] for r in rows.values()) / n_obj}} if n_obj else {}),
-        "precision_by_kind": {k: float(np.mean(v)) for k, v in sorted(reported.items())},
-        "images": n,
-        "false_alarms": false_alarms,
-        "false_alarms_per_image": false_alarms / n,
-        "false_alarms_per_image_upper95": _poisson_upper95(false_alarms) / n,
+        "layout": lset.layout,
+        "names": lset.names,
+        "photo_mm_per_px": photo_mm_per_px,
+        "model_mm_per_px": model.mm_per_px,
+        "recall": tally.recall(),
+        "precision_by_kind": {k: float(np.mean(v)) for k, v in sorted(tally.reported.items())},
+        "images": scored,
+        "object_free_no_label_file": sum(1 for p in per_image if p["object_free_no_label_file"]),
+        "false_alarms": tally.false_alarms,
+        "false_alarms_per_image": tally.false_alarms / scored if scored else float("nan"),
+        "false_alarms_per_image_upper95": _poisson_upper95(tally.false_alarms) / scored if scored else float("nan"),
+        "not_scored": [{"path": str(p.path), "reason": p.reason} for p in not_scored],
         "per_image": per_image,
-    }
+    }, sample
