@@ -22,7 +22,8 @@ from vision.labels_read import LabelError, read_labelled
 def reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ref")
     make_labelled_set(folder, n_images=1, seed=7, w_px=300, h_px=200)
-    return np.asarray(Image.open(folder / "photo_00.png").convert("RGB"))
+    with Image.open(folder / "photo_00.png") as im:
+        return np.asarray(im.convert("RGB"))
 
 
 def test_grey_rgba_palette_and_16_bit_photos_read_as_8_bit_rgb(reference, tmp_path):
@@ -30,7 +31,8 @@ def test_grey_rgba_palette_and_16_bit_photos_read_as_8_bit_rgb(reference, tmp_pa
     Image.fromarray(grey).save(tmp_path / "grey.png")
     assert np.array_equal(read_photo(tmp_path / "grey.png"), np.repeat(grey[:, :, None], 3, axis=2))
     Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "grey16.png")
-    assert Image.open(tmp_path / "grey16.png").mode.startswith("I")
+    with Image.open(tmp_path / "grey16.png") as im:
+        assert im.mode.startswith("I")
     assert np.abs(read_photo(tmp_path / "grey16.png").astype(int) - grey[:, :, None]).max() <= 1  # scaled, not clipped to white
     tifffile.imwrite(tmp_path / "grey12.tif", (grey.astype(np.int64) * 4095 // 255).astype(np.uint16))  # 12 bits in 16
     assert np.abs(read_photo(tmp_path / "grey12.tif").astype(int) - grey[:, :, None]).max() <= 1
@@ -81,7 +83,8 @@ def damaged(tmp_path_factory):
     (folder / "p06.txt").write_text("0 1.30 0.5 0.2 0.1\n")
     (folder / "p07.txt").write_text("0 0.5 0.5 0.2\n")
     (folder / "ghost.txt").write_text("0 0.5 0.5 0.2 0.1\n")
-    upright = np.asarray(Image.open(folder / "p03.png"))
+    with Image.open(folder / "p03.png") as im:
+        upright = np.asarray(im)
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1))).save(folder / "p03.png", exif=exif)
@@ -137,7 +140,8 @@ def test_cli_coco_labels_of_the_stored_or_the_upright_view_of_an_exif_rotated_ph
     one (width/height swapped): both are read the way their labels were drawn."""
     items = make_labelled_set(tmp_path / "src", n_images=4, seed=13)
     name, boxes = items[3]  # 3 objects
-    upright = np.asarray(Image.open(tmp_path / "src" / name))
+    with Image.open(tmp_path / "src" / name) as im:
+        upright = np.asarray(im)
     h, w = upright.shape[:2]
     exif = Image.Exif()
     exif[0x0112] = 6
