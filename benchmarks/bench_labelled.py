@@ -5,7 +5,7 @@ Target: a set of 1,000 such photos scores in under 10 minutes on one core, i.e. 
 photo) once the command has started; the command's fixed cost (start, model, the rendered-belt statistics) is
 measured apart by running the installed ``oreline vision evaluate --labelled`` on the same set.
 
-Run: ``.venv/bin/python -m benchmarks.bench_labelled [--photos 60]``. Photos: held-out CDM ore with pasted objects
+Run: ``.venv/bin/python -m benchmarks.bench_labelled [--photos 60] [--quick]``. Photos: held-out CDM ore with pasted objects
 (:data:`vision.tiles.ATTRIBUTION`, CC BY 4.0), rendered once into a temporary folder as a Roboflow YOLO export.
 """
 
@@ -116,7 +116,10 @@ def command_overhead(folder: Path, n: int, cpu_per_photo_s: float) -> list[dict]
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_labelled", description=__doc__)
     ap.add_argument("--photos", type=int, default=60, help="photos in the set (default 60)")
+    ap.add_argument("--quick", action="store_true", help="6 photos: check that the benchmark runs (figures not comparable)")
     a = ap.parse_args(argv)
+    if a.quick:
+        a.photos = min(a.photos, 6)
     _pin_one_core()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "set"
