@@ -147,16 +147,30 @@ def spread_print(cases: dict[str, DensePass], free: dict[str, DensePass]) -> Non
         print(f"  peak logit, false components, object-free {scene_type} belt ({r.false_peaks.size}): {text(r.false_peaks)}")
 
 
+def p_none_print(off: dict[str, DensePass], on: dict[str, DensePass]) -> None:
+    """p(none) (min / 5 % / median / 95 % / max) of the best candidate on each object >= 50 mm with one, and of the
+    candidates on no object, features' pass and with dense seeds, with the decision's range where the false ones are."""
+    def text(v: np.ndarray) -> str:
+        q = spread(v[np.isfinite(v)])
+        return " / ".join(f"{x:.3g}" for x in q) + f" ({int(np.isfinite(v).sum())})" if q else "none"
+    for label in on:
+        for name, r in (("features' pass", off[label]), ("with dense seeds", on[label])):
+            levels = f"{r.false_none_max.min():.3g}-{r.false_none_max.max():.3g}" if r.false_none_max.size else "-"
+            print(f"  p(none), {label}, {name}: objects {text(r.object_p_none)}; false candidates {text(r.false_p_none)}; "
+                  f"decision there {levels}", flush=True)
+
+
 def switch_rows(label: str, off: DensePass, on: DensePass) -> list[dict]:
-    """(b) through the detector itself: ``Detector.dense_seeds`` on (the net's cells at p >= 0.25 as seeds and regions,
-    the shipped classifier and decision unchanged) against off, on the same frames."""
+    """(b) through the detector itself: ``Detector.dense_seeds`` on (the net's cells at p >= 0.25 as seeds and regions;
+    the model's classifier and decision: the shipped one's, or a refit's with the net) against the features' pass
+    (the shipped model, switch off), on the same frames."""
     n = on.object_peak.size
     c_on, r_on = int(on.feature_candidate.sum()), int(on.reported.sum())
     print(f"{label}: detector with dense seeds: candidate ceiling {_pct(c_on, n)} (off {_pct(int(off.feature_candidate.sum()), n)}); "
-          f"at the shipped decision {_pct(r_on, n)} (off {_pct(int(off.reported.sum()), n)}); false alarms {on.feature_false} "
+          f"at the model's decision {_pct(r_on, n)} (off {_pct(int(off.reported.sum()), n)}); false alarms {on.feature_false} "
           f"(off {off.feature_false}) in {on.belt_m:.0f} m", flush=True)
     return [_row(f"vision detector with dense seeds, candidate ceiling, {label} ({c_on}/{n})", 100.0 * c_on / max(n, 1), "%", "", True),
-            _row(f"vision detector with dense seeds, recall at the shipped decision, {label} ({r_on}/{n}; {on.feature_false} false)",
+            _row(f"vision detector with dense seeds, recall at the model's decision, {label} ({r_on}/{n}; {on.feature_false} false)",
                  100.0 * r_on / max(n, 1), "%", "", True)]
 
 
@@ -208,30 +222,37 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.quick:
         a.length_m, a.fa_m, a.calib_m = 10.0, 100.0, 200.0
     t = time.process_time()
-    net = fitted_densenet(epochs=3 if a.quick else 14, **training)
-    print(f"dense net ready ({time.process_time() - t:.0f} s CPU; cached under $ORELINE_CACHE/vision/densenet); "
-          f"{block_px(MM_PER_PX)} px cells, training {training}", flush=True)
     model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    # a model fitted with the net (python -m vision.densenet_refit) runs its own; the features' pass is then the shipped model's
+    reference = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX) if model.dense is not None else model
+    net = model.dense.net if model.dense is not None else fitted_densenet(epochs=3 if a.quick else 14, **training)
+    source = "the model's own" if model.dense is not None else "cached under $ORELINE_CACHE/vision/densenet"
+    print(f"dense net ready ({time.process_time() - t:.0f} s CPU; {source}); {block_px(MM_PER_PX)} px cells, training {training}; "
+          f"features' pass: model {reference.version}, with dense seeds: model {model.version}", flush=True)
     level = level_of(calibration(net, a.calib_m).false_peaks)
     print(f"net's level (fit-split object-free belt, {a.calib_m:.0f} m): {_p(level)}", flush=True)
     rows: list[dict] = []
     cases, free = {}, {}
-    seeds = DenseSeeds(net)
+    seeds = model.dense or DenseSeeds(net)
+    switched: dict[str, DensePass] = {}
     for label, scene_type, extra, share in CASES:
         scene, objects = scene_options(scene_type)
         kw = dict(seed=a.seed, length_m=a.length_m * share, scene=scene, objects={**objects, **extra}, objects_per_m=1.0)
-        cases[label] = r = run_case(net, model, "heldout", **kw)
+        cases[label] = r = run_case(net, reference, "heldout", **kw)
         rows += alone_rows(label, r, level) + union_rows(label, r, level)
         if label in ("realistic", "wet wood", "wood on realistic belt"):
             visibility_print(label, r, level)
-        rows += switch_rows(label, r, run_case(net, model, "heldout", dense_seeds=seeds, **kw))
+        switched[label] = run_case(net, model, "heldout", dense_seeds=seeds, **kw)
+        rows += switch_rows(label, r, switched[label])
     for scene_type in FREE_SCENES:
         kw = dict(seed=a.seed + 1000, length_m=a.fa_m, scene=scene_options(scene_type)[0], objects=None, objects_per_m=0.0)
-        free[scene_type] = r = run_case(net, model, "heldout", **kw)
+        free[scene_type] = r = run_case(net, reference, "heldout", **kw)
         rows += free_rows(scene_type, r, level)
-        rows += switch_free_rows(scene_type, r, run_case(net, model, "heldout", dense_seeds=seeds, **kw))
+        switched["free " + scene_type] = on = run_case(net, model, "heldout", dense_seeds=seeds, **kw)
+        rows += switch_free_rows(scene_type, r, on)
     rows += oracle_rows(cases, free)
     spread_print(cases, free)
+    p_none_print({**cases, **{"free " + k: v for k, v in free.items()}}, switched)
     return rows + cost_rows(list(cases.values()) + list(free.values()))
 
 

@@ -205,3 +205,20 @@ def test_refit_hook_sets_the_seeds_in_every_detector_only_within_its_block():
     with pytest.raises(RuntimeError), seeds_in_every_detector(seeds):
         raise RuntimeError("a failing fit")
     assert model.detector().dense_seeds is None
+
+
+def test_a_model_saved_with_the_net_loads_with_it_and_one_without_loads_as_before(tmp_path):
+    from dataclasses import replace as with_field
+
+    from vision.densenet import DenseSeeds
+    from vision.fit import VisionModel, cached_model
+
+    shipped = cached_model(mm_per_px=4.0, width_px=512)
+    assert shipped.dense is None and shipped.detector().dense_seeds is None
+    torch.manual_seed(3)
+    onnx = export(torch, network(torch, np.zeros(5), np.ones(5)))
+    model = with_field(shipped, dense=DenseSeeds(DenseNet(onnx), 1.5))
+    again = VisionModel.load(model.save(tmp_path / "dense.npz"))
+    assert again.dense is not None and again.dense.net.onnx_bytes == onnx and again.dense.level == 1.5
+    assert again.detector().dense_seeds is again.dense
+    assert again.version == model.version != shipped.version
