@@ -159,9 +159,12 @@ class DenseSeeds:
     the net's peak log-odds over their cells, ``dense_max``) and the classifier as any other. The detector runs the
     net over its stream of blocks with :class:`vision.densenet_stream.DenseStream`."""
 
-    def __init__(self, net: DenseNet, level: float = BASE_LOGIT) -> None:
+    def __init__(self, net: DenseNet, level: float = BASE_LOGIT, own_peak: bool = False) -> None:
         self.net = net
         self.level = float(level)
+        #: The peak feature only on the net's own regions (:meth:`peak_map`): the features' components get the floor
+        #: there, as without the net (a variant of the refit; docs/vision.md, "The dense net's candidates learned").
+        self.own_peak = bool(own_peak)
 
     def guard_cells(self) -> int:
         """Rows at a block's end whose map still depends on rows not yet seen, rounded out to whole output cells."""
@@ -182,14 +185,22 @@ class DenseSeeds:
         """Seed cells (h, w) bool of one block (:meth:`logit_cells`): the map at or above ``level``, on the belt only."""
         return (self.logit_cells(feats, belt) >= self.level) & belt
 
-    def apply(self, logit: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray) -> None:
+    def peak_map(self, logit: np.ndarray, own: np.ndarray | None) -> np.ndarray:
+        """The map the component feature ``dense_max`` takes its maximum of: ``logit``, or with ``own_peak`` only its
+        cells in the net's own regions ``own`` (:meth:`apply`; -inf elsewhere)."""
+        if not self.own_peak:
+            return logit
+        return np.where(own, logit, -np.inf) if own is not None else np.full(logit.shape, -np.inf, np.float32)
+
+    def apply(self, logit: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray) -> np.ndarray | None:
         """Add the network's cells (its log-odds ``logit`` (h, w) per cell at or above ``level`` on ``belt``) to the
-        detector's ``region`` and ``seed`` masks (h, w) in place (see the class)."""
+        detector's ``region`` and ``seed`` masks (h, w) in place (see the class). Returns the net's own regions (h, w)
+        bool, or None when it added none."""
         extra = (logit >= self.level) & belt
         seed |= extra & region
         rows, cols = np.nonzero(extra & ~region)
         if not rows.size:
-            return
+            return None
         m = APART_CELLS - 1  # the dilation's reach: only the region near the net's cells matters
         r0, r1 = max(0, int(rows.min()) - m), int(rows.max()) + m + 1
         c0, c1 = max(0, int(cols.min()) - m), int(cols.max()) + m + 1
@@ -197,6 +208,9 @@ class DenseSeeds:
         alone = extra[r0:r1, c0:c1] & ~near
         region[r0:r1, c0:c1] |= alone
         seed[r0:r1, c0:c1] |= alone
+        own = np.zeros(region.shape, bool)
+        own[r0:r1, c0:c1] = alone
+        return own
 
 
 __all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "DenseSeeds", "IN_CHANNELS", "OUT_CELLS",

@@ -47,7 +47,7 @@ def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0
     """The built-in fit (its defaults) with ``seeds`` on in every detector it builds, saved to ``path``."""
     with seeds_in_every_detector(seeds):
         model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed)
-    model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes)}
+    model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes), "own_peak": seeds.own_peak}
     model.dense = seeds  # saved with the model: its detectors run the net (the classifier's last input is its peak)
     model.save(path)
     return model
@@ -57,10 +57,12 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(prog="python -m vision.densenet_refit", description=__doc__)
     ap.add_argument("out", type=Path, help="where to save the refitted model (.npz)")
+    ap.add_argument("--own-peak", action="store_true", help="the net's peak a feature of its own components only (DenseSeeds.own_peak)")
     a = ap.parse_args(argv)
     t = time.process_time()
     with threadpool_limits(1):  # the MLPs' matrix products: a second BLAS thread spins on a shared machine
-        model = refit_with_dense_seeds(DenseSeeds(fitted_densenet(epochs=EPOCHS, **TRAINING)), a.out)  # the benchmark's net
+        seeds = DenseSeeds(fitted_densenet(epochs=EPOCHS, **TRAINING), own_peak=a.own_peak)  # the benchmark's net
+        model = refit_with_dense_seeds(seeds, a.out)
     print(f"refit with dense seeds: decision {model.classifier.none_max if model.classifier else None}; "
           f"{time.process_time() - t:.0f} s CPU; saved {a.out}", flush=True)
 

@@ -498,7 +498,7 @@ class Detector:
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
             if self.dense_seeds is not None:
                 dense = self._dense_stream(self.dense_seeds).logits(feats, belt, self._stream_row(start_belt_m))
-                self.dense_seeds.apply(dense, belt, region, seed)
+                dense = self.dense_seeds.peak_map(dense, self.dense_seeds.apply(dense, belt, region, seed))
             _context_maps(c, sm, region, seed, obj)
             labels, n = ndi.label(region)
         else:

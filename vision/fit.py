@@ -146,7 +146,7 @@ class VisionModel:
         if self.objectness is not None:
             extra += self.objectness.w1_.tobytes()
         if self.dense is not None:
-            extra += self.dense.net.onnx_bytes + repr(self.dense.level).encode()
+            extra += self.dense.net.onnx_bytes + repr((self.dense.level, self.dense.own_peak)).encode()
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
         return f"{MODEL_FORMAT}:{h}"
 
@@ -176,6 +176,7 @@ class VisionModel:
         if self.dense is not None:
             arrays["dense_onnx"] = np.frombuffer(self.dense.net.onnx_bytes, np.uint8)
             arrays["dense_level"] = np.float64(self.dense.level)
+            arrays["dense_own_peak"] = np.bool_(self.dense.own_peak)
         return save_npz(Path(path), arrays)  # one temporary per process: concurrent fits
 
     @classmethod
@@ -199,7 +200,8 @@ class VisionModel:
         if mm_per_px is not None and abs(ore.mm_per_px - mm_per_px) > 1e-9:
             raise ModelError(f"vision model {path} was fitted for {ore.mm_per_px:g} mm/px, expected {mm_per_px:g} mm/px")
         limit = float(a["appearance_limit"]) if "appearance_limit" in a else None
-        dense = DenseSeeds(DenseNet(a["dense_onnx"].tobytes()), float(a["dense_level"])) if "dense_onnx" in a else None
+        dense = (DenseSeeds(DenseNet(a["dense_onnx"].tobytes()), float(a["dense_level"]), bool(a.get("dense_own_peak", False)))
+                 if "dense_onnx" in a else None)
         return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit, dense)
 
 

@@ -175,8 +175,13 @@ def test_dense_seeds_seed_the_features_regions_and_keep_their_own_apart(tiny, fi
     region[:, : region.shape[1] // 2] = False  # the features' regions on one half only
     region0, seed0 = region.copy(), np.zeros_like(region)
     seed = seed0.copy()
-    seeds.apply(seeds.logit_cells(feats, belt), belt, region, seed)
+    logit = seeds.logit_cells(feats, belt)
+    own = seeds.apply(logit, belt, region, seed)
     added = region & ~region0
+    assert own is not None and np.array_equal(own, added)  # the net's own regions, returned
+    assert seeds.peak_map(logit, own) is logit
+    only_own = DenseSeeds(dense, seeds.level, own_peak=True).peak_map(logit, own)
+    assert np.array_equal(only_own[own], logit[own]) and np.isneginf(only_own[~own]).all()
     assert (region >= region0).all() and np.array_equal(seed & region0, cells & region0) and (seed & region0).any()
     assert added.any() and np.array_equal(seed & added, added)
     far = ndi.distance_transform_cdt(~region0, metric="chessboard")
