@@ -73,3 +73,14 @@ def test_classifier_takes_rows_with_or_without_the_dense_column():
     np.testing.assert_array_equal(again.p_none(base), new.p_none(base))
     with pytest.raises(ModelError, match="component features"):
         new.p_none(base[:, :-1])
+
+
+def test_without_the_switch_candidates_keep_the_component_statistics_as_before():
+    from vision.densenet_data import stream
+    from vision.fit import cached_model
+
+    det = cached_model(mm_per_px=4.0, width_px=512).detector()
+    det.report_all = True
+    found = [d for frame, _ in stream("heldout", 21, 2 * 8.192, scene={}, objects=None, objects_per_m=0.0) for d in det.process(frame).detections]
+    found += det.flush()
+    assert det.dense_seeds is None and found and all(len(d.features) == len(COMPONENT_FEATURES) for d in found)
