@@ -17,15 +17,19 @@ feature detector (the default cache's 4 mm/px model):
     components, and added to the detector (m of belt per CPU second; the station's target 135 m/s).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_dense [--length-m 100] [--fa-m 3000] [--calib-m 3000] [--seed 11]
-[--quick]`` (``--quick``: a small net on a small training set, 10 m per case, 100 m object-free; < 2 min).
+[--quick] [--model OUT.npz]`` (``--quick``: a small net on a small training set, 10 m per case, 100 m object-free;
+< 2 min). ``--speed [--model OUT.npz]``: only the switch's cost (:func:`speed_rows`: the detector per 2,048-line frame
+and the 4 mm/px line station, off and on, in turn; about 2 min).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -33,11 +37,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.decision import spread
-from vision.densenet import BASE_LOGIT, DenseSeeds, block_px
+from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
 from vision.densenet_eval import DensePass, calibration, level_of, run_case
 from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.evaluate import _poisson_upper95
-from vision.fit import VisionModel, cached_model
+from vision.fit import VisionModel, cache_path, cached_model
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
 
@@ -147,16 +151,30 @@ def spread_print(cases: dict[str, DensePass], free: dict[str, DensePass]) -> Non
         print(f"  peak logit, false components, object-free {scene_type} belt ({r.false_peaks.size}): {text(r.false_peaks)}")
 
 
+def p_none_print(off: dict[str, DensePass], on: dict[str, DensePass]) -> None:
+    """p(none) (min / 5 % / median / 95 % / max) of the best candidate on each object >= 50 mm with one, and of the
+    candidates on no object, features' pass and with dense seeds, with the decision's range where the false ones are."""
+    def text(v: np.ndarray) -> str:
+        q = spread(v[np.isfinite(v)])
+        return " / ".join(f"{x:.3g}" for x in q) + f" ({int(np.isfinite(v).sum())})" if q else "none"
+    for label in on:
+        for name, r in (("features' pass", off[label]), ("with dense seeds", on[label])):
+            levels = f"{r.false_none_max.min():.3g}-{r.false_none_max.max():.3g}" if r.false_none_max.size else "-"
+            print(f"  p(none), {label}, {name}: objects {text(r.object_p_none)}; false candidates {text(r.false_p_none)}; "
+                  f"decision there {levels}", flush=True)
+
+
 def switch_rows(label: str, off: DensePass, on: DensePass) -> list[dict]:
-    """(b) through the detector itself: ``Detector.dense_seeds`` on (the net's cells at p >= 0.25 as seeds and regions,
-    the shipped classifier and decision unchanged) against off, on the same frames."""
+    """(b) through the detector itself: ``Detector.dense_seeds`` on (the net's cells at p >= 0.25 as seeds and regions;
+    the model's classifier and decision: the shipped one's, or a refit's with the net) against the features' pass
+    (the shipped model, switch off), on the same frames."""
     n = on.object_peak.size
     c_on, r_on = int(on.feature_candidate.sum()), int(on.reported.sum())
     print(f"{label}: detector with dense seeds: candidate ceiling {_pct(c_on, n)} (off {_pct(int(off.feature_candidate.sum()), n)}); "
-          f"at the shipped decision {_pct(r_on, n)} (off {_pct(int(off.reported.sum()), n)}); false alarms {on.feature_false} "
+          f"at the model's decision {_pct(r_on, n)} (off {_pct(int(off.reported.sum()), n)}); false alarms {on.feature_false} "
           f"(off {off.feature_false}) in {on.belt_m:.0f} m", flush=True)
     return [_row(f"vision detector with dense seeds, candidate ceiling, {label} ({c_on}/{n})", 100.0 * c_on / max(n, 1), "%", "", True),
-            _row(f"vision detector with dense seeds, recall at the shipped decision, {label} ({r_on}/{n}; {on.feature_false} false)",
+            _row(f"vision detector with dense seeds, recall at the model's decision, {label} ({r_on}/{n}; {on.feature_false} false)",
                  100.0 * r_on / max(n, 1), "%", "", True)]
 
 
@@ -194,6 +212,64 @@ def cost_rows(all_runs: list[DensePass]) -> list[dict]:
                  rate_both >= LINE_TARGET_M_S)]
 
 
+def _detector_ms(model: VisionModel, seeds: DenseSeeds | None, frames: list) -> np.ndarray:
+    """CPU (ms, one thread) of each frame after the first through ``model``'s detector with ``seeds``."""
+    det = model.detector()
+    det.dense_seeds = seeds
+    out = []
+    for f in frames:
+        t = time.thread_time()
+        det.process(f)
+        out.append(1000.0 * (time.thread_time() - t))
+    det.flush()
+    return np.asarray(out[1:])
+
+
+@contextmanager
+def _station_model(model: VisionModel) -> Iterator[None]:
+    """Within the block the line station's 4 mm/px model (from the model cache) is ``model``: a temporary cache."""
+    old = os.environ.get("ORELINE_CACHE")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ORELINE_CACHE"] = tmp
+        try:
+            model.save(cache_path(MM_PER_PX, WIDTH_PX))
+            yield
+        finally:
+            if old is None:
+                os.environ.pop("ORELINE_CACHE", None)
+            else:
+                os.environ["ORELINE_CACHE"] = old
+
+
+def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_frames: int = 25, station_m: float = 100.0) -> list[dict]:
+    """The switch's cost, off (``reference``, the shipped model) and on (``model``'s own net, or ``net`` with the
+    shipped classifier), twice in turn: the detector's CPU per 2,048-line frame of held-out object-free realistic
+    belt (seed 1011, ``n_frames``), and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
+    from benchmarks.bench_vision import line_rows
+    from vision.densenet_data import stream
+    from vision.densenet_refit import seeds_in_every_detector
+
+    seeds = model.dense or DenseSeeds(net)
+    frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
+    det: dict[str, list[float]] = {"off": [], "on": []}
+    line: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(2):
+        det["off"].append(float(np.median(_detector_ms(reference, None, frames))))
+        det["on"].append(float(np.median(_detector_ms(model, seeds, frames))))
+        with _station_model(reference):
+            line["off"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
+        with _station_model(model), seeds_in_every_detector(seeds):
+            line["on"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
+    print(f"detector per 2,048-line frame (median of {n_frames - 1}, two rounds): off {det['off']} ms, dense seeds on {det['on']} ms; "
+          f"line station {station_m:.0f} m: off {[round(v) for v in line['off']]} m/s, on {[round(v) for v in line['on']]} m/s "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    added = float(np.mean(det["on"]) - np.mean(det["off"]))
+    rate = float(np.mean(line["on"]))
+    return [_row("vision detector, dense seeds' added CPU per 2048-line frame (4 mm/px)", added, "ms", "<= 5", added <= 5.0),
+            _row("vision line station 4 mm/px with dense seeds, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
+                 rate >= LINE_TARGET_M_S)]
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_dense", description=__doc__)
     ap.add_argument("--length-m", type=float, default=100.0, help="held-out belt with objects per case (m; the other cases half)")
@@ -201,6 +277,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--calib-m", type=float, default=3000.0, help="object-free fit-split belt for the net's level (m)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--quick", action="store_true", help="small net, 10 m per case, 100 m object-free, 200 m calibration")
+    ap.add_argument("--speed", action="store_true", help="only the switch's cost: detector per frame and line station, off and on")
     ap.add_argument("--model", help="a saved vision model (.npz) instead of the default cache's 4 mm/px one (e.g. one "
                     "refitted with the dense seeds on: python -m vision.densenet_refit)")
     a = ap.parse_args(argv)
@@ -208,30 +285,39 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.quick:
         a.length_m, a.fa_m, a.calib_m = 10.0, 100.0, 200.0
     t = time.process_time()
-    net = fitted_densenet(epochs=3 if a.quick else 14, **training)
-    print(f"dense net ready ({time.process_time() - t:.0f} s CPU; cached under $ORELINE_CACHE/vision/densenet); "
-          f"{block_px(MM_PER_PX)} px cells, training {training}", flush=True)
     model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    # a model fitted with the net (python -m vision.densenet_refit) runs its own; the features' pass is then the shipped model's
+    reference = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX) if model.dense is not None else model
+    net = model.dense.net if model.dense is not None else fitted_densenet(epochs=3 if a.quick else 14, **training)
+    source = "the model's own" if model.dense is not None else "cached under $ORELINE_CACHE/vision/densenet"
+    print(f"dense net ready ({time.process_time() - t:.0f} s CPU; {source}); {block_px(MM_PER_PX)} px cells, training {training}; "
+          f"features' pass: model {reference.version}, with dense seeds: model {model.version}", flush=True)
+    if a.speed:
+        return speed_rows(model, reference, net)
     level = level_of(calibration(net, a.calib_m).false_peaks)
     print(f"net's level (fit-split object-free belt, {a.calib_m:.0f} m): {_p(level)}", flush=True)
     rows: list[dict] = []
     cases, free = {}, {}
-    seeds = DenseSeeds(net)
+    seeds = model.dense or DenseSeeds(net)
+    switched: dict[str, DensePass] = {}
     for label, scene_type, extra, share in CASES:
         scene, objects = scene_options(scene_type)
         kw = dict(seed=a.seed, length_m=a.length_m * share, scene=scene, objects={**objects, **extra}, objects_per_m=1.0)
-        cases[label] = r = run_case(net, model, "heldout", **kw)
+        cases[label] = r = run_case(net, reference, "heldout", **kw)
         rows += alone_rows(label, r, level) + union_rows(label, r, level)
         if label in ("realistic", "wet wood", "wood on realistic belt"):
             visibility_print(label, r, level)
-        rows += switch_rows(label, r, run_case(net, model, "heldout", dense_seeds=seeds, **kw))
+        switched[label] = run_case(net, model, "heldout", dense_seeds=seeds, **kw)
+        rows += switch_rows(label, r, switched[label])
     for scene_type in FREE_SCENES:
         kw = dict(seed=a.seed + 1000, length_m=a.fa_m, scene=scene_options(scene_type)[0], objects=None, objects_per_m=0.0)
-        free[scene_type] = r = run_case(net, model, "heldout", **kw)
+        free[scene_type] = r = run_case(net, reference, "heldout", **kw)
         rows += free_rows(scene_type, r, level)
-        rows += switch_free_rows(scene_type, r, run_case(net, model, "heldout", dense_seeds=seeds, **kw))
+        switched["free " + scene_type] = on = run_case(net, model, "heldout", dense_seeds=seeds, **kw)
+        rows += switch_free_rows(scene_type, r, on)
     rows += oracle_rows(cases, free)
     spread_print(cases, free)
+    p_none_print({**cases, **{"free " + k: v for k, v in free.items()}}, switched)
     return rows + cost_rows(list(cases.values()) + list(free.values()))
 
 

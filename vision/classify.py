@@ -32,6 +32,13 @@ COMPONENT_FEATURES = (
     "ring_dr", "ring_dg", "ring_dlum", "ring_lum_min", "ring_score", "grad_mean", "coherence", "obj_mean", "obj_max",
     "ring_dfine", "ring_dcoarse", "fine_max", "edge_lum", "edge_chroma",
 )
+#: The dense net's peak log-odds over a component's cells (:mod:`vision.densenet`; issue 27, w27p): a column after
+#: COMPONENT_FEATURES where the detector runs the net (``Detector.dense_seeds``), and a classifier fitted with it has
+#: len(COMPONENT_FEATURES) + 1 inputs. Classifiers fitted without it (every model before) take the first
+#: len(COMPONENT_FEATURES) columns; given rows without it, a classifier fitted with it sees DENSE_FLOOR there.
+DENSE_FEATURE = "dense_max"
+#: The lowest ``dense_max`` (log-odds; p = 4.5e-5): cells off the belt have -inf, and no ore cell needs telling lower.
+DENSE_FLOOR = -10.0
 
 
 @dataclass
@@ -45,7 +52,8 @@ class ComponentStats:
 
 
 def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray, score: np.ndarray, cell_mm: float,
-                       core: np.ndarray | None = None, objectness: np.ndarray | None = None) -> ComponentStats:
+                       core: np.ndarray | None = None, objectness: np.ndarray | None = None,
+                       dense: np.ndarray | None = None) -> ComponentStats:
     """Statistics (:data:`COMPONENT_FEATURES`) of the components ``ids`` of ``labels`` (h, w) over cell features ``feats`` (h, w, 5) and ``score``.
 
     Length and width come from the second moments of the component's ``core`` cells (bool (h, w),
@@ -53,7 +61,8 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     cells up to 2 cells around each component gives the contrast with its surroundings (shadow, edge).
     Work is done on the listed components' cells only (compact index), so cost grows with their area.
     ``objectness`` (h, w): the learned object log-odds (:mod:`vision.objectness`); its mean and maximum over the
-    component (zeros without it).
+    component (zeros without it). ``dense`` (h, w): the dense net's log-odds per cell; given, a last column
+    DENSE_FEATURE (its maximum over the component, at least DENSE_FLOOR).
     """
     id_arr = np.asarray(ids, np.int64)
     n = len(id_arr)
@@ -117,6 +126,8 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
         cols_out += [np.zeros(n), np.zeros(n)]
     cols_out += [means[3] - rmean[3], means[4] - rmean[4], extreme(fv[:, 3], comp, np.maximum, -np.inf)]
     cols_out += _edge_steps(feats, lab, pix, comp, n, np.sqrt(gyv * gyv + gxv * gxv))
+    if dense is not None:
+        cols_out.append(extreme(np.maximum(dense.ravel()[pix].astype(np.float64), DENSE_FLOOR), comp, np.maximum, DENSE_FLOOR))
     matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
     return ComponentStats(matrix, length, width, np.column_stack([my, mx]))
 
@@ -259,16 +270,28 @@ class KindClassifier:
         ask = np.flatnonzero(p[:, hit[0]] <= self.patch_gate if hit.size else np.ones(len(p), bool))
         if ask.size:
             got = patches(ask) if callable(patches) else np.asarray(patches)[ask]
-            q = np.sqrt(p[ask] * self.patchnet_.proba(np.atleast_2d(np.asarray(x, np.float64))[ask], got))
+            q = np.sqrt(p[ask] * self.patchnet_.proba(self.inputs(x)[ask], got))
             p[ask] = q / np.maximum(q.sum(axis=1, keepdims=True), 1e-300)
         return p
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """Rows ``x`` (n, len(COMPONENT_FEATURES) [+ 1]) as this classifier takes them (float64): without the
+        DENSE_FEATURE column when it was fitted without it, with DENSE_FLOOR there when it was fitted with it and the
+        rows lack it. ModelError for another width."""
+        x = np.atleast_2d(np.asarray(x, np.float64))
+        n_in, base = self.mean_.shape[0], len(COMPONENT_FEATURES)
+        if x.shape[1] not in (base, base + 1) or n_in not in (base, base + 1):
+            raise ModelError(f"expected {n_in} component features, got {x.shape[1]}")
+        if x.shape[1] > n_in:
+            return x[:, :n_in]
+        if x.shape[1] < n_in:
+            return np.column_stack([x, np.full(len(x), DENSE_FLOOR)])
+        return x
 
     def _mlp_proba(self, x: np.ndarray) -> np.ndarray:
         if not hasattr(self, "coefs_"):
             raise ModelError("KindClassifier is not fitted")
-        x = np.atleast_2d(np.asarray(x, np.float64))
-        if x.shape[1] != self.mean_.shape[0]:
-            raise ModelError(f"expected {self.mean_.shape[0]} component features, got {x.shape[1]}")
+        x = self.inputs(x)
         a0 = (x - self.mean_) / self.scale_
         out = np.zeros((x.shape[0], len(self.classes_)))
         for coefs, intercepts in zip(self.coefs_, self.intercepts_):
@@ -344,6 +367,7 @@ class KindClassifier:
             k.patch_gate = float(a.get("cls_patch_gate", PATCH_GATE))
             if list(k.patchnet_.classes_) != list(k.classes_):
                 raise ModelError(f"patch verifier classes {k.patchnet_.classes_.tolist()} differ from the classifier's {k.classes_.tolist()}")
-        if k.mean_.shape != (len(COMPONENT_FEATURES),):
-            raise ModelError(f"kind classifier expects {k.mean_.shape} features, this version computes {len(COMPONENT_FEATURES)}")
+        if k.mean_.shape not in ((len(COMPONENT_FEATURES),), (len(COMPONENT_FEATURES) + 1,)):
+            raise ModelError(f"kind classifier expects {k.mean_.shape} features, this version computes {len(COMPONENT_FEATURES)} "
+                             f"(+ {DENSE_FEATURE} with the dense net)")
         return k

@@ -93,14 +93,16 @@ class DenseNet:
         self.onnx_bytes = bytes(onnx_bytes)
         self._session: Any = None
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds (n, h / OUT_CELLS, w / OUT_CELLS) float32 of inputs ``x`` built by the caller as
+        :func:`check_inputs` requires (unchecked: the detector's own cell features)."""
         if self._session is None:
             self._session = onnx_session(self.onnx_bytes, "dense detector")
-        return self._session.run(["logit"], {"x": x})[0]
+        return self._session.run(["logit"], {"x": x})[0][:, 0]
 
     def logit_map(self, x: np.ndarray) -> np.ndarray:
         """Log-odds (n, h / OUT_CELLS, w / OUT_CELLS) float32 of inputs ``x`` (see :func:`check_inputs`)."""
-        return self._run(check_inputs(x))[:, 0]
+        return self.run(check_inputs(x))
 
     def frame_map(self, image: np.ndarray, mm_per_px: float, ref_start: float | None = None) -> tuple[np.ndarray, DenseInputs]:
         """(log-odds map (h, w) of output cells, with the cells off the belt at -inf; the inputs) of one frame."""
@@ -150,39 +152,65 @@ APART_CELLS = 4
 
 class DenseSeeds:
     """The network as an extra candidate source of the feature detector (``Detector.dense_seeds``; None: off, as in
-    every fitted model): cells where its log-odds is at least ``level`` (:meth:`cells`) seed the features' own regions
+    every model fitted without it): cells where its log-odds is at least ``level`` seed the features' own regions
     they fall in, and those at least APART_CELLS cells from every such region are regions and seeds of their own
     (:meth:`apply`), so that a component the features make keeps its shape and its ring of ore (the classifier's view
-    of it, :func:`vision.classify.component_features`); the components then go through the component features and
-    the classifier as any other."""
+    of it, :func:`vision.classify.component_features`); the components then go through the component features (with
+    the net's peak log-odds over their cells, ``dense_max``) and the classifier as any other. The detector runs the
+    net over its stream of blocks with :class:`vision.densenet_stream.DenseStream`."""
 
-    def __init__(self, net: DenseNet, level: float = BASE_LOGIT) -> None:
+    def __init__(self, net: DenseNet, level: float = BASE_LOGIT, own_peak: bool = False) -> None:
         self.net = net
         self.level = float(level)
+        #: The peak feature only on the net's own regions (:meth:`peak_map`): the features' components get the floor
+        #: there, as without the net (a variant of the refit; docs/vision.md, "The dense net's candidates learned").
+        self.own_peak = bool(own_peak)
 
     def guard_cells(self) -> int:
-        """Rows at a block's end whose map still depends on rows not yet seen."""
-        return REACH_CELLS + OUT_CELLS
+        """Rows at a block's end whose map still depends on rows not yet seen, rounded out to whole output cells."""
+        return REACH_CELLS + 2 * OUT_CELLS
 
-    def cells(self, feats: np.ndarray, belt: np.ndarray) -> np.ndarray:
-        """Seed cells (h, w) bool of the detector's cell features ``feats`` (h, w, len(FEATURES)) and belt mask
-        ``belt`` (h, w): the map above ``level`` at the cells' resolution (edge rows and columns padded to whole
-        output cells), on the belt only."""
+    def logit_cells(self, feats: np.ndarray, belt: np.ndarray) -> np.ndarray:
+        """The net's log-odds (h, w) float32 at the resolution of the detector's cell features ``feats`` (h, w,
+        len(FEATURES)) with belt mask ``belt`` (h, w), of this block alone (edge rows and columns padded to whole
+        output cells)."""
         h, w = belt.shape
         ph, pw = -h % OUT_CELLS, -w % OUT_CELLS
         x = np.concatenate([np.asarray(feats, np.float32), np.asarray(belt, np.float32)[..., None]], axis=2)
         x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="edge").transpose(2, 0, 1)[None]
         logit = self.net.logit_map(x)[0]
-        up = np.repeat(np.repeat(logit >= self.level, OUT_CELLS, axis=0), OUT_CELLS, axis=1)[:h, :w]
-        return up & belt
+        return np.repeat(np.repeat(logit, OUT_CELLS, axis=0), OUT_CELLS, axis=1)[:h, :w]
 
-    def apply(self, feats: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray) -> None:
-        """Add the network's cells to the detector's ``region`` and ``seed`` masks (h, w) in place (see the class)."""
-        extra = self.cells(feats, belt)
+    def cells(self, feats: np.ndarray, belt: np.ndarray) -> np.ndarray:
+        """Seed cells (h, w) bool of one block (:meth:`logit_cells`): the map at or above ``level``, on the belt only."""
+        return (self.logit_cells(feats, belt) >= self.level) & belt
+
+    def peak_map(self, logit: np.ndarray, own: np.ndarray | None) -> np.ndarray:
+        """The map the component feature ``dense_max`` takes its maximum of: ``logit``, or with ``own_peak`` only its
+        cells in the net's own regions ``own`` (:meth:`apply`; -inf elsewhere)."""
+        if not self.own_peak:
+            return logit
+        return np.where(own, logit, -np.inf) if own is not None else np.full(logit.shape, -np.inf, np.float32)
+
+    def apply(self, logit: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray) -> np.ndarray | None:
+        """Add the network's cells (its log-odds ``logit`` (h, w) per cell at or above ``level`` on ``belt``) to the
+        detector's ``region`` and ``seed`` masks (h, w) in place (see the class). Returns the net's own regions (h, w)
+        bool, or None when it added none."""
+        extra = (logit >= self.level) & belt
         seed |= extra & region
-        alone = extra & ~ndi.binary_dilation(region, np.ones((3, 3), bool), iterations=APART_CELLS - 1)
-        region |= alone
-        seed |= alone
+        rows, cols = np.nonzero(extra & ~region)
+        if not rows.size:
+            return None
+        m = APART_CELLS - 1  # the dilation's reach: only the region near the net's cells matters
+        r0, r1 = max(0, int(rows.min()) - m), int(rows.max()) + m + 1
+        c0, c1 = max(0, int(cols.min()) - m), int(cols.max()) + m + 1
+        near = ndi.binary_dilation(region[r0:r1, c0:c1], np.ones((3, 3), bool), iterations=m)
+        alone = extra[r0:r1, c0:c1] & ~near
+        region[r0:r1, c0:c1] |= alone
+        seed[r0:r1, c0:c1] |= alone
+        own = np.zeros(region.shape, bool)
+        own[r0:r1, c0:c1] = alone
+        return own
 
 
 __all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "DenseSeeds", "IN_CHANNELS", "OUT_CELLS",

@@ -52,6 +52,11 @@ class DensePass:
     feature_false: int = 0
     truth: dict = field(default_factory=dict)
     onnx_frame_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: per truth object >= TARGET_MM the lowest p(none) of the size-passing candidates on it (NaN: none); the p(none)
+    #: of the size-passing candidates on no object, and the decision (largest p(none) reported) where each is
+    object_p_none: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    false_p_none: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    false_none_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def level_of(false_peaks: np.ndarray) -> float:
@@ -124,10 +129,11 @@ def _match(model: VisionModel | None, cam: SimulatedCamera, peaks: np.ndarray, p
     cand = [d for d in found if d.length_mm >= gate]
     cpos = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in cand], float).reshape(-1, 2)
     reported = np.array([d.p_none <= d.none_max for d in cand], bool)
+    p_none = np.array([d.p_none for d in cand], float)
     truth = [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0]
     on_obj = np.zeros(len(peaks), bool)
     cand_on = np.zeros(len(cand), bool)
-    best, fc, rep, kinds, big = [], [], [], [], []
+    best, fc, rep, kinds, big, obj_p = [], [], [], [], [], []
     for o in truth:
         near = _near(pos, o.belt_mm, o.lateral_mm, o.length_mm)
         cnear = _near(cpos, o.belt_mm, o.lateral_mm, o.length_mm)
@@ -137,11 +143,14 @@ def _match(model: VisionModel | None, cam: SimulatedCamera, peaks: np.ndarray, p
             best.append(float(peaks[near].max()) if near.any() else -np.inf)
             fc.append(bool(cnear.any()))
             rep.append(bool((cnear & reported).any()))
+            obj_p.append(float(p_none[cnear].min()) if cnear.any() else np.nan)
             kinds.append(o.kind)
             big.append(o)
     bins = truth_bins(cam.scene, big) if cam.scene is not None and big else {}
+    none_max = np.array([d.none_max for d in cand], float)
     return DensePass(np.asarray(best, float), np.asarray(fc, bool), np.asarray(rep, bool), kinds, peaks[~on_obj],
-                     float(cam.position_m), n_frames, net_s, onnx_s, det_s, int((reported & ~cand_on).sum()), bins, frame_s)
+                     float(cam.position_m), n_frames, net_s, onnx_s, det_s, int((reported & ~cand_on).sum()), bins, frame_s,
+                     np.asarray(obj_p, float), p_none[~cand_on], none_max[~cand_on])
 
 
 def calibration(net: DenseNet, length_m: float, seed: int = 0, mm_per_px: float = 4.0, width_px: int = 512) -> DensePass:

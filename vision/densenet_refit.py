@@ -4,8 +4,10 @@ the net's candidates on objects and on ore and the decision is set with them. A 
 model is saved to a path of the caller's (never the model cache, whose key does not know the switch), and the
 station's models are unchanged.
 
-Run: ``python -m vision.densenet_refit OUT.npz`` (a built-in 4 mm/px fit with the seeds on: about as long as a
-built-in fit, plus the net's share); ``python -m benchmarks.bench_vision_dense --model OUT.npz`` measures it.
+Run: ``python -m vision.densenet_refit OUT.npz`` (a built-in 4 mm/px fit with the seeds on, the net's peak log-odds
+a component feature, the net saved in the model; one BLAS thread, as the built-in fit's figures are measured: with
+two, the classifier's MLPs cost ~3.4 x the CPU on this shared 2-core machine); ``python -m benchmarks.bench_vision_dense
+--model OUT.npz`` measures it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from threadpoolctl import threadpool_limits
 
 from vision.densenet import DenseSeeds
 from vision.densenet_fit import EPOCHS, TRAINING, fitted_densenet
@@ -43,7 +47,8 @@ def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0
     """The built-in fit (its defaults) with ``seeds`` on in every detector it builds, saved to ``path``."""
     with seeds_in_every_detector(seeds):
         model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed)
-    model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes)}
+    model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes), "own_peak": seeds.own_peak}
+    model.dense = seeds  # saved with the model: its detectors run the net (the classifier's last input is its peak)
     model.save(path)
     return model
 
@@ -52,9 +57,12 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(prog="python -m vision.densenet_refit", description=__doc__)
     ap.add_argument("out", type=Path, help="where to save the refitted model (.npz)")
+    ap.add_argument("--own-peak", action="store_true", help="the net's peak a feature of its own components only (DenseSeeds.own_peak)")
     a = ap.parse_args(argv)
     t = time.process_time()
-    model = refit_with_dense_seeds(DenseSeeds(fitted_densenet(epochs=EPOCHS, **TRAINING)), a.out)  # the benchmark's net
+    with threadpool_limits(1):  # the MLPs' matrix products: a second BLAS thread spins on a shared machine
+        seeds = DenseSeeds(fitted_densenet(epochs=EPOCHS, **TRAINING), own_peak=a.own_peak)  # the benchmark's net
+        model = refit_with_dense_seeds(seeds, a.out)
     print(f"refit with dense seeds: decision {model.classifier.none_max if model.classifier else None}; "
           f"{time.process_time() - t:.0f} s CPU; saved {a.out}", flush=True)
 

@@ -18,6 +18,7 @@ from scipy import ndimage as ndi
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
 from vision.densenet import DenseSeeds
+from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
@@ -397,6 +398,7 @@ class Detector:
         #: Seeds and regions from the dense learned detector (:class:`vision.densenet.DenseSeeds`), switched on at run
         #: time (None: off, as in every fitted model; docs/vision.md "Dense learned detector").
         self.dense_seeds: DenseSeeds | None = None
+        self._dense: DenseStream | None = None  # the net over the stream of blocks (while dense_seeds is on)
         self.reset()
 
     def reset(self) -> None:
@@ -405,6 +407,8 @@ class Detector:
         self._left: np.ndarray | None = None
         self._belt_cols: np.ndarray | None = None
         self._last_ref: float | None = None  # the last frame's last band median grey (its lum reference)
+        if self._dense is not None:
+            self._dense.reset()
 
     def _expected_belt_m(self) -> float | None:
         if self._carry is None:
@@ -489,11 +493,12 @@ class Detector:
             start_belt_m, mark0, time0 = c.start_belt_m, c.start_mark_t, c.start_time_s
         h = raw.shape[0]
         grow = p.threshold - p.grow_margin
-        obj = None
+        obj = dense = None
         if h:
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
             if self.dense_seeds is not None:
-                self.dense_seeds.apply(feats, belt, region, seed)
+                dense = self._dense_stream(self.dense_seeds).logits(feats, belt, self._stream_row(start_belt_m))
+                dense = self.dense_seeds.peak_map(dense, self.dense_seeds.apply(dense, belt, region, seed))
             _context_maps(c, sm, region, seed, obj)
             labels, n = ndi.label(region)
         else:
@@ -512,7 +517,8 @@ class Detector:
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
             if chosen:
-                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj)
+                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj,
+                                           dense=dense)
                 length_mm = stats.length_mm * p.length_scale
                 load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
                 none_max = np.broadcast_to(self.classifier.levels(load) if self.classifier is not None else 1.0, load.shape)
@@ -547,17 +553,31 @@ class Detector:
             finished[1:] = ~pending
             done |= finished[labels]  # every finished component, reported or not: never again as a piece
         # hold back the tail (guard rows and unfinished objects), with guard rows of context above it, for the next frame
-        from_row = _context_start(keep_from, guard, start_belt_m, cell_m)
+        from_row = _context_start(keep_from, self._guard_cells(context=True), start_belt_m, cell_m)
         maps = (sm, labels > 0, seed, obj) if h else None
         self._carry = self._tail(raw, feats, rgb, img, belt, done, from_row, start_belt_m, mark0, time0, t_per_m, speed,
                                  keep_from - from_row, maps)
+        if self._dense is not None and self.dense_seeds is not None:
+            self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         return detections
 
-    def _guard_cells(self) -> int:
-        """Rows at the end of a frame whose maps still depend on rows not yet seen (held for the next frame)."""
+    def _dense_stream(self, seeds: DenseSeeds) -> DenseStream:
+        """The dense net's stream (:mod:`vision.densenet_stream`) of ``seeds``' net: a new one when it changed."""
+        if self._dense is None or self._dense.net is not seeds.net:
+            self._dense = DenseStream(seeds.net)
+        return self._dense
+
+    def _stream_row(self, belt_m: float) -> int:
+        """The cell row (counted on the belt) that starts at odometer ``belt_m``."""
+        return int(round(belt_m * 1000.0 / self.cell_mm))
+
+    def _guard_cells(self, context: bool = False) -> int:
+        """Rows at the end of a frame whose maps still depend on rows not yet seen (held for the next frame); with
+        ``context``, the rows carried above those for the filters' reach (the dense net's map of them is kept by its
+        stream, :mod:`vision.densenet_stream`: it needs no rows of the detector's above them)."""
         p = self.params
         bar = 0 if self.bar_seeds is None else self.bar_seeds.guard_cells()
-        dense = 0 if self.dense_seeds is None else self.dense_seeds.guard_cells()
+        dense = 0 if self.dense_seeds is None or context else self.dense_seeds.guard_cells()
         return max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
                    p.objectness_context_cells // 2 + p.objectness_cells // 2, bar, dense) + 1
 

@@ -28,6 +28,7 @@ from vision.classify import NONE, KindClassifier
 from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
 from vision.decision import APPLY_REGIMES, Decision, decide
 from vision.decision_level import LEVEL_BY_GROUPS, apply_choices, choose_levels, group_belt
+from vision.densenet import DenseNet, DenseSeeds
 from vision.decision_belt import FRAME_LINES, STREAMED_BELT, as_candidates, streamed_detections
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
 from vision.errors import DataError, ModelError
@@ -130,6 +131,9 @@ class VisionModel:
     #: The appearance alarm's limit calibrated on the model's own fit frames (:func:`vision.appearance.calibrate_limit`;
     #: a site fit sets it); None: calibrated on the built-in fit split at first use.
     appearance_limit: float | None = None
+    #: The dense net as a candidate source (:class:`vision.densenet.DenseSeeds`, ``Detector.dense_seeds``; issue 27,
+    #: w27p) with which the classifier was fitted (its inputs then end with ``classify.DENSE_FEATURE``); None: off.
+    dense: DenseSeeds | None = None
 
     @property
     def mm_per_px(self) -> float:
@@ -141,6 +145,8 @@ class VisionModel:
                                                      + (self.classifier.regimes_.tobytes() if len(self.classifier.regimes_) else b""))
         if self.objectness is not None:
             extra += self.objectness.w1_.tobytes()
+        if self.dense is not None:
+            extra += self.dense.net.onnx_bytes + repr((self.dense.level, self.dense.own_peak)).encode()
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
         return f"{MODEL_FORMAT}:{h}"
 
@@ -149,8 +155,10 @@ class VisionModel:
         return [] if self.classifier is None else self.classifier.kinds
 
     def detector(self) -> Detector:
-        return Detector(self.ore, self.classifier, DetectorParams(**asdict(self.params)), width_px=self.width_px,
-                        objectness=self.objectness)
+        det = Detector(self.ore, self.classifier, DetectorParams(**asdict(self.params)), width_px=self.width_px,
+                       objectness=self.objectness)
+        det.dense_seeds = self.dense
+        return det
 
     def save(self, path: Path) -> Path:
         arrays: dict[str, Any] = dict(self.ore.to_arrays())
@@ -165,6 +173,10 @@ class VisionModel:
         arrays["fitted_on"] = np.array(json.dumps(self.fitted_on, sort_keys=True))
         if self.appearance_limit is not None:
             arrays["appearance_limit"] = np.float64(self.appearance_limit)
+        if self.dense is not None:
+            arrays["dense_onnx"] = np.frombuffer(self.dense.net.onnx_bytes, np.uint8)
+            arrays["dense_level"] = np.float64(self.dense.level)
+            arrays["dense_own_peak"] = np.bool_(self.dense.own_peak)
         return save_npz(Path(path), arrays)  # one temporary per process: concurrent fits
 
     @classmethod
@@ -188,7 +200,9 @@ class VisionModel:
         if mm_per_px is not None and abs(ore.mm_per_px - mm_per_px) > 1e-9:
             raise ModelError(f"vision model {path} was fitted for {ore.mm_per_px:g} mm/px, expected {mm_per_px:g} mm/px")
         limit = float(a["appearance_limit"]) if "appearance_limit" in a else None
-        return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit)
+        dense = (DenseSeeds(DenseNet(a["dense_onnx"].tobytes()), float(a["dense_level"]), bool(a.get("dense_own_peak", False)))
+                 if "dense_onnx" in a else None)
+        return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit, dense)
 
 
 def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> BeltScene:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
+from vision.classify import COMPONENT_FEATURES
 from vision.densenet import IN_CHANNELS, OUT_CELLS, DenseNet, components, dense_inputs
 from vision.densenet_data import DenseTrainingSet, cover_cells, stream
 from vision.densenet_eval import level_of
@@ -153,6 +154,11 @@ def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets
     hit = [(np.hypot(pos[:, 0] - o.belt_mm, pos[:, 1] - o.lateral_mm) <= o.length_mm / 2 + MATCH_MARGIN_MM).any() for o in truth]
     assert len(truth) >= 2 and sum(hit) >= len(truth) - 1, f"{sum(hit)} of {len(truth)} objects with a candidate"
     assert all(0.0 <= d.p_none <= 1.0 for d in found)
+    # each has the net's peak log-odds as its last feature: at least the seeds' level (the net seeded every one of
+    # them), and not one value for all
+    peak = np.array([d.features[-1] for d in found])
+    assert all(len(d.features) == len(COMPONENT_FEATURES) + 1 for d in found)
+    assert (peak >= BASE_LOGIT).all() and np.ptp(peak) > 0.5
 
 
 def test_dense_seeds_seed_the_features_regions_and_keep_their_own_apart(tiny, fit_frames):
@@ -169,8 +175,13 @@ def test_dense_seeds_seed_the_features_regions_and_keep_their_own_apart(tiny, fi
     region[:, : region.shape[1] // 2] = False  # the features' regions on one half only
     region0, seed0 = region.copy(), np.zeros_like(region)
     seed = seed0.copy()
-    seeds.apply(feats, belt, region, seed)
+    logit = seeds.logit_cells(feats, belt)
+    own = seeds.apply(logit, belt, region, seed)
     added = region & ~region0
+    assert own is not None and np.array_equal(own, added)  # the net's own regions, returned
+    assert seeds.peak_map(logit, own) is logit
+    only_own = DenseSeeds(dense, seeds.level, own_peak=True).peak_map(logit, own)
+    assert np.array_equal(only_own[own], logit[own]) and np.isneginf(only_own[~own]).all()
     assert (region >= region0).all() and np.array_equal(seed & region0, cells & region0) and (seed & region0).any()
     assert added.any() and np.array_equal(seed & added, added)
     far = ndi.distance_transform_cdt(~region0, metric="chessboard")
@@ -199,3 +210,20 @@ def test_refit_hook_sets_the_seeds_in_every_detector_only_within_its_block():
     with pytest.raises(RuntimeError), seeds_in_every_detector(seeds):
         raise RuntimeError("a failing fit")
     assert model.detector().dense_seeds is None
+
+
+def test_a_model_saved_with_the_net_loads_with_it_and_one_without_loads_as_before(tmp_path):
+    from dataclasses import replace as with_field
+
+    from vision.densenet import DenseSeeds
+    from vision.fit import VisionModel, cached_model
+
+    shipped = cached_model(mm_per_px=4.0, width_px=512)
+    assert shipped.dense is None and shipped.detector().dense_seeds is None
+    torch.manual_seed(3)
+    onnx = export(torch, network(torch, np.zeros(5), np.ones(5)))
+    model = with_field(shipped, dense=DenseSeeds(DenseNet(onnx), 1.5))
+    again = VisionModel.load(model.save(tmp_path / "dense.npz"))
+    assert again.dense is not None and again.dense.net.onnx_bytes == onnx and again.dense.level == 1.5
+    assert again.detector().dense_seeds is again.dense
+    assert again.version == model.version != shipped.version
