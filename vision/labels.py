@@ -21,7 +21,7 @@ from vision.classify import NONE
 from vision.detect import Detection, DetectorParams, FrameResult
 from vision.errors import ImageFileError, VisionError
 from vision.evaluate import MATCH_MARGIN_MM, SIZE_CLASSES, _poisson_upper95, size_class
-from vision.fit import VisionModel, candidate_pool, train_classifier
+from vision.fit import VisionModel, candidate_pool, finish_fit
 from vision.frames import Frame
 from vision.kind_decision import is_foreign
 from vision.labels_names import FOREIGN, IGNORE
@@ -150,9 +150,10 @@ def fit_with_labelled(items: list[LabelledImage], *, photo_mm_per_px: float, mm_
     folds = sorted(set(pool.fold)) or [0]
     for i in range(len(x)):
         pool.add(([x[i]], [y[i]], [length[i]]), folds[i % len(folds)], False)
-    model.classifier, decision = train_classifier(pool, model.params, seed)
-    model.fitted_on = dict(model.fitted_on, decision=decision.as_dict())
-    return model, {k: y.count(k) for k in sorted(set(y))}
+    added = {k: y.count(k) for k in sorted(set(y))}
+    model = finish_fit(model, pool, seed=seed, scene=fit_kw.get("scene"), objects=fit_kw.get("objects"))
+    model.fitted_on["labelled"] = {"photos": len(items), "photo_mm_per_px": photo_mm_per_px, "candidates_added": added}
+    return model, added
 
 
 class _Tally:

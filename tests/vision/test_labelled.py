@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vision.fit import VisionModel
 from vision.labels import LabelError, read_labelled
 from vision.scene import BeltScene, SceneObject
 from vision.tiles import load_tiles
@@ -216,6 +217,9 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
     added = p.stdout.split("training:")[1].splitlines()[0]
     kinds = {k for _, boxes in items for k, *_ in boxes}
     assert "none" in added and sum(k in added for k in kinds) >= len(kinds) - 1, added
+    assert "fitted on None" not in p.stdout and "fit version None" not in p.stdout, p.stdout  # its provenance is printed
+    on = VisionModel.load(out).fitted_on
+    assert on["labelled"]["photos"] == len(items) and on["labelled"]["candidates_added"]["none"] > 0, on
     p = _oreline("--labelled", yolo, "--model", out, "--mm-per-px", MM_PER_PX, "--out", tmp_path / "ev")
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
