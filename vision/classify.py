@@ -277,16 +277,17 @@ class KindClassifier:
     def inputs(self, x: np.ndarray) -> np.ndarray:
         """Rows ``x`` (n, len(COMPONENT_FEATURES) [+ 1]) as this classifier takes them (float64): without the
         DENSE_FEATURE column when it was fitted without it, with DENSE_FLOOR there when it was fitted with it and the
-        rows lack it. ModelError for another width."""
+        rows lack it; rows of the width it was fitted on as they are (a classifier fitted on other features too).
+        ModelError for another width."""
         x = np.atleast_2d(np.asarray(x, np.float64))
         n_in, base = self.mean_.shape[0], len(COMPONENT_FEATURES)
+        if x.shape[1] == n_in:
+            return x
         if x.shape[1] not in (base, base + 1) or n_in not in (base, base + 1):
             raise ModelError(f"expected {n_in} component features, got {x.shape[1]}")
         if x.shape[1] > n_in:
             return x[:, :n_in]
-        if x.shape[1] < n_in:
-            return np.column_stack([x, np.full(len(x), DENSE_FLOOR)])
-        return x
+        return np.column_stack([x, np.full(len(x), DENSE_FLOOR)])
 
     def _mlp_proba(self, x: np.ndarray) -> np.ndarray:
         if not hasattr(self, "coefs_"):

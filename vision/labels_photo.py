@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vision.errors import ImageFileError
+from vision.image_file import DECODE_ERRORS, decoded
 
 #: Grey (0..255) of what is not photo: beyond the belt, or transparent pixels.
 OFF_BELT_GREY = 38
@@ -50,12 +51,11 @@ def _to_rgb8(im: Image.Image) -> np.ndarray:
 def read_photo(path: Path, *, upright: bool = True) -> np.ndarray:
     """``path`` as (H, W, 3) uint8 RGB, turned upright by its EXIF orientation (``upright``; else as stored). Raises
     ImageFileError (naming the file) when it cannot be decoded, truncated files included."""
-    try:
-        with Image.open(path) as im:
-            im.load()
+    with decoded(path) as im:
+        try:
             return _to_rgb8(ImageOps.exif_transpose(im) if upright else im)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
+        except DECODE_ERRORS as exc:  # e.g. a malformed EXIF block
+            raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
 
 
 def photo_size(path: Path) -> tuple[int, int]:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from vision.errors import DataError, ImageFileError
+from vision.image_file import decoded
 from vision.tiles import TileSet, _heldout_source, image_paths, normalise_tiles, source_of
 
 #: Side (px, at the frames' own scale) of the square tiles cut from site frames.
@@ -55,11 +56,10 @@ def stated_mm_per_px(im: Image.Image) -> float | None:
 def _read(path: Path) -> tuple[np.ndarray, float | None, bytes]:
     try:
         raw = path.read_bytes()
-        with Image.open(path) as im:
-            im.load()
-            return np.asarray(im.convert("RGB"), np.uint8), stated_mm_per_px(im), raw
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
+    except OSError as exc:
+        raise ImageFileError(f"cannot read image {path}: {exc}") from exc
+    with decoded(path) as im:
+        return np.asarray(im.convert("RGB"), np.uint8), stated_mm_per_px(im), raw
 
 
 def _split_of(path: Path, split: SiteSplit) -> bool:

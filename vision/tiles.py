@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from conveyor.resources import shared_data_dir
-from vision.errors import DataError, ImageFileError
+from vision.errors import DataError
+from vision.image_file import decoded
 
 #: Attribution that must accompany any rendered scene, report or gallery.
 ATTRIBUTION = (
@@ -85,13 +86,9 @@ def image_paths(folder: Path) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """Read an image file as (H, W, 3) uint8 RGB. Raises ImageFileError when it cannot be decoded."""
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
+    """Read an image file as (H, W, 3) uint8 RGB. Raises ImageFileError when it cannot be decoded or is cut short."""
+    with decoded(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
 def crop_tile(image: np.ndarray, crop_px: int = CROP_PX) -> np.ndarray:

@@ -70,6 +70,27 @@ def test_unreadable_and_truncated_photos_raise_naming_the_file(reference, tmp_pa
         read_photo(tmp_path / "cut.jpg")
 
 
+def test_truncated_photo_is_refused_even_after_weasyprint_let_pillow_fill_it(reference, tmp_path, monkeypatch):
+    """weasyprint (the report's PDF engine) sets Pillow's LOAD_TRUNCATED_IMAGES on import; every reader of frames and
+    photos still refuses a file cut short, and leaves the setting as it found it."""
+    from PIL import ImageFile
+
+    from vision.site_images import _read
+    from vision.tiles import read_rgb
+
+    Image.fromarray(reference).save(tmp_path / "full.jpg", quality=90)
+    data = (tmp_path / "full.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with Image.open(tmp_path / "cut.jpg") as im:
+        im.load()  # Pillow alone now fills it with grey
+    for read in (read_photo, read_rgb, _read):
+        with pytest.raises(ImageFileError, match="cut.jpg"):
+            read(tmp_path / "cut.jpg")
+        assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    assert read_rgb(tmp_path / "full.jpg").shape == reference.shape
+
+
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory):
     """A flat YOLO set of 8 photos: 3 good ones, one EXIF-rotated with its labels on the upright view, and four bad:
