@@ -20,6 +20,13 @@ Run: ``.venv/bin/python -m benchmarks.bench_vision_dense [--length-m 100] [--fa-
 [--quick] [--model OUT.npz]`` (``--quick``: a small net on a small training set, 10 m per case, 100 m object-free;
 < 2 min). ``--speed [--model OUT.npz]``: only the switch's cost (:func:`speed_rows`: the detector per 2,048-line frame
 and the 4 mm/px line station, off and on, in turn; about 2 min).
+
+``--hybrid C.npz`` (a model refitted with the seeds on, ``python -m vision.densenet_refit --own-peak C.npz``): the
+shipped model (FIT 13) with the refit's net as seeds of its own regions only and the refit's classifier and decision
+judging those alone (``Detector.dense_classifier``; the features' candidates as with the net off), against the shipped
+model alone on the same frames: recall per case with the objects gained and lost, false alarms (those of the net's own
+components apart) on the object-free belts with the 95 % bound, the p(none) of the net's own candidates on objects
+and on ore, and the detector's CPU per frame off and on (with ``--speed``: only that, on seed 1011's belt).
 """
 
 from __future__ import annotations
@@ -36,10 +43,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from vision.classify import KindClassifier
 from vision.decision import spread
 from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
+from vision.densenet_data import stream
 from vision.densenet_eval import DensePass, calibration, level_of, run_case
 from vision.densenet_fit import TRAINING, fitted_densenet
+from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
 from vision.fit import VisionModel, cache_path, cached_model
 from vision.scenes import scene_options
@@ -212,10 +222,12 @@ def cost_rows(all_runs: list[DensePass]) -> list[dict]:
                  rate_both >= LINE_TARGET_M_S)]
 
 
-def _detector_ms(model: VisionModel, seeds: DenseSeeds | None, frames: list) -> np.ndarray:
-    """CPU (ms, one thread) of each frame after the first through ``model``'s detector with ``seeds``."""
+def _detector_ms(model: VisionModel, seeds: DenseSeeds | None, frames: list, dense_classifier: KindClassifier | None = None) -> np.ndarray:
+    """CPU (ms, one thread) of each frame after the first through ``model``'s detector with ``seeds`` (and
+    ``dense_classifier``, :attr:`vision.detect.Detector.dense_classifier`)."""
     det = model.detector()
     det.dense_seeds = seeds
+    det.dense_classifier = dense_classifier
     out = []
     for f in frames:
         t = time.thread_time()
@@ -246,7 +258,6 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
     shipped classifier), twice in turn: the detector's CPU per 2,048-line frame of held-out object-free realistic
     belt (seed 1011, ``n_frames``), and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
     from benchmarks.bench_vision import line_rows
-    from vision.densenet_data import stream
     from vision.densenet_refit import seeds_in_every_detector
 
     seeds = model.dense or DenseSeeds(net)
@@ -270,6 +281,78 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
                  rate >= LINE_TARGET_M_S)]
 
 
+def hybrid_of(path: str) -> VisionModel:
+    """The refitted model at ``path`` whose net and classifier the hybrid uses; ValueError naming the file when it
+    carries no net or no classifier (a model fitted without the seeds)."""
+    model = VisionModel.load(path)
+    if model.dense is None or model.classifier is None:
+        raise ValueError(f"--hybrid {path}: the model carries no dense net or no classifier (refit one with "
+                         f"python -m vision.densenet_refit --own-peak OUT.npz)")
+    return model
+
+
+def hybrid_rows(label: str, off: DensePass, on: DensePass) -> list[dict]:
+    """Recall (objects >= 50 mm) of the shipped model alone and of the hybrid, with the objects gained and lost."""
+    n, r_off, r_on = on.reported.size, int(off.reported.sum()), int(on.reported.sum())
+    gained, lost = int(np.sum(on.reported & ~off.reported)), int(np.sum(off.reported & ~on.reported))
+    print(f"{label}: shipped alone {_pct(r_off, n)}; hybrid {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
+          f"{on.feature_false} (off {off.feature_false}), of the net's own {on.own_false}, in {on.belt_m:.0f} m", flush=True)
+    return [_row(f"vision hybrid (shipped + the refit's classifier on the net's own), recall >= 50 mm, {label} "
+                 f"({r_on}/{n}; off {r_off}/{n}; {lost} lost)", 100.0 * r_on / max(n, 1), "%", "no object lost", lost == 0)]
+
+
+def hybrid_free_rows(scene_type: str, off: DensePass, on: DensePass) -> list[dict]:
+    """False alarms of the hybrid on object-free held-out belt (all, and the net's own) and the detector's CPU."""
+    bound = 1000.0 * _poisson_upper95(on.own_false) / max(on.belt_m, 1e-9)
+    det_off, det_on = 1000.0 * off.detector_s / off.frames, 1000.0 * on.detector_s / on.frames
+    print(f"object-free {scene_type} belt (held-out): hybrid {on.feature_false} false alarms (off {off.feature_false}), of the "
+          f"net's own {on.own_false} in {on.belt_m:.0f} m (95 % bound {bound:.2f} per 1,000 m); detector CPU per frame "
+          f"{det_on:.1f} ms (off {det_off:.1f}; load {os.getloadavg()[0]:.1f})", flush=True)
+    return [_row(f"vision hybrid, false alarms of the net's own components, object-free {scene_type} belt ({on.own_false} in "
+                 f"{on.belt_m:.0f} m; all {on.feature_false}, off {off.feature_false})", bound, "per 1,000 m", "<= 1", bound <= 1.0)]
+
+
+def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
+    """p(none) (min / 5 % / median / 95 % / max) of the net's own candidates: the best on each object >= 50 mm with
+    one, and those on no object (ore), against the refit's decision ``none_max``."""
+    def text(v: np.ndarray) -> str:
+        q = spread(v[np.isfinite(v)])
+        return " / ".join(f"{x:.3g}" for x in q) + f" ({int(np.isfinite(v).sum())})" if q else "none"
+    for label, r in runs.items():
+        print(f"  p(none) of the net's own candidates, {label}: on objects {text(r.own_object_p_none)}; on ore "
+              f"{text(r.own_false_p_none)}; the refit's base decision {none_max:.3g} (its belt regimes may loosen it)", flush=True)
+
+
+def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionModel) -> list[dict]:
+    """``--hybrid``: the shipped model alone and with the refit's net and classifier on the net's own regions."""
+    seeds, clf = hybrid.dense, hybrid.classifier
+    assert seeds is not None and clf is not None  # hybrid_of checked
+    print(f"hybrid: shipped model {reference.version}; the net's own regions judged by {hybrid.version} "
+          f"(decision {clf.none_max:.3g}; own peak {seeds.own_peak})", flush=True)
+    if a.speed:
+        frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
+        ms = {k: [] for k in ("off", "on")}  # type: dict[str, list[float]]
+        for _ in range(2):
+            ms["off"].append(float(np.median(_detector_ms(reference, None, frames))))
+            ms["on"].append(float(np.median(_detector_ms(reference, seeds, frames, clf))))
+        print(f"detector per 2,048-line frame (median of 24, two rounds): off {ms['off']} ms, hybrid {ms['on']} ms "
+              f"(load {os.getloadavg()[0]:.1f})", flush=True)
+        added = float(np.mean(ms["on"]) - np.mean(ms["off"]))
+        return [_row("vision detector, hybrid's added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True)]
+    rows: list[dict] = []
+    runs: dict[str, DensePass] = {}
+    kws = [(label, dict(length_m=a.length_m * share, scene=scene_options(st)[0], objects={**scene_options(st)[1], **extra},
+                        objects_per_m=1.0), False) for label, st, extra, share in CASES]
+    kws += [("free " + st, dict(length_m=a.fa_m, scene=scene_options(st)[0], objects=None, objects_per_m=0.0), True) for st in FREE_SCENES]
+    for label, kw, free in kws:
+        seed = a.seed + 1000 if free else a.seed
+        off = run_case(seeds.net, reference, "heldout", seed=seed, **kw)
+        runs[label] = on = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf, **kw)
+        rows += hybrid_free_rows(label[5:], off, on) if free else hybrid_rows(label, off, on)
+    hybrid_p_none_print(runs, clf.none_max)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_dense", description=__doc__)
     ap.add_argument("--length-m", type=float, default=100.0, help="held-out belt with objects per case (m; the other cases half)")
@@ -280,7 +363,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--speed", action="store_true", help="only the switch's cost: detector per frame and line station, off and on")
     ap.add_argument("--model", help="a saved vision model (.npz) instead of the default cache's 4 mm/px one (e.g. one "
                     "refitted with the dense seeds on: python -m vision.densenet_refit)")
+    ap.add_argument("--hybrid", metavar="C.npz", help="the shipped model with this refit's net and classifier on the net's own "
+                    "regions only, against the shipped model alone (see the module)")
     a = ap.parse_args(argv)
+    if a.hybrid:
+        if a.quick:
+            a.length_m, a.fa_m = 10.0, 100.0
+        try:
+            hybrid = hybrid_of(a.hybrid)
+        except (OSError, ValueError, VisionError) as e:
+            ap.error(str(e))
+        return hybrid_main(a, cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX), hybrid)
     training = QUICK_TRAINING if a.quick else FULL_TRAINING
     if a.quick:
         a.length_m, a.fa_m, a.calib_m = 10.0, 100.0, 200.0

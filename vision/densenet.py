@@ -192,12 +192,15 @@ class DenseSeeds:
             return logit
         return np.where(own, logit, -np.inf) if own is not None else np.full(logit.shape, -np.inf, np.float32)
 
-    def apply(self, logit: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray) -> np.ndarray | None:
+    def apply(self, logit: np.ndarray, belt: np.ndarray, region: np.ndarray, seed: np.ndarray, *,
+              seed_regions: bool = True) -> np.ndarray | None:
         """Add the network's cells (its log-odds ``logit`` (h, w) per cell at or above ``level`` on ``belt``) to the
-        detector's ``region`` and ``seed`` masks (h, w) in place (see the class). Returns the net's own regions (h, w)
-        bool, or None when it added none."""
+        detector's ``region`` and ``seed`` masks (h, w) in place (see the class; ``seed_regions`` False: the net seeds
+        none of the features' regions, only its own). Returns the net's own regions (h, w) bool, or None when it added
+        none."""
         extra = (logit >= self.level) & belt
-        seed |= extra & region
+        if seed_regions:
+            seed |= extra & region
         rows, cols = np.nonzero(extra & ~region)
         if not rows.size:
             return None

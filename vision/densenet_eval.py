@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vision.classify import KindClassifier
 from vision.densenet import BASE_LOGIT, OUT_CELLS, DenseNet, DenseSeeds, block_px, components, dense_inputs
 from vision.densenet_data import CALIBRATION_SEED0, stream
 from vision.evaluate import MATCH_MARGIN_MM
@@ -57,6 +58,11 @@ class DensePass:
     object_p_none: np.ndarray = field(default_factory=lambda: np.zeros(0))
     false_p_none: np.ndarray = field(default_factory=lambda: np.zeros(0))
     false_none_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: the same of the net's own candidates only (``Detection.dense_own``), and how many of them on no object were
+    #: reported (false alarms of the net's own components)
+    own_object_p_none: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    own_false_p_none: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    own_false: int = 0
 
 
 def level_of(false_peaks: np.ndarray) -> float:
@@ -83,14 +89,16 @@ def _near(pos: np.ndarray, belt_mm: float, lateral_mm: float, length_mm: float) 
 
 def run_case(net: DenseNet, model: VisionModel | None, tiles: str | TileSet, *, seed: int, length_m: float, scene: dict,
              objects: dict | None, objects_per_m: float, mm_per_px: float = 4.0, width_px: int = 512,
-             dense_seeds: DenseSeeds | None = None) -> DensePass:
+             dense_seeds: DenseSeeds | None = None, dense_classifier: KindClassifier | None = None) -> DensePass:
     """Stream ``length_m`` of belt through the network and (``model`` given) the feature detector, with the network's
-    seeds beside its own when ``dense_seeds`` is given (``Detector.dense_seeds``); see the module."""
+    seeds beside its own when ``dense_seeds`` is given (``Detector.dense_seeds``) and their own components judged by
+    ``dense_classifier`` when given (``Detector.dense_classifier``); see the module."""
     det = None
     if model is not None:
         det = model.detector()
         det.report_all = True
         det.dense_seeds = dense_seeds
+        det.dense_classifier = dense_classifier
     peaks, pos, found, frame_s = [], [], [], []
     ref: float | None = None
     net_s = onnx_s = det_s = 0.0
@@ -130,10 +138,11 @@ def _match(model: VisionModel | None, cam: SimulatedCamera, peaks: np.ndarray, p
     cpos = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in cand], float).reshape(-1, 2)
     reported = np.array([d.p_none <= d.none_max for d in cand], bool)
     p_none = np.array([d.p_none for d in cand], float)
+    own = np.array([d.dense_own for d in cand], bool)
     truth = [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0]
     on_obj = np.zeros(len(peaks), bool)
     cand_on = np.zeros(len(cand), bool)
-    best, fc, rep, kinds, big, obj_p = [], [], [], [], [], []
+    best, fc, rep, kinds, big, obj_p, own_p = [], [], [], [], [], [], []
     for o in truth:
         near = _near(pos, o.belt_mm, o.lateral_mm, o.length_mm)
         cnear = _near(cpos, o.belt_mm, o.lateral_mm, o.length_mm)
@@ -144,13 +153,15 @@ def _match(model: VisionModel | None, cam: SimulatedCamera, peaks: np.ndarray, p
             fc.append(bool(cnear.any()))
             rep.append(bool((cnear & reported).any()))
             obj_p.append(float(p_none[cnear].min()) if cnear.any() else np.nan)
+            own_p.append(float(p_none[cnear & own].min()) if (cnear & own).any() else np.nan)
             kinds.append(o.kind)
             big.append(o)
     bins = truth_bins(cam.scene, big) if cam.scene is not None and big else {}
     none_max = np.array([d.none_max for d in cand], float)
     return DensePass(np.asarray(best, float), np.asarray(fc, bool), np.asarray(rep, bool), kinds, peaks[~on_obj],
                      float(cam.position_m), n_frames, net_s, onnx_s, det_s, int((reported & ~cand_on).sum()), bins, frame_s,
-                     np.asarray(obj_p, float), p_none[~cand_on], none_max[~cand_on])
+                     np.asarray(obj_p, float), p_none[~cand_on], none_max[~cand_on], np.asarray(own_p, float),
+                     p_none[~cand_on & own], int((reported & ~cand_on & own).sum()))
 
 
 def calibration(net: DenseNet, length_m: float, seed: int = 0, mm_per_px: float = 4.0, width_px: int = 512) -> DensePass:

@@ -10,13 +10,14 @@ carries (almost) no ore is reported as *no material*, never as clean ore.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
 from vision.appearance import frame_unusual_share, unusual_level
-from vision.classify import COMPONENT_FEATURES, KindClassifier, component_features
+from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, component_features
 from vision.densenet import DenseSeeds
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
@@ -63,6 +64,8 @@ class Detection:
     #: The belt's load around it (:mod:`vision.regime`) and the decision applied there (largest p(none) reported).
     load: float = float("nan")
     none_max: float = float("nan")
+    #: Made by the dense net alone (its own region, :meth:`vision.densenet.DenseSeeds.apply`), not by the features.
+    dense_own: bool = False
 
 
 @dataclass
@@ -375,6 +378,28 @@ def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, t
     return {i: (slice(int(lo_r[i + 1]), int(hi_r[i + 1]) + 1), slice(int(lo_c[i + 1]), int(hi_c[i + 1]) + 1)) for i in which}
 
 
+def _own_components(labels: np.ndarray, own: np.ndarray, n: int) -> np.ndarray:
+    """(n,) bool: which of the ``n`` labelled components hold a cell of the net's own regions ``own``."""
+    return np.bincount(labels[own], minlength=n + 1)[1:] > 0
+
+
+def _group_stats(parts: list[ComponentStats]) -> ComponentStats:
+    """The statistics of groups of components measured apart (each group's ring of ore its own: the hybrid measures
+    the features' components as without the net's), one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    return ComponentStats(*(np.concatenate([getattr(q, f) for q in parts]) for f in ("matrix", "length_mm", "width_mm", "centre_cells")))
+
+
+def _pending_hybrid(labels: np.ndarray, own: np.ndarray, n: int, from_row: int, final: bool, max_rows: int) -> tuple[np.ndarray, int]:
+    """:func:`_pending` of the features' components alone (the rows carried as with the net off), with the net's own
+    components (those with a cell of ``own``) that reach ``from_row`` marked pending too but not carried for: left to
+    the next block, which sees their rows from the features' carry on."""
+    pending, first = _pending(np.where(own, 0, labels), from_row, final, max_rows)
+    pending = np.concatenate([pending, np.zeros(n - pending.size, bool)])
+    return pending | (_pending(labels, from_row, final, max_rows)[0] & _own_components(labels, own, n)), first
+
+
 class Detector:
     """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale.
     ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one."""
@@ -399,6 +424,11 @@ class Detector:
         #: time (None: off, as in every fitted model; docs/vision.md "Dense learned detector").
         self.dense_seeds: DenseSeeds | None = None
         self._dense: DenseStream | None = None  # the net over the stream of blocks (while dense_seeds is on)
+        #: With ``dense_seeds`` on, a second classifier (fitted with the DENSE_FEATURE column) that alone judges the
+        #: net's own components, with its own decision (:meth:`KindClassifier.levels`); the features' components are
+        #: then judged by ``classifier`` exactly as with the net off (the net seeds none of their regions). None: every
+        #: component is judged by ``classifier`` (docs/vision.md, "Hybrid: the net's own candidates, their own classifier").
+        self.dense_classifier: KindClassifier | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -493,17 +523,21 @@ class Detector:
             start_belt_m, mark0, time0 = c.start_belt_m, c.start_mark_t, c.start_time_s
         h = raw.shape[0]
         grow = p.threshold - p.grow_margin
-        obj = dense = None
+        obj = dense = own = None
+        # hybrid: the features' blocks, maps and components exactly as with the net off; the net's own regions added
+        # after the carried context (apart from the features' regions as carried), decided on the features' guard
+        hybrid = self.dense_classifier is not None and self.dense_seeds is not None
         if h:
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
-            if self.dense_seeds is not None:
-                dense = self._dense_stream(self.dense_seeds).logits(feats, belt, self._stream_row(start_belt_m))
-                dense = self.dense_seeds.peak_map(dense, self.dense_seeds.apply(dense, belt, region, seed))
+            if self.dense_seeds is not None and not hybrid:
+                dense, own = self._dense_regions(self.dense_seeds, feats, belt, start_belt_m, region, seed)
             _context_maps(c, sm, region, seed, obj)
+            if self.dense_seeds is not None and hybrid:
+                dense, own = self._dense_regions(self.dense_seeds, feats, belt, start_belt_m, region, seed)
             labels, n = ndi.label(region)
         else:
             sm, seed, labels, n = raw, np.zeros(raw.shape, bool), np.zeros(raw.shape, np.int32), 0
-        guard = self._guard_cells()
+        guard = self._guard_cells(features_only=hybrid)
         max_carry = int(p.max_carry_m * 1000.0 / self.cell_mm)
         keep_from = h if final else max(0, h - guard)
         detections: list[Detection] = []
@@ -511,25 +545,23 @@ class Detector:
         if n:
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
-            pending, first = _pending(labels, h - guard, final, max_carry)  # unseeded too: a seed may come below
+            pending, first = (_pending_hybrid(labels, own, n, h - guard, final, max_carry) if hybrid and own is not None
+                              else _pending(labels, h - guard, final, max_carry))  # unseeded too: a seed may come below
             keep_from = min(keep_from, first)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
             if chosen:
-                stats = component_features(labels, [i + 1 for i in chosen], feats, sm, self.cell_mm, core=raw > grow, objectness=obj,
-                                           dense=dense)
+                own_ids = _own_components(labels, own, n) if own is not None else np.zeros(n, bool)
+                groups = [[i for i in chosen if not own_ids[i]], [i for i in chosen if own_ids[i]]] if hybrid else [chosen]
+                chosen = [i for g in groups for i in g]  # hybrid: the features' components first, their order kept
+                stats = _group_stats([component_features(labels, [i + 1 for i in g], feats, sm, self.cell_mm, core=raw > grow,
+                                                         objectness=obj, dense=dense) for g in groups if g])
                 length_mm = stats.length_mm * p.length_scale
                 load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
-                none_max = np.broadcast_to(self.classifier.levels(load) if self.classifier is not None else 1.0, load.shape)
-                if self.classifier is not None:
-                    proba = self.classifier.proba(stats.matrix, lambda rows: self._patches(img, labels, [chosen[r] for r in rows], n))
-                    kinds, probs, p_none = self.classifier.calls(proba)
-                    report = (p_none <= none_max) & (length_mm >= p.min_length_mm)
-                    kinds, probs = reported_kinds(proba, self.classifier.classes_, kinds, probs, report)
-                else:
-                    kinds, probs, p_none = ["unknown"] * len(chosen), np.ones(len(chosen)), np.zeros(len(chosen))
-                    report = np.ones(len(chosen), bool)
+                own_rows = own_ids[chosen]
+                kinds, probs, p_none, none_max, report = self._judge(stats.matrix, load, length_mm, own_rows,
+                                                                     lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))
                 shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
                 slices = _bounding_boxes(labels, shown, n)
                 for j, i in enumerate(chosen):
@@ -547,19 +579,54 @@ class Detector:
                         time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
                         anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
-                        p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]),
+                        p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]),
                     ))
             finished = np.zeros(n + 1, bool)
             finished[1:] = ~pending
             done |= finished[labels]  # every finished component, reported or not: never again as a piece
         # hold back the tail (guard rows and unfinished objects), with guard rows of context above it, for the next frame
         from_row = _context_start(keep_from, self._guard_cells(context=True), start_belt_m, cell_m)
-        maps = (sm, labels > 0, seed, obj) if h else None
+        maps = (sm, (labels > 0) & ~own, seed & ~own, obj) if h and own is not None and hybrid else (sm, labels > 0, seed, obj) if h else None
         self._carry = self._tail(raw, feats, rgb, img, belt, done, from_row, start_belt_m, mark0, time0, t_per_m, speed,
                                  keep_from - from_row, maps)
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         return detections
+
+    def _dense_regions(self, seeds: DenseSeeds, feats: np.ndarray, belt: np.ndarray, start_belt_m: float, region: np.ndarray,
+                       seed: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the map for the component feature DENSE_FEATURE, the net's own regions or None) of the joined block, its
+        own regions added to ``region`` and ``seed`` in place (:meth:`DenseSeeds.apply`; with ``dense_classifier``
+        set, the net seeds none of the features' regions)."""
+        logit = self._dense_stream(seeds).logits(feats, belt, self._stream_row(start_belt_m))
+        own = seeds.apply(logit, belt, region, seed, seed_regions=self.dense_classifier is None)
+        return seeds.peak_map(logit, own), own
+
+    def _judge(self, matrix: np.ndarray, load: np.ndarray, length_mm: np.ndarray, own_rows: np.ndarray,
+               patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, probabilities, p(none), decision, reported) of the components' feature rows ``matrix``: the net's
+        own (``own_rows``) by ``dense_classifier`` when set, the others by ``classifier`` (each with its decision at
+        the belt ``load``); without a classifier every component is reported as "unknown". ``patches(rows)``: the
+        image patches of rows of ``matrix``."""
+        n = len(matrix)
+        kinds, probs, p_none = ["unknown"] * n, np.ones(n), np.zeros(n)
+        none_max, report = np.ones(n), np.ones(n, bool)
+        split = own_rows if self.dense_classifier is not None else np.zeros(n, bool)
+        for clf, rows in ((self.classifier, ~split), (self.dense_classifier, split)):
+            ix = np.flatnonzero(rows)
+            if clf is None or not ix.size:
+                continue
+            whole = ix.size == n  # all rows: the matrix itself (as without the split, to the last bit)
+            x, part = (matrix, patches) if whole else (matrix[ix], lambda r, ix=ix: patches(ix[r]))
+            proba = clf.proba(x, part)
+            k, pr, pn = clf.calls(proba)
+            nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
+            rep = (pn <= nm) & (length_mm[ix] >= self.params.min_length_mm)
+            k, pr = reported_kinds(proba, clf.classes_, k, pr, rep)
+            for j, r in enumerate(ix):
+                kinds[r] = k[j]
+            probs[ix], p_none[ix], none_max[ix], report[ix] = pr, pn, nm, rep
+        return kinds, probs, p_none, none_max, report
 
     def _dense_stream(self, seeds: DenseSeeds) -> DenseStream:
         """The dense net's stream (:mod:`vision.densenet_stream`) of ``seeds``' net: a new one when it changed."""
@@ -571,13 +638,14 @@ class Detector:
         """The cell row (counted on the belt) that starts at odometer ``belt_m``."""
         return int(round(belt_m * 1000.0 / self.cell_mm))
 
-    def _guard_cells(self, context: bool = False) -> int:
+    def _guard_cells(self, context: bool = False, features_only: bool = False) -> int:
         """Rows at the end of a frame whose maps still depend on rows not yet seen (held for the next frame); with
         ``context``, the rows carried above those for the filters' reach (the dense net's map of them is kept by its
-        stream, :mod:`vision.densenet_stream`: it needs no rows of the detector's above them)."""
+        stream, :mod:`vision.densenet_stream`: it needs no rows of the detector's above them); ``features_only``: those
+        of the features' maps alone (the dense net's reach left out)."""
         p = self.params
         bar = 0 if self.bar_seeds is None else self.bar_seeds.guard_cells()
-        dense = 0 if self.dense_seeds is None or context else self.dense_seeds.guard_cells()
+        dense = 0 if self.dense_seeds is None or context or features_only else self.dense_seeds.guard_cells()
         return max(p.smooth_cells // 2, p.broad_cells // 2, int(np.ceil(3 * RIDGE_SCALE_RATIO * p.ridge_sigma_cells)) + 1,
                    p.objectness_context_cells // 2 + p.objectness_cells // 2, bar, dense) + 1
 
