@@ -17,35 +17,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vision.errors import ImageFileError
-from vision.image_file import DECODE_ERRORS, decoded
+from vision.image_file import DECODE_ERRORS, OFF_BELT_GREY, decoded, rgb8
 
-#: Grey (0..255) of what is not photo: beyond the belt, or transparent pixels.
-OFF_BELT_GREY = 38
-#: Bit depths a 16-bit grey photo may hold (machine-vision cameras write 10, 12 or 14 bits into 16-bit files): it is
-#: scaled from the smallest that holds its largest value.
-SENSOR_BITS = (8, 10, 12, 14, 16)
 #: Overlap (mm) of neighbouring frames on a wide photo: the largest object the detector is scored on across the belt
 #: (the simulator's and the fit's longest objects are 600 mm; a 2 m carry along the belt does not apply across it).
 OVERLAP_MM = 600.0
-
-
-def _to_rgb8(im: Image.Image) -> np.ndarray:
-    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        a = np.asarray(im, dtype=np.float64)
-        top = a.max(initial=0)
-        bits = next((b for b in SENSOR_BITS if top < 2**b), 16)  # 12-bit cameras write 0..4095 into 16-bit files
-        grey = np.clip(np.rint(a * (255.0 / (2**bits - 1))), 0, 255).astype(np.uint8)
-        return np.repeat(grey[:, :, None], 3, axis=2)
-    if im.mode == "F":
-        a = np.asarray(im, dtype=np.float64)
-        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
-        grey = np.clip(np.rint((a - lo) * (255.0 / max(hi - lo, 1e-12))), 0, 255).astype(np.uint8)
-        return np.repeat(grey[:, :, None], 3, axis=2)
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
-        back = Image.new("RGBA", rgba.size, (OFF_BELT_GREY,) * 3 + (255,))
-        return np.asarray(Image.alpha_composite(back, rgba).convert("RGB"), dtype=np.uint8)
-    return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
 def read_photo(path: Path, *, upright: bool = True) -> np.ndarray:
@@ -53,7 +29,7 @@ def read_photo(path: Path, *, upright: bool = True) -> np.ndarray:
     ImageFileError (naming the file) when it cannot be decoded, truncated files included."""
     with decoded(path) as im:
         try:
-            return _to_rgb8(ImageOps.exif_transpose(im) if upright else im)
+            return rgb8(ImageOps.exif_transpose(im) if upright else im)
         except DECODE_ERRORS as exc:  # e.g. a malformed EXIF block
             raise ImageFileError(f"cannot decode image {path}: {exc}") from exc
 

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from vision.errors import DataError, ImageFileError
-from vision.image_file import decoded
+from vision.image_file import decoded, rgb8
 from vision.tiles import TileSet, _heldout_source, image_paths, normalise_tiles, source_of
 
 #: Side (px, at the frames' own scale) of the square tiles cut from site frames.
@@ -59,7 +59,7 @@ def _read(path: Path) -> tuple[np.ndarray, float | None, bytes]:
     except OSError as exc:
         raise ImageFileError(f"cannot read image {path}: {exc}") from exc
     with decoded(path) as im:
-        return np.asarray(im.convert("RGB"), np.uint8), stated_mm_per_px(im), raw
+        return rgb8(im), stated_mm_per_px(im), raw
 
 
 def _split_of(path: Path, split: SiteSplit) -> bool:

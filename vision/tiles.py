@@ -23,7 +23,7 @@ from PIL import Image
 
 from conveyor.resources import shared_data_dir
 from vision.errors import DataError
-from vision.image_file import decoded
+from vision.image_file import decoded, rgb8
 
 #: Attribution that must accompany any rendered scene, report or gallery.
 ATTRIBUTION = (
@@ -86,9 +86,10 @@ def image_paths(folder: Path) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """Read an image file as (H, W, 3) uint8 RGB. Raises ImageFileError when it cannot be decoded or is cut short."""
+    """Read an image file as (H, W, 3) uint8 RGB (:func:`vision.image_file.rgb8`: a camera's 16-bit frame scaled, not
+    clipped). Raises ImageFileError when it cannot be decoded or is cut short."""
     with decoded(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        return rgb8(im)
 
 
 def crop_tile(image: np.ndarray, crop_px: int = CROP_PX) -> np.ndarray:

@@ -78,6 +78,18 @@ def test_simulated_frame_loss_is_counted():
     assert cam.stats.dropped == ids[-1] - ids[0] - 9 > 0 and len(cam.lost_spans_m) == ids[-1] - 10
 
 
+def test_folder_camera_reads_a_12_bit_camera_frame_scaled_not_clipped(tmp_path):
+    """Machine-vision cameras write 10-14 bits into 16-bit files: the replayed frame keeps its greys (Pillow's own
+    conversion clips a 16-bit grey frame to white), as labelled photos and site fits read them."""
+    import tifffile
+
+    grey = np.tile(np.arange(0, 256, 4, dtype=np.uint16), (20, 1))  # 20 x 64, 0..252
+    tifffile.imwrite(tmp_path / "f00.tif", (grey.astype(np.int64) * 4095 // 255).astype(np.uint16))  # 12 bits in 16
+    cam = open_camera("folder", folder=tmp_path, width_px=64, frame_lines=20)
+    image = cam.grab().image
+    assert image.shape == (20, 64, 3) and np.abs(image.astype(int) - grey[:, :, None]).max() <= 1
+
+
 def test_folder_camera_corrupt_file_then_goes_on(tmp_path):
     for i in range(2):
         Image.fromarray(np.full((20, 64, 3), 100 + i, np.uint8)).save(tmp_path / f"f{i}0.png")
