@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.common import row
+from vision.cli import LABELLED_MODEL_MM_PER_PX, LABELLED_MODEL_WIDTH_PX
 from vision.fit import cached_model
 from vision.labels import evaluate_labelled
 from vision.labels_photo import read_photo
@@ -76,7 +77,7 @@ def _pin_one_core() -> None:
 
 
 def measure(folder: Path) -> list[dict]:
-    model = cached_model(mm_per_px=4.0, width_px=512)
+    model = cached_model(mm_per_px=LABELLED_MODEL_MM_PER_PX, width_px=LABELLED_MODEL_WIDTH_PX)  # the command's default
     lset = read_labelled(folder)
     n = len(lset.items)
     t0 = time.process_time()

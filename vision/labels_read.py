@@ -304,10 +304,7 @@ def _read_yolo(folder: Path, kinds_map, out: LabelledSet) -> None:
         try:
             w, h = photo_size(img)
             boxes = _read_yolo_labels(txt, w, h, kinds, names_file, len(names)) if txt.is_file() else ()
-        except ImageFileError as exc:
-            out.not_scored.append(NotScored(img, str(exc)))
-            continue
-        except (_Skip, OSError, UnicodeDecodeError) as exc:
+        except (ImageFileError, _Skip, OSError, UnicodeDecodeError) as exc:
             out.not_scored.append(NotScored(img, str(exc)))
             continue
         out.items.append(LabelledImage(img, w, h, boxes, split_of(img.relative_to(folder)), txt.is_file()))
