@@ -429,6 +429,10 @@ class Detector:
         #: then judged by ``classifier`` exactly as with the net off (the net seeds none of their regions). None: every
         #: component is judged by ``classifier`` (docs/vision.md, "Hybrid: the net's own candidates, their own classifier").
         self.dense_classifier: KindClassifier | None = None
+        #: With ``dense_classifier`` set: it also judges the features' components, and a component is reported when
+        #: ``classifier`` or it reports it (what ``classifier`` reports stays exactly as without it; docs/vision.md,
+        #: "Union: either classifier reports"). False: the net's own components only.
+        self.dense_union = False
         self.reset()
 
     def reset(self) -> None:
@@ -606,27 +610,40 @@ class Detector:
                patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(kinds, probabilities, p(none), decision, reported) of the components' feature rows ``matrix``: the net's
         own (``own_rows``) by ``dense_classifier`` when set, the others by ``classifier`` (each with its decision at
-        the belt ``load``); without a classifier every component is reported as "unknown". ``patches(rows)``: the
-        image patches of rows of ``matrix``."""
+        the belt ``load``), and with ``dense_union`` also by ``dense_classifier``, reported when either reports them;
+        without a classifier every component is reported as "unknown". ``patches(rows)``: the image patches of rows
+        of ``matrix``."""
         n = len(matrix)
         kinds, probs, p_none = ["unknown"] * n, np.ones(n), np.zeros(n)
         none_max, report = np.ones(n), np.ones(n, bool)
         split = own_rows if self.dense_classifier is not None else np.zeros(n, bool)
-        for clf, rows in ((self.classifier, ~split), (self.dense_classifier, split)):
+        judges = [(self.classifier, ~split, False), (self.dense_classifier, split, False)]
+        if self.dense_union:
+            judges.append((self.dense_classifier, ~split, True))
+        for clf, rows, union in judges:
             ix = np.flatnonzero(rows)
             if clf is None or not ix.size:
                 continue
-            whole = ix.size == n  # all rows: the matrix itself (as without the split, to the last bit)
-            x, part = (matrix, patches) if whole else (matrix[ix], lambda r, ix=ix: patches(ix[r]))
-            proba = clf.proba(x, part)
-            k, pr, pn = clf.calls(proba)
-            nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
-            rep = (pn <= nm) & (length_mm[ix] >= self.params.min_length_mm)
-            k, pr = reported_kinds(proba, clf.classes_, k, pr, rep)
+            k, pr, pn, nm, rep = self._verdicts(clf, matrix, ix, load, length_mm, patches)
+            if union:  # only what the first judge left unreported changes: its reports stay as they were, to the bit
+                keep = rep & ~report[ix]
+                ix, k, pr, pn, nm, rep = ix[keep], [k[j] for j in np.flatnonzero(keep)], pr[keep], pn[keep], nm[keep], rep[keep]
             for j, r in enumerate(ix):
                 kinds[r] = k[j]
             probs[ix], p_none[ix], none_max[ix], report[ix] = pr, pn, nm, rep
         return kinds, probs, p_none, none_max, report
+
+    def _verdicts(self, clf: KindClassifier, matrix: np.ndarray, ix: np.ndarray, load: np.ndarray, length_mm: np.ndarray,
+                  patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, probabilities, p(none), decision, reported) of the rows ``ix`` of ``matrix`` by ``clf``."""
+        whole = ix.size == len(matrix)  # all rows: the matrix itself (as without the split, to the last bit)
+        x, part = (matrix, patches) if whole else (matrix[ix], lambda r: patches(ix[r]))
+        proba = clf.proba(x, part)
+        k, pr, pn = clf.calls(proba)
+        nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
+        rep = (pn <= nm) & (length_mm[ix] >= self.params.min_length_mm)
+        k, pr = reported_kinds(proba, clf.classes_, k, pr, rep)
+        return list(k), pr, pn, nm, rep
 
     def _dense_stream(self, seeds: DenseSeeds) -> DenseStream:
         """The dense net's stream (:mod:`vision.densenet_stream`) of ``seeds``' net: a new one when it changed."""

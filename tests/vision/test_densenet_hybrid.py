@@ -1,7 +1,8 @@
 """The hybrid (Detector.dense_classifier, issue 27): with the dense net's seeds on, its own components are judged by a
 second classifier (fitted with the DENSE_FEATURE column) and its decision, and the features' candidates are exactly
-those of the detector with the net off (the net seeds none of their regions); bench_vision_dense --hybrid refuses a
-model without a net, naming the file."""
+those of the detector with the net off (the net seeds none of their regions); with Detector.dense_union the second
+classifier judges the features' candidates too, and a candidate is reported when either reports it; bench_vision_dense
+--hybrid refuses a model without a net, naming the file."""
 
 import subprocess
 import sys
@@ -47,9 +48,9 @@ def _second_classifier() -> KindClassifier:
     return KindClassifier(members=1, seed=0, none_max=0.3).fit(np.column_stack([base, dense_col]), kinds)
 
 
-def _run(model, frames, seeds=None, second=None) -> list:
+def _run(model, frames, seeds=None, second=None, union=False) -> list:
     det = model.detector()
-    det.report_all, det.dense_seeds, det.dense_classifier = True, seeds, second
+    det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, seeds, second, union
     found = [d for f in frames for d in det.process(f).detections]
     return found + det.flush()
 
@@ -81,6 +82,40 @@ def test_hybrid_keeps_the_features_candidates_and_judges_the_nets_own_by_the_sec
     np.testing.assert_allclose([d.p_none for d in own], second.p_none(x), rtol=1e-9)
     assert all(d.none_max == 0.3 for d in own)
     assert not np.allclose([d.p_none for d in own], model.classifier.p_none(x))
+
+
+def test_union_keeps_every_report_of_the_shipped_classifier_and_adds_those_of_the_second(frames, seeds):
+    """dense_union: what the shipped classifier reports stays to the bit; a features' candidate it left unreported is
+    reported with the second classifier's call when that reports it; the net's own are judged as in the hybrid."""
+    from vision.fit import cached_model
+
+    model = cached_model(mm_per_px=4.0, width_px=512)
+    second = _second_classifier()
+    everything = KindClassifier(members=1, seed=0, none_max=1.0).fit(*_second_rows())  # its decision passes every p(none)
+    hybrid = sorted(_run(model, frames, seeds, second), key=_key)
+    union = sorted(_run(model, frames, seeds, everything, union=True), key=_key)
+    assert [_key(d) for d in union] == [_key(d) for d in hybrid]
+    added = 0
+    for u, h in zip(union, hybrid):
+        if h.dense_own:
+            continue
+        if h.p_none <= h.none_max:  # the shipped classifier reported it: unchanged
+            assert (u.kind, u.probability, u.p_none, u.none_max) == (h.kind, h.probability, h.p_none, h.none_max)
+        elif h.length_mm >= model.params.min_length_mm:  # it did not: the second reports it, with its own call
+            added += 1
+            assert u.none_max == 1.0 and u.p_none <= 1.0 and u.p_none == pytest.approx(everything.p_none(u.features[None])[0])
+    assert added, "no features' candidate was left unreported by the shipped classifier on these frames"
+    # a second classifier that reports nothing adds nothing: the union is the hybrid
+    never = KindClassifier(members=1, seed=0, none_max=0.0).fit(*_second_rows())
+    union_never = sorted(_run(model, frames, seeds, never, union=True), key=_key)
+    feats = [(d.kind, d.p_none, d.none_max) for d in hybrid if not d.dense_own]
+    assert [(d.kind, d.p_none, d.none_max) for d in union_never if not d.dense_own] == feats
+
+
+def _second_rows() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(200, len(COMPONENT_FEATURES) + 1))
+    return x, np.where(x[:, 0] > 0.0, "plastic", "none")
 
 
 def test_without_the_second_classifier_the_net_still_seeds_the_features_regions_and_one_classifier_judges_all(frames, seeds):
