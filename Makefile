@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
 
-# The `fit` extra (torch, onnx, onnxruntime): the learned patch verifier's fit, measured but not shipped
-# (docs/vision.md). Only the tests, benchmarks and refits need it; the demo and a plant install do not.
+# The `fit` extra (torch, onnx): fitting the learned nets (the 4 mm/px camera model's dense net, vision/union_fit.py;
+# the patch verifier, measured and not shipped). Only the tests, benchmarks, `make models` and refits need it; the
+# demo and a plant install run the shipped model with onnxruntime (a core dependency) and do not.
 FIT_STAMP := $(VENV)/.oreline-fit-installed
 fit-extra: $(FIT_STAMP)
 

@@ -43,12 +43,20 @@ def seeds_in_every_detector(seeds: DenseSeeds) -> Iterator[None]:
         VisionModel.detector = original  # type: ignore[method-assign]
 
 
-def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0) -> VisionModel:
-    """The built-in fit (its defaults) with ``seeds`` on in every detector it builds, saved to ``path``."""
+def refit_model(seeds: DenseSeeds, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0) -> VisionModel:
+    """The built-in fit (its defaults) with ``seeds`` on in every detector it builds, the net in the model (its
+    detectors run it: the classifier's last input is its peak); not saved. :mod:`vision.union_fit` takes its
+    classifier as the shipped model's dense judge."""
     with seeds_in_every_detector(seeds):
         model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed)
     model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes), "own_peak": seeds.own_peak}
-    model.dense = seeds  # saved with the model: its detectors run the net (the classifier's last input is its peak)
+    model.dense = seeds
+    return model
+
+
+def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0) -> VisionModel:
+    """:func:`refit_model`, saved to ``path``."""
+    model = refit_model(seeds, mm_per_px, width_px, seed)
     model.save(path)
     return model
 

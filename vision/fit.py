@@ -134,6 +134,11 @@ class VisionModel:
     #: The dense net as a candidate source (:class:`vision.densenet.DenseSeeds`, ``Detector.dense_seeds``; issue 27,
     #: w27p) with which the classifier was fitted (its inputs then end with ``classify.DENSE_FEATURE``); None: off.
     dense: DenseSeeds | None = None
+    #: The second classifier of the union (:mod:`vision.union_fit`; FIT_VERSION 18): a refit's, with the
+    #: ``classify.DENSE_FEATURE`` column, that judges the net's own components and, beside ``classifier``, the
+    #: features' candidates (``Detector.dense_classifier`` with ``dense_union``); None: ``classifier`` judges all.
+    #: Needs ``dense``.
+    dense_judge: KindClassifier | None = None
 
     @property
     def mm_per_px(self) -> float:
@@ -141,12 +146,13 @@ class VisionModel:
 
     @property
     def version(self) -> str:
-        extra = b"" if self.classifier is None else (b"".join(c[0].tobytes() for c in self.classifier.coefs_) + repr(self.classifier.none_max).encode()
-                                                     + (self.classifier.regimes_.tobytes() if len(self.classifier.regimes_) else b""))
+        extra = b"" if self.classifier is None else _classifier_bytes(self.classifier)
         if self.objectness is not None:
             extra += self.objectness.w1_.tobytes()
         if self.dense is not None:
             extra += self.dense.net.onnx_bytes + repr((self.dense.level, self.dense.own_peak)).encode()
+        if self.dense_judge is not None:
+            extra += b"judge" + _classifier_bytes(self.dense_judge)
         h = hashlib.sha256(self.ore.nll_table_.tobytes() + repr(asdict(self.params)).encode() + extra).hexdigest()[:10]
         return f"{MODEL_FORMAT}:{h}"
 
@@ -158,6 +164,8 @@ class VisionModel:
         det = Detector(self.ore, self.classifier, DetectorParams(**asdict(self.params)), width_px=self.width_px,
                        objectness=self.objectness)
         det.dense_seeds = self.dense
+        if self.dense is not None and self.dense_judge is not None:  # the union (FIT_VERSION 18)
+            det.dense_classifier, det.dense_union = self.dense_judge, True
         return det
 
     def save(self, path: Path) -> Path:
@@ -177,6 +185,10 @@ class VisionModel:
             arrays["dense_onnx"] = np.frombuffer(self.dense.net.onnx_bytes, np.uint8)
             arrays["dense_level"] = np.float64(self.dense.level)
             arrays["dense_own_peak"] = np.bool_(self.dense.own_peak)
+        if self.dense_judge is not None:
+            if self.dense is None:
+                raise ModelError(f"cannot save vision model {path}: it has a dense judge but no dense net")
+            arrays.update({DENSE_JUDGE_PREFIX + k: v for k, v in self.dense_judge.to_arrays().items()})
         return save_npz(Path(path), arrays)  # one temporary per process: concurrent fits
 
     @classmethod
@@ -202,7 +214,32 @@ class VisionModel:
         limit = float(a["appearance_limit"]) if "appearance_limit" in a else None
         dense = (DenseSeeds(DenseNet(a["dense_onnx"].tobytes()), float(a["dense_level"]), bool(a.get("dense_own_peak", False)))
                  if "dense_onnx" in a else None)
-        return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit, dense)
+        judge = _dense_judge(a, path)
+        if judge is not None and dense is None:
+            raise ModelError(f"vision model {path} has a dense judge ({DENSE_JUDGE_PREFIX}*) but no dense net (dense_onnx)")
+        return cls(ore, params, clf, int(a["width_px"]), fitted_on, obj, limit, dense, judge)
+
+
+#: Key prefix of :attr:`VisionModel.dense_judge`'s arrays in a saved model (the classifier's own keys after it).
+DENSE_JUDGE_PREFIX = "judge_"
+
+
+def _classifier_bytes(clf: KindClassifier) -> bytes:
+    """What of a classifier goes into :attr:`VisionModel.version`: its first-layer weights, decision and regimes."""
+    return (b"".join(c[0].tobytes() for c in clf.coefs_) + repr(clf.none_max).encode()
+            + (clf.regimes_.tobytes() if len(clf.regimes_) else b""))
+
+
+def _dense_judge(a: dict[str, Any], path: Path) -> KindClassifier | None:
+    """The dense judge saved in a model's arrays ``a`` (None when there is none); ModelError naming ``path`` when its
+    arrays are incomplete."""
+    own = {k[len(DENSE_JUDGE_PREFIX):]: v for k, v in a.items() if k.startswith(DENSE_JUDGE_PREFIX)}
+    if not own:
+        return None
+    try:
+        return KindClassifier.from_arrays(own)
+    except ModelError as exc:
+        raise ModelError(f"vision model {path}: its dense judge: {exc}") from exc
 
 
 def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> BeltScene:
@@ -539,11 +576,11 @@ def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, cali
 
 def provenance(tiles: TileSet, mm_per_px: float, **extra) -> dict:
     """What a model is fitted on: the images (origin, file count and digest of their sha256 list, tiles), the frames'
-    and the model's mm/px, MODEL_FORMAT, FIT_VERSION, :func:`fit_data_digest` and the UTC time, plus ``extra``."""
+    and the model's mm/px, MODEL_FORMAT, FEATURES_FIT_VERSION (the union's fit sets its own), :func:`fit_data_digest` and the UTC time, plus ``extra``."""
     out = {"images": tiles.origin, "n_files": len(tiles.files) or len({n.split("@")[0] for n in tiles.names}),
            "files_sha256": files_digest(tiles.files) if tiles.files else "", "n_tiles": len(tiles),
            "frames_mm_per_px": tiles.mm_per_px, "mm_per_px": mm_per_px, "format": MODEL_FORMAT,
-           "fit_version": FIT_VERSION, "data_digest": fit_data_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+           "fit_version": FEATURES_FIT_VERSION, "data_digest": fit_data_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out.update(extra)
     return out
 
@@ -873,8 +910,29 @@ def default_cache_dir() -> Path:
 #: held-out realistic belt: docs/vision.md "FIT_VERSION 16"); 17: 16 with 1.65 x the full-burden decision belt
 #: (DECISION_TYPE_SHARE), measured and not shipped (13 false alarms in 3,006 m of held-out realistic belt: the check
 #: passed up to rank 4 and loosened the level; docs/vision.md "FIT_VERSION 17"). A fit that turns any of these switches
-#: on must raise FIT_VERSION past 17.
-FIT_VERSION = 13
+#: on must raise FIT_VERSION past 18. 18: at the dense net's scale (vision.union_fit.UNION_MM_PER_PX, defaults
+#: otherwise) 13's model unchanged plus the union: the dense net as seeds and a refit's classifier with the net's peak as
+#: VisionModel.dense_judge, either classifier reporting (docs/vision.md "The union shipped: FIT_VERSION 18"); other
+#: scales and settings: 13's recipe.
+FIT_VERSION = 18
+#: The recipe of every built-in fit that is not the union (other scales, or fit options given): FIT_VERSION 13's, whose
+#: cache keys (and cached models) stay as they were.
+FEATURES_FIT_VERSION = 13
+#: The scale (mm/px) the dense net is trained at (``vision.densenet_data.training_set``'s default): the built-in fit
+#: there, with its defaults, is the union (:mod:`vision.union_fit`).
+UNION_MM_PER_PX = 4.0
+
+
+def union_applies(mm_per_px: float, **kw: Any) -> bool:
+    """Whether the built-in fit (:func:`cached_model`) at ``mm_per_px`` with the fit options ``kw`` is the union
+    (FIT_VERSION 18): at UNION_MM_PER_PX with the built-in fit's defaults (no option given)."""
+    return abs(float(mm_per_px) - UNION_MM_PER_PX) < 1e-9 and not kw
+
+
+def fit_version(mm_per_px: float, **kw: Any) -> int:
+    """The recipe version of the built-in fit at ``mm_per_px`` with options ``kw``: FIT_VERSION for the union, else
+    FEATURES_FIT_VERSION."""
+    return FIT_VERSION if union_applies(mm_per_px, **kw) else FEATURES_FIT_VERSION
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
@@ -896,20 +954,30 @@ def fit_data_digest() -> str:
 
 
 def cache_key(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, **kw) -> str:
-    """The cache key of a built-in fit: MODEL_FORMAT, FIT_VERSION, the settings and :func:`fit_data_digest`."""
-    settings = (MODEL_FORMAT, FIT_VERSION, float(mm_per_px), int(width_px), int(seed), sorted(kw.items()))
+    """The cache key of a built-in fit: :func:`recipe_key` of its :func:`fit_version`."""
+    return recipe_key(fit_version(mm_per_px, **kw), mm_per_px, width_px, seed, **kw)
+
+
+def recipe_key(version: int, mm_per_px: float, width_px: int, seed: int = 0, **kw: Any) -> str:
+    """The cache key of a fit of recipe ``version`` (e.g. FEATURES_FIT_VERSION: the union's base): MODEL_FORMAT, the
+    version, the settings and :func:`fit_data_digest`."""
+    settings = (MODEL_FORMAT, version, float(mm_per_px), int(width_px), int(seed), sorted(kw.items()))
     return hashlib.sha256(repr((settings, fit_data_digest())).encode()).hexdigest()[:12]
 
 
-def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> Path:
-    """Where :func:`cached_model` keeps the model for these settings (:func:`cache_key`)."""
-    key = cache_key(mm_per_px, width_px, seed, **kw)
+def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None,
+               version: int | None = None, **kw) -> Path:
+    """Where :func:`cached_model` keeps the model for these settings (:func:`cache_key`; ``version``: of that recipe,
+    e.g. FEATURES_FIT_VERSION for the union's base)."""
+    key = cache_key(mm_per_px, width_px, seed, **kw) if version is None else recipe_key(version, mm_per_px, width_px, seed, **kw)
     return (cache_dir or default_cache_dir()) / f"model-{mm_per_px:g}mm-{width_px}px-{key}.npz"
 
 
-def stored_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel | None:
-    """The model for these settings from the cache or the shipped models, or None when it was never fitted (no fit)."""
-    path = cache_path(mm_per_px, width_px, seed, cache_dir, **kw)
+def stored_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None,
+                 version: int | None = None, **kw) -> VisionModel | None:
+    """The model for these settings (of recipe ``version``, default :func:`fit_version`) from the cache or the shipped
+    models, or None when it was never fitted (no fit)."""
+    path = cache_path(mm_per_px, width_px, seed, cache_dir, version, **kw)
     if seed_cache_from_shipped(path, SHIPPED_DIR):
         try:
             return VisionModel.load(path)
@@ -922,6 +990,11 @@ def cached_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, ca
     """A fitted model for these settings, from the cache (:func:`cache_path`) when present, else fitted and cached."""
     model = stored_model(mm_per_px, width_px, seed, cache_dir, **kw)
     if model is None:
-        model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **kw)
+        from vision.union_fit import union_model  # lazily: it imports the net's fit, which imports this module
+
+        if union_applies(mm_per_px, **kw):
+            model = union_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, cache_dir=cache_dir)
+        else:
+            model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **kw)
         model.save(cache_path(mm_per_px, width_px, seed, cache_dir, **kw))
     return model

@@ -18,7 +18,7 @@ import numpy as np
 
 from vision.cache_io import save_npz
 from vision.evaluate import MATCH_MARGIN_MM
-from vision.fit import CandidatePool, VisionModel, cache_key, candidate_pool, default_cache_dir
+from vision.fit import FEATURES_FIT_VERSION, CandidatePool, VisionModel, candidate_pool, default_cache_dir, recipe_key
 from vision.patchnet import PATCH_PX, patch_of
 from vision.frontier import every_candidate
 
@@ -57,7 +57,7 @@ def fit_pool(mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0, cache_d
     like :func:`vision.fit.cache_path`) or computed (as long as a built-in fit without its classifier) and stored.
     ``kw``: lengths (m) of :func:`vision.fit.candidate_pool` (``objects_m``, ``decision_m``, ...; default the built-in fit's)."""
     folder = (cache_dir or default_cache_dir()) / "patchnet"
-    key = cache_key(mm_per_px, width_px, seed, **kw)
+    key = recipe_key(FEATURES_FIT_VERSION, mm_per_px, width_px, seed, **kw)  # the pool is FIT_VERSION 13's recipe
     model_path, pool_path = folder / f"pool-model-{mm_per_px:g}mm-{key}.npz", folder / f"pool-{mm_per_px:g}mm-{key}.npz"
     if model_path.exists() and pool_path.exists():
         with np.load(pool_path, allow_pickle=False) as z:
