@@ -200,9 +200,11 @@ def test_fit_is_deterministic_on_one_thread(fit_frames):
 def test_refit_hook_sets_the_seeds_in_every_detector_only_within_its_block():
     from vision.densenet import DenseSeeds
     from vision.densenet_refit import seeds_in_every_detector
+    from dataclasses import replace
+
     from vision.fit import cached_model
 
-    model = cached_model(mm_per_px=4.0, width_px=512)
+    model = replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)  # the union's base
     seeds = DenseSeeds(DenseNet(b"unused: the session opens at the first run"))
     with seeds_in_every_detector(seeds):
         assert model.detector().dense_seeds is seeds
@@ -218,8 +220,8 @@ def test_a_model_saved_with_the_net_loads_with_it_and_one_without_loads_as_befor
     from vision.densenet import DenseSeeds
     from vision.fit import VisionModel, cached_model
 
-    shipped = cached_model(mm_per_px=4.0, width_px=512)
-    assert shipped.dense is None and shipped.detector().dense_seeds is None
+    shipped = with_field(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)  # the union's base
+    assert shipped.detector().dense_seeds is None
     torch.manual_seed(3)
     onnx = export(torch, network(torch, np.zeros(5), np.ones(5)))
     model = with_field(shipped, dense=DenseSeeds(DenseNet(onnx), 1.5))

@@ -6,6 +6,7 @@ classifier judges the features' candidates too, and a candidate is reported when
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +134,7 @@ def test_without_the_second_classifier_the_net_still_seeds_the_features_regions_
 def test_bench_hybrid_refuses_a_model_without_a_net_or_a_missing_file_naming_it(tmp_path):
     from vision.fit import cached_model
 
-    path = cached_model(mm_per_px=4.0, width_px=512).save(tmp_path / "no-net.npz")
+    path = replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None).save(tmp_path / "no-net.npz")
     for given, says in ((path, f"--hybrid {path}: the model carries no dense net"),
                         (tmp_path / "missing.npz", f"cannot read vision model {tmp_path / 'missing.npz'}")):
         proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_dense", "--hybrid", str(given), "--quick"],

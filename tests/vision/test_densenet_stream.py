@@ -80,7 +80,7 @@ def test_without_the_switch_candidates_keep_the_component_statistics_as_before()
     from vision.fit import cached_model
 
     det = cached_model(mm_per_px=4.0, width_px=512).detector()
-    det.report_all = True
+    det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, None, None, False  # the switch off
     found = [d for frame, _ in stream("heldout", 21, 2 * 8.192, scene={}, objects=None, objects_per_m=0.0) for d in det.process(frame).detections]
     found += det.flush()
     assert det.dense_seeds is None and found and all(len(d.features) == len(COMPONENT_FEATURES) for d in found)

@@ -181,9 +181,9 @@ def test_cache_key_is_fit_version_settings_and_data_not_source(monkeypatch, tmp_
     a = cache_path(2.0, 1024, 0, tmp_path)
     assert a == cache_path(2.0, 1024, 0, tmp_path) and a.parent == tmp_path
     assert cache_path(2.0, 1024, 0, tmp_path, normal_m=20.0) != a  # a fit setting
-    monkeypatch.setattr(vision.fit, "FIT_VERSION", vision.fit.FIT_VERSION + 1)
+    monkeypatch.setattr(vision.fit, "FEATURES_FIT_VERSION", vision.fit.FEATURES_FIT_VERSION + 1)  # the recipe at 2 mm/px
     assert cache_path(2.0, 1024, 0, tmp_path) != a
-    monkeypatch.setattr(vision.fit, "FIT_VERSION", vision.fit.FIT_VERSION - 1)
+    monkeypatch.setattr(vision.fit, "FEATURES_FIT_VERSION", vision.fit.FEATURES_FIT_VERSION - 1)
     monkeypatch.setattr(vision.fit, "fit_data_digest", lambda: "0" * 12)
     assert cache_path(2.0, 1024, 0, tmp_path) != a
 
@@ -202,7 +202,7 @@ def test_shipped_camera_model_decision_rests_on_3000_m_of_every_fit_scene_type()
     from vision.fit import SHIPPED_DIR, VisionModel
     from vision.scenes import FIT_MIX
 
-    (path,) = sorted(SHIPPED_DIR.glob("model-4mm-*.npz"))
+    path = cache_path(4.0, 512, 0, SHIPPED_DIR)  # the union (FIT_VERSION 18): FIT_VERSION 13's classifier and decision
     model = VisionModel.load(path)
     d = model.fitted_on["decision"]
     assert set(d["belt_m"]) == set(FIT_MIX) and min(d["belt_m"].values()) >= 999.0
@@ -230,7 +230,7 @@ def test_dark_ridge_level_is_set_over_the_full_burden_cells_it_fires_on(monkeypa
     from vision.fit import SEED_QUANTILE, SHIPPED_DIR, VisionModel, _scene, _scene_kw, calibrate_threshold
     from vision.regime import load_at
 
-    (path,) = sorted(SHIPPED_DIR.glob("model-4mm-*.npz"))
+    path = cache_path(4.0, 512, 0, SHIPPED_DIR)  # the union (FIT_VERSION 18): FIT_VERSION 13's classifier and decision
     model = VisionModel.load(path)
     tiles = load_tiles("fit")
     images = [_scene(tiles, 700 + i, 512, 4.0, **_scene_kw(None, None, i)[0]).render(0, 750) for i in range(2)]
