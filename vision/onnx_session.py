@@ -1,7 +1,7 @@
 """One onnxruntime session per learned network (the patch verifier, the dense detector), on one thread.
 
-onnxruntime comes with the ``fit`` extra; a plant install without it cannot run a model that carries a network, and
-is told so as a :class:`~vision.errors.ModelError`.
+onnxruntime is a core dependency (the shipped 4 mm/px model carries the dense net); an install that lacks it cannot
+run a model that carries a network, and is told so as a :class:`~vision.errors.ModelError`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def onnx_session(onnx_bytes: bytes, network: str) -> Any:
     try:
         import onnxruntime as ort
     except ImportError as exc:
-        raise ModelError(f"the {network} needs onnxruntime, from the fit extra: pip install -e '.[fit]' (make fit-extra)") from exc
+        raise ModelError(f"the {network} needs onnxruntime, a dependency of oreline: pip install 'onnxruntime>=1.18,<2' (or reinstall oreline: make setup)") from exc
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1

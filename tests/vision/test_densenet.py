@@ -13,8 +13,8 @@ from vision.densenet_data import DenseTrainingSet, cover_cells, stream
 from vision.densenet_eval import level_of
 from vision.errors import FrameError, ModelError, VisionError
 
-torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e '.[fit]'")
-pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e '.[fit]'")
+torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e . (a core dependency)")
+pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e . (a core dependency)")
 from vision.densenet_fit import export, fit_densenet, network  # noqa: E402
 
 #: Large objects on today's belt: what a tiny net learns in a few seconds.

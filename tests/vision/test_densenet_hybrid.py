@@ -15,8 +15,8 @@ import pytest
 from vision.classify import COMPONENT_FEATURES, DENSE_FLOOR, KindClassifier
 from vision.densenet import DenseNet, DenseSeeds
 
-torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e '.[fit]'")
-pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e '.[fit]'")
+torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e . (a core dependency)")
+pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e . (a core dependency)")
 from vision.densenet_fit import export, network  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]

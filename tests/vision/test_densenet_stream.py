@@ -11,8 +11,8 @@ from vision.densenet import OUT_CELLS, DenseNet, DenseSeeds
 from vision.densenet_stream import MARGIN_CELLS, DenseStream
 from vision.errors import ModelError
 
-torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e '.[fit]'")
-pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e '.[fit]'")
+torch = pytest.importorskip("torch", reason="the dense detector's fit needs torch: pip install -e . (a core dependency)")
+pytest.importorskip("onnxruntime", reason="the dense detector runs with onnxruntime: pip install -e . (a core dependency)")
 from vision.densenet_fit import export, network  # noqa: E402
 
 

@@ -134,12 +134,12 @@ def test_fit_without_torch_names_the_extra(monkeypatch, small_model):
         fit_patchnet(x, patches, y)
 
 
-def test_a_verifier_model_without_onnxruntime_names_the_extra(monkeypatch, with_net, tmp_path, small_model):
-    """A model file with a patch verifier, loaded where the fit extra is not installed: a ModelError naming it when
-    the verifier is first asked, not an ImportError."""
+def test_a_verifier_model_without_onnxruntime_names_the_package(monkeypatch, with_net, tmp_path, small_model):
+    """A model file with a patch verifier, loaded where onnxruntime (a core dependency) is missing: a ModelError naming
+    it and how to install it when the verifier is first asked, not an ImportError."""
     back = VisionModel.load(with_net.save(tmp_path / "m.npz")).classifier
     assert back is not None and back.patchnet_ is not None
-    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on an install without the fit extra
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on a broken install without onnxruntime
     x, patches, _ = _labelled(small_model, 3)
-    with pytest.raises(ModelError, match=r"needs onnxruntime.*\.\[fit\]"):
+    with pytest.raises(ModelError, match=r"needs onnxruntime, a dependency of oreline: pip install 'onnxruntime"):
         back.patchnet_.proba(x[:5], patches[:5])
