@@ -181,10 +181,6 @@ class DenseSeeds:
         logit = self.net.logit_map(x)[0]
         return np.repeat(np.repeat(logit, OUT_CELLS, axis=0), OUT_CELLS, axis=1)[:h, :w]
 
-    def cells(self, feats: np.ndarray, belt: np.ndarray) -> np.ndarray:
-        """Seed cells (h, w) bool of one block (:meth:`logit_cells`): the map at or above ``level``, on the belt only."""
-        return (self.logit_cells(feats, belt) >= self.level) & belt
-
     def peak_map(self, logit: np.ndarray, own: np.ndarray | None) -> np.ndarray:
         """The map the component feature ``dense_max`` takes its maximum of: ``logit``, or with ``own_peak`` only its
         cells in the net's own regions ``own`` (:meth:`apply`; -inf elsewhere)."""

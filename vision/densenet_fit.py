@@ -25,6 +25,7 @@ from vision.densenet import IN_CHANNELS, OUT_CELLS, DenseNet
 from vision.densenet_data import DenseTrainingSet, training_set
 from vision.errors import ModelError
 from vision.fit import default_cache_dir
+from vision.torch_fit import deterministic_cpu, torch_or_error
 
 #: An output cell with at least this share of its pixels showing an object is a positive.
 POSITIVE_COVER = 0.2
@@ -39,14 +40,6 @@ LEARNING_RATE = 3e-3
 #: The training set of the measured net (:func:`vision.densenet_data.training_set`): 16 scenes with 4 objects per metre
 #: and 8 object-free ones, 6 frames each (144 frames, 1,180 m).
 TRAINING: dict[str, Any] = dict(n_object_scenes=16, n_free_scenes=8, frames_per_scene=6, objects_per_m=4.0)
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise ModelError("fitting the dense detector needs torch and onnx: pip install -e '.[fit]' (make fit-extra)") from exc
-    return torch
 
 
 def network(torch: Any, mean: np.ndarray, scale: np.ndarray) -> Any:
@@ -147,19 +140,12 @@ def export(torch: Any, net: Any) -> bytes:
 def fit_densenet(data: DenseTrainingSet, seed: int = 0, epochs: int = EPOCHS, learning_rate: float = LEARNING_RATE) -> tuple[DenseNet, Any]:
     """(the fitted network as ONNX, the torch module) on ``data``: one thread, seeded, deterministic; the learning
     rate's one-cycle peak ``learning_rate``."""
-    torch = _torch()
+    torch = torch_or_error("fitting the dense detector")
     if data.x.ndim != 4 or data.x.shape[1] != IN_CHANNELS or data.x.shape[2] < CROP_CELLS:
         raise ModelError(f"dense training inputs must be (n, {IN_CHANNELS}, >= {CROP_CELLS}, w), got {data.x.shape}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with deterministic_cpu(torch, seed):
         net = _train(torch, data, seed, epochs, learning_rate)
         return DenseNet(export(torch, net)), net
-    finally:
-        torch.use_deterministic_algorithms(False)
-        torch.set_num_threads(threads)
 
 
 def fitted_densenet(seed: int = 0, cache_dir: Path | None = None, epochs: int = EPOCHS, **data_kw: Any) -> DenseNet:

@@ -66,6 +66,9 @@ class Detection:
     none_max: float = float("nan")
     #: Made by the dense net alone (its own region, :meth:`vision.densenet.DenseSeeds.apply`), not by the features.
     dense_own: bool = False
+    #: Judged (kind, probability, p(none), decision) by ``Detector.dense_classifier``: the net's own, or with
+    #: ``dense_union`` a features' candidate that ``Detector.classifier`` left unreported and the second reports.
+    second_judge: bool = False
 
 
 @dataclass
@@ -564,7 +567,7 @@ class Detector:
                 length_mm = stats.length_mm * p.length_scale
                 load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
                 own_rows = own_ids[chosen]
-                kinds, probs, p_none, none_max, report = self._judge(stats.matrix, load, length_mm, own_rows,
+                kinds, probs, p_none, none_max, report, second = self._judge(stats.matrix, load, length_mm, own_rows,
                                                                      lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))
                 shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
                 slices = _bounding_boxes(labels, shown, n)
@@ -583,7 +586,7 @@ class Detector:
                         time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
                         anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
-                        p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]),
+                        p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]), second_judge=bool(second[j]),
                     ))
             finished = np.zeros(n + 1, bool)
             finished[1:] = ~pending
@@ -607,20 +610,20 @@ class Detector:
         return seeds.peak_map(logit, own), own
 
     def _judge(self, matrix: np.ndarray, load: np.ndarray, length_mm: np.ndarray, own_rows: np.ndarray,
-               patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(kinds, probabilities, p(none), decision, reported) of the components' feature rows ``matrix``: the net's
-        own (``own_rows``) by ``dense_classifier`` when set, the others by ``classifier`` (each with its decision at
-        the belt ``load``), and with ``dense_union`` also by ``dense_classifier``, reported when either reports them;
-        without a classifier every component is reported as "unknown". ``patches(rows)``: the image patches of rows
-        of ``matrix``."""
+               patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, probabilities, p(none), decision, reported, judged by ``dense_classifier``) of the components'
+        feature rows ``matrix``: the net's own (``own_rows``) by ``dense_classifier`` when set, the others by
+        ``classifier`` (each with its decision at the belt ``load``), and with ``dense_union`` also by
+        ``dense_classifier``, reported when either reports them; without a classifier every component is reported as
+        "unknown". ``patches(rows)``: the image patches of rows of ``matrix``."""
         n = len(matrix)
         kinds, probs, p_none = ["unknown"] * n, np.ones(n), np.zeros(n)
-        none_max, report = np.ones(n), np.ones(n, bool)
+        none_max, report, second = np.ones(n), np.ones(n, bool), np.zeros(n, bool)
         split = own_rows if self.dense_classifier is not None else np.zeros(n, bool)
         judges = [(self.classifier, ~split, False), (self.dense_classifier, split, False)]
         if self.dense_union:
             judges.append((self.dense_classifier, ~split, True))
-        for clf, rows, union in judges:
+        for k_judge, (clf, rows, union) in enumerate(judges):
             ix = np.flatnonzero(rows)
             if clf is None or not ix.size:
                 continue
@@ -631,7 +634,8 @@ class Detector:
             for j, r in enumerate(ix):
                 kinds[r] = k[j]
             probs[ix], p_none[ix], none_max[ix], report[ix] = pr, pn, nm, rep
-        return kinds, probs, p_none, none_max, report
+            second[ix] = k_judge > 0
+        return kinds, probs, p_none, none_max, report, second
 
     def _verdicts(self, clf: KindClassifier, matrix: np.ndarray, ix: np.ndarray, load: np.ndarray, length_mm: np.ndarray,
                   patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -67,12 +67,28 @@ def kind_records(model: VisionModel, scene_type: str, *, backgrounds: str | Path
     lengths = [o.length_mm for o, d in m.pairs if d is not None] + [0.0] * len(m.false_alarms)
     classes = model.classifier.classes_ if model.classifier is not None else np.array([NO_OBJECT])
     features = np.stack([np.asarray(d.features, np.float64) for d in dets]) if dets else np.zeros((0, 0))
-    proba = model.classifier.proba(features) if dets and model.classifier is not None else np.zeros((0, len(classes)))
+    proba = _proba(model, dets, features, classes)
     index = {id(d): i for i, d in enumerate(dets)}
     big = [(o, d) for o, d in m.pairs if o.length_mm >= TARGET_MM]
     return KindRecords(kinds, np.asarray(lengths, float), proba, np.asarray(classes).astype(str), float(cam.position_m),
                        [o.kind for o, _ in big], np.array([index[id(d)] if d is not None else -1 for _, d in big], np.int64),
                        features, [d.kind for d in dets])
+
+
+def _proba(model: VisionModel, dets: list, features: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each detection's class probabilities (n, len(classes)) by the classifier that judged it: the model's, or the
+    detector's second (``Detection.second_judge``; ``Detector.dense_classifier``) over the same classes."""
+    proba = np.zeros((len(dets), len(classes)))
+    if not dets or model.classifier is None:
+        return proba
+    second = np.array([d.second_judge for d in dets], bool)
+    judges = ((model.classifier, ~second), (model.detector().dense_classifier, second))
+    for clf, rows in judges:
+        if rows.any():
+            if clf is None or list(clf.classes_) != list(classes):
+                raise ValueError(f"detections judged by a second classifier of other classes than {list(classes)}")
+            proba[rows] = clf.proba(features[rows])
+    return proba
 
 
 def join(records: list[KindRecords]) -> KindRecords:

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from vision.errors import ModelError
+from vision.torch_fit import deterministic_cpu, torch_or_error
 from vision.patchnet import PATCH_CHANNELS, PATCH_PX, PatchNet, patch_inputs
 
 #: Units of the hidden layer after the features join the pooled convolutions.
@@ -24,14 +25,6 @@ EPOCHS = 12
 BATCH = 256
 LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise ModelError("fitting the patch verifier needs torch and onnx: pip install -e '.[fit]' (make fit-extra installs it)") from exc
-    return torch
 
 
 def _network(torch: Any, n_features: int, n_classes: int) -> Any:
@@ -68,7 +61,7 @@ def fit_patchnet(x: np.ndarray, patches: np.ndarray, labels: Sequence[str] | np.
     """Fit the verifier on component features ``x`` (n, F), patches (n, 32, 32, 3) uint8 and their labels (object
     kinds and "none"); classes in sorted order (as :class:`~vision.classify.KindClassifier`). Raises ModelError
     without torch/onnx, with fewer than two classes or mismatched lengths."""
-    torch = _torch()
+    torch = torch_or_error("fitting the patch verifier")
     y_str = np.asarray(labels).astype(str)
     classes = np.unique(y_str)
     if len(classes) < 2:
@@ -77,17 +70,10 @@ def fit_patchnet(x: np.ndarray, patches: np.ndarray, labels: Sequence[str] | np.
         raise ModelError(f"patch verifier got {len(x)} feature rows, {len(patches)} patches and {len(y_str)} labels")
     x = np.asarray(x, np.float64)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with deterministic_cpu(torch, seed):
         net = _train(torch, torch.from_numpy(patch_inputs(patches)), torch.from_numpy(((x - mean) / scale).astype(np.float32)),
                      torch.from_numpy(np.searchsorted(classes, y_str).astype(np.int64)), len(classes), seed, epochs)
         onnx_bytes = _export(torch, net, x.shape[1])
-    finally:
-        torch.use_deterministic_algorithms(False)
-        torch.set_num_threads(threads)
     return PatchNet(onnx_bytes, classes, mean, scale)
 
 

@@ -118,11 +118,19 @@ def test_dense_seeds_are_the_map_above_the_level_at_cell_resolution_on_the_belt_
     x[-1] = belt
     logit = dense.logit_map(x[None])[0]
     level = float(np.quantile(logit, 0.99))
-    cells = DenseSeeds(dense, level).cells(feats, belt)
+    cells = _seed_cells(DenseSeeds(dense, level), feats, belt)
     expected = np.repeat(np.repeat(logit >= level, OUT_CELLS, axis=0), OUT_CELLS, axis=1) & belt
     assert cells.shape == belt.shape and np.array_equal(cells, expected) and cells.any() and not cells[:, :20].any()
-    odd = DenseSeeds(dense, level).cells(feats[:-3], belt[:-3])  # rows padded to whole output cells
+    odd = _seed_cells(DenseSeeds(dense, level), feats[:-3], belt[:-3])  # rows padded to whole output cells
     assert odd.shape == (belt.shape[0] - 3, belt.shape[1])
+
+
+def _seed_cells(seeds, feats: np.ndarray, belt: np.ndarray) -> np.ndarray:
+    """The cells the net adds on a block without any features' region: its own regions, the seeds (apply())."""
+    region, seed = np.zeros(belt.shape, bool), np.zeros(belt.shape, bool)
+    own = seeds.apply(seeds.logit_cells(feats, belt), belt, region, seed)
+    assert own is not None and np.array_equal(own, region) and np.array_equal(own, seed)
+    return own
 
 
 def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets_cells_alone(tiny):
@@ -170,7 +178,7 @@ def test_dense_seeds_seed_the_features_regions_and_keep_their_own_apart(tiny, fi
     x = fit_frames[0][0].astype(np.float32)
     feats, belt = x[:-1].transpose(1, 2, 0), np.broadcast_to(x[-1] > 0.5, x.shape[1:])
     seeds = DenseSeeds(dense, float(np.quantile(dense.logit_map(x[None])[0], 0.98)))
-    cells = seeds.cells(feats, belt)
+    cells = _seed_cells(seeds, feats, belt)
     region = ndi.binary_dilation(cells, iterations=2) & belt
     region[:, : region.shape[1] // 2] = False  # the features' regions on one half only
     region0, seed0 = region.copy(), np.zeros_like(region)

@@ -78,6 +78,7 @@ def test_hybrid_keeps_the_features_candidates_and_judges_the_nets_own_by_the_sec
         assert np.array_equal(a.features[:-1], b.features) and a.features[-1] == DENSE_FLOOR
     # the net's own: scored by the second classifier on their rows (the net's peak in the last column), its decision
     assert own, "the net made no region of its own"
+    assert all(d.second_judge for d in own) and not any(d.second_judge for d in feats)
     x = np.array([d.features for d in own])
     assert x.shape[1] == len(COMPONENT_FEATURES) + 1 and (x[:, -1] > DENSE_FLOOR).all()
     np.testing.assert_allclose([d.p_none for d in own], second.p_none(x), rtol=1e-9)
@@ -102,9 +103,11 @@ def test_union_keeps_every_report_of_the_shipped_classifier_and_adds_those_of_th
             continue
         if h.p_none <= h.none_max:  # the shipped classifier reported it: unchanged
             assert (u.kind, u.probability, u.p_none, u.none_max) == (h.kind, h.probability, h.p_none, h.none_max)
+            assert not u.second_judge
         elif h.length_mm >= model.params.min_length_mm:  # it did not: the second reports it, with its own call
             added += 1
             assert u.none_max == 1.0 and u.p_none <= 1.0 and u.p_none == pytest.approx(everything.p_none(u.features[None])[0])
+            assert u.second_judge
     assert added, "no features' candidate was left unreported by the shipped classifier on these frames"
     # a second classifier that reports nothing adds nothing: the union is the hybrid
     never = KindClassifier(members=1, seed=0, none_max=0.0).fit(*_second_rows())

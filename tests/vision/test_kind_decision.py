@@ -2,8 +2,6 @@
 probability mass clears the lump's by the calibrated margin; an object between the two is ``uncertain``, never
 dropped; the detector applies it to what it reports."""
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -76,8 +74,7 @@ def test_calibrate_allows_the_stated_share_and_no_more():
 
 @pytest.fixture(scope="module")
 def shipped():
-    """The shipped model's FIT_VERSION 13 part (the union off): kind_records scores the model's own classifier."""
-    return replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)
+    return cached_model(mm_per_px=4.0, width_px=512)
 
 
 def test_the_detector_reports_the_same_objects_with_kinds_by_the_rule(shipped, monkeypatch):
