@@ -8,8 +8,9 @@ per-cell chromaticity, log grey against the belt's reference along the belt, in-
 bytes are all a caller needs. :class:`DenseNet` runs them with onnxruntime on one thread; :func:`components` turns a
 map into detections (connected cells above a base level, each with its peak log-odds).
 
-Fitting needs torch (:mod:`vision.densenet_fit`); this module needs only numpy, scipy and onnxruntime. Not wired
-into the shipped detector (docs/vision.md, "Dense learned detector").
+Fitting needs torch (:mod:`vision.densenet_fit`); this module needs only numpy, scipy and onnxruntime. The shipped
+4 mm/px model carries a net as candidate seeds (:class:`DenseSeeds`) with a second classifier judging beside its own
+(:mod:`vision.union_fit`; docs/vision.md, "Dense learned detector" and "The union shipped: FIT_VERSION 18").
 """
 
 from __future__ import annotations
