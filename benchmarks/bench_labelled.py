@@ -29,7 +29,7 @@ from PIL import Image
 
 from benchmarks.common import row
 from vision.cli import LABELLED_MODEL_MM_PER_PX, LABELLED_MODEL_WIDTH_PX
-from vision.fit import cached_model
+from vision.model_cache import cached_model
 from vision.labels import evaluate_labelled
 from vision.labels_photo import read_photo
 from vision.labels_read import read_labelled

@@ -19,7 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.cli import evaluate
-from vision.fit import cached_model
+from vision.model_cache import cached_model
 from vision.sim_camera import SimulatedCamera
 
 TARGET_MPX_S = 2048 * 6000 * 3 / 1e6  # 3x real time for a 2048 px line at 6 m/s, 1 mm/px

@@ -51,7 +51,8 @@ from vision.densenet_eval import DensePass, calibration, level_of, run_case
 from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
-from vision.fit import VisionModel, cache_path, cached_model
+from vision.fit import VisionModel, cache_path
+from vision.model_cache import cached_model
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
 

@@ -28,7 +28,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from benchmarks.bench_vision_scenes import CASES, _row
-from vision.fit import VisionModel, cached_model
+from vision.fit import VisionModel
+from vision.model_cache import cached_model
 from vision.kind_decision import ACTIVE_RULE, KindRule, calibrate
 from vision.kind_evidence import LumpEvidence
 from vision.kind_eval import KindRecords, confusion, confusion_lines, join, kind_rates, kind_records

@@ -28,7 +28,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.sim_eval import evaluate
-from vision.fit import VisionModel, cached_model
+from vision.fit import VisionModel
+from vision.model_cache import cached_model
 from vision.frontier import CandidateScores, candidate_scores
 from vision.decision import spread
 from vision.realism import all_checks

@@ -35,7 +35,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.detect import Detector, ridge_score, ridge_sigmas
-from vision.fit import VisionModel, cached_model
+from vision.fit import VisionModel
+from vision.model_cache import cached_model
 from vision.frontier import TARGET_MM
 from vision.regime import load_at
 from vision.scene import random_objects

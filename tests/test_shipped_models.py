@@ -15,7 +15,8 @@ from analysis.site import load_site
 from spectra.cache import ALSO_SHIPPED_GRIDS, SHIPPED_DIR as SPECTRA_SHIPPED, default_model, default_model_path
 from spectra.grid import DEFAULT_GRID
 from spectra.models.training import TrainConfig
-from vision.fit import SHIPPED_DIR as VISION_SHIPPED, cache_path, cached_model
+from vision.fit import SHIPPED_DIR as VISION_SHIPPED, cache_path
+from vision.model_cache import cached_model
 
 STALE = "the shipped {} model is missing or stale (its cache key changed): run `make models` and commit spectra/shipped, vision/shipped"
 

@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 from conveyor.files import staged_folder
 from vision.errors import VisionError
-from vision.fit import VisionModel, cached_model, fit_site_model, fit_vision_model
+from vision.fit import VisionModel, fit_site_model, fit_vision_model
+from vision.model_cache import cached_model
 from vision.labels import LabelledSet, evaluate_labelled, fit_with_labelled, read_labelled
 from vision.labels_names import parse_kinds_map
 from vision.labels_read import SPLITS

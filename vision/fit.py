@@ -924,7 +924,7 @@ UNION_MM_PER_PX = 4.0
 
 
 def union_applies(mm_per_px: float, **kw: Any) -> bool:
-    """Whether the built-in fit (:func:`cached_model`) at ``mm_per_px`` with the fit options ``kw`` is the union
+    """Whether the built-in fit (:func:`vision.model_cache.cached_model`) at ``mm_per_px`` with the fit options ``kw`` is the union
     (FIT_VERSION 18): at UNION_MM_PER_PX with the built-in fit's defaults (no option given)."""
     return abs(float(mm_per_px) - UNION_MM_PER_PX) < 1e-9 and not kw
 
@@ -967,7 +967,7 @@ def recipe_key(version: int, mm_per_px: float, width_px: int, seed: int = 0, **k
 
 def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None,
                version: int | None = None, **kw) -> Path:
-    """Where :func:`cached_model` keeps the model for these settings (:func:`cache_key`; ``version``: of that recipe,
+    """Where :func:`vision.model_cache.cached_model` keeps the model for these settings (:func:`cache_key`; ``version``: of that recipe,
     e.g. FEATURES_FIT_VERSION for the union's base)."""
     key = cache_key(mm_per_px, width_px, seed, **kw) if version is None else recipe_key(version, mm_per_px, width_px, seed, **kw)
     return (cache_dir or default_cache_dir()) / f"model-{mm_per_px:g}mm-{width_px}px-{key}.npz"
@@ -984,17 +984,3 @@ def stored_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, ca
         except ModelError:
             return None  # stale or corrupt cache: refit
     return None
-
-
-def cached_model(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None, **kw) -> VisionModel:
-    """A fitted model for these settings, from the cache (:func:`cache_path`) when present, else fitted and cached."""
-    model = stored_model(mm_per_px, width_px, seed, cache_dir, **kw)
-    if model is None:
-        from vision.union_fit import union_model  # lazily: it imports the net's fit, which imports this module
-
-        if union_applies(mm_per_px, **kw):
-            model = union_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, cache_dir=cache_dir)
-        else:
-            model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **kw)
-        model.save(cache_path(mm_per_px, width_px, seed, cache_dir, **kw))
-    return model

@@ -28,7 +28,8 @@ from vision.appearance import AppearanceMonitor, AppearanceState, default_limit
 from vision.camera import Camera, camera_from_settings
 from vision.detect import THUMB_PX, Detection, Detector
 from vision.errors import CameraError, FrameError, VisionError
-from vision.fit import VisionModel, cache_path, cached_model, stored_model
+from vision.fit import VisionModel, cache_path, stored_model
+from vision.model_cache import cached_model
 from vision.frames import Frame
 from vision.tiles import ATTRIBUTION
 

@@ -12,7 +12,7 @@ import pytest
 from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
 
-from vision.fit import cached_model
+from vision.model_cache import cached_model
 
 MM_PER_PX = 2.0
 WIDTH_PX = 1024

@@ -139,7 +139,7 @@ def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets
     with them, candidates on the objects, through the component features and the classifier (a p(none) each)."""
     from vision.densenet import BASE_LOGIT, DenseSeeds
     from vision.evaluate import MATCH_MARGIN_MM
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     dense, _ = tiny
     model = cached_model(mm_per_px=4.0, width_px=512)
@@ -210,7 +210,7 @@ def test_refit_hook_sets_the_seeds_in_every_detector_only_within_its_block():
     from vision.densenet_refit import seeds_in_every_detector
     from dataclasses import replace
 
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     model = replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)  # the union's base
     seeds = DenseSeeds(DenseNet(b"unused: the session opens at the first run"))
@@ -226,7 +226,8 @@ def test_a_model_saved_with_the_net_loads_with_it_and_one_without_loads_as_befor
     from dataclasses import replace as with_field
 
     from vision.densenet import DenseSeeds
-    from vision.fit import VisionModel, cached_model
+    from vision.fit import VisionModel
+    from vision.model_cache import cached_model
 
     shipped = with_field(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)  # the union's base
     assert shipped.detector().dense_seeds is None

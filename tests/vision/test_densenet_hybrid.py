@@ -61,7 +61,7 @@ def _key(d) -> tuple:
 
 
 def test_hybrid_keeps_the_features_candidates_and_judges_the_nets_own_by_the_second_classifier(frames, seeds):
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     model = cached_model(mm_per_px=4.0, width_px=512)
     second = _second_classifier()
@@ -89,7 +89,7 @@ def test_hybrid_keeps_the_features_candidates_and_judges_the_nets_own_by_the_sec
 def test_union_keeps_every_report_of_the_shipped_classifier_and_adds_those_of_the_second(frames, seeds):
     """dense_union: what the shipped classifier reports stays to the bit; a features' candidate it left unreported is
     reported with the second classifier's call when that reports it; the net's own are judged as in the hybrid."""
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     model = cached_model(mm_per_px=4.0, width_px=512)
     second = _second_classifier()
@@ -124,7 +124,7 @@ def _second_rows() -> tuple[np.ndarray, np.ndarray]:
 
 def test_without_the_second_classifier_the_net_still_seeds_the_features_regions_and_one_classifier_judges_all(frames, seeds):
     """dense_classifier None: as before the hybrid (the seeds' w27p behaviour), every candidate by the model's own."""
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     model = cached_model(mm_per_px=4.0, width_px=512)
     found = _run(model, frames, seeds)
@@ -135,7 +135,7 @@ def test_without_the_second_classifier_the_net_still_seeds_the_features_regions_
 
 
 def test_bench_hybrid_refuses_a_model_without_a_net_or_a_missing_file_naming_it(tmp_path):
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     path = replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None).save(tmp_path / "no-net.npz")
     for given, says in ((path, f"--hybrid {path}: the model carries no dense net"),

@@ -77,7 +77,7 @@ def test_classifier_takes_rows_with_or_without_the_dense_column():
 
 def test_without_the_switch_candidates_keep_the_component_statistics_as_before():
     from vision.densenet_data import stream
-    from vision.fit import cached_model
+    from vision.model_cache import cached_model
 
     det = cached_model(mm_per_px=4.0, width_px=512).detector()
     det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, None, None, False  # the switch off

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vision import kind_decision
-from vision.fit import cached_model
+from vision.model_cache import cached_model
 from vision.kind_decision import ACTIVE_RULE, UNCERTAIN, KindRule, calibrate, decide_kinds, foreign_log_odds
 from vision.kind_eval import confusion, kind_rates, kind_records
 

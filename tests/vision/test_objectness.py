@@ -144,7 +144,8 @@ def test_fitted_model_has_an_out_of_fold_objectness_threshold(small_model):
 def test_the_shipped_4_mm_model_has_objectness_and_coarser_cells_do_not():
     """At 4 mm/px (cells of 8 mm) the shipped camera model has the objectness (FIT_VERSION 10: it lifts the realistic
     candidate ceiling, docs/vision.md); 8 mm/px models (cells of 16 mm) stay without (vision.fit.OBJECTNESS_MAX_CELL_MM)."""
-    from vision.fit import OBJECTNESS_MAX_CELL_MM, cached_model
+    from vision.fit import OBJECTNESS_MAX_CELL_MM
+    from vision.model_cache import cached_model
 
     m = cached_model(mm_per_px=4.0, width_px=512)  # the shipped model (tests/test_shipped_models.py keeps it current)
     assert m.ore.block_px * m.mm_per_px <= OBJECTNESS_MAX_CELL_MM < m.ore.block_px * 8.0

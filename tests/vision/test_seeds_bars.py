@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from vision.fit import cached_model
+from vision.model_cache import cached_model
 from vision.frontier import TARGET_MM
 from vision.regime import load_at
 from vision.scene import SceneObject

@@ -8,7 +8,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from vision.detect import Detection, DetectorParams
-from vision.fit import cached_model
+from vision.model_cache import cached_model
 from vision.scene import SceneObject
 from vision.scenes import scene_options
 from vision.seeds_diagnose import StageMaps, miss_causes, missed_objects, object_cause

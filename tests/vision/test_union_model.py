@@ -17,7 +17,8 @@ from vision import union_fit
 from vision.classify import COMPONENT_FEATURES, KindClassifier
 from vision.errors import ModelError
 from vision import fit
-from vision.fit import DENSE_JUDGE_PREFIX, FEATURES_FIT_VERSION, FIT_VERSION, SHIPPED_DIR, VisionModel, cache_key, cache_path, cached_model, union_applies
+from vision.fit import DENSE_JUDGE_PREFIX, FEATURES_FIT_VERSION, FIT_VERSION, SHIPPED_DIR, VisionModel, cache_key, cache_path, union_applies
+from vision.model_cache import cached_model
 
 ORELINE = Path(sys.executable).parent / "oreline"
 
@@ -117,8 +118,8 @@ def test_the_built_in_fit_is_the_union_at_the_nets_scale_only(shipped, tmp_path,
         calls.append(("13", kw))
         return replace(shipped, dense=None, dense_judge=None)
 
-    monkeypatch.setattr(union_fit, "union_model", union)
-    monkeypatch.setattr("vision.fit.fit_vision_model", features_only)
+    monkeypatch.setattr("vision.model_cache.union_model", union)
+    monkeypatch.setattr("vision.model_cache.fit_vision_model", features_only)
     cached_model(mm_per_px=4.0, width_px=512, seed=3, cache_dir=tmp_path)  # seed 3: nothing shipped, so a fit
     cached_model(mm_per_px=2.0, width_px=1024, seed=3, cache_dir=tmp_path)
     cached_model(mm_per_px=4.0, width_px=512, seed=3, cache_dir=tmp_path, normal_m=20.0)  # not the built-in settings
