@@ -3,8 +3,9 @@ feature detector's candidate stage misses?
 
 The network (:mod:`vision.densenet`, fitted by :mod:`vision.densenet_fit` on fit-split frames only) is measured on
 held-out tiles and fresh seeds, the cases of ``bench_vision_scenes`` (seed 11; 100 m realistic and today's, 50 m each
-other case; object-free realistic and today's belt, seed 1011, 3,006 m each), on the same frames as the shipped
-feature detector (the default cache's 4 mm/px model):
+other case; object-free realistic and today's belt, seed 1011, 3,006 m each), on the same frames as the feature
+detector of FIT_VERSION 13's 4 mm/px model (the shipped union's base, :func:`vision.union_fit.features_model`, without
+its net and second classifier):
 
 (a) the net alone as a detector: components of its map, reported when their peak passes the level set on the fit
     split's object-free streamed belt (half the p(none) of its highest false peak); recall per case (>= 50 mm) and
@@ -21,10 +22,11 @@ Run: ``.venv/bin/python -m benchmarks.bench_vision_dense [--length-m 100] [--fa-
 < 2 min). ``--speed [--model OUT.npz]``: only the switch's cost (:func:`speed_rows`: the detector per 2,048-line frame
 and the 4 mm/px line station, off and on, in turn; about 2 min).
 
-``--hybrid C.npz`` (a model refitted with the seeds on, ``python -m vision.densenet_refit --own-peak C.npz``): the
-shipped model (FIT 13) with the refit's net as seeds of its own regions only and the refit's classifier and decision
-judging those alone (``Detector.dense_classifier``; the features' candidates as with the net off), against the shipped
-model alone on the same frames: recall per case with the objects gained and lost, false alarms (those of the net's own
+``--hybrid C.npz`` (a model refitted with the seeds on, ``python -m vision.densenet_refit --own-peak C.npz``):
+FIT_VERSION 13's model with the refit's net as seeds of its own regions only and the refit's classifier and decision
+judging those alone (``Detector.dense_classifier``; the features' candidates as with the net off), against FIT_VERSION 13's
+model alone on the same frames (``--union``: the refit's classifier on the features' candidates too, either reporting:
+the shipped union when C.npz is the refit it carries): recall per case with the objects gained and lost, false alarms (those of the net's own
 components apart) on the object-free belts with the 95 % bound, the p(none) of the net's own candidates on objects
 and on ore, and the detector's CPU per frame off and on (with ``--speed``: only that, on seed 1011's belt).
 """
@@ -52,7 +54,7 @@ from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
 from vision.fit import VisionModel, cache_path
-from vision.model_cache import cached_model
+from vision.union_fit import features_model
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
 
@@ -177,8 +179,8 @@ def p_none_print(off: dict[str, DensePass], on: dict[str, DensePass]) -> None:
 
 def switch_rows(label: str, off: DensePass, on: DensePass) -> list[dict]:
     """(b) through the detector itself: ``Detector.dense_seeds`` on (the net's cells at p >= 0.25 as seeds and regions;
-    the model's classifier and decision: the shipped one's, or a refit's with the net) against the features' pass
-    (the shipped model, switch off), on the same frames."""
+    the model's classifier and decision: FIT_VERSION 13's, or a refit's with the net) against the features' pass
+    (FIT_VERSION 13's model, switch off), on the same frames."""
     n = on.object_peak.size
     c_on, r_on = int(on.feature_candidate.sum()), int(on.reported.sum())
     print(f"{label}: detector with dense seeds: candidate ceiling {_pct(c_on, n)} (off {_pct(int(off.feature_candidate.sum()), n)}); "
@@ -257,8 +259,8 @@ def _station_model(model: VisionModel) -> Iterator[None]:
 
 
 def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_frames: int = 25, station_m: float = 100.0) -> list[dict]:
-    """The switch's cost, off (``reference``, the shipped model) and on (``model``'s own net, or ``net`` with the
-    shipped classifier), twice in turn: the detector's CPU per 2,048-line frame of held-out object-free realistic
+    """The switch's cost, off (``reference``, FIT_VERSION 13's model) and on (``model``'s own net, or ``net`` with
+    FIT_VERSION 13's classifier), twice in turn: the detector's CPU per 2,048-line frame of held-out object-free realistic
     belt (seed 1011, ``n_frames``), and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
     from benchmarks.bench_vision import line_rows
     from vision.densenet_refit import seeds_in_every_detector
@@ -295,13 +297,13 @@ def hybrid_of(path: str) -> VisionModel:
 
 
 def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
-    """Recall (objects >= 50 mm) of the shipped model alone and of the hybrid (``name``: "hybrid" or "union"), with
+    """Recall (objects >= 50 mm) of FIT_VERSION 13's model alone and of the hybrid (``name``: "hybrid" or "union"), with
     the objects gained and lost."""
     n, r_off, r_on = on.reported.size, int(off.reported.sum()), int(on.reported.sum())
     gained, lost = int(np.sum(on.reported & ~off.reported)), int(np.sum(off.reported & ~on.reported))
-    print(f"{label}: shipped alone {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
+    print(f"{label}: FIT 13 alone {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
           f"{on.feature_false} (off {off.feature_false}), of the net's own {on.own_false}, in {on.belt_m:.0f} m", flush=True)
-    return [_row(f"vision {name} (shipped + the refit's classifier), recall >= 50 mm, {label} "
+    return [_row(f"vision {name} (FIT 13 + the refit's classifier), recall >= 50 mm, {label} "
                  f"({r_on}/{n}; off {r_off}/{n}; {lost} lost)", 100.0 * r_on / max(n, 1), "%", "no object lost", lost == 0)]
 
 
@@ -331,13 +333,13 @@ def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
 
 
 def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionModel) -> list[dict]:
-    """``--hybrid``: the shipped model alone and with the refit's net and classifier on the net's own regions (with
+    """``--hybrid``: FIT_VERSION 13's model alone and with the refit's net and classifier on the net's own regions (with
     ``--union`` on the features' candidates too, either classifier reporting)."""
     seeds, clf = hybrid.dense, hybrid.classifier
     assert seeds is not None and clf is not None  # hybrid_of checked
     name = "union" if a.union else "hybrid"
     judged = "the net's own regions and the features' candidates" if a.union else "the net's own regions"
-    print(f"{name}: shipped model {reference.version}; {judged} judged by {hybrid.version} "
+    print(f"{name}: FIT 13 model {reference.version}; {judged} judged by {hybrid.version} "
           f"(decision {clf.none_max:.3g}; own peak {seeds.own_peak})", flush=True)
     if a.speed:
         frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
@@ -372,10 +374,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--quick", action="store_true", help="small net, 10 m per case, 100 m object-free, 200 m calibration")
     ap.add_argument("--speed", action="store_true", help="only the switch's cost: detector per frame and line station, off and on")
-    ap.add_argument("--model", help="a saved vision model (.npz) instead of the default cache's 4 mm/px one (e.g. one "
+    ap.add_argument("--model", help="a saved vision model (.npz) instead of FIT_VERSION 13's 4 mm/px one (e.g. one "
                     "refitted with the dense seeds on: python -m vision.densenet_refit)")
-    ap.add_argument("--hybrid", metavar="C.npz", help="the shipped model with this refit's net and classifier on the net's own "
-                    "regions only, against the shipped model alone (see the module)")
+    ap.add_argument("--hybrid", metavar="C.npz", help="FIT_VERSION 13's model with this refit's net and classifier on the net's "
+                    "own regions only, against FIT_VERSION 13's model alone (see the module)")
     ap.add_argument("--union", action="store_true", help="with --hybrid: the refit's classifier judges the features' "
                     "candidates too, and a candidate is reported when either classifier reports it (Detector.dense_union)")
     a = ap.parse_args(argv)
@@ -388,14 +390,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
             hybrid = hybrid_of(a.hybrid)
         except (OSError, ValueError, VisionError) as e:
             ap.error(str(e))
-        return hybrid_main(a, cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX), hybrid)
+        return hybrid_main(a, features_model(MM_PER_PX, WIDTH_PX), hybrid)
     training = QUICK_TRAINING if a.quick else FULL_TRAINING
     if a.quick:
         a.length_m, a.fa_m, a.calib_m = 10.0, 100.0, 200.0
     t = time.process_time()
-    model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
-    # a model fitted with the net (python -m vision.densenet_refit) runs its own; the features' pass is then the shipped model's
-    reference = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX) if model.dense is not None else model
+    # FIT_VERSION 13's model (the shipped union's base, without its net and second classifier) unless a model is given;
+    # a model fitted with the net (python -m vision.densenet_refit) runs its own, and the features' pass is then FIT 13's
+    model = VisionModel.load(a.model) if a.model else features_model(MM_PER_PX, WIDTH_PX)
+    reference = features_model(MM_PER_PX, WIDTH_PX) if model.dense is not None else model
     net = model.dense.net if model.dense is not None else fitted_densenet(epochs=3 if a.quick else 14, **training)
     source = "the model's own" if model.dense is not None else "cached under $ORELINE_CACHE/vision/densenet"
     print(f"dense net ready ({time.process_time() - t:.0f} s CPU; {source}); {block_px(MM_PER_PX)} px cells, training {training}; "
