@@ -924,8 +924,8 @@ UNION_MM_PER_PX = 4.0
 
 
 def union_applies(mm_per_px: float, **kw: Any) -> bool:
-    """Whether the built-in fit (:func:`vision.model_cache.cached_model`) at ``mm_per_px`` with the fit options ``kw`` is the union
-    (FIT_VERSION 18): at UNION_MM_PER_PX with the built-in fit's defaults (no option given)."""
+    """Whether the built-in fit (:func:`vision.model_cache.cached_model`) at ``mm_per_px`` with the fit options ``kw``
+    is the union (FIT_VERSION 18): at UNION_MM_PER_PX with the built-in fit's defaults (no option given)."""
     return abs(float(mm_per_px) - UNION_MM_PER_PX) < 1e-9 and not kw
 
 
@@ -933,6 +933,8 @@ def fit_version(mm_per_px: float, **kw: Any) -> int:
     """The recipe version of the built-in fit at ``mm_per_px`` with options ``kw``: FIT_VERSION for the union, else
     FEATURES_FIT_VERSION."""
     return FIT_VERSION if union_applies(mm_per_px, **kw) else FEATURES_FIT_VERSION
+
+
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the
 #: gravel/brick textures come from scikit-image, whose version is part of the digest.
 FIT_DATA_DIRS = (CDM_DIR, ROCKS_DIR, TEXTURE_DIR)
@@ -967,8 +969,8 @@ def recipe_key(version: int, mm_per_px: float, width_px: int, seed: int = 0, **k
 
 def cache_path(mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0, cache_dir: Path | None = None,
                version: int | None = None, **kw) -> Path:
-    """Where :func:`vision.model_cache.cached_model` keeps the model for these settings (:func:`cache_key`; ``version``: of that recipe,
-    e.g. FEATURES_FIT_VERSION for the union's base)."""
+    """Where :func:`vision.model_cache.cached_model` keeps the model for these settings (:func:`cache_key`;
+    ``version``: of that recipe, e.g. FEATURES_FIT_VERSION for the union's base)."""
     key = cache_key(mm_per_px, width_px, seed, **kw) if version is None else recipe_key(version, mm_per_px, width_px, seed, **kw)
     return (cache_dir or default_cache_dir()) / f"model-{mm_per_px:g}mm-{width_px}px-{key}.npz"
 

@@ -76,13 +76,13 @@ def kind_records(model: VisionModel, scene_type: str, *, backgrounds: str | Path
 
 
 def _proba(model: VisionModel, dets: list, features: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Each detection's class probabilities (n, len(classes)) by the classifier that judged it: the model's, or the
-    detector's second (``Detection.second_judge``; ``Detector.dense_classifier``) over the same classes."""
+    """Each detection's class probabilities (n, len(classes)) by the classifier that judged it: the model's, or its
+    second (``Detection.second_judge``: the union's ``VisionModel.dense_judge``) over the same classes."""
     proba = np.zeros((len(dets), len(classes)))
     if not dets or model.classifier is None:
         return proba
     second = np.array([d.second_judge for d in dets], bool)
-    judges = ((model.classifier, ~second), (model.detector().dense_classifier, second))
+    judges = ((model.classifier, ~second), (model.dense_judge, second))
     for clf, rows in judges:
         if rows.any():
             if clf is None or list(clf.classes_) != list(classes):
