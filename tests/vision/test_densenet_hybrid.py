@@ -144,3 +144,9 @@ def test_bench_hybrid_refuses_a_model_without_a_net_or_a_missing_file_naming_it(
                               cwd=REPO, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 2 and says in proc.stderr, proc.stderr[-2000:]
 
+
+def test_bench_union_without_hybrid_is_refused_saying_what_it_needs():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_dense", "--union", "--quick"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "--union needs --hybrid C.npz" in proc.stderr, proc.stderr[-2000:]
+
