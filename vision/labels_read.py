@@ -258,9 +258,9 @@ def _yolo_line(line: str, w: int, h: int) -> tuple[int, Box]:
     return cls, _check_box("", x0 * w, y0 * h, x1 * w, y1 * h, w, h)
 
 
-def _read_yolo_labels(txt: Path, w: int, h: int, kinds: dict[int, str], names_file: Path, n_names: int) -> tuple[Box, ...]:
+def _read_yolo_labels(txt: Path, text: str, w: int, h: int, kinds: dict[int, str], names_file: Path, n_names: int) -> tuple[Box, ...]:
     boxes = []
-    for n, line in enumerate(txt.read_text().splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -273,16 +273,29 @@ def _read_yolo_labels(txt: Path, w: int, h: int, kinds: dict[int, str], names_fi
     return tuple(boxes)
 
 
-def _used_classes(txts: list[Path]) -> set[int]:
-    used = set()
+def _label_texts(txts: list[Path]) -> dict[Path, str | Exception]:
+    """Each label file's text, read once; a file that cannot be read keeps its error (its photo's reason)."""
+    texts: dict[Path, str | Exception] = {}
     for txt in txts:
         try:
-            for line in txt.read_text().splitlines():
-                head = line.split()[:1]
+            texts[txt] = txt.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            texts[txt] = exc
+    return texts
+
+
+def _used_classes(texts: dict[Path, str | Exception]) -> set[int]:
+    used = set()
+    for text in texts.values():
+        if isinstance(text, Exception):
+            continue  # reported as that photo's reason when it is read
+        for line in text.splitlines():
+            head = line.split()[:1]
+            try:
                 if head:
                     used.add(int(float(head[0])))
-        except (OSError, ValueError, UnicodeDecodeError):
-            continue  # reported as that photo's reason when it is read
+            except ValueError:
+                break  # reported as that photo's reason when it is read
     return used
 
 
@@ -290,8 +303,8 @@ def _read_yolo(folder: Path, kinds_map, out: LabelledSet) -> None:
     names_file, names = _class_names(folder)
     images = _files(folder, IMAGE_SUFFIXES)
     labels = {img: label_path(img, folder) for img in images}
-    present = [t for t in labels.values() if t.is_file()]
-    kinds = _name_kinds(names, _used_classes(present), names_file, kinds_map)
+    texts = _label_texts([t for t in labels.values() if t.is_file()])
+    kinds = _name_kinds(names, _used_classes(texts), names_file, kinds_map)
     out.names.update({names[i]: k for i, k in kinds.items()})
     image_dirs = {img.parent for img in images}
     owned = set(labels.values())
@@ -303,11 +316,14 @@ def _read_yolo(folder: Path, kinds_map, out: LabelledSet) -> None:
         txt = labels[img]
         try:
             w, h = photo_size(img)
-            boxes = _read_yolo_labels(txt, w, h, kinds, names_file, len(names)) if txt.is_file() else ()
+            text = texts.get(txt, "")
+            if isinstance(text, Exception):
+                raise text
+            boxes = _read_yolo_labels(txt, text, w, h, kinds, names_file, len(names))
         except (ImageFileError, _Skip, OSError, UnicodeDecodeError) as exc:
             out.not_scored.append(NotScored(img, str(exc)))
             continue
-        out.items.append(LabelledImage(img, w, h, boxes, split_of(img.relative_to(folder)), txt.is_file()))
+        out.items.append(LabelledImage(img, w, h, boxes, split_of(img.relative_to(folder)), txt in texts))
 
 
 def read_labelled(folder: str | Path, *, split: str = "all", kinds_map: dict[str, str] | None = None) -> LabelledSet:

@@ -201,3 +201,16 @@ def test_cli_photo_the_detector_cannot_inspect_is_not_scored_never_clean(tmp_pat
     reasons = {r["path"].rsplit("/", 1)[1]: r["reason"] for r in table["not_scored"]}
     assert sorted(reasons) == ["bare_belt.png", "blue_cargo.png"] and all(r.startswith("not inspected: ") for r in reasons.values())
     assert table["images"] == 2 and table["object_free_no_label_file"] == 0
+
+
+def test_label_file_that_is_not_text_leaves_its_photo_out_with_the_reason_and_the_rest_read(tmp_path):
+    items = make_labelled_set(tmp_path, n_images=3, seed=5, w_px=300, h_px=200, name="q{:02d}.png")
+    write_yolo(tmp_path, items)
+    (tmp_path / "q01.txt").write_bytes(b"0 0.5 \xff\xfe 0.2 0.1\n")  # not UTF-8: a corrupt or foreign-encoded file
+    (tmp_path / "q02.txt").write_text("wood 0.5 0.5 0.2 0.1\n")  # a name where the class number belongs
+    labelled = read_labelled(tmp_path)
+    reasons = {r.path.name: r.reason for r in labelled.not_scored}
+    assert sorted(reasons) == ["q01.png", "q02.png"]
+    assert "utf-8" in reasons["q01.png"].lower()
+    assert "q02.txt line 1" in reasons["q02.png"]
+    assert [i.path.name for i in labelled.items] == ["q00.png"] and len(labelled.items[0].boxes) == len(items[0][1])
