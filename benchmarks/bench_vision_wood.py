@@ -10,16 +10,18 @@ the class other than "none" with the most mass, and the object's visible extent,
 lowest p(none) on ore of object-free held-out belt (the ore that holds the decision down), and the features that
 separate the missed wood candidates from it (standardised by the judge's own scaling).
 
-Run: ``.venv/bin/python -m benchmarks.bench_vision_wood --judge C.npz [--seed 51] [--length-m 100] [--fa-m 1000]
-[--save OUT.npz]`` (``--save``: every candidate's features, load, length and match, to score other judges offline,
-:func:`score`). Development seeds only (docs/vision.md "Wood under the union").
+Run: ``.venv/bin/python -m benchmarks.bench_vision_wood [--judge C.npz] [--seed 51] [--length-m 100] [--fa-m 1000]
+[--save OUT.npz] [--quick]`` (``--judge``: a refit's net and classifier, default the shipped union's own;
+``--save``: every candidate's features, belt load and whether it is the net's own, to score other judges offline,
+:func:`score`; ``--quick``: 10 m of each wood case, no object-free belt). Development seeds only (docs/vision.md
+"Wood under the union").
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -30,8 +32,10 @@ from benchmarks.bench_vision_dense import CASES, FREE_SCENES, MM_PER_PX, WIDTH_P
 from vision.classify import COMPONENT_FEATURES, DENSE_FEATURE, KindClassifier
 from vision.densenet_data import stream
 from vision.densenet_eval import TARGET_MM, _near
+from vision.errors import VisionError
 from vision.fit import VisionModel
 from vision.kind_decision import NONE
+from vision.model_cache import cached_model
 from vision.scenes import scene_options
 from vision.union_fit import features_model
 from vision.visibility import truth_bins
@@ -168,17 +172,42 @@ def separation(missed: np.ndarray, ore: np.ndarray, judge: KindClassifier, top: 
     return [(names[k], float(d[k])) for k in order]
 
 
-def main(argv: list[str] | None = None) -> dict:
+def shipped_union_judge() -> VisionModel:
+    """The shipped 4 mm/px union's net and judge as a model whose ``classifier`` is the judge (as ``--hybrid C.npz``)."""
+    shipped = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    if shipped.dense is None or shipped.dense_judge is None:
+        raise ValueError(f"the {MM_PER_PX:g} mm/px model {shipped.version} has no dense net and judge: give --judge C.npz")
+    return replace(shipped, classifier=shipped.dense_judge)
+
+
+def rows_of(out: dict) -> list[dict]:
+    """Benchmark rows: per wood case, the wood objects found by the union and per cause."""
+    rows = []
+    for label, v in out.items():
+        if "rows" not in v:
+            continue
+        n, counts = sum(r["kind"] == "wood" for r in v["rows"]), cause_counts(v["rows"])
+        for name, k in sorted(counts.items()):
+            rows.append({"name": f"vision union, wood objects >= 50 mm, {label}: {name} ({k}/{n})", "value": 100.0 * k / max(n, 1),
+                         "unit": "%", "target": "", "ok": True})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_wood", description=__doc__)
-    ap.add_argument("--judge", required=True, metavar="C.npz", help="the refit whose net and classifier make the union")
+    ap.add_argument("--judge", metavar="C.npz", help="the refit whose net and classifier make the union (default: the "
+                    "shipped union's own net and judge)")
     ap.add_argument("--seed", type=int, default=51, help="objects' seed (object-free belts: seed + 1000)")
     ap.add_argument("--length-m", type=float, default=100.0, help="as bench_vision_dense: the wood cases get half")
     ap.add_argument("--fa-m", type=float, default=0.0, help="object-free held-out realistic and today's belt each (m); 0: none")
-    ap.add_argument("--save", help="save every candidate's features, load and match (.npz)")
+    ap.add_argument("--save", help="save every candidate's features, load and whether it is the net's own (.npz)")
+    ap.add_argument("--quick", action="store_true", help="10 m of each wood case, no object-free belt")
     a = ap.parse_args(argv)
+    if a.quick:
+        a.length_m, a.fa_m = 20.0, 0.0
     try:
-        judged = hybrid_of(a.judge)
-    except (OSError, ValueError) as e:
+        judged = hybrid_of(a.judge) if a.judge else shipped_union_judge()
+    except (OSError, ValueError, VisionError) as e:
         ap.error(str(e))
     reference = features_model(MM_PER_PX, WIDTH_PX)
     assert reference.classifier is not None and judged.classifier is not None
@@ -209,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
               "in the judge's scale units: " + ", ".join(f"{n} {d:+.2f}" for n, d in sep), flush=True)
     if a.save:
         np.savez_compressed(a.save, **{f"{k}|{f}": v[f] for k, v in out.items() for f in ("x", "load", "own")})
-    return out
+    return rows_of(out)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ the wood diagnosis' causes."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,23 @@ def test_the_diagnosis_scores_candidates_with_the_decision_at_their_load():
     s = score(clf, x[:20], np.full(20, 0.5))
     assert np.allclose(s.p_none, clf.p_none(x[:20])) and np.all(s.decision == 0.05)
     assert set(s.kind.tolist()) == {"wood"} and np.array_equal(s.reported, s.p_none <= 0.05)
+
+
+def test_the_wood_diagnosis_runs_on_the_shipped_union_and_counts_every_wood_object_once():
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_wood", "--quick", "--seed", "51"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    heads = [line for line in r.stdout.splitlines() if ": wood objects >= 50 mm:" in line]
+    assert [h.split(":")[0] for h in heads] == ["wood on realistic belt", "wood on today's belt", "wet wood"]
+    for h in heads:
+        counted = sum(int(k) for k in re.findall(r" (\d+)(?=,|$)", h.split("mm: ")[1]))
+        rows = r.stdout.split(h)[1].split("\n")[1:counted + 1]
+        assert counted > 0 and all(line.startswith("    ") and " | " in line for line in rows)
+
+
+def test_the_wood_diagnosis_refuses_a_judge_without_a_net(tmp_path):
+    bad = tmp_path / "plain.npz"
+    bad.write_bytes(b"not a model")
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_wood", "--judge", str(bad)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and str(bad) in r.stderr
