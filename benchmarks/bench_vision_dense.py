@@ -38,6 +38,7 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Iterator
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -263,7 +264,6 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
     FIT_VERSION 13's classifier), twice in turn: the detector's CPU per 2,048-line frame of held-out object-free realistic
     belt (seed 1011, ``n_frames``), and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
     from benchmarks.bench_vision import line_rows
-    from vision.densenet_refit import seeds_in_every_detector
 
     seeds = model.dense or DenseSeeds(net)
     frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
@@ -274,7 +274,7 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
         det["on"].append(float(np.median(_detector_ms(model, seeds, frames))))
         with _station_model(reference):
             line["off"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
-        with _station_model(model), seeds_in_every_detector(seeds):
+        with _station_model(replace(model, dense=seeds)):  # the station's detector runs the model's seeds
             line["on"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
     print(f"detector per 2,048-line frame (median of {n_frames - 1}, two rounds): off {det['off']} ms, dense seeds on {det['on']} ms; "
           f"line station {station_m:.0f} m: off {[round(v) for v in line['off']]} m/s, on {[round(v) for v in line['on']]} m/s "

@@ -10,7 +10,7 @@ the model in one ``.npz``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -197,6 +197,17 @@ def _edge_steps(feats: np.ndarray, lab: np.ndarray, pix: np.ndarray, comp: np.nd
     return [np.bincount(comp, weights=grad * b, minlength=n) / nb, np.bincount(comp, weights=chroma * b, minlength=n) / nb]
 
 
+def kind_weights(kinds: np.ndarray, weight: Mapping[str, float]) -> np.ndarray | None:
+    """Per-row training weights of ``kinds`` from ``weight`` (kind -> weight; missing kinds 1); None when ``weight``
+    is empty (unweighted). ModelError for a weight that is not positive and finite."""
+    if not weight:
+        return None
+    bad = {k: w for k, w in weight.items() if not (np.isfinite(w) and w > 0)}
+    if bad:
+        raise ModelError(f"kind weights must be positive and finite, got {bad}")
+    return np.array([float(weight.get(str(k), 1.0)) for k in kinds])
+
+
 class KindClassifier:
     """Kind (or ``"none"``) with probability from :data:`COMPONENT_FEATURES` rows.
 
@@ -204,12 +215,14 @@ class KindClassifier:
     averaged: one network's output on a candidate unlike its training data (a rock of a kind of ore it never saw)
     swings with its random start; the average does much less. ``hidden``: hidden-layer sizes; ``alpha``: L2 penalty.
     ``none_max`` (set by calibration) is the largest probability of ``"none"`` at which a candidate is still
-    reported as an object.
+    reported as an object. ``kind_weight``: a training weight per kind (missing kinds 1; the MLPs' sample weights),
+    e.g. ``{"wood": 4.0}`` for a union judge that must learn wood (issue 27, w27t); empty: unweighted, as before.
     """
 
     def __init__(self, hidden: tuple[int, ...] = (64, 32), alpha: float = 1e-3, none_max: float = 0.5, seed: int = 0,
-                 members: int = 5) -> None:
+                 members: int = 5, kind_weight: Mapping[str, float] | None = None) -> None:
         self.hidden = tuple(hidden)
+        self.kind_weight = dict(kind_weight or {})
         self.alpha = alpha
         self.none_max = none_max
         self.seed = seed
@@ -235,6 +248,7 @@ class KindClassifier:
             raise ModelError(f"kind classifier needs at least two classes, got {sorted(set(y.tolist()))}")
         if self.members < 1:
             raise ModelError(f"kind classifier needs members >= 1, got {self.members}")
+        weight = kind_weights(y, self.kind_weight)
         self.mean_ = x.mean(axis=0)
         self.scale_ = x.std(axis=0) + 1e-9
         self.coefs_, self.intercepts_ = [], []
@@ -242,7 +256,10 @@ class KindClassifier:
             # batches of 512 (sklearn's per-batch overhead dominates at its default 200) with twice its step size
             clf = MLPClassifier(self.hidden, alpha=self.alpha, batch_size=min(512, len(y)), learning_rate_init=2e-3, max_iter=300,
                                 early_stopping=False, random_state=self.seed + m)
-            clf.fit((x - self.mean_) / self.scale_, y)
+            if weight is None:
+                clf.fit((x - self.mean_) / self.scale_, y)
+            else:
+                clf.fit((x - self.mean_) / self.scale_, y, sample_weight=weight)
             self.classes_ = np.asarray(clf.classes_).astype(str)
             self.coefs_.append([np.asarray(c) for c in clf.coefs_])
             self.intercepts_.append([np.asarray(c) for c in clf.intercepts_])

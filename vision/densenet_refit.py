@@ -14,49 +14,33 @@ from __future__ import annotations
 
 import argparse
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from threadpoolctl import threadpool_limits
 
 from vision.densenet import DenseSeeds
 from vision.densenet_fit import EPOCHS, TRAINING, fitted_densenet
-from vision.detect import Detector
 from vision.fit import VisionModel, fit_vision_model
 
 
-@contextmanager
-def seeds_in_every_detector(seeds: DenseSeeds) -> Iterator[None]:
-    """Within the block, every :meth:`vision.fit.VisionModel.detector` has ``dense_seeds`` = ``seeds``."""
-    original = VisionModel.detector
-
-    def detector(self: VisionModel) -> Detector:
-        det = original(self)
-        det.dense_seeds = seeds
-        return det
-
-    VisionModel.detector = detector  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        VisionModel.detector = original  # type: ignore[method-assign]
-
-
-def refit_model(seeds: DenseSeeds, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0) -> VisionModel:
-    """The built-in fit (its defaults) with ``seeds`` on in every detector it builds, the net in the model (its
-    detectors run it: the classifier's last input is its peak); not saved. :mod:`vision.union_fit` takes its
-    classifier as the shipped model's dense judge."""
-    with seeds_in_every_detector(seeds):
-        model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed)
+def refit_model(seeds: DenseSeeds, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0,
+                wood_weight: float = 1.0) -> VisionModel:
+    """The built-in fit (its defaults) with ``seeds`` on in every detector it builds (the fit's ``dense`` option:
+    nothing outside the fit is touched), the net in the model (its detectors run it: the classifier's last input is
+    its peak); not saved. ``wood_weight``: the classifier's training weight of wood (1: C's recipe; issue 27, w27t).
+    :mod:`vision.union_fit` takes its classifier as the shipped model's dense judge."""
+    weight = {"wood": float(wood_weight)} if wood_weight != 1.0 else None
+    model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, dense=seeds, kind_weight=weight)
     model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes), "own_peak": seeds.own_peak}
-    model.dense = seeds
+    if weight is not None:
+        model.fitted_on["kind_weight"] = weight
     return model
 
 
-def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0) -> VisionModel:
+def refit_with_dense_seeds(seeds: DenseSeeds, path: Path, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0,
+                           wood_weight: float = 1.0) -> VisionModel:
     """:func:`refit_model`, saved to ``path``."""
-    model = refit_model(seeds, mm_per_px, width_px, seed)
+    model = refit_model(seeds, mm_per_px, width_px, seed, wood_weight)
     model.save(path)
     return model
 
@@ -66,11 +50,15 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m vision.densenet_refit", description=__doc__)
     ap.add_argument("out", type=Path, help="where to save the refitted model (.npz)")
     ap.add_argument("--own-peak", action="store_true", help="the net's peak a feature of its own components only (DenseSeeds.own_peak)")
+    ap.add_argument("--wood-weight", type=float, default=1.0, help="the classifier's training weight of wood (default 1: "
+                    "refit C's recipe; C' of issue 27, w27t: 4)")
     a = ap.parse_args(argv)
+    if not (a.wood_weight > 0 and a.wood_weight < float("inf")):
+        ap.error(f"--wood-weight must be a positive number, got {a.wood_weight}")
     t = time.process_time()
     with threadpool_limits(1):  # the MLPs' matrix products: a second BLAS thread spins on a shared machine
         seeds = DenseSeeds(fitted_densenet(epochs=EPOCHS, **TRAINING), own_peak=a.own_peak)  # the benchmark's net
-        model = refit_with_dense_seeds(seeds, a.out)
+        model = refit_with_dense_seeds(seeds, a.out, wood_weight=a.wood_weight)
     print(f"refit with dense seeds: decision {model.classifier.none_max if model.classifier else None}; "
           f"{time.process_time() - t:.0f} s CPU; saved {a.out}", flush=True)
 

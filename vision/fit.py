@@ -537,6 +537,8 @@ def fit_vision_model(
     objects: dict | None = None,
     decision_m: float | None = None,
     cross_fit: bool = CROSS_FIT,
+    dense: DenseSeeds | None = None,
+    kind_weight: dict[str, float] | None = None,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -553,20 +555,25 @@ def fit_vision_model(
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
-    renders the scene types of :data:`vision.scenes.FIT_MIX` in turn (realistic, today's, dark ore)."""
+    renders the scene types of :data:`vision.scenes.FIT_MIX` in turn (realistic, today's, dark ore).
+
+    ``dense``: the dense net's seeds on in every detector the fit builds (the union's judge refit,
+    :mod:`vision.densenet_refit`); ``kind_weight``: the classifier's training weight per kind
+    (:class:`~vision.classify.KindClassifier`)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
-                                 scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit)
-    return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects)
+                                 scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit, dense=dense)
+    return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects,
+                      kind_weight=kind_weight)
 
 
 def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, calibration_tiles: TileSet | None = None,
-               scene: dict | None = None, objects: dict | None = None) -> VisionModel:
+               scene: dict | None = None, objects: dict | None = None, kind_weight: dict[str, float] | None = None) -> VisionModel:
     """The last steps of :func:`fit_vision_model` on the output of :func:`candidate_pool`: the classifier, its
     decision and the provenance."""
     decision = None
     if len(set(pool.y)) >= 2:
-        model.classifier, decision = train_classifier(pool, model.params, seed)
+        model.classifier, decision = train_classifier(pool, model.params, seed, kind_weight=kind_weight)
     model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, model.mm_per_px,
                                  scene=dict(scene or {}), objects=dict(objects or {}),
                                  scene_mix=list(FIT_MIX) if scene is None and objects is None else [],
@@ -697,7 +704,7 @@ def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> f
 
 
 def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0,
-                     patchnet: bool = FIT_PATCHNET) -> tuple[KindClassifier, Decision]:
+                     patchnet: bool = FIT_PATCHNET, kind_weight: dict[str, float] | None = None) -> tuple[KindClassifier, Decision]:
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
     the p(none) of the size-gated candidates on decision-only object-free belt (never trained on). With
@@ -724,7 +731,7 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     patches = np.asarray(pool.patch) if patchnet and pool.patch and all(p is not None for p in pool.patch) else None
 
     def fit_on(mask: np.ndarray) -> KindClassifier:
-        c = KindClassifier(seed=seed).fit(x[mask], y[mask])
+        c = KindClassifier(seed=seed, kind_weight=kind_weight).fit(x[mask], y[mask])
         if patches is not None:
             c.patchnet_ = fit_patchnet(x[mask], patches[mask], y[mask], seed)
         return c
@@ -765,6 +772,7 @@ def candidate_pool(
     objects: dict | None = None,
     decision_m: float | None = None,
     cross_fit: bool = CROSS_FIT,
+    dense: DenseSeeds | None = None,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
     parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
@@ -786,7 +794,7 @@ def candidate_pool(
     n_thr = (n_cal + 1) // 2
     calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows) for i in range(n_thr)]
     params.threshold = calibrate_threshold(ore, calib, params)
-    model = VisionModel(ore, params, None, width_px)
+    model = VisionModel(ore, params, None, width_px, dense=dense)  # dense: the net's seeds in every detector below
     cal_tiles = load_tiles("fit") if calibration_tiles is None else calibration_tiles
     folds, plain = _folds(tiles), _folds(cal_tiles)
     if len(plain) != len(folds):

@@ -205,21 +205,29 @@ def test_fit_is_deterministic_on_one_thread(fit_frames):
     assert first.onnx_bytes == again.onnx_bytes and first.onnx_bytes != other.onnx_bytes
 
 
-def test_refit_hook_sets_the_seeds_in_every_detector_only_within_its_block():
-    from vision.densenet import DenseSeeds
-    from vision.densenet_refit import seeds_in_every_detector
+def test_the_refit_passes_its_seeds_to_the_fit_and_no_other_model_s_detector_gets_them(monkeypatch):
+    """The refit's seeds reach the fit as its ``dense`` option (every detector the fit builds), never through a
+    process-global patch: a model outside the fit keeps a detector without them while the fit runs."""
     from dataclasses import replace
 
+    import vision.densenet_refit as refit
+    from vision.densenet import DenseSeeds
     from vision.model_cache import cached_model
 
-    model = replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)  # the union's base
+    other = replace(cached_model(mm_per_px=4.0, width_px=512), dense=None, dense_judge=None)  # the union's base
     seeds = DenseSeeds(DenseNet(b"unused: the session opens at the first run"))
-    with seeds_in_every_detector(seeds):
-        assert model.detector().dense_seeds is seeds
-    assert model.detector().dense_seeds is None
-    with pytest.raises(RuntimeError), seeds_in_every_detector(seeds):
-        raise RuntimeError("a failing fit")
-    assert model.detector().dense_seeds is None
+    seen: dict = {}
+
+    def fit(**kw):
+        seen.update(kw, other_seeds=other.detector().dense_seeds)
+        return replace(other, fitted_on={}, dense=kw["dense"])
+
+    monkeypatch.setattr(refit, "fit_vision_model", fit)
+    model = refit.refit_model(seeds, wood_weight=4.0)
+    assert seen["dense"] is seeds and seen["other_seeds"] is None and seen["kind_weight"] == {"wood": 4.0}
+    assert model.dense is seeds and model.fitted_on["kind_weight"] == {"wood": 4.0}
+    refit.refit_model(seeds)
+    assert seen["kind_weight"] is None  # C's recipe: unweighted, as before
 
 
 def test_a_model_saved_with_the_net_loads_with_it_and_one_without_loads_as_before(tmp_path):

@@ -1,0 +1,245 @@
+"""Wood under the union (issue 27, w27t): why the shipped union leaves wood unreported.
+
+For each wood object >= 50 mm of the three wood cases of ``bench_vision_dense`` (wood on realistic belt, on today's
+belt, wet wood; the same frames for the same seed), through the union's detector (FIT_VERSION 13's model with the
+refit's net as seeds and its classifier, the judge, beside FIT 13's; every candidate kept): whether a size-passing
+candidate lies on it (the features' / the net's own), the lowest p(none) on it under FIT 13's classifier (features'
+candidates: the ones it judges) and under the judge (all), each against its decision at the candidate's belt load,
+the class other than "none" with the most mass, and the object's visible extent, burial, coating and wetness
+(:func:`vision.visibility.truth_bins`). Each object gets one cause (:func:`cause`). With ``--fa-m``: the judge's
+lowest p(none) on ore of object-free held-out belt (the ore that holds the decision down), and the features that
+separate the missed wood candidates from it (standardised by the judge's own scaling).
+
+Run: ``.venv/bin/python -m benchmarks.bench_vision_wood [--judge C.npz] [--seed 51] [--length-m 100] [--fa-m 1000]
+[--save OUT.npz] [--quick]`` (``--judge``: a refit's net and classifier, default the shipped union's own;
+``--save``: every candidate's features, belt load and whether it is the net's own, to score other judges offline,
+:func:`score`; ``--quick``: 10 m of each wood case, no object-free belt). Development seeds only (docs/vision.md
+"Wood under the union").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, replace
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+
+from benchmarks.bench_vision_dense import CASES, FREE_SCENES, MM_PER_PX, WIDTH_PX, hybrid_of
+from vision.classify import COMPONENT_FEATURES, DENSE_FEATURE, KindClassifier
+from vision.densenet_data import stream
+from vision.densenet_eval import TARGET_MM, _near
+from vision.errors import VisionError
+from vision.fit import VisionModel
+from vision.kind_decision import NONE
+from vision.model_cache import cached_model
+from vision.scenes import scene_options
+from vision.union_fit import features_model
+from vision.visibility import truth_bins
+
+WOOD_CASES = tuple(c for c in CASES if "wood" in c[0])
+#: A missed candidate whose p(none) is within this factor of its decision is "near" the decision, else "far".
+NEAR_FACTOR = 10.0
+
+
+@dataclass
+class Candidates:
+    """Size-passing candidates of one stream: ``x`` (n, features), belt ``load``, ``own`` (the net's own region),
+    centres ``pos`` (n, 2) belt / lateral mm; the truth objects >= TARGET_MM (``objects``: kind, length, centre) and
+    their :func:`vision.visibility.truth_bins`."""
+
+    x: np.ndarray
+    load: np.ndarray
+    own: np.ndarray
+    pos: np.ndarray
+    objects: list
+    bins: dict
+
+
+def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, length_m: float, scene: dict,
+                     objects: dict | None, objects_per_m: float) -> Candidates:
+    """Every size-passing candidate of the union's detector (``reference``'s model, ``judged``'s net and classifier,
+    ``Detector.dense_union``) over ``length_m`` of held-out belt of ``seed``."""
+    det = reference.detector()
+    det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, judged.dense, judged.classifier, True
+    found, cam = [], None
+    for frame, camera in stream("heldout", seed, length_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
+                                mm_per_px=MM_PER_PX, width_px=WIDTH_PX):
+        cam = camera
+        found += det.process(frame).detections
+    found += det.flush()
+    if cam is None:
+        raise ValueError(f"no belt streamed (length_m {length_m})")
+    cand = [d for d in found if d.length_mm >= reference.params.min_length_mm]
+    big = [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0 and o.length_mm >= TARGET_MM]
+    x = np.array([d.features for d in cand], float).reshape(len(cand), -1)
+    return Candidates(x, np.array([d.load for d in cand], float), np.array([d.dense_own for d in cand], bool),
+                      np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in cand], float).reshape(-1, 2), big,
+                      truth_bins(cam.scene, big) if big and cam.scene is not None else {})
+
+
+@dataclass
+class Scores:
+    """One classifier's verdict on candidates: p(none), the decision at each one's load, the kind (not "none") with
+    the most mass and that mass."""
+
+    p_none: np.ndarray
+    decision: np.ndarray
+    kind: np.ndarray
+    kind_p: np.ndarray
+
+    @property
+    def reported(self) -> np.ndarray:
+        return self.p_none <= self.decision
+
+
+def score(clf: KindClassifier, x: np.ndarray, load: np.ndarray) -> Scores:
+    """``clf``'s :class:`Scores` of candidate rows ``x`` at belt ``load``."""
+    if not len(x):
+        return Scores(*(np.zeros(0) for _ in range(3)), np.zeros(0))
+    p = clf.proba(x)
+    none = clf.classes_ == NONE
+    other = np.where(none[None, :], -1.0, p)
+    return Scores(p[:, none].sum(axis=1), np.broadcast_to(clf.levels(load), (len(x),)).astype(float),
+                  clf.classes_[other.argmax(axis=1)], other.max(axis=1))
+
+
+def cause(any_cand: bool, reported: bool, ratio: float) -> str:
+    """The cause of one object: "found", "no candidate", or a missed candidate "near" (its lowest p(none) within
+    NEAR_FACTOR of the decision, for the better of the two classifiers) or "far" from the decision. ``ratio``: the
+    better classifier's p(none) / decision on the object."""
+    if reported:
+        return "found"
+    if not any_cand:
+        return "no candidate"
+    return "missed, near the decision" if ratio <= NEAR_FACTOR else "missed, far from the decision"
+
+
+def object_rows(c: Candidates, base: Scores, judge: Scores) -> list[dict]:
+    """Per truth object >= TARGET_MM: candidates on it, the best p(none) of each classifier with its decision and
+    kind, reported by the union, the cause, and its visibility."""
+    rows = []
+    for i, o in enumerate(c.objects):
+        on = _near(c.pos, o.belt_mm, o.lateral_mm, o.length_mm) if len(c.pos) else np.zeros(0, bool)
+        feat, own = on & ~c.own, on & c.own
+        row: dict = {"kind": o.kind, "length_mm": float(o.length_mm), "features": bool(feat.any()), "own": bool(own.any())}
+        for name, s, mask in (("fit13", base, feat), ("judge", judge, on)):
+            if mask.any():
+                j = np.flatnonzero(mask)[int(np.argmin(s.p_none[mask] / s.decision[mask]))]
+                row.update({f"{name}_p_none": float(s.p_none[j]), f"{name}_decision": float(s.decision[j]),
+                            f"{name}_kind": str(s.kind[j]), f"{name}_kind_p": float(s.kind_p[j]), f"{name}_reported": bool(s.reported[j])})
+            else:
+                row.update({f"{name}_p_none": np.nan, f"{name}_decision": np.nan, f"{name}_kind": "-", f"{name}_kind_p": np.nan,
+                            f"{name}_reported": False})
+        ratios = [row[f"{n}_p_none"] / row[f"{n}_decision"] for n in ("fit13", "judge") if np.isfinite(row[f"{n}_p_none"])]
+        row["reported"] = row["fit13_reported"] or row["judge_reported"]
+        row["cause"] = cause(bool(on.any()), row["reported"], min(ratios) if ratios else np.inf)
+        row.update({k: (bool(v[i]) if v.dtype == bool else float(v[i])) for k, v in c.bins.items()})
+        rows.append(row)
+    return rows
+
+
+def cause_counts(rows: list[dict]) -> dict[str, int]:
+    """Objects per cause (wood only)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        if r["kind"] == "wood":
+            out[r["cause"]] = out.get(r["cause"], 0) + 1
+    return out
+
+
+def _print_rows(label: str, rows: list[dict]) -> None:
+    print(f"{label}: wood objects >= {TARGET_MM:g} mm: " + ", ".join(f"{k} {v}" for k, v in sorted(cause_counts(rows).items())), flush=True)
+    for r in rows:
+        if r["kind"] != "wood":
+            continue
+        print(f"  {r['length_mm']:5.0f} mm vis {r.get('visible_mm', np.nan):4.0f} buried {r.get('buried', np.nan):.2f} coat "
+              f"{r.get('coating', np.nan):.2f} wet {int(r.get('wet', False))} | cand feat {int(r['features'])} own {int(r['own'])} | "
+              f"FIT13 {r['fit13_p_none']:.2g}/{r['fit13_decision']:.2g} {r['fit13_kind']} | judge {r['judge_p_none']:.2g}/"
+              f"{r['judge_decision']:.2g} {r['judge_kind']} {r['judge_kind_p']:.2f} | {r['cause']}", flush=True)
+
+
+def separation(missed: np.ndarray, ore: np.ndarray, judge: KindClassifier, top: int = 8) -> list[tuple[str, float]]:
+    """The ``top`` features by |mean difference| between missed wood candidates and the ore candidates, in units of
+    the judge's scaling (its ``scale_``), largest first: (name, missed minus ore)."""
+    names = list(COMPONENT_FEATURES) + [DENSE_FEATURE]
+    xm, xo = judge.inputs(missed), judge.inputs(ore)
+    d = (xm.mean(axis=0) - xo.mean(axis=0)) / judge.scale_
+    order = np.argsort(-np.abs(d))[:top]
+    return [(names[k], float(d[k])) for k in order]
+
+
+def shipped_union_judge() -> VisionModel:
+    """The shipped 4 mm/px union's net and judge as a model whose ``classifier`` is the judge (as ``--hybrid C.npz``)."""
+    shipped = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    if shipped.dense is None or shipped.dense_judge is None:
+        raise ValueError(f"the {MM_PER_PX:g} mm/px model {shipped.version} has no dense net and judge: give --judge C.npz")
+    return replace(shipped, classifier=shipped.dense_judge)
+
+
+def rows_of(out: dict) -> list[dict]:
+    """Benchmark rows: per wood case, the wood objects found by the union and per cause."""
+    rows = []
+    for label, v in out.items():
+        if "rows" not in v:
+            continue
+        n, counts = sum(r["kind"] == "wood" for r in v["rows"]), cause_counts(v["rows"])
+        for name, k in sorted(counts.items()):
+            rows.append({"name": f"vision union, wood objects >= 50 mm, {label}: {name} ({k}/{n})", "value": 100.0 * k / max(n, 1),
+                         "unit": "%", "target": "", "ok": True})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_wood", description=__doc__)
+    ap.add_argument("--judge", metavar="C.npz", help="the refit whose net and classifier make the union (default: the "
+                    "shipped union's own net and judge)")
+    ap.add_argument("--seed", type=int, default=51, help="objects' seed (object-free belts: seed + 1000)")
+    ap.add_argument("--length-m", type=float, default=100.0, help="as bench_vision_dense: the wood cases get half")
+    ap.add_argument("--fa-m", type=float, default=0.0, help="object-free held-out realistic and today's belt each (m); 0: none")
+    ap.add_argument("--save", help="save every candidate's features, load and whether it is the net's own (.npz)")
+    ap.add_argument("--quick", action="store_true", help="10 m of each wood case, no object-free belt")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.length_m, a.fa_m = 20.0, 0.0
+    try:
+        judged = hybrid_of(a.judge) if a.judge else shipped_union_judge()
+    except (OSError, ValueError, VisionError) as e:
+        ap.error(str(e))
+    reference = features_model(MM_PER_PX, WIDTH_PX)
+    assert reference.classifier is not None and judged.classifier is not None
+    out: dict = {}
+    missed_x, ore_x = [], []
+    for label, scene_type, extra, share in WOOD_CASES:
+        scene, objects = scene_options(scene_type)
+        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0)
+        base, judge = score(reference.classifier, c.x, c.load), score(judged.classifier, c.x, c.load)
+        rows = object_rows(c, base, judge)
+        _print_rows(label, rows)
+        out[label] = {"rows": rows, "x": c.x, "load": c.load, "own": c.own, "pos": c.pos}
+        for r, o in zip(rows, c.objects):
+            if r["cause"].startswith("missed"):
+                on = _near(c.pos, o.belt_mm, o.lateral_mm, o.length_mm)
+                missed_x.append(c.x[on][np.argmin(judge.p_none[on])])
+    for st in FREE_SCENES if a.fa_m > 0 else ():
+        c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, scene_options(st)[0], None, 0.0)
+        s = score(judged.classifier, c.x, c.load)
+        low = np.argsort(s.p_none / s.decision)[:20]
+        print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates; judge's lowest p(none)/decision "
+              + ", ".join(f"{s.p_none[j]:.2g}/{s.decision[j]:.2g} {s.kind[j]}" for j in low[:8]), flush=True)
+        ore_x += [c.x[j] for j in low]
+        out["free " + st] = {"x": c.x, "load": c.load, "own": c.own}
+    if missed_x and ore_x:
+        sep = separation(np.array(missed_x), np.array(ore_x), judged.classifier)
+        print("missed wood (best candidate each, " + str(len(missed_x)) + ") minus the judge's 20 lowest ore per belt, "
+              "in the judge's scale units: " + ", ".join(f"{n} {d:+.2f}" for n, d in sep), flush=True)
+    if a.save:
+        np.savez_compressed(a.save, **{f"{k}|{f}": v[f] for k, v in out.items() for f in ("x", "load", "own")})
+    return rows_of(out)
+
+
+if __name__ == "__main__":
+    main()
