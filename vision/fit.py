@@ -14,12 +14,13 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Callable, ParamSpec, TypeVar, cast
 
 import numpy as np
 from scipy import ndimage as ndi
+from threadpoolctl import threadpool_limits
 
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.cache_io import save_npz
@@ -45,6 +46,26 @@ from vision.scenes import FIT_MIX, scene_options
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
 from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
+
+#: BLAS threads every camera fit runs on (:data:`one_fit_thread`): the fit's float32 matrix products (the objectness
+#: and classifier MLPs) sum in an order that depends on the thread count, so an unpinned fit gives another model on
+#: a machine with more cores (FIT 13's recipe at 4 mm/px: f203ffbe6c on 2 threads, f7cda9bb56 on 1; docs/vision.md
+#: "FIT_VERSION 13's recipe today").
+FIT_BLAS_THREADS = 1
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def one_fit_thread(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` run on FIT_BLAS_THREADS BLAS threads: the one place the pin is made. Every stage of a camera fit
+    (:func:`candidate_pool`, :func:`finish_fit`, :func:`fit_site_model`) runs under it, whoever calls it (``make
+    models``, ``oreline vision fit`` in all its forms, :func:`vision.model_cache.cached_model`, the union's refit)."""
+    @wraps(fn)
+    def pinned(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with threadpool_limits(FIT_BLAS_THREADS):
+            return fn(*args, **kwargs)
+    return pinned
+
 
 MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture contrast, edge steps); 7: objectness seeds
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
@@ -560,6 +581,7 @@ def fit_vision_model(
     return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects)
 
 
+@one_fit_thread
 def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, calibration_tiles: TileSet | None = None,
                scene: dict | None = None, objects: dict | None = None) -> VisionModel:
     """The last steps of :func:`fit_vision_model` on the output of :func:`candidate_pool`: the classifier, its
@@ -652,6 +674,7 @@ def unsupported_share(tiles: TileSet, block_px: int = 4) -> np.ndarray | None:
     return np.array([float((support[i] <= k).mean()) for i in ids])
 
 
+@one_fit_thread
 def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0,
                    frame_px: tuple[int, int] | None = None, split: str = "all", normal_m: float = SITE_NORMAL_M,
                    calibration_m: float = SITE_CALIBRATION_M, objects_m: float = SITE_OBJECTS_M,
@@ -750,6 +773,7 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     return clf, decision
 
 
+@one_fit_thread
 def candidate_pool(
     *,
     mm_per_px: float = 1.0,
