@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vision.decision import DECISION_MARGIN, Decision, Regime
-from vision.decision_level import (apply_choices, choose_level, choose_levels, group_belt, leave_one_group_out,
-                                   regime_belts)
+from vision.decision_level import (apply_choices, choose_level, choose_levels, group_belt, hold_unfounded_regimes,
+                                   leave_one_group_out, regime_belts)
 from vision.detect import DetectorParams
 from vision import fit
 from vision.fit import CandidatePool, train_classifier
@@ -121,3 +121,37 @@ def test_choices_per_belt_condition_count_each_groups_belt_by_row_load():
     got = choose_levels(p, g, load, parts, rows, 0.5)
     assert set(got) == {"all", "part-loaded", "full burden"} and got["full burden"].group_low == {0: 0.3, 1: 0.5}
     assert set(choose_levels(p, g, load, parts, [], 0.5)) == {"all"}
+
+
+def test_a_belt_condition_whose_own_level_leave_one_group_out_does_not_found_keeps_the_strictest():
+    # FIT 13's recipe with today's detector (w27u): the full burden's level rested on one group's candidate
+    part = Regime("part-loaded", 0.0, 0.9, 2003.0, 0, 2.6e-3, 1.3e-3, 1.5)
+    full = Regime("full burden", 0.9, 1.0, 3997.0, 0, 0.028, 0.014, 0.75)
+    decision = Decision(1.3e-3, {"today": 2000.0, "realistic": 2000.0, "dark-ore": 2000.0}, {}, [part, full])
+    p, g = _belt([[1.1e-3], [1.2e-3], [1.4e-3], [1.6e-3], [1.8e-3], [2.0e-3]])
+    holds = choose_level(p, g, {k: 1000.0 for k in range(6)})
+    p2, g2 = _belt([[0.028], [0.07], [0.08], [0.09], [0.1], [0.12]])  # one group's low under half the others'
+    fails = choose_level(p2, g2, {k: 666.0 for k in range(6)})
+    assert holds.passed and not fails.passed
+    hold_unfounded_regimes(decision, {"all": holds, "part-loaded": holds, "full burden": fails})
+    assert full.none_max == decision.none_max == 1.3e-3 and part.none_max == 1.3e-3
+    assert "own level of full burden not founded" in decision.reason and set(decision.level_choice) == {"all", "part-loaded", "full burden"}
+    founded = Regime("full burden", 0.9, 1.0, 3997.0, 0, 0.028, 0.014, 0.75)
+    decision = Decision(1.3e-3, {"realistic": 4000.0}, {}, [founded])
+    hold_unfounded_regimes(decision, {"all": holds, "full burden": holds})
+    assert founded.none_max == 0.014 and "every regime's own level founded" in decision.reason
+
+
+def test_the_fit_holds_an_unfounded_regime_and_not_without_the_switch(monkeypatch):
+    pool = _pool(6, 1000.0, outlier=True)
+    rows = 50
+    for _part in pool.belt_parts:  # every decision belt part at full burden, 20 m rows
+        pool.belt_load.append(np.full(rows, 0.95))
+    pool.row_m = 1000.0 / rows
+    pool.load = [0.95] * len(pool.x)
+    _, held = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
+    monkeypatch.setattr(fit, "HOLD_UNFOUNDED_REGIMES", False)
+    _, loose = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
+    (r_held,), (r_loose,) = held.regimes, loose.regimes
+    assert r_loose.none_max > r_held.none_max == held.none_max and not held.level_choice["full burden"]["passed"]
+    assert loose.level_choice == {} and "not founded" in held.reason

@@ -14,7 +14,7 @@ from conveyor.records import LotIdentity, LotStart
 from conveyor.resources import shared_data_dir
 from vision.cli import decision_line
 from vision.errors import DataError, ImageFileError, ModelError
-from vision.fit import FEATURES_FIT_VERSION, VisionModel, fit_site_model, unusual_tiles
+from vision.fit import RECIPE_FIT_VERSION, VisionModel, fit_site_model, unusual_tiles
 from vision.scene import BeltScene
 from vision.site_images import SITE_TILE_PX, load_site_tiles, stated_mm_per_px
 from vision.station import from_config
@@ -113,7 +113,7 @@ def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, r
     on = site_model.fitted_on
     assert site_model.ore.belt_test == "score"  # grey rock: the colour test cannot find the belt
     assert on["n_files"] == 10 and len(on["files_sha256"]) == 16 and on["mm_per_px"] == MM_PER_PX
-    assert on["folder"] == str(rock_folder.resolve()) and on["fit_version"] == FEATURES_FIT_VERSION and len(on["data_digest"]) == 12
+    assert on["folder"] == str(rock_folder.resolve()) and on["fit_version"] == RECIPE_FIT_VERSION and len(on["data_digest"]) == 12
     path = site_model.save(tmp_path / "site.npz")
     back = VisionModel.load(path)
     assert back.fitted_on == on and back.ore.belt_test == "score" and back.ore.belt_max_score_ == site_model.ore.belt_max_score_
