@@ -172,7 +172,8 @@ def apply_choices(decision: Decision, choices: dict[str, LevelChoice]) -> None:
 #: (``none_max``). On since fit.RECIPE_FIT_VERSION 19: FIT 13's recipe with today's detector set the full burden's
 #: level from one dark-ore candidate (0.5 x 0.028 = 0.014, 19 x the shipped 7.3e-4, whose lowest realistic candidate
 #: the frame-edge fix removed) and let 1 and 3 false alarms through in 3,006 m of held-out realistic belt (seeds
-#: 11, 12; docs/vision.md "FIT_VERSION 13's recipe today").
+#: 11, 12); with the hold the full burden kept 0.00129 and 0 came through on either (docs/vision.md "FIT_VERSION 13's
+#: recipe today").
 HOLD_UNFOUNDED_REGIMES = True
 
 

@@ -558,6 +558,7 @@ def fit_vision_model(
     objects: dict | None = None,
     decision_m: float | None = None,
     cross_fit: bool = CROSS_FIT,
+    hold_regimes: bool | None = None,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -570,7 +571,8 @@ def fit_vision_model(
     The object decision ``none_max`` is set on ``decision_m`` metres (default DECISION_M_PER_MM x mm/px) of
     object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`); with
     ``cross_fit`` (default :data:`vision.crossfit.CROSS_FIT`) the scenes are built per source group and that belt is
-    scored out of fold (:mod:`vision.crossfit`).
+    scored out of fold (:mod:`vision.crossfit`). ``hold_regimes``: see :func:`train_classifier` (False: FIT_VERSION
+    13's decision rule, as the union's base and refit were made).
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
@@ -578,17 +580,18 @@ def fit_vision_model(
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
                                  scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit)
-    return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects)
+    return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects,
+                      hold_regimes=hold_regimes)
 
 
 @one_fit_thread
 def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, calibration_tiles: TileSet | None = None,
-               scene: dict | None = None, objects: dict | None = None) -> VisionModel:
+               scene: dict | None = None, objects: dict | None = None, hold_regimes: bool | None = None) -> VisionModel:
     """The last steps of :func:`fit_vision_model` on the output of :func:`candidate_pool`: the classifier, its
     decision and the provenance."""
     decision = None
     if len(set(pool.y)) >= 2:
-        model.classifier, decision = train_classifier(pool, model.params, seed)
+        model.classifier, decision = train_classifier(pool, model.params, seed, hold_regimes=hold_regimes)
     model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, model.mm_per_px,
                                  scene=dict(scene or {}), objects=dict(objects or {}),
                                  scene_mix=list(FIT_MIX) if scene is None and objects is None else [],
@@ -720,7 +723,7 @@ def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> f
 
 
 def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0,
-                     patchnet: bool = FIT_PATCHNET) -> tuple[KindClassifier, Decision]:
+                     patchnet: bool = FIT_PATCHNET, hold_regimes: bool | None = None) -> tuple[KindClassifier, Decision]:
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
     the p(none) of the size-gated candidates on decision-only object-free belt (never trained on). With
@@ -730,7 +733,10 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     it (optimistic; the bound is then unknown).
     With ``patchnet`` and a patch per candidate, the classifier gets the patch verifier (:mod:`vision.patchnet_fit`)
     trained on the same candidates, and the decision is set on their combined p(none).
+    ``hold_regimes`` (default :data:`vision.decision_level.HOLD_UNFOUNDED_REGIMES`): a belt condition keeps its own
+    level only where leave-one-group-out founds it (:func:`vision.decision_level.hold_unfounded_regimes`).
     Raises ModelError with fewer than two classes (or, for the verifier, without torch)."""
+    hold = HOLD_UNFOUNDED_REGIMES if hold_regimes is None else hold_regimes
     x, y = np.array(pool.x), np.asarray(pool.y)
     normal, length, load = np.asarray(pool.normal, bool), np.asarray(pool.length_mm), np.asarray(pool.load, float)
     types = np.asarray(pool.scene_type, str) if pool.scene_type else np.full(len(y), "")
@@ -765,11 +771,11 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     decision = decide(p_held, types[held], belt_m, load[held], belt_load, pool.row_m)
     if p_held is not in_fold:
         decision.record_in_fold(in_fold, types[held], p_held, list(pool.source_share))
-        if (LEVEL_BY_GROUPS or HOLD_UNFOUNDED_REGIMES) and set(np.unique(group[held]).tolist()) <= set(group_belt(pool.belt_parts)):
+        if (LEVEL_BY_GROUPS or hold) and set(np.unique(group[held]).tolist()) <= set(group_belt(pool.belt_parts)):
             choices = choose_levels(p_held, group[held], load[held], pool.belt_parts, pool.belt_load if APPLY_REGIMES else [], pool.row_m)
             if LEVEL_BY_GROUPS:
                 apply_choices(decision, choices)
-            if HOLD_UNFOUNDED_REGIMES:
+            if hold:
                 hold_unfounded_regimes(decision, choices)
     clf.none_max = decision.none_max
     clf.regimes_ = decision.table()
@@ -948,8 +954,8 @@ FEATURES_FIT_VERSION = 13
 #: The recipe of every other camera fit (other scales, fit options given, site fits, ``oreline vision fit``): 19 =
 #: FIT_VERSION 13's recipe on one BLAS thread (:func:`one_fit_thread`) with a belt condition's own level kept only
 #: where leave-one-group-out founds it (vision.decision_level.HOLD_UNFOUNDED_REGIMES). 13's recipe with today's
-#: detector let 1 and 3 false alarms through in 3,006 m of held-out realistic belt (seeds 11, 12; docs/vision.md
-#: "FIT_VERSION 13's recipe today"), so its cached models (keys of version 13) are not taken for these settings.
+#: detector let 1 and 3 false alarms through in 3,006 m of held-out realistic belt (seeds 11, 12), recipe 19 none
+#: (docs/vision.md "FIT_VERSION 13's recipe today"), so models cached under 13's keys are not taken for these settings.
 RECIPE_FIT_VERSION = 19
 #: The scale (mm/px) the dense net is trained at (``vision.densenet_data.training_set``'s default): the built-in fit
 #: there, with its defaults, is the union (:mod:`vision.union_fit`).

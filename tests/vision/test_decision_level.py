@@ -142,16 +142,20 @@ def test_a_belt_condition_whose_own_level_leave_one_group_out_does_not_found_kee
     assert founded.none_max == 0.014 and "every regime's own level founded" in decision.reason
 
 
-def test_the_fit_holds_an_unfounded_regime_and_not_without_the_switch(monkeypatch):
-    pool = _pool(6, 1000.0, outlier=True)
-    rows = 50
-    for _part in pool.belt_parts:  # every decision belt part at full burden, 20 m rows
-        pool.belt_load.append(np.full(rows, 0.95))
-    pool.row_m = 1000.0 / rows
-    pool.load = [0.95] * len(pool.x)
+def test_the_fit_holds_an_unfounded_regime_and_not_without_the_switch():
+    # three groups' ore near (4, 0), group 0's at full burden nearer the objects; one candidate of part-loaded belt
+    # on the objects themselves sets the strictest level, so the full burden's own level (from group 0) is looser
+    rng = np.random.default_rng(3)
+    pool = CandidatePool()
+    for g in range(3):
+        centre = (2.2, 0.0) if g == 0 else (4.0, 0.0)
+        pool.add((list(rng.normal((0.0, 0.0), 0.3, (60, 2))), ["wood"] * 60, [100.0] * 60), g, False)
+        pool.add((list(rng.normal((4.0, 0.0), 0.3, (60, 2))), ["none"] * 60, [100.0] * 60), g, True, "today")
+        pool.add((list(rng.normal(centre, 0.3, (40, 2))), ["none"] * 40, [100.0] * 40, [0.95] * 40), g, True, "today", train=False)
+        pool.add_belt("today", 3000.0, np.repeat([0.5, 0.95], 30), 50.0, group=g)  # 1,500 m part-loaded, 1,500 m full
+    pool.add(([[0.0, 0.0]], ["none"], [100.0], [0.5]), 1, True, "today", train=False)
     _, held = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
-    monkeypatch.setattr(fit, "HOLD_UNFOUNDED_REGIMES", False)
-    _, loose = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
-    (r_held,), (r_loose,) = held.regimes, loose.regimes
-    assert r_loose.none_max > r_held.none_max == held.none_max and not held.level_choice["full burden"]["passed"]
-    assert loose.level_choice == {} and "not founded" in held.reason
+    _, loose = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0, hold_regimes=False)  # FIT 13's rule
+    full_held, full_loose = (next(r for r in d.regimes if r.name == "full burden") for d in (held, loose))
+    assert full_loose.none_max > full_held.none_max == held.none_max and not held.level_choice["full burden"]["passed"]
+    assert loose.level_choice == {} and "own level of full burden not founded" in held.reason
