@@ -946,7 +946,7 @@ def default_cache_dir() -> Path:
 #: on must raise FIT_VERSION past 18. 18: at the dense net's scale (vision.union_fit.UNION_MM_PER_PX, defaults
 #: otherwise) 13's model unchanged plus the union: the dense net as seeds and a refit's classifier with the net's peak as
 #: VisionModel.dense_judge, either classifier reporting (docs/vision.md "The union shipped: FIT_VERSION 18"); other
-#: scales and settings: 13's recipe.
+#: scales and settings: RECIPE_FIT_VERSION (19).
 FIT_VERSION = 18
 #: The union's base (:func:`vision.union_fit.features_model`): FIT_VERSION 13's model, the file shipped under this
 #: version's cache key (the model the union was confirmed on; never refitted while that file is there).
