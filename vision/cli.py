@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from conveyor.files import staged_folder
+from vision.decision import TARGET_FA_PER_1000_M, ZERO_EVENTS_UPPER95
 from vision.errors import VisionError
 from vision.fit import VisionModel, fit_site_model, fit_vision_model
 from vision.model_cache import cached_model
@@ -133,7 +135,22 @@ def decision_line(decision: dict) -> str:
                       f"{r['none_max']:.3g}, bound {r['fa_bound_per_1000_m']:.2f} per 1,000 m" for r in decision.get("regimes", []))
     return (f"object decision: p(none) <= {decision['none_max']:.3g}{' on a belt no regime covers' if regimes else ''}, set on "
             f"object-free belt {per_type}; false alarms <= {decision['fa_bound_per_1000_m']['all']:.2f} per 1,000 m (95 % bound "
-            f"from the belt scored){regimes}")
+            f"from the belt scored){regimes}\n{foundation_line(decision)}")
+
+
+def foundation_line(decision: dict) -> str:
+    """How well founded the object decision is, for the engineer who fitted it: how much object-free belt it was set on,
+    scored in or out of fold, and the metres a bound of TARGET_FA_PER_1000_M needs when the belt scored falls short."""
+    belt_m = float(sum(decision["belt_m"].values()))
+    bound = float(decision["fa_bound_per_1000_m"]["all"])
+    scored = "out of fold" if str(decision.get("reason", "")).startswith("out of fold") else "in fold"
+    line = (f"decision founded on {belt_m:,.0f} m of object-free belt scored {scored}: on that belt it bounds false "
+            f"alarms at {bound:.2f} per 1,000 m (95 %)")
+    if bound > TARGET_FA_PER_1000_M:
+        need = 1000.0 * ZERO_EVENTS_UPPER95 / TARGET_FA_PER_1000_M
+        line += (f", above the {TARGET_FA_PER_1000_M:g} per 1,000 m target: not measured to it; fit with --decision-m "
+                 f"{math.ceil(need / 100.0) * 100:.0f} (or more) to found it on {need:,.0f} m")
+    return line
 
 
 def _recall_lines(table: dict) -> list[str]:

@@ -164,3 +164,28 @@ def apply_choices(decision: Decision, choices: dict[str, LevelChoice]) -> None:
                      for name, c in choices.items())
     decision.reason += (f"; leave-one-group-out check ({TARGET_FA_PER_1000_M:g} per 1,000 m, 95 % bound): {said}"
                         f"{'' if any(c.passed for c in choices.values()) else ' (the pooled minimum stays)'}")
+
+
+#: Whether a belt condition's own level (:func:`vision.decision.regimes`) must pass the leave-one-group-out check at
+#: rank 1 (:func:`choose_level`: the condition's level set without each source group lets none of that group's
+#: candidates through, within TARGET_FA_PER_1000_M) to stand; a condition that fails keeps the strictest level
+#: (``none_max``). On since fit.RECIPE_FIT_VERSION 19: FIT 13's recipe with today's detector set the full burden's
+#: level from one dark-ore candidate (0.5 x 0.028 = 0.014, 19 x the shipped 7.3e-4, whose lowest realistic candidate
+#: the frame-edge fix removed) and let 1 and 3 false alarms through in 3,006 m of held-out realistic belt (seeds
+#: 11, 12); with the hold the full burden kept 0.00129 and 0 came through on either (docs/vision.md "FIT_VERSION 13's
+#: recipe today").
+HOLD_UNFOUNDED_REGIMES = True
+
+
+def hold_unfounded_regimes(decision: Decision, choices: dict[str, LevelChoice]) -> None:
+    """Give every regime of ``decision`` whose leave-one-group-out check (``choices``, :func:`choose_levels`) found no
+    rank within the target the strictest level (``none_max``); recorded in ``reason`` and ``level_choice``."""
+    held = []
+    for r in decision.regimes:
+        c = choices.get(r.name)
+        if c is not None and not c.passed and r.none_max > decision.none_max:
+            r.none_max = float(decision.none_max)
+            held.append(r.name)
+    decision.level_choice = {name: c.as_dict() for name, c in choices.items()}
+    decision.reason += ("; own level of " + ", ".join(held) + " not founded by leave-one-group-out (its strictest kept)"
+                        if held else "; every regime's own level founded by leave-one-group-out")

@@ -14,12 +14,13 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Callable, ParamSpec, TypeVar, cast
 
 import numpy as np
 from scipy import ndimage as ndi
+from threadpoolctl import threadpool_limits
 
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
 from vision.cache_io import save_npz
@@ -27,7 +28,7 @@ from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
 from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
 from vision.decision import APPLY_REGIMES, Decision, decide
-from vision.decision_level import LEVEL_BY_GROUPS, apply_choices, choose_levels, group_belt
+from vision.decision_level import HOLD_UNFOUNDED_REGIMES, LEVEL_BY_GROUPS, apply_choices, choose_levels, group_belt, hold_unfounded_regimes
 from vision.densenet import DenseNet, DenseSeeds
 from vision.decision_belt import FRAME_LINES, STREAMED_BELT, as_candidates, streamed_detections
 from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
@@ -45,6 +46,26 @@ from vision.scenes import FIT_MIX, scene_options
 from vision.site_images import files_digest, load_site_tiles
 from vision.features import block_means, cell_features
 from vision.tiles import CDM_DIR, ROCKS_DIR, TileSet, augmented_tiles, jittered, load_tiles, source_of, tile_fold
+
+#: BLAS threads every camera fit runs on (:data:`one_fit_thread`): the fit's float32 matrix products (the objectness
+#: and classifier MLPs) sum in an order that depends on the thread count, so an unpinned fit gives another model on
+#: a machine with more cores (FIT 13's recipe at 4 mm/px: f203ffbe6c on 2 threads, f7cda9bb56 on 1; docs/vision.md
+#: "FIT_VERSION 13's recipe today").
+FIT_BLAS_THREADS = 1
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def one_fit_thread(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` run on FIT_BLAS_THREADS BLAS threads: the one place the pin is made. Every stage of a camera fit
+    (:func:`candidate_pool`, :func:`finish_fit`, :func:`fit_site_model`) runs under it, whoever calls it (``make
+    models``, ``oreline vision fit`` in all its forms, :func:`vision.model_cache.cached_model`, the union's refit)."""
+    @wraps(fn)
+    def pinned(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with threadpool_limits(FIT_BLAS_THREADS):
+            return fn(*args, **kwargs)
+    return pinned
+
 
 MODEL_FORMAT = "oreline-vision-model-8"  # 8: coating/burial features (texture contrast, edge steps); 7: objectness seeds
 #: Quantile of the normal-belt smoothed score used as candidate threshold, and its floor.
@@ -539,6 +560,7 @@ def fit_vision_model(
     cross_fit: bool = CROSS_FIT,
     dense: DenseSeeds | None = None,
     kind_weight: dict[str, float] | None = None,
+    hold_regimes: bool | None = None,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -551,7 +573,8 @@ def fit_vision_model(
     The object decision ``none_max`` is set on ``decision_m`` metres (default DECISION_M_PER_MM x mm/px) of
     object-free belt of every scene type that the classifier never trained on (:func:`train_classifier`); with
     ``cross_fit`` (default :data:`vision.crossfit.CROSS_FIT`) the scenes are built per source group and that belt is
-    scored out of fold (:mod:`vision.crossfit`).
+    scored out of fold (:mod:`vision.crossfit`). ``hold_regimes``: see :func:`train_classifier` (False: FIT_VERSION
+    13's decision rule, as the union's base and refit were made).
 
     ``scene`` / ``objects``: extra :class:`~vision.scene.BeltScene` / :func:`~vision.scene.random_objects` options for
     every fitting scene (e.g. ``scene={}, objects={}``: today's scenes only); when both are None (default) the fit
@@ -564,16 +587,19 @@ def fit_vision_model(
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
                                  scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit, dense=dense)
     return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects,
-                      kind_weight=kind_weight)
+                      kind_weight=kind_weight, hold_regimes=hold_regimes)
 
 
+@one_fit_thread
 def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, calibration_tiles: TileSet | None = None,
-               scene: dict | None = None, objects: dict | None = None, kind_weight: dict[str, float] | None = None) -> VisionModel:
+               scene: dict | None = None, objects: dict | None = None, kind_weight: dict[str, float] | None = None,
+               hold_regimes: bool | None = None) -> VisionModel:
     """The last steps of :func:`fit_vision_model` on the output of :func:`candidate_pool`: the classifier, its
     decision and the provenance."""
     decision = None
     if len(set(pool.y)) >= 2:
-        model.classifier, decision = train_classifier(pool, model.params, seed, kind_weight=kind_weight)
+        model.classifier, decision = train_classifier(pool, model.params, seed, kind_weight=kind_weight,
+                                                      hold_regimes=hold_regimes)
     model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, model.mm_per_px,
                                  scene=dict(scene or {}), objects=dict(objects or {}),
                                  scene_mix=list(FIT_MIX) if scene is None and objects is None else [],
@@ -583,11 +609,11 @@ def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, cali
 
 def provenance(tiles: TileSet, mm_per_px: float, **extra) -> dict:
     """What a model is fitted on: the images (origin, file count and digest of their sha256 list, tiles), the frames'
-    and the model's mm/px, MODEL_FORMAT, FEATURES_FIT_VERSION (the union's fit sets its own), :func:`fit_data_digest` and the UTC time, plus ``extra``."""
+    and the model's mm/px, MODEL_FORMAT, RECIPE_FIT_VERSION (the union's fit sets its own), :func:`fit_data_digest` and the UTC time, plus ``extra``."""
     out = {"images": tiles.origin, "n_files": len(tiles.files) or len({n.split("@")[0] for n in tiles.names}),
            "files_sha256": files_digest(tiles.files) if tiles.files else "", "n_tiles": len(tiles),
            "frames_mm_per_px": tiles.mm_per_px, "mm_per_px": mm_per_px, "format": MODEL_FORMAT,
-           "fit_version": FEATURES_FIT_VERSION, "data_digest": fit_data_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+           "fit_version": RECIPE_FIT_VERSION, "data_digest": fit_data_digest(), "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out.update(extra)
     return out
 
@@ -659,6 +685,7 @@ def unsupported_share(tiles: TileSet, block_px: int = 4) -> np.ndarray | None:
     return np.array([float((support[i] <= k).mean()) for i in ids])
 
 
+@one_fit_thread
 def fit_site_model(folder: str | Path, *, mm_per_px: float = 1.0, width_px: int = 2048, seed: int = 0,
                    frame_px: tuple[int, int] | None = None, split: str = "all", normal_m: float = SITE_NORMAL_M,
                    calibration_m: float = SITE_CALIBRATION_M, objects_m: float = SITE_OBJECTS_M,
@@ -704,7 +731,8 @@ def site_appearance_limit(model: VisionModel, site: TileSet, seed: int = 0) -> f
 
 
 def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 0,
-                     patchnet: bool = FIT_PATCHNET, kind_weight: dict[str, float] | None = None) -> tuple[KindClassifier, Decision]:
+                     patchnet: bool = FIT_PATCHNET, kind_weight: dict[str, float] | None = None,
+                     hold_regimes: bool | None = None) -> tuple[KindClassifier, Decision]:
     """The kind classifier fitted on the training candidates of ``pool`` ("none" ones from object scenes thinned to
     at most MAX_NONE_PER_OBJECT per object candidate) and its object decision (:func:`vision.decision.decide`) from
     the p(none) of the size-gated candidates on decision-only object-free belt (never trained on). With
@@ -714,7 +742,10 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     it (optimistic; the bound is then unknown).
     With ``patchnet`` and a patch per candidate, the classifier gets the patch verifier (:mod:`vision.patchnet_fit`)
     trained on the same candidates, and the decision is set on their combined p(none).
+    ``hold_regimes`` (default :data:`vision.decision_level.HOLD_UNFOUNDED_REGIMES`): a belt condition keeps its own
+    level only where leave-one-group-out founds it (:func:`vision.decision_level.hold_unfounded_regimes`).
     Raises ModelError with fewer than two classes (or, for the verifier, without torch)."""
+    hold = HOLD_UNFOUNDED_REGIMES if hold_regimes is None else hold_regimes
     x, y = np.array(pool.x), np.asarray(pool.y)
     normal, length, load = np.asarray(pool.normal, bool), np.asarray(pool.length_mm), np.asarray(pool.load, float)
     types = np.asarray(pool.scene_type, str) if pool.scene_type else np.full(len(y), "")
@@ -749,14 +780,18 @@ def train_classifier(pool: "CandidatePool", params: DetectorParams, seed: int = 
     decision = decide(p_held, types[held], belt_m, load[held], belt_load, pool.row_m)
     if p_held is not in_fold:
         decision.record_in_fold(in_fold, types[held], p_held, list(pool.source_share))
-        if LEVEL_BY_GROUPS and set(np.unique(group[held]).tolist()) <= set(group_belt(pool.belt_parts)):
-            apply_choices(decision, choose_levels(p_held, group[held], load[held], pool.belt_parts,
-                                                  pool.belt_load if APPLY_REGIMES else [], pool.row_m))
+        if (LEVEL_BY_GROUPS or hold) and set(np.unique(group[held]).tolist()) <= set(group_belt(pool.belt_parts)):
+            choices = choose_levels(p_held, group[held], load[held], pool.belt_parts, pool.belt_load if APPLY_REGIMES else [], pool.row_m)
+            if LEVEL_BY_GROUPS:
+                apply_choices(decision, choices)
+            if hold:
+                hold_unfounded_regimes(decision, choices)
     clf.none_max = decision.none_max
     clf.regimes_ = decision.table()
     return clf, decision
 
 
+@one_fit_thread
 def candidate_pool(
     *,
     mm_per_px: float = 1.0,
@@ -921,11 +956,17 @@ def default_cache_dir() -> Path:
 #: on must raise FIT_VERSION past 18. 18: at the dense net's scale (vision.union_fit.UNION_MM_PER_PX, defaults
 #: otherwise) 13's model unchanged plus the union: the dense net as seeds and a refit's classifier with the net's peak as
 #: VisionModel.dense_judge, either classifier reporting (docs/vision.md "The union shipped: FIT_VERSION 18"); other
-#: scales and settings: 13's recipe.
+#: scales and settings: RECIPE_FIT_VERSION (19).
 FIT_VERSION = 18
-#: The recipe of every built-in fit that is not the union (other scales, or fit options given): FIT_VERSION 13's, whose
-#: cache keys (and cached models) stay as they were.
+#: The union's base (:func:`vision.union_fit.features_model`): FIT_VERSION 13's model, the file shipped under this
+#: version's cache key (the model the union was confirmed on; never refitted while that file is there).
 FEATURES_FIT_VERSION = 13
+#: The recipe of every other camera fit (other scales, fit options given, site fits, ``oreline vision fit``): 19 =
+#: FIT_VERSION 13's recipe on one BLAS thread (:func:`one_fit_thread`) with a belt condition's own level kept only
+#: where leave-one-group-out founds it (vision.decision_level.HOLD_UNFOUNDED_REGIMES). 13's recipe with today's
+#: detector let 1 and 3 false alarms through in 3,006 m of held-out realistic belt (seeds 11, 12), recipe 19 none
+#: (docs/vision.md "FIT_VERSION 13's recipe today"), so models cached under 13's keys are not taken for these settings.
+RECIPE_FIT_VERSION = 19
 #: The scale (mm/px) the dense net is trained at (``vision.densenet_data.training_set``'s default): the built-in fit
 #: there, with its defaults, is the union (:mod:`vision.union_fit`).
 UNION_MM_PER_PX = 4.0
@@ -939,8 +980,8 @@ def union_applies(mm_per_px: float, **kw: Any) -> bool:
 
 def fit_version(mm_per_px: float, **kw: Any) -> int:
     """The recipe version of the built-in fit at ``mm_per_px`` with options ``kw``: FIT_VERSION for the union, else
-    FEATURES_FIT_VERSION."""
-    return FIT_VERSION if union_applies(mm_per_px, **kw) else FEATURES_FIT_VERSION
+    RECIPE_FIT_VERSION."""
+    return FIT_VERSION if union_applies(mm_per_px, **kw) else RECIPE_FIT_VERSION
 
 
 #: Folders of ``shared/data/vision`` a built-in fit reads (ore tiles, rock crops for lumps, surface photos); the

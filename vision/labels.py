@@ -21,7 +21,7 @@ from vision.classify import NONE
 from vision.detect import Detection, DetectorParams, FrameResult
 from vision.errors import ImageFileError, VisionError
 from vision.evaluate import MATCH_MARGIN_MM, SIZE_CLASSES, _poisson_upper95, size_class
-from vision.fit import VisionModel, candidate_pool, finish_fit
+from vision.fit import VisionModel, candidate_pool, finish_fit, one_fit_thread
 from vision.frames import Frame
 from vision.kind_decision import is_foreign
 from vision.labels_names import FOREIGN, IGNORE
@@ -140,11 +140,13 @@ def labelled_candidates(model: VisionModel, items: list[LabelledImage], photo_mm
     return x, y, length
 
 
+@one_fit_thread
 def fit_with_labelled(items: list[LabelledImage], *, photo_mm_per_px: float, mm_per_px: float, width_px: int, seed: int = 0,
                       **fit_kw) -> tuple[VisionModel, dict]:
     """Fit a vision model as :func:`vision.fit.fit_vision_model` does, with the candidates of a site's labelled photos
-    (declared at ``photo_mm_per_px``) added to the kind classifier's training (spread over the folds). Returns the
-    model and counts per label added."""
+    (declared at ``photo_mm_per_px``) added to the kind classifier's training (spread over the folds), on one BLAS
+    thread throughout, the photos' detection included (:func:`vision.fit.one_fit_thread`). Returns the model and
+    counts per label added."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, **fit_kw)
     x, y, length = labelled_candidates(model, items, photo_mm_per_px)
     folds = sorted(set(pool.fold)) or [0]

@@ -1,7 +1,8 @@
 """The built-in camera models by their settings: from the cache (or the shipped copies) when fitted before, else
 fitted once and cached (``$ORELINE_CACHE/vision``, :func:`vision.fit.cache_path`). At the dense net's scale with the
-built-in defaults the fit is the union (:mod:`vision.union_fit`, FIT_VERSION 18); every other setting is
-FIT_VERSION 13's recipe (:func:`vision.fit.fit_vision_model`)."""
+built-in defaults the fit is the union (:mod:`vision.union_fit`, FIT_VERSION 18); every other setting is recipe 19
+(:data:`vision.fit.RECIPE_FIT_VERSION`: FIT_VERSION 13's on one BLAS thread, a belt condition's own level only where
+leave-one-group-out founds it; :func:`vision.fit.fit_vision_model`)."""
 
 from __future__ import annotations
 

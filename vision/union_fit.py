@@ -63,12 +63,11 @@ def union_model(mm_per_px: float = UNION_MM_PER_PX, width_px: int = 512, seed: i
 
 def features_model(mm_per_px: float, width_px: int, seed: int = 0, cache_dir: Path | None = None) -> VisionModel:
     """FIT_VERSION 13's model for these built-in settings, the union's base: from the cache or the shipped models
-    under its FIT 13 cache key, else fitted (one BLAS thread: the fit's float32 products sum in an order that depends
-    on the thread count) and cached there, so that ``make models`` ships it beside the union."""
+    under its FIT 13 cache key, else fitted with FIT_VERSION 13's decision rule (``hold_regimes=False``; one BLAS
+    thread, as every fit) and cached there, so that ``make models`` ships it beside the union."""
     model = stored_model(mm_per_px, width_px, seed, cache_dir, FEATURES_FIT_VERSION)
     if model is None:
-        with threadpool_limits(1):
-            model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed)
+        model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, hold_regimes=False)
         model.save(cache_path(mm_per_px, width_px, seed, cache_dir, FEATURES_FIT_VERSION))
     return model
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vision.decision import DECISION_MARGIN, Decision, Regime
-from vision.decision_level import (apply_choices, choose_level, choose_levels, group_belt, leave_one_group_out,
-                                   regime_belts)
+from vision.decision_level import (apply_choices, choose_level, choose_levels, group_belt, hold_unfounded_regimes,
+                                   leave_one_group_out, regime_belts)
 from vision.detect import DetectorParams
 from vision import fit
 from vision.fit import CandidatePool, train_classifier
@@ -121,3 +121,41 @@ def test_choices_per_belt_condition_count_each_groups_belt_by_row_load():
     got = choose_levels(p, g, load, parts, rows, 0.5)
     assert set(got) == {"all", "part-loaded", "full burden"} and got["full burden"].group_low == {0: 0.3, 1: 0.5}
     assert set(choose_levels(p, g, load, parts, [], 0.5)) == {"all"}
+
+
+def test_a_belt_condition_whose_own_level_leave_one_group_out_does_not_found_keeps_the_strictest():
+    # FIT 13's recipe with today's detector (w27u): the full burden's level rested on one group's candidate
+    part = Regime("part-loaded", 0.0, 0.9, 2003.0, 0, 2.6e-3, 1.3e-3, 1.5)
+    full = Regime("full burden", 0.9, 1.0, 3997.0, 0, 0.028, 0.014, 0.75)
+    decision = Decision(1.3e-3, {"today": 2000.0, "realistic": 2000.0, "dark-ore": 2000.0}, {}, [part, full])
+    p, g = _belt([[1.1e-3], [1.2e-3], [1.4e-3], [1.6e-3], [1.8e-3], [2.0e-3]])
+    holds = choose_level(p, g, {k: 1000.0 for k in range(6)})
+    p2, g2 = _belt([[0.028], [0.07], [0.08], [0.09], [0.1], [0.12]])  # one group's low under half the others'
+    fails = choose_level(p2, g2, {k: 666.0 for k in range(6)})
+    assert holds.passed and not fails.passed
+    hold_unfounded_regimes(decision, {"all": holds, "part-loaded": holds, "full burden": fails})
+    assert full.none_max == decision.none_max == 1.3e-3 and part.none_max == 1.3e-3
+    assert "own level of full burden not founded" in decision.reason and set(decision.level_choice) == {"all", "part-loaded", "full burden"}
+    founded = Regime("full burden", 0.9, 1.0, 3997.0, 0, 0.028, 0.014, 0.75)
+    decision = Decision(1.3e-3, {"realistic": 4000.0}, {}, [founded])
+    hold_unfounded_regimes(decision, {"all": holds, "full burden": holds})
+    assert founded.none_max == 0.014 and "every regime's own level founded" in decision.reason
+
+
+def test_the_fit_holds_an_unfounded_regime_and_not_without_the_switch():
+    # three groups' ore near (4, 0), group 0's at full burden nearer the objects; one candidate of part-loaded belt
+    # on the objects themselves sets the strictest level, so the full burden's own level (from group 0) is looser
+    rng = np.random.default_rng(3)
+    pool = CandidatePool()
+    for g in range(3):
+        centre = (2.2, 0.0) if g == 0 else (4.0, 0.0)
+        pool.add((list(rng.normal((0.0, 0.0), 0.3, (60, 2))), ["wood"] * 60, [100.0] * 60), g, False)
+        pool.add((list(rng.normal((4.0, 0.0), 0.3, (60, 2))), ["none"] * 60, [100.0] * 60), g, True, "today")
+        pool.add((list(rng.normal(centre, 0.3, (40, 2))), ["none"] * 40, [100.0] * 40, [0.95] * 40), g, True, "today", train=False)
+        pool.add_belt("today", 3000.0, np.repeat([0.5, 0.95], 30), 50.0, group=g)  # 1,500 m part-loaded, 1,500 m full
+    pool.add(([[0.0, 0.0]], ["none"], [100.0], [0.5]), 1, True, "today", train=False)
+    _, held = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0)
+    _, loose = train_classifier(pool, DetectorParams(min_length_mm=50.0), seed=0, hold_regimes=False)  # FIT 13's rule
+    full_held, full_loose = (next(r for r in d.regimes if r.name == "full burden") for d in (held, loose))
+    assert full_loose.none_max > full_held.none_max == held.none_max and not held.level_choice["full burden"]["passed"]
+    assert loose.level_choice == {} and "own level of full burden not founded" in held.reason

@@ -181,9 +181,9 @@ def test_cache_key_is_fit_version_settings_and_data_not_source(monkeypatch, tmp_
     a = cache_path(2.0, 1024, 0, tmp_path)
     assert a == cache_path(2.0, 1024, 0, tmp_path) and a.parent == tmp_path
     assert cache_path(2.0, 1024, 0, tmp_path, normal_m=20.0) != a  # a fit setting
-    monkeypatch.setattr(vision.fit, "FEATURES_FIT_VERSION", vision.fit.FEATURES_FIT_VERSION + 1)  # the recipe at 2 mm/px
+    monkeypatch.setattr(vision.fit, "RECIPE_FIT_VERSION", vision.fit.RECIPE_FIT_VERSION + 1)  # the recipe at 2 mm/px
     assert cache_path(2.0, 1024, 0, tmp_path) != a
-    monkeypatch.setattr(vision.fit, "FEATURES_FIT_VERSION", vision.fit.FEATURES_FIT_VERSION - 1)
+    monkeypatch.setattr(vision.fit, "RECIPE_FIT_VERSION", vision.fit.RECIPE_FIT_VERSION - 1)
     monkeypatch.setattr(vision.fit, "fit_data_digest", lambda: "0" * 12)
     assert cache_path(2.0, 1024, 0, tmp_path) != a
 

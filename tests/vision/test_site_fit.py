@@ -12,8 +12,9 @@ from PIL import Image
 from conveyor.errors import ConfigError
 from conveyor.records import LotIdentity, LotStart
 from conveyor.resources import shared_data_dir
+from vision.cli import decision_line
 from vision.errors import DataError, ImageFileError, ModelError
-from vision.fit import FEATURES_FIT_VERSION, VisionModel, fit_site_model, unusual_tiles
+from vision.fit import RECIPE_FIT_VERSION, VisionModel, fit_site_model, unusual_tiles
 from vision.scene import BeltScene
 from vision.site_images import SITE_TILE_PX, load_site_tiles, stated_mm_per_px
 from vision.station import from_config
@@ -112,7 +113,7 @@ def test_site_model_finds_objects_on_grey_rock_and_records_its_fit(site_model, r
     on = site_model.fitted_on
     assert site_model.ore.belt_test == "score"  # grey rock: the colour test cannot find the belt
     assert on["n_files"] == 10 and len(on["files_sha256"]) == 16 and on["mm_per_px"] == MM_PER_PX
-    assert on["folder"] == str(rock_folder.resolve()) and on["fit_version"] == FEATURES_FIT_VERSION and len(on["data_digest"]) == 12
+    assert on["folder"] == str(rock_folder.resolve()) and on["fit_version"] == RECIPE_FIT_VERSION and len(on["data_digest"]) == 12
     path = site_model.save(tmp_path / "site.npz")
     back = VisionModel.load(path)
     assert back.fitted_on == on and back.ore.belt_test == "score" and back.ore.belt_max_score_ == site_model.ore.belt_max_score_
@@ -158,6 +159,18 @@ def test_station_uses_the_model_of_the_declared_product(site_model, model_file, 
     assert err.value.path == "stations.cam.models"
 
 
+def test_the_fit_says_how_well_founded_its_decision_is():
+    thin = {"none_max": 0.01, "belt_m": {"custom": 150.0}, "lowest_p_none": {"custom": 0.02}, "reason": "0.5 x the lowest",
+            "fa_bound_per_1000_m": {"custom": 19.972, "all": 19.972}}
+    line = decision_line(thin).splitlines()[1]
+    assert line.startswith("decision founded on 150 m of object-free belt scored in fold") and "19.97 per 1,000 m" in line
+    assert "above the 1 per 1,000 m target" in line and "--decision-m 3000" in line and "2,996 m" in line
+    ample = dict(thin, belt_m={"realistic": 3000.0, "today": 3000.0}, reason="out of fold (classifiers ...): 0.5 x",
+                 fa_bound_per_1000_m={"all": 0.499})
+    line = decision_line(ample).splitlines()[1]
+    assert "6,000 m of object-free belt scored out of fold" in line and "0.50 per 1,000 m" in line and "target" not in line
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_cli_fit_on_site_images(rock_folder, tmp_path):
@@ -170,6 +183,9 @@ def test_cli_fit_on_site_images(rock_folder, tmp_path):
     assert "fitted on" in r.stdout and "10 files" in r.stdout and "belt found by score" in r.stdout
     # the lengths given reach the site fit: 10 m of decision-only belt set the decision
     assert "object decision: p(none) <=" in r.stdout and "custom 10 m" in r.stdout, r.stdout
+    # and how well founded it is: a site engineer sees the bound 10 m allows and the belt the target needs
+    assert "decision founded on 10 m of object-free belt scored in fold" in r.stdout, r.stdout
+    assert "299.57 per 1,000 m" in r.stdout and "fit with --decision-m 3000" in r.stdout, r.stdout
     assert VisionModel.load(out, mm_per_px=2.0).fitted_on["n_files"] == 10
     r = subprocess.run([str(OREL), "vision", "fit", f"--images={tmp_path}", "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and str(tmp_path) in r.stdout, r.stdout + r.stderr

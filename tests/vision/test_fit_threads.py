@@ -1,0 +1,89 @@
+"""Every camera fit runs on one BLAS thread, whatever the machine has (``vision.fit.one_fit_thread``; issue 27, w27u):
+the fit's float32 products sum in an order that depends on the thread count, so an unpinned fit on a machine with
+more cores gives another model. The stages are checked through each way a fit is started, and a small fit gives the
+same model under one and two BLAS threads around the call."""
+
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import vision.fit as fit
+import vision.labels as labels
+from vision.labels import fit_with_labelled
+
+from .conftest import MM_PER_PX, WIDTH_PX
+
+#: The tests' own small fit (as ``conftest.small_model``): today's scenes, a little belt of each kind.
+SMALL = dict(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0,
+             decision_m=30.0, scene={}, objects={})
+
+
+class _Seen(Exception):
+    """Raised by a stand-in once it has recorded the BLAS threads a stage runs on (so nothing is fitted)."""
+
+
+def _blas_threads() -> set[int]:
+    return {int(lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def _two_threads_or_skip() -> None:
+    with threadpool_limits(2):
+        if _blas_threads() != {2}:
+            pytest.skip("this machine's BLAS cannot run two threads: the pin cannot be told from the default here")
+
+
+def _recorder(seen: list[set[int]]):
+    def stand_in(*args, **kwargs):
+        seen.append(_blas_threads())
+        raise _Seen
+
+    return stand_in
+
+
+@pytest.mark.parametrize("start", ["built-in", "labelled", "site"])
+def test_every_way_into_a_fit_runs_its_first_stage_on_one_blas_thread(start, monkeypatch, tmp_path):
+    _two_threads_or_skip()
+    seen: list[set[int]] = []
+    # the first call of candidate_pool (built-in and labelled fits) and of fit_site_model
+    monkeypatch.setattr(fit, "belt_test_for", _recorder(seen))
+    monkeypatch.setattr(fit, "load_site_tiles", _recorder(seen))
+    with threadpool_limits(2), pytest.raises(_Seen):
+        if start == "built-in":
+            fit.fit_vision_model(**SMALL)
+        elif start == "labelled":
+            fit_with_labelled([], photo_mm_per_px=MM_PER_PX, **SMALL)
+        else:
+            fit.fit_site_model(tmp_path, mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    assert seen == [{fit.FIT_BLAS_THREADS}]
+
+
+def test_a_labelled_fit_detects_its_photos_on_one_blas_thread(monkeypatch):
+    _two_threads_or_skip()
+    seen: list[set[int]] = []
+    monkeypatch.setattr(labels, "candidate_pool", lambda **kw: (None, fit.CandidatePool()))  # the stage checked above
+    monkeypatch.setattr(labels, "labelled_candidates", _recorder(seen))
+    with threadpool_limits(2), pytest.raises(_Seen):
+        fit_with_labelled([], photo_mm_per_px=MM_PER_PX, **SMALL)
+    assert seen == [{fit.FIT_BLAS_THREADS}]
+
+
+def test_the_classifier_stage_runs_on_one_blas_thread(monkeypatch):
+    _two_threads_or_skip()
+    seen: list[set[int]] = []
+    monkeypatch.setattr(fit, "train_classifier", _recorder(seen))
+    pool = fit.CandidatePool()
+    pool.add(([[0.0]], ["none"], [1.0]), 0, False)
+    pool.add(([[1.0]], ["wood"], [1.0]), 0, False)
+    with threadpool_limits(2), pytest.raises(_Seen):
+        fit.finish_fit(fit.VisionModel(None, None, None, WIDTH_PX), pool)  # type: ignore[arg-type]
+    assert seen == [{fit.FIT_BLAS_THREADS}]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # two small fits: minutes on a loaded machine
+def test_a_small_fit_gives_one_model_on_one_or_two_blas_threads():
+    _two_threads_or_skip()
+    versions = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            versions.append(fit.fit_vision_model(**SMALL).version)
+    assert versions[0] == versions[1]
