@@ -13,6 +13,11 @@ size-passing candidate into one cause, in this order:
 - ``size gate``: a seeded region on it matches it but is below the area or length gate;
 - ``frame cut``: the whole-stretch maps give it a size-passing candidate; the streaming run, cutting the belt into
   frames, does not.
+
+:func:`feature_loss` adds the measured length and area of the seeded region that matches the object (is the size
+gate measuring a plank short, or is its region short?), and :func:`net_loss` the dense net's stage under the union
+(:data:`NET_CAUSES`: its peak on the object below its level, its cells merged with a features' region, its own region
+too small, or a frame cut); :func:`loss_details` gives both per object (``bench_vision_wood --causes``).
 """
 
 from __future__ import annotations
