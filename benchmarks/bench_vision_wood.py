@@ -11,9 +11,11 @@ lowest p(none) on ore of object-free held-out belt (the ore that holds the decis
 separate the missed wood candidates from it (standardised by the judge's own scaling).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_wood [--judge C.npz] [--seed 51] [--length-m 100] [--fa-m 1000]
-[--save OUT.npz] [--quick]`` (``--judge``: a refit's net and classifier, default the shipped union's own;
+[--save OUT.npz] [--quick] [--causes]`` (``--judge``: a refit's net and classifier, default the shipped union's own;
 ``--save``: every candidate's features, belt load and whether it is the net's own, to score other judges offline,
-:func:`score`; ``--quick``: 10 m of each wood case, no object-free belt). Development seeds only (docs/vision.md
+:func:`score`; ``--quick``: 10 m of each wood case, no object-free belt; ``--causes``: for each wood object
+without a size-passing candidate, the stage that loses it, for the features and for the union's net,
+:func:`loss_rows`). Development seeds only (docs/vision.md
 "Wood under the union").
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -30,13 +32,16 @@ import numpy as np
 
 from benchmarks.bench_vision_dense import CASES, FREE_SCENES, MM_PER_PX, WIDTH_PX, hybrid_of
 from vision.classify import COMPONENT_FEATURES, DENSE_FEATURE, KindClassifier
+from vision.densenet import DenseSeeds
 from vision.densenet_data import stream
 from vision.densenet_eval import TARGET_MM, _near
 from vision.errors import VisionError
 from vision.fit import VisionModel
 from vision.kind_decision import NONE
 from vision.model_cache import cached_model
+from vision.scene import BeltScene
 from vision.scenes import scene_options
+from vision.seeds_diagnose import loss_details
 from vision.union_fit import features_model
 from vision.visibility import truth_bins
 
@@ -49,7 +54,8 @@ NEAR_FACTOR = 10.0
 class Candidates:
     """Size-passing candidates of one stream: ``x`` (n, features), belt ``load``, ``own`` (the net's own region),
     centres ``pos`` (n, 2) belt / lateral mm; the truth objects >= TARGET_MM (``objects``: kind, length, centre) and
-    their :func:`vision.visibility.truth_bins`."""
+    their :func:`vision.visibility.truth_bins`; with ``keep_frames`` the ``frames`` and the camera's ``scene``;
+    each candidate's ``area`` (mm²)."""
 
     x: np.ndarray
     load: np.ndarray
@@ -57,18 +63,23 @@ class Candidates:
     pos: np.ndarray
     objects: list
     bins: dict
+    frames: list = field(default_factory=list)
+    area: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scene: BeltScene | None = None
 
 
 def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, length_m: float, scene: dict,
-                     objects: dict | None, objects_per_m: float) -> Candidates:
+                     objects: dict | None, objects_per_m: float, keep_frames: bool = False) -> Candidates:
     """Every size-passing candidate of the union's detector (``reference``'s model, ``judged``'s net and classifier,
-    ``Detector.dense_union``) over ``length_m`` of held-out belt of ``seed``."""
+    ``Detector.dense_union``) over ``length_m`` of held-out belt of ``seed`` (``keep_frames``: with the frames, for
+    :func:`loss_rows`)."""
     det = reference.detector()
     det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, judged.dense, judged.classifier, True
-    found, cam = [], None
+    found, cam, frames = [], None, []
     for frame, camera in stream("heldout", seed, length_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
                                 mm_per_px=MM_PER_PX, width_px=WIDTH_PX):
         cam = camera
+        frames += [frame] if keep_frames else []
         found += det.process(frame).detections
     found += det.flush()
     if cam is None:
@@ -78,7 +89,8 @@ def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, len
     x = np.array([d.features for d in cand], float).reshape(len(cand), -1)
     return Candidates(x, np.array([d.load for d in cand], float), np.array([d.dense_own for d in cand], bool),
                       np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in cand], float).reshape(-1, 2), big,
-                      truth_bins(cam.scene, big) if big and cam.scene is not None else {})
+                      truth_bins(cam.scene, big) if big and cam.scene is not None else {}, frames=frames,
+                      area=np.array([d.area_mm2 for d in cand], float), scene=cam.scene)
 
 
 @dataclass
@@ -125,7 +137,7 @@ def object_rows(c: Candidates, base: Scores, judge: Scores) -> list[dict]:
     for i, o in enumerate(c.objects):
         on = _near(c.pos, o.belt_mm, o.lateral_mm, o.length_mm) if len(c.pos) else np.zeros(0, bool)
         feat, own = on & ~c.own, on & c.own
-        row: dict = {"kind": o.kind, "length_mm": float(o.length_mm), "features": bool(feat.any()), "own": bool(own.any())}
+        row: dict = {"kind": o.kind, "length_mm": float(o.length_mm), "width_mm": float(o.width_mm), "features": bool(feat.any()), "own": bool(own.any())}
         for name, s, mask in (("fit13", base, feat), ("judge", judge, on)):
             if mask.any():
                 j = np.flatnonzero(mask)[int(np.argmin(s.p_none[mask] / s.decision[mask]))]
@@ -162,6 +174,57 @@ def _print_rows(label: str, rows: list[dict]) -> None:
               f"{r['judge_decision']:.2g} {r['judge_kind']} {r['judge_kind_p']:.2f} | {r['cause']}", flush=True)
 
 
+#: Belt either side of an object (mm) rendered as one stretch for :func:`loss_rows`.
+STRETCH_MM = 2500.0
+
+
+def stretch(frames: list, belt_mm: float, mm_per_px: float = MM_PER_PX) -> tuple[np.ndarray, float]:
+    """(image, start belt m) of the consecutive ``frames`` within STRETCH_MM of ``belt_mm``, joined as one frame."""
+    near = [f for f in frames if f.start_belt_m * 1000.0 <= belt_mm + STRETCH_MM
+            and f.start_belt_m * 1000.0 + f.image.shape[0] * mm_per_px >= belt_mm - STRETCH_MM]
+    if not near:
+        raise ValueError(f"no frame within {STRETCH_MM:g} mm of belt {belt_mm:.0f} mm")
+    return np.concatenate([f.image for f in near], axis=0), near[0].start_belt_m
+
+
+def loss_rows(c: Candidates, rows: list[dict], reference: VisionModel, judged: VisionModel) -> None:
+    """Add to each wood row without a candidate where it is lost (:func:`vision.seeds_diagnose.loss_details`): the
+    features' stage with the matching region's measured length / area, and the union's net's (its peak log-odds on
+    the object against its level; below level / merged / too small / frame cut)."""
+    if c.scene is None:
+        raise ValueError("no scene kept: run union_candidates with keep_frames")
+    for r, o in zip(rows, c.objects):
+        if r["kind"] != "wood" or r["cause"] != "no candidate":
+            continue
+        img, start_m = stretch(c.frames, o.belt_mm, reference.mm_per_px)
+        loss = loss_details(reference, c.scene, img, start_m, [o], judged.dense)[0]
+        r.update({"feat_cause": loss.cause, "feat_length_mm": loss.length_mm, "feat_area_mm2": loss.area_mm2})
+        if loss.net is not None:
+            r.update({"net_cause": loss.net.cause, "net_peak": loss.net.peak, "net_level": loss.net.level,
+                      "net_length_mm": loss.net.length_mm, "net_area_mm2": loss.net.area_mm2})
+
+
+def _print_losses(label: str, rows: list[dict], gate_mm: float, gate_mm2: float) -> None:
+    lost = [r for r in rows if "feat_cause" in r]
+    print(f"{label}: {len(lost)} wood objects without a candidate (size gate {gate_mm:g} mm, {gate_mm2:g} mm²)", flush=True)
+    for r in lost:
+        print(f"  {r['length_mm']:5.0f} x {r.get('width_mm', np.nan):3.0f} mm vis {r.get('visible_mm', np.nan):4.0f} buried "
+              f"{r.get('buried', np.nan):.2f} coat {r.get('coating', np.nan):.2f} | features: {r['feat_cause']} (region "
+              f"{r['feat_length_mm']:.0f} mm {r['feat_area_mm2']:.0f} mm²) | {r.get('net_cause', '-')} (peak "
+              f"{r.get('net_peak', np.nan):+.3f} / level {r.get('net_level', np.nan):+.3f}; own region "
+              f"{r.get('net_length_mm', np.nan):.0f} mm {r.get('net_area_mm2', np.nan):.0f} mm²)", flush=True)
+
+
+def loss_counts(rows: list[dict]) -> dict[str, int]:
+    """Wood objects without a candidate per (features' stage | net's stage)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        if "feat_cause" in r:
+            k = f"{r['feat_cause']} | {r.get('net_cause', '-')}"
+            out[k] = out.get(k, 0) + 1
+    return out
+
+
 def separation(missed: np.ndarray, ore: np.ndarray, judge: KindClassifier, top: int = 8) -> list[tuple[str, float]]:
     """The ``top`` features by |mean difference| between missed wood candidates and the ore candidates, in units of
     the judge's scaling (its ``scale_``), largest first: (name, missed minus ore)."""
@@ -178,6 +241,28 @@ def shipped_union_judge() -> VisionModel:
     if shipped.dense is None or shipped.dense_judge is None:
         raise ValueError(f"the {MM_PER_PX:g} mm/px model {shipped.version} has no dense net and judge: give --judge C.npz")
     return replace(shipped, classifier=shipped.dense_judge)
+
+
+def run_time_variant(reference: VisionModel, judged: VisionModel, net_level: float | None,
+                     min_area_mm2: float | None) -> tuple[VisionModel, VisionModel]:
+    """(``reference``, ``judged``) with the union's run-time settings changed, no refit: the net's ``level``
+    (log-odds; its own regions and seeds, :class:`vision.densenet.DenseSeeds`) and the size gate's
+    ``min_area_mm2`` (:class:`vision.detect.DetectorParams`); None keeps the model's own."""
+    if net_level is not None:
+        if judged.dense is None:
+            raise ValueError("--net-level: the union's model carries no dense net")
+        judged = replace(judged, dense=DenseSeeds(judged.dense.net, net_level, judged.dense.own_peak))
+    if min_area_mm2 is not None:
+        if min_area_mm2 <= 0:
+            raise ValueError(f"--min-area-mm2 {min_area_mm2:g}: the size gate's area must be positive (mm²)")
+        reference = replace(reference, params=replace(reference.params, min_area_mm2=float(min_area_mm2)))
+    return reference, judged
+
+
+def union_reports(c: Candidates, base: Scores, judge: Scores) -> np.ndarray:
+    """Which candidates the union reports: the features' by FIT 13's classifier or the judge, the net's own by the
+    judge, each at its decision."""
+    return (base.reported & ~c.own) | judge.reported
 
 
 def rows_of(out: dict) -> list[dict]:
@@ -202,6 +287,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--fa-m", type=float, default=0.0, help="object-free held-out realistic and today's belt each (m); 0: none")
     ap.add_argument("--save", help="save every candidate's features, load and whether it is the net's own (.npz)")
     ap.add_argument("--quick", action="store_true", help="10 m of each wood case, no object-free belt")
+    ap.add_argument("--net-level", type=float, help="run-time change: the union's net's level (log-odds; shipped "
+                    "log(1/3) = -1.10)")
+    ap.add_argument("--min-area-mm2", type=float, help="run-time change: the size gate's area (mm²; shipped 300)")
+    ap.add_argument("--causes", action="store_true", help="for each wood object without a candidate, the stage that "
+                    "loses it, for the features and for the union's net (vision/seeds_diagnose.py)")
     a = ap.parse_args(argv)
     if a.quick:
         a.length_m, a.fa_m = 20.0, 0.0
@@ -209,16 +299,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
         judged = hybrid_of(a.judge) if a.judge else shipped_union_judge()
     except (OSError, ValueError, VisionError) as e:
         ap.error(str(e))
-    reference = features_model(MM_PER_PX, WIDTH_PX)
+    try:
+        reference, judged = run_time_variant(features_model(MM_PER_PX, WIDTH_PX), judged, a.net_level, a.min_area_mm2)
+    except ValueError as e:
+        ap.error(str(e))
     assert reference.classifier is not None and judged.classifier is not None
     out: dict = {}
-    missed_x, ore_x = [], []
+    missed_x, ore_x, losses = [], [], []
     for label, scene_type, extra, share in WOOD_CASES:
         scene, objects = scene_options(scene_type)
-        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0)
+        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0, a.causes)
         base, judge = score(reference.classifier, c.x, c.load), score(judged.classifier, c.x, c.load)
         rows = object_rows(c, base, judge)
         _print_rows(label, rows)
+        if a.causes:
+            loss_rows(c, rows, reference, judged)
+            _print_losses(label, rows, reference.params.min_length_mm, reference.params.min_area_mm2)
+            losses.append(rows)
         out[label] = {"rows": rows, "x": c.x, "load": c.load, "own": c.own, "pos": c.pos}
         for r, o in zip(rows, c.objects):
             if r["cause"].startswith("missed"):
@@ -227,8 +324,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for st in FREE_SCENES if a.fa_m > 0 else ():
         c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, scene_options(st)[0], None, 0.0)
         s = score(judged.classifier, c.x, c.load)
+        fa = union_reports(c, score(reference.classifier, c.x, c.load), s)
         low = np.argsort(s.p_none / s.decision)[:20]
-        print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates; judge's lowest p(none)/decision "
+        print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates ({len(c.x) / a.fa_m * 1000.0:.0f} per 1,000 m; "
+              f"the net's own {int(c.own.sum())}, under 300 mm² {int(np.sum(c.area < 300.0))}); false alarms of the union "
+              f"{int(fa.sum())} (the net's own {int(np.sum(fa & c.own))}); judge's lowest p(none)/decision "
               + ", ".join(f"{s.p_none[j]:.2g}/{s.decision[j]:.2g} {s.kind[j]}" for j in low[:8]), flush=True)
         ore_x += [c.x[j] for j in low]
         out["free " + st] = {"x": c.x, "load": c.load, "own": c.own}
@@ -236,6 +336,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         sep = separation(np.array(missed_x), np.array(ore_x), judged.classifier)
         print("missed wood (best candidate each, " + str(len(missed_x)) + ") minus the judge's 20 lowest ore per belt, "
               "in the judge's scale units: " + ", ".join(f"{n} {d:+.2f}" for n, d in sep), flush=True)
+    if losses:
+        print("wood without a candidate, features' stage | net's stage: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(loss_counts([r for rows in losses for r in rows]).items())), flush=True)
     if a.save:
         np.savez_compressed(a.save, **{f"{k}|{f}": v[f] for k, v in out.items() for f in ("x", "load", "own")})
     return rows_of(out)
