@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
+from benchmarks.bench_vision_wood import run_time_variant, shipped_union_judge
 from vision.detect import DetectorParams
 from vision.scene import SceneObject
 from vision.seeds_diagnose import NET_CAUSES, StageMaps, feature_loss, net_loss
+from vision.union_fit import features_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CELL_MM, MM_PER_PX, WIDTH_PX, LEVEL = 8.0, 4.0, 120, -1.1  # a 480 mm frame: 60 x 60 cells
@@ -94,9 +96,6 @@ def test_the_wood_diagnosis_refuses_a_size_gate_that_is_not_positive():
 
 
 def test_run_time_variants_change_only_the_nets_level_and_the_area_gate():
-    from benchmarks.bench_vision_wood import run_time_variant, shipped_union_judge
-    from vision.union_fit import features_model
-
     reference, judged = features_model(MM_PER_PX, 512), shipped_union_judge()
     ref2, judged2 = run_time_variant(reference, judged, -2.2, 128.0)
     assert judged2.dense is not None and judged.dense is not None
