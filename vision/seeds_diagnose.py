@@ -181,13 +181,7 @@ def miss_causes(model: VisionModel, scene: BeltScene, img: np.ndarray, start_bel
                 params: DetectorParams | None = None, bars: BarSeeds | None = None) -> list[str]:
     """The cause (:data:`CAUSES`) of each object of ``missed`` (no size-passing candidate in the streaming run) on
     the stretch ``img`` of ``scene`` that starts at ``start_belt_m`` (detector as :func:`stage_maps`)."""
-    det = model.detector()
-    p = params or det.params
-    maps = stage_maps(model, img, p, bars)
-    b = det.block
-    start_row = int(round(start_belt_m * 1000.0 / model.mm_per_px))
-    return [object_cause(maps, cell_cover(scene, start_row, img.shape[0], o, b), o, p, det.cell_mm, start_belt_m * 1000.0,
-                         model.width_px, model.mm_per_px) for o in missed]
+    return [loss.cause for loss in loss_details(model, scene, img, start_belt_m, missed, params=params, bars=bars)]
 
 
 @dataclass
@@ -203,12 +197,14 @@ class ObjectLoss:
 
 
 def loss_details(model: VisionModel, scene: BeltScene, img: np.ndarray, start_belt_m: float, missed: list[SceneObject],
-                 seeds: DenseSeeds | None = None, params: DetectorParams | None = None) -> list[ObjectLoss]:
-    """The :class:`ObjectLoss` of each object of ``missed`` on the stretch ``img`` of ``scene`` from ``start_belt_m``
-    (as :func:`miss_causes`), with the dense net ``seeds`` (the union's: its log-odds over the whole stretch)."""
+                 seeds: DenseSeeds | None = None, params: DetectorParams | None = None,
+                 bars: BarSeeds | None = None) -> list[ObjectLoss]:
+    """The :class:`ObjectLoss` of each object of ``missed`` (no size-passing candidate in the streaming run) on the
+    stretch ``img`` of ``scene`` from ``start_belt_m`` (detector as :func:`stage_maps`), with the dense net ``seeds``
+    (the union's: its log-odds over the whole stretch)."""
     det = model.detector()
     p = params or det.params
-    maps = stage_maps(model, img, p)
+    maps = stage_maps(model, img, p, bars)
     logit = seeds.logit_cells(maps.feats, maps.belt) if seeds is not None else None
     start_row = int(round(start_belt_m * 1000.0 / model.mm_per_px))
     out = []
