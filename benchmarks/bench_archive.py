@@ -85,7 +85,7 @@ def write_synthetic_lot(path: Path, mass_t: float, *, lot_id: str = "BENCH", sup
         in_archive += time.perf_counter() - t0
         n_records += 1
 
-    nir_fields = {"reflectance": ((wl.size,), "float32"), "abundances": ((3,), "float32")}
+    nir_fields: dict[str, tuple[tuple[int, ...], str]] = {"reflectance": ((wl.size,), "float32"), "abundances": ((3,), "float32")}
     nir_fields.update({k: ((), "float32") for k in ("p_ore", "p_waste", "p_contaminant", "t2", "q", "unmix_residual")})
     nir_fields.update(novel=((), "bool"), valid=((), "bool"))
     cam_fields = {"kind": ((), "str"), "probability": ((), "float32"), "length_mm": ((), "float32"),

@@ -41,8 +41,9 @@ def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict[str,
 
 
 def _pin(core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:
-        os.sched_setaffinity(0, {core % os.cpu_count()})
+    n_cores = os.cpu_count() or 1
+    if hasattr(os, "sched_setaffinity") and n_cores > 1:
+        os.sched_setaffinity(0, {core % n_cores})
 
 
 # ---- child processes -------------------------------------------------------------------------
@@ -106,6 +107,19 @@ def _spawn(*args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, text=True)
 
 
+def _read_line(proc: subprocess.Popen) -> str:
+    """The next line a child of :func:`_spawn` prints."""
+    assert proc.stdout is not None, "children are spawned with a stdout pipe"
+    return proc.stdout.readline()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Tell a child of :func:`_spawn` to stop (its stdin closed); :func:`_reap` it."""
+    assert proc.stdin is not None, "children are spawned with a stdin pipe"
+    proc.stdin.close()
+    _reap(proc)
+
+
 # ---- 1. API throughput -------------------------------------------------------------------------
 async def _hammer(port: int, duration_s: float, connections: int = 8) -> tuple[int, int]:
     request = b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -133,15 +147,14 @@ async def _hammer(port: int, duration_s: float, connections: int = 8) -> tuple[i
 def bench_state_rps(duration_s: float = 4.0) -> dict[str, Any]:
     server = _spawn("--child-server", "10")
     try:
-        port = int(server.stdout.readline())
+        port = int(_read_line(server))
         _pin(1)
         asyncio.run(_hammer(port, 0.5))  # warm-up
         t0 = time.perf_counter()
         ok, bad = asyncio.run(_hammer(port, duration_s))
         rps = ok / (time.perf_counter() - t0)
     finally:
-        server.stdin.close()
-        _reap(server)
+        _stop(server)
     return _row("control room GET /api/state (server on 1 core, line running)", round(rps), "requests/s",
                 f">= {STATE_TARGET_RPS:.0f}", rps >= STATE_TARGET_RPS and bad == 0)
 
@@ -196,7 +209,7 @@ def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, 
     try:
         if with_viewers:
             viewers = _spawn("--child-viewers", str(server.port), str(VIEWERS))
-            assert viewers.stdout.readline().strip() == "ready"
+            assert _read_line(viewers).strip() == "ready"
             deadline = time.monotonic() + 10
             while server.app.state.controlroom.viewers < VIEWERS and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -206,8 +219,9 @@ def _line_rate(with_viewers: bool, lot_mass_t: float = 24000.0) -> tuple[float, 
         ticks = sim.line.counters.ticks
     finally:
         if viewers is not None:
+            assert viewers.stdin is not None
             viewers.stdin.close()
-            received = json.loads(viewers.stdout.readline() or "{}")
+            received = json.loads(_read_line(viewers) or "{}")
             _reap(viewers)
         server.stop()
     return ticks / elapsed, received

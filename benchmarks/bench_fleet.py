@@ -69,10 +69,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     rows = []
     try:
         print("training a small model and writing archives ...", flush=True)
-        small = dict(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
-                     n_lot_cal=20, lot_segments=8, lot_spectra_per_segment=20, n_lot_check=0)
-        config = TrainConfig(**{k: v for k, v in small.items() if k in TrainConfig.__dataclass_fields__})
-        model = train_model(config, progress=None).save(tmp / "model.npz")
+        model = train_model(TrainConfig.small(), progress=None).save(tmp / "model.npz")
         seeds = [tmp / "src0.h5", tmp / "src1.h5"]
         write_synthetic_lot(seeds[0], args.mass_t, lot_id="F0", supplier="Alpha", seed=0)
         write_synthetic_lot(seeds[1], args.mass_t, lot_id="F1", supplier="Beta", seed=1,

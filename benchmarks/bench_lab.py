@@ -25,16 +25,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmarks.common import row
 
+if TYPE_CHECKING:
+    from analysis.site import Plant
+
 TABLE = Path(__file__).resolve().parents[1] / "tests" / "resources" / "published_compositions.csv"
 
 
 def run_lot(run_dir: Path, lot_mass_t: float, waste_fraction: float, seed: int, waste_start_t: float = 0.0,
-            material: str = "slag", sublots: int = 1) -> tuple[Path, object]:
+            material: str = "slag", sublots: int = 1) -> tuple[Path, Plant]:
     """Run one simulated lot with archive; return (archive path, plant)."""
     from analysis import integration
     from analysis.site import compose, load_site, validate
@@ -56,10 +60,12 @@ def run_lot(run_dir: Path, lot_mass_t: float, waste_fraction: float, seed: int, 
     end = plant.run_lot(lot)
     integration.finish(plant, end, report=False)
     plant.close()
+    if plant.archive is None:
+        raise RuntimeError("the simulated lot wrote no archive")
     return plant.archive.path, plant
 
 
-def simulate_lab_csv(archive: Path, plant: object, out_csv: Path, seed: int) -> dict[str, float]:
+def simulate_lab_csv(archive: Path, plant: Plant, out_csv: Path, seed: int) -> dict[str, float]:
     """Write the simulated lab CSV of every sample of the lot; return the true waste fraction per sample."""
     from analysis.archive import open_archive
     from analysis.archive.lab import lot_increments, lot_samples
@@ -70,6 +76,8 @@ def simulate_lab_csv(archive: Path, plant: object, out_csv: Path, seed: int) -> 
     with open_archive(archive) as reader:
         samples, increments = lot_samples(reader), lot_increments(reader)
         start = reader.lot_start_mark_t
+    if plant.cargo is None:
+        raise RuntimeError("the lot was not simulated: no cargo truth to assay")
     truth = sample_truth(samples, increments, plant.cargo, start)
     results = simulate_assays(truth, load_composition_table(TABLE), np.random.default_rng(seed))
     write_lab_csv(out_csv, results)

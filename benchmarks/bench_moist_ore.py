@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def moist_ore_shares(grid_name: str, product: str, n_spectra: int, seed: int = 7
     ident = identifier_for(grid).identify(r)
     k = np.asarray(ident.klass).astype(str)
     p = np.asarray(ident.p, float)
-    out = {c: float(np.mean(k == c)) for c in ("ore", "waste", "contaminant", "unknown")}
+    out: dict[str, Any] = {c: float(np.mean(k == c)) for c in ("ore", "waste", "contaminant", "unknown")}
     out["dark"] = float(np.mean(np.asarray(ident.group).astype(str) == DARK_GROUP))
     out["confident_wrong"] = int(np.sum((p[:, 1] > 0.5) | (p[:, 2] > 0.5)))
     out["moisture"] = moisture

@@ -30,6 +30,13 @@ from plc.tcp import ServerOptions
 _LOT = ORELINE_MAP["LOT_NUMBER"].address
 
 
+def _port(server: OrelineModbusServer | SimulatedPlc) -> int:
+    """The TCP port of a started server."""
+    if server.port is None:
+        raise RuntimeError("the server is not listening")
+    return server.port
+
+
 def _row(name: str, value: float, unit: str, target: float, higher_is_better: bool = True) -> dict:
     return row(name, value, unit, target, higher_is_better=higher_is_better)
 
@@ -38,7 +45,7 @@ def bench_server_reads(seconds: float = 3.0) -> dict:
     """Read requests of 100 registers per second from one synchronous client."""
     with OrelineModbusServer() as srv:
         srv.publish(LineSnapshot(lot_number=1, lot_id="BENCH"))
-        client = ModbusTcpClient("127.0.0.1", port=srv.port, timeout=2, retries=0)
+        client = ModbusTcpClient("127.0.0.1", port=_port(srv), timeout=2, retries=0)
         client.connect()
         for _ in range(200):  # warm-up
             client.read_holding_registers(0, count=100, device_id=1)
@@ -61,7 +68,7 @@ def bench_server_reads_many_clients(clients: int = 50, seconds: float = 3.0) -> 
     request = struct.pack(">HHHBBHH", 0, 0, 6, 1, 3, 0, 100)
     with OrelineModbusServer(options=ServerOptions(max_connections=clients + 4)) as srv:
         srv.publish(LineSnapshot(lot_number=1, lot_id="BENCH"))
-        socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(clients)]
+        socks = [socket.create_connection(("127.0.0.1", _port(srv))) for _ in range(clients)]
         sel = selectors.DefaultSelector()
         for s in socks:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -73,14 +80,15 @@ def bench_server_reads_many_clients(clients: int = 50, seconds: float = 3.0) -> 
                 srv.publish(LineSnapshot(lot_number=answered % 1000 + 1, lot_id="BENCH"))
                 last_publish = now
             for key, _ in sel.select(0.01):
-                buf = key.data
-                buf += key.fileobj.recv(4096)
+                buf, sock = key.data, key.fileobj
+                assert isinstance(sock, socket.socket)
+                buf += sock.recv(4096)
                 while len(buf) >= 6 and len(buf) >= 6 + int.from_bytes(buf[4:6], "big"):
                     size = 6 + int.from_bytes(buf[4:6], "big")
                     answered += 1
                     failed += buf[7] != 3 or size != 9 + 200
                     del buf[:size]
-                    key.fileobj.sendall(request)
+                    sock.sendall(request)
         rate = answered / (time.perf_counter() - t0)
         for s in socks:
             s.close()
@@ -96,7 +104,7 @@ def bench_snapshot_latency(changes: int = 200) -> list[dict]:
         stop = threading.Event()
 
         def poll() -> None:
-            c = ModbusTcpClient("127.0.0.1", port=srv.port, timeout=2, retries=0)
+            c = ModbusTcpClient("127.0.0.1", port=_port(srv), timeout=2, retries=0)
             c.connect()
             while not stop.is_set():
                 rr = c.read_holding_registers(_LOT, count=2, device_id=1)
@@ -134,7 +142,7 @@ def bench_beltscale_reads(seconds: float = 2.0) -> dict:
     """Belt-scale polls per second (simulated PLC update + client read over Modbus)."""
     feed = SimulatedFeed(rate_t_h=4000.0, speed_m_s=4.0, lot_mass_t=1e6)
     with SimulatedPlc(feed) as plc:
-        client = BeltScaleClient("127.0.0.1", plc.port, drive_state_address=DRIVE_BASE)
+        client = BeltScaleClient("127.0.0.1", _port(plc), drive_state_address=DRIVE_BASE)
         n, t0, sim_t = 0, time.perf_counter(), 0.0
         while time.perf_counter() - t0 < seconds:
             plc.update(sim_t)

@@ -65,6 +65,8 @@ def bench_timing(lot_mass_t: float) -> list[dict]:
     print(f"  {lot_mass_t:,.0f} t at 6 m/s, 8,000 t/h: {len(incs)} increments, {n_cut} cut on time, "
           f"{alarms} alarms, |error| mean {errs.mean():.3f} s, p99 {np.percentile(errs, 99):.3f} s, "
           f"wall {wall:.2f} s")
+    if station.plan is None:
+        raise RuntimeError("the sampler made no plan for the lot")
     return [
         row("sampler cut timing error at 6 m/s (max |error|)", float(errs.max()), "s", 0.5, higher_is_better=False),
         row("sampler routine increments cut on time", n_cut / max(1, station.plan.n_total), "fraction", 1.0),

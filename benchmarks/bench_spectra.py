@@ -169,10 +169,7 @@ def _training(quick: bool, grid: str | None = None):
     grid = grid or DEFAULT_GRID
     t0 = time.perf_counter()
     if quick:  # the training path at a small size; the detection figures on the cached line model
-        small = dict(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
-                     n_lot_cal=20, lot_segments=8, lot_spectra_per_segment=20, n_lot_check=0)
-        config = TrainConfig(grid=grid, **{k: v for k, v in small.items() if k in TrainConfig.__dataclass_fields__})
-        model = train_model(config, progress=None)
+        model = train_model(TrainConfig.small(grid), progress=None)
     else:
         model = train_model(TrainConfig(grid=grid), progress=None)
     train_s = time.perf_counter() - t0

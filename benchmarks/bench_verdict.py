@@ -53,6 +53,8 @@ def run_lot(lot_mass_t: float, waste_fraction: float, seed: int, waste_start_t: 
         wall = time.perf_counter() - t0
         plant.close()
     v = plant.monitor.verdict
+    if v is None:
+        raise RuntimeError("the lot ended without a verdict")
     return {"verdict": v.verdict, "decided_at_t": v.decided_at_t, "wall_s": wall,
             "segments": dict(v.segments_by_class)}
 

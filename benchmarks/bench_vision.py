@@ -113,7 +113,7 @@ def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | N
 
     from conveyor.cargo import CargoModel
     from conveyor.clock import SimulatedClock
-    from conveyor.records import Coverage, LotIdentity, LotStart, Measurement
+    from conveyor.records import Coverage, LotIdentity, LotStart, Measurement, Record
     from conveyor.station import MaterialWindow, StationContext
     from vision.station import from_config, prepare
 
@@ -129,7 +129,7 @@ def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | N
     n_ticks = int(lot_mass_t / rate_t_s)
     if max_m is not None:
         n_ticks = min(n_ticks, int(max_m / speed))
-    recs = []
+    recs: list[Record] = []
     t0, c0 = time.perf_counter(), time.thread_time()
     for i in range(n_ticks):
         w = MaterialWindow("B1", "cam", float(i), i + 1.0, i * rate_t_s, (i + 1) * rate_t_s, i * speed, (i + 1) * speed, speed, 0.0)

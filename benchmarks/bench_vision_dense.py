@@ -39,6 +39,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Iterator
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -289,7 +290,7 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
 def hybrid_of(path: str) -> VisionModel:
     """The refitted model at ``path`` whose net and classifier the hybrid uses; ValueError naming the file when it
     carries no net or no classifier (a model fitted without the seeds)."""
-    model = VisionModel.load(path)
+    model = VisionModel.load(Path(path))
     if model.dense is None or model.classifier is None:
         raise ValueError(f"--hybrid {path}: the model carries no dense net or no classifier (refit one with "
                          f"python -m vision.densenet_refit --own-peak OUT.npz)")

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = ap.parse_args(argv)
     belt_m = 20.0 if a.quick else a.belt_m
     path = a.model or str(next(iter(sorted(SHIPPED_DIR.glob("model-4mm-*.npz")))))
-    model = VisionModel.load(path)
+    model = VisionModel.load(Path(path))
     return similarity_rows() + tails_rows(model, belt_m, a.seed) + [edge_row(model, "heldout", 5 * belt_m, a.seed)]
 
 

@@ -28,6 +28,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -133,17 +134,17 @@ def ceiling_table(model: VisionModel, dark: float, bars: BarSeeds, length_m: flo
         dets = detectors(model, dark, bars)
         found, truth, cam, image = run_case(model, dets, scene_type, extra, length_m * share, seed, 1.0)
         big = [o for o in truth if o.length_mm >= TARGET_MM]
-        row = {"objects": len(big)}
+        row: dict[str, Any] = {"objects": len(big)}
         for k in dets:
             missed = missed_objects(found[k], truth, gate)
             row[k] = 100.0 * (len(big) - len(missed)) / max(1, len(big))
             reported = [d for d in found[k] if d.p_none <= d.none_max]
             row[f"{k} at the decision"] = 100.0 * (len(big) - len(missed_objects(reported, truth, gate))) / max(1, len(big))
             if k in CAUSE_VARIANTS:
-                vis = truth_bins(cam.scene, missed)["visible_mm"] if missed else np.zeros(0)
+                vis = truth_bins(cam.belt_scene, missed)["visible_mm"] if missed else np.zeros(0)
                 seen = [o for o, v in zip(missed, vis) if v >= VISIBLE_MM]
                 row[f"hidden {k}"] = len(missed) - len(seen)
-                row[f"causes {k}"] = Counter(miss_causes(model, cam.scene, image, 0.0, seen, bars=dets[k].bar_seeds))
+                row[f"causes {k}"] = Counter(miss_causes(model, cam.belt_scene, image, 0.0, seen, bars=dets[k].bar_seeds))
         out[label] = row
         print(f"{label}: {len(big)} objects >= 50 mm; ceiling " + ", ".join(f"{k} {row[k]:.1f} %" for k in VARIANTS)
               + f" (target {CEILING_TARGET:.0f} %); at the shipped decision " + ", ".join(f"{row[f'{k} at the decision']:.1f}" for k in VARIANTS)
@@ -159,7 +160,7 @@ def false_candidates(model: VisionModel, dark: float, bars: BarSeeds, length_m: 
     for scene_type in ("realistic", "today"):
         dets = detectors(model, dark, bars)
         found, _, cam, _ = run_case(model, dets, scene_type, {}, length_m, seed + 1000, 0.0)
-        row = {"belt_m": cam.position_m}
+        row: dict[str, Any] = {"belt_m": cam.position_m}
         for k, dl in found.items():
             size = [d for d in dl if d.length_mm >= gate]
             row[k] = (len(size), sum(d.p_none <= d.none_max for d in size))

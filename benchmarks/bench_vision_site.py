@@ -86,11 +86,11 @@ def site_rows(model_path: str | None, fa_m: float, quality_m: float, workers: in
         c0, t0 = time.process_time(), time.perf_counter()
         model = fit_site_model(ROCKS, split="fit", **(fit or dict(mm_per_px=1.0, width_px=2048)))
         cpu = time.process_time() - c0
-        model_path = str(model.save(out))
+        model_path = str(model.save(Path(out)))
         on = model.fitted_on
         rows.append(_row(f"site fit CPU time ({on['n_files']} frames, {on['n_tiles']} tiles, {on['tiles_dropped']} dropped; "
                          f"wall {time.perf_counter() - t0:.0f} s on a shared machine)", cpu, "s", f"< {FIT_TARGET_S:.0f}", cpu < FIT_TARGET_S))
-    model = VisionModel.load(model_path)
+    model = VisionModel.load(Path(model_path))
     held = load_site_tiles(ROCKS, split="heldout", mm_per_px=model.mm_per_px)
     table, _ = evaluate(model, backgrounds=held, length_m=quality_m, seed=2, objects_per_m=1.0)
     r = table["recall"]["size>=50:all"]

@@ -111,7 +111,7 @@ class Scores:
 def score(clf: KindClassifier, x: np.ndarray, load: np.ndarray) -> Scores:
     """``clf``'s :class:`Scores` of candidate rows ``x`` at belt ``load``."""
     if not len(x):
-        return Scores(*(np.zeros(0) for _ in range(3)), np.zeros(0))
+        return Scores(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
     p = clf.proba(x)
     none = clf.classes_ == NONE
     other = np.where(none[None, :], -1.0, p)

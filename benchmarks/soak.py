@@ -122,6 +122,8 @@ def run_soak(lot_mass_t: float = 200_000.0, rate_t_h: float = 8_000.0, *, sample
     plant.line.listeners.append(on_tick)
     try:
         end = plant.run_lot(lot)
+        if plant.monitor.start is None:
+            raise RuntimeError("the lot ended without its start record")
         samples.append((end.end_mark_t - plant.monitor.start.start_mark_t, time.perf_counter() - started,
                         proc.memory_info().rss / 1e6))
         integration.finish(plant, end, report=False)

@@ -13,14 +13,14 @@ TREE=(conveyor spectra vision sampler plc analysis tests benchmarks scripts)
 report=0
 if [ "${1:-}" = "--report" ]; then report=1; shift; fi
 if [ "$#" -gt 0 ]; then paths=("$@"); else paths=("${TREE[@]}"); fi
-# mypy checks the installed packages' code (tests and scripts are not annotated for it)
+# mypy checks the installed packages' code and the benchmarks (tests and scripts are not annotated for it: the
+# test helpers the benchmarks import are followed silently)
 mypy_paths=()
 for p in "${paths[@]}"; do
-  case "$p" in conveyor*|spectra*|vision*|sampler*|plc*|analysis*) mypy_paths+=("$p");; esac
+  case "$p" in conveyor*|spectra*|vision*|sampler*|plc*|analysis*|benchmarks*) mypy_paths+=("$p");; esac
 done
-follow=()
+follow=(--follow-imports=silent)
 if [ "$#" -gt 0 ]; then  # a subset: report only its own findings, without the pending files
-  follow=(--follow-imports=silent)
   for f in ${MYPY_PENDING:-}; do follow+=(--exclude "^${f//./\\.}\$"); done
 fi
 

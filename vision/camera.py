@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Self
 
 from conveyor.backends import import_backend
 from conveyor.station import MaterialWindow, StationContext
@@ -62,7 +62,7 @@ class Camera(ABC):
         self.is_open = False
         self._last_id: int | None = None
 
-    def open(self) -> "Camera":
+    def open(self) -> Self:
         """Connect to the device. Raises CameraError (or BackendUnavailable) when it cannot."""
         if not self.is_open:
             self._open()

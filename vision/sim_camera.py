@@ -136,6 +136,13 @@ class SimulatedCamera(Camera):
                                    belt_width_m=self.belt_width_m, seed=self.seed, **self.scene_kw)
         self._disconnected = False
 
+    @property
+    def belt_scene(self) -> BeltScene:
+        """The scene the camera renders (:class:`CameraError` before :meth:`open`)."""
+        if self.scene is None:
+            raise CameraError("the simulated camera is not open: no scene yet")
+        return self.scene
+
     def simulate_disconnect(self) -> None:
         """Make the next grab fail with CameraDisconnected (fault injection)."""
         self._disconnected = True

@@ -16,10 +16,10 @@ from vision.fit import VisionModel
 from vision.objects import KINDS
 from vision.scene import random_objects
 from vision.sim_camera import SimulatedCamera
-from vision.tiles import ATTRIBUTION
+from vision.tiles import ATTRIBUTION, TileSet
 
 
-def evaluate(model: VisionModel, *, backgrounds: str | Path = "heldout", length_m: float = 100.0, seed: int = 1,
+def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout", length_m: float = 100.0, seed: int = 1,
              objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
              scene: dict | None = None, objects: dict | None = None) -> tuple[dict, list]:
     """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.

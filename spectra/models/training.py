@@ -83,6 +83,13 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def small(cls, grid: str = "ingaas256") -> TrainConfig:
+        """The training path at a small size (about a minute): the quick benchmarks and tests that need a model to
+        exist, not a good one."""
+        return cls(grid=grid, n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
+                   n_lot_cal=20, lot_segments=8, lot_spectra_per_segment=20, n_lot_check=0)
+
 
 @dataclass
 class LabelledSpectra:

@@ -24,9 +24,7 @@ from spectra.models.training import TrainConfig, train_model
 
 from tests.lines import archived_lot
 
-SMALL = dict(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
-             n_lot_cal=20, lot_segments=8, lot_spectra_per_segment=20, n_lot_check=0)
-CONFIG = TrainConfig(**{k: v for k, v in SMALL.items() if k in TrainConfig.__dataclass_fields__})
+CONFIG = TrainConfig.small()
 
 
 @pytest.fixture(scope="module")
