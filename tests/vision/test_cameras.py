@@ -72,6 +72,13 @@ def test_simulated_camera_marks_frames_and_survives_disconnect():
     assert cam.stats.reconnects == 1 and cam.stats.frames == 3
 
 
+def test_simulated_camera_has_a_scene_only_once_open():
+    cam = SimulatedCamera(tiles="fit", width_px=256, frame_lines=50, mm_per_px=4.0, seed=3)
+    with pytest.raises(CameraError, match="not open"):
+        cam.belt_scene
+    assert cam.open().belt_scene is cam.scene and cam.belt_scene.width_px == 256
+
+
 def test_simulated_frame_loss_is_counted():
     cam = SimulatedCamera(tiles="fit", width_px=256, frame_lines=50, mm_per_px=4.0, frame_loss_prob=0.5, seed=3).open()
     ids = [cam.grab().frame_id for _ in range(10)]
