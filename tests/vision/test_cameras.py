@@ -75,7 +75,7 @@ def test_simulated_camera_marks_frames_and_survives_disconnect():
 def test_simulated_camera_has_a_scene_only_once_open():
     cam = SimulatedCamera(tiles="fit", width_px=256, frame_lines=50, mm_per_px=4.0, seed=3)
     with pytest.raises(CameraError, match="not open"):
-        cam.belt_scene
+        _ = cam.belt_scene
     assert cam.open().belt_scene is cam.scene and cam.belt_scene.width_px == 256
 
 
