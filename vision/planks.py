@@ -40,6 +40,7 @@ from scipy import ndimage as ndi
 from vision.errors import FrameError
 from vision.features import cell_sums
 from vision.regime import load_at
+from vision.scene import ore_mask
 
 #: The Hessian's step (cells of 2 px at 4 mm/px).
 STEP = 2
@@ -51,7 +52,7 @@ SUPPORT_RANK = 1
 BAR_QUANTILE = 0.97
 #: The level on the region score, set on fit-split object-free belt (``python -m vision.planks_level``; its
 #: provenance: ``vision/planks_level.py``'s LEVEL_COMMAND and docs/vision.md).
-PLANK_LEVEL = 55.0
+PLANK_LEVEL = 52.5
 #: Belt load (share of ore-coloured belt over 4 m, :mod:`vision.regime`) from which regions are reported: a full
 #: burden (as ``DetectorParams.dark_ridge_min_load``).
 MIN_LOAD = 0.95
@@ -80,7 +81,7 @@ class PlankParams:
 class PlankRegion:
     """One plank region: centre ``row`` / ``col`` (cells of the block it was found in), ``length_mm`` /
     ``width_mm``, ``angle_deg`` of its axis to the belt direction, its ``score`` (summed support), the belt ``load``
-    at its centre, its first and last row (cells) and ``points`` (cells in it)."""
+    at its centre (NaN under the level: not measured), its first and last row (cells) and ``points`` (cells in it)."""
 
     row: float
     col: float
@@ -101,7 +102,8 @@ class PlankRegion:
 def chroma_cells(rgb_cells: np.ndarray) -> np.ndarray:
     """The green chroma 1000 G / (R + G + B + 1) (h, w) float32 of cell mean colours ``rgb_cells`` (h, w, 3),
     smoothed by [1 2 1]/4 along both axes (edges replicated)."""
-    total = rgb_cells.sum(axis=2, dtype=np.float32)
+    total = rgb_cells[..., 0] + rgb_cells[..., 1]
+    total += rgb_cells[..., 2]
     total += np.float32(1.0)
     q = rgb_cells[..., 1] / total
     q *= np.float32(1000.0)
@@ -115,27 +117,37 @@ def chroma_cells(rgb_cells: np.ndarray) -> np.ndarray:
 
 
 def hessian_bars(grid: np.ndarray, step: int = STEP) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(dark-bar strength, (hyy, hxx, hxy)), each like ``grid`` float32, of the signal ``grid`` at the Hessian ``step``
-    (cells; second differences, in the signal's own units): strength |l_across| - |l_along| = min(tr, 2 d) for a
-    dark bar (the eigenvalue of larger magnitude, across the bar, positive), 0 elsewhere."""
-    s = step
-    g = np.pad(grid, s, mode="edge")
-    c2 = 2 * g[s:-s, s:-s]
-    hyy = g[2 * s:, s:-s] + g[:-2 * s, s:-s]
-    hyy -= c2
-    hxx = g[s:-s, 2 * s:] + g[s:-s, :-2 * s]
-    hxx -= c2
-    hxy = g[2 * s:, 2 * s:] - g[2 * s:, :-2 * s]
-    hxy -= g[:-2 * s, 2 * s:]
-    hxy += g[:-2 * s, :-2 * s]
-    hxy *= np.float32(0.25)
-    d = hyy - hxx
+    """(dark-bar strength, (hyy, hxx, hxy)), each like ``grid`` (h, w) float32 (0 within ``step`` of its edges), of the
+    signal ``grid`` at the Hessian ``step`` (cells; second differences, in the signal's own units): strength
+    |l_across| - |l_along| = min(tr, 2 d) for a dark bar (the eigenvalue of larger magnitude, across the bar,
+    positive), 0 elsewhere."""
+    s, (h, w) = step, grid.shape
+    hyy, hxx, hxy = (np.zeros((h, w), np.float32) for _ in range(3))
+    strength = np.zeros((h, w), np.float32)
+    if h <= 2 * s or w <= 2 * s:
+        return strength, (hyy, hxx, hxy)
+    inner = (slice(s, h - s), slice(s, w - s))
+    g = grid
+    c2 = 2 * g[inner]
+    yy, xx, xy = hyy[inner], hxx[inner], hxy[inner]
+    np.add(g[2 * s:, s:-s], g[:-2 * s, s:-s], out=yy)
+    yy -= c2
+    np.add(g[s:-s, 2 * s:], g[s:-s, :-2 * s], out=xx)
+    xx -= c2
+    np.subtract(g[2 * s:, 2 * s:], g[2 * s:, :-2 * s], out=xy)
+    xy -= g[:-2 * s, 2 * s:]
+    xy += g[:-2 * s, :-2 * s]
+    xy *= np.float32(0.25)
+    d = yy - xx
     d *= d
-    d += 4 * hxy * hxy
+    c2 = xy * xy
+    c2 *= np.float32(4.0)
+    d += c2
     np.sqrt(d, out=d)  # 2 d: the eigenvalues' difference
-    strength = hyy + hxx  # the trace
-    np.minimum(strength, d, out=strength)
-    np.maximum(strength, 0.0, out=strength)
+    st = strength[inner]
+    np.add(yy, xx, out=st)  # the trace
+    np.minimum(st, d, out=st)
+    np.maximum(st, 0.0, out=st)
     return strength, (hyy, hxx, hxy)
 
 
@@ -153,11 +165,12 @@ def normal_at(hessian: tuple[np.ndarray, np.ndarray, np.ndarray], r: np.ndarray,
 
 
 def support(grid: np.ndarray, strength: np.ndarray, hessian: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray,
-            cols: np.ndarray, level: float, p: PlankParams) -> tuple[np.ndarray, np.ndarray]:
+            cols: np.ndarray, level: float, p: PlankParams, ore: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(support (n,), normal (n,)) of the bar points (``rows``, ``cols``) (n,): the SUPPORT_RANK-th smallest edge
     contrast (the smaller step from the centre line to either side STEP cells away; signal units) over the
-    2 x HALF_STEPS + 1 points along the bar's axis, 0 at points of it whose strength is not above ``level`` or whose
-    normal turns by more than ``p.max_turn_deg``."""
+    2 x HALF_STEPS + 1 points along the bar's axis, 0 at points of it whose strength is not above ``level``, whose
+    normal turns by more than ``p.max_turn_deg`` or (``ore`` (h, w) bool given: the ore-coloured cells) that have
+    no ore on both sides (the burden's edge against the bare belt is a straight bar too)."""
     nrm = normal_at(hessian, rows, cols)
     nr, nc = np.cos(nrm), np.sin(nrm)
     k = np.arange(-HALF_STEPS, HALF_STEPS + 1, dtype=np.float32)[None, :]
@@ -169,21 +182,24 @@ def support(grid: np.ndarray, strength: np.ndarray, hessian: tuple[np.ndarray, n
     side -= centre
     same = np.cos(2 * (normal_at(hessian, pr, pc) - nrm[:, None])) >= np.cos(np.deg2rad(2 * p.max_turn_deg))
     same &= _sample(strength, pr, pc) > level
+    if ore is not None:
+        same &= _sample(ore, pr + off_r, pc + off_c)
+        same &= _sample(ore, pr - off_r, pc - off_c)
     side[~same] = 0.0
     return np.partition(side, SUPPORT_RANK, axis=1)[:, SUPPORT_RANK].astype(np.float32), nrm
 
 
-def bar_support(grid: np.ndarray, p: PlankParams) -> tuple[np.ndarray, np.ndarray]:
-    """(support, normal), each like ``grid`` (h, w): per point the :func:`support` of the bar points (strength above
-    ``p.bar_level`` and the BAR_QUANTILE of the strength sampled every 4th point: on coarse ore the gaps between
-    rocks are bars too, and the points whose support is gathered stay a few % of the belt), 0 elsewhere."""
+def bar_support(grid: np.ndarray, p: PlankParams, ore: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(support, normal), each like ``grid`` (h, w): per point the :func:`support` (with ``ore``) of the bar points
+    (strength above ``p.bar_level`` and the BAR_QUANTILE of the strength sampled every 4th point: on coarse ore the
+    gaps between rocks are bars too, and the points whose support is gathered stay a few % of the belt), 0 elsewhere."""
     best = np.zeros(grid.shape, np.float32)
     normal = np.zeros(grid.shape, np.float32)
     strength, hessian = hessian_bars(grid)
     level = max(p.bar_level, float(np.quantile(strength[::4, ::4], BAR_QUANTILE)))
     rows, cols = np.nonzero(strength > level)
     if rows.size:
-        best[rows, cols], normal[rows, cols] = support(grid, strength, hessian, rows, cols, level, p)
+        best[rows, cols], normal[rows, cols] = support(grid, strength, hessian, rows, cols, level, p, ore)
     return best, normal
 
 
@@ -193,7 +209,7 @@ def check_cells(rgb_cells: object) -> np.ndarray:
         what = f"an array of shape {rgb_cells.shape}" if isinstance(rgb_cells, np.ndarray) else type(rgb_cells).__name__
         raise FrameError(f"plank evidence needs (h, w, 3) cell colours, got {what}")
     out = np.asarray(rgb_cells, np.float32)
-    if not np.isfinite(out).all():
+    if not np.isfinite(float(out[..., 1].sum()) + float(out[..., 0].sum()) + float(out[..., 2].sum())) and not np.isfinite(out).all():
         raise FrameError(f"plank evidence needs finite cell colours, got {int((~np.isfinite(out)).sum())} NaN or inf values")
     return out
 
@@ -211,13 +227,15 @@ def cell_regions(rgb_cells: np.ndarray, belt: np.ndarray, cell_mm: float, p: Pla
         return []
     lo, hi = int(on[0]), int(on[-1]) + 1  # the belt's span: the frame's steel edges cost nothing
     q = chroma_cells(rgb[:, lo:hi])
-    sup, normal = bar_support(q, p)
+    sup, normal = bar_support(q, p, ore_mask(rgb[:, lo:hi]) & belt[:, lo:hi])
     sup[~belt[:, lo:hi]] = 0.0
-    regions = regions_of(sup, normal, cell_mm, p)
-    if not regions:
-        return []
-    load = load_at(rgb, belt, np.array([int(r.row) for r in regions]), cell_mm)
-    return [replace(r, col=r.col + lo, load=float(v)) for r, v in zip(regions, load)]
+    regions = [replace(r, col=r.col + lo) for r in regions_of(sup, normal, cell_mm, p)]
+    high = [i for i, r in enumerate(regions) if r.score >= p.level]  # the load only where it decides: a full burden's
+    if high:
+        load = load_at(rgb, belt, np.array([int(regions[i].row) for i in high]), cell_mm)
+        for i, v in zip(high, load):
+            regions[i] = replace(regions[i], load=float(v))
+    return regions
 
 
 def regions_of(sup: np.ndarray, normal: np.ndarray, cell_mm: float, p: PlankParams) -> list[PlankRegion]:

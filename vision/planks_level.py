@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> float:
     ap.add_argument("--seeds", type=int, nargs="+", default=[931, 932])
     ap.add_argument("--per-km", type=float, default=0.3, help="regions allowed per 1,000 m of each belt")
     a = ap.parse_args(argv)
-    params = PlankParams(level=0.0, min_load=0.0)
+    params = PlankParams(level=0.0, min_load=0.0)  # every region with its load
     full = []
     for st in ("realistic", "today"):
         for seed in a.seeds:
