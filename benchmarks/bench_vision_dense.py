@@ -236,13 +236,7 @@ def _detector_ms(model: VisionModel, seeds: DenseSeeds | None, frames: list, den
     det.dense_seeds = seeds
     det.dense_classifier = dense_classifier
     det.dense_union = dense_union
-    out = []
-    for f in frames:
-        t = time.thread_time()
-        det.process(f)
-        out.append(1000.0 * (time.thread_time() - t))
-    det.flush()
-    return np.asarray(out[1:])
+    return _frame_ms(det, frames)
 
 
 @contextmanager

@@ -52,10 +52,13 @@ SUPPORT_RANK = 1
 BAR_QUANTILE = 0.97
 #: The level on the region score, set on fit-split object-free belt (``python -m vision.planks_level``; its
 #: provenance: ``vision/planks_level.py``'s LEVEL_COMMAND and docs/vision.md).
-PLANK_LEVEL = 52.5
+PLANK_LEVEL = 47.0
 #: Belt load (share of ore-coloured belt over 4 m, :mod:`vision.regime`) from which regions are reported: a full
 #: burden (as ``DetectorParams.dark_ridge_min_load``).
 MIN_LOAD = 0.95
+#: Belt either side (mm) inside the belt's outer columns where no bar point is taken: the burden's wavy edge against the
+#: bare belt, shaded along its length, made every false alarm of the second version on 3,006 m of development belt 1051.
+EDGE_MM = 80.0
 #: Rows (cells) of context carried from frame to frame: the longest plank (600 mm) and the filters' reach.
 CARRY_CELLS = 96
 
@@ -217,7 +220,7 @@ def check_cells(rgb_cells: object) -> np.ndarray:
 def cell_regions(rgb_cells: np.ndarray, belt: np.ndarray, cell_mm: float, p: PlankParams) -> list[PlankRegion]:
     """Every plank region (:class:`PlankRegion`; :meth:`PlankRegion.reported` says which ``p`` reports) of cell mean
     colours ``rgb_cells`` (h, w, 3) of ``cell_mm`` cells over the belt cells ``belt`` (h, w) bool (its columns'
-    span is searched). Raises FrameError on bad colours or a belt of another shape."""
+    span is searched, less EDGE_MM either side). Raises FrameError on bad colours or a belt of another shape."""
     rgb = check_cells(rgb_cells)
     belt = np.asarray(belt, bool)
     if belt.shape != rgb.shape[:2]:
@@ -229,6 +232,9 @@ def cell_regions(rgb_cells: np.ndarray, belt: np.ndarray, cell_mm: float, p: Pla
     q = chroma_cells(rgb[:, lo:hi])
     sup, normal = bar_support(q, p, ore_mask(rgb[:, lo:hi]) & belt[:, lo:hi])
     sup[~belt[:, lo:hi]] = 0.0
+    edge = int(np.ceil(EDGE_MM / cell_mm))
+    sup[:, :edge] = 0.0
+    sup[:, max(0, hi - lo - edge):] = 0.0
     regions = [replace(r, col=r.col + lo) for r in regions_of(sup, normal, cell_mm, p)]
     high = [i for i, r in enumerate(regions) if r.score >= p.level]  # the load only where it decides: a full burden's
     if high:
@@ -335,5 +341,5 @@ class PlankStream:
         return out
 
 
-__all__ = ["BAR_QUANTILE", "HALF_STEPS", "MIN_LOAD", "PLANK_LEVEL", "PlankParams", "PlankRegion", "PlankStream", "STEP",
+__all__ = ["BAR_QUANTILE", "EDGE_MM", "HALF_STEPS", "MIN_LOAD", "PLANK_LEVEL", "PlankParams", "PlankRegion", "PlankStream", "STEP",
            "bar_support", "cell_regions", "chroma_cells", "hessian_bars", "plank_regions", "regions_of", "support"]
