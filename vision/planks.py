@@ -15,7 +15,8 @@ under the union"). Here it is looked for as a bar:
    along the bar's own axis (the Hessian's eigenvector there) at 2 x HALF_STEPS + 1 points 8 mm apart (56 mm), the
    *edge contrast*, the smaller of the two steps from the centre line to the chroma 8 mm past it on either side
    (a step edge between a rock and a gap has one side only), set to 0 where that point is no bar point within
-   ``max_turn_deg`` of the same direction. A point's *support* is the SUPPORT_RANK-th smallest of them: high only
+   ``max_turn_deg`` of the same direction or has no ore-coloured cell on both sides; none within EDGE_MM of the belt's
+   outer columns (the burden's shaded edge against the bare belt is a straight bar too). A point's *support* is the SUPPORT_RANK-th smallest of them: high only
    where a bar with two edges holds its direction over the window.
 3. **Regions.** Points with support above ``support_level``, 8-connected, are plank regions with their length along
    their mean axis (the window added) and width (mm); shorter than ``min_length_mm`` they are dropped. A region's
@@ -50,8 +51,9 @@ HALF_STEPS = 3
 SUPPORT_RANK = 1
 #: A bar point's strength must exceed this quantile of the frame's belt (:func:`bar_support`).
 BAR_QUANTILE = 0.97
-#: The level on the region score, set on fit-split object-free belt (``python -m vision.planks_level``; its
-#: provenance: ``vision/planks_level.py``'s LEVEL_COMMAND and docs/vision.md).
+#: The level on the region score, set on fit-split object-free belt by ``vision.planks_level.LEVEL_COMMAND``
+#: (``python -m vision.planks_level --length-m 3000 --seeds 931 932 --per-km 0.3``: realistic maxima 46.1 / 46.7 on
+#: 3,000 m each, today's belt no region at full burden; docs/vision.md "Pixel-scale plank evidence").
 PLANK_LEVEL = 47.0
 #: Belt load (share of ore-coloured belt over 4 m, :mod:`vision.regime`) from which regions are reported: a full
 #: burden (as ``DetectorParams.dark_ridge_min_load``).

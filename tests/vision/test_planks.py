@@ -4,6 +4,11 @@ frame edges, the switch is off unless set, and bad input is refused with a clear
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -122,3 +127,25 @@ def test_level_is_set_on_fit_belt_only():
         belt_scores("realistic", 61, 10.0, PlankParams())
     assert level_of([np.array([3.2, 9.7, 1.0]), np.array([4.0])], 3.0, 0.3) == 10.0  # above every region of 3 km each
     assert level_of([np.array([3.2, 9.7, 1.0])], 4.0, 0.3) == 3.5  # one allowed in 4 km: above the second highest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_wood_benchmark_reports_the_plank_evidence_per_case():
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_wood", "--quick", "--seed", "951", "--planks"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cases = [line for line in r.stdout.splitlines() if ", plank evidence: wood found union " in line]
+    assert len(cases) == 3
+    for line in cases:
+        union, with_p = (int(v) for v in re.findall(r"union\+?P? (\d+)/", line))
+        assert with_p >= union  # the plank evidence adds reports, never takes the union's away
+    total = [line for line in r.stdout.splitlines() if line.startswith("plank evidence, the three wood cases:")]
+    assert len(total) == 1 and f"level {PlankParams().level:g}" in total[0]
+
+
+def test_the_dense_benchmark_refuses_planks_without_the_union():
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_dense", "--planks", "--quick"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "--planks needs --hybrid C.npz --union" in r.stderr, r.stderr[-2000:]
