@@ -464,6 +464,7 @@ class Detector:
             self._dense.reset()
         if self.planks is not None:
             self.planks.reset()
+        self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
         if self._carry is None:
@@ -511,6 +512,7 @@ class Detector:
         out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
         if self.planks is not None:
             found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
+            self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
             out += self._plank_detections(found, out, _Rows(img), start_belt_m, mark0, frame)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
@@ -538,7 +540,7 @@ class Detector:
                                    np.empty((0,) + c.rgb.shape[1:], np.float32), np.empty((0,) + c.image.shape[1:], np.uint8),
                                    np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
         if self.planks is not None:
-            out += self._plank_detections(self.planks.flush(), out, None, 0.0, 0.0, None)
+            out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
         self.reset()
         return out
 
