@@ -52,11 +52,13 @@ from vision.decision import spread
 from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
 from vision.densenet_data import stream
 from vision.densenet_eval import DensePass, calibration, level_of, run_case
+from vision.detect import Detector
 from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
 from vision.fit import VisionModel, cache_path
 from vision.union_fit import features_model
+from vision.planks import PlankParams, PlankStream
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
 
@@ -235,13 +237,7 @@ def _detector_ms(model: VisionModel, seeds: DenseSeeds | None, frames: list, den
     det.dense_seeds = seeds
     det.dense_classifier = dense_classifier
     det.dense_union = dense_union
-    out = []
-    for f in frames:
-        t = time.thread_time()
-        det.process(f)
-        out.append(1000.0 * (time.thread_time() - t))
-    det.flush()
-    return np.asarray(out[1:])
+    return _frame_ms(det, frames)
 
 
 @contextmanager
@@ -287,6 +283,61 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
                  rate >= LINE_TARGET_M_S)]
 
 
+@contextmanager
+def _planks_on() -> Iterator[None]:
+    """Within the block every detector a model builds (the line station's too) runs the plank evidence
+    (``Detector.planks`` at its shipped level)."""
+    built = VisionModel.detector
+
+    def detector(self: VisionModel) -> Detector:
+        det = built(self)
+        det.planks = PlankStream(PlankParams(), det.cell_mm)
+        return det
+
+    VisionModel.detector = detector  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        VisionModel.detector = built  # type: ignore[method-assign]
+
+
+def plank_speed_rows(n_frames: int = 25, station_m: float = 100.0) -> list[dict]:
+    """The plank evidence's cost on the shipped union, off and on, three times in turn: the detector's CPU per 2,048-line
+    frame of held-out object-free realistic belt (seed 1011, ``n_frames``) and the 4 mm/px line station
+    (``bench_vision.line_rows``, ``station_m``)."""
+    from benchmarks.bench_vision import line_rows
+    from vision.model_cache import cached_model
+
+    shipped = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
+    frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
+    det: dict[str, list[float]] = {"off": [], "on": []}
+    line: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(3):
+        det["off"].append(float(np.median(_frame_ms(shipped.detector(), frames))))
+        line["off"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
+        with _planks_on():
+            det["on"].append(float(np.median(_frame_ms(shipped.detector(), frames))))
+            line["on"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
+    print(f"detector per 2,048-line frame (median of {n_frames - 1}, three rounds): union {det['off']} ms, union+P {det['on']} ms; "
+          f"line station {station_m:.0f} m: union {[round(v, 1) for v in line['off']]} m/s, union+P {[round(v, 1) for v in line['on']]} m/s "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    added, rate = float(np.mean(det["on"]) - np.mean(det["off"])), float(np.mean(line["on"]))
+    return [_row("vision detector, plank evidence's added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True),
+            _row("vision line station 4 mm/px, union+P, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
+                 rate >= LINE_TARGET_M_S)]
+
+
+def _frame_ms(det: Detector, frames: list) -> np.ndarray:
+    """CPU (ms, one thread) of each frame after the first through ``det``."""
+    out = []
+    for f in frames:
+        t = time.thread_time()
+        det.process(f)
+        out.append(1000.0 * (time.thread_time() - t))
+    det.flush()
+    return np.asarray(out[1:])
+
+
 def hybrid_of(path: str) -> VisionModel:
     """The refitted model at ``path`` whose net and classifier the hybrid uses; ValueError naming the file when it
     carries no net or no classifier (a model fitted without the seeds)."""
@@ -298,11 +349,11 @@ def hybrid_of(path: str) -> VisionModel:
 
 
 def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
-    """Recall (objects >= 50 mm) of FIT_VERSION 13's model alone and of the hybrid (``name``: "hybrid" or "union"), with
-    the objects gained and lost."""
+    """Recall (objects >= 50 mm) of FIT_VERSION 13's model alone (with ``name`` "union+P": of the union) and of the
+    hybrid (``name``: "hybrid", "union" or "union+P"), with the objects gained and lost."""
     n, r_off, r_on = on.reported.size, int(off.reported.sum()), int(on.reported.sum())
     gained, lost = int(np.sum(on.reported & ~off.reported)), int(np.sum(off.reported & ~on.reported))
-    print(f"{label}: FIT 13 alone {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
+    print(f"{label}: {'union' if name.endswith('+P') else 'FIT 13 alone'} {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
           f"{on.feature_false} (off {off.feature_false}), of the net's own {on.own_false}, in {on.belt_m:.0f} m", flush=True)
     return [_row(f"vision {name} (FIT 13 + the refit's classifier), recall >= 50 mm, {label} "
                  f"({r_on}/{n}; off {r_off}/{n}; {lost} lost)", 100.0 * r_on / max(n, 1), "%", "no object lost", lost == 0)]
@@ -311,7 +362,7 @@ def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid")
 def hybrid_free_rows(scene_type: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
     """False alarms of the hybrid (``name``: "hybrid" or "union") on object-free held-out belt (all, and the net's
     own) and the detector's CPU; the union's bound counts all its false alarms (the features' ones may be new)."""
-    counted = on.feature_false + on.own_false if name == "union" else on.own_false
+    counted = on.feature_false + on.own_false if name.startswith("union") else on.own_false
     bound = 1000.0 * _poisson_upper95(counted) / max(on.belt_m, 1e-9)
     det_off, det_on = 1000.0 * off.detector_s / off.frames, 1000.0 * on.detector_s / on.frames
     print(f"object-free {scene_type} belt (held-out): {name} {on.feature_false} false alarms (off {off.feature_false}), of the "
@@ -338,10 +389,12 @@ def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionMod
     ``--union`` on the features' candidates too, either classifier reporting)."""
     seeds, clf = hybrid.dense, hybrid.classifier
     assert seeds is not None and clf is not None  # hybrid_of checked
-    name = "union" if a.union else "hybrid"
+    name = ("union" if a.union else "hybrid") + ("+P" if a.planks else "")
     judged = "the net's own regions and the features' candidates" if a.union else "the net's own regions"
     print(f"{name}: FIT 13 model {reference.version}; {judged} judged by {hybrid.version} "
           f"(decision {clf.none_max:.3g}; own peak {seeds.own_peak})", flush=True)
+    if a.speed and a.planks:
+        return plank_speed_rows()
     if a.speed:
         frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
         ms = {k: [] for k in ("off", "on")}  # type: dict[str, list[float]]
@@ -357,11 +410,14 @@ def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionMod
     kws = [(label, dict(length_m=a.length_m * share, scene=scene_options(st)[0], objects={**scene_options(st)[1], **extra},
                         objects_per_m=1.0), False) for label, st, extra, share in CASES]
     kws += [("free " + st, dict(length_m=a.fa_m, scene=scene_options(st)[0], objects=None, objects_per_m=0.0), True) for st in FREE_SCENES]
+    planks = PlankStream(PlankParams(), reference.detector().cell_mm) if a.planks else None
     for label, kw, free in kws:
         seed = a.seed + 1000 if free else a.seed
-        off = run_case(seeds.net, reference, "heldout", seed=seed, **kw)
+        # --planks: the union against the union with the plank evidence (both on the same frames); else FIT 13 alone against the net's
+        off = (run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf, dense_union=a.union, **kw)
+               if planks is not None else run_case(seeds.net, reference, "heldout", seed=seed, **kw))
         runs[label] = on = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf,
-                                    dense_union=a.union, **kw)
+                                    dense_union=a.union, planks=planks, **kw)
         rows += hybrid_free_rows(label[5:], off, on, name) if free else hybrid_rows(label, off, on, name)
     hybrid_p_none_print(runs, clf.none_max)
     return rows
@@ -381,7 +437,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "own regions only, against FIT_VERSION 13's model alone (see the module)")
     ap.add_argument("--union", action="store_true", help="with --hybrid: the refit's classifier judges the features' "
                     "candidates too, and a candidate is reported when either classifier reports it (Detector.dense_union)")
+    ap.add_argument("--planks", action="store_true", help="with --hybrid --union: the union against the union with the "
+                    "plank evidence switched on (Detector.planks, vision/planks.py), on the same frames")
     a = ap.parse_args(argv)
+    if a.planks and not a.union:
+        ap.error("--planks needs --hybrid C.npz --union (it is measured against the union)")
     if a.union and not a.hybrid:
         ap.error("--union needs --hybrid C.npz (the refit whose classifier joins the shipped one)")
     if a.hybrid:

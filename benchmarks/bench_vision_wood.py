@@ -39,6 +39,7 @@ from vision.errors import VisionError
 from vision.fit import VisionModel
 from vision.kind_decision import NONE
 from vision.model_cache import cached_model
+from vision.planks import PlankParams, PlankStream
 from vision.scene import BeltScene
 from vision.scenes import scene_options
 from vision.seeds_diagnose import loss_details
@@ -66,15 +67,18 @@ class Candidates:
     frames: list = field(default_factory=list)
     area: np.ndarray = field(default_factory=lambda: np.zeros(0))
     scene: BeltScene | None = None
+    #: With the plank evidence on (``--planks``): its regions, (n, 4) belt / lateral mm, score, reported (1 / 0).
+    planks: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
 
 def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, length_m: float, scene: dict,
-                     objects: dict | None, objects_per_m: float, keep_frames: bool = False) -> Candidates:
+                     objects: dict | None, objects_per_m: float, keep_frames: bool = False, planks: bool = False) -> Candidates:
     """Every size-passing candidate of the union's detector (``reference``'s model, ``judged``'s net and classifier,
     ``Detector.dense_union``) over ``length_m`` of held-out belt of ``seed`` (``keep_frames``: with the frames, for
-    :func:`loss_rows`)."""
+    :func:`loss_rows`; ``planks``: with the plank evidence on, ``Detector.planks``, its regions apart)."""
     det = reference.detector()
     det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, judged.dense, judged.classifier, True
+    det.planks = PlankStream(PlankParams(), det.cell_mm) if planks else None
     found, cam, frames = [], None, []
     for frame, camera in stream("heldout", seed, length_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
                                 mm_per_px=MM_PER_PX, width_px=WIDTH_PX):
@@ -84,13 +88,15 @@ def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, len
     found += det.flush()
     if cam is None:
         raise ValueError(f"no belt streamed (length_m {length_m})")
-    cand = [d for d in found if d.length_mm >= reference.params.min_length_mm]
+    plank = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0, d.plank_score, float(d.p_none <= d.none_max)]
+                      for d in found if np.isfinite(d.plank_score)], float).reshape(-1, 4)
+    cand = [d for d in found if d.length_mm >= reference.params.min_length_mm and not np.isfinite(d.plank_score)]
     big = [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0 and o.length_mm >= TARGET_MM]
     x = np.array([d.features for d in cand], float).reshape(len(cand), -1)
     return Candidates(x, np.array([d.load for d in cand], float), np.array([d.dense_own for d in cand], bool),
                       np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in cand], float).reshape(-1, 2), big,
                       truth_bins(cam.scene, big) if big and cam.scene is not None else {}, frames=frames,
-                      area=np.array([d.area_mm2 for d in cand], float), scene=cam.scene)
+                      area=np.array([d.area_mm2 for d in cand], float), scene=cam.scene, planks=plank)
 
 
 @dataclass
@@ -148,6 +154,9 @@ def object_rows(c: Candidates, base: Scores, judge: Scores) -> list[dict]:
                             f"{name}_reported": False})
         ratios = [row[f"{n}_p_none"] / row[f"{n}_decision"] for n in ("fit13", "judge") if np.isfinite(row[f"{n}_p_none"])]
         row["reported"] = row["fit13_reported"] or row["judge_reported"]
+        pl = _near(c.planks[:, :2], o.belt_mm, o.lateral_mm, o.length_mm) if len(c.planks) else np.zeros(0, bool)
+        row["plank_score"] = float(c.planks[pl, 2].max()) if pl.any() else np.nan
+        row["plank_reported"] = bool((c.planks[pl, 3] > 0).any()) if pl.any() else False
         row["cause"] = cause(bool(on.any()), row["reported"], min(ratios) if ratios else np.inf)
         row.update({k: (bool(v[i]) if v.dtype == bool else float(v[i])) for k, v in c.bins.items()})
         rows.append(row)
@@ -265,6 +274,46 @@ def union_reports(c: Candidates, base: Scores, judge: Scores) -> np.ndarray:
     return (base.reported & ~c.own) | judge.reported
 
 
+def plank_summary(label: str, rows: list[dict]) -> dict[str, int]:
+    """Print and return, for the wood objects >= 50 mm of one case, found by the union and by the union with the plank
+    evidence (its own reports added), and of those without a candidate how many a plank region reaches / reports."""
+    wood = [r for r in rows if r["kind"] == "wood"]
+    lost = [r for r in wood if r["cause"] == "no candidate"]
+    k = {"wood": len(wood), "union": sum(r["reported"] for r in wood), "union+P": sum(r["reported"] or r["plank_reported"] for r in wood),
+         "no candidate": len(lost), "reached": sum(np.isfinite(r["plank_score"]) for r in lost),
+         "reported": sum(r["plank_reported"] for r in lost)}
+    print(f"{label}, plank evidence: wood found union {k['union']}/{k['wood']}, union+P {k['union+P']}/{k['wood']}; of the "
+          f"{k['no candidate']} without a candidate, a plank region reaches {k['reached']} and reports {k['reported']}", flush=True)
+    return k
+
+
+def spread_text(v: np.ndarray) -> str:
+    """Quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / 1 of ``v`` (NaN dropped) and its size."""
+    v = v[np.isfinite(v)]
+    return " / ".join(f"{x:.1f}" for x in np.quantile(v, [0.0, 0.1, 0.5, 0.9, 0.99, 1.0])) + f" ({v.size})" if v.size else "none"
+
+
+def _print_free_planks(scene_type: str, fa_m: float, c: Candidates, union_fa: int) -> None:
+    """The plank evidence on ``fa_m`` of object-free belt: its regions and reports per 1,000 m, the false alarms of the
+    union with it (``union_fa``: the union's own), and its score's spread."""
+    n_rep = int(c.planks[:, 3].sum())
+    print(f"object-free {scene_type} belt, {fa_m:.0f} m, plank evidence: {len(c.planks)} regions ({len(c.planks) / fa_m * 1000.0:.0f} "
+          f"per 1,000 m), reported {n_rep} ({n_rep / fa_m * 1000.0:.2f} per 1,000 m): false alarms of union+P {union_fa + n_rep} "
+          f"(the union's {union_fa}); score quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / max, all regions {spread_text(c.planks[:, 2])}, "
+          f"the reported {', '.join(f'{v:.0f}' for v in np.sort(c.planks[c.planks[:, 3] > 0, 2])[::-1])}", flush=True)
+
+
+def _print_plank_totals(totals: dict[str, int], wood: list[dict]) -> None:
+    """The plank evidence over the three wood cases: counts (:func:`plank_summary` added up) and the spread of the best
+    plank score on each wood object and on those without a candidate (regions on an object the union reports are merged
+    into its report: not counted)."""
+    best = np.array([r["plank_score"] for r in wood], float)
+    lost = np.array([r["plank_score"] for r in wood if r["cause"] == "no candidate"], float)
+    print("plank evidence, the three wood cases: " + ", ".join(f"{n} {v}" for n, v in totals.items()) + "; best plank score "
+          f"per wood object >= 50 mm, quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / max {spread_text(best)}; on those without a "
+          f"candidate {spread_text(lost)}; level {PlankParams().level:g} at belt load >= {PlankParams().min_load:g}", flush=True)
+
+
 def rows_of(out: dict) -> list[dict]:
     """Benchmark rows: per wood case, the wood objects found by the union and per cause."""
     rows = []
@@ -290,6 +339,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--net-level", type=float, help="run-time change: the union's net's level (log-odds; shipped "
                     "log(1/3) = -1.10)")
     ap.add_argument("--min-area-mm2", type=float, help="run-time change: the size gate's area (mm²; shipped 300)")
+    ap.add_argument("--planks", action="store_true", help="with the plank evidence switched on (Detector.planks, "
+                    "vision/planks.py): wood found with its reports added, the planks without a candidate it reaches, its "
+                    "score's spread on wood and on object-free belt, its false alarms")
     ap.add_argument("--causes", action="store_true", help="for each wood object without a candidate, the stage that "
                     "loses it, for the features and for the union's net (vision/seeds_diagnose.py)")
     a = ap.parse_args(argv)
@@ -306,12 +358,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     assert reference.classifier is not None and judged.classifier is not None
     out: dict = {}
     missed_x, ore_x, losses = [], [], []
+    totals: dict[str, int] = {}
     for label, scene_type, extra, share in WOOD_CASES:
         scene, objects = scene_options(scene_type)
-        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0, a.causes)
+        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0, a.causes, a.planks)
         base, judge = score(reference.classifier, c.x, c.load), score(judged.classifier, c.x, c.load)
         rows = object_rows(c, base, judge)
         _print_rows(label, rows)
+        if a.planks:
+            totals = {n: totals.get(n, 0) + v for n, v in plank_summary(label, rows).items()}
         if a.causes:
             loss_rows(c, rows, reference, judged)
             _print_losses(label, rows, reference.params.min_length_mm, reference.params.min_area_mm2)
@@ -322,9 +377,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 on = _near(c.pos, o.belt_mm, o.lateral_mm, o.length_mm)
                 missed_x.append(c.x[on][np.argmin(judge.p_none[on])])
     for st in FREE_SCENES if a.fa_m > 0 else ():
-        c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, scene_options(st)[0], None, 0.0)
+        c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, scene_options(st)[0], None, 0.0, planks=a.planks)
         s = score(judged.classifier, c.x, c.load)
         fa = union_reports(c, score(reference.classifier, c.x, c.load), s)
+        if a.planks:
+            _print_free_planks(st, a.fa_m, c, int(fa.sum()))
         low = np.argsort(s.p_none / s.decision)[:20]
         print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates ({len(c.x) / a.fa_m * 1000.0:.0f} per 1,000 m; "
               f"the net's own {int(c.own.sum())}, under 300 mm² {int(np.sum(c.area < 300.0))}); false alarms of the union "
@@ -336,6 +393,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         sep = separation(np.array(missed_x), np.array(ore_x), judged.classifier)
         print("missed wood (best candidate each, " + str(len(missed_x)) + ") minus the judge's 20 lowest ore per belt, "
               "in the judge's scale units: " + ", ".join(f"{n} {d:+.2f}" for n, d in sep), flush=True)
+    if totals:
+        _print_plank_totals(totals, [r for rows in out.values() for r in rows.get("rows", []) if r["kind"] == "wood"])
     if losses:
         print("wood without a candidate, features' stage | net's stage: " + ", ".join(
             f"{k} {v}" for k, v in sorted(loss_counts([r for rows in losses for r in rows]).items())), flush=True)

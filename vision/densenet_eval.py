@@ -24,6 +24,7 @@ from vision.densenet_data import CALIBRATION_SEED0, stream
 from vision.evaluate import MATCH_MARGIN_MM
 from vision.fit import VisionModel, _scene_kw
 from vision.frames import Frame
+from vision.planks import PlankStream
 from vision.scenes import FIT_MIX
 from vision.sim_camera import SimulatedCamera
 from vision.tiles import TileSet, augmented_tiles
@@ -90,11 +91,12 @@ def _near(pos: np.ndarray, belt_mm: float, lateral_mm: float, length_mm: float) 
 def run_case(net: DenseNet, model: VisionModel | None, tiles: str | TileSet, *, seed: int, length_m: float, scene: dict,
              objects: dict | None, objects_per_m: float, mm_per_px: float = 4.0, width_px: int = 512,
              dense_seeds: DenseSeeds | None = None, dense_classifier: KindClassifier | None = None,
-             dense_union: bool = False) -> DensePass:
+             dense_union: bool = False, planks: PlankStream | None = None) -> DensePass:
     """Stream ``length_m`` of belt through the network and (``model`` given) the feature detector, with the network's
     seeds beside its own when ``dense_seeds`` is given (``Detector.dense_seeds``) and their own components judged by
     ``dense_classifier`` when given (``Detector.dense_classifier``; with ``dense_union`` the features' components too,
-    reported when either classifier reports them: ``Detector.dense_union``); see the module."""
+    reported when either classifier reports them: ``Detector.dense_union``) and the plank evidence ``planks``
+    (``Detector.planks``) when given; see the module."""
     det = None
     if model is not None:
         det = model.detector()
@@ -102,6 +104,7 @@ def run_case(net: DenseNet, model: VisionModel | None, tiles: str | TileSet, *, 
         det.dense_seeds = dense_seeds
         det.dense_classifier = dense_classifier
         det.dense_union = dense_union
+        det.planks = planks
     peaks, pos, found, frame_s = [], [], [], []
     ref: float | None = None
     net_s = onnx_s = det_s = 0.0

@@ -28,6 +28,7 @@ from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
 from vision.patchnet import patch_of
+from vision.planks import PlankRegion, PlankStream
 from vision.regime import load_at
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
@@ -69,6 +70,10 @@ class Detection:
     #: Judged (kind, probability, p(none), decision) by ``Detector.dense_classifier``: the net's own, or with
     #: ``dense_union`` a features' candidate that ``Detector.classifier`` left unreported and the second reports.
     second_judge: bool = False
+    #: A plank region's score (:mod:`vision.planks`, ``Detector.planks``): reported as wood by the plank evidence
+    #: alone (NaN: a candidate of the features or the net). Its p(none) is 0 and its decision 1 when it reaches the
+    #: plank level, -1 when not (shown with ``report_all`` only), so that p_none <= none_max says reported here too.
+    plank_score: float = float("nan")
 
 
 @dataclass
@@ -381,6 +386,13 @@ def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, t
     return {i: (slice(int(lo_r[i + 1]), int(hi_r[i + 1]) + 1), slice(int(lo_c[i + 1]), int(hi_c[i + 1]) + 1)) for i in which}
 
 
+def _on_reported(shown: list[Detection], belt_m: float, lateral_m: float, length_mm: float) -> bool:
+    """Whether a reported detection of ``shown`` lies on a region of ``length_mm`` centred at (``belt_m``,
+    ``lateral_m``): centres apart by at most half their lengths added, along and across the belt."""
+    return any(d.p_none <= d.none_max and abs(d.belt_m - belt_m) <= (d.length_mm + length_mm) / 2000.0
+               and abs(d.lateral_m - lateral_m) <= (d.length_mm + length_mm) / 2000.0 for d in shown)
+
+
 def _own_components(labels: np.ndarray, own: np.ndarray, n: int) -> np.ndarray:
     """(n,) bool: which of the ``n`` labelled components hold a cell of the net's own regions ``own``."""
     return np.bincount(labels[own], minlength=n + 1)[1:] > 0
@@ -436,6 +448,10 @@ class Detector:
         #: ``classifier`` or it reports it (what ``classifier`` reports stays exactly as without it; docs/vision.md,
         #: "Union: either classifier reports"). False: the net's own components only.
         self.dense_union = False
+        #: Plank evidence at pixel scale (:class:`vision.planks.PlankStream`), switched on at run time (None: off, as in
+        #: every fitted model): its regions at its level are reported as wood by themselves, unless an object reported
+        #: in the same frame lies on them; nothing the union reports changes (docs/vision.md "Pixel-scale plank evidence").
+        self.planks: PlankStream | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -446,6 +462,9 @@ class Detector:
         self._last_ref: float | None = None  # the last frame's last band median grey (its lum reference)
         if self._dense is not None:
             self._dense.reset()
+        if self.planks is not None:
+            self.planks.reset()
+        self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
         if self._carry is None:
@@ -491,6 +510,10 @@ class Detector:
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
         out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
+        if self.planks is not None:
+            found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
+            self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
+            out += self._plank_detections(found, out, _Rows(img), start_belt_m, mark0, frame)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -516,7 +539,34 @@ class Detector:
             out = self._components(np.empty((0, c.raw.shape[1]), np.float32), np.empty((0,) + c.feats.shape[1:], np.float32),
                                    np.empty((0,) + c.rgb.shape[1:], np.float32), np.empty((0,) + c.image.shape[1:], np.uint8),
                                    np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
+        if self.planks is not None:
+            out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
         self.reset()
+        return out
+
+    def _plank_detections(self, found: list[tuple[PlankRegion, int]], shown: list[Detection], img: "_Rows | None",
+                          start_belt_m: float, mark0: float, frame: Frame | None) -> list[Detection]:
+        """Wood detections of the plank regions ``found`` (region, belt row of its block) that ``planks`` reports (all
+        with ``report_all``), except those on a detection of ``shown`` that is reported; the image rows ``img`` start at
+        odometer ``start_belt_m`` (tonnage mark ``mark0``; None: no thumbnail)."""
+        assert self.planks is not None
+        cell_m, out = self.cell_mm / 1000.0, []
+        for r, row0 in found:
+            belt_m = (row0 + r.row + 0.5) * cell_m
+            lateral_m = ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
+            reported = r.reported(self.planks.params)
+            if not (reported or self.report_all) or _on_reported(shown, belt_m, lateral_m, r.length_mm):
+                continue
+            rc, cc = int(round((belt_m - start_belt_m) / cell_m)), int(r.col)
+            half = max(2, int(r.length_mm / self.cell_mm / 2))
+            thumb = self._thumbnail(img, (slice(rc - half, rc + half), slice(max(0, cc - half), cc + half))) if img is not None and rc >= 0 else np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
+            speed = frame.belt_speed_m_s if frame is not None else 0.0
+            out.append(Detection(
+                kind="wood", probability=1.0, length_mm=r.length_mm, width_mm=r.width_mm, area_mm2=r.length_mm * r.width_mm,
+                belt_m=belt_m, lateral_m=lateral_m, tonnage_mark_t=mark0 + (belt_m - start_belt_m) * (frame.t_per_m if frame is not None else 0.0),
+                time_s=(frame.time_s + (belt_m - frame.start_belt_m) / speed) if frame is not None and speed > 0 else 0.0,
+                anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
+                none_max=1.0 if reported else -1.0, plank_score=r.score))
         return out
 
     def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:

@@ -1,0 +1,86 @@
+"""The plank evidence's level (:data:`vision.planks.PLANK_LEVEL`), set on fit-split object-free belt only.
+
+Streams ``--length-m`` of object-free belt of each scene type (realistic and today's, :mod:`vision.scenes`) rendered
+from the FIT tiles (never the held-out tiles, never the development or confirmation seeds) through
+:class:`vision.planks.PlankStream` in 2,048-line frames, as the detector does, and prints the spread of the region
+scores at full burden and the level that lets at most ``--per-km`` regions per 1,000 m through on either belt: the
+(floor(per_km x km) + 1)-th highest score of the belt with the most, rounded up to 0.5.
+
+Run: ``.venv/bin/python -m vision.planks_level [--length-m 3000] [--seeds 931 932] [--per-km 0.3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from vision.densenet_data import stream
+from vision.features import belt_columns
+from vision.planks import PlankParams, PlankStream
+from vision.scenes import scene_options
+
+#: The command that set :data:`vision.planks.PLANK_LEVEL` (docs/vision.md "Pixel-scale plank evidence").
+LEVEL_COMMAND = "python -m vision.planks_level --length-m 3000 --seeds 931 932 --per-km 0.3"
+#: Seeds never to level on: the development (51, 52, 1051, 1052) and confirmation (61, 62, 1061, 1062) seeds.
+RESERVED_SEEDS = frozenset({11, 12, 1011, 1012, 51, 52, 1051, 1052, 61, 62, 1061, 1062, 71, 72, 1071, 1072})
+
+
+def belt_scores(scene_type: str, seed: int, length_m: float, params: PlankParams, mm_per_px: float = 4.0,
+                width_px: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(score, belt load) of every plank region on ``length_m`` of object-free fit-split belt of ``scene_type``."""
+    if seed in RESERVED_SEEDS:
+        raise ValueError(f"seed {seed} is reserved for development or confirmation: level on other seeds")
+    block = 2
+    st = PlankStream(params, block * mm_per_px)
+    found = []
+    for frame, _ in stream("fit", seed, length_m, scene=scene_options(scene_type)[0], objects=None, objects_per_m=0.0,
+                           mm_per_px=mm_per_px, width_px=width_px):
+        rgb = _cells(frame.image, block)
+        row0 = int(round(frame.start_belt_m * 1000.0 / (block * mm_per_px)))
+        found += [r for r, _ in st.push(rgb, np.broadcast_to(belt_columns(rgb), rgb.shape[:2]), row0)]
+    found += [r for r, _ in st.flush()]
+    return np.array([r.score for r in found], float), np.array([r.load for r in found], float)
+
+
+def _cells(image: np.ndarray, block: int) -> np.ndarray:
+    """The cell mean colours (h, w, 3) float32 of ``image`` (as ``CellFeatures.rgb``)."""
+    from vision.features import cell_sums
+
+    return cell_sums(image, block).astype(np.float32) / np.float32(block * block)
+
+
+def level_of(scores: list[np.ndarray], km: float, per_km: float) -> float:
+    """The level letting at most ``per_km`` regions per 1,000 m through on each belt's ``scores`` (``km`` each)."""
+    allowed = int(math.floor(per_km * km))
+    worst = max((np.sort(s)[::-1][allowed] if s.size > allowed else -np.inf) for s in scores)
+    return float(math.floor(worst * 2.0) / 2.0 + 0.5) if np.isfinite(worst) else 0.0
+
+
+def main(argv: list[str] | None = None) -> float:
+    ap = argparse.ArgumentParser(prog="python -m vision.planks_level", description=__doc__)
+    ap.add_argument("--length-m", type=float, default=3000.0, help="object-free fit belt per scene type and seed (m)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[931, 932])
+    ap.add_argument("--per-km", type=float, default=0.3, help="regions allowed per 1,000 m of each belt")
+    a = ap.parse_args(argv)
+    params = PlankParams(level=0.0, min_load=0.0)  # every region with its load
+    full = []
+    for st in ("realistic", "today"):
+        for seed in a.seeds:
+            t0 = time.process_time()
+            s, load = belt_scores(st, seed, a.length_m, params)
+            at = s[load >= PlankParams().min_load]
+            full.append(at)
+            q = np.quantile(at, [0.5, 0.9, 0.99, 1.0]) if at.size else np.full(4, np.nan)
+            print(f"{st} seed {seed}, {a.length_m:.0f} m: {s.size} regions, {at.size} at full burden; score quantiles "
+                  f"0.5 / 0.9 / 0.99 / max {q[0]:.1f} / {q[1]:.1f} / {q[2]:.1f} / {q[3]:.1f}; top 5 "
+                  + ", ".join(f"{v:.1f}" for v in np.sort(at)[::-1][:5]) + f" ({time.process_time() - t0:.0f} s CPU)", flush=True)
+    level = level_of(full, a.length_m / 1000.0, a.per_km)
+    print(f"level {level:g} (at most {a.per_km:g} regions per 1,000 m of each belt)", flush=True)
+    return level
+
+
+if __name__ == "__main__":
+    main()
