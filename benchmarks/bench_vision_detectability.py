@@ -286,6 +286,9 @@ def case_rows(label: str, res: list[ObjectD], seed: int, mm_per_px: float) -> li
         ceiling, real, real_t = _shares(res, obs)
         print(f"  {obs} ({what}): ceiling {ceiling:.1f} % (mean Phi(d' - z)); realised {real:.1f} % (its template's response "
               f"on the belt with the object > z), {real_t:.1f} % (z scaled by the empirical tail)", flush=True)
+        wider = 100.0 * float(np.mean([p_found(getattr(r, obs).d, search_threshold(1000.0 * search_positions(r.obj.length_mm * r.obj.width_mm)))
+                                       for r in res])) if res else 0.0
+        print(f"    searching 1,000 x the places (orientations, shapes, sizes): ceiling {wider:.1f} %", flush=True)
         print(f"    d' {_q(np.array([getattr(r, obs).d for r in res]))}; realised z_obj {_q(np.array([getattr(r, obs).z_obj for r in res]))}; "
               f"1e-4 quantile on object-free belt {_q(np.array([getattr(r, obs).q4 for r in res]))} (Gaussian {GAUSS_Q4:.2f})", flush=True)
         rows.append(_row(f"vision ideal-observer ceiling ({obs}: {what}), {label} ({len(res)} objects >= 50 mm; {mm_per_px:g} mm/px, "
