@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from scipy import signal as sps
-from scipy.stats import norm
+from scipy.stats import chi2, ncx2, norm
 
 #: Belt area (mm^2) in 1,000 m of a 1.8 m wide belt.
 BELT_AREA_MM2_PER_1000_M = 1.8e3 * 1.0e6
@@ -128,3 +128,10 @@ def search_threshold(n_positions: float, false_alarms: float = 1.0) -> float:
 def p_found(d: float | np.ndarray, z: float | np.ndarray) -> np.ndarray:
     """Probability Phi(d' - z) that the ideal observer's response to an object of index ``d`` exceeds ``z``."""
     return np.asarray(norm.cdf(np.asarray(d, float) - np.asarray(z, float)))
+
+
+def colour_unknown(d: float, n_positions: float) -> float:
+    """P(found) of an observer that knows the signal's spatial shape but not its colour: it fits the 3 channels'
+    amplitudes (GLRT; prewhitened energy chi-square with 3 degrees of freedom under the clutter, non-central with
+    d'^2 on the object) at the threshold for 1 false alarm in ``n_positions``."""
+    return float(ncx2.sf(chi2.isf(min(1.0 / n_positions, 0.5), 3), 3, d * d))

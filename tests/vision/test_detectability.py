@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import norm
 
 from benchmarks.bench_vision_detectability import object_windows, open_scene, union_found, window_px
-from vision.detectability import clutter_psd, dprime, p_found, responses, search_positions, search_threshold, template
+from vision.detectability import clutter_psd, colour_unknown, dprime, p_found, responses, search_positions, search_threshold, template
 from vision.objects import Sprite
 from vision.scene import SceneObject
 
@@ -103,6 +103,10 @@ def test_the_search_threshold_gives_one_false_alarm_in_the_places_searched():
     assert n * norm.sf(z) == pytest.approx(1.0, rel=1e-6)
     assert float(p_found(z, z)) == pytest.approx(0.5)
     assert float(p_found(z + 3.0, z)) > 0.99
+    assert colour_unknown(0.0, n) == pytest.approx(1.0 / n, rel=1e-6)  # no signal: the false-alarm rate
+    for d in (3.0, 6.0, 9.0):  # not knowing the colour costs: below the known colour's, rising with d'
+        assert colour_unknown(d, n) < float(p_found(d, z))
+    assert colour_unknown(3.0, n) < colour_unknown(6.0, n) < colour_unknown(9.0, n)
 
 
 def test_the_union_log_is_read_per_case(tmp_path):
