@@ -5,7 +5,8 @@ realistic and today's belt, 50 m of each other case), each object's signal is th
 the same rows without it (coating, burial, shadow, wetness, lighting, blur, clipping all in); the clutter is object-free
 belt of the same scene type (held-out tiles, seed S + 1000, as the benchmarks' object-free belts), its interior
 (``--margin-mm`` from the belt edges), Welch 3 x 3 cross-spectra over N x N windows (N = 128 px, or 256 px for an object
-whose sprite does not fit 128; the signal's window is the same N, centred on the sprite). d' of the prewhitening
+whose sprite does not fit 128, and 512 / 1,024 px where they fit the belt, as at 1 mm/px; the signal's window is the
+same N, centred on the sprite). d' of the prewhitening
 observer that knows the object exactly (:mod:`vision.detectability`), its search threshold for 1 false alarm per
 1,000 m of 1.8 m belt (positions = belt area / the object's length x width), P(found) = Phi(d' - z), and the ceiling of
 a case = the mean P(found) over its objects, against the 90 % target. Checks printed: the background outside the
@@ -42,6 +43,8 @@ from vision.sim_camera import SimulatedCamera
 RESERVED_SEEDS = (61, 62, 1061, 1062)
 TARGET_PCT = 90.0
 QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
+#: Signal and Welch window sizes (px); a clutter PSD is estimated for each that fits the belt's interior columns.
+WINDOWS_PX = (128, 256, 512, 1024)
 
 
 @dataclass
@@ -116,10 +119,12 @@ def _box(scene: BeltScene, obj: SceneObject) -> tuple[int, int, int, int, int]:
     return top, left, h, w, pad
 
 
-def window_px(scene: BeltScene, obj: SceneObject) -> int:
-    """N of the object's signal window: 128 px when its sprite (and blur) fits with 4 px to spare, else 256."""
+def window_px(scene: BeltScene, obj: SceneObject, largest: int = 256) -> int:
+    """N of the object's signal window: the smallest of :data:`WINDOWS_PX` its sprite (and blur) fits with 4 px to
+    spare on each side, at most ``largest`` (a larger sprite is cut at the window's edge)."""
     _, _, h, w, pad = _box(scene, obj)
-    return 128 if max(h + 2 * pad, w) <= 120 else 256
+    fits = [n for n in WINDOWS_PX if n <= largest and max(h + 2 * pad, w) <= n - 8]
+    return fits[0] if fits else largest
 
 
 def object_windows(scene: BeltScene, obj: SceneObject, n: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -199,7 +204,7 @@ def observe(sig: np.ndarray, psd: np.ndarray, z: float, with_obj: np.ndarray, ta
 
 def measure_object(scene: BeltScene, label: str, obj: SceneObject, clutter: dict) -> ObjectD:
     """Both observers on one object (:class:`ObjectD`)."""
-    n = window_px(scene, obj)
+    n = window_px(scene, obj, max(clutter))
     with_obj, without, out_max = object_windows(scene, obj, n)
     psd, tail = clutter[n]["psd"], clutter[n]["tail"]
     z = search_threshold(search_positions(obj.length_mm * obj.width_mm))
@@ -217,15 +222,15 @@ def measure_case(label: str, scene_type: str, extra: dict, length_m: float, seed
 
 
 def clutter_for(scene_type: str, seed: int, mm_per_px: float, psd_m: float, tail_m: float, margin_mm: float) -> dict:
-    """{N: {"psd", "windows", "tail"}} for N = 128 and 256 px from object-free belt of ``seed`` (PSD from the first
-    ``psd_m`` metres, the tail strips from the next ``tail_m``)."""
+    """{N: {"psd", "windows", "tail"}} for each N of :data:`WINDOWS_PX` that fits the interior columns, from
+    object-free belt of ``seed`` (PSD from the first ``psd_m`` metres, the tail strips from the next ``tail_m``)."""
     scene = open_scene(scene_type, seed, mm_per_px)
     cols = interior(scene, margin_mm)
     n_psd, n_tail = int(psd_m * 1000 / mm_per_px), int(tail_m * 1000 / mm_per_px)
     strips = free_strips(scene, 0, n_psd, cols)
     tail = free_strips(scene, n_psd, n_tail, cols)
     out = {}
-    for n in (128, 256):
+    for n in (n for n in WINDOWS_PX if n <= cols.stop - cols.start):
         psd, count = clutter_psd(strips, n)
         out[n] = {"psd": psd, "windows": count, "tail": tail}
         grey_var = float(np.real(np.trace(psd, axis1=2, axis2=3)).mean() / 3)
