@@ -177,7 +177,7 @@ def mean_signal(scene: BeltScene, obj: SceneObject, n: int, sprite: Sprite | Non
         for shift in (-1, 0, 1):
             o = replace(obj, lateral_mm=float(lat), belt_mm=obj.belt_mm + shift * (h + 8) * scene.mm_per_px)
             if sprite is not None:
-                scene._sprites[o] = sprite  # the renderer's sprite cache: the scene pastes this sprite for ``o``
+                scene.use_sprite(o, sprite)
             with_obj, without, _ = object_windows(scene, o, n)
             acc += with_obj - without
             k += 1

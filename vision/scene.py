@@ -497,6 +497,11 @@ class BeltScene:
             self._sprites[obj] = sp
         return sp
 
+    def use_sprite(self, obj: SceneObject, sprite: Sprite) -> None:
+        """Render ``sprite`` wherever ``obj`` is pasted from now on (measurements of an object with another surface,
+        e.g. ``benchmarks/bench_vision_detectability.py``'s flat sprites). It stays until the sprite cache is next cleared."""
+        self._sprites[obj] = sprite
+
     def coating(self, obj: SceneObject) -> tuple[float, float]:
         """(colour cast towards the ore, 0.1..0.35; ore-dust layer, 0..0.2) that coat ``obj`` on a scene of
         photographed surfaces, drawn from the object's seed; (0, 0) on rule-drawn scenes."""
