@@ -29,11 +29,16 @@ model alone on the same frames (``--union``: the refit's classifier on the featu
 the shipped union when C.npz is the refit it carries): recall per case with the objects gained and lost, false alarms (those of the net's own
 components apart) on the object-free belts with the 95 % bound, the p(none) of the net's own candidates on objects
 and on ore, and the detector's CPU per frame off and on (with ``--speed``: only that, on seed 1011's belt).
+``--union --judge-level-max P`` (issue 27, w27x): the union as given beside the same union with its judge's level at
+most P under every belt condition (:func:`judge_at_most`; P = the judge's strictest level is what
+``vision.decision_level.hold_unfounded_regimes`` gives a condition leave-one-group-out does not found), on the same
+frames, in place of FIT_VERSION 13 alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import tempfile
 import time
@@ -296,29 +301,46 @@ def hybrid_of(path: str) -> VisionModel:
     return model
 
 
-def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
-    """Recall (objects >= 50 mm) of FIT_VERSION 13's model alone and of the hybrid (``name``: "hybrid" or "union"), with
-    the objects gained and lost."""
+def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid", off_name: str = "FIT 13 alone") -> list[dict]:
+    """Recall (objects >= 50 mm) of ``off`` (``off_name``: FIT_VERSION 13's model alone, or the shipped union beside
+    a judge with its levels capped) and of ``on`` (``name``: "hybrid", "union" or the capped union), with the objects
+    gained and lost."""
     n, r_off, r_on = on.reported.size, int(off.reported.sum()), int(on.reported.sum())
     gained, lost = int(np.sum(on.reported & ~off.reported)), int(np.sum(off.reported & ~on.reported))
-    print(f"{label}: FIT 13 alone {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
+    print(f"{label}: {off_name} {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
           f"{on.feature_false} (off {off.feature_false}), of the net's own {on.own_false}, in {on.belt_m:.0f} m", flush=True)
-    return [_row(f"vision {name} (FIT 13 + the refit's classifier), recall >= 50 mm, {label} "
+    return [_row(f"vision {name} (beside {off_name}), recall >= 50 mm, {label} "
                  f"({r_on}/{n}; off {r_off}/{n}; {lost} lost)", 100.0 * r_on / max(n, 1), "%", "no object lost", lost == 0)]
 
 
-def hybrid_free_rows(scene_type: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
-    """False alarms of the hybrid (``name``: "hybrid" or "union") on object-free held-out belt (all, and the net's
-    own) and the detector's CPU; the union's bound counts all its false alarms (the features' ones may be new)."""
-    counted = on.feature_false + on.own_false if name == "union" else on.own_false
+def hybrid_free_rows(scene_type: str, off: DensePass, on: DensePass, name: str = "hybrid", union: bool = False) -> list[dict]:
+    """False alarms of the hybrid (``name``) on object-free held-out belt (all, and the net's own) and the detector's
+    CPU; with ``union`` the bound counts all its false alarms (``feature_false``: every reported candidate on no
+    object, the net's own among them; the features' ones may be new), else the net's own only."""
+    counted = on.feature_false if union else on.own_false
     bound = 1000.0 * _poisson_upper95(counted) / max(on.belt_m, 1e-9)
     det_off, det_on = 1000.0 * off.detector_s / off.frames, 1000.0 * on.detector_s / on.frames
     print(f"object-free {scene_type} belt (held-out): {name} {on.feature_false} false alarms (off {off.feature_false}), of the "
           f"net's own {on.own_false} in {on.belt_m:.0f} m (95 % bound {bound:.2f} per 1,000 m); detector CPU per frame "
           f"{det_on:.1f} ms (off {det_off:.1f}; load {os.getloadavg()[0]:.1f})", flush=True)
-    return [_row(f"vision {name}, false alarms counted ({counted} in {on.belt_m:.0f} m; the net's own {on.own_false}, the "
-                 f"features' {on.feature_false}, off {off.feature_false}), object-free {scene_type} belt", bound,
+    return [_row(f"vision {name}, false alarms counted ({counted} in {on.belt_m:.0f} m; the net's own {on.own_false}, "
+                 f"all {on.feature_false}, off {off.feature_false}), object-free {scene_type} belt", bound,
                  "per 1,000 m", "<= 1", bound <= 1.0)]
+
+
+def judge_at_most(clf: KindClassifier, level: float) -> KindClassifier:
+    """A copy of the union's judge ``clf`` whose decision is at most ``level`` (p(none)) under every belt condition:
+    ``none_max`` and each regime's level (``regimes_``) clipped to it; the classifier's arrays are shared. ``level`` =
+    the judge's ``none_max`` gives every condition the strictest level, what
+    :func:`vision.decision_level.hold_unfounded_regimes` gives a condition whose own level leave-one-group-out does
+    not found. Raises ValueError unless 0 < ``level`` <= 1."""
+    if not 0.0 < level <= 1.0:
+        raise ValueError(f"a judge's level is a p(none) in (0, 1], got {level}")
+    out = copy.copy(clf)
+    out.none_max = min(float(clf.none_max), float(level))
+    out.regimes_ = np.asarray(clf.regimes_, np.float64).reshape(-1, 3).copy()
+    out.regimes_[:, 2] = np.minimum(out.regimes_[:, 2], float(level))
+    return out
 
 
 def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
@@ -334,23 +356,21 @@ def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
 
 def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionModel) -> list[dict]:
     """``--hybrid``: FIT_VERSION 13's model alone and with the refit's net and classifier on the net's own regions (with
-    ``--union`` on the features' candidates too, either classifier reporting)."""
+    ``--union`` on the features' candidates too, either classifier reporting); with ``--judge-level-max`` the union
+    as given beside the union whose judge's levels are capped (:func:`judge_at_most`), on the same frames."""
     seeds, clf = hybrid.dense, hybrid.classifier
     assert seeds is not None and clf is not None  # hybrid_of checked
     name = "union" if a.union else "hybrid"
     judged = "the net's own regions and the features' candidates" if a.union else "the net's own regions"
     print(f"{name}: FIT 13 model {reference.version}; {judged} judged by {hybrid.version} "
-          f"(decision {clf.none_max:.3g}; own peak {seeds.own_peak})", flush=True)
+          f"(decision {clf.none_max:.3g}, per belt condition {clf.regimes_.tolist()}; own peak {seeds.own_peak})", flush=True)
     if a.speed:
-        frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
-        ms = {k: [] for k in ("off", "on")}  # type: dict[str, list[float]]
-        for _ in range(2):
-            ms["off"].append(float(np.median(_detector_ms(reference, None, frames))))
-            ms["on"].append(float(np.median(_detector_ms(reference, seeds, frames, clf, a.union))))
-        print(f"detector per 2,048-line frame (median of 24, two rounds): off {ms['off']} ms, {name} {ms['on']} ms "
-              f"(load {os.getloadavg()[0]:.1f})", flush=True)
-        added = float(np.mean(ms["on"]) - np.mean(ms["off"]))
-        return [_row(f"vision detector, {name}'s added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True)]
+        return hybrid_speed_rows(reference, seeds, clf, name, a.union)
+    off_judge, off_name = None, "FIT 13 alone"
+    if a.judge_level_max is not None:
+        off_judge, off_name, clf = clf, "union", judge_at_most(clf, a.judge_level_max)
+        name = f"union, judge at most {a.judge_level_max:.4g}"
+        print(f"{name}: its levels per belt condition {clf.regimes_.tolist()}, beside the union as given", flush=True)
     rows: list[dict] = []
     runs: dict[str, DensePass] = {}
     kws = [(label, dict(length_m=a.length_m * share, scene=scene_options(st)[0], objects={**scene_options(st)[1], **extra},
@@ -358,12 +378,27 @@ def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionMod
     kws += [("free " + st, dict(length_m=a.fa_m, scene=scene_options(st)[0], objects=None, objects_per_m=0.0), True) for st in FREE_SCENES]
     for label, kw, free in kws:
         seed = a.seed + 1000 if free else a.seed
-        off = run_case(seeds.net, reference, "heldout", seed=seed, **kw)
+        off = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds if off_judge else None,
+                       dense_classifier=off_judge, dense_union=off_judge is not None, **kw)
         runs[label] = on = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf,
                                     dense_union=a.union, **kw)
-        rows += hybrid_free_rows(label[5:], off, on, name) if free else hybrid_rows(label, off, on, name)
+        rows += hybrid_free_rows(label[5:], off, on, name, a.union) if free else hybrid_rows(label, off, on, name, off_name)
     hybrid_p_none_print(runs, clf.none_max)
     return rows
+
+
+def hybrid_speed_rows(reference: VisionModel, seeds: DenseSeeds, clf: KindClassifier, name: str, union: bool) -> list[dict]:
+    """``--hybrid --speed``: the detector's CPU per 2,048-line frame of seed 1011's realistic belt, FIT_VERSION 13's
+    model alone and the hybrid (``union``: the union), twice in turn."""
+    frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
+    ms = {k: [] for k in ("off", "on")}  # type: dict[str, list[float]]
+    for _ in range(2):
+        ms["off"].append(float(np.median(_detector_ms(reference, None, frames))))
+        ms["on"].append(float(np.median(_detector_ms(reference, seeds, frames, clf, union))))
+    print(f"detector per 2,048-line frame (median of 24, two rounds): off {ms['off']} ms, {name} {ms['on']} ms "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    added = float(np.mean(ms["on"]) - np.mean(ms["off"]))
+    return [_row(f"vision detector, {name}'s added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True)]
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -380,9 +415,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "own regions only, against FIT_VERSION 13's model alone (see the module)")
     ap.add_argument("--union", action="store_true", help="with --hybrid: the refit's classifier judges the features' "
                     "candidates too, and a candidate is reported when either classifier reports it (Detector.dense_union)")
+    ap.add_argument("--judge-level-max", type=float, metavar="P_NONE", help="with --hybrid and --union: the union beside "
+                    "the same union with its judge's level capped at P_NONE under every belt condition (e.g. the judge's "
+                    "strictest, what a hold of an unfounded condition gives it), on the same frames")
     a = ap.parse_args(argv)
     if a.union and not a.hybrid:
         ap.error("--union needs --hybrid C.npz (the refit whose classifier joins the shipped one)")
+    if a.judge_level_max is not None and not (a.union and 0.0 < a.judge_level_max <= 1.0):
+        ap.error(f"--judge-level-max needs --hybrid C.npz --union and a p(none) in (0, 1], got {a.judge_level_max}"
+                 f"{'' if a.union else ' without --union'}")
     if a.hybrid:
         if a.quick:
             a.length_m, a.fa_m = 10.0, 100.0

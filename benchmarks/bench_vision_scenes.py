@@ -27,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from vision.cli import decision_line
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
@@ -60,6 +61,20 @@ def realism_rows(seed: int = 0) -> list[dict]:
         rows.append(_row(f"vision realism {c.name} (rendered {c.rendered:.3f}, real {c.real:.3f})", abs(c.error), c.unit,
                          f"<= {c.spread:.3f} (real spread)", c.ok))
     return rows
+
+
+def decision_rows(model: VisionModel) -> list[dict]:
+    """The model's object decision as ``vision fit`` prints it (:func:`vision.cli.decision_line`, ending with
+    :func:`vision.cli.foundation_line`: the metres of the fit's own object-free belt it rests on), and a row with that
+    belt's 95 % bound per 1,000 m; none for a model without a decision record."""
+    decision = model.fitted_on.get("decision") or {}
+    print(f"model {model.version} ({model.mm_per_px:g} mm/px, fit version {model.fitted_on.get('fit_version')}): "
+          f"{decision_line(decision)}", flush=True)
+    if not decision.get("belt_m"):
+        return []
+    belt_m, bound = float(sum(decision["belt_m"].values())), float(decision["fa_bound_per_1000_m"]["all"])
+    return [_row(f"vision decision founded on {belt_m:,.0f} m of the fit's object-free belt ({model.mm_per_px:g} mm/px; "
+                 "95 % bound on that belt)", bound, "per 1,000 m", "<= 1", bound <= 1.0)]
 
 
 def scene_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
@@ -163,7 +178,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=round(2048 / a.mm_per_px))
-    rows = realism_rows() + scene_rows(m, a.length_m, a.seed)
+    rows = decision_rows(m) + realism_rows() + scene_rows(m, a.length_m, a.seed)
     if a.ceiling:
         rows += ceiling_rows(m, a.length_m, a.seed)
     if a.fa_m > 0:
