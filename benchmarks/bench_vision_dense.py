@@ -32,7 +32,8 @@ and on ore, and the detector's CPU per frame off and on (with ``--speed``: only 
 ``--union --judge-level-max P`` (issue 27, w27x): the union as given beside the same union with its judge's level at
 most P under every belt condition (:func:`judge_at_most`; P = the judge's strictest level is what
 ``vision.decision_level.hold_unfounded_regimes`` gives a condition leave-one-group-out does not found), on the same
-frames, in place of FIT_VERSION 13 alone.
+frames, in place of FIT_VERSION 13 alone. ``--hybrid C.npz --judge-hold``: only what that hold decides for C's judge,
+from C's fit again with the hold on (:func:`judge_hold_rows`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vision.classify import KindClassifier
 from vision.decision import spread
@@ -59,7 +61,7 @@ from vision.densenet_eval import DensePass, calibration, level_of, run_case
 from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
-from vision.fit import VisionModel, cache_path
+from vision.fit import VisionModel, cache_path, fit_vision_model
 from vision.union_fit import features_model
 from vision.scenes import scene_options
 from vision.visibility import visibility_table
@@ -343,6 +345,53 @@ def judge_at_most(clf: KindClassifier, level: float) -> KindClassifier:
     return out
 
 
+def judge_hold_rows(hybrid: VisionModel) -> list[dict]:
+    """``--judge-hold``: what :func:`vision.decision_level.hold_unfounded_regimes` decides for the judge of ``hybrid``
+    (the union's refit, C.npz): the refit's fit (:func:`vision.densenet_refit.refit_model`'s: the built-in 4 mm/px fit
+    with the refit's net as seeds in every detector, one BLAS thread) again with ``hold_regimes=True``, which changes
+    the decision only; its classifier is checked to equal the judge's to the bit (else its out-of-fold p(none) are
+    not the judge's). Nothing is saved. About 10 min of CPU."""
+    assert hybrid.dense is not None and hybrid.classifier is not None  # hybrid_of checked
+    t = time.process_time()
+    with threadpool_limits(1):
+        refit = fit_vision_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, dense=hybrid.dense, hold_regimes=True)
+    print(f"the refit's fit with the hold: {refit.version}, {time.process_time() - t:.0f} s CPU", flush=True)
+    assert refit.classifier is not None
+    return hold_rows(refit.fitted_on.get("decision") or {}, hybrid.classifier, same_classifier(refit.classifier, hybrid.classifier))
+
+
+def same_classifier(a: KindClassifier, b: KindClassifier) -> bool:
+    """Whether ``a`` and ``b`` score every candidate alike: equal input scaling and weights, bit for bit."""
+    arrays = [(a.mean_, b.mean_), (a.scale_, b.scale_)]
+    arrays += [(x, y) for la, lb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_) for x, y in zip(la, lb)]
+    return len(a.coefs_) == len(b.coefs_) and all(np.array_equal(x, y) for x, y in arrays)
+
+
+def hold_rows(decision: dict, judge: KindClassifier, same: bool) -> list[dict]:
+    """Each belt condition's leave-one-group-out check at rank 1 from ``decision`` (a fit's record with the hold on:
+    ``level_choice`` and ``regimes``) and its level with the hold beside ``judge``'s as given; a row per condition
+    (ok: the hold leaves its level as given). ``same``: whether the fit's classifier is the judge's (printed; rows
+    not ok when not)."""
+    choice = decision.get("level_choice") or {}
+    if not choice:
+        raise ValueError("the fit's decision has no leave-one-group-out record (no out-of-fold belt per source group)")
+    print(f"classifier {'equal to' if same else 'DIFFERENT from'} the judge's (its out-of-fold p(none) "
+          f"{'are' if same else 'are not'} the judge's); judge's strictest level {judge.none_max:.4g}", flush=True)
+    given = {(round(lo, 6), round(hi, 6)): level for lo, hi, level in np.asarray(judge.regimes_).reshape(-1, 3)}
+    rows = []
+    for r in decision.get("regimes", []):
+        c, before = choice.get(r["name"]), given.get((round(r["load_lo"], 6), round(r["load_hi"], 6)), float("nan"))
+        check = "no check (one source group)" if c is None else (
+            f"{sum(c['group_belt_m'].values()):,.0f} m, group lows " + ", ".join(f"{v:.3g}" for v in c["group_low"].values())
+            + f"; rank 1: events per group {c['estimates'][0]['events_per_group']}, bound "
+            f"{c['estimates'][0]['fa_bound_per_1000_m']:.2f} per 1,000 m: {'founded' if c['passed'] else 'not founded'}")
+        print(f"  {r['name']} (load {r['load_lo']:.2f}-{r['load_hi']:.2f}): {check}; level as given {before:.4g}, "
+              f"with the hold {r['none_max']:.4g}", flush=True)
+        rows.append(_row(f"vision union's judge, {r['name']} level with the hold (as given {before:.4g}; {check})",
+                         r["none_max"], "p(none)", "as given", same and r["none_max"] == before))
+    return rows
+
+
 def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
     """p(none) (min / 5 % / median / 95 % / max) of the net's own candidates: the best on each object >= 50 mm with
     one, and those on no object (ore), against the refit's decision ``none_max``."""
@@ -418,7 +467,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--judge-level-max", type=float, metavar="P_NONE", help="with --hybrid and --union: the union beside "
                     "the same union with its judge's level capped at P_NONE under every belt condition (e.g. the judge's "
                     "strictest, what a hold of an unfounded condition gives it), on the same frames")
+    ap.add_argument("--judge-hold", action="store_true", help="with --hybrid: only what the hold of unfounded belt "
+                    "conditions (vision.decision_level.hold_unfounded_regimes) decides for the refit's judge, from the "
+                    "refit's fit again with the hold on (~10 min CPU; nothing saved)")
     a = ap.parse_args(argv)
+    if a.judge_hold and not a.hybrid:
+        ap.error("--judge-hold needs --hybrid C.npz (the refit whose judge is checked)")
     if a.union and not a.hybrid:
         ap.error("--union needs --hybrid C.npz (the refit whose classifier joins the shipped one)")
     if a.judge_level_max is not None and not (a.union and 0.0 < a.judge_level_max <= 1.0):
@@ -431,6 +485,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             hybrid = hybrid_of(a.hybrid)
         except (OSError, ValueError, VisionError) as e:
             ap.error(str(e))
+        if a.judge_hold:
+            return judge_hold_rows(hybrid)
         return hybrid_main(a, features_model(MM_PER_PX, WIDTH_PX), hybrid)
     training = QUICK_TRAINING if a.quick else FULL_TRAINING
     if a.quick:

@@ -1,6 +1,7 @@
 """bench_vision_dense --union --judge-level-max (issue 27, w27x): the union's judge with its level capped under every
-belt condition (what a hold of an unfounded belt condition gives it), beside the union as given; the union's false
-alarms counted once each; bench_vision_scenes prints the decision's foundation (the fit's own belt)."""
+belt condition (what a hold of an unfounded belt condition gives it), beside the union as given; --judge-hold: what
+the hold decides for the judge, from its fit's leave-one-group-out record; the union's false alarms counted once
+each; bench_vision_scenes prints the decision's foundation (the fit's own belt)."""
 
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_vision_dense import hybrid_free_rows, judge_at_most
+from benchmarks.bench_vision_dense import hold_rows, hybrid_free_rows, judge_at_most, same_classifier
 from benchmarks.bench_vision_scenes import decision_rows
 from vision.classify import COMPONENT_FEATURES, KindClassifier
 from vision.densenet_eval import DensePass
@@ -92,3 +93,48 @@ def test_bench_scenes_says_when_a_model_has_no_decision(capsys):
     model.fitted_on = {**model.fitted_on, "decision": {}}
     assert decision_rows(model) == []
     assert "object decision: none (no classifier)" in capsys.readouterr().out
+
+
+def _check(lows: list[float], events: list[int], bound: float, passed: bool) -> dict:
+    return {"group_low": {str(g): v for g, v in enumerate(lows)}, "group_belt_m": {str(g): 666.0 for g in range(len(lows))},
+            "estimates": [{"rank": 1, "level": 0.5 * min(lows), "events": sum(events), "events_per_group": events,
+                           "fa_bound_per_1000_m": bound}], "rank": 1, "level": 0.5 * min(lows), "passed": passed}
+
+
+def _held_record(full_burden_passed: bool) -> dict:
+    """A fit's decision record with the hold on: part-loaded at the strictest, full burden founded or held."""
+    full = 1.2956e-2 if full_burden_passed else 3.057e-3
+    return {"level_choice": {"all": _check([0.02, 0.006], [0, 4], 1.5, False),
+                             "part-loaded": _check([0.02, 0.006], [0, 4], 4.6, False),
+                             "full burden": _check([0.026, 0.036, 0.08], [0, 0, 0], 0.75, full_burden_passed)},
+            "regimes": [{"name": "part-loaded", "load_lo": 0.25, "load_hi": 0.9, "none_max": 3.057e-3},
+                        {"name": "full burden", "load_lo": 0.9, "load_hi": 1.0, "none_max": full}]}
+
+
+def test_judge_hold_says_which_conditions_level_the_hold_keeps_and_which_it_holds(capsys):
+    judge = _judge()
+    kept = hold_rows(_held_record(True), judge, same=True)
+    assert [r["value"] for r in kept] == [3.057e-3, 1.2956e-2] and all(r["ok"] for r in kept)
+    assert "full burden (load 0.90-1.00): 1,998 m" in capsys.readouterr().out
+    held = hold_rows(_held_record(False), judge, same=True)
+    assert [r["value"] for r in held] == [3.057e-3, 3.057e-3] and [r["ok"] for r in held] == [True, False]
+    out = capsys.readouterr().out
+    assert "full burden (load 0.90-1.00)" in out and "not founded; level as given 0.01296, with the hold 0.003057" in out
+    other = hold_rows(_held_record(True), judge, same=False)  # another classifier's p(none): no row stands
+    assert not any(r["ok"] for r in other) and "DIFFERENT from the judge's" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="no leave-one-group-out record"):
+        hold_rows({"regimes": []}, judge, same=True)
+
+
+def test_same_classifier_is_bit_for_bit():
+    judge = _judge()
+    assert same_classifier(judge, judge_at_most(judge, 1e-3))  # a decision of its own, the same classifier
+    other = _judge()
+    other.coefs_[0][0] = other.coefs_[0][0] + 1e-12
+    assert not same_classifier(judge, other)
+
+
+def test_bench_judge_hold_without_a_refit_is_refused_saying_what_it_needs():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_dense", "--judge-hold", "--quick"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "--judge-hold needs --hybrid C.npz" in proc.stderr, proc.stderr[-2000:]
