@@ -65,11 +65,15 @@ def realism_rows(seed: int = 0) -> list[dict]:
 
 def decision_rows(model: VisionModel) -> list[dict]:
     """The model's object decision as ``vision fit`` prints it (:func:`vision.cli.decision_line`, ending with
-    :func:`vision.cli.foundation_line`: the metres of the fit's own object-free belt it rests on), and a row with that
-    belt's 95 % bound per 1,000 m; none for a model without a decision record."""
+    :func:`vision.cli.foundation_line`: the metres of the fit's own object-free belt it rests on), the union's second
+    judge's the same way, and a row with the first decision's belt's 95 % bound per 1,000 m; none for a model without
+    a decision record."""
     decision = model.fitted_on.get("decision") or {}
     print(f"model {model.version} ({model.mm_per_px:g} mm/px, fit version {model.fitted_on.get('fit_version')}): "
           f"{decision_line(decision)}", flush=True)
+    judge = (model.fitted_on.get("union") or {}).get("judge_decision") or {}
+    if judge:
+        print(f"its second judge (the union's refit): {decision_line(judge)}", flush=True)
     if not decision.get("belt_m"):
         return []
     belt_m, bound = float(sum(decision["belt_m"].values())), float(decision["fa_bound_per_1000_m"]["all"])

@@ -88,6 +88,13 @@ def test_bench_scenes_prints_what_the_models_decision_rests_on(capsys):
     assert [r["value"] for r in rows] == [pytest.approx(0.499)] and "6,000 m" in rows[0]["name"]
 
 
+def test_bench_scenes_prints_the_unions_second_judge_too(capsys):
+    decision_rows(VisionModel.load(REPO / "vision" / "shipped" / "model-4mm-512px-2f7c0564758e.npz"))
+    out = capsys.readouterr().out
+    assert "its second judge (the union's refit): object decision: p(none) <= 0.00306" in out
+    assert "full burden belt (load 0.90-1.00, 3997 m): p(none) <= 0.013" in out
+
+
 def test_bench_scenes_says_when_a_model_has_no_decision(capsys):
     model = VisionModel.load(SHIPPED_BASE)
     model.fitted_on = {**model.fitted_on, "decision": {}}
