@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_vision_dense import hold_rows, hybrid_free_rows, judge_at_most, same_classifier
-from benchmarks.bench_vision_scenes import decision_rows
+from benchmarks.bench_vision_scenes import decision_rows, false_alarm_line
 from vision.classify import COMPONENT_FEATURES, KindClassifier
 from vision.densenet_eval import DensePass
+from vision.detect import Detection
 from vision.evaluate import _poisson_upper95
 from vision.fit import VisionModel
 
@@ -145,3 +146,13 @@ def test_bench_judge_hold_without_a_refit_is_refused_saying_what_it_needs():
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_dense", "--judge-hold", "--quick"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "--judge-hold needs --hybrid C.npz" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_a_false_alarm_says_what_made_and_judged_it_and_the_level_it_passed():
+    d = Detection(kind="uncertain", probability=0.4, length_mm=260.0, width_mm=40.0, area_mm2=9000.0, belt_m=1596.61,
+                  lateral_m=-0.88, tonnage_mark_t=0.0, time_s=0.0, anomaly_score=1.0, thumbnail=np.zeros((2, 2)), frame_id=7,
+                  p_none=0.005569, load=0.995, none_max=0.012956, dense_own=True, second_judge=True)
+    assert false_alarm_line(d) == ("false alarm at 1596.6 m (-0.88 m across): uncertain, 260 mm, p(none) 0.00557 <= 0.013 at "
+                                   "load 0.995; made by the dense net's own region, judged by the union's second judge")
+    plain = Detection(**{**d.__dict__, "dense_own": False, "second_judge": False})
+    assert false_alarm_line(plain).endswith("made by the features, judged by the model's classifier")
