@@ -29,11 +29,17 @@ model alone on the same frames (``--union``: the refit's classifier on the featu
 the shipped union when C.npz is the refit it carries): recall per case with the objects gained and lost, false alarms (those of the net's own
 components apart) on the object-free belts with the 95 % bound, the p(none) of the net's own candidates on objects
 and on ore, and the detector's CPU per frame off and on (with ``--speed``: only that, on seed 1011's belt).
+``--union --judge-level-max P`` (issue 27, w27x): the union as given beside the same union with its judge's level at
+most P under every belt condition (:func:`judge_at_most`; P = the judge's strictest level is what
+``vision.decision_level.hold_unfounded_regimes`` gives a condition leave-one-group-out does not found), on the same
+frames, in place of FIT_VERSION 13 alone. ``--hybrid C.npz --judge-hold``: only what that hold decides for C's judge,
+from C's fit again with the hold on (:func:`judge_hold_rows`).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import tempfile
 import time
@@ -46,6 +52,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vision.classify import KindClassifier
 from vision.decision import spread
@@ -56,7 +63,7 @@ from vision.detect import Detector
 from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
-from vision.fit import VisionModel, cache_path
+from vision.fit import VisionModel, cache_path, fit_vision_model
 from vision.union_fit import features_model
 from vision.planks import PlankParams, PlankStream
 from vision.scenes import scene_options
@@ -348,29 +355,93 @@ def hybrid_of(path: str) -> VisionModel:
     return model
 
 
-def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
-    """Recall (objects >= 50 mm) of FIT_VERSION 13's model alone (with ``name`` "union+P": of the union) and of the
-    hybrid (``name``: "hybrid", "union" or "union+P"), with the objects gained and lost."""
+def hybrid_rows(label: str, off: DensePass, on: DensePass, name: str = "hybrid", off_name: str = "FIT 13 alone") -> list[dict]:
+    """Recall (objects >= 50 mm) of ``off`` (``off_name``: FIT_VERSION 13's model alone, or the shipped union beside
+    a judge with its levels capped) and of ``on`` (``name``: "hybrid", "union" or the capped union), with the objects
+    gained and lost."""
     n, r_off, r_on = on.reported.size, int(off.reported.sum()), int(on.reported.sum())
     gained, lost = int(np.sum(on.reported & ~off.reported)), int(np.sum(off.reported & ~on.reported))
-    print(f"{label}: {'union' if name.endswith('+P') else 'FIT 13 alone'} {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
+    print(f"{label}: {off_name} {_pct(r_off, n)}; {name} {_pct(r_on, n)} (+{gained} / -{lost} objects); false alarms "
           f"{on.feature_false} (off {off.feature_false}), of the net's own {on.own_false}, in {on.belt_m:.0f} m", flush=True)
-    return [_row(f"vision {name} (FIT 13 + the refit's classifier), recall >= 50 mm, {label} "
+    return [_row(f"vision {name} (beside {off_name}), recall >= 50 mm, {label} "
                  f"({r_on}/{n}; off {r_off}/{n}; {lost} lost)", 100.0 * r_on / max(n, 1), "%", "no object lost", lost == 0)]
 
 
-def hybrid_free_rows(scene_type: str, off: DensePass, on: DensePass, name: str = "hybrid") -> list[dict]:
-    """False alarms of the hybrid (``name``: "hybrid" or "union") on object-free held-out belt (all, and the net's
-    own) and the detector's CPU; the union's bound counts all its false alarms (the features' ones may be new)."""
-    counted = on.feature_false + on.own_false if name.startswith("union") else on.own_false
+def hybrid_free_rows(scene_type: str, off: DensePass, on: DensePass, name: str = "hybrid", union: bool = False) -> list[dict]:
+    """False alarms of the hybrid (``name``) on object-free held-out belt (all, and the net's own) and the detector's
+    CPU; with ``union`` the bound counts all its false alarms (``feature_false``: every reported candidate on no
+    object, the net's own among them; the features' ones may be new), else the net's own only."""
+    counted = on.feature_false if union else on.own_false
     bound = 1000.0 * _poisson_upper95(counted) / max(on.belt_m, 1e-9)
     det_off, det_on = 1000.0 * off.detector_s / off.frames, 1000.0 * on.detector_s / on.frames
     print(f"object-free {scene_type} belt (held-out): {name} {on.feature_false} false alarms (off {off.feature_false}), of the "
           f"net's own {on.own_false} in {on.belt_m:.0f} m (95 % bound {bound:.2f} per 1,000 m); detector CPU per frame "
           f"{det_on:.1f} ms (off {det_off:.1f}; load {os.getloadavg()[0]:.1f})", flush=True)
-    return [_row(f"vision {name}, false alarms counted ({counted} in {on.belt_m:.0f} m; the net's own {on.own_false}, the "
-                 f"features' {on.feature_false}, off {off.feature_false}), object-free {scene_type} belt", bound,
+    return [_row(f"vision {name}, false alarms counted ({counted} in {on.belt_m:.0f} m; the net's own {on.own_false}, "
+                 f"all {on.feature_false}, off {off.feature_false}), object-free {scene_type} belt", bound,
                  "per 1,000 m", "<= 1", bound <= 1.0)]
+
+
+def judge_at_most(clf: KindClassifier, level: float) -> KindClassifier:
+    """A copy of the union's judge ``clf`` whose decision is at most ``level`` (p(none)) under every belt condition:
+    ``none_max`` and each regime's level (``regimes_``) clipped to it; the classifier's arrays are shared. ``level`` =
+    the judge's ``none_max`` gives every condition the strictest level, what
+    :func:`vision.decision_level.hold_unfounded_regimes` gives a condition whose own level leave-one-group-out does
+    not found. Raises ValueError unless 0 < ``level`` <= 1."""
+    if not 0.0 < level <= 1.0:
+        raise ValueError(f"a judge's level is a p(none) in (0, 1], got {level}")
+    out = copy.copy(clf)
+    out.none_max = min(float(clf.none_max), float(level))
+    out.regimes_ = np.asarray(clf.regimes_, np.float64).reshape(-1, 3).copy()
+    out.regimes_[:, 2] = np.minimum(out.regimes_[:, 2], float(level))
+    return out
+
+
+def judge_hold_rows(hybrid: VisionModel) -> list[dict]:
+    """``--judge-hold``: what :func:`vision.decision_level.hold_unfounded_regimes` decides for the judge of ``hybrid``
+    (the union's refit, C.npz): the refit's fit (:func:`vision.densenet_refit.refit_model`'s: the built-in 4 mm/px fit
+    with the refit's net as seeds in every detector, one BLAS thread) again with ``hold_regimes=True``, which changes
+    the decision only; its classifier is checked to equal the judge's to the bit (else its out-of-fold p(none) are
+    not the judge's). Nothing is saved. About 10 min of CPU."""
+    assert hybrid.dense is not None and hybrid.classifier is not None  # hybrid_of checked
+    t = time.process_time()
+    with threadpool_limits(1):
+        refit = fit_vision_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, dense=hybrid.dense, hold_regimes=True)
+    print(f"the refit's fit with the hold: {refit.version}, {time.process_time() - t:.0f} s CPU", flush=True)
+    assert refit.classifier is not None
+    return hold_rows(refit.fitted_on.get("decision") or {}, hybrid.classifier, same_classifier(refit.classifier, hybrid.classifier))
+
+
+def same_classifier(a: KindClassifier, b: KindClassifier) -> bool:
+    """Whether ``a`` and ``b`` score every candidate alike: equal input scaling and weights, bit for bit."""
+    arrays = [(a.mean_, b.mean_), (a.scale_, b.scale_)]
+    arrays += [(x, y) for la, lb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_) for x, y in zip(la, lb)]
+    return len(a.coefs_) == len(b.coefs_) and all(np.array_equal(x, y) for x, y in arrays)
+
+
+def hold_rows(decision: dict, judge: KindClassifier, same: bool) -> list[dict]:
+    """Each belt condition's leave-one-group-out check at rank 1 from ``decision`` (a fit's record with the hold on:
+    ``level_choice`` and ``regimes``) and its level with the hold beside ``judge``'s as given; a row per condition
+    (ok: the hold leaves its level as given). ``same``: whether the fit's classifier is the judge's (printed; rows
+    not ok when not)."""
+    choice = decision.get("level_choice") or {}
+    if not choice:
+        raise ValueError("the fit's decision has no leave-one-group-out record (no out-of-fold belt per source group)")
+    print(f"classifier {'equal to' if same else 'DIFFERENT from'} the judge's (its out-of-fold p(none) "
+          f"{'are' if same else 'are not'} the judge's); judge's strictest level {judge.none_max:.4g}", flush=True)
+    given = {(round(lo, 6), round(hi, 6)): level for lo, hi, level in np.asarray(judge.regimes_).reshape(-1, 3)}
+    rows = []
+    for r in decision.get("regimes", []):
+        c, before = choice.get(r["name"]), given.get((round(r["load_lo"], 6), round(r["load_hi"], 6)), float("nan"))
+        check = "no check (one source group)" if c is None else (
+            f"{sum(c['group_belt_m'].values()):,.0f} m, group lows " + ", ".join(f"{v:.3g}" for v in c["group_low"].values())
+            + f"; rank 1: events per group {c['estimates'][0]['events_per_group']}, bound "
+            f"{c['estimates'][0]['fa_bound_per_1000_m']:.2f} per 1,000 m: {'founded' if c['passed'] else 'not founded'}")
+        print(f"  {r['name']} (load {r['load_lo']:.2f}-{r['load_hi']:.2f}): {check}; level as given {before:.4g}, "
+              f"with the hold {r['none_max']:.4g}", flush=True)
+        rows.append(_row(f"vision union's judge, {r['name']} level with the hold (as given {before:.4g}; {check})",
+                         r["none_max"], "p(none)", "as given", same and r["none_max"] == before))
+    return rows
 
 
 def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
@@ -386,25 +457,23 @@ def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
 
 def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionModel) -> list[dict]:
     """``--hybrid``: FIT_VERSION 13's model alone and with the refit's net and classifier on the net's own regions (with
-    ``--union`` on the features' candidates too, either classifier reporting)."""
+    ``--union`` on the features' candidates too, either classifier reporting); with ``--judge-level-max`` the union
+    as given beside the union whose judge's levels are capped (:func:`judge_at_most`), on the same frames."""
     seeds, clf = hybrid.dense, hybrid.classifier
     assert seeds is not None and clf is not None  # hybrid_of checked
     name = ("union" if a.union else "hybrid") + ("+P" if a.planks else "")
     judged = "the net's own regions and the features' candidates" if a.union else "the net's own regions"
     print(f"{name}: FIT 13 model {reference.version}; {judged} judged by {hybrid.version} "
-          f"(decision {clf.none_max:.3g}; own peak {seeds.own_peak})", flush=True)
+          f"(decision {clf.none_max:.3g}, per belt condition {clf.regimes_.tolist()}; own peak {seeds.own_peak})", flush=True)
     if a.speed and a.planks:
         return plank_speed_rows()
     if a.speed:
-        frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
-        ms = {k: [] for k in ("off", "on")}  # type: dict[str, list[float]]
-        for _ in range(2):
-            ms["off"].append(float(np.median(_detector_ms(reference, None, frames))))
-            ms["on"].append(float(np.median(_detector_ms(reference, seeds, frames, clf, a.union))))
-        print(f"detector per 2,048-line frame (median of 24, two rounds): off {ms['off']} ms, {name} {ms['on']} ms "
-              f"(load {os.getloadavg()[0]:.1f})", flush=True)
-        added = float(np.mean(ms["on"]) - np.mean(ms["off"]))
-        return [_row(f"vision detector, {name}'s added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True)]
+        return hybrid_speed_rows(reference, seeds, clf, name, a.union)
+    off_judge, off_name = None, "union" if a.planks else "FIT 13 alone"
+    if a.judge_level_max is not None:
+        off_judge, off_name, clf = clf, "union", judge_at_most(clf, a.judge_level_max)
+        name = f"union, judge at most {a.judge_level_max:.4g}"
+        print(f"{name}: its levels per belt condition {clf.regimes_.tolist()}, beside the union as given", flush=True)
     rows: list[dict] = []
     runs: dict[str, DensePass] = {}
     kws = [(label, dict(length_m=a.length_m * share, scene=scene_options(st)[0], objects={**scene_options(st)[1], **extra},
@@ -413,14 +482,47 @@ def hybrid_main(a: argparse.Namespace, reference: VisionModel, hybrid: VisionMod
     planks = PlankStream(PlankParams(), reference.detector().cell_mm) if a.planks else None
     for label, kw, free in kws:
         seed = a.seed + 1000 if free else a.seed
-        # --planks: the union against the union with the plank evidence (both on the same frames); else FIT 13 alone against the net's
-        off = (run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf, dense_union=a.union, **kw)
-               if planks is not None else run_case(seeds.net, reference, "heldout", seed=seed, **kw))
+        # --planks: the union against the union with the plank evidence (both on the same frames); --judge-level-max:
+        # the union as given against its judge capped; else FIT 13 alone against the net's
+        if planks is not None:
+            off = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf, dense_union=a.union, **kw)
+        else:
+            off = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds if off_judge else None,
+                           dense_classifier=off_judge, dense_union=off_judge is not None, **kw)
         runs[label] = on = run_case(seeds.net, reference, "heldout", seed=seed, dense_seeds=seeds, dense_classifier=clf,
                                     dense_union=a.union, planks=planks, **kw)
-        rows += hybrid_free_rows(label[5:], off, on, name) if free else hybrid_rows(label, off, on, name)
+        rows += hybrid_free_rows(label[5:], off, on, name, a.union) if free else hybrid_rows(label, off, on, name, off_name)
     hybrid_p_none_print(runs, clf.none_max)
     return rows
+
+
+def hybrid_speed_rows(reference: VisionModel, seeds: DenseSeeds, clf: KindClassifier, name: str, union: bool) -> list[dict]:
+    """``--hybrid --speed``: the detector's CPU per 2,048-line frame of seed 1011's realistic belt, FIT_VERSION 13's
+    model alone and the hybrid (``union``: the union), twice in turn."""
+    frames = [f for f, _ in stream("heldout", 1011, 25 * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
+    ms = {k: [] for k in ("off", "on")}  # type: dict[str, list[float]]
+    for _ in range(2):
+        ms["off"].append(float(np.median(_detector_ms(reference, None, frames))))
+        ms["on"].append(float(np.median(_detector_ms(reference, seeds, frames, clf, union))))
+    print(f"detector per 2,048-line frame (median of 24, two rounds): off {ms['off']} ms, {name} {ms['on']} ms "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    added = float(np.mean(ms["on"]) - np.mean(ms["off"]))
+    return [_row(f"vision detector, {name}'s added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True)]
+
+
+def _check_hybrid_options(ap: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Refuse (``ap.error``) the hybrid options given without what they need or together."""
+    if a.planks and not a.union:
+        ap.error("--planks needs --hybrid C.npz --union (it is measured against the union)")
+    if a.planks and a.judge_level_max is not None:
+        ap.error("--planks and --judge-level-max each measure against the union as given: one at a time")
+    if a.judge_hold and not a.hybrid:
+        ap.error("--judge-hold needs --hybrid C.npz (the refit whose judge is checked)")
+    if a.union and not a.hybrid:
+        ap.error("--union needs --hybrid C.npz (the refit whose classifier joins the shipped one)")
+    if a.judge_level_max is not None and not (a.union and 0.0 < a.judge_level_max <= 1.0):
+        ap.error(f"--judge-level-max needs --hybrid C.npz --union and a p(none) in (0, 1], got {a.judge_level_max}"
+                 f"{'' if a.union else ' without --union'}")
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -439,11 +541,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "candidates too, and a candidate is reported when either classifier reports it (Detector.dense_union)")
     ap.add_argument("--planks", action="store_true", help="with --hybrid --union: the union against the union with the "
                     "plank evidence switched on (Detector.planks, vision/planks.py), on the same frames")
+    ap.add_argument("--judge-level-max", type=float, metavar="P_NONE", help="with --hybrid and --union: the union beside "
+                    "the same union with its judge's level capped at P_NONE under every belt condition (e.g. the judge's "
+                    "strictest, what a hold of an unfounded condition gives it), on the same frames")
+    ap.add_argument("--judge-hold", action="store_true", help="with --hybrid: only what the hold of unfounded belt "
+                    "conditions (vision.decision_level.hold_unfounded_regimes) decides for the refit's judge, from the "
+                    "refit's fit again with the hold on (~10 min CPU; nothing saved)")
     a = ap.parse_args(argv)
-    if a.planks and not a.union:
-        ap.error("--planks needs --hybrid C.npz --union (it is measured against the union)")
-    if a.union and not a.hybrid:
-        ap.error("--union needs --hybrid C.npz (the refit whose classifier joins the shipped one)")
+    _check_hybrid_options(ap, a)
     if a.hybrid:
         if a.quick:
             a.length_m, a.fa_m = 10.0, 100.0
@@ -451,6 +556,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             hybrid = hybrid_of(a.hybrid)
         except (OSError, ValueError, VisionError) as e:
             ap.error(str(e))
+        if a.judge_hold:
+            return judge_hold_rows(hybrid)
         return hybrid_main(a, features_model(MM_PER_PX, WIDTH_PX), hybrid)
     training = QUICK_TRAINING if a.quick else FULL_TRAINING
     if a.quick:

@@ -27,6 +27,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from vision.cli import decision_line
+from vision.detect import Detection
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
@@ -62,6 +64,24 @@ def realism_rows(seed: int = 0) -> list[dict]:
     return rows
 
 
+def decision_rows(model: VisionModel) -> list[dict]:
+    """The model's object decision as ``vision fit`` prints it (:func:`vision.cli.decision_line`, ending with
+    :func:`vision.cli.foundation_line`: the metres of the fit's own object-free belt it rests on), the union's second
+    judge's the same way, and a row with the first decision's belt's 95 % bound per 1,000 m; none for a model without
+    a decision record."""
+    decision = model.fitted_on.get("decision") or {}
+    print(f"model {model.version} ({model.mm_per_px:g} mm/px, fit version {model.fitted_on.get('fit_version')}): "
+          f"{decision_line(decision)}", flush=True)
+    judge = (model.fitted_on.get("union") or {}).get("judge_decision") or {}
+    if judge:
+        print(f"its second judge (the union's refit): {decision_line(judge)}", flush=True)
+    if not decision.get("belt_m"):
+        return []
+    belt_m, bound = float(sum(decision["belt_m"].values())), float(decision["fa_bound_per_1000_m"]["all"])
+    return [_row(f"vision decision founded on {belt_m:,.0f} m of the fit's object-free belt ({model.mm_per_px:g} mm/px; "
+                 "95 % bound on that belt)", bound, "per 1,000 m", "<= 1", bound <= 1.0)]
+
+
 def scene_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
     """One recall row per case of :data:`CASES` against its target."""
     rows = []
@@ -81,12 +101,23 @@ def scene_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
 
 def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic") -> dict:
     """False alarms on object-free belt of ``scene_type`` (held-out tiles), 95 % Poisson bound per 1,000 m."""
-    table, _ = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
-                        scene=scene_options(scene_type)[0])
+    table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
+                            scene=scene_options(scene_type)[0])
     bound = table["false_alarms_per_1000_m_upper95"]
     print(f"object-free {scene_type} belt: {table['false_alarms']} false alarms in {table['belt_m']:.0f} m, 95 % bound {bound:.2f} per 1,000 m")
+    for d in [d for truth, d in items if truth is None]:  # the first few (evaluate's gallery)
+        print(f"  {false_alarm_line(d)}")
     return _row(f"vision false alarms, object-free {scene_type} belt ({table['false_alarms']} in {table['belt_m']:.0f} m; 95 % bound)",
                 bound, "per 1,000 m", "<= 1", bound <= 1.0)
+
+
+def false_alarm_line(d: Detection) -> str:
+    """One false alarm: where, what, its p(none) against the level it passed at the belt load there, and who made and
+    judged it (the features or the dense net's own region; the model's classifier or the union's second judge)."""
+    made = "the dense net's own region" if d.dense_own else "the features"
+    judged = "the union's second judge" if d.second_judge else "the model's classifier"
+    return (f"false alarm at {d.belt_m:.1f} m ({d.lateral_m:+.2f} m across): {d.kind}, {d.length_mm:.0f} mm, p(none) {d.p_none:.3g} "
+            f"<= {d.none_max:.3g} at load {d.load:.3f}; made by {made}, judged by {judged}")
 
 
 def ceiling_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
@@ -163,7 +194,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=round(2048 / a.mm_per_px))
-    rows = realism_rows() + scene_rows(m, a.length_m, a.seed)
+    rows = decision_rows(m) + realism_rows() + scene_rows(m, a.length_m, a.seed)
     if a.ceiling:
         rows += ceiling_rows(m, a.length_m, a.seed)
     if a.fa_m > 0:
