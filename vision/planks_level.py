@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from vision.densenet_data import stream
-from vision.features import belt_columns
+from vision.features import belt_columns, cell_sums
 from vision.planks import PlankParams, PlankStream
 from vision.scenes import scene_options
 
@@ -47,7 +47,6 @@ def belt_scores(scene_type: str, seed: int, length_m: float, params: PlankParams
 
 def _cells(image: np.ndarray, block: int) -> np.ndarray:
     """The cell mean colours (h, w, 3) float32 of ``image`` (as ``CellFeatures.rgb``)."""
-    from vision.features import cell_sums
 
     return cell_sums(image, block).astype(np.float32) / np.float32(block * block)
 
