@@ -47,7 +47,6 @@ def belt_scores(scene_type: str, seed: int, length_m: float, params: PlankParams
 
 def _cells(image: np.ndarray, block: int) -> np.ndarray:
     """The cell mean colours (h, w, 3) float32 of ``image`` (as ``CellFeatures.rgb``)."""
-
     return cell_sums(image, block).astype(np.float32) / np.float32(block * block)
 
 
