@@ -39,7 +39,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from vision.errors import FrameError
-from vision.features import cell_sums
+from vision.features import block_means
 from vision.regime import load_at
 from vision.scene import ore_mask
 
@@ -214,7 +214,7 @@ def check_cells(rgb_cells: object) -> np.ndarray:
         what = f"an array of shape {rgb_cells.shape}" if isinstance(rgb_cells, np.ndarray) else type(rgb_cells).__name__
         raise FrameError(f"plank evidence needs (h, w, 3) cell colours, got {what}")
     out = np.asarray(rgb_cells, np.float32)
-    if not np.isfinite(float(out[..., 1].sum()) + float(out[..., 0].sum()) + float(out[..., 2].sum())) and not np.isfinite(out).all():
+    if not np.isfinite(out.sum(dtype=np.float64)):  # a float64 sum of finite colours cannot overflow: NaN or inf in it
         raise FrameError(f"plank evidence needs finite cell colours, got {int((~np.isfinite(out)).sum())} NaN or inf values")
     return out
 
@@ -288,7 +288,7 @@ def plank_regions(image: np.ndarray, mm_per_px: float, p: PlankParams, belt_cols
         raise FrameError(f"plank evidence needs an (h, w, 3) uint8 frame, got {what}")
     if not (np.isfinite(mm_per_px) and mm_per_px > 0):
         raise FrameError(f"plank evidence needs a positive mm_per_px, got {mm_per_px}")
-    rgb = cell_sums(image, block_px).astype(np.float32) / np.float32(block_px * block_px)
+    rgb = block_means(image, block_px)
     cols = np.ones(rgb.shape[1], bool) if belt_cols is None else np.asarray(belt_cols, bool)
     if cols.shape != (rgb.shape[1],):
         raise FrameError(f"belt columns of shape {cols.shape} for a frame of {rgb.shape[1]} cells")

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from vision.densenet_data import stream
-from vision.features import belt_columns, cell_sums
+from vision.features import belt_columns, block_means
 from vision.planks import PlankParams, PlankStream
 from vision.scenes import scene_options
 
@@ -38,16 +38,11 @@ def belt_scores(scene_type: str, seed: int, length_m: float, params: PlankParams
     found = []
     for frame, _ in stream("fit", seed, length_m, scene=scene_options(scene_type)[0], objects=None, objects_per_m=0.0,
                            mm_per_px=mm_per_px, width_px=width_px):
-        rgb = _cells(frame.image, block)
+        rgb = block_means(frame.image, block)  # as CellFeatures.rgb
         row0 = int(round(frame.start_belt_m * 1000.0 / (block * mm_per_px)))
         found += [r for r, _ in st.push(rgb, np.broadcast_to(belt_columns(rgb), rgb.shape[:2]), row0)]
     found += [r for r, _ in st.flush()]
     return np.array([r.score for r in found], float), np.array([r.load for r in found], float)
-
-
-def _cells(image: np.ndarray, block: int) -> np.ndarray:
-    """The cell mean colours (h, w, 3) float32 of ``image`` (as ``CellFeatures.rgb``)."""
-    return cell_sums(image, block).astype(np.float32) / np.float32(block * block)
 
 
 def level_of(scores: list[np.ndarray], km: float, per_km: float) -> float:
