@@ -198,20 +198,28 @@ class DenseSeeds:
         extra = (logit >= self.level) & belt
         if seed_regions:
             seed |= extra & region
-        rows, cols = np.nonzero(extra & ~region)
-        if not rows.size:
-            return None
-        m = APART_CELLS - 1  # the dilation's reach: only the region near the net's cells matters
-        r0, r1 = max(0, int(rows.min()) - m), int(rows.max()) + m + 1
-        c0, c1 = max(0, int(cols.min()) - m), int(cols.max()) + m + 1
-        near = ndi.binary_dilation(region[r0:r1, c0:c1], np.ones((3, 3), bool), iterations=m)
-        alone = extra[r0:r1, c0:c1] & ~near
-        region[r0:r1, c0:c1] |= alone
-        seed[r0:r1, c0:c1] |= alone
-        own = np.zeros(region.shape, bool)
-        own[r0:r1, c0:c1] = alone
+        own = own_cells(extra, region)
+        if own is not None:
+            region |= own
+            seed |= own
         return own
 
 
+def own_cells(extra: np.ndarray, region: np.ndarray) -> np.ndarray | None:
+    """The net's own regions (h, w) bool: its cells ``extra`` (h, w) bool that lie APART_CELLS or more from every
+    cell of the features' ``region`` (h, w) bool (nearer, the features' region judges them); None when no cell of
+    ``extra`` lies off ``region``."""
+    rows, cols = np.nonzero(extra & ~region)
+    if not rows.size:
+        return None
+    m = APART_CELLS - 1  # the dilation's reach: only the region near the net's cells matters
+    r0, r1 = max(0, int(rows.min()) - m), int(rows.max()) + m + 1
+    c0, c1 = max(0, int(cols.min()) - m), int(cols.max()) + m + 1
+    near = ndi.binary_dilation(region[r0:r1, c0:c1], np.ones((3, 3), bool), iterations=m)
+    own = np.zeros(region.shape, bool)
+    own[r0:r1, c0:c1] = extra[r0:r1, c0:c1] & ~near
+    return own
+
+
 __all__ = ["BASE_LOGIT", "CELL_MM", "DenseComponent", "DenseInputs", "DenseNet", "DenseSeeds", "IN_CHANNELS", "OUT_CELLS",
-           "APART_CELLS", "REACH_CELLS", "block_px", "check_inputs", "components", "dense_inputs"]
+           "APART_CELLS", "REACH_CELLS", "block_px", "check_inputs", "components", "dense_inputs", "own_cells"]

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from vision.classify import component_features
-from vision.densenet import APART_CELLS, DenseSeeds
+from vision.densenet import DenseSeeds, own_cells
 from vision.detect import DetectorParams, Detection, frame_maps
 from vision.evaluate import MATCH_MARGIN_MM
 from vision.fit import VisionModel
@@ -164,12 +164,10 @@ def net_loss(logit: np.ndarray, level: float, maps: StageMaps, cover: np.ndarray
     peak = float(logit[foot].max()) if foot.any() else -np.inf
     if peak < level:
         return NetLoss("net below level", peak, level, np.nan, np.nan)
-    extra = (logit >= level) & maps.belt
-    near = ndi.binary_dilation(maps.labels > 0, np.ones((3, 3), bool), iterations=APART_CELLS - 1)
-    own, _ = ndi.label(extra & ~near)
-    on = np.unique(own[foot])
-    on = on[on > 0].tolist()
-    if not on:
+    alone = own_cells((logit >= level) & maps.belt, maps.labels > 0)  # as DenseSeeds.apply makes them
+    own, _ = ndi.label(alone) if alone is not None else (None, 0)
+    on = [] if own is None else [int(i) for i in np.unique(own[foot]) if i > 0]
+    if own is None or not on:
         return NetLoss("net merged", peak, level, np.nan, np.nan)
     length, area, _ = region_size(own, on, maps, p, cell_mm)
     k = int(np.argmax(area))
