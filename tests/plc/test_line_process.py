@@ -23,13 +23,15 @@ REPO = Path(__file__).resolve().parents[2]
 ORELINE = Path(sys.executable).with_name("oreline")
 VERDICT_LINE = re.compile(r"lot (?:complete|aborted): verdict (\w+)")
 
-#: site edits per wanted verdict: (key, value) pairs replaced in the shipped site
+#: site edits per wanted verdict: (key, value) pairs replaced in the shipped site. Segments of 50 t keep the lots
+#: short with the segment count the verdict needs (the NIR baseline's two warm-up segments, then what decides).
+SHORT = {"segment_mass_t": "50.0"}
 SHAPES: dict[str, dict[str, str]] = {
-    "ORE": {"waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "WASTE": {"waste_fraction": "1.0", "waste_start_t": "300.0", "waste_extent_t": "300.0", "objects_per_1000_t": "0.0",
-              "max_uninspected_fraction": "0.9"},
-    "CONTAMINATED": {"waste_fraction": "0.0", "objects_per_1000_t": "40.0", "max_uninspected_fraction": "0.9"},
-    "INCONCLUSIVE": {"waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
+    "ORE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
+    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "150.0", "waste_extent_t": "150.0",
+              "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
+    "CONTAMINATED": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "40.0", "max_uninspected_fraction": "0.9"},
+    "INCONCLUSIVE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
 }
 
 
@@ -48,8 +50,8 @@ def _oreline(*args: str) -> subprocess.Popen:
                             text=True, bufsize=1)
 
 
-@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "300"), ("WASTE", "600"), ("CONTAMINATED", "300"),
-                                              ("INCONCLUSIVE", "300")])
+@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "150"), ("WASTE", "300"), ("CONTAMINATED", "150"),
+                                              ("INCONCLUSIVE", "150")])
 def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_mass):
     site = shaped_site(tmp_path / "site.toml", SHAPES[wanted])
     proc = _oreline("run", str(site), "--lot-mass-t", lot_mass, "--speedup=0", "--no-report",
@@ -80,7 +82,7 @@ def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_m
 
 def test_control_room_serves_modbus_across_lots_without_a_failed_read(tmp_path):
     site = shaped_site(tmp_path / "site.toml", SHAPES["CONTAMINATED"])
-    proc = _oreline("control-room", "--config", str(site), "--port=0", "--lots", "2", "--lot-mass-t", "300",
+    proc = _oreline("control-room", "--config", str(site), "--port=0", "--lots", "2", "--lot-mass-t", "100",
                     "--speedup", "0", "--no-report", "--run-dir", str(tmp_path / "runs"))
     lines: list[str] = []
     try:
