@@ -42,7 +42,7 @@ from vision.regime import load_at
 FOOTPRINTS_MM: tuple[tuple[float, float], ...] = ((48.0, 48.0), (96.0, 96.0), (192.0, 192.0), (384.0, 384.0), (128.0, 32.0),
                                                   (32.0, 128.0))
 #: Belt load (:mod:`vision.regime`) from which a region is reported: a full burden (realistic 0.99-1.00, dark ore
-#: 0.88-1.00 on fit belt); today's patchwork of loaded and bare belt stays below (0.36-0.92), its tiles' edges
+#: 0.88-1.00 on fit belt); today's patchwork of loaded and bare belt mostly below (0.36-0.6 there, 0.92 at most), its tiles' edges
 #: against the bare belt are not tested.
 MIN_LOAD = 0.9
 #: Ridge of the PSD's inverse added for stability (share of its mean per-channel level).
