@@ -28,6 +28,8 @@ from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
 from vision.patchnet import patch_of
+from vision.kind_decision import UNCERTAIN
+from vision.matched import MatchedRegion, MatchedStream
 from vision.planks import PlankRegion, PlankStream
 from vision.regime import load_at
 from vision.scene import ore_mask
@@ -74,6 +76,9 @@ class Detection:
     #: alone (NaN: a candidate of the features or the net). Its p(none) is 0 and its decision 1 when it reaches the
     #: plank level, -1 when not (shown with ``report_all`` only), so that p_none <= none_max says reported here too.
     plank_score: float = float("nan")
+    #: A matched-filter region's score (:mod:`vision.matched`, ``Detector.matched``): reported by that evidence alone
+    #: as :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
+    matched_score: float = float("nan")
 
 
 @dataclass
@@ -452,6 +457,10 @@ class Detector:
         #: every fitted model): its regions at its level are reported as wood by themselves, unless an object reported
         #: in the same frame lies on them; nothing the union reports changes (docs/vision.md "Pixel-scale plank evidence").
         self.planks: PlankStream | None = None
+        #: Colour-contrast matched filter (:class:`vision.matched.MatchedStream`), switched on at run time (None: off):
+        #: its regions at its level are reported as uncertain objects, unless an object reported in the same frame lies
+        #: on them; nothing the union reports changes (docs/vision.md "Colour-contrast matched filter").
+        self.matched: MatchedStream | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -464,6 +473,8 @@ class Detector:
             self._dense.reset()
         if self.planks is not None:
             self.planks.reset()
+        if self.matched is not None:
+            self.matched.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
@@ -514,6 +525,9 @@ class Detector:
             found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
             self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
             out += self._plank_detections(found, out, _Rows(img), start_belt_m, mark0, frame)
+        if self.matched is not None:
+            self._plank_ref = (start_belt_m, mark0, frame)
+            out += self._matched_detections(self.matched.push(feats.rgb, belt, self._stream_row(start_belt_m)), out, start_belt_m, mark0, frame)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -541,6 +555,8 @@ class Detector:
                                    np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
         if self.planks is not None:
             out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
+        if self.matched is not None:
+            out += self._matched_detections(self.matched.flush(), out, *self._plank_ref)
         self.reset()
         return out
 
@@ -567,6 +583,25 @@ class Detector:
                 time_s=(frame.time_s + (belt_m - frame.start_belt_m) / speed) if frame is not None and speed > 0 else 0.0,
                 anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
                 none_max=1.0 if reported else -1.0, plank_score=r.score))
+        return out
+
+    def _matched_detections(self, found: list[tuple[MatchedRegion, int]], shown: list[Detection], start_belt_m: float, mark0: float,
+                            frame: Frame | None) -> list[Detection]:
+        """Uncertain-object detections of the matched-filter regions ``found`` (region, belt row of its block), except
+        those on a reported detection of ``shown`` (no thumbnail: the region's rows may lie in an earlier frame)."""
+        cell_m, out = self.cell_mm / 1000.0, []
+        for r, row0 in found:
+            belt_m = (row0 + r.row + 0.5) * cell_m
+            lateral_m = ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
+            if _on_reported(shown, belt_m, lateral_m, r.length_mm):
+                continue
+            speed = frame.belt_speed_m_s if frame is not None else 0.0
+            out.append(Detection(
+                kind=UNCERTAIN, probability=1.0, length_mm=r.length_mm, width_mm=r.width_mm, area_mm2=r.length_mm * r.width_mm,
+                belt_m=belt_m, lateral_m=lateral_m, tonnage_mark_t=mark0 + (belt_m - start_belt_m) * (frame.t_per_m if frame is not None else 0.0),
+                time_s=(frame.time_s + (belt_m - frame.start_belt_m) / speed) if frame is not None and speed > 0 else 0.0,
+                anomaly_score=r.score, thumbnail=np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8), frame_id=frame.frame_id if frame is not None else -1,
+                load=r.load, none_max=1.0, matched_score=r.score))
         return out
 
     def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
