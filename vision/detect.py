@@ -10,7 +10,7 @@ carries (almost) no ore is reported as *no material*, never as clean ore.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -560,6 +560,24 @@ class Detector:
         self.reset()
         return out
 
+    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion, row0: int, thumb: np.ndarray, start_belt_m: float,
+                          mark0: float, frame: Frame | None, **fields: Any) -> Detection:
+        """The detection of an evidence's region ``r`` (its cells from belt row ``row0`` of its block) as ``kind``,
+        placed on the odometer from ``start_belt_m`` (tonnage mark ``mark0``) and ``frame``'s clock; ``fields``: the
+        evidence's own (its score, ``none_max``)."""
+        belt_m = (row0 + r.row + 0.5) * self.cell_mm / 1000.0
+        speed = frame.belt_speed_m_s if frame is not None else 0.0
+        return Detection(
+            kind=kind, probability=1.0, length_mm=r.length_mm, width_mm=r.width_mm, area_mm2=r.length_mm * r.width_mm,
+            belt_m=belt_m, lateral_m=self._region_lateral_m(r),
+            tonnage_mark_t=mark0 + (belt_m - start_belt_m) * (frame.t_per_m if frame is not None else 0.0),
+            time_s=(frame.time_s + (belt_m - frame.start_belt_m) / speed) if frame is not None and speed > 0 else 0.0,
+            anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
+            **fields)
+
+    def _region_lateral_m(self, r: PlankRegion | MatchedRegion) -> float:
+        return ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
+
     def _plank_detections(self, found: list[tuple[PlankRegion, int]], shown: list[Detection], img: "_Rows | None",
                           start_belt_m: float, mark0: float, frame: Frame | None) -> list[Detection]:
         """Wood detections of the plank regions ``found`` (region, belt row of its block) that ``planks`` reports (all
@@ -569,39 +587,27 @@ class Detector:
         cell_m, out = self.cell_mm / 1000.0, []
         for r, row0 in found:
             belt_m = (row0 + r.row + 0.5) * cell_m
-            lateral_m = ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
             reported = r.reported(self.planks.params)
-            if not (reported or self.report_all) or _on_reported(shown, belt_m, lateral_m, r.length_mm):
+            if not (reported or self.report_all) or _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm):
                 continue
             rc, cc = int(round((belt_m - start_belt_m) / cell_m)), int(r.col)
             half = max(2, int(r.length_mm / self.cell_mm / 2))
             thumb = self._thumbnail(img, (slice(rc - half, rc + half), slice(max(0, cc - half), cc + half))) if img is not None and rc >= 0 else np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
-            speed = frame.belt_speed_m_s if frame is not None else 0.0
-            out.append(Detection(
-                kind="wood", probability=1.0, length_mm=r.length_mm, width_mm=r.width_mm, area_mm2=r.length_mm * r.width_mm,
-                belt_m=belt_m, lateral_m=lateral_m, tonnage_mark_t=mark0 + (belt_m - start_belt_m) * (frame.t_per_m if frame is not None else 0.0),
-                time_s=(frame.time_s + (belt_m - frame.start_belt_m) / speed) if frame is not None and speed > 0 else 0.0,
-                anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
-                none_max=1.0 if reported else -1.0, plank_score=r.score))
+            out.append(self._region_detection("wood", r, row0, thumb, start_belt_m, mark0, frame,
+                                              none_max=1.0 if reported else -1.0, plank_score=r.score))
         return out
 
     def _matched_detections(self, found: list[tuple[MatchedRegion, int]], shown: list[Detection], start_belt_m: float, mark0: float,
                             frame: Frame | None) -> list[Detection]:
         """Uncertain-object detections of the matched-filter regions ``found`` (region, belt row of its block), except
         those on a reported detection of ``shown`` (no thumbnail: the region's rows may lie in an earlier frame)."""
-        cell_m, out = self.cell_mm / 1000.0, []
+        out = []
         for r, row0 in found:
-            belt_m = (row0 + r.row + 0.5) * cell_m
-            lateral_m = ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
-            if _on_reported(shown, belt_m, lateral_m, r.length_mm):
+            belt_m = (row0 + r.row + 0.5) * self.cell_mm / 1000.0
+            if _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm):
                 continue
-            speed = frame.belt_speed_m_s if frame is not None else 0.0
-            out.append(Detection(
-                kind=UNCERTAIN, probability=1.0, length_mm=r.length_mm, width_mm=r.width_mm, area_mm2=r.length_mm * r.width_mm,
-                belt_m=belt_m, lateral_m=lateral_m, tonnage_mark_t=mark0 + (belt_m - start_belt_m) * (frame.t_per_m if frame is not None else 0.0),
-                time_s=(frame.time_s + (belt_m - frame.start_belt_m) / speed) if frame is not None and speed > 0 else 0.0,
-                anomaly_score=r.score, thumbnail=np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8), frame_id=frame.frame_id if frame is not None else -1,
-                load=r.load, none_max=1.0, matched_score=r.score))
+            out.append(self._region_detection(UNCERTAIN, r, row0, np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8), start_belt_m,
+                                              mark0, frame, none_max=1.0, matched_score=r.score))
         return out
 
     def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
