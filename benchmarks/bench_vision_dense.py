@@ -54,8 +54,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.common import quantiles_text
 from vision.classify import KindClassifier
-from vision.decision import spread
 from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
 from vision.densenet_data import stream
 from vision.densenet_eval import DensePass, calibration, level_of, run_case
@@ -167,8 +167,7 @@ def oracle_rows(cases: dict[str, DensePass], free: dict[str, DensePass]) -> list
 def spread_print(cases: dict[str, DensePass], free: dict[str, DensePass]) -> None:
     """Peak log-odds (min / 5 % / median / 95 % / max) on objects (best component) and on false components."""
     def text(v: np.ndarray) -> str:
-        q = spread(v[np.isfinite(v)])
-        return " / ".join(f"{x:.2f}" for x in q) if q else "none"
+        return quantiles_text(v, fmt=".2f", legend=False)
     for label, r in cases.items():
         print(f"  peak logit, best component on each object with one, {label} ({int(np.isfinite(r.object_peak).sum())}): {text(r.object_peak)}")
     for scene_type, r in free.items():
@@ -179,8 +178,7 @@ def p_none_print(off: dict[str, DensePass], on: dict[str, DensePass]) -> None:
     """p(none) (min / 5 % / median / 95 % / max) of the best candidate on each object >= 50 mm with one, and of the
     candidates on no object, features' pass and with dense seeds, with the decision's range where the false ones are."""
     def text(v: np.ndarray) -> str:
-        q = spread(v[np.isfinite(v)])
-        return " / ".join(f"{x:.3g}" for x in q) + f" ({int(np.isfinite(v).sum())})" if q else "none"
+        return quantiles_text(v, count=True, legend=False)
     for label in on:
         for name, r in (("features' pass", off[label]), ("with dense seeds", on[label])):
             levels = f"{r.false_none_max.min():.3g}-{r.false_none_max.max():.3g}" if r.false_none_max.size else "-"
@@ -448,8 +446,7 @@ def hybrid_p_none_print(runs: dict[str, DensePass], none_max: float) -> None:
     """p(none) (min / 5 % / median / 95 % / max) of the net's own candidates: the best on each object >= 50 mm with
     one, and those on no object (ore), against the refit's decision ``none_max``."""
     def text(v: np.ndarray) -> str:
-        q = spread(v[np.isfinite(v)])
-        return " / ".join(f"{x:.3g}" for x in q) + f" ({int(np.isfinite(v).sum())})" if q else "none"
+        return quantiles_text(v, count=True, legend=False)
     for label, r in runs.items():
         print(f"  p(none) of the net's own candidates, {label}: on objects {text(r.own_object_p_none)}; on ore "
               f"{text(r.own_false_p_none)}; the refit's base decision {none_max:.3g} (its belt regimes may loosen it)", flush=True)

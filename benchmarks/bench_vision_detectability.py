@@ -33,6 +33,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from benchmarks.bench_vision_scenes import CASES
+from benchmarks.common import quantiles_text
 from vision.detectability import (clutter_psd, colour_unknown, dprime, p_found, responses, search_positions, search_threshold,
                                   template)
 from vision.objects import Sprite
@@ -185,9 +186,7 @@ def mean_signal(scene: BeltScene, obj: SceneObject, n: int, sprite: Sprite | Non
 
 
 def _q(v: np.ndarray) -> str:
-    if v.size == 0:
-        return "none"
-    return " / ".join(f"{x:.2f}" for x in np.quantile(v, QUANTILES)) + " (min / 10 % / median / 90 % / max)"
+    return quantiles_text(v, QUANTILES, fmt=".2f")
 
 
 def observe(sig: np.ndarray, psd: np.ndarray, z: float, with_obj: np.ndarray, tail: list[np.ndarray]) -> Observed:

@@ -26,6 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from benchmarks.common import quantiles_text
 from vision.crossfit import grouped_sources, source_groups
 from vision.fit import SHIPPED_DIR, VisionModel
 from vision.decision_belt import FRAME_LINES
@@ -64,7 +65,7 @@ def frame_gap(source: str, others: set[str]) -> int:
 
 
 def _q(values: np.ndarray) -> str:
-    return " / ".join(f"{v:.2f}" for v in np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95]))
+    return quantiles_text(values, (0.05, 0.25, 0.5, 0.75, 0.95), fmt=".2f", legend=False)
 
 
 def similarity_rows() -> list[dict]:

@@ -33,6 +33,7 @@ import numpy as np
 
 import vision.sim_eval as sim_eval
 from benchmarks.bench_vision import LINE_TARGET_M_S, line_rows
+from benchmarks.common import quantiles_text
 from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
@@ -43,7 +44,6 @@ from vision.sim_eval import evaluate
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
 from vision.frontier import CandidateScores, candidate_scores
-from vision.decision import spread
 from vision.realism import all_checks
 from vision.scene import SceneObject
 from vision.scenes import scene_options
@@ -155,8 +155,7 @@ def ceiling_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
 
 def _spread(p_none: np.ndarray) -> str:
     """min / 5 % / median / 95 % / max of ``p_none``, printed."""
-    q = spread(p_none)
-    return " / ".join(f"{v:.2g}" for v in q) + " (min / 5 % / median / 95 % / max)" if q else "none"
+    return quantiles_text(p_none, fmt=".2g")
 
 
 def false_spread_row(model: VisionModel, fa_m: float, seed: int, scene_type: str) -> dict:
@@ -242,8 +241,7 @@ def matched_on(mf: MatchedFilter, record: MatchedRecord | None = None) -> Iterat
 
 
 def _quantiles(v: list[float] | np.ndarray) -> str:
-    a = np.asarray(v, float)
-    return " / ".join(f"{x:.1f}" for x in np.quantile(a, (0.0, 0.1, 0.5, 0.9, 1.0))) + f" (n {a.size}; min / 10 % / median / 90 % / max)" if a.size else "none"
+    return quantiles_text(v, (0.0, 0.1, 0.5, 0.9, 1.0), fmt=".1f", count=True)
 
 
 def _object_scores(record: MatchedRecord) -> np.ndarray:

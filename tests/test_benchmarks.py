@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common import quantiles_text
 from benchmarks.run_all import benchmark_names, summary_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +30,14 @@ def test_the_summary_prints_text_targets_missing_values_and_broken_benchmarks():
     lines = summary_lines(rows, {"bench_x": "TypeError: boom"})
     assert lines == ["  OK   a: 5.2e+03 records/s (target 5,000.0)", "  MISS b: 0.4 ratio (target >= 0.9)",
                      "  MISS c: n/a ms (target <= 1000)", "  BROKEN bench_x: TypeError: boom"]
+
+
+def test_a_spread_is_printed_over_the_finite_values_with_its_count_and_quantiles():
+    values = [4.0, 0.0, math.nan, 2.0, math.inf, 1.0, 3.0]
+    assert quantiles_text(values) == "0 / 0.2 / 2 / 3.8 / 4 (min / 5 % / median / 95 % / max)"
+    assert quantiles_text(values, (0.25, 0.75), fmt=".2f", count=True) == "1.00 / 3.00 (n 5; 25 % / 75 %)"
+    assert quantiles_text(values, (0.5,), count=True, legend=False) == "2 (n 5)"
+    assert quantiles_text([math.nan]) == quantiles_text([]) == "none"
 
 
 def test_there_are_benchmarks():
