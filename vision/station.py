@@ -91,9 +91,9 @@ class CameraStation(Station):
         self.default_model = model
         self.product_models = dict(product_models or {})
         self.model = model
-        self.detector: Detector = model.detector()
-        self.imaged_fraction = float(imaged_fraction)
         self.context = context
+        self.detector: Detector = self._detector(model)
+        self.imaged_fraction = float(imaged_fraction)
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
@@ -121,6 +121,13 @@ class CameraStation(Station):
             return float(self._appearance_limit_setting)
         return getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px)
 
+    def _detector(self, model: VisionModel) -> Detector:
+        """``model``'s detector, told the line's belt width (candidates centred beyond the belt's edge are counted,
+        ``Detector.off_belt_seen``, not reported as objects); without a context, every candidate as on the belt."""
+        det = model.detector()
+        det.belt_width_m = self.context.belt_width_m if self.context is not None else None
+        return det
+
     def model_for(self, declared_product: str) -> VisionModel:
         """The model of a declared product (``models``), else the station's ``model``."""
         return self.product_models.get(declared_product, self.default_model)
@@ -129,7 +136,7 @@ class CameraStation(Station):
         self._lot_id = start.lot.lot_id
         model = self.model_for(start.lot.declared_product)
         if model is not self.model:  # another declared product: its model, and the appearance limit that goes with it
-            self.model, self.detector = model, model.detector()
+            self.model, self.detector = model, self._detector(model)
             self.appearance = AppearanceMonitor(self._appearance_limit(model))
         self.detector.reset()
         self._credit = 1.0
