@@ -28,7 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.cli import decision_line
-from vision.detect import Detection
+from vision.detect import BELT_EDGE, Detection
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
@@ -82,7 +82,7 @@ def decision_rows(model: VisionModel) -> list[dict]:
                  "95 % bound on that belt)", bound, "per 1,000 m", "<= 1", bound <= 1.0)]
 
 
-def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = True) -> list[dict]:
+def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = BELT_EDGE) -> list[dict]:
     """One recall row per case of :data:`CASES` against its target (``belt_edge``: candidates centred off the belt
     counted, not reported, :func:`vision.sim_eval.evaluate`)."""
     rows = []
@@ -106,7 +106,7 @@ def off_belt_text(table: dict) -> str:
     return f"{table.get('off_belt', 0)} candidates off the belt (not reported)"
 
 
-def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic", belt_edge: bool = True) -> dict:
+def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic", belt_edge: bool = BELT_EDGE) -> dict:
     """False alarms on object-free belt of ``scene_type`` (held-out tiles), 95 % Poisson bound per 1,000 m."""
     table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
                             scene=scene_options(scene_type)[0], belt_edge=belt_edge)
@@ -198,8 +198,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--spread", action="store_true", help="also the p(none) spread of the false candidates on the "
                     "object-free belts (their detection runs once more)")
     ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene, 30 m object-free")
-    ap.add_argument("--belt-edge", choices=("on", "off"), default="on", help="candidates centred beyond the scene's belt "
-                    "edge counted, not reported (on, the default), or judged as any other (off)")
+    ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
+                    "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
+                    "vision.detect.BELT_EDGE")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True

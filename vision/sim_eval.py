@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.appearance import AppearanceMonitor, default_limit
+from vision.detect import BELT_EDGE
 from vision.evaluate import SIZE_CLASSES, match, score_table
 from vision.fit import VisionModel
 from vision.objects import KINDS
@@ -21,7 +22,7 @@ from vision.tiles import ATTRIBUTION, TileSet
 
 def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout", length_m: float = 100.0, seed: int = 1,
              objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
-             scene: dict | None = None, objects: dict | None = None, belt_edge: bool = True) -> tuple[dict, list]:
+             scene: dict | None = None, objects: dict | None = None, belt_edge: bool = BELT_EDGE) -> tuple[dict, list]:
     """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.
     ``scene``: extra :class:`~vision.scene.BeltScene` options (realistic scenes); ``objects``: extra
     :func:`~vision.scene.random_objects` options; ``belt_edge``: the detector knows the scene's belt width

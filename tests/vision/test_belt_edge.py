@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from vision.detect import Detection, Detector
+from conveyor.errors import ConfigError
+from vision.detect import BELT_EDGE, Detection, Detector
 from vision.fit import SHIPPED_DIR, VisionModel
 from vision.scene import SceneObject
 from vision.sim_camera import SimulatedCamera
@@ -86,7 +87,18 @@ def test_off_belt_is_beyond_half_the_width(model):
     assert det.off_belt(0.91) and det.off_belt(-0.91) and not det.off_belt(0.89)
 
 
-def test_station_tells_its_detector_the_belt_width(model_path):
-    st = from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path)},
-                     station_context(None))
-    assert st.detector.belt_width_m == pytest.approx(1.8)
+@pytest.mark.parametrize("belt_edge", [True, False])
+def test_station_tells_its_detector_the_belt_width(model_path, belt_edge):
+    """With ``belt_edge`` the station's detector knows the line's belt width (1.8 m in this context); without it
+    every candidate is judged as on the belt. The key's default is BELT_EDGE."""
+    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path), "belt_edge": belt_edge}
+    st = from_config("cam", section, station_context(None))
+    assert st.detector.belt_width_m == (pytest.approx(1.8) if belt_edge else None)
+    section.pop("belt_edge")
+    assert from_config("cam", section, station_context(None)).detector.belt_width_m == (pytest.approx(1.8) if BELT_EDGE else None)
+
+
+def test_station_refuses_a_belt_edge_not_bool(model_path):
+    with pytest.raises(ConfigError, match="belt_edge"):
+        from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path),
+                            "belt_edge": "yes"}, station_context(None))
