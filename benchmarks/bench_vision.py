@@ -40,6 +40,7 @@ def throughput_rows(model, scene: str = "today", n_frames: int = 12) -> list[dic
                           scene_options=scene_options(scene)[0] or None).open()
     frames = [cam.grab() for _ in range(n_frames)]
     det = model.detector()
+    det.belt_width_m = cam.belt_width_m  # the belt-edge rule on (a station with belt_edge): its cost measured too
     det.process(frames[0])
     lat, cpu = [], []
     for f in frames[1:]:

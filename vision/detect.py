@@ -44,6 +44,10 @@ SCORE_MAX = COMPONENT_FEATURES.index("score_max")
 DARK_RIDGE_MIN_LOAD = 0.95
 #: Object log-odds given to cells off the belt (never seeds).
 OFF_BELT_LOGODDS = -30.0
+#: Whether the line's station (its ``belt_edge`` key), ``vision.sim_eval.evaluate`` and ``bench_vision_scenes`` tell
+#: the detector the belt's width by default (``Detector.belt_width_m``; docs/vision.md "Candidates off the belt": off
+#: while its pre-registered rule is not met).
+BELT_EDGE = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Detection:
     #: A matched-filter region's score (:mod:`vision.matched`, ``Detector.matched``): reported by that evidence alone
     #: as :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
     matched_score: float = float("nan")
+    #: Its centre lies off the belt (``Detector.belt_width_m``): never reported as an object (shown with ``report_all``
+    #: only, flagged here); the classifier's reports among them are counted in ``FrameResult.off_belt``.
+    off_belt: bool = False
 
 
 @dataclass
@@ -93,6 +100,9 @@ class FrameResult:
     reason: str = ""
     #: how unusual the belt looks as a whole (:func:`vision.appearance.frame_unusual_share`; NaN: not measured)
     unusual_share: float = float("nan")
+    #: candidates the classifier reported whose centre lay off the belt (``Detector.belt_width_m``), completed in this
+    #: call (a flush's too): counted here, not reported as objects; the frame's inspection does not change with them
+    off_belt: int = 0
 
 
 @dataclass
@@ -461,6 +471,14 @@ class Detector:
         #: its regions at its level are reported as uncertain objects, unless an object reported in the same frame lies
         #: on them; nothing the union reports changes (docs/vision.md "Colour-contrast matched filter").
         self.matched: MatchedStream | None = None
+        #: The belt's width (m), centred on the image's centre line, where the line knows it (the station's
+        #: ``belt_width_m``; the simulated camera's belt): a candidate centred beyond its edge lies on the spillage or
+        #: the frame beside the belt and is not reported as an object, only counted (``off_belt_seen``,
+        #: ``FrameResult.off_belt``; docs/vision.md "Candidates off the belt"). None: not known, every candidate as on
+        #: the belt (as before).
+        self.belt_width_m: float | None = None
+        #: Reported candidates centred off the belt so far (not reported as objects).
+        self.off_belt_seen = 0
         self.reset()
 
     def reset(self) -> None:
@@ -484,7 +502,30 @@ class Detector:
         return self._carry.start_belt_m + rows * self.model.mm_per_px / 1000.0
 
     def process(self, frame: Frame) -> FrameResult:
-        """Detect objects in ``frame``; returns the objects completed so far. Raises FrameError on a bad frame."""
+        """Detect objects in ``frame``; returns the objects completed so far, with how many candidates completed here lay
+        off the belt (``FrameResult.off_belt``). Raises FrameError on a bad frame."""
+        seen = self.off_belt_seen
+        result = self._process(frame)
+        result.off_belt = self.off_belt_seen - seen
+        return result
+
+    def off_belt(self, lateral_m: float) -> bool:
+        """Whether a candidate centred ``lateral_m`` from the image's centre line lies off the belt (beyond half of
+        ``belt_width_m`` from it); never when ``belt_width_m`` is None."""
+        return self.belt_width_m is not None and abs(lateral_m) > self.belt_width_m / 2.0
+
+    def _lateral_m(self, col_c: float) -> float:
+        """Metres from the image's centre line of the centre of cell column ``col_c`` (fractional: a centroid)."""
+        return ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
+
+    def _dropped_off_belt(self, col_c: float, reported: bool) -> bool:
+        """Whether a candidate centred at cell column ``col_c`` lies off the belt (:meth:`off_belt`), counted in
+        ``off_belt_seen`` when the classifier ``reported`` it, is left out (not with ``report_all``: shown, flagged)."""
+        off = self.off_belt(self._lateral_m(col_c))
+        self.off_belt_seen += off and reported
+        return off and not self.report_all
+
+    def _process(self, frame: Frame) -> FrameResult:
         img = check_image(frame.image, self.width_px)
         if abs(frame.mm_per_px - self.model.mm_per_px) > 1e-9:
             raise FrameError(f"expected frames at {self.model.mm_per_px} mm/px, got {frame.mm_per_px}")
@@ -663,12 +704,12 @@ class Detector:
                 shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
                 slices = _bounding_boxes(labels, shown, n)
                 for j, i in enumerate(chosen):
-                    if not (report[j] or self.report_all):
+                    if not (report[j] or self.report_all) or self._dropped_off_belt(stats.centre_cells[j, 1], bool(report[j])):
                         continue
                     sl = slices[i]
                     row_c, col_c = stats.centre_cells[j]
                     belt_m = start_belt_m + (row_c + 0.5) * cell_m
-                    lateral_m = ((col_c + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
+                    lateral_m = self._lateral_m(col_c)
                     detections.append(Detection(
                         kind=str(kinds[j]), probability=float(probs[j]),
                         length_mm=float(length_mm[j]), width_mm=float(stats.width_mm[j]), area_mm2=float(area[i] * self.cell_mm**2),
@@ -678,7 +719,7 @@ class Detector:
                         anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
                         p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]), second_judge=bool(second[j]),
-                    ))
+                        off_belt=self.off_belt(lateral_m)))
             finished = np.zeros(n + 1, bool)
             finished[1:] = ~pending
             done |= finished[labels]  # every finished component, reported or not: never again as a piece

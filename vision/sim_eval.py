@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.appearance import AppearanceMonitor, default_limit
+from vision.detect import BELT_EDGE
 from vision.evaluate import SIZE_CLASSES, match, score_table
 from vision.fit import VisionModel
 from vision.objects import KINDS
@@ -21,16 +22,19 @@ from vision.tiles import ATTRIBUTION, TileSet
 
 def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout", length_m: float = 100.0, seed: int = 1,
              objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
-             scene: dict | None = None, objects: dict | None = None) -> tuple[dict, list]:
+             scene: dict | None = None, objects: dict | None = None, belt_edge: bool = BELT_EDGE) -> tuple[dict, list]:
     """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.
     ``scene``: extra :class:`~vision.scene.BeltScene` options (realistic scenes); ``objects``: extra
-    :func:`~vision.scene.random_objects` options. Returns (table, gallery items)."""
+    :func:`~vision.scene.random_objects` options; ``belt_edge``: the detector knows the scene's belt width
+    (``Detector.belt_width_m``: candidates centred off the belt are counted, table key ``off_belt``, not reported).
+    Returns (table, gallery items)."""
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {}))
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
                           mm_per_px=model.mm_per_px, motion_blur_px=motion_blur_px, scene_options=scene)
     cam.open()
     det = model.detector()
+    det.belt_width_m = cam.belt_width_m if belt_edge else None
     monitor = AppearanceMonitor(getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px))
     shares, unusual_frames = [], 0
     dets, latencies, n_px, inspected, frames = [], [], 0, 0, 0
@@ -49,7 +53,7 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout
     dets += det.flush()
     m = match([o for o in objs if o.belt_mm < cam.position_m * 1000.0], dets)
     table = score_table(m, cam.position_m)
-    table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames,
+    table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames, "off_belt": det.off_belt_seen,
                   "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
                   "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),
                   "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION,

@@ -26,7 +26,7 @@ from conveyor.records import Coverage, LineEvent, LotStart, Measurement, Record,
 from conveyor.station import MaterialWindow, Station, StationContext
 from vision.appearance import AppearanceMonitor, AppearanceState, default_limit
 from vision.camera import Camera, camera_from_settings
-from vision.detect import THUMB_PX, Detection, Detector
+from vision.detect import BELT_EDGE, THUMB_PX, Detection, Detector
 from vision.errors import CameraError, FrameError, VisionError
 from vision.fit import VisionModel, cache_path, stored_model
 from vision.model_cache import cached_model
@@ -58,6 +58,8 @@ SETTINGS = StationSettings(
         "imaged_fraction": Field(float, 1.0, min=0.0, min_exclusive=True, max=1.0,
                                  doc="Share of belt windows imaged, evenly spread; the rest is uninspected (not imaged)."),
         "model": Field(str, "", doc="Saved vision model (.npz); empty: fitted for the scale and cached."),
+        "belt_edge": Field(bool, BELT_EDGE, doc="Candidates centred beyond the belt's edge (the line's belt_width_m, the belt "
+                                                "centred in the image) are counted, not reported as objects."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -85,15 +87,17 @@ class CameraStation(Station):
     """A camera over the belt with its detector. Build it with :func:`from_config`."""
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
-                 context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None) -> None:
+                 context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None,
+                 belt_edge: bool = BELT_EDGE) -> None:
         super().__init__(name, position_m)
         self.camera = camera
         self.default_model = model
         self.product_models = dict(product_models or {})
         self.model = model
-        self.detector: Detector = model.detector()
-        self.imaged_fraction = float(imaged_fraction)
         self.context = context
+        self.belt_edge = bool(belt_edge)
+        self.detector: Detector = self._detector(model)
+        self.imaged_fraction = float(imaged_fraction)
         self._credit = 1.0
         self._lot_id = ""
         self._last_end_belt_m: float | None = None
@@ -121,6 +125,14 @@ class CameraStation(Station):
             return float(self._appearance_limit_setting)
         return getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px)
 
+    def _detector(self, model: VisionModel) -> Detector:
+        """``model``'s detector, told the line's belt width with ``belt_edge`` (candidates centred beyond the belt's edge
+        are counted, ``Detector.off_belt_seen``, not reported as objects); else, or without a context, every candidate
+        as on the belt."""
+        det = model.detector()
+        det.belt_width_m = self.context.belt_width_m if self.context is not None and self.belt_edge else None
+        return det
+
     def model_for(self, declared_product: str) -> VisionModel:
         """The model of a declared product (``models``), else the station's ``model``."""
         return self.product_models.get(declared_product, self.default_model)
@@ -129,7 +141,7 @@ class CameraStation(Station):
         self._lot_id = start.lot.lot_id
         model = self.model_for(start.lot.declared_product)
         if model is not self.model:  # another declared product: its model, and the appearance limit that goes with it
-            self.model, self.detector = model, model.detector()
+            self.model, self.detector = model, self._detector(model)
             self.appearance = AppearanceMonitor(self._appearance_limit(model))
         self.detector.reset()
         self._credit = 1.0
@@ -308,4 +320,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     except (CameraError, ValueError) as exc:
         raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
     return CameraStation(name, cfg["position_m"], camera, model, imaged_fraction=cfg["imaged_fraction"], context=context,
-                         appearance_limit=cfg.get("appearance_limit"), product_models=product_models)
+                         appearance_limit=cfg.get("appearance_limit"), product_models=product_models,
+                         belt_edge=cfg["belt_edge"])

@@ -1,0 +1,104 @@
+"""Candidates centred off the belt (issue 27, w27e): the shipped detector, told the belt's width, counts a candidate
+whose centre lies beyond the belt's edge and does not report it as an object; one on the belt at its edge is
+reported; the station tells its detector the line's belt width."""
+
+from __future__ import annotations
+
+import pytest
+
+from conveyor.errors import ConfigError
+from vision.detect import BELT_EDGE, Detection, Detector
+from vision.fit import SHIPPED_DIR, VisionModel
+from vision.scene import SceneObject
+from vision.sim_camera import SimulatedCamera
+from vision.station import from_config
+
+from .conftest import station_context
+
+#: Two large rubber sheets on today's belt (1.8 m wide, rendered): one 0.30 m from the centre line, one 0.62 m.
+NEAR = SceneObject("rubber", 220.0, 160.0, 3000.0, 300.0, 0.0, 7)
+FAR = SceneObject("rubber", 220.0, 160.0, 6000.0, -620.0, 0.0, 8)
+BELT_M = 9.0
+
+
+@pytest.fixture(scope="module")
+def model_path():
+    path = next(iter(sorted(SHIPPED_DIR.glob("model-4mm-512px-2f7c*.npz"))), None)
+    if path is None:
+        pytest.skip("no shipped 4 mm/px union model")
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(model_path) -> VisionModel:
+    return VisionModel.load(model_path)
+
+
+def _run(model: VisionModel, belt_width_m: float | None, report_all: bool = False) -> tuple[list[Detection], int, Detector]:
+    """(detections, sum of FrameResult.off_belt, the detector) over BELT_M of rendered belt with NEAR and FAR."""
+    cam = SimulatedCamera(tiles="heldout", seed=3, objects=[NEAR, FAR], width_px=model.width_px, frame_lines=1024,
+                          mm_per_px=model.mm_per_px).open()
+    det = model.detector()
+    det.belt_width_m = belt_width_m
+    det.report_all = report_all
+    found, off = [], 0
+    while cam.position_m < BELT_M:
+        r = det.process(cam.grab())
+        found += r.detections
+        off += r.off_belt
+    found += det.flush()
+    return found, off, det
+
+
+def _on(found: list[Detection], obj: SceneObject) -> list[Detection]:
+    return [d for d in found if abs(d.belt_m * 1000.0 - obj.belt_mm) < obj.length_mm and abs(d.lateral_m * 1000.0 - obj.lateral_mm) < obj.length_mm]
+
+
+def test_both_reported_without_a_belt_width(model):
+    found, off, det = _run(model, None)
+    assert _on(found, NEAR) and _on(found, FAR)
+    assert off == 0 and det.off_belt_seen == 0
+    assert not any(d.off_belt for d in found)
+
+
+def test_on_the_belt_at_its_edge_is_reported(model):
+    """The belt's edge 0.68 m from the centre line: FAR (0.62 m) lies on the belt, 6 cm inside its edge."""
+    found, off, det = _run(model, 1.36)
+    assert _on(found, NEAR) and _on(found, FAR)
+    assert off == 0 and det.off_belt_seen == 0
+
+
+def test_off_the_belt_counted_not_reported(model):
+    """The belt's edge 0.5 m from the centre line: FAR (0.62 m) lies beyond it, NEAR (0.30 m) on it."""
+    found, off, det = _run(model, 1.0)
+    assert _on(found, NEAR) and not _on(found, FAR)
+    assert off == det.off_belt_seen >= 1
+    assert not any(d.off_belt for d in found)
+    shown, off_all, _ = _run(model, 1.0, report_all=True)
+    far = _on(shown, FAR)
+    assert far and all(d.off_belt for d in far) and not any(d.off_belt for d in _on(shown, NEAR))
+    assert off_all == off  # report_all shows it, flagged; the count is of the reported ones alike
+
+
+def test_off_belt_is_beyond_half_the_width(model):
+    det = model.detector()
+    assert not det.off_belt(5.0)
+    det.belt_width_m = 1.8
+    assert det.off_belt(0.91) and det.off_belt(-0.91) and not det.off_belt(0.89)
+
+
+@pytest.mark.parametrize("belt_edge", [True, False])
+def test_station_tells_its_detector_the_belt_width(model_path, belt_edge):
+    """With ``belt_edge`` the station's detector knows the line's belt width (1.8 m in this context); without it
+    every candidate is judged as on the belt. The key's default is BELT_EDGE."""
+    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path), "belt_edge": belt_edge}
+    st = from_config("cam", section, station_context(None))
+    assert st.detector.belt_width_m == (pytest.approx(1.8) if belt_edge else None)
+    section.pop("belt_edge")
+    assert from_config("cam", section, station_context(None)).detector.belt_width_m == (pytest.approx(1.8) if BELT_EDGE else None)
+
+
+def test_station_refuses_a_belt_edge_not_bool(model_path):
+    with pytest.raises(ConfigError, match="belt_edge"):
+        from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path),
+                            "belt_edge": "yes"}, station_context(None))
