@@ -54,7 +54,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.common import quantiles_text
+from benchmarks.common import frame_cpu_ms, quantiles_text
 from vision.classify import KindClassifier
 from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
 from vision.densenet_data import stream
@@ -242,7 +242,7 @@ def _detector_ms(model: VisionModel, seeds: DenseSeeds | None, frames: list, den
     det.dense_seeds = seeds
     det.dense_classifier = dense_classifier
     det.dense_union = dense_union
-    return _frame_ms(det, frames)
+    return frame_cpu_ms(det, frames)
 
 
 @contextmanager
@@ -318,10 +318,10 @@ def plank_speed_rows(n_frames: int = 25, station_m: float = 100.0) -> list[dict]
     det: dict[str, list[float]] = {"off": [], "on": []}
     line: dict[str, list[float]] = {"off": [], "on": []}
     for _ in range(3):
-        det["off"].append(float(np.median(_frame_ms(shipped.detector(), frames))))
+        det["off"].append(float(np.median(frame_cpu_ms(shipped.detector(), frames))))
         line["off"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
         with _planks_on():
-            det["on"].append(float(np.median(_frame_ms(shipped.detector(), frames))))
+            det["on"].append(float(np.median(frame_cpu_ms(shipped.detector(), frames))))
             line["on"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
     print(f"detector per 2,048-line frame (median of {n_frames - 1}, three rounds): union {det['off']} ms, union+P {det['on']} ms; "
           f"line station {station_m:.0f} m: union {[round(v, 1) for v in line['off']]} m/s, union+P {[round(v, 1) for v in line['on']]} m/s "
@@ -330,17 +330,6 @@ def plank_speed_rows(n_frames: int = 25, station_m: float = 100.0) -> list[dict]
     return [_row("vision detector, plank evidence's added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True),
             _row("vision line station 4 mm/px, union+P, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
                  rate >= LINE_TARGET_M_S)]
-
-
-def _frame_ms(det: Detector, frames: list) -> np.ndarray:
-    """CPU (ms, one thread) of each frame after the first through ``det``."""
-    out = []
-    for f in frames:
-        t = time.thread_time()
-        det.process(f)
-        out.append(1000.0 * (time.thread_time() - t))
-    det.flush()
-    return np.asarray(out[1:])
 
 
 def hybrid_of(path: str) -> VisionModel:

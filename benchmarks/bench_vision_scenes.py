@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -33,7 +32,7 @@ import numpy as np
 
 import vision.sim_eval as sim_eval
 from benchmarks.bench_vision import LINE_TARGET_M_S, line_rows
-from benchmarks.common import quantiles_text
+from benchmarks.common import frame_cpu_ms, quantiles_text
 from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import BELT_EDGE, Detection, Detector
@@ -352,17 +351,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def _frame_ms(det: Detector, frames: list) -> np.ndarray:
-    """CPU (ms, one thread) of each frame after the first through ``det``."""
-    out = []
-    for f in frames:
-        t = time.thread_time()
-        det.process(f)
-        out.append(1000.0 * (time.thread_time() - t))
-    det.flush()
-    return np.asarray(out[1:])
-
-
 def matched_speed_rows(model: VisionModel, mf: MatchedFilter, n_frames: int = 25, station_m: float = 300.0) -> list[dict]:
     """The matched filter's cost on the shipped union, off and on (as the detector runs it: regions at its level only),
     three times in turn: the detector's CPU per
@@ -373,10 +361,10 @@ def matched_speed_rows(model: VisionModel, mf: MatchedFilter, n_frames: int = 25
     line: dict[str, list[float]] = {"off": [], "on": []}
     every: dict[str, list[np.ndarray]] = {"off": [], "on": []}
     for _ in range(3):
-        every["off"].append(_frame_ms(model.detector(), frames))
+        every["off"].append(frame_cpu_ms(model.detector(), frames))
         line["off"].append(line_rows(4.0, max_m=station_m)[0]["value"])
         with matched_on(mf):
-            every["on"].append(_frame_ms(model.detector(), frames))
+            every["on"].append(frame_cpu_ms(model.detector(), frames))
             line["on"].append(line_rows(4.0, max_m=station_m)[0]["value"])
     for k in det:
         det[k] = [float(np.median(v)) for v in every[k]]

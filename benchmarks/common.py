@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,3 +37,21 @@ def quantiles_text(values: Sequence[float] | np.ndarray, quantiles: Sequence[flo
     text = " / ".join(f"{x:{fmt}}" for x in np.quantile(v, quantiles))
     notes = ([f"n {v.size}"] if count else []) + ([" / ".join(quantile_name(q) for q in quantiles)] if legend else [])
     return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+class _FrameSink(Protocol):
+    def process(self, frame: Any) -> Any: ...
+
+    def flush(self) -> Any: ...
+
+
+def frame_cpu_ms(detector: _FrameSink, frames: Sequence[Any]) -> np.ndarray:
+    """CPU time (ms, this thread) of each frame after the first through ``detector`` (its ``process``; flushed after
+    the last): the first pays for warm-up."""
+    out = []
+    for f in frames:
+        t = time.thread_time()
+        detector.process(f)
+        out.append(1000.0 * (time.thread_time() - t))
+    detector.flush()
+    return np.asarray(out[1:])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.common import quantiles_text
+from benchmarks.common import frame_cpu_ms, quantiles_text
 from benchmarks.run_all import benchmark_names, summary_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +38,22 @@ def test_a_spread_is_printed_over_the_finite_values_with_its_count_and_quantiles
     assert quantiles_text(values, (0.25, 0.75), fmt=".2f", count=True) == "1.00 / 3.00 (n 5; 25 % / 75 %)"
     assert quantiles_text(values, (0.5,), count=True, legend=False) == "2 (n 5)"
     assert quantiles_text([math.nan]) == quantiles_text([]) == "none"
+
+
+def test_frame_cpu_leaves_out_the_first_frame_and_flushes():
+    seen: list[object] = []
+
+    class Sink:
+        def process(self, frame: object) -> None:
+            seen.append(frame)
+            sum(range(300_000 if frame == "busy" else 1))  # a few ms of CPU against none
+
+        def flush(self) -> None:
+            seen.append("flushed")
+
+    ms = frame_cpu_ms(Sink(), ["warm-up", "idle", "busy"])
+    assert seen == ["warm-up", "idle", "busy", "flushed"] and ms.shape == (2,)
+    assert ms[1] > ms[0] >= 0.0
 
 
 def test_there_are_benchmarks():

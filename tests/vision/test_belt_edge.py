@@ -4,11 +4,13 @@ reported; the station tells its detector the line's belt width."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conveyor.errors import ConfigError
 from vision.detect import BELT_EDGE, Detection, Detector
-from vision.fit import SHIPPED_DIR, VisionModel
+from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.scene import SceneObject
 from vision.sim_camera import SimulatedCamera
 from vision.station import from_config
@@ -22,11 +24,9 @@ BELT_M = 9.0
 
 
 @pytest.fixture(scope="module")
-def model_path():
-    path = next(iter(sorted(SHIPPED_DIR.glob("model-4mm-512px-2f7c*.npz"))), None)
-    if path is None:
-        pytest.skip("no shipped 4 mm/px union model")
-    return path
+def model_path() -> Path:
+    """The shipped 4 mm/px union, by its cache key (a missing file fails: it ships with the code)."""
+    return cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
 
 
 @pytest.fixture(scope="module")
