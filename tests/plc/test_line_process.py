@@ -17,7 +17,7 @@ import pytest
 from tests.plc.plc_poller import PlcPoller, drain, modbus_port
 from tests.sitefiles import light_site_file
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 ORELINE = Path(sys.executable).with_name("oreline")

@@ -15,6 +15,8 @@ from spectra.identify.temper import CAP, DARK_GROUP, temper
 from spectra.identify.validation import leave_one_sample_out, render
 from spectra.models.evaluation import roc_curve
 
+pytestmark = pytest.mark.slow  # the leave-one-sample-out fixture: 20 folds
+
 RENDERINGS = (("as measured", 1.0, 0.0), ("wet 10 %", 1.0, 0.10))
 
 

@@ -11,9 +11,12 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from analysis.archive.reader import open_archive
 from analysis.site import DEFAULT_SITE
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # real processes on the wall clock
 
 ORELINE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "oreline"
 

@@ -78,6 +78,7 @@ def _pool(groups: int, belt_m: float, outlier: bool) -> CandidatePool:
     return pool
 
 
+@pytest.mark.slow  # trains classifiers
 def test_the_fit_loosens_the_level_where_leave_one_group_out_holds(monkeypatch):
     monkeypatch.setattr(fit, "LEVEL_BY_GROUPS", True)  # the switch a fit past FIT_VERSION 16 may turn on
     pool = _pool(6, 1000.0, outlier=False)
@@ -90,6 +91,7 @@ def test_the_fit_loosens_the_level_where_leave_one_group_out_holds(monkeypatch):
     assert sum(choice["group_belt_m"].values()) == pytest.approx(6000.0)
 
 
+@pytest.mark.slow  # trains classifiers
 def test_where_no_rank_holds_the_fit_keeps_the_pooled_minimum(monkeypatch):
     monkeypatch.setattr(fit, "LEVEL_BY_GROUPS", True)
     pool = _pool(6, 1000.0, outlier=True)
@@ -142,6 +144,7 @@ def test_a_belt_condition_whose_own_level_leave_one_group_out_does_not_found_kee
     assert founded.none_max == 0.014 and "every regime's own level founded" in decision.reason
 
 
+@pytest.mark.slow  # trains classifiers
 def test_the_fit_holds_an_unfounded_regime_and_not_without_the_switch():
     # three groups' ore near (4, 0), group 0's at full burden nearer the objects; one candidate of part-loaded belt
     # on the objects themselves sets the strictest level, so the full burden's own level (from group 0) is looser
