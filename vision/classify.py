@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from vision import decision
 from vision.decision import regime_levels
 from vision.errors import ModelError
+from vision.filters import window_max, window_min
 from vision.kind_decision import NONE, most_likely_kind
 from vision.patchnet import PatchNet
 
@@ -141,7 +141,7 @@ def _ring_stats(labels: np.ndarray, lab: np.ndarray, rows: np.ndarray, cols: np.
     ra, rb = max(0, int(rows.min()) - 2), min(h, int(rows.max()) + 3)
     ca, cb = max(0, int(cols.min()) - 2), min(w, int(cols.max()) + 3)
     win = (slice(ra, rb), slice(ca, cb))
-    grown = ndi.grey_dilation(lab[win], size=(5, 5))
+    grown = window_max(lab[win], 2)  # = ndi.grey_dilation(size=(5, 5))
     ring_flat = np.where(labels[win] == 0, grown, 0).ravel()
     rpix = np.flatnonzero(ring_flat)
     rcomp = ring_flat[rpix] - 1
@@ -184,7 +184,7 @@ def _edge_steps(feats: np.ndarray, lab: np.ndarray, pix: np.ndarray, comp: np.nd
     rows, cols = pix // w, pix % w
     r0, c0 = max(0, int(rows.min()) - 1), max(0, int(cols.min()) - 1)
     win = (slice(r0, min(h, int(rows.max()) + 2)), slice(c0, min(w, int(cols.max()) + 2)))
-    inner = ndi.grey_erosion(lab[win], size=(3, 3))
+    inner = window_min(lab[win], 1)  # = ndi.grey_erosion(size=(3, 3))
     b = (inner[rows - r0, cols - c0] != lab.reshape(-1)[pix]).astype(np.float64)  # pix are component cells: lab > 0
     ry, rx = _neighbour_steps(feats[..., 0], pix)
     gy, gx = _neighbour_steps(feats[..., 1], pix)

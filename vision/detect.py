@@ -31,7 +31,7 @@ from vision.patchnet import patch_of
 from vision.kind_decision import UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
 from vision.planks import PlankRegion, PlankStream
-from vision.regime import load_at
+from vision.regime import row_load, windowed
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -210,7 +210,15 @@ def belt_ridge(lum: np.ndarray, p: DetectorParams, belt: np.ndarray | None = Non
         return np.zeros(lum.shape, np.float32)
     if belt is None:
         return ridge_score(lum, ridge_sigmas(p))
-    out = ridge_score(np.where(belt, lum, np.float32(0.0)), ridge_sigmas(p))
+    # only the columns from one left of the first belt column to one right of the last: beyond them the input is 0, as
+    # the filters' edge mode repeats it, so the maps there are the same numbers, and the cells left out are off the belt
+    on = np.flatnonzero(belt.any(axis=0))
+    out = np.zeros(lum.shape, np.float32)
+    if not on.size:
+        return out
+    cols = slice(max(0, int(on[0]) - 1), int(on[-1]) + 2)
+    part = belt[:, cols]
+    out[:, cols] = ridge_score(np.where(part, lum[:, cols], np.float32(0.0)), ridge_sigmas(p))
     out[~belt] = 0.0
     return out
 
@@ -289,18 +297,22 @@ def object_logodds(objectness: ObjectnessModel, x: np.ndarray, belt: np.ndarray)
 
 
 def frame_maps(raw: np.ndarray, feats: np.ndarray, rgb: np.ndarray, belt: np.ndarray, p: DetectorParams, cell_mm: float,
-               objectness: ObjectnessModel | None, bars: BarSeeds | None = None
+               objectness: ObjectnessModel | None, bars: BarSeeds | None = None, *, row_loads: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """(smoothed score, region mask, seed mask, objectness log-odds or None), each (h, w), of a frame's cell scores
     ``raw``, cell features ``feats`` (h, w, 5), mean colours ``rgb`` and ``belt`` (h, w) bool, as the detector makes
     them: the ridge and objectness context (:func:`cell_context`), the belt load where the dark-bar seeds or
     ``bars`` need it (:func:`vision.regime.load_at`), then :func:`candidate_maps`. The detector and the miss
-    diagnosis (:mod:`vision.seeds_diagnose`) both call it, so they see the same maps."""
+    diagnosis (:mod:`vision.seeds_diagnose`) both call it, so they see the same maps. ``row_loads``: the rows' loads
+    (:func:`vision.regime.row_load` of ``rgb`` and ``belt``) when the caller has them (computed here when needed)."""
     use = objectness is not None and bool(np.isfinite(p.objectness_threshold))
     ridge, x = cell_context(feats, raw, belt, p, cell_mm, use)
     obj = object_logodds(objectness, x, belt) if objectness is not None and x is not None else None
     need_load = bool(np.isfinite(p.dark_ridge_threshold)) or bars is not None
-    rows_load = load_at(rgb, belt, np.arange(raw.shape[0]), cell_mm) if need_load else None
+    if need_load:
+        rows_load = windowed(row_load(rgb, belt) if row_loads is None else row_loads, np.arange(raw.shape[0]), cell_mm)
+    else:
+        rows_load = None
     sm, region, seed = candidate_maps(raw, p, feats[..., 2], belt, ridge=ridge, objectness=obj, load=rows_load, bars=bars)
     return sm, region, seed, obj
 
@@ -351,15 +363,14 @@ def _pending(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> t
     if final or not n:
         return pending, h
     pending = np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0
+    lo = max(0, h - max_rows)
+    if lo and pending.any():  # those with a cell above row lo began too long ago: reported as they are
+        pending &= np.bincount(labels[:lo].ravel(), minlength=n + 1)[1:] == 0
     if not pending.any():
         return pending, h
     mark = np.zeros(n + 1, bool)
     mark[1:] = pending
-    rows, cols = np.nonzero(mark[labels])
-    first = np.full(n + 1, h)
-    np.minimum.at(first, labels[rows, cols], rows)
-    pending &= first[1:] >= h - max_rows
-    return pending, int(first[1:][pending].min()) if pending.any() else h
+    return pending, lo + int(np.argmax(mark[labels[lo:]].any(axis=1)))  # the first row with a cell of one of them
 
 
 def _context_start(keep_from: int, guard: int, start_belt_m: float, cell_m: float) -> int:
@@ -654,9 +665,7 @@ class Detector:
     def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
         p = self.params
         c = self._carry if carry is None else carry
-        t_per_m = frame.t_per_m if frame is not None else 0.0
-        time0 = frame.time_s if frame is not None else 0.0
-        speed = frame.belt_speed_m_s if frame is not None else 0.0
+        t_per_m, time0, speed = (frame.t_per_m, frame.time_s, frame.belt_speed_m_s) if frame is not None else (0.0, 0.0, 0.0)
         raw, feats, rgb, img, belt, done = _join_carry(c, raw, feats, rgb, img, belt)
         if c is not None:
             start_belt_m, mark0, time0 = c.start_belt_m, c.start_mark_t, c.start_time_s
@@ -667,7 +676,8 @@ class Detector:
         # after the carried context (apart from the features' regions as carried), decided on the features' guard
         hybrid = self.dense_classifier is not None and self.dense_seeds is not None
         if h:
-            sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds)
+            loads = row_load(rgb, belt)  # the rows' belt load: for the dark-bar seeds and the candidates' decision
+            sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds, row_loads=loads)
             if self.dense_seeds is not None and not hybrid:
                 dense, own = self._dense_regions(self.dense_seeds, feats, belt, start_belt_m, region, seed)
             _context_maps(c, sm, region, seed, obj)
@@ -697,7 +707,7 @@ class Detector:
                 stats = _group_stats([component_features(labels, [i + 1 for i in g], feats, sm, self.cell_mm, core=raw > grow,
                                                          objectness=obj, dense=dense) for g in groups if g])
                 length_mm = stats.length_mm * p.length_scale
-                load = load_at(rgb, belt, stats.centre_cells[:, 0], self.cell_mm)
+                load = windowed(loads, stats.centre_cells[:, 0], self.cell_mm)  # = load_at(rgb, belt, ...)
                 own_rows = own_ids[chosen]
                 kinds, probs, p_none, none_max, report, second = self._judge(stats.matrix, load, length_mm, own_rows,
                                                                      lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))

@@ -60,4 +60,34 @@ def gaussian(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     return _separable(x, lambda a: ndi.gaussian_filter1d(a, sigma, axis=-1, mode="nearest", truncate=truncate, output=a))
 
 
-__all__ = ["box_mean", "box_means", "gaussian", "gaussians"]
+def window_max(a: np.ndarray, reach: int) -> np.ndarray:
+    """Maximum of a 2-D map ``a`` over the (2 ``reach`` + 1)² window around each cell, clipped to the map: equal to
+    ``ndi.grey_dilation(a, size=(2 reach + 1,) * 2)`` (its default mode repeats edge values, which a maximum ignores)
+    and, for a bool ``a``, to ``ndi.binary_dilation(a, np.ones((3, 3)), iterations=reach)``. Shifted slices of the
+    map's own dtype: no float64 line buffers."""
+    return _window_extreme(a, reach, np.maximum)
+
+
+def window_min(a: np.ndarray, reach: int) -> np.ndarray:
+    """Minimum of a 2-D map ``a`` over the (2 ``reach`` + 1)² window around each cell, clipped to the map: equal to
+    ``ndi.grey_erosion(a, size=(2 reach + 1,) * 2)``."""
+    return _window_extreme(a, reach, np.minimum)
+
+
+def _window_extreme(a: np.ndarray, reach: int, fn: np.ufunc) -> np.ndarray:
+    """``fn`` (np.maximum or np.minimum) of ``a`` (h, w) over the clipped square window of ``reach``: rows, then columns."""
+    if a.ndim != 2 or reach < 0:
+        raise ValueError(f"expected a 2-D map and a reach >= 0, got shape {a.shape} and reach {reach}")
+    out = a.copy()
+    for axis in (0, 1):
+        src = out.copy()
+        n = a.shape[axis]
+        for k in range(1, min(reach, n - 1) + 1):
+            lo = (slice(0, n - k), slice(None)) if axis == 0 else (slice(None), slice(0, n - k))
+            hi = (slice(k, n), slice(None)) if axis == 0 else (slice(None), slice(k, n))
+            fn(out[lo], src[hi], out=out[lo])
+            fn(out[hi], src[lo], out=out[hi])
+    return out
+
+
+__all__ = ["box_mean", "box_means", "gaussian", "gaussians", "window_max", "window_min"]

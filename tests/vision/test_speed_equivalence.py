@@ -158,3 +158,26 @@ def test_row_medians_equal_numpy(shape):
     a[:, ::3] = a[:, :1]  # ties, as quantised grey levels give
     assert np.array_equal(row_medians(a), np.median(a, axis=1))
     assert row_medians(a).dtype == np.median(a, axis=1).dtype
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 6), (2, 2), (3, 2), (9, 5), (40, 33), (120, 256)])
+def test_window_extremes_equal_scipy_morphology(shape):
+    """filters.window_max / window_min give scipy's grey dilation (5 x 5), grey erosion (3 x 3) and iterated 3 x 3
+    binary dilation exactly, also where the map is smaller than the window; bad input is refused."""
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    from vision.filters import window_max, window_min
+
+    rng = np.random.default_rng(sum(shape))
+    lab = ((rng.random(shape) < 0.2) * rng.integers(1, 60000, shape)).astype(np.uint16)
+    lab0 = lab.copy()
+    assert np.array_equal(window_max(lab, 2), ndi.grey_dilation(lab, size=(5, 5)))
+    assert np.array_equal(window_min(lab, 1), ndi.grey_erosion(lab, size=(3, 3)))
+    assert np.array_equal(lab, lab0)  # the input is left as it was
+    mask = rng.random(shape) < 0.1
+    for reach in (1, 3):
+        got = window_max(mask, reach)
+        assert got.dtype == bool and np.array_equal(got, ndi.binary_dilation(mask, np.ones((3, 3), bool), iterations=reach))
+    with pytest.raises(ValueError, match="2-D map"):
+        window_max(lab[None], 1)
