@@ -147,12 +147,13 @@ def _ring_stats(labels: np.ndarray, lab: np.ndarray, rows: np.ndarray, cols: np.
     rcomp = ring_flat[rpix] - 1
     rcnt = np.bincount(rcomp, minlength=n).astype(np.float64)
     has = rcnt > 0
-    rf = feats[win].reshape(-1, feats.shape[-1])[rpix].astype(np.float64)
+    rr, rc = ra + rpix // (cb - ca), ca + rpix % (cb - ca)  # the ring's cells in the whole map: no copy of the window
+    rf = feats[rr, rc].astype(np.float64)
     rmean = [np.where(has, np.bincount(rcomp, rf[:, k], minlength=n) / np.maximum(rcnt, 1), means[k]) for k in range(len(means))]
     rmin = np.full(n, np.inf)
     np.minimum.at(rmin, rcomp, rf[:, 2])
     rlmin = np.where(has, rmin, lum_min)
-    rscore = np.where(has, np.bincount(rcomp, score[win].ravel()[rpix].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
+    rscore = np.where(has, np.bincount(rcomp, score[rr, rc].astype(np.float64), minlength=n) / np.maximum(rcnt, 1), 0.0)
     return rmean, rlmin, rscore
 
 
@@ -161,12 +162,11 @@ def _neighbour_steps(v: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.nda
     cell minus the previous one, 0 on the map's first and last row (column). The values of full-map differences, taken
     at the listed cells only."""
     h, w = v.shape
-    flat = v.reshape(-1) if v.flags.c_contiguous else v.ravel()
-    rows, cols = pix // w, pix % w
+    rows, cols = pix // w, pix % w  # indexed by (row, column): a channel of the features is read in place, not copied
     inner_r = (rows > 0) & (rows < h - 1)
     inner_c = (cols > 0) & (cols < w - 1)
-    dy = np.where(inner_r, flat[np.where(inner_r, pix + w, pix)] - flat[np.where(inner_r, pix - w, pix)], np.float32(0.0))
-    dx = np.where(inner_c, flat[np.where(inner_c, pix + 1, pix)] - flat[np.where(inner_c, pix - 1, pix)], np.float32(0.0))
+    dy = np.where(inner_r, v[np.where(inner_r, rows + 1, rows), cols] - v[np.where(inner_r, rows - 1, rows), cols], np.float32(0.0))
+    dx = np.where(inner_c, v[rows, np.where(inner_c, cols + 1, cols)] - v[rows, np.where(inner_c, cols - 1, cols)], np.float32(0.0))
     return dy, dx
 
 

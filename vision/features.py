@@ -51,22 +51,21 @@ class CellFeatures:
         return out
 
 
-def _integer_cell_sums(a: np.ndarray) -> np.ndarray:
-    """Sums (h, w, C) over the third axis of the row-summed integer cells ``a`` (h, w, block, C)."""
-    isum = a[:, :, 0].copy()
-    for i in range(1, a.shape[2]):
-        isum += a[:, :, i]
-    return isum
-
-
 def cell_sums(image: np.ndarray, block: int) -> np.ndarray:
-    """Integer sums (H//block, W//block, C) of each ``block`` x ``block`` cell of an (H, W, C) uint8 image."""
-    h, w = image.shape[0] // block, image.shape[1] // block
-    v = image[: h * block, : w * block].reshape(h, block, w * block * image.shape[2])
+    """Integer sums (H//block, W//block, C) of each ``block`` x ``block`` cell of an (H, W, C) uint8 image (a view with
+    a stride of a cell: its first pixel's slots of the summed rows)."""
+    h, w, c = image.shape[0] // block, image.shape[1] // block, image.shape[2]
+    n = w * block * c
+    v = image[: h * block, : w * block].reshape(h, block, n)
     acc: np.ndarray = v[:, 0].astype(np.uint16 if block * block * 255 < 65536 else np.uint32)
     for i in range(1, block):
         acc += v[:, i]
-    return _integer_cell_sums(acc.reshape(h, w, block, image.shape[2]))
+    if block > 1:  # each pixel's slot plus those of the next block - 1 pixels, on whole contiguous rows (not (.., 3) pieces)
+        tot = acc.copy()
+        for k in range(1, block):
+            tot[:, : n - k * c] += acc[:, k * c :]
+        acc = tot
+    return acc.reshape(h, w, block * c)[:, :, :c]
 
 
 def block_means(image: np.ndarray, block: int) -> np.ndarray:
@@ -93,8 +92,8 @@ def _grey_moments(sub: np.ndarray, bs: int, sums: np.ndarray | None = None) -> t
     uint8 image ``sub``. The sums are whole numbers: below 2**24 they are summed as integers, which gives the float32
     sums exactly (a cheaper pass); above, in float32 as ever. ``sums``: the cells' integer channel sums
     (:func:`cell_sums` of ``sub``), when at hand: the grey sums are theirs."""
-    if sub.dtype == np.uint8 and bs * bs * 765 * 765 < 1 << 24:
-        gi = sub[..., 0].astype(np.uint32)
+    if sub.dtype == np.uint8 and bs * bs * 765 * 765 < 1 << 24:  # bs <= 5: the grey sums fit uint16, their squares uint32
+        gi = sub[..., 0].astype(np.uint16)
         gi += sub[..., 1]
         gi += sub[..., 2]
         if sums is None:
@@ -105,7 +104,7 @@ def _grey_moments(sub: np.ndarray, bs: int, sums: np.ndarray | None = None) -> t
             grey += sums[..., 2]
             m1 = grey.astype(np.float32)
             m1 *= 1.0 / (bs * bs)
-        return m1, _int_block_means(gi * gi, bs)
+        return m1, _int_block_means(np.square(gi, dtype=np.uint32), bs)
     g = sub[..., 0].astype(np.float32)
     g += sub[..., 1]
     g += sub[..., 2]
