@@ -16,17 +16,12 @@ from scipy import ndimage as ndi
 #: Rows of the source copied at a time by :func:`transposed`: their cache lines stay in the first-level cache while
 #: the columns are written out (a whole-map transposed copy reads each line once per output row, from further away).
 TRANSPOSE_ROWS = 32
-#: Sources of at least this many values and more rows than columns are copied in bands (measured on the detector's
-#: maps: 40 % less for 590 x 256 cells, nothing or a loss for smaller or wide ones).
-TRANSPOSE_BANDED_MIN = 100_000
 
 
 def transposed(x: np.ndarray) -> np.ndarray:
     """``np.swapaxes(x, -1, -2)`` as a new C-contiguous float32 array (the values of ``x`` cast as ``astype`` casts
-    them); a large map with more rows than columns copied in bands of TRANSPOSE_ROWS rows."""
+    them), copied in bands of TRANSPOSE_ROWS rows of ``x``."""
     h = x.shape[-2]
-    if h <= x.shape[-1] or x.size < TRANSPOSE_BANDED_MIN:
-        return np.swapaxes(x, -1, -2).astype(np.float32, order="C")
     out = np.empty(x.shape[:-2] + (x.shape[-1], h), np.float32)
     for i in range(0, h, TRANSPOSE_ROWS):
         out[..., i : i + TRANSPOSE_ROWS] = np.swapaxes(x[..., i : i + TRANSPOSE_ROWS, :], -1, -2)

@@ -129,7 +129,7 @@ def test_fast_filters_equal_scipy(shape):
     assert np.array_equal(x, x0)  # the input is left as it was (filtered on copies)
 
 
-@pytest.mark.parametrize("shape", [(1, 7), (33, 5), (65, 40), (3, 70, 9), (700, 150), (3, 400, 100)])
+@pytest.mark.parametrize("shape", [(1, 7), (33, 5), (65, 40), (3, 70, 9)])
 def test_transposed_is_the_swapped_float32_copy(shape):
     """filters.transposed, copied in bands of rows, is np.swapaxes(x, -1, -2) as a C-contiguous float32 array, also
     from float64 (cast as astype casts) and from a strided view."""
