@@ -13,37 +13,22 @@ import numpy as np
 from scipy import ndimage as ndi
 
 
-#: Rows of the source copied at a time by :func:`transposed`: their cache lines stay in the first-level cache while
-#: the columns are written out (a whole-map transposed copy reads each line once per output row, from further away).
-TRANSPOSE_ROWS = 32
-
-
-def transposed(x: np.ndarray) -> np.ndarray:
-    """``np.swapaxes(x, -1, -2)`` as a new C-contiguous float32 array (the values of ``x`` cast as ``astype`` casts
-    them), copied in bands of TRANSPOSE_ROWS rows of ``x``."""
-    h = x.shape[-2]
-    out = np.empty(x.shape[:-2] + (x.shape[-1], h), np.float32)
-    for i in range(0, h, TRANSPOSE_ROWS):
-        out[..., i : i + TRANSPOSE_ROWS] = np.swapaxes(x[..., i : i + TRANSPOSE_ROWS, :], -1, -2)
-    return out
-
-
 def _separable(x: np.ndarray, filter1d) -> np.ndarray:
     """``filter1d(a)`` (in place along the last axis of a contiguous float32 ``a``) along axis -2 of ``x`` (..., h, w),
     then along axis -1, as scipy's separable filters order their passes."""
-    t = transposed(x)  # always a copy: filtered in place
+    t = np.swapaxes(x, -1, -2).astype(np.float32, order="C")  # always a copy: filtered in place
     filter1d(t)
-    y = transposed(t)
+    y = np.ascontiguousarray(np.swapaxes(t, -1, -2))  # t is ours: a view of it may be filtered in place
     filter1d(y)
     return y
 
 
 def box_means(x: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
     """:func:`box_mean` of ``x`` at each of ``sizes`` (all > 1), transposing ``x`` once."""
-    t = transposed(x)
+    t = np.swapaxes(x, -1, -2).astype(np.float32, order="C")
     out = []
     for size in sizes:
-        y = transposed(ndi.uniform_filter1d(t, size, axis=-1, mode="nearest"))
+        y = np.ascontiguousarray(np.swapaxes(ndi.uniform_filter1d(t, size, axis=-1, mode="nearest"), -1, -2))
         ndi.uniform_filter1d(y, size, axis=-1, mode="nearest", output=y)
         out.append(y)
     return out
@@ -59,10 +44,10 @@ def box_mean(x: np.ndarray, size: int) -> np.ndarray:
 
 def gaussians(x: np.ndarray, sigmas: tuple[float, ...], truncate: float = 4.0) -> list[np.ndarray]:
     """:func:`gaussian` of ``x`` at each of ``sigmas`` (all > 0), transposing ``x`` once."""
-    t = transposed(x)
+    t = np.swapaxes(x, -1, -2).astype(np.float32, order="C")
     out = []
     for sigma in sigmas:
-        y = transposed(ndi.gaussian_filter1d(t, sigma, axis=-1, mode="nearest", truncate=truncate))
+        y = np.ascontiguousarray(np.swapaxes(ndi.gaussian_filter1d(t, sigma, axis=-1, mode="nearest", truncate=truncate), -1, -2))
         ndi.gaussian_filter1d(y, sigma, axis=-1, mode="nearest", truncate=truncate, output=y)
         out.append(y)
     return out
@@ -105,4 +90,4 @@ def _window_extreme(a: np.ndarray, reach: int, fn: np.ufunc) -> np.ndarray:
     return out
 
 
-__all__ = ["box_mean", "box_means", "gaussian", "gaussians", "transposed", "window_max", "window_min"]
+__all__ = ["box_mean", "box_means", "gaussian", "gaussians", "window_max", "window_min"]

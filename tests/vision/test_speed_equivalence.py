@@ -129,21 +129,6 @@ def test_fast_filters_equal_scipy(shape):
     assert np.array_equal(x, x0)  # the input is left as it was (filtered on copies)
 
 
-@pytest.mark.parametrize("shape", [(1, 7), (33, 5), (65, 40), (3, 70, 9)])
-def test_transposed_is_the_swapped_float32_copy(shape):
-    """filters.transposed, copied in bands of rows, is np.swapaxes(x, -1, -2) as a C-contiguous float32 array, also
-    from float64 (cast as astype casts) and from a strided view."""
-    import numpy as np
-
-    from vision.filters import transposed
-
-    x = np.random.default_rng(len(shape)).standard_normal(shape + (2,))[..., 0]  # float64, strided
-    for v in (x, x.astype(np.float32)):
-        got = transposed(v)
-        want = np.swapaxes(v, -1, -2).astype(np.float32, order="C")
-        assert got.flags.c_contiguous and got.dtype == np.float32 and np.array_equal(got, want)
-
-
 @pytest.mark.parametrize("shape", [(1, 7), (6, 8), (5, 7), (3, 4, 5), (2, 1)])
 def test_half_grid_equals_padded_means(shape):
     """objectness.half_grid without padding copies equals the means of the edge-padded 2 x 2 blocks."""
