@@ -324,6 +324,8 @@ def matched_scene_rows(model: VisionModel, mf: MatchedFilter | PixelNet, length_
               f"({r['detected']}/{r['objects']}); false alarms union {union['false_alarms']}, union+{tag} {table['false_alarms']} in "
               f"{table['belt_m']:.0f} m; target >= {target:.0f} %; detector p99 {table['latency_p99_ms']:.0f} ms", flush=True)
         print(f"  {tag} score on objects >= 50 mm found by U+{tag} {_quantiles(sc[found])}; missed {_quantiles(sc[~found])} (level {mf.level:g})", flush=True)
+        alone = int((sc >= mf.level).sum())
+        print(f"  {tag} alone at its level: {alone}/{sc.size} objects >= 50 mm ({100 * alone / max(sc.size, 1):.1f} %)", flush=True)
         rows.append(_row(f"vision recall >= 50 mm, {label}, union+{tag} ({r['detected']}/{r['objects']}; union {u['detected']}/{u['objects']}; "
                          f"{table['false_alarms']} false alarms in {table['belt_m']:.0f} m, union {union['false_alarms']}; {model.mm_per_px:g} mm/px, "
                          f"seed {seed})", 100 * r["recall"], "%", f">= {target:.0f}", r["objects"] > 0 and 100 * r["recall"] >= target))
