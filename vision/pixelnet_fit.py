@@ -33,7 +33,7 @@ DILATIONS = (1, 2, 4, 8)
 CROP_OUT = 64
 BATCH = 6
 LEARNING_RATE = 3e-3
-FIT_COMMAND = "python -m vision.pixelnet_fit --steps 2400 --scenes 100 --out $ORELINE_CACHE/vision/pixelnet/net.onnx"
+FIT_COMMAND = "python -m vision.pixelnet_fit --steps 2000 --out $ORELINE_CACHE/vision/pixelnet/net.onnx"
 
 
 def network(torch: Any, mean: np.ndarray, scale: np.ndarray) -> Any:
@@ -143,7 +143,7 @@ def export(torch: Any, net: Any) -> bytes:
     return buf.getvalue()
 
 
-def fit_pixelnet(data: PixelTrainingSet, seed: int = 0, steps: int = 2400, learning_rate: float = LEARNING_RATE) -> tuple[bytes, Any]:
+def fit_pixelnet(data: PixelTrainingSet, seed: int = 0, steps: int = 2000, learning_rate: float = LEARNING_RATE) -> tuple[bytes, Any]:
     """(ONNX bytes, torch module) of the net fitted on ``data``: one thread, seeded, deterministic."""
     torch = torch_or_error("fitting the pixel net")
     if data.px.ndim != 4 or data.gain.shape[1] < CROP_OUT:
@@ -155,7 +155,7 @@ def fit_pixelnet(data: PixelTrainingSet, seed: int = 0, steps: int = 2400, learn
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="fit the pixel net on its fit-split training frames (torch, one thread)")
-    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--scenes", type=int, default=None, help="the first N training scenes (default all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True, help="ONNX file to write")
