@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import ContextManager
 from dataclasses import replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -39,6 +40,9 @@ from vision.detect import BELT_EDGE, Detection, Detector
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
+from vision.features import CellFeatures
+from vision.pixelnet import PixelNet, PixelRegion, PixelStream, shipped_pixelnet
+from vision.pixelnet_level import FLOOR as PIXEL_FLOOR
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
@@ -194,8 +198,8 @@ def visibility_rows(label: str, cs: CandidateScores) -> list[dict]:
 
 
 class MatchedRecord:
-    """What ``--matched`` records of one evaluate: every matched-filter region down to :data:`FLOOR` (belt m,
-    lateral m, score), and the truth with the union's own detections (those the filter did not make)."""
+    """What ``--matched`` (or ``--pixelnet``) records of one evaluate: every region of the evidence down to its floor
+    (belt m, lateral m, score), and the truth with the union's own detections (those the evidence did not make)."""
 
     def __init__(self) -> None:
         self.regions: list[tuple[float, float, float]] = []
@@ -204,8 +208,24 @@ class MatchedRecord:
 
     @property
     def union(self) -> list[Detection]:
-        """The union's own detections (those the matched filter did not make)."""
-        return [d for d in self.detections if not np.isfinite(d.matched_score)]
+        """The union's own detections (those the matched filter or the pixel net did not make)."""
+        return [d for d in self.detections if not (np.isfinite(d.matched_score) or np.isfinite(d.pixelnet_score))]
+
+
+class _RecordedPixelStream(PixelStream):
+    """A :class:`PixelStream` at :data:`vision.pixelnet_level.FLOOR` that records every region and passes on those at
+    the net's level."""
+
+    def __init__(self, net: PixelNet, record: MatchedRecord, cell_mm: float, width_px: int, mm_per_px: float) -> None:
+        super().__init__(net, PIXEL_FLOOR)
+        self.net_level, self.record, self.cell_mm, self.half_px, self.mm_per_px = net.level, record, cell_mm, width_px / 2.0, mm_per_px
+
+    def _decide(self, img: np.ndarray, feats: CellFeatures, start_row: int, final: bool) -> list[tuple[PixelRegion, int]]:
+        found = super()._decide(img, feats, start_row, final)
+        block = self.cell_mm / self.mm_per_px
+        self.record.regions += [((row0 + r.row + 0.5) * self.cell_mm / 1000.0, ((r.col + 0.5) * block - self.half_px) * self.mm_per_px / 1000.0,
+                                 r.score) for r, row0 in found]
+        return [(r, row0) for r, row0 in found if r.score >= self.net_level]
 
 
 class _RecordedStream(MatchedStream):
@@ -223,16 +243,29 @@ class _RecordedStream(MatchedStream):
         return [(r, row0) for r, row0 in found if r.score >= self.level]
 
 
-@contextmanager
-def matched_on(mf: MatchedFilter, record: MatchedRecord | None = None) -> Iterator[None]:
+def matched_on(mf: MatchedFilter, record: MatchedRecord | None = None) -> ContextManager[None]:
     """Within the block every detector a model builds runs the matched filter ``mf`` (``Detector.matched``), and
     ``record`` (if given) keeps its regions down to :data:`FLOOR` and, of each scoring, the truth and the union's own
     detections (None: the filter exactly as the detector runs it, regions at its level only)."""
+    def attach(det: Detector, mm_per_px: float) -> None:
+        det.matched = MatchedStream(mf) if record is None else _RecordedStream(mf, record, det.cell_mm, det.width_px, mm_per_px)
+    return _evidence_on(attach, record)
+
+
+def pixelnet_on(net: PixelNet, record: MatchedRecord | None = None) -> ContextManager[None]:
+    """:func:`matched_on` for the pixel net ``net`` (``Detector.pixelnet``; regions recorded down to its floor)."""
+    def attach(det: Detector, mm_per_px: float) -> None:
+        det.pixelnet = PixelStream(net) if record is None else _RecordedPixelStream(net, record, det.cell_mm, det.width_px, mm_per_px)
+    return _evidence_on(attach, record)
+
+
+@contextmanager
+def _evidence_on(attach: Callable[[Detector, float], None], record: MatchedRecord | None) -> Iterator[None]:
     built, scored = VisionModel.detector, sim_eval.match
 
     def detector(self: VisionModel) -> Detector:
         det = built(self)
-        det.matched = MatchedStream(mf) if record is None else _RecordedStream(mf, record, det.cell_mm, det.width_px, self.mm_per_px)
+        attach(det, self.mm_per_px)
         return det
 
     def match(truth: Sequence[SceneObject], detections: Sequence[Detection], *, origin_belt_m: float = 0.0) -> Match:
@@ -247,64 +280,76 @@ def matched_on(mf: MatchedFilter, record: MatchedRecord | None = None) -> Iterat
         VisionModel.detector, sim_eval.match = built, scored  # type: ignore[method-assign]
 
 
+def _evidence(ev: MatchedFilter | PixelNet) -> tuple[Callable[[MatchedRecord | None], ContextManager[None]], str]:
+    """(its context with a record, its tag in the tables) of the matched filter or the pixel net ``ev``."""
+    if isinstance(ev, PixelNet):
+        return (lambda record: pixelnet_on(ev, record)), "PN"
+    return (lambda record: matched_on(ev, record)), "MF"
+
+
 def _quantiles(v: list[float] | np.ndarray) -> str:
     return quantiles_text(v, (0.0, 0.1, 0.5, 0.9, 1.0), fmt=".1f", count=True)
 
 
-def _object_scores(record: MatchedRecord) -> np.ndarray:
-    """Per truth object >= 50 mm: the highest matched-filter region score within its match radius (0: none >= FLOOR)."""
+def _object_scores(record: MatchedRecord, none: float = 0.0) -> np.ndarray:
+    """Per truth object >= 50 mm: the highest region score within its match radius (``none``: no region recorded)."""
     pos = np.array([(b, lat) for b, lat, _ in record.regions]).reshape(-1, 2) * 1000.0
     sc = np.array([s for _, _, s in record.regions])
     out = []
     for o in (o for o in record.truth if o.length_mm >= 50.0):
         near = np.hypot(pos[:, 0] - o.belt_mm, pos[:, 1] - o.lateral_mm) <= o.length_mm / 2 + MATCH_MARGIN_MM
-        out.append(float(sc[near].max()) if near.any() else 0.0)
+        out.append(float(sc[near].max()) if near.any() else none)
     return np.array(out)
 
 
-def matched_scene_rows(model: VisionModel, mf: MatchedFilter, length_m: float, seed: int) -> list[dict]:
-    """Per case of :data:`CASES`: recall >= 50 mm of the union alone and with the matched filter (U+MF), from the
-    same run (the filter changes nothing the union reports), with the filter's score spread on the objects U+MF
-    found and missed."""
+def matched_scene_rows(model: VisionModel, mf: MatchedFilter | PixelNet, length_m: float, seed: int) -> list[dict]:
+    """Per case of :data:`CASES`: recall >= 50 mm of the union alone and with the matched filter (U+MF; or the pixel
+    net, U+PN), from the same run (the evidence changes nothing the union reports), with the evidence's score spread on
+    the objects U+MF found and missed."""
     rows = []
+    on, tag = _evidence(mf)
     for label, scene_type, extra, share, target, key in CASES:
         scene, objects = scene_options(scene_type)
         record = MatchedRecord()
-        with matched_on(mf, record):
+        with on(record):
             table, _ = evaluate(model, backgrounds="heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
                                 objects={**objects, **extra})
         union = score_table(sim_eval.match(record.truth, record.union), table["belt_m"])
         r, u = (t["recall"].get(key, {"recall": 0.0, "detected": 0, "objects": 0}) for t in (table, union))
-        by_obj = dict(zip([id(o) for o in record.truth if o.length_mm >= 50.0], _object_scores(record)))
+        by_obj = dict(zip([id(o) for o in record.truth if o.length_mm >= 50.0], _object_scores(record, 0.0 if tag == 'MF' else PIXEL_FLOOR)))
         pairs = [(o, d) for o, d in sim_eval.match(record.truth, record.detections).pairs if o.length_mm >= 50.0]
         found = np.array([d is not None for _, d in pairs], bool)
         sc = np.array([by_obj[id(o)] for o, _ in pairs])
-        print(f"{label}: recall >= 50 mm union {100 * u['recall']:.1f} % ({u['detected']}/{u['objects']}), union+MF {100 * r['recall']:.1f} % "
-              f"({r['detected']}/{r['objects']}); false alarms union {union['false_alarms']}, union+MF {table['false_alarms']} in "
+        print(f"{label}: recall >= 50 mm union {100 * u['recall']:.1f} % ({u['detected']}/{u['objects']}), union+{tag} {100 * r['recall']:.1f} % "
+              f"({r['detected']}/{r['objects']}); false alarms union {union['false_alarms']}, union+{tag} {table['false_alarms']} in "
               f"{table['belt_m']:.0f} m; target >= {target:.0f} %; detector p99 {table['latency_p99_ms']:.0f} ms", flush=True)
-        print(f"  MF score on objects >= 50 mm found by U+MF {_quantiles(sc[found])}; missed {_quantiles(sc[~found])} (level {mf.level:g})", flush=True)
-        rows.append(_row(f"vision recall >= 50 mm, {label}, union+MF ({r['detected']}/{r['objects']}; union {u['detected']}/{u['objects']}; "
+        print(f"  {tag} score on objects >= 50 mm found by U+{tag} {_quantiles(sc[found])}; missed {_quantiles(sc[~found])} (level {mf.level:g})", flush=True)
+        alone = int((sc >= mf.level).sum())
+        print(f"  {tag} alone at its level: {alone}/{sc.size} objects >= 50 mm ({100 * alone / max(sc.size, 1):.1f} %)", flush=True)
+        rows.append(_row(f"vision recall >= 50 mm, {label}, union+{tag} ({r['detected']}/{r['objects']}; union {u['detected']}/{u['objects']}; "
                          f"{table['false_alarms']} false alarms in {table['belt_m']:.0f} m, union {union['false_alarms']}; {model.mm_per_px:g} mm/px, "
                          f"seed {seed})", 100 * r["recall"], "%", f">= {target:.0f}", r["objects"] > 0 and 100 * r["recall"] >= target))
     return rows
 
 
-def matched_false_alarm_row(model: VisionModel, mf: MatchedFilter, fa_m: float, seed: int, scene_type: str) -> dict:
-    """:func:`false_alarm_row` with the matched filter on: the union's and U+MF's false alarms from the same run,
-    where the filter's sit (lateral, load), and the spread of its region scores on that belt."""
+def matched_false_alarm_row(model: VisionModel, mf: MatchedFilter | PixelNet, fa_m: float, seed: int, scene_type: str) -> dict:
+    """:func:`false_alarm_row` with the matched filter (or the pixel net) on: the union's and U+MF's false alarms from
+    the same run, where the evidence's sit (lateral, load), and the spread of its region scores on that belt."""
     record = MatchedRecord()
-    with matched_on(mf, record):
+    on, tag = _evidence(mf)
+    with on(record):
         table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
                                 scene=scene_options(scene_type)[0])
     union = score_table(sim_eval.match(record.truth, record.union), table["belt_m"])
     bound = table["false_alarms_per_1000_m_upper95"]
-    print(f"object-free {scene_type} belt: union {union['false_alarms']}, union+MF {table['false_alarms']} false alarms in "
-          f"{table['belt_m']:.0f} m, 95 % bound union {union['false_alarms_per_1000_m_upper95']:.2f}, union+MF {bound:.2f} per 1,000 m; "
-          f"MF region scores (>= {FLOOR:g}) {_quantiles([s for _, _, s in record.regions])}; level {mf.level:g}; detector p99 "
-          f"{table['latency_p99_ms']:.0f} ms", flush=True)
+    print(f"object-free {scene_type} belt: union {union['false_alarms']}, union+{tag} {table['false_alarms']} false alarms in "
+          f"{table['belt_m']:.0f} m, 95 % bound union {union['false_alarms_per_1000_m_upper95']:.2f}, union+{tag} {bound:.2f} per 1,000 m; "
+          f"{tag} region scores (>= {FLOOR if tag == 'MF' else PIXEL_FLOOR:g}) {_quantiles([s for _, _, s in record.regions])}; level {mf.level:g}; "
+          f"detector p99 {table['latency_p99_ms']:.0f} ms", flush=True)
     for d in [d for truth, d in items if truth is None]:
-        print(f"  {false_alarm_line(d)}" + (f"; matched filter, score {d.matched_score:.1f}" if np.isfinite(d.matched_score) else ""))
-    return _row(f"vision false alarms, object-free {scene_type} belt, union+MF ({table['false_alarms']} in {table['belt_m']:.0f} m; union "
+        print(f"  {false_alarm_line(d)}" + (f"; matched filter, score {d.matched_score:.1f}" if np.isfinite(d.matched_score) else "")
+              + (f"; pixel net, peak log-odds {d.pixelnet_score:.2f}" if np.isfinite(d.pixelnet_score) else ""))
+    return _row(f"vision false alarms, object-free {scene_type} belt, union+{tag} ({table['false_alarms']} in {table['belt_m']:.0f} m; union "
                 f"{union['false_alarms']}; 95 % bound)", bound, "per 1,000 m", "<= 1", bound <= 1.0)
 
 
@@ -325,7 +370,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--matched", nargs="?", const="", default=None, metavar="NPZ",
                     help="also the colour-contrast matched filter (Detector.matched; default its file vision/matched_4mm.npz): the union "
                     "alone and union+MF from the same run, the filter's score spread on objects and belt")
-    ap.add_argument("--speed", action="store_true", help="with --matched: only its cost, detector CPU per frame and the line station")
+    ap.add_argument("--pixelnet", nargs="?", const="", default=None, metavar="NPZ",
+                    help="also the pixel net (Detector.pixelnet; default its file vision/pixelnet_4mm.npz), as --matched")
+    ap.add_argument("--speed", action="store_true", help="with --matched or --pixelnet: only its cost, detector CPU per frame and the line station")
     ap.add_argument("--station-m", type=float, default=300.0, help="line station run for --speed (m of belt)")
     ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
                     "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
@@ -335,7 +382,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=round(2048 / a.mm_per_px))
     edge = a.belt_edge == "on"
-    if a.matched is not None:
+    if a.matched is not None or a.pixelnet is not None:
         return matched_main(m, a)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     rows = decision_rows(m) + realism_rows() + scene_rows(m, a.length_m, a.seed, edge)
@@ -351,7 +398,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def matched_speed_rows(model: VisionModel, mf: MatchedFilter, n_frames: int = 25, station_m: float = 300.0) -> list[dict]:
+def matched_speed_rows(model: VisionModel, mf: MatchedFilter | PixelNet, n_frames: int = 25, station_m: float = 300.0) -> list[dict]:
     """The matched filter's cost on the shipped union, off and on (as the detector runs it: regions at its level only),
     three times in turn: the detector's CPU per
     2,048-line frame of held-out object-free realistic belt (seed 1011, ``n_frames``) and the 4 mm/px line station
@@ -363,27 +410,36 @@ def matched_speed_rows(model: VisionModel, mf: MatchedFilter, n_frames: int = 25
     for _ in range(3):
         every["off"].append(frame_cpu_ms(model.detector(), frames))
         line["off"].append(line_rows(4.0, max_m=station_m)[0]["value"])
-        with matched_on(mf):
+        with _evidence(mf)[0](None):
             every["on"].append(frame_cpu_ms(model.detector(), frames))
             line["on"].append(line_rows(4.0, max_m=station_m)[0]["value"])
     for k in det:
         det[k] = [float(np.median(v)) for v in every[k]]
     p99 = {k: float(np.percentile(np.concatenate(v), 99)) for k, v in every.items()}
+    tag = _evidence(mf)[1]
     print(f"detector CPU per 2,048-line frame (median of {n_frames - 1}, three rounds): union {[round(v, 1) for v in det['off']]} ms, "
-          f"union+MF {[round(v, 1) for v in det['on']]} ms; p99 of all rounds' frames: union {p99['off']:.0f} ms, union+MF {p99['on']:.0f} ms; "
+          f"union+{tag} {[round(v, 1) for v in det['on']]} ms; p99 of all rounds' frames: union {p99['off']:.0f} ms, union+{tag} {p99['on']:.0f} ms; "
           f"line station {station_m:.0f} m: union {[round(v, 1) for v in line['off']]} m/s, "
-          f"union+MF {[round(v, 1) for v in line['on']]} m/s (load {os.getloadavg()[0]:.1f})", flush=True)
+          f"union+{tag} {[round(v, 1) for v in line['on']]} m/s (load {os.getloadavg()[0]:.1f})", flush=True)
     added, rate = float(np.mean(det["on"]) - np.mean(det["off"])), float(np.mean(line["on"]))
-    return [_row("vision detector, matched filter's added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True),
-            _row("vision line station 4 mm/px, union+MF, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
-                 rate >= LINE_TARGET_M_S)]
+    what = "matched filter's" if tag == "MF" else "pixel net's"
+    return [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True),
+            _row(f"vision line station 4 mm/px, union+{tag}, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
+                 rate >= LINE_TARGET_M_S),
+            _row(f"vision line station 4 mm/px, union+{tag} against the union in the same run", 100.0 * rate / float(np.mean(line["off"])),
+                 "%", ">= 85", rate >= 0.85 * float(np.mean(line["off"])))]
 
 
 def matched_main(m: VisionModel, a: argparse.Namespace) -> list[dict]:
-    """``--matched``: every case and object-free belt with the union alone and union+MF (from the same runs); with
-    ``--speed`` only the filter's cost."""
-    mf = check_filter(MatchedFilter.load(a.matched)) if a.matched else shipped_filter()
-    print(f"matched filter: level {mf.level:g}, {len(mf.directions)} colour directions, fitted {mf.provenance}", flush=True)
+    """``--matched`` (or ``--pixelnet``): every case and object-free belt with the union alone and union+MF (from the
+    same runs); with ``--speed`` only the evidence's cost."""
+    mf: MatchedFilter | PixelNet
+    if a.pixelnet is not None:
+        mf = PixelNet.load(a.pixelnet) if a.pixelnet else shipped_pixelnet()
+        print(f"pixel net {mf.digest}: level {mf.level:g}, fitted {mf.provenance}", flush=True)
+    else:
+        mf = check_filter(MatchedFilter.load(a.matched)) if a.matched else shipped_filter()
+        print(f"matched filter: level {mf.level:g}, {len(mf.directions)} colour directions, fitted {mf.provenance}", flush=True)
     if a.speed:
         return matched_speed_rows(m, mf, station_m=a.station_m)
     rows = decision_rows(m) + matched_scene_rows(m, mf, a.length_m, a.seed)

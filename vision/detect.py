@@ -10,7 +10,7 @@ carries (almost) no ore is reported as *no material*, never as clean ore.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -30,6 +30,7 @@ from vision.objectness import ObjectnessModel, context_cells, objectness_feature
 from vision.patchnet import patch_of
 from vision.kind_decision import UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
+from vision.pixelnet import PixelRegion, PixelStream
 from vision.planks import PlankRegion, PlankStream
 from vision.regime import row_load, windowed
 from vision.scene import ore_mask
@@ -83,6 +84,9 @@ class Detection:
     #: A matched-filter region's score (:mod:`vision.matched`, ``Detector.matched``): reported by that evidence alone
     #: as :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
     matched_score: float = float("nan")
+    #: A pixel-net region's peak log-odds (:mod:`vision.pixelnet`, ``Detector.pixelnet``): reported by the net alone as
+    #: :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
+    pixelnet_score: float = float("nan")
     #: Its centre lies off the belt (``Detector.belt_width_m``): never reported as an object (shown with ``report_all``
     #: only, flagged here); the classifier's reports among them are counted in ``FrameResult.off_belt``.
     off_belt: bool = False
@@ -482,6 +486,10 @@ class Detector:
         #: its regions at its level are reported as uncertain objects, unless an object reported in the same frame lies
         #: on them; nothing the union reports changes (docs/vision.md "Colour-contrast matched filter").
         self.matched: MatchedStream | None = None
+        #: Pixel net (:class:`vision.pixelnet.PixelStream`), switched on at run time (None: off), as ``matched``: its
+        #: regions at its level are reported as uncertain objects unless a reported object lies on them (docs/vision.md
+        #: "Pixel net").
+        self.pixelnet: PixelStream | None = None
         #: The belt's width (m), centred on the image's centre line, where the line knows it (the station's
         #: ``belt_width_m``; the simulated camera's belt): a candidate centred beyond its edge lies on the spillage or
         #: the frame beside the belt and is not reported as an object, only counted (``off_belt_seen``,
@@ -504,6 +512,8 @@ class Detector:
             self.planks.reset()
         if self.matched is not None:
             self.matched.reset()
+        if self.pixelnet is not None:
+            self.pixelnet.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
@@ -580,6 +590,10 @@ class Detector:
         if self.matched is not None:
             self._plank_ref = (start_belt_m, mark0, frame)
             out += self._matched_detections(self.matched.push(feats.rgb, belt, self._stream_row(start_belt_m)), out, start_belt_m, mark0, frame)
+        if self.pixelnet is not None:
+            self._plank_ref = (start_belt_m, mark0, frame)
+            pn = self.pixelnet.push(img, feats, cols, self._stream_row(start_belt_m))
+            out += self._matched_detections(pn, out, start_belt_m, mark0, frame, "pixelnet_score")
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -609,10 +623,12 @@ class Detector:
             out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
         if self.matched is not None:
             out += self._matched_detections(self.matched.flush(), out, *self._plank_ref)
+        if self.pixelnet is not None:
+            out += self._matched_detections(self.pixelnet.flush(), out, *self._plank_ref, "pixelnet_score")
         self.reset()
         return out
 
-    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion, row0: int, thumb: np.ndarray, start_belt_m: float,
+    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion, row0: int, thumb: np.ndarray, start_belt_m: float,
                           mark0: float, frame: Frame | None, **fields: Any) -> Detection:
         """The detection of an evidence's region ``r`` (its cells from belt row ``row0`` of its block) as ``kind``,
         placed on the odometer from ``start_belt_m`` (tonnage mark ``mark0``) and ``frame``'s clock; ``fields``: the
@@ -627,7 +643,7 @@ class Detector:
             anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
             **fields)
 
-    def _region_lateral_m(self, r: PlankRegion | MatchedRegion) -> float:
+    def _region_lateral_m(self, r: PlankRegion | MatchedRegion | PixelRegion) -> float:
         return ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
 
     def _plank_detections(self, found: list[tuple[PlankRegion, int]], shown: list[Detection], img: "_Rows | None",
@@ -649,17 +665,18 @@ class Detector:
                                               none_max=1.0 if reported else -1.0, plank_score=r.score))
         return out
 
-    def _matched_detections(self, found: list[tuple[MatchedRegion, int]], shown: list[Detection], start_belt_m: float, mark0: float,
-                            frame: Frame | None) -> list[Detection]:
-        """Uncertain-object detections of the matched-filter regions ``found`` (region, belt row of its block), except
-        those on a reported detection of ``shown`` (no thumbnail: the region's rows may lie in an earlier frame)."""
+    def _matched_detections(self, found: Sequence[tuple[MatchedRegion | PixelRegion, int]], shown: list[Detection], start_belt_m: float,
+                            mark0: float, frame: Frame | None, score: str = "matched_score") -> list[Detection]:
+        """Uncertain-object detections of the matched-filter (or pixel-net) regions ``found`` (region, belt row of its
+        block), except those on a reported detection of ``shown`` (no thumbnail: the region's rows may lie in an earlier
+        frame); the region's score goes to the detection's field ``score``."""
         out = []
         for r, row0 in found:
             belt_m = (row0 + r.row + 0.5) * self.cell_mm / 1000.0
             if _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm):
                 continue
             out.append(self._region_detection(UNCERTAIN, r, row0, np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8), start_belt_m,
-                                              mark0, frame, none_max=1.0, matched_score=r.score))
+                                              mark0, frame, none_max=1.0, **{score: r.score}))
         return out
 
     def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
