@@ -17,18 +17,27 @@ standard deviation), and a check passes when the error is within it. The belt ch
 - **Object surfaces**: per kind, the chromaticity and grey contrast (std / mean) of rendered objects (photo
   surfaces, no cast, dust or burial) against those of the photographs they are made from: shape shading and
   mapping must not turn one material into another.
+- **Saturated ore patches**: patches 50-200 mm (side of the equal-area square) of ore whose saturation, box-smoothed
+  over 16 mm, exceeds the median of their own 248 mm window by more than the real photos' 98th percentile of that
+  excess, per m^2 of ore, at 4 mm/px: whole loaded CDM photos (250 mm, each its own window) against 248 mm windows of
+  rendered full-burden belt made of the same photos' tiles. The mosaic puts tiles of unrelated photos side by side;
+  a tile more saturated than its neighbours is such a patch (the matched filter's highest false regions, issue 27).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
+from PIL import Image
+from scipy import ndimage as ndi
+
 from vision.objects import PALETTE_ONLY, PHOTO_MATERIAL, photo_textures, render_sprite
 from vision.scene import BeltScene, ore_mask
-from vision.tiles import cdm_tile_paths, crop_tile, load_tiles, read_rgb
+from vision.tiles import cdm_tile_paths, crop_tile, load_tiles, read_rgb, source_of
 
 
 @dataclass(frozen=True)
@@ -123,9 +132,95 @@ def surface_checks(seed: int = 0, n: int = 6) -> list[RealismCheck]:
     return out
 
 
+#: Pixel size (mm) of the saturated-patch check (the 4 mm/px line station's), the smoothing of the colour (mm), the
+#: side of a window (px: a whole 250 mm CDM photo), the patch sizes counted (mm) and the quantile of the real photos'
+#: excess saturation a patch exceeds (the 99th leaves 2 patches in the photos' 11.8 m^2 of ore: too few to compare).
+PATCH_MM_PER_PX = 4.0
+PATCH_SMOOTH_MM = 16.0
+PATCH_WINDOW_PX = 62
+PATCH_SIZE_MM = (50.0, 200.0)
+PATCH_QUANTILE = 0.98
+
+
+def saturation_excess(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(saturation (max - min) / max of the colour box-smoothed over PATCH_SMOOTH_MM, less its median over the ore
+    pixels; ore mask), each (H, W), of one (H, W, 3) window at PATCH_MM_PER_PX."""
+    k = max(1, int(round(PATCH_SMOOTH_MM / PATCH_MM_PER_PX)))
+    x = ndi.uniform_filter(rgb.astype(np.float32), (k, k, 1), mode="nearest")
+    mx = x.max(axis=-1)
+    sat = (mx - x.min(axis=-1)) / np.maximum(mx, 1.0)
+    ore = ore_mask(x)
+    return sat - (float(np.median(sat[ore])) if ore.any() else 0.0), ore
+
+
+def saturated_patches(excess: np.ndarray, ore: np.ndarray, threshold: float) -> tuple[int, float]:
+    """(patches of ore with ``excess`` > ``threshold`` whose equal-area side is within PATCH_SIZE_MM, ore area m^2)."""
+    labels, _ = ndi.label((excess > threshold) & ore, structure=np.ones((3, 3), bool))
+    side_mm = np.sqrt(np.bincount(labels.ravel())[1:]) * PATCH_MM_PER_PX
+    n = int(((side_mm >= PATCH_SIZE_MM[0]) & (side_mm <= PATCH_SIZE_MM[1])).sum())
+    return n, float(ore.sum()) * (PATCH_MM_PER_PX / 1000.0) ** 2
+
+
+def _loaded_windows(windows: Sequence[np.ndarray]) -> list[np.ndarray]:
+    return [w for w in windows if ore_mask(w).mean() > 0.8]
+
+
+@lru_cache(maxsize=1)
+def _real_photo_windows() -> tuple[list[np.ndarray], list[str]]:
+    """Whole loaded CDM photos (every split) at PATCH_MM_PER_PX and their source names (cached: do not change them)."""
+    out, names = [], []
+    for p in cdm_tile_paths("all"):
+        im = read_rgb(p)
+        side = int(round(im.shape[1] / PATCH_MM_PER_PX)), int(round(im.shape[0] / PATCH_MM_PER_PX))
+        small = np.asarray(Image.fromarray(im).resize(side, Image.Resampling.BOX))
+        if _loaded_windows([small]):
+            out.append(small)
+            names.append(source_of(p))
+    return out, names
+
+
+def rendered_windows(scene: dict | None = None, *, length_m: float = 30.0, seed: int = 0, split: str = "heldout") -> list[np.ndarray]:
+    """PATCH_WINDOW_PX windows of ``length_m`` of object-free belt of ``split`` tiles with ``scene`` options at
+    PATCH_MM_PER_PX (512 px wide, as the line station streams it), 80 mm in from the belt edges, that show a full
+    burden (ore on > 80 %)."""
+    sc = BeltScene(load_tiles(split), width_px=512, mm_per_px=PATCH_MM_PER_PX, seed=seed, **(scene or {}))
+    w, rows = PATCH_WINDOW_PX, 32 * PATCH_WINDOW_PX
+    n = int(length_m * 1000.0 / PATCH_MM_PER_PX) // w * w
+    margin = int(round(80.0 / PATCH_MM_PER_PX))
+    xs = range(sc.belt_x0 + margin, sc.belt_x0 + sc.belt_px - margin - w + 1, w)
+    out = []
+    for r in range(0, n, rows):
+        frame = sc.render(r, min(rows, n - r))
+        out += [frame[y : y + w, x : x + w] for y in range(0, frame.shape[0] - w + 1, w) for x in xs]
+    return _loaded_windows(out)
+
+
+def patch_rate(windows: Sequence[np.ndarray], threshold: float) -> float:
+    """Saturated patches (:func:`saturated_patches`) per m^2 of ore over ``windows`` (NaN without ore)."""
+    counts = np.array([saturated_patches(*saturation_excess(w), threshold) for w in windows]).reshape(-1, 2)
+    return float(counts[:, 0].sum() / counts[:, 1].sum()) if counts[:, 1].sum() > 0 else float("nan")
+
+
+def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0) -> RealismCheck:
+    """Saturated ore patches 50-200 mm per m^2 of ``length_m`` of rendered full-burden belt (``scene`` options) made
+    of the tiles of every CDM photo against those whole loaded photos (spread: bootstrap over the photos' sources):
+    the same photos on both sides, so what differs is the mosaic. See the module docstring."""
+    real, names = _real_photo_windows()
+    maps = [saturation_excess(w) for w in real]
+    threshold = float(np.quantile(np.concatenate([e[o] for e, o in maps]), PATCH_QUANTILE))
+    per_source: dict[str, np.ndarray] = {}
+    for (e, o), name in zip(maps, names):
+        per_source[name] = per_source.get(name, np.zeros(2)) + np.array(saturated_patches(e, o, threshold), float)
+    arr = np.array(list(per_source.values()))
+    rate = lambda a: float(a[:, 0].sum() / a[:, 1].sum())  # noqa: E731
+    opts = {k: v for k, v in (scene or {}).items() if k != "burden"}
+    rendered = patch_rate(rendered_windows(dict(opts, burden="full"), length_m=length_m, seed=seed, split="all"), threshold)
+    return RealismCheck("saturated ore patches 50-200 mm per m^2 of ore", rendered, rate(arr), "1/m^2", _bootstrap_std(arr, rate))
+
+
 def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
     """Every check of this module for a scene type's options (default: today's renderer settings)."""
-    return illumination_checks(seed, scene=scene) + [dust_check(scene)] + surface_checks(seed)
+    return illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + surface_checks(seed)
 
 
 #: Statistics compared between a set of real photographs and rendered belt of a scene type (:func:`image_stats`).

@@ -117,6 +117,25 @@ def _split_tiles(tiles: TileSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tiles.tiles[dense], tiles.tiles[sparse], paint_out_ore(tiles.tiles[sparse])
 
 
+def equalise_chroma(stack: np.ndarray, spread: float) -> np.ndarray:
+    """(N, S, S, 3) uint8 tiles with each tile's chroma ((max - min) / mean grey of a pixel) scaled about the pixel's
+    grey (kept) so that the tile's median chroma over its ore pixels (all pixels when under 5 % are ore) keeps only
+    ``spread`` of its deviation from the median over the tiles (1: the photos as they are; 0: every tile alike).
+    Raises ValueError when ``spread`` is not in [0, 1]."""
+    if not 0.0 <= spread <= 1.0:
+        raise ValueError(f"expected a chroma spread in [0, 1], got {spread}")
+    if spread == 1.0 or len(stack) == 0:
+        return stack
+    t = stack.astype(np.float32)
+    grey = t.mean(axis=-1, keepdims=True)
+    chroma = (t.max(axis=-1) - t.min(axis=-1)) / np.maximum(grey[..., 0], 1.0)
+    ore = ore_mask(stack)
+    med = np.array([np.median(c[m]) if m.mean() >= 0.05 else np.median(c) for c, m in zip(chroma, ore)], np.float32)
+    centre = float(np.median(med))
+    gain = (centre + spread * (med - centre)) / np.maximum(med, 1e-3)
+    return np.clip(grey + gain[:, None, None, None] * (t - grey), 0, 255).astype(np.uint8)
+
+
 @lru_cache(maxsize=4)
 def _full_ids(tiles: TileSet) -> np.ndarray:
     """Indices into the dense stack of :func:`_split_tiles` of the tiles a full burden is made of."""
@@ -136,14 +155,14 @@ def _ore_rgb(tiles: TileSet) -> np.ndarray:
 class _TileBank:
     """Tiles (full and ore-free) resampled to the scene's pixel size, with feather weights."""
 
-    def __init__(self, tiles: TileSet, mm_per_px: float) -> None:
+    def __init__(self, tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0) -> None:
         side = max(8, int(round(tiles.tiles.shape[1] / mm_per_px)))
         def resize(stack: np.ndarray) -> np.ndarray:
             if side == stack.shape[1]:
                 return stack.astype(np.float32)
             return np.stack([np.asarray(Image.fromarray(t).resize((side, side), Image.Resampling.BOX)) for t in stack]).astype(np.float32)
         dense, sparse, empty = _split_tiles(tiles)
-        self.dense = resize(dense)
+        self.dense = resize(equalise_chroma(dense, chroma_spread))
         self.sparse = resize(sparse)
         self.empty = resize(empty)
         self.side = side
@@ -204,8 +223,8 @@ def _hash_uniform(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int)
 
 
 @lru_cache(maxsize=6)
-def _bank(tiles: TileSet, mm_per_px: float) -> _TileBank:
-    return _TileBank(tiles, mm_per_px)
+def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0) -> _TileBank:
+    return _TileBank(tiles, mm_per_px, chroma_spread)
 
 
 class BeltScene:
@@ -224,8 +243,10 @@ class BeltScene:
     ``light_knot_mm``: spacing of the lighting knots (shorter: the light changes over less belt); ``shadow_depth``:
     share of the light a cast shadow takes; ``dust="ore"``: the haze has the ore's own chromaticity (fines of the
     cargo) instead of a neutral grey-beige; ``spillage_mm``: ore spilt over the belt edges onto the frame, a ragged
-    band up to this wide (0: none). :data:`vision.scenes.SCENE_TYPES` names the combinations used for fitting and
-    evaluating.
+    band up to this wide (0: none); ``chroma_spread``: share of each loaded tile's deviation from the tiles' median
+    chroma kept (:func:`equalise_chroma`; 1: the photos as they are), so that neighbouring tiles, drawn from unrelated
+    photos, differ in colour as neighbouring stretches of one real belt do (:mod:`vision.realism`'s patch check).
+    :data:`vision.scenes.SCENE_TYPES` names the combinations used for fitting and evaluating.
     """
 
     def __init__(
@@ -247,6 +268,7 @@ class BeltScene:
         shadow_depth: float = SHADOW_DEPTH,
         dust: str = "grey",
         spillage_mm: float = 0.0,
+        chroma_spread: float = 1.0,
     ) -> None:
         if burden not in ("patchwork", "full") or surface not in ("rules", "photo") or dust not in ("grey", "ore"):
             raise ValueError(f"expected burden 'patchwork'|'full', surface 'rules'|'photo' and dust 'grey'|'ore', got {burden!r}, {surface!r}, {dust!r}")
@@ -271,7 +293,10 @@ class BeltScene:
         belt_px = int(round(belt_width_m * 1000.0 / mm_per_px))
         self.belt_px = min(belt_px, self.width_px)
         self.belt_x0 = (self.width_px - self.belt_px) // 2
-        self._bank = _bank(tiles, self.mm_per_px)
+        if not 0.0 <= chroma_spread <= 1.0:
+            raise ValueError(f"expected 0 <= chroma_spread <= 1, got {chroma_spread}")
+        self.chroma_spread = float(chroma_spread)
+        self._bank = _bank(tiles, self.mm_per_px, self.chroma_spread)
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._vignette3 = np.repeat(self._vignette, 3)

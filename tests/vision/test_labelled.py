@@ -241,6 +241,7 @@ def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tm
         folder = tmp_path / "ev" / name if "," in names else tmp_path / "ev"
         assert (folder / "gallery.png").stat().st_size > 1000 and "kind:" in (folder / "report.md").read_text()
     assert "shadow: grey in shadow / grey around" in p.stdout and "real spread" in p.stdout and "object-free belt" in p.stdout
+    assert "saturated ore patches 50-200 mm per m^2 of ore" in p.stdout  # the mosaic against whole photos (vision.realism)
     summary = json.loads((tmp_path / "ev" / "scenes.json").read_text())
     assert [s["scene"] for s in summary] == names.split(",") and all(s["object_free"]["belt_m"] >= 5 for s in summary)
     if form == "equals":  # the dark-rubber scene only has rubber

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from vision.realism import dust_check, illumination_checks
-from vision.scene import BeltScene, SceneObject
+from vision.realism import dust_check, illumination_checks, patch_check, saturated_patches, saturation_excess
+from vision.scene import BeltScene, SceneObject, equalise_chroma, ore_mask
 from vision.scenes import FIT_MIX, SCENE_TYPES, scene_names, scene_options
 from vision.tiles import load_tiles
 
@@ -45,3 +45,47 @@ def test_wet_wood_is_darker_with_glints():
     g_dry, g_wet = dry.rgb[inside].mean(axis=-1), wet.rgb[inside].mean(axis=-1)
     assert np.median(g_wet) < 0.8 * np.median(g_dry)
     assert np.percentile(g_wet, 99.5) > 1.3 * np.percentile(g_wet, 50)  # specular glints well above the body colour
+
+
+def _ore_window(side: int = 62) -> np.ndarray:
+    rng = np.random.default_rng(4)
+    base = np.array([150.0, 110.0, 60.0]) * rng.uniform(0.9, 1.1, (side, side, 1))
+    return np.clip(base, 0, 255).astype(np.uint8)
+
+
+def test_a_saturated_square_of_ore_is_one_patch_and_plain_ore_none():
+    plain = _ore_window()
+    excess, ore = saturation_excess(plain)
+    assert saturated_patches(excess, ore, 0.1) == (0, pytest.approx(ore.sum() * 16e-6))
+    patched = plain.copy()
+    patched[20:45, 20:45] = [200, 120, 20]  # 100 mm of a more saturated ore
+    assert saturated_patches(*saturation_excess(patched), 0.1)[0] == 1
+    patched[2:8, 2:8] = [200, 120, 20]  # 24 mm: below the 50 mm counted
+    assert saturated_patches(*saturation_excess(patched), 0.1)[0] == 1
+
+
+def test_equalise_chroma_pulls_each_tile_to_the_median_chroma_and_keeps_the_grey():
+    all_tiles = load_tiles("heldout").tiles
+    tiles = all_tiles[ore_mask(all_tiles).mean(axis=(1, 2)) > 0.8][:12]  # loaded tiles: ore pixels all over
+    out = equalise_chroma(tiles, 0.0)
+
+    def median_chroma(t):
+        t = t.astype(np.float32)[ore_mask(t)]
+        return np.median((t.max(-1) - t.min(-1)) / np.maximum(t.mean(-1), 1))
+    before = np.array([median_chroma(t) for t in tiles])
+    after = np.array([median_chroma(t) for t in out])
+    assert after.std() < 0.3 * before.std()
+    assert np.abs(out.astype(float).mean(-1) - tiles.astype(float).mean(-1)).mean() < 1.5
+    assert equalise_chroma(tiles, 1.0) is tiles
+    with pytest.raises(ValueError, match="chroma spread"):
+        equalise_chroma(tiles, 1.5)
+    with pytest.raises(ValueError, match="chroma_spread"):
+        BeltScene(load_tiles("heldout"), width_px=64, mm_per_px=8.0, chroma_spread=-0.1)
+
+
+def test_realistic_belt_has_the_real_photos_rate_of_saturated_patches_and_the_raw_mosaic_not():
+    scene = scene_options("realistic")[0]
+    check = patch_check(0, scene)
+    assert check.ok, check.line()
+    raw = patch_check(0, dict(scene, chroma_spread=1.0), length_m=10.0)  # unrelated photos side by side, as before
+    assert raw.rendered > raw.real + 3 * raw.spread, raw.line()
