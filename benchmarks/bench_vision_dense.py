@@ -54,7 +54,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.common import frame_cpu_ms, quantiles_text
+from benchmarks.common import frame_cpu_ms, quantiles_text, switch_cost
 from vision.classify import KindClassifier
 from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
 from vision.densenet_data import stream
@@ -315,19 +315,11 @@ def plank_speed_rows(n_frames: int = 25, station_m: float = 100.0) -> list[dict]
 
     shipped = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
     frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
-    det: dict[str, list[float]] = {"off": [], "on": []}
-    line: dict[str, list[float]] = {"off": [], "on": []}
-    for _ in range(3):
-        det["off"].append(float(np.median(frame_cpu_ms(shipped.detector(), frames))))
-        line["off"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
-        with _planks_on():
-            det["on"].append(float(np.median(frame_cpu_ms(shipped.detector(), frames))))
-            line["on"].append(line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
-    print(f"detector per 2,048-line frame (median of {n_frames - 1}, three rounds): union {det['off']} ms, union+P {det['on']} ms; "
-          f"line station {station_m:.0f} m: union {[round(v, 1) for v in line['off']]} m/s, union+P {[round(v, 1) for v in line['on']]} m/s "
-          f"(load {os.getloadavg()[0]:.1f})", flush=True)
-    added, rate = float(np.mean(det["on"]) - np.mean(det["off"])), float(np.mean(line["on"]))
-    return [_row("vision detector, plank evidence's added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True),
+    cost = switch_cost(shipped.detector, _planks_on, frames, lambda: line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
+    print(f"{cost.text('union', 'union+P')} (2,048-line frames, median of {n_frames - 1}; station {station_m:.0f} m; "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
+    rate = cost.station_on_m_s
+    return [_row("vision detector, plank evidence's added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
             _row("vision line station 4 mm/px, union+P, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
                  rate >= LINE_TARGET_M_S)]
 

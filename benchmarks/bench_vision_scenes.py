@@ -33,7 +33,7 @@ import numpy as np
 
 import vision.sim_eval as sim_eval
 from benchmarks.bench_vision import LINE_TARGET_M_S, line_rows
-from benchmarks.common import frame_cpu_ms, quantiles_text
+from benchmarks.common import quantiles_text, switch_cost
 from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import BELT_EDGE, Detection, Detector
@@ -399,35 +399,21 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 def matched_speed_rows(model: VisionModel, mf: MatchedFilter | PixelNet, n_frames: int = 25, station_m: float = 300.0) -> list[dict]:
-    """The matched filter's cost on the shipped union, off and on (as the detector runs it: regions at its level only),
-    three times in turn: the detector's CPU per
-    2,048-line frame of held-out object-free realistic belt (seed 1011, ``n_frames``) and the 4 mm/px line station
-    (``bench_vision.line_rows``, ``station_m``)."""
+    """The matched filter's (or pixel net's) cost on the shipped union, off and on (as the detector runs it: regions at
+    its level only), three times in turn: the detector's CPU per 2,048-line frame of held-out object-free realistic
+    belt (seed 1011, ``n_frames``) and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
     frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
-    det: dict[str, list[float]] = {"off": [], "on": []}
-    line: dict[str, list[float]] = {"off": [], "on": []}
-    every: dict[str, list[np.ndarray]] = {"off": [], "on": []}
-    for _ in range(3):
-        every["off"].append(frame_cpu_ms(model.detector(), frames))
-        line["off"].append(line_rows(4.0, max_m=station_m)[0]["value"])
-        with _evidence(mf)[0](None):
-            every["on"].append(frame_cpu_ms(model.detector(), frames))
-            line["on"].append(line_rows(4.0, max_m=station_m)[0]["value"])
-    for k in det:
-        det[k] = [float(np.median(v)) for v in every[k]]
-    p99 = {k: float(np.percentile(np.concatenate(v), 99)) for k, v in every.items()}
-    tag = _evidence(mf)[1]
-    print(f"detector CPU per 2,048-line frame (median of {n_frames - 1}, three rounds): union {[round(v, 1) for v in det['off']]} ms, "
-          f"union+{tag} {[round(v, 1) for v in det['on']]} ms; p99 of all rounds' frames: union {p99['off']:.0f} ms, union+{tag} {p99['on']:.0f} ms; "
-          f"line station {station_m:.0f} m: union {[round(v, 1) for v in line['off']]} m/s, "
-          f"union+{tag} {[round(v, 1) for v in line['on']]} m/s (load {os.getloadavg()[0]:.1f})", flush=True)
-    added, rate = float(np.mean(det["on"]) - np.mean(det["off"])), float(np.mean(line["on"]))
+    switch, tag = _evidence(mf)
+    cost = switch_cost(model.detector, lambda: switch(None), frames, lambda: line_rows(4.0, max_m=station_m)[0]["value"])
+    print(f"{cost.text('union', f'union+{tag}')} (2,048-line frames, median of {n_frames - 1}; station {station_m:.0f} m; "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
     what = "matched filter's" if tag == "MF" else "pixel net's"
-    return [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", added, "ms", "", True),
+    rate = cost.station_on_m_s
+    return [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
             _row(f"vision line station 4 mm/px, union+{tag}, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
                  rate >= LINE_TARGET_M_S),
-            _row(f"vision line station 4 mm/px, union+{tag} against the union in the same run", 100.0 * rate / float(np.mean(line["off"])),
-                 "%", ">= 85", rate >= 0.85 * float(np.mean(line["off"])))]
+            _row(f"vision line station 4 mm/px, union+{tag} against the union in the same run", 100.0 * cost.station_share,
+                 "%", ">= 85", cost.station_share >= 0.85)]
 
 
 def matched_main(m: VisionModel, a: argparse.Namespace) -> list[dict]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -55,3 +57,55 @@ def frame_cpu_ms(detector: _FrameSink, frames: Sequence[Any]) -> np.ndarray:
         out.append(1000.0 * (time.thread_time() - t))
     detector.flush()
     return np.asarray(out[1:])
+
+
+@dataclass(frozen=True)
+class SwitchCost:
+    """A run-time switch's cost measured off and on in turn: the detector's CPU per frame (median of each round, ms),
+    the 99th percentile over every round's frames (ms), and the line station's rate of each round (m/s)."""
+
+    detector_ms: dict[str, list[float]]
+    p99_ms: dict[str, float]
+    station_m_s: dict[str, list[float]]
+
+    @property
+    def added_ms(self) -> float:
+        """CPU the switch adds per frame (mean over rounds of the medians, on minus off)."""
+        return float(np.mean(self.detector_ms["on"]) - np.mean(self.detector_ms["off"]))
+
+    @property
+    def station_on_m_s(self) -> float:
+        """The station's mean rate with the switch on."""
+        return float(np.mean(self.station_m_s["on"]))
+
+    @property
+    def station_share(self) -> float:
+        """The station's rate with the switch on as a share of its rate off (same rounds)."""
+        return self.station_on_m_s / float(np.mean(self.station_m_s["off"]))
+
+    def text(self, off: str, on: str) -> str:
+        """One printed line: the rounds' detector medians, the p99s and the station rates, ``off`` / ``on`` named."""
+        def rounded(v: list[float]) -> list[float]:
+            return [round(x, 1) for x in v]
+        return (f"detector CPU per frame (median per round): {off} {rounded(self.detector_ms['off'])} ms, {on} "
+                f"{rounded(self.detector_ms['on'])} ms; p99 of all rounds' frames: {off} {self.p99_ms['off']:.0f} ms, {on} "
+                f"{self.p99_ms['on']:.0f} ms; line station: {off} {rounded(self.station_m_s['off'])} m/s, {on} "
+                f"{rounded(self.station_m_s['on'])} m/s")
+
+
+def switch_cost(detector: Callable[[], _FrameSink], switch_on: Callable[[], AbstractContextManager[Any]],
+                frames: Sequence[Any], station_m_s: Callable[[], float], rounds: int = 3) -> SwitchCost:
+    """A run-time switch's cost: ``rounds`` times, first off then inside ``switch_on()``, a new ``detector()``'s CPU
+    per frame over ``frames`` (:func:`frame_cpu_ms`) and the line station's rate (``station_m_s()``, run with the
+    switch as it is set)."""
+    if rounds < 1 or len(frames) < 2:
+        raise ValueError(f"switch_cost needs at least one round and two frames (got {rounds}, {len(frames)})")
+    every: dict[str, list[np.ndarray]] = {"off": [], "on": []}
+    line: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        for state in ("off", "on"):
+            with switch_on() if state == "on" else nullcontext():
+                every[state].append(frame_cpu_ms(detector(), frames))
+                line[state].append(float(station_m_s()))
+    return SwitchCost({k: [float(np.median(v)) for v in every[k]] for k in every},
+                      {k: float(np.percentile(np.concatenate(v), 99)) for k, v in every.items()}, line)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import math
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.common import frame_cpu_ms, quantiles_text
+from benchmarks.common import frame_cpu_ms, quantiles_text, switch_cost
 from benchmarks.run_all import benchmark_names, summary_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +55,39 @@ def test_frame_cpu_leaves_out_the_first_frame_and_flushes():
     ms = frame_cpu_ms(Sink(), ["warm-up", "idle", "busy"])
     assert seen == ["warm-up", "idle", "busy", "flushed"] and ms.shape == (2,)
     assert ms[1] > ms[0] >= 0.0
+
+
+def test_switch_cost_measures_off_then_on_each_round_with_the_station_run_as_set():
+    state = {"on": False}
+    order: list[str] = []
+
+    class Sink:
+        def process(self, frame: object) -> None:
+            sum(range(300_000 if state["on"] else 1))  # the switch costs a few ms of CPU a frame
+
+        def flush(self) -> None:
+            pass
+
+    @contextlib.contextmanager
+    def switched_on():
+        state["on"] = True
+        try:
+            yield
+        finally:
+            state["on"] = False
+
+    def station() -> float:
+        order.append("on" if state["on"] else "off")
+        return 80.0 if state["on"] else 100.0
+
+    cost = switch_cost(Sink, switched_on, ["warm-up", 1, 2, 3], station, rounds=2)
+    assert order == ["off", "on", "off", "on"] and not state["on"]
+    assert len(cost.detector_ms["off"]) == len(cost.detector_ms["on"]) == 2
+    assert cost.added_ms > 0.0 and cost.p99_ms["on"] > cost.p99_ms["off"]
+    assert cost.station_on_m_s == 80.0 and cost.station_share == pytest.approx(0.8)
+    assert "line station: off [100.0, 100.0] m/s, on [80.0, 80.0] m/s" in cost.text("off", "on")
+    with pytest.raises(ValueError, match="two frames"):
+        switch_cost(Sink, switched_on, ["only one"], station)
 
 
 def test_there_are_benchmarks():

@@ -198,6 +198,8 @@ class CameraStation(Station):
             else:
                 pieces.append((f.start_belt_m, f.end_belt_m, res.inspected, res.reason))
                 records += [self._measurement(d) for d in res.detections]
+                if res.off_belt:
+                    records.append(self._off_belt_event(f, res.off_belt))
             pos = f.end_belt_m
         if pos < window.end_belt_m - tol_m:
             pieces.append((pos, window.end_belt_m, False, "frames lost"))
@@ -206,6 +208,14 @@ class CameraStation(Station):
             self._last_end_belt_m = None
         records += self._coverage(window, pieces)
         return records
+
+    def _off_belt_event(self, f: Frame, count: int) -> LineEvent:
+        """The operator's note that ``count`` candidates of frame ``f`` lay beyond the belt's edge (``belt_edge``):
+        counted as spillage, not reported as objects (docs/vision.md "Candidates off the belt")."""
+        width_m = self.detector.belt_width_m
+        return LineEvent(self._lot_id, f.time_s, self.name, "off_belt", "info",
+                         f"vision: {count} candidate(s) centred beyond the belt's edge ({width_m:g} m belt) counted as "
+                         f"spillage, not reported as objects", f.start_mark_t)
 
     def _appearance(self, f: Frame, share: float, records: list[Record]) -> AppearanceState:
         """Update the running appearance measure; raise the alarm when it passes the limit, clear it when it is back.

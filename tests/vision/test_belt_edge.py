@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from conveyor.cargo import CargoModel, ForeignObject
+from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
+from conveyor.records import LineEvent, LotIdentity, LotStart, Measurement
+from conveyor.station import MaterialWindow, StationContext
 from vision.detect import BELT_EDGE, Detection, Detector
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.scene import SceneObject
@@ -102,3 +106,28 @@ def test_station_refuses_a_belt_edge_not_bool(model_path):
     with pytest.raises(ConfigError, match="belt_edge"):
         from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path),
                             "belt_edge": "yes"}, station_context(None))
+
+
+def test_station_tells_the_operator_what_it_counted_off_the_belt(model_path, tmp_path):
+    """The line's belt rendered 1.8 m wide, the station's detector told 1.0 m (edge 0.5 m from the centre line; the
+    image wider than the belt, as a camera that also sees the frame): the two plastic and rubber sheets 0.62 m out are
+    not measurements but info events naming the count; the sheet 0.30 m out is reported."""
+    cargo = CargoModel("fines", objects=[ForeignObject(5.0, "plastic", 400.0, 300.0, 0.30), ForeignObject(8.0, "plastic", 400.0, 300.0, -0.62),
+                                         ForeignObject(10.0, "rubber", 400.0, 300.0, -0.62)])
+    st = from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path),
+                             "belt_edge": True}, StationContext(SimulatedClock(), 1.8, 4.5, tmp_path, seed=1, cargo=cargo))
+    st.detector.belt_width_m = 1.0
+    st.start_lot(LotStart(LotIdentity("L1", "V", "H1", "fines", 100.0), 0.0, 0.0, 10.0))
+    rate_t_s, mark, records = 6000 / 3600, 0.0, []
+    for i in range(8):
+        w = MaterialWindow("L1", "cam", i, i + 1, mark, mark + rate_t_s, i * 4.5, (i + 1) * 4.5, 4.5, 0.0)
+        mark = w.end_mark_t
+        records += st.process(w)
+    records += st.end_lot(mark)
+    found = [r.tonnage_mark_t for r in records if isinstance(r, Measurement)]
+    events = [r for r in records if isinstance(r, LineEvent) and r.kind == "off_belt"]
+    assert any(abs(m - 5.0) < 0.3 for m in found) and not any(abs(m - 8.0) < 0.3 or abs(m - 10.0) < 0.3 for m in found), found
+    assert events and all(e.severity == "info" and "beyond the belt's edge (1 m belt)" in e.message for e in events)
+    assert sum(int(e.message.split("vision: ")[1].split()[0]) for e in events) == st.detector.off_belt_seen == 2
+    # each event carries the mark of the frame that held the sheet (frames of 1,024 lines here, about 1.7 t)
+    assert [min(abs(e.mark_t - 8.0), abs(e.mark_t - 10.0)) < 2.0 for e in events] == [True, True], [e.mark_t for e in events]
