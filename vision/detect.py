@@ -658,11 +658,14 @@ class Detector:
             reported = r.reported(self.planks.params)
             if not (reported or self.report_all) or _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm):
                 continue
+            if self._region_off_belt(r, reported):
+                continue
             rc, cc = int(round((belt_m - start_belt_m) / cell_m)), int(r.col)
             half = max(2, int(r.length_mm / self.cell_mm / 2))
             thumb = self._thumbnail(img, (slice(rc - half, rc + half), slice(max(0, cc - half), cc + half))) if img is not None and rc >= 0 else np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
             out.append(self._region_detection("wood", r, row0, thumb, start_belt_m, mark0, frame,
-                                              none_max=1.0 if reported else -1.0, plank_score=r.score))
+                                              none_max=1.0 if reported else -1.0, plank_score=r.score,
+                                              off_belt=self.off_belt(self._region_lateral_m(r))))
         return out
 
     def _matched_detections(self, found: Sequence[tuple[MatchedRegion | PixelRegion, int]], shown: list[Detection], start_belt_m: float,
@@ -673,11 +676,19 @@ class Detector:
         out = []
         for r, row0 in found:
             belt_m = (row0 + r.row + 0.5) * self.cell_mm / 1000.0
-            if _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm):
+            if _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm) or self._region_off_belt(r, True):
                 continue
             out.append(self._region_detection(UNCERTAIN, r, row0, np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8), start_belt_m,
-                                              mark0, frame, none_max=1.0, **{score: r.score}))
+                                              mark0, frame, none_max=1.0, off_belt=self.off_belt(self._region_lateral_m(r)),
+                                              **{score: r.score}))
         return out
+
+    def _region_off_belt(self, r: PlankRegion | MatchedRegion | PixelRegion, reported: bool) -> bool:
+        """Whether an evidence's region ``r`` centred off the belt (:meth:`off_belt`) is left out, as a candidate is
+        (:meth:`_dropped_off_belt`): counted in ``off_belt_seen`` when ``reported``; shown, flagged, with ``report_all``."""
+        off = self.off_belt(self._region_lateral_m(r))
+        self.off_belt_seen += off and reported
+        return off and not self.report_all
 
     def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
         p = self.params

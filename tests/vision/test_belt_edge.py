@@ -15,6 +15,7 @@ from conveyor.records import LineEvent, LotIdentity, LotStart, Measurement
 from conveyor.station import MaterialWindow, StationContext
 from vision.detect import BELT_EDGE, Detection, Detector
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
+from vision.pixelnet import PixelStream, shipped_pixelnet
 from vision.scene import SceneObject
 from vision.sim_camera import SimulatedCamera
 from vision.station import from_config
@@ -131,3 +132,21 @@ def test_station_tells_the_operator_what_it_counted_off_the_belt(model_path, tmp
     assert sum(int(e.message.split("vision: ")[1].split()[0]) for e in events) == st.detector.off_belt_seen == 2
     # each event carries the mark of the frame that held the sheet (frames of 1,024 lines here, about 1.7 t)
     assert [min(abs(e.mark_t - 8.0), abs(e.mark_t - 10.0)) < 2.0 for e in events] == [True, True], [e.mark_t for e in events]
+
+
+def test_the_pixel_nets_region_off_the_belt_is_counted_not_reported(model):
+    """With the belt's edge at 0.5 m, FAR (0.62 m out) is dropped by the union's rule; the pixel net (the default-off
+    switch) also finds it, and its region, centred off the belt too, must not come back as an uncertain object: it is
+    counted like the union's candidate. NEAR stays reported."""
+    cam = SimulatedCamera(tiles="heldout", seed=3, objects=[NEAR, FAR], width_px=model.width_px, frame_lines=1024,
+                          mm_per_px=model.mm_per_px).open()
+    det = model.detector()
+    det.belt_width_m = 1.0
+    det.pixelnet = PixelStream(shipped_pixelnet())
+    found = []
+    while cam.position_m < BELT_M:
+        found += det.process(cam.grab()).detections
+    found += det.flush()
+    assert _on(found, NEAR) and not _on(found, FAR), [(d.kind, d.lateral_m) for d in found]
+    only_union, _, union_det = _run(model, 1.0)
+    assert det.off_belt_seen > union_det.off_belt_seen  # the net's region on FAR was counted as well
