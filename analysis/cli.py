@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("demo", "run"):
             return int(_load("analysis.run", "run_line")(args, demo=args.command == "demo"))
         if args.command == "config":
-            return int(_load("analysis.run", "check_config")(args))
+            return int(_load("analysis.config_cli", "check_config")(args))
         if target is None:  # parse_args ends a delegated group without its verb; this cannot happen
             parser.error(f"{args.command}: expected a verb")
         module, func, _ = target
