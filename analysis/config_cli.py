@@ -1,20 +1,21 @@
 """``oreline config``: print the shipped default site file, or check a site file and print the composed line.
 
-Imports only the site file's schema (:mod:`analysis.site_file`), not the line: a light command.
+Imports only the site file's schema (:mod:`analysis.site_file`), not the line: a light command. ``oreline config
+default`` goes straight to :func:`analysis.site_default.print_default_site` (it needs no schema).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from analysis.site_file import DEFAULT_SITE, load_site
+from analysis.site_default import print_default_site
+from analysis.site_file import load_site
 
 
 def check_config(args: argparse.Namespace) -> int:
     """``config default`` prints the shipped site file; ``config check SITE`` validates one and lists its stations."""
     if args.config_command == "default":
-        print(DEFAULT_SITE.read_text(), end="")
-        return 0
+        return print_default_site(args)
     site = load_site(args.site)
     print(f"{args.site}: valid")
     for name, st in sorted(site["stations"].items(), key=lambda kv: kv[1]["position_m"]):

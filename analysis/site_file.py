@@ -1,5 +1,5 @@
 """The site file: its schema (every section's keys, bounds and defaults) and reading it (:func:`load_site`,
-:func:`validate`); the shipped default is :data:`DEFAULT_SITE`.
+:func:`validate`); the shipped default is :data:`DEFAULT_SITE` (:mod:`analysis.site_default`).
 
 Apart from the composition (:mod:`analysis.site`, which imports the whole line) so that checking a site file
 (``oreline config check``) loads only the settings tables.
@@ -20,8 +20,7 @@ from plc.scale import SCALE_BACKENDS, scale_fields
 from analysis.catalogue import CATALOGUE_FIELDS
 from analysis.decide import VERDICT_FIELDS
 from analysis.web import CONTROL_ROOM_FIELDS
-
-DEFAULT_SITE = Path(__file__).with_name("default_site.toml")
+from analysis.site_default import DEFAULT_SITE
 
 #: Station kind → its settings table (every key, per backend): validates the site file, fills the defaults
 #: and is rendered into docs/configuration.md.
