@@ -71,7 +71,7 @@ def test_the_wrapper_sees_heavy_packages(tmp_path):
     assert {"sklearn", "scipy.stats"} <= set(json.loads((tmp_path / "x.json").read_text()))
 
 
-@pytest.mark.parametrize("args", list(LIGHT), ids=" ".join)
+@pytest.mark.parametrize("args", list(LIGHT), ids=lambda args: " ".join(Path(a).name for a in args))
 def test_a_light_command_loads_no_heavy_package(args, tmp_path):
     proc, loaded = run_wrapped(args, tmp_path)
     assert proc.returncode == 0, proc.stderr
