@@ -175,8 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("demo", "run"):
             return int(_load("analysis.run", "run_line")(args, demo=args.command == "demo"))
-        if args.command == "config":
-            return int(_load("analysis.run", "check_config")(args))
+        if args.command == "config":  # `config default` needs no schema: the lightest module prints the file
+            module, func = (("analysis.site_default", "print_default_site") if args.config_command == "default"
+                            else ("analysis.config_cli", "check_config"))
+            return int(_load(module, func)(args))
         if target is None:  # parse_args ends a delegated group without its verb; this cannot happen
             parser.error(f"{args.command}: expected a verb")
         module, func, _ = target

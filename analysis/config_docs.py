@@ -11,7 +11,7 @@ from typing import Mapping
 from conveyor.config import CORE_SECTIONS, EVENT_FIELDS, STATION_FIELDS, Field, describe_fields, scale_section
 from plc import scale
 from plc.config import SCALE_BACKENDS
-from analysis.site import EXTRA_SECTIONS, STATION_SETTINGS
+from analysis.site_file import EXTRA_SECTIONS, STATION_SETTINGS
 
 
 def _table(fields: Mapping[str, Field]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The line commands of ``oreline``: ``demo``, ``run`` and ``config`` (compose a plant, run one lot, report).
+"""The line commands of ``oreline``: ``demo`` and ``run`` (compose a plant, run one lot, report); ``config`` is
+:mod:`analysis.config_cli`.
 
 Loaded by :mod:`analysis.cli` only when one of these commands runs, so that
 ``oreline --help`` and the tool commands stay quick.
@@ -22,18 +23,7 @@ from analysis import integration
 from analysis.model import to_dict
 from analysis.prepare import prepare_station_models
 from analysis.progress import ProgressBar
-from analysis.site import DEFAULT_SITE, Plant, compose, is_simulated, load_site, validate
-
-
-def check_config(args: argparse.Namespace) -> int:
-    if args.config_command == "default":
-        print(DEFAULT_SITE.read_text(), end="")
-        return 0
-    site = load_site(args.site)
-    print(f"{args.site}: valid")
-    for name, st in sorted(site["stations"].items(), key=lambda kv: kv[1]["position_m"]):
-        print(f"  station {name:<12} {st['kind']:<12} at {st['position_m']:7.1f} m  backend {st['backend']}")
-    return 0
+from analysis.site import Plant, compose, is_simulated, load_site, validate
 
 
 def _apply_overrides(site: dict[str, Any], args: argparse.Namespace) -> None:

@@ -1,7 +1,7 @@
 """Compose a line from a site configuration: stations, feed, monitor, archive, PLC and control room.
 
 :func:`load_site` validates a TOML site file (the shipped default when no path is
-given). :func:`compose` builds a :class:`Plant`, everything one unloading line
+given; it and the schema live in :mod:`analysis.site_file`). :func:`compose` builds a :class:`Plant`, everything one unloading line
 needs, ready to :meth:`Plant.run_lot`. Station kinds map to their packages'
 ``from_config`` factories and are imported lazily: a package that is not
 installed leaves its stations off the line (logged), it never fakes them.
@@ -20,7 +20,7 @@ import numpy as np
 
 from conveyor.cargo import CargoModel
 from conveyor.clock import Clock, SimulatedClock, WallClock
-from conveyor.config import SCALE_FIELDS, Field, StationSettings, load_site_config, validate_section, validate_site
+from conveyor.config import SCALE_FIELDS
 from conveyor.errors import ConfigError
 from conveyor.feed import BeltEvent, FeedSource, SimulatedFeed
 from conveyor.records import LotEnd, LotIdentity
@@ -30,15 +30,13 @@ from conveyor.totaliser import TonnageCounter
 from spectra.errors import FingerprintError
 from spectra.fingerprint import ProductCheckFactory, live_checks
 from spectra.segment import LotSegmentScorer
-from spectra.station import SETTINGS as SPECTROMETER_SETTINGS
-from vision.station import SETTINGS as CAMERA_SETTINGS
-from sampler.station import SETTINGS as SAMPLER_SETTINGS
-from plc.config import PLC_FIELDS
-from plc.scale import SCALE_BACKENDS, scale_class, scale_fields, scale_from_config
-from analysis.catalogue import CATALOGUE_FIELDS, CatalogueWriter
-from analysis.decide import VERDICT_FIELDS, AlarmBook, LotMonitor
+from plc.scale import scale_class, scale_from_config
+from analysis.catalogue import CatalogueWriter
+from analysis.decide import AlarmBook, LotMonitor
 from analysis.service import LineService
-from analysis.web import CONTROL_ROOM_FIELDS
+# The site file's schema and reader live in analysis.site_file (light, for `oreline config`); named here too.
+from analysis.site_file import DEFAULT_SITE as DEFAULT_SITE, EXTRA_SECTIONS as EXTRA_SECTIONS
+from analysis.site_file import STATION_SETTINGS as STATION_SETTINGS, load_site as load_site, validate as validate
 
 if TYPE_CHECKING:
     from analysis.archive import LotArchive
@@ -48,65 +46,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SITE = Path(__file__).with_name("default_site.toml")
-
 #: station kind → (module, factory); imported only when a station of that kind is configured.
 STATION_KINDS: dict[str, tuple[str, str]] = {
     "spectrometer": ("spectra.station", "from_config"),
     "camera": ("vision.station", "from_config"),
     "sampler": ("sampler.station", "from_config"),
 }
-
-#: Station kind → its settings table (every key, per backend): validates the site file, fills the defaults
-#: and is rendered into docs/configuration.md.
-STATION_SETTINGS: dict[str, StationSettings] = {
-    "spectrometer": SPECTROMETER_SETTINGS,
-    "camera": CAMERA_SETTINGS,
-    "sampler": SAMPLER_SETTINGS,
-}
-
-def check_file_mode(path: str, value: str) -> str:
-    """An octal file mode that gives others nothing to write, e.g. "0640" or "0600"."""
-    try:
-        mode = int(value, 8)
-    except (TypeError, ValueError):
-        raise ConfigError(path, f"expected an octal file mode such as \"0640\", got {value!r}") from None
-    if not 0 <= mode <= 0o777 or mode & 0o022 or not mode & 0o600 == 0o600:
-        raise ConfigError(path, f"expected a mode 0600..0755 that the owner can read and write and no one else "
-                                f"can write, got {value!r}")
-    return value
-
-
-ARCHIVE_FIELDS: dict[str, Field] = {
-    "flush_interval_s": Field(float, 5.0, min=0.1, max=600.0, doc="Longest time archived data waits for a flush, s."),
-    "enabled": Field(bool, True, doc="Write the HDF5 lot archive."),
-    "file_mode": Field(str, "0640", check=check_file_mode,
-                       doc="Permissions of archive and report files (octal; no access for others by default)."),
-}
-EXTRA_SECTIONS: dict[str, Mapping[str, Field]] = {
-    "verdict": VERDICT_FIELDS,
-    "archive": ARCHIVE_FIELDS,
-    "plc": PLC_FIELDS,
-    "control_room": CONTROL_ROOM_FIELDS,
-    "catalogue": CATALOGUE_FIELDS,
-}
-
-
-def load_site(path: str | Path | None = None) -> dict[str, Any]:
-    """Read and validate a site file (the shipped default when ``path`` is None)."""
-    return _check_scale_backend(load_site_config(path or DEFAULT_SITE, EXTRA_SECTIONS, STATION_SETTINGS, tuple(SCALE_BACKENDS)))
-
-
-def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate an already-parsed site configuration."""
-    return _check_scale_backend(validate_site(raw, EXTRA_SECTIONS, STATION_SETTINGS, tuple(SCALE_BACKENDS)))
-
-
-def _check_scale_backend(site: dict[str, Any]) -> dict[str, Any]:
-    """The ``[scale]`` keys of its backend (plc's table) are checked with the rest, not only when the line starts."""
-    scale = site["scale"]
-    validate_section({k: v for k, v in scale.items() if k not in SCALE_FIELDS}, scale_fields(scale["backend"]), "scale")
-    return site
 
 
 def station_factory(kind: str) -> Callable[..., Station]:

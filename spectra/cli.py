@@ -29,7 +29,7 @@ from spectra.models.evaluation import (evaluate_folder, evaluate_heldout, evalua
 from spectra.models.family_eval import evaluate_families, family_markdown
 from spectra.models.fingerprint_eval import evaluate_fingerprints
 from spectra.models.training import TrainConfig, train_model
-from spectra.station import DEFAULT_GRID  # the line's default grid, docs/spectra.md
+from spectra.grid import DEFAULT_GRID  # the line's default grid, docs/spectra.md
 
 
 def _say(msg: str) -> None:

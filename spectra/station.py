@@ -18,7 +18,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy.special import softmax
 
-from conveyor.config import Field, StationSettings, intervals_t
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
@@ -27,68 +26,15 @@ from spectra.driver import SceneDriven, Spectrometer, open_spectrometer
 from spectra.errors import (AcquisitionTimeout, BackendError, GridError, InvalidSpectrumError, ModelError,
                             ReferencingError, SpectraError)
 from spectra.cache import default_model, default_model_path, prepared_model
-from spectra.grid import DEFAULT_GRID, GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
+from spectra.grid import GRIDS, InstrumentGrid, resolve_grid, shipped_grid_names
 from spectra.models.bundle import SpectraModel
 from spectra.identify.combine import identifier_for, line_probabilities
 from spectra.identify.identifier import EXTRA_GROUPS, ID_CLASSES, Identifier
 from spectra.models.training import TrainConfig
 from spectra.scene import CargoScene
+from spectra.station_settings import SETTINGS
 
 _log = logging.getLogger(__name__)
-
-#: Acquisitions averaged into each dark/white reference (``reference_repeats``): 64 × 16 scans × 10 ms ≈ 10 s.
-DEFAULT_REFERENCE_REPEATS = 64
-
-#: Every key of ``[stations.<name>]`` with ``kind = "spectrometer"``: shared, then per backend.
-SETTINGS = StationSettings(
-    kind="spectrometer",
-    doc="NIR spectrometer (spectra/station.py).",
-    fields={
-        "grid": Field(str, DEFAULT_GRID,
-                      doc="Instrument grid: ingaas256 (900-1700 nm), full (400-2400 nm), a shipped grid file's name "
-                          "(nir256_1014-1749nm) or the site spectrometer's grid file (CSV: centre nm, FWHM nm per "
-                          "pixel; relative to the working folder, then the run folder). full (the default since w21i) "
-                          "sees slag and mill scale per segment that 900-1700 nm misses and identifies moist ore; "
-                          "an InGaAs-only site sets ingaas256 (its model ships too): docs/spectra.md \"Instrument "
-                          "range decided by measurement\"."),
-        "spectra_per_s": Field(float, 2.0, min=0.0, min_exclusive=True,
-                               doc="Averaged spectra per second, each covering the material that passed meanwhile."),
-        "model": Field(str, "default", doc="Trained model (.npz) on the same grid, or default (built in; fitted before "
-                                           "the line starts by oreline run/demo, or by oreline spectra train, and "
-                                           "cached by fit version, settings and data digests)."),
-        "site_novelty": Field(str, "", doc="Model file written by oreline spectra fit-novelty (relative to the working "
-                                           "folder, then the run folder): its T²/Q novelty, fitted to the site's own "
-                                           "ore, replaces the model's; empty: the model's own. Named in the run's log "
-                                           "and archive (stream metadata site_novelty)."),
-        "white_reference_every_s": Field(float, 600.0, min=0.0, min_exclusive=True,
-                                         doc="Dark + white reference interval, line seconds."),
-        "integration_time_ms": Field(float, 10.0, min=0.0, min_exclusive=True, doc="Integration time, ms."),
-        "n_average": Field(int, 16, min=1, doc="Scans averaged per acquisition."),
-        "timeout_s": Field(float, 2.0, min=0.0, min_exclusive=True, doc="Timeout of one acquisition, s."),
-        "reference_repeats": Field(int, DEFAULT_REFERENCE_REPEATS, min=1,
-                                   doc="Acquisitions averaged into each dark and white reference (its noise is shared "
-                                       "by every spectrum until the next one, so it must stay well below one spectrum's)."),
-        "seed": Field(int, None, doc="Random seed of the simulated instrument (default: the line seed)."),
-        "ore_needs_evidence": Field(bool, True, doc="p(ore) > 0.5 only with positive ore evidence (no trace of "
-                                                    "C–H, or the Fe³⁺ band); docs/spectra.md."),
-    },
-    backends={
-        "simulated": {
-            "dropout_at_t": Field(list, [], check=intervals_t,
-                                  doc="[start, end] lot-relative tonnes where the spectrometer returns nothing."),
-            "saturate_at_t": Field(list, [], check=intervals_t,
-                                   doc="[start, end] lot-relative tonnes where the detector saturates."),
-            "window_dirt_rate": Field(float, 0.0, min=0.0, doc="Loss of window transmission per hour."),
-        },
-        "replay": {
-            "replay_path": Field(str, doc="File or folder of spectra to replay."),
-            "replay_loop": Field(bool, True, doc="Start again at the end."),
-        },
-        "ocean": {
-            "serial": Field(str, "", doc="Device serial number (empty: the first found)."),
-        },
-    },
-)
 
 
 def _in(intervals: list[tuple[float, float]], mark_t: float) -> bool:

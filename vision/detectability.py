@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import signal as sps
-from scipy.stats import chi2, ncx2, norm
+
+# scipy.signal and scipy.stats are imported inside the functions that use them (~0.4 s of start-up that every
+# importer of the detector, `oreline config check` too, paid before).
 
 #: Belt area (mm^2) in 1,000 m of a 1.8 m wide belt.
 BELT_AREA_MM2_PER_1000_M = 1.8e3 * 1.0e6
@@ -107,6 +108,8 @@ def responses(image: np.ndarray, weights: np.ndarray) -> np.ndarray:
     t = _check_image("template", weights)
     if t.shape[0] > a.shape[0] or t.shape[1] > a.shape[1]:
         raise ValueError(f"template {t.shape[:2]} is larger than the image {a.shape[:2]}")
+    from scipy import signal as sps
+
     return sum(sps.correlate(a[..., c], t[..., c], mode="valid", method="fft") for c in range(3))
 
 
@@ -122,11 +125,15 @@ def search_threshold(n_positions: float, false_alarms: float = 1.0) -> float:
     """Threshold z (in units of the clutter's response sigma) with ``n_positions`` x Q(z) = ``false_alarms``."""
     if not (n_positions >= 1 and false_alarms > 0):
         raise ValueError(f"expected n_positions >= 1 and false_alarms > 0, got {n_positions}, {false_alarms}")
+    from scipy.stats import norm
+
     return float(norm.isf(min(false_alarms / n_positions, 0.5)))
 
 
 def p_found(d: float | np.ndarray, z: float | np.ndarray) -> np.ndarray:
     """Probability Phi(d' - z) that the ideal observer's response to an object of index ``d`` exceeds ``z``."""
+    from scipy.stats import norm
+
     return np.asarray(norm.cdf(np.asarray(d, float) - np.asarray(z, float)))
 
 
@@ -134,4 +141,6 @@ def colour_unknown(d: float, n_positions: float) -> float:
     """P(found) of an observer that knows the signal's spatial shape but not its colour: it fits the 3 channels'
     amplitudes (GLRT; prewhitened energy chi-square with 3 degrees of freedom under the clutter, non-central with
     d'^2 on the object) at the threshold for 1 false alarm in ``n_positions``."""
+    from scipy.stats import chi2, ncx2
+
     return float(ncx2.sf(chi2.isf(min(1.0 / n_positions, 0.5), 3), 3, d * d))

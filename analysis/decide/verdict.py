@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import binom
-
 from conveyor.config import Field
 from analysis.errors import VerdictConfigError
 from analysis.model import SEGMENT_CLASSES, LotVerdict, SegmentDecision
@@ -163,6 +161,8 @@ class SequentialVerdict:
 
     def excess_flags(self) -> tuple[int, int, int]:
         """(waste-suspect segments, the most genuine ore gives with probability 1 − α, scored segments)."""
+        from scipy.stats import binom  # here, not at the top: scipy.stats costs ~0.7 s of every command's start-up
+
         scored = self.counts["waste-suspect"] + self.counts["ore"] + self.counts["contaminated"]
         limit = int(binom.ppf(1.0 - self.alpha, scored, self.p0)) if scored else 0
         return self.counts["waste-suspect"], limit, scored

@@ -9,12 +9,17 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from analysis.model import SEGMENT_CLASSES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported inside the functions that draw (~0.4 s): `oreline report --help` and the commands that
+# import the report room without drawing do not pay for it.
 
 #: Colour of each segment class (index = class code).
 CLASS_COLOURS: dict[str, str] = {
@@ -46,6 +51,9 @@ def timeline(start_t: np.ndarray, end_t: np.ndarray, class_code: np.ndarray, *, 
     ``start_t``/``end_t``/``class_code`` are per segment (codes index ``SEGMENT_CLASSES``);
     ``nir_score`` per segment (NaN where none); ``gaps`` are (station, start t, end t) uninspected stretches.
     """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     rows = 3 if nir_score is not None else 2
     fig = Figure(figsize=(10, 1.2 + 1.3 * rows))
     axes = fig.subplots(rows, 1, sharex=True, gridspec_kw={"height_ratios": [1.0] + [1.4] * (rows - 1)})
@@ -89,6 +97,8 @@ def timeline(start_t: np.ndarray, end_t: np.ndarray, class_code: np.ndarray, *, 
 def mean_spectra(wavelength_nm: np.ndarray, class_means: Mapping[str, tuple[np.ndarray, int]],
                  references: Mapping[str, np.ndarray] | None) -> Figure:
     """Mean reflectance per segment class (solid) against library references (dashed), over wavelength (nm)."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(10, 4.2))
     ax = fig.subplots()
     for name, (mean, n) in class_means.items():
@@ -107,6 +117,8 @@ def mean_spectra(wavelength_nm: np.ndarray, class_means: Mapping[str, tuple[np.n
 
 def abundances(mid_t: np.ndarray, fractions: np.ndarray, names: Sequence[str]) -> Figure:
     """Mean mineral abundances per segment, stacked over lot tonnage. ``fractions`` (n_segments, k)."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(10, 3.4))
     ax = fig.subplots()
     ok = np.all(np.isfinite(fractions), axis=1)

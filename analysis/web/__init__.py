@@ -4,15 +4,32 @@
 background thread, 127.0.0.1 by default); ``create_app`` builds the FastAPI app;
 ``CONTROL_ROOM_FIELDS`` is the ``[control_room]`` configuration table and
 ``SecurityOptions`` its security part (accounts, sessions, throttling, hosts, TLS).
+
+The names below are imported on first use (PEP 562), as in :mod:`analysis.catalogue`, so that
+``oreline accounts ...`` and ``oreline config ...`` do not load FastAPI, the archive and the decision code.
 """
 
-from analysis.web.app import create_app
-from analysis.web.errors import EvidenceError, ServerStartError
-from analysis.web.evidence import SpectrumCache
-from analysis.web.server import ControlRoomServer
-from analysis.web.errors import AccountsError
-from analysis.web.security import SecurityOptions
-from analysis.web.settings import CONTROL_ROOM_FIELDS, TOKEN_ENV, validate_control_room
+from __future__ import annotations
 
-__all__ = ["ControlRoomServer", "create_app", "SpectrumCache", "CONTROL_ROOM_FIELDS", "TOKEN_ENV",
-           "validate_control_room", "SecurityOptions", "EvidenceError", "ServerStartError", "AccountsError"]
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "create_app": "app",
+    "EvidenceError": "errors", "ServerStartError": "errors", "AccountsError": "errors",
+    "SpectrumCache": "evidence",
+    "ControlRoomServer": "server",
+    "SecurityOptions": "security",
+    "CONTROL_ROOM_FIELDS": "settings", "TOKEN_ENV": "settings", "validate_control_room": "settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis.web' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"analysis.web.{module}"), name)
+    globals()[name] = value
+    return value

@@ -19,7 +19,8 @@ from spectra import cache
 from spectra.library import default_library_dir
 from spectra.models import training
 from spectra.models.training import TrainConfig, training_hash
-from spectra.station import DEFAULT_GRID, from_config
+from spectra.grid import DEFAULT_GRID
+from spectra.station import from_config
 
 OREL = Path(sys.executable).with_name("oreline")
 
