@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from conveyor.config import SCALE_FIELDS, Field, StationSettings, load_site_config, validate_section, validate_site
 from conveyor.errors import ConfigError
 from spectra.station_settings import SETTINGS as SPECTROMETER_SETTINGS
-from vision.station import SETTINGS as CAMERA_SETTINGS
+from vision.station_settings import SETTINGS as CAMERA_SETTINGS
 from sampler.station import SETTINGS as SAMPLER_SETTINGS
 from plc.config import PLC_FIELDS
 from plc.scale import SCALE_BACKENDS, scale_fields

@@ -36,7 +36,8 @@ from benchmarks.bench_vision import LINE_TARGET_M_S, line_rows
 from benchmarks.common import quantiles_text, switch_cost
 from vision.densenet_data import stream
 from vision.cli import decision_line
-from vision.detect import BELT_EDGE, Detection, Detector
+from vision.detect import Detection, Detector
+from vision.station_settings import BELT_EDGE
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter

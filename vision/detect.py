@@ -45,10 +45,6 @@ SCORE_MAX = COMPONENT_FEATURES.index("score_max")
 DARK_RIDGE_MIN_LOAD = 0.95
 #: Object log-odds given to cells off the belt (never seeds).
 OFF_BELT_LOGODDS = -30.0
-#: Whether the line's station (its ``belt_edge`` key), ``vision.sim_eval.evaluate`` and ``bench_vision_scenes`` tell
-#: the detector the belt's width by default (``Detector.belt_width_m``; docs/vision.md "Candidates off the belt": off
-#: while its pre-registered rule is not met).
-BELT_EDGE = False
 
 
 @dataclass(frozen=True)

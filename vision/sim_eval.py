@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.appearance import AppearanceMonitor, default_limit
-from vision.detect import BELT_EDGE
+from vision.station_settings import BELT_EDGE
 from vision.evaluate import SIZE_CLASSES, match, score_table
 from vision.fit import VisionModel
 from vision.objects import KINDS

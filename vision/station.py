@@ -20,17 +20,17 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from conveyor.config import Field, StationSettings, intervals_t
 from conveyor.errors import ConfigError
 from conveyor.records import Coverage, LineEvent, LotStart, Measurement, Record, StreamDescription
 from conveyor.station import MaterialWindow, Station, StationContext
 from vision.appearance import AppearanceMonitor, AppearanceState, default_limit
 from vision.camera import Camera, camera_from_settings
-from vision.detect import BELT_EDGE, THUMB_PX, Detection, Detector
+from vision.detect import THUMB_PX, Detection, Detector
 from vision.errors import CameraError, FrameError, VisionError
 from vision.fit import VisionModel, cache_path, stored_model
 from vision.model_cache import cached_model
 from vision.frames import Frame
+from vision.station_settings import BELT_EDGE, SETTINGS
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -46,43 +46,6 @@ FIELDS = {
 UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "mm2", "lateral_m": "m", "anomaly_score": "nats"}
 #: Coverage reason while the belt does not look like the ore the model was fitted on.
 APPEARANCE_REASON = "appearance: belt unlike the fitted ore"
-#: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
-SETTINGS = StationSettings(
-    kind="camera",
-    doc="Line-scan camera and foreign-object detector (vision/station.py).",
-    fields={
-        "mm_per_px": Field(float, 1.0, min=0.0, min_exclusive=True, max=100.0, doc="Belt millimetres per pixel."),
-        "width_px": Field(int, 2048, min=16, max=65536, doc="Pixels across the belt."),
-        "frame_lines": Field(int, 1024, min=1, max=1 << 20, doc="Lines per frame."),
-        "exposure_us": Field(float, 100.0, min=0.0, min_exclusive=True, max=1e7, doc="Exposure, us."),
-        "imaged_fraction": Field(float, 1.0, min=0.0, min_exclusive=True, max=1.0,
-                                 doc="Share of belt windows imaged, evenly spread; the rest is uninspected (not imaged)."),
-        "model": Field(str, "", doc="Saved vision model (.npz); empty: fitted for the scale and cached."),
-        "belt_edge": Field(bool, BELT_EDGE, doc="Candidates centred beyond the belt's edge (the line's belt_width_m, the belt "
-                                                "centred in the image) are counted, not reported as objects."),
-        "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
-                                  doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
-                                      "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
-        "models": Field(dict, {}, doc="Declared product = saved model path (.npz, e.g. from vision fit --images): a lot "
-                                      "uses its declared product's model, else model."),
-    },
-    backends={
-        "simulated": {
-            "sim_mm_per_px": Field(float, None, min=0.0, min_exclusive=True, max=100.0,
-                                   doc="Rendering/detection scale of the simulated line (default: mm_per_px)."),
-            "tiles": Field(str, "heldout", doc="Ore tiles of the simulated scene: heldout, fit, all or a folder."),
-            "fault": Field(dict, {}, doc="Simulated faults.", table={
-                "frame_loss_at_t": Field(list, [], check=intervals_t,
-                                         doc="[start, end] lot-relative tonnes where every frame is lost."),
-                "frame_loss_prob": Field(float, 0.0, min=0.0, max=0.999, doc="Probability that a frame is lost."),
-            }),
-        },
-        "folder": {"folder": Field(str, doc="Image folder to replay.")},
-        "aravis": {"address": Field(str, doc="GigE Vision camera IP address.")},
-    },
-)
-
-
 class CameraStation(Station):
     """A camera over the belt with its detector. Build it with :func:`from_config`."""
 

@@ -13,7 +13,8 @@ from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
 from conveyor.records import LineEvent, LotIdentity, LotStart, Measurement
 from conveyor.station import MaterialWindow, StationContext
-from vision.detect import BELT_EDGE, Detection, Detector
+from vision.detect import Detection, Detector
+from vision.station_settings import BELT_EDGE
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.pixelnet import PixelStream, shipped_pixelnet
 from vision.scene import SceneObject

@@ -1,0 +1,50 @@
+"""The camera station's site-file keys (``[stations.<name>]`` with ``kind = "camera"``), apart from the station
+itself so that checking a site file does not load the detector (``oreline config check``)."""
+
+from __future__ import annotations
+
+from conveyor.config import Field, StationSettings, intervals_t
+
+#: Whether the line's station (its ``belt_edge`` key), ``vision.sim_eval.evaluate`` and ``bench_vision_scenes`` tell
+#: the detector the belt's width by default (``Detector.belt_width_m``; docs/vision.md "Candidates off the belt": off
+#: while its pre-registered rule is not met).
+BELT_EDGE = False
+
+#: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
+SETTINGS = StationSettings(
+    kind="camera",
+    doc="Line-scan camera and foreign-object detector (vision/station.py).",
+    fields={
+        "mm_per_px": Field(float, 1.0, min=0.0, min_exclusive=True, max=100.0, doc="Belt millimetres per pixel."),
+        "width_px": Field(int, 2048, min=16, max=65536, doc="Pixels across the belt."),
+        "frame_lines": Field(int, 1024, min=1, max=1 << 20, doc="Lines per frame."),
+        "exposure_us": Field(float, 100.0, min=0.0, min_exclusive=True, max=1e7, doc="Exposure, us."),
+        "imaged_fraction": Field(float, 1.0, min=0.0, min_exclusive=True, max=1.0,
+                                 doc="Share of belt windows imaged, evenly spread; the rest is uninspected (not imaged)."),
+        "model": Field(str, "", doc="Saved vision model (.npz); empty: fitted for the scale and cached."),
+        "belt_edge": Field(bool, BELT_EDGE, doc="Candidates centred beyond the belt's edge (the line's belt_width_m, the belt "
+                                                "centred in the image) are counted, not reported as objects."),
+        "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
+                                  doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
+                                      "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
+        "models": Field(dict, {}, doc="Declared product = saved model path (.npz, e.g. from vision fit --images): a lot "
+                                      "uses its declared product's model, else model."),
+    },
+    backends={
+        "simulated": {
+            "sim_mm_per_px": Field(float, None, min=0.0, min_exclusive=True, max=100.0,
+                                   doc="Rendering/detection scale of the simulated line (default: mm_per_px)."),
+            "tiles": Field(str, "heldout", doc="Ore tiles of the simulated scene: heldout, fit, all or a folder."),
+            "fault": Field(dict, {}, doc="Simulated faults.", table={
+                "frame_loss_at_t": Field(list, [], check=intervals_t,
+                                         doc="[start, end] lot-relative tonnes where every frame is lost."),
+                "frame_loss_prob": Field(float, 0.0, min=0.0, max=0.999, doc="Probability that a frame is lost."),
+            }),
+        },
+        "folder": {"folder": Field(str, doc="Image folder to replay.")},
+        "aravis": {"address": Field(str, doc="GigE Vision camera IP address.")},
+    },
+)
+
+
+__all__ = ["BELT_EDGE", "SETTINGS"]
