@@ -105,11 +105,12 @@ class _CpuMeter:
             self.cpu_s += time.thread_time() - c
 
 
-def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | None = None) -> list[dict]:
+def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | None = None, model: str = "") -> list[dict]:
     """The camera station in a simulated line with full coverage, split into what the target is for and what it is
     not: the **station's work** on the frames (detection, records: CPU time of everything but rendering), the
     **simulator's rendering** of the frames (CPU time of the simulated camera), and the end-to-end wall rate; plus the
-    recall of the cargo's objects. Rates in m of belt per CPU second (one core) unless said."""
+    recall of the cargo's objects. Rates in m of belt per CPU second (one core) unless said. ``model``: a saved model
+    (.npz) the station runs (its ``model`` setting); empty: the built-in one for the scale."""
     from pathlib import Path
 
     from conveyor.cargo import CargoModel
@@ -121,7 +122,7 @@ def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | N
     rate_t_s, speed = 6000.0 / 3600.0, 4.5
     cargo = CargoModel.random("fines", lot_mass_t, np.random.default_rng(4), objects_per_1000_t=40.0)
     ctx = StationContext(SimulatedClock(), 1.8, speed, Path("/tmp"), seed=3, cargo=cargo)
-    section = {"kind": "camera", "position_m": 50.0, "sim_mm_per_px": sim_mm_per_px, "imaged_fraction": 1.0}
+    section = {"kind": "camera", "position_m": 50.0, "sim_mm_per_px": sim_mm_per_px, "imaged_fraction": 1.0, "model": model}
     prepare("cam", section, ctx)  # fits the model on first use (building the station never does)
     st = from_config("cam", section, ctx)
     st.start_lot(LotStart(LotIdentity("B1", "V", "H1", "fines", lot_mass_t), 0.0, 0.0, 0.0))
@@ -150,7 +151,7 @@ def line_rows(sim_mm_per_px: float, lot_mass_t: float = 3000.0, max_m: float | N
     recall = found / max(len(truth), 1)
     m_s = belt_m / station_cpu
     lot_km = lot_mass_t / rate_t_s * speed / 1000.0
-    sim = f"sim {sim_mm_per_px:g} mm/px, imaged_fraction 1, {belt_m:,.0f} m"
+    sim = f"sim {sim_mm_per_px:g} mm/px, imaged_fraction 1, {belt_m:,.0f} m" + (f", model {Path(model).name}" if model else "")
     return [
         _row(f"vision line station rate: the station's work (detection + records, CPU, rendering excluded), {sim}; "
              f"{1000 * station_cpu / n_ticks:.1f} ms CPU per 1 s window of {speed:g} m; {lot_mass_t:,.0f} t lot = {lot_km:.1f} km "
@@ -172,6 +173,12 @@ def speed_rows(line_m: float | None, scenes: tuple[str, ...] = ("today", "realis
     return rows + line_rows(4.0, max_m=line_m)
 
 
+def line_model_rows(models: list[str], line_m: float | None, rounds: int = 2) -> list[dict]:
+    """The 4 mm/px line station with each saved model in ``models`` in turn, ``rounds`` times (alternating, so that
+    the models share the machine's load): its rows per model and round."""
+    return [r for _ in range(rounds) for m in models for r in line_rows(4.0, max_m=line_m, model=m)]
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     """Every vision figure against its target (options below; ``--quick``: short runs that check it runs)."""
     ap = argparse.ArgumentParser(prog="bench_vision", description=__doc__)
@@ -185,10 +192,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--speed", action="store_true",
                     help="the speed targets only: detector throughput and p99 on today's and realistic frames, and the 4 mm/px line station "
                          "(900 m unless --line-m; with --quick 100 m)")
+    ap.add_argument("--line-model", action="append", default=[], metavar="NPZ",
+                    help="the 4 mm/px line station only, with this saved model (repeat to compare models: each in turn, "
+                         "--rounds times; 900 m unless --line-m)")
+    ap.add_argument("--rounds", type=int, default=2, help="with --line-model: rounds over the models")
     a = ap.parse_args(argv)
     if a.quick:
         a.fa_m, a.quality_m, a.line_m, a.workers = 60.0, 20.0, 100.0, 1
     fa_m, quality_m, line_m, workers = a.fa_m, a.quality_m, a.line_m, a.workers
+    missing = [m for m in a.line_model if not os.path.isfile(m)]
+    if missing or a.rounds < 1:
+        ap.error(f"--line-model: no such model file: {', '.join(missing)}" if missing else f"--rounds: at least 1, got {a.rounds}")
+    if a.line_model:
+        return _print(line_model_rows(a.line_model, 900.0 if line_m is None else line_m, a.rounds))
     if a.speed:
         return _print(speed_rows(900.0 if line_m is None else line_m))
     model = cached_model(mm_per_px=1.0, width_px=2048)
