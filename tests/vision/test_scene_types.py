@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vision.realism import dust_check, illumination_checks, patch_check, saturated_patches, saturation_excess
-from vision.scene import BeltScene, SceneObject, equalise_chroma, ore_mask
+from vision.scene import BeltScene, SceneObject, _painted, equalise_chroma, ore_mask, paint_out_ore, painted_out
 from vision.scenes import FIT_MIX, SCENE_TYPES, scene_names, scene_options
 from vision.tiles import load_tiles
 
@@ -89,3 +89,15 @@ def test_realistic_belt_has_the_real_photos_rate_of_saturated_patches_and_the_ra
     assert check.ok, check.line()
     raw = patch_check(0, dict(scene, chroma_spread=1.0), length_m=10.0)  # unrelated photos side by side, as before
     assert raw.rendered > raw.real + 3 * raw.spread, raw.line()
+
+
+def test_tiles_painted_out_once_are_the_same_as_painted_in_any_stack():
+    """The empty-belt tiles a bank uses are painted tile by tile and kept: a subset (a fit's fold) painted after its
+    parent set gives, to the bit, what painting the subset alone gives."""
+    tiles = load_tiles("heldout").tiles[:12]
+    _painted.clear()
+    whole = painted_out(tiles)
+    assert len(_painted) == 12 and np.array_equal(whole, paint_out_ore(tiles))
+    subset = tiles[[7, 2, 9]]
+    assert np.array_equal(painted_out(subset), paint_out_ore(subset)) and len(_painted) == 12
+    assert painted_out(tiles[:0]).shape == (0,) + tiles.shape[1:]
