@@ -4,7 +4,7 @@ Read from the source with :mod:`ast` (nothing is imported). The rules, as
 /work/shared/ARCHITECTURE.md and the README state them:
 
 1. Packages import down this list only: conveyor → spectra → vision → sampler → plc → analysis.
-2. Inside analysis/: the shared base (``analysis.errors``, ``analysis.model``, ``analysis.progress``)
+2. Inside analysis/: the shared base (``analysis.errors``, ``analysis.lazy``, ``analysis.model``, ``analysis.progress``)
    imports no other analysis module; the rooms ``decide``, ``archive``, ``report``, ``fleet`` and
    ``web`` may import the base, their own room, and the rooms ``decide`` and ``archive`` (``archive``
    only ``decide``; ``decide`` none), always through the other room's front door (its package, e.g.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("conveyor", "spectra", "vision", "sampler", "plc", "analysis")
-ANALYSIS_BASE = {"analysis", "analysis.errors", "analysis.model", "analysis.progress"}
+ANALYSIS_BASE = {"analysis", "analysis.errors", "analysis.lazy", "analysis.model", "analysis.progress"}
 ANALYSIS_ROOMS = ("decide", "archive", "report", "fleet", "web", "catalogue")
 #: room → the other rooms it may import (through their front doors)
 ROOM_MAY_IMPORT = {"decide": set(), "archive": {"decide"}, "report": {"decide", "archive"},

@@ -11,8 +11,7 @@ decision code it does not need.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from analysis.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Catalogue": "db", "open_catalogue": "db",
@@ -29,11 +28,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'analysis.catalogue' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"analysis.catalogue.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

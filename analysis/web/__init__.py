@@ -11,8 +11,7 @@ The names below are imported on first use (PEP 562), as in :mod:`analysis.catalo
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from analysis.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "create_app": "app",
@@ -25,11 +24,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'analysis.web' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"analysis.web.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
