@@ -12,7 +12,10 @@ import pytest
 from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
 
+from vision.fit import VisionModel, cache_path
 from vision.model_cache import cached_model
+
+from tests.support import build_once
 
 MM_PER_PX = 2.0
 WIDTH_PX = 1024
@@ -31,8 +34,10 @@ def small_model():
     the line's models, so a second test session does not fit it again. Today's scenes only (``scene={}``): these tests
     check the detector's and station's mechanics on the scenes they render. The decision rests on 30 m of
     decision-only belt (the built-in fit scores 1,500 m x mm/px: too slow for a test fixture)."""
-    return cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, normal_m=20.0, calibration_m=20.0, objects_m=30.0,
-                        decision_m=30.0, scene={}, objects={})
+    settings = dict(normal_m=20.0, calibration_m=20.0, objects_m=30.0, decision_m=30.0, scene={}, objects={})
+    path = cache_path(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, **settings)  # where cached_model keeps it
+    # fitted by the first worker that asks while the other waits (a lock beside the file), then loaded by both
+    return build_once(path, lambda _: cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX, seed=0, **settings), VisionModel.load)
 
 
 @pytest.fixture(scope="session")
