@@ -22,10 +22,18 @@ standard deviation), and a check passes when the error is within it. The belt ch
   excess, per m^2 of ore, at 4 mm/px: whole loaded CDM photos (250 mm, each its own window) against 248 mm windows of
   rendered full-burden belt made of the same photos' tiles. The mosaic puts tiles of unrelated photos side by side;
   a tile more saturated than its neighbours is such a patch (the matched filter's highest false regions, issue 27).
+- **Clipping**: the share of pixels at >= 254 in red and in green at 4 mm/px: the whole loaded CDM photos (the
+  camera's clipped highlights) against the same windows of rendered full-burden belt as the patch check.
+- **Belt edge**: the CDM photos cut from the side of a camera frame (:func:`edge_photos`) against rendered belt edges,
+  both at 1 mm/px, oriented with the ore on the left (:func:`edge_profile`): the bare belt between the ore's boundary
+  and the belt's edge, the roughness of that boundary, the grey beyond the edge relative to the ore's and the share
+  of ore-coloured pixels there (spilt ore). Real values: the median over the photos' sources, spread their standard
+  deviation over sources.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -195,6 +203,19 @@ def rendered_windows(scene: dict | None = None, *, length_m: float = 30.0, seed:
     return _loaded_windows(out)
 
 
+def _frozen(scene: dict | None) -> tuple:
+    """A scene type's options as a hashable key (values that are lists become tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (scene or {}).items()))
+
+
+@lru_cache(maxsize=2)
+def _full_windows(seed: int, length_m: float, scene: tuple) -> list[np.ndarray]:
+    """:func:`rendered_windows` of full-burden belt of every CDM photo's tiles with ``scene`` options (kept for the
+    patch and clipping checks of one scene type)."""
+    opts = {k: v for k, v in scene if k != "burden"}
+    return rendered_windows(dict(opts, burden="full"), length_m=length_m, seed=seed, split="all")
+
+
 def patch_rate(windows: Sequence[np.ndarray], threshold: float) -> float:
     """Saturated patches (:func:`saturated_patches`) per m^2 of ore over ``windows`` (NaN without ore)."""
     counts = np.array([saturated_patches(*saturation_excess(w), threshold) for w in windows]).reshape(-1, 2)
@@ -213,14 +234,167 @@ def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0
         per_source[name] = per_source.get(name, np.zeros(2)) + np.array(saturated_patches(e, o, threshold), float)
     arr = np.array(list(per_source.values()))
     rate = lambda a: float(a[:, 0].sum() / a[:, 1].sum())  # noqa: E731
-    opts = {k: v for k, v in (scene or {}).items() if k != "burden"}
-    rendered = patch_rate(rendered_windows(dict(opts, burden="full"), length_m=length_m, seed=seed, split="all"), threshold)
+    rendered = patch_rate(_full_windows(seed, length_m, _frozen(scene)), threshold)
     return RealismCheck("saturated ore patches 50-200 mm per m^2 of ore", rendered, rate(arr), "1/m^2", _bootstrap_std(arr, rate))
+
+
+#: Belt-edge check: the central part of a 250 px CDM photo kept (rows, columns: the +-5 degree rotation's black
+#: corners cut off), the grey (max channel) under which a pixel is the black beyond the belt, the rows of a
+#: roughness window (200 mm at 1 mm/px) and the ore share a photo must have to show an ore boundary.
+EDGE_CROP = (slice(25, 225), slice(12, 238))
+EDGE_BLACK_MAX = 12
+EDGE_ORE_SHARE = (0.05, 0.85)
+
+
+def orient_edge(rgb: np.ndarray) -> np.ndarray:
+    """The quarter turn of an (H, W, 3) photo that puts its ore on the left (the most ore in the left 60 columns of
+    :data:`EDGE_CROP` against the right 60), cropped to EDGE_CROP, float32."""
+    turns = [np.rot90(rgb, k)[EDGE_CROP] for k in range(4)]
+    prof = [ore_mask(t).mean(axis=0) for t in turns]
+    return turns[int(np.argmax([p[:60].mean() - p[-60:].mean() for p in prof]))].astype(np.float32)
+
+
+def edge_profile(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ore boundary, belt edge) column per row of an oriented (H, W, 3) image (ore on the left, NaN where none): the
+    boundary is the step that best splits the row's ore (cleaned, 5 px smoothed) into ore left / none right; the edge
+    the step that best splits it into not black / black (max channel < EDGE_BLACK_MAX) with black beyond it."""
+    ore = ndi.binary_opening(ndi.binary_closing(ore_mask(rgb), iterations=2), iterations=2)
+    of = ndi.uniform_filter1d(ore.astype(np.float32), 5, axis=1)
+    bf = ndi.uniform_filter1d((rgb.max(axis=-1) < EDGE_BLACK_MAX).astype(np.float32), 5, axis=1)
+    w = rgb.shape[1]
+    zero = np.zeros((rgb.shape[0], 1), np.float32)
+    xb = np.argmax(np.concatenate([zero, np.cumsum(2 * of - 1, axis=1)], axis=1), axis=1)
+    xe = np.argmax(np.concatenate([zero, np.cumsum(1 - 2 * bf, axis=1)], axis=1), axis=1)
+    left = np.cumsum(of, axis=1)[np.arange(len(of)), np.maximum(xb - 1, 0)] / np.maximum(xb, 1)
+    right = np.array([r[x:].mean() if x < w else 0.0 for r, x in zip(bf, xe)])
+    bound = np.where((left > 0.6) & (xb < w - 3), xb, np.nan)
+    edge = np.where((xe < w - 5) & (xe > 0) & (right > 0.6), xe, np.nan)
+    return bound, edge
+
+
+def edge_stats(rgb: np.ndarray, edge_col: float | None = None) -> dict[str, float]:
+    """Statistics of one oriented image at 1 mm/px (:func:`edge_profile`): ``rough`` (std of the ore boundary about
+    its fitted line, mm), and where the belt's edge is known or seen in over half the rows (``edge_col``: the belt
+    edge's column when known, as on rendered belt), ``width`` (median bare belt from the boundary to the edge, mm),
+    ``beyond`` (mean grey beyond the edge / median grey of the ore) and ``spill`` (ore-coloured share beyond it)."""
+    bound, edge = edge_profile(rgb)
+    ok = np.isfinite(bound)
+    out = {"rough": float("nan"), "width": float("nan"), "beyond": float("nan"), "spill": float("nan")}
+    if ok.mean() >= 0.8:
+        y = np.flatnonzero(ok)
+        out["rough"] = float((bound[ok] - np.polyval(np.polyfit(y, bound[ok], 1), y)).std())
+    if edge_col is not None:
+        edge = np.full(len(edge), float(edge_col))
+    if np.isfinite(edge).mean() <= 0.5:
+        return out
+    grey = rgb.mean(axis=-1)
+    cols = np.arange(rgb.shape[1])[None, :]
+    beyond = np.isfinite(edge)[:, None] & (cols >= np.nan_to_num(edge, nan=1e9)[:, None] + 3)
+    ore = ore_mask(rgb)
+    out["width"] = float(np.nanmedian(edge - bound)) if ok.any() else float("nan")
+    if beyond.any() and ore.any():
+        out["beyond"] = float(grey[beyond].mean() / max(float(np.median(grey[ore])), 1.0))
+        out["spill"] = float(ore[beyond].mean())
+    return out
+
+
+@lru_cache(maxsize=1)
+def edge_photos() -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
+    """(source names, oriented photos) of the CDM photos that show the ore's boundary at the side of the belt: the
+    "images" sources (the ones cut from camera frames) with ore on 5-85 % of the photo (cached: do not change them)."""
+    names, photos = [], []
+    for p in cdm_tile_paths("all"):
+        name = source_of(p)
+        if not name.startswith("images"):
+            continue
+        rgb = read_rgb(p)
+        if EDGE_ORE_SHARE[0] < ore_mask(rgb).mean() < EDGE_ORE_SHARE[1]:
+            names.append(name)
+            photos.append(orient_edge(rgb))
+    return tuple(names), tuple(photos)
+
+
+def real_edge_stats() -> dict[str, np.ndarray]:
+    """Per source of :func:`edge_photos`, the median over its photos of each :func:`edge_stats` (NaN where none)."""
+    names, photos = edge_photos()
+    per: dict[str, list[dict[str, float]]] = {}
+    for name, rgb in zip(names, photos):
+        per.setdefault(name, []).append(edge_stats(rgb))
+    keys = ("rough", "width", "beyond", "spill")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a source whose photos never show the edge: NaN
+        return {k: np.array([np.nanmedian([d[k] for d in v]) for v in per.values()]) for k in keys}
+
+
+def rendered_edges(scene: dict | None = None, *, length_m: float = 10.0, seed: int = 0) -> list[tuple[np.ndarray, float]]:
+    """(oriented window, belt edge's column) of both edges of ``length_m`` of a narrow (0.5 m) belt of held-out tiles with
+    ``scene`` options at 1 mm/px, in windows of 200 rows cut like an edge photo (EDGE_CROP wide, the edge 175 px in)."""
+    opts = {k: v for k, v in (scene or {}).items() if k != "motion_blur_px"}
+    sc = BeltScene(load_tiles("heldout"), width_px=700, mm_per_px=1.0, belt_width_m=0.5, seed=seed, **opts)
+    w, at = EDGE_CROP[1].stop - EDGE_CROP[1].start, 175
+    x1 = sc.belt_x0 + sc.belt_px
+    out = []
+    for r in range(0, int(length_m * 1000) // 200 * 200, 2000):
+        frame = sc.render(r, 2000).astype(np.float32)
+        for y in range(0, 2000, 200):
+            out.append((frame[y : y + 200, x1 - at : x1 - at + w], float(at)))
+            out.append((frame[y : y + 200, sc.belt_x0 + at - w : sc.belt_x0 + at][:, ::-1], float(at)))
+    return out
+
+
+def edge_checks(seed: int = 0, scene: dict | None = None, length_m: float = 10.0) -> list[RealismCheck]:
+    """The belt edge of ``scene`` against the CDM photos' (see the module docstring; rendered: median over windows)."""
+    real = real_edge_stats()
+    rend = [edge_stats(w, edge_col=e) for w, e in rendered_edges(scene, length_m=length_m, seed=seed)]
+    rows = (("width", "belt edge: bare belt from the ore's boundary to the edge", "mm"),
+            ("rough", "belt edge: roughness of the ore's boundary (std about its line, 200 mm)", "mm"),
+            ("beyond", "belt edge: grey beyond the edge / ore grey", "1"),
+            ("spill", "belt edge: ore-coloured share beyond the edge (spilt ore)", "1"))
+    out = []
+    for key, name, unit in rows:
+        r = real[key][np.isfinite(real[key])]
+        v = np.array([d[key] for d in rend])
+        v = v[np.isfinite(v)]
+        out.append(RealismCheck(name, float(np.median(v)) if len(v) else float("nan"), float(np.median(r)), unit, float(r.std())))
+    return out
+
+
+#: Level (>= ) at which a pixel counts as clipped, and the channels the clipping check compares (blue never clips).
+CLIP_LEVEL = 254
+CLIP_CHANNELS = ("red", "green")
+
+
+def clip_shares(windows: Sequence[np.ndarray]) -> np.ndarray:
+    """Share (3,) of the pixels of ``windows`` at or above CLIP_LEVEL per channel (zeros without windows)."""
+    if not windows:
+        return np.zeros(3)
+    return np.mean([(w >= CLIP_LEVEL).reshape(-1, 3).mean(axis=0) for w in windows], axis=0)
+
+
+def clipping_checks(seed: int = 0, scene: dict | None = None, length_m: float = 100.0) -> list[RealismCheck]:
+    """Share (%) of pixels at >= CLIP_LEVEL in red and green at PATCH_MM_PER_PX: ``length_m`` of rendered full-burden belt
+    of every CDM photo's tiles (``scene`` options; the patch check's windows) against the whole loaded photos
+    (spread: bootstrap over the photos' sources)."""
+    real, names = _real_photo_windows()
+    per_source: dict[str, list[np.ndarray]] = {}
+    for w, name in zip(real, names):
+        per_source.setdefault(name, []).append((w >= CLIP_LEVEL).reshape(-1, 3).mean(axis=0))
+    arr = np.array([np.mean(v, axis=0) for v in per_source.values()])
+    counts = np.array([len(v) for v in per_source.values()], float)
+    rendered = clip_shares(_full_windows(seed, length_m, _frozen(scene)))
+    out = []
+    for c, name in enumerate(CLIP_CHANNELS):
+        pooled = lambda idx, c=c: float(np.average(arr[idx.astype(int), c], weights=counts[idx.astype(int)]))  # noqa: E731
+        idx = np.arange(len(arr), dtype=float)
+        out.append(RealismCheck(f"clipping: share of {name} at >= {CLIP_LEVEL} (4 mm/px)", 100.0 * float(rendered[c]), 100.0 * pooled(idx),
+                                "%", 100.0 * _bootstrap_std(idx, pooled)))
+    return out
 
 
 def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
     """Every check of this module for a scene type's options (default: today's renderer settings)."""
-    return illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + surface_checks(seed)
+    return (illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + clipping_checks(seed, scene)
+            + edge_checks(seed, scene) + surface_checks(seed))
 
 
 #: Statistics compared between a set of real photographs and rendered belt of a scene type (:func:`image_stats`).

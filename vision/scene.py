@@ -24,7 +24,7 @@ from scipy import ndimage as ndi
 
 from vision.objects import KINDS, Sprite, render_sprite
 from vision.objects import _textures
-from vision.tiles import TileSet
+from vision.tiles import TARGET_MEDIAN_GREY, TileSet, clipped
 
 #: Scene-level "lighting knots" spacing along the belt (mm): lighting and dust vary smoothly between knots.
 KNOT_MM = 3000.0
@@ -37,6 +37,20 @@ DENSE_ORE_FRACTION = 0.45
 #: A full burden (``burden="full"``) uses only tiles with at least this fraction of ore pixels (no belt showing);
 #: with none, the densest quarter of the loaded tiles.
 FULL_ORE_FRACTION = 0.8
+#: The real belt edge (``edge="camera"``), measured on the CDM photos that show it (:func:`vision.realism.edge_checks`):
+#: the ore stops EDGE_MARGIN_MM inside the belt's edge (median over the 16 sources whose photos show the edge, sd
+#: EDGE_MARGIN_SD_MM between them), on a ragged boundary (the rock boundary's std about its line over 200 mm:
+#: EDGE_ROUGH_MM); between lies bare belt at EDGE_BELT_GREY of the ore's grey; beyond the edge the camera sees
+#: black (EDGE_OFF_BELT_GREY of the ore's grey) and no spilt ore.
+EDGE_MARGIN_MM = 123.0
+EDGE_MARGIN_SD_MM = 6.8
+EDGE_ROUGH_MM = 9.5
+EDGE_BELT_GREY = 0.38
+EDGE_OFF_BELT_GREY = 0.021
+#: Octaves of the boundary's raggedness: knot spacing (mm) and weight; the sum is scaled to EDGE_ROUGH_MM.
+EDGE_OCTAVES = ((6.0, 0.5), (20.0, 1.0), (60.0, 0.8))
+#: Spacing (mm) of the knots of the ore margin's slow change along the belt.
+EDGE_KNOT_MM = 1000.0
 
 
 @dataclass(frozen=True)
@@ -128,16 +142,50 @@ def _orientations(stack: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _split_tiles(tiles: TileSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dense, sparse, ore-free sparse) uint8 tile stacks of a tile set, shared by every scale."""
+def _dense_rows(tiles: TileSet) -> tuple[np.ndarray, np.ndarray]:
+    """(dense, sparse) bool (N,): which tiles show a loaded belt; a folder without both kinds uses every tile for both."""
     ore_fraction = ore_mask(tiles.tiles).mean(axis=(1, 2))
     dense = ore_fraction >= DENSE_ORE_FRACTION
     if dense.all() or not dense.any():  # a folder without both kinds: use every tile for both
         dense = np.ones(len(tiles), bool)
-        sparse = dense
-    else:
-        sparse = ~dense
+        return dense, dense
+    return dense, ~dense
+
+
+@lru_cache(maxsize=4)
+def _split_tiles(tiles: TileSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dense, sparse, ore-free sparse) uint8 tile stacks of a tile set, shared by every scale."""
+    dense, sparse = _dense_rows(tiles)
     return tiles.tiles[dense], tiles.tiles[sparse], painted_out(tiles.tiles[sparse])
+
+
+def _box(stack: np.ndarray, side: int) -> np.ndarray:
+    """(N, S, S, 3) uint8 tiles box-resized to ``side`` px, float32."""
+    if side == stack.shape[1]:
+        return stack.astype(np.float32)
+    return np.stack([np.asarray(Image.fromarray(t).resize((side, side), Image.Resampling.BOX)) for t in stack]).astype(np.float32)
+
+
+def _box_float(stack: np.ndarray, side: int) -> np.ndarray:
+    """(N, S, S, 3) float32 tiles box-averaged to ``side`` px (exact block means when ``side`` divides S)."""
+    n, s = stack.shape[:2]
+    if s % side == 0:
+        k = s // side
+        return stack.reshape(n, side, k, side, k, 3).mean(axis=(2, 4), dtype=np.float32)
+    return np.stack([np.stack([np.asarray(Image.fromarray(t[..., c]).resize((side, side), Image.Resampling.BOX))
+                               for c in range(3)], axis=-1) for t in stack]).astype(np.float32)
+
+
+def with_plateaus(dense: np.ndarray, tiles: TileSet, side: int, grey: float) -> np.ndarray:
+    """The loaded tiles ``dense`` (N, S, S, 3) uint8 of ``tiles`` with the camera's clipped plateaus
+    (:func:`vision.tiles.clipped`: the raw photo's >= CLIPPED_LEVEL, found from the tiles' exposure gains) set to
+    ``grey`` in their channel, box-averaged to ``side`` px: (N, side, side, 3) float32 (the tiles as they are when the
+    gains are not known). Only the clipped channel is raised (the others keep the equalised exposure): a hue-keeping
+    raise of the whole pixel clips green about twice as often as red where the camera clipped it 7 x less."""
+    mask = clipped(tiles)
+    if mask is None:
+        return _box(dense, side)
+    return _box_float(np.where(mask[_dense_rows(tiles)[0]], np.float32(grey), dense.astype(np.float32)), side)
 
 
 def equalise_chroma(stack: np.ndarray, spread: float) -> np.ndarray:
@@ -178,16 +226,13 @@ def _ore_rgb(tiles: TileSet) -> np.ndarray:
 class _TileBank:
     """Tiles (full and ore-free) resampled to the scene's pixel size, with feather weights."""
 
-    def __init__(self, tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0) -> None:
+    def __init__(self, tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0) -> None:
         side = max(8, int(round(tiles.tiles.shape[1] / mm_per_px)))
-        def resize(stack: np.ndarray) -> np.ndarray:
-            if side == stack.shape[1]:
-                return stack.astype(np.float32)
-            return np.stack([np.asarray(Image.fromarray(t).resize((side, side), Image.Resampling.BOX)) for t in stack]).astype(np.float32)
         dense, sparse, empty = _split_tiles(tiles)
-        self.dense = resize(equalise_chroma(dense, chroma_spread))
-        self.sparse = resize(sparse)
-        self.empty = resize(empty)
+        dense = equalise_chroma(dense, chroma_spread)
+        self.dense = with_plateaus(dense, tiles, side, plateau_grey) if plateau_grey > 0 else _box(dense, side)
+        self.sparse = _box(sparse, side)
+        self.empty = _box(empty, side)
         self.side = side
         self.overlap = max(2, side // 8)
         self.pitch = side - self.overlap
@@ -246,8 +291,21 @@ def _hash_uniform(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int)
 
 
 @lru_cache(maxsize=6)
-def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0) -> _TileBank:
-    return _TileBank(tiles, mm_per_px, chroma_spread)
+def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0) -> _TileBank:
+    return _TileBank(tiles, mm_per_px, chroma_spread, plateau_grey)
+
+
+@lru_cache(maxsize=4)
+def _bare_belt(tiles: TileSet, mm_per_px: float, width_px: int) -> np.ndarray:
+    """A strip (R, width_px, 3) float32 of bare belt for ``edge="camera"``: up to 16 ore-free tiles at the scene's
+    pixel size stacked along the belt, each scaled to EDGE_BELT_GREY of the tiles' median grey."""
+    empty = _split_tiles(tiles)[2]
+    empty = empty[:: max(1, len(empty) // 16)][:16]
+    side = max(8, int(round(tiles.tiles.shape[1] / mm_per_px)))
+    strip = _box(empty, side)[:, :, :width_px]
+    median = np.median(strip.mean(axis=-1).reshape(len(strip), -1), axis=1)
+    strip *= (EDGE_BELT_GREY * TARGET_MEDIAN_GREY / np.maximum(median, 1.0)).astype(np.float32)[:, None, None, None]
+    return np.ascontiguousarray(strip.reshape(-1, strip.shape[2], 3))
 
 
 class BeltScene:
@@ -269,6 +327,11 @@ class BeltScene:
     band up to this wide (0: none); ``chroma_spread``: share of each loaded tile's deviation from the tiles' median
     chroma kept (:func:`equalise_chroma`; 1: the photos as they are), so that neighbouring tiles, drawn from unrelated
     photos, differ in colour as neighbouring stretches of one real belt do (:mod:`vision.realism`'s patch check).
+    ``edge="camera"``: the belt's edge as the CDM photos show it (EDGE_MARGIN_MM and the constants beside it): the
+    ore stops on a ragged boundary inside the edge, bare belt between, black beyond (``"frame"``: ore to the edge, the
+    steel frame beyond). ``plateau_grey`` > 0: the camera's clipped plateaus of the loaded tiles
+    (:func:`vision.tiles.clipped`) at this grey before the lighting, so they clip again (0: as the exposure
+    equalisation scaled them, below 255).
     :data:`vision.scenes.SCENE_TYPES` names the combinations used for fitting and evaluating.
     """
 
@@ -292,11 +355,15 @@ class BeltScene:
         dust: str = "grey",
         spillage_mm: float = 0.0,
         chroma_spread: float = 1.0,
+        edge: str = "frame",
+        plateau_grey: float = 0.0,
     ) -> None:
         if burden not in ("patchwork", "full") or surface not in ("rules", "photo") or dust not in ("grey", "ore"):
             raise ValueError(f"expected burden 'patchwork'|'full', surface 'rules'|'photo' and dust 'grey'|'ore', got {burden!r}, {surface!r}, {dust!r}")
         if not (light_knot_mm > 0 and 0.0 <= shadow_depth < 1.0 and spillage_mm >= 0):
             raise ValueError(f"expected light_knot_mm > 0, 0 <= shadow_depth < 1, spillage_mm >= 0; got {light_knot_mm}, {shadow_depth}, {spillage_mm}")
+        if edge not in ("frame", "camera") or not plateau_grey >= 0:
+            raise ValueError(f"expected edge 'frame'|'camera' and plateau_grey >= 0, got {edge!r}, {plateau_grey}")
         if width_px < 16 or mm_per_px <= 0 or belt_width_m <= 0:
             raise ValueError(f"expected width_px >= 16, mm_per_px > 0, belt_width_m > 0; got {width_px}, {mm_per_px}, {belt_width_m}")
         self.tiles = tiles
@@ -319,7 +386,9 @@ class BeltScene:
         if not 0.0 <= chroma_spread <= 1.0:
             raise ValueError(f"expected 0 <= chroma_spread <= 1, got {chroma_spread}")
         self.chroma_spread = float(chroma_spread)
-        self._bank = _bank(tiles, self.mm_per_px, self.chroma_spread)
+        self.edge = edge
+        self.plateau_grey = float(plateau_grey)
+        self._bank = _bank(tiles, self.mm_per_px, self.chroma_spread, self.plateau_grey)
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._vignette3 = np.repeat(self._vignette, 3)
@@ -359,6 +428,8 @@ class BeltScene:
             img[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
         if self.spillage_px > 0:
             self._spill(img, r0)
+        if self.edge == "camera":
+            self._bare_margin(img, r0)
         for obj in objects:
             self._paste(img, r0, obj)
         self._lighting(img, r0)
@@ -451,6 +522,41 @@ class BeltScene:
             m = mask[:, : len(k)]
             dst[...] = np.where(m, src, dst)
 
+    def margin_mm(self, rows: np.ndarray, side: int) -> np.ndarray:
+        """Width (mm) of bare belt between the belt's edge (``side`` 0: low columns, 1: high) and the ore's boundary at
+        scene rows ``rows`` (``edge="camera"``): EDGE_MARGIN_MM, changing smoothly every EDGE_KNOT_MM by sd
+        EDGE_MARGIN_SD_MM, plus the boundary's raggedness (EDGE_OCTAVES scaled to sd EDGE_ROUGH_MM)."""
+        mm = rows.astype(np.float64) * self.mm_per_px
+        zero = np.zeros(1, np.int64)
+
+        def noise(spacing: float, stream: int) -> np.ndarray:  # unit-sd value noise, cosine-interpolated
+            pos = mm / spacing
+            k = np.floor(pos).astype(np.int64)
+            u = _hash_uniform(self.seed + 7919 * (side + 1) + stream, np.concatenate([k, k + 1]), zero, 1)[0, :, 0]
+            a, b = (u[: len(k)] - 0.5) * np.sqrt(12.0), (u[len(k) :] - 0.5) * np.sqrt(12.0)
+            f = 0.5 - 0.5 * np.cos(np.pi * (pos - k))
+            return a * (1 - f) + b * f
+
+        rough = sum(w * noise(sp, i + 1) for i, (sp, w) in enumerate(EDGE_OCTAVES))
+        norm = float(np.sqrt(sum(w * w for _, w in EDGE_OCTAVES)))
+        return EDGE_MARGIN_MM + EDGE_MARGIN_SD_MM * noise(EDGE_KNOT_MM, 0) + EDGE_ROUGH_MM / norm * rough
+
+    def _bare_margin(self, img: np.ndarray, r0: int) -> None:
+        """Bare belt from each belt edge in to the ore's ragged boundary (:meth:`margin_mm`), feathered over 2 mm."""
+        n = img.shape[0]
+        rows = np.arange(r0, r0 + n, dtype=np.int64)
+        strip = _bare_belt(self.tiles, self.mm_per_px, self.belt_px // 2)
+        feather = max(1.0, 2.0 / self.mm_per_px)
+        for side in (0, 1):
+            d = self.margin_mm(rows, side) / self.mm_per_px
+            w = min(strip.shape[1], int(np.ceil(d.max() + feather)))
+            a = np.clip((d[:, None] - (np.arange(w) + 0.5)[None, :]) / feather + 0.5, 0, 1)[..., None].astype(np.float32)
+            tex = strip[(rows + side * (strip.shape[0] // 2)) % strip.shape[0], :w]
+            x = self.belt_x0 if side == 0 else self.belt_x0 + self.belt_px
+            region = img[:, x : x + w] if side == 0 else img[:, x - w : x][:, ::-1]
+            region *= 1.0 - a
+            region += a * tex
+
     def _ore_dust_rgb(self) -> np.ndarray:
         """Haze of the cargo's own fines: the ore's mean chromaticity at DUST_RGB's brightness."""
         ore = self.ore_rgb()
@@ -480,7 +586,8 @@ class BeltScene:
             gravel = _textures()[0]
             n = gravel.shape[0]
             cols = np.r_[0 : self.belt_x0, self.belt_x0 + self.belt_px : self.width_px] % n
-            self._frame = (FRAME_RGB[None, None, :] * (1.0 + 0.15 * gravel[:, cols])[..., None]).astype(np.float32)
+            rgb = FRAME_RGB if self.edge == "frame" else np.full(3, EDGE_OFF_BELT_GREY * TARGET_MEDIAN_GREY, np.float32)
+            self._frame = (rgb[None, None, :] * (1.0 + 0.15 * gravel[:, cols])[..., None]).astype(np.float32)
         n = self._frame.shape[0]
         nl, x1 = self.belt_x0, self.belt_x0 + self.belt_px
         pos, start = 0, r0 % n

@@ -115,6 +115,9 @@ class TileSet:
     files: tuple[tuple[str, str], ...] = ()
     mm_per_px: float = 1.0
     skipped: tuple[str, ...] = ()
+    #: (N,) exposure gain each tile was scaled by (:func:`exposure_gains`; None: not known), so that the camera's
+    #: clipped pixels (the raw photo's >= CLIPPED_LEVEL) can be found again in the scaled tiles (:func:`clipped`).
+    gain: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.tiles.shape[0])
@@ -124,6 +127,25 @@ class TileSet:
 MAX_BLACK_FRACTION = 0.01
 #: Median grey level every tile is scaled to (the source photos differ in exposure).
 TARGET_MEDIAN_GREY = 80.0
+
+
+#: A raw photo's channel value at or above which the camera clipped (its plateaus; JPEG leaves them at 254-255).
+CLIPPED_LEVEL = 254
+
+
+def exposure_gains(grey: np.ndarray) -> np.ndarray:
+    """Gain (N,) float32 that scales each of (N, S, S) grey tiles to a median of TARGET_MEDIAN_GREY, clipped to 0.6..1.6."""
+    median = np.median(grey.reshape(len(grey), -1), axis=1)
+    return np.clip(TARGET_MEDIAN_GREY / np.maximum(median, 1.0), 0.6, 1.6).astype(np.float32)
+
+
+def clipped(tiles: TileSet) -> np.ndarray | None:
+    """(N, S, S, 3) bool: where each scaled tile of ``tiles`` shows a value its raw photo had at or above CLIPPED_LEVEL
+    (a camera's clipped plateau, scaled below 255 by the exposure equalisation); None when the gains are not known."""
+    if tiles.gain is None:
+        return None
+    level = np.minimum(np.floor(CLIPPED_LEVEL * tiles.gain.astype(np.float64)), 255.0)
+    return tiles.tiles >= level.reshape(-1, 1, 1, 1)
 
 
 def normalise_tiles(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,8 +161,7 @@ def normalise_tiles(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not keep.any():
         keep = np.ones(len(stack), dtype=bool)
     kept = stack[keep].astype(np.float32)
-    median = np.median(grey[keep].reshape(int(keep.sum()), -1), axis=1)
-    gain = np.clip(TARGET_MEDIAN_GREY / np.maximum(median, 1.0), 0.6, 1.6).astype(np.float32)
+    gain = exposure_gains(grey[keep])
     kept *= gain[:, None, None, None]
     return np.clip(kept, 0, 255).astype(np.uint8), keep
 
@@ -150,7 +171,8 @@ def _load_tiles(paths: tuple[Path, ...], origin: str) -> TileSet:
     raw = np.stack([crop_tile(read_rgb(p)) for p in paths])
     stack, keep = normalise_tiles(raw)
     stack.setflags(write=False)
-    return TileSet(stack, tuple(p.name for p, k in zip(paths, keep) if k), origin)
+    gain = exposure_gains(raw[keep].astype(np.float32).mean(axis=-1))
+    return TileSet(stack, tuple(p.name for p, k in zip(paths, keep) if k), origin, gain=gain)
 
 
 def load_tiles(split: Split | str | Path = "fit") -> TileSet:
@@ -185,7 +207,7 @@ def tile_fold(tiles: TileSet, k: int, n_folds: int = 2) -> TileSet:
     stack = tiles.tiles[keep]
     stack.setflags(write=False)
     return TileSet(stack, tuple(n for n, m in zip(tiles.names, keep) if m), f"{tiles.origin}/fold{k}of{n_folds}",
-                   tiles.files, tiles.mm_per_px, tiles.skipped)
+                   tiles.files, tiles.mm_per_px, tiles.skipped, None if tiles.gain is None else tiles.gain[keep])
 
 
 @lru_cache(maxsize=2)
