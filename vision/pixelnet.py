@@ -244,7 +244,7 @@ class PixelStream:
         if self._map.shape[1] != feats.r.shape[1] // OUT_CELLS:
             final = 0
         a = max(0, final - REACH_OUT)
-        run = self.net.frame_map(pixel_inputs(img[a * OUT_PX :], _rows(feats, a * OUT_CELLS)))
+        run = self.net.frame_map(pixel_inputs(img[a * OUT_PX :], _rows(feats, a * OUT_CELLS, copy=False)))
         return np.concatenate([self._map[:final], run[final - a :]]) if final else run
 
     def _decide(self, img: np.ndarray, feats: CellFeatures, start_row: int, final: bool) -> list[tuple[PixelRegion, int]]:
@@ -268,9 +268,12 @@ class PixelStream:
         return out
 
 
-def _rows(f: CellFeatures, r0: int) -> CellFeatures:
-    return CellFeatures(f.r[r0:].copy(), f.g[r0:].copy(), f.lum[r0:].copy(), f.fine[r0:].copy(), f.coarse[r0:].copy(),
-                        f.rgb[r0:].copy(), f.belt_cols, f.last_ref)
+def _rows(f: CellFeatures, r0: int, copy: bool = True) -> CellFeatures:
+    """``f``'s rows from ``r0``: copies (kept beyond the block), or views (``copy`` False: read at once)."""
+    r, g, lum, fine, coarse, rgb = (getattr(f, k)[r0:] for k in ("r", "g", "lum", "fine", "coarse", "rgb"))
+    if copy:
+        r, g, lum, fine, coarse, rgb = (v.copy() for v in (r, g, lum, fine, coarse, rgb))
+    return CellFeatures(r, g, lum, fine, coarse, rgb, f.belt_cols, f.last_ref)
 
 
 def _join(a: CellFeatures, b: CellFeatures) -> CellFeatures:
