@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import ContextManager
@@ -41,8 +42,8 @@ from vision.station_settings import BELT_EDGE
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
-from vision.features import CellFeatures
-from vision.pixelnet import PixelNet, PixelRegion, PixelStream, shipped_pixelnet
+from vision.features import CellFeatures, cell_features
+from vision.pixelnet import BLOCK_PX, PixelNet, PixelRegion, PixelStream, pixel_inputs, shipped_pixelnet
 from vision.pixelnet_level import FLOOR as PIXEL_FLOOR
 from vision.sim_eval import evaluate
 from vision.fit import VisionModel
@@ -410,11 +411,34 @@ def matched_speed_rows(model: VisionModel, mf: MatchedFilter | PixelNet, n_frame
           f"load {os.getloadavg()[0]:.1f})", flush=True)
     what = "matched filter's" if tag == "MF" else "pixel net's"
     rate = cost.station_on_m_s
-    return [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
+    own = []
+    if isinstance(mf, PixelNet):
+        ms = pixelnet_ms(mf, frames)
+        own = [_row("vision pixel net's own run, CPU per 2048 x 512 frame (4 mm/px, one thread, median)", ms, "ms", "<= 15", ms <= 15.0)]
+    return own + [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
             _row(f"vision line station 4 mm/px, union+{tag}, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
                  rate >= LINE_TARGET_M_S),
             _row(f"vision line station 4 mm/px, union+{tag} against the union in the same run", 100.0 * cost.station_share,
                  "%", ">= 85", cost.station_share >= 0.85)]
+
+
+def pixelnet_ms(net: PixelNet, frames: Sequence) -> float:
+    """Median CPU ms of the net's own run (:meth:`PixelNet.logit_map`, one thread) per frame of ``frames`` (2,048 x
+    512 px), the first left out (the session's start); printed with its p90 and the inputs' cost."""
+    run_ms, inputs_ms, ref = [], [], None
+    for f in frames:
+        feats = cell_features(f.image, BLOCK_PX, ref_start=ref)
+        t1 = time.thread_time()
+        inp = pixel_inputs(f.image, feats)
+        t2 = time.thread_time()
+        net.logit_map(inp.px, inp.gain, inp.cells)
+        run_ms.append(1000.0 * (time.thread_time() - t2))
+        inputs_ms.append(1000.0 * (t2 - t1))
+        ref = feats.last_ref
+    med, p90 = np.median(run_ms[1:]), np.quantile(run_ms[1:], 0.9)
+    print(f"pixel net's own run: {med:.1f} ms CPU median per {frames[0].image.shape[0]} x {frames[0].image.shape[1]} frame "
+          f"(p90 {p90:.1f} ms; its inputs {np.median(inputs_ms[1:]):.1f} ms; {len(run_ms) - 1} frames; target <= 15 ms)", flush=True)
+    return float(med)
 
 
 def matched_main(m: VisionModel, a: argparse.Namespace) -> list[dict]:

@@ -39,6 +39,9 @@ OUT_CELLS = OUT_PX // BLOCK_PX
 CELL_CHANNELS = len(FEATURES) + 1
 #: Reach of the net's map (output cells) on either side: 8 x 8 stem, then 3 x 3 at dilations 1, 2, 4, 8 (1 + 2 + 4 + 8).
 REACH_OUT = 15
+#: Output columns (32 mm) along each edge of the belt the net reports nothing in: the ore spilt over the edge made
+#: every false alarm of the first net (docs/vision-experiments.md, "Pixel net").
+EDGE_OUT = 1
 #: Version of the weights file's format (:meth:`PixelNet.load` refuses another).
 FILE_VERSION = 1
 #: The net the ``--pixelnet`` switch loads by default (:func:`shipped_pixelnet`).
@@ -124,10 +127,11 @@ class PixelNet:
         return self._session.run(["logit"], {"px": p, "gain": g, "cells": c})[0][0, 0]
 
     def frame_map(self, inp: PixelInputs) -> np.ndarray:
-        """Log-odds map (h, w) of output cells of ``inp``, the cells not wholly on the belt at -inf."""
+        """Log-odds map (h, w) of output cells of ``inp``, the cells not wholly on the belt and the EDGE_OUT columns
+        along its edges at -inf."""
         logit = self.logit_map(inp.px, inp.gain, inp.cells)
-        off = ~inp.belt_cols[: logit.shape[1] * OUT_CELLS].reshape(-1, OUT_CELLS).all(axis=1)
-        logit[:, off] = -np.inf
+        on = inp.belt_cols[: logit.shape[1] * OUT_CELLS].reshape(-1, OUT_CELLS).all(axis=1)
+        logit[:, ~ndi.binary_erosion(on, iterations=EDGE_OUT, border_value=0)] = -np.inf
         return logit
 
     def save(self, path: str | Path) -> None:
@@ -193,7 +197,9 @@ def regions(logit: np.ndarray, level: float) -> list[PixelRegion]:
 class PixelStream:
     """The net's regions over a stream of blocks (pixels and the detector's cell features): each region decided once,
     in the block where it is complete (it ends ``guard`` cell rows before the block's end, or the stream is flushed),
-    with ``carry`` rows of the block before as context."""
+    with ``carry`` rows of the block before as context. The map of the carried rows is kept where it is final (its
+    output cells more than REACH_OUT output rows above the end of the rows seen): per block the net runs only from the
+    first output row not final yet, with REACH_OUT output rows of input above it."""
 
     def __init__(self, net: PixelNet, level: float | None = None) -> None:
         self.net = net
@@ -206,6 +212,8 @@ class PixelStream:
         """Forget the carried rows (a gap in the belt)."""
         self._img: np.ndarray | None = None
         self._feats: CellFeatures | None = None
+        self._map = np.zeros((0, 0), np.float32)  # log-odds of the carried rows' output cells
+        self._final = 0  # leading rows of _map that are final
         self._start = 0
         self._decided = -1
 
@@ -229,12 +237,24 @@ class PixelStream:
         self.reset()
         return out
 
+    def _logit(self, img: np.ndarray, feats: CellFeatures) -> np.ndarray:
+        """The map of the joined block: the carried final rows as kept, the net run from REACH_OUT rows above the
+        first row not final."""
+        final = min(self._final, feats.r.shape[0] // OUT_CELLS)
+        if self._map.shape[1] != feats.r.shape[1] // OUT_CELLS:
+            final = 0
+        a = max(0, final - REACH_OUT)
+        run = self.net.frame_map(pixel_inputs(img[a * OUT_PX :], _rows(feats, a * OUT_CELLS, copy=False)))
+        return np.concatenate([self._map[:final], run[final - a :]]) if final else run
+
     def _decide(self, img: np.ndarray, feats: CellFeatures, start_row: int, final: bool) -> list[tuple[PixelRegion, int]]:
         h = feats.r.shape[0]
         end = h if final else h - self.guard
         found: list[PixelRegion] = []
+        logit = np.zeros((0, 0), np.float32)
         if h >= OUT_CELLS:
-            found = regions(self.net.frame_map(pixel_inputs(img, feats)), self.level)
+            logit = self._logit(img, feats)
+            found = regions(logit, self.level)
         out = [(r, start_row) for r in found if r.last_row < end and start_row + r.last_row >= self._decided]
         self._decided = max(self._decided, start_row + end)
         keep = max(0, h - self.guard - self.carry)
@@ -242,13 +262,18 @@ class PixelStream:
         if final:
             self.reset()
         else:
+            k = keep // OUT_CELLS
+            self._map, self._final = logit[k:], max(0, logit.shape[0] - REACH_OUT - k)
             self._img, self._feats, self._start = img[keep * BLOCK_PX :].copy(), _rows(feats, keep), start_row + keep
         return out
 
 
-def _rows(f: CellFeatures, r0: int) -> CellFeatures:
-    return CellFeatures(f.r[r0:].copy(), f.g[r0:].copy(), f.lum[r0:].copy(), f.fine[r0:].copy(), f.coarse[r0:].copy(),
-                        f.rgb[r0:].copy(), f.belt_cols, f.last_ref)
+def _rows(f: CellFeatures, r0: int, copy: bool = True) -> CellFeatures:
+    """``f``'s rows from ``r0``: copies (kept beyond the block), or views (``copy`` False: read at once)."""
+    r, g, lum, fine, coarse, rgb = (getattr(f, k)[r0:] for k in ("r", "g", "lum", "fine", "coarse", "rgb"))
+    if copy:
+        r, g, lum, fine, coarse, rgb = (v.copy() for v in (r, g, lum, fine, coarse, rgb))
+    return CellFeatures(r, g, lum, fine, coarse, rgb, f.belt_cols, f.last_ref)
 
 
 def _join(a: CellFeatures, b: CellFeatures) -> CellFeatures:
@@ -257,5 +282,5 @@ def _join(a: CellFeatures, b: CellFeatures) -> CellFeatures:
     return CellFeatures(r, g, lum, fine, coarse, rgb, b.belt_cols, b.last_ref)
 
 
-__all__ = ["BLOCK_PX", "CELL_CHANNELS", "FILE_VERSION", "MM_PER_PX", "OUT_CELLS", "OUT_PX", "PIXELNET_PATH", "PixelInputs",
+__all__ = ["BLOCK_PX", "CELL_CHANNELS", "EDGE_OUT", "FILE_VERSION", "MM_PER_PX", "OUT_CELLS", "OUT_PX", "PIXELNET_PATH", "PixelInputs",
            "PixelNet", "PixelRegion", "PixelStream", "REACH_OUT", "check_inputs", "pixel_inputs", "regions", "shipped_pixelnet"]

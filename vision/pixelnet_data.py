@@ -1,9 +1,10 @@
 """Training frames for the pixel net (:mod:`vision.pixelnet`): fit split only, streamed as the station sees them.
 
 As :mod:`vision.densenet_data` (its :func:`~vision.densenet_data.stream` and :func:`~vision.densenet_data.cover_cells`,
-fit-split tiles ``augmented_tiles("fit")``, the built-in fit's scene mix :data:`vision.scenes.FIT_MIX` in turn), but the
-net's own inputs (the pixels, the belt gain per output row, the detector's cell features) and many more frames; seeds
-from :data:`TRAIN_SEED0` (fit seeds, far from every development and confirmation seed). One file per scene under
+fit-split tiles ``augmented_tiles("fit")``), but the net's own inputs (the pixels, the belt gain per output row, the
+detector's cell features), many more frames and a mix weighted to where the union fails (:data:`OBJECT_MIX`,
+:data:`FREE_MIX`: realistic belt, wood and wet wood on it); seeds from :data:`TRAIN_SEED0` (fit seeds, far from every
+development and confirmation seed). One file per scene under
 ``$ORELINE_CACHE/vision/pixelnet`` (rendered once; ``python -m vision.pixelnet_data --part K/N`` renders every N-th
 scene from K, so that two processes share the work).
 """
@@ -22,15 +23,25 @@ from vision.densenet_data import cover_cells, stream
 from vision.features import cell_features
 from vision.fit import default_cache_dir
 from vision.pixelnet import BLOCK_PX, MM_PER_PX, OUT_CELLS, pixel_inputs
-from vision.scenes import FIT_MIX, scene_options
+from vision.scenes import scene_options
 from vision.tiles import augmented_tiles
 
-#: Seeds of the training scenes (object scene k: TRAIN_SEED0 + k; object-free: FREE_SEED0 + k).
-TRAIN_SEED0 = 5600
-FREE_SEED0 = 5900
-#: The measured net's training set: scenes with objects and object-free ones, FRAMES_PER_SCENE 2,048-line frames each.
-N_OBJECT_SCENES, N_FREE_SCENES, FRAMES_PER_SCENE, OBJECTS_PER_M = 80, 20, 8, 3.0
+#: Seeds of the training scenes (object scene k: TRAIN_SEED0 + k; object-free: FREE_SEED0 + k). Fit seeds, unused by
+#: any fit before (v1 used 5600-5679 and 5900-5919 on the renderer before the chroma fix).
+TRAIN_SEED0 = 6100
+FREE_SEED0 = 6200
+#: The net's training set: scenes with objects and object-free ones, FRAMES_PER_SCENE 2,048-line frames each.
+N_OBJECT_SCENES, N_FREE_SCENES, FRAMES_PER_SCENE, OBJECTS_PER_M = 100, 30, 8, 3.0
 WIDTH_PX = 512
+#: Scenes with objects, in turn: (scene type, extra object options), weighted to where the union fails (realistic
+#: belt, wood and wet wood on it, buried and coated objects: REALISTIC_OBJECTS buries up to 60 %) with some of today's,
+#: dark-ore and dark-rubber belt so that the net does not forget them.
+OBJECT_MIX: tuple[tuple[str, dict], ...] = (
+    ("realistic", {}), ("realistic", {"kinds": ("wood",)}), ("wet-wood", {}), ("realistic", {}), ("today", {}),
+    ("realistic", {"kinds": ("wood",)}), ("wet-wood", {}), ("realistic", {}), ("dark-ore", {}), ("dark-rubber", {}),
+)
+#: Object-free scenes, in turn: mostly realistic belt (the hard negatives are mined there, vision.pixelnet_fit).
+FREE_MIX = ("realistic", "realistic", "today", "realistic", "dark-ore", "realistic")
 
 
 @dataclass
@@ -47,7 +58,20 @@ class PixelTrainingSet:
 
 def scene_path(k: int, cache_dir: Path | None = None) -> Path:
     """The cache file of training scene ``k`` (object scenes first, then object-free)."""
-    return (cache_dir or default_cache_dir()) / "pixelnet" / f"scene-{k:03d}-v1.npz"
+    return (cache_dir or default_cache_dir()) / "pixelnet" / f"scene-{k:03d}-v2.npz"
+
+
+def scene_of(k: int) -> tuple[str, dict, dict]:
+    """(label, scene options, object options) of training scene ``k`` (:data:`OBJECT_MIX`, then :data:`FREE_MIX`)."""
+    if not 0 <= k < N_OBJECT_SCENES + N_FREE_SCENES:
+        raise ValueError(f"training scene {k} out of range 0 .. {N_OBJECT_SCENES + N_FREE_SCENES - 1}")
+    if k >= N_OBJECT_SCENES:
+        kind = FREE_MIX[(k - N_OBJECT_SCENES) % len(FREE_MIX)]
+        return kind, scene_options(kind)[0], {}
+    kind, extra = OBJECT_MIX[k % len(OBJECT_MIX)]
+    scene, objects = scene_options(kind)
+    label = kind + (" wood" if extra.get("kinds") == ("wood",) else "")
+    return label, scene, {**objects, **extra}
 
 
 def render_scene(k: int, cache_dir: Path | None = None) -> Path:
@@ -55,9 +79,8 @@ def render_scene(k: int, cache_dir: Path | None = None) -> Path:
     path = scene_path(k, cache_dir)
     if path.exists():
         return path
+    kind, scene, objects = scene_of(k)
     free = k >= N_OBJECT_SCENES
-    kind = FIT_MIX[k % len(FIT_MIX)]
-    scene, objects = scene_options(kind)
     seed = FREE_SEED0 + k - N_OBJECT_SCENES if free else TRAIN_SEED0 + k
     tiles = augmented_tiles("fit", 2, 0)
     px, gain, cells, cover = [], [], [], []
@@ -93,8 +116,8 @@ def training_set(cache_dir: Path | None = None, n_scenes: int | None = None) -> 
 def render_order() -> list[int]:
     """Scene indices in the order they are rendered: an object-free scene after every four with objects, so that a
     training set cut short still holds both."""
-    per = N_OBJECT_SCENES // N_FREE_SCENES
-    return [k for f in range(N_FREE_SCENES) for k in [*range(f * per, (f + 1) * per), N_OBJECT_SCENES + f]]
+    per = N_OBJECT_SCENES / N_FREE_SCENES
+    return [k for f in range(N_FREE_SCENES) for k in [*range(round(f * per), round((f + 1) * per)), N_OBJECT_SCENES + f]]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,5 +135,5 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["FRAMES_PER_SCENE", "N_FREE_SCENES", "N_OBJECT_SCENES", "PixelTrainingSet", "TRAIN_SEED0", "render_scene",
-           "scene_path", "training_set"]
+__all__ = ["FRAMES_PER_SCENE", "FREE_MIX", "N_FREE_SCENES", "N_OBJECT_SCENES", "OBJECT_MIX", "PixelTrainingSet", "TRAIN_SEED0",
+           "render_scene", "scene_of", "scene_path", "training_set"]

@@ -4,11 +4,14 @@ The architecture was fixed by its measured cost before training (docs/vision.md,
 whose ONNX run took <= 15 ms median per 2,048 x 512 frame on one thread). Trained on crops of the training frames
 (:func:`vision.pixelnet_data.training_set`: fit split, fit seeds) with a weighted binary cross-entropy as the dense
 net's (:mod:`vision.densenet_fit`: an output cell is an object when at least POSITIVE_COVER of its pixels show one,
-belt when none does; cells between and off the belt do not count), augmented so that it learns objects rather than
-the renderer: flips along and across the belt, the pixels' brightness and colour jittered against the belt's
-reference, box blur, sensor noise.
+belt when none does; cells between and off the belt do not count; the truth is what the camera sees: buried parts
+of an object are not object pixels, coated ones are), augmented so that it learns objects rather than the renderer:
+flips along and across the belt, the pixels' brightness, colour cast and gamma against the belt's reference, contrast,
+blur, sensor noise. HARD_PER_BATCH crops of every batch are centred on hard negatives (:func:`mine_hard`): the
+highest regions of the current net on the object-free training frames, the ore's most object-like patches.
 
-Run: ``python -m vision.pixelnet_fit --steps N --out ONNX`` (:data:`FIT_COMMAND`), then :mod:`vision.pixelnet_level`.
+Run: ``python -m vision.pixelnet_fit --steps N --mine CURRENT.npz --out ONNX`` (:data:`FIT_COMMAND`), then
+:mod:`vision.pixelnet_level`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from vision.errors import ModelError
-from vision.pixelnet import CELL_CHANNELS, OUT_CELLS, OUT_PX
+from vision.pixelnet import CELL_CHANNELS, OUT_CELLS, OUT_PX, PixelInputs, PixelNet, regions
 from vision.pixelnet_data import PixelTrainingSet, training_set
 from vision.torch_fit import deterministic_cpu, torch_or_error
 
@@ -33,7 +37,14 @@ DILATIONS = (1, 2, 4, 8)
 CROP_OUT = 64
 BATCH = 6
 LEARNING_RATE = 3e-3
-FIT_COMMAND = "python -m vision.pixelnet_fit --steps 2000 --out $ORELINE_CACHE/vision/pixelnet/net.onnx"
+#: Crops of a batch centred on a mined hard negative (:func:`mine_hard`): the ore's most object-like patches.
+HARD_PER_BATCH = 2
+#: Hard negatives kept: the regions with the highest peaks of the mining net on the object-free training frames.
+MINE_TOP = 2000
+#: Regions the mining net is asked for (far below any level).
+MINE_FLOOR = -2.0
+FIT_COMMAND = ("python -m vision.pixelnet_fit --steps 2500 --mine $ORELINE_CACHE/vision/pixelnet/v1.npz "
+               "--out $ORELINE_CACHE/vision/pixelnet/net.onnx")
 
 
 def network(torch: Any, mean: np.ndarray, scale: np.ndarray) -> Any:
@@ -74,13 +85,53 @@ def _targets(cover: np.ndarray, belt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return y, w
 
 
-def _batch(torch: Any, data: PixelTrainingSet, y: np.ndarray, wt: np.ndarray, gen: np.random.Generator) -> tuple[Any, ...]:
-    """A batch of random crops (CROP_OUT output rows, full width), flipped and photometrically jittered (float px)."""
+def mine_hard(net: PixelNet, data: PixelTrainingSet, top: int = MINE_TOP) -> np.ndarray:
+    """(k, 3) int: frame, first output row of a crop centred on it, and its peak log-odds x 100, of the ``top``
+    regions with the highest peaks of ``net`` (the current net) on the object-free frames of ``data`` (the ore's most
+    object-like patches), highest first."""
+    found: list[tuple[float, int, int]] = []
+    ho = data.gain.shape[1]
+    for i in np.flatnonzero(np.char.endswith(data.scene_type.astype(str), "object-free")):
+        belt = data.cells[i, -1] > 0.5
+        inp = PixelInputs(data.px[i : i + 1], data.gain[i].reshape(1, 1, -1, 1), data.cells[i : i + 1].astype(np.float32), belt[0])
+        for r in regions(net.frame_map(inp), MINE_FLOOR):
+            o = int(np.clip(round(r.row / OUT_CELLS) - CROP_OUT // 2, 0, ho - CROP_OUT))
+            found.append((r.score, int(i), o))
+    found.sort(reverse=True)
+    return np.array([(i, o, round(100 * s)) for s, i, o in found[:top]], np.int64).reshape(-1, 3)
+
+
+def _photometric(px: np.ndarray, gen: np.random.Generator, noise: np.ndarray) -> np.ndarray:
+    """One crop's pixels ``px`` (uint8) as float32 0..255, jittered as another camera, light or lens might show them:
+    brightness and colour cast against the belt's reference and gamma (one table per channel), contrast about the
+    crop's mean, blur on 40 % of the crops, sensor noise (a random window of the shared unit ``noise``, sd 0-6)."""
+    gain = np.exp(gen.normal(0.0, 0.12) + gen.normal(0.0, 0.07, 3))
+    grey = np.arange(256.0)[:, None] * gain[None, :]
+    table = (255.0 * (np.clip(grey, 0.0, 255.0) / 255.0) ** np.exp(gen.normal(0.0, 0.15))).astype(np.float32)
+    out = np.stack([table[px[..., c], c] for c in range(3)], axis=-1)
+    m = out.mean(axis=(0, 1), keepdims=True)
+    out = m + (out - m) * np.float32(np.exp(gen.normal(0.0, 0.12)))
+    if gen.random() < 0.4:
+        out = ndi.gaussian_filter(out, (gen.uniform(0.3, 1.3), gen.uniform(0.3, 1.3), 0.0))
+    r0 = int(gen.integers(0, noise.shape[0] - px.shape[0] + 1))
+    out += np.float32(gen.uniform(0.0, 6.0)) * noise[r0 : r0 + px.shape[0], : px.shape[1]]
+    return np.clip(out, 0.0, 255.0, out=out)
+
+
+def _batch(torch: Any, data: PixelTrainingSet, y: np.ndarray, wt: np.ndarray, gen: np.random.Generator,
+           hard: np.ndarray | None = None, noise: np.ndarray | None = None) -> tuple[Any, ...]:
+    """A batch of random crops (CROP_OUT output rows, full width), HARD_PER_BATCH of them (when ``hard`` holds any)
+    centred on a hard negative, flipped and photometrically jittered (float px)."""
     n, ho = len(data.px), data.gain.shape[1]
+    if noise is None:
+        noise = gen.standard_normal((2 * CROP_OUT * OUT_PX, data.px.shape[2], 3), dtype=np.float32)
     pxs, gains, cells, ys, ws = [], [], [], [], []
-    for _ in range(BATCH):
-        i, o = int(gen.integers(n)), int(gen.integers(0, ho - CROP_OUT + 1))
-        px = data.px[i, o * OUT_PX : (o + CROP_OUT) * OUT_PX].astype(np.float32)
+    for b in range(BATCH):
+        if hard is not None and len(hard) and b < HARD_PER_BATCH:
+            i, o = (int(v) for v in hard[gen.integers(len(hard)), :2])
+        else:
+            i, o = int(gen.integers(n)), int(gen.integers(0, ho - CROP_OUT + 1))
+        px = data.px[i, o * OUT_PX : (o + CROP_OUT) * OUT_PX]
         g = data.gain[i, o : o + CROP_OUT]
         c = data.cells[i, :, o * OUT_CELLS : (o + CROP_OUT) * OUT_CELLS].astype(np.float32)
         yc, wc = y[i, o : o + CROP_OUT], wt[i, o : o + CROP_OUT]
@@ -88,22 +139,18 @@ def _batch(torch: Any, data: PixelTrainingSet, y: np.ndarray, wt: np.ndarray, ge
             px, g, c, yc, wc = px[::-1], g[::-1], c[:, ::-1], yc[::-1], wc[::-1]
         if gen.random() < 0.5:
             px, c, yc, wc = px[:, ::-1], c[:, :, ::-1], yc[:, ::-1], wc[:, ::-1]
-        px = px * np.exp(gen.normal(0.0, 0.08) + gen.normal(0.0, 0.04, 3)).astype(np.float32)
-        px += gen.normal(0.0, gen.uniform(0.0, 4.0), px.shape).astype(np.float32)
-        pxs.append(np.clip(px, 0.0, 255.0))
+        pxs.append(_photometric(px, gen, noise))
         gains.append(g)
         cells.append(c)
         ys.append(yc)
         ws.append(wc)
     px_t = torch.from_numpy(np.ascontiguousarray(np.stack(pxs)))
-    if gen.random() < 0.3:  # box blur of the whole batch (focus, motion)
-        px_t = torch.nn.functional.avg_pool2d(px_t.permute(0, 3, 1, 2), 3, stride=1, padding=1, count_include_pad=False).permute(0, 2, 3, 1)
     return (px_t, torch.from_numpy(np.ascontiguousarray(np.stack(gains)))[:, None, :, None],
             torch.from_numpy(np.ascontiguousarray(np.stack(cells))), torch.from_numpy(np.ascontiguousarray(np.stack(ys))),
             torch.from_numpy(np.ascontiguousarray(np.stack(ws))))
 
 
-def _train(torch: Any, data: PixelTrainingSet, seed: int, steps: int, learning_rate: float) -> Any:
+def _train(torch: Any, data: PixelTrainingSet, seed: int, steps: int, learning_rate: float, hard: np.ndarray | None) -> Any:
     on = data.cells[:, -1] > 0.5
     mean = np.array([data.cells[:, i][on].astype(np.float32).mean() for i in range(CELL_CHANNELS - 1)])
     scale = np.array([data.cells[:, i][on].astype(np.float32).std() + 1e-6 for i in range(CELL_CHANNELS - 1)])
@@ -113,9 +160,10 @@ def _train(torch: Any, data: PixelTrainingSet, seed: int, steps: int, learning_r
     opt = torch.optim.Adam(net.parameters(), lr=learning_rate)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=learning_rate, total_steps=steps)
     gen = np.random.default_rng([seed, 27])
+    noise = gen.standard_normal((2 * CROP_OUT * OUT_PX, data.px.shape[2], 3), dtype=np.float32)
     t0, total = time.process_time(), 0.0
     for step in range(steps):
-        px, g, c, yb, wb = _batch(torch, data, y, wt, gen)
+        px, g, c, yb, wb = _batch(torch, data, y, wt, gen, hard, noise)
         logit = net(px, g, c)[:, 0]
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(logit, yb, reduction="none") * wb).sum() / max(float(wb.sum()), 1.0)
         opt.zero_grad()
@@ -143,13 +191,15 @@ def export(torch: Any, net: Any) -> bytes:
     return buf.getvalue()
 
 
-def fit_pixelnet(data: PixelTrainingSet, seed: int = 0, steps: int = 2000, learning_rate: float = LEARNING_RATE) -> tuple[bytes, Any]:
-    """(ONNX bytes, torch module) of the net fitted on ``data``: one thread, seeded, deterministic."""
+def fit_pixelnet(data: PixelTrainingSet, seed: int = 0, steps: int = 2000, learning_rate: float = LEARNING_RATE,
+                 hard: np.ndarray | None = None) -> tuple[bytes, Any]:
+    """(ONNX bytes, torch module) of the net fitted on ``data`` (``hard``: :func:`mine_hard`'s crops, HARD_PER_BATCH
+    of every batch): one thread, seeded, deterministic."""
     torch = torch_or_error("fitting the pixel net")
     if data.px.ndim != 4 or data.gain.shape[1] < CROP_OUT:
         raise ModelError(f"pixel net training frames must be (n, >= {CROP_OUT * OUT_PX}, W, 3), got {data.px.shape}")
     with deterministic_cpu(torch, seed):
-        net = _train(torch, data, seed, steps, learning_rate)
+        net = _train(torch, data, seed, steps, learning_rate, hard)
         return export(torch, net), net
 
 
@@ -158,13 +208,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--scenes", type=int, default=None, help="the first N training scenes (default all)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mine", type=Path, default=None, help="the current net (.npz) whose highest regions on the object-free "
+                    "frames are the hard negatives (default: none)")
     ap.add_argument("--out", type=Path, required=True, help="ONNX file to write")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
     data = training_set(n_scenes=a.scenes)
     print(f"pixel net training set: {len(data.px)} frames ({len(data.px) * data.px.shape[1] * 4e-3:.0f} m), "
           f"{time.monotonic() - t0:.0f} s to load", flush=True)
-    onnx, net = fit_pixelnet(data, a.seed, a.steps)
+    hard = None
+    if a.mine is not None:
+        hard = mine_hard(PixelNet.load(a.mine), data)
+        kinds = dict(zip(*np.unique(data.scene_type[hard[:, 0]], return_counts=True))) if len(hard) else {}
+        q = np.quantile(hard[:, 2] / 100.0, [0.0, 0.5, 1.0]) if len(hard) else np.full(3, np.nan)
+        print(f"hard negatives: {len(hard)} regions of {a.mine.name} (peak min / median / max {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}), "
+              f"{HARD_PER_BATCH} of {BATCH} crops a batch; by scene {kinds}", flush=True)
+    onnx, net = fit_pixelnet(data, a.seed, a.steps, hard=hard)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_bytes(onnx)
     print(f"pixel net: {sum(p.numel() for p in net.parameters())} weights, written {a.out}, {time.monotonic() - t0:.0f} s", flush=True)
@@ -174,4 +233,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["DILATIONS", "FIT_COMMAND", "POSITIVE_COVER", "export", "fit_pixelnet", "network"]
+__all__ = ["DILATIONS", "FIT_COMMAND", "HARD_PER_BATCH", "MINE_TOP", "POSITIVE_COVER", "export", "fit_pixelnet", "mine_hard", "network"]

@@ -34,7 +34,7 @@ from vision.scenes import scene_options
 #: Object-free fit belts the level is set on: (scene type, seed, metres).
 BELTS = (("realistic", 7600, 1500.0), ("today", 7601, 750.0), ("dark-ore", 7602, 750.0))
 #: Seeds never to fit or level on: every development and confirmation seed of issue 27.
-RESERVED_SEEDS = MATCHED_RESERVED | frozenset({101, 102, 1101, 1102})
+RESERVED_SEEDS = MATCHED_RESERVED | frozenset({101, 102, 1101, 1102, 121, 122, 1121, 1122})
 #: Regions kept while levelling (far below any level).
 FLOOR = -2.0
 TAIL_N = 10

@@ -1,7 +1,9 @@
 """The pixel net (vision/pixelnet*.py, ``Detector.pixelnet``): bad input is refused with a clear error, the shipped
 weights file is checked (format version, digest), a large object rendered on fit-split belt lies above the level while
-the object-free belt stays below it, an object over a frame cut is reported once, levelling refuses reserved seeds,
-the switch is off unless set, and the benchmark's ``--pixelnet`` option runs as a user runs it."""
+the object-free belt stays below it, an object over a frame cut is reported once, the stream's regions are those of
+the whole stream's map whatever the blocks (the carried rows' map kept), nothing is reported along the belt's edges,
+the training scenes' mix and the hard negatives' mining, levelling refuses reserved seeds, the switch is off unless
+set, and the benchmark's ``--pixelnet`` option runs as a user runs it."""
 
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ import pytest
 from vision.errors import FrameError, ModelError
 from vision.features import cell_features
 from vision.model_cache import cached_model
-from vision.pixelnet import (BLOCK_PX, CELL_CHANNELS, FILE_VERSION, PIXELNET_PATH, PixelNet, PixelStream, check_inputs, pixel_inputs,
-                             shipped_pixelnet)
+from vision.features import CellFeatures
+from vision.pixelnet import (BLOCK_PX, CELL_CHANNELS, EDGE_OUT, FILE_VERSION, OUT_CELLS, PIXELNET_PATH, PixelNet, PixelStream,
+                             check_inputs, pixel_inputs, regions, shipped_pixelnet)
+from vision.pixelnet_data import N_FREE_SCENES, N_OBJECT_SCENES, PixelTrainingSet, scene_of
+from vision.pixelnet_fit import mine_hard
 from vision.pixelnet_level import belt_frames
 from vision.scene import SceneObject
 from vision.scenes import scene_options
@@ -102,9 +107,75 @@ def test_an_object_over_a_frame_cut_is_reported_once(net):
     assert len(found) == 1, found
 
 
+def _features(frames: list[np.ndarray]) -> list[CellFeatures]:
+    out, ref = [], None
+    for img in frames:
+        out.append(cell_features(img, BLOCK_PX, ref_start=ref))
+        ref = out[-1].last_ref
+    return out
+
+
+def _rows(f: list[CellFeatures], r0: int, r1: int) -> CellFeatures:
+    """Cell rows r0 .. r1 of the frames' features joined."""
+    keys = ("r", "g", "lum", "fine", "coarse", "rgb")
+    whole = {k: np.concatenate([getattr(x, k) for x in f]) for k in keys}
+    return CellFeatures(**{k: v[r0:r1] for k, v in whole.items()}, belt_cols=f[-1].belt_cols, last_ref=f[-1].last_ref)
+
+
+def test_the_stream_gives_the_whole_maps_regions_whatever_the_blocks(net):
+    frames = _frames([SceneObject("plastic", 300.0, 200.0, belt_mm=FRAME_MM - 100.0, lateral_mm=100.0)], 2, "realistic")
+    feats, img = _features(frames), np.concatenate(frames)
+    h = img.shape[0] // BLOCK_PX
+    level = float(np.quantile(net.frame_map(pixel_inputs(img, _rows(feats, 0, h)))[:, 20:-20], 0.9))  # many regions
+    want = sorted((round(r.row), round(r.col), r.score) for r in regions(net.frame_map(pixel_inputs(img, _rows(feats, 0, h))), level))
+    assert len(want) > 5
+    for block in (1024, 350, 170):  # cell rows: whole frames, and blocks off the output cells' grid
+        st, got = PixelStream(net, level), []
+        for r0 in range(0, h, block):
+            r1 = min(h, r0 + block)
+            got += [(round(row0 + r.row), round(r.col), r.score) for r, row0 in
+                    st.push(img[r0 * BLOCK_PX : r1 * BLOCK_PX], _rows(feats, r0, r1), feats[-1].belt_cols, r0)]
+        got += [(round(row0 + r.row), round(r.col), r.score) for r, row0 in st.flush()]
+        got.sort()
+        assert [g[:2] for g in got] == [w[:2] for w in want], block
+        np.testing.assert_allclose([g[2] for g in got], [w[2] for w in want], atol=1e-4)
+
+
+def test_nothing_is_reported_along_the_belts_edges(net):
+    img = _frames([], 1, "realistic")[0]
+    inp = pixel_inputs(img, cell_features(img, BLOCK_PX))
+    logit = net.frame_map(inp)
+    on = inp.belt_cols[: logit.shape[1] * OUT_CELLS].reshape(-1, OUT_CELLS).all(axis=1)
+    cols = np.flatnonzero(on)
+    assert np.isneginf(logit[:, cols[:EDGE_OUT]]).all() and np.isneginf(logit[:, cols[-EDGE_OUT:]]).all()
+    assert np.isfinite(logit[:, cols[EDGE_OUT:-EDGE_OUT]]).all() and np.isneginf(logit[:, ~on]).all()
+
+
+def test_the_training_mix_leans_on_realistic_belt_and_refuses_a_scene_out_of_range():
+    labels = [scene_of(k)[0] for k in range(N_OBJECT_SCENES)]
+    realistic = sum(lab in ("realistic", "realistic wood", "wet-wood") for lab in labels)
+    assert realistic >= 0.6 * N_OBJECT_SCENES and "today" in labels and "dark-ore" in labels
+    assert scene_of(0)[2]["buried_max"] > 0  # buried, coated objects
+    assert scene_of(1)[2]["kinds"] == ("wood",)
+    with pytest.raises(ValueError, match="out of range"):
+        scene_of(N_OBJECT_SCENES + N_FREE_SCENES)
+
+
+def test_hard_negatives_are_the_highest_regions_of_the_object_free_frames(net):
+    frames = _frames([SceneObject("plastic", 300.0, 200.0, belt_mm=4000.0, lateral_mm=0.0)], 1, "realistic") + _frames([], 1, "realistic")
+    inps = [pixel_inputs(f, x) for f, x in zip(frames, _features(frames))]
+    data = PixelTrainingSet(np.concatenate([i.px for i in inps]), np.stack([i.gain[0, 0, :, 0] for i in inps]),
+                            np.concatenate([i.cells for i in inps]).astype(np.float16), np.zeros((2, 256, 64), np.float16),
+                            np.array(["realistic", "realistic object-free"]))
+    hard = mine_hard(net, data, top=5)
+    assert len(hard) == 5 and (hard[:, 0] == 1).all()  # the frame with the object is never mined
+    assert (np.diff(hard[:, 2]) <= 0).all() and ((hard[:, 1] >= 0) & (hard[:, 1] <= 256 - 64)).all()
+
+
 def test_levelling_refuses_reserved_seeds():
-    with pytest.raises(ValueError, match="reserved"):
-        belt_frames("realistic", 1101, 10.0)
+    for seed in (1101, 121, 1122):
+        with pytest.raises(ValueError, match="reserved"):
+            belt_frames("realistic", seed, 10.0)
 
 
 def test_switch_is_off_unless_set():
