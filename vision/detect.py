@@ -369,19 +369,33 @@ def _pending(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> t
     """Components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held for the
     next frame; none when ``final``) and begin within ``max_rows`` of the end (a longer one is reported as it is), and
     the first row of any of them (h when none)."""
+    pending = _pending_ids(labels, from_row, final, max_rows)
+    return pending, _first_row(labels, pending, max_rows)
+
+
+def _pending_ids(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> np.ndarray:
+    """The components (n,) bool that :func:`_pending` holds back."""
     n, h = int(labels.max(initial=0)), labels.shape[0]
     pending = np.zeros(n, bool)
     if final or not n:
-        return pending, h
+        return pending
     pending = np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0
     lo = max(0, h - max_rows)
     if lo and pending.any():  # those with a cell above row lo began too long ago: reported as they are
         pending &= np.bincount(labels[:lo].ravel(), minlength=n + 1)[1:] == 0
-    if not pending.any():
-        return pending, h
-    mark = np.zeros(n + 1, bool)
-    mark[1:] = pending
-    return pending, lo + int(np.argmax(mark[labels[lo:]].any(axis=1)))  # the first row with a cell of one of them
+    return pending
+
+
+def _first_row(labels: np.ndarray, which: np.ndarray, max_rows: int) -> int:
+    """The first row (h when none) with a cell of the components ``which`` (n,) bool, all of which begin within
+    ``max_rows`` of the end of ``labels`` (h, w)."""
+    h = labels.shape[0]
+    if not which.any():
+        return h
+    lo = max(0, h - max_rows)
+    mark = np.zeros(which.size + 1, bool)
+    mark[1:] = which
+    return lo + int(np.argmax(mark[labels[lo:]].any(axis=1)))  # the first row with a cell of one of them
 
 
 def _context_start(keep_from: int, guard: int, start_belt_m: float, cell_m: float) -> int:
@@ -446,10 +460,10 @@ def _group_stats(parts: list[ComponentStats]) -> ComponentStats:
 def _pending_hybrid(labels: np.ndarray, own: np.ndarray, n: int, from_row: int, final: bool, max_rows: int) -> tuple[np.ndarray, int]:
     """:func:`_pending` of the features' components alone (the rows carried as with the net off), with the net's own
     components (those with a cell of ``own``) that reach ``from_row`` marked pending too but not carried for: left to
-    the next block, which sees their rows from the features' carry on."""
-    pending, first = _pending(np.where(own, 0, labels), from_row, final, max_rows)
-    pending = np.concatenate([pending, np.zeros(n - pending.size, bool)])
-    return pending | (_pending(labels, from_row, final, max_rows)[0] & _own_components(labels, own, n)), first
+    the next block, which sees their rows from the features' carry on. (A component is the net's own or the features'
+    whole: the net's own regions lie apart from the features'; so the ids, counts and rows are those of ``labels``.)"""
+    pending = _pending_ids(labels, from_row, final, max_rows)
+    return pending, _first_row(labels, pending & ~_own_components(labels, own, n), max_rows)
 
 
 class Detector:
