@@ -2,8 +2,10 @@
 
 The 4 mm/px detector allocates and frees some 18 MB of numpy arrays per 1 s window (maps of 0.1-4 MB). With glibc's
 defaults the heap's free top is given back to the system as soon as it exceeds twice the (dynamic) mmap threshold, and
-arrays above that threshold are mapped and unmapped one by one: every window then faults its pages in again (~4,600
-page faults a window, each a zeroed 4 KB page; 10-30 % of the station's CPU on a shared machine). With
+arrays above that threshold are mapped and unmapped one by one: every window then faults its pages in again (a
+detector fed frames made elsewhere, as from a camera: ~4,600 page faults a window, each a zeroed 4 KB page, 20-30 % of
+its CPU on the shared machine; a process that freed larger arrays before, as the simulator's or the 1 mm/px
+benchmark's, has had glibc's own dynamic threshold raised and faults far less). With
 :func:`keep_freed_memory` the heap keeps up to TRIM_THRESHOLD_BYTES of free memory at its top and serves arrays up to
 MMAP_THRESHOLD_BYTES itself: after the first windows no page is faulted in. The numbers computed do not change; the
 process keeps up to TRIM_THRESHOLD_BYTES more resident. A setting of the whole process (glibc's ``mallopt``), made by
