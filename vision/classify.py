@@ -112,8 +112,9 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
                         sums(sv) / cnt_all, extreme(sv, comp, np.maximum, -np.inf)]
     cols_out += [np.log(area_mm2), np.log(length), np.log(width), np.log(length / np.maximum(width, 1e-3)),
                  area_mm2 / np.maximum(length * width, 1e-3)]
-    # gradient of lum between cells: mean magnitude and orientation coherence (straight edges, grain)
-    gyv, gxv = _lum_gradient(feats[..., 2], pix)
+    # lum gradient between cells: mean magnitude, orientation coherence (straight edges, grain); r and g: the border's
+    steps_y, steps_x = _neighbour_steps(feats[..., :3], pix)
+    gyv, gxv = steps_y[:, 2].astype(np.float64), steps_x[:, 2].astype(np.float64)
     jxx, jyy, jxy = sums(gxv * gxv), sums(gyv * gyv), sums(gxv * gyv)
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(jxx + jyy, 1e-9)
     grad_mean = sums(np.sqrt(gxv * gxv + gyv * gyv)) / cnt_all
@@ -125,7 +126,7 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     else:
         cols_out += [np.zeros(n), np.zeros(n)]
     cols_out += [means[3] - rmean[3], means[4] - rmean[4], extreme(fv[:, 3], comp, np.maximum, -np.inf)]
-    cols_out += _edge_steps(feats, lab, pix, comp, n, np.sqrt(gyv * gyv + gxv * gxv))
+    cols_out += _edge_steps(lab, pix, comp, n, np.sqrt(gyv * gyv + gxv * gxv), steps_y, steps_x)
     if dense is not None:
         cols_out.append(extreme(np.maximum(dense.ravel()[pix].astype(np.float64), DENSE_FLOOR), comp, np.maximum, DENSE_FLOOR))
     matrix = np.column_stack([np.asarray(c, np.float64).reshape(n) for c in cols_out])
@@ -158,40 +159,38 @@ def _ring_stats(labels: np.ndarray, lab: np.ndarray, rows: np.ndarray, cols: np.
 
 
 def _neighbour_steps(v: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Central differences (rows, columns) float32 of the map ``v`` (h, w) at the flat cell indices ``pix``: the next
-    cell minus the previous one, 0 on the map's first and last row (column). The values of full-map differences, taken
-    at the listed cells only."""
-    h, w = v.shape
-    rows, cols = pix // w, pix % w  # indexed by (row, column): a channel of the features is read in place, not copied
+    """Central differences (rows, columns) float32 of the map ``v`` (h, w), or of each channel of ``v`` (h, w, k), at
+    the flat cell indices ``pix`` ((n,) or (n, k)): the next cell minus the previous one, 0 on the map's first and last
+    row (column). The values of full-map differences, taken at the listed cells only."""
+    h, w = v.shape[:2]
+    rows, cols = pix // w, pix % w  # indexed by (row, column): channels of the features are read in place, not copied
     inner_r = (rows > 0) & (rows < h - 1)
     inner_c = (cols > 0) & (cols < w - 1)
-    dy = np.where(inner_r, v[np.where(inner_r, rows + 1, rows), cols] - v[np.where(inner_r, rows - 1, rows), cols], np.float32(0.0))
-    dx = np.where(inner_c, v[rows, np.where(inner_c, cols + 1, cols)] - v[rows, np.where(inner_c, cols - 1, cols)], np.float32(0.0))
+    down, up = np.where(inner_r, rows + 1, rows), np.where(inner_r, rows - 1, rows)
+    right, left = np.where(inner_c, cols + 1, cols), np.where(inner_c, cols - 1, cols)
+    if v.ndim == 3:
+        inner_r, inner_c = inner_r[:, None], inner_c[:, None]
+    dy = np.where(inner_r, v[down, cols] - v[up, cols], np.float32(0.0))
+    dx = np.where(inner_c, v[rows, right] - v[rows, left], np.float32(0.0))
     return dy, dx
 
 
-def _lum_gradient(lum_map: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Central differences (rows, columns) of the cells' relative grey at the flat cell indices ``pix``."""
-    gy, gx = _neighbour_steps(lum_map, pix)
-    return gy.astype(np.float64), gx.astype(np.float64)
-
-
-def _edge_steps(feats: np.ndarray, lab: np.ndarray, pix: np.ndarray, comp: np.ndarray, n: int, grad: np.ndarray) -> list[np.ndarray]:
+def _edge_steps(lab: np.ndarray, pix: np.ndarray, comp: np.ndarray, n: int, grad: np.ndarray, steps_y: np.ndarray,
+                steps_x: np.ndarray) -> list[np.ndarray]:
     """Depth of the change at each component's border (its cells with a neighbour outside it): the mean grey step
-    (``grad``: the lum gradient magnitude at ``pix``) and the mean chromaticity step there. A plank's or sheet's
-    sides are a sharp, continuous step even when dust and burial dull its inside; a rock's edge fades into ore."""
+    (``grad``: the lum gradient magnitude at ``pix``) and the mean chromaticity step there (``steps_y``, ``steps_x``
+    (n, >= 2): :func:`_neighbour_steps` of r and g at ``pix``). A plank's or sheet's sides are a sharp, continuous step
+    even when dust and burial dull its inside; a rock's edge fades into ore."""
     h, w = lab.shape
     rows, cols = pix // w, pix % w
     r0, c0 = max(0, int(rows.min()) - 1), max(0, int(cols.min()) - 1)
     win = (slice(r0, min(h, int(rows.max()) + 2)), slice(c0, min(w, int(cols.max()) + 2)))
     inner = window_min(lab[win], 1)  # = ndi.grey_erosion(size=(3, 3))
     b = (inner[rows - r0, cols - c0] != lab.reshape(-1)[pix]).astype(np.float64)  # pix are component cells: lab > 0
-    ry, rx = _neighbour_steps(feats[..., 0], pix)
-    gy, gx = _neighbour_steps(feats[..., 1], pix)
-    cy = np.abs(ry)
-    cy += np.abs(gy)
-    cx = np.abs(rx)
-    cx += np.abs(gx)
+    cy = np.abs(steps_y[:, 0])
+    cy += np.abs(steps_y[:, 1])
+    cx = np.abs(steps_x[:, 0])
+    cx += np.abs(steps_x[:, 1])
     chroma = np.hypot(cy, cx).astype(np.float64)
     nb = np.maximum(np.bincount(comp, weights=b, minlength=n), 1.0)
     return [np.bincount(comp, weights=grad * b, minlength=n) / nb, np.bincount(comp, weights=chroma * b, minlength=n) / nb]

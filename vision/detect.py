@@ -178,7 +178,7 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     (two filter passes per scale instead of six)."""
     out = np.zeros(lum.shape, np.float32)
     for s, smooth in zip(sigmas_cells, gaussians(lum, tuple(sigmas_cells), truncate=3.0)):
-        g = np.pad(smooth, 1, mode="edge")
+        g = _edge_padded(smooth)
         c2 = 2 * g[1:-1, 1:-1]
         hyy = g[2:, 1:-1] + g[:-2, 1:-1]
         hyy -= c2
@@ -201,6 +201,17 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
         r *= np.float32(s * s)
         np.maximum(out, r, out=out)
     return out
+
+
+def _edge_padded(a: np.ndarray) -> np.ndarray:
+    """``np.pad(a, 1, mode="edge")`` of a 2-D map with at least one cell (slices into one new array, without
+    np.pad's general machinery)."""
+    h, w = a.shape
+    g = np.empty((h + 2, w + 2), a.dtype)
+    g[1:-1, 1:-1] = a
+    g[0, 1:-1], g[-1, 1:-1] = a[0], a[-1]
+    g[:, 0], g[:, -1] = g[:, 1], g[:, -2]
+    return g
 
 
 def belt_ridge(lum: np.ndarray, p: DetectorParams, belt: np.ndarray | None = None) -> np.ndarray:
@@ -358,19 +369,33 @@ def _pending(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> t
     """Components (n,) bool of ``labels`` (h, w) that reach row ``from_row`` or later (not complete yet: held for the
     next frame; none when ``final``) and begin within ``max_rows`` of the end (a longer one is reported as it is), and
     the first row of any of them (h when none)."""
+    pending = _pending_ids(labels, from_row, final, max_rows)
+    return pending, _first_row(labels, pending, max_rows)
+
+
+def _pending_ids(labels: np.ndarray, from_row: int, final: bool, max_rows: int) -> np.ndarray:
+    """The components (n,) bool that :func:`_pending` holds back."""
     n, h = int(labels.max(initial=0)), labels.shape[0]
     pending = np.zeros(n, bool)
     if final or not n:
-        return pending, h
+        return pending
     pending = np.bincount(labels[max(0, from_row):].ravel(), minlength=n + 1)[1:] > 0
     lo = max(0, h - max_rows)
     if lo and pending.any():  # those with a cell above row lo began too long ago: reported as they are
         pending &= np.bincount(labels[:lo].ravel(), minlength=n + 1)[1:] == 0
-    if not pending.any():
-        return pending, h
-    mark = np.zeros(n + 1, bool)
-    mark[1:] = pending
-    return pending, lo + int(np.argmax(mark[labels[lo:]].any(axis=1)))  # the first row with a cell of one of them
+    return pending
+
+
+def _first_row(labels: np.ndarray, which: np.ndarray, max_rows: int) -> int:
+    """The first row (h when none) with a cell of the components ``which`` (n,) bool, all of which begin within
+    ``max_rows`` of the end of ``labels`` (h, w)."""
+    h = labels.shape[0]
+    if not which.any():
+        return h
+    lo = max(0, h - max_rows)
+    mark = np.zeros(which.size + 1, bool)
+    mark[1:] = which
+    return lo + int(np.argmax(mark[labels[lo:]].any(axis=1)))  # the first row with a cell of one of them
 
 
 def _context_start(keep_from: int, guard: int, start_belt_m: float, cell_m: float) -> int:
@@ -435,10 +460,10 @@ def _group_stats(parts: list[ComponentStats]) -> ComponentStats:
 def _pending_hybrid(labels: np.ndarray, own: np.ndarray, n: int, from_row: int, final: bool, max_rows: int) -> tuple[np.ndarray, int]:
     """:func:`_pending` of the features' components alone (the rows carried as with the net off), with the net's own
     components (those with a cell of ``own``) that reach ``from_row`` marked pending too but not carried for: left to
-    the next block, which sees their rows from the features' carry on."""
-    pending, first = _pending(np.where(own, 0, labels), from_row, final, max_rows)
-    pending = np.concatenate([pending, np.zeros(n - pending.size, bool)])
-    return pending | (_pending(labels, from_row, final, max_rows)[0] & _own_components(labels, own, n)), first
+    the next block, which sees their rows from the features' carry on. (A component is the net's own or the features'
+    whole: the net's own regions lie apart from the features'; so the ids, counts and rows are those of ``labels``.)"""
+    pending = _pending_ids(labels, from_row, final, max_rows)
+    return pending, _first_row(labels, pending & ~_own_components(labels, own, n), max_rows)
 
 
 class Detector:
@@ -575,10 +600,11 @@ class Detector:
         belt_fraction = float(cols.mean())
         unusual = frame_unusual_share(raw, cols, self.unusual_level, self.params.min_belt_fraction)
         raw[:, ~cols] = 0.0
-        material = self._material(feats, raw, cols)
+        ore = ore_mask(feats.rgb)  # the cells that look like ore: the material share and the rows' belt load
+        material = self._material(feats, raw, cols, ore)
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
-        out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False)
+        out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False, ore=ore)
         if self.planks is not None:
             found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
             self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
@@ -596,15 +622,16 @@ class Detector:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "no material", unusual)
         return FrameResult(frame.frame_id, out, material, belt_fraction, True, "", unusual)
 
-    def _material(self, feats, raw: np.ndarray, cols: np.ndarray) -> float:
-        """Share of the belt's cells that show cargo: ore-coloured cells (chroma test) or, for a cargo found by its
-        score, cells that score as the fitted ore (below the candidate threshold)."""
+    def _material(self, feats, raw: np.ndarray, cols: np.ndarray, ore: np.ndarray) -> float:
+        """Share of the belt's cells that show cargo: ore-coloured cells (chroma test; ``ore``: ``ore_mask`` of the
+        cells' colours) or, for a cargo found by its score, cells that score as the fitted ore (below the candidate
+        threshold)."""
         if not cols.any():
             return 0.0
         on = _column_run(cols)  # the belt is one run of columns: a slice, no copy
         if self.model.belt_test == "score":
             return float((raw[:, on] < self.params.threshold).mean())
-        return float(ore_mask(feats.rgb[:, on]).mean())
+        return float(ore[:, on].mean())
 
     def flush(self) -> list[Detection]:
         """Report objects still held back (end of lot, gap in the belt) and reset."""
@@ -686,7 +713,8 @@ class Detector:
         self.off_belt_seen += off and reported
         return off and not self.report_all
 
-    def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None) -> list[Detection]:
+    def _components(self, raw, feats, rgb, img, belt, start_belt_m, mark0, frame: Frame | None, *, final: bool, carry: _Carry | None = None,
+                    ore: np.ndarray | None = None) -> list[Detection]:
         p = self.params
         c = self._carry if carry is None else carry
         t_per_m, time0, speed = (frame.t_per_m, frame.time_s, frame.belt_speed_m_s) if frame is not None else (0.0, 0.0, 0.0)
@@ -700,7 +728,7 @@ class Detector:
         # after the carried context (apart from the features' regions as carried), decided on the features' guard
         hybrid = self.dense_classifier is not None and self.dense_seeds is not None
         if h:
-            loads = row_load(rgb, belt)  # the rows' belt load: for the dark-bar seeds and the candidates' decision
+            loads = row_load(rgb, belt, ore if ore is None or c is None else np.concatenate([ore_mask(c.rgb), ore]))  # dark bars, decision
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds, row_loads=loads)
             if self.dense_seeds is not None and not hybrid:
                 dense, own = self._dense_regions(self.dense_seeds, feats, belt, start_belt_m, region, seed)

@@ -18,12 +18,13 @@ from vision.scene import ore_mask
 LOAD_WINDOW_MM = 4000.0
 
 
-def row_load(rgb_cells: np.ndarray, belt: np.ndarray) -> np.ndarray:
+def row_load(rgb_cells: np.ndarray, belt: np.ndarray, ore: np.ndarray | None = None) -> np.ndarray:
     """Share (h,) of each row's belt cells (``belt`` (h, w) or (w,) bool) whose mean colour ``rgb_cells``
-    (h, w, 3, 0..255) looks like ore; NaN for a row without belt."""
+    (h, w, 3, 0..255) looks like ore; NaN for a row without belt. ``ore``: ``ore_mask(rgb_cells)`` (h, w) where the
+    caller has it."""
     belt = np.broadcast_to(belt, rgb_cells.shape[:2])
     n = belt.sum(axis=1)
-    ore = (ore_mask(rgb_cells) & belt).sum(axis=1)
+    ore = ((ore_mask(rgb_cells) if ore is None else ore) & belt).sum(axis=1)
     return np.where(n > 0, ore / np.maximum(n, 1), np.nan)
 
 

@@ -1,0 +1,59 @@
+"""vision.heap: freed heap memory kept for reuse (glibc), checked in fresh processes (whether an array is mmapped
+depends on what the process did before)."""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+
+from vision import heap
+
+
+def _mmapped_blocks() -> int:
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = MallInfo2
+    return int(libc.mallinfo2().hblks)
+
+
+def _kept_in_a_fresh_process(env_threshold: bool) -> str:
+    """"" when a 20 MiB array comes from the heap after keep_freed_memory() (or, with glibc's variable set in the
+    environment, when the call changes nothing); else what failed; "skip: ..." without glibc >= 2.33."""
+    if not hasattr(ctypes.CDLL(None), "mallinfo2"):
+        return "skip: needs glibc >= 2.33 (mallinfo2)"
+    if env_threshold:
+        os.environ["MALLOC_TRIM_THRESHOLD_"] = str(128 << 10)
+        return "" if heap.keep_freed_memory() is False else "the environment's malloc setting was overridden"
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
+    if not heap.keep_freed_memory() or not heap.keep_freed_memory():  # asked twice: the same answer
+        return "glibc did not take the settings"
+    before = _mmapped_blocks()
+    a = np.ones(20 << 17)  # 20 MiB: above glibc's starting threshold (128 KiB), below MMAP_THRESHOLD_BYTES
+    during = _mmapped_blocks()
+    del a
+    return "" if during == before else f"a 20 MiB array was mmapped ({before} -> {during} blocks)"
+
+
+@pytest.mark.parametrize("env_threshold", [False, True])
+def test_keep_freed_memory_serves_large_arrays_from_the_heap(env_threshold: bool) -> None:
+    if not heap.glibc_platform():
+        pytest.skip("needs glibc")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        problem = pool.apply(_kept_in_a_fresh_process, (env_threshold,))
+    if problem.startswith("skip: "):
+        pytest.skip(problem[6:])
+    assert problem == ""
+
+
+def test_thresholds_hold_the_detectors_arrays() -> None:
+    # the largest per-window array (the dense net's input, ~4 MiB) well below the mmap threshold, the window's ~18 MiB
+    # of arrays below the trim threshold
+    assert heap.MMAP_THRESHOLD_BYTES >= 8 << 20 and heap.TRIM_THRESHOLD_BYTES >= 2 * heap.MMAP_THRESHOLD_BYTES
