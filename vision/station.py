@@ -30,7 +30,7 @@ from vision.errors import CameraError, FrameError, VisionError
 from vision.fit import VisionModel, cache_path, stored_model
 from vision.model_cache import cached_model
 from vision.frames import Frame
-from vision.heap import keep_freed_memory
+from conveyor.heap import keep_freed_memory
 from vision.station_settings import BELT_EDGE, SETTINGS
 from vision.tiles import ATTRIBUTION
 
@@ -54,7 +54,7 @@ class CameraStation(Station):
                  context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None,
                  belt_edge: bool = BELT_EDGE) -> None:
         super().__init__(name, position_m)
-        keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (vision/heap.py)
+        keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (conveyor/heap.py)
         self.camera = camera
         self.default_model = model
         self.product_models = dict(product_models or {})

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import platform
-import sys
 import threading
-from typing import Any, Iterator
+from typing import Iterator
+
+from conveyor.heap import M_MMAP_THRESHOLD as _M_MMAP_THRESHOLD
+from conveyor.heap import M_TRIM_THRESHOLD as _M_TRIM_THRESHOLD
+from conveyor.heap import MMAP_THRESHOLD_BYTES as _TASK_MMAP_BYTES
+from conveyor.heap import glibc
 
 __all__ = ["glibc", "worker_malloc", "users"]
 
-#: glibc ``mallopt`` parameters (malloc.h) and the values used while a partition runs
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_TASK_TRIM_BYTES, _TASK_MMAP_BYTES = 256 << 20, 32 << 20  # 32 MiB: glibc's largest mmap threshold
+#: Free heap kept while a partition runs (the mmap threshold is the camera station's: glibc's largest, 32 MiB)
+_TASK_TRIM_BYTES = 256 << 20
 _MALLOC_LOCK = threading.Lock()
 _malloc_users = 0
-
-
-def glibc() -> Any | None:
-    """The C library when it is glibc (``mallopt``/``malloc_trim``), else None."""
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        libc = ctypes.CDLL(None)
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:  # pragma: no cover - no C library handle
-        return None
 
 
 @contextlib.contextmanager

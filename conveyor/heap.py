@@ -1,4 +1,4 @@
-"""Freed heap memory kept in the process for reuse (glibc), so that the station's arrays are not paged in anew each window.
+"""Freed heap memory kept in the process for reuse (glibc), so that a station's arrays are not paged in anew each window.
 
 The 4 mm/px detector allocates and frees some 18 MB of numpy arrays per 1 s window (maps of 0.1-4 MB). With glibc's
 defaults the heap's free top is given back to the system as soon as it exceeds twice the (dynamic) mmap threshold, and
@@ -11,8 +11,8 @@ MMAP_THRESHOLD_BYTES itself: after the first windows no page is faulted in. The 
 process keeps up to TRIM_THRESHOLD_BYTES more resident. A setting of the whole process (glibc's ``mallopt``), made by
 the camera station (:class:`vision.station.CameraStation`); not where the environment sets glibc's own variables
 (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``: the operator's choice stands), nor without glibc (macOS, musl,
-Windows). The fleet's dask workers do the same while a partition runs (``analysis.fleet.malloc``). docs/vision.md,
-"Speed (issue 27)".
+Windows). The fleet's dask workers raise the same thresholds while a partition runs (``analysis.fleet.malloc``, with
+:func:`glibc` and the parameters here). docs/vision.md, "Speed (issue 27)".
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import ctypes
 import os
 import platform
 import sys
+from typing import Any
 
 #: glibc's ``mallopt`` parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -48,17 +49,27 @@ def glibc_platform() -> bool:
     return sys.platform == "linux" and platform.libc_ver()[0] == "glibc"
 
 
+def glibc() -> Any | None:
+    """The C library when it is glibc with ``mallopt`` and ``malloc_trim``, else None."""
+    if not glibc_platform():
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:  # pragma: no cover - no C library handle
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 def _mallopt() -> bool:
     """Set both thresholds with glibc's ``mallopt``; False where it is not used (see :func:`keep_freed_memory`)."""
-    if not glibc_platform() or any(k in os.environ for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")):
+    libc = None if any(k in os.environ for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")) else glibc()
+    if libc is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # pragma: no cover - glibc without a handle or mallopt
-        return False
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1 and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1
 
 
-__all__ = ["MMAP_THRESHOLD_BYTES", "TRIM_THRESHOLD_BYTES", "glibc_platform", "keep_freed_memory"]
+__all__ = ["M_MMAP_THRESHOLD", "M_TRIM_THRESHOLD", "MMAP_THRESHOLD_BYTES", "TRIM_THRESHOLD_BYTES", "glibc", "glibc_platform",
+           "keep_freed_memory"]

@@ -1,4 +1,4 @@
-"""vision.heap: freed heap memory kept for reuse (glibc), checked in fresh processes (whether an array is mmapped
+"""conveyor.heap: freed heap memory kept for reuse (glibc), checked in fresh processes (whether an array is mmapped
 depends on what the process did before)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from vision import heap
+from conveyor import heap
 
 
 def _mmapped_blocks() -> int:
