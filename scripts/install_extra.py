@@ -1,5 +1,6 @@
 """Install one optional extra's requirements (pyproject.toml's ``[project.optional-dependencies]``) into the running
-Python's environment, without reinstalling oreline itself: ``python scripts/install_extra.py fit``.
+Python's environment, without reinstalling oreline itself: ``python scripts/install_extra.py fit``
+(``--dry-run``: print the pip command instead).
 
 ``pip install -e '.[test,EXTRA]'`` would do the same and more: it builds oreline's editable wheel again in a fresh
 build environment (setuptools fetched again) and walks every requirement again, about 17 s of a fresh `make test`
@@ -25,10 +26,16 @@ def extra_requirements(extra: str, pyproject: Path = PYPROJECT) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: install_extra.py EXTRA", file=sys.stderr)
+    dry_run = "--dry-run" in argv
+    args = [a for a in argv if a != "--dry-run"]
+    if len(args) != 1:
+        print("usage: install_extra.py [--dry-run] EXTRA", file=sys.stderr)
         return 2
-    return subprocess.call([sys.executable, "-m", "pip", "install", *extra_requirements(argv[0])])
+    command = [sys.executable, "-m", "pip", "install", *extra_requirements(args[0])]
+    if dry_run:
+        print(" ".join(command))
+        return 0
+    return subprocess.call(command)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules holding a ``slow`` test run first (each module's own order kept): with two workers taking a module
-    at a time (``--dist loadfile``), the long ones then start early instead of leaving one worker alone at the end."""
+    at a time (``--dist loadfile``), the long ones then start early instead of leaving one worker alone at the end.
+    xdist keeps this order only with ``--no-loadscope-reorder`` (the Makefile's); by default it hands modules out by
+    test count, most first, which put the longest modules (one or two tests each) last."""
     slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)
 
