@@ -8,12 +8,11 @@ STAMP := $(VENV)/.oreline-installed
 
 setup: $(STAMP) aravis
 
-# pip's output (build warnings included) goes to .venv/setup.log; on a failure its tail is shown. The venv's own pip
-# (ensurepip's) is used as it is: upgrading it first cost a fresh setup ~9 s and changed nothing it installs.
+# pip's output (build warnings included) goes to .venv/setup.log; on a failure its tail is shown.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "oreline: installing into $(VENV) (log: $(VENV)/setup.log)"
-	@$(PY) -m pip install -e '.[test]' > $(VENV)/setup.log 2>&1 \
+	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
 	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
 
@@ -29,7 +28,8 @@ fit-extra: $(FIT_STAMP)
 $(FIT_STAMP): pyproject.toml
 	@mkdir -p $(VENV); echo "oreline: installing the fit extra into $(VENV) (log: $(VENV)/setup-fit.log)"
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then $(PY) scripts/install_extra.py fit; \
-	  else $(PYTHON) -m venv $(VENV) && $(PY) -m pip install -e '.[test,fit]' && touch $(STAMP); fi > $(VENV)/setup-fit.log 2>&1 \
+	  else $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test,fit]' \
+	       && touch $(STAMP); fi > $(VENV)/setup-fit.log 2>&1 \
 	  || { tail -40 $(VENV)/setup-fit.log; echo "oreline: installing the fit extra failed (full log: $(VENV)/setup-fit.log)"; exit 1; }
 	touch $(FIT_STAMP)
 
