@@ -22,9 +22,14 @@ $(STAMP): pyproject.toml
 FIT_STAMP := $(VENV)/.oreline-fit-installed
 fit-extra: $(FIT_STAMP)
 
-$(FIT_STAMP): pyproject.toml $(STAMP)
-	@echo "oreline: installing the fit extra into $(VENV) (log: $(VENV)/setup-fit.log)"
-	@$(PY) -m pip install -e '.[test,fit]' > $(VENV)/setup-fit.log 2>&1 \
+# With the plain setup current (after `make setup` or `make demo`), only the extra's own requirements are added
+# (scripts/install_extra.py: oreline's editable wheel is not built again); otherwise (a fresh clone's `make test`)
+# one pip call installs oreline with both extras and stamps the plain setup too.
+$(FIT_STAMP): pyproject.toml
+	@mkdir -p $(VENV); echo "oreline: installing the fit extra into $(VENV) (log: $(VENV)/setup-fit.log)"
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then $(PY) scripts/install_extra.py fit; \
+	  else $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test,fit]' \
+	       && touch $(STAMP); fi > $(VENV)/setup-fit.log 2>&1 \
 	  || { tail -40 $(VENV)/setup-fit.log; echo "oreline: installing the fit extra failed (full log: $(VENV)/setup-fit.log)"; exit 1; }
 	touch $(FIT_STAMP)
 
@@ -60,8 +65,10 @@ lint-clean: setup
 
 # Tests run on PYTEST_WORKERS pytest-xdist workers (0: in-process, one at a time), a test file per worker at a time
 # (`--dist loadfile`: a module's fixtures are built once; tests/conftest.py shares the model cache between workers).
+# `--no-loadscope-reorder`: files are handed out in tests/conftest.py's order (the long ones first); xdist's default
+# reorders them by test count, which left the longest files (one or two tests each) for the end, one worker idle.
 PYTEST_WORKERS ?= 2
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Fast tier: lint of LINT_CLEAN, then everything not marked slow or e2e (<= 3 min on a 2-core machine), with the
 # 10 slowest tests.

@@ -21,7 +21,7 @@ if [ -f "$failed_stamp" ] && [ "$(cat "$failed_stamp")" = "$headers" ] && [ "$fa
   echo "oreline: Aravis camera bindings (PyGObject) did not build with these headers before; Aravis tests will skip (log: $log)"
   exit 0
 fi
-if "$venv/bin/python" -m pip install -e '.[test,aravis]' >"$log" 2>&1; then
+if "$venv/bin/python" scripts/install_extra.py aravis >"$log" 2>&1; then
   rm -f "$failed_stamp"
   touch "$done_stamp"
   echo "oreline: Aravis camera bindings (PyGObject) installed (log: $log)"

@@ -51,11 +51,30 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
 
 
+#: Session fixtures built once for all workers (tests.support.build_once) that take a while: (fixture, its folder).
+#: The first slow module of each that uses it is handed out first, so that each is built at the start while the
+#: other worker runs something else, not later when both workers may reach modules needing it and one waits.
+BUILT_ONCE = (("small_model", "tests/vision/"), ("model_path", "tests/spectra/"))
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules holding a ``slow`` test run first (each module's own order kept): with two workers taking a module
-    at a time (``--dist loadfile``), the long ones then start early instead of leaving one worker alone at the end."""
-    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)
+    at a time (``--dist loadfile``), the long ones then start early instead of leaving one worker alone at the end.
+    Ahead of them, one module per :data:`BUILT_ONCE` fixture. xdist keeps this order only with
+    ``--no-loadscope-reorder`` (the Makefile's); by default it hands modules out by test count, most first, which put
+    the longest modules (one or two tests each) last."""
+    slow_modules = {_module(item) for item in items if item.get_closest_marker("slow")}
+    builders = []
+    for fixture, folder in BUILT_ONCE:
+        users = (_module(i) for i in items if _module(i) in slow_modules and _module(i).startswith(folder)
+                 and fixture in getattr(i, "fixturenames", ()))
+        builders += [m for m in [next(users, None)] if m is not None and m not in builders]
+    items.sort(key=lambda item: (builders.index(_module(item)) if _module(item) in builders else len(builders),
+                                 _module(item) not in slow_modules))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

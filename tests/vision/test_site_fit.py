@@ -14,7 +14,7 @@ from conveyor.records import LotIdentity, LotStart
 from conveyor.resources import shared_data_dir
 from vision.cli import decision_line
 from vision.errors import DataError, ImageFileError, ModelError
-from vision.fit import RECIPE_FIT_VERSION, VisionModel, fit_site_model, unusual_tiles
+from vision.fit import RECIPE_FIT_VERSION, VisionModel, unusual_tiles
 from vision.scene import BeltScene
 from vision.site_images import SITE_TILE_PX, load_site_tiles, stated_mm_per_px
 from vision.station import from_config
@@ -46,8 +46,24 @@ def rock_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site_model(rock_folder):
-    return fit_site_model(rock_folder, mm_per_px=MM_PER_PX, width_px=WIDTH_PX, normal_m=10.0, calibration_m=10.0, objects_m=20.0)
+def site_fit(rock_folder, tmp_path_factory):
+    """``oreline vision fit --images`` on the rock frames (the installed script, as a site engineer types it), run
+    once for the module: its output (checked by ``test_cli_fit_on_site_images``) and the model file it wrote
+    (``site_model``). One site fit serves both: the model's checks do not depend on the 10 m decision it sets."""
+    folder = tmp_path_factory.mktemp("site-fit")
+    out = folder / "m.npz"
+    env = {"ORELINE_CACHE": str(folder / "cache"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([str(OREL), "vision", "fit", "--images", str(rock_folder), f"--out={out}", "--mm-per-px", "2",
+                        "--width-px=1024", "--frame-px", "192x192", "--normal-m", "10", "--calibration-m=10", "--objects-m", "20",
+                        "--decision-m=10"], capture_output=True, text=True, env=env, timeout=1200)
+    return r, out
+
+
+@pytest.fixture(scope="module")
+def site_model(site_fit):
+    r, out = site_fit
+    assert r.returncode == 0, r.stdout + r.stderr
+    return VisionModel.load(out, mm_per_px=MM_PER_PX)
 
 
 def test_tiles_of_site_frames_keep_their_source(rock_folder):
@@ -173,12 +189,9 @@ def test_the_fit_says_how_well_founded_its_decision_is():
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_cli_fit_on_site_images(rock_folder, tmp_path):
-    out = tmp_path / "m.npz"
+def test_cli_fit_on_site_images(site_fit, rock_folder, tmp_path):
+    r, out = site_fit  # the module's one site fit, through the installed script
     env = {"ORELINE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([str(OREL), "vision", "fit", "--images", str(rock_folder), f"--out={out}", "--mm-per-px", "2",
-                        "--width-px=1024", "--frame-px", "192x192", "--normal-m", "10", "--calibration-m=10", "--objects-m", "20",
-                        "--decision-m=10"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "fitted on" in r.stdout and "10 files" in r.stdout and "belt found by score" in r.stdout
     # the lengths given reach the site fit: 10 m of decision-only belt set the decision
