@@ -39,26 +39,27 @@ DENSE_ORE_FRACTION = 0.45
 FULL_ORE_FRACTION = 0.8
 #: The real belt edge (``edge="camera"``), measured on the CDM photos that show it (:func:`vision.realism.edge_checks`):
 #: the ore stops EDGE_MARGIN_MM inside the belt's edge (median over the 16 sources whose photos show the edge, sd
-#: EDGE_MARGIN_SD_MM between them), on a ragged boundary (the rock boundary's std about its line over 200 mm:
-#: EDGE_ROUGH_MM); between lies bare belt at EDGE_BELT_GREY of the ore's grey; beyond the edge the camera sees
+#: EDGE_MARGIN_SD_MM between them), on a ragged boundary (value noise of sd EDGE_ROUGH_MM: with the whole rocks of
+#: :func:`rock_keep` the boundary's std about its line over 200 mm is the real 6.5 mm; 9.5 before rim41); between lies bare belt at EDGE_BELT_GREY of the ore's grey; beyond the edge the camera sees
 #: black (EDGE_OFF_BELT_GREY of the ore's grey) and no spilt ore.
 EDGE_MARGIN_MM = 123.0
 EDGE_MARGIN_SD_MM = 6.8
-EDGE_ROUGH_MM = 3.0
+EDGE_ROUGH_MM = 6.0
 EDGE_BELT_GREY = 0.38
 EDGE_OFF_BELT_GREY = 0.021
 #: Octaves of the boundary's raggedness: knot spacing (mm) and weight; the sum is scaled to EDGE_ROUGH_MM.
 EDGE_OCTAVES = ((6.0, 0.5), (20.0, 1.0), (60.0, 0.8))
 #: Spacing (mm) of the knots of the ore margin's slow change along the belt.
 EDGE_KNOT_MM = 1000.0
-#: The ore's boundary follows the rocks (rim41): within EDGE_BAND_MM either side of :meth:`BeltScene.margin_mm`, a
-#: rock (a bright core of the ore mask, brighter than the mean grey around it over EDGE_ROCK_SIGMA_MM, with the ore
-#: pixels nearest to it) stays whole where its centre lies inside the boundary and goes whole where not; rock cores are
-#: cut every EDGE_ROCK_ROWS_MM along the belt (global rows) so that a frame padded by EDGE_PAD_MM renders alike
-#: wherever it is cut.
-EDGE_BAND_MM = 16.0
+#: The ore's boundary follows the rocks (rim41, :func:`rock_keep`): a rock is a core of the ore mask brighter than the
+#: mean grey around it (gaussian, EDGE_ROCK_SIGMA_MM), eroded by EDGE_ROCK_ERODE_MM (touching rocks apart) and cut every
+#: EDGE_ROCK_ROWS_MM along the belt (global rows: a frame padded by EDGE_PAD_MM renders alike wherever it is cut), with
+#: the pixels within EDGE_ROCK_REACH_MM of it (nearest core); it stays whole where its centre lies inside
+#: :meth:`BeltScene.margin_mm` and goes whole where not. Ore farther from every core (fines) follows margin_mm.
 EDGE_ROCK_SIGMA_MM = 8.0
+EDGE_ROCK_ERODE_MM = 2.0
 EDGE_ROCK_ROWS_MM = 96.0
+EDGE_ROCK_REACH_MM = 8.0
 EDGE_PAD_MM = EDGE_ROCK_ROWS_MM + 4.0 * EDGE_ROCK_SIGMA_MM + 48.0
 #: Ore-free tiles the bare belt strip is made of, cross-faded over a quarter of a tile along the belt.
 EDGE_BARE_TILES = 32
@@ -341,16 +342,18 @@ def _margin_bound_mm() -> float:
     return EDGE_MARGIN_MM + float(np.sqrt(3.0)) * (EDGE_MARGIN_SD_MM + EDGE_ROUGH_MM / norm * sum(w for _, w in EDGE_OCTAVES))
 
 
-def rock_keep(rgb: np.ndarray, inside_px: np.ndarray, rows: np.ndarray, mm_per_px: float) -> np.ndarray:
+def rock_keep(rgb: np.ndarray, inside_px: np.ndarray, rows: np.ndarray, mm_per_px: float, reach_px: float) -> np.ndarray:
     """Which pixels of ``rgb`` (R, W, 3; column 0 at the belt's edge, rows ``rows`` of the scene) stay ore when the ore's
-    boundary lies ``inside_px`` (R,) columns in from the edge and takes whole rocks: bool (R, W). A rock is a core of
-    the ore mask brighter than its surroundings (EDGE_ROCK_SIGMA_MM; cut every EDGE_ROCK_ROWS_MM of global rows) and
-    the pixels nearest to it; it stays where its centre lies inside the boundary. Ore pixels stay with their rock,
-    belt pixels between rocks where they also lie inside the boundary."""
+    boundary lies ``inside_px`` (R,) columns in from the edge and takes whole rocks: bool (R, W). Rocks: cores of the
+    ore mask brighter than their surroundings (EDGE_ROCK_SIGMA_MM), eroded by EDGE_ROCK_ERODE_MM and cut every
+    EDGE_ROCK_ROWS_MM of global rows, with the pixels within ``reach_px`` of them (nearest core); a rock stays where its
+    centre lies inside the boundary. Other pixels stay where they lie inside it; belt pixels only there."""
     grey = rgb.mean(axis=-1)
     ore = ore_mask(rgb)
     core = ore & (grey > ndi.gaussian_filter(grey, EDGE_ROCK_SIGMA_MM / mm_per_px))
     core[(rows % max(2, int(round(EDGE_ROCK_ROWS_MM / mm_per_px)))) == 0] = False
+    if int(EDGE_ROCK_ERODE_MM / mm_per_px) >= 1:
+        core = ndi.binary_erosion(core, iterations=int(EDGE_ROCK_ERODE_MM / mm_per_px))
     lab, n = ndi.label(core)
     inside = (np.arange(rgb.shape[1]) + 0.5)[None, :] > inside_px[:, None]
     if n == 0:
@@ -366,7 +369,8 @@ def rock_keep(rgb: np.ndarray, inside_px: np.ndarray, rows: np.ndarray, mm_per_p
     far = float(sum(lab.shape))
     d_kept = ndi.distance_transform_edt(~kept) if kept.any() else np.full(lab.shape, far)
     d_gone = ndi.distance_transform_edt(~gone) if gone.any() else np.full(lab.shape, far)
-    return (d_kept < d_gone) & (ore | inside)
+    near = np.minimum(d_kept, d_gone) <= reach_px
+    return np.where(near, d_kept < d_gone, inside) & (ore | inside)
 
 
 class BeltScene:
@@ -604,25 +608,22 @@ class BeltScene:
 
     def _bare_margin(self, img: np.ndarray, r0: int) -> None:
         """Bare belt from each belt edge in to the ore's ragged boundary (:meth:`margin_mm`), which takes whole rocks in
-        or out within EDGE_BAND_MM of it (:func:`rock_keep`, on the belt padded by EDGE_PAD_MM above and below),
-        feathered over 2 mm."""
+        or out (:func:`rock_keep`, on the belt padded by EDGE_PAD_MM above and below), feathered over 2 mm."""
         n = img.shape[0]
         pad = int(np.ceil(EDGE_PAD_MM / self.mm_per_px))
         rows = np.arange(r0 - pad, r0 + n + pad, dtype=np.int64)
         above, below = self._belt_rows(r0 - pad, r0), self._belt_rows(r0 + n, r0 + n + pad)
         strip = _bare_belt(self.tiles, self.mm_per_px, self.belt_px // 2)
         feather = max(1.0, 2.0 / self.mm_per_px)
-        band = EDGE_BAND_MM / self.mm_per_px
-        reach = int(np.ceil((_margin_bound_mm() + EDGE_BAND_MM + 4.0 * EDGE_ROCK_SIGMA_MM) / self.mm_per_px + feather))  # rows alike
+        reach_px = EDGE_ROCK_REACH_MM / self.mm_per_px
+        reach = int(np.ceil((_margin_bound_mm() + 40.0 + 4.0 * EDGE_ROCK_SIGMA_MM) / self.mm_per_px + feather))  # rows alike
         for side in (0, 1):
             d = self.margin_mm(rows, side) / self.mm_per_px
             w = min(strip.shape[1], reach)
             x = self.belt_x0 if side == 0 else self.belt_x0 + self.belt_px
             cols = slice(x, x + w) if side == 0 else slice(x - 1, x - w - 1 if x - w - 1 >= 0 else None, -1)
             rgb = np.concatenate([above[:, cols], img[:, cols], below[:, cols]])
-            t = np.arange(w) + 0.5
-            keep = np.where(t[None, :] > d[:, None] + band, True,
-                            np.where(t[None, :] < d[:, None] - band, False, rock_keep(rgb, d, rows, self.mm_per_px)))
+            keep = rock_keep(rgb, d, rows, self.mm_per_px, reach_px)
             a = np.clip(ndi.uniform_filter((~keep).astype(np.float32), int(round(feather)) | 1)[pad : pad + n], 0, 1)[..., None]
             tex = strip[(rows[pad : pad + n] + side * (strip.shape[0] // 2)) % strip.shape[0], :w]
             region = img[:, cols]
