@@ -60,6 +60,7 @@ EDGE_ROCK_SIGMA_MM = 8.0
 EDGE_ROCK_ERODE_MM = 2.0
 EDGE_ROCK_ROWS_MM = 96.0
 EDGE_ROCK_REACH_MM = 8.0
+EDGE_ROCK_MAX_MM = 24.0
 EDGE_PAD_MM = EDGE_ROCK_ROWS_MM + 4.0 * EDGE_ROCK_SIGMA_MM + 48.0
 #: Ore-free tiles the bare belt strip is made of, cross-faded over a quarter of a tile along the belt.
 EDGE_BARE_TILES = 32
@@ -364,8 +365,10 @@ def rock_keep(rgb: np.ndarray, inside_px: np.ndarray, rows: np.ndarray, mm_per_p
     row_c = np.bincount(flat, rr.ravel(), minlength=n + 1)[1:] / count
     col_c = np.bincount(flat, cc.ravel(), minlength=n + 1)[1:] / count
     keep_rock = col_c + 0.5 > inside_px[np.clip(np.floor(row_c + 0.5).astype(np.int64), 0, len(rows) - 1)]  # floor: alike at any offset
-    kept = core & np.concatenate([[False], keep_rock])[lab]
-    gone = core & ~kept
+    extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in ndi.find_objects(lab)]) * mm_per_px
+    rock = extent <= EDGE_ROCK_MAX_MM  # larger cores are rocks run together: they follow the boundary as fines do
+    kept = core & np.concatenate([[False], rock & keep_rock])[lab]
+    gone = core & np.concatenate([[False], rock & ~keep_rock])[lab]
     far = float(sum(lab.shape))
     d_kept = ndi.distance_transform_edt(~kept) if kept.any() else np.full(lab.shape, far)
     d_gone = ndi.distance_transform_edt(~gone) if gone.any() else np.full(lab.shape, far)
