@@ -8,7 +8,7 @@ import pytest
 from vision.realism import clipping_checks, edge_checks, edge_profile, edge_stats
 from scipy import ndimage as ndi
 
-from vision.scene import (EDGE_MARGIN_MM, EDGE_ROCK_ERODE_MM, EDGE_ROCK_ROWS_MM, EDGE_ROCK_SIGMA_MM, BeltScene, _bare_belt, ore_mask,
+from vision.scene import (EDGE_MARGIN_MM, EDGE_ROCK_ERODE_MM, EDGE_ROCK_MAX_MM, EDGE_ROCK_ROWS_MM, EDGE_ROCK_SIGMA_MM, BeltScene, _bare_belt, ore_mask,
                           random_objects, rock_keep, with_plateaus)
 from vision.scenes import REAL_PLATEAU_GREY, scene_options
 from vision.tiles import TARGET_MEDIAN_GREY, TileSet, clipped, load_tiles, normalise_tiles
@@ -81,10 +81,13 @@ def test_camera_edge_keeps_whole_rocks_and_renders_alike_however_cut():
     lab, n = ndi.label(core)
     same = (img[:, band] == mosaic[:, band].astype(np.uint8)).all(axis=-1)
     share = ndi.mean(same.astype(float), lab, np.arange(1, n + 1))
-    size = ndi.sum(np.ones_like(same, float), lab, np.arange(1, n + 1))
-    cut = (share > 0) & (share < 1) & (size >= 4)
-    assert n > 100 and cut.sum() == 0, (cut.sum(), n)  # every rock of the mosaic kept or gone whole
-    assert 0.05 < (share == 1).mean() < 0.95  # some kept, some gone
+    extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in ndi.find_objects(lab)]) * 2.0
+    reach = 4 * EDGE_ROCK_SIGMA_MM / 2.0  # the filter's: cores this near the test's crop differ from the renderer's
+    clear = np.array([c.stop < grey.shape[1] - reach and reach <= r.start and r.stop <= 700 - reach for r, c in ndi.find_objects(lab)])
+    rock = (extent <= EDGE_ROCK_MAX_MM) & clear  # larger cores are rocks run together, cut as the fines are
+    cut = (share > 0) & (share < 1) & rock
+    assert n > 100 and rock.mean() > 0.6 and cut.sum() == 0, (cut.sum(), n)  # every rock of the mosaic kept or gone whole
+    assert 0.05 < (share[rock] == 1).mean() < 0.95  # some kept, some gone
     rows_kept = same[:, : int((EDGE_MARGIN_MM - 50) / 2.0)]
     assert not rows_kept.any()  # bare belt well outside the boundary
 
