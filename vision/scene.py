@@ -55,7 +55,8 @@ EDGE_KNOT_MM = 1000.0
 #: mean grey around it (gaussian, EDGE_ROCK_SIGMA_MM), eroded by EDGE_ROCK_ERODE_MM (touching rocks apart) and cut every
 #: EDGE_ROCK_ROWS_MM along the belt (global rows: a frame padded by EDGE_PAD_MM renders alike wherever it is cut), with
 #: the pixels within EDGE_ROCK_REACH_MM of it (nearest core); it stays whole where its centre lies inside
-#: :meth:`BeltScene.margin_mm` and goes whole where not. Ore farther from every core (fines) follows margin_mm.
+#: :meth:`BeltScene.margin_mm` and goes whole where not. Cores over EDGE_ROCK_MAX_MM (rocks run together; at pixels
+#: over EDGE_ROCK_ERODE_MM nothing is eroded) and ore farther from every core (fines) follow margin_mm.
 EDGE_ROCK_SIGMA_MM = 8.0
 EDGE_ROCK_ERODE_MM = 2.0
 EDGE_ROCK_ROWS_MM = 96.0
