@@ -39,18 +39,32 @@ DENSE_ORE_FRACTION = 0.45
 FULL_ORE_FRACTION = 0.8
 #: The real belt edge (``edge="camera"``), measured on the CDM photos that show it (:func:`vision.realism.edge_checks`):
 #: the ore stops EDGE_MARGIN_MM inside the belt's edge (median over the 16 sources whose photos show the edge, sd
-#: EDGE_MARGIN_SD_MM between them), on a ragged boundary (the rock boundary's std about its line over 200 mm:
-#: EDGE_ROUGH_MM); between lies bare belt at EDGE_BELT_GREY of the ore's grey; beyond the edge the camera sees
+#: EDGE_MARGIN_SD_MM between them), on a ragged boundary (value noise of sd EDGE_ROUGH_MM: with the whole rocks of
+#: :func:`rock_keep` the boundary's std about its line over 200 mm is the real 6.5 mm; 9.5 before rim41); between lies bare belt at EDGE_BELT_GREY of the ore's grey; beyond the edge the camera sees
 #: black (EDGE_OFF_BELT_GREY of the ore's grey) and no spilt ore.
 EDGE_MARGIN_MM = 123.0
 EDGE_MARGIN_SD_MM = 6.8
-EDGE_ROUGH_MM = 9.5
+EDGE_ROUGH_MM = 6.0
 EDGE_BELT_GREY = 0.38
 EDGE_OFF_BELT_GREY = 0.021
 #: Octaves of the boundary's raggedness: knot spacing (mm) and weight; the sum is scaled to EDGE_ROUGH_MM.
 EDGE_OCTAVES = ((6.0, 0.5), (20.0, 1.0), (60.0, 0.8))
 #: Spacing (mm) of the knots of the ore margin's slow change along the belt.
 EDGE_KNOT_MM = 1000.0
+#: The ore's boundary follows the rocks (rim41, :func:`rock_keep`): a rock is a core of the ore mask brighter than the
+#: mean grey around it (gaussian, EDGE_ROCK_SIGMA_MM), eroded by EDGE_ROCK_ERODE_MM (touching rocks apart) and cut every
+#: EDGE_ROCK_ROWS_MM along the belt (global rows: a frame padded by EDGE_PAD_MM renders alike wherever it is cut), with
+#: the pixels within EDGE_ROCK_REACH_MM of it (nearest core); it stays whole where its centre lies inside
+#: :meth:`BeltScene.margin_mm` and goes whole where not. Cores over EDGE_ROCK_MAX_MM (rocks run together; at pixels
+#: over EDGE_ROCK_ERODE_MM nothing is eroded) and ore farther from every core (fines) follow margin_mm.
+EDGE_ROCK_SIGMA_MM = 8.0
+EDGE_ROCK_ERODE_MM = 2.0
+EDGE_ROCK_ROWS_MM = 96.0
+EDGE_ROCK_REACH_MM = 8.0
+EDGE_ROCK_MAX_MM = 24.0
+EDGE_PAD_MM = EDGE_ROCK_ROWS_MM + 4.0 * EDGE_ROCK_SIGMA_MM + 48.0
+#: Ore-free tiles the bare belt strip is made of, cross-faded over a quarter of a tile along the belt.
+EDGE_BARE_TILES = 32
 
 
 @dataclass(frozen=True)
@@ -297,15 +311,70 @@ def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_
 
 @lru_cache(maxsize=4)
 def _bare_belt(tiles: TileSet, mm_per_px: float, width_px: int) -> np.ndarray:
-    """A strip (R, width_px, 3) float32 of bare belt for ``edge="camera"``: up to 16 ore-free tiles at the scene's
-    pixel size stacked along the belt, each scaled to EDGE_BELT_GREY of the tiles' median grey."""
+    """A strip (R, <= width_px, 3) float32 of bare belt for ``edge="camera"``: up to EDGE_BARE_TILES ore-free tiles at
+    the scene's pixel size, each scaled per channel to the tiles' median colour at EDGE_BELT_GREY of the tiles' median
+    grey, stacked along the belt cross-faded over a quarter tile (cyclic: the strip repeats without a seam) and mirrored
+    across to two tiles' width."""
     empty = _split_tiles(tiles)[2]
-    empty = empty[:: max(1, len(empty) // 16)][:16]
+    empty = empty[:: max(1, len(empty) // EDGE_BARE_TILES)][:EDGE_BARE_TILES]
     side = max(8, int(round(tiles.tiles.shape[1] / mm_per_px)))
-    strip = _box(empty, side)[:, :, :width_px]
-    median = np.median(strip.mean(axis=-1).reshape(len(strip), -1), axis=1)
-    strip *= (EDGE_BELT_GREY * TARGET_MEDIAN_GREY / np.maximum(median, 1.0)).astype(np.float32)[:, None, None, None]
-    return np.ascontiguousarray(strip.reshape(-1, strip.shape[2], 3))
+    stack = _box(empty, side)
+    colour = np.median(stack.reshape(len(stack), -1, 3), axis=1)  # (N, 3)
+    target = np.median(colour, axis=0)
+    target *= EDGE_BELT_GREY * TARGET_MEDIAN_GREY / max(float(target.mean()), 1.0)
+    stack *= (target / np.maximum(colour, 1.0)).astype(np.float32)[:, None, None, :]
+    overlap = max(1, side // 4)
+    pitch = side - overlap
+    n_rows = len(stack) * pitch
+    ramp = np.clip((np.arange(side, dtype=np.float32) + 0.5) / overlap, 0, 1)
+    ramp = np.minimum(ramp, ramp[::-1])
+    out = np.zeros((n_rows, side, 3), np.float32)
+    weight = np.zeros(n_rows, np.float32)
+    for i, tile in enumerate(stack):
+        rows = (i * pitch + np.arange(side)) % n_rows
+        out[rows] += ramp[:, None, None] * tile
+        weight[rows] += ramp
+    out /= np.maximum(weight, 1e-6)[:, None, None]
+    return np.ascontiguousarray(np.concatenate([out, out[:, ::-1]], axis=1)[:, :width_px])
+
+
+def _margin_bound_mm() -> float:
+    """The largest value :meth:`BeltScene.margin_mm` can take (its value noise lies within +-sqrt(3) sd)."""
+    norm = float(np.sqrt(sum(w * w for _, w in EDGE_OCTAVES)))
+    return EDGE_MARGIN_MM + float(np.sqrt(3.0)) * (EDGE_MARGIN_SD_MM + EDGE_ROUGH_MM / norm * sum(w for _, w in EDGE_OCTAVES))
+
+
+def rock_keep(rgb: np.ndarray, inside_px: np.ndarray, rows: np.ndarray, mm_per_px: float, reach_px: float) -> np.ndarray:
+    """Which pixels of ``rgb`` (R, W, 3; column 0 at the belt's edge, rows ``rows`` of the scene) stay ore when the ore's
+    boundary lies ``inside_px`` (R,) columns in from the edge and takes whole rocks: bool (R, W). Rocks: cores of the
+    ore mask brighter than their surroundings (EDGE_ROCK_SIGMA_MM), eroded by EDGE_ROCK_ERODE_MM and cut every
+    EDGE_ROCK_ROWS_MM of global rows, with the pixels within ``reach_px`` of them (nearest core); a rock stays where its
+    centre lies inside the boundary. Other pixels stay where they lie inside it; belt pixels only there."""
+    grey = rgb.mean(axis=-1)
+    ore = ore_mask(rgb)
+    core = ore & (grey > ndi.gaussian_filter(grey, EDGE_ROCK_SIGMA_MM / mm_per_px))
+    core[(rows % max(2, int(round(EDGE_ROCK_ROWS_MM / mm_per_px)))) == 0] = False
+    if int(EDGE_ROCK_ERODE_MM / mm_per_px) >= 1:
+        core = ndi.binary_erosion(core, iterations=int(EDGE_ROCK_ERODE_MM / mm_per_px))
+    lab, n = ndi.label(core)
+    inside = (np.arange(rgb.shape[1]) + 0.5)[None, :] > inside_px[:, None]
+    if n == 0:
+        return inside
+    flat = lab.ravel()
+    count = np.bincount(flat, minlength=n + 1)[1:]
+    rr, cc = np.indices(lab.shape)
+    row_c = np.bincount(flat, rr.ravel(), minlength=n + 1)[1:] / count
+    col_c = np.bincount(flat, cc.ravel(), minlength=n + 1)[1:] / count
+    keep_rock = col_c + 0.5 > inside_px[np.clip(np.floor(row_c + 0.5).astype(np.int64), 0, len(rows) - 1)]  # floor: alike at any offset
+    extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in ndi.find_objects(lab)]) * mm_per_px
+    rock = extent <= EDGE_ROCK_MAX_MM  # larger cores are rocks run together: they follow the boundary as fines do
+    kept = core & np.concatenate([[False], rock & keep_rock])[lab]
+    gone = core & np.concatenate([[False], rock & ~keep_rock])[lab]
+    far = float(sum(lab.shape))
+    d_kept = ndi.distance_transform_edt(~kept) if kept.any() else np.full(lab.shape, far)
+    d_gone = ndi.distance_transform_edt(~gone) if gone.any() else np.full(lab.shape, far)
+    near = np.minimum(d_kept, d_gone) <= reach_px
+    return np.where(near, d_kept < d_gone, inside) & (ore | inside)
 
 
 class BeltScene:
@@ -542,20 +611,37 @@ class BeltScene:
         return EDGE_MARGIN_MM + EDGE_MARGIN_SD_MM * noise(EDGE_KNOT_MM, 0) + EDGE_ROUGH_MM / norm * rough
 
     def _bare_margin(self, img: np.ndarray, r0: int) -> None:
-        """Bare belt from each belt edge in to the ore's ragged boundary (:meth:`margin_mm`), feathered over 2 mm."""
+        """Bare belt from each belt edge in to the ore's ragged boundary (:meth:`margin_mm`), which takes whole rocks in
+        or out (:func:`rock_keep`, on the belt padded by EDGE_PAD_MM above and below), feathered over 2 mm."""
         n = img.shape[0]
-        rows = np.arange(r0, r0 + n, dtype=np.int64)
+        pad = int(np.ceil(EDGE_PAD_MM / self.mm_per_px))
+        rows = np.arange(r0 - pad, r0 + n + pad, dtype=np.int64)
+        above, below = self._belt_rows(r0 - pad, r0), self._belt_rows(r0 + n, r0 + n + pad)
         strip = _bare_belt(self.tiles, self.mm_per_px, self.belt_px // 2)
         feather = max(1.0, 2.0 / self.mm_per_px)
+        reach_px = EDGE_ROCK_REACH_MM / self.mm_per_px
+        reach = int(np.ceil((_margin_bound_mm() + 40.0 + 4.0 * EDGE_ROCK_SIGMA_MM) / self.mm_per_px + feather))  # rows alike
         for side in (0, 1):
             d = self.margin_mm(rows, side) / self.mm_per_px
-            w = min(strip.shape[1], int(np.ceil(d.max() + feather)))
-            a = np.clip((d[:, None] - (np.arange(w) + 0.5)[None, :]) / feather + 0.5, 0, 1)[..., None].astype(np.float32)
-            tex = strip[(rows + side * (strip.shape[0] // 2)) % strip.shape[0], :w]
+            w = min(strip.shape[1], reach)
             x = self.belt_x0 if side == 0 else self.belt_x0 + self.belt_px
-            region = img[:, x : x + w] if side == 0 else img[:, x - w : x][:, ::-1]
+            cols = slice(x, x + w) if side == 0 else slice(x - 1, x - w - 1 if x - w - 1 >= 0 else None, -1)
+            rgb = np.concatenate([above[:, cols], img[:, cols], below[:, cols]])
+            keep = rock_keep(rgb, d, rows, self.mm_per_px, reach_px)
+            a = np.clip(ndi.uniform_filter((~keep).astype(np.float32), int(round(feather)) | 1)[pad : pad + n], 0, 1)[..., None]
+            tex = strip[(rows[pad : pad + n] + side * (strip.shape[0] // 2)) % strip.shape[0], :w]
+            region = img[:, cols]
             region *= 1.0 - a
             region += a * tex
+
+    def _belt_rows(self, r0: int, r1: int) -> np.ndarray:
+        """The belt mosaic of rows ``r0 .. r1`` (before lighting): (r1 - r0, width_px, 3) float32."""
+        out = np.zeros((max(0, r1 - r0), self.width_px, 3), np.float32)
+        if len(out):
+            self._render_belt(out, r0, r1)
+            if not np.all(self.ore_gain == 1.0):
+                out[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
+        return out
 
     def _ore_dust_rgb(self) -> np.ndarray:
         """Haze of the cargo's own fines: the ore's mean chromaticity at DUST_RGB's brightness."""

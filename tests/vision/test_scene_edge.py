@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from vision.realism import clipping_checks, edge_checks, edge_profile, edge_stats
-from vision.scene import EDGE_MARGIN_MM, BeltScene, ore_mask, random_objects, with_plateaus
+from scipy import ndimage as ndi
+
+from vision.scene import (EDGE_MARGIN_MM, EDGE_ROCK_ERODE_MM, EDGE_ROCK_MAX_MM, EDGE_ROCK_ROWS_MM, EDGE_ROCK_SIGMA_MM, BeltScene, _bare_belt, ore_mask,
+                          random_objects, rock_keep, with_plateaus)
 from vision.scenes import REAL_PLATEAU_GREY, scene_options
 from vision.tiles import TARGET_MEDIAN_GREY, TileSet, clipped, load_tiles, normalise_tiles
 
@@ -41,6 +44,61 @@ def test_camera_edge_puts_bare_belt_inside_the_edge_and_black_beyond_it():
     assert np.median(margin) == pytest.approx(EDGE_MARGIN_MM, abs=6) and 5 < np.diff(margin).std() * 10 < 60
     with pytest.raises(ValueError, match="edge"):
         BeltScene(tiles, width_px=64, mm_per_px=8.0, edge="skirt")
+
+
+def test_rock_keep_takes_whole_rocks_in_or_out_by_their_centre():
+    rgb = np.zeros((120, 70, 3), np.float32) + [25.0, 50.0, 18.0]  # bare green belt
+    yy, xx = np.mgrid[:120, :70]
+    centres = [(r, c) for r in (12, 27, 42, 57, 72) for c in (10, 25, 40, 55)]
+    for r, c in centres:  # rocks 13 px across, bright centre, darker rim, 2 px of belt between them
+        d2 = (yy - r) ** 2 + (xx - c) ** 2
+        rgb[d2 <= 36] = [120.0, 85.0, 45.0]
+        rgb[d2 <= 9] = [170.0, 120.0, 60.0]
+    inside = 18.0 + 0.25 * np.arange(120)  # a slanted boundary through the rocks
+    keep = rock_keep(rgb, inside, np.arange(120), 1.0, 4.0)
+    for r, c in centres:
+        rock = ((yy - r) ** 2 + (xx - c) ** 2) <= 36
+        assert keep[rock].all() if c + 0.5 > inside[r] else not keep[rock].any(), (r, c)
+    kept = [(r, c) for r, c in centres if keep[r, c]]
+    assert 0 < len(kept) < len(centres)
+    belt = ~ore_mask(rgb)
+    assert not keep[belt & (xx + 0.5 < inside[:, None])].any()  # belt outside the boundary is bare
+
+
+def test_camera_edge_keeps_whole_rocks_and_renders_alike_however_cut():
+    tiles = load_tiles("heldout")
+    kw = dict(width_px=600, mm_per_px=2.0, seed=9, burden="full", dust_probability=0.0, lighting_variation=0.0)
+    camera = BeltScene(tiles, edge="camera", **kw)
+    img = camera.render(0, 700)
+    np.testing.assert_array_equal(img, np.concatenate([camera.render(0, 233), camera.render(233, 301), camera.render(534, 166)]))
+    mosaic = BeltScene(tiles, **kw).render(0, 700).astype(np.float32)
+    x0 = camera.belt_x0
+    band = slice(x0, x0 + int((EDGE_MARGIN_MM + 60) / 2.0))
+    grey = mosaic[:, band].mean(axis=-1)
+    core = ore_mask(mosaic[:, band]) & (grey > ndi.gaussian_filter(grey, EDGE_ROCK_SIGMA_MM / 2.0))
+    core[np.arange(700) % int(EDGE_ROCK_ROWS_MM / 2.0) == 0] = False
+    core = ndi.binary_erosion(core, iterations=int(EDGE_ROCK_ERODE_MM / 2.0))
+    lab, n = ndi.label(core)
+    same = (img[:, band] == mosaic[:, band].astype(np.uint8)).all(axis=-1)
+    share = ndi.mean(same.astype(float), lab, np.arange(1, n + 1))
+    extent = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in ndi.find_objects(lab)]) * 2.0
+    reach = 4 * EDGE_ROCK_SIGMA_MM / 2.0  # the filter's: cores this near the test's crop differ from the renderer's
+    clear = np.array([c.stop < grey.shape[1] - reach and reach <= r.start and r.stop <= 700 - reach for r, c in ndi.find_objects(lab)])
+    rock = (extent <= EDGE_ROCK_MAX_MM) & clear  # larger cores are rocks run together, cut as the fines are
+    cut = (share > 0) & (share < 1) & rock
+    assert n > 100 and rock.mean() > 0.6 and cut.sum() == 0, (cut.sum(), n)  # every rock of the mosaic kept or gone whole
+    assert 0.05 < (share[rock] == 1).mean() < 0.95  # some kept, some gone
+    rows_kept = same[:, : int((EDGE_MARGIN_MM - 50) / 2.0)]
+    assert not rows_kept.any()  # bare belt well outside the boundary
+
+
+def test_bare_belt_strip_has_no_tile_seams():
+    tiles = load_tiles("heldout")
+    for mm_per_px in (1.0, 4.0):
+        strip = _bare_belt(tiles, mm_per_px, 200)
+        mean = strip.mean(axis=1)
+        jump = np.abs(np.diff(np.vstack([mean, mean[:1]]), axis=0)).max()
+        assert jump < 10.0, (mm_per_px, jump)  # the tiles' joins made 18 grey levels at both scales (edge41)
 
 
 def test_plateaus_of_the_raw_photos_are_found_and_raised_in_the_tiles():
