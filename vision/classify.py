@@ -310,20 +310,34 @@ class KindClassifier:
             raise ModelError("KindClassifier is not fitted")
         x = self.inputs(x)
         a0 = (x - self.mean_) / self.scale_
-        out = np.zeros((x.shape[0], len(self.classes_)))
-        for coefs, intercepts in zip(self.coefs_, self.intercepts_):
-            a = a0
-            for w, b in zip(coefs[:-1], intercepts[:-1]):
-                a = np.maximum(a @ w + b, 0.0)
-            z = a @ coefs[-1] + intercepts[-1]
-            if z.shape[1] == 1:  # binary
-                p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
-                out += np.column_stack([1 - p1, p1])
-                continue
-            z -= z.max(axis=1, keepdims=True)
-            p = np.exp(z)
-            out += p / p.sum(axis=1, keepdims=True)
-        return out / len(self.coefs_)
+        w1, b1, ws, bs = self._stacked()
+        n, m = x.shape[0], len(self.coefs_)
+        a = a0 @ w1  # every member's first layer in one product: (n, members x units)
+        a += b1
+        a = a.reshape(n, m, -1).transpose(1, 0, 2)  # (members, n, units)
+        for w, b in zip(ws, bs):  # the members' further layers as batched products
+            np.maximum(a, 0.0, out=a)
+            a = a @ w
+            a += b
+        if a.shape[2] == 1:  # binary
+            p1 = 1.0 / (1.0 + np.exp(-a[:, :, 0]))
+            return np.stack([1 - p1, p1], axis=2).sum(axis=0) / m
+        a -= a.max(axis=2, keepdims=True)
+        p = np.exp(a)
+        p /= p.sum(axis=2, keepdims=True)
+        return p.sum(axis=0) / m
+
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """The members' layers for :meth:`_mlp_proba`: the first layers side by side (features, members x units) with
+        their biases, the others stacked (members, units in, units out) with biases (members, 1, units out). Built once
+        per set of coefficients."""
+        if getattr(self, "_stack_of", None) is not self.coefs_:
+            w1 = np.concatenate([c[0] for c in self.coefs_], axis=1)
+            b1 = np.concatenate([b[0] for b in self.intercepts_])
+            ws = [np.stack([c[i] for c in self.coefs_]) for i in range(1, len(self.coefs_[0]))]
+            bs = [np.stack([b[i] for b in self.intercepts_])[:, None, :] for i in range(1, len(self.coefs_[0]))]
+            self._stack, self._stack_of = (w1, b1, ws, bs), self.coefs_
+        return self._stack
 
     def p_none(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:
         """Probability that each row is not a foreign object, (n,)."""

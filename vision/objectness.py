@@ -51,30 +51,40 @@ def context_cells(cell_mm: float) -> tuple[int, int]:
 
 def half_grid(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Means of 2 x 2 blocks of the last two axes of ``v`` (..., h, w) (edge-padded to even) → (..., ceil(h/2), ceil(w/2))
-    (into ``out`` when given). An odd last row or column is its own edge padding, summed without copying ``v``."""
+    (into ``out`` when given): the pairs of rows added first (whole contiguous rows), then the pairs of columns of
+    those sums, ``(a + b) + (c + d)``. An odd last row or column is its own edge padding, added to itself."""
     h, w = v.shape[-2:]
     he, we = h - h % 2, w - w % 2
+    dtype = np.result_type(v.dtype, np.float32)
     if out is None:
-        out = np.empty(v.shape[:-2] + ((h + 1) // 2, (w + 1) // 2), np.result_type(v.dtype, np.float32))
-    _block_sum(v[..., 0:he:2, 0:we:2], v[..., 1:he:2, 0:we:2], v[..., 0:he:2, 1:we:2], v[..., 1:he:2, 1:we:2], out[..., : he // 2, : we // 2])
+        out = np.empty(v.shape[:-2] + ((h + 1) // 2, (w + 1) // 2), dtype)
+    rows = np.empty(v.shape[:-2] + ((h + 1) // 2, w), dtype)
+    np.add(v[..., 0:he:2, :], v[..., 1:he:2, :], out=rows[..., : he // 2, :])
     if h % 2:  # the last row twice
-        last = v[..., h - 1 : h, :]
-        _block_sum(last[..., 0:we:2], last[..., 0:we:2], last[..., 1:we:2], last[..., 1:we:2], out[..., he // 2 :, : we // 2])
+        np.add(v[..., h - 1, :], v[..., h - 1, :], out=rows[..., he // 2, :])
+    np.add(rows[..., 0:we:2], rows[..., 1:we:2], out=out[..., : we // 2])
     if w % 2:  # the last column twice
-        col = v[..., :, w - 1 : w]
-        _block_sum(col[..., 0:he:2, :], col[..., 1:he:2, :], col[..., 0:he:2, :], col[..., 1:he:2, :], out[..., : he // 2, we // 2 :])
-    if h % 2 and w % 2:
-        c = v[..., h - 1 : h, w - 1 : w]
-        _block_sum(c, c, c, c, out[..., he // 2 :, we // 2 :])
+        np.add(rows[..., w - 1], rows[..., w - 1], out=out[..., we // 2])
     out *= np.float32(0.25)
     return out
 
 
-def _block_sum(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, out: np.ndarray) -> None:
-    """``out`` = ((a + b) + c) + d, the order of the sums of :func:`half_grid`."""
-    np.add(a, b, out=out)
-    out += c
-    out += d
+def half_grid_channels(v: np.ndarray) -> np.ndarray:
+    """:func:`half_grid` of each channel of ``v`` (h, w, c) float32, channels last → (ceil(h/2), ceil(w/2), c): the
+    same sums in the same order, on whole rows of every channel at once."""
+    h, w, c = v.shape
+    he, we = h - h % 2, w - w % 2
+    rows = np.empty(((h + 1) // 2, w, c), np.float32)
+    np.add(v[0:he:2], v[1:he:2], out=rows[: he // 2])
+    if h % 2:
+        np.add(v[h - 1], v[h - 1], out=rows[he // 2])
+    out = np.empty(((h + 1) // 2, (w + 1) // 2, c), np.float32)
+    pairs = rows[:, :we].reshape(rows.shape[0], we // 2, 2 * c)
+    np.add(pairs[..., :c], pairs[..., c:], out=out[:, : we // 2])
+    if w % 2:
+        np.add(rows[:, w - 1], rows[:, w - 1], out=out[:, we // 2])
+    out *= np.float32(0.25)
+    return out
 
 
 def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, belt_cols: np.ndarray,
@@ -87,26 +97,39 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     h, w = raw.shape
     if h == 0:
         return np.empty((len(OBJECTNESS_FEATURES), 0, (w + 1) // 2), np.float32)
+    cells = np.asarray(cells, np.float32)
     r, g, lum = cells[..., 0], cells[..., 1], np.ascontiguousarray(cells[..., 2])
     cols = belt_cols if belt_cols.any() else np.ones(w, bool)
-    dr = r - np.float32(row_medians(r[::4][:, cols].reshape(1, -1))[0])  # = np.median, one partition
-    dg = g - np.float32(row_medians(g[::4][:, cols].reshape(1, -1))[0])
-    # structure tensor of the grey level: straight edges (plank sides, grain, sheet borders) are coherent over a box,
-    # the edges of a heap of rocks point every way
-    gy, gx = np.zeros_like(lum), np.zeros_like(lum)
-    gy[1:-1] = lum[2:] - lum[:-2]
+    med_r = np.float32(row_medians(r[::4][:, cols].reshape(1, -1))[0])  # = np.median, one partition
+    med_g = np.float32(row_medians(g[::4][:, cols].reshape(1, -1))[0])
+    # full-resolution maps whose block means are features, in the order the box means take them (the ridge last: it
+    # has no context feature): score, lum², |dr|, and the structure tensor of the grey level: straight edges (plank
+    # sides, grain, sheet borders) are coherent over a box, the edges of a heap of rocks point every way
+    full = np.empty((7, h, w), np.float32)
+    full[0] = raw
+    np.multiply(lum, lum, out=full[1])
+    np.subtract(r, med_r, out=full[2])
+    np.abs(full[2], out=full[2])
+    gx = np.zeros_like(lum)
     gx[:, 1:-1] = lum[:, 2:] - lum[:, :-2]
-    # the ridge comes first so that the maps box-filtered for the context, q[3:], leave it out (it has no context feature)
-    maps = (dr, dg, ridge, lum, cells[..., 3], cells[..., 4], raw, lum * lum, np.abs(dr), gx * gx, gy * gy, gx * gy)
-    q = np.empty((len(maps), (h + 1) // 2, (w + 1) // 2), np.float32)
-    for i, v in enumerate(maps):  # map by map: no (12, h, w) stack
-        half_grid(v, q[i])
-    out = np.empty((len(OBJECTNESS_FEATURES),) + q.shape[1:], np.float32)
-    out[:2] = q[:2]
-    out[2:6] = q[3:7]
-    out[6] = q[2]
+    gy = np.zeros_like(lum)
+    gy[1:-1] = lum[2:] - lum[:-2]
+    np.multiply(gx, gx, out=full[3])
+    np.multiply(gy, gy, out=full[4])
+    np.multiply(gx, gy, out=full[5])
+    full[6] = ridge
+    hh, ww = (h + 1) // 2, (w + 1) // 2
+    q = np.empty((10, hh, ww), np.float32)  # lum fine coarse | score lum² |dr| jxx jyy jxy ridge
+    five = half_grid_channels(cells)
+    q[:3] = five[..., 2:].transpose(2, 0, 1)
+    half_grid(full, q[3:])
+    out = np.empty((len(OBJECTNESS_FEATURES), hh, ww), np.float32)
+    np.subtract(five[..., 0], med_r, out=out[0])
+    np.subtract(five[..., 1], med_g, out=out[1])
+    out[2:6] = q[:4]
+    out[6] = q[9]
     k = 7
-    for m in box_means(q[3:], boxes):  # = ndi.uniform_filter(size=(1, box, box)) per box: lum fine coarse raw lum² |dr| jxx jyy jxy
+    for m in box_means(q[:9], boxes):  # = ndi.uniform_filter(size=(1, box, box)) per box: lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
         out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
         out[k + 5] = m[5]
@@ -224,5 +247,5 @@ def training_cells(x: np.ndarray, cover: np.ndarray, belt_cols: np.ndarray, rng:
     return np.concatenate([xb[pos], xb[neg]]), np.concatenate([np.ones(pos.size, np.int8), np.zeros(neg.size, np.int8)])
 
 
-__all__ = ["OBJECTNESS_FEATURES", "ObjectnessModel", "block_belt", "context_cells", "half_grid", "objectness_features", "to_cells",
+__all__ = ["OBJECTNESS_FEATURES", "ObjectnessModel", "block_belt", "context_cells", "half_grid", "half_grid_channels", "objectness_features", "to_cells",
            "training_cells"]

@@ -149,21 +149,22 @@ def test_fast_filters_refuse_even_boxes():
         box_means(np.zeros((4, 4), np.float32), (3, 4))
 
 
-@pytest.mark.parametrize("shape", [(1, 7), (6, 8), (5, 7), (3, 4, 5), (2, 1)])
+@pytest.mark.parametrize("shape", [(1, 7), (6, 8), (5, 7), (3, 4, 5), (2, 1), (5, 9, 6), (5, 8, 7), (2, 1, 1)])
 def test_half_grid_equals_padded_means(shape):
-    """objectness.half_grid without padding copies equals the means of the edge-padded 2 x 2 blocks."""
+    """objectness.half_grid without padding copies equals the means of the edge-padded 2 x 2 blocks, summed (a + b) +
+    (c + d) (rows first); half_grid_channels gives the same numbers per channel of a channels-last stack."""
     import numpy as np
 
-    from vision.objectness import half_grid, to_cells
+    from vision.objectness import half_grid, half_grid_channels, to_cells
 
     v = np.random.default_rng(len(shape)).standard_normal(shape).astype(np.float32)
     h, w = shape[-2:]
     p = np.pad(v, [(0, 0)] * (v.ndim - 2) + [(0, h % 2), (0, w % 2)], mode="edge")
-    want = p[..., 0::2, 0::2] + p[..., 1::2, 0::2]
-    want += p[..., 0::2, 1::2]
-    want += p[..., 1::2, 1::2]
+    want = (p[..., 0::2, 0::2] + p[..., 1::2, 0::2]) + (p[..., 0::2, 1::2] + p[..., 1::2, 1::2])
     want *= np.float32(0.25)
     assert np.array_equal(half_grid(v), want)
+    if v.ndim == 3:
+        assert np.array_equal(half_grid_channels(np.ascontiguousarray(np.moveaxis(v, 0, -1))), np.moveaxis(want, 0, -1))
     if v.ndim == 2:
         assert np.array_equal(to_cells(want, h, w), np.repeat(np.repeat(want, 2, axis=0), 2, axis=1)[:h, :w])
 
