@@ -12,6 +12,7 @@ Rows that do not fill a whole cell are dropped (the caller carries them to the n
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,23 +88,17 @@ def block_means(image: np.ndarray, block: int) -> np.ndarray:
     return out
 
 
-def _grey_moments(sub: np.ndarray, bs: int, sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _grey_moments(sub: np.ndarray, bs: int, m1: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cell means (h, w) float32 of the grey level (R+G+B) and of its square over ``bs`` x ``bs`` pixels of the
     uint8 image ``sub``. The sums are whole numbers: below 2**24 they are summed as integers, which gives the float32
-    sums exactly (a cheaper pass); above, in float32 as ever. ``sums``: the cells' integer channel sums
-    (:func:`cell_sums` of ``sub``), when at hand: the grey sums are theirs."""
+    sums exactly (a cheaper pass); above, in float32 as ever. ``m1``: the cells' grey means when at hand (from the
+    cells' integer sums: the same numbers)."""
     if sub.dtype == np.uint8 and bs * bs * 765 * 765 < 1 << 24:  # bs <= 5: the grey sums fit uint16, their squares uint32
         gi = sub[..., 0].astype(np.uint16)
         gi += sub[..., 1]
         gi += sub[..., 2]
-        if sums is None:
+        if m1 is None:
             m1 = _int_block_means(gi, bs)
-        else:
-            grey = sums[..., 0].astype(np.uint32)  # the channels added one by one: a sum over an axis of 3 is slow
-            grey += sums[..., 1]
-            grey += sums[..., 2]
-            m1 = grey.astype(np.float32)
-            m1 *= 1.0 / (bs * bs)
         return m1, _int_block_means(np.square(gi, dtype=np.uint32), bs)
     g = sub[..., 0].astype(np.float32)
     g += sub[..., 1]
@@ -170,6 +165,51 @@ def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
     return mask
 
 
+def _channel_total(sums: np.ndarray, dtype: type) -> np.ndarray:
+    """R + G + B of integer cell sums (h, w, 3) as ``dtype`` (the channels added one by one: a sum over an axis of 3
+    is slow)."""
+    out = sums[..., 0].astype(dtype)
+    out += sums[..., 1]
+    out += sums[..., 2]
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _log_grey_table(block: int) -> np.ndarray:
+    """log grey (float32) of every integer grey sum of a ``block`` x ``block`` cell, by the float32 steps of
+    :func:`cell_features` (sum x 1 / block², + 1, x 1/3, log): index i is the ``lum`` before its reference of a cell whose
+    R + G + B sum is i."""
+    total = np.arange(765 * block * block + 1).astype(np.float32)
+    total *= 1.0 / (block * block)
+    total += 1.0
+    table = np.log(total * (1.0 / 3.0))
+    table.flags.writeable = False
+    return table
+
+
+def counted_band_medians(sums: np.ndarray, table: np.ndarray, band: int) -> np.ndarray:
+    """``np.median`` of ``table[sums]`` over each band of ``band`` rows of the integer map ``sums`` (h, n) (the last
+    band the rows left), (ceil(h / band),) float32, without sorting: the table is non-decreasing, so the middle
+    values are the table's values at the middle sums, found by counting the sums of each band. ValueError when
+    ``table`` is not non-decreasing or a sum lies beyond it."""
+    h, n = sums.shape
+    nb, k = max(1, -(-h // band)), table.size
+    if n == 0 or h == 0:
+        return np.full(nb, np.nan, np.float32)
+    if np.any(np.diff(table) < 0):
+        raise ValueError("expected a non-decreasing table")
+    top = int(sums.max())
+    if top >= k:
+        raise ValueError(f"a sum of {top} lies beyond the table of {k} values")
+    idx = (np.arange(h, dtype=np.int32) // band * k)[:, None] + sums
+    counts = np.bincount(idx.ravel(), minlength=nb * k).reshape(nb, k)
+    cum = np.cumsum(counts, axis=1)
+    size = cum[:, -1]
+    lo = table[np.argmax(cum > ((size - 1) // 2)[:, None], axis=1)]  # the lower and upper middle values
+    hi = table[np.argmax(cum > (size // 2)[:, None], axis=1)]
+    return np.where(size % 2 == 1, hi, (lo + hi) / 2).astype(np.float32)
+
+
 def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = None,
                   ref_start: float | None = None) -> CellFeatures:
     """Features of an (H, W, 3) uint8 image in ``block``-px cells; ``belt_cols`` (w,) bool overrides belt detection.
@@ -179,9 +219,19 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     rgb = sums.astype(np.float32)
     rgb *= 1.0 / (block * block)  # = block_means(image, block)
     h, w = rgb.shape[:2]
-    total = rgb[..., 0] + rgb[..., 1]
-    total += rgb[..., 2]
-    total += 1.0
+    # the cells' grey sums as integers: with a cell of 2**k px a side the channel means are exact in float32 and so is
+    # their sum, the grey sum's mean (the same numbers as adding the means), and log grey is one function of the sum
+    counted = block & (block - 1) == 0 and 765 * block * block < 1 << 16
+    gsum = _channel_total(sums, np.uint16) if counted else None
+    if gsum is not None:
+        m1 = gsum.astype(np.float32)
+        m1 *= 1.0 / (block * block)
+        total = m1 + 1.0
+    else:
+        m1 = None
+        total = rgb[..., 0] + rgb[..., 1]
+        total += rgb[..., 2]
+        total += 1.0
     inv = 1.0 / total
     r = rgb[..., 0] * inv
     g = rgb[..., 1] * inv
@@ -191,13 +241,16 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     sel = cols if cols.any() else np.ones(w, bool)
     # belt median grey per band of cell rows, interpolated along the belt
     nb = max(1, int(np.ceil(h / BAND_CELLS)))
-    band = logg[:, sel]
     full = h // BAND_CELLS
-    med = np.empty(nb, np.float32)
-    if full:
-        med[:full] = row_medians(band[: full * BAND_CELLS].reshape(full, -1))
-    if nb > full:
-        med[full] = np.median(band[full * BAND_CELLS :])
+    if gsum is not None:
+        med = counted_band_medians(gsum[:, sel], _log_grey_table(block), BAND_CELLS)
+    else:
+        band = logg[:, sel]
+        med = np.empty(nb, np.float32)
+        if full:
+            med[:full] = row_medians(band[: full * BAND_CELLS].reshape(full, -1))
+        if nb > full:
+            med[full] = np.median(band[full * BAND_CELLS :])
     centres = (np.arange(nb) + 0.5) * BAND_CELLS
     if ref_start is not None and np.isfinite(ref_start):
         centres, med = np.concatenate([[0.0], centres]), np.concatenate([[ref_start], med]).astype(np.float32)
@@ -211,7 +264,7 @@ def cell_features(image: np.ndarray, block: int, belt_cols: np.ndarray | None = 
     sub = image[: h * block : step, : w * block : step]
     bs = block // step
     if bs > 1:
-        m1, m2 = _grey_moments(sub, bs, sums if step == 1 else None)
+        m1, m2 = _grey_moments(sub, bs, m1 if step == 1 else None)
         var = np.maximum(m2 - m1 * m1, 0.0)
         fine = 0.5 * np.log(var + 9.0) - np.log(m1 + 3.0)
     else:

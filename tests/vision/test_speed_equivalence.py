@@ -202,3 +202,32 @@ def test_window_extremes_equal_scipy_morphology(shape):
         assert got.dtype == bool and np.array_equal(got, ndi.binary_dilation(mask, np.ones((3, 3), bool), iterations=reach))
     with pytest.raises(ValueError, match="2-D map"):
         window_max(lab[None], 1)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (32, 224), (70, 9), (562, 224), (33, 4)])
+def test_counted_band_medians_equal_numpy(shape):
+    """features.counted_band_medians (counting the cells' integer grey sums) gives np.median of the log grey of each
+    band exactly, for odd and even counts and a short last band; cell_features' log grey is the table's value of the
+    cell's sum; a sum beyond the table is refused."""
+    import numpy as np
+
+    from vision.features import _log_grey_table, cell_sums, counted_band_medians
+
+    rng = np.random.default_rng(shape[0] * 7 + shape[1])
+    table = _log_grey_table(2)
+    sums = rng.integers(0, table.size, shape).astype(np.uint16)
+    sums[:, ::2] = sums[:, :1]  # ties, as on a belt of even grey
+    got = counted_band_medians(sums, table, 32)
+    lum = table[sums]
+    want = [np.median(lum[i : i + 32]) for i in range(0, shape[0], 32)]
+    assert got.dtype == np.float32 and np.array_equal(got, np.asarray(want, np.float32))
+    image = rng.integers(0, 256, (2 * shape[0], 2 * shape[1], 3), dtype=np.uint8)
+    s = cell_sums(image, 2)
+    rgb = s.astype(np.float32)
+    rgb *= 0.25
+    total = rgb[..., 0] + rgb[..., 1]
+    total += rgb[..., 2]
+    total += 1.0
+    assert np.array_equal(table[s.astype(np.int64).sum(axis=2)], np.log(total * (1.0 / 3.0)))
+    with pytest.raises(ValueError, match="beyond the table"):
+        counted_band_medians(sums + np.uint16(table.size), table, 32)
