@@ -2,7 +2,8 @@
 equivalence test (tests/vision/test_speed_equivalence.py).
 
 The reference was written from main's code *before* the speed work of issue 27 (w27d), so a speed change that moves
-any output fails the test. It holds, besides the outputs, digests of what they were computed from (the model's
+any output fails the test; it was written again at speed42 with the float32 filters of vision/filters.py (outputs
+moved within float32 rounding, every box and report the same: docs/vision.md, *speed42*). It holds, besides the outputs, digests of what they were computed from (the model's
 version and every rendered frame): when those differ the reference is stale (a refit or a renderer change moved the
 inputs, not the speed work) and must be written again, with the code whose outputs are meant (after an intended refit
 or model change: the merged code itself; to check a later speed change: the code before it, from its own checkout

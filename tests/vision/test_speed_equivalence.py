@@ -1,6 +1,9 @@
 """The speed work of issue 27 changes no output: the detector's candidates (every one, ``report_all``: boxes, kinds,
-p(none), the 29 statistics, thumbnails) and the line station's records per window equal those main's code gave
-before it (tests/vision/data/speed_reference.json, written by tests/vision/speed_reference.py)."""
+p(none), the 29 statistics, thumbnails) and the line station's records per window equal those of the reference
+(tests/vision/data/speed_reference.json, written by tests/vision/speed_reference.py). The reference was written from
+main's code before the speed work (w27d) and again at speed42, whose float32 box and Gaussian filters
+(vision/filters.py) move p(none) by up to 8e-5 of itself and leave every box, kind and reported candidate as it was
+(docs/vision.md, *speed42*); every later speed change is held to the reference as written then."""
 
 from __future__ import annotations
 
