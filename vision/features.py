@@ -168,7 +168,7 @@ def longest_run(ok: np.ndarray, min_run: int) -> np.ndarray:
 def _channel_total(sums: np.ndarray, dtype: type) -> np.ndarray:
     """R + G + B of integer cell sums (h, w, 3) as ``dtype`` (the channels added one by one: a sum over an axis of 3
     is slow)."""
-    out = sums[..., 0].astype(dtype)
+    out: np.ndarray = sums[..., 0].astype(dtype)
     out += sums[..., 1]
     out += sums[..., 2]
     return out
