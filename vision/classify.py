@@ -330,13 +330,14 @@ class KindClassifier:
     def _stacked(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """The members' layers for :meth:`_mlp_proba`: the first layers side by side (features, members x units) with
         their biases, the others stacked (members, units in, units out) with biases (members, 1, units out). Built once
-        per set of coefficients."""
-        if getattr(self, "_stack_of", None) is not self.coefs_:
+        per set of coefficient arrays (a member's array replaced builds them again)."""
+        key = tuple(id(a) for m in self.coefs_ + self.intercepts_ for a in m)
+        if getattr(self, "_stack_of", None) != key:
             w1 = np.concatenate([c[0] for c in self.coefs_], axis=1)
             b1 = np.concatenate([b[0] for b in self.intercepts_])
             ws = [np.stack([c[i] for c in self.coefs_]) for i in range(1, len(self.coefs_[0]))]
             bs = [np.stack([b[i] for b in self.intercepts_])[:, None, :] for i in range(1, len(self.coefs_[0]))]
-            self._stack, self._stack_of = (w1, b1, ws, bs), self.coefs_
+            self._stack, self._stack_of = (w1, b1, ws, bs), key
         return self._stack
 
     def p_none(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:

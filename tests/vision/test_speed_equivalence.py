@@ -234,3 +234,40 @@ def test_counted_band_medians_equal_numpy(shape):
     assert np.array_equal(table[s.astype(np.int64).sum(axis=2)], np.log(total * (1.0 / 3.0)))
     with pytest.raises(ValueError, match="beyond the table"):
         counted_band_medians(sums + np.uint16(table.size), table, 32)
+
+
+@pytest.mark.parametrize("hidden, classes", [((64, 32), 8), ((16,), 2), ((), 3)])
+def test_stacked_ensemble_equals_members_averaged(hidden, classes):
+    """KindClassifier scores its members in stacked products: equal to averaging each member's own softmax (or
+    logistic) output within 1e-12; a member's array replaced after scoring is used at the next call."""
+    import numpy as np
+
+    from vision.classify import KindClassifier
+
+    rng = np.random.default_rng(len(hidden) + classes)
+    k = KindClassifier(hidden=hidden, members=3)
+    sizes = [5, *hidden, 1 if classes == 2 else classes]
+    k.mean_, k.scale_ = rng.standard_normal(5), rng.random(5) + 0.5
+    k.classes_ = np.array(["none", "wood", "metal"][:classes] + [f"k{i}" for i in range(classes - 3)])
+    k.coefs_ = [[rng.standard_normal((a, b)) for a, b in zip(sizes, sizes[1:])] for _ in range(3)]
+    k.intercepts_ = [[rng.standard_normal(b) for b in sizes[1:]] for _ in range(3)]
+    x = rng.standard_normal((7, 5))
+
+    def by_member() -> np.ndarray:
+        out = np.zeros((7, classes))
+        for coefs, intercepts in zip(k.coefs_, k.intercepts_):
+            a = (x - k.mean_) / k.scale_
+            for w, b in zip(coefs[:-1], intercepts[:-1]):
+                a = np.maximum(a @ w + b, 0.0)
+            z = a @ coefs[-1] + intercepts[-1]
+            if classes == 2:
+                p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+                out += np.column_stack([1 - p1, p1])
+            else:
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                out += e / e.sum(axis=1, keepdims=True)
+        return out / 3
+
+    np.testing.assert_allclose(k.proba(x), by_member(), rtol=0, atol=1e-12)
+    k.coefs_[1][0] = k.coefs_[1][0] * 2.0
+    np.testing.assert_allclose(k.proba(x), by_member(), rtol=0, atol=1e-12)
