@@ -391,10 +391,36 @@ def clipping_checks(seed: int = 0, scene: dict | None = None, length_m: float = 
     return out
 
 
+def clipped_red_colour(windows: Sequence[np.ndarray]) -> np.ndarray:
+    """(median G/R, median B/R) (2,) of the pixels of ``windows`` whose red is at or above CLIP_LEVEL (NaN without)."""
+    px = [w.reshape(-1, 3) for w in windows]
+    hot = np.concatenate([p[p[:, 0] >= CLIP_LEVEL] for p in px]).astype(np.float64) if px else np.zeros((0, 3))
+    if not len(hot):
+        return np.full(2, np.nan)
+    return np.median(hot[:, 1:] / hot[:, :1], axis=0)
+
+
+def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: float = 100.0) -> list[RealismCheck]:
+    """Colour of the clipped red pixels (median G/R and B/R of the pixels whose red is >= CLIP_LEVEL, 4 mm/px): the
+    clipping check's rendered windows against the whole loaded photos (spread: bootstrap over the photos' sources)."""
+    real, names = _real_photo_windows()
+    per_source: dict[str, list[np.ndarray]] = {}
+    for w, name in zip(real, names):
+        per_source.setdefault(name, []).append(w)
+    groups = list(per_source.values())
+    rng = np.random.default_rng(0)
+    boot = np.array([clipped_red_colour([w for i in rng.integers(0, len(groups), len(groups)) for w in groups[i]])
+                     for _ in range(200)])
+    want = clipped_red_colour(real)
+    got = clipped_red_colour(_full_windows(seed, length_m, _frozen(scene)))
+    return [RealismCheck(f"clipped red pixels: median {ratio} (4 mm/px)", float(got[k]), float(want[k]), "1",
+                         float(np.nanstd(boot[:, k]))) for k, ratio in enumerate(("G/R", "B/R"))]
+
+
 def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
     """Every check of this module for a scene type's options (default: today's renderer settings)."""
     return (illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + clipping_checks(seed, scene)
-            + edge_checks(seed, scene) + surface_checks(seed))
+            + clipped_colour_checks(seed, scene) + edge_checks(seed, scene) + surface_checks(seed))
 
 
 #: Statistics compared between a set of real photographs and rendered belt of a scene type (:func:`image_stats`).

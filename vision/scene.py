@@ -202,23 +202,122 @@ def with_plateaus(dense: np.ndarray, tiles: TileSet, side: int, grey: float) -> 
     return _box_float(np.where(mask[_dense_rows(tiles)[0]], np.float32(grey), dense.astype(np.float32)), side)
 
 
-def equalise_chroma(stack: np.ndarray, spread: float) -> np.ndarray:
-    """(N, S, S, 3) uint8 tiles with each tile's chroma ((max - min) / mean grey of a pixel) scaled about the pixel's
-    grey (kept) so that the tile's median chroma over its ore pixels (all pixels when under 5 % are ore) keeps only
-    ``spread`` of its deviation from the median over the tiles (1: the photos as they are; 0: every tile alike).
-    Raises ValueError when ``spread`` is not in [0, 1]."""
+def chroma_gains(stack: np.ndarray, spread: float) -> np.ndarray | None:
+    """(N,) float32 chroma gain of each of (N, S, S, 3) uint8 tiles for :func:`equalise_chroma` (None: 1 for every
+    tile). Raises ValueError when ``spread`` is not in [0, 1]."""
     if not 0.0 <= spread <= 1.0:
         raise ValueError(f"expected a chroma spread in [0, 1], got {spread}")
     if spread == 1.0 or len(stack) == 0:
-        return stack
+        return None
     t = stack.astype(np.float32)
     grey = t.mean(axis=-1, keepdims=True)
     chroma = (t.max(axis=-1) - t.min(axis=-1)) / np.maximum(grey[..., 0], 1.0)
     ore = ore_mask(stack)
     med = np.array([np.median(c[m]) if m.mean() >= 0.05 else np.median(c) for c, m in zip(chroma, ore)], np.float32)
     centre = float(np.median(med))
-    gain = (centre + spread * (med - centre)) / np.maximum(med, 1e-3)
+    return (centre + spread * (med - centre)) / np.maximum(med, 1e-3)
+
+
+def equalise_chroma(stack: np.ndarray, spread: float) -> np.ndarray:
+    """(N, S, S, 3) uint8 tiles with each tile's chroma ((max - min) / mean grey of a pixel) scaled about the pixel's
+    grey (kept) so that the tile's median chroma over its ore pixels (all pixels when under 5 % are ore) keeps only
+    ``spread`` of its deviation from the median over the tiles (1: the photos as they are; 0: every tile alike).
+    Raises ValueError when ``spread`` is not in [0, 1]."""
+    gain = chroma_gains(stack, spread)
+    if gain is None:
+        return stack
+    t = stack.astype(np.float32)
+    grey = t.mean(axis=-1, keepdims=True)
     return np.clip(grey + gain[:, None, None, None] * (t - grey), 0, 255).astype(np.uint8)
+
+
+#: Camera saturation (``camera_exposure``, clip42): a plateau's pixels are extrapolated from the mean colour of the
+#: unclipped pixels within PLATEAU_RING_PX around it (the ring's channel ratios); a plateau without such a ring keeps
+#: its level.
+PLATEAU_RING_PX = 2
+#: Sub-pixel values a scene pixel's response is averaged over (:meth:`BeltScene._saturate`).
+SUB_PIXEL_POINTS = 5
+
+
+def plateau_radiance(stack: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(N, S, S, 3) float32 radiance of tiles ``stack`` (uint8) whose camera-clipped channels ``mask`` (bool, the
+    same shape; :func:`vision.tiles.clipped`) are extrapolated above their plateau: each clipped channel c of a pixel
+    is the mean over its unclipped channels u of the pixel's u times the ratio c / u of the plateau's ring (the
+    unclipped pixels within PLATEAU_RING_PX of it), never below the plateau itself; a pixel clipped in every channel
+    takes the largest such factor of its plateau's other pixels (its level where none)."""
+    t = stack.astype(np.float32)
+    if not mask.any():
+        return t
+    plane = np.zeros((3, 3, 3), bool)
+    plane[1] = True  # within each tile, never across tiles
+    hit = np.asarray(mask.any(axis=-1))
+    grown = ndi.binary_dilation(hit, structure=plane, iterations=PLATEAU_RING_PX)
+    lab, n = ndi.label(grown, structure=plane)
+    ring = grown & ~hit
+    sums = np.stack([np.bincount(lab[ring], t[..., c][ring], minlength=n + 1) for c in range(3)], axis=-1)  # (n+1, 3)
+    ratio = sums[:, :, None] / np.maximum(sums[:, None, :], 1e-6)  # ratio[l, c, u] = ring c / ring u
+    has_ring = np.asarray((sums > 0).all(axis=1))
+    free = ~mask & hit[..., None]
+    px = lab[hit]
+    vals, free_px, clip_px = t[hit], free[hit], mask[hit]
+    est = np.einsum("pu,pcu->pc", vals * free_px, ratio[px]) / np.maximum(free_px.sum(axis=1, keepdims=True), 1)
+    est = np.where(has_ring[px, None] & free_px.any(axis=1, keepdims=True), est, vals)
+    factor = np.where(clip_px, est / np.maximum(vals, 1.0), 1.0).max(axis=1)  # the pixel's own lift
+    best = np.zeros(n + 1)
+    np.maximum.at(best, px, factor)
+    lone = np.asarray(clip_px.all(axis=1))
+    est = np.where(lone[:, None], vals * np.maximum(best[px], 1.0)[:, None], est)
+    out = t.copy()
+    out[hit] = np.where(clip_px, np.maximum(est, vals), vals)
+    return out
+
+
+def shoulder(x: np.ndarray, knee: float, power: float = 2.0) -> np.ndarray:
+    """The camera's response to radiance ``x`` (grey levels, any shape, float): linear up to ``knee``, then a shoulder
+    255 - (255 - knee) (1 - u)^power over u = (x - knee) / (power (255 - knee)) in 0..1 (slope 1 to 0), 255 from u = 1
+    on (``knee`` >= 255: a hard clip at 255)."""
+    if knee >= 255.0:
+        return np.minimum(x, 255.0)
+    span = 255.0 - knee
+    u = np.clip((x - knee) / (power * span), 0.0, 1.0)
+    return np.where(x <= knee, x, 255.0 - span * (1.0 - u) ** power).astype(np.float32)
+
+
+def unshoulder(y: np.ndarray, knee: float, power: float = 2.0) -> np.ndarray:
+    """The radiance whose :func:`shoulder` is ``y`` (< 255; 255 gives the shoulder's top)."""
+    if knee >= 255.0:
+        return y.astype(np.float32)
+    span = 255.0 - knee
+    v = np.clip((255.0 - y) / span, 0.0, 1.0)
+    return np.where(y <= knee, y, knee + power * span * (1.0 - v ** (1.0 / power))).astype(np.float32)
+
+
+def radiance_bank(tiles: TileSet, side: int, chroma_spread: float, knee: float = 255.0, power: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, deficit), each (N, side, side, 3) float32, of the loaded tiles of ``tiles`` as radiance: each raw photo's
+    value taken back through the camera's :func:`shoulder` at ``knee`` and scaled by the tile's exposure gain, the
+    camera's clipped plateaus extrapolated (:func:`plateau_radiance`; the tiles as they are when the gains are not
+    known), the chroma equalised as :func:`equalise_chroma` does (same gains, no clip), box-averaged to ``side`` px;
+    ``deficit`` is the mean less the least sub-pixel of each scene pixel per channel (0 where ``side`` does not divide
+    the tile)."""
+    dense = _split_tiles(tiles)[0]
+    mask = clipped(tiles)
+    rows = _dense_rows(tiles)[0]
+    if mask is None or tiles.gain is None:
+        rad = dense.astype(np.float32)
+    else:
+        g = tiles.gain[rows].astype(np.float32)[:, None, None, None]
+        rad = plateau_radiance(g * unshoulder(np.minimum(dense / g, 254.0), knee, power), mask[rows])
+    gain = chroma_gains(dense, chroma_spread)
+    if gain is not None:
+        grey = rad.mean(axis=-1, keepdims=True)
+        rad = np.maximum(grey + gain[:, None, None, None] * (rad - grey), 0.0)
+    mean = _box_float(rad, side)
+    n, s = rad.shape[:2]
+    if s % side or s == side:
+        return mean, np.zeros_like(mean)
+    k = s // side
+    least = rad.reshape(n, side, k, side, k, 3).min(axis=(2, 4))
+    return mean, np.maximum(mean - least, 0.0).astype(np.float32)
 
 
 @lru_cache(maxsize=4)
@@ -240,11 +339,16 @@ def _ore_rgb(tiles: TileSet) -> np.ndarray:
 class _TileBank:
     """Tiles (full and ore-free) resampled to the scene's pixel size, with feather weights."""
 
-    def __init__(self, tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0) -> None:
+    def __init__(self, tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0,
+                 camera: bool = False, knee: float = 255.0, power: float = 2.0) -> None:
         side = max(8, int(round(tiles.tiles.shape[1] / mm_per_px)))
         dense, sparse, empty = _split_tiles(tiles)
-        dense = equalise_chroma(dense, chroma_spread)
-        self.dense = with_plateaus(dense, tiles, side, plateau_grey) if plateau_grey > 0 else _box(dense, side)
+        deficit = None
+        if camera:
+            self.dense, deficit = radiance_bank(tiles, side, chroma_spread, knee, power)
+        else:
+            dense = equalise_chroma(dense, chroma_spread)
+            self.dense = with_plateaus(dense, tiles, side, plateau_grey) if plateau_grey > 0 else _box(dense, side)
         self.sparse = _box(sparse, side)
         self.empty = _box(empty, side)
         self.side = side
@@ -262,16 +366,25 @@ class _TileBank:
         stack = np.concatenate([self.dense, self.sparse, self.empty])
         del self.dense, self.sparse, self.empty
         # small tiles: keep all 8 orientations contiguous (a row of tiles is then one fancy-index gather)
-        self.oriented = 8 * stack.nbytes <= ORIENTED_MAX_BYTES
+        self.oriented = 8 * stack.nbytes * (1 if deficit is None else 2) <= ORIENTED_MAX_BYTES
         self.stack = _orientations(stack) if self.oriented else stack
+        #: (camera saturation) each loaded tile's mean less its least sub-pixel (:func:`radiance_bank`), feathered
+        #: alike; zero for the other tiles. None without ``camera``.
+        self.deficit: np.ndarray | None = None
+        if deficit is not None:
+            d = np.zeros_like(stack)
+            d[: len(deficit)] = deficit * self.weight
+            self.deficit = _orientations(d) if self.oriented else d
 
-    def gather(self, flips: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Tiles ``ids`` (C,) in orientations ``flips`` (C,) (bits as in :func:`_orientations`): (C, S, S, 3) float32."""
+    def gather(self, flips: np.ndarray, ids: np.ndarray, deficit: bool = False) -> np.ndarray:
+        """Tiles ``ids`` (C,) in orientations ``flips`` (C,) (bits as in :func:`_orientations`): (C, S, S, 3) float32
+        (of the deficit bank with ``deficit``)."""
+        source = self.deficit if deficit and self.deficit is not None else self.stack
         if self.oriented:
-            return self.stack[flips, ids]
+            return source[flips, ids]
         out = np.empty((len(ids), self.side, self.side, 3), np.float32)
         for c, (f, i) in enumerate(zip(flips.tolist(), ids.tolist())):
-            t = self.stack[i]
+            t = source[i]
             if f & 1:
                 t = t[::-1]
             if f & 2:
@@ -305,8 +418,9 @@ def _hash_uniform(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int)
 
 
 @lru_cache(maxsize=6)
-def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0) -> _TileBank:
-    return _TileBank(tiles, mm_per_px, chroma_spread, plateau_grey)
+def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0, camera: bool = False,
+          knee: float = 255.0, power: float = 2.0) -> _TileBank:
+    return _TileBank(tiles, mm_per_px, chroma_spread, plateau_grey, camera, knee, power)
 
 
 @lru_cache(maxsize=4)
@@ -426,6 +540,9 @@ class BeltScene:
         chroma_spread: float = 1.0,
         edge: str = "frame",
         plateau_grey: float = 0.0,
+        camera_exposure: float = 0.0,
+        camera_knee: float = 255.0,
+        camera_shoulder: float = 2.0,
     ) -> None:
         if burden not in ("patchwork", "full") or surface not in ("rules", "photo") or dust not in ("grey", "ore"):
             raise ValueError(f"expected burden 'patchwork'|'full', surface 'rules'|'photo' and dust 'grey'|'ore', got {burden!r}, {surface!r}, {dust!r}")
@@ -433,6 +550,9 @@ class BeltScene:
             raise ValueError(f"expected light_knot_mm > 0, 0 <= shadow_depth < 1, spillage_mm >= 0; got {light_knot_mm}, {shadow_depth}, {spillage_mm}")
         if edge not in ("frame", "camera") or not plateau_grey >= 0:
             raise ValueError(f"expected edge 'frame'|'camera' and plateau_grey >= 0, got {edge!r}, {plateau_grey}")
+        if not (camera_exposure >= 0 and 0 < camera_knee <= 255 and camera_shoulder >= 1):
+            raise ValueError(f"expected camera_exposure >= 0, 0 < camera_knee <= 255 and camera_shoulder >= 1, got "
+                             f"{camera_exposure}, {camera_knee}, {camera_shoulder}")
         if width_px < 16 or mm_per_px <= 0 or belt_width_m <= 0:
             raise ValueError(f"expected width_px >= 16, mm_per_px > 0, belt_width_m > 0; got {width_px}, {mm_per_px}, {belt_width_m}")
         self.tiles = tiles
@@ -457,7 +577,12 @@ class BeltScene:
         self.chroma_spread = float(chroma_spread)
         self.edge = edge
         self.plateau_grey = float(plateau_grey)
-        self._bank = _bank(tiles, self.mm_per_px, self.chroma_spread, self.plateau_grey)
+        self.camera_exposure = float(camera_exposure)
+        self.camera_knee = float(camera_knee)
+        self.camera_shoulder = float(camera_shoulder)
+        on = self.camera_exposure > 0
+        self._bank = _bank(tiles, self.mm_per_px, self.chroma_spread, self.plateau_grey, on,
+                           self.camera_knee if on else 255.0, self.camera_shoulder if on else 2.0)
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._vignette3 = np.repeat(self._vignette, 3)
@@ -466,6 +591,7 @@ class BeltScene:
         self._sprites: dict[SceneObject, Sprite] = {}
         self._frame: np.ndarray | None = None
         self._buf: np.ndarray | None = None
+        self._dbuf: np.ndarray | None = None
         self._knot_cache: dict[int, float] = {}
         self._light_cache: dict[int, tuple[float, float]] = {}
 
@@ -497,19 +623,52 @@ class BeltScene:
             img[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
         if self.spillage_px > 0:
             self._spill(img, r0)
+        deficit = self._deficit(r0, r1)
         if self.edge == "camera":
-            self._bare_margin(img, r0)
+            self._bare_margin(img, r0, deficit)
         for obj in objects:
-            self._paste(img, r0, obj)
-        self._lighting(img, r0)
+            self._paste(img, r0, obj, deficit)
+        self._lighting(img, r0, deficit)
         if pad:
             img = ndi.uniform_filter1d(img, size=int(round(self.motion_blur_px)), axis=0, mode="nearest")[pad:-pad]
+            if deficit is not None:
+                deficit = ndi.uniform_filter1d(deficit, size=int(round(self.motion_blur_px)), axis=0, mode="nearest")[pad:-pad]
+        if deficit is not None:
+            self._saturate(img, deficit)
         np.clip(img, 0, 255, out=img)
         out = np.empty(img.shape, np.uint8)
         np.copyto(out, img, casting="unsafe")
         return out
 
-    def _render_belt(self, img: np.ndarray, r0: int, r1: int) -> None:
+    def _deficit(self, r0: int, r1: int) -> np.ndarray | None:
+        """(camera saturation) Rows ``r0 .. r1`` of the loaded tiles' sub-pixel deficit (:func:`radiance_bank`), composed
+        as the belt is: (r1 - r0, width_px, 3) float32; None without ``camera_exposure``."""
+        if self.camera_exposure <= 0:
+            return None
+        if self._dbuf is None or self._dbuf.shape[0] < r1 - r0:
+            self._dbuf = np.empty((r1 - r0, self.width_px, 3), dtype=np.float32)
+        d = self._dbuf[: r1 - r0]
+        d[:] = 0.0
+        self._render_belt(d, r0, r1, deficit=True)
+        if not np.all(self.ore_gain == 1.0):
+            d[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
+        return d
+
+    def _saturate(self, img: np.ndarray, deficit: np.ndarray) -> None:
+        """The camera's response (:func:`shoulder`, then 255) per channel of lit rows ``img`` whose pixels average
+        sub-pixels (the tiles' pixels) from ``img - deficit`` (the least) up: each pixel is the mean response of
+        SUB_PIXEL_POINTS values spread evenly from its least sub-pixel to that value's mirror about the pixel's mean,
+        so it is 255 only where its least sub-pixel is (as a box-resized photo is); exact where no sub-pixel passes
+        the knee (there the pixel is left as it is)."""
+        knee, power = self.camera_knee, self.camera_shoulder
+        hot = img + deficit > knee
+        if not hot.any():
+            return
+        mean, spread = img[hot], deficit[hot]
+        steps = np.linspace(-1.0, 1.0, SUB_PIXEL_POINTS, dtype=np.float32)
+        img[hot] = np.mean([shoulder(mean + k * spread, knee, power) for k in steps], axis=0)
+
+    def _render_belt(self, img: np.ndarray, r0: int, r1: int, deficit: bool = False) -> None:
         """Add the feathered tile mosaic of rows ``r0 .. r1`` into the belt columns of ``img`` (zeroed first).
 
         Tile row ``k`` (top at ``k * pitch``) draws its tiles, orientations and lateral shift from a
@@ -554,7 +713,7 @@ class BeltScene:
         for a in range(0, len(ks), chunk):
             b = min(len(ks), a + chunk)
             m = b - a
-            tiles = bank.gather(flips[a:b].ravel(), ids[a:b].ravel()).reshape(m, n_cols, s, s, 3)
+            tiles = bank.gather(flips[a:b].ravel(), ids[a:b].ravel(), deficit).reshape(m, n_cols, s, s, 3)
             # compose each tile row into a strip: tile j at strip columns j*p .. j*p+s (feathered overlaps add up)
             strips = np.empty((m, s, (n_cols + 1) * p, 3), np.float32)
             strips[:, :, : n_cols * p].reshape(m, s, n_cols, p, 3)[...] = tiles[:, :, :, :p].transpose(0, 2, 1, 3, 4)
@@ -610,7 +769,7 @@ class BeltScene:
         norm = float(np.sqrt(sum(w * w for _, w in EDGE_OCTAVES)))
         return EDGE_MARGIN_MM + EDGE_MARGIN_SD_MM * noise(EDGE_KNOT_MM, 0) + EDGE_ROUGH_MM / norm * rough
 
-    def _bare_margin(self, img: np.ndarray, r0: int) -> None:
+    def _bare_margin(self, img: np.ndarray, r0: int, deficit: np.ndarray | None = None) -> None:
         """Bare belt from each belt edge in to the ore's ragged boundary (:meth:`margin_mm`), which takes whole rocks in
         or out (:func:`rock_keep`, on the belt padded by EDGE_PAD_MM above and below), feathered over 2 mm."""
         n = img.shape[0]
@@ -633,6 +792,8 @@ class BeltScene:
             region = img[:, cols]
             region *= 1.0 - a
             region += a * tex
+            if deficit is not None:
+                deficit[:, cols] *= 1.0 - a
 
     def _belt_rows(self, r0: int, r1: int) -> np.ndarray:
         """The belt mosaic of rows ``r0 .. r1`` (before lighting): (r1 - r0, width_px, 3) float32."""
@@ -706,7 +867,9 @@ class BeltScene:
             gain[i], dust[i] = self._light_cache[kk]
         return gain, dust
 
-    def _lighting(self, img: np.ndarray, r0: int) -> None:
+    def _lighting(self, img: np.ndarray, r0: int, deficit: np.ndarray | None = None) -> None:
+        """Lighting drift, vignette and dust haze of rows ``img`` from scene row ``r0`` (and ``camera_exposure``: the
+        camera's exposure, on ``deficit`` too, without the haze)."""
         mm = (np.arange(r0, r0 + img.shape[0], dtype=np.float64)) * self.mm_per_px
         pos = mm / self.light_knot_mm
         k0 = np.floor(pos).astype(np.int64)
@@ -719,7 +882,14 @@ class BeltScene:
         dust = dust_k[idx] * (1 - smooth) + dust_k[idx + 1] * smooth
         flat = img.reshape(img.shape[0], -1)  # (rows, width * 3): broadcasts run along whole rows
         flat *= self._vignette3[None, :]
-        flat *= (gain * (1 - dust)).astype(np.float32)[:, None]
+        scale = gain * (1 - dust)
+        if deficit is not None:
+            dust = dust * self.camera_exposure
+            scale = scale * self.camera_exposure
+            d = deficit.reshape(deficit.shape[0], -1)
+            d *= self._vignette3[None, :]
+            d *= scale.astype(np.float32)[:, None]
+        flat *= scale.astype(np.float32)[:, None]
         if dust.any():
             flat += dust.astype(np.float32)[:, None] * self._dust3[None, :]
 
@@ -780,7 +950,7 @@ class BeltScene:
             return None
         return (ya, yb, xa, xb), (slice(ya - top, yb - top), slice(xa - left, xb - left)), sp
 
-    def _paste(self, img: np.ndarray, r0: int, obj: SceneObject) -> None:
+    def _paste(self, img: np.ndarray, r0: int, obj: SceneObject, deficit: np.ndarray | None = None) -> None:
         place = self._placement(r0, img.shape[0], obj)
         if place is None:
             return
@@ -790,6 +960,8 @@ class BeltScene:
         region *= 1.0 - self.shadow_depth * sp.shadow[sl][..., None]
         region *= 1.0 - a
         region += a * sp.rgb[sl]
+        if deficit is not None:  # the object's own pixels have no sub-pixel deficit
+            deficit[ya - r0 : yb - r0, xa:xb] *= (1.0 - self.shadow_depth * sp.shadow[sl][..., None]) * (1.0 - a)
 
 
 def random_objects(

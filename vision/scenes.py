@@ -40,6 +40,15 @@ REAL_CHROMA_SPREAD = 0.58
 #: belt (seed 1081), 542 in 102 m of the realistic case (seed 81). Raising the whole pixel (hue kept) clips green about
 #: half as often as red where the camera clipped it 7 x less (the lighting drift scales the restored highlights).
 REAL_PLATEAU_GREY = 295.0
+#: The camera's saturation (clip42; ``camera_exposure`` and beside it in vision.scene): the loaded tiles as radiance (each
+#: raw photo taken back through the camera's shoulder, its clipped plateaus extrapolated from their unclipped rings),
+#: composed and lit, then exposed by ``camera_exposure`` and put through the shoulder (linear to ``camera_knee``, a
+#: quadratic to 255) per channel, a 4 mm pixel at 255 only where its 1 mm sub-pixels are. Calibrated on the fit split's
+#: photos and tiles (100 m, seed 0; docs/vision-experiments.md): exposure 1.51 and knee 150 give its red / green share
+#: 1.264 / 0.173 % (real 1.242 / 0.171) and B/R 0.591 (0.583) at a median grey of 132 (real 139); the hard clip (knee
+#: 255) leaves the clipped red pixels too dark in blue (B/R 0.52), a longer shoulder (power 3) paler still. The clipped
+#: red pixels stay too pale in green (G/R 0.972 against 0.953 +- 0.004).
+REAL_CAMERA: dict[str, Any] = {"camera_exposure": 1.51, "camera_knee": 150.0, "camera_shoulder": 2.0}
 #: The realistic belt's edge is the real one (``edge="camera"``, measured on the CDM photos that show it, vision.scene
 #: EDGE_MARGIN_MM): ore stopping ~123 mm inside the edge on a ragged boundary, bare belt, black beyond; no ore spilt
 #: over the edge (none in the photos; the mirrored spillage of before made false alarms at the edge).
