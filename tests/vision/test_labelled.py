@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vision.cli import cli_evaluate
 from vision.fit import VisionModel
 from vision.labels import LabelError, read_labelled
 from vision.scene import BeltScene, SceneObject
@@ -193,6 +194,11 @@ def test_cli_evaluate_prints_recall_per_kind_and_size_false_alarm_bound_and_appe
     assert "Appearance:" in out and "limit" in out
     table = json.loads((tmp_path / "ev" / "report.json").read_text())
     assert table["appearance"]["frames_unusual"] == 0 and table["appearance"]["limit"] > 0
+    # the report folder (these were test_aravis_cli.py's test_cli_evaluate_writes_report, which evaluated 12 m more)
+    md = (tmp_path / "ev" / "report.md").read_text()
+    assert "kind:" in md and "CC BY 4.0" in md and "per 1,000 m" in md
+    assert (tmp_path / "ev" / "gallery.png").stat().st_size > 1000
+    assert cli_evaluate(["--out", str(tmp_path / "ev"), "--model", str(tmp_path / "missing.npz")]) == 2
 
 
 def test_cli_fit_labelled_bad_labels_exit_2_before_fitting(labelled, tmp_path):
