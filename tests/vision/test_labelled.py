@@ -237,7 +237,8 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
 @pytest.mark.parametrize("form", ["space", "equals"])
 def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tmp_path, form):
     names = "today,wet-wood" if form == "space" else "dark-rubber"
-    opts = ["--scenes", names, "--fa-m", "5"] if form == "space" else [f"--scenes={names}", "--fa-m=5"]
+    # seed 0: today's realism checks are vision.realism.all_checks() itself (checked against the real images below)
+    opts = ["--scenes", names, "--fa-m", "5", "--seed", "0"] if form == "space" else [f"--scenes={names}", "--fa-m=5"]
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px=1024",
                         "--length-m=6", "--objects-per-m=1.0", *opts, f"--out={tmp_path / 'ev'}"], capture_output=True, text=True, timeout=900)
     print(p.stdout)
@@ -252,6 +253,12 @@ def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tm
     assert [s["scene"] for s in summary] == names.split(",") and all(s["object_free"]["belt_m"] >= 5 for s in summary)
     if form == "equals":  # the dark-rubber scene only has rubber
         assert {k for k in summary[0]["table"]["recall"] if k.startswith("kind:")} == {"kind:rubber"}
+    else:  # the renderer's checks against the real images (today's renderer settings; were test_real_scenes.py's)
+        checks = {c["name"]: c for c in summary[0]["realism"]}
+        assert all(np.isfinite(c["rendered"]) and np.isfinite(c["real"]) for c in checks.values())
+        surface = [c for n, c in checks.items() if "surface" in n]
+        assert len(surface) == 8 and all(abs(c["error"]) < 0.1 for c in surface), [(c["name"], c["error"]) for c in surface]
+        assert 0.3 < checks["shadow: grey in shadow / grey around"]["real"] < 0.9
 
 
 def test_cli_evaluate_unknown_scene_type_is_a_usage_error(model_file, tmp_path):
