@@ -187,10 +187,11 @@ def _real_photo_windows() -> tuple[list[np.ndarray], list[str]]:
     return out, names
 
 
-def rendered_windows(scene: dict | None = None, *, length_m: float = 30.0, seed: int = 0, split: str = "heldout") -> list[np.ndarray]:
-    """PATCH_WINDOW_PX windows of ``length_m`` of object-free belt of ``split`` tiles with ``scene`` options at
-    PATCH_MM_PER_PX (512 px wide, as the line station streams it), 80 mm in from the belt edges, that show a full
-    burden (ore on > 80 %)."""
+def rendered_window_rows(scene: dict | None = None, *, length_m: float = 30.0, seed: int = 0, split: str = "heldout") -> list[list[np.ndarray]]:
+    """Every PATCH_WINDOW_PX window of ``length_m`` of object-free belt of ``split`` tiles with ``scene`` options at
+    PATCH_MM_PER_PX (512 px wide, as the line station streams it), 80 mm in from the belt edges, loaded or not: one
+    list per row of windows along the belt (rendered in frames of 32 rows of windows; the renderer draws the same
+    pixels however its frames are cut, so the rows of a shorter length are the first rows of a longer one)."""
     sc = BeltScene(load_tiles(split), width_px=512, mm_per_px=PATCH_MM_PER_PX, seed=seed, **(scene or {}))
     w, rows = PATCH_WINDOW_PX, 32 * PATCH_WINDOW_PX
     n = int(length_m * 1000.0 / PATCH_MM_PER_PX) // w * w
@@ -199,8 +200,13 @@ def rendered_windows(scene: dict | None = None, *, length_m: float = 30.0, seed:
     out = []
     for r in range(0, n, rows):
         frame = sc.render(r, min(rows, n - r))
-        out += [frame[y : y + w, x : x + w] for y in range(0, frame.shape[0] - w + 1, w) for x in xs]
-    return _loaded_windows(out)
+        out += [[frame[y : y + w, x : x + w] for x in xs] for y in range(0, frame.shape[0] - w + 1, w)]
+    return out
+
+
+def rendered_windows(scene: dict | None = None, *, length_m: float = 30.0, seed: int = 0, split: str = "heldout") -> list[np.ndarray]:
+    """The windows of :func:`rendered_window_rows` that show a full burden (ore on > 80 %)."""
+    return _loaded_windows([w for row in rendered_window_rows(scene, length_m=length_m, seed=seed, split=split) for w in row])
 
 
 def _frozen(scene: dict | None) -> tuple:
@@ -208,12 +214,22 @@ def _frozen(scene: dict | None) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (scene or {}).items()))
 
 
-@lru_cache(maxsize=2)
+#: The rows of full-burden windows last rendered for the patch and clipping checks: {(seed, scene key): rows}. A
+#: shorter length is read from the first rows of a longer one (the clipping check's 100 m holds the patch check's 30 m).
+_FULL_ROWS: dict[tuple, list[list[np.ndarray]]] = {}
+
+
 def _full_windows(seed: int, length_m: float, scene: tuple) -> list[np.ndarray]:
     """:func:`rendered_windows` of full-burden belt of every CDM photo's tiles with ``scene`` options (kept for the
-    patch and clipping checks of one scene type)."""
-    opts = {k: v for k, v in scene if k != "burden"}
-    return rendered_windows(dict(opts, burden="full"), length_m=length_m, seed=seed, split="all")
+    patch and clipping checks of one scene type: the longest length asked for is rendered once)."""
+    n_rows = int(length_m * 1000.0 / PATCH_MM_PER_PX) // PATCH_WINDOW_PX
+    rows = _FULL_ROWS.get((seed, scene))
+    if rows is None or len(rows) < n_rows:
+        opts = {k: v for k, v in scene if k != "burden"}
+        rows = rendered_window_rows(dict(opts, burden="full"), length_m=length_m, seed=seed, split="all")
+        _FULL_ROWS.clear()
+        _FULL_ROWS[(seed, scene)] = rows
+    return _loaded_windows([w for row in rows[:n_rows] for w in row])
 
 
 def patch_rate(windows: Sequence[np.ndarray], threshold: float) -> float:
@@ -419,7 +435,8 @@ def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: fl
 
 def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
     """Every check of this module for a scene type's options (default: today's renderer settings)."""
-    return (illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + clipping_checks(seed, scene)
+    clipping = clipping_checks(seed, scene)  # first: its 100 m of full-burden belt hold the patch check's 30 m
+    return (illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + clipping
             + clipped_colour_checks(seed, scene) + edge_checks(seed, scene) + surface_checks(seed))
 
 

@@ -15,10 +15,11 @@ from spectra.fingerprint import build_fingerprint, live_checks, lot_signature
 from spectra.grid import ingaas256
 from spectra.library import load_library
 from spectra.lots import simulate_lot
-from spectra.models.training import TrainConfig, train_model
+from spectra.models.bundle import SpectraModel
 from spectra.scene import MixtureSimulator, draw_lots, product_lot
 
 from tests.lines import build_line
+from tests.spectra.small_model import small_model_path
 
 SEGMENTS, SPECTRA = 6, 60
 
@@ -49,9 +50,7 @@ class SpectraNir(Station):
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
-    model = train_model(TrainConfig(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60,
-                                    spectra_per_segment=20, n_lot_cal=30, lot_segments=10,
-                                    lot_spectra_per_segment=30, n_lot_check=0), progress=None)
+    model = SpectraModel.load(small_model_path())  # the spectra tests' small model, fitted once a session
     rlib = load_library().resample(ingaas256(), skip_uncovered=True)
     sim = MixtureSimulator(rlib, allowed_groups=model.info["test_groups"])
     det = DetectorModel(model.grid, DetectorConfig(), seed=2)

@@ -17,27 +17,32 @@ from spectra.models.bundle import SpectraModel
 from tests.lines import archived_lot
 from tests.fleet.test_fleet import model_path  # noqa: F401  (module fixture: a small trained model)
 
+#: Mass of each simulated lot (t): the three segments a signature is made of.
+LOT_T = 300.0
+
 
 @pytest.fixture(scope="module")
 def lots(tmp_path_factory):
-    """Six genuine lots of one product, one lot of it that is 60 % waste from the first tonne, one other product."""
+    """Six genuine lots of one product, one lot of it that is 60 % waste from the first tonne, one other product.
+    LOT_T each: a signature is the lot's first three 100 t segments (spectra.fingerprint), so the fingerprints,
+    statistics, limits and verdicts are those of the 400 t lots of before, figure for figure."""
     d = tmp_path_factory.mktemp("fp")
     out = {"genuine": [], "waste": None, "other": None}
     for i in range(MIN_LOTS + 1):
         p = d / f"G{i}.h5"
-        archived_lot(p, CargoModel("PB fines"), lot_id=f"G{i}", supplier="Gamma", product="PB fines", mass_t=400.0,
+        archived_lot(p, CargoModel("PB fines"), lot_id=f"G{i}", supplier="Gamma", product="PB fines", mass_t=LOT_T,
                 per_window=4, seed=10 + i)
         out["genuine"].append(p)
     out["waste"] = d / "W.h5"
     archived_lot(out["waste"], CargoModel("PB fines", [Admixture(0.0, 400.0, "waste", "slag", 0.6)]), lot_id="W",
-            supplier="Gamma", product="PB fines", mass_t=400.0, per_window=4, seed=30)
+            supplier="Gamma", product="PB fines", mass_t=LOT_T, per_window=4, seed=30)
     out["other"] = d / "O.h5"
-    archived_lot(out["other"], CargoModel("lump"), lot_id="O", supplier="Delta", product="lump", mass_t=400.0,
+    archived_lot(out["other"], CargoModel("lump"), lot_id="O", supplier="Delta", product="lump", mass_t=LOT_T,
             per_window=4, seed=31)
     return out
 
 
-@pytest.mark.slow  # simulates eight lots of the composed line first (~25 s)
+@pytest.mark.slow  # simulates eight lots of the composed line first (~19 CPU s)
 def test_build_then_check_flags_the_whole_lot_waste(lots, model_path, tmp_path):  # noqa: F811
     out = tmp_path / "fp"
     history = [str(p) for p in lots["genuine"][:MIN_LOTS]]

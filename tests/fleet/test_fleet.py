@@ -20,21 +20,16 @@ from analysis.archive import LotArchive, open_archive
 from analysis.archive.reader import segment_positions
 from analysis.fleet import malloc, rescore
 from analysis.fleet import FleetError, analyse_archive, cli_fleet, redecide, run_fleet, segment_scorer, write_tables
-from spectra.library import default_library_dir
-from spectra.models.training import TrainConfig, train_model, training_hash
 
 from tests.lines import archived_lot
-from tests.support import build_once, shared_build_dir
-
-CONFIG = TrainConfig.small()
+from tests.spectra.small_model import small_model_path
 
 
 @pytest.fixture(scope="module")
 def model_path():
-    """The small NIR model, trained once for the session and every xdist worker (this file and
-    test_fingerprints.py use it), keyed like the line's cache so a kept cache never hands back a stale fit."""
-    path = shared_build_dir() / f"fleet-small-{training_hash(default_library_dir(), CONFIG)}.npz"
-    return build_once(path, lambda p: train_model(CONFIG, progress=None).save(p), lambda p: p)
+    """The spectra tests' small NIR model (tests/spectra/small_model.py), trained once for the session and every
+    xdist worker (this file and test_fingerprints.py use it; so do the spectra tests: one fit for all)."""
+    return small_model_path()
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from spectra.grid import ingaas256
-from spectra.library import default_library_dir, load_library
+from spectra.library import load_library
 from spectra.models.bundle import SpectraModel
-from spectra.models.training import TrainConfig, train_model, training_hash
-from tests.support import build_once, shared_build_dir
+from tests.spectra.small_model import small_config as small_config_copy, small_model_path
 
 
 @pytest.fixture(scope="session")
@@ -24,15 +23,12 @@ def rlib(library):
 
 @pytest.fixture(scope="session")
 def small_config():
-    return TrainConfig(n_train_per_class=600, n_cal_per_class=300, n_cal_segments=60, spectra_per_segment=20,
-                       n_lot_cal=60, lot_segments=12, lot_spectra_per_segment=30, n_lot_check=0)
+    return small_config_copy()
 
 
 @pytest.fixture(scope="session")
-def model_path(small_config):
-    # keyed like the line's cache: a session cache the runner keeps between runs never hands back a stale fit
-    path = shared_build_dir() / f"spectra-small-{training_hash(default_library_dir(), small_config)}.npz"
-    return build_once(path, lambda p: train_model(small_config, progress=None).save(p), lambda p: p)
+def model_path():
+    return small_model_path()  # tests/fleet shares it
 
 
 @pytest.fixture(scope="session")

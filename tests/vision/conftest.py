@@ -8,11 +8,12 @@ from pathlib import Path
 import psutil
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
 
-from vision.fit import VisionModel, cache_path
+from vision.fit import FIT_BLAS_THREADS, VisionModel, cache_path
 from vision.model_cache import cached_model
 
 from tests.support import build_once
@@ -88,3 +89,12 @@ def fake_gv_camera(request, gvcp_port):
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+@pytest.fixture
+def fit_blas_threads():
+    """For a test that trains classifiers by calling the fit's stages directly (``train_classifier``, ``KindClassifier``):
+    FIT_BLAS_THREADS BLAS threads, as every fit runs them (vision.fit.one_fit_thread), not the process's default (two
+    threads of tiny products spin more CPU than they compute on a shared machine)."""
+    with threadpool_limits(FIT_BLAS_THREADS):
+        yield

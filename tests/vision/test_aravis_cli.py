@@ -46,15 +46,3 @@ def test_aravis_unreachable_address_is_a_clear_error(gvcp_port):
 
     with pytest.raises(CameraError, match="127.0.0.1"):
         AravisCamera("127.0.0.1", width_px=64, frame_lines=8).open()  # nothing listens: the port is held, no fake started
-
-
-@pytest.mark.slow
-def test_cli_evaluate_writes_report(model_file, tmp_path):
-    from vision.cli import cli_evaluate
-
-    out = tmp_path / "rep"
-    assert cli_evaluate(["--out", str(out), "--model", str(model_file), "--length-m", "12", "--objects-per-m", "1.0"]) == 0
-    md = (out / "report.md").read_text()
-    assert "kind:" in md and "CC BY 4.0" in md and "per 1,000 m" in md
-    assert (out / "gallery.png").stat().st_size > 1000 and (out / "report.json").exists()
-    assert cli_evaluate(["--out", str(out), "--model", str(tmp_path / "missing.npz")]) == 2

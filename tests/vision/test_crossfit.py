@@ -15,6 +15,11 @@ from vision.fit import CandidatePool, train_classifier
 from vision.tiles import TileSet, load_tiles, source_fold, source_of
 
 
+#: The classifiers are trained here by calling ``train_classifier`` directly: on one BLAS thread, as every fit runs it
+#: (tests/vision/conftest.py ``fit_blas_threads``).
+pytestmark = pytest.mark.usefixtures("fit_blas_threads")
+
+
 def _sources(tiles: TileSet) -> set[str]:
     return {source_of(Path(n.split("#")[0])) for n in tiles.names}
 

@@ -13,6 +13,11 @@ from vision import fit
 from vision.fit import CandidatePool, train_classifier
 
 
+#: The classifiers are trained here by calling ``train_classifier`` directly: on one BLAS thread, as every fit runs it
+#: (tests/vision/conftest.py ``fit_blas_threads``).
+pytestmark = pytest.mark.usefixtures("fit_blas_threads")
+
+
 def _belt(lows: list[list[float]], n_high: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold p(none) per group: the given low values plus ``n_high`` ordinary ones (0.5-1)."""
     rng = np.random.default_rng(5)

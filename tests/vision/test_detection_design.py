@@ -134,6 +134,7 @@ def test_decision_without_candidates_or_belt():
         decide(np.array([0.3, 0.4]), np.array(["today"]), {"today": 100.0})
 
 
+@pytest.mark.usefixtures("fit_blas_threads")
 def test_decision_is_set_on_belt_the_classifier_never_trained_on():
     """Decision-only belt (train=False) holds object-like ore. It trains nothing (the classifier is the same as
     without it) and sets the decision: the classifier's own p(none) there, of the strictest scene type; without such

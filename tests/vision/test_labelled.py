@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vision.cli import cli_evaluate
 from vision.fit import VisionModel
 from vision.labels import LabelError, read_labelled
 from vision.scene import BeltScene, SceneObject
@@ -193,6 +194,11 @@ def test_cli_evaluate_prints_recall_per_kind_and_size_false_alarm_bound_and_appe
     assert "Appearance:" in out and "limit" in out
     table = json.loads((tmp_path / "ev" / "report.json").read_text())
     assert table["appearance"]["frames_unusual"] == 0 and table["appearance"]["limit"] > 0
+    # the report folder (these were test_aravis_cli.py's test_cli_evaluate_writes_report, which evaluated 12 m more)
+    md = (tmp_path / "ev" / "report.md").read_text()
+    assert "kind:" in md and "CC BY 4.0" in md and "per 1,000 m" in md
+    assert (tmp_path / "ev" / "gallery.png").stat().st_size > 1000
+    assert cli_evaluate(["--out", str(tmp_path / "ev"), "--model", str(tmp_path / "missing.npz")]) == 2
 
 
 def test_cli_fit_labelled_bad_labels_exit_2_before_fitting(labelled, tmp_path):
@@ -231,7 +237,8 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
 @pytest.mark.parametrize("form", ["space", "equals"])
 def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tmp_path, form):
     names = "today,wet-wood" if form == "space" else "dark-rubber"
-    opts = ["--scenes", names, "--fa-m", "5"] if form == "space" else [f"--scenes={names}", "--fa-m=5"]
+    # seed 0: today's realism checks are vision.realism.all_checks() itself (checked against the real images below)
+    opts = ["--scenes", names, "--fa-m", "5", "--seed", "0"] if form == "space" else [f"--scenes={names}", "--fa-m=5"]
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px=1024",
                         "--length-m=6", "--objects-per-m=1.0", *opts, f"--out={tmp_path / 'ev'}"], capture_output=True, text=True, timeout=900)
     print(p.stdout)
@@ -246,6 +253,12 @@ def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tm
     assert [s["scene"] for s in summary] == names.split(",") and all(s["object_free"]["belt_m"] >= 5 for s in summary)
     if form == "equals":  # the dark-rubber scene only has rubber
         assert {k for k in summary[0]["table"]["recall"] if k.startswith("kind:")} == {"kind:rubber"}
+    else:  # the renderer's checks against the real images (today's renderer settings; were test_real_scenes.py's)
+        checks = {c["name"]: c for c in summary[0]["realism"]}
+        assert all(np.isfinite(c["rendered"]) and np.isfinite(c["real"]) for c in checks.values())
+        surface = [c for n, c in checks.items() if "surface" in n]
+        assert len(surface) == 8 and all(abs(c["error"]) < 0.1 for c in surface), [(c["name"], c["error"]) for c in surface]
+        assert 0.3 < checks["shadow: grey in shadow / grey around"]["real"] < 0.9
 
 
 def test_cli_evaluate_unknown_scene_type_is_a_usage_error(model_file, tmp_path):

@@ -112,6 +112,7 @@ def test_detector_scores_each_candidate_with_its_own_patch(with_net, small_model
     assert not np.allclose(expected, small_model.classifier.p_none(x))  # the patches changed the scores
 
 
+@pytest.mark.usefixtures("fit_blas_threads")  # trains classifiers: one BLAS thread, as a fit
 def test_fit_sets_the_decision_on_the_combined_p_none(small_model):
     x, patches, y = _labelled(small_model, 3)
     free_x, free_patches, _ = _labelled(small_model, 5)

@@ -1,11 +1,10 @@
-"""Scenes like a real belt: full burden, photographed object surfaces, burial, wet wood, dark ore, and the renderer's
-checks against real images."""
+"""Scenes like a real belt: full burden, photographed object surfaces, burial, wet wood, dark ore (the renderer's
+checks against real images: tests/vision/test_labelled.py's scene-types test, through `oreline vision evaluate`)."""
 
 import numpy as np
 import pytest
 
 from vision.objects import photo_textures, render_sprite
-from vision.realism import all_checks
 from vision.scene import BeltScene, SceneObject, ore_mask, random_objects
 from vision.tiles import load_tiles
 
@@ -58,12 +57,3 @@ def test_realistic_objects_keep_kinds_sizes_and_places():
     obj = SceneObject("rubber", 200, 120, belt_mm=500.0, seed=4, buried=0.3)
     with_obj, without = scene.render(0, 500, [obj]), scene.render(0, 500)
     assert (np.abs(with_obj.astype(int) - without).sum(axis=-1) > 30).mean() > 0.01
-
-
-@pytest.mark.slow
-def test_renderer_checks_against_real_images():
-    checks = {c.name: c for c in all_checks()}
-    assert all(np.isfinite(c.rendered) and np.isfinite(c.real) for c in checks.values())
-    surface = [c for n, c in checks.items() if "surface" in n]
-    assert len(surface) == 8 and all(abs(c.error) < 0.1 for c in surface), [(c.name, c.error) for c in surface]
-    assert 0.3 < checks["shadow: grey in shadow / grey around"].real < 0.9

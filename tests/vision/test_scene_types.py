@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vision.realism import dust_check, illumination_checks, patch_check, saturated_patches, saturation_excess
+from vision.realism import dust_check, illumination_checks, patch_check, rendered_window_rows, saturated_patches, saturation_excess
 from vision.scene import BeltScene, SceneObject, _painted, equalise_chroma, ore_mask, paint_out_ore, painted_out
 from vision.scenes import FIT_MIX, SCENE_TYPES, scene_names, scene_options
 from vision.tiles import load_tiles
@@ -89,6 +89,18 @@ def test_realistic_belt_has_the_real_photos_rate_of_saturated_patches_and_the_ra
     assert check.ok, check.line()
     raw = patch_check(0, dict(scene, chroma_spread=1.0), length_m=10.0)  # unrelated photos side by side, as before
     assert raw.rendered > raw.real + 3 * raw.spread, raw.line()
+
+
+@pytest.mark.parametrize("name", list(SCENE_TYPES))
+def test_every_scene_type_renders_the_same_windows_however_its_frames_are_cut(name):
+    """The realism checks read the patch check's 30 m as the first rows of the clipping check's 100 m
+    (vision.realism._full_windows): 10 m is rendered in frames of 32 and 8 rows of windows, 16 m in two of 32."""
+    scene = dict(scene_options(name)[0], burden="full")
+    short = rendered_window_rows(scene, length_m=10.0, split="all")
+    long = rendered_window_rows(scene, length_m=16.0, split="all")
+    assert (len(short), len(long)) == (40, 64) and len(short[0]) > 0
+    for a, b in zip(short, long):
+        assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 def test_tiles_painted_out_once_are_the_same_as_painted_in_any_stack():

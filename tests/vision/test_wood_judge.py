@@ -36,6 +36,7 @@ def test_a_kind_weight_not_positive_and_finite_is_refused_naming_it(bad):
         kind_weights(np.array(["wood"]), {"wood": bad})
 
 
+@pytest.mark.usefixtures("fit_blas_threads")  # trains classifiers: one BLAS thread, as a fit
 def test_weighting_wood_raises_the_classifier_s_wood_probability_and_unweighted_is_as_before():
     x, y = _rows()
     plain = KindClassifier(seed=1, members=2).fit(x, y)
@@ -63,6 +64,7 @@ def test_the_diagnosis_gives_each_object_one_cause():
     assert cause(True, False, NEAR_FACTOR * 1.01) == "missed, far from the decision"
 
 
+@pytest.mark.usefixtures("fit_blas_threads")  # trains classifiers: one BLAS thread, as a fit
 def test_the_diagnosis_scores_candidates_with_the_decision_at_their_load():
     from benchmarks.bench_vision_wood import score
 
