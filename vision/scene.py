@@ -581,8 +581,9 @@ class BeltScene:
         self.camera_knee = float(camera_knee)
         self.camera_shoulder = float(camera_shoulder)
         on = self.camera_exposure > 0
-        self._bank = _bank(tiles, self.mm_per_px, self.chroma_spread, self.plateau_grey, on,
-                           self.camera_knee if on else 255.0, self.camera_shoulder if on else 2.0)
+        self._bank_key = (tiles, self.mm_per_px, self.chroma_spread, self.plateau_grey, on,
+                          self.camera_knee if on else 255.0, self.camera_shoulder if on else 2.0)
+        self._bank_built: _TileBank | None = None
         x = (np.arange(self.width_px, dtype=np.float32) - self.width_px / 2) / (self.width_px / 2)
         self._vignette = (1.0 - 0.08 * x**2).astype(np.float32)
         self._vignette3 = np.repeat(self._vignette, 3)
@@ -803,6 +804,14 @@ class BeltScene:
             if not np.all(self.ore_gain == 1.0):
                 out[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
         return out
+
+    @property
+    def _bank(self) -> _TileBank:
+        """The scene's tile bank, built on first use (a scene asked only for its haze colour or options builds none:
+        the realism checks' dust check)."""
+        if self._bank_built is None:
+            self._bank_built = _bank(*self._bank_key)
+        return self._bank_built
 
     def _ore_dust_rgb(self) -> np.ndarray:
         """Haze of the cargo's own fines: the ore's mean chromaticity at DUST_RGB's brightness."""
