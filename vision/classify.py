@@ -330,14 +330,16 @@ class KindClassifier:
     def _stacked(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """The members' layers for :meth:`_mlp_proba`: the first layers side by side (features, members x units) with
         their biases, the others stacked (members, units in, units out) with biases (members, 1, units out). Built once
-        per set of coefficient arrays (a member's array replaced builds them again)."""
-        key = tuple(id(a) for m in self.coefs_ + self.intercepts_ for a in m)
-        if getattr(self, "_stack_of", None) != key:
+        per set of coefficient arrays (a member's array replaced builds them again: the arrays they were built from are
+        kept and compared by identity, so a freed array's id reused by a new one cannot pass for it)."""
+        source = [a for m in self.coefs_ + self.intercepts_ for a in m]
+        built = getattr(self, "_stack_of", None)
+        if built is None or len(built) != len(source) or any(a is not b for a, b in zip(built, source)):
             w1 = np.concatenate([c[0] for c in self.coefs_], axis=1)
             b1 = np.concatenate([b[0] for b in self.intercepts_])
             ws = [np.stack([c[i] for c in self.coefs_]) for i in range(1, len(self.coefs_[0]))]
             bs = [np.stack([b[i] for b in self.intercepts_])[:, None, :] for i in range(1, len(self.coefs_[0]))]
-            self._stack, self._stack_of = (w1, b1, ws, bs), key
+            self._stack, self._stack_of = (w1, b1, ws, bs), source
         return self._stack
 
     def p_none(self, x: np.ndarray, patches: Patches = None) -> np.ndarray:
