@@ -23,7 +23,7 @@ from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
-from vision.filters import box_mean, box_means, gaussians
+from vision.filters import box_mean, box_means, edge_padded, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
@@ -178,7 +178,7 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     (two filter passes per scale instead of six)."""
     out = np.zeros(lum.shape, np.float32)
     for s, smooth in zip(sigmas_cells, gaussians(lum, tuple(sigmas_cells), truncate=3.0)):
-        g = _edge_padded(smooth)
+        g = edge_padded(smooth)
         c2 = 2 * g[1:-1, 1:-1]
         hyy = g[2:, 1:-1] + g[:-2, 1:-1]
         hyy -= c2
@@ -201,17 +201,6 @@ def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
         r *= np.float32(s * s)
         np.maximum(out, r, out=out)
     return out
-
-
-def _edge_padded(a: np.ndarray) -> np.ndarray:
-    """``np.pad(a, 1, mode="edge")`` of a 2-D map with at least one cell (slices into one new array, without
-    np.pad's general machinery)."""
-    h, w = a.shape
-    g = np.empty((h + 2, w + 2), a.dtype)
-    g[1:-1, 1:-1] = a
-    g[0, 1:-1], g[-1, 1:-1] = a[0], a[-1]
-    g[:, 0], g[:, -1] = g[:, 1], g[:, -2]
-    return g
 
 
 def belt_ridge(lum: np.ndarray, p: DetectorParams, belt: np.ndarray | None = None) -> np.ndarray:

@@ -15,7 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def _edge_padded(x: np.ndarray, before: int, after: int, axis: int) -> np.ndarray:
+def edge_padded(a: np.ndarray) -> np.ndarray:
+    """``np.pad(a, 1, mode="edge")`` of a 2-D map with at least one cell, in ``a``'s dtype (slices into one new array,
+    without np.pad's general machinery)."""
+    h, w = a.shape
+    g = np.empty((h + 2, w + 2), a.dtype)
+    g[1:-1, 1:-1] = a
+    g[0, 1:-1], g[-1, 1:-1] = a[0], a[-1]
+    g[:, 0], g[:, -1] = g[:, 1], g[:, -2]
+    return g
+
+
+def _edge_padded_along(x: np.ndarray, before: int, after: int, axis: int) -> np.ndarray:
     """``x`` (float32 copy) with ``before`` / ``after`` copies of its first / last line along ``axis`` (-2 or -1)."""
     n = x.shape[axis]
     shape = list(x.shape)
@@ -77,11 +88,11 @@ def box_means(x: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
         return [np.zeros(x.shape, np.float32) for _ in sizes]
     order = sorted(set(sizes))
     r_max = order[-1] // 2
-    rows = _box_sums(_edge_padded(x, r_max, r_max, -2), r_max, order, h, -2)
+    rows = _box_sums(_edge_padded_along(x, r_max, r_max, -2), r_max, order, h, -2)
     done: dict[int, np.ndarray] = {}
     for size, s in zip(order, rows):
         r = size // 2
-        y = _box_sums(_edge_padded(s, r, r, -1), r, [size], w, -1)[0]
+        y = _box_sums(_edge_padded_along(s, r, r, -1), r, [size], w, -1)[0]
         y *= np.float32(1.0 / (size * size))
         done[size] = y
     return [done[s] if i == sizes.index(s) else done[s].copy() for i, s in enumerate(sizes)]
@@ -122,7 +133,7 @@ def gaussians(x: np.ndarray, sigmas: tuple[float, ...], truncate: float = 4.0) -
     if h == 0 or w == 0:
         return [np.zeros(x.shape, np.float32) for _ in sigmas]
     r_max = max(k.size // 2 for k in kernels)
-    p = _edge_padded(x, r_max, r_max, -2)
+    p = _edge_padded_along(x, r_max, r_max, -2)
     out = []
     for k in kernels:
         r = k.size // 2
@@ -130,7 +141,7 @@ def gaussians(x: np.ndarray, sigmas: tuple[float, ...], truncate: float = 4.0) -
             out.append(np.array(x, np.float32) if k[0] == 1 else _shifted(p, r_max, h, -2) * k[0])
             continue
         s = _weighted(p, r_max, k, h, -2)
-        out.append(_weighted(_edge_padded(s, r, r, -1), r, k, w, -1))
+        out.append(_weighted(_edge_padded_along(s, r, r, -1), r, k, w, -1))
     return out
 
 
@@ -169,4 +180,4 @@ def _window_extreme(a: np.ndarray, reach: int, fn: np.ufunc) -> np.ndarray:
     return out
 
 
-__all__ = ["box_mean", "box_means", "gaussian", "gaussian_kernel", "gaussians", "window_max", "window_min"]
+__all__ = ["box_mean", "box_means", "edge_padded", "gaussian", "gaussian_kernel", "gaussians", "window_max", "window_min"]

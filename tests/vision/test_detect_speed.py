@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vision.classify import _neighbour_steps
-from vision.detect import _edge_padded
+from vision.filters import edge_padded
 from vision.regime import row_load
 from vision.scene import ore_mask
 
@@ -14,7 +14,7 @@ from vision.scene import ore_mask
 @pytest.mark.parametrize("shape", [(1, 1), (1, 6), (7, 1), (3, 4), (41, 29)])
 def test_edge_padded_equals_numpy_pad(shape: tuple[int, int]) -> None:
     a = np.random.default_rng(3).normal(size=shape).astype(np.float32)
-    got = _edge_padded(a)
+    got = edge_padded(a)
     assert got.dtype == a.dtype and np.array_equal(got, np.pad(a, 1, mode="edge"))
 
 
