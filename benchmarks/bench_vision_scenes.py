@@ -12,8 +12,13 @@ Targets: >= 90 % of objects >= 50 mm on realistic scenes, >= 95 % on today's; wo
 >= 80 %; wet wood >= 80 %; false alarms <= 1 per 1,000 m (95 % bound) on object-free realistic belt; every realism
 check within the real spread.
 
+``--camera real``: the realistic, dark-rubber and wet-wood types at the real camera's exposure and saturation
+(:data:`vision.scenes.REAL_CAMERA`; today's as they are). ``--exposure-norm on|off``: every detector of the run
+darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frames it darkened are printed per row.
+
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
-[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread]``.
+[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera real]
+[--exposure-norm on]``.
 Images: see :data:`vision.tiles.ATTRIBUTION` and :data:`vision.objects.ATTRIBUTION_TEXTURES`.
 """
 
@@ -38,7 +43,8 @@ from benchmarks.common import quantiles_text, switch_cost
 from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
-from vision.station_settings import BELT_EDGE
+from vision.exposure import ExposureNorm
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
@@ -51,7 +57,7 @@ from vision.model_cache import cached_model
 from vision.frontier import CandidateScores, candidate_scores
 from vision.realism import all_checks
 from vision.scene import SceneObject
-from vision.scenes import scene_options
+from vision.scenes import REAL_CAMERA, scene_options
 from vision.visibility import visibility_table
 
 #: (row label, scene type, extra object options, length share, recall target %, key of the recall row)
@@ -63,6 +69,47 @@ CASES: tuple[tuple[str, str, dict, float, float, str], ...] = (
     ("dark rubber on dark ore", "dark-rubber", {}, 0.5, 80.0, "kind>=50:rubber"),
     ("wet wood", "wet-wood", {}, 0.5, 80.0, "kind>=50:wood"),
 )
+
+
+#: Scene types the real camera's exposure (``--camera real``) applies to: those rendered on the realistic belt.
+REAL_CAMERA_TYPES = ("realistic", "dark-rubber", "wet-wood")
+
+
+def bench_scene(scene_type: str, camera: str = "renderer") -> tuple[dict, dict]:
+    """(scene, objects) options of ``scene_type``; with ``camera`` "real" the realistic types at the real camera's
+    exposure (:data:`vision.scenes.REAL_CAMERA`). Raises ValueError for another camera."""
+    if camera not in ("renderer", "real"):
+        raise ValueError(f"expected camera renderer or real, got {camera!r}")
+    scene, objects = scene_options(scene_type)
+    return ({**scene, **REAL_CAMERA} if camera == "real" and scene_type in REAL_CAMERA_TYPES else scene), objects
+
+
+@contextmanager
+def exposure_norm_on(on: bool) -> Iterator[None]:
+    """Within the block every detector a model builds darkens its frames into the fit's range (:mod:`vision.exposure`)
+    when ``on``; nothing changes when off."""
+    built = VisionModel.detector
+
+    def detector(self: VisionModel) -> Detector:
+        det = built(self)
+        det.exposure = ExposureNorm(det.block)
+        return det
+
+    if on:
+        VisionModel.detector = detector  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        VisionModel.detector = built  # type: ignore[method-assign]
+
+
+def exposure_text(table: dict) -> str:
+    """The frames the exposure normalisation darkened in a run (:func:`vision.sim_eval.evaluate`'s ``exposure``)."""
+    e = table.get("exposure") or {}
+    if not e.get("on"):
+        return "exposure normalisation off"
+    return (f"exposure normalisation: {e['frames_gained']}/{e['frames']} frames darkened, gain min {e['gain_min']:.3f} / median "
+            f"{e['gain_median']:.3f} / max {e['gain_max']:.3f}")
 
 
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
@@ -98,19 +145,19 @@ def decision_rows(model: VisionModel) -> list[dict]:
                  "95 % bound on that belt)", bound, "per 1,000 m", "<= 1", bound <= 1.0)]
 
 
-def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = BELT_EDGE) -> list[dict]:
+def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = BELT_EDGE, camera: str = "renderer") -> list[dict]:
     """One recall row per case of :data:`CASES` against its target (``belt_edge``: candidates centred off the belt
-    counted, not reported, :func:`vision.sim_eval.evaluate`)."""
+    counted, not reported, :func:`vision.sim_eval.evaluate`; ``camera``: :func:`bench_scene`)."""
     rows = []
     for label, scene_type, extra, share, target, key in CASES:
-        scene, objects = scene_options(scene_type)
+        scene, objects = bench_scene(scene_type, camera)
         table, _ = evaluate(model, backgrounds="heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
-                            objects={**objects, **extra}, belt_edge=belt_edge)
+                            objects={**objects, **extra}, belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
         r = table["recall"].get(key, {"recall": 0.0, "detected": 0, "objects": 0})
         kinds = ", ".join(f"{k[9:]} {v['detected']}/{v['objects']}" for k, v in sorted(table["recall"].items()) if k.startswith("kind>=50:"))
         print(f"{label}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}; {kinds}); "
               f"false alarms {table['false_alarms']} in {table['belt_m']:.0f} m; {off_belt_text(table)}; "
-              f"detector p99 {table['latency_p99_ms']:.0f} ms; target >= {target:.0f} %", flush=True)
+              f"detector p99 {table['latency_p99_ms']:.0f} ms; target >= {target:.0f} %; {exposure_text(table)}", flush=True)
         rows.append(_row(f"vision recall >= 50 mm, {label} ({r['detected']}/{r['objects']}; {table['false_alarms']} false alarms in "
                          f"{table['belt_m']:.0f} m; {model.mm_per_px:g} mm/px, seed {seed})", 100 * r["recall"], "%", f">= {target:.0f}",
                          r["objects"] > 0 and 100 * r["recall"] >= target))
@@ -122,13 +169,15 @@ def off_belt_text(table: dict) -> str:
     return f"{table.get('off_belt', 0)} candidates off the belt (not reported)"
 
 
-def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic", belt_edge: bool = BELT_EDGE) -> dict:
-    """False alarms on object-free belt of ``scene_type`` (held-out tiles), 95 % Poisson bound per 1,000 m."""
+def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic", belt_edge: bool = BELT_EDGE,
+                    camera: str = "renderer") -> dict:
+    """False alarms on object-free belt of ``scene_type`` (held-out tiles; ``camera``: :func:`bench_scene`), 95 %
+    Poisson bound per 1,000 m."""
     table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
-                            scene=scene_options(scene_type)[0], belt_edge=belt_edge)
+                            scene=bench_scene(scene_type, camera)[0], belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
     bound = table["false_alarms_per_1000_m_upper95"]
     print(f"object-free {scene_type} belt: {table['false_alarms']} false alarms in {table['belt_m']:.0f} m, 95 % bound {bound:.2f} per 1,000 m; "
-          f"{off_belt_text(table)}; detector p99 {table['latency_p99_ms']:.0f} ms")
+          f"{off_belt_text(table)}; detector p99 {table['latency_p99_ms']:.0f} ms; {exposure_text(table)}")
     for d in [d for truth, d in items if truth is None]:  # the first few (evaluate's gallery)
         print(f"  {false_alarm_line(d)}")
     return _row(f"vision false alarms, object-free {scene_type} belt ({table['false_alarms']} in {table['belt_m']:.0f} m; 95 % bound)",
@@ -144,13 +193,13 @@ def false_alarm_line(d: Detection) -> str:
             f"<= {d.none_max:.3g} at load {d.load:.3f}; made by {made}, judged by {judged}")
 
 
-def ceiling_rows(model: VisionModel, length_m: float, seed: int) -> list[dict]:
+def ceiling_rows(model: VisionModel, length_m: float, seed: int, camera: str = "renderer") -> list[dict]:
     """Per case of :data:`CASES`: the candidate ceiling (objects >= 50 mm with any size-passing candidate on them:
     the recall if every candidate were reported) beside the recall at the fitted decision, from the same belt, and
     both by visible extent, burial and coating (:func:`visibility_rows`)."""
     rows = []
     for label, scene_type, extra, share, _, _ in CASES:
-        scene, objects = scene_options(scene_type)
+        scene, objects = bench_scene(scene_type, camera)
         cs = candidate_scores(model, "heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
                               objects={**objects, **extra})
         n = max(1, cs.object_p_none.size)
@@ -171,11 +220,11 @@ def _spread(p_none: np.ndarray) -> str:
     return quantiles_text(p_none, fmt=".2g")
 
 
-def false_spread_row(model: VisionModel, fa_m: float, seed: int, scene_type: str) -> dict:
+def false_spread_row(model: VisionModel, fa_m: float, seed: int, scene_type: str, camera: str = "renderer") -> dict:
     """p(none) spread of the size-passing false candidates on object-free held-out belt of ``scene_type`` (the
     belt of :func:`false_alarm_row`), with how many lie at or below the decision applied where each lies."""
     cs = candidate_scores(model, "heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
-                          scene=scene_options(scene_type)[0])
+                          scene=bench_scene(scene_type, camera)[0])
     print(f"object-free {scene_type} belt: {cs.false_p_none.size} size-passing false candidates in {cs.belt_m:.0f} m, "
           f"p(none) {_spread(cs.false_p_none)}")
     low = float(cs.false_p_none.min()) if cs.false_p_none.size else 1.0
@@ -379,6 +428,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
                     "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
                     "vision.detect.BELT_EDGE")
+    ap.add_argument("--camera", choices=("renderer", "real"), default="renderer", help="real: the realistic, dark-rubber and "
+                    "wet-wood types at the real camera's exposure and saturation (vision.scenes.REAL_CAMERA)")
+    ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames brighter than "
+                    "the fit's range darkened into it before detection (vision/exposure.py); default vision.station_settings.EXPOSURE_NORM")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
@@ -387,16 +440,24 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.matched is not None or a.pixelnet is not None:
         return matched_main(m, a)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
-    rows = decision_rows(m) + realism_rows() + scene_rows(m, a.length_m, a.seed, edge)
+    print(f"camera {a.camera}{' (REAL_CAMERA ' + str(REAL_CAMERA) + ' on ' + ', '.join(REAL_CAMERA_TYPES) + ')' if a.camera == 'real' else ''}; "
+          f"exposure normalisation {a.exposure_norm}", flush=True)
+    with exposure_norm_on(a.exposure_norm == "on"):
+        return decision_rows(m) + realism_rows() + _measured_rows(m, a, edge)
+
+
+def _measured_rows(m: VisionModel, a: argparse.Namespace, edge: bool) -> list[dict]:
+    """The scene, ceiling, false-alarm and spread rows of :func:`main`."""
+    rows = scene_rows(m, a.length_m, a.seed, edge, a.camera)
     if a.ceiling:
-        rows += ceiling_rows(m, a.length_m, a.seed)
+        rows += ceiling_rows(m, a.length_m, a.seed, a.camera)
     if a.fa_m > 0:
-        rows.append(false_alarm_row(m, a.fa_m, a.seed, belt_edge=edge))
+        rows.append(false_alarm_row(m, a.fa_m, a.seed, belt_edge=edge, camera=a.camera))
     if a.fa_today_m > 0:
-        rows.append(false_alarm_row(m, a.fa_today_m, a.seed, "today", belt_edge=edge))
+        rows.append(false_alarm_row(m, a.fa_today_m, a.seed, "today", belt_edge=edge, camera=a.camera))
     for belt_m, scene_type in ((a.fa_m, "realistic"), (a.fa_today_m, "today")):
         if a.spread and belt_m > 0:
-            rows.append(false_spread_row(m, belt_m, a.seed, scene_type))
+            rows.append(false_spread_row(m, belt_m, a.seed, scene_type, a.camera))
     return rows
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from vision.labels_read import SPLITS
 from vision.realism import image_stats, rendered_stats, stats_distance
 from vision.scene_report import evaluate_scenes
 from vision.scenes import scene_names, scene_options
+from vision.station_settings import EXPOSURE_NORM
 from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
 from vision.tiles import load_tiles
 
@@ -182,7 +184,8 @@ def _cli_labelled(a: argparse.Namespace) -> int:
     try:
         lset = _labelled_set(a)  # bad labels are refused before any model is loaded or fitted
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=LABELLED_MODEL_MM_PER_PX, width_px=LABELLED_MODEL_WIDTH_PX)
-        table, sample = evaluate_labelled(model, lset, a.mm_per_px, progress=_progress(time.perf_counter()))
+        table, sample = evaluate_labelled(model, lset, a.mm_per_px, progress=_progress(time.perf_counter()),
+                                          exposure_norm=a.exposure_norm == "on")
         table["realism_scene"] = scene_names(a.scenes)[0]
         table["realism"] = (stats_distance(image_stats(sample), rendered_stats(scene_options(table["realism_scene"])[0]))
                             if sample else [])
@@ -204,6 +207,9 @@ def _print_labelled(a: argparse.Namespace, table: dict, model: VisionModel) -> N
     print(f"labelled photos {a.labelled} ({table['layout']}, split {a.split}): {table['images']} scored"
           f"{f' ({free} without a label file, scored as object-free)' if free else ''}, {len(ns)} not scored; "
           f"photos at {a.mm_per_px:g} mm/px resampled to the model's {model.mm_per_px:g} mm/px; model {model.version}")
+    gains = [float(p["exposure_gain"]) for p in table["per_image"]]
+    print(f"exposure normalisation {a.exposure_norm}: " + (f"{sum(g < 1.0 for g in gains)} of {len(gains)} photos darkened (gain min "
+          f"{min(gains):.3f}, median {statistics.median(gains):.3f})" if gains else "no photo scored"))
     print("category names: " + (", ".join(f"{n} -> {k}" for n, k in sorted(table["names"].items())) or "none used"))
     print("recall per kind:")
     print("\n".join(_recall_lines(table)))
@@ -241,6 +247,8 @@ def cli_evaluate(argv: list[str]) -> int:
     _labelled_args(ap, "score real labelled photos instead (COCO json(s) or YOLO txt with data.yaml / classes.txt / obj.names; "
                        "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")
     ap.add_argument("--split", choices=SPLITS, default="all", help="with --labelled: score the set's train, valid or test split, or all")
+    ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="with --labelled: "
+                    "each photo darkened into the fit's range by its ore's median grey first (vision/exposure.py)")
     a = ap.parse_args(argv)
     if a.labelled is not None:
         return _cli_labelled(a)

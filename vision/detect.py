@@ -21,6 +21,7 @@ from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, 
 from vision.densenet import DenseSeeds
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
+from vision.exposure import ExposureNorm
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
 from vision.filters import box_mean, box_means, edge_padded, gaussians
@@ -508,6 +509,10 @@ class Detector:
         self.belt_width_m: float | None = None
         #: Reported candidates centred off the belt so far (not reported as objects).
         self.off_belt_seen = 0
+        #: Run-time exposure normalisation (:class:`vision.exposure.ExposureNorm`; None: off): each frame darkened by
+        #: ``min(1, ref / m)``, ``m`` the ore's median grey over a running stretch of belt, before anything else
+        #: (docs/vision.md "Exposure normalisation"); kept over a reset (the camera's exposure, not the belt's).
+        self.exposure: ExposureNorm | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -536,6 +541,9 @@ class Detector:
         """Detect objects in ``frame``; returns the objects completed so far, with how many candidates completed here lay
         off the belt (``FrameResult.off_belt``). Raises FrameError on a bad frame."""
         seen = self.off_belt_seen
+        if self.exposure is not None:  # a bad frame refused before it is measured
+            check_image(frame.image, self.width_px)
+            frame = self.exposure.apply(frame)
         result = self._process(frame)
         result.off_belt = self.off_belt_seen - seen
         return result

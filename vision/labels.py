@@ -20,6 +20,7 @@ import numpy as np
 from vision.classify import NONE
 from vision.detect import Detection, DetectorParams, FrameResult
 from vision.errors import ImageFileError, VisionError
+from vision.exposure import Gain, apply_gain, photo_gain
 from vision.evaluate import MATCH_MARGIN_MM, SIZE_CLASSES, _poisson_upper95, size_class
 from vision.fit import VisionModel, candidate_pool, finish_fit, one_fit_thread
 from vision.frames import Frame
@@ -27,6 +28,7 @@ from vision.kind_decision import is_foreign
 from vision.labels_names import FOREIGN, IGNORE
 from vision.labels_photo import frame_image, read_photo, to_model_scale, windows
 from vision.labels_read import Box, LabelError, LabelledImage, LabelledSet, NotScored, read_labelled
+from vision.station_settings import EXPOSURE_NORM
 
 __all__ = ["LabelError", "LabelledImage", "LabelledSet", "PhotoResult", "detect_photo", "evaluate_labelled", "fit_with_labelled",
            "read_labelled"]
@@ -38,13 +40,15 @@ REALISM_PHOTOS = 200
 @dataclass
 class PhotoResult:
     """The detections on one photo, their centres (x_px, y_px of the photo as labelled), per box the indices of the
-    detections that find it, and the photo at the model's scale."""
+    detections that find it, the photo at the model's scale (as taken: not gained) and its exposure gain (None: the
+    normalisation off)."""
 
     detections: list[Detection]
     x_px: np.ndarray
     y_px: np.ndarray
     hits: list[np.ndarray]
     image: np.ndarray
+    exposure: Gain | None = None
 
 
 def _merge_overlaps(dets: list[Detection], x_mm: np.ndarray, y_mm: np.ndarray, window: np.ndarray) -> np.ndarray:
@@ -84,9 +88,11 @@ def _check_inspected(result: FrameResult, photo_share: float, params: DetectorPa
                            f"belt (needs {100 * params.min_material_fraction:.0f} %; another cargo, or an empty belt)")
 
 
-def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float, *, report_all: bool = False) -> PhotoResult:
+def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float, *, report_all: bool = False,
+                 exposure_norm: bool = EXPOSURE_NORM) -> PhotoResult:
     """Run the model's detector over one labelled photo declared at ``photo_mm_per_px``. ``report_all`` also returns
-    candidates the classifier calls "none" (for training). Raises ImageFileError when the photo cannot be decoded,
+    candidates the classifier calls "none" (for training); ``exposure_norm``: the photo darkened into the fit's range
+    by its own ore's median grey first (:func:`vision.exposure.photo_gain`). Raises ImageFileError when the photo cannot be decoded,
     LabelError when it is not the size its labels say, NotInspected when the detector finds no belt or no ore in it."""
     image = read_photo(item.path)
     if image.shape[:2] == (item.width_px, item.height_px) != (item.height_px, item.width_px):
@@ -97,10 +103,12 @@ def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float
     scaled, factor = to_model_scale(image, photo_mm_per_px, mm)
     det = model.detector()
     det.report_all = report_all
+    gain = photo_gain(scaled, det.block) if exposure_norm else None
+    shown = scaled if gain is None else apply_gain(scaled, gain.gain)
     dets: list[Detection] = []
     cols, rows, win = [], [], []
     for k, w in enumerate(windows(scaled.shape[1], model.width_px, mm)):
-        frame = Frame.still(frame_image(scaled, w, model.width_px), mm, frame_id=k)
+        frame = Frame.still(frame_image(shown, w, model.width_px), mm, frame_id=k)
         result = det.process(frame)
         _check_inspected(result, w.width / model.width_px, model.params)
         for d in result.detections + det.flush():
@@ -115,7 +123,7 @@ def detect_photo(model: VisionModel, item: LabelledImage, photo_mm_per_px: float
     dets = [d for d, k in zip(dets, keep) if k]
     x_px, y_px = x_mm[keep] / mm / factor, y_mm[keep] / mm / factor
     hits = _box_hits(item.boxes, x_px, y_px, MATCH_MARGIN_MM / photo_mm_per_px)
-    return PhotoResult(dets, x_px, y_px, hits, scaled)
+    return PhotoResult(dets, x_px, y_px, hits, scaled, gain)
 
 
 def labelled_candidates(model: VisionModel, items: list[LabelledImage], photo_mm_per_px: float) -> tuple[list[np.ndarray], list[str], list[float]]:
@@ -200,24 +208,26 @@ class _Tally:
 
 
 def evaluate_labelled(model: VisionModel, lset: LabelledSet, photo_mm_per_px: float, *,
-                      progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[np.ndarray]]:
+                      progress: Callable[[int, int], None] | None = None, exposure_norm: bool = EXPOSURE_NORM) -> tuple[dict, list[np.ndarray]]:
     """Score the detector on a labelled set declared at ``photo_mm_per_px``. Returns the table (recall per labelled
     kind and per size class of the box's longer side, precision per reported kind, false alarms per scored photo with the 95 % upper bound, per-photo counts, the
     photos not scored with their reasons) and up to REALISM_PHOTOS photos at the model's scale, spread over the set,
-    for the realism statistics. ``progress(done, total)`` is called after each photo."""
+    for the realism statistics. ``progress(done, total)`` is called after each photo; ``exposure_norm``: each photo
+    darkened into the fit's range first (:func:`detect_photo`; per photo ``exposure_gain``, 1 when off)."""
     tally, per_image, sample = _Tally(photo_mm_per_px), [], []
     not_scored = list(lset.not_scored)
     n = len(lset.items)
     pick = set(np.linspace(0, n - 1, min(n, REALISM_PHOTOS)).round().astype(int).tolist()) if n else set()
     for k, item in enumerate(lset.items):
         try:
-            res = detect_photo(model, item, photo_mm_per_px)
+            res = detect_photo(model, item, photo_mm_per_px, exposure_norm=exposure_norm)
         except (ImageFileError, LabelError, NotInspected) as exc:
             not_scored.append(NotScored(item.path, str(exc)))
         else:
             fa = tally.add(item.boxes, res)
             per_image.append({"image": str(item.path), "objects": len(item.boxes), "detections": len(res.detections),
-                              "false_alarms": fa, "object_free_no_label_file": not item.label_file})
+                              "false_alarms": fa, "object_free_no_label_file": not item.label_file,
+                              "exposure_gain": 1.0 if res.exposure is None else res.exposure.gain})
             if k in pick:
                 sample.append(res.image)
         if progress is not None:
@@ -237,4 +247,5 @@ def evaluate_labelled(model: VisionModel, lset: LabelledSet, photo_mm_per_px: fl
         "false_alarms_per_image_upper95": _poisson_upper95(tally.false_alarms) / scored if scored else float("nan"),
         "not_scored": [{"path": str(p.path), "reason": p.reason} for p in not_scored],
         "per_image": per_image,
+        "exposure_norm": bool(exposure_norm),
     }, sample

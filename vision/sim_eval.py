@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from vision.appearance import AppearanceMonitor, default_limit
-from vision.station_settings import BELT_EDGE
+from vision.exposure import ExposureNorm
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM
 from vision.evaluate import SIZE_CLASSES, match, score_table
 from vision.fit import VisionModel
 from vision.objects import KINDS
@@ -22,12 +23,14 @@ from vision.tiles import ATTRIBUTION, TileSet
 
 def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout", length_m: float = 100.0, seed: int = 1,
              objects_per_m: float = 0.5, motion_blur_px: float = 0.0, frame_lines: int = 1024, gallery: int = 24,
-             scene: dict | None = None, objects: dict | None = None, belt_edge: bool = BELT_EDGE) -> tuple[dict, list]:
+             scene: dict | None = None, objects: dict | None = None, belt_edge: bool = BELT_EDGE,
+             exposure_norm: bool = EXPOSURE_NORM) -> tuple[dict, list]:
     """Run the detector over simulated belt built from ``backgrounds`` (a split, a folder or a TileSet) and score it.
     ``scene``: extra :class:`~vision.scene.BeltScene` options (realistic scenes); ``objects``: extra
     :func:`~vision.scene.random_objects` options; ``belt_edge``: the detector knows the scene's belt width
-    (``Detector.belt_width_m``: candidates centred off the belt are counted, table key ``off_belt``, not reported).
-    Returns (table, gallery items)."""
+    (``Detector.belt_width_m``: candidates centred off the belt are counted, table key ``off_belt``, not reported);
+    ``exposure_norm``: frames darkened into the fit's range (:mod:`vision.exposure`; table key ``exposure``: frames,
+    frames darkened, the gains' quantiles). Returns (table, gallery items)."""
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {}))
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
@@ -35,6 +38,9 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout
     cam.open()
     det = model.detector()
     det.belt_width_m = cam.belt_width_m if belt_edge else None
+    if exposure_norm:  # else as the model's detector comes (a caller may have switched it on there)
+        det.exposure = ExposureNorm(det.block)
+    gains: list[float] = []
     monitor = AppearanceMonitor(getattr(model, "appearance_limit", None) or default_limit(model.ore, model.version, model.width_px))
     shares, unusual_frames = [], 0
     dets, latencies, n_px, inspected, frames = [], [], 0, 0, 0
@@ -44,6 +50,7 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout
         t = time.perf_counter()
         r = det.process(f)
         latencies.append(time.perf_counter() - t)
+        gains += [det.exposure.last.gain] if det.exposure is not None and det.exposure.last is not None else []
         shares.append(r.unusual_share)
         unusual_frames += monitor.update(r.unusual_share if r.reason != "no material" else float("nan"), f.length_m).unusual
         dets += r.detections
@@ -56,11 +63,18 @@ def evaluate(model: VisionModel, *, backgrounds: str | Path | TileSet = "heldout
     table.update({"backgrounds": getattr(backgrounds, "origin", str(backgrounds)), "model_version": model.version, "mm_per_px": model.mm_per_px, "frames": frames, "off_belt": det.off_belt_seen,
                   "frames_inspected": inspected, "detector_mpx_s": n_px / max(sum(latencies), 1e-9) / 1e6,
                   "latency_p99_ms": float(np.percentile(latencies, 99) * 1000.0) if latencies else float("nan"),
-                  "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION,
+                  "wall_s": time.perf_counter() - t0, "attribution": ATTRIBUTION, "exposure": exposure_summary(gains, det.exposure is not None),
                   "appearance": {"median_frame_share": float(np.nanmedian(shares)) if shares else float("nan"),
                                  "max_running": monitor.peak, "limit": monitor.limit, "frames_unusual": int(unusual_frames)}})
     items = [(o, d) for o, d in m.pairs][:gallery] + [(None, d) for d in m.false_alarms][: max(0, gallery // 3)]
     return table, items
+
+
+def exposure_summary(gains: list[float], on: bool) -> dict:
+    """The exposure normalisation over a run: on or off, frames, frames darkened (gain < 1), gain min / median / max."""
+    g = np.asarray(gains, float)
+    q = [float(x) for x in np.quantile(g, (0.0, 0.5, 1.0))] if g.size else [1.0, 1.0, 1.0]
+    return {"on": bool(on), "frames": int(g.size), "frames_gained": int((g < 1.0).sum()), "gain_min": q[0], "gain_median": q[1], "gain_max": q[2]}
 
 
 def write_report(table: dict, items: list, out: Path) -> None:

@@ -9,6 +9,10 @@ from conveyor.config import Field, StationSettings, intervals_t
 #: the detector the belt's width by default (``Detector.belt_width_m``; docs/vision.md "Candidates off the belt": off
 #: while its pre-registered rule is not met).
 BELT_EDGE = False
+#: Whether the line's station (its ``exposure_norm`` key), ``vision.sim_eval.evaluate``, ``oreline vision evaluate
+#: --labelled`` and ``bench_vision_scenes`` darken frames brighter than the fit's range by default
+#: (:mod:`vision.exposure`; docs/vision.md "Exposure normalisation": set by its pre-registered rule, expo43).
+EXPOSURE_NORM = False
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
@@ -24,6 +28,8 @@ SETTINGS = StationSettings(
         "model": Field(str, "", doc="Saved vision model (.npz); empty: fitted for the scale and cached."),
         "belt_edge": Field(bool, BELT_EDGE, doc="Candidates centred beyond the belt's edge (the line's belt_width_m, the belt "
                                                 "centred in the image) are counted, not reported as objects."),
+        "exposure_norm": Field(bool, EXPOSURE_NORM, doc="Frames whose ore is brighter than the model was fitted on are darkened "
+                                                        "back into the fit's range before detection (vision/exposure.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -47,4 +53,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "SETTINGS"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "SETTINGS"]
