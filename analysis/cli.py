@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from conveyor.errors import ConveyorError
+from conveyor.heap import keep_freed_memory
 from analysis.errors import AnalysisError
 
 log = logging.getLogger("oreline")
@@ -169,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     head, target, rest = split_delegated(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(head)
     _configure_logging(args.verbose)
+    keep_freed_memory()  # numpy's arrays reused from the heap, not paged in anew (conveyor/heap.py): every command
     if args.command is None:
         parser.print_help()
         return 0

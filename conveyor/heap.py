@@ -9,7 +9,9 @@ benchmark's, has had glibc's own dynamic threshold raised and faults far less). 
 :func:`keep_freed_memory` the heap keeps up to TRIM_THRESHOLD_BYTES of free memory at its top and serves arrays up to
 MMAP_THRESHOLD_BYTES itself: after the first windows no page is faulted in. The numbers computed do not change; the
 process keeps up to TRIM_THRESHOLD_BYTES more resident. A setting of the whole process (glibc's ``mallopt``), made by
-the camera station (:class:`vision.station.CameraStation`); not where the environment sets glibc's own variables
+every ``oreline`` command at its start (``analysis.cli.main``: one ``oreline vision evaluate`` of 20 m at 4 mm/px
+28-32 -> 21-24 CPU s, its system time 9-13 -> 5-8 s) and by the camera station (:class:`vision.station.CameraStation`,
+for callers that build one without the command); not where the environment sets glibc's own variables
 (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``: the operator's choice stands), nor without glibc (macOS, musl,
 Windows). The fleet's dask workers raise the same thresholds while a partition runs (``analysis.fleet.malloc``, with
 :func:`glibc` and the parameters here). docs/vision.md, "Speed (issue 27)".

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -57,3 +59,17 @@ def test_thresholds_hold_the_detectors_arrays() -> None:
     # the largest per-window array (the dense net's input, ~4 MiB) well below the mmap threshold, the window's ~18 MiB
     # of arrays below the trim threshold
     assert heap.MMAP_THRESHOLD_BYTES >= 8 << 20 and heap.TRIM_THRESHOLD_BYTES >= 2 * heap.MMAP_THRESHOLD_BYTES
+
+
+def test_every_oreline_command_keeps_freed_memory() -> None:
+    """The console script's entry (``analysis.cli:main``) asks glibc to keep freed memory before any command runs;
+    in a fresh interpreter without glibc's malloc variables (the test runner's are removed)."""
+    if not heap.glibc_platform():
+        pytest.skip("needs glibc")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    code = ("import contextlib, io; from analysis.cli import main; from conveyor import heap\n"
+            "with contextlib.redirect_stdout(io.StringIO()): rc = main(['config', 'default'])\n"
+            "print(rc, heap._kept)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "True"]
