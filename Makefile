@@ -73,7 +73,7 @@ lint-clean: setup
 # Each test process runs numpy's BLAS on one thread and glibc's malloc reusing freed memory (tests/conftest.py's
 # RUNTIME, inherited by the workers and every subprocess; a runner's own settings win): two workers on two cores, where
 # a second BLAS thread spins on the other worker's core and every large array freed and allocated again costs the
-# kernel's page zeroing (the spectra CLI tests 59 -> 37 CPU s, one `oreline vision evaluate` 35 -> 28).
+# kernel's page zeroing (the spectra CLI tests 59 -> 37 CPU s, one `oreline vision evaluate` 35 -> 29).
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 

@@ -19,13 +19,14 @@ runs two workers on two cores, and a second BLAS thread of every worker and of e
 the core the other worker is using (the spectra CLI tests: 49 -> 25 CPU s; tests that check thread counts set them
 themselves, tests/vision/test_fit_threads.py fits on one and on two BLAS threads); and glibc's malloc keeping freed
 memory for reuse instead of handing every large array back to the kernel (``MALLOC_MMAP_MAX_=0``, a high
-``MALLOC_TRIM_THRESHOLD_``): the kernel zeroes each fresh page again, which was most of the suite's system time (one
-``oreline vision evaluate`` 35 -> 28 CPU s, the small camera fit 46 -> 37, peak memory +5 %). The controller process
-itself started before them (they take effect in the pytest-xdist workers and every subprocess; where numpy was
-imported before this file ran, its BLAS threads are limited in place). With ``MALLOC_TRIM_THRESHOLD_`` set, the
-camera station's ``conveyor.heap.keep_freed_memory`` and the fleet's ``worker_malloc`` leave the environment's choice
-stand, as they do for an operator's; their own tests (tests/conveyor/test_heap.py, tests/fleet/test_fleet.py) start
-their fresh processes without these two variables, as glibc is shipped.
+``MALLOC_TRIM_THRESHOLD_``): the kernel zeroes each fresh page again, much of the test processes' system time (idle:
+one ``oreline vision evaluate`` 35 -> 29 CPU s with both settings, the small camera fit 41 -> 31, peak memory +5 %).
+The controller process itself started before them (they take effect in the pytest-xdist workers and every
+subprocess; where numpy was imported before this file ran, its BLAS threads are limited in place). With
+``MALLOC_TRIM_THRESHOLD_`` set, the camera station's ``conveyor.heap.keep_freed_memory`` and the fleet's
+``worker_malloc`` let the environment's choice stand, as they do for an operator's; their own tests
+(tests/conveyor/test_heap.py, tests/fleet/test_fleet.py) start their fresh processes without these two variables,
+as glibc is shipped.
 """
 
 from __future__ import annotations
