@@ -3,6 +3,9 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oreline-installed
+# pip without --no-compile byte-compiles every module it installs (~14,000 files with the fit extra, ~52 CPU s); the
+# suite imports about 3,000 of them, which Python compiles (and caches) on first import instead.
+PIP_INSTALL := $(PY) -m pip install --no-compile
 
 .PHONY: setup fit-extra aravis system-deps demo lint lint-report lint-clean check test bench bench-quick reliability models clean
 
@@ -12,7 +15,7 @@ setup: $(STAMP) aravis
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "oreline: installing into $(VENV) (log: $(VENV)/setup.log)"
-	@( $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
+	@( $(PIP_INSTALL) --upgrade pip && $(PIP_INSTALL) -e '.[test]' ) > $(VENV)/setup.log 2>&1 \
 	  || { tail -40 $(VENV)/setup.log; echo "oreline: setup failed (full log: $(VENV)/setup.log)"; exit 1; }
 	touch $(STAMP)
 
@@ -28,7 +31,7 @@ fit-extra: $(FIT_STAMP)
 $(FIT_STAMP): pyproject.toml
 	@mkdir -p $(VENV); echo "oreline: installing the fit extra into $(VENV) (log: $(VENV)/setup-fit.log)"
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then $(PY) scripts/install_extra.py fit; \
-	  else $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test,fit]' \
+	  else $(PYTHON) -m venv $(VENV) && $(PIP_INSTALL) --upgrade pip && $(PIP_INSTALL) -e '.[test,fit]' \
 	       && touch $(STAMP); fi > $(VENV)/setup-fit.log 2>&1 \
 	  || { tail -40 $(VENV)/setup-fit.log; echo "oreline: installing the fit extra failed (full log: $(VENV)/setup-fit.log)"; exit 1; }
 	touch $(FIT_STAMP)
@@ -67,6 +70,10 @@ lint-clean: setup
 # (`--dist loadfile`: a module's fixtures are built once; tests/conftest.py shares the model cache between workers).
 # `--no-loadscope-reorder`: files are handed out in tests/conftest.py's order (the long ones first); xdist's default
 # reorders them by test count, which left the longest files (one or two tests each) for the end, one worker idle.
+# Each test process runs numpy's BLAS on one thread and glibc's malloc reusing freed memory (tests/conftest.py's
+# RUNTIME, inherited by the workers and every subprocess; a runner's own settings win): two workers on two cores, where
+# a second BLAS thread spins on the other worker's core and every large array freed and allocated again costs the
+# kernel's page zeroing (the spectra CLI tests 59 -> 37 CPU s, one `oreline vision evaluate` 35 -> 29).
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 

@@ -12,19 +12,40 @@ Under pytest-xdist (``make test`` runs two workers) the workers inherit the cont
 its session cache: a model one worker fitted is there for the other. Model files are written to a per-process
 temporary name and renamed, so two workers fitting the same model at once cannot leave a torn file;
 :func:`tests.support.build_once` makes an expensive test fixture build once for all workers.
+
+Two settings of the test processes' runtime, for CPU only (no result depends on them), set the same way unless the
+runner set them (:data:`RUNTIME`): numpy's BLAS (OpenBLAS), OpenMP and MKL on one thread per process: ``make test``
+runs two workers on two cores, and a second BLAS thread of every worker and of every ``oreline`` subprocess spins on
+the core the other worker is using (the spectra CLI tests: 49 -> 25 CPU s; tests that check thread counts set them
+themselves, tests/vision/test_fit_threads.py fits on one and on two BLAS threads); and glibc's malloc keeping freed
+memory for reuse instead of handing every large array back to the kernel (``MALLOC_MMAP_MAX_=0``, a high
+``MALLOC_TRIM_THRESHOLD_``): the kernel zeroes each fresh page again, much of the test processes' system time (idle:
+one ``oreline vision evaluate`` 35 -> 29 CPU s with both settings, the small camera fit 41 -> 31, peak memory +5 %).
+The controller process itself started before them (they take effect in the pytest-xdist workers and every
+subprocess; where numpy was imported before this file ran, its BLAS threads are limited in place). With
+``MALLOC_TRIM_THRESHOLD_`` set, the camera station's ``conveyor.heap.keep_freed_memory`` and the fleet's
+``worker_malloc`` let the environment's choice stand, as they do for an operator's; their own tests
+(tests/conveyor/test_heap.py, tests/fleet/test_fleet.py) start their fresh processes without these two variables,
+as glibc is shipped.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = {"spectra": REPO / "spectra" / "shipped", "vision": REPO / "vision" / "shipped"}
+#: The test processes' runtime settings (the module docstring says why): BLAS/OpenMP on one thread, glibc's malloc
+#: reusing freed memory (no mmap of its own; the heap given back only above 512 MiB free).
+RUNTIME = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(512 << 20)}
 
 
 def seed_cache(cache: Path) -> list[Path]:
@@ -49,6 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_CACHE_HOME"] = str(session_dir / "xdg-cache")
     os.environ["XDG_DATA_HOME"] = str(session_dir / "xdg-data")  # the lot catalogue a demo run indexes into
     os.environ["MPLCONFIGDIR"] = str(session_dir / "matplotlib")
+    threads_set = "OPENBLAS_NUM_THREADS" in os.environ
+    for var, value in RUNTIME.items():  # read at start-up: xdist workers and every subprocess inherit them
+        os.environ.setdefault(var, value)
+    if not threads_set and "numpy" in sys.modules:  # a folder's conftest imported numpy first (a run of its files)
+        threadpool_limits(1)
 
 
 #: Session fixtures built once for all workers (tests.support.build_once) that take a while: (fixture, its folder).

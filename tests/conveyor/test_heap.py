@@ -45,9 +45,11 @@ def _kept_in_a_fresh_process(env_threshold: bool) -> str:
 
 
 @pytest.mark.parametrize("env_threshold", [False, True])
-def test_keep_freed_memory_serves_large_arrays_from_the_heap(env_threshold: bool) -> None:
+def test_keep_freed_memory_serves_large_arrays_from_the_heap(env_threshold: bool, monkeypatch) -> None:
     if not heap.glibc_platform():
         pytest.skip("needs glibc")
+    for var in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_"):  # the suite's own (tests/conftest.py): glibc as shipped
+        monkeypatch.delenv(var, raising=False)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         problem = pool.apply(_kept_in_a_fresh_process, (env_threshold,))
     if problem.startswith("skip: "):

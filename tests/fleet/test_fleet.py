@@ -269,9 +269,11 @@ def _malloc_guard_in_a_fresh_process() -> str:
     return "" if after == before + 1 else f"after the guard a 20 MiB array was not mmapped ({before} -> {after})"
 
 
-def test_worker_malloc_keeps_large_arrays_off_mmap_in_a_dask_worker_environment():
+def test_worker_malloc_keeps_large_arrays_off_mmap_in_a_dask_worker_environment(monkeypatch):
     """dask's nanny sets MALLOC_TRIM_THRESHOLD_; inside the guard large arrays come from the heap, afterwards
     the environment's thresholds apply again (checked in a fresh process: see the helper)."""
+    for var in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_"):  # the suite's own (tests/conftest.py): glibc as shipped
+        monkeypatch.delenv(var, raising=False)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         problem = pool.apply(_malloc_guard_in_a_fresh_process)
     if problem.startswith("skip: "):
