@@ -28,7 +28,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import ContextManager
 from dataclasses import replace
 
@@ -84,23 +84,12 @@ def bench_scene(scene_type: str, camera: str = "renderer") -> tuple[dict, dict]:
     return ({**scene, **REAL_CAMERA} if camera == "real" and scene_type in REAL_CAMERA_TYPES else scene), objects
 
 
-@contextmanager
-def exposure_norm_on(on: bool) -> Iterator[None]:
+def exposure_norm_on(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds darkens its frames into the fit's range (:mod:`vision.exposure`)
-    when ``on``; nothing changes when off."""
-    built = VisionModel.detector
-
-    def detector(self: VisionModel) -> Detector:
-        det = built(self)
+    when ``on`` (as :func:`matched_on` attaches its filter); nothing changes when off."""
+    def attach(det: Detector, mm_per_px: float) -> None:
         det.exposure = ExposureNorm(det.block)
-        return det
-
-    if on:
-        VisionModel.detector = detector  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        VisionModel.detector = built  # type: ignore[method-assign]
+    return _evidence_on(attach, None) if on else nullcontext()
 
 
 def exposure_text(table: dict) -> str:
