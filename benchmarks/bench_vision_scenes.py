@@ -57,7 +57,8 @@ from vision.model_cache import cached_model
 from vision.frontier import CandidateScores, candidate_scores
 from vision.realism import all_checks
 from vision.scene import SceneObject
-from vision.scenes import REAL_CAMERA, scene_options
+from vision.scene_report import exposure_text
+from vision.scenes import CAMERAS, REAL_CAMERA, REAL_CAMERA_TYPES, camera_scene_options, scene_options
 from vision.visibility import visibility_table
 
 #: (row label, scene type, extra object options, length share, recall target %, key of the recall row)
@@ -71,34 +72,12 @@ CASES: tuple[tuple[str, str, dict, float, float, str], ...] = (
 )
 
 
-#: Scene types the real camera's exposure (``--camera real``) applies to: those rendered on the realistic belt.
-REAL_CAMERA_TYPES = ("realistic", "dark-rubber", "wet-wood")
-
-
-def bench_scene(scene_type: str, camera: str = "renderer") -> tuple[dict, dict]:
-    """(scene, objects) options of ``scene_type``; with ``camera`` "real" the realistic types at the real camera's
-    exposure (:data:`vision.scenes.REAL_CAMERA`). Raises ValueError for another camera."""
-    if camera not in ("renderer", "real"):
-        raise ValueError(f"expected camera renderer or real, got {camera!r}")
-    scene, objects = scene_options(scene_type)
-    return ({**scene, **REAL_CAMERA} if camera == "real" and scene_type in REAL_CAMERA_TYPES else scene), objects
-
-
 def exposure_norm_on(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds darkens its frames into the fit's range (:mod:`vision.exposure`)
     when ``on`` (as :func:`matched_on` attaches its filter); nothing changes when off."""
     def attach(det: Detector, mm_per_px: float) -> None:
         det.exposure = ExposureNorm(det.block)
     return _evidence_on(attach, None) if on else nullcontext()
-
-
-def exposure_text(table: dict) -> str:
-    """The frames the exposure normalisation darkened in a run (:func:`vision.sim_eval.evaluate`'s ``exposure``)."""
-    e = table.get("exposure") or {}
-    if not e.get("on"):
-        return "exposure normalisation off"
-    return (f"exposure normalisation: {e['frames_gained']}/{e['frames']} frames darkened, gain min {e['gain_min']:.3f} / median "
-            f"{e['gain_median']:.3f} / max {e['gain_max']:.3f}")
 
 
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
@@ -109,7 +88,7 @@ def realism_rows(seed: int = 0) -> list[dict]:
     """Every realism check of the realistic scene type (printed; a row each: within the real spread or not)."""
     print("Renderer (realistic scenes) against real images: rendered vs real (error; real spread):")
     rows = []
-    for c in all_checks(seed, scene=scene_options("realistic")[0]):
+    for c in all_checks(seed, scene=camera_scene_options("realistic")[0]):
         print(f"  {c.line()}", flush=True)
         rows.append(_row(f"vision realism {c.name} (rendered {c.rendered:.3f}, real {c.real:.3f})", abs(c.error), c.unit,
                          f"<= {c.spread:.3f} (real spread)", c.ok))
@@ -136,10 +115,10 @@ def decision_rows(model: VisionModel) -> list[dict]:
 
 def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = BELT_EDGE, camera: str = "renderer") -> list[dict]:
     """One recall row per case of :data:`CASES` against its target (``belt_edge``: candidates centred off the belt
-    counted, not reported, :func:`vision.sim_eval.evaluate`; ``camera``: :func:`bench_scene`)."""
+    counted, not reported, :func:`vision.sim_eval.evaluate`; ``camera``: :func:`vision.scenes.camera_scene_options`)."""
     rows = []
     for label, scene_type, extra, share, target, key in CASES:
-        scene, objects = bench_scene(scene_type, camera)
+        scene, objects = camera_scene_options(scene_type, camera)
         table, _ = evaluate(model, backgrounds="heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
                             objects={**objects, **extra}, belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
         r = table["recall"].get(key, {"recall": 0.0, "detected": 0, "objects": 0})
@@ -160,10 +139,10 @@ def off_belt_text(table: dict) -> str:
 
 def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic", belt_edge: bool = BELT_EDGE,
                     camera: str = "renderer") -> dict:
-    """False alarms on object-free belt of ``scene_type`` (held-out tiles; ``camera``: :func:`bench_scene`), 95 %
+    """False alarms on object-free belt of ``scene_type`` (held-out tiles; ``camera``: :func:`vision.scenes.camera_scene_options`), 95 %
     Poisson bound per 1,000 m."""
     table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
-                            scene=bench_scene(scene_type, camera)[0], belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
+                            scene=camera_scene_options(scene_type, camera)[0], belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
     bound = table["false_alarms_per_1000_m_upper95"]
     print(f"object-free {scene_type} belt: {table['false_alarms']} false alarms in {table['belt_m']:.0f} m, 95 % bound {bound:.2f} per 1,000 m; "
           f"{off_belt_text(table)}; detector p99 {table['latency_p99_ms']:.0f} ms; {exposure_text(table)}")
@@ -188,7 +167,7 @@ def ceiling_rows(model: VisionModel, length_m: float, seed: int, camera: str = "
     both by visible extent, burial and coating (:func:`visibility_rows`)."""
     rows = []
     for label, scene_type, extra, share, _, _ in CASES:
-        scene, objects = bench_scene(scene_type, camera)
+        scene, objects = camera_scene_options(scene_type, camera)
         cs = candidate_scores(model, "heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
                               objects={**objects, **extra})
         n = max(1, cs.object_p_none.size)
@@ -213,7 +192,7 @@ def false_spread_row(model: VisionModel, fa_m: float, seed: int, scene_type: str
     """p(none) spread of the size-passing false candidates on object-free held-out belt of ``scene_type`` (the
     belt of :func:`false_alarm_row`), with how many lie at or below the decision applied where each lies."""
     cs = candidate_scores(model, "heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
-                          scene=bench_scene(scene_type, camera)[0])
+                          scene=camera_scene_options(scene_type, camera)[0])
     print(f"object-free {scene_type} belt: {cs.false_p_none.size} size-passing false candidates in {cs.belt_m:.0f} m, "
           f"p(none) {_spread(cs.false_p_none)}")
     low = float(cs.false_p_none.min()) if cs.false_p_none.size else 1.0
@@ -417,7 +396,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
                     "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
                     "vision.detect.BELT_EDGE")
-    ap.add_argument("--camera", choices=("renderer", "real"), default="renderer", help="real: the realistic, dark-rubber and "
+    ap.add_argument("--camera", choices=CAMERAS, default="renderer", help="real: the realistic, dark-rubber and "
                     "wet-wood types at the real camera's exposure and saturation (vision.scenes.REAL_CAMERA)")
     ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames brighter than "
                     "the fit's range darkened into it before detection (vision/exposure.py); default vision.station_settings.EXPOSURE_NORM")

@@ -21,7 +21,7 @@ from vision.labels_names import parse_kinds_map
 from vision.labels_read import SPLITS
 from vision.realism import image_stats, rendered_stats, stats_distance
 from vision.scene_report import evaluate_scenes
-from vision.scenes import scene_names, scene_options
+from vision.scenes import CAMERAS, scene_names, scene_options
 from vision.station_settings import EXPOSURE_NORM
 from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
 from vision.tiles import load_tiles
@@ -247,10 +247,14 @@ def cli_evaluate(argv: list[str]) -> int:
     _labelled_args(ap, "score real labelled photos instead (COCO json(s) or YOLO txt with data.yaml / classes.txt / obj.names; "
                        "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")
     ap.add_argument("--split", choices=SPLITS, default="all", help="with --labelled: score the set's train, valid or test split, or all")
-    ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="with --labelled: "
-                    "each photo darkened into the fit's range by its ore's median grey first (vision/exposure.py)")
+    ap.add_argument("--camera", choices=CAMERAS, default="renderer", help="scene types only: real puts the realistic, "
+                    "dark-rubber and wet-wood belt at the real camera's exposure and saturation (vision.scenes.REAL_CAMERA)")
+    ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames (with "
+                    "--labelled: each photo) darkened into the fit's range by the ore's median grey first (vision/exposure.py)")
     a = ap.parse_args(argv)
     if a.labelled is not None:
+        if a.camera != "renderer":
+            ap.error("--camera applies to rendered scene types, not to --labelled photos (a real camera took them)")
         return _cli_labelled(a)
     a.mm_per_px = 1.0 if a.mm_per_px is None else a.mm_per_px
     if a.length_m <= 0 or a.fa_m < 0:
@@ -269,7 +273,8 @@ def cli_evaluate(argv: list[str]) -> int:
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
         with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
             results = evaluate_scenes(model, names, stage.dir, length_m=a.length_m, seed=a.seed, objects_per_m=a.objects_per_m,
-                                      fa_m=a.fa_m, backgrounds=a.backgrounds)
+                                      fa_m=a.fa_m, backgrounds=a.backgrounds, camera=a.camera,
+                                      exposure_norm=a.exposure_norm == "on")
     except VisionError as exc:
         print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)
         return 2

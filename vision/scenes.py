@@ -82,3 +82,18 @@ def scene_options(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(scene, objects) options of a scene type (also the fit-only ones); copies, safe to change."""
     scene, objects = {**SCENE_TYPES, **FIT_ONLY}[name]
     return dict(scene), dict(objects)
+
+
+#: Cameras a scene can be seen through: the renderer's exposure, or the real camera's (:data:`REAL_CAMERA`, applied to
+#: the scene types rendered on the realistic belt, :data:`REAL_CAMERA_TYPES`; today's stay as they are).
+CAMERAS = ("renderer", "real")
+REAL_CAMERA_TYPES = ("realistic", "dark-rubber", "wet-wood")
+
+
+def camera_scene_options(name: str, camera: str = "renderer") -> tuple[dict[str, Any], dict[str, Any]]:
+    """(scene, objects) options of scene type ``name`` seen through ``camera`` (:data:`CAMERAS`): "real" puts the
+    realistic types at the real camera's exposure and saturation. Raises ValueError for another camera."""
+    if camera not in CAMERAS:
+        raise ValueError(f"expected camera {' or '.join(CAMERAS)}, got {camera!r}")
+    scene, objects = scene_options(name)
+    return ({**scene, **REAL_CAMERA} if camera == "real" and name in REAL_CAMERA_TYPES else scene), objects
