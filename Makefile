@@ -4,7 +4,8 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.oreline-installed
 # pip without --no-compile byte-compiles every module it installs (~14,000 files with the fit extra, ~52 CPU s); the
-# suite imports about 3,000 of them, which Python compiles (and caches) on first import instead.
+# suite imports about 3,000 of them, which Python compiles (and caches) on first import instead (tests/conftest.py
+# has the test processes cache them even where PYTHONDONTWRITEBYTECODE is set: else each process compiles them again).
 PIP_INSTALL := $(PY) -m pip install --no-compile
 
 .PHONY: setup fit-extra aravis system-deps demo lint lint-report lint-clean check test bench bench-quick reliability models clean

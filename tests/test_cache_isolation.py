@@ -1,14 +1,16 @@
-"""The root conftest keeps every cache of the session out of the user's home."""
+"""The root conftest keeps every cache of the session out of the user's home, and has its processes cache byte code."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from spectra.cache import cache_dir as spectra_cache_dir
 from vision.fit import default_cache_dir as vision_cache_dir
 
-from tests.conftest import SHIPPED
+from tests.conftest import BYTECODE, SHIPPED
 
 
 def test_caches_are_the_sessions_not_the_users():
@@ -26,3 +28,11 @@ def test_the_session_cache_holds_the_shipped_models():
         names = {p.name for p in shipped.glob("*.npz")}
         assert names, f"no shipped {kind} model"
         assert names <= {p.name for p in (cache / kind).glob("*.npz")}
+
+
+def test_the_session_and_the_processes_it_starts_write_byte_code():
+    """Even under PYTHONDONTWRITEBYTECODE (tests/conftest.py): else every test process compiles what it imports."""
+    assert not sys.dont_write_bytecode and BYTECODE not in os.environ
+    p = subprocess.run([sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"], capture_output=True,
+                       text=True, timeout=60, check=True)
+    assert p.stdout.strip() == "False"
