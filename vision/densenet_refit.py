@@ -15,24 +15,27 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Sequence
 
 from threadpoolctl import threadpool_limits
 
 from vision.densenet import DenseSeeds
 from vision.densenet_fit import EPOCHS, TRAINING, fitted_densenet
 from vision.fit import VisionModel, fit_vision_model
+from vision.scenes import FIT_MIX
 
 
 def refit_model(seeds: DenseSeeds, mm_per_px: float = 4.0, width_px: int = 512, seed: int = 0,
-                wood_weight: float = 1.0) -> VisionModel:
+                wood_weight: float = 1.0, mix: Sequence[str] = FIT_MIX) -> VisionModel:
     """The built-in fit (its defaults) with ``seeds`` on in every detector it builds (the fit's ``dense`` option:
     nothing outside the fit is touched), the net in the model (its detectors run it: the classifier's last input is
     its peak); not saved. ``wood_weight``: the classifier's training weight of wood (1: C's recipe; issue 27, w27t).
-    The decision keeps FIT_VERSION 13's rule (``hold_regimes=False``), as C was made and confirmed.
-    :mod:`vision.union_fit` takes its classifier as the shipped model's dense judge."""
+    The decision keeps FIT_VERSION 13's rule (``hold_regimes=False``), as C was made and confirmed. ``mix``: the
+    fit's scene types (default FIT_MIX; the camera union's CAMERA_FIT_MIX). :mod:`vision.union_fit` takes its
+    classifier as the union's dense judge."""
     weight = {"wood": float(wood_weight)} if wood_weight != 1.0 else None
     model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, dense=seeds, kind_weight=weight,
-                             hold_regimes=False)
+                             hold_regimes=False, mix=mix)
     model.fitted_on["dense_seeds"] = {"level": seeds.level, "onnx_bytes": len(seeds.net.onnx_bytes), "own_peak": seeds.own_peak}
     if weight is not None:
         model.fitted_on["kind_weight"] = weight

@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, Callable, ParamSpec, TypeVar, cast
+from typing import Any, Callable, ParamSpec, Sequence, TypeVar, cast
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -267,17 +267,17 @@ def _scene(tiles: TileSet, seed: int, width_px: int, mm_per_px: float, **kw) -> 
     return BeltScene(tiles, width_px=width_px, mm_per_px=mm_per_px, seed=seed, dust_probability=0.15, **kw)
 
 
-def _scene_type(scene: dict | None, objects: dict | None, i: int) -> str:
+def _scene_type(scene: dict | None, objects: dict | None, i: int, mix: Sequence[str] = FIT_MIX) -> str:
     """Name of the scene type of fit scene ``i`` (see :func:`_scene_kw`): "custom" when the fit is given one."""
-    return "custom" if scene is not None or objects is not None else FIT_MIX[i % len(FIT_MIX)]
+    return "custom" if scene is not None or objects is not None else mix[i % len(mix)]
 
 
-def _scene_kw(scene: dict | None, objects: dict | None, i: int) -> tuple[dict, dict]:
+def _scene_kw(scene: dict | None, objects: dict | None, i: int, mix: Sequence[str] = FIT_MIX) -> tuple[dict, dict]:
     """(BeltScene, random_objects) options of fit scene ``i``: ``scene`` / ``objects`` when either is given (one scene
-    type for the whole fit), else the scene types of :data:`vision.scenes.FIT_MIX` in turn."""
+    type for the whole fit), else the scene types of ``mix`` (default :data:`vision.scenes.FIT_MIX`) in turn."""
     if scene is not None or objects is not None:
         return dict(scene or {}), dict(objects or {})
-    return scene_options(FIT_MIX[i % len(FIT_MIX)])
+    return scene_options(mix[i % len(mix)])
 
 
 #: The colour test finds the belt when it marks at least this share of the belt's columns on a fit scene.
@@ -393,7 +393,8 @@ def _objectness_inputs(model: "VisionModel", image: np.ndarray) -> tuple[np.ndar
 
 def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileSet], width_px: int, mm_per_px: float,
                    seed: int = 0, scene: dict | None = None, objects: dict | None = None,
-                   objects_m: float = OBJECTNESS_OBJECTS_M, normal_m: float = OBJECTNESS_NORMAL_M) -> list[ObjectnessModel]:
+                   objects_m: float = OBJECTNESS_OBJECTS_M, normal_m: float = OBJECTNESS_NORMAL_M,
+                   mix: Sequence[str] = FIT_MIX) -> list[ObjectnessModel]:
     """Train the objectness model (:mod:`vision.objectness`) on belt with objects rendered from each fold of
     ``folds`` (truth: the objects' cover) and set ``model.params.objectness_threshold`` to the OBJECTNESS_QUANTILE of its
     box-smoothed log-odds on normal belt of each fold of ``plain``, scored by the model trained *without* that fold
@@ -408,7 +409,7 @@ def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileS
     for k, tiles in enumerate(folds):
         xs, ys = [], []
         for i in range(max(1, int(round(objects_m / 5.0 / len(folds))))):
-            scene_kw, objects_kw = _scene_kw(scene, objects, 20 * k + i)
+            scene_kw, objects_kw = _scene_kw(scene, objects, 20 * k + i, mix)
             sc = _scene(tiles, seed * 1000 + 600 + 20 * k + i, width_px, mm_per_px, **scene_kw)
             objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM, **objects_kw)
             x, belt = _objectness_inputs(model, sc.render(0, rows, objs))
@@ -426,7 +427,7 @@ def fit_objectness(model: "VisionModel", folds: list[TileSet], plain: list[TileS
     normal = []
     for k, tiles in enumerate(plain):
         for i in range(max(1, int(round(normal_m / 5.0 / len(plain))))):
-            x, belt = _objectness_inputs(model, _scene(tiles, seed * 1000 + 700 + 20 * k + i, width_px, mm_per_px, **_scene_kw(scene, objects, 20 * k + i)[0]).render(0, rows))
+            x, belt = _objectness_inputs(model, _scene(tiles, seed * 1000 + 700 + 20 * k + i, width_px, mm_per_px, **_scene_kw(scene, objects, 20 * k + i, mix)[0]).render(0, rows))
             z = ndi.uniform_filter(to_cells(oof[k].score(x), *belt.shape), p.objectness_cells, mode="nearest")
             normal.append(z[belt])
     p.objectness_threshold = float(np.quantile(np.concatenate(normal), OBJECTNESS_QUANTILE))
@@ -561,6 +562,7 @@ def fit_vision_model(
     dense: DenseSeeds | None = None,
     kind_weight: dict[str, float] | None = None,
     hold_regimes: bool | None = None,
+    mix: Sequence[str] = FIT_MIX,
 ) -> VisionModel:
     """Fit the normal-ore model, set the candidate threshold, train the object/kind classifier and calibrate its
     decision on simulated scenes built from ``tiles`` (default: the fit split with photometric jitter,
@@ -582,27 +584,28 @@ def fit_vision_model(
 
     ``dense``: the dense net's seeds on in every detector the fit builds (the union's judge refit,
     :mod:`vision.densenet_refit`); ``kind_weight``: the classifier's training weight per kind
-    (:class:`~vision.classify.KindClassifier`)."""
+    (:class:`~vision.classify.KindClassifier`); ``mix``: the scene types rendered in turn when neither ``scene`` nor
+    ``objects`` is given (default FIT_MIX; the camera union's :data:`vision.scenes.CAMERA_FIT_MIX`)."""
     model, pool = candidate_pool(mm_per_px=mm_per_px, width_px=width_px, seed=seed, tiles=tiles, normal_m=normal_m,
                                  calibration_m=calibration_m, objects_m=objects_m, params=params, calibration_tiles=calibration_tiles,
-                                 scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit, dense=dense)
+                                 scene=scene, objects=objects, decision_m=decision_m, cross_fit=cross_fit, dense=dense, mix=mix)
     return finish_fit(model, pool, seed=seed, calibration_tiles=calibration_tiles, scene=scene, objects=objects,
-                      kind_weight=kind_weight, hold_regimes=hold_regimes)
+                      kind_weight=kind_weight, hold_regimes=hold_regimes, mix=mix)
 
 
 @one_fit_thread
 def finish_fit(model: VisionModel, pool: "CandidatePool", *, seed: int = 0, calibration_tiles: TileSet | None = None,
                scene: dict | None = None, objects: dict | None = None, kind_weight: dict[str, float] | None = None,
-               hold_regimes: bool | None = None) -> VisionModel:
+               hold_regimes: bool | None = None, mix: Sequence[str] = FIT_MIX) -> VisionModel:
     """The last steps of :func:`fit_vision_model` on the output of :func:`candidate_pool`: the classifier, its
-    decision and the provenance."""
+    decision and the provenance (``mix``: the scene types the pool was rendered from)."""
     decision = None
     if len(set(pool.y)) >= 2:
         model.classifier, decision = train_classifier(pool, model.params, seed, kind_weight=kind_weight,
                                                       hold_regimes=hold_regimes)
     model.fitted_on = provenance(load_tiles("fit") if calibration_tiles is None else calibration_tiles, model.mm_per_px,
                                  scene=dict(scene or {}), objects=dict(objects or {}),
-                                 scene_mix=list(FIT_MIX) if scene is None and objects is None else [],
+                                 scene_mix=list(mix) if scene is None and objects is None else [],
                                  decision=decision.as_dict() if decision is not None else {})
     return model
 
@@ -808,9 +811,11 @@ def candidate_pool(
     decision_m: float | None = None,
     cross_fit: bool = CROSS_FIT,
     dense: DenseSeeds | None = None,
+    mix: Sequence[str] = FIT_MIX,
 ) -> tuple[VisionModel, "CandidatePool"]:
     """Steps of :func:`fit_vision_model` before the classifier: the fitted normal-ore model and calibrated detector
-    parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on."""
+    parameters (as a VisionModel without classifier) and the labelled candidates to train the classifier on
+    (``mix``: the scene types rendered in turn, :func:`_scene_kw`)."""
     calibration_m = 100.0 * mm_per_px if calibration_m is None else calibration_m
     decision_m = DECISION_M_PER_MM * mm_per_px if decision_m is None else decision_m
     objects_m = OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP) if objects_m is None else objects_m
@@ -822,12 +827,12 @@ def candidate_pool(
                                       broad_cells=broad_cells_for(cell_mm), ridge_sigma_cells=ridge_sigma_cells_for(cell_mm))
     scene_rows = int(5000 / mm_per_px)
     n_normal = max(1, int(round(normal_m / 5.0)))
-    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px, **_scene_kw(scene, objects, 0)[0])
+    geometry = _scene(tiles, seed * 1000, width_px, mm_per_px, **_scene_kw(scene, objects, 0, mix)[0])
     belt_px = (geometry.belt_x0, geometry.belt_x0 + geometry.belt_px)
-    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows) for i in range(n_normal)), belt_px)
+    ore.fit((_scene(tiles, seed * 1000 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i, mix)[0]).render(0, scene_rows) for i in range(n_normal)), belt_px)
     n_cal = max(1, int(round(calibration_m / 5.0)))
     n_thr = (n_cal + 1) // 2
-    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows) for i in range(n_thr)]
+    calib = [_scene(tiles, seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i, mix)[0]).render(0, scene_rows) for i in range(n_thr)]
     params.threshold = calibrate_threshold(ore, calib, params)
     model = VisionModel(ore, params, None, width_px, dense=dense)  # dense: the net's seeds in every detector below
     cal_tiles = load_tiles("fit") if calibration_tiles is None else calibration_tiles
@@ -836,7 +841,7 @@ def candidate_pool(
         folds, plain = [tiles], [cal_tiles]
     by_fold = [model] * len(folds)
     if cell_mm <= OBJECTNESS_MAX_CELL_MM:
-        oof = fit_objectness(model, folds, plain, width_px, mm_per_px, seed, scene, objects)
+        oof = fit_objectness(model, folds, plain, width_px, mm_per_px, seed, scene, objects, mix=mix)
         # candidates of fold k are found with the objectness model trained without fold k: the classifier learns
         # (and its decision is calibrated on) objectness values as unseen ore gives them
         by_fold = [replace(model, objectness=o) for o in oof]
@@ -850,7 +855,7 @@ def candidate_pool(
     rng = np.random.default_rng(seed + 7)
     for i in range(max(1, int(round(objects_m / 5.0)))):
         k = i % len(groups)
-        scene_kw, objects_kw = _scene_kw(scene, objects, i)
+        scene_kw, objects_kw = _scene_kw(scene, objects, i, mix)
         sc = _scene(groups[k], seed * 1000 + 800 + i, width_px, mm_per_px, **scene_kw)
         objs = random_objects(5000.0, rng, per_m=4.0, min_gap_mm=120.0, length_range_mm=TRAIN_LENGTH_MM,
                               **{"kinds": TRAIN_KINDS, **objects_kw})
@@ -858,29 +863,29 @@ def candidate_pool(
     calibrate_length(sizes, params)
     for i in range(n_thr, n_cal):  # normal belt: everything found is "none"
         k = i % len(groups)
-        pool.add(_candidates(by_group[k], _scene(groups[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0]).render(0, scene_rows), [], mm_per_px), k, False)
+        pool.add(_candidates(by_group[k], _scene(groups[k], seed * 1000 + 500 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i, mix)[0]).render(0, scene_rows), [], mm_per_px), k, False)
     for i in range(n_cal):  # normal calibration belt per group (also "none" training for the final classifier)
         k = i % len(plain_groups)
-        sc = _scene(plain_groups[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
-        pool.add(_belt_candidates(by_group[k], sc, scene_rows, scene_rows // 2), k, True, _scene_type(scene, objects, i))
-    _decision_belt(pool, by_group, plain_groups, decision_m, seed, scene, objects)
+        sc = _scene(plain_groups[k], seed * 1000 + 300 + i, width_px, mm_per_px, **_scene_kw(scene, objects, i, mix)[0])
+        pool.add(_belt_candidates(by_group[k], sc, scene_rows, scene_rows // 2), k, True, _scene_type(scene, objects, i, mix))
+    _decision_belt(pool, by_group, plain_groups, decision_m, seed, scene, objects, mix)
     pool.source_share = source_share(plain_groups) if len(plain_groups) > 1 else []
     return model, pool
 
 
 def _decision_belt(pool: CandidatePool, by_fold: list[VisionModel], plain: list[TileSet], decision_m: float, seed: int,
-                   scene: dict | None, objects: dict | None) -> None:
+                   scene: dict | None, objects: dict | None, mix: Sequence[str] = FIT_MIX) -> None:
     """Add to ``pool`` the candidates (decision only, not training) of ``decision_m`` metres of object-free belt
     (times :data:`DECISION_TYPE_SHARE` per scene type): equal shares per scene type of the fit and per fold of the
     ``plain`` tiles, fold k's found by ``by_fold[k]``."""
-    types = sorted({_scene_type(scene, objects, i): i for i in range(len(FIT_MIX))}.items())
+    types = sorted({_scene_type(scene, objects, i, mix): i for i in range(len(mix))}.items())
     model = by_fold[0]
     mm_per_px, width_px = model.mm_per_px, model.width_px
     rows_equal = decision_m * 1000.0 / mm_per_px / len(types) / len(plain)
     for t, (name, i) in enumerate(types):
         rows_each = int(rows_equal * DECISION_TYPE_SHARE.get(name, 1.0))
         for k, tiles in enumerate(plain):
-            sc = _scene(tiles, 10**6 + seed * 1000 + 10 * t + k, width_px, mm_per_px, **_scene_kw(scene, objects, i)[0])
+            sc = _scene(tiles, 10**6 + seed * 1000 + 10 * t + k, width_px, mm_per_px, **_scene_kw(scene, objects, i, mix)[0])
             if STREAMED_BELT:  # the frames a camera delivers, through one detector (vision.decision_belt)
                 _streamed_decision_belt(pool, model, by_fold[k], sc, rows_each, name, k)
                 continue

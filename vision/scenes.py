@@ -65,8 +65,15 @@ SCENE_TYPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 DEFAULT_SCENES = ("realistic",)
 #: Scene types of a built-in fit, used in turn (scene k of a fit step renders FIT_MIX[k % len]): realistic first.
 FIT_MIX = ("realistic", "today", "realistic", "dark-ore")
-#: A fit's dark-ore scenes: the realistic belt at a dark ore's brightness, every kind of object.
-FIT_ONLY = {"dark-ore": (dict(REALISTIC_SCENE, ore_gain=(0.5, 0.5, 0.5)), REALISTIC_OBJECTS)}
+#: Fit-only scene types. ``dark-ore``: the realistic belt at a dark ore's brightness, every kind of object;
+#: ``realistic-camera``: the realistic belt at the real camera's exposure and saturation (REAL_CAMERA, as
+#: ``bench_vision_scenes --camera real`` renders it), every kind of object (the camera union's, CAMERA_FIT_MIX).
+FIT_ONLY = {"dark-ore": (dict(REALISTIC_SCENE, ore_gain=(0.5, 0.5, 0.5)), REALISTIC_OBJECTS),
+            "realistic-camera": (dict(REALISTIC_SCENE, **REAL_CAMERA), REALISTIC_OBJECTS)}
+#: The camera union's fit mix (issue 27, cam44; :func:`vision.union_fit.union_model` with ``mix``): FIT_MIX with its
+#: second realistic slot at the real camera's exposure, so that the classifiers' training belt and the object-free
+#: decision belt (one share per scene type) include the camera's tone curve. Not the default of any fit.
+CAMERA_FIT_MIX = ("realistic", "today", "realistic-camera", "dark-ore")
 
 
 def scene_names(option: str) -> list[str]:
