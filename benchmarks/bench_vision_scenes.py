@@ -18,7 +18,9 @@ darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frame
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
 [--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera real]
-[--exposure-norm on]``.
+[--exposure-norm on] [--local-load on]``. ``--local-load on|off``: each candidate judged at the lower of the whole belt's
+load and the ore's share around it (``Detector.local_load``; the false-alarm lines show the whole belt's load where
+the local one lowered it).
 Images: see :data:`vision.tiles.ATTRIBUTION` and :data:`vision.objects.ATTRIBUTION_TEXTURES`.
 """
 
@@ -44,7 +46,7 @@ from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, LOCAL_LOAD
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
@@ -78,6 +80,14 @@ def exposure_norm_on(on: bool) -> ContextManager[None]:
     def attach(det: Detector, mm_per_px: float) -> None:
         det.exposure = ExposureNorm(det.block)
     return _evidence_on(attach, None) if on else nullcontext()
+
+
+def local_load_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds judges each candidate at the load around it
+    (``Detector.local_load``, :func:`vision.regime.local_load`) when ``on``, at the whole belt's load when not."""
+    def attach(det: Detector, mm_per_px: float) -> None:
+        det.local_load = on
+    return _evidence_on(attach, None)
 
 
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
@@ -158,7 +168,12 @@ def false_alarm_line(d: Detection) -> str:
     made = "the dense net's own region" if d.dense_own else "the features"
     judged = "the union's second judge" if d.second_judge else "the model's classifier"
     return (f"false alarm at {d.belt_m:.1f} m ({d.lateral_m:+.2f} m across): {d.kind}, {d.length_mm:.0f} mm, p(none) {d.p_none:.3g} "
-            f"<= {d.none_max:.3g} at load {d.load:.3f}; made by {made}, judged by {judged}")
+            f"<= {d.none_max:.3g} at load {d.load:.3f}{_belt_load_text(d)}; made by {made}, judged by {judged}")
+
+
+def _belt_load_text(d: Detection) -> str:
+    """Where the local load (``Detector.local_load``) lowered the load a candidate was judged at: the whole belt's."""
+    return f" (local; whole belt {d.belt_load:.3f})" if np.isfinite(d.belt_load) and d.belt_load != d.load else ""
 
 
 def ceiling_rows(model: VisionModel, length_m: float, seed: int, camera: str = "renderer") -> list[dict]:
@@ -400,6 +415,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "wet-wood types at the real camera's exposure and saturation (vision.scenes.REAL_CAMERA)")
     ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames brighter than "
                     "the fit's range darkened into it before detection (vision/exposure.py); default vision.station_settings.EXPOSURE_NORM")
+    ap.add_argument("--local-load", choices=("on", "off"), default="on" if LOCAL_LOAD else "off", help="each candidate judged "
+                    "at the lower of the whole belt's load and the ore's share around it (vision/regime.py local_load); "
+                    "default vision.station_settings.LOCAL_LOAD")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
@@ -409,8 +427,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return matched_main(m, a)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera}{' (REAL_CAMERA ' + str(REAL_CAMERA) + ' on ' + ', '.join(REAL_CAMERA_TYPES) + ')' if a.camera == 'real' else ''}; "
-          f"exposure normalisation {a.exposure_norm}", flush=True)
-    with exposure_norm_on(a.exposure_norm == "on"):
+          f"exposure normalisation {a.exposure_norm}; local load {a.local_load}", flush=True)
+    with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"):
         return decision_rows(m) + realism_rows() + _measured_rows(m, a, edge)
 
 

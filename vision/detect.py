@@ -33,7 +33,8 @@ from vision.kind_decision import UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
 from vision.planks import PlankRegion, PlankStream
-from vision.regime import row_load, windowed
+from vision.regime import judged_load, local_load, row_load, windowed
+from vision.station_settings import LOCAL_LOAD
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -67,7 +68,10 @@ class Detection:
     features: np.ndarray | None = None
     p_none: float = 0.0
     #: The belt's load around it (:mod:`vision.regime`) and the decision applied there (largest p(none) reported).
+    #: With ``Detector.local_load`` on, the load it was judged at (:func:`vision.regime.judged_load`).
     load: float = float("nan")
+    #: The whole belt's load around it (:func:`vision.regime.windowed`): ``load`` unless the local load lowered it.
+    belt_load: float = float("nan")
     none_max: float = float("nan")
     #: Made by the dense net alone (its own region, :meth:`vision.densenet.DenseSeeds.apply`), not by the features.
     dense_own: bool = False
@@ -456,6 +460,14 @@ def _pending_hybrid(labels: np.ndarray, own: np.ndarray, n: int, from_row: int, 
     return pending, _first_row(labels, pending & ~_own_components(labels, own, n), max_rows)
 
 
+def _joined_ore(rgb: np.ndarray, ore: np.ndarray | None, carry: _Carry | None) -> np.ndarray:
+    """The ore-coloured cells (:func:`~vision.scene.ore_mask`) of the block joined to ``carry`` (``rgb`` its cells'
+    colours): ``ore`` (the new frame's, where the caller has it) below the carried rows'."""
+    if ore is None:
+        return ore_mask(rgb)
+    return ore if carry is None else np.concatenate([ore_mask(carry.rgb), ore])
+
+
 class Detector:
     """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale.
     ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one."""
@@ -513,6 +525,12 @@ class Detector:
         #: ``min(1, ref / m)``, ``m`` the ore's median grey over a running stretch of belt, before anything else
         #: (docs/vision.md "Exposure normalisation"); kept over a reset (the camera's exposure, not the belt's).
         self.exposure: ExposureNorm | None = None
+        #: Judge each candidate at the lower of the whole belt's load and the ore's share in its neighbourhood
+        #: (:func:`vision.regime.local_load`: every cell in view over 4 m along and +-LOCAL_LOAD_HALF_MM across), so a
+        #: candidate beside the bare strip at the belt's side falls under the part-loaded decision (docs/vision.md
+        #: "Local load"; the station's ``local_load`` key; default :data:`vision.station_settings.LOCAL_LOAD`). False:
+        #: the whole belt's load (as before).
+        self.local_load = LOCAL_LOAD
         self.reset()
 
     def reset(self) -> None:
@@ -725,7 +743,7 @@ class Detector:
         # after the carried context (apart from the features' regions as carried), decided on the features' guard
         hybrid = self.dense_classifier is not None and self.dense_seeds is not None
         if h:
-            loads = row_load(rgb, belt, ore if ore is None or c is None else np.concatenate([ore_mask(c.rgb), ore]))  # dark bars, decision
+            loads = row_load(rgb, belt, ore := _joined_ore(rgb, ore, c))  # dark bars, decision
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds, row_loads=loads)
             if self.dense_seeds is not None and not hybrid:
                 dense, own = self._dense_regions(self.dense_seeds, feats, belt, start_belt_m, region, seed)
@@ -756,7 +774,7 @@ class Detector:
                 stats = _group_stats([component_features(labels, [i + 1 for i in g], feats, sm, self.cell_mm, core=raw > grow,
                                                          objectness=obj, dense=dense) for g in groups if g])
                 length_mm = stats.length_mm * p.length_scale
-                load = windowed(loads, stats.centre_cells[:, 0], self.cell_mm)  # = load_at(rgb, belt, ...)
+                belt_load, load = self._loads_at(loads, ore, stats.centre_cells)
                 own_rows = own_ids[chosen]
                 kinds, probs, p_none, none_max, report, second = self._judge(stats.matrix, load, length_mm, own_rows,
                                                                      lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))
@@ -777,7 +795,7 @@ class Detector:
                         time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
                         anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
                         frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
-                        p_none=float(p_none[j]), load=float(load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]), second_judge=bool(second[j]),
+                        p_none=float(p_none[j]), load=float(load[j]), belt_load=float(belt_load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]), second_judge=bool(second[j]),
                         off_belt=self.off_belt(lateral_m)))
             finished = np.zeros(n + 1, bool)
             finished[1:] = ~pending
@@ -790,6 +808,15 @@ class Detector:
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         return detections
+
+    def _loads_at(self, loads: np.ndarray, ore: np.ndarray | None, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the whole belt's load, the load judged at) of each candidate (cell ``centres`` (n, 2): row, column) from the
+        rows' loads ``loads`` (h,): the first (:func:`vision.regime.windowed`, = ``load_at``) for both, or with
+        ``local_load`` on the lower of it and the ore's share around it (``ore`` (h, w): the block's ore-coloured cells)."""
+        belt_load = windowed(loads, centres[:, 0], self.cell_mm)
+        if not self.local_load or ore is None:  # (ore is None only for an empty block: no candidates)
+            return belt_load, belt_load
+        return belt_load, judged_load(belt_load, local_load(ore, centres[:, 0], centres[:, 1], self.cell_mm))
 
     def _dense_regions(self, seeds: DenseSeeds, feats: np.ndarray, belt: np.ndarray, start_belt_m: float, region: np.ndarray,
                        seed: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

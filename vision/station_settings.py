@@ -13,6 +13,11 @@ BELT_EDGE = False
 #: --labelled`` and ``bench_vision_scenes`` darken frames brighter than the fit's range by default
 #: (:mod:`vision.exposure`; docs/vision.md "Exposure normalisation": set by its pre-registered rule, expo43).
 EXPOSURE_NORM = False
+#: Whether every detector (``Detector.local_load``: the line's station unless its ``local_load`` key says otherwise,
+#: ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--local-load``) judges each candidate at the lower of the whole belt's load and the ore's share around it by default
+#: (``Detector.local_load``, :func:`vision.regime.local_load`; docs/vision.md "Local load": off while its
+#: pre-registered rule, zone44, is not met).
+LOCAL_LOAD = False
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
@@ -30,6 +35,8 @@ SETTINGS = StationSettings(
                                                 "centred in the image) are counted, not reported as objects."),
         "exposure_norm": Field(bool, EXPOSURE_NORM, doc="Frames whose ore is brighter than the model was fitted on are darkened "
                                                         "back into the fit's range before detection (vision/exposure.py)."),
+        "local_load": Field(bool, LOCAL_LOAD, doc="Each candidate is judged at the lower of the whole belt's load and the ore's "
+                                                  "share in its neighbourhood (+-200 mm across, 4 m along; vision/regime.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -53,4 +60,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "SETTINGS"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "LOCAL_LOAD", "SETTINGS"]
