@@ -83,9 +83,14 @@ def _loaded_real_grey() -> list[np.ndarray]:
     return [t.astype(np.float32).mean(axis=-1) for t in rgb if ore_mask(t).mean() > 0.8]
 
 
-def _bootstrap_std(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> float:
+def _bootstrap_draws(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> np.ndarray:
+    """``stat`` of ``n`` bootstrap resamples of ``values`` (each as many draws with replacement as ``values`` holds)."""
     rng = np.random.default_rng(seed)
-    return float(np.std([stat(values[rng.integers(0, len(values), len(values))]) for _ in range(n)]))
+    return np.array([stat(values[rng.integers(0, len(values), len(values))]) for _ in range(n)])
+
+
+def _bootstrap_std(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> float:
+    return float(np.std(_bootstrap_draws(values, stat, n, seed)))
 
 
 def illumination_checks(seed: int = 0, length_m: float = 30.0, scene: dict | None = None) -> list[RealismCheck]:
@@ -424,9 +429,7 @@ def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: fl
     for w, name in zip(real, names):
         per_source.setdefault(name, []).append(w)
     groups = list(per_source.values())
-    rng = np.random.default_rng(0)
-    boot = np.array([clipped_red_colour([w for i in rng.integers(0, len(groups), len(groups)) for w in groups[i]])
-                     for _ in range(200)])
+    boot = _bootstrap_draws(np.arange(len(groups)), lambda idx: clipped_red_colour([w for i in idx for w in groups[i]]))
     want = clipped_red_colour(real)
     got = clipped_red_colour(_full_windows(seed, length_m, _frozen(scene)))
     return [RealismCheck(f"clipped red pixels: median {ratio} (4 mm/px)", float(got[k]), float(want[k]), "1",
