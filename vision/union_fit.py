@@ -34,8 +34,8 @@ from vision.errors import ModelError
 from vision.fit import FEATURES_FIT_VERSION, FIT_VERSION, UNION_MM_PER_PX, VisionModel, cache_path, fit_vision_model, stored_model
 from vision.scenes import FIT_MIX, scene_options
 
-#: The recipe version of the camera union (``mix`` other than FIT_MIX; cam44): the FIT_VERSION it ships as if rule
-#: CAMERA44 passes, part of its base's cache key.
+#: The recipe version of the camera union (``mix`` other than FIT_MIX; cam44): the FIT_VERSION it was to ship as had
+#: rule CAM44 passed (it failed: not shipped), part of its base's cache key.
 CAMERA_UNION_VERSION = 19
 
 #: Packages the union's fit needs beyond the core (the ``fit`` extra).
