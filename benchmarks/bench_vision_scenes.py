@@ -98,7 +98,7 @@ def realism_rows(seed: int = 0) -> list[dict]:
     """Every realism check of the realistic scene type (printed; a row each: within the real spread or not)."""
     print("Renderer (realistic scenes) against real images: rendered vs real (error; real spread):")
     rows = []
-    for c in all_checks(seed, scene=camera_scene_options("realistic")[0]):
+    for c in all_checks(seed, scene=scene_options("realistic")[0]):
         print(f"  {c.line()}", flush=True)
         rows.append(_row(f"vision realism {c.name} (rendered {c.rendered:.3f}, real {c.real:.3f})", abs(c.error), c.unit,
                          f"<= {c.spread:.3f} (real spread)", c.ok))

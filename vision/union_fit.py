@@ -96,10 +96,13 @@ def base_path(mm_per_px: float, width_px: int, seed: int = 0, cache_dir: Path | 
               mix: Sequence[str] = FIT_MIX) -> Path:
     """Where the union's base for these settings is cached: FIT_VERSION 13's key for FIT_MIX, else a key of
     :data:`CAMERA_UNION_VERSION` and the mix (never taken for FIT 13's base, nor it for this)."""
-    mix = check_mix(mix)
-    if mix == FIT_MIX:
-        return cache_path(mm_per_px, width_px, seed, cache_dir, FEATURES_FIT_VERSION)
-    return cache_path(mm_per_px, width_px, seed, cache_dir, CAMERA_UNION_VERSION, base_mix=mix)
+    version, kw = _base_recipe(check_mix(mix))
+    return cache_path(mm_per_px, width_px, seed, cache_dir, version, **kw)
+
+
+def _base_recipe(mix: tuple[str, ...]) -> tuple[int, dict[str, tuple[str, ...]]]:
+    """(recipe version, extra cache-key settings) of the union's base for ``mix`` (:func:`base_path`)."""
+    return (FEATURES_FIT_VERSION, {}) if mix == FIT_MIX else (CAMERA_UNION_VERSION, {"base_mix": mix})
 
 
 def features_model(mm_per_px: float, width_px: int, seed: int = 0, cache_dir: Path | None = None,
@@ -110,15 +113,12 @@ def features_model(mm_per_px: float, width_px: int, seed: int = 0, cache_dir: Pa
     (the camera union): from the cache under :func:`base_path`, else fitted on that mix with today's decision rule
     (recipe 19's, ``hold_regimes`` at its default) and cached there."""
     mix = check_mix(mix)
-    path = base_path(mm_per_px, width_px, seed, cache_dir, mix)
-    if mix == FIT_MIX:
-        model = stored_model(mm_per_px, width_px, seed, cache_dir, FEATURES_FIT_VERSION)
-    else:
-        model = stored_model(mm_per_px, width_px, seed, cache_dir, CAMERA_UNION_VERSION, base_mix=mix)
+    version, kw = _base_recipe(mix)
+    model = stored_model(mm_per_px, width_px, seed, cache_dir, version, **kw)
     if model is None:
         hold = False if mix == FIT_MIX else None
         model = fit_vision_model(mm_per_px=mm_per_px, width_px=width_px, seed=seed, hold_regimes=hold, mix=mix)
-        model.save(path)
+        model.save(cache_path(mm_per_px, width_px, seed, cache_dir, version, **kw))
     return model
 
 
