@@ -1,6 +1,7 @@
 """`oreline vision evaluate --camera real --exposure-norm on` (issue 27): the rendered scene types seen through the real
 camera's exposure (vision.scenes.REAL_CAMERA) and the run-time exposure normalisation, from the user's command as the
-benchmark has them; `--camera` refused with labelled photos (a real camera took them)."""
+benchmark has them, with the shipped model (the union, tests/vision/test_union_model.py) and nothing fitted; `--camera`
+refused with labelled photos (a real camera took them)."""
 
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.scenes import REAL_CAMERA, camera_scene_options, scene_options
 
 ORELINE = Path(sys.executable).parent / "oreline"
@@ -29,9 +31,15 @@ def test_installed_oreline_evaluates_at_the_real_cameras_exposure_with_the_frame
     env = dict(os.environ, ORELINE_CACHE=str(tmp_path / "cache"))  # empty: the shipped model is seeded, nothing fitted
     out = tmp_path / "ev"
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--scenes", "realistic", "--camera", "real", "--exposure-norm=on",
-                        "--mm-per-px", "4", "--width-px", "512", "--length-m", "4", "--out", str(out)],
+                        "--mm-per-px", "4", "--width-px=512", "--length-m", "4", "--out", str(out)],
                        capture_output=True, text=True, timeout=600, env=env)
     assert p.returncode == 0, p.stderr[-3000:]
+    # the shipped union evaluates realistic belt (this run was test_union_model.py's own, of 12 m at the renderer's camera)
+    assert "realistic: recall (>= 50 mm)" in p.stdout
+    shipped = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
+    report = json.loads(next(out.rglob("report.json")).read_text())
+    assert report["model_version"] == VisionModel.load(shipped, mm_per_px=4.0).version
+    assert [f.name for f in (tmp_path / "cache" / "vision").glob("model-*.npz")] == [shipped.name]
     # the renderer's own exposure never darkens a frame (expo43: 0 of 938); the camera's brighter ore does
     m = re.search(r"camera real; exposure normalisation: (\d+)/(\d+) frames darkened", p.stdout)
     assert m and 0 < int(m.group(1)) <= int(m.group(2)), p.stdout[-3000:]

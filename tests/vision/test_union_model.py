@@ -1,12 +1,8 @@
 """The union shipped (FIT_VERSION 18, issue 27): VisionModel.dense_judge saved and loaded with the model, switching
 the union on in its detectors; the built-in fit at the net's scale is the union fit (vision.union_fit), other scales
 and settings keep FIT_VERSION 13's recipe; the shipped 4 mm/px model carries the net and the judge, and the installed
-`oreline` runs with it."""
+`oreline` runs with it (tests/vision/test_evaluate_camera.py: `oreline vision evaluate` on realistic belt, nothing fitted)."""
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,8 +15,6 @@ from vision.errors import ModelError
 from vision import fit
 from vision.fit import DENSE_JUDGE_PREFIX, FEATURES_FIT_VERSION, FIT_VERSION, SHIPPED_DIR, VisionModel, cache_key, cache_path, union_applies
 from vision.model_cache import cached_model
-
-ORELINE = Path(sys.executable).parent / "oreline"
 
 
 def _shipped_path() -> Path:
@@ -142,15 +136,3 @@ def test_a_union_fit_without_torch_or_onnx_says_what_to_install_before_fitting(m
     monkeypatch.setattr(union_fit, "fit_vision_model", lambda **kw: pytest.fail("fitted before checking the packages"))
     with pytest.raises(ModelError, match=r"needs oreline_no_such_package: pip install -e '\.\[fit\]' \(make fit-extra\)"):
         union_fit.union_model()
-
-
-def test_the_installed_oreline_evaluates_realistic_belt_with_the_shipped_union(shipped, tmp_path):
-    env = dict(os.environ, ORELINE_CACHE=str(tmp_path / "cache"))  # empty: the shipped model is seeded, nothing fitted
-    out = tmp_path / "ev"
-    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--scenes", "realistic", "--mm-per-px", "4", "--width-px=512",
-                        "--length-m", "12", "--out", str(out)], capture_output=True, text=True, timeout=600, env=env)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert "realistic: recall (>= 50 mm)" in p.stdout
-    report = json.loads(next(out.rglob("report.json")).read_text())
-    assert report["model_version"] == shipped.version
-    assert [f.name for f in (tmp_path / "cache" / "vision").glob("model-*.npz")] == [_shipped_path().name]
