@@ -28,7 +28,7 @@ VERDICT_LINE = re.compile(r"lot (?:complete|aborted): verdict (\w+)")
 SHORT = {"segment_mass_t": "50.0"}
 SHAPES: dict[str, dict[str, str]] = {
     "ORE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "150.0", "waste_extent_t": "150.0",
+    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "100.0", "waste_extent_t": "100.0",
               "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
     "CONTAMINATED": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "40.0", "max_uninspected_fraction": "0.9"},
     "INCONCLUSIVE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
@@ -50,7 +50,7 @@ def _oreline(*args: str) -> subprocess.Popen:
                             text=True, bufsize=1)
 
 
-@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "150"), ("WASTE", "300"), ("CONTAMINATED", "150"),
+@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "150"), ("WASTE", "200"), ("CONTAMINATED", "150"),
                                               ("INCONCLUSIVE", "150")])
 def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_mass):
     site = shaped_site(tmp_path / "site.toml", SHAPES[wanted])

@@ -1,7 +1,7 @@
 """Site novelty on the line: ``oreline spectra fit-novelty`` writes a model, the site file names it
 (``[stations.nir] site_novelty``), and ``oreline run`` uses it: the site's own ore stops being novel. The line
-replays spectra files, so it runs on the wall clock: the test's site feeds 50 t at 18,000 t/h past a spectrometer
-5 m from the belt scale taking 6 spectra a second (about 10 s and 60 spectra a run)."""
+replays spectra files, so it runs on the wall clock: the test's site feeds 25 t at 18,000 t/h past a spectrometer
+5 m from the belt scale taking 12 spectra a second (about 5 s and 60 spectra a run)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _site_file(path: Path, replay: Path, site_novelty: str | None) -> Path:
     """The shipped site with only the NIR station, replaying ``replay``, no PLC or control room; a short lot on the
     wall clock (a fast feed, the spectrometer near the scale, spectra as often as the shipped rate gives per tonne)."""
     text = DEFAULT_SITE.read_text()
-    nir = (f'backend = "replay"\nreplay_path = "{replay}"\ngrid = "ingaas256"\nspectra_per_s = 6.0\n'
+    nir = (f'backend = "replay"\nreplay_path = "{replay}"\ngrid = "ingaas256"\nspectra_per_s = 12.0\n'
            "n_average = 1\nreference_repeats = 4\nintegration_time_ms = 1.0\n")  # no real-time waits
     text, n = re.subn(r"(?m)^rate_t_h = [0-9.]+", "rate_t_h = 18000.0", text)
     assert n == 1
@@ -66,7 +66,7 @@ def _site_file(path: Path, replay: Path, site_novelty: str | None) -> Path:
 
 
 def _run(site: Path, run_dir: Path, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ORELINE), "run", str(site), "--lot-mass-t", "50", "--speedup=0", "--no-serve",
+    return subprocess.run([str(ORELINE), "run", str(site), "--lot-mass-t", "25", "--speedup=0", "--no-serve",
                            "--no-report", f"--run-dir={run_dir}"], capture_output=True, text=True, env=env,
                           timeout=600, check=False)
 
