@@ -35,10 +35,12 @@ FLUSH_S = 1.0
 LOT_T = 3000.0
 SPEEDUP = 60.0
 RATE_T_H = 6000.0
+#: segments of half the shipped site's 100 t: the five flushed segments the kill waits for come in 250 t of line
+SEGMENT_T = 50.0
 
 
 def _site_file(path: Path) -> Path:
-    return light_site_file(path, flush_interval_s=FLUSH_S)
+    return light_site_file(path, flush_interval_s=FLUSH_S, segment_mass_t=SEGMENT_T)
 
 
 def _max_mark(reader) -> tuple[int, float]:
@@ -154,6 +156,7 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
     # The same site as the killed line (its seed), sampler included: it continues the archived plan (restored from the
     # archive) instead of planning the resumed part afresh, so the archive accepts its stream (same description).
     site = short_site(rest_t, scale="direct", camera=True, sampler=True, seed=line_seed)
+    site["lot"]["segment_mass_t"] = SEGMENT_T
     plant = compose(validate(site), tmp_path / "resume")
     assert restore_samplers(plant.stations, path) == {"sampler": len(before_incs["increment_id"])}
     log = RecordLog()
