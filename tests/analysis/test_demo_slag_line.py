@@ -12,17 +12,17 @@ import pytest
 from tests.sitefiles import light_site_file
 
 ORELINE = Path(sys.executable).parent / "oreline"
-#: the shipped site's slag (its fraction and material) moved to 150-400 t of a 450 t lot of 50 t segments, no foreign
-#: objects
-SEGMENT_MASS_T = 50.0
-SIMULATION = {"waste_start_t": 150.0, "waste_extent_t": 250.0, "objects_per_1000_t": 0.0}
+#: the shipped site's slag (its fraction and material) moved to 75-200 t of a 225 t lot of 25 t segments (~30 spectra
+#: each: slag segments score 70-100 against the threshold's 7, the clean one 1), no foreign objects
+SEGMENT_MASS_T = 25.0
+SIMULATION = {"waste_start_t": 75.0, "waste_extent_t": 125.0, "objects_per_1000_t": 0.0}
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_the_demo_slag_segments_are_waste_suspect_and_the_clean_one_before_is_ore(tmp_path):
     site = light_site_file(tmp_path / "site.toml", simulation=SIMULATION, segment_mass_t=SEGMENT_MASS_T)
-    proc = subprocess.run([str(ORELINE), "demo", "--config", str(site), "--lot-mass-t=450", "--speedup", "0",
+    proc = subprocess.run([str(ORELINE), "demo", "--config", str(site), "--lot-mass-t=225", "--speedup", "0",
                            "--no-serve", "--no-report", "--run-dir", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
