@@ -77,10 +77,11 @@ def test_verifier_tells_objects_from_ore_on_belt_it_never_saw(small_model, net):
     assert auc > 0.7  # the small model's MLPs: 0.85
 
 
-def test_fit_is_deterministic(small_model, net):
+def test_fit_is_deterministic(small_model):
+    # two fits of 2 epochs (a 12-epoch fit again cost 10 CPU s; another seed moves these probabilities by 0.11)
     x, patches, y = _labelled(small_model, 3)
-    again = fit_patchnet(x, patches, y, seed=0, epochs=EPOCHS)
-    np.testing.assert_allclose(again.proba(x[:50], patches[:50]), net.proba(x[:50], patches[:50]), atol=1e-6)
+    first, again = (fit_patchnet(x, patches, y, seed=0, epochs=2) for _ in range(2))
+    np.testing.assert_allclose(again.proba(x[:50], patches[:50]), first.proba(x[:50], patches[:50]), atol=1e-6)
 
 
 def test_verifier_is_saved_as_onnx_inside_the_model_file(with_net, tmp_path, small_model):
