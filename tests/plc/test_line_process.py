@@ -23,14 +23,16 @@ REPO = Path(__file__).resolve().parents[2]
 ORELINE = Path(sys.executable).with_name("oreline")
 VERDICT_LINE = re.compile(r"lot (?:complete|aborted): verdict (\w+)")
 
-#: site edits per wanted verdict: (key, value) pairs replaced in the shipped site. Segments of 50 t keep the lots
-#: short with the segment count the verdict needs (the NIR baseline's two warm-up segments, then what decides).
-SHORT = {"segment_mass_t": "50.0"}
+#: site edits per wanted verdict: (key, value) pairs replaced in the shipped site. Segments of 25 t keep the lots
+#: short with the segment count the verdict needs (the NIR baseline's two warm-up segments, then what decides); 50 t
+#: where the lot must also carry foreign objects for the camera to find (40 per 1,000 t).
+SHORT = {"segment_mass_t": "25.0"}
 SHAPES: dict[str, dict[str, str]] = {
     "ORE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "100.0", "waste_extent_t": "100.0",
+    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "50.0", "waste_extent_t": "50.0",
               "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "CONTAMINATED": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "40.0", "max_uninspected_fraction": "0.9"},
+    "CONTAMINATED": {"segment_mass_t": "50.0", "waste_fraction": "0.0", "objects_per_1000_t": "40.0",
+                     "max_uninspected_fraction": "0.9"},
     "INCONCLUSIVE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
 }
 
@@ -50,8 +52,8 @@ def _oreline(*args: str) -> subprocess.Popen:
                             text=True, bufsize=1)
 
 
-@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "150"), ("WASTE", "200"), ("CONTAMINATED", "150"),
-                                              ("INCONCLUSIVE", "150")])
+@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "75"), ("WASTE", "100"), ("CONTAMINATED", "150"),
+                                              ("INCONCLUSIVE", "75")])
 def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_mass):
     site = shaped_site(tmp_path / "site.toml", SHAPES[wanted])
     proc = _oreline("run", str(site), "--lot-mass-t", lot_mass, "--speedup=0", "--no-report",
