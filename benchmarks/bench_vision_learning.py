@@ -21,6 +21,7 @@ import json
 import os
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -76,10 +77,10 @@ def fit_base(scale: float, seed: int = 0, cache_dir: Path | None = None) -> tupl
         pool_s = time.perf_counter() - wall_s
         model = finish_fit(model, pool, seed=seed)
     model.save(path)
-    not_converged = [str(w.message)[:80] for w in caught if issubclass(w.category, ConvergenceWarning)]
+    not_converged = [str(w.message).split(" and ")[0] for w in caught if issubclass(w.category, ConvergenceWarning)]
     record.update(cached=False, wall_s=round(time.perf_counter() - wall_s), pool_wall_s=round(pool_s),
                   cpu_s=round(time.process_time() - cpu_s), counts=training_counts(pool),
-                  not_converged=len(not_converged), not_converged_first=not_converged[:2])
+                  not_converged=len(not_converged), not_converged_by=dict(Counter(not_converged)))
     return model, record
 
 
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                       union_sha256=sha256_of(union_path), decision=decision_of(base))
         (args.out_dir / f"fit-{k:g}.json").write_text(json.dumps(record, indent=1, default=str))
         print(f"k {k:g}: objects_m {record['objects_m']:g}; " + json.dumps(
-            {key: record[key] for key in ("wall_s", "pool_wall_s", "cpu_s", "counts", "not_converged") if key in record})
+            {key: record[key] for key in ("wall_s", "pool_wall_s", "cpu_s", "counts", "not_converged_by") if key in record})
             + f"; decision {record['decision'].get('none_max', float('nan')):.6g}; base {base_path} "
             f"({record['base_sha256'][:12]}), union {union_path} ({record['union_sha256'][:12]})", flush=True)
 
