@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -122,10 +123,27 @@ def features_model(mm_per_px: float, width_px: int, seed: int = 0, cache_dir: Pa
     return model
 
 
+def with_base(union: VisionModel, base: VisionModel) -> VisionModel:
+    """``base`` (a fit without the net) inside ``union``'s dense net and judge, as :func:`union_model` puts its base
+    there: the base's ore model, detector and classifier with ``union.dense`` and ``union.dense_judge``; fitted_on the
+    base's with the union's record (``union``) and its ``fit_version``. ModelError when ``union`` has no net or judge,
+    ``base`` has no classifier or already a net, or their scale or width differ."""
+    if union.dense is None or union.dense_judge is None:
+        raise ModelError("with_base: the union model has no dense net or judge")
+    if base.classifier is None or base.dense is not None:
+        raise ModelError("with_base: the base needs a classifier of its own and no dense net")
+    if abs(base.mm_per_px - union.mm_per_px) > 1e-9 or base.width_px != union.width_px:
+        raise ModelError(f"with_base: base at {base.mm_per_px:g} mm/px, {base.width_px} px; union at "
+                         f"{union.mm_per_px:g} mm/px, {union.width_px} px")
+    fitted_on = dict(base.fitted_on, union=union.fitted_on.get("union", {}), base_fit_version=base.fitted_on.get("fit_version"),
+                     fit_version=union.fitted_on.get("fit_version"))
+    return replace(base, dense=union.dense, dense_judge=union.dense_judge, fitted_on=fitted_on)
+
+
 def _say(log: bool, line: str) -> None:
     if log:
         print(line, flush=True)
 
 
 __all__ = ["CAMERA_UNION_VERSION", "FIT_PACKAGES", "base_path", "check_mix", "features_model", "require_fit_packages",
-           "union_model"]
+           "union_model", "with_base"]
