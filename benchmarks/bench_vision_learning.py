@@ -10,7 +10,10 @@ and writes ``base-k.npz`` and ``union-k.npz`` (with their sha256) to ``--out-dir
 ``benchmarks.bench_vision_scenes --model`` (docs/vision-experiments.md "Learning curve of the union's base").
 
 Run: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 5 .venv/bin/python -m benchmarks.bench_vision_learning
---objects-scale 2 --out-dir DIR [--union vision/shipped/model-4mm-512px-2f7c0564758e.npz]``.
+--objects-scale 2 --out-dir DIR [--union vision/shipped/model-4mm-512px-2f7c0564758e.npz]``. Without
+``--objects-scale``: the measured curve, k = 0.5, 1, 2 (~45 min CPU); without ``--out-dir``: ``$ORELINE_CACHE/vision/
+learning``. ``--quick`` (``make bench-quick``): the test suite's small fit (20-30 m belts, k x 30 m of objects), k = 0.5
+and 1, to check that the benchmark runs; its figures say nothing about the curve.
 """
 
 from __future__ import annotations
@@ -32,13 +35,19 @@ from sklearn.exceptions import ConvergenceWarning
 
 from vision.classify import NONE
 from vision.fit import (MAX_NONE_PER_OBJECT, OBJECTS_M_PER_MM, OBJECTS_SCALE_CAP, SHIPPED_DIR, UNION_MM_PER_PX,
-                        CandidatePool, VisionModel, cache_path, candidate_pool, finish_fit)
+                        CandidatePool, VisionModel, cache_path, candidate_pool, default_cache_dir, finish_fit)
 from vision.union_fit import with_base
 
 #: The learning curve's settings: the union's scale and width, seed 0.
 WIDTH_PX = 512
 #: The shipped union (FIT_VERSION 18) whose dense net and judge each base goes into.
 SHIPPED_UNION = SHIPPED_DIR / "model-4mm-512px-2f7c0564758e.npz"
+#: The curve measured in docs/vision-experiments.md: the default ``--objects-scale``.
+DEFAULT_SCALES = (0.5, 1.0, 2.0)
+#: ``--quick``: the small fit's belts (m; as tests/vision/test_fit_threads.py's) and its training belt with objects at k = 1.
+QUICK_FIT: dict = {"normal_m": 20.0, "calibration_m": 20.0, "decision_m": 30.0, "scene": {}, "objects": {}}
+QUICK_OBJECTS_M = 30.0
+QUICK_SCALES = (0.5, 1.0)
 
 
 def objects_m_for(scale: float, mm_per_px: float = UNION_MM_PER_PX) -> float:
@@ -61,19 +70,21 @@ def training_counts(pool: CandidatePool) -> dict[str, int]:
             "none_normal_belt": int(np.sum((y == NONE) & normal & train)), "decision_only": int(np.sum(~train))}
 
 
-def fit_base(scale: float, seed: int = 0, cache_dir: Path | None = None) -> tuple[VisionModel, dict]:
+def fit_base(scale: float, seed: int = 0, cache_dir: Path | None = None, quick: bool = False) -> tuple[VisionModel, dict]:
     """Recipe 19's fit at 4 mm/px, 512 px with :func:`objects_m_for` ``scale`` (from its cache file when there, else
     fitted and cached there: the file ``cached_model(4.0, 512, seed, objects_m=...)`` reads) and the fit's record
-    (empty counts when taken from the cache)."""
-    objects_m = objects_m_for(scale)
-    path = cache_path(UNION_MM_PER_PX, WIDTH_PX, seed, cache_dir, objects_m=objects_m)
+    (empty counts when taken from the cache). ``quick``: the small fit (QUICK_FIT, ``scale`` x QUICK_OBJECTS_M), under
+    its own cache key."""
+    objects_m = scale * QUICK_OBJECTS_M if quick and objects_m_for(scale) else objects_m_for(scale)
+    fit_kw = dict(QUICK_FIT) if quick else {}
+    path = cache_path(UNION_MM_PER_PX, WIDTH_PX, seed, cache_dir, objects_m=objects_m, **fit_kw)
     record: dict = {"objects_scale": scale, "objects_m": objects_m, "cache": str(path)}
     if path.exists():
         return VisionModel.load(path, UNION_MM_PER_PX), dict(record, cached=True)
     wall_s, cpu_s = time.perf_counter(), time.process_time()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model, pool = candidate_pool(mm_per_px=UNION_MM_PER_PX, width_px=WIDTH_PX, seed=seed, objects_m=objects_m)
+        model, pool = candidate_pool(mm_per_px=UNION_MM_PER_PX, width_px=WIDTH_PX, seed=seed, objects_m=objects_m, **fit_kw)
         pool_s = time.perf_counter() - wall_s
         model = finish_fit(model, pool, seed=seed)
     model.save(path)
@@ -98,22 +109,26 @@ def sha256_of(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--objects-scale", type=float, action="append", required=True,
-                    help="k: the base's training belt with objects is k x the default (repeatable)")
-    ap.add_argument("--out-dir", type=Path, required=True, help="where base-k.npz, union-k.npz and fit-k.json go")
+    ap.add_argument("--objects-scale", type=float, action="append",
+                    help="k: the base's training belt with objects is k x the default (repeatable; default 0.5, 1, 2)")
+    ap.add_argument("--out-dir", type=Path, help="where base-k.npz, union-k.npz and fit-k.json go (default "
+                    "$ORELINE_CACHE/vision/learning)")
     ap.add_argument("--union", type=Path, default=SHIPPED_UNION, help="the union whose dense net and judge each base gets")
     ap.add_argument("--seed", type=int, default=0, help="the fit's seed (default 0, as the built-in fit)")
+    ap.add_argument("--quick", action="store_true", help="the small fit at k = 0.5 and 1: checks the benchmark runs")
     args = ap.parse_args(argv)
-    scales = [objects_m_for(k) and k for k in args.objects_scale]  # bad scales fail before any fit
+    wanted = args.objects_scale or (QUICK_SCALES if args.quick else DEFAULT_SCALES)
+    scales = [objects_m_for(k) and k for k in wanted]  # bad scales fail before any fit
     union = VisionModel.load(args.union, UNION_MM_PER_PX)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = args.out_dir or default_cache_dir() / ("learning-quick" if args.quick else "learning")
+    out_dir.mkdir(parents=True, exist_ok=True)
     for k in scales:
-        base, record = fit_base(k, args.seed)
-        base_path = base.save(args.out_dir / f"base-{k:g}.npz")
-        union_path = with_base(union, base).save(args.out_dir / f"union-{k:g}.npz")
+        base, record = fit_base(k, args.seed, quick=args.quick)
+        base_path = base.save(out_dir / f"base-{k:g}.npz")
+        union_path = with_base(union, base).save(out_dir / f"union-{k:g}.npz")
         record.update(base=str(base_path), base_sha256=sha256_of(base_path), union=str(union_path),
                       union_sha256=sha256_of(union_path), decision=decision_of(base))
-        (args.out_dir / f"fit-{k:g}.json").write_text(json.dumps(record, indent=1, default=str))
+        (out_dir / f"fit-{k:g}.json").write_text(json.dumps(record, indent=1, default=str))
         print(f"k {k:g}: objects_m {record['objects_m']:g}; " + json.dumps(
             {key: record[key] for key in ("wall_s", "pool_wall_s", "cpu_s", "counts", "not_converged_by") if key in record})
             + f"; decision {record['decision'].get('none_max', float('nan')):.6g}; base {base_path} "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bench_vision_learning import SHIPPED_UNION, objects_m_for
+from benchmarks.bench_vision_learning import QUICK_FIT, QUICK_OBJECTS_M, SHIPPED_UNION, objects_m_for
 from vision.errors import ModelError
 from vision.fit import (OBJECTS_M_PER_MM, RECIPE_FIT_VERSION, SHIPPED_DIR, VisionModel, cache_path, fit_version,
                         union_applies)
@@ -89,3 +89,16 @@ def test_the_benchmark_refuses_a_bad_scale_before_any_fit(tmp_path):
                          env={**os.environ, "ORELINE_CACHE": str(tmp_path)})
     assert run.returncode != 0 and "objects scale must be > 0" in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_benchmark_writes_to_the_cache_without_out_dir_and_quick_is_the_small_fit(tmp_path):
+    # make bench / run_all call main([]) and main(["--quick"]): neither may need an option
+    cached = cache_path(4.0, 512, 0, tmp_path / "vision", objects_m=objects_m_for(0.5))
+    cached.parent.mkdir(parents=True)
+    shutil.copy(SHIPPED_DIR / base_path(4.0, 512, 0).name, cached)
+    run = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_learning", "--objects-scale=0.5"], cwd=REPO,
+                         capture_output=True, text=True, env={**os.environ, "ORELINE_CACHE": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "vision" / "learning" / "fit-0.5.json").read_text())["cache"] == str(cached)
+    quick = cache_path(4.0, 512, 0, objects_m=0.5 * QUICK_OBJECTS_M, **QUICK_FIT)
+    assert quick.name != cache_path(4.0, 512, 0, objects_m=0.5 * QUICK_OBJECTS_M).name
