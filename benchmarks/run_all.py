@@ -41,6 +41,24 @@ def format_value(value: Any) -> str:
     return f"{value:,.3g}"
 
 
+#: The keys of a figure row (module docstring).
+ROW_KEYS = frozenset({"name", "value", "unit", "target", "ok"})
+
+
+def figure_rows(result: Any) -> list[dict[str, Any]]:
+    """The figure rows of a benchmark's ``main`` result: a list of rows as it is, one row as a list; anything else (None, or a dict of
+    results as bench_vision_seeds returns) gives no rows. ValueError when a list holds something that is not a row."""
+    if isinstance(result, dict) and ROW_KEYS <= result.keys():
+        return [result]
+    if not isinstance(result, (list, tuple)):
+        return []
+    bad = [r for r in result if not (isinstance(r, dict) and ROW_KEYS <= r.keys())]
+    if bad:
+        raise ValueError(f"main returned {len(bad)} item(s) that are not figure rows (dicts with {sorted(ROW_KEYS)}), "
+                         f"e.g. {bad[0]!r:.80}")
+    return list(result)
+
+
 def summary_lines(rows: Sequence[dict[str, Any]], broken: dict[str, str]) -> list[str]:
     """The summary table: one line per figure, then one per broken benchmark."""
     out = [f"  {'OK  ' if r['ok'] else 'MISS'} {r['name']}: {format_value(r['value'])} {r['unit']} "
@@ -68,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:  # one broken benchmark must not hide the others
             module = importlib.import_module(f"benchmarks.{name}")
-            rows += module.main(["--quick"] if args.quick else []) or []
+            rows += figure_rows(module.main(["--quick"] if args.quick else []))
         except Exception as exc:
             traceback.print_exc()
             broken[name] = f"{type(exc).__name__}: {exc}"

@@ -128,3 +128,12 @@ def test_run_all_refuses_an_unknown_benchmark():
     proc = subprocess.run([sys.executable, "-m", "benchmarks.run_all", "--only", "teleport"], cwd=REPO,
                           capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert proc.returncode == 2 and "unknown benchmark" in proc.stderr
+
+
+def test_run_all_takes_figure_rows_and_names_a_result_that_is_not_one():
+    from benchmarks.run_all import figure_rows
+    row = dict(name="x", value=1.0, unit="s", target="< 2", ok=True)
+    assert figure_rows([row]) == [row] == figure_rows(row) and figure_rows(None) == []
+    assert figure_rows({"thresholds": {}, "ceiling": []}) == []  # a dict of results (bench_vision_seeds): no rows
+    with pytest.raises(ValueError, match="not figure rows"):
+        figure_rows(["thresholds"])
