@@ -743,7 +743,7 @@ class Detector:
         # after the carried context (apart from the features' regions as carried), decided on the features' guard
         hybrid = self.dense_classifier is not None and self.dense_seeds is not None
         if h:
-            loads = row_load(rgb, belt, ore := _joined_ore(rgb, ore, c))  # dark bars, decision
+            loads = row_load(rgb, belt, joined_ore := _joined_ore(rgb, ore, c))  # dark bars, decision
             sm, region, seed, obj = frame_maps(raw, feats, rgb, belt, p, self.cell_mm, self.objectness, self.bar_seeds, row_loads=loads)
             if self.dense_seeds is not None and not hybrid:
                 dense, own = self._dense_regions(self.dense_seeds, feats, belt, start_belt_m, region, seed)
@@ -774,7 +774,7 @@ class Detector:
                 stats = _group_stats([component_features(labels, [i + 1 for i in g], feats, sm, self.cell_mm, core=raw > grow,
                                                          objectness=obj, dense=dense) for g in groups if g])
                 length_mm = stats.length_mm * p.length_scale
-                belt_load, load = self._loads_at(loads, ore, stats.centre_cells)
+                belt_load, load = self._loads_at(loads, joined_ore, stats.centre_cells)
                 own_rows = own_ids[chosen]
                 kinds, probs, p_none, none_max, report, second = self._judge(stats.matrix, load, length_mm, own_rows,
                                                                      lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))
@@ -809,12 +809,12 @@ class Detector:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         return detections
 
-    def _loads_at(self, loads: np.ndarray, ore: np.ndarray | None, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _loads_at(self, loads: np.ndarray, ore: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the whole belt's load, the load judged at) of each candidate (cell ``centres`` (n, 2): row, column) from the
         rows' loads ``loads`` (h,): the first (:func:`vision.regime.windowed`, = ``load_at``) for both, or with
         ``local_load`` on the lower of it and the ore's share around it (``ore`` (h, w): the block's ore-coloured cells)."""
         belt_load = windowed(loads, centres[:, 0], self.cell_mm)
-        if not self.local_load or ore is None:  # (ore is None only for an empty block: no candidates)
+        if not self.local_load:
             return belt_load, belt_load
         return belt_load, judged_load(belt_load, local_load(ore, centres[:, 0], centres[:, 1], self.cell_mm))
 
