@@ -57,6 +57,16 @@ def objects_m_for(scale: float, mm_per_px: float = UNION_MM_PER_PX) -> float:
     return float(scale * OBJECTS_M_PER_MM * min(mm_per_px, OBJECTS_SCALE_CAP))
 
 
+def objects_scale(text: str) -> float:
+    """``--objects-scale``'s value: a number k > 0 (argparse names the option and exits 2 otherwise, before any fit)."""
+    try:
+        k = float(text)
+        objects_m_for(k)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc) if "objects scale" in str(exc) else f"not a number: {text!r}") from exc
+    return k
+
+
 def training_counts(pool: CandidatePool) -> dict[str, int]:
     """The pool's training candidates as :func:`vision.fit.train_classifier` uses them: object candidates, "none" ones
     from object scenes (all and kept under MAX_NONE_PER_OBJECT), "none" ones of normal belt; and the decision-only ones."""
@@ -109,7 +119,7 @@ def sha256_of(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--objects-scale", type=float, action="append",
+    ap.add_argument("--objects-scale", type=objects_scale, action="append",
                     help="k: the base's training belt with objects is k x the default (repeatable; default 0.5, 1, 2)")
     ap.add_argument("--out-dir", type=Path, help="where base-k.npz, union-k.npz and fit-k.json go (default "
                     "$ORELINE_CACHE/vision/learning)")
@@ -118,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="the small fit at k = 0.5 and 1: checks the benchmark runs")
     args = ap.parse_args(argv)
     wanted = args.objects_scale or (QUICK_SCALES if args.quick else DEFAULT_SCALES)
-    scales = [objects_m_for(k) and k for k in wanted]  # bad scales fail before any fit
+    scales = [objects_scale(str(k)) for k in wanted]
     union = VisionModel.load(args.union, UNION_MM_PER_PX)
     out_dir = args.out_dir or default_cache_dir() / ("learning-quick" if args.quick else "learning")
     out_dir.mkdir(parents=True, exist_ok=True)
