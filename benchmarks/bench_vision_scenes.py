@@ -46,7 +46,7 @@ from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, LOCAL_LOAD
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, LOCAL_LOAD
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
@@ -87,6 +87,14 @@ def local_load_set(on: bool) -> ContextManager[None]:
     (``Detector.local_load``, :func:`vision.regime.local_load`) when ``on``, at the whole belt's load when not."""
     def attach(det: Detector, mm_per_px: float) -> None:
         det.local_load = on
+    return _evidence_on(attach, None)
+
+
+def full_burden_judge_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds leaves the features' candidates at full burden to the union's
+    second judge alone (``Detector.full_burden_judge``) when ``on``; both classifiers judge them when not."""
+    def attach(det: Detector, mm_per_px: float) -> None:
+        det.full_burden_judge = on
     return _evidence_on(attach, None)
 
 
@@ -418,6 +426,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--local-load", choices=("on", "off"), default="on" if LOCAL_LOAD else "off", help="each candidate judged "
                     "at the lower of the whole belt's load and the ore's share around it (vision/regime.py local_load); "
                     "default vision.station_settings.LOCAL_LOAD")
+    ap.add_argument("--full-burden-judge", choices=("on", "off"), default="on" if FULL_BURDEN_JUDGE else "off",
+                    help="with the union model, a features' candidate at full burden (load >= 0.9) judged by the union's "
+                    "second judge alone (Detector.full_burden_judge); default vision.station_settings.FULL_BURDEN_JUDGE")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
@@ -427,8 +438,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return matched_main(m, a)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera}{' (REAL_CAMERA ' + str(REAL_CAMERA) + ' on ' + ', '.join(REAL_CAMERA_TYPES) + ')' if a.camera == 'real' else ''}; "
-          f"exposure normalisation {a.exposure_norm}; local load {a.local_load}", flush=True)
-    with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"):
+          f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}", flush=True)
+    with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
+            full_burden_judge_set(a.full_burden_judge == "on"):
         return decision_rows(m) + realism_rows() + _measured_rows(m, a, edge)
 
 

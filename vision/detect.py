@@ -19,6 +19,7 @@ from scipy import ndimage as ndi
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, component_features
 from vision.densenet import DenseSeeds
+from vision.decision import LOAD_EDGE
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
@@ -34,7 +35,7 @@ from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
 from vision.planks import PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import LOCAL_LOAD
+from vision.station_settings import FULL_BURDEN_JUDGE, LOCAL_LOAD
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -531,6 +532,11 @@ class Detector:
         #: "Local load"; the station's ``local_load`` key; default :data:`vision.station_settings.LOCAL_LOAD`). False:
         #: the whole belt's load (as before).
         self.local_load = LOCAL_LOAD
+        #: With ``dense_union`` on: a features' candidate judged at a full burden's load (>= ``LOAD_EDGE``; NaN is not)
+        #: is judged by ``dense_classifier`` alone, not first by ``classifier`` (docs/vision-experiments.md "The base
+        #: classifier only on part-loaded belt"; the station's ``full_burden_judge`` key; default
+        #: :data:`vision.station_settings.FULL_BURDEN_JUDGE`). False: both judge it, either reports (the union).
+        self.full_burden_judge = FULL_BURDEN_JUDGE
         self.reset()
 
     def reset(self) -> None:
@@ -838,9 +844,11 @@ class Detector:
         kinds, probs, p_none = ["unknown"] * n, np.ones(n), np.zeros(n)
         none_max, report, second = np.ones(n), np.ones(n, bool), np.zeros(n, bool)
         split = own_rows if self.dense_classifier is not None else np.zeros(n, bool)
-        judges = [(self.classifier, ~split, False), (self.dense_classifier, split, False)]
+        union = self.dense_union and self.dense_classifier is not None
+        alone = split | self._full_burden(load) if union else split  # rows the second judge judges alone
+        judges = [(self.classifier, ~alone, False), (self.dense_classifier, alone, False)]
         if self.dense_union:
-            judges.append((self.dense_classifier, ~split, True))
+            judges.append((self.dense_classifier, ~alone, True))
         for k_judge, (clf, rows, union) in enumerate(judges):
             ix = np.flatnonzero(rows)
             if clf is None or not ix.size:
@@ -854,6 +862,14 @@ class Detector:
             probs[ix], p_none[ix], none_max[ix], report[ix] = pr, pn, nm, rep
             second[ix] = k_judge > 0
         return kinds, probs, p_none, none_max, report, second
+
+    def _full_burden(self, load: np.ndarray) -> np.ndarray:
+        """Where ``full_burden_judge`` leaves a features' candidate to the second judge alone: its ``load`` in the
+        full burden's bin (>= ``LOAD_EDGE``; NaN is not); nowhere when the switch is off."""
+        if not self.full_burden_judge:
+            return np.zeros(len(load), bool)
+        with np.errstate(invalid="ignore"):
+            return np.asarray(load, float) >= LOAD_EDGE
 
     def _verdicts(self, clf: KindClassifier, matrix: np.ndarray, ix: np.ndarray, load: np.ndarray, length_mm: np.ndarray,
                   patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -18,6 +18,12 @@ EXPOSURE_NORM = False
 #: (``Detector.local_load``, :func:`vision.regime.local_load`; docs/vision.md "Local load": off while its
 #: pre-registered rule, zone44, is not met).
 LOCAL_LOAD = False
+#: Whether every detector of a union model (``Detector.full_burden_judge``: the line's station unless its
+#: ``full_burden_judge`` key says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless
+#: ``--full-burden-judge``) leaves the features' candidates at full burden (load >= ``vision.decision.LOAD_EDGE``) to
+#: the union's second judge alone by default (docs/vision-experiments.md "The base classifier only on part-loaded
+#: belt": off while its pre-registered rule, judge46, is not met).
+FULL_BURDEN_JUDGE = False
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
@@ -37,6 +43,9 @@ SETTINGS = StationSettings(
                                                         "back into the fit's range before detection (vision/exposure.py)."),
         "local_load": Field(bool, LOCAL_LOAD, doc="Each candidate is judged at the lower of the whole belt's load and the ore's "
                                                   "share in its neighbourhood (+-200 mm across, 4 m along; vision/regime.py)."),
+        "full_burden_judge": Field(bool, FULL_BURDEN_JUDGE, doc="With the union model: a features' candidate at full burden "
+                                                                "(load >= 0.9) is judged by the union's second judge alone, not "
+                                                                "also by the base classifier (part-loaded belt as before)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -60,4 +69,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "LOCAL_LOAD", "SETTINGS"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "LOCAL_LOAD", "SETTINGS"]
