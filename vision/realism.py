@@ -78,9 +78,12 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
     return rgb[:, :2] / np.maximum(rgb.sum(axis=1, keepdims=True), 1.0)
 
 
-def _loaded_real_grey() -> list[np.ndarray]:
+@lru_cache(maxsize=1)
+def _loaded_real_grey() -> tuple[np.ndarray, ...]:
+    """Grey of the loaded held-out CDM tiles (cached per process, as every real-side statistic here: a process that
+    checks several scene types, ``oreline vision evaluate --scenes all``, reads and measures the photos once)."""
     rgb = [crop_tile(read_rgb(p)) for p in cdm_tile_paths("heldout")]
-    return [t.astype(np.float32).mean(axis=-1) for t in rgb if ore_mask(t).mean() > 0.8]
+    return tuple(t.astype(np.float32).mean(axis=-1) for t in rgb if ore_mask(t).mean() > 0.8)
 
 
 def _bootstrap_draws(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -122,7 +125,12 @@ def dust_check(scene: dict | None = None) -> RealismCheck:
 
 def surface_checks(seed: int = 0, n: int = 6) -> list[RealismCheck]:
     """Per photographed kind: mean chromaticity r and grey contrast of rendered objects against the photos (spread:
-    over the kind's photos)."""
+    over the kind's photos). The same for every scene type (objects' surfaces only): computed once per process."""
+    return list(_surface_checks(seed, n))
+
+
+@lru_cache(maxsize=4)
+def _surface_checks(seed: int, n: int) -> tuple[RealismCheck, ...]:
     out = []
     photos = photo_textures()
     for kind, material in PHOTO_MATERIAL.items():
@@ -142,7 +150,7 @@ def surface_checks(seed: int = 0, n: int = 6) -> list[RealismCheck]:
                              max(r_spread, 0.01)),
                 RealismCheck(f"{kind} surface: grey contrast (std/mean)", float(g_rend.std() / g_rend.mean()), float(g_real.std() / g_real.mean()),
                              "1", max(c_spread, 0.02))]
-    return out
+    return tuple(out)
 
 
 #: Pixel size (mm) of the saturated-patch check (the 4 mm/px line station's), the smoothing of the colour (mm), the
@@ -247,6 +255,15 @@ def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0
     """Saturated ore patches 50-200 mm per m^2 of ``length_m`` of rendered full-burden belt (``scene`` options) made
     of the tiles of every CDM photo against those whole loaded photos (spread: bootstrap over the photos' sources):
     the same photos on both sides, so what differs is the mosaic. See the module docstring."""
+    threshold, real_rate, spread = _real_patches()
+    rendered = patch_rate(_full_windows(seed, length_m, _frozen(scene)), threshold)
+    return RealismCheck("saturated ore patches 50-200 mm per m^2 of ore", rendered, real_rate, "1/m^2", spread)
+
+
+@lru_cache(maxsize=1)
+def _real_patches() -> tuple[float, float, float]:
+    """The patch check's real side (the same for every scene type, computed once per process): the saturation excess
+    a patch exceeds (the photos' PATCH_QUANTILE), the photos' patches per m^2 of ore and its bootstrap spread."""
     real, names = _real_photo_windows()
     maps = [saturation_excess(w) for w in real]
     threshold = float(np.quantile(np.concatenate([e[o] for e, o in maps]), PATCH_QUANTILE))
@@ -255,8 +272,7 @@ def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0
         per_source[name] = per_source.get(name, np.zeros(2)) + np.array(saturated_patches(e, o, threshold), float)
     arr = np.array(list(per_source.values()))
     rate = lambda a: float(a[:, 0].sum() / a[:, 1].sum())  # noqa: E731
-    rendered = patch_rate(_full_windows(seed, length_m, _frozen(scene)), threshold)
-    return RealismCheck("saturated ore patches 50-200 mm per m^2 of ore", rendered, rate(arr), "1/m^2", _bootstrap_std(arr, rate))
+    return threshold, rate(arr), _bootstrap_std(arr, rate)
 
 
 #: Belt-edge check: the central part of a 250 px CDM photo kept (rows, columns: the +-5 degree rotation's black
@@ -337,6 +353,12 @@ def edge_photos() -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
 
 def real_edge_stats() -> dict[str, np.ndarray]:
     """Per source of :func:`edge_photos`, the median over its photos of each :func:`edge_stats` (NaN where none)."""
+    return {k: v.copy() for k, v in _real_edge_stats().items()}
+
+
+@lru_cache(maxsize=1)
+def _real_edge_stats() -> dict[str, np.ndarray]:
+    """:func:`real_edge_stats`, computed once per process (the same photos for every scene type: do not change it)."""
     names, photos = edge_photos()
     per: dict[str, list[dict[str, float]]] = {}
     for name, rgb in zip(names, photos):
@@ -424,16 +446,23 @@ def clipped_red_colour(windows: Sequence[np.ndarray]) -> np.ndarray:
 def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: float = 100.0) -> list[RealismCheck]:
     """Colour of the clipped red pixels (median G/R and B/R of the pixels whose red is >= CLIP_LEVEL, 4 mm/px): the
     clipping check's rendered windows against the whole loaded photos (spread: bootstrap over the photos' sources)."""
+    want, spread = _real_clipped_colour()
+    got = clipped_red_colour(_full_windows(seed, length_m, _frozen(scene)))
+    return [RealismCheck(f"clipped red pixels: median {ratio} (4 mm/px)", float(got[k]), float(want[k]), "1",
+                         float(spread[k])) for k, ratio in enumerate(("G/R", "B/R"))]
+
+
+@lru_cache(maxsize=1)
+def _real_clipped_colour() -> tuple[np.ndarray, np.ndarray]:
+    """The clipped-colour check's real side, once per process: (median G/R, B/R) (2,) of the photos' clipped red
+    pixels and its bootstrap spread over the photos' sources (2,)."""
     real, names = _real_photo_windows()
     per_source: dict[str, list[np.ndarray]] = {}
     for w, name in zip(real, names):
         per_source.setdefault(name, []).append(w)
     groups = list(per_source.values())
     boot = _bootstrap_draws(np.arange(len(groups)), lambda idx: clipped_red_colour([w for i in idx for w in groups[i]]))
-    want = clipped_red_colour(real)
-    got = clipped_red_colour(_full_windows(seed, length_m, _frozen(scene)))
-    return [RealismCheck(f"clipped red pixels: median {ratio} (4 mm/px)", float(got[k]), float(want[k]), "1",
-                         float(np.nanstd(boot[:, k]))) for k, ratio in enumerate(("G/R", "B/R"))]
+    return clipped_red_colour(real), np.array([np.nanstd(boot[:, k]) for k in range(boot.shape[1])])
 
 
 def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
