@@ -45,7 +45,7 @@ from scipy import ndimage as ndi
 
 from vision.objects import PALETTE_ONLY, PHOTO_MATERIAL, photo_textures, render_sprite
 from vision.scene import BeltScene, ore_mask
-from vision.tiles import cdm_tile_paths, crop_tile, load_tiles, read_rgb, source_of
+from vision.tiles import cdm_tile_paths, crop_tile, grey_of, load_tiles, read_rgb, source_of
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _loaded_real_grey() -> tuple[np.ndarray, ...]:
     """Grey of the loaded held-out CDM tiles (cached per process, as every real-side statistic here: a process that
     checks several scene types, ``oreline vision evaluate --scenes all``, reads and measures the photos once)."""
     rgb = [crop_tile(read_rgb(p)) for p in cdm_tile_paths("heldout")]
-    return tuple(t.astype(np.float32).mean(axis=-1) for t in rgb if ore_mask(t).mean() > 0.8)
+    return tuple(grey_of(t) for t in rgb if ore_mask(t).mean() > 0.8)
 
 
 def _bootstrap_draws(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -104,7 +104,7 @@ def illumination_checks(seed: int = 0, length_m: float = 30.0, scene: dict | Non
     cv = lambda m: float(m.std() / m.mean())  # noqa: E731
     opts = {k: v for k, v in (scene or {}).items() if k in ("lighting_variation", "light_knot_mm", "shadow_depth", "ore_gain")}
     sc = BeltScene(load_tiles("heldout"), width_px=1024, mm_per_px=2.0, seed=seed, burden="full", dust_probability=0.0, **opts)
-    img = sc.render(0, int(length_m * 500)).astype(np.float32).mean(axis=-1)[:, sc.belt_x0 + 50 : sc.belt_x0 + sc.belt_px - 50]
+    img = grey_of(sc.render(0, int(length_m * 500))[:, sc.belt_x0 + 50 : sc.belt_x0 + sc.belt_px - 50])
     stretch = img[: img.shape[0] // 100 * 100].reshape(-1, 100, img.shape[1])
     m = np.median(stretch.reshape(stretch.shape[0], -1), axis=1)
     ratios = np.array([np.percentile(g, 5) / max(np.median(g), 1.0) for g in loaded])
@@ -479,7 +479,7 @@ IMAGE_STATS = ("lighting spread (CV of median grey)", "shadow (5 % grey / median
 def image_stats(images: Sequence[np.ndarray]) -> dict[str, float]:
     """The :data:`IMAGE_STATS` of a set of RGB images (uint8): spread of their median grey, median shadow ratio,
     median chromaticity r of their ore pixels (all pixels where none look like ore), median grey contrast."""
-    greys = [im.astype(np.float32).mean(axis=-1) for im in images]
+    greys = [grey_of(im) for im in images]
     med = np.array([np.median(g) for g in greys])
     chroma = []
     for im in images:

@@ -162,7 +162,10 @@ def normalise_tiles(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def grey_of(stack: np.ndarray) -> np.ndarray:
     """Grey (..., H, W) float32 of uint8 RGB (..., H, W, 3): the mean of the channels, the very values of
     ``stack.astype(np.float32).mean(axis=-1)`` (the channel sum is a whole number, exact in float32, divided by 3 in
-    float32 as that mean is) at a fraction of its cost (a reduction over an axis of 3 is numpy's slow case)."""
+    float32 as that mean is) at a fraction of its cost (a reduction over an axis of 3 is numpy's slow case). Other
+    dtypes: that mean itself."""
+    if stack.dtype != np.uint8:
+        return stack.astype(np.float32).mean(axis=-1)
     total = stack[..., 0].astype(np.uint16) + stack[..., 1] + stack[..., 2]
     return total.astype(np.float32) / np.float32(3)
 

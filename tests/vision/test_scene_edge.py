@@ -128,6 +128,8 @@ def test_tiles_are_normalised_to_the_bytes_of_the_whole_stack_float32_arithmetic
     raw[2, :, :, 0] = 255  # clips after any gain above 1
     grey = raw.astype(np.float32).mean(axis=-1)
     np.testing.assert_array_equal(grey_of(raw), grey)
+    shaded = raw[:2] * np.float32(0.7)  # not uint8: the float mean itself
+    np.testing.assert_array_equal(grey_of(shaded), shaded.mean(axis=-1))
     keep = (grey < 8.0).mean(axis=(1, 2)) <= MAX_BLACK_FRACTION
     gain = exposure_gains(grey[keep])
     want = np.clip(raw[keep].astype(np.float32) * gain[:, None, None, None], 0, 255).astype(np.uint8)
