@@ -33,9 +33,14 @@ standard deviation), and a check passes when the error is within it. The belt ch
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -43,6 +48,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
+from vision.cache_io import replace_atomically
 from vision.objects import PALETTE_ONLY, PHOTO_MATERIAL, photo_textures, render_sprite
 from vision.scene import BeltScene, ore_mask
 from vision.tiles import cdm_tile_paths, crop_tile, grey_of, load_tiles, read_rgb, source_of
@@ -494,11 +500,47 @@ def image_stats(images: Sequence[np.ndarray]) -> dict[str, float]:
 
 def rendered_stats(scene: dict | None = None, *, n: int = 24, side_px: int = 200, seed: int = 0) -> dict[str, float]:
     """:func:`image_stats` of ``n`` crops of ``side_px`` of rendered held-out belt (2 mm/px) with ``scene`` options,
-    spaced along the belt as separate photographs would be."""
+    spaced along the belt as separate photographs would be. Kept in :func:`rendered_stats_file` (every
+    ``oreline vision evaluate --labelled`` compares its photos with the same rendered belt: ~4 CPU s each time)."""
+    path = rendered_stats_file(scene, n=n, side_px=side_px, seed=seed)
+    try:
+        return {k: float(v) for k, v in json.loads(path.read_text())["stats"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
     opts = {k: v for k, v in (scene or {}).items() if k != "motion_blur_px"}
     sc = BeltScene(load_tiles("heldout"), width_px=1024, mm_per_px=2.0, seed=seed, **opts)
     x0 = sc.belt_x0 + (sc.belt_px - side_px) // 2
-    return image_stats([sc.render(k * 700, side_px)[:, x0 : x0 + side_px] for k in range(n)])
+    stats = image_stats([sc.render(k * 700, side_px)[:, x0 : x0 + side_px] for k in range(n)])
+    replace_atomically(path, lambda tmp: tmp.write_text(json.dumps({"stats": stats})))  # floats as repr: exact
+    return stats
+
+
+#: The packages whose versions the rendering's figures depend on (resampling, filters, the gravel texture).
+RENDER_PACKAGES = ("numpy", "scipy", "pillow", "scikit-image")
+#: The camera package (vision/): its modules' bytes are part of :func:`render_fingerprint`.
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def render_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
+    """What rendered belt is made of: the bytes of the camera package's modules (``package_dir``/*.py), the held-out
+    CDM photos (name, size, modification time) and :data:`RENDER_PACKAGES`' versions; a change to any gives another
+    (a cache keyed by it never hands back figures of another renderer)."""
+    h = hashlib.sha256()
+    for f in sorted(package_dir.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    for p in cdm_tile_paths("heldout"):
+        st = p.stat()
+        h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    h.update(repr([metadata.version(pkg) for pkg in RENDER_PACKAGES]).encode())
+    return h.hexdigest()
+
+
+def rendered_stats_file(scene: dict | None = None, *, n: int = 24, side_px: int = 200, seed: int = 0) -> Path:
+    """Where :func:`rendered_stats` keeps its figures: ``$ORELINE_CACHE/vision/realism`` (or ``~/.cache/oreline/...``),
+    named by the arguments and :func:`render_fingerprint`."""
+    root = os.environ.get("ORELINE_CACHE")
+    key = hashlib.sha256(repr((_frozen(scene), n, side_px, seed, render_fingerprint())).encode()).hexdigest()[:20]
+    return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision" / "realism" / f"rendered-stats-{key}.json"
 
 
 def stats_distance(real: dict[str, float], rendered: dict[str, float]) -> list[tuple[str, float, float, float]]:
