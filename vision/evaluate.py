@@ -93,6 +93,8 @@ def score_table(m: Match, belt_m: float) -> dict:
 
 
 def _poisson_upper95(k: int) -> float:
-    from scipy.stats import chi2
+    """The 95 % upper bound of a Poisson mean with ``k`` events seen: chi2.ppf(0.95, 2k + 2) / 2, which scipy computes
+    as gammaincinv(k + 1, 0.95) (the same float), without importing scipy.stats (~0.5 CPU s of every evaluate)."""
+    from scipy.special import gammaincinv
 
-    return float(chi2.ppf(0.95, 2 * (k + 1)) / 2)
+    return float(gammaincinv(k + 1, 0.95))

@@ -33,9 +33,14 @@ standard deviation), and a check passes when the error is within it. The belt ch
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -43,9 +48,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
+from vision.cache_io import replace_atomically
 from vision.objects import PALETTE_ONLY, PHOTO_MATERIAL, photo_textures, render_sprite
 from vision.scene import BeltScene, ore_mask
-from vision.tiles import cdm_tile_paths, crop_tile, load_tiles, read_rgb, source_of
+from vision.tiles import cdm_tile_paths, crop_tile, grey_of, load_tiles, read_rgb, source_of
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,12 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
     return rgb[:, :2] / np.maximum(rgb.sum(axis=1, keepdims=True), 1.0)
 
 
-def _loaded_real_grey() -> list[np.ndarray]:
+@lru_cache(maxsize=1)
+def _loaded_real_grey() -> tuple[np.ndarray, ...]:
+    """Grey of the loaded held-out CDM tiles (cached per process, as every real-side statistic here: a process that
+    checks several scene types, ``oreline vision evaluate --scenes all``, reads and measures the photos once)."""
     rgb = [crop_tile(read_rgb(p)) for p in cdm_tile_paths("heldout")]
-    return [t.astype(np.float32).mean(axis=-1) for t in rgb if ore_mask(t).mean() > 0.8]
+    return tuple(grey_of(t) for t in rgb if ore_mask(t).mean() > 0.8)
 
 
 def _bootstrap_draws(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -101,7 +110,7 @@ def illumination_checks(seed: int = 0, length_m: float = 30.0, scene: dict | Non
     cv = lambda m: float(m.std() / m.mean())  # noqa: E731
     opts = {k: v for k, v in (scene or {}).items() if k in ("lighting_variation", "light_knot_mm", "shadow_depth", "ore_gain")}
     sc = BeltScene(load_tiles("heldout"), width_px=1024, mm_per_px=2.0, seed=seed, burden="full", dust_probability=0.0, **opts)
-    img = sc.render(0, int(length_m * 500)).astype(np.float32).mean(axis=-1)[:, sc.belt_x0 + 50 : sc.belt_x0 + sc.belt_px - 50]
+    img = grey_of(sc.render(0, int(length_m * 500))[:, sc.belt_x0 + 50 : sc.belt_x0 + sc.belt_px - 50])
     stretch = img[: img.shape[0] // 100 * 100].reshape(-1, 100, img.shape[1])
     m = np.median(stretch.reshape(stretch.shape[0], -1), axis=1)
     ratios = np.array([np.percentile(g, 5) / max(np.median(g), 1.0) for g in loaded])
@@ -122,7 +131,12 @@ def dust_check(scene: dict | None = None) -> RealismCheck:
 
 def surface_checks(seed: int = 0, n: int = 6) -> list[RealismCheck]:
     """Per photographed kind: mean chromaticity r and grey contrast of rendered objects against the photos (spread:
-    over the kind's photos)."""
+    over the kind's photos). The same for every scene type (objects' surfaces only): computed once per process."""
+    return list(_surface_checks(seed, n))
+
+
+@lru_cache(maxsize=4)
+def _surface_checks(seed: int, n: int) -> tuple[RealismCheck, ...]:
     out = []
     photos = photo_textures()
     for kind, material in PHOTO_MATERIAL.items():
@@ -142,7 +156,7 @@ def surface_checks(seed: int = 0, n: int = 6) -> list[RealismCheck]:
                              max(r_spread, 0.01)),
                 RealismCheck(f"{kind} surface: grey contrast (std/mean)", float(g_rend.std() / g_rend.mean()), float(g_real.std() / g_real.mean()),
                              "1", max(c_spread, 0.02))]
-    return out
+    return tuple(out)
 
 
 #: Pixel size (mm) of the saturated-patch check (the 4 mm/px line station's), the smoothing of the colour (mm), the
@@ -247,6 +261,15 @@ def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0
     """Saturated ore patches 50-200 mm per m^2 of ``length_m`` of rendered full-burden belt (``scene`` options) made
     of the tiles of every CDM photo against those whole loaded photos (spread: bootstrap over the photos' sources):
     the same photos on both sides, so what differs is the mosaic. See the module docstring."""
+    threshold, real_rate, spread = _real_patches()
+    rendered = patch_rate(_full_windows(seed, length_m, _frozen(scene)), threshold)
+    return RealismCheck("saturated ore patches 50-200 mm per m^2 of ore", rendered, real_rate, "1/m^2", spread)
+
+
+@lru_cache(maxsize=1)
+def _real_patches() -> tuple[float, float, float]:
+    """The patch check's real side (the same for every scene type, computed once per process): the saturation excess
+    a patch exceeds (the photos' PATCH_QUANTILE), the photos' patches per m^2 of ore and its bootstrap spread."""
     real, names = _real_photo_windows()
     maps = [saturation_excess(w) for w in real]
     threshold = float(np.quantile(np.concatenate([e[o] for e, o in maps]), PATCH_QUANTILE))
@@ -255,8 +278,7 @@ def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0
         per_source[name] = per_source.get(name, np.zeros(2)) + np.array(saturated_patches(e, o, threshold), float)
     arr = np.array(list(per_source.values()))
     rate = lambda a: float(a[:, 0].sum() / a[:, 1].sum())  # noqa: E731
-    rendered = patch_rate(_full_windows(seed, length_m, _frozen(scene)), threshold)
-    return RealismCheck("saturated ore patches 50-200 mm per m^2 of ore", rendered, rate(arr), "1/m^2", _bootstrap_std(arr, rate))
+    return threshold, rate(arr), _bootstrap_std(arr, rate)
 
 
 #: Belt-edge check: the central part of a 250 px CDM photo kept (rows, columns: the +-5 degree rotation's black
@@ -337,6 +359,12 @@ def edge_photos() -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
 
 def real_edge_stats() -> dict[str, np.ndarray]:
     """Per source of :func:`edge_photos`, the median over its photos of each :func:`edge_stats` (NaN where none)."""
+    return {k: v.copy() for k, v in _real_edge_stats().items()}
+
+
+@lru_cache(maxsize=1)
+def _real_edge_stats() -> dict[str, np.ndarray]:
+    """:func:`real_edge_stats`, computed once per process (the same photos for every scene type: do not change it)."""
     names, photos = edge_photos()
     per: dict[str, list[dict[str, float]]] = {}
     for name, rgb in zip(names, photos):
@@ -424,16 +452,23 @@ def clipped_red_colour(windows: Sequence[np.ndarray]) -> np.ndarray:
 def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: float = 100.0) -> list[RealismCheck]:
     """Colour of the clipped red pixels (median G/R and B/R of the pixels whose red is >= CLIP_LEVEL, 4 mm/px): the
     clipping check's rendered windows against the whole loaded photos (spread: bootstrap over the photos' sources)."""
+    want, spread = _real_clipped_colour()
+    got = clipped_red_colour(_full_windows(seed, length_m, _frozen(scene)))
+    return [RealismCheck(f"clipped red pixels: median {ratio} (4 mm/px)", float(got[k]), float(want[k]), "1",
+                         float(spread[k])) for k, ratio in enumerate(("G/R", "B/R"))]
+
+
+@lru_cache(maxsize=1)
+def _real_clipped_colour() -> tuple[np.ndarray, np.ndarray]:
+    """The clipped-colour check's real side, once per process: (median G/R, B/R) (2,) of the photos' clipped red
+    pixels and its bootstrap spread over the photos' sources (2,)."""
     real, names = _real_photo_windows()
     per_source: dict[str, list[np.ndarray]] = {}
     for w, name in zip(real, names):
         per_source.setdefault(name, []).append(w)
     groups = list(per_source.values())
     boot = _bootstrap_draws(np.arange(len(groups)), lambda idx: clipped_red_colour([w for i in idx for w in groups[i]]))
-    want = clipped_red_colour(real)
-    got = clipped_red_colour(_full_windows(seed, length_m, _frozen(scene)))
-    return [RealismCheck(f"clipped red pixels: median {ratio} (4 mm/px)", float(got[k]), float(want[k]), "1",
-                         float(np.nanstd(boot[:, k]))) for k, ratio in enumerate(("G/R", "B/R"))]
+    return clipped_red_colour(real), np.array([np.nanstd(boot[:, k]) for k in range(boot.shape[1])])
 
 
 def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
@@ -450,7 +485,7 @@ IMAGE_STATS = ("lighting spread (CV of median grey)", "shadow (5 % grey / median
 def image_stats(images: Sequence[np.ndarray]) -> dict[str, float]:
     """The :data:`IMAGE_STATS` of a set of RGB images (uint8): spread of their median grey, median shadow ratio,
     median chromaticity r of their ore pixels (all pixels where none look like ore), median grey contrast."""
-    greys = [im.astype(np.float32).mean(axis=-1) for im in images]
+    greys = [grey_of(im) for im in images]
     med = np.array([np.median(g) for g in greys])
     chroma = []
     for im in images:
@@ -465,11 +500,47 @@ def image_stats(images: Sequence[np.ndarray]) -> dict[str, float]:
 
 def rendered_stats(scene: dict | None = None, *, n: int = 24, side_px: int = 200, seed: int = 0) -> dict[str, float]:
     """:func:`image_stats` of ``n`` crops of ``side_px`` of rendered held-out belt (2 mm/px) with ``scene`` options,
-    spaced along the belt as separate photographs would be."""
+    spaced along the belt as separate photographs would be. Kept in :func:`rendered_stats_file` (every
+    ``oreline vision evaluate --labelled`` compares its photos with the same rendered belt: ~4 CPU s each time)."""
+    path = rendered_stats_file(scene, n=n, side_px=side_px, seed=seed)
+    try:
+        return {k: float(v) for k, v in json.loads(path.read_text())["stats"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
     opts = {k: v for k, v in (scene or {}).items() if k != "motion_blur_px"}
     sc = BeltScene(load_tiles("heldout"), width_px=1024, mm_per_px=2.0, seed=seed, **opts)
     x0 = sc.belt_x0 + (sc.belt_px - side_px) // 2
-    return image_stats([sc.render(k * 700, side_px)[:, x0 : x0 + side_px] for k in range(n)])
+    stats = image_stats([sc.render(k * 700, side_px)[:, x0 : x0 + side_px] for k in range(n)])
+    replace_atomically(path, lambda tmp: tmp.write_text(json.dumps({"stats": stats})))  # floats as repr: exact
+    return stats
+
+
+#: The packages whose versions the rendering's figures depend on (resampling, filters, the gravel texture).
+RENDER_PACKAGES = ("numpy", "scipy", "pillow", "scikit-image")
+#: The camera package (vision/): its modules' bytes are part of :func:`render_fingerprint`.
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def render_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
+    """What rendered belt is made of: the bytes of the camera package's modules (``package_dir``/*.py), the held-out
+    CDM photos (name, size, modification time) and :data:`RENDER_PACKAGES`' versions; a change to any gives another
+    (a cache keyed by it never hands back figures of another renderer)."""
+    h = hashlib.sha256()
+    for f in sorted(package_dir.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    for p in cdm_tile_paths("heldout"):
+        st = p.stat()
+        h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    h.update(repr([metadata.version(pkg) for pkg in RENDER_PACKAGES]).encode())
+    return h.hexdigest()
+
+
+def rendered_stats_file(scene: dict | None = None, *, n: int = 24, side_px: int = 200, seed: int = 0) -> Path:
+    """Where :func:`rendered_stats` keeps its figures: ``$ORELINE_CACHE/vision/realism`` (or ``~/.cache/oreline/...``),
+    named by the arguments and :func:`render_fingerprint`."""
+    root = os.environ.get("ORELINE_CACHE")
+    key = hashlib.sha256(repr((_frozen(scene), n, side_px, seed, render_fingerprint())).encode()).hexdigest()[:20]
+    return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision" / "realism" / f"rendered-stats-{key}.json"
 
 
 def stats_distance(real: dict[str, float], rendered: dict[str, float]) -> list[tuple[str, float, float, float]]:

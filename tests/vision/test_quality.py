@@ -10,7 +10,7 @@ from conveyor.station import StationContext
 from vision.classify import NONE, KindClassifier
 from vision.detect import Detection
 from vision.errors import ModelError
-from vision.evaluate import match, score_table
+from vision.evaluate import _poisson_upper95, match, score_table
 from vision.fit import smooth_cells_for
 from vision.frames import Frame
 from vision.scene import BeltScene, SceneObject
@@ -83,3 +83,10 @@ def test_simulated_line_keeps_lines_per_frame_at_coarse_scale(model_file):
                              "frame_lines": 512, "model": str(model_file)}, ctx)
     assert st.camera.frame_lines == 1024 and st.camera.mm_per_px == MM_PER_PX and st.camera.width_px == WIDTH_PX
     st.close()
+
+
+def test_the_false_alarm_bound_is_the_poisson_95_percent_upper_bound():
+    from scipy.stats import chi2, poisson
+
+    assert [_poisson_upper95(k) for k in range(300)] == [float(chi2.ppf(0.95, 2 * (k + 1)) / 2) for k in range(300)]
+    assert poisson.cdf(0, _poisson_upper95(0)) == pytest.approx(0.05) and poisson.cdf(7, _poisson_upper95(7)) == pytest.approx(0.05)

@@ -1,10 +1,16 @@
 """Scenes like a real belt: full burden, photographed object surfaces, burial, wet wood, dark ore (the renderer's
 checks against real images: tests/vision/test_labelled.py's scene-types test, through `oreline vision evaluate`)."""
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import vision.realism as realism
 from vision.objects import photo_textures, render_sprite
+from vision.realism import render_fingerprint, rendered_stats, rendered_stats_file
 from vision.scene import BeltScene, SceneObject, ore_mask, random_objects
 from vision.tiles import load_tiles
 
@@ -57,3 +63,28 @@ def test_realistic_objects_keep_kinds_sizes_and_places():
     obj = SceneObject("rubber", 200, 120, belt_mm=500.0, seed=4, buried=0.3)
     with_obj, without = scene.render(0, 500, [obj]), scene.render(0, 500)
     assert (np.abs(with_obj.astype(int) - without).sum(axis=-1) > 30).mean() > 0.01
+
+
+def test_rendered_stats_are_kept_by_what_the_belt_is_rendered_from(tmp_path, monkeypatch):
+    """oreline vision evaluate --labelled's rendered side is rendered once and read back (the same figures), per
+    arguments and per renderer (its modules' bytes, the held-out photos, the packages' versions)."""
+    monkeypatch.setenv("ORELINE_CACHE", str(tmp_path / "cache"))
+    small = dict(n=2, side_px=64)
+    first = rendered_stats({}, **small)
+    path = rendered_stats_file({}, **small)
+    assert path.is_file() and path.parent == tmp_path / "cache" / "vision" / "realism"
+    assert rendered_stats({}, **small) == first
+    path.write_text(json.dumps({"stats": {k: 0.5 for k in first}}))  # read back, not rendered again
+    assert rendered_stats({}, **small) == {k: 0.5 for k in first}
+    path.write_text("{")  # a torn file: rendered again
+    assert rendered_stats({}, **small) == first
+    others = {rendered_stats_file({}, n=3, side_px=64), rendered_stats_file({}, seed=1, **small),
+              rendered_stats_file({"shadow_depth": 0.3}, **small)}
+    assert len(others) == 3 and path not in others
+    package = tmp_path / "vision"
+    package.mkdir()
+    for f in Path(realism.__file__).parent.glob("*.py"):
+        shutil.copy(f, package / f.name)
+    assert render_fingerprint(package) == render_fingerprint()
+    (package / "scene.py").write_text((package / "scene.py").read_text() + "\n# a comment: another renderer all the same\n")
+    assert render_fingerprint(package) != render_fingerprint()

@@ -11,7 +11,7 @@ from scipy import ndimage as ndi
 from vision.scene import (EDGE_MARGIN_MM, EDGE_ROCK_ERODE_MM, EDGE_ROCK_MAX_MM, EDGE_ROCK_ROWS_MM, EDGE_ROCK_SIGMA_MM, BeltScene, _bare_belt, ore_mask,
                           random_objects, rock_keep, with_plateaus)
 from vision.scenes import REAL_PLATEAU_GREY, scene_options
-from vision.tiles import TARGET_MEDIAN_GREY, TileSet, clipped, load_tiles, normalise_tiles
+from vision.tiles import MAX_BLACK_FRACTION, TARGET_MEDIAN_GREY, TileSet, clipped, exposure_gains, grey_of, load_tiles, normalise_tiles
 
 #: sha256 of 500 rows of today's scene (held-out tiles, 4 mm/px, seed 81, two objects) as main's renderer drew them
 #: before edge41: today's scenes must not change.
@@ -117,6 +117,27 @@ def test_plateaus_of_the_raw_photos_are_found_and_raised_in_the_tiles():
     assert up.shape == (2, 20, 20, 3) and (up[:, 5:10, 5:10, 0] == 300.0).all() and up[:, 12:, 12:, 0].max() < 200
     assert clipped(TileSet(stack, ("a", "b"), "test")) is None
     np.testing.assert_array_equal(with_plateaus(stack, TileSet(stack, ("a", "b"), "test"), 40, 300.0), stack.astype(np.float32))
+
+
+def test_tiles_are_normalised_to_the_bytes_of_the_whole_stack_float32_arithmetic():
+    """vision.tiles' grey (channel sum / 3) and per-tile scaling tables give the very values of the float32 stack
+    arithmetic they replace (grey: astype(float32).mean(axis=-1); tiles: scaled by the gain, clipped, truncated)."""
+    rng = np.random.default_rng(5)
+    raw = rng.integers(0, 256, (6, 31, 29, 3), dtype=np.uint8)
+    raw[1] //= 40  # near black: dropped
+    raw[2, :, :, 0] = 255  # clips after any gain above 1
+    grey = raw.astype(np.float32).mean(axis=-1)
+    np.testing.assert_array_equal(grey_of(raw), grey)
+    shaded = raw[:2] * np.float32(0.7)  # not uint8: the float mean itself
+    np.testing.assert_array_equal(grey_of(shaded), shaded.mean(axis=-1))
+    keep = (grey < 8.0).mean(axis=(1, 2)) <= MAX_BLACK_FRACTION
+    gain = exposure_gains(grey[keep])
+    want = np.clip(raw[keep].astype(np.float32) * gain[:, None, None, None], 0, 255).astype(np.uint8)
+    stack, got_keep = normalise_tiles(raw)
+    assert got_keep.tolist() == keep.tolist() == [True, False, True, True, True, True]
+    np.testing.assert_array_equal(stack, want)
+    dark, all_kept = normalise_tiles(raw[1:2])  # none pass: all kept
+    assert all_kept.tolist() == [True] and dark.shape == (1, 31, 29, 3)
 
 
 def test_edge_profile_finds_the_ore_boundary_and_the_belt_edge():
