@@ -22,8 +22,8 @@ LOCAL_LOAD = False
 #: ``full_burden_judge`` key says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless
 #: ``--full-burden-judge``) leaves the features' candidates at full burden (load >= ``vision.decision.LOAD_EDGE``) to
 #: the union's second judge alone by default (docs/vision-experiments.md "The base classifier only on part-loaded
-#: belt": off while its pre-registered rule, judge46, is not met).
-FULL_BURDEN_JUDGE = False
+#: belt": on since its pre-registered rule, JUDGE46B, held on fresh seeds 211 / 212 and 221 / 222).
+FULL_BURDEN_JUDGE = True
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(

@@ -103,6 +103,8 @@ def _candidates(model: VisionModel, on: bool, belt_m: float = 9.0) -> list[Detec
                           scene_options=camera_scene_options("realistic")[0]).open()
     det = model.detector()
     det.report_all, det.local_load = True, on
+    det.full_burden_judge = False  # the judge per load is its own switch (test_full_burden_judge.py): here both
+    # classifiers judge on either side of the bin's edge, as when the local load was measured, so p(none) is the same
     found: list[Detection] = []
     while cam.position_m < belt_m:
         found += det.process(cam.grab()).detections
