@@ -8,7 +8,8 @@ peak a feature of its own components (``DenseSeeds.own_peak``), and the built-in
 every detector (:func:`vision.densenet_refit.refit_model`, one BLAS thread; not cached), whose classifier becomes the
 model's ``dense_judge``: it judges the net's own components and, beside the base classifier, the features'
 candidates; a candidate is reported when either reports it (``Detector.dense_union``), so what the base reports
-stays to the bit (docs/vision.md "The union shipped: FIT_VERSION 18"). The fit needs torch and onnx (the ``fit``
+stays to the bit (docs/vision.md "The union shipped: FIT_VERSION 18"); at full burden the judge alone decides by
+default since judge46 (``Detector.full_burden_judge``, a run-time switch: the model file is the same). The fit needs torch and onnx (the ``fit``
 extra); running the model needs only onnxruntime.
 
 The camera union (issue 27, cam44; ``mix=CAMERA_FIT_MIX``, not a default): the same recipe on
