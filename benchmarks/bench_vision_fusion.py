@@ -33,9 +33,9 @@ from vision.decision_fusion import Score, level_at_false_count, level_ratio, or_
 from vision.detect import Detection
 from vision.evaluate import MATCH_MARGIN_MM, match, score_table
 from vision.fit import SHIPPED_DIR, VisionModel
-from vision.scene import SceneObject, random_objects
+from vision.frontier import every_candidate
+from vision.scene import SceneObject
 from vision.scenes import camera_scene_options
-from vision.sim_camera import SimulatedCamera
 
 #: The shipped union (FIT_VERSION 18), the model the diagnostic is about.
 SHIPPED_UNION = SHIPPED_DIR / "model-4mm-512px-2f7c0564758e.npz"
@@ -136,17 +136,9 @@ def run_part(model: VisionModel, part: str, seed: int, length_m: float, fa_m: fl
     with_objects = part == "realistic"
     scene, objects = camera_scene_options("realistic" if with_objects else part[3:], "renderer")
     length, s, lines = (length_m, seed, 1024) if with_objects else (fa_m, seed + 1000, 2048)
-    objs = random_objects(length * 1000.0, np.random.default_rng(s), per_m=1.0, **objects) if with_objects else []
-    cam = SimulatedCamera(tiles="heldout", seed=s, objects=objs, width_px=model.width_px, frame_lines=lines, mm_per_px=model.mm_per_px,
-                          scene_options=scene)
-    cam.open()
-    det = model.detector()
-    det.report_all = True
-    found: list[Detection] = []
-    while cam.position_m < length - 1e-9:
-        found += det.process(cam.grab()).detections
-    found += det.flush()
-    return Run.of(found, [o for o in objs if o.belt_mm < cam.position_m * 1000.0], cam.position_m)
+    found, seen, cam = every_candidate(model, "heldout", length_m=length, seed=s, objects_per_m=1.0 if with_objects else 0.0,
+                                       frame_lines=lines, scene=scene, objects=objects)
+    return Run.of(found, seen, cam.position_m)
 
 
 def scored(model: VisionModel, run: Run, part: str = "") -> Scored:
