@@ -77,7 +77,8 @@ class Detection:
     #: Made by the dense net alone (its own region, :meth:`vision.densenet.DenseSeeds.apply`), not by the features.
     dense_own: bool = False
     #: Judged (kind, probability, p(none), decision) by ``Detector.dense_classifier``: the net's own, or with
-    #: ``dense_union`` a features' candidate that ``Detector.classifier`` left unreported and the second reports.
+    #: ``dense_union`` a features' candidate that ``Detector.classifier`` left unreported and the second reports, or
+    #: one at full burden with ``Detector.full_burden_judge`` (the second alone judges it, reported or not).
     second_judge: bool = False
     #: A plank region's score (:mod:`vision.planks`, ``Detector.planks``): reported as wood by the plank evidence
     #: alone (NaN: a candidate of the features or the net). Its p(none) is 0 and its decision 1 when it reaches the
