@@ -85,16 +85,20 @@ def exposure_norm_on(on: bool) -> ContextManager[None]:
 def local_load_set(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds judges each candidate at the load around it
     (``Detector.local_load``, :func:`vision.regime.local_load`) when ``on``, at the whole belt's load when not."""
-    def attach(det: Detector, mm_per_px: float) -> None:
-        det.local_load = on
-    return _evidence_on(attach, None)
+    return _switch_set("local_load", on)
 
 
 def full_burden_judge_set(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds leaves the features' candidates at full burden to the union's
     second judge alone (``Detector.full_burden_judge``) when ``on``; both classifiers judge them when not."""
+    return _switch_set("full_burden_judge", on)
+
+
+def _switch_set(switch: str, on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds has its boolean attribute ``switch`` set to ``on`` (on or off:
+    either overrides the station's default)."""
     def attach(det: Detector, mm_per_px: float) -> None:
-        det.full_burden_judge = on
+        setattr(det, switch, on)
     return _evidence_on(attach, None)
 
 

@@ -10,6 +10,12 @@ from typing import Any, Callable
 import numpy as np
 
 
+def default_cache_dir() -> Path:
+    """``$ORELINE_CACHE/vision`` or ``~/.cache/oreline/vision``: where the camera's fitted models and cached figures go."""
+    root = os.environ.get("ORELINE_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision"
+
+
 def replace_atomically(path: Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write`` on a temporary path beside ``path`` (same suffix; parents made), then move it onto ``path``."""
     path = Path(path)

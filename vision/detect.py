@@ -869,8 +869,7 @@ class Detector:
         full burden's bin (>= ``LOAD_EDGE``; NaN is not); nowhere when the switch is off."""
         if not self.full_burden_judge:
             return np.zeros(len(load), bool)
-        with np.errstate(invalid="ignore"):
-            return np.asarray(load, float) >= LOAD_EDGE
+        return np.asarray(load, float) >= LOAD_EDGE  # NaN compares False (no warning)
 
     def _verdicts(self, clf: KindClassifier, matrix: np.ndarray, ix: np.ndarray, load: np.ndarray, length_mm: np.ndarray,
                   patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, wraps
@@ -23,7 +22,7 @@ from scipy import ndimage as ndi
 from threadpoolctl import threadpool_limits
 
 from conveyor.resources import seed_cache_from_shipped, shared_data_dir
-from vision.cache_io import save_npz
+from vision.cache_io import default_cache_dir, save_npz
 from vision.appearance import calibrate_limit
 from vision.classify import NONE, KindClassifier
 from vision.crossfit import CROSS_FIT, CROSS_FIT_GROUPS, out_of_fold_p_none, source_groups, source_share
@@ -933,12 +932,6 @@ def _belt_row_loads(model: VisionModel, image: np.ndarray) -> np.ndarray:
 
 #: Fitted models shipped with oreline (the demo's camera model, ``make models``), under their cache file names.
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
-
-
-def default_cache_dir() -> Path:
-    """``$ORELINE_CACHE/vision`` or ``~/.cache/oreline/vision``."""
-    root = os.environ.get("ORELINE_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision"
 
 
 #: The fitting recipe's version, part of every cache key. Bump it when a change to the fitting, scene or detection

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,7 +47,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
-from vision.cache_io import replace_atomically
+from vision.cache_io import default_cache_dir, replace_atomically
 from vision.objects import PALETTE_ONLY, PHOTO_MATERIAL, photo_textures, render_sprite
 from vision.scene import BeltScene, ore_mask
 from vision.tiles import cdm_tile_paths, crop_tile, grey_of, load_tiles, read_rgb, source_of
@@ -538,9 +537,8 @@ def render_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
 def rendered_stats_file(scene: dict | None = None, *, n: int = 24, side_px: int = 200, seed: int = 0) -> Path:
     """Where :func:`rendered_stats` keeps its figures: ``$ORELINE_CACHE/vision/realism`` (or ``~/.cache/oreline/...``),
     named by the arguments and :func:`render_fingerprint`."""
-    root = os.environ.get("ORELINE_CACHE")
     key = hashlib.sha256(repr((_frozen(scene), n, side_px, seed, render_fingerprint())).encode()).hexdigest()[:20]
-    return (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision" / "realism" / f"rendered-stats-{key}.json"
+    return default_cache_dir() / "realism" / f"rendered-stats-{key}.json"
 
 
 def stats_distance(real: dict[str, float], rendered: dict[str, float]) -> list[tuple[str, float, float, float]]:
