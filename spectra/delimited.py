@@ -23,6 +23,14 @@ import numpy as np
 
 from spectra.constants import REFLECTANCE_RANGE
 from spectra.errors import SpectrumFormatError
+from spectra.units import (
+    WAVENUMBERS_IF_ABOVE,
+    is_absorbance,
+    is_wavenumber,
+    nm_from_wavenumber,
+    reflectance_from_absorbance,
+    refused_y_unit,
+)
 
 NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 #: Reflectance above this (as read) can only be percent: a fraction of bulk material stays below it.
@@ -162,23 +170,32 @@ def read_table(path: Path, text: str) -> Table:
     return Table(data, linenos, names, units, [s for _no, s in header], sep_name, names_no)
 
 
-def wavelength_nm(path: Path, x: np.ndarray, unit_text: str, line: int = 0) -> tuple[np.ndarray, str]:
-    """Wavelength in nm from the unit words (nm, µm/um/micro) or, without them, the values (< 50: µm). ``line``:
-    the first data row, named in the error."""
+def wavelength_nm(path: Path, x: np.ndarray, unit_text: str, line: int = 0) -> tuple[np.ndarray, str, list[str]]:
+    """Wavelength in nm (the file's order), its unit and notes, from the unit words (cm⁻¹/wavenumber, nm,
+    µm/um/micro; :mod:`spectra.units`) or, without them, the values (all > 3,000: wavenumbers, noted; < 50: µm;
+    else nm). ``line``: the first data row, named in the error."""
     u = unit_text.lower()
-    if _MICRO.search(u):
-        x_nm, unit = x * 1000.0, "um"
+    if np.nanmin(x) <= 0:
+        x_nm, unit, notes = x, "", []  # refused below
+    elif is_wavenumber(u):
+        x_nm, unit, notes = nm_from_wavenumber(x), "cm-1", []
+    elif _MICRO.search(u):
+        x_nm, unit, notes = x * 1000.0, "um", []
     elif _NANO.search(u):
-        x_nm, unit = x, "nm"
+        x_nm, unit, notes = x, "nm", []
+    elif np.nanmin(x) > WAVENUMBERS_IF_ABOVE:
+        x_nm, unit = nm_from_wavenumber(x), "cm-1"
+        notes = [f"x unit inferred: no unit word and every x value above {WAVENUMBERS_IF_ABOVE:g} "
+                 f"({np.nanmin(x):g}–{np.nanmax(x):g}), read as wavenumbers in cm⁻¹"]
     elif np.nanmax(x) < MICRONS_IF_BELOW:
-        x_nm, unit = x * 1000.0, "um"
+        x_nm, unit, notes = x * 1000.0, "um", []
     else:
-        x_nm, unit = x, "nm"
-    if np.nanmax(x_nm) < MICRONS_IF_BELOW * 10 or np.nanmin(x_nm) <= 0:
+        x_nm, unit, notes = x, "nm", []
+    if np.nanmax(x_nm) < MICRONS_IF_BELOW * 10 or np.nanmin(x) <= 0:
         raise SpectrumFormatError(
-            f"{path}: line {line}: first column must be wavelength in nm or µm (> 0; NIR 350–2500 nm), got "
-            f"{np.nanmin(x):g}–{np.nanmax(x):g}")
-    return x_nm, unit
+            f"{path}: line {line}: first column must be wavelength in nm or µm, or wavenumber in cm⁻¹ (> 0; NIR "
+            f"350–2500 nm), got {np.nanmin(x):g}–{np.nanmax(x):g}")
+    return x_nm, unit, notes
 
 
 def fraction(y: np.ndarray, unit_text: str) -> tuple[np.ndarray, str]:
@@ -186,6 +203,20 @@ def fraction(y: np.ndarray, unit_text: str) -> tuple[np.ndarray, str]:
     if _PERCENT.search(unit_text.lower()) or np.nanmax(y) > PERCENT_IF_ABOVE:
         return y / 100.0, "percent"
     return y, "fraction"
+
+
+def reflectance_fraction(where: str, y: np.ndarray, unit_text: str) -> tuple[np.ndarray, str]:
+    """Reflectance as a fraction from a y column whose unit words are ``unit_text``: absorbance log10(1/R) → 10^−A
+    (only when named: :mod:`spectra.units`), else percent or fraction (:func:`fraction`). A named transmittance,
+    radiance, counts or intensity raises SpectrumFormatError (``where``: the file and line)."""
+    if is_absorbance(unit_text):
+        return reflectance_from_absorbance(y), "absorbance"
+    refused = refused_y_unit(unit_text)
+    if refused is not None:
+        raise SpectrumFormatError(
+            f"{where}: the values are named {unit_text.strip()[:60]!r} ({refused}); expected reflectance (fraction "
+            f"or %) or absorbance log10(1/R)")
+    return fraction(y, unit_text)
 
 
 def _role(names: list[str], role: str, exclude: set[int]) -> int | None:
@@ -197,8 +228,34 @@ def _role(names: list[str], role: str, exclude: set[int]) -> int | None:
     return None
 
 
+def _is_a(name: str) -> bool:
+    """True for a column named ``A`` (absorbance), units aside."""
+    return _BRACKETED.sub("", name).strip().lower() == "a"
+
+
+def two_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """(wavelength as read, reflectance fraction, the x unit text, the y unit) of a two-column table. The unit words
+    are those of the last header line (both columns'), a second column named ``A`` meaning absorbance."""
+    unit_text = " ".join(table.header[-1:])
+    y_text = unit_text + (" absorbance" if len(table.names) == 2 and _is_a(table.names[1]) else "")
+    where = f"{path}: line {table.lines[0]}"
+    y, y_unit = reflectance_fraction(where, table.data[:, 1], y_text)
+    return table.data[:, 0], y, unit_text, y_unit
+
+
+def _y_column(names: list[str], units: list[str], iw: int) -> int | None:
+    """The reflectance column, else the absorbance column (named ``Absorbance``, ``log(1/R)``..., or ``A``)."""
+    ir = _role(names, "reflectance", {iw})
+    if ir is not None:
+        return ir
+    return next((i for i, (n, u) in enumerate(zip(names, units))
+                 if i != iw and (is_absorbance(f"{n} {u}") or _is_a(n))), None)
+
+
 def reflectance_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(wavelength as read, reflectance fraction, meta) of a multi-column table, picked by column header."""
+    """(wavelength as read, reflectance fraction, meta) of a multi-column table, picked by column header: the
+    Reflectance column, else an absorbance column (10^−A), else (Sample − Dark) / (Reference − Dark). A column of
+    transmittance (or another named quantity) without either is refused."""
     names, units = table.names, table.units
     where = f"{path}: line {table.names_line}" if table.names_line else f"{path}"
     if not any(names):
@@ -208,11 +265,16 @@ def reflectance_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarra
     iw = _role(names, "wavelength", set())
     iw = 0 if iw is None else iw
     x = table.data[:, iw]
-    ir = _role(names, "reflectance", {iw})
+    ir = _y_column(names, units, iw)
     if ir is not None:
-        y, yunit = fraction(table.data[:, ir], f"{names[ir]} {units[ir]}")
+        y, yunit = reflectance_fraction(where, table.data[:, ir], f"{names[ir]} {units[ir]}")
         return x, y, {"x_unit_text": f"{names[iw]} {units[iw]}", "y_unit": yunit,
                       "column": names[ir], "notes": [f"reflectance from column {names[ir]!r} ({yunit})"]}
+    other = next(((n, w) for i, n in enumerate(names) if i != iw and (w := refused_y_unit(_BRACKETED.sub("", n)))), None)
+    if other is not None:
+        raise SpectrumFormatError(
+            f"{where}: column {other[0]!r} holds {other[1]}; expected a Reflectance or Absorbance column, or Sample, "
+            f"Dark and Reference columns of a reflectance measurement")
     found = {role: _role(names, role, {iw}) for role in ("sample", "dark", "reference")}
     idx = {role: i for role, i in found.items() if i is not None}
     if len(idx) < len(found):

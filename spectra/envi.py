@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spectra.delimited import fraction, wavelength_nm
+from spectra.delimited import reflectance_fraction, wavelength_nm
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum
 from spectra.splice import join_detectors
@@ -78,7 +78,7 @@ def _list(h: dict, key: str) -> list[str]:
     return [c.strip() for c in v.strip("{}").split(",") if c.strip()] if v else []
 
 
-def _wavelengths(hdr: Path, h: dict, where: dict, samples: int) -> tuple[np.ndarray, str]:
+def _wavelengths(hdr: Path, h: dict, where: dict, samples: int) -> tuple[np.ndarray, str, list[str]]:
     cells = _list(h, "wavelength")
     if len(cells) != samples:
         line = where.get("wavelength")
@@ -88,9 +88,33 @@ def _wavelengths(hdr: Path, h: dict, where: dict, samples: int) -> tuple[np.ndar
         wl = np.array([float(c) for c in cells])
     except ValueError:
         raise SpectrumFormatError(f"{hdr}: line {where['wavelength']}: expected numeric wavelengths") from None
-    units = h.get("wavelength units", "").lower()
-    unit_text = "um" if "micro" in units else "nm" if "nano" in units else ""
-    return wavelength_nm(hdr, wl, unit_text, where["wavelength"])
+    return wavelength_nm(hdr, wl, h.get("wavelength units", ""), where["wavelength"])
+
+
+def _y_unit_text(h: dict) -> tuple[str, str]:
+    """(the header key, its text) naming the values: ``data units``, else the y title of ``z plot titles``."""
+    if h.get("data units", "").strip():
+        return "data units", h["data units"].strip()
+    titles = _list(h, "z plot titles")
+    return ("z plot titles", titles[1]) if len(titles) >= 2 else ("", "")
+
+
+def _reflectance(hdr: Path, h: dict, where: dict, values: np.ndarray) -> tuple[np.ndarray, str]:
+    """Reflectance fraction of one spectrum's values: divided by ``reflectance scale factor`` where given, then
+    absorbance (named by ``data units`` / ``z plot titles``) → 10^−A; without a scale factor or unit word, percent
+    or fraction from the values. Another named quantity (transmittance...) is refused."""
+    key, text = _y_unit_text(h)
+    at = f"{hdr}: line {where[key]}: {key}" if key else f"{hdr}"
+    if "reflectance scale factor" not in h:
+        return reflectance_fraction(at, values, text)
+    scale = h["reflectance scale factor"]
+    try:
+        scaled = values / float(scale)
+    except ValueError:
+        raise SpectrumFormatError(f"{hdr}: line {where['reflectance scale factor']}: reflectance scale factor: "
+                                  f"expected a number, got {scale[:40]!r}") from None
+    y, unit = reflectance_fraction(at, scaled, text)
+    return (y, f"{unit}, scaled by 1/{scale}") if unit == "absorbance" else (scaled, f"scaled by 1/{scale}")
 
 
 def read_envi_sli(path: str | Path) -> list[Spectrum]:
@@ -105,7 +129,7 @@ def read_envi_sli(path: str | Path) -> list[Spectrum]:
         key = "data type" if dtype_code not in DTYPES else "byte order" if order not in (0, 1) else "bands"
         raise SpectrumFormatError(f"{hdr}: line {where[key]}: {key}: expected data type in {sorted(DTYPES)}, "
                                   f"byte order 0/1 and bands = 1 (a spectral library), got {h[key]!r}")
-    wl_nm, x_unit = _wavelengths(hdr, h, where, samples)
+    wl_nm, x_unit, x_notes = _wavelengths(hdr, h, where, samples)
     dtype = np.dtype(("<" if order == 0 else ">") + DTYPES[dtype_code])
     raw = path.read_bytes()
     need = offset + samples * nlines * dtype.itemsize
@@ -118,11 +142,8 @@ def read_envi_sli(path: str | Path) -> list[Spectrum]:
     names = names if len(names) == nlines else [f"{path.stem}[{i}]" for i in range(nlines)]
     out = []
     for i in range(nlines):
-        if "reflectance scale factor" in h:
-            y, y_unit = data[i] / float(h["reflectance scale factor"]), f"scaled by 1/{h['reflectance scale factor']}"
-        else:
-            y, y_unit = fraction(data[i], "")
+        y, y_unit = _reflectance(hdr, h, where, data[i])
         x, y, notes = join_detectors(wl_nm, y, f"{path} (spectrum {i + 1})", [where["wavelength"]] * samples)
         out.append(Spectrum(names[i], x, y, source=f"{path}#{i}",
-                            meta={"format": "envi", "x_unit": x_unit, "y_unit": y_unit, "notes": notes}))
+                            meta={"format": "envi", "x_unit": x_unit, "y_unit": y_unit, "notes": x_notes + notes}))
     return out

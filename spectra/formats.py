@@ -38,15 +38,16 @@ import numpy as np
 from spectra.asd import read_asd
 from spectra.envi import read_envi_sli
 from spectra.delimited import (
-    fraction,
     numeric_row,
     read_table,
     reflectance_columns,
+    two_columns,
     wavelength_nm,
 )
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum, read_usgs_json
 from spectra.splice import join_detectors
+from spectra.units import is_absorbance, is_wavenumber, nm_from_wavenumber, reflectance_from_absorbance
 from spectra.vendor import is_ocean_text, read_ocean, read_sed, read_svc_sig
 
 SUFFIXES = {
@@ -170,15 +171,14 @@ def read_delimited(path: str | Path) -> Spectrum:
     path = Path(path)
     table = read_table(path, _read_text(path))
     if table.data.shape[1] == 2:
-        x, y = table.data[:, 0], table.data[:, 1]
-        unit_text = " ".join(table.header[-1:])
-        y, y_unit = fraction(y, unit_text)
+        x, y, x_text, y_unit = two_columns(path, table)
         notes: list[str] = []
         extra: dict = {}
     else:
         x, y, extra = reflectance_columns(path, table)
-        unit_text, y_unit, notes = extra.pop("x_unit_text"), extra.pop("y_unit"), extra.pop("notes")
-    x_nm, x_unit = wavelength_nm(path, x, unit_text, table.lines[0])
+        x_text, y_unit, notes = extra.pop("x_unit_text"), extra.pop("y_unit"), extra.pop("notes")
+    x_nm, x_unit, x_notes = wavelength_nm(path, x, x_text, table.lines[0])
+    notes = x_notes + notes
     if np.any(~np.isfinite(x_nm)):
         bad = int(np.nonzero(~np.isfinite(x_nm))[0][0])
         raise SpectrumFormatError(f"{path}: line {table.lines[bad]}: expected a wavelength, got an empty cell")
@@ -234,14 +234,25 @@ def read_ecostress(path: str | Path) -> Spectrum:
     if len(rows) < 2:
         raise SpectrumFormatError(f"{path}: expected >= 2 data rows after the header, got {len(rows)}")
     data = np.array(rows)
-    xunits = header.get("x units", "micrometers").lower()
-    yunits = header.get("y units", "reflectance (percent)").lower()
-    if "reflect" not in yunits and "y units" in header:
-        raise SpectrumFormatError(f"{path}: expected Y Units reflectance, got {header['y units']!r}")
-    x = data[:, 0] * (1.0 if "nanomet" in xunits else 1000.0)
-    y = data[:, 1] / (100.0 if "percent" in yunits or "%" in yunits else 1.0)
-    y[(y < -1e30) | (data[:, 1] <= -9999)] = np.nan
-    return Spectrum(header.get("name", path.stem), x, y, source=str(path), meta={"header": header})
+    y_raw = np.where(data[:, 1] <= -9999, np.nan, data[:, 1])  # deleted channels
+    y_line = next((i + 1 for i, line in enumerate(lines[:first]) if line.strip().lower().startswith("y units")), 0)
+    y, y_unit = _ecostress_y(f"{path}: line {y_line}", header, y_raw)
+    x, x_unit, notes = wavelength_nm(path, data[:, 0], header.get("x units", "micrometers"), first + 1)
+    return Spectrum(header.get("name", path.stem), x, y, source=str(path),
+                    meta={"header": header, "x_unit": x_unit, "y_unit": y_unit, "notes": notes})
+
+
+def _ecostress_y(where: str, header: dict[str, str], y: np.ndarray) -> tuple[np.ndarray, str]:
+    """Reflectance fraction from an ECOSTRESS file's ``Y Units`` (default percent, as the library ships):
+    reflectance in percent or fraction, or absorbance; anything else is refused."""
+    yunits = header.get("y units", "reflectance (percent)")
+    if is_absorbance(yunits):
+        return reflectance_from_absorbance(y), "absorbance"
+    if "reflect" not in yunits.lower():
+        raise SpectrumFormatError(f"{where}: expected Y Units reflectance (percent or fraction) or absorbance "
+                                  f"log10(1/R), got {yunits!r}")
+    percent = "percent" in yunits.lower() or "%" in yunits
+    return (y / 100.0, "percent") if percent else (y, "fraction")
 
 
 def read_text_spectrum(path: str | Path) -> Spectrum:
@@ -379,13 +390,13 @@ def read_jcamp(path: str | Path) -> Spectrum:
     xunits = labels.get("XUNITS", "NANOMETERS").upper()
     if "MICRO" in xunits:
         x = x * 1000.0
-    elif "1/CM" in xunits or "WAVENUMBER" in xunits:
-        x = 1e7 / x
+    elif is_wavenumber(xunits):
+        x = nm_from_wavenumber(x)
     elif "NANO" not in xunits:
         raise SpectrumFormatError(f"{path}: expected XUNITS NANOMETERS, MICROMETERS or 1/CM, got {xunits!r}")
     yunits = labels.get("YUNITS", "REFLECTANCE").upper()
-    if "ABSORB" in yunits:
-        y = 10.0 ** (-y)
+    if is_absorbance(yunits):
+        y = reflectance_from_absorbance(y)
     elif "%" in yunits or "PERCENT" in yunits:
         y = y / 100.0
     elif "REFLECT" not in yunits:

@@ -30,6 +30,7 @@ from spectra.delimited import fraction, wavelength_nm
 from spectra.errors import SpectrumFormatError
 from spectra.library import Spectrum
 from spectra.splice import join_detectors
+from spectra.units import is_wavenumber
 
 _OCEAN_BEGIN = re.compile(r">>>>>\s*Begin\s+(Processed\s+)?Spectral\s+Data\s*<<<<<", re.I)
 _OCEAN_END = re.compile(r">>>>>\s*End\s+(Processed\s+)?Spectral\s+Data\s*<<<<<", re.I)
@@ -69,11 +70,11 @@ def _number_rows(path: Path, lines: list[str], start: int, stop: re.Pattern | No
 
 def _spectrum(path: Path, x: np.ndarray, x_unit_text: str, y: np.ndarray, y_unit: str, linenos: list[int],
               header: dict, notes: list[str], fmt: str) -> Spectrum:
-    x_nm, x_unit = wavelength_nm(path, x, x_unit_text, linenos[0])
+    x_nm, x_unit, x_notes = wavelength_nm(path, x, x_unit_text, linenos[0])
     x_nm, y, splice = join_detectors(x_nm, y, str(path), linenos)
     return Spectrum(str(header.get("name") or path.stem), x_nm, y, source=str(path),
                     meta={"format": fmt, "header": header, "x_unit": x_unit, "y_unit": y_unit,
-                          "notes": notes + splice})
+                          "notes": x_notes + notes + splice})
 
 
 def _key_values(lines: list[str], stop: int, sep: str) -> dict[str, str]:
@@ -101,11 +102,13 @@ def read_ocean(path: Path, text: str) -> Spectrum:
         raise SpectrumFormatError(f"{path}: line {linenos[-1]}: header says {pixels} pixels, found "
                                   f"{data.shape[0]} data rows")
     mode = header.get("xaxis mode", "wavelengths").lower()
-    if "wavelength" not in mode:
-        raise SpectrumFormatError(f"{path}: expected 'XAxis mode: Wavelengths', got {header.get('xaxis mode')!r}")
+    if "wavelength" not in mode and not is_wavenumber(mode):
+        raise SpectrumFormatError(f"{path}: expected 'XAxis mode: Wavelengths' or 'Wavenumbers', got "
+                                  f"{header.get('xaxis mode')!r}")
     y, y_unit = fraction(data[:, 1], header.get("processing", ""))
     notes = [f"Ocean Insight export, reflectance read as {y_unit}"]
-    return _spectrum(path, data[:, 0], "nm", y, y_unit, linenos, header, notes, "ocean")
+    return _spectrum(path, data[:, 0], "nm" if "wavelength" in mode else "cm-1", y, y_unit, linenos, header, notes,
+                     "ocean")
 
 
 def read_svc_sig(path: Path, text: str) -> Spectrum:

@@ -158,7 +158,7 @@ def test_empty_reflectance_cell_is_nan(tmp_path):
     ("eco_text.txt", "Name: x\nType: Mineral\n\n2.5 10\n2.4 eleven\n", r"eco_text.txt: line 5: expected numbers"),
     ("eco_nodata.txt", "Name: x\nType: Mineral\nDescription: words\n\nmore words\n", r"eco_nodata.txt: .*without data"),
     ("eco_trans.txt", "Name: x\nType: Mineral\nY Units: Transmittance (percent)\n\n2.5 10\n2.4 11\n",
-     r"eco_trans.txt: expected Y Units reflectance"),
+     r"eco_trans.txt: line 3: expected Y Units reflectance"),
 ])
 def test_bad_text_files_name_file_and_line(tmp_path, name, content, message):
     p = tmp_path / name
