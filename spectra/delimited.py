@@ -235,12 +235,15 @@ def _is_a(name: str) -> bool:
 
 def two_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray, str, str]:
     """(wavelength as read, reflectance fraction, the x unit text, the y unit) of a two-column table. The unit words
-    are those of the last header line (both columns'), a second column named ``A`` meaning absorbance."""
+    are those of the last header line (both columns') and of the column's name and unit where the header names the
+    columns; a second column named ``A`` means absorbance."""
     unit_text = " ".join(table.header[-1:])
-    y_text = unit_text + (" absorbance" if len(table.names) == 2 and _is_a(table.names[1]) else "")
-    where = f"{path}: line {table.lines[0]}"
+    x_text, y_text = (" ".join([unit_text] + [w for w in (n, u) if w and w not in unit_text]).strip()
+                      for n, u in zip(table.names, table.units))
+    y_text += " absorbance" if _is_a(table.names[1]) else ""
+    where = f"{path}: line {table.names_line or table.lines[0]}"
     y, y_unit = reflectance_fraction(where, table.data[:, 1], y_text)
-    return table.data[:, 0], y, unit_text, y_unit
+    return table.data[:, 0], y, x_text, y_unit
 
 
 def _y_column(names: list[str], units: list[str], iw: int) -> int | None:

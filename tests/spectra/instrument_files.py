@@ -1,6 +1,8 @@
-"""Writers of real instruments' file layouts for the tests: AvaSoft multi-column exports, two-detector spectra and
-ASD binary files built byte by byte from the ASD file format (header 484 bytes, then the spectrum and the white
-reference as 8-byte doubles, then the v6/v7 classifier, dependent-variable and calibration sections)."""
+"""Writers of real instruments' file layouts for the tests: AvaSoft multi-column exports, two-detector spectra, ASD
+binary files built byte by byte from the ASD file format (header 484 bytes, then the spectrum and the white
+reference as 8-byte doubles, then the v6/v7 classifier, dependent-variable and calibration sections), ENVI spectral
+libraries, and FT-NIR exports in wavenumbers (cm⁻¹, descending) and absorbance log10(1/R): Bruker OPUS-like CSV and
+ECOSTRESS library text."""
 
 from __future__ import annotations
 
@@ -30,17 +32,19 @@ def dec(v: float, digits: int = 3) -> str:
 def avasoft_text(wl_nm: np.ndarray, reflectance: np.ndarray, *, columns: str = "SDRX", sep: str = ";",
                  newline: str = "\n", trailing_sep: bool = False, micrometres: bool = False,
                  extra_header: tuple[str, ...] = ()) -> str:
-    """An AvaSoft 8 multi-column export. ``columns``: S sample, D dark, R reference, X reflectance [%]."""
+    """An AvaSoft 8 multi-column export. ``columns``: S sample, D dark, R reference, X reflectance [%], A absorbance
+    (log10 1/R), T transmittance [%] (the reflectance written as if it were one)."""
     s, d, w = counts(reflectance)
-    cols = {"S": ("Sample", "[counts]", s), "D": ("Dark", "[counts]", d), "R": ("Reference", "[counts]", w),
-            "X": ("Reflectance", "[%]", 100.0 * reflectance)}
+    cols = {"S": ("Sample", "[counts]", s, 3), "D": ("Dark", "[counts]", d, 3), "R": ("Reference", "[counts]", w, 3),
+            "X": ("Reflectance", "[%]", 100.0 * reflectance, 3), "A": ("Absorbance", "[AU]", -np.log10(reflectance), 9),
+            "T": ("Transmittance", "[%]", 100.0 * reflectance, 3)}
     chosen = [cols[c] for c in columns]
     x = wl_nm / 1000.0 if micrometres else wl_nm
     head = ["Data measured with spectrometer [name]: 1811086U1", "Integration time [ms]:  15,000",
             "Averaging Nr. [scans]: 20", "Smoothing Nr. [pixels]: 0", *extra_header,
-            sep.join(["Wave "] + [f"{n} " for n, _u, _v in chosen]),
-            sep.join(["[µm] " if micrometres else "[nm] "] + [f"{u} " for _n, u, _v in chosen]), ""]
-    rows = [sep.join([dec(x[i], 6 if micrometres else 3)] + [dec(v[i]) for _n, _u, v in chosen])
+            sep.join(["Wave "] + [f"{n} " for n, _u, _v, _d in chosen]),
+            sep.join(["[µm] " if micrometres else "[nm] "] + [f"{u} " for _n, u, _v, _d in chosen]), ""]
+    rows = [sep.join([dec(x[i], 6 if micrometres else 3)] + [dec(v[i], digits) for _n, _u, v, digits in chosen])
             + (sep if trailing_sep else "") for i in range(wl_nm.size)]
     return newline.join(head + rows) + newline
 
@@ -100,3 +104,40 @@ def write_asd(path: Path, wl0_nm: float, step_nm: float, reflectance: np.ndarray
     white = 20000.0 + 5000.0 * np.cos(np.arange(reflectance.size) / 300.0)
     path.write_bytes(asd_bytes(wl0_nm, step_nm, reflectance * white, white, **kw))
     return path
+
+
+def write_envi(stem: Path, spectra: np.ndarray, x: np.ndarray, *, dtype: str = "<f4", code: int = 4, order: int = 0,
+               scale: float | None = None, names: tuple[str, ...] = ("a", "b"), header_extra: tuple[str, ...] = (),
+               units: str = "Micrometers") -> Path:
+    """An ENVI spectral library ``stem.sli`` + ``stem.hdr``: ``spectra`` (n, samples) at ``x`` in ``units``."""
+    body = spectra * (scale or 1.0)
+    stem.with_suffix(".sli").write_bytes(np.asarray(body, dtype).tobytes())
+    x_text = ",\n ".join(", ".join(f"{w:.5f}" for w in x[i:i + 8]) for i in range(0, x.size, 8))
+    lines = ["ENVI", "description = {", "  test library}", f"samples = {x.size}", f"lines = {spectra.shape[0]}",
+             "bands = 1", "header offset = 0", "file type = ENVI Spectral Library", f"data type = {code}",
+             "interleave = bsq", f"byte order = {order}", f"wavelength units = {units}",
+             *([f"reflectance scale factor = {scale:g}"] if scale else []), *header_extra,
+             "spectra names = {" + ", ".join(names) + "}", "wavelength = {",
+             f" {x[0]:.5f}, " + x_text[x_text.index(",") + 1:].strip() + "}"]
+    stem.with_suffix(".hdr").write_text("\n".join(lines) + "\n")
+    return stem.with_suffix(".sli")
+
+
+def ftnir_csv(wavenumber_cm: np.ndarray, reflectance: np.ndarray, *, header: str | None = "Wavenumber (cm-1),Reflectance",
+              absorbance: bool = False, sep: str = ",") -> str:
+    """A Bruker OPUS-like CSV export: wavenumbers in cm⁻¹ as given (descending, as OPUS writes them), then
+    reflectance or absorbance log10(1/R); ``header`` None: no header line (OPUS's default)."""
+    y = -np.log10(reflectance) if absorbance else reflectance
+    rows = [f"{k:.4f}{sep}{v:.10f}" for k, v in zip(wavenumber_cm, y)]
+    return "\n".join(([header] if header is not None else []) + rows) + "\n"
+
+
+def ecostress_text(x: np.ndarray, y: np.ndarray, *, x_units: str, y_units: str) -> str:
+    """An ECOSTRESS library text file: the ``key: value`` header (``X Units``, ``Y Units``), a blank line, rows."""
+    head = ["Name: Hematite GDS27 (FT-NIR test)", "Type: Mineral", "Class: Oxide", "Subclass: Hematite",
+            "Particle Size: 0-250 um", "Sample No.: GDS27", "Owner: USGS", "Wavelength Range: NIR",
+            "Origin: test", "Description: written as an FT-NIR instrument would", "Measurement: Directional "
+            "(10 Degree) Hemispherical Reflectance", "First Column: X", "Second Column: Y", f"X Units: {x_units}",
+            f"Y Units: {y_units}", f"First X Value: {x[0]:.4f}", f"Last X Value: {x[-1]:.4f}",
+            f"Number of X Values: {x.size}", "Additional Information: none", ""]
+    return "\n".join(head + [f"{a:.4f}\t{b:.10f}" for a, b in zip(x, y)]) + "\n"

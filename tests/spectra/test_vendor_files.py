@@ -10,6 +10,7 @@ import pytest
 from spectra.errors import SpectrumFormatError
 from spectra.folder import read_files, spectrum_files
 from spectra.formats import read_spectra, read_spectrum
+from tests.spectra.instrument_files import write_envi
 
 WL = np.round(np.linspace(900.0, 1700.0, 120), 2)
 
@@ -64,20 +65,6 @@ def sed_text(wl=WL, r=None, *, column="Tgt./Ref. %") -> str:
     return "\n".join(head + ["\t".join(cols)] + rows) + "\n"
 
 
-def write_envi(stem, spectra: np.ndarray, wl_um: np.ndarray, *, dtype="<f4", code=4, order=0, scale=None,
-               names=("a", "b"), header_extra=()):
-    body = spectra * (scale or 1.0)
-    stem.with_suffix(".sli").write_bytes(np.asarray(body, dtype).tobytes())
-    wl_text = ",\n ".join(", ".join(f"{w:.5f}" for w in wl_um[i:i + 8]) for i in range(0, wl_um.size, 8))
-    lines = ["ENVI", "description = {", "  test library}", f"samples = {wl_um.size}", f"lines = {spectra.shape[0]}",
-             "bands = 1", "header offset = 0", "file type = ENVI Spectral Library", f"data type = {code}",
-             "interleave = bsq", f"byte order = {order}", "wavelength units = Micrometers",
-             *([f"reflectance scale factor = {scale:g}"] if scale else []), *header_extra,
-             "spectra names = {" + ", ".join(names) + "}", "wavelength = {", f" {wl_um[0]:.5f}, " + wl_text[wl_text.index(",") + 1:].strip() + "}"]
-    stem.with_suffix(".hdr").write_text("\n".join(lines) + "\n")
-    return stem.with_suffix(".sli")
-
-
 def _check(s, wl=WL, atol=2e-4):
     assert np.allclose(s.wavelength_nm, wl, atol=0.06)
     assert np.allclose(s.reflectance, truth(s.wavelength_nm), atol=atol)
@@ -98,6 +85,16 @@ def test_ocean_fraction_values_are_detected(tmp_path):
     s = read_spectrum(f)
     _check(s)
     assert s.meta["y_unit"] == "fraction"
+
+
+def test_ocean_export_in_wavenumbers(tmp_path):
+    wavenumber_cm = np.linspace(11100.0, 5900.0, 120)  # 901–1695 nm, descending
+    text = ocean_text(wavenumber_cm, truth(1e7 / wavenumber_cm))
+    f = tmp_path / "FLMS12345_wn.txt"
+    f.write_text(text.replace("XAxis mode: Wavelengths", "XAxis mode: Wavenumbers"), encoding="utf-8")
+    s = read_spectrum(f)
+    _check(s, np.sort(1e7 / wavenumber_cm), atol=3e-6)
+    assert s.meta["x_unit"] == "cm-1"
 
 
 @pytest.mark.parametrize("kw", [{}, {"reflectance_column": False}, {"overlap": 4}])
@@ -146,7 +143,7 @@ def test_plain_avasoft_two_column_and_ttt(tmp_path):
     ("o.txt", lambda: ocean_text(pixels=99), "line 134: header says 99 pixels"),
     ("o2.txt", lambda: ocean_text().replace(f"{WL[0]:.3f}\t", f"{WL[0]:.3f}\tx"), "line 15: expected numbers"),
     ("o3.txt", lambda: ocean_text().replace("XAxis mode: Wavelengths", "XAxis mode: Pixels"),
-     "expected 'XAxis mode: Wavelengths'"),
+     "expected 'XAxis mode: Wavelengths' or 'Wavenumbers', got 'Pixels'"),
     ("s.sig", lambda: svc_text().replace("data=", "dat="), "expected a 'data=' line"),
     ("s2.sig", lambda: svc_text().replace("data=\n", "data=\n950.0  12.0\n"), "line 10: expected >= 3 numeric columns"),
     ("e.sed", lambda: sed_text().replace("Wvl\t", "Foo\t"), "line 14: expected a column line starting 'Wvl'"),
