@@ -175,22 +175,21 @@ def wavelength_nm(path: Path, x: np.ndarray, unit_text: str, line: int = 0) -> t
     µm/um/micro; :mod:`spectra.units`) or, without them, the values (all > 3,000: wavenumbers, noted; < 50: µm;
     else nm). ``line``: the first data row, named in the error."""
     u = unit_text.lower()
-    if np.nanmin(x) <= 0:
-        x_nm, unit, notes = x, "", []  # refused below
-    elif is_wavenumber(u):
-        x_nm, unit, notes = nm_from_wavenumber(x), "cm-1", []
+    notes: list[str] = []
+    if is_wavenumber(u):
+        unit = "cm-1"
     elif _MICRO.search(u):
-        x_nm, unit, notes = x * 1000.0, "um", []
+        unit = "um"
     elif _NANO.search(u):
-        x_nm, unit, notes = x, "nm", []
+        unit = "nm"
     elif np.nanmin(x) > WAVENUMBERS_IF_ABOVE:
-        x_nm, unit = nm_from_wavenumber(x), "cm-1"
-        notes = [f"x unit inferred: no unit word and every x value above {WAVENUMBERS_IF_ABOVE:g} "
-                 f"({np.nanmin(x):g}–{np.nanmax(x):g}), read as wavenumbers in cm⁻¹"]
-    elif np.nanmax(x) < MICRONS_IF_BELOW:
-        x_nm, unit, notes = x * 1000.0, "um", []
+        unit = "cm-1"
+        notes.append(f"x unit inferred: no unit word and every x value above {WAVENUMBERS_IF_ABOVE:g} "
+                     f"({np.nanmin(x):g}–{np.nanmax(x):g}), read as wavenumbers in cm⁻¹")
     else:
-        x_nm, unit, notes = x, "nm", []
+        unit = "um" if np.nanmax(x) < MICRONS_IF_BELOW else "nm"
+    with np.errstate(divide="ignore"):
+        x_nm = nm_from_wavenumber(x) if unit == "cm-1" else x * 1000.0 if unit == "um" else x
     if np.nanmax(x_nm) < MICRONS_IF_BELOW * 10 or np.nanmin(x) <= 0:
         raise SpectrumFormatError(
             f"{path}: line {line}: first column must be wavelength in nm or µm, or wavenumber in cm⁻¹ (> 0; NIR "
@@ -273,7 +272,8 @@ def reflectance_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarra
         y, yunit = reflectance_fraction(where, table.data[:, ir], f"{names[ir]} {units[ir]}")
         return x, y, {"x_unit_text": f"{names[iw]} {units[iw]}", "y_unit": yunit,
                       "column": names[ir], "notes": [f"reflectance from column {names[ir]!r} ({yunit})"]}
-    other = next(((n, w) for i, n in enumerate(names) if i != iw and (w := refused_y_unit(_BRACKETED.sub("", n)))), None)
+    other = next(((n, word) for i, n in enumerate(names)
+                  if i != iw and (word := refused_y_unit(_BRACKETED.sub("", n)))), None)
     if other is not None:
         raise SpectrumFormatError(
             f"{where}: column {other[0]!r} holds {other[1]}; expected a Reflectance or Absorbance column, or Sample, "
