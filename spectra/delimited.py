@@ -5,8 +5,12 @@ Two layouts are read:
 * two columns (wavelength, reflectance), with or without a header row;
 * an instrument's multi-column export, e.g. AvaSoft's: header lines (``Integration time [ms]:  15,000``), a
   column line ``Wave ;Sample ;Dark ;Reference;Reflectance``, an optional units line ``[nm] ;[counts] ;...``, a
-  blank line, then the rows. The reflectance column is picked by its header; without one, reflectance is
-  computed from the sample, dark and reference columns as (S − D) / (W − D).
+  blank line, then the rows. The reflectance column is picked by its header, else an absorbance column
+  (``Absorbance``, ``log(1/R)``, ``A``: R = 10^−A); without either, reflectance is computed from the sample, dark
+  and reference columns as (S − D) / (W − D); a ``Transmittance`` column (or another named quantity) is refused.
+
+Units: wavelength in nm, µm or wavenumbers (cm⁻¹) from the unit words or the values (:func:`wavelength_nm`);
+reflectance in percent or fraction, or absorbance when named (:func:`reflectance_fraction`; :mod:`spectra.units`).
 
 Separators: semicolon, tab, comma (only when it splits a row into numbers) or spaces; decimal point, or decimal
 comma with the other separators; trailing separators, CRLF line ends and a UTF-8 byte-order mark are accepted.

@@ -3,9 +3,11 @@
 The header is ``key = value`` lines; a ``{...}`` value may run over several lines. Used keys: ``samples``,
 ``lines``, ``data type`` (1 uint8, 2 int16, 3 int32, 4 float32, 5 float64, 12 uint16, 13 uint32, 14 int64, 15
 uint64), ``byte order`` (0 little, 1 big endian), ``header offset``, ``wavelength`` (one per sample),
-``wavelength units`` (Micrometers / Nanometers; else from the values), ``spectra names`` and ``reflectance scale
-factor`` (values divided by it; without it, percent or fraction from the values). Values < −1e30 (the USGS
-deleted channel) are NaN. Refusals name the file, the header line and what was expected.
+``wavelength units`` (Micrometers / Nanometers / Wavenumber in cm⁻¹; else from the values, as
+:func:`spectra.delimited.wavelength_nm`), ``spectra names``, ``reflectance scale factor`` (values divided by it;
+without it, percent or fraction from the values) and what the values are: ``data units``, else the y title of
+``z plot titles`` (absorbance → 10^−A; transmittance and the like refused). Values < −1e30 (the USGS deleted
+channel) are NaN. Refusals name the file, the header line and what was expected.
 """
 
 from __future__ import annotations

@@ -5,11 +5,13 @@ Formats, chosen by file suffix and checked by content:
 * ``.json`` — USGS splib07 JSON (µm, fraction, ``null`` = deleted channel).
 * ``.txt`` / ``.asc`` / ``.spectrum.txt`` — sniffed by content: ECOSTRESS/ASTER library text (``key: value``
   header whose values, e.g. ``Description:``, may run over several lines and blank lines; data from the first
-  numeric row; ``X Units``/``Y Units`` honoured) or a delimited two-column export as for ``.csv``.
+  numeric row; ``X Units`` (µm, nm, wavenumber) and ``Y Units`` (reflectance %/fraction, absorbance) honoured)
+  or a delimited two-column export as for ``.csv``.
 * ``.csv`` — two columns (wavelength, reflectance) separated by comma, semicolon, tab or spaces, decimal point
-  or decimal comma, optional header row; nm or µm, percent or fraction (from the header words or the values);
-  or an instrument's multi-column export (AvaSoft ``Wave;Sample;Dark;Reference;Reflectance``), the reflectance
-  picked by column name or computed from sample, dark and reference (:mod:`spectra.delimited`). A detector
+  or decimal comma, optional header row; nm, µm or cm⁻¹ and percent, fraction or absorbance (from the header
+  words or the values; below); or an instrument's multi-column export (AvaSoft
+  ``Wave;Sample;Dark;Reference;Reflectance``), the reflectance picked by column name (or an absorbance column) or
+  computed from sample, dark and reference (:mod:`spectra.delimited`). A detector
   splice (a repeated wavelength, or two detectors overlapping) is averaged and noted (:mod:`spectra.splice`).
 * ``.sig`` (Spectra Vista), ``.sed`` (Spectral Evolution), ``.txt`` with ``>>>>>Begin Spectral Data<<<<<`` (Ocean
   Insight OceanView/SpectraSuite): :mod:`spectra.vendor`; ``.sli`` + ``.hdr`` ENVI spectral library (many spectra):
@@ -21,6 +23,13 @@ Formats, chosen by file suffix and checked by content:
 * ``.h5`` / ``.hdf5`` — our HDF5 archive: every dataset named ``reflectance`` (n, ch) or (ch,) whose
   wavelengths are in a ``wavelength_nm`` attribute of the dataset or its group, or a sibling dataset
   ``wavelength_nm``.
+
+How units are decided (every reader, one conversion each in :mod:`spectra.units`): the x axis from its unit words
+(nm; µm/um/micro; wavenumbers ``cm-1``/``cm^-1``/``cm⁻¹``/``1/cm``/``wavenumber`` → nm = 1e7 / cm⁻¹, sorted
+ascending), else from the values (all above 3,000 → cm⁻¹, noted in ``meta["notes"]``; below 50 → µm; else nm).
+The y axis: absorbance log10(1/R) (``absorbance``, ``log(1/R)``, ``log10(1/R)``...) → R = 10^−A only when named —
+values are never guessed to be absorbance; percent from ``%``/``percent`` or any value above 1.6; a y named as
+transmittance, radiance, counts or intensity is refused. ``meta["x_unit"]``/``meta["y_unit"]`` say what was read.
 
 Every reader raises :class:`SpectrumFormatError` with the file name (and the line, for text) for unknown or corrupt
 content. :mod:`spectra.folder` reads a folder file by file, each with its own error.
@@ -160,11 +169,13 @@ def read_delimited(path: str | Path) -> Spectrum:
     """Delimited text export → Spectrum (nm, fraction); see :mod:`spectra.delimited`. Content is sniffed.
 
     Two columns are (wavelength, reflectance); more columns need a column line naming them (an instrument's
-    export such as AvaSoft's), and the reflectance column is picked by name or computed from the sample, dark
-    and reference columns. Non-numeric lines before the first numeric row are a header; ``#`` lines are
-    comments. Wavelength in nm or µm and reflectance in percent or fraction are read from the header words
-    (``nm``, ``µm``/``um``/``micro``, ``%``/``percent``) or, without them, from the values (wavelengths < 50
-    are µm; any reflectance > 1.6 means percent). Empty value cells are NaN. A wavelength repeated at a
+    export such as AvaSoft's), and the reflectance column is picked by name (else an absorbance column) or
+    computed from the sample, dark and reference columns. Non-numeric lines before the first numeric row are a
+    header; ``#`` lines are comments. Wavelength in nm, µm or cm⁻¹ and reflectance in percent, fraction or
+    absorbance are read from the header words (``nm``, ``µm``/``um``/``micro``, ``cm-1``/``wavenumber``...,
+    ``%``/``percent``, ``absorbance``/``log(1/R)``...) or, without them, from the values (wavelengths all > 3,000
+    are cm⁻¹, noted; < 50 are µm; any reflectance > 1.6 means percent; never absorbance). Empty value cells are
+    NaN. A wavelength repeated at a
     detector splice, or an overlap of two detectors, is averaged (:mod:`spectra.splice`) and noted in
     ``meta["notes"]``. Raises :class:`SpectrumFormatError` naming the file and line.
     """

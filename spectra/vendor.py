@@ -2,7 +2,7 @@
 
 * **Ocean Insight** OceanView / SpectraSuite ``.txt``: ``key: value`` header, then the rows between
   ``>>>>>Begin Spectral Data<<<<<`` (or ``Begin Processed Spectral Data``) and an optional ``>>>>>End ...`` line:
-  wavelength and value, tab or space separated, decimal point or comma.
+  wavelength and value, tab or space separated, decimal point or comma; ``XAxis mode: Wavenumbers`` → cm⁻¹.
 * **Spectra Vista** (SVC HR-series) ``.sig``: ``key= value`` header, then ``data=`` and rows of wavelength,
   reference, target and (when written) reflectance in percent; without that column reflectance is target /
   reference.
@@ -10,7 +10,8 @@
   ``Rad. (Ref.)``, ``Rad. (Target)``, ``Tgt./Ref. %`` or ``Reflect. %`` / ``Reflect. [1.0]``), then rows.
 * **ENVI spectral library** ``.sli`` with its ``.hdr`` (``file type = ENVI Spectral Library``): ``lines`` spectra
   of ``samples`` channels, ``data type`` 1/2/3/4/5/12/13/14/15, ``byte order``, ``header offset``, ``wavelength``
-  and ``wavelength units``, ``spectra names``, ``reflectance scale factor``; values < −1e30 are deleted (NaN).
+  and ``wavelength units`` (µm, nm, Wavenumber), ``spectra names``, ``reflectance scale factor``, ``data units`` /
+  ``z plot titles`` (absorbance); values < −1e30 are deleted (NaN).
 
 Wavelengths in nm or µm and reflectance in percent or fraction are taken from the header words where the format
 has them, else from the values (as :mod:`spectra.delimited`), and recorded in ``meta`` (``x_unit``, ``y_unit``,
