@@ -35,8 +35,10 @@ def avasoft_text(wl_nm: np.ndarray, reflectance: np.ndarray, *, columns: str = "
     """An AvaSoft 8 multi-column export. ``columns``: S sample, D dark, R reference, X reflectance [%], A absorbance
     (log10 1/R), T transmittance [%] (the reflectance written as if it were one)."""
     s, d, w = counts(reflectance)
+    with np.errstate(divide="ignore"):  # absorbance of a zero reflectance: inf (written only when asked for)
+        absorbance = -np.log10(reflectance)
     cols = {"S": ("Sample", "[counts]", s, 3), "D": ("Dark", "[counts]", d, 3), "R": ("Reference", "[counts]", w, 3),
-            "X": ("Reflectance", "[%]", 100.0 * reflectance, 3), "A": ("Absorbance", "[AU]", -np.log10(reflectance), 9),
+            "X": ("Reflectance", "[%]", 100.0 * reflectance, 3), "A": ("Absorbance", "[AU]", absorbance, 9),
             "T": ("Transmittance", "[%]", 100.0 * reflectance, 3)}
     chosen = [cols[c] for c in columns]
     x = wl_nm / 1000.0 if micrometres else wl_nm
