@@ -11,8 +11,8 @@ Formats, chosen by file suffix and checked by content:
   or decimal comma, optional header row; nm, µm or cm⁻¹ and percent, fraction or absorbance (from the header
   words or the values; below); or an instrument's multi-column export (AvaSoft
   ``Wave;Sample;Dark;Reference;Reflectance``), the reflectance picked by column name (or an absorbance column) or
-  computed from sample, dark and reference (:mod:`spectra.delimited`). A detector
-  splice (a repeated wavelength, or two detectors overlapping) is averaged and noted (:mod:`spectra.splice`).
+  computed from sample, dark and reference (:mod:`spectra.delimited`). A detector splice (a repeated wavelength,
+  or two detectors overlapping) is averaged and noted (:mod:`spectra.splice`).
 * ``.sig`` (Spectra Vista), ``.sed`` (Spectral Evolution), ``.txt`` with ``>>>>>Begin Spectral Data<<<<<`` (Ocean
   Insight OceanView/SpectraSuite): :mod:`spectra.vendor`; ``.sli`` + ``.hdr`` ENVI spectral library (many spectra):
   :mod:`spectra.envi`; ``.ttt`` / ``.trt`` AvaSoft ASCII exports: as ``.csv``.
@@ -175,9 +175,9 @@ def read_delimited(path: str | Path) -> Spectrum:
     absorbance are read from the header words (``nm``, ``µm``/``um``/``micro``, ``cm-1``/``wavenumber``...,
     ``%``/``percent``, ``absorbance``/``log(1/R)``...) or, without them, from the values (wavelengths all > 3,000
     are cm⁻¹, noted; < 50 are µm; any reflectance > 1.6 means percent; never absorbance). Empty value cells are
-    NaN. A wavelength repeated at a
-    detector splice, or an overlap of two detectors, is averaged (:mod:`spectra.splice`) and noted in
-    ``meta["notes"]``. Raises :class:`SpectrumFormatError` naming the file and line.
+    NaN. A wavelength repeated at a detector splice, or an overlap of two detectors, is averaged
+    (:mod:`spectra.splice`) and noted in ``meta["notes"]``. Raises :class:`SpectrumFormatError` naming the file
+    and line.
     """
     path = Path(path)
     table = read_table(path, _read_text(path))
