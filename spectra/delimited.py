@@ -208,16 +208,18 @@ def fraction(y: np.ndarray, unit_text: str) -> tuple[np.ndarray, str]:
     return y, "fraction"
 
 
-def reflectance_fraction(where: str, y: np.ndarray, unit_text: str) -> tuple[np.ndarray, str]:
+def reflectance_fraction(where: str, y: np.ndarray, unit_text: str, name: str | None = None) -> tuple[np.ndarray, str]:
     """Reflectance as a fraction from a y column whose unit words are ``unit_text``: absorbance log10(1/R) → 10^−A
-    (only when named: :mod:`spectra.units`), else percent or fraction (:func:`fraction`). A named transmittance,
-    radiance, counts or intensity raises SpectrumFormatError (``where``: the file and line)."""
+    (only when named: :mod:`spectra.units`), else percent or fraction (:func:`fraction`). A column whose ``name``
+    (default: ``unit_text``; "" for free header text, which names no column) is transmittance, radiance, counts or
+    intensity raises SpectrumFormatError (``where``: the file and line)."""
     if is_absorbance(unit_text):
         return reflectance_from_absorbance(y), "absorbance"
-    refused = refused_y_unit(unit_text)
+    name = unit_text if name is None else name
+    refused = refused_y_unit(name)
     if refused is not None:
         raise SpectrumFormatError(
-            f"{where}: the values are named {unit_text.strip()[:60]!r} ({refused}); expected reflectance (fraction "
+            f"{where}: the values are named {name.strip()[:60]!r} ({refused}); expected reflectance (fraction "
             f"or %) or absorbance log10(1/R)")
     return fraction(y, unit_text)
 
@@ -239,13 +241,15 @@ def _is_a(name: str) -> bool:
 def two_columns(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray, str, str]:
     """(wavelength as read, reflectance fraction, the x unit text, the y unit) of a two-column table. The unit words
     are those of the last header line (both columns') and of the column's name and unit where the header names the
-    columns; a second column named ``A`` means absorbance."""
+    columns; a second column named ``A`` means absorbance. Only a column line's own name for the second column can
+    refuse it (``Transmittance``): free header text (``detector counts averaged: 10``) names no column."""
     unit_text = " ".join(table.header[-1:])
     x_text, y_text = (" ".join([unit_text] + [w for w in (n, u) if w and w not in unit_text]).strip()
                       for n, u in zip(table.names, table.units))
     y_text += " absorbance" if _is_a(table.names[1]) else ""
     where = f"{path}: line {table.names_line or table.lines[0]}"
-    y, y_unit = reflectance_fraction(where, table.data[:, 1], y_text)
+    y_name = f"{table.names[1]} {table.units[1]}" if table.names_line else ""
+    y, y_unit = reflectance_fraction(where, table.data[:, 1], y_text, y_name)
     return table.data[:, 0], y, x_text, y_unit
 
 

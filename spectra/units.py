@@ -23,7 +23,7 @@ _WAVENUMBER = re.compile(r"wave\s*-?\s*numbers?|\bcm\s*\^?\s*(-\s*1|⁻¹|\{\s*-
 _ABSORBANCE = re.compile(r"absorbance|log\s*(10)?\s*[(\[]?\s*1\s*/\s*r")
 _REFLECTANCE = re.compile(r"reflect")
 #: y quantities that are not reflectance and cannot be made into it from the file alone.
-_NOT_REFLECTANCE = re.compile(r"transmi|absorptance|radiance|kubelka|\bk\s*-\s*m\b|\bcounts?\b|intensity")
+_NOT_REFLECTANCE = re.compile(r"transmi\w*|absorptance|radiance|kubelka|\bk\s*-\s*m\b|\bcounts?\b|intensity")
 
 
 def is_wavenumber(unit_text: str) -> bool:

@@ -148,12 +148,12 @@ def test_jcamp_in_wavenumbers_and_absorbance(tmp_path):
 # --- refusals and the checks after conversion ------------------------------------------------------
 @pytest.mark.parametrize("name,text,message", [
     ("trans.csv", ftnir_csv(WAVENUMBER_CM[:20], R[:20], header="Wavenumber (cm-1),Transmittance"),
-     r"trans\.csv: line 1: the values are named 'Wavenumber \(cm-1\),Transmittance' \(transmi\); expected "
+     r"trans\.csv: line 1: the values are named 'Transmittance' \(transmittance\); expected "
      r"reflectance \(fraction or %\) or absorbance"),
     ("counts.txt", "Wavelength (nm)\tIntensity (counts)\n900\t31000\n901\t31100\n",
      r"counts\.txt: line 1: .*\(intensity\); expected reflectance"),
     ("ava_t.txt", avasoft_text(NIR256_NM[:10], R[:10], columns="SDRT"),
-     r"ava_t\.txt: line 5: column 'Transmittance' holds transmi; expected a Reflectance or Absorbance column"),
+     r"ava_t\.txt: line 5: column 'Transmittance' holds transmittance; expected a Reflectance or Absorbance column"),
     ("eco_t.spectrum.txt", ecostress_text(WAVENUMBER_CM[:10], R[:10], x_units="Wavenumber (cm-1)",
                                           y_units="Transmittance"),
      r"eco_t\.spectrum\.txt: line 15: expected Y Units reflectance \(percent or fraction\) or absorbance"),
@@ -216,3 +216,11 @@ def test_oreline_identifies_wavenumber_and_absorbance_files_as_their_nm_original
             np.testing.assert_allclose(row["p"], nm["p"], atol=1e-6)
     notes = {(n["file"], n["note"].split(":")[0]) for n in report["notes"]}
     assert ("hematite_opus.csv", "x unit inferred") in notes and ("hematite_nm.csv", "x unit inferred") not in notes
+
+
+def test_free_header_text_naming_counts_does_not_refuse_a_two_column_file(tmp_path):
+    """A metadata line above the rows is no column's name: its words (``counts``) refuse nothing."""
+    path = tmp_path / "plain.csv"
+    path.write_text("Instrument: X; detector counts averaged over 10 scans\n1000,0.30\n1100,0.31\n1200,0.32\n")
+    spectrum = read_spectrum(path)
+    assert spectrum.meta["y_unit"] == "fraction"
