@@ -1,5 +1,5 @@
 """The camera union's recipe (issue 27, cam44; not a default): the fit-only scene type ``realistic-camera`` (the
-realistic belt at clip42's camera, SHOULDER_CAMERA, as cam44 fitted it), CAMERA_FIT_MIX threaded through the built-in fit's scenes, and the
+realistic belt at REAL_CAMERA's exposure), CAMERA_FIT_MIX threaded through the built-in fit's scenes, and the
 camera union's base kept under its own cache key, never taken for FIT_VERSION 13's base (nor it for this)."""
 
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 
 from vision import union_fit
 from vision.fit import FEATURES_FIT_VERSION, SHIPPED_DIR, _scene_kw, _scene_type, cache_path, stored_model
-from vision.scenes import CAMERA_FIT_MIX, FIT_MIX, REALISTIC_SCENE, SHOULDER_CAMERA, scene_options
+from vision.scenes import CAMERA_FIT_MIX, FIT_MIX, REAL_CAMERA, REALISTIC_SCENE, scene_options
 from vision.union_fit import CAMERA_UNION_VERSION, base_path, check_mix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_camera_scene_type_is_the_realistic_belt_at_the_real_cameras_exposure():
     scene, objects = scene_options("realistic-camera")
-    assert scene == {**REALISTIC_SCENE, **SHOULDER_CAMERA} and scene["camera_exposure"] == 1.51  # as cam44 fitted it
+    assert scene == {**REALISTIC_SCENE, **REAL_CAMERA} and scene["camera_exposure"] == 1.51
     assert objects == scene_options("realistic")[1]
     assert "camera_exposure" not in scene_options("realistic")[0]  # the renderer's realistic belt unchanged
 
@@ -28,7 +28,7 @@ def test_the_built_in_mix_is_unchanged_and_the_camera_mix_swaps_its_second_reali
     assert CAMERA_FIT_MIX == ("realistic", "today", "realistic-camera", "dark-ore")
     assert [_scene_type(None, None, i) for i in range(4)] == list(FIT_MIX)
     assert [_scene_type(None, None, i, CAMERA_FIT_MIX) for i in range(6)] == list(CAMERA_FIT_MIX) + ["realistic", "today"]
-    assert _scene_kw(None, None, 2, CAMERA_FIT_MIX)[0]["camera_exposure"] == SHOULDER_CAMERA["camera_exposure"]
+    assert _scene_kw(None, None, 2, CAMERA_FIT_MIX)[0]["camera_exposure"] == REAL_CAMERA["camera_exposure"]
     assert "camera_exposure" not in _scene_kw(None, None, 2)[0]
     assert _scene_type({}, None, 2, CAMERA_FIT_MIX) == "custom"  # a given scene still wins over any mix
 
