@@ -53,8 +53,8 @@ REAL_CAMERA: dict[str, Any] = {"camera_exposure": 1.51, "camera_knee": 150.0, "c
 #: docs/vision-experiments.md; in no scene type; :func:`vision.scene.camera_response`): the loaded tiles as radiance
 #: (each raw photo's clipped plateaus extrapolated from their unclipped rings), composed and lit, then exposed by
 #: ``camera_exposure``; every channel clips
-#: at the white level (255: the tone curve is linear, knee 255, as the photos' histograms show: the red counts per
-#: level are flat up to 254, no shoulder's pile-up); a pixel that overflows it is mixed towards the sensor's white by
+#: at the white level (255: the tone curve is linear, knee 255; with the desaturation every shoulder tried, knee 200
+#: or 230, put G/R at 0.969-0.976); a pixel that overflows it is mixed towards the sensor's white by
 #: ``camera_desaturation`` x its overflow / 255, the white at the white balance's gains (``camera_white_balance``,
 #: blue 1.5 x green; red's is not seen: red is the channel that clips); a clipped channel reads 254 or 255 with a mean
 #: of ``camera_plateau`` (the JPEG's ringing under its 255 clamp); a 4 mm pixel at 255 only where its 1 mm sub-pixels
