@@ -725,7 +725,7 @@ class BeltScene:
         pixels) from ``img - deficit`` (the least) up: each pixel is the mean response of SUB_PIXEL_POINTS values
         spread evenly from its least sub-pixel to that value's mirror about the pixel's mean, so it is 255 only where
         its least sub-pixel is (as a box-resized photo is); exact where no sub-pixel passes the knee (there the pixel
-        is left as it is)."""
+        is left as it is). ``start_row``: the scene row of ``img``'s first (the plateau's draws, :meth:`_plateau`)."""
         knee, power = self.camera_knee, self.camera_shoulder
         steps = np.linspace(-1.0, 1.0, SUB_PIXEL_POINTS, dtype=np.float32)
         if self.camera_desaturation > 0 or self.camera_plateau < 255:
