@@ -237,6 +237,8 @@ def equalise_chroma(stack: np.ndarray, spread: float) -> np.ndarray:
 PLATEAU_RING_PX = 2
 #: Sub-pixel values a scene pixel's response is averaged over (:meth:`BeltScene._saturate`).
 SUB_PIXEL_POINTS = 5
+#: Lowest ``camera_plateau`` (:func:`camera_response`): a clipped channel must still count as clipped (>= 254).
+CLIP_PLATEAU_MIN = 254.0
 
 
 def plateau_radiance(stack: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -281,6 +283,33 @@ def shoulder(x: np.ndarray, knee: float, power: float = 2.0) -> np.ndarray:
     span = 255.0 - knee
     u = np.clip((x - knee) / (power * span), 0.0, 1.0)
     return np.where(x <= knee, x, 255.0 - span * (1.0 - u) ** power).astype(np.float32)
+
+
+def white_level(knee: float, power: float = 2.0) -> float:
+    """Radiance (grey levels) at which :func:`shoulder` reaches 255: the camera's white level, where its raw channels
+    clip (255 for a linear curve, ``knee`` >= 255)."""
+    return 255.0 if knee >= 255.0 else knee + power * (255.0 - knee)
+
+
+def camera_response(v: np.ndarray, knee: float, power: float = 2.0, desaturation: float = 0.0,
+                    plateau: float | np.ndarray = 255.0, white_balance: Sequence[float] = (1.0, 1.0, 1.0)) -> np.ndarray:
+    """The camera's colour pipeline (cam47) on exposed radiance ``v`` (..., 3) float (grey levels, white-balanced):
+    each channel clips at the white level W (:func:`white_level`: the raw clip, the white balance mapping every
+    channel's to the tone curve's 255); a pixel whose channels overflow W by e in all (summed) is mixed by
+    min(1, ``desaturation`` e / W) towards the sensor's white, equal raw channels, which the white balance's gains
+    ``white_balance`` (R, G, B; relative to green's) put at W x gains / green's gain (the camera's highlight handling:
+    clipped highlights go pale, not orange); then
+    the tone curve (:func:`shoulder`, one for every channel) and the JPEG's clipped plateau: a channel at 255 reads
+    ``plateau`` (a level or levels broadcast with ``v``; the encoder's ringing under the decoder's 255 clamp takes
+    part of a clipped plateau's pixels to 254, :meth:`BeltScene._plateau`). (..., 3) float32; with ``desaturation`` 0 and ``plateau`` 255 the values of :func:`shoulder` per channel."""
+    white = white_level(knee, power)
+    raw = np.minimum(v, np.float32(white))
+    if desaturation > 0:
+        over = np.maximum(v - np.float32(white), 0.0).sum(axis=-1, keepdims=True)
+        mix = np.minimum(np.float32(desaturation / white) * over, 1.0)
+        gains = np.asarray(white_balance, np.float32)
+        raw = raw + mix * (np.float32(white) * gains / gains[1] - raw)
+    return np.minimum(shoulder(raw, knee, power), np.asarray(plateau, np.float32)).astype(np.float32)
 
 
 def unshoulder(y: np.ndarray, knee: float, power: float = 2.0) -> np.ndarray:
@@ -417,6 +446,22 @@ def _hash_uniform(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int)
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
+#: Seed offset of :meth:`BeltScene._plateau`'s draws (apart from the mosaic's, :func:`_hash_uniform`).
+PLATEAU_STREAM = 0x5EED_C0DE
+
+
+def _hash_at(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int) -> np.ndarray:
+    """Counter-based uniforms in [0, 1) at points (``rows``, ``cols``) (M,): (M, n_streams) float64, a pure function of
+    (seed, row, col, stream) (:func:`_hash_uniform` at given points instead of on a grid)."""
+    with np.errstate(over="ignore"):
+        z = _mix64(np.full(1, seed, np.int64).astype(np.uint64))
+        z = _mix64(z ^ rows.astype(np.uint64))
+        z = _mix64(z ^ (cols.astype(np.uint64) * _GOLDEN))
+        streams = np.arange(1, n_streams + 1, dtype=np.uint64)[None, :] << np.uint64(40)
+        z = _mix64(z[:, None] ^ streams)
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
 @lru_cache(maxsize=6)
 def _bank(tiles: TileSet, mm_per_px: float, chroma_spread: float = 1.0, plateau_grey: float = 0.0, camera: bool = False,
           knee: float = 255.0, power: float = 2.0) -> _TileBank:
@@ -514,7 +559,11 @@ class BeltScene:
     ore stops on a ragged boundary inside the edge, bare belt between, black beyond (``"frame"``: ore to the edge, the
     steel frame beyond). ``plateau_grey`` > 0: the camera's clipped plateaus of the loaded tiles
     (:func:`vision.tiles.clipped`) at this grey before the lighting, so they clip again (0: as the exposure
-    equalisation scaled them, below 255).
+    equalisation scaled them, below 255). ``camera_exposure`` > 0: the real camera (:data:`vision.scenes.REAL_CAMERA`):
+    the loaded tiles as radiance (:func:`radiance_bank`), exposed by it after the lighting, then the camera's response
+    with ``camera_knee`` / ``camera_shoulder`` (the tone curve, :func:`shoulder`), ``camera_desaturation``,
+    ``camera_plateau`` and ``camera_white_balance`` (:func:`camera_response`; desaturation 0 and plateau 255: the
+    per-channel shoulder of clip42).
     :data:`vision.scenes.SCENE_TYPES` names the combinations used for fitting and evaluating.
     """
 
@@ -543,6 +592,9 @@ class BeltScene:
         camera_exposure: float = 0.0,
         camera_knee: float = 255.0,
         camera_shoulder: float = 2.0,
+        camera_desaturation: float = 0.0,
+        camera_plateau: float = 255.0,
+        camera_white_balance: Sequence[float] = (1.0, 1.0, 1.0),
     ) -> None:
         if burden not in ("patchwork", "full") or surface not in ("rules", "photo") or dust not in ("grey", "ore"):
             raise ValueError(f"expected burden 'patchwork'|'full', surface 'rules'|'photo' and dust 'grey'|'ore', got {burden!r}, {surface!r}, {dust!r}")
@@ -550,9 +602,7 @@ class BeltScene:
             raise ValueError(f"expected light_knot_mm > 0, 0 <= shadow_depth < 1, spillage_mm >= 0; got {light_knot_mm}, {shadow_depth}, {spillage_mm}")
         if edge not in ("frame", "camera") or not plateau_grey >= 0:
             raise ValueError(f"expected edge 'frame'|'camera' and plateau_grey >= 0, got {edge!r}, {plateau_grey}")
-        if not (camera_exposure >= 0 and 0 < camera_knee <= 255 and camera_shoulder >= 1):
-            raise ValueError(f"expected camera_exposure >= 0, 0 < camera_knee <= 255 and camera_shoulder >= 1, got "
-                             f"{camera_exposure}, {camera_knee}, {camera_shoulder}")
+        self._set_camera(camera_exposure, camera_knee, camera_shoulder, camera_desaturation, camera_plateau, camera_white_balance)
         if width_px < 16 or mm_per_px <= 0 or belt_width_m <= 0:
             raise ValueError(f"expected width_px >= 16, mm_per_px > 0, belt_width_m > 0; got {width_px}, {mm_per_px}, {belt_width_m}")
         self.tiles = tiles
@@ -577,9 +627,6 @@ class BeltScene:
         self.chroma_spread = float(chroma_spread)
         self.edge = edge
         self.plateau_grey = float(plateau_grey)
-        self.camera_exposure = float(camera_exposure)
-        self.camera_knee = float(camera_knee)
-        self.camera_shoulder = float(camera_shoulder)
         on = self.camera_exposure > 0
         self._bank_key = (tiles, self.mm_per_px, self.chroma_spread, self.plateau_grey, on,
                           self.camera_knee if on else 255.0, self.camera_shoulder if on else 2.0)
@@ -595,6 +642,23 @@ class BeltScene:
         self._dbuf: np.ndarray | None = None
         self._knot_cache: dict[int, float] = {}
         self._light_cache: dict[int, tuple[float, float]] = {}
+
+    def _set_camera(self, exposure: float, knee: float, power: float, desaturation: float, plateau: float,
+                    white_balance: Sequence[float]) -> None:
+        """Check and keep the camera's options (``camera_*``, :meth:`__init__`). Raises ValueError naming them."""
+        if not (exposure >= 0 and 0 < knee <= 255 and power >= 1):
+            raise ValueError(f"expected camera_exposure >= 0, 0 < camera_knee <= 255 and camera_shoulder >= 1, got "
+                             f"{exposure}, {knee}, {power}")
+        wb = np.asarray(white_balance, np.float64).ravel()
+        if not (desaturation >= 0 and CLIP_PLATEAU_MIN <= plateau <= 255 and wb.shape == (3,) and (wb > 0).all()):
+            raise ValueError(f"expected camera_desaturation >= 0, {CLIP_PLATEAU_MIN} <= camera_plateau <= 255 and three "
+                             f"camera_white_balance gains > 0, got {desaturation}, {plateau}, {white_balance}")
+        self.camera_exposure = float(exposure)
+        self.camera_knee = float(knee)
+        self.camera_shoulder = float(power)
+        self.camera_desaturation = float(desaturation)
+        self.camera_plateau = float(plateau)
+        self.camera_white_balance = tuple(float(g) for g in wb)
 
     # -- geometry -----------------------------------------------------------------
     def col_of_lateral(self, lateral_mm: float) -> float:
@@ -635,7 +699,7 @@ class BeltScene:
             if deficit is not None:
                 deficit = ndi.uniform_filter1d(deficit, size=int(round(self.motion_blur_px)), axis=0, mode="nearest")[pad:-pad]
         if deficit is not None:
-            self._saturate(img, deficit)
+            self._saturate(img, deficit, start_row)
         np.clip(img, 0, 255, out=img)
         out = np.empty(img.shape, np.uint8)
         np.copyto(out, img, casting="unsafe")
@@ -655,19 +719,36 @@ class BeltScene:
             d[:, self.belt_x0 : self.belt_x0 + self.belt_px] *= self.ore_gain
         return d
 
-    def _saturate(self, img: np.ndarray, deficit: np.ndarray) -> None:
-        """The camera's response (:func:`shoulder`, then 255) per channel of lit rows ``img`` whose pixels average
-        sub-pixels (the tiles' pixels) from ``img - deficit`` (the least) up: each pixel is the mean response of
-        SUB_PIXEL_POINTS values spread evenly from its least sub-pixel to that value's mirror about the pixel's mean,
-        so it is 255 only where its least sub-pixel is (as a box-resized photo is); exact where no sub-pixel passes
-        the knee (there the pixel is left as it is)."""
+    def _saturate(self, img: np.ndarray, deficit: np.ndarray, start_row: int) -> None:
+        """The camera's response (:func:`shoulder`, then 255; with ``camera_desaturation`` or ``camera_plateau``:
+        :func:`camera_response`, pixel by pixel) of lit rows ``img`` whose pixels average sub-pixels (the tiles'
+        pixels) from ``img - deficit`` (the least) up: each pixel is the mean response of SUB_PIXEL_POINTS values
+        spread evenly from its least sub-pixel to that value's mirror about the pixel's mean, so it is 255 only where
+        its least sub-pixel is (as a box-resized photo is); exact where no sub-pixel passes the knee (there the pixel
+        is left as it is). ``start_row``: the scene row of ``img``'s first (the plateau's draws, :meth:`_plateau`)."""
         knee, power = self.camera_knee, self.camera_shoulder
+        steps = np.linspace(-1.0, 1.0, SUB_PIXEL_POINTS, dtype=np.float32)
+        if self.camera_desaturation > 0 or self.camera_plateau < 255:
+            hot_px = (img + deficit > knee).any(axis=-1)
+            if hot_px.any():
+                mean, spread = img[hot_px], deficit[hot_px]
+                rows, cols = np.nonzero(hot_px)
+                plateau = self._plateau(start_row + rows, cols)
+                img[hot_px] = np.mean([camera_response(mean + k * spread, knee, power, self.camera_desaturation, plateau,
+                                                       self.camera_white_balance) for k in steps], axis=0)
+            return
         hot = img + deficit > knee
         if not hot.any():
             return
         mean, spread = img[hot], deficit[hot]
-        steps = np.linspace(-1.0, 1.0, SUB_PIXEL_POINTS, dtype=np.float32)
         img[hot] = np.mean([shoulder(mean + k * spread, knee, power) for k in steps], axis=0)
+
+    def _plateau(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """(M, 3) float32 level a clipped channel of scene pixels (``rows``, ``cols``) reads (:func:`camera_response`):
+        255, or 254 with a chance of 255 - ``camera_plateau`` drawn per pixel and channel from a counter-based hash of
+        (seed, row, column), so that the mean is ``camera_plateau`` however frames are cut."""
+        u = _hash_at(self.seed ^ PLATEAU_STREAM, rows, cols, 3)
+        return np.where(u < self.camera_plateau - 254.0, np.float32(255.0), np.float32(254.0))
 
     def _render_belt(self, img: np.ndarray, r0: int, r1: int, deficit: bool = False) -> None:
         """Add the feathered tile mosaic of rows ``r0 .. r1`` into the belt columns of ``img`` (zeroed first).

@@ -49,6 +49,23 @@ REAL_PLATEAU_GREY = 295.0
 #: 255) leaves the clipped red pixels too dark in blue (B/R 0.52), a longer shoulder (power 3) paler still. The clipped
 #: red pixels stay too pale in green (G/R 0.972 against 0.953 +- 0.004).
 REAL_CAMERA: dict[str, Any] = {"camera_exposure": 1.51, "camera_knee": 150.0, "camera_shoulder": 2.0}
+#: The camera's colour pipeline (cam47; measured, NOT shipped: the rule's C1 and C2 failed on realism seeds 1 and 2,
+#: docs/vision-experiments.md; in no scene type; :func:`vision.scene.camera_response`): the loaded tiles as radiance
+#: (each raw photo's clipped plateaus extrapolated from their unclipped rings), composed and lit, then exposed by
+#: ``camera_exposure``; every channel clips
+#: at the white level (255: the tone curve is linear, knee 255; with the desaturation every shoulder tried, knee 200
+#: or 230, put G/R at 0.969-0.976); a pixel that overflows it is mixed towards the sensor's white by
+#: ``camera_desaturation`` x its overflow / 255, the white at the white balance's gains (``camera_white_balance``,
+#: blue 1.5 x green; red's is not seen: red is the channel that clips); a clipped channel reads 254 or 255 with a mean
+#: of ``camera_plateau`` (the JPEG's ringing under its 255 clamp); a 4 mm pixel at 255 only where its 1 mm sub-pixels
+#: are. Calibrated on the fit split's photos and tiles only (100 m, seed 0; docs/vision-experiments.md, cam47):
+#: red / green share 1.233 / 0.163 % (real 1.242 / 0.171), clipped red pixels' G/R 0.953 (0.953) and B/R 0.583
+#: (0.583), 63 % of them at 254 (63 %); median grey 114 (real 138: the tiles' exposure equalisation, not the camera).
+#: On the checks' belt (every split's tiles) the clipped red pixels' B/R varies from seed to seed by more than the
+#: real spread (0.571-0.592 against 0.583 +- 0.009) and seed 2 clips too little (0.75 % red), as REAL_CAMERA does there.
+COLOUR_CAMERA: dict[str, Any] = {"camera_exposure": 1.35, "camera_knee": 255.0, "camera_shoulder": 2.0,
+                                 "camera_desaturation": 0.6, "camera_plateau": 254.45,
+                                 "camera_white_balance": (1.0, 1.0, 1.5)}
 #: The realistic belt's edge is the real one (``edge="camera"``, measured on the CDM photos that show it, vision.scene
 #: EDGE_MARGIN_MM): ore stopping ~123 mm inside the edge on a ragged boundary, bare belt, black beyond; no ore spilt
 #: over the edge (none in the photos; the mirrored spillage of before made false alarms at the edge).
