@@ -1,14 +1,16 @@
-"""Labelled sets as real exports lay them out: COCO json(s) or YOLO txt, with or without train/valid/test splits.
+"""Labelled sets as real exports lay them out: COCO json(s), Pascal VOC XML, LabelMe JSON or YOLO txt, with or
+without train/valid/test splits: the first of these layouts found under DIR is read (VOC and LabelMe, one annotation
+file per photo: :mod:`vision.labels_voc`; the records and the rules all share: :mod:`vision.labels_records`).
 
 COCO: every ``*.json`` under DIR with ``images`` and ``categories`` (Roboflow's ``_annotations.coco.json`` per split
 folder, or ``annotations/instances_val.json``); ``file_name`` is looked up beside the json, under DIR, under
-DIR/images, then by its name anywhere under DIR. YOLO: the images under DIR (flat, or ``images/`` with ``labels/``
+DIR/images or DIR/JPEGImages, then by its name anywhere under DIR (:func:`vision.labels_records.find_photo`). YOLO: the images under DIR (flat, or ``images/`` with ``labels/``
 beside it, optionally under split folders, or ``images/<split>`` + ``labels/<split>``), ``class cx cy w h`` lines
 (normalised; a segmentation polygon ``class x1 y1 x2 y2 ...`` gives its box) and the class names from ``data.yaml``
 (or any ``*.yaml`` with ``names:``, list or dict), ``classes.txt`` or ``obj.names``. A YOLO photo without a label
 file shows no object.
 
-What refuses the whole set (:class:`LabelError`, naming the file): malformed json or yaml, no class names, a name
+What refuses the whole set (:class:`LabelError`, naming the file): malformed json, yaml or XML, no class names, a name
 that maps to no kind (:mod:`vision.labels_names`), no photo. What leaves one photo out ("not scored", with the
 reason): its file missing, a label file without its photo, a malformed label line, a class index beyond the names,
 a box outside its image.
@@ -16,129 +18,18 @@ a box outside its image.
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from vision.errors import ImageFileError, VisionError
-from vision.labels_names import kind_of, unknown_names_hint
+from vision.errors import ImageFileError
 from vision.labels_photo import photo_size
+from vision.labels_records import (SPLITS, Box, LabelError, LabelledImage, LabelledSet, NotScored, Skip, check_box, files_under,
+                                   find_photo, load_json, name_kinds, photos_by_name, split_of)
+from vision.labels_voc import LABELME, VOC, PhotoLabels, is_labelme, labelme_labels, read_per_photo, voc_files, voc_splits
 from vision.tiles import IMAGE_SUFFIXES
 
-#: Split folder / file names and the split each stands for.
-SPLIT_NAMES = {"train": "train", "training": "train", "valid": "valid", "val": "valid", "validation": "valid",
-               "test": "test", "testing": "test"}
-SPLITS = ("train", "valid", "test", "all")
-#: Tolerance of a box beyond its image (px, or this share of the side when larger): rounding in exports.
-EDGE_TOLERANCE = 0.005
-
-
-class LabelError(VisionError, ValueError):
-    """A labelled set that cannot be used (the message names the file)."""
-
-
-@dataclass(frozen=True)
-class Box:
-    """A labelled object: kind (a :data:`vision.labels_names.TARGETS` entry) and pixel box [x0, x1) x [y0, y1) of
-    the upright photo."""
-
-    kind: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
-@dataclass(frozen=True)
-class LabelledImage:
-    """A photo and its boxes; ``label_file`` False: a YOLO photo without labels (object-free)."""
-
-    path: Path
-    width_px: int
-    height_px: int
-    boxes: tuple[Box, ...]
-    split: str = ""
-    label_file: bool = True
-
-
-@dataclass(frozen=True)
-class NotScored:
-    """A photo (or label file) left out, and why."""
-
-    path: Path
-    reason: str
-
-
-@dataclass
-class LabelledSet:
-    """What :func:`read_labelled` found: the photos to score, those left out, the layout and the name → kind map
-    of the names used."""
-
-    items: list[LabelledImage]
-    not_scored: list[NotScored] = field(default_factory=list)
-    layout: str = ""
-    splits: tuple[str, ...] = ()
-    names: dict[str, str] = field(default_factory=dict)
-
-
-class _Skip(Exception):
-    """One photo's labels are unusable (the message is the reason)."""
-
-
-def split_of(rel: Path) -> str:
-    """The split (train / valid / test) a file relative to the set's folder lies in, by the name of one of its
-    folders (``valid/x.jpg``, ``images/val2017/x.jpg``) or, for a json, a token of its own name
-    (``instances_val2017.json``); "" when none."""
-    names = [p.lower() for p in rel.parts[:-1]]
-    if rel.suffix.lower() == ".json":
-        names += re.split(r"[_\-.\s]+", rel.stem.lower())
-    for name in names:
-        split = SPLIT_NAMES.get(re.sub(r"\d+$", "", name))
-        if split:
-            return split
-    return ""
-
-
-def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-
-
-def _check_box(kind: str, x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> Box:
-    if not (x1 > x0 and y1 > y0):
-        raise _Skip(f"empty box ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f})")
-    tx, ty = max(1.0, EDGE_TOLERANCE * w), max(1.0, EDGE_TOLERANCE * h)
-    if x0 < -tx or y0 < -ty or x1 > w + tx or y1 > h + ty:
-        raise _Skip(f"box ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f}) lies outside the {w}x{h} image")
-    return Box(kind, max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1))
-
-
-def _name_kinds(names: dict[int, str], used: set[int], where: Path, kinds_map: dict[str, str] | None) -> dict[int, str]:
-    """Kind per used class id; raises LabelError naming ``where`` and every used name that maps to nothing."""
-    kinds = {i: kind_of(names[i], kinds_map) for i in used if i in names}
-    unknown = sorted({names[i] for i, k in kinds.items() if k is None})
-    if unknown:
-        raise LabelError(f"{where}: category names {', '.join(map(repr, unknown))} map to no object kind; {unknown_names_hint()}")
-    return {i: k for i, k in kinds.items() if k is not None}
-
-
-def _load_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise LabelError(f"{path}: not a readable json ({type(exc).__name__}: {exc})") from exc
-
-
-def _coco_image_path(name: str, json_path: Path, folder: Path, by_name: dict[str, list[Path]]) -> Path | None:
-    for base in (json_path.parent, folder, folder / "images"):
-        if (base / name).is_file():
-            return base / name
-    found = by_name.get(Path(name).name, [])
-    return found[0] if len(found) == 1 else None
-
+__all__ = ["SPLITS", "Box", "LabelError", "LabelledImage", "LabelledSet", "NotScored", "label_path", "read_labelled", "split_of"]
 
 def _coco_box(a: dict, kind: str, w: int, h: int) -> Box:
     bbox = a.get("bbox")
@@ -148,11 +39,11 @@ def _coco_box(a: dict, kind: str, w: int, h: int) -> Box:
     try:
         x, y, bw, bh = (float(v) for v in bbox or ())
     except (TypeError, ValueError) as exc:
-        raise _Skip(f"annotation {a.get('id', '?')}: bbox {bbox!r} is not [x, y, w, h]") from exc
+        raise Skip(f"annotation {a.get('id', '?')}: bbox {bbox!r} is not [x, y, w, h]") from exc
     try:
-        return _check_box(kind, x, y, x + bw, y + bh, w, h)
-    except _Skip as exc:
-        raise _Skip(f"annotation {a.get('id', '?')}: {exc}") from None
+        return check_box(kind, x, y, x + bw, y + bh, w, h)
+    except Skip as exc:
+        raise Skip(f"annotation {a.get('id', '?')}: {exc}") from None
 
 
 def _read_coco_json(path: Path, doc: dict, folder: Path, by_name: dict[str, list[Path]], kinds_map, out: LabelledSet) -> None:
@@ -163,7 +54,7 @@ def _read_coco_json(path: Path, doc: dict, folder: Path, by_name: dict[str, list
         used = {int(a["category_id"]) for a in anns if isinstance(a, dict) and "category_id" in a}
     except (KeyError, TypeError, ValueError) as exc:
         raise LabelError(f"{path}: malformed COCO json ({type(exc).__name__}: {exc})") from exc
-    kinds = _name_kinds(names, used, path, kinds_map)
+    kinds = name_kinds(names, used, path, kinds_map)
     per_image: dict[int, list[dict]] = {}
     for a in anns:
         iid = a.get("image_id") if isinstance(a, dict) else None
@@ -174,7 +65,7 @@ def _read_coco_json(path: Path, doc: dict, folder: Path, by_name: dict[str, list
     split = split_of(path.relative_to(folder))
     for iid, im in images.items():
         name = str(im.get("file_name", ""))
-        img = _coco_image_path(name, path, folder, by_name) if name else None
+        img = find_photo(name, path, folder, by_name) if name else None
         if img is None:
             out.not_scored.append(NotScored(path.parent / name, f"photo {name!r} named in {path.name} not found"))
             continue
@@ -183,31 +74,55 @@ def _read_coco_json(path: Path, doc: dict, folder: Path, by_name: dict[str, list
             boxes = []
             for a in per_image.get(iid, []):
                 if int(a.get("category_id", -1)) not in kinds:
-                    raise _Skip(f"annotation {a.get('id', '?')}: unknown category id {a.get('category_id')!r}")
+                    raise Skip(f"annotation {a.get('id', '?')}: unknown category id {a.get('category_id')!r}")
                 boxes.append(_coco_box(a, kinds[int(a["category_id"])], w, h))
         except ImageFileError as exc:
             out.not_scored.append(NotScored(img, str(exc)))
             continue
-        except (_Skip, TypeError, ValueError) as exc:
+        except (Skip, TypeError, ValueError) as exc:
             out.not_scored.append(NotScored(img, f"{path.name}: {exc}"))
             continue
         out.items.append(LabelledImage(img, w, h, tuple(boxes), split or split_of(img.relative_to(folder))))
     out.names.update({names[i]: k for i, k in kinds.items()})
 
 
-def _coco_docs(folder: Path) -> list[tuple[Path, dict]]:
-    docs = []
-    for path in _files(folder, (".json",)):
-        doc = _load_json(path)
+def _annotation_jsons(folder: Path) -> tuple[list[tuple[Path, dict]], list[PhotoLabels]]:
+    """The COCO jsons under ``folder`` (``images`` + ``categories``) and the LabelMe ones (``shapes``), each read once
+    (a LabelMe json's embedded photo is not kept); other jsons are passed over, a malformed one refuses the set."""
+    coco, labelme = [], []
+    for path in files_under(folder, (".json",)):
+        doc = load_json(path)
         if isinstance(doc, dict) and "images" in doc and "categories" in doc:
-            docs.append((path, doc))
-    return docs
+            coco.append((path, doc))
+        elif is_labelme(doc):
+            labelme.append(labelme_labels(path, doc))
+    return coco, labelme
+
+
+def _read_layout(folder: Path, kinds_map: dict[str, str] | None) -> LabelledSet:
+    """Every photo of ``folder`` in the first layout found of COCO, Pascal VOC, LabelMe and YOLO."""
+    coco, labelme = _annotation_jsons(folder)
+    if coco:
+        out = LabelledSet([], layout="COCO")
+        by_name = photos_by_name(folder)
+        for path, doc in coco:
+            _read_coco_json(path, doc, folder, by_name, kinds_map, out)
+    elif voc := voc_files(folder):
+        out = LabelledSet([], layout=VOC)
+        read_per_photo(folder, voc, voc_splits(folder), kinds_map, out)
+    elif labelme:
+        out = LabelledSet([], layout=LABELME)
+        read_per_photo(folder, labelme, {}, kinds_map, out)
+    else:
+        out = LabelledSet([], layout="YOLO")
+        _read_yolo(folder, kinds_map, out)
+    return out
 
 
 def _class_names(folder: Path) -> tuple[Path, dict[int, str]]:
     """The YOLO class names (id → name) and the file they come from: the shallowest ``*.yaml`` with ``names``,
     ``classes.txt``, ``obj.names`` or ``*.names``. Raises LabelError when there are none or the file is malformed."""
-    candidates = sorted(_files(folder, (".yaml", ".yml", ".txt", ".names")), key=lambda p: (len(p.relative_to(folder).parts), p.name))
+    candidates = sorted(files_under(folder, (".yaml", ".yml", ".txt", ".names")), key=lambda p: (len(p.relative_to(folder).parts), p.name))
     for path in candidates:
         if path.suffix in (".yaml", ".yml"):
             try:
@@ -247,15 +162,15 @@ def _yolo_line(line: str, w: int, h: int) -> tuple[int, Box]:
     try:
         cls, nums = int(float(fields[0])), [float(v) for v in fields[1:]]
     except (ValueError, IndexError) as exc:
-        raise _Skip(f"expected 'class cx cy w h' or 'class x1 y1 x2 y2 ...', got {line!r}") from exc
+        raise Skip(f"expected 'class cx cy w h' or 'class x1 y1 x2 y2 ...', got {line!r}") from exc
     if len(nums) == 4:
         cx, cy, bw, bh = nums
         x0, y0, x1, y1 = cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2
     elif len(nums) >= 6 and len(nums) % 2 == 0:
         x0, x1, y0, y1 = min(nums[0::2]), max(nums[0::2]), min(nums[1::2]), max(nums[1::2])
     else:
-        raise _Skip(f"expected 'class cx cy w h' or 'class x1 y1 x2 y2 ...', got {line!r} ({len(fields)} fields)")
-    return cls, _check_box("", x0 * w, y0 * h, x1 * w, y1 * h, w, h)
+        raise Skip(f"expected 'class cx cy w h' or 'class x1 y1 x2 y2 ...', got {line!r} ({len(fields)} fields)")
+    return cls, check_box("", x0 * w, y0 * h, x1 * w, y1 * h, w, h)
 
 
 def _read_yolo_labels(txt: Path, text: str, w: int, h: int, kinds: dict[int, str], names_file: Path, n_names: int) -> tuple[Box, ...]:
@@ -265,10 +180,10 @@ def _read_yolo_labels(txt: Path, text: str, w: int, h: int, kinds: dict[int, str
             continue
         try:
             cls, box = _yolo_line(line, w, h)
-        except _Skip as exc:
-            raise _Skip(f"{txt.name} line {n}: {exc}") from None
+        except Skip as exc:
+            raise Skip(f"{txt.name} line {n}: {exc}") from None
         if cls not in kinds:
-            raise _Skip(f"{txt.name} line {n}: unknown class {cls}; {names_file.name} names {n_names} classes")
+            raise Skip(f"{txt.name} line {n}: unknown class {cls}; {names_file.name} names {n_names} classes")
         boxes.append(Box(kinds[cls], box.x0, box.y0, box.x1, box.y1))
     return tuple(boxes)
 
@@ -301,14 +216,14 @@ def _used_classes(texts: dict[Path, str | Exception]) -> set[int]:
 
 def _read_yolo(folder: Path, kinds_map, out: LabelledSet) -> None:
     names_file, names = _class_names(folder)
-    images = _files(folder, IMAGE_SUFFIXES)
+    images = files_under(folder, IMAGE_SUFFIXES)
     labels = {img: label_path(img, folder) for img in images}
     texts = _label_texts([t for t in labels.values() if t.is_file()])
-    kinds = _name_kinds(names, _used_classes(texts), names_file, kinds_map)
+    kinds = name_kinds(names, _used_classes(texts), names_file, kinds_map)
     out.names.update({names[i]: k for i, k in kinds.items()})
     image_dirs = {img.parent for img in images}
     owned = set(labels.values())
-    for txt in _files(folder, (".txt",)):
+    for txt in files_under(folder, (".txt",)):
         in_labels = any(p.lower() == "labels" for p in txt.relative_to(folder).parts[:-1])
         if txt not in owned and txt != names_file and (in_labels or txt.parent in image_dirs) and not txt.name.lower().startswith("readme"):
             out.not_scored.append(NotScored(txt, "label file without its photo"))
@@ -320,14 +235,15 @@ def _read_yolo(folder: Path, kinds_map, out: LabelledSet) -> None:
             if isinstance(text, Exception):
                 raise text
             boxes = _read_yolo_labels(txt, text, w, h, kinds, names_file, len(names))
-        except (ImageFileError, _Skip, OSError, UnicodeDecodeError) as exc:
+        except (ImageFileError, Skip, OSError, UnicodeDecodeError) as exc:
             out.not_scored.append(NotScored(img, str(exc)))
             continue
         out.items.append(LabelledImage(img, w, h, boxes, split_of(img.relative_to(folder)), txt in texts))
 
 
 def read_labelled(folder: str | Path, *, split: str = "all", kinds_map: dict[str, str] | None = None) -> LabelledSet:
-    """The labelled photos of ``folder`` (COCO json where there is one, else YOLO txt), of one ``split`` (train,
+    """The labelled photos of ``folder`` (COCO json where there is one, else Pascal VOC XML, else LabelMe JSON, else
+    YOLO txt), of one ``split`` (train,
     valid, test) or all, with category names mapped by :func:`vision.labels_names.kind_of` (``kinds_map``: normalised
     name → kind, first). Raises LabelError when the set cannot be used at all."""
     folder = Path(folder)
@@ -335,24 +251,15 @@ def read_labelled(folder: str | Path, *, split: str = "all", kinds_map: dict[str
         raise LabelError(f"{folder}: not a folder of labelled images")
     if split not in SPLITS:
         raise LabelError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
-    docs = _coco_docs(folder)
-    out = LabelledSet([], layout="COCO" if docs else "YOLO")
-    if docs:
-        by_name: dict[str, list[Path]] = {}
-        for p in _files(folder, IMAGE_SUFFIXES):
-            by_name.setdefault(p.name, []).append(p)
-        for path, doc in docs:
-            _read_coco_json(path, doc, folder, by_name, kinds_map, out)
-    else:
-        _read_yolo(folder, kinds_map, out)
+    out = _read_layout(folder, kinds_map)
     out.splits = tuple(s for s in SPLITS[:3] if any(i.split == s for i in out.items))
     if split != "all":
         if not out.splits:
-            raise LabelError(f"{folder}: --split {split} asked for, but the set has no train/valid/test split folders (use --split all)")
+            raise LabelError(f"{folder}: --split {split} asked for, but the set has no train/valid/test split folders (nor VOC ImageSets/Main split lists; use --split all)")
         if split not in out.splits:
             raise LabelError(f"{folder}: no photos in split {split!r}; the set has {', '.join(out.splits)}")
         out.items = [i for i in out.items if i.split == split]
         out.not_scored = [n for n in out.not_scored if split_of(n.path.relative_to(folder)) in (split, "")]
     if not out.items and not out.not_scored:
-        raise LabelError(f"{folder}: no labelled images found (COCO json, or images with YOLO txt labels)")
+        raise LabelError(f"{folder}: no labelled images found (COCO json, Pascal VOC xml, LabelMe json, or images with YOLO txt labels)")
     return out
