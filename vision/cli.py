@@ -65,7 +65,8 @@ def cli_fit(argv: list[str]) -> int:
     ap.add_argument("--mm-per-px", type=float, default=1.0, help="pixel scale of the frames and the model")
     ap.add_argument("--width-px", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
-    _labelled_args(ap, "a site's labelled photos (COCO json(s) or YOLO txt, any size, at --photo-mm-per-px): their objects and "
+    _labelled_args(ap, "a site's labelled photos (COCO json(s), Pascal VOC xml, LabelMe json or YOLO txt, any size, at "
+                       "--photo-mm-per-px): their objects and "
                        "their ore are added to the kind classifier's training")
     ap.add_argument("--photo-mm-per-px", type=float, help="scale of the --labelled photos (default: --mm-per-px)")
     ap.add_argument("--normal-m", type=float, help="metres of normal belt to fit the ore density on (default 40)")
@@ -244,7 +245,8 @@ def cli_evaluate(argv: list[str]) -> int:
                     help="scene types to render: today|realistic|dark-rubber|wet-wood|all or a comma list (default realistic); "
                          "several: one report folder each under --out, summed up in scenes.md")
     ap.add_argument("--fa-m", type=float, default=0.0, help="also score this many metres of object-free belt of each scene type")
-    _labelled_args(ap, "score real labelled photos instead (COCO json(s) or YOLO txt with data.yaml / classes.txt / obj.names; "
+    _labelled_args(ap, "score real labelled photos instead (COCO json(s), Pascal VOC xml (Annotations/ + JPEGImages/, ImageSets "
+                       "splits), LabelMe json, or YOLO txt with data.yaml / classes.txt / obj.names; "
                        "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")
     ap.add_argument("--split", choices=SPLITS, default="all", help="with --labelled: score the set's train, valid or test split, or all")
     ap.add_argument("--camera", choices=CAMERAS, default="renderer", help="scene types only: real puts the realistic, "
