@@ -139,8 +139,9 @@ def photos_by_name(folder: Path) -> dict[str, list[Path]]:
 
 def find_photo(name: str, label_file: Path, folder: Path, by_name: dict[str, list[Path]]) -> Path | None:
     """The photo a label file names (``name``, a sub-path or, as Windows tools write it, a path with backslashes):
-    relative to the label file, under ``folder``, under its PHOTO_FOLDERS and those beside the label file's folder, then by its file name anywhere under
-    ``folder`` (when only one photo has it); a path that leads out of ``folder`` is not followed. None when not found."""
+    relative to the label file, under ``folder``, under its PHOTO_FOLDERS and those beside the label file's folder,
+    then by its file name anywhere under ``folder`` (when only one photo has it; an absolute path only so); a path
+    that leads out of ``folder`` is not followed. None when not found."""
     rel = name.replace("\\", "/")
     if not PureWindowsPath(name).is_absolute() and not Path(rel).is_absolute():
         bases = [label_file.parent, folder, *(folder / f for f in PHOTO_FOLDERS)]
@@ -148,7 +149,7 @@ def find_photo(name: str, label_file: Path, folder: Path, by_name: dict[str, lis
             bases += [label_file.parent.parent / f for f in PHOTO_FOLDERS]
         for base in bases:
             inside = os.path.normpath((base / rel).relative_to(folder))  # "x/../y" → "y"
-            if Path(inside).parts[0] != ".." and (folder / inside).is_file():
+            if Path(inside).parts[:1] != ("..",) and (folder / inside).is_file():
                 return folder / inside
     found = by_name.get(Path(rel).name, [])
     return found[0] if len(found) == 1 else None

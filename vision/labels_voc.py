@@ -73,7 +73,7 @@ def parse_xml(path: Path) -> ET.Element:
 def _size(w: object, h: object) -> tuple[int, int] | None:
     try:
         size = (int(float(str(w))), int(float(str(h))))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return size if min(size) > 0 else None
 
