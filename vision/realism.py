@@ -470,11 +470,16 @@ def _real_clipped_colour() -> tuple[np.ndarray, np.ndarray]:
     return clipped_red_colour(real), np.array([np.nanstd(boot[:, k]) for k in range(boot.shape[1])])
 
 
-def all_checks(seed: int = 0, scene: dict | None = None) -> list[RealismCheck]:
-    """Every check of this module for a scene type's options (default: today's renderer settings)."""
-    clipping = clipping_checks(seed, scene)  # first: its 100 m of full-burden belt hold the patch check's 30 m
-    return (illumination_checks(seed, scene=scene) + [dust_check(scene), patch_check(seed, scene)] + clipping
-            + clipped_colour_checks(seed, scene) + edge_checks(seed, scene) + surface_checks(seed))
+def all_checks(seed: int = 0, scene: dict | None = None, *, clipping_m: float = 100.0, belt_m: float = 30.0,
+               edge_m: float = 10.0, surfaces: bool = True) -> list[RealismCheck]:
+    """Every check of this module for a scene type's options (default: today's renderer settings), on belts of
+    today's lengths unless given: ``clipping_m`` of full-burden belt for the clipping and clipped-colour checks,
+    ``belt_m`` for the illumination and patch checks, ``edge_m`` for the belt edge; ``surfaces``: with the object
+    surface checks (the same for every scene type)."""
+    clipping = clipping_checks(seed, scene, clipping_m)  # first: its 100 m of full-burden belt hold the patch check's 30 m
+    return (illumination_checks(seed, belt_m, scene) + [dust_check(scene), patch_check(seed, scene, belt_m)] + clipping
+            + clipped_colour_checks(seed, scene, clipping_m) + edge_checks(seed, scene, edge_m)
+            + (surface_checks(seed) if surfaces else []))
 
 
 #: Statistics compared between a set of real photographs and rendered belt of a scene type (:func:`image_stats`).
