@@ -14,7 +14,7 @@ do not depend on the scene: run once per seed and printed once. ``--clipping-m``
 checks' belt lengths (default today's: 100 m, 30 m, 10 m).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_realism_seeds --seeds 10,11,12,13,14 --camera renderer,real,colour
---out FILE.json``.
+--out FILE.json`` (``--quick``: two seeds on short belts, to check that it runs).
 """
 
 from __future__ import annotations
@@ -186,6 +186,10 @@ def _cameras(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: ``--quick``'s belts (m): clipping and clipped colour, illumination and patches, belt edge.
+QUICK_M = (4.0, 2.0, 1.0)
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
     """Parse the arguments, run, print a table and a verdict line per check per camera, write ``--out``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -196,7 +200,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
     ap.add_argument("--belt-m", type=float, default=30.0, help="belt for the illumination and patch checks (m)")
     ap.add_argument("--edge-m", type=float, default=10.0, help="belt for the belt-edge checks (m)")
     ap.add_argument("--out", type=Path, default=None, help="json of every check's seeds and statistics")
+    ap.add_argument("--quick", action="store_true", help="check that the benchmark runs: seeds 10, 11 and belts of "
+                    f"{QUICK_M[0]:g} / {QUICK_M[1]:g} / {QUICK_M[2]:g} m (figures not comparable)")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.seeds = args.seeds[:2] if len(args.seeds) > 1 else args.seeds
+        args.clipping_m, args.belt_m, args.edge_m = QUICK_M
     try:
         cameras = _cameras(args.camera or ["renderer"])
     except argparse.ArgumentTypeError as e:
