@@ -436,30 +436,25 @@ def _mix64(z: np.ndarray) -> np.ndarray:
 
 
 def _hash_uniform(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int) -> np.ndarray:
-    """Counter-based uniforms in [0, 1): (n_streams, R, C) float64, a pure function of (seed, row, col, stream)."""
+    """Counter-based uniforms in [0, 1) on the grid ``rows`` x ``cols``: (n_streams, R, C) float64, a pure function of
+    (seed, row, col, stream) (:func:`_hash_points` on the grid)."""
+    return _hash_points(seed, rows[:, None], cols[None, :], n_streams)
+
+
+def _hash_points(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int) -> np.ndarray:
+    """Counter-based uniforms in [0, 1) at points (``rows``, ``cols``) (integer arrays broadcast together to shape S):
+    (n_streams, *S) float64, a pure function of (seed, row, col, stream)."""
     with np.errstate(over="ignore"):
         z = _mix64(np.full(1, seed, np.int64).astype(np.uint64))
-        z = _mix64(z ^ rows.astype(np.uint64))[:, None]
-        z = _mix64(z ^ (cols.astype(np.uint64) * _GOLDEN)[None, :])
-        streams = np.arange(1, n_streams + 1, dtype=np.uint64)[:, None, None] << np.uint64(40)
+        z = _mix64(z ^ rows.astype(np.uint64))
+        z = _mix64(z ^ (cols.astype(np.uint64) * _GOLDEN))
+        streams = np.arange(1, n_streams + 1, dtype=np.uint64).reshape((-1,) + (1,) * z.ndim) << np.uint64(40)
         z = _mix64(z[None] ^ streams)
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 #: Seed offset of :meth:`BeltScene._plateau`'s draws (apart from the mosaic's, :func:`_hash_uniform`).
 PLATEAU_STREAM = 0x5EED_C0DE
-
-
-def _hash_at(seed: int, rows: np.ndarray, cols: np.ndarray, n_streams: int) -> np.ndarray:
-    """Counter-based uniforms in [0, 1) at points (``rows``, ``cols``) (M,): (M, n_streams) float64, a pure function of
-    (seed, row, col, stream) (:func:`_hash_uniform` at given points instead of on a grid)."""
-    with np.errstate(over="ignore"):
-        z = _mix64(np.full(1, seed, np.int64).astype(np.uint64))
-        z = _mix64(z ^ rows.astype(np.uint64))
-        z = _mix64(z ^ (cols.astype(np.uint64) * _GOLDEN))
-        streams = np.arange(1, n_streams + 1, dtype=np.uint64)[None, :] << np.uint64(40)
-        z = _mix64(z[:, None] ^ streams)
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 @lru_cache(maxsize=6)
@@ -747,7 +742,7 @@ class BeltScene:
         """(M, 3) float32 level a clipped channel of scene pixels (``rows``, ``cols``) reads (:func:`camera_response`):
         255, or 254 with a chance of 255 - ``camera_plateau`` drawn per pixel and channel from a counter-based hash of
         (seed, row, column), so that the mean is ``camera_plateau`` however frames are cut."""
-        u = _hash_at(self.seed ^ PLATEAU_STREAM, rows, cols, 3)
+        u = _hash_points(self.seed ^ PLATEAU_STREAM, rows, cols, 3).T
         return np.where(u < self.camera_plateau - 254.0, np.float32(255.0), np.float32(254.0))
 
     def _render_belt(self, img: np.ndarray, r0: int, r1: int, deficit: bool = False) -> None:
