@@ -45,7 +45,7 @@ def lots(tmp_path_factory):
     return out
 
 
-@pytest.mark.slow  # simulates eight lots of the composed line first (~19 CPU s)
+@pytest.mark.slow  # simulates eight 300 t lots of the composed line first
 def test_build_then_check_flags_the_whole_lot_waste(lots, model_path, tmp_path):  # noqa: F811
     out = tmp_path / "fp"
     history = [str(p) for p in lots["genuine"][:MIN_LOTS]]

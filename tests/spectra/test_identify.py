@@ -244,3 +244,26 @@ def test_unknown_limit_is_the_quantile_of_unseen_samples_of_known_materials(idf)
             assert idf._decide(d_, d2r, row, valid, idf.ch_snr(r)).klass[0] == want
         finally:
             idf.decision.d2_unknown = saved
+
+
+def test_relative_noise_is_the_robust_second_difference_noise_with_or_without_nan():
+    """relative_noise takes np.median when nothing is NaN (fast) and np.nanmedian otherwise: the same values."""
+    import warnings
+
+    from spectra.identify.labels import relative_noise
+
+    def reference(r: np.ndarray) -> np.ndarray:
+        d2 = np.diff(r, 2, axis=1)
+        mad = np.nanmedian(np.abs(d2 - np.nanmedian(d2, axis=1, keepdims=True)), axis=1)
+        return 1.4826 * mad / np.sqrt(6.0) / np.maximum(np.nanmean(r, axis=1), 1e-4)
+
+    rng = np.random.default_rng(2)
+    r = 0.3 + 0.01 * rng.standard_normal((4, 40))
+    np.testing.assert_allclose(relative_noise(r), reference(r), rtol=1e-12)
+    np.testing.assert_allclose(relative_noise(r[0]), reference(r[:1]), rtol=1e-12)
+    r[1, 7] = np.nan  # a NaN channel: nanmedian over the rest of that row, the other rows unchanged
+    np.testing.assert_allclose(relative_noise(r), reference(r), rtol=1e-12)
+    assert np.isfinite(relative_noise(r)).all()
+    with warnings.catch_warnings():  # numpy's all-NaN slice warnings: the NaN is the answer
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.isnan(relative_noise(np.full((1, 40), np.nan)))[0]
