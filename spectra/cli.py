@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,25 +72,43 @@ def _check_test_library(folder: str, labels: str) -> str | None:
             f"spectrum{detail}")
 
 
-def cli_train(argv: list[str]) -> int:
-    """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    """The training settings of ``oreline spectra train``'s arguments (``--quick``: :meth:`TrainConfig.small`)."""
+    base = TrainConfig.small(args.grid) if args.quick else TrainConfig(grid=args.grid)
+    return replace(base, seed=args.seed, test_fraction=args.test_fraction,
+                   n_train_per_class=base.n_train_per_class if args.n_per_class is None else args.n_per_class)
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    """The arguments of ``oreline spectra train``."""
     ap = argparse.ArgumentParser(prog="oreline spectra train", description=cli_train.__doc__)
     ap.add_argument("--grid", default=DEFAULT_GRID, type=_grid_arg, metavar="NAME|FILE", help=_GRID_HELP)
     ap.add_argument("--out", help="model file (.npz); default: the default-model cache")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--test-fraction", type=float, default=0.3, help="share of sample groups held out")
-    ap.add_argument("--n-per-class", type=int, default=4000, help="simulated training spectra per class")
+    ap.add_argument("--n-per-class", type=int, help="simulated training spectra per class (default 4000; "
+                    "600 with --quick)")
+    ap.add_argument("--quick", action="store_true",
+                    help="the training path at a small size (seconds, not minutes): to try a grid file or field "
+                         "spectra end to end, not a model for the line; needs --out")
     ap.add_argument("--library", help="library folder (default: shared data spectra/)")
     ap.add_argument("--field-spectra", help="folder of labelled field spectra to add to training")
     ap.add_argument("--field-labels", help="CSV file,class for --field-spectra")
+    return ap
+
+
+def cli_train(argv: list[str]) -> int:
+    """``oreline spectra train``: train the NIR models and save them (default: the cache of the default model)."""
+    ap = _train_parser()
     args = ap.parse_args(argv)
     if bool(args.field_spectra) != bool(args.field_labels):
         ap.error("--field-spectra and --field-labels go together")
     if not 0.0 <= args.test_fraction < 1.0:
         ap.error(f"--test-fraction must be in [0, 1), got {args.test_fraction}")
+    if args.quick and not args.out:
+        ap.error("--quick needs --out: a quick model is never the default model of the cache")
     try:
-        config = TrainConfig(grid=args.grid, seed=args.seed, test_fraction=args.test_fraction,
-                             n_train_per_class=args.n_per_class)
+        config = _train_config(args)
         field = read_labelled_folder(args.field_spectra, args.field_labels, args.grid) if args.field_spectra else None
         model = train_model(config, args.library, field=field, progress=_say)
         out = Path(args.out) if args.out else default_model_path(config, Path(args.library) if args.library else None)

@@ -32,7 +32,10 @@ def relative_noise(reflectance: np.ndarray) -> np.ndarray:
     if r.shape[1] < 5:
         return np.full(r.shape[0], np.nan)
     d2 = np.diff(r, 2, axis=1)
-    mad = np.nanmedian(np.abs(d2 - np.nanmedian(d2, axis=1, keepdims=True)), axis=1)
+    # np.median where nothing is NaN: the same value as np.nanmedian, whose small-array path (masked arrays) cost
+    # ~1 ms a call on the line's one-spectrum calls
+    median = np.median if np.isfinite(d2).all() else np.nanmedian
+    mad = median(np.abs(d2 - median(d2, axis=1, keepdims=True)), axis=1)
     return 1.4826 * mad / np.sqrt(6.0) / np.maximum(np.nanmean(r, axis=1), REFLECTANCE_FLOOR)
 
 

@@ -19,6 +19,9 @@ from tests.fleet.test_fleet import model_path  # noqa: F401  (module fixture: a 
 
 #: Mass of each simulated lot (t): the three segments a signature is made of.
 LOT_T = 300.0
+#: The archive's flush interval (s of line time): the line's default. What is archived does not depend on it; at 0
+#: (flush after every record) writing the eight lots cost ~17 times the CPU of simulating them.
+FLUSH_S = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +34,18 @@ def lots(tmp_path_factory):
     for i in range(MIN_LOTS + 1):
         p = d / f"G{i}.h5"
         archived_lot(p, CargoModel("PB fines"), lot_id=f"G{i}", supplier="Gamma", product="PB fines", mass_t=LOT_T,
-                per_window=4, seed=10 + i)
+                per_window=4, seed=10 + i, flush_interval_s=FLUSH_S)
         out["genuine"].append(p)
     out["waste"] = d / "W.h5"
     archived_lot(out["waste"], CargoModel("PB fines", [Admixture(0.0, 400.0, "waste", "slag", 0.6)]), lot_id="W",
-            supplier="Gamma", product="PB fines", mass_t=LOT_T, per_window=4, seed=30)
+            supplier="Gamma", product="PB fines", mass_t=LOT_T, per_window=4, seed=30, flush_interval_s=FLUSH_S)
     out["other"] = d / "O.h5"
     archived_lot(out["other"], CargoModel("lump"), lot_id="O", supplier="Delta", product="lump", mass_t=LOT_T,
-            per_window=4, seed=31)
+            per_window=4, seed=31, flush_interval_s=FLUSH_S)
     return out
 
 
-@pytest.mark.slow  # simulates eight lots of the composed line first (~19 CPU s)
+@pytest.mark.slow  # simulates eight 300 t lots of the composed line first
 def test_build_then_check_flags_the_whole_lot_waste(lots, model_path, tmp_path):  # noqa: F811
     out = tmp_path / "fp"
     history = [str(p) for p in lots["genuine"][:MIN_LOTS]]

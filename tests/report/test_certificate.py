@@ -42,10 +42,21 @@ def sample_ids(n: int, long: bool) -> list[str]:
     return [f"LOT-C-G{k}" if k <= n - 2 else f"LOT-C-TS{k}{tail}" for k in range(1, n + 1)]
 
 
-def make_lot(path: Path, ids: list[str]) -> Path:
+@pytest.fixture(scope="module")
+def line_lot(tmp_path_factory) -> Path:
+    """LOT-C as the line archived it (slag at 300-500 t, two objects, the NIR offline at 600-650 t), before any
+    custody or lab rows: simulated once; each test imports its own samples into a copy (:func:`make_lot`)."""
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0), ForeignObject(420.0, "plastic", 200.0, 90.0)])
-    archived_lot(path, cargo, lot_id="LOT-C", offline_t=[(600.0, 650.0)])
+    path = tmp_path_factory.mktemp("line") / "LOT-C.h5"
+    # flushed every 5 s of line time (the line's default), not after every record: the same archive, far cheaper
+    archived_lot(path, cargo, lot_id="LOT-C", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
+    return path
+
+
+def make_lot(path: Path, ids: list[str], line_lot: Path) -> Path:
+    """A copy of the archived ``line_lot`` at ``path`` with the samples ``ids`` cut, sealed and logged."""
+    shutil.copyfile(line_lot, path)
     log = CustodyLog("LOT-C", epoch_offset_s=1.7649e9)
     for k, sid in enumerate(ids, start=1):
         role = "targeted" if "-TS" in sid else "routine"
@@ -67,11 +78,11 @@ def lab_file(path: Path, ids: list[str], lab: str = "Port Lab") -> Path:
 
 
 @pytest.fixture(scope="module")
-def certified(tmp_path_factory):
+def certified(tmp_path_factory, line_lot):
     """A closed lot with 20 samples, 20 analytes each imported and reviewed, its report written by the CLI."""
     tmp = tmp_path_factory.mktemp("cert")
     ids = sample_ids(20, long=False)
-    lot = make_lot(tmp / "LOT-C.h5", ids)
+    lot = make_lot(tmp / "LOT-C.h5", ids, line_lot)
     out = oreline("archive", "import-lab", str(lot), str(lab_file(tmp / "lab.csv", ids)))
     assert out.returncode == 0, out.stderr
     out = oreline("report", str(lot), "--out", str(tmp / "rep"))
@@ -117,9 +128,9 @@ def test_the_pdf_states_what_the_decisions_say(certified):
     assert not re.search(r"17649\d{5}", text)  # no raw Unix seconds
 
 
-def test_long_ids_names_comments_and_seals_are_never_cut(tmp_path):
+def test_long_ids_names_comments_and_seals_are_never_cut(tmp_path, line_lot):
     ids = sample_ids(6, long=True)
-    lot = make_lot(tmp_path / "LOT-C.h5", ids)
+    lot = make_lot(tmp_path / "LOT-C.h5", ids, line_lot)
     assert oreline("archive", "import-lab", str(lot), str(lab_file(tmp_path / "lab.csv", ids, LONG_LAB))).returncode == 0
     out = oreline("archive", "review", str(lot), "--name", LONG_NAME, "--decision", "waste", "--comment", LONG_COMMENT)
     assert out.returncode == 0, out.stderr

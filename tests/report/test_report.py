@@ -119,7 +119,7 @@ def test_missing_reference_library_is_a_marked_gap_not_a_failure(lot, tmp_path, 
 
 def test_lot_without_camera_or_nir_still_reports_with_gaps_named(tmp_path):
     path = tmp_path / "LOT-P.h5"
-    archived_lot(path, stations="probe", lot_id="LOT-P", mass_t=200.0)
+    archived_lot(path, stations="probe", lot_id="LOT-P", mass_t=200.0, flush_interval_s=5.0)
     data = build_report_data(open_archive(path))
     assert "no NIR stream in this archive: no spectra, abundances or NIR scores" in data.notes
     assert "no camera stream in this archive: no detection gallery" in data.notes

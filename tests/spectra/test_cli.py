@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
 from spectra.cli import cli_evaluate, cli_train
 from spectra.formats import write_csv
+from spectra.models.training import TrainConfig
 
 
 @pytest.mark.slow
 def test_train_then_evaluate_heldout(tmp_path, capsys):
+    # --quick: the whole training path (classifier, novelty, segment thresholds, lot detector) at TrainConfig.small's
+    # sizes; what is checked here is that train writes a model evaluate reads and reports in full, not its accuracy
     out = tmp_path / "m.npz"
-    assert cli_train(["--out", str(out), "--n-per-class", "300", "--grid", "ingaas256"]) == 0
+    assert cli_train(["--out", str(out), "--quick", "--n-per-class", "300", "--grid", "ingaas256"]) == 0
     assert out.is_file()
     assert cli_evaluate(["--model", str(out), "--out", str(tmp_path / "rep"), "--segments", "20",
                          "--spectra-per-segment", "20", "--lots", "4", "--lot-segments", "8",
@@ -40,6 +44,8 @@ def test_train_then_evaluate_heldout(tmp_path, capsys):
     from spectra.models.bundle import SpectraModel
 
     info = SpectraModel.load(out).info
+    small = TrainConfig.small()  # --quick's sizes, with --n-per-class over them
+    assert info["config"]["n_train_per_class"] == 300 and info["config"]["n_lot_cal"] == small.n_lot_cal
     assert set(rep["held_out_groups"]) == set(info["test_groups"])
     assert not set(rep["held_out_groups"]) & set(info["train_groups"])
     for name in ("report.md", "confusion.png", "roc.png", "detection.png", "moisture.png"):
@@ -79,3 +85,15 @@ def test_evaluate_bad_labels(tmp_path, model_path, capsys):
     assert stop.value.code == 2
     assert "none.npz: no such file" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_train_quick_needs_out_and_sets_the_small_sizes(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:  # a quick model is never written as the cache's default model
+        cli_train(["--quick"])
+    assert stop.value.code == 2 and "--quick needs --out" in capsys.readouterr().err
+    from spectra.cli import _train_config, _train_parser
+
+    quick = _train_config(_train_parser().parse_args(["--quick", "--out", "m.npz", "--seed", "3", "--grid", "ingaas256"]))
+    assert quick == replace(TrainConfig.small(), seed=3)
+    full = _train_config(_train_parser().parse_args(["--n-per-class=50", "--grid=ingaas256"]))
+    assert full == TrainConfig(grid="ingaas256", n_train_per_class=50)

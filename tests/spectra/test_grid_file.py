@@ -17,6 +17,7 @@ from conveyor.cargo import CargoModel
 from conveyor.clock import SimulatedClock
 from conveyor.errors import ConfigError
 from conveyor.station import StationContext
+from spectra.cli import cli_evaluate, cli_train
 from spectra.errors import GridError
 from spectra.models.bundle import SpectraModel
 from spectra.grid import GRID_DIR, read_grid_file, resolve_grid, write_grid_file
@@ -78,16 +79,26 @@ def _run(*args, cache: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(OREL), *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-@pytest.mark.parametrize("style", ["--grid={}", "--grid {}"])
-@pytest.mark.parametrize("command", ["train", "evaluate"])
-def test_cli_refuses_a_bad_grid_file_before_any_work(tmp_path, style, command):
+@pytest.mark.parametrize("command,style,other", [("train", "--grid={}", "--grid {}"),
+                                                  ("evaluate", "--grid {}", "--grid={}")])
+def test_cli_refuses_a_bad_grid_file_before_any_work(tmp_path, monkeypatch, capsys, command, style, other):
+    """Each command and each spelling through the installed script once; each command's other spelling through its
+    entry point in this process (the same parser: a second script start of the same refusal was the cost)."""
     bad = tmp_path / "site grid.csv"
     bad.write_text("centre_nm,fwhm_nm\n1014,7\n1017,7\n1016,7\n")
-    opt = style.format(bad)
-    args = [opt] if "=" in opt else opt.split(" ", 1)
-    res = _run("spectra", command, *args, f"--out={tmp_path / 'm.npz'}", cache=tmp_path / "cache")
+
+    def args(spelling: str) -> list[str]:
+        opt = spelling.format(bad)
+        return ([opt] if "=" in opt else opt.split(" ", 1)) + [f"--out={tmp_path / 'm.npz'}"]
+
+    res = _run("spectra", command, *args(style), cache=tmp_path / "cache")
     assert res.returncode == 2
     assert "line 4: centres must ascend" in res.stderr and "site grid.csv" in res.stderr
+    monkeypatch.setenv("ORELINE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as stop:
+        {"train": cli_train, "evaluate": cli_evaluate}[command](args(other))
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "line 4: centres must ascend" in err and "site grid.csv" in err
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.npz"))
 
 
@@ -111,7 +122,9 @@ def test_train_on_a_site_grid_file_then_run_the_station(tmp_path):
     grid_file = tmp_path / "avantes.csv"
     grid_file.write_text(EXAMPLE.read_text())
     out = tmp_path / "site.npz"
-    res = _run("spectra", "train", f"--grid={grid_file}", f"--out={out}", "--n-per-class=300",
+    # --quick: the whole training path at TrainConfig.small's sizes; the grid file's channels reaching the model,
+    # the station and evaluate is what is checked, not the model's accuracy
+    res = _run("spectra", "train", f"--grid={grid_file}", f"--out={out}", "--quick", "--n-per-class=300",
                cache=tmp_path / "cache")
     assert res.returncode == 0, res.stderr
     assert "on grid avantes" in res.stdout

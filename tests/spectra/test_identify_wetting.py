@@ -118,11 +118,19 @@ def test_ore_needs_evidence_caps_ore_without_it_and_keeps_ore_with_it(idf):
     assert np.all(ident.p[:, 0] > 0.5)
 
 
-@pytest.mark.parametrize("args", [["--ore-needs-evidence", "off"], ["--ore-needs-evidence=on", "--grid=ingaas256"]])
-def test_ore_needs_evidence_without_loso_is_a_usage_error(tmp_path, args):
-    out = subprocess.run([str(OREL), "spectra", "evaluate", *args], capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "ORELINE_CACHE": str(tmp_path)}, check=False, timeout=120)
+def test_ore_needs_evidence_without_loso_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    """Through the installed script once; the other spelling through its entry point in this process (the same
+    parser: a second script start of the same refusal was the cost)."""
+    from spectra.cli import cli_evaluate
+
+    out = subprocess.run([str(OREL), "spectra", "evaluate", "--ore-needs-evidence", "off"], capture_output=True,
+                         text=True, env={"PATH": "/usr/bin:/bin", "ORELINE_CACHE": str(tmp_path)}, check=False,
+                         timeout=120)
     assert out.returncode == 2 and "--ore-needs-evidence goes with --loso" in out.stderr
+    monkeypatch.setenv("ORELINE_CACHE", str(tmp_path))
+    with pytest.raises(SystemExit) as stop:
+        cli_evaluate(["--ore-needs-evidence=on", "--grid=ingaas256"])
+    assert stop.value.code == 2 and "--ore-needs-evidence goes with --loso" in capsys.readouterr().err
 
 
 def _station(tmp_path: Path, **extra) -> SpectrometerStation:
