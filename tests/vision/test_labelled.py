@@ -226,11 +226,9 @@ def test_cli_fit_labelled_adds_site_photos_to_the_classifier(labelled, tmp_path)
     coco, yolo, items = labelled
     out = tmp_path / "site.npz"
     p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(out), "--labelled", str(coco), f"--mm-per-px={MM_PER_PX}",
-                        "--width-px=1024", "--normal-m", "4", "--calibration-m=4", "--objects-m", "8", "--scenes", "today",
+                        "--width-px=1024", "--normal-m", "10", "--calibration-m=10", "--objects-m", "20", "--scenes", "today",
                         "--decision-m=10"],
-                       capture_output=True, text=True, timeout=900, env=None)
-    # small rendered belts (4 / 4 / 8 m; were the site fit's 10 / 10 / 20 m, 53 against 73 CPU s): the photos add the
-    # same kinds to the training and the photos' recall is 7/7, as on 10 / 10 / 20 m and on 20 / 20 / 30 m
+                       capture_output=True, text=True, timeout=900, env=None)  # the site fit's small belts: recall 7/7 as on 20/20/30 m
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
     added = p.stdout.split("training:")[1].splitlines()[0]

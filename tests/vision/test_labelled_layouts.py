@@ -245,8 +245,8 @@ def test_cli_fit_accepts_a_field_export_with_splits_names_and_another_scale(phot
     p = subprocess.run([str(ORELINE), "vision", "fit", "--out", str(out), "--labelled", str(folder), "--split", "train",
                         "--photo-mm-per-px=2", "--mm-per-px=4", "--width-px=512", "--normal-m=4", "--calibration-m=4",
                         "--objects-m=6", "--scenes=today", "--decision-m=10"], capture_output=True, text=True, timeout=900)
-    # small rendered belts (4 / 4 / 6 m; the site fit's 10 / 10 / 20 m cost twice the CPU): what is checked is how the
-    # export is read (photos taken and left out, their candidates in the training, a model the evaluate loads), not
+    # small rendered belts (4 / 4 / 6 m; the site fit's 10 / 10 / 20 m: 34.6 against 26.5 CPU s): what is checked is how
+    # the export is read (photos taken and left out, their candidates in the training, a model the evaluate loads), not
     # the model; the 10 m decision belt kept (under 5 m the fit's belt chunks fall below a metre and none is scored)
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
