@@ -34,8 +34,8 @@ def _labelled(model: VisionModel, seed: int) -> tuple[np.ndarray, np.ndarray, np
 
 @pytest.fixture(scope="module")
 def belt(small_model):
-    """``belt(seed)``: :func:`_labelled` of the small model, each seed's 60 m rendered and detected once for the module
-    (the tests only read it: the arrays are made read-only); six tests used seed 3, each rendering it again."""
+    """``belt(seed)``: :func:`_labelled` of the small model, each seed's 60 m taken once for the module (the tests
+    only read it: the arrays are made read-only); six tests used seed 3, each loading it again from the cache."""
     done: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def get(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
