@@ -41,7 +41,10 @@ def test_the_full_burden_scene_types_get_their_share_of_the_decision_belt(small_
     the full burden's leave-one-group-out check (vision.decision_level) has the belt to pass with one event."""
     monkeypatch.setattr(fit, "DECISION_TYPE_SHARE", {"realistic": 1.65, "dark-ore": 1.65})  # FIT_VERSION 17's
     monkeypatch.setattr(fit, "STREAMED_BELT", True)
-    rows_equal = 2 * fit.DECISION_CHUNK_ROWS  # one frame set per scene type at an equal share
+    # one camera frame per scene type at an equal share (was 2 x DECISION_CHUNK_ROWS, 141 m of belt in all): the
+    # streamed belt is one part per scene type whatever its length, and the shares are row counts (int(rows x share)),
+    # so 4 m of belt per type shows them to the row as 33 m did
+    rows_equal = FRAME_LINES
     belt_m = 3 * rows_equal * small_model.mm_per_px / 1000.0
     pool = CandidatePool()
     fit._decision_belt(pool, [small_model], [load_tiles("fit")], belt_m, 0, None, None)  # the fit mix: three types

@@ -23,9 +23,11 @@ from tests.lines.stations import TruthNir
 
 #: A rule under which every reported object lies between the two levels: every detection is uncertain.
 ALL_UNCERTAIN = KindRule(foreign_log_odds=np.inf, lump_log_odds=np.inf)
-#: A 400 mm board at 150 t (segment 1 of 100 t segments) of a 200 t lot: the lot ends with the segment the tests read
-#: (a 300 t lot gave the same detections, segments 0-1, alarms, increments and verdict; its last 100 t had no detection).
-PLANK = ForeignObject(150.0, "wood", 400.0, 300.0, -0.3, 0.0)
+#: A 400 mm board at 75 t (segment 1 of 50 t segments) of a 100 t lot: the lot ends with the segment the tests read.
+#: Half the belt of the 200 t lot of 100 t segments with the board at 150 t (a 300 t lot before that): the same
+#: segment of the lot read, a segment holding the board and a whole segment of ore before it.
+PLANK = ForeignObject(75.0, "wood", 400.0, 300.0, -0.3, 0.0)
+LOT_T, SEGMENT_T = 100.0, 50.0
 
 
 def _run(rule, monkeypatch, archive=None):
@@ -35,8 +37,8 @@ def _run(rule, monkeypatch, archive=None):
     ctx = StationContext(clock, 1.8, 4.5, Path("/tmp"), seed=3, cargo=cargo)
     cam = from_config("cam", {"kind": "camera", "position_m": 60.0, "sim_mm_per_px": 4.0, "imaged_fraction": 1.0}, ctx)
     targeted = []
-    rig = build_line([TruthNir("nir", 40.0, cargo), cam], mass_t=200.0, seed=3, decide=True, clock=clock, cargo=cargo,
-                     archive=archive, on_targeted=lambda m, r, a: targeted.append((m, r, a)))
+    rig = build_line([TruthNir("nir", 40.0, cargo), cam], mass_t=LOT_T, seed=3, decide=True, clock=clock, cargo=cargo,
+                     archive=archive, on_targeted=lambda m, r, a: targeted.append((m, r, a)), segment_mass_t=SEGMENT_T)
     rig.run_lot("LOT-K", vessel="MV K")
     return rig.monitor, rig.alarms, targeted
 

@@ -189,9 +189,10 @@ def test_cli_bad_labels_exit_2_naming_the_file(labelled, model_file, tmp_path):
 def test_cli_evaluate_prints_recall_per_kind_and_size_false_alarm_bound_and_appearance(model_file, tmp_path):
     # one scene type given in the '=' form (--scenes=dark-rubber --fa-m=5): the other form and several scene types are
     # test_cli_evaluate_scene_types_report_each_with_realism_checks (this run's scene checks were its '=' twin, a whole
-    # evaluate of its own with the same realism checks)
+    # evaluate of its own with the same realism checks); 6 m of belt at 1 object per metre (was 20 m, as the other's 6 m
+    # per type): dark rubber's objects all rubber, several sizes and a frame's appearance measure, as on 20 m
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px", "1024",
-                        "--length-m=20", "--objects-per-m", "1.0", "--scenes=dark-rubber", "--fa-m=5", f"--out={tmp_path / 'ev'}"],
+                        "--length-m=6", "--objects-per-m", "1.0", "--scenes=dark-rubber", "--fa-m=5", f"--out={tmp_path / 'ev'}"],
                        capture_output=True, text=True, timeout=900)
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
