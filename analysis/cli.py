@@ -57,7 +57,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "list": ("analysis.web.accounts_cli", "cli_list", "list the names and roles of an accounts file"),
     },
     "control-room": {
-        "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
+        "_": ("analysis.control_room_cli", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },
 }
 

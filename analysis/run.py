@@ -14,16 +14,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from threadpoolctl import threadpool_limits
 
-from conveyor.records import LotEnd
-from analysis import integration
 from analysis.model import to_dict
-from analysis.prepare import prepare_station_models
 from analysis.progress import ProgressBar
-from analysis.site import Plant, compose, is_simulated, load_site, validate
+from analysis.site_file import load_site, validate
+
+if TYPE_CHECKING:
+    from analysis.site import Plant
+    from conveyor.records import LotEnd
 
 
 def _apply_overrides(site: dict[str, Any], args: argparse.Namespace) -> None:
@@ -55,6 +56,9 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     site = load_site(site_path)
     _apply_overrides(site, args)
     site = validate(site)  # overrides must obey the same rules as the file
+    from analysis import integration  # the line's modules (scikit-learn...) once the site is valid: bad input fails fast
+    from analysis.prepare import prepare_station_models
+    from analysis.site import compose, is_simulated
     plant_dir = args.run_dir or Path("runs") / time.strftime("%Y%m%dT%H%M%S")
     simulated = is_simulated(site)
     prepare_station_models(site)  # first run: NIR and camera models fitted side by side, with progress
