@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 
+#: The module and function running the control room once the options are checked (loaded then, with importlib).
+RUN = ("analysis.control_room", "serve_lots")
 #: The first line of :mod:`analysis.control_room`'s docstring (its ``--help`` description).
 DESCRIPTION = "``oreline control-room``: the shipped simulated site, lot after lot, behind one control room."
 
@@ -47,6 +50,5 @@ def cli_controlroom(argv: list[str]) -> int:
         parser.error("--operator-token/--viewer-token: tokens on the command line are readable by every local user "
                      "(ps, /proc/PID/cmdline) and are no longer taken; set $ORELINE_OPERATOR_TOKEN / "
                      "$ORELINE_VIEWER_TOKEN or give --secrets-file FILE (TOML, mode 0600)")
-    from analysis.control_room import serve_lots
-
-    return serve_lots(args)
+    module, func = RUN
+    return int(getattr(importlib.import_module(module), func)(args))

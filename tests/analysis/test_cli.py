@@ -112,18 +112,3 @@ def test_config_check_names_a_bad_station_key_from_its_settings_table(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "stations.sampler.cutter_speed_m_s: expected a value <= 0.6, got 0.9" in proc.stderr
 
-
-@pytest.mark.parametrize("argv, module", [
-    (["demo", "--lot-mass-t", "-5", "--speedup=0", "--no-serve"], "analysis.site"),
-    (["run", "analysis/default_site.toml", "--lot-mass-t=-1"], "analysis.site"),
-    (["control-room", "--port", "70000"], "analysis.control_room"),
-])
-def test_a_bad_line_option_fails_before_the_line_is_imported(argv, module):
-    """`demo`, `run` and `control-room` check their options and the site before loading the line's modules
-    (scikit-learn, the web server): a mistyped option is refused without that start-up."""
-    code = (f"import sys\nfrom analysis.cli import main\ntry:\n    rc = main({argv!r})\n"
-            "except SystemExit as exc:  # an option argparse refuses\n    rc = exc.code\n"
-            f"print('RESULT', rc, {module!r} in sys.modules, 'sklearn' in sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.stdout.split()[-4:] == ["RESULT", "2", "False", "False"], proc.stdout + proc.stderr
-    assert "error:" in proc.stderr and "Traceback" not in proc.stderr
