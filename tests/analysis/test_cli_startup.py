@@ -54,6 +54,7 @@ LIGHT: dict[tuple[str, ...], tuple[str, ...]] = {
     ("spectra", "train", "--help"): (),  # spectra's work (the models) loads once the options are checked
     ("spectra", "evaluate", "--help"): (),
     ("spectra", "fit-novelty", "--help"): (),
+    ("fleet", "--help"): (),  # the fleet's work (the models, dask) loads once the options are checked
 }
 
 #: Commands of the line refusing a bad option or site value: refused (exit 2, the option named) before the line's
@@ -64,6 +65,7 @@ REFUSED: dict[tuple[str, ...], str] = {
     ("control-room", "--port", "70000", "--speedup=10"): "--port",
     ("spectra", "train", "--test-fraction", "1.5"): "--test-fraction",
     ("spectra", "fit-novelty", "--site-spectra", "nowhere", "--labels", "missing.csv", "--out", "n.npz"): "no such file",
+    ("fleet", "rescore", "--model", "missing.npz", "lots"): "no such file",
 }
 
 
