@@ -57,7 +57,7 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "list": ("analysis.web.accounts_cli", "cli_list", "list the names and roles of an accounts file"),
     },
     "control-room": {
-        "_": ("analysis.control_room", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
+        "_": ("analysis.control_room_cli", "cli_controlroom", "run the simulated site lot after lot and serve its control room"),
     },
 }
 
@@ -176,7 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         if args.command in ("demo", "run"):
-            return int(_load("analysis.run", "run_line")(args, demo=args.command == "demo"))
+            demo = args.command == "demo"  # the site checked before the line's modules load: bad input fails fast
+            site = _load("analysis.run_site", "checked_site")(args, demo=demo)
+            return int(_load("analysis.run", "run_line")(args, site, demo=demo))
         if args.command == "config":  # `config default` needs no schema: the lightest module prints the file
             module, func = (("analysis.site_default", "print_default_site") if args.config_command == "default"
                             else ("analysis.config_cli", "check_config"))

@@ -23,24 +23,12 @@ from analysis import integration
 from analysis.model import to_dict
 from analysis.prepare import prepare_station_models
 from analysis.progress import ProgressBar
-from analysis.site import Plant, compose, is_simulated, load_site, validate
+from analysis.site import Plant, compose, is_simulated
 
 
-def _apply_overrides(site: dict[str, Any], args: argparse.Namespace) -> None:
-    sim = site["simulation"]
-    for attr, key in (("lot_mass_t", "lot_mass_t"), ("speedup", "speedup"), ("seed", "seed"),
-                      ("waste_fraction", "waste_fraction")):
-        value = getattr(args, attr, None)
-        if value is not None:
-            sim[key] = value
-    if sim["waste_start_t"] >= sim["lot_mass_t"]:
-        sim["waste_start_t"] = sim["lot_mass_t"] / 2  # keep the demo's admixture inside a shortened lot
-    if sim["waste_start_t"] + sim["waste_extent_t"] > sim["lot_mass_t"]:
-        sim["waste_extent_t"] = 0.0
-
-
-def run_line(args: argparse.Namespace, *, demo: bool) -> int:
-    """Compose the line, serve it, run one lot with a progress bar, write archive, summary and report.
+def run_line(args: argparse.Namespace, site: dict[str, Any], *, demo: bool) -> int:
+    """Compose the line of ``site`` (validated, the options applied: :func:`analysis.run_site.checked_site`), serve
+    it, run one lot with a progress bar, write archive, summary and report.
 
     ``demo`` uses the shipped simulated site (or ``--config``); ``run`` the given site file. A site whose
     devices are all simulated runs on the simulated clock; one with any real device runs on the wall clock.
@@ -49,12 +37,6 @@ def run_line(args: argparse.Namespace, *, demo: bool) -> int:
     # two cores cost far more than they give (measured 69 ms → 2 ms per NIR segment). One thread each.
     threadpool_limits(1)
 
-    site_path = getattr(args, "site", None) or args.config
-    print(f"oreline {'demo' if demo else 'run'}: composing the line of {site_path or 'the shipped simulated site'}",
-          flush=True)
-    site = load_site(site_path)
-    _apply_overrides(site, args)
-    site = validate(site)  # overrides must obey the same rules as the file
     plant_dir = args.run_dir or Path("runs") / time.strftime("%Y%m%dT%H%M%S")
     simulated = is_simulated(site)
     prepare_station_models(site)  # first run: NIR and camera models fitted side by side, with progress

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
+from vision.cache_io import default_cache_dir, replace_atomically
 from vision.objects import KINDS, Sprite, render_sprite
 from vision.objects import _textures
 from vision.tiles import TARGET_MEDIAN_GREY, TileSet, clipped
@@ -134,6 +135,33 @@ def painted_out(tiles: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Bump when :func:`paint_out_ore` changes what it paints: the stacks :func:`painted_out_cached` keeps on disk are keyed
+#: by it (and by the tiles' bytes).
+PAINT_VERSION = 1
+
+
+def painted_out_cached(tiles: np.ndarray) -> np.ndarray:
+    """:func:`painted_out` of a whole (N, S, S, 3) uint8 stack, kept on disk (``<cache>/vision/painted-<digest>.npy``,
+    keyed by the stack's bytes and :data:`PAINT_VERSION`). Every line process renders the same tile set, and painting
+    its sparse tiles out took seconds of each one's start-up; a missing, unreadable or mismatched file is recomputed
+    (and rewritten when the cache folder is writable)."""
+    digest = hashlib.blake2b(np.ascontiguousarray(tiles).data, digest_size=16)
+    digest.update(f"{tiles.shape}{tiles.dtype}v{PAINT_VERSION}".encode("ascii"))
+    path = default_cache_dir() / f"painted-{digest.hexdigest()}.npy"
+    try:
+        kept = np.load(path, allow_pickle=False)
+        if kept.shape == tiles.shape and kept.dtype == np.uint8:
+            return kept
+    except (OSError, ValueError, EOFError):
+        pass
+    out = painted_out(tiles)
+    try:
+        replace_atomically(path, lambda tmp: np.save(tmp, out, allow_pickle=False))
+    except OSError:  # a read-only cache: computed each time, as before
+        pass
+    return out
+
+
 #: Working memory (bytes) for composing rows of tiles at once.
 STRIP_CHUNK_BYTES = 8 << 20
 #: Largest tile bank (bytes, all 8 orientations) kept pre-oriented.
@@ -170,7 +198,7 @@ def _dense_rows(tiles: TileSet) -> tuple[np.ndarray, np.ndarray]:
 def _split_tiles(tiles: TileSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dense, sparse, ore-free sparse) uint8 tile stacks of a tile set, shared by every scale."""
     dense, sparse = _dense_rows(tiles)
-    return tiles.tiles[dense], tiles.tiles[sparse], painted_out(tiles.tiles[sparse])
+    return tiles.tiles[dense], tiles.tiles[sparse], painted_out_cached(tiles.tiles[sparse])
 
 
 def _box(stack: np.ndarray, side: int) -> np.ndarray:

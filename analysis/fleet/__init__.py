@@ -5,13 +5,25 @@ bag, schedulers), ``malloc`` (glibc tuning inside dask workers), ``tables`` (CSV
 ``fingerprints`` (product fingerprints) and ``cli`` (``oreline fleet``).
 """
 
-from analysis.errors import FleetError
-from analysis.fleet.rescore import analyse_archive, redecide, segment_scorer
-from analysis.fleet.runner import find_archives, run_fleet
-from analysis.fleet.tables import group_table, write_tables
-from analysis.fleet.cli import cli_fleet
+import importlib
+from typing import Any
 
-__all__ = [
-    "FleetError", "analyse_archive", "cli_fleet", "find_archives", "group_table", "redecide", "run_fleet",
-    "segment_scorer", "write_tables",
-]
+from analysis.errors import FleetError
+
+#: What the package offers → the module defining it, imported on first use (``oreline fleet --help`` and a refused
+#: option load no model, scikit-learn or dask).
+EXPORTS = {
+    "analyse_archive": "analysis.fleet.rescore", "redecide": "analysis.fleet.rescore",
+    "segment_scorer": "analysis.fleet.rescore", "find_archives": "analysis.fleet.runner",
+    "run_fleet": "analysis.fleet.runner", "group_table": "analysis.fleet.tables", "write_tables": "analysis.fleet.tables",
+    "cli_fleet": "analysis.fleet.cli",
+}
+
+__all__ = ["FleetError", *sorted(EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    """``name`` of :data:`EXPORTS`, from its module (imported now)."""
+    if name in EXPORTS:
+        return getattr(importlib.import_module(EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

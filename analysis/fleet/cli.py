@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
+import importlib
 from pathlib import Path
 from typing import Sequence
 
-from analysis.errors import FleetError
-from analysis.fleet import fingerprints
-from analysis.fleet.rescore import SEGMENT_SCORING, load_model
-from analysis.fleet.runner import find_archives, run_fleet
-from analysis.fleet.tables import write_tables
+from analysis.fleet.options import SEGMENT_SCORING
 
 __all__ = ["cli_fleet"]
+
+#: The module and function doing the work once the options are checked (loaded then: the models, dask).
+RUN = ("analysis.fleet.cli_run", "run")
 
 
 def cli_fleet(argv: Sequence[str]) -> int:
@@ -50,32 +48,5 @@ def cli_fleet(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     if getattr(args, "model", None) is not None and not args.model.is_file():
         parser.error(f"--model {args.model}: no such file")  # before any archive is read or a worker started
-    paths = find_archives(args.archives)
-    t0 = time.perf_counter()
-    files: dict[str, Path] = {}
-    try:
-        rows = run_fleet(paths, getattr(args, "model", None), scheduler=args.scheduler, workers=args.workers,
-                         unmix=getattr(args, "unmix", False),
-                         segment_scoring=getattr(args, "segment_scoring", "line"), progress=True)
-        if getattr(args, "fingerprints", None) is not None or args.cmd == "fingerprint":
-            model = load_model(args.model)
-            if args.cmd == "fingerprint":
-                summary = fingerprints.build_from_rows(rows, model, args.out / "fingerprints",
-                                                       false_alarm=args.false_alarm)
-                files["fingerprints"] = args.out / "fingerprints" / "fingerprints.md"
-                files["fingerprints"].write_text(fingerprints.summary_markdown(summary), encoding="utf-8")
-            else:
-                fingerprints.check_rows(rows, model, args.fingerprints)
-    except FleetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    files.update(write_tables(rows, args.out, name=f"fleet-{args.cmd}"))
-    dt = time.perf_counter() - t0
-    bad = [r for r in rows if r["status"] != "ok"]
-    mb = sum(int(r.get("bytes") or 0) for r in rows) / 1e6
-    print(f"{len(rows)} archive(s), {mb:,.1f} MB in {dt:.1f} s; {len(bad)} failed")
-    for r in bad:
-        print(f"  {r['file']}: {r['error']}", file=sys.stderr)
-    for kind, path in files.items():
-        print(f"{kind}: {path}")
-    return 1 if bad else 0
+    module, func = RUN
+    return int(getattr(importlib.import_module(module), func)(args))

@@ -36,6 +36,7 @@ from analysis.archive import ArchiveReader, open_archive, segment_positions
 from analysis.decide import VERDICT_FIELDS, SequentialVerdict, segment_class
 from analysis.errors import ArchiveError
 from analysis.model import SEGMENT_CLASSES, SegmentDecision
+from analysis.fleet.options import SEGMENT_SCORING as SEGMENT_SCORING
 from vision.kind_decision import NOT_CONTAMINATION
 
 BATCH_ROWS = 65536
@@ -92,7 +93,6 @@ def segment_scorer(model: Any) -> Callable[[Mapping[str, np.ndarray]], Any]:
         return legacy
 
 
-SEGMENT_SCORING = ("line", "calibrated")
 #: the lot detector clips reflectance at this floor before its features (``spectra.lotdetector``)
 _DETECTOR_FLOOR = REFLECTANCE_FLOOR
 

@@ -111,3 +111,4 @@ def test_config_check_names_a_bad_station_key_from_its_settings_table(tmp_path):
     proc = oreline("config", "check", f"{site}")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "stations.sampler.cutter_speed_m_s: expected a value <= 0.6, got 0.9" in proc.stderr
+

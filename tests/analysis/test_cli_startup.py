@@ -50,6 +50,22 @@ LIGHT: dict[tuple[str, ...], tuple[str, ...]] = {
     ("report", "--help"): ("h5py",),  # the report reads archives (analysis.archive at module level)
     ("lots", "--help"): ("sqlalchemy",),  # the catalogue is a database
     ("demo", "--help"): (),
+    ("control-room", "--help"): (),  # its options are parsed before the control room (the line, the web server) loads
+    ("spectra", "train", "--help"): (),  # spectra's work (the models) loads once the options are checked
+    ("spectra", "evaluate", "--help"): (),
+    ("spectra", "fit-novelty", "--help"): (),
+    ("fleet", "--help"): (),  # the fleet's work (the models, dask) loads once the options are checked
+}
+
+#: Commands of the line refusing a bad option or site value: refused (exit 2, the option named) before the line's
+#: packages load.
+REFUSED: dict[tuple[str, ...], str] = {
+    ("demo", "--lot-mass-t", "-5", "--speedup=0", "--no-serve"): "simulation.lot_mass_t",
+    ("run", str(DEFAULT_SITE), "--lot-mass-t=-1", "--seed", "3"): "simulation.lot_mass_t",
+    ("control-room", "--port", "70000", "--speedup=10"): "--port",
+    ("spectra", "train", "--test-fraction", "1.5"): "--test-fraction",
+    ("spectra", "fit-novelty", "--site-spectra", "nowhere", "--labels", "missing.csv", "--out", "n.npz"): "no such file",
+    ("fleet", "rescore", "--model", "missing.npz", "lots"): "no such file",
 }
 
 
@@ -108,3 +124,10 @@ def test_config_check_of_a_bad_file_fails_with_a_clear_error(tmp_path):
 def test_a_light_help_is_the_command_s_own(args, usage, tmp_path):
     proc, _ = run_wrapped(args, tmp_path)
     assert proc.stdout.startswith(usage)
+
+
+@pytest.mark.parametrize("args", list(REFUSED), ids=lambda args: " ".join(Path(a).name for a in args))
+def test_a_bad_option_is_refused_before_the_heavy_packages_load(args, tmp_path):
+    proc, loaded = run_wrapped(args, tmp_path)
+    assert proc.returncode == 2 and REFUSED[args] in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not loaded, f"oreline {' '.join(args)} imports {loaded} before refusing the option"

@@ -104,7 +104,8 @@ def render(figures: dict[str, dict[str, Any]], soak: dict[str, Any] | None, comm
                 lines.append(f"| {k.replace('_', ' ')} | {_fmt(soak[k])} |")
         lines.append("")
     lines += ["## What each group proves", "",
-              "- **Sensor faults**: a 300 t lot with the fault injected through the "
+              "- **Sensor faults**: a lot of three segments (150 t of 50 t segments; 300 t of 100 t for the dirty window "
+              "and the robot jam) with the fault injected through the "
               "station's own simulator keys (`dropout_at_t`, `saturate_at_t`, `window_dirt_rate`, camera "
               "`fault.frame_loss_at_t`, sampler `fault_jam_at`) or by stopping/restarting the simulated PLC that "
               "serves the belt scale over Modbus. The lot completes, the affected segment is uninspected with the "

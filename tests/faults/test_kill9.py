@@ -152,7 +152,7 @@ def test_resume_the_killed_lot_on_a_new_line(killed, tmp_path):
         plan = a.streams["sampler"].metadata["plan"]
         line_seed = int(plan["seed"])  # the killed line's seed (its plan's)
         before_incs = a.stream_table("sampler", ["increment_id", "status"])
-    rest_t = 300.0
+    rest_t = 100.0  # two 50 t segments: the archived plan continued, increments cut after the killed run's, once each
     # The same site as the killed line (its seed), sampler included: it continues the archived plan (restored from the
     # archive) instead of planning the resumed part afresh, so the archive accepts its stream (same description).
     site = short_site(rest_t, scale="direct", camera=True, sampler=True, seed=line_seed)

@@ -14,7 +14,19 @@ from tests.lines.site import run_site_lot, short_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-FAULT_SPAN_T = [105.0, 195.0]  # inside segment 1 of a 300 t lot (segments of 100 t)
+#: A 150 t lot of three 50 t segments (the shipped site's 100 t segments halved): what each fault test checks is per
+#: segment (the faulted one uninspected, the others covered; the NIR baseline's warm-up is counted in segments), so
+#: three segments of half the tonnes show it as three of 100 t did, with the camera rendering half the belt.
+LOT_T = 150.0
+SEGMENT_T = 50.0
+FAULT_SPAN_T = [52.5, 97.5]  # inside segment 1 (45 t of its 50 t, as 90 t of 100 t were)
+
+
+def _short_site(**kwargs: object) -> dict:
+    """:func:`short_site` of :data:`LOT_T` in segments of :data:`SEGMENT_T`."""
+    site = short_site(LOT_T, **kwargs)  # type: ignore[arg-type]
+    site["lot"]["segment_mass_t"] = SEGMENT_T
+    return site
 
 
 def _check(run, *, key: str, fault: str, injected: int, station: str | None, affected: list[int],
@@ -57,18 +69,18 @@ def _check(run, *, key: str, fault: str, injected: int, station: str | None, aff
 
 
 def test_spectrometer_dropout(tmp_path):
-    site = short_site()
+    site = _short_site()
     site["stations"]["nir"]["dropout_at_t"] = [FAULT_SPAN_T]
     run = run_site_lot(site, tmp_path)
-    _check(run, key="sensor.nir_dropout", fault="spectrometer dropout (90 t)", injected=1, station="nir",
+    _check(run, key="sensor.nir_dropout", fault="spectrometer dropout (45 t)", injected=1, station="nir",
            affected=[1], reason_words=("dropout",), alarm_categories={"uninspected"})
 
 
 def test_spectrometer_saturation(tmp_path):
-    site = short_site()
+    site = _short_site()
     site["stations"]["nir"]["saturate_at_t"] = [FAULT_SPAN_T]
     run = run_site_lot(site, tmp_path)
-    _check(run, key="sensor.nir_saturation", fault="spectrometer saturation (90 t)", injected=1, station="nir",
+    _check(run, key="sensor.nir_saturation", fault="spectrometer saturation (45 t)", injected=1, station="nir",
            affected=[1], reason_words=("saturated",), alarm_categories={"uninspected"})
 
 
@@ -100,10 +112,10 @@ def test_dirty_window_white_reference_drift(tmp_path):
 
 
 def test_camera_frame_loss(tmp_path):
-    site = short_site()
+    site = _short_site()
     site["stations"]["camera"]["fault"] = {"frame_loss_at_t": [FAULT_SPAN_T]}
     run = run_site_lot(site, tmp_path)
-    _check(run, key="sensor.camera_frame_loss", fault="camera frame loss (90 t)", injected=1, station="camera",
+    _check(run, key="sensor.camera_frame_loss", fault="camera frame loss (45 t)", injected=1, station="camera",
            affected=[1], reason_words=("frames lost", "no frames"), alarm_categories={"uninspected"})
 
 
@@ -150,7 +162,7 @@ def _scale_fault(down_s: tuple[float, float], *, totaliser_step_t: float = 0.0):
 
 
 def test_belt_scale_disconnect_and_reconnect(tmp_path):
-    site = short_site(300.0, scale="simulated")
+    site = _short_site(scale="simulated")  # the scale is down 60-75 s into the lot's 90 s
     hook, state = _scale_fault((60.0, 75.0))
     run = run_site_lot(site, tmp_path, pre_tick=hook)
     assert state == {"stopped": 1, "restarted": 1}
@@ -170,7 +182,7 @@ def test_belt_scale_disconnect_and_reconnect(tmp_path):
 
 def test_plc_restart_with_totaliser_reset(tmp_path):
     """The PLC (hosting the belt-scale integrator) power-cycles and comes back with its totaliser set back."""
-    site = short_site(300.0, scale="simulated")
+    site = _short_site(scale="simulated")  # the PLC is down 50-58 s into the lot's 90 s (+ the 40 t set back)
     hook, state = _scale_fault((50.0, 58.0), totaliser_step_t=-40.0)
     run = run_site_lot(site, tmp_path, pre_tick=hook)
     assert state["restarted"] == 1
@@ -181,7 +193,7 @@ def test_plc_restart_with_totaliser_reset(tmp_path):
     assert {"scale_disconnected", "scale_reconnected"} <= kinds
     assert "scale_fault" in run.alarm_categories()
     lot_t = run.end.end_mark_t - run.log.start.start_mark_t
-    assert lot_t == pytest.approx(300.0)  # the set-back totaliser is not counted twice nor lost
+    assert lot_t == pytest.approx(LOT_T)  # the set-back totaliser is not counted twice nor lost
     record("sensor.plc_restart", group="sensor", fault="PLC restart, totaliser set back 40 t", injected=1,
            survived=True, totaliser_resyncs=counters.totaliser_resyncs, ticks_lost=counters.scale_ticks_lost,
            ore_without_inspection=0, alarms=sorted(run.alarm_categories()))

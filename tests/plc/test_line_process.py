@@ -84,7 +84,9 @@ def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_m
 
 def test_control_room_serves_modbus_across_lots_without_a_failed_read(tmp_path):
     site = shaped_site(tmp_path / "site.toml", SHAPES["CONTAMINATED"])
-    proc = _oreline("control-room", "--config", str(site), "--port=0", "--lots", "2", "--lot-mass-t", "100",
+    # two lots of one 50 t segment each: what is checked (one Modbus server across lots, every verdict read, no
+    # failed read) is per lot, whatever its length
+    proc = _oreline("control-room", "--config", str(site), "--port=0", "--lots", "2", "--lot-mass-t", "50",
                     "--speedup", "0", "--no-report", "--run-dir", str(tmp_path / "runs"))
     lines: list[str] = []
     try:

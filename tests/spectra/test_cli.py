@@ -91,7 +91,8 @@ def test_train_quick_needs_out_and_sets_the_small_sizes(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:  # a quick model is never written as the cache's default model
         cli_train(["--quick"])
     assert stop.value.code == 2 and "--quick needs --out" in capsys.readouterr().err
-    from spectra.cli import _train_config, _train_parser
+    from spectra.cli import _train_parser
+    from spectra.cli_work import _train_config
 
     quick = _train_config(_train_parser().parse_args(["--quick", "--out", "m.npz", "--seed", "3", "--grid", "ingaas256"]))
     assert quick == replace(TrainConfig.small(), seed=3)
