@@ -116,10 +116,12 @@ def build_line(stations: Sequence[Station], *, mass_t: float = 1000.0, rate_t_h:
 
 def archived_lot(path: Path, cargo: CargoModel | None = None, *, mass_t: float = 800.0, stations: str = "nir,cam",
                  offline_t: Sequence[tuple[float, float]] = (), lot_id: str = "LOT-A", supplier: str = "Supplier A",
-                 product: str = "fines", flush_interval_s: float = 0.0, seed: int = 1, per_window: int = 1,
+                 product: str = "fines", flush_interval_s: float = 5.0, seed: int = 1, per_window: int = 1,
                  rate_t_h: float = 6000.0) -> LineRig:
     """One lot through the archive-kind stand-ins (``stations``: any of nir, cam, probe) into a real archive
-    at ``path``, decided by the real monitor; returns the rig after the lot (archive closed)."""
+    at ``path``, decided by the real monitor; returns the rig after the lot (archive closed). The archive flushes
+    at the line's own interval (``flush_interval_s``, seconds of the simulated clock; 0: after every record, many
+    times the CPU for the same rows once the lot is closed)."""
     cargo = cargo or CargoModel(product)
     chosen: list[Station] = []
     for key in stations.split(","):
