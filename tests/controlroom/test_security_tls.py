@@ -94,7 +94,7 @@ def test_secrets_come_from_the_environment_or_a_private_file(tmp_path):
 def test_tokens_on_the_command_line_are_refused(capsys):
     """Through the installed script once; the other option and spelling through its entry point in this process
     (the same parser: a second script start of the same refusal was the cost)."""
-    from analysis.control_room import cli_controlroom
+    from analysis.control_room_cli import cli_controlroom
 
     r = subprocess.run([ORELINE, "control-room", "--operator-token", "abcdefghijk"], check=False, capture_output=True,
                        text=True, timeout=120)
