@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
                     f"{QUICK_M[0]:g} / {QUICK_M[1]:g} / {QUICK_M[2]:g} m (figures not comparable)")
     args = ap.parse_args(argv)
     if args.quick:
-        args.seeds = args.seeds[:2] if len(args.seeds) > 1 else args.seeds
+        args.seeds = args.seeds[:2]
         args.clipping_m, args.belt_m, args.edge_m = QUICK_M
     try:
         cameras = _cameras(args.camera or ["renderer"])

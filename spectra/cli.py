@@ -164,7 +164,7 @@ def cli_evaluate(argv: list[str]) -> int:
             ap.error(problem)
         if not args.model:
             return _work("identify")(args.test_library, args.labels, args.grid, args.out,
-                                        args.ore_needs_evidence != "off")
+                                     args.ore_needs_evidence != "off")
     args.grid = args.grid or DEFAULT_GRID
     if args.model and not Path(args.model).is_file():
         ap.error(f"--model {args.model}: no such file")

@@ -77,7 +77,6 @@ def fit_novelty(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def loso(grid_name: str, out: str, seed: int, ore_needs_evidence: bool = True) -> int:
     """``evaluate --loso``: :func:`spectra.identify.validation.leave_one_sample_out`, report.md + loso.json."""
     try:
