@@ -24,10 +24,11 @@ def cli_fleet(argv: Sequence[str]) -> int:
     """
     parser = argparse.ArgumentParser(prog="oreline fleet", description="Re-analyse many lot archives with dask.")
     sub = parser.add_subparsers(dest="cmd", required=True)
+    commands: dict[str, argparse.ArgumentParser] = {}
     for name, help_ in (("rescore", "re-score stored spectra with a new NIR model"),
                         ("summary", "summary tables across lots (supplier, product, verdict, drift)"),
                         ("fingerprint", "build product fingerprints from archived genuine lots")):
-        p = sub.add_parser(name, help=help_)
+        p = commands[name] = sub.add_parser(name, help=help_)
         if name in ("rescore", "fingerprint"):
             p.add_argument("--model", required=True, type=Path, help="spectra model file (.npz)")
         if name == "rescore":
@@ -47,6 +48,7 @@ def cli_fleet(argv: Sequence[str]) -> int:
         p.add_argument("--out", type=Path, default=Path("."), help="folder for the CSV and markdown tables")
     args = parser.parse_args(list(argv))
     if getattr(args, "model", None) is not None and not args.model.is_file():
-        parser.error(f"--model {args.model}: no such file")  # before any archive is read or a worker started
+        # before any archive is read or a worker started; the usage of the command typed (oreline fleet rescore)
+        commands[args.cmd].error(f"--model {args.model}: no such file")
     module, func = RUN
     return int(getattr(importlib.import_module(module), func)(args))

@@ -65,7 +65,7 @@ REFUSED: dict[tuple[str, ...], str] = {
     ("control-room", "--port", "70000", "--speedup=10"): "--port",
     ("spectra", "train", "--test-fraction", "1.5"): "--test-fraction",
     ("spectra", "fit-novelty", "--site-spectra", "nowhere", "--labels", "missing.csv", "--out", "n.npz"): "no such file",
-    ("fleet", "rescore", "--model", "missing.npz", "lots"): "no such file",
+    ("fleet", "rescore", "--model", "missing.npz", "lots"): "oreline fleet rescore: error: --model missing.npz: no such file",
 }
 
 
