@@ -23,7 +23,7 @@ def lot(tmp_path_factory):
     path = tmp_path_factory.mktemp("lot") / "LOT-A.h5"
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0)])
-    return archived_lot(path, cargo, stations="nir,cam,probe", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
+    return archived_lot(path, cargo, stations="nir,cam,probe", offline_t=[(600.0, 650.0)])
 
 
 def test_every_stream_and_table_round_trips(lot):

@@ -19,7 +19,7 @@ from tests.controlroom.test_browser import CHROMIUM, browser, page  # noqa: F401
 def lab_folder(tmp_path_factory, finished):
     folder = tmp_path_factory.mktemp("lab-archives")
     path = folder / "LOT-Q.h5"
-    archived_lot(path, lot_id="LOT-Q", stations="probe", mass_t=200.0, flush_interval_s=5.0)
+    archived_lot(path, lot_id="LOT-Q", stations="probe", mass_t=200.0)
     log = CustodyLog("LOT-Q")
     for sid, role in (("G1", "routine"), ("T1", "targeted"), ("T2", "targeted")):
         log.new_sample(sid, role, 1, 1.0)

@@ -19,9 +19,6 @@ from tests.fleet.test_fleet import model_path  # noqa: F401  (module fixture: a 
 
 #: Mass of each simulated lot (t): the three segments a signature is made of.
 LOT_T = 300.0
-#: The archive's flush interval (s of line time): the line's default. What is archived does not depend on it; at 0
-#: (flush after every record) writing the eight lots cost ~17 times the CPU of simulating them.
-FLUSH_S = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +31,14 @@ def lots(tmp_path_factory):
     for i in range(MIN_LOTS + 1):
         p = d / f"G{i}.h5"
         archived_lot(p, CargoModel("PB fines"), lot_id=f"G{i}", supplier="Gamma", product="PB fines", mass_t=LOT_T,
-                per_window=4, seed=10 + i, flush_interval_s=FLUSH_S)
+                per_window=4, seed=10 + i)
         out["genuine"].append(p)
     out["waste"] = d / "W.h5"
     archived_lot(out["waste"], CargoModel("PB fines", [Admixture(0.0, 400.0, "waste", "slag", 0.6)]), lot_id="W",
-            supplier="Gamma", product="PB fines", mass_t=LOT_T, per_window=4, seed=30, flush_interval_s=FLUSH_S)
+            supplier="Gamma", product="PB fines", mass_t=LOT_T, per_window=4, seed=30)
     out["other"] = d / "O.h5"
     archived_lot(out["other"], CargoModel("lump"), lot_id="O", supplier="Delta", product="lump", mass_t=LOT_T,
-            per_window=4, seed=31, flush_interval_s=FLUSH_S)
+            per_window=4, seed=31)
     return out
 
 

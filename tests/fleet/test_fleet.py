@@ -40,7 +40,7 @@ def fleet(tmp_path_factory):
     for i, (supplier, waste) in enumerate([("Alpha", 0.0), ("Beta", 0.3), ("Alpha", 0.0)]):
         p = d / f"L{i}.h5"
         cargo = CargoModel("fines", [Admixture(200.0, 400.0, "waste", "slag", waste)] if waste else [])
-        archived_lot(p, cargo, lot_id=f"L{i}", supplier=supplier, mass_t=500.0, per_window=4, seed=i, flush_interval_s=5)
+        archived_lot(p, cargo, lot_id=f"L{i}", supplier=supplier, mass_t=500.0, per_window=4, seed=i)
         good.append(p)
     junk = d / "junk.h5"
     junk.write_bytes(b"not an archive")

@@ -49,8 +49,7 @@ def line_lot(tmp_path_factory) -> Path:
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0), ForeignObject(420.0, "plastic", 200.0, 90.0)])
     path = tmp_path_factory.mktemp("line") / "LOT-C.h5"
-    # flushed every 5 s of line time (the line's default), not after every record: the same archive, far cheaper
-    archived_lot(path, cargo, lot_id="LOT-C", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
+    archived_lot(path, cargo, lot_id="LOT-C", offline_t=[(600.0, 650.0)])
     return path
 
 

@@ -52,7 +52,7 @@ def lot(tmp_path_factory):
     path = tmp_path_factory.mktemp("rep") / "LOT-R.h5"
     cargo = CargoModel("fines", [Admixture(300.0, 500.0, "waste", "slag", 0.08)],
                        [ForeignObject(150.0, "wood", 300.0, 80.0), ForeignObject(420.0, "plastic", 200.0, 90.0)])
-    return archived_lot(path, cargo, lot_id="LOT-R", offline_t=[(600.0, 650.0)], flush_interval_s=5.0)
+    return archived_lot(path, cargo, lot_id="LOT-R", offline_t=[(600.0, 650.0)])
 
 
 def test_html_is_self_contained_and_shows_every_section(lot, tmp_path):
@@ -119,7 +119,7 @@ def test_missing_reference_library_is_a_marked_gap_not_a_failure(lot, tmp_path, 
 
 def test_lot_without_camera_or_nir_still_reports_with_gaps_named(tmp_path):
     path = tmp_path / "LOT-P.h5"
-    archived_lot(path, stations="probe", lot_id="LOT-P", mass_t=200.0, flush_interval_s=5.0)
+    archived_lot(path, stations="probe", lot_id="LOT-P", mass_t=200.0)
     data = build_report_data(open_archive(path))
     assert "no NIR stream in this archive: no spectra, abundances or NIR scores" in data.notes
     assert "no camera stream in this archive: no detection gallery" in data.notes
