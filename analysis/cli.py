@@ -8,13 +8,13 @@ engineering tools of each package (``oreline <command> --help`` for each).
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from conveyor.errors import ConveyorError
+from conveyor.deferred import load_function
+from conveyor.errors import ConveyorError, MissingOptionalDependency
 from conveyor.heap import keep_freed_memory
 from analysis.errors import AnalysisError
 
@@ -63,31 +63,8 @@ DELEGATED: dict[str, dict[str, tuple[str, str, str]]] = {
 
 
 
-#: Top-level packages of oreline; a missing one of these is a broken install, never an optional extra.
-PROJECT_PACKAGES = ("conveyor", "spectra", "vision", "sampler", "plc", "analysis")
-
-
-class MissingOptionalDependency(Exception):
-    """A command needs a third-party package that is not installed."""
-
-
-def _load(module: str, func: str) -> Callable[..., Any]:
-    """The command function ``module.func``, imported on first use (commands own their imports).
-
-    Raises :class:`MissingOptionalDependency` only when a third-party package is missing; a broken
-    oreline module (an ImportError inside it, a missing function) raises as it is.
-    """
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or exc.name.split(".")[0] in PROJECT_PACKAGES:
-            raise
-        raise MissingOptionalDependency(f"{module}.{func} needs {exc.name!r}, which is not installed") from exc
-    return getattr(mod, func)
-
-
 def _delegate(module: str, func: str, argv: Sequence[str]) -> int:
-    fn: Callable[[list[str]], int] = _load(module, func)
+    fn: Callable[[list[str]], int] = load_function(module, func)
     return int(fn(list(argv)) or 0)
 
 
@@ -177,21 +154,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("demo", "run"):
             demo = args.command == "demo"  # the site checked before the line's modules load: bad input fails fast
-            site = _load("analysis.run_site", "checked_site")(args, demo=demo)
-            return int(_load("analysis.run", "run_line")(args, site, demo=demo))
+            site = load_function("analysis.run_site", "checked_site")(args, demo=demo)
+            return int(load_function("analysis.run", "run_line")(args, site, demo=demo))
         if args.command == "config":  # `config default` needs no schema: the lightest module prints the file
             module, func = (("analysis.site_default", "print_default_site") if args.config_command == "default"
                             else ("analysis.config_cli", "check_config"))
-            return int(_load(module, func)(args))
+            return int(load_function(module, func)(args))
         if target is None:  # parse_args ends a delegated group without its verb; this cannot happen
             parser.error(f"{args.command}: expected a verb")
         module, func, _ = target
         return _delegate(module, func, rest)
+    except MissingOptionalDependency as exc:  # a ConveyorError: before the general case
+        print(f"oreline: this command is not available in this build ({exc})", file=sys.stderr)
+        return 2
     except (ConveyorError, AnalysisError) as exc:
         print(f"oreline: error: {exc}", file=sys.stderr)
-        return 2
-    except MissingOptionalDependency as exc:
-        print(f"oreline: this command is not available in this build ({exc})", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("oreline: interrupted", file=sys.stderr)

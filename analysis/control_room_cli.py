@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
+
+from conveyor.deferred import load_function
 
 #: The module and function running the control room once the options are checked (loaded then, with importlib).
 RUN = ("analysis.control_room", "serve_lots")
-#: The first line of :mod:`analysis.control_room`'s docstring (its ``--help`` description).
-DESCRIPTION = "``oreline control-room``: the shipped simulated site, lot after lot, behind one control room."
+#: ``--help``'s description.
+DESCRIPTION = "Run the shipped simulated site lot after lot behind one control room (the live page and its HTTP API)."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,5 +51,4 @@ def cli_controlroom(argv: list[str]) -> int:
         parser.error("--operator-token/--viewer-token: tokens on the command line are readable by every local user "
                      "(ps, /proc/PID/cmdline) and are no longer taken; set $ORELINE_OPERATOR_TOKEN / "
                      "$ORELINE_VIEWER_TOKEN or give --secrets-file FILE (TOML, mode 0600)")
-    module, func = RUN
-    return int(getattr(importlib.import_module(module), func)(args))
+    return int(load_function(*RUN)(args))

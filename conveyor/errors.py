@@ -38,3 +38,7 @@ class RecordError(ConveyorError, ValueError):
     """A lot record out of order or not matching its stream description."""
 
 
+
+
+class MissingOptionalDependency(ConveyorError, ImportError):
+    """A command's work module needs a third-party package that is not installed (an optional extra)."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from conveyor.deferred import load_function
 from spectra.errors import SpectraError
 from spectra.formats import read_spectra
 from spectra.grid import DEFAULT_GRID, resolve_grid  # the line's default grid, docs/spectra.md
@@ -19,7 +19,7 @@ WORK_MODULE = "spectra.cli_work"
 
 def _work(name: str) -> Callable[..., Any]:
     """``name`` of :data:`WORK_MODULE`, imported on first use."""
-    return getattr(importlib.import_module(WORK_MODULE), name)
+    return load_function(WORK_MODULE, name)
 
 
 def _grid_arg(value: str) -> str:

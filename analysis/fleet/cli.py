@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 from typing import Sequence
 
+from conveyor.deferred import load_function
 from analysis.fleet.options import SEGMENT_SCORING
 
 __all__ = ["cli_fleet"]
@@ -50,5 +50,4 @@ def cli_fleet(argv: Sequence[str]) -> int:
     if getattr(args, "model", None) is not None and not args.model.is_file():
         # before any archive is read or a worker started; the usage of the command typed (oreline fleet rescore)
         commands[args.cmd].error(f"--model {args.model}: no such file")
-    module, func = RUN
-    return int(getattr(importlib.import_module(module), func)(args))
+    return int(load_function(*RUN)(args))

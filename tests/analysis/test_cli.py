@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import cli
+from conveyor.deferred import PROJECT_PACKAGES
 from analysis.cli import DELEGATED, build_parser, main
 from analysis.config_docs import render
 from tests.sitefiles import light_site_file
@@ -87,6 +87,18 @@ def test_a_missing_optional_dependency_gives_the_friendly_message(tmp_path, monk
     assert "not available in this build" in err and "oreline_absent_vendor_sdk" in err
 
 
+def test_a_work_module_missing_a_package_after_the_options_gives_the_friendly_message(tmp_path, monkeypatch, capsys):
+    """The commands that check their options first and load their work after (conveyor.deferred) answer the same."""
+    (tmp_path / "light_front.py").write_text("from conveyor.deferred import load_function\n\n"
+                                             "def cli(argv):\n    return load_function('heavy_work', 'run')(argv)\n")
+    (tmp_path / "heavy_work.py").write_text("import oreline_absent_dask_xyz\n\ndef run(argv):\n    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(DELEGATED, "front", {"_": ("light_front", "cli", "a command with deferred work")})
+    assert main(["front"]) == 2
+    err = capsys.readouterr().err
+    assert "not available in this build" in err and "oreline_absent_dask_xyz" in err and "Traceback" not in err
+
+
 def test_a_broken_project_module_fails_loudly(tmp_path, monkeypatch):
     """An ImportError inside oreline itself is a bug: it must surface, not read as a missing extra."""
     (tmp_path / "broken_tool.py").write_text("from analysis.model import no_such_name\n\ndef cli(argv):\n    return 0\n")
@@ -100,7 +112,7 @@ def test_a_broken_project_module_fails_loudly(tmp_path, monkeypatch):
     monkeypatch.setitem(DELEGATED, "typo", {"_": ("analysis.model", "no_such_function", "a missing function")})
     with pytest.raises(AttributeError):
         main(["typo"])
-    assert cli.PROJECT_PACKAGES[-1] == "analysis"
+    assert PROJECT_PACKAGES[-1] == "analysis"
 
 
 def test_config_check_names_a_bad_station_key_from_its_settings_table(tmp_path):
