@@ -9,12 +9,16 @@ seed (what a single seed's verdict faces), and a verdict: ``bias`` (|mean - real
 ``noise`` (outside on some seed, not biased), ``within`` (within on every seed).
 
 Cameras: ``renderer`` (the realistic belt, ``scene_options("realistic")``), ``real`` (with
-:data:`vision.scenes.REAL_CAMERA`), ``colour`` (with :data:`vision.scenes.COLOUR_CAMERA`). The object surface checks
+:data:`vision.scenes.REAL_CAMERA`), ``colour`` (with :data:`vision.scenes.COLOUR_CAMERA`), ``colour49`` (rend49's
+candidate: the realistic belt with :data:`vision.scenes.CANDIDATE49_LIGHT`'s lighting, seen through
+:data:`vision.scenes.COLOUR49_CAMERA`). The object surface checks
 do not depend on the scene: run once per seed and printed once. ``--clipping-m`` / ``--belt-m`` / ``--edge-m``: the
 checks' belt lengths (default today's: 100 m, 30 m, 10 m).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_realism_seeds --seeds 10,11,12,13,14 --camera renderer,real,colour
---out FILE.json`` (``--quick``: two seeds on short belts, to check that it runs).
+--out FILE.json`` (``--quick``: two seeds on short belts, to check that it runs). Seeds split between processes
+(``--seeds 30,31 --out a.json`` and ``--seeds 32,33 --out b.json``) are put together by ``--merge a.json b.json --out
+FILE.json``: the same tables and json as one run over all the seeds.
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.realism import RealismCheck, all_checks, surface_checks
-from vision.scenes import COLOUR_CAMERA, REAL_CAMERA, scene_options
+from vision.scenes import CANDIDATE49_LIGHT, COLOUR49_CAMERA, COLOUR_CAMERA, REAL_CAMERA, scene_options
 
 #: The cameras the realistic belt is seen through (name: the options added to the realistic scene type's).
-CAMERA_OPTIONS: dict[str, dict[str, Any]] = {"renderer": {}, "real": REAL_CAMERA, "colour": COLOUR_CAMERA}
+CAMERA_OPTIONS: dict[str, dict[str, Any]] = {"renderer": {}, "real": REAL_CAMERA, "colour": COLOUR_CAMERA,
+                                             "colour49": {**CANDIDATE49_LIGHT, **COLOUR49_CAMERA}}
 #: The group of the object surface checks (the same under every camera).
 SURFACES = "surfaces"
 #: A mean further from the real value than this many of its standard errors (real spread and seeds' sd / n) is a bias.
@@ -174,6 +179,33 @@ def run(seeds: Sequence[int], cameras: Sequence[str], *, clipping_m: float = 100
     return {group: seed_spreads(seeds, checks) for group, checks in per.items()}
 
 
+def merge_runs(runs: Sequence[dict[str, Any]]) -> dict[str, list[SeedSpread]]:
+    """The checks of several runs' json (``--out``) as one run over all their seeds, in the runs' order: the same
+    cameras and belt lengths in every run, no seed twice, every check on every run with the same real side
+    (ValueError otherwise; the statistics are recomputed from the seeds' values)."""
+    if not runs:
+        raise ValueError("no run to merge")
+    first = runs[0]
+    seeds = [s for r in runs for s in r["seeds"]]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"a seed in more than one run: {seeds}")
+    for r in runs[1:]:
+        if (r["cameras"], r["lengths_m"]) != (first["cameras"], first["lengths_m"]):
+            raise ValueError(f"runs of other cameras or belts: {r['cameras']} {r['lengths_m']} against "
+                             f"{first['cameras']} {first['lengths_m']}")
+    out: dict[str, list[SeedSpread]] = {}
+    for group, records in first["checks"].items():
+        out[group] = []
+        for rec in records:
+            parts = [next((x for x in r["checks"].get(group, []) if x["name"] == rec["name"]), None) for r in runs]
+            if any(x is None or (x["real"], x["spread"], x["unit"]) != (rec["real"], rec["spread"], rec["unit"]) for x in parts):
+                raise ValueError(f"check {rec['name']!r} missing or with another real side in some run")
+            out[group].append(SeedSpread(rec["name"], rec["unit"], tuple(seeds),
+                                         tuple(float(v) for x in parts if x is not None for v in x["rendered"]),
+                                         rec["real"], rec["spread"]))
+    return out
+
+
 def _ints(text: str) -> list[int]:
     return [int(s) for s in text.split(",") if s.strip()]
 
@@ -200,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
     ap.add_argument("--belt-m", type=float, default=30.0, help="belt for the illumination and patch checks (m)")
     ap.add_argument("--edge-m", type=float, default=10.0, help="belt for the belt-edge checks (m)")
     ap.add_argument("--out", type=Path, default=None, help="json of every check's seeds and statistics")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+                    help="no run: merge these runs' --out files (other seeds, the same cameras and belts) into one")
     ap.add_argument("--quick", action="store_true", help="check that the benchmark runs: seeds 10, 11 and belts of "
                     f"{QUICK_M[0]:g} / {QUICK_M[1]:g} / {QUICK_M[2]:g} m (figures not comparable)")
     args = ap.parse_args(argv)
@@ -213,7 +247,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
     if not args.seeds:
         ap.error("--seeds: at least one seed")
     t = time.perf_counter()
-    result = run(args.seeds, cameras, clipping_m=args.clipping_m, belt_m=args.belt_m, edge_m=args.edge_m)
+    merged: list[dict[str, Any]] = []
+    if args.merge:
+        try:
+            merged = [json.loads(p.read_text()) for p in args.merge]
+            result = merge_runs(merged)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            ap.error(f"--merge: {e}")
+        args.seeds = [s for r in merged for s in r["seeds"]]
+        cameras = list(merged[0]["cameras"])
+        lengths = merged[0]["lengths_m"]
+        args.clipping_m, args.belt_m, args.edge_m = lengths["clipping"], lengths["belt"], lengths["edge"]
+    else:
+        result = run(args.seeds, cameras, clipping_m=args.clipping_m, belt_m=args.belt_m, edge_m=args.edge_m)
     for group, spreads in result.items():
         title = "object surfaces (every camera)" if group == SURFACES else f"camera {group}"
         print(f"\n{title}, seeds {','.join(map(str, args.seeds))}:")
@@ -222,7 +268,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
             print(f"{group}: {s.name}: {s.verdict} (within {s.within}/{len(s.rendered)}, z {s.z:+.2f})")
     if args.out:
         args.out.write_text(json.dumps({"seeds": args.seeds, "cameras": cameras, "lengths_m": {
-            "clipping": args.clipping_m, "belt": args.belt_m, "edge": args.edge_m}, "wall_s": time.perf_counter() - t,
+            "clipping": args.clipping_m, "belt": args.belt_m, "edge": args.edge_m},
+            "wall_s": sum(r["wall_s"] for r in merged) if merged else time.perf_counter() - t,
+            **({"merged_from": [str(p) for p in args.merge]} if args.merge else {}),
             "checks": {g: [s.record() for s in v] for g, v in result.items()}}, indent=1, allow_nan=True))
         print(f"\nwritten {args.out}")
     return result

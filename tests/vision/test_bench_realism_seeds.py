@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_vision_realism_seeds import SURFACES, camera_scene, seed_spreads, table
+from benchmarks.bench_vision_realism_seeds import SURFACES, camera_scene, main, merge_runs, seed_spreads, table
 from vision.realism import RealismCheck, dust_check
-from vision.scenes import COLOUR_CAMERA, camera_scene_options
+from vision.scenes import CANDIDATE49_LIGHT, COLOUR49_CAMERA, COLOUR_CAMERA, camera_scene_options
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,6 +74,7 @@ def test_the_cameras_are_the_realistic_belt_seen_through_each():
     assert camera_scene("real") == camera_scene_options("realistic", "real")[0]
     assert camera_scene("renderer") == camera_scene_options("realistic", "renderer")[0]
     assert camera_scene("colour") == {**camera_scene("renderer"), **COLOUR_CAMERA}
+    assert camera_scene("colour49") == {**camera_scene("renderer"), **CANDIDATE49_LIGHT, **COLOUR49_CAMERA}
     with pytest.raises(ValueError, match="camera must be one of"):
         camera_scene("infrared")
 
@@ -103,4 +104,35 @@ def test_the_script_runs_one_seed_of_short_belt_and_writes_every_check(tmp_path)
 
 def test_the_script_refuses_an_unknown_camera_saying_why():
     proc = _bench("--camera", "renderer,infrared")
-    assert proc.returncode == 2 and "--camera: one of renderer, real, colour, got 'infrared'" in proc.stderr
+    assert proc.returncode == 2 and "--camera: one of renderer, real, colour, colour49, got 'infrared'" in proc.stderr
+
+
+def _run_json(seeds: tuple[int, ...], values: dict[str, tuple[float, ...]], real: float = 1.0) -> dict:
+    """A run's --out json as main writes it: camera "colour", each check's value per seed against real +- 0.1."""
+    per_seed = [[RealismCheck(name, v[i], real, "1", 0.1) for name, v in values.items()] for i in range(len(seeds))]
+    spreads = seed_spreads(seeds, per_seed)
+    return {"seeds": list(seeds), "cameras": ["colour"], "lengths_m": {"clipping": 100.0, "belt": 30.0, "edge": 10.0},
+            "wall_s": 60.0, "checks": {"colour": [s.record() for s in spreads], SURFACES: [s.record() for s in spreads if s.name == "c"]}}
+
+
+def test_runs_on_other_seeds_merge_into_the_run_over_all_of_them(tmp_path, capsys):
+    a = _run_json((30, 31), {"c": (1.05, 0.9), "d": (1.5, math.nan)})
+    b = _run_json((32,), {"d": (1.6,), "c": (1.2,)})
+    whole = {s.name: s for s in seed_spreads((30, 31, 32), [_checks({"c": 1.05, "d": 1.5}), _checks({"c": 0.9, "d": math.nan}),
+                                                            _checks({"c": 1.2, "d": 1.6})])}
+    merged = merge_runs([a, b])
+    assert [s.name for s in merged["colour"]] == ["c", "d"] and merged[SURFACES][0].seeds == (30, 31, 32)
+    for s in merged["colour"]:
+        assert json.dumps(s.record()) == json.dumps(whole[s.name].record())  # every statistic, NaN seed included
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for p, run in zip(paths, (a, b)):
+        p.write_text(json.dumps(run))
+    main(["--merge", *map(str, paths), "--out", str(tmp_path / "all.json")])
+    data = json.loads((tmp_path / "all.json").read_text())
+    assert data["seeds"] == [30, 31, 32] and data["cameras"] == ["colour"] and data["wall_s"] == 120.0
+    assert data["checks"]["colour"][0]["rendered"] == [1.05, 0.9, 1.2] and "| c (1) | 1.05 / 0.9 / 1.2 |" in capsys.readouterr().out
+    for bad, why in (([a, a], "more than one run"), ([a, dict(b, cameras=["real"])], "other cameras"),
+                     ([a, _run_json((32,), {"c": (1.2,), "d": (1.6,)}, real=1.1)], "another real side"),
+                     ([a, _run_json((32,), {"c": (1.2,)})], "missing")):
+        with pytest.raises(ValueError, match=why):
+            merge_runs(bad)

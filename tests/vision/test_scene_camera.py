@@ -8,9 +8,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from vision.realism import clipped_colour_checks, clipped_red_colour, clipping_checks
+from vision.realism import clipped_colour_checks, clipped_red_colour, clipping_checks, illumination_checks
 from vision.scene import BeltScene, camera_response, plateau_radiance, radiance_bank, random_objects, shoulder, unshoulder, white_level
-from vision.scenes import COLOUR_CAMERA, REAL_CAMERA, REAL_PLATEAU_GREY, scene_options
+from vision.scenes import CANDIDATE49_LIGHT, COLOUR49_CAMERA, COLOUR_CAMERA, REAL_CAMERA, REAL_LIGHT, REAL_PLATEAU_GREY, scene_options
 from vision.tiles import TileSet, load_tiles
 
 
@@ -116,6 +116,16 @@ def test_realistic_belt_without_the_camera_and_with_real_camera_is_the_same_to_t
     for name, extra in (("renderer", {}), ("real camera", REAL_CAMERA)):
         sc = BeltScene(load_tiles("heldout"), width_px=512, mm_per_px=4.0, seed=81, **opts, **extra)
         assert hashlib.sha256(sc.render(0, 500, objs).tobytes()).hexdigest() == REALISTIC_DIGESTS[name], name
+
+
+def test_candidate49_changes_the_lighting_amplitude_and_the_exposure_only_and_the_check_sees_its_lighting():
+    realistic = scene_options("realistic")[0]
+    colour, candidate = dict(realistic, **COLOUR_CAMERA), dict(realistic, **CANDIDATE49_LIGHT, **COLOUR49_CAMERA)
+    assert set(colour) == set(candidate) and {k for k in colour if colour[k] != candidate[k]} == {"lighting_variation", "camera_exposure"}
+    assert (candidate["lighting_variation"], candidate["camera_exposure"]) == (0.406, 1.40) and REAL_LIGHT["lighting_variation"] == 0.48
+    # the illumination check renders with the candidate's lighting: the CV lower by about the amplitudes' ratio
+    before, after = (illumination_checks(3, 6.0, scene)[0] for scene in (colour, candidate))
+    assert after.real == before.real and 0.80 < after.rendered / before.rendered < 0.90, (before.line(), after.line())
 
 
 def test_clipped_red_colour_of_windows():
