@@ -12,12 +12,15 @@ Targets: >= 90 % of objects >= 50 mm on realistic scenes, >= 95 % on today's; wo
 >= 80 %; wet wood >= 80 %; false alarms <= 1 per 1,000 m (95 % bound) on object-free realistic belt; every realism
 check within the real spread.
 
-``--camera real``: the realistic, dark-rubber and wet-wood types at the real camera's exposure and saturation
-(:data:`vision.scenes.REAL_CAMERA`; today's as they are). ``--exposure-norm on|off``: every detector of the run
+``--camera calibrated|renderer|real`` (default :data:`vision.scenes.EVALUATION_CAMERA`, calibrated): how the realistic,
+dark-rubber and wet-wood types are lit and seen (:data:`vision.scenes.CAMERA_OPTIONS`; today's as they are):
+the lighting and colour pipeline calibrated on the real photos (RULE_REND49), the renderer's own exposure (the belt the
+built-in fit renders), or clip42's shoulder (:data:`vision.scenes.REAL_CAMERA`). The realism rows are of the realistic
+type seen through the same camera. ``--exposure-norm on|off``: every detector of the run
 darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frames it darkened are printed per row.
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
-[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera real]
+[--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera renderer]
 [--exposure-norm on] [--local-load on]``. ``--local-load on|off``: each candidate judged at the lower of the whole belt's
 load and the ore's share around it (``Detector.local_load``; the false-alarm lines show the whole belt's load where
 the local one lowered it).
@@ -60,7 +63,8 @@ from vision.frontier import CandidateScores, candidate_scores
 from vision.realism import all_checks
 from vision.scene import SceneObject
 from vision.scene_report import exposure_text
-from vision.scenes import CAMERAS, REAL_CAMERA, REAL_CAMERA_TYPES, camera_scene_options, scene_options
+from vision.scenes import (CAMERA_OPTIONS, CAMERAS, EVALUATION_CAMERA, REAL_CAMERA_TYPES, camera_scene_options,
+                           scene_options)
 from vision.visibility import visibility_table
 
 #: (row label, scene type, extra object options, length share, recall target %, key of the recall row)
@@ -106,11 +110,12 @@ def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
     return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
 
 
-def realism_rows(seed: int = 0) -> list[dict]:
-    """Every realism check of the realistic scene type (printed; a row each: within the real spread or not)."""
-    print("Renderer (realistic scenes) against real images: rendered vs real (error; real spread):")
+def realism_rows(seed: int = 0, camera: str = EVALUATION_CAMERA) -> list[dict]:
+    """Every realism check of the realistic scene type seen through ``camera`` (printed; a row each: within the real
+    spread or not)."""
+    print(f"Renderer (realistic scenes, camera {camera}) against real images: rendered vs real (error; real spread):")
     rows = []
-    for c in all_checks(seed, scene=scene_options("realistic")[0]):
+    for c in all_checks(seed, scene=camera_scene_options("realistic", camera)[0]):
         print(f"  {c.line()}", flush=True)
         rows.append(_row(f"vision realism {c.name} (rendered {c.rendered:.3f}, real {c.real:.3f})", abs(c.error), c.unit,
                          f"<= {c.spread:.3f} (real spread)", c.ok))
@@ -423,8 +428,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
                     "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
                     "vision.detect.BELT_EDGE")
-    ap.add_argument("--camera", choices=CAMERAS, default="renderer", help="real: the realistic, dark-rubber and "
-                    "wet-wood types at the real camera's exposure and saturation (vision.scenes.REAL_CAMERA)")
+    ap.add_argument("--camera", choices=CAMERAS, default=EVALUATION_CAMERA, help="how the realistic, dark-rubber and wet-wood "
+                    "types are lit and seen (vision.scenes.CAMERA_OPTIONS; default the lighting and colour pipeline "
+                    "calibrated on the real photos; renderer: the renderer's own exposure; real: clip42's shoulder)")
     ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames brighter than "
                     "the fit's range darkened into it before detection (vision/exposure.py); default vision.station_settings.EXPOSURE_NORM")
     ap.add_argument("--local-load", choices=("on", "off"), default="on" if LOCAL_LOAD else "off", help="each candidate judged "
@@ -441,11 +447,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.matched is not None or a.pixelnet is not None:
         return matched_main(m, a)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
-    print(f"camera {a.camera}{' (REAL_CAMERA ' + str(REAL_CAMERA) + ' on ' + ', '.join(REAL_CAMERA_TYPES) + ')' if a.camera == 'real' else ''}; "
+    print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
             full_burden_judge_set(a.full_burden_judge == "on"):
-        return decision_rows(m) + realism_rows() + _measured_rows(m, a, edge)
+        return decision_rows(m) + realism_rows(camera=a.camera) + _measured_rows(m, a, edge)
 
 
 def _measured_rows(m: VisionModel, a: argparse.Namespace, edge: bool) -> list[dict]:

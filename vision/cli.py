@@ -21,7 +21,7 @@ from vision.labels_names import parse_kinds_map
 from vision.labels_read import SPLITS
 from vision.realism import image_stats, rendered_stats, stats_distance
 from vision.scene_report import evaluate_scenes
-from vision.scenes import CAMERAS, scene_names, scene_options
+from vision.scenes import CAMERAS, EVALUATION_CAMERA, camera_scene_options, scene_names, scene_options
 from vision.station_settings import EXPOSURE_NORM
 from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
 from vision.tiles import load_tiles
@@ -188,7 +188,7 @@ def _cli_labelled(a: argparse.Namespace) -> int:
         table, sample = evaluate_labelled(model, lset, a.mm_per_px, progress=_progress(time.perf_counter()),
                                           exposure_norm=a.exposure_norm == "on")
         table["realism_scene"] = scene_names(a.scenes)[0]
-        table["realism"] = (stats_distance(image_stats(sample), rendered_stats(scene_options(table["realism_scene"])[0]))
+        table["realism"] = (stats_distance(image_stats(sample), rendered_stats(camera_scene_options(table["realism_scene"], EVALUATION_CAMERA)[0]))
                             if sample else [])
     except (VisionError, ValueError) as exc:  # and a bad --scenes
         print(f"vision evaluate: {exc}")
@@ -249,13 +249,14 @@ def cli_evaluate(argv: list[str]) -> int:
                        "splits), LabelMe json, or YOLO txt with data.yaml / classes.txt / obj.names; "
                        "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")
     ap.add_argument("--split", choices=SPLITS, default="all", help="with --labelled: score the set's train, valid or test split, or all")
-    ap.add_argument("--camera", choices=CAMERAS, default="renderer", help="scene types only: real puts the realistic, "
-                    "dark-rubber and wet-wood belt at the real camera's exposure and saturation (vision.scenes.REAL_CAMERA)")
+    ap.add_argument("--camera", choices=CAMERAS, help="scene types only: how the realistic, dark-rubber and wet-wood belt "
+                    f"is lit and seen (default {EVALUATION_CAMERA}: the lighting and colour pipeline calibrated on the real "
+                    "photos; renderer: the renderer's own exposure, as the built-in fit renders it; real: clip42's shoulder)")
     ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames (with "
                     "--labelled: each photo) darkened into the fit's range by the ore's median grey first (vision/exposure.py)")
     a = ap.parse_args(argv)
     if a.labelled is not None:
-        if a.camera != "renderer":
+        if a.camera is not None:
             ap.error("--camera applies to rendered scene types, not to --labelled photos (a real camera took them)")
         return _cli_labelled(a)
     a.mm_per_px = 1.0 if a.mm_per_px is None else a.mm_per_px
@@ -275,7 +276,7 @@ def cli_evaluate(argv: list[str]) -> int:
         model = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=a.mm_per_px, width_px=a.width_px)
         with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
             results = evaluate_scenes(model, names, stage.dir, length_m=a.length_m, seed=a.seed, objects_per_m=a.objects_per_m,
-                                      fa_m=a.fa_m, backgrounds=a.backgrounds, camera=a.camera,
+                                      fa_m=a.fa_m, backgrounds=a.backgrounds, camera=a.camera or EVALUATION_CAMERA,
                                       exposure_norm=a.exposure_norm == "on")
     except VisionError as exc:
         print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
-from vision.scenes import REAL_CAMERA, camera_scene_options, scene_options
+from vision.scenes import (CANDIDATE49_LIGHT, COLOUR49_CAMERA, EVALUATION_CAMERA, REAL_CAMERA, camera_scene_options,
+                           scene_options)
 
 ORELINE = Path(sys.executable).parent / "oreline"
 
@@ -23,8 +24,21 @@ def test_the_real_camera_applies_to_the_realistic_types_only():
     assert camera_scene_options("wet-wood", "real")[1] == scene_options("wet-wood")[1]
     assert camera_scene_options("today", "real") == scene_options("today")
     assert camera_scene_options("realistic") == scene_options("realistic")
-    with pytest.raises(ValueError, match="expected camera renderer or real, got 'phone'"):
+    with pytest.raises(ValueError, match="expected camera calibrated, renderer, real, got 'phone'"):
         camera_scene_options("realistic", "phone")
+
+
+def test_the_evaluations_camera_is_the_calibrated_lighting_and_colour_pipeline_on_the_realistic_types_only():
+    """RULE_REND49's phase 2: evaluate and bench_vision_scenes see the realistic types through rend49's candidate; the
+    fit's scene types (scene_options) are not changed by it."""
+    assert EVALUATION_CAMERA == "calibrated"
+    for name in ("realistic", "dark-rubber", "wet-wood"):
+        scene, objects = camera_scene_options(name, "calibrated")
+        assert scene == {**scene_options(name)[0], **CANDIDATE49_LIGHT, **COLOUR49_CAMERA} and objects == scene_options(name)[1]
+        assert scene["lighting_variation"] == 0.406 and scene["camera_exposure"] == 1.40
+        assert scene_options(name)[0]["lighting_variation"] == 0.48 and "camera_exposure" not in scene_options(name)[0]
+    assert camera_scene_options("dark-rubber", "calibrated")[0]["ore_gain"] == (0.45, 0.45, 0.45)
+    assert camera_scene_options("today", "calibrated") == scene_options("today")
 
 
 def test_installed_oreline_evaluates_at_the_real_cameras_exposure_with_the_frames_darkened(tmp_path):
