@@ -269,6 +269,8 @@ def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tm
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
     summary = _assert_scene_types_reported(tmp_path / "ev", p.stdout, names.split(","))
+    # no --camera: the evaluation's camera (vision.scenes.EVALUATION_CAMERA; it changes wet-wood's belt, not today's)
+    assert [r["camera"] for r in summary] == ["calibrated", "calibrated"] and "camera calibrated" in p.stdout
     # the renderer's checks against the real images (today's renderer settings; were test_real_scenes.py's)
     checks = {c["name"]: c for c in summary[0]["realism"]}
     assert all(np.isfinite(c["rendered"]) and np.isfinite(c["real"]) for c in checks.values())
