@@ -84,11 +84,13 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _loaded_real_grey() -> tuple[np.ndarray, ...]:
-    """Grey of the loaded held-out CDM tiles (cached per process, as every real-side statistic here: a process that
-    checks several scene types, ``oreline vision evaluate --scenes all``, reads and measures the photos once)."""
-    rgb = [crop_tile(read_rgb(p)) for p in cdm_tile_paths("heldout")]
-    return tuple(grey_of(t) for t in rgb if ore_mask(t).mean() > 0.8)
+def _loaded_real_grey() -> tuple[tuple[np.ndarray, ...], tuple[str, ...]]:
+    """Grey of the loaded held-out CDM tiles and each one's source (cached per process, as every real-side statistic
+    here: a process that checks several scene types, ``oreline vision evaluate --scenes all``, reads and measures the
+    photos once)."""
+    paths = cdm_tile_paths("heldout")
+    loaded = [(grey_of(t), source_of(p)) for p in paths for t in [crop_tile(read_rgb(p))] if ore_mask(t).mean() > 0.8]
+    return tuple(g for g, _ in loaded), tuple(n for _, n in loaded)
 
 
 def _bootstrap_draws(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -104,16 +106,20 @@ def _bootstrap_std(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> flo
 def illumination_checks(seed: int = 0, length_m: float = 30.0, scene: dict | None = None) -> list[RealismCheck]:
     """Lighting spread along the belt and shadow depth of a full-burden belt with ``scene`` options (see the module
     docstring)."""
-    loaded = _loaded_real_grey()
+    loaded, names = _loaded_real_grey()
     med = np.array([np.median(g) for g in loaded])
     cv = lambda m: float(m.std() / m.mean())  # noqa: E731
+    groups = [med[[i for i, n in enumerate(names) if n == name]] for name in dict.fromkeys(names)]
+    cv_of_sources = lambda idx: cv(np.concatenate([groups[int(i)] for i in idx]))  # noqa: E731
     opts = {k: v for k, v in (scene or {}).items() if k in ("lighting_variation", "light_knot_mm", "shadow_depth", "ore_gain")}
     sc = BeltScene(load_tiles("heldout"), width_px=1024, mm_per_px=2.0, seed=seed, burden="full", dust_probability=0.0, **opts)
     img = grey_of(sc.render(0, int(length_m * 500))[:, sc.belt_x0 + 50 : sc.belt_x0 + sc.belt_px - 50])
     stretch = img[: img.shape[0] // 100 * 100].reshape(-1, 100, img.shape[1])
     m = np.median(stretch.reshape(stretch.shape[0], -1), axis=1)
     ratios = np.array([np.percentile(g, 5) / max(np.median(g), 1.0) for g in loaded])
-    return [RealismCheck("illumination: spread of median grey along the belt (CV)", cv(m), cv(med), "1", _bootstrap_std(med, cv)),
+    # spread: bootstrap over the photos' sources (a source's augmented copies are not independent), as the other checks
+    spread = _bootstrap_std(np.arange(len(groups)), cv_of_sources)
+    return [RealismCheck("illumination: spread of median grey along the belt (CV)", cv(m), cv(med), "1", spread),
             RealismCheck("shadow: grey in shadow / grey around", 1.0 - sc.shadow_depth, float(np.median(ratios)), "1",
                          float(ratios.std()))]
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_vision_realism_null import (CHECKS, load_sources, source_stats, split_halves, statistics)
-from vision.realism import PATCH_QUANTILE, clipped_colour_checks, clipping_checks, patch_check, saturation_excess
+from vision.realism import (PATCH_QUANTILE, clipped_colour_checks, clipping_checks, illumination_checks, patch_check,
+                            saturation_excess)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,3 +53,15 @@ def test_the_script_runs_as_a_user_runs_it(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_realism_null", "--splits", "0"],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "expected --splits >= 1" in bad.stderr
+
+
+def test_the_illumination_checks_spread_is_a_bootstrap_over_sources():
+    """The held-out photos' augmented copies of one source are not independent: the check's spread is the bootstrap
+    over sources (~0.020), wider than over photos (~0.015), and the real side is the held-out photos' CV."""
+    from benchmarks.bench_vision_realism_null import _cv, _photo_bootstrap_cv
+
+    check = illumination_checks(0, 1.0)[0]
+    held = [np.array(s.medians) for s in load_sources() if s.heldout and s.medians]
+    assert check.real == pytest.approx(_cv(np.concatenate(held)), rel=1e-6)  # grey as float32 there
+    per_photo = _photo_bootstrap_cv(np.concatenate(held), 200, np.random.default_rng(0))
+    assert per_photo < 0.017 < check.spread < 0.024
