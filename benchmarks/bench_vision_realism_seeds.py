@@ -8,10 +8,10 @@ mean's distance in its own noise and the real side's) and ``z1`` = (one seed - r
 seed (what a single seed's verdict faces), and a verdict: ``bias`` (|mean - real| > 2 sqrt(spread^2 + sd^2 / n)),
 ``noise`` (outside on some seed, not biased), ``within`` (within on every seed).
 
-Cameras: ``renderer`` (the realistic belt, ``scene_options("realistic")``), ``real`` (with
-:data:`vision.scenes.REAL_CAMERA`), ``colour`` (with :data:`vision.scenes.COLOUR_CAMERA`), ``colour49`` (rend49's
-candidate: the realistic belt with :data:`vision.scenes.CANDIDATE49_LIGHT`'s lighting, seen through
-:data:`vision.scenes.COLOUR49_CAMERA`). The object surface checks
+Cameras: ``calibrated`` (the evaluation's: the realistic belt with :data:`vision.scenes.CANDIDATE49_LIGHT`'s
+lighting, seen through :data:`vision.scenes.COLOUR49_CAMERA`; ``colour49`` is the same, the name RULE_REND49 judged it
+under), ``renderer`` (the realistic belt, ``scene_options("realistic")``), ``real`` (with
+:data:`vision.scenes.REAL_CAMERA`), ``colour`` (with :data:`vision.scenes.COLOUR_CAMERA`). The object surface checks
 do not depend on the scene: run once per seed and printed once. ``--clipping-m`` / ``--belt-m`` / ``--edge-m``: the
 checks' belt lengths (default today's: 100 m, 30 m, 10 m).
 
@@ -39,11 +39,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from vision.realism import RealismCheck, all_checks, surface_checks
-from vision.scenes import CANDIDATE49_LIGHT, COLOUR49_CAMERA, COLOUR_CAMERA, REAL_CAMERA, scene_options
+from vision.scenes import CAMERA_OPTIONS as SCENE_CAMERAS
+from vision.scenes import COLOUR_CAMERA, scene_options
 
-#: The cameras the realistic belt is seen through (name: the options added to the realistic scene type's).
-CAMERA_OPTIONS: dict[str, dict[str, Any]] = {"renderer": {}, "real": REAL_CAMERA, "colour": COLOUR_CAMERA,
-                                             "colour49": {**CANDIDATE49_LIGHT, **COLOUR49_CAMERA}}
+#: The cameras the realistic belt is seen through (name: the options added to the realistic scene type's): the
+#: evaluation's (:data:`vision.scenes.CAMERA_OPTIONS`), cam47's ``colour`` and ``colour49``, the name RULE_REND49's
+#: judgement ran under for what is now ``calibrated``.
+CAMERA_OPTIONS: dict[str, dict[str, Any]] = {**SCENE_CAMERAS, "colour": COLOUR_CAMERA,
+                                             "colour49": SCENE_CAMERAS["calibrated"]}
 #: The group of the object surface checks (the same under every camera).
 SURFACES = "surfaces"
 #: A mean further from the real value than this many of its standard errors (real spread and seeds' sd / n) is a bias.

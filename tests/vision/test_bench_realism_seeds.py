@@ -75,6 +75,7 @@ def test_the_cameras_are_the_realistic_belt_seen_through_each():
     assert camera_scene("renderer") == camera_scene_options("realistic", "renderer")[0]
     assert camera_scene("colour") == {**camera_scene("renderer"), **COLOUR_CAMERA}
     assert camera_scene("colour49") == {**camera_scene("renderer"), **CANDIDATE49_LIGHT, **COLOUR49_CAMERA}
+    assert camera_scene("calibrated") == camera_scene("colour49") == camera_scene_options("realistic", "calibrated")[0]
     with pytest.raises(ValueError, match="camera must be one of"):
         camera_scene("infrared")
 
@@ -104,7 +105,7 @@ def test_the_script_runs_one_seed_of_short_belt_and_writes_every_check(tmp_path)
 
 def test_the_script_refuses_an_unknown_camera_saying_why():
     proc = _bench("--camera", "renderer,infrared")
-    assert proc.returncode == 2 and "--camera: one of renderer, real, colour, colour49, got 'infrared'" in proc.stderr
+    assert proc.returncode == 2 and "--camera: one of calibrated, renderer, real, colour, colour49, got 'infrared'" in proc.stderr
 
 
 def _run_json(seeds: tuple[int, ...], values: dict[str, tuple[float, ...]], real: float = 1.0) -> dict:
