@@ -26,15 +26,14 @@ VERDICT_LINE = re.compile(r"lot (?:complete|aborted): verdict (\w+)")
 #: site edits per wanted verdict: (key, value) pairs replaced in the shipped site. Segments of 10 t (~12 spectra each)
 #: keep the lots short with the segment count the verdict needs (the NIR baseline's two warm-up segments, then what
 #: decides; the verdicts and what the PLC reads do not depend on the segments' mass: 25 t segments cost the ore, waste
-#: and inconclusive lots 150 t more of line); 50 t where the lot must also carry foreign objects for the camera to find
-#: (40 per 1,000 t).
+#: and inconclusive lots 150 t more of line); the contaminated lot carries foreign objects for the camera to find, 200
+#: per 1,000 t (~6 in its 30 t, as 40 per 1,000 t gave its 150 t of 50 t segments before).
 SHORT = {"segment_mass_t": "10.0"}
 SHAPES: dict[str, dict[str, str]] = {
     "ORE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
     "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "20.0", "waste_extent_t": "20.0",
               "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "CONTAMINATED": {"segment_mass_t": "50.0", "waste_fraction": "0.0", "objects_per_1000_t": "40.0",
-                     "max_uninspected_fraction": "0.9"},
+    "CONTAMINATED": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "200.0", "max_uninspected_fraction": "0.9"},
     "INCONCLUSIVE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
 }
 
@@ -54,7 +53,7 @@ def _oreline(*args: str) -> subprocess.Popen:
                             text=True, bufsize=1)
 
 
-@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "30"), ("WASTE", "40"), ("CONTAMINATED", "150"),
+@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "30"), ("WASTE", "40"), ("CONTAMINATED", "30"),
                                               ("INCONCLUSIVE", "30")])
 def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_mass):
     site = shaped_site(tmp_path / "site.toml", SHAPES[wanted])
