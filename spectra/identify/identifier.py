@@ -41,6 +41,7 @@ from spectra.hapke import (
     wet,
 )
 from spectra.identify import temper as temper_mod
+from spectra.identify.decision_store import stored_decision
 from spectra.identify.features import FeatureBank
 from spectra.identify.labels import relative_noise
 import spectra.identify.learned as learned_mod
@@ -200,11 +201,12 @@ class Identifier:
     def from_library(cls, grid: InstrumentGrid, root=None, params: IdentifierParams | None = None,
                      learned: bool = True) -> Identifier:
         """All shared reference spectra that cover ``grid`` (:func:`spectra.identify.references.load_references`),
-        with the learned decision fitted on them (``learned``; deterministic, ~1 s)."""
+        with the learned decision fitted on them (``learned``; deterministic, ~1 s; kept on disk for the next process,
+        :mod:`spectra.identify.decision_store`)."""
         refs, refl, _ = on_grid(load_references(root), grid)
         idf = cls(grid, refs, refl, params)
         if learned:
-            idf.decision = decision_without(idf, training_set(idf), (), idf.params.class_prior)
+            idf.decision = stored_decision(idf, lambda: decision_without(idf, training_set(idf), (), idf.params.class_prior))
         return idf
 
     def ch_snr(self, reflectance: np.ndarray) -> np.ndarray:

@@ -58,14 +58,14 @@ def test_config_check_accepts_the_shipped_default(tmp_path):
 @pytest.mark.e2e  # a real `oreline demo` process
 def test_demo_runs_a_short_lot_end_to_end(tmp_path):
     run_dir = tmp_path / "run"
-    site = light_site_file(tmp_path / "site.toml", segment_mass_t=25.0)  # three segments in 75 t
-    proc = oreline("demo", "--config", str(site), "--lot-mass-t", "75", "--speedup", "0", "--no-serve", "--run-dir",
+    site = light_site_file(tmp_path / "site.toml", segment_mass_t=10.0)  # three segments in 30 t
+    proc = oreline("demo", "--config", str(site), "--lot-mass-t", "30", "--speedup", "0", "--no-serve", "--run-dir",
                    str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "verdict" in proc.stdout and str(run_dir) in proc.stdout
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["end"]["status"] == "complete"
-    assert summary["end"]["end_mark_t"] == pytest.approx(75.0)
+    assert summary["end"]["end_mark_t"] == pytest.approx(30.0)
     assert len(summary["segments"]) == 3
     assert summary["verdict"]["final"] is True
     assert set(summary["stations"]) == {"nir", "camera", "sampler"}

@@ -23,16 +23,17 @@ REPO = Path(__file__).resolve().parents[2]
 ORELINE = Path(sys.executable).with_name("oreline")
 VERDICT_LINE = re.compile(r"lot (?:complete|aborted): verdict (\w+)")
 
-#: site edits per wanted verdict: (key, value) pairs replaced in the shipped site. Segments of 25 t keep the lots
-#: short with the segment count the verdict needs (the NIR baseline's two warm-up segments, then what decides); 50 t
-#: where the lot must also carry foreign objects for the camera to find (40 per 1,000 t).
-SHORT = {"segment_mass_t": "25.0"}
+#: site edits per wanted verdict: (key, value) pairs replaced in the shipped site. Segments of 10 t (~12 spectra each)
+#: keep the lots short with the segment count the verdict needs (the NIR baseline's two warm-up segments, then what
+#: decides; the verdicts and what the PLC reads do not depend on the segments' mass: 25 t segments cost the ore, waste
+#: and inconclusive lots 150 t more of line); the contaminated lot carries foreign objects for the camera to find, 200
+#: per 1,000 t (~6 in its 30 t, as 40 per 1,000 t gave its 150 t of 50 t segments before).
+SHORT = {"segment_mass_t": "10.0"}
 SHAPES: dict[str, dict[str, str]] = {
     "ORE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "50.0", "waste_extent_t": "50.0",
+    "WASTE": {**SHORT, "waste_fraction": "1.0", "waste_start_t": "20.0", "waste_extent_t": "20.0",
               "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.9"},
-    "CONTAMINATED": {"segment_mass_t": "50.0", "waste_fraction": "0.0", "objects_per_1000_t": "40.0",
-                     "max_uninspected_fraction": "0.9"},
+    "CONTAMINATED": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "200.0", "max_uninspected_fraction": "0.9"},
     "INCONCLUSIVE": {**SHORT, "waste_fraction": "0.0", "objects_per_1000_t": "0.0", "max_uninspected_fraction": "0.01"},
 }
 
@@ -52,8 +53,8 @@ def _oreline(*args: str) -> subprocess.Popen:
                             text=True, bufsize=1)
 
 
-@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "75"), ("WASTE", "100"), ("CONTAMINATED", "150"),
-                                              ("INCONCLUSIVE", "75")])
+@pytest.mark.parametrize("wanted, lot_mass", [("ORE", "30"), ("WASTE", "40"), ("CONTAMINATED", "30"),
+                                              ("INCONCLUSIVE", "30")])
 def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_mass):
     site = shaped_site(tmp_path / "site.toml", SHAPES[wanted])
     proc = _oreline("run", str(site), "--lot-mass-t", lot_mass, "--speedup=0", "--no-report",
@@ -83,10 +84,10 @@ def test_oreline_run_plc_reads_the_printed_final_verdict(tmp_path, wanted, lot_m
 
 
 def test_control_room_serves_modbus_across_lots_without_a_failed_read(tmp_path):
-    site = shaped_site(tmp_path / "site.toml", SHAPES["CONTAMINATED"])
-    # two lots of one 50 t segment each: what is checked (one Modbus server across lots, every verdict read, no
-    # failed read) is per lot, whatever its length
-    proc = _oreline("control-room", "--config", str(site), "--port=0", "--lots", "2", "--lot-mass-t", "50",
+    site = shaped_site(tmp_path / "site.toml", {**SHAPES["CONTAMINATED"], "segment_mass_t": "20.0"})
+    # two lots of one 20 t segment each: what is checked (one Modbus server across lots, every verdict read, no
+    # failed read) is per lot, whatever its length (lots of 50 t cost 60 t more of line)
+    proc = _oreline("control-room", "--config", str(site), "--port=0", "--lots", "2", "--lot-mass-t", "20",
                     "--speedup", "0", "--no-report", "--run-dir", str(tmp_path / "runs"))
     lines: list[str] = []
     try:
