@@ -12,11 +12,14 @@ from tests.faults.figures import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-#: The lot (t), and the RSS growth (MB) allowed over its second half: 20 MB over 250 t, the bound per tonne of the 1,000 t
-#: soak this was (40 MB over 500 t). The line's memory settles within the first 50 t (RSS every 25 t of a 500 t lot:
-#: 486, 488, then 515-517 MB to the end), so the second half is past the warm-up either way.
+#: The lot (t), and the RSS growth (MB) allowed over its second half (250 t): 30 MB, 0.12 MB/t (the 1,000 t soak this
+#: was allowed 40 MB over 500 t, 0.08 MB/t). The line's memory settles within the first 50 t (RSS every 25 t of a 500 t
+#: lot, warm cache: 238, 239, then 407-420 MB to 250 t and 420-428 MB over the second half), so the second half is past
+#: the warm-up either way; measured growth there 1-10 MB over five runs (fresh and warm caches): 30 MB keeps a 3 x
+#: margin on a shared machine. It catches a leak of more than ~130 kB per spectrum (~225 in the half); smaller leaks
+#: are the 200,000 t soak's to find (benchmarks/soak.py, its RSS slope per 10,000 t in docs/reliability.md).
 LOT_T = 500.0
-GROWTH_MB = 40.0 * (LOT_T / 2) / 500.0
+GROWTH_MB = 30.0
 
 
 def test_short_soak_keeps_memory_flat_and_loses_nothing(tmp_path):
@@ -26,7 +29,7 @@ def test_short_soak_keeps_memory_flat_and_loses_nothing(tmp_path):
     assert fig["segments"] == LOT_T / 100.0  # the shipped site's 100 t segments
     assert fig["station_faults"] == {}
     assert fig["coverage_fraction"]["nir"] > 0.95 and fig["coverage_fraction"]["camera"] > 0.95
-    # second-half growth, by tonnage: GROWTH_MB over its ~225 spectra is the 1,000 t soak's 40 MB over ~450 (~90 kB each)
+    # second-half growth, by tonnage (GROWTH_MB above)
     samples = fig["rss_samples"]
     half = [s for s in samples if s[0] >= LOT_T / 2]
     growth_mb = max(s[2] for s in half) - half[0][2]
