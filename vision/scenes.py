@@ -13,7 +13,9 @@ Each type is (:class:`~vision.scene.BeltScene` options, :func:`~vision.scene.ran
 - ``wet-wood``: the realistic belt, wet wood only.
 
 :data:`DEFAULT_SCENES` is what ``evaluate`` uses by default; :data:`FIT_MIX` the scene types a built-in fit renders,
-scene by scene in turn.
+scene by scene in turn. ``evaluate`` and ``bench_vision_scenes`` see the realistic types through a camera
+(:data:`CAMERA_OPTIONS`), by default :data:`EVALUATION_CAMERA` (``calibrated``: the lighting and the camera's colour
+pipeline calibrated on the fit photos); the fit renders the types as they are.
 """
 
 from __future__ import annotations
