@@ -20,7 +20,7 @@ from analysis.errors import LotStateError
 from analysis.model import AuditEvent
 from analysis.plc_bridge import PlcBridge
 from analysis.report import write_report
-from analysis.web.settings import TOKEN_ENV
+from analysis import web  # the room's lazy front door: FastAPI loads where a control room is started, not here
 from conveyor.records import LotEnd
 
 if TYPE_CHECKING:
@@ -122,14 +122,12 @@ def audit_sink(plant: Plant) -> Callable[[AuditEvent], None]:
 
 
 def _attach_control_room(plant: Plant) -> dict[str, str]:
-    from analysis.web.server import ControlRoomServer  # here: FastAPI costs a line that serves nothing ~0.6 s of start-up
-
     cfg = dict(plant.site["control_room"])
     told: dict[str, str] = {}
     if not (cfg["operator_token"] or cfg["accounts_file"] or cfg["secrets_file"]
-            or os.environ.get(TOKEN_ENV["operator_token"])):
+            or os.environ.get(web.TOKEN_ENV["operator_token"])):
         cfg["operator_token"] = told["operator token"] = secrets.token_urlsafe(12)  # the demo's one-off token
-    server = ControlRoomServer.from_config(plant.service, cfg)
+    server = web.ControlRoomServer.from_config(plant.service, cfg)  # its first use loads FastAPI
     server.start()
     archive = plant.archive
     if archive is not None:
