@@ -61,6 +61,7 @@ from vision.fit import VisionModel
 from vision.model_cache import cached_model
 from vision.frontier import CandidateScores, candidate_scores
 from vision.realism import all_checks
+from vision.scene_report import REALISM_M, realism_lengths
 from vision.scene import SceneObject
 from vision.scene_report import exposure_text
 from vision.scenes import (CAMERA_OPTIONS, CAMERAS, EVALUATION_CAMERA, REAL_CAMERA_TYPES, camera_scene_options,
@@ -106,16 +107,20 @@ def _switch_set(switch: str, on: bool) -> ContextManager[None]:
     return _evidence_on(attach, None)
 
 
+#: ``--quick``'s realism belt (m): the checks run, their figures not comparable.
+QUICK_REALISM_M = 10.0
+
+
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
     return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
 
 
-def realism_rows(seed: int = 0, camera: str = EVALUATION_CAMERA) -> list[dict]:
-    """Every realism check of the realistic scene type seen through ``camera`` (printed; a row each: within the real
-    spread or not)."""
+def realism_rows(seed: int = 0, camera: str = EVALUATION_CAMERA, realism_m: float = REALISM_M) -> list[dict]:
+    """Every realism check of the realistic scene type seen through ``camera`` on
+    :func:`vision.scene_report.realism_lengths` of ``realism_m`` (printed; a row each: within the real spread or not)."""
     print(f"Renderer (realistic scenes, camera {camera}) against real images: rendered vs real (error; real spread):")
     rows = []
-    for c in all_checks(seed, scene=camera_scene_options("realistic", camera)[0]):
+    for c in all_checks(seed, scene=camera_scene_options("realistic", camera)[0], **realism_lengths(realism_m)):
         print(f"  {c.line()}", flush=True)
         rows.append(_row(f"vision realism {c.name} (rendered {c.rendered:.3f}, real {c.real:.3f})", abs(c.error), c.unit,
                          f"<= {c.spread:.3f} (real spread)", c.ok))
@@ -417,7 +422,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "recall by visible extent, burial and coating")
     ap.add_argument("--spread", action="store_true", help="also the p(none) spread of the false candidates on the "
                     "object-free belts (their detection runs once more)")
-    ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene, 30 m object-free")
+    ap.add_argument("--quick", action="store_true", help="4 mm/px, 10 m per scene, 30 m object-free, the realism checks on 10 m")
     ap.add_argument("--matched", nargs="?", const="", default=None, metavar="NPZ",
                     help="also the colour-contrast matched filter (Detector.matched; default its file vision/matched_4mm.npz): the union "
                     "alone and union+MF from the same run, the filter's score spread on objects and belt")
@@ -451,7 +456,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
             full_burden_judge_set(a.full_burden_judge == "on"):
-        return decision_rows(m) + realism_rows(camera=a.camera) + _measured_rows(m, a, edge)
+        realism = realism_rows(camera=a.camera, realism_m=QUICK_REALISM_M if a.quick else REALISM_M)
+        return decision_rows(m) + realism + _measured_rows(m, a, edge)
 
 
 def _measured_rows(m: VisionModel, a: argparse.Namespace, edge: bool) -> list[dict]:

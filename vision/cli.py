@@ -20,7 +20,7 @@ from vision.labels import LabelledSet, evaluate_labelled, fit_with_labelled, rea
 from vision.labels_names import parse_kinds_map
 from vision.labels_read import SPLITS
 from vision.realism import image_stats, rendered_stats, stats_distance
-from vision.scene_report import evaluate_scenes
+from vision.scene_report import REALISM_M, evaluate_scenes
 from vision.scenes import CAMERAS, EVALUATION_CAMERA, camera_scene_options, scene_names, scene_options
 from vision.station_settings import EXPOSURE_NORM
 from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
@@ -245,6 +245,8 @@ def cli_evaluate(argv: list[str]) -> int:
                     help="scene types to render: today|realistic|dark-rubber|wet-wood|all or a comma list (default realistic); "
                          "several: one report folder each under --out, summed up in scenes.md")
     ap.add_argument("--fa-m", type=float, default=0.0, help="also score this many metres of object-free belt of each scene type")
+    ap.add_argument("--realism-m", type=float, default=REALISM_M, help=f"belt of each scene type's realism checks (m; default "
+                    f"{REALISM_M:g}: the clipping checks', the others take at most 30 and 10 m of it; shorter: quicker, noisier)")
     _labelled_args(ap, "score real labelled photos instead (COCO json(s), Pascal VOC xml (Annotations/ + JPEGImages/, ImageSets "
                        "splits), LabelMe json, or YOLO txt with data.yaml / classes.txt / obj.names; "
                        "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")
@@ -260,8 +262,8 @@ def cli_evaluate(argv: list[str]) -> int:
             ap.error("--camera applies to rendered scene types, not to --labelled photos (a real camera took them)")
         return _cli_labelled(a)
     a.mm_per_px = 1.0 if a.mm_per_px is None else a.mm_per_px
-    if a.length_m <= 0 or a.fa_m < 0:
-        ap.error(f"--length-m must be > 0 and --fa-m >= 0, got {a.length_m} and {a.fa_m}")
+    if a.length_m <= 0 or a.fa_m < 0 or not a.realism_m > 0:
+        ap.error(f"--length-m and --realism-m must be > 0 and --fa-m >= 0, got {a.length_m}, {a.realism_m} and {a.fa_m}")
     if not a.mm_per_px > 0 or a.width_px <= 0:
         ap.error(f"--mm-per-px must be > 0 and --width-px > 0, got {a.mm_per_px} and {a.width_px}")
     try:
@@ -277,7 +279,7 @@ def cli_evaluate(argv: list[str]) -> int:
         with staged_folder(a.out) as stage:  # a failure leaves no half-written report in --out
             results = evaluate_scenes(model, names, stage.dir, length_m=a.length_m, seed=a.seed, objects_per_m=a.objects_per_m,
                                       fa_m=a.fa_m, backgrounds=a.backgrounds, camera=a.camera or EVALUATION_CAMERA,
-                                      exposure_norm=a.exposure_norm == "on")
+                                      exposure_norm=a.exposure_norm == "on", realism_m=a.realism_m)
     except VisionError as exc:
         print(f"oreline vision evaluate: error: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from vision.fit import VisionModel
 from vision.realism import RealismCheck, all_checks
@@ -22,18 +22,40 @@ from vision.sim_eval import evaluate, write_report
 from vision.tiles import ATTRIBUTION
 
 
+#: Belt of the realism checks (m): the clipping checks' (the others take at most 30 m and 10 m of it), as
+#: :func:`vision.realism.all_checks` has them.
+REALISM_M = 100.0
+
+
+class RealismLengths(TypedDict):
+    """The belt-length keywords of :func:`vision.realism.all_checks` (m)."""
+
+    clipping_m: float
+    belt_m: float
+    edge_m: float
+
+
+def realism_lengths(realism_m: float) -> RealismLengths:
+    """The belts of :func:`vision.realism.all_checks` for ``realism_m`` m of clipping belt (> 0): the illumination and
+    patch checks min(30, m), the belt edge min(10, m). Raises ValueError for a length <= 0."""
+    if not realism_m > 0:
+        raise ValueError(f"expected a realism belt > 0 m, got {realism_m}")
+    return RealismLengths(clipping_m=realism_m, belt_m=min(30.0, realism_m), edge_m=min(10.0, realism_m))
+
+
 def scene_result(model: VisionModel, name: str, *, length_m: float, seed: int, objects_per_m: float, fa_m: float,
                  out: Path, backgrounds: str = "heldout", camera: str = "renderer",
-                 exposure_norm: bool = EXPOSURE_NORM) -> dict[str, Any]:
+                 exposure_norm: bool = EXPOSURE_NORM, realism_m: float = REALISM_M) -> dict[str, Any]:
     """Score one scene type seen through ``camera`` (:func:`vision.scenes.camera_scene_options`), with the frames
     darkened into the fit's range if ``exposure_norm`` (:mod:`vision.exposure`); write its report (report.md,
-    report.json, gallery.png) into ``out``; return its summary (table, realism checks, object-free false alarms)."""
+    report.json, gallery.png) into ``out``; return its summary (table, realism checks on :func:`realism_lengths` of
+    ``realism_m``, object-free false alarms)."""
     scene, objects = camera_scene_options(name, camera)
     table, items = evaluate(model, backgrounds=backgrounds, length_m=length_m, seed=seed, objects_per_m=objects_per_m,
                             scene=scene, objects=objects, exposure_norm=exposure_norm)
     table["scene"], table["camera"] = name, camera
     write_report(table, items, out)
-    checks = all_checks(seed, scene=scene)
+    checks = all_checks(seed, scene=scene, **realism_lengths(realism_m))
     fa: dict[str, Any] = {}
     if fa_m > 0:
         empty, _ = evaluate(model, backgrounds=backgrounds, length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, scene=scene,
@@ -76,14 +98,16 @@ def scene_lines(res: dict[str, Any]) -> list[str]:
 
 def evaluate_scenes(model: VisionModel, names: Sequence[str], out: Path, *, length_m: float, seed: int, objects_per_m: float,
                     fa_m: float = 0.0, backgrounds: str = "heldout", camera: str = "renderer",
-                    exposure_norm: bool = EXPOSURE_NORM, echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    """Every scene type of ``names`` in turn (printed as it is done; ``camera``, ``exposure_norm``: :func:`scene_result`):
+                    exposure_norm: bool = EXPOSURE_NORM, echo: Callable[[str], None] = print,
+                    realism_m: float = REALISM_M) -> list[dict[str, Any]]:
+    """Every scene type of ``names`` in turn (printed as it is done; ``camera``, ``exposure_norm``, ``realism_m``:
+    :func:`scene_result`):
     one scene's report in ``out``, several in ``out/<scene>/``; writes ``out/scenes.md`` and ``out/scenes.json``."""
     results = []
     for name in names:
         res = scene_result(model, name, length_m=length_m, seed=seed, objects_per_m=objects_per_m, fa_m=fa_m,
                            out=out / name if len(names) > 1 else out, backgrounds=backgrounds, camera=camera,
-                           exposure_norm=exposure_norm)
+                           exposure_norm=exposure_norm, realism_m=realism_m)
         for line in scene_lines(res):
             echo(line)
         results.append(res)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
+from vision.scene_report import realism_lengths
 from vision.scenes import (CANDIDATE49_LIGHT, COLOUR49_CAMERA, EVALUATION_CAMERA, REAL_CAMERA, camera_scene_options,
                            scene_options)
 
@@ -45,7 +46,7 @@ def test_installed_oreline_evaluates_at_the_real_cameras_exposure_with_the_frame
     env = dict(os.environ, ORELINE_CACHE=str(tmp_path / "cache"))  # empty: the shipped model is seeded, nothing fitted
     out = tmp_path / "ev"
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--scenes", "realistic", "--camera", "real", "--exposure-norm=on",
-                        "--mm-per-px", "4", "--width-px=512", "--length-m", "4", "--out", str(out)],
+                        "--mm-per-px", "4", "--width-px=512", "--length-m", "4", "--realism-m", "10", "--out", str(out)],
                        capture_output=True, text=True, timeout=600, env=env)
     assert p.returncode == 0, p.stderr[-3000:]
     # the shipped union evaluates realistic belt (this run was test_union_model.py's own, of 12 m at the renderer's camera)
@@ -61,6 +62,16 @@ def test_installed_oreline_evaluates_at_the_real_cameras_exposure_with_the_frame
     assert [(r["scene"], r["camera"]) for r in summary] == [("realistic", "real")]
     assert summary[0]["table"]["exposure"]["on"] and summary[0]["table"]["exposure"]["gain_min"] < 1.0
     assert "camera real, exposure normalisation on" in (out / "scenes.md").read_text()
+
+
+def test_installed_oreline_refuses_a_realism_belt_of_no_length(tmp_path):
+    p = subprocess.run([str(ORELINE), "vision", "evaluate", "--scenes", "realistic", "--realism-m", "0", "--out", str(tmp_path / "ev")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "--realism-m must be > 0" in p.stderr and not (tmp_path / "ev").exists()
+    assert realism_lengths(100.0) == {"clipping_m": 100.0, "belt_m": 30.0, "edge_m": 10.0}  # all_checks' own defaults
+    assert realism_lengths(12.0) == {"clipping_m": 12.0, "belt_m": 12.0, "edge_m": 10.0}
+    with pytest.raises(ValueError, match="realism belt > 0"):
+        realism_lengths(-1.0)
 
 
 def test_installed_oreline_refuses_a_camera_for_labelled_photos(tmp_path):

@@ -16,7 +16,9 @@ from PIL import Image
 from vision.cli import cli_evaluate
 from vision.fit import VisionModel
 from vision.labels import LabelError, read_labelled
+from vision.realism import illumination_checks
 from vision.scene import BeltScene, SceneObject
+from vision.scenes import camera_scene_options
 from vision.tiles import load_tiles
 from tests.vision.conftest import MM_PER_PX
 
@@ -192,7 +194,8 @@ def test_cli_evaluate_prints_recall_per_kind_and_size_false_alarm_bound_and_appe
     # evaluate of its own with the same realism checks); 6 m of belt at 1 object per metre (was 20 m, as the other's 6 m
     # per type): dark rubber's objects all rubber, several sizes and a frame's appearance measure, as on 20 m
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px", "1024",
-                        "--length-m=6", "--objects-per-m", "1.0", "--scenes=dark-rubber", "--fa-m=5", f"--out={tmp_path / 'ev'}"],
+                        "--length-m=6", "--objects-per-m", "1.0", "--scenes=dark-rubber", "--fa-m=5", "--realism-m", "10",
+                        f"--out={tmp_path / 'ev'}"],
                        capture_output=True, text=True, timeout=900)
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -265,12 +268,15 @@ def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tm
     # seed 0: today's realism checks are vision.realism.all_checks() itself (checked against the real images below)
     p = subprocess.run([str(ORELINE), "vision", "evaluate", "--model", str(model_file), f"--mm-per-px={MM_PER_PX}", "--width-px=1024",
                         "--length-m=6", "--objects-per-m=1.0", "--scenes", names, "--fa-m", "5", "--seed", "0",
-                        f"--out={tmp_path / 'ev'}"], capture_output=True, text=True, timeout=900)
+                        "--realism-m=10", f"--out={tmp_path / 'ev'}"], capture_output=True, text=True, timeout=900)
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
     summary = _assert_scene_types_reported(tmp_path / "ev", p.stdout, names.split(","))
     # no --camera: the evaluation's camera (vision.scenes.EVALUATION_CAMERA; it changes wet-wood's belt, not today's)
     assert [r["camera"] for r in summary] == ["calibrated", "calibrated"] and "camera calibrated" in p.stdout
+    # --realism-m=10: the checks on 10 m of belt (the illumination check's own, rendered again here, is the same)
+    wet = {c["name"]: c for c in summary[1]["realism"]}["illumination: spread of median grey along the belt (CV)"]
+    assert wet["rendered"] == illumination_checks(0, 10.0, camera_scene_options("wet-wood", "calibrated")[0])[0].rendered
     # the renderer's checks against the real images (today's renderer settings; were test_real_scenes.py's)
     checks = {c["name"]: c for c in summary[0]["realism"]}
     assert all(np.isfinite(c["rendered"]) and np.isfinite(c["real"]) for c in checks.values())
