@@ -29,11 +29,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from PIL import Image
 
-from vision.realism import (CLIP_LEVEL, PATCH_MM_PER_PX, PATCH_QUANTILE, clipped_red_colour, saturated_patches,
+from vision.realism import (CLIP_LEVEL, PATCH_QUANTILE, clipped_red_colour, is_loaded, photo_window, saturated_patches,
                             saturation_excess)
-from vision.scene import ore_mask
 from vision.tiles import cdm_tile_paths, crop_tile, grey_of, read_rgb, source_of
 
 #: The six set-statistic checks, in the order printed.
@@ -62,11 +60,10 @@ def load_sources() -> list[Source]:
         im = read_rgb(p)
         medians, windows = grouped.setdefault(source_of(p), ([], []))
         tile = crop_tile(im)
-        if ore_mask(tile).mean() > 0.8:
+        if is_loaded(tile):
             medians.append(float(np.median(grey_of(tile))))
-        side = int(round(im.shape[1] / PATCH_MM_PER_PX)), int(round(im.shape[0] / PATCH_MM_PER_PX))
-        small = np.asarray(Image.fromarray(im).resize(side, Image.Resampling.BOX))
-        if ore_mask(small).mean() > 0.8:
+        small = photo_window(im)
+        if is_loaded(small):
             windows.append(small)
     return [Source(n, n in heldout, tuple(m), tuple(w)) for n, (m, w) in sorted(grouped.items()) if m or w]
 

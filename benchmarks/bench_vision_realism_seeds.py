@@ -38,7 +38,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from vision.realism import RealismCheck, all_checks, surface_checks
+from vision.realism import BELT_M, CLIPPING_M, EDGE_M, RealismCheck, all_checks, surface_checks
 from vision.scenes import CAMERA_OPTIONS as SCENE_CAMERAS
 from vision.scenes import COLOUR_CAMERA, scene_options
 
@@ -162,8 +162,8 @@ def table(spreads: Sequence[SeedSpread]) -> list[str]:
     return lines
 
 
-def run(seeds: Sequence[int], cameras: Sequence[str], *, clipping_m: float = 100.0, belt_m: float = 30.0,
-        edge_m: float = 10.0) -> dict[str, list[SeedSpread]]:
+def run(seeds: Sequence[int], cameras: Sequence[str], *, clipping_m: float = CLIPPING_M, belt_m: float = BELT_M,
+        edge_m: float = EDGE_M) -> dict[str, list[SeedSpread]]:
     """{camera: its checks' :class:`SeedSpread`, ..., :data:`SURFACES`: the object surface checks'} over ``seeds``
     (a progress line per seed and camera)."""
     scenes = {cam: camera_scene(cam) for cam in cameras}
@@ -231,9 +231,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[SeedSpread]]:
     ap.add_argument("--seeds", type=_ints, default=[10, 11, 12, 13, 14], help="comma list of seeds (default 10-14)")
     ap.add_argument("--camera", action="append", default=None,
                     help=f"{' | '.join(CAMERA_OPTIONS)}; repeatable or a comma list (default renderer)")
-    ap.add_argument("--clipping-m", type=float, default=100.0, help="belt for the clipping and clipped-colour checks (m)")
-    ap.add_argument("--belt-m", type=float, default=30.0, help="belt for the illumination and patch checks (m)")
-    ap.add_argument("--edge-m", type=float, default=10.0, help="belt for the belt-edge checks (m)")
+    ap.add_argument("--clipping-m", type=float, default=CLIPPING_M, help="belt for the clipping and clipped-colour checks (m)")
+    ap.add_argument("--belt-m", type=float, default=BELT_M, help="belt for the illumination and patch checks (m)")
+    ap.add_argument("--edge-m", type=float, default=EDGE_M, help="belt for the belt-edge checks (m)")
     ap.add_argument("--out", type=Path, default=None, help="json of every check's seeds and statistics")
     ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
                     help="no run: merge these runs' --out files (other seeds, the same cameras and belts) into one")

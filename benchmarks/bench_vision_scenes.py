@@ -60,8 +60,7 @@ from vision.sim_eval import evaluate
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
 from vision.frontier import CandidateScores, candidate_scores
-from vision.realism import all_checks
-from vision.scene_report import REALISM_M, realism_lengths
+from vision.realism import CLIPPING_M, all_checks, realism_lengths
 from vision.scene import SceneObject
 from vision.scene_report import exposure_text
 from vision.scenes import (CAMERA_OPTIONS, CAMERAS, EVALUATION_CAMERA, REAL_CAMERA_TYPES, camera_scene_options,
@@ -108,16 +107,16 @@ def _switch_set(switch: str, on: bool) -> ContextManager[None]:
 
 
 #: ``--quick``'s realism belt (m): the checks run, their figures not comparable.
-QUICK_REALISM_M = 10.0
+QUICK_CLIPPING_M = 10.0
 
 
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict:
     return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok}
 
 
-def realism_rows(seed: int = 0, camera: str = EVALUATION_CAMERA, realism_m: float = REALISM_M) -> list[dict]:
+def realism_rows(seed: int = 0, camera: str = EVALUATION_CAMERA, realism_m: float = CLIPPING_M) -> list[dict]:
     """Every realism check of the realistic scene type seen through ``camera`` on
-    :func:`vision.scene_report.realism_lengths` of ``realism_m`` (printed; a row each: within the real spread or not)."""
+    :func:`vision.realism.realism_lengths` of ``realism_m`` (printed; a row each: within the real spread or not)."""
     print(f"Renderer (realistic scenes, camera {camera}) against real images: rendered vs real (error; real spread):")
     rows = []
     for c in all_checks(seed, scene=camera_scene_options("realistic", camera)[0], **realism_lengths(realism_m)):
@@ -456,7 +455,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
             full_burden_judge_set(a.full_burden_judge == "on"):
-        realism = realism_rows(camera=a.camera, realism_m=QUICK_REALISM_M if a.quick else REALISM_M)
+        realism = realism_rows(camera=a.camera, realism_m=QUICK_CLIPPING_M if a.quick else CLIPPING_M)
         return decision_rows(m) + realism + _measured_rows(m, a, edge)
 
 

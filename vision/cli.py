@@ -19,8 +19,8 @@ from vision.model_cache import cached_model
 from vision.labels import LabelledSet, evaluate_labelled, fit_with_labelled, read_labelled
 from vision.labels_names import parse_kinds_map
 from vision.labels_read import SPLITS
-from vision.realism import image_stats, rendered_stats, stats_distance
-from vision.scene_report import REALISM_M, evaluate_scenes
+from vision.realism import CLIPPING_M, image_stats, rendered_stats, stats_distance
+from vision.scene_report import evaluate_scenes
 from vision.scenes import CAMERAS, EVALUATION_CAMERA, camera_scene_options, scene_names, scene_options
 from vision.station_settings import EXPOSURE_NORM
 from vision.sim_eval import appearance_line, evaluate, write_report  # noqa: F401 - evaluate, write_report: the CLI's public helpers
@@ -245,8 +245,8 @@ def cli_evaluate(argv: list[str]) -> int:
                     help="scene types to render: today|realistic|dark-rubber|wet-wood|all or a comma list (default realistic); "
                          "several: one report folder each under --out, summed up in scenes.md")
     ap.add_argument("--fa-m", type=float, default=0.0, help="also score this many metres of object-free belt of each scene type")
-    ap.add_argument("--realism-m", type=float, default=REALISM_M, help=f"belt of each scene type's realism checks (m; default "
-                    f"{REALISM_M:g}: the clipping checks', the others take at most 30 and 10 m of it; shorter: quicker, noisier)")
+    ap.add_argument("--realism-m", type=float, default=CLIPPING_M, help=f"belt of each scene type's realism checks (m; default "
+                    f"{CLIPPING_M:g}: the clipping checks', the others take at most 30 and 10 m of it; shorter: quicker, noisier)")
     _labelled_args(ap, "score real labelled photos instead (COCO json(s), Pascal VOC xml (Annotations/ + JPEGImages/, ImageSets "
                        "splits), LabelMe json, or YOLO txt with data.yaml / classes.txt / obj.names; "
                        "photos at --mm-per-px, any size; default model: the line camera's, 4 mm/px)")

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TypedDict
 
 import numpy as np
 
@@ -51,6 +51,29 @@ from vision.cache_io import default_cache_dir, replace_atomically
 from vision.objects import PALETTE_ONLY, PHOTO_MATERIAL, photo_textures, render_sprite
 from vision.scene import BeltScene, ore_mask
 from vision.tiles import cdm_tile_paths, crop_tile, grey_of, load_tiles, read_rgb, source_of
+
+
+#: The checks' belts (m) unless told: the clipping and clipped-colour checks', the illumination and patch checks', the
+#: belt edge's.
+CLIPPING_M = 100.0
+BELT_M = 30.0
+EDGE_M = 10.0
+
+
+class RealismLengths(TypedDict):
+    """The belt-length keywords of :func:`all_checks` (m)."""
+
+    clipping_m: float
+    belt_m: float
+    edge_m: float
+
+
+def realism_lengths(realism_m: float) -> RealismLengths:
+    """The belts of :func:`all_checks` for ``realism_m`` m of clipping belt (> 0): the illumination and patch checks
+    min(BELT_M, m), the belt edge min(EDGE_M, m). Raises ValueError for a length <= 0."""
+    if not realism_m > 0:
+        raise ValueError(f"expected a realism belt > 0 m, got {realism_m}")
+    return RealismLengths(clipping_m=realism_m, belt_m=min(BELT_M, realism_m), edge_m=min(EDGE_M, realism_m))
 
 
 @dataclass(frozen=True)
@@ -89,7 +112,7 @@ def _loaded_real_grey() -> tuple[tuple[np.ndarray, ...], tuple[str, ...]]:
     here: a process that checks several scene types, ``oreline vision evaluate --scenes all``, reads and measures the
     photos once)."""
     paths = cdm_tile_paths("heldout")
-    loaded = [(grey_of(t), source_of(p)) for p in paths for t in [crop_tile(read_rgb(p))] if ore_mask(t).mean() > 0.8]
+    loaded = [(grey_of(t), source_of(p)) for p in paths for t in [crop_tile(read_rgb(p))] if is_loaded(t)]
     return tuple(g for g, _ in loaded), tuple(n for _, n in loaded)
 
 
@@ -103,13 +126,16 @@ def _bootstrap_std(values: np.ndarray, stat, n: int = 200, seed: int = 0) -> flo
     return float(np.std(_bootstrap_draws(values, stat, n, seed)))
 
 
-def illumination_checks(seed: int = 0, length_m: float = 30.0, scene: dict | None = None) -> list[RealismCheck]:
+def illumination_checks(seed: int = 0, length_m: float = BELT_M, scene: dict | None = None) -> list[RealismCheck]:
     """Lighting spread along the belt and shadow depth of a full-burden belt with ``scene`` options (see the module
     docstring)."""
     loaded, names = _loaded_real_grey()
     med = np.array([np.median(g) for g in loaded])
     cv = lambda m: float(m.std() / m.mean())  # noqa: E731
-    groups = [med[[i for i, n in enumerate(names) if n == name]] for name in dict.fromkeys(names)]
+    by_source: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        by_source.setdefault(name, []).append(i)
+    groups = [med[idx] for idx in by_source.values()]
     cv_of_sources = lambda idx: cv(np.concatenate([groups[int(i)] for i in idx]))  # noqa: E731
     opts = {k: v for k, v in (scene or {}).items() if k in ("lighting_variation", "light_knot_mm", "shadow_depth", "ore_gain")}
     sc = BeltScene(load_tiles("heldout"), width_px=1024, mm_per_px=2.0, seed=seed, burden="full", dust_probability=0.0, **opts)
@@ -193,8 +219,23 @@ def saturated_patches(excess: np.ndarray, ore: np.ndarray, threshold: float) -> 
     return n, float(ore.sum()) * (PATCH_MM_PER_PX / 1000.0) ** 2
 
 
+#: Share of ore pixels above which a photo, tile or window counts as a full burden (loaded).
+LOADED_ORE_SHARE = 0.8
+
+
+def is_loaded(rgb: np.ndarray) -> bool:
+    """Whether an (H, W, 3) image shows a full burden: ore on more than :data:`LOADED_ORE_SHARE` of it."""
+    return bool(ore_mask(rgb).mean() > LOADED_ORE_SHARE)
+
+
+def photo_window(rgb: np.ndarray) -> np.ndarray:
+    """A whole photo (1 mm/px) box-averaged to PATCH_MM_PER_PX: one window of the patch and clipping checks."""
+    side = int(round(rgb.shape[1] / PATCH_MM_PER_PX)), int(round(rgb.shape[0] / PATCH_MM_PER_PX))
+    return np.asarray(Image.fromarray(rgb).resize(side, Image.Resampling.BOX))
+
+
 def _loaded_windows(windows: Sequence[np.ndarray]) -> list[np.ndarray]:
-    return [w for w in windows if ore_mask(w).mean() > 0.8]
+    return [w for w in windows if is_loaded(w)]
 
 
 @lru_cache(maxsize=1)
@@ -202,10 +243,8 @@ def _real_photo_windows() -> tuple[list[np.ndarray], list[str]]:
     """Whole loaded CDM photos (every split) at PATCH_MM_PER_PX and their source names (cached: do not change them)."""
     out, names = [], []
     for p in cdm_tile_paths("all"):
-        im = read_rgb(p)
-        side = int(round(im.shape[1] / PATCH_MM_PER_PX)), int(round(im.shape[0] / PATCH_MM_PER_PX))
-        small = np.asarray(Image.fromarray(im).resize(side, Image.Resampling.BOX))
-        if _loaded_windows([small]):
+        small = photo_window(read_rgb(p))
+        if is_loaded(small):
             out.append(small)
             names.append(source_of(p))
     return out, names
@@ -262,7 +301,7 @@ def patch_rate(windows: Sequence[np.ndarray], threshold: float) -> float:
     return float(counts[:, 0].sum() / counts[:, 1].sum()) if counts[:, 1].sum() > 0 else float("nan")
 
 
-def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = 30.0) -> RealismCheck:
+def patch_check(seed: int = 0, scene: dict | None = None, length_m: float = BELT_M) -> RealismCheck:
     """Saturated ore patches 50-200 mm per m^2 of ``length_m`` of rendered full-burden belt (``scene`` options) made
     of the tiles of every CDM photo against those whole loaded photos (spread: bootstrap over the photos' sources):
     the same photos on both sides, so what differs is the mosaic. See the module docstring."""
@@ -396,7 +435,7 @@ def rendered_edges(scene: dict | None = None, *, length_m: float = 10.0, seed: i
     return out
 
 
-def edge_checks(seed: int = 0, scene: dict | None = None, length_m: float = 10.0) -> list[RealismCheck]:
+def edge_checks(seed: int = 0, scene: dict | None = None, length_m: float = EDGE_M) -> list[RealismCheck]:
     """The belt edge of ``scene`` against the CDM photos' (see the module docstring; rendered: median over windows)."""
     real = real_edge_stats()
     rend = [edge_stats(w, edge_col=e) for w, e in rendered_edges(scene, length_m=length_m, seed=seed)]
@@ -425,7 +464,7 @@ def clip_shares(windows: Sequence[np.ndarray]) -> np.ndarray:
     return np.mean([(w >= CLIP_LEVEL).reshape(-1, 3).mean(axis=0) for w in windows], axis=0)
 
 
-def clipping_checks(seed: int = 0, scene: dict | None = None, length_m: float = 100.0) -> list[RealismCheck]:
+def clipping_checks(seed: int = 0, scene: dict | None = None, length_m: float = CLIPPING_M) -> list[RealismCheck]:
     """Share (%) of pixels at >= CLIP_LEVEL in red and green at PATCH_MM_PER_PX: ``length_m`` of rendered full-burden belt
     of every CDM photo's tiles (``scene`` options; the patch check's windows) against the whole loaded photos
     (spread: bootstrap over the photos' sources)."""
@@ -454,7 +493,7 @@ def clipped_red_colour(windows: Sequence[np.ndarray]) -> np.ndarray:
     return np.median(hot[:, 1:] / hot[:, :1], axis=0)
 
 
-def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: float = 100.0) -> list[RealismCheck]:
+def clipped_colour_checks(seed: int = 0, scene: dict | None = None, length_m: float = CLIPPING_M) -> list[RealismCheck]:
     """Colour of the clipped red pixels (median G/R and B/R of the pixels whose red is >= CLIP_LEVEL, 4 mm/px): the
     clipping check's rendered windows against the whole loaded photos (spread: bootstrap over the photos' sources)."""
     want, spread = _real_clipped_colour()
@@ -476,8 +515,8 @@ def _real_clipped_colour() -> tuple[np.ndarray, np.ndarray]:
     return clipped_red_colour(real), np.array([np.nanstd(boot[:, k]) for k in range(boot.shape[1])])
 
 
-def all_checks(seed: int = 0, scene: dict | None = None, *, clipping_m: float = 100.0, belt_m: float = 30.0,
-               edge_m: float = 10.0, surfaces: bool = True) -> list[RealismCheck]:
+def all_checks(seed: int = 0, scene: dict | None = None, *, clipping_m: float = CLIPPING_M, belt_m: float = BELT_M,
+               edge_m: float = EDGE_M, surfaces: bool = True) -> list[RealismCheck]:
     """Every check of this module for a scene type's options (default: today's renderer settings), on belts of
     today's lengths unless given: ``clipping_m`` of full-burden belt for the clipping and clipped-colour checks,
     ``belt_m`` for the illumination and patch checks, ``edge_m`` for the belt edge; ``surfaces``: with the object

@@ -12,40 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from vision.fit import VisionModel
-from vision.realism import RealismCheck, all_checks
+from vision.realism import CLIPPING_M, RealismCheck, all_checks, realism_lengths
 from vision.scenes import camera_scene_options
 from vision.station_settings import EXPOSURE_NORM
 from vision.sim_eval import evaluate, write_report
 from vision.tiles import ATTRIBUTION
 
 
-#: Belt of the realism checks (m): the clipping checks' (the others take at most 30 m and 10 m of it), as
-#: :func:`vision.realism.all_checks` has them.
-REALISM_M = 100.0
-
-
-class RealismLengths(TypedDict):
-    """The belt-length keywords of :func:`vision.realism.all_checks` (m)."""
-
-    clipping_m: float
-    belt_m: float
-    edge_m: float
-
-
-def realism_lengths(realism_m: float) -> RealismLengths:
-    """The belts of :func:`vision.realism.all_checks` for ``realism_m`` m of clipping belt (> 0): the illumination and
-    patch checks min(30, m), the belt edge min(10, m). Raises ValueError for a length <= 0."""
-    if not realism_m > 0:
-        raise ValueError(f"expected a realism belt > 0 m, got {realism_m}")
-    return RealismLengths(clipping_m=realism_m, belt_m=min(30.0, realism_m), edge_m=min(10.0, realism_m))
-
-
 def scene_result(model: VisionModel, name: str, *, length_m: float, seed: int, objects_per_m: float, fa_m: float,
                  out: Path, backgrounds: str = "heldout", camera: str = "renderer",
-                 exposure_norm: bool = EXPOSURE_NORM, realism_m: float = REALISM_M) -> dict[str, Any]:
+                 exposure_norm: bool = EXPOSURE_NORM, realism_m: float = CLIPPING_M) -> dict[str, Any]:
     """Score one scene type seen through ``camera`` (:func:`vision.scenes.camera_scene_options`), with the frames
     darkened into the fit's range if ``exposure_norm`` (:mod:`vision.exposure`); write its report (report.md,
     report.json, gallery.png) into ``out``; return its summary (table, realism checks on :func:`realism_lengths` of
@@ -99,7 +78,7 @@ def scene_lines(res: dict[str, Any]) -> list[str]:
 def evaluate_scenes(model: VisionModel, names: Sequence[str], out: Path, *, length_m: float, seed: int, objects_per_m: float,
                     fa_m: float = 0.0, backgrounds: str = "heldout", camera: str = "renderer",
                     exposure_norm: bool = EXPOSURE_NORM, echo: Callable[[str], None] = print,
-                    realism_m: float = REALISM_M) -> list[dict[str, Any]]:
+                    realism_m: float = CLIPPING_M) -> list[dict[str, Any]]:
     """Every scene type of ``names`` in turn (printed as it is done; ``camera``, ``exposure_norm``, ``realism_m``:
     :func:`scene_result`):
     one scene's report in ``out``, several in ``out/<scene>/``; writes ``out/scenes.md`` and ``out/scenes.json``."""

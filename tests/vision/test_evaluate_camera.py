@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
-from vision.scene_report import realism_lengths
+from vision.realism import realism_lengths
 from vision.scenes import (CANDIDATE49_LIGHT, COLOUR49_CAMERA, EVALUATION_CAMERA, REAL_CAMERA, camera_scene_options,
                            scene_options)
 
