@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 
 class StagedFolder:
@@ -68,5 +68,20 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def replace_atomically(path: str | Path, write: Callable[[Path], Any]) -> Path:
+    """Call ``write`` on a temporary path beside ``path`` (same suffix; parents made), then move it onto ``path``; on
+    an error the temporary file is removed and the error raised."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return path

@@ -9,6 +9,14 @@ from pathlib import Path
 from conveyor.errors import ConfigError
 
 SHARED_DATA_ENV = "ORELINE_SHARED_DATA"
+#: Where fitted models and cached figures go (each package in its own subfolder).
+CACHE_ENV = "ORELINE_CACHE"
+
+
+def cache_root() -> Path:
+    """``$ORELINE_CACHE`` or ``~/.cache/oreline``: the root of every package's cache folder (not created here)."""
+    root = os.environ.get(CACHE_ENV)
+    return Path(root) if root else Path.home() / ".cache" / "oreline"
 
 
 def shared_data_dir() -> Path:

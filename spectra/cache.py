@@ -10,17 +10,15 @@ Two entry points: :func:`default_model` loads the model or fits it (the explicit
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from conveyor.resources import seed_cache_from_shipped
+from conveyor.resources import cache_root, seed_cache_from_shipped
 from spectra.errors import ModelError
 from spectra.grid import DEFAULT_GRID, resolve_grid
 from spectra.library import default_library_dir
 from spectra.models.bundle import SpectraModel
 from spectra.models.training import TrainConfig, train_model, training_hash
 
-CACHE_ENV = "ORELINE_CACHE"
 #: Fitted default models shipped with oreline, under their cache file names.
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 #: Grids whose default model ships besides the default site's (``make models``): an InGaAs-only site
@@ -34,8 +32,7 @@ class ModelNotPreparedError(ModelError, LookupError):
 
 def cache_dir() -> Path:
     """``$ORELINE_CACHE/spectra`` or ``~/.cache/oreline/spectra`` (created)."""
-    base = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else Path.home() / ".cache" / "oreline"
-    path = base / "spectra"
+    path = cache_root() / "spectra"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from vision.cache_io import replace_atomically
+from vision.cache_io import default_cache_dir, replace_atomically
 from vision.model import NormalOreModel
 from vision.scene import BeltScene, random_objects
 from vision.tiles import load_tiles
@@ -106,9 +105,7 @@ def calibrate_limit(ore: NormalOreModel, images: Iterable[np.ndarray]) -> float:
 
 
 def _cache_file(version: str) -> Path:
-    root = os.environ.get("ORELINE_CACHE")
-    base = (Path(root) if root else Path.home() / ".cache" / "oreline") / "vision"
-    return base / f"appearance-{version.replace(':', '-')}.json"
+    return default_cache_dir() / f"appearance-{version.replace(':', '-')}.json"
 
 
 def default_limit(model_ore: NormalOreModel, version: str, width_px: int, *, n_scenes: int = 6, scene_m: float = 5.0) -> float:

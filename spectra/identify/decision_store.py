@@ -11,7 +11,6 @@ or not at all (a temporary name of this process, then moved into place)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import zipfile
 from functools import lru_cache
 from importlib import metadata
@@ -19,6 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from conveyor.files import replace_atomically
+from conveyor.resources import cache_root
 
 from spectra.identify.learned import Decision
 
@@ -30,8 +32,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]  # spectra/
 def store_dir() -> Path:
     """``$ORELINE_CACHE/spectra`` or ``~/.cache/oreline/spectra`` (as :func:`spectra.cache.cache_dir`, without
     importing the models: an identifier's readers do not load scikit-learn)."""
-    root = os.environ.get("ORELINE_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "oreline") / "spectra"
+    return cache_root() / "spectra"
 
 
 @lru_cache(maxsize=1)
@@ -83,13 +84,10 @@ def stored_decision(idf: Any, fit: Callable[[], Decision]) -> Decision:
     arrays: dict[str, Any] = {"mean": decision.mean, "scale": decision.scale, "coef": decision.coef, "intercept": decision.intercept,
               "log_prior": decision.log_prior,
               "d2_unknown": np.float64(np.nan if decision.d2_unknown is None else decision.d2_unknown)}
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+        replace_atomically(path, lambda tmp: np.savez(tmp, **arrays))
+    except OSError:  # a read-only cache: fitted in every process, as without the store
+        pass
     return decision
 
 
