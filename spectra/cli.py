@@ -10,6 +10,7 @@ from typing import Any, Callable
 from conveyor.deferred import load_function
 from spectra.errors import SpectraError
 from spectra.formats import read_spectra
+from spectra.labels import read_labels
 from spectra.grid import DEFAULT_GRID, resolve_grid  # the line's default grid, docs/spectra.md
 
 #: The module doing each command's work (the models, scikit-learn): loaded by :func:`_work` only once the command's
@@ -42,7 +43,7 @@ def _check_test_library(folder: str, labels: str) -> str | None:
     if not Path(folder).is_dir():
         return f"--test-library {folder}: no such folder"
     try:
-        rows = _work("read_labels")(labels)
+        rows = read_labels(labels)
     except SpectraError as exc:
         return f"--labels {labels}: {exc}"
     problems = []

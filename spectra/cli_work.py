@@ -24,13 +24,13 @@ from spectra.library import load_library
 from spectra.mixcheck import physics_report
 from spectra.models.bundle import SpectraModel
 from spectra.models.evaluation import (evaluate_folder, evaluate_heldout, evaluate_lots, markdown, read_labelled_folder,
-                                       read_labels, write_report)
+                                       write_report)
 from spectra.models.family_eval import evaluate_families, family_markdown
 from spectra.models.fingerprint_eval import evaluate_fingerprints
 from spectra.models.groupcheck import leave_group_out, markdown as group_markdown
 from spectra.models.training import TrainConfig, train_model
 
-__all__ = ["evaluate_model", "fit_novelty", "identify", "loso", "read_labels", "train"]
+__all__ = ["evaluate_model", "fit_novelty", "identify", "loso", "train"]
 
 
 def _say(msg: str) -> None:

@@ -28,7 +28,7 @@ from spectra.grid import InstrumentGrid
 from spectra.identify.identifier import ID_CLASSES, Identifier, IdentifierParams
 from spectra.identify.validation import fmt3, row_physics, summarise
 from spectra.library import Spectrum
-from spectra.models.evaluation import read_labels
+from spectra.labels import read_labels
 from spectra.resample import to_grid
 
 #: a file with more channels than this is convolved onto a 4 nm / 10 nm FWHM grid over its own range

@@ -9,7 +9,6 @@ Folder mode scores files listed in a ``file,class`` CSV (USGS JSON, ECOSTRESS te
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Callable
@@ -25,6 +24,7 @@ from spectra.models.bundle import CLASSES, SpectraModel
 from spectra.models.fingerprint_eval import fingerprint_markdown
 from spectra.models.heldout import held_out_world
 from spectra.grid import InstrumentGrid, resolve_grid
+from spectra.labels import read_labels
 from spectra.models.training import LabelledSpectra, TrainConfig, simulate_classifier_set, simulate_segments
 from spectra.resample import to_grid
 from spectra.segment_stats import score_segment
@@ -124,25 +124,6 @@ def evaluate_heldout(model: SpectraModel, *, n_segments: int = 200, spectra_per_
 
 def _mineral(material: str) -> str | None:
     return mineral_of(material)
-
-
-def read_labels(path: str | Path) -> list[tuple[str, str]]:
-    """``file,class`` rows (header required); class in ore/gangue/waste/contaminant. SpectrumFormatError if bad."""
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SpectrumFormatError(f"{path}: cannot read labels ({exc})") from exc
-    if not rows or not {"file", "class"} <= set(rows[0]):
-        raise SpectrumFormatError(f"{path}: expected a CSV with columns 'file,class', got {list(rows[0]) if rows else 'no rows'}")
-    out = []
-    for i, r in enumerate(rows, 2):
-        klass = (r["class"] or "").strip().lower()
-        if klass not in ("ore", "gangue", "waste", "contaminant"):
-            raise SpectrumFormatError(f"{path}: line {i}: expected class ore/gangue/waste/contaminant, got {r['class']!r}")
-        out.append(((r["file"] or "").strip(), klass))
-    return out
 
 
 def read_labelled_folder(folder: str | Path, labels: str | Path,

@@ -98,3 +98,25 @@ def test_train_quick_needs_out_and_sets_the_small_sizes(tmp_path, capsys):
     assert quick == replace(TrainConfig.small(), seed=3)
     full = _train_config(_train_parser().parse_args(["--n-per-class=50", "--grid=ingaas256"]))
     assert full == TrainConfig(grid="ingaas256", n_train_per_class=50)
+
+
+def test_bad_labels_refused_before_the_models_load(tmp_path):
+    """A --labels file without the file,class columns is refused by ``oreline spectra evaluate``'s usage (exit 2),
+    and the check reads it without the command's work module (scikit-learn): the refusal costs no model load."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bad = tmp_path / "labels.csv"
+    bad.write_text("name,kind\na.json,ore\n")
+    oreline = Path(sys.executable).with_name("oreline")
+    proc = subprocess.run([str(oreline), "spectra", "evaluate", "--test-library", str(tmp_path), "--labels", str(bad)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "expected a CSV with columns 'file,class'" in proc.stderr and "usage: oreline spectra evaluate" in proc.stderr
+    code = ("import sys; from spectra import cli; "
+            f"print(cli._check_test_library({str(tmp_path)!r}, {str(bad)!r})); "
+            "print('sklearn' in sys.modules, 'spectra.cli_work' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "expected a CSV with columns 'file,class'" in out[0]
+    assert out[1] == "False False"
