@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cli_controlroom(argv: list[str]) -> int:
-    """Run the simulated site lot after lot and serve its control room until Ctrl-C (or ``--lots`` lots ran)."""
+    """``oreline control-room`` (:data:`DESCRIPTION`): check the options (port, lot count, no tokens on the command line),
+    then run :data:`RUN`, loaded only now; its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
