@@ -132,10 +132,10 @@ def _print_case(label: str, rows: list[dict], j: Judged, wood_level: float) -> d
     n = {"objects": len(rows), "found": sum(r["reported"] for r in rows), "no candidate": sum(not r["candidate"] for r in rows)}
     missed = [r for r in rows if r["candidate"] and not r["reported"]]
     n["unreported"] = len(missed)
-    for key in ("judged_by", "nearer"):
+    for key, name in (("judged_by", "judged by"), ("nearer", "nearer its level:")):
         for r in missed:
-            n[f"{r[key]}"] = n.get(f"{r[key]}", 0) + 1
-    n["near"] = sum(r["ratio"] <= NEAR_FACTOR for r in missed)
+            n[f"{name} {r[key]}"] = n.get(f"{name} {r[key]}", 0) + 1
+    n[f"within {NEAR_FACTOR:g} x its level"] = sum(r["ratio"] <= NEAR_FACTOR for r in missed)
     n["other class = the object's kind (judge)"] = sum(r["judge_kind"] == r["kind"] for r in missed)
     n["candidate > 1.5 x the object"] = sum(r["cand_length_mm"] > 1.5 * r["length_mm"] for r in missed)
     n["wood evidence adds"] = sum(r["wood_adds"] for r in missed)

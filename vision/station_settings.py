@@ -27,9 +27,9 @@ FULL_BURDEN_JUDGE = True
 #: Whether every detector of a union model (``Detector.wood_evidence``: the line's station unless its ``wood_evidence``
 #: key says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-evidence``) also reports a
 #: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) on the second judge's odds of wood
-#: against "none" by default (:mod:`vision.decision_wood`; docs/vision-experiments.md "Wood evidence": off while its
-#: pre-registered rule, RULE_TODAY51, is not met).
-WOOD_EVIDENCE = False
+#: against "none" by default (:mod:`vision.decision_wood`; docs/vision-experiments.md "Wood evidence on part-loaded
+#: belt": on since its pre-registered rule, RULE_TODAY51, held on fresh seeds 241 / 242).
+WOOD_EVIDENCE = True
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
