@@ -1,12 +1,13 @@
 """Wood evidence on part-loaded belt: the union's second judge's odds of wood against "none" as a second decision.
 
 The object decision reports a candidate when a classifier's p(none) is at most its level (:mod:`vision.decision`).
-On today's part-loaded belt the union's second judge's level (0.0031) is half the one out-of-fold candidate that a
-worn, streaky belt cover gave on the fit's 2,003 m of part-loaded belt (docs/vision-experiments.md "FIT_VERSION 17":
-image154). On development seeds 51-60 half of the objects >= 50 mm that have a features' candidate there and stay
-unreported are wood whose class mass the judge puts on "wood" while p(none) lies 3-300 x over the level: p(none)
+On today's part-loaded belt the union's second judge's level (0.0031) is half its lowest out-of-fold candidate on the
+fit's 2,003 m of part-loaded belt (docs/vision-experiments.md "FIT_VERSION 17" traced that belt's tail to a worn,
+streaky belt cover, image154). On development seeds 51-60, 41 of the 50 wood objects >= 50 mm on today's belt that have a candidate and
+stay unreported have "wood" as the judge's most likely object class, p(none) over the level (16 within 10 x): p(none)
 weighs every object class against "none", and the belt's object-like candidates look like one kind or another, so the
-odds of one kind against "none" separate wood from that belt better (docs/vision-experiments.md "Wood evidence").
+odds of one kind against "none" separate wood from that belt better (docs/vision-experiments.md "Wood evidence on
+part-loaded belt").
 
 :func:`wood_levels`: a features' candidate judged at a part-loaded load (finite, < ``load_max``) by the second judge
 is also reported when ``ln(p(wood) / p(none)) >= level``. As a decision on p(none) that is
@@ -96,9 +97,10 @@ def wood_levels(evidence: WoodEvidence, proba: np.ndarray, classes: np.ndarray, 
 
 
 #: The shipped 4 mm/px union's judge's level (model-4mm-512px-2f7c0564758e.npz), set on the fit split's belt by
-#: ``python -m benchmarks.bench_vision_unreported --calibrate`` (docs/vision-experiments.md "Wood evidence"): 12,026 m
-#: each of today's and dark-rubber object-free belt of fit-split tiles (seeds 2001-2004, calibrated camera), 408,481
-#: part-loaded features' candidates; the 7th highest log odds (k = 6 for 12,026 m) +2.63, plus ln 2.
+#: ``python -m benchmarks.bench_vision_unreported --calibrate`` (docs/vision-experiments.md "Wood evidence on
+#: part-loaded belt"): 12,026 m each of today's and dark-rubber object-free belt of fit-split tiles (seeds 2001-2004,
+#: calibrated camera), 408,481 part-loaded features' candidates; the 7th highest log odds (k = 6 for 12,026 m) +2.63,
+#: plus ln 2. On by default since RULE_TODAY51 held (:data:`vision.station_settings.WOOD_EVIDENCE`).
 SHIPPED_WOOD: WoodEvidence | None = WoodEvidence(level=3.3192, judge="c4e029e21060", belt_m=12026.0, events=6)
 
 
