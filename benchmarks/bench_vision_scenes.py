@@ -21,7 +21,9 @@ darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frame
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
 [--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera renderer]
-[--exposure-norm on] [--local-load on]``. ``--local-load on|off``: each candidate judged at the lower of the whole belt's
+[--exposure-norm on] [--local-load on] [--wood-evidence on]``. ``--wood-evidence on|off``: the union's part-loaded
+features' candidates also reported on the second judge's odds of wood against "none" (:mod:`vision.decision_wood`).
+``--local-load on|off``: each candidate judged at the lower of the whole belt's
 load and the ore's share around it (``Detector.local_load``; the false-alarm lines show the whole belt's load where
 the local one lowered it).
 Images: see :data:`vision.tiles.ATTRIBUTION` and :data:`vision.objects.ATTRIBUTION_TEXTURES`.
@@ -49,7 +51,7 @@ from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, LOCAL_LOAD
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, LOCAL_LOAD, WOOD_EVIDENCE
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
@@ -96,6 +98,12 @@ def full_burden_judge_set(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds leaves the features' candidates at full burden to the union's
     second judge alone (``Detector.full_burden_judge``) when ``on``; both classifiers judge them when not."""
     return _switch_set("full_burden_judge", on)
+
+
+def wood_evidence_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds also reports the union's part-loaded features' candidates on the
+    second judge's odds of wood (``Detector.wood_evidence``, :mod:`vision.decision_wood`) when ``on``; not when off."""
+    return _switch_set("wood_evidence", on)
 
 
 def _switch_set(switch: str, on: bool) -> ContextManager[None]:
@@ -443,6 +451,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--full-burden-judge", choices=("on", "off"), default="on" if FULL_BURDEN_JUDGE else "off",
                     help="with the union model, a features' candidate at full burden (load >= 0.9) judged by the union's "
                     "second judge alone (Detector.full_burden_judge); default vision.station_settings.FULL_BURDEN_JUDGE")
+    ap.add_argument("--wood-evidence", choices=("on", "off"), default="on" if WOOD_EVIDENCE else "off",
+                    help="with the union model, a features' candidate at a part-loaded load (< 0.9) also reported on the "
+                    "second judge's odds of wood against none (Detector.wood_evidence, vision/decision_wood.py); default "
+                    "vision.station_settings.WOOD_EVIDENCE")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
@@ -452,9 +464,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return matched_main(m, a)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
-          f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}", flush=True)
+          f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
+          f"wood evidence {a.wood_evidence}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
-            full_burden_judge_set(a.full_burden_judge == "on"):
+            full_burden_judge_set(a.full_burden_judge == "on"), wood_evidence_set(a.wood_evidence == "on"):
         realism = realism_rows(camera=a.camera, realism_m=QUICK_CLIPPING_M if a.quick else CLIPPING_M)
         return decision_rows(m) + realism + _measured_rows(m, a, edge)
 

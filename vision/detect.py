@@ -20,6 +20,7 @@ from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, component_features
 from vision.densenet import DenseSeeds
 from vision.decision import LOAD_EDGE
+from vision.decision_wood import WoodEvidence, evidence_for, wood_levels
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
@@ -35,7 +36,7 @@ from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
 from vision.planks import PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import FULL_BURDEN_JUDGE, LOCAL_LOAD
+from vision.station_settings import FULL_BURDEN_JUDGE, LOCAL_LOAD, WOOD_EVIDENCE
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -538,6 +539,12 @@ class Detector:
         #: classifier only on part-loaded belt"; the station's ``full_burden_judge`` key; default
         #: :data:`vision.station_settings.FULL_BURDEN_JUDGE`). False: both judge it, either reports (the union).
         self.full_burden_judge = FULL_BURDEN_JUDGE
+        #: With ``dense_union`` on: a features' candidate at a part-loaded load that the second judge judges after
+        #: ``classifier`` is also reported on the judge's odds of wood against "none" (:mod:`vision.decision_wood`;
+        #: only for the judge its level was set for; the station's ``wood_evidence`` key; default
+        #: :data:`vision.station_settings.WOOD_EVIDENCE`).
+        self.wood_evidence = WOOD_EVIDENCE
+        self._wood: tuple[KindClassifier, WoodEvidence | None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -854,7 +861,7 @@ class Detector:
             ix = np.flatnonzero(rows)
             if clf is None or not ix.size:
                 continue
-            k, pr, pn, nm, rep = self._verdicts(clf, matrix, ix, load, length_mm, patches)
+            k, pr, pn, nm, rep = self._verdicts(clf, matrix, ix, load, length_mm, patches, wood=union)
             if union:  # only what the first judge left unreported changes: its reports stay as they were, to the bit
                 keep = rep & ~report[ix]
                 ix, k, pr, pn, nm, rep = ix[keep], [k[j] for j in np.flatnonzero(keep)], pr[keep], pn[keep], nm[keep], rep[keep]
@@ -872,16 +879,29 @@ class Detector:
         return np.asarray(load, float) >= LOAD_EDGE  # NaN compares False (no warning)
 
     def _verdicts(self, clf: KindClassifier, matrix: np.ndarray, ix: np.ndarray, load: np.ndarray, length_mm: np.ndarray,
-                  patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(kinds, probabilities, p(none), decision, reported) of the rows ``ix`` of ``matrix`` by ``clf``."""
+                  patches: Callable[[np.ndarray], np.ndarray], wood: bool = False) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, probabilities, p(none), decision, reported) of the rows ``ix`` of ``matrix`` by ``clf``; ``wood``:
+        its decision with the wood evidence (:meth:`_wood_levels`)."""
         whole = ix.size == len(matrix)  # all rows: the matrix itself (as without the split, to the last bit)
         x, part = (matrix, patches) if whole else (matrix[ix], lambda r: patches(ix[r]))
         proba = clf.proba(x, part)
         k, pr, pn = clf.calls(proba)
         nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
+        if wood:
+            nm = self._wood_levels(clf, proba, load[ix], nm)
         rep = (pn <= nm) & (length_mm[ix] >= self.params.min_length_mm)
         k, pr = reported_kinds(proba, clf.classes_, k, pr, rep)
         return list(k), pr, pn, nm, rep
+
+    def _wood_levels(self, clf: KindClassifier, proba: np.ndarray, load: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """``clf``'s decisions ``levels`` with the wood evidence at part-loaded ``load`` (:func:`vision.decision_wood.wood_levels`)
+        when ``wood_evidence`` is on and ``clf`` has a level (:func:`vision.decision_wood.evidence_for`); else ``levels``."""
+        if not self.wood_evidence:
+            return levels
+        if self._wood is None or self._wood[0] is not clf:
+            self._wood = (clf, evidence_for(clf))
+        evidence = self._wood[1]
+        return levels if evidence is None else wood_levels(evidence, proba, clf.classes_, load, levels)
 
     def _dense_stream(self, seeds: DenseSeeds) -> DenseStream:
         """The dense net's stream (:mod:`vision.densenet_stream`) of ``seeds``' net: a new one when it changed."""

@@ -24,6 +24,12 @@ LOCAL_LOAD = False
 #: the union's second judge alone by default (docs/vision-experiments.md "The base classifier only on part-loaded
 #: belt": on since its pre-registered rule, JUDGE46B, held on fresh seeds 211 / 212 and 221 / 222).
 FULL_BURDEN_JUDGE = True
+#: Whether every detector of a union model (``Detector.wood_evidence``: the line's station unless its ``wood_evidence``
+#: key says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-evidence``) also reports a
+#: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) on the second judge's odds of wood
+#: against "none" by default (:mod:`vision.decision_wood`; docs/vision-experiments.md "Wood evidence on part-loaded
+#: belt": on since its pre-registered rule, RULE_TODAY51, held on fresh seeds 241 / 242).
+WOOD_EVIDENCE = True
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
@@ -46,6 +52,9 @@ SETTINGS = StationSettings(
         "full_burden_judge": Field(bool, FULL_BURDEN_JUDGE, doc="With the union model: a features' candidate at full burden "
                                                                 "(load >= 0.9) is judged by the union's second judge alone, not "
                                                                 "also by the base classifier (part-loaded belt as before)."),
+        "wood_evidence": Field(bool, WOOD_EVIDENCE, doc="With the union model: a features' candidate at a part-loaded load "
+                                                        "(< 0.9) is also reported when the second judge's odds of wood against "
+                                                        "'none' reach their level (vision/decision_wood.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -69,4 +78,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "LOCAL_LOAD", "SETTINGS"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "LOCAL_LOAD", "SETTINGS", "WOOD_EVIDENCE"]

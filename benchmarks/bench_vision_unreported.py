@@ -1,0 +1,239 @@
+"""Objects with a candidate that the union's decision leaves unreported (issue 27, today51), and the wood evidence.
+
+For every case of ``bench_vision_scenes`` (the same belts for the same seed and camera), the shipped union's detector
+with every candidate kept: per object >= 50 mm that has a size-passing candidate and is not reported, which
+classifier judged its best candidate (the base then the second judge on part-loaded belt, the judge alone at full
+burden with ``Detector.full_burden_judge``, the judge for the dense net's own regions), each one's p(none) against its
+decision at the candidate's load, the class other than "none" with the most mass, the judge's odds of wood against
+"none" (:func:`vision.decision_wood.wood_log_odds`), the cause (:func:`benchmarks.bench_vision_wood.cause`) and the
+candidate's length against the object's; then per case the counts. With ``--fa-m``: the same spreads on object-free
+held-out belt (today's and realistic, seed + 1000): each classifier's lowest p(none) against its decision and the
+judge's highest wood odds on part-loaded features' candidates. Every row also says what the wood evidence
+(:mod:`vision.decision_wood`, its level :data:`~vision.decision_wood.SHIPPED_WOOD` or ``--wood-level``) would add:
+objects and false candidates, from the same candidates.
+
+``--calibrate``: the wood evidence's level for the model's judge, set on ``--calibrate-m`` of object-free belt of the
+fit split's tiles per part-loaded scene type (today's and, through the camera, dark rubber), streamed as a station
+sees it (:func:`vision.decision_wood.set_level`).
+
+Run: ``.venv/bin/python -m benchmarks.bench_vision_unreported [--seed 51] [--length-m 100] [--fa-m 3000]
+[--camera calibrated] [--wood-level L] [--quick]`` or ``... --calibrate [--calibrate-m 12000]``. Development seeds
+only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+
+from benchmarks.bench_vision_scenes import CASES
+from benchmarks.bench_vision_wood import NEAR_FACTOR, Scores, cause, score
+from benchmarks.common import quantiles_text
+from vision.decision import LOAD_EDGE
+from vision.decision_wood import SHIPPED_WOOD, WoodEvidence, judge_key, set_level, wood_log_odds
+from vision.densenet_eval import _near
+from vision.fit import VisionModel
+from vision.frontier import TARGET_MM, every_candidate
+from vision.model_cache import cached_model
+from vision.scenes import CAMERAS, EVALUATION_CAMERA, camera_scene_options
+from vision.station_settings import FULL_BURDEN_JUDGE
+
+#: Part-loaded scene types whose fit-split belt sets the wood evidence's level (dark rubber through the camera: its
+#: dark ore falls under the part-loaded load there).
+CALIBRATION_TYPES = ("today", "dark-rubber")
+#: Seeds of the fit-split calibration belt (one 3,006 m belt each, per type, until --calibrate-m is reached).
+CALIBRATION_SEED0 = 2001
+CALIBRATION_BELT_M = 3006.0
+
+
+@dataclass
+class Judged:
+    """Size-passing candidates of one belt with both classifiers' verdicts: belt ``pos`` (n, 2) mm, ``load``, the net's
+    own (``own``), reported by the detector (``reported``), the base's and the judge's :class:`Scores`, whether the
+    base judges a row (``base_judges``: a features' candidate below full burden), the judge's wood odds, lengths (mm);
+    the objects (belt, lateral, length, width mm; kinds) and the metres seen."""
+
+    pos: np.ndarray
+    load: np.ndarray
+    own: np.ndarray
+    reported: np.ndarray
+    base: Scores
+    judge: Scores
+    base_judges: np.ndarray
+    wood: np.ndarray
+    length_mm: np.ndarray
+    objects: np.ndarray
+    kinds: np.ndarray
+    belt_m: float
+
+    def wood_adds(self, level: float) -> np.ndarray:
+        """Candidates the wood evidence at ``level`` reports that the detector did not: part-loaded features' ones."""
+        return ~self.reported & ~self.own & (self.load < LOAD_EDGE) & (self.wood >= level)
+
+
+def judged(model: VisionModel, tiles: str, scene_type: str, camera: str, length_m: float, seed: int, objects: dict | None,
+           per_m: float, frame_lines: int) -> Judged:
+    """Every size-passing candidate of ``model``'s detector over ``length_m`` of ``tiles`` belt of ``scene_type`` seen
+    through ``camera``, re-scored by the base classifier and the union's judge (they see feature rows only)."""
+    if model.classifier is None or model.dense_judge is None:
+        raise ValueError(f"model {model.version} is not a union (no base classifier or no second judge)")
+    scene, opts = camera_scene_options(scene_type, camera)
+    found, truth, cam = every_candidate(model, tiles, length_m=length_m, seed=seed, objects_per_m=per_m, frame_lines=frame_lines,
+                                        scene=scene, objects={**opts, **(objects or {})} if per_m > 0 else None)
+    found = [d for d in found if d.length_mm >= model.params.min_length_mm and not d.off_belt]
+    x = np.array([d.features for d in found], float).reshape(len(found), -1)
+    load = np.array([d.load for d in found], float)
+    own = np.array([d.dense_own for d in found], bool)
+    judge = model.dense_judge
+    wood = wood_log_odds(judge.proba(x), judge.classes_) if len(x) else np.zeros(0)
+    full = (load >= LOAD_EDGE) if FULL_BURDEN_JUDGE else np.zeros(len(load), bool)
+    return Judged(np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in found], float).reshape(-1, 2), load, own,
+                  np.array([d.p_none <= d.none_max for d in found], bool), score(model.classifier, x, load), score(judge, x, load),
+                  ~own & ~full, wood, np.array([d.length_mm for d in found], float),
+                  np.array([[o.belt_mm, o.lateral_mm, o.length_mm, o.width_mm] for o in truth], float).reshape(-1, 4),
+                  np.array([o.kind for o in truth], str), float(cam.position_m))
+
+
+def unreported_rows(j: Judged, wood_level: float) -> list[dict]:
+    """Per object >= TARGET_MM: found, no candidate, or its unreported best candidate (the lowest p(none) / decision
+    over the classifiers that judge it) with both classifiers' verdicts, the judge's wood odds and the cause."""
+    rows = []
+    adds = j.wood_adds(wood_level)
+    for o, kind in zip(j.objects, j.kinds):
+        if o[2] < TARGET_MM:
+            continue
+        on = _near(j.pos, o[0], o[1], o[2]) if len(j.pos) else np.zeros(0, bool)
+        row: dict = {"kind": str(kind), "length_mm": float(o[2]), "width_mm": float(o[3]), "candidate": bool(on.any()),
+                     "reported": bool(j.reported[on].any()), "wood_adds": bool(adds[on].any())}
+        if on.any() and not row["reported"]:
+            ix = np.flatnonzero(on)
+            rb = np.where(j.base_judges[ix], j.base.p_none[ix] / j.base.decision[ix], np.inf)
+            rj = j.judge.p_none[ix] / j.judge.decision[ix]
+            k = ix[int(np.argmin(np.minimum(rb, rj)))]
+            row.update({"judged_by": "judge (net's own)" if j.own[k] else ("base, then judge" if j.base_judges[k] else "judge alone (full burden)"),
+                        "load": float(j.load[k]), "cand_length_mm": float(j.length_mm[ix].max()), "ratio": float(min(rb.min(), rj.min())),
+                        "nearer": "base" if rb.min() < rj.min() else "judge", "wood_odds": float(j.wood[k])})
+            for name, s in (("base", j.base), ("judge", j.judge)):
+                row.update({f"{name}_p_none": float(s.p_none[k]), f"{name}_decision": float(s.decision[k]),
+                            f"{name}_kind": str(s.kind[k]), f"{name}_kind_p": float(s.kind_p[k])})
+        row["cause"] = cause(row["candidate"], row["reported"], row.get("ratio", np.inf))
+        rows.append(row)
+    return rows
+
+
+def _print_case(label: str, rows: list[dict], j: Judged, wood_level: float) -> dict[str, int]:
+    """Print the unreported objects of one case and its counts; return the counts."""
+    n = {"objects": len(rows), "found": sum(r["reported"] for r in rows), "no candidate": sum(not r["candidate"] for r in rows)}
+    missed = [r for r in rows if r["candidate"] and not r["reported"]]
+    n["unreported"] = len(missed)
+    for key, name in (("judged_by", "judged by"), ("nearer", "nearer its level:")):
+        for r in missed:
+            n[f"{name} {r[key]}"] = n.get(f"{name} {r[key]}", 0) + 1
+    n[f"within {NEAR_FACTOR:g} x its level"] = sum(r["ratio"] <= NEAR_FACTOR for r in missed)
+    n["other class = the object's kind (judge)"] = sum(r["judge_kind"] == r["kind"] for r in missed)
+    n["candidate > 1.5 x the object"] = sum(r["cand_length_mm"] > 1.5 * r["length_mm"] for r in missed)
+    n["wood evidence adds"] = sum(r["wood_adds"] for r in missed)
+    onany = np.zeros(len(j.pos), bool)
+    for o in j.objects:
+        onany |= _near(j.pos, o[0], o[1], o[2]) if len(j.pos) else onany
+    n["wood evidence false candidates"] = int(np.sum(j.wood_adds(wood_level) & ~onany))
+    print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in n.items()), flush=True)
+    for r in missed:
+        print(f"  {r['kind']:8s} {r['length_mm']:4.0f} x {r['width_mm']:3.0f} mm (candidate {r['cand_length_mm']:4.0f} mm) load {r['load']:.2f} "
+              f"{r['judged_by']:26s} | base {r['base_p_none']:.2g} / {r['base_decision']:.2g} {r['base_kind']} {r['base_kind_p']:.2f} | "
+              f"judge {r['judge_p_none']:.2g} / {r['judge_decision']:.2g} {r['judge_kind']} {r['judge_kind_p']:.2f} | "
+              f"wood odds {r['wood_odds']:+.1f}{' (evidence adds)' if r['wood_adds'] else ''} | {r['cause']}", flush=True)
+    return n
+
+
+def free_rows(j: Judged, scene_type: str, wood_level: float) -> dict:
+    """Spreads on object-free belt: each classifier's p(none) / decision where it judges (lowest five) and the judge's
+    wood odds on part-loaded features' candidates (highest five), and what the wood evidence would report."""
+    rb = np.where(j.base_judges, j.base.p_none / np.maximum(j.base.decision, 1e-300), np.inf)
+    rj = j.judge.p_none / np.maximum(j.judge.decision, 1e-300)
+    part = ~j.own & (j.load < LOAD_EDGE)
+    top = np.sort(j.wood[part])[::-1][:5]
+    adds = int(j.wood_adds(wood_level).sum())
+    print(f"object-free {scene_type} belt, {j.belt_m:.0f} m: {len(j.load)} size-passing candidates ({int(part.sum())} part-loaded "
+          f"features'), reported {int(j.reported.sum())}; base p(none) / decision lowest {', '.join(f'{v:.2g}' for v in np.sort(rb)[:5])}; "
+          f"judge {', '.join(f'{v:.2g}' for v in np.sort(rj)[:5])}; judge's wood odds on part-loaded features' candidates highest "
+          f"{', '.join(f'{v:+.2f}' for v in top)} (spread {quantiles_text(j.wood[part], fmt='+.2f')}); the wood evidence at "
+          f"{wood_level:+.2f} adds {adds}", flush=True)
+    return {"belt_m": j.belt_m, "wood_adds": adds}
+
+
+def calibrate(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA) -> WoodEvidence:
+    """The wood evidence's level for ``model``'s judge on ``belt_m`` of object-free fit-split belt per
+    :data:`CALIBRATION_TYPES` (3,006 m belts, seeds from :data:`CALIBRATION_SEED0`), printed with its foundation."""
+    odds, metres = [], 0.0
+    for scene_type in CALIBRATION_TYPES:
+        done, seed = 0.0, CALIBRATION_SEED0
+        while done < belt_m - 1e-6:
+            j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
+            part = ~j.own & (j.load < LOAD_EDGE) & ~j.reported
+            odds.append(j.wood[part])
+            done += j.belt_m
+            print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(part.sum())} part-loaded features' candidates "
+                  f"unreported; judge's wood odds highest {', '.join(f'{v:+.2f}' for v in np.sort(j.wood[part])[::-1][:5])}", flush=True)
+            seed += 1
+        metres += done
+    all_odds = np.concatenate(odds)
+    if model.dense_judge is None:
+        raise ValueError(f"model {model.version} has no second judge")
+    ev = set_level(all_odds, float(metres / len(CALIBRATION_TYPES)), judge_key(model.dense_judge))
+    print(f"wood evidence for judge {ev.judge}: level {ev.level:+.4f} (the {ev.events + 1}th highest of {all_odds.size} part-loaded "
+          f"features' candidates on {metres:.0f} m of fit-split belt, {ev.belt_m:.0f} m per type, + ln 2); highest "
+          f"{', '.join(f'{v:+.2f}' for v in np.sort(all_odds)[::-1][:ev.events + 3])}", flush=True)
+    return ev
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_unreported", description=__doc__)
+    ap.add_argument("--model", help="saved union model (.npz); default the shipped 4 mm/px model")
+    ap.add_argument("--seed", type=int, default=51, help="objects' seed (object-free belts: seed + 1000); development seeds only")
+    ap.add_argument("--length-m", type=float, default=100.0, help="as bench_vision_scenes (the kind cases get half)")
+    ap.add_argument("--fa-m", type=float, default=0.0, help="object-free held-out today's and realistic belt each (m); 0: none")
+    ap.add_argument("--camera", choices=CAMERAS, default=EVALUATION_CAMERA, help="as bench_vision_scenes --camera")
+    ap.add_argument("--wood-level", type=float, help="the wood evidence's level (ln p(wood)/p(none)) to count; default "
+                    "vision.decision_wood.SHIPPED_WOOD's")
+    ap.add_argument("--calibrate", action="store_true", help="set the wood evidence's level on the fit split's belt instead")
+    ap.add_argument("--calibrate-m", type=float, default=12024.0, help="fit-split belt per calibration scene type (m)")
+    ap.add_argument("--quick", action="store_true", help="10 m of each case, no object-free belt; with --calibrate 60 m")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.length_m, a.fa_m, a.calibrate_m = 10.0, 0.0, 60.0
+    if a.length_m <= 0 or a.fa_m < 0 or a.calibrate_m <= 0:
+        ap.error(f"expected --length-m > 0, --fa-m >= 0 and --calibrate-m > 0, got {a.length_m}, {a.fa_m}, {a.calibrate_m}")
+    m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)
+    if m.dense_judge is None:
+        ap.error(f"model {m.version} has no second judge: not a union")
+    if a.calibrate:
+        ev = calibrate(m, a.calibrate_m, a.camera)
+        return [{"name": f"vision wood evidence level, judge {ev.judge} ({ev.belt_m:.0f} m per type of fit-split belt, k {ev.events})",
+                 "value": ev.level, "unit": "ln odds", "target": "", "ok": True}]
+    level = a.wood_level if a.wood_level is not None else (SHIPPED_WOOD.level if SHIPPED_WOOD is not None else np.inf)
+    print(f"model {m.version}, judge {judge_key(m.dense_judge)}; seed {a.seed}, camera {a.camera}; wood evidence level {level:+.3f}; "
+          f"'near': within {NEAR_FACTOR:g} x the decision", flush=True)
+    out = []
+    for label, scene_type, extra, share, _, _ in CASES:
+        j = judged(m, "heldout", scene_type, a.camera, a.length_m * share, a.seed, extra, 1.0, 1024)
+        n = _print_case(label, unreported_rows(j, level), j, level)
+        out.append({"name": f"vision objects >= 50 mm with a candidate left unreported, {label} ({n['unreported']}/{n['objects']}; "
+                    f"found {n['found']}; seed {a.seed})", "value": float(n["unreported"]), "unit": "objects", "target": "", "ok": True})
+        out.append({"name": f"vision wood evidence, {label}: objects added (false candidates {n['wood evidence false candidates']}; seed {a.seed})",
+                    "value": float(n["wood evidence adds"]), "unit": "objects", "target": "", "ok": True})
+    for scene_type in ("today", "realistic") if a.fa_m > 0 else ():
+        f = free_rows(judged(m, "heldout", scene_type, a.camera, a.fa_m, a.seed + 1000, None, 0.0, 2048), scene_type, level)
+        out.append({"name": f"vision wood evidence, object-free {scene_type} belt: false candidates added ({f['belt_m']:.0f} m)",
+                    "value": float(f["wood_adds"]), "unit": "", "target": "", "ok": True})
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Wood evidence on part-loaded belt: the union's second judge's odds of wood against "none" as a second decision.
+
+The object decision reports a candidate when a classifier's p(none) is at most its level (:mod:`vision.decision`).
+On today's part-loaded belt the union's second judge's level (0.0031) is half its lowest out-of-fold candidate on the
+fit's 2,003 m of part-loaded belt (docs/vision-experiments.md "FIT_VERSION 17" traced that belt's tail to a worn,
+streaky belt cover, image154). On development seeds 51-60, 41 of the 50 wood objects >= 50 mm on today's belt that have a candidate and
+stay unreported have "wood" as the judge's most likely object class, p(none) over the level (16 within 10 x): p(none)
+weighs every object class against "none", and the belt's object-like candidates look like one kind or another, so the
+odds of one kind against "none" separate wood from that belt better (docs/vision-experiments.md "Wood evidence on
+part-loaded belt").
+
+:func:`wood_levels`: a features' candidate judged at a part-loaded load (finite, < ``load_max``) by the second judge
+is also reported when ``ln(p(wood) / p(none)) >= level``. As a decision on p(none) that is
+``max(the judge's level, p(wood) exp(-level))``, so ``p_none <= none_max`` keeps meaning "reported".
+
+:func:`set_level`: the level is set on object-free belt of the fit split's tiles, streamed through the union's
+detector as a station sees it and scored by the final judge, as :func:`vision.decision.regimes` sets a level: the
+(k+1)-th highest log odds plus ``ln(1 / DECISION_MARGIN)`` (p(none) halved at the same p(wood)), k =
+:func:`vision.decision.allowed_events` of the belt's metres. The judge's in-fold scores are as object-like as its
+out-of-fold ones on today's belt (the fit's record: lowest p(none) 0.0062 in fold, 0.0061 out of fold).
+``benchmarks/bench_vision_unreported.py --calibrate`` measures it; :data:`SHIPPED_WOOD` holds the shipped judge's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision.classify import KindClassifier
+from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
+from vision.kind_decision import NONE
+
+#: The kind whose odds against "none" the evidence weighs.
+WOOD = "wood"
+
+
+@dataclass(frozen=True)
+class WoodEvidence:
+    """The level of ``ln(p(wood) / p(none))`` at or above which a part-loaded features' candidate is reported, the
+    judge it was set for (:func:`judge_key`), and what it rests on: metres of the fit split's object-free belt and the
+    candidates allowed at or above the level's (k+1)-th value before the margin (``events``)."""
+
+    level: float
+    judge: str
+    belt_m: float
+    events: int
+    load_max: float = LOAD_EDGE
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.level) or self.belt_m <= 0 or self.events < 0:
+            raise ValueError(f"expected a finite level, belt_m > 0 and events >= 0, got {self.level}, {self.belt_m}, {self.events}")
+
+
+def judge_key(clf: KindClassifier) -> str:
+    """A short digest of a classifier's weights and decision: which judge a level was set for."""
+    h = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for member in clf.coefs_ for w in member))
+    h.update(repr(float(clf.none_max)).encode() + np.asarray(clf.regimes_, float).tobytes())
+    return h.hexdigest()[:12]
+
+
+def wood_log_odds(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``ln(p(wood) / p(none))`` of each row of class probabilities (n, n_classes) in ``classes`` order. Raises
+    ValueError when the classes lack "wood" or "none"."""
+    classes = np.asarray(classes).astype(str)
+    if WOOD not in classes or NONE not in classes:
+        raise ValueError(f"expected classes with {WOOD!r} and {NONE!r}, got {list(classes)}")
+    p = np.atleast_2d(np.asarray(proba, np.float64))
+    with np.errstate(divide="ignore"):
+        return np.log(p[:, classes == WOOD].sum(axis=1)) - np.log(np.maximum(p[:, classes == NONE].sum(axis=1), 1e-300))
+
+
+def set_level(log_odds: np.ndarray, belt_m: float, judge: str) -> WoodEvidence:
+    """The evidence's level from ``log_odds`` (:func:`wood_log_odds`) of the part-loaded features' candidates of
+    ``belt_m`` metres of the fit split's object-free belt: the (k+1)-th highest, k = ``allowed_events(belt_m)``,
+    plus ``ln(1 / DECISION_MARGIN)``. Raises ValueError without belt or with fewer than k + 1 candidates."""
+    if belt_m <= 0:
+        raise ValueError(f"expected belt_m > 0, got {belt_m}")
+    k = allowed_events(belt_m)
+    v = np.sort(np.asarray(log_odds, float)[np.isfinite(log_odds)])[::-1]
+    if v.size <= k:
+        raise ValueError(f"{v.size} candidates on {belt_m:.0f} m: need more than {k} to set the level")
+    return WoodEvidence(float(v[k] + math.log(1.0 / DECISION_MARGIN)), judge, float(belt_m), k)
+
+
+def wood_levels(evidence: WoodEvidence, proba: np.ndarray, classes: np.ndarray, load: np.ndarray,
+                levels: np.ndarray) -> np.ndarray:
+    """The second judge's decisions on p(none) (n,) with the wood evidence: ``levels`` where the ``load`` is not
+    part-loaded (NaN included), else the larger of ``levels`` and ``p(wood) exp(-evidence.level)``."""
+    classes = np.asarray(classes).astype(str)
+    load = np.asarray(load, float)
+    p_wood = np.atleast_2d(np.asarray(proba, np.float64))[:, classes == WOOD].sum(axis=1)
+    part = load < evidence.load_max  # NaN compares False
+    return np.where(part, np.maximum(levels, p_wood * math.exp(-evidence.level)), levels)
+
+
+#: The shipped 4 mm/px union's judge's level (model-4mm-512px-2f7c0564758e.npz), set on the fit split's belt by
+#: ``python -m benchmarks.bench_vision_unreported --calibrate`` (docs/vision-experiments.md "Wood evidence on
+#: part-loaded belt"): 12,026 m each of today's and dark-rubber object-free belt of fit-split tiles (seeds 2001-2004,
+#: calibrated camera), 408,481 part-loaded features' candidates; the 7th highest log odds (k = 6 for 12,026 m) +2.63,
+#: plus ln 2. On by default since RULE_TODAY51 held (:data:`vision.station_settings.WOOD_EVIDENCE`).
+SHIPPED_WOOD: WoodEvidence | None = WoodEvidence(level=3.3192, judge="c4e029e21060", belt_m=12026.0, events=6)
+
+
+def evidence_for(clf: KindClassifier) -> WoodEvidence | None:
+    """:data:`SHIPPED_WOOD` when ``clf`` is the judge it was set for; None for any other classifier (no level)."""
+    return SHIPPED_WOOD if SHIPPED_WOOD is not None and judge_key(clf) == SHIPPED_WOOD.judge else None
+
+
+__all__ = ["SHIPPED_WOOD", "WOOD", "WoodEvidence", "evidence_for", "judge_key", "set_level", "wood_levels", "wood_log_odds"]
