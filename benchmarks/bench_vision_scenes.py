@@ -463,7 +463,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "alone and union+MF from the same run, the filter's score spread on objects and belt")
     ap.add_argument("--pixelnet", nargs="?", const="", default=None, metavar="NPZ",
                     help="also the pixel net (Detector.pixelnet; default its file vision/pixelnet_4mm.npz), as --matched")
-    ap.add_argument("--speed", action="store_true", help="with --matched or --pixelnet: only its cost, detector CPU per frame and the line station")
+    ap.add_argument("--speed", action="store_true", help="with --matched, --pixelnet or --metal-bars on: only its cost, detector CPU "
+                    "per frame and the line station")
     ap.add_argument("--station-m", type=float, default=300.0, help="line station run for --speed (m of belt)")
     ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
                     "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
@@ -489,6 +490,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     edge = a.belt_edge == "on"
     if a.matched is not None or a.pixelnet is not None:
         return matched_main(m, a)
+    if a.speed:
+        if a.metal_bars != "on":
+            ap.error("--speed needs --matched, --pixelnet or --metal-bars on")
+        return metal_speed_rows(m, a.station_m, a.camera, 8 if a.quick else 25)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
@@ -521,20 +526,35 @@ def matched_speed_rows(model: VisionModel, mf: MatchedFilter | PixelNet, n_frame
     belt (seed 1011, ``n_frames``) and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
     frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
     switch, tag = _evidence(mf)
-    cost = switch_cost(model.detector, lambda: switch(None), frames, lambda: line_rows(4.0, max_m=station_m)[0]["value"])
-    print(f"{cost.text('union', f'union+{tag}')} (2,048-line frames, median of {n_frames - 1}; station {station_m:.0f} m; "
-          f"load {os.getloadavg()[0]:.1f})", flush=True)
-    what = "matched filter's" if tag == "MF" else "pixel net's"
-    rate = cost.station_on_m_s
     own = []
     if isinstance(mf, PixelNet):
         ms = pixelnet_ms(mf, frames)
         own = [_row("vision pixel net's own run, CPU per 2048 x 512 frame (4 mm/px, one thread, median)", ms, "ms", "<= 15", ms <= 15.0)]
-    return own + [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
+    return own + evidence_speed_rows(model, lambda: switch(None), tag, "matched filter's" if tag == "MF" else "pixel net's", frames,
+                                     station_m)
+
+
+def evidence_speed_rows(model: VisionModel, switch: Callable[[], ContextManager[None]], tag: str, what: str, frames: Sequence,
+                        station_m: float = 300.0) -> list[dict]:
+    """A run-time evidence's cost on the shipped union, off and on (``switch()``: its context), three times in turn: the
+    detector's CPU per frame of ``frames`` and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
+    cost = switch_cost(lambda: model.detector(), switch, frames, lambda: line_rows(4.0, max_m=station_m)[0]["value"])
+    print(f"{cost.text('union', f'union+{tag}')} (2,048-line frames, median of {len(frames) - 1}; station {station_m:.0f} m; "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
+    rate = cost.station_on_m_s
+    return [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
             _row(f"vision line station 4 mm/px, union+{tag}, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
                  rate >= LINE_TARGET_M_S),
             _row(f"vision line station 4 mm/px, union+{tag} against the union in the same run", 100.0 * cost.station_share,
                  "%", ">= 85", cost.station_share >= 0.85)]
+
+
+def metal_speed_rows(model: VisionModel, station_m: float, camera: str, n_frames: int = 25) -> list[dict]:
+    """The metal bar evidence's cost (:func:`evidence_speed_rows`) on ``n_frames`` 2,048-line frames of held-out
+    object-free realistic belt seen through ``camera`` (seed 1011: a full burden, so every frame is searched)."""
+    frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=camera_scene_options("realistic", camera)[0], objects=None,
+                                   objects_per_m=0.0)]
+    return evidence_speed_rows(model, lambda: metal_bars_set(True), "metal", "metal bar evidence's", frames, station_m)
 
 
 def pixelnet_ms(net: PixelNet, frames: Sequence) -> float:

@@ -30,9 +30,9 @@ CELL_MM = 4.0
 #: A region's shortest length (mm) along its axis (the axis window added): the visible piece of a buried bar.
 MIN_LENGTH_MM = 40.0
 #: The level on the region score, set on fit-split object-free belt by ``vision.planks_level.METAL_LEVEL_COMMAND``
-#: (``python -m vision.planks_level --evidence metal --length-m 3000 --seeds 931 932 --per-km 0.3``: realistic maxima
-#: 67.2 / 69.9 on 3,000 m each (23 / 34 regions), today's belt no region (no frame at a full burden)).
-METAL_LEVEL = 70.0
+#: (``python -m vision.planks_level --evidence metal --camera calibrated --length-m 3000 --seeds 931 932 --per-km 0.3``:
+#: realistic maxima 67.0 / 69.2 on 3,000 m each (39 / 43 regions), today's belt no region (no frame at a full burden)).
+METAL_LEVEL = 69.5
 #: A frame is searched only where this share of its belt's cells is ore-coloured (regions are reported from a belt load
 #: of :data:`METAL_PARAMS` ``min_load`` only).
 FRAME_MIN_ORE = 0.9

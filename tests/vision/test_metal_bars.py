@@ -87,7 +87,8 @@ def test_regions_are_placed_in_the_detectors_cells(bar_frame):
     best = max(found, key=lambda f: f[0].score)
     (r8, row8), = st.in_cells([best], 8.0)
     r4, row4 = best
-    assert abs((row4 + r4.row + 0.5) * CELL_MM - BAR.belt_mm) <= 20.0  # 4 mm cells: the bar's place
+    assert abs((row4 + r4.row + 0.5) * CELL_MM - BAR.belt_mm) <= BAR.length_mm / 2  # 4 mm cells: on the bar (its visible piece)
+    assert abs((r4.col + 0.5) * CELL_MM - 1024.0 - BAR.lateral_mm) <= BAR.length_mm / 2
     assert abs((row8 + r8.row + 0.5) * 8.0 - (row4 + r4.row + 0.5) * CELL_MM) <= 1e-6
     assert abs((r8.col + 0.5) * 8.0 - (r4.col + 0.5) * CELL_MM) <= 1e-6
     assert r8.score == r4.score and r8.length_mm == r4.length_mm
