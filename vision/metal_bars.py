@@ -31,8 +31,17 @@ CELL_MM = 4.0
 MIN_LENGTH_MM = 40.0
 #: The level on the region score, set on fit-split object-free belt by ``vision.planks_level.METAL_LEVEL_COMMAND``
 #: (``python -m vision.planks_level --evidence metal --camera calibrated --length-m 3000 --seeds 931 932 --per-km 0.3``:
-#: realistic maxima 67.0 / 69.2 on 3,000 m each (39 / 43 regions), today's belt no region (no frame at a full burden)).
+#: realistic maxima 67.0 / 69.2 on 3,000 m each (19 / 23 regions kept by :func:`pale_or_blue`, 39 / 43 without it),
+#: today's belt no region (no frame at a full burden)).
 METAL_LEVEL = 69.5
+#: A region is kept only where its LOW_CELLS least green cells (of its box: its rows, 2 more either side, and half its
+#: length either side of its centre) are not paler than the box's median grey by more than this ratio ...
+MAX_GREY_RATIO = 1.2
+#: ... nor bluer than the box's median blue share 1000 B / (R + G + B) by more than this: the least green streaks of
+#: the held-out ore are pale, bluish veins and highlights (the calibrated camera's white balance), the metal is not.
+MAX_BLUE_EXCESS = 80.0
+#: The least green cells of a region's box that :func:`pale_or_blue` looks at.
+LOW_CELLS = 12
 #: A frame is searched only where this share of its belt's cells is ore-coloured (regions are reported from a belt load
 #: of :data:`METAL_PARAMS` ``min_load`` only).
 FRAME_MIN_ORE = 0.9
@@ -63,6 +72,20 @@ def metal_cells(image: np.ndarray, belt_px: np.ndarray, block: int) -> tuple[np.
     return rgb, cols
 
 
+def pale_or_blue(rgb_cells: np.ndarray, r: PlankRegion) -> bool:
+    """Whether region ``r`` of the cell means ``rgb_cells`` (h, w, 3) float32 it was found in is a pale or bluish
+    streak, not a bar: its LOW_CELLS least green cells paler than MAX_GREY_RATIO x its box's median grey or bluer than
+    its median blue share by more than MAX_BLUE_EXCESS (:func:`vision.planks.chroma_cells`' units)."""
+    half = max(4, int(r.length_mm / (2.0 * CELL_MM)))
+    c = int(round(r.col))
+    box = rgb_cells[max(r.first_row - 2, 0) : r.last_row + 3, max(c - half, 0) : c + half + 1].reshape(-1, 3)
+    total = box.sum(axis=1) + 1.0
+    green, blue, grey = box[:, 1] / total, box[:, 2] / total, box.mean(axis=1)
+    low = np.argsort(green)[:LOW_CELLS]
+    pale = grey[low].mean() > MAX_GREY_RATIO * max(float(np.median(grey)), 1.0)
+    return bool(pale or 1000.0 * (blue[low].mean() - np.median(blue)) > MAX_BLUE_EXCESS)
+
+
 class MetalBarStream(PlankStream):
     """The plank stream on :data:`CELL_MM` cells with :data:`METAL_PARAMS` (or ``params``) at ``mm_per_px``:
     :meth:`push_frame` takes the frame's pixels and belt columns."""
@@ -80,6 +103,9 @@ class MetalBarStream(PlankStream):
         rgb, cols = metal_cells(image, belt_px, self.block)
         return self.push(rgb, np.broadcast_to(cols, rgb.shape[:2]), start_row_px // self.block)
 
+    def _decide(self, rgb: np.ndarray, belt: np.ndarray, start_row: int, final: bool) -> list[tuple[PlankRegion, int]]:
+        return [(r, row0) for r, row0 in super()._decide(rgb, belt, start_row, final) if not pale_or_blue(rgb, r)]
+
     def in_cells(self, found: list[tuple[PlankRegion, int]], cell_mm: float) -> list[tuple[PlankRegion, float]]:
         """The regions ``found`` (region, belt row of its block, in this stream's cells) with their centre, rows and
         block row in cells of ``cell_mm`` (the detector's), the same place on the belt; sizes, score and load as
@@ -89,5 +115,5 @@ class MetalBarStream(PlankStream):
                          last_row=int(r.last_row * f)), row0 * f) for r, row0 in found]
 
 
-__all__ = ["CELL_MM", "FRAME_MIN_ORE", "METAL_LEVEL", "METAL_PARAMS", "MIN_LENGTH_MM", "MetalBarStream", "cell_block",
-           "metal_cells", "metal_params"]
+__all__ = ["CELL_MM", "FRAME_MIN_ORE", "LOW_CELLS", "MAX_BLUE_EXCESS", "MAX_GREY_RATIO", "METAL_LEVEL", "METAL_PARAMS", "MIN_LENGTH_MM", "MetalBarStream", "cell_block",
+           "metal_cells", "metal_params", "pale_or_blue"]

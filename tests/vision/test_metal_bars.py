@@ -15,9 +15,9 @@ import pytest
 
 from vision.errors import FrameError
 from vision.features import belt_columns, block_means
-from vision.metal_bars import CELL_MM, FRAME_MIN_ORE, METAL_PARAMS, MetalBarStream, cell_block, metal_params
+from vision.metal_bars import CELL_MM, FRAME_MIN_ORE, METAL_PARAMS, MetalBarStream, cell_block, metal_params, pale_or_blue
 from vision.model_cache import cached_model
-from vision.planks import PlankParams, PlankStream, cell_regions
+from vision.planks import PlankParams, PlankRegion, PlankStream, cell_regions
 from vision.scene import SceneObject
 from vision.scenes import scene_options
 from vision.sim_camera import SimulatedCamera
@@ -100,6 +100,21 @@ def test_a_part_loaded_frame_is_not_searched(bar_frame):
     assert st.push_frame(bar_frame.image, cols, 0, FRAME_MIN_ORE - 0.01) == []
     assert st.flush() == []
     assert st.push_frame(bar_frame.image, cols, 0, FRAME_MIN_ORE) + st.flush() != []
+
+
+def _streak(colour: tuple[float, float, float]) -> tuple[np.ndarray, PlankRegion]:
+    """Ore cells (160, 130, 60) with a vertical streak 3 cells wide, 16 long of ``colour``, and its region."""
+    rgb = np.empty((40, 40, 3), np.float32)
+    rgb[:] = (160.0, 130.0, 60.0)
+    rgb[12:28, 19:22] = colour
+    return rgb, PlankRegion(20.0, 20.0, 64.0, 12.0, 0.0, 100.0, 1.0, 12, 27, 16)
+
+
+def test_a_pale_or_bluish_streak_is_no_bar():
+    assert not pale_or_blue(*_streak((120.0, 100.0, 60.0)))  # darker, less green than the ore: a coated metal bar
+    assert pale_or_blue(*_streak((230.0, 190.0, 110.0)))  # as little green as the bar, but paler than the ore by far
+    assert pale_or_blue(*_streak((110.0, 100.0, 130.0)))  # dark but blue
+    assert not pale_or_blue(*_streak((160.0, 130.0, 60.0)))  # no streak at all
 
 
 def test_the_cells_are_4_mm_at_every_scale():
