@@ -353,6 +353,26 @@ def rows_of(out: dict, kind: str = "wood") -> list[dict]:
     return rows
 
 
+def _free_belt(a: argparse.Namespace, st: str, reference: VisionModel, judged: VisionModel) -> tuple[dict, list[np.ndarray]]:
+    """``a.fa_m`` of object-free belt of scene type ``st`` (seed + 1000): its candidates and false alarms printed (with
+    the plank and metal bar evidence's regions where switched on); (its candidates' rows, the judge's 20 lowest)."""
+    assert reference.classifier is not None and judged.classifier is not None
+    c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, camera_scene_options(st, a.camera)[0], None, 0.0, planks=a.planks,
+                         metal=a.metal_bars)
+    s = score(judged.classifier, c.x, c.load)
+    fa = union_reports(c, score(reference.classifier, c.x, c.load), s)
+    if a.planks:
+        _print_free_planks(st, a.fa_m, c, int(fa.sum()))
+    if a.metal_bars:
+        _print_free_planks(st, a.fa_m, replace(c, planks=c.metal), int(fa.sum()), "metal bar evidence")
+    low = np.argsort(s.p_none / s.decision)[:20]
+    print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates ({len(c.x) / a.fa_m * 1000.0:.0f} per 1,000 m; "
+          f"the net's own {int(c.own.sum())}, under 300 mm² {int(np.sum(c.area < 300.0))}); false alarms of the union "
+          f"{int(fa.sum())} (the net's own {int(np.sum(fa & c.own))}); judge's lowest p(none)/decision "
+          + ", ".join(f"{s.p_none[j]:.2g}/{s.decision[j]:.2g} {s.kind[j]}" for j in low[:8]), flush=True)
+    return {"x": c.x, "load": c.load, "own": c.own}, [c.x[j] for j in low]
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_wood", description=__doc__)
     ap.add_argument("--judge", metavar="C.npz", help="the refit whose net and classifier make the union (default: the "
@@ -412,21 +432,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 on = _near(c.pos, o.belt_mm, o.lateral_mm, o.length_mm)
                 missed_x.append(c.x[on][np.argmin(judge.p_none[on])])
     for st in FREE_SCENES if a.fa_m > 0 else ():
-        c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, camera_scene_options(st, a.camera)[0], None, 0.0, planks=a.planks,
-                             metal=a.metal_bars)
-        s = score(judged.classifier, c.x, c.load)
-        fa = union_reports(c, score(reference.classifier, c.x, c.load), s)
-        if a.planks:
-            _print_free_planks(st, a.fa_m, c, int(fa.sum()))
-        if a.metal_bars:
-            _print_free_planks(st, a.fa_m, replace(c, planks=c.metal), int(fa.sum()), "metal bar evidence")
-        low = np.argsort(s.p_none / s.decision)[:20]
-        print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates ({len(c.x) / a.fa_m * 1000.0:.0f} per 1,000 m; "
-              f"the net's own {int(c.own.sum())}, under 300 mm² {int(np.sum(c.area < 300.0))}); false alarms of the union "
-              f"{int(fa.sum())} (the net's own {int(np.sum(fa & c.own))}); judge's lowest p(none)/decision "
-              + ", ".join(f"{s.p_none[j]:.2g}/{s.decision[j]:.2g} {s.kind[j]}" for j in low[:8]), flush=True)
-        ore_x += [c.x[j] for j in low]
-        out["free " + st] = {"x": c.x, "load": c.load, "own": c.own}
+        out["free " + st], low_x = _free_belt(a, st, reference, judged)
+        ore_x += low_x
     if missed_x and ore_x:
         sep = separation(np.array(missed_x), np.array(ore_x), judged.classifier)
         print(f"missed {a.kind} (best candidate each, " + str(len(missed_x)) + ") minus the judge's 20 lowest ore per belt, "

@@ -513,7 +513,7 @@ class Detector:
         self.planks: PlankStream | None = None
         #: Metal bar evidence (:class:`vision.metal_bars.MetalBarStream`: the plank evidence on 4 mm cells), switched on
         #: at run time (None: off): its regions at its level on a full burden are reported as metal, unless an object
-        #: reported in the same frame lies on them (docs/vision.md "Metal bar evidence").
+        #: reported in the same frame lies on them (docs/vision-experiments.md "Metal bars on the realistic belt").
         self.metal_bars: MetalBarStream | None = None
         #: Colour-contrast matched filter (:class:`vision.matched.MatchedStream`), switched on at run time (None: off):
         #: its regions at its level are reported as uncertain objects, unless an object reported in the same frame lies

@@ -24,9 +24,9 @@ LOCAL_LOAD = False
 #: the union's second judge alone by default (docs/vision-experiments.md "The base classifier only on part-loaded
 #: belt": on since its pre-registered rule, JUDGE46B, held on fresh seeds 211 / 212 and 221 / 222).
 FULL_BURDEN_JUDGE = True
-#: Whether every detector (``Detector.metal_bars``: ``vision.sim_eval.evaluate``'s, ``bench_vision_scenes`` unless
-#: ``--metal-bars``) runs the metal bar evidence (:mod:`vision.metal_bars`) by default (docs/vision-experiments.md
-#: "Metal bars on the realistic belt": off while its pre-registered rule, METAL51, is not met).
+#: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
+#: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
+#: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
 METAL_BARS = False
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.

@@ -19,17 +19,11 @@ from vision.metal_bars import CELL_MM, FRAME_MIN_ORE, METAL_PARAMS, MetalBarStre
 from vision.model_cache import cached_model
 from vision.planks import PlankParams, PlankRegion, PlankStream, cell_regions
 from vision.scene import SceneObject
-from vision.scenes import scene_options
-from vision.sim_camera import SimulatedCamera
+from tests.vision.evidence_helpers import detections, fit_camera, on_object
 from vision.station_settings import METAL_BARS
 
 #: A metal bar 150 x 12 mm, 40 % buried, on realistic ore of fit tiles, seed 4: the shipped union reports nothing there.
 BAR = SceneObject("metal", 150.0, 12.0, 4000.0, 100.0, 20.0, seed=11, buried=0.4)
-
-
-def _camera(seed: int, scene_type: str = "realistic", objects=()) -> SimulatedCamera:
-    return SimulatedCamera(tiles="fit", seed=seed, objects=list(objects), width_px=512, frame_lines=2048, mm_per_px=4.0,
-                           scene_options=scene_options(scene_type)[0]).open()
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +33,17 @@ def shipped():
 
 @pytest.fixture(scope="module")
 def bar_frame():
-    return _camera(4, objects=[BAR]).grab()
+    return fit_camera(4, objects=[BAR]).grab()
 
 
-def _detections(model, frames, on: bool, report_all: bool = False):
-    det = model.detector()
-    det.report_all = report_all
-    det.metal_bars = MetalBarStream(model.mm_per_px) if on else None
-    out = [d for f in frames for d in det.process(f).detections]
-    return out + det.flush()
+def _detections(model, frames, on: bool):
+    def attach(det) -> None:
+        det.metal_bars = MetalBarStream(model.mm_per_px) if on else None
+    return detections(model, frames, attach)
 
 
-def _on_bar(detections) -> list:
-    return [d for d in detections if abs(d.belt_m * 1000.0 - BAR.belt_mm) <= BAR.length_mm / 2
-            and abs(d.lateral_m * 1000.0 - BAR.lateral_mm) <= BAR.length_mm / 2]
+def _on_bar(found) -> list:
+    return on_object(found, BAR)
 
 
 def test_a_buried_bar_the_union_misses_is_reported_as_metal_with_the_switch_on(shipped, bar_frame):
@@ -75,7 +66,7 @@ def test_the_plank_evidence_on_its_own_cells_misses_that_bar(bar_frame):
 
 def test_object_free_belt_stays_quiet(shipped):
     for scene_type, seed in (("realistic", 933), ("today", 933)):
-        found = _detections(shipped, [_camera(seed, scene_type).grab() for _ in range(3)], on=True)
+        found = _detections(shipped, [fit_camera(seed, scene_type).grab() for _ in range(3)], on=True)
         assert [d for d in found if np.isfinite(d.metal_score)] == [], scene_type
 
 
