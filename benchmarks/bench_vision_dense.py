@@ -315,7 +315,7 @@ def plank_speed_rows(n_frames: int = 25, station_m: float = 100.0) -> list[dict]
 
     shipped = cached_model(mm_per_px=MM_PER_PX, width_px=WIDTH_PX)
     frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
-    cost = switch_cost(shipped.detector, _planks_on, frames, lambda: line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
+    cost = switch_cost(lambda: shipped.detector(), _planks_on, frames, lambda: line_rows(MM_PER_PX, max_m=station_m)[0]["value"])
     print(f"{cost.text('union', 'union+P')} (2,048-line frames, median of {n_frames - 1}; station {station_m:.0f} m; "
           f"load {os.getloadavg()[0]:.1f})", flush=True)
     rate = cost.station_on_m_s

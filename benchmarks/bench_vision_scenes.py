@@ -51,9 +51,10 @@ from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, LOCAL_LOAD, WOOD_EVIDENCE
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, LOCAL_LOAD, METAL_BARS, WOOD_EVIDENCE
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
+from vision.metal_bars import MetalBarStream
 from vision.matched_level import FLOOR, check_filter, shipped_filter
 from vision.features import CellFeatures, cell_features
 from vision.pixelnet import BLOCK_PX, PixelNet, PixelRegion, PixelStream, pixel_inputs, shipped_pixelnet
@@ -152,19 +153,49 @@ def decision_rows(model: VisionModel) -> list[dict]:
                  "95 % bound on that belt)", bound, "per 1,000 m", "<= 1", bound <= 1.0)]
 
 
-def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = BELT_EDGE, camera: str = "renderer") -> list[dict]:
+def metal_bars_set(on: bool, record: MatchedRecord | None = None) -> ContextManager[None]:
+    """Within the block every detector a model builds runs the metal bar evidence (``Detector.metal_bars``,
+    :mod:`vision.metal_bars`) when ``on``, none when not (either overrides the default); ``record`` (if given) keeps
+    of each scoring the truth and every detection, so that the union's own (:attr:`MatchedRecord.union`) are scored
+    from the same run."""
+    def attach(det: Detector, mm_per_px: float) -> None:
+        det.metal_bars = MetalBarStream(mm_per_px) if on else None
+    return _evidence_on(attach, record)
+
+
+def _kinds_text(table: dict) -> str:
+    return ", ".join(f"{k[9:]} {v['detected']}/{v['objects']}" for k, v in sorted(table["recall"].items()) if k.startswith("kind>=50:"))
+
+
+def _union_text(record: MatchedRecord | None, table: dict, key: str) -> str:
+    """With the metal bar evidence on (``record`` of the run): the union alone's recall row ``key`` and false alarms
+    from the same run, and the metal bar regions reported (the evidence changes nothing the union reports)."""
+    if record is None:
+        return ""
+    union = score_table(sim_eval.match(record.truth, record.union), table["belt_m"])
+    u = union["recall"].get(key, {"recall": 0.0, "detected": 0, "objects": 0})
+    n = sum(np.isfinite(d.metal_score) for d in record.detections)
+    return (f"; the union alone {u['detected']}/{u['objects']} ({_kinds_text(union)}), false alarms {union['false_alarms']}; "
+            f"metal bar regions reported {n}")
+
+
+def scene_rows(model: VisionModel, length_m: float, seed: int, belt_edge: bool = BELT_EDGE, camera: str = "renderer",
+               metal_bars: bool = False) -> list[dict]:
     """One recall row per case of :data:`CASES` against its target (``belt_edge``: candidates centred off the belt
-    counted, not reported, :func:`vision.sim_eval.evaluate`; ``camera``: :func:`vision.scenes.camera_scene_options`)."""
+    counted, not reported, :func:`vision.sim_eval.evaluate`; ``camera``: :func:`vision.scenes.camera_scene_options`;
+    ``metal_bars``: with the metal bar evidence on, the union alone from the same run printed beside)."""
     rows = []
     for label, scene_type, extra, share, target, key in CASES:
         scene, objects = camera_scene_options(scene_type, camera)
-        table, _ = evaluate(model, backgrounds="heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
-                            objects={**objects, **extra}, belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
+        record = MatchedRecord() if metal_bars else None
+        with metal_bars_set(True, record) if metal_bars else nullcontext():
+            table, _ = evaluate(model, backgrounds="heldout", length_m=length_m * share, seed=seed, objects_per_m=1.0, scene=scene,
+                                objects={**objects, **extra}, belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
         r = table["recall"].get(key, {"recall": 0.0, "detected": 0, "objects": 0})
-        kinds = ", ".join(f"{k[9:]} {v['detected']}/{v['objects']}" for k, v in sorted(table["recall"].items()) if k.startswith("kind>=50:"))
-        print(f"{label}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}; {kinds}); "
+        print(f"{label}: recall >= 50 mm {100 * r['recall']:.1f} % ({r['detected']}/{r['objects']}; {_kinds_text(table)}); "
               f"false alarms {table['false_alarms']} in {table['belt_m']:.0f} m; {off_belt_text(table)}; "
-              f"detector p99 {table['latency_p99_ms']:.0f} ms; target >= {target:.0f} %; {exposure_text(table)}", flush=True)
+              f"detector p99 {table['latency_p99_ms']:.0f} ms; target >= {target:.0f} %; {exposure_text(table)}"
+              f"{_union_text(record, table, key)}", flush=True)
         rows.append(_row(f"vision recall >= 50 mm, {label} ({r['detected']}/{r['objects']}; {table['false_alarms']} false alarms in "
                          f"{table['belt_m']:.0f} m; {model.mm_per_px:g} mm/px, seed {seed})", 100 * r["recall"], "%", f">= {target:.0f}",
                          r["objects"] > 0 and 100 * r["recall"] >= target))
@@ -177,14 +208,16 @@ def off_belt_text(table: dict) -> str:
 
 
 def false_alarm_row(model: VisionModel, fa_m: float, seed: int, scene_type: str = "realistic", belt_edge: bool = BELT_EDGE,
-                    camera: str = "renderer") -> dict:
+                    camera: str = "renderer", metal_bars: bool = False) -> dict:
     """False alarms on object-free belt of ``scene_type`` (held-out tiles; ``camera``: :func:`vision.scenes.camera_scene_options`), 95 %
-    Poisson bound per 1,000 m."""
-    table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
-                            scene=camera_scene_options(scene_type, camera)[0], belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
+    Poisson bound per 1,000 m (``metal_bars``: as :func:`scene_rows`)."""
+    record = MatchedRecord() if metal_bars else None
+    with metal_bars_set(True, record) if metal_bars else nullcontext():
+        table, items = evaluate(model, backgrounds="heldout", length_m=fa_m, seed=seed + 1000, objects_per_m=0.0, frame_lines=2048,
+                                scene=camera_scene_options(scene_type, camera)[0], belt_edge=belt_edge, exposure_norm=False)  # on: exposure_norm_on
     bound = table["false_alarms_per_1000_m_upper95"]
     print(f"object-free {scene_type} belt: {table['false_alarms']} false alarms in {table['belt_m']:.0f} m, 95 % bound {bound:.2f} per 1,000 m; "
-          f"{off_belt_text(table)}; detector p99 {table['latency_p99_ms']:.0f} ms; {exposure_text(table)}")
+          f"{off_belt_text(table)}; detector p99 {table['latency_p99_ms']:.0f} ms; {exposure_text(table)}{_union_text(record, table, 'all:all')}")
     for d in [d for truth, d in items if truth is None]:  # the first few (evaluate's gallery)
         print(f"  {false_alarm_line(d)}")
     return _row(f"vision false alarms, object-free {scene_type} belt ({table['false_alarms']} in {table['belt_m']:.0f} m; 95 % bound)",
@@ -196,6 +229,9 @@ def false_alarm_line(d: Detection) -> str:
     judged it (the features or the dense net's own region; the model's classifier or the union's second judge)."""
     made = "the dense net's own region" if d.dense_own else "the features"
     judged = "the union's second judge" if d.second_judge else "the model's classifier"
+    if np.isfinite(d.metal_score):
+        return (f"false alarm at {d.belt_m:.1f} m ({d.lateral_m:+.2f} m across): {d.kind}, {d.length_mm:.0f} x {d.width_mm:.0f} mm, "
+                f"metal bar region, score {d.metal_score:.1f} at load {d.load:.3f}")
     return (f"false alarm at {d.belt_m:.1f} m ({d.lateral_m:+.2f} m across): {d.kind}, {d.length_mm:.0f} mm, p(none) {d.p_none:.3g} "
             f"<= {d.none_max:.3g} at load {d.load:.3f}{_belt_load_text(d)}; made by {made}, judged by {judged}")
 
@@ -271,8 +307,8 @@ class MatchedRecord:
 
     @property
     def union(self) -> list[Detection]:
-        """The union's own detections (those the matched filter or the pixel net did not make)."""
-        return [d for d in self.detections if not (np.isfinite(d.matched_score) or np.isfinite(d.pixelnet_score))]
+        """The union's own detections (those the matched filter, the pixel net or the metal bar evidence did not make)."""
+        return [d for d in self.detections if not (np.isfinite(d.matched_score) or np.isfinite(d.pixelnet_score) or np.isfinite(d.metal_score))]
 
 
 class _RecordedPixelStream(PixelStream):
@@ -435,7 +471,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "alone and union+MF from the same run, the filter's score spread on objects and belt")
     ap.add_argument("--pixelnet", nargs="?", const="", default=None, metavar="NPZ",
                     help="also the pixel net (Detector.pixelnet; default its file vision/pixelnet_4mm.npz), as --matched")
-    ap.add_argument("--speed", action="store_true", help="with --matched or --pixelnet: only its cost, detector CPU per frame and the line station")
+    ap.add_argument("--speed", action="store_true", help="with --matched, --pixelnet or --metal-bars on: only its cost, detector CPU "
+                    "per frame and the line station")
     ap.add_argument("--station-m", type=float, default=300.0, help="line station run for --speed (m of belt)")
     ap.add_argument("--belt-edge", choices=("on", "off"), default="on" if BELT_EDGE else "off", help="candidates centred "
                     "beyond the scene's belt edge counted, not reported (on), or judged as any other (off); default "
@@ -455,6 +492,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     help="with the union model, a features' candidate at a part-loaded load (< 0.9) also reported on the "
                     "second judge's odds of wood against none (Detector.wood_evidence, vision/decision_wood.py); default "
                     "vision.station_settings.WOOD_EVIDENCE")
+    ap.add_argument("--metal-bars", choices=("on", "off"), default="on" if METAL_BARS else "off", help="the metal bar evidence "
+                    "(vision/metal_bars.py, Detector.metal_bars) on every detector of the scene and false-alarm runs, the union "
+                    "alone printed beside from the same run; default vision.station_settings.METAL_BARS")
     a = ap.parse_args(argv)
     if a.quick:
         a.mm_per_px, a.length_m, a.fa_m, a.ceiling = 4.0, 10.0, 30.0, True
@@ -462,10 +502,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     edge = a.belt_edge == "on"
     if a.matched is not None or a.pixelnet is not None:
         return matched_main(m, a)
+    if a.speed:
+        if a.metal_bars != "on":
+            ap.error("--speed needs --matched, --pixelnet or --metal-bars on")
+        return metal_speed_rows(m, a.station_m, a.camera, 8 if a.quick else 25)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
-          f"wood evidence {a.wood_evidence}", flush=True)
+          f"wood evidence {a.wood_evidence}; metal bars {a.metal_bars}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
             full_burden_judge_set(a.full_burden_judge == "on"), wood_evidence_set(a.wood_evidence == "on"):
         realism = realism_rows(camera=a.camera, realism_m=QUICK_CLIPPING_M if a.quick else CLIPPING_M)
@@ -474,13 +518,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 def _measured_rows(m: VisionModel, a: argparse.Namespace, edge: bool) -> list[dict]:
     """The scene, ceiling, false-alarm and spread rows of :func:`main`."""
-    rows = scene_rows(m, a.length_m, a.seed, edge, a.camera)
+    metal = a.metal_bars == "on"
+    rows = scene_rows(m, a.length_m, a.seed, edge, a.camera, metal)
     if a.ceiling:
         rows += ceiling_rows(m, a.length_m, a.seed, a.camera)
     if a.fa_m > 0:
-        rows.append(false_alarm_row(m, a.fa_m, a.seed, belt_edge=edge, camera=a.camera))
+        rows.append(false_alarm_row(m, a.fa_m, a.seed, belt_edge=edge, camera=a.camera, metal_bars=metal))
     if a.fa_today_m > 0:
-        rows.append(false_alarm_row(m, a.fa_today_m, a.seed, "today", belt_edge=edge, camera=a.camera))
+        rows.append(false_alarm_row(m, a.fa_today_m, a.seed, "today", belt_edge=edge, camera=a.camera, metal_bars=metal))
     for belt_m, scene_type in ((a.fa_m, "realistic"), (a.fa_today_m, "today")):
         if a.spread and belt_m > 0:
             rows.append(false_spread_row(m, belt_m, a.seed, scene_type, a.camera))
@@ -493,20 +538,35 @@ def matched_speed_rows(model: VisionModel, mf: MatchedFilter | PixelNet, n_frame
     belt (seed 1011, ``n_frames``) and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
     frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=scene_options("realistic")[0], objects=None, objects_per_m=0.0)]
     switch, tag = _evidence(mf)
-    cost = switch_cost(model.detector, lambda: switch(None), frames, lambda: line_rows(4.0, max_m=station_m)[0]["value"])
-    print(f"{cost.text('union', f'union+{tag}')} (2,048-line frames, median of {n_frames - 1}; station {station_m:.0f} m; "
-          f"load {os.getloadavg()[0]:.1f})", flush=True)
-    what = "matched filter's" if tag == "MF" else "pixel net's"
-    rate = cost.station_on_m_s
     own = []
     if isinstance(mf, PixelNet):
         ms = pixelnet_ms(mf, frames)
         own = [_row("vision pixel net's own run, CPU per 2048 x 512 frame (4 mm/px, one thread, median)", ms, "ms", "<= 15", ms <= 15.0)]
-    return own + [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
+    return own + evidence_speed_rows(model, lambda: switch(None), tag, "matched filter's" if tag == "MF" else "pixel net's", frames,
+                                     station_m)
+
+
+def evidence_speed_rows(model: VisionModel, switch: Callable[[], ContextManager[None]], tag: str, what: str, frames: Sequence,
+                        station_m: float = 300.0) -> list[dict]:
+    """A run-time evidence's cost on the shipped union, off and on (``switch()``: its context), three times in turn: the
+    detector's CPU per frame of ``frames`` and the 4 mm/px line station (``bench_vision.line_rows``, ``station_m``)."""
+    cost = switch_cost(lambda: model.detector(), switch, frames, lambda: line_rows(4.0, max_m=station_m)[0]["value"])
+    print(f"{cost.text('union', f'union+{tag}')} (2,048-line frames, median of {len(frames) - 1}; station {station_m:.0f} m; "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
+    rate = cost.station_on_m_s
+    return [_row(f"vision detector, {what} added CPU per 2048-line frame (4 mm/px)", cost.added_ms, "ms", "", True),
             _row(f"vision line station 4 mm/px, union+{tag}, m of belt per CPU second", rate, "m/s", f">= {LINE_TARGET_M_S:.0f}",
                  rate >= LINE_TARGET_M_S),
             _row(f"vision line station 4 mm/px, union+{tag} against the union in the same run", 100.0 * cost.station_share,
                  "%", ">= 85", cost.station_share >= 0.85)]
+
+
+def metal_speed_rows(model: VisionModel, station_m: float, camera: str, n_frames: int = 25) -> list[dict]:
+    """The metal bar evidence's cost (:func:`evidence_speed_rows`) on ``n_frames`` 2,048-line frames of held-out
+    object-free realistic belt seen through ``camera`` (seed 1011: a full burden, so every frame is searched)."""
+    frames = [f for f, _ in stream("heldout", 1011, n_frames * 8.192, scene=camera_scene_options("realistic", camera)[0], objects=None,
+                                   objects_per_m=0.0)]
+    return evidence_speed_rows(model, lambda: metal_bars_set(True), "metal", "metal bar evidence's", frames, station_m)
 
 
 def pixelnet_ms(net: PixelNet, frames: Sequence) -> float:

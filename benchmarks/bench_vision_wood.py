@@ -1,4 +1,4 @@
-"""Wood under the union (issue 27, w27t): why the shipped union leaves wood unreported.
+"""Wood (or another kind, ``--kind``) under the union (issue 27, w27t; metal51): why the shipped union leaves it unreported.
 
 For each wood object >= 50 mm of the three wood cases of ``bench_vision_dense`` (wood on realistic belt, on today's
 belt, wet wood; the same frames for the same seed), through the union's detector (FIT_VERSION 13's model with the
@@ -11,7 +11,8 @@ lowest p(none) on ore of object-free held-out belt (the ore that holds the decis
 separate the missed wood candidates from it (standardised by the judge's own scaling).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_wood [--judge C.npz] [--seed 51] [--length-m 100] [--fa-m 1000]
-[--save OUT.npz] [--quick] [--causes]`` (``--judge``: a refit's net and classifier, default the shipped union's own;
+[--save OUT.npz] [--quick] [--causes] [--kind metal] [--camera calibrated]`` (``--kind``: another kind than wood, alone on
+realistic and on today's belt, :func:`kind_cases`; ``--camera``: the realistic types' camera, default the renderer's) (``--judge``: a refit's net and classifier, default the shipped union's own;
 ``--save``: every candidate's features, belt load and whether it is the net's own, to score other judges offline,
 :func:`score`; ``--quick``: 10 m of each wood case, no object-free belt; ``--causes``: for each wood object
 without a size-passing candidate, the stage that loses it, for the features and for the union's net,
@@ -39,14 +40,29 @@ from vision.errors import VisionError
 from vision.fit import VisionModel
 from vision.kind_decision import NONE
 from vision.model_cache import cached_model
+from vision.objects import KINDS
+from vision.metal_bars import METAL_PARAMS, MetalBarStream
 from vision.planks import PlankParams, PlankStream
 from vision.scene import BeltScene
-from vision.scenes import scene_options
+from vision.scenes import CAMERAS, camera_scene_options
 from vision.seeds_diagnose import loss_details
 from vision.union_fit import features_model
 from vision.visibility import truth_bins
 
 WOOD_CASES = tuple(c for c in CASES if "wood" in c[0])
+#: The kinds ``--kind`` takes (:data:`vision.objects.KINDS`).
+DIAGNOSED_KINDS = KINDS
+
+
+def kind_cases(kind: str) -> tuple[tuple[str, str, dict, float], ...]:
+    """The cases diagnosed for ``kind`` (as :data:`benchmarks.bench_vision_dense.CASES`): wood's three of that
+    benchmark (:data:`WOOD_CASES`), any other kind alone on realistic and on today's belt (half the length each).
+    Raises ValueError for a kind not in :data:`vision.objects.KINDS`."""
+    if kind not in KINDS:
+        raise ValueError(f"expected a kind of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "wood":
+        return WOOD_CASES
+    return tuple((f"{kind} on {where} belt", st, {"kinds": (kind,)}, 0.5) for where, st in (("realistic", "realistic"), ("today's", "today")))
 #: A missed candidate whose p(none) is within this factor of its decision is "near" the decision, else "far".
 NEAR_FACTOR = 10.0
 
@@ -69,16 +85,21 @@ class Candidates:
     scene: BeltScene | None = None
     #: With the plank evidence on (``--planks``): its regions, (n, 4) belt / lateral mm, score, reported (1 / 0).
     planks: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    #: With the metal bar evidence on (``--metal-bars``): its regions, as ``planks``.
+    metal: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
 
 def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, length_m: float, scene: dict,
-                     objects: dict | None, objects_per_m: float, keep_frames: bool = False, planks: bool = False) -> Candidates:
+                     objects: dict | None, objects_per_m: float, keep_frames: bool = False, planks: bool = False,
+                     metal: bool = False) -> Candidates:
     """Every size-passing candidate of the union's detector (``reference``'s model, ``judged``'s net and classifier,
     ``Detector.dense_union``) over ``length_m`` of held-out belt of ``seed`` (``keep_frames``: with the frames, for
-    :func:`loss_rows`; ``planks``: with the plank evidence on, ``Detector.planks``, its regions apart)."""
+    :func:`loss_rows`; ``planks``: with the plank evidence on, ``Detector.planks``, its regions apart; ``metal``: the
+    metal bar evidence, ``Detector.metal_bars``, the same way)."""
     det = reference.detector()
     det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, judged.dense, judged.classifier, True
     det.planks = PlankStream(PlankParams(), det.cell_mm) if planks else None
+    det.metal_bars = MetalBarStream(reference.mm_per_px) if metal else None
     found, cam, frames = [], None, []
     for frame, camera in stream("heldout", seed, length_m, scene=scene, objects=objects, objects_per_m=objects_per_m,
                                 mm_per_px=MM_PER_PX, width_px=WIDTH_PX):
@@ -88,15 +109,15 @@ def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, len
     found += det.flush()
     if cam is None:
         raise ValueError(f"no belt streamed (length_m {length_m})")
-    plank = np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0, d.plank_score, float(d.p_none <= d.none_max)]
-                      for d in found if np.isfinite(d.plank_score)], float).reshape(-1, 4)
-    cand = [d for d in found if d.length_mm >= reference.params.min_length_mm and not np.isfinite(d.plank_score)]
+    plank, bars = (np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0, getattr(d, f), float(d.p_none <= d.none_max)]
+                             for d in found if np.isfinite(getattr(d, f))], float).reshape(-1, 4) for f in ("plank_score", "metal_score"))
+    cand = [d for d in found if d.length_mm >= reference.params.min_length_mm and not np.isfinite(d.plank_score) and not np.isfinite(d.metal_score)]
     big = [o for o in cam.objects if o.belt_mm < cam.position_m * 1000.0 and o.length_mm >= TARGET_MM]
     x = np.array([d.features for d in cand], float).reshape(len(cand), -1)
     return Candidates(x, np.array([d.load for d in cand], float), np.array([d.dense_own for d in cand], bool),
                       np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in cand], float).reshape(-1, 2), big,
                       truth_bins(cam.scene, big) if big and cam.scene is not None else {}, frames=frames,
-                      area=np.array([d.area_mm2 for d in cand], float), scene=cam.scene, planks=plank)
+                      area=np.array([d.area_mm2 for d in cand], float), scene=cam.scene, planks=plank, metal=bars)
 
 
 @dataclass
@@ -154,33 +175,36 @@ def object_rows(c: Candidates, base: Scores, judge: Scores) -> list[dict]:
                             f"{name}_reported": False})
         ratios = [row[f"{n}_p_none"] / row[f"{n}_decision"] for n in ("fit13", "judge") if np.isfinite(row[f"{n}_p_none"])]
         row["reported"] = row["fit13_reported"] or row["judge_reported"]
-        pl = _near(c.planks[:, :2], o.belt_mm, o.lateral_mm, o.length_mm) if len(c.planks) else np.zeros(0, bool)
-        row["plank_score"] = float(c.planks[pl, 2].max()) if pl.any() else np.nan
-        row["plank_reported"] = bool((c.planks[pl, 3] > 0).any()) if pl.any() else False
+        for name, regions in (("plank", c.planks), ("metal", c.metal)):
+            pl = _near(regions[:, :2], o.belt_mm, o.lateral_mm, o.length_mm) if len(regions) else np.zeros(0, bool)
+            row[f"{name}_score"] = float(regions[pl, 2].max()) if pl.any() else np.nan
+            row[f"{name}_reported"] = bool((regions[pl, 3] > 0).any()) if pl.any() else False
         row["cause"] = cause(bool(on.any()), row["reported"], min(ratios) if ratios else np.inf)
         row.update({k: (bool(v[i]) if v.dtype == bool else float(v[i])) for k, v in c.bins.items()})
         rows.append(row)
     return rows
 
 
-def cause_counts(rows: list[dict]) -> dict[str, int]:
-    """Objects per cause (wood only)."""
+def cause_counts(rows: list[dict], kind: str = "wood") -> dict[str, int]:
+    """Objects of ``kind`` per cause."""
     out: dict[str, int] = {}
     for r in rows:
-        if r["kind"] == "wood":
+        if r["kind"] == kind:
             out[r["cause"]] = out.get(r["cause"], 0) + 1
     return out
 
 
-def _print_rows(label: str, rows: list[dict]) -> None:
-    print(f"{label}: wood objects >= {TARGET_MM:g} mm: " + ", ".join(f"{k} {v}" for k, v in sorted(cause_counts(rows).items())), flush=True)
+def _print_rows(label: str, rows: list[dict], kind: str = "wood") -> None:
+    print(f"{label}: {kind} objects >= {TARGET_MM:g} mm: " + ", ".join(f"{k} {v}" for k, v in sorted(cause_counts(rows, kind).items())), flush=True)
     for r in rows:
-        if r["kind"] != "wood":
+        if r["kind"] != kind:
             continue
         print(f"  {r['length_mm']:5.0f} mm vis {r.get('visible_mm', np.nan):4.0f} buried {r.get('buried', np.nan):.2f} coat "
               f"{r.get('coating', np.nan):.2f} wet {int(r.get('wet', False))} | cand feat {int(r['features'])} own {int(r['own'])} | "
               f"FIT13 {r['fit13_p_none']:.2g}/{r['fit13_decision']:.2g} {r['fit13_kind']} | judge {r['judge_p_none']:.2g}/"
-              f"{r['judge_decision']:.2g} {r['judge_kind']} {r['judge_kind_p']:.2f} | {r['cause']}", flush=True)
+              f"{r['judge_decision']:.2g} {r['judge_kind']} {r['judge_kind_p']:.2f} | {r['cause']} | plank {r['plank_score']:.1f}"
+              f"{' reported' if r['plank_reported'] else ''} | metal bars {r['metal_score']:.1f}{' reported' if r['metal_reported'] else ''}",
+              flush=True)
 
 
 #: Belt either side of an object (mm) rendered as one stretch for :func:`loss_rows`.
@@ -196,14 +220,14 @@ def stretch(frames: list, belt_mm: float, mm_per_px: float = MM_PER_PX) -> tuple
     return np.concatenate([f.image for f in near], axis=0), near[0].start_belt_m
 
 
-def loss_rows(c: Candidates, rows: list[dict], reference: VisionModel, judged: VisionModel) -> None:
-    """Add to each wood row without a candidate where it is lost (:func:`vision.seeds_diagnose.loss_details`): the
+def loss_rows(c: Candidates, rows: list[dict], reference: VisionModel, judged: VisionModel, kind: str = "wood") -> None:
+    """Add to each row of ``kind`` without a candidate where it is lost (:func:`vision.seeds_diagnose.loss_details`): the
     features' stage with the matching region's measured length / area, and the union's net's (its peak log-odds on
     the object against its level; below level / merged / too small / frame cut)."""
     if c.scene is None:
         raise ValueError("no scene kept: run union_candidates with keep_frames")
     for r, o in zip(rows, c.objects):
-        if r["kind"] != "wood" or r["cause"] != "no candidate":
+        if r["kind"] != kind or r["cause"] != "no candidate":
             continue
         img, start_m = stretch(c.frames, o.belt_mm, reference.mm_per_px)
         loss = loss_details(reference, c.scene, img, start_m, [o], judged.dense)[0]
@@ -213,9 +237,9 @@ def loss_rows(c: Candidates, rows: list[dict], reference: VisionModel, judged: V
                       "net_length_mm": loss.net.length_mm, "net_area_mm2": loss.net.area_mm2})
 
 
-def _print_losses(label: str, rows: list[dict], gate_mm: float, gate_mm2: float) -> None:
+def _print_losses(label: str, rows: list[dict], gate_mm: float, gate_mm2: float, kind: str = "wood") -> None:
     lost = [r for r in rows if "feat_cause" in r]
-    print(f"{label}: {len(lost)} wood objects without a candidate (size gate {gate_mm:g} mm, {gate_mm2:g} mm²)", flush=True)
+    print(f"{label}: {len(lost)} {kind} objects without a candidate (size gate {gate_mm:g} mm, {gate_mm2:g} mm²)", flush=True)
     for r in lost:
         print(f"  {r['length_mm']:5.0f} x {r.get('width_mm', np.nan):3.0f} mm vis {r.get('visible_mm', np.nan):4.0f} buried "
               f"{r.get('buried', np.nan):.2f} coat {r.get('coating', np.nan):.2f} | features: {r['feat_cause']} (region "
@@ -225,7 +249,7 @@ def _print_losses(label: str, rows: list[dict], gate_mm: float, gate_mm2: float)
 
 
 def loss_counts(rows: list[dict]) -> dict[str, int]:
-    """Wood objects without a candidate per (features' stage | net's stage)."""
+    """Objects without a candidate (of the kind diagnosed) per (features' stage | net's stage)."""
     out: dict[str, int] = {}
     for r in rows:
         if "feat_cause" in r:
@@ -235,7 +259,7 @@ def loss_counts(rows: list[dict]) -> dict[str, int]:
 
 
 def separation(missed: np.ndarray, ore: np.ndarray, judge: KindClassifier, top: int = 8) -> list[tuple[str, float]]:
-    """The ``top`` features by |mean difference| between missed wood candidates and the ore candidates, in units of
+    """The ``top`` features by |mean difference| between missed candidates (of the kind diagnosed) and the ore candidates, in units of
     the judge's scaling (its ``scale_``), largest first: (name, missed minus ore)."""
     names = list(COMPONENT_FEATURES) + [DENSE_FEATURE]
     xm, xo = judge.inputs(missed), judge.inputs(ore)
@@ -274,16 +298,18 @@ def union_reports(c: Candidates, base: Scores, judge: Scores) -> np.ndarray:
     return (base.reported & ~c.own) | judge.reported
 
 
-def plank_summary(label: str, rows: list[dict]) -> dict[str, int]:
-    """Print and return, for the wood objects >= 50 mm of one case, found by the union and by the union with the plank
-    evidence (its own reports added), and of those without a candidate how many a plank region reaches / reports."""
-    wood = [r for r in rows if r["kind"] == "wood"]
+def plank_summary(label: str, rows: list[dict], kind: str = "wood", evidence: str = "plank") -> dict[str, int]:
+    """Print and return, for the objects of ``kind`` >= 50 mm of one case, found by the union and by the union with the
+    plank evidence (``evidence`` "metal": the metal bar evidence; its own reports added), and of those without a
+    candidate how many a region of it reaches / reports."""
+    wood = [r for r in rows if r["kind"] == kind]
     lost = [r for r in wood if r["cause"] == "no candidate"]
-    k = {"wood": len(wood), "union": sum(r["reported"] for r in wood), "union+P": sum(r["reported"] or r["plank_reported"] for r in wood),
-         "no candidate": len(lost), "reached": sum(np.isfinite(r["plank_score"]) for r in lost),
-         "reported": sum(r["plank_reported"] for r in lost)}
-    print(f"{label}, plank evidence: wood found union {k['union']}/{k['wood']}, union+P {k['union+P']}/{k['wood']}; of the "
-          f"{k['no candidate']} without a candidate, a plank region reaches {k['reached']} and reports {k['reported']}", flush=True)
+    tag, name = ("P", "plank evidence") if evidence == "plank" else ("M", "metal bar evidence")
+    k = {kind: len(wood), "union": sum(r["reported"] for r in wood), f"union+{tag}": sum(r["reported"] or r[f"{evidence}_reported"] for r in wood),
+         "no candidate": len(lost), "reached": sum(np.isfinite(r[f"{evidence}_score"]) for r in lost),
+         "reported": sum(r[f"{evidence}_reported"] for r in lost)}
+    print(f"{label}, {name}: {kind} found union {k['union']}/{k[kind]}, union+{tag} {k[f'union+{tag}']}/{k[kind]}; of the "
+          f"{k['no candidate']} without a candidate, a {evidence} region reaches {k['reached']} and reports {k['reported']}", flush=True)
     return k
 
 
@@ -293,38 +319,58 @@ def spread_text(v: np.ndarray) -> str:
     return " / ".join(f"{x:.1f}" for x in np.quantile(v, [0.0, 0.1, 0.5, 0.9, 0.99, 1.0])) + f" ({v.size})" if v.size else "none"
 
 
-def _print_free_planks(scene_type: str, fa_m: float, c: Candidates, union_fa: int) -> None:
-    """The plank evidence on ``fa_m`` of object-free belt: its regions and reports per 1,000 m, the false alarms of the
-    union with it (``union_fa``: the union's own), and its score's spread."""
+def _print_free_planks(scene_type: str, fa_m: float, c: Candidates, union_fa: int, name: str = "plank evidence") -> None:
+    """The plank evidence (``name``: another's regions in ``c.planks``) on ``fa_m`` of object-free belt: its regions and
+    reports per 1,000 m, the false alarms of the union with it (``union_fa``: the union's own), and its score's spread."""
     n_rep = int(c.planks[:, 3].sum())
-    print(f"object-free {scene_type} belt, {fa_m:.0f} m, plank evidence: {len(c.planks)} regions ({len(c.planks) / fa_m * 1000.0:.0f} "
-          f"per 1,000 m), reported {n_rep} ({n_rep / fa_m * 1000.0:.2f} per 1,000 m): false alarms of union+P {union_fa + n_rep} "
+    print(f"object-free {scene_type} belt, {fa_m:.0f} m, {name}: {len(c.planks)} regions ({len(c.planks) / fa_m * 1000.0:.0f} "
+          f"per 1,000 m), reported {n_rep} ({n_rep / fa_m * 1000.0:.2f} per 1,000 m): false alarms of union+{'P' if name == 'plank evidence' else 'M'} {union_fa + n_rep} "
           f"(the union's {union_fa}); score quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / max, all regions {spread_text(c.planks[:, 2])}, "
           f"the reported {', '.join(f'{v:.0f}' for v in np.sort(c.planks[c.planks[:, 3] > 0, 2])[::-1])}", flush=True)
 
 
-def _print_plank_totals(totals: dict[str, int], wood: list[dict]) -> None:
-    """The plank evidence over the three wood cases: counts (:func:`plank_summary` added up) and the spread of the best
-    plank score on each wood object and on those without a candidate (regions on an object the union reports are merged
+def _print_plank_totals(totals: dict[str, int], wood: list[dict], kind: str = "wood") -> None:
+    """The plank evidence over the cases of ``kind``: counts (:func:`plank_summary` added up) and the spread of the best
+    plank score on each object of the kind (``wood``: their rows) and on those without a candidate (regions on an object the union reports are merged
     into its report: not counted)."""
     best = np.array([r["plank_score"] for r in wood], float)
     lost = np.array([r["plank_score"] for r in wood if r["cause"] == "no candidate"], float)
-    print("plank evidence, the three wood cases: " + ", ".join(f"{n} {v}" for n, v in totals.items()) + "; best plank score "
-          f"per wood object >= 50 mm, quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / max {spread_text(best)}; on those without a "
+    print(f"plank evidence, the {kind} cases: " + ", ".join(f"{n} {v}" for n, v in totals.items()) + "; best plank score "
+          f"per {kind} object >= 50 mm, quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / max {spread_text(best)}; on those without a "
           f"candidate {spread_text(lost)}; level {PlankParams().level:g} at belt load >= {PlankParams().min_load:g}", flush=True)
 
 
-def rows_of(out: dict) -> list[dict]:
-    """Benchmark rows: per wood case, the wood objects found by the union and per cause."""
+def rows_of(out: dict, kind: str = "wood") -> list[dict]:
+    """Benchmark rows: per case of ``kind``, its objects found by the union and per cause."""
     rows = []
     for label, v in out.items():
         if "rows" not in v:
             continue
-        n, counts = sum(r["kind"] == "wood" for r in v["rows"]), cause_counts(v["rows"])
+        n, counts = sum(r["kind"] == kind for r in v["rows"]), cause_counts(v["rows"], kind)
         for name, k in sorted(counts.items()):
-            rows.append({"name": f"vision union, wood objects >= 50 mm, {label}: {name} ({k}/{n})", "value": 100.0 * k / max(n, 1),
+            rows.append({"name": f"vision union, {kind} objects >= 50 mm, {label}: {name} ({k}/{n})", "value": 100.0 * k / max(n, 1),
                          "unit": "%", "target": "", "ok": True})
     return rows
+
+
+def _free_belt(a: argparse.Namespace, st: str, reference: VisionModel, judged: VisionModel) -> tuple[dict, list[np.ndarray]]:
+    """``a.fa_m`` of object-free belt of scene type ``st`` (seed + 1000): its candidates and false alarms printed (with
+    the plank and metal bar evidence's regions where switched on); (its candidates' rows, the judge's 20 lowest)."""
+    assert reference.classifier is not None and judged.classifier is not None
+    c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, camera_scene_options(st, a.camera)[0], None, 0.0, planks=a.planks,
+                         metal=a.metal_bars)
+    s = score(judged.classifier, c.x, c.load)
+    fa = union_reports(c, score(reference.classifier, c.x, c.load), s)
+    if a.planks:
+        _print_free_planks(st, a.fa_m, c, int(fa.sum()))
+    if a.metal_bars:
+        _print_free_planks(st, a.fa_m, replace(c, planks=c.metal), int(fa.sum()), "metal bar evidence")
+    low = np.argsort(s.p_none / s.decision)[:20]
+    print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates ({len(c.x) / a.fa_m * 1000.0:.0f} per 1,000 m; "
+          f"the net's own {int(c.own.sum())}, under 300 mm² {int(np.sum(c.area < 300.0))}); false alarms of the union "
+          f"{int(fa.sum())} (the net's own {int(np.sum(fa & c.own))}); judge's lowest p(none)/decision "
+          + ", ".join(f"{s.p_none[j]:.2g}/{s.decision[j]:.2g} {s.kind[j]}" for j in low[:8]), flush=True)
+    return {"x": c.x, "load": c.load, "own": c.own}, [c.x[j] for j in low]
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -342,6 +388,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--planks", action="store_true", help="with the plank evidence switched on (Detector.planks, "
                     "vision/planks.py): wood found with its reports added, the planks without a candidate it reaches, its "
                     "score's spread on wood and on object-free belt, its false alarms")
+    ap.add_argument("--metal-bars", action="store_true", help="with the metal bar evidence switched on (Detector.metal_bars, "
+                    "vision/metal_bars.py): as --planks, its score on each object and its reports")
+    ap.add_argument("--kind", choices=DIAGNOSED_KINDS, default="wood", help="the kind diagnosed: wood its three cases "
+                    "(wood on realistic and on today's belt, wet wood), any other kind alone on realistic and on today's belt")
+    ap.add_argument("--camera", choices=CAMERAS, default="renderer", help="how the realistic types are lit and seen "
+                    "(vision.scenes.camera_scene_options; default the renderer's own, as the wood figures were measured)")
     ap.add_argument("--causes", action="store_true", help="for each wood object without a candidate, the stage that "
                     "loses it, for the features and for the union's net (vision/seeds_diagnose.py)")
     a = ap.parse_args(argv)
@@ -359,17 +411,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out: dict = {}
     missed_x, ore_x, losses = [], [], []
     totals: dict[str, int] = {}
-    for label, scene_type, extra, share in WOOD_CASES:
-        scene, objects = scene_options(scene_type)
-        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0, a.causes, a.planks)
+    metal_totals: dict[str, int] = {}
+    for label, scene_type, extra, share in kind_cases(a.kind):
+        scene, objects = camera_scene_options(scene_type, a.camera)
+        c = union_candidates(reference, judged, a.seed, a.length_m * share, scene, {**objects, **extra}, 1.0, a.causes, a.planks, a.metal_bars)
         base, judge = score(reference.classifier, c.x, c.load), score(judged.classifier, c.x, c.load)
         rows = object_rows(c, base, judge)
-        _print_rows(label, rows)
+        _print_rows(label, rows, a.kind)
         if a.planks:
-            totals = {n: totals.get(n, 0) + v for n, v in plank_summary(label, rows).items()}
+            totals = {n: totals.get(n, 0) + v for n, v in plank_summary(label, rows, a.kind).items()}
+        if a.metal_bars:
+            metal_totals = {n: metal_totals.get(n, 0) + v for n, v in plank_summary(label, rows, a.kind, "metal").items()}
         if a.causes:
-            loss_rows(c, rows, reference, judged)
-            _print_losses(label, rows, reference.params.min_length_mm, reference.params.min_area_mm2)
+            loss_rows(c, rows, reference, judged, a.kind)
+            _print_losses(label, rows, reference.params.min_length_mm, reference.params.min_area_mm2, a.kind)
             losses.append(rows)
         out[label] = {"rows": rows, "x": c.x, "load": c.load, "own": c.own, "pos": c.pos}
         for r, o in zip(rows, c.objects):
@@ -377,30 +432,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 on = _near(c.pos, o.belt_mm, o.lateral_mm, o.length_mm)
                 missed_x.append(c.x[on][np.argmin(judge.p_none[on])])
     for st in FREE_SCENES if a.fa_m > 0 else ():
-        c = union_candidates(reference, judged, a.seed + 1000, a.fa_m, scene_options(st)[0], None, 0.0, planks=a.planks)
-        s = score(judged.classifier, c.x, c.load)
-        fa = union_reports(c, score(reference.classifier, c.x, c.load), s)
-        if a.planks:
-            _print_free_planks(st, a.fa_m, c, int(fa.sum()))
-        low = np.argsort(s.p_none / s.decision)[:20]
-        print(f"object-free {st} belt, {a.fa_m:.0f} m: {len(c.x)} candidates ({len(c.x) / a.fa_m * 1000.0:.0f} per 1,000 m; "
-              f"the net's own {int(c.own.sum())}, under 300 mm² {int(np.sum(c.area < 300.0))}); false alarms of the union "
-              f"{int(fa.sum())} (the net's own {int(np.sum(fa & c.own))}); judge's lowest p(none)/decision "
-              + ", ".join(f"{s.p_none[j]:.2g}/{s.decision[j]:.2g} {s.kind[j]}" for j in low[:8]), flush=True)
-        ore_x += [c.x[j] for j in low]
-        out["free " + st] = {"x": c.x, "load": c.load, "own": c.own}
+        out["free " + st], low_x = _free_belt(a, st, reference, judged)
+        ore_x += low_x
     if missed_x and ore_x:
         sep = separation(np.array(missed_x), np.array(ore_x), judged.classifier)
-        print("missed wood (best candidate each, " + str(len(missed_x)) + ") minus the judge's 20 lowest ore per belt, "
+        print(f"missed {a.kind} (best candidate each, " + str(len(missed_x)) + ") minus the judge's 20 lowest ore per belt, "
               "in the judge's scale units: " + ", ".join(f"{n} {d:+.2f}" for n, d in sep), flush=True)
     if totals:
-        _print_plank_totals(totals, [r for rows in out.values() for r in rows.get("rows", []) if r["kind"] == "wood"])
+        _print_plank_totals(totals, [r for rows in out.values() for r in rows.get("rows", []) if r["kind"] == a.kind], a.kind)
+    if metal_totals:
+        print(f"metal bar evidence, the {a.kind} cases: " + ", ".join(f"{n} {v}" for n, v in metal_totals.items()) + "; best metal bar "
+              f"score per {a.kind} object >= 50 mm, quantiles 0 / 0.1 / 0.5 / 0.9 / 0.99 / max "
+              f"{spread_text(np.array([r['metal_score'] for rows in out.values() for r in rows.get('rows', []) if r['kind'] == a.kind], float))}; "
+              f"level {METAL_PARAMS.level:g} at belt load >= {METAL_PARAMS.min_load:g}", flush=True)
     if losses:
-        print("wood without a candidate, features' stage | net's stage: " + ", ".join(
+        print(f"{a.kind} without a candidate, features' stage | net's stage: " + ", ".join(
             f"{k} {v}" for k, v in sorted(loss_counts([r for rows in losses for r in rows]).items())), flush=True)
     if a.save:
         np.savez_compressed(a.save, **{f"{k}|{f}": v[f] for k, v in out.items() for f in ("x", "load", "own")})
-    return rows_of(out)
+    return rows_of(out, a.kind)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ from vision.patchnet import patch_of
 from vision.kind_decision import UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
-from vision.planks import PlankRegion, PlankStream
+from vision.metal_bars import MetalBarStream
+from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
 from vision.station_settings import FULL_BURDEN_JUDGE, LOCAL_LOAD, WOOD_EVIDENCE
 from vision.scene import ore_mask
@@ -85,6 +86,9 @@ class Detection:
     #: alone (NaN: a candidate of the features or the net). Its p(none) is 0 and its decision 1 when it reaches the
     #: plank level, -1 when not (shown with ``report_all`` only), so that p_none <= none_max says reported here too.
     plank_score: float = float("nan")
+    #: A metal bar region's score (:mod:`vision.metal_bars`, ``Detector.metal_bars``): reported as metal by that
+    #: evidence alone, p(none) and decision as ``plank_score``'s (NaN: not such a region).
+    metal_score: float = float("nan")
     #: A matched-filter region's score (:mod:`vision.matched`, ``Detector.matched``): reported by that evidence alone
     #: as :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
     matched_score: float = float("nan")
@@ -508,6 +512,10 @@ class Detector:
         #: every fitted model): its regions at its level are reported as wood by themselves, unless an object reported
         #: in the same frame lies on them; nothing the union reports changes (docs/vision.md "Pixel-scale plank evidence").
         self.planks: PlankStream | None = None
+        #: Metal bar evidence (:class:`vision.metal_bars.MetalBarStream`: the plank evidence on 4 mm cells), switched on
+        #: at run time (None: off): its regions at its level on a full burden are reported as metal, unless an object
+        #: reported in the same frame lies on them (docs/vision-experiments.md "Metal bars on the realistic belt").
+        self.metal_bars: MetalBarStream | None = None
         #: Colour-contrast matched filter (:class:`vision.matched.MatchedStream`), switched on at run time (None: off):
         #: its regions at its level are reported as uncertain objects, unless an object reported in the same frame lies
         #: on them; nothing the union reports changes (docs/vision.md "Colour-contrast matched filter").
@@ -559,6 +567,8 @@ class Detector:
             self.planks.reset()
         if self.matched is not None:
             self.matched.reset()
+        if self.metal_bars is not None:
+            self.metal_bars.reset()
         if self.pixelnet is not None:
             self.pixelnet.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
@@ -638,6 +648,11 @@ class Detector:
             found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
             self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
             out += self._plank_detections(found, out, _Rows(img), start_belt_m, mark0, frame)
+        if self.metal_bars is not None:
+            self._plank_ref = (start_belt_m, mark0, frame)
+            found = self.metal_bars.push_frame(img, np.repeat(cols, self.block), int(round(start_belt_m * 1000.0 / self.model.mm_per_px)), material)
+            out += self._plank_detections(self.metal_bars.in_cells(found, self.cell_mm), out, _Rows(img), start_belt_m, mark0, frame,
+                                          self.metal_bars.params, "metal", "metal_score")
         if self.matched is not None:
             self._plank_ref = (start_belt_m, mark0, frame)
             out += self._matched_detections(self.matched.push(feats.rgb, belt, self._stream_row(start_belt_m)), out, start_belt_m, mark0, frame)
@@ -673,6 +688,9 @@ class Detector:
                                    np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
         if self.planks is not None:
             out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
+        if self.metal_bars is not None:
+            out += self._plank_detections(self.metal_bars.in_cells(self.metal_bars.flush(), self.cell_mm), out, None, *self._plank_ref,
+                                          self.metal_bars.params, "metal", "metal_score")
         if self.matched is not None:
             out += self._matched_detections(self.matched.flush(), out, *self._plank_ref)
         if self.pixelnet is not None:
@@ -680,7 +698,7 @@ class Detector:
         self.reset()
         return out
 
-    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion, row0: int, thumb: np.ndarray, start_belt_m: float,
+    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion, row0: float, thumb: np.ndarray, start_belt_m: float,
                           mark0: float, frame: Frame | None, **fields: Any) -> Detection:
         """The detection of an evidence's region ``r`` (its cells from belt row ``row0`` of its block) as ``kind``,
         placed on the odometer from ``start_belt_m`` (tonnage mark ``mark0``) and ``frame``'s clock; ``fields``: the
@@ -698,16 +716,20 @@ class Detector:
     def _region_lateral_m(self, r: PlankRegion | MatchedRegion | PixelRegion) -> float:
         return ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
 
-    def _plank_detections(self, found: list[tuple[PlankRegion, int]], shown: list[Detection], img: "_Rows | None",
-                          start_belt_m: float, mark0: float, frame: Frame | None) -> list[Detection]:
-        """Wood detections of the plank regions ``found`` (region, belt row of its block) that ``planks`` reports (all
-        with ``report_all``), except those on a detection of ``shown`` that is reported; the image rows ``img`` start at
-        odometer ``start_belt_m`` (tonnage mark ``mark0``; None: no thumbnail)."""
-        assert self.planks is not None
+    def _plank_detections(self, found: Sequence[tuple[PlankRegion, float]], shown: list[Detection], img: "_Rows | None",
+                          start_belt_m: float, mark0: float, frame: Frame | None, params: PlankParams | None = None,
+                          kind: str = "wood", score: str = "plank_score") -> list[Detection]:
+        """Detections of kind ``kind`` of the plank regions ``found`` (region, belt row of its block; in the detector's
+        cells) that ``params`` (default ``planks``'s) reports (all with ``report_all``), except those on a detection of
+        ``shown`` that is reported; the image rows ``img`` start at odometer ``start_belt_m`` (tonnage mark ``mark0``;
+        None: no thumbnail); the region's score goes to the detection's field ``score``."""
+        if params is None:
+            assert self.planks is not None
+            params = self.planks.params
         cell_m, out = self.cell_mm / 1000.0, []
         for r, row0 in found:
             belt_m = (row0 + r.row + 0.5) * cell_m
-            reported = r.reported(self.planks.params)
+            reported = r.reported(params)
             if not (reported or self.report_all) or _on_reported(shown, belt_m, self._region_lateral_m(r), r.length_mm):
                 continue
             if self._region_off_belt(r, reported):
@@ -715,9 +737,9 @@ class Detector:
             rc, cc = int(round((belt_m - start_belt_m) / cell_m)), int(r.col)
             half = max(2, int(r.length_mm / self.cell_mm / 2))
             thumb = self._thumbnail(img, (slice(rc - half, rc + half), slice(max(0, cc - half), cc + half))) if img is not None and rc >= 0 else np.zeros((THUMB_PX, THUMB_PX, 3), np.uint8)
-            out.append(self._region_detection("wood", r, row0, thumb, start_belt_m, mark0, frame,
-                                              none_max=1.0 if reported else -1.0, plank_score=r.score,
-                                              off_belt=self.off_belt(self._region_lateral_m(r))))
+            out.append(self._region_detection(kind, r, row0, thumb, start_belt_m, mark0, frame,
+                                              none_max=1.0 if reported else -1.0, off_belt=self.off_belt(self._region_lateral_m(r)),
+                                              **{score: r.score}))
         return out
 
     def _matched_detections(self, found: Sequence[tuple[MatchedRegion | PixelRegion, int]], shown: list[Detection], start_belt_m: float,

@@ -71,7 +71,8 @@ class PlankParams:
     strength of a bar point (at least; the frame's BAR_QUANTILE otherwise), ``support_level`` the support of a
     region's points, ``max_turn_deg`` the largest turn of the bar's direction along its axis, ``min_length_mm`` /
     ``max_width_mm`` a region's size; ``level`` the score from which a region is reported, at belt load ``min_load``
-    and above."""
+    and above; ``step`` the Hessian's step and the edges' distance from the centre line (cells), ``half_steps`` the
+    points along the axis either side (cells apart: the window 2 x ``half_steps`` + 1)."""
 
     bar_level: float = 3.0
     support_level: float = 6.0
@@ -80,6 +81,8 @@ class PlankParams:
     max_width_mm: float = 40.0
     level: float = PLANK_LEVEL
     min_load: float = MIN_LOAD
+    step: int = STEP
+    half_steps: int = HALF_STEPS
 
 
 @dataclass(frozen=True)
@@ -172,17 +175,17 @@ def normal_at(hessian: tuple[np.ndarray, np.ndarray, np.ndarray], r: np.ndarray,
 def support(grid: np.ndarray, strength: np.ndarray, hessian: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray,
             cols: np.ndarray, level: float, p: PlankParams, ore: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(support (n,), normal (n,)) of the bar points (``rows``, ``cols``) (n,): the SUPPORT_RANK-th smallest edge
-    contrast (the smaller step from the centre line to either side STEP cells away; signal units) over the
-    2 x HALF_STEPS + 1 points along the bar's axis, 0 at points of it whose strength is not above ``level``, whose
+    contrast (the smaller step from the centre line to either side ``p.step`` cells away; signal units) over the
+    2 x ``p.half_steps`` + 1 points along the bar's axis, 0 at points of it whose strength is not above ``level``, whose
     normal turns by more than ``p.max_turn_deg`` or (``ore`` (h, w) bool given: the ore-coloured cells) that have
     no ore on both sides (the burden's edge against the bare belt is a straight bar too)."""
     nrm = normal_at(hessian, rows, cols)
     nr, nc = np.cos(nrm), np.sin(nrm)
-    k = np.arange(-HALF_STEPS, HALF_STEPS + 1, dtype=np.float32)[None, :]
+    k = np.arange(-p.half_steps, p.half_steps + 1, dtype=np.float32)[None, :]
     pr = rows[:, None] - k * nc[:, None]  # along the axis (row, col) = (-sin, cos) of the normal
     pc = cols[:, None] + k * nr[:, None]
     centre = _sample(grid, pr, pc)
-    off_r, off_c = (STEP * nr)[:, None], (STEP * nc)[:, None]
+    off_r, off_c = (p.step * nr)[:, None], (p.step * nc)[:, None]
     side = np.minimum(_sample(grid, pr + off_r, pc + off_c), _sample(grid, pr - off_r, pc - off_c))
     side -= centre
     same = np.cos(2 * (normal_at(hessian, pr, pc) - nrm[:, None])) >= np.cos(np.deg2rad(2 * p.max_turn_deg))
@@ -200,7 +203,7 @@ def bar_support(grid: np.ndarray, p: PlankParams, ore: np.ndarray | None = None)
     gaps between rocks are bars too, and the points whose support is gathered stay a few % of the belt), 0 elsewhere."""
     best = np.zeros(grid.shape, np.float32)
     normal = np.zeros(grid.shape, np.float32)
-    strength, hessian = hessian_bars(grid)
+    strength, hessian = hessian_bars(grid, p.step)
     level = max(p.bar_level, float(np.quantile(strength[::4, ::4], BAR_QUANTILE)))
     rows, cols = np.nonzero(strength > level)
     if rows.size:
@@ -228,7 +231,7 @@ def cell_regions(rgb_cells: np.ndarray, belt: np.ndarray, cell_mm: float, p: Pla
     if belt.shape != rgb.shape[:2]:
         raise FrameError(f"belt mask of shape {belt.shape} for cells of shape {rgb.shape[:2]}")
     on = np.flatnonzero(belt.any(axis=0))
-    if not on.size or rgb.shape[0] < 2 * STEP + 1:
+    if not on.size or rgb.shape[0] < 2 * p.step + 1:
         return []
     lo, hi = int(on[0]), int(on[-1]) + 1  # the belt's span: the frame's steel edges cost nothing
     q = chroma_cells(rgb[:, lo:hi])
@@ -249,7 +252,7 @@ def cell_regions(rgb_cells: np.ndarray, belt: np.ndarray, cell_mm: float, p: Pla
 def regions_of(sup: np.ndarray, normal: np.ndarray, cell_mm: float, p: PlankParams) -> list[PlankRegion]:
     """Plank regions of the support map ``sup`` (h, w) (bar normals ``normal``; cells of ``cell_mm``): points above
     ``p.support_level``, 8-connected; length along their mean axis (the axis window added), width across it (at
-    least the bar's, 2 x STEP cells), score their summed support; those shorter than ``p.min_length_mm`` or wider
+    least the bar's, 2 x ``p.step`` cells), score their summed support; those shorter than ``p.min_length_mm`` or wider
     than ``p.max_width_mm`` dropped (load not yet known: NaN)."""
     mask = sup > p.support_level
     rows, cols = np.nonzero(mask)
@@ -269,8 +272,8 @@ def regions_of(sup: np.ndarray, normal: np.ndarray, cell_mm: float, p: PlankPara
         nr, nc = np.float32(np.cos(th)), np.float32(np.sin(th))
         along = -(r - r.mean()) * nc + (c - c.mean()) * nr
         across = (r - r.mean()) * nr + (c - c.mean()) * nc
-        length_mm = float((np.ptp(along) + 1 + 2 * HALF_STEPS) * cell_mm)
-        width_mm = float(max(np.ptp(across) + 1, 2 * STEP) * cell_mm)
+        length_mm = float((np.ptp(along) + 1 + 2 * p.half_steps) * cell_mm)
+        width_mm = float(max(np.ptp(across) + 1, 2 * p.step) * cell_mm)
         if length_mm < p.min_length_mm or width_mm > p.max_width_mm:
             continue
         out.append(PlankRegion(float(r.mean()), float(c.mean()), length_mm, width_mm, float(np.rad2deg(np.arctan2(nr, -nc))),
@@ -297,15 +300,14 @@ def plank_regions(image: np.ndarray, mm_per_px: float, p: PlankParams, belt_cols
 
 class PlankStream:
     """Plank regions over a stream of frames' cell colours: each region decided once, in the block where it is
-    complete (it ends GUARD rows before the block's end, or the stream is flushed), with CARRY_CELLS rows of the
+    complete (it ends ``guard`` rows before the block's end, or the stream is flushed), with CARRY_CELLS rows of the
     block before it as context."""
-
-    #: Rows at a block's end whose support depends on rows not seen yet.
-    GUARD = STEP + HALF_STEPS + 2
 
     def __init__(self, params: PlankParams, cell_mm: float) -> None:
         self.params = params
         self.cell_mm = float(cell_mm)
+        #: Rows at a block's end whose support depends on rows not seen yet.
+        self.guard = params.step + params.half_steps + 2
         self.reset()
 
     def reset(self) -> None:
@@ -334,11 +336,11 @@ class PlankStream:
 
     def _decide(self, rgb: np.ndarray, belt: np.ndarray, start_row: int, final: bool) -> list[tuple[PlankRegion, int]]:
         h = rgb.shape[0]
-        end = h if final else h - self.GUARD
+        end = h if final else h - self.guard
         regions = cell_regions(rgb, belt, self.cell_mm, self.params)
         out = [(r, start_row) for r in regions if r.last_row < end and start_row + r.last_row >= self._decided]
         self._decided = max(self._decided, start_row + end)
-        keep = max(0, h - self.GUARD - CARRY_CELLS)
+        keep = max(0, h - self.guard - CARRY_CELLS)
         self._rgb, self._belt, self._start = (None, None, 0) if final else (rgb[keep:].copy(), belt[keep:].copy(), start_row + keep)
         return out
 

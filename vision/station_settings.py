@@ -30,6 +30,10 @@ FULL_BURDEN_JUDGE = True
 #: against "none" by default (:mod:`vision.decision_wood`; docs/vision-experiments.md "Wood evidence on part-loaded
 #: belt": on since its pre-registered rule, RULE_TODAY51, held on fresh seeds 241 / 242).
 WOOD_EVIDENCE = True
+#: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
+#: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
+#: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
+METAL_BARS = False
 
 #: Every key of ``[stations.<name>]`` with ``kind = "camera"``: shared, then per backend.
 SETTINGS = StationSettings(
@@ -78,4 +82,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "LOCAL_LOAD", "SETTINGS", "WOOD_EVIDENCE"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "WOOD_EVIDENCE"]
