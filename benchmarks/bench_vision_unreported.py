@@ -12,12 +12,15 @@ judge's highest wood odds on part-loaded features' candidates. Every row also sa
 (:mod:`vision.decision_wood`, its level :data:`~vision.decision_wood.SHIPPED_WOOD` or ``--wood-level``) would add:
 objects and false candidates, from the same candidates.
 
+``--calibrate-kinds``: the kind evidence's levels at full burden (:mod:`vision.decision_kind`), one per kind, set on
+``--calibrate-m`` of object-free fit-split realistic and dark-rubber belt.
+
 ``--calibrate``: the wood evidence's level for the model's judge, set on ``--calibrate-m`` of object-free belt of the
 fit split's tiles per part-loaded scene type (today's and, through the camera, dark rubber), streamed as a station
 sees it (:func:`vision.decision_wood.set_level`).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_unreported [--seed 51] [--length-m 100] [--fa-m 3000]
-[--camera calibrated] [--wood-level L] [--quick]`` or ``... --calibrate [--calibrate-m 12000]``. Development seeds
+[--camera calibrated] [--wood-level L] [--quick]`` or ``... --calibrate [--calibrate-m 12000]`` or ``... --calibrate-kinds [--calibrate-m 12000]``. Development seeds
 only.
 """
 
@@ -36,6 +39,7 @@ from benchmarks.bench_vision_scenes import CASES
 from benchmarks.bench_vision_wood import NEAR_FACTOR, Scores, cause, score
 from benchmarks.common import quantiles_text
 from vision.decision import LOAD_EDGE
+from vision.decision_kind import FULL_BURDEN, KindEvidence, kind_log_odds, set_levels
 from vision.decision_wood import SHIPPED_WOOD, WoodEvidence, judge_key, set_level, wood_log_odds
 from vision.densenet_eval import _near
 from vision.fit import VisionModel
@@ -47,6 +51,9 @@ from vision.station_settings import FULL_BURDEN_JUDGE
 #: Part-loaded scene types whose fit-split belt sets the wood evidence's level (dark rubber through the camera: its
 #: dark ore falls under the part-loaded load there).
 CALIBRATION_TYPES = ("today", "dark-rubber")
+#: Scene types whose fit-split belt sets the kind evidence's levels at full burden (dark rubber through the camera:
+#: its dark ore's full-burden part).
+KIND_CALIBRATION_TYPES = ("realistic", "dark-rubber")
 #: Seeds of the fit-split calibration belt (one 3,006 m belt each, per type, until --calibrate-m is reached).
 CALIBRATION_SEED0 = 2001
 CALIBRATION_BELT_M = 3006.0
@@ -57,7 +64,8 @@ class Judged:
     """Size-passing candidates of one belt with both classifiers' verdicts: belt ``pos`` (n, 2) mm, ``load``, the net's
     own (``own``), reported by the detector (``reported``), the base's and the judge's :class:`Scores`, whether the
     base judges a row (``base_judges``: a features' candidate below full burden), the judge's wood odds, lengths (mm);
-    the objects (belt, lateral, length, width mm; kinds) and the metres seen."""
+    the judge's class probabilities (``proba``), the objects (belt, lateral, length, width mm; kinds) and the metres
+    seen."""
 
     pos: np.ndarray
     load: np.ndarray
@@ -67,6 +75,7 @@ class Judged:
     judge: Scores
     base_judges: np.ndarray
     wood: np.ndarray
+    proba: np.ndarray
     length_mm: np.ndarray
     objects: np.ndarray
     kinds: np.ndarray
@@ -91,11 +100,12 @@ def judged(model: VisionModel, tiles: str, scene_type: str, camera: str, length_
     load = np.array([d.load for d in found], float)
     own = np.array([d.dense_own for d in found], bool)
     judge = model.dense_judge
-    wood = wood_log_odds(judge.proba(x), judge.classes_) if len(x) else np.zeros(0)
+    proba = judge.proba(x) if len(x) else np.zeros((0, len(judge.classes_)))
+    wood = wood_log_odds(proba, judge.classes_)
     full = (load >= LOAD_EDGE) if FULL_BURDEN_JUDGE else np.zeros(len(load), bool)
     return Judged(np.array([[d.belt_m * 1000.0, d.lateral_m * 1000.0] for d in found], float).reshape(-1, 2), load, own,
                   np.array([d.p_none <= d.none_max for d in found], bool), score(model.classifier, x, load), score(judge, x, load),
-                  ~own & ~full, wood, np.array([d.length_mm for d in found], float),
+                  ~own & ~full, wood, proba, np.array([d.length_mm for d in found], float),
                   np.array([[o.belt_mm, o.lateral_mm, o.length_mm, o.width_mm] for o in truth], float).reshape(-1, 4),
                   np.array([o.kind for o in truth], str), float(cam.position_m))
 
@@ -193,6 +203,36 @@ def calibrate(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA
     return ev
 
 
+def calibrate_kinds(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA) -> tuple[KindEvidence, ...]:
+    """The kind evidence's levels at full burden for ``model``'s judge (:func:`vision.decision_kind.set_levels`) on
+    ``belt_m`` of object-free fit-split belt per :data:`KIND_CALIBRATION_TYPES` (3,006 m belts, seeds from
+    :data:`CALIBRATION_SEED0`): the unreported candidates at full burden the judge judges alone (the features' with
+    ``FULL_BURDEN_JUDGE``, and the net's own), printed with their foundation."""
+    if model.dense_judge is None:
+        raise ValueError(f"model {model.version} has no second judge")
+    probas, metres = [], 0.0
+    for scene_type in KIND_CALIBRATION_TYPES:
+        done, seed = 0.0, CALIBRATION_SEED0
+        while done < belt_m - 1e-6:
+            j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
+            alone = ~j.base_judges & (j.load >= LOAD_EDGE) & ~j.reported
+            probas.append(j.proba[alone])
+            done += j.belt_m
+            print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(alone.sum())} unreported candidates at full burden "
+                  f"judged by the judge alone ({int((alone & j.own).sum())} the net's own)", flush=True)
+            seed += 1
+        metres += done
+    proba = np.concatenate(probas)
+    evidence = set_levels(proba, model.dense_judge.classes_, float(metres / len(KIND_CALIBRATION_TYPES)), judge_key(model.dense_judge),
+                          FULL_BURDEN)
+    for ev in evidence:
+        top = np.sort(kind_log_odds(proba, model.dense_judge.classes_, ev.kind))[::-1][:ev.events + 3]
+        print(f"kind evidence at full burden for judge {ev.judge}, {ev.kind}: level {ev.level:+.4f} (the {ev.events + 1}th highest "
+              f"of {len(proba)} candidates on {metres:.0f} m, {ev.belt_m:.0f} m per type, + ln 2); highest "
+              f"{', '.join(f'{v:+.2f}' for v in top)}", flush=True)
+    return evidence
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_unreported", description=__doc__)
     ap.add_argument("--model", help="saved union model (.npz); default the shipped 4 mm/px model")
@@ -203,6 +243,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--wood-level", type=float, help="the wood evidence's level (ln p(wood)/p(none)) to count; default "
                     "vision.decision_wood.SHIPPED_WOOD's")
     ap.add_argument("--calibrate", action="store_true", help="set the wood evidence's level on the fit split's belt instead")
+    ap.add_argument("--calibrate-kinds", action="store_true", help="set the kind evidence's levels at full burden on the "
+                    "fit split's belt instead")
     ap.add_argument("--calibrate-m", type=float, default=12024.0, help="fit-split belt per calibration scene type (m)")
     ap.add_argument("--quick", action="store_true", help="10 m of each case, no object-free belt; with --calibrate 60 m")
     a = ap.parse_args(argv)
@@ -213,6 +255,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)
     if m.dense_judge is None:
         ap.error(f"model {m.version} has no second judge: not a union")
+    if a.calibrate_kinds:
+        return [{"name": f"vision kind evidence level at full burden, {ev.kind}, judge {ev.judge} ({ev.belt_m:.0f} m per type of "
+                 f"fit-split belt, k {ev.events})", "value": ev.level, "unit": "ln odds", "target": "", "ok": True}
+                for ev in calibrate_kinds(m, a.calibrate_m, a.camera)]
     if a.calibrate:
         ev = calibrate(m, a.calibrate_m, a.camera)
         return [{"name": f"vision wood evidence level, judge {ev.judge} ({ev.belt_m:.0f} m per type of fit-split belt, k {ev.events})",

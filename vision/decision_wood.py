@@ -9,7 +9,7 @@ weighs every object class against "none", and the belt's object-like candidates 
 odds of one kind against "none" separate wood from that belt better (docs/vision-experiments.md "Wood evidence on
 part-loaded belt").
 
-:func:`wood_levels`: a features' candidate judged at a part-loaded load (finite, < ``load_max``) by the second judge
+:func:`wood_levels`: a features' candidate judged at a part-loaded load (finite, < ``LOAD_EDGE``) by the second judge
 is also reported when ``ln(p(wood) / p(none)) >= level``. As a decision on p(none) that is
 ``max(the judge's level, p(wood) exp(-level))``, so ``p_none <= none_max`` keeps meaning "reported".
 
@@ -19,81 +19,48 @@ detector as a station sees it and scored by the final judge, as :func:`vision.de
 :func:`vision.decision.allowed_events` of the belt's metres. The judge's in-fold scores are as object-like as its
 out-of-fold ones on today's belt (the fit's record: lowest p(none) 0.0062 in fold, 0.0061 out of fold).
 ``benchmarks/bench_vision_unreported.py --calibrate`` measures it; :data:`SHIPPED_WOOD` holds the shipped judge's.
+The evidence is one case of :mod:`vision.decision_kind` (wood, :data:`~vision.decision_kind.PART_LOADED`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from vision.classify import KindClassifier
-from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
-from vision.kind_decision import NONE
+from vision.decision_kind import PART_LOADED, KindEvidence, judge_key, kind_levels, kind_log_odds
+from vision.decision_kind import set_level as set_kind_level
 
 #: The kind whose odds against "none" the evidence weighs.
 WOOD = "wood"
 
 
 @dataclass(frozen=True)
-class WoodEvidence:
-    """The level of ``ln(p(wood) / p(none))`` at or above which a part-loaded features' candidate is reported, the
-    judge it was set for (:func:`judge_key`), and what it rests on: metres of the fit split's object-free belt and the
-    candidates allowed at or above the level's (k+1)-th value before the margin (``events``)."""
+class WoodEvidence(KindEvidence):
+    """:class:`vision.decision_kind.KindEvidence` of wood on part-loaded belt."""
 
-    level: float
-    judge: str
-    belt_m: float
-    events: int
-    load_max: float = LOAD_EDGE
-
-    def __post_init__(self) -> None:
-        if not math.isfinite(self.level) or self.belt_m <= 0 or self.events < 0:
-            raise ValueError(f"expected a finite level, belt_m > 0 and events >= 0, got {self.level}, {self.belt_m}, {self.events}")
-
-
-def judge_key(clf: KindClassifier) -> str:
-    """A short digest of a classifier's weights and decision: which judge a level was set for."""
-    h = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for member in clf.coefs_ for w in member))
-    h.update(repr(float(clf.none_max)).encode() + np.asarray(clf.regimes_, float).tobytes())
-    return h.hexdigest()[:12]
+    kind: str = WOOD
+    condition: str = PART_LOADED
 
 
 def wood_log_odds(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """``ln(p(wood) / p(none))`` of each row of class probabilities (n, n_classes) in ``classes`` order. Raises
-    ValueError when the classes lack "wood" or "none"."""
-    classes = np.asarray(classes).astype(str)
-    if WOOD not in classes or NONE not in classes:
-        raise ValueError(f"expected classes with {WOOD!r} and {NONE!r}, got {list(classes)}")
-    p = np.atleast_2d(np.asarray(proba, np.float64))
-    with np.errstate(divide="ignore"):
-        return np.log(p[:, classes == WOOD].sum(axis=1)) - np.log(np.maximum(p[:, classes == NONE].sum(axis=1), 1e-300))
+    """``ln(p(wood) / p(none))`` of each row of class probabilities (:func:`vision.decision_kind.kind_log_odds`)."""
+    return kind_log_odds(proba, classes, WOOD)
 
 
 def set_level(log_odds: np.ndarray, belt_m: float, judge: str) -> WoodEvidence:
     """The evidence's level from ``log_odds`` (:func:`wood_log_odds`) of the part-loaded features' candidates of
-    ``belt_m`` metres of the fit split's object-free belt: the (k+1)-th highest, k = ``allowed_events(belt_m)``,
-    plus ``ln(1 / DECISION_MARGIN)``. Raises ValueError without belt or with fewer than k + 1 candidates."""
-    if belt_m <= 0:
-        raise ValueError(f"expected belt_m > 0, got {belt_m}")
-    k = allowed_events(belt_m)
-    v = np.sort(np.asarray(log_odds, float)[np.isfinite(log_odds)])[::-1]
-    if v.size <= k:
-        raise ValueError(f"{v.size} candidates on {belt_m:.0f} m: need more than {k} to set the level")
-    return WoodEvidence(float(v[k] + math.log(1.0 / DECISION_MARGIN)), judge, float(belt_m), k)
+    ``belt_m`` metres of the fit split's object-free belt (:func:`vision.decision_kind.set_level`)."""
+    ev = set_kind_level(log_odds, belt_m, judge, WOOD, PART_LOADED)
+    return WoodEvidence(ev.level, ev.judge, ev.belt_m, ev.events)
 
 
 def wood_levels(evidence: WoodEvidence, proba: np.ndarray, classes: np.ndarray, load: np.ndarray,
                 levels: np.ndarray) -> np.ndarray:
     """The second judge's decisions on p(none) (n,) with the wood evidence: ``levels`` where the ``load`` is not
     part-loaded (NaN included), else the larger of ``levels`` and ``p(wood) exp(-evidence.level)``."""
-    classes = np.asarray(classes).astype(str)
-    load = np.asarray(load, float)
-    p_wood = np.atleast_2d(np.asarray(proba, np.float64))[:, classes == WOOD].sum(axis=1)
-    part = load < evidence.load_max  # NaN compares False
-    return np.where(part, np.maximum(levels, p_wood * math.exp(-evidence.level)), levels)
+    return kind_levels((evidence,), proba, classes, load, levels)
 
 
 #: The shipped 4 mm/px union's judge's level (model-4mm-512px-2f7c0564758e.npz), set on the fit split's belt by

@@ -20,7 +20,9 @@ from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, component_features
 from vision.densenet import DenseSeeds
 from vision.decision import LOAD_EDGE
-from vision.decision_wood import WoodEvidence, evidence_for, wood_levels
+from vision.decision_kind import FULL_BURDEN, PART_LOADED, KindEvidence, kind_levels
+from vision.decision_kind import evidence_for as kind_evidence_for
+from vision.decision_wood import evidence_for
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
@@ -37,7 +39,7 @@ from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import FULL_BURDEN_JUDGE, LOCAL_LOAD, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, KIND_EVIDENCE, LOCAL_LOAD, WOOD_EVIDENCE
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -552,7 +554,11 @@ class Detector:
         #: only for the judge its level was set for; the station's ``wood_evidence`` key; default
         #: :data:`vision.station_settings.WOOD_EVIDENCE`).
         self.wood_evidence = WOOD_EVIDENCE
-        self._wood: tuple[KindClassifier, WoodEvidence | None] | None = None
+        #: With ``dense_union`` on: a candidate at full burden that the second judge judges alone is also reported on its
+        #: odds of a kind against "none" (:mod:`vision.decision_kind`; only for the judge its levels were set for; the
+        #: station's ``kind_evidence`` key; default :data:`vision.station_settings.KIND_EVIDENCE`).
+        self.kind_evidence = KIND_EVIDENCE
+        self._evidence: tuple[KindClassifier, dict[str, tuple[KindEvidence, ...]]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -876,14 +882,15 @@ class Detector:
         split = own_rows if self.dense_classifier is not None else np.zeros(n, bool)
         union = self.dense_union and self.dense_classifier is not None
         alone = split | self._full_burden(load) if union else split  # rows the second judge judges alone
-        judges = [(self.classifier, ~alone, False), (self.dense_classifier, alone, False)]
+        # (classifier, its rows, whether it only adds to the first's reports, the belt condition of its kind evidence)
+        judges = [(self.classifier, ~alone, False, None), (self.dense_classifier, alone, False, FULL_BURDEN if union else None)]
         if self.dense_union:
-            judges.append((self.dense_classifier, ~alone, True))
-        for k_judge, (clf, rows, union) in enumerate(judges):
+            judges.append((self.dense_classifier, ~alone, True, PART_LOADED))
+        for k_judge, (clf, rows, union, condition) in enumerate(judges):
             ix = np.flatnonzero(rows)
             if clf is None or not ix.size:
                 continue
-            k, pr, pn, nm, rep = self._verdicts(clf, matrix, ix, load, length_mm, patches, wood=union)
+            k, pr, pn, nm, rep = self._verdicts(clf, matrix, ix, load, length_mm, patches, condition=condition)
             if union:  # only what the first judge left unreported changes: its reports stay as they were, to the bit
                 keep = rep & ~report[ix]
                 ix, k, pr, pn, nm, rep = ix[keep], [k[j] for j in np.flatnonzero(keep)], pr[keep], pn[keep], nm[keep], rep[keep]
@@ -901,29 +908,31 @@ class Detector:
         return np.asarray(load, float) >= LOAD_EDGE  # NaN compares False (no warning)
 
     def _verdicts(self, clf: KindClassifier, matrix: np.ndarray, ix: np.ndarray, load: np.ndarray, length_mm: np.ndarray,
-                  patches: Callable[[np.ndarray], np.ndarray], wood: bool = False) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(kinds, probabilities, p(none), decision, reported) of the rows ``ix`` of ``matrix`` by ``clf``; ``wood``:
-        its decision with the wood evidence (:meth:`_wood_levels`)."""
+                  patches: Callable[[np.ndarray], np.ndarray], condition: str | None = None) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, probabilities, p(none), decision, reported) of the rows ``ix`` of ``matrix`` by ``clf``; with a
+        belt ``condition``, its decision with that condition's kind evidence (:meth:`_evidence_levels`)."""
         whole = ix.size == len(matrix)  # all rows: the matrix itself (as without the split, to the last bit)
         x, part = (matrix, patches) if whole else (matrix[ix], lambda r: patches(ix[r]))
         proba = clf.proba(x, part)
         k, pr, pn = clf.calls(proba)
         nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
-        if wood:
-            nm = self._wood_levels(clf, proba, load[ix], nm)
+        if condition is not None:
+            nm = self._evidence_levels(clf, proba, load[ix], nm, condition)
         rep = (pn <= nm) & (length_mm[ix] >= self.params.min_length_mm)
         k, pr = reported_kinds(proba, clf.classes_, k, pr, rep)
         return list(k), pr, pn, nm, rep
 
-    def _wood_levels(self, clf: KindClassifier, proba: np.ndarray, load: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        """``clf``'s decisions ``levels`` with the wood evidence at part-loaded ``load`` (:func:`vision.decision_wood.wood_levels`)
-        when ``wood_evidence`` is on and ``clf`` has a level (:func:`vision.decision_wood.evidence_for`); else ``levels``."""
-        if not self.wood_evidence:
+    def _evidence_levels(self, clf: KindClassifier, proba: np.ndarray, load: np.ndarray, levels: np.ndarray, condition: str) -> np.ndarray:
+        """``clf``'s decisions ``levels`` with the kind evidence of ``condition`` (:func:`vision.decision_kind.kind_levels`):
+        on part-loaded belt the wood evidence when ``wood_evidence`` is on (:func:`vision.decision_wood.evidence_for`), at
+        full burden the kinds' levels when ``kind_evidence`` is on; only levels set for ``clf``; else ``levels``."""
+        if not (self.wood_evidence if condition == PART_LOADED else self.kind_evidence):
             return levels
-        if self._wood is None or self._wood[0] is not clf:
-            self._wood = (clf, evidence_for(clf))
-        evidence = self._wood[1]
-        return levels if evidence is None else wood_levels(evidence, proba, clf.classes_, load, levels)
+        if self._evidence is None or self._evidence[0] is not clf:
+            wood = evidence_for(clf)
+            self._evidence = (clf, {PART_LOADED: () if wood is None else (wood,), FULL_BURDEN: kind_evidence_for(clf, condition=FULL_BURDEN)})
+        evidence = self._evidence[1][condition]
+        return kind_levels(evidence, proba, clf.classes_, load, levels) if evidence else levels
 
     def _dense_stream(self, seeds: DenseSeeds) -> DenseStream:
         """The dense net's stream (:mod:`vision.densenet_stream`) of ``seeds``' net: a new one when it changed."""

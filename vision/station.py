@@ -32,7 +32,7 @@ from vision.fit import VisionModel, cache_path, stored_model
 from vision.model_cache import cached_model
 from vision.frames import Frame
 from conveyor.heap import keep_freed_memory
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, LOCAL_LOAD, SETTINGS, WOOD_EVIDENCE
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, KIND_EVIDENCE, LOCAL_LOAD, SETTINGS, WOOD_EVIDENCE
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -54,7 +54,8 @@ class CameraStation(Station):
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
                  context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None,
                  belt_edge: bool = BELT_EDGE, exposure_norm: bool = EXPOSURE_NORM, local_load: bool = LOCAL_LOAD,
-                 full_burden_judge: bool = FULL_BURDEN_JUDGE, wood_evidence: bool = WOOD_EVIDENCE) -> None:
+                 full_burden_judge: bool = FULL_BURDEN_JUDGE, wood_evidence: bool = WOOD_EVIDENCE,
+                 kind_evidence: bool = KIND_EVIDENCE) -> None:
         super().__init__(name, position_m)
         keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (conveyor/heap.py)
         self.camera = camera
@@ -67,6 +68,7 @@ class CameraStation(Station):
         self.local_load = bool(local_load)
         self.full_burden_judge = bool(full_burden_judge)
         self.wood_evidence = bool(wood_evidence)
+        self.kind_evidence = bool(kind_evidence)
         self.detector: Detector = self._detector(model)
         self.imaged_fraction = float(imaged_fraction)
         self._credit = 1.0
@@ -102,13 +104,15 @@ class CameraStation(Station):
         as on the belt; with ``exposure_norm`` its frames darkened into the fit's range (:mod:`vision.exposure`); with
         ``local_load`` each candidate judged at the load around it (``Detector.local_load``); with
         ``full_burden_judge`` a union's candidates at full burden judged by its second judge alone; with
-        ``wood_evidence`` its part-loaded features' candidates also reported on the judge's wood odds."""
+        ``wood_evidence`` its part-loaded features' candidates also reported on the judge's wood odds; with
+        ``kind_evidence`` the judge's candidates at full burden also on its odds of each kind."""
         det = model.detector()
         det.belt_width_m = self.context.belt_width_m if self.context is not None and self.belt_edge else None
         det.exposure = ExposureNorm(det.block) if self.exposure_norm else None
         det.local_load = self.local_load
         det.full_burden_judge = self.full_burden_judge
         det.wood_evidence = self.wood_evidence
+        det.kind_evidence = self.kind_evidence
         return det
 
     def model_for(self, declared_product: str) -> VisionModel:
@@ -310,4 +314,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
     return CameraStation(name, cfg["position_m"], camera, model, imaged_fraction=cfg["imaged_fraction"], context=context,
                          appearance_limit=cfg.get("appearance_limit"), product_models=product_models,
                          belt_edge=cfg["belt_edge"], exposure_norm=cfg["exposure_norm"], local_load=cfg["local_load"],
-                         full_burden_judge=cfg["full_burden_judge"], wood_evidence=cfg["wood_evidence"])
+                         full_burden_judge=cfg["full_burden_judge"], wood_evidence=cfg["wood_evidence"],
+                         kind_evidence=cfg["kind_evidence"])

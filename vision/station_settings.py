@@ -30,6 +30,12 @@ FULL_BURDEN_JUDGE = True
 #: against "none" by default (:mod:`vision.decision_wood`; docs/vision-experiments.md "Wood evidence on part-loaded
 #: belt": on since its pre-registered rule, RULE_TODAY51, held on fresh seeds 241 / 242).
 WOOD_EVIDENCE = True
+#: Whether every detector of a union model (``Detector.kind_evidence``: the line's station unless its ``kind_evidence``
+#: key says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--kind-evidence``) also reports a
+#: candidate at full burden (load >= ``vision.decision.LOAD_EDGE``) that the second judge judges alone on the judge's
+#: odds of a kind against "none" by default (:mod:`vision.decision_kind`; docs/vision-experiments.md "Kind evidence at
+#: full burden").
+KIND_EVIDENCE = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
@@ -59,6 +65,9 @@ SETTINGS = StationSettings(
         "wood_evidence": Field(bool, WOOD_EVIDENCE, doc="With the union model: a features' candidate at a part-loaded load "
                                                         "(< 0.9) is also reported when the second judge's odds of wood against "
                                                         "'none' reach their level (vision/decision_wood.py)."),
+        "kind_evidence": Field(bool, KIND_EVIDENCE, doc="With the union model: a candidate at full burden (load >= 0.9) that the "
+                                                        "second judge judges alone is also reported when the judge's odds of a kind "
+                                                        "against 'none' reach that kind's level (vision/decision_kind.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -82,4 +91,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "WOOD_EVIDENCE"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "WOOD_EVIDENCE"]
