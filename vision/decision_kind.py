@@ -127,8 +127,14 @@ def kind_levels(evidence: Sequence[KindEvidence], proba: np.ndarray, classes: np
 
 #: The shipped 4 mm/px union's judge's levels at full burden (model-4mm-512px-2f7c0564758e.npz), set on the fit
 #: split's belt by ``python -m benchmarks.bench_vision_unreported --calibrate-kinds`` (docs/vision-experiments.md "Kind
-#: evidence at full burden"). Used when ``Detector.kind_evidence`` is on (:data:`vision.station_settings.KIND_EVIDENCE`).
-SHIPPED_FULL_BURDEN: tuple[KindEvidence, ...] = ()
+#: evidence at full burden"): 12,026 m each of realistic and dark-rubber object-free belt of fit-split tiles (seeds
+#: 2001-2004, calibrated camera), 79,883 unreported candidates at full burden that the judge judges alone (7,289 the
+#: net's own); seven kinds on 12,026 m: k = allowed_events(1,718 m) = 0 each, so each level is the kind's highest log
+#: odds plus ln 2 (together: no candidate of that belt reaches any level; 95 % bound 0.39 per 1,000 m).
+SHIPPED_FULL_BURDEN: tuple[KindEvidence, ...] = tuple(
+    KindEvidence(level=level, judge="c4e029e21060", belt_m=12026.0, events=0, kind=kind, condition=FULL_BURDEN)
+    for kind, level in (("cloth", 3.1109), ("concrete", 2.4364), ("lump", 2.7848), ("metal", 3.3683), ("plastic", 4.4349),
+                        ("rubber", 3.0661), ("wood", 4.5637)))
 
 
 def evidence_for(clf: KindClassifier, shipped: Sequence[KindEvidence] | None = None, condition: str | None = None) -> tuple[KindEvidence, ...]:
