@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -178,21 +179,28 @@ def free_rows(j: Judged, scene_type: str, wood_level: float) -> dict:
     return {"belt_m": j.belt_m, "wood_adds": adds}
 
 
+def fit_belts(model: VisionModel, scene_types: tuple[str, ...], belt_m: float, camera: str) -> Iterator[tuple[str, int, Judged]]:
+    """(scene type, seed, :class:`Judged`) of ``belt_m`` of object-free fit-split belt per scene type, in 3,006 m belts
+    (seeds from :data:`CALIBRATION_SEED0`)."""
+    for scene_type in scene_types:
+        done, seed = 0.0, CALIBRATION_SEED0
+        while done < belt_m - 1e-6:
+            j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
+            yield scene_type, seed, j
+            done += j.belt_m
+            seed += 1
+
+
 def calibrate(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA) -> WoodEvidence:
     """The wood evidence's level for ``model``'s judge on ``belt_m`` of object-free fit-split belt per
     :data:`CALIBRATION_TYPES` (3,006 m belts, seeds from :data:`CALIBRATION_SEED0`), printed with its foundation."""
     odds, metres = [], 0.0
-    for scene_type in CALIBRATION_TYPES:
-        done, seed = 0.0, CALIBRATION_SEED0
-        while done < belt_m - 1e-6:
-            j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
-            part = ~j.own & (j.load < LOAD_EDGE) & ~j.reported
-            odds.append(j.wood[part])
-            done += j.belt_m
-            print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(part.sum())} part-loaded features' candidates "
-                  f"unreported; judge's wood odds highest {', '.join(f'{v:+.2f}' for v in np.sort(j.wood[part])[::-1][:5])}", flush=True)
-            seed += 1
-        metres += done
+    for scene_type, seed, j in fit_belts(model, CALIBRATION_TYPES, belt_m, camera):
+        part = ~j.own & (j.load < LOAD_EDGE) & ~j.reported
+        odds.append(j.wood[part])
+        metres += j.belt_m
+        print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(part.sum())} part-loaded features' candidates "
+              f"unreported; judge's wood odds highest {', '.join(f'{v:+.2f}' for v in np.sort(j.wood[part])[::-1][:5])}", flush=True)
     all_odds = np.concatenate(odds)
     if model.dense_judge is None:
         raise ValueError(f"model {model.version} has no second judge")
@@ -211,17 +219,12 @@ def calibrate_kinds(model: VisionModel, belt_m: float, camera: str = EVALUATION_
     if model.dense_judge is None:
         raise ValueError(f"model {model.version} has no second judge")
     probas, metres = [], 0.0
-    for scene_type in KIND_CALIBRATION_TYPES:
-        done, seed = 0.0, CALIBRATION_SEED0
-        while done < belt_m - 1e-6:
-            j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
-            alone = ~j.base_judges & (j.load >= LOAD_EDGE) & ~j.reported
-            probas.append(j.proba[alone])
-            done += j.belt_m
-            print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(alone.sum())} unreported candidates at full burden "
-                  f"judged by the judge alone ({int((alone & j.own).sum())} the net's own)", flush=True)
-            seed += 1
-        metres += done
+    for scene_type, seed, j in fit_belts(model, KIND_CALIBRATION_TYPES, belt_m, camera):
+        alone = ~j.base_judges & (j.load >= LOAD_EDGE) & ~j.reported
+        probas.append(j.proba[alone])
+        metres += j.belt_m
+        print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(alone.sum())} unreported candidates at full burden "
+              f"judged by the judge alone ({int((alone & j.own).sum())} the net's own)", flush=True)
     proba = np.concatenate(probas)
     evidence = set_levels(proba, model.dense_judge.classes_, float(metres / len(KIND_CALIBRATION_TYPES)), judge_key(model.dense_judge),
                           FULL_BURDEN)

@@ -131,6 +131,7 @@ def kind_levels(evidence: Sequence[KindEvidence], proba: np.ndarray, classes: np
 #: 2001-2004, calibrated camera), 79,883 unreported candidates at full burden that the judge judges alone (7,289 the
 #: net's own); seven kinds on 12,026 m: k = allowed_events(1,718 m) = 0 each, so each level is the kind's highest log
 #: odds plus ln 2 (together: no candidate of that belt reaches any level; 95 % bound 0.39 per 1,000 m).
+#: On by default since RULE_KIND51 held on fresh seeds 251 / 252 (:data:`vision.station_settings.KIND_EVIDENCE`).
 SHIPPED_FULL_BURDEN: tuple[KindEvidence, ...] = tuple(
     KindEvidence(level=level, judge="c4e029e21060", belt_m=12026.0, events=0, kind=kind, condition=FULL_BURDEN)
     for kind, level in (("cloth", 3.1109), ("concrete", 2.4364), ("lump", 2.7848), ("metal", 3.3683), ("plastic", 4.4349),

@@ -34,8 +34,8 @@ WOOD_EVIDENCE = True
 #: key says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--kind-evidence``) also reports a
 #: candidate at full burden (load >= ``vision.decision.LOAD_EDGE``) that the second judge judges alone on the judge's
 #: odds of a kind against "none" by default (:mod:`vision.decision_kind`; docs/vision-experiments.md "Kind evidence at
-#: full burden").
-KIND_EVIDENCE = False
+#: full burden": on since its pre-registered rule, RULE_KIND51, held on fresh seeds 251 / 252).
+KIND_EVIDENCE = True
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from conveyor.clock import SimulatedClock
 from conveyor.station import StationContext
 
-from vision.fit import FIT_BLAS_THREADS, VisionModel, cache_path
+from vision.fit import FIT_BLAS_THREADS, SHIPPED_DIR, VisionModel, cache_path
 from vision.model_cache import cached_model
 
 from tests.support import build_once
@@ -22,6 +22,16 @@ MM_PER_PX = 2.0
 WIDTH_PX = 1024
 FAKE_GV_CAMERA = "arv-fake-gv-camera-0.8"
 GVCP_PORT = 3956
+
+
+#: The shipped 4 mm/px union's file (it ships with the code).
+SHIPPED_UNION = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
+
+
+@pytest.fixture(scope="module")
+def shipped_union() -> VisionModel:
+    """The shipped 4 mm/px union."""
+    return VisionModel.load(SHIPPED_UNION)
 
 
 def station_context(cargo) -> StationContext:

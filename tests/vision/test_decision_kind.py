@@ -19,23 +19,16 @@ from vision.decision_kind import (FULL_BURDEN, PART_LOADED, SHIPPED_FULL_BURDEN,
                                   judge_key, kind_levels, kind_log_odds, set_level, set_levels)
 from vision.decision_wood import WoodEvidence, wood_levels
 from vision.detect import Detection
-from vision.fit import SHIPPED_DIR, VisionModel, cache_path
+from vision.fit import VisionModel
 from vision.frontier import every_candidate
 from vision.scenes import camera_scene_options
 from vision.station import from_config
-from vision.station_settings import KIND_EVIDENCE
+from vision.station_settings import KIND_EVIDENCE, WOOD_EVIDENCE
 
-from .conftest import station_context
+from .conftest import SHIPPED_UNION, station_context
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
 CLASSES = np.array(["cloth", "lump", "none", "wood"])
-
-
-@pytest.fixture(scope="module")
-def model() -> VisionModel:
-    """The shipped 4 mm/px union (it ships with the code)."""
-    return VisionModel.load(SHIPPED)
 
 
 def test_the_conditions_split_the_load_at_the_edge_and_leave_an_unknown_load_out():
@@ -103,13 +96,13 @@ def test_the_wood_evidence_is_the_part_loaded_case_to_the_bit():
     assert np.array_equal(wood_levels(ev, p, CLASSES, load, levels), before)  # the shipped wood evidence's formula
 
 
-def test_only_the_judge_they_were_set_for_gets_levels(model):
-    mine = KindEvidence(1.0, judge_key(model.dense_judge), 1e4, 0, "wood", FULL_BURDEN)
-    other = KindEvidence(1.0, judge_key(model.classifier), 1e4, 0, "wood", PART_LOADED)
-    assert evidence_for(model.dense_judge, (mine, other)) == (mine,)
-    assert evidence_for(model.dense_judge, (mine, other), condition=PART_LOADED) == ()
-    assert evidence_for(model.classifier, (mine, other), condition=PART_LOADED) == (other,)
-    assert all(ev.judge == judge_key(model.dense_judge) and ev.condition == FULL_BURDEN for ev in SHIPPED_FULL_BURDEN)
+def test_only_the_judge_they_were_set_for_gets_levels(shipped_union):
+    mine = KindEvidence(1.0, judge_key(shipped_union.dense_judge), 1e4, 0, "wood", FULL_BURDEN)
+    other = KindEvidence(1.0, judge_key(shipped_union.classifier), 1e4, 0, "wood", PART_LOADED)
+    assert evidence_for(shipped_union.dense_judge, (mine, other)) == (mine,)
+    assert evidence_for(shipped_union.dense_judge, (mine, other), condition=PART_LOADED) == ()
+    assert evidence_for(shipped_union.classifier, (mine, other), condition=PART_LOADED) == (other,)
+    assert all(ev.judge == judge_key(shipped_union.dense_judge) and ev.condition == FULL_BURDEN for ev in SHIPPED_FULL_BURDEN)
 
 
 def _realistic_belt(model: VisionModel, on: bool) -> list[Detection]:
@@ -122,37 +115,38 @@ def _realistic_belt(model: VisionModel, on: bool) -> list[Detection]:
 
 
 @pytest.mark.skipif(not SHIPPED_FULL_BURDEN, reason="no levels set for the shipped judge")
-def test_on_it_reports_full_burden_candidates_the_judge_left_and_changes_nothing_else(model):
-    off, on = _realistic_belt(model, False), _realistic_belt(model, True)
+def test_on_it_reports_full_burden_candidates_the_judge_left_and_changes_nothing_else(shipped_union):
+    off, on = _realistic_belt(shipped_union, False), _realistic_belt(shipped_union, True)
     key = lambda d: (d.belt_m, d.lateral_m, d.length_mm)  # noqa: E731
     assert sorted(map(key, on)) == sorted(map(key, off))
     by_key = {key(d): d for d in off}
     reported = lambda d: d.p_none <= d.none_max  # noqa: E731
     added = [d for d in on if reported(d) and not reported(by_key[key(d)])]
     assert added, "the belt gave no candidate the evidence adds: the test would pass with the switch broken"
-    evidence = evidence_for(model.dense_judge, condition=FULL_BURDEN)
+    evidence = evidence_for(shipped_union.dense_judge, condition=FULL_BURDEN)
     for d in added:
-        assert d.second_judge and d.load >= LOAD_EDGE and d.length_mm >= model.params.min_length_mm
-        p = model.dense_judge.proba(np.asarray(d.features)[None, :])
-        assert any(kind_log_odds(p, model.dense_judge.classes_, ev.kind)[0] >= ev.level for ev in evidence)
+        assert d.second_judge and d.load >= LOAD_EDGE and d.length_mm >= shipped_union.params.min_length_mm
+        p = shipped_union.dense_judge.proba(np.asarray(d.features)[None, :])
+        assert any(kind_log_odds(p, shipped_union.dense_judge.classes_, ev.kind)[0] >= ev.level for ev in evidence)
     for d in on:  # the rest as off, to the bit
         if d not in added:
             o = by_key[key(d)]
             assert (d.p_none, reported(d), d.second_judge, d.kind) == (o.p_none, reported(o), o.second_judge, o.kind)
 
 
-def test_the_switch_follows_the_setting_unless_set(model):
-    assert model.detector().kind_evidence is KIND_EVIDENCE
+def test_the_switch_follows_the_setting_unless_set(shipped_union):
+    assert shipped_union.detector().kind_evidence is KIND_EVIDENCE
 
 
+@pytest.mark.parametrize("key, default", [("kind_evidence", KIND_EVIDENCE), ("wood_evidence", WOOD_EVIDENCE)])
 @pytest.mark.parametrize("value", [True, False])
-def test_station_sets_its_detectors_switch(value):
-    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(SHIPPED), "kind_evidence": value}
-    assert from_config("cam", section, station_context(None)).detector.kind_evidence is value
-    section.pop("kind_evidence")
-    assert from_config("cam", section, station_context(None)).detector.kind_evidence is KIND_EVIDENCE
-    with pytest.raises(ConfigError, match="kind_evidence"):
-        from_config("cam", dict(section, kind_evidence="often"), station_context(None))
+def test_station_sets_its_detectors_switches(key, default, value):
+    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(SHIPPED_UNION), key: value}
+    assert getattr(from_config("cam", section, station_context(None)).detector, key) is value
+    section.pop(key)
+    assert getattr(from_config("cam", section, station_context(None)).detector, key) is default
+    with pytest.raises(ConfigError, match=key):
+        from_config("cam", dict(section, **{key: "often"}), station_context(None))
 
 
 def test_the_benchmarks_run_as_a_user_runs_them():
