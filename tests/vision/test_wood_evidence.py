@@ -13,17 +13,14 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_vision_scenes import wood_evidence_set
-from conveyor.errors import ConfigError
 from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
 from vision.decision_wood import SHIPPED_WOOD, WoodEvidence, evidence_for, judge_key, set_level, wood_levels, wood_log_odds
 from vision.detect import Detection
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.frontier import every_candidate
 from vision.scenes import scene_options
-from vision.station import from_config
 from vision.station_settings import WOOD_EVIDENCE
 
-from .conftest import station_context
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
@@ -115,22 +112,6 @@ def test_on_it_reports_part_loaded_wood_the_union_left_and_changes_nothing_else(
 
 def test_the_switch_follows_the_setting_unless_set(model):
     assert model.detector().wood_evidence is WOOD_EVIDENCE
-
-
-@pytest.mark.parametrize("value", [True, False])
-def test_station_sets_its_detectors_switch(value):
-    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(SHIPPED), "wood_evidence": value}
-    assert from_config("cam", section, station_context(None)).detector.wood_evidence is value
-    section.pop("wood_evidence")
-    assert from_config("cam", section, station_context(None)).detector.wood_evidence is WOOD_EVIDENCE
-    with pytest.raises(ConfigError, match="wood_evidence"):
-        from_config("cam", dict(section, wood_evidence="often"), station_context(None))
-
-
-def test_the_scenes_benchmark_refuses_a_bad_value_naming_the_option():
-    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--wood-evidence", "maybe"],
-                       capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert r.returncode == 2 and "--wood-evidence" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_the_unreported_benchmark_runs_as_a_user_runs_it():
