@@ -1,6 +1,6 @@
 """Kind evidence (issue 27, kind51; :mod:`vision.decision_kind`): the union's second judge's odds of one kind against
 "none" as a second decision per (kind, belt condition), the wood evidence one case of it, the detector's, station's
-and benchmarks' switch for the full-burden levels."""
+and benchmarks' switch for the full-burden levels (the station key and the option: test_station_switches.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_vision_scenes import kind_evidence_set
-from conveyor.errors import ConfigError
 from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
 from vision.decision_kind import (FULL_BURDEN, PART_LOADED, SHIPPED_FULL_BURDEN, KindEvidence, evidence_for, in_condition,
                                   judge_key, kind_levels, kind_log_odds, set_level, set_levels)
@@ -22,10 +21,8 @@ from vision.detect import Detection
 from vision.fit import VisionModel
 from vision.frontier import every_candidate
 from vision.scenes import camera_scene_options
-from vision.station import from_config
-from vision.station_settings import KIND_EVIDENCE, WOOD_EVIDENCE
+from vision.station_settings import KIND_EVIDENCE
 
-from .conftest import SHIPPED_UNION, station_context
 
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = np.array(["cloth", "lump", "none", "wood"])
@@ -138,21 +135,7 @@ def test_the_switch_follows_the_setting_unless_set(shipped_union):
     assert shipped_union.detector().kind_evidence is KIND_EVIDENCE
 
 
-@pytest.mark.parametrize("key, default", [("kind_evidence", KIND_EVIDENCE), ("wood_evidence", WOOD_EVIDENCE)])
-@pytest.mark.parametrize("value", [True, False])
-def test_station_sets_its_detectors_switches(key, default, value):
-    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(SHIPPED_UNION), key: value}
-    assert getattr(from_config("cam", section, station_context(None)).detector, key) is value
-    section.pop(key)
-    assert getattr(from_config("cam", section, station_context(None)).detector, key) is default
-    with pytest.raises(ConfigError, match=key):
-        from_config("cam", dict(section, **{key: "often"}), station_context(None))
-
-
-def test_the_benchmarks_run_as_a_user_runs_them():
-    bad = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--kind-evidence", "maybe"],
-                         capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert bad.returncode == 2 and "--kind-evidence" in bad.stderr and "Traceback" not in bad.stderr
+def test_the_calibration_runs_as_a_user_runs_it():
     c = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_unreported", "--quick", "--calibrate-kinds"],
                        capture_output=True, text=True, timeout=600, cwd=REPO)
     assert c.returncode == 0, c.stderr

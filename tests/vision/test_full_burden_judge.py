@@ -4,23 +4,18 @@ judge alone; on part-loaded belt, and everywhere with the switch off, both judge
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conveyor.errors import ConfigError
 from vision.decision import LOAD_EDGE
 from vision.detect import Detection
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.scenes import camera_scene_options
 from vision.sim_camera import SimulatedCamera
-from vision.station import from_config
 from vision.station_settings import FULL_BURDEN_JUDGE
 
-from .conftest import station_context
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
@@ -81,20 +76,3 @@ def test_a_nan_load_is_not_a_full_burden_and_off_moves_nothing(model):
 
 def test_the_switch_follows_the_setting_unless_set(model):
     assert model.detector().full_burden_judge is FULL_BURDEN_JUDGE
-
-
-@pytest.mark.parametrize("value", [True, False])
-def test_station_sets_its_detectors_switch(value):
-    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(SHIPPED),
-               "full_burden_judge": value}
-    assert from_config("cam", section, station_context(None)).detector.full_burden_judge is value
-    section.pop("full_burden_judge")
-    assert from_config("cam", section, station_context(None)).detector.full_burden_judge is FULL_BURDEN_JUDGE
-    with pytest.raises(ConfigError, match="full_burden_judge"):
-        from_config("cam", dict(section, full_burden_judge="sometimes"), station_context(None))
-
-
-def test_the_benchmark_refuses_a_bad_value_naming_the_option():
-    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--full-burden-judge", "maybe"],
-                       capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert r.returncode == 2 and "--full-burden-judge" in r.stderr and "Traceback" not in r.stderr

@@ -5,23 +5,18 @@ every load with the switch off, unchanged."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conveyor.errors import ConfigError
 from vision.detect import Detection
 from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.regime import LOAD_WINDOW_MM, LOCAL_LOAD_HALF_MM, judged_load, local_load
 from vision.scenes import camera_scene_options
 from vision.sim_camera import SimulatedCamera
-from vision.station import from_config
 from vision.station_settings import LOCAL_LOAD
 
-from .conftest import station_context
 
 REPO = Path(__file__).resolve().parents[2]
 CELL_MM = 8.0
@@ -130,21 +125,3 @@ def test_the_detector_judges_boundary_candidates_at_the_local_load(model):
 
 def test_the_switch_follows_the_setting_unless_set(model):
     assert model.detector().local_load is LOCAL_LOAD
-
-
-@pytest.mark.parametrize("local", [True, False])
-def test_station_sets_its_detectors_local_load(local):
-    path = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
-    section = {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(path), "local_load": local}
-    assert from_config("cam", section, station_context(None)).detector.local_load is local
-    section.pop("local_load")
-    assert from_config("cam", section, station_context(None)).detector.local_load is LOCAL_LOAD
-    with pytest.raises(ConfigError, match="local_load"):
-        from_config("cam", {**section, "local_load": "yes"}, station_context(None))
-
-
-def test_benchmark_refuses_a_bad_flag():
-    # the benchmark run with --local-load on is tests/vision/test_exposure.py's (one quick run for both switches)
-    bad = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--quick", "--local-load", "yes"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "--local-load" in bad.stderr
