@@ -36,7 +36,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from benchmarks.bench_vision_scenes import CASES
+from benchmarks.bench_vision_scenes import CASES, kind_evidence_set, wood_evidence_set
 from benchmarks.bench_vision_wood import NEAR_FACTOR, Scores, cause, score
 from benchmarks.common import quantiles_text
 from vision.decision import LOAD_EDGE
@@ -181,11 +181,13 @@ def free_rows(j: Judged, scene_type: str, wood_level: float) -> dict:
 
 def fit_belts(model: VisionModel, scene_types: tuple[str, ...], belt_m: float, camera: str) -> Iterator[tuple[str, int, Judged]]:
     """(scene type, seed, :class:`Judged`) of ``belt_m`` of object-free fit-split belt per scene type, in 3,006 m belts
-    (seeds from :data:`CALIBRATION_SEED0`)."""
+    (seeds from :data:`CALIBRATION_SEED0`), detected with the wood and the kind evidence off: the levels are set on
+    what the judge's own decision leaves unreported."""
     for scene_type in scene_types:
         done, seed = 0.0, CALIBRATION_SEED0
         while done < belt_m - 1e-6:
-            j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
+            with wood_evidence_set(False), kind_evidence_set(False):
+                j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
             yield scene_type, seed, j
             done += j.belt_m
             seed += 1
