@@ -196,6 +196,8 @@ def fit_belts(model: VisionModel, scene_types: tuple[str, ...], belt_m: float, c
 def calibrate(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA) -> WoodEvidence:
     """The wood evidence's level for ``model``'s judge on ``belt_m`` of object-free fit-split belt per
     :data:`CALIBRATION_TYPES` (3,006 m belts, seeds from :data:`CALIBRATION_SEED0`), printed with its foundation."""
+    if model.dense_judge is None:
+        raise ValueError(f"model {model.version} has no second judge")
     odds, metres = [], 0.0
     for scene_type, seed, j in fit_belts(model, CALIBRATION_TYPES, belt_m, camera):
         part = ~j.own & (j.load < LOAD_EDGE) & ~j.reported
@@ -204,8 +206,6 @@ def calibrate(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA
         print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(part.sum())} part-loaded features' candidates "
               f"unreported; judge's wood odds highest {', '.join(f'{v:+.2f}' for v in np.sort(j.wood[part])[::-1][:5])}", flush=True)
     all_odds = np.concatenate(odds)
-    if model.dense_judge is None:
-        raise ValueError(f"model {model.version} has no second judge")
     ev = set_level(all_odds, float(metres / len(CALIBRATION_TYPES)), judge_key(model.dense_judge))
     print(f"wood evidence for judge {ev.judge}: level {ev.level:+.4f} (the {ev.events + 1}th highest of {all_odds.size} part-loaded "
           f"features' candidates on {metres:.0f} m of fit-split belt, {ev.belt_m:.0f} m per type, + ln 2); highest "

@@ -30,6 +30,7 @@ import numpy as np
 
 from vision.classify import KindClassifier
 from vision.decision_kind import PART_LOADED, KindEvidence, judge_key, kind_levels, kind_log_odds
+from vision.decision_kind import evidence_for as kind_evidence_for
 from vision.decision_kind import set_level as set_kind_level
 
 #: The kind whose odds against "none" the evidence weighs.
@@ -72,8 +73,14 @@ SHIPPED_WOOD: WoodEvidence | None = WoodEvidence(level=3.3192, judge="c4e029e210
 
 
 def evidence_for(clf: KindClassifier) -> WoodEvidence | None:
-    """:data:`SHIPPED_WOOD` when ``clf`` is the judge it was set for; None for any other classifier (no level)."""
-    return SHIPPED_WOOD if SHIPPED_WOOD is not None and judge_key(clf) == SHIPPED_WOOD.judge else None
+    """:data:`SHIPPED_WOOD` when ``clf`` is the judge it was set for (:func:`vision.decision_kind.evidence_for`); None
+    for any other classifier (no level)."""
+    return SHIPPED_WOOD if kind_evidence_for(clf, shipped_wood()) else None
 
 
-__all__ = ["SHIPPED_WOOD", "WOOD", "WoodEvidence", "evidence_for", "judge_key", "set_level", "wood_levels", "wood_log_odds"]
+def shipped_wood() -> tuple[WoodEvidence, ...]:
+    """:data:`SHIPPED_WOOD` as a sequence of evidence (empty when there is none)."""
+    return () if SHIPPED_WOOD is None else (SHIPPED_WOOD,)
+
+
+__all__ = ["SHIPPED_WOOD", "WOOD", "WoodEvidence", "evidence_for", "judge_key", "set_level", "shipped_wood", "wood_levels", "wood_log_odds"]

@@ -20,9 +20,8 @@ from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, component_features
 from vision.densenet import DenseSeeds
 from vision.decision import LOAD_EDGE
-from vision.decision_kind import FULL_BURDEN, PART_LOADED, KindEvidence, kind_levels
-from vision.decision_kind import evidence_for as kind_evidence_for
-from vision.decision_wood import evidence_for
+from vision.decision_kind import CONDITIONS, FULL_BURDEN, PART_LOADED, SHIPPED_FULL_BURDEN, KindEvidence, evidence_for, kind_levels
+from vision.decision_wood import shipped_wood
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
@@ -924,13 +923,13 @@ class Detector:
 
     def _evidence_levels(self, clf: KindClassifier, proba: np.ndarray, load: np.ndarray, levels: np.ndarray, condition: str) -> np.ndarray:
         """``clf``'s decisions ``levels`` with the kind evidence of ``condition`` (:func:`vision.decision_kind.kind_levels`):
-        on part-loaded belt the wood evidence when ``wood_evidence`` is on (:func:`vision.decision_wood.evidence_for`), at
+        on part-loaded belt the wood evidence when ``wood_evidence`` is on (:data:`vision.decision_wood.SHIPPED_WOOD`), at
         full burden the kinds' levels when ``kind_evidence`` is on; only levels set for ``clf``; else ``levels``."""
         if not (self.wood_evidence if condition == PART_LOADED else self.kind_evidence):
             return levels
-        if self._evidence is None or self._evidence[0] is not clf:
-            wood = evidence_for(clf)
-            self._evidence = (clf, {PART_LOADED: () if wood is None else (wood,), FULL_BURDEN: kind_evidence_for(clf, condition=FULL_BURDEN)})
+        if self._evidence is None or self._evidence[0] is not clf:  # one lookup of the shipped levels set for clf
+            found = evidence_for(clf, shipped_wood() + SHIPPED_FULL_BURDEN)
+            self._evidence = (clf, {c: tuple(ev for ev in found if ev.condition == c) for c in CONDITIONS})
         evidence = self._evidence[1][condition]
         return kind_levels(evidence, proba, clf.classes_, load, levels) if evidence else levels
 
