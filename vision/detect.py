@@ -27,6 +27,7 @@ from vision.errors import FrameError
 from vision.exposure import ExposureNorm
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
+from vision.fragments import FragmentGroups, complete_groups, fragment_groups, gap_cells, held_members, object_like
 from vision.filters import box_mean, box_means, edge_padded, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
@@ -38,7 +39,7 @@ from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import FULL_BURDEN_JUDGE, KIND_EVIDENCE, LOCAL_LOAD, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, WOOD_EVIDENCE
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -99,6 +100,9 @@ class Detection:
     #: Its centre lies off the belt (``Detector.belt_width_m``): never reported as an object (shown with ``report_all``
     #: only, flagged here); the classifier's reports among them are counted in ``FrameResult.off_belt``.
     off_belt: bool = False
+    #: Components judged together as this one candidate (``Detector.group_fragments``, :mod:`vision.fragments`: the
+    #: visible pieces of one partly buried object); 0: one component.
+    fragments: int = 0
 
 
 @dataclass
@@ -468,6 +472,11 @@ def _pending_hybrid(labels: np.ndarray, own: np.ndarray, n: int, from_row: int, 
     return pending, _first_row(labels, pending & ~_own_components(labels, own, n), max_rows)
 
 
+#: A block's maps for :meth:`Detector._fragment_detections`: cell features, smoothed score, core cells, objectness, the
+#: dense net's map, the rows' loads, ore-coloured cells, image rows.
+_BlockMaps = tuple[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None", np.ndarray, np.ndarray, "_Rows"]
+
+
 def _joined_ore(rgb: np.ndarray, ore: np.ndarray | None, carry: _Carry | None) -> np.ndarray:
     """The ore-coloured cells (:func:`~vision.scene.ore_mask`) of the block joined to ``carry`` (``rgb`` its cells'
     colours): ``ore`` (the new frame's, where the caller has it) below the carried rows'."""
@@ -557,6 +566,7 @@ class Detector:
         #: odds of a kind against "none" (:mod:`vision.decision_kind`; only for the judge its levels were set for; the
         #: station's ``kind_evidence`` key; default :data:`vision.station_settings.KIND_EVIDENCE`).
         self.kind_evidence = KIND_EVIDENCE
+        self.group_fragments = GROUP_FRAGMENTS  # fragments also judged as one (vision/fragments.py; station key group_fragments)
         self._evidence: tuple[KindClassifier, dict[str, tuple[KindEvidence, ...]]] | None = None
         self.reset()
 
@@ -577,6 +587,7 @@ class Detector:
         if self.pixelnet is not None:
             self.pixelnet.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
+        self._fragment_found: list[Detection] = []  # groups judged in the last block (:meth:`_fragment_report`)
 
     def _expected_belt_m(self) -> float | None:
         if self._carry is None:
@@ -649,6 +660,7 @@ class Detector:
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
         out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False, ore=ore)
+        out += self._fragment_report(out)
         if self.planks is not None:
             found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
             self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
@@ -691,6 +703,7 @@ class Detector:
             out = self._components(np.empty((0, c.raw.shape[1]), np.float32), np.empty((0,) + c.feats.shape[1:], np.float32),
                                    np.empty((0,) + c.rgb.shape[1:], np.float32), np.empty((0,) + c.image.shape[1:], np.uint8),
                                    np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
+            out += self._fragment_report(out)
         if self.planks is not None:
             out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
         if self.metal_bars is not None:
@@ -804,7 +817,7 @@ class Detector:
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
             pending, first = (_pending_hybrid(labels, own, n, h - guard, final, max_carry) if hybrid and own is not None
                               else _pending(labels, h - guard, final, max_carry))  # unseeded too: a seed may come below
-            keep_from = min(keep_from, first)
+            keep_from = min(keep_from, first, self._fragments(labels, n, seeded, done, pending, own if hybrid else None, max_carry, (feats, sm, raw > grow, obj, dense, loads, joined_ore, img), (start_belt_m, mark0, time0, t_per_m, speed), frame) if self.group_fragments else h)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
@@ -972,6 +985,82 @@ class Detector:
                       belt[keep_from:].copy(), start_belt_m + keep_from * cell_m, mark0 + keep_from * cell_m * t_per_m,
                       time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy(),
                       context if kept is not None else 0, kept)
+
+    def _fragments(self, labels: np.ndarray, n: int, seeded: np.ndarray, done: np.ndarray, pending: np.ndarray, own: np.ndarray | None,
+                   max_carry: int, maps: "_BlockMaps", place: tuple[float, float, float, float, float], frame: Frame | None) -> int:
+        """The block's groups of fragments (:mod:`vision.fragments`) among the ``seeded`` (n,) bool components of
+        ``labels`` not yet decided (no cell ``done``): every member of a group with a ``pending`` member is held with it,
+        set in ``pending`` in place (not one that began more than ``max_carry`` rows before the end, as :func:`_pending`;
+        the net's own regions ``own`` not carried for, as :func:`_pending_hybrid`); the complete groups are judged
+        (:meth:`_fragment_detections` over ``maps``, ``place``) and kept for :meth:`_fragment_report`. Only groups whose
+        objectness reaches its seed level (:func:`vision.fragments.object_like`) are held and judged. Returns the first
+        row of the held members carried for (h when none)."""
+        seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
+        groups = fragment_groups(labels, n, seeded & ~seen, gap_cells(self.cell_mm))
+        judged = object_like(groups, np.arange(1, groups.count + 1), maps[3], self.params.objectness_threshold)  # the others: never judged, never held
+        held = held_members(groups, pending, judged) & ~pending
+        lo = max(0, labels.shape[0] - max_carry)
+        if lo and held.any():
+            held &= np.bincount(labels[:lo].ravel(), minlength=n + 1)[1:] == 0
+        pending |= held
+        carried = held & ~_own_components(labels, own, n) if own is not None else held
+        ids = complete_groups(groups, pending, np.zeros(n, bool))
+        self._fragment_found += self._fragment_detections(groups, ids[judged[ids - 1]], *maps, place, frame)
+        return _first_row(labels, carried, max_carry)
+
+    def _fragment_report(self, shown: list[Detection]) -> list[Detection]:
+        """The groups judged in the block just done (:meth:`_fragments`), but for those a reported detection of ``shown``
+        lies on (:func:`_on_reported`: a member reports the object) and those off the belt (counted, as a candidate)."""
+        found, self._fragment_found = self._fragment_found, []
+        out = []
+        for d in found:
+            reported = d.p_none <= d.none_max
+            if _on_reported(shown, d.belt_m, d.lateral_m, d.length_mm):
+                continue
+            self.off_belt_seen += d.off_belt and reported
+            if not (d.off_belt and not self.report_all):
+                out.append(d)
+        return out
+
+    def _fragment_detections(self, groups: FragmentGroups, ids: np.ndarray, feats: np.ndarray, sm: np.ndarray, core: np.ndarray,
+                             obj: np.ndarray | None, dense: np.ndarray | None, loads: np.ndarray, ore: np.ndarray, img: "_Rows",
+                             place: tuple[float, float, float, float, float], frame: Frame | None) -> list[Detection]:
+        """Detections of the groups ``ids`` (1-based) of ``groups`` at full burden (load >= ``LOAD_EDGE``) of at least
+        the size gate, each judged as one candidate (:meth:`_judge`); reported ones (all with ``report_all``). ``place``:
+        the block's (odometer m, tonnage mark t, time s, t per m, belt speed m/s) at its first row."""
+        p = self.params
+        area = np.bincount(groups.labels.ravel(), minlength=groups.count + 2)[ids]
+        big = area >= p.min_area_mm2 / (self.cell_mm**2)
+        ids, area = ids[big], area[big]
+        if not ids.size:
+            return []
+        stats = component_features(groups.labels, ids.tolist(), feats, sm, self.cell_mm, core=core, objectness=obj, dense=dense)
+        belt_load, load = self._loads_at(loads, ore, stats.centre_cells)
+        full = np.flatnonzero(np.asarray(load, float) >= LOAD_EDGE)
+        if not full.size:
+            return []
+        ids, area, matrix, centres = ids[full], area[full], stats.matrix[full], stats.centre_cells[full]
+        length_mm, width_mm, belt_load, load = stats.length_mm[full] * p.length_scale, stats.width_mm[full], belt_load[full], load[full]
+        kinds, probs, p_none, none_max, report, second = self._judge(matrix, load, length_mm, np.zeros(ids.size, bool),
+                                                                     lambda ix: self._patches(img, groups.labels, [int(ids[r]) - 1 for r in ix], groups.count + 1))
+        start_belt_m, mark0, time0, t_per_m, speed = place
+        cell_m, out = self.cell_mm / 1000.0, []
+        for j, g in enumerate(ids):
+            if not (report[j] or self.report_all):
+                continue
+            belt_m = start_belt_m + (centres[j, 0] + 0.5) * cell_m
+            lateral_m = self._lateral_m(centres[j, 1])
+            sl = _bounding_boxes(groups.labels, [int(g) - 1], groups.count + 1)[int(g) - 1]
+            out.append(Detection(
+                kind=str(kinds[j]), probability=float(probs[j]), length_mm=float(length_mm[j]), width_mm=float(width_mm[j]),
+                area_mm2=float(area[j] * self.cell_mm**2), belt_m=float(belt_m), lateral_m=float(lateral_m),
+                tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
+                time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
+                anomaly_score=float(matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
+                frame_id=frame.frame_id if frame is not None else -1, features=matrix[j], p_none=float(p_none[j]),
+                load=float(load[j]), belt_load=float(belt_load[j]), none_max=float(none_max[j]), second_judge=bool(second[j]),
+                off_belt=self.off_belt(lateral_m), fragments=int(groups.members(int(g)).size)))
+        return out
 
     def _patches(self, img: "_Rows", labels: np.ndarray, chosen: list[int], n: int) -> np.ndarray:
         """The patch verifier's input (:func:`vision.patchnet.patch_of` of the thumbnail) of each chosen component."""
