@@ -516,7 +516,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "default vision.station_settings.KIND_EVIDENCE")
     ap.add_argument("--group-fragments", choices=("on", "off"), default="on" if GROUP_FRAGMENTS else "off",
                     help="at full burden (load >= 0.9) seeded components within 32 mm of each other also judged together as one "
-                    "candidate, reported when none is on its own (Detector.group_fragments, vision/fragments.py); default "
+                    "candidate where the objectness reaches its seed level, reported unless a reported object lies on it "
+                    "(Detector.group_fragments, vision/fragments.py); default "
                     "vision.station_settings.GROUP_FRAGMENTS")
     ap.add_argument("--metal-bars", choices=("on", "off"), default="on" if METAL_BARS else "off", help="the metal bar evidence "
                     "(vision/metal_bars.py, Detector.metal_bars) on every detector of the scene and false-alarm runs, the union "

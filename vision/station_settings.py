@@ -75,8 +75,9 @@ SETTINGS = StationSettings(
                                                         "second judge judges alone is also reported when the judge's odds of a kind "
                                                         "against 'none' reach that kind's level (vision/decision_kind.py)."),
         "group_fragments": Field(bool, GROUP_FRAGMENTS, doc="At full burden (load >= 0.9) seeded components within 32 mm of "
-                                                            "each other are also judged together as one candidate, reported when "
-                                                            "none of them is on its own (vision/fragments.py)."),
+                                                            "each other (the visible pieces of a partly buried object) are also "
+                                                            "judged together as one candidate where the objectness reaches its seed "
+                                                            "level, reported unless a reported object lies on it (vision/fragments.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
