@@ -27,7 +27,7 @@ from vision.errors import FrameError
 from vision.exposure import ExposureNorm
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
-from vision.fragments import FragmentGroups, complete_groups, fragment_groups, gap_cells, held_members, object_like
+from vision.fragments import FragmentGroups, complete_groups, fragment_groups, gap_cells, object_like
 from vision.filters import box_mean, box_means, edge_padded, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
@@ -587,7 +587,6 @@ class Detector:
         if self.pixelnet is not None:
             self.pixelnet.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
-        self._fragment_found: list[Detection] = []  # groups judged in the last block (:meth:`_fragment_report`)
 
     def _expected_belt_m(self) -> float | None:
         if self._carry is None:
@@ -660,7 +659,6 @@ class Detector:
         mark0 = frame.start_mark_t - (frame.start_belt_m - start_belt_m) * frame.t_per_m
         belt = np.broadcast_to(cols, raw.shape)
         out += self._components(raw, feats, feats.rgb, img, belt, start_belt_m, mark0, frame, final=False, ore=ore)
-        out += self._fragment_report(out)
         if self.planks is not None:
             found = self.planks.push(feats.rgb, belt, self._stream_row(start_belt_m))
             self._plank_ref = (start_belt_m, mark0, frame)  # the odometer, mark and clock of the regions left at a flush
@@ -703,7 +701,6 @@ class Detector:
             out = self._components(np.empty((0, c.raw.shape[1]), np.float32), np.empty((0,) + c.feats.shape[1:], np.float32),
                                    np.empty((0,) + c.rgb.shape[1:], np.float32), np.empty((0,) + c.image.shape[1:], np.uint8),
                                    np.empty((0, c.raw.shape[1]), bool), c.start_belt_m, c.start_mark_t, None, final=True, carry=c)
-            out += self._fragment_report(out)
         if self.planks is not None:
             out += self._plank_detections(self.planks.flush(), out, None, *self._plank_ref)
         if self.metal_bars is not None:
@@ -817,7 +814,7 @@ class Detector:
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
             pending, first = (_pending_hybrid(labels, own, n, h - guard, final, max_carry) if hybrid and own is not None
                               else _pending(labels, h - guard, final, max_carry))  # unseeded too: a seed may come below
-            keep_from = min(keep_from, first, self._fragments(labels, n, seeded, done, pending, own if hybrid else None, max_carry, (feats, sm, raw > grow, obj, dense, loads, joined_ore, img), (start_belt_m, mark0, time0, t_per_m, speed), frame) if self.group_fragments else h)
+            keep_from = min(keep_from, first)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
@@ -861,7 +858,7 @@ class Detector:
                                  keep_from - from_row, maps)
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
-        return detections
+        return detections + (self._fragments(labels, n, seeded & ~seen, pending, detections, (feats, sm, raw > grow, obj, dense, loads, joined_ore, img), (start_belt_m, mark0, time0, t_per_m, speed), frame) if self.group_fragments and n else [])
 
     def _loads_at(self, loads: np.ndarray, ore: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the whole belt's load, the load judged at) of each candidate (cell ``centres`` (n, 2): row, column) from the
@@ -986,34 +983,20 @@ class Detector:
                       time0 + (keep_from * cell_m / speed if speed > 0 else 0.0), done[keep_from:].copy(),
                       context if kept is not None else 0, kept)
 
-    def _fragments(self, labels: np.ndarray, n: int, seeded: np.ndarray, done: np.ndarray, pending: np.ndarray, own: np.ndarray | None,
-                   max_carry: int, maps: "_BlockMaps", place: tuple[float, float, float, float, float], frame: Frame | None) -> int:
-        """The block's groups of fragments (:mod:`vision.fragments`) among the ``seeded`` (n,) bool components of
-        ``labels`` not yet decided (no cell ``done``): every member of a group with a ``pending`` member is held with it,
-        set in ``pending`` in place (not one that began more than ``max_carry`` rows before the end, as :func:`_pending`;
-        the net's own regions ``own`` not carried for, as :func:`_pending_hybrid`); the complete groups are judged
-        (:meth:`_fragment_detections` over ``maps``, ``place``) and kept for :meth:`_fragment_report`. Only groups whose
-        objectness reaches its seed level (:func:`vision.fragments.object_like`) are held and judged. Returns the first
-        row of the held members carried for (h when none)."""
-        seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
-        groups = fragment_groups(labels, n, seeded & ~seen, gap_cells(self.cell_mm))
-        judged = object_like(groups, np.arange(1, groups.count + 1), maps[3], self.params.objectness_threshold)  # the others: never judged, never held
-        held = held_members(groups, pending, judged) & ~pending
-        lo = max(0, labels.shape[0] - max_carry)
-        if lo and held.any():
-            held &= np.bincount(labels[:lo].ravel(), minlength=n + 1)[1:] == 0
-        pending |= held
-        carried = held & ~_own_components(labels, own, n) if own is not None else held
+    def _fragments(self, labels: np.ndarray, n: int, candidates: np.ndarray, pending: np.ndarray, shown: list[Detection],
+                   maps: "_BlockMaps", place: tuple[float, float, float, float, float], frame: Frame | None) -> list[Detection]:
+        """The block's groups of fragments (:mod:`vision.fragments`) among the ``candidates`` (n,) bool (seeded, not decided
+        before) whose members are all complete (none ``pending``) and whose objectness reaches its seed level
+        (:func:`vision.fragments.object_like`), judged as one candidate each (:meth:`_fragment_detections` over ``maps``,
+        ``place``); those a reported detection of ``shown`` (the block's components) lies on are left out
+        (:func:`_on_reported`: a member reports the object), those off the belt counted as a candidate is. Nothing is
+        held back for a group: the components are decided as without it, and a group with a pending member is not judged
+        here (its pending members may form one in the next block)."""
+        groups = fragment_groups(labels, n, candidates, gap_cells(self.cell_mm))
         ids = complete_groups(groups, pending, np.zeros(n, bool))
-        self._fragment_found += self._fragment_detections(groups, ids[judged[ids - 1]], *maps, place, frame)
-        return _first_row(labels, carried, max_carry)
-
-    def _fragment_report(self, shown: list[Detection]) -> list[Detection]:
-        """The groups judged in the block just done (:meth:`_fragments`), but for those a reported detection of ``shown``
-        lies on (:func:`_on_reported`: a member reports the object) and those off the belt (counted, as a candidate)."""
-        found, self._fragment_found = self._fragment_found, []
+        ids = ids[object_like(groups, ids, maps[3], self.params.objectness_threshold)]
         out = []
-        for d in found:
+        for d in self._fragment_detections(groups, ids, *maps, place, frame):
             reported = d.p_none <= d.none_max
             if _on_reported(shown, d.belt_m, d.lateral_m, d.length_mm):
                 continue

@@ -5,8 +5,10 @@ On a full burden the ore covers part of an object and leaves several visible pie
 candidate of its own whose features describe a small piece, and the judge leaves it unreported. Here the seeded
 components (any size) whose cells lie within :data:`GAP_MM` of each other are grouped (a square dilation and a label),
 and a group of two or more is judged ALSO as one candidate (``Detector.group_fragments``): its members are judged as
-they are without it. A group is decided once: while one member is not complete (held for the next frame) every
-member is held with it. Only a group whose highest object log-odds (the learned objectness, :mod:`vision.objectness`)
+they are without it, to the bit: nothing is held back for a group. A group is judged in the block where all its members
+are complete, once (its members are decided then); one with a member still pending at the block's end is not judged
+there (its pending members may form a group in the next block, without those already decided). Only a group whose
+highest object log-odds (the learned objectness, :mod:`vision.objectness`)
 reaches the objectness seed level is judged (:func:`object_like`): on development belt that keeps every group the judge
 reports and one in ten of the object-free belt's, whose judging is the grouping's main cost.
 """
@@ -85,17 +87,6 @@ def object_like(groups: FragmentGroups, ids: np.ndarray, objectness: np.ndarray 
     return reached[ids]
 
 
-def held_members(groups: FragmentGroups, pending: np.ndarray, judged: np.ndarray | None = None) -> np.ndarray:
-    """(n,) bool: the components of every group (of those ``judged``, (count,) bool; default all) with a member in
-    ``pending`` ((n,) bool: held for the next frame), so that the group is decided once, complete."""
-    held_group = np.zeros(groups.count + 1, bool)
-    held_group[groups.of[pending & (groups.of > 0)]] = True
-    held_group[0] = False
-    if judged is not None:
-        held_group[1:] &= judged
-    return held_group[groups.of]
-
-
 def complete_groups(groups: FragmentGroups, pending: np.ndarray, reported: np.ndarray) -> np.ndarray:
     """The groups (1-based ids) to judge as one candidate: no member ``pending`` and none ``reported`` on its own
     ((n,) bool each: an object a member already reports needs no second report)."""
@@ -108,4 +99,4 @@ def complete_groups(groups: FragmentGroups, pending: np.ndarray, reported: np.nd
     return np.flatnonzero(out)
 
 
-__all__ = ["GAP_MM", "FragmentGroups", "complete_groups", "fragment_groups", "gap_cells", "held_members", "object_like"]
+__all__ = ["GAP_MM", "FragmentGroups", "complete_groups", "fragment_groups", "gap_cells", "object_like"]
