@@ -39,8 +39,9 @@ KIND_EVIDENCE = True
 #: Whether every detector (``Detector.group_fragments``: the line's station unless its ``group_fragments`` key says
 #: otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--group-fragments``) also judges the seeded
 #: components within :data:`vision.fragments.GAP_MM` of each other at full burden as one candidate, the visible pieces
-#: of a partly buried object (:mod:`vision.fragments`; docs/vision-experiments.md "Fragments of a partly buried object":
-#: off while its pre-registered rule, RULE_FRAG53, is not met).
+#: of a partly buried object (:mod:`vision.fragments`; docs/vision-experiments.md "Fragments of a partly buried object
+#: judged together": off, its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on
+#: object-free realistic belt, +10 % CPU per frame).
 GROUP_FRAGMENTS = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
