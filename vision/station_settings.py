@@ -36,6 +36,12 @@ WOOD_EVIDENCE = True
 #: odds of a kind against "none" by default (:mod:`vision.decision_kind`; docs/vision-experiments.md "Kind evidence at
 #: full burden": on since its pre-registered rule, RULE_KIND51, held on fresh seeds 251 / 252).
 KIND_EVIDENCE = True
+#: Whether every detector (``Detector.split_merged``: the line's station unless its ``split_merged`` key says otherwise,
+#: ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--split-merged``) splits a features' candidate left
+#: unreported whose cells fall into two colour groups (merged with the belt around it) and judges its pieces by
+#: default (:mod:`vision.split`; docs/vision-experiments.md "Candidates merged with the belt, split by colour": off
+#: while its pre-registered rule, RULE_SPLIT53, is not met).
+SPLIT_MERGED = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
@@ -68,6 +74,9 @@ SETTINGS = StationSettings(
         "kind_evidence": Field(bool, KIND_EVIDENCE, doc="With the union model: a candidate at full burden (load >= 0.9) that the "
                                                         "second judge judges alone is also reported when the judge's odds of a kind "
                                                         "against 'none' reach that kind's level (vision/decision_kind.py)."),
+        "split_merged": Field(bool, SPLIT_MERGED, doc="A features' candidate left unreported whose cells fall into two colour "
+                                                      "groups (merged with the belt around it) is split into the connected "
+                                                      "pieces of each group, each judged as a candidate (vision/split.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -91,4 +100,4 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "WOOD_EVIDENCE"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "WOOD_EVIDENCE"]
