@@ -39,9 +39,9 @@ KIND_EVIDENCE = True
 #: Whether every detector (``Detector.split_merged``: the line's station unless its ``split_merged`` key says otherwise,
 #: ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--split-merged``) splits a features' candidate left
 #: unreported whose cells fall into two colour groups (merged with the belt around it) and judges its pieces by
-#: default (:mod:`vision.split`; docs/vision-experiments.md "Candidates merged with the belt, split by colour": off
-#: while its pre-registered rule, RULE_SPLIT53, is not met).
-SPLIT_MERGED = False
+#: default (:mod:`vision.split`; docs/vision-experiments.md "Candidates merged with the belt, split by colour": on
+#: since its pre-registered rule, RULE_SPLIT53, held on fresh seeds 261 / 262).
+SPLIT_MERGED = True
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
