@@ -485,7 +485,7 @@ class Detector:
     """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale.
     ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one.
 
-    ``split_merged``: a features' candidate at a part-loaded load (< ``LOAD_EDGE``; NaN is not) that the decision leaves
+    ``split_merged`` (with the union model, ``dense_union``): a features' candidate at a part-loaded load (< ``LOAD_EDGE``; NaN is not) that the decision leaves
     unreported and whose cells fall into two colour groups (one merged with the belt around it: a thin object touching
     a strip of bare belt on today's patchwork) is split into the connected pieces of each group, each judged as a
     candidate by the same classifiers and decisions and reported by itself (:mod:`vision.split`; ``Detection.piece``;
@@ -836,7 +836,7 @@ class Detector:
                 verdict = (kinds, probs, p_none, none_max, report, second)
                 slices = _bounding_boxes(labels, [i for j, i in enumerate(chosen) if report[j] or self.report_all], n)
                 detections += self._emit(chosen, stats, verdict, length_mm, (load, belt_load), own_rows, area[chosen], slices, img, place)
-                if self.split_merged:
+                if self.split_merged and self.dense_union and self.dense_classifier is not None:  # the union, where it was measured
                     ids = np.asarray(chosen)
                     # unreported features' candidates at a part-loaded load (NaN is not: the patchwork's strips), large enough
                     parents = ids[~report & ~own_rows & (np.asarray(load, float) < LOAD_EDGE) & (area[ids] >= MIN_PARENT_CELLS)

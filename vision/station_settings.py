@@ -36,7 +36,7 @@ WOOD_EVIDENCE = True
 #: odds of a kind against "none" by default (:mod:`vision.decision_kind`; docs/vision-experiments.md "Kind evidence at
 #: full burden": on since its pre-registered rule, RULE_KIND51, held on fresh seeds 251 / 252).
 KIND_EVIDENCE = True
-#: Whether every detector (``Detector.split_merged``: the line's station unless its ``split_merged`` key says otherwise,
+#: Whether every detector of a union model (``Detector.split_merged``: the line's station unless its ``split_merged`` key says otherwise,
 #: ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--split-merged``) splits a features' candidate left
 #: unreported whose cells fall into two colour groups (merged with the belt around it) and judges its pieces by
 #: default (:mod:`vision.split`; docs/vision-experiments.md "Candidates merged with the belt, split by colour": on
@@ -74,7 +74,7 @@ SETTINGS = StationSettings(
         "kind_evidence": Field(bool, KIND_EVIDENCE, doc="With the union model: a candidate at full burden (load >= 0.9) that the "
                                                         "second judge judges alone is also reported when the judge's odds of a kind "
                                                         "against 'none' reach that kind's level (vision/decision_kind.py)."),
-        "split_merged": Field(bool, SPLIT_MERGED, doc="A features' candidate left unreported whose cells fall into two colour "
+        "split_merged": Field(bool, SPLIT_MERGED, doc="With the union model: a features' candidate left unreported whose cells fall into two colour "
                                                       "groups (merged with the belt around it) is split into the connected "
                                                       "pieces of each group, each judged as a candidate (vision/split.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,

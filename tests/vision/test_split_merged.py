@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +116,36 @@ def test_on_today_pieces_find_objects_the_whole_left_and_nothing_else_changes(sh
     found_off = {id(o) for o, d in match(big, reported(off)).pairs if d is not None}
     gained = [o for o, d in match(big, reported(off) + pieces).pairs if d is not None and d.piece and id(o) not in found_off]
     assert len(gained) >= 2, "no object found by a piece alone: the split does nothing on the belt it was built for"
+
+
+def test_a_detector_that_is_no_union_splits_nothing(shipped_union):
+    """The split acts with the union model only (where it was measured): the same belt judged by the base classifier
+    alone (no second judge) gives no piece and the same candidates, switch on or off."""
+    def run(on: bool) -> list[Detection]:
+        scene, objects = camera_scene_options("today", "calibrated")
+        with split_merged_set(on), _base_alone():
+            found, _, _ = every_candidate(shipped_union, "heldout", length_m=100.0, seed=51, objects_per_m=1.0, frame_lines=1024,
+                                          scene=scene, objects=objects)
+        return found
+    off, on = run(False), run(True)
+    assert not any(d.piece for d in on)
+    assert [(d.belt_m, d.lateral_m, d.p_none) for d in on] == [(d.belt_m, d.lateral_m, d.p_none) for d in off]
+
+
+@contextmanager
+def _base_alone() -> Iterator[None]:
+    """Every detector a model builds within the block without the union's second judge (``dense_union`` off)."""
+    built = VisionModel.detector
+
+    def detector(self: VisionModel):
+        det = built(self)
+        det.dense_classifier, det.dense_union = None, False
+        return det
+    VisionModel.detector = detector  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        VisionModel.detector = built  # type: ignore[method-assign]
 
 
 def test_the_switch_follows_the_setting_unless_set(shipped_union):
