@@ -21,10 +21,13 @@ darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frame
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
 [--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera renderer]
-[--exposure-norm on] [--local-load on] [--wood-evidence on] [--kind-evidence on] [--group-fragments on]``. ``--wood-evidence on|off``: the union's part-loaded
+[--exposure-norm on] [--local-load on] [--wood-evidence on] [--kind-evidence on] [--split-merged on] [--group-fragments on]``.
+``--wood-evidence on|off``: the union's part-loaded
 features' candidates also reported on the second judge's odds of wood against "none" (:mod:`vision.decision_wood`).
 ``--kind-evidence on|off``: the union's candidates at full burden that the second judge judges alone also reported on
-its odds of each kind against "none" (:mod:`vision.decision_kind`).
+its odds of each kind against "none" (:mod:`vision.decision_kind`). ``--split-merged on|off``: an unreported
+features' candidate whose cells fall into two colour groups (merged with the belt around it) split into its pieces,
+each judged as a candidate (:mod:`vision.split`).
 ``--group-fragments on|off``: at full burden the seeded components within :data:`vision.fragments.GAP_MM` of each other
 (the visible pieces of a partly buried object) also judged together as one candidate (``Detector.group_fragments``).
 ``--local-load on|off``: each candidate judged at the lower of the whole belt's
@@ -56,7 +59,7 @@ from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
 from vision.station_settings import (BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, METAL_BARS,
-                                     WOOD_EVIDENCE)
+                                     SPLIT_MERGED, WOOD_EVIDENCE)
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.metal_bars import MetalBarStream
@@ -117,6 +120,12 @@ def kind_evidence_set(on: bool) -> ContextManager[None]:
     second judge judges alone on its odds of each kind (``Detector.kind_evidence``, :mod:`vision.decision_kind`) when
     ``on``; not when off."""
     return _switch_set("kind_evidence", on)
+
+
+def split_merged_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds splits an unreported features' candidate whose cells fall into
+    two colour groups and judges its pieces (``Detector.split_merged``, :mod:`vision.split`) when ``on``; not when off."""
+    return _switch_set("split_merged", on)
 
 
 def group_fragments_set(on: bool) -> ContextManager[None]:
@@ -514,6 +523,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     help="with the union model, a candidate at full burden (load >= 0.9) that the second judge judges alone "
                     "also reported on the judge's odds of a kind against none (Detector.kind_evidence, vision/decision_kind.py); "
                     "default vision.station_settings.KIND_EVIDENCE")
+    ap.add_argument("--split-merged", choices=("on", "off"), default="on" if SPLIT_MERGED else "off",
+                    help="an unreported features' candidate whose cells fall into two colour groups (merged with the belt "
+                    "around it) split into its pieces, each judged as a candidate (Detector.split_merged, vision/split.py); "
+                    "default vision.station_settings.SPLIT_MERGED")
     ap.add_argument("--group-fragments", choices=("on", "off"), default="on" if GROUP_FRAGMENTS else "off",
                     help="at full burden (load >= 0.9) seeded components within 32 mm of each other also judged together as one "
                     "candidate where the objectness reaches its seed level, reported unless a reported object lies on it "
@@ -536,11 +549,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
-          f"wood evidence {a.wood_evidence}; kind evidence {a.kind_evidence}; group fragments {a.group_fragments}; metal bars {a.metal_bars}",
-          flush=True)
+          f"wood evidence {a.wood_evidence}; kind evidence {a.kind_evidence}; split merged {a.split_merged}; "
+          f"group fragments {a.group_fragments}; metal bars {a.metal_bars}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
             full_burden_judge_set(a.full_burden_judge == "on"), wood_evidence_set(a.wood_evidence == "on"), \
-            kind_evidence_set(a.kind_evidence == "on"), group_fragments_set(a.group_fragments == "on"):
+            kind_evidence_set(a.kind_evidence == "on"), split_merged_set(a.split_merged == "on"), \
+            group_fragments_set(a.group_fragments == "on"):
         realism = realism_rows(camera=a.camera, realism_m=QUICK_CLIPPING_M if a.quick else CLIPPING_M)
         return decision_rows(m) + realism + _measured_rows(m, a, edge)
 

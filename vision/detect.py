@@ -18,6 +18,7 @@ from scipy import ndimage as ndi
 
 from vision.appearance import frame_unusual_share, unusual_level
 from vision.classify import COMPONENT_FEATURES, ComponentStats, KindClassifier, component_features
+from vision.split import MIN_LUM_STD, MIN_PARENT_CELLS, merged_pieces
 from vision.densenet import DenseSeeds
 from vision.decision import LOAD_EDGE
 from vision.decision_kind import CONDITIONS, FULL_BURDEN, PART_LOADED, SHIPPED_FULL_BURDEN, KindEvidence, evidence_for, kind_levels
@@ -39,7 +40,7 @@ from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -47,6 +48,7 @@ THUMB_PX = 64
 #: The larger ridge scale as a multiple of ``DetectorParams.ridge_sigma_cells``.
 RIDGE_SCALE_RATIO = 2.5
 SCORE_MAX = COMPONENT_FEATURES.index("score_max")
+LUM_STD = COMPONENT_FEATURES.index("lum_std")
 #: Belt load (share of ore-coloured belt over 4 m, :mod:`vision.regime`) from which dark-bar seeds fire: today's
 #: patchwork of loaded and bare belt reaches 0.92 over 4 m, a full burden of ore 0.93-1.00.
 DARK_RIDGE_MIN_LOAD = 0.95
@@ -100,6 +102,9 @@ class Detection:
     #: Its centre lies off the belt (``Detector.belt_width_m``): never reported as an object (shown with ``report_all``
     #: only, flagged here); the classifier's reports among them are counted in ``FrameResult.off_belt``.
     off_belt: bool = False
+    #: A piece of a candidate merged with the belt around it, split by colour and judged by itself
+    #: (``Detector.split_merged``, :mod:`vision.split`); its candidate was left unreported.
+    piece: bool = False
     #: Components judged together as this one candidate (``Detector.group_fragments``, :mod:`vision.fragments`: the
     #: visible pieces of one partly buried object); 0: one component.
     fragments: int = 0
@@ -487,7 +492,19 @@ def _joined_ore(rgb: np.ndarray, ore: np.ndarray | None, carry: _Carry | None) -
 
 class Detector:
     """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale.
-    ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one."""
+    ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one.
+
+    ``split_merged`` (with the union model, ``dense_union``): a features' candidate at a part-loaded load (< ``LOAD_EDGE``; NaN is not) that the decision leaves
+    unreported and whose cells fall into two colour groups (one merged with the belt around it: a thin object touching
+    a strip of bare belt on today's patchwork) is split into the connected pieces of each group, each judged as a
+    candidate by the same classifiers and decisions and reported by itself (:mod:`vision.split`; ``Detection.piece``;
+    the station's ``split_merged`` key; default :data:`vision.station_settings.SPLIT_MERGED`)."""
+
+    #: Seeded components (any size) within :data:`vision.fragments.GAP_MM` of each other at full burden also judged
+    #: together as one candidate, reported unless a reported detection lies on it (:mod:`vision.fragments`;
+    #: ``Detection.fragments``; the station's ``group_fragments`` key; default :data:`vision.station_settings.GROUP_FRAGMENTS`;
+    #: an instance's own value, set by the station or a benchmark, overrides it).
+    group_fragments: bool = GROUP_FRAGMENTS
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -566,7 +583,7 @@ class Detector:
         #: odds of a kind against "none" (:mod:`vision.decision_kind`; only for the judge its levels were set for; the
         #: station's ``kind_evidence`` key; default :data:`vision.station_settings.KIND_EVIDENCE`).
         self.kind_evidence = KIND_EVIDENCE
-        self.group_fragments = GROUP_FRAGMENTS  # fragments also judged as one (vision/fragments.py; station key group_fragments)
+        self.split_merged = SPLIT_MERGED  # unreported candidates merged with the belt split by colour (see the class)
         self._evidence: tuple[KindClassifier, dict[str, tuple[KindEvidence, ...]]] | None = None
         self.reset()
 
@@ -822,32 +839,25 @@ class Detector:
                 own_ids = _own_components(labels, own, n) if own is not None else np.zeros(n, bool)
                 groups = [[i for i in chosen if not own_ids[i]], [i for i in chosen if own_ids[i]]] if hybrid else [chosen]
                 chosen = [i for g in groups for i in g]  # hybrid: the features' components first, their order kept
-                stats = _group_stats([component_features(labels, [i + 1 for i in g], feats, sm, self.cell_mm, core=raw > grow,
+                core = raw > grow
+                stats = _group_stats([component_features(labels, [i + 1 for i in g], feats, sm, self.cell_mm, core=core,
                                                          objectness=obj, dense=dense) for g in groups if g])
                 length_mm = stats.length_mm * p.length_scale
                 belt_load, load = self._loads_at(loads, joined_ore, stats.centre_cells)
                 own_rows = own_ids[chosen]
                 kinds, probs, p_none, none_max, report, second = self._judge(stats.matrix, load, length_mm, own_rows,
                                                                      lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))
-                shown = [i for j, i in enumerate(chosen) if report[j] or self.report_all]
-                slices = _bounding_boxes(labels, shown, n)
-                for j, i in enumerate(chosen):
-                    if not (report[j] or self.report_all) or self._dropped_off_belt(stats.centre_cells[j, 1], bool(report[j])):
-                        continue
-                    sl = slices[i]
-                    row_c, col_c = stats.centre_cells[j]
-                    belt_m = start_belt_m + (row_c + 0.5) * cell_m
-                    lateral_m = self._lateral_m(col_c)
-                    detections.append(Detection(
-                        kind=str(kinds[j]), probability=float(probs[j]),
-                        length_mm=float(length_mm[j]), width_mm=float(stats.width_mm[j]), area_mm2=float(area[i] * self.cell_mm**2),
-                        belt_m=float(belt_m), lateral_m=float(lateral_m),
-                        tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
-                        time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
-                        anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
-                        frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
-                        p_none=float(p_none[j]), load=float(load[j]), belt_load=float(belt_load[j]), none_max=float(none_max[j]), dense_own=bool(own_rows[j]), second_judge=bool(second[j]),
-                        off_belt=self.off_belt(lateral_m)))
+                place = (start_belt_m, mark0, time0, t_per_m, speed, frame)
+                verdict = (kinds, probs, p_none, none_max, report, second)
+                slices = _bounding_boxes(labels, [i for j, i in enumerate(chosen) if report[j] or self.report_all], n)
+                detections += self._emit(chosen, stats, verdict, length_mm, (load, belt_load), own_rows, area[chosen], slices, img, place)
+                if self.split_merged and self.dense_union and self.dense_classifier is not None:  # the union, where it was measured
+                    ids = np.asarray(chosen)
+                    # unreported features' candidates at a part-loaded load (NaN is not: the patchwork's strips), large enough
+                    parents = ids[~report & ~own_rows & (np.asarray(load, float) < LOAD_EDGE) & (area[ids] >= MIN_PARENT_CELLS)
+                                  & (stats.matrix[:, LUM_STD] >= MIN_LUM_STD)]
+                    if parents.size:
+                        detections += self._piece_detections(labels, n, parents, (feats, sm, core, obj, dense), (loads, joined_ore), img, place)
             finished = np.zeros(n + 1, bool)
             finished[1:] = ~pending
             done |= finished[labels]  # every finished component, reported or not: never again as a piece
@@ -859,6 +869,74 @@ class Detector:
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         return detections + (self._fragments(labels, n, seeded & ~seen, pending, detections, (feats, sm, raw > grow, obj, dense, loads, joined_ore, img), (start_belt_m, mark0, time0, t_per_m, speed), frame) if self.group_fragments and n else [])
+
+    def _emit(self, ids: list[int], stats: ComponentStats, verdict: tuple, length_mm: np.ndarray, loads: tuple[np.ndarray, np.ndarray],
+              own_rows: np.ndarray, area_cells: np.ndarray, slices: dict[int, tuple[slice, slice]], img: "_Rows", place: tuple,
+              piece: bool = False) -> list[Detection]:
+        """The detections of the judged components ``ids`` (``stats`` and ``verdict`` = (kinds, probabilities, p(none),
+        decision, reported, second judge) in their order; ``loads`` = (the load judged at, the whole belt's);
+        ``area_cells`` their areas; ``slices`` the bounding boxes of those shown): those reported (all with
+        ``report_all``) and not dropped off the belt, placed by ``place`` = (odometer, tonnage mark and clock of the
+        block's first row, t per m, belt speed, frame); ``piece``: pieces of split candidates (:mod:`vision.split`)."""
+        kinds, probs, p_none, none_max, report, second = verdict
+        load, belt_load = loads
+        start_belt_m, mark0, time0, t_per_m, speed, frame = place
+        cell_m = self.cell_mm / 1000.0
+        out = []
+        for j, i in enumerate(ids):
+            if not (report[j] or self.report_all) or self._dropped_off_belt(stats.centre_cells[j, 1], bool(report[j])):
+                continue
+            row_c, col_c = stats.centre_cells[j]
+            belt_m = start_belt_m + (row_c + 0.5) * cell_m
+            lateral_m = self._lateral_m(col_c)
+            out.append(Detection(
+                kind=str(kinds[j]), probability=float(probs[j]),
+                length_mm=float(length_mm[j]), width_mm=float(stats.width_mm[j]), area_mm2=float(area_cells[j] * self.cell_mm**2),
+                belt_m=float(belt_m), lateral_m=float(lateral_m),
+                tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
+                time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
+                anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, slices[i]),
+                frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
+                p_none=float(p_none[j]), load=float(load[j]), belt_load=float(belt_load[j]), none_max=float(none_max[j]),
+                dense_own=bool(own_rows[j]), second_judge=bool(second[j]), off_belt=self.off_belt(lateral_m), piece=piece))
+        return out
+
+    def _piece_detections(self, labels: np.ndarray, n: int, parents: np.ndarray, maps: tuple, loads: tuple[np.ndarray, np.ndarray],
+                          img: "_Rows", place: tuple) -> list[Detection]:
+        """The detections (:meth:`_emit`) of the pieces of those unreported features' components ``parents`` (0-based ids
+        of ``labels``, ``n`` components) that :func:`vision.split.merged_pieces` splits by colour, each judged as a component (the same
+        features, measured in a crop around its candidate, classifiers and decisions; ``maps`` = (cell features,
+        smoothed score, core cells, objectness or None, dense net's map or None), ``loads`` = (the rows' loads, the
+        block's ore cells))."""
+        feats, sm, core, obj, dense = maps
+        p = self.params
+        sets = merged_pieces(labels, parents, feats, int(np.ceil(p.min_area_mm2 / (self.cell_mm**2))), n)
+        if not sets:
+            return []
+        parts, slices, area = [], [], []
+        for ps in sets:
+            win = ps.window
+            st = component_features(ps.labels, ps.ids, feats[win], sm[win], self.cell_mm, core=core[win],
+                                    objectness=None if obj is None else obj[win], dense=None if dense is None else dense[win])
+            st.centre_cells += (win[0].start, win[1].start)
+            parts.append(st)
+            boxes = _bounding_boxes(ps.labels, [i - 1 for i in ps.ids], ps.first_id - 1 + ps.count)
+            slices += [(slice(b[0].start + win[0].start, b[0].stop + win[0].start), slice(b[1].start + win[1].start, b[1].stop + win[1].start))
+                       for b in (boxes[i - 1] for i in ps.ids)]
+            area.append(np.bincount(ps.labels.ravel(), minlength=ps.first_id + ps.count)[ps.first_id:])
+        stats = _group_stats(parts)
+        length_mm = stats.length_mm * p.length_scale
+        if not self.report_all:  # a piece below the size gate is never reported: not judged
+            keep = np.flatnonzero(length_mm >= p.min_length_mm)
+            if not keep.size:
+                return []
+            stats = ComponentStats(stats.matrix[keep], stats.length_mm[keep], stats.width_mm[keep], stats.centre_cells[keep])
+            length_mm, slices, area = length_mm[keep], [slices[k] for k in keep], [np.concatenate(area)[keep]]
+        belt_load, load = self._loads_at(loads[0], loads[1], stats.centre_cells)
+        own = np.zeros(len(slices), bool)
+        verdict = self._judge(stats.matrix, load, length_mm, own, lambda ix: np.stack([patch_of(self._thumbnail(img, slices[r])) for r in ix]))
+        return self._emit(list(range(len(slices))), stats, verdict, length_mm, (load, belt_load), own, np.concatenate(area),
+                          dict(enumerate(slices)), img, place, piece=True)
 
     def _loads_at(self, loads: np.ndarray, ore: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the whole belt's load, the load judged at) of each candidate (cell ``centres`` (n, 2): row, column) from the

@@ -32,7 +32,8 @@ from vision.fit import VisionModel, cache_path, stored_model
 from vision.model_cache import cached_model
 from vision.frames import Frame
 from conveyor.heap import keep_freed_memory
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SETTINGS, WOOD_EVIDENCE
+from vision.station_settings import (BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SETTINGS,
+                                     SPLIT_MERGED, WOOD_EVIDENCE)
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -55,7 +56,8 @@ class CameraStation(Station):
                  context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None,
                  belt_edge: bool = BELT_EDGE, exposure_norm: bool = EXPOSURE_NORM, local_load: bool = LOCAL_LOAD,
                  full_burden_judge: bool = FULL_BURDEN_JUDGE, wood_evidence: bool = WOOD_EVIDENCE,
-                 kind_evidence: bool = KIND_EVIDENCE, group_fragments: bool = GROUP_FRAGMENTS) -> None:
+                 kind_evidence: bool = KIND_EVIDENCE, split_merged: bool = SPLIT_MERGED,
+                 group_fragments: bool = GROUP_FRAGMENTS) -> None:
         super().__init__(name, position_m)
         keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (conveyor/heap.py)
         self.camera = camera
@@ -69,6 +71,7 @@ class CameraStation(Station):
         self.full_burden_judge = bool(full_burden_judge)
         self.wood_evidence = bool(wood_evidence)
         self.kind_evidence = bool(kind_evidence)
+        self.split_merged = bool(split_merged)
         self.group_fragments = bool(group_fragments)
         self.detector: Detector = self._detector(model)
         self.imaged_fraction = float(imaged_fraction)
@@ -106,8 +109,9 @@ class CameraStation(Station):
         ``local_load`` each candidate judged at the load around it (``Detector.local_load``); with
         ``full_burden_judge`` a union's candidates at full burden judged by its second judge alone; with
         ``wood_evidence`` its part-loaded features' candidates also reported on the judge's wood odds; with
-        ``kind_evidence`` the judge's candidates at full burden also on its odds of each kind; with ``group_fragments``
-        the fragments of one object at full burden also judged together (:mod:`vision.fragments`)."""
+        ``kind_evidence`` the judge's candidates at full burden also on its odds of each kind; with ``split_merged`` an
+        unreported candidate merged with the belt around it split by colour and its pieces judged (:mod:`vision.split`); with
+        ``group_fragments`` the fragments of one object at full burden also judged together (:mod:`vision.fragments`)."""
         det = model.detector()
         det.belt_width_m = self.context.belt_width_m if self.context is not None and self.belt_edge else None
         det.exposure = ExposureNorm(det.block) if self.exposure_norm else None
@@ -115,6 +119,7 @@ class CameraStation(Station):
         det.full_burden_judge = self.full_burden_judge
         det.wood_evidence = self.wood_evidence
         det.kind_evidence = self.kind_evidence
+        det.split_merged = self.split_merged
         det.group_fragments = self.group_fragments
         return det
 
@@ -318,4 +323,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
                          appearance_limit=cfg.get("appearance_limit"), product_models=product_models,
                          belt_edge=cfg["belt_edge"], exposure_norm=cfg["exposure_norm"], local_load=cfg["local_load"],
                          full_burden_judge=cfg["full_burden_judge"], wood_evidence=cfg["wood_evidence"],
-                         kind_evidence=cfg["kind_evidence"], group_fragments=cfg["group_fragments"])
+                         kind_evidence=cfg["kind_evidence"], split_merged=cfg["split_merged"],
+                         group_fragments=cfg["group_fragments"])

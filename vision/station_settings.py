@@ -36,6 +36,12 @@ WOOD_EVIDENCE = True
 #: odds of a kind against "none" by default (:mod:`vision.decision_kind`; docs/vision-experiments.md "Kind evidence at
 #: full burden": on since its pre-registered rule, RULE_KIND51, held on fresh seeds 251 / 252).
 KIND_EVIDENCE = True
+#: Whether every detector of a union model (``Detector.split_merged``: the line's station unless its ``split_merged`` key says otherwise,
+#: ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--split-merged``) splits a features' candidate left
+#: unreported whose cells fall into two colour groups (merged with the belt around it) and judges its pieces by
+#: default (:mod:`vision.split`; docs/vision-experiments.md "Candidates merged with the belt, split by colour": on
+#: since its pre-registered rule, RULE_SPLIT53, held on fresh seeds 261 / 262).
+SPLIT_MERGED = True
 #: Whether every detector (``Detector.group_fragments``: the line's station unless its ``group_fragments`` key says
 #: otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--group-fragments``) also judges the seeded
 #: components within :data:`vision.fragments.GAP_MM` of each other at full burden as one candidate, the visible pieces
@@ -75,6 +81,9 @@ SETTINGS = StationSettings(
         "kind_evidence": Field(bool, KIND_EVIDENCE, doc="With the union model: a candidate at full burden (load >= 0.9) that the "
                                                         "second judge judges alone is also reported when the judge's odds of a kind "
                                                         "against 'none' reach that kind's level (vision/decision_kind.py)."),
+        "split_merged": Field(bool, SPLIT_MERGED, doc="With the union model: a features' candidate left unreported whose cells fall into two colour "
+                                                      "groups (merged with the belt around it) is split into the connected "
+                                                      "pieces of each group, each judged as a candidate (vision/split.py)."),
         "group_fragments": Field(bool, GROUP_FRAGMENTS, doc="At full burden (load >= 0.9) seeded components within 32 mm of "
                                                             "each other (the visible pieces of a partly buried object) are also "
                                                             "judged together as one candidate where the objectness reaches its seed "
@@ -102,4 +111,5 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "WOOD_EVIDENCE"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED",
+           "WOOD_EVIDENCE"]

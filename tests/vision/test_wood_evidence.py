@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_vision_scenes import wood_evidence_set
+from benchmarks.bench_vision_scenes import split_merged_set, wood_evidence_set
 from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
 from vision.decision_wood import SHIPPED_WOOD, WoodEvidence, evidence_for, judge_key, set_level, wood_levels, wood_log_odds
 from vision.detect import Detection
@@ -80,9 +80,11 @@ def test_only_the_judge_it_was_set_for_gets_a_level(model):
 
 
 def _wood_belt(model: VisionModel, on: bool) -> list[Detection]:
-    """Every candidate (reported or not) of 53 m of wood on today's belt (seed 51), the switch on or off."""
+    """Every candidate (reported or not) of 53 m of wood on today's belt (seed 51), the switch on or off; the split of
+    merged candidates off (``Detector.split_merged``: it judges pieces of the candidates left unreported, so a candidate
+    the evidence reports would drop its pieces: the evidence is checked alone)."""
     scene, objects = scene_options("today")
-    with wood_evidence_set(on):
+    with wood_evidence_set(on), split_merged_set(False):
         found, _, _ = every_candidate(model, "heldout", length_m=53.0, seed=51, objects_per_m=1.0, frame_lines=1024, scene=scene,
                                       objects={**objects, "kinds": ("wood",)})
     return found
