@@ -868,7 +868,11 @@ class Detector:
                                  keep_from - from_row, maps)
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
-        return detections + (self._fragments(labels, n, seeded & ~seen, pending, detections, (feats, sm, raw > grow, obj, dense, loads, joined_ore, img), (start_belt_m, mark0, time0, t_per_m, speed), frame) if self.group_fragments and n else [])
+        if self.group_fragments and n:  # the partly buried objects' fragments judged together (off by default)
+            block_maps = (feats, sm, raw > grow, obj, dense, loads, joined_ore, img)
+            detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps,
+                                          (start_belt_m, mark0, time0, t_per_m, speed), frame)
+        return detections
 
     def _emit(self, ids: list[int], stats: ComponentStats, verdict: tuple, length_mm: np.ndarray, loads: tuple[np.ndarray, np.ndarray],
               own_rows: np.ndarray, area_cells: np.ndarray, slices: dict[int, tuple[slice, slice]], img: "_Rows", place: tuple,
