@@ -42,7 +42,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from typing import ContextManager
 from dataclasses import replace
 
@@ -58,8 +58,7 @@ from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
-from vision.station_settings import (BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, METAL_BARS,
-                                     SPLIT_MERGED, WOOD_EVIDENCE)
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, METAL_BARS, SETTINGS
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.metal_bars import MetalBarStream
@@ -132,6 +131,11 @@ def group_fragments_set(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds also judges the fragments of one object at full burden together
     (``Detector.group_fragments``, :mod:`vision.fragments`) when ``on``; not when off."""
     return _switch_set("group_fragments", on)
+
+
+#: The detector's boolean switches that are the station's keys (vision.station_settings.SETTINGS), each an option
+#: ``--key-name on|off`` here whose help is the key's own doc.
+DETECTOR_SWITCHES = ("local_load", "full_burden_judge", "wood_evidence", "kind_evidence", "split_merged", "group_fragments")
 
 
 def _switch_set(switch: str, on: bool) -> ContextManager[None]:
@@ -509,29 +513,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "calibrated on the real photos; renderer: the renderer's own exposure; real: clip42's shoulder)")
     ap.add_argument("--exposure-norm", choices=("on", "off"), default="on" if EXPOSURE_NORM else "off", help="frames brighter than "
                     "the fit's range darkened into it before detection (vision/exposure.py); default vision.station_settings.EXPOSURE_NORM")
-    ap.add_argument("--local-load", choices=("on", "off"), default="on" if LOCAL_LOAD else "off", help="each candidate judged "
-                    "at the lower of the whole belt's load and the ore's share around it (vision/regime.py local_load); "
-                    "default vision.station_settings.LOCAL_LOAD")
-    ap.add_argument("--full-burden-judge", choices=("on", "off"), default="on" if FULL_BURDEN_JUDGE else "off",
-                    help="with the union model, a features' candidate at full burden (load >= 0.9) judged by the union's "
-                    "second judge alone (Detector.full_burden_judge); default vision.station_settings.FULL_BURDEN_JUDGE")
-    ap.add_argument("--wood-evidence", choices=("on", "off"), default="on" if WOOD_EVIDENCE else "off",
-                    help="with the union model, a features' candidate at a part-loaded load (< 0.9) also reported on the "
-                    "second judge's odds of wood against none (Detector.wood_evidence, vision/decision_wood.py); default "
-                    "vision.station_settings.WOOD_EVIDENCE")
-    ap.add_argument("--kind-evidence", choices=("on", "off"), default="on" if KIND_EVIDENCE else "off",
-                    help="with the union model, a candidate at full burden (load >= 0.9) that the second judge judges alone "
-                    "also reported on the judge's odds of a kind against none (Detector.kind_evidence, vision/decision_kind.py); "
-                    "default vision.station_settings.KIND_EVIDENCE")
-    ap.add_argument("--split-merged", choices=("on", "off"), default="on" if SPLIT_MERGED else "off",
-                    help="an unreported features' candidate whose cells fall into two colour groups (merged with the belt "
-                    "around it) split into its pieces, each judged as a candidate (Detector.split_merged, vision/split.py); "
-                    "default vision.station_settings.SPLIT_MERGED")
-    ap.add_argument("--group-fragments", choices=("on", "off"), default="on" if GROUP_FRAGMENTS else "off",
-                    help="at full burden (load >= 0.9) seeded components within 32 mm of each other also judged together as one "
-                    "candidate where the objectness reaches its seed level, reported unless a reported object lies on it "
-                    "(Detector.group_fragments, vision/fragments.py); default "
-                    "vision.station_settings.GROUP_FRAGMENTS")
+    for key in DETECTOR_SWITCHES:  # the station's switches of every detector, each as its key says
+        on = SETTINGS.fields[key].default
+        ap.add_argument("--" + key.replace("_", "-"), choices=("on", "off"), default="on" if on else "off",
+                        help=f"{SETTINGS.fields[key].doc} (Detector.{key}; the station's {key} key; default {'on' if on else 'off'})")
     ap.add_argument("--metal-bars", choices=("on", "off"), default="on" if METAL_BARS else "off", help="the metal bar evidence "
                     "(vision/metal_bars.py, Detector.metal_bars) on every detector of the scene and false-alarm runs, the union "
                     "alone printed beside from the same run; default vision.station_settings.METAL_BARS")
@@ -551,10 +536,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
           f"wood evidence {a.wood_evidence}; kind evidence {a.kind_evidence}; split merged {a.split_merged}; "
           f"group fragments {a.group_fragments}; metal bars {a.metal_bars}", flush=True)
-    with exposure_norm_on(a.exposure_norm == "on"), local_load_set(a.local_load == "on"), \
-            full_burden_judge_set(a.full_burden_judge == "on"), wood_evidence_set(a.wood_evidence == "on"), \
-            kind_evidence_set(a.kind_evidence == "on"), split_merged_set(a.split_merged == "on"), \
-            group_fragments_set(a.group_fragments == "on"):
+    with exposure_norm_on(a.exposure_norm == "on"), ExitStack() as switches:
+        for key in DETECTOR_SWITCHES:
+            switches.enter_context(_switch_set(key, getattr(a, key) == "on"))
         realism = realism_rows(camera=a.camera, realism_m=QUICK_CLIPPING_M if a.quick else CLIPPING_M)
         return decision_rows(m) + realism + _measured_rows(m, a, edge)
 
