@@ -4,9 +4,6 @@ detector with the switch on judges every component exactly as with it off and ad
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,9 +17,6 @@ from vision.fit import VisionModel
 from vision.fragments import GAP_MM, complete_groups, fragment_groups, gap_cells, object_like
 from vision.frontier import every_candidate
 from vision.scenes import camera_scene_options
-from vision.station_settings import GROUP_FRAGMENTS
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _labels(*boxes: tuple[int, int, int, int], shape: tuple[int, int] = (20, 30)) -> tuple[np.ndarray, int]:
@@ -116,16 +110,6 @@ def test_a_group_is_measured_as_one_component_of_its_members_cells():
     grouped = component_features(g.labels, [1], feats, score, 8.0)
     assert np.array_equal(one.matrix, grouped.matrix) and grouped.length_mm[0] > 8.0 * 10
 
-
-def test_the_switch_follows_the_setting_unless_set(shipped_union):
-    assert shipped_union.detector().group_fragments is GROUP_FRAGMENTS
-
-
-def test_the_scenes_benchmark_runs_with_the_option_as_a_user_runs_it():
-    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--quick", "--group-fragments", "on"],
-                       capture_output=True, text=True, timeout=900, cwd=REPO)
-    assert r.returncode == 0, r.stderr
-    assert "group fragments on" in r.stdout and "realistic: recall >= 50 mm" in r.stdout
 
 
 def test_only_groups_whose_objectness_reaches_the_level_are_object_like():

@@ -6,11 +6,8 @@ benchmark's option as a user runs it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -23,9 +20,7 @@ from vision.fit import VisionModel
 from vision.frontier import every_candidate
 from vision.scenes import camera_scene_options
 from vision.split import COLOUR_SCALE, CROP_MARGIN, MIN_PARENT_CELLS, colour_groups, merged_pieces
-from vision.station_settings import SPLIT_MERGED
 
-REPO = Path(__file__).resolve().parents[2]
 ORE = (0.40, 0.34, 0.0)  # cell features r, g, lum of tan ore (the ground, no candidate)
 STRIP = (0.34, 0.52, -0.6)  # a strip of dark green bare belt
 ROD = (0.36, 0.34, 0.4)  # a pale grey rod
@@ -146,14 +141,3 @@ def _base_alone() -> Iterator[None]:
         yield
     finally:
         VisionModel.detector = built  # type: ignore[method-assign]
-
-
-def test_the_switch_follows_the_setting_unless_set(shipped_union):
-    assert shipped_union.detector().split_merged is SPLIT_MERGED
-
-
-def test_the_scenes_benchmark_runs_with_the_split_as_a_user_runs_it():
-    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--quick", "--split-merged", "on"],
-                       capture_output=True, text=True, timeout=900, cwd=REPO)
-    assert r.returncode == 0, r.stderr
-    assert "split merged on" in r.stdout and "\ntoday: recall >= 50 mm" in r.stdout

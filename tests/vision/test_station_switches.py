@@ -42,3 +42,16 @@ def test_the_scenes_benchmark_refuses_a_bad_value_naming_the_option(key, default
     r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", option, "maybe"],
                        capture_output=True, text=True, timeout=120, cwd=REPO)
     assert r.returncode == 2 and option in r.stderr and "invalid choice" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("key, default, option", SWITCHES)
+def test_a_models_detector_follows_the_setting(shipped_union, key, default, option):
+    assert getattr(shipped_union.detector(), key) is default
+
+
+def test_the_scenes_benchmark_runs_with_the_split_and_the_fragments_as_a_user_runs_it():
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--quick", "--split-merged", "on",
+                        "--group-fragments", "on"], capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert "split merged on" in r.stdout and "group fragments on" in r.stdout
+    assert "\ntoday: recall >= 50 mm" in r.stdout and "\nrealistic: recall >= 50 mm" in r.stdout
