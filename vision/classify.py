@@ -50,6 +50,10 @@ class ComponentStats:
     width_mm: np.ndarray
     centre_cells: np.ndarray
 
+    def take(self, rows: np.ndarray) -> "ComponentStats":
+        """The statistics of the components ``rows`` (indices or a bool mask), in that order."""
+        return ComponentStats(self.matrix[rows], self.length_mm[rows], self.width_mm[rows], self.centre_cells[rows])
+
 
 def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray, score: np.ndarray, cell_mm: float,
                        core: np.ndarray | None = None, objectness: np.ndarray | None = None,

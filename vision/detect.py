@@ -826,6 +826,7 @@ class Detector:
         keep_from = h if final else max(0, h - guard)
         detections: list[Detection] = []
         cell_m = self.cell_mm / 1000.0
+        place = (start_belt_m, mark0, time0, t_per_m, speed, frame)  # the block's first row, as _emit places detections
         if n:
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
@@ -847,7 +848,6 @@ class Detector:
                 own_rows = own_ids[chosen]
                 kinds, probs, p_none, none_max, report, second = self._judge(stats.matrix, load, length_mm, own_rows,
                                                                      lambda ix: self._patches(img, labels, [chosen[r] for r in ix], n))
-                place = (start_belt_m, mark0, time0, t_per_m, speed, frame)
                 verdict = (kinds, probs, p_none, none_max, report, second)
                 slices = _bounding_boxes(labels, [i for j, i in enumerate(chosen) if report[j] or self.report_all], n)
                 detections += self._emit(chosen, stats, verdict, length_mm, (load, belt_load), own_rows, area[chosen], slices, img, place)
@@ -870,18 +870,18 @@ class Detector:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         if self.group_fragments and n:  # the partly buried objects' fragments judged together (off by default)
             block_maps = (feats, sm, raw > grow, obj, dense, loads, joined_ore, img)
-            detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps,
-                                          (start_belt_m, mark0, time0, t_per_m, speed), frame)
+            detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps, place)
         return detections
 
     def _emit(self, ids: list[int], stats: ComponentStats, verdict: tuple, length_mm: np.ndarray, loads: tuple[np.ndarray, np.ndarray],
               own_rows: np.ndarray, area_cells: np.ndarray, slices: dict[int, tuple[slice, slice]], img: "_Rows", place: tuple,
-              piece: bool = False) -> list[Detection]:
+              piece: bool = False, fragments: np.ndarray | None = None) -> list[Detection]:
         """The detections of the judged components ``ids`` (``stats`` and ``verdict`` = (kinds, probabilities, p(none),
         decision, reported, second judge) in their order; ``loads`` = (the load judged at, the whole belt's);
         ``area_cells`` their areas; ``slices`` the bounding boxes of those shown): those reported (all with
         ``report_all``) and not dropped off the belt, placed by ``place`` = (odometer, tonnage mark and clock of the
-        block's first row, t per m, belt speed, frame); ``piece``: pieces of split candidates (:mod:`vision.split`)."""
+        block's first row, t per m, belt speed, frame); ``piece``: pieces of split candidates (:mod:`vision.split`);
+        ``fragments``: each one's count of components judged together (:mod:`vision.fragments`; None: one each)."""
         kinds, probs, p_none, none_max, report, second = verdict
         load, belt_load = loads
         start_belt_m, mark0, time0, t_per_m, speed, frame = place
@@ -902,7 +902,8 @@ class Detector:
                 anomaly_score=float(stats.matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, slices[i]),
                 frame_id=frame.frame_id if frame is not None else -1, features=stats.matrix[j],
                 p_none=float(p_none[j]), load=float(load[j]), belt_load=float(belt_load[j]), none_max=float(none_max[j]),
-                dense_own=bool(own_rows[j]), second_judge=bool(second[j]), off_belt=self.off_belt(lateral_m), piece=piece))
+                dense_own=bool(own_rows[j]), second_judge=bool(second[j]), off_belt=self.off_belt(lateral_m), piece=piece,
+                fragments=0 if fragments is None else int(fragments[j])))
         return out
 
     def _piece_detections(self, labels: np.ndarray, n: int, parents: np.ndarray, maps: tuple, loads: tuple[np.ndarray, np.ndarray],
@@ -934,7 +935,7 @@ class Detector:
             keep = np.flatnonzero(length_mm >= p.min_length_mm)
             if not keep.size:
                 return []
-            stats = ComponentStats(stats.matrix[keep], stats.length_mm[keep], stats.width_mm[keep], stats.centre_cells[keep])
+            stats = stats.take(keep)
             length_mm, slices, area = length_mm[keep], [slices[k] for k in keep], [np.concatenate(area)[keep]]
         belt_load, load = self._loads_at(loads[0], loads[1], stats.centre_cells)
         own = np.zeros(len(slices), bool)
@@ -1066,33 +1067,23 @@ class Detector:
                       context if kept is not None else 0, kept)
 
     def _fragments(self, labels: np.ndarray, n: int, candidates: np.ndarray, pending: np.ndarray, shown: list[Detection],
-                   maps: "_BlockMaps", place: tuple[float, float, float, float, float], frame: Frame | None) -> list[Detection]:
+                   maps: "_BlockMaps", place: tuple) -> list[Detection]:
         """The block's groups of fragments (:mod:`vision.fragments`) among the ``candidates`` (n,) bool (seeded, not decided
         before) whose members are all complete (none ``pending``) and whose objectness reaches its seed level
-        (:func:`vision.fragments.object_like`), judged as one candidate each (:meth:`_fragment_detections` over ``maps``,
-        ``place``); those a reported detection of ``shown`` (the block's components) lies on are left out
-        (:func:`_on_reported`: a member reports the object), those off the belt counted as a candidate is. Nothing is
-        held back for a group: the components are decided as without it, and a group with a pending member is not judged
-        here (its pending members may form one in the next block)."""
+        (:func:`vision.fragments.object_like`), judged as one candidate each (:meth:`_fragment_detections` over ``maps``;
+        ``place`` as :meth:`_emit` takes it). Nothing is held back for a group: the components are decided as without
+        it, and a group with a pending member is not judged here (its pending members may form one in the next block)."""
         groups = fragment_groups(labels, n, candidates, gap_cells(self.cell_mm))
         ids = complete_groups(groups, pending, np.zeros(n, bool))
         ids = ids[object_like(groups, ids, maps[3], self.params.objectness_threshold)]
-        out = []
-        for d in self._fragment_detections(groups, ids, *maps, place, frame):
-            reported = d.p_none <= d.none_max
-            if _on_reported(shown, d.belt_m, d.lateral_m, d.length_mm):
-                continue
-            self.off_belt_seen += d.off_belt and reported
-            if not (d.off_belt and not self.report_all):
-                out.append(d)
-        return out
+        return self._fragment_detections(groups, ids, *maps, place, shown)
 
     def _fragment_detections(self, groups: FragmentGroups, ids: np.ndarray, feats: np.ndarray, sm: np.ndarray, core: np.ndarray,
                              obj: np.ndarray | None, dense: np.ndarray | None, loads: np.ndarray, ore: np.ndarray, img: "_Rows",
-                             place: tuple[float, float, float, float, float], frame: Frame | None) -> list[Detection]:
-        """Detections of the groups ``ids`` (1-based) of ``groups`` at full burden (load >= ``LOAD_EDGE``) of at least
-        the size gate, each judged as one candidate (:meth:`_judge`); reported ones (all with ``report_all``). ``place``:
-        the block's (odometer m, tonnage mark t, time s, t per m, belt speed m/s) at its first row."""
+                             place: tuple, shown: list[Detection]) -> list[Detection]:
+        """Detections (:meth:`_emit`) of the groups ``ids`` (1-based) of ``groups`` at full burden (load >= ``LOAD_EDGE``)
+        of at least the size gate, each judged as one candidate (:meth:`_judge`); those a reported detection of ``shown``
+        (the block's components) lies on are left out (:func:`_on_reported`: a member reports the object)."""
         p = self.params
         area = np.bincount(groups.labels.ravel(), minlength=groups.count + 2)[ids]
         big = area >= p.min_area_mm2 / (self.cell_mm**2)
@@ -1101,31 +1092,27 @@ class Detector:
             return []
         stats = component_features(groups.labels, ids.tolist(), feats, sm, self.cell_mm, core=core, objectness=obj, dense=dense)
         belt_load, load = self._loads_at(loads, ore, stats.centre_cells)
+        length_mm = stats.length_mm * p.length_scale
         full = np.flatnonzero(np.asarray(load, float) >= LOAD_EDGE)
         if not full.size:
             return []
-        ids, area, matrix, centres = ids[full], area[full], stats.matrix[full], stats.centre_cells[full]
-        length_mm, width_mm, belt_load, load = stats.length_mm[full] * p.length_scale, stats.width_mm[full], belt_load[full], load[full]
-        kinds, probs, p_none, none_max, report, second = self._judge(matrix, load, length_mm, np.zeros(ids.size, bool),
-                                                                     lambda ix: self._patches(img, groups.labels, [int(ids[r]) - 1 for r in ix], groups.count + 1))
-        start_belt_m, mark0, time0, t_per_m, speed = place
-        cell_m, out = self.cell_mm / 1000.0, []
-        for j, g in enumerate(ids):
-            if not (report[j] or self.report_all):
-                continue
-            belt_m = start_belt_m + (centres[j, 0] + 0.5) * cell_m
-            lateral_m = self._lateral_m(centres[j, 1])
-            sl = _bounding_boxes(groups.labels, [int(g) - 1], groups.count + 1)[int(g) - 1]
-            out.append(Detection(
-                kind=str(kinds[j]), probability=float(probs[j]), length_mm=float(length_mm[j]), width_mm=float(width_mm[j]),
-                area_mm2=float(area[j] * self.cell_mm**2), belt_m=float(belt_m), lateral_m=float(lateral_m),
-                tonnage_mark_t=float(mark0 + (belt_m - start_belt_m) * t_per_m),
-                time_s=float(time0 + ((belt_m - start_belt_m) / speed if speed > 0 else 0.0)),
-                anomaly_score=float(matrix[j, SCORE_MAX]), thumbnail=self._thumbnail(img, sl),
-                frame_id=frame.frame_id if frame is not None else -1, features=matrix[j], p_none=float(p_none[j]),
-                load=float(load[j]), belt_load=float(belt_load[j]), none_max=float(none_max[j]), second_judge=bool(second[j]),
-                off_belt=self.off_belt(lateral_m), fragments=int(groups.members(int(g)).size)))
-        return out
+        ids, area, load, belt_load, length_mm = ids[full], area[full], load[full], belt_load[full], length_mm[full]
+        stats = stats.take(full)
+        members = [int(g) - 1 for g in ids]  # the groups as 0-based regions of groups.labels
+        verdict = self._judge(stats.matrix, load, length_mm, np.zeros(ids.size, bool),
+                              lambda ix: self._patches(img, groups.labels, [members[r] for r in ix], groups.count + 1))
+        belt_m = place[0] + (stats.centre_cells[:, 0] + 0.5) * self.cell_mm / 1000.0
+        keep = np.array([not _on_reported(shown, belt_m[j], self._lateral_m(stats.centre_cells[j, 1]), length_mm[j])
+                         for j in range(ids.size)], bool)
+        if not keep.any():
+            return []
+        members, area, load, belt_load, length_mm = [g for g, k in zip(members, keep) if k], area[keep], load[keep], belt_load[keep], length_mm[keep]
+        stats = stats.take(keep)
+        verdict = tuple(np.asarray(v)[keep] for v in verdict)
+        report = verdict[4]
+        slices = _bounding_boxes(groups.labels, [g for j, g in enumerate(members) if report[j] or self.report_all], groups.count + 1)
+        return self._emit(members, stats, verdict, length_mm, (load, belt_load), np.zeros(len(members), bool), area, slices, img, place,
+                          fragments=np.array([groups.members(g + 1).size for g in members]))
 
     def _patches(self, img: "_Rows", labels: np.ndarray, chosen: list[int], n: int) -> np.ndarray:
         """The patch verifier's input (:func:`vision.patchnet.patch_of` of the thumbnail) of each chosen component."""
