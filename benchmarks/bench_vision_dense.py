@@ -43,7 +43,7 @@ import copy
 import os
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -54,12 +54,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.common import frame_cpu_ms, quantiles_text, switch_cost
+from benchmarks.common import every_detector, frame_cpu_ms, quantiles_text, switch_cost
 from vision.classify import KindClassifier
 from vision.densenet import BASE_LOGIT, DenseNet, DenseSeeds, block_px
 from vision.densenet_data import stream
 from vision.densenet_eval import DensePass, calibration, level_of, run_case
-from vision.detect import Detector
 from vision.densenet_fit import TRAINING, fitted_densenet
 from vision.errors import VisionError
 from vision.evaluate import _poisson_upper95
@@ -288,22 +287,10 @@ def speed_rows(model: VisionModel, reference: VisionModel, net: DenseNet, n_fram
                  rate >= LINE_TARGET_M_S)]
 
 
-@contextmanager
-def _planks_on() -> Iterator[None]:
+def _planks_on() -> AbstractContextManager[None]:
     """Within the block every detector a model builds (the line station's too) runs the plank evidence
     (``Detector.planks`` at its shipped level)."""
-    built = VisionModel.detector
-
-    def detector(self: VisionModel) -> Detector:
-        det = built(self)
-        det.planks = PlankStream(PlankParams(), det.cell_mm)
-        return det
-
-    VisionModel.detector = detector  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        VisionModel.detector = built  # type: ignore[method-assign]
+    return every_detector(lambda det, mm_per_px: setattr(det, "planks", PlankStream(PlankParams(), det.cell_mm)))
 
 
 def plank_speed_rows(n_frames: int = 25, station_m: float = 100.0) -> list[dict]:

@@ -53,7 +53,7 @@ import numpy as np
 
 import vision.sim_eval as sim_eval
 from benchmarks.bench_vision import LINE_TARGET_M_S, line_rows
-from benchmarks.common import quantiles_text, switch_cost
+from benchmarks.common import every_detector, quantiles_text, switch_cost
 from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
@@ -391,23 +391,19 @@ def pixelnet_on(net: PixelNet, record: MatchedRecord | None = None) -> ContextMa
 
 @contextmanager
 def _evidence_on(attach: Callable[[Detector, float], None], record: MatchedRecord | None) -> Iterator[None]:
-    built, scored = VisionModel.detector, sim_eval.match
-
-    def detector(self: VisionModel) -> Detector:
-        det = built(self)
-        attach(det, self.mm_per_px)
-        return det
+    scored = sim_eval.match
 
     def match(truth: Sequence[SceneObject], detections: Sequence[Detection], *, origin_belt_m: float = 0.0) -> Match:
         if record is not None:
             record.truth, record.detections = list(truth), list(detections)
         return scored(truth, detections, origin_belt_m=origin_belt_m)
 
-    VisionModel.detector, sim_eval.match = detector, match  # type: ignore[method-assign]
+    sim_eval.match = match
     try:
-        yield
+        with every_detector(attach):
+            yield
     finally:
-        VisionModel.detector, sim_eval.match = built, scored  # type: ignore[method-assign]
+        sim_eval.match = scored
 
 
 def _evidence(ev: MatchedFilter | PixelNet) -> tuple[Callable[[MatchedRecord | None], ContextManager[None]], str]:

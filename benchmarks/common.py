@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vision.detect import Detector
 
 
 def row(name: str, value: float, unit: str, target: float, *, higher_is_better: bool = True) -> dict[str, Any]:
@@ -109,3 +112,23 @@ def switch_cost(detector: Callable[[], _FrameSink], switch_on: Callable[[], Abst
                 line[state].append(float(station_m_s()))
     return SwitchCost({k: [float(np.median(v)) for v in every[k]] for k in every},
                       {k: float(np.percentile(np.concatenate(v), 99)) for k, v in every.items()}, line)
+
+
+@contextmanager
+def every_detector(attach: Callable[["Detector", float], None]) -> Iterator[None]:
+    """Within the block every detector a vision model builds (``VisionModel.detector``: the scenes', the benchmarks' and
+    the line station's) is handed to ``attach`` with its model's mm per pixel before it is used."""
+    from vision.fit import VisionModel  # here: the benchmarks that never switch a detector do not load the vision fit
+
+    built = VisionModel.detector
+
+    def detector(self: VisionModel) -> "Detector":
+        det = built(self)
+        attach(det, self.mm_per_px)
+        return det
+
+    VisionModel.detector = detector  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        VisionModel.detector = built  # type: ignore[method-assign]

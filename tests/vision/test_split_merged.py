@@ -6,15 +6,15 @@ benchmark's option as a user runs it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from benchmarks.bench_vision_scenes import split_merged_set
+from benchmarks.common import every_detector
 from vision.classify import component_features
-from vision.detect import Detection
+from vision.detect import Detection, Detector
 from vision.evaluate import match
 from vision.fit import VisionModel
 from vision.frontier import every_candidate
@@ -127,17 +127,8 @@ def test_a_detector_that_is_no_union_splits_nothing(shipped_union):
     assert [(d.belt_m, d.lateral_m, d.p_none) for d in on] == [(d.belt_m, d.lateral_m, d.p_none) for d in off]
 
 
-@contextmanager
-def _base_alone() -> Iterator[None]:
+def _base_alone() -> AbstractContextManager[None]:
     """Every detector a model builds within the block without the union's second judge (``dense_union`` off)."""
-    built = VisionModel.detector
-
-    def detector(self: VisionModel):
-        det = built(self)
+    def attach(det: Detector, mm_per_px: float) -> None:
         det.dense_classifier, det.dense_union = None, False
-        return det
-    VisionModel.detector = detector  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        VisionModel.detector = built  # type: ignore[method-assign]
+    return every_detector(attach)
