@@ -15,12 +15,16 @@ objects and false candidates, from the same candidates.
 ``--calibrate-kinds``: the kind evidence's levels at full burden (:mod:`vision.decision_kind`), one per kind, set on
 ``--calibrate-m`` of object-free fit-split realistic and dark-rubber belt.
 
+``--calibrate-groups``: the fragment groups' own judge (:mod:`vision.decision_groups`), fitted on the fit split's
+realistic belt with objects and its level set on ``--calibrate-m`` of object-free fit-split realistic and dark-rubber
+belt streamed with the grouping on (``Detector.group_fragments``).
+
 ``--calibrate``: the wood evidence's level for the model's judge, set on ``--calibrate-m`` of object-free belt of the
 fit split's tiles per part-loaded scene type (today's and, through the camera, dark rubber), streamed as a station
 sees it (:func:`vision.decision_wood.set_level`).
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_unreported [--seed 51] [--length-m 100] [--fa-m 3000]
-[--camera calibrated] [--wood-level L] [--quick]`` or ``... --calibrate [--calibrate-m 12000]`` or ``... --calibrate-kinds [--calibrate-m 12000]``. Development seeds
+[--camera calibrated] [--wood-level L] [--quick]`` or ``... --calibrate [--calibrate-m 12000]`` or ``... --calibrate-kinds [--calibrate-m 12000]`` or ``... --calibrate-groups [--calibrate-m 12000]``. Development seeds
 only.
 """
 
@@ -28,18 +32,20 @@ from __future__ import annotations
 
 import argparse
 import os
+from contextlib import ExitStack
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from benchmarks.bench_vision_scenes import CASES, kind_evidence_set, wood_evidence_set
+from benchmarks.bench_vision_scenes import CASES, group_fragments_set, kind_evidence_set, wood_evidence_set
 from benchmarks.bench_vision_wood import NEAR_FACTOR, Scores, cause, score
 from benchmarks.common import quantiles_text
 from vision.decision import LOAD_EDGE
+from vision.decision_groups import GroupJudge, fit_group_judge, group_inputs, set_group_level
 from vision.decision_kind import FULL_BURDEN, KindEvidence, kind_log_odds, set_levels
 from vision.decision_wood import SHIPPED_WOOD, WoodEvidence, judge_key, set_level, wood_log_odds
 from vision.densenet_eval import _near
@@ -57,6 +63,9 @@ CALIBRATION_TYPES = ("today", "dark-rubber")
 KIND_CALIBRATION_TYPES = ("realistic", "dark-rubber")
 #: Seeds of the fit-split calibration belt (one 3,006 m belt each, per type, until --calibrate-m is reached).
 CALIBRATION_SEED0 = 2001
+#: Seeds of the fit split's realistic belt with objects that the fragment groups' judge is fitted on, and its metres each.
+GROUP_FIT_SEEDS = tuple(range(3001, 3013))
+GROUP_FIT_M = 100.0
 CALIBRATION_BELT_M = 3006.0
 
 
@@ -66,7 +75,8 @@ class Judged:
     own (``own``), reported by the detector (``reported``), the base's and the judge's :class:`Scores`, whether the
     base judges a row (``base_judges``: a features' candidate below full burden), the judge's wood odds, lengths (mm);
     the judge's class probabilities (``proba``), the objects (belt, lateral, length, width mm; kinds) and the metres
-    seen."""
+    seen; ``pieces``: each row's fragments (``Detection.fragments``; 0: not a group), ``p_none`` the detector's p(none)
+    (of the classifier that judged it), ``x`` the feature rows."""
 
     pos: np.ndarray
     load: np.ndarray
@@ -81,6 +91,14 @@ class Judged:
     objects: np.ndarray
     kinds: np.ndarray
     belt_m: float
+    pieces: np.ndarray
+    p_none: np.ndarray
+    x: np.ndarray
+
+    @property
+    def groups(self) -> np.ndarray:
+        """Which rows are fragment groups."""
+        return self.pieces > 0
 
     def wood_adds(self, level: float) -> np.ndarray:
         """Candidates the wood evidence at ``level`` reports that the detector did not: part-loaded features' ones."""
@@ -108,7 +126,8 @@ def judged(model: VisionModel, tiles: str, scene_type: str, camera: str, length_
                   np.array([d.p_none <= d.none_max for d in found], bool), score(model.classifier, x, load), score(judge, x, load),
                   ~own & ~full, wood, proba, np.array([d.length_mm for d in found], float),
                   np.array([[o.belt_mm, o.lateral_mm, o.length_mm, o.width_mm] for o in truth], float).reshape(-1, 4),
-                  np.array([o.kind for o in truth], str), float(cam.position_m))
+                  np.array([o.kind for o in truth], str), float(cam.position_m), np.array([d.fragments for d in found], int),
+                  np.array([d.p_none for d in found], float), x)
 
 
 def unreported_rows(j: Judged, wood_level: float) -> list[dict]:
@@ -179,14 +198,18 @@ def free_rows(j: Judged, scene_type: str, wood_level: float) -> dict:
     return {"belt_m": j.belt_m, "wood_adds": adds}
 
 
-def fit_belts(model: VisionModel, scene_types: tuple[str, ...], belt_m: float, camera: str) -> Iterator[tuple[str, int, Judged]]:
+def fit_belts(model: VisionModel, scene_types: tuple[str, ...], belt_m: float, camera: str,
+              groups: bool = False) -> Iterator[tuple[str, int, Judged]]:
     """(scene type, seed, :class:`Judged`) of ``belt_m`` of object-free fit-split belt per scene type, in 3,006 m belts
     (seeds from :data:`CALIBRATION_SEED0`), detected with the wood and the kind evidence off: the levels are set on
-    what the judge's own decision leaves unreported."""
+    what the judge's own decision leaves unreported. ``groups``: with the grouping on and every other switch as the
+    station's (the groups' level is the last decision: set on what every other leaves)."""
     for scene_type in scene_types:
         done, seed = 0.0, CALIBRATION_SEED0
         while done < belt_m - 1e-6:
-            with wood_evidence_set(False), kind_evidence_set(False):
+            with ExitStack() as switches:
+                for switch in (group_fragments_set(True),) if groups else (wood_evidence_set(False), kind_evidence_set(False)):
+                    switches.enter_context(switch)
                 j = judged(model, "fit", scene_type, camera, min(CALIBRATION_BELT_M, belt_m - done), seed, None, 0.0, 2048)
             yield scene_type, seed, j
             done += j.belt_m
@@ -238,6 +261,56 @@ def calibrate_kinds(model: VisionModel, belt_m: float, camera: str = EVALUATION_
     return evidence
 
 
+def on_objects(j: Judged) -> np.ndarray:
+    """Which rows of ``j`` lie on an object >= TARGET_MM (:func:`vision.densenet_eval._near`)."""
+    on = np.zeros(len(j.pos), bool)
+    for o in j.objects:
+        if o[2] >= TARGET_MM and len(j.pos):
+            on |= _near(j.pos, o[0], o[1], o[2])
+    return on
+
+
+def calibrate_groups(model: VisionModel, belt_m: float, camera: str = EVALUATION_CAMERA, fit_seeds: tuple[int, ...] = GROUP_FIT_SEEDS,
+                     fit_m: float = GROUP_FIT_M) -> GroupJudge:
+    """The fragment groups' judge for ``model``'s union (:mod:`vision.decision_groups`), from the fit split only:
+    fitted (:func:`~vision.decision_groups.fit_group_judge`) on the groups of ``fit_seeds``' realistic belt with
+    objects (``fit_m`` each, 1,024-line frames as the scenes: groups on objects >= TARGET_MM against the rest), its
+    level set on ``belt_m`` of object-free belt per :data:`KIND_CALIBRATION_TYPES` (3,006 m belts, seeds from
+    :data:`CALIBRATION_SEED0`) streamed with the grouping on; printed with their foundation."""
+    if model.dense_judge is None:
+        raise ValueError(f"model {model.version} has no second judge")
+    rows, labels = [], []
+    for seed in fit_seeds:
+        with group_fragments_set(True):
+            j = judged(model, "fit", "realistic", camera, fit_m, seed, None, 1.0, 1024)
+        g = j.groups
+        rows.append(group_inputs(j.p_none[g], j.pieces[g], j.x[g]))
+        labels.append(on_objects(j)[g])
+        print(f"  fit split with objects, realistic seed {seed}: {j.belt_m:.0f} m, {int(g.sum())} groups, {int(labels[-1].sum())} on "
+              f"objects >= {TARGET_MM:g} mm", flush=True)
+    x, y = np.concatenate(rows), np.concatenate(labels)
+    fitted = fit_group_judge(x, y)
+    mean, scale, coef = (tuple(round(float(v), 6) for v in a) for a in fitted[:3])
+    unset = GroupJudge(mean, scale, coef, round(fitted[3], 6), 0.0, judge_key(model.dense_judge), 1.0, 0)  # the level set below
+    scores, metres = [], 0.0
+    for scene_type, seed, j in fit_belts(model, KIND_CALIBRATION_TYPES, belt_m, camera, groups=True):
+        g = j.groups
+        z = unset.score(group_inputs(j.p_none[g], j.pieces[g], j.x[g]))
+        scores.append(z)
+        metres += j.belt_m
+        print(f"  fit split, {scene_type} seed {seed}: {j.belt_m:.0f} m, {int(g.sum())} groups; scores highest "
+              f"{', '.join(f'{v:+.2f}' for v in np.sort(z)[::-1][:5])}", flush=True)
+    all_scores = np.concatenate(scores)
+    level, k = set_group_level(all_scores, float(metres / len(KIND_CALIBRATION_TYPES)))
+    judge = replace(unset, level=round(level, 4), belt_m=float(round(metres / len(KIND_CALIBRATION_TYPES))), events=k)
+    print(f"fragment groups' judge for judge {judge.judge}: {len(y)} groups ({int(y.sum())} on objects) on {len(fit_seeds)} x "
+          f"{fit_m:g} m; level {judge.level:+.4f} (the {k + 1}th highest of {all_scores.size} groups on {metres:.0f} m of "
+          f"object-free fit-split belt, {judge.belt_m:.0f} m per type, + ln 2); highest "
+          f"{', '.join(f'{v:+.2f}' for v in np.sort(all_scores)[::-1][:k + 3])}", flush=True)
+    print(f"  {judge!r}", flush=True)
+    return judge
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_unreported", description=__doc__)
     ap.add_argument("--model", help="saved union model (.npz); default the shipped 4 mm/px model")
@@ -250,8 +323,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--calibrate", action="store_true", help="set the wood evidence's level on the fit split's belt instead")
     ap.add_argument("--calibrate-kinds", action="store_true", help="set the kind evidence's levels at full burden on the "
                     "fit split's belt instead")
+    ap.add_argument("--calibrate-groups", action="store_true", help="set the fragment groups' own level on the fit split's "
+                    "belt instead")
     ap.add_argument("--calibrate-m", type=float, default=12024.0, help="fit-split belt per calibration scene type (m)")
-    ap.add_argument("--quick", action="store_true", help="10 m of each case, no object-free belt; with --calibrate 60 m")
+    ap.add_argument("--quick", action="store_true", help="10 m of each case, no object-free belt; with --calibrate 60 m (with "
+                    "--calibrate-groups the judge fitted on two 50 m belts)")
     a = ap.parse_args(argv)
     if a.quick:
         a.length_m, a.fa_m, a.calibrate_m = 10.0, 0.0, 60.0
@@ -260,6 +336,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)
     if m.dense_judge is None:
         ap.error(f"model {m.version} has no second judge: not a union")
+    if a.calibrate_groups:
+        gj = calibrate_groups(m, a.calibrate_m, a.camera, *((GROUP_FIT_SEEDS[:2], 50.0) if a.quick else ()))
+        return [{"name": f"vision fragment groups' level, judge {gj.judge} ({gj.belt_m:.0f} m per type of fit-split belt, k {gj.events})",
+                 "value": gj.level, "unit": "score", "target": "", "ok": True}]
     if a.calibrate_kinds:
         return [{"name": f"vision kind evidence level at full burden, {ev.kind}, judge {ev.judge} ({ev.belt_m:.0f} m per type of "
                  f"fit-split belt, k {ev.events})", "value": ev.level, "unit": "ln odds", "target": "", "ok": True}

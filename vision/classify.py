@@ -57,7 +57,7 @@ class ComponentStats:
 
 def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray, score: np.ndarray, cell_mm: float,
                        core: np.ndarray | None = None, objectness: np.ndarray | None = None,
-                       dense: np.ndarray | None = None) -> ComponentStats:
+                       dense: np.ndarray | None = None, origin: tuple[int, int] = (0, 0)) -> ComponentStats:
     """Statistics (:data:`COMPONENT_FEATURES`) of the components ``ids`` of ``labels`` (h, w) over cell features ``feats`` (h, w, 5) and ``score``.
 
     Length and width come from the second moments of the component's ``core`` cells (bool (h, w),
@@ -66,7 +66,8 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     Work is done on the listed components' cells only (compact index), so cost grows with their area.
     ``objectness`` (h, w): the learned object log-odds (:mod:`vision.objectness`); its mean and maximum over the
     component (zeros without it). ``dense`` (h, w): the dense net's log-odds per cell; given, a last column
-    DENSE_FEATURE (its maximum over the component, at least DENSE_FLOOR).
+    DENSE_FEATURE (its maximum over the component, at least DENSE_FLOOR). ``origin``: the maps' first cell in a larger
+    map they are a window of (moments and centres in its cells: its own to the bit, given 3 cells' margin or its edge).
     """
     id_arr = np.asarray(ids, np.int64)
     n = len(id_arr)
@@ -78,8 +79,7 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
     flat = lab.ravel()
     pix = np.flatnonzero(flat)
     comp = flat[pix] - 1
-    rows = (pix // w).astype(np.float64)
-    cols = (pix % w).astype(np.float64)
+    rows, cols = (pix // w).astype(np.float64), (pix % w).astype(np.float64)
 
     def sums(v: np.ndarray, which: np.ndarray = comp) -> np.ndarray:
         return np.bincount(which, weights=v, minlength=n)
@@ -98,8 +98,8 @@ def component_features(labels: np.ndarray, ids: Sequence[int], feats: np.ndarray
         use = np.ones(pix.size, bool)
     cw = use.astype(np.float64)
     cnt = np.maximum(sums(cw), 1.0)
-    my, mx = sums(rows * cw) / cnt, sums(cols * cw) / cnt
-    dy, dx = rows - my[comp], cols - mx[comp]
+    my, mx = sums((rows + origin[0]) * cw) / cnt, sums((cols + origin[1]) * cw) / cnt  # whole numbers: the sums exact
+    dy, dx = rows + origin[0] - my[comp], cols + origin[1] - mx[comp]
     syy, sxx, sxy = sums(dy * dy * cw) / cnt, sums(dx * dx * cw) / cnt, sums(dy * dx * cw) / cnt
     tr, det = syy + sxx, syy * sxx - sxy * sxy
     disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0))

@@ -28,7 +28,8 @@ from vision.errors import FrameError
 from vision.exposure import ExposureNorm
 from vision.kind_decision import reported_kinds
 from vision.features import FEATURES, CellFeatures
-from vision.fragments import FragmentGroups, complete_groups, fragment_groups, gap_cells, object_like
+from vision.decision_groups import GroupJudge, group_inputs, judge_for
+from vision.fragments import SCREEN_ABOVE_SEED, ObjectGroups, any_full_burden, complete_groups, gap_cells, object_groups, object_like_components
 from vision.filters import box_mean, box_means, edge_padded, gaussians
 from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
@@ -505,6 +506,7 @@ class Detector:
     #: ``Detection.fragments``; the station's ``group_fragments`` key; default :data:`vision.station_settings.GROUP_FRAGMENTS`;
     #: an instance's own value, set by the station or a benchmark, overrides it).
     group_fragments: bool = GROUP_FRAGMENTS
+    _group_judge: tuple[KindClassifier, GroupJudge | None] | None = None  # the groups' judge found for a judge
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -870,7 +872,7 @@ class Detector:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
         if self.group_fragments and n:  # the partly buried objects' fragments judged together (off by default)
             block_maps = (feats, sm, raw > grow, obj, dense, loads, joined_ore, img)
-            detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps, place)
+            detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps, place, area)
         return detections
 
     def _emit(self, ids: list[int], stats: ComponentStats, verdict: tuple, length_mm: np.ndarray, loads: tuple[np.ndarray, np.ndarray],
@@ -1067,52 +1069,85 @@ class Detector:
                       context if kept is not None else 0, kept)
 
     def _fragments(self, labels: np.ndarray, n: int, candidates: np.ndarray, pending: np.ndarray, shown: list[Detection],
-                   maps: "_BlockMaps", place: tuple) -> list[Detection]:
+                   maps: "_BlockMaps", place: tuple, area: np.ndarray) -> list[Detection]:
         """The block's groups of fragments (:mod:`vision.fragments`) among the ``candidates`` (n,) bool (seeded, not decided
         before) whose members are all complete (none ``pending``) and whose objectness reaches its seed level
         (:func:`vision.fragments.object_like`), judged as one candidate each (:meth:`_fragment_detections` over ``maps``;
-        ``place`` as :meth:`_emit` takes it). Nothing is held back for a group: the components are decided as without
-        it, and a group with a pending member is not judged here (its pending members may form one in the next block)."""
-        groups = fragment_groups(labels, n, candidates, gap_cells(self.cell_mm))
+        ``place`` as :meth:`_emit` takes it; ``area`` (n,) the components' cells). Nothing is held back for a group: the
+        components are decided as without it, and a group with a pending member is not judged here (its pending members
+        may form one in the next block). A block with no row at full burden (no judged load can reach ``LOAD_EDGE``)
+        or no object-like candidate is not grouped: no group of it could be judged."""
+        if not any_full_burden(maps[5], self.cell_mm):
+            return []
+        anchors = object_like_components(labels, n, maps[3], self.params.objectness_threshold + SCREEN_ABOVE_SEED)
+        if not (candidates & (anchors >= 0)).any():
+            return []
+        groups = object_groups(labels, n, candidates, anchors, gap_cells(self.cell_mm))
         ids = complete_groups(groups, pending, np.zeros(n, bool))
-        ids = ids[object_like(groups, ids, maps[3], self.params.objectness_threshold)]
-        return self._fragment_detections(groups, ids, *maps, place, shown)
+        return self._fragment_detections(labels, groups, ids, *maps, place, shown, area)
 
-    def _fragment_detections(self, groups: FragmentGroups, ids: np.ndarray, feats: np.ndarray, sm: np.ndarray, core: np.ndarray,
-                             obj: np.ndarray | None, dense: np.ndarray | None, loads: np.ndarray, ore: np.ndarray, img: "_Rows",
-                             place: tuple, shown: list[Detection]) -> list[Detection]:
-        """Detections (:meth:`_emit`) of the groups ``ids`` (1-based) of ``groups`` at full burden (load >= ``LOAD_EDGE``)
-        of at least the size gate, each judged as one candidate (:meth:`_judge`); those a reported detection of ``shown``
-        (the block's components) lies on are left out (:func:`_on_reported`: a member reports the object)."""
+    def _fragment_detections(self, labels: np.ndarray, groups: ObjectGroups, ids: np.ndarray, feats: np.ndarray, sm: np.ndarray,
+                             core: np.ndarray, obj: np.ndarray | None, dense: np.ndarray | None, loads: np.ndarray, ore: np.ndarray,
+                             img: "_Rows", place: tuple, shown: list[Detection], component_area: np.ndarray) -> list[Detection]:
+        """Detections (:meth:`_emit`) of the groups ``ids`` (1-based) of ``groups`` (of the components of ``labels``) at
+        full burden (load >= ``LOAD_EDGE``) of at least the size gate, each measured as one candidate in its window
+        (:meth:`vision.fragments.ObjectGroups.labels`: the whole block's features to the bit) and judged on the groups'
+        own level (:meth:`_group_verdict`); those a reported detection of ``shown`` (the block's components) lies on
+        are left out (:func:`_on_reported`: a member reports the object); ``component_area`` (n,) each component's cells."""
         p = self.params
-        area = np.bincount(groups.labels.ravel(), minlength=groups.count + 2)[ids]
+        area = np.bincount(groups.of, weights=component_area, minlength=groups.count + 1).astype(np.int64)[ids]  # its members' cells
         big = area >= p.min_area_mm2 / (self.cell_mm**2)
         ids, area = ids[big], area[big]
         if not ids.size:
             return []
-        stats = component_features(groups.labels, ids.tolist(), feats, sm, self.cell_mm, core=core, objectness=obj, dense=dense)
+        parts, slices = [], []
+        for g in ids.tolist():
+            win = groups.windows[g - 1]
+            lab = groups.labels(labels, g)
+            parts.append(component_features(lab, [1], feats[win], sm[win], self.cell_mm, core=core[win], objectness=None if obj is None else obj[win],
+                                            dense=None if dense is None else dense[win], origin=(win[0].start, win[1].start)))
+            box = _bounding_boxes(lab, [0], 2)[0]
+            slices.append((slice(box[0].start + win[0].start, box[0].stop + win[0].start), slice(box[1].start + win[1].start, box[1].stop + win[1].start)))
+        stats = _group_stats(parts)
         belt_load, load = self._loads_at(loads, ore, stats.centre_cells)
         length_mm = stats.length_mm * p.length_scale
         full = np.flatnonzero(np.asarray(load, float) >= LOAD_EDGE)
         if not full.size:
             return []
         ids, area, load, belt_load, length_mm = ids[full], area[full], load[full], belt_load[full], length_mm[full]
-        stats = stats.take(full)
-        members = [int(g) - 1 for g in ids]  # the groups as 0-based regions of groups.labels
-        verdict = self._judge(stats.matrix, load, length_mm, np.zeros(ids.size, bool),
-                              lambda ix: self._patches(img, groups.labels, [members[r] for r in ix], groups.count + 1))
+        stats, slices = stats.take(full), [slices[k] for k in full]
+        pieces = np.array([groups.members(int(g)).size for g in ids])
+        verdict = self._group_verdict(stats.matrix, length_mm, pieces, lambda ix: np.stack([patch_of(self._thumbnail(img, slices[r])) for r in ix]))
         belt_m = place[0] + (stats.centre_cells[:, 0] + 0.5) * self.cell_mm / 1000.0
         keep = np.array([not _on_reported(shown, belt_m[j], self._lateral_m(stats.centre_cells[j, 1]), length_mm[j])
                          for j in range(ids.size)], bool)
         if not keep.any():
             return []
-        members, area, load, belt_load, length_mm = [g for g, k in zip(members, keep) if k], area[keep], load[keep], belt_load[keep], length_mm[keep]
-        stats = stats.take(keep)
-        verdict = tuple(np.asarray(v)[keep] for v in verdict)
-        report = verdict[4]
-        slices = _bounding_boxes(groups.labels, [g for j, g in enumerate(members) if report[j] or self.report_all], groups.count + 1)
-        return self._emit(members, stats, verdict, length_mm, (load, belt_load), np.zeros(len(members), bool), area, slices, img, place,
-                          fragments=np.array([groups.members(g + 1).size for g in members]))
+        ids, area, load, belt_load, length_mm = ids[keep], area[keep], load[keep], belt_load[keep], length_mm[keep]
+        stats, slices = stats.take(keep), [s for s, k in zip(slices, keep) if k]
+        kept = tuple(v[keep] if isinstance(v, np.ndarray) else [x for x, k in zip(v, keep) if k] for v in verdict)
+        return self._emit(list(range(ids.size)), stats, kept, length_mm, (load, belt_load), np.zeros(ids.size, bool), area,
+                          dict(enumerate(slices)), img, place, fragments=pieces[keep])
+
+    def _group_verdict(self, matrix: np.ndarray, length_mm: np.ndarray, pieces: np.ndarray,
+                       patches: Callable[[np.ndarray], np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(kinds, probabilities, p(none), decision, reported, judged by ``dense_classifier``) of groups' feature rows
+        ``matrix`` of ``pieces`` components each (as :meth:`_judge`): judged by the union's second judge (``classifier``
+        without one), reported on the groups' own judge and level (:mod:`vision.decision_groups`, fitted with that
+        judge; without one none is; the decision its level on p(none)) and the size gate."""
+        clf = self.dense_classifier if self.dense_union and self.dense_classifier is not None else self.classifier
+        n = len(matrix)
+        if clf is None:
+            return ["unknown"] * n, np.ones(n), np.zeros(n), np.ones(n), np.ones(n, bool), np.zeros(n, bool)
+        if self._group_judge is None or self._group_judge[0] is not clf:  # one lookup of the shipped group judge for clf
+            self._group_judge = (clf, judge_for(clf))
+        group_judge: GroupJudge | None = self._group_judge[1]
+        proba = clf.proba(matrix, patches)
+        kinds, probs, p_none = clf.calls(proba)
+        none_max = np.zeros(n) if group_judge is None else group_judge.none_max(group_inputs(p_none, pieces, matrix))
+        report = (p_none <= none_max) & (length_mm >= self.params.min_length_mm)
+        kinds, probs = reported_kinds(proba, clf.classes_, kinds, probs, report)
+        return list(kinds), probs, p_none, none_max, report, np.full(n, clf is self.dense_classifier)
 
     def _patches(self, img: "_Rows", labels: np.ndarray, chosen: list[int], n: int) -> np.ndarray:
         """The patch verifier's input (:func:`vision.patchnet.patch_of` of the thumbnail) of each chosen component."""

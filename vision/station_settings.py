@@ -45,9 +45,10 @@ SPLIT_MERGED = True
 #: Whether every detector (``Detector.group_fragments``: the line's station unless its ``group_fragments`` key says
 #: otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--group-fragments``) also judges the seeded
 #: components within :data:`vision.fragments.GAP_MM` of each other at full burden as one candidate, the visible pieces
-#: of a partly buried object (:mod:`vision.fragments`; docs/vision-experiments.md "Fragments of a partly buried object
-#: judged together": off, its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on
-#: object-free realistic belt, +10 % CPU per frame).
+#: of a partly buried object, reported on the groups' own judge and level (:mod:`vision.fragments`,
+#: :mod:`vision.decision_groups`; docs/vision-experiments.md "Fragments of a partly buried object judged together":
+#: off, its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on object-free
+#: realistic belt, +10 % CPU per frame; "Fragment groups with a judge of their own": RULE_GRP54).
 GROUP_FRAGMENTS = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
@@ -86,8 +87,9 @@ SETTINGS = StationSettings(
                                                       "pieces of each group, each judged as a candidate (vision/split.py)."),
         "group_fragments": Field(bool, GROUP_FRAGMENTS, doc="At full burden (load >= 0.9) seeded components within 32 mm of "
                                                             "each other (the visible pieces of a partly buried object) are also "
-                                                            "judged together as one candidate where the objectness reaches its seed "
-                                                            "level, reported unless a reported object lies on it (vision/fragments.py)."),
+                                                            "judged together as one candidate where the objectness reaches 1.0 above its "
+                                                            "seed level, reported on the groups' own judge and level unless a reported "
+                                                            "object lies on it (vision/fragments.py, vision/decision_groups.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
