@@ -66,8 +66,8 @@ class GroupJudge:
         if not (math.isfinite(self.level) and math.isfinite(self.intercept)) or self.belt_m <= 0 or self.events < 0:
             raise ValueError(f"expected a finite level and intercept, belt_m > 0 and events >= 0, got {self.level}, {self.intercept}, "
                              f"{self.belt_m}, {self.events}")
-        if min(self.scale) <= 0 or self.coef[0] <= 0:
-            raise ValueError("expected scales > 0 and a positive weight on the judge's odds (the decision on p(none) rests on it)")
+        if min(self.scale) <= 0:
+            raise ValueError(f"expected scales > 0, got {min(self.scale)}")
 
     def score(self, inputs: np.ndarray) -> np.ndarray:
         """The score (n,) of :func:`group_inputs` rows ``inputs``."""
@@ -78,8 +78,11 @@ class GroupJudge:
 
     def none_max(self, inputs: np.ndarray) -> np.ndarray:
         """The decision as a level on p(none) (n,): the p(none) at which each group's score, its other inputs held,
-        reaches ``level`` (so ``p_none <= none_max`` is "reported", as for a single candidate)."""
+        reaches ``level`` (so ``p_none <= none_max`` is "reported", as for a single candidate); with no positive
+        weight on the judge's odds, 1 for a group that reaches it and 0 for one that does not."""
         x = np.atleast_2d(np.asarray(inputs, np.float64))
+        if self.coef[0] <= 0:
+            return np.where(self.score(x) >= self.level, 1.0, 0.0)
         odds_at = x[:, 0] + (self.level - self.score(x)) * self.scale[0] / self.coef[0]
         return 1.0 / (1.0 + np.exp(odds_at))
 

@@ -48,8 +48,8 @@ def test_bad_levels_and_judges_are_refused():
         set_group_level(np.array([1.0, 2.0]), 3000.0, events=2)
     with pytest.raises(ValueError, match="finite level"):
         GroupJudge((0.0,), (1.0,), (1.0,), 0.0, float("nan"), "abc", 3000.0, 0)
-    with pytest.raises(ValueError, match="positive weight"):
-        GroupJudge((0.0,), (1.0,), (-1.0,), 0.0, 1.0, "abc", 3000.0, 0)
+    with pytest.raises(ValueError, match="scales > 0"):
+        GroupJudge((0.0,), (0.0,), (1.0,), 0.0, 1.0, "abc", 3000.0, 0)
     with pytest.raises(ValueError, match="one length"):
         GroupJudge((0.0, 0.0), (1.0,), (1.0,), 0.0, 1.0, "abc", 3000.0, 0)
     with pytest.raises(ValueError, match="on objects and off them"):
@@ -71,6 +71,8 @@ def test_the_judge_reports_a_group_when_its_p_none_is_under_its_decision_exactly
     assert np.mean(score[on]) > np.mean(score[~on]) + 1.0  # it learned the groups on objects
     reported = p_none <= judge.none_max(x)
     assert np.array_equal(reported, score >= judge.level) and 0 < reported.sum() < n
+    against = dataclasses.replace(judge, coef=(-1.0,) + judge.coef[1:])  # no positive weight on the odds: the score decides
+    assert np.array_equal(p_none <= against.none_max(x), against.score(x) >= against.level)
     with pytest.raises(ValueError, match="inputs per group"):
         judge.score(x[:, :3])
 
@@ -131,14 +133,15 @@ def test_groups_under_their_level_are_reported_and_over_it_not(shipped_union, mo
     assert len(groups) >= 4, "the belt gave too few groups: the test would pass with the decision broken"
     x = group_inputs(np.array([d.p_none for d in groups]), np.array([d.fragments for d in groups]), np.array([d.features for d in groups]))
     scores = np.sort(SHIPPED_GROUPS.score(x))
-    judge = dataclasses.replace(SHIPPED_GROUPS, level=float(scores[len(scores) // 2]))  # half the groups under the level
+    half = len(scores) // 2  # half the groups under the level, none on it
+    judge = dataclasses.replace(SHIPPED_GROUPS, level=float(scores[half - 1] + scores[half]) / 2.0)
     monkeypatch.setattr(detect, "judge_for", lambda clf: judge)
     judged = [d for d in _every(shipped_union, "realistic", 40.0) if d.fragments]
     assert len(judged) == len(groups)
     gate = shipped_union.params.min_length_mm
     x = group_inputs(np.array([d.p_none for d in judged]), np.array([d.fragments for d in judged]), np.array([d.features for d in judged]))
     for d, nm, s in zip(judged, judge.none_max(x), judge.score(x)):
-        assert d.none_max == nm and d.second_judge and (d.p_none <= d.none_max) == (s >= judge.level)
+        assert d.none_max == pytest.approx(nm, rel=1e-9) and d.second_judge and (d.p_none <= d.none_max) == (s >= judge.level)
     under = [d for d in judged if d.p_none <= d.none_max and d.length_mm >= gate]
     assert 0 < len(under) < len(judged)
     # a station's detector (reports only) gives exactly those groups
@@ -162,16 +165,24 @@ def test_groups_under_their_level_are_reported_and_over_it_not(shipped_union, mo
 
 def test_blocks_skipped_give_the_same_detections(shipped_union, monkeypatch):
     calls: list[bool] = []
+    grouped: list[int] = []
 
     def spy(loads: np.ndarray, cell_mm: float) -> bool:
         calls.append(any_full_burden(loads, cell_mm))
         return calls[-1]
 
+    def groups_spy(*args, **kwargs):
+        g = object_groups(*args, **kwargs)
+        grouped.append(g.count)
+        return g
+
     monkeypatch.setattr(detect, "any_full_burden", spy)
+    monkeypatch.setattr(detect, "object_groups", groups_spy)
     skipped = _every(shipped_union, "today", 30.0)
-    assert not all(calls) and any(calls), "today's belt gave no block to skip (or none to group)"
+    assert calls and not any(calls) and not grouped  # today's part-loaded belt: every block skipped
     monkeypatch.setattr(detect, "any_full_burden", lambda loads, cell_mm: True)  # every block grouped
     every = _every(shipped_union, "today", 30.0)
+    assert sum(grouped) > 0, "no group formed without the skip: the comparison would show nothing"
     key = lambda d: (d.belt_m, d.lateral_m, d.length_mm, d.area_mm2, d.p_none, d.none_max, d.fragments, d.kind)  # noqa: E731
     assert [key(d) for d in skipped] == [key(d) for d in every]
 
