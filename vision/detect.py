@@ -870,7 +870,7 @@ class Detector:
                                  keep_from - from_row, maps)
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
-        if self.group_fragments and n:  # the partly buried objects' fragments judged together (off by default)
+        if self.group_fragments and n:  # the partly buried objects' fragments judged together (on by default)
             block_maps = (feats, sm, raw > grow, obj, dense, loads, joined_ore, img)
             detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps, place, area)
         return detections

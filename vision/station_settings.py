@@ -47,9 +47,10 @@ SPLIT_MERGED = True
 #: components within :data:`vision.fragments.GAP_MM` of each other at full burden as one candidate, the visible pieces
 #: of a partly buried object, reported on the groups' own judge and level (:mod:`vision.fragments`,
 #: :mod:`vision.decision_groups`; docs/vision-experiments.md "Fragments of a partly buried object judged together":
-#: off, its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on object-free
-#: realistic belt, +10 % CPU per frame; "Fragment groups with a judge of their own": RULE_GRP54).
-GROUP_FRAGMENTS = False
+#: its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on object-free realistic
+#: belt, +10 % CPU per frame; "Fragment groups with a judge of their own": on since RULE_GRP54 held on fresh seeds
+#: 281 / 282: realistic +2, no false alarm added, CPU 1.012 x).
+GROUP_FRAGMENTS = True
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
