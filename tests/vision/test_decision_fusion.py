@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_vision_fusion import SHIPPED_UNION, Run, run_part, scored
-from benchmarks.bench_vision_scenes import full_burden_judge_set
+from benchmarks.bench_vision_scenes import full_burden_judge_set, group_fragments_set
 from vision.decision_fusion import (and_score, fused_score, level_at_false_count, level_ratio, or_score, or_shift_choices,
                                     or_shifted, rules)
 from vision.fit import VisionModel
@@ -77,12 +77,13 @@ def test_benchmark_refuses_a_bad_length_naming_the_option():
 
 def test_the_or_at_level_zero_rescored_from_every_candidate_is_what_the_union_reports(tmp_path):
     model = VisionModel.load(SHIPPED_UNION)
-    run = run_part(model, "realistic", 51, 12.0, 1.0)
+    with group_fragments_set(False):  # the OR rescores single candidates: the fragment groups (grp54) off on both sides
+        run = run_part(model, "realistic", 51, 12.0, 1.0)
     run.save(tmp_path / "r.npz")
     again = scored(model, Run.load_from(tmp_path / "r.npz"))
     found, objects, false = again.result(or_score, 0.0)
     scene, objects_kw = camera_scene_options("realistic", "renderer")
-    with full_burden_judge_set(False):  # the OR of FIT_VERSION 18 as shipped (judge46 since leaves full burden to the judge)
+    with full_burden_judge_set(False), group_fragments_set(False):  # the OR of FIT_VERSION 18 as shipped (judge46 since leaves full burden to the judge)
         table, _ = evaluate(model, backgrounds="heldout", length_m=12.0, seed=51, objects_per_m=1.0, scene=scene,
                             objects=objects_kw, belt_edge=False, exposure_norm=False)
     r = table["recall"]["size>=50:all"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_vision_scenes import kind_evidence_set
+from benchmarks.bench_vision_scenes import group_fragments_set, kind_evidence_set
 from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
 from vision.decision_kind import (FULL_BURDEN, PART_LOADED, SHIPPED_FULL_BURDEN, KindEvidence, evidence_for, in_condition,
                                   judge_key, kind_levels, kind_log_odds, set_level, set_levels)
@@ -103,9 +103,11 @@ def test_only_the_judge_they_were_set_for_gets_levels(shipped_union):
 
 
 def _realistic_belt(model: VisionModel, on: bool) -> list[Detection]:
-    """Every candidate (reported or not) of 60 m of realistic belt (seed 51, calibrated camera), the switch on or off."""
+    """Every candidate (reported or not) of 60 m of realistic belt (seed 51, calibrated camera), the switch on or off;
+    the fragment groups off (a group is judged only where no reported detection lies on it: the evidence's reports move
+    them)."""
     scene, objects = camera_scene_options("realistic", "calibrated")
-    with kind_evidence_set(on):
+    with kind_evidence_set(on), group_fragments_set(False):
         found, _, _ = every_candidate(model, "heldout", length_m=60.0, seed=51, objects_per_m=1.0, frame_lines=1024, scene=scene,
                                       objects=objects)
     return found

@@ -28,11 +28,12 @@ def model() -> VisionModel:
 
 
 def _candidates(model: VisionModel, scene: str, on: bool, belt_m: float = 8.0) -> list[Detection]:
-    """Every candidate (``report_all``) over ``belt_m`` of object-free belt of ``scene``, the switch on or off."""
+    """Every candidate (``report_all``) over ``belt_m`` of object-free belt of ``scene``, the switch on or off; the
+    fragment groups off (they have a judge and decision of their own, vision/decision_groups.py)."""
     cam = SimulatedCamera(tiles="heldout", seed=1051, objects=[], width_px=model.width_px, frame_lines=1024,
                           mm_per_px=model.mm_per_px, scene_options=camera_scene_options(scene)[0]).open()
     det = model.detector()
-    det.report_all, det.full_burden_judge = True, on
+    det.report_all, det.full_burden_judge, det.group_fragments = True, on, False
     found: list[Detection] = []
     while cam.position_m < belt_m:
         found += det.process(cam.grab()).detections
