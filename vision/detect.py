@@ -41,6 +41,8 @@ from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
 from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE
+from vision.station_settings import THIN_STICKS
+from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion
 from vision.scene import ore_mask
 from vision.seeds_bars import BarSeeds, bar_seeds
 
@@ -99,6 +101,9 @@ class Detection:
     #: A pixel-net region's peak log-odds (:mod:`vision.pixelnet`, ``Detector.pixelnet``): reported by the net alone as
     #: :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
     pixelnet_score: float = float("nan")
+    #: A thin stick's line score (:mod:`vision.sticks`, ``Detector.thin_sticks``): reported as wood by that evidence
+    #: alone, p(none) and decision as ``plank_score``'s (NaN: not such a region).
+    stick_score: float = float("nan")
     #: Its centre lies off the belt (``Detector.belt_width_m``): never reported as an object (shown with ``report_all``
     #: only, flagged here); the classifier's reports among them are counted in ``FrameResult.off_belt``.
     off_belt: bool = False
@@ -505,6 +510,11 @@ class Detector:
     #: ``Detection.fragments``; the station's ``group_fragments`` key; default :data:`vision.station_settings.GROUP_FRAGMENTS`;
     #: an instance's own value, set by the station or a benchmark, overrides it).
     group_fragments: bool = GROUP_FRAGMENTS
+    #: Thin sticks on part-loaded belt seen at pixel scale also reported as wood, unless a reported detection of the
+    #: frame lies on one (:mod:`vision.sticks`; ``Detection.stick_score``; the station's ``thin_sticks`` key; default
+    #: :data:`vision.station_settings.THIN_STICKS`; at the scale its level was set for only, 4 mm/px).
+    thin_sticks: bool = THIN_STICKS
+    _sticks: StickFinder | None = None  # an instance's own, made at its first frame with thin_sticks on
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -603,6 +613,8 @@ class Detector:
             self.metal_bars.reset()
         if self.pixelnet is not None:
             self.pixelnet.reset()
+        if self._sticks is not None:
+            self._sticks.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
@@ -692,6 +704,9 @@ class Detector:
             self._plank_ref = (start_belt_m, mark0, frame)
             pn = self.pixelnet.push(img, feats, cols, self._stream_row(start_belt_m))
             out += self._matched_detections(pn, out, start_belt_m, mark0, frame, "pixelnet_score")
+        if self.thin_sticks and abs(self.model.mm_per_px - STICK_MM_PER_PX) < 1e-9:
+            out += self._stick_detections(img, feats.g, cols, ore, material if self.model.belt_test == "chroma" else None, out,
+                                          start_belt_m, mark0, frame)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -730,7 +745,27 @@ class Detector:
         self.reset()
         return out
 
-    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion, row0: float, thumb: np.ndarray, start_belt_m: float,
+    def _stick_detections(self, img: np.ndarray, green: np.ndarray, cols: np.ndarray, ore: np.ndarray, share: float | None,
+                          shown: list[Detection], start_belt_m: float, mark0: float, frame: Frame) -> list[Detection]:
+        """Wood detections of the thin sticks (:class:`vision.sticks.StickFinder`) of the block ``img`` (its cells' green
+        chromaticity ``green``, belt columns ``cols``, ore cells ``ore``, the belt's ore share ``share`` or None) that
+        its params report, except those on a reported detection of ``shown``."""
+        if self._sticks is None:
+            self._sticks = StickFinder(self.model.mm_per_px, self.block)
+        row0, params, out = self._stream_row(start_belt_m), self._sticks.params, []
+        for s in self._sticks.find(img, green, cols, ore, row0, ore_share=share):
+            lateral_m = self._region_lateral_m(s)
+            if not s.reported(params) or _on_reported(shown, (row0 + s.row + 0.5) * self.cell_mm / 1000.0, lateral_m, s.length_mm):
+                continue
+            if self._region_off_belt(s, True):
+                continue
+            rc, cc, half = int(round(s.row)), int(s.col), max(2, int(s.length_mm / self.cell_mm / 2))
+            thumb = self._thumbnail(_Rows(img), (slice(max(0, rc - half), rc + half), slice(max(0, cc - half), cc + half)))
+            out.append(self._region_detection("wood", s, row0, thumb, start_belt_m, mark0, frame, none_max=1.0,
+                                              off_belt=self.off_belt(lateral_m), stick_score=s.score))
+        return out
+
+    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion, row0: float, thumb: np.ndarray, start_belt_m: float,
                           mark0: float, frame: Frame | None, **fields: Any) -> Detection:
         """The detection of an evidence's region ``r`` (its cells from belt row ``row0`` of its block) as ``kind``,
         placed on the odometer from ``start_belt_m`` (tonnage mark ``mark0``) and ``frame``'s clock; ``fields``: the
@@ -745,7 +780,7 @@ class Detector:
             anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
             **fields)
 
-    def _region_lateral_m(self, r: PlankRegion | MatchedRegion | PixelRegion) -> float:
+    def _region_lateral_m(self, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion) -> float:
         return ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
 
     def _plank_detections(self, found: Sequence[tuple[PlankRegion, float]], shown: list[Detection], img: "_Rows | None",
@@ -789,7 +824,7 @@ class Detector:
                                               **{score: r.score}))
         return out
 
-    def _region_off_belt(self, r: PlankRegion | MatchedRegion | PixelRegion, reported: bool) -> bool:
+    def _region_off_belt(self, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion, reported: bool) -> bool:
         """Whether an evidence's region ``r`` centred off the belt (:meth:`off_belt`) is left out, as a candidate is
         (:meth:`_dropped_off_belt`): counted in ``off_belt_seen`` when ``reported``; shown, flagged, with ``report_all``."""
         off = self.off_belt(self._region_lateral_m(r))

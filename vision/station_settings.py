@@ -49,6 +49,11 @@ SPLIT_MERGED = True
 #: judged together": off, its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on
 #: object-free realistic belt, +10 % CPU per frame).
 GROUP_FRAGMENTS = False
+#: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
+#: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
+#: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a reported object of the frame lies on one
+#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale").
+THIN_STICKS = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
@@ -88,6 +93,9 @@ SETTINGS = StationSettings(
                                                             "each other (the visible pieces of a partly buried object) are also "
                                                             "judged together as one candidate where the objectness reaches its seed "
                                                             "level, reported unless a reported object lies on it (vision/fragments.py)."),
+        "thin_sticks": Field(bool, THIN_STICKS, doc="On part-loaded belt (load < 0.9) straight lines of low-green pixels 44 mm "
+                                                    "long (sticks 10-25 mm wide that the 8 mm cells average away) are also "
+                                                    "reported as wood, unless a reported object lies on them (vision/sticks.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -111,5 +119,5 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED",
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "THIN_STICKS",
            "WOOD_EVIDENCE"]

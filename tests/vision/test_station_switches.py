@@ -13,7 +13,7 @@ import pytest
 from conveyor.errors import ConfigError
 from vision.fit import SHIPPED_DIR, cache_path
 from vision.station import from_config
-from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE
 
 from .conftest import station_context
 
@@ -23,7 +23,7 @@ SHIPPED = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
 SWITCHES = [("local_load", LOCAL_LOAD, "--local-load"), ("full_burden_judge", FULL_BURDEN_JUDGE, "--full-burden-judge"),
             ("wood_evidence", WOOD_EVIDENCE, "--wood-evidence"), ("kind_evidence", KIND_EVIDENCE, "--kind-evidence"),
             ("split_merged", SPLIT_MERGED, "--split-merged"),
-            ("group_fragments", GROUP_FRAGMENTS, "--group-fragments")]
+            ("group_fragments", GROUP_FRAGMENTS, "--group-fragments"), ("thin_sticks", THIN_STICKS, "--thin-sticks")]
 
 
 @pytest.mark.parametrize("key, default, option", SWITCHES)
