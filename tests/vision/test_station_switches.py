@@ -51,7 +51,7 @@ def test_a_models_detector_follows_the_setting(shipped_union, key, default, opti
 
 def test_the_scenes_benchmark_runs_with_the_split_and_the_fragments_as_a_user_runs_it():
     r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--quick", "--split-merged", "on",
-                        "--group-fragments", "on"], capture_output=True, text=True, timeout=900, cwd=REPO)
+                        "--group-fragments", "on", "--thin-sticks", "on"], capture_output=True, text=True, timeout=900, cwd=REPO)
     assert r.returncode == 0, r.stderr
-    assert "split merged on" in r.stdout and "group fragments on" in r.stdout
+    assert "split merged on" in r.stdout and "group fragments on" in r.stdout and "thin sticks on" in r.stdout
     assert "\ntoday: recall >= 50 mm" in r.stdout and "\nrealistic: recall >= 50 mm" in r.stdout
