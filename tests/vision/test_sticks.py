@@ -10,7 +10,7 @@ import pytest
 
 from tests.vision.evidence_helpers import detections, fit_camera, on_object
 from vision.errors import FrameError
-from vision.features import belt_columns, block_means
+from vision.features import block_means
 from vision.model_cache import cached_model
 from vision.scene import SceneObject, ore_mask
 from vision.station_settings import THIN_STICKS
