@@ -13,7 +13,9 @@ line of them is (docs/vision-experiments.md "Thin sticks at pixel scale"):
 2. **Line score.** At each gate cell's least green pixel, along ``orientations`` directions, the ``rank``-th smallest
    q of the pixels on the line of ``line_mm`` through it (off the frame or the belt: -1); the score is the largest over
    the directions. Gathered at those pixels only (vectorised; no loop per pixel).
-3. **Sticks.** Gate cells whose score reaches ``level``, joined when within ``group_mm`` of each other: each group a
+   A square of ``group_mm`` more than MAX_TILE_SHARE of whose cells pass the gate holds a broad low-green object, no
+   stick: its cells are left out (the cost stays bounded on a frame full of objects).
+3. **Sticks.** Gate cells whose score reaches ``level``, joined when their squares of ``group_mm`` touch: each group a
    stick (its centre, its extent along and across the best direction, its highest score), reported where the belt's
    load there (:func:`vision.regime.windowed`, 4 m) is part-loaded (< ``max_load``).
 
@@ -39,6 +41,10 @@ STICK_MM_PER_PX = 4.0
 #: The level on the line score (q units), set on the fit split's object-free today's belt by
 #: ``vision.sticks_level.LEVEL_COMMAND``: see :data:`STICK_LEVEL_PROVENANCE`.
 STICK_LEVEL = 0.304
+#: A square of ``group_mm`` whose cells pass the gate for more than this share is a broad low-green object, not a
+#: stick (a stick 25 mm wide covers at most about half of it): its cells are not looked at (a frame with large objects
+#: costs no more than one without).
+MAX_TILE_SHARE = 0.5
 #: Where :data:`STICK_LEVEL` comes from (printed by ``python -m vision.sticks_level --show``).
 STICK_LEVEL_PROVENANCE = ("set by 'python -m vision.sticks_level --length-m 3000 --seeds 2001 2002 2003 2004 --scene today' "
                           "(2026-12-07): 12,000 m of the fit split's object-free today's belt (fit tiles, seeds 2001-2004, "
@@ -52,7 +58,7 @@ class StickParams:
     from which its pixels are looked at; ``line_mm`` the line's length (shorter than the shortest object counted,
     50 mm); ``rank`` the order statistic of q along it (0-based: 1 lets one pixel of the line off the stick);
     ``orientations`` the directions over 180 degrees; ``level`` the score from which a stick is reported; ``group_mm``
-    the distance within which passing cells are one stick; ``max_load`` the belt load (and frame ore share) from which
+    the side of the squares whose touching passing cells are one stick (and whose crowded ones are left out); ``max_load`` the belt load (and frame ore share) from which
     nothing is looked for (a full burden: :data:`vision.decision.LOAD_EDGE`)."""
 
     gate_q: float = 0.30
@@ -142,11 +148,25 @@ def _cell_pixels(rows: np.ndarray, cols: np.ndarray, block: int) -> tuple[np.nda
             np.repeat(np.arange(len(rows)), block * block))
 
 
-def _groups(rows: np.ndarray, cols: np.ndarray, reach_cells: float) -> tuple[int, np.ndarray]:
-    """(count, label (n,)) of the cells (``rows``, ``cols``) joined when within ``reach_cells`` of each other."""
-    d = np.hypot(rows[:, None] - rows[None, :], cols[:, None] - cols[None, :]) <= reach_cells
-    i, j = np.nonzero(d)
-    return connected_components(coo_matrix((np.ones(i.size), (i, j)), shape=(len(rows), len(rows))), directed=False)
+def _tiles(rows: np.ndarray, cols: np.ndarray, tile: int) -> tuple[np.ndarray, np.ndarray]:
+    """(tile index (n,) of each cell (``rows``, ``cols``) in squares of ``tile`` cells, cells per tile (n,))."""
+    key = (rows // tile) * (1 << 20) + cols // tile
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return inverse, counts[inverse]
+
+
+def _groups(rows: np.ndarray, cols: np.ndarray, tile: int) -> tuple[int, np.ndarray]:
+    """(count, label (n,)) of the cells (``rows``, ``cols``) joined when their squares of ``tile`` cells touch (8-connected):
+    cells within ``tile`` of each other are always joined, none more than 2 ``tile`` apart along either axis are
+    joined directly."""
+    tr, tc = rows // tile, cols // tile
+    key = tr * (1 << 20) + tc
+    uniq, inverse = np.unique(key, return_inverse=True)
+    ur, uc = uniq >> 20, uniq & ((1 << 20) - 1)
+    near = (np.abs(ur[:, None] - ur[None, :]) <= 1) & (np.abs(uc[:, None] - uc[None, :]) <= 1)  # squares, not cells: few
+    i, j = np.nonzero(near)
+    n, label = connected_components(coo_matrix((np.ones(i.size), (i, j)), shape=(uniq.size, uniq.size)), directed=False)
+    return n, label[inverse]
 
 
 class StickFinder:
@@ -189,6 +209,10 @@ class StickFinder:
         if not cols.any() or ore_share >= p.max_load:  # a full burden's frame: nothing reported there
             return []
         r, c = gate_cells(green, cols, p.gate_q)
+        if r.size:  # a tile mostly of gate cells is a broad low-green object, not a thin stick: not looked at
+            tile = max(1, int(round(p.group_mm / self.cell_mm)))
+            thin = _tiles(r, c, tile)[1] <= MAX_TILE_SHARE * tile * tile
+            r, c = r[thin], c[thin]
         if not r.size:
             return []
         pr, pc, cell = _cell_pixels(r, c, self.block)
@@ -210,7 +234,7 @@ class StickFinder:
                  ore: np.ndarray) -> list[StickRegion]:
         """The sticks of the passing cells (``rows``, ``cols``; their ``score`` and direction ``theta``), each with its
         belt load."""
-        n, label = _groups(rows.astype(float), cols.astype(float), self.params.group_mm / self.cell_mm)
+        n, label = _groups(rows, cols, max(1, int(round(self.params.group_mm / self.cell_mm))))
         on = belt_cols.sum()
         loads = (ore[:, belt_cols].sum(axis=1) / on).astype(float)  # vision.regime.row_load's, of the ore cells given
         out = []
