@@ -52,7 +52,9 @@ GROUP_FRAGMENTS = False
 #: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
 #: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
 #: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a reported object of the frame lies on one
-#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale").
+#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": off, its pre-registered rule,
+#: RULE_THIN54, failed on the line station's rate (127.3 < 138 m/s, off 133.3 at machine load 3.4); its gain and false
+#: alarms held on fresh seeds 291 / 292).
 THIN_STICKS = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
