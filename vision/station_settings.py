@@ -49,6 +49,12 @@ SPLIT_MERGED = True
 #: judged together": off, its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on
 #: object-free realistic belt, +10 % CPU per frame).
 GROUP_FRAGMENTS = False
+#: Whether every detector of a union model (``Detector.wood_judge``: the line's station unless its ``wood_judge`` key
+#: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
+#: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) that the decision leaves unreported as
+#: wood when the wood judge's score reaches its level (:mod:`vision.wood_judge`; docs/vision-experiments.md "Wood on
+#: today's belt judged against the belt": off while its pre-registered rule, RULE_WOOD54, is not met).
+WOOD_JUDGE = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
@@ -88,6 +94,9 @@ SETTINGS = StationSettings(
                                                             "each other (the visible pieces of a partly buried object) are also "
                                                             "judged together as one candidate where the objectness reaches its seed "
                                                             "level, reported unless a reported object lies on it (vision/fragments.py)."),
+        "wood_judge": Field(bool, WOOD_JUDGE, doc="With the union model: a features' candidate at a part-loaded load (< 0.9) "
+                                                  "left unreported is also reported as wood when the wood judge, a boosted model of "
+                                                  "wood against the belt fitted on the fit split, reaches its level (vision/wood_judge.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -112,4 +121,4 @@ SETTINGS = StationSettings(
 
 
 __all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED",
-           "WOOD_EVIDENCE"]
+           "WOOD_EVIDENCE", "WOOD_JUDGE"]
