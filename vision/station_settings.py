@@ -53,7 +53,8 @@ GROUP_FRAGMENTS = False
 #: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
 #: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) that the decision leaves unreported as
 #: wood when the wood judge's score reaches its level (:mod:`vision.wood_judge`; docs/vision-experiments.md "Wood on
-#: today's belt judged against the belt": off while its pre-registered rule, RULE_WOOD54, is not met).
+#: today's belt judged against the belt": off, its pre-registered rule RULE_WOOD54 failed on fresh seeds 301 / 302: a
+#: false alarm added on object-free today's belt, the line station under 138 m/s at the machine's load).
 WOOD_JUDGE = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
