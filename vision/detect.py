@@ -26,7 +26,7 @@ from vision.decision_wood import shipped_wood
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
-from vision.kind_decision import reported_kinds
+from vision.kind_decision import NONE, reported_kinds
 from vision.features import FEATURES, CellFeatures
 from vision.fragments import FragmentGroups, complete_groups, fragment_groups, gap_cells, object_like
 from vision.filters import box_mean, box_means, edge_padded, gaussians
@@ -40,10 +40,13 @@ from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE, WOOD_JUDGE
 from vision.station_settings import THIN_STICKS
 from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion
 from vision.scene import ore_mask
+from vision.wood_judge import WOOD, judge_for
+from vision.wood_judge import candidates as wood_candidates
+from vision.wood_judge import reports as wood_reports
 from vision.seeds_bars import BarSeeds, bar_seeds
 
 THUMB_PX = 64
@@ -515,6 +518,10 @@ class Detector:
     #: :data:`vision.station_settings.THIN_STICKS`; at the scale its level was set for only, 4 mm/px).
     thin_sticks: bool = THIN_STICKS
     _sticks: StickFinder | None = None  # an instance's own, made at its first frame with thin_sticks on
+    #: With ``dense_union`` on: a features' candidate at a part-loaded load left unreported is also reported as wood when
+    #: the wood judge (:mod:`vision.wood_judge`, only for the second judge it was fitted for) reaches its level (the
+    #: station's ``wood_judge`` key; default :data:`vision.station_settings.WOOD_JUDGE`; an instance's own value overrides it).
+    wood_judge: bool = WOOD_JUDGE
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -889,7 +896,7 @@ class Detector:
                 if self.split_merged and self.dense_union and self.dense_classifier is not None:  # the union, where it was measured
                     ids = np.asarray(chosen)
                     # unreported features' candidates at a part-loaded load (NaN is not: the patchwork's strips), large enough
-                    parents = ids[~report & ~own_rows & (np.asarray(load, float) < LOAD_EDGE) & (area[ids] >= MIN_PARENT_CELLS)
+                    parents = ids[(~report | self._wood_added) & ~own_rows & (np.asarray(load, float) < LOAD_EDGE) & (area[ids] >= MIN_PARENT_CELLS)
                                   & (stats.matrix[:, LUM_STD] >= MIN_LUM_STD)]
                     if parents.size:
                         detections += self._piece_detections(labels, n, parents, (feats, sm, core, obj, dense), (loads, joined_ore), img, place)
@@ -1025,7 +1032,34 @@ class Detector:
                 kinds[r] = k[j]
             probs[ix], p_none[ix], none_max[ix], report[ix] = pr, pn, nm, rep
             second[ix] = k_judge > 0
+        self._wood_added = np.zeros(n, bool)  # the rows the wood judge reports (the split sees them as unreported)
+        if self.wood_judge and self.dense_union and n:  # part-loaded features' candidates left unreported, against the belt
+            self._wood_judged(matrix, load, own_rows, (kinds, probs, p_none, none_max, report, second))
         return kinds, probs, p_none, none_max, report, second
+
+    def _wood_judged(self, matrix: np.ndarray, load: np.ndarray, own_rows: np.ndarray, verdict: tuple) -> None:
+        """Report as wood, in ``verdict`` = (kinds, probabilities, p(none), decision, reported, second judge) in place,
+        the rows :func:`vision.wood_judge.candidates` chooses whose wood judge's score reaches its level (the second
+        judge's class probabilities from its last pass, which judged them): its p(none) kept, its decision raised to
+        it, the probability its p(wood); marked in ``_wood_added``, so that the split judges them as without the judge."""
+        kinds, probs, p_none, none_max, report, second = verdict
+        judge = judge_for(self.dense_classifier)
+        ix = np.flatnonzero(wood_candidates(load, report, own_rows))
+        if judge is None or not ix.size:
+            return
+        clf, judged, proba = self._last_proba
+        at = np.searchsorted(judged, ix)
+        if clf is not self.dense_classifier or not np.array_equal(judged[np.minimum(at, len(judged) - 1)], ix):
+            raise RuntimeError("the wood judge's rows were not judged by the second judge's last pass")
+        proba = proba[at]
+        hit, _ = wood_reports(judge, matrix[ix], proba)
+        classes = list(clf.classes_)
+        self._wood_added[ix[hit]] = True
+        for j in np.flatnonzero(hit):
+            r = ix[j]
+            kinds[r], probs[r], report[r], second[r] = WOOD, proba[j, classes.index(WOOD)], True, True
+            p_none[r] = proba[j, classes.index(NONE)]
+            none_max[r] = max(none_max[r], p_none[r])
 
     def _full_burden(self, load: np.ndarray) -> np.ndarray:
         """Where ``full_burden_judge`` leaves a features' candidate to the second judge alone: its ``load`` in the
@@ -1041,6 +1075,7 @@ class Detector:
         whole = ix.size == len(matrix)  # all rows: the matrix itself (as without the split, to the last bit)
         x, part = (matrix, patches) if whole else (matrix[ix], lambda r: patches(ix[r]))
         proba = clf.proba(x, part)
+        self._last_proba = (clf, ix, proba)  # the wood judge's inputs (:meth:`_wood_judged`)
         k, pr, pn = clf.calls(proba)
         nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
         if condition is not None:
