@@ -21,7 +21,8 @@ darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frame
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
 [--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera renderer]
-[--exposure-norm on] [--local-load on] [--wood-evidence on] [--kind-evidence on] [--split-merged on] [--group-fragments on]``.
+[--exposure-norm on] [--local-load on] [--wood-evidence on] [--kind-evidence on] [--split-merged on] [--group-fragments on]
+[--thin-sticks on] [--wood-judge on]``.
 ``--wood-evidence on|off``: the union's part-loaded
 features' candidates also reported on the second judge's odds of wood against "none" (:mod:`vision.decision_wood`).
 ``--kind-evidence on|off``: the union's candidates at full burden that the second judge judges alone also reported on
@@ -30,6 +31,10 @@ features' candidate whose cells fall into two colour groups (merged with the bel
 each judged as a candidate (:mod:`vision.split`).
 ``--group-fragments on|off``: at full burden the seeded components within :data:`vision.fragments.GAP_MM` of each other
 (the visible pieces of a partly buried object) also judged together as one candidate (``Detector.group_fragments``).
+``--thin-sticks on|off``: on part-loaded belt the thin sticks seen at pixel scale also reported as wood
+(``Detector.thin_sticks``, :mod:`vision.sticks`).
+``--wood-judge on|off``: the union's part-loaded features' candidates left unreported also reported as wood on the wood
+judge, a boosted model of wood against the belt (``Detector.wood_judge``, :mod:`vision.wood_judge`).
 ``--local-load on|off``: each candidate judged at the lower of the whole belt's
 load and the ore's share around it (``Detector.local_load``; the false-alarm lines show the whole belt's load where
 the local one lowered it).
@@ -133,9 +138,16 @@ def group_fragments_set(on: bool) -> ContextManager[None]:
     return _switch_set("group_fragments", on)
 
 
+def wood_judge_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds also reports the union's part-loaded features' candidates left
+    unreported as wood on the wood judge (``Detector.wood_judge``, :mod:`vision.wood_judge`) when ``on``; not when off."""
+    return _switch_set("wood_judge", on)
+
+
 #: The detector's boolean switches that are the station's keys (vision.station_settings.SETTINGS), each an option
 #: ``--key-name on|off`` here whose help is the key's own doc.
-DETECTOR_SWITCHES = ("local_load", "full_burden_judge", "wood_evidence", "kind_evidence", "split_merged", "group_fragments")
+DETECTOR_SWITCHES = ("local_load", "full_burden_judge", "wood_evidence", "kind_evidence", "split_merged", "group_fragments",
+                     "thin_sticks", "wood_judge")
 
 
 def _switch_set(switch: str, on: bool) -> ContextManager[None]:
@@ -531,7 +543,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
           f"wood evidence {a.wood_evidence}; kind evidence {a.kind_evidence}; split merged {a.split_merged}; "
-          f"group fragments {a.group_fragments}; metal bars {a.metal_bars}", flush=True)
+          f"group fragments {a.group_fragments}; thin sticks {a.thin_sticks}; wood judge {a.wood_judge}; metal bars {a.metal_bars}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), ExitStack() as switches:
         for key in DETECTOR_SWITCHES:
             switches.enter_context(_switch_set(key, getattr(a, key) == "on"))

@@ -26,9 +26,10 @@ from vision.decision_wood import shipped_wood
 from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
-from vision.kind_decision import reported_kinds
+from vision.kind_decision import NONE, reported_kinds
 from vision.features import FEATURES, CellFeatures
-from vision.decision_groups import GroupJudge, group_inputs, judge_for
+from vision.decision_groups import GroupJudge, group_inputs
+from vision.decision_groups import judge_for as group_judge_for
 from vision.fragments import SCREEN_ABOVE_SEED, ObjectGroups, any_full_burden, complete_groups, gap_cells, object_groups, object_like_components
 from vision.filters import box_mean, box_means, edge_padded, gaussians
 from vision.frames import Frame, check_image
@@ -41,8 +42,13 @@ from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
-from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE, WOOD_JUDGE
+from vision.station_settings import THIN_STICKS
+from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion
 from vision.scene import ore_mask
+from vision.wood_judge import WOOD, judge_for
+from vision.wood_judge import candidates as wood_candidates
+from vision.wood_judge import reports as wood_reports
 from vision.seeds_bars import BarSeeds, bar_seeds
 
 THUMB_PX = 64
@@ -100,6 +106,9 @@ class Detection:
     #: A pixel-net region's peak log-odds (:mod:`vision.pixelnet`, ``Detector.pixelnet``): reported by the net alone as
     #: :data:`vision.kind_decision.UNCERTAIN` (NaN: not such a region).
     pixelnet_score: float = float("nan")
+    #: A thin stick's line score (:mod:`vision.sticks`, ``Detector.thin_sticks``): reported as wood by that evidence
+    #: alone, p(none) and decision as ``plank_score``'s (NaN: not such a region).
+    stick_score: float = float("nan")
     #: Its centre lies off the belt (``Detector.belt_width_m``): never reported as an object (shown with ``report_all``
     #: only, flagged here); the classifier's reports among them are counted in ``FrameResult.off_belt``.
     off_belt: bool = False
@@ -507,6 +516,15 @@ class Detector:
     #: an instance's own value, set by the station or a benchmark, overrides it).
     group_fragments: bool = GROUP_FRAGMENTS
     _group_judge: tuple[KindClassifier, GroupJudge | None] | None = None  # the groups' judge found for a judge
+    #: Thin sticks on part-loaded belt seen at pixel scale also reported as wood, unless a reported detection of the
+    #: frame lies on one (:mod:`vision.sticks`; ``Detection.stick_score``; the station's ``thin_sticks`` key; default
+    #: :data:`vision.station_settings.THIN_STICKS`; at the scale its level was set for only, 4 mm/px).
+    thin_sticks: bool = THIN_STICKS
+    _sticks: StickFinder | None = None  # an instance's own, made at its first frame with thin_sticks on
+    #: With ``dense_union`` on: a features' candidate at a part-loaded load left unreported is also reported as wood when
+    #: the wood judge (:mod:`vision.wood_judge`, only for the second judge it was fitted for) reaches its level (the
+    #: station's ``wood_judge`` key; default :data:`vision.station_settings.WOOD_JUDGE`; an instance's own value overrides it).
+    wood_judge: bool = WOOD_JUDGE
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -605,6 +623,8 @@ class Detector:
             self.metal_bars.reset()
         if self.pixelnet is not None:
             self.pixelnet.reset()
+        if self._sticks is not None:
+            self._sticks.reset()
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
@@ -694,6 +714,9 @@ class Detector:
             self._plank_ref = (start_belt_m, mark0, frame)
             pn = self.pixelnet.push(img, feats, cols, self._stream_row(start_belt_m))
             out += self._matched_detections(pn, out, start_belt_m, mark0, frame, "pixelnet_score")
+        if self.thin_sticks and abs(self.model.mm_per_px - STICK_MM_PER_PX) < 1e-9:
+            out += self._stick_detections(img, feats.g, cols, ore, material if self.model.belt_test == "chroma" else None, out,
+                                          start_belt_m, mark0, frame)
         if belt_fraction < self.params.min_belt_fraction:
             return FrameResult(frame.frame_id, out, material, belt_fraction, False, "belt not found in image", unusual)
         if material < self.params.min_material_fraction:
@@ -732,7 +755,27 @@ class Detector:
         self.reset()
         return out
 
-    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion, row0: float, thumb: np.ndarray, start_belt_m: float,
+    def _stick_detections(self, img: np.ndarray, green: np.ndarray, cols: np.ndarray, ore: np.ndarray, share: float | None,
+                          shown: list[Detection], start_belt_m: float, mark0: float, frame: Frame) -> list[Detection]:
+        """Wood detections of the thin sticks (:class:`vision.sticks.StickFinder`) of the block ``img`` (its cells' green
+        chromaticity ``green``, belt columns ``cols``, ore cells ``ore``, the belt's ore share ``share`` or None) that
+        its params report, except those on a reported detection of ``shown``."""
+        if self._sticks is None:
+            self._sticks = StickFinder(self.model.mm_per_px, self.block)
+        row0, params, out = self._stream_row(start_belt_m), self._sticks.params, []
+        for s in self._sticks.find(img, green, cols, ore, row0, ore_share=share):
+            lateral_m = self._region_lateral_m(s)
+            if not s.reported(params) or _on_reported(shown, (row0 + s.row + 0.5) * self.cell_mm / 1000.0, lateral_m, s.length_mm):
+                continue
+            if self._region_off_belt(s, True):
+                continue
+            rc, cc, half = int(round(s.row)), int(s.col), max(2, int(s.length_mm / self.cell_mm / 2))
+            thumb = self._thumbnail(_Rows(img), (slice(max(0, rc - half), rc + half), slice(max(0, cc - half), cc + half)))
+            out.append(self._region_detection("wood", s, row0, thumb, start_belt_m, mark0, frame, none_max=1.0,
+                                              off_belt=self.off_belt(lateral_m), stick_score=s.score))
+        return out
+
+    def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion, row0: float, thumb: np.ndarray, start_belt_m: float,
                           mark0: float, frame: Frame | None, **fields: Any) -> Detection:
         """The detection of an evidence's region ``r`` (its cells from belt row ``row0`` of its block) as ``kind``,
         placed on the odometer from ``start_belt_m`` (tonnage mark ``mark0``) and ``frame``'s clock; ``fields``: the
@@ -747,7 +790,7 @@ class Detector:
             anomaly_score=r.score, thumbnail=thumb, frame_id=frame.frame_id if frame is not None else -1, load=r.load,
             **fields)
 
-    def _region_lateral_m(self, r: PlankRegion | MatchedRegion | PixelRegion) -> float:
+    def _region_lateral_m(self, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion) -> float:
         return ((r.col + 0.5) * self.block - self.width_px / 2.0) * self.model.mm_per_px / 1000.0
 
     def _plank_detections(self, found: Sequence[tuple[PlankRegion, float]], shown: list[Detection], img: "_Rows | None",
@@ -791,7 +834,7 @@ class Detector:
                                               **{score: r.score}))
         return out
 
-    def _region_off_belt(self, r: PlankRegion | MatchedRegion | PixelRegion, reported: bool) -> bool:
+    def _region_off_belt(self, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion, reported: bool) -> bool:
         """Whether an evidence's region ``r`` centred off the belt (:meth:`off_belt`) is left out, as a candidate is
         (:meth:`_dropped_off_belt`): counted in ``off_belt_seen`` when ``reported``; shown, flagged, with ``report_all``."""
         off = self.off_belt(self._region_lateral_m(r))
@@ -856,7 +899,7 @@ class Detector:
                 if self.split_merged and self.dense_union and self.dense_classifier is not None:  # the union, where it was measured
                     ids = np.asarray(chosen)
                     # unreported features' candidates at a part-loaded load (NaN is not: the patchwork's strips), large enough
-                    parents = ids[~report & ~own_rows & (np.asarray(load, float) < LOAD_EDGE) & (area[ids] >= MIN_PARENT_CELLS)
+                    parents = ids[(~report | self._wood_added) & ~own_rows & (np.asarray(load, float) < LOAD_EDGE) & (area[ids] >= MIN_PARENT_CELLS)
                                   & (stats.matrix[:, LUM_STD] >= MIN_LUM_STD)]
                     if parents.size:
                         detections += self._piece_detections(labels, n, parents, (feats, sm, core, obj, dense), (loads, joined_ore), img, place)
@@ -992,7 +1035,34 @@ class Detector:
                 kinds[r] = k[j]
             probs[ix], p_none[ix], none_max[ix], report[ix] = pr, pn, nm, rep
             second[ix] = k_judge > 0
+        self._wood_added = np.zeros(n, bool)  # the rows the wood judge reports (the split sees them as unreported)
+        if self.wood_judge and self.dense_union and n:  # part-loaded features' candidates left unreported, against the belt
+            self._wood_judged(matrix, load, own_rows, (kinds, probs, p_none, none_max, report, second))
         return kinds, probs, p_none, none_max, report, second
+
+    def _wood_judged(self, matrix: np.ndarray, load: np.ndarray, own_rows: np.ndarray, verdict: tuple) -> None:
+        """Report as wood, in ``verdict`` = (kinds, probabilities, p(none), decision, reported, second judge) in place,
+        the rows :func:`vision.wood_judge.candidates` chooses whose wood judge's score reaches its level (the second
+        judge's class probabilities from its last pass, which judged them): its p(none) kept, its decision raised to
+        it, the probability its p(wood); marked in ``_wood_added``, so that the split judges them as without the judge."""
+        kinds, probs, p_none, none_max, report, second = verdict
+        judge = judge_for(self.dense_classifier)
+        ix = np.flatnonzero(wood_candidates(load, report, own_rows))
+        if judge is None or not ix.size:
+            return
+        clf, judged, proba = self._last_proba
+        at = np.searchsorted(judged, ix)
+        if clf is not self.dense_classifier or not np.array_equal(judged[np.minimum(at, len(judged) - 1)], ix):
+            raise RuntimeError("the wood judge's rows were not judged by the second judge's last pass")
+        proba = proba[at]
+        hit, _ = wood_reports(judge, matrix[ix], proba)
+        classes = list(clf.classes_)
+        self._wood_added[ix[hit]] = True
+        for j in np.flatnonzero(hit):
+            r = ix[j]
+            kinds[r], probs[r], report[r], second[r] = WOOD, proba[j, classes.index(WOOD)], True, True
+            p_none[r] = proba[j, classes.index(NONE)]
+            none_max[r] = max(none_max[r], p_none[r])
 
     def _full_burden(self, load: np.ndarray) -> np.ndarray:
         """Where ``full_burden_judge`` leaves a features' candidate to the second judge alone: its ``load`` in the
@@ -1008,6 +1078,7 @@ class Detector:
         whole = ix.size == len(matrix)  # all rows: the matrix itself (as without the split, to the last bit)
         x, part = (matrix, patches) if whole else (matrix[ix], lambda r: patches(ix[r]))
         proba = clf.proba(x, part)
+        self._last_proba = (clf, ix, proba)  # the wood judge's inputs (:meth:`_wood_judged`)
         k, pr, pn = clf.calls(proba)
         nm = np.broadcast_to(clf.levels(load[ix]), ix.shape)
         if condition is not None:
@@ -1140,7 +1211,7 @@ class Detector:
         if clf is None:
             return ["unknown"] * n, np.ones(n), np.zeros(n), np.ones(n), np.ones(n, bool), np.zeros(n, bool)
         if self._group_judge is None or self._group_judge[0] is not clf:  # one lookup of the shipped group judge for clf
-            self._group_judge = (clf, judge_for(clf))
+            self._group_judge = (clf, group_judge_for(clf))
         group_judge: GroupJudge | None = self._group_judge[1]
         proba = clf.proba(matrix, patches)
         kinds, probs, p_none = clf.calls(proba)

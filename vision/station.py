@@ -33,7 +33,7 @@ from vision.model_cache import cached_model
 from vision.frames import Frame
 from conveyor.heap import keep_freed_memory
 from vision.station_settings import (BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SETTINGS,
-                                     SPLIT_MERGED, WOOD_EVIDENCE)
+                                     SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE, WOOD_JUDGE)
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -57,7 +57,8 @@ class CameraStation(Station):
                  belt_edge: bool = BELT_EDGE, exposure_norm: bool = EXPOSURE_NORM, local_load: bool = LOCAL_LOAD,
                  full_burden_judge: bool = FULL_BURDEN_JUDGE, wood_evidence: bool = WOOD_EVIDENCE,
                  kind_evidence: bool = KIND_EVIDENCE, split_merged: bool = SPLIT_MERGED,
-                 group_fragments: bool = GROUP_FRAGMENTS) -> None:
+                 group_fragments: bool = GROUP_FRAGMENTS, thin_sticks: bool = THIN_STICKS,
+                 wood_judge: bool = WOOD_JUDGE) -> None:
         super().__init__(name, position_m)
         keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (conveyor/heap.py)
         self.camera = camera
@@ -73,6 +74,8 @@ class CameraStation(Station):
         self.kind_evidence = bool(kind_evidence)
         self.split_merged = bool(split_merged)
         self.group_fragments = bool(group_fragments)
+        self.thin_sticks = bool(thin_sticks)
+        self.wood_judge = bool(wood_judge)
         self.detector: Detector = self._detector(model)
         self.imaged_fraction = float(imaged_fraction)
         self._credit = 1.0
@@ -111,7 +114,10 @@ class CameraStation(Station):
         ``wood_evidence`` its part-loaded features' candidates also reported on the judge's wood odds; with
         ``kind_evidence`` the judge's candidates at full burden also on its odds of each kind; with ``split_merged`` an
         unreported candidate merged with the belt around it split by colour and its pieces judged (:mod:`vision.split`); with
-        ``group_fragments`` the fragments of one object at full burden also judged together (:mod:`vision.fragments`)."""
+        ``group_fragments`` the fragments of one object at full burden also judged together (:mod:`vision.fragments`); with
+        ``thin_sticks`` thin sticks on part-loaded belt reported at pixel scale (:mod:`vision.sticks`); with
+        ``wood_judge`` its part-loaded features' candidates left unreported also reported on the wood judge
+        (:mod:`vision.wood_judge`)."""
         det = model.detector()
         det.belt_width_m = self.context.belt_width_m if self.context is not None and self.belt_edge else None
         det.exposure = ExposureNorm(det.block) if self.exposure_norm else None
@@ -121,6 +127,8 @@ class CameraStation(Station):
         det.kind_evidence = self.kind_evidence
         det.split_merged = self.split_merged
         det.group_fragments = self.group_fragments
+        det.thin_sticks = self.thin_sticks
+        det.wood_judge = self.wood_judge
         return det
 
     def model_for(self, declared_product: str) -> VisionModel:
@@ -324,4 +332,5 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
                          belt_edge=cfg["belt_edge"], exposure_norm=cfg["exposure_norm"], local_load=cfg["local_load"],
                          full_burden_judge=cfg["full_burden_judge"], wood_evidence=cfg["wood_evidence"],
                          kind_evidence=cfg["kind_evidence"], split_merged=cfg["split_merged"],
-                         group_fragments=cfg["group_fragments"])
+                         group_fragments=cfg["group_fragments"], thin_sticks=cfg["thin_sticks"],
+                         wood_judge=cfg["wood_judge"])

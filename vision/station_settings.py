@@ -51,6 +51,20 @@ SPLIT_MERGED = True
 #: belt, +10 % CPU per frame; "Fragment groups with a judge of their own": on since RULE_GRP54 held on fresh seeds
 #: 281 / 282: realistic +2, no false alarm added, CPU 1.012 x).
 GROUP_FRAGMENTS = True
+#: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
+#: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
+#: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a reported object of the frame lies on one
+#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": off, its pre-registered rule,
+#: RULE_THIN54, failed on the line station's rate (127.3 < 138 m/s, off 133.3 at machine load 3.4); its gain and false
+#: alarms held on fresh seeds 291 / 292).
+THIN_STICKS = False
+#: Whether every detector of a union model (``Detector.wood_judge``: the line's station unless its ``wood_judge`` key
+#: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
+#: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) that the decision leaves unreported as
+#: wood when the wood judge's score reaches its level (:mod:`vision.wood_judge`; docs/vision-experiments.md "Wood on
+#: today's belt judged against the belt": off, its pre-registered rule RULE_WOOD54 failed on fresh seeds 301 / 302: a
+#: false alarm added on object-free today's belt, the line station under 138 m/s at the machine's load).
+WOOD_JUDGE = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
@@ -91,6 +105,12 @@ SETTINGS = StationSettings(
                                                             "judged together as one candidate where the objectness reaches 1.0 above its "
                                                             "seed level, reported on the groups' own judge and level unless a reported "
                                                             "object lies on it (vision/fragments.py, vision/decision_groups.py)."),
+        "thin_sticks": Field(bool, THIN_STICKS, doc="On part-loaded belt (load < 0.9) straight lines of low-green pixels 44 mm "
+                                                    "long (sticks 10-25 mm wide that the 8 mm cells average away) are also "
+                                                    "reported as wood, unless a reported object lies on them (vision/sticks.py)."),
+        "wood_judge": Field(bool, WOOD_JUDGE, doc="With the union model: a features' candidate at a part-loaded load (< 0.9) "
+                                                  "left unreported is also reported as wood when the wood judge, a boosted model of "
+                                                  "wood against the belt fitted on the fit split, reaches its level (vision/wood_judge.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -114,5 +134,5 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED",
-           "WOOD_EVIDENCE"]
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "THIN_STICKS",
+           "WOOD_EVIDENCE", "WOOD_JUDGE"]

@@ -135,7 +135,7 @@ def test_groups_under_their_level_are_reported_and_over_it_not(shipped_union, mo
     scores = np.sort(SHIPPED_GROUPS.score(x))
     half = len(scores) // 2  # half the groups under the level, none on it
     judge = dataclasses.replace(SHIPPED_GROUPS, level=float(scores[half - 1] + scores[half]) / 2.0)
-    monkeypatch.setattr(detect, "judge_for", lambda clf: judge)
+    monkeypatch.setattr(detect, "group_judge_for", lambda clf: judge)
     judged = [d for d in _every(shipped_union, "realistic", 40.0) if d.fragments]
     assert len(judged) == len(groups)
     gate = shipped_union.params.min_length_mm
@@ -159,7 +159,7 @@ def test_groups_under_their_level_are_reported_and_over_it_not(shipped_union, mo
     key = lambda d: (d.belt_m, d.lateral_m, d.length_mm)  # noqa: E731
     assert sorted(map(key, [d for d in shown if d.fragments])) == sorted(map(key, under))
     # without a judge for the union's judge no group is reported
-    monkeypatch.setattr(detect, "judge_for", lambda clf: None)
+    monkeypatch.setattr(detect, "group_judge_for", lambda clf: None)
     assert all(d.p_none > d.none_max for d in _every(shipped_union, "realistic", 40.0) if d.fragments)
 
 

@@ -13,7 +13,7 @@ import pytest
 from conveyor.errors import ConfigError
 from vision.fit import SHIPPED_DIR, cache_path
 from vision.station import from_config
-from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE
+from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE, WOOD_JUDGE
 
 from .conftest import station_context
 
@@ -23,7 +23,8 @@ SHIPPED = cache_path(mm_per_px=4.0, width_px=512, seed=0, cache_dir=SHIPPED_DIR)
 SWITCHES = [("local_load", LOCAL_LOAD, "--local-load"), ("full_burden_judge", FULL_BURDEN_JUDGE, "--full-burden-judge"),
             ("wood_evidence", WOOD_EVIDENCE, "--wood-evidence"), ("kind_evidence", KIND_EVIDENCE, "--kind-evidence"),
             ("split_merged", SPLIT_MERGED, "--split-merged"),
-            ("group_fragments", GROUP_FRAGMENTS, "--group-fragments")]
+            ("group_fragments", GROUP_FRAGMENTS, "--group-fragments"), ("thin_sticks", THIN_STICKS, "--thin-sticks"),
+            ("wood_judge", WOOD_JUDGE, "--wood-judge")]
 
 
 @pytest.mark.parametrize("key, default, option", SWITCHES)
@@ -49,9 +50,10 @@ def test_a_models_detector_follows_the_setting(shipped_union, key, default, opti
     assert getattr(shipped_union.detector(), key) is default
 
 
-def test_the_scenes_benchmark_runs_with_the_split_and_the_fragments_as_a_user_runs_it():
+def test_the_scenes_benchmark_runs_with_the_split_the_fragments_and_the_wood_judge_as_a_user_runs_it():
     r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_scenes", "--quick", "--split-merged", "on",
-                        "--group-fragments", "on"], capture_output=True, text=True, timeout=900, cwd=REPO)
+                        "--group-fragments", "on", "--thin-sticks", "on", "--wood-judge", "on"], capture_output=True, text=True, timeout=900, cwd=REPO)
     assert r.returncode == 0, r.stderr
-    assert "split merged on" in r.stdout and "group fragments on" in r.stdout
+    assert "split merged on" in r.stdout and "group fragments on" in r.stdout and "thin sticks on" in r.stdout
+    assert "wood judge on" in r.stdout
     assert "\ntoday: recall >= 50 mm" in r.stdout and "\nrealistic: recall >= 50 mm" in r.stdout
