@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from vision.classify import NONE
-from vision.detect import Detection, Detector
+from vision.detect import Detection, Detector, with_features
 from vision.frames import Frame
 from vision.patchnet import patch_of
 
@@ -57,5 +57,6 @@ def streamed_detections(detector: Detector, render: Callable[[int, int], np.ndar
 def as_candidates(found: list[Detection]) -> tuple[list[np.ndarray], list[str], list[float], list[float], list[np.ndarray]]:
     """(features, NONE labels, lengths (mm), belt loads, patches) of object-free candidates, as
     :func:`vision.fit._candidates` gives them."""
+    found = with_features(found)
     return ([np.asarray(d.features) for d in found], [NONE] * len(found), [d.length_mm for d in found],
             [d.load for d in found], [patch_of(d.thumbnail) for d in found])

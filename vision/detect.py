@@ -202,6 +202,12 @@ class _Carry:
     maps: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
 
+def with_features(found: list[Detection]) -> list[Detection]:
+    """The detections of ``found`` that carry component features: the candidates a fit learns from and sets its levels
+    on; an evidence's own detections (thin sticks, planks, the matched filter, the pixel net) carry none."""
+    return [d for d in found if d.features is not None]
+
+
 def ridge_score(lum: np.ndarray, sigmas_cells: tuple[float, ...]) -> np.ndarray:
     """Bright-ridge strength (h, w) float32 of the relative log grey ``lum`` (h, w) (cells): per Gaussian scale
     sigma (cells) the scale-normalised Hessian eigenvalues l1 <= l2 give sigma² x max(0, -l1 - |l2|) — large along
@@ -913,7 +919,7 @@ class Detector:
                                  keep_from - from_row, maps)
         if self._dense is not None and self.dense_seeds is not None:
             self._dense.trim(self._stream_row(start_belt_m) + (h if self._carry is None else from_row))
-        if self.group_fragments and n:  # the partly buried objects' fragments judged together (on by default)
+        if self.group_fragments and n:  # the partly buried objects' fragments judged together (off by default)
             block_maps = (feats, sm, raw > grow, obj, dense, loads, joined_ore, img)
             detections += self._fragments(labels, n, seeded & ~seen, pending, detections, block_maps, place, area)
         return detections
@@ -1238,4 +1244,4 @@ class Detector:
         return np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize((THUMB_PX, THUMB_PX), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
-__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES", "belt_ridge", "candidate_maps", "cell_context", "object_logodds", "ridge_score"]
+__all__ = ["Detection", "Detector", "DetectorParams", "FrameResult", "FEATURES", "belt_ridge", "candidate_maps", "cell_context", "object_logodds", "ridge_score", "with_features"]

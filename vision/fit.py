@@ -30,7 +30,7 @@ from vision.decision import APPLY_REGIMES, Decision, decide
 from vision.decision_level import HOLD_UNFOUNDED_REGIMES, LEVEL_BY_GROUPS, apply_choices, choose_levels, group_belt, hold_unfounded_regimes
 from vision.densenet import DenseNet, DenseSeeds
 from vision.decision_belt import FRAME_LINES, STREAMED_BELT, as_candidates, streamed_detections
-from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas
+from vision.detect import Detection, Detector, DetectorParams, cell_context, ridge_score, ridge_sigmas, with_features
 from vision.errors import DataError, ModelError
 from vision.evaluate import match
 from vision.frames import Frame
@@ -448,13 +448,13 @@ def _candidates(model: VisionModel, image: np.ndarray, objects: list, mm_per_px:
     ``sizes``."""
     det = model.detector()
     det.report_all = True
-    found = det.process(Frame.still(image, mm_per_px)).detections + det.flush()
+    found = with_features(det.process(Frame.still(image, mm_per_px)).detections + det.flush())
     m = match(objects, found)
     dets = [d for _, d in m.pairs if d is not None] + m.false_alarms + m.duplicates
     y = [o.kind for o, d in m.pairs if d is not None] + [NONE] * len(m.false_alarms) + [nearest_kind(d, objects) for d in m.duplicates]
     if sizes is not None:
         sizes += [(o.length_mm, d.length_mm) for o, d in m.pairs if d is not None]
-    return (cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets],  # report_all: every one has features
+    return (cast(list[np.ndarray], [d.features for d in dets]), y, [d.length_mm for d in dets],
             [d.load for d in dets], [patch_of(d.thumbnail) for d in dets])
 
 

@@ -48,16 +48,17 @@ SPLIT_MERGED = True
 #: of a partly buried object, reported on the groups' own judge and level (:mod:`vision.fragments`,
 #: :mod:`vision.decision_groups`; docs/vision-experiments.md "Fragments of a partly buried object judged together":
 #: its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on object-free realistic
-#: belt, +10 % CPU per frame; "Fragment groups with a judge of their own": on since RULE_GRP54 held on fresh seeds
-#: 281 / 282: realistic +2, no false alarm added, CPU 1.012 x).
-GROUP_FRAGMENTS = True
+#: belt, +10 % CPU per frame; "Fragment groups with a judge of their own": RULE_GRP54 held on fresh seeds 281 / 282,
+#: realistic +2, no false alarm added, CPU 1.012 x, but together with the thin sticks the line station fell under
+#: 135 m/s (RULE_COMBINED54's C3: 132.6 m/s idle), so by that rule only the sticks, the larger gain, are on).
+GROUP_FRAGMENTS = False
 #: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
 #: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
 #: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a reported object of the frame lies on one
-#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": off, its pre-registered rule,
-#: RULE_THIN54, failed on the line station's rate (127.3 < 138 m/s, off 133.3 at machine load 3.4); its gain and false
-#: alarms held on fresh seeds 291 / 292).
-THIN_STICKS = False
+#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": on since its pre-registered rule,
+#: RULE_THIN54, held on fresh seeds 291 / 292 (T1-T3) and its line-station figure (T4) on the coordinator's idle
+#: re-measurement, the rule's addendum A: 139.8 >= 138 m/s).
+THIN_STICKS = True
 #: Whether every detector of a union model (``Detector.wood_judge``: the line's station unless its ``wood_judge`` key
 #: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
 #: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) that the decision leaves unreported as

@@ -102,7 +102,8 @@ def line_run(length_m: float = LINE_M) -> dict:
     rate_t_s, speed = 6000.0 / 3600.0, 4.5
     cargo = CargoModel.random("fines", 300.0, np.random.default_rng(4), objects_per_1000_t=400.0)
     ctx = StationContext(SimulatedClock(), 1.8, speed, Path("/tmp"), seed=3, cargo=cargo)
-    st = from_config("cam", {"kind": "camera", "position_m": 50.0, "sim_mm_per_px": 4.0, "imaged_fraction": 1.0}, ctx)
+    st = from_config("cam", {"kind": "camera", "position_m": 50.0, "sim_mm_per_px": 4.0, "imaged_fraction": 1.0,
+                             "group_fragments": False, "thin_sticks": False}, ctx)  # the reference predates both
     st.start_lot(LotStart(LotIdentity("B1", "V", "H1", "fines", 300.0), 0.0, 0.0, 0.0))
     windows = []
     for i in range(int(length_m / speed)):

@@ -69,9 +69,11 @@ def _check_run(want: dict, got: dict) -> None:
 
 
 def _without_groups(det):
-    """``det`` with the fragment groups off: the reference predates them (on by default since RULE_GRP54); they only add
-    candidates, every other one judged as without them to the bit (tests/vision/test_fragments.py)."""
+    """``det`` with the fragment groups and the thin sticks off: the reference predates them (on by default since
+    RULE_GRP54 and RULE_THIN54); they only add detections, every other candidate judged as without them to the bit
+    (tests/vision/test_fragments.py, test_sticks.py)."""
     det.group_fragments = False
+    det.thin_sticks = False
     return det
 
 
