@@ -144,6 +144,12 @@ def wood_judge_set(on: bool) -> ContextManager[None]:
     return _switch_set("wood_judge", on)
 
 
+def thin_sticks_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds also reports the thin sticks it sees at pixel scale on part-loaded
+    belt (``Detector.thin_sticks``, :mod:`vision.sticks`) when ``on``; not when off."""
+    return _switch_set("thin_sticks", on)
+
+
 #: The detector's boolean switches that are the station's keys (vision.station_settings.SETTINGS), each an option
 #: ``--key-name on|off`` here whose help is the key's own doc.
 DETECTOR_SWITCHES = ("local_load", "full_burden_judge", "wood_evidence", "kind_evidence", "split_merged", "group_fragments",

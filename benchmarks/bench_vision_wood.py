@@ -98,6 +98,7 @@ def union_candidates(reference: VisionModel, judged: VisionModel, seed: int, len
     metal bar evidence, ``Detector.metal_bars``, the same way)."""
     det = reference.detector()
     det.report_all, det.dense_seeds, det.dense_classifier, det.dense_union = True, judged.dense, judged.classifier, True
+    det.thin_sticks = False  # the union's candidates and the evidences named here (the sticks: bench_vision_scenes)
     det.planks = PlankStream(PlankParams(), det.cell_mm) if planks else None
     det.metal_bars = MetalBarStream(reference.mm_per_px) if metal else None
     found, cam, frames = [], None, []

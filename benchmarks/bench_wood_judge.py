@@ -178,14 +178,22 @@ def fit(model: VisionModel, folder: Path | None) -> WoodJudge:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_wood_judge", description=__doc__)
-    mode = ap.add_mutually_exclusive_group(required=True)
+    mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--fit", action="store_true", help="fit the wood judge on the fit split and set its level")
     mode.add_argument("--calibrate", action="store_true", help="set the stored judge's level again and print it")
     ap.add_argument("--out", default=str(WOOD_JUDGE_PATH), help="where --fit writes the judge (.npz)")
     ap.add_argument("--judge", default=str(WOOD_JUDGE_PATH), help="the judge --calibrate reads (.npz)")
     ap.add_argument("--calibrate-m", type=float, default=12024.0, help="fit-split belt per calibration scene type (m)")
     ap.add_argument("--tables", help="folder keeping each belt's candidate table (.npz), read back when present")
+    ap.add_argument("--quick", action="store_true", help="--calibrate on 60 m of each belt type (make bench-quick: it runs; "
+                                                         "its level is not comparable); refused with --fit")
     a = ap.parse_args(argv)
+    if a.quick and a.fit:
+        ap.error("--quick sets the stored judge's level again on a short belt; the fit has no small size: drop --fit")
+    if a.quick:
+        a.calibrate, a.calibrate_m = True, 60.0
+    if not (a.fit or a.calibrate):
+        ap.error("one of the arguments --fit --calibrate (or --quick) is required")
     if a.calibrate_m <= 0:
         ap.error(f"expected --calibrate-m > 0, got {a.calibrate_m}")
     folder = Path(a.tables) if a.tables else None

@@ -18,7 +18,7 @@ import numpy as np
 
 from vision.evaluate import MATCH_MARGIN_MM, _poisson_upper95
 from vision.fit import VisionModel
-from vision.detect import Detection
+from vision.detect import Detection, with_features
 from vision.scene import SceneObject, random_objects
 from vision.sim_camera import SimulatedCamera
 from vision.tiles import TileSet
@@ -62,7 +62,8 @@ def every_candidate(model: VisionModel, backgrounds: str | Path | TileSet, *, le
                     objects: dict | None = None) -> tuple[list[Detection], list[SceneObject], SimulatedCamera]:
     """(every candidate of ``model``'s detector, reported or not; the objects on the belt it saw; the camera: its
     ``position_m`` the metres seen, its ``scene`` the belt rendered) over ``length_m`` of simulated belt of
-    ``backgrounds`` with ``objects_per_m`` random objects."""
+    ``backgrounds`` with ``objects_per_m`` random objects. Candidates are the detections with component features
+    (:func:`vision.detect.with_features`): an evidence's own detections, the thin sticks', are left out."""
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {})) if objects_per_m > 0 else []
     cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
@@ -74,7 +75,7 @@ def every_candidate(model: VisionModel, backgrounds: str | Path | TileSet, *, le
     while cam.position_m < length_m - 1e-9:
         found += det.process(cam.grab()).detections
     found += det.flush()
-    return found, [o for o in objs if o.belt_mm < cam.position_m * 1000.0], cam
+    return with_features(found), [o for o in objs if o.belt_mm < cam.position_m * 1000.0], cam
 
 
 def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, length_m: float, seed: int,

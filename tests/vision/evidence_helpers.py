@@ -1,5 +1,6 @@
-"""Shared by the run-time evidences' tests (plank evidence, metal bars): a fit-tile camera at 4 mm/px, a detector's
-detections over frames with an evidence attached, and the detections on one rendered object."""
+"""Shared by the run-time evidences' tests (plank evidence, metal bars, the wood and kind evidences, the wood judge): a
+fit-tile camera at 4 mm/px, a detector's detections over frames with an evidence attached, the detections on one
+rendered object, and what a switch newly reports among the same candidates."""
 
 from __future__ import annotations
 
@@ -29,3 +30,19 @@ def on_object(found: Sequence[Detection], obj: SceneObject) -> list[Detection]:
     """The detections of ``found`` centred within half ``obj``'s length of its centre along and across the belt."""
     return [d for d in found if abs(d.belt_m * 1000.0 - obj.belt_mm) <= obj.length_mm / 2
             and abs(d.lateral_m * 1000.0 - obj.lateral_mm) <= obj.length_mm / 2]
+
+
+def newly_reported(off: Sequence[Detection], on: Sequence[Detection]) -> tuple[list[Detection], dict]:
+    """The detections of ``on`` reported (p_none <= none_max) where the same candidate of ``off`` (same place and
+    length) was not, and ``off``'s detections by that key, for comparing the rest. Asserts both runs hold the same
+    candidates: a decision-only switch adds none."""
+    key = _place_key
+    assert sorted(map(key, on)) == sorted(map(key, off))
+    by_key = {key(d): d for d in off}
+    added = [d for d in on if d.p_none <= d.none_max and not by_key[key(d)].p_none <= by_key[key(d)].none_max]
+    return added, by_key
+
+
+def _place_key(d: Detection) -> tuple[float, float, float]:
+    """A candidate's place and length: the same candidate in two runs of one belt."""
+    return (d.belt_m, d.lateral_m, d.length_mm)

@@ -47,6 +47,7 @@ def _run(model: VisionModel, belt_width_m: float | None, report_all: bool = Fals
     det = model.detector()
     det.belt_width_m = belt_width_m
     det.report_all = report_all
+    det.thin_sticks = False  # the features' candidates' rule; the sticks' own off-belt count is test_sticks.py's
     found, off = [], 0
     while cam.position_m < BELT_M:
         r = det.process(cam.grab())
@@ -117,7 +118,8 @@ def test_station_tells_the_operator_what_it_counted_off_the_belt(model_path, tmp
     cargo = CargoModel("fines", objects=[ForeignObject(5.0, "plastic", 400.0, 300.0, 0.30), ForeignObject(8.0, "plastic", 400.0, 300.0, -0.62),
                                          ForeignObject(10.0, "rubber", 400.0, 300.0, -0.62)])
     st = from_config("cam", {"kind": "camera", "position_m": 5.0, "mm_per_px": 4.0, "width_px": 512, "model": str(model_path),
-                             "belt_edge": True}, StationContext(SimulatedClock(), 1.8, 4.5, tmp_path, seed=1, cargo=cargo))
+                             "belt_edge": True, "thin_sticks": False},  # the sheets' count; the sticks': test_sticks.py
+                     StationContext(SimulatedClock(), 1.8, 4.5, tmp_path, seed=1, cargo=cargo))
     st.detector.belt_width_m = 1.0
     st.start_lot(LotStart(LotIdentity("L1", "V", "H1", "fines", 100.0), 0.0, 0.0, 10.0))
     rate_t_s, mark, records = 6000 / 3600, 0.0, []

@@ -22,6 +22,7 @@ from vision.fit import VisionModel
 from vision.frontier import every_candidate
 from vision.scenes import camera_scene_options
 from vision.station_settings import KIND_EVIDENCE
+from tests.vision.evidence_helpers import newly_reported
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,11 +117,9 @@ def _realistic_belt(model: VisionModel, on: bool) -> list[Detection]:
 @pytest.mark.skipif(not SHIPPED_FULL_BURDEN, reason="no levels set for the shipped judge")
 def test_on_it_reports_full_burden_candidates_the_judge_left_and_changes_nothing_else(shipped_union):
     off, on = _realistic_belt(shipped_union, False), _realistic_belt(shipped_union, True)
+    added, by_key = newly_reported(off, on)
     key = lambda d: (d.belt_m, d.lateral_m, d.length_mm)  # noqa: E731
-    assert sorted(map(key, on)) == sorted(map(key, off))
-    by_key = {key(d): d for d in off}
     reported = lambda d: d.p_none <= d.none_max  # noqa: E731
-    added = [d for d in on if reported(d) and not reported(by_key[key(d)])]
     assert added, "the belt gave no candidate the evidence adds: the test would pass with the switch broken"
     evidence = evidence_for(shipped_union.dense_judge, condition=FULL_BURDEN)
     for d in added:

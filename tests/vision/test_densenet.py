@@ -149,7 +149,7 @@ def test_detector_with_dense_seeds_makes_candidates_on_the_objects_from_the_nets
     for seeds in (None, DenseSeeds(dense, BASE_LOGIT)):
         det = model.detector()
         det.params = replace(det.params, **off)
-        det.report_all, det.dense_seeds = True, seeds
+        det.report_all, det.dense_seeds, det.thin_sticks = True, seeds, False  # the net's candidates, not the sticks
         found, cam = [], None
         for frame, camera in stream("heldout", 21, 3 * 8.192, scene={}, objects=BIG, objects_per_m=1.0):
             found += det.process(frame).detections

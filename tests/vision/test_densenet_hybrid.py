@@ -55,6 +55,7 @@ def _run(model, frames, seeds=None, second=None, union=False) -> list:
     # the split of merged candidates off (vision/split.py): it judges pieces of the candidates left unreported, so a
     # classifier that reports more would drop their pieces; these tests check the candidates and their judges alone
     det.split_merged = False
+    det.thin_sticks = False  # nor the thin sticks, an evidence of their own with no features (vision/sticks.py)
     found = [d for f in frames for d in det.process(f).detections]
     return found + det.flush()
 

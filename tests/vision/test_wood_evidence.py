@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_vision_scenes import split_merged_set, wood_evidence_set
+from benchmarks.bench_vision_scenes import split_merged_set, thin_sticks_set, wood_evidence_set
 from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
 from vision.decision_wood import SHIPPED_WOOD, WoodEvidence, evidence_for, judge_key, set_level, wood_levels, wood_log_odds
 from vision.detect import Detection
@@ -20,6 +20,7 @@ from vision.fit import SHIPPED_DIR, VisionModel, cache_path
 from vision.frontier import every_candidate
 from vision.scenes import scene_options
 from vision.station_settings import WOOD_EVIDENCE
+from tests.vision.evidence_helpers import newly_reported
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,10 +82,11 @@ def test_only_the_judge_it_was_set_for_gets_a_level(model):
 
 def _wood_belt(model: VisionModel, on: bool) -> list[Detection]:
     """Every candidate (reported or not) of 53 m of wood on today's belt (seed 51), the switch on or off; the split of
-    merged candidates off (``Detector.split_merged``: it judges pieces of the candidates left unreported, so a candidate
-    the evidence reports would drop its pieces: the evidence is checked alone)."""
+    merged candidates and the thin sticks off (``Detector.split_merged`` judges pieces of the candidates left
+    unreported and ``Detector.thin_sticks`` reports sticks no reported object lies on, so a candidate the evidence
+    reports would drop pieces or sticks: the evidence is checked alone)."""
     scene, objects = scene_options("today")
-    with wood_evidence_set(on), split_merged_set(False):
+    with wood_evidence_set(on), split_merged_set(False), thin_sticks_set(False):
         found, _, _ = every_candidate(model, "heldout", length_m=53.0, seed=51, objects_per_m=1.0, frame_lines=1024, scene=scene,
                                       objects={**objects, "kinds": ("wood",)})
     return found
@@ -93,10 +95,8 @@ def _wood_belt(model: VisionModel, on: bool) -> list[Detection]:
 @pytest.mark.skipif(SHIPPED_WOOD is None, reason="no level set for the shipped judge")
 def test_on_it_reports_part_loaded_wood_the_union_left_and_changes_nothing_else(model):
     off, on = _wood_belt(model, False), _wood_belt(model, True)
+    added, by_key = newly_reported(off, on)
     key = lambda d: (d.belt_m, d.lateral_m, d.length_mm)  # noqa: E731
-    assert sorted(map(key, on)) == sorted(map(key, off))
-    by_key = {key(d): d for d in off}
-    added = [d for d in on if d.p_none <= d.none_max and not by_key[key(d)].p_none <= by_key[key(d)].none_max]
     assert added, "the belt gave no candidate the evidence adds: the test would pass with the switch broken"
     lost = [d for d in off if d.p_none <= d.none_max and not next(e for e in on if key(e) == key(d)).p_none <= d.none_max]
     assert not lost
