@@ -49,8 +49,8 @@ def test_object_free_todays_belt_stays_quiet(shipped):
     assert [d for d in found if np.isfinite(d.stick_score)] == []
 
 
-def test_the_switch_is_on_by_default_since_rule_thin54(shipped):
-    assert THIN_STICKS is True and shipped.detector().thin_sticks is True
+def test_the_switch_is_off_unless_set(shipped):
+    assert THIN_STICKS is False and shipped.detector().thin_sticks is False
 
 
 def _patchwork(rows: int = 512, cols: int = 256, seed: int = 3) -> np.ndarray:
