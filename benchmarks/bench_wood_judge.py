@@ -36,7 +36,7 @@ from vision.fit import VisionModel
 from vision.frontier import TARGET_MM, every_candidate
 from vision.model_cache import cached_model
 from vision.scenes import EVALUATION_CAMERA, camera_scene_options
-from vision.wood_judge import FIT_COMMAND, WOOD, WOOD_JUDGE_PATH, WoodJudge, design, from_sklearn, reports, set_level
+from vision.wood_judge import FIT_COMMAND, WOOD, WOOD_JUDGE_PATH, WoodJudge, candidates, design, from_sklearn, reports, set_level
 
 #: Seeds of the fit split's today's scenes the judge learns wood from (both today's cases each).
 FIT_SCENE_SEEDS = tuple(range(2201, 2231))
@@ -67,7 +67,7 @@ class Table:
 
     def looked_at(self) -> np.ndarray:
         """The rows the wood judge looks at (:func:`vision.wood_judge.candidates`)."""
-        return ~self.reported & ~self.own & (self.load < LOAD_EDGE)
+        return candidates(self.load, self.reported, self.own)
 
 
 def table(model: VisionModel, scene_type: str, length_m: float, seed: int, objects: dict | None, per_m: float, frame_lines: int,

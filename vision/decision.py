@@ -78,6 +78,20 @@ def allowed_events(belt_m: float, target_per_1000_m: float = TARGET_FA_PER_1000_
     return k
 
 
+def tail_level(scores: np.ndarray, belt_m: float, events: int | None = None, counted: str = "candidates") -> tuple[float, int]:
+    """(level, k) of a run-time evidence from the ``scores`` (higher: more object-like) of the ``counted`` on ``belt_m``
+    metres of the fit split's object-free belt: the (k+1)-th highest finite score, k = ``events`` or
+    :func:`allowed_events` of ``belt_m``, plus ``ln(1 / DECISION_MARGIN)``. Raises ValueError without belt or with
+    fewer than k + 1 finite scores."""
+    if not belt_m > 0:
+        raise ValueError(f"expected belt_m > 0, got {belt_m}")
+    k = allowed_events(belt_m) if events is None else int(events)
+    v = np.sort(np.asarray(scores, float)[np.isfinite(scores)])[::-1]
+    if v.size <= k:
+        raise ValueError(f"{v.size} {counted} on {belt_m:.0f} m: need more than {k} to set the level")
+    return float(v[k] + math.log(1.0 / DECISION_MARGIN)), k
+
+
 @dataclass
 class Regime:
     """One belt condition's decision: the load range its calibration belt showed, the belt scored, the calibration

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from vision.classify import KindClassifier
-from vision.decision import DECISION_MARGIN, allowed_events
+from vision.decision import tail_level
 from vision.decision_kind import judge_key
 
 
@@ -105,13 +105,7 @@ def set_group_level(scores: np.ndarray, belt_m: float, events: int | None = None
     """(level, k) from the ``scores`` of the groups judged on ``belt_m`` metres (per scene type) of the fit split's
     object-free belt: the (k+1)-th highest, k = ``events`` or ``allowed_events(belt_m)``, plus
     ``ln(1 / DECISION_MARGIN)``. Raises ValueError without belt or with fewer than k + 1 groups."""
-    if not belt_m > 0:
-        raise ValueError(f"expected belt_m > 0, got {belt_m}")
-    k = allowed_events(belt_m) if events is None else int(events)
-    v = np.sort(np.asarray(scores, float)[np.isfinite(scores)])[::-1]
-    if v.size <= k:
-        raise ValueError(f"{v.size} groups on {belt_m:.0f} m: need more than {k} to set the level")
-    return float(v[k] + math.log(1.0 / DECISION_MARGIN)), k
+    return tail_level(scores, belt_m, events, counted="groups")
 
 
 #: The shipped 4 mm/px union's group judge (model-4mm-512px-2f7c0564758e.npz, its judge c4e029e21060), from the fit

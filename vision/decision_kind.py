@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vision.classify import KindClassifier
-from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
+from vision.decision import LOAD_EDGE, allowed_events, tail_level
 from vision.kind_decision import NONE
 
 #: Belt conditions a level belongs to: a finite load under ``LOAD_EDGE``, or at or above it.
@@ -90,13 +90,8 @@ def set_level(log_odds: np.ndarray, belt_m: float, judge: str, kind: str, condit
     """The evidence's level from ``log_odds`` (:func:`kind_log_odds`) of the candidates in ``condition`` of ``belt_m``
     metres of the fit split's object-free belt: the (k+1)-th highest, k = ``events`` or ``allowed_events(belt_m)``,
     plus ``ln(1 / DECISION_MARGIN)``. Raises ValueError without belt or with fewer than k + 1 candidates."""
-    if belt_m <= 0:
-        raise ValueError(f"expected belt_m > 0, got {belt_m}")
-    k = allowed_events(belt_m) if events is None else int(events)
-    v = np.sort(np.asarray(log_odds, float)[np.isfinite(log_odds)])[::-1]
-    if v.size <= k:
-        raise ValueError(f"{v.size} candidates on {belt_m:.0f} m: need more than {k} to set the level")
-    return KindEvidence(float(v[k] + math.log(1.0 / DECISION_MARGIN)), judge, float(belt_m), k, kind, condition)
+    level, k = tail_level(log_odds, belt_m, events)
+    return KindEvidence(level, judge, float(belt_m), k, kind, condition)
 
 
 def set_levels(proba: np.ndarray, classes: np.ndarray, belt_m: float, judge: str, condition: str,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from vision.classify import COMPONENT_FEATURES, DENSE_FEATURE, KindClassifier
-from vision.decision import DECISION_MARGIN, LOAD_EDGE, allowed_events
+from vision.decision import LOAD_EDGE, tail_level
 from vision.decision_kind import judge_key
 from vision.kind_decision import NONE
 
@@ -177,15 +177,8 @@ def set_level(judge: WoodJudge, scores: np.ndarray, belt_m: float, provenance: d
     unreported on the fit split's object-free belt, ``belt_m`` metres per scene type: the (k+1)-th highest, k =
     :func:`~vision.decision.allowed_events` of ``belt_m``, plus ``ln(1 / DECISION_MARGIN)``. Raises ValueError without
     belt or with fewer than k + 1 finite scores."""
-    if not belt_m > 0:
-        raise ValueError(f"expected belt_m > 0, got {belt_m}")
-    k = allowed_events(belt_m)
-    v = np.sort(np.asarray(scores, float)[np.isfinite(scores)])[::-1]
-    if v.size <= k:
-        raise ValueError(f"{v.size} candidates on {belt_m:.0f} m: need more than {k} to set the level")
-    return WoodJudge(judge.feature, judge.threshold, judge.left, judge.right, judge.value, judge.leaf, judge.baseline, judge.classes,
-                     judge.judge, float(v[k] + math.log(1.0 / DECISION_MARGIN)), float(belt_m), k,
-                     {**judge.provenance, **(provenance or {})})
+    level, k = tail_level(scores, belt_m)
+    return replace(judge, level=level, belt_m=float(belt_m), events=k, provenance={**judge.provenance, **(provenance or {})})
 
 
 @lru_cache(maxsize=1)
