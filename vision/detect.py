@@ -46,7 +46,7 @@ from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVI
 from vision.station_settings import THIN_STICKS
 from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion
 from vision.scene import ore_mask
-from vision.wood_judge import WOOD, judge_for
+from vision.wood_judge import WOOD, WoodJudge, judge_for
 from vision.wood_judge import candidates as wood_candidates
 from vision.wood_judge import reports as wood_reports
 from vision.seeds_bars import BarSeeds, bar_seeds
@@ -522,6 +522,7 @@ class Detector:
     #: an instance's own value, set by the station or a benchmark, overrides it).
     group_fragments: bool = GROUP_FRAGMENTS
     _group_judge: tuple[KindClassifier, GroupJudge | None] | None = None  # the groups' judge found for a judge
+    _wood_judge: tuple[KindClassifier | None, WoodJudge | None] | None = None  # the wood judge found for a judge
     #: Thin sticks on part-loaded belt seen at pixel scale also reported as wood, unless a reported detection of the
     #: frame lies on one (:mod:`vision.sticks`; ``Detection.stick_score``; the station's ``thin_sticks`` key; default
     #: :data:`vision.station_settings.THIN_STICKS`; at the scale its level was set for only, 4 mm/px).
@@ -1052,7 +1053,10 @@ class Detector:
         judge's class probabilities from its last pass, which judged them): its p(none) kept, its decision raised to
         it, the probability its p(wood); marked in ``_wood_added``, so that the split judges them as without the judge."""
         kinds, probs, p_none, none_max, report, second = verdict
-        judge = judge_for(self.dense_classifier)
+        held = self._wood_judge
+        if held is None or held[0] is not self.dense_classifier:  # one lookup of the shipped wood judge for the judge
+            held = self._wood_judge = (self.dense_classifier, judge_for(self.dense_classifier))
+        judge = held[1]
         ix = np.flatnonzero(wood_candidates(load, report, own_rows))
         if judge is None or not ix.size:
             return
