@@ -154,6 +154,9 @@ def test_the_fit_command_refuses_bad_input_and_calibrates_as_a_user_runs_it():
     assert bad.returncode == 2 and "--calibrate-m" in bad.stderr and "Traceback" not in bad.stderr
     none = subprocess.run([sys.executable, "-m", "benchmarks.bench_wood_judge"], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert none.returncode == 2 and "--fit" in none.stderr
+    quick_fit = subprocess.run([sys.executable, "-m", "benchmarks.bench_wood_judge", "--quick", "--fit"], capture_output=True, text=True,
+                               timeout=120, cwd=REPO)
+    assert quick_fit.returncode == 2 and "--quick" in quick_fit.stderr and "drop --fit" in quick_fit.stderr
     c = subprocess.run([sys.executable, "-m", "benchmarks.bench_wood_judge", "--calibrate", "--calibrate-m", "40"], capture_output=True,
                        text=True, timeout=600, cwd=REPO)
     assert c.returncode == 0, c.stderr
