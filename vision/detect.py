@@ -36,7 +36,7 @@ from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
 from vision.patchnet import patch_of
-from vision.kind_decision import UNCERTAIN
+from vision.kind_decision import LUMP, UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
@@ -44,7 +44,7 @@ from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
 from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE, WOOD_JUDGE
 from vision.station_settings import THIN_STICKS
-from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion
+from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion, near_candidates
 from vision.scene import ore_mask
 from vision.wood_judge import WOOD, WoodJudge, judge_for
 from vision.wood_judge import candidates as wood_candidates
@@ -471,6 +471,14 @@ def _on_reported(shown: list[Detection], belt_m: float, lateral_m: float, length
                and abs(d.lateral_m - lateral_m) <= (d.length_mm + length_mm) / 2000.0 for d in shown)
 
 
+def _near_lump(shown: list[Detection], belt_m: float, lateral_m: float, length_mm: float, margin_mm: float) -> bool:
+    """Whether a detection of ``shown`` called a lump or uncertain lies within ``margin_mm`` of a region of
+    ``length_mm`` centred at (``belt_m``, ``lateral_m``): centres apart by at most half their lengths added and the
+    margin, along and across the belt."""
+    return any(d.kind in (LUMP, UNCERTAIN) and abs(d.belt_m - belt_m) <= (d.length_mm + length_mm) / 2000.0 + margin_mm / 1000.0
+               and abs(d.lateral_m - lateral_m) <= (d.length_mm + length_mm) / 2000.0 + margin_mm / 1000.0 for d in shown)
+
+
 def _own_components(labels: np.ndarray, own: np.ndarray, n: int) -> np.ndarray:
     """(n,) bool: which of the ``n`` labelled components hold a cell of the net's own regions ``own``."""
     return np.bincount(labels[own], minlength=n + 1)[1:] > 0
@@ -632,6 +640,8 @@ class Detector:
             self.pixelnet.reset()
         if self._sticks is not None:
             self._sticks.reset()
+        #: (belt row of its first row, component labels, which labels are candidates) of the last block, thin sticks on
+        self._candidate_cells: tuple[int, np.ndarray, np.ndarray] | None = None
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
     def _expected_belt_m(self) -> float | None:
@@ -766,13 +776,21 @@ class Detector:
                           shown: list[Detection], start_belt_m: float, mark0: float, frame: Frame) -> list[Detection]:
         """Wood detections of the thin sticks (:class:`vision.sticks.StickFinder`) of the block ``img`` (its cells' green
         chromaticity ``green``, belt columns ``cols``, ore cells ``ore``, the belt's ore share ``share`` or None) that
-        its params report, except those on a reported detection of ``shown``."""
+        its params report (stick-like: :meth:`vision.sticks.StickRegion.reported`), except those on or within the params'
+        ``candidate_margin_mm`` of a candidate of the last block (reported or not: ``_candidate_cells``), on a reported
+        detection of ``shown`` or near one called a lump or uncertain (:func:`_near_lump`)."""
         if self._sticks is None:
             self._sticks = StickFinder(self.model.mm_per_px, self.block)
         row0, params, out = self._stream_row(start_belt_m), self._sticks.params, []
-        for s in self._sticks.find(img, green, cols, ore, row0, ore_share=share):
+        found = [s for s in self._sticks.find(img, green, cols, ore, row0, ore_share=share) if s.reported(params)]
+        if found and self._candidate_cells is not None:  # none on or near an 8 mm candidate of the block, reported or not
+            first, labels, candidate = self._candidate_cells
+            near = near_candidates(found, candidate[labels], row0 - first, self.cell_mm, params.candidate_margin_mm)
+            found = [s for s, n in zip(found, near) if not n]
+        for s in found:
             lateral_m = self._region_lateral_m(s)
-            if not s.reported(params) or _on_reported(shown, (row0 + s.row + 0.5) * self.cell_mm / 1000.0, lateral_m, s.length_mm):
+            belt_m = (row0 + s.row + 0.5) * self.cell_mm / 1000.0
+            if _on_reported(shown, belt_m, lateral_m, s.length_mm) or _near_lump(shown, belt_m, lateral_m, s.length_mm, params.candidate_margin_mm):
                 continue
             if self._region_off_belt(s, True):
                 continue
@@ -879,6 +897,7 @@ class Detector:
         detections: list[Detection] = []
         cell_m = self.cell_mm / 1000.0
         place = (start_belt_m, mark0, time0, t_per_m, speed, frame)  # the block's first row, as _emit places detections
+        self._candidate_cells = None
         if n:
             area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
             seeded = np.bincount(labels[seed], minlength=n + 1)[1:] > 0
@@ -887,6 +906,8 @@ class Detector:
             keep_from = min(keep_from, first)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
+            if self.thin_sticks:  # every candidate of the block, reported, pending or not: no thin stick on or near one
+                self._candidate_cells = (self._stream_row(start_belt_m), labels, np.r_[False, seeded & (area >= min_cells)])
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
             if chosen:
                 own_ids = _own_components(labels, own, n) if own is not None else np.zeros(n, bool)

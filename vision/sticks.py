@@ -17,10 +17,15 @@ line of them is (docs/vision-experiments.md "Thin sticks at pixel scale"):
    stick: its cells are left out (the cost stays bounded on a frame full of objects).
 3. **Sticks.** Gate cells whose score reaches ``level``, joined when their squares of ``group_mm`` touch: each group a
    stick (its centre, its extent along and across the best direction, its highest score), reported where the belt's
-   load there (:func:`vision.regime.windowed`, 4 m) is part-loaded (< ``max_load``).
+   load there (:func:`vision.regime.windowed`, 4 m) is part-loaded (< ``max_load``) and its shape is a stick's (at most
+   ``max_width_mm`` wide or ``min_elongation`` times as long as wide: a broad low-green region is none).
 
 ``Detector.thin_sticks`` runs :class:`StickFinder` on every frame (off by default: the station's ``thin_sticks`` key);
-its sticks are reported as wood unless a reported object of the frame lies on one. :data:`STICK_LEVEL` is set on the
+its sticks are reported as wood unless an 8 mm candidate of the detector's last block (reported or not, finished or
+pending) lies within ``candidate_margin_mm`` of one (:func:`near_candidates`), a reported object of the frame lies on
+one or a lump's or uncertain object's detection lies within that margin of it: an ore lump's side-lit face shows
+low-green straight edges, and a stick reported as wood there bypasses the kind decision that keeps lumps from flagging
+contamination (docs/vision-experiments.md "thin55"). :data:`STICK_LEVEL` is set on the
 fit split's object-free today's belt by ``python -m vision.sticks_level`` (:data:`vision.sticks_level.LEVEL_COMMAND`).
 """
 
@@ -45,6 +50,15 @@ STICK_LEVEL = 0.304
 #: stick (a stick 25 mm wide covers at most about half of it): its cells are not looked at (a frame with large objects
 #: costs no more than one without).
 MAX_TILE_SHARE = 0.5
+#: The widest stick reported (mm) unless it is :data:`MIN_STICK_ELONGATION` times as long as wide: the sticks found on
+#: the fit split's wood are 8-24 mm wide (1-3 cells across; docs/vision-experiments.md "thin55"); the demo's lump gave
+#: a region 285 mm wide.
+MAX_STICK_WIDTH_MM = 30.0
+#: A region wider than :data:`MAX_STICK_WIDTH_MM` is still a stick when at least this many times as long as wide.
+MIN_STICK_ELONGATION = 3.0
+#: No stick within this distance (mm) of an 8 mm candidate of the frame, reported or not, nor of a reported lump's or
+#: uncertain object's detection beyond its extent (the demo's lump's side-lit face: docs/vision-experiments.md "thin55").
+CANDIDATE_MARGIN_MM = 40.0
 #: Where :data:`STICK_LEVEL` comes from (printed by ``python -m vision.sticks_level --show``).
 STICK_LEVEL_PROVENANCE = ("set by 'python -m vision.sticks_level --length-m 3000 --seeds 2001 2002 2003 2004 --scene today' "
                           "(2026-12-07): 12,000 m of the fit split's object-free today's belt (fit tiles, seeds 2001-2004, "
@@ -59,7 +73,10 @@ class StickParams:
     50 mm); ``rank`` the order statistic of q along it (0-based: 1 lets one pixel of the line off the stick);
     ``orientations`` the directions over 180 degrees; ``level`` the score from which a stick is reported; ``group_mm``
     the side of the squares whose touching passing cells are one stick (and whose crowded ones are left out); ``max_load`` the belt load (and frame ore share) from which
-    nothing is looked for (a full burden: :data:`vision.decision.LOAD_EDGE`)."""
+    nothing is looked for (a full burden: :data:`vision.decision.LOAD_EDGE`); ``max_width_mm`` / ``min_elongation``
+    the widest stick reported unless its length is at least that many times its width (a broader region is no stick);
+    ``candidate_margin_mm`` how near an 8 mm candidate (or a lump's or uncertain object's detection) a stick may lie
+    (:func:`near_candidates`)."""
 
     gate_q: float = 0.30
     line_mm: float = 44.0
@@ -68,6 +85,9 @@ class StickParams:
     level: float = STICK_LEVEL
     group_mm: float = 64.0
     max_load: float = LOAD_EDGE
+    max_width_mm: float = MAX_STICK_WIDTH_MM
+    min_elongation: float = MIN_STICK_ELONGATION
+    candidate_margin_mm: float = CANDIDATE_MARGIN_MM
 
 
 @dataclass(frozen=True)
@@ -85,9 +105,21 @@ class StickRegion:
     load: float
     points: int
 
+    def stick_like(self, p: StickParams) -> bool:
+        """Whether its shape is a stick's: at most ``p.max_width_mm`` wide or at least ``p.min_elongation`` times as long
+        as wide."""
+        return bool(self.width_mm <= p.max_width_mm or self.length_mm >= p.min_elongation * self.width_mm)
+
     def reported(self, p: StickParams) -> bool:
-        """Whether ``p`` reports it: score at ``p.level`` or above on a belt loaded under ``p.max_load``."""
-        return bool(self.score >= p.level and self.load < p.max_load)
+        """Whether ``p`` reports it: score at ``p.level`` or above on a belt loaded under ``p.max_load``, stick-like
+        (:meth:`stick_like`)."""
+        return bool(self.score >= p.level and self.load < p.max_load and self.stick_like(p))
+
+    def half_extent_cells(self, cell_mm: float) -> tuple[float, float]:
+        """(rows, cols): half its box's extent along and across the belt, in cells of ``cell_mm``."""
+        t = np.deg2rad(self.angle_deg)
+        along, across = self.length_mm / 2.0, self.width_mm / 2.0
+        return ((abs(np.cos(t)) * along + abs(np.sin(t)) * across) / cell_mm, (abs(np.sin(t)) * along + abs(np.cos(t)) * across) / cell_mm)
 
 
 def low_green(rgb: np.ndarray) -> np.ndarray:
@@ -97,6 +129,22 @@ def low_green(rgb: np.ndarray) -> np.ndarray:
     total += c[..., 2]
     total += np.float32(1.0)
     return np.float32(1.0) - np.float32(2.0) * c[..., 1] / total
+
+
+def near_candidates(sticks: list[StickRegion], candidates: np.ndarray, row0: int, cell_mm: float, margin_mm: float) -> np.ndarray:
+    """(n,) bool: which of the ``sticks`` (rows counted from belt row ``row0``, cells of ``cell_mm``) have a cell of the
+    map ``candidates`` (h, w) bool (its first row belt row 0 of the same count: the caller offsets) within their box
+    (:meth:`StickRegion.half_extent_cells`) grown by ``margin_mm``. One window per stick (few per frame)."""
+    out = np.zeros(len(sticks), bool)
+    h, w = candidates.shape
+    m = margin_mm / cell_mm
+    for k, s in enumerate(sticks):  # per stick, not per pixel
+        hr, hc = s.half_extent_cells(cell_mm)
+        r, c = row0 + s.row, s.col
+        r0, r1 = max(0, int(np.floor(r - hr - m))), min(h, int(np.ceil(r + hr + m)) + 1)
+        c0, c1 = max(0, int(np.floor(c - hc - m))), min(w, int(np.ceil(c + hc + m)) + 1)
+        out[k] = r0 < r1 and c0 < c1 and bool(candidates[r0:r1, c0:c1].any())
+    return out
 
 
 def gate_cells(green_cells: np.ndarray, belt_cols: np.ndarray, gate_q: float) -> tuple[np.ndarray, np.ndarray]:
@@ -252,5 +300,5 @@ class StickFinder:
         return out
 
 
-__all__ = ["STICK_LEVEL", "STICK_LEVEL_PROVENANCE", "STICK_MM_PER_PX", "StickFinder", "StickParams", "StickRegion", "gate_cells",
-           "line_scores", "low_green"]
+__all__ = ["CANDIDATE_MARGIN_MM", "MAX_STICK_WIDTH_MM", "MIN_STICK_ELONGATION", "STICK_LEVEL", "STICK_LEVEL_PROVENANCE", "STICK_MM_PER_PX", "StickFinder", "StickParams", "StickRegion", "gate_cells",
+           "line_scores", "low_green", "near_candidates"]

@@ -14,13 +14,17 @@ from vision.features import block_means
 from vision.model_cache import cached_model
 from vision.scene import SceneObject, ore_mask
 from vision.station_settings import THIN_STICKS
-from vision.sticks import STICK_LEVEL, StickFinder, StickParams, line_scores, low_green
+from vision.sticks import CANDIDATE_MARGIN_MM, STICK_LEVEL, StickFinder, StickParams, StickRegion, line_scores, low_green, near_candidates
 from vision.sticks_level import MARGIN, belt_scores, level_of, main
 
 #: A wood stick 100 x 11 mm (2.75 px at 4 mm/px) on today's belt of fit tiles, seed 4: the shipped union reports
 #: nothing there.
 STICK = SceneObject("wood", 100.0, 11.0, 4000.0, 100.0, 30.0, seed=11)
 ORE, STRIP, WOOD = (110, 100, 45), (60, 110, 60), (166, 121, 78)  # q 0.22, 0.05, 0.34
+#: An ore lump 565 x 440 mm on today's belt of fit tiles (seeds 2007 and 4): its side-lit face showed a 60-76 x 8 mm
+#: stick centred 380 mm from the lump's own detection, reported as wood beside it before the sticks kept off every
+#: candidate (thin55; the demo's lump at 1,019 t alike).
+LUMP = SceneObject("lump", 565.0, 440.0, 2315.0, 392.0, 9.0, seed=1023490335)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +51,14 @@ def test_a_thin_stick_the_union_misses_is_reported_as_wood_with_the_switch_on(sh
 def test_object_free_todays_belt_stays_quiet(shipped):
     found = detections(shipped, [fit_camera(933, "today").grab() for _ in range(3)], _switched(True))
     assert [d for d in found if np.isfinite(d.stick_score)] == []
+
+
+@pytest.mark.parametrize("seed", [2007, 4])
+def test_no_stick_on_or_beside_an_ore_lump(shipped, seed):
+    found = detections(shipped, [fit_camera(seed, "today", [LUMP]).grab()], _switched(True))
+    reported = [d for d in found if d.p_none <= d.none_max]
+    assert [d.kind for d in reported if not np.isfinite(d.stick_score)] == ["lump"]  # the lump itself is seen
+    assert [d for d in reported if np.isfinite(d.stick_score)] == []
 
 
 def test_the_switch_is_off_unless_set(shipped):
@@ -91,6 +103,33 @@ def test_a_synthetic_stick_on_the_patchwork_is_found_and_its_straight_edges_are_
         s = found[0]
         assert abs((s.row + 0.5) * 2 - row) <= 6 and abs((s.col + 0.5) * 2 - col) <= 6
         assert s.score >= STICK_LEVEL and s.load < StickParams().max_load and s.reported(StickParams())
+
+
+def test_a_broad_low_green_region_is_no_stick():
+    """The outline of a 120 mm square (3 px lines: no 64 mm square crowded) scores as lines do, but its region is 120 mm
+    wide and not three times as long: no stick (the demo's lump gave one 197 x 285 mm)."""
+    belt = _patchwork()
+    square = belt
+    for row, col, angle in ((200.0, 45.0, 0.0), (200.0, 75.0, 0.0), (185.0, 60.0, 90.0), (215.0, 60.0, 90.0)):
+        square = _paint_stick(square, row, col, 33.0, 3.0, angle)
+    found = _find(StickFinder(4.0, 2), square)
+    assert len(found) == 1 and found[0].score >= STICK_LEVEL and found[0].width_mm > StickParams().max_width_mm
+    assert not found[0].stick_like(StickParams()) and not found[0].reported(StickParams())
+    long_one = _find(StickFinder(4.0, 2), _paint_stick(belt, 200.0, 60.0, 60.0, 3.0, 30.0))  # 240 mm at 30 degrees
+    assert len(long_one) == 1 and long_one[0].reported(StickParams())
+
+
+def test_a_stick_near_a_candidate_is_found_near_it():
+    stick = StickRegion(row=100.0, col=50.0, length_mm=100.0, width_mm=8.0, angle_deg=0.0, score=0.35, load=0.3, points=5)
+    cand = np.zeros((400, 128), bool)
+    gap = int(CANDIDATE_MARGIN_MM / 8.0)  # cells of 8 mm
+    cand[300:310, 50 + 1 + gap - 1] = True  # across the belt: within the margin beside it, but 200 rows on
+    assert not near_candidates([stick], cand, 0, 8.0, CANDIDATE_MARGIN_MM)[0]
+    cand[100, 50 + 1 + gap - 1] = True  # beside it within the margin
+    assert near_candidates([stick], cand, 0, 8.0, CANDIDATE_MARGIN_MM).tolist() == [True]
+    assert near_candidates([stick], cand, 0, 8.0, 0.0).tolist() == [False]  # not on it
+    assert near_candidates([stick], cand, -150, 8.0, CANDIDATE_MARGIN_MM).tolist() == [False]  # the map starts 150 rows on
+    assert near_candidates([stick], cand, 200, 8.0, CANDIDATE_MARGIN_MM).tolist() == [True]  # its row 300 on the map
 
 
 def test_a_short_or_dotted_line_is_no_stick():

@@ -1,0 +1,40 @@
+"""bench_sticks_lumps (issue 27, thin55): belts of lumps only run with the thin sticks off and on, counting the stick
+detections by a lump (wood reported on ore), through the command line as it is run."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.bench_sticks_lumps import NEAR_LUMP_MM, by_lumps
+from vision.detect import Detection
+from vision.scene import SceneObject
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _detection(belt_m: float, lateral_m: float) -> Detection:
+    return Detection("wood", 1.0, 60.0, 8.0, 480.0, belt_m, lateral_m, 0.0, 0.0, 0.35, np.zeros((1, 1, 3), np.uint8), 0,
+                     stick_score=0.35)
+
+
+def test_a_detection_is_by_a_lump_within_the_margin_of_its_outline():
+    lump = SceneObject("lump", 300.0, 200.0, 5000.0, 100.0)
+    edge = 0.150 + NEAR_LUMP_MM / 1000.0  # the lump's half length plus the margin, across the belt
+    near = by_lumps([_detection(5.0, 0.1 + edge - 0.001), _detection(5.0, 0.1 + edge + 0.001), _detection(5.3, 0.1)], [lump])
+    assert near[:, 0].tolist() == [True, False, False]
+    assert by_lumps([], [lump]).shape == (0, 1) and by_lumps([_detection(5.0, 0.1)], []).shape == (1, 0)
+
+
+def test_the_switch_runs_each_lumps_belt_off_and_on():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_sticks_lumps", "--seed", "11", "--today-m", "10",
+                           "--realistic-m", "0", "--dark-m", "0", "--thin-sticks", "both"], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("lumps on today's belt, seed 11")]
+    assert [re.search(r"sticks (off|on):", line).group(1) for line in lines] == ["off", "on"]
+    counts = [re.search(r": (\d+) lumps; stick detections (\d+), by a lump \(<= 100 mm\) (\d+)", line).groups() for line in lines]
+    assert counts[0][0] == counts[1][0] != "0" and counts[0][1] == "0"  # the same lumps; no stick with the switch off
+    assert int(counts[1][2]) <= int(counts[1][1])
