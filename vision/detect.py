@@ -36,7 +36,7 @@ from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
 from vision.patchnet import patch_of
-from vision.kind_decision import LUMP, UNCERTAIN, is_foreign
+from vision.kind_decision import LUMP, UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
 from vision.metal_bars import MetalBarStream
@@ -640,8 +640,7 @@ class Detector:
             self.pixelnet.reset()
         if self._sticks is not None:
             self._sticks.reset()
-        #: (belt row of its first row, component labels, code per label) of the last block, thin sticks on: 0 no
-        #: candidate, 1 judged a foreign kind there, 2 judged no foreign kind (a lump, ore), 3 not judged there
+        #: (belt row of its first row, component labels, which labels are candidates) of the last block, thin sticks on
         self._candidate_cells: tuple[int, np.ndarray, np.ndarray] | None = None
         self._plank_ref: tuple[float, float, Frame | None] = (0.0, 0.0, None)
 
@@ -778,16 +777,15 @@ class Detector:
         """Wood detections of the thin sticks (:class:`vision.sticks.StickFinder`) of the block ``img`` (its cells' green
         chromaticity ``green``, belt columns ``cols``, ore cells ``ore``, the belt's ore share ``share`` or None) that
         its params report (stick-like: :meth:`vision.sticks.StickRegion.reported`), except those on or within the params'
-        ``candidate_margin_mm`` of a candidate of the last block, reported or not, judged no foreign kind or not judged
-        there (``_candidate_cells`` codes 2 and 3), on a reported detection of ``shown`` or near one called a lump or
-        uncertain (:func:`_near_lump`)."""
+        ``candidate_margin_mm`` of a candidate of the last block (reported or not: ``_candidate_cells``), on a reported
+        detection of ``shown`` or near one called a lump or uncertain (:func:`_near_lump`)."""
         if self._sticks is None:
             self._sticks = StickFinder(self.model.mm_per_px, self.block)
         row0, params, out = self._stream_row(start_belt_m), self._sticks.params, []
         found = [s for s in self._sticks.find(img, green, cols, ore, row0, ore_share=share) if s.reported(params)]
-        if found and self._candidate_cells is not None:  # none near an 8 mm candidate judged no foreign kind or not yet
+        if found and self._candidate_cells is not None:  # none on or near an 8 mm candidate of the block, reported or not
             first, labels, candidate = self._candidate_cells
-            near = near_candidates(found, candidate[labels] >= 2, row0 - first, self.cell_mm, params.candidate_margin_mm)
+            near = near_candidates(found, candidate[labels], row0 - first, self.cell_mm, params.candidate_margin_mm)
             found = [s for s, n in zip(found, near) if not n]
         for s in found:
             lateral_m = self._region_lateral_m(s)
@@ -908,8 +906,8 @@ class Detector:
             keep_from = min(keep_from, first)
             min_cells = p.min_area_mm2 / (self.cell_mm**2)
             seen = np.bincount(labels[done], minlength=n + 1)[1:] > 0
-            if self.thin_sticks:  # every candidate of the block, reported or not: 3 until judged below
-                self._candidate_cells = (self._stream_row(start_belt_m), labels, np.r_[0, 3 * (seeded & (area >= min_cells))].astype(np.int8))
+            if self.thin_sticks:  # every candidate of the block, reported, pending or not: no thin stick on or near one
+                self._candidate_cells = (self._stream_row(start_belt_m), labels, np.r_[False, seeded & (area >= min_cells)])
             chosen = np.flatnonzero(seeded & ~pending & ~seen & (area >= min_cells)).tolist()
             if chosen:
                 own_ids = _own_components(labels, own, n) if own is not None else np.zeros(n, bool)
@@ -926,8 +924,6 @@ class Detector:
                 verdict = (kinds, probs, p_none, none_max, report, second)
                 slices = _bounding_boxes(labels, [i for j, i in enumerate(chosen) if report[j] or self.report_all], n)
                 detections += self._emit(chosen, stats, verdict, length_mm, (load, belt_load), own_rows, area[chosen], slices, img, place)
-                if self.thin_sticks:  # judged here: 1 a foreign kind, 2 not (a lump, ore); 3 left: pending or judged before
-                    self._candidate_cells[2][np.asarray(chosen) + 1] = np.where(is_foreign(kinds), 1, 2)
                 if self.split_merged and self.dense_union and self.dense_classifier is not None:  # the union, where it was measured
                     ids = np.asarray(chosen)
                     # unreported features' candidates at a part-loaded load (NaN is not: the patchwork's strips), large enough

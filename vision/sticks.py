@@ -21,13 +21,11 @@ line of them is (docs/vision-experiments.md "Thin sticks at pixel scale"):
    ``max_width_mm`` wide or ``min_elongation`` times as long as wide: a broad low-green region is none).
 
 ``Detector.thin_sticks`` runs :class:`StickFinder` on every frame (off by default: the station's ``thin_sticks`` key);
-its sticks are reported as wood unless an 8 mm candidate of the detector's last block, reported or not, that the
-classifier judged no foreign kind (a lump, ore) or that is not judged in that block (pending, or judged in the block
-before) lies within ``candidate_margin_mm`` of one (:func:`near_candidates`), a reported object of the frame lies on
+its sticks are reported as wood unless an 8 mm candidate of the detector's last block (reported or not, finished or
+pending) lies within ``candidate_margin_mm`` of one (:func:`near_candidates`), a reported object of the frame lies on
 one or a lump's or uncertain object's detection lies within that margin of it: an ore lump's side-lit face shows
 low-green straight edges, and a stick reported as wood there bypasses the kind decision that keeps lumps from flagging
-contamination. A wood stick's own candidates, judged a foreign kind but left unreported, do not stop it (almost every
-stick has one: docs/vision-experiments.md "thin55"). :data:`STICK_LEVEL` is set on the
+contamination (docs/vision-experiments.md "thin55"). :data:`STICK_LEVEL` is set on the
 fit split's object-free today's belt by ``python -m vision.sticks_level`` (:data:`vision.sticks_level.LEVEL_COMMAND`).
 """
 
@@ -58,9 +56,8 @@ MAX_TILE_SHARE = 0.5
 MAX_STICK_WIDTH_MM = 30.0
 #: A region wider than :data:`MAX_STICK_WIDTH_MM` is still a stick when at least this many times as long as wide.
 MIN_STICK_ELONGATION = 3.0
-#: No stick within this distance (mm) of an 8 mm candidate of the frame judged no foreign kind or not judged yet,
-#: reported or not, nor of a reported lump's or uncertain object's detection beyond its extent (the demo's lump's
-#: side-lit face: docs/vision-experiments.md "thin55").
+#: No stick within this distance (mm) of an 8 mm candidate of the frame, reported or not, nor of a reported lump's or
+#: uncertain object's detection beyond its extent (the demo's lump's side-lit face: docs/vision-experiments.md "thin55").
 CANDIDATE_MARGIN_MM = 40.0
 #: Where :data:`STICK_LEVEL` comes from (printed by ``python -m vision.sticks_level --show``).
 STICK_LEVEL_PROVENANCE = ("set by 'python -m vision.sticks_level --length-m 3000 --seeds 2001 2002 2003 2004 --scene today' "
@@ -78,8 +75,8 @@ class StickParams:
     the side of the squares whose touching passing cells are one stick (and whose crowded ones are left out); ``max_load`` the belt load (and frame ore share) from which
     nothing is looked for (a full burden: :data:`vision.decision.LOAD_EDGE`); ``max_width_mm`` / ``min_elongation``
     the widest stick reported unless its length is at least that many times its width (a broader region is no stick);
-    ``candidate_margin_mm`` how near an 8 mm candidate judged no foreign kind (or a lump's or uncertain object's
-    detection) a stick may lie (:func:`near_candidates`)."""
+    ``candidate_margin_mm`` how near an 8 mm candidate (or a lump's or uncertain object's detection) a stick may lie
+    (:func:`near_candidates`)."""
 
     gate_q: float = 0.30
     line_mm: float = 44.0
