@@ -54,12 +54,13 @@ SPLIT_MERGED = True
 GROUP_FRAGMENTS = False
 #: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
 #: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
-#: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a reported object of the frame lies on one
-#: (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": off. Its pre-registered rule,
+#: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a candidate of the 8 mm cells or a reported object lies
+#: on or near one (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": off. Its pre-registered rule,
 #: RULE_THIN54, held on fresh seeds 291 / 292 (T1-T3) and on the coordinator's idle re-measurement of the line station
 #: (T4, 139.8 m/s), but the demo's lot showed a side-lit ore lump (322 mm, not contamination) reported as two "wood"
 #: sticks beside its own "lump" detection, turning an ore segment contaminated: the rule measured recall and false
-#: alarms on object-free belt, not what it makes of lumps. Held off until that is measured and mended).
+#: alarms on object-free belt, not what it makes of lumps. thin55 mended the demo's case ("Thin sticks kept off ore
+#: lumps"), but RULE_THIN55's T5a failed: 1 stick reported by a lump in 1,008 m of fresh lumps-only belt. Held off).
 THIN_STICKS = False
 #: Whether every detector of a union model (``Detector.wood_judge``: the line's station unless its ``wood_judge`` key
 #: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
