@@ -453,7 +453,7 @@ def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, t
         return {}
     mark = np.zeros(n + 1, bool)
     mark[np.asarray(which) + 1] = True
-    rows, cols = np.nonzero(mark[labels])
+    rows, cols = np.divmod(np.flatnonzero(mark[labels]), labels.shape[1])  # np.nonzero's, without its 2-D pass
     ids = labels[rows, cols]
     lo_r, lo_c = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
     hi_r, hi_c = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
