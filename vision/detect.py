@@ -29,6 +29,7 @@ from vision.exposure import ExposureNorm
 from vision.kind_decision import NONE, reported_kinds
 from vision.lump_judge import LumpJudge, judged_kinds
 from vision.lump_judge import judge_for as lump_judge_for
+from vision.station_settings import LUMP_JUDGE
 from vision.features import FEATURES, CellFeatures
 from vision.decision_groups import GroupJudge, group_inputs
 from vision.decision_groups import judge_for as group_judge_for
@@ -45,7 +46,7 @@ from vision.metal_bars import MetalBarStream
 from vision.planks import PlankParams, PlankRegion, PlankStream
 from vision.regime import judged_load, local_load, row_load, windowed
 from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, WOOD_EVIDENCE, WOOD_JUDGE
-from vision.station_settings import LUMP_JUDGE, THIN_STICKS
+from vision.station_settings import THIN_STICKS
 from vision.sticks import STICK_MM_PER_PX, StickFinder, StickRegion
 from vision.scene import ore_mask
 from vision.wood_judge import WOOD, WoodJudge, judge_for
