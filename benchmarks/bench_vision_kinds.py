@@ -14,8 +14,16 @@ and per case the recall of foreign objects >= 50 mm *flagged* (reported as a for
 either way), which the rule must not lower. ``--calibrate`` derives the rule from belt built from the fit split's
 tiles (never the held-out ones) and prints it beside the shipped constant.
 
+``--lumps-only``: the held-out belts of lumps only (``LUMP_CASES``, ``--length-m`` x their share) pooled with the
+cases. ``--lump-judge on|off``: every detector with the lump judge (``Detector.lump_judge``, :mod:`vision.lump_judge`)
+and the rates also after it (a foreign call moved to uncertain where the judge finds it lump-like). ``--fit-lump-judge
+OUT.npz``: the judge fitted on fit-split belt (the calibration cases and the lumps-only belts, ``--calibrate-m``,
+``--calibrate-seed``), its level on its out-of-fold scores, saved; ``--calibrate-lump-judge``: the stored judge's
+level set again on that belt and printed beside the stored one.
+
 Run: ``.venv/bin/python -m benchmarks.bench_vision_kinds [--length-m 1000] [--seed 11] [--calibrate]
-[--calibrate-m 1000] [--evidence] [--evidence-m 600] [--quick]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
+[--calibrate-m 1000] [--evidence] [--evidence-m 600] [--quick] [--lumps-only] [--lump-judge on]
+[--fit-lump-judge OUT.npz] [--calibrate-lump-judge]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
 """
 
 from __future__ import annotations
@@ -27,12 +35,15 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from benchmarks.bench_vision_scenes import CASES, _row
+from benchmarks.bench_vision_scenes import CASES, _row, _switch_set
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
 from vision.kind_decision import ACTIVE_RULE, KindRule, calibrate
 from vision.kind_evidence import LumpEvidence
 from vision.kind_eval import KindRecords, confusion, confusion_lines, join, kind_rates, kind_records
+from vision.lump_judge import LumpJudge, shipped_lump_judge
+from vision.lump_judge_fit import calibrate_level, fit_judge, judge_keys, judged_record_kinds
+from vision.station_settings import LUMP_JUDGE
 from vision.scenes import scene_options
 
 #: Cases of the kind benchmark: bench_vision_scenes' cases (label, scene type, extra object options, length share).
@@ -64,10 +75,12 @@ def print_case(label: str, r: KindRecords, rule: KindRule | None) -> None:
           f"before, {a.foreign_big_flagged}/{a.foreign_big} after", flush=True)
 
 
-def rate_rows(r: KindRecords, lump_belt_m: float, rule: KindRule | None, when: str, seed: int, mm_per_px: float) -> list[dict]:
-    """The two operational rates of ``rule`` on all cases' records, printed and as rows against the targets; lumps
-    called foreign per 1,000 m of the belt that carries lumps (``lump_belt_m``: the cases of every kind)."""
-    k = kind_rates(dataclasses.replace(r, belt_m=lump_belt_m), rule)
+def rate_rows(r: KindRecords, lump_belt_m: float, rule: KindRule | None, when: str, seed: int, mm_per_px: float,
+              kinds: list[str] | None = None) -> list[dict]:
+    """The two operational rates of ``rule`` (or of the detections' ``kinds`` given) on all cases' records, printed
+    and as rows against the targets; lumps called foreign per 1,000 m of the belt that carries lumps (``lump_belt_m``:
+    the cases of every kind)."""
+    k = kind_rates(dataclasses.replace(r, belt_m=lump_belt_m), rule, kinds=kinds)
     where = f"{when}; held-out tiles, seed {seed}, {mm_per_px:g} mm/px, {r.belt_m:.0f} m ({lump_belt_m:.0f} m with lumps)"
     print(f"{when}: lumps called foreign {k.lumps_called_foreign}/{k.lumps} ({100 * k.lump_foreign_share:.1f} %; "
           f"{k.lump_foreign_per_1000_m:.2f} per 1,000 m), uncertain {k.lumps_called_uncertain}; foreign called lump "
@@ -125,6 +138,50 @@ def evidence_rows(model: VisionModel, heldout: KindRecords, length_m: float, see
     return rows
 
 
+def lump_judge_of(model: VisionModel) -> LumpJudge:
+    """The stored lump judge (:data:`vision.lump_judge.LUMP_JUDGE_PATH`) when it was fitted for ``model``'s
+    classifiers; else ValueError."""
+    judge = shipped_lump_judge()
+    if judge is None or not set(judge_keys(model)) <= set(judge.judges):
+        raise ValueError(f"no stored lump judge fitted for this model's classifiers {judge_keys(model)}")
+    return judge
+
+
+def lump_judge_rows(m: VisionModel, records: KindRecords, lump_belt_m: float, seed: int, label: str) -> list[dict]:
+    """The rates after the kind rule and the lump judge on ``records``, and the foreign objects it moved to uncertain."""
+    judge = lump_judge_of(m)
+    kinds = judged_record_kinds(judge, records)
+    off, on = kind_rates(records, ACTIVE_RULE), kind_rates(records, kinds=kinds)
+    moved = on.foreign_called_uncertain - off.foreign_called_uncertain
+    print(f"{label}, lump judge (level {judge.level:+.3f}): lumps called foreign {off.lumps_called_foreign} -> "
+          f"{on.lumps_called_foreign} of {on.lumps}; foreign moved to uncertain {moved}/{on.foreign} "
+          f"({100 * moved / max(on.foreign, 1):.2f} %); detector's own calls uncertain "
+          f"{sum(k == 'uncertain' for k in records.detector_kinds)}, after the judge here {sum(k == 'uncertain' for k in kinds)}")
+    return rate_rows(records, lump_belt_m, None, f"after + lump judge, {label}", seed, m.mm_per_px, kinds) + [
+        _row(f"vision foreign objects moved to uncertain by the lump judge ({moved}/{on.foreign}; {label})",
+             100 * moved / max(on.foreign, 1), "%", "<= 2", moved <= 0.02 * on.foreign)]
+
+
+def fit_lump_judge(model: VisionModel, out: str | None, length_m: float, seed: int) -> list[dict]:
+    """The lump judge fitted on fit-split belt (the calibration cases and the lumps-only belts, ``seed``) and saved
+    to ``out``; with ``out`` None, the stored judge's level set again on that belt and printed beside its own."""
+    fit = join([r for _, r in case_records(model, CALIBRATION_CASES + LUMP_CASES, length_m, seed, "fit")])
+    where = {"split": "fit", "seed": seed, "length_m": length_m}
+    if out is None:
+        judge = lump_judge_of(model)
+        again = calibrate_level(judge, fit)
+        print(f"lump judge level on {fit.belt_m:.0f} m of fit-split belt (seed {seed}): {again.level:+.4f} "
+              f"({again.moved}/{again.foreign} foreign objects at or above it); stored {judge.level:+.4f}", flush=True)
+        return [_row(f"vision lump judge level calibrated on fit-split belt (stored {judge.level:+.4f})", again.level,
+                     "log odds", f"== {judge.level:+.4f}", abs(again.level - judge.level) < 1e-9)]
+    judge = fit_judge(fit, judge_keys(model), provenance=where)
+    judge.save(out)
+    print(f"lump judge fitted on {fit.belt_m:.0f} m of fit-split belt (seed {seed}, {len(fit.truth)} detections), "
+          f"level {judge.level:+.4f} ({judge.moved}/{judge.foreign} foreign objects at or above it out of fold); "
+          f"saved {out}", flush=True)
+    return [_row(f"vision lump judge level ({judge.moved}/{judge.foreign} fit-split foreign objects)", judge.level, "log odds", "", True)]
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     """``--quick``: 60 m of belt (x each case's share), no calibration (checks the benchmark runs)."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_vision_kinds", description=__doc__)
@@ -138,11 +195,26 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     "not shipped): trained and levelled on fit-split belt, measured on held-out belt")
     ap.add_argument("--evidence-m", type=float, default=600.0, help="belt per case for --evidence")
     ap.add_argument("--quick", action="store_true", help="60 m of belt per case, no calibration")
+    ap.add_argument("--lumps-only", action="store_true", help="also held-out belts of lumps only, pooled with the cases")
+    ap.add_argument("--lump-judge", choices=("on", "off"), default="on" if LUMP_JUDGE else "off", help="every detector with "
+                    "the lump judge (vision/lump_judge.py) and the rates after it; default vision.station_settings.LUMP_JUDGE")
+    ap.add_argument("--fit-lump-judge", metavar="OUT.npz", help="fit the lump judge on fit-split belt (--calibrate-m, "
+                    "--calibrate-seed), set its level out of fold and save it to OUT.npz; nothing else")
+    ap.add_argument("--calibrate-lump-judge", action="store_true", help="set the stored lump judge's level again on "
+                    "fit-split belt and print it beside the stored one; nothing else")
     a = ap.parse_args(argv)
+    if a.fit_lump_judge and a.calibrate_lump_judge:
+        ap.error("--fit-lump-judge and --calibrate-lump-judge exclude each other")
     if a.quick:
         a.length_m, a.calibrate, a.evidence_m = 60.0, False, 40.0
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)
-    per_case = case_records(m, KIND_CASES, a.length_m, a.seed, "heldout")
+    if a.fit_lump_judge or a.calibrate_lump_judge:
+        return fit_lump_judge(m, a.fit_lump_judge, 60.0 if a.quick else a.calibrate_m, a.calibrate_seed)
+    judged = a.lump_judge == "on"
+    print(f"lump judge {a.lump_judge}", flush=True)
+    with _switch_set("lump_judge", judged):
+        per_case = case_records(m, KIND_CASES, a.length_m, a.seed, "heldout")
+        lumps_only = case_records(m, LUMP_CASES, a.length_m, a.seed, "heldout") if a.lumps_only else []
     for label, r in per_case:
         print_case(label, r, ACTIVE_RULE)
     every = join([r for _, r in per_case])
@@ -151,6 +223,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print()
     rows = (rate_rows(every, lump_belt_m, None, "before", a.seed, m.mm_per_px)
             + rate_rows(every, lump_belt_m, ACTIVE_RULE, "after", a.seed, m.mm_per_px))
+    pooled = join([every] + [r for _, r in lumps_only])
+    if lumps_only:
+        rows += rate_rows(pooled, lump_belt_m, ACTIVE_RULE, "after, pooled with the lumps-only belts", a.seed, m.mm_per_px)
+    if judged:
+        rows += lump_judge_rows(m, every, lump_belt_m, a.seed, "the cases")
+        if lumps_only:
+            rows += lump_judge_rows(m, pooled, lump_belt_m, a.seed, "pooled with the lumps-only belts")
     if a.calibrate:
         rows.append(calibration_row(m, a.calibrate_m, a.calibrate_seed))
     if a.evidence:

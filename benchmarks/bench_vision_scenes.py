@@ -22,7 +22,7 @@ darkens frames brighter than the fit's range (:mod:`vision.exposure`); the frame
 Run: ``.venv/bin/python -m benchmarks.bench_vision_scenes [--model M.npz]
 [--length-m 200] [--fa-m 3000] [--fa-today-m 3000] [--seed 11] [--ceiling] [--spread] [--camera renderer]
 [--exposure-norm on] [--local-load on] [--wood-evidence on] [--kind-evidence on] [--split-merged on] [--group-fragments on]
-[--thin-sticks on] [--wood-judge on]``.
+[--thin-sticks on] [--wood-judge on] [--lump-judge on]``.
 ``--wood-evidence on|off``: the union's part-loaded
 features' candidates also reported on the second judge's odds of wood against "none" (:mod:`vision.decision_wood`).
 ``--kind-evidence on|off``: the union's candidates at full burden that the second judge judges alone also reported on
@@ -35,6 +35,8 @@ each judged as a candidate (:mod:`vision.split`).
 (``Detector.thin_sticks``, :mod:`vision.sticks`).
 ``--wood-judge on|off``: the union's part-loaded features' candidates left unreported also reported as wood on the wood
 judge, a boosted model of wood against the belt (``Detector.wood_judge``, :mod:`vision.wood_judge`).
+``--lump-judge on|off``: a candidate the kind rule calls a foreign kind reported as uncertain where the lump judge finds
+it lump-like (``Detector.lump_judge``, :mod:`vision.lump_judge`).
 ``--local-load on|off``: each candidate judged at the lower of the whole belt's
 load and the ore's share around it (``Detector.local_load``; the false-alarm lines show the whole belt's load where
 the local one lowered it).
@@ -144,6 +146,13 @@ def wood_judge_set(on: bool) -> ContextManager[None]:
     return _switch_set("wood_judge", on)
 
 
+def lump_judge_set(on: bool) -> ContextManager[None]:
+    """Within the block every detector a model builds reports a candidate the kind rule calls a foreign kind as
+    uncertain where the lump judge reaches its level (``Detector.lump_judge``, :mod:`vision.lump_judge`) when ``on``;
+    not when off."""
+    return _switch_set("lump_judge", on)
+
+
 def thin_sticks_set(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds also reports the thin sticks it sees at pixel scale on part-loaded
     belt (``Detector.thin_sticks``, :mod:`vision.sticks`) when ``on``; not when off."""
@@ -153,7 +162,7 @@ def thin_sticks_set(on: bool) -> ContextManager[None]:
 #: The detector's boolean switches that are the station's keys (vision.station_settings.SETTINGS), each an option
 #: ``--key-name on|off`` here whose help is the key's own doc.
 DETECTOR_SWITCHES = ("local_load", "full_burden_judge", "wood_evidence", "kind_evidence", "split_merged", "group_fragments",
-                     "thin_sticks", "wood_judge")
+                     "thin_sticks", "wood_judge", "lump_judge")
 
 
 def _switch_set(switch: str, on: bool) -> ContextManager[None]:
@@ -549,7 +558,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
           f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
           f"wood evidence {a.wood_evidence}; kind evidence {a.kind_evidence}; split merged {a.split_merged}; "
-          f"group fragments {a.group_fragments}; thin sticks {a.thin_sticks}; wood judge {a.wood_judge}; metal bars {a.metal_bars}", flush=True)
+          f"group fragments {a.group_fragments}; thin sticks {a.thin_sticks}; wood judge {a.wood_judge}; lump judge {a.lump_judge}; metal bars {a.metal_bars}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), ExitStack() as switches:
         for key in DETECTOR_SWITCHES:
             switches.enter_context(_switch_set(key, getattr(a, key) == "on"))

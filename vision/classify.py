@@ -167,15 +167,16 @@ def _neighbour_steps(v: np.ndarray, pix: np.ndarray) -> tuple[np.ndarray, np.nda
     the flat cell indices ``pix`` ((n,) or (n, k)): the next cell minus the previous one, 0 on the map's first and last
     row (column). The values of full-map differences, taken at the listed cells only."""
     h, w = v.shape[:2]
-    rows, cols = pix // w, pix % w  # indexed by (row, column): channels of the features are read in place, not copied
+    rows, cols = pix // w, pix % w
     inner_r = (rows > 0) & (rows < h - 1)
     inner_c = (cols > 0) & (cols < w - 1)
-    down, up = np.where(inner_r, rows + 1, rows), np.where(inner_r, rows - 1, rows)
-    right, left = np.where(inner_c, cols + 1, cols), np.where(inner_c, cols - 1, cols)
+    down, up = np.where(inner_r, pix + w, pix), np.where(inner_r, pix - w, pix)  # the neighbours' flat indices
+    right, left = np.where(inner_c, pix + 1, pix), np.where(inner_c, pix - 1, pix)
+    flat = v.reshape((h * w,) + v.shape[2:])  # a view of the features' channels (a window's: a small copy)
     if v.ndim == 3:
         inner_r, inner_c = inner_r[:, None], inner_c[:, None]
-    dy = np.where(inner_r, v[down, cols] - v[up, cols], np.float32(0.0))
-    dx = np.where(inner_c, v[rows, right] - v[rows, left], np.float32(0.0))
+    dy = np.where(inner_r, flat[down] - flat[up], np.float32(0.0))
+    dx = np.where(inner_c, flat[right] - flat[left], np.float32(0.0))
     return dy, dx
 
 

@@ -210,7 +210,7 @@ def own_cells(extra: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     """The net's own regions (h, w) bool: its cells ``extra`` (h, w) bool that lie APART_CELLS or more from every
     cell of the features' ``region`` (h, w) bool (nearer, the features' region judges them); None when no cell of
     ``extra`` lies off ``region``."""
-    rows, cols = np.nonzero(extra & ~region)
+    rows, cols = np.divmod(np.flatnonzero(extra & ~region), region.shape[1])  # np.nonzero's, without its 2-D pass
     if not rows.size:
         return None
     m = APART_CELLS - 1  # the dilation's reach: only the region near the net's cells matters

@@ -27,6 +27,9 @@ from vision.densenet_stream import DenseStream
 from vision.errors import FrameError
 from vision.exposure import ExposureNorm
 from vision.kind_decision import NONE, reported_kinds
+from vision.lump_judge import LumpJudge, judged_kinds
+from vision.lump_judge import judge_for as lump_judge_for
+from vision.station_settings import LUMP_JUDGE
 from vision.features import FEATURES, CellFeatures
 from vision.decision_groups import GroupJudge, group_inputs
 from vision.decision_groups import judge_for as group_judge_for
@@ -453,7 +456,7 @@ def _bounding_boxes(labels: np.ndarray, which: list[int], n: int) -> dict[int, t
         return {}
     mark = np.zeros(n + 1, bool)
     mark[np.asarray(which) + 1] = True
-    rows, cols = np.nonzero(mark[labels])
+    rows, cols = np.divmod(np.flatnonzero(mark[labels]), labels.shape[1])  # np.nonzero's, without its 2-D pass
     ids = labels[rows, cols]
     lo_r, lo_c = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
     hi_r, hi_c = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
@@ -540,6 +543,11 @@ class Detector:
     #: the wood judge (:mod:`vision.wood_judge`, only for the second judge it was fitted for) reaches its level (the
     #: station's ``wood_judge`` key; default :data:`vision.station_settings.WOOD_JUDGE`; an instance's own value overrides it).
     wood_judge: bool = WOOD_JUDGE
+    #: A reported candidate the kind rule calls a foreign kind is reported as uncertain instead when the lump judge
+    #: (:mod:`vision.lump_judge`, only for the classifiers it was fitted for) reaches its level; never as lump (the
+    #: station's ``lump_judge`` key; default :data:`vision.station_settings.LUMP_JUDGE`; an instance's own value overrides it).
+    lump_judge: bool = LUMP_JUDGE
+    _lump_judges: dict[int, tuple[KindClassifier, LumpJudge | None]] | None = None  # per classifier, the lump judge found for it
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -1116,7 +1124,25 @@ class Detector:
             nm = self._evidence_levels(clf, proba, load[ix], nm, condition)
         rep = (pn <= nm) & (length_mm[ix] >= self.params.min_length_mm)
         k, pr = reported_kinds(proba, clf.classes_, k, pr, rep)
+        k, pr = self._lump_judged(clf, x, proba, k, pr, rep)
         return list(k), pr, pn, nm, rep
+
+    def _lump_judged(self, clf: KindClassifier, matrix: np.ndarray, proba: np.ndarray, kinds: list[str], probs: np.ndarray,
+                     report: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """``kinds`` / ``probs`` of rows judged by ``clf`` (feature rows ``matrix``, its class probabilities ``proba``)
+        with ``lump_judge`` on: a reported row called a foreign kind moved to uncertain where the lump judge fitted for
+        ``clf`` reaches its level (:func:`vision.lump_judge.judged_kinds`); unchanged with the switch off or no judge."""
+        if not self.lump_judge or not len(kinds):
+            return kinds, probs
+        if self._lump_judges is None:
+            self._lump_judges = {}
+        held = self._lump_judges.get(id(clf))
+        if held is None or held[0] is not clf:  # one lookup of the shipped lump judge per classifier
+            held = self._lump_judges[id(clf)] = (clf, lump_judge_for(clf))
+        if held[1] is None:
+            return kinds, probs
+        k, pr, _ = judged_kinds(held[1], matrix, proba, list(kinds), probs, report)
+        return k, pr
 
     def _evidence_levels(self, clf: KindClassifier, proba: np.ndarray, load: np.ndarray, levels: np.ndarray, condition: str) -> np.ndarray:
         """``clf``'s decisions ``levels`` with the kind evidence of ``condition`` (:func:`vision.decision_kind.kind_levels`):
@@ -1249,6 +1275,7 @@ class Detector:
         none_max = np.zeros(n) if group_judge is None else group_judge.none_max(group_inputs(p_none, pieces, matrix))
         report = (p_none <= none_max) & (length_mm >= self.params.min_length_mm)
         kinds, probs = reported_kinds(proba, clf.classes_, kinds, probs, report)
+        kinds, probs = self._lump_judged(clf, matrix, proba, list(kinds), probs, report)
         return list(kinds), probs, p_none, none_max, report, np.full(n, clf is self.dense_classifier)
 
     def _patches(self, img: "_Rows", labels: np.ndarray, chosen: list[int], n: int) -> np.ndarray:

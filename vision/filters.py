@@ -63,14 +63,17 @@ def _box_sums(p: np.ndarray, r_pad: int, sizes: list[int], n: int, axis: int) ->
     for size in sizes:
         r = size // 2
         if acc is None:
-            acc = _shifted(p, r_pad, n, axis).copy()
+            acc = _shifted(p, r_pad, n, axis)  # a view: the first addition below makes the new array
             r_done = 0
+        if r_done < r:  # the first outer line added into a new array (the sum before kept): a copy and += less, the same sums
+            acc = acc + _shifted(p, r_pad - r_done - 1, n, axis)
+            acc += _shifted(p, r_pad + r_done + 1, n, axis)
         else:
             acc = acc.copy()
-        for j in range(r_done + 1, r + 1):
+        for j in range(r_done + 2, r + 1):
             acc += _shifted(p, r_pad - j, n, axis)
             acc += _shifted(p, r_pad + j, n, axis)
-        r_done = r
+        r_done = max(r_done, r)
         out.append(acc)
     return out
 
@@ -118,8 +121,9 @@ def _weighted(p: np.ndarray, r_pad: int, k: np.ndarray, n: int, axis: int) -> np
     its weight plus each pair of lines r - j and r + j, added, times theirs."""
     r = k.size // 2
     out = _shifted(p, r_pad, n, axis) * k[r]
+    pair = np.empty_like(out)  # one buffer for every pair
     for j in range(1, r + 1):
-        pair = _shifted(p, r_pad - j, n, axis) + _shifted(p, r_pad + j, n, axis)
+        np.add(_shifted(p, r_pad - j, n, axis), _shifted(p, r_pad + j, n, axis), out=pair)
         pair *= k[r + j]
         out += pair
     return out
@@ -170,7 +174,7 @@ def _window_extreme(a: np.ndarray, reach: int, fn: np.ufunc) -> np.ndarray:
         raise ValueError(f"expected a 2-D map and a reach >= 0, got shape {a.shape} and reach {reach}")
     out = a.copy()
     for axis in (0, 1):
-        src = out.copy()
+        src = a if axis == 0 else out.copy()  # the rows' pass reads the map itself (still equal to out)
         n = a.shape[axis]
         for k in range(1, min(reach, n - 1) + 1):
             lo = (slice(0, n - k), slice(None)) if axis == 0 else (slice(None), slice(0, n - k))

@@ -180,7 +180,11 @@ def object_like(groups: FragmentGroups, ids: np.ndarray, objectness: np.ndarray 
 def any_full_burden(loads: np.ndarray, cell_mm: float) -> bool:
     """Whether a row of a block's row loads ``loads`` (h,) has a windowed load (:func:`vision.regime.windowed`, the
     whole belt's load a candidate centred there gets; the local load only lowers it) at full burden (>= ``LOAD_EDGE``;
-    NaN is not): without one no group of the block can be judged, and it is not grouped."""
+    NaN is not): without one no group of the block can be judged, and it is not grouped. A window's mean is at most
+    its highest row load (its prefix sums' rounding is far below 1e-6): a block whose rows all lie 1e-6 or more under
+    the edge has none, without the windows (the part-loaded belt's blocks)."""
+    if float(np.max(loads, initial=-np.inf, where=np.isfinite(loads))) < LOAD_EDGE - 1e-6:
+        return False
     return bool(np.any(windowed(loads, np.arange(loads.shape[0]), cell_mm) >= LOAD_EDGE))
 
 

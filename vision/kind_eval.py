@@ -148,20 +148,22 @@ class KindRates:
         return self.foreign_big_flagged / self.foreign_big if self.foreign_big else float("nan")
 
 
-def kind_rates(records: KindRecords, rule: KindRule | None = None, log_odds: np.ndarray | None = None) -> KindRates:
+def kind_rates(records: KindRecords, rule: KindRule | None = None, log_odds: np.ndarray | None = None,
+               kinds: list[str] | None = None) -> KindRates:
     """Lumps called a foreign kind (per detected lump and per 1,000 m of belt), foreign objects called lump (per
     detected foreign object), and how many foreign objects >= TARGET_MM are flagged, under ``rule`` (applied to
-    ``log_odds`` when given)."""
+    ``log_odds`` when given), or with the detections' ``kinds`` given (e.g. after the lump judge)."""
     truth = np.asarray(records.truth, dtype=object)
-    kinds = np.asarray(records.kinds(rule, log_odds), dtype=object)
+    given = records.kinds(rule, log_odds) if kinds is None else kinds
+    kinds_a = np.asarray(given, dtype=object)
     lump = truth == LUMP
     foreign = (truth != LUMP) & (truth != NO_OBJECT)
-    called_foreign = is_foreign(kinds.astype(str)) if kinds.size else np.zeros(0, bool)
+    called_foreign = is_foreign(kinds_a.astype(str)) if kinds_a.size else np.zeros(0, bool)
     big = np.asarray([k not in (LUMP, NO_OBJECT) for k in records.object_kinds], bool)
     det = records.object_detection
-    flagged = np.array([i >= 0 and kinds[i] != LUMP for i in det], bool) if det.size else np.zeros(0, bool)
-    return KindRates(int(lump.sum()), int((lump & called_foreign).sum()), int((lump & (kinds == UNCERTAIN)).sum()),
-                     int(foreign.sum()), int((foreign & (kinds == LUMP)).sum()), int((foreign & (kinds == UNCERTAIN)).sum()),
+    flagged = np.array([i >= 0 and kinds_a[i] != LUMP for i in det], bool) if det.size else np.zeros(0, bool)
+    return KindRates(int(lump.sum()), int((lump & called_foreign).sum()), int((lump & (kinds_a == UNCERTAIN)).sum()),
+                     int(foreign.sum()), int((foreign & (kinds_a == LUMP)).sum()), int((foreign & (kinds_a == UNCERTAIN)).sum()),
                      int(big.sum()), int((big & flagged).sum()), records.belt_m)
 
 

@@ -111,9 +111,9 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     np.subtract(r, med_r, out=full[2])
     np.abs(full[2], out=full[2])
     gx = np.zeros_like(lum)
-    gx[:, 1:-1] = lum[:, 2:] - lum[:, :-2]
+    np.subtract(lum[:, 2:], lum[:, :-2], out=gx[:, 1:-1])
     gy = np.zeros_like(lum)
-    gy[1:-1] = lum[2:] - lum[:-2]
+    np.subtract(lum[2:], lum[:-2], out=gy[1:-1])
     np.multiply(gx, gx, out=full[3])
     np.multiply(gy, gy, out=full[4])
     np.multiply(gx, gy, out=full[5])
@@ -131,12 +131,26 @@ def objectness_features(cells: np.ndarray, raw: np.ndarray, ridge: np.ndarray, b
     k = 7
     for m in box_means(q[:9], boxes):  # = ndi.uniform_filter(size=(1, box, box)) per box: lum fine coarse raw lum² |dr| jxx jyy jxy
         out[k : k + 4] = m[:4]
-        out[k + 4] = 0.5 * np.log(np.maximum(m[4] - m[0] * m[0], 0.0) + 1e-4)
+        spread = out[k + 4]  # 0.5 log(max(m4 - m0², 0) + 1e-4), in place in the same order
+        np.multiply(m[0], m[0], out=spread)
+        np.subtract(m[4], spread, out=spread)
+        np.maximum(spread, 0.0, out=spread)
+        spread += 1e-4
+        np.log(spread, out=spread)
+        spread *= 0.5
         out[k + 5] = m[5]
         sxx, syy, sxy = m[6], m[7], m[8]
-        energy = sxx + syy + np.float32(1e-6)
-        out[k + 6] = np.sqrt((sxx - syy) ** 2 + 4 * sxy * sxy) / energy
-        out[k + 7] = np.log(energy)
+        energy = sxx + syy
+        energy += np.float32(1e-6)
+        coherence = out[k + 6]  # sqrt((sxx - syy)² + 4 sxy sxy) / energy, in place in the same order
+        np.subtract(sxx, syy, out=coherence)
+        np.square(coherence, out=coherence)
+        cross = 4 * sxy
+        cross *= sxy
+        coherence += cross
+        np.sqrt(coherence, out=coherence)
+        coherence /= energy
+        np.log(energy, out=out[k + 7])
         k += 8
     return out
 
@@ -147,11 +161,9 @@ def block_belt(belt_cols: np.ndarray) -> np.ndarray:
 
 
 def to_cells(blocks: np.ndarray, h: int, w: int) -> np.ndarray:
-    """A map (ceil(h/2), ceil(w/2)) of 2 x 2 blocks repeated back to (h, w) cells (a new array)."""
-    hb, wb = blocks.shape
-    out = np.empty((hb, 2, wb, 2), blocks.dtype)
-    out[...] = blocks[:, None, :, None]
-    return out.reshape(2 * hb, 2 * wb)[:h, :w]
+    """A map (ceil(h/2), ceil(w/2)) of 2 x 2 blocks repeated back to (h, w) cells (a new array): rows, then columns
+    (two np.repeat passes take half the time of one broadcast into a (hb, 2, wb, 2) array; station55)."""
+    return np.repeat(np.repeat(blocks, 2, axis=0)[:h], 2, axis=1)[:, :w]
 
 
 class ObjectnessModel:

@@ -33,7 +33,7 @@ from vision.model_cache import cached_model
 from vision.frames import Frame
 from conveyor.heap import keep_freed_memory
 from vision.station_settings import (BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SETTINGS,
-                                     SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE, WOOD_JUDGE)
+                                     SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE, WOOD_JUDGE, LUMP_JUDGE)
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -58,7 +58,7 @@ class CameraStation(Station):
                  full_burden_judge: bool = FULL_BURDEN_JUDGE, wood_evidence: bool = WOOD_EVIDENCE,
                  kind_evidence: bool = KIND_EVIDENCE, split_merged: bool = SPLIT_MERGED,
                  group_fragments: bool = GROUP_FRAGMENTS, thin_sticks: bool = THIN_STICKS,
-                 wood_judge: bool = WOOD_JUDGE) -> None:
+                 wood_judge: bool = WOOD_JUDGE, lump_judge: bool = LUMP_JUDGE) -> None:
         super().__init__(name, position_m)
         keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (conveyor/heap.py)
         self.camera = camera
@@ -76,6 +76,7 @@ class CameraStation(Station):
         self.group_fragments = bool(group_fragments)
         self.thin_sticks = bool(thin_sticks)
         self.wood_judge = bool(wood_judge)
+        self.lump_judge = bool(lump_judge)
         self.detector: Detector = self._detector(model)
         self.imaged_fraction = float(imaged_fraction)
         self._credit = 1.0
@@ -117,7 +118,8 @@ class CameraStation(Station):
         ``group_fragments`` the fragments of one object at full burden also judged together (:mod:`vision.fragments`); with
         ``thin_sticks`` thin sticks on part-loaded belt reported at pixel scale (:mod:`vision.sticks`); with
         ``wood_judge`` its part-loaded features' candidates left unreported also reported on the wood judge
-        (:mod:`vision.wood_judge`)."""
+        (:mod:`vision.wood_judge`); with ``lump_judge`` a candidate called a foreign kind reported uncertain where the
+        lump judge finds it lump-like (:mod:`vision.lump_judge`)."""
         det = model.detector()
         det.belt_width_m = self.context.belt_width_m if self.context is not None and self.belt_edge else None
         det.exposure = ExposureNorm(det.block) if self.exposure_norm else None
@@ -129,6 +131,7 @@ class CameraStation(Station):
         det.group_fragments = self.group_fragments
         det.thin_sticks = self.thin_sticks
         det.wood_judge = self.wood_judge
+        det.lump_judge = self.lump_judge
         return det
 
     def model_for(self, declared_product: str) -> VisionModel:
@@ -333,4 +336,4 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
                          full_burden_judge=cfg["full_burden_judge"], wood_evidence=cfg["wood_evidence"],
                          kind_evidence=cfg["kind_evidence"], split_merged=cfg["split_merged"],
                          group_fragments=cfg["group_fragments"], thin_sticks=cfg["thin_sticks"],
-                         wood_judge=cfg["wood_judge"])
+                         wood_judge=cfg["wood_judge"], lump_judge=cfg["lump_judge"])

@@ -49,9 +49,10 @@ SPLIT_MERGED = True
 #: :mod:`vision.decision_groups`; docs/vision-experiments.md "Fragments of a partly buried object judged together":
 #: its pre-registered rule RULE_FRAG53 failed on fresh seeds 271 / 272: a false alarm added on object-free realistic
 #: belt, +10 % CPU per frame; "Fragment groups with a judge of their own": RULE_GRP54 held on fresh seeds 281 / 282,
-#: realistic +2, no false alarm added, CPU 1.012 x, but together with the thin sticks the line station fell under
-#: 135 m/s (RULE_COMBINED54's C3: 132.6 m/s idle), so by that rule only the sticks, the larger gain, are on).
-GROUP_FRAGMENTS = False
+#: realistic +2, no false alarm added, CPU 1.012 x, station 140.8 m/s; held off while the thin sticks were to ship
+#: (together the station fell to 132.6 m/s idle, RULE_COMBINED54's C3); on alone since session 55's addendum B held:
+#: the demo's lot unchanged segment by segment and the whole suite passing with it on).
+GROUP_FRAGMENTS = True
 #: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
 #: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
 #: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a reported object of the frame lies on one
@@ -68,6 +69,12 @@ THIN_STICKS = False
 #: today's belt judged against the belt": off, its pre-registered rule RULE_WOOD54 failed on fresh seeds 301 / 302: a
 #: false alarm added on object-free today's belt, the line station under 138 m/s at the machine's load).
 WOOD_JUDGE = False
+#: Whether every detector (``Detector.lump_judge``: the line's station unless its ``lump_judge`` key says otherwise,
+#: ``bench_vision_scenes`` and ``bench_vision_kinds`` unless ``--lump-judge``) reports a candidate that the kind rule
+#: calls a foreign kind as uncertain instead when the lump judge, a boosted model of ore lump against foreign object
+#: fitted on the fit split, reaches its level (:mod:`vision.lump_judge`; docs/vision-experiments.md "lump55": off
+#: while its pre-registered rule, RULE_LUMP55, is not met).
+LUMP_JUDGE = False
 #: Whether ``bench_vision_scenes`` runs the metal bar evidence (:mod:`vision.metal_bars`, ``Detector.metal_bars``, None
 #: in every detector unless set) by default (its ``--metal-bars``; docs/vision-experiments.md "Metal bars on the
 #: realistic belt": off, its development gain, one object over two seeds, too small for a rule).
@@ -114,6 +121,10 @@ SETTINGS = StationSettings(
         "wood_judge": Field(bool, WOOD_JUDGE, doc="With the union model: a features' candidate at a part-loaded load (< 0.9) "
                                                   "left unreported is also reported as wood when the wood judge, a boosted model of "
                                                   "wood against the belt fitted on the fit split, reaches its level (vision/wood_judge.py)."),
+        "lump_judge": Field(bool, LUMP_JUDGE, doc="A candidate the kind rule calls a foreign kind is reported as 'uncertain' "
+                                                  "(a warning and a targeted increment, not contamination) when the lump judge, "
+                                                  "a boosted model of ore lump against foreign object fitted on the fit split, "
+                                                  "reaches its level; never as 'lump' (vision/lump_judge.py)."),
         "appearance_limit": Field(float, None, min=0.0, min_exclusive=True, max=1.0,
                                   doc="Share of belt cells unlike the fitted ore above which the camera raises a 'vision appearance' "
                                       "alarm and its windows are uninspected while it lasts (default: calibrated on fit frames)."),
@@ -137,5 +148,5 @@ SETTINGS = StationSettings(
 )
 
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "THIN_STICKS",
+__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "LUMP_JUDGE", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "THIN_STICKS",
            "WOOD_EVIDENCE", "WOOD_JUDGE"]

@@ -155,7 +155,8 @@ def gate_cells(green_cells: np.ndarray, belt_cols: np.ndarray, gate_q: float) ->
     if not idx.size:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     lo, hi = int(idx[0]), int(idx[-1]) + 1
-    rows, cols = np.nonzero(green_cells[:, lo:hi] <= np.float32((1.0 - gate_q) / 2.0))
+    # the flat indices and their division: np.nonzero's rows and columns in its order, without its 2-D pass
+    rows, cols = np.divmod(np.flatnonzero(green_cells[:, lo:hi] <= np.float32((1.0 - gate_q) / 2.0)), hi - lo)
     cols += lo
     on = np.asarray(belt_cols, bool)[cols]
     return rows[on], cols[on]

@@ -13,7 +13,8 @@ import pytest
 from conveyor.errors import ConfigError
 from vision.fit import SHIPPED_DIR, cache_path
 from vision.station import from_config
-from vision.station_settings import FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE, WOOD_JUDGE
+from vision.station_settings import (FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, LUMP_JUDGE, SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE,
+                                     WOOD_JUDGE)
 
 from .conftest import station_context
 
@@ -24,7 +25,7 @@ SWITCHES = [("local_load", LOCAL_LOAD, "--local-load"), ("full_burden_judge", FU
             ("wood_evidence", WOOD_EVIDENCE, "--wood-evidence"), ("kind_evidence", KIND_EVIDENCE, "--kind-evidence"),
             ("split_merged", SPLIT_MERGED, "--split-merged"),
             ("group_fragments", GROUP_FRAGMENTS, "--group-fragments"), ("thin_sticks", THIN_STICKS, "--thin-sticks"),
-            ("wood_judge", WOOD_JUDGE, "--wood-judge")]
+            ("wood_judge", WOOD_JUDGE, "--wood-judge"), ("lump_judge", LUMP_JUDGE, "--lump-judge")]
 
 
 @pytest.mark.parametrize("key, default, option", SWITCHES)
