@@ -782,30 +782,31 @@ class Detector:
 
     def _stick_detections(self, img: np.ndarray, green: np.ndarray, cols: np.ndarray, ore: np.ndarray, share: float | None,
                           shown: list[Detection], start_belt_m: float, mark0: float, frame: Frame) -> list[Detection]:
-        """Wood detections of the thin sticks (:class:`vision.sticks.StickFinder`) of the block ``img`` (its cells' green
+        """Detections of the thin sticks (:class:`vision.sticks.StickFinder`) of the block ``img`` (its cells' green
         chromaticity ``green``, belt columns ``cols``, ore cells ``ore``, the belt's ore share ``share`` or None) that
-        its params report (stick-like: :meth:`vision.sticks.StickRegion.reported`), except those on or within the params'
-        ``candidate_margin_mm`` of a candidate of the last block (reported or not: ``_candidate_cells``), on a reported
-        detection of ``shown`` or near one called a lump or uncertain (:func:`_near_lump`)."""
+        its params report (stick-like: :meth:`vision.sticks.StickRegion.reported`), except those on a reported detection
+        of ``shown``: as wood, or as :data:`vision.kind_decision.UNCERTAIN` (a warning and a targeted increment, not
+        contamination) when on or within the params' ``candidate_margin_mm`` of a candidate of the last block (reported or
+        not: ``_candidate_cells``) or of a detection called a lump or uncertain (:func:`_near_lump`): an ore lump's
+        side-lit face shows such lines too."""
         if self._sticks is None:
             self._sticks = StickFinder(self.model.mm_per_px, self.block)
         row0, params, out = self._stream_row(start_belt_m), self._sticks.params, []
         found = [s for s in self._sticks.find(img, green, cols, ore, row0, ore_share=share) if s.reported(params)]
-        if found and self._candidate_cells is not None:  # none on or near an 8 mm candidate of the block, reported or not
+        near = np.zeros(len(found), bool)
+        if found and self._candidate_cells is not None:  # on or near an 8 mm candidate of the block, reported or not
             first, labels, candidate = self._candidate_cells
             near = near_candidates(found, candidate[labels], row0 - first, self.cell_mm, params.candidate_margin_mm)
-            found = [s for s, n in zip(found, near) if not n]
-        for s in found:
+        for s, by_candidate in zip(found, near):
             lateral_m = self._region_lateral_m(s)
             belt_m = (row0 + s.row + 0.5) * self.cell_mm / 1000.0
-            if _on_reported(shown, belt_m, lateral_m, s.length_mm) or _near_lump(shown, belt_m, lateral_m, s.length_mm, params.candidate_margin_mm):
+            if _on_reported(shown, belt_m, lateral_m, s.length_mm) or self._region_off_belt(s, True):
                 continue
-            if self._region_off_belt(s, True):
-                continue
+            doubtful = by_candidate or _near_lump(shown, belt_m, lateral_m, s.length_mm, params.candidate_margin_mm)
             rc, cc, half = int(round(s.row)), int(s.col), max(2, int(s.length_mm / self.cell_mm / 2))
             thumb = self._thumbnail(_Rows(img), (slice(max(0, rc - half), rc + half), slice(max(0, cc - half), cc + half)))
-            out.append(self._region_detection("wood", s, row0, thumb, start_belt_m, mark0, frame, none_max=1.0,
-                                              off_belt=self.off_belt(lateral_m), stick_score=s.score))
+            out.append(self._region_detection(UNCERTAIN if doubtful else "wood", s, row0, thumb, start_belt_m, mark0, frame,
+                                              none_max=1.0, off_belt=self.off_belt(lateral_m), stick_score=s.score))
         return out
 
     def _region_detection(self, kind: str, r: PlankRegion | MatchedRegion | PixelRegion | StickRegion, row0: float, thumb: np.ndarray, start_belt_m: float,

@@ -11,6 +11,7 @@ import pytest
 from tests.vision.evidence_helpers import detections, fit_camera, on_object
 from vision.errors import FrameError
 from vision.features import block_means
+from vision.kind_decision import UNCERTAIN
 from vision.model_cache import cached_model
 from vision.scene import SceneObject, ore_mask
 from vision.station_settings import THIN_STICKS
@@ -54,11 +55,14 @@ def test_object_free_todays_belt_stays_quiet(shipped):
 
 
 @pytest.mark.parametrize("seed", [2007, 4])
-def test_no_stick_on_or_beside_an_ore_lump(shipped, seed):
+def test_a_stick_beside_an_ore_lump_is_uncertain_never_wood(shipped, seed):
+    """The lump's side-lit face shows a stick beside the lump's candidates: reported as uncertain (a warning and a
+    targeted increment), never as wood (a false contamination of an ore segment: the demo's lump at 1,019 t)."""
     found = detections(shipped, [fit_camera(seed, "today", [LUMP]).grab()], _switched(True))
     reported = [d for d in found if d.p_none <= d.none_max]
     assert [d.kind for d in reported if not np.isfinite(d.stick_score)] == ["lump"]  # the lump itself is seen
-    assert [d for d in reported if np.isfinite(d.stick_score)] == []
+    sticks = [d.kind for d in reported if np.isfinite(d.stick_score)]
+    assert sticks and set(sticks) == {UNCERTAIN}
 
 
 def test_the_switch_is_off_unless_set(shipped):
