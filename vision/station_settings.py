@@ -55,13 +55,16 @@ SPLIT_MERGED = True
 GROUP_FRAGMENTS = True
 #: Whether every detector (``Detector.thin_sticks``: the line's station unless its ``thin_sticks`` key says otherwise,
 #: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
-#: belt (load < ``vision.decision.LOAD_EDGE``) as wood, unless a candidate of the 8 mm cells or a reported object lies
-#: on or near one (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks at pixel scale": off. Its pre-registered rule,
+#: belt (load < ``vision.decision.LOAD_EDGE``) as wood, none under a reported object, and as uncertain where a candidate
+#: of the 8 mm cells or a lump's detection lies near one (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks
+#: at pixel scale": off. Its pre-registered rule,
 #: RULE_THIN54, held on fresh seeds 291 / 292 (T1-T3) and on the coordinator's idle re-measurement of the line station
 #: (T4, 139.8 m/s), but the demo's lot showed a side-lit ore lump (322 mm, not contamination) reported as two "wood"
 #: sticks beside its own "lump" detection, turning an ore segment contaminated: the rule measured recall and false
 #: alarms on object-free belt, not what it makes of lumps. thin55 mended the demo's case ("Thin sticks kept off ore
-#: lumps"), but RULE_THIN55's T5a failed: 1 stick reported by a lump in 1,008 m of fresh lumps-only belt. Held off).
+#: lumps"), but RULE_THIN55's T5a failed: 1 stick reported by a lump in 1,008 m of fresh lumps-only belt; stick56
+#: reports the sticks near a candidate or lump as uncertain: RULE_STICK56's S1-S5 held on fresh 351 / 352 / 353, its
+#: station figure S6 could not be shown on the machine of that day ("stick56"). Held off).
 THIN_STICKS = False
 #: Whether every detector of a union model (``Detector.wood_judge``: the line's station unless its ``wood_judge`` key
 #: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
@@ -118,7 +121,8 @@ SETTINGS = StationSettings(
                                                             "object lies on it (vision/fragments.py, vision/decision_groups.py)."),
         "thin_sticks": Field(bool, THIN_STICKS, doc="On part-loaded belt (load < 0.9) straight lines of low-green pixels 44 mm "
                                                     "long (sticks 10-25 mm wide that the 8 mm cells average away) are also "
-                                                    "reported as wood, unless a reported object lies on them (vision/sticks.py)."),
+                                                    "reported as wood, none under a reported object, as uncertain (a warning "
+                                                    "and a targeted increment) near a candidate or an ore lump (vision/sticks.py)."),
         "wood_judge": Field(bool, WOOD_JUDGE, doc="With the union model: a features' candidate at a part-loaded load (< 0.9) "
                                                   "left unreported is also reported as wood when the wood judge, a boosted model of "
                                                   "wood against the belt fitted on the fit split, reaches its level (vision/wood_judge.py)."),

@@ -21,11 +21,12 @@ line of them is (docs/vision-experiments.md "Thin sticks at pixel scale"):
    ``max_width_mm`` wide or ``min_elongation`` times as long as wide: a broad low-green region is none).
 
 ``Detector.thin_sticks`` runs :class:`StickFinder` on every frame (off by default: the station's ``thin_sticks`` key);
-its sticks are reported as wood unless an 8 mm candidate of the detector's last block (reported or not, finished or
-pending) lies within ``candidate_margin_mm`` of one (:func:`near_candidates`), a reported object of the frame lies on
-one or a lump's or uncertain object's detection lies within that margin of it: an ore lump's side-lit face shows
-low-green straight edges, and a stick reported as wood there bypasses the kind decision that keeps lumps from flagging
-contamination (docs/vision-experiments.md "thin55"). :data:`STICK_LEVEL` is set on the
+its sticks are reported as wood, none where a reported object of the frame lies on one, and as ``uncertain`` (a warning
+and a targeted increment, not contamination) where an 8 mm candidate of the detector's last block (reported or not,
+finished or pending) lies within ``candidate_margin_mm`` of one (:func:`near_candidates`) or a lump's or uncertain
+object's detection lies within that margin: an ore lump's side-lit face shows low-green straight edges, and a stick
+reported as wood there would bypass the kind decision that keeps lumps from flagging contamination
+(docs/vision-experiments.md "thin55", "stick56"). :data:`STICK_LEVEL` is set on the
 fit split's object-free today's belt by ``python -m vision.sticks_level`` (:data:`vision.sticks_level.LEVEL_COMMAND`).
 """
 
