@@ -31,11 +31,11 @@ import numpy as np
 from benchmarks.bench_vision_kinds import LUMP_CASES
 from vision.detect import Detection
 from vision.fit import VisionModel
+from vision.frontier import belt_detections
 from vision.kind_decision import is_foreign
 from vision.model_cache import cached_model
 from vision.scene import SceneObject, random_objects
 from vision.scenes import scene_options
-from vision.sim_camera import SimulatedCamera
 
 #: A detection whose centre lies within this distance (mm) of a lump's outline is by that lump.
 NEAR_LUMP_MM = 100.0
@@ -71,15 +71,8 @@ def lump_count(model: VisionModel, label: str, scene_type: str, extra: dict, len
     scene, obj_opts = scene_options(scene_type)
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=1.0, **{**obj_opts, **extra})
-    cam = SimulatedCamera(tiles="heldout", seed=seed, objects=objs, width_px=model.width_px, frame_lines=2048,
-                          mm_per_px=model.mm_per_px, scene_options=scene)
-    cam.open()
-    det = model.detector()
-    det.thin_sticks = sticks
-    found: list[Detection] = []
-    while cam.position_m < length_m - 1e-9:
-        found += det.process(cam.grab()).detections
-    found += det.flush()
+    found, cam = belt_detections(model, "heldout", objs, length_m=length_m, seed=seed, scene=scene,
+                                 switches={"thin_sticks": sticks})
     reported = [d for d in found if d.p_none <= d.none_max and not d.off_belt]
     lumps = [o for o in objs if o.belt_mm < cam.position_m * 1000.0 and o.kind == "lump"]
     stick = [d for d in reported if np.isfinite(d.stick_score)]

@@ -66,16 +66,29 @@ def every_candidate(model: VisionModel, backgrounds: str | Path | TileSet, *, le
     (:func:`vision.detect.with_features`): an evidence's own detections, the thin sticks', are left out."""
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=objects_per_m, **(objects or {})) if objects_per_m > 0 else []
-    cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objs, width_px=model.width_px, frame_lines=frame_lines,
+    found, cam = belt_detections(model, backgrounds, objs, length_m=length_m, seed=seed, frame_lines=frame_lines,
+                                 scene=scene, switches={"report_all": True})
+    return with_features(found), [o for o in objs if o.belt_mm < cam.position_m * 1000.0], cam
+
+
+def belt_detections(model: VisionModel, backgrounds: str | Path | TileSet, objects: list[SceneObject], *, length_m: float,
+                    seed: int, frame_lines: int = 2048, scene: dict | None = None,
+                    switches: dict[str, bool] | None = None) -> tuple[list[Detection], SimulatedCamera]:
+    """(every detection of ``model``'s detector, its attributes ``switches`` set; the camera) over ``length_m`` of
+    simulated belt of ``backgrounds`` (seed ``seed``) carrying ``objects``, streamed frame by frame as a station does."""
+    cam = SimulatedCamera(tiles=backgrounds, seed=seed, objects=objects, width_px=model.width_px, frame_lines=frame_lines,
                           mm_per_px=model.mm_per_px, scene_options=scene)
     cam.open()
     det = model.detector()
-    det.report_all = True
+    for name, value in (switches or {}).items():
+        if not hasattr(det, name):
+            raise AttributeError(f"the detector has no switch {name!r}")
+        setattr(det, name, value)
     found: list[Detection] = []
     while cam.position_m < length_m - 1e-9:
         found += det.process(cam.grab()).detections
     found += det.flush()
-    return with_features(found), [o for o in objs if o.belt_mm < cam.position_m * 1000.0], cam
+    return found, cam
 
 
 def candidate_scores(model: VisionModel, backgrounds: str | Path | TileSet, *, length_m: float, seed: int,
@@ -126,4 +139,4 @@ def frontier(with_objects: CandidateScores, object_free: CandidateScores,
     return rows
 
 
-__all__ = ["CandidateScores", "candidate_scores", "frontier"]
+__all__ = ["CandidateScores", "belt_detections", "candidate_scores", "frontier"]

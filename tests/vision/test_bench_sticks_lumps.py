@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from benchmarks.bench_sticks_lumps import NEAR_LUMP_MM, by_lumps
 from vision.detect import Detection
+from vision.frontier import belt_detections
 from vision.scene import SceneObject
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,3 +40,8 @@ def test_the_switch_runs_each_lumps_belt_off_and_on():
     counts = [re.search(r": (\d+) lumps; stick detections (\d+), by a lump \(<= 100 mm\) (\d+)", line).groups() for line in lines]
     assert counts[0][0] == counts[1][0] != "0" and counts[0][1] == "0"  # the same lumps; no stick with the switch off
     assert int(counts[1][2]) <= int(counts[1][1])
+
+
+def test_a_belt_streamed_with_a_switch_the_detector_lacks_is_refused_by_name(small_model):
+    with pytest.raises(AttributeError, match="thin_stick'"):
+        belt_detections(small_model, "fit", [], length_m=1.0, seed=1, switches={"thin_stick": True})
