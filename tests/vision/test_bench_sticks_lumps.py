@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_sticks_lumps import NEAR_LUMP_MM, by_lumps
+from benchmarks.bench_sticks_lumps import NEAR_LUMP_MM, LumpCount, by_lumps, turned_foreign_rows
 from vision.detect import Detection
 from vision.frontier import belt_detections
 from vision.scene import SceneObject
@@ -45,3 +45,12 @@ def test_the_switch_runs_each_lumps_belt_off_and_on():
 def test_a_belt_streamed_with_a_switch_the_detector_lacks_is_refused_by_name(small_model):
     with pytest.raises(AttributeError, match="thin_stick'"):
         belt_detections(small_model, "fit", [], length_m=1.0, seed=1, switches={"thin_stick": True})
+
+
+def test_the_figure_is_the_lumps_the_sticks_turn_foreign_per_hundred_lumps_checked_against_the_limit():
+    off = LumpCount("lumps on today's belt", 1000.0, 600, 0, 0, 12, 0, False)
+    on = LumpCount("lumps on today's belt", 1000.0, 600, 30, 30, 15, 24, True)
+    (row,) = turned_foreign_rows([off, on, LumpCount("lumps on dark ore", 250.0, 170, 0, 0, 2, 0, False)])  # dark: off only
+    assert row["value"] == pytest.approx(0.5) and row["unit"] == "%" and row["ok"] and "600 lumps" in row["name"]
+    (worse,) = turned_foreign_rows([off, LumpCount("lumps on today's belt", 1000.0, 600, 30, 30, 16, 24, True)])
+    assert not worse["ok"]
