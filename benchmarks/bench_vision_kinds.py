@@ -198,13 +198,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--lumps-only", action="store_true", help="also held-out belts of lumps only, pooled with the cases")
     ap.add_argument("--lump-judge", choices=("on", "off"), default="on" if LUMP_JUDGE else "off", help="every detector with "
                     "the lump judge (vision/lump_judge.py) and the rates after it; default vision.station_settings.LUMP_JUDGE")
-    ap.add_argument("--fit-lump-judge", metavar="OUT.npz", help="fit the lump judge on fit-split belt (--calibrate-m, "
+    judge_work = ap.add_mutually_exclusive_group()
+    judge_work.add_argument("--fit-lump-judge", metavar="OUT.npz", help="fit the lump judge on fit-split belt (--calibrate-m, "
                     "--calibrate-seed), set its level out of fold and save it to OUT.npz; nothing else")
-    ap.add_argument("--calibrate-lump-judge", action="store_true", help="set the stored lump judge's level again on "
+    judge_work.add_argument("--calibrate-lump-judge", action="store_true", help="set the stored lump judge's level again on "
                     "fit-split belt and print it beside the stored one; nothing else")
     a = ap.parse_args(argv)
-    if a.fit_lump_judge and a.calibrate_lump_judge:
-        ap.error("--fit-lump-judge and --calibrate-lump-judge exclude each other")
     if a.quick:
         a.length_m, a.calibrate, a.evidence_m = 60.0, False, 40.0
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)

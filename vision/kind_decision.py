@@ -75,6 +75,14 @@ def most_likely_kind(proba: np.ndarray, classes: np.ndarray) -> tuple[list[str],
     return [str(kinds[i]) for i in best], po[np.arange(len(po)), best] / np.maximum(po.sum(axis=1), 1e-12)
 
 
+def foreign_given_object(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each row's foreign kinds' probability mass given an object, p(foreign) / p(any kind but ``none``) (n,), of class
+    probabilities (n, n_classes) in ``classes`` order: the probability an :data:`UNCERTAIN` object is reported with."""
+    classes = np.asarray(classes).astype(str)
+    po = np.atleast_2d(np.asarray(proba, np.float64)).reshape(-1, len(classes))[:, classes != NONE]
+    return po[:, is_foreign(classes[classes != NONE])].sum(axis=1) / np.maximum(po.sum(axis=1), 1e-12)
+
+
 def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
                  log_odds: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
     """(reported kind, its probability given an object) of each row of class probabilities (n, n_classes) in
@@ -93,6 +101,7 @@ def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
     foreign = is_foreign(kinds_all)
     best_foreign = np.where(foreign, po, -1.0).argmax(axis=1)
     lo = foreign_log_odds(proba, classes) if log_odds is None else np.asarray(log_odds, np.float64)
+    uncertain_prob = foreign_given_object(proba, classes)
     kinds, prob = [], np.empty(len(po))
     for j in range(len(po)):
         if not foreign.any() or lo[j] >= rule.foreign_log_odds:
@@ -104,7 +113,7 @@ def decide_kinds(proba: np.ndarray, classes: np.ndarray, rule: KindRule | None,
             prob[j] = po[j, kinds_all == LUMP].sum() / total[j]
         else:
             kinds.append(UNCERTAIN)
-            prob[j] = po[j, foreign].sum() / total[j]
+            prob[j] = uncertain_prob[j]
     return kinds, prob
 
 
@@ -126,7 +135,7 @@ def reported_kinds(proba: np.ndarray, classes: np.ndarray, kinds: list[str], pro
     return kinds, prob
 
 
-__all__ = ["ACTIVE_RULE", "KindRule", "LUMP", "NOT_CONTAMINATION", "NOT_FOREIGN", "UNCERTAIN", "calibrate", "decide_kinds", "foreign_log_odds", "is_foreign", "reported_kinds"]
+__all__ = ["ACTIVE_RULE", "KindRule", "LUMP", "NOT_CONTAMINATION", "NOT_FOREIGN", "UNCERTAIN", "calibrate", "decide_kinds", "foreign_given_object", "foreign_log_odds", "is_foreign", "reported_kinds"]
 
 
 def calibrate(truth: list[str], proba: np.ndarray, classes: np.ndarray, *, lump_foreign_max: float = 0.01,

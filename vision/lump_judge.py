@@ -30,7 +30,7 @@ import numpy as np
 
 from vision.classify import COMPONENT_FEATURES, DENSE_FEATURE, KindClassifier
 from vision.decision_kind import judge_key
-from vision.kind_decision import LUMP, UNCERTAIN, foreign_log_odds, is_foreign
+from vision.kind_decision import LUMP, UNCERTAIN, foreign_given_object, foreign_log_odds, is_foreign
 from vision.wood_judge import WoodJudge, from_sklearn
 
 #: The shipped lump judge of the 4 mm/px union (for its base classifier and its second judge); absent: none.
@@ -125,7 +125,7 @@ def fit(matrix: np.ndarray, proba: np.ndarray, classes: np.ndarray, truth: list[
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     t = np.asarray(truth, dtype=str)
-    keep = (t == LUMP) | (is_foreign(t) & (t != "none"))
+    keep = (t == LUMP) | is_foreign(t)
     y = (t[keep] == LUMP).astype(int)
     if y.min(initial=1) == 1 or y.max(initial=0) == 0:
         raise ValueError(f"expected detections of ore lumps and of foreign objects, got {int(y.sum())} and {int((y == 0).sum())}")
@@ -163,7 +163,7 @@ def set_level(judge: LumpJudge, scores: np.ndarray, truth: list[str], called_for
         raise ValueError(f"expected scores, truth and calls of one length, got {len(scores)}, {len(t)}, {len(called)}")
     if not 0 <= share_max < 1:
         raise ValueError(f"expected 0 <= share_max < 1, got {share_max}")
-    foreign = is_foreign(t) & (t != "none")
+    foreign = is_foreign(t)
     v = np.sort(scores[foreign & called & np.isfinite(scores)])[::-1]
     if not v.size:
         raise ValueError("expected foreign objects the rule calls foreign to set the level on, got none")
@@ -192,11 +192,10 @@ def judged_kinds(judge: LumpJudge, matrix: np.ndarray, proba: np.ndarray, kinds:
         return kinds, prob, score
     proba = np.atleast_2d(np.asarray(proba, float))
     score[ask] = judge.score(design(np.atleast_2d(matrix)[ask], proba[ask], np.array(judge.classes)))
-    classes = np.array(judge.classes)
-    obj, foreign = classes != "none", is_foreign(classes)
-    for r in ask[score[ask] >= judge.level]:
+    moved = ask[score[ask] >= judge.level]
+    prob[moved] = foreign_given_object(proba[moved], np.array(judge.classes))
+    for r in moved:
         kinds[r] = UNCERTAIN
-        prob[r] = proba[r, foreign].sum() / max(proba[r, obj].sum(), 1e-12)
     return kinds, prob, score
 
 
