@@ -57,15 +57,17 @@ GROUP_FRAGMENTS = True
 #: ``bench_vision_scenes`` unless ``--thin-sticks``) also reports the thin sticks it sees at pixel scale on part-loaded
 #: belt (load < ``vision.decision.LOAD_EDGE``) as wood, none under a reported object, and as uncertain where a candidate
 #: of the 8 mm cells or a lump's detection lies near one (:mod:`vision.sticks`; docs/vision-experiments.md "Thin sticks
-#: at pixel scale": off. Its pre-registered rule,
+#: at pixel scale": on. Its pre-registered rule,
 #: RULE_THIN54, held on fresh seeds 291 / 292 (T1-T3) and on the coordinator's idle re-measurement of the line station
 #: (T4, 139.8 m/s), but the demo's lot showed a side-lit ore lump (322 mm, not contamination) reported as two "wood"
 #: sticks beside its own "lump" detection, turning an ore segment contaminated: the rule measured recall and false
 #: alarms on object-free belt, not what it makes of lumps. thin55 mended the demo's case ("Thin sticks kept off ore
 #: lumps"), but RULE_THIN55's T5a failed: 1 stick reported by a lump in 1,008 m of fresh lumps-only belt; stick56
 #: reports the sticks near a candidate or lump as uncertain: RULE_STICK56's S1-S5 held on fresh 351 / 352 / 353, its
-#: station figure S6 could not be shown on the machine of that day ("stick56"). Held off).
-THIN_STICKS = False
+#: station figure S6 could not be shown on the machine of that day ("stick56"); on since session 56's addendum E
+#: repeated S6 on a machine that ran the base code at >= 135 m/s: 136.2 m/s over six rounds, CPU per frame 1.090 x
+#: today's, 1.008 x realistic).
+THIN_STICKS = True
 #: Whether every detector of a union model (``Detector.wood_judge``: the line's station unless its ``wood_judge`` key
 #: says otherwise, ``vision.sim_eval.evaluate``, ``bench_vision_scenes`` unless ``--wood-judge``) also reports a
 #: features' candidate at a part-loaded load (< ``vision.decision.LOAD_EDGE``) that the decision leaves unreported as
