@@ -13,8 +13,11 @@ the switch off and on, and counted per case:
 - lumps with a foreign detection by them: lumps that any reported detection called a foreign kind lies within
   :data:`NEAR_LUMP_MM` of (the sticks' and the features' alike), the operational harm.
 
+``--lump-judge on``: every detector with the lump judge too (``Detector.lump_judge``; lump57: its sticks are then
+uncertain, never wood), so the lumps with a foreign detection are the ones left after it.
+
 Run: ``.venv/bin/python -m benchmarks.bench_sticks_lumps [--seed 11] [--today-m 1000] [--realistic-m 500]
-[--dark-m 250] [--thin-sticks off|on|both]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
+[--dark-m 250] [--thin-sticks off|on|both] [--lump-judge off|on]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from vision.kind_decision import is_foreign
 from vision.model_cache import cached_model
 from vision.scene import SceneObject, random_objects
 from vision.scenes import scene_options
+from vision.station_settings import LUMP_JUDGE
 
 #: A detection whose centre lies within this distance (mm) of a lump's outline is by that lump.
 NEAR_LUMP_MM = 100.0
@@ -67,13 +71,15 @@ def by_lumps(dets: list[Detection], lumps: list[SceneObject], near_mm: float = N
     return np.hypot(pos[:, None, 0] - lp[None, :, 0], pos[:, None, 1] - lp[None, :, 1]) <= lp[None, :, 2] / 2.0 + near_mm
 
 
-def lump_count(model: VisionModel, label: str, scene_type: str, extra: dict, length_m: float, seed: int, sticks: bool) -> LumpCount:
-    """The counts of one lumps-only case over ``length_m`` of held-out belt of ``seed``, thin sticks ``sticks``."""
+def lump_count(model: VisionModel, label: str, scene_type: str, extra: dict, length_m: float, seed: int, sticks: bool,
+               judged: bool = LUMP_JUDGE) -> LumpCount:
+    """The counts of one lumps-only case over ``length_m`` of held-out belt of ``seed``, thin sticks ``sticks``, the
+    lump judge ``judged``."""
     scene, obj_opts = scene_options(scene_type)
     rng = np.random.default_rng(seed)
     objs = random_objects(length_m * 1000.0, rng, per_m=1.0, **{**obj_opts, **extra})
     found, cam = belt_detections(model, "heldout", objs, length_m=length_m, seed=seed, scene=scene,
-                                 switches={"thin_sticks": sticks})
+                                 switches={"thin_sticks": sticks, "lump_judge": judged})
     reported = [d for d in found if d.p_none <= d.none_max and not d.off_belt]
     lumps = [o for o in objs if o.belt_mm < cam.position_m * 1000.0 and o.kind == "lump"]
     stick = [d for d in reported if np.isfinite(d.stick_score)]
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--realistic-m", type=float, default=500.0, help="lumps on realistic belt (m)")
     ap.add_argument("--dark-m", type=float, default=250.0, help="lumps on dark ore (m)")
     ap.add_argument("--thin-sticks", choices=("off", "on", "both"), default="both")
+    ap.add_argument("--lump-judge", choices=("off", "on"), default="on" if LUMP_JUDGE else "off",
+                    help="every detector with the lump judge (vision/lump_judge.py); default vision.station_settings.LUMP_JUDGE")
     ap.add_argument("--quick", action="store_true", help="40 m of today's belt only, sticks off and on (make bench-quick: "
                                                          "it runs; the figure is not comparable)")
     a = ap.parse_args(argv)
@@ -103,11 +111,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if lengths[scene_type] <= 0:
             continue
         for on in {"off": (False,), "on": (True,), "both": (False, True)}[a.thin_sticks]:
-            c = lump_count(m, label, scene_type, extra, lengths[scene_type], a.seed, on)
+            c = lump_count(m, label, scene_type, extra, lengths[scene_type], a.seed, on, a.lump_judge == "on")
             out.append(c)
             print(f"{label}, seed {a.seed}, {c.belt_m:.0f} m, sticks {'on' if on else 'off'}: {c.lumps} lumps; stick detections "
                   f"{c.sticks}, by a lump (<= {NEAR_LUMP_MM:g} mm) {c.sticks_by_lump}; lumps with a stick {c.lumps_stick}, "
-                  f"with a foreign detection (any) {c.lumps_foreign}", flush=True)
+                  f"with a foreign detection (any) {c.lumps_foreign}; lump judge {a.lump_judge}", flush=True)
     return turned_foreign_rows(out)
 
 

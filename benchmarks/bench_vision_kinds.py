@@ -18,7 +18,8 @@ tiles (never the held-out ones) and prints it beside the shipped constant.
 cases. ``--lump-judge on|off``: every detector with the lump judge (``Detector.lump_judge``, :mod:`vision.lump_judge`)
 and the rates also after it (a foreign call moved to uncertain where the judge finds it lump-like). ``--fit-lump-judge
 OUT.npz``: the judge fitted on fit-split belt (the calibration cases and the lumps-only belts, ``--calibrate-m``,
-``--calibrate-seed``), its level on its out-of-fold scores, saved; ``--calibrate-lump-judge``: the stored judge's
+``--calibrate-seed``, and :data:`FIT_TODAY_LUMP_BELTS` more belts of lumps only on today's belt), its level on its
+out-of-fold scores, saved; ``--calibrate-lump-judge``: the stored judge's
 level set again on that belt and printed beside the stored one.
 
 Run: ``.venv/bin/python -m benchmarks.bench_vision_kinds [--length-m 1000] [--seed 11] [--calibrate]
@@ -57,6 +58,9 @@ LUMP_CASES = (("lumps on realistic belt", "realistic", {"kinds": ("lump",)}, 1.0
 LUMP_FOREIGN_SHARE_MAX = 0.01
 LUMP_FOREIGN_PER_1000_M_MAX = 1.0
 FOREIGN_LUMP_SHARE_MAX = 0.02
+#: The lump judge's fit adds this many belts of lumps only on today's part-loaded belt (fit split, ``--calibrate-m``
+#: each, seeds ``--calibrate-seed`` + 1, + 2, ...): the lumps the kind rule calls foreign are mostly there (lump57).
+FIT_TODAY_LUMP_BELTS = 3
 
 
 def case_records(model: VisionModel, cases, length_m: float, seed: int, backgrounds: str) -> list[tuple[str, KindRecords]]:
@@ -163,10 +167,13 @@ def lump_judge_rows(m: VisionModel, records: KindRecords, lump_belt_m: float, se
 
 
 def fit_lump_judge(model: VisionModel, out: str | None, length_m: float, seed: int) -> list[dict]:
-    """The lump judge fitted on fit-split belt (the calibration cases and the lumps-only belts, ``seed``) and saved
-    to ``out``; with ``out`` None, the stored judge's level set again on that belt and printed beside its own."""
-    fit = join([r for _, r in case_records(model, CALIBRATION_CASES + LUMP_CASES, length_m, seed, "fit")])
-    where = {"split": "fit", "seed": seed, "length_m": length_m}
+    """The lump judge fitted on fit-split belt (the calibration cases and the lumps-only belts, ``seed``, and
+    :data:`FIT_TODAY_LUMP_BELTS` belts of lumps only on today's belt, seeds ``seed`` + 1, ...) and saved to ``out``;
+    with ``out`` None, the stored judge's level set again on that belt and printed beside its own."""
+    today_lumps = tuple(c for c in LUMP_CASES if c[1] == "today")
+    extra = [r for s in range(seed + 1, seed + 1 + FIT_TODAY_LUMP_BELTS) for _, r in case_records(model, today_lumps, length_m, s, "fit")]
+    fit = join([r for _, r in case_records(model, CALIBRATION_CASES + LUMP_CASES, length_m, seed, "fit")] + extra)
+    where = {"split": "fit", "seed": seed, "length_m": length_m, "today_lump_belts": FIT_TODAY_LUMP_BELTS}
     if out is None:
         judge = lump_judge_of(model)
         again = calibrate_level(judge, fit)

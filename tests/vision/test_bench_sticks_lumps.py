@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.bench_sticks_lumps import NEAR_LUMP_MM, LumpCount, by_lumps, turned_foreign_rows
+from benchmarks import bench_sticks_lumps
+from benchmarks.bench_sticks_lumps import NEAR_LUMP_MM, LumpCount, by_lumps, lump_count, turned_foreign_rows
 from vision.detect import Detection
 from vision.frontier import belt_detections
 from vision.scene import SceneObject
@@ -40,6 +41,21 @@ def test_the_switch_runs_each_lumps_belt_off_and_on():
     counts = [re.search(r": (\d+) lumps; stick detections (\d+), by a lump \(<= 100 mm\) (\d+)", line).groups() for line in lines]
     assert counts[0][0] == counts[1][0] != "0" and counts[0][1] == "0"  # the same lumps; no stick with the switch off
     assert int(counts[1][2]) <= int(counts[1][1])
+
+
+def test_each_belt_is_streamed_with_the_lump_judge_as_asked(monkeypatch):
+    """lump57: ``--lump-judge`` reaches the detector beside the sticks' switch (the lumps left foreign after it)."""
+    seen = []
+
+    def streamed(model, backgrounds, objects, **kw):
+        seen.append(kw["switches"])
+        return [], type("Cam", (), {"position_m": 1.0})()
+
+    monkeypatch.setattr(bench_sticks_lumps, "belt_detections", streamed)
+    for judged in (False, True):
+        c = lump_count(None, "lumps on today's belt", "today", {"kinds": ("lump",)}, 1.0, 11, True, judged)
+        assert c.sticks == c.lumps_foreign == 0
+    assert seen == [{"thin_sticks": True, "lump_judge": False}, {"thin_sticks": True, "lump_judge": True}]
 
 
 def test_a_belt_streamed_with_a_switch_the_detector_lacks_is_refused_by_name(small_model):

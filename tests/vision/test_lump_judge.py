@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.bench_vision_kinds import FIT_TODAY_LUMP_BELTS
 from vision import detect
 from vision.classify import COMPONENT_FEATURES
 from vision.kind_decision import LUMP, UNCERTAIN, is_foreign
@@ -22,6 +23,17 @@ from vision.lump_judge import (JUDGE_FEATURES, LUMP_JUDGE_PATH, LumpJudge, desig
 from vision.wood_judge import WOOD_JUDGE_PATH
 
 REPO = Path(__file__).resolve().parents[2]
+#: A held-out ore lump 158 mm long on lumps-only today's belt (seed 11, development) that the kind rule calls cloth
+#: (log odds 5.5): its feature row (with the dense net's peak) and its base classifier's probabilities in the shipped
+#: classes' order. lump55's judge (fitted without the extra today's lumps) scored it 1.1 below its level (lump57).
+HELD_OUT_LUMP = ([0.42424935865629876, 0.40869512336535585, -0.16544939618971613, -2.6432170987957053, -2.248723301312162,
+                  0.4501061167498645, 0.6725039482116699, -1.31892728805542, 5.830894392190708, 11.082409858703613,
+                  10.514990744055563, 6.02755750856379, 5.113722736524791, 0.9138347720389991, 0.5345716531825654,
+                  -0.05101911491705424, 0.0011855353794739676, -0.09577051118592134, -0.5298201884660456, 2.884550848219922,
+                  0.293659657555536, 0.3324759933435312, -6.7838497050106525, 6.726238250732422, -0.177213063702923,
+                  -0.318316567785462, -0.516014575958252, 0.3860707181950601, 0.17264113953029178, -10.0],
+                 [0.320709681029548, 0.19891557561719675, 0.003951303109359926, 0.036859402408305986, 0.00015775334896110318,
+                  0.29506088186705076, 0.0012401624648874865, 0.1431052401546899])
 CLASSES = np.array(["cloth", "lump", "metal", "none"])
 EDGE = COMPONENT_FEATURES.index("edge_chroma")
 
@@ -125,6 +137,18 @@ def test_the_shipped_judge_belongs_to_the_shipped_union_only(shipped_union):
     assert judge_for(shipped_union.classifier) is judge and judge_for(shipped_union.dense_judge) is judge
     assert judge_for(None) is None
     assert judge.provenance["split"] == "fit" and judge.moved <= 0.01 * judge.foreign and np.isfinite(judge.level)
+
+
+def test_the_shipped_judge_was_fitted_with_todays_lumps_and_moves_a_held_out_lump_called_cloth():
+    """lump57: the fit adds FIT_TODAY_LUMP_BELTS belts of lumps only on today's belt (fit split), where the lumps the
+    rule calls foreign are; a held-out lump there that the rule calls cloth is moved to uncertain (lump55's judge left
+    it cloth)."""
+    judge = shipped_lump_judge()
+    assert judge.provenance["today_lump_belts"] == FIT_TODAY_LUMP_BELTS == 3 and judge.provenance["split"] == "fit"
+    assert judge.provenance["lumps"] > 3000 and judge.moved <= 0.01 * judge.foreign
+    row, proba = np.array([HELD_OUT_LUMP[0]]), np.array([HELD_OUT_LUMP[1]])
+    kinds, _, score = judged_kinds(judge, row, proba, ["cloth"], np.array([0.9]), np.array([True]))
+    assert kinds == [UNCERTAIN] and score[0] >= judge.level + 1.0
 
 
 def test_the_detectors_hook_moves_foreign_calls_only_with_the_switch_on(shipped_union, monkeypatch):
