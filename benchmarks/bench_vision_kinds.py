@@ -36,7 +36,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from benchmarks.bench_vision_scenes import CASES, _row, _switch_set
+from benchmarks.bench_vision_scenes import CASES, _row, lump_judge_set
 from vision.fit import VisionModel
 from vision.model_cache import cached_model
 from vision.kind_decision import ACTIVE_RULE, KindRule, calibrate
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return fit_lump_judge(m, a.fit_lump_judge, 60.0 if a.quick else a.calibrate_m, a.calibrate_seed)
     judged = a.lump_judge == "on"
     print(f"lump judge {a.lump_judge}", flush=True)
-    with _switch_set("lump_judge", judged):
+    with lump_judge_set(judged):
         per_case = case_records(m, KIND_CASES, a.length_m, a.seed, "heldout")
         lumps_only = case_records(m, LUMP_CASES, a.length_m, a.seed, "heldout") if a.lumps_only else []
     for label, r in per_case:

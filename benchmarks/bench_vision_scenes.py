@@ -65,7 +65,7 @@ from vision.densenet_data import stream
 from vision.cli import decision_line
 from vision.detect import Detection, Detector
 from vision.exposure import ExposureNorm
-from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, METAL_BARS, SETTINGS
+from vision.station_settings import BELT_EDGE, DETECTOR_SWITCHES, EXPOSURE_NORM, METAL_BARS, SETTINGS
 from vision.evaluate import MATCH_MARGIN_MM, Match, score_table
 from vision.matched import MatchedFilter, MatchedRegion, MatchedStream
 from vision.metal_bars import MetalBarStream
@@ -157,12 +157,6 @@ def thin_sticks_set(on: bool) -> ContextManager[None]:
     """Within the block every detector a model builds also reports the thin sticks it sees at pixel scale on part-loaded
     belt (``Detector.thin_sticks``, :mod:`vision.sticks`) when ``on``; not when off."""
     return _switch_set("thin_sticks", on)
-
-
-#: The detector's boolean switches that are the station's keys (vision.station_settings.SETTINGS), each an option
-#: ``--key-name on|off`` here whose help is the key's own doc.
-DETECTOR_SWITCHES = ("local_load", "full_burden_judge", "wood_evidence", "kind_evidence", "split_merged", "group_fragments",
-                     "thin_sticks", "wood_judge", "lump_judge")
 
 
 def _switch_set(switch: str, on: bool) -> ContextManager[None]:
@@ -556,9 +550,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return metal_speed_rows(m, a.station_m, a.camera, 8 if a.quick else 25)
     print(f"belt edge rule {a.belt_edge}: candidates centred beyond the belt's edge {'counted, not reported' if edge else 'judged as any other'}")
     print(f"camera {a.camera} ({CAMERA_OPTIONS[a.camera] or 'the renderer as it is'} on {', '.join(REAL_CAMERA_TYPES)}); "
-          f"exposure normalisation {a.exposure_norm}; local load {a.local_load}; full-burden judge {a.full_burden_judge}; "
-          f"wood evidence {a.wood_evidence}; kind evidence {a.kind_evidence}; split merged {a.split_merged}; "
-          f"group fragments {a.group_fragments}; thin sticks {a.thin_sticks}; wood judge {a.wood_judge}; lump judge {a.lump_judge}; metal bars {a.metal_bars}", flush=True)
+          f"exposure normalisation {a.exposure_norm}; "
+          + "".join(f"{key.replace('_', ' ')} {getattr(a, key)}; " for key in DETECTOR_SWITCHES) + f"metal bars {a.metal_bars}", flush=True)
     with exposure_norm_on(a.exposure_norm == "on"), ExitStack() as switches:
         for key in DETECTOR_SWITCHES:
             switches.enter_context(_switch_set(key, getattr(a, key) == "on"))

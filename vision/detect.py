@@ -39,6 +39,7 @@ from vision.frames import Frame, check_image
 from vision.model import NormalOreModel
 from vision.objectness import ObjectnessModel, context_cells, objectness_features, to_cells
 from vision.patchnet import patch_of
+from vision.per_classifier import PerClassifier
 from vision.kind_decision import LUMP, UNCERTAIN
 from vision.matched import MatchedRegion, MatchedStream
 from vision.pixelnet import PixelRegion, PixelStream
@@ -517,6 +518,13 @@ def _joined_ore(rgb: np.ndarray, ore: np.ndarray | None, carry: _Carry | None) -
     return ore if carry is None else np.concatenate([ore_mask(carry.rgb), ore])
 
 
+def _evidence_by_condition(clf: KindClassifier) -> dict[str, tuple[KindEvidence, ...]]:
+    """The shipped kind evidence set for ``clf`` (:data:`vision.decision_wood.SHIPPED_WOOD` and
+    :data:`vision.decision_kind.SHIPPED_FULL_BURDEN`), by belt condition (every one of :data:`CONDITIONS`)."""
+    found = evidence_for(clf, shipped_wood() + SHIPPED_FULL_BURDEN)
+    return {c: tuple(ev for ev in found if ev.condition == c) for c in CONDITIONS}
+
+
 class Detector:
     """Streaming detector for one camera. ``width_px`` and ``mm_per_px`` must match the model's scale.
     ``objectness``: the learned per-cell object score (:mod:`vision.objectness`), when the model has one.
@@ -532,8 +540,6 @@ class Detector:
     #: ``Detection.fragments``; the station's ``group_fragments`` key; default :data:`vision.station_settings.GROUP_FRAGMENTS`;
     #: an instance's own value, set by the station or a benchmark, overrides it).
     group_fragments: bool = GROUP_FRAGMENTS
-    _group_judge: tuple[KindClassifier, GroupJudge | None] | None = None  # the groups' judge found for a judge
-    _wood_judge: tuple[KindClassifier | None, WoodJudge | None] | None = None  # the wood judge found for a judge
     #: Thin sticks on part-loaded belt seen at pixel scale also reported as wood, unless a reported detection of the
     #: frame lies on one (:mod:`vision.sticks`; ``Detection.stick_score``; the station's ``thin_sticks`` key; default
     #: :data:`vision.station_settings.THIN_STICKS`; at the scale its level was set for only, 4 mm/px).
@@ -548,7 +554,6 @@ class Detector:
     #: station's ``lump_judge`` key; default :data:`vision.station_settings.LUMP_JUDGE`; an instance's own value overrides it).
     #: A thin stick (no features for the judge to look at) is then reported as uncertain, never as wood (:meth:`_stick_detections`).
     lump_judge: bool = LUMP_JUDGE
-    _lump_judges: dict[int, tuple[KindClassifier, LumpJudge | None]] | None = None  # per classifier, the lump judge found for it
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
                  objectness: ObjectnessModel | None = None) -> None:
@@ -628,7 +633,7 @@ class Detector:
         #: station's ``kind_evidence`` key; default :data:`vision.station_settings.KIND_EVIDENCE`).
         self.kind_evidence = KIND_EVIDENCE
         self.split_merged = SPLIT_MERGED  # unreported candidates merged with the belt split by colour (see the class)
-        self._evidence: tuple[KindClassifier, dict[str, tuple[KindEvidence, ...]]] | None = None
+        self._shipped = PerClassifier()  # the shipped artefacts (wood, group, lump judges, kind evidence) per classifier
         self.reset()
 
     def reset(self) -> None:
@@ -1086,10 +1091,7 @@ class Detector:
         judge's class probabilities from its last pass, which judged them): its p(none) kept, its decision raised to
         it, the probability its p(wood); marked in ``_wood_added``, so that the split judges them as without the judge."""
         kinds, probs, p_none, none_max, report, second = verdict
-        held = self._wood_judge
-        if held is None or held[0] is not self.dense_classifier:  # one lookup of the shipped wood judge for the judge
-            held = self._wood_judge = (self.dense_classifier, judge_for(self.dense_classifier))
-        judge = held[1]
+        judge: WoodJudge | None = self._shipped.get("wood judge", self.dense_classifier, judge_for)
         ix = np.flatnonzero(wood_candidates(load, report, own_rows))
         if judge is None or not ix.size:
             return
@@ -1138,14 +1140,10 @@ class Detector:
         ``clf`` reaches its level (:func:`vision.lump_judge.judged_kinds`); unchanged with the switch off or no judge."""
         if not self.lump_judge or not len(kinds):
             return kinds, probs
-        if self._lump_judges is None:
-            self._lump_judges = {}
-        held = self._lump_judges.get(id(clf))
-        if held is None or held[0] is not clf:  # one lookup of the shipped lump judge per classifier
-            held = self._lump_judges[id(clf)] = (clf, lump_judge_for(clf))
-        if held[1] is None:
+        judge: LumpJudge | None = self._shipped.get("lump judge", clf, lump_judge_for)
+        if judge is None:
             return kinds, probs
-        k, pr, _ = judged_kinds(held[1], matrix, proba, list(kinds), probs, report)
+        k, pr, _ = judged_kinds(judge, matrix, proba, list(kinds), probs, report)
         return k, pr
 
     def _evidence_levels(self, clf: KindClassifier, proba: np.ndarray, load: np.ndarray, levels: np.ndarray, condition: str) -> np.ndarray:
@@ -1154,10 +1152,7 @@ class Detector:
         full burden the kinds' levels when ``kind_evidence`` is on; only levels set for ``clf``; else ``levels``."""
         if not (self.wood_evidence if condition == PART_LOADED else self.kind_evidence):
             return levels
-        if self._evidence is None or self._evidence[0] is not clf:  # one lookup of the shipped levels set for clf
-            found = evidence_for(clf, shipped_wood() + SHIPPED_FULL_BURDEN)
-            self._evidence = (clf, {c: tuple(ev for ev in found if ev.condition == c) for c in CONDITIONS})
-        evidence = self._evidence[1][condition]
+        evidence = self._shipped.get("kind evidence", clf, _evidence_by_condition)[condition]
         return kind_levels(evidence, proba, clf.classes_, load, levels) if evidence else levels
 
     def _dense_stream(self, seeds: DenseSeeds) -> DenseStream:
@@ -1271,9 +1266,7 @@ class Detector:
         n = len(matrix)
         if clf is None:
             return ["unknown"] * n, np.ones(n), np.zeros(n), np.ones(n), np.ones(n, bool), np.zeros(n, bool)
-        if self._group_judge is None or self._group_judge[0] is not clf:  # one lookup of the shipped group judge for clf
-            self._group_judge = (clf, group_judge_for(clf))
-        group_judge: GroupJudge | None = self._group_judge[1]
+        group_judge: GroupJudge | None = self._shipped.get("group judge", clf, group_judge_for)
         proba = clf.proba(matrix, patches)
         kinds, probs, p_none = clf.calls(proba)
         none_max = np.zeros(n) if group_judge is None else group_judge.none_max(group_inputs(p_none, pieces, matrix))

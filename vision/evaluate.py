@@ -1,4 +1,5 @@
-"""Scoring detections against simulation truth: matching, recall/precision per kind and size class."""
+"""Scoring detections against simulation truth: matching, recall/precision per kind and size class, and the numbers a
+detection shows users (its probability, its length) against what the scene holds."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ from vision.scene import SceneObject
 #: Size classes by object length (mm): label → [lo, hi).
 SIZE_CLASSES = {"<50 mm": (0.0, 50.0), "50-100 mm": (50.0, 100.0), "100-300 mm": (100.0, 300.0), ">=300 mm": (300.0, np.inf)}
 MATCH_MARGIN_MM = 40.0
+#: Reported-probability bins of :func:`reliability` ([lo, hi), the last closed): a detection of an evidence that carries
+#: no probability of its own (thin sticks, planks, the matched filter, the pixel net) reports exactly 1.0 and is
+#: binned apart (:data:`EVIDENCE_BIN`), so it is not taken for a classifier that is sure.
+PROBABILITY_BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0))
+EVIDENCE_BIN = "1.0 (evidence)"
+#: Kinds whose probability is not p(kind | object): ``uncertain`` reports the foreign mass given an object.
+UNCERTAIN_KIND = "uncertain"
+LUMP_KIND = "lump"
 
 
 def size_class(length_mm: float) -> str:
@@ -59,7 +68,8 @@ def match(truth: Sequence[SceneObject], detections: Sequence[Detection], *, orig
 
 
 def score_table(m: Match, belt_m: float) -> dict:
-    """Recall per kind and size class, precision per detected kind, false alarms per 1,000 m of belt."""
+    """Recall per kind and size class, precision per detected kind, false alarms per 1,000 m of belt, and the reported
+    probabilities and lengths against the truth (:func:`reliability`, :func:`size_agreement`)."""
     rows: dict[tuple[str, str], dict[str, float]] = {}
     for obj, det in m.pairs:
         big = obj.length_mm >= 50
@@ -89,7 +99,76 @@ def score_table(m: Match, belt_m: float) -> dict:
         "belt_m": belt_m,
         "false_alarms_per_1000_m": 1000.0 * len(m.false_alarms) / belt_m if belt_m > 0 else float("nan"),
         "false_alarms_per_1000_m_upper95": 1000.0 * _poisson_upper95(len(m.false_alarms)) / belt_m if belt_m > 0 else float("nan"),
+        "reliability": reliability(m),
+        "size": size_agreement(m),
     }
+
+
+def claim_holds(obj: SceneObject | None, det: Detection) -> bool:
+    """Whether what ``det``'s probability is a probability of holds for the object it lies on (None: on none, a false
+    alarm): its kind for a kind, any foreign object (not a lump) for ``uncertain``."""
+    if obj is None:
+        return False
+    if det.kind == UNCERTAIN_KIND:
+        return obj.kind != LUMP_KIND
+    return obj.kind == det.kind
+
+
+def class_holds(obj: SceneObject | None, det: Detection) -> bool:
+    """Whether ``det`` is right at the level the verdict uses: called foreign (any foreign kind or ``uncertain``) on a
+    foreign object, called a lump on a lump (None: a false alarm, never)."""
+    return obj is not None and (obj.kind == LUMP_KIND) == (det.kind == LUMP_KIND)
+
+
+def reliability(m: Match) -> dict:
+    """The reported probabilities against the truth: per bin of :data:`PROBABILITY_BINS` (and the evidences' 1.0) the
+    detections, their mean probability, the share whose claim holds (:func:`claim_holds`; false alarms never) and the
+    share right at the verdict's level (:func:`class_holds`: foreign or lump); the
+    expected calibration error over the classifier's bins (detections-weighted mean |mean probability - share|)."""
+    scored = [(o, d) for o, d in m.pairs if d is not None] + [(None, d) for d in m.false_alarms]
+    p = np.array([d.probability for _, d in scored], float)
+    held = np.array([claim_holds(o, d) for o, d in scored], bool)
+    right_class = np.array([class_holds(o, d) for o, d in scored], bool)
+    rows, gap, n_classified = [], 0.0, 0
+    for lo, hi in PROBABILITY_BINS:
+        sel = (p >= lo) & (p < hi)
+        rows.append(_bin_row(f"{lo:.1f}-{hi:.1f}", p[sel], held[sel], right_class[sel]))
+        if sel.any():
+            gap += float(sel.sum()) * abs(float(p[sel].mean()) - float(held[sel].mean()))
+            n_classified += int(sel.sum())
+    rows.append(_bin_row(EVIDENCE_BIN, p[p >= 1.0], held[p >= 1.0], right_class[p >= 1.0]))
+    return {"bins": rows, "expected_calibration_error": gap / n_classified if n_classified else float("nan")}
+
+
+def _bin_row(name: str, p: np.ndarray, held: np.ndarray, right_class: np.ndarray) -> dict:
+    return {"bin": name, "detections": int(p.size), "mean_probability": float(p.mean()) if p.size else float("nan"),
+            "observed": float(held.mean()) if held.size else float("nan"),
+            "foreign_or_lump_right": float(right_class.mean()) if right_class.size else float("nan")}
+
+
+def size_agreement(m: Match, min_length_mm: float = 50.0) -> dict:
+    """Reported length against the true length of each found object >= ``min_length_mm``: quartiles of
+    reported / true and the share within 25 %; apart for objects less and more than 20 % buried (a buried object shows
+    only its visible part, which is all the camera can measure)."""
+    out = {}
+    for name, keep in (("all", lambda o: True), ("buried < 0.2", lambda o: o.buried < 0.2), ("buried >= 0.2", lambda o: o.buried >= 0.2)):
+        r = np.array([d.length_mm / o.length_mm for o, d in m.pairs if d is not None and o.length_mm >= min_length_mm and keep(o)], float)
+        q = np.quantile(r, (0.25, 0.5, 0.75)) if r.size else np.full(3, np.nan)
+        out[name] = {"objects": int(r.size), "ratio_q25": float(q[0]), "ratio_median": float(q[1]), "ratio_q75": float(q[2]),
+                     "within_25pct": float(np.mean(np.abs(r - 1.0) <= 0.25)) if r.size else float("nan")}
+    return out
+
+
+def truth_lines(table: dict) -> list[str]:
+    """What ``vision evaluate`` prints of a table's reliability and sizes (one line each)."""
+    rel, size = table["reliability"], table["size"]["all"]
+    bins = ", ".join(f"{b['bin']}: {b['detections']} at {b['mean_probability']:.2f} -> {b['observed']:.2f} "
+                     f"({b['foreign_or_lump_right']:.2f})" for b in rel["bins"] if b["detections"])
+    return [f"probability against the truth (bin: detections at mean probability -> share of the kind right (share foreign or "
+            f"lump right)): {bins or 'no detections'}; "
+            f"calibration error {rel['expected_calibration_error']:.3f}",
+            f"length against the truth (objects >= 50 mm found: {size['objects']}): reported / true median {size['ratio_median']:.2f} "
+            f"(quartiles {size['ratio_q25']:.2f}-{size['ratio_q75']:.2f}), within 25 %: {size['within_25pct']:.2f}"]
 
 
 def _poisson_upper95(k: int) -> float:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from vision.evaluate import truth_lines
 from vision.fit import VisionModel
 from vision.realism import CLIPPING_M, RealismCheck, all_checks, realism_lengths
 from vision.scenes import camera_scene_options
@@ -70,6 +71,7 @@ def scene_lines(res: dict[str, Any]) -> list[str]:
     if fa:
         out.append(f"  object-free belt: {fa['false_alarms']} false alarms in {fa['belt_m']:.0f} m = {fa['false_alarms_per_1000_m']:.2f} "
                    f"per 1,000 m (95 % upper bound {fa['false_alarms_per_1000_m_upper95']:.2f}; target <= 1)")
+    out += [f"  {line}" for line in truth_lines(t)]
     out.append("  renderer vs real images:")
     out += [f"    {c['line']}" for c in res["realism"]]
     return out

@@ -88,6 +88,16 @@ def write_report(table: dict, items: list, out: Path) -> None:
         if r:
             lines.append(f"| {key} | {r['objects']} | {r['detected']} | {r['recall']:.3f} | {r['kind_correct']} |")
     lines += ["", "| detected kind | precision |", "|---|---|"] + [f"| {k} | {v:.3f} |" for k, v in table["precision_by_kind"].items()]
+    lines += ["", "Reported probability against the truth (share right: the detection lies on an object of its kind; `uncertain` on "
+              "any foreign object; evidences without a probability of their own report 1.0):", "",
+              "| reported probability | detections | mean probability | kind right | foreign or lump right |", "|---|---|---|---|---|"]
+    lines += [f"| {b['bin']} | {b['detections']} | {b['mean_probability']:.2f} | {b['observed']:.2f} | {b['foreign_or_lump_right']:.2f} |"
+              for b in table["reliability"]["bins"]]
+    lines += ["", f"Calibration error (the classifier's bins): {table['reliability']['expected_calibration_error']:.3f}.", "",
+              "Reported length / true length of the objects >= 50 mm found:", "",
+              "| objects | found | reported / true, median | quartiles | within 25 % |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['objects']} | {v['ratio_median']:.2f} | {v['ratio_q25']:.2f}-{v['ratio_q75']:.2f} | {v['within_25pct']:.2f} |"
+              for k, v in table["size"].items()]
     lines += ["", f"False alarms: {table['false_alarms']} in {table['belt_m']:.0f} m = {table['false_alarms_per_1000_m']:.1f} per 1,000 m "
               f"(95 % upper bound {table['false_alarms_per_1000_m_upper95']:.1f}; target <= 1); "
               f"{table.get('duplicates', 0)} duplicate detections (an object reported in two pieces).",

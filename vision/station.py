@@ -32,8 +32,7 @@ from vision.fit import VisionModel, cache_path, stored_model
 from vision.model_cache import cached_model
 from vision.frames import Frame
 from conveyor.heap import keep_freed_memory
-from vision.station_settings import (BELT_EDGE, EXPOSURE_NORM, FULL_BURDEN_JUDGE, GROUP_FRAGMENTS, KIND_EVIDENCE, LOCAL_LOAD, SETTINGS,
-                                     SPLIT_MERGED, THIN_STICKS, WOOD_EVIDENCE, WOOD_JUDGE, LUMP_JUDGE)
+from vision.station_settings import BELT_EDGE, EXPOSURE_NORM, SETTINGS, DetectorSwitches
 from vision.tiles import ATTRIBUTION
 
 FIELDS = {
@@ -50,15 +49,14 @@ UNITS = {"probability": "1", "length_mm": "mm", "width_mm": "mm", "area_mm2": "m
 #: Coverage reason while the belt does not look like the ore the model was fitted on.
 APPEARANCE_REASON = "appearance: belt unlike the fitted ore"
 class CameraStation(Station):
-    """A camera over the belt with its detector. Build it with :func:`from_config`."""
+    """A camera over the belt with its detector. Build it with :func:`from_config`.
+
+    ``**switches``: the detector's run-time switches by key (:data:`vision.station_settings.DETECTOR_SWITCHES`, each
+    its setting's default unless given; held once in ``switches``); TypeError for a keyword that is none of them."""
 
     def __init__(self, name: str, position_m: float, camera: Camera, model: VisionModel, *, imaged_fraction: float = 1.0,
                  context: StationContext | None = None, appearance_limit: float | None = None, product_models: Mapping[str, VisionModel] | None = None,
-                 belt_edge: bool = BELT_EDGE, exposure_norm: bool = EXPOSURE_NORM, local_load: bool = LOCAL_LOAD,
-                 full_burden_judge: bool = FULL_BURDEN_JUDGE, wood_evidence: bool = WOOD_EVIDENCE,
-                 kind_evidence: bool = KIND_EVIDENCE, split_merged: bool = SPLIT_MERGED,
-                 group_fragments: bool = GROUP_FRAGMENTS, thin_sticks: bool = THIN_STICKS,
-                 wood_judge: bool = WOOD_JUDGE, lump_judge: bool = LUMP_JUDGE) -> None:
+                 belt_edge: bool = BELT_EDGE, exposure_norm: bool = EXPOSURE_NORM, **switches: bool) -> None:
         super().__init__(name, position_m)
         keep_freed_memory()  # the detector's arrays reused from the heap, not paged in anew each window (conveyor/heap.py)
         self.camera = camera
@@ -68,15 +66,7 @@ class CameraStation(Station):
         self.context = context
         self.belt_edge = bool(belt_edge)
         self.exposure_norm = bool(exposure_norm)
-        self.local_load = bool(local_load)
-        self.full_burden_judge = bool(full_burden_judge)
-        self.wood_evidence = bool(wood_evidence)
-        self.kind_evidence = bool(kind_evidence)
-        self.split_merged = bool(split_merged)
-        self.group_fragments = bool(group_fragments)
-        self.thin_sticks = bool(thin_sticks)
-        self.wood_judge = bool(wood_judge)
-        self.lump_judge = bool(lump_judge)
+        self.switches = DetectorSwitches(switches)
         self.detector: Detector = self._detector(model)
         self.imaged_fraction = float(imaged_fraction)
         self._credit = 1.0
@@ -109,29 +99,13 @@ class CameraStation(Station):
     def _detector(self, model: VisionModel) -> Detector:
         """``model``'s detector, told the line's belt width with ``belt_edge`` (candidates centred beyond the belt's edge
         are counted, ``Detector.off_belt_seen``, not reported as objects); else, or without a context, every candidate
-        as on the belt; with ``exposure_norm`` its frames darkened into the fit's range (:mod:`vision.exposure`); with
-        ``local_load`` each candidate judged at the load around it (``Detector.local_load``); with
-        ``full_burden_judge`` a union's candidates at full burden judged by its second judge alone; with
-        ``wood_evidence`` its part-loaded features' candidates also reported on the judge's wood odds; with
-        ``kind_evidence`` the judge's candidates at full burden also on its odds of each kind; with ``split_merged`` an
-        unreported candidate merged with the belt around it split by colour and its pieces judged (:mod:`vision.split`); with
-        ``group_fragments`` the fragments of one object at full burden also judged together (:mod:`vision.fragments`); with
-        ``thin_sticks`` thin sticks on part-loaded belt reported at pixel scale (:mod:`vision.sticks`); with
-        ``wood_judge`` its part-loaded features' candidates left unreported also reported on the wood judge
-        (:mod:`vision.wood_judge`); with ``lump_judge`` a candidate called a foreign kind reported uncertain where the
-        lump judge finds it lump-like (:mod:`vision.lump_judge`)."""
+        as on the belt; with ``exposure_norm`` its frames darkened into the fit's range (:mod:`vision.exposure`); and
+        each of its run-time switches as the station's ``switches`` say (:data:`vision.station_settings.DETECTOR_SWITCHES`:
+        the doc of each key in :data:`SETTINGS` says what it does)."""
         det = model.detector()
         det.belt_width_m = self.context.belt_width_m if self.context is not None and self.belt_edge else None
         det.exposure = ExposureNorm(det.block) if self.exposure_norm else None
-        det.local_load = self.local_load
-        det.full_burden_judge = self.full_burden_judge
-        det.wood_evidence = self.wood_evidence
-        det.kind_evidence = self.kind_evidence
-        det.split_merged = self.split_merged
-        det.group_fragments = self.group_fragments
-        det.thin_sticks = self.thin_sticks
-        det.wood_judge = self.wood_judge
-        det.lump_judge = self.lump_judge
+        self.switches.apply(det)
         return det
 
     def model_for(self, declared_product: str) -> VisionModel:
@@ -332,8 +306,4 @@ def from_config(name: str, section: Mapping[str, Any], context: StationContext) 
         raise ConfigError(f"stations.{name}.backend", str(exc)) from exc
     return CameraStation(name, cfg["position_m"], camera, model, imaged_fraction=cfg["imaged_fraction"], context=context,
                          appearance_limit=cfg.get("appearance_limit"), product_models=product_models,
-                         belt_edge=cfg["belt_edge"], exposure_norm=cfg["exposure_norm"], local_load=cfg["local_load"],
-                         full_burden_judge=cfg["full_burden_judge"], wood_evidence=cfg["wood_evidence"],
-                         kind_evidence=cfg["kind_evidence"], split_merged=cfg["split_merged"],
-                         group_fragments=cfg["group_fragments"], thin_sticks=cfg["thin_sticks"],
-                         wood_judge=cfg["wood_judge"], lump_judge=cfg["lump_judge"])
+                         belt_edge=cfg["belt_edge"], exposure_norm=cfg["exposure_norm"], **DetectorSwitches.from_settings(cfg))

@@ -3,6 +3,9 @@ itself so that checking a site file does not load the detector (``oreline config
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Any
+
 from conveyor.config import Field, StationSettings, intervals_t
 
 #: Whether the line's station (its ``belt_edge`` key), ``vision.sim_eval.evaluate`` and ``bench_vision_scenes`` tell
@@ -154,6 +157,57 @@ SETTINGS = StationSettings(
     },
 )
 
+#: The camera's boolean keys the station turns into detector state of another form itself (``belt_edge``: the belt's
+#: width, ``Detector.belt_width_m``; ``exposure_norm``: ``Detector.exposure``); every other boolean key of
+#: :data:`SETTINGS` is a detector switch.
+STATION_SWITCHES = ("belt_edge", "exposure_norm")
+#: The detector's run-time switches: the boolean keys of :data:`SETTINGS` that are ``Detector`` attributes of the same
+#: name, in the table's order. The station sets each on its detector (:class:`DetectorSwitches`), ``bench_vision_scenes``
+#: offers each as ``--key-name on|off``: a new switch is its ``Field`` in :data:`SETTINGS`, nothing more here.
+DETECTOR_SWITCHES = tuple(key for key, f in SETTINGS.fields.items() if f.type is bool and key not in STATION_SWITCHES)
 
-__all__ = ["BELT_EDGE", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE", "LOCAL_LOAD", "LUMP_JUDGE", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "THIN_STICKS",
-           "WOOD_EVIDENCE", "WOOD_JUDGE"]
+
+class DetectorSwitches(Mapping[str, bool]):
+    """The value of every :data:`DETECTOR_SWITCHES` key, held once (read-only): those given, the others their
+    setting's default. Raises TypeError naming a key that is no detector switch."""
+
+    __slots__ = ("_on",)
+
+    def __init__(self, given: Mapping[str, Any] | None = None) -> None:
+        given = dict(given or {})
+        unknown = sorted(set(given) - set(DETECTOR_SWITCHES))
+        if unknown:
+            raise TypeError(f"not a detector switch: {', '.join(unknown)} (the switches: {', '.join(DETECTOR_SWITCHES)})")
+        self._on = {key: bool(given.get(key, SETTINGS.fields[key].default)) for key in DETECTOR_SWITCHES}
+
+    @classmethod
+    def from_settings(cls, cfg: Mapping[str, Any]) -> "DetectorSwitches":
+        """The switches of a station's validated settings (:meth:`StationSettings.validate` of :data:`SETTINGS`)."""
+        return cls({key: cfg[key] for key in DETECTOR_SWITCHES})
+
+    def __getitem__(self, key: str) -> bool:
+        return self._on[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._on)
+
+    def __len__(self) -> int:
+        return len(self._on)
+
+    def __repr__(self) -> str:
+        return f"DetectorSwitches({self._on!r})"
+
+    def apply(self, detector: object) -> None:
+        """Set each switch on ``detector`` (its attribute of the same name). Raises AttributeError, setting none, naming
+        the switches the detector has no attribute for (keys in :data:`SETTINGS` the detector never reads)."""
+        missing = [key for key in self._on if not hasattr(detector, key)]
+        if missing:
+            raise AttributeError(f"{type(detector).__name__} has no attribute for the camera's detector switch(es) "
+                                 f"{', '.join(missing)}")
+        for key, on in self._on.items():
+            setattr(detector, key, on)
+
+
+__all__ = ["BELT_EDGE", "DETECTOR_SWITCHES", "DetectorSwitches", "EXPOSURE_NORM", "FULL_BURDEN_JUDGE", "GROUP_FRAGMENTS", "KIND_EVIDENCE",
+           "LOCAL_LOAD", "LUMP_JUDGE", "METAL_BARS", "SETTINGS", "SPLIT_MERGED", "STATION_SWITCHES", "THIN_STICKS", "WOOD_EVIDENCE",
+           "WOOD_JUDGE"]

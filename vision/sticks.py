@@ -20,7 +20,7 @@ line of them is (docs/vision-experiments.md "Thin sticks at pixel scale"):
    load there (:func:`vision.regime.windowed`, 4 m) is part-loaded (< ``max_load``) and its shape is a stick's (at most
    ``max_width_mm`` wide or ``min_elongation`` times as long as wide: a broad low-green region is none).
 
-``Detector.thin_sticks`` runs :class:`StickFinder` on every frame (off by default: the station's ``thin_sticks`` key);
+``Detector.thin_sticks`` runs :class:`StickFinder` on every frame (on by default: the station's ``thin_sticks`` key);
 its sticks are reported as wood, none where a reported object of the frame lies on one, and as ``uncertain`` (a warning
 and a targeted increment, not contamination) where an 8 mm candidate of the detector's last block (reported or not,
 finished or pending) lies within ``candidate_margin_mm`` of one (:func:`near_candidates`) or a lump's or uncertain

@@ -272,6 +272,13 @@ def test_cli_evaluate_scene_types_report_each_with_realism_checks(model_file, tm
     print(p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr
     summary = _assert_scene_types_reported(tmp_path / "ev", p.stdout, names.split(","))
+    # each scene's probabilities and lengths against its truth, printed, in scenes.md and in its report
+    assert p.stdout.count("probability against the truth") == 2 and p.stdout.count("length against the truth") == 2
+    for name, res in zip(names.split(","), summary):
+        bins = res["table"]["reliability"]["bins"]
+        assert sum(b["detections"] for b in bins) >= 1, name  # 6 m of belt with objects: something is reported
+        assert "| reported probability | detections |" in (tmp_path / "ev" / name / "report.md").read_text()
+    assert (tmp_path / "ev" / "scenes.md").read_text().count("length against the truth") == 2
     # no --camera: the evaluation's camera (vision.scenes.EVALUATION_CAMERA; it changes wet-wood's belt, not today's)
     assert [r["camera"] for r in summary] == ["calibrated", "calibrated"] and "camera calibrated" in p.stdout
     # --realism-m=10: the checks on 10 m of belt (the illumination check's own, rendered again here, is the same)
