@@ -552,7 +552,7 @@ class Detector:
     #: A reported candidate the kind rule calls a foreign kind is reported as uncertain instead when the lump judge
     #: (:mod:`vision.lump_judge`, only for the classifiers it was fitted for) reaches its level; never as lump (the
     #: station's ``lump_judge`` key; default :data:`vision.station_settings.LUMP_JUDGE`; an instance's own value overrides it).
-    #: A thin stick (no features for the judge to look at) is then reported as uncertain, never as wood (:meth:`_stick_detections`).
+    #: It does not judge thin sticks (they have no component features; :meth:`_stick_detections`).
     lump_judge: bool = LUMP_JUDGE
 
     def __init__(self, model: NormalOreModel, classifier: KindClassifier | None, params: DetectorParams | None = None, *, width_px: int = 2048,
@@ -794,9 +794,9 @@ class Detector:
         of ``shown``: as wood, or as :data:`vision.kind_decision.UNCERTAIN` (a warning and a targeted increment, not
         contamination) when on or within the params' ``candidate_margin_mm`` of a candidate of the last block (reported or
         not: ``_candidate_cells``) or of a detection called a lump or uncertain (:func:`_near_lump`): an ore lump's
-        side-lit face shows such lines too. With ``lump_judge`` on every stick is uncertain: a small ore lump with no
-        candidate of its own shows them as well, and a stick has no component features the lump judge could judge
-        (docs/vision-experiments.md "lump57")."""
+        side-lit face shows such lines too. The lump judge does not judge sticks (lump58: making every stick uncertain
+        with it on, as lump57 did, cost real wood found by a stick alone its contaminating kind; docs/vision-experiments.md
+        "lump57", "lump58")."""
         if self._sticks is None:
             self._sticks = StickFinder(self.model.mm_per_px, self.block)
         row0, params, out = self._stream_row(start_belt_m), self._sticks.params, []
@@ -810,7 +810,7 @@ class Detector:
             belt_m = (row0 + s.row + 0.5) * self.cell_mm / 1000.0
             if _on_reported(shown, belt_m, lateral_m, s.length_mm) or self._region_off_belt(s, True):
                 continue
-            doubtful = self.lump_judge or by_candidate or _near_lump(shown, belt_m, lateral_m, s.length_mm, params.candidate_margin_mm)
+            doubtful = by_candidate or _near_lump(shown, belt_m, lateral_m, s.length_mm, params.candidate_margin_mm)
             rc, cc, half = int(round(s.row)), int(s.col), max(2, int(s.length_mm / self.cell_mm / 2))
             thumb = self._thumbnail(_Rows(img), (slice(max(0, rc - half), rc + half), slice(max(0, cc - half), cc + half)))
             out.append(self._region_detection(UNCERTAIN if doubtful else "wood", s, row0, thumb, start_belt_m, mark0, frame,

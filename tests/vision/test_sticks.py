@@ -49,14 +49,14 @@ def test_a_thin_stick_the_union_misses_is_reported_as_wood_with_the_switch_on(sh
     assert not np.isfinite(d.plank_score) and 44.0 <= d.length_mm <= 150.0
 
 
-def test_with_the_lump_judge_on_a_stick_is_uncertain_never_wood(shipped):
-    """lump57: a stick has no component features for the lump judge, and a small ore lump with no candidate shows
-    sticks too (4 wood sticks on lumps in 1,008 m of held-out lumps-only today's belt): with ``lump_judge`` on the
-    stick the union misses is still reported, as uncertain (a warning and a targeted increment)."""
+def test_the_lump_judge_leaves_a_stick_away_from_candidates_wood(shipped):
+    """lump58: the lump judge judges the classifiers' foreign calls only; a stick the union misses, with no candidate or
+    lump by it, stays wood with the judge on (lump57 made it uncertain, which cost real wood its contaminating kind:
+    addendum F, docs/vision-experiments.md "lump57")."""
     def attach(det) -> None:
         det.thin_sticks, det.lump_judge = True, True
     found = on_object(detections(shipped, [fit_camera(4, "today", [STICK]).grab()], attach), STICK)
-    assert [d.kind for d in found] == [UNCERTAIN] and found[0].stick_score >= STICK_LEVEL and found[0].p_none <= found[0].none_max
+    assert [d.kind for d in found] == ["wood"] and found[0].stick_score >= STICK_LEVEL and found[0].p_none <= found[0].none_max
 
 
 def test_object_free_todays_belt_stays_quiet(shipped):
