@@ -181,3 +181,9 @@ def test_the_kind_benchmark_refuses_fitting_and_calibrating_the_judge_at_once():
     r = subprocess.run([sys.executable, "-m", "benchmarks.bench_vision_kinds", "--fit-lump-judge", "x.npz", "--calibrate-lump-judge"],
                        capture_output=True, text=True, timeout=120, cwd=REPO)
     assert r.returncode == 2 and "--fit-lump-judge" in r.stderr and "--calibrate-lump-judge" in r.stderr
+
+
+def test_the_switch_is_on_unless_set(shipped_union):
+    # on since RULE_LUMP58 held (session 56): the classifiers' foreign calls judged, the thin sticks as stick56 left them
+    from vision.station_settings import LUMP_JUDGE
+    assert LUMP_JUDGE is True and shipped_union.detector().lump_judge is True
