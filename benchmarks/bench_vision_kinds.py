@@ -214,8 +214,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if a.quick:
         a.length_m, a.calibrate, a.evidence_m = 60.0, False, 40.0
     m = VisionModel.load(a.model) if a.model else cached_model(mm_per_px=4.0, width_px=512)
-    if a.fit_lump_judge or a.calibrate_lump_judge:
-        return fit_lump_judge(m, a.fit_lump_judge, 60.0 if a.quick else a.calibrate_m, a.calibrate_seed)
+    if a.fit_lump_judge or a.calibrate_lump_judge:  # on what the detector reports without the judge, whatever the default
+        with lump_judge_set(False):
+            return fit_lump_judge(m, a.fit_lump_judge, 60.0 if a.quick else a.calibrate_m, a.calibrate_seed)
     judged = a.lump_judge == "on"
     print(f"lump judge {a.lump_judge}", flush=True)
     with lump_judge_set(judged):

@@ -5,6 +5,7 @@ dropped; the detector applies it to what it reports."""
 import numpy as np
 import pytest
 
+from vision.detect import Detector
 from vision import kind_decision
 from vision.model_cache import cached_model
 from vision.kind_decision import ACTIVE_RULE, UNCERTAIN, KindRule, calibrate, decide_kinds, foreign_log_odds
@@ -79,7 +80,9 @@ def shipped():
 
 def test_the_detector_reports_the_same_objects_with_kinds_by_the_rule(shipped, monkeypatch):
     """The real detector on held-out belt of today's scenes (lumps and foreign objects): the rule changes kinds of
-    reported objects only, never which objects are reported, and gives the kinds :func:`decide_kinds` gives."""
+    reported objects only, never which objects are reported, and gives the kinds :func:`decide_kinds` gives. The lump
+    judge (on by default since lump58) is a second look after the rule, tested in test_lump_judge.py: off here."""
+    monkeypatch.setattr(Detector, "lump_judge", False)
     monkeypatch.setattr(kind_decision, "ACTIVE_RULE", None)
     before = kind_records(shipped, "today", length_m=80.0, seed=5)
     monkeypatch.setattr(kind_decision, "ACTIVE_RULE", ACTIVE_RULE)
