@@ -13,8 +13,9 @@ the switch off and on, and counted per case:
 - lumps with a foreign detection by them: lumps that any reported detection called a foreign kind lies within
   :data:`NEAR_LUMP_MM` of (the sticks' and the features' alike), the operational harm.
 
-``--lump-judge on``: every detector with the lump judge too (``Detector.lump_judge``; lump57: its sticks are then
-uncertain, never wood), so the lumps with a foreign detection are the ones left after it.
+``--lump-judge on|off`` (default ``vision.station_settings.LUMP_JUDGE``, on): every detector with the lump judge or
+without it (``Detector.lump_judge``; it judges the classifiers' foreign calls, not the sticks: lump58), so the lumps
+with a foreign detection are the ones left after it.
 
 Run: ``.venv/bin/python -m benchmarks.bench_sticks_lumps [--seed 11] [--today-m 1000] [--realistic-m 500]
 [--dark-m 250] [--thin-sticks off|on|both] [--lump-judge off|on]``. Images: see :data:`vision.tiles.ATTRIBUTION`.
